@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+/* A machine instance and acting contexts. */
+#include "platform/platform.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *ccmm_page_state_name(enum ccmm_page_state s)
+{
+	static const char *const n[] = { "shared", "private", "pending" };
+
+	return (unsigned)s < CCMM_ARRAY_SIZE(n) ? n[s] : "?";
+}
+
+const char *const ccmm_cache_mode_names[] = { "wb", "wc", "uc", NULL };
+
+const char *ccmm_cache_mode_name(enum ccmm_cache_mode c)
+{
+	return (unsigned)c < CCMM_CACHE_NR ? ccmm_cache_mode_names[c] : "?";
+}
+
+/* Owner ID of the guest in guest modes; 0 is the host. */
+#define GUEST_OWNER 1
+
+static int phys_init(struct ccmm_machine *m)
+{
+	const struct ccmm_platform *p = m->plat;
+
+	m->phys.nr = p->nr_ranges;
+	m->phys.range = calloc(p->nr_ranges, sizeof(*m->phys.range));
+	if (!m->phys.range)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nr_ranges; i++) {
+		struct ccmm_phys_range *r = &m->phys.range[i];
+		const struct ccmm_mem_range *d = &p->ranges[i];
+		uint64_t lo = CCMM_ALIGN_DOWN(d->base, CCMM_PMD_SIZE);
+		uint64_t hi = CCMM_ALIGN_UP(d->base + d->size, CCMM_PMD_SIZE);
+
+		r->desc = d;
+		r->def_state = CCMM_PS_SHARED;
+		r->def_owner = 0;
+		if (d->kind == CCMM_RANGE_RAM) {
+			if (ccmm_cc_private_by_default(p->mode)) {
+				r->def_state = CCMM_PS_PRIVATE;
+				r->def_owner = GUEST_OWNER;
+			} else if (p->mode == CCMM_CC_SME) {
+				/* SME: the kernel maps all memory with the C-bit */
+				r->def_state = CCMM_PS_PRIVATE;
+			}
+		}
+		r->nr_chunks = (size_t)((hi - lo) >> CCMM_CHUNK_SHIFT);
+		r->chunks = calloc(r->nr_chunks, sizeof(*r->chunks));
+		if (!r->chunks)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void phys_fini(struct ccmm_machine *m)
+{
+	for (size_t i = 0; i < m->phys.nr; i++) {
+		struct ccmm_phys_range *r = &m->phys.range[i];
+
+		for (size_t c = 0; r->chunks && c < r->nr_chunks; c++) {
+			struct ccmm_chunk *ch = atomic_load(&r->chunks[c]);
+
+			if (!ch)
+				continue;
+			for (unsigned k = 0; k < CCMM_CHUNK_PAGES; k++)
+				free(ch->page[k].data);
+			pthread_mutex_destroy(&ch->lock);
+			free(ch);
+		}
+		free(r->chunks);
+	}
+	free(m->phys.range);
+}
+
+int ccmm_machine_create(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out)
+{
+	struct ccmm_machine *m = calloc(1, sizeof(*m));
+	int ret;
+
+	if (!m) {
+		ccmm_platform_free(plat);
+		return -ENOMEM;
+	}
+	m->plat = plat;
+	m->seed = seed;
+	m->enc_mask = ccmm_platform_enc_mask(plat);
+	m->pa_mask = ((plat->phys_bits >= 64 ? ~0ULL : (1ULL << plat->phys_bits)) - 1) & ~(CCMM_PAGE_SIZE - 1) &
+		     ~m->enc_mask;
+	ret = phys_init(m);
+	if (!ret)
+		ret = ccmm_mee_create(seed, &m->mee);
+	if (ret) {
+		ccmm_machine_destroy(m);
+		return ret;
+	}
+	*out = m;
+	return 0;
+}
+
+void ccmm_machine_destroy(struct ccmm_machine *m)
+{
+	if (!m)
+		return;
+	phys_fini(m);
+	ccmm_mee_destroy(m->mee);
+	ccmm_platform_free(m->plat);
+	free(m);
+}
+
+void ccmm_ctx_init(struct ccmm_ctx *ctx, struct ccmm_machine *m, int actor, const char *name)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->m = m;
+	ctx->actor = actor;
+	ctx->actor_name = name ? name : "";
+	ccmm_rng_seed(&ctx->rng, m ? m->seed : 0, (uint64_t)(actor + 1));
+}
+
+void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes)
+{
+	uint64_t mbps = ctx->m->plat->costs.copy_mbps;
+	uint64_t t;
+
+	if (!mbps)
+		return;
+	/* bytes / (mbps * 1e6 B/s) in ns = bytes * 1000 / mbps */
+	t = (bytes * 1000 + mbps - 1) / mbps;
+	ctx->now_ns += t;
+	ctx->cost_ns[CCMM_COST_copy_mbps] += t;
+	ctx->cost_n[CCMM_COST_copy_mbps] += bytes;
+}
+
+void ccmm_ctx_accumulate(struct ccmm_ctx *dst, const struct ccmm_ctx *src)
+{
+	for (int i = 0; i < CCMM_COST_NR; i++) {
+		dst->cost_ns[i] += src->cost_ns[i];
+		dst->cost_n[i] += src->cost_n[i];
+	}
+	for (int i = 0; i < CCMM_CTR_NR; i++)
+		dst->ctr[i] += src->ctr[i];
+}

@@ -1,0 +1,564 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * platform.h - the modeled machine (layer 1).
+ *
+ *   platform file / built-in default
+ *            |
+ *            v
+ *   struct ccmm_platform      what the machine is: CC mode, NUMA nodes,
+ *            |                RAM / BAR / EPC / reserved ranges, devices,
+ *            |                IOMMUs, CPUs, cost table
+ *            v
+ *   struct ccmm_machine       a running instance of it:
+ *      phys  ---- range ---- chunk (2 MiB) ---- struct ccmm_page[512]
+ *                                                   |  (32 bytes each)
+ *                                                   +-- ccmm_page_data
+ *                                                       (4 KiB of "DRAM",
+ *                                                        allocated on first
+ *                                                        write)
+ *      mee   memory-encryption engine: AES-128-XTS (OpenSSL) per key ID,
+ *            tweaked by physical address, applied per 64-byte line
+ *
+ *   struct ccmm_ctx           who is acting: the actor, its modeled clock,
+ *                             its cost and event counters
+ *
+ * Physical memory is sparse: a 64 GiB machine costs a pointer per 2 MiB of
+ * each range until a page's state or data is touched. Bytes written with one
+ * key and read with another come back scrambled because they really are
+ * AES ciphertext.
+ *
+ * Locking: a platform description is immutable after loading. Page
+ * metadata and data are protected by the owning chunk's mutex
+ * (ccmm_phys_lock_page); chunks are created lock-free. A ccmm_ctx belongs
+ * to one thread.
+ */
+#ifndef CCMM_PLATFORM_H
+#define CCMM_PLATFORM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform/costs.h"
+#include "util/util.h"
+
+#define CCMM_PAGE_SHIFT 12
+#define CCMM_PAGE_SIZE (1ULL << CCMM_PAGE_SHIFT)
+#define CCMM_PMD_SHIFT 21
+#define CCMM_PMD_SIZE (1ULL << CCMM_PMD_SHIFT)
+#define CCMM_PUD_SHIFT 30
+#define CCMM_PUD_SIZE (1ULL << CCMM_PUD_SHIFT)
+#define CCMM_LINE_SHIFT 6
+#define CCMM_LINE_SIZE (1ULL << CCMM_LINE_SHIFT)
+#define CCMM_LINES_PER_PAGE (CCMM_PAGE_SIZE / CCMM_LINE_SIZE)
+
+#define CCMM_MAX_NODES 8
+#define CCMM_MAX_BARS 6
+#define CCMM_NAME_MAX 48
+
+/* ------------------------------------------------------------------ */
+/* Confidential-computing modes                                        */
+/* ------------------------------------------------------------------ */
+
+enum ccmm_cc_mode {
+	CCMM_CC_NONE,         /* no memory encryption */
+	CCMM_CC_SME,          /* AMD SME: the host encrypts its own memory */
+	CCMM_CC_SEV,          /* AMD SEV guest: encrypted, no integrity */
+	CCMM_CC_SEV_SNP,      /* AMD SEV-SNP guest: encrypted, RMP-enforced */
+	CCMM_CC_TDX,          /* Intel TDX guest: private/shared, integrity */
+	CCMM_CC_PSERIES_SVM,  /* IBM pSeries secure VM under the ultravisor */
+	CCMM_CC_NR
+};
+
+/* "none", "sme", "sev", "sev-snp", "tdx", "pseries-svm" */
+const char *ccmm_cc_mode_name(enum ccmm_cc_mode mode);
+/* Inverse of ccmm_cc_mode_name (also accepts "snp", "pseries"); -1 if unknown. */
+int ccmm_cc_mode_parse(const char *name);
+/* NULL-terminated list of the names, for option tables and suggestions. */
+extern const char *const ccmm_cc_mode_names[];
+
+/* True for the guest modes, where a VMM/host exists outside the guest. */
+bool ccmm_cc_is_guest(enum ccmm_cc_mode mode);
+/* True where guest memory is private by default (SEV, SNP, TDX, pSeries SVM). */
+bool ccmm_cc_private_by_default(enum ccmm_cc_mode mode);
+/*
+ * force_dma_unencrypted() for the mode: true where DMA must go to
+ * shared/decrypted memory (SEV, SEV-SNP, TDX, pSeries SVM). For SME it
+ * depends on the device's mask, see ccmm_sme_dma_encrypted().
+ */
+bool ccmm_cc_force_dma_unencrypted(enum ccmm_cc_mode mode);
+
+/* ------------------------------------------------------------------ */
+/* Platform description                                                */
+/* ------------------------------------------------------------------ */
+
+/* Where something was declared, copied out of the parser. */
+struct ccmm_where {
+	char file[128];
+	int line;
+};
+
+enum ccmm_range_kind {
+	CCMM_RANGE_RAM,
+	CCMM_RANGE_BAR,      /* device MMIO */
+	CCMM_RANGE_EPC,      /* SGX enclave page cache section */
+	CCMM_RANGE_RESERVED, /* firmware, holes the OS must not use */
+};
+
+const char *ccmm_range_kind_name(enum ccmm_range_kind kind);
+
+struct ccmm_mem_range {
+	char name[CCMM_NAME_MAX];
+	enum ccmm_range_kind kind;
+	uint64_t base, size; /* bytes; page-aligned */
+	int node;            /* RAM and EPC: NUMA node; -1 otherwise */
+	int device, bar;     /* BAR: owning device index and BAR number */
+	struct ccmm_where where;
+};
+
+enum ccmm_mem_kind {
+	CCMM_MEM_DRAM,
+	CCMM_MEM_PMEM,
+	CCMM_MEM_CXL,
+	CCMM_MEM_HBM,
+};
+
+struct ccmm_node_desc {
+	bool present;
+	enum ccmm_mem_kind kind;
+	bool has_cpus;          /* a CPU-less node is a slower, memory-only tier */
+	uint64_t mem;           /* bytes of RAM declared in the node section */
+	uint64_t read_latency_ns, bandwidth_mbps; /* 0: unknown (from kind) */
+	struct ccmm_where where;
+};
+
+enum ccmm_dev_class {
+	CCMM_DEV_GENERIC,
+	CCMM_DEV_VIRTIO_BLK,
+	CCMM_DEV_VIRTIO_NET,
+	CCMM_DEV_VIRTIO_CONSOLE,
+	CCMM_DEV_VIRTIO_FS,
+	CCMM_DEV_GPU,
+	CCMM_DEV_NIC,
+	CCMM_DEV_NVME,
+	CCMM_DEV_ACCEL,
+};
+
+extern const char *const ccmm_dev_class_names[];
+
+struct ccmm_bar_desc {
+	uint64_t base, size; /* base 0 in a file means "place it for me" */
+	bool prefetch;
+	bool is64;
+};
+
+struct ccmm_device_desc {
+	char name[CCMM_NAME_MAX];
+	enum ccmm_dev_class cls;
+	uint16_t vendor, device_id;  /* PCI IDs */
+	unsigned dma_mask_bits;      /* streaming DMA mask the driver sets */
+	unsigned coherent_mask_bits; /* coherent DMA mask */
+	int iommu;                   /* index into iommus[], -1: direct */
+	int node;                    /* NUMA node, -1 unknown */
+	bool ats;                    /* PCIe address translation services */
+	int p2p_group;               /* devices in one group can reach each other's BARs; -1 none */
+	bool tdisp;                  /* TDISP-capable (TEE device interface) */
+	uint64_t capacity;           /* block devices: bytes */
+	unsigned nr_bars;
+	struct ccmm_bar_desc bar[CCMM_MAX_BARS];
+	struct ccmm_where where;
+};
+
+enum ccmm_iommu_kind {
+	CCMM_IOMMU_GENERIC,     /* x86-style: 4-level I/O page table per domain */
+	CCMM_IOMMU_PSERIES_TCE, /* pSeries: TCE tables per DMA window */
+};
+
+struct ccmm_iommu_desc {
+	char name[CCMM_NAME_MAX];
+	enum ccmm_iommu_kind kind;
+	unsigned page_shift;        /* I/O page size (12 = 4 KiB) */
+	uint64_t dma32_window;      /* pSeries default window size in bytes (below 4 GiB) */
+	bool ddw;                   /* pSeries: dynamic 64-bit DMA window available */
+	uint64_t ddw_size;          /* bytes the hypervisor grants for the DDW, 0 = all RAM */
+	unsigned ddw_page_shift;    /* TCE page size in the DDW */
+	uint64_t ddw_align;         /* alignment the DDW maps at (256 MiB in seed 002) */
+	struct ccmm_where where;
+};
+
+enum ccmm_mmio_mode {
+	CCMM_MMIO_VE,       /* TDX: MMIO traps as #VE and is emulated */
+	CCMM_MMIO_PARAVIRT, /* TDX: drivers call the VMM directly (TDVMCALL) */
+};
+
+struct ccmm_costs {
+#define CCMM_COST_FIELD(name, def, src) uint64_t name;
+	CCMM_COSTS(CCMM_COST_FIELD)
+#undef CCMM_COST_FIELD
+};
+
+enum ccmm_cost {
+#define CCMM_COST_ENUM(name, def, src) CCMM_COST_##name,
+	CCMM_COSTS(CCMM_COST_ENUM)
+#undef CCMM_COST_ENUM
+	CCMM_COST_NR
+};
+
+/* Name, default and source of each cost; indexed by enum ccmm_cost. */
+struct ccmm_cost_info {
+	const char *name;
+	uint64_t def;
+	const char *source;
+};
+extern const struct ccmm_cost_info ccmm_cost_info[CCMM_COST_NR];
+
+struct ccmm_platform {
+	char name[64];
+	char source[256];            /* the file it came from, or "built-in default" */
+	enum ccmm_cc_mode mode;
+	unsigned cpus;
+	unsigned phys_bits;          /* width of the physical (guest-physical) address space */
+	unsigned c_bit;              /* SME/SEV/SNP: position of the C-bit in PTEs and DMA addresses */
+	unsigned gpa_width;          /* TDX: GPA width; the shared bit is bit gpa_width-1 */
+	bool sme_coherent;           /* X86_FEATURE_SME_COHERENT: no flush needed on encryption change */
+	enum ccmm_mmio_mode mmio;    /* TDX */
+	uint64_t swiotlb_size;       /* bytes; 0: size it as the kernel does */
+	unsigned swiotlb_areas;      /* 0: one per CPU */
+	unsigned nr_nodes;
+	struct ccmm_node_desc node[CCMM_MAX_NODES];
+	unsigned distance[CCMM_MAX_NODES][CCMM_MAX_NODES]; /* SLIT-style, local = 10 */
+	bool distance_given;
+	size_t nr_ranges;
+	struct ccmm_mem_range *ranges; /* sorted by base after validation */
+	size_t nr_devices;
+	struct ccmm_device_desc *devices;
+	size_t nr_iommus;
+	struct ccmm_iommu_desc *iommus;
+	struct ccmm_costs costs;
+	struct ccmm_where mode_where; /* where "mode" was set, for mode errors */
+};
+
+/*
+ * ccmm_platform_load - read a platform file.
+ *
+ * Format (INI): [platform] name, mode, cpus, phys_bits, c_bit, gpa_width,
+ * sme_coherent, mmio, swiotlb_size, swiotlb_areas; [node:N] mem, base, kind,
+ * cpus, distance (a row: "10,21"); [ram:NAME] node, base, size;
+ * [device:NAME] class, pci_id ("1af4:1042"), dma_mask, coherent_mask,
+ * iommu, node, ats, p2p_group, tdisp, capacity, bar0..bar5 ("SIZE" or
+ * "SIZE@BASE", "+pref" / "+32" suffixes); [iommu:NAME] kind, page_shift,
+ * dma32_window, ddw, ddw_size, ddw_page_shift, ddw_align; [epc:NAME] node,
+ * base, size; [reserved:NAME] base, size; [cost] any ccmm_cost_info name.
+ *
+ * Then the platform is laid out (unplaced RAM from 0 with a 32-bit PCI hole
+ * at 2-4 GiB, unplaced BARs in the holes) and validated: overlaps, BARs
+ * outside the address space or misaligned, and modes the platform cannot
+ * have are errors at the line that declared them.
+ *
+ * Returns 0 and a new platform in *@out, or a negative errno with @err set
+ * ("FILE:LINE: what is wrong"); nothing is allocated on error.
+ */
+int ccmm_platform_load(const char *path, struct ccmm_platform **out, struct ccmm_error *err);
+
+/* As ccmm_platform_load, from text in memory; @name labels messages. */
+int ccmm_platform_parse(const char *name, const char *text, struct ccmm_platform **out,
+			struct ccmm_error *err);
+
+/*
+ * The built-in default: a TDX guest with 4 CPUs, two NUMA nodes of 32 GiB,
+ * a virtio-blk device (1af4:1042) and a GPU with a 256 MiB BAR. The same
+ * text ships as platforms/tdx-guest.ini.
+ */
+int ccmm_platform_default(struct ccmm_platform **out, struct ccmm_error *err);
+extern const char ccmm_default_platform_text[];
+
+/*
+ * --platform host: the host's NUMA topology (nodes, sizes, distances, from
+ * hwloc or /sys/devices/system/node), mode none. Returns -ENOTSUP where
+ * neither is available.
+ */
+int ccmm_platform_host(struct ccmm_platform **out, struct ccmm_error *err);
+
+/* Lay out and validate a platform built in code (the loaders call this). */
+int ccmm_platform_finalize(struct ccmm_platform *p, struct ccmm_error *err);
+
+void ccmm_platform_free(struct ccmm_platform *p);
+
+/* Lookups by name; -1 when absent. */
+int ccmm_platform_find_device(const struct ccmm_platform *p, const char *name);
+int ccmm_platform_find_iommu(const struct ccmm_platform *p, const char *name);
+
+/* The range containing @pa, or NULL (a hole). Ranges are sorted by base. */
+const struct ccmm_mem_range *ccmm_platform_range(const struct ccmm_platform *p, uint64_t pa);
+
+/* Total RAM bytes on @node (all nodes for node < 0). */
+uint64_t ccmm_platform_ram(const struct ccmm_platform *p, int node);
+
+/*
+ * The bit that marks a PTE or DMA address encrypted (SME/SEV/SNP C-bit) or
+ * shared (TDX shared bit), as a mask; 0 for modes that have none.
+ */
+uint64_t ccmm_platform_enc_mask(const struct ccmm_platform *p);
+
+/* ------------------------------------------------------------------ */
+/* Physical memory                                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Per-page state as the secure world (or, for SME and SEV, the kernel's
+ * direct map) sees it.
+ *
+ *   SHARED   plain / decrypted / hypervisor-owned: host and devices may
+ *            touch it
+ *   PRIVATE  encrypted and owned: SEV C-bit memory, SNP RMP-assigned and
+ *            validated, TDX S-EPT mapped and accepted, pSeries secure
+ *   PENDING  owned but not ready: TDX added (AUG) but not accepted, SNP
+ *            assigned but not validated
+ */
+enum ccmm_page_state {
+	CCMM_PS_SHARED,
+	CCMM_PS_PRIVATE,
+	CCMM_PS_PENDING,
+};
+
+const char *ccmm_page_state_name(enum ccmm_page_state s);
+
+enum ccmm_cache_mode {
+	CCMM_CACHE_WB,
+	CCMM_CACHE_WC,
+	CCMM_CACHE_UC,
+	CCMM_CACHE_NR
+};
+
+const char *ccmm_cache_mode_name(enum ccmm_cache_mode c);
+extern const char *const ccmm_cache_mode_names[];
+
+/* struct ccmm_page.flags */
+#define CCMM_PG_RMP_2M        0x01 /* part of a 2 MiB RMP entry (SNP) */
+#define CCMM_PG_RMP_IMMUTABLE 0x02 /* RMP entry immutable (firmware pages) */
+#define CCMM_PG_STALE_LINES   0x04 /* converted without the needed cache flush */
+#define CCMM_PG_LEAKED        0x08 /* conversion failed half-way: never reuse */
+#define CCMM_PG_POISONED      0x10 /* some line is poisoned (see data->poison) */
+#define CCMM_PG_ALLOCATED     0x20 /* handed out by the page allocator */
+
+/* 4 KiB of modeled DRAM plus what the memory controller knows of it. */
+struct ccmm_page_data {
+	uint8_t bytes[CCMM_PAGE_SIZE];     /* as stored: ciphertext for encrypted lines */
+	uint64_t poison;                   /* bit n: line n failed its integrity check */
+	uint8_t line_key[CCMM_LINES_PER_PAGE]; /* key ID each line was last written with */
+};
+
+/*
+ * The per-page metadata: 32 bytes, like struct page. Untouched pages have
+ * no struct ccmm_page at all; they read back as the range's default state.
+ */
+struct ccmm_page {
+	struct ccmm_page_data *data; /* NULL until first write: reads as zeros */
+	uint32_t hist;               /* newest history record + 1; 0: none */
+	uint16_t owner;              /* guest / enclave / device that owns the page */
+	uint8_t state;               /* enum ccmm_page_state */
+	uint8_t flags;               /* CCMM_PG_* */
+	uint16_t map[CCMM_CACHE_NR]; /* live CPU mappings (outside the direct map) per cache mode */
+	uint16_t map_host;           /* of those, in host/VMM page tables */
+	uint16_t map_io;             /* live IOMMU / device mappings */
+	uint16_t map_enc;            /* of the CPU mappings, those with the encrypted/private attribute */
+};
+
+_Static_assert(sizeof(struct ccmm_page) <= 32, "per-page metadata must fit in 32 bytes");
+
+#define CCMM_CHUNK_SHIFT CCMM_PMD_SHIFT
+#define CCMM_CHUNK_PAGES (1u << (CCMM_CHUNK_SHIFT - CCMM_PAGE_SHIFT))
+
+/* 2 MiB of physical memory: one lock, one counter, 512 pages. */
+struct ccmm_chunk {
+	pthread_mutex_t lock;
+	uint32_t nr_private; /* pages PRIVATE or PENDING: SNP's 2 MiB host-mapping rule */
+	uint32_t nr_data;    /* pages with data allocated */
+	struct ccmm_page page[CCMM_CHUNK_PAGES];
+};
+
+struct ccmm_phys_range {
+	const struct ccmm_mem_range *desc;
+	enum ccmm_page_state def_state; /* state of untouched pages */
+	uint16_t def_owner;
+	size_t nr_chunks;
+	_Atomic(struct ccmm_chunk *) *chunks;
+};
+
+struct ccmm_phys {
+	size_t nr;
+	struct ccmm_phys_range *range; /* same order as platform ranges */
+	atomic_size_t chunks_allocated, pages_with_data;
+};
+
+/* ------------------------------------------------------------------ */
+/* Memory-encryption engine                                            */
+/* ------------------------------------------------------------------ */
+
+/* Key IDs. The engine derives a distinct AES-128-XTS key for each. */
+#define CCMM_KEYID_NONE  0 /* plaintext: shared memory, no C-bit */
+#define CCMM_KEYID_HOST  1 /* SME host key */
+#define CCMM_KEYID_GUEST 2 /* SEV/SNP guest key, TDX private HKID */
+#define CCMM_KEYID_EPC   3 /* SGX MEE */
+#define CCMM_NR_KEYIDS   8
+
+struct ccmm_mee;
+
+/*
+ * ccmm_mee_create - an engine whose keys are derived (SHA-256) from @seed,
+ * so a run is reproducible. Returns 0 or -ENOMEM / -EIO (OpenSSL failure).
+ */
+int ccmm_mee_create(uint64_t seed, struct ccmm_mee **out);
+void ccmm_mee_destroy(struct ccmm_mee *mee);
+
+/*
+ * Encrypt or decrypt one 64-byte line at physical address @pa (line
+ * aligned) under @keyid. Key ID 0 copies. Thread-safe: each thread keeps
+ * its own cipher contexts. Returns 0 or -EIO.
+ */
+int ccmm_mee_encrypt_line(struct ccmm_mee *mee, unsigned keyid, uint64_t pa,
+			  const uint8_t *in, uint8_t *out);
+int ccmm_mee_decrypt_line(struct ccmm_mee *mee, unsigned keyid, uint64_t pa,
+			  const uint8_t *in, uint8_t *out);
+
+/* ------------------------------------------------------------------ */
+/* The machine                                                         */
+/* ------------------------------------------------------------------ */
+
+struct ccmm_pgtable;
+struct ccmm_cc;
+struct ccmm_checker;
+struct ccmm_kernel;
+
+struct ccmm_machine {
+	struct ccmm_platform *plat; /* owned */
+	uint64_t seed;
+	struct ccmm_phys phys;
+	struct ccmm_mee *mee;
+	uint64_t enc_mask;          /* ccmm_platform_enc_mask() */
+	uint64_t pa_mask;           /* physical-address bits of a PTE */
+
+	/* Upper layers hang their per-machine state here (see boot/). */
+	struct ccmm_cc *cc;             /* cc/: secure world, history, fault injection */
+	struct ccmm_checker *check;     /* check/: event log, rules */
+	struct ccmm_kernel *kernel;     /* mm/: page allocator, direct map, mms */
+	void *sub[16];                  /* layer-3 subsystems, indexed by enum ccmm_subsys */
+};
+
+/*
+ * ccmm_machine_create - instantiate @plat (ownership passes to the machine,
+ * also on error). Sets up sparse physical memory and the encryption engine;
+ * upper layers are attached by ccmm_boot(). Returns 0 or -ENOMEM / -EIO.
+ */
+int ccmm_machine_create(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out);
+void ccmm_machine_destroy(struct ccmm_machine *m);
+
+/* The physical-memory range holding @pa, or NULL for a hole. */
+struct ccmm_phys_range *ccmm_phys_range_of(struct ccmm_machine *m, uint64_t pa);
+
+/*
+ * ccmm_phys_page - the metadata of the page holding @pa, creating its chunk
+ * when @create is set (-ENOMEM on failure). Returns NULL for a hole, or
+ * for an untouched page when !@create. The caller holds the chunk lock
+ * (ccmm_phys_lock) for anything but a racy peek.
+ */
+struct ccmm_page *ccmm_phys_page(struct ccmm_machine *m, uint64_t pa, bool create);
+
+/*
+ * ccmm_phys_peek - copy the metadata of the page at @pa into @out, with the
+ * range default for untouched pages. Returns 0, or -EFAULT for a hole.
+ * Takes and drops the chunk lock.
+ */
+int ccmm_phys_peek(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *out);
+
+/* The chunk holding @pa (created as for ccmm_phys_page), or NULL. */
+struct ccmm_chunk *ccmm_phys_chunk(struct ccmm_machine *m, uint64_t pa, bool create);
+
+/* Lock / unlock the chunk of @pa, creating it; returns the page or NULL (hole / -ENOMEM). */
+struct ccmm_page *ccmm_phys_lock(struct ccmm_machine *m, uint64_t pa);
+void ccmm_phys_unlock(struct ccmm_machine *m, uint64_t pa);
+
+/*
+ * ccmm_page_set_state - change a page's state and owner, keeping the
+ * chunk's private count right. Caller holds the chunk lock.
+ */
+void ccmm_page_set_state(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *pg,
+			 enum ccmm_page_state state, uint16_t owner);
+
+/*
+ * ccmm_phys_rw - move @len bytes at @pa (within one page) between DRAM and
+ * @buf through the encryption engine under @keyid, as a memory controller
+ * does: per 64-byte line, read-modify-write for partial lines. A read of a
+ * line written under another key yields that key's ciphertext decrypted
+ * under @keyid, i.e. scrambled bytes; *@mismatch (if not NULL) is set when
+ * that happened. Never-written pages read as zeros. Caller holds the chunk
+ * lock. Returns 0, -EINVAL (crosses a page), -EFAULT (hole), -ENOMEM, -EIO.
+ */
+int ccmm_phys_rw(struct ccmm_machine *m, uint64_t pa, void *buf, size_t len, bool write,
+		 unsigned keyid, bool *mismatch);
+
+/* Drop a page's data (it reads as zeros again): TDX conversions lose content. Chunk lock held. */
+void ccmm_phys_discard(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *pg);
+
+/* ------------------------------------------------------------------ */
+/* Contexts: who acts, and the modeled clock                           */
+/* ------------------------------------------------------------------ */
+
+enum ccmm_counter {
+#define CCMM_CTR_ENUM(name, help) CCMM_CTR_##name,
+	CCMM_COUNTERS(CCMM_CTR_ENUM)
+#undef CCMM_CTR_ENUM
+	CCMM_CTR_NR
+};
+
+struct ccmm_counter_info {
+	const char *name;
+	const char *help;
+};
+extern const struct ccmm_counter_info ccmm_counter_info[CCMM_CTR_NR];
+
+/*
+ * The acting context: which actor, its modeled clock (ns) and its counts.
+ * One per actor (and per thread in stress mode); never shared.
+ */
+struct ccmm_ctx {
+	struct ccmm_machine *m;
+	int actor;               /* index in the job, -1: none */
+	const char *actor_name;
+	uint64_t now_ns;         /* modeled time */
+	uint64_t cost_ns[CCMM_COST_NR];
+	uint64_t cost_n[CCMM_COST_NR];
+	uint64_t ctr[CCMM_CTR_NR];
+	struct ccmm_rng rng;
+	const char *op;          /* the operation under way, for events ("set_memory_decrypted") */
+	struct ccmm_where where; /* job-file line of that operation, if any */
+};
+
+/* Zero @ctx and bind it to @m and an actor; the RNG stream is the actor index. */
+void ccmm_ctx_init(struct ccmm_ctx *ctx, struct ccmm_machine *m, int actor, const char *name);
+
+/* Charge @n occurrences of cost @c to the context's clock. */
+static inline void ccmm_charge(struct ccmm_ctx *ctx, enum ccmm_cost c, uint64_t n)
+{
+	const uint64_t *tab = (const uint64_t *)&ctx->m->plat->costs;
+	uint64_t t = tab[c] * n;
+
+	ctx->now_ns += t;
+	ctx->cost_ns[c] += t;
+	ctx->cost_n[c] += n;
+}
+
+/* Charge a copy of @bytes at the modeled copy bandwidth. */
+void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes);
+
+static inline void ccmm_count(struct ccmm_ctx *ctx, enum ccmm_counter c, uint64_t n)
+{
+	ctx->ctr[c] += n;
+}
+
+/* Add @src's clock-independent figures (costs and counters) into @dst. */
+void ccmm_ctx_accumulate(struct ccmm_ctx *dst, const struct ccmm_ctx *src);
+
+#endif /* CCMM_PLATFORM_H */

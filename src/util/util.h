@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * util.h - what every ccmm layer needs and none of them models.
+ *
+ *   error reporting     struct ccmm_error: "FILE:LINE: what is wrong"
+ *   numbers             sizes with k/m/g/t suffixes, lo-hi ranges
+ *   option tables       name, type, offset, limits, default, help; typo
+ *                       suggestions from the table (as fio does)
+ *   INI files           inih underneath, plus fio's "include FILE" and a
+ *                       location for every line, across includes
+ *   PRNG                xoshiro256** seeded by splitmix64, one stream per
+ *                       actor so runs are deterministic for a given seed
+ *   output files        written to a temporary name and renamed, so a
+ *                       failed run never leaves a half-written report
+ *
+ * Every function returns 0 (or a count) or a negative errno and never
+ * exits. Functions that can fail on user input fill a struct ccmm_error.
+ */
+#ifndef CCMM_UTIL_H
+#define CCMM_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CCMM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define CCMM_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define CCMM_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define CCMM_ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+#define CCMM_ALIGN_UP(x, a) (((x) + ((uint64_t)(a) - 1)) & ~((uint64_t)(a) - 1))
+#define CCMM_IS_ALIGNED(x, a) (((x) & ((uint64_t)(a) - 1)) == 0)
+
+#define CCMM_KiB (1ULL << 10)
+#define CCMM_MiB (1ULL << 20)
+#define CCMM_GiB (1ULL << 30)
+#define CCMM_TiB (1ULL << 40)
+
+#if defined(__GNUC__)
+#define CCMM_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CCMM_PRINTF(f, a)
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A user-facing error: where it is and what is wrong. line is 0 when the
+ * problem belongs to the whole file (or to no file: file is then "").
+ */
+struct ccmm_error {
+	char file[256];
+	int line;
+	char msg[512];
+};
+
+/* A location in an input file. file points at storage owned by the parser. */
+struct ccmm_loc {
+	const char *file;
+	int line;
+};
+
+/*
+ * ccmm_error_set - record an error at @loc (may be NULL) with a printf
+ * message. Returns @ret so callers can write "return ccmm_error_set(...)".
+ * @err may be NULL, in which case only @ret is returned.
+ */
+int ccmm_error_set(struct ccmm_error *err, const struct ccmm_loc *loc, int ret,
+		   const char *fmt, ...) CCMM_PRINTF(4, 5);
+
+/* Format "FILE:LINE: msg" (or "FILE: msg", or "msg") into @buf. */
+void ccmm_error_format(const struct ccmm_error *err, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Numbers                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * ccmm_parse_u64 - decimal, 0x hex or 0b binary, with an optional size
+ * suffix k/m/g/t (powers of 1024, case-insensitive, optional trailing
+ * 'b' or 'ib': "4k", "2MiB", "1g") when @suffixes is true.
+ * Returns 0, -EINVAL for malformed text, -ERANGE on overflow.
+ */
+int ccmm_parse_u64(const char *s, bool suffixes, uint64_t *out);
+
+/*
+ * ccmm_parse_range - "N" or "LO-HI" (each side as ccmm_parse_u64 with
+ * suffixes). A single value gives lo == hi. Returns -EINVAL when HI < LO.
+ */
+int ccmm_parse_range(const char *s, uint64_t *lo, uint64_t *hi);
+
+/* ccmm_parse_bool - 1/0, yes/no, true/false, on/off. -EINVAL otherwise. */
+int ccmm_parse_bool(const char *s, bool *out);
+
+/* Print @bytes as "4KiB", "2MiB", "1.5GiB" into @buf; returns @buf. */
+char *ccmm_format_size(uint64_t bytes, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Suggestions                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Optimal-string-alignment distance (Damerau-Levenshtein), case-insensitive. */
+unsigned ccmm_edit_distance(const char *a, const char *b);
+
+/*
+ * ccmm_suggest - the candidate closest to @word, or NULL when none is close
+ * enough (distance at most 2, or a third of the word's length if larger).
+ * @cands is an array of @n strings; NULL entries are skipped.
+ */
+const char *ccmm_suggest(const char *word, const char *const *cands, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Option tables                                                       */
+/* ------------------------------------------------------------------ */
+
+enum ccmm_opt_type {
+	CCMM_OPT_U64,   /* number; size suffixes allowed when .size is set */
+	CCMM_OPT_RANGE, /* lo-hi number range: stored as struct ccmm_range */
+	CCMM_OPT_BOOL,
+	CCMM_OPT_STR,   /* copied into a char[.max] buffer */
+	CCMM_OPT_ENUM,  /* one of .choices; index stored as int */
+};
+
+struct ccmm_range {
+	uint64_t lo, hi;
+};
+
+/*
+ * One option a section accepts. @off is the offset of the field in the
+ * target struct (uint64_t, struct ccmm_range, bool, char[max], int).
+ * Numbers outside [min, max] are rejected (max 0 means no upper bound).
+ */
+struct ccmm_option {
+	const char *name;
+	enum ccmm_opt_type type;
+	size_t off;
+	uint64_t min, max;
+	bool size;                  /* accept k/m/g/t suffixes */
+	const char *const *choices; /* CCMM_OPT_ENUM, NULL-terminated */
+	const char *def;            /* default as text, NULL for none */
+	const char *help;
+};
+
+/* Find @name in @opts (NULL-name terminated). NULL when absent. */
+const struct ccmm_option *ccmm_option_find(const struct ccmm_option *opts,
+					   const char *name);
+
+/*
+ * ccmm_option_set - parse @value for option @name into @base.
+ * Unknown names give "unknown option 'x' in [sect]; did you mean 'y'?",
+ * bad values name the expected form and the limits. Errors are placed at
+ * @loc. Returns 0, -ENOENT (unknown option), -EINVAL or -ERANGE.
+ */
+int ccmm_option_set(const struct ccmm_option *opts, void *base, const char *section,
+		    const char *name, const char *value, const struct ccmm_loc *loc,
+		    struct ccmm_error *err);
+
+/* Apply every option's default to @base. Returns 0 or -EINVAL (bad table). */
+int ccmm_option_defaults(const struct ccmm_option *opts, void *base);
+
+/* Index of @s in NULL-terminated @choices, or -1. Case-insensitive. */
+int ccmm_choice_index(const char *const *choices, const char *s);
+
+/* ------------------------------------------------------------------ */
+/* INI files                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Called once per "key = value" line (and once per "[section]" header with
+ * key == NULL and value == NULL). @loc is the line's file and line number,
+ * valid across includes; loc->file lives only until ccmm_ini_parse() returns,
+ * so a handler that keeps locations must copy the name. Return 0 to go on or
+ * a negative errno to stop; the callback should have filled @err.
+ */
+typedef int (*ccmm_ini_handler)(void *user, const char *section, const char *key,
+				const char *value, const struct ccmm_loc *loc,
+				struct ccmm_error *err);
+
+/*
+ * ccmm_ini_parse - parse an INI file with inih: "[section]" headers,
+ * "key=value" lines, ';' and '#' comments, and fio's "include FILE" lines
+ * (relative to the including file, nested up to 8 deep, cycles refused).
+ * When @text is not NULL it is parsed instead of reading @path, and @path
+ * only names it in messages (includes are then relative to the current
+ * directory). Returns 0, or a negative errno with @err set to the place.
+ *
+ * Locking: none; the parser keeps its state on the caller's stack.
+ */
+int ccmm_ini_parse(const char *path, const char *text, ccmm_ini_handler handler,
+		   void *user, struct ccmm_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Deterministic random numbers                                        */
+/* ------------------------------------------------------------------ */
+
+struct ccmm_rng {
+	uint64_t s[4];
+};
+
+/* Seed from (@seed, @stream): distinct streams give independent sequences. */
+void ccmm_rng_seed(struct ccmm_rng *r, uint64_t seed, uint64_t stream);
+uint64_t ccmm_rng_next(struct ccmm_rng *r);
+/* Uniform in [lo, hi] (inclusive), without modulo bias. */
+uint64_t ccmm_rng_range(struct ccmm_rng *r, uint64_t lo, uint64_t hi);
+
+/* ------------------------------------------------------------------ */
+/* Output files                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An output file that appears under its name only when it is complete:
+ * ccmm_outfile_open() creates "PATH.tmp.XXXXXX" beside PATH,
+ * ccmm_outfile_commit() flushes, fsyncs and renames it to PATH, and
+ * ccmm_outfile_abort() removes it. Returns 0 or -errno.
+ */
+struct ccmm_outfile {
+	FILE *fp;
+	char path[4096];
+	char tmp[4096 + 16];
+};
+
+int ccmm_outfile_open(struct ccmm_outfile *o, const char *path);
+int ccmm_outfile_commit(struct ccmm_outfile *o);
+void ccmm_outfile_abort(struct ccmm_outfile *o);
+
+/* ------------------------------------------------------------------ */
+/* Growable arrays                                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * ccmm_grow - make room for @need elements of @elem bytes in *@arr with
+ * capacity *@cap (doubling). Returns 0 or -ENOMEM (the array is untouched).
+ */
+int ccmm_grow(void **arr, size_t *cap, size_t need, size_t elem);
+
+#endif /* CCMM_UTIL_H */
