@@ -431,6 +431,15 @@ struct ccmm_pgtable;
 struct ccmm_cc;
 struct ccmm_checker;
 struct ccmm_kernel;
+struct ccmm_ctx;
+
+/*
+ * Called by the MMU for every leaf installed (@map) or removed in a page
+ * table that tracks its mappings; see mmu/mmu.h. @ctx may be NULL when a
+ * page table is torn down outside any actor.
+ */
+typedef void (*ccmm_map_hook)(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t pa,
+			      uint64_t size, uint64_t pte, bool map);
 
 struct ccmm_machine {
 	struct ccmm_platform *plat; /* owned */
@@ -439,6 +448,8 @@ struct ccmm_machine {
 	struct ccmm_mee *mee;
 	uint64_t enc_mask;          /* ccmm_platform_enc_mask() */
 	uint64_t pa_mask;           /* physical-address bits of a PTE */
+	ccmm_map_hook map_hook;     /* set by check/ (ccmm_mmu_set_map_hook) */
+	atomic_uint next_pgt_id;
 
 	/* Upper layers hang their per-machine state here (see boot/). */
 	struct ccmm_cc *cc;             /* cc/: secure world, history, fault injection */

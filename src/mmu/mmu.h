@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmu.h - page tables as the hardware walks them (layer 1).
+ *
+ *   va[47:39]   va[38:30]   va[29:21]   va[20:12]   va[11:0]
+ *     PGD   -->   PUD   -->   PMD   -->   PTE   -->  offset
+ *               1 GiB leaf  2 MiB leaf  4 KiB leaf
+ *
+ * Entries use the x86-64 format for every platform (the pSeries radix
+ * tree maps onto it): P, RW, US, PWT/PCD/PAT, A, D, PS, G, NX, the Linux
+ * software bit _PAGE_SPECIAL (bit 9, "no struct page behind this PFN"), and
+ * the confidential-computing bit of the mode:
+ *
+ *   SME / SEV / SEV-SNP  C-bit at platform c_bit:      set   = private
+ *   TDX                  shared bit at gpa_width - 1:  set   = shared
+ *   none / pSeries SVM   no bit (pSeries sharing is per page, in the UV)
+ *
+ * Cache modes use Linux's PAT layout: WB = PAT index 0, WC = index 1
+ * (PWT), UC = index 3 (PCD|PWT).
+ *
+ * A page table may track its mappings in the page metadata (map counts per
+ * cache mode, encrypted, host, I/O); the guest kernel's direct map does not
+ * (it covers all RAM) and is walked instead. Tracking calls the machine's
+ * map hook (installed by the checker) on every leaf installed or removed.
+ *
+ * TLB model: a change made without a flush leaves the old translation
+ * "stale" for the changed range until ccmm_pgt_flush_tlb(); lookups through
+ * ccmm_pgt_translate() see the stale entry, as a CPU would.
+ *
+ * Locking: each page table has a mutex (the page_table_lock); all
+ * functions take it. The map hook runs with it held and may take chunk
+ * locks (lock order: page table, then chunk).
+ */
+#ifndef CCMM_MMU_H
+#define CCMM_MMU_H
+
+#include "platform/platform.h"
+
+#define CCMM_PTE_PRESENT   (1ULL << 0)
+#define CCMM_PTE_RW        (1ULL << 1)
+#define CCMM_PTE_USER      (1ULL << 2)
+#define CCMM_PTE_PWT       (1ULL << 3)
+#define CCMM_PTE_PCD       (1ULL << 4)
+#define CCMM_PTE_ACCESSED  (1ULL << 5)
+#define CCMM_PTE_DIRTY     (1ULL << 6)
+#define CCMM_PTE_PSE       (1ULL << 7) /* large leaf at PUD/PMD level */
+#define CCMM_PTE_PAT_4K    (1ULL << 7) /* PAT bit in a 4 KiB entry */
+#define CCMM_PTE_GLOBAL    (1ULL << 8)
+#define CCMM_PTE_SPECIAL   (1ULL << 9) /* Linux _PAGE_SPECIAL: PFN map, no struct page */
+#define CCMM_PTE_PAT_LARGE (1ULL << 12)
+#define CCMM_PTE_NX        (1ULL << 63)
+
+#define CCMM_PGT_LEVELS 4
+
+/* Leaf page sizes by level: 1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB. */
+static inline uint64_t ccmm_level_size(unsigned level)
+{
+	return 1ULL << (CCMM_PAGE_SHIFT + 9 * (level - 1));
+}
+
+/* Guest kernel direct map: VA = PAGE_OFFSET + PA, as x86-64 Linux with 4-level paging. */
+#define CCMM_PAGE_OFFSET 0xffff888000000000ULL
+
+enum ccmm_pgt_kind {
+	CCMM_PGT_GUEST_KERNEL, /* the (guest) kernel's init_mm: direct map, vmap, ioremap */
+	CCMM_PGT_GUEST_USER,   /* a (guest) user process */
+	CCMM_PGT_HOST,         /* the host kernel or VMM process, outside the guest */
+	CCMM_PGT_IOMMU,        /* an I/O page table (IOVA -> PA) */
+};
+
+const char *ccmm_pgt_kind_name(enum ccmm_pgt_kind kind);
+
+struct ccmm_tlb_stale {
+	uint64_t va;    /* aligned to the leaf size */
+	uint64_t pte;   /* the translation the TLB still holds */
+	unsigned level;
+};
+
+struct ccmm_pgtable {
+	struct ccmm_machine *m;
+	enum ccmm_pgt_kind kind;
+	char name[CCMM_NAME_MAX];
+	uint32_t id;
+	bool track;                 /* count mappings in page metadata */
+	pthread_mutex_t lock;
+	uint64_t *root;             /* 512 entries */
+	size_t nr_tables;           /* page-table pages, root included */
+	size_t nr_leaves[CCMM_PGT_LEVELS + 1];
+	struct ccmm_tlb_stale *stale;
+	size_t nr_stale, cap_stale;
+};
+
+/*
+ * Install the machine's map hook (ccmm_map_hook in platform.h): called for
+ * every leaf installed or removed in a tracking page table, with the table
+ * lock held; @pa and @size cover the leaf. check/ installs it at boot.
+ */
+void ccmm_mmu_set_map_hook(struct ccmm_machine *m, ccmm_map_hook hook);
+
+/* ---- PTE helpers -------------------------------------------------- */
+
+/* PTE flags for a cache mode (Linux PAT layout); @level selects the PAT bit. */
+uint64_t ccmm_pte_cache_bits(enum ccmm_cache_mode c, unsigned level);
+enum ccmm_cache_mode ccmm_pte_cache_mode(uint64_t pte, unsigned level);
+
+/*
+ * ccmm_pte_mkprivate - set the encrypted/private attribute (@priv) or the
+ * decrypted/shared one in @pte, with the mode's polarity: SEV sets the
+ * C-bit for private, TDX sets the shared bit for shared. Modes without a
+ * bit return @pte unchanged (pgprot_encrypted / pgprot_decrypted).
+ */
+uint64_t ccmm_pte_mkprivate(const struct ccmm_machine *m, uint64_t pte, bool priv);
+
+/*
+ * ccmm_pte_is_private - whether @pte maps with the private attribute. For
+ * modes without a bit: true for pSeries SVM (all guest accesses are to its
+ * own memory, sharing is the UV's business), false for none.
+ */
+bool ccmm_pte_is_private(const struct ccmm_machine *m, uint64_t pte);
+
+/* Physical address of a leaf @pte at @level for @va (offset within the leaf added). */
+uint64_t ccmm_pte_pa(const struct ccmm_machine *m, uint64_t pte, unsigned level, uint64_t va);
+
+/* Format @pte as "P RW US NX WB enc special 0x...", for event views. */
+void ccmm_pte_format(const struct ccmm_machine *m, uint64_t pte, unsigned level, char *buf, size_t len);
+
+/* ---- page tables -------------------------------------------------- */
+
+/* Create an empty page table; @track as described above. 0, -ENOMEM. */
+int ccmm_pgt_create(struct ccmm_machine *m, enum ccmm_pgt_kind kind, const char *name, bool track,
+		    struct ccmm_pgtable **out);
+
+/* Unmap everything (tracking counts drop) and free. @ctx may be NULL (no costs, no hook). */
+void ccmm_pgt_destroy(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt);
+
+/*
+ * ccmm_pgt_map - map [@va, @va+@size) to [@pa, ...) with leaves of
+ * @pgsize (4 KiB, 2 MiB or 1 GiB); @flags are the leaf bits (PRESENT is
+ * added, PSE added for large leaves; the cache bits must come from
+ * ccmm_pte_cache_bits for level 1 and are moved for large leaves).
+ * Charges pte_update_ns per leaf. Models vmf_insert_pfn_prot /
+ * remap_pfn_range / iommu_map.
+ * Returns 0; -EINVAL for misaligned or empty arguments or a PA beyond
+ * the machine; -EEXIST when any page in the range is already mapped
+ * (nothing is changed); -ENOMEM.
+ */
+int ccmm_pgt_map(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t pa, uint64_t size,
+		 uint64_t pgsize, uint64_t flags);
+
+/*
+ * ccmm_pgt_unmap - remove the translations in [@va, @va+@size), splitting
+ * large leaves that straddle the edges. With @flush the TLB is flushed
+ * (tlb_flush_ns per page, or one tlb_shootdown_ns for more than 32 pages);
+ * without it the old translations stay stale. Returns the number of
+ * 4 KiB pages that were mapped, or -EINVAL / -ENOMEM.
+ * Models zap_page_range / unmap_mapping_range / iommu_unmap.
+ */
+long ccmm_pgt_unmap(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t size, bool flush);
+
+/*
+ * ccmm_pgt_protect - clear @clear, then set @set, in every leaf mapping
+ * [@va, @va+@size), splitting large leaves that the range covers only in
+ * part (cpa_split_ns each; counted in cpa_splits), as change_page_attr
+ * does. Cache bits in @set/@clear are given in 4 KiB form and moved for
+ * large leaves. Unmapped holes in the range are -EFAULT (nothing changed).
+ * @flush as for ccmm_pgt_unmap. Returns the number of 4 KiB pages changed.
+ */
+long ccmm_pgt_protect(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t size,
+		      uint64_t set, uint64_t clear, bool flush);
+
+/*
+ * ccmm_pgt_split - split the large leaf covering @va down to @level
+ * leaves (1 or 2). No-op when already that small. Charges cpa_split_ns
+ * per split. Returns 0, -EFAULT (not mapped), -ENOMEM.
+ */
+int ccmm_pgt_split(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, unsigned level);
+
+/* Result of a walk. */
+struct ccmm_walk {
+	uint64_t pte;     /* leaf entry, 0 if not present */
+	unsigned level;   /* 1..3, 0 if not present */
+	uint64_t pa;      /* translated physical address */
+	bool stale;       /* the TLB served a translation the tables no longer have */
+};
+
+/* Walk the tables (not the TLB). Returns 0, or -EFAULT when not present. */
+int ccmm_pgt_walk(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
+
+/* Translate as the CPU does: a stale TLB entry wins over the tables. 0 or -EFAULT. */
+int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
+
+/* Flush the TLB for [@va, @va+@size) (size 0: everything). Charges as ccmm_pgt_unmap. */
+void ccmm_pgt_flush_tlb(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t size);
+
+/*
+ * ccmm_pgt_for_each_leaf - call @fn for every present leaf overlapping
+ * [@va, @va+@size) in address order, with the table lock held; @fn must not
+ * call back into this table. A non-zero return stops the walk and is
+ * returned.
+ */
+int ccmm_pgt_for_each_leaf(struct ccmm_pgtable *pt, uint64_t va, uint64_t size,
+			   int (*fn)(void *arg, uint64_t va, uint64_t pte, unsigned level), void *arg);
+
+/* Sanity of the tree: aligned leaves, counts matching. 0 or -EUCLEAN (kernel's *_is_valid). */
+int ccmm_pgt_is_valid(struct ccmm_pgtable *pt);
+
+#endif /* CCMM_MMU_H */

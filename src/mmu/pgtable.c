@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: MIT
+/* Four-level page tables with 4 KiB / 2 MiB / 1 GiB leaves and a stale-TLB model. */
+#include "mmu/mmu.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ENTRIES 512
+#define TABLE_MASK 0x000ffffffffff000ULL /* host pointer of a child table */
+#define VA_MASK ((1ULL << 48) - 1)
+
+const char *ccmm_pgt_kind_name(enum ccmm_pgt_kind kind)
+{
+	static const char *const n[] = { "guest-kernel", "guest-user", "host", "iommu" };
+
+	return (unsigned)kind < CCMM_ARRAY_SIZE(n) ? n[kind] : "?";
+}
+
+void ccmm_mmu_set_map_hook(struct ccmm_machine *m, ccmm_map_hook hook)
+{
+	m->map_hook = hook;
+}
+
+/* ---- PTE helpers ---------------------------------------------------- */
+
+uint64_t ccmm_pte_cache_bits(enum ccmm_cache_mode c, unsigned level)
+{
+	(void)level; /* WB/WC/UC sit at PAT indexes 0, 1 and 3: PWT/PCD only */
+	switch (c) {
+	case CCMM_CACHE_WC:
+		return CCMM_PTE_PWT;
+	case CCMM_CACHE_UC:
+		return CCMM_PTE_PCD | CCMM_PTE_PWT;
+	default:
+		return 0;
+	}
+}
+
+enum ccmm_cache_mode ccmm_pte_cache_mode(uint64_t pte, unsigned level)
+{
+	(void)level;
+	if (pte & CCMM_PTE_PCD)
+		return CCMM_CACHE_UC; /* UC- and UC */
+	if (pte & CCMM_PTE_PWT)
+		return CCMM_CACHE_WC;
+	return CCMM_CACHE_WB;
+}
+
+uint64_t ccmm_pte_mkprivate(const struct ccmm_machine *m, uint64_t pte, bool priv)
+{
+	switch (m->plat->mode) {
+	case CCMM_CC_SME:
+	case CCMM_CC_SEV:
+	case CCMM_CC_SEV_SNP:
+		return priv ? pte | m->enc_mask : pte & ~m->enc_mask;
+	case CCMM_CC_TDX:
+		return priv ? pte & ~m->enc_mask : pte | m->enc_mask;
+	default:
+		return pte;
+	}
+}
+
+bool ccmm_pte_is_private(const struct ccmm_machine *m, uint64_t pte)
+{
+	switch (m->plat->mode) {
+	case CCMM_CC_SME:
+	case CCMM_CC_SEV:
+	case CCMM_CC_SEV_SNP:
+		return (pte & m->enc_mask) != 0;
+	case CCMM_CC_TDX:
+		return (pte & m->enc_mask) == 0;
+	case CCMM_CC_PSERIES_SVM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+uint64_t ccmm_pte_pa(const struct ccmm_machine *m, uint64_t pte, unsigned level, uint64_t va)
+{
+	uint64_t size = ccmm_level_size(level);
+
+	return (pte & m->pa_mask & ~(size - 1)) | (va & (size - 1));
+}
+
+void ccmm_pte_format(const struct ccmm_machine *m, uint64_t pte, unsigned level, char *buf, size_t len)
+{
+	const char *enc = "";
+
+	if (m->enc_mask && m->plat->mode != CCMM_CC_NONE)
+		enc = ccmm_pte_is_private(m, pte) ? " private" : " shared";
+	snprintf(buf, len, "0x%016" PRIx64 " (%s%s%s %s%s%s%s, %s)", pte, pte & CCMM_PTE_PRESENT ? "P" : "-",
+		 pte & CCMM_PTE_RW ? " RW" : " RO", pte & CCMM_PTE_USER ? " US" : "",
+		 ccmm_cache_mode_name(ccmm_pte_cache_mode(pte, level)), enc, pte & CCMM_PTE_SPECIAL ? " special" : "",
+		 pte & CCMM_PTE_NX ? " NX" : "", level == 3 ? "1G" : level == 2 ? "2M" : "4K");
+}
+
+/* ---- tables ---------------------------------------------------------- */
+
+/* Sign-extend a 48-bit address: kernel addresses have bits 63:48 set. */
+static inline uint64_t canonical(uint64_t va)
+{
+	return (va & (1ULL << 47)) ? va | ~VA_MASK : va;
+}
+
+static inline unsigned pt_index(uint64_t va, unsigned level)
+{
+	return (unsigned)(((va & VA_MASK) >> (CCMM_PAGE_SHIFT + 9 * (level - 1))) & (ENTRIES - 1));
+}
+
+static inline bool is_leaf(uint64_t e, unsigned level)
+{
+	return level == 1 || (e & CCMM_PTE_PSE);
+}
+
+static inline uint64_t *child(uint64_t e)
+{
+	return (uint64_t *)(uintptr_t)(e & TABLE_MASK);
+}
+
+static uint64_t *table_alloc(struct ccmm_pgtable *pt)
+{
+	uint64_t *t = aligned_alloc(CCMM_PAGE_SIZE, ENTRIES * sizeof(uint64_t));
+
+	if (t) {
+		memset(t, 0, ENTRIES * sizeof(uint64_t));
+		pt->nr_tables++;
+	}
+	return t;
+}
+
+static void table_free(struct ccmm_pgtable *pt, uint64_t *t)
+{
+	free(t);
+	pt->nr_tables--;
+}
+
+static uint64_t table_entry(uint64_t *t)
+{
+	uintptr_t p = (uintptr_t)t;
+
+	return (uint64_t)p | CCMM_PTE_PRESENT | CCMM_PTE_RW | CCMM_PTE_USER;
+}
+
+int ccmm_pgt_create(struct ccmm_machine *m, enum ccmm_pgt_kind kind, const char *name, bool track,
+		    struct ccmm_pgtable **out)
+{
+	struct ccmm_pgtable *pt = calloc(1, sizeof(*pt));
+
+	if (!pt)
+		return -ENOMEM;
+	pt->m = m;
+	pt->kind = kind;
+	pt->track = track;
+	pt->id = atomic_fetch_add(&m->next_pgt_id, 1) + 1;
+	snprintf(pt->name, sizeof(pt->name), "%s", name ? name : ccmm_pgt_kind_name(kind));
+	pthread_mutex_init(&pt->lock, NULL);
+	pt->root = table_alloc(pt);
+	if (!pt->root) {
+		pthread_mutex_destroy(&pt->lock);
+		free(pt);
+		return -ENOMEM;
+	}
+	*out = pt;
+	return 0;
+}
+
+static void leaf_changed(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t pte, unsigned level,
+			 bool map)
+{
+	uint64_t size = ccmm_level_size(level);
+
+	if (map)
+		pt->nr_leaves[level]++;
+	else
+		pt->nr_leaves[level]--;
+	if (pt->track && pt->m->map_hook)
+		pt->m->map_hook(ctx, pt, va, ccmm_pte_pa(pt->m, pte, level, va), size, pte, map);
+}
+
+static void stale_add(struct ccmm_pgtable *pt, uint64_t va, uint64_t pte, unsigned level)
+{
+	for (size_t i = 0; i < pt->nr_stale; i++)
+		if (pt->stale[i].va == va && pt->stale[i].level == level)
+			return; /* the TLB still holds the oldest translation */
+	if (ccmm_grow((void **)&pt->stale, &pt->cap_stale, pt->nr_stale + 1, sizeof(*pt->stale)))
+		return; /* out of memory: model a flush rather than fail */
+	pt->stale[pt->nr_stale].va = va;
+	pt->stale[pt->nr_stale].pte = pte;
+	pt->stale[pt->nr_stale].level = level;
+	pt->nr_stale++;
+}
+
+static void flush_charge(struct ccmm_ctx *ctx, uint64_t pages)
+{
+	if (!ctx || !pages)
+		return;
+	ccmm_charge(ctx, CCMM_COST_tlb_flush_ns, CCMM_MIN(pages, 32));
+	if (ctx->m->plat->cpus > 1)
+		ccmm_charge(ctx, CCMM_COST_tlb_shootdown_ns, 1);
+	ccmm_count(ctx, CCMM_CTR_tlb_flushes, 1);
+}
+
+static void stale_flush(struct ccmm_pgtable *pt, uint64_t va, uint64_t size)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < pt->nr_stale; i++) {
+		struct ccmm_tlb_stale *s = &pt->stale[i];
+		uint64_t end = s->va + ccmm_level_size(s->level);
+
+		if (size && (end <= va || s->va >= va + size))
+			pt->stale[j++] = *s;
+	}
+	pt->nr_stale = j;
+}
+
+void ccmm_pgt_flush_tlb(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t size)
+{
+	pthread_mutex_lock(&pt->lock);
+	stale_flush(pt, va & VA_MASK, size);
+	pthread_mutex_unlock(&pt->lock);
+	flush_charge(ctx, size ? size >> CCMM_PAGE_SHIFT : 33);
+}
+
+/* Replace the large leaf at t[idx] (level @level) by a table of level-1 leaves. */
+static int split_entry(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t *t, unsigned idx, unsigned level)
+{
+	uint64_t e = t[idx], sub = ccmm_level_size(level - 1);
+	uint64_t *n = table_alloc(pt);
+	uint64_t flags = e & ~(pt->m->pa_mask) & ~CCMM_PTE_PSE & ~CCMM_PTE_PAT_LARGE;
+	uint64_t base = e & pt->m->pa_mask & ~(ccmm_level_size(level) - 1);
+
+	if (!n)
+		return -ENOMEM;
+	/* keep the enc bit, which pa_mask excludes */
+	for (unsigned i = 0; i < ENTRIES; i++)
+		n[i] = (base + i * sub) | flags | (level - 1 > 1 ? CCMM_PTE_PSE : 0);
+	t[idx] = table_entry(n);
+	pt->nr_leaves[level]--;
+	pt->nr_leaves[level - 1] += ENTRIES;
+	if (ctx) {
+		ccmm_charge(ctx, CCMM_COST_cpa_split_ns, 1);
+		ccmm_count(ctx, CCMM_CTR_cpa_splits, 1);
+	}
+	return 0;
+}
+
+static bool subtree_empty(uint64_t *t, unsigned level)
+{
+	for (unsigned i = 0; i < ENTRIES; i++) {
+		if (!(t[i] & CCMM_PTE_PRESENT))
+			continue;
+		if (is_leaf(t[i], level))
+			return false;
+		if (!subtree_empty(child(t[i]), level - 1))
+			return false;
+	}
+	return true;
+}
+
+static void free_subtree(struct ccmm_pgtable *pt, uint64_t *t, unsigned level)
+{
+	for (unsigned i = 0; level > 1 && i < ENTRIES; i++)
+		if ((t[i] & CCMM_PTE_PRESENT) && !is_leaf(t[i], level))
+			free_subtree(pt, child(t[i]), level - 1);
+	table_free(pt, t);
+}
+
+/* Is any page of [va, va+size) mapped? (one leaf-sized step at @target) */
+static bool range_busy(struct ccmm_pgtable *pt, uint64_t va, unsigned target)
+{
+	uint64_t *t = pt->root;
+
+	for (unsigned level = CCMM_PGT_LEVELS; level >= target; level--) {
+		uint64_t e = t[pt_index(va, level)];
+
+		if (!(e & CCMM_PTE_PRESENT))
+			return false;
+		if (is_leaf(e, level))
+			return true;
+		if (level == target)
+			return !subtree_empty(child(e), level - 1);
+		t = child(e);
+	}
+	return false;
+}
+
+static unsigned size_level(uint64_t pgsize)
+{
+	switch (pgsize) {
+	case 1ULL << 12: return 1;
+	case 1ULL << 21: return 2;
+	case 1ULL << 30: return 3;
+	default: return 0;
+	}
+}
+
+int ccmm_pgt_map(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t pa, uint64_t size,
+		 uint64_t pgsize, uint64_t flags)
+{
+	unsigned target = size_level(pgsize);
+	uint64_t limit = (pt->m->pa_mask | (CCMM_PAGE_SIZE - 1)) + 1;
+	int ret = 0;
+
+	if (!target || !size || !CCMM_IS_ALIGNED(va, pgsize) || !CCMM_IS_ALIGNED(pa, pgsize) ||
+	    !CCMM_IS_ALIGNED(size, pgsize) || pa + size > limit || pa + size < pa)
+		return -EINVAL;
+	flags &= ~(pt->m->pa_mask | CCMM_PTE_PSE);
+	pthread_mutex_lock(&pt->lock);
+	for (uint64_t off = 0; off < size; off += pgsize) {
+		if (range_busy(pt, va + off, target)) {
+			ret = -EEXIST;
+			goto out;
+		}
+	}
+	for (uint64_t off = 0; off < size; off += pgsize) {
+		uint64_t *t = pt->root, e;
+		unsigned level;
+
+		for (level = CCMM_PGT_LEVELS; level > target; level--) {
+			unsigned idx = pt_index(va + off, level);
+
+			if (!(t[idx] & CCMM_PTE_PRESENT)) {
+				uint64_t *n = table_alloc(pt);
+
+				if (!n) {
+					ret = -ENOMEM;
+					/* unwind what this call mapped */
+					pthread_mutex_unlock(&pt->lock);
+					if (off)
+						ccmm_pgt_unmap(ctx, pt, va, off, true);
+					return ret;
+				}
+				t[idx] = table_entry(n);
+			}
+			t = child(t[idx]);
+		}
+		{
+			unsigned idx = pt_index(va + off, target);
+
+			if (t[idx] & CCMM_PTE_PRESENT) /* an empty table left behind by unmaps */
+				free_subtree(pt, child(t[idx]), target - 1);
+			e = (pa + off) | flags | CCMM_PTE_PRESENT | (target > 1 ? CCMM_PTE_PSE : 0);
+			t[idx] = e;
+			leaf_changed(ctx, pt, canonical((va + off) & VA_MASK), e, target, true);
+		}
+		if (ctx)
+			ccmm_charge(ctx, CCMM_COST_pte_update_ns, 1);
+	}
+out:
+	pthread_mutex_unlock(&pt->lock);
+	return ret;
+}
+
+struct range_op {
+	struct ccmm_ctx *ctx;
+	struct ccmm_pgtable *pt;
+	uint64_t start, end;
+	uint64_t set, clear;
+	bool unmap, flush;
+	long pages;
+	int err;
+};
+
+static void range_walk(struct range_op *op, uint64_t *t, unsigned level, uint64_t base)
+{
+	uint64_t size = ccmm_level_size(level);
+
+	for (unsigned i = 0; i < ENTRIES && !op->err; i++) {
+		uint64_t eva = base + i * size, eend = eva + size;
+		uint64_t e = t[i];
+
+		if (eend <= op->start || eva >= op->end)
+			continue;
+		if (!(e & CCMM_PTE_PRESENT))
+			continue;
+		if (is_leaf(e, level)) {
+			if (op->start <= eva && eend <= op->end) {
+				uint64_t sva = canonical(eva);
+
+				leaf_changed(op->ctx, op->pt, sva, e, level, false);
+				if (!op->flush)
+					stale_add(op->pt, eva, e, level);
+				if (op->unmap) {
+					t[i] = 0;
+				} else {
+					t[i] = (e & ~op->clear) | op->set; /* clear, then set, as cpa does */
+					leaf_changed(op->ctx, op->pt, sva, t[i], level, true);
+				}
+				if (op->ctx)
+					ccmm_charge(op->ctx, CCMM_COST_pte_update_ns, 1);
+				op->pages += (long)(size >> CCMM_PAGE_SHIFT);
+				continue;
+			}
+			if (split_entry(op->ctx, op->pt, t, i, level)) {
+				op->err = -ENOMEM;
+				return;
+			}
+			e = t[i];
+		}
+		range_walk(op, child(e), level - 1, eva);
+		if (op->unmap && subtree_empty(child(e), level - 1)) {
+			free_subtree(op->pt, child(e), level - 1);
+			t[i] = 0;
+		}
+	}
+}
+
+long ccmm_pgt_unmap(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t size, bool flush)
+{
+	struct range_op op = { ctx, pt, va & VA_MASK, (va & VA_MASK) + size, 0, 0, true, flush, 0, 0 };
+	long ret;
+
+	if (!size || !CCMM_IS_ALIGNED(va, CCMM_PAGE_SIZE) || !CCMM_IS_ALIGNED(size, CCMM_PAGE_SIZE))
+		return -EINVAL;
+	pthread_mutex_lock(&pt->lock);
+	range_walk(&op, pt->root, CCMM_PGT_LEVELS, 0);
+	ret = op.err ? op.err : op.pages;
+	if (flush && ret > 0)
+		stale_flush(pt, va & VA_MASK, size);
+	pthread_mutex_unlock(&pt->lock);
+	if (flush && ret > 0)
+		flush_charge(ctx, (uint64_t)ret);
+	return ret;
+}
+
+static bool range_fully_mapped(struct ccmm_pgtable *pt, uint64_t va, uint64_t size)
+{
+	for (uint64_t a = va; a < va + size;) {
+		uint64_t *t = pt->root;
+		unsigned level;
+		bool found = false;
+
+		for (level = CCMM_PGT_LEVELS; level >= 1; level--) {
+			uint64_t e = t[pt_index(a, level)];
+
+			if (!(e & CCMM_PTE_PRESENT))
+				return false;
+			if (is_leaf(e, level)) {
+				a = CCMM_ALIGN_DOWN(a, ccmm_level_size(level)) + ccmm_level_size(level);
+				found = true;
+				break;
+			}
+			t = child(e);
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+long ccmm_pgt_protect(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t size, uint64_t set,
+		      uint64_t clear, bool flush)
+{
+	struct range_op op = { ctx, pt, va & VA_MASK, (va & VA_MASK) + size, set, clear, false, flush, 0, 0 };
+	long ret;
+
+	if (!size || !CCMM_IS_ALIGNED(va, CCMM_PAGE_SIZE) || !CCMM_IS_ALIGNED(size, CCMM_PAGE_SIZE))
+		return -EINVAL;
+	/* PRESENT and PSE are the table's business */
+	op.set &= ~(CCMM_PTE_PRESENT | CCMM_PTE_PSE);
+	op.clear &= ~(CCMM_PTE_PRESENT | CCMM_PTE_PSE);
+	pthread_mutex_lock(&pt->lock);
+	if (!range_fully_mapped(pt, va & VA_MASK, size)) {
+		pthread_mutex_unlock(&pt->lock);
+		return -EFAULT;
+	}
+	range_walk(&op, pt->root, CCMM_PGT_LEVELS, 0);
+	ret = op.err ? op.err : op.pages;
+	if (flush && ret > 0)
+		stale_flush(pt, va & VA_MASK, size);
+	pthread_mutex_unlock(&pt->lock);
+	if (flush && ret > 0)
+		flush_charge(ctx, (uint64_t)ret);
+	return ret;
+}
+
+int ccmm_pgt_split(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, unsigned target)
+{
+	uint64_t *t;
+	int ret = 0;
+
+	if (target < 1 || target > 2)
+		return -EINVAL;
+	pthread_mutex_lock(&pt->lock);
+	t = pt->root;
+	for (unsigned level = CCMM_PGT_LEVELS; level > target; level--) {
+		unsigned idx = pt_index(va, level);
+		uint64_t e = t[idx];
+
+		if (!(e & CCMM_PTE_PRESENT)) {
+			ret = -EFAULT;
+			break;
+		}
+		if (is_leaf(e, level)) {
+			ret = split_entry(ctx, pt, t, idx, level);
+			if (ret)
+				break;
+		}
+		t = child(t[idx]);
+	}
+	pthread_mutex_unlock(&pt->lock);
+	return ret;
+}
+
+static int walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+{
+	uint64_t *t = pt->root;
+
+	memset(w, 0, sizeof(*w));
+	for (unsigned level = CCMM_PGT_LEVELS; level >= 1; level--) {
+		uint64_t e = t[pt_index(va, level)];
+
+		if (!(e & CCMM_PTE_PRESENT))
+			return -EFAULT;
+		if (is_leaf(e, level)) {
+			w->pte = e;
+			w->level = level;
+			w->pa = ccmm_pte_pa(pt->m, e, level, va);
+			return 0;
+		}
+		t = child(e);
+	}
+	return -EFAULT;
+}
+
+int ccmm_pgt_walk(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+{
+	int ret;
+
+	pthread_mutex_lock(&pt->lock);
+	ret = walk_locked(pt, va, w);
+	pthread_mutex_unlock(&pt->lock);
+	return ret;
+}
+
+int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+{
+	int ret;
+	uint64_t v = va & VA_MASK;
+
+	pthread_mutex_lock(&pt->lock);
+	for (size_t i = 0; i < pt->nr_stale; i++) {
+		struct ccmm_tlb_stale *s = &pt->stale[i];
+
+		if (v >= s->va && v < s->va + ccmm_level_size(s->level)) {
+			memset(w, 0, sizeof(*w));
+			w->pte = s->pte;
+			w->level = s->level;
+			w->pa = ccmm_pte_pa(pt->m, s->pte, s->level, v);
+			w->stale = true;
+			pthread_mutex_unlock(&pt->lock);
+			return 0;
+		}
+	}
+	ret = walk_locked(pt, va, w);
+	pthread_mutex_unlock(&pt->lock);
+	return ret;
+}
+
+struct leaf_iter {
+	uint64_t start, end;
+	int (*fn)(void *arg, uint64_t va, uint64_t pte, unsigned level);
+	void *arg;
+};
+
+static int iter_walk(struct leaf_iter *it, uint64_t *t, unsigned level, uint64_t base)
+{
+	uint64_t size = ccmm_level_size(level);
+
+	for (unsigned i = 0; i < ENTRIES; i++) {
+		uint64_t eva = base + i * size;
+		uint64_t e = t[i];
+		int ret;
+
+		if (eva + size <= it->start || eva >= it->end || !(e & CCMM_PTE_PRESENT))
+			continue;
+		if (is_leaf(e, level))
+			ret = it->fn(it->arg, canonical(eva), e, level);
+		else
+			ret = iter_walk(it, child(e), level - 1, eva);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int ccmm_pgt_for_each_leaf(struct ccmm_pgtable *pt, uint64_t va, uint64_t size,
+			   int (*fn)(void *arg, uint64_t va, uint64_t pte, unsigned level), void *arg)
+{
+	struct leaf_iter it = { va & VA_MASK, (va & VA_MASK) + size, fn, arg };
+	int ret;
+
+	pthread_mutex_lock(&pt->lock);
+	ret = iter_walk(&it, pt->root, CCMM_PGT_LEVELS, 0);
+	pthread_mutex_unlock(&pt->lock);
+	return ret;
+}
+
+static int check_tree(struct ccmm_pgtable *pt, uint64_t *t, unsigned level, size_t *leaves, size_t *tables)
+{
+	(*tables)++;
+	for (unsigned i = 0; i < ENTRIES; i++) {
+		uint64_t e = t[i];
+
+		if (!(e & CCMM_PTE_PRESENT))
+			continue;
+		if (is_leaf(e, level)) {
+			if (level > 3)
+				return -EUCLEAN; /* no 512 GiB leaves */
+			if (e & pt->m->pa_mask & (ccmm_level_size(level) - 1))
+				return -EUCLEAN;
+			leaves[level]++;
+		} else if (!child(e) || check_tree(pt, child(e), level - 1, leaves, tables)) {
+			return -EUCLEAN;
+		}
+	}
+	return 0;
+}
+
+int ccmm_pgt_is_valid(struct ccmm_pgtable *pt)
+{
+	size_t leaves[CCMM_PGT_LEVELS + 1] = { 0 }, tables = 0;
+	int ret;
+
+	pthread_mutex_lock(&pt->lock);
+	ret = check_tree(pt, pt->root, CCMM_PGT_LEVELS, leaves, &tables);
+	if (!ret && tables != pt->nr_tables)
+		ret = -EUCLEAN;
+	for (unsigned l = 1; !ret && l <= 3; l++)
+		if (leaves[l] != pt->nr_leaves[l])
+			ret = -EUCLEAN;
+	pthread_mutex_unlock(&pt->lock);
+	return ret;
+}
+
+void ccmm_pgt_destroy(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt)
+{
+	struct range_op op = { ctx, pt, 0, 1ULL << 48, 0, 0, true, true, 0, 0 };
+
+	if (!pt)
+		return;
+	pthread_mutex_lock(&pt->lock);
+	range_walk(&op, pt->root, CCMM_PGT_LEVELS, 0);
+	pthread_mutex_unlock(&pt->lock);
+	free_subtree(pt, pt->root, CCMM_PGT_LEVELS);
+	pthread_mutex_destroy(&pt->lock);
+	free(pt->stale);
+	free(pt);
+}
