@@ -82,6 +82,8 @@ struct ccmm_pgtable {
 	char name[CCMM_NAME_MAX];
 	uint32_t id;
 	bool track;                 /* count mappings in page metadata */
+	uint64_t untracked_start;   /* leaves in [start, end) are not tracked (the direct map) */
+	uint64_t untracked_end;
 	pthread_mutex_t lock;
 	uint64_t *root;             /* 512 entries */
 	size_t nr_tables;           /* page-table pages, root included */

@@ -176,7 +176,7 @@ static void leaf_changed(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t
 		pt->nr_leaves[level]++;
 	else
 		pt->nr_leaves[level]--;
-	if (pt->track && pt->m->map_hook)
+	if (pt->track && pt->m->map_hook && !(va >= pt->untracked_start && va < pt->untracked_end))
 		pt->m->map_hook(ctx, pt, va, ccmm_pte_pa(pt->m, pte, level, va), size, pte, map);
 }
 

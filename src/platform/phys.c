@@ -134,7 +134,7 @@ void ccmm_page_set_state(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *
 	pg->owner = owner;
 }
 
-static struct ccmm_page_data *page_data(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *pg)
+struct ccmm_page_data *ccmm_phys_page_data(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *pg)
 {
 	struct ccmm_chunk *c;
 
@@ -195,7 +195,7 @@ int ccmm_phys_rw(struct ccmm_machine *m, uint64_t pa, void *buf, size_t len, boo
 		memset(buf, 0, len);
 		return 0;
 	}
-	d = page_data(m, pa, pg);
+	d = ccmm_phys_page_data(m, pa, pg);
 	if (!d)
 		return -ENOMEM;
 

@@ -364,6 +364,7 @@ struct ccmm_page {
 	uint16_t map_host;           /* of those, in host/VMM page tables */
 	uint16_t map_io;             /* live IOMMU / device mappings */
 	uint16_t map_enc;            /* of the CPU mappings, those with the encrypted/private attribute */
+	uint8_t order;               /* head of an allocated block: its buddy order */
 };
 
 _Static_assert(sizeof(struct ccmm_page) <= 32, "per-page metadata must fit in 32 bytes");
@@ -449,6 +450,7 @@ struct ccmm_machine {
 	uint64_t enc_mask;          /* ccmm_platform_enc_mask() */
 	uint64_t pa_mask;           /* physical-address bits of a PTE */
 	ccmm_map_hook map_hook;     /* set by check/ (ccmm_mmu_set_map_hook) */
+	struct ccmm_pgtable *direct_map; /* the (guest) kernel's page table, set by mm/ at boot */
 	atomic_uint next_pgt_id;
 
 	/* Upper layers hang their per-machine state here (see boot/). */
@@ -509,6 +511,9 @@ void ccmm_page_set_state(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *
  */
 int ccmm_phys_rw(struct ccmm_machine *m, uint64_t pa, void *buf, size_t len, bool write,
 		 unsigned keyid, bool *mismatch);
+
+/* The page's data, allocated (reading as zeros) if it has none. Chunk lock held. NULL: -ENOMEM. */
+struct ccmm_page_data *ccmm_phys_page_data(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *pg);
 
 /* Drop a page's data (it reads as zeros again): TDX conversions lose content. Chunk lock held. */
 void ccmm_phys_discard(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *pg);

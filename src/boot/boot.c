@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+/* Boot and shutdown: every layer's init in order, exits in reverse. */
+#include "boot/boot.h"
+
+#include "cc/cc.h"
+#include "check/check.h"
+#include "mm/mm.h"
+
+struct initcall {
+	const char *name;
+	int (*init)(struct ccmm_machine *m);
+	void (*exit)(struct ccmm_machine *m);
+};
+
+/* In dependency order; a subsystem adds its line here. */
+static const struct initcall initcalls[] = {
+	{ "check", ccmm_check_init, ccmm_check_fini },
+	{ "cc", ccmm_cc_init, ccmm_cc_fini },
+	{ "mm", ccmm_mm_init, ccmm_mm_fini },
+};
+
+int ccmm_boot(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out)
+{
+	struct ccmm_machine *m;
+	size_t i;
+	int ret = ccmm_machine_create(plat, seed, &m);
+
+	if (ret)
+		return ret;
+	for (i = 0; i < CCMM_ARRAY_SIZE(initcalls); i++) {
+		ret = initcalls[i].init(m);
+		if (ret)
+			break;
+	}
+	if (ret) {
+		while (i--)
+			initcalls[i].exit(m);
+		ccmm_machine_destroy(m);
+		return ret;
+	}
+	*out = m;
+	return 0;
+}
+
+void ccmm_shutdown(struct ccmm_machine *m)
+{
+	if (!m)
+		return;
+	for (size_t i = CCMM_ARRAY_SIZE(initcalls); i--;)
+		initcalls[i].exit(m);
+	ccmm_machine_destroy(m);
+}

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check.h - memory-state rules and the access checker (layer 2).
+ *
+ *   access (who, read/write, address, length, page table or device)
+ *      |
+ *      | CPU: translate through the page table (stale TLB first)
+ *      | device: IOMMU table if any, DMA mask, bus -> physical
+ *      v
+ *   per 4 KiB page: the accessor's view   (PTE: private/shared, cache mode,
+ *                                          level; device: C-bit in the address)
+ *                   the page's view       (range kind, state, owner, poison,
+ *                                          stale lines, map counts)
+ *      |
+ *      v  ccmm_decide(): one pure function per mode, the whole rule book
+ *   outcome (data, scrambled, zeros, #PF, #VE, #VC, NPF, #MC, blocked,
+ *   abort) + the key to move data under + the rule broken, if any
+ *      |
+ *      v
+ *   bytes really move through the encryption engine; violations become
+ *   events with both views and the page's conversion history
+ *
+ * Rules are named objects (struct ccmm_rule); every layer declares its own
+ * and registers the table in check/rules.c, so job files can name any rule
+ * in expect= and get a suggestion for a typo.
+ *
+ * Locking: the event log has its own mutex; ccmm_access() takes the page
+ * table lock and then each page's chunk lock, one page at a time. The map
+ * hook runs under the page-table lock and takes chunk locks.
+ */
+#ifndef CCMM_CHECK_H
+#define CCMM_CHECK_H
+
+#include "mmu/mmu.h"
+#include "platform/platform.h"
+
+/* ------------------------------------------------------------------ */
+/* Rules                                                               */
+/* ------------------------------------------------------------------ */
+
+struct ccmm_rule {
+	const char *name;    /* stable snake_case name, used in job files */
+	const char *seed;    /* the seed thread that states it ("004"), or "" */
+	const char *summary; /* one line: what is wrong */
+};
+
+/* The rules of this layer. */
+extern const struct ccmm_rule ccmm_rule_cache_alias, ccmm_rule_enc_mismatch, ccmm_rule_host_access_private,
+	ccmm_rule_host_write_private, ccmm_rule_rmp_page_size, ccmm_rule_poison_consumed,
+	ccmm_rule_private_access_shared, ccmm_rule_unaccepted_access, ccmm_rule_dma_private,
+	ccmm_rule_dma_mask_exceeded, ccmm_rule_dma_hole, ccmm_rule_iommu_fault, ccmm_rule_p2p_unreachable,
+	ccmm_rule_access_hole, ccmm_rule_mmio_ve, ccmm_rule_mmio_private, ccmm_rule_stale_tlb,
+	ccmm_rule_stale_cache_lines, ccmm_rule_private_mapped_by_host, ccmm_rule_conversion_unaligned,
+	ccmm_rule_conversion_failed, ccmm_rule_epc_access;
+
+/* Every registered rule, by name; NULL when unknown. */
+const struct ccmm_rule *ccmm_rule_find(const char *name);
+/* Iterate all registered rules: returns the @i-th or NULL past the end. */
+const struct ccmm_rule *ccmm_rule_at(size_t i);
+
+/* ------------------------------------------------------------------ */
+/* Accesses                                                            */
+/* ------------------------------------------------------------------ */
+
+enum ccmm_initiator {
+	CCMM_INIT_KERNEL, /* the (guest) kernel: the machine's own OS */
+	CCMM_INIT_USER,   /* a (guest) user process */
+	CCMM_INIT_HOST,   /* the host kernel or VMM, outside a guest */
+	CCMM_INIT_DEVICE, /* DMA by a device */
+	CCMM_INIT_NR
+};
+
+const char *ccmm_initiator_name(enum ccmm_initiator who);
+
+enum ccmm_rw {
+	CCMM_READ,
+	CCMM_WRITE,
+};
+
+/* Outcomes, mildest first; an access reports the worst it met. */
+enum ccmm_outcome {
+	CCMM_OK,        /* the data as last written by this key */
+	CCMM_SCRAMBLED, /* bytes came back, but were written under another key */
+	CCMM_ZEROS,     /* TDX: a host read of TD-private memory returns zeros */
+	CCMM_ABORT,     /* nothing answers: reads all-ones, writes dropped */
+	CCMM_BLOCKED,   /* the IOMMU, RMP or ultravisor stopped a device/host access */
+	CCMM_NPF,       /* nested page fault / EPT violation exits to the VMM */
+	CCMM_VC,        /* #VC (SEV-ES/SNP) */
+	CCMM_VE,        /* #VE (TDX) */
+	CCMM_PF,        /* #PF: not present, protection, or RMP */
+	CCMM_MCE,       /* machine check: poison consumed */
+	CCMM_OUTCOME_NR
+};
+
+const char *ccmm_outcome_name(enum ccmm_outcome o);
+
+/* True for outcomes that stop the access at that page (an exception). */
+bool ccmm_outcome_faults(enum ccmm_outcome o);
+
+struct ccmm_access {
+	enum ccmm_initiator who;
+	enum ccmm_rw rw;
+	uint64_t addr;            /* virtual address (CPU) or bus address (device) */
+	size_t len;               /* bytes; may span pages */
+	struct ccmm_pgtable *pgt; /* CPU: the table walked; device: its IOMMU table, or NULL for none */
+	int device;               /* device index in the platform (device accesses) */
+	void *buf;                /* source (write) or destination (read); NULL checks state only */
+};
+
+struct ccmm_result {
+	enum ccmm_outcome outcome; /* worst over the pages touched */
+	bool handled;              /* the exception was an emulated MMIO access that completed */
+	uint64_t pa;               /* physical address where the worst outcome happened */
+	uint64_t pte;              /* the PTE used there (CPU) */
+	unsigned level;
+	size_t done;               /* bytes that completed before a fault */
+	unsigned violations;       /* violations this access recorded */
+	const char *why;           /* static text: why that outcome */
+};
+
+/*
+ * ccmm_access - perform one modeled access, as the hardware would.
+ * Moves real bytes (through the encryption engine) for the pages the
+ * hardware lets through, charges costs and counts, and records a
+ * violation event for every rule broken. A faulting page stops the access
+ * (r->done tells how far it got).
+ * Returns 0 with the outcome in @r (an exception is an outcome, not an
+ * error); -EINVAL for a malformed access (no length, no page table for a
+ * CPU access, bad device index).
+ * Locking: takes the page-table lock, then each page's chunk lock.
+ */
+int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r);
+
+/* Convenience wrappers: a CPU access by @who through @pgt, a DMA by @dev. */
+int ccmm_cpu_read(struct ccmm_ctx *ctx, enum ccmm_initiator who, struct ccmm_pgtable *pgt, uint64_t va, void *buf,
+		  size_t len, struct ccmm_result *r);
+int ccmm_cpu_write(struct ccmm_ctx *ctx, enum ccmm_initiator who, struct ccmm_pgtable *pgt, uint64_t va,
+		   const void *buf, size_t len, struct ccmm_result *r);
+int ccmm_dma_access(struct ccmm_ctx *ctx, int dev, struct ccmm_pgtable *iommu, enum ccmm_rw rw, uint64_t bus,
+		    void *buf, size_t len, struct ccmm_result *r);
+
+/* ------------------------------------------------------------------ */
+/* The rule book                                                       */
+/* ------------------------------------------------------------------ */
+
+/* What the checker knows about one page-sized piece of an access. */
+struct ccmm_view {
+	enum ccmm_initiator who;
+	enum ccmm_rw rw;
+	bool private_attr;         /* CPU: the PTE's private/encrypted attribute;
+				      device: the bus address carries the C-bit (SME) */
+	bool stale_tlb;            /* served by a stale translation */
+	unsigned level;            /* CPU leaf level (host 2 MiB mappings matter for SNP) */
+	bool hole;                 /* no range at that address */
+	enum ccmm_range_kind kind; /* when !hole */
+	enum ccmm_page_state state;
+	uint8_t flags;             /* CCMM_PG_* */
+	bool poisoned;             /* a line the access touches is poisoned */
+	bool private_in_2m;        /* SNP: the host leaf's 2 MiB region holds a private page */
+	bool p2p_ok;               /* device -> BAR: within the device's P2P reach */
+};
+
+struct ccmm_decision {
+	enum ccmm_outcome outcome;
+	bool handled;                 /* emulated MMIO: completes after the exception */
+	bool move;                    /* move bytes (reads fill the buffer) */
+	unsigned keyid;               /* key to move them under */
+	bool poison;                  /* a write that poisons the lines it touches (TDX) */
+	const struct ccmm_rule *rule; /* violated rule, NULL when none */
+	const char *why;              /* static explanation */
+};
+
+/*
+ * ccmm_decide - the outcome of one access to one page under @mode, from the
+ * views alone: no state is read or changed. The table printed by
+ * "ccmm states" is this function, evaluated. Extra platform facts it
+ * needs: @mmio (TDX MMIO mode).
+ */
+void ccmm_decide(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio, const struct ccmm_view *v,
+		 struct ccmm_decision *d);
+
+/* ------------------------------------------------------------------ */
+/* Events                                                              */
+/* ------------------------------------------------------------------ */
+
+struct ccmm_event {
+	uint64_t seq;
+	uint64_t time_ns;           /* modeled time of the acting context */
+	int actor;
+	char actor_name[48];
+	char op[48];                /* the operation under way */
+	struct ccmm_where where;    /* its job-file line, if any */
+	const struct ccmm_rule *rule;
+	enum ccmm_outcome outcome;
+	/* the access, when there was one */
+	bool has_access;
+	enum ccmm_initiator who;
+	enum ccmm_rw rw;
+	uint64_t addr;
+	uint64_t len;
+	char pgt[CCMM_NAME_MAX];
+	int device;
+	/* the accessor's view */
+	uint64_t pte;
+	unsigned level;
+	bool stale;
+	/* the page's view */
+	uint64_t pa;
+	bool has_page;
+	enum ccmm_range_kind kind;
+	struct ccmm_page page;      /* metadata copy (data pointer cleared) */
+	uint32_t hist;              /* newest conversion record at the time (see ccmm_cc_history) */
+	char msg[256];
+};
+
+struct ccmm_checker {
+	pthread_mutex_t lock;
+	struct ccmm_event *ev;
+	size_t nr, cap;
+	uint64_t seq;
+	size_t max_events;          /* older events beyond this are counted, not kept */
+	uint64_t dropped;
+};
+
+/* Attach a checker to @m and install the map hook. 0 or -ENOMEM. */
+int ccmm_check_init(struct ccmm_machine *m);
+void ccmm_check_fini(struct ccmm_machine *m);
+
+/*
+ * ccmm_violation - record that @rule was broken by the acting context, at
+ * physical address @pa (or ~0 when no page is involved), with a printf
+ * message. Counts CCMM_CTR_violations. Returns the event's sequence number.
+ * Locking: takes the event-log mutex (and the page's chunk lock when
+ * @pa is a page); callable from any layer.
+ */
+uint64_t ccmm_violation(struct ccmm_ctx *ctx, const struct ccmm_rule *rule, uint64_t pa, const char *fmt, ...)
+	CCMM_PRINTF(4, 5);
+
+/*
+ * ccmm_check_cache_conflict - would mapping [@pa, @pa+@size) with cache
+ * mode @mode alias the direct map or another live mapping with a different
+ * mode? If so, record cache_alias (naming @what) and return 1; else 0.
+ * For attribute changes made outside tracked page tables (set_memory_wc on
+ * the direct map, TTM's page pools). Takes chunk locks.
+ */
+int ccmm_check_cache_conflict(struct ccmm_ctx *ctx, uint64_t pa, uint64_t size, enum ccmm_cache_mode mode,
+			      const char *what);
+
+/* Number of events recorded, and a copy of the @i-th. */
+size_t ccmm_events_count(struct ccmm_machine *m);
+int ccmm_event_get(struct ccmm_machine *m, size_t i, struct ccmm_event *out);
+
+/* Count of violations of @rule (NULL: any) by @actor (-1: any). */
+size_t ccmm_violations_count(struct ccmm_machine *m, const struct ccmm_rule *rule, int actor);
+
+/* ------------------------------------------------------------------ */
+/* The memory-state table (seed 004)                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * ccmm_states_table - write, for @mode, the table Dave Hansen asks for in
+ * seed 004: each class of memory, how it is selected, who selects it, who
+ * enforces the selection, and for each kind of access (guest kernel,
+ * guest user, host/VMM, device; read and write) the outcome, obtained by
+ * evaluating ccmm_decide(). @json selects JSON instead of text.
+ * Returns 0 or -EIO.
+ */
+int ccmm_states_table(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio, bool json, FILE *out);
+
+#endif /* CCMM_CHECK_H */

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: MIT
+/* ccmm_access(): translate, build the views, decide, move the bytes, record violations. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "check/internal.h"
+
+/* The device's reach: same P2P group (or itself). */
+static bool p2p_reach(const struct ccmm_platform *p, int dev, const struct ccmm_mem_range *r)
+{
+	const struct ccmm_device_desc *a, *b;
+
+	if (r->device == dev)
+		return true;
+	a = &p->devices[dev];
+	b = &p->devices[r->device];
+	return a->p2p_group >= 0 && a->p2p_group == b->p2p_group;
+}
+
+static uint64_t line_mask(uint64_t pa, size_t len)
+{
+	unsigned first = (unsigned)((pa & (CCMM_PAGE_SIZE - 1)) >> CCMM_LINE_SHIFT);
+	unsigned last = (unsigned)(((pa + len - 1) & (CCMM_PAGE_SIZE - 1)) >> CCMM_LINE_SHIFT);
+	uint64_t m = 0;
+
+	for (unsigned i = first; i <= last; i++)
+		m |= 1ULL << i;
+	return m;
+}
+
+static void charge_outcome(struct ccmm_ctx *ctx, const struct ccmm_decision *d, enum ccmm_cc_mode mode,
+			   bool mmio)
+{
+	switch (d->outcome) {
+	case CCMM_PF:
+		ccmm_count(ctx, CCMM_CTR_page_faults, 1);
+		ccmm_charge(ctx, CCMM_COST_page_fault_ns, 1);
+		if (mode == CCMM_CC_SEV_SNP && d->rule && d->rule != &ccmm_rule_access_hole)
+			ccmm_count(ctx, CCMM_CTR_rmp_faults, 1);
+		break;
+	case CCMM_VE:
+		ccmm_count(ctx, CCMM_CTR_ve_exceptions, 1);
+		ccmm_charge(ctx, CCMM_COST_ve_ns, 1);
+		if (d->handled)
+			ccmm_charge(ctx, CCMM_COST_tdvmcall_ns, 1);
+		break;
+	case CCMM_VC:
+		ccmm_count(ctx, CCMM_CTR_vc_exceptions, 1);
+		ccmm_charge(ctx, CCMM_COST_ghcb_vmgexit_ns, 1);
+		break;
+	case CCMM_NPF:
+		ccmm_count(ctx, CCMM_CTR_npf_exits, 1);
+		ccmm_charge(ctx, CCMM_COST_vmexit_ns, 1);
+		break;
+	case CCMM_MCE:
+		ccmm_count(ctx, CCMM_CTR_machine_checks, 1);
+		break;
+	case CCMM_BLOCKED:
+		ccmm_count(ctx, CCMM_CTR_blocked_dma, 1);
+		break;
+	case CCMM_SCRAMBLED:
+		break;
+	default:
+		break;
+	}
+	if (mmio) {
+		ccmm_count(ctx, CCMM_CTR_mmio_accesses, 1);
+		ccmm_charge(ctx, CCMM_COST_mmio_ns, 1);
+	}
+}
+
+/* One page-sized piece of an access. Returns the outcome; fills *d. */
+static enum ccmm_outcome access_page(struct ccmm_ctx *ctx, const struct ccmm_access *a, uint64_t addr, uint8_t *buf,
+				     size_t n, struct ccmm_result *r)
+{
+	struct ccmm_machine *m = ctx->m;
+	const struct ccmm_platform *p = m->plat;
+	struct ccmm_view v;
+	struct ccmm_decision d;
+	struct ccmm_walk w;
+	const struct ccmm_mem_range *range;
+	struct ccmm_page *pg = NULL;
+	uint64_t pa;
+	bool cpu = a->who != CCMM_INIT_DEVICE;
+	char viewbuf[160];
+
+	memset(&v, 0, sizeof(v));
+	memset(&w, 0, sizeof(w));
+	v.who = a->who;
+	v.rw = a->rw;
+
+	if (cpu) {
+		if (ccmm_pgt_translate(a->pgt, addr, &w)) {
+			ccmm_count(ctx, CCMM_CTR_page_faults, 1);
+			ccmm_charge(ctx, CCMM_COST_page_fault_ns, 1);
+			r->why = "#PF: no translation (the fault handler decides what happens next)";
+			r->pte = 0;
+			r->pa = 0;
+			return CCMM_PF;
+		}
+		if ((a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW)) || (a->who == CCMM_INIT_USER && !(w.pte & CCMM_PTE_USER))) {
+			r->why = a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW) ? "#PF: write to a read-only mapping"
+									       : "#PF: user access to a kernel mapping";
+			ccmm_count(ctx, CCMM_CTR_page_faults, 1);
+			ccmm_charge(ctx, CCMM_COST_page_fault_ns, 1);
+			r->pte = w.pte;
+			r->level = w.level;
+			r->pa = w.pa;
+			return CCMM_PF;
+		}
+		pa = w.pa;
+		v.private_attr = ccmm_pte_is_private(m, w.pte);
+		v.stale_tlb = w.stale;
+		v.level = w.level;
+		if (w.stale) {
+			ccmm_pte_format(m, w.pte, w.level, viewbuf, sizeof(viewbuf));
+			ccmm_check_record(ctx, &ccmm_rule_stale_tlb, a, addr, &w, pa, CCMM_OK,
+					  "%s 0x%" PRIx64 " through %s used a stale TLB entry %s that the page tables no longer hold",
+					  ccmm_initiator_name(a->who), addr, a->pgt->name, viewbuf);
+			r->violations++;
+		}
+	} else {
+		const struct ccmm_device_desc *dev = &p->devices[a->device];
+		uint64_t bus = addr;
+
+		if (a->pgt) {
+			if (ccmm_pgt_translate(a->pgt, addr, &w) || (a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW))) {
+				ccmm_count(ctx, CCMM_CTR_blocked_dma, 1);
+				ccmm_check_record(ctx, &ccmm_rule_iommu_fault, a, addr, NULL, ~0ULL, CCMM_BLOCKED,
+						  "%s %s at IOVA 0x%" PRIx64 ": the IOMMU (%s) has %s", dev->name,
+						  a->rw == CCMM_READ ? "read" : "write", addr, a->pgt->name,
+						  w.level ? "a read-only translation" : "no translation");
+				r->violations++;
+				r->why = "IOMMU fault: no translation for this IOVA";
+				r->pa = 0;
+				return CCMM_BLOCKED;
+			}
+			bus = w.pa;
+			ccmm_charge(ctx, CCMM_COST_iotlb_miss_ns, 1);
+		} else if (dev->dma_mask_bits < 64 && (addr >> dev->dma_mask_bits)) {
+			/* the device emits only the low bits: the access lands elsewhere */
+			uint64_t trunc = addr & ((1ULL << dev->dma_mask_bits) - 1);
+
+			ccmm_check_record(ctx, &ccmm_rule_dma_mask_exceeded, a, addr, NULL, trunc, CCMM_OK,
+					  "%s has a %u-bit DMA mask but was given 0x%" PRIx64 "; it emits 0x%" PRIx64 " instead",
+					  dev->name, dev->dma_mask_bits, addr, trunc);
+			r->violations++;
+			bus = trunc;
+		}
+		/* SME: the C-bit in a DMA address asks the memory controller to decrypt */
+		v.private_attr = p->mode == CCMM_CC_SME && (bus & m->enc_mask);
+		pa = p->mode == CCMM_CC_SME ? bus & ~m->enc_mask : bus;
+	}
+
+	range = ccmm_platform_range(p, pa);
+	v.hole = !range;
+	if (range) {
+		v.kind = range->kind;
+		if (!cpu && range->kind == CCMM_RANGE_BAR)
+			v.p2p_ok = p2p_reach(p, a->device, range);
+		pg = ccmm_phys_lock(m, pa);
+		if (!pg)
+			return CCMM_ABORT; /* out of memory for metadata: treat as nothing there */
+		v.state = (enum ccmm_page_state)pg->state;
+		v.flags = pg->flags;
+		v.poisoned = pg->data && (pg->data->poison & line_mask(pa, n));
+		if (p->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && w.level >= 2) {
+			struct ccmm_chunk *c = ccmm_phys_chunk(m, pa, false);
+
+			if (w.level == 2)
+				v.private_in_2m = c && c->nr_private;
+			else
+				v.private_in_2m = ccmm_check_private_in(m, CCMM_ALIGN_DOWN(pa, CCMM_PUD_SIZE), CCMM_PUD_SIZE, pa);
+		}
+	}
+
+	ccmm_decide(p->mode, p->mmio, &v, &d);
+
+	/* Move the bytes the hardware lets through. */
+	if (buf && pg) {
+		if (d.move) {
+			bool mismatch = false;
+			int ret = ccmm_phys_rw(m, pa, buf, n, a->rw == CCMM_WRITE, d.keyid, &mismatch);
+
+			if (ret) {
+				ccmm_phys_unlock(m, pa);
+				return CCMM_ABORT;
+			}
+			if (a->rw == CCMM_READ && mismatch && d.outcome == CCMM_OK) {
+				d.outcome = CCMM_SCRAMBLED;
+				if (!d.rule)
+					d.why = "the bytes were written under another key";
+			}
+			if (a->rw == CCMM_WRITE && d.keyid == CCMM_KEYID_GUEST && pg->data)
+				pg->data->poison &= ~line_mask(pa, n); /* the TD rewrote those lines */
+		} else if (a->rw == CCMM_READ) {
+			memset(buf, d.outcome == CCMM_ZEROS ? 0x00 : 0xff, n);
+		}
+	} else if (buf && !pg && a->rw == CCMM_READ) {
+		memset(buf, 0xff, n);
+	}
+	if (d.poison && pg) {
+		uint64_t lines = line_mask(pa, n);
+		struct ccmm_page_data *dd;
+
+		/* the write happens, without the TD's key; its MAC no longer matches */
+		if (buf)
+			ccmm_phys_rw(m, pa, buf, n, true, CCMM_KEYID_NONE, NULL);
+		dd = ccmm_phys_page_data(m, pa, pg);
+		if (dd) {
+			ccmm_count(ctx, CCMM_CTR_poisoned_lines, (uint64_t)__builtin_popcountll(lines & ~dd->poison));
+			dd->poison |= lines;
+			pg->flags |= CCMM_PG_POISONED;
+		}
+	}
+	if (d.rule == &ccmm_rule_stale_cache_lines && pg)
+		pg->flags &= (uint8_t)~CCMM_PG_STALE_LINES; /* the stale lines have been written back now */
+	if (d.outcome == CCMM_SCRAMBLED)
+		ccmm_count(ctx, CCMM_CTR_scrambled_reads, a->rw == CCMM_READ);
+	if (pg)
+		ccmm_phys_unlock(m, pa);
+
+	charge_outcome(ctx, &d, p->mode, range && range->kind == CCMM_RANGE_BAR && cpu);
+
+	if (d.rule) {
+		if (cpu)
+			ccmm_pte_format(m, w.pte, w.level, viewbuf, sizeof(viewbuf));
+		ccmm_check_record(ctx, d.rule, a, addr, cpu ? &w : NULL, range ? pa : ~0ULL, d.outcome,
+				  "%s %s of %zu bytes at 0x%" PRIx64 "%s%s%s -> pa 0x%" PRIx64 ": %s",
+				  cpu ? ccmm_initiator_name(a->who) : p->devices[a->device].name,
+				  a->rw == CCMM_READ ? "read" : "write", n, addr, cpu ? " via " : "", cpu ? a->pgt->name : "",
+				  cpu ? "" : "", pa, d.why);
+		r->violations++;
+	}
+	r->pa = pa;
+	r->pte = w.pte;
+	r->level = w.level;
+	r->why = d.why;
+	r->handled = d.handled;
+	return d.outcome;
+}
+
+int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)
+{
+	uint64_t addr = a->addr;
+	size_t left = a->len;
+	uint8_t *buf = a->buf;
+	struct ccmm_result tmp;
+
+	memset(r, 0, sizeof(*r));
+	if (!a->len || (unsigned)a->who >= CCMM_INIT_NR)
+		return -EINVAL;
+	if (a->who != CCMM_INIT_DEVICE && !a->pgt)
+		return -EINVAL;
+	if (a->who == CCMM_INIT_DEVICE && (a->device < 0 || (size_t)a->device >= ctx->m->plat->nr_devices))
+		return -EINVAL;
+	if (addr + a->len < addr)
+		return -EINVAL;
+
+	ccmm_count(ctx, CCMM_CTR_accesses, 1);
+	r->outcome = CCMM_OK;
+	for (bool first = true; left; first = false) {
+		size_t n = (size_t)CCMM_MIN(left, CCMM_PAGE_SIZE - (addr & (CCMM_PAGE_SIZE - 1)));
+		enum ccmm_outcome o;
+
+		memset(&tmp, 0, sizeof(tmp));
+		o = access_page(ctx, a, addr, buf, n, &tmp);
+		r->violations += tmp.violations;
+		if (first || o > r->outcome) {
+			r->outcome = o;
+			r->pa = tmp.pa;
+			r->pte = tmp.pte;
+			r->level = tmp.level;
+			r->why = tmp.why;
+			r->handled = tmp.handled;
+		}
+		if (ccmm_outcome_faults(o) && !tmp.handled)
+			return 0;
+		r->done += n;
+		addr += n;
+		left -= n;
+		if (buf)
+			buf += n;
+	}
+	if (a->rw == CCMM_READ)
+		ccmm_count(ctx, CCMM_CTR_bytes_read, r->done);
+	else
+		ccmm_count(ctx, CCMM_CTR_bytes_written, r->done);
+	ccmm_charge_copy(ctx, r->done);
+	return 0;
+}
+
+int ccmm_cpu_read(struct ccmm_ctx *ctx, enum ccmm_initiator who, struct ccmm_pgtable *pgt, uint64_t va, void *buf,
+		  size_t len, struct ccmm_result *r)
+{
+	struct ccmm_access a = { who, CCMM_READ, va, len, pgt, -1, buf };
+
+	return ccmm_access(ctx, &a, r);
+}
+
+int ccmm_cpu_write(struct ccmm_ctx *ctx, enum ccmm_initiator who, struct ccmm_pgtable *pgt, uint64_t va,
+		   const void *buf, size_t len, struct ccmm_result *r)
+{
+	struct ccmm_access a = { who, CCMM_WRITE, va, len, pgt, -1, (void *)buf };
+
+	return ccmm_access(ctx, &a, r);
+}
+
+int ccmm_dma_access(struct ccmm_ctx *ctx, int dev, struct ccmm_pgtable *iommu, enum ccmm_rw rw, uint64_t bus,
+		    void *buf, size_t len, struct ccmm_result *r)
+{
+	struct ccmm_access a = { CCMM_INIT_DEVICE, rw, bus, len, iommu, dev, buf };
+
+	return ccmm_access(ctx, &a, r);
+}

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mm.h - the (guest) kernel's memory management (layer 3).
+ *
+ *   page allocator   a buddy allocator per RAM zone (orders 0..10, free
+ *                    bitmaps per order), zones grouped by NUMA node, with
+ *                    node fallback by distance
+ *   init_mm          the kernel page table: the direct map at PAGE_OFFSET
+ *                    (1 GiB / 2 MiB / 4 KiB leaves, WB, private in a
+ *                    confidential guest) and the vmalloc/ioremap area
+ *   set_memory_*     change_page_attr on the direct map: encryption
+ *                    (split, cache flush, PTE change, TLB flush, then the
+ *                    secure world via cc/) and cache mode (wb/wc/uc)
+ *   ioremap          device memory mapped shared in a confidential guest
+ *   mm / vma         address spaces of user processes and of the host/VMM:
+ *                    VMAs with vm_flags, vm_page_prot and a fault handler;
+ *                    remap_pfn_range and vmf_insert_pfn_prot; accesses
+ *                    that fault call the VMA's handler and retry, as
+ *                    handle_mm_fault does
+ *
+ * The kernel's own bugs and legacy behaviours are switches
+ * (struct ccmm_kernel_knobs) so job files can show what each breaks.
+ *
+ * Locking: each zone has a mutex; an mm has a mutex (the mmap_lock) that
+ * VMA changes take; page tables and pages lock themselves (mmu.h,
+ * platform.h). Lock order: mmap_lock, page-table lock, chunk lock.
+ */
+#ifndef CCMM_MM_H
+#define CCMM_MM_H
+
+#include "cc/cc.h"
+#include "check/check.h"
+#include "mmu/mmu.h"
+
+#define CCMM_MAX_ORDER 10 /* largest block: 2^10 pages = 4 MiB, as MAX_ORDER */
+#define CCMM_VMALLOC_START 0xffffc90000000000ULL
+#define CCMM_VMALLOC_END 0xffffe8ffffffffffULL
+
+/* ---- page allocator -------------------------------------------------- */
+
+struct ccmm_zone {
+	pthread_mutex_t lock;
+	int node;
+	uint64_t base_pfn, nr_pages;
+	uint64_t *bitmap[CCMM_MAX_ORDER + 1]; /* bit i of order k: block i (pfn base + i<<k) is free */
+	uint64_t nr_free[CCMM_MAX_ORDER + 1]; /* free blocks per order */
+	uint64_t cursor[CCMM_MAX_ORDER + 1];  /* next-fit word index per order */
+	uint64_t free_pages;
+	uint64_t leaked_pages;                /* pages refused back after a failed conversion */
+};
+
+/* gfp-style flags */
+#define CCMM_GFP_THISNODE 0x1 /* no fallback to other nodes */
+#define CCMM_GFP_ZERO     0x2 /* zero the pages through the direct map */
+
+/*
+ * ccmm_alloc_pages - 2^@order contiguous pages, preferring @node (-1: any)
+ * and falling back to other nodes by distance unless CCMM_GFP_THISNODE.
+ * Returns the physical address, or 0 with *@err = -ENOMEM (-EINVAL for a
+ * bad order or node). Models alloc_pages_node(). Charges nothing.
+ */
+uint64_t ccmm_alloc_pages(struct ccmm_ctx *ctx, int node, unsigned order, unsigned gfp, int *err);
+
+/*
+ * ccmm_free_pages - return a block from ccmm_alloc_pages. -EINVAL if @pa
+ * is not the head of an allocated block of that order (double free, wrong
+ * order). Pages left in an unknown state by a failed conversion
+ * (CCMM_PG_LEAKED) are kept out of the allocator: the kernel leaks them;
+ * freeing them records conversion_failed and returns -EBUSY.
+ */
+int ccmm_free_pages(struct ccmm_ctx *ctx, uint64_t pa, unsigned order);
+
+/* Free pages on @node (-1: all). */
+uint64_t ccmm_node_free_pages(struct ccmm_machine *m, int node);
+
+/* ---- the kernel ------------------------------------------------------ */
+
+struct ccmm_kernel_knobs {
+	bool skip_cache_flush;  /* set_memory_*: no cache flush before an encryption change */
+	bool skip_tlb_flush;    /* set_memory_*: no TLB flush after the PTE change */
+	bool ioremap_private;   /* ioremap maps device memory private (the pre-TDX-fix behaviour) */
+	bool no_leak_on_error;  /* a failed conversion frees pages as if nothing happened */
+};
+
+struct ccmm_kernel {
+	struct ccmm_pgtable *init_mm;   /* direct map + vmalloc area */
+	struct ccmm_zone *zones;
+	size_t nr_zones;
+	pthread_mutex_t vmalloc_lock;
+	uint64_t vmalloc_next;
+	struct ccmm_kernel_knobs knobs;
+};
+
+/* Build the page allocator and the direct map. Called by ccmm_boot(). 0 or -ENOMEM. */
+int ccmm_mm_init(struct ccmm_machine *m);
+void ccmm_mm_fini(struct ccmm_machine *m);
+
+/* __va / __pa for the direct map. */
+static inline uint64_t ccmm_phys_to_virt(uint64_t pa)
+{
+	return CCMM_PAGE_OFFSET + pa;
+}
+
+static inline uint64_t ccmm_virt_to_phys(uint64_t va)
+{
+	return va - CCMM_PAGE_OFFSET;
+}
+
+/*
+ * ccmm_set_memory_decrypted / ccmm_set_memory_encrypted - change the
+ * encryption of @numpages direct-map pages at @addr, as
+ * __set_memory_enc_dec() does: a misaligned @addr is a WARN and -EINVAL
+ * (recorded as conversion_unaligned); large direct-map pages are split;
+ * caches are flushed where the platform needs it (SME/SEV/SNP without
+ * SME_COHERENT; TDX leaves it to MapGPA); the PTEs change with the mode's
+ * polarity; the TLB is flushed; then the secure world is asked
+ * (ccmm_cc_convert). Modes without memory encryption return 0 at once.
+ * If the secure world refuses half-way the PTEs are restored, the pages
+ * are marked CCMM_PG_LEAKED (unless knobs.no_leak_on_error) and -EIO is
+ * returned. Returns 0, -EINVAL, -EFAULT (not in the direct map), -EIO.
+ */
+int ccmm_set_memory_decrypted(struct ccmm_ctx *ctx, uint64_t addr, uint64_t numpages);
+int ccmm_set_memory_encrypted(struct ccmm_ctx *ctx, uint64_t addr, uint64_t numpages);
+
+/*
+ * ccmm_set_memory_cache - set_memory_wc / set_memory_uc / set_memory_wb on
+ * direct-map pages: change their cache mode (splitting as needed) and
+ * record cache_alias if another live mapping disagrees. 0, -EINVAL, -EFAULT.
+ */
+int ccmm_set_memory_cache(struct ccmm_ctx *ctx, uint64_t addr, uint64_t numpages, enum ccmm_cache_mode mode);
+
+/*
+ * ccmm_ioremap - map @size bytes of device memory at @pa into the kernel's
+ * ioremap area with @cache (UC for ioremap, WC for ioremap_wc), shared in
+ * a confidential guest (pgprot_decrypted, seed 004) unless
+ * knobs.ioremap_private. Returns the virtual address or 0 with *@err.
+ * -EINVAL for RAM (ioremap refuses system RAM) or misalignment.
+ */
+uint64_t ccmm_ioremap(struct ccmm_ctx *ctx, uint64_t pa, uint64_t size, enum ccmm_cache_mode cache, int *err);
+int ccmm_iounmap(struct ccmm_ctx *ctx, uint64_t va, uint64_t size);
+
+/*
+ * ccmm_vmap - map physical pages (one per entry of @pas) contiguously in
+ * the vmalloc area with PTE bits @prot (cache bits and the private
+ * attribute included). Returns the address or 0 with *@err. Models vmap().
+ */
+uint64_t ccmm_vmap(struct ccmm_ctx *ctx, const uint64_t *pas, size_t npages, uint64_t prot, int *err);
+int ccmm_vunmap(struct ccmm_ctx *ctx, uint64_t va, size_t npages);
+
+/* Base PTE bits for a kernel mapping of RAM: PAGE_KERNEL with the mode's default encryption. */
+uint64_t ccmm_page_kernel(const struct ccmm_machine *m);
+
+/* ---- address spaces ------------------------------------------------- */
+
+/* vm_flags */
+#define CCMM_VM_READ     0x0001
+#define CCMM_VM_WRITE    0x0002
+#define CCMM_VM_SHARED   0x0008
+#define CCMM_VM_IO       0x4000   /* memory-mapped I/O: never take page references */
+#define CCMM_VM_PFNMAP   0x0400   /* raw PFNs, no struct page */
+#define CCMM_VM_MIXEDMAP 0x10000000
+
+struct ccmm_vma;
+struct ccmm_mm;
+
+struct ccmm_vm_ops {
+	const char *name;
+	/*
+	 * Resolve a fault at @addr: install the PTE (ccmm_vmf_insert_pfn_prot)
+	 * and return 0, return -EAGAIN to have the access retried (the
+	 * kernel's VM_FAULT_RETRY, e.g. a reservation trylock failed), or
+	 * -EFAULT for SIGBUS/SIGSEGV. Called with the mmap_lock held.
+	 */
+	int (*fault)(struct ccmm_ctx *ctx, struct ccmm_vma *vma, uint64_t addr, bool write);
+	void (*close)(struct ccmm_vma *vma);
+};
+
+struct ccmm_vma {
+	struct ccmm_mm *mm;
+	uint64_t start, end;
+	unsigned long vm_flags;
+	uint64_t vm_page_prot;        /* PTE bits new PTEs get unless the handler says otherwise */
+	uint64_t vm_pgoff;
+	const struct ccmm_vm_ops *ops;
+	void *priv;
+};
+
+struct ccmm_mm {
+	struct ccmm_machine *m;
+	char name[CCMM_NAME_MAX];
+	enum ccmm_initiator who;      /* CCMM_INIT_USER or CCMM_INIT_HOST */
+	struct ccmm_pgtable *pgt;
+	pthread_mutex_t mmap_lock;
+	struct ccmm_vma **vmas;       /* sorted by start */
+	size_t nr_vmas, cap_vmas;
+	uint64_t mmap_base;           /* where unplaced mappings go (grows up) */
+};
+
+/* A user process (@who CCMM_INIT_USER) or the host/VMM (CCMM_INIT_HOST). 0 or -ENOMEM/-EINVAL. */
+int ccmm_mm_create(struct ccmm_machine *m, enum ccmm_initiator who, const char *name, struct ccmm_mm **out);
+/* Tear down: every VMA closed, every PTE removed (counts drop). @ctx may be NULL. */
+void ccmm_mm_destroy(struct ccmm_ctx *ctx, struct ccmm_mm *mm);
+
+/*
+ * ccmm_mmap - create a VMA of @len bytes at @addr (0: pick one), no PTEs
+ * yet. @prot are the PTE bits (vm_page_prot: cache mode, private
+ * attribute, RW, USER is added for user mms). Returns 0 and the VMA in
+ * *@out; -EINVAL (misaligned, empty), -EEXIST (overlap), -ENOMEM.
+ */
+int ccmm_mmap(struct ccmm_ctx *ctx, struct ccmm_mm *mm, uint64_t addr, uint64_t len, unsigned long vm_flags,
+	      uint64_t prot, const struct ccmm_vm_ops *ops, void *priv, struct ccmm_vma **out);
+
+/* Remove the VMAs fully inside [@addr, @addr+@len) and their PTEs. -EINVAL if a VMA is cut. */
+int ccmm_munmap(struct ccmm_ctx *ctx, struct ccmm_mm *mm, uint64_t addr, uint64_t len);
+
+/* The VMA containing @addr, or NULL. Caller holds the mmap_lock (or owns the mm). */
+struct ccmm_vma *ccmm_find_vma(struct ccmm_mm *mm, uint64_t addr);
+
+/*
+ * ccmm_remap_pfn_range - map @size bytes of physical memory at @pa into
+ * @vma at @addr now, with leaves of @pgsize, PTE bits @prot (USER added
+ * for user mms); marks the VMA VM_IO|VM_PFNMAP as the kernel does.
+ * 0, -EINVAL (outside the VMA, misaligned), -EEXIST, -ENOMEM.
+ */
+int ccmm_remap_pfn_range(struct ccmm_ctx *ctx, struct ccmm_vma *vma, uint64_t addr, uint64_t pa, uint64_t size,
+			 uint64_t pgsize, uint64_t prot);
+
+/*
+ * ccmm_vmf_insert_pfn_prot - install one 4 KiB PTE at @addr for @pa with
+ * @prot (the caller computed it; USER added for user mms), special bit set
+ * as for a PFN map. For fault handlers. 0, -EINVAL, -EEXIST (already
+ * mapped: another fault won), -ENOMEM.
+ */
+int ccmm_vmf_insert_pfn_prot(struct ccmm_ctx *ctx, struct ccmm_vma *vma, uint64_t addr, uint64_t pa, uint64_t prot);
+
+/*
+ * ccmm_zap_vma_range - remove the PTEs of @vma in [@addr, @addr+@len)
+ * (the VMA stays; the next access faults), with a TLB flush. Models
+ * unmap_mapping_range / zap_vma_ptes. Returns pages unmapped or -EINVAL.
+ */
+long ccmm_zap_vma_range(struct ccmm_ctx *ctx, struct ccmm_vma *vma, uint64_t addr, uint64_t len);
+
+/*
+ * ccmm_mm_access - a CPU access by the mm's owner to @va, faulting in
+ * through VMA handlers as needed (up to 8 retries per page) and then
+ * going through the checker. A fault no VMA resolves ends the access with
+ * outcome #PF. Returns as ccmm_access(); -EINVAL for bad arguments.
+ */
+int ccmm_mm_access(struct ccmm_ctx *ctx, struct ccmm_mm *mm, enum ccmm_rw rw, uint64_t va, void *buf, size_t len,
+		   struct ccmm_result *r);
+
+/* Kernel accesses through init_mm (direct map, vmalloc, ioremap). */
+int ccmm_kernel_access(struct ccmm_ctx *ctx, enum ccmm_rw rw, uint64_t va, void *buf, size_t len,
+		       struct ccmm_result *r);
+
+#endif /* CCMM_MM_H */
