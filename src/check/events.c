@@ -186,12 +186,18 @@ static void dec16(uint16_t *v)
 		(*v)--;
 }
 
-/* The direct map's cache mode for @pa, or -1 when the direct map does not map it. */
-static int direct_map_mode(struct ccmm_machine *m, uint64_t pa)
+/*
+ * The direct map's cache mode for @pa, or -1 when the direct map does not
+ * map it. @held: the caller holds the direct map's lock (a hook on init_mm).
+ */
+static int direct_map_mode(struct ccmm_machine *m, uint64_t pa, bool held)
 {
 	struct ccmm_walk w;
 
-	if (!m->direct_map || ccmm_pgt_walk(m->direct_map, CCMM_PAGE_OFFSET + pa, &w))
+	if (!m->direct_map)
+		return -1;
+	if (held ? ccmm_pgt_walk_locked(m->direct_map, CCMM_PAGE_OFFSET + pa, &w)
+		 : ccmm_pgt_walk(m->direct_map, CCMM_PAGE_OFFSET + pa, &w))
 		return -1;
 	return (int)ccmm_pte_cache_mode(w.pte, w.level);
 }
@@ -205,7 +211,7 @@ struct conflict {
 };
 
 /* Would a mapping of [pa, pa+size) with @mode alias another with a different mode? */
-static void find_conflict(struct ccmm_machine *m, uint64_t pa, uint64_t size, enum ccmm_cache_mode mode,
+static void find_conflict(struct ccmm_machine *m, uint64_t pa, uint64_t size, enum ccmm_cache_mode mode, bool held,
 			  struct conflict *cf)
 {
 	memset(cf, 0, sizeof(*cf));
@@ -216,7 +222,7 @@ static void find_conflict(struct ccmm_machine *m, uint64_t pa, uint64_t size, en
 		if (!r || r->kind == CCMM_RANGE_EPC)
 			continue;
 		if (r->kind == CCMM_RANGE_RAM) {
-			int dm = direct_map_mode(m, a);
+			int dm = direct_map_mode(m, a, held);
 
 			if (dm >= 0 && dm != (int)mode) {
 				cf->found = true;
@@ -245,7 +251,7 @@ int ccmm_check_cache_conflict(struct ccmm_ctx *ctx, uint64_t pa, uint64_t size, 
 {
 	struct conflict cf;
 
-	find_conflict(ctx->m, pa, size, mode, &cf);
+	find_conflict(ctx->m, pa, size, mode, false, &cf);
 	if (!cf.found)
 		return 0;
 	ccmm_check_record(ctx, &ccmm_rule_cache_alias, NULL, 0, NULL, cf.pa, CCMM_OK,
@@ -264,7 +270,7 @@ static void map_hook(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va,
 	struct conflict cf = { 0 };
 
 	if (map && pt->kind != CCMM_PGT_IOMMU)
-		find_conflict(m, pa, size, mode, &cf);
+		find_conflict(m, pa, size, mode, pt == m->direct_map, &cf);
 
 	for (uint64_t a = pa; a < pa + size; a += CCMM_PAGE_SIZE) {
 		const struct ccmm_mem_range *r = ccmm_platform_range(m->plat, a);

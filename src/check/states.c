@@ -274,10 +274,11 @@ static int json_table(const struct mode_desc *md, enum ccmm_mmio_mode mmio, FILE
 		json_object_set_new(jc, "enforced_by", json_string(c->enforcer));
 		for (int col = 0; col < COL_NR; col++) {
 			struct ccmm_decision d[2];
-			json_t *jcol = json_object();
+			json_t *jcol;
 
 			if (!column_applies(md, c, (enum column)col))
 				continue;
+			jcol = json_object();
 			for (int rw = 0; rw < 2; rw++) {
 				json_t *cell = json_object();
 

@@ -188,6 +188,9 @@ struct ccmm_walk {
 /* Walk the tables (not the TLB). Returns 0, or -EFAULT when not present. */
 int ccmm_pgt_walk(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
 
+/* As ccmm_pgt_walk, for a caller that already holds @pt's lock (a map hook walking its own table). */
+int ccmm_pgt_walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
+
 /* Translate as the CPU does: a stale TLB entry wins over the tables. 0 or -EFAULT. */
 int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
 

@@ -506,7 +506,7 @@ int ccmm_pgt_split(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, u
 	return ret;
 }
 
-static int walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+int ccmm_pgt_walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
 {
 	uint64_t *t = pt->root;
 
@@ -532,7 +532,7 @@ int ccmm_pgt_walk(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
 	int ret;
 
 	pthread_mutex_lock(&pt->lock);
-	ret = walk_locked(pt, va, w);
+	ret = ccmm_pgt_walk_locked(pt, va, w);
 	pthread_mutex_unlock(&pt->lock);
 	return ret;
 }
@@ -556,7 +556,7 @@ int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w
 			return 0;
 		}
 	}
-	ret = walk_locked(pt, va, w);
+	ret = ccmm_pgt_walk_locked(pt, va, w);
 	pthread_mutex_unlock(&pt->lock);
 	return ret;
 }

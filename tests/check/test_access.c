@@ -1,0 +1,695 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The access checker, mode by mode, through the real path: page tables,
+ * page state, the encryption engine. Each case asserts the outcome, the
+ * bytes, and the rule recorded (or that none was).
+ */
+#include "helpers.h"
+
+#include "cc/cc.h"
+
+struct fx {
+	struct ccmm_machine *m;
+	struct ccmm_ctx ctx;
+	struct ccmm_mm *user, *vmm;
+};
+
+static void fx_init(struct fx *f, const char *lines)
+{
+	f->m = test_boot(lines);
+	ccmm_ctx_init(&f->ctx, f->m, 0, "test");
+	assert_int_equal(ccmm_mm_create(f->m, CCMM_INIT_USER, "task", &f->user), 0);
+	assert_int_equal(ccmm_mm_create(f->m, CCMM_INIT_HOST, "vmm", &f->vmm), 0);
+}
+
+static void fx_fini(struct fx *f)
+{
+	ccmm_mm_destroy(&f->ctx, f->user);
+	ccmm_mm_destroy(&f->ctx, f->vmm);
+	ccmm_shutdown(f->m);
+}
+
+static uint64_t page(struct fx *f)
+{
+	int err;
+	uint64_t pa = ccmm_alloc_pages(&f->ctx, 0, 0, 0, &err);
+
+	assert_int_equal(err, 0);
+	return pa;
+}
+
+/* Map @size bytes at @pa into @mm with the given attributes; returns the VA. */
+static uint64_t map_into(struct fx *f, struct ccmm_mm *mm, uint64_t pa, uint64_t size, uint64_t pgsize, bool priv,
+			 enum ccmm_cache_mode cache)
+{
+	struct ccmm_vma *vma;
+	uint64_t prot = ccmm_pte_mkprivate(f->m, CCMM_PTE_RW | ccmm_pte_cache_bits(cache, 1), priv);
+
+	assert_int_equal(ccmm_mmap(&f->ctx, mm, 0, size, CCMM_VM_READ | CCMM_VM_WRITE | CCMM_VM_SHARED, prot, NULL,
+				   NULL, &vma),
+			 0);
+	assert_int_equal(ccmm_remap_pfn_range(&f->ctx, vma, vma->start, pa, size, pgsize, prot), 0);
+	return vma->start;
+}
+
+static enum ccmm_outcome kread(struct fx *f, uint64_t va, void *buf, size_t len)
+{
+	struct ccmm_result r;
+
+	assert_int_equal(ccmm_kernel_access(&f->ctx, CCMM_READ, va, buf, len, &r), 0);
+	return r.outcome;
+}
+
+static enum ccmm_outcome kwrite(struct fx *f, uint64_t va, const void *buf, size_t len)
+{
+	struct ccmm_result r;
+
+	assert_int_equal(ccmm_kernel_access(&f->ctx, CCMM_WRITE, va, (void *)buf, len, &r), 0);
+	return r.outcome;
+}
+
+static enum ccmm_outcome mread(struct fx *f, struct ccmm_mm *mm, uint64_t va, void *buf, size_t len)
+{
+	struct ccmm_result r;
+
+	assert_int_equal(ccmm_mm_access(&f->ctx, mm, CCMM_READ, va, buf, len, &r), 0);
+	return r.outcome;
+}
+
+static enum ccmm_outcome mwrite(struct fx *f, struct ccmm_mm *mm, uint64_t va, const void *buf, size_t len)
+{
+	struct ccmm_result r;
+
+	assert_int_equal(ccmm_mm_access(&f->ctx, mm, CCMM_WRITE, va, (void *)buf, len, &r), 0);
+	return r.outcome;
+}
+
+static enum ccmm_outcome dma(struct fx *f, int dev, enum ccmm_rw rw, uint64_t bus, void *buf, size_t len)
+{
+	struct ccmm_result r;
+
+	assert_int_equal(ccmm_dma_access(&f->ctx, dev, NULL, rw, bus, buf, len, &r), 0);
+	return r.outcome;
+}
+
+static enum ccmm_page_state state_of(struct fx *f, uint64_t pa)
+{
+	struct ccmm_page pg;
+
+	assert_int_equal(ccmm_phys_peek(f->m, pa, &pg), 0);
+	return (enum ccmm_page_state)pg.state;
+}
+
+static const char secret[64] = "the guest's secret, 64 bytes long.............................";
+
+/* ---------------------------------------------------------------- TDX */
+
+static void test_tdx_private_and_host(void **state)
+{
+	struct fx f;
+	char buf[64];
+	uint64_t pa, hva;
+
+	fx_init(&f, "mode=tdx");
+	pa = page(&f);
+	assert_int_equal(state_of(&f, pa), CCMM_PS_PRIVATE);
+	/* the TD reads back what it wrote */
+	assert_int_equal(kwrite(&f, ccmm_phys_to_virt(pa), secret, 64), CCMM_OK);
+	assert_int_equal(kread(&f, ccmm_phys_to_virt(pa), buf, 64), CCMM_OK);
+	assert_memory_equal(buf, secret, 64);
+	assert_int_equal(ccmm_events_count(f.m), 0);
+
+	/* the VMM maps guest memory: a read of private memory returns zeros */
+	hva = map_into(&f, f.vmm, pa, 4096, 4096, false, CCMM_CACHE_WB);
+	memset(buf, 0x55, sizeof(buf));
+	assert_int_equal(mread(&f, f.vmm, hva, buf, 64), CCMM_ZEROS);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(buf[i], 0);
+	assert_int_equal(nviol(f.m, "host_access_private"), 1);
+	{
+		struct ccmm_event e = last_event(f.m);
+
+		assert_true(e.has_access && e.has_page);
+		assert_int_equal(e.who, CCMM_INIT_HOST);
+		assert_int_equal(e.pa, pa);
+		assert_int_equal(e.page.state, CCMM_PS_PRIVATE);
+		assert_int_equal(e.outcome, CCMM_ZEROS);
+		assert_string_equal(e.pgt, "vmm");
+	}
+
+	/* a host write poisons the line; the TD's next read of it takes #MC */
+	assert_int_equal(mwrite(&f, f.vmm, hva, "evil", 4), CCMM_OK);
+	assert_int_equal(nviol(f.m, "host_write_private"), 1);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_poisoned_lines], 1);
+	assert_int_equal(kread(&f, ccmm_phys_to_virt(pa), buf, 8), CCMM_MCE);
+	assert_int_equal(nviol(f.m, "poison_consumed"), 1);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_machine_checks], 1);
+	/* poison is per line: the next line is intact */
+	assert_int_equal(kread(&f, ccmm_phys_to_virt(pa) + 64, buf, 8), CCMM_OK);
+	/* the TD rewrites the line: its MAC is good again */
+	assert_int_equal(kwrite(&f, ccmm_phys_to_virt(pa), secret, 64), CCMM_OK);
+	assert_int_equal(kread(&f, ccmm_phys_to_virt(pa), buf, 64), CCMM_OK);
+	assert_memory_equal(buf, secret, 64);
+	fx_fini(&f);
+}
+
+static void test_tdx_shared_and_conversion(void **state)
+{
+	struct fx f;
+	char buf[64];
+	uint64_t pa, uva_shared, uva_priv, hva, kva;
+
+	fx_init(&f, "mode=tdx");
+	pa = page(&f);
+	kva = ccmm_phys_to_virt(pa);
+	/* a shared-bit mapping of private memory: the shared EPT has nothing, #VE */
+	uva_shared = map_into(&f, f.user, pa, 4096, 4096, false, CCMM_CACHE_WB);
+	assert_int_equal(mread(&f, f.user, uva_shared, buf, 8), CCMM_VE);
+	assert_int_equal(nviol(f.m, "enc_mismatch"), 1);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_ve_exceptions], 1);
+
+	/* convert: MapGPA(shared); the private contents are gone */
+	assert_int_equal(kwrite(&f, kva, secret, 64), CCMM_OK);
+	assert_int_equal(ccmm_set_memory_decrypted(&f.ctx, kva, 1), 0);
+	assert_int_equal(state_of(&f, pa), CCMM_PS_SHARED);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_mapgpa_calls], 1);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_cache_flushes], 0); /* TDX leaves flushing to MapGPA */
+	assert_int_equal(kread(&f, kva, buf, 64), CCMM_OK);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(buf[i], 0);
+
+	/* shared memory: the guest writes plaintext the VMM and the user mapping read */
+	assert_int_equal(kwrite(&f, kva, secret, 64), CCMM_OK);
+	hva = map_into(&f, f.vmm, pa, 4096, 4096, false, CCMM_CACHE_WB);
+	assert_int_equal(mread(&f, f.vmm, hva, buf, 64), CCMM_OK);
+	assert_memory_equal(buf, secret, 64);
+	assert_int_equal(mread(&f, f.user, uva_shared, buf, 64), CCMM_OK);
+	assert_memory_equal(buf, secret, 64);
+
+	/* a private mapping of the converted page: the S-EPT entry is gone */
+	uva_priv = map_into(&f, f.user, pa, 4096, 4096, true, CCMM_CACHE_WB);
+	assert_int_equal(mread(&f, f.user, uva_priv, buf, 8), CCMM_VE);
+	assert_int_equal(nviol(f.m, "private_access_shared"), 1);
+
+	/* devices reach the shared page, not private ones */
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(dma(&f, 0, CCMM_READ, pa, buf, 64), CCMM_OK);
+	assert_memory_equal(buf, secret, 64);
+	assert_int_equal(dma(&f, 0, CCMM_READ, page(&f), buf, 64), CCMM_BLOCKED);
+	assert_int_equal(nviol(f.m, "dma_private"), 1);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal((uint8_t)buf[i], 0xff);
+
+	/* and back: private again, pending until accepted (set_memory_encrypted accepts) */
+	assert_int_equal(ccmm_set_memory_encrypted(&f.ctx, kva, 1), 0);
+	assert_int_equal(state_of(&f, pa), CCMM_PS_PRIVATE);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_tdx_accepts], 1);
+	/* the VMM still maps it: seed 004 wants host mappings gone first */
+	assert_int_equal(nviol(f.m, "private_mapped_by_host"), 1);
+	fx_fini(&f);
+}
+
+static void test_tdx_pending_and_mmio(void **state)
+{
+	struct fx f;
+	char buf[8];
+	uint64_t pa, va, bar;
+	int err;
+
+	fx_init(&f, "mode=tdx");
+	pa = page(&f);
+	assert_int_equal(ccmm_tdx_map_gpa(&f.ctx, pa, 1, CCMM_TDX_MAP_SHARED, NULL), 0);
+	assert_int_equal(ccmm_tdx_map_gpa(&f.ctx, pa, 1, CCMM_TDX_MAP_PRIVATE, NULL), 0);
+	assert_int_equal(state_of(&f, pa), CCMM_PS_PENDING);
+	assert_int_equal(kread(&f, ccmm_phys_to_virt(pa), buf, 8), CCMM_VE);
+	assert_int_equal(nviol(f.m, "unaccepted_access"), 1);
+
+	/* MMIO through #VE: the access completes, emulated */
+	bar = f.m->plat->devices[0].bar[0].base;
+	va = ccmm_ioremap(&f.ctx, bar, 16384, CCMM_CACHE_UC, &err);
+	assert_int_equal(err, 0);
+	{
+		struct ccmm_result r;
+		uint32_t v = 0x12345678, got = 0;
+
+		assert_int_equal(ccmm_kernel_access(&f.ctx, CCMM_WRITE, va + 8, &v, 4, &r), 0);
+		assert_int_equal(r.outcome, CCMM_VE);
+		assert_true(r.handled);
+		assert_int_equal(ccmm_kernel_access(&f.ctx, CCMM_READ, va + 8, &got, 4, &r), 0);
+		assert_int_equal(got, 0x12345678);
+		assert_int_equal(f.ctx.ctr[CCMM_CTR_mmio_accesses], 2);
+		assert_int_equal(r.violations, 0);
+	}
+	/* ioremap of RAM is refused */
+	assert_int_equal(ccmm_ioremap(&f.ctx, pa, 4096, CCMM_CACHE_UC, &err), 0);
+	assert_int_equal(err, -EINVAL);
+	fx_fini(&f);
+}
+
+static void test_tdx_paravirt_mmio(void **state)
+{
+	struct fx f;
+	uint64_t va;
+	uint32_t v = 1;
+	int err;
+	struct ccmm_result r;
+
+	fx_init(&f, "mode=tdx\nmmio=paravirt");
+	va = ccmm_ioremap(&f.ctx, f.m->plat->devices[0].bar[0].base, 16384, CCMM_CACHE_UC, &err);
+	assert_int_equal(ccmm_kernel_access(&f.ctx, CCMM_WRITE, va, &v, 4, &r), 0);
+	assert_int_equal(r.outcome, CCMM_VE);
+	assert_int_equal(nviol(f.m, "mmio_ve"), 1);
+	fx_fini(&f);
+
+	/* the pre-fix ioremap that mapped MMIO private */
+	fx_init(&f, "mode=tdx");
+	f.m->kernel->knobs.ioremap_private = true;
+	va = ccmm_ioremap(&f.ctx, f.m->plat->devices[0].bar[0].base, 16384, CCMM_CACHE_UC, &err);
+	assert_int_equal(ccmm_kernel_access(&f.ctx, CCMM_READ, va, &v, 4, &r), 0);
+	assert_int_equal(r.outcome, CCMM_VE);
+	assert_false(r.handled);
+	assert_int_equal(nviol(f.m, "mmio_private"), 1);
+	fx_fini(&f);
+}
+
+/* ---------------------------------------------------------------- SEV */
+
+static void test_sev(void **state)
+{
+	struct fx f;
+	char buf[64];
+	uint64_t pa, kva, hva, uva;
+
+	fx_init(&f, "mode=sev");
+	pa = page(&f);
+	kva = ccmm_phys_to_virt(pa);
+	assert_int_equal(kwrite(&f, kva, secret, 64), CCMM_OK);
+	/* the host reads ciphertext */
+	hva = map_into(&f, f.vmm, pa, 4096, 4096, false, CCMM_CACHE_WB);
+	assert_int_equal(mread(&f, f.vmm, hva, buf, 64), CCMM_SCRAMBLED);
+	assert_memory_not_equal(buf, secret, 64);
+	assert_int_equal(nviol(f.m, "host_access_private"), 1);
+	/* so does a device */
+	assert_int_equal(dma(&f, 0, CCMM_READ, pa, buf, 64), CCMM_SCRAMBLED);
+	assert_memory_not_equal(buf, secret, 64);
+	assert_int_equal(nviol(f.m, "dma_private"), 1);
+	/* the host can write (no integrity): the guest then reads garbage */
+	assert_int_equal(mwrite(&f, f.vmm, hva, "host data", 9), CCMM_OK);
+	assert_int_equal(nviol(f.m, "host_write_private"), 1);
+	assert_int_equal(kread(&f, kva, buf, 64), CCMM_SCRAMBLED);
+	assert_memory_not_equal(buf, secret, 64);
+
+	/* decrypt: flush (no SME_COHERENT), C-bit off; old ciphertext now reads raw */
+	assert_int_equal(kwrite(&f, kva, secret, 64), CCMM_OK);
+	assert_int_equal(ccmm_set_memory_decrypted(&f.ctx, kva, 1), 0);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_cache_flushes], 1);
+	assert_int_equal(state_of(&f, pa), CCMM_PS_SHARED);
+	assert_int_equal(kread(&f, kva, buf, 64), CCMM_SCRAMBLED);
+	/* fresh plaintext is readable by host and device */
+	assert_int_equal(kwrite(&f, kva, secret, 64), CCMM_OK);
+	assert_int_equal(mread(&f, f.vmm, hva, buf, 64), CCMM_OK);
+	assert_memory_equal(buf, secret, 64);
+	assert_int_equal(dma(&f, 0, CCMM_READ, pa, buf, 64), CCMM_OK);
+	assert_memory_equal(buf, secret, 64);
+
+	/* seed 000: a user PTE with the C-bit over decrypted pages */
+	uva = map_into(&f, f.user, pa, 4096, 4096, true, CCMM_CACHE_WB);
+	assert_int_equal(mread(&f, f.user, uva, buf, 64), CCMM_SCRAMBLED);
+	assert_memory_not_equal(buf, secret, 64);
+	assert_int_equal(nviol(f.m, "enc_mismatch"), 1);
+	fx_fini(&f);
+}
+
+static void test_sev_cache_flush_rules(void **state)
+{
+	struct fx f;
+	char buf[8];
+	uint64_t pa;
+
+	/* skipping the flush leaves dirty lines under the old key */
+	fx_init(&f, "mode=sev");
+	f.m->kernel->knobs.skip_cache_flush = true;
+	pa = page(&f);
+	assert_int_equal(kwrite(&f, ccmm_phys_to_virt(pa), secret, 64), CCMM_OK);
+	assert_int_equal(ccmm_set_memory_decrypted(&f.ctx, ccmm_phys_to_virt(pa), 1), 0);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_cache_flushes], 0);
+	assert_int_equal(kread(&f, ccmm_phys_to_virt(pa), buf, 8), CCMM_SCRAMBLED);
+	assert_int_equal(nviol(f.m, "stale_cache_lines"), 1);
+	/* reported once: the lines have been written back */
+	assert_int_equal(kwrite(&f, ccmm_phys_to_virt(pa), secret, 8), CCMM_OK);
+	assert_int_equal(kread(&f, ccmm_phys_to_virt(pa), buf, 8), CCMM_OK);
+	assert_int_equal(nviol(f.m, "stale_cache_lines"), 1);
+	fx_fini(&f);
+
+	/* with SME_COHERENT there is nothing to flush and nothing stale */
+	fx_init(&f, "mode=sev\nsme_coherent=yes");
+	f.m->kernel->knobs.skip_cache_flush = true;
+	pa = page(&f);
+	assert_int_equal(kwrite(&f, ccmm_phys_to_virt(pa), secret, 64), CCMM_OK);
+	assert_int_equal(ccmm_set_memory_decrypted(&f.ctx, ccmm_phys_to_virt(pa), 1), 0);
+	assert_int_equal(kwrite(&f, ccmm_phys_to_virt(pa), secret, 8), CCMM_OK);
+	assert_int_equal(kread(&f, ccmm_phys_to_virt(pa), buf, 8), CCMM_OK);
+	assert_int_equal(nviol(f.m, "stale_cache_lines"), 0);
+	fx_fini(&f);
+}
+
+static void test_stale_tlb(void **state)
+{
+	struct fx f;
+	char buf[8];
+	uint64_t pa;
+
+	fx_init(&f, "mode=sev");
+	f.m->kernel->knobs.skip_tlb_flush = true;
+	pa = page(&f);
+	assert_int_equal(ccmm_set_memory_decrypted(&f.ctx, ccmm_phys_to_virt(pa), 1), 0);
+	/* the TLB still holds the 1 GiB encrypted translation */
+	assert_int_equal(kread(&f, ccmm_phys_to_virt(pa), buf, 8), CCMM_SCRAMBLED);
+	assert_int_equal(nviol(f.m, "stale_tlb"), 1);
+	assert_int_equal(nviol(f.m, "enc_mismatch"), 1);
+	ccmm_pgt_flush_tlb(&f.ctx, f.m->kernel->init_mm, 0, 0);
+	assert_int_equal(kread(&f, ccmm_phys_to_virt(pa), buf, 8), CCMM_OK);
+	assert_int_equal(nviol(f.m, "stale_tlb"), 1);
+	fx_fini(&f);
+}
+
+/* ------------------------------------------------------------ SEV-SNP */
+
+static void test_snp(void **state)
+{
+	struct fx f;
+	char buf[64];
+	uint64_t pa, kva, hva, hva2m, uva, base2m;
+
+	fx_init(&f, "mode=sev-snp");
+	pa = page(&f);
+	kva = ccmm_phys_to_virt(pa);
+	assert_int_equal(kwrite(&f, kva, secret, 64), CCMM_OK);
+	/* the host may read ciphertext but not write: RMP #PF */
+	hva = map_into(&f, f.vmm, pa, 4096, 4096, false, CCMM_CACHE_WB);
+	assert_int_equal(mread(&f, f.vmm, hva, buf, 64), CCMM_SCRAMBLED);
+	assert_int_equal(nviol(f.m, "host_access_private"), 1);
+	assert_int_equal(mwrite(&f, f.vmm, hva, "x", 1), CCMM_PF);
+	assert_int_equal(nviol(f.m, "host_write_private"), 1);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_rmp_faults], 1);
+	assert_int_equal(kread(&f, kva, buf, 64), CCMM_OK); /* the write never landed */
+	assert_memory_equal(buf, secret, 64);
+	/* devices are blocked by the IOMMU's RMP check */
+	assert_int_equal(dma(&f, 0, CCMM_WRITE, pa, buf, 8), CCMM_BLOCKED);
+	assert_int_equal(nviol(f.m, "dma_private"), 1);
+
+	/* share one 4 KiB page inside a 2 MiB region; the host maps the region with one 2 MiB entry */
+	assert_int_equal(ccmm_set_memory_decrypted(&f.ctx, kva, 1), 0);
+	assert_int_equal(state_of(&f, pa), CCMM_PS_SHARED);
+	base2m = CCMM_ALIGN_DOWN(pa, CCMM_PMD_SIZE);
+	hva2m = map_into(&f, f.vmm, base2m, CCMM_PMD_SIZE, CCMM_PMD_SIZE, false, CCMM_CACHE_WB);
+	assert_int_equal(mwrite(&f, f.vmm, hva2m + (pa - base2m), "x", 1), CCMM_PF);
+	assert_int_equal(nviol(f.m, "rmp_page_size"), 1);
+	/* through the 4 KiB mapping the same write is fine */
+	assert_int_equal(mwrite(&f, f.vmm, hva, "x", 1), CCMM_OK);
+
+	/* guest side: a private access to the shared page, and to an unvalidated one */
+	uva = map_into(&f, f.user, pa, 4096, 4096, true, CCMM_CACHE_WB);
+	assert_int_equal(mread(&f, f.user, uva, buf, 8), CCMM_NPF);
+	assert_int_equal(nviol(f.m, "private_access_shared"), 1);
+	{
+		uint64_t pb = page(&f);
+
+		assert_int_equal(ccmm_snp_pvalidate(&f.ctx, pb, false, false), 0);
+		assert_int_equal(state_of(&f, pb), CCMM_PS_PENDING);
+		assert_int_equal(kread(&f, ccmm_phys_to_virt(pb), buf, 8), CCMM_VC);
+		assert_int_equal(nviol(f.m, "unaccepted_access"), 1);
+	}
+	fx_fini(&f);
+}
+
+/* ---------------------------------------------------------------- SME */
+
+static void test_sme(void **state)
+{
+	struct fx f;
+	char buf[64];
+	uint64_t pa, kva, cbit;
+
+	fx_init(&f, "mode=sme\nc_bit=47\nphys_bits=47");
+	cbit = 1ULL << 47;
+	pa = page(&f);
+	kva = ccmm_phys_to_virt(pa);
+	assert_int_equal(kwrite(&f, kva, secret, 64), CCMM_OK);
+	/* a device that can address the C-bit gets plaintext */
+	assert_int_equal(dma(&f, 0, CCMM_READ, pa | cbit, buf, 64), CCMM_OK);
+	assert_memory_equal(buf, secret, 64);
+	/* without the C-bit it sees ciphertext */
+	assert_int_equal(dma(&f, 0, CCMM_READ, pa, buf, 64), CCMM_SCRAMBLED);
+	assert_int_equal(nviol(f.m, "dma_private"), 1);
+	/* a 32-bit device cannot emit the C-bit: the address is truncated */
+	assert_int_equal(dma(&f, 1, CCMM_READ, pa | cbit, buf, 64), CCMM_SCRAMBLED);
+	assert_int_equal(nviol(f.m, "dma_mask_exceeded"), 1);
+	/* decrypted memory is what such a device needs */
+	assert_int_equal(ccmm_set_memory_decrypted(&f.ctx, kva, 1), 0);
+	assert_int_equal(kwrite(&f, kva, secret, 64), CCMM_OK);
+	assert_int_equal(dma(&f, 1, CCMM_READ, pa, buf, 64), CCMM_OK);
+	assert_memory_equal(buf, secret, 64);
+	fx_fini(&f);
+}
+
+/* -------------------------------------------------------- pSeries SVM */
+
+static void test_pseries(void **state)
+{
+	struct fx f;
+	char buf[64];
+	uint64_t pa, kva, hva;
+
+	fx_init(&f, "mode=pseries-svm");
+	pa = page(&f);
+	kva = ccmm_phys_to_virt(pa);
+	assert_int_equal(kwrite(&f, kva, secret, 64), CCMM_OK);
+	hva = map_into(&f, f.vmm, pa, 4096, 4096, false, CCMM_CACHE_WB);
+	assert_int_equal(mread(&f, f.vmm, hva, buf, 64), CCMM_BLOCKED);
+	assert_int_equal(nviol(f.m, "host_access_private"), 1);
+	assert_int_equal(dma(&f, 0, CCMM_READ, pa, buf, 64), CCMM_BLOCKED);
+	/* shared with UV_SHARE_PAGE: contents stay, the hypervisor and devices see them */
+	assert_int_equal(ccmm_set_memory_decrypted(&f.ctx, kva, 1), 0);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_uv_calls], 1);
+	assert_int_equal(mread(&f, f.vmm, hva, buf, 64), CCMM_OK);
+	assert_memory_equal(buf, secret, 64);
+	assert_int_equal(dma(&f, 0, CCMM_READ, pa, buf, 64), CCMM_OK);
+	/* the guest reads its memory either way */
+	assert_int_equal(kread(&f, kva, buf, 64), CCMM_OK);
+	fx_fini(&f);
+}
+
+/* --------------------------------------------------------------- none */
+
+static void test_none_and_holes(void **state)
+{
+	struct fx f;
+	char buf[16];
+	uint64_t pa, hole = 0xa0000000; /* in the PCI hole, below the 32-bit BARs */
+	struct ccmm_result r;
+
+	fx_init(&f, "mode=none");
+	pa = page(&f);
+	assert_int_equal(kwrite(&f, ccmm_phys_to_virt(pa), secret, 16), CCMM_OK);
+	assert_int_equal(dma(&f, 0, CCMM_READ, pa, buf, 16), CCMM_OK);
+	assert_memory_equal(buf, secret, 16);
+	/* nothing at the address: all-ones */
+	assert_int_equal(dma(&f, 0, CCMM_READ, hole, buf, 16), CCMM_ABORT);
+	assert_int_equal((uint8_t)buf[0], 0xff);
+	assert_int_equal(nviol(f.m, "dma_hole"), 1);
+	{
+		uint64_t va = map_into(&f, f.user, hole, 4096, 4096, false, CCMM_CACHE_UC);
+
+		assert_int_equal(mread(&f, f.user, va, buf, 16), CCMM_ABORT);
+		assert_int_equal(nviol(f.m, "access_hole"), 1);
+	}
+	/* a fault with no VMA: #PF */
+	assert_int_equal(ccmm_mm_access(&f.ctx, f.user, CCMM_READ, 0x1000, buf, 8, &r), 0);
+	assert_int_equal(r.outcome, CCMM_PF);
+	assert_int_equal(r.done, 0);
+	/* a write to a read-only mapping: #PF */
+	{
+		struct ccmm_vma *vma;
+
+		assert_int_equal(ccmm_mmap(&f.ctx, f.user, 0, 4096, CCMM_VM_READ, 0, NULL, NULL, &vma), 0);
+		assert_int_equal(ccmm_remap_pfn_range(&f.ctx, vma, vma->start, pa, 4096, 4096, 0), 0);
+		assert_int_equal(mwrite(&f, f.user, vma->start, "x", 1), CCMM_PF);
+		assert_int_equal(mread(&f, f.user, vma->start, buf, 1), CCMM_OK);
+	}
+	/* a kernel page is not reachable from user mode */
+	{
+		struct ccmm_access a = { CCMM_INIT_USER, CCMM_READ, ccmm_phys_to_virt(pa), 8, f.m->kernel->init_mm, -1, buf };
+
+		assert_int_equal(ccmm_access(&f.ctx, &a, &r), 0);
+		assert_int_equal(r.outcome, CCMM_PF);
+	}
+	/* malformed accesses */
+	{
+		struct ccmm_access a = { CCMM_INIT_KERNEL, CCMM_READ, 0, 0, f.m->kernel->init_mm, -1, buf };
+
+		assert_int_equal(ccmm_access(&f.ctx, &a, &r), -EINVAL);
+		a.len = 8;
+		a.pgt = NULL;
+		assert_int_equal(ccmm_access(&f.ctx, &a, &r), -EINVAL);
+		assert_int_equal(ccmm_dma_access(&f.ctx, 9, NULL, CCMM_READ, 0, buf, 8, &r), -EINVAL);
+	}
+	assert_int_equal(nviol(f.m, "enc_mismatch"), 0);
+	fx_fini(&f);
+}
+
+static void test_access_spanning_pages(void **state)
+{
+	struct fx f;
+	uint64_t pa;
+	int err;
+	char big[6000], back[6000];
+	struct ccmm_result r;
+
+	fx_init(&f, "mode=tdx");
+	pa = ccmm_alloc_pages(&f.ctx, 0, 1, 0, &err);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7);
+	assert_int_equal(kwrite(&f, ccmm_phys_to_virt(pa) + 1000, big, sizeof(big)), CCMM_OK);
+	assert_int_equal(kread(&f, ccmm_phys_to_virt(pa) + 1000, back, sizeof(back)), CCMM_OK);
+	assert_memory_equal(big, back, sizeof(big));
+	/* convert the second page: the access stops there with #VE, half done */
+	assert_int_equal(ccmm_set_memory_decrypted(&f.ctx, ccmm_phys_to_virt(pa + 4096), 1), 0);
+	{
+		struct ccmm_access a = { CCMM_INIT_USER, CCMM_READ, 0, sizeof(back), NULL, -1, back };
+		uint64_t uva = map_into(&f, f.user, pa, 8192, 4096, true, CCMM_CACHE_WB);
+
+		a.addr = uva + 1000;
+		a.pgt = f.user->pgt;
+		assert_int_equal(ccmm_access(&f.ctx, &a, &r), 0);
+		assert_int_equal(r.outcome, CCMM_VE);
+		assert_int_equal(r.done, 4096 - 1000);
+		assert_int_equal(r.pa, pa + 4096);
+	}
+	fx_fini(&f);
+}
+
+/* -------------------------------------------------------- cache modes */
+
+static void test_cache_alias(void **state)
+{
+	struct fx f;
+	uint64_t pa, bar;
+
+	fx_init(&f, "mode=none");
+	pa = page(&f);
+	/* a WC user mapping of RAM the direct map holds WB */
+	map_into(&f, f.user, pa, 4096, 4096, false, CCMM_CACHE_WC);
+	assert_int_equal(nviol(f.m, "cache_alias"), 1);
+	{
+		struct ccmm_event e = last_event(f.m);
+
+		assert_int_equal(e.pa, pa);
+		assert_non_null(strstr(e.msg, "direct map"));
+	}
+	/* set_memory_wc first (as TTM's pools do): no alias */
+	pa = page(&f);
+	assert_int_equal(ccmm_set_memory_cache(&f.ctx, ccmm_phys_to_virt(pa), 1, CCMM_CACHE_WC), 0);
+	map_into(&f, f.user, pa, 4096, 4096, false, CCMM_CACHE_WC);
+	assert_int_equal(nviol(f.m, "cache_alias"), 1);
+	/* seed 003: the host maps a BAR WC, the guest maps it WB */
+	bar = f.m->plat->devices[0].bar[0].base;
+	map_into(&f, f.vmm, bar, 4096, 4096, false, CCMM_CACHE_WC);
+	assert_int_equal(nviol(f.m, "cache_alias"), 1);
+	map_into(&f, f.user, bar, 4096, 4096, false, CCMM_CACHE_WB);
+	assert_int_equal(nviol(f.m, "cache_alias"), 2);
+	/* counts drop when mappings go: a WB mapping after the mm is gone is fine */
+	{
+		struct ccmm_mm *other;
+		struct ccmm_page pg;
+
+		assert_int_equal(ccmm_phys_peek(f.m, bar, &pg), 0);
+		assert_int_equal(pg.map[CCMM_CACHE_WC], 1);
+		assert_int_equal(pg.map[CCMM_CACHE_WB], 1);
+		assert_int_equal(pg.map_host, 1);
+		ccmm_mm_destroy(&f.ctx, f.vmm);
+		assert_int_equal(ccmm_mm_create(f.m, CCMM_INIT_HOST, "vmm2", &f.vmm), 0);
+		assert_int_equal(ccmm_mm_create(f.m, CCMM_INIT_USER, "other", &other), 0);
+		map_into(&f, other, bar, 4096, 4096, false, CCMM_CACHE_WB);
+		assert_int_equal(nviol(f.m, "cache_alias"), 2);
+		ccmm_mm_destroy(&f.ctx, other);
+	}
+	fx_fini(&f);
+}
+
+static void test_p2p_and_mask(void **state)
+{
+	struct fx f;
+	char buf[8];
+
+	fx_init(&f, "mode=none");
+	/* no P2P group: the disk cannot reach the NIC's BAR */
+	assert_int_equal(dma(&f, 0, CCMM_READ, f.m->plat->devices[1].bar[0].base, buf, 8), CCMM_BLOCKED);
+	assert_int_equal(nviol(f.m, "p2p_unreachable"), 1);
+	/* a device reaches its own BAR */
+	assert_int_equal(dma(&f, 1, CCMM_READ, f.m->plat->devices[1].bar[0].base, buf, 8), CCMM_OK);
+	/* the 32-bit NIC given the disk's 64-bit BAR address emits only the low
+	 * 32 bits: the read lands in RAM at the truncated address */
+	assert_int_equal(dma(&f, 1, CCMM_READ, f.m->plat->devices[0].bar[0].base, buf, 8), CCMM_OK);
+	assert_int_equal(nviol(f.m, "dma_mask_exceeded"), 1);
+	{
+		struct ccmm_event e = last_event(f.m);
+
+		assert_int_equal(e.pa, f.m->plat->devices[0].bar[0].base & 0xffffffffULL);
+	}
+	fx_fini(&f);
+}
+
+static void test_states_tables(void **state)
+{
+	for (int mode = 0; mode < CCMM_CC_NR; mode++) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		assert_int_equal(ccmm_states_table((enum ccmm_cc_mode)mode, CCMM_MMIO_VE, false, f), 0);
+		fclose(f);
+		assert_non_null(strstr(text, "selected by"));
+		assert_non_null(strstr(text, "enforced by"));
+		if (mode == CCMM_CC_TDX) {
+			/* cells are the rule book's: host read of private -> zeros, write -> poison */
+			assert_non_null(strstr(text, "TD-private"));
+			assert_non_null(strstr(text, "zeros"));
+			assert_non_null(strstr(text, "poison"));
+			assert_non_null(strstr(text, "#VE,emul"));
+		}
+		if (mode == CCMM_CC_SEV_SNP) {
+			assert_non_null(strstr(text, "host via 2M map"));
+			assert_non_null(strstr(text, "rmp_page_size"));
+		}
+		free(text);
+		f = open_memstream(&text, &len);
+		assert_int_equal(ccmm_states_table((enum ccmm_cc_mode)mode, CCMM_MMIO_VE, true, f), 0);
+		fclose(f);
+		assert_non_null(strstr(text, "\"classes\""));
+		free(text);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tdx_private_and_host),
+		cmocka_unit_test(test_tdx_shared_and_conversion),
+		cmocka_unit_test(test_tdx_pending_and_mmio),
+		cmocka_unit_test(test_tdx_paravirt_mmio),
+		cmocka_unit_test(test_sev),
+		cmocka_unit_test(test_sev_cache_flush_rules),
+		cmocka_unit_test(test_stale_tlb),
+		cmocka_unit_test(test_snp),
+		cmocka_unit_test(test_sme),
+		cmocka_unit_test(test_pseries),
+		cmocka_unit_test(test_none_and_holes),
+		cmocka_unit_test(test_access_spanning_pages),
+		cmocka_unit_test(test_cache_alias),
+		cmocka_unit_test(test_p2p_and_mask),
+		cmocka_unit_test(test_states_tables),
+	};
+
+	return cmocka_run_group_tests_name("check", tests, NULL, NULL);
+}

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+/* mm: the buddy allocator, the direct map, ioremap/vmap, VMAs and fault handling. */
+#include "helpers.h"
+
+static struct ccmm_machine *m;
+static struct ccmm_ctx ctx;
+
+static int setup(void **state)
+{
+	struct ccmm_platform *p;
+	struct ccmm_error err;
+
+	/* two nodes of 64 MiB, distance 20: small enough to exhaust */
+	if (ccmm_platform_parse("t.ini",
+				"[platform]\nmode=none\n[node:0]\nmem=64m\ndistance=10,20\n[node:1]\nmem=64m\ndistance=20,10\n"
+				"[device:d]\nbar0=64k\n",
+				&p, &err))
+		return -1;
+	if (ccmm_boot(p, 1, &m))
+		return -1;
+	ccmm_ctx_init(&ctx, m, 0, "t");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	ccmm_shutdown(m);
+	return 0;
+}
+
+static void test_alloc_free_merge(void **state)
+{
+	uint64_t before = ccmm_node_free_pages(m, 0), blocks[16];
+	int err;
+
+	assert_int_equal(before, 16384);
+	for (unsigned order = 0; order <= CCMM_MAX_ORDER; order++) {
+		uint64_t pa = ccmm_alloc_pages(&ctx, 0, order, 0, &err);
+
+		assert_int_equal(err, 0);
+		assert_true(CCMM_IS_ALIGNED(pa, CCMM_PAGE_SIZE << order)); /* naturally aligned */
+		assert_int_equal(ccmm_platform_range(m->plat, pa)->node, 0);
+		blocks[order] = pa;
+	}
+	assert_int_equal(ccmm_node_free_pages(m, 0), before - ((1u << (CCMM_MAX_ORDER + 1)) - 1));
+	for (unsigned order = 0; order <= CCMM_MAX_ORDER; order++)
+		assert_int_equal(ccmm_free_pages(&ctx, blocks[order], order), 0);
+	/* everything merged back: the whole node can be taken again in top-order blocks */
+	assert_int_equal(ccmm_node_free_pages(m, 0), before);
+	for (int i = 0; i < 16; i++) {
+		blocks[i] = ccmm_alloc_pages(&ctx, 0, CCMM_MAX_ORDER, CCMM_GFP_THISNODE, &err);
+		assert_int_equal(err, 0);
+	}
+	assert_int_equal(ccmm_node_free_pages(m, 0), 0);
+	assert_int_equal(ccmm_alloc_pages(&ctx, 0, 0, CCMM_GFP_THISNODE, &err), 0);
+	assert_int_equal(err, -ENOMEM);
+	/* without THISNODE it falls back to node 1 */
+	{
+		uint64_t pa = ccmm_alloc_pages(&ctx, 0, 0, 0, &err);
+
+		assert_int_equal(err, 0);
+		assert_int_equal(ccmm_platform_range(m->plat, pa)->node, 1);
+		assert_int_equal(ccmm_free_pages(&ctx, pa, 0), 0);
+	}
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(ccmm_free_pages(&ctx, blocks[i], CCMM_MAX_ORDER), 0);
+	assert_int_equal(ccmm_node_free_pages(m, 0), before);
+	assert_int_equal(ctx.ctr[CCMM_CTR_pages_allocated], ctx.ctr[CCMM_CTR_pages_freed]);
+}
+
+static void test_bad_frees(void **state)
+{
+	int err;
+	uint64_t pa = ccmm_alloc_pages(&ctx, 1, 2, 0, &err);
+
+	assert_int_equal(ccmm_free_pages(&ctx, pa, 1), -EINVAL);        /* wrong order */
+	assert_int_equal(ccmm_free_pages(&ctx, pa + 4096, 0), -EINVAL); /* not a head */
+	assert_int_equal(ccmm_free_pages(&ctx, pa, 2), 0);
+	assert_int_equal(ccmm_free_pages(&ctx, pa, 2), -EINVAL); /* double free */
+	assert_int_equal(ccmm_free_pages(&ctx, 3ULL << 30, 0), -EINVAL); /* not RAM */
+	assert_int_equal(ccmm_alloc_pages(&ctx, 0, CCMM_MAX_ORDER + 1, 0, &err), 0);
+	assert_int_equal(err, -EINVAL);
+	assert_int_equal(ccmm_alloc_pages(&ctx, 5, 0, 0, &err), 0);
+	assert_int_equal(err, -EINVAL);
+}
+
+static void test_gfp_zero(void **state)
+{
+	int err;
+	uint64_t pa = ccmm_alloc_pages(&ctx, 0, 0, 0, &err);
+	char buf[8];
+	struct ccmm_result r;
+
+	assert_int_equal(ccmm_kernel_access(&ctx, CCMM_WRITE, ccmm_phys_to_virt(pa), "dirty!!", 8, &r), 0);
+	assert_int_equal(ccmm_free_pages(&ctx, pa, 0), 0);
+	assert_int_equal(ccmm_alloc_pages(&ctx, 0, 0, CCMM_GFP_ZERO, &err), pa); /* next fit gives it back */
+	assert_int_equal(ccmm_kernel_access(&ctx, CCMM_READ, ccmm_phys_to_virt(pa), buf, 8, &r), 0);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(buf[i], 0);
+	assert_int_equal(ccmm_free_pages(&ctx, pa, 0), 0);
+}
+
+static void test_direct_map_and_ioremap(void **state)
+{
+	struct ccmm_walk w;
+	uint64_t bar = m->plat->devices[0].bar[0].base, va, va2;
+	int err;
+
+	assert_int_equal(ccmm_pgt_walk(m->kernel->init_mm, ccmm_phys_to_virt(0x1000), &w), 0);
+	assert_int_equal(w.pa, 0x1000);
+	assert_int_equal(ccmm_pte_cache_mode(w.pte, w.level), CCMM_CACHE_WB);
+	assert_true(w.pte & CCMM_PTE_NX);
+	/* no direct map over BARs */
+	assert_int_equal(ccmm_pgt_walk(m->kernel->init_mm, ccmm_phys_to_virt(bar), &w), -EFAULT);
+	va = ccmm_ioremap(&ctx, bar, 65536, CCMM_CACHE_UC, &err);
+	assert_int_equal(err, 0);
+	assert_true(va >= CCMM_VMALLOC_START && va < CCMM_VMALLOC_END);
+	assert_int_equal(ccmm_pgt_walk(m->kernel->init_mm, va + 4096, &w), 0);
+	assert_int_equal(w.pa, bar + 4096);
+	assert_int_equal(ccmm_pte_cache_mode(w.pte, w.level), CCMM_CACHE_UC);
+	/* a second ioremap gets another range; ioremap mappings are tracked */
+	va2 = ccmm_ioremap(&ctx, bar, 4096, CCMM_CACHE_UC, &err);
+	assert_true(va2 > va);
+	{
+		struct ccmm_page pg;
+
+		assert_int_equal(ccmm_phys_peek(m, bar, &pg), 0);
+		assert_int_equal(pg.map[CCMM_CACHE_UC], 2);
+	}
+	/* ioremap_wc of the same BAR aliases the UC mappings */
+	assert_int_not_equal(ccmm_ioremap(&ctx, bar, 4096, CCMM_CACHE_WC, &err), 0);
+	assert_int_equal(nviol(m, "cache_alias"), 1);
+	assert_int_equal(ccmm_iounmap(&ctx, va2, 4096), 0);
+	assert_int_equal(ccmm_iounmap(&ctx, va, 65536), 0);
+	assert_int_equal(ccmm_ioremap(&ctx, bar + 1, 4096, CCMM_CACHE_UC, &err), 0);
+	assert_int_equal(err, -EINVAL);
+}
+
+static void test_vmap(void **state)
+{
+	int err;
+	uint64_t pas[3], va;
+	char buf[16];
+	struct ccmm_result r;
+
+	for (int i = 0; i < 3; i++)
+		pas[i] = ccmm_alloc_pages(&ctx, i % 2, 0, 0, &err);
+	va = ccmm_vmap(&ctx, pas, 3, ccmm_page_kernel(m), &err);
+	assert_int_equal(err, 0);
+	/* a write through the vmap is visible through the direct map of the 3rd page */
+	assert_int_equal(ccmm_kernel_access(&ctx, CCMM_WRITE, va + 2 * 4096 + 10, "vmapped", 8, &r), 0);
+	assert_int_equal(ccmm_kernel_access(&ctx, CCMM_READ, ccmm_phys_to_virt(pas[2]) + 10, buf, 8, &r), 0);
+	assert_string_equal(buf, "vmapped");
+	assert_int_equal(ccmm_vunmap(&ctx, va, 3), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ccmm_free_pages(&ctx, pas[i], 0), 0);
+}
+
+/* A fault handler that backs the VMA with one page, refusing the first try. */
+struct demo {
+	uint64_t pa;
+	int faults, retries_left;
+	bool closed;
+};
+
+static int demo_fault(struct ccmm_ctx *c, struct ccmm_vma *vma, uint64_t addr, bool write)
+{
+	struct demo *d = vma->priv;
+
+	d->faults++;
+	if (d->retries_left) {
+		d->retries_left--;
+		return -EAGAIN; /* VM_FAULT_RETRY: a trylock failed */
+	}
+	if (addr >= vma->start + 4096)
+		return -EFAULT; /* SIGBUS past the object */
+	return ccmm_vmf_insert_pfn_prot(c, vma, addr, d->pa, vma->vm_page_prot);
+}
+
+static void demo_close(struct ccmm_vma *vma)
+{
+	((struct demo *)vma->priv)->closed = true;
+}
+
+static const struct ccmm_vm_ops demo_ops = { "demo", demo_fault, demo_close };
+
+static void test_vma_faults(void **state)
+{
+	struct ccmm_mm *mm;
+	struct ccmm_vma *vma, *other;
+	struct demo d = { 0 };
+	struct ccmm_result r;
+	char buf[8];
+	int err;
+
+	d.pa = ccmm_alloc_pages(&ctx, 0, 0, 0, &err);
+	d.retries_left = 2;
+	assert_int_equal(ccmm_mm_create(m, CCMM_INIT_USER, "app", &mm), 0);
+	assert_int_equal(ccmm_mmap(&ctx, mm, 0, 8192, CCMM_VM_READ | CCMM_VM_WRITE | CCMM_VM_SHARED, CCMM_PTE_RW,
+				   &demo_ops, &d, &vma),
+			 0);
+	assert_true(CCMM_IS_ALIGNED(vma->start, CCMM_PMD_SIZE));
+	assert_true(vma->vm_page_prot & CCMM_PTE_USER);
+	/* overlapping and misaligned mmaps */
+	assert_int_equal(ccmm_mmap(&ctx, mm, vma->start + 4096, 4096, 0, 0, NULL, NULL, &other), -EEXIST);
+	assert_int_equal(ccmm_mmap(&ctx, mm, 0, 100, 0, 0, NULL, NULL, &other), -EINVAL);
+	/* first touch: two retries, then the handler maps it */
+	assert_int_equal(ccmm_mm_access(&ctx, mm, CCMM_WRITE, vma->start + 8, "abc", 4, &r), 0);
+	assert_int_equal(r.outcome, CCMM_OK);
+	assert_int_equal(d.faults, 3);
+	assert_int_equal(ccmm_mm_access(&ctx, mm, CCMM_READ, vma->start + 8, buf, 4, &r), 0);
+	assert_string_equal(buf, "abc");
+	assert_int_equal(d.faults, 3); /* mapped now: no fault */
+	/* beyond the object: the handler says SIGBUS, the access ends in #PF */
+	assert_int_equal(ccmm_mm_access(&ctx, mm, CCMM_READ, vma->start + 4096, buf, 4, &r), 0);
+	assert_int_equal(r.outcome, CCMM_PF);
+	/* zap: the PTE goes, the next access faults in again */
+	assert_int_equal(ccmm_zap_vma_range(&ctx, vma, vma->start, 8192), 1);
+	assert_int_equal(ccmm_mm_access(&ctx, mm, CCMM_READ, vma->start + 8, buf, 4, &r), 0);
+	assert_int_equal(d.faults, 5);
+	assert_true(vma->vm_flags & CCMM_VM_SHARED);
+	/* munmap of part of a VMA is refused; of all of it, closes it */
+	assert_int_equal(ccmm_munmap(&ctx, mm, vma->start, 4096), -EINVAL);
+	assert_int_equal(ccmm_munmap(&ctx, mm, vma->start, 8192), 0);
+	assert_true(d.closed);
+	assert_int_equal(mm->nr_vmas, 0);
+	assert_int_equal(ccmm_pgt_is_valid(mm->pgt), 0);
+	ccmm_mm_destroy(&ctx, mm);
+	assert_int_equal(ccmm_free_pages(&ctx, d.pa, 0), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_alloc_free_merge),
+		cmocka_unit_test(test_bad_frees),
+		cmocka_unit_test(test_gfp_zero),
+		cmocka_unit_test(test_direct_map_and_ioremap),
+		cmocka_unit_test(test_vmap),
+		cmocka_unit_test(test_vma_faults),
+	};
+
+	return cmocka_run_group_tests_name("mm", tests, setup, teardown);
+}
