@@ -49,7 +49,7 @@ static inline size_t nviol(struct ccmm_machine *m, const char *name)
 
 	if (!r)
 		fail_msg("no rule %s", name);
-	return ccmm_violations_count(m, r, -1);
+	return ccmm_violations_count(m, r, CCMM_ANY_ACTOR);
 }
 
 /* The last event recorded. */

@@ -250,7 +250,10 @@ int ccmm_check_cache_conflict(struct ccmm_ctx *ctx, uint64_t pa, uint64_t size, 
 size_t ccmm_events_count(struct ccmm_machine *m);
 int ccmm_event_get(struct ccmm_machine *m, size_t i, struct ccmm_event *out);
 
-/* Count of violations of @rule (NULL: any) by @actor (-1: any). */
+/* ccmm_violations_count's actor for "any actor"; -1 counts violations of no actor. */
+#define CCMM_ANY_ACTOR (-0x7fffffff - 1)
+
+/* Count of violations of @rule (NULL: any) by @actor (CCMM_ANY_ACTOR: any). */
 size_t ccmm_violations_count(struct ccmm_machine *m, const struct ccmm_rule *rule, int actor);
 
 /* ------------------------------------------------------------------ */

@@ -164,7 +164,7 @@ size_t ccmm_violations_count(struct ccmm_machine *m, const struct ccmm_rule *rul
 		return 0;
 	pthread_mutex_lock(&c->pub.lock);
 	for (size_t i = 0; i < c->nr_counts; i++)
-		if ((!rule || c->counts[i].rule == rule) && (actor < 0 || c->counts[i].actor == actor))
+		if ((!rule || c->counts[i].rule == rule) && (actor == CCMM_ANY_ACTOR || c->counts[i].actor == actor))
 			n += c->counts[i].n;
 	pthread_mutex_unlock(&c->pub.lock);
 	return n;

@@ -56,10 +56,11 @@ struct ccmm_zone {
 /*
  * ccmm_alloc_pages - 2^@order contiguous pages, preferring @node (-1: any)
  * and falling back to other nodes by distance unless CCMM_GFP_THISNODE.
- * Returns the physical address, or 0 with *@err = -ENOMEM (-EINVAL for a
- * bad order or node). Models alloc_pages_node(). Charges nothing.
+ * Returns 0 with the physical address in *@pa (0 is a valid address),
+ * -ENOMEM, or -EINVAL for a bad order or node. Models alloc_pages_node().
+ * Charges nothing.
  */
-uint64_t ccmm_alloc_pages(struct ccmm_ctx *ctx, int node, unsigned order, unsigned gfp, int *err);
+int ccmm_alloc_pages(struct ccmm_ctx *ctx, int node, unsigned order, unsigned gfp, uint64_t *pa);
 
 /*
  * ccmm_free_pages - return a block from ccmm_alloc_pages. -EINVAL if @pa

@@ -196,21 +196,15 @@ static void mark_head(struct ccmm_machine *m, uint64_t pa, unsigned order, bool 
 	ccmm_phys_unlock(m, pa);
 }
 
-uint64_t ccmm_alloc_pages(struct ccmm_ctx *ctx, int node, unsigned order, unsigned gfp, int *err)
+int ccmm_alloc_pages(struct ccmm_ctx *ctx, int node, unsigned order, unsigned gfp, uint64_t *pa)
 {
 	struct ccmm_machine *m = ctx->m;
 	struct ccmm_kernel *k = m->kernel;
 	int order_nodes[CCMM_MAX_NODES], n = 0;
 	uint64_t pfn = UINT64_MAX;
-	int dummy;
 
-	if (!err)
-		err = &dummy;
-	*err = 0;
-	if (order > CCMM_MAX_ORDER || node >= (int)m->plat->nr_nodes || (node < 0 && (gfp & CCMM_GFP_THISNODE))) {
-		*err = -EINVAL;
-		return 0;
-	}
+	if (order > CCMM_MAX_ORDER || node >= (int)m->plat->nr_nodes || (node < 0 && (gfp & CCMM_GFP_THISNODE)))
+		return -EINVAL;
 	/* the preferred node, then the others nearest first */
 	if (node >= 0)
 		order_nodes[n++] = node;
@@ -242,25 +236,24 @@ uint64_t ccmm_alloc_pages(struct ccmm_ctx *ctx, int node, unsigned order, unsign
 			pthread_mutex_unlock(&z->lock);
 		}
 	}
-	if (pfn == UINT64_MAX) {
-		*err = -ENOMEM;
-		return 0;
-	}
+	if (pfn == UINT64_MAX)
+		return -ENOMEM;
 	mark_head(m, pfn << CCMM_PAGE_SHIFT, order, true);
 	if (gfp & CCMM_GFP_ZERO) {
 		for (uint64_t i = 0; i < (1ULL << order); i++) {
-			uint64_t pa = (pfn + i) << CCMM_PAGE_SHIFT;
-			struct ccmm_page *pg = ccmm_phys_page(m, pa, false);
+			uint64_t a = (pfn + i) << CCMM_PAGE_SHIFT;
+			struct ccmm_page *pg = ccmm_phys_page(m, a, false);
 
 			if (pg && pg->data) {
-				pg = ccmm_phys_lock(m, pa);
-				ccmm_phys_discard(m, pa, pg);
-				ccmm_phys_unlock(m, pa);
+				pg = ccmm_phys_lock(m, a);
+				ccmm_phys_discard(m, a, pg);
+				ccmm_phys_unlock(m, a);
 			}
 		}
 	}
 	ccmm_count(ctx, CCMM_CTR_pages_allocated, 1ULL << order);
-	return pfn << CCMM_PAGE_SHIFT;
+	*pa = pfn << CCMM_PAGE_SHIFT;
+	return 0;
 }
 
 int ccmm_free_pages(struct ccmm_ctx *ctx, uint64_t pa, unsigned order)

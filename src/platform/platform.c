@@ -1073,6 +1073,27 @@ void ccmm_platform_free(struct ccmm_platform *p)
 	free(p);
 }
 
+int ccmm_platform_dup(const struct ccmm_platform *p, struct ccmm_platform **out)
+{
+	struct ccmm_platform *d = malloc(sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	*d = *p;
+	d->ranges = malloc((p->nr_ranges ? p->nr_ranges : 1) * sizeof(*d->ranges));
+	d->devices = malloc((p->nr_devices ? p->nr_devices : 1) * sizeof(*d->devices));
+	d->iommus = malloc((p->nr_iommus ? p->nr_iommus : 1) * sizeof(*d->iommus));
+	if (!d->ranges || !d->devices || !d->iommus) {
+		ccmm_platform_free(d);
+		return -ENOMEM;
+	}
+	memcpy(d->ranges, p->ranges, p->nr_ranges * sizeof(*d->ranges));
+	memcpy(d->devices, p->devices, p->nr_devices * sizeof(*d->devices));
+	memcpy(d->iommus, p->iommus, p->nr_iommus * sizeof(*d->iommus));
+	*out = d;
+	return 0;
+}
+
 int ccmm_platform_find_device(const struct ccmm_platform *p, const char *name)
 {
 	for (size_t i = 0; i < p->nr_devices; i++)

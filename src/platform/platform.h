@@ -286,6 +286,9 @@ int ccmm_platform_finalize(struct ccmm_platform *p, struct ccmm_error *err);
 
 void ccmm_platform_free(struct ccmm_platform *p);
 
+/* A deep copy of @p (a machine takes ownership of its platform). 0 or -ENOMEM. */
+int ccmm_platform_dup(const struct ccmm_platform *p, struct ccmm_platform **out);
+
 /* Lookups by name; -1 when absent. */
 int ccmm_platform_find_device(const struct ccmm_platform *p, const char *name);
 int ccmm_platform_find_iommu(const struct ccmm_platform *p, const char *name);

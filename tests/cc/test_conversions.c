@@ -21,10 +21,9 @@ static void down(void)
 
 static uint64_t pages(unsigned order)
 {
-	int err;
-	uint64_t pa = ccmm_alloc_pages(&ctx, 0, order, 0, &err);
+	uint64_t pa;
 
-	assert_int_equal(err, 0);
+	assert_int_equal(ccmm_alloc_pages(&ctx, 0, order, 0, &pa), 0);
 	return pa;
 }
 

@@ -31,10 +31,9 @@ static void fx_fini(struct fx *f)
 
 static uint64_t page(struct fx *f)
 {
-	int err;
-	uint64_t pa = ccmm_alloc_pages(&f->ctx, 0, 0, 0, &err);
+	uint64_t pa;
 
-	assert_int_equal(err, 0);
+	assert_int_equal(ccmm_alloc_pages(&f->ctx, 0, 0, 0, &pa), 0);
 	return pa;
 }
 
@@ -542,12 +541,11 @@ static void test_access_spanning_pages(void **state)
 {
 	struct fx f;
 	uint64_t pa;
-	int err;
 	char big[6000], back[6000];
 	struct ccmm_result r;
 
 	fx_init(&f, "mode=tdx");
-	pa = ccmm_alloc_pages(&f.ctx, 0, 1, 0, &err);
+	assert_int_equal(ccmm_alloc_pages(&f.ctx, 0, 1, 0, &pa), 0);
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (char)(i * 7);
 	assert_int_equal(kwrite(&f, ccmm_phys_to_virt(pa) + 1000, big, sizeof(big)), CCMM_OK);

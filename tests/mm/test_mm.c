@@ -35,8 +35,9 @@ static void test_alloc_free_merge(void **state)
 
 	assert_int_equal(before, 16384);
 	for (unsigned order = 0; order <= CCMM_MAX_ORDER; order++) {
-		uint64_t pa = ccmm_alloc_pages(&ctx, 0, order, 0, &err);
+		uint64_t pa;
 
+		err = ccmm_alloc_pages(&ctx, 0, order, 0, &pa);
 		assert_int_equal(err, 0);
 		assert_true(CCMM_IS_ALIGNED(pa, CCMM_PAGE_SIZE << order)); /* naturally aligned */
 		assert_int_equal(ccmm_platform_range(m->plat, pa)->node, 0);
@@ -48,17 +49,20 @@ static void test_alloc_free_merge(void **state)
 	/* everything merged back: the whole node can be taken again in top-order blocks */
 	assert_int_equal(ccmm_node_free_pages(m, 0), before);
 	for (int i = 0; i < 16; i++) {
-		blocks[i] = ccmm_alloc_pages(&ctx, 0, CCMM_MAX_ORDER, CCMM_GFP_THISNODE, &err);
+		err = ccmm_alloc_pages(&ctx, 0, CCMM_MAX_ORDER, CCMM_GFP_THISNODE, &blocks[i]);
 		assert_int_equal(err, 0);
 	}
 	assert_int_equal(ccmm_node_free_pages(m, 0), 0);
-	assert_int_equal(ccmm_alloc_pages(&ctx, 0, 0, CCMM_GFP_THISNODE, &err), 0);
-	assert_int_equal(err, -ENOMEM);
+	{
+		uint64_t none;
+
+		assert_int_equal(ccmm_alloc_pages(&ctx, 0, 0, CCMM_GFP_THISNODE, &none), -ENOMEM);
+	}
 	/* without THISNODE it falls back to node 1 */
 	{
-		uint64_t pa = ccmm_alloc_pages(&ctx, 0, 0, 0, &err);
+		uint64_t pa;
 
-		assert_int_equal(err, 0);
+		assert_int_equal(ccmm_alloc_pages(&ctx, 0, 0, 0, &pa), 0);
 		assert_int_equal(ccmm_platform_range(m->plat, pa)->node, 1);
 		assert_int_equal(ccmm_free_pages(&ctx, pa, 0), 0);
 	}
@@ -70,30 +74,30 @@ static void test_alloc_free_merge(void **state)
 
 static void test_bad_frees(void **state)
 {
-	int err;
-	uint64_t pa = ccmm_alloc_pages(&ctx, 1, 2, 0, &err);
+	uint64_t pa, x;
+
+	assert_int_equal(ccmm_alloc_pages(&ctx, 1, 2, 0, &pa), 0);
 
 	assert_int_equal(ccmm_free_pages(&ctx, pa, 1), -EINVAL);        /* wrong order */
 	assert_int_equal(ccmm_free_pages(&ctx, pa + 4096, 0), -EINVAL); /* not a head */
 	assert_int_equal(ccmm_free_pages(&ctx, pa, 2), 0);
 	assert_int_equal(ccmm_free_pages(&ctx, pa, 2), -EINVAL); /* double free */
 	assert_int_equal(ccmm_free_pages(&ctx, 3ULL << 30, 0), -EINVAL); /* not RAM */
-	assert_int_equal(ccmm_alloc_pages(&ctx, 0, CCMM_MAX_ORDER + 1, 0, &err), 0);
-	assert_int_equal(err, -EINVAL);
-	assert_int_equal(ccmm_alloc_pages(&ctx, 5, 0, 0, &err), 0);
-	assert_int_equal(err, -EINVAL);
+	assert_int_equal(ccmm_alloc_pages(&ctx, 0, CCMM_MAX_ORDER + 1, 0, &x), -EINVAL);
+	assert_int_equal(ccmm_alloc_pages(&ctx, 5, 0, 0, &x), -EINVAL);
 }
 
 static void test_gfp_zero(void **state)
 {
-	int err;
-	uint64_t pa = ccmm_alloc_pages(&ctx, 0, 0, 0, &err);
+	uint64_t pa, again;
 	char buf[8];
 	struct ccmm_result r;
 
+	assert_int_equal(ccmm_alloc_pages(&ctx, 0, 0, 0, &pa), 0);
 	assert_int_equal(ccmm_kernel_access(&ctx, CCMM_WRITE, ccmm_phys_to_virt(pa), "dirty!!", 8, &r), 0);
 	assert_int_equal(ccmm_free_pages(&ctx, pa, 0), 0);
-	assert_int_equal(ccmm_alloc_pages(&ctx, 0, 0, CCMM_GFP_ZERO, &err), pa); /* next fit gives it back */
+	assert_int_equal(ccmm_alloc_pages(&ctx, 0, 0, CCMM_GFP_ZERO, &again), 0);
+	assert_int_equal(again, pa); /* next fit gives it back */
 	assert_int_equal(ccmm_kernel_access(&ctx, CCMM_READ, ccmm_phys_to_virt(pa), buf, 8, &r), 0);
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(buf[i], 0);
@@ -144,7 +148,7 @@ static void test_vmap(void **state)
 	struct ccmm_result r;
 
 	for (int i = 0; i < 3; i++)
-		pas[i] = ccmm_alloc_pages(&ctx, i % 2, 0, 0, &err);
+		assert_int_equal(ccmm_alloc_pages(&ctx, i % 2, 0, 0, &pas[i]), 0);
 	va = ccmm_vmap(&ctx, pas, 3, ccmm_page_kernel(m), &err);
 	assert_int_equal(err, 0);
 	/* a write through the vmap is visible through the direct map of the 3rd page */
@@ -191,9 +195,8 @@ static void test_vma_faults(void **state)
 	struct demo d = { 0 };
 	struct ccmm_result r;
 	char buf[8];
-	int err;
 
-	d.pa = ccmm_alloc_pages(&ctx, 0, 0, 0, &err);
+	assert_int_equal(ccmm_alloc_pages(&ctx, 0, 0, 0, &d.pa), 0);
 	d.retries_left = 2;
 	assert_int_equal(ccmm_mm_create(m, CCMM_INIT_USER, "app", &mm), 0);
 	assert_int_equal(ccmm_mmap(&ctx, mm, 0, 8192, CCMM_VM_READ | CCMM_VM_WRITE | CCMM_VM_SHARED, CCMM_PTE_RW,

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ccmm - the command line.
+ *
+ *   ccmm run [JOB] [--json FILE] [--platform P] [--seed N] [--threads] [--quiet|--verbose]
+ *   ccmm states --mode M [--json] [--mmio ve|paravirt]
+ *   ccmm rules | ccmm kinds | ccmm ops KIND | ccmm platform [FILE|default|host]
+ *
+ * Exit status: 0 every violation expected and every expectation met;
+ * 1 otherwise; 2 bad input (one "FILE:LINE: what is wrong" line, no report
+ * file left behind).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccmm_config.h"
+#include "check/check.h"
+#include "report/report.h"
+#include "scenario/scenario.h"
+
+#define EXIT_BAD_INPUT 2
+
+static const char *const commands[] = { "run", "states", "rules", "kinds", "ops", "platform", "help", NULL };
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ccmm COMMAND [OPTIONS]\n"
+		"\n"
+		"  run [JOB]              run a job file (default: the built-in default job)\n"
+		"      --json FILE        also write a JSON report (fio-style), complete or not at all\n"
+		"      --platform P       use platform P instead of the job's: a file, 'default' or 'host'\n"
+		"      --seed N           override the job's seed\n"
+		"      --threads          run each actor on a real thread (stress mode)\n"
+		"      --quiet            print only the result line\n"
+		"      --verbose          print every violation\n"
+		"  states --mode M        the memory-state table of a mode (none, sme, sev, sev-snp, tdx, pseries-svm)\n"
+		"      --json             as JSON\n"
+		"      --mmio ve|paravirt TDX: how MMIO is reached (default ve)\n"
+		"  rules                  every rule the checker enforces\n"
+		"  kinds                  the actor kinds a job can use\n"
+		"  ops KIND               the ops of an actor kind, with their arguments\n"
+		"  platform [P]           a platform laid out: a file, 'default' (the default) or 'host'\n"
+		"  --version              print the version\n"
+		"\n"
+		"exit status: 0 as expected, 1 unexpected violations / unmet expectations / op errors, 2 bad input\n");
+}
+
+static int bad(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "ccmm: ");
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return EXIT_BAD_INPUT;
+}
+
+static int unknown_option(const char *cmd, const char *opt, const char *const *known)
+{
+	size_t n = 0;
+	const char *near;
+
+	while (known[n])
+		n++;
+	near = ccmm_suggest(opt, known, n);
+	if (near)
+		fprintf(stderr, "ccmm %s: unknown option '%s'; did you mean '%s'?\n", cmd, opt, near);
+	else
+		fprintf(stderr, "ccmm %s: unknown option '%s' (ccmm help lists them)\n", cmd, opt);
+	return EXIT_BAD_INPUT;
+}
+
+static int print_error(const struct ccmm_error *err)
+{
+	char msg[1024];
+
+	ccmm_error_format(err, msg, sizeof(msg));
+	fprintf(stderr, "%s\n", msg);
+	return EXIT_BAD_INPUT;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const char *const opts[] = { "--json", "--platform", "--seed", "--threads", "--quiet", "--verbose", NULL };
+	const char *job_path = NULL, *json = NULL, *platform = NULL;
+	bool threads = false, have_seed = false;
+	unsigned flags = 0;
+	uint64_t seed = 0;
+	struct ccmm_job *job = NULL;
+	struct ccmm_run *run = NULL;
+	struct ccmm_error err;
+	struct ccmm_run_summary s;
+	struct ccmm_outfile of;
+	int ret;
+
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--json") || !strcmp(a, "--platform") || !strcmp(a, "--seed")) {
+			if (i + 1 >= argc)
+				return bad("run: %s needs a value%s", a, "");
+			if (!strcmp(a, "--json"))
+				json = argv[++i];
+			else if (!strcmp(a, "--platform"))
+				platform = argv[++i];
+			else if (ccmm_parse_u64(argv[++i], false, &seed))
+				return bad("run: --seed '%s' is not a number%s", argv[i], "");
+			else
+				have_seed = true;
+		} else if (!strcmp(a, "--threads")) {
+			threads = true;
+		} else if (!strcmp(a, "--quiet")) {
+			flags |= CCMM_REPORT_QUIET;
+		} else if (!strcmp(a, "--verbose")) {
+			flags |= CCMM_REPORT_VERBOSE;
+		} else if (a[0] == '-' && a[1]) {
+			return unknown_option("run", a, opts);
+		} else if (job_path) {
+			return bad("run: one job file at a time ('%s' and '%s')", job_path, a);
+		} else {
+			job_path = a;
+		}
+	}
+	ret = job_path ? ccmm_job_load(job_path, NULL, platform, &job, &err) : ccmm_job_default(&job, &err);
+	if (!ret && platform && !job_path) {
+		/* the default job on another platform */
+		ccmm_job_free(job);
+		ret = ccmm_job_load("built-in default job", ccmm_default_job_text, platform, &job, &err);
+	}
+	if (ret)
+		return print_error(&err);
+	if (have_seed)
+		job->g.seed = seed;
+	if (threads)
+		job->g.mode = 1;
+	ret = ccmm_job_run(job, &run);
+	if (ret) {
+		fprintf(stderr, "%s: cannot start the run: %s\n", job->path, strerror(-ret));
+		ccmm_job_free(job);
+		return EXIT_BAD_INPUT;
+	}
+	ccmm_run_summarize(run, &s);
+	ret = ccmm_report_text(run, stdout, flags);
+	if (run->error[0])
+		fprintf(stderr, "%s\n", run->error);
+	if (!ret && json && s.status != 2) {
+		ret = ccmm_outfile_open(&of, json);
+		if (!ret) {
+			ret = ccmm_report_json(run, of.fp);
+			if (ret)
+				ccmm_outfile_abort(&of);
+			else
+				ret = ccmm_outfile_commit(&of);
+		}
+		if (ret)
+			fprintf(stderr, "%s: cannot write the JSON report: %s\n", json, strerror(-ret));
+	}
+	ccmm_run_free(run);
+	ccmm_job_free(job);
+	if (ret)
+		return EXIT_BAD_INPUT;
+	return s.status;
+}
+
+static int cmd_states(int argc, char **argv)
+{
+	static const char *const opts[] = { "--mode", "--json", "--mmio", NULL };
+	static const char *const mmios[] = { "ve", "paravirt", NULL };
+	int mode = -1, mmio = 0;
+	bool json = false;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
+			mode = ccmm_cc_mode_parse(argv[++i]);
+			if (mode < 0) {
+				const char *near = ccmm_suggest(argv[i], ccmm_cc_mode_names, CCMM_CC_NR);
+
+				if (near)
+					return bad("states: unknown mode '%s'; did you mean '%s'?", argv[i], near);
+				return bad("states: unknown mode '%s' (none, sme, sev, sev-snp, tdx, pseries-svm)%s", argv[i], "");
+			}
+		} else if (!strcmp(argv[i], "--mmio") && i + 1 < argc) {
+			mmio = ccmm_choice_index(mmios, argv[++i]);
+			if (mmio < 0)
+				return bad("states: --mmio is ve or paravirt, not '%s'%s", argv[i], "");
+		} else if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--mode") || !strcmp(argv[i], "--mmio")) {
+			return bad("states: %s needs a value%s", argv[i], "");
+		} else {
+			return unknown_option("states", argv[i], opts);
+		}
+	}
+	if (mode < 0)
+		return bad("states: which mode? --mode none|sme|sev|sev-snp|tdx|pseries-svm%s%s", "", "");
+	return ccmm_states_table((enum ccmm_cc_mode)mode, (enum ccmm_mmio_mode)mmio, json, stdout) ? 1 : 0;
+}
+
+static int cmd_rules(void)
+{
+	const struct ccmm_rule *r;
+
+	for (size_t i = 0; (r = ccmm_rule_at(i)); i++)
+		printf("%-24s %-5s %s\n", r->name, r->seed[0] ? r->seed : "-", r->summary);
+	return 0;
+}
+
+static int cmd_kinds(void)
+{
+	const struct ccmm_actor_kind *k;
+
+	for (size_t i = 0; (k = ccmm_actor_kind_at(i)); i++)
+		printf("%-16s %s\n", k->name, k->help);
+	return 0;
+}
+
+static void print_verb(const struct ccmm_verb *v)
+{
+	printf("  %s", v->name);
+	for (const struct ccmm_arg_spec *a = v->args; a && a->name; a++) {
+		if (a->positional && a->required)
+			printf(" %s", a->name);
+		else if (a->positional)
+			printf(" [%s]", a->name);
+		else
+			printf(" [%s=%s]", a->name, a->def ? a->def : "...");
+	}
+	printf(" [ret=ERRNO]\n      %s\n", v->help);
+}
+
+static int cmd_ops(int argc, char **argv)
+{
+	const struct ccmm_actor_kind *k;
+
+	if (argc != 1)
+		return bad("ops: which kind? (ccmm kinds lists them)%s%s", "", "");
+	k = ccmm_actor_kind_find(argv[0]);
+	if (!k) {
+		const char *names[64];
+		size_t n = 0;
+		const char *near;
+
+		while (n < 64 && (names[n] = ccmm_actor_kind_at(n) ? ccmm_actor_kind_at(n)->name : NULL))
+			n++;
+		near = ccmm_suggest(argv[0], names, n);
+		if (near)
+			return bad("ops: no actor kind '%s'; did you mean '%s'?", argv[0], near);
+		return bad("ops: no actor kind '%s'%s", argv[0], "");
+	}
+	printf("%s: %s\noptions:\n", k->name, k->help);
+	for (const struct ccmm_option *o = k->options; o && o->name; o++)
+		printf("  %-16s %s%s%s\n", o->name, o->help, o->def ? " (default " : "", o->def ? o->def : "");
+	printf("  %-16s %s\n  %-16s %s\n  %-16s %s\nops:\n", "expect", "RULE[:COUNT] a violation this actor should cause",
+	       "loops", "run the op list N times", "op", "VERB ARGS... (below)");
+	for (const struct ccmm_verb *v = k->verbs; v && v->name; v++)
+		print_verb(v);
+	for (const struct ccmm_verb *v = ccmm_common_verbs; v->name; v++)
+		print_verb(v);
+	return 0;
+}
+
+static int cmd_platform(int argc, char **argv)
+{
+	struct ccmm_platform *p;
+	struct ccmm_error err;
+	const char *spec = argc ? argv[0] : "default";
+	char sz[32];
+	int ret;
+
+	if (!strcmp(spec, "default"))
+		ret = ccmm_platform_default(&p, &err);
+	else if (!strcmp(spec, "host"))
+		ret = ccmm_platform_host(&p, &err);
+	else
+		ret = ccmm_platform_load(spec, &p, &err);
+	if (ret)
+		return print_error(&err);
+	printf("%s (%s): mode %s, %u CPUs, %u-bit physical addresses", p->name, p->source, ccmm_cc_mode_name(p->mode),
+	       p->cpus, p->phys_bits);
+	if (ccmm_platform_enc_mask(p))
+		printf(", %s bit %u", p->mode == CCMM_CC_TDX ? "shared" : "C-", p->mode == CCMM_CC_TDX ? p->gpa_width - 1 : p->c_bit);
+	printf("\n");
+	for (unsigned n = 0; n < p->nr_nodes; n++) {
+		printf("node %u: %s%s, distances", n, ccmm_format_size(ccmm_platform_ram(p, (int)n), sz, sizeof(sz)),
+		       p->node[n].has_cpus ? "" : " (no CPUs)");
+		for (unsigned k = 0; k < p->nr_nodes; k++)
+			printf(" %u", p->distance[n][k]);
+		printf("\n");
+	}
+	for (size_t i = 0; i < p->nr_ranges; i++) {
+		const struct ccmm_mem_range *r = &p->ranges[i];
+
+		printf("  [0x%012" PRIx64 ", 0x%012" PRIx64 ") %-8s %-20s %s\n", r->base, r->base + r->size,
+		       ccmm_range_kind_name(r->kind), r->name, ccmm_format_size(r->size, sz, sizeof(sz)));
+	}
+	for (size_t i = 0; i < p->nr_devices; i++) {
+		const struct ccmm_device_desc *d = &p->devices[i];
+
+		printf("device %s: %s %04x:%04x, DMA mask %u bits, %s\n", d->name, ccmm_dev_class_names[d->cls], d->vendor,
+		       d->device_id, d->dma_mask_bits, d->iommu >= 0 ? p->iommus[d->iommu].name : "no IOMMU");
+	}
+	ccmm_platform_free(p);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_BAD_INPUT;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		printf("ccmm %s\n", CCMM_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 2, argv + 2);
+	if (!strcmp(cmd, "states"))
+		return cmd_states(argc - 2, argv + 2);
+	if (!strcmp(cmd, "rules"))
+		return cmd_rules();
+	if (!strcmp(cmd, "kinds"))
+		return cmd_kinds();
+	if (!strcmp(cmd, "ops"))
+		return cmd_ops(argc - 2, argv + 2);
+	if (!strcmp(cmd, "platform"))
+		return cmd_platform(argc - 2, argv + 2);
+	{
+		const char *near = ccmm_suggest(cmd, commands, CCMM_ARRAY_SIZE(commands) - 1);
+
+		if (near)
+			return bad("unknown command '%s'; did you mean '%s'?", cmd, near);
+		return bad("unknown command '%s'%s (ccmm help)", cmd, "");
+	}
+}

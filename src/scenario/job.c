@@ -1,0 +1,631 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Job files: read every line with its location, then build the job section
+ * by section, checking options, ops and expectations against the tables of
+ * the actor kinds. Errors name the line; nothing half-built survives.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "scenario/scenario.h"
+
+struct line {
+	char section[CCMM_NAME_MAX];
+	char key[64];            /* empty for a section header */
+	char value[200];
+	struct ccmm_where where;
+};
+
+struct reader {
+	struct line *lines;
+	size_t nr, cap;
+};
+
+static void where_set(struct ccmm_where *w, const struct ccmm_loc *loc)
+{
+	snprintf(w->file, sizeof(w->file), "%s", loc->file ? loc->file : "");
+	w->line = loc->line;
+}
+
+static struct ccmm_loc loc_of(const struct ccmm_where *w)
+{
+	struct ccmm_loc l = { w->file, w->line };
+
+	return l;
+}
+
+static int collect(void *user, const char *section, const char *key, const char *value, const struct ccmm_loc *loc,
+		   struct ccmm_error *err)
+{
+	struct reader *r = user;
+	struct line *l;
+
+	if (key && !*section)
+		return ccmm_error_set(err, loc, -EINVAL, "'%s' is outside any section", key);
+	if (strlen(section) >= CCMM_NAME_MAX)
+		return ccmm_error_set(err, loc, -EINVAL, "section name '%s' is longer than %d characters", section,
+				      CCMM_NAME_MAX - 1);
+	if (key && strlen(key) >= sizeof(l->key))
+		return ccmm_error_set(err, loc, -EINVAL, "option name '%.20s...' is too long", key);
+	if (ccmm_grow((void **)&r->lines, &r->cap, r->nr + 1, sizeof(*r->lines)))
+		return ccmm_error_set(err, loc, -ENOMEM, "out of memory");
+	l = &r->lines[r->nr++];
+	memset(l, 0, sizeof(*l));
+	snprintf(l->section, sizeof(l->section), "%s", section);
+	if (key) {
+		snprintf(l->key, sizeof(l->key), "%s", key);
+		snprintf(l->value, sizeof(l->value), "%s", value ? value : "");
+	}
+	where_set(&l->where, loc);
+	return 0;
+}
+
+/* ---- [global] ---------------------------------------------------------- */
+
+static const char *const run_modes[] = { "sim", "threads", NULL };
+
+#define GOPT(f) offsetof(struct ccmm_global_opts, f)
+
+static const struct ccmm_option global_options[] = {
+	{ "platform", CCMM_OPT_STR, GOPT(platform), 0, 256, false, NULL, "default",
+	  "platform file (relative to the job), 'default' or 'host'" },
+	{ "seed", CCMM_OPT_U64, GOPT(seed), 0, 0, false, NULL, "1", "seed for keys and every actor's random stream" },
+	{ "mode", CCMM_OPT_ENUM, GOPT(mode), 0, 0, false, run_modes, "sim",
+	  "sim: one thread, modeled clocks, deterministic; threads: one real thread per actor" },
+	{ "skip_cache_flush", CCMM_OPT_BOOL, GOPT(skip_cache_flush), 0, 0, false, NULL, "no",
+	  "kernel bug: no cache flush before an encryption change" },
+	{ "skip_tlb_flush", CCMM_OPT_BOOL, GOPT(skip_tlb_flush), 0, 0, false, NULL, "no",
+	  "kernel bug: no TLB flush after an encryption change" },
+	{ "ioremap_private", CCMM_OPT_BOOL, GOPT(ioremap_private), 0, 0, false, NULL, "no",
+	  "kernel bug: ioremap maps device memory private" },
+	{ "no_leak_on_error", CCMM_OPT_BOOL, GOPT(no_leak_on_error), 0, 0, false, NULL, "no",
+	  "kernel bug: pages of a failed conversion go back to the allocator" },
+	{ "max_events", CCMM_OPT_U64, GOPT(max_events), 1, 0, false, NULL, "100000", "events kept for the report" },
+	{ "fail_conversion_after", CCMM_OPT_U64, GOPT(fail_conversion_after), 0, 0, false, NULL, NULL,
+	  "the VMM refuses the conversion of page N+1 (once)" },
+	{ NULL }
+};
+
+static int parse_expect(const char *value, struct ccmm_expect *list, size_t *nr, const struct ccmm_where *w,
+			struct ccmm_error *err)
+{
+	struct ccmm_loc loc = loc_of(w);
+	char name[64];
+	const char *colon = strchr(value, ':');
+	size_t len = colon ? (size_t)(colon - value) : strlen(value);
+	const struct ccmm_rule *rule;
+	long count = -1;
+
+	while (len && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+		len--;
+	if (!len || len >= sizeof(name))
+		return ccmm_error_set(err, &loc, -EINVAL, "expect= needs a rule name, optionally ':COUNT'");
+	memcpy(name, value, len);
+	name[len] = '\0';
+	rule = ccmm_rule_find(name);
+	if (!rule) {
+		const char *names[256];
+		size_t n = 0;
+		const struct ccmm_rule *r;
+		const char *near;
+
+		while (n < CCMM_ARRAY_SIZE(names) && (r = ccmm_rule_at(n)))
+			names[n++] = r->name;
+		near = ccmm_suggest(name, names, n);
+		if (near)
+			return ccmm_error_set(err, &loc, -EINVAL, "expect: unknown rule '%s'; did you mean '%s'?", name,
+					      near);
+		return ccmm_error_set(err, &loc, -EINVAL, "expect: unknown rule '%s' (ccmm rules lists them)", name);
+	}
+	if (colon) {
+		uint64_t v;
+
+		if (ccmm_parse_u64(colon + 1, false, &v) || v > 1000000000)
+			return ccmm_error_set(err, &loc, -EINVAL, "expect: '%s' is not a count", colon + 1);
+		count = (long)v;
+	}
+	for (size_t i = 0; i < *nr; i++)
+		if (list[i].rule == rule)
+			return ccmm_error_set(err, &loc, -EINVAL, "expect: rule '%s' is expected twice here (first at line %d)",
+					      name, list[i].where.line);
+	if (*nr == CCMM_MAX_EXPECT)
+		return ccmm_error_set(err, &loc, -E2BIG, "more than %d expect= lines in one section", CCMM_MAX_EXPECT);
+	list[*nr].rule = rule;
+	list[*nr].count = count;
+	list[*nr].where = *w;
+	(*nr)++;
+	return 0;
+}
+
+/* ---- ops ----------------------------------------------------------------- */
+
+static const struct ccmm_verb *find_verb(const struct ccmm_actor_kind *k, const char *name)
+{
+	for (const struct ccmm_verb *v = k->verbs; v && v->name; v++)
+		if (!strcmp(v->name, name))
+			return v;
+	for (const struct ccmm_verb *v = ccmm_common_verbs; v->name; v++)
+		if (!strcmp(v->name, name))
+			return v;
+	return NULL;
+}
+
+static int verb_error(const struct ccmm_actor_kind *k, const char *name, const struct ccmm_loc *loc,
+		      struct ccmm_error *err)
+{
+	const char *names[128];
+	size_t n = 0;
+	const char *near;
+
+	for (const struct ccmm_verb *v = k->verbs; v && v->name && n < 120; v++)
+		names[n++] = v->name;
+	for (const struct ccmm_verb *v = ccmm_common_verbs; v->name && n < 128; v++)
+		names[n++] = v->name;
+	near = ccmm_suggest(name, names, n);
+	if (near)
+		return ccmm_error_set(err, loc, -EINVAL, "%s actors have no op '%s'; did you mean '%s'?", k->name, name, near);
+	return ccmm_error_set(err, loc, -EINVAL, "%s actors have no op '%s' (ccmm ops %s lists them)", k->name, name,
+			      k->name);
+}
+
+static const char *const errno_names[] = { "EPERM", "ENOENT", "EINTR", "EIO", "ENXIO", "E2BIG", "ENOMEM", "EACCES",
+					   "EFAULT", "EBUSY", "EEXIST", "ENODEV", "EINVAL", "ENOSPC", "ERANGE",
+					   "EDEADLK", "ENOSYS", "EALREADY", "EAGAIN", "ETIMEDOUT", "ENOTSUPP", "EOPNOTSUPP",
+					   "ENOTTY", "ESTALE", "EPROTO", "EBADF", "ELOOP", NULL };
+static const int errno_values[] = { EPERM,  ENOENT,   EINTR,  EIO,    ENXIO,  E2BIG,     ENOMEM,  EACCES, EFAULT,
+				    EBUSY,  EEXIST,   ENODEV, EINVAL, ENOSPC, ERANGE,    EDEADLK, ENOSYS, EALREADY,
+				    EAGAIN, ETIMEDOUT, 524,   EOPNOTSUPP, ENOTTY, ESTALE, EPROTO,  EBADF,  ELOOP };
+
+/* "0", "-EINVAL", "EINVAL", "-22" */
+static int parse_ret(const char *s, long *out)
+{
+	const char *p = s[0] == '-' ? s + 1 : s;
+	uint64_t v;
+	int i = ccmm_choice_index(errno_names, p);
+
+	if (i >= 0) {
+		*out = -errno_values[i];
+		return 0;
+	}
+	if (ccmm_parse_u64(p, false, &v) || v > 4095)
+		return -EINVAL;
+	*out = -(long)v;
+	return 0;
+}
+
+static int parse_arg(const struct ccmm_arg_spec *spec, const char *text, struct ccmm_arg *out,
+		     const struct ccmm_loc *loc, struct ccmm_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->set = true;
+	if (strlen(text) >= sizeof(out->str))
+		return ccmm_error_set(err, loc, -EINVAL, "%s: '%.20s...' is too long", spec->name, text);
+	snprintf(out->str, sizeof(out->str), "%s", text);
+	switch (spec->type) {
+	case CCMM_ARG_SIZE:
+	case CCMM_ARG_U64:
+		if (ccmm_parse_range(text, &out->range.lo, &out->range.hi))
+			return ccmm_error_set(err, loc, -EINVAL, "%s: '%s' is not a %s or a LO-HI range", spec->name, text,
+					      spec->type == CCMM_ARG_SIZE ? "size" : "number");
+		return 0;
+	case CCMM_ARG_ENUM: {
+		int i = ccmm_choice_index(spec->choices, text);
+
+		if (i < 0) {
+			size_t n = 0;
+			const char *near;
+
+			while (spec->choices[n])
+				n++;
+			near = ccmm_suggest(text, spec->choices, n);
+			return ccmm_error_set(err, loc, -EINVAL, "%s: unknown value '%s'%s%s%s", spec->name, text,
+					      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+		}
+		out->choice = i;
+		return 0;
+	}
+	case CCMM_ARG_BOOL: {
+		bool b;
+
+		if (ccmm_parse_bool(text, &b))
+			return ccmm_error_set(err, loc, -EINVAL, "%s: '%s' is not a boolean", spec->name, text);
+		out->choice = b;
+		return 0;
+	}
+	case CCMM_ARG_OBJ:
+	case CCMM_ARG_NEWOBJ:
+		if (spec->type == CCMM_ARG_NEWOBJ && (text[0] == '@' || !strncmp(text, "bar:", 4)))
+			return ccmm_error_set(err, loc, -EINVAL, "%s: '%s' cannot name a new object", spec->name, text);
+		if (text[0] == '@') {
+			uint64_t v;
+
+			if (ccmm_parse_u64(text + 1, true, &v))
+				return ccmm_error_set(err, loc, -EINVAL, "%s: '%s' is not an address", spec->name, text);
+		}
+		if (strlen(text) >= 48)
+			return ccmm_error_set(err, loc, -EINVAL, "%s: object name '%s' is longer than 47 characters",
+					      spec->name, text);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int add_name(struct ccmm_job *job, const char *name, const struct ccmm_where *w)
+{
+	for (size_t i = 0; i < job->nr_names; i++)
+		if (!strcmp(job->names[i], name))
+			return 0;
+	if (ccmm_grow((void **)&job->names, &job->cap_names, job->nr_names + 1, sizeof(*job->names)))
+		return -ENOMEM;
+	job->name_where = realloc(job->name_where, job->cap_names * sizeof(*job->name_where));
+	if (!job->name_where)
+		return -ENOMEM;
+	snprintf(job->names[job->nr_names], sizeof(job->names[0]), "%s", name);
+	job->name_where[job->nr_names] = *w;
+	job->nr_names++;
+	return 0;
+}
+
+static int parse_op(struct ccmm_job *job, struct ccmm_actor *a, const char *value, const struct ccmm_where *w,
+		    struct ccmm_error *err)
+{
+	struct ccmm_loc loc = loc_of(w);
+	char buf[200], *tok, *save = NULL;
+	struct ccmm_op *op;
+	const struct ccmm_verb *v;
+	int npos = 0;
+
+	snprintf(buf, sizeof(buf), "%s", value);
+	tok = strtok_r(buf, " \t", &save);
+	if (!tok)
+		return ccmm_error_set(err, &loc, -EINVAL, "op= needs a verb");
+	v = find_verb(a->kind, tok);
+	if (!v)
+		return verb_error(a->kind, tok, &loc, err);
+	if (ccmm_grow((void **)&a->ops, &a->cap_ops, a->nr_ops + 1, sizeof(*a->ops)))
+		return ccmm_error_set(err, &loc, -ENOMEM, "out of memory");
+	op = &a->ops[a->nr_ops];
+	memset(op, 0, sizeof(*op));
+	op->verb = v;
+	op->where = *w;
+	while ((tok = strtok_r(NULL, " \t", &save))) {
+		char *eq = strchr(tok, '=');
+		int idx = -1, ret;
+
+		if (eq) {
+			*eq = '\0';
+			if (!strcmp(tok, "ret")) {
+				if (parse_ret(eq + 1, &op->ret))
+					return ccmm_error_set(err, &loc, -EINVAL, "ret: '%s' is not an errno (EINVAL, -ENOMEM, 0, ...)",
+							      eq + 1);
+				op->ret_set = true;
+				continue;
+			}
+			for (int i = 0; v->args && v->args[i].name; i++)
+				if (!strcmp(v->args[i].name, tok))
+					idx = i;
+			if (idx < 0) {
+				const char *names[CCMM_MAX_ARGS + 1];
+				size_t n = 0;
+				const char *near;
+
+				for (int i = 0; v->args && v->args[i].name; i++)
+					names[n++] = v->args[i].name;
+				names[n++] = "ret";
+				near = ccmm_suggest(tok, names, n);
+				return ccmm_error_set(err, &loc, -EINVAL, "%s: no argument '%s'%s%s%s", v->name, tok,
+						      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+			}
+			if (op->arg[idx].set)
+				return ccmm_error_set(err, &loc, -EINVAL, "%s: argument '%s' given twice", v->name, tok);
+			ret = parse_arg(&v->args[idx], eq + 1, &op->arg[idx], &loc, err);
+		} else {
+			int seen = 0;
+
+			for (int i = 0; v->args && v->args[i].name; i++) {
+				if (!v->args[i].positional)
+					continue;
+				if (seen++ == npos) {
+					idx = i;
+					break;
+				}
+			}
+			if (idx < 0)
+				return ccmm_error_set(err, &loc, -EINVAL, "%s: unexpected argument '%s' (name it: KEY=VALUE)",
+						      v->name, tok);
+			npos++;
+			if (op->arg[idx].set)
+				return ccmm_error_set(err, &loc, -EINVAL, "%s: argument '%s' given twice", v->name,
+						      v->args[idx].name);
+			ret = parse_arg(&v->args[idx], tok, &op->arg[idx], &loc, err);
+		}
+		if (ret)
+			return ret;
+	}
+	for (int i = 0; v->args && v->args[i].name; i++) {
+		const struct ccmm_arg_spec *s = &v->args[i];
+
+		if (!op->arg[i].set && s->required)
+			return ccmm_error_set(err, &loc, -EINVAL, "%s needs %s (%s)", v->name, s->name, s->help ? s->help : "");
+		if (!op->arg[i].set && s->def) {
+			int ret = parse_arg(s, s->def, &op->arg[i], &loc, err);
+
+			if (ret)
+				return ret;
+			op->arg[i].set = false; /* a default is not "given" */
+		}
+		if (op->arg[i].set && s->type == CCMM_ARG_NEWOBJ && add_name(job, op->arg[i].str, w))
+			return ccmm_error_set(err, &loc, -ENOMEM, "out of memory");
+	}
+	a->nr_ops++;
+	return 0;
+}
+
+/* Every object reference names an object some op creates. */
+static int check_refs(struct ccmm_job *job, struct ccmm_error *err)
+{
+	for (size_t ai = 0; ai < job->nr_actors; ai++) {
+		struct ccmm_actor *a = job->actors[ai];
+
+		for (size_t oi = 0; oi < a->nr_ops; oi++) {
+			const struct ccmm_op *op = &a->ops[oi];
+
+			for (int i = 0; op->verb->args && op->verb->args[i].name; i++) {
+				const char *name = op->arg[i].str;
+				bool found = false;
+
+				if (op->verb->args[i].type != CCMM_ARG_OBJ || !op->arg[i].set)
+					continue;
+				if (name[0] == '@' || !strncmp(name, "bar:", 4))
+					continue;
+				for (size_t k = 0; k < job->nr_names && !found; k++)
+					found = !strcmp(job->names[k], name);
+				if (!found) {
+					struct ccmm_loc loc = loc_of(&op->where);
+					const char **names = calloc(job->nr_names + 1, sizeof(*names));
+					const char *near;
+
+					for (size_t k = 0; names && k < job->nr_names; k++)
+						names[k] = job->names[k];
+					near = names ? ccmm_suggest(name, names, job->nr_names) : NULL;
+					free(names);
+					if (near)
+						return ccmm_error_set(err, &loc, -EINVAL, "%s: no op creates an object '%s'; did you mean '%s'?",
+								      op->verb->name, name, near);
+					return ccmm_error_set(err, &loc, -EINVAL, "%s: no op creates an object '%s'",
+							      op->verb->name, name);
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int build_actor(struct ccmm_job *job, struct reader *r, size_t first, size_t end, struct ccmm_error *err)
+{
+	struct line *hdr = &r->lines[first];
+	struct ccmm_loc hloc = loc_of(&hdr->where);
+	struct ccmm_actor *a;
+	const struct ccmm_actor_kind *kind = NULL;
+	int ret;
+
+	for (size_t i = first + 1; i < end; i++) {
+		if (!strcmp(r->lines[i].key, "actor")) {
+			struct ccmm_loc loc = loc_of(&r->lines[i].where);
+
+			kind = ccmm_actor_kind_find(r->lines[i].value);
+			if (!kind) {
+				const char *names[64];
+				size_t n = 0;
+				const struct ccmm_actor_kind *k;
+				const char *near;
+
+				while (n < 64 && (k = ccmm_actor_kind_at(n)))
+					names[n++] = k->name;
+				near = ccmm_suggest(r->lines[i].value, names, n);
+				return ccmm_error_set(err, &loc, -EINVAL, "unknown actor kind '%s'%s%s%s", r->lines[i].value,
+						      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+			}
+		}
+	}
+	if (!kind)
+		return ccmm_error_set(err, &hloc, -EINVAL, "[%s] needs actor=KIND (guest_task, device, vmm, ...)",
+				      hdr->section);
+	for (size_t i = 0; i < job->nr_actors; i++)
+		if (!strcmp(job->actors[i]->name, hdr->section))
+			return ccmm_error_set(err, &hloc, -EINVAL, "[%s] is declared twice (first at line %d)", hdr->section,
+					      job->actors[i]->where.line);
+	if (ccmm_grow((void **)&job->actors, &job->cap_actors, job->nr_actors + 1, sizeof(*job->actors)))
+		return ccmm_error_set(err, &hloc, -ENOMEM, "out of memory");
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return ccmm_error_set(err, &hloc, -ENOMEM, "out of memory");
+	job->actors[job->nr_actors++] = a;
+	snprintf(a->name, sizeof(a->name), "%s", hdr->section);
+	a->index = (int)job->nr_actors - 1;
+	a->kind = kind;
+	a->where = hdr->where;
+	a->loops = 1;
+	a->opts = calloc(1, kind->opts_size ? kind->opts_size : 1);
+	if (!a->opts)
+		return ccmm_error_set(err, &hloc, -ENOMEM, "out of memory");
+	if (kind->options && ccmm_option_defaults(kind->options, a->opts))
+		return ccmm_error_set(err, &hloc, -EINVAL, "internal: bad defaults for %s", kind->name);
+
+	for (size_t i = first + 1; i < end; i++) {
+		struct line *l = &r->lines[i];
+		struct ccmm_loc loc = loc_of(&l->where);
+
+		if (!strcmp(l->key, "actor"))
+			continue;
+		if (!strcmp(l->key, "op")) {
+			ret = parse_op(job, a, l->value, &l->where, err);
+		} else if (!strcmp(l->key, "expect")) {
+			ret = parse_expect(l->value, a->expect, &a->nr_expect, &l->where, err);
+		} else if (!strcmp(l->key, "loops")) {
+			ret = ccmm_parse_u64(l->value, false, &a->loops) || !a->loops || a->loops > 100000000
+				      ? ccmm_error_set(err, &loc, -EINVAL, "loops=%s: a number from 1 to 100000000", l->value)
+				      : 0;
+		} else if (kind->options && ccmm_option_find(kind->options, l->key)) {
+			ret = ccmm_option_set(kind->options, a->opts, l->section, l->key, l->value, &loc, err);
+		} else {
+			const char *names[128];
+			size_t n = 0;
+			const char *near;
+
+			for (const struct ccmm_option *o = kind->options; o && o->name && n < 120; o++)
+				names[n++] = o->name;
+			names[n++] = "op";
+			names[n++] = "expect";
+			names[n++] = "loops";
+			names[n++] = "actor";
+			near = ccmm_suggest(l->key, names, n);
+			ret = ccmm_error_set(err, &loc, -ENOENT, "unknown option '%s' for a %s actor in [%s]%s%s%s", l->key,
+					     kind->name, l->section, near ? "; did you mean '" : "", near ? near : "",
+					     near ? "'?" : "");
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int resolve_platform(struct ccmm_job *job, const char *override, struct ccmm_error *err,
+			    const struct ccmm_where *w)
+{
+	const char *spec = override ? override : job->g.platform;
+	struct ccmm_loc loc = loc_of(w);
+	char path[1100];
+
+	if (!strcmp(spec, "default"))
+		return ccmm_platform_default(&job->plat, err);
+	if (!strcmp(spec, "host"))
+		return ccmm_platform_host(&job->plat, err);
+	if (spec[0] == '/' || override)
+		snprintf(path, sizeof(path), "%s", spec);
+	else
+		snprintf(path, sizeof(path), "%s/%s", job->dir, spec);
+	if (!override) {
+		FILE *f = fopen(path, "r");
+
+		if (!f)
+			return ccmm_error_set(err, &loc, -ENOENT, "platform file '%s' cannot be opened", path);
+		fclose(f);
+	}
+	return ccmm_platform_load(path, &job->plat, err);
+}
+
+int ccmm_job_load(const char *path, const char *text, const char *platform_override, struct ccmm_job **out,
+		  struct ccmm_error *err)
+{
+	struct reader r = { 0 };
+	struct ccmm_job *job = calloc(1, sizeof(*job));
+	struct ccmm_where gwhere = { "", 0 };
+	int ret;
+
+	if (!job)
+		return ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+	snprintf(job->path, sizeof(job->path), "%s", path);
+	{
+		char tmp[512];
+
+		snprintf(tmp, sizeof(tmp), "%s", path);
+		snprintf(job->dir, sizeof(job->dir), "%s", text ? "." : dirname(tmp));
+	}
+	snprintf(gwhere.file, sizeof(gwhere.file), "%s", path);
+	ccmm_option_defaults(global_options, &job->g);
+	job->g.fail_conversion_after = UINT64_MAX;
+
+	ret = ccmm_ini_parse(path, text, collect, &r, err);
+	if (ret)
+		goto fail;
+	/* [global] first, wherever it is */
+	for (size_t i = 0; i < r.nr; i++) {
+		struct line *l = &r.lines[i];
+		struct ccmm_loc loc = loc_of(&l->where);
+
+		if (strcmp(l->section, "global"))
+			continue;
+		if (!l->key[0]) {
+			if (gwhere.line)
+				ret = ccmm_error_set(err, &loc, -EINVAL, "a second [global] section (first at line %d)",
+						     gwhere.line);
+			gwhere = l->where;
+		} else if (!strcmp(l->key, "expect")) {
+			ret = parse_expect(l->value, job->expect, &job->nr_expect, &l->where, err);
+		} else {
+			ret = ccmm_option_set(global_options, &job->g, "global", l->key, l->value, &loc, err);
+			if (!ret && !strcmp(l->key, "platform"))
+				gwhere = l->where;
+		}
+		if (ret)
+			goto fail;
+	}
+	/* actors, section by section */
+	for (size_t i = 0; i < r.nr;) {
+		size_t end = i + 1;
+
+		while (end < r.nr && r.lines[end].key[0])
+			end++;
+		if (strcmp(r.lines[i].section, "global")) {
+			ret = build_actor(job, &r, i, end, err);
+			if (ret)
+				goto fail;
+		}
+		i = end;
+	}
+	if (!job->nr_actors) {
+		struct ccmm_loc loc = { path, 0 };
+
+		ret = ccmm_error_set(err, &loc, -EINVAL, "the job has no actors");
+		goto fail;
+	}
+	ret = check_refs(job, err);
+	if (ret)
+		goto fail;
+	ret = resolve_platform(job, platform_override, err, &gwhere);
+	if (ret)
+		goto fail;
+	for (size_t i = 0; i < job->nr_actors; i++) {
+		struct ccmm_actor *a = job->actors[i];
+
+		if (a->kind->check) {
+			ret = a->kind->check(job, a, err);
+			if (ret)
+				goto fail;
+		}
+	}
+	free(r.lines);
+	*out = job;
+	return 0;
+fail:
+	free(r.lines);
+	ccmm_job_free(job);
+	return ret;
+}
+
+int ccmm_job_default(struct ccmm_job **out, struct ccmm_error *err)
+{
+	return ccmm_job_load("built-in default job", ccmm_default_job_text, NULL, out, err);
+}
+
+void ccmm_job_free(struct ccmm_job *job)
+{
+	if (!job)
+		return;
+	for (size_t i = 0; i < job->nr_actors; i++) {
+		free(job->actors[i]->ops);
+		free(job->actors[i]->opts);
+		free(job->actors[i]);
+	}
+	free(job->actors);
+	free(job->names);
+	free(job->name_where);
+	ccmm_platform_free(job->plat);
+	free(job);
+}

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scenario.h - job files, actors and the engine (layer 4).
+ *
+ *   job file (fio-style INI)
+ *     [global]   platform, seed, mode (sim | threads), kernel knobs,
+ *                expect= for violations of no particular actor
+ *     [NAME]     one actor: actor=KIND, the kind's options, expect=RULE[:N],
+ *                loops=N, and a program of op= lines:
+ *                  op = VERB ARG... key=value...
+ *      |
+ *      v   ccmm_job_load(): every option and op checked against the
+ *          kind's tables (typos get suggestions), every object name
+ *          resolved, every expect= rule known
+ *   struct ccmm_job
+ *      |
+ *      v   ccmm_job_run(): boot the platform, one ccmm_ctx per actor;
+ *          sim mode runs the actor with the smallest modeled clock next
+ *          (deterministic for a seed); threads mode runs each actor on a
+ *          real thread (stress)
+ *   struct ccmm_run  events, per-actor costs and counters, expectations
+ *
+ * Actor kinds (guest_task, device, vmm, and those of later layers) are
+ * registered in scenario/kinds.c. A kind gives an option table, a verb
+ * table and optionally a step function for programs that are not op
+ * lists (trace replay).
+ *
+ * Objects: ops create named objects (alloc buf 64k) that any actor may
+ * use afterwards (dma_read buf); ordering between actors is explicit with
+ * signal/wait. Object references also take "@ADDR" (a raw address) and
+ * "bar:DEVICE[.N]" (a device BAR).
+ *
+ * Locking: in threads mode the object table and the signal table have
+ * their own mutex; everything below locks itself.
+ */
+#ifndef CCMM_SCENARIO_H
+#define CCMM_SCENARIO_H
+
+#include "check/check.h"
+#include "mm/mm.h"
+#include "platform/platform.h"
+#include "util/util.h"
+
+#define CCMM_MAX_ARGS 12
+#define CCMM_MAX_EXPECT 16
+
+struct ccmm_job;
+struct ccmm_run;
+struct ccmm_actor;
+
+/* ---- op arguments ----------------------------------------------------- */
+
+enum ccmm_arg_type {
+	CCMM_ARG_OBJ,     /* an object name, "@ADDR" or "bar:DEV[.N]" */
+	CCMM_ARG_NEWOBJ,  /* a name this op creates */
+	CCMM_ARG_SIZE,    /* a size or LO-HI range (picked per run from the actor's RNG) */
+	CCMM_ARG_U64,     /* a number or LO-HI range */
+	CCMM_ARG_ENUM,    /* one of .choices */
+	CCMM_ARG_STR,     /* free text (file names, event names) */
+	CCMM_ARG_BOOL,
+};
+
+struct ccmm_arg_spec {
+	const char *name;
+	enum ccmm_arg_type type;
+	bool positional;            /* may be given by position (in table order) */
+	bool required;
+	const char *const *choices; /* CCMM_ARG_ENUM */
+	const char *def;            /* default as text, or NULL */
+	const char *help;
+};
+
+/* A parsed argument value. */
+struct ccmm_arg {
+	bool set;
+	struct ccmm_range range;    /* numbers and sizes (lo == hi for a single value) */
+	int choice;                 /* enums; bools as 0/1 */
+	char str[96];               /* names, strings, object references as written */
+};
+
+struct ccmm_op {
+	const struct ccmm_verb *verb;
+	struct ccmm_where where;
+	struct ccmm_arg arg[CCMM_MAX_ARGS]; /* indexed like verb->args */
+	long ret;                           /* expected return (ret=-EINVAL); 0 by default */
+	bool ret_set;
+};
+
+struct ccmm_verb {
+	const char *name;
+	const char *help;
+	const struct ccmm_arg_spec *args; /* NULL-name terminated */
+	/*
+	 * Run the op. Returns 0 or a negative errno; an errno the op's ret=
+	 * did not announce is an op error in the report. Anything the
+	 * modeled hardware or kernel did wrong is a violation event instead.
+	 */
+	int (*run)(struct ccmm_actor *a, const struct ccmm_op *op);
+};
+
+/* ---- actor kinds ------------------------------------------------------ */
+
+struct ccmm_actor_kind {
+	const char *name;
+	const char *help;
+	const struct ccmm_option *options; /* parsed into a zeroed block of opts_size bytes */
+	size_t opts_size;
+	const struct ccmm_verb *verbs;     /* the kind's verbs, NULL-name terminated */
+	/* validate options once the whole job is read (device names exist ...) */
+	int (*check)(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_error *err);
+	/* set up at run start (address spaces, trace files) */
+	int (*start)(struct ccmm_actor *a);
+	/*
+	 * A program that is not an op list (trace replay): do one unit of
+	 * work. Returns 0 (did work, call again), 1 (finished), or a negative
+	 * errno (run error). Called after the op list is done; NULL: none.
+	 */
+	int (*step)(struct ccmm_actor *a);
+	void (*stop)(struct ccmm_actor *a);
+};
+
+/* All registered kinds; NULL past the end. */
+const struct ccmm_actor_kind *ccmm_actor_kind_at(size_t i);
+const struct ccmm_actor_kind *ccmm_actor_kind_find(const char *name);
+
+/* ---- the job ---------------------------------------------------------- */
+
+struct ccmm_expect {
+	const struct ccmm_rule *rule;
+	long count;                /* exact count, or -1 for "at least once" */
+	struct ccmm_where where;
+};
+
+struct ccmm_actor {
+	char name[CCMM_NAME_MAX];
+	int index;
+	const struct ccmm_actor_kind *kind;
+	void *opts;                 /* the kind's option block */
+	struct ccmm_where where;    /* the section header */
+	uint64_t loops;
+	struct ccmm_op *ops;
+	size_t nr_ops, cap_ops;
+	struct ccmm_expect expect[CCMM_MAX_EXPECT];
+	size_t nr_expect;
+	/* run-time state */
+	struct ccmm_run *run;
+	struct ccmm_ctx ctx;
+	size_t pc;                  /* next op */
+	uint64_t loop;              /* current loop */
+	bool done;
+	const char *waiting;        /* event name while blocked in wait */
+	uint64_t ops_done, op_errors;
+	void *priv;                 /* the kind's run-time state */
+};
+
+struct ccmm_global_opts {
+	char platform[256];
+	uint64_t seed;
+	int mode;                   /* 0 sim, 1 threads */
+	bool skip_cache_flush, skip_tlb_flush, ioremap_private, no_leak_on_error;
+	uint64_t max_events;
+	uint64_t fail_conversion_after; /* UINT64_MAX: never */
+};
+
+struct ccmm_job {
+	char path[512];             /* the file, or "built-in default" */
+	char dir[512];              /* for relative paths in the job */
+	struct ccmm_global_opts g;
+	struct ccmm_expect expect[CCMM_MAX_EXPECT]; /* [global] expect= */
+	size_t nr_expect;
+	struct ccmm_actor **actors;
+	size_t nr_actors, cap_actors;
+	struct ccmm_platform *plat;  /* loaded and validated with the job */
+	/* names created by ops (NEWOBJ), for checking references */
+	char (*names)[48];
+	struct ccmm_where *name_where;
+	size_t nr_names, cap_names;
+};
+
+/*
+ * ccmm_job_load - read and validate a job file (@text: parse this text
+ * instead, @path then only names it). The platform it names is loaded too,
+ * unless @platform_override (a path, "default" or "host") replaces it.
+ * Returns 0 and the job, or a negative errno with @err at the offending
+ * line ("FILE:LINE: what is wrong"); nothing is left allocated on error.
+ */
+int ccmm_job_load(const char *path, const char *text, const char *platform_override, struct ccmm_job **out,
+		  struct ccmm_error *err);
+
+/* The built-in default job (jobs/default.job, compiled in). */
+int ccmm_job_default(struct ccmm_job **out, struct ccmm_error *err);
+extern const char ccmm_default_job_text[];
+
+void ccmm_job_free(struct ccmm_job *job);
+
+/* ---- running ---------------------------------------------------------- */
+
+enum ccmm_obj_kind {
+	CCMM_OBJ_PAGES,   /* pages from the allocator (pa, order) */
+	CCMM_OBJ_UMAP,    /* a mapping in a user or host mm (va, mm) */
+	CCMM_OBJ_IOMAP,   /* an ioremap in the kernel (va) */
+	CCMM_OBJ_RAW,     /* "@ADDR" / "bar:..." references */
+	CCMM_OBJ_OTHER,   /* a later layer's object: see .type and .priv */
+};
+
+struct ccmm_obj {
+	char name[48];
+	enum ccmm_obj_kind kind;
+	const char *type;        /* CCMM_OBJ_OTHER: the owning subsystem's type name */
+	int creator;             /* actor index */
+	uint64_t pa;             /* physical base (PAGES, RAW, UMAP of pages) */
+	uint64_t va;             /* virtual base (UMAP, IOMAP) */
+	uint64_t size;
+	unsigned order;
+	struct ccmm_mm *mm;      /* UMAP */
+	struct ccmm_vma *vma;    /* UMAP */
+	void *priv;              /* CCMM_OBJ_OTHER */
+	void (*destroy)(struct ccmm_run *run, struct ccmm_obj *o); /* at run end, for OTHER */
+};
+
+struct ccmm_run {
+	struct ccmm_job *job;
+	struct ccmm_machine *m;
+	pthread_mutex_t lock;       /* objects and events in threads mode */
+	pthread_cond_t cond;
+	struct ccmm_obj **objs;
+	size_t nr_objs, cap_objs;
+	struct {
+		char name[48];
+		uint64_t count;
+		uint64_t time_ns;   /* modeled time of the latest signal */
+	} *sig;
+	size_t nr_sig, cap_sig;
+	uint64_t end_ns;            /* the latest actor clock */
+	double wall_s;              /* ccmm's own run time, for the report only */
+	char error[600];            /* a run error ("FILE:LINE: ..."), empty if none */
+	int error_ret;
+	void *sub[16];              /* layer-3 subsystems' per-run state */
+};
+
+/*
+ * ccmm_job_run - boot the job's platform and run every actor to the end.
+ * Returns 0 and the finished run in *@out, even when violations or op
+ * errors happened (see ccmm_run_status). A run that cannot go on (a
+ * deadlock between waits, an object used before it exists, a trace that
+ * turns out malformed) returns the run with run->error set. Negative
+ * errno only when the run could not start (boot failed).
+ */
+int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out);
+
+void ccmm_run_free(struct ccmm_run *run);
+
+/* Expectation results, for reports. */
+struct ccmm_expect_result {
+	const struct ccmm_expect *e;
+	int actor;                  /* -1: [global] */
+	size_t seen;
+	bool met;
+};
+
+struct ccmm_run_summary {
+	size_t violations, expected, unexpected;
+	size_t missing;             /* expectations not met */
+	size_t op_errors;
+	int status;                 /* 0: all as expected; 1: not; 2: run error */
+};
+
+void ccmm_run_summarize(struct ccmm_run *run, struct ccmm_run_summary *s);
+
+/*
+ * Whether event @e was expected: its actor (or [global]) has an expect= for
+ * its rule. Used by the reports.
+ */
+bool ccmm_run_event_expected(struct ccmm_run *run, const struct ccmm_event *e);
+
+/* The @i-th expectation result over all actors and [global]; false past the end. */
+bool ccmm_run_expectation(struct ccmm_run *run, size_t i, struct ccmm_expect_result *out);
+
+/* ---- for actor kinds --------------------------------------------------- */
+
+/*
+ * Argument accessors. ccmm_arg_u64 picks a value in the argument's range
+ * with the actor's RNG (deterministic per seed). @idx is the index in
+ * the verb's arg table.
+ */
+uint64_t ccmm_arg_u64(struct ccmm_actor *a, const struct ccmm_op *op, int idx);
+bool ccmm_arg_set(const struct ccmm_op *op, int idx);
+int ccmm_arg_choice(const struct ccmm_op *op, int idx);
+const char *ccmm_arg_str(const struct ccmm_op *op, int idx);
+
+/*
+ * ccmm_obj_get - resolve an object reference argument: a named object
+ * (which must exist by now), "@ADDR" or "bar:DEV[.N]" (returned as a
+ * RAW object owned by the run). Returns NULL with a run error set when it
+ * does not resolve.
+ */
+struct ccmm_obj *ccmm_obj_get(struct ccmm_actor *a, const struct ccmm_op *op, int idx);
+
+/* Create object @name (from a NEWOBJ argument); -EEXIST if it exists, -ENOMEM. */
+int ccmm_obj_add(struct ccmm_actor *a, const char *name, struct ccmm_obj **out);
+
+/* Remove and free object @o (its kind-specific teardown is the caller's). */
+void ccmm_obj_del(struct ccmm_run *run, struct ccmm_obj *o);
+
+/* Record a run error at the op's line; returns @ret. The run stops. */
+int ccmm_run_fail(struct ccmm_actor *a, const struct ccmm_op *op, int ret, const char *fmt, ...) CCMM_PRINTF(4, 5);
+
+/* The verbs every actor has: signal, wait, sleep. */
+extern const struct ccmm_verb ccmm_common_verbs[];
+
+#endif /* CCMM_SCENARIO_H */
