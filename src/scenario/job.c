@@ -175,10 +175,12 @@ static int verb_error(const struct ccmm_actor_kind *k, const char *name, const s
 static const char *const errno_names[] = { "EPERM", "ENOENT", "EINTR", "EIO", "ENXIO", "E2BIG", "ENOMEM", "EACCES",
 					   "EFAULT", "EBUSY", "EEXIST", "ENODEV", "EINVAL", "ENOSPC", "ERANGE",
 					   "EDEADLK", "ENOSYS", "EALREADY", "EAGAIN", "ETIMEDOUT", "ENOTSUPP", "EOPNOTSUPP",
-					   "ENOTTY", "ESTALE", "EPROTO", "EBADF", "ELOOP", NULL };
+					   "ENOTTY", "ESTALE", "EPROTO", "EBADF", "ELOOP", "EBADMSG", "EOVERFLOW",
+					   "ENOENT", "ENOTCONN", "ESRCH", "ECANCELED", "ENOTSUP", NULL };
 static const int errno_values[] = { EPERM,  ENOENT,   EINTR,  EIO,    ENXIO,  E2BIG,     ENOMEM,  EACCES, EFAULT,
 				    EBUSY,  EEXIST,   ENODEV, EINVAL, ENOSPC, ERANGE,    EDEADLK, ENOSYS, EALREADY,
-				    EAGAIN, ETIMEDOUT, 524,   EOPNOTSUPP, ENOTTY, ESTALE, EPROTO,  EBADF,  ELOOP };
+				    EAGAIN, ETIMEDOUT, 524,   EOPNOTSUPP, ENOTTY, ESTALE, EPROTO,  EBADF,  ELOOP,
+				    EBADMSG, EOVERFLOW, ENOENT, ENOTCONN, ESRCH, ECANCELED, ENOTSUP };
 
 /* "0", "-EINVAL", "EINVAL", "-22" */
 static int parse_ret(const char *s, long *out)
