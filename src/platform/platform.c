@@ -1087,9 +1087,12 @@ int ccmm_platform_dup(const struct ccmm_platform *p, struct ccmm_platform **out)
 		ccmm_platform_free(d);
 		return -ENOMEM;
 	}
-	memcpy(d->ranges, p->ranges, p->nr_ranges * sizeof(*d->ranges));
-	memcpy(d->devices, p->devices, p->nr_devices * sizeof(*d->devices));
-	memcpy(d->iommus, p->iommus, p->nr_iommus * sizeof(*d->iommus));
+	if (p->nr_ranges)
+		memcpy(d->ranges, p->ranges, p->nr_ranges * sizeof(*d->ranges));
+	if (p->nr_devices)
+		memcpy(d->devices, p->devices, p->nr_devices * sizeof(*d->devices));
+	if (p->nr_iommus)
+		memcpy(d->iommus, p->iommus, p->nr_iommus * sizeof(*d->iommus));
 	*out = d;
 	return 0;
 }
