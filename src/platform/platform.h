@@ -457,10 +457,19 @@ struct ccmm_machine {
 	atomic_uint next_pgt_id;
 
 	/* Upper layers hang their per-machine state here (see boot/). */
+#define CCMM_SUB_DMA     0 /* dma/: DMA API, coherent pools, dma-debug */
+#define CCMM_SUB_SWIOTLB 1 /* swiotlb/ */
+#define CCMM_SUB_IOMMU   2 /* iommu/ */
+#define CCMM_SUB_SYNC    3 /* sync/: fences, reservation objects */
+#define CCMM_SUB_TTM     4 /* ttm/ */
+#define CCMM_SUB_DMABUF  5 /* dma-buf/ */
+#define CCMM_SUB_SGX     6 /* sgx/ */
+#define CCMM_SUB_CGROUP  7 /* cgroup/ */
+#define CCMM_SUB_TIER    8 /* tier/: memory tiers, demotion */
 	struct ccmm_cc *cc;             /* cc/: secure world, history, fault injection */
 	struct ccmm_checker *check;     /* check/: event log, rules */
 	struct ccmm_kernel *kernel;     /* mm/: page allocator, direct map, mms */
-	void *sub[16];                  /* layer-3 subsystems, indexed by enum ccmm_subsys */
+	void *sub[16];                  /* layer-3 subsystems, indexed by CCMM_SUB_* */
 };
 
 /*
