@@ -74,6 +74,50 @@ int ccmm_free_pages(struct ccmm_ctx *ctx, uint64_t pa, unsigned order);
 /* Free pages on @node (-1: all). */
 uint64_t ccmm_node_free_pages(struct ccmm_machine *m, int node);
 
+/* ---- LRU lists -------------------------------------------------------- */
+
+/*
+ * An LRU list with second-chance aging, the shape the kernel's reclaimers
+ * share (the SGX EPC LRUs, the node LRUs of the page cache and anonymous
+ * memory). Intrusive: embed a struct ccmm_lru_node in the tracked object.
+ * Oldest at the head, newest at the tail. The owner locks.
+ */
+struct ccmm_lru_node {
+	struct ccmm_lru_node *prev, *next;
+};
+
+struct ccmm_lru {
+	struct ccmm_lru_node head;
+	size_t nr;
+};
+
+void ccmm_lru_init(struct ccmm_lru *l);
+/* Add @n (not on any list) as the newest. */
+void ccmm_lru_add_tail(struct ccmm_lru *l, struct ccmm_lru_node *n);
+/* Remove @n from @l. */
+void ccmm_lru_del(struct ccmm_lru *l, struct ccmm_lru_node *n);
+/* Make @n the newest (it was used). */
+void ccmm_lru_rotate(struct ccmm_lru *l, struct ccmm_lru_node *n);
+/* The oldest node, or NULL. */
+struct ccmm_lru_node *ccmm_lru_oldest(struct ccmm_lru *l);
+static inline bool ccmm_lru_on_list(const struct ccmm_lru_node *n)
+{
+	return n->next != NULL;
+}
+
+/*
+ * ccmm_lru_isolate - take up to @nr victims from the oldest end, as
+ * sgx_isolate_epc_pages / isolate_lru_folios do: a node for which
+ * @referenced() returns true (it tests and clears its accessed bit) gets a
+ * second chance and moves to the tail; the others are removed and stored in
+ * @out. At most @scan nodes are looked at. Returns the number isolated.
+ */
+size_t ccmm_lru_isolate(struct ccmm_lru *l, size_t nr, size_t scan,
+			bool (*referenced)(struct ccmm_lru_node *n, void *arg), void *arg, struct ccmm_lru_node **out);
+
+/* Member-to-container, for LRU nodes embedded in a struct. */
+#define ccmm_container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
 /* ---- the kernel ------------------------------------------------------ */
 
 struct ccmm_kernel_knobs {

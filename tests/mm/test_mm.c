@@ -232,6 +232,53 @@ static void test_vma_faults(void **state)
 	assert_int_equal(ccmm_free_pages(&ctx, d.pa, 0), 0);
 }
 
+struct item {
+	struct ccmm_lru_node node;
+	int id;
+	bool accessed;
+};
+
+static bool item_referenced(struct ccmm_lru_node *n, void *arg)
+{
+	struct item *it = ccmm_container_of(n, struct item, node);
+	bool was = it->accessed;
+
+	it->accessed = false; /* test and clear, as the accessed bit */
+	(*(int *)arg)++;
+	return was;
+}
+
+static void test_lru_second_chance(void **state)
+{
+	struct ccmm_lru l;
+	struct item it[6];
+	struct ccmm_lru_node *out[6];
+	int scanned = 0;
+
+	ccmm_lru_init(&l);
+	for (int i = 0; i < 6; i++) {
+		it[i].id = i;
+		it[i].accessed = i == 0 || i == 2;
+		it[i].node.next = NULL;
+		ccmm_lru_add_tail(&l, &it[i].node);
+	}
+	/* 0 and 2 were used: they move to the tail, 1 and 3 are taken */
+	assert_int_equal(ccmm_lru_isolate(&l, 2, 16, item_referenced, &scanned, out), 2);
+	assert_int_equal(ccmm_container_of(out[0], struct item, node)->id, 1);
+	assert_int_equal(ccmm_container_of(out[1], struct item, node)->id, 3);
+	assert_int_equal(scanned, 4);
+	assert_int_equal(l.nr, 4);
+	assert_false(ccmm_lru_on_list(&it[1].node));
+	/* order now: 4 5 0 2 (0 and 2 lost their accessed bit) */
+	assert_int_equal(ccmm_container_of(ccmm_lru_oldest(&l), struct item, node)->id, 4);
+	/* the scan budget bounds the work */
+	it[4].accessed = it[5].accessed = true;
+	assert_int_equal(ccmm_lru_isolate(&l, 4, 2, item_referenced, &scanned, out), 0);
+	assert_int_equal(ccmm_lru_isolate(&l, 4, 8, NULL, NULL, out), 4);
+	assert_int_equal(l.nr, 0);
+	assert_null(ccmm_lru_oldest(&l));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_direct_map_and_ioremap),
 		cmocka_unit_test(test_vmap),
 		cmocka_unit_test(test_vma_faults),
+		cmocka_unit_test(test_lru_second_chance),
 	};
 
 	return cmocka_run_group_tests_name("mm", tests, setup, teardown);
