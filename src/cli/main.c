@@ -20,10 +20,11 @@
 #include "check/check.h"
 #include "report/report.h"
 #include "scenario/scenario.h"
+#include "trace/trace.h"
 
 #define EXIT_BAD_INPUT 2
 
-static const char *const commands[] = { "run", "states", "rules", "kinds", "ops", "platform", "help", NULL };
+static const char *const commands[] = { "run", "states", "rules", "kinds", "ops", "platform", "trace", "help", NULL };
 
 static void usage(FILE *out)
 {
@@ -44,6 +45,10 @@ static void usage(FILE *out)
 		"  kinds                  the actor kinds a job can use\n"
 		"  ops KIND               the ops of an actor kind, with their arguments\n"
 		"  platform [P]           a platform laid out: a file, 'default' (the default) or 'host'\n"
+		"  trace stat FILE        a page-reference trace (lackey or l|s, plain/gz/zst): references, pages, writes\n"
+		"  trace reduce IN OUT    write IN's page references as an address trace\n"
+		"      --zstd             compress OUT with zstd\n"
+		"      --instructions     keep instruction fetches\n"
 		"  --version              print the version\n"
 		"\n"
 		"exit status: 0 as expected, 1 unexpected violations / unmet expectations / op errors, 2 bad input\n");
@@ -305,6 +310,104 @@ static int cmd_platform(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_trace(int argc, char **argv)
+{
+	static const char *const opts[] = { "--zstd", "--instructions", NULL };
+	struct ccmm_trace_opts o = { CCMM_TRACE_AUTO, false, false };
+	const char *files[2] = { NULL, NULL };
+	struct ccmm_error err;
+	bool zstd = false;
+	int nfiles = 0;
+
+	if (argc < 1 || (strcmp(argv[0], "stat") && strcmp(argv[0], "reduce")))
+		return bad("trace: stat FILE | reduce IN OUT%s%s", "", "");
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--zstd"))
+			zstd = true;
+		else if (!strcmp(argv[i], "--instructions"))
+			o.instructions = true;
+		else if (argv[i][0] == '-' && argv[i][1])
+			return unknown_option("trace", argv[i], opts);
+		else if (nfiles < 2)
+			files[nfiles++] = argv[i];
+		else
+			return bad("trace: too many files ('%s')%s", argv[i], "");
+	}
+	if (!strcmp(argv[0], "stat")) {
+		struct ccmm_trace *t;
+		struct ccmm_page_ref r;
+		struct ccmm_trace_stats st;
+		uint64_t lo = UINT64_MAX, hi = 0;
+		int ret;
+
+		if (nfiles != 1)
+			return bad("trace stat: one trace file%s%s", "", "");
+		if (ccmm_trace_open(files[0], &o, &t, &err))
+			return print_error(&err);
+		uint64_t *set = NULL, cap = 0, distinct = 0;
+
+		while ((ret = ccmm_trace_next(t, &r, &err)) == 1) {
+			uint64_t h;
+
+			lo = CCMM_MIN(lo, r.vpn);
+			hi = CCMM_MAX(hi, r.vpn);
+			/* distinct pages: an open-addressing set of vpn+1 */
+			if (distinct * 2 >= cap) {
+				uint64_t ncap = cap ? cap * 2 : 1024, *ns = calloc(ncap, sizeof(*ns));
+
+				if (!ns) {
+					free(set);
+					ccmm_trace_close(t);
+					return bad("trace stat: out of memory%s%s", "", "");
+				}
+				for (uint64_t i = 0; i < cap; i++) {
+					if (!set[i])
+						continue;
+					for (h = (set[i] * 0x9e3779b97f4a7c15ULL) & (ncap - 1); ns[h]; h = (h + 1) & (ncap - 1))
+						;
+					ns[h] = set[i];
+				}
+				free(set);
+				set = ns;
+				cap = ncap;
+			}
+			for (h = ((r.vpn + 1) * 0x9e3779b97f4a7c15ULL) & (cap - 1); set[h] && set[h] != r.vpn + 1;
+			     h = (h + 1) & (cap - 1))
+				;
+			if (!set[h]) {
+				set[h] = r.vpn + 1;
+				distinct++;
+			}
+		}
+		free(set);
+		if (ret < 0) {
+			ccmm_trace_close(t);
+			return print_error(&err);
+		}
+		ccmm_trace_stats(t, &st);
+		printf("%s: %s trace, %" PRIu64 " accesses -> %" PRIu64 " page references (%" PRIu64 " dirtying), "
+		       "%" PRIu64 " instruction fetches dropped",
+		       files[0], ccmm_trace_format(t) == CCMM_TRACE_LACKEY ? "lackey" : "address", st.lines, st.refs,
+		       st.writes, st.instr_dropped);
+		if (st.refs)
+			printf(", %" PRIu64 " distinct pages (%" PRIu64 " KiB) in 0x%" PRIx64 "..0x%" PRIx64, distinct, distinct * 4,
+			       lo, hi);
+		printf("\n");
+		ccmm_trace_close(t);
+		return 0;
+	}
+	if (nfiles != 2)
+		return bad("trace reduce: IN and OUT%s%s", "", "");
+	{
+		long n = ccmm_trace_reduce(files[0], &o, files[1], zstd, &err);
+
+		if (n < 0)
+			return print_error(&err);
+		printf("%s: %ld page references\n", files[1], n);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -334,6 +437,8 @@ int main(int argc, char **argv)
 		return cmd_ops(argc - 2, argv + 2);
 	if (!strcmp(cmd, "platform"))
 		return cmd_platform(argc - 2, argv + 2);
+	if (!strcmp(cmd, "trace"))
+		return cmd_trace(argc - 2, argv + 2);
 	{
 		const char *near = ccmm_suggest(cmd, commands, CCMM_ARRAY_SIZE(commands) - 1);
 

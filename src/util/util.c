@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int ccmm_error_set(struct ccmm_error *err, const struct ccmm_loc *loc, int ret,
@@ -456,7 +457,15 @@ int ccmm_outfile_commit(struct ccmm_outfile *o)
 
 	if (!o->fp)
 		return -EBADF;
-	if (fflush(o->fp) || fsync(fileno(o->fp)))
+	{
+		/* mkstemp creates 0600; give the file the usual 0666 & ~umask */
+		mode_t mask = umask(0);
+
+		umask(mask);
+		if (fchmod(fileno(o->fp), 0666 & ~mask))
+			ret = -errno;
+	}
+	if (!ret && (fflush(o->fp) || fsync(fileno(o->fp))))
 		ret = -errno;
 	if (fclose(o->fp) && !ret)
 		ret = -errno;

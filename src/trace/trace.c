@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: MIT
+/* Page-reference traces: decompression (zlib, zstd), lackey and address-trace parsing, reduction. */
+#include "trace/trace.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#define LINE_MAX_LEN 256
+#define IN_CHUNK (1 << 16)
+#define MAX_ACCESS (256 * 1024) /* larger single accesses are not plausible trace lines */
+#define MAX_ACCESS_PAGES (MAX_ACCESS / 4096 + 1)
+
+enum codec { C_PLAIN, C_GZIP, C_ZSTD };
+
+struct ccmm_trace {
+	char path[512];
+	struct ccmm_trace_opts opts;
+	enum ccmm_trace_format fmt;
+	enum codec codec;
+	FILE *fp;                       /* raw input: a file, a pipe or a FIFO */
+	uint8_t *in;                    /* raw input buffer */
+	size_t in_len, in_pos;
+	bool in_eof;
+	ZSTD_DCtx *dctx;
+	size_t zret;                    /* last ZSTD_decompressStream result: 0 = frame complete */
+	z_stream zs;
+	bool zs_init, zs_end;           /* inflate set up; the current gzip member ended */
+	char *buf;                      /* decompressed bytes */
+	size_t len, pos, cap;
+	bool eof;
+	uint64_t line;
+	/* pending page references from one access that crosses pages */
+	struct ccmm_page_ref pending[MAX_ACCESS_PAGES];
+	int npending, ipending;
+	/* collapse state */
+	bool have_last;
+	struct ccmm_page_ref last;
+	struct ccmm_trace_stats st;
+};
+
+static int read_raw(struct ccmm_trace *t, struct ccmm_error *err)
+{
+	struct ccmm_loc loc = { t->path, 0 };
+	size_t n;
+
+	if (t->in_pos < t->in_len || t->in_eof)
+		return 0;
+	n = fread(t->in, 1, IN_CHUNK, t->fp);
+	if (ferror(t->fp))
+		return ccmm_error_set(err, &loc, -EIO, "read error");
+	t->in_len = n;
+	t->in_pos = 0;
+	if (!n)
+		t->in_eof = true;
+	return 0;
+}
+
+/* Append decompressed bytes to t->buf (at least one, or set t->eof). */
+static int fill(struct ccmm_trace *t, struct ccmm_error *err)
+{
+	struct ccmm_loc loc = { t->path, 0 };
+
+	for (;;) {
+		size_t room = t->cap - t->len;
+		int ret = read_raw(t, err);
+
+		if (ret)
+			return ret;
+		if (t->in_pos == t->in_len && t->in_eof) {
+			if (t->codec == C_ZSTD && t->zret != 0)
+				return ccmm_error_set(err, &loc, -EIO, "the zstd stream ends early: the trace is truncated");
+			if (t->codec == C_GZIP && !t->zs_end)
+				return ccmm_error_set(err, &loc, -EIO, "the gzip stream ends early: the trace is truncated");
+			t->eof = true;
+			return 0;
+		}
+		if (t->codec == C_PLAIN) {
+			size_t n = CCMM_MIN(room, t->in_len - t->in_pos);
+
+			memcpy(t->buf + t->len, t->in + t->in_pos, n);
+			t->in_pos += n;
+			t->len += n;
+			return 0;
+		}
+		if (t->codec == C_ZSTD) {
+			ZSTD_inBuffer zi = { t->in, t->in_len, t->in_pos };
+			ZSTD_outBuffer zo = { t->buf + t->len, room, 0 };
+
+			t->zret = ZSTD_decompressStream(t->dctx, &zo, &zi);
+			if (ZSTD_isError(t->zret))
+				return ccmm_error_set(err, &loc, -EIO, "corrupt zstd data: %s", ZSTD_getErrorName(t->zret));
+			t->in_pos = zi.pos;
+			t->len += zo.pos;
+			if (zo.pos)
+				return 0;
+			continue;
+		}
+		/* gzip: one or more members */
+		if (t->zs_end) {
+			if (inflateReset(&t->zs) != Z_OK)
+				return ccmm_error_set(err, &loc, -EIO, "corrupt gzip data");
+			t->zs_end = false;
+		}
+		t->zs.next_in = t->in + t->in_pos;
+		t->zs.avail_in = (uInt)(t->in_len - t->in_pos);
+		t->zs.next_out = (Bytef *)t->buf + t->len;
+		t->zs.avail_out = (uInt)room;
+		ret = inflate(&t->zs, Z_NO_FLUSH);
+		if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR)
+			return ccmm_error_set(err, &loc, -EIO, "corrupt gzip data: %s", t->zs.msg ? t->zs.msg : "inflate failed");
+		t->in_pos = t->in_len - t->zs.avail_in;
+		t->len += room - t->zs.avail_out;
+		if (ret == Z_STREAM_END)
+			t->zs_end = true;
+		if (room - t->zs.avail_out)
+			return 0;
+	}
+}
+
+/* Next line without its newline, or NULL at the end. */
+static int next_line(struct ccmm_trace *t, char **line, struct ccmm_error *err)
+{
+	for (;;) {
+		char *nl = memchr(t->buf + t->pos, '\n', t->len - t->pos);
+		int ret;
+
+		if (nl) {
+			*nl = '\0';
+			*line = t->buf + t->pos;
+			t->pos = (size_t)(nl - t->buf) + 1;
+			t->line++;
+			return 1;
+		}
+		if (t->eof) {
+			if (t->pos < t->len) {
+				struct ccmm_loc loc = { t->path, (int)(t->line + 1) };
+
+				return ccmm_error_set(err, &loc, -EIO, "the last line is cut short (no newline): the trace is truncated");
+			}
+			return 0;
+		}
+		/* keep the partial line, read more */
+		memmove(t->buf, t->buf + t->pos, t->len - t->pos);
+		t->len -= t->pos;
+		t->pos = 0;
+		if (t->len > LINE_MAX_LEN) {
+			struct ccmm_loc loc = { t->path, (int)(t->line + 1) };
+
+			return ccmm_error_set(err, &loc, -EINVAL, "line longer than %d characters: not a trace", LINE_MAX_LEN);
+		}
+		ret = fill(t, err);
+		if (ret)
+			return ret;
+	}
+}
+
+static int open_stream(struct ccmm_trace *t, struct ccmm_error *err)
+{
+	struct ccmm_loc loc = { t->path, 0 };
+	int ret;
+
+	t->fp = fopen(t->path, "rb");
+	if (!t->fp)
+		return ccmm_error_set(err, &loc, -errno, "cannot open: %s", strerror(errno));
+	t->in = malloc(IN_CHUNK);
+	if (!t->in)
+		return ccmm_error_set(err, &loc, -ENOMEM, "out of memory");
+	/* the first bytes tell the codec; they stay in the buffer, so pipes work */
+	ret = read_raw(t, err);
+	if (ret)
+		return ret;
+	if (t->in_len >= 4 && t->in[0] == 0x28 && t->in[1] == 0xb5 && t->in[2] == 0x2f && t->in[3] == 0xfd) {
+		t->codec = C_ZSTD;
+		t->dctx = ZSTD_createDCtx();
+		if (!t->dctx)
+			return ccmm_error_set(err, &loc, -ENOMEM, "out of memory");
+		t->zret = 1; /* no frame seen yet */
+	} else if (t->in_len >= 2 && t->in[0] == 0x1f && t->in[1] == 0x8b) {
+		t->codec = C_GZIP;
+		memset(&t->zs, 0, sizeof(t->zs));
+		if (inflateInit2(&t->zs, 16 + MAX_WBITS) != Z_OK)
+			return ccmm_error_set(err, &loc, -ENOMEM, "cannot set up zlib");
+		t->zs_init = true;
+	} else {
+		t->codec = C_PLAIN;
+	}
+	return 0;
+}
+
+static void close_stream(struct ccmm_trace *t)
+{
+	if (t->fp)
+		fclose(t->fp);
+	ZSTD_freeDCtx(t->dctx);
+	if (t->zs_init)
+		inflateEnd(&t->zs);
+	free(t->in);
+	t->fp = NULL;
+	t->dctx = NULL;
+	t->zs_init = false;
+	t->in = NULL;
+}
+
+static void reset(struct ccmm_trace *t)
+{
+	t->len = t->pos = 0;
+	t->in_len = t->in_pos = 0;
+	t->eof = t->in_eof = t->zs_end = false;
+	t->line = 0;
+	t->npending = t->ipending = 0;
+	t->have_last = false;
+	memset(&t->st, 0, sizeof(t->st));
+}
+
+int ccmm_trace_open(const char *path, const struct ccmm_trace_opts *opts, struct ccmm_trace **out,
+		    struct ccmm_error *err)
+{
+	struct ccmm_trace *t = calloc(1, sizeof(*t));
+	int ret;
+
+	if (!t)
+		return ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	if (opts)
+		t->opts = *opts;
+	t->fmt = t->opts.format;
+	t->cap = IN_CHUNK * 2;
+	t->buf = malloc(t->cap);
+	if (!t->buf) {
+		free(t);
+		return ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+	}
+	ret = open_stream(t, err);
+	if (ret) {
+		ccmm_trace_close(t);
+		return ret;
+	}
+	*out = t;
+	return 0;
+}
+
+int ccmm_trace_rewind(struct ccmm_trace *t, struct ccmm_error *err)
+{
+	close_stream(t);
+	reset(t);
+	t->fmt = t->opts.format;
+	return open_stream(t, err);
+}
+
+void ccmm_trace_close(struct ccmm_trace *t)
+{
+	if (!t)
+		return;
+	close_stream(t);
+	free(t->buf);
+	free(t);
+}
+
+void ccmm_trace_stats(const struct ccmm_trace *t, struct ccmm_trace_stats *s)
+{
+	*s = t->st;
+}
+
+enum ccmm_trace_format ccmm_trace_format(const struct ccmm_trace *t)
+{
+	return t->fmt;
+}
+
+static int parse_hex(const char **p, uint64_t *v)
+{
+	const char *s = *p;
+	uint64_t x = 0;
+	int n = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	while (isxdigit((unsigned char)*s)) {
+		if (n == 16)
+			return -ERANGE;
+		x = x * 16 + (uint64_t)(isdigit((unsigned char)*s) ? *s - '0' : tolower((unsigned char)*s) - 'a' + 10);
+		s++;
+		n++;
+	}
+	if (!n)
+		return -EINVAL;
+	*p = s;
+	*v = x;
+	return 0;
+}
+
+static int parse_dec(const char **p, uint64_t *v)
+{
+	const char *s = *p;
+	uint64_t x = 0;
+	int n = 0;
+
+	while (isdigit((unsigned char)*s)) {
+		if (x > UINT32_MAX)
+			return -ERANGE;
+		x = x * 10 + (uint64_t)(*s - '0');
+		s++;
+		n++;
+	}
+	if (!n)
+		return -EINVAL;
+	*p = s;
+	*v = x;
+	return 0;
+}
+
+/* Parse one line into an access; 1: an access, 0: nothing (comment, header, dropped), <0 error. */
+static int parse_line(struct ccmm_trace *t, char *line, uint64_t *addr, uint64_t *size, bool *write,
+		      struct ccmm_error *err)
+{
+	struct ccmm_loc loc = { t->path, (int)t->line };
+	const char *p = line;
+	char kind;
+
+	if (!line[0] || line[0] == '#')
+		return 0;
+	if (!strncmp(line, "==", 2) || !strncmp(line, "--", 2))
+		return 0; /* valgrind's own messages */
+	if (t->fmt == CCMM_TRACE_AUTO) {
+		if (line[0] == 'I' || (line[0] == ' ' && strchr("LSM", line[1])))
+			t->fmt = CCMM_TRACE_LACKEY;
+		else if ((line[0] == 'l' || line[0] == 's') && line[1] == ' ')
+			t->fmt = CCMM_TRACE_ADDR;
+		else
+			return ccmm_error_set(err, &loc, -EINVAL,
+					      "not a trace line: '%.40s' (expected lackey 'I  ADDR,N' / ' L ADDR,N' or 'l|s 0xADDR N')",
+					      line);
+	}
+	if (t->fmt == CCMM_TRACE_LACKEY) {
+		if (line[0] == 'I' && line[1] == ' ') {
+			kind = 'I';
+			p = line + 1;
+		} else if (line[0] == ' ' && strchr("LSM", line[1]) && line[1] && line[2] == ' ') {
+			kind = line[1];
+			p = line + 2;
+		} else {
+			return ccmm_error_set(err, &loc, -EINVAL, "not a lackey line: '%.40s'", line);
+		}
+		while (*p == ' ')
+			p++;
+		if (parse_hex(&p, addr) || *p++ != ',' || parse_dec(&p, size) || *p)
+			return ccmm_error_set(err, &loc, -EINVAL, "malformed lackey access '%.40s' (expected ADDR,SIZE in hex,decimal)",
+					      line);
+		if (kind == 'I' && !t->opts.instructions) {
+			t->st.instr_dropped++;
+			return 0;
+		}
+		*write = kind == 'S' || kind == 'M';
+	} else {
+		if ((line[0] != 'l' && line[0] != 's') || line[1] != ' ')
+			return ccmm_error_set(err, &loc, -EINVAL, "not an address-trace line: '%.40s' (expected 'l|s 0xADDR N')",
+					      line);
+		*write = line[0] == 's';
+		p = line + 2;
+		while (*p == ' ')
+			p++;
+		if (parse_hex(&p, addr))
+			return ccmm_error_set(err, &loc, -EINVAL, "malformed address in '%.40s'", line);
+		while (*p == ' ')
+			p++;
+		if (parse_dec(&p, size))
+			return ccmm_error_set(err, &loc, -EINVAL, "malformed size in '%.40s'", line);
+		while (*p == ' ' || *p == '\r')
+			p++;
+		if (*p)
+			return ccmm_error_set(err, &loc, -EINVAL, "trailing text in '%.40s'", line);
+	}
+	if (!*size || *size > MAX_ACCESS || *addr + *size < *addr)
+		return ccmm_error_set(err, &loc, -EINVAL, "access size %" PRIu64 " at 0x%" PRIx64 " is not plausible", *size,
+				      *addr);
+	t->st.lines++;
+	return 1;
+}
+
+/* Feed one reference through the collapse stage; true when one comes out in @out. */
+static bool push(struct ccmm_trace *t, struct ccmm_page_ref r, struct ccmm_page_ref *out)
+{
+	if (t->opts.no_collapse) {
+		*out = r;
+		return true;
+	}
+	if (t->have_last && t->last.vpn == r.vpn) {
+		t->last.write |= r.write;
+		return false;
+	}
+	if (!t->have_last) {
+		t->last = r;
+		t->have_last = true;
+		return false;
+	}
+	*out = t->last;
+	t->last = r;
+	return true;
+}
+
+static int emit(struct ccmm_trace *t, const struct ccmm_page_ref *ref)
+{
+	t->st.refs++;
+	t->st.writes += ref->write;
+	return 1;
+}
+
+int ccmm_trace_next(struct ccmm_trace *t, struct ccmm_page_ref *ref, struct ccmm_error *err)
+{
+	for (;;) {
+		char *line = NULL;
+		uint64_t addr = 0, size = 0;
+		bool write = false;
+		int ret;
+
+		/* references queued by an access that crossed pages */
+		while (t->ipending < t->npending)
+			if (push(t, t->pending[t->ipending++], ref))
+				return emit(t, ref);
+		ret = next_line(t, &line, err);
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			if (t->have_last) {
+				*ref = t->last;
+				t->have_last = false;
+				return emit(t, ref);
+			}
+			return 0;
+		}
+		ret = parse_line(t, line, &addr, &size, &write, err);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			continue;
+		t->npending = t->ipending = 0;
+		for (uint64_t vpn = addr >> 12; vpn <= (addr + size - 1) >> 12; vpn++) {
+			t->pending[t->npending].vpn = vpn;
+			t->pending[t->npending].write = write;
+			t->npending++;
+		}
+	}
+}
+
+long ccmm_trace_reduce(const char *in, const struct ccmm_trace_opts *opts, const char *out, bool zstd,
+		       struct ccmm_error *err)
+{
+	struct ccmm_trace *t;
+	struct ccmm_page_ref r;
+	struct ccmm_outfile of;
+	struct ccmm_loc loc = { out, 0 };
+	ZSTD_CCtx *cctx = NULL;
+	char *zbuf = NULL;
+	size_t zcap = ZSTD_CStreamOutSize();
+	long n = 0;
+	int ret = ccmm_trace_open(in, opts, &t, err);
+	char line[64];
+
+	if (ret)
+		return ret;
+	ret = ccmm_outfile_open(&of, out);
+	if (ret) {
+		ccmm_trace_close(t);
+		return ccmm_error_set(err, &loc, ret, "cannot create: %s", strerror(-ret));
+	}
+	if (zstd) {
+		cctx = ZSTD_createCCtx();
+		zbuf = malloc(zcap);
+		if (!cctx || !zbuf) {
+			ret = ccmm_error_set(err, &loc, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 19);
+	}
+	while ((ret = ccmm_trace_next(t, &r, err)) == 1) {
+		int len = snprintf(line, sizeof(line), "%c 0x%" PRIx64 " 4096\n", r.write ? 's' : 'l', r.vpn << 12);
+
+		if (zstd) {
+			ZSTD_inBuffer zi = { line, (size_t)len, 0 };
+
+			while (zi.pos < zi.size) {
+				ZSTD_outBuffer zo = { zbuf, zcap, 0 };
+				size_t z = ZSTD_compressStream2(cctx, &zo, &zi, ZSTD_e_continue);
+
+				if (ZSTD_isError(z) || fwrite(zbuf, 1, zo.pos, of.fp) != zo.pos) {
+					ret = ccmm_error_set(err, &loc, -EIO, "write failed");
+					goto fail;
+				}
+			}
+		} else if (fputs(line, of.fp) == EOF) {
+			ret = ccmm_error_set(err, &loc, -EIO, "write failed");
+			goto fail;
+		}
+		n++;
+	}
+	if (ret < 0)
+		goto fail;
+	if (zstd) {
+		size_t left;
+
+		do {
+			ZSTD_inBuffer zi = { NULL, 0, 0 };
+			ZSTD_outBuffer zo = { zbuf, zcap, 0 };
+
+			left = ZSTD_compressStream2(cctx, &zo, &zi, ZSTD_e_end);
+			if (ZSTD_isError(left) || fwrite(zbuf, 1, zo.pos, of.fp) != zo.pos) {
+				ret = ccmm_error_set(err, &loc, -EIO, "write failed");
+				goto fail;
+			}
+		} while (left);
+	}
+	ret = ccmm_outfile_commit(&of);
+	ZSTD_freeCCtx(cctx);
+	free(zbuf);
+	ccmm_trace_close(t);
+	if (ret)
+		return ccmm_error_set(err, &loc, ret, "cannot write: %s", strerror(-ret));
+	return n;
+fail:
+	ccmm_outfile_abort(&of);
+	ZSTD_freeCCtx(cctx);
+	free(zbuf);
+	ccmm_trace_close(t);
+	return ret;
+}
