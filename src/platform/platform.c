@@ -927,9 +927,10 @@ static int validate(struct ccmm_platform *p, struct ccmm_error *err)
 				return ccmm_error_set(err, &l, -EINVAL, "32-bit BAR '%s' at 0x%" PRIx64 " is above 4 GiB", r->name,
 						      r->base);
 		}
-		if (r->kind == CCMM_RANGE_EPC && p->mode != CCMM_CC_NONE)
+		/* SGX is Intel's: a plain host, or the host under a TDX guest (TDs cannot use it) */
+		if (r->kind == CCMM_RANGE_EPC && p->mode != CCMM_CC_NONE && p->mode != CCMM_CC_TDX)
 			return ccmm_error_set(err, &l, -EINVAL,
-					      "EPC section '%s' needs an SGX host (mode none); mode %s cannot have SGX",
+					      "EPC section '%s' needs an Intel SGX host (mode none, or tdx where the EPC is the host's); mode %s cannot have SGX",
 					      r->name, ccmm_cc_mode_name(p->mode));
 	}
 

@@ -192,7 +192,7 @@ static void test_impossible_modes(void **state)
 		     "above the TDX shared bit (bit 47)");
 	expect_error("[platform]\nmode=sev\nc_bit=40\nphys_bits=48\n[ram:big]\nbase=0x10000000000\nsize=1g\n", 5,
 		     "reaches above the C-bit (bit 40)");
-	expect_error(PLAT_TDX "[epc:sec0]\nsize=64m\n", 5, "EPC section 'sec0' needs an SGX host (mode none); mode tdx cannot have SGX");
+	expect_error(PLAT_SEV "[epc:sec0]\nsize=64m\n", 5, "EPC section 'sec0' needs an Intel SGX host (mode none, or tdx where the EPC is the host's); mode sev cannot have SGX");
 	expect_error(PLAT_SEV "[iommu:tce]\nkind=pseries-tce\n", 5, "a pSeries TCE IOMMU needs a pSeries platform, not mode sev");
 	expect_error("[platform]\nmode=pseries-svm\n[node:0]\nmem=1g\n[iommu:vtd]\nkind=generic\n", 5,
 		     "a pSeries secure VM's IOMMU is kind pseries-tce");
