@@ -3,6 +3,7 @@
 #include "boot/boot.h"
 
 #include "cc/cc.h"
+#include "cgroup/cgroup.h"
 #include "check/check.h"
 #include "mm/mm.h"
 
@@ -17,6 +18,7 @@ static const struct initcall initcalls[] = {
 	{ "check", ccmm_check_init, ccmm_check_fini },
 	{ "cc", ccmm_cc_init, ccmm_cc_fini },
 	{ "mm", ccmm_mm_init, ccmm_mm_fini },
+	{ "cgroup", ccmm_cgroup_init, ccmm_cgroup_fini },
 };
 
 int ccmm_boot(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out)

@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cgroup.h - a cgroup v2 hierarchy with the misc and memory controllers
+ * (layer 3).
+ *
+ *   /                          root: cgroup.controllers = "memory misc",
+ *   |                          misc.capacity, misc.current, misc.peak
+ *   +-- selftest               cgroup.subtree_control = "memory misc"
+ *   |    +-- test1             misc.max "sgx_epc 16384", memory.max ...
+ *   |    |    +-- test3        cgroup.procs: tasks (processes) live here
+ *   |    +-- test2
+ *   ...
+ *
+ *   interface files           one table of cftypes: name, controller,
+ *   (cgroupfs)                root-only / not-on-root, show, write; read
+ *                             and written by path ("/selftest/misc.max")
+ *                             in the kernel's exact formats, and dumped
+ *                             as a directory tree (complete or not at all)
+ *
+ *   misc controller           per resource (sev, sev_es, sgx_epc): usage,
+ *   (kernel/cgroup/misc.c)    max, peak (watermark), events (hierarchical)
+ *                             and events.local; a capacity per resource
+ *                             set by its provider (SGX sets sgx_epc to the
+ *                             EPC size). Try-charge walks leaf to root,
+ *                             fails with -EBUSY over max or capacity at
+ *                             any level, counts the event at that level
+ *                             (local) and from there up (hierarchical),
+ *                             and rolls back. A provider may hang private
+ *                             per-cgroup state on a resource (alloc/free
+ *                             ops): SGX keeps its per-cgroup LRUs there.
+ *                             Writing misc.max never reclaims.
+ *
+ *   memory controller         page counters with usage, max, peak and
+ *   (mm/memcontrol.c)         failcnt, memory.events / memory.events.local;
+ *                             hierarchical try-charge; over a limit it
+ *                             calls the reclaim hook a layer above
+ *                             installed (try_to_free_mem_cgroup_pages),
+ *                             retries, and finally counts oom and kills
+ *                             a task of the cgroup (the memcg OOM killer).
+ *                             Writing memory.max reclaims down to it.
+ *
+ *   tasks                     processes with a pid, their address space
+ *                             (the key for get_mem_cgroup_from_mm) and a
+ *                             fatal-signal flag (SIGKILL from cgroup.kill
+ *                             or the OOM killer, SIGBUS from a fault)
+ *
+ * Controllers follow cgroup v2 rules: a child has a controller's files
+ * when its parent enables it in cgroup.subtree_control (the root has all);
+ * a task is charged to the nearest ancestor-or-self that has the
+ * controller (the effective css); no process lives in a non-root cgroup
+ * that enables controllers for its children.
+ *
+ * The SGX EPC controller (sgx_epc) comes from the EPC cgroup series
+ * (v16/v17, 2024), which was never merged into Linux: ccmm models the
+ * series as posted.
+ *
+ * Units: misc resources are charged in their own units (sgx_epc in
+ * bytes, a page at a time); memory in pages, shown in bytes.
+ *
+ * Locking: the hierarchy (cgroups, tasks, subtree_control) is under the
+ * root's tree lock (a rwlock: cgroup_mutex); counters are atomics, as in
+ * the kernel; a cgroup is reference-counted (css_get / css_put) and freed
+ * after rmdir once the last reference (a charged page, an iterator)
+ * drops. Functions take the locks they need unless they say otherwise.
+ */
+#ifndef CCMM_CGROUP_H
+#define CCMM_CGROUP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "platform/platform.h"
+#include "util/util.h"
+
+/* ------------------------------------------------------------------ */
+/* Types                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Controllers, in the kernel's cgroup.controllers order. */
+enum ccmm_cgroup_ctrl {
+	CCMM_CGRP_MEMORY,
+	CCMM_CGRP_MISC,
+	CCMM_CGRP_NR
+};
+
+#define CCMM_CGRP_MASK_ALL ((1u << CCMM_CGRP_NR) - 1)
+
+/* Misc resources (enum misc_res_type), in the kernel's order. */
+enum ccmm_misc_res_type {
+	CCMM_MISC_SEV,     /* "sev": SEV ASIDs */
+	CCMM_MISC_SEV_ES,  /* "sev_es": SEV-ES ASIDs */
+	CCMM_MISC_SGX_EPC, /* "sgx_epc": EPC bytes (the EPC cgroup series) */
+	CCMM_MISC_NR
+};
+
+/* memory.events keys, in the kernel's order. */
+enum ccmm_memcg_event {
+	CCMM_MEMCG_LOW,
+	CCMM_MEMCG_HIGH,
+	CCMM_MEMCG_MAX,
+	CCMM_MEMCG_OOM,
+	CCMM_MEMCG_OOM_KILL,
+	CCMM_MEMCG_OOM_GROUP_KILL,
+	CCMM_MEMCG_NR_EVENTS
+};
+
+#define CCMM_MISC_MAX UINT64_MAX           /* misc "max": no limit (MAX_NUM) */
+#define CCMM_PAGE_COUNTER_MAX (INT64_MAX / (int64_t)CCMM_PAGE_SIZE) /* memory "max", in pages */
+
+/* One misc resource in one cgroup (struct misc_res). */
+struct ccmm_misc_res {
+	_Atomic uint64_t max;          /* CCMM_MISC_MAX for "max" */
+	_Atomic uint64_t usage;
+	_Atomic uint64_t watermark;    /* misc.peak */
+	_Atomic uint64_t events;       /* misc.events: failures here or below */
+	_Atomic uint64_t events_local; /* misc.events.local: failures at this level */
+	void *priv;                    /* the resource provider's per-cgroup state */
+};
+
+/* The memory controller's page counter and events (struct mem_cgroup). */
+struct ccmm_memcg {
+	_Atomic uint64_t usage;     /* pages */
+	_Atomic uint64_t max;       /* pages; CCMM_PAGE_COUNTER_MAX for "max" */
+	_Atomic uint64_t watermark; /* memory.peak, pages */
+	_Atomic uint64_t failcnt;
+	_Atomic uint64_t events[CCMM_MEMCG_NR_EVENTS];
+	_Atomic uint64_t events_local[CCMM_MEMCG_NR_EVENTS];
+};
+
+struct ccmm_cgroup_root;
+
+struct ccmm_cgroup {
+	struct ccmm_cgroup_root *root;
+	struct ccmm_cgroup *parent;       /* NULL for the root; a child holds a reference on it */
+	struct ccmm_cgroup *first_child, *last_child, *prev_sibling, *next_sibling; /* tree lock */
+	char name[64];
+	char path[256];                   /* "/" or "/a/b" */
+	int level;                        /* 0 for the root */
+	uint64_t id;                      /* creation order, the root is 1 */
+	_Atomic long refcnt;
+	bool online;                      /* false after rmdir (tree lock) */
+	unsigned subtree_control;         /* CCMM_CGRP_* bits enabled for the children (tree lock) */
+	unsigned long nr_tasks;           /* tasks in this cgroup (tree lock) */
+	unsigned long nr_populated;       /* tasks here and below: cgroup.events "populated" (tree lock) */
+	struct ccmm_misc_res misc[CCMM_MISC_NR];
+	struct ccmm_memcg mem;
+};
+
+/* A process, as far as cgroups care. */
+struct ccmm_task {
+	int pid;
+	char comm[CCMM_NAME_MAX];
+	const void *mm;                   /* its address space: the key of get_mem_cgroup_from_mm */
+	struct ccmm_cgroup *cgrp;         /* where it lives (holds a reference; tree lock) */
+	_Atomic int signal;               /* fatal signal pending: 0, SIGKILL (9) or SIGBUS (7) */
+	struct ccmm_task *next;           /* the root's task list (tree lock) */
+};
+
+/*
+ * A misc resource provider's per-cgroup hooks (struct misc_res_ops, from
+ * the EPC cgroup series): @alloc runs for every cgroup created after the
+ * ops are set (and for existing ones when they are set) and may store
+ * state in cg->misc[res].priv; @free runs when the cgroup is finally
+ * released. @alloc runs with the tree lock held (it must not call into
+ * the hierarchy) and returns 0 or -ENOMEM (mkdir then fails); @free runs
+ * without it, after the cgroup left the tree.
+ */
+struct ccmm_misc_res_ops {
+	int (*alloc)(struct ccmm_cgroup *cg, void *arg);
+	void (*free)(struct ccmm_cgroup *cg, void *arg);
+};
+
+/*
+ * The memory controller's reclaim hook (try_to_free_mem_cgroup_pages):
+ * reclaim up to @nr_pages charged to @memcg or below, in the context
+ * @ctx (may be NULL), and return the number of pages uncharged. Installed
+ * by a layer above (memory tiers); without one nothing is reclaimable.
+ * Called without locks held; it may charge and uncharge other cgroups.
+ */
+typedef uint64_t (*ccmm_memcg_reclaim_fn)(struct ccmm_ctx *ctx, struct ccmm_cgroup *memcg, uint64_t nr_pages,
+					  void *arg);
+
+struct ccmm_cgroup_root {
+	struct ccmm_machine *m;
+	pthread_rwlock_t tree_lock;       /* cgroup_mutex: hierarchy, tasks, subtree_control */
+	struct ccmm_cgroup *top;          /* the root cgroup "/" */
+	uint64_t next_id;
+	_Atomic uint64_t misc_capacity[CCMM_MISC_NR];
+	const struct ccmm_misc_res_ops *misc_ops[CCMM_MISC_NR];
+	void *misc_ops_arg[CCMM_MISC_NR];
+	ccmm_memcg_reclaim_fn reclaim;
+	void *reclaim_arg;
+	struct ccmm_task *tasks;          /* tree lock */
+	int next_pid;
+	_Atomic long nr_cgroups;          /* allocated, dying ones included */
+};
+
+/* Names: "memory", "misc"; "sev", "sev_es", "sgx_epc"; "low" ... "oom_group_kill". */
+const char *ccmm_cgroup_ctrl_name(enum ccmm_cgroup_ctrl c);
+const char *ccmm_misc_res_name(enum ccmm_misc_res_type r);
+const char *ccmm_memcg_event_name(enum ccmm_memcg_event e);
+
+/* ------------------------------------------------------------------ */
+/* The hierarchy                                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * ccmm_cgroup_init - attach an empty hierarchy (just "/", every
+ * controller available, no capacities) to @m->sub[CCMM_SUB_CGROUP].
+ * Called by ccmm_boot(). Returns 0 or -ENOMEM. ccmm_cgroup_fini frees
+ * it: tasks are dropped and every cgroup is freed, charged or not.
+ */
+int ccmm_cgroup_init(struct ccmm_machine *m);
+void ccmm_cgroup_fini(struct ccmm_machine *m);
+
+/* The machine's hierarchy (NULL before ccmm_cgroup_init). */
+static inline struct ccmm_cgroup_root *ccmm_cgroup_root_of(struct ccmm_machine *m)
+{
+	return (struct ccmm_cgroup_root *)m->sub[CCMM_SUB_CGROUP];
+}
+
+/*
+ * ccmm_cgroup_path_valid - whether @path is an absolute cgroup path
+ * ("/" or "/a/b": no empty, "." or ".." components, no newline, each
+ * name shorter than 64 bytes, the whole shorter than 256). 0 or -EINVAL.
+ */
+int ccmm_cgroup_path_valid(const char *path);
+
+/*
+ * ccmm_cgroup_mkdir - create the cgroup at @path (mkdir in cgroupfs).
+ * Its parent must exist. With @parents (cgcreate -g CTRLS:PATH), missing
+ * ancestors are created too and each ancestor enables @enable (a
+ * CCMM_CGRP_* mask) in its cgroup.subtree_control on the way down.
+ * Returns 0 and, if @out, the cgroup with a reference the caller puts;
+ * -EINVAL (bad path), -ENOENT (no parent), -EEXIST (exists, or a file of
+ * that name), -EBUSY (enabling a controller in a cgroup with tasks),
+ * -ENOMEM (a provider's alloc failed).
+ */
+int ccmm_cgroup_mkdir(struct ccmm_cgroup_root *root, const char *path, bool parents, unsigned enable,
+		      struct ccmm_cgroup **out);
+
+/*
+ * ccmm_cgroup_rmdir - remove the cgroup at @path (rmdir in cgroupfs).
+ * -ENOENT, -EBUSY (the root, children or tasks). Charges that remain keep
+ * the (offline) cgroup alive until they are uncharged, as in the kernel.
+ */
+int ccmm_cgroup_rmdir(struct ccmm_cgroup_root *root, const char *path);
+
+/* The online cgroup at @path with a reference, or NULL (-ENOENT). */
+struct ccmm_cgroup *ccmm_cgroup_lookup(struct ccmm_cgroup_root *root, const char *path);
+
+/* css_get / css_tryget / css_put. tryget fails once the count reached zero. */
+void ccmm_cgroup_get(struct ccmm_cgroup *cg);
+bool ccmm_cgroup_tryget(struct ccmm_cgroup *cg);
+void ccmm_cgroup_put(struct ccmm_cgroup *cg);
+
+/* Whether @cg is @ancestor or below it (cgroup_is_descendant). No lock needed. */
+bool ccmm_cgroup_is_descendant(const struct ccmm_cgroup *cg, const struct ccmm_cgroup *ancestor);
+
+/* Whether @cg has controller @c (the root has all; a child if its parent enables it). Tree lock or a stable tree. */
+bool ccmm_cgroup_has_ctrl(const struct ccmm_cgroup *cg, enum ccmm_cgroup_ctrl c);
+
+/*
+ * Pre-order walk of @root's subtree (css_next_descendant_pre): the node
+ * after @pos, or NULL at the end; @pos NULL starts at @root. Offline
+ * nodes are skipped; from an offline @pos the walk ends. The caller holds
+ * the tree lock for reading (ccmm_cgroup_tree_rdlock) and takes a
+ * reference on a node it keeps after unlocking.
+ */
+struct ccmm_cgroup *ccmm_cgroup_next_descendant_pre(struct ccmm_cgroup *pos, struct ccmm_cgroup *root);
+void ccmm_cgroup_tree_rdlock(struct ccmm_cgroup_root *root);
+void ccmm_cgroup_tree_unlock(struct ccmm_cgroup_root *root);
+
+/* ------------------------------------------------------------------ */
+/* Tasks                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * ccmm_task_create - a new process @comm with address space @mm (may be
+ * NULL), living in @cg (the root if NULL). Returns 0 and the task (its
+ * pid assigned from 1000 up), -EBUSY when @cg is a non-root cgroup that
+ * enables controllers for its children (no internal processes), -ENOENT
+ * for an offline cgroup, -ENOMEM.
+ */
+int ccmm_task_create(struct ccmm_cgroup_root *root, const char *comm, const void *mm, struct ccmm_cgroup *cg,
+		     struct ccmm_task **out);
+
+/* The task exits: it leaves its cgroup (populated drops) and is freed. NULL is a no-op. */
+void ccmm_task_exit(struct ccmm_cgroup_root *root, struct ccmm_task *t);
+
+/* Move task @pid to @cg (echo PID > cgroup.procs). 0, -ESRCH, -EBUSY as for create, -ENOENT. */
+int ccmm_task_migrate(struct ccmm_cgroup_root *root, int pid, struct ccmm_cgroup *cg);
+
+/* The task's cgroup with a reference (task_dfl_cgroup). */
+struct ccmm_cgroup *ccmm_task_cgroup(struct ccmm_cgroup_root *root, const struct ccmm_task *t);
+
+/* The task owning address space @mm, or NULL. The pointer is valid while the task lives. */
+struct ccmm_task *ccmm_task_of_mm(struct ccmm_cgroup_root *root, const void *mm);
+
+/*
+ * Send a fatal signal (SIGKILL 9, SIGBUS 7) to @t: it is only recorded;
+ * the task notices at its next signal_pending() check. The first signal
+ * wins.
+ */
+void ccmm_task_signal(struct ccmm_task *t, int sig);
+
+/* fatal_signal_pending(): the pending fatal signal, 0 if none. NULL (a kernel thread): 0. */
+static inline int ccmm_task_signal_pending(const struct ccmm_task *t)
+{
+	return t ? atomic_load(&t->signal) : 0;
+}
+
+/* cgroup.kill: SIGKILL every task in @cg and below. Returns the number signalled. */
+int ccmm_cgroup_kill(struct ccmm_cgroup_root *root, struct ccmm_cgroup *cg);
+
+/* ------------------------------------------------------------------ */
+/* Interface files                                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * ccmm_cgroup_read - the content of the interface file @file_path (the
+ * cgroup's path plus the file name, "/selftest/misc.current", "/misc.capacity")
+ * in the kernel's format, into @buf (NUL-terminated, truncated to @len).
+ * Returns the full length (as snprintf), -ENOENT (no such cgroup or file
+ * there: misc.max is not on the root, misc.capacity only on it, a
+ * controller's files only where it is enabled), -EINVAL (write-only).
+ */
+int ccmm_cgroup_read(struct ccmm_cgroup_root *root, const char *file_path, char *buf, size_t len);
+
+/*
+ * ccmm_cgroup_write - write @text to the interface file @file_path, as
+ * "echo TEXT > FILE" does (a trailing newline is allowed). The kernel's
+ * parsers and errors: misc.max "RES max|NUMBER" (-EINVAL for an unknown
+ * resource, one without capacity, a missing or malformed value; -ERANGE
+ * on overflow); memory.max "max" or a size with K/M/G/T/P/E suffix
+ * (rounded down to pages; reclaims through the hook down to the new limit,
+ * then counts oom), cgroup.subtree_control "+ctrl -ctrl" (-EINVAL
+ * unknown, -ENOENT not available, -EBUSY a child still uses it or the
+ * cgroup has tasks), cgroup.procs PID (-ESRCH, -EBUSY), cgroup.kill "1".
+ * @ctx (may be NULL) is charged for reclaim a write causes.
+ * Returns 0 or a negative errno; -ENOENT when the file does not exist,
+ * -EACCES for a read-only file. Nothing changes on error.
+ */
+int ccmm_cgroup_write(struct ccmm_cgroup_root *root, struct ccmm_ctx *ctx, const char *file_path, const char *text);
+
+/*
+ * ccmm_cgroup_write_check - validate @text for a write to a file named
+ * @name (the last path component) without applying it, for job files
+ * read before any machine exists: the syntax rules of ccmm_cgroup_write,
+ * except those that depend on the machine (capacities, pids, children).
+ * Returns 0, -EINVAL, -ERANGE, -EACCES (read-only file) or -ENOENT
+ * (no such interface file). @why (may be NULL) gets a short reason.
+ */
+int ccmm_cgroup_write_check(const char *name, const char *text, char *why, size_t why_len);
+
+/* Whether @name is an interface file name ccmm knows ("misc.max", "cgroup.procs"). */
+bool ccmm_cgroup_file_known(const char *name);
+
+/* NULL-terminated list of the interface file names, for suggestions. */
+extern const char *const ccmm_cgroup_file_names[];
+
+/*
+ * ccmm_cgroup_dump - write the hierarchy as a cgroupfs tree under @dir:
+ * one directory per cgroup, one file per interface file it has, each
+ * with the content a read returns (write-only files are left out). The
+ * tree is built beside @dir under a temporary name and renamed into
+ * place when complete; an existing @dir is replaced only if it holds a
+ * previous dump (it has a cgroup.controllers file); otherwise -EEXIST.
+ * Returns 0 or a negative errno with @err set ("DIR: what went wrong");
+ * on error nothing is left behind.
+ */
+int ccmm_cgroup_dump(struct ccmm_cgroup_root *root, const char *dir, struct ccmm_error *err);
+
+/* ------------------------------------------------------------------ */
+/* The misc controller (kernel/cgroup/misc.c)                          */
+/* ------------------------------------------------------------------ */
+
+/* misc_cg_set_capacity: the total of @res on the machine (0 hides it). */
+void ccmm_misc_cg_set_capacity(struct ccmm_cgroup_root *root, enum ccmm_misc_res_type res, uint64_t amount);
+uint64_t ccmm_misc_cg_capacity(struct ccmm_cgroup_root *root, enum ccmm_misc_res_type res);
+
+/*
+ * misc_cg_set_ops: install @ops for @res; @alloc runs at once for every
+ * existing cgroup (the root first). 0, or the first -errno of @alloc.
+ */
+int ccmm_misc_cg_set_ops(struct ccmm_cgroup_root *root, enum ccmm_misc_res_type res, const struct ccmm_misc_res_ops *ops,
+			 void *arg);
+
+/*
+ * The misc css a task of @cg is charged to: @cg itself if it has the misc
+ * controller, else its nearest ancestor that has it (the root at worst).
+ * No reference is taken; the result lives as long as @cg.
+ */
+struct ccmm_cgroup *ccmm_misc_cg_css(struct ccmm_cgroup *cg);
+
+/*
+ * ccmm_misc_cg_try_charge - charge @amount of @res to @cg and every
+ * ancestor (misc_cg_try_charge). Over max or capacity at some level:
+ * that level's events_local and events and every ancestor's events are
+ * counted, every level charged so far is uncharged, and -EBUSY is
+ * returned. -EINVAL when @res has no capacity. 0 for @amount 0.
+ * Lock-free (atomics), like the kernel's.
+ */
+int ccmm_misc_cg_try_charge(enum ccmm_misc_res_type res, struct ccmm_cgroup *cg, uint64_t amount);
+
+/* misc_cg_uncharge: give @amount back at every level (a negative usage is clamped and never happens). */
+void ccmm_misc_cg_uncharge(enum ccmm_misc_res_type res, struct ccmm_cgroup *cg, uint64_t amount);
+
+static inline uint64_t ccmm_misc_cg_usage(const struct ccmm_cgroup *cg, enum ccmm_misc_res_type res)
+{
+	return atomic_load(&cg->misc[res].usage);
+}
+
+static inline uint64_t ccmm_misc_cg_max(const struct ccmm_cgroup *cg, enum ccmm_misc_res_type res)
+{
+	return atomic_load(&cg->misc[res].max);
+}
+
+/*
+ * ccmm_misc_parse_max - parse a misc.max write ("RES max" / "RES N", N as
+ * kstrtoull with base 0: decimal, 0x hex, 0 octal) into *@res and *@max
+ * (CCMM_MISC_MAX for "max"). Capacities are not checked here.
+ * 0, -EINVAL, -ERANGE.
+ */
+int ccmm_misc_parse_max(const char *text, enum ccmm_misc_res_type *res, uint64_t *max);
+
+/* ------------------------------------------------------------------ */
+/* The memory controller (mm/memcontrol.c)                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The memcg of a task: its cgroup if that has the memory controller,
+ * else the nearest ancestor that has it (get_mem_cgroup_from_mm uses the
+ * mm's owner). With a reference; the root for an unknown @mm.
+ */
+struct ccmm_cgroup *ccmm_get_mem_cgroup_from_mm(struct ccmm_cgroup_root *root, const void *mm);
+
+/* The memcg @cg's tasks are charged to (as ccmm_misc_cg_css). No reference. */
+struct ccmm_cgroup *ccmm_mem_cgroup_css(struct ccmm_cgroup *cg);
+
+/* Install the reclaim hook (NULL removes it). Call before tasks charge. */
+void ccmm_memcg_set_reclaim(struct ccmm_cgroup_root *root, ccmm_memcg_reclaim_fn fn, void *arg);
+
+/*
+ * ccmm_memcg_try_charge - charge @nr_pages to @memcg and its ancestors
+ * (try_charge_memcg over page_counter_try_charge). A level over its max
+ * rolls the charge back, counts its failcnt and a "max" event, and the
+ * reclaim hook is asked for the pages at that level; this repeats up to
+ * 16 times (MAX_RECLAIM_RETRIES) while the charge still fails. Then the
+ * level counts "oom", the memcg OOM killer picks a victim among that
+ * level's tasks (@current if it is one of them, else the lowest pid),
+ * sends it SIGKILL and counts "oom_kill" for the victim's memcg, and
+ * -ENOMEM is returned. @current is the charging task (NULL: a kernel
+ * thread, which is never the victim). @ctx is passed to the hook.
+ * Returns 0 or -ENOMEM.
+ */
+int ccmm_memcg_try_charge(struct ccmm_ctx *ctx, struct ccmm_cgroup *memcg, uint64_t nr_pages,
+			  struct ccmm_task *current);
+
+/* Uncharge @nr_pages from @memcg and its ancestors (page_counter_uncharge). */
+void ccmm_memcg_uncharge(struct ccmm_cgroup *memcg, uint64_t nr_pages);
+
+static inline uint64_t ccmm_memcg_usage(const struct ccmm_cgroup *cg)
+{
+	return atomic_load(&cg->mem.usage);
+}
+
+/* mem_cgroup_margin: pages chargeable before @memcg or an ancestor hits its max. */
+uint64_t ccmm_memcg_margin(const struct ccmm_cgroup *memcg);
+
+/*
+ * memcg_memory_event: count @ev in @memcg's events.local and in the
+ * events of @memcg and its ancestors below the root (the kernel does not
+ * propagate into the root, which has no memory.events).
+ */
+void ccmm_memcg_event(struct ccmm_cgroup *memcg, enum ccmm_memcg_event ev);
+
+#endif /* CCMM_CGROUP_H */

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cgroup: the v2 hierarchy, tasks, the misc controller's formats and its
+ * charge / event / rollback rules, the memory controller's charges,
+ * reclaim hook and OOM, and the cgroupfs dump.
+ */
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "cgroup/cgroup.h"
+
+static struct ccmm_machine *m;
+static struct ccmm_cgroup_root *root;
+
+static int setup(void **state)
+{
+	m = test_boot("mode=none");
+	root = ccmm_cgroup_root_of(m);
+	return root ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	ccmm_shutdown(m);
+	return 0;
+}
+
+/* Read a file into a static buffer, failing the test on error. */
+static const char *rd(const char *path)
+{
+	static char buf[4096];
+	int n = ccmm_cgroup_read(root, path, buf, sizeof(buf));
+
+	if (n < 0)
+		fail_msg("read %s: %d", path, n);
+	return buf;
+}
+
+static void test_hierarchy(void **state)
+{
+	struct ccmm_cgroup *a, *b;
+
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/a", false, 0, &a), 0);
+	assert_string_equal(a->path, "/a");
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/a", false, 0, NULL), -EEXIST);
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/x/y", false, 0, NULL), -ENOENT);
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/a/../b", false, 0, NULL), -EINVAL);
+	assert_int_equal(ccmm_cgroup_mkdir(root, "a", false, 0, NULL), -EINVAL);
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/", false, 0, NULL), -EEXIST);
+	/* a name that is an interface file of the parent is taken */
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/cgroup.procs", false, 0, NULL), -EEXIST);
+	/* cgcreate -g misc,memory:/a/b/c: ancestors created, controllers enabled on the way */
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/a/b/c", true, CCMM_CGRP_MASK_ALL, NULL), 0);
+	assert_string_equal(rd("/cgroup.subtree_control"), "memory misc\n");
+	assert_string_equal(rd("/a/cgroup.subtree_control"), "memory misc\n");
+	assert_string_equal(rd("/a/b/cgroup.controllers"), "memory misc\n");
+	assert_string_equal(rd("/a/b/c/cgroup.subtree_control"), "\n");
+	b = ccmm_cgroup_lookup(root, "/a/b");
+	assert_non_null(b);
+	assert_true(ccmm_cgroup_is_descendant(b, a));
+	assert_false(ccmm_cgroup_is_descendant(a, b));
+	assert_int_equal(b->level, 2);
+	/* pre-order: a, b, c */
+	{
+		struct ccmm_cgroup *pos = NULL;
+		const char *want[] = { "/a", "/a/b", "/a/b/c" };
+		int i = 0;
+
+		ccmm_cgroup_tree_rdlock(root);
+		while ((pos = ccmm_cgroup_next_descendant_pre(pos, a)))
+			assert_string_equal(pos->path, want[i++]);
+		ccmm_cgroup_tree_unlock(root);
+		assert_int_equal(i, 3);
+	}
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/a/b"), -EBUSY); /* has a child */
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/"), -EBUSY);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/nope"), -ENOENT);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/a/b/c"), 0);
+	assert_null(ccmm_cgroup_lookup(root, "/a/b/c"));
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/a/b"), 0);
+	/* b is offline but still referenced by us */
+	assert_false(b->online);
+	ccmm_cgroup_put(b);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/a"), 0);
+	ccmm_cgroup_put(a);
+	assert_int_equal(atomic_load(&root->nr_cgroups), 1); /* only the root is left: nothing leaked */
+}
+
+static void test_controllers_and_tasks(void **state)
+{
+	struct ccmm_cgroup *p, *q;
+	struct ccmm_task *t;
+	char buf[64];
+
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "-misc -memory"), 0);
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/p", false, 0, &p), 0);
+	/* no controllers enabled in the root's subtree_control yet: no misc files in /p */
+	assert_int_equal(ccmm_cgroup_read(root, "/p/misc.max", buf, sizeof(buf)), -ENOENT);
+	assert_string_equal(rd("/p/cgroup.controllers"), "\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "+misc"), 0);
+	assert_string_equal(rd("/p/cgroup.controllers"), "misc\n");
+	assert_int_equal(ccmm_cgroup_read(root, "/p/misc.max", buf, sizeof(buf)), 0); /* no capacity: empty */
+	assert_int_equal(ccmm_cgroup_read(root, "/p/memory.max", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "+cpu"), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/p/cgroup.subtree_control", "+memory"), -ENOENT);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "+memory"), 0);
+	/* a process in /p, then /p may not enable controllers for children (no internal processes) */
+	assert_int_equal(ccmm_task_create(root, "enclave", (void *)0x1, p, &t), 0);
+	assert_int_equal(t->pid, 1000);
+	snprintf(buf, sizeof(buf), "%d\n", t->pid);
+	assert_string_equal(rd("/p/cgroup.procs"), buf);
+	assert_string_equal(rd("/p/cgroup.events"), "populated 1\nfrozen 0\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/p/cgroup.subtree_control", "+misc"), -EBUSY);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/p"), -EBUSY); /* populated */
+	/* the task's memcg: /p has memory now */
+	q = ccmm_get_mem_cgroup_from_mm(root, (void *)0x1);
+	assert_ptr_equal(q, p);
+	ccmm_cgroup_put(q);
+	q = ccmm_get_mem_cgroup_from_mm(root, (void *)0x2); /* unknown mm: the root */
+	assert_ptr_equal(q, root->top);
+	ccmm_cgroup_put(q);
+	assert_ptr_equal(ccmm_task_of_mm(root, (void *)0x1), t);
+	/* move it to the root by writing its pid */
+	snprintf(buf, sizeof(buf), "%d\n", t->pid);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.procs", buf), 0);
+	assert_string_equal(rd("/p/cgroup.procs"), "");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.procs", "4242"), -ESRCH);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.procs", "abc"), -EINVAL);
+	/* cgroup.kill signals every task below */
+	assert_int_equal(ccmm_task_migrate(root, t->pid, p), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/p/cgroup.kill", "2"), -ERANGE);
+	assert_int_equal(ccmm_task_signal_pending(t), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/p/cgroup.kill", "1"), 0);
+	assert_int_equal(ccmm_task_signal_pending(t), SIGKILL);
+	assert_int_equal(ccmm_cgroup_read(root, "/p/cgroup.kill", buf, sizeof(buf)), -EINVAL); /* write-only */
+	assert_int_equal(ccmm_cgroup_read(root, "/cgroup.kill", buf, sizeof(buf)), -ENOENT);  /* not on the root */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/p/cgroup.controllers", "x"), -EACCES);
+	ccmm_task_exit(root, t);
+	assert_string_equal(rd("/p/cgroup.events"), "populated 0\nfrozen 0\n");
+	/* disabling misc at the root while no child uses it further down works */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "-misc -memory"), 0);
+	assert_string_equal(rd("/cgroup.subtree_control"), "\n");
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/p"), 0);
+	ccmm_cgroup_put(p);
+	assert_int_equal(atomic_load(&root->nr_cgroups), 1);
+}
+
+/* The misc controller: formats, charge walk, events local and hierarchical, rollback. */
+static void test_misc_formats_and_charges(void **state)
+{
+	struct ccmm_cgroup *t1, *t3, *t2;
+	const uint64_t P = CCMM_PAGE_SIZE;
+
+	/* no capacity yet: charging is -EINVAL and the files list nothing */
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/st/test1/test3", true, CCMM_CGRP_MASK_ALL, &t3), 0);
+	assert_int_equal(ccmm_misc_cg_try_charge(CCMM_MISC_SGX_EPC, t3, P), -EINVAL);
+	assert_string_equal(rd("/misc.capacity"), "");
+	assert_string_equal(rd("/st/misc.max"), "");
+	ccmm_misc_cg_set_capacity(root, CCMM_MISC_SGX_EPC, 64 * P);
+	assert_string_equal(rd("/misc.capacity"), "sgx_epc 262144\n");
+	assert_string_equal(rd("/st/misc.max"), "sgx_epc max\n");
+	assert_string_equal(rd("/misc.current"), "sgx_epc 0\n");
+	assert_string_equal(rd("/misc.peak"), "sgx_epc 0\n");
+	assert_string_equal(rd("/st/misc.events"), "sgx_epc.max 0\n");
+	assert_string_equal(rd("/st/misc.events.local"), "sgx_epc.max 0\n");
+	/* file placement: misc.max not on the root, misc.capacity only on it */
+	{
+		char buf[64];
+
+		assert_int_equal(ccmm_cgroup_read(root, "/misc.max", buf, sizeof(buf)), -ENOENT);
+		assert_int_equal(ccmm_cgroup_read(root, "/misc.events", buf, sizeof(buf)), -ENOENT);
+		assert_int_equal(ccmm_cgroup_read(root, "/st/misc.capacity", buf, sizeof(buf)), -ENOENT);
+		assert_int_equal(ccmm_cgroup_read(root, "/st/misc.nope", buf, sizeof(buf)), -ENOENT);
+	}
+	t1 = ccmm_cgroup_lookup(root, "/st/test1");
+	assert_non_null(t1);
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/st/test2", false, 0, &t2), 0);
+
+	/* writes: the kernel's accepted forms */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/st/test1/misc.max", "sgx_epc 16384\n"), 0);
+	assert_string_equal(rd("/st/test1/misc.max"), "sgx_epc 16384\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/st/test1/misc.max", "sgx_epc 0x4000"), 0); /* base 0 */
+	assert_string_equal(rd("/st/test1/misc.max"), "sgx_epc 16384\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/st/test1/misc.max", "sgx_epc 040000"), 0); /* octal */
+	assert_string_equal(rd("/st/test1/misc.max"), "sgx_epc 16384\n");
+	/* and its -EINVAL / -ERANGE cases; nothing changes */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/st/test1/misc.max", "sgx_epc"), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/st/test1/misc.max", "sgx_epc -1"), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/st/test1/misc.max", "sgx_epc 12k"), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/st/test1/misc.max", "sgx_epc MAX"), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/st/test1/misc.max", "sgx_epc  100"), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/st/test1/misc.max", "sgx 100"), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/st/test1/misc.max", "sev 100"), -EINVAL); /* no capacity */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/st/test1/misc.max", "sgx_epc 99999999999999999999"), -ERANGE);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/st/test1/misc.max", ""), -EINVAL);
+	assert_string_equal(rd("/st/test1/misc.max"), "sgx_epc 16384\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/st/test1/misc.current", "sgx_epc 0"), -EACCES);
+
+	/* charges walk leaf to root: 4 pages fit under test1's 16384 bytes */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(ccmm_misc_cg_try_charge(CCMM_MISC_SGX_EPC, t3, P), 0);
+	assert_string_equal(rd("/st/test1/test3/misc.current"), "sgx_epc 16384\n");
+	assert_string_equal(rd("/st/test1/misc.current"), "sgx_epc 16384\n");
+	assert_string_equal(rd("/st/misc.current"), "sgx_epc 16384\n");
+	assert_string_equal(rd("/misc.current"), "sgx_epc 16384\n");
+	/* the fifth fails at test1: events.local there, events at test1 and above, not below; rolled back */
+	assert_int_equal(ccmm_misc_cg_try_charge(CCMM_MISC_SGX_EPC, t3, P), -EBUSY);
+	assert_string_equal(rd("/st/test1/test3/misc.current"), "sgx_epc 16384\n");
+	assert_string_equal(rd("/misc.current"), "sgx_epc 16384\n");
+	assert_string_equal(rd("/st/test1/misc.events.local"), "sgx_epc.max 1\n");
+	assert_string_equal(rd("/st/test1/misc.events"), "sgx_epc.max 1\n");
+	assert_string_equal(rd("/st/misc.events"), "sgx_epc.max 1\n");
+	assert_string_equal(rd("/st/misc.events.local"), "sgx_epc.max 0\n");
+	assert_string_equal(rd("/st/test1/test3/misc.events"), "sgx_epc.max 0\n");
+	assert_string_equal(rd("/st/test1/test3/misc.events.local"), "sgx_epc.max 0\n");
+	/* as in the kernel, a level below the failing one keeps the transient peak of the failed charge */
+	assert_string_equal(rd("/st/test1/test3/misc.peak"), "sgx_epc 20480\n");
+	assert_string_equal(rd("/st/test1/misc.peak"), "sgx_epc 16384\n");
+	/* the capacity is a limit at every level too: test2 has no max, the root has 64 pages */
+	for (int i = 0; i < 60; i++)
+		assert_int_equal(ccmm_misc_cg_try_charge(CCMM_MISC_SGX_EPC, t2, P), 0);
+	assert_int_equal(ccmm_misc_cg_try_charge(CCMM_MISC_SGX_EPC, t2, P), -EBUSY);
+	/* test2 holds 61 pages, under capacity; /st would hold 65: it fails there, counted there and up */
+	assert_string_equal(rd("/st/test2/misc.events.local"), "sgx_epc.max 0\n");
+	assert_string_equal(rd("/st/test2/misc.events"), "sgx_epc.max 0\n");
+	assert_string_equal(rd("/st/misc.events.local"), "sgx_epc.max 1\n");
+	assert_string_equal(rd("/st/misc.events"), "sgx_epc.max 2\n");
+	assert_int_equal(ccmm_misc_cg_usage(root->top, CCMM_MISC_SGX_EPC), 64 * P);
+	/* lowering max below usage does not reclaim: usage stays, new charges fail */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/st/test2/misc.max", "sgx_epc 4096"), 0);
+	assert_string_equal(rd("/st/test2/misc.current"), "sgx_epc 245760\n");
+	ccmm_misc_cg_uncharge(CCMM_MISC_SGX_EPC, t2, P);
+	assert_int_equal(ccmm_misc_cg_try_charge(CCMM_MISC_SGX_EPC, t2, P), -EBUSY);
+	ccmm_misc_cg_uncharge(CCMM_MISC_SGX_EPC, t2, 59 * P);
+	ccmm_misc_cg_uncharge(CCMM_MISC_SGX_EPC, t3, 4 * P);
+	assert_string_equal(rd("/misc.current"), "sgx_epc 0\n");
+	assert_string_equal(rd("/misc.peak"), "sgx_epc 262144\n");
+	assert_string_equal(rd("/st/test1/misc.peak"), "sgx_epc 16384\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/st/test2/misc.max", "sgx_epc max"), 0);
+	assert_string_equal(rd("/st/test2/misc.max"), "sgx_epc max\n");
+	/* the effective misc css: a cgroup without misc is charged at its nearest ancestor with it */
+	{
+		struct ccmm_cgroup *leaf;
+
+		assert_int_equal(ccmm_cgroup_mkdir(root, "/st/test2/plain", false, 0, &leaf), 0);
+		assert_ptr_equal(ccmm_misc_cg_css(leaf), t2);
+		assert_ptr_equal(ccmm_misc_cg_css(t3), t3);
+		assert_int_equal(ccmm_cgroup_rmdir(root, "/st/test2/plain"), 0);
+		ccmm_cgroup_put(leaf);
+	}
+	ccmm_cgroup_put(t1);
+	ccmm_cgroup_put(t2);
+	ccmm_cgroup_put(t3);
+	ccmm_misc_cg_set_capacity(root, CCMM_MISC_SGX_EPC, 0);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/st/test1/test3"), 0);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/st/test1"), 0);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/st/test2"), 0);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/st"), 0);
+	assert_int_equal(atomic_load(&root->nr_cgroups), 1);
+}
+
+/* Load-time checks of writes (job files) agree with the runtime parsers. */
+static void test_write_check(void **state)
+{
+	char why[128];
+
+	assert_int_equal(ccmm_cgroup_write_check("misc.max", "sgx_epc 4096", why, sizeof(why)), 0);
+	assert_int_equal(ccmm_cgroup_write_check("misc.max", "sgx_epc max", why, sizeof(why)), 0);
+	assert_int_equal(ccmm_cgroup_write_check("misc.max", "sgx_epc", why, sizeof(why)), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write_check("misc.max", "sgx_epc 4k", why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "neither 'max' nor a number"));
+	assert_int_equal(ccmm_cgroup_write_check("misc.max", "epc 4096", why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "unknown misc resource 'epc'"));
+	assert_int_equal(ccmm_cgroup_write_check("misc.max", "sgx_epc 18446744073709551616", why, sizeof(why)), -ERANGE);
+	assert_int_equal(ccmm_cgroup_write_check("misc.current", "1", why, sizeof(why)), -EACCES);
+	assert_int_equal(ccmm_cgroup_write_check("misc.maxx", "1", why, sizeof(why)), -ENOENT);
+	assert_int_equal(ccmm_cgroup_write_check("memory.max", "64M", why, sizeof(why)), 0);
+	assert_int_equal(ccmm_cgroup_write_check("memory.max", "64Q", why, sizeof(why)), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write_check("cgroup.subtree_control", "+misc -memory", why, sizeof(why)), 0);
+	assert_int_equal(ccmm_cgroup_write_check("cgroup.subtree_control", "misc", why, sizeof(why)), -EINVAL);
+	assert_true(ccmm_cgroup_file_known("misc.events.local"));
+	assert_false(ccmm_cgroup_file_known("misc.low"));
+}
+
+static uint64_t hook_calls, hook_freed;
+static struct ccmm_cgroup *hook_seen, *hook_leaf;
+
+/* A reclaim hook that frees what is asked of it, from the cgroup it is given. */
+static uint64_t reclaim_hook(struct ccmm_ctx *ctx, struct ccmm_cgroup *memcg, uint64_t nr, void *arg)
+{
+	uint64_t *pool = arg;
+	uint64_t n = CCMM_MIN(nr, *pool);
+
+	hook_calls++;
+	hook_seen = memcg;
+	*pool -= n;
+	hook_freed += n;
+	ccmm_memcg_uncharge(hook_leaf, n); /* the test charges everything at the leaf */
+	return n;
+}
+
+static void test_memcg(void **state)
+{
+	struct ccmm_cgroup *g, *leaf;
+	struct ccmm_task *t, *u;
+	uint64_t pool = 0;
+
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/mg/leaf", true, CCMM_CGRP_MASK_ALL, &leaf), 0);
+	g = leaf->parent;
+	hook_leaf = leaf;
+	assert_string_equal(rd("/mg/memory.max"), "max\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/mg/memory.max", "40k"), 0);
+	assert_string_equal(rd("/mg/memory.max"), "40960\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/mg/memory.max", "5000"), 0); /* rounded down to a page */
+	assert_string_equal(rd("/mg/memory.max"), "4096\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/mg/memory.max", "0x9000"), 0);
+	assert_string_equal(rd("/mg/memory.max"), "36864\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/mg/memory.max", "1.5G"), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/mg/memory.max", "40K"), 0);
+	assert_int_equal(ccmm_task_create(root, "a", (void *)0xa, leaf, &t), 0);
+	assert_int_equal(ccmm_task_create(root, "b", (void *)0xb, leaf, &u), 0);
+
+	/* 10 pages fit; the 11th fails at /mg after 1 + 16 tries with no reclaim hook */
+	assert_int_equal(ccmm_memcg_try_charge(NULL, leaf, 10, t), 0);
+	assert_string_equal(rd("/mg/leaf/memory.current"), "40960\n");
+	assert_string_equal(rd("/mg/memory.peak"), "40960\n");
+	assert_int_equal(ccmm_memcg_margin(leaf), 0);
+	assert_int_equal(ccmm_memcg_try_charge(NULL, leaf, 1, u), -ENOMEM);
+	assert_string_equal(rd("/mg/leaf/memory.current"), "40960\n"); /* rolled back at the leaf */
+	assert_int_equal(atomic_load(&g->mem.failcnt), 17);
+	assert_string_equal(rd("/mg/memory.events.local"), "low 0\nhigh 0\nmax 17\noom 1\noom_kill 0\noom_group_kill 0\n");
+	assert_string_equal(rd("/mg/memory.events"), "low 0\nhigh 0\nmax 17\noom 1\noom_kill 1\noom_group_kill 0\n");
+	assert_string_equal(rd("/mg/leaf/memory.events"), "low 0\nhigh 0\nmax 0\noom 0\noom_kill 1\noom_group_kill 0\n");
+	/* the OOM killer took the charging task, which lives in the cgroup over its limit */
+	assert_int_equal(ccmm_task_signal_pending(u), SIGKILL);
+	assert_int_equal(ccmm_task_signal_pending(t), 0);
+
+	/* with a reclaim hook the charge succeeds after reclaim from the level over its limit */
+	pool = 3;
+	ccmm_memcg_set_reclaim(root, reclaim_hook, &pool);
+	assert_int_equal(ccmm_memcg_try_charge(NULL, leaf, 2, t), 0);
+	assert_ptr_equal(hook_seen, g);
+	assert_true(hook_calls >= 1);
+	assert_int_equal(ccmm_memcg_usage(g), 10);
+	/* lowering memory.max reclaims down to it through the hook */
+	pool = 100;
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/mg/memory.max", "16k"), 0);
+	assert_int_equal(ccmm_memcg_usage(g), 4);
+	/* below what the hook can give: an oom event and a kill, the limit still applies */
+	pool = 0;
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/mg/memory.max", "0"), 0);
+	assert_int_equal(ccmm_task_signal_pending(t), SIGKILL);
+	assert_string_equal(rd("/mg/memory.events.local"), "low 0\nhigh 0\nmax 18\noom 2\noom_kill 0\noom_group_kill 0\n");
+	ccmm_memcg_set_reclaim(root, NULL, NULL);
+	ccmm_memcg_uncharge(leaf, 4);
+	assert_int_equal(ccmm_memcg_usage(root->top), 0);
+	ccmm_task_exit(root, t);
+	ccmm_task_exit(root, u);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/mg/leaf"), 0);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/mg"), 0);
+	ccmm_cgroup_put(leaf);
+	assert_int_equal(atomic_load(&root->nr_cgroups), 1);
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return (int)n;
+}
+
+static void test_dump(void **state)
+{
+	char dir[] = "/tmp/ccmm-cgdump-XXXXXX", out[64], buf[256];
+	struct ccmm_cgroup *cg;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s/fs", dir);
+	ccmm_misc_cg_set_capacity(root, CCMM_MISC_SGX_EPC, 8192);
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/d/e", true, CCMM_CGRP_MASK_ALL, &cg), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/d/e/misc.max", "sgx_epc 4096"), 0);
+	assert_int_equal(ccmm_cgroup_dump(root, out, NULL), 0);
+	snprintf(buf, sizeof(buf), "%s/d/e/misc.max", out);
+	assert_int_equal(read_file(buf, buf, sizeof(buf)), 13);
+	assert_string_equal(buf, "sgx_epc 4096\n");
+	snprintf(buf, sizeof(buf), "%s/misc.capacity", out);
+	assert_true(read_file(buf, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "sgx_epc 8192\n");
+	snprintf(buf, sizeof(buf), "%s/misc.max", out);
+	assert_int_equal(access(buf, F_OK), -1); /* not on the root */
+	snprintf(buf, sizeof(buf), "%s/d/e/cgroup.kill", out);
+	assert_int_equal(access(buf, F_OK), -1); /* write-only files are not dumped */
+	/* a second dump replaces the first */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/d/e/misc.max", "sgx_epc max"), 0);
+	assert_int_equal(ccmm_cgroup_dump(root, out, NULL), 0);
+	snprintf(buf, sizeof(buf), "%s/d/e/misc.max", out);
+	read_file(buf, buf, sizeof(buf));
+	assert_string_equal(buf, "sgx_epc max\n");
+	/* a directory that is not a dump is not replaced */
+	{
+		struct ccmm_error err;
+
+		assert_int_equal(ccmm_cgroup_dump(root, dir, &err), -EEXIST);
+		assert_non_null(strstr(err.msg, "not a previous cgroupfs dump"));
+	}
+	snprintf(buf, sizeof(buf), "rm -rf '%s'", dir);
+	assert_int_equal(system(buf), 0);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/d/e"), 0);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/d"), 0);
+	ccmm_cgroup_put(cg);
+	ccmm_misc_cg_set_capacity(root, CCMM_MISC_SGX_EPC, 0);
+}
+
+/* Provider ops: alloc for every cgroup (existing and new), free after the last reference. */
+static int nr_alloc, nr_free;
+
+static int op_alloc(struct ccmm_cgroup *cg, void *arg)
+{
+	cg->misc[CCMM_MISC_SGX_EPC].priv = arg;
+	nr_alloc++;
+	return 0;
+}
+
+static void op_free(struct ccmm_cgroup *cg, void *arg)
+{
+	assert_ptr_equal(cg->misc[CCMM_MISC_SGX_EPC].priv, arg);
+	nr_free++;
+}
+
+static const struct ccmm_misc_res_ops ops = { op_alloc, op_free };
+
+static void test_misc_ops_and_refs(void **state)
+{
+	struct ccmm_cgroup *cg;
+	int token;
+
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/o", false, 0, NULL), 0);
+	assert_int_equal(ccmm_misc_cg_set_ops(root, CCMM_MISC_SGX_EPC, &ops, &token), 0);
+	assert_int_equal(nr_alloc, 2); /* the root and /o */
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/o/p", false, 0, &cg), 0);
+	assert_int_equal(nr_alloc, 3);
+	ccmm_misc_cg_set_capacity(root, CCMM_MISC_SGX_EPC, 4096);
+	/* a charged page holds a reference: rmdir succeeds, the cgroup lives on offline */
+	ccmm_cgroup_get(cg);
+	assert_int_equal(ccmm_misc_cg_try_charge(CCMM_MISC_SGX_EPC, cg, 4096), 0);
+	ccmm_cgroup_put(cg);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/o/p"), 0);
+	assert_int_equal(nr_free, 0);
+	assert_false(ccmm_cgroup_tryget(cg) == false); /* still referenced: tryget works */
+	ccmm_cgroup_put(cg);
+	ccmm_misc_cg_uncharge(CCMM_MISC_SGX_EPC, cg, 4096);
+	ccmm_cgroup_put(cg); /* the charge's reference: now it is freed */
+	assert_int_equal(nr_free, 1);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/o"), 0);
+	assert_int_equal(nr_free, 2);
+	ccmm_misc_cg_set_capacity(root, CCMM_MISC_SGX_EPC, 0);
+	assert_int_equal(ccmm_misc_cg_set_ops(root, CCMM_MISC_SGX_EPC, NULL, NULL), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hierarchy),
+		cmocka_unit_test(test_controllers_and_tasks),
+		cmocka_unit_test(test_misc_formats_and_charges),
+		cmocka_unit_test(test_write_check),
+		cmocka_unit_test(test_memcg),
+		cmocka_unit_test(test_dump),
+		cmocka_unit_test(test_misc_ops_and_refs),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
