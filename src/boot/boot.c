@@ -6,6 +6,7 @@
 #include "cgroup/cgroup.h"
 #include "check/check.h"
 #include "mm/mm.h"
+#include "sgx/sgx.h"
 
 struct initcall {
 	const char *name;
@@ -19,6 +20,7 @@ static const struct initcall initcalls[] = {
 	{ "cc", ccmm_cc_init, ccmm_cc_fini },
 	{ "mm", ccmm_mm_init, ccmm_mm_fini },
 	{ "cgroup", ccmm_cgroup_init, ccmm_cgroup_fini },
+	{ "sgx", ccmm_sgx_init, ccmm_sgx_fini },
 };
 
 int ccmm_boot(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out)

@@ -60,9 +60,12 @@ static const struct ccmm_rule *const check_rules[] = {
 	NULL,
 };
 
+extern const struct ccmm_rule *const ccmm_sgx_rules[];
+
 /* The registry: one NULL-terminated table per layer or subsystem. */
 static const struct ccmm_rule *const *const rule_tables[] = {
 	check_rules,
+	ccmm_sgx_rules,
 };
 
 const struct ccmm_rule *ccmm_rule_at(size_t i)

@@ -424,14 +424,14 @@ static int nr_alloc, nr_free;
 
 static int op_alloc(struct ccmm_cgroup *cg, void *arg)
 {
-	cg->misc[CCMM_MISC_SGX_EPC].priv = arg;
+	cg->misc[CCMM_MISC_SEV].priv = arg;
 	nr_alloc++;
 	return 0;
 }
 
 static void op_free(struct ccmm_cgroup *cg, void *arg)
 {
-	assert_ptr_equal(cg->misc[CCMM_MISC_SGX_EPC].priv, arg);
+	assert_ptr_equal(cg->misc[CCMM_MISC_SEV].priv, arg);
 	nr_free++;
 }
 
@@ -443,26 +443,26 @@ static void test_misc_ops_and_refs(void **state)
 	int token;
 
 	assert_int_equal(ccmm_cgroup_mkdir(root, "/o", false, 0, NULL), 0);
-	assert_int_equal(ccmm_misc_cg_set_ops(root, CCMM_MISC_SGX_EPC, &ops, &token), 0);
+	assert_int_equal(ccmm_misc_cg_set_ops(root, CCMM_MISC_SEV, &ops, &token), 0);
 	assert_int_equal(nr_alloc, 2); /* the root and /o */
 	assert_int_equal(ccmm_cgroup_mkdir(root, "/o/p", false, 0, &cg), 0);
 	assert_int_equal(nr_alloc, 3);
-	ccmm_misc_cg_set_capacity(root, CCMM_MISC_SGX_EPC, 4096);
+	ccmm_misc_cg_set_capacity(root, CCMM_MISC_SEV, 4096);
 	/* a charged page holds a reference: rmdir succeeds, the cgroup lives on offline */
 	ccmm_cgroup_get(cg);
-	assert_int_equal(ccmm_misc_cg_try_charge(CCMM_MISC_SGX_EPC, cg, 4096), 0);
+	assert_int_equal(ccmm_misc_cg_try_charge(CCMM_MISC_SEV, cg, 4096), 0);
 	ccmm_cgroup_put(cg);
 	assert_int_equal(ccmm_cgroup_rmdir(root, "/o/p"), 0);
 	assert_int_equal(nr_free, 0);
 	assert_false(ccmm_cgroup_tryget(cg) == false); /* still referenced: tryget works */
 	ccmm_cgroup_put(cg);
-	ccmm_misc_cg_uncharge(CCMM_MISC_SGX_EPC, cg, 4096);
+	ccmm_misc_cg_uncharge(CCMM_MISC_SEV, cg, 4096);
 	ccmm_cgroup_put(cg); /* the charge's reference: now it is freed */
 	assert_int_equal(nr_free, 1);
 	assert_int_equal(ccmm_cgroup_rmdir(root, "/o"), 0);
 	assert_int_equal(nr_free, 2);
-	ccmm_misc_cg_set_capacity(root, CCMM_MISC_SGX_EPC, 0);
-	assert_int_equal(ccmm_misc_cg_set_ops(root, CCMM_MISC_SGX_EPC, NULL, NULL), 0);
+	ccmm_misc_cg_set_capacity(root, CCMM_MISC_SEV, 0);
+	assert_int_equal(ccmm_misc_cg_set_ops(root, CCMM_MISC_SEV, NULL, NULL), 0);
 }
 
 int main(void)

@@ -1,0 +1,698 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The enclave page cache: sections, free lists, page states, the EPC
+ * cgroups hung on the misc controller, the ENCLS leaves the driver uses
+ * (EPCM updates, EWB/ELDU crypto through the MEE), and the rules.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sgx/internal.h"
+
+#define RULE(id, seedno, text) const struct ccmm_rule ccmm_rule_##id = { #id, seedno, text }
+
+RULE(epcm_fault, "004", "an enclave access the EPCM refuses (invalid, another enclave's, wrong address, blocked or pending page)");
+RULE(sgx_secs_evicted, "004",
+     "EAUG or ELDU of a child page while the enclave's SECS is not in the EPC (the SECS reclaim vs. EAUG fault race)");
+RULE(sgx_eldu_mac, "004", "ELDU found the backing page's MAC or version wrong: the backing storage was tampered with or replayed");
+RULE(enclave_data_lost, "004", "an enclave read back something other than what it last wrote (data lost across EWB/ELDU)");
+RULE(epc_charge_leak, "004", "EPC stayed charged to a cgroup after every enclave and guest released its pages");
+RULE(sgx_fault_livelock, "004",
+     "an EPC fault kept retrying without progress: nothing the async cgroup work or ksgxd did freed a page for it");
+
+const struct ccmm_rule *const ccmm_sgx_rules[] = {
+	&ccmm_rule_epcm_fault, &ccmm_rule_sgx_secs_evicted, &ccmm_rule_sgx_eldu_mac, &ccmm_rule_enclave_data_lost,
+	&ccmm_rule_epc_charge_leak, &ccmm_rule_sgx_fault_livelock, NULL,
+};
+
+const char *const ccmm_sgx_policy_names[] = { "series", "global", "cgroup", NULL };
+
+const char *ccmm_epc_state_name(enum ccmm_epc_state s)
+{
+	static const char *const n[] = { "free", "not_tracked", "reclaimable", "reclaim_in_progress", "unreclaimable" };
+
+	return (unsigned)s < CCMM_ARRAY_SIZE(n) ? n[s] : "?";
+}
+
+/* ---- EPC cgroups ---------------------------------------------------------------- */
+
+static int sgx_cgroup_alloc(struct ccmm_cgroup *cg, void *arg)
+{
+	struct ccmm_sgx_cgroup *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->cg = cg;
+	pthread_mutex_init(&s->lru_lock, NULL);
+	pthread_mutex_init(&s->next_lock, NULL);
+	ccmm_lru_init(&s->lru);
+	s->next_cg = s;
+	cg->misc[CCMM_MISC_SGX_EPC].priv = s;
+	return 0;
+}
+
+static void sgx_cgroup_free(struct ccmm_cgroup *cg, void *arg)
+{
+	struct ccmm_sgx_cgroup *s = ccmm_sgx_cgroup_of(cg);
+
+	if (!s)
+		return;
+	/* ancestors must not resume their round-robin walk from this cgroup */
+	for (struct ccmm_cgroup *p = cg->parent; p; p = p->parent) {
+		struct ccmm_sgx_cgroup *ps = ccmm_sgx_cgroup_of(p);
+
+		if (!ps)
+			continue;
+		pthread_mutex_lock(&ps->next_lock);
+		if (ps->next_cg == s)
+			ps->next_cg = ps;
+		pthread_mutex_unlock(&ps->next_lock);
+	}
+	pthread_mutex_destroy(&s->lru_lock);
+	pthread_mutex_destroy(&s->next_lock);
+	cg->misc[CCMM_MISC_SGX_EPC].priv = NULL;
+	free(s);
+}
+
+const struct ccmm_misc_res_ops sgx_cgroup_ops = { sgx_cgroup_alloc, sgx_cgroup_free };
+
+struct ccmm_sgx_cgroup *sgx_get_current_cg(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur)
+{
+	struct ccmm_cgroup *cg, *css;
+
+	if (!cur->task) {
+		ccmm_cgroup_get(sgx->cgroups->top);
+		return ccmm_sgx_cgroup_of(sgx->cgroups->top);
+	}
+	cg = ccmm_task_cgroup(sgx->cgroups, cur->task);
+	css = ccmm_misc_cg_css(cg);
+	ccmm_cgroup_get(css);
+	ccmm_cgroup_put(cg);
+	return ccmm_sgx_cgroup_of(css);
+}
+
+void sgx_put_cg(struct ccmm_sgx_cgroup *sgx_cg)
+{
+	if (sgx_cg)
+		ccmm_cgroup_put(sgx_cg->cg);
+}
+
+void ccmm_sgx_cgroup_stats(struct ccmm_cgroup *cg, struct ccmm_sgx_cg_stats *out)
+{
+	struct ccmm_sgx_cgroup *s = ccmm_sgx_cgroup_of(cg);
+
+	memset(out, 0, sizeof(*out));
+	if (!s)
+		return;
+	out->allocs = atomic_load(&s->st[CCMM_SGX_ST_ALLOCS]);
+	out->faults = atomic_load(&s->st[CCMM_SGX_ST_FAULTS]);
+	out->eldu = atomic_load(&s->st[CCMM_SGX_ST_ELDU]);
+	out->evicted[CCMM_SGX_CAUSE_LIMIT] = atomic_load(&s->st[CCMM_SGX_ST_EVICT_LIMIT]);
+	out->evicted[CCMM_SGX_CAUSE_GLOBAL] = atomic_load(&s->st[CCMM_SGX_ST_EVICT_GLOBAL]);
+	out->second_chance = atomic_load(&s->st[CCMM_SGX_ST_SECOND_CHANCE]);
+	out->stalls = atomic_load(&s->st[CCMM_SGX_ST_STALLS]);
+	out->stall_ns = atomic_load(&s->st[CCMM_SGX_ST_STALL_NS]);
+	out->charge_fail = atomic_load(&s->st[CCMM_SGX_ST_CHARGE_FAIL]);
+	out->oom = atomic_load(&s->st[CCMM_SGX_ST_OOM]);
+	out->sigbus = atomic_load(&s->st[CCMM_SGX_ST_SIGBUS]);
+	out->peak_pages = atomic_load(&cg->misc[CCMM_MISC_SGX_EPC].watermark) / CCMM_PAGE_SIZE;
+}
+
+double ccmm_sgx_fairness(struct ccmm_machine *m)
+{
+	struct ccmm_sgx *sgx = ccmm_sgx_of(m);
+	struct ccmm_cgroup *pos = NULL;
+	double sum = 0, sum2 = 0;
+	uint64_t global = 0;
+	unsigned n = 0;
+
+	if (!sgx)
+		return -1;
+	ccmm_cgroup_tree_rdlock(sgx->cgroups);
+	while ((pos = ccmm_cgroup_next_descendant_pre(pos, sgx->cgroups->top))) {
+		struct ccmm_sgx_cg_stats st;
+		double x;
+
+		ccmm_sgx_cgroup_stats(pos, &st);
+		/* cgroups that held EPC themselves (tasks charge their own cgroup) */
+		if (!st.allocs || !st.peak_pages)
+			continue;
+		global += st.evicted[CCMM_SGX_CAUSE_GLOBAL];
+		if (pos == sgx->cgroups->top && pos->first_child)
+			continue; /* the root's peak covers everyone's */
+		x = (double)st.evicted[CCMM_SGX_CAUSE_GLOBAL] / (double)st.peak_pages;
+		sum += x;
+		sum2 += x * x;
+		n++;
+	}
+	ccmm_cgroup_tree_unlock(sgx->cgroups);
+	if (!global || !n || sum2 == 0)
+		return -1;
+	return sum * sum / ((double)n * sum2);
+}
+
+/* ---- set up ------------------------------------------------------------------------- */
+
+static void worker_init(struct ccmm_sgx_worker *w, struct ccmm_machine *m, const char *name)
+{
+	w->name = name;
+	ccmm_ctx_init(&w->ctx, m, -1, name);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+}
+
+int ccmm_sgx_init(struct ccmm_machine *m)
+{
+	struct ccmm_sgx *sgx = calloc(1, sizeof(*sgx));
+	const struct ccmm_platform *p = m->plat;
+	int ret;
+
+	if (!sgx)
+		return -ENOMEM;
+	sgx->m = m;
+	sgx->cgroups = ccmm_cgroup_root_of(m);
+	sgx->retry_limit = 64;
+	for (int n = 0; n < CCMM_MAX_NODES; n++) {
+		pthread_mutex_init(&sgx->free_lock[n], NULL);
+		ccmm_lru_init(&sgx->free_list[n]);
+	}
+	pthread_mutex_init(&sgx->global_lru_lock, NULL);
+	ccmm_lru_init(&sgx->global_lru);
+	pthread_mutex_init(&sgx->wq_lock, NULL);
+	pthread_mutex_init(&sgx->progress_lock, NULL);
+	pthread_cond_init(&sgx->progress_cond, NULL);
+	pthread_mutex_init(&sgx->encls_lock, NULL);
+	worker_init(&sgx->ksgxd, m, "ksgxd");
+	worker_init(&sgx->cg_wq, m, "sgx_cg_wq");
+	for (size_t i = 0; i < p->nr_ranges; i++)
+		if (p->ranges[i].kind == CCMM_RANGE_EPC)
+			sgx->nr_sections++;
+	sgx->sections = calloc(sgx->nr_sections ? sgx->nr_sections : 1, sizeof(*sgx->sections));
+	if (!sgx->sections) {
+		free(sgx);
+		return -ENOMEM;
+	}
+	m->sub[CCMM_SUB_SGX] = sgx;
+	for (size_t i = 0, s = 0; i < p->nr_ranges; i++) {
+		const struct ccmm_mem_range *r = &p->ranges[i];
+		struct ccmm_sgx_section *sec;
+		int node;
+
+		if (r->kind != CCMM_RANGE_EPC)
+			continue;
+		sec = &sgx->sections[s++];
+		node = r->node >= 0 && r->node < CCMM_MAX_NODES ? r->node : 0;
+		sec->base = r->base;
+		sec->size = r->size;
+		sec->node = node;
+		sec->nr_pages = r->size >> CCMM_PAGE_SHIFT;
+		sec->pages = calloc(sec->nr_pages, sizeof(*sec->pages));
+		if (!sec->pages) {
+			ccmm_sgx_fini(m);
+			return -ENOMEM;
+		}
+		for (uint64_t k = 0; k < sec->nr_pages; k++) {
+			struct ccmm_epc_page *pg = &sec->pages[k];
+
+			pg->pa = r->base + (k << CCMM_PAGE_SHIFT);
+			pg->node = (uint8_t)node;
+			atomic_init(&pg->state, CCMM_EPC_FREE);
+			ccmm_lru_add_tail(&sgx->free_list[node], &pg->list);
+		}
+		sgx->nr_pages += sec->nr_pages;
+	}
+	atomic_init(&sgx->nr_free_pages, (long)sgx->nr_pages);
+	ret = ccmm_misc_cg_set_ops(sgx->cgroups, CCMM_MISC_SGX_EPC, &sgx_cgroup_ops, sgx);
+	if (ret) {
+		ccmm_sgx_fini(m);
+		return ret;
+	}
+	if (sgx->nr_pages)
+		ccmm_misc_cg_set_capacity(sgx->cgroups, CCMM_MISC_SGX_EPC, sgx->nr_pages * CCMM_PAGE_SIZE);
+	return 0;
+}
+
+void ccmm_sgx_fini(struct ccmm_machine *m)
+{
+	struct ccmm_sgx *sgx = ccmm_sgx_of(m);
+
+	if (!sgx)
+		return;
+	sgx_workers_stop(sgx);
+	/* enclaves still alive (a run that stopped early): release them */
+	for (;;) {
+		struct ccmm_sgx_encl *e = NULL;
+
+		pthread_mutex_lock(&sgx->encls_lock);
+		if (sgx->nr_encls)
+			e = sgx->encls[sgx->nr_encls - 1];
+		pthread_mutex_unlock(&sgx->encls_lock);
+		if (!e)
+			break;
+		/* drop whatever references remain: the fd and the mappings */
+		while (atomic_load(&e->refcount) > 1)
+			ccmm_sgx_encl_put(NULL, e);
+		ccmm_sgx_encl_put(NULL, e);
+	}
+	/* the cgroups outlive us: detach the per-cgroup state (frees it) */
+	if (sgx->cgroups) {
+		struct ccmm_cgroup *pos = NULL;
+
+		ccmm_misc_cg_set_capacity(sgx->cgroups, CCMM_MISC_SGX_EPC, 0);
+		pthread_rwlock_wrlock(&sgx->cgroups->tree_lock);
+		while ((pos = ccmm_cgroup_next_descendant_pre(pos, sgx->cgroups->top)))
+			sgx_cgroup_free(pos, sgx);
+		sgx->cgroups->misc_ops[CCMM_MISC_SGX_EPC] = NULL;
+		pthread_rwlock_unlock(&sgx->cgroups->tree_lock);
+	}
+	for (size_t s = 0; s < sgx->nr_sections; s++)
+		free(sgx->sections[s].pages);
+	free(sgx->sections);
+	free(sgx->encls);
+	free(sgx->wq_items);
+	m->sub[CCMM_SUB_SGX] = NULL;
+	free(sgx);
+}
+
+int ccmm_sgx_set_policy(struct ccmm_machine *m, enum ccmm_sgx_policy policy)
+{
+	struct ccmm_sgx *sgx = ccmm_sgx_of(m);
+
+	if (!sgx || (unsigned)policy >= CCMM_SGX_POLICY_NR)
+		return -EINVAL;
+	if (atomic_load(&sgx->nr_free_pages) != (long)sgx->nr_pages)
+		return -EBUSY;
+	atomic_store(&sgx->policy, (int)policy);
+	return 0;
+}
+
+struct ccmm_epc_page *ccmm_sgx_epc_page(struct ccmm_sgx *sgx, uint64_t pa)
+{
+	for (size_t s = 0; s < sgx->nr_sections; s++) {
+		struct ccmm_sgx_section *sec = &sgx->sections[s];
+
+		if (pa >= sec->base && pa - sec->base < sec->size)
+			return &sec->pages[(pa - sec->base) >> CCMM_PAGE_SHIFT];
+	}
+	return NULL;
+}
+
+/* ---- page states ---------------------------------------------------------------- */
+
+struct ccmm_lru *sgx_page_lru(struct ccmm_sgx *sgx, struct ccmm_epc_page *page, pthread_mutex_t **lock)
+{
+	if (atomic_load(&sgx->policy) == CCMM_SGX_POLICY_GLOBAL || !page->sgx_cg) {
+		*lock = &sgx->global_lru_lock;
+		return &sgx->global_lru;
+	}
+	*lock = &page->sgx_cg->lru_lock;
+	return &page->sgx_cg->lru;
+}
+
+void ccmm_sgx_mark_page_reclaimable(struct ccmm_sgx *sgx, struct ccmm_epc_page *page)
+{
+	pthread_mutex_t *lock;
+	struct ccmm_lru *lru = sgx_page_lru(sgx, page, &lock);
+
+	pthread_mutex_lock(lock);
+	atomic_store(&page->state, CCMM_EPC_RECLAIMABLE);
+	ccmm_lru_add_tail(lru, &page->list);
+	pthread_mutex_unlock(lock);
+}
+
+int ccmm_sgx_unmark_page_reclaimable(struct ccmm_sgx *sgx, struct ccmm_epc_page *page)
+{
+	pthread_mutex_t *lock;
+	struct ccmm_lru *lru = sgx_page_lru(sgx, page, &lock);
+	int ret = 0;
+
+	pthread_mutex_lock(lock);
+	switch (atomic_load(&page->state)) {
+	case CCMM_EPC_RECLAIM_IN_PROGRESS:
+		ret = -EBUSY;
+		break;
+	case CCMM_EPC_RECLAIMABLE:
+		ccmm_lru_del(lru, &page->list);
+		atomic_store(&page->state, CCMM_EPC_NOT_TRACKED);
+		break;
+	default:
+		break;
+	}
+	pthread_mutex_unlock(lock);
+	return ret;
+}
+
+void ccmm_sgx_mark_page_unreclaimable(struct ccmm_epc_page *page)
+{
+	atomic_store(&page->state, CCMM_EPC_UNRECLAIMABLE);
+}
+
+/* Take a free page from @node's list, or NULL. */
+static struct ccmm_epc_page *take_free(struct ccmm_sgx *sgx, int node)
+{
+	struct ccmm_epc_page *page = NULL;
+	struct ccmm_lru_node *n;
+
+	pthread_mutex_lock(&sgx->free_lock[node]);
+	n = ccmm_lru_oldest(&sgx->free_list[node]);
+	if (n) {
+		ccmm_lru_del(&sgx->free_list[node], n);
+		page = ccmm_container_of(n, struct ccmm_epc_page, list);
+		atomic_fetch_sub(&sgx->nr_free_pages, 1);
+		atomic_store(&page->state, CCMM_EPC_NOT_TRACKED);
+	}
+	pthread_mutex_unlock(&sgx->free_lock[node]);
+	return page;
+}
+
+struct ccmm_epc_page *sgx_take_free_page(struct ccmm_sgx *sgx, int home)
+{
+	unsigned nodes = sgx->m->plat->nr_nodes ? sgx->m->plat->nr_nodes : 1;
+	struct ccmm_epc_page *page;
+
+	if (nodes > CCMM_MAX_NODES)
+		nodes = CCMM_MAX_NODES;
+	page = take_free(sgx, home % (int)nodes);
+	for (unsigned i = 1; !page && i < nodes; i++)
+		page = take_free(sgx, (int)((unsigned)home + i) % (int)nodes);
+	return page;
+}
+
+void ccmm_sgx_free_epc_page(struct ccmm_sgx *sgx, struct ccmm_epc_page *page)
+{
+	struct ccmm_sgx_cgroup *sgx_cg = page->sgx_cg;
+	int node = page->node;
+
+	page->owner = NULL;
+	page->sgx_cg = NULL;
+	atomic_store(&page->epcm_valid, 0);
+	atomic_store(&page->epcm_blocked, 0);
+	atomic_store(&page->epcm_pending, 0);
+	atomic_store(&page->epcm_encl, 0);
+	if (sgx_cg) {
+		ccmm_misc_cg_uncharge(CCMM_MISC_SGX_EPC, sgx_cg->cg, CCMM_PAGE_SIZE);
+		sgx_put_cg(sgx_cg);
+	}
+	pthread_mutex_lock(&sgx->free_lock[node]);
+	atomic_store(&page->state, CCMM_EPC_FREE);
+	ccmm_lru_add_tail(&sgx->free_list[node], &page->list);
+	atomic_fetch_add(&sgx->nr_free_pages, 1);
+	pthread_mutex_unlock(&sgx->free_lock[node]);
+	sgx_progress(sgx);
+}
+
+/* ---- ENCLS ---------------------------------------------------------------------- */
+
+static void set_epcm(struct ccmm_epc_page *page, struct ccmm_sgx_encl *encl, uint64_t linaddr,
+		     enum ccmm_epcm_type type, unsigned perm, bool pending)
+{
+	page->epcm_type = (uint8_t)type;
+	page->epcm_perm = (uint8_t)perm;
+	atomic_store(&page->epcm_encl, encl ? encl->id : 0);
+	atomic_store(&page->epcm_linaddr, linaddr);
+	atomic_store(&page->epcm_blocked, 0);
+	atomic_store(&page->epcm_pending, pending);
+	atomic_store(&page->epcm_valid, 1);
+}
+
+/* Write @len bytes at @pa through the MEE under @keyid (NULL @buf: drop the content, reads as zeros). */
+static int phys_write(struct ccmm_machine *m, uint64_t pa, const void *buf, size_t len, unsigned keyid)
+{
+	struct ccmm_page *pg = ccmm_phys_lock(m, pa);
+	int ret;
+
+	if (!pg)
+		return -ENOMEM;
+	if (buf)
+		ret = ccmm_phys_rw(m, pa, (void *)buf, len, true, keyid, NULL);
+	else {
+		ccmm_phys_discard(m, pa, pg);
+		ret = 0;
+	}
+	ccmm_phys_unlock(m, pa);
+	return ret;
+}
+
+static int phys_read(struct ccmm_machine *m, uint64_t pa, void *buf, size_t len, unsigned keyid)
+{
+	struct ccmm_page *pg = ccmm_phys_lock(m, pa);
+	int ret;
+
+	if (!pg)
+		return -ENOMEM;
+	ret = ccmm_phys_rw(m, pa, buf, len, false, keyid, NULL);
+	ccmm_phys_unlock(m, pa);
+	return ret;
+}
+
+void encls_ecreate(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *secs)
+{
+	set_epcm(secs, encl, 0, CCMM_PT_SECS, 0, false);
+	phys_write(ctx->m, secs->pa, NULL, 0, CCMM_KEYID_EPC);
+	ccmm_charge(ctx, CCMM_COST_sgx_ecreate_ns, 1);
+}
+
+int encls_eadd(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
+	       enum ccmm_epcm_type type, unsigned perm, const void *src)
+{
+	int ret = phys_write(ctx->m, page->pa, src, CCMM_PAGE_SIZE, CCMM_KEYID_EPC);
+
+	if (ret)
+		return ret;
+	set_epcm(page, encl, linaddr, type, perm, false);
+	ccmm_charge(ctx, CCMM_COST_sgx_eadd_ns, 1);
+	ccmm_count(ctx, CCMM_CTR_sgx_eadd, 1);
+	return 0;
+}
+
+void encls_eextend(struct ccmm_ctx *ctx, unsigned chunks)
+{
+	ccmm_charge(ctx, CCMM_COST_sgx_eextend_ns, chunks);
+}
+
+int encls_eaug(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr)
+{
+	struct ccmm_epc_page *secs = encl->secs.epc_page;
+
+	if (!secs || !atomic_load(&secs->epcm_valid)) {
+		ccmm_violation(ctx, &ccmm_rule_sgx_secs_evicted, page->pa,
+			       "EAUG at 0x%" PRIx64 " in enclave %s while its SECS is paged out: #GP", linaddr, encl->name);
+		return -EFAULT;
+	}
+	phys_write(ctx->m, page->pa, NULL, 0, CCMM_KEYID_EPC); /* EAUG zeroes the page */
+	set_epcm(page, encl, linaddr, CCMM_PT_REG, CCMM_EPCM_R | CCMM_EPCM_W, true);
+	ccmm_charge(ctx, CCMM_COST_sgx_eaug_ns, 1);
+	ccmm_count(ctx, CCMM_CTR_sgx_eaug, 1);
+	return 0;
+}
+
+void encls_eaccept(struct ccmm_ctx *ctx, struct ccmm_epc_page *page)
+{
+	atomic_store(&page->epcm_pending, 0);
+	ccmm_charge(ctx, CCMM_COST_sgx_eaccept_ns, 1);
+}
+
+void encls_epa(struct ccmm_ctx *ctx, struct ccmm_epc_page *page)
+{
+	set_epcm(page, NULL, 0, CCMM_PT_VA, 0, false);
+	phys_write(ctx->m, page->pa, NULL, 0, CCMM_KEYID_EPC); /* every slot zero */
+	ccmm_charge(ctx, CCMM_COST_sgx_epa_ns, 1);
+}
+
+void encls_eblock(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page)
+{
+	atomic_store(&page->epcm_blocked, 1);
+	pthread_mutex_lock(&encl->track_lock);
+	page->block_gen = encl->etrack_gen;
+	pthread_mutex_unlock(&encl->track_lock);
+	ccmm_charge(ctx, CCMM_COST_sgx_eblock_ns, 1);
+}
+
+void encls_etrack(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl)
+{
+	pthread_mutex_lock(&encl->track_lock);
+	encl->etrack_gen++;
+	encl->nr_inside_old = encl->nr_inside; /* threads inside now entered before this cycle */
+	pthread_mutex_unlock(&encl->track_lock);
+	atomic_fetch_add(&encl->nr_etrack, 1);
+	ccmm_charge(ctx, CCMM_COST_sgx_etrack_ns, 1);
+	ccmm_count(ctx, CCMM_CTR_sgx_etrack, 1);
+}
+
+/* The paging crypto: a MAC key derived from the machine seed. */
+static void mac_key(struct ccmm_machine *m, uint8_t key[32])
+{
+	uint8_t in[32];
+
+	memset(in, 0, sizeof(in));
+	memcpy(in, "ccmm sgx paging mac", 19);
+	memcpy(in + 24, &m->seed, sizeof(m->seed));
+	SHA256(in, sizeof(in), key);
+}
+
+/* PCMD: 128 bytes: SECINFO (type, perm), the enclave id and address, the MAC. */
+struct pcmd {
+	uint8_t type, perm, pad[6];
+	uint64_t encl_id;
+	uint64_t linaddr;
+	uint8_t reserved[72];
+	uint8_t mac[32];
+};
+
+_Static_assert(sizeof(struct pcmd) == 128, "PCMD is 128 bytes");
+
+static int compute_mac(struct ccmm_machine *m, const uint8_t *ct, const struct pcmd *p, uint64_t version,
+		       uint8_t out[32])
+{
+	uint8_t key[32], *buf = malloc(CCMM_PAGE_SIZE + 64);
+	size_t outlen = 0;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	mac_key(m, key);
+	memcpy(buf, ct, CCMM_PAGE_SIZE);
+	memcpy(buf + CCMM_PAGE_SIZE, p, 24);
+	memcpy(buf + CCMM_PAGE_SIZE + 24, &version, sizeof(version));
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, sizeof(key), buf, CCMM_PAGE_SIZE + 32, out, 32, &outlen) ||
+	    outlen != 32)
+		ret = -EIO;
+	free(buf);
+	return ret;
+}
+
+static _Atomic uint64_t version_counter = 1;
+
+int encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page,
+	      struct ccmm_sgx_va_page *va, unsigned slot, uint64_t backing_pa, uint64_t pcmd_pa)
+{
+	struct ccmm_machine *m = ctx->m;
+	uint8_t *pt, *ct;
+	struct pcmd p;
+	uint64_t version;
+	int ret;
+
+	if (page->epcm_type == CCMM_PT_REG || page->epcm_type == CCMM_PT_TCS) {
+		bool tracked;
+
+		if (!atomic_load(&page->epcm_blocked))
+			return CCMM_SGX_PAGE_NOT_BLOCKED;
+		pthread_mutex_lock(&encl->track_lock);
+		tracked = encl->etrack_gen > page->block_gen && !encl->nr_inside_old;
+		pthread_mutex_unlock(&encl->track_lock);
+		if (!tracked)
+			return CCMM_SGX_NOT_TRACKED;
+	} else if (page->epcm_type == CCMM_PT_SECS && encl->secs_child_cnt) {
+		return CCMM_SGX_CHILD_PRESENT;
+	}
+	pt = malloc(CCMM_PAGE_SIZE);
+	ct = malloc(CCMM_PAGE_SIZE);
+	if (!pt || !ct) {
+		free(pt);
+		free(ct);
+		return -ENOMEM;
+	}
+	ret = phys_read(m, page->pa, pt, CCMM_PAGE_SIZE, CCMM_KEYID_EPC);
+	for (unsigned l = 0; !ret && l < CCMM_LINES_PER_PAGE; l++)
+		ret = ccmm_mee_encrypt_line(m->mee, CCMM_SGX_KEYID_PAGING,
+					    atomic_load(&page->epcm_linaddr) + l * CCMM_LINE_SIZE, pt + l * CCMM_LINE_SIZE,
+					    ct + l * CCMM_LINE_SIZE);
+	memset(&p, 0, sizeof(p));
+	p.type = page->epcm_type;
+	p.perm = page->epcm_perm;
+	p.encl_id = encl->id;
+	p.linaddr = atomic_load(&page->epcm_linaddr);
+	version = atomic_fetch_add(&version_counter, 1);
+	if (!ret)
+		ret = compute_mac(m, ct, &p, version, p.mac);
+	if (!ret)
+		ret = phys_write(m, backing_pa, ct, CCMM_PAGE_SIZE, CCMM_KEYID_NONE);
+	if (!ret)
+		ret = phys_write(m, pcmd_pa, &p, sizeof(p), CCMM_KEYID_NONE);
+	if (!ret)
+		ret = phys_write(m, va->epc_page->pa + slot * 8, &version, sizeof(version), CCMM_KEYID_EPC);
+	free(pt);
+	free(ct);
+	if (ret)
+		return ret;
+	/* the page leaves the EPC: its EPCM entry is invalid, its bytes gone */
+	atomic_store(&page->epcm_valid, 0);
+	phys_write(m, page->pa, NULL, 0, CCMM_KEYID_EPC);
+	ccmm_charge(ctx, CCMM_COST_sgx_ewb_ns, 1);
+	ccmm_count(ctx, CCMM_CTR_sgx_ewb, 1);
+	atomic_fetch_add(&encl->nr_ewb, 1);
+	return 0;
+}
+
+int encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
+	       enum ccmm_epcm_type type, unsigned perm, struct ccmm_sgx_va_page *va, unsigned slot,
+	       uint64_t backing_pa, uint64_t pcmd_pa)
+{
+	struct ccmm_machine *m = ctx->m;
+	uint8_t mac[32], *ct, *pt;
+	uint64_t version = 0, zero = 0;
+	struct pcmd p;
+	int ret;
+
+	if (type != CCMM_PT_SECS) {
+		struct ccmm_epc_page *secs = encl->secs.epc_page;
+
+		if (!secs || !atomic_load(&secs->epcm_valid)) {
+			ccmm_violation(ctx, &ccmm_rule_sgx_secs_evicted, page->pa,
+				       "ELDU at 0x%" PRIx64 " in enclave %s while its SECS is paged out: #GP", linaddr,
+				       encl->name);
+			return -EFAULT;
+		}
+	}
+	ct = malloc(CCMM_PAGE_SIZE);
+	pt = malloc(CCMM_PAGE_SIZE);
+	if (!ct || !pt) {
+		free(ct);
+		free(pt);
+		return -ENOMEM;
+	}
+	ret = phys_read(m, va->epc_page->pa + slot * 8, &version, sizeof(version), CCMM_KEYID_EPC);
+	if (!ret)
+		ret = phys_read(m, pcmd_pa, &p, sizeof(p), CCMM_KEYID_NONE);
+	if (!ret)
+		ret = phys_read(m, backing_pa, ct, CCMM_PAGE_SIZE, CCMM_KEYID_NONE);
+	if (!ret)
+		ret = compute_mac(m, ct, &p, version, mac);
+	if (!ret && (memcmp(mac, p.mac, sizeof(mac)) || p.encl_id != encl->id || p.linaddr != linaddr || !version)) {
+		ccmm_violation(ctx, &ccmm_rule_sgx_eldu_mac, page->pa,
+			       "ELDU of 0x%" PRIx64 " in enclave %s: SGX_MAC_COMPARE_FAIL (backing page 0x%" PRIx64 ")",
+			       linaddr, encl->name, backing_pa);
+		ret = CCMM_SGX_MAC_COMPARE_FAIL;
+	}
+	for (unsigned l = 0; !ret && l < CCMM_LINES_PER_PAGE; l++)
+		ret = ccmm_mee_decrypt_line(m->mee, CCMM_SGX_KEYID_PAGING, linaddr + l * CCMM_LINE_SIZE,
+					    ct + l * CCMM_LINE_SIZE, pt + l * CCMM_LINE_SIZE);
+	if (!ret)
+		ret = phys_write(m, page->pa, pt, CCMM_PAGE_SIZE, CCMM_KEYID_EPC);
+	if (!ret)
+		ret = phys_write(m, va->epc_page->pa + slot * 8, &zero, sizeof(zero), CCMM_KEYID_EPC);
+	free(ct);
+	free(pt);
+	if (ret)
+		return ret;
+	set_epcm(page, encl, linaddr, type, perm, false);
+	ccmm_charge(ctx, CCMM_COST_sgx_eldu_ns, 1);
+	ccmm_count(ctx, CCMM_CTR_sgx_eldu, 1);
+	atomic_fetch_add(&encl->nr_eldu, 1);
+	return 0;
+}
+
+int encls_eremove(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page)
+{
+	if (page->epcm_type == CCMM_PT_SECS && encl && encl->secs_child_cnt)
+		return CCMM_SGX_CHILD_PRESENT;
+	atomic_store(&page->epcm_valid, 0);
+	phys_write(ctx->m, page->pa, NULL, 0, CCMM_KEYID_EPC);
+	ccmm_charge(ctx, CCMM_COST_sgx_eremove_ns, 1);
+	ccmm_count(ctx, CCMM_CTR_sgx_eremove, 1);
+	return 0;
+}

@@ -1,0 +1,806 @@
+// SPDX-License-Identifier: MIT
+/*
+ * EPC reclaim as the EPC cgroup series (v16/v17) does it: sgx_reclaim_pages
+ * on one LRU, the round-robin subtree walk for cgroup and global reclaim,
+ * try-charge with cgroup reclaim, sgx_alloc_epc_page with global reclaim,
+ * ksgxd with its watermarks and the per-cgroup async work; plus the two
+ * alternative policies the thread argued about, for measurement.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sgx/internal.h"
+
+#define GUARD 4096 /* a model never spins forever: loops without progress give up */
+
+static enum ccmm_sgx_policy policy_of(struct ccmm_sgx *sgx)
+{
+	return (enum ccmm_sgx_policy)atomic_load(&sgx->policy);
+}
+
+static struct ccmm_sgx_cgroup *root_sgx_cg(struct ccmm_sgx *sgx)
+{
+	return ccmm_sgx_cgroup_of(sgx->cgroups->top);
+}
+
+void sgx_progress(struct ccmm_sgx *sgx)
+{
+	pthread_mutex_lock(&sgx->progress_lock);
+	pthread_cond_broadcast(&sgx->progress_cond);
+	pthread_mutex_unlock(&sgx->progress_lock);
+}
+
+/* ---- what is reclaimable ---------------------------------------------------------- */
+
+static bool lru_nonempty(struct ccmm_sgx_cgroup *s)
+{
+	bool r;
+
+	pthread_mutex_lock(&s->lru_lock);
+	r = s->lru.nr != 0;
+	pthread_mutex_unlock(&s->lru_lock);
+	return r;
+}
+
+/* Policy "global": is a page charged in @root's subtree on the global LRU? (a full scan) */
+static bool global_lru_has_subtree(struct ccmm_sgx *sgx, struct ccmm_cgroup *root, struct ccmm_ctx *ctx)
+{
+	uint64_t scanned = 0;
+	bool found = false;
+
+	pthread_mutex_lock(&sgx->global_lru_lock);
+	for (struct ccmm_lru_node *n = sgx->global_lru.head.next; n != &sgx->global_lru.head && !found; n = n->next) {
+		struct ccmm_epc_page *p = ccmm_container_of(n, struct ccmm_epc_page, list);
+
+		scanned++;
+		found = !root->parent || (p->sgx_cg && ccmm_cgroup_is_descendant(p->sgx_cg->cg, root));
+	}
+	pthread_mutex_unlock(&sgx->global_lru_lock);
+	if (ctx)
+		ccmm_charge(ctx, CCMM_COST_sgx_lru_scan_ns, scanned);
+	atomic_fetch_add(&sgx->scanned, scanned);
+	return found;
+}
+
+bool ccmm_sgx_cgroup_can_reclaim(struct ccmm_sgx *sgx, struct ccmm_sgx_cgroup *root)
+{
+	struct ccmm_cgroup *pos = NULL;
+	bool found = false;
+
+	if (policy_of(sgx) == CCMM_SGX_POLICY_GLOBAL)
+		return global_lru_has_subtree(sgx, root->cg, NULL);
+	ccmm_cgroup_tree_rdlock(sgx->cgroups);
+	while (!found && (pos = ccmm_cgroup_next_descendant_pre(pos, root->cg))) {
+		struct ccmm_sgx_cgroup *s = ccmm_sgx_cgroup_of(pos);
+
+		found = s && lru_nonempty(s);
+	}
+	ccmm_cgroup_tree_unlock(sgx->cgroups);
+	/* a root cgroup offline under us still has its own LRU */
+	return found || (!root->cg->online && lru_nonempty(root));
+}
+
+static bool can_reclaim_global(struct ccmm_sgx *sgx)
+{
+	if (policy_of(sgx) == CCMM_SGX_POLICY_GLOBAL) {
+		bool r;
+
+		pthread_mutex_lock(&sgx->global_lru_lock);
+		r = sgx->global_lru.nr != 0;
+		pthread_mutex_unlock(&sgx->global_lru_lock);
+		return r;
+	}
+	return ccmm_sgx_cgroup_can_reclaim(sgx, root_sgx_cg(sgx));
+}
+
+static bool should_reclaim_global(struct ccmm_sgx *sgx, long watermark)
+{
+	return atomic_load(&sgx->nr_free_pages) < watermark && can_reclaim_global(sgx);
+}
+
+/* ---- one batch: sgx_reclaim_pages ----------------------------------------------------- */
+
+/* Take @page off its list for reclaim if its enclave is alive (under the list's lock). */
+static bool isolate_one(struct ccmm_lru *lru, struct ccmm_epc_page *page)
+{
+	struct ccmm_sgx_encl_page *ep = page->owner;
+
+	ccmm_lru_del(lru, &page->list);
+	if (ep && sgx_encl_tryget(ep->encl)) {
+		atomic_store(&page->state, CCMM_EPC_RECLAIM_IN_PROGRESS);
+		return true;
+	}
+	/* the owner is freeing the page: it is no longer tracked */
+	atomic_store(&page->state, CCMM_EPC_NOT_TRACKED);
+	return false;
+}
+
+/* Reclaim the isolated pages: age, back, block, write, free. */
+static void process_batch(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccmm_epc_page **iso, unsigned n,
+			  struct ccmm_mm *charge_mm, enum ccmm_sgx_cause cause)
+{
+	unsigned keep = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct ccmm_epc_page *page = iso[i];
+		struct ccmm_sgx_encl_page *ep = page->owner;
+		struct ccmm_sgx_encl *encl = ep->encl;
+		uint64_t addr = ep->desc & ~(CCMM_PAGE_SIZE - 1);
+		int ret = 0;
+
+		if (sgx_encl_test_and_clear_young(ctx, encl, addr)) {
+			sgx_cg_stat(page->sgx_cg, CCMM_SGX_ST_SECOND_CHANCE, 1);
+			ccmm_count(ctx, CCMM_CTR_sgx_second_chance, 1);
+			ret = 1;
+		} else {
+			pthread_mutex_lock(&encl->lock);
+			if (atomic_load(&encl->flags) & CCMM_ENCL_DEAD)
+				ret = -ENOENT;
+			else
+				ret = sgx_encl_alloc_backing(ctx, encl, sgx_encl_page_index(ep), charge_mm);
+			if (!ret)
+				ep->desc |= CCMM_ENCL_PAGE_BEING_RECLAIMED;
+			pthread_mutex_unlock(&encl->lock);
+		}
+		if (ret) {
+			/* second chance, or no backing storage: back to the tail of its LRU */
+			ccmm_sgx_mark_page_reclaimable(sgx, page);
+			ccmm_sgx_encl_put(ctx, encl);
+			continue;
+		}
+		iso[keep++] = page;
+	}
+	/* sgx_reclaimer_block: zap the PTEs (the TLB shootdown IPIs), EBLOCK */
+	for (unsigned i = 0; i < keep; i++) {
+		struct ccmm_sgx_encl_page *ep = iso[i]->owner;
+
+		sgx_encl_zap(ctx, ep->encl, ep->desc & ~(CCMM_PAGE_SIZE - 1));
+		pthread_mutex_lock(&ep->encl->lock);
+		encls_eblock(ctx, ep->encl, iso[i]);
+		pthread_mutex_unlock(&ep->encl->lock);
+	}
+	/* sgx_reclaimer_write: EWB (ETRACK / IPI as needed), the SECS after its last child */
+	for (unsigned i = 0; i < keep; i++) {
+		struct ccmm_epc_page *page = iso[i], *secs_page = NULL;
+		struct ccmm_sgx_encl_page *ep = page->owner;
+		struct ccmm_sgx_encl *encl = ep->encl;
+		struct ccmm_sgx_cgroup *cg = page->sgx_cg, *secs_cg = NULL;
+		int ret;
+
+		pthread_mutex_lock(&encl->lock);
+		ret = sgx_encl_ewb(ctx, ep, sgx_encl_page_index(ep));
+		if (ret) {
+			/* only a host allocation can fail here: the page stays */
+			ep->desc &= ~(uint64_t)CCMM_ENCL_PAGE_BEING_RECLAIMED;
+			atomic_store(&page->epcm_blocked, 0);
+			pthread_mutex_unlock(&encl->lock);
+			ccmm_sgx_mark_page_reclaimable(sgx, page);
+			ccmm_sgx_encl_put(ctx, encl);
+			continue;
+		}
+		ep->epc_page = NULL;
+		encl->secs_child_cnt--;
+		if (!encl->secs_child_cnt && (atomic_load(&encl->flags) & CCMM_ENCL_INITIALIZED) && encl->secs.epc_page &&
+		    !sgx_encl_alloc_backing(ctx, encl, encl->nr_pages, charge_mm) &&
+		    !sgx_encl_ewb(ctx, &encl->secs, encl->nr_pages)) {
+			secs_page = encl->secs.epc_page;
+			secs_cg = secs_page->sgx_cg;
+			encl->secs.epc_page = NULL;
+		}
+		pthread_mutex_unlock(&encl->lock);
+		sgx_cg_stat(cg, cause == CCMM_SGX_CAUSE_LIMIT ? CCMM_SGX_ST_EVICT_LIMIT : CCMM_SGX_ST_EVICT_GLOBAL, 1);
+		atomic_fetch_add(&sgx->reclaimed, 1);
+		ccmm_sgx_free_epc_page(sgx, page);
+		if (secs_page) {
+			sgx_cg_stat(secs_cg, cause == CCMM_SGX_CAUSE_LIMIT ? CCMM_SGX_ST_EVICT_LIMIT : CCMM_SGX_ST_EVICT_GLOBAL,
+				    1);
+			atomic_fetch_add(&sgx->reclaimed, 1);
+			ccmm_sgx_free_epc_page(sgx, secs_page);
+		}
+		ccmm_sgx_encl_put(ctx, encl);
+	}
+}
+
+unsigned ccmm_sgx_reclaim_pages(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccmm_sgx_cgroup *sgx_cg,
+				struct ccmm_mm *charge_mm, enum ccmm_sgx_cause cause)
+{
+	struct ccmm_epc_page *iso[CCMM_SGX_NR_TO_SCAN];
+	pthread_mutex_t *lock = sgx_cg ? &sgx_cg->lru_lock : &sgx->global_lru_lock;
+	struct ccmm_lru *lru = sgx_cg ? &sgx_cg->lru : &sgx->global_lru;
+	unsigned i, n = 0;
+
+	pthread_mutex_lock(lock);
+	for (i = 0; i < CCMM_SGX_NR_TO_SCAN; i++) {
+		struct ccmm_lru_node *node = ccmm_lru_oldest(lru);
+		struct ccmm_epc_page *page;
+
+		if (!node)
+			break;
+		page = ccmm_container_of(node, struct ccmm_epc_page, list);
+		if (isolate_one(lru, page))
+			iso[n++] = page;
+	}
+	pthread_mutex_unlock(lock);
+	ccmm_charge(ctx, CCMM_COST_sgx_lru_scan_ns, i);
+	ccmm_count(ctx, CCMM_CTR_sgx_scanned, i);
+	atomic_fetch_add(&sgx->scanned, i);
+	process_batch(sgx, ctx, iso, n, charge_mm, cause);
+	return i;
+}
+
+/*
+ * Policy "global": find up to 16 pages charged in @root's subtree on the
+ * one global LRU, walking past everyone else's. Returns the pages looked at.
+ */
+static unsigned reclaim_subtree_from_global(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccmm_cgroup *root,
+					    struct ccmm_mm *charge_mm, enum ccmm_sgx_cause cause)
+{
+	struct ccmm_epc_page *iso[CCMM_SGX_NR_TO_SCAN];
+	struct ccmm_lru_node *node, *next;
+	uint64_t scanned = 0;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&sgx->global_lru_lock);
+	for (node = sgx->global_lru.head.next; node != &sgx->global_lru.head && n < CCMM_SGX_NR_TO_SCAN; node = next) {
+		struct ccmm_epc_page *page = ccmm_container_of(node, struct ccmm_epc_page, list);
+
+		next = node->next;
+		scanned++;
+		if (root->parent && !(page->sgx_cg && ccmm_cgroup_is_descendant(page->sgx_cg->cg, root)))
+			continue;
+		if (isolate_one(&sgx->global_lru, page))
+			iso[n++] = page;
+	}
+	pthread_mutex_unlock(&sgx->global_lru_lock);
+	ccmm_charge(ctx, CCMM_COST_sgx_lru_scan_ns, scanned);
+	ccmm_count(ctx, CCMM_CTR_sgx_scanned, scanned);
+	atomic_fetch_add(&sgx->scanned, scanned);
+	process_batch(sgx, ctx, iso, n, charge_mm, cause);
+	return scanned > UINT32_MAX ? UINT32_MAX : (unsigned)scanned;
+}
+
+/* ---- the round-robin walk ------------------------------------------------------------ */
+
+/*
+ * sgx_cgroup_next_get: the cgroup @root's cursor points at (with a
+ * cgroup reference unless it is @root), the cursor moved to the next one
+ * in pre-order (back to @root after the last).
+ */
+static struct ccmm_sgx_cgroup *next_get(struct ccmm_sgx *sgx, struct ccmm_sgx_cgroup *root)
+{
+	struct ccmm_sgx_cgroup *p;
+	struct ccmm_cgroup *n;
+
+	pthread_mutex_lock(&root->next_lock);
+	p = root->next_cg;
+	if (p != root && !ccmm_cgroup_tryget(p->cg))
+		p = root; /* dying: restart from the top of the subtree */
+	ccmm_cgroup_tree_rdlock(sgx->cgroups);
+	n = ccmm_cgroup_next_descendant_pre(p->cg, root->cg);
+	while (n && !ccmm_sgx_cgroup_of(n))
+		n = ccmm_cgroup_next_descendant_pre(n, root->cg);
+	root->next_cg = n ? ccmm_sgx_cgroup_of(n) : root;
+	ccmm_cgroup_tree_unlock(sgx->cgroups);
+	pthread_mutex_unlock(&root->next_lock);
+	return p;
+}
+
+unsigned ccmm_sgx_cgroup_reclaim(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccmm_sgx_cgroup *root,
+				 struct ccmm_mm *charge_mm, unsigned nr_to_scan, enum ccmm_sgx_cause cause)
+{
+	unsigned cnt = 0, idle = 0;
+
+	if (policy_of(sgx) == CCMM_SGX_POLICY_GLOBAL) {
+		while (cnt < nr_to_scan && idle < 2) {
+			unsigned got = reclaim_subtree_from_global(sgx, ctx, root->cg, charge_mm, cause);
+
+			cnt += got;
+			idle = got ? 0 : idle + 1;
+		}
+		return cnt;
+	}
+	while (cnt < nr_to_scan && ccmm_sgx_cgroup_can_reclaim(sgx, root) && idle < GUARD) {
+		struct ccmm_sgx_cgroup *next = next_get(sgx, root);
+		unsigned got = ccmm_sgx_reclaim_pages(sgx, ctx, next, charge_mm, cause);
+
+		if (next != root)
+			sgx_put_cg(next);
+		cnt += got;
+		idle = got ? 0 : idle + 1;
+	}
+	return cnt;
+}
+
+/* sgx_reclaim_pages_global: one round from the root (or, policy "cgroup", from current's cgroup). */
+static void reclaim_pages_global(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccmm_sgx_cgroup *current_cg,
+				 struct ccmm_mm *charge_mm)
+{
+	switch (policy_of(sgx)) {
+	case CCMM_SGX_POLICY_GLOBAL:
+		ccmm_sgx_reclaim_pages(sgx, ctx, NULL, charge_mm, CCMM_SGX_CAUSE_GLOBAL);
+		break;
+	case CCMM_SGX_POLICY_CGROUP:
+		ccmm_sgx_cgroup_reclaim(sgx, ctx, current_cg ? current_cg : root_sgx_cg(sgx), charge_mm,
+					CCMM_SGX_NR_TO_SCAN, CCMM_SGX_CAUSE_GLOBAL);
+		break;
+	default:
+		ccmm_sgx_cgroup_reclaim(sgx, ctx, root_sgx_cg(sgx), charge_mm, CCMM_SGX_NR_TO_SCAN, CCMM_SGX_CAUSE_GLOBAL);
+		break;
+	}
+}
+
+static void ksgxd_kick(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker);
+
+/* ---- cgroup limits ------------------------------------------------------------------ */
+
+static uint64_t max_pages_to_root(struct ccmm_sgx_cgroup *s)
+{
+	uint64_t m = UINT64_MAX;
+
+	for (struct ccmm_cgroup *i = s->cg; i; i = i->parent)
+		m = CCMM_MIN(m, ccmm_misc_cg_max(i, CCMM_MISC_SGX_EPC));
+	return m / CCMM_PAGE_SIZE;
+}
+
+/* sgx_cgroup_should_reclaim: usage within the minimal margin of the lowest limit up the tree. */
+static bool should_reclaim_cg(struct ccmm_sgx *sgx, struct ccmm_sgx_cgroup *s)
+{
+	uint64_t cur, max;
+
+	if (!ccmm_sgx_cgroup_can_reclaim(sgx, s))
+		return false;
+	max = max_pages_to_root(s);
+	if (max > CCMM_SGX_CG_LOW_LIMIT)
+		max -= CCMM_SGX_CG_MIN_FREE_PAGE;
+	cur = ccmm_misc_cg_usage(s->cg, CCMM_MISC_SGX_EPC) / CCMM_PAGE_SIZE;
+	return cur >= max;
+}
+
+/*
+ * Why a charge failed: a cgroup on the way up at its misc.max (a cgroup
+ * limit), or only the root at the capacity, which is the EPC size (the
+ * physical limit). Racy by nature; good enough to pick the reclaim.
+ */
+static bool charge_failed_on_limit(struct ccmm_sgx_cgroup *s)
+{
+	for (struct ccmm_cgroup *c = s->cg; c->parent; c = c->parent)
+		if (ccmm_misc_cg_usage(c, CCMM_MISC_SGX_EPC) + CCMM_PAGE_SIZE > ccmm_misc_cg_max(c, CCMM_MISC_SGX_EPC))
+			return true;
+	return false;
+}
+
+/*
+ * sgx_cgroup_try_charge of v17, with the rule seed 004 settled: hitting
+ * the cgroup limit induces cgroup reclaim, hitting the physical limit
+ * induces global reclaim. (Taken literally, v17 meets the physical limit
+ * first as the root's capacity check in misc_cg_try_charge and answers
+ * it with reclaim from the faulting cgroup, or -ENOMEM when that cgroup
+ * has nothing on its LRUs; ccmm tells the two apart and does what the
+ * thread settled. Policy "cgroup" keeps the literal behaviour.)
+ */
+static int cgroup_try_charge(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur, struct ccmm_sgx_cgroup *s,
+			     enum ccmm_sgx_reclaim reclaim, bool *stalled)
+{
+	enum ccmm_sgx_policy pol = policy_of(sgx);
+	uint64_t t0 = cur->ctx->now_ns;
+	int ret = 0;
+
+	for (unsigned guard = 0;; guard++) {
+		bool limit;
+
+		if (!ccmm_misc_cg_try_charge(CCMM_MISC_SGX_EPC, s->cg, CCMM_PAGE_SIZE))
+			break;
+		sgx_cg_stat(s, CCMM_SGX_ST_CHARGE_FAIL, 1);
+		limit = pol == CCMM_SGX_POLICY_CGROUP || charge_failed_on_limit(s);
+		if (limit ? !ccmm_sgx_cgroup_can_reclaim(sgx, s) : !can_reclaim_global(sgx)) {
+			ret = -ENOMEM; /* nothing reclaimable where the page would have to come from */
+			break;
+		}
+		if (ccmm_task_signal_pending(cur->task)) {
+			ret = -EINTR;
+			break;
+		}
+		if (reclaim == CCMM_SGX_NO_RECLAIM) {
+			if (limit)
+				sgx_cgroup_queue_work(sgx, s, cur->ctx->now_ns);
+			else
+				ksgxd_kick(sgx, cur->ctx);
+			ret = -EBUSY;
+			break;
+		}
+		if (guard >= GUARD) {
+			ret = -ENOMEM;
+			break;
+		}
+		*stalled = true;
+		/* direct reclaim: charge backing storage to current->mm */
+		if (limit)
+			ccmm_sgx_cgroup_reclaim(sgx, cur->ctx, s, cur->mm, 1, pol == CCMM_SGX_POLICY_CGROUP &&
+										  !charge_failed_on_limit(s)
+									  ? CCMM_SGX_CAUSE_GLOBAL
+									  : CCMM_SGX_CAUSE_LIMIT);
+		else
+			reclaim_pages_global(sgx, cur->ctx, s, cur->mm);
+	}
+	if (*stalled)
+		sgx_cg_stat(s, CCMM_SGX_ST_STALL_NS, cur->ctx->now_ns - t0);
+	return ret;
+}
+
+/* ---- allocation ------------------------------------------------------------------------ */
+
+struct ccmm_epc_page *ccmm_sgx_alloc_epc_page(const struct ccmm_sgx_current *cur, void *owner,
+					      enum ccmm_sgx_reclaim reclaim, int *err)
+{
+	struct ccmm_sgx *sgx = ccmm_sgx_of(cur->ctx->m);
+	struct ccmm_sgx_cgroup *s;
+	struct ccmm_epc_page *page = NULL;
+	bool stalled = false, charged;
+	uint64_t t0;
+	int ret, home = cur->ctx->actor > 0 ? cur->ctx->actor : 0;
+
+	if (!sgx || !sgx->nr_pages) {
+		*err = -ENODEV;
+		return NULL;
+	}
+	s = sgx_get_current_cg(sgx, cur);
+	ret = cgroup_try_charge(sgx, cur, s, reclaim, &stalled);
+	charged = !ret;
+	t0 = cur->ctx->now_ns;
+	for (unsigned guard = 0; !ret; guard++) {
+		page = sgx_take_free_page(sgx, home);
+		if (page)
+			break;
+		if (policy_of(sgx) == CCMM_SGX_POLICY_CGROUP ? !ccmm_sgx_cgroup_can_reclaim(sgx, s)
+							     : !can_reclaim_global(sgx)) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (reclaim == CCMM_SGX_NO_RECLAIM) {
+			if (policy_of(sgx) != CCMM_SGX_POLICY_CGROUP)
+				ksgxd_kick(sgx, cur->ctx);
+			ret = -EBUSY;
+			break;
+		}
+		if (ccmm_task_signal_pending(cur->task)) {
+			ret = -EINTR;
+			break;
+		}
+		if (guard >= GUARD) {
+			ret = -ENOMEM;
+			break;
+		}
+		/* under its limit, but no physical page left: global reclaim from any cgroup */
+		stalled = true;
+		reclaim_pages_global(sgx, cur->ctx, s, cur->mm);
+	}
+	if (cur->ctx->now_ns > t0)
+		sgx_cg_stat(s, CCMM_SGX_ST_STALL_NS, cur->ctx->now_ns - t0);
+	if (stalled) {
+		sgx_cg_stat(s, CCMM_SGX_ST_STALLS, 1);
+		ccmm_count(cur->ctx, CCMM_CTR_sgx_stalls, 1);
+	}
+	if (page) {
+		page->owner = owner;
+		page->sgx_cg = s; /* keeps the cgroup reference */
+		sgx_cg_stat(s, CCMM_SGX_ST_ALLOCS, 1);
+	} else {
+		if (charged)
+			ccmm_misc_cg_uncharge(CCMM_MISC_SGX_EPC, s->cg, CCMM_PAGE_SIZE);
+		if (ret == -ENOMEM)
+			sgx_cg_stat(s, CCMM_SGX_ST_OOM, 1);
+		*err = ret;
+		sgx_put_cg(s);
+	}
+	if (policy_of(sgx) != CCMM_SGX_POLICY_CGROUP && should_reclaim_global(sgx, CCMM_SGX_NR_LOW_PAGES))
+		ksgxd_kick(sgx, cur->ctx);
+	if (reclaim == CCMM_SGX_DO_RECLAIM)
+		sgx_run_background(sgx, cur->ctx);
+	return page;
+}
+
+void ccmm_sgx_reclaim_direct(const struct ccmm_sgx_current *cur)
+{
+	struct ccmm_sgx *sgx = ccmm_sgx_of(cur->ctx->m);
+	struct ccmm_sgx_cgroup *s;
+
+	if (!sgx || !sgx->nr_pages)
+		return;
+	s = sgx_get_current_cg(sgx, cur);
+	/* reduce the chance of per-cgroup reclamation for later allocations */
+	if (should_reclaim_cg(sgx, s))
+		ccmm_sgx_cgroup_reclaim(sgx, cur->ctx, s, cur->mm, CCMM_SGX_NR_TO_SCAN, CCMM_SGX_CAUSE_LIMIT);
+	/* ...and of global reclamation */
+	if (should_reclaim_global(sgx, CCMM_SGX_NR_LOW_PAGES))
+		reclaim_pages_global(sgx, cur->ctx, s, cur->mm);
+	sgx_put_cg(s);
+}
+
+/* ---- ksgxd and the cgroup workqueue ------------------------------------------------ */
+
+/* ksgxd's loop body: reclaim until 64 pages are free. Indirect reclaim: no mm to charge, so NULL. */
+static void ksgxd_body(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx)
+{
+	unsigned idle = 0;
+
+	while (should_reclaim_global(sgx, CCMM_SGX_NR_HIGH_PAGES) && idle < 8) {
+		long before = atomic_load(&sgx->nr_free_pages);
+
+		reclaim_pages_global(sgx, ctx, NULL, NULL);
+		idle = atomic_load(&sgx->nr_free_pages) > before ? 0 : idle + 1;
+	}
+}
+
+/* sgx_cgroup_reclaim_work_func: reclaim @s's subtree while it is near its limit. */
+static void cg_work_body(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccmm_sgx_cgroup *s)
+{
+	unsigned idle = 0;
+
+	atomic_store(&s->work_queued, false);
+	while (should_reclaim_cg(sgx, s) && idle < 8) {
+		uint64_t before = ccmm_misc_cg_usage(s->cg, CCMM_MISC_SGX_EPC);
+
+		/* indirect reclaim, no mm to charge, so NULL */
+		ccmm_sgx_cgroup_reclaim(sgx, ctx, s, NULL, CCMM_SGX_NR_TO_SCAN, CCMM_SGX_CAUSE_LIMIT);
+		idle = ccmm_misc_cg_usage(s->cg, CCMM_MISC_SGX_EPC) < before ? 0 : idle + 1;
+	}
+}
+
+static struct ccmm_sgx_cgroup *wq_pop(struct ccmm_sgx *sgx)
+{
+	struct ccmm_sgx_cgroup *s = NULL;
+
+	pthread_mutex_lock(&sgx->wq_lock);
+	if (sgx->wq_nr) {
+		s = sgx->wq_items[0];
+		memmove(sgx->wq_items, sgx->wq_items + 1, (sgx->wq_nr - 1) * sizeof(*sgx->wq_items));
+		sgx->wq_nr--;
+	}
+	pthread_mutex_unlock(&sgx->wq_lock);
+	return s;
+}
+
+static void worker_begin(struct ccmm_sgx_worker *w, uint64_t start_ns)
+{
+	atomic_fetch_add(&w->runs, 1);
+	if (w->ctx.now_ns < start_ns)
+		w->ctx.now_ns = start_ns;
+}
+
+static void worker_end(struct ccmm_sgx_worker *w)
+{
+	atomic_store(&w->done_ns, w->ctx.now_ns);
+}
+
+static void ksgxd_kick(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker)
+{
+	struct ccmm_sgx_worker *w = &sgx->ksgxd;
+
+	pthread_mutex_lock(&w->lock);
+	w->kick = true;
+	if (waker->now_ns > atomic_load(&w->kick_ns))
+		atomic_store(&w->kick_ns, waker->now_ns);
+	if (w->threaded)
+		pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void sgx_cgroup_queue_work(struct ccmm_sgx *sgx, struct ccmm_sgx_cgroup *s, uint64_t now_ns)
+{
+	struct ccmm_sgx_worker *w = &sgx->cg_wq;
+	bool expected = false;
+
+	if (!atomic_compare_exchange_strong(&s->work_queued, &expected, true))
+		return; /* already queued */
+	if (!ccmm_cgroup_tryget(s->cg)) {
+		atomic_store(&s->work_queued, false);
+		return;
+	}
+	pthread_mutex_lock(&sgx->wq_lock);
+	if (ccmm_grow((void **)&sgx->wq_items, &sgx->wq_cap, sgx->wq_nr + 1, sizeof(*sgx->wq_items))) {
+		pthread_mutex_unlock(&sgx->wq_lock);
+		atomic_store(&s->work_queued, false);
+		ccmm_cgroup_put(s->cg);
+		return;
+	}
+	sgx->wq_items[sgx->wq_nr++] = s;
+	pthread_mutex_unlock(&sgx->wq_lock);
+	pthread_mutex_lock(&w->lock);
+	w->kick = true;
+	if (now_ns > atomic_load(&w->kick_ns))
+		atomic_store(&w->kick_ns, now_ns);
+	if (w->threaded)
+		pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void run_ksgxd(struct ccmm_sgx *sgx, uint64_t start_ns)
+{
+	struct ccmm_sgx_worker *w = &sgx->ksgxd;
+
+	worker_begin(w, start_ns);
+	ksgxd_body(sgx, &w->ctx);
+	worker_end(w);
+}
+
+static void run_wq(struct ccmm_sgx *sgx, uint64_t start_ns)
+{
+	struct ccmm_sgx_worker *w = &sgx->cg_wq;
+	struct ccmm_sgx_cgroup *s;
+
+	worker_begin(w, start_ns);
+	while ((s = wq_pop(sgx))) {
+		cg_work_body(sgx, &w->ctx, s);
+		ccmm_cgroup_put(s->cg);
+	}
+	worker_end(w);
+}
+
+void sgx_run_background(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker)
+{
+	bool k;
+
+	if (sgx->ksgxd.threaded)
+		return;
+	/* inline: serialized by the worker locks; a worker never runs inside itself */
+	if (pthread_mutex_trylock(&sgx->ksgxd.lock))
+		return;
+	k = sgx->ksgxd.kick;
+	sgx->ksgxd.kick = false;
+	if (k)
+		run_ksgxd(sgx, waker->now_ns);
+	pthread_mutex_unlock(&sgx->ksgxd.lock);
+	if (pthread_mutex_trylock(&sgx->cg_wq.lock))
+		return;
+	k = sgx->cg_wq.kick;
+	sgx->cg_wq.kick = false;
+	if (k)
+		run_wq(sgx, waker->now_ns);
+	pthread_mutex_unlock(&sgx->cg_wq.lock);
+}
+
+uint64_t ccmm_sgx_ksgxd_wake(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker)
+{
+	ksgxd_kick(sgx, waker);
+	sgx_run_background(sgx, waker);
+	return atomic_load(&sgx->ksgxd.done_ns);
+}
+
+static void *worker_thread(void *arg)
+{
+	struct ccmm_sgx_worker *w = arg;
+	struct ccmm_sgx *sgx = ccmm_sgx_of(w->ctx.m);
+	bool is_ksgxd = w == &sgx->ksgxd;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->kick && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (w->stop)
+			break;
+		w->kick = false;
+		pthread_mutex_unlock(&w->lock);
+		/* the worker's ctx is touched by this thread only while running */
+		if (is_ksgxd)
+			run_ksgxd(sgx, atomic_load(&w->kick_ns));
+		else
+			run_wq(sgx, atomic_load(&w->kick_ns));
+		sgx_progress(sgx);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+int sgx_workers_start(struct ccmm_sgx *sgx)
+{
+	struct ccmm_sgx_worker *ws[] = { &sgx->ksgxd, &sgx->cg_wq };
+
+	for (size_t i = 0; i < CCMM_ARRAY_SIZE(ws); i++) {
+		struct ccmm_sgx_worker *w = ws[i];
+		int ret;
+
+		if (w->running)
+			continue;
+		w->threaded = true;
+		w->stop = false;
+		ret = pthread_create(&w->thread, NULL, worker_thread, w);
+		if (ret) {
+			w->threaded = false;
+			sgx_workers_stop(sgx);
+			return -ret;
+		}
+		w->running = true;
+	}
+	return 0;
+}
+
+void sgx_workers_stop(struct ccmm_sgx *sgx)
+{
+	struct ccmm_sgx_worker *ws[] = { &sgx->ksgxd, &sgx->cg_wq };
+
+	for (size_t i = 0; i < CCMM_ARRAY_SIZE(ws); i++) {
+		struct ccmm_sgx_worker *w = ws[i];
+
+		if (!w->running)
+			continue;
+		pthread_mutex_lock(&w->lock);
+		w->stop = true;
+		pthread_cond_signal(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+		w->running = false;
+		w->threaded = false;
+	}
+	/* work queued and never run: drop its references */
+	for (struct ccmm_sgx_cgroup *s; (s = wq_pop(sgx));) {
+		atomic_store(&s->work_queued, false);
+		ccmm_cgroup_put(s->cg);
+	}
+}
+
+int ccmm_sgx_set_threaded(struct ccmm_machine *m, bool threaded)
+{
+	struct ccmm_sgx *sgx = ccmm_sgx_of(m);
+
+	if (!sgx)
+		return -ENODEV;
+	if (threaded)
+		return sgx_workers_start(sgx);
+	sgx_workers_stop(sgx);
+	return 0;
+}
+
+long sgx_wait_for_reclaim(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur)
+{
+	struct ccmm_sgx_cgroup *s = sgx_get_current_cg(sgx, cur);
+	long before_free = atomic_load(&sgx->nr_free_pages);
+	uint64_t before_use = ccmm_misc_cg_usage(s->cg, CCMM_MISC_SGX_EPC);
+	uint64_t t0 = cur->ctx->now_ns;
+	long progress;
+
+	sgx_cg_stat(s, CCMM_SGX_ST_STALLS, 1);
+	ccmm_count(cur->ctx, CCMM_CTR_sgx_stalls, 1);
+	if (policy_of(sgx) == CCMM_SGX_POLICY_CGROUP && before_free == 0) {
+		/* no ksgxd: the faulting task reclaims its own cgroup's pages */
+		ccmm_sgx_cgroup_reclaim(sgx, cur->ctx, s, cur->mm, CCMM_SGX_NR_TO_SCAN, CCMM_SGX_CAUSE_GLOBAL);
+	}
+	if (!sgx->ksgxd.threaded) {
+		sgx_run_background(sgx, cur->ctx);
+	} else {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 2000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_mutex_lock(&sgx->progress_lock);
+		if (atomic_load(&sgx->nr_free_pages) == before_free &&
+		    ccmm_misc_cg_usage(s->cg, CCMM_MISC_SGX_EPC) == before_use)
+			pthread_cond_timedwait(&sgx->progress_cond, &sgx->progress_lock, &ts);
+		pthread_mutex_unlock(&sgx->progress_lock);
+	}
+	/* the fault resumes when the background reclaimers are done */
+	{
+		uint64_t done = CCMM_MAX(atomic_load(&sgx->ksgxd.done_ns), atomic_load(&sgx->cg_wq.done_ns));
+
+		if (done > cur->ctx->now_ns)
+			cur->ctx->now_ns = done;
+	}
+	sgx_cg_stat(s, CCMM_SGX_ST_STALL_NS, cur->ctx->now_ns - t0);
+	progress = atomic_load(&sgx->nr_free_pages) - before_free;
+	{
+		uint64_t use = ccmm_misc_cg_usage(s->cg, CCMM_MISC_SGX_EPC);
+
+		if (use < before_use)
+			progress += (long)((before_use - use) / CCMM_PAGE_SIZE);
+	}
+	sgx_put_cg(s);
+	return progress > 0 ? progress : 0;
+}
