@@ -248,13 +248,36 @@ static void free_backing(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint6
 	encl->backing_pages--;
 }
 
-/* sgx_encl_truncate_backing_page: after ELDU the backing page and (when empty) its PCMD page go. */
+/*
+ * pcmd_page_in_use: a PCMD page may go only when no entry is in use and
+ * no page that shares it is on its way out (BEING_RECLAIMED: the
+ * reclaimer got its backing and will write its PCMD entry). Without the
+ * second check a fault truncates the PCMD page under a reclaimer, which
+ * then writes the PCMD into a freed page: the 2022 reclaimer vs. page
+ * fault race that the kernel fixed this way.
+ */
+static bool pcmd_page_in_use(struct ccmm_sgx_encl *encl, uint64_t k)
+{
+	if (encl->pcmd_used[k])
+		return true;
+	for (uint64_t i = k * CCMM_SGX_PCMD_PER_PAGE; i < (k + 1) * CCMM_SGX_PCMD_PER_PAGE && i <= encl->nr_pages; i++) {
+		const struct ccmm_sgx_encl_page *ep = i == encl->nr_pages ? &encl->secs : &encl->pages[i];
+
+		if (ep->desc & CCMM_ENCL_PAGE_BEING_RECLAIMED)
+			return true;
+	}
+	return false;
+}
+
+/* sgx_encl_truncate_backing_page: after ELDU the backing page and (when unused) its PCMD page go. */
 static void truncate_backing(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t index)
 {
 	uint64_t k = index / CCMM_SGX_PCMD_PER_PAGE;
 
 	free_backing(ctx, encl, &encl->backing[index], &encl->backing_memcg[index]);
-	if (encl->pcmd_used[k] && !--encl->pcmd_used[k])
+	if (encl->pcmd_used[k])
+		encl->pcmd_used[k]--;
+	if (!pcmd_page_in_use(encl, k))
 		free_backing(ctx, encl, &encl->pcmd[k], &encl->pcmd_memcg[k]);
 }
 
