@@ -478,4 +478,21 @@ uint64_t ccmm_memcg_margin(const struct ccmm_cgroup *memcg);
  */
 void ccmm_memcg_event(struct ccmm_cgroup *memcg, enum ccmm_memcg_event ev);
 
+/* ------------------------------------------------------------------ */
+/* Job files (the cgroup actor kind, cgroup/actors.c)                  */
+/* ------------------------------------------------------------------ */
+
+struct ccmm_job;
+
+/*
+ * ccmm_cgroup_job_path_check - for a job being loaded: whether cgroup
+ * @path will exist during the run, i.e. it is "/" or a cgroup actor's
+ * mkdir creates it (or a descendant of it, which creates it too).
+ * Returns 0, or -ENOENT with @err at @loc ("@what: cgroup '/x' does not
+ * exist: no mkdir creates it; did you mean '/y'?"), -EINVAL for a
+ * malformed path.
+ */
+int ccmm_cgroup_job_path_check(const struct ccmm_job *job, const char *path, const struct ccmm_loc *loc,
+			       const char *what, struct ccmm_error *err);
+
 #endif /* CCMM_CGROUP_H */

@@ -142,6 +142,8 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 			fprintf(out, "[%s] %s: %" PRIu64 " op(s)%s, modeled %s, %" PRIu64 " op error(s)\n", a->name, a->kind->name,
 				a->ops_done, a->loops > 1 ? " over loops" : "", ccmm_format_ns(a->ctx.now_ns, t, sizeof(t)),
 				a->op_errors);
+			if (a->exited)
+				fprintf(out, "  exited with status %d: %s\n", a->exit_status, a->exit_why);
 			costs_text(&a->ctx, out);
 			counters_text(&a->ctx, out);
 			for (size_t i = 0; i < nev; i++) {
@@ -172,8 +174,9 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 
 				if (oe->actor != a->index)
 					continue;
-				fprintf(out, "  op error: %s:%d: %s returned %ld (%s), expected %ld\n", oe->where.file, oe->where.line,
-					oe->verb, oe->got, oe->got ? strerror((int)-oe->got) : "success", oe->want);
+				fprintf(out, "  op error: %s:%d: %s returned %ld (%s), expected %ld%s%s\n", oe->where.file,
+					oe->where.line, oe->verb, oe->got, oe->got ? strerror((int)-oe->got) : "success", oe->want,
+					oe->note[0] ? ": " : "", oe->note);
 			}
 			fputc('\n', out);
 		}
@@ -203,6 +206,9 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 			if (head)
 				fputc('\n', out);
 		}
+		for (size_t i = 0; ccmm_run_ext_at(i); i++)
+			if (ccmm_run_ext_at(i)->report_text)
+				ccmm_run_ext_at(i)->report_text(run, out);
 		if (run->m->check->dropped)
 			fprintf(out, "note: %" PRIu64 " events beyond max_events were counted but not kept\n", run->m->check->dropped);
 	}
@@ -381,6 +387,10 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 		json_object_set_new(jopts, "loops", json_integer((json_int_t)a->loops));
 		json_object_set_new(ja, "job options", jopts);
 		json_object_set_new(ja, "ops", json_integer((json_int_t)a->ops_done));
+		if (a->exited) {
+			json_object_set_new(ja, "exit_status", json_integer(a->exit_status));
+			json_object_set_new(ja, "exit_why", json_string(a->exit_why));
+		}
 		for (size_t i = 0; i < nev; i++) {
 			struct ccmm_event e;
 
@@ -414,6 +424,8 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 			json_object_set_new(x, "op", json_string(oe->verb));
 			json_object_set_new(x, "returned", json_integer(oe->got));
 			json_object_set_new(x, "expected", json_integer(oe->want));
+			if (oe->note[0])
+				json_object_set_new(x, "note", json_string(oe->note));
 			json_array_append_new(oes, x);
 		}
 		json_object_set_new(ja, "op_errors", oes);
@@ -427,6 +439,13 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 			json_array_append_new(unattributed, event_json(run, &e));
 	}
 	json_object_set_new(root, "violations_without_actor", unattributed);
+	for (size_t i = 0; ccmm_run_ext_at(i); i++) {
+		const struct ccmm_run_ext *x = ccmm_run_ext_at(i);
+		json_t *jx = x->report_json ? x->report_json(run) : NULL;
+
+		if (jx)
+			json_object_set_new(root, x->name, jx);
+	}
 	json_object_set_new(res, "violations", json_integer((json_int_t)s.violations));
 	json_object_set_new(res, "expected", json_integer((json_int_t)s.expected));
 	json_object_set_new(res, "unexpected", json_integer((json_int_t)s.unexpected));

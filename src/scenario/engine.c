@@ -60,6 +60,24 @@ int ccmm_run_fail(struct ccmm_actor *a, const struct ccmm_op *op, int ret, const
 	return ret;
 }
 
+void ccmm_op_note(struct ccmm_actor *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->note, sizeof(a->note), fmt, ap);
+	va_end(ap);
+}
+
+void ccmm_actor_exit(struct ccmm_actor *a, int status, const char *why)
+{
+	pthread_mutex_lock(&a->run->lock);
+	a->exit_status = status;
+	snprintf(a->exit_why, sizeof(a->exit_why), "%s", why ? why : "");
+	a->exited = true;
+	pthread_mutex_unlock(&a->run->lock);
+}
+
 static bool run_failed(struct ccmm_run *run)
 {
 	bool f;
@@ -187,22 +205,25 @@ static int sig_index_locked(struct ccmm_run *run, const char *name, bool create)
 	return (int)run->nr_sig++;
 }
 
-static int verb_signal(struct ccmm_actor *a, const struct ccmm_op *op)
+int ccmm_run_signal(struct ccmm_run *run, const char *event, uint64_t n, uint64_t now_ns)
 {
-	struct ccmm_run *run = a->run;
-	uint64_t n = ccmm_arg_u64(a, op, 1);
 	int i;
 
 	pthread_mutex_lock(&run->lock);
-	i = sig_index_locked(run, ccmm_arg_str(op, 0), true);
+	i = sig_index_locked(run, event, true);
 	if (i >= 0) {
 		run->sig[i].count += n;
-		if (a->ctx.now_ns > run->sig[i].time_ns)
-			run->sig[i].time_ns = a->ctx.now_ns;
+		if (now_ns > run->sig[i].time_ns)
+			run->sig[i].time_ns = now_ns;
 	}
 	pthread_cond_broadcast(&run->cond);
 	pthread_mutex_unlock(&run->lock);
 	return i < 0 ? -ENOMEM : 0;
+}
+
+static int verb_signal(struct ccmm_actor *a, const struct ccmm_op *op)
+{
+	return ccmm_run_signal(a->run, ccmm_arg_str(op, 0), ccmm_arg_u64(a, op, 1), a->ctx.now_ns);
 }
 
 /* Take one count of @name if there is one; the caller holds run->lock. */
@@ -317,6 +338,7 @@ static void op_error(struct ccmm_actor *a, const struct ccmm_op *op, long got)
 		e->got = got;
 		e->want = op->ret;
 		e->time_ns = a->ctx.now_ns;
+		snprintf(e->note, sizeof(e->note), "%s", a->note);
 	}
 	pthread_mutex_unlock(&a->run->lock);
 }
@@ -336,6 +358,7 @@ static int actor_step(struct ccmm_actor *a)
 
 		a->ctx.op = op->verb->name;
 		a->ctx.where = op->where;
+		a->note[0] = '\0';
 		ret = op->verb->run(a, op);
 		if (ret == CCMM_OP_BLOCKED)
 			return CCMM_OP_BLOCKED;
@@ -541,6 +564,17 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 		a->waiting = NULL;
 		a->ops_done = a->op_errors = 0;
 		a->priv = NULL;
+		a->exited = false;
+		a->exit_status = 0;
+		a->exit_why[0] = a->note[0] = '\0';
+	}
+	for (size_t i = 0; ccmm_run_ext_at(i) && !run->error[0]; i++) {
+		const struct ccmm_run_ext *x = ccmm_run_ext_at(i);
+
+		if (x->start && (ret = x->start(run, job->ext_opts[i])) && !run->error[0]) {
+			snprintf(run->error, sizeof(run->error), "%.300s: %s cannot start: %s", job->path, x->name, strerror(-ret));
+			run->error_ret = ret;
+		}
 	}
 	for (size_t i = 0; i < job->nr_actors && !run->error[0]; i++) {
 		struct ccmm_actor *a = job->actors[i];
@@ -556,6 +590,12 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 			run_threads(run);
 		else
 			run_sim(run);
+	}
+	for (size_t i = 0; ccmm_run_ext_at(i); i++) {
+		const struct ccmm_run_ext *x = ccmm_run_ext_at(i);
+
+		if (x->finish)
+			x->finish(run, job->ext_opts[i]);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	run->wall_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

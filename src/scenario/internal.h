@@ -14,6 +14,7 @@ struct ccmm_op_error {
 	char verb[32];
 	long got, want;
 	uint64_t time_ns;
+	char note[160];
 };
 
 struct ccmm_run_priv {

@@ -141,6 +141,29 @@ static int parse_expect(const char *value, struct ccmm_expect *list, size_t *nr,
 	return 0;
 }
 
+/* A [global] option of a run extension; unknown names get a suggestion from every table. */
+static int set_ext_option(struct ccmm_job *job, const char *key, const char *value, const struct ccmm_loc *loc,
+			  struct ccmm_error *err)
+{
+	const char *names[128];
+	const struct ccmm_run_ext *x;
+	const char *near;
+	size_t n = 0;
+
+	for (size_t i = 0; (x = ccmm_run_ext_at(i)); i++)
+		if (x->options && ccmm_option_find(x->options, key))
+			return ccmm_option_set(x->options, job->ext_opts[i], "global", key, value, loc, err);
+	for (const struct ccmm_option *o = global_options; o->name && n < 100; o++)
+		names[n++] = o->name;
+	for (size_t i = 0; (x = ccmm_run_ext_at(i)); i++)
+		for (const struct ccmm_option *o = x->options; o && o->name && n < 127; o++)
+			names[n++] = o->name;
+	names[n++] = "expect";
+	near = ccmm_suggest(key, names, n);
+	return ccmm_error_set(err, loc, -ENOENT, "unknown option '%s' in [global]%s%s%s", key,
+			      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+}
+
 /* ---- ops ----------------------------------------------------------------- */
 
 static const struct ccmm_verb *find_verb(const struct ccmm_actor_kind *k, const char *name)
@@ -542,6 +565,15 @@ int ccmm_job_load(const char *path, const char *text, const char *platform_overr
 	snprintf(gwhere.file, sizeof(gwhere.file), "%s", path);
 	ccmm_option_defaults(global_options, &job->g);
 	job->g.fail_conversion_after = UINT64_MAX;
+	for (size_t i = 0; ccmm_run_ext_at(i); i++) {
+		const struct ccmm_run_ext *x = ccmm_run_ext_at(i);
+
+		job->ext_opts[i] = calloc(1, x->opts_size ? x->opts_size : 1);
+		if (!job->ext_opts[i] || (x->options && ccmm_option_defaults(x->options, job->ext_opts[i]))) {
+			ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
 
 	ret = ccmm_ini_parse(path, text, collect, &r, err);
 	if (ret)
@@ -560,6 +592,8 @@ int ccmm_job_load(const char *path, const char *text, const char *platform_overr
 			gwhere = l->where;
 		} else if (!strcmp(l->key, "expect")) {
 			ret = parse_expect(l->value, job->expect, &job->nr_expect, &l->where, err);
+		} else if (!ccmm_option_find(global_options, l->key)) {
+			ret = set_ext_option(job, l->key, l->value, &loc, err);
 		} else {
 			ret = ccmm_option_set(global_options, &job->g, "global", l->key, l->value, &loc, err);
 			if (!ret && !strcmp(l->key, "platform"))
@@ -602,6 +636,15 @@ int ccmm_job_load(const char *path, const char *text, const char *platform_overr
 				goto fail;
 		}
 	}
+	for (size_t i = 0; ccmm_run_ext_at(i); i++) {
+		const struct ccmm_run_ext *x = ccmm_run_ext_at(i);
+
+		if (x->check) {
+			ret = x->check(job, job->ext_opts[i], err);
+			if (ret)
+				goto fail;
+		}
+	}
 	free(r.lines);
 	*out = job;
 	return 0;
@@ -626,6 +669,8 @@ void ccmm_job_free(struct ccmm_job *job)
 		free(job->actors[i]);
 	}
 	free(job->actors);
+	for (size_t i = 0; i < CCMM_MAX_EXTS; i++)
+		free(job->ext_opts[i]);
 	free(job->names);
 	free(job->name_where);
 	ccmm_platform_free(job->plat);

@@ -5,12 +5,30 @@
 #include "scenario/scenario.h"
 
 extern const struct ccmm_actor_kind ccmm_kind_guest_task, ccmm_kind_device, ccmm_kind_vmm;
+extern const struct ccmm_actor_kind ccmm_kind_cgroup, ccmm_kind_enclave, ccmm_kind_vepc_guest;
+extern const struct ccmm_run_ext ccmm_ext_cgroup, ccmm_ext_sgx;
 
 static const struct ccmm_actor_kind *const kinds[] = {
 	&ccmm_kind_guest_task,
 	&ccmm_kind_device,
 	&ccmm_kind_vmm,
+	&ccmm_kind_cgroup,
+	&ccmm_kind_enclave,
+	&ccmm_kind_vepc_guest,
 };
+
+/* Run extensions: a subsystem with [global] options or report sections adds its line here. */
+static const struct ccmm_run_ext *const exts[] = {
+	&ccmm_ext_cgroup,
+	&ccmm_ext_sgx,
+};
+
+_Static_assert(CCMM_ARRAY_SIZE(exts) <= CCMM_MAX_EXTS, "raise CCMM_MAX_EXTS");
+
+const struct ccmm_run_ext *ccmm_run_ext_at(size_t i)
+{
+	return i < CCMM_ARRAY_SIZE(exts) ? exts[i] : NULL;
+}
 
 const struct ccmm_actor_kind *ccmm_actor_kind_at(size_t i)
 {

@@ -123,6 +123,34 @@ struct ccmm_actor_kind {
 const struct ccmm_actor_kind *ccmm_actor_kind_at(size_t i);
 const struct ccmm_actor_kind *ccmm_actor_kind_find(const char *name);
 
+/* ---- run extensions ----------------------------------------------------- */
+
+#define CCMM_MAX_EXTS 8
+
+/*
+ * A layer-3 subsystem's part in every run, registered in scenario/kinds.c
+ * beside the actor kinds: extra [global] options (parsed into a zeroed
+ * block of opts_size bytes, defaults applied), a check once the job and
+ * its platform are read, set-up after boot before any actor starts, a
+ * wrap-up after the actors finished (objects and actors still there), and
+ * its sections of the text and JSON reports. Every hook is optional.
+ */
+struct ccmm_run_ext {
+	const char *name;                  /* also its key in the JSON report */
+	const struct ccmm_option *options; /* NULL-name terminated */
+	size_t opts_size;
+	int (*check)(struct ccmm_job *job, const void *opts, struct ccmm_error *err);
+	/* 0, or a negative errno with a message in run->error (ccmm_run_fail style) */
+	int (*start)(struct ccmm_run *run, const void *opts);
+	/* may record violations, or set run->error for an I/O failure */
+	void (*finish)(struct ccmm_run *run, const void *opts);
+	void (*report_text)(struct ccmm_run *run, FILE *out);
+	void *(*report_json)(struct ccmm_run *run); /* a jansson json_t *, or NULL */
+};
+
+/* All registered run extensions; NULL past the end. */
+const struct ccmm_run_ext *ccmm_run_ext_at(size_t i);
+
 /* ---- the job ---------------------------------------------------------- */
 
 struct ccmm_expect {
@@ -151,6 +179,11 @@ struct ccmm_actor {
 	const char *waiting;        /* event name while blocked in wait */
 	uint64_t ops_done, op_errors;
 	void *priv;                 /* the kind's run-time state */
+	/* actors that model processes say how they ended (read by shells: ccmm_actor_exits) */
+	bool exited;
+	int exit_status;            /* 0 success, 1-127 failure, 128+N killed by signal N */
+	char exit_why[96];
+	char note[160];             /* why the op under way failed: shown with its op error */
 };
 
 struct ccmm_global_opts {
@@ -171,6 +204,7 @@ struct ccmm_job {
 	struct ccmm_actor **actors;
 	size_t nr_actors, cap_actors;
 	struct ccmm_platform *plat;  /* loaded and validated with the job */
+	void *ext_opts[CCMM_MAX_EXTS]; /* each run extension's [global] options */
 	/* names created by ops (NEWOBJ), for checking references */
 	char (*names)[48];
 	struct ccmm_where *name_where;
@@ -301,6 +335,19 @@ int ccmm_obj_add(struct ccmm_actor *a, const char *name, struct ccmm_obj **out);
 
 /* Remove and free object @o (its kind-specific teardown is the caller's). */
 void ccmm_obj_del(struct ccmm_run *run, struct ccmm_obj *o);
+
+/*
+ * Signal @event @count times at modeled time @now_ns, as the signal op
+ * does (for kinds whose programs signal on their own, e.g. at exit).
+ * 0 or -ENOMEM.
+ */
+int ccmm_run_signal(struct ccmm_run *run, const char *event, uint64_t count, uint64_t now_ns);
+
+/* Explain the op that is failing: the text goes with its op error in the report. */
+void ccmm_op_note(struct ccmm_actor *a, const char *fmt, ...) CCMM_PRINTF(2, 3);
+
+/* A process-like actor ends with @status (0, 1-127, or 128+signal) for the reason @why. */
+void ccmm_actor_exit(struct ccmm_actor *a, int status, const char *why);
 
 /* Record a run error at the op's line; returns @ret. The run stops. */
 int ccmm_run_fail(struct ccmm_actor *a, const struct ccmm_op *op, int ret, const char *fmt, ...) CCMM_PRINTF(4, 5);

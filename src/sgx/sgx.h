@@ -278,6 +278,7 @@ struct ccmm_sgx {
 	struct ccmm_sgx_encl **encls;
 	size_t nr_encls, cap_encls;
 	uint32_t next_encl_id;
+	_Atomic long nr_vepc;         /* virtual EPC sections open */
 	/* knobs */
 	bool eaug_race_bug;           /* the pre-fix EAUG path: no SECS reload (seed 004) */
 	unsigned retry_limit;         /* fault retries without progress before SIGBUS */

@@ -67,6 +67,7 @@ int ccmm_sgx_vepc_open(const struct ccmm_sgx_current *cur, uint64_t size, struct
 		return ret;
 	}
 	v->base = v->vma->start;
+	atomic_fetch_add(&sgx->nr_vepc, 1);
 	*out = v;
 	return 0;
 }
@@ -148,5 +149,6 @@ void ccmm_sgx_vepc_release(struct ccmm_ctx *ctx, struct ccmm_sgx_vepc *v)
 	}
 	free(v->pages);
 	pthread_mutex_destroy(&v->lock);
+	atomic_fetch_sub(&v->sgx->nr_vepc, 1);
 	free(v);
 }

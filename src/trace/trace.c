@@ -441,6 +441,7 @@ int ccmm_trace_next(struct ccmm_trace *t, struct ccmm_page_ref *ref, struct ccmm
 		for (uint64_t vpn = addr >> 12; vpn <= (addr + size - 1) >> 12; vpn++) {
 			t->pending[t->npending].vpn = vpn;
 			t->pending[t->npending].write = write;
+			t->pending[t->npending].line = (uint32_t)t->line;
 			t->npending++;
 		}
 	}

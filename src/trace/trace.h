@@ -44,6 +44,7 @@ struct ccmm_trace_opts {
 struct ccmm_page_ref {
 	uint64_t vpn;         /* virtual page number (address >> 12) */
 	bool write;           /* a store or modify: the page is dirty */
+	uint32_t line;        /* the trace line it came from (the first of a collapsed run) */
 };
 
 struct ccmm_trace_stats {
