@@ -151,6 +151,17 @@ static uint64_t pow2_at_least(uint64_t n)
 	return p;
 }
 
+/* "1st", "2nd", "3rd", "4th", "11th", "22nd" */
+static const char *ordinal(uint64_t n, char *buf, size_t len)
+{
+	const char *suf = "th";
+
+	if (n % 100 < 11 || n % 100 > 13)
+		suf = n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+	snprintf(buf, len, "%" PRIu64 "%s", n, suf);
+	return buf;
+}
+
 /* Read the trace as the run will: its syntax, and whether its pages fit the enclave. */
 static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error *err)
 {
@@ -187,12 +198,14 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 			continue;
 		}
 		if (vmap_get(&v, r.vpn, limit, &page)) {
+			char ord[32];
+
 			if (v.n >= limit)
 				ret = ccmm_error_set(err, &loc, -ERANGE,
-						     "the trace touches a %" PRIu64 "th distinct page (0x%" PRIx64 ") but enclave [%s] "
+						     "the trace touches a %s distinct page (0x%" PRIx64 ") but enclave [%s] "
 						     "has room for %" PRIu64 " (size=%" PRIu64 ": %" PRIu64 " pages, one is the TCS)",
-						     limit + 1, r.vpn << CCMM_PAGE_SHIFT, a->name, limit, o->size,
-						     o->size >> CCMM_PAGE_SHIFT);
+						     ordinal(limit + 1, ord, sizeof(ord)), r.vpn << CCMM_PAGE_SHIFT, a->name, limit,
+						     o->size, o->size >> CCMM_PAGE_SHIFT);
 			else
 				ret = ccmm_error_set(err, &loc, -E2BIG, "more than 32768 distinct pages: give the enclave a size");
 			break;
@@ -263,6 +276,9 @@ struct encl_state {
 	struct ccmm_trace *trace;
 	struct vmap map;
 	char cgroup[256];
+	bool pending;                /* a reference whose fault yielded, to retry */
+	uint64_t pend_page;
+	bool pend_write;
 	/* figures kept after the enclave is gone */
 	uint64_t ewb, eldu, eaug, faults, peak_epc;
 };
@@ -375,6 +391,7 @@ static int step_start(struct ccmm_actor *a, struct encl_state *s)
 	s->cur.ctx = &a->ctx;
 	s->cur.task = s->task;
 	s->cur.mm = s->mm;
+	s->thr.may_yield = true;
 	ret = ccmm_sgx_encl_create(&s->cur, s->base, o->size, a->name, &s->encl);
 	if (ret) {
 		s->encl = NULL;
@@ -422,6 +439,12 @@ static int next_ref(struct ccmm_actor *a, struct encl_state *s, uint64_t *page, 
 	struct ccmm_error err;
 	int ret;
 
+	if (s->pending) {
+		s->pending = false;
+		*page = s->pend_page;
+		*write = s->pend_write;
+		return 1;
+	}
 	if (s->refs >= max)
 		return 0;
 	if (!s->trace) {
@@ -471,6 +494,14 @@ static int step_run(struct ccmm_actor *a, struct encl_state *s)
 			break;
 		}
 		ret = ccmm_sgx_encl_access(&s->cur, &s->thr, s->encl->base + page * CCMM_PAGE_SIZE, write);
+		if (ret == -EAGAIN) {
+			/* the fault waits for reclaim: let the others run, retry this reference next time */
+			s->pending = true;
+			s->pend_page = page;
+			s->pend_write = write;
+			ret = 0;
+			break;
+		}
 		if (ret)
 			break;
 		s->refs++;
@@ -834,11 +865,14 @@ static void sgx_ext_text(struct ccmm_run *run, FILE *out)
 		if (a->kind != &ccmm_kind_enclave || !s)
 			continue;
 		keep_figures(s);
-		fprintf(out, "  [%s] %s, %" PRIu64 " pages%s: %s%s%s; %" PRIu64 " refs, peak %" PRIu64 " EPC pages, %" PRIu64
-			" faults, %" PRIu64 " EWB, %" PRIu64 " ELDU, %" PRIu64 " EAUG\n",
-			a->name, s->cgroup, o->pages, o->trace[0] ? ", trace" : "", a->exited ? "exit " : "still running",
-			a->exited ? (a->exit_status ? "failed" : "passed") : "", a->exited ? "" : "", s->refs, s->peak_epc,
-			s->faults, s->ewb, s->eldu, s->eaug);
+		fprintf(out, "  [%s] %s, %" PRIu64 " pages%s: %" PRIu64 " refs, peak %" PRIu64 " EPC pages, %" PRIu64
+			" faults, %" PRIu64 " EWB, %" PRIu64 " ELDU, %" PRIu64 " EAUG; ",
+			a->name, s->cgroup, o->pages, o->trace[0] ? " (trace)" : "", s->refs, s->peak_epc, s->faults, s->ewb,
+			s->eldu, s->eaug);
+		if (a->exited)
+			fprintf(out, "%s (%d: %s)\n", a->exit_status ? "FAILED" : "passed", a->exit_status, a->exit_why);
+		else
+			fprintf(out, "still running\n");
 	}
 	fputc('\n', out);
 }

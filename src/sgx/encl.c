@@ -815,7 +815,6 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 	struct ccmm_sgx_encl *encl = t->encl;
 	struct ccmm_sgx *sgx = encl->sgx;
 	struct ccmm_machine *m = cur->ctx->m;
-	unsigned no_progress = 0;
 
 	va = CCMM_ALIGN_DOWN(va, CCMM_PAGE_SIZE);
 	if (!t->inside || va < encl->base || va - encl->base >= encl->size)
@@ -863,6 +862,7 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 					       encl->name, v, va, ep->shadow);
 			ccmm_charge(cur->ctx, CCMM_COST_sgx_epc_ref_ns, 1);
 			ccmm_count(cur->ctx, CCMM_CTR_sgx_refs, 1);
+			t->no_progress = 0;
 			return 0;
 		}
 		/* #PF: AEX, the kernel's fault handler, ERESUME */
@@ -876,14 +876,17 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 			sgx_run_background(sgx, cur->ctx);
 		if (ret == -EBUSY) {
 			/* VM_FAULT_NOPAGE: the access faults again once reclaim made room */
-			if (sgx_wait_for_reclaim(sgx, cur) > 0)
-				no_progress = 0;
-			else if (++no_progress >= sgx->retry_limit) {
+			if (sgx_wait_for_reclaim(sgx, cur) > 0) {
+				t->no_progress = 0;
+			} else if (++t->no_progress >= sgx->retry_limit) {
 				ccmm_violation(cur->ctx, &ccmm_rule_sgx_fault_livelock, UINT64_MAX,
 					       "enclave %s: the fault at 0x%" PRIx64 " was retried %u times without progress; "
 					       "the model delivers SIGBUS instead of spinning",
-					       encl->name, va, no_progress);
+					       encl->name, va, t->no_progress);
 				ret = -EFAULT;
+			} else if (t->may_yield) {
+				ccmm_sgx_enter(t, encl);
+				return -EAGAIN;
 			}
 		}
 		if (ret == -EINTR) {

@@ -503,6 +503,8 @@ struct ccmm_sgx_thread {
 	struct ccmm_sgx_encl *encl;
 	bool inside;
 	uint64_t entry_gen;
+	bool may_yield;          /* a fault waiting for reclaim returns -EAGAIN so others can run */
+	unsigned no_progress;    /* fault retries in a row that saw no page freed */
 };
 
 /*
@@ -547,7 +549,11 @@ void ccmm_sgx_exit(struct ccmm_sgx_thread *t);
  * check and 8 bytes at offset 0 moved through the MEE: a write stores
  * ++shadow, a read checks it (enclave_data_lost when it differs).
  * Returns 0; -EFAULT when the fault ends in SIGBUS (the task gets it);
- * -EINTR when a fatal signal is pending; -EINVAL outside ELRANGE.
+ * -EINTR when a fatal signal is pending; -EINVAL outside ELRANGE;
+ * -EAGAIN when @t->may_yield and the fault waits for reclaim that made no
+ * progress yet (call again later: the access has not happened). After
+ * sgx->retry_limit retries in a row without progress the model records
+ * sgx_fault_livelock and delivers SIGBUS instead of spinning forever.
  */
 int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, uint64_t va, bool write);
 
