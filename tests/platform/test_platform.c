@@ -63,6 +63,19 @@ static void test_default_platform(void **state)
 		assert_int_equal(r->device, gpu);
 		assert_string_equal(r->name, "gpu0.bar0");
 	}
+	/* the host's EPC beside the TD: 4 MiB on node 0, after RAM, 1 GiB aligned */
+	{
+		const struct ccmm_mem_range *r = ccmm_platform_range(p, 66 * CCMM_GiB);
+
+		assert_non_null(r);
+		assert_int_equal(r->kind, CCMM_RANGE_EPC);
+		assert_string_equal(r->name, "epc0");
+		assert_int_equal(r->base, 66 * CCMM_GiB);
+		assert_int_equal(r->size, 4 * CCMM_MiB);
+		assert_int_equal(r->node, 0);
+		assert_null(ccmm_platform_range(p, 66 * CCMM_GiB + 4 * CCMM_MiB));
+	}
+	assert_int_equal(p->nr_ranges, 7); /* 3 RAM, 1 EPC, 3 BARs */
 	/* ranges are sorted and disjoint */
 	for (size_t i = 1; i < p->nr_ranges; i++)
 		assert_true(p->ranges[i - 1].base + p->ranges[i - 1].size <= p->ranges[i].base);
