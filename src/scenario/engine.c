@@ -432,8 +432,6 @@ static void *actor_thread(void *arg)
 	for (;;) {
 		int ret = actor_step(a);
 
-		if (ret == 1 || ret < 0)
-			break;
 		if (ret == CCMM_OP_BLOCKED) {
 			pthread_mutex_lock(&run->lock);
 			rp->blocked++;
@@ -459,7 +457,10 @@ static void *actor_thread(void *arg)
 			pthread_mutex_unlock(&run->lock);
 			if (run_failed(run))
 				break;
+			continue;
 		}
+		if (ret == 1 || ret < 0)
+			break;
 	}
 	pthread_mutex_lock(&run->lock);
 	a->done = true;
