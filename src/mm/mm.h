@@ -134,6 +134,7 @@ struct ccmm_kernel {
 	pthread_mutex_t vmalloc_lock;
 	uint64_t vmalloc_next;
 	struct ccmm_kernel_knobs knobs;
+	bool node_offline[CCMM_MAX_NODES]; /* memory hotplug: the allocator skips offline nodes */
 };
 
 /* Build the page allocator and the direct map. Called by ccmm_boot(). 0 or -ENOMEM. */

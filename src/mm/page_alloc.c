@@ -229,7 +229,7 @@ int ccmm_alloc_pages(struct ccmm_ctx *ctx, int node, unsigned order, unsigned gf
 		for (size_t zi = 0; zi < k->nr_zones && pfn == UINT64_MAX; zi++) {
 			struct ccmm_zone *z = &k->zones[zi];
 
-			if (z->node != order_nodes[i])
+			if (z->node != order_nodes[i] || k->node_offline[z->node])
 				continue;
 			pthread_mutex_lock(&z->lock);
 			pfn = zone_alloc(z, order);

@@ -70,7 +70,24 @@
 	  "ultracall round trip (UV_SHARE_PAGE / UV_UNSHARE_PAGE), per page (estimate)")    \
 	/* SWIOTLB and IOMMU (filled in by the DMA layer) */                                \
 	X(iotlb_miss_ns, 500, "IOTLB miss: an I/O page walk (estimate)")                    \
-	X(iommu_map_ns, 300, "map one IOMMU/TCE entry incl. the hypercall-free path (estimate)")
+	X(iommu_map_ns, 300, "map one IOMMU/TCE entry incl. the hypercall-free path (estimate)")           \
+	/* Memory tiers and reclaim */                                                      \
+	X(dram_access_ns, 81,                                                                \
+	  "DRAM idle random-read latency, ~81 ns (Izraelevitz et al., 'Basic Performance "  \
+	  "Measurements of the Intel Optane DC Persistent Memory Module', 2019)")         \
+	X(pmem_access_ns, 305,                                                               \
+	  "Optane DC PMM idle random-read latency, ~305 ns (same paper)")                   \
+	X(cxl_access_ns, 250,                                                                \
+	  "CXL-attached DRAM: about two to three times local DRAM (estimate)")              \
+	X(hbm_access_ns, 110, "HBM read latency, a little above DDR's (estimate)")          \
+	X(swap_in_ns, 80000,                                                                 \
+	  "major fault served from an NVMe swap device, fault path included (estimate)")    \
+	X(swap_out_ns, 20000, "writing a 4 KiB page to swap, amortised (estimate)")         \
+	X(file_read_ns, 80000, "refault of a file page read back from NVMe (estimate)")     \
+	X(writeback_ns, 20000, "writeback of a dirty file page before reclaim (estimate)")  \
+	X(migrate_page_ns, 2500,                                                             \
+	  "migrating one 4 KiB page: allocation, copy, rmap and PTE update, TLB flush (estimate)") \
+	X(lru_scan_ns, 80, "looking at one LRU page during reclaim (estimate)")
 
 #define CCMM_COUNTERS(X)                                                                    \
 	X(accesses, "modeled CPU and device accesses checked")                              \
@@ -101,6 +118,11 @@
 	X(uv_calls, "ultracalls")                                                           \
 	X(pages_allocated, "pages handed out by the page allocator")                        \
 	X(pages_freed, "pages returned to the page allocator")                              \
-	X(violations, "memory-state rule violations recorded")
+	X(violations, "memory-state rule violations recorded")                              \
+	X(page_refs, "page references replayed from traces")                                \
+	X(refaults, "references that found their page swapped out or evicted")             \
+	X(slow_tier_hits, "references served by a node below the top memory tier")         \
+	X(demotions, "pages this context demoted during reclaim")                          \
+	X(reclaimed, "pages this context reclaimed (swapped out, dropped or written back)")
 
 #endif /* CCMM_COSTS_H */

@@ -12,6 +12,7 @@
 #include "ccmm_config.h"
 #include "cc/cc.h"
 #include "scenario/internal.h"
+#include "tier/tier.h"
 
 #define TEXT_EVENTS_PER_ACTOR 20
 #define HISTORY_MAX 8
@@ -116,6 +117,46 @@ static void counters_text(const struct ccmm_ctx *c, FILE *out)
 		fputc('\n', out);
 }
 
+/* Memory tiers: targets and vmstat, when the run used them. */
+static void tier_text(struct ccmm_run *run, FILE *out)
+{
+	struct ccmm_machine *m = run->m;
+	struct ccmm_demotion d;
+	int col = 0;
+
+	if (!ccmm_vmstat_get(m, CCMM_VM_pgfault))
+		return;
+	ccmm_tier_demotion(m, &d);
+	fprintf(out, "memory tiers (%s order, node_reclaim_mode %" PRIu64 "%s, swap %" PRIu64 " pages):\n",
+		run->job->g.demotion_order ? "2021 passes" : "tiers", run->job->g.node_reclaim_mode,
+		run->job->g.node_reclaim_mode & CCMM_RECLAIM_MIGRATE ? ": demotion on" : ": demotion off",
+		run->job->g.swap >> CCMM_PAGE_SHIFT);
+	for (unsigned n = 0; n < m->plat->nr_nodes; n++) {
+		fprintf(out, "  node %u: abstract distance %d (tier %d)%s, demotes to", n, d.adist[n],
+			d.adist[n] >> CCMM_MEMTIER_CHUNK_BITS, d.online[n] ? "" : ", offline");
+		if (!d.preferred[n])
+			fprintf(out, " nothing (terminal)");
+		for (unsigned t = 0; t < m->plat->nr_nodes; t++)
+			if (d.preferred[n] & (1u << t))
+				fprintf(out, " %u", t);
+		fputc('\n', out);
+	}
+	for (int i = 0; i < CCMM_VM_NR; i++) {
+		uint64_t v = ccmm_vmstat_get(m, (enum ccmm_vmstat)i);
+
+		if (!v)
+			continue;
+		fprintf(out, "%s%s %" PRIu64, col ? ", " : "  vmstat: ", ccmm_vmstat_names[i], v);
+		if (++col == 6) {
+			fputc('\n', out);
+			col = 0;
+		}
+	}
+	if (col)
+		fputc('\n', out);
+	fputc('\n', out);
+}
+
 int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 {
 	struct ccmm_job *job = run->job;
@@ -144,6 +185,17 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 				a->op_errors);
 			costs_text(&a->ctx, out);
 			counters_text(&a->ctx, out);
+			{
+				struct ccmm_tier_task_stats ts;
+				bool killed;
+
+				if (ccmm_tier_actor_stats(a, &ts, &killed))
+					fprintf(out, "  pages: %" PRIu64 " references, %" PRIu64 " fast-tier and %" PRIu64 " slow-tier hits, %" PRIu64
+						     " first touches, %" PRIu64 " refaults; at the end %" PRIu64 " resident, %" PRIu64
+						     " swapped, %" PRIu64 " evicted%s\n",
+						ts.refs, ts.hits_fast, ts.hits_slow, ts.minor_faults, ts.refaults, ts.resident, ts.swapped,
+						ts.evicted, killed ? "; OOM-killed" : "");
+			}
 			for (size_t i = 0; i < nev; i++) {
 				struct ccmm_event e;
 
@@ -205,6 +257,7 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 		}
 		if (run->m->check->dropped)
 			fprintf(out, "note: %" PRIu64 " events beyond max_events were counted but not kept\n", run->m->check->dropped);
+		tier_text(run, out);
 	}
 	if (run->error[0])
 		fprintf(out, "run error: %s\n", run->error);
@@ -381,6 +434,25 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 		json_object_set_new(jopts, "loops", json_integer((json_int_t)a->loops));
 		json_object_set_new(ja, "job options", jopts);
 		json_object_set_new(ja, "ops", json_integer((json_int_t)a->ops_done));
+		{
+			struct ccmm_tier_task_stats ts;
+			bool killed;
+
+			if (ccmm_tier_actor_stats(a, &ts, &killed)) {
+				json_t *jt = json_object();
+
+				json_object_set_new(jt, "references", json_integer((json_int_t)ts.refs));
+				json_object_set_new(jt, "fast_tier_hits", json_integer((json_int_t)ts.hits_fast));
+				json_object_set_new(jt, "slow_tier_hits", json_integer((json_int_t)ts.hits_slow));
+				json_object_set_new(jt, "first_touches", json_integer((json_int_t)ts.minor_faults));
+				json_object_set_new(jt, "refaults", json_integer((json_int_t)ts.refaults));
+				json_object_set_new(jt, "resident", json_integer((json_int_t)ts.resident));
+				json_object_set_new(jt, "swapped", json_integer((json_int_t)ts.swapped));
+				json_object_set_new(jt, "evicted", json_integer((json_int_t)ts.evicted));
+				json_object_set_new(jt, "oom_killed", json_boolean(killed));
+				json_object_set_new(ja, "pages", jt);
+			}
+		}
 		for (size_t i = 0; i < nev; i++) {
 			struct ccmm_event e;
 
@@ -427,6 +499,14 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 			json_array_append_new(unattributed, event_json(run, &e));
 	}
 	json_object_set_new(root, "violations_without_actor", unattributed);
+	{
+		json_t *vm = json_object();
+
+		for (int i = 0; i < CCMM_VM_NR; i++)
+			json_object_set_new(vm, ccmm_vmstat_names[i],
+					    json_integer((json_int_t)ccmm_vmstat_get(run->m, (enum ccmm_vmstat)i)));
+		json_object_set_new(root, "vmstat", vm);
+	}
 	json_object_set_new(res, "violations", json_integer((json_int_t)s.violations));
 	json_object_set_new(res, "expected", json_integer((json_int_t)s.expected));
 	json_object_set_new(res, "unexpected", json_integer((json_int_t)s.unexpected));

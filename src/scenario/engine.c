@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "boot/boot.h"
+#include "tier/tier.h"
 #include "scenario/internal.h"
 
 /* ---- arguments ------------------------------------------------------------ */
@@ -529,6 +530,14 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 	run->m->check->max_events = job->g.max_events;
 	if (job->g.fail_conversion_after != UINT64_MAX)
 		ccmm_cc_fail_after(run->m, (long)job->g.fail_conversion_after);
+	{
+		struct ccmm_tier_config tc = { (unsigned)job->g.node_reclaim_mode, (job->g.numa_balancing & 2) != 0,
+					       job->g.swap >> CCMM_PAGE_SHIFT, (enum ccmm_demotion_order)job->g.demotion_order, 32 };
+
+		ret = ccmm_tier_configure(run->m, &tc); /* checked when the job was loaded */
+		if (ret)
+			snprintf(run->error, sizeof(run->error), "%s: demotion targets cannot be computed", job->path);
+	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < job->nr_actors; i++) {

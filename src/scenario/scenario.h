@@ -160,6 +160,11 @@ struct ccmm_global_opts {
 	bool skip_cache_flush, skip_tlb_flush, ioremap_private, no_leak_on_error;
 	uint64_t max_events;
 	uint64_t fail_conversion_after; /* UINT64_MAX: never */
+	uint64_t node_reclaim_mode;     /* vm.node_reclaim_mode; 8 (RECLAIM_MIGRATE) demotes in reclaim */
+	uint64_t swap;                  /* swap space, bytes */
+	int demotion_order;             /* 0 memory tiers, 1 the 2021 series' passes */
+	uint64_t numa_balancing;        /* kernel.numa_balancing; 2 promotes hot slow-tier pages */
+	char vmstat[256];               /* write /proc/vmstat-format counters here at the end */
 };
 
 struct ccmm_job {
