@@ -5,6 +5,7 @@
 #include "cc/cc.h"
 #include "check/check.h"
 #include "mm/mm.h"
+#include "swiotlb/swiotlb.h"
 
 struct initcall {
 	const char *name;
@@ -17,6 +18,7 @@ static const struct initcall initcalls[] = {
 	{ "check", ccmm_check_init, ccmm_check_fini },
 	{ "cc", ccmm_cc_init, ccmm_cc_fini },
 	{ "mm", ccmm_mm_init, ccmm_mm_fini },
+	{ "swiotlb", ccmm_swiotlb_init, ccmm_swiotlb_exit },
 };
 
 int ccmm_boot(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out)
