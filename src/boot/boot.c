@@ -5,6 +5,8 @@
 #include "cc/cc.h"
 #include "check/check.h"
 #include "mm/mm.h"
+#include "dma/dma.h"
+#include "iommu/iommu.h"
 #include "swiotlb/swiotlb.h"
 
 struct initcall {
@@ -19,6 +21,8 @@ static const struct initcall initcalls[] = {
 	{ "cc", ccmm_cc_init, ccmm_cc_fini },
 	{ "mm", ccmm_mm_init, ccmm_mm_fini },
 	{ "swiotlb", ccmm_swiotlb_init, ccmm_swiotlb_exit },
+	{ "iommu", ccmm_iommu_init, ccmm_iommu_exit },
+	{ "dma", ccmm_dma_init, ccmm_dma_exit },
 };
 
 int ccmm_boot(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out)
