@@ -13,6 +13,7 @@ struct initcall {
 	const char *name;
 	int (*init)(struct ccmm_machine *m);
 	void (*exit)(struct ccmm_machine *m);
+	ccmm_stats_fn stats; /* figures for reports, or NULL */
 };
 
 /* In dependency order; a subsystem adds its line here. */
@@ -20,9 +21,9 @@ static const struct initcall initcalls[] = {
 	{ "check", ccmm_check_init, ccmm_check_fini },
 	{ "cc", ccmm_cc_init, ccmm_cc_fini },
 	{ "mm", ccmm_mm_init, ccmm_mm_fini },
-	{ "swiotlb", ccmm_swiotlb_init, ccmm_swiotlb_exit },
-	{ "iommu", ccmm_iommu_init, ccmm_iommu_exit },
-	{ "dma", ccmm_dma_init, ccmm_dma_exit },
+	{ "swiotlb", ccmm_swiotlb_init, ccmm_swiotlb_exit, ccmm_swiotlb_report },
+	{ "iommu", ccmm_iommu_init, ccmm_iommu_exit, ccmm_iommu_report },
+	{ "dma", ccmm_dma_init, ccmm_dma_exit, ccmm_dma_report },
 };
 
 int ccmm_boot(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out)
@@ -55,4 +56,14 @@ void ccmm_shutdown(struct ccmm_machine *m)
 	for (size_t i = CCMM_ARRAY_SIZE(initcalls); i--;)
 		initcalls[i].exit(m);
 	ccmm_machine_destroy(m);
+}
+
+size_t ccmm_machine_stats(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < CCMM_ARRAY_SIZE(initcalls) && n < max; i++)
+		if (initcalls[i].stats)
+			n += initcalls[i].stats(m, out + n, max - n);
+	return n;
 }

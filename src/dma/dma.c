@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot/boot.h"
 #include "dma/internal.h"
 #include "mm/mm.h"
 
@@ -312,8 +313,7 @@ int ccmm_dma_remove(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d)
 	for (size_t i = 0; i < live; i++)
 		coherent += d->rec[i].type == CCMM_DMA_MAP_COHERENT;
 	d->probed = false;
-	d->removed = true;
-	d->path = CCMM_DMA_PATH_NONE;
+	d->removed = true; /* the path stays, for reports */
 	bar_va = d->bar0_va;
 	bar_size = d->bar0_size;
 	d->bar0_va = 0;
@@ -740,8 +740,9 @@ static int take_record(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dm
 		snprintf(msg, sizeof(msg), "it was mapped %s (%s, line %d)", ccmm_dma_dir_name(out->dir), out->op,
 			 out->where.line);
 	}
+	if (out->type != CCMM_DMA_MAP_COHERENT)
+		d->unmaps++;
 	ccmm_dma_rec_del(d, i);
-	d->unmaps++;
 	*found = true;
 	pthread_mutex_unlock(&d->lock);
 	if (rule) {
@@ -1416,5 +1417,63 @@ size_t ccmm_dma_live(struct ccmm_dma_dev *d)
 	pthread_mutex_lock(&d->lock);
 	n = d->nr_rec;
 	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+size_t ccmm_dma_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
+{
+	struct ccmm_dma *dma = dma_of(m);
+	struct ccmm_dma_pool_stats ps;
+	size_t n = 0;
+
+	if (!dma)
+		return 0;
+	for (int f = 0; f < CCMM_DMA_FAIL_NR; f++) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "map_fail_%s", ccmm_dma_fail_name((enum ccmm_dma_fail)f));
+		ccmm_stat_add(out, max, &n, "dma", name, atomic_load(&dma->fail[f]), NULL);
+	}
+	ccmm_stat_add(out, max, &n, "dma", "probes_refused", atomic_load(&dma->probes_refused), NULL);
+	ccmm_dma_pool_stats(m, &ps);
+	ccmm_stat_add(out, max, &n, "dma", "coherent_pool_pages", ps.pages, NULL);
+	ccmm_stat_add(out, max, &n, "dma", "coherent_pool_limit_pages", ps.limit_pages, NULL);
+	ccmm_stat_add(out, max, &n, "dma", "coherent_pool_hits", ps.hits, NULL);
+	ccmm_stat_add(out, max, &n, "dma", "coherent_pool_misses", ps.misses, NULL);
+	ccmm_stat_add(out, max, &n, "dma", "coherent_converted_pages", ps.converted_pages, NULL);
+	ccmm_stat_add(out, max, &n, "dma", "coherent_trimmed_pages", ps.trimmed_pages, NULL);
+	for (size_t i = 0; i < dma->nr_devs; i++) {
+		struct ccmm_dma_dev *d = &dma->devs[i];
+		struct ccmm_dma_dev_stats s;
+		char g[48];
+
+		bool shown;
+		enum ccmm_svm_window win;
+
+		ccmm_dma_dev_stats(d, &s);
+		pthread_mutex_lock(&d->lock);
+		shown = d->probed || d->removed || s.maps;
+		win = d->svm_window;
+		pthread_mutex_unlock(&d->lock);
+		if (!shown)
+			continue;
+		snprintf(g, sizeof(g), "dma.%.40s", d->desc->name);
+		ccmm_stat_add(out, max, &n, g, "path", 0, ccmm_dma_path_name(s.path));
+		if (d->unit && d->m->plat->mode == CCMM_CC_PSERIES_SVM)
+			ccmm_stat_add(out, max, &n, g, "svm_window", 0, ccmm_svm_window_names[win]);
+		ccmm_stat_add(out, max, &n, g, "dma_mask_bits", (uint64_t)__builtin_popcountll(s.dma_mask), NULL);
+		ccmm_stat_add(out, max, &n, g, "coherent_mask_bits", (uint64_t)__builtin_popcountll(s.coherent_dma_mask),
+			      NULL);
+		ccmm_stat_add(out, max, &n, g, "maps", s.maps, NULL);
+		ccmm_stat_add(out, max, &n, g, "unmaps", s.unmaps, NULL);
+		ccmm_stat_add(out, max, &n, g, "live", s.live, NULL);
+		ccmm_stat_add(out, max, &n, g, "live_hiwater", s.live_hiwater, NULL);
+		for (int f = 0; f < CCMM_DMA_FAIL_NR; f++) {
+			char name[48];
+
+			snprintf(name, sizeof(name), "map_fail_%s", ccmm_dma_fail_name((enum ccmm_dma_fail)f));
+			ccmm_stat_add(out, max, &n, g, name, s.fail[f], NULL);
+		}
+	}
 	return n;
 }

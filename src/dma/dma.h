@@ -449,4 +449,13 @@ void ccmm_dma_pool_stats(struct ccmm_machine *m, struct ccmm_dma_pool_stats *out
 /* Number of live records of @d (mappings and coherent buffers). */
 size_t ccmm_dma_live(struct ccmm_dma_dev *d);
 
+/*
+ * For reports (boot.h, ccmm_stats_fn): group "dma" (mapping failures by
+ * reason, probes refused, the coherent pool) and "dma.DEVICE" for every
+ * device that was bound (path, masks, maps, unmaps, live, live_hiwater,
+ * failures by reason).
+ */
+struct ccmm_stat;
+size_t ccmm_dma_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max);
+
 #endif /* CCMM_DMA_H */

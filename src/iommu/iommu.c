@@ -6,6 +6,8 @@
  */
 #include "iommu/iommu.h"
 
+#include "boot/boot.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -574,4 +576,48 @@ void ccmm_iommu_window_stats(struct ccmm_iommu_window *w, struct ccmm_iommu_wind
 	out->fixed_lo = w->fixed_lo;
 	out->fixed_hi = w->fixed_hi;
 	pthread_mutex_unlock(&w->lock);
+}
+
+static void window_report(struct ccmm_iommu_window *w, struct ccmm_stat *out, size_t max, size_t *n)
+{
+	struct ccmm_iommu_window_stats s;
+	char g[48];
+
+	if (!w)
+		return;
+	ccmm_iommu_window_stats(w, &s);
+	if (!s.entries_written)
+		return;
+	snprintf(g, sizeof(g), "iommu.%.40s", s.name);
+	ccmm_stat_add(out, max, n, g, "bus_base", s.bus_base, NULL);
+	ccmm_stat_add(out, max, n, g, "bytes", s.size, NULL);
+	ccmm_stat_add(out, max, n, g, "page_shift", s.page_shift, NULL);
+	ccmm_stat_add(out, max, n, g, "entries", s.entries, NULL);
+	ccmm_stat_add(out, max, n, g, "entries_hiwater", s.entries_hiwater, NULL);
+	ccmm_stat_add(out, max, n, g, "entries_written", s.entries_written, NULL);
+	if (w->linear) {
+		ccmm_stat_add(out, max, n, g, "mapped_lo", s.fixed_lo, NULL);
+		ccmm_stat_add(out, max, n, g, "mapped_hi", s.fixed_hi, NULL);
+	}
+}
+
+size_t ccmm_iommu_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
+{
+	struct ccmm_iommu *io = m->sub[CCMM_SUB_IOMMU];
+	size_t n = 0;
+
+	if (!io)
+		return 0;
+	for (size_t i = 0; i < io->nr_units; i++) {
+		struct ccmm_iommu_unit *u = &io->units[i];
+
+		window_report(u->dma32, out, max, &n);
+		pthread_mutex_lock(&u->lock);
+		window_report(u->ddw, out, max, &n);
+		if (u->domains)
+			for (size_t d = 0; d < m->plat->nr_devices; d++)
+				window_report(u->domains[d], out, max, &n);
+		pthread_mutex_unlock(&u->lock);
+	}
+	return n;
 }

@@ -184,4 +184,12 @@ struct ccmm_iommu_window_stats {
 
 void ccmm_iommu_window_stats(struct ccmm_iommu_window *w, struct ccmm_iommu_window_stats *out);
 
+/*
+ * For reports (boot.h, ccmm_stats_fn): a group "iommu.WINDOW" per window or
+ * domain in use, with bus_base, bytes, page_shift, entries (now),
+ * entries_hiwater, entries_written and, for a DDW, mapped_lo / mapped_hi.
+ */
+struct ccmm_stat;
+size_t ccmm_iommu_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max);
+
 #endif /* CCMM_IOMMU_H */

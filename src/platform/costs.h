@@ -127,6 +127,8 @@
 	X(tce_entries, "IOMMU / TCE entries written")                                        \
 	X(mmio_pv_calls, "MMIO accesses made as paravirtual TDVMCALLs instead of #VE")      \
 	X(probes_refused, "driver probes refused by the TDX device filter")                 \
-	X(io_requests, "block requests replayed")
+	X(io_requests, "block requests replayed")                                           \
+	X(io_failed, "block requests that failed (a DMA mapping was refused)")              \
+	X(io_mismatches, "block requests whose data arrived changed (a bounce went wrong)")
 
 #endif /* CCMM_COSTS_H */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot/boot.h"
 #include "check/check.h"
 #include "mm/mm.h"
 
@@ -648,4 +649,29 @@ int ccmm_swiotlb_is_valid(struct ccmm_io_tlb_mem *mem)
 	for (unsigned a = mem->nareas; a--;)
 		pthread_mutex_unlock(&mem->areas[a].lock);
 	return ret;
+}
+
+size_t ccmm_swiotlb_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
+{
+	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(m);
+	struct ccmm_swiotlb_stats s;
+	size_t n = 0;
+
+	if (!mem)
+		return 0;
+	ccmm_swiotlb_stats(mem, &s);
+	ccmm_stat_add(out, max, &n, "swiotlb", "io_tlb_nslabs", s.io_tlb_nslabs, NULL);
+	ccmm_stat_add(out, max, &n, "swiotlb", "io_tlb_used", s.io_tlb_used, NULL);
+	ccmm_stat_add(out, max, &n, "swiotlb", "io_tlb_used_hiwater", s.io_tlb_used_hiwater, NULL);
+	ccmm_stat_add(out, max, &n, "swiotlb", "nareas", s.nareas, NULL);
+	ccmm_stat_add(out, max, &n, "swiotlb", "pool_base", s.start, NULL);
+	ccmm_stat_add(out, max, &n, "swiotlb", "pool_bytes", s.end - s.start, NULL);
+	ccmm_stat_add(out, max, &n, "swiotlb", "force_bounce", mem->force_bounce, NULL);
+	ccmm_stat_add(out, max, &n, "swiotlb", "maps", s.maps, NULL);
+	ccmm_stat_add(out, max, &n, "swiotlb", "unmaps", s.unmaps, NULL);
+	ccmm_stat_add(out, max, &n, "swiotlb", "full", s.full, NULL);
+	ccmm_stat_add(out, max, &n, "swiotlb", "bounced_bytes", s.bounced_bytes, NULL);
+	ccmm_stat_add(out, max, &n, "swiotlb", "shared_pages", s.share_pages, NULL);
+	ccmm_stat_add(out, max, &n, "swiotlb", "share_ns", s.share_ns, NULL);
+	return n;
 }

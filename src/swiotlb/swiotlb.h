@@ -261,4 +261,12 @@ void ccmm_swiotlb_reset_hiwater(struct ccmm_io_tlb_mem *mem);
  */
 int ccmm_swiotlb_is_valid(struct ccmm_io_tlb_mem *mem);
 
+/*
+ * For reports (boot.h, ccmm_stats_fn): group "swiotlb" with io_tlb_nslabs,
+ * io_tlb_used, io_tlb_used_hiwater, nareas, pool_base, pool_bytes, maps,
+ * unmaps, full, bounced_bytes, shared_pages, share_ns. Nothing without a pool.
+ */
+struct ccmm_stat;
+size_t ccmm_swiotlb_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max);
+
 #endif /* CCMM_SWIOTLB_H */
