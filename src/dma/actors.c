@@ -371,7 +371,17 @@ static const struct ccmm_arg_spec map_args[] = {
 	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
 	{ "dir", CCMM_ARG_ENUM, false, false, ccmm_dma_dir_names, "bidirectional", "DMA direction" },
 	{ "check", CCMM_ARG_BOOL, false, false, NULL, "yes", "call dma_mapping_error() on the result" },
-	{ "nents", CCMM_ARG_U64, false, false, NULL, "1", "dma_map_sg: entries to split the range into" },
+	{ NULL }
+};
+
+static const struct ccmm_arg_spec map_sg_args[] = {
+	{ "name", CCMM_ARG_NEWOBJ, true, true, NULL, NULL, "the mapping's name" },
+	{ "buf", CCMM_ARG_OBJ, true, true, NULL, NULL, "a buffer (alloc)" },
+	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset into the buffer" },
+	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
+	{ "dir", CCMM_ARG_ENUM, false, false, ccmm_dma_dir_names, "bidirectional", "DMA direction" },
+	{ "check", CCMM_ARG_BOOL, false, false, NULL, "yes", "(the sg API reports failures by its return)" },
+	{ "nents", CCMM_ARG_U64, false, false, NULL, "1", "scatterlist entries to split the range into" },
 	{ NULL }
 };
 
@@ -690,7 +700,7 @@ static const struct ccmm_verb driver_verbs[] = {
 	{ "read", "CPU read, optionally verifying the pattern", read_args, verb_read },
 	{ "dma_map_single", "map a buffer for streaming DMA", map_args, verb_map_single },
 	{ "dma_map_page", "map a buffer's pages for streaming DMA", map_args, verb_map_page },
-	{ "dma_map_sg", "map a buffer split into nents scatterlist entries", map_args, verb_map_sg },
+	{ "dma_map_sg", "map a buffer split into nents scatterlist entries", map_sg_args, verb_map_sg },
 	{ "dma_unmap_single", "unmap (len= / dir= other than mapped are misuses)", unmap_args, verb_unmap_single },
 	{ "dma_unmap_page", "unmap a page mapping", unmap_args, verb_unmap_page },
 	{ "dma_unmap_sg", "unmap a scatterlist", unmap_args, verb_unmap_sg },

@@ -409,13 +409,14 @@ struct snap {
 	uint64_t dma_offset, pool_iova;
 	enum ccmm_svm_window svm_window;
 	struct ccmm_swiotlb_dev sdev;
-	bool probed;
+	bool probed, removed;
 };
 
 static void snapshot(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s)
 {
 	pthread_mutex_lock(&d->lock);
 	s->probed = d->probed;
+	s->removed = d->removed;
 	s->path = d->path;
 	s->window = d->window;
 	s->dma_offset = d->dma_offset;
@@ -449,13 +450,23 @@ static int fail(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_dma_fail
 
 static int window_unreachable(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const char *what, uint64_t size)
 {
-	ccmm_violation(ctx, &ccmm_rule_dma_window_unreachable, ~0ULL,
-		       "%s: %s of %" PRIu64 " bytes refused: %s (DMA mask %u bits%s)", d->desc->name, what, size,
-		       secure_pseries(d) && d->svm_window == CCMM_SVM_WINDOW_DDW
-			       ? "the secure guest's bounce buffers are mapped only in the 64-bit dynamic window, which "
-				 "needs a 64-bit DMA mask"
-			       : "no IOMMU window holds an address this device can emit",
-		       __builtin_popcountll(d->dma_mask), d->unit && d->unit->desc->ddw ? "" : ", no dynamic window");
+	const char *why;
+	unsigned bits;
+	bool ddw;
+
+	pthread_mutex_lock(&d->lock);
+	bits = (unsigned)__builtin_popcountll(d->dma_mask);
+	pthread_mutex_unlock(&d->lock);
+	ddw = d->unit && d->unit->desc->ddw;
+	if (secure_pseries(d) && d->svm_window == CCMM_SVM_WINDOW_DDW)
+		why = bits < 64 ? "the secure guest's bounce buffers are mapped only in the 64-bit dynamic window, which "
+				  "needs a 64-bit DMA mask"
+			  : ddw ? "the dynamic window that should map the bounce buffers could not be created over the pool"
+				: "the secure guest's bounce buffers belong in a dynamic window, and this IOMMU has none";
+	else
+		why = "no IOMMU window holds an address this device can emit";
+	ccmm_violation(ctx, &ccmm_rule_dma_window_unreachable, ~0ULL, "%s: %s of %" PRIu64 " bytes refused: %s (DMA mask %u bits%s)",
+		       d->desc->name, what, size, why, bits, ddw ? "" : ", no dynamic window");
 	return fail(ctx, d, CCMM_DMA_FAIL_WINDOW, -EIO);
 }
 
@@ -768,7 +779,7 @@ static int unmap_common(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t d
 	int ret;
 
 	snapshot(ctx, d, &s);
-	if (!s.probed && !d->removed)
+	if (!s.probed && !s.removed)
 		return -ENODEV;
 	ret = take_record(ctx, d, dma, size, dir, types, 1, fn, UINT64_MAX, &rec, &found);
 	if (!found)
@@ -1252,7 +1263,7 @@ int ccmm_dma_free_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_
 	int ret;
 
 	snapshot(ctx, d, &s);
-	if (!s.probed && !d->removed)
+	if (!s.probed && !s.removed)
 		return -ENODEV;
 	ret = take_record(ctx, d, dma, size, CCMM_DMA_BIDIRECTIONAL, types, 1, "dma_free_coherent",
 			  cpu_va >= CCMM_PAGE_OFFSET ? ccmm_virt_to_phys(cpu_va) : UINT64_MAX, &rec, &found);
@@ -1428,6 +1439,19 @@ size_t ccmm_dma_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max
 
 	if (!dma)
 		return 0;
+	ccmm_dma_pool_stats(m, &ps);
+	{
+		/* nothing to say for a run that never used the DMA API */
+		bool active = atomic_load(&dma->probes_refused) || ps.hits || ps.misses;
+
+		for (size_t i = 0; i < dma->nr_devs && !active; i++) {
+			pthread_mutex_lock(&dma->devs[i].lock);
+			active = dma->devs[i].probed || dma->devs[i].removed;
+			pthread_mutex_unlock(&dma->devs[i].lock);
+		}
+		if (!active)
+			return 0;
+	}
 	for (int f = 0; f < CCMM_DMA_FAIL_NR; f++) {
 		char name[48];
 
@@ -1435,7 +1459,6 @@ size_t ccmm_dma_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max
 		ccmm_stat_add(out, max, &n, "dma", name, atomic_load(&dma->fail[f]), NULL);
 	}
 	ccmm_stat_add(out, max, &n, "dma", "probes_refused", atomic_load(&dma->probes_refused), NULL);
-	ccmm_dma_pool_stats(m, &ps);
 	ccmm_stat_add(out, max, &n, "dma", "coherent_pool_pages", ps.pages, NULL);
 	ccmm_stat_add(out, max, &n, "dma", "coherent_pool_limit_pages", ps.limit_pages, NULL);
 	ccmm_stat_add(out, max, &n, "dma", "coherent_pool_hits", ps.hits, NULL);
