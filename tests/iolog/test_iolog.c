@@ -8,6 +8,8 @@
  */
 #include "helpers.h"
 
+#include <unistd.h>
+
 #include "boot/boot.h"
 #include "dma/dma.h"
 #include "iolog/iolog.h"
@@ -314,6 +316,35 @@ static void test_replay_pseries(void **state)
 	done(&r);
 }
 
+/* Trims and flushes: discard and flush requests (header and status only) complete; reads after a trim are intact. */
+static void test_replay_trim_flush(void **state)
+{
+	char path[] = "/tmp/ccmm-iolog-XXXXXX", job[512];
+	const char *text = "fio version 3 iolog\n0 d add\n0 d open\n1 d write 0 8192\n2 d trim 0 4096\n"
+			   "3 d datasync 0 0\n4 d read 0 8192\n5 d sync 0 0\n6 d close\n";
+	int fd = mkstemp(path);
+	struct replayed r;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	snprintf(job, sizeof(job),
+		 "[global]\nplatform=" CCMM_SOURCE_DIR "/tests/jobs/tdx-replay-paravirt.ini\n"
+		 "[disk]\nactor=virtio_blk_replay\ndevice=virtio-blk0\niolog=%s\nqueue_depth=1\n",
+		 path);
+	r = replay(job);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_io_requests], 5);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_io_failed], 0);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_io_mismatches], 0);
+	/* header and status for all five, data for the write and the read */
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_dma_maps], 5 * 2 + 2);
+	/* in: 16 per header (32 for the discard), 1 per status; out: 1 per status; data 8 KiB in twice, out once */
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_swiotlb_bounce_bytes], 4 * 16 + 32 + 5 * 2 + 3 * 8192);
+	assert_int_equal(ccmm_violations_count(r.run->m, NULL, CCMM_ANY_ACTOR), 0);
+	done(&r);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_replay_tdx),
 		cmocka_unit_test(test_replay_pool_full),
 		cmocka_unit_test(test_replay_pseries),
+		cmocka_unit_test(test_replay_trim_flush),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
