@@ -4,9 +4,12 @@
  *
  * 1. map+unmap operations per second with 2 threads on two CPUs, in a pool
  *    with one area (both threads take the same lock) and in a pool with one
- *    area per CPU, in the same run. No copies (DMA_ATTR_SKIP_CPU_SYNC): the
- *    slot search, the area locks and the counters. Each thread keeps 8
- *    mappings of 512 B - 16 KiB in flight.
+ *    area per CPU, in the same run. Each thread keeps 8 mappings in flight.
+ *    a) swiotlb_tbl_map_single + unmap of 64 B - 1 KiB TO_DEVICE buffers:
+ *       the slot search, the area locks, the counters and the copy in
+ *       (which the kernel makes whatever the attributes);
+ *    b) swiotlb_alloc + swiotlb_free of 2-16 KiB: the slot search and the
+ *       locks alone, where the areas matter most.
  *
  * 2. bounce copy throughput (map + unmap of a BIDIRECTIONAL buffer: a copy
  *    in and a copy out, through the access checker and the memory-
@@ -83,6 +86,7 @@ static double parallel_speedup(void)
 struct worker {
 	struct ccmm_machine *m;
 	struct ccmm_io_tlb_mem *mem;
+	bool alloc_only;
 	int cpu;
 	pthread_barrier_t *start;
 	double seconds;
@@ -105,30 +109,46 @@ static void *mapper(void *arg)
 	while (now_s() < end) {
 		for (int burst = 0; burst < 256; burst++, k = (k + 1) % INFLIGHT) {
 			if (len[k]) {
-				ccmm_swiotlb_tbl_unmap_single(&ctx, w->mem, &dev, tlb[k], len[k], CCMM_DMA_TO_DEVICE,
-							      CCMM_DMA_ATTR_SKIP_CPU_SYNC);
+				if (w->alloc_only)
+					ccmm_swiotlb_free(w->mem, tlb[k]);
+				else
+					ccmm_swiotlb_tbl_unmap_single(&ctx, w->mem, &dev, tlb[k], len[k], CCMM_DMA_TO_DEVICE,
+								      CCMM_DMA_ATTR_SKIP_CPU_SYNC);
 				len[k] = 0;
 				w->ops++;
 			}
 			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-			len[k] = 512 + (seed >> 33) % (16 * 1024);
+			if (w->alloc_only) {
+				len[k] = 2048 + (seed >> 33) % (14 * 1024);
+				if (ccmm_swiotlb_alloc(w->mem, &dev, len[k], &tlb[k])) {
+					len[k] = 0;
+					w->full++;
+				}
+				continue;
+			}
+			len[k] = 64 + (seed >> 33) % 960;
 			if (ccmm_swiotlb_tbl_map_single(&ctx, w->mem, &dev, 0x100000 + (seed >> 50) * 4096, len[k], 0,
-							CCMM_DMA_TO_DEVICE, CCMM_DMA_ATTR_SKIP_CPU_SYNC, &tlb[k])) {
+							CCMM_DMA_TO_DEVICE, 0, &tlb[k])) {
 				len[k] = 0;
 				w->full++;
 			}
 		}
 	}
-	for (k = 0; k < INFLIGHT; k++)
-		if (len[k])
+	for (k = 0; k < INFLIGHT; k++) {
+		if (!len[k])
+			continue;
+		if (w->alloc_only)
+			ccmm_swiotlb_free(w->mem, tlb[k]);
+		else
 			ccmm_swiotlb_tbl_unmap_single(&ctx, w->mem, &dev, tlb[k], len[k], CCMM_DMA_TO_DEVICE,
 						      CCMM_DMA_ATTR_SKIP_CPU_SYNC);
+	}
 	w->seconds = now_s() - t0;
 	return NULL;
 }
 
 /* map+unmap pairs per second over @nthreads threads, in a pool of 2048 slots with @nareas areas. */
-static double run_mappers(struct ccmm_machine *m, int nthreads, unsigned nareas, uint64_t *full)
+static double run_mappers(struct ccmm_machine *m, int nthreads, unsigned nareas, bool alloc_only, uint64_t *full)
 {
 	struct ccmm_ctx ctx;
 	struct ccmm_io_tlb_mem mem;
@@ -145,7 +165,7 @@ static double run_mappers(struct ccmm_machine *m, int nthreads, unsigned nareas,
 	}
 	pthread_barrier_init(&start, NULL, (unsigned)nthreads);
 	for (int i = 0; i < nthreads; i++) {
-		w[i] = (struct worker){ m, &mem, i, &start, 0, 0, 0 };
+		w[i] = (struct worker){ m, &mem, alloc_only, i, &start, 0, 0, 0 };
 		pthread_create(&t[i], NULL, mapper, &w[i]);
 	}
 	*full = 0;
@@ -225,16 +245,20 @@ int main(void)
 
 	printf("ccmm SWIOTLB benchmarks (wall time of ccmm itself, not modeled time)\n\n");
 	m = boot("[platform]\nmode=none\ncpus=2\n[node:0]\nmem=1g\n");
-	single = run_mappers(m, 1, 1, &full0);
-	one = run_mappers(m, 2, 1, &full1);
-	per_cpu = run_mappers(m, 2, 2, &full2);
+	printf("1. swiotlb, 2 threads on 2 CPUs, a pool of 2048 slots, 8 allocations in flight per thread\n");
+	printf("   %-44s %14s %10s\n", "", "ops/s", "pool full");
+	for (int alloc_only = 0; alloc_only < 2; alloc_only++) {
+		single = run_mappers(m, 1, 1, alloc_only, &full0);
+		one = run_mappers(m, 2, 1, alloc_only, &full1);
+		per_cpu = run_mappers(m, 2, 2, alloc_only, &full2);
+		printf("   %s\n", alloc_only ? "b) swiotlb_alloc + swiotlb_free, 2-16 KiB (slots and locks only)"
+					  : "a) map + unmap, 64 B-1 KiB TO_DEVICE (with the copy in)");
+		printf("      %-41s %14.0f %10" PRIu64 "\n", "2 threads, one area (one lock)", one, full1);
+		printf("      %-41s %14.0f %10" PRIu64 "\n", "2 threads, one area per CPU", per_cpu, full2);
+		printf("      %-41s %14.0f %10" PRIu64 "\n", "(reference: 1 thread, one area)", single, full0);
+		printf("      one area per CPU / one area: %.2fx\n", per_cpu / one);
+	}
 	ccmm_shutdown(m);
-	printf("1. swiotlb map+unmap, 2 threads on 2 CPUs, 2048 slots, 8 in flight each, 512 B-16 KiB, no copies\n");
-	printf("   %-36s %14s %10s\n", "pool", "map+unmap/s", "pool full");
-	printf("   %-36s %14.0f %10" PRIu64 "\n", "2 threads, one area (shared lock)", one, full1);
-	printf("   %-36s %14.0f %10" PRIu64 "\n", "2 threads, one area per CPU", per_cpu, full2);
-	printf("   %-36s %14.0f %10" PRIu64 "\n", "(reference: 1 thread, one area)", single, full0);
-	printf("   one area per CPU / one area: %.2fx\n", per_cpu / one);
 	printf("   (host check: 2 spinning threads got %.2fx the throughput of 1 during this run; 2.00x = two free cores)\n\n",
 	       parallel_speedup());
 

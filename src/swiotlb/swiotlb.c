@@ -504,15 +504,55 @@ int ccmm_swiotlb_tbl_map_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *me
 	atomic_fetch_add(&mem->maps, 1);
 	ccmm_count(ctx, CCMM_CTR_swiotlb_maps, 1);
 	ccmm_count(ctx, CCMM_CTR_swiotlb_slots, nr_slots(c.alloc_size));
-	/* always copy in, whatever the direction: a partial device write must not expose stale pool data */
-	if (!(attrs & CCMM_DMA_ATTR_SKIP_CPU_SYNC)) {
-		ret = bounce(ctx, mem, dev, *tlb_addr, mapping_size, CCMM_DMA_TO_DEVICE);
-		if (ret) {
-			release_slots(mem, (uint64_t)index, c.small_off);
-			*tlb_addr = INVALID_PHYS;
-			return -EFAULT;
-		}
+	/*
+	 * Always copy in, whatever the direction and the attributes: a device
+	 * that writes only part of a FROM_DEVICE buffer must not expose what a
+	 * previous user left in the pool (the kernel's unconditional bounce
+	 * since 6.0).
+	 */
+	ret = bounce(ctx, mem, dev, *tlb_addr, mapping_size, CCMM_DMA_TO_DEVICE);
+	if (ret) {
+		release_slots(mem, (uint64_t)index, c.small_off);
+		*tlb_addr = INVALID_PHYS;
+		return -EFAULT;
 	}
+	(void)attrs;
+	return 0;
+}
+
+int ccmm_swiotlb_alloc(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotlb_dev *dev, size_t size, uint64_t *tlb_addr)
+{
+	struct claim c = { 0, size, 0, 0 };
+	unsigned order = 0;
+	int64_t index;
+
+	*tlb_addr = INVALID_PHYS;
+	while ((CCMM_PAGE_SIZE << order) < size)
+		order++;
+	if (!size || size > (uint64_t)CCMM_IO_TLB_SEGSIZE * CCMM_IO_TLB_SIZE)
+		return -EINVAL;
+	index = find_slots(mem, dev, false, (unsigned)((CCMM_PAGE_SIZE << order) - 1), &c);
+	if (index < 0) {
+		atomic_fetch_add(&mem->full, 1);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&mem->areas[(uint64_t)index / mem->area_nslabs].lock);
+	mem->slots[index].head = 1;
+	pthread_mutex_unlock(&mem->areas[(uint64_t)index / mem->area_nslabs].lock);
+	*tlb_addr = mem->start + ((uint64_t)index << CCMM_IO_TLB_SHIFT);
+	return 0;
+}
+
+int ccmm_swiotlb_free(struct ccmm_io_tlb_mem *mem, uint64_t tlb_addr)
+{
+	uint64_t index;
+
+	if (!ccmm_is_swiotlb_buffer(mem, tlb_addr) || (tlb_addr & (CCMM_IO_TLB_SIZE - 1)))
+		return -EINVAL;
+	index = (tlb_addr - mem->start) >> CCMM_IO_TLB_SHIFT;
+	if (!mem->slots[index].head || mem->slots[index].list || mem->slots[index].orig_addr != INVALID_PHYS)
+		return -EINVAL;
+	release_slots(mem, index, 0);
 	return 0;
 }
 

@@ -32,10 +32,10 @@
  * slots in its segment. The cursor then moves past the run.
  *
  * The bounce rules: at map time the original is always copied into the
- * bounce buffer, whatever the direction, so that a device that writes only
- * part of a FROM_DEVICE buffer cannot expose stale pool contents; unmap
- * copies back for FROM_DEVICE and BIDIRECTIONAL (unless
- * DMA_ATTR_SKIP_CPU_SYNC); sync_for_device copies to the buffer for
+ * bounce buffer, whatever the direction (and whatever the attributes, as
+ * the kernel does since 6.0), so that a device that writes only part of a
+ * FROM_DEVICE buffer cannot expose stale pool contents; unmap copies back
+ * for FROM_DEVICE and BIDIRECTIONAL (unless DMA_ATTR_SKIP_CPU_SYNC); sync_for_device copies to the buffer for
  * TO_DEVICE and BIDIRECTIONAL, sync_for_cpu copies back for FROM_DEVICE and
  * BIDIRECTIONAL. Copies are real: the CPU reads the original through the
  * (private) direct map and writes the pool through its shared mapping, both
@@ -87,7 +87,7 @@ const char *ccmm_dma_dir_name(enum ccmm_dma_dir dir);
 extern const char *const ccmm_dma_dir_names[];
 
 /* DMA attributes (the kernel's bit values). */
-#define CCMM_DMA_ATTR_SKIP_CPU_SYNC (1UL << 5) /* no bounce copy at map/unmap */
+#define CCMM_DMA_ATTR_SKIP_CPU_SYNC (1UL << 5) /* no copy back at unmap (the copy in at map stays) */
 #define CCMM_DMA_ATTR_NO_WARN       (1UL << 8)
 
 /* What the search needs to know of the device. */
@@ -192,7 +192,7 @@ int ccmm_swiotlb_ctx_cpu(const struct ccmm_ctx *ctx);
 /*
  * ccmm_swiotlb_tbl_map_single - bounce @mapping_size bytes at physical
  * address @orig: claim slots as described above, record the original per
- * slot and copy the original into the buffer (unless SKIP_CPU_SYNC).
+ * slot and copy the original into the buffer (always).
  * @alloc_align_mask: required alignment of the allocation (0: none).
  * Returns 0 with the bounce buffer's physical address in *@tlb_addr (it
  * keeps @orig's min_align_mask bits); -EINVAL for 0 bytes or more than
@@ -230,6 +230,15 @@ int ccmm_swiotlb_sync_single_for_device(struct ccmm_ctx *ctx, struct ccmm_io_tlb
 int ccmm_swiotlb_sync_single_for_cpu(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *mem,
 				     const struct ccmm_swiotlb_dev *dev, uint64_t tlb_addr, size_t size,
 				     enum ccmm_dma_dir dir);
+
+/*
+ * ccmm_swiotlb_alloc / ccmm_swiotlb_free - swiotlb_alloc()/swiotlb_free():
+ * slots without an original (a restricted pool's coherent memory), aligned
+ * to the allocation's page order; no copies. 0, -EINVAL (0 bytes, more than
+ * a segment; a free of anything but such an allocation), -ENOMEM (full).
+ */
+int ccmm_swiotlb_alloc(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotlb_dev *dev, size_t size, uint64_t *tlb_addr);
+int ccmm_swiotlb_free(struct ccmm_io_tlb_mem *mem, uint64_t tlb_addr);
 
 /* is_swiotlb_buffer(): whether @pa lies in the pool. */
 static inline bool ccmm_is_swiotlb_buffer(const struct ccmm_io_tlb_mem *mem, uint64_t pa)
