@@ -452,8 +452,6 @@ static void *actor_thread(void *arg)
 	for (;;) {
 		int ret = actor_step(a);
 
-		if (ret == 1 || ret < 0)
-			break;
 		if (ret == CCMM_OP_BLOCKED) {
 			pthread_mutex_lock(&run->lock);
 			rp->blocked++;
@@ -479,7 +477,10 @@ static void *actor_thread(void *arg)
 			pthread_mutex_unlock(&run->lock);
 			if (run_failed(run))
 				break;
+			continue;
 		}
+		if (ret == 1 || ret < 0)
+			break;
 	}
 	pthread_mutex_lock(&run->lock);
 	a->done = true;
