@@ -6,11 +6,15 @@
 #include "check/check.h"
 #include "mm/mm.h"
 #include "tier/tier.h"
+#include "dma/dma.h"
+#include "iommu/iommu.h"
+#include "swiotlb/swiotlb.h"
 
 struct initcall {
 	const char *name;
 	int (*init)(struct ccmm_machine *m);
 	void (*exit)(struct ccmm_machine *m);
+	ccmm_stats_fn stats; /* figures for reports, or NULL */
 };
 
 /* In dependency order; a subsystem adds its line here. */
@@ -19,6 +23,9 @@ static const struct initcall initcalls[] = {
 	{ "cc", ccmm_cc_init, ccmm_cc_fini },
 	{ "mm", ccmm_mm_init, ccmm_mm_fini },
 	{ "tier", ccmm_tier_init, ccmm_tier_fini },
+	{ "swiotlb", ccmm_swiotlb_init, ccmm_swiotlb_exit, ccmm_swiotlb_report },
+	{ "iommu", ccmm_iommu_init, ccmm_iommu_exit, ccmm_iommu_report },
+	{ "dma", ccmm_dma_init, ccmm_dma_exit, ccmm_dma_report },
 };
 
 int ccmm_boot(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out)
@@ -51,4 +58,14 @@ void ccmm_shutdown(struct ccmm_machine *m)
 	for (size_t i = CCMM_ARRAY_SIZE(initcalls); i--;)
 		initcalls[i].exit(m);
 	ccmm_machine_destroy(m);
+}
+
+size_t ccmm_machine_stats(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < CCMM_ARRAY_SIZE(initcalls) && n < max; i++)
+		if (initcalls[i].stats)
+			n += initcalls[i].stats(m, out + n, max - n);
+	return n;
 }

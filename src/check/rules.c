@@ -61,8 +61,11 @@ static const struct ccmm_rule *const check_rules[] = {
 };
 
 /* The registry: one NULL-terminated table per layer or subsystem. */
+extern const struct ccmm_rule *const ccmm_dma_rules[];
+
 static const struct ccmm_rule *const *const rule_tables[] = {
 	check_rules,
+	ccmm_dma_rules,
 };
 
 const struct ccmm_rule *ccmm_rule_at(size_t i)

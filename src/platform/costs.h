@@ -87,7 +87,16 @@
 	X(writeback_ns, 20000, "writeback of a dirty file page before reclaim (estimate)")  \
 	X(migrate_page_ns, 2500,                                                             \
 	  "migrating one 4 KiB page: allocation, copy, rmap and PTE update, TLB flush (estimate)") \
-	X(lru_scan_ns, 80, "looking at one LRU page during reclaim (estimate)")
+	X(lru_scan_ns, 80, "looking at one LRU page during reclaim (estimate)")             \
+	/* DMA API and SWIOTLB (dma/, swiotlb/) */                                          \
+	X(swiotlb_map_ns, 200,                                                               \
+	  "swiotlb_tbl_map_single without the copy: area lock, next-fit slot search and "   \
+	  "slot bookkeeping, ~100-300 ns on a server core (estimate)")                      \
+	X(swiotlb_unmap_ns, 100,                                                             \
+	  "swiotlb_release_slots without the copy: area lock and free-list merge (estimate)") \
+	X(dma_map_ns, 50,                                                                    \
+	  "dma_direct_map_page bookkeeping: phys_to_dma and the mask check, no copy "       \
+	  "(estimate: tens of cycles plus a call)")
 
 #define CCMM_COUNTERS(X)                                                                    \
 	X(accesses, "modeled CPU and device accesses checked")                              \
@@ -123,6 +132,25 @@
 	X(refaults, "references that found their page swapped out or evicted")             \
 	X(slow_tier_hits, "references served by a node below the top memory tier")         \
 	X(demotions, "pages this context demoted during reclaim")                          \
-	X(reclaimed, "pages this context reclaimed (swapped out, dropped or written back)")
+	X(reclaimed, "pages this context reclaimed (swapped out, dropped or written back)") \
+	X(dma_maps, "streaming DMA mappings made (single, page, each sg entry, each phyr range)") \
+	X(dma_unmaps, "streaming DMA mappings undone")                                      \
+	X(swiotlb_maps, "streaming mappings bounced through SWIOTLB")                       \
+	X(swiotlb_slots, "SWIOTLB 2 KiB slots claimed")                                     \
+	X(swiotlb_bounce_bytes, "bytes copied into or out of SWIOTLB bounce buffers")       \
+	X(dma_map_fail_pool_full, "mappings refused: the SWIOTLB pool has no room")         \
+	X(dma_map_fail_mask, "mappings refused: beyond the device's DMA mask and not bounceable") \
+	X(dma_map_fail_window, "mappings refused: no IOMMU window the device's mask can reach") \
+	X(dma_map_fail_iova, "mappings refused: the IOMMU window or domain has no free I/O space") \
+	X(dma_map_fail_other, "mappings refused otherwise (too large, P2P that cannot bounce)") \
+	X(coherent_allocs, "dma_alloc_coherent calls that succeeded")                        \
+	X(coherent_pool_hits, "coherent allocations served from already-decrypted pooled pages") \
+	X(coherent_pages_converted, "pages made shared/decrypted for coherent DMA")         \
+	X(tce_entries, "IOMMU / TCE entries written")                                        \
+	X(mmio_pv_calls, "MMIO accesses made as paravirtual TDVMCALLs instead of #VE")      \
+	X(probes_refused, "driver probes refused by the TDX device filter")                 \
+	X(io_requests, "block requests replayed")                                           \
+	X(io_failed, "block requests that failed (a DMA mapping was refused)")              \
+	X(io_mismatches, "block requests whose data arrived changed (a bounce went wrong)")
 
 #endif /* CCMM_COSTS_H */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "ccmm_config.h"
+#include "boot/boot.h"
 #include "cc/cc.h"
 #include "scenario/internal.h"
 #include "tier/tier.h"
@@ -157,6 +158,60 @@ static void tier_text(struct ccmm_run *run, FILE *out)
 	fputc('\n', out);
 }
 
+#define MAX_STATS 512
+
+/* Addresses read better in hex. */
+static bool stat_is_address(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n >= 4 && !strcmp(name + n - 4, "base")) || (n >= 3 && (!strcmp(name + n - 3, "_lo") || !strcmp(name + n - 3, "_hi")));
+}
+
+/* Subsystems' machine-wide figures (ccmm_machine_stats), a line per group. */
+static void stats_text(struct ccmm_run *run, FILE *out)
+{
+	struct ccmm_stat *st = calloc(MAX_STATS, sizeof(*st));
+	size_t n = st ? ccmm_machine_stats(run->m, st, MAX_STATS) : 0;
+
+	if (n)
+		fprintf(out, "subsystems:\n");
+	for (size_t i = 0; i < n; i++) {
+		bool first = !i || strcmp(st[i].group, st[i - 1].group);
+
+		if (first)
+			fprintf(out, "%s  %s:", i ? "\n" : "", st[i].group);
+		if (st[i].text)
+			fprintf(out, "%s %s=%s", first ? "" : ",", st[i].name, st[i].text);
+		else if (stat_is_address(st[i].name))
+			fprintf(out, "%s %s=0x%" PRIx64, first ? "" : ",", st[i].name, st[i].value);
+		else
+			fprintf(out, "%s %s=%" PRIu64, first ? "" : ",", st[i].name, st[i].value);
+	}
+	if (n)
+		fprintf(out, "\n\n");
+	free(st);
+}
+
+static json_t *stats_json(struct ccmm_run *run)
+{
+	struct ccmm_stat *st = calloc(MAX_STATS, sizeof(*st));
+	size_t n = st ? ccmm_machine_stats(run->m, st, MAX_STATS) : 0;
+	json_t *j = json_object();
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *g = json_object_get(j, st[i].group);
+
+		if (!g) {
+			g = json_object();
+			json_object_set_new(j, st[i].group, g);
+		}
+		json_object_set_new(g, st[i].name, st[i].text ? json_string(st[i].text) : json_integer((json_int_t)st[i].value));
+	}
+	free(st);
+	return j;
+}
+
 int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 {
 	struct ccmm_job *job = run->job;
@@ -229,6 +284,7 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 			}
 			fputc('\n', out);
 		}
+		stats_text(run, out);
 		/* violations of no actor, and [global] expectations */
 		{
 			bool head = false;
@@ -507,6 +563,7 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 					    json_integer((json_int_t)ccmm_vmstat_get(run->m, (enum ccmm_vmstat)i)));
 		json_object_set_new(root, "vmstat", vm);
 	}
+	json_object_set_new(root, "subsystems", stats_json(run));
 	json_object_set_new(res, "violations", json_integer((json_int_t)s.violations));
 	json_object_set_new(res, "expected", json_integer((json_int_t)s.expected));
 	json_object_set_new(res, "unexpected", json_integer((json_int_t)s.unexpected));

@@ -424,6 +424,26 @@ static void run_sim(struct ccmm_run *run)
 	}
 }
 
+/*
+ * Whether some blocked actor's event has been signalled: it was woken but
+ * has not taken the lock back yet, so "everyone waits" is not a deadlock.
+ * run->lock held.
+ */
+static bool waiter_ready_locked(struct ccmm_run *run)
+{
+	for (size_t i = 0; i < run->job->nr_actors; i++) {
+		struct ccmm_actor *a = run->job->actors[i];
+		int si;
+
+		if (a->done || !a->waiting)
+			continue;
+		si = sig_index_locked(run, a->waiting, false);
+		if (si >= 0 && run->sig[si].count)
+			return true;
+	}
+	return false;
+}
+
 static void *actor_thread(void *arg)
 {
 	struct ccmm_actor *a = arg;
@@ -445,7 +465,7 @@ static void *actor_thread(void *arg)
 					a->ops_done++;
 					break;
 				}
-				if (rp->blocked == rp->running) {
+				if (rp->blocked == rp->running && !waiter_ready_locked(run)) {
 					pthread_mutex_unlock(&run->lock);
 					deadlock(run);
 					pthread_mutex_lock(&run->lock);

@@ -6,12 +6,14 @@
 
 extern const struct ccmm_actor_kind ccmm_kind_guest_task, ccmm_kind_device, ccmm_kind_vmm;
 extern const struct ccmm_actor_kind ccmm_kind_tier_task;
+extern const struct ccmm_actor_kind ccmm_kind_dma_driver, ccmm_kind_dma_device, ccmm_kind_virtio_blk_replay;
 
 static const struct ccmm_actor_kind *const kinds[] = {
 	&ccmm_kind_guest_task,
 	&ccmm_kind_device,
 	&ccmm_kind_vmm,
 	&ccmm_kind_tier_task,
+	&ccmm_kind_dma_driver, &ccmm_kind_dma_device, &ccmm_kind_virtio_blk_replay,
 };
 
 const struct ccmm_actor_kind *ccmm_actor_kind_at(size_t i)
