@@ -5,6 +5,7 @@
 #include "cc/cc.h"
 #include "check/check.h"
 #include "mm/mm.h"
+#include "sync/sync.h"
 
 struct initcall {
 	const char *name;
@@ -17,6 +18,7 @@ static const struct initcall initcalls[] = {
 	{ "check", ccmm_check_init, ccmm_check_fini },
 	{ "cc", ccmm_cc_init, ccmm_cc_fini },
 	{ "mm", ccmm_mm_init, ccmm_mm_fini },
+	{ "sync", ccmm_sync_init, ccmm_sync_fini },
 };
 
 int ccmm_boot(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check/check.h"
+#include "sync/sync.h"
 
 #define RULE(id, seedno, text) const struct ccmm_rule ccmm_rule_##id = { #id, seedno, text }
 
@@ -63,6 +64,7 @@ static const struct ccmm_rule *const check_rules[] = {
 /* The registry: one NULL-terminated table per layer or subsystem. */
 static const struct ccmm_rule *const *const rule_tables[] = {
 	check_rules,
+	ccmm_sync_rules,
 };
 
 const struct ccmm_rule *ccmm_rule_at(size_t i)
