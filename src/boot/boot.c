@@ -6,6 +6,7 @@
 #include "check/check.h"
 #include "mm/mm.h"
 #include "sync/sync.h"
+#include "ttm/ttm.h"
 
 struct initcall {
 	const char *name;
@@ -19,6 +20,7 @@ static const struct initcall initcalls[] = {
 	{ "cc", ccmm_cc_init, ccmm_cc_fini },
 	{ "mm", ccmm_mm_init, ccmm_mm_fini },
 	{ "sync", ccmm_sync_init, ccmm_sync_fini },
+	{ "ttm", ccmm_ttm_init, ccmm_ttm_fini },
 };
 
 int ccmm_boot(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out)

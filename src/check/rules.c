@@ -8,6 +8,7 @@
 
 #include "check/check.h"
 #include "sync/sync.h"
+#include "ttm/ttm.h"
 
 #define RULE(id, seedno, text) const struct ccmm_rule ccmm_rule_##id = { #id, seedno, text }
 
@@ -65,6 +66,7 @@ static const struct ccmm_rule *const check_rules[] = {
 static const struct ccmm_rule *const *const rule_tables[] = {
 	check_rules,
 	ccmm_sync_rules,
+	ccmm_ttm_rules,
 };
 
 const struct ccmm_rule *ccmm_rule_at(size_t i)
