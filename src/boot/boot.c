@@ -7,6 +7,7 @@
 #include "mm/mm.h"
 #include "sync/sync.h"
 #include "ttm/ttm.h"
+#include "dma-buf/dma-buf.h"
 
 struct initcall {
 	const char *name;
@@ -21,6 +22,7 @@ static const struct initcall initcalls[] = {
 	{ "mm", ccmm_mm_init, ccmm_mm_fini },
 	{ "sync", ccmm_sync_init, ccmm_sync_fini },
 	{ "ttm", ccmm_ttm_init, ccmm_ttm_fini },
+	{ "dma-buf", ccmm_dmabuf_init, ccmm_dmabuf_fini },
 };
 
 int ccmm_boot(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out)

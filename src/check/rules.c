@@ -9,6 +9,7 @@
 #include "check/check.h"
 #include "sync/sync.h"
 #include "ttm/ttm.h"
+#include "dma-buf/dma-buf.h"
 
 #define RULE(id, seedno, text) const struct ccmm_rule ccmm_rule_##id = { #id, seedno, text }
 
@@ -67,6 +68,7 @@ static const struct ccmm_rule *const *const rule_tables[] = {
 	check_rules,
 	ccmm_sync_rules,
 	ccmm_ttm_rules,
+	ccmm_dmabuf_rules,
 };
 
 const struct ccmm_rule *ccmm_rule_at(size_t i)
