@@ -98,7 +98,8 @@ struct ccmm_ww_acquire_ctx {
 };
 
 struct ccmm_ww_mutex {
-	_Atomic(const void *) owner;                      /* the owning thread's token; NULL: free */
+	_Atomic(const void *) owner;                      /* the owner's token; NULL: free */
+	_Atomic(const void *) owner_thread;               /* the thread it runs on */
 	_Atomic(struct ccmm_ww_acquire_ctx *) ctx;        /* the acquire context holding it, if any */
 	struct ccmm_ww_class *ww_class;
 	atomic_uint waiters;                              /* sleepers in the slow path */
@@ -158,8 +159,19 @@ int ccmm_ww_mutex_trylock(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, stru
 int ccmm_ww_mutex_unlock(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock);
 
 bool ccmm_ww_mutex_is_locked(struct ccmm_ww_mutex *lock);
-/* Whether the calling thread holds @lock (lockdep_is_held). */
+/* Whether the caller (its owner token) holds @lock (lockdep_is_held). */
 bool ccmm_ww_mutex_held(struct ccmm_ww_mutex *lock);
+
+/*
+ * ccmm_ww_set_owner - who the calling thread acts as, for lock ownership:
+ * @token (an actor), or NULL for the thread itself (the default). The
+ * scenario engine's sim mode runs every actor on one thread; each actor
+ * must own its locks. A lock held under another token of the same thread
+ * can never be released while the caller sleeps: ccmm_ww_mutex_lock()
+ * returns -EBUSY then instead of hanging (order such actors with
+ * signal/wait, or run the job with mode = threads).
+ */
+void ccmm_ww_set_owner(const void *token);
 
 /* ------------------------------------------------------------------ */
 /* dma_fence                                                           */

@@ -21,12 +21,18 @@ struct ccmm_ww_waiter {
 	struct ccmm_ww_acquire_ctx *acq; /* NULL: a plain mutex_lock */
 };
 
-/* The owner word holds the address of this per-thread byte. */
+/* The owner word holds the address of this per-thread byte, or the token the thread acts as. */
 static _Thread_local char self_token;
+static _Thread_local const void *owner_token;
 
 static const void *self(void)
 {
-	return &self_token;
+	return owner_token ? owner_token : &self_token;
+}
+
+void ccmm_ww_set_owner(const void *token)
+{
+	owner_token = token;
 }
 
 void ccmm_ww_class_init(struct ccmm_ww_class *c, const char *name, bool wait_die)
@@ -48,6 +54,7 @@ void ccmm_ww_class_destroy(struct ccmm_ww_class *c)
 void ccmm_ww_mutex_init(struct ccmm_ww_mutex *lock, struct ccmm_ww_class *c)
 {
 	atomic_init(&lock->owner, NULL);
+	atomic_init(&lock->owner_thread, NULL);
 	atomic_init(&lock->ctx, NULL);
 	atomic_init(&lock->waiters, 0);
 	lock->ww_class = c;
@@ -174,6 +181,7 @@ static void wound_holder(struct ccmm_ww_mutex *lock, struct ccmm_ww_acquire_ctx 
 
 static void set_acquired(struct ccmm_ww_mutex *lock, struct ccmm_ww_acquire_ctx *acq)
 {
+	atomic_store(&lock->owner_thread, (const void *)&self_token);
 	atomic_store(&lock->ctx, acq);
 	if (acq) {
 		acq->acquired++;
@@ -252,6 +260,12 @@ static int lock_common(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct 
 		expected = NULL;
 		if (atomic_compare_exchange_strong(&lock->owner, &expected, self()))
 			break;
+		if (atomic_load(&lock->owner_thread) == (const void *)&self_token && expected &&
+		    atomic_load(&lock->owner) == expected) {
+			/* held by another actor of this very thread (sim mode): it cannot run while we sleep */
+			ret = -EBUSY;
+			break;
+		}
 		if (acq) {
 			if (must_back_off(lock, &w, acq)) {
 				ret = -EDEADLK;
@@ -263,10 +277,10 @@ static int lock_common(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct 
 	}
 	dequeue(lock, &w);
 	atomic_fetch_sub(&lock->waiters, 1);
-	if (ret) {
+	if (ret == -EDEADLK) {
 		acq->contending_lock = lock;
 		atomic_fetch_add(&c->deadlocks, 1);
-	} else {
+	} else if (!ret) {
 		set_acquired(lock, acq);
 		if (acq && lock->wait_list)
 			pthread_cond_broadcast(&c->cond);
@@ -329,6 +343,7 @@ int ccmm_ww_mutex_unlock(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock)
 	if (acq)
 		acq->acquired--;
 	atomic_store(&lock->ctx, NULL);
+	atomic_store(&lock->owner_thread, NULL);
 	atomic_store(&lock->owner, NULL);
 	if (atomic_load(&lock->waiters))
 		broadcast(lock->ww_class);

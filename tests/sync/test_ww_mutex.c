@@ -659,6 +659,35 @@ static void test_misuse(void **state)
 	ccmm_shutdown(m);
 }
 
+/* Two actors on one thread (the engine's sim mode): each owns its own locks, and never waits for the other. */
+static void test_owner_tokens(void **state)
+{
+	struct ccmm_ww_mutex mx;
+	struct ccmm_ww_acquire_ctx acq;
+	static const char actor_a = 'a', actor_b = 'b';
+
+	ccmm_ww_mutex_init(&mx, &ww_class);
+	ccmm_ww_set_owner(&actor_a);
+	assert_int_equal(ccmm_ww_mutex_lock(NULL, &mx, NULL), 0);
+	assert_true(ccmm_ww_mutex_held(&mx));
+	ccmm_ww_set_owner(&actor_b);
+	assert_false(ccmm_ww_mutex_held(&mx));
+	assert_int_equal(ccmm_ww_mutex_trylock(NULL, &mx, NULL), 0);
+	/* waiting for actor a on this thread would hang: refused */
+	assert_int_equal(ccmm_ww_mutex_lock(NULL, &mx, NULL), -EBUSY);
+	ccmm_ww_acquire_init(&acq, &ww_class);
+	assert_int_equal(ccmm_ww_mutex_lock(NULL, &mx, &acq), -EBUSY);
+	assert_null(acq.contending_lock); /* not a -EDEADLK back-off */
+	assert_int_equal(ccmm_ww_acquire_fini(NULL, &acq), 0);
+	assert_int_equal(ccmm_ww_mutex_unlock(NULL, &mx), -EPERM); /* b does not hold it */
+	ccmm_ww_set_owner(&actor_a);
+	assert_int_equal(ccmm_ww_mutex_unlock(NULL, &mx), 0);
+	ccmm_ww_set_owner(&actor_b);
+	assert_int_equal(ccmm_ww_mutex_lock(NULL, &mx, NULL), 0);
+	assert_int_equal(ccmm_ww_mutex_unlock(NULL, &mx), 0);
+	ccmm_ww_set_owner(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -671,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_stress_reorder),
 		cmocka_unit_test(test_stress_2046),
 		cmocka_unit_test(test_misuse),
+		cmocka_unit_test(test_owner_tokens),
 	};
 
 	int ret = cmocka_run_group_tests(tests, NULL, NULL);
