@@ -5,11 +5,13 @@
 #include "scenario/scenario.h"
 
 extern const struct ccmm_actor_kind ccmm_kind_guest_task, ccmm_kind_device, ccmm_kind_vmm;
+extern const struct ccmm_actor_kind ccmm_kind_gpu, ccmm_kind_vfio, ccmm_kind_heap, ccmm_kind_importer, ccmm_kind_bo_user;
 
 static const struct ccmm_actor_kind *const kinds[] = {
 	&ccmm_kind_guest_task,
 	&ccmm_kind_device,
 	&ccmm_kind_vmm,
+	&ccmm_kind_gpu, &ccmm_kind_vfio, &ccmm_kind_heap, &ccmm_kind_importer, &ccmm_kind_bo_user,
 };
 
 const struct ccmm_actor_kind *ccmm_actor_kind_at(size_t i)

@@ -245,7 +245,8 @@ static int lock_common(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct 
 
 	if (ret)
 		return ret;
-	if (atomic_compare_exchange_strong(&lock->owner, &expected, self())) {
+	/* no queue jumping: with sleepers queued, newcomers queue too (the kernel's handoff) */
+	if (!atomic_load(&lock->waiters) && atomic_compare_exchange_strong(&lock->owner, &expected, self())) {
 		set_acquired(lock, acq);
 		/* waiters re-check die/wound against their new holder */
 		if (acq && atomic_load(&lock->waiters))
@@ -258,8 +259,10 @@ static int lock_common(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct 
 	atomic_fetch_add(&lock->waiters, 1);
 	for (;;) {
 		expected = NULL;
-		if (atomic_compare_exchange_strong(&lock->owner, &expected, self()))
+		/* the lock goes to the head of the queue: the oldest transaction, or the first plain waiter */
+		if (lock->wait_list == &w && atomic_compare_exchange_strong(&lock->owner, &expected, self()))
 			break;
+		expected = atomic_load(&lock->owner);
 		if (atomic_load(&lock->owner_thread) == (const void *)&self_token && expected &&
 		    atomic_load(&lock->owner) == expected) {
 			/* held by another actor of this very thread (sim mode): it cannot run while we sleep */
@@ -282,9 +285,10 @@ static int lock_common(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct 
 		atomic_fetch_add(&c->deadlocks, 1);
 	} else if (!ret) {
 		set_acquired(lock, acq);
-		if (acq && lock->wait_list)
-			pthread_cond_broadcast(&c->cond);
 	}
+	/* a new head of the queue (and waiters checking die/wound against a new holder) */
+	if (lock->wait_list)
+		pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	return ret;
 }
