@@ -181,9 +181,11 @@ static void wound_holder(struct ccmm_ww_mutex *lock, struct ccmm_ww_acquire_ctx 
 
 static void set_acquired(struct ccmm_ww_mutex *lock, struct ccmm_ww_acquire_ctx *acq)
 {
-	atomic_store(&lock->owner_thread, (const void *)&self_token);
-	atomic_store(&lock->ctx, acq);
+	/* only this thread ever compares owner_thread with itself: relaxed is enough */
+	atomic_store_explicit(&lock->owner_thread, (const void *)&self_token, memory_order_relaxed);
 	if (acq) {
+		/* ordered against the waiter count: sleepers read it to wound or die */
+		atomic_store(&lock->ctx, acq);
 		acq->acquired++;
 		acq->contending_lock = NULL;
 	}
@@ -343,11 +345,13 @@ int ccmm_ww_mutex_unlock(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock)
 			       lock->ww_class->name, atomic_load(&lock->owner) ? "another thread holds it" : "it is free");
 		return -EPERM;
 	}
-	acq = atomic_load(&lock->ctx);
-	if (acq)
+	acq = atomic_load_explicit(&lock->ctx, memory_order_relaxed);
+	if (acq) {
 		acq->acquired--;
-	atomic_store(&lock->ctx, NULL);
-	atomic_store(&lock->owner_thread, NULL);
+		atomic_store(&lock->ctx, NULL);
+	}
+	atomic_store_explicit(&lock->owner_thread, NULL, memory_order_relaxed);
+	/* sequentially consistent with the waiter count a sleeper increments before it checks */
 	atomic_store(&lock->owner, NULL);
 	if (atomic_load(&lock->waiters))
 		broadcast(lock->ww_class);
