@@ -344,6 +344,7 @@ static int do_map(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment *attach, 
 		attach->maps = map;
 		attach->nr_maps++;
 	}
+	ccmm_count(ctx, CCMM_CTR_dmabuf_maps, 1);
 	*out = map;
 	return 0;
 }
@@ -730,6 +731,7 @@ int ccmm_dma_buf_move_notify(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
 		if (!a->importer_ops)
 			continue;
 		a->notified_gen = gen;
+		ccmm_count(ctx, CCMM_CTR_dmabuf_notifies, 1);
 		a->importer_ops->move_notify(ctx, a);
 	}
 	return 0;
@@ -852,6 +854,7 @@ int ccmm_dma_buf_revoke(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
 					 a->name);
 		if (a->importer_ops) {
 			a->notified_gen = gen;
+			ccmm_count(ctx, CCMM_CTR_dmabuf_notifies, 1);
 			a->importer_ops->move_notify(ctx, a);
 		}
 	}

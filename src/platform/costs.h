@@ -101,6 +101,13 @@
 	X(uv_calls, "ultracalls")                                                           \
 	X(pages_allocated, "pages handed out by the page allocator")                        \
 	X(pages_freed, "pages returned to the page allocator")                              \
-	X(violations, "memory-state rule violations recorded")
+	X(violations, "memory-state rule violations recorded")                                 \
+	X(ttm_moves, "TTM buffer objects moved between placements (a real copy)")              \
+	X(ttm_evictions, "TTM buffer objects evicted under memory pressure")                  \
+	X(ttm_faults, "TTM fault-handler calls that inserted PTEs")                           \
+	X(ttm_pool_hits, "TTM pool pages handed out already flipped (WC/UC, decrypted)")       \
+	X(ttm_pool_misses, "TTM pool pages taken from the page allocator and flipped")         \
+	X(dmabuf_maps, "dma-buf attachment mappings made")                                     \
+	X(dmabuf_notifies, "dma-buf move_notify calls to importers (moves and revokes)")
 
 #endif /* CCMM_COSTS_H */

@@ -609,6 +609,11 @@ static int bo_move(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_ttm
 		}
 	}
 	pthread_mutex_unlock(&tdev->lru_lock);
+	if (had) {
+		ccmm_count(ctx, CCMM_CTR_ttm_moves, 1);
+		if (evict)
+			ccmm_count(ctx, CCMM_CTR_ttm_evictions, 1);
+	}
 	return 0;
 fail:
 	pthread_mutex_lock(&tdev->lru_lock);

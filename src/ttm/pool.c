@@ -43,10 +43,12 @@ int ttm_pool_alloc(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, enum ccmm
 		*pa = l->pa[--l->nr];
 		pool->hits++;
 		pthread_mutex_unlock(&pool->lock);
+		ccmm_count(ctx, CCMM_CTR_ttm_pool_hits, 1);
 		return 0;
 	}
 	pool->misses++;
 	pthread_mutex_unlock(&pool->lock);
+	ccmm_count(ctx, CCMM_CTR_ttm_pool_misses, 1);
 
 	ret = ccmm_alloc_pages(ctx, tdev->node, 0, 0, pa);
 	if (ret)
