@@ -126,12 +126,16 @@ static void *importer_thread(void *arg)
 		struct ccmm_result r;
 		int ret;
 
-		if (n > 100000)
-			break;
 		TCHECK(ccmm_dma_resv_lock(&ctx, i->b->resv, NULL) == 0);
 		ret = ensure_mapped(&ctx, i);
 		if (ret == -ENODEV) {
+			/* revoked: back off a little, as a driver whose queue errored out would */
+			struct timespec ts = { 0, 20000L };
+
 			i->refused++;
+			ccmm_dma_resv_unlock(&ctx, i->b->resv);
+			nanosleep(&ts, NULL);
+			continue;
 		} else {
 			TCHECK(ret == 0);
 			memset(buf, 0, sizeof(buf));

@@ -695,11 +695,11 @@ static void *mover_thread(void *arg)
 
 	ccmm_ctx_init(&ctx, mv->f->m, 1, "mover");
 	if (mv->hold) {
-		struct timespec ts = { 0, 30 * 1000000L };
-
 		TCHECK(ccmm_ttm_bo_reserve(&ctx, mv->bo, false, NULL) == 0);
 		atomic_store(mv->stop, true); /* tell the app it can go */
-		nanosleep(&ts, NULL);
+		/* hold it until the faulting thread sleeps on it */
+		while (!atomic_load(&mv->bo->resv->lock.waiters))
+			sched_yield();
 		ccmm_ttm_bo_unreserve(&ctx, mv->bo);
 		return NULL;
 	}
