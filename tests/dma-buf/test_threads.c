@@ -10,6 +10,7 @@
 #include "helpers.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 #include "dma-buf/dma-buf.h"
@@ -58,6 +59,7 @@ struct imp {
 	atomic_int notified;
 	unsigned reads, refused, maps;
 	atomic_bool *stop;
+	atomic_int *started;                /* importers that made their first read */
 };
 
 /* iommufd: tear the IOVAs down; the device faults on them until they are mapped again. */
@@ -121,8 +123,10 @@ static void *importer_thread(void *arg)
 	uint8_t buf[256];
 
 	ccmm_ctx_init(&ctx, i->m, 10 + i->kind, "importer");
-	for (unsigned n = 0; n < i->loops || !atomic_load(i->stop); n++) {
+	for (unsigned n = 0;; n++) {
 		uint64_t off = ((uint64_t)n * 4099) % (i->b->size - sizeof(buf));
+		/* one more pass after the exporter is done, so every importer reads after its last change */
+		bool last = n >= i->loops && atomic_load(i->stop);
 		struct ccmm_result r;
 		int ret;
 
@@ -134,6 +138,8 @@ static void *importer_thread(void *arg)
 
 			i->refused++;
 			ccmm_dma_resv_unlock(&ctx, i->b->resv);
+			if (last)
+				break;
 			nanosleep(&ts, NULL);
 			continue;
 		} else {
@@ -151,15 +157,18 @@ static void *importer_thread(void *arg)
 					TCHECK(buf[k] == i->pat);
 					break;
 				}
-			i->reads++;
+			if (!i->reads++)
+				atomic_fetch_add(i->started, 1);
 		}
 		ccmm_dma_resv_unlock(&ctx, i->b->resv);
+		if (last)
+			break;
 	}
 	return NULL;
 }
 
 static void imp_setup(struct imp *i, struct ccmm_machine *m, struct ccmm_dma_buf *b, enum imp_kind kind, int dev,
-		      uint8_t pat, unsigned flags, atomic_bool *stop)
+		      uint8_t pat, unsigned flags, atomic_bool *stop, atomic_int *started)
 {
 	struct ccmm_ctx ctx;
 	struct ccmm_dma_buf_attach_info ai;
@@ -172,6 +181,7 @@ static void imp_setup(struct imp *i, struct ccmm_machine *m, struct ccmm_dma_buf
 	i->pat = pat;
 	i->loops = 150;
 	i->stop = stop;
+	i->started = started;
 	ccmm_ctx_init(&ctx, m, 20, "setup");
 	ai = (struct ccmm_dma_buf_attach_info){ dev, NULL, &ops, i,
 						flags | (kind == IMP_PHYR ? CCMM_IMPORTER_PHYR : 0) |
@@ -204,6 +214,8 @@ struct mover {
 	unsigned n;
 	atomic_bool *stop;
 	bool revoke;
+	atomic_int *started;
+	int importers;
 };
 
 static void *mover_thread(void *arg)
@@ -213,6 +225,8 @@ static void *mover_thread(void *arg)
 	struct timespec ts = { 0, 200000L };
 
 	ccmm_ctx_init(&ctx, mv->m, 1, "exporter");
+	while (atomic_load(mv->started) < mv->importers)
+		sched_yield(); /* every importer is reading */
 	for (unsigned k = 0; k < mv->n; k++) {
 		if (mv->revoke) {
 			TCHECK(ccmm_dma_buf_revoke(&ctx, mv->b) == 0);
@@ -244,6 +258,7 @@ static void test_moves_with_importers(void **state)
 	struct ccmm_dma_buf *b;
 	struct imp imps[3];
 	atomic_bool stop = false;
+	atomic_int started = 0;
 	struct mover mv;
 	pthread_t t[4];
 	uint8_t *fill;
@@ -262,10 +277,10 @@ static void test_moves_with_importers(void **state)
 	ccmm_ttm_bo_unreserve(&ctx, bo);
 	free(fill);
 	assert_int_equal(ccmm_dma_buf_export_ttm(&ctx, bo, CCMM_DMA_BUF_COHERENT_WC, &b), 0);
-	imp_setup(&imps[0], m, b, IMP_SGT, rnic, 0xc3, 0, &stop);
-	imp_setup(&imps[1], m, b, IMP_PHYR, rnic, 0xc3, 0, &stop);
-	imp_setup(&imps[2], m, b, IMP_IOMMUFD, rnic, 0xc3, 0, &stop);
-	mv = (struct mover){ m, bo, b, 40, &stop, false };
+	imp_setup(&imps[0], m, b, IMP_SGT, rnic, 0xc3, 0, &stop, &started);
+	imp_setup(&imps[1], m, b, IMP_PHYR, rnic, 0xc3, 0, &stop, &started);
+	imp_setup(&imps[2], m, b, IMP_IOMMUFD, rnic, 0xc3, 0, &stop, &started);
+	mv = (struct mover){ m, bo, b, 40, &stop, false, &started, 3 };
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, importer_thread, &imps[i]), 0);
 	assert_int_equal(pthread_create(&t[3], NULL, mover_thread, &mv), 0);
@@ -294,6 +309,7 @@ static void test_revokes_with_importers(void **state)
 	struct ccmm_dma_buf *b;
 	struct imp imps[2];
 	atomic_bool stop = false;
+	atomic_int started = 0;
 	struct mover mv;
 	pthread_t t[3];
 	int rnic = ccmm_platform_find_device(m->plat, "rnic0");
@@ -311,9 +327,9 @@ static void test_revokes_with_importers(void **state)
 		assert_int_equal(ccmm_kernel_access(&ctx, CCMM_WRITE, va + k * 4096ULL, fill, sizeof(fill), &r), 0);
 	ccmm_iounmap(&ctx, va, 16 * KiB);
 	assert_int_equal(ccmm_dma_buf_export_vfio(&ctx, accel, 0, 0, 16 * KiB, false, true, &b), 0);
-	imp_setup(&imps[0], m, b, IMP_SGT, rnic, 0x3e, CCMM_IMPORTER_REVOCABLE_OK, &stop);
-	imp_setup(&imps[1], m, b, IMP_IOMMUFD, rnic, 0x3e, CCMM_IMPORTER_REVOCABLE_OK, &stop);
-	mv = (struct mover){ m, NULL, b, 20, &stop, true };
+	imp_setup(&imps[0], m, b, IMP_SGT, rnic, 0x3e, CCMM_IMPORTER_REVOCABLE_OK, &stop, &started);
+	imp_setup(&imps[1], m, b, IMP_IOMMUFD, rnic, 0x3e, CCMM_IMPORTER_REVOCABLE_OK, &stop, &started);
+	mv = (struct mover){ m, NULL, b, 20, &stop, true, &started, 2 };
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, importer_thread, &imps[i]), 0);
 	assert_int_equal(pthread_create(&t[2], NULL, mover_thread, &mv), 0);
