@@ -9,6 +9,9 @@
 #include "dma/dma.h"
 #include "iommu/iommu.h"
 #include "swiotlb/swiotlb.h"
+#include "sync/sync.h"
+#include "ttm/ttm.h"
+#include "dma-buf/dma-buf.h"
 
 struct initcall {
 	const char *name;
@@ -26,6 +29,9 @@ static const struct initcall initcalls[] = {
 	{ "swiotlb", ccmm_swiotlb_init, ccmm_swiotlb_exit, ccmm_swiotlb_report },
 	{ "iommu", ccmm_iommu_init, ccmm_iommu_exit, ccmm_iommu_report },
 	{ "dma", ccmm_dma_init, ccmm_dma_exit, ccmm_dma_report },
+	{ "sync", ccmm_sync_init, ccmm_sync_fini },
+	{ "ttm", ccmm_ttm_init, ccmm_ttm_fini },
+	{ "dma-buf", ccmm_dmabuf_init, ccmm_dmabuf_fini },
 };
 
 int ccmm_boot(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out)

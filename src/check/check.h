@@ -158,6 +158,7 @@ struct ccmm_view {
 	bool poisoned;             /* a line the access touches is poisoned */
 	bool private_in_2m;        /* SNP: the host leaf's 2 MiB region holds a private page */
 	bool p2p_ok;               /* device -> BAR: within the device's P2P reach */
+	bool trusted;              /* device: a TEE device interface in RUN, bound to this guest (TDISP) */
 };
 
 struct ccmm_decision {
@@ -220,6 +221,7 @@ struct ccmm_checker {
 	uint64_t seq;
 	size_t max_events;          /* older events beyond this are counted, not kept */
 	uint64_t dropped;
+	_Atomic uint64_t trusted_devs; /* bit n: device n is trusted (see ccmm_check_set_device_trusted) */
 };
 
 /* Attach a checker to @m and install the map hook. 0 or -ENOMEM. */
@@ -245,6 +247,16 @@ uint64_t ccmm_violation(struct ccmm_ctx *ctx, const struct ccmm_rule *rule, uint
  */
 int ccmm_check_cache_conflict(struct ccmm_ctx *ctx, uint64_t pa, uint64_t size, enum ccmm_cache_mode mode,
 			      const char *what);
+
+/*
+ * ccmm_check_set_device_trusted - device @dev (index < 64) is (or stops
+ * being) a TEE device interface in RUN bound to this machine's guest
+ * (TDISP): its DMA may reach private memory and private MMIO, with the
+ * guest's key. Set by the layer that models TDISP (dma-buf/). -EINVAL for
+ * a bad index.
+ */
+int ccmm_check_set_device_trusted(struct ccmm_machine *m, int dev, bool trusted);
+bool ccmm_check_device_trusted(struct ccmm_machine *m, int dev);
 
 /* Number of events recorded, and a copy of the @i-th. */
 size_t ccmm_events_count(struct ccmm_machine *m);

@@ -150,6 +150,7 @@ static enum ccmm_outcome access_page(struct ccmm_ctx *ctx, const struct ccmm_acc
 			r->violations++;
 			bus = trunc;
 		}
+		v.trusted = ccmm_check_device_trusted(m, a->device);
 		/* SME: the C-bit in a DMA address asks the memory controller to decrypt */
 		v.private_attr = p->mode == CCMM_CC_SME && (bus & m->enc_mask);
 		pa = p->mode == CCMM_CC_SME ? bus & ~m->enc_mask : bus;

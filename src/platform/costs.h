@@ -151,6 +151,13 @@
 	X(probes_refused, "driver probes refused by the TDX device filter")                 \
 	X(io_requests, "block requests replayed")                                           \
 	X(io_failed, "block requests that failed (a DMA mapping was refused)")              \
-	X(io_mismatches, "block requests whose data arrived changed (a bounce went wrong)")
+	X(io_mismatches, "block requests whose data arrived changed (a bounce went wrong)") \
+	X(ttm_moves, "TTM buffer objects moved between placements (a real copy)")              \
+	X(ttm_evictions, "TTM buffer objects evicted under memory pressure")                  \
+	X(ttm_faults, "TTM fault-handler calls that inserted PTEs")                           \
+	X(ttm_pool_hits, "TTM pool pages handed out already flipped (WC/UC, decrypted)")       \
+	X(ttm_pool_misses, "TTM pool pages taken from the page allocator and flipped")         \
+	X(dmabuf_maps, "dma-buf attachment mappings made")                                     \
+	X(dmabuf_notifies, "dma-buf move_notify calls to importers (moves and revokes)")
 
 #endif /* CCMM_COSTS_H */

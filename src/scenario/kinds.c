@@ -7,6 +7,7 @@
 extern const struct ccmm_actor_kind ccmm_kind_guest_task, ccmm_kind_device, ccmm_kind_vmm;
 extern const struct ccmm_actor_kind ccmm_kind_tier_task;
 extern const struct ccmm_actor_kind ccmm_kind_dma_driver, ccmm_kind_dma_device, ccmm_kind_virtio_blk_replay;
+extern const struct ccmm_actor_kind ccmm_kind_gpu, ccmm_kind_vfio, ccmm_kind_heap, ccmm_kind_importer, ccmm_kind_bo_user;
 
 static const struct ccmm_actor_kind *const kinds[] = {
 	&ccmm_kind_guest_task,
@@ -14,6 +15,7 @@ static const struct ccmm_actor_kind *const kinds[] = {
 	&ccmm_kind_vmm,
 	&ccmm_kind_tier_task,
 	&ccmm_kind_dma_driver, &ccmm_kind_dma_device, &ccmm_kind_virtio_blk_replay,
+	&ccmm_kind_gpu, &ccmm_kind_vfio, &ccmm_kind_heap, &ccmm_kind_importer, &ccmm_kind_bo_user,
 };
 
 const struct ccmm_actor_kind *ccmm_actor_kind_at(size_t i)
