@@ -57,6 +57,7 @@ int ccmm_dma_init(struct ccmm_machine *m)
 	}
 	dma->nr_units = p->nr_iommus;
 	pthread_mutex_init(&dma->unit_lock, NULL);
+	pthread_mutex_init(&dma->bind_lock, NULL);
 	for (size_t i = 0; i < p->nr_devices; i++) {
 		struct ccmm_dma_dev *d = &dma->devs[i];
 
@@ -88,6 +89,7 @@ void ccmm_dma_exit(struct ccmm_machine *m)
 		free(dma->pool.blocks[k]);
 	pthread_mutex_destroy(&dma->pool.lock);
 	pthread_mutex_destroy(&dma->unit_lock);
+	pthread_mutex_destroy(&dma->bind_lock);
 	free(dma->units);
 	free(dma->devs);
 	free(dma);
@@ -110,10 +112,31 @@ static uint64_t min_not_zero(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * A device the guest accepted into its TEE (TDISP RUN, bound to this
+ * guest): it DMAs to private memory itself, so it needs neither shared
+ * buffers nor bounce buffers, and its DMA addresses carry no C-bit
+ * (device_cc_accepted() in the TEE I/O series; see dma.h).
+ */
+static bool cc_accepted(const struct ccmm_dma_dev *d)
+{
+	return ccmm_check_device_trusted(d->m, d->index);
+}
+
+/* is_swiotlb_force_bounce(): every streaming mapping of this device bounces. */
+static bool force_bounce(const struct ccmm_dma_dev *d)
+{
+	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(d->m);
+
+	return mem && mem->force_bounce && !cc_accepted(d);
+}
+
 bool ccmm_force_dma_unencrypted(const struct ccmm_dma_dev *d)
 {
 	const struct ccmm_platform *p = d->m->plat;
 
+	if (cc_accepted(d))
+		return false;
 	if (ccmm_cc_force_dma_unencrypted(p->mode))
 		return true;
 	if (p->mode == CCMM_CC_SME) {
@@ -132,7 +155,7 @@ static bool has_cbit(const struct ccmm_platform *p)
 
 uint64_t ccmm_phys_to_dma(const struct ccmm_dma_dev *d, uint64_t pa)
 {
-	return has_cbit(d->m->plat) ? pa | d->m->enc_mask : pa;
+	return has_cbit(d->m->plat) && !cc_accepted(d) ? pa | d->m->enc_mask : pa;
 }
 
 uint64_t ccmm_phys_to_dma_unencrypted(const struct ccmm_dma_dev *d, uint64_t pa)
@@ -250,7 +273,8 @@ int ccmm_dma_probe(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct cc
 		return -EBUSY;
 	}
 	pthread_mutex_unlock(&d->lock);
-	if (p->mode == CCMM_CC_TDX && !opts->no_filter && !ccmm_tdx_device_allowed(d->desc->vendor, d->desc->device_id)) {
+	if (p->mode == CCMM_CC_TDX && !opts->no_filter && !cc_accepted(d) &&
+	    !ccmm_tdx_device_allowed(d->desc->vendor, d->desc->device_id)) {
 		atomic_fetch_add(&dma->probes_refused, 1);
 		ccmm_count(ctx, CCMM_CTR_probes_refused, 1);
 		ccmm_violation(ctx, &ccmm_rule_device_not_allowed, ~0ULL,
@@ -258,8 +282,14 @@ int ccmm_dma_probe(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct cc
 			       d->desc->vendor, d->desc->device_id, ccmm_dev_class_names[d->desc->cls]);
 		return -EPERM;
 	}
-	/* BAR 0 for the driver's registers: shared in a guest (seed 004) */
-	if (d->desc->nr_bars && d->desc->bar[0].size) {
+	/*
+	 * BAR 0 for the driver's registers: shared in a guest (seed 004). A
+	 * prefetchable BAR 0 holds no registers (reads of registers have side
+	 * effects, which a prefetchable BAR may not have): it is device memory
+	 * -- a GPU's VRAM -- that the driver maps itself with the caching it
+	 * wants, so it is left alone rather than aliased uncached.
+	 */
+	if (d->desc->nr_bars && d->desc->bar[0].size && !d->desc->bar[0].prefetch) {
 		uint64_t va = ccmm_ioremap(ctx, d->desc->bar[0].base, d->desc->bar[0].size, CCMM_CACHE_UC, &err);
 
 		if (!va)
@@ -328,6 +358,38 @@ int ccmm_dma_remove(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d)
 		return -EBUSY;
 	}
 	return 0;
+}
+
+int ccmm_dma_bind(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_dma_probe_opts *opts)
+{
+	struct ccmm_dma *dma = dma_of(d->m);
+	unsigned bits = d->desc->dma_mask_bits, cbits = d->desc->coherent_mask_bits;
+	bool bound;
+	int ret = 0;
+
+	pthread_mutex_lock(&dma->bind_lock);
+	pthread_mutex_lock(&d->lock);
+	bound = d->probed;
+	pthread_mutex_unlock(&d->lock);
+	if (!bound) {
+		ret = ccmm_dma_probe(ctx, d, opts);
+		if (ret == -EBUSY) {
+			ret = 0; /* a driver's own probe (ccmm_dma_probe) got there first: share it */
+		} else if (!ret) {
+			/* the masks the hardware has, as the driver's probe sets them */
+			if (bits == cbits) {
+				ret = ccmm_dma_set_mask_and_coherent(ctx, d, bits);
+			} else {
+				ret = ccmm_dma_set_mask(ctx, d, bits);
+				if (!ret)
+					ret = ccmm_dma_set_coherent_mask(ctx, d, cbits);
+			}
+			if (ret)
+				ccmm_dma_remove(ctx, d); /* a probe that fails leaves the device unbound */
+		}
+	}
+	pthread_mutex_unlock(&dma->bind_lock);
+	return ret;
 }
 
 /* ---- masks -------------------------------------------------------------------------------- */
@@ -533,12 +595,41 @@ static void undo(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s, c
 		bounce_out(ctx, d, s, r->tlb, r->size, dir, attrs);
 }
 
-/* Map one physically contiguous range; fills @rec (not added). 0 or errno (counted). */
+/* The device whose BAR holds @pa, or -1 when @pa is not in a BAR (is_pci_p2pdma_page()). */
+static int bar_owner(const struct ccmm_dma_dev *d, uint64_t pa)
+{
+	const struct ccmm_mem_range *r = ccmm_platform_range(d->m->plat, pa);
+
+	return r && r->kind == CCMM_RANGE_BAR ? r->device : -1;
+}
+
+/*
+ * pci_p2pdma_map_type(): PCI_P2PDMA_MAP_BUS_ADDR when the provider is the
+ * device itself or sits in its P2P group (one switch: the TLPs never reach
+ * the host bridge or the IOMMU), else NOT_SUPPORTED. ccmm does not model
+ * P2P through the host bridge.
+ */
+static bool p2p_bus_addr(const struct ccmm_dma_dev *d, int provider)
+{
+	const struct ccmm_platform *p = d->m->plat;
+
+	if (provider < 0 || (size_t)provider >= p->nr_devices)
+		return false;
+	if (provider == d->index)
+		return true;
+	return d->desc->p2p_group >= 0 && d->desc->p2p_group == p->devices[provider].p2p_group;
+}
+
+/*
+ * Map one physically contiguous range; fills @rec (not added). 0 or errno
+ * (counted). @unencrypted: the memory is known to be decrypted (a phyr's
+ * metadata), so the direct address carries no C-bit.
+ */
 static int map_one(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s, uint64_t pa, uint64_t size,
-		   enum ccmm_dma_dir dir, unsigned long attrs, bool p2p, struct ccmm_dma_rec *rec)
+		   enum ccmm_dma_dir dir, unsigned long attrs, bool p2p, bool unencrypted, struct ccmm_dma_rec *rec)
 {
 	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(d->m);
-	bool force = mem && mem->force_bounce;
+	bool force = force_bounce(d);
 	uint64_t dma = CCMM_DMA_MAPPING_ERROR, tlb, limit = min_not_zero(d->dma_mask, d->bus_dma_limit);
 	int ret;
 
@@ -548,8 +639,13 @@ static int map_one(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s,
 	rec->dir = dir;
 	ccmm_charge(ctx, CCMM_COST_dma_map_ns, 1);
 	if (p2p) {
-		/* a peer's BAR by its bus address: SWIOTLB cannot bounce it */
-		if (force)
+		/*
+		 * A BAR by its bus address (dma_direct_map_sg / iommu_dma_map_sg,
+		 * PCI_P2PDMA_MAP_BUS_ADDR): never bounced -- SWIOTLB has nothing to
+		 * copy MMIO to -- and never through the IOMMU; out of P2P reach the
+		 * mapping is refused with -EREMOTEIO.
+		 */
+		if (!p2p_bus_addr(d, bar_owner(d, pa)))
 			return fail(ctx, d, CCMM_DMA_FAIL_OTHER, -EREMOTEIO);
 		rec->p2p = true;
 		rec->dma = pa;
@@ -557,7 +653,7 @@ static int map_one(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s,
 	}
 	switch (s->path) {
 	case CCMM_DMA_PATH_DIRECT:
-		dma = ccmm_phys_to_dma(d, pa);
+		dma = unencrypted ? ccmm_phys_to_dma_unencrypted(d, pa) : ccmm_phys_to_dma(d, pa);
 		if (force || !capable(d, dma, size)) {
 			ret = bounce_in(ctx, d, s, pa, size, dir, attrs, &tlb);
 			if (ret)
@@ -638,7 +734,8 @@ static int map_one(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s,
 }
 
 static int map_range(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t pa, uint64_t size, enum ccmm_dma_dir dir,
-		     unsigned long attrs, enum ccmm_dma_map_type type, bool p2p, uint64_t *dma, uint32_t *flags)
+		     unsigned long attrs, enum ccmm_dma_map_type type, bool p2p, bool unencrypted, uint64_t *dma,
+		     uint32_t *flags)
 {
 	struct snap s;
 	struct ccmm_dma_rec rec;
@@ -650,7 +747,7 @@ static int map_range(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t pa, 
 	snapshot(ctx, d, &s);
 	if (!s.probed)
 		return -ENODEV;
-	ret = map_one(ctx, d, &s, pa, size, dir, attrs, p2p, &rec);
+	ret = map_one(ctx, d, &s, pa, size, dir, attrs, p2p, unencrypted, &rec);
 	if (ret)
 		return ret;
 	rec.type = type;
@@ -673,7 +770,7 @@ static int map_range(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t pa, 
 int ccmm_dma_map_page(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t pa, uint64_t size, enum ccmm_dma_dir dir,
 		      unsigned long attrs, uint64_t *dma)
 {
-	return map_range(ctx, d, pa, size, dir, attrs, CCMM_DMA_MAP_PAGE, false, dma, NULL);
+	return map_range(ctx, d, pa, size, dir, attrs, CCMM_DMA_MAP_PAGE, false, false, dma, NULL);
 }
 
 int ccmm_dma_map_single(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t va, uint64_t size,
@@ -688,7 +785,7 @@ int ccmm_dma_map_single(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t v
 	r = ccmm_platform_range(d->m->plat, pa);
 	if (!r || r->kind != CCMM_RANGE_RAM)
 		return -EINVAL;
-	return map_range(ctx, d, pa, size, dir, attrs, CCMM_DMA_MAP_SINGLE, false, dma, NULL);
+	return map_range(ctx, d, pa, size, dir, attrs, CCMM_DMA_MAP_SINGLE, false, false, dma, NULL);
 }
 
 int ccmm_dma_mapping_error(struct ccmm_dma_dev *d, uint64_t dma)
@@ -819,7 +916,9 @@ int ccmm_dma_map_sg(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg
 		uint64_t dma;
 		uint32_t flags;
 
-		ret = map_range(ctx, d, ccmm_sg_phys(sg), sg->length, dir, attrs, CCMM_DMA_MAP_SG, false, &dma, &flags);
+		/* a peer's BAR takes the P2P path, recognised by its address (is_pci_p2pdma_page) */
+		ret = map_range(ctx, d, ccmm_sg_phys(sg), sg->length, dir, attrs, CCMM_DMA_MAP_SG,
+				bar_owner(d, ccmm_sg_phys(sg)) >= 0, false, &dma, &flags);
 		if (ret)
 			break;
 		sg->dma_address = dma;
@@ -873,8 +972,8 @@ static int phyr_push(struct ccmm_dma_phyr_map *out, uint64_t dma, uint64_t len, 
 int ccmm_dma_map_phyr(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_phyr *p, enum ccmm_dma_dir dir,
 		      unsigned long attrs, struct ccmm_dma_phyr_map *out)
 {
-	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(d->m);
-	uint64_t chunk = mem && mem->force_bounce ? ccmm_dma_max_mapping_size(d) : UINT64_MAX;
+	bool force = force_bounce(d);
+	uint64_t chunk = force ? ccmm_dma_max_mapping_size(d) : UINT64_MAX;
 	size_t gi, ri;
 	int ret = 0;
 
@@ -885,6 +984,7 @@ int ccmm_dma_map_phyr(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct
 	ccmm_phyr_for_each_range(p, gi, ri) {
 		const struct ccmm_phyr_meta *meta = &p->g[gi].meta;
 		uint64_t pa = p->r[ri].pa, left = p->r[ri].len;
+		bool p2p = meta->p2p || bar_owner(d, pa) >= 0;
 
 		if (meta->private_interconnect) {
 			ret = fail(ctx, d, CCMM_DMA_FAIL_OTHER, -EOPNOTSUPP);
@@ -892,11 +992,12 @@ int ccmm_dma_map_phyr(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct
 		}
 		while (left) {
 			/* ranges that may bounce are cut at the largest bounce; a peer's BAR is mapped whole */
-			uint64_t n = meta->p2p || !mem || !mem->force_bounce ? left : CCMM_MIN(left, chunk);
+			uint64_t n = p2p || !force ? left : CCMM_MIN(left, chunk);
 			uint64_t dma;
 			uint32_t flags;
 
-			ret = map_range(ctx, d, pa, n, dir, attrs, CCMM_DMA_MAP_PHYR, meta->p2p, &dma, &flags);
+			/* the metadata says what the secure world holds: decrypted RAM gets no C-bit */
+			ret = map_range(ctx, d, pa, n, dir, attrs, CCMM_DMA_MAP_PHYR, p2p, !meta->encrypted, &dma, &flags);
 			if (!ret) {
 				ccmm_dma_mapping_error(d, dma);
 				ret = phyr_push(out, dma, n, flags);
@@ -1317,7 +1418,8 @@ int ccmm_dma_device_access(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum cc
 			       "dma_sync_*_for_cpu: it was not given back with dma_sync_*_for_device",
 			       d->desc->name, rw == CCMM_READ ? "read" : "write", dma, ccmm_dma_dir_name(rec.dir), rec.op,
 			       rec.where.line);
-	if (!d->unit)
+	/* a P2P bus address: the switch routes it to the peer, no IOMMU on the way */
+	if (!d->unit || (state != UNMAPPED && rec.p2p))
 		return ccmm_dma_access(ctx, d->index, NULL, rw, dma, buf, len, r);
 	if (bits < 64 && ((dma + len - 1) >> bits)) {
 		uint64_t cut = dma & CCMM_DMA_BIT_MASK(bits);
@@ -1328,6 +1430,18 @@ int ccmm_dma_device_access(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum cc
 		dma = cut;
 	}
 	return ccmm_iommu_dma_access(ctx, d->unit, d->index, rw, dma, buf, len, r);
+}
+
+bool ccmm_dma_need_sync(struct ccmm_dma_dev *d, uint64_t dma)
+{
+	bool bounced;
+	long i;
+
+	pthread_mutex_lock(&d->lock);
+	i = ccmm_dma_rec_find_containing(d, dma, 1);
+	bounced = i >= 0 && d->rec[i].bounced;
+	pthread_mutex_unlock(&d->lock);
+	return bounced;
 }
 
 /* ---- MMIO ------------------------------------------------------------------------------------------ */

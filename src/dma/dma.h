@@ -31,6 +31,32 @@
  * phys_to_dma_unencrypted() never does, and on TDX the DMA address of shared
  * memory is the plain GPA (no shared bit).
  *
+ * Devices the guest accepted into its TEE (TDISP RUN, bound to this guest:
+ * ccmm_check_device_trusted) are decided per device: force_dma_unencrypted()
+ * is false, their streaming mappings never bounce (is_swiotlb_force_bounce()
+ * false), their DMA addresses carry no C-bit, and the TDX allow-list does not
+ * refuse them (the guest's acceptance is the authorization). Source: the TEE
+ * I/O series (Dan Williams, "PCI/TSM", v2 of March 2026) and its
+ * device_cc_accepted() proposals -- arm64's force_dma_unencrypted() returning
+ * false for an accepted device, SEV-TIO skipping the forced bounce for it and
+ * x86's phys_to_dma() no longer leaking the SME mask into its DMA handles.
+ *
+ * P2P (pci_p2pdma_map_type): a BAR -- a phyr group with meta.p2p, or any
+ * address inside a platform BAR in an sg_table (is_pci_p2pdma_page) -- is
+ * mapped by its bus address (CCMM_SG_DMA_BUS_ADDRESS) when its device is the
+ * mapping device or in its P2P group (PCI_P2PDMA_MAP_BUS_ADDR: routed by the
+ * switch, so never bounced and never through the IOMMU, in a guest too), and
+ * refused with -EREMOTEIO otherwise. P2P through the host bridge is not
+ * modeled.
+ *
+ * Binding (ccmm_dma_bind): subsystems whose devices a probed driver owns
+ * (TTM's GPU, dma-buf importers) bind them on first use: probe, then the
+ * platform's masks. A device already bound -- by a dma_driver actor's probe,
+ * by another importer, by the TTM device of the same GPU -- is shared as it
+ * is (its masks, path and records stay the owning driver's): a device has one
+ * driver, and all those users model that driver. A later ccmm_dma_probe of a
+ * bound device still returns -EBUSY, as a second driver would get.
+ *
  * pSeries (seed 002): a device with a 64-bit mask on a unit with a dynamic
  * window bypasses the TCE ops (dma_iommu_map_bypass). In a secure guest the
  * bounce buffers must be mapped in the IOMMU; the secure-guest window choice
@@ -210,6 +236,7 @@ struct ccmm_dma {
 	size_t nr_units;
 	struct ccmm_dma_unit *units;
 	pthread_mutex_t unit_lock;
+	pthread_mutex_t bind_lock;    /* ccmm_dma_bind: probe + masks as one step */
 	struct ccmm_dma_pool pool;
 	atomic_uint_fast64_t fail[CCMM_DMA_FAIL_NR];
 	atomic_uint_fast64_t probes_refused;
@@ -223,10 +250,10 @@ void ccmm_dma_exit(struct ccmm_machine *m);
 /* The DMA state of platform device @index, or NULL. */
 struct ccmm_dma_dev *ccmm_dma_dev(struct ccmm_machine *m, int index);
 
-/* force_dma_unencrypted() for the device, with its coherent mask (SME rule above). */
+/* force_dma_unencrypted() for the device, with its coherent mask (SME rule above); false for a TEE-accepted device. */
 bool ccmm_force_dma_unencrypted(const struct ccmm_dma_dev *d);
 
-/* phys_to_dma(): the C-bit set under SME/SEV; phys_to_dma_unencrypted(): never. */
+/* phys_to_dma(): the C-bit set under SME/SEV (not for a TEE-accepted device); phys_to_dma_unencrypted(): never. */
 uint64_t ccmm_phys_to_dma(const struct ccmm_dma_dev *d, uint64_t pa);
 uint64_t ccmm_phys_to_dma_unencrypted(const struct ccmm_dma_dev *d, uint64_t pa);
 
@@ -243,14 +270,28 @@ bool ccmm_tdx_device_allowed(uint16_t vendor, uint16_t device);
 /*
  * ccmm_dma_probe - bind a driver to device @d (device_add + really_probe):
  * in a TDX guest the allow-list is enforced (-EPERM and device_not_allowed
- * when refused); BAR 0 is ioremapped (shared in a guest, seed 004); the
- * masks start at the PCI default of 32 bits; the path is chosen; in a
+ * when refused; a TEE-accepted device passes); BAR 0 is ioremapped (shared
+ * in a guest, seed 004) unless it is prefetchable (device memory such as
+ * VRAM, never registers: left to the driver, and MMIO then gives -ENODEV);
+ * the masks start at the PCI default of 32 bits; the path is chosen; in a
  * pSeries secure guest on the 32-bit window the SWIOTLB pool is mapped into
  * that window now (-EIO with dma_window_unreachable when it does not fit).
  * @opts may be NULL. Returns 0, -EBUSY (already bound), -EPERM, -EIO,
  * -ENOMEM.
  */
 int ccmm_dma_probe(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_dma_probe_opts *opts);
+
+/*
+ * ccmm_dma_bind - make sure @d is bound, as the probed driver of a subsystem
+ * that uses it (TTM's GPU, a dma-buf importer) would have it: if no driver
+ * has bound it, ccmm_dma_probe(@opts, may be NULL) and then the platform
+ * file's masks (dma_set_mask_and_coherent, or the two masks apart when they
+ * differ); if it is bound already, nothing changes and the binding is shared
+ * (see "Binding" above). Serialised per machine, so concurrent users bind it
+ * once. Returns 0 or ccmm_dma_probe's / the mask's errno (-EPERM: refused by
+ * the TDX allow-list; the device is left unbound on failure).
+ */
+int ccmm_dma_bind(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_dma_probe_opts *opts);
 
 /*
  * ccmm_dma_remove - unbind: live mappings and coherent buffers are
@@ -319,8 +360,9 @@ int ccmm_dma_unmap_single(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t
 
 /*
  * ccmm_dma_map_sg - map each of @t's orig_nents entries (dma_map_sg: no
- * merging), filling dma_address, dma_length and CCMM_SG_DMA_SWIOTLB; sets
- * t->nents. All or nothing. Returns the number of DMA entries or a negative
+ * merging), filling dma_address, dma_length and CCMM_SG_DMA_SWIOTLB; an
+ * entry inside a BAR takes the P2P path (CCMM_SG_DMA_BUS_ADDRESS, or
+ * -EREMOTEIO out of reach); sets t->nents. All or nothing. Returns the number of DMA entries or a negative
  * errno as map_page. ccmm_dma_unmap_sg undoes them (0 or -EINVAL on misuse).
  */
 int ccmm_dma_map_sg(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t, enum ccmm_dma_dir dir,
@@ -343,10 +385,12 @@ struct ccmm_dma_phyr_map {
 /*
  * ccmm_dma_map_phyr - map every range of @p: system RAM as map_page (ranges
  * that must bounce are split at the maximum mapping size); a peer's BAR
- * (meta.p2p) by its bus address, flagged CCMM_SG_DMA_BUS_ADDRESS, refused
- * (-EREMOTEIO) where every mapping must bounce; a private-interconnect
- * group is refused (-EOPNOTSUPP). All or nothing. Returns 0 or a negative
- * errno; @out is freed by ccmm_dma_unmap_phyr.
+ * (meta.p2p) by its bus address, flagged CCMM_SG_DMA_BUS_ADDRESS, when in
+ * P2P reach (-EREMOTEIO otherwise, see "P2P" above); a private-interconnect
+ * group is refused (-EOPNOTSUPP). A group whose metadata says the memory is
+ * not encrypted gets addresses without the C-bit (phys_to_dma_unencrypted):
+ * the metadata tells what an sg_table cannot (seed 001). All or nothing.
+ * Returns 0 or a negative errno; @out is freed by ccmm_dma_unmap_phyr.
  */
 int ccmm_dma_map_phyr(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_phyr *p, enum ccmm_dma_dir dir,
 		      unsigned long attrs, struct ccmm_dma_phyr_map *out);
@@ -402,10 +446,21 @@ uint64_t ccmm_dma_pool_set_limit(struct ccmm_ctx *ctx, struct ccmm_machine *m, u
  * Checks it against the device's live records first (dma_device_unmapped,
  * dma_device_unsynced); an address beyond the device's own DMA mask is cut
  * to the mask (dma_mask_exceeded), as the hardware emits only those bits.
+ * An address inside a live P2P mapping goes to the peer's BAR directly (the
+ * switch routes it), not through the IOMMU.
  * Returns as ccmm_dma_access() (the outcome is in @r).
  */
 int ccmm_dma_device_access(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_rw rw, uint64_t dma, void *buf,
 			   size_t len, struct ccmm_result *r);
+
+/*
+ * ccmm_dma_need_sync - dma_need_sync(): whether the live streaming mapping
+ * that holds bus address @dma needs dma_sync_* calls for the CPU and the
+ * device to see each other's writes -- here, whether it bounced through
+ * SWIOTLB (every modeled device is cache-coherent). False for an address no
+ * live mapping holds and for coherent buffers.
+ */
+bool ccmm_dma_need_sync(struct ccmm_dma_dev *d, uint64_t dma);
 
 /*
  * ccmm_dma_cpu_access_check - before the CPU touches [@pa, @pa + @len):

@@ -329,23 +329,18 @@ static void test_sg_and_phyr(void **state)
 	assert_int_equal(map.r[2].len, 88 * 1024);
 	assert_true(map.r[1].flags & CCMM_SG_DMA_SWIOTLB);
 	assert_int_equal(ccmm_dma_unmap_phyr(&f.ctx, f.blk, &map, 0), 0);
-	/* a peer's BAR cannot bounce: refused where bouncing is forced */
+	/* the NIC's BAR is outside the disk's P2P reach (no common group): refused, all or nothing */
 	assert_int_equal(ccmm_phyr_append(&p, &bar, f.m->plat->devices[1].bar[0].base, 4096), 0);
 	assert_int_equal(ccmm_dma_map_phyr(&f.ctx, f.blk, &p, CCMM_DMA_BIDIRECTIONAL, 0, &map), -EREMOTEIO);
-	assert_int_equal(ccmm_dma_live(f.blk), 0); /* all or nothing */
+	assert_int_equal(ccmm_dma_live(f.blk), 0);
 	ccmm_phyr_free(&p);
 	ccmm_shutdown(f.m);
 
-	/* on a plain host the BAR is mapped by its bus address; a private interconnect is refused */
+	/* a private interconnect is refused */
 	fx_init(&f, test_boot("mode=none"));
 	ccmm_dma_probe(&f.ctx, f.blk, NULL);
 	ccmm_phyr_init(&p);
-	assert_int_equal(ccmm_phyr_append(&p, &bar, f.m->plat->devices[1].bar[0].base, 4096), 0);
-	assert_int_equal(ccmm_dma_map_phyr(&f.ctx, f.blk, &p, CCMM_DMA_TO_DEVICE, 0, &map), 0);
-	assert_int_equal(map.nr, 1);
-	assert_int_equal(map.r[0].dma, f.m->plat->devices[1].bar[0].base);
-	assert_true(map.r[0].flags & CCMM_SG_DMA_BUS_ADDRESS);
-	assert_int_equal(ccmm_dma_unmap_phyr(&f.ctx, f.blk, &map, 0), 0);
+	assert_int_equal(ccmm_phyr_append(&p, &ram, page(&f, 0), 4096), 0);
 	assert_int_equal(ccmm_phyr_append(&p, &priv, 0x1000000, 4096), 0);
 	assert_int_equal(ccmm_dma_map_phyr(&f.ctx, f.blk, &p, CCMM_DMA_TO_DEVICE, 0, &map), -EOPNOTSUPP);
 	assert_int_equal(ccmm_dma_live(f.blk), 0);
@@ -522,6 +517,211 @@ static void test_mmio_modes(void **state)
 	ccmm_shutdown(f.m);
 }
 
+/* A GPU (VRAM in a prefetchable BAR 0, 44/40-bit masks), a NIC in its P2P group and an accelerator outside it. */
+static struct ccmm_machine *boot_p2p(const char *mode, bool iommu)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "[platform]\ncpus=2\nmode=%s\n[node:0]\nmem=256m\n%s"
+		 "[device:gpu]\nclass=gpu\npci_id=1002:73bf\ndma_mask=44\ncoherent_mask=40\np2p_group=0\n%sbar0=1m pref\n"
+		 "bar2=64k\n"
+		 "[device:nic]\nclass=nic\npci_id=15b3:101d\ndma_mask=64\np2p_group=0\n%sbar0=64k\n"
+		 "[device:acc]\nclass=accel\ndma_mask=64\ntdisp=yes\nbar0=64k\n",
+		 mode, iommu ? "[iommu:vt0]\nkind=generic\n" : "", iommu ? "iommu=vt0\n" : "", iommu ? "iommu=vt0\n" : "");
+	return boot_text(text);
+}
+
+/*
+ * P2P: a BAR in reach is mapped by its bus address -- from an sg_table too,
+ * recognised by its address -- and the device's access goes to the peer
+ * without the IOMMU; RAM goes through the IOMMU; out of reach: -EREMOTEIO.
+ * In a guest, a reachable BAR is not bounced (PCI_P2PDMA_MAP_BUS_ADDR).
+ */
+static void test_p2p(void **state)
+{
+	struct ccmm_machine *m = boot_p2p("none", true);
+	struct ccmm_ctx ctx;
+	struct ccmm_dma_dev *gpu = ccmm_dma_dev(m, 0), *nic = ccmm_dma_dev(m, 1), *acc = ccmm_dma_dev(m, 2);
+	uint64_t vram = m->plat->devices[0].bar[0].base, ram;
+	struct ccmm_sg_table t;
+	struct ccmm_result r;
+	char out[8] = "p2p-ok", back[8];
+	struct ccmm_phyr p;
+	struct ccmm_phyr_meta bar = { .provider = 0, .p2p = true, .cache = CCMM_CACHE_WC };
+	struct ccmm_dma_phyr_map map;
+
+	ccmm_ctx_init(&ctx, m, 0, "drv");
+	assert_int_equal(ccmm_dma_probe(&ctx, nic, NULL), 0);
+	assert_int_equal(ccmm_dma_probe(&ctx, acc, NULL), 0);
+	assert_int_equal(ccmm_dma_set_mask_and_coherent(&ctx, nic, 64), 0);
+	assert_int_equal(ccmm_alloc_pages(&ctx, 0, 0, 0, &ram), 0);
+	{
+		uint64_t two[2] = { vram, vram + 4096 };
+
+		assert_int_equal(ccmm_sg_alloc_table_from_pages(&t, two, 2, 0, 8192, 0), 0);
+	}
+	assert_int_equal(ccmm_dma_map_sg(&ctx, nic, &t, CCMM_DMA_BIDIRECTIONAL, 0), 1);
+	assert_int_equal(t.sgl[0].dma_address, vram);
+	assert_int_equal(t.sgl[0].dma_flags, CCMM_SG_DMA_BUS_ADDRESS);
+	/* the NIC's DMA to it reaches VRAM (an IOMMU lookup would have faulted: no IOVA there) */
+	assert_int_equal(ccmm_dma_device_access(&ctx, nic, CCMM_WRITE, vram + 4096, out, sizeof(out), &r), 0);
+	assert_int_equal(r.outcome, CCMM_OK);
+	assert_int_equal(ccmm_dma_device_access(&ctx, nic, CCMM_READ, vram + 4096, back, sizeof(back), &r), 0);
+	assert_int_equal(r.outcome, CCMM_OK);
+	assert_memory_equal(back, out, sizeof(out));
+	assert_int_equal(ccmm_dma_unmap_sg(&ctx, nic, &t, CCMM_DMA_BIDIRECTIONAL, 0), 0);
+	ccmm_sg_free_table(&t);
+	/* RAM through the IOMMU: an IOVA, not the physical address */
+	assert_int_equal(ccmm_sg_alloc_table_from_pages(&t, &ram, 1, 0, 4096, 0), 0);
+	assert_int_equal(ccmm_dma_map_sg(&ctx, nic, &t, CCMM_DMA_TO_DEVICE, 0), 1);
+	assert_int_not_equal(t.sgl[0].dma_address, ram);
+	assert_int_equal(t.sgl[0].dma_flags, 0);
+	assert_int_equal(ccmm_dma_unmap_sg(&ctx, nic, &t, CCMM_DMA_TO_DEVICE, 0), 0);
+	ccmm_sg_free_table(&t);
+	/* the accelerator shares no P2P group with the GPU: both forms are refused, nothing stays mapped */
+	assert_int_equal(ccmm_sg_alloc_table_from_pages(&t, &vram, 1, 0, 4096, 0), 0);
+	assert_int_equal(ccmm_dma_map_sg(&ctx, acc, &t, CCMM_DMA_TO_DEVICE, 0), -EREMOTEIO);
+	ccmm_sg_free_table(&t);
+	ccmm_phyr_init(&p);
+	assert_int_equal(ccmm_phyr_append(&p, &bar, vram, 4096), 0);
+	assert_int_equal(ccmm_dma_map_phyr(&ctx, acc, &p, CCMM_DMA_TO_DEVICE, 0, &map), -EREMOTEIO);
+	assert_int_equal(ccmm_dma_live(acc), 0);
+	/* a device's own BAR is within its reach */
+	assert_int_equal(ccmm_dma_probe(&ctx, gpu, NULL), 0);
+	assert_int_equal(ccmm_dma_map_phyr(&ctx, gpu, &p, CCMM_DMA_TO_DEVICE, 0, &map), 0);
+	assert_int_equal(map.r[0].dma, vram);
+	assert_int_equal(ccmm_dma_unmap_phyr(&ctx, gpu, &map, 0), 0);
+	ccmm_phyr_free(&p);
+	assert_int_equal(ccmm_events_count(m), 0);
+	ccmm_free_pages(&ctx, ram, 0);
+	ccmm_shutdown(m);
+
+	/* a TDX guest bounces the NIC's RAM mappings, never its P2P bus addresses */
+	m = boot_p2p("tdx", false);
+	ccmm_ctx_init(&ctx, m, 0, "drv");
+	nic = ccmm_dma_dev(m, 1);
+	{
+		struct ccmm_dma_probe_opts all = { .no_filter = true };
+
+		assert_int_equal(ccmm_dma_probe(&ctx, nic, &all), 0);
+	}
+	ccmm_phyr_init(&p);
+	assert_int_equal(ccmm_phyr_append(&p, &bar, m->plat->devices[0].bar[0].base, 8192), 0);
+	assert_int_equal(ccmm_dma_map_phyr(&ctx, nic, &p, CCMM_DMA_FROM_DEVICE, 0, &map), 0);
+	assert_int_equal(map.nr, 1);
+	assert_int_equal(map.r[0].dma, m->plat->devices[0].bar[0].base);
+	assert_int_equal(map.r[0].flags, CCMM_SG_DMA_BUS_ADDRESS);
+	assert_false(ccmm_dma_need_sync(nic, map.r[0].dma));
+	assert_int_equal(ccmm_dma_unmap_phyr(&ctx, nic, &map, 0), 0);
+	ccmm_phyr_free(&p);
+	ccmm_shutdown(m);
+}
+
+/*
+ * A device the TDX guest accepted into its TEE (TDISP RUN): the allow-list
+ * lets it bind, force_dma_unencrypted() is false, its mappings of private
+ * memory do not bounce and it reads them with the guest's key; coherent
+ * memory stays private. An untrusted device bounces the same page.
+ */
+static void test_tee_accepted(void **state)
+{
+	struct ccmm_machine *m = boot_p2p("tdx\nswiotlb_size=2m", false);
+	struct ccmm_ctx ctx;
+	struct ccmm_dma_dev *nic = ccmm_dma_dev(m, 1), *acc = ccmm_dma_dev(m, 2);
+	struct ccmm_dma_probe_opts all = { .no_filter = true };
+	struct ccmm_result r;
+	struct ccmm_page pg;
+	uint64_t pa, dma, ndma, cdma, cva;
+	char back[8];
+
+	ccmm_ctx_init(&ctx, m, 0, "drv");
+	assert_true(ccmm_force_dma_unencrypted(acc));
+	assert_int_equal(ccmm_dma_probe(&ctx, acc, NULL), -EPERM); /* not accepted: not on the allow-list */
+	assert_int_equal(nviol(m, "device_not_allowed"), 1);
+	assert_int_equal(ccmm_check_set_device_trusted(m, 2, true), 0);
+	assert_false(ccmm_force_dma_unencrypted(acc));
+	assert_int_equal(ccmm_dma_probe(&ctx, acc, NULL), 0);
+	assert_int_equal(ccmm_dma_set_mask_and_coherent(&ctx, acc, 64), 0);
+	assert_int_equal(ccmm_dma_probe(&ctx, nic, &all), 0);
+	assert_int_equal(ccmm_dma_set_mask_and_coherent(&ctx, nic, 64), 0);
+
+	assert_int_equal(ccmm_alloc_pages(&ctx, 0, 0, 0, &pa), 0);
+	kw(&(struct fx){ .m = m, .ctx = ctx }, pa, "private", 8);
+	assert_int_equal(ccmm_dma_map_page(&ctx, acc, pa, 4096, CCMM_DMA_TO_DEVICE, 0, &dma), 0);
+	assert_int_equal(dma, pa);
+	assert_false(ccmm_dma_need_sync(acc, dma));
+	assert_int_equal(ccmm_dma_device_access(&ctx, acc, CCMM_READ, dma, back, 8, &r), 0);
+	assert_int_equal(r.outcome, CCMM_OK);
+	assert_memory_equal(back, "private", 8);
+	/* the untrusted NIC gets a bounce buffer with a copy */
+	assert_int_equal(ccmm_dma_map_page(&ctx, nic, pa, 4096, CCMM_DMA_TO_DEVICE, 0, &ndma), 0);
+	assert_int_not_equal(ndma, pa);
+	assert_true(ccmm_dma_need_sync(nic, ndma));
+	assert_int_equal(ccmm_dma_device_access(&ctx, nic, CCMM_READ, ndma, back, 8, &r), 0);
+	assert_memory_equal(back, "private", 8);
+	assert_int_equal(ccmm_dma_mapping_error(acc, dma), 0);
+	assert_int_equal(ccmm_dma_mapping_error(nic, ndma), 0);
+	assert_int_equal(ccmm_dma_unmap_page(&ctx, acc, dma, 4096, CCMM_DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(ccmm_dma_unmap_page(&ctx, nic, ndma, 4096, CCMM_DMA_TO_DEVICE, 0), 0);
+	/* coherent memory for the accepted device is not converted */
+	assert_int_equal(ccmm_dma_alloc_coherent(&ctx, acc, 4096, &cdma, &cva), 0);
+	assert_int_equal(ccmm_phys_peek(m, ccmm_virt_to_phys(cva), &pg), 0);
+	assert_int_equal(pg.state, CCMM_PS_PRIVATE);
+	assert_int_equal(ctx.ctr[CCMM_CTR_coherent_pages_converted], 0);
+	assert_int_equal(ccmm_dma_free_coherent(&ctx, acc, 4096, cva, cdma), 0);
+	assert_int_equal(ccmm_events_count(m), 1); /* the refused probe */
+	ccmm_free_pages(&ctx, pa, 0);
+	ccmm_shutdown(m);
+}
+
+/*
+ * ccmm_dma_bind: probe plus the platform's masks; a bound device is shared
+ * as it is (another driver's probe gets -EBUSY); refused by the TDX
+ * allow-list it stays unbound; a prefetchable BAR 0 is not ioremapped.
+ */
+static void test_bind(void **state)
+{
+	struct ccmm_machine *m = boot_p2p("none", false);
+	struct ccmm_ctx ctx;
+	struct ccmm_dma_dev *gpu = ccmm_dma_dev(m, 0), *nic = ccmm_dma_dev(m, 1);
+	struct ccmm_dma_dev_stats st;
+	uint32_t v = 0;
+
+	ccmm_ctx_init(&ctx, m, 0, "drv");
+	assert_int_equal(ccmm_dma_bind(&ctx, gpu, NULL), 0);
+	ccmm_dma_dev_stats(gpu, &st);
+	assert_int_equal(st.dma_mask, CCMM_DMA_BIT_MASK(44));
+	assert_int_equal(st.coherent_dma_mask, CCMM_DMA_BIT_MASK(40));
+	assert_int_equal(gpu->bar0_va, 0); /* VRAM is no register window */
+	assert_int_equal(ccmm_dma_mmio_read(&ctx, gpu, 0, &v, 4), -ENODEV);
+	assert_int_equal(ccmm_dma_bind(&ctx, gpu, NULL), 0);
+	assert_int_equal(ccmm_dma_probe(&ctx, gpu, NULL), -EBUSY);
+	/* a driver that probed and chose a 32-bit mask keeps it */
+	assert_int_equal(ccmm_dma_probe(&ctx, nic, NULL), 0);
+	assert_int_not_equal(nic->bar0_va, 0);
+	assert_int_equal(ccmm_dma_set_mask(&ctx, nic, 32), 0);
+	assert_int_equal(ccmm_dma_bind(&ctx, nic, NULL), 0);
+	ccmm_dma_dev_stats(nic, &st);
+	assert_int_equal(st.dma_mask, CCMM_DMA_BIT_MASK(32));
+	assert_int_equal(ccmm_events_count(m), 0);
+	ccmm_shutdown(m);
+
+	m = boot_p2p("tdx", false);
+	ccmm_ctx_init(&ctx, m, 0, "drv");
+	gpu = ccmm_dma_dev(m, 0);
+	assert_int_equal(ccmm_dma_bind(&ctx, gpu, NULL), -EPERM);
+	assert_int_equal(nviol(m, "device_not_allowed"), 1);
+	assert_false(gpu->probed);
+	{
+		struct ccmm_dma_probe_opts all = { .no_filter = true };
+
+		assert_int_equal(ccmm_dma_bind(&ctx, gpu, &all), 0);
+	}
+	assert_true(gpu->probed);
+	ccmm_shutdown(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +736,9 @@ int main(void)
 		cmocka_unit_test(test_coherent_sme),
 		cmocka_unit_test(test_allow_list),
 		cmocka_unit_test(test_mmio_modes),
+		cmocka_unit_test(test_p2p),
+		cmocka_unit_test(test_tee_accepted),
+		cmocka_unit_test(test_bind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
