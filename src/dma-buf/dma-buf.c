@@ -259,59 +259,73 @@ int ccmm_dma_buf_map_phyr_helper(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attac
 				 struct ccmm_dma_buf_map *map)
 {
 	struct ccmm_dma_buf *dmabuf = attach->dmabuf;
+	struct ccmm_dma_dev *dd = attach->dma_dev;
 	struct ccmm_phyr phys;
-	uint64_t at = 0;
-	size_t di = 0;
-	uint64_t dstart = 0;
 	int ret;
 
 	if (!dmabuf->ops->get_phyr)
 		return -EOPNOTSUPP;
+	if (!dd)
+		return -EINVAL; /* a PFN importer: nothing to DMA-map */
 	ret = dmabuf->ops->get_phyr(ctx, dmabuf, &phys);
 	if (ret)
 		return ret;
-	ret = ccmm_ttm_dma_map_phyr(dmabuf->m, attach->dev, &phys, &map->dma);
-	if (ret || map->is_phyr) {
-		ccmm_phyr_free(&phys);
-		return ret;
-	}
-	/* a legacy importer: the CPU side from the physical ranges, the DMA side alongside */
-	ret = ccmm_phyr_to_sgt(&phys, &map->sgt, 0);
-	ccmm_phyr_free(&phys);
-	if (ret) {
-		ccmm_phyr_free(&map->dma);
-		return ret;
-	}
-	for (unsigned i = 0; i < map->sgt.orig_nents; i++) {
-		struct ccmm_scatterlist *sg = &map->sgt.sgl[i];
-		size_t gi;
-
-		while (di < map->dma.nr && at >= dstart + map->dma.r[di].len) {
-			dstart += map->dma.r[di].len;
-			di++;
+	if (map->is_phyr) {
+		/* the new DMA API: the ranges with their metadata, P2P by bus address, private interconnect refused */
+		ret = ccmm_dma_map_phyr(ctx, dd, &phys, map->dir, 0, &map->dma);
+		if (ret) {
+			ccmm_phyr_free(&phys);
+			return ret;
 		}
-		if (di == map->dma.nr)
-			break;
-		sg->dma_address = map->dma.r[di].pa + (at - dstart);
-		sg->dma_length = sg->length;
-		for (gi = 0; gi < map->dma.nr_groups; gi++)
-			if (di >= map->dma.g[gi].first && di < map->dma.g[gi].first + map->dma.g[gi].count)
-				break;
-		if (gi < map->dma.nr_groups && map->dma.g[gi].meta.p2p)
-			sg->dma_flags |= CCMM_SG_DMA_BUS_ADDRESS;
-		at += sg->length;
+		map->phys = phys; /* the importer keeps the metadata next to the DMA side */
+		return 0;
 	}
-	map->sgt.nents = map->sgt.orig_nents;
+	/*
+	 * A legacy importer: an sg_table of the ranges, cut where the DMA API
+	 * may have to bounce (drm_prime_pages_to_sg uses dma_max_mapping_size),
+	 * then dma_map_sgtable. The metadata is lost; the DMA API recognises a
+	 * BAR by its address.
+	 */
+	ret = ccmm_phyr_to_sgt(&phys, &map->sgt, CCMM_MIN(ccmm_dma_max_mapping_size(dd), 1ULL << 31));
+	ccmm_phyr_free(&phys);
+	if (ret)
+		return ret;
+	ret = ccmm_dma_map_sg(ctx, dd, &map->sgt, map->dir, 0);
+	if (ret < 0) {
+		ccmm_sg_free_table(&map->sgt);
+		return ret;
+	}
 	return 0;
 }
 
 void ccmm_dma_buf_unmap_phyr_helper(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment *attach,
 				    struct ccmm_dma_buf_map *map)
 {
-	(void)ctx;
-	(void)attach;
-	ccmm_sg_free_table(&map->sgt);
-	ccmm_phyr_free(&map->dma);
+	struct ccmm_dma_dev *dd = attach->dma_dev;
+
+	if (map->is_phyr) {
+		if (dd && map->dma.nr)
+			ccmm_dma_unmap_phyr(ctx, dd, &map->dma, 0);
+		ccmm_phyr_free(&map->phys);
+	} else if (map->sgt.sgl) {
+		if (dd && map->sgt.nents)
+			ccmm_dma_unmap_sg(ctx, dd, &map->sgt, map->dir, 0);
+		ccmm_sg_free_table(&map->sgt);
+	}
+}
+
+bool ccmm_dma_buf_map_has_p2p(const struct ccmm_dma_buf_map *map)
+{
+	if (map->is_phyr) {
+		for (size_t i = 0; i < map->dma.nr; i++)
+			if (map->dma.r[i].flags & CCMM_SG_DMA_BUS_ADDRESS)
+				return true;
+		return false;
+	}
+	for (unsigned i = 0; i < map->sgt.nents; i++)
+		if (map->sgt.sgl[i].dma_flags & CCMM_SG_DMA_BUS_ADDRESS)
+			return true;
+	return false;
 }
 
 /* __map_dma_buf: a new mapping from the exporter, stamped with the generation. Reservation held. */
@@ -331,7 +345,7 @@ static int do_map(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment *attach, 
 	map->dir = dir;
 	map->is_phyr = attach->flags & CCMM_IMPORTER_PHYR;
 	map->cached = cached;
-	ccmm_phyr_init(&map->dma);
+	ccmm_phyr_init(&map->phys);
 	map->gen = atomic_load(&dmabuf->gen);
 	ret = dmabuf->ops->map_dma_buf ? dmabuf->ops->map_dma_buf(ctx, attach, map)
 				       : ccmm_dma_buf_map_phyr_helper(ctx, attach, map);
@@ -440,6 +454,7 @@ int ccmm_dma_buf_attach(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, const
 {
 	struct ccmm_machine *m = dmabuf->m;
 	struct ccmm_dma_buf_attachment *a;
+	struct ccmm_dma_dev *dd = NULL;
 	const char *name = ai->name ? ai->name : dmabuf_dev_name(m, ai->dev);
 	int ret;
 
@@ -450,11 +465,21 @@ int ccmm_dma_buf_attach(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, const
 	ret = attach_refusals(ctx, dmabuf, ai, name);
 	if (ret)
 		return ret;
+	if (!(ai->flags & CCMM_IMPORTER_PFN) && ai->dev >= 0) {
+		/* the importer's driver has bound its device (or binds it now, as its probe would) */
+		struct ccmm_dma_probe_opts po = { .no_filter = ai->no_filter };
+
+		dd = ccmm_dma_dev(m, ai->dev);
+		ret = dd ? ccmm_dma_bind(ctx, dd, &po) : -EINVAL;
+		if (ret)
+			return ret;
+	}
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
 	a->dmabuf = dmabuf;
 	a->dev = ai->dev;
+	a->dma_dev = dd;
 	snprintf(a->name, sizeof(a->name), "%s", name);
 	a->importer_ops = ai->importer_ops;
 	a->importer_priv = ai->importer_priv;
@@ -675,7 +700,7 @@ int ccmm_dma_buf_map_access(struct ccmm_ctx *ctx, struct ccmm_dma_buf_map *map, 
 	bool first = true;
 
 	memset(r, 0, sizeof(*r));
-	if (!len || off + len > dmabuf->size || off + len < off || attach->dev < 0)
+	if (!len || off + len > dmabuf->size || off + len < off || !attach->dma_dev)
 		return -EINVAL;
 	stale_use(ctx, attach, map->gen, rw == CCMM_READ ? "a DMA read" : "a DMA write");
 	for (size_t i = 0;; i++) {
@@ -686,7 +711,7 @@ int ccmm_dma_buf_map_access(struct ccmm_ctx *ctx, struct ccmm_dma_buf_map *map, 
 		if (map->is_phyr) {
 			if (i >= map->dma.nr)
 				break;
-			addr = map->dma.r[i].pa;
+			addr = map->dma.r[i].dma;
 			seglen = map->dma.r[i].len;
 		} else {
 			if (i >= map->sgt.nents)
@@ -697,8 +722,8 @@ int ccmm_dma_buf_map_access(struct ccmm_ctx *ctx, struct ccmm_dma_buf_map *map, 
 		s = CCMM_MAX(off, at);
 		e = CCMM_MIN(off + len, at + seglen);
 		if (s < e) {
-			ret = ccmm_dma_access(ctx, attach->dev, NULL, rw, addr + (s - at), p ? p + (s - off) : NULL,
-					      (size_t)(e - s), &part);
+			ret = ccmm_dma_device_access(ctx, attach->dma_dev, rw, addr + (s - at), p ? p + (s - off) : NULL,
+						     (size_t)(e - s), &part);
 			if (ret)
 				return ret;
 			r->violations += part.violations;

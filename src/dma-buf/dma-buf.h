@@ -42,8 +42,21 @@
  *   where the call takes it itself records resv_held_unlocked_call and
  *   returns -EDEADLK (it would wait for itself).
  *
- * DMA addresses of attachments come from ccmm_ttm_dma_map_phyr() (see
- * ttm.h): the one place to route through the DMA API later.
+ * DMA addresses of attachments come from the DMA API of the importing
+ * device (dma.h), which attach binds as its driver would have (ccmm_dma_bind;
+ * a device another driver or importer bound is shared): phyr importers get
+ * ccmm_dma_map_phyr of the exporter's ranges -- metadata kept beside the DMA
+ * side -- and legacy importers an sg_table of them mapped with
+ * ccmm_dma_map_sg (dma_map_sgtable); unmap undoes exactly that. So an
+ * importer in a confidential guest bounces through SWIOTLB (the bytes
+ * really copied, unmap copying back for FROM_DEVICE / BIDIRECTIONAL), one
+ * behind an IOMMU gets IOVAs, an SME device gets the C-bit its mask allows,
+ * and a TEE-accepted (TDISP RUN) device maps private memory directly. A BAR
+ * goes by its P2P bus address within P2P reach (-EREMOTEIO beyond it), a
+ * private interconnect is refused (-EOPNOTSUPP). The importer's DMA goes
+ * through ccmm_dma_device_access (IOMMU, dma-debug records). PFN importers
+ * (iommufd, KVM) have no DMA mapping: they put the phyr in their own I/O or
+ * stage-2 page tables.
  *
  * Locking: each dma_buf's attachment list changes under its reservation
  * lock; the machine's list of buffers has a mutex; counters are atomic.
@@ -119,9 +132,14 @@ struct ccmm_dma_buf_ops {
 
 /*
  * The default map_dma_buf / unmap_dma_buf: get_phyr, then the importer's
- * bus addresses (ccmm_ttm_dma_map_phyr), as an sg_table or a phyr as the
- * importer negotiated. Exporters that describe their memory with a phyr
- * get every other access method from it (seed 001).
+ * DMA addresses from the DMA API -- ccmm_dma_map_phyr for a phyr importer
+ * (map->phys keeps the exporter's ranges and metadata, map->dma the DMA
+ * side), else ccmm_phyr_to_sgt cut at dma_max_mapping_size and
+ * ccmm_dma_map_sg (map->sgt) -- with the map's direction. Exporters that
+ * describe their memory with a phyr get every other access method from it
+ * (seed 001). Errors: the exporter's, or the DMA API's (-ENOMEM, -EIO,
+ * -EREMOTEIO out of P2P reach, -EOPNOTSUPP private interconnect). The
+ * unmap gives the DMA API back exactly what was mapped.
  */
 int ccmm_dma_buf_map_phyr_helper(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment *attach,
 				 struct ccmm_dma_buf_map *map);
@@ -181,6 +199,7 @@ struct ccmm_dma_buf_attach_ops {
 struct ccmm_dma_buf_attachment {
 	struct ccmm_dma_buf *dmabuf;
 	int dev;                              /* importing device, -1 for a PFN importer without one */
+	struct ccmm_dma_dev *dma_dev;         /* its DMA device, bound (DMA importers; NULL for PFN importers) */
 	char name[CCMM_NAME_MAX];             /* "Attached Devices" name */
 	const struct ccmm_dma_buf_attach_ops *importer_ops;
 	void *importer_priv;
@@ -203,8 +222,9 @@ struct ccmm_dma_buf_map {
 	struct ccmm_dma_buf_attachment *attach;
 	enum ccmm_dma_dir dir;
 	bool is_phyr;                         /* importer negotiated a phyr */
-	struct ccmm_sg_table sgt;             /* legacy importers: DMA side filled */
-	struct ccmm_phyr dma;                 /* phyr importers: DMA addresses, grouped with metadata */
+	struct ccmm_sg_table sgt;             /* legacy importers: dma_map_sgtable'd */
+	struct ccmm_phyr phys;                /* phyr importers: the exporter's ranges and metadata ... */
+	struct ccmm_dma_phyr_map dma;         /* ... and their DMA side (CCMM_SG_DMA_* flags per range) */
 	uint64_t gen;                         /* the buffer generation it describes */
 	bool cached;
 	struct ccmm_dma_buf_map *next;        /* the attachment's live mappings */
@@ -246,6 +266,7 @@ struct ccmm_dma_buf_attach_info {
 	const struct ccmm_dma_buf_attach_ops *importer_ops; /* NULL: a static importer */
 	void *importer_priv;
 	unsigned flags;                               /* CCMM_IMPORTER_* */
+	bool no_filter;                               /* TDX: bind the device even outside the allow-list */
 };
 
 /*
@@ -258,7 +279,9 @@ struct ccmm_dma_buf_attach_info {
  *   PRIVATE and not a PFN importer             private_mmio_mapped, -EOPNOTSUPP
  *   a device needed but none given             -EINVAL
  * peer2peer is granted when the importer allows it and the exporting
- * device is within its P2P reach. If importer and exporter differ in
+ * device is within its P2P reach. A DMA importer's device is then bound
+ * (ccmm_dma_bind with @ai->no_filter; -EPERM and device_not_allowed when a
+ * TDX guest's allow-list refuses it). If importer and exporter differ in
  * dynamism, the buffer is pinned (dynamic exporter) and mapped once, here.
  * Must not hold the reservation. 0, or the errno above, -EBUSY (the pin or
  * map at attach failed), -ENOMEM.
@@ -305,9 +328,13 @@ int ccmm_dma_buf_unmap_attachment_unlocked(struct ccmm_ctx *ctx, struct ccmm_dma
 /* Whether @map describes the buffer as it is now (false after move_notify or revoke). */
 bool ccmm_dma_buf_map_valid(const struct ccmm_dma_buf_map *map);
 
+/* Whether any of @map's DMA ranges is a P2P bus address (the importer must then use ATS / a P2P path). */
+bool ccmm_dma_buf_map_has_p2p(const struct ccmm_dma_buf_map *map);
+
 /*
  * The importing device reads or writes @len bytes at @off of the buffer
- * through @map's bus addresses (its DMA, through the checker). Through a
+ * through @map's DMA addresses (ccmm_dma_device_access: its IOMMU, the
+ * bounce buffers, the DMA API's records, then the checker). Through a
  * stale mapping: use_after_move, and move_notify_ignored once per move for
  * a notified dynamic importer; the access still goes to the old addresses.
  * Returns 0 with the outcome in @r, -EINVAL.

@@ -97,6 +97,29 @@ long ccmm_dma_rec_find(struct ccmm_dma_dev *d, uint64_t dma)
 	return -1;
 }
 
+long ccmm_dma_rec_find_best(struct ccmm_dma_dev *d, uint64_t dma, uint64_t size, enum ccmm_dma_map_type type,
+			    enum ccmm_dma_dir dir)
+{
+	long best = -1;
+	int best_lvl = -1;
+
+	for (size_t i = 0; i < d->nr_rec; i++) {
+		const struct ccmm_dma_rec *r = &d->rec[i];
+		int lvl;
+
+		if (r->dma != dma)
+			continue;
+		lvl = (r->size == size) + (r->type == type) + (r->dir == dir);
+		if (lvl == 3)
+			return (long)i;
+		if (lvl > best_lvl) {
+			best_lvl = lvl;
+			best = (long)i;
+		}
+	}
+	return best;
+}
+
 long ccmm_dma_rec_find_containing(struct ccmm_dma_dev *d, uint64_t dma, uint64_t size)
 {
 	for (size_t i = 0; i < d->nr_rec; i++) {

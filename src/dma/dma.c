@@ -795,9 +795,13 @@ int ccmm_dma_mapping_error(struct ccmm_dma_dev *d, uint64_t dma)
 	if (dma == CCMM_DMA_MAPPING_ERROR)
 		return -ENOMEM;
 	pthread_mutex_lock(&d->lock);
-	i = ccmm_dma_rec_find(d, dma);
-	if (i >= 0)
-		d->rec[i].checked = true;
+	/* one address may be mapped several times: mark the first twin not checked yet (as dma-debug) */
+	for (i = 0; (size_t)i < d->nr_rec; i++) {
+		if (d->rec[i].dma == dma && !d->rec[i].checked) {
+			d->rec[i].checked = true;
+			break;
+		}
+	}
 	pthread_mutex_unlock(&d->lock);
 	return 0;
 }
@@ -819,7 +823,7 @@ static int take_record(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dm
 
 	*found = false;
 	pthread_mutex_lock(&d->lock);
-	i = ccmm_dma_rec_find(d, dma);
+	i = ccmm_dma_rec_find_best(d, dma, size, types[0], dir);
 	if (i < 0) {
 		bool twice = ccmm_dma_rec_gone(d, dma);
 

@@ -11,6 +11,14 @@
 int ccmm_dma_rec_add(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_dma_rec *rec);
 /* Index of the live record starting at @dma, or -1. */
 long ccmm_dma_rec_find(struct ccmm_dma_dev *d, uint64_t dma);
+/*
+ * Index of the live record at @dma that fits a reference best (size, type
+ * and direction; the first perfect fit), or -1. Without an IOMMU one address
+ * can be mapped several times (the same page, a P2P BAR): dma-debug's
+ * best-fit lookup, so an unmap takes its own mapping, not a twin.
+ */
+long ccmm_dma_rec_find_best(struct ccmm_dma_dev *d, uint64_t dma, uint64_t size, enum ccmm_dma_map_type type,
+			    enum ccmm_dma_dir dir);
 /* Index of a live record containing [@dma, @dma + @size), or -1. */
 long ccmm_dma_rec_find_containing(struct ccmm_dma_dev *d, uint64_t dma, uint64_t size);
 /* Remove record @i, remembering it as recently unmapped. */

@@ -2,7 +2,7 @@
 /*
  * The TTM device and its buffer objects: resource managers, LRU eviction,
  * validation, moves with real copies through kernel mappings, pinning with
- * dmem charging, physical-range lists and the DMA-address function.
+ * dmem charging, tt pages with their DMA addresses, physical-range lists.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -53,14 +53,10 @@ void ttm_internal_ctx(struct ccmm_ctx *ctx, struct ccmm_machine *m)
 	ccmm_ctx_init(ctx, m, -1, "ttm");
 }
 
-bool ccmm_ttm_force_dma_unencrypted(const struct ccmm_machine *m, int dev)
+bool ttm_want_decrypted(const struct ccmm_ttm_device *tdev)
 {
-	const struct ccmm_platform *p = m->plat;
-
-	if (p->mode == CCMM_CC_SME)
-		/* sme_me_mask beyond the device's DMA mask: it cannot ask for decryption */
-		return dev < 0 || p->devices[dev].dma_mask_bits <= p->c_bit;
-	return ccmm_cc_force_dma_unencrypted(p->mode);
+	/* seed 000: ttm_dma_populate sets TTM_PAGE_FLAG_DECRYPTED when force_dma_unencrypted(dev) */
+	return tdev->p.use_dma_alloc && ccmm_force_dma_unencrypted(tdev->dma);
 }
 
 void ccmm_ttm_params_default(struct ccmm_ttm_params *p, int dev)
@@ -75,26 +71,46 @@ void ccmm_ttm_params_default(struct ccmm_ttm_params *p, int dev)
 	p->use_dma_alloc = true;
 }
 
+static bool registered(struct ttm_state *st, int dev)
+{
+	for (struct ccmm_ttm_device *tdev = st->devs; tdev; tdev = tdev->next)
+		if (tdev->p.dev == dev)
+			return true;
+	return false;
+}
+
 int ccmm_ttm_device_init(struct ccmm_ctx *ctx, const struct ccmm_ttm_params *p, struct ccmm_ttm_device **out)
 {
 	struct ccmm_machine *m = ctx->m;
 	struct ttm_state *st = m->sub[CCMM_SUB_TTM];
 	const struct ccmm_platform *plat = m->plat;
 	const struct ccmm_device_desc *d;
+	struct ccmm_dma_probe_opts po = { .no_filter = p->dma_no_filter };
 	struct ccmm_ttm_device *tdev;
+	struct ccmm_dma_dev *dd;
+	bool dup;
+	int ret;
 
 	if (!st || p->dev < 0 || (size_t)p->dev >= plat->nr_devices || p->vram_bar >= CCMM_MAX_BARS)
 		return -EINVAL;
 	d = &plat->devices[p->dev];
-	if (!d->bar[p->vram_bar].size || p->vram_size > d->bar[p->vram_bar].size ||
+	dd = ccmm_dma_dev(m, p->dev);
+	if (!dd || !d->bar[p->vram_bar].size || p->vram_size > d->bar[p->vram_bar].size ||
 	    !CCMM_IS_ALIGNED(p->vram_size | p->tt_size, CCMM_PAGE_SIZE))
 		return -EINVAL;
 	pthread_mutex_lock(&st->lock);
-	for (tdev = st->devs; tdev; tdev = tdev->next) {
-		if (tdev->p.dev == p->dev) {
-			pthread_mutex_unlock(&st->lock);
-			return -EEXIST;
-		}
+	dup = registered(st, p->dev);
+	pthread_mutex_unlock(&st->lock);
+	if (dup)
+		return -EEXIST;
+	/* ttm_device_init(bdev, funcs, dev, ...): dev is the probed driver's device */
+	ret = ccmm_dma_bind(ctx, dd, &po);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&st->lock);
+	if (registered(st, p->dev)) {
+		pthread_mutex_unlock(&st->lock);
+		return -EEXIST;
 	}
 	tdev = calloc(1, sizeof(*tdev));
 	if (!tdev) {
@@ -102,6 +118,7 @@ int ccmm_ttm_device_init(struct ccmm_ctx *ctx, const struct ccmm_ttm_params *p, 
 		return -ENOMEM;
 	}
 	tdev->m = m;
+	tdev->dma = dd;
 	tdev->p = *p;
 	if (!tdev->p.vram_size)
 		tdev->p.vram_size = d->bar[p->vram_bar].size;
@@ -144,6 +161,11 @@ struct ccmm_ttm_device *ccmm_ttm_device_find(struct ccmm_machine *m, int dev)
 const struct ccmm_ttm_params *ccmm_ttm_device_params(const struct ccmm_ttm_device *tdev)
 {
 	return &tdev->p;
+}
+
+struct ccmm_dma_dev *ccmm_ttm_device_dma(const struct ccmm_ttm_device *tdev)
+{
+	return tdev->dma;
 }
 
 void ccmm_ttm_device_set_policy(struct ccmm_ttm_device *tdev, enum ccmm_ttm_prot_policy policy,
@@ -298,7 +320,7 @@ int ccmm_ttm_bo_create(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, uint6
 	atomic_init(&bo->refcount, 1);
 	pthread_mutex_init(&bo->map_lock, NULL);
 	bo->tt.num_pages = bo->num_pages;
-	bo->tt.decrypted = tdev->p.use_dma_alloc && ccmm_ttm_force_dma_unencrypted(tdev->m, tdev->p.dev);
+	bo->tt.decrypted = ttm_want_decrypted(tdev); /* decided again whenever the tt gets pages */
 	atomic_fetch_add(&tdev->live_bos, 1);
 
 	/* ttm_bo_init_reserved: a new object, nobody else can hold it */
@@ -336,15 +358,125 @@ static bool bo_get_unless_zero(struct ccmm_ttm_bo *bo)
 	return false;
 }
 
+/* ---- tt pages: ttm_pool_alloc + ttm_pool_map, ttm_pool_unmap + ttm_pool_free ---------- */
+
+/* A tt's backing: its pages and their DMA addresses, all of one caching and encryption state. */
+struct tt_set {
+	uint64_t *pages, *dma;
+	bool decrypted, bounced;
+};
+
+/* Unmap (streaming pages) and give back the first @n pages of @ts, then the arrays. */
+static void tt_set_free(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_cache_mode caching, struct tt_set *ts,
+			size_t n)
+{
+	struct ccmm_ttm_device *tdev = bo->tdev;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t dma = ts->dma[i];
+
+		if (!tdev->p.use_dma_alloc) {
+			/* ttm_pool_unmap: a bounced page gets the bounce copy back (BIDIRECTIONAL) */
+			ccmm_dma_unmap_page(ctx, tdev->dma, dma, CCMM_PAGE_SIZE, CCMM_DMA_BIDIRECTIONAL, 0);
+			dma = CCMM_DMA_MAPPING_ERROR;
+		}
+		ttm_pool_free(ctx, tdev, ts->pages[i], dma, caching, ts->decrypted);
+	}
+	free(ts->pages);
+	free(ts->dma);
+	memset(ts, 0, sizeof(*ts));
+}
+
+/*
+ * Pages for the whole BO from the pools, with DMA addresses: those
+ * dma_alloc_attrs gave (use_dma_alloc), else dma_map_page(BIDIRECTIONAL)
+ * of each page, checked with dma_mapping_error as ttm_pool_map does. 0,
+ * -ENOMEM, -EFAULT (a mapping failed).
+ */
+static int tt_set_alloc(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_cache_mode caching, struct tt_set *ts)
+{
+	struct ccmm_ttm_device *tdev = bo->tdev;
+
+	memset(ts, 0, sizeof(*ts));
+	ts->decrypted = ttm_want_decrypted(tdev);
+	ts->pages = calloc(bo->num_pages, sizeof(*ts->pages));
+	ts->dma = calloc(bo->num_pages, sizeof(*ts->dma));
+	if (!ts->pages || !ts->dma) {
+		free(ts->pages);
+		free(ts->dma);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < bo->num_pages; i++) {
+		int ret = ttm_pool_alloc(ctx, tdev, caching, ts->decrypted, &ts->pages[i], &ts->dma[i]);
+
+		if (!ret && !tdev->p.use_dma_alloc) {
+			ccmm_dma_map_page(ctx, tdev->dma, ts->pages[i], CCMM_PAGE_SIZE, CCMM_DMA_BIDIRECTIONAL, 0, &ts->dma[i]);
+			if (ccmm_dma_mapping_error(tdev->dma, ts->dma[i])) {
+				ttm_pool_free(ctx, tdev, ts->pages[i], CCMM_DMA_MAPPING_ERROR, caching, ts->decrypted);
+				ret = -EFAULT;
+			} else if (ccmm_dma_need_sync(tdev->dma, ts->dma[i])) {
+				ts->bounced = true; /* a long-lived bounce: TTM never syncs */
+			}
+		}
+		if (ret) {
+			tt_set_free(ctx, bo, caching, ts, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static struct tt_set tt_current(const struct ccmm_ttm_bo *bo)
+{
+	struct tt_set ts = { bo->tt.pages, bo->tt.dma_address, bo->tt.decrypted, bo->tt.bounced };
+
+	return ts;
+}
+
+static void tt_install(struct ccmm_ttm_bo *bo, const struct tt_set *ts)
+{
+	bo->tt.pages = ts->pages;
+	bo->tt.dma_address = ts->dma;
+	bo->tt.decrypted = ts->decrypted;
+	bo->tt.bounced = ts->bounced;
+	bo->tt.populated = true;
+	bo->prot_valid = false;
+}
+
 static void tt_unpopulate(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 {
+	struct tt_set ts = tt_current(bo);
+
 	if (!bo->tt.populated)
 		return;
-	for (size_t i = 0; i < bo->tt.num_pages; i++)
-		ttm_pool_free(ctx, bo->tdev, bo->tt.pages[i], bo->tt.caching, bo->tt.decrypted);
-	free(bo->tt.pages);
+	tt_set_free(ctx, bo, bo->tt.caching, &ts, bo->tt.num_pages);
 	bo->tt.pages = NULL;
+	bo->tt.dma_address = NULL;
+	bo->tt.bounced = false;
 	bo->tt.populated = false;
+}
+
+/* At most one dma_cpu_unsynced for a CPU access to pages [first, first + n) of a bounced set. */
+static int set_cpu_check(struct ccmm_ctx *ctx, const struct tt_set *ts, uint64_t first, uint64_t n, enum ccmm_rw rw)
+{
+	if (!ts->bounced)
+		return 0;
+	for (uint64_t i = first; i < first + n; i++) {
+		int v = ccmm_dma_cpu_access_check(ctx, ts->pages[i], CCMM_PAGE_SIZE, rw);
+
+		if (v)
+			return v;
+	}
+	return 0;
+}
+
+int ttm_tt_cpu_check(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, uint64_t first, uint64_t n, enum ccmm_rw rw)
+{
+	struct tt_set ts = tt_current(bo);
+
+	if (!bo->has_res || bo->res.is_iomem || !bo->tt.populated || first >= bo->num_pages)
+		return 0;
+	return set_cpu_check(ctx, &ts, first, CCMM_MIN(n, bo->num_pages - first), rw);
 }
 
 void ccmm_ttm_bo_put(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
@@ -404,28 +536,17 @@ int ccmm_ttm_bo_wait(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_dma
 
 int ccmm_ttm_tt_populate(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 {
-	uint64_t *pages;
-	int ret = 0;
+	struct tt_set ts;
+	int ret;
 
 	if (!ccmm_dma_resv_assert_held(ctx, bo->resv, "ttm_tt_populate"))
 		return -EINVAL;
 	if (!bo->has_res || bo->res.is_iomem || bo->tt.populated)
 		return 0;
-	pages = calloc(bo->num_pages, sizeof(*pages));
-	if (!pages)
-		return -ENOMEM;
-	for (size_t i = 0; i < bo->num_pages; i++) {
-		ret = ttm_pool_alloc(ctx, bo->tdev, bo->tt.caching, bo->tt.decrypted, &pages[i]);
-		if (ret) {
-			while (i--)
-				ttm_pool_free(ctx, bo->tdev, pages[i], bo->tt.caching, bo->tt.decrypted);
-			free(pages);
-			return ret;
-		}
-	}
-	bo->tt.pages = pages;
-	bo->tt.populated = true;
-	bo->prot_valid = false;
+	ret = tt_set_alloc(ctx, bo, bo->tt.caching, &ts);
+	if (ret)
+		return ret;
+	tt_install(bo, &ts);
 	return 0;
 }
 
@@ -438,20 +559,26 @@ struct kmapping {
 	bool iomem;
 };
 
-static int map_side(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const struct ccmm_ttm_resource *res,
-		    const uint64_t *pages, enum ccmm_cache_mode caching, struct kmapping *km)
+/* One side of a copy: a resource, and for tt memory its pages. */
+struct side {
+	const struct ccmm_ttm_resource *res;
+	const struct tt_set *ts;      /* NULL in VRAM */
+	enum ccmm_cache_mode caching;
+};
+
+static int map_side(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const struct side *sd, struct kmapping *km)
 {
 	struct ccmm_ttm_device *tdev = bo->tdev;
 	int err = 0;
 
 	km->size = bo->size;
-	km->iomem = res->is_iomem;
-	if (res->is_iomem) {
+	km->iomem = sd->res->is_iomem;
+	if (sd->res->is_iomem) {
 		/* ttm_bo_ioremap: ioremap / ioremap_wc, always decrypted */
-		km->va = ccmm_ioremap(ctx, res->bus_base, bo->size, caching, &err);
+		km->va = ccmm_ioremap(ctx, sd->res->bus_base, bo->size, sd->caching, &err);
 	} else {
-		km->va = ccmm_vmap(ctx, pages, bo->num_pages,
-				   ttm_tt_prot(tdev, caching, bo->tt.decrypted, ccmm_page_kernel(tdev->m)), &err);
+		km->va = ccmm_vmap(ctx, sd->ts->pages, bo->num_pages,
+				   ttm_tt_prot(tdev, sd->caching, sd->ts->decrypted, ccmm_page_kernel(tdev->m)), &err);
 	}
 	return km->va ? 0 : (err ? err : -ENOMEM);
 }
@@ -464,10 +591,13 @@ static void unmap_side(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct kmap
 		ccmm_vunmap(ctx, km->va, bo->num_pages);
 }
 
-/* Copy (or, with @src NULL, clear) the BO's bytes from one backing to another. */
-static int copy_backing(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const struct ccmm_ttm_resource *src,
-			const uint64_t *src_pages, enum ccmm_cache_mode src_caching, const struct ccmm_ttm_resource *dst,
-			const uint64_t *dst_pages, enum ccmm_cache_mode dst_caching)
+/*
+ * Copy (or, with @src NULL, clear) the BO's bytes from one backing to
+ * another with the CPU (ttm_bo_move_memcpy). Tt pages whose mapping
+ * bounced are device-owned streaming buffers: the copy reads what the CPU
+ * sees, not the bounce copy the GPU wrote (dma_cpu_unsynced).
+ */
+static int copy_backing(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const struct side *src, const struct side *dst)
 {
 	struct kmapping s = { 0 }, d = { 0 };
 	uint8_t *buf = calloc(1, COPY_CHUNK);
@@ -475,9 +605,13 @@ static int copy_backing(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const stru
 
 	if (!buf)
 		return -ENOMEM;
-	ret = map_side(ctx, bo, dst, dst_pages, dst_caching, &d);
+	if (src && src->ts)
+		set_cpu_check(ctx, src->ts, 0, bo->num_pages, CCMM_READ);
+	if (dst->ts)
+		set_cpu_check(ctx, dst->ts, 0, bo->num_pages, CCMM_WRITE);
+	ret = map_side(ctx, bo, dst, &d);
 	if (!ret && src)
-		ret = map_side(ctx, bo, src, src_pages, src_caching, &s);
+		ret = map_side(ctx, bo, src, &s);
 	for (uint64_t off = 0; !ret && off < bo->size; off += COPY_CHUNK) {
 		size_t n = (size_t)CCMM_MIN(COPY_CHUNK, bo->size - off);
 		struct ccmm_result r;
@@ -498,23 +632,6 @@ static int copy_backing(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const stru
 		pthread_mutex_unlock(&bo->tdev->lru_lock);
 	}
 	return ret;
-}
-
-static uint64_t *alloc_pages_for(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_cache_mode caching, int *err)
-{
-	uint64_t *pages = calloc(bo->num_pages, sizeof(*pages));
-
-	*err = pages ? 0 : -ENOMEM;
-	for (size_t i = 0; pages && i < bo->num_pages; i++) {
-		*err = ttm_pool_alloc(ctx, bo->tdev, caching, bo->tt.decrypted, &pages[i]);
-		if (*err) {
-			while (i--)
-				ttm_pool_free(ctx, bo->tdev, pages[i], caching, bo->tt.decrypted);
-			free(pages);
-			return NULL;
-		}
-	}
-	return pages;
 }
 
 /*
@@ -538,25 +655,28 @@ static int bo_move(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_ttm
 		}
 	}
 	if (!had) {
-		if (uses_tt(nres->mem_type))
+		if (uses_tt(nres->mem_type)) {
 			bo->tt.caching = nres->caching; /* populated on first use */
-		else
-			ret = copy_backing(ctx, bo, NULL, NULL, 0, nres, NULL, nres->caching); /* cleared VRAM */
+		} else {
+			struct side vram = { nres, NULL, nres->caching };
+
+			ret = copy_backing(ctx, bo, NULL, &vram); /* cleared VRAM */
+		}
 	} else if (uses_tt(old.mem_type) && uses_tt(nres->mem_type)) {
 		/* bind/unbind: the pages stay; a new caching needs new pages */
 		if (bo->tt.populated && old.caching != nres->caching) {
-			uint64_t *np = alloc_pages_for(ctx, bo, nres->caching, &ret);
+			struct tt_set cur = tt_current(bo), np;
 
-			if (np) {
-				ret = copy_backing(ctx, bo, &old, bo->tt.pages, old.caching, nres, np, nres->caching);
+			ret = tt_set_alloc(ctx, bo, nres->caching, &np);
+			if (!ret) {
+				struct side from = { &old, &cur, old.caching }, to = { nres, &np, nres->caching };
+
+				ret = copy_backing(ctx, bo, &from, &to);
 				if (ret) {
-					for (size_t i = 0; i < bo->num_pages; i++)
-						ttm_pool_free(ctx, tdev, np[i], nres->caching, bo->tt.decrypted);
-					free(np);
+					tt_set_free(ctx, bo, nres->caching, &np, bo->num_pages);
 				} else {
 					tt_unpopulate(ctx, bo);
-					bo->tt.pages = np;
-					bo->tt.populated = true;
+					tt_install(bo, &np);
 				}
 			}
 		}
@@ -564,25 +684,25 @@ static int bo_move(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_ttm
 			bo->tt.caching = nres->caching;
 	} else if (uses_tt(old.mem_type)) {
 		/* to VRAM: copy the pages out, then give them back */
-		if (bo->tt.populated)
-			ret = copy_backing(ctx, bo, &old, bo->tt.pages, old.caching, nres, NULL, nres->caching);
-		else
-			ret = copy_backing(ctx, bo, NULL, NULL, 0, nres, NULL, nres->caching);
+		struct tt_set cur = tt_current(bo);
+		struct side from = { &old, &cur, old.caching }, to = { nres, NULL, nres->caching };
+
+		ret = copy_backing(ctx, bo, bo->tt.populated ? &from : NULL, &to);
 		if (!ret)
 			tt_unpopulate(ctx, bo);
 	} else {
-		/* from VRAM: new pages, copy in */
-		uint64_t *np = alloc_pages_for(ctx, bo, nres->caching, &ret);
+		/* from VRAM: new pages (mapped for the GPU), copy in */
+		struct tt_set np;
 
-		if (np) {
-			ret = copy_backing(ctx, bo, &old, NULL, old.caching, nres, np, nres->caching);
+		ret = tt_set_alloc(ctx, bo, nres->caching, &np);
+		if (!ret) {
+			struct side from = { &old, NULL, old.caching }, to = { nres, &np, nres->caching };
+
+			ret = copy_backing(ctx, bo, &from, &to);
 			if (ret) {
-				for (size_t i = 0; i < bo->num_pages; i++)
-					ttm_pool_free(ctx, tdev, np[i], nres->caching, bo->tt.decrypted);
-				free(np);
+				tt_set_free(ctx, bo, nres->caching, &np, bo->num_pages);
 			} else {
-				bo->tt.pages = np;
-				bo->tt.populated = true;
+				tt_install(bo, &np);
 				bo->tt.caching = nres->caching;
 			}
 		}
@@ -839,7 +959,7 @@ int ccmm_ttm_dmem_set_max(struct ccmm_ttm_device *tdev, uint64_t max)
 	return ret;
 }
 
-/* ---- physical ranges and DMA addresses ------------------------------------------- */
+/* ---- physical ranges ------------------------------------------------------------------ */
 
 bool ttm_mode_encrypts(const struct ccmm_machine *m)
 {
@@ -872,56 +992,6 @@ int ccmm_ttm_bo_phyr(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_p
 	meta.encrypted = !bo->tt.decrypted && ttm_mode_encrypts(bo->tdev->m);
 	for (size_t i = 0; i < bo->num_pages; i++) {
 		ret = ccmm_phyr_append(out, &meta, bo->tt.pages[i], CCMM_PAGE_SIZE);
-		if (ret) {
-			ccmm_phyr_free(out);
-			return ret;
-		}
-	}
-	return 0;
-}
-
-static bool p2p_reach(const struct ccmm_platform *p, int dev, int provider)
-{
-	if (dev == provider)
-		return true;
-	return p->devices[dev].p2p_group >= 0 && p->devices[dev].p2p_group == p->devices[provider].p2p_group;
-}
-
-int ccmm_ttm_dma_map_phyr(struct ccmm_machine *m, int dev, const struct ccmm_phyr *in, struct ccmm_phyr *out)
-{
-	const struct ccmm_platform *p = m->plat;
-	size_t gi, ri;
-
-	ccmm_phyr_init(out);
-	if (dev < 0 || (size_t)dev >= p->nr_devices)
-		return -EINVAL;
-	ccmm_phyr_for_each_range(in, gi, ri)
-	{
-		struct ccmm_phyr_meta meta = in->g[gi].meta;
-		const struct ccmm_mem_range *r = ccmm_platform_range(p, in->r[ri].pa);
-		uint64_t bus = in->r[ri].pa;
-		int ret;
-
-		if (meta.private_interconnect) {
-			ccmm_phyr_free(out);
-			return -EOPNOTSUPP;
-		}
-		if (!r) {
-			ccmm_phyr_free(out);
-			return -EINVAL;
-		}
-		if (r->kind == CCMM_RANGE_BAR) {
-			/* pci_p2pdma_map_type: a bus address within reach, or nothing */
-			if (!p2p_reach(p, dev, r->device)) {
-				ccmm_phyr_free(out);
-				return -EREMOTEIO;
-			}
-			meta.p2p = r->device != dev;
-		} else if (p->mode == CCMM_CC_SME && meta.encrypted && p->devices[dev].dma_mask_bits > p->c_bit) {
-			/* phys_to_dma: the C-bit asks the memory controller to decrypt for the device */
-			bus |= m->enc_mask;
-		}
-		ret = ccmm_phyr_append(out, &meta, bus, in->r[ri].len);
 		if (ret) {
 			ccmm_phyr_free(out);
 			return ret;

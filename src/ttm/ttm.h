@@ -7,14 +7,22 @@
  *                TT      pages bound into the GART aperture (tt_size)
  *                VRAM    a range of the GPU's BAR (first-fit), io memory
  *                each with an LRU of its unpinned BOs
- *     pools      page pools per caching mode (WB / WC / UC) x decrypted:
- *                pages flipped to WC/UC (set_memory_wc) or to decrypted
- *                (set_memory_decrypted, force_dma_unencrypted) stay flipped
- *                in the pool, because flipping is slow (seed 000, patch 4)
+ *     pools      page pools per caching mode (WB / WC / UC) x decrypted
+ *                (ttm_pool): pages flipped to WC/UC (set_memory_wc) stay
+ *                flipped in the pool, because flipping is slow (seed 000,
+ *                patch 4). With use_dma_alloc the pages come from
+ *                dma_alloc_attrs -- the DMA API decrypts them where the
+ *                GPU's DMA must be unencrypted and gives their DMA address
+ *                -- and go back with dma_free_attrs; without it they come
+ *                from the page allocator and ttm_pool_map maps each with
+ *                dma_map_page(DMA_BIDIRECTIONAL) while the tt is populated
  *     dmem       a cgroup-style limit on pinned VRAM
+ *     dma        the GPU's struct device: bound for DMA at ttm_device_init
+ *                (ccmm_dma_bind: probe + the platform's masks, or the
+ *                binding a driver already made)
  *
  *   ttm_bo  resv (dma_resv) -- resource {mem_type, caching, start}
- *                           -- tt {pages[], caching, DECRYPTED}
+ *                           -- tt {pages[], dma_address[], caching, DECRYPTED}
  *           validate(placement): first place that fits, evicting LRU
  *           victims (waiting for their fences) when none does; a move
  *           notifies (dma-buf move_notify), zaps every CPU mapping, and
@@ -42,10 +50,20 @@
  *            PFN from the page's state and the direct map, as the PAT
  *            lookup in vmf_insert_pfn does)
  *
- * DMA addresses: ccmm_ttm_dma_map_phyr() is the single place where ccmm
- * turns physical ranges into a device's bus addresses (GPU access to its
- * BOs, dma-buf attachments). It maps directly (no IOMMU, no SWIOTLB)
- * until the DMA API (issue 3) is merged; route it through that API then.
+ * DMA addresses come from the DMA API (dma.h), as in the kernel: a tt's
+ * pages have the address dma_alloc_attrs gave them or the one
+ * dma_map_page gave them at populate (unmapped at unpopulate), and the
+ * GPU's DMA to them goes through ccmm_dma_device_access (its IOMMU, the
+ * dma-debug records). TTM_TT_FLAG_DECRYPTED (seed 000) is set on a tt whose
+ * pages the DMA API decrypted (use_dma_alloc where force_dma_unencrypted
+ * holds for the GPU); it drives the CPU page protection. Without
+ * use_dma_alloc, under forced bouncing (a CC guest) the mapping is a
+ * long-lived bounce: the GPU reads and writes the SWIOTLB copy and TTM never
+ * syncs, so CPU accesses through the BO's mappings see stale data -- TTM
+ * records dma_cpu_unsynced for them (ccmm_ttm_bo_cpu_access_check, moves).
+ * The kernel's drivers avoid it by asking for use_dma_alloc when memory is
+ * encrypted (drm_need_swiotlb). The GPU's access to its own VRAM is local.
+ * dma-buf attachments are mapped by dma-buf/ through the DMA API.
  *
  * Locking: a BO's state changes under its reservation (resv) lock; the
  * device's lru_lock protects the managers, LRUs and usage; a BO's map_lock
@@ -57,6 +75,7 @@
 #ifndef CCMM_TTM_H
 #define CCMM_TTM_H
 
+#include "dma/dma.h"
 #include "mm/mm.h"
 #include "sg/sg.h"
 #include "sync/sync.h"
@@ -110,9 +129,10 @@ struct ccmm_ttm_params {
 	enum ccmm_ttm_prot_policy policy;
 	enum ccmm_ttm_prot_resolve resolve;
 	unsigned prefault;                /* PTEs a fault inserts at most; 0: 16 */
-	bool use_dma_alloc;               /* TT pages from the coherent (dma) pool: decrypted where DMA must be */
+	bool use_dma_alloc;               /* TT pages from dma_alloc_attrs: decrypted where DMA must be */
 	uint64_t pool_pages;              /* pages each pool keeps; 0: 1024 */
 	uint64_t dmem_max;                /* bytes of pinned VRAM allowed; 0: unlimited */
+	bool dma_no_filter;               /* TDX: bind the GPU even outside the allow-list (the override) */
 };
 
 /* The defaults above for GPU @dev. */
@@ -122,10 +142,12 @@ struct ccmm_ttm_device;
 
 struct ccmm_ttm_tt {
 	uint64_t *pages;                  /* physical address of each page, when populated */
+	uint64_t *dma_address;            /* the GPU's DMA address of each page, when populated */
 	size_t num_pages;
 	bool populated;
 	enum ccmm_cache_mode caching;
-	bool decrypted;                   /* TTM_TT_FLAG_DECRYPTED */
+	bool decrypted;                   /* TTM_TT_FLAG_DECRYPTED: the DMA API decrypted the pages */
+	bool bounced;                     /* streaming-mapped through SWIOTLB (no use_dma_alloc, forced bouncing) */
 };
 
 struct ccmm_ttm_resource {
@@ -175,11 +197,18 @@ struct ccmm_ttm_stats {
 
 /*
  * ccmm_ttm_device_init - a TTM device for GPU @p->dev on @ctx's machine,
- * registered there (ccmm_ttm_device_find) and torn down at shutdown.
- * -EINVAL: no such device, no such BAR, or VRAM larger than it; -EEXIST:
- * the GPU has one already; -ENOMEM.
+ * registered there (ccmm_ttm_device_find) and torn down at shutdown. The
+ * GPU must be a bound DMA device, as its driver's probe leaves it: it is
+ * bound here with ccmm_dma_bind (probe, then the platform's masks), or the
+ * binding a driver already made is shared. -EINVAL: no such device, no such
+ * BAR, or VRAM larger than it; -EEXIST: the GPU has one already; -EPERM:
+ * the TDX allow-list refused the GPU (device_not_allowed; see
+ * dma_no_filter); -EIO (masks); -ENOMEM.
  */
 int ccmm_ttm_device_init(struct ccmm_ctx *ctx, const struct ccmm_ttm_params *p, struct ccmm_ttm_device **out);
+
+/* The GPU's DMA device (bound). */
+struct ccmm_dma_dev *ccmm_ttm_device_dma(const struct ccmm_ttm_device *tdev);
 
 /* The device of GPU @dev, or NULL. */
 struct ccmm_ttm_device *ccmm_ttm_device_find(struct ccmm_machine *m, int dev);
@@ -191,12 +220,10 @@ void ccmm_ttm_device_set_policy(struct ccmm_ttm_device *tdev, enum ccmm_ttm_prot
 				enum ccmm_ttm_prot_resolve resolve);
 void ccmm_ttm_device_stats(struct ccmm_ttm_device *tdev, struct ccmm_ttm_stats *s);
 
-/* force_dma_unencrypted(dev) for the GPU: the CC mode, and under SME its DMA mask versus the C-bit. */
-bool ccmm_ttm_force_dma_unencrypted(const struct ccmm_machine *m, int dev);
-
 /*
- * Give back up to @pages pooled pages (restored to WB and encrypted, then
- * freed): the pool shrinker. Returns the number freed.
+ * Give back up to @pages pooled pages (restored to WB, then to
+ * dma_free_attrs -- whose own pool keeps decrypted pages or re-encrypts
+ * them -- or the page allocator): the pool shrinker. Returns the number freed.
  */
 uint64_t ccmm_ttm_pool_shrink(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, uint64_t pages);
 
@@ -248,7 +275,13 @@ int ccmm_ttm_bo_unpin(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo);
 int ccmm_ttm_bo_wait(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_dma_resv_usage usage,
 		     int64_t timeout_ns);
 
-/* ttm_tt_populate: give the tt its pages from the pools (a no-op in VRAM or when populated). Reserved. */
+/*
+ * ttm_tt_populate: give the tt its pages from the pools and their DMA
+ * addresses (ttm_pool_alloc + ttm_pool_map); a no-op in VRAM or when
+ * populated. DECRYPTED is set when the DMA API decrypts the GPU's coherent
+ * pages. Reserved. 0, -ENOMEM, -EFAULT (a dma_map_page failed, as
+ * ttm_pool_map returns; the reason is in the DMA layer's counters).
+ */
 int ccmm_ttm_tt_populate(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo);
 
 /*
@@ -319,32 +352,32 @@ int ccmm_ttm_bo_kmap(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, uint64_t star
 		     struct ccmm_ttm_bo_kmap_obj *map);
 void ccmm_ttm_bo_kunmap(struct ccmm_ctx *ctx, struct ccmm_ttm_bo_kmap_obj *map);
 
+/*
+ * ccmm_ttm_bo_cpu_access_check - the CPU is about to touch [@off, @off +
+ * @len) of @bo through a mapping (a user mmap, kmap/vmap). TTM never syncs
+ * its pages: ttm_pool maps them DMA_BIDIRECTIONAL for as long as they are
+ * populated and assumes the CPU and the GPU see the same bytes. Where the
+ * mapping bounced through SWIOTLB (no use_dma_alloc under forced bouncing)
+ * they do not: one dma_cpu_unsynced is recorded for the access. Nothing in
+ * VRAM, unpopulated, or not bounced. Takes the reservation unless the
+ * caller holds it (nothing is checked when another actor of this thread
+ * holds it). Returns the number of violations recorded (0 or 1).
+ */
+int ccmm_ttm_bo_cpu_access_check(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, uint64_t off, uint64_t len,
+				 enum ccmm_rw rw);
+
 /* ---- the GPU's own accesses ----------------------------------------------- */
 
 /*
- * The GPU reads or writes @len bytes at @off of its BO by DMA (TT pages
- * through their bus addresses, VRAM locally), through the checker.
- * Populates the tt. Reserved. Returns 0 with the outcome in @r, -EINVAL,
- * -ENODEV (in SYSTEM: not GPU-visible, ttm would have to move it first).
+ * The GPU reads or writes @len bytes at @off of its BO by DMA: TT pages
+ * through their DMA addresses with ccmm_dma_device_access (the IOMMU, the
+ * bounce copy, the dma-debug records), its own VRAM locally through the
+ * checker. Populates the tt. Reserved. Returns 0 with the outcome in @r,
+ * -EINVAL, -ENODEV (in SYSTEM: not GPU-visible, ttm would have to move it
+ * first), or ccmm_ttm_tt_populate's errno.
  */
 int ccmm_ttm_bo_gpu_access(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_rw rw, uint64_t off, void *buf,
 			   size_t len, struct ccmm_result *r);
-
-/* ---- DMA addresses (to be routed through the DMA API, issue 3) ------------ */
-
-/*
- * ccmm_ttm_dma_map_phyr - the bus addresses device @dev uses for the
- * ranges in @in, group by group, into @out (same groups and metadata,
- * addresses replaced):
- *   system RAM    its physical address; under SME with the C-bit when the
- *                 range is encrypted and @dev's DMA mask reaches the C-bit
- *   a BAR         a P2P bus address when @dev is the BAR's device or in
- *                 its P2P group (-EREMOTEIO otherwise: pci_p2pdma says no)
- *   private interconnect ranges: -EOPNOTSUPP
- * This is a direct mapping: no IOMMU, no SWIOTLB bounce; the checker sees
- * whatever the device then touches. 0, -EINVAL, -ENOMEM.
- */
-int ccmm_ttm_dma_map_phyr(struct ccmm_machine *m, int dev, const struct ccmm_phyr *in, struct ccmm_phyr *out);
 
 /* ---- dmem ------------------------------------------------------------------ */
 

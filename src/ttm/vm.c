@@ -2,7 +2,8 @@
 /*
  * CPU mappings of buffer objects: protections (ttm_io_prot and the per-PFN
  * lookup), the fault handler (ttm_bo_vm_fault), mmap, zapping on moves,
- * kmap/vmap, and the GPU's own DMA to its BOs.
+ * kmap/vmap, the CPU-access check of bounced tt pages, and the GPU's own DMA
+ * to its BOs.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -302,15 +303,42 @@ void ccmm_ttm_bo_kunmap(struct ccmm_ctx *ctx, struct ccmm_ttm_bo_kmap_obj *map)
 	memset(map, 0, sizeof(*map));
 }
 
-/* ---- the GPU's own DMA ------------------------------------------------------------- */
+/* ---- CPU accesses and the GPU's own DMA ---------------------------------------------- */
+
+int ccmm_ttm_bo_cpu_access_check(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, uint64_t off, uint64_t len,
+				 enum ccmm_rw rw)
+{
+	bool mine = !ccmm_dma_resv_held(bo->resv);
+	int n;
+
+	if (!len || off >= bo->size)
+		return 0;
+	if (mine && ccmm_dma_resv_lock(ctx, bo->resv, NULL))
+		return 0;
+	n = ttm_tt_cpu_check(ctx, bo, off >> CCMM_PAGE_SHIFT,
+			     ((CCMM_MIN(off + len, bo->size) - 1) >> CCMM_PAGE_SHIFT) - (off >> CCMM_PAGE_SHIFT) + 1, rw);
+	if (mine)
+		ccmm_dma_resv_unlock(ctx, bo->resv);
+	return n;
+}
+
+/* Fold one piece's outcome into an access's: the worst outcome, violations and bytes summed. */
+static void merge_result(struct ccmm_result *r, const struct ccmm_result *part, bool *first)
+{
+	unsigned v = r->violations + part->violations;
+	size_t done = r->done + part->done;
+
+	if (*first || part->outcome > r->outcome)
+		*r = *part;
+	r->violations = v;
+	r->done = done;
+	*first = false;
+}
 
 int ccmm_ttm_bo_gpu_access(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_rw rw, uint64_t off, void *buf,
 			   size_t len, struct ccmm_result *r)
 {
-	struct ccmm_phyr phys, dma;
-	uint64_t at = 0;
 	uint8_t *p = buf;
-	size_t gi, ri;
 	bool first = true;
 	int ret;
 
@@ -321,40 +349,25 @@ int ccmm_ttm_bo_gpu_access(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum cc
 		return -EINVAL;
 	if (bo->res.mem_type == CCMM_TTM_PL_SYSTEM)
 		return -ENODEV;
-	ret = ccmm_ttm_bo_phyr(ctx, bo, &phys);
+	if (bo->res.is_iomem) /* its own VRAM: local, no bus transaction to map */
+		return ccmm_dma_access(ctx, bo->tdev->p.dev, NULL, rw, bo->res.bus_base + off, buf, len, r);
+	ret = ccmm_ttm_tt_populate(ctx, bo);
 	if (ret)
 		return ret;
-	ret = ccmm_ttm_dma_map_phyr(bo->tdev->m, bo->tdev->p.dev, &phys, &dma);
-	ccmm_phyr_free(&phys);
-	if (ret)
-		return ret;
-	ccmm_phyr_for_each_range(&dma, gi, ri)
-	{
-		uint64_t s = CCMM_MAX(off, at), e = CCMM_MIN(off + len, at + dma.r[ri].len);
+	/* the GART holds the tt's DMA addresses: DMA through the DMA API's view (IOMMU, bounce copy, records) */
+	for (uint64_t at = off; at < off + len;) {
+		uint64_t pg = at >> CCMM_PAGE_SHIFT, in = at & (CCMM_PAGE_SIZE - 1);
+		size_t n = (size_t)CCMM_MIN(CCMM_PAGE_SIZE - in, off + len - at);
 		struct ccmm_result part;
 
-		if (s < e) {
-			ret = ccmm_dma_access(ctx, bo->tdev->p.dev, NULL, rw, dma.r[ri].pa + (s - at), p ? p + (s - off) : NULL,
-					      (size_t)(e - s), &part);
-			if (ret)
-				goto out;
-			r->violations += part.violations;
-			if (first || part.outcome > r->outcome) {
-				unsigned v = r->violations;
-				size_t done = r->done;
-
-				*r = part;
-				r->violations = v;
-				r->done = done;
-			}
-			first = false;
-			r->done += part.done;
-			if (ccmm_outcome_faults(part.outcome) && !part.handled)
-				goto out;
-		}
-		at += dma.r[ri].len;
+		ret = ccmm_dma_device_access(ctx, bo->tdev->dma, rw, bo->tt.dma_address[pg] + in, p ? p + (at - off) : NULL,
+					     n, &part);
+		if (ret)
+			return ret;
+		merge_result(r, &part, &first);
+		if (ccmm_outcome_faults(part.outcome) && !part.handled)
+			break;
+		at += n;
 	}
-out:
-	ccmm_phyr_free(&dma);
-	return ret;
+	return 0;
 }

@@ -49,6 +49,7 @@ static void fx_init(struct fx *f, const char *mode_lines)
 	f->nic32 = ccmm_platform_find_device(f->m->plat, "nic32");
 	ccmm_ttm_params_default(&tp, f->gpu);
 	tp.tt_size = 4 * CCMM_MiB;
+	tp.dma_no_filter = true; /* the GPU is not on a TDX guest's allow-list: authorized, as the override does */
 	assert_int_equal(ccmm_ttm_device_init(&f->ctx, &tp, &f->tdev), 0);
 	assert_int_equal(ccmm_mm_create(f->m, CCMM_INIT_USER, "app", &f->app), 0);
 	assert_int_equal(ccmm_mm_create(f->m, CCMM_INIT_HOST, "vmm", &f->vmm), 0);
@@ -496,9 +497,13 @@ static void test_phyr_importer(void **state)
 	ccmm_dma_resv_unlock(&f.ctx, b->resv);
 	assert_true(i.map->is_phyr);
 	assert_int_equal(i.map->dma.nr, 1);
-	assert_true(ccmm_phyr_has_p2p(&i.map->dma)); /* the NIC must turn on ATS for this */
-	assert_int_equal(i.map->dma.g[0].meta.provider, f.gpu);
-	assert_int_equal(i.map->dma.g[0].meta.cache, CCMM_CACHE_WC);
+	assert_int_equal(i.map->dma.r[0].dma, bo->res.bus_base); /* the P2P bus address */
+	assert_int_equal(i.map->dma.r[0].flags, CCMM_SG_DMA_BUS_ADDRESS);
+	assert_true(ccmm_dma_buf_map_has_p2p(i.map)); /* the NIC must turn on ATS for this */
+	/* the metadata stays beside the DMA side */
+	assert_true(ccmm_phyr_has_p2p(&i.map->phys));
+	assert_int_equal(i.map->phys.g[0].meta.provider, f.gpu);
+	assert_int_equal(i.map->phys.g[0].meta.cache, CCMM_CACHE_WC);
 	imp_read(&f, &i, 0, 32 * KiB, 0x33);
 	ccmm_dma_resv_lock(&f.ctx, b->resv, NULL);
 	ccmm_dma_buf_unmap_attachment(&f.ctx, i.attach, i.map);

@@ -55,6 +55,7 @@ static void fx_init(struct fx *f, const char *mode_lines, uint64_t tt_size)
 	f->gpu = ccmm_platform_find_device(f->m->plat, "gpu0");
 	ccmm_ttm_params_default(&tp, f->gpu);
 	tp.tt_size = tt_size;
+	tp.dma_no_filter = true; /* the GPU is not on a TDX guest's allow-list: authorized, as the override does */
 	assert_int_equal(ccmm_ttm_device_init(&f->ctx, &tp, &f->tdev), 0);
 	assert_int_equal(ccmm_mm_create(f->m, CCMM_INIT_USER, "app", &f->app), 0);
 }
@@ -293,22 +294,44 @@ static void test_moves_copy(void **state)
 
 /* ---- pools ---------------------------------------------------------------------- */
 
+/*
+ * use_dma_alloc in a TDX guest: the pages come from dma_alloc_attrs, which
+ * converts them to shared and gives their DMA address; TTM flips only the
+ * caching and pools them; the next BO pays no conversion; the shrinker gives
+ * them back with dma_free_attrs, into the DMA API's pool of decrypted
+ * pages, whose trimming makes them private again.
+ */
 static void test_pools(void **state)
 {
 	struct fx f;
 	struct ccmm_ttm_bo *bo;
 	struct ccmm_ttm_stats st;
+	struct ccmm_dma_pool_stats ps;
+	struct ccmm_dma_dev *dd;
 	struct ccmm_page pg;
+	struct ccmm_result r;
+	uint8_t buf[16];
 	uint64_t pa0, conv;
 
 	fx_init(&f, "mode=tdx", 4 * CCMM_MiB);
-	assert_true(ccmm_ttm_force_dma_unencrypted(f.m, f.gpu));
+	dd = ccmm_ttm_device_dma(f.tdev);
+	assert_true(dd->probed); /* ttm_device_init bound the GPU */
+	assert_int_equal(dd->dma_mask, CCMM_DMA_BIT_MASK(48)); /* with the platform's mask */
+	assert_true(ccmm_force_dma_unencrypted(dd));
 	bo = bo_new(&f, 16 * KiB, CCMM_TTM_PL_TT, CCMM_CACHE_WC);
-	assert_true(bo->tt.decrypted); /* TTM_TT_FLAG_DECRYPTED */
 	assert_int_equal(ccmm_ttm_bo_reserve(&f.ctx, bo, false, NULL), 0);
 	assert_int_equal(ccmm_ttm_tt_populate(&f.ctx, bo), 0);
-	ccmm_ttm_bo_unreserve(&f.ctx, bo);
+	assert_true(bo->tt.decrypted); /* TTM_TT_FLAG_DECRYPTED: the DMA API decrypted them */
+	assert_false(bo->tt.bounced);
 	pa0 = bo->tt.pages[0];
+	for (size_t i = 0; i < bo->num_pages; i++)
+		assert_int_equal(bo->tt.dma_address[i], bo->tt.pages[i]); /* TDX: shared memory at its plain GPA */
+	assert_int_equal(ccmm_dma_live(dd), 4); /* one coherent buffer per page */
+	/* the GPU reaches them through the DMA API: no bounce, no violation */
+	memset(buf, 0x17, sizeof(buf));
+	assert_int_equal(ccmm_ttm_bo_gpu_access(&f.ctx, bo, CCMM_WRITE, 3 * 4096, buf, sizeof(buf), &r), 0);
+	assert_int_equal(r.outcome, CCMM_OK);
+	ccmm_ttm_bo_unreserve(&f.ctx, bo);
 	/* the pages are shared with the host, and their direct map agrees on WC */
 	assert_int_equal(ccmm_phys_peek(f.m, pa0, &pg), 0);
 	assert_int_equal(pg.state, CCMM_PS_SHARED);
@@ -321,11 +344,15 @@ static void test_pools(void **state)
 	}
 	ccmm_ttm_device_stats(f.tdev, &st);
 	assert_int_equal(st.pool_misses, 4);
-	assert_int_equal(st.pool_conversions, 8); /* decrypt and WC, per page */
+	assert_int_equal(st.pool_conversions, 4); /* TTM's own flips: WC, per page */
+	ccmm_dma_pool_stats(f.m, &ps);
+	assert_int_equal(ps.converted_pages, 4); /* the DMA API's: to shared, per page */
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_coherent_pages_converted], 4);
 	conv = f.ctx.ctr[CCMM_CTR_mapgpa_calls];
 	ccmm_ttm_bo_put(&f.ctx, bo);
 	ccmm_ttm_device_stats(f.tdev, &st);
 	assert_int_equal(st.pool_pages, 4);
+	assert_int_equal(ccmm_dma_live(dd), 4); /* pooled by TTM, still allocated from the DMA API */
 	/* the next BO of that kind takes the flipped pages back: no conversion */
 	bo = bo_new(&f, 16 * KiB, CCMM_TTM_PL_TT, CCMM_CACHE_WC);
 	assert_int_equal(ccmm_ttm_bo_reserve(&f.ctx, bo, false, NULL), 0);
@@ -333,17 +360,24 @@ static void test_pools(void **state)
 	ccmm_ttm_bo_unreserve(&f.ctx, bo);
 	ccmm_ttm_device_stats(f.tdev, &st);
 	assert_int_equal(st.pool_hits, 4);
-	assert_int_equal(st.pool_conversions, 8);
+	assert_int_equal(st.pool_conversions, 4);
 	assert_int_equal(f.ctx.ctr[CCMM_CTR_mapgpa_calls], conv);
 	kcheck(&f, bo, 0); /* pooled pages come back cleared */
 	ccmm_ttm_bo_put(&f.ctx, bo);
-	/* the shrinker restores them: private again */
+	/* the shrinker gives them to dma_free_attrs: back to WB, into the DMA API's pool, still shared */
 	assert_int_equal(ccmm_ttm_pool_shrink(&f.ctx, f.tdev, 100), 4);
-	assert_int_equal(ccmm_phys_peek(f.m, pa0, &pg), 0);
-	assert_int_equal(pg.state, CCMM_PS_PRIVATE);
 	ccmm_ttm_device_stats(f.tdev, &st);
 	assert_int_equal(st.pool_restores, 4);
 	assert_int_equal(st.pool_pages, 0);
+	assert_int_equal(ccmm_dma_live(dd), 0);
+	ccmm_dma_pool_stats(f.m, &ps);
+	assert_int_equal(ps.pages, 4);
+	assert_int_equal(ccmm_phys_peek(f.m, pa0, &pg), 0);
+	assert_int_equal(pg.state, CCMM_PS_SHARED);
+	/* trimming that pool converts them back: private again */
+	ccmm_dma_pool_set_limit(&f.ctx, f.m, 0);
+	assert_int_equal(ccmm_phys_peek(f.m, pa0, &pg), 0);
+	assert_int_equal(pg.state, CCMM_PS_PRIVATE);
 	assert_int_equal(ccmm_events_count(f.m), 0);
 	fx_fini(&f);
 }
@@ -632,51 +666,6 @@ static void test_kmap(void **state)
 	}
 }
 
-/* The DMA addresses of physical ranges, per device. */
-static void test_dma_map_phyr(void **state)
-{
-	struct fx f;
-	struct ccmm_phyr in, out;
-	struct ccmm_phyr_meta ram = { -1, false, true, CCMM_CACHE_WB, true, false };
-	struct ccmm_phyr_meta bar = { 0, true, false, CCMM_CACHE_WC, true, false };
-	int rnic, nic32;
-	uint64_t vram;
-
-	fx_init(&f, "mode=sme\nc_bit=47\nphys_bits=47", 4 * CCMM_MiB);
-	rnic = ccmm_platform_find_device(f.m->plat, "rnic0");
-	nic32 = ccmm_platform_find_device(f.m->plat, "nic32");
-	vram = f.m->plat->devices[f.gpu].bar[0].base;
-	bar.provider = f.gpu;
-	ccmm_phyr_init(&in);
-	assert_int_equal(ccmm_phyr_append(&in, &ram, 0x100000, 8192), 0);
-	assert_int_equal(ccmm_phyr_append(&in, &bar, vram, 4096), 0);
-	/* the GPU reaches the C-bit: encrypted RAM gets it; its own BAR is local */
-	assert_int_equal(ccmm_ttm_dma_map_phyr(f.m, f.gpu, &in, &out), 0);
-	assert_int_equal(out.r[0].pa, 0x100000 | f.m->enc_mask);
-	assert_int_equal(out.r[1].pa, vram);
-	assert_false(out.g[1].meta.p2p);
-	ccmm_phyr_free(&out);
-	/* the RDMA NIC shares the GPU's P2P group: a P2P bus address, flagged for ATS */
-	assert_int_equal(ccmm_ttm_dma_map_phyr(f.m, rnic, &in, &out), 0);
-	assert_true(out.g[1].meta.p2p);
-	assert_true(ccmm_phyr_has_p2p(&out));
-	ccmm_phyr_free(&out);
-	/* the 32-bit NIC cannot reach the BAR */
-	assert_int_equal(ccmm_ttm_dma_map_phyr(f.m, nic32, &in, &out), -EREMOTEIO);
-	ccmm_phyr_free(&in);
-	/* and cannot carry the C-bit: the address stays plain (the checker sees what it then reads) */
-	ccmm_phyr_init(&in);
-	assert_int_equal(ccmm_phyr_append(&in, &ram, 0x100000, 8192), 0);
-	assert_int_equal(ccmm_ttm_dma_map_phyr(f.m, nic32, &in, &out), 0);
-	assert_int_equal(out.r[0].pa, 0x100000);
-	ccmm_phyr_free(&out);
-	ram.private_interconnect = true;
-	assert_int_equal(ccmm_phyr_append(&in, &ram, 0x300000, 4096), 0);
-	assert_int_equal(ccmm_ttm_dma_map_phyr(f.m, f.gpu, &in, &out), -EOPNOTSUPP);
-	ccmm_phyr_free(&in);
-	fx_fini(&f);
-}
-
 /* ---- real threads ------------------------------------------------------------------ */
 
 struct mover {
@@ -794,7 +783,6 @@ int main(void)
 		cmocka_unit_test(test_per_page_resolution),
 		cmocka_unit_test(test_move_zaps_and_refaults),
 		cmocka_unit_test(test_kmap),
-		cmocka_unit_test(test_dma_map_phyr),
 		cmocka_unit_test(test_faults_race_moves),
 		cmocka_unit_test(test_fault_retry),
 	};
