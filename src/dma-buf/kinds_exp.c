@@ -231,6 +231,7 @@ struct gpu_opts {
 	uint64_t vram, tt, prefault, dmem_max;
 	int policy, resolve;
 	bool dma_alloc;
+	bool filter;
 };
 
 static const char *const policy_names[] = { "backing", "vma", NULL };
@@ -254,7 +255,9 @@ static const struct ccmm_option gpu_options[] = {
 	{ "dmem_max", CCMM_OPT_U64, offsetof(struct gpu_opts, dmem_max), 0, 0, true, NULL, "0",
 	  "limit on pinned VRAM (0: max)" },
 	{ "dma_alloc", CCMM_OPT_BOOL, offsetof(struct gpu_opts, dma_alloc), 0, 0, false, NULL, "yes",
-	  "TT pages from the coherent pool (decrypted where DMA must be)" },
+	  "TT pages from dma_alloc_attrs (decrypted where DMA must be); no: dma_map_page of plain pages" },
+	{ "filter", CCMM_OPT_BOOL, offsetof(struct gpu_opts, filter), 0, 0, false, NULL, "yes",
+	  "TDX: enforce the guest's device allow-list when the driver binds the GPU (no: the override)" },
 	{ NULL }
 };
 
@@ -321,6 +324,7 @@ static int gpu_start(struct ccmm_actor *a)
 		p.prefault = (unsigned)o->prefault;
 		p.dmem_max = o->dmem_max;
 		p.use_dma_alloc = o->dma_alloc;
+		p.dma_no_filter = !o->filter;
 		ret = ccmm_ttm_device_init(&a->ctx, &p, &s->tdev);
 		if (ret) {
 			free(s);
@@ -510,11 +514,13 @@ struct kmap_arg {
 	struct ccmm_ttm_bo_kmap_obj map;
 };
 
+/* The kernel touches the BO through its kmap: TTM syncs nothing, so bounced tt pages are stale to it. */
 static int kmap_fn(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t off, void *buf, size_t len,
 		   struct ccmm_result *r)
 {
 	struct kmap_arg *k = arg;
 
+	ccmm_ttm_bo_cpu_access_check(&a->ctx, k->map.bo, (k->map.first_page << CCMM_PAGE_SHIFT) + off, len, rw);
 	return ccmm_kernel_access(&a->ctx, rw, k->map.virt + off, buf, len, r);
 }
 

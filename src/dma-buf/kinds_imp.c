@@ -35,6 +35,7 @@ struct imp_opts {
 	int role;
 	int dynamic, revocable, p2p, phyr; /* 0: the role's default, 1 yes, 2 no */
 	bool ignore_move_notify;
+	bool filter;
 };
 
 static const struct ccmm_option imp_options[] = {
@@ -51,6 +52,8 @@ static const struct ccmm_option imp_options[] = {
 	  "take the physical-range list instead of an sg_table" },
 	{ "ignore_move_notify", CCMM_OPT_BOOL, offsetof(struct imp_opts, ignore_move_notify), 0, 0, false, NULL, "no",
 	  "keep mappings and PFNs across move_notify (the hazard)" },
+	{ "filter", CCMM_OPT_BOOL, offsetof(struct imp_opts, filter), 0, 0, false, NULL, "yes",
+	  "TDX: enforce the guest's device allow-list when the importer's driver binds its device" },
 	{ NULL }
 };
 
@@ -118,7 +121,7 @@ struct imp_state {
 	struct ccmm_actor *a;
 	int dev;
 	int role;
-	bool dynamic, revocable, p2p, phyr, ignore;
+	bool dynamic, revocable, p2p, phyr, ignore, filter;
 	struct ccmm_dma_buf_attach_ops ops;
 	struct ccmm_pgtable *table;          /* iommufd: I/O page table; kvm: the guest's stage 2 */
 	uint64_t next_base;
@@ -167,6 +170,7 @@ static int imp_start(struct ccmm_actor *a)
 	s->p2p = tri(o->p2p, role_def[o->role][2]);
 	s->phyr = tri(o->phyr, role_def[o->role][3]);
 	s->ignore = o->ignore_move_notify;
+	s->filter = o->filter;
 	s->ops.allow_peer2peer = s->p2p;
 	s->ops.move_notify = imp_move_notify;
 	s->next_base = s->role == ROLE_KVM ? GPA_BASE : IOVA_BASE;
@@ -261,6 +265,7 @@ static int verb_attach(struct ccmm_actor *a, const struct ccmm_op *op)
 	ai.importer_priv = t;
 	ai.flags = (s->revocable ? CCMM_IMPORTER_REVOCABLE_OK : 0) | (s->phyr ? CCMM_IMPORTER_PHYR : 0) |
 		   (role_pfn(s->role) ? CCMM_IMPORTER_PFN : 0);
+	ai.no_filter = !s->filter;
 	ret = ccmm_dma_buf_attach(&a->ctx, b, &ai, &t->attach);
 	if (ret) {
 		free(t);
@@ -762,7 +767,11 @@ static int user_access_fn(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint
 			  struct ccmm_result *r)
 {
 	struct kind_map *km = arg;
+	struct ccmm_ttm_bo *bo = km->bo ? km->bo : ccmm_ttm_vma_bo(km->vma);
 
+	/* a TTM mapping: pages TTM streaming-mapped through SWIOTLB are stale to the CPU (TTM never syncs) */
+	if (bo)
+		ccmm_ttm_bo_cpu_access_check(&a->ctx, bo, (km->vma->vm_pgoff << CCMM_PAGE_SHIFT) + off, len, rw);
 	if (km->b)
 		return ccmm_dma_buf_cpu_access(&a->ctx, km->b, km->mm, rw, km->va + off, buf, len, r);
 	return ccmm_mm_access(&a->ctx, km->mm, rw, km->va + off, buf, len, r);
