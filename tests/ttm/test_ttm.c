@@ -34,13 +34,30 @@ struct fx {
 	int gpu;
 };
 
-/* A machine in @mode_lines with a GPU (1 MiB of VRAM, 48-bit DMA), an RDMA NIC in its P2P group and a 32-bit NIC. */
-static void fx_init(struct fx *f, const char *mode_lines, uint64_t tt_size)
+/* Boot @text and init TTM for device @gpu_name (use_dma_alloc as given). */
+static void fx_boot(struct fx *f, const char *text, const char *gpu_name, uint64_t tt_size, bool dma_alloc)
 {
-	char text[1024];
 	struct ccmm_platform *p;
 	struct ccmm_error err;
 	struct ccmm_ttm_params tp;
+
+	if (ccmm_platform_parse("ttm.ini", text, &p, &err))
+		fail_msg("platform: %s:%d: %s", err.file, err.line, err.msg);
+	assert_int_equal(ccmm_boot(p, 7, &f->m), 0);
+	ccmm_ctx_init(&f->ctx, f->m, 0, "driver");
+	f->gpu = ccmm_platform_find_device(f->m->plat, gpu_name);
+	ccmm_ttm_params_default(&tp, f->gpu);
+	tp.tt_size = tt_size;
+	tp.use_dma_alloc = dma_alloc;
+	tp.dma_no_filter = true; /* the GPU is not on a TDX guest's allow-list: authorized, as the override does */
+	assert_int_equal(ccmm_ttm_device_init(&f->ctx, &tp, &f->tdev), 0);
+	assert_int_equal(ccmm_mm_create(f->m, CCMM_INIT_USER, "app", &f->app), 0);
+}
+
+/* A machine in @mode_lines with a GPU (1 MiB of VRAM, 48-bit DMA), an RDMA NIC in its P2P group and a 32-bit NIC. */
+static void fx_init_dma(struct fx *f, const char *mode_lines, uint64_t tt_size, bool dma_alloc)
+{
+	char text[1024];
 
 	snprintf(text, sizeof(text),
 		 "[platform]\ncpus=2\n%s\n[node:0]\nmem=256m\n"
@@ -48,16 +65,12 @@ static void fx_init(struct fx *f, const char *mode_lines, uint64_t tt_size)
 		 "[device:rnic0]\nclass=nic\ndma_mask=64\np2p_group=0\nbar0=64k\n"
 		 "[device:nic32]\nclass=nic\ndma_mask=32\nbar0=64k 32bit\n",
 		 mode_lines);
-	if (ccmm_platform_parse("ttm.ini", text, &p, &err))
-		fail_msg("platform: %s:%d: %s", err.file, err.line, err.msg);
-	assert_int_equal(ccmm_boot(p, 7, &f->m), 0);
-	ccmm_ctx_init(&f->ctx, f->m, 0, "driver");
-	f->gpu = ccmm_platform_find_device(f->m->plat, "gpu0");
-	ccmm_ttm_params_default(&tp, f->gpu);
-	tp.tt_size = tt_size;
-	tp.dma_no_filter = true; /* the GPU is not on a TDX guest's allow-list: authorized, as the override does */
-	assert_int_equal(ccmm_ttm_device_init(&f->ctx, &tp, &f->tdev), 0);
-	assert_int_equal(ccmm_mm_create(f->m, CCMM_INIT_USER, "app", &f->app), 0);
+	fx_boot(f, text, "gpu0", tt_size, dma_alloc);
+}
+
+static void fx_init(struct fx *f, const char *mode_lines, uint64_t tt_size)
+{
+	fx_init_dma(f, mode_lines, tt_size, true);
 }
 
 static void fx_fini(struct fx *f)
@@ -666,6 +679,201 @@ static void test_kmap(void **state)
 	}
 }
 
+/* ---- DMA addresses through the DMA API ------------------------------------------------ */
+
+static void swiotlb_used(struct fx *f, uint64_t *used)
+{
+	struct ccmm_swiotlb_stats st;
+
+	ccmm_swiotlb_stats(ccmm_swiotlb_default(f->m), &st);
+	*used = st.io_tlb_used;
+}
+
+/*
+ * No use_dma_alloc in a TDX guest: ttm_pool_map maps every page with
+ * dma_map_page(BIDIRECTIONAL) from populate to unpopulate -- a long-lived
+ * bounce. The GPU reads and writes the SWIOTLB copy; the CPU, through the
+ * BO's mappings, sees the private pages: stale data, dma_cpu_unsynced. A
+ * move copies the stale pages and the GPU's bytes are lost; unpopulate
+ * gives the slots back.
+ */
+static void test_tt_long_lived_bounce(void **state)
+{
+	struct fx f;
+	struct ccmm_ttm_bo *bo;
+	struct ccmm_dma_dev *dd;
+	struct ccmm_vma *v;
+	struct ccmm_page pg;
+	struct ccmm_result r;
+	uint8_t gbuf[64], buf[64];
+	uint64_t used;
+
+	fx_init_dma(&f, "mode=tdx\nswiotlb_size=4m", 4 * CCMM_MiB, false);
+	dd = ccmm_ttm_device_dma(f.tdev);
+	bo = bo_new(&f, 8 * 4096, CCMM_TTM_PL_TT, CCMM_CACHE_WC);
+	assert_int_equal(ccmm_ttm_bo_reserve(&f.ctx, bo, false, NULL), 0);
+	assert_int_equal(ccmm_ttm_tt_populate(&f.ctx, bo), 0);
+	assert_false(bo->tt.decrypted); /* nothing decrypted: the pages stay private */
+	assert_true(bo->tt.bounced);
+	assert_int_equal(ccmm_phys_peek(f.m, bo->tt.pages[0], &pg), 0);
+	assert_int_equal(pg.state, CCMM_PS_PRIVATE);
+	for (size_t i = 0; i < bo->num_pages; i++) {
+		assert_int_not_equal(bo->tt.dma_address[i], bo->tt.pages[i]); /* a bounce slot */
+		assert_true(ccmm_dma_need_sync(dd, bo->tt.dma_address[i]));
+	}
+	swiotlb_used(&f, &used);
+	assert_int_equal(used, 8 * 2); /* two 2 KiB slots per page, held while populated */
+	assert_int_equal(ccmm_dma_live(dd), 8);
+	/* the GPU writes and reads back its copy: fine for the GPU */
+	memset(gbuf, 0x6e, sizeof(gbuf));
+	assert_int_equal(ccmm_ttm_bo_gpu_access(&f.ctx, bo, CCMM_WRITE, 4096, gbuf, sizeof(gbuf), &r), 0);
+	assert_int_equal(r.outcome, CCMM_OK);
+	assert_int_equal(ccmm_ttm_bo_gpu_access(&f.ctx, bo, CCMM_READ, 4096, buf, sizeof(buf), &r), 0);
+	assert_memory_equal(buf, gbuf, sizeof(buf));
+	ccmm_ttm_bo_unreserve(&f.ctx, bo);
+	assert_int_equal(ccmm_events_count(f.m), 0);
+	/* the application's mapping shows the page as it was: zeros, and the access is flagged once */
+	user_map(&f, bo, &v);
+	assert_int_equal(ccmm_ttm_bo_cpu_access_check(&f.ctx, bo, 4096, sizeof(buf), CCMM_READ), 1);
+	memset(buf, 0xff, sizeof(buf));
+	assert_int_equal(uaccess(&f, CCMM_READ, v->start + 4096, buf, sizeof(buf)), CCMM_OK);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], 0);
+	assert_int_equal(nviol(f.m, "dma_cpu_unsynced"), 1);
+	/* nothing to say about VRAM, or with nothing populated */
+	assert_int_equal(validate(&f, bo, CCMM_TTM_PL_VRAM, CCMM_CACHE_WC), 0);
+	assert_int_equal(nviol(f.m, "dma_cpu_unsynced"), 2); /* the move's CPU copy read the device-owned pages */
+	assert_false(bo->tt.populated);
+	swiotlb_used(&f, &used);
+	assert_int_equal(used, 0);
+	assert_int_equal(ccmm_dma_live(dd), 0);
+	assert_int_equal(ccmm_ttm_bo_cpu_access_check(&f.ctx, bo, 0, bo->size, CCMM_READ), 0);
+	/* the GPU's bytes were in the bounce buffer, not in what the move copied: lost */
+	assert_int_equal(ccmm_ttm_bo_reserve(&f.ctx, bo, false, NULL), 0);
+	assert_int_equal(ccmm_ttm_bo_gpu_access(&f.ctx, bo, CCMM_READ, 4096, buf, sizeof(buf), &r), 0);
+	ccmm_ttm_bo_unreserve(&f.ctx, bo);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], 0);
+	ccmm_munmap(&f.ctx, f.app, v->start, v->end - v->start);
+	ccmm_ttm_bo_put(&f.ctx, bo);
+	fx_fini(&f);
+}
+
+/*
+ * Bare metal with an IOMMU: the GPU's TT pages are DMAed through IOVAs,
+ * from dma_alloc_attrs or from dma_map_page; an access outside them is
+ * stopped by the IOMMU and reported against the DMA API's records.
+ */
+static void test_tt_iommu(void **state)
+{
+	static const char text[] = "[platform]\ncpus=2\nmode=none\n[node:0]\nmem=256m\n[iommu:vt0]\nkind=generic\n"
+				   "[device:gpu0]\nclass=gpu\npci_id=8086:56a0\ndma_mask=46\niommu=vt0\nbar0=1m pref\n";
+
+	for (int dma_alloc = 0; dma_alloc < 2; dma_alloc++) {
+		struct fx f;
+		struct ccmm_ttm_bo *bo;
+		struct ccmm_dma_dev *dd;
+		struct ccmm_result r;
+		uint8_t buf[32], back[32];
+
+		fx_boot(&f, text, "gpu0", 4 * CCMM_MiB, dma_alloc);
+		dd = ccmm_ttm_device_dma(f.tdev);
+		assert_int_equal(dd->path, CCMM_DMA_PATH_IOMMU);
+		bo = bo_new(&f, 4 * 4096, CCMM_TTM_PL_TT, CCMM_CACHE_WC);
+		kfill(&f, bo, 0x2d);
+		assert_int_equal(ccmm_ttm_bo_reserve(&f.ctx, bo, false, NULL), 0);
+		for (size_t i = 0; i < bo->num_pages; i++)
+			assert_int_not_equal(bo->tt.dma_address[i], bo->tt.pages[i]); /* an IOVA */
+		assert_false(bo->tt.bounced);
+		assert_int_equal(ccmm_ttm_bo_gpu_access(&f.ctx, bo, CCMM_READ, 2 * 4096 + 8, back, sizeof(back), &r), 0);
+		assert_int_equal(r.outcome, CCMM_OK);
+		memset(buf, 0x2d, sizeof(buf));
+		assert_memory_equal(back, buf, sizeof(buf));
+		assert_int_equal(ccmm_events_count(f.m), 0);
+		/* a DMA to a physical address the IOMMU was never given: no mapping, no translation */
+		assert_int_equal(ccmm_dma_device_access(&f.ctx, dd, CCMM_READ, bo->tt.pages[0], back, 8, &r), 0);
+		assert_int_equal(r.outcome, CCMM_BLOCKED);
+		assert_int_equal(nviol(f.m, "dma_device_unmapped"), 1);
+		ccmm_ttm_bo_unreserve(&f.ctx, bo);
+		ccmm_ttm_bo_put(&f.ctx, bo);
+		fx_fini(&f);
+	}
+}
+
+/*
+ * SME: the DMA API decides per device. A GPU whose masks reach the C-bit
+ * gets encrypted coherent pages, DMAed with the C-bit; a 32-bit one gets
+ * decrypted pages (TTM_TT_FLAG_DECRYPTED, decrypted CPU mappings) DMAed
+ * without it. Both read what the CPU wrote.
+ */
+static void test_tt_sme_per_mask(void **state)
+{
+	static const char text[] = "[platform]\ncpus=2\nmode=sme\nc_bit=47\nphys_bits=47\n[node:0]\nmem=256m\n"
+				   "[device:gpu0]\nclass=gpu\ndma_mask=48\nbar0=1m pref\n"
+				   "[device:gpu32]\nclass=gpu\ndma_mask=32\nbar0=1m pref 32bit\n";
+	const char *gpus[] = { "gpu0", "gpu32" };
+
+	for (int g = 0; g < 2; g++) {
+		struct fx f;
+		struct ccmm_ttm_bo *bo;
+		struct ccmm_result r;
+		uint8_t back[16], want[16];
+		struct ccmm_vma *v;
+
+		fx_boot(&f, text, gpus[g], 4 * CCMM_MiB, true);
+		bo = bo_new(&f, 2 * 4096, CCMM_TTM_PL_TT, CCMM_CACHE_WC);
+		kfill(&f, bo, 0x4b);
+		assert_int_equal(bo->tt.decrypted, g == 1);
+		for (size_t i = 0; i < bo->num_pages; i++)
+			assert_int_equal(bo->tt.dma_address[i], g == 0 ? bo->tt.pages[i] | f.m->enc_mask : bo->tt.pages[i]);
+		assert_int_equal(ccmm_ttm_bo_reserve(&f.ctx, bo, false, NULL), 0);
+		assert_int_equal(ccmm_ttm_bo_gpu_access(&f.ctx, bo, CCMM_READ, 4096, back, sizeof(back), &r), 0);
+		ccmm_ttm_bo_unreserve(&f.ctx, bo);
+		assert_int_equal(r.outcome, CCMM_OK);
+		memset(want, 0x4b, sizeof(want));
+		assert_memory_equal(back, want, sizeof(back));
+		/* the user mapping follows the pages: encrypted, or decrypted */
+		user_map(&f, bo, &v);
+		assert_int_equal(uaccess(&f, CCMM_READ, v->start, back, sizeof(back)), CCMM_OK);
+		assert_memory_equal(back, want, sizeof(back));
+		check_pte(&f, v->start, CCMM_CACHE_WC, g == 0, bo->tt.pages[0]);
+		assert_int_equal(ccmm_events_count(f.m), 0);
+		ccmm_munmap(&f.ctx, f.app, v->start, v->end - v->start);
+		ccmm_ttm_bo_put(&f.ctx, bo);
+		fx_fini(&f);
+	}
+}
+
+/* ttm_device_init binds the GPU as its driver's probe would: refused by the TDX allow-list, or sharing a binding. */
+static void test_device_binding(void **state)
+{
+	static const char text[] = "[platform]\ncpus=2\nmode=tdx\n[node:0]\nmem=256m\n"
+				   "[device:gpu0]\nclass=gpu\npci_id=1002:73bf\ndma_mask=44\nbar0=1m pref\n";
+	struct ccmm_platform *p;
+	struct ccmm_error err;
+	struct ccmm_machine *m;
+	struct ccmm_ctx ctx;
+	struct ccmm_ttm_params tp;
+	struct ccmm_ttm_device *tdev;
+	struct ccmm_dma_probe_opts all = { .no_filter = true };
+
+	assert_int_equal(ccmm_platform_parse("ttm.ini", text, &p, &err), 0);
+	assert_int_equal(ccmm_boot(p, 7, &m), 0);
+	ccmm_ctx_init(&ctx, m, 0, "driver");
+	ccmm_ttm_params_default(&tp, 0);
+	assert_int_equal(ccmm_ttm_device_init(&ctx, &tp, &tdev), -EPERM);
+	assert_int_equal(nviol(m, "device_not_allowed"), 1);
+	assert_null(ccmm_ttm_device_find(m, 0));
+	/* a driver probed it with the override and chose a 40-bit mask: TTM shares that binding */
+	assert_int_equal(ccmm_dma_probe(&ctx, ccmm_dma_dev(m, 0), &all), 0);
+	assert_int_equal(ccmm_dma_set_mask_and_coherent(&ctx, ccmm_dma_dev(m, 0), 40), 0);
+	assert_int_equal(ccmm_ttm_device_init(&ctx, &tp, &tdev), 0);
+	assert_ptr_equal(ccmm_ttm_device_dma(tdev), ccmm_dma_dev(m, 0));
+	assert_int_equal(ccmm_dma_dev(m, 0)->dma_mask, CCMM_DMA_BIT_MASK(40));
+	assert_int_equal(ccmm_ttm_device_init(&ctx, &tp, &tdev), -EEXIST);
+	ccmm_shutdown(m);
+}
+
 /* ---- real threads ------------------------------------------------------------------ */
 
 struct mover {
@@ -783,6 +991,10 @@ int main(void)
 		cmocka_unit_test(test_per_page_resolution),
 		cmocka_unit_test(test_move_zaps_and_refaults),
 		cmocka_unit_test(test_kmap),
+		cmocka_unit_test(test_tt_long_lived_bounce),
+		cmocka_unit_test(test_tt_iommu),
+		cmocka_unit_test(test_tt_sme_per_mask),
+		cmocka_unit_test(test_device_binding),
 		cmocka_unit_test(test_faults_race_moves),
 		cmocka_unit_test(test_fault_retry),
 	};
