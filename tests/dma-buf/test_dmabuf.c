@@ -23,21 +23,13 @@ struct fx {
 	int gpu, rnic, disp, accel, nic32;
 };
 
-static void fx_init(struct fx *f, const char *mode_lines)
+/* Boot @text (devices named gpu0, rnic0, disp0, accel0, nic32 where present) with a TTM device on gpu0. */
+static void fx_init_text(struct fx *f, const char *text)
 {
-	char text[1500];
 	struct ccmm_platform *p;
 	struct ccmm_error err;
 	struct ccmm_ttm_params tp;
 
-	snprintf(text, sizeof(text),
-		 "[platform]\ncpus=2\n%s\n[node:0]\nmem=256m\n"
-		 "[device:gpu0]\nclass=gpu\npci_id=1002:73bf\ndma_mask=48\np2p_group=0\nbar0=1m pref\n"
-		 "[device:rnic0]\nclass=nic\ndma_mask=64\np2p_group=0\nats=yes\nbar0=64k\n"
-		 "[device:disp0]\nclass=gpu\ndma_mask=40\nbar0=64k\n"
-		 "[device:accel0]\nclass=accel\ndma_mask=64\np2p_group=0\ntdisp=yes\nbar0=64k\n"
-		 "[device:nic32]\nclass=nic\ndma_mask=32\nbar0=64k 32bit\n",
-		 mode_lines);
 	if (ccmm_platform_parse("dmabuf.ini", text, &p, &err))
 		fail_msg("platform: %s:%d: %s", err.file, err.line, err.msg);
 	assert_int_equal(ccmm_boot(p, 11, &f->m), 0);
@@ -53,6 +45,21 @@ static void fx_init(struct fx *f, const char *mode_lines)
 	assert_int_equal(ccmm_ttm_device_init(&f->ctx, &tp, &f->tdev), 0);
 	assert_int_equal(ccmm_mm_create(f->m, CCMM_INIT_USER, "app", &f->app), 0);
 	assert_int_equal(ccmm_mm_create(f->m, CCMM_INIT_HOST, "vmm", &f->vmm), 0);
+}
+
+static void fx_init(struct fx *f, const char *mode_lines)
+{
+	char text[1500];
+
+	snprintf(text, sizeof(text),
+		 "[platform]\ncpus=2\n%s\n[node:0]\nmem=256m\n"
+		 "[device:gpu0]\nclass=gpu\npci_id=1002:73bf\ndma_mask=48\np2p_group=0\nbar0=1m pref\n"
+		 "[device:rnic0]\nclass=nic\ndma_mask=64\np2p_group=0\nats=yes\nbar0=64k\n"
+		 "[device:disp0]\nclass=gpu\ndma_mask=40\nbar0=64k\n"
+		 "[device:accel0]\nclass=accel\ndma_mask=64\np2p_group=0\ntdisp=yes\nbar0=64k\n"
+		 "[device:nic32]\nclass=nic\ndma_mask=32\nbar0=64k 32bit\n",
+		 mode_lines);
+	fx_init_text(f, text);
 }
 
 static void fx_fini(struct fx *f)
@@ -128,7 +135,8 @@ static const struct ccmm_dma_buf_attach_ops no_notify = { true, NULL };
 static int imp_attach(struct fx *f, struct ccmm_dma_buf *b, struct imp *i, int dev,
 		      const struct ccmm_dma_buf_attach_ops *ops, unsigned flags)
 {
-	struct ccmm_dma_buf_attach_info ai = { dev, NULL, ops, i, flags };
+	/* a TDX guest's allow-list would refuse these devices: their drivers bind with the override */
+	struct ccmm_dma_buf_attach_info ai = { dev, NULL, ops, i, flags, true };
 
 	memset(i, 0, sizeof(*i));
 	return ccmm_dma_buf_attach(&f->ctx, b, &ai, &i->attach);
@@ -829,6 +837,277 @@ static void test_bufinfo(void **state)
 	fx_fini(&f);
 }
 
+/* ---- attachments through the DMA API ------------------------------------------------------- */
+
+/* Map @i's attachment for @dir with the reservation held. */
+static int imp_map(struct fx *f, struct ccmm_dma_buf *b, struct imp *i, enum ccmm_dma_dir dir)
+{
+	int ret;
+
+	ccmm_dma_resv_lock(&f->ctx, b->resv, NULL);
+	ret = ccmm_dma_buf_map_attachment(&f->ctx, i->attach, dir, &i->map);
+	ccmm_dma_resv_unlock(&f->ctx, b->resv);
+	return ret;
+}
+
+static void imp_unmap(struct fx *f, struct ccmm_dma_buf *b, struct imp *i)
+{
+	ccmm_dma_resv_lock(&f->ctx, b->resv, NULL);
+	assert_int_equal(ccmm_dma_buf_unmap_attachment(&f->ctx, i->attach, i->map), 0);
+	ccmm_dma_resv_unlock(&f->ctx, b->resv);
+	i->map = NULL;
+}
+
+/* The CPU fills (@fill >= 0) or checks the whole buffer through dma_buf_vmap. */
+static void cpu_buf(struct fx *f, struct ccmm_dma_buf *b, int fill, int expect)
+{
+	uint8_t *buf = malloc(b->size);
+	struct ccmm_result r;
+	uint64_t va;
+
+	ccmm_dma_resv_lock(&f->ctx, b->resv, NULL);
+	assert_int_equal(ccmm_dma_buf_vmap(&f->ctx, b, &va), 0);
+	if (fill >= 0) {
+		memset(buf, fill, b->size);
+		assert_int_equal(ccmm_kernel_access(&f->ctx, CCMM_WRITE, va, buf, b->size, &r), 0);
+	} else {
+		assert_int_equal(ccmm_kernel_access(&f->ctx, CCMM_READ, va, buf, b->size, &r), 0);
+		for (uint64_t k = 0; k < b->size; k++)
+			if (buf[k] != (uint8_t)expect)
+				fail_msg("CPU byte %" PRIu64 " is 0x%02x, not 0x%02x", k, buf[k], expect);
+	}
+	assert_int_equal(r.outcome, CCMM_OK);
+	assert_int_equal(ccmm_dma_buf_vunmap(&f->ctx, b, va), 0);
+	ccmm_dma_resv_unlock(&f->ctx, b->resv);
+	free(buf);
+}
+
+static void swiotlb_stats(struct fx *f, struct ccmm_swiotlb_stats *st)
+{
+	ccmm_swiotlb_stats(ccmm_swiotlb_default(f->m), st);
+}
+
+/*
+ * TDX guest: a dma-buf of private system pages mapped for an untrusted
+ * sg_table importer bounces -- the bytes arrive through the SWIOTLB copy,
+ * the pool's counters move, and unmap copies the device's writes back for
+ * FROM_DEVICE (not before).
+ */
+static void test_tdx_sg_importer_bounces(void **state)
+{
+	struct fx f;
+	struct ccmm_dma_buf *b;
+	struct imp i;
+	struct ccmm_swiotlb_stats st;
+	struct ccmm_result r;
+	uint8_t *buf;
+
+	fx_init(&f, "mode=tdx\nswiotlb_size=4m");
+	assert_int_equal(ccmm_dma_buf_export_heap(&f.ctx, 64 * KiB, false, &b), 0);
+	cpu_buf(&f, b, 0x3a, -1);
+	assert_int_equal(imp_attach(&f, b, &i, f.rnic, NULL, 0), 0);
+	assert_true(ccmm_dma_dev(f.m, f.rnic)->probed); /* attach bound the importer's device */
+	assert_int_equal(imp_map(&f, b, &i, CCMM_DMA_TO_DEVICE), 0);
+	assert_false(i.map->is_phyr);
+	for (unsigned k = 0; k < i.map->sgt.nents; k++) {
+		assert_int_equal(i.map->sgt.sgl[k].dma_flags, CCMM_SG_DMA_SWIOTLB);
+		assert_int_not_equal(i.map->sgt.sgl[k].dma_address, ccmm_sg_phys(&i.map->sgt.sgl[k]));
+	}
+	swiotlb_stats(&f, &st);
+	assert_int_equal(st.io_tlb_used, 64 * KiB / 2048);
+	assert_int_equal(st.bounced_bytes, 64 * KiB); /* copied in at map time */
+	imp_read(&f, &i, 0, 64 * KiB, 0x3a);
+	imp_unmap(&f, b, &i);
+	swiotlb_stats(&f, &st);
+	assert_int_equal(st.io_tlb_used, 0);
+	/* the device writes into the bounce buffer; the pages see it only at unmap */
+	assert_int_equal(imp_map(&f, b, &i, CCMM_DMA_FROM_DEVICE), 0);
+	buf = malloc(64 * KiB);
+	memset(buf, 0xc4, 64 * KiB);
+	assert_int_equal(ccmm_dma_buf_map_access(&f.ctx, i.map, CCMM_WRITE, 0, buf, 64 * KiB, &r), 0);
+	assert_int_equal(r.outcome, CCMM_OK);
+	free(buf);
+	cpu_buf(&f, b, -1, 0x3a);
+	imp_unmap(&f, b, &i);
+	cpu_buf(&f, b, -1, 0xc4);
+	swiotlb_stats(&f, &st);
+	assert_int_equal(st.io_tlb_used, 0);
+	assert_int_equal(st.bounced_bytes, 3 * 64 * KiB); /* in, in (map copies whatever the direction), back */
+	assert_int_equal(ccmm_dma_live(ccmm_dma_dev(f.m, f.rnic)), 0);
+	assert_int_equal(ccmm_dma_buf_detach(&f.ctx, i.attach), 0);
+	ccmm_dma_buf_put(&f.ctx, b);
+	assert_int_equal(events(&f), 0);
+	fx_fini(&f);
+}
+
+/*
+ * SME host: the importer's DMA mask decides. A 64-bit NIC gets the C-bit
+ * (the memory controller decrypts for it), the 32-bit NIC bounces through
+ * the decrypted SWIOTLB pool; a phyr importer gets the C-bit from the
+ * metadata. All read what the CPU wrote.
+ */
+static void test_sme_cbit_per_mask(void **state)
+{
+	struct fx f;
+	struct ccmm_dma_buf *b;
+	struct imp wide, narrow, ph;
+
+	fx_init(&f, "mode=sme\nc_bit=47\nphys_bits=47");
+	assert_int_equal(ccmm_dma_buf_export_heap(&f.ctx, 16 * KiB, false, &b), 0);
+	cpu_buf(&f, b, 0x5e, -1);
+	assert_int_equal(imp_attach(&f, b, &wide, f.rnic, NULL, 0), 0);
+	assert_int_equal(imp_map(&f, b, &wide, CCMM_DMA_TO_DEVICE), 0);
+	assert_int_equal(wide.map->sgt.sgl[0].dma_address, ccmm_sg_phys(&wide.map->sgt.sgl[0]) | f.m->enc_mask);
+	assert_int_equal(wide.map->sgt.sgl[0].dma_flags, 0);
+	imp_read(&f, &wide, 0, 16 * KiB, 0x5e);
+	assert_int_equal(imp_attach(&f, b, &narrow, f.nic32, NULL, 0), 0);
+	assert_int_equal(imp_map(&f, b, &narrow, CCMM_DMA_TO_DEVICE), 0);
+	assert_int_equal(narrow.map->sgt.sgl[0].dma_flags, CCMM_SG_DMA_SWIOTLB);
+	assert_true(narrow.map->sgt.sgl[0].dma_address < (1ULL << 32));
+	imp_read(&f, &narrow, 0, 16 * KiB, 0x5e);
+	assert_int_equal(imp_attach(&f, b, &ph, f.rnic, NULL, CCMM_IMPORTER_PHYR), 0);
+	assert_int_equal(imp_map(&f, b, &ph, CCMM_DMA_TO_DEVICE), 0);
+	assert_true(ph.map->phys.g[0].meta.encrypted);
+	assert_int_equal(ph.map->dma.r[0].dma, ph.map->phys.r[0].pa | f.m->enc_mask);
+	imp_read(&f, &ph, 0, 16 * KiB, 0x5e);
+	imp_unmap(&f, b, &wide);
+	imp_unmap(&f, b, &narrow);
+	imp_unmap(&f, b, &ph);
+	ccmm_dma_buf_detach(&f.ctx, wide.attach);
+	ccmm_dma_buf_detach(&f.ctx, narrow.attach);
+	ccmm_dma_buf_detach(&f.ctx, ph.attach);
+	ccmm_dma_buf_put(&f.ctx, b);
+	assert_int_equal(events(&f), 0);
+	fx_fini(&f);
+}
+
+/*
+ * Bare metal with an IOMMU: the importer's addresses for system memory are
+ * IOVAs and an access outside them is blocked (and reported against the
+ * DMA API's records); VRAM in P2P reach goes by its bus address, past the
+ * IOMMU.
+ */
+static void test_iommu_importer(void **state)
+{
+	struct fx f;
+	struct ccmm_dma_buf *heap, *vram;
+	struct ccmm_ttm_bo *bo;
+	struct imp i, p;
+	struct ccmm_result r;
+	uint8_t x[8];
+
+	fx_init_text(&f, "[platform]\ncpus=2\nmode=none\n[node:0]\nmem=256m\n[iommu:vt0]\nkind=generic\n"
+			 "[device:gpu0]\nclass=gpu\npci_id=8086:56a0\ndma_mask=46\niommu=vt0\np2p_group=0\nbar0=1m pref\n"
+			 "[device:rnic0]\nclass=nic\ndma_mask=64\niommu=vt0\np2p_group=0\nats=yes\nbar0=64k\n");
+	assert_int_equal(ccmm_dma_buf_export_heap(&f.ctx, 16 * KiB, false, &heap), 0);
+	cpu_buf(&f, heap, 0x19, -1);
+	assert_int_equal(imp_attach(&f, heap, &i, f.rnic, NULL, 0), 0);
+	assert_int_equal(imp_map(&f, heap, &i, CCMM_DMA_BIDIRECTIONAL), 0);
+	for (unsigned k = 0; k < i.map->sgt.nents; k++) {
+		assert_int_not_equal(i.map->sgt.sgl[k].dma_address, ccmm_sg_phys(&i.map->sgt.sgl[k]));
+		assert_int_equal(i.map->sgt.sgl[k].dma_flags, 0);
+	}
+	imp_read(&f, &i, 0, 16 * KiB, 0x19);
+	assert_int_equal(events(&f), 0);
+	/* the buffer's physical address is no IOVA the NIC was given */
+	assert_int_equal(ccmm_dma_device_access(&f.ctx, i.attach->dma_dev, CCMM_READ, ccmm_sg_phys(&i.map->sgt.sgl[0]),
+						x, sizeof(x), &r),
+			 0);
+	assert_int_equal(r.outcome, CCMM_BLOCKED);
+	assert_int_equal(nviol(f.m, "dma_device_unmapped"), 1);
+	assert_int_equal(nviol(f.m, "iommu_fault"), 1);
+	imp_unmap(&f, heap, &i);
+	ccmm_dma_buf_detach(&f.ctx, i.attach);
+	ccmm_dma_buf_put(&f.ctx, heap);
+	/* VRAM by its P2P bus address, not through the IOMMU */
+	bo = bo_new(&f, 16 * KiB, CCMM_TTM_PL_VRAM);
+	gpu_fill(&f, bo, 0x77);
+	assert_int_equal(ccmm_dma_buf_export_ttm(&f.ctx, bo, CCMM_DMA_BUF_COHERENT_WC, &vram), 0);
+	assert_int_equal(imp_attach(&f, vram, &p, f.rnic, &dyn_p2p, 0), 0);
+	assert_int_equal(imp_map(&f, vram, &p, CCMM_DMA_BIDIRECTIONAL), 0);
+	assert_int_equal(p.map->sgt.sgl[0].dma_address, bo->res.bus_base);
+	assert_int_equal(p.map->sgt.sgl[0].dma_flags, CCMM_SG_DMA_BUS_ADDRESS);
+	assert_true(ccmm_dma_buf_map_has_p2p(p.map));
+	imp_read(&f, &p, 0, 16 * KiB, 0x77);
+	imp_unmap(&f, vram, &p);
+	ccmm_dma_buf_detach(&f.ctx, p.attach);
+	ccmm_dma_buf_put(&f.ctx, vram);
+	ccmm_ttm_bo_put(&f.ctx, bo);
+	assert_int_equal(events(&f), 2);
+	fx_fini(&f);
+}
+
+/*
+ * TDX guest: a device the guest accepted (TDISP RUN) maps private pages
+ * without bouncing and reads them with the guest's key; an untrusted NIC
+ * bounces the same buffer; without the override the allow-list refuses the
+ * NIC's driver at attach.
+ */
+static void test_tdisp_importer_no_bounce(void **state)
+{
+	struct fx f;
+	struct ccmm_dma_buf *b;
+	struct imp acc, nic;
+	struct ccmm_dma_buf_attach_info ai = { 0 };
+	struct ccmm_dma_buf_attachment *a;
+	struct ccmm_swiotlb_stats st;
+
+	fx_init(&f, "mode=tdx\nswiotlb_size=4m");
+	assert_int_equal(ccmm_dma_buf_export_heap(&f.ctx, 16 * KiB, false, &b), 0);
+	cpu_buf(&f, b, 0x71, -1);
+	ai.dev = f.rnic;
+	assert_int_equal(ccmm_dma_buf_attach(&f.ctx, b, &ai, &a), -EPERM);
+	assert_int_equal(nviol(f.m, "device_not_allowed"), 1);
+	assert_false(ccmm_dma_dev(f.m, f.rnic)->probed);
+	assert_int_equal(ccmm_tdisp_lock(&f.ctx, f.accel), 0);
+	assert_int_equal(ccmm_tdisp_run(&f.ctx, f.accel, -1), 0);
+	ai.dev = f.accel; /* accepted: its driver binds without the override */
+	assert_int_equal(ccmm_dma_buf_attach(&f.ctx, b, &ai, &acc.attach), 0);
+	assert_int_equal(imp_map(&f, b, &acc, CCMM_DMA_TO_DEVICE), 0);
+	for (unsigned k = 0; k < acc.map->sgt.nents; k++) {
+		assert_int_equal(acc.map->sgt.sgl[k].dma_flags, 0);
+		assert_int_equal(acc.map->sgt.sgl[k].dma_address, ccmm_sg_phys(&acc.map->sgt.sgl[k]));
+	}
+	swiotlb_stats(&f, &st);
+	assert_int_equal(st.io_tlb_used, 0);
+	imp_read(&f, &acc, 0, 16 * KiB, 0x71);
+	assert_int_equal(imp_attach(&f, b, &nic, f.rnic, NULL, 0), 0);
+	assert_int_equal(imp_map(&f, b, &nic, CCMM_DMA_TO_DEVICE), 0);
+	assert_int_equal(nic.map->sgt.sgl[0].dma_flags, CCMM_SG_DMA_SWIOTLB);
+	imp_read(&f, &nic, 0, 16 * KiB, 0x71);
+	imp_unmap(&f, b, &acc);
+	imp_unmap(&f, b, &nic);
+	ccmm_dma_buf_detach(&f.ctx, acc.attach);
+	ccmm_dma_buf_detach(&f.ctx, nic.attach);
+	ccmm_dma_buf_put(&f.ctx, b);
+	assert_int_equal(events(&f), 1);
+	fx_fini(&f);
+}
+
+/* A device a driver bound already is shared, masks and all; an unbound one is bound with the platform's masks. */
+static void test_importer_binding(void **state)
+{
+	struct fx f;
+	struct ccmm_dma_buf *b;
+	struct imp i, d;
+
+	fx_init(&f, "mode=none");
+	assert_int_equal(ccmm_dma_probe(&f.ctx, ccmm_dma_dev(f.m, f.rnic), NULL), 0);
+	assert_int_equal(ccmm_dma_set_mask(&f.ctx, ccmm_dma_dev(f.m, f.rnic), 36), 0);
+	assert_int_equal(ccmm_dma_buf_export_heap(&f.ctx, 16 * KiB, false, &b), 0);
+	assert_int_equal(imp_attach(&f, b, &i, f.rnic, NULL, 0), 0);
+	assert_int_equal(ccmm_dma_dev(f.m, f.rnic)->dma_mask, CCMM_DMA_BIT_MASK(36));
+	assert_int_equal(imp_attach(&f, b, &d, f.disp, NULL, 0), 0);
+	assert_int_equal(ccmm_dma_dev(f.m, f.disp)->dma_mask, CCMM_DMA_BIT_MASK(40));
+	assert_ptr_equal(ccmm_ttm_device_dma(f.tdev), ccmm_dma_dev(f.m, f.gpu));
+	assert_true(ccmm_dma_dev(f.m, f.gpu)->probed);
+	ccmm_dma_buf_detach(&f.ctx, i.attach);
+	ccmm_dma_buf_detach(&f.ctx, d.attach);
+	ccmm_dma_buf_put(&f.ctx, b);
+	assert_int_equal(events(&f), 0);
+	fx_fini(&f);
+}
+
 /* ---- TDISP ------------------------------------------------------------------------------- */
 
 static void test_tdisp(void **state)
@@ -961,6 +1240,11 @@ int main(void)
 		cmocka_unit_test(test_map_info),
 		cmocka_unit_test(test_gup),
 		cmocka_unit_test(test_bufinfo),
+		cmocka_unit_test(test_tdx_sg_importer_bounces),
+		cmocka_unit_test(test_sme_cbit_per_mask),
+		cmocka_unit_test(test_iommu_importer),
+		cmocka_unit_test(test_tdisp_importer_no_bounce),
+		cmocka_unit_test(test_importer_binding),
 		cmocka_unit_test(test_tdisp),
 		cmocka_unit_test(test_tdisp_lock_mapped),
 	};
