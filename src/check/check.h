@@ -139,6 +139,14 @@ int ccmm_cpu_write(struct ccmm_ctx *ctx, enum ccmm_initiator who, struct ccmm_pg
 int ccmm_dma_access(struct ccmm_ctx *ctx, int dev, struct ccmm_pgtable *iommu, enum ccmm_rw rw, uint64_t bus,
 		    void *buf, size_t len, struct ccmm_result *r);
 
+/*
+ * ccmm_result_merge - fold the result of one piece of a larger access into
+ * @acc, pieces in address order: @acc takes the worst outcome (with its
+ * address, PTE and reason), and sums the violations and the bytes done.
+ * @first: @part is the first piece (@acc's contents are ignored).
+ */
+void ccmm_result_merge(struct ccmm_result *acc, const struct ccmm_result *part, bool first);
+
 /* ------------------------------------------------------------------ */
 /* The rule book                                                       */
 /* ------------------------------------------------------------------ */

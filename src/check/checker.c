@@ -317,3 +317,14 @@ int ccmm_dma_access(struct ccmm_ctx *ctx, int dev, struct ccmm_pgtable *iommu, e
 
 	return ccmm_access(ctx, &a, r);
 }
+
+void ccmm_result_merge(struct ccmm_result *acc, const struct ccmm_result *part, bool first)
+{
+	unsigned violations = first ? 0 : acc->violations;
+	size_t done = first ? 0 : acc->done;
+
+	if (first || part->outcome > acc->outcome)
+		*acc = *part;
+	acc->violations = violations + part->violations;
+	acc->done = done + part->done;
+}

@@ -275,7 +275,7 @@ static int cmd_ops(int argc, char **argv)
 	}
 	printf("%s: %s\noptions:\n", k->name, k->help);
 	for (const struct ccmm_option *o = k->options; o && o->name; o++)
-		printf("  %-16s %s%s%s\n", o->name, o->help, o->def ? " (default " : "", o->def ? o->def : "");
+		printf("  %-16s %s%s%s%s\n", o->name, o->help, o->def ? " (default " : "", o->def ? o->def : "", o->def ? ")" : "");
 	printf("  %-16s %s\n  %-16s %s\n  %-16s %s\nops:\n", "expect", "RULE[:COUNT] a violation this actor should cause",
 	       "loops", "run the op list N times", "op", "VERB ARGS... (below)");
 	for (const struct ccmm_verb *v = k->verbs; v && v->name; v++)

@@ -19,7 +19,6 @@
 #include "dma/internal.h"
 #include "scenario/scenario.h"
 
-#define CHUNK (64 * 1024)
 
 static const char *const type_mapping = "dma_mapping";
 static const char *const type_coherent = "dma_coherent";
@@ -59,26 +58,6 @@ static struct dma_obj *as_dma(const struct ccmm_obj *o, const char *type)
 struct dev_opts {
 	char device[CCMM_NAME_MAX];
 };
-
-static int find_device(struct ccmm_job *job, struct ccmm_actor *a, const char *name, struct ccmm_error *err)
-{
-	struct ccmm_loc loc = { a->where.file, a->where.line };
-	const char *names[64];
-	size_t n = 0;
-	const char *near;
-	int d;
-
-	if (!name[0])
-		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: a %s actor needs device=NAME", a->name, a->kind->name);
-	d = ccmm_platform_find_device(job->plat, name);
-	if (d >= 0)
-		return d;
-	for (size_t i = 0; i < job->plat->nr_devices && n < 64; i++)
-		names[n++] = job->plat->devices[i].name;
-	near = ccmm_suggest(name, names, n);
-	return ccmm_error_set(err, &loc, -EINVAL, "[%s]: the platform has no device '%s'%s%s%s", a->name, name,
-			      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
-}
 
 static const struct ccmm_option dev_options[] = {
 	{ "device", CCMM_OPT_STR, offsetof(struct dev_opts, device), 0, CCMM_NAME_MAX, false, NULL, NULL,
@@ -139,20 +118,9 @@ static int check_ops(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_err
 
 static int dev_check(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_error *err)
 {
-	int d = find_device(job, a, ((struct dev_opts *)a->opts)->device, err);
+	int d = ccmm_actor_find_device(job, a, ((struct dev_opts *)a->opts)->device, err);
 
 	return d < 0 ? d : check_ops(job, a, err);
-}
-
-/* [off, off + len) of an object, defaults: all of it. */
-static int span(struct ccmm_actor *a, const struct ccmm_op *op, uint64_t size, int off_idx, int len_idx, uint64_t *off,
-		uint64_t *len)
-{
-	*off = ccmm_arg_set(op, off_idx) ? ccmm_arg_u64(a, op, off_idx) : 0;
-	*len = ccmm_arg_set(op, len_idx) ? ccmm_arg_u64(a, op, len_idx) : (size > *off ? size - *off : 0);
-	if (!*len || *off + *len > size || *off + *len < *off)
-		return -EINVAL;
-	return 0;
 }
 
 static const char *const window_names[] = { "auto", "ddw", "dma32", NULL };
@@ -214,39 +182,12 @@ static const struct ccmm_arg_spec alloc_args[] = {
 	{ NULL }
 };
 
-static unsigned order_for(uint64_t size)
-{
-	unsigned order = 0;
-
-	while ((CCMM_PAGE_SIZE << order) < size)
-		order++;
-	return order;
-}
-
 static int verb_alloc(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	const struct ccmm_device_desc *desc = dev_of(a)->desc;
-	uint64_t size = ccmm_arg_u64(a, op, 1), pa;
-	unsigned order = order_for(size);
 	int node = desc->node >= 0 && (unsigned)desc->node < a->run->m->plat->nr_nodes ? desc->node : -1;
-	struct ccmm_obj *o;
-	int ret;
 
-	if (!size || order > CCMM_MAX_ORDER)
-		return ccmm_run_fail(a, op, -EINVAL, "alloc: %" PRIu64 " bytes is more than one buddy block (4 MiB)", size);
-	ret = ccmm_alloc_pages(&a->ctx, node, order, 0, &pa);
-	if (ret)
-		return ret;
-	ret = ccmm_obj_add(a, ccmm_arg_str(op, 0), &o);
-	if (ret) {
-		ccmm_free_pages(&a->ctx, pa, order);
-		return ret;
-	}
-	o->kind = CCMM_OBJ_PAGES;
-	o->pa = pa;
-	o->size = size;
-	o->order = order;
-	return 0;
+	return ccmm_obj_alloc_pages(a, op, ccmm_arg_str(op, 0), ccmm_arg_u64(a, op, 1), node, 0);
 }
 
 static const struct ccmm_arg_spec obj_args[] = {
@@ -257,36 +198,14 @@ static const struct ccmm_arg_spec obj_args[] = {
 static int verb_free(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct ccmm_obj *o = ccmm_obj_get(a, op, 0);
-	int ret;
 
-	if (!o)
-		return -ENOENT;
-	if (o->kind != CCMM_OBJ_PAGES)
-		return -EINVAL;
-	ret = ccmm_free_pages(&a->ctx, o->pa, o->order);
-	if (ret != -EINVAL)
-		ccmm_obj_del(a->run, o);
-	return ret;
+	return o ? ccmm_obj_free_pages(a, o) : -ENOENT;
 }
 
 /* CPU accesses: buffers through the direct map, coherent memory through its CPU address. */
-enum { RW_OBJ, RW_OFF, RW_LEN, RW_PAT };
+static const struct ccmm_arg_spec write_args[] = { CCMM_WRITE_ARG_SPECS("obj", "buffer, mapping (its buffer) or coherent memory") };
 
-static const struct ccmm_arg_spec write_args[] = {
-	{ "obj", CCMM_ARG_OBJ, true, true, NULL, NULL, "buffer, mapping (its buffer) or coherent memory" },
-	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset" },
-	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
-	{ "pattern", CCMM_ARG_U64, false, false, NULL, "0x5a", "byte written" },
-	{ NULL }
-};
-
-static const struct ccmm_arg_spec read_args[] = {
-	{ "obj", CCMM_ARG_OBJ, true, true, NULL, NULL, "buffer, mapping (its buffer) or coherent memory" },
-	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset" },
-	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
-	{ "verify", CCMM_ARG_U64, false, false, NULL, NULL, "expected byte; a mismatch returns -EBADMSG" },
-	{ NULL }
-};
+static const struct ccmm_arg_spec read_args[] = { CCMM_READ_ARG_SPECS("obj", "buffer, mapping (its buffer) or coherent memory") };
 
 /* The CPU's view of an object: its kernel virtual address and whether DMA ownership applies. */
 static int cpu_view(const struct ccmm_obj *o, uint64_t *va, uint64_t *pa, bool *streaming)
@@ -314,41 +233,26 @@ static int cpu_view(const struct ccmm_obj *o, uint64_t *va, uint64_t *pa, bool *
 	return 0;
 }
 
+/* The CPU's data path: @arg is the kernel virtual address of byte 0. */
+static int kernel_fn(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t off, void *buf, size_t len,
+		     struct ccmm_result *r)
+{
+	return ccmm_kernel_access(&a->ctx, rw, *(uint64_t *)arg + off, buf, len, r);
+}
+
 static int cpu_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw rw)
 {
-	struct ccmm_obj *o = ccmm_obj_get(a, op, RW_OBJ);
+	struct ccmm_obj *o = ccmm_obj_get(a, op, CCMM_RW_OBJ);
 	uint64_t va, pa, off, len;
-	bool streaming, bad = false;
-	int pat, ret = 0;
-	uint8_t *buf;
+	bool streaming;
 
 	if (!o)
 		return -ENOENT;
-	if (cpu_view(o, &va, &pa, &streaming) || span(a, op, o->size, RW_OFF, RW_LEN, &off, &len))
+	if (cpu_view(o, &va, &pa, &streaming) || ccmm_op_span(a, op, o->size, CCMM_RW_OFF, CCMM_RW_LEN, &off, &len))
 		return -EINVAL;
 	if (streaming)
 		ccmm_dma_cpu_access_check(&a->ctx, pa + off, len, rw);
-	pat = (int)(ccmm_arg_u64(a, op, RW_PAT) & 0xff);
-	buf = malloc(CHUNK);
-	if (!buf)
-		return -ENOMEM;
-	while (len && !ret) {
-		size_t n = (size_t)CCMM_MIN(len, CHUNK);
-		struct ccmm_result r;
-
-		if (rw == CCMM_WRITE)
-			memset(buf, pat, n);
-		ret = ccmm_kernel_access(&a->ctx, rw, va + off, buf, n, &r);
-		if (!ret && ccmm_outcome_faults(r.outcome) && !r.handled)
-			ret = -EFAULT;
-		if (!ret && rw == CCMM_READ && ccmm_arg_set(op, RW_PAT))
-			for (size_t i = 0; i < n && !bad; i++)
-				bad = buf[i] != (uint8_t)pat;
-		off += n;
-		len -= n;
-	}
-	free(buf);
-	return ret ? ret : bad ? -EBADMSG : 0;
+	return ccmm_op_rw(a, op, rw, o->size, &va, kernel_fn);
 }
 
 static int verb_write(struct ccmm_actor *a, const struct ccmm_op *op)
@@ -396,7 +300,7 @@ static int map_common(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_
 
 	if (!buf)
 		return -ENOENT;
-	if (buf->kind != CCMM_OBJ_PAGES || span(a, op, buf->size, MAP_OFF, MAP_LEN, &off, &len))
+	if (buf->kind != CCMM_OBJ_PAGES || ccmm_op_span(a, op, buf->size, MAP_OFF, MAP_LEN, &off, &len))
 		return -EINVAL;
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -758,45 +662,39 @@ static int bus_of(const struct ccmm_obj *o, uint64_t off, uint64_t *bus, uint64_
 	return 0;
 }
 
+/* The device's data path over an object's bus addresses, segment by segment (an sg mapping has several). */
+static int device_fn(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t off, void *buf, size_t len,
+		     struct ccmm_result *r)
+{
+	uint8_t *p = buf;
+	size_t done = 0;
+
+	memset(r, 0, sizeof(*r));
+	while (done < len) {
+		uint64_t bus, room;
+		struct ccmm_result part;
+		size_t n;
+		int ret = bus_of(arg, off + done, &bus, &room);
+
+		if (ret)
+			return ret;
+		n = (size_t)CCMM_MIN(len - done, room);
+		ret = ccmm_dma_device_access(&a->ctx, dev_of(a), rw, bus, p + done, n, &part);
+		if (ret)
+			return ret;
+		ccmm_result_merge(r, &part, !done);
+		done += n;
+		if (ccmm_outcome_errno(&part))
+			break;
+	}
+	return 0;
+}
+
 static int device_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw rw)
 {
-	struct ccmm_obj *o = ccmm_obj_get(a, op, RW_OBJ);
-	uint64_t off, len;
-	uint8_t *buf;
-	bool bad = false;
-	int pat, ret = 0;
+	struct ccmm_obj *o = ccmm_obj_get(a, op, CCMM_RW_OBJ);
 
-	if (!o)
-		return -ENOENT;
-	if (span(a, op, o->size, RW_OFF, RW_LEN, &off, &len))
-		return -EINVAL;
-	pat = (int)(ccmm_arg_u64(a, op, RW_PAT) & 0xff);
-	buf = malloc(CHUNK);
-	if (!buf)
-		return -ENOMEM;
-	while (len && !ret) {
-		uint64_t bus, room;
-		size_t n;
-		struct ccmm_result r;
-
-		ret = bus_of(o, off, &bus, &room);
-		if (ret)
-			break;
-		n = (size_t)CCMM_MIN(CCMM_MIN(len, room), CHUNK);
-		if (rw == CCMM_WRITE)
-			memset(buf, pat, n);
-		ret = ccmm_dma_device_access(&a->ctx, dev_of(a), rw, bus, buf, n, &r);
-		if (!ret && ((ccmm_outcome_faults(r.outcome) && !r.handled) || r.outcome == CCMM_ABORT ||
-			     r.outcome == CCMM_BLOCKED))
-			ret = -EIO;
-		if (!ret && rw == CCMM_READ && ccmm_arg_set(op, RW_PAT))
-			for (size_t i = 0; i < n && !bad; i++)
-				bad = buf[i] != (uint8_t)pat;
-		off += n;
-		len -= n;
-	}
-	free(buf);
-	return ret ? ret : bad ? -EBADMSG : 0;
+	return o ? ccmm_op_rw(a, op, rw, o->size, o, device_fn) : -ENOENT;
 }
 
 static int verb_dev_write(struct ccmm_actor *a, const struct ccmm_op *op)
@@ -809,21 +707,9 @@ static int verb_dev_read(struct ccmm_actor *a, const struct ccmm_op *op)
 	return device_rw(a, op, CCMM_READ);
 }
 
-static const struct ccmm_arg_spec dev_write_args[] = {
-	{ "obj", CCMM_ARG_OBJ, true, true, NULL, NULL, "a mapping, coherent memory, or @BUSADDR" },
-	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset" },
-	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
-	{ "pattern", CCMM_ARG_U64, false, false, NULL, "0x5a", "byte written" },
-	{ NULL }
-};
+static const struct ccmm_arg_spec dev_write_args[] = { CCMM_WRITE_ARG_SPECS("obj", "a mapping, coherent memory, or @BUSADDR") };
 
-static const struct ccmm_arg_spec dev_read_args[] = {
-	{ "obj", CCMM_ARG_OBJ, true, true, NULL, NULL, "a mapping, coherent memory, or @BUSADDR" },
-	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset" },
-	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
-	{ "verify", CCMM_ARG_U64, false, false, NULL, NULL, "expected byte; a mismatch returns -EBADMSG" },
-	{ NULL }
-};
+static const struct ccmm_arg_spec dev_read_args[] = { CCMM_READ_ARG_SPECS("obj", "a mapping, coherent memory, or @BUSADDR") };
 
 static const struct ccmm_verb device_verbs[] = {
 	{ "dma_write", "DMA a pattern to what the driver gave (through the IOMMU window, checked)", dev_write_args,

@@ -1129,15 +1129,6 @@ int ccmm_dma_sync_sg_for_device(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, st
 
 /* ---- coherent memory and its pool ------------------------------------------------------------- */
 
-static unsigned order_for(uint64_t size)
-{
-	unsigned order = 0;
-
-	while ((CCMM_PAGE_SIZE << order) < size)
-		order++;
-	return order;
-}
-
 /* A pooled decrypted block of @order wholly at or below @max_pa; false if none. */
 static bool pool_get(struct ccmm_dma_pool *pool, unsigned order, uint64_t max_pa, uint64_t *pa)
 {
@@ -1259,7 +1250,7 @@ int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64
 	pthread_mutex_unlock(&d->lock);
 	if (secure_pseries(d) && s.path == CCMM_DMA_PATH_IOMMU && s.svm_window != CCMM_SVM_WINDOW_DMA32)
 		return window_unreachable(ctx, d, "coherent allocation", size);
-	order = order_for(size);
+	order = ccmm_get_order(size);
 	decrypt = ccmm_force_dma_unencrypted(d);
 	direct = s.path == CCMM_DMA_PATH_DIRECT || s.path == CCMM_DMA_PATH_BYPASS;
 	/* the physical limit the address must satisfy (only when the address is the physical one) */
@@ -1381,7 +1372,7 @@ int ccmm_dma_free_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_
 	}
 	undo(ctx, d, &s, &rec, rec.dir, 0);
 	{
-		unsigned order = order_for(rec.size);
+		unsigned order = ccmm_get_order(rec.size);
 		bool decrypted = rec.decrypted;
 
 		if (!decrypted || !pool_put(&dm->pool, order, rec.pa))

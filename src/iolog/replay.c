@@ -235,20 +235,9 @@ static int replay_check(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_
 	char path[1024];
 	int d, ret;
 
-	if (!o->device[0])
-		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: a virtio_blk_replay actor needs device=NAME", a->name);
-	d = ccmm_platform_find_device(job->plat, o->device);
-	if (d < 0) {
-		const char *names[64];
-		size_t n = 0;
-		const char *near;
-
-		for (size_t i = 0; i < job->plat->nr_devices && n < 64; i++)
-			names[n++] = job->plat->devices[i].name;
-		near = ccmm_suggest(o->device, names, n);
-		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: the platform has no device '%s'%s%s%s", a->name, o->device,
-				      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
-	}
+	d = ccmm_actor_find_device(job, a, o->device, err);
+	if (d < 0)
+		return d;
 	dev = &job->plat->devices[d];
 	if (dev->cls != CCMM_DEV_VIRTIO_BLK)
 		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: device '%s' is a %s, not a virtio-blk", a->name, o->device,

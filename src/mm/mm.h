@@ -55,6 +55,19 @@ struct ccmm_zone {
 #define CCMM_GFP_DMA32    0x4 /* only from RAM wholly below 4 GiB (ZONE_DMA32) */
 
 /*
+ * ccmm_get_order - get_order(): the smallest order whose block
+ * (CCMM_PAGE_SIZE << order) holds @size bytes; 0 for @size 0.
+ */
+static inline unsigned ccmm_get_order(uint64_t size)
+{
+	unsigned order = 0;
+
+	while ((CCMM_PAGE_SIZE << order) < size)
+		order++;
+	return order;
+}
+
+/*
  * ccmm_alloc_pages - 2^@order contiguous pages, preferring @node (-1: any)
  * and falling back to other nodes by distance unless CCMM_GFP_THISNODE.
  * CCMM_GFP_DMA32 restricts the search to RAM ranges that end below 4 GiB.

@@ -523,12 +523,10 @@ int ccmm_swiotlb_tbl_map_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *me
 int ccmm_swiotlb_alloc(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotlb_dev *dev, size_t size, uint64_t *tlb_addr)
 {
 	struct claim c = { 0, size, 0, 0 };
-	unsigned order = 0;
+	unsigned order = ccmm_get_order(size);
 	int64_t index;
 
 	*tlb_addr = INVALID_PHYS;
-	while ((CCMM_PAGE_SIZE << order) < size)
-		order++;
 	if (!size || size > (uint64_t)CCMM_IO_TLB_SEGSIZE * CCMM_IO_TLB_SIZE)
 		return -EINVAL;
 	index = find_slots(mem, dev, false, (unsigned)((CCMM_PAGE_SIZE << order) - 1), &c);
