@@ -726,17 +726,8 @@ int ccmm_dma_buf_map_access(struct ccmm_ctx *ctx, struct ccmm_dma_buf_map *map, 
 						     (size_t)(e - s), &part);
 			if (ret)
 				return ret;
-			r->violations += part.violations;
-			if (first || part.outcome > r->outcome) {
-				unsigned v = r->violations;
-				size_t done = r->done;
-
-				*r = part;
-				r->violations = v;
-				r->done = done;
-			}
+			ccmm_result_merge(r, &part, first);
 			first = false;
-			r->done += part.done;
 			if (ccmm_outcome_faults(part.outcome) && !part.handled)
 				break;
 		}

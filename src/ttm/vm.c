@@ -322,19 +322,6 @@ int ccmm_ttm_bo_cpu_access_check(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, u
 	return n;
 }
 
-/* Fold one piece's outcome into an access's: the worst outcome, violations and bytes summed. */
-static void merge_result(struct ccmm_result *r, const struct ccmm_result *part, bool *first)
-{
-	unsigned v = r->violations + part->violations;
-	size_t done = r->done + part->done;
-
-	if (*first || part->outcome > r->outcome)
-		*r = *part;
-	r->violations = v;
-	r->done = done;
-	*first = false;
-}
-
 int ccmm_ttm_bo_gpu_access(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_rw rw, uint64_t off, void *buf,
 			   size_t len, struct ccmm_result *r)
 {
@@ -364,7 +351,8 @@ int ccmm_ttm_bo_gpu_access(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum cc
 					     n, &part);
 		if (ret)
 			return ret;
-		merge_result(r, &part, &first);
+		ccmm_result_merge(r, &part, first);
+		first = false;
 		if (ccmm_outcome_faults(part.outcome) && !part.handled)
 			break;
 		at += n;
