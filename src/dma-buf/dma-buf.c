@@ -690,50 +690,36 @@ static bool stale_use(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment *atta
 	return true;
 }
 
+/* The DMA segments of a mapping: the sg_table's DMA side, or the mapped phyr's ranges. */
+static bool map_seg(void *arg, size_t i, uint64_t *dma, uint64_t *len)
+{
+	const struct ccmm_dma_buf_map *map = arg;
+
+	if (map->is_phyr) {
+		if (i >= map->dma.nr)
+			return false;
+		*dma = map->dma.r[i].dma;
+		*len = map->dma.r[i].len;
+		return true;
+	}
+	if (i >= map->sgt.nents)
+		return false;
+	*dma = map->sgt.sgl[i].dma_address;
+	*len = map->sgt.sgl[i].dma_length;
+	return true;
+}
+
 int ccmm_dma_buf_map_access(struct ccmm_ctx *ctx, struct ccmm_dma_buf_map *map, enum ccmm_rw rw, uint64_t off,
 			    void *buf, size_t len, struct ccmm_result *r)
 {
 	struct ccmm_dma_buf_attachment *attach = map->attach;
 	struct ccmm_dma_buf *dmabuf = attach->dmabuf;
-	uint8_t *p = buf;
-	uint64_t at = 0;
-	bool first = true;
 
 	memset(r, 0, sizeof(*r));
 	if (!len || off + len > dmabuf->size || off + len < off || !attach->dma_dev)
 		return -EINVAL;
 	stale_use(ctx, attach, map->gen, rw == CCMM_READ ? "a DMA read" : "a DMA write");
-	for (size_t i = 0;; i++) {
-		uint64_t addr, seglen, s, e;
-		struct ccmm_result part;
-		int ret;
-
-		if (map->is_phyr) {
-			if (i >= map->dma.nr)
-				break;
-			addr = map->dma.r[i].dma;
-			seglen = map->dma.r[i].len;
-		} else {
-			if (i >= map->sgt.nents)
-				break;
-			addr = map->sgt.sgl[i].dma_address;
-			seglen = map->sgt.sgl[i].dma_length;
-		}
-		s = CCMM_MAX(off, at);
-		e = CCMM_MIN(off + len, at + seglen);
-		if (s < e) {
-			ret = ccmm_dma_device_access(ctx, attach->dma_dev, rw, addr + (s - at), p ? p + (s - off) : NULL,
-						     (size_t)(e - s), &part);
-			if (ret)
-				return ret;
-			ccmm_result_merge(r, &part, first);
-			first = false;
-			if (ccmm_outcome_faults(part.outcome) && !part.handled)
-				break;
-		}
-		at += seglen;
-	}
-	return 0;
+	return ccmm_dma_device_access_segs(ctx, attach->dma_dev, rw, map_seg, map, off, buf, len, r);
 }
 
 int ccmm_dma_buf_move_notify(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)

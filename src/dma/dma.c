@@ -1427,6 +1427,34 @@ int ccmm_dma_device_access(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum cc
 	return ccmm_iommu_dma_access(ctx, d->unit, d->index, rw, dma, buf, len, r);
 }
 
+int ccmm_dma_device_access_segs(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_rw rw, ccmm_dma_seg_fn seg,
+				void *arg, uint64_t off, void *buf, size_t len, struct ccmm_result *r)
+{
+	uint8_t *p = buf;
+	uint64_t at = 0, dma, seglen;
+	bool first = true;
+
+	memset(r, 0, sizeof(*r));
+	if (!len || off + len < off)
+		return -EINVAL;
+	for (size_t i = 0; at < off + len && seg(arg, i, &dma, &seglen); i++, at += seglen) {
+		uint64_t s = CCMM_MAX(off, at), e = CCMM_MIN(off + len, at + seglen);
+		struct ccmm_result part;
+		int ret;
+
+		if (s >= e)
+			continue;
+		ret = ccmm_dma_device_access(ctx, d, rw, dma + (s - at), p ? p + (s - off) : NULL, (size_t)(e - s), &part);
+		if (ret)
+			return ret;
+		ccmm_result_merge(r, &part, first);
+		first = false;
+		if (ccmm_outcome_faults(part.outcome) && !part.handled)
+			break;
+	}
+	return first ? -EINVAL : 0; /* no segment reached the span */
+}
+
 bool ccmm_dma_need_sync(struct ccmm_dma_dev *d, uint64_t dma)
 {
 	bool bounced;

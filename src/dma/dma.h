@@ -453,6 +453,20 @@ uint64_t ccmm_dma_pool_set_limit(struct ccmm_ctx *ctx, struct ccmm_machine *m, u
 int ccmm_dma_device_access(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_rw rw, uint64_t dma, void *buf,
 			   size_t len, struct ccmm_result *r);
 
+/* The @i-th DMA segment of a buffer (its bus address and length); false past the last. */
+typedef bool (*ccmm_dma_seg_fn)(void *arg, size_t i, uint64_t *dma, uint64_t *len);
+
+/*
+ * ccmm_dma_device_access_segs - the device's DMA to bytes [@off, @off +
+ * @len) of a buffer it was given as DMA segments (an sg_table's DMA side,
+ * a mapped phyr, a GART's page addresses), in order: each piece through
+ * ccmm_dma_device_access, the outcomes folded (ccmm_result_merge), stopping
+ * at a fault. Returns 0 with the outcome in @r, -EINVAL (empty span, or
+ * the segments end before it), or ccmm_dma_device_access's errno.
+ */
+int ccmm_dma_device_access_segs(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_rw rw, ccmm_dma_seg_fn seg,
+				void *arg, uint64_t off, void *buf, size_t len, struct ccmm_result *r);
+
 /*
  * ccmm_dma_need_sync - dma_need_sync(): whether the live streaming mapping
  * that holds bus address @dma needs dma_sync_* calls for the CPU and the

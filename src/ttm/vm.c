@@ -322,11 +322,21 @@ int ccmm_ttm_bo_cpu_access_check(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, u
 	return n;
 }
 
+/* The GART's view of a tt: one DMA segment per page. */
+static bool tt_seg(void *arg, size_t i, uint64_t *dma, uint64_t *len)
+{
+	const struct ccmm_ttm_bo *bo = arg;
+
+	if (i >= bo->num_pages)
+		return false;
+	*dma = bo->tt.dma_address[i];
+	*len = CCMM_PAGE_SIZE;
+	return true;
+}
+
 int ccmm_ttm_bo_gpu_access(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_rw rw, uint64_t off, void *buf,
 			   size_t len, struct ccmm_result *r)
 {
-	uint8_t *p = buf;
-	bool first = true;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
@@ -342,20 +352,5 @@ int ccmm_ttm_bo_gpu_access(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum cc
 	if (ret)
 		return ret;
 	/* the GART holds the tt's DMA addresses: DMA through the DMA API's view (IOMMU, bounce copy, records) */
-	for (uint64_t at = off; at < off + len;) {
-		uint64_t pg = at >> CCMM_PAGE_SHIFT, in = at & (CCMM_PAGE_SIZE - 1);
-		size_t n = (size_t)CCMM_MIN(CCMM_PAGE_SIZE - in, off + len - at);
-		struct ccmm_result part;
-
-		ret = ccmm_dma_device_access(ctx, bo->tdev->dma, rw, bo->tt.dma_address[pg] + in, p ? p + (at - off) : NULL,
-					     n, &part);
-		if (ret)
-			return ret;
-		ccmm_result_merge(r, &part, first);
-		first = false;
-		if (ccmm_outcome_faults(part.outcome) && !part.handled)
-			break;
-		at += n;
-	}
-	return 0;
+	return ccmm_dma_device_access_segs(ctx, bo->tdev->dma, rw, tt_seg, bo, off, buf, len, r);
 }

@@ -675,6 +675,53 @@ static void test_tee_accepted(void **state)
 	ccmm_shutdown(m);
 }
 
+struct segs {
+	uint64_t dma[2], len[2];
+};
+
+static bool seg_at(void *arg, size_t i, uint64_t *dma, uint64_t *len)
+{
+	struct segs *sg = arg;
+
+	if (i >= 2)
+		return false;
+	*dma = sg->dma[i];
+	*len = sg->len[i];
+	return true;
+}
+
+/* A device's DMA over a buffer given as segments: each piece to its segment, in order; a span past them: -EINVAL. */
+static void test_device_access_segs(void **state)
+{
+	struct fx f;
+	struct segs sg = { { 0 }, { 4096, 8192 } };
+	uint64_t pa[2];
+	struct ccmm_result r;
+	char back[16];
+
+	fx_init(&f, test_boot("mode=none"));
+	assert_int_equal(ccmm_dma_probe(&f.ctx, f.blk, NULL), 0);
+	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.blk, 64), 0);
+	pa[0] = page(&f, 0);
+	pa[1] = page(&f, 1);
+	kw(&f, pa[0] + 4088, "tail-of-", 8);
+	kw(&f, pa[1], "head-of!", 8);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(ccmm_dma_map_page(&f.ctx, f.blk, pa[i], sg.len[i], CCMM_DMA_TO_DEVICE, 0, &sg.dma[i]), 0);
+		assert_int_equal(ccmm_dma_mapping_error(f.blk, sg.dma[i]), 0);
+	}
+	/* 16 bytes across the seam: the last 8 of segment 0, the first 8 of segment 1 */
+	assert_int_equal(ccmm_dma_device_access_segs(&f.ctx, f.blk, CCMM_READ, seg_at, &sg, 4088, back, 16, &r), 0);
+	assert_int_equal(r.outcome, CCMM_OK);
+	assert_int_equal(r.done, 16);
+	assert_memory_equal(back, "tail-of-head-of!", 16);
+	assert_int_equal(ccmm_dma_device_access_segs(&f.ctx, f.blk, CCMM_READ, seg_at, &sg, 12288, back, 1, &r), -EINVAL);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(ccmm_dma_unmap_page(&f.ctx, f.blk, sg.dma[i], sg.len[i], CCMM_DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(ccmm_events_count(f.m), 0);
+	ccmm_shutdown(f.m);
+}
+
 /*
  * ccmm_dma_bind: probe plus the platform's masks; a bound device is shared
  * as it is (another driver's probe gets -EBUSY); refused by the TDX
@@ -739,6 +786,7 @@ int main(void)
 		cmocka_unit_test(test_p2p),
 		cmocka_unit_test(test_tee_accepted),
 		cmocka_unit_test(test_bind),
+		cmocka_unit_test(test_device_access_segs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
