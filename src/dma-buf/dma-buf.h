@@ -527,7 +527,10 @@ int ccmm_dma_buf_export_vfio(struct ccmm_ctx *ctx, int dev, unsigned bar, uint64
 
 /*
  * A dma-heap buffer: pages from the page allocator (in 64 KiB blocks where
- * possible), static, COHERENT_CACHED, mapped with remap_pfn_range. With
+ * possible), static, COHERENT_CACHED, mapped with remap_pfn_range;
+ * begin/end_cpu_access sync every attachment's live mapping for the CPU and
+ * back for its device in the access's direction (system_heap), so a bounced
+ * importer's writes reach a DMA_BUF_IOCTL_SYNC bracket. With
  * @restricted, a secure heap: only devices in a secure state may attach,
  * and nobody CPU-maps it.
  */

@@ -4,7 +4,8 @@
  *   ttm    a GPU buffer object (amdgpu-style dynamic exporter): moves
  *          notify importers, P2P-less importers get it out of VRAM
  *   vfio   a device BAR: static, revocable, uncached, maybe private MMIO
- *   heap   pages from the allocator (dma-heap), or a restricted heap
+ *   heap   pages from the allocator (dma-heap), or a restricted heap; CPU
+ *          access brackets sync the importers' mappings (system_heap)
  * Each describes its memory with get_phyr and lets the core's helper make
  * the DMA mappings.
  */
@@ -463,12 +464,71 @@ static void heap_exp_vunmap(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, u
 	ccmm_vunmap(ctx, va, (size_t)(dmabuf->size >> CCMM_PAGE_SHIFT));
 }
 
+/* Sync one live mapping of an attachment for the CPU or back for the device; P2P ranges have nothing to sync. */
+static void sync_map(struct ccmm_ctx *ctx, struct ccmm_dma_dev *dd, struct ccmm_dma_buf_map *map, enum ccmm_dma_dir dir,
+		     bool for_cpu)
+{
+	if (!map->is_phyr) {
+		if (for_cpu)
+			ccmm_dma_sync_sg_for_cpu(ctx, dd, &map->sgt, dir);
+		else
+			ccmm_dma_sync_sg_for_device(ctx, dd, &map->sgt, dir);
+		return;
+	}
+	for (size_t i = 0; i < map->dma.nr; i++) {
+		const struct ccmm_dma_range *r = &map->dma.r[i];
+
+		if (r->flags & CCMM_SG_DMA_BUS_ADDRESS)
+			continue;
+		if (for_cpu)
+			ccmm_dma_sync_single_for_cpu(ctx, dd, r->dma, r->len, dir);
+		else
+			ccmm_dma_sync_single_for_device(ctx, dd, r->dma, r->len, dir);
+	}
+}
+
+/*
+ * system_heap_dma_buf_begin/end_cpu_access: every attachment's live
+ * mapping is synced for the CPU (begin) or back for its device (end) in the
+ * CPU access's direction -- what makes a bounced importer's writes visible
+ * to a DMA_BUF_IOCTL_SYNC bracket, and the CPU's writes to the importer.
+ */
+static int heap_exp_cpu_access(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, enum ccmm_dma_dir dir, bool begin)
+{
+	int ret = ccmm_dma_resv_lock(ctx, dmabuf->resv, NULL);
+
+	if (ret)
+		return ret;
+	for (struct ccmm_dma_buf_attachment *a = dmabuf->attachments; a; a = a->next) {
+		if (!a->dma_dev)
+			continue;
+		for (struct ccmm_dma_buf_map *map = a->maps; map; map = map->next)
+			sync_map(ctx, a->dma_dev, map, dir, begin);
+		for (struct ccmm_dma_buf_map *map = a->cached; map; map = map->next)
+			sync_map(ctx, a->dma_dev, map, dir, begin);
+	}
+	ccmm_dma_resv_unlock(ctx, dmabuf->resv);
+	return 0;
+}
+
+static int heap_exp_begin_cpu_access(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, enum ccmm_dma_dir dir)
+{
+	return heap_exp_cpu_access(ctx, dmabuf, dir, true);
+}
+
+static int heap_exp_end_cpu_access(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, enum ccmm_dma_dir dir)
+{
+	return heap_exp_cpu_access(ctx, dmabuf, dir, false);
+}
+
 static const struct ccmm_dma_buf_ops heap_exp_ops = {
 	.get_phyr = heap_exp_get_phyr,
 	.release = heap_exp_release,
 	.mmap = heap_exp_mmap,
 	.vmap = heap_exp_vmap,
 	.vunmap = heap_exp_vunmap,
+	.begin_cpu_access = heap_exp_begin_cpu_access,
+	.end_cpu_access = heap_exp_end_cpu_access,
 };
 
 int ccmm_dma_buf_export_heap(struct ccmm_ctx *ctx, uint64_t size, bool restricted, struct ccmm_dma_buf **out)
