@@ -89,14 +89,6 @@ int ccmm_dma_rec_add(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct 
 	return 0;
 }
 
-long ccmm_dma_rec_find(struct ccmm_dma_dev *d, uint64_t dma)
-{
-	for (size_t i = 0; i < d->nr_rec; i++)
-		if (d->rec[i].dma == dma)
-			return (long)i;
-	return -1;
-}
-
 long ccmm_dma_rec_find_best(struct ccmm_dma_dev *d, uint64_t dma, uint64_t size, enum ccmm_dma_map_type type,
 			    enum ccmm_dma_dir dir)
 {

@@ -96,8 +96,9 @@
  * accessor (tdvmcall_ns + mmio_ns, no #VE).
  *
  * Locking: each device has a mutex over its records and state; the pool,
- * SWIOTLB and IOMMU windows lock themselves. Lock order: device, pool,
- * then lower layers. Callable from any thread; a device's mappings may be
+ * SWIOTLB and IOMMU windows lock themselves; ccmm_dma_bind serialises
+ * binding with a per-machine mutex. Lock order: bind, device, pool, then
+ * lower layers. Callable from any thread; a device's mappings may be
  * made and torn down from several threads.
  */
 #ifndef CCMM_DMA_H

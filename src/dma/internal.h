@@ -9,8 +9,6 @@
 
 /* Add a record (seq, op and job line from @ctx). 0 or -ENOMEM. */
 int ccmm_dma_rec_add(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_dma_rec *rec);
-/* Index of the live record starting at @dma, or -1. */
-long ccmm_dma_rec_find(struct ccmm_dma_dev *d, uint64_t dma);
 /*
  * Index of the live record at @dma that fits a reference best (size, type
  * and direction; the first perfect fit), or -1. Without an IOMMU one address
