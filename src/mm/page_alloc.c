@@ -300,6 +300,12 @@ int ccmm_free_pages(struct ccmm_ctx *ctx, uint64_t pa, unsigned order)
 			}
 		}
 	}
+	/*
+	 * Unmark the block while it is still ours: once it is on the free
+	 * lists another thread may allocate it and mark it, and a late unmark
+	 * would wipe that thread's mark (its free then fails).
+	 */
+	mark_head(m, pa, order, false);
 	pthread_mutex_lock(&z->lock);
 	if (overlaps_free(z, pfn, order)) {
 		pthread_mutex_unlock(&z->lock);
@@ -307,7 +313,6 @@ int ccmm_free_pages(struct ccmm_ctx *ctx, uint64_t pa, unsigned order)
 	}
 	zone_free(z, pfn, order);
 	pthread_mutex_unlock(&z->lock);
-	mark_head(m, pa, order, false);
 	ccmm_count(ctx, CCMM_CTR_pages_freed, 1ULL << order);
 	return 0;
 }
