@@ -55,20 +55,6 @@ struct ccmm_dma_resv *kind_resv_arg(struct ccmm_actor *a, const struct ccmm_op *
 int kind_add(struct ccmm_actor *a, const struct ccmm_op *op, int idx, const char *type, void *priv,
 	     void (*destroy)(struct ccmm_run *run, struct ccmm_obj *o), struct ccmm_obj **out);
 
-/*
- * Move data in pieces through @fn: writes fill @pattern, reads compare with
- * @verify (>= 0). Returns 0, the outcome's errno (-EFAULT for an exception,
- * -EIO for blocked/abort), or -EBADMSG when the bytes are not the pattern.
- */
-typedef int (*kind_access_fn)(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t off, void *buf, size_t len,
-			      struct ccmm_result *r);
-int kind_move_data(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t off, uint64_t len, int pattern,
-		   int verify, kind_access_fn fn);
-
-/* [off, off+len) of an object of @size from the op's off/len arguments; -EINVAL beyond it. */
-int kind_span(struct ccmm_actor *a, const struct ccmm_op *op, int off_idx, int len_idx, uint64_t size, uint64_t *off,
-	      uint64_t *len);
-
 /* Lock a reservation for the actor: blocking in threads mode; never waits on this thread's other actors. */
 int kind_resv_lock(struct ccmm_actor *a, struct ccmm_dma_resv *resv);
 

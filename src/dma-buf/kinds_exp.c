@@ -24,7 +24,6 @@ const char kind_type_map[] = "cpu-map";
 const char *const kind_cache_names[] = { "wb", "wc", "uc", NULL };
 const char *const kind_usage_names[] = { "kernel", "write", "read", "bookkeep", NULL };
 
-#define CHUNK (64 * 1024)
 
 /* ---- shared helpers --------------------------------------------------------------- */
 
@@ -76,56 +75,6 @@ int kind_add(struct ccmm_actor *a, const struct ccmm_op *op, int idx, const char
 	o->destroy = destroy;
 	if (out)
 		*out = o;
-	return 0;
-}
-
-static int outcome_errno(const struct ccmm_result *r)
-{
-	if (ccmm_outcome_faults(r->outcome) && !r->handled)
-		return -EFAULT;
-	if (r->outcome == CCMM_ABORT || r->outcome == CCMM_BLOCKED)
-		return -EIO;
-	return 0;
-}
-
-int kind_move_data(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t off, uint64_t len, int pattern,
-		   int verify, kind_access_fn fn)
-{
-	uint8_t *buf = malloc(CHUNK);
-	bool bad = false;
-	int ret = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	while (len && !ret) {
-		size_t n = (size_t)CCMM_MIN(len, CHUNK);
-		struct ccmm_result r;
-
-		if (rw == CCMM_WRITE)
-			memset(buf, pattern, n);
-		ret = fn(a, arg, rw, off, buf, n, &r);
-		if (!ret)
-			ret = outcome_errno(&r);
-		if (!ret && rw == CCMM_READ && verify >= 0) {
-			/* the hardware returned something else than what was stored */
-			bad = bad || r.outcome == CCMM_SCRAMBLED;
-			for (size_t i = 0; i < n && !bad; i++)
-				bad = buf[i] != (uint8_t)verify;
-		}
-		off += n;
-		len -= n;
-	}
-	free(buf);
-	return ret ? ret : bad ? -EBADMSG : 0;
-}
-
-int kind_span(struct ccmm_actor *a, const struct ccmm_op *op, int off_idx, int len_idx, uint64_t size, uint64_t *off,
-	      uint64_t *len)
-{
-	*off = ccmm_arg_set(op, off_idx) ? ccmm_arg_u64(a, op, off_idx) : 0;
-	*len = ccmm_arg_set(op, len_idx) ? ccmm_arg_u64(a, op, len_idx) : (size > *off ? size - *off : 0);
-	if (!*len || *off + *len > size || *off + *len < *off)
-		return -EINVAL;
 	return 0;
 }
 
@@ -261,22 +210,12 @@ static const struct ccmm_option gpu_options[] = {
 	{ NULL }
 };
 
+/* The platform device @name, checked at load time: 0 or a FILE:LINE error. */
 static int find_dev(struct ccmm_job *job, struct ccmm_actor *a, const char *name, struct ccmm_error *err)
 {
-	struct ccmm_loc loc = { a->where.file, a->where.line };
-	const char *names[64];
-	const char *near;
-	size_t n = 0;
+	int d = ccmm_actor_find_device(job, a, name, err);
 
-	if (!name[0])
-		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: a %s actor needs device=NAME", a->name, a->kind->name);
-	if (ccmm_platform_find_device(job->plat, name) >= 0)
-		return 0;
-	for (size_t i = 0; i < job->plat->nr_devices && n < 64; i++)
-		names[n++] = job->plat->devices[i].name;
-	near = ccmm_suggest(name, names, n);
-	return ccmm_error_set(err, &loc, -EINVAL, "[%s]: the platform has no device '%s'%s%s%s", a->name, name,
-			      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	return d < 0 ? d : 0;
 }
 
 static int gpu_check(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_error *err)
@@ -486,23 +425,9 @@ static int verb_bo_unpin(struct ccmm_actor *a, const struct ccmm_op *op)
 	return bo_locked_op(a, op, ccmm_ttm_bo_unpin);
 }
 
-enum { RW_OBJ, RW_OFF, RW_LEN, RW_PAT };
+static const struct ccmm_arg_spec bo_write_args[] = { CCMM_WRITE_ARG_SPECS("bo", "the BO") };
 
-static const struct ccmm_arg_spec bo_write_args[] = {
-	{ "bo", CCMM_ARG_OBJ, true, true, NULL, NULL, "the BO" },
-	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset" },
-	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
-	{ "pattern", CCMM_ARG_U64, false, false, NULL, "0x5a", "byte written" },
-	{ NULL }
-};
-
-static const struct ccmm_arg_spec bo_read_args[] = {
-	{ "bo", CCMM_ARG_OBJ, true, true, NULL, NULL, "the BO" },
-	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset" },
-	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
-	{ "verify", CCMM_ARG_U64, false, false, NULL, NULL, "expected byte; a mismatch returns -EBADMSG" },
-	{ NULL }
-};
+static const struct ccmm_arg_spec bo_read_args[] = { CCMM_READ_ARG_SPECS("bo", "the BO") };
 
 static int gpu_dma_fn(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t off, void *buf, size_t len,
 		      struct ccmm_result *r)
@@ -526,7 +451,7 @@ static int kmap_fn(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t of
 
 static int bo_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw rw, bool kernel)
 {
-	struct ccmm_ttm_bo *bo = bo_arg(a, op, RW_OBJ);
+	struct ccmm_ttm_bo *bo = bo_arg(a, op, CCMM_RW_OBJ);
 	uint64_t off, len;
 	int pat, verify, ret;
 	bool mine;
@@ -534,10 +459,10 @@ static int bo_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw rw
 	kind_begin(a);
 	if (!bo)
 		return -ENOENT;
-	if (kind_span(a, op, RW_OFF, RW_LEN, bo->size, &off, &len))
+	if (ccmm_op_span(a, op, bo->size, CCMM_RW_OFF, CCMM_RW_LEN, &off, &len))
 		return -EINVAL;
-	pat = (int)(ccmm_arg_u64(a, op, RW_PAT) & 0xff);
-	verify = rw == CCMM_READ && ccmm_arg_set(op, RW_PAT) ? pat : -1;
+	pat = (int)(ccmm_arg_u64(a, op, CCMM_RW_PAT) & 0xff);
+	verify = rw == CCMM_READ && ccmm_arg_set(op, CCMM_RW_PAT) ? pat : -1;
 	ret = reserve(a, bo, &mine);
 	if (ret)
 		return ret;
@@ -546,11 +471,11 @@ static int bo_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw rw
 
 		ret = ccmm_ttm_bo_kmap(&a->ctx, bo, 0, bo->num_pages, &k.map);
 		if (!ret) {
-			ret = kind_move_data(a, &k, rw, off, len, pat, verify, kmap_fn);
+			ret = ccmm_move_data(a, &k, rw, off, len, pat, verify, kmap_fn);
 			ccmm_ttm_bo_kunmap(&a->ctx, &k.map);
 		}
 	} else {
-		ret = kind_move_data(a, bo, rw, off, len, pat, verify, gpu_dma_fn);
+		ret = ccmm_move_data(a, bo, rw, off, len, pat, verify, gpu_dma_fn);
 	}
 	unreserve(a, bo, mine);
 	return ret;

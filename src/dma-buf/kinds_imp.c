@@ -484,23 +484,9 @@ static int verb_unmap_pfns(struct ccmm_actor *a, const struct ccmm_op *op)
 	return 0;
 }
 
-enum { IRW_BUF, IRW_OFF, IRW_LEN, IRW_PAT };
+static const struct ccmm_arg_spec imp_write_args[] = { CCMM_WRITE_ARG_SPECS("buf", "the dma-buf") };
 
-static const struct ccmm_arg_spec imp_write_args[] = {
-	{ "buf", CCMM_ARG_OBJ, true, true, NULL, NULL, "the dma-buf" },
-	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset" },
-	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
-	{ "pattern", CCMM_ARG_U64, false, false, NULL, "0x5a", "byte written" },
-	{ NULL }
-};
-
-static const struct ccmm_arg_spec imp_read_args[] = {
-	{ "buf", CCMM_ARG_OBJ, true, true, NULL, NULL, "the dma-buf" },
-	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset" },
-	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
-	{ "verify", CCMM_ARG_U64, false, false, NULL, NULL, "expected byte; a mismatch returns -EBADMSG" },
-	{ NULL }
-};
+static const struct ccmm_arg_spec imp_read_args[] = { CCMM_READ_ARG_SPECS("buf", "the dma-buf") };
 
 static int imp_access_fn(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t off, void *buf, size_t len,
 			 struct ccmm_result *r)
@@ -523,7 +509,7 @@ static int imp_access_fn(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint6
  */
 static int imp_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw rw)
 {
-	struct imp_att *t = att_arg(a, op, IRW_BUF);
+	struct imp_att *t = att_arg(a, op, CCMM_RW_OBJ);
 	uint64_t off, len;
 	int pat, verify, ret = 0;
 	bool mine;
@@ -531,10 +517,10 @@ static int imp_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw r
 	kind_begin(a);
 	if (!t)
 		return -ENOENT;
-	if (kind_span(a, op, IRW_OFF, IRW_LEN, t->b->size, &off, &len))
+	if (ccmm_op_span(a, op, t->b->size, CCMM_RW_OFF, CCMM_RW_LEN, &off, &len))
 		return -EINVAL;
-	pat = (int)(ccmm_arg_u64(a, op, IRW_PAT) & 0xff);
-	verify = rw == CCMM_READ && ccmm_arg_set(op, IRW_PAT) ? pat : -1;
+	pat = (int)(ccmm_arg_u64(a, op, CCMM_RW_PAT) & 0xff);
+	verify = rw == CCMM_READ && ccmm_arg_set(op, CCMM_RW_PAT) ? pat : -1;
 	mine = !ccmm_dma_resv_held(t->b->resv);
 	ret = mine ? kind_resv_lock(a, t->b->resv) : 0;
 	if (ret)
@@ -549,7 +535,7 @@ static int imp_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw r
 		ret = ccmm_dma_buf_map_attachment(&a->ctx, t->attach, CCMM_DMA_BIDIRECTIONAL, &t->map);
 	}
 	if (!ret)
-		ret = kind_move_data(a, t, rw, off, len, pat, verify, imp_access_fn);
+		ret = ccmm_move_data(a, t, rw, off, len, pat, verify, imp_access_fn);
 	if (mine)
 		ccmm_dma_resv_unlock(&a->ctx, t->b->resv);
 	return ret;
@@ -777,35 +763,20 @@ static int user_access_fn(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint
 	return ccmm_mm_access(&a->ctx, km->mm, rw, km->va + off, buf, len, r);
 }
 
-static const struct ccmm_arg_spec uwrite_args[] = {
-	{ "map", CCMM_ARG_OBJ, true, true, NULL, NULL, "the mapping" },
-	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset" },
-	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
-	{ "pattern", CCMM_ARG_U64, false, false, NULL, "0x5a", "byte written" },
-	{ NULL }
-};
+static const struct ccmm_arg_spec uwrite_args[] = { CCMM_WRITE_ARG_SPECS("map", "the mapping") };
 
-static const struct ccmm_arg_spec uread_args[] = {
-	{ "map", CCMM_ARG_OBJ, true, true, NULL, NULL, "the mapping" },
-	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset" },
-	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
-	{ "verify", CCMM_ARG_U64, false, false, NULL, NULL, "expected byte; a mismatch returns -EBADMSG" },
-	{ NULL }
-};
+static const struct ccmm_arg_spec uread_args[] = { CCMM_READ_ARG_SPECS("map", "the mapping") };
 
 static int user_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw rw)
 {
-	struct kind_map *km = map_arg(a, op, 0);
-	uint64_t off, len;
-	int pat;
+	struct kind_map *km = map_arg(a, op, CCMM_RW_OBJ);
 
 	kind_begin(a);
 	if (!km)
 		return -ENOENT;
-	if (km->gone || kind_span(a, op, 1, 2, km->size, &off, &len))
+	if (km->gone)
 		return -EINVAL;
-	pat = (int)(ccmm_arg_u64(a, op, 3) & 0xff);
-	return kind_move_data(a, km, rw, off, len, pat, rw == CCMM_READ && ccmm_arg_set(op, 3) ? pat : -1, user_access_fn);
+	return ccmm_op_rw(a, op, rw, km->size, km, user_access_fn);
 }
 
 static int verb_uread(struct ccmm_actor *a, const struct ccmm_op *op)

@@ -352,9 +352,9 @@ typedef int (*ccmm_data_fn)(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, ui
  * ccmm_move_data - a read or write op's data movement: @len bytes from
  * byte @off through @fn, in pieces of CCMM_MOVE_CHUNK. A write fills each
  * piece with the byte @pattern; a read compares every byte with @verify
- * when @verify >= 0. Stops at the first failed piece. Returns 0, @fn's
- * errno, the outcome's (ccmm_outcome_errno), -EBADMSG when a byte read was
- * not @verify, -ENOMEM.
+ * when @verify >= 0 (a scrambled read never verifies). Stops at the first
+ * failed piece. Returns 0, @fn's errno, the outcome's (ccmm_outcome_errno),
+ * -EBADMSG when a byte read was not @verify, -ENOMEM.
  */
 int ccmm_move_data(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t off, uint64_t len, int pattern,
 		   int verify, ccmm_data_fn fn);

@@ -69,9 +69,12 @@ int ccmm_move_data(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t of
 		ret = fn(a, arg, rw, off, buf, n, &r);
 		if (!ret)
 			ret = ccmm_outcome_errno(&r);
-		if (!ret && rw == CCMM_READ && verify >= 0)
+		if (!ret && rw == CCMM_READ && verify >= 0) {
+			/* the hardware returned something else than what was stored */
+			bad = bad || r.outcome == CCMM_SCRAMBLED;
 			for (size_t i = 0; i < n && !bad; i++)
 				bad = buf[i] != (uint8_t)verify;
+		}
 		off += n;
 		len -= n;
 	}
