@@ -477,9 +477,15 @@ static void key_value(struct ccmm_cgroup_root *root, const char *path, const cha
 			snprintf(out, len, "%.31s", line + kl + 1);
 }
 
+/* Only runs that made cgroups get the table. */
 static bool worth_showing(struct ccmm_cgroup_root *root)
 {
-	return root->top->first_child || ccmm_misc_cg_capacity(root, CCMM_MISC_SGX_EPC);
+	bool any;
+
+	ccmm_cgroup_tree_rdlock(root);
+	any = root->top->first_child != NULL;
+	ccmm_cgroup_tree_unlock(root);
+	return any;
 }
 
 static void cgroup_ext_text(struct ccmm_run *run, FILE *out)

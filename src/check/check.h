@@ -139,6 +139,14 @@ int ccmm_cpu_write(struct ccmm_ctx *ctx, enum ccmm_initiator who, struct ccmm_pg
 int ccmm_dma_access(struct ccmm_ctx *ctx, int dev, struct ccmm_pgtable *iommu, enum ccmm_rw rw, uint64_t bus,
 		    void *buf, size_t len, struct ccmm_result *r);
 
+/*
+ * ccmm_result_merge - fold the result of one piece of a larger access into
+ * @acc, pieces in address order: @acc takes the worst outcome (with its
+ * address, PTE and reason), and sums the violations and the bytes done.
+ * @first: @part is the first piece (@acc's contents are ignored).
+ */
+void ccmm_result_merge(struct ccmm_result *acc, const struct ccmm_result *part, bool first);
+
 /* ------------------------------------------------------------------ */
 /* The rule book                                                       */
 /* ------------------------------------------------------------------ */
@@ -158,6 +166,7 @@ struct ccmm_view {
 	bool poisoned;             /* a line the access touches is poisoned */
 	bool private_in_2m;        /* SNP: the host leaf's 2 MiB region holds a private page */
 	bool p2p_ok;               /* device -> BAR: within the device's P2P reach */
+	bool trusted;              /* device: a TEE device interface in RUN, bound to this guest (TDISP) */
 };
 
 struct ccmm_decision {
@@ -220,6 +229,7 @@ struct ccmm_checker {
 	uint64_t seq;
 	size_t max_events;          /* older events beyond this are counted, not kept */
 	uint64_t dropped;
+	_Atomic uint64_t trusted_devs; /* bit n: device n is trusted (see ccmm_check_set_device_trusted) */
 };
 
 /* Attach a checker to @m and install the map hook. 0 or -ENOMEM. */
@@ -245,6 +255,16 @@ uint64_t ccmm_violation(struct ccmm_ctx *ctx, const struct ccmm_rule *rule, uint
  */
 int ccmm_check_cache_conflict(struct ccmm_ctx *ctx, uint64_t pa, uint64_t size, enum ccmm_cache_mode mode,
 			      const char *what);
+
+/*
+ * ccmm_check_set_device_trusted - device @dev (index < 64) is (or stops
+ * being) a TEE device interface in RUN bound to this machine's guest
+ * (TDISP): its DMA may reach private memory and private MMIO, with the
+ * guest's key. Set by the layer that models TDISP (dma-buf/). -EINVAL for
+ * a bad index.
+ */
+int ccmm_check_set_device_trusted(struct ccmm_machine *m, int dev, bool trusted);
+bool ccmm_check_device_trusted(struct ccmm_machine *m, int dev);
 
 /* Number of events recorded, and a copy of the @i-th. */
 size_t ccmm_events_count(struct ccmm_machine *m);

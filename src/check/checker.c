@@ -150,6 +150,7 @@ static enum ccmm_outcome access_page(struct ccmm_ctx *ctx, const struct ccmm_acc
 			r->violations++;
 			bus = trunc;
 		}
+		v.trusted = ccmm_check_device_trusted(m, a->device);
 		/* SME: the C-bit in a DMA address asks the memory controller to decrypt */
 		v.private_attr = p->mode == CCMM_CC_SME && (bus & m->enc_mask);
 		pa = p->mode == CCMM_CC_SME ? bus & ~m->enc_mask : bus;
@@ -315,4 +316,15 @@ int ccmm_dma_access(struct ccmm_ctx *ctx, int dev, struct ccmm_pgtable *iommu, e
 	struct ccmm_access a = { CCMM_INIT_DEVICE, rw, bus, len, iommu, dev, buf };
 
 	return ccmm_access(ctx, &a, r);
+}
+
+void ccmm_result_merge(struct ccmm_result *acc, const struct ccmm_result *part, bool first)
+{
+	unsigned violations = first ? 0 : acc->violations;
+	size_t done = first ? 0 : acc->done;
+
+	if (first || part->outcome > acc->outcome)
+		*acc = *part;
+	acc->violations = violations + part->violations;
+	acc->done = done + part->done;
 }

@@ -27,11 +27,20 @@ static bool is_private(enum ccmm_page_state s)
 static void decide_device(enum ccmm_cc_mode mode, const struct ccmm_view *v, struct ccmm_decision *d)
 {
 	if (v->kind == CCMM_RANGE_BAR) {
-		if (!v->p2p_ok)
+		if (is_private(v->state) && !v->trusted)
+			set(d, CCMM_BLOCKED, &ccmm_rule_dma_private,
+			    "private MMIO (TDISP): only a device interface in RUN, bound to the guest, may reach it");
+		else if (!v->p2p_ok)
 			set(d, CCMM_BLOCKED, &ccmm_rule_p2p_unreachable,
 			    "peer-to-peer to this BAR is outside the device's reach (no common switch / P2P group)");
 		else
 			d->why = "peer-to-peer DMA to a BAR";
+		return;
+	}
+	if (v->trusted && is_private(v->state) && ccmm_cc_is_guest(mode)) {
+		/* TDISP: the TDI's requests carry the guest's identity (IDE, T=1) */
+		d->keyid = mode == CCMM_CC_PSERIES_SVM ? CCMM_KEYID_NONE : CCMM_KEYID_GUEST;
+		d->why = "TDISP: a device interface in RUN, bound to the guest, reaches its private memory";
 		return;
 	}
 	switch (mode) {
@@ -90,6 +99,18 @@ static void decide_mmio(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio, const 
 	bool guest = ccmm_cc_is_guest(mode) && v->who != CCMM_INIT_HOST;
 
 	d->keyid = CCMM_KEYID_NONE;
+	if (is_private(v->state)) {
+		/* private MMIO of a TDISP device interface the guest accepted */
+		if (!guest)
+			set(d, CCMM_BLOCKED, v->rw == CCMM_READ ? &ccmm_rule_host_access_private : &ccmm_rule_host_write_private,
+			    "private MMIO (TDISP): the host cannot reach a device interface the guest owns");
+		else if (!v->private_attr)
+			set(d, mode == CCMM_CC_TDX ? CCMM_VE : CCMM_NPF, &ccmm_rule_enc_mismatch,
+			    "private MMIO mapped shared: the shared mapping does not lead to the guest's device interface");
+		else
+			d->why = "private MMIO (TDISP): a direct access, no exit to the VMM";
+		return;
+	}
 	if (!guest) {
 		if (mode == CCMM_CC_SME && v->private_attr)
 			set(d, v->rw == CCMM_READ ? CCMM_SCRAMBLED : CCMM_OK, &ccmm_rule_mmio_private,

@@ -315,6 +315,22 @@ static void map_hook(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va,
 	}
 }
 
+int ccmm_check_set_device_trusted(struct ccmm_machine *m, int dev, bool trusted)
+{
+	if (!m->check || dev < 0 || dev >= 64 || (size_t)dev >= m->plat->nr_devices)
+		return -EINVAL;
+	if (trusted)
+		atomic_fetch_or(&m->check->trusted_devs, 1ULL << dev);
+	else
+		atomic_fetch_and(&m->check->trusted_devs, ~(1ULL << dev));
+	return 0;
+}
+
+bool ccmm_check_device_trusted(struct ccmm_machine *m, int dev)
+{
+	return m->check && dev >= 0 && dev < 64 && (atomic_load(&m->check->trusted_devs) >> dev) & 1;
+}
+
 bool ccmm_check_private_in(struct ccmm_machine *m, uint64_t base, uint64_t size, uint64_t except)
 {
 	for (uint64_t a = base; a < base + size; a += CCMM_PMD_SIZE) {

@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "check/check.h"
+#include "sync/sync.h"
+#include "ttm/ttm.h"
+#include "dma-buf/dma-buf.h"
 
 #define RULE(id, seedno, text) const struct ccmm_rule ccmm_rule_##id = { #id, seedno, text }
 
@@ -63,8 +66,14 @@ static const struct ccmm_rule *const check_rules[] = {
 extern const struct ccmm_rule *const ccmm_sgx_rules[];
 
 /* The registry: one NULL-terminated table per layer or subsystem. */
+extern const struct ccmm_rule *const ccmm_dma_rules[];
+
 static const struct ccmm_rule *const *const rule_tables[] = {
 	check_rules,
+	ccmm_dma_rules,
+	ccmm_sync_rules,
+	ccmm_ttm_rules,
+	ccmm_dmabuf_rules,
 	ccmm_sgx_rules,
 };
 

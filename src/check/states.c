@@ -22,6 +22,7 @@ struct mem_class {
 	enum ccmm_page_state state;
 	bool private_attr;       /* the attribute a correct guest mapping carries */
 	bool has_attr;           /* the mode has a PTE attribute to get wrong */
+	bool poisoned;           /* lines failed their integrity check */
 };
 
 struct mode_desc {
@@ -38,6 +39,10 @@ static const struct mem_class tdx_classes[] = {
 	  "the TDX module: only it writes S-EPT entries (at the VMM's request) and it refuses to map a page twice; "
 	  "memory integrity (MAC) catches host writes",
 	  CCMM_RANGE_RAM, CCMM_PS_PRIVATE, true, true },
+	{ "TD-private, poisoned", "TD-private memory whose lines a host write broke (integrity MAC mismatch)",
+	  "nobody selects it: the host induces it by writing private memory",
+	  "the memory controller: the poisoned line raises #MC when consumed", CCMM_RANGE_RAM, CCMM_PS_PRIVATE, true, true,
+	  true },
 	{ "TD-private, pending", "added by the VMM (TDH.MEM.PAGE.AUG) after MapGPA(private), not yet accepted",
 	  "the VMM adds it, the guest accepts it", "the TDX module (S-EPT entry state PENDING)", CCMM_RANGE_RAM,
 	  CCMM_PS_PENDING, true, true },
@@ -158,6 +163,7 @@ static void eval(const struct mode_desc *md, enum ccmm_mmio_mode mmio, const str
 	v.rw = rw;
 	v.kind = c->kind;
 	v.state = c->state;
+	v.poisoned = c->poisoned;
 	v.level = 1;
 	switch (col) {
 	case COL_GUEST:

@@ -59,6 +59,8 @@ int ccmm_mm_init(struct ccmm_machine *m)
 	if (!k)
 		return -ENOMEM;
 	m->kernel = k;
+	for (unsigned n = 0; n < p->nr_nodes; n++)
+		k->node_offline[n] = !p->node[n].online;
 	pthread_mutex_init(&k->vmalloc_lock, NULL);
 	k->vmalloc_next = CCMM_VMALLOC_START;
 	ret = ccmm_pgt_create(m, CCMM_PGT_GUEST_KERNEL, "init_mm", true, &k->init_mm);

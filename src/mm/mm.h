@@ -52,10 +52,25 @@ struct ccmm_zone {
 /* gfp-style flags */
 #define CCMM_GFP_THISNODE 0x1 /* no fallback to other nodes */
 #define CCMM_GFP_ZERO     0x2 /* zero the pages through the direct map */
+#define CCMM_GFP_DMA32    0x4 /* only from RAM wholly below 4 GiB (ZONE_DMA32) */
+
+/*
+ * ccmm_get_order - get_order(): the smallest order whose block
+ * (CCMM_PAGE_SIZE << order) holds @size bytes; 0 for @size 0.
+ */
+static inline unsigned ccmm_get_order(uint64_t size)
+{
+	unsigned order = 0;
+
+	while ((CCMM_PAGE_SIZE << order) < size)
+		order++;
+	return order;
+}
 
 /*
  * ccmm_alloc_pages - 2^@order contiguous pages, preferring @node (-1: any)
  * and falling back to other nodes by distance unless CCMM_GFP_THISNODE.
+ * CCMM_GFP_DMA32 restricts the search to RAM ranges that end below 4 GiB.
  * Returns 0 with the physical address in *@pa (0 is a valid address),
  * -ENOMEM, or -EINVAL for a bad order or node. Models alloc_pages_node().
  * Charges nothing.
@@ -73,6 +88,21 @@ int ccmm_free_pages(struct ccmm_ctx *ctx, uint64_t pa, unsigned order);
 
 /* Free pages on @node (-1: all). */
 uint64_t ccmm_node_free_pages(struct ccmm_machine *m, int node);
+
+/*
+ * ccmm_memblock_alloc - take @size bytes (page multiple) of physically
+ * contiguous free RAM, @align aligned (a power of two, at least a page),
+ * ending at or below @limit (0: no limit), out of the page allocator for
+ * good: the boot-time reservation memblock_alloc() makes before the buddy
+ * allocator owns memory (memblock_alloc_low() is @limit = 4 GiB). @top_down
+ * picks the highest fitting range, as memblock does by default; otherwise
+ * the lowest. For initcalls (SWIOTLB's pool). The pages are never handed
+ * out by ccmm_alloc_pages and cannot be freed. Returns 0 with the base in
+ * *@pa, -EINVAL (bad size or alignment), -ENOMEM (no such free range).
+ * Locking: takes each zone's lock.
+ */
+int ccmm_memblock_alloc(struct ccmm_machine *m, uint64_t size, uint64_t align, uint64_t limit, bool top_down,
+			uint64_t *pa);
 
 /* ---- LRU lists -------------------------------------------------------- */
 
@@ -134,6 +164,7 @@ struct ccmm_kernel {
 	pthread_mutex_t vmalloc_lock;
 	uint64_t vmalloc_next;
 	struct ccmm_kernel_knobs knobs;
+	bool node_offline[CCMM_MAX_NODES]; /* memory hotplug: the allocator skips offline nodes */
 };
 
 /* Build the page allocator and the direct map. Called by ccmm_boot(). 0 or -ENOMEM. */

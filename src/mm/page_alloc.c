@@ -229,7 +229,9 @@ int ccmm_alloc_pages(struct ccmm_ctx *ctx, int node, unsigned order, unsigned gf
 		for (size_t zi = 0; zi < k->nr_zones && pfn == UINT64_MAX; zi++) {
 			struct ccmm_zone *z = &k->zones[zi];
 
-			if (z->node != order_nodes[i])
+			if (z->node != order_nodes[i] || k->node_offline[z->node])
+				continue;
+			if ((gfp & CCMM_GFP_DMA32) && z->base_pfn + z->nr_pages > (4 * CCMM_GiB) >> CCMM_PAGE_SHIFT)
 				continue;
 			pthread_mutex_lock(&z->lock);
 			pfn = zone_alloc(z, order);
@@ -298,6 +300,12 @@ int ccmm_free_pages(struct ccmm_ctx *ctx, uint64_t pa, unsigned order)
 			}
 		}
 	}
+	/*
+	 * Unmark the block while it is still ours: once it is on the free
+	 * lists another thread may allocate it and mark it, and a late unmark
+	 * would wipe that thread's mark (its free then fails).
+	 */
+	mark_head(m, pa, order, false);
 	pthread_mutex_lock(&z->lock);
 	if (overlaps_free(z, pfn, order)) {
 		pthread_mutex_unlock(&z->lock);
@@ -305,7 +313,6 @@ int ccmm_free_pages(struct ccmm_ctx *ctx, uint64_t pa, unsigned order)
 	}
 	zone_free(z, pfn, order);
 	pthread_mutex_unlock(&z->lock);
-	mark_head(m, pa, order, false);
 	ccmm_count(ctx, CCMM_CTR_pages_freed, 1ULL << order);
 	return 0;
 }
@@ -324,4 +331,97 @@ uint64_t ccmm_node_free_pages(struct ccmm_machine *m, int node)
 		pthread_mutex_unlock(&z->lock);
 	}
 	return n;
+}
+
+/* ---- boot-time reservations (memblock) ------------------------------ */
+
+/* The order of the free block containing @pfn, or -1 when @pfn is not free. Zone lock held. */
+static int free_order_of(struct ccmm_zone *z, uint64_t pfn)
+{
+	uint64_t rel = pfn - grid_base(z);
+
+	for (unsigned k = 0; k <= CCMM_MAX_ORDER; k++)
+		if (test_bit(z->bitmap[k], rel >> k))
+			return (int)k;
+	return -1;
+}
+
+/* Is every page of [pfn, pfn + n) free? Zone lock held. */
+static bool range_free(struct ccmm_zone *z, uint64_t pfn, uint64_t n)
+{
+	for (uint64_t p = pfn; p < pfn + n;) {
+		int k = free_order_of(z, p);
+
+		if (k < 0)
+			return false;
+		p = CCMM_ALIGN_DOWN(p - grid_base(z), 1ULL << k) + grid_base(z) + (1ULL << k);
+	}
+	return true;
+}
+
+/* Give [pfn, end) back as maximal aligned free blocks (no buddy of them is free). Zone lock held. */
+static void put_range(struct ccmm_zone *z, uint64_t pfn, uint64_t end)
+{
+	while (pfn < end) {
+		unsigned k = CCMM_MAX_ORDER;
+
+		while (k && (!CCMM_IS_ALIGNED(pfn - grid_base(z), 1ULL << k) || pfn + (1ULL << k) > end))
+			k--;
+		put_block(z, (pfn - grid_base(z)) >> k, k);
+		pfn += 1ULL << k;
+	}
+}
+
+/* Take the free range [pfn, pfn + n) out of the free lists. Zone lock held, range free. */
+static void take_range(struct ccmm_zone *z, uint64_t pfn, uint64_t n)
+{
+	uint64_t end = pfn + n;
+
+	for (uint64_t p = pfn; p < end;) {
+		int k = free_order_of(z, p);
+		uint64_t idx = (p - grid_base(z)) >> k;
+		uint64_t b = grid_base(z) + (idx << k), bend = b + (1ULL << k);
+
+		clear_bit(z->bitmap[k], idx);
+		z->nr_free[k]--;
+		put_range(z, b, p);         /* the part below the range */
+		if (end < bend)
+			put_range(z, end, bend); /* and above it */
+		p = CCMM_MIN(bend, end);
+	}
+	z->free_pages -= n;
+}
+
+int ccmm_memblock_alloc(struct ccmm_machine *m, uint64_t size, uint64_t align, uint64_t limit, bool top_down,
+			uint64_t *pa)
+{
+	struct ccmm_kernel *k = m->kernel;
+	uint64_t n = size >> CCMM_PAGE_SHIFT, apages;
+
+	if (!size || !CCMM_IS_ALIGNED(size, CCMM_PAGE_SIZE) || align < CCMM_PAGE_SIZE || (align & (align - 1)))
+		return -EINVAL;
+	apages = align >> CCMM_PAGE_SHIFT;
+	for (size_t i = 0; i < k->nr_zones; i++) {
+		struct ccmm_zone *z = &k->zones[top_down ? k->nr_zones - 1 - i : i];
+		uint64_t lo = CCMM_ALIGN_UP(z->base_pfn, apages), hi = z->base_pfn + z->nr_pages;
+
+		if (limit)
+			hi = CCMM_MIN(hi, limit >> CCMM_PAGE_SHIFT);
+		if (hi < lo + n)
+			continue;
+		pthread_mutex_lock(&z->lock);
+		for (uint64_t c = top_down ? CCMM_ALIGN_DOWN(hi - n, apages) : lo;
+		     c >= lo && c + n <= hi; c = top_down ? c - apages : c + apages) {
+			if (range_free(z, c, n)) {
+				take_range(z, c, n);
+				pthread_mutex_unlock(&z->lock);
+				*pa = c << CCMM_PAGE_SHIFT;
+				return 0;
+			}
+			if (top_down && c < apages)
+				break;
+		}
+		pthread_mutex_unlock(&z->lock);
+	}
+	return -ENOMEM;
 }

@@ -409,24 +409,6 @@ static void range_walk(struct range_op *op, uint64_t *t, unsigned level, uint64_
 	}
 }
 
-long ccmm_pgt_unmap(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t size, bool flush)
-{
-	struct range_op op = { ctx, pt, va & VA_MASK, (va & VA_MASK) + size, 0, 0, true, flush, 0, 0 };
-	long ret;
-
-	if (!size || !CCMM_IS_ALIGNED(va, CCMM_PAGE_SIZE) || !CCMM_IS_ALIGNED(size, CCMM_PAGE_SIZE))
-		return -EINVAL;
-	pthread_mutex_lock(&pt->lock);
-	range_walk(&op, pt->root, CCMM_PGT_LEVELS, 0);
-	ret = op.err ? op.err : op.pages;
-	if (flush && ret > 0)
-		stale_flush(pt, va & VA_MASK, size);
-	pthread_mutex_unlock(&pt->lock);
-	if (flush && ret > 0)
-		flush_charge(ctx, (uint64_t)ret);
-	return ret;
-}
-
 static bool range_fully_mapped(struct ccmm_pgtable *pt, uint64_t va, uint64_t size)
 {
 	for (uint64_t a = va; a < va + size;) {
@@ -452,30 +434,47 @@ static bool range_fully_mapped(struct ccmm_pgtable *pt, uint64_t va, uint64_t si
 	return true;
 }
 
+/* Walk @op over [@va, @va+@size) under the table lock, then flush as asked. */
+static long range_run(struct range_op *op, uint64_t va, uint64_t size, bool must_be_mapped)
+{
+	struct ccmm_pgtable *pt = op->pt;
+	long ret;
+
+	pthread_mutex_lock(&pt->lock);
+	if (must_be_mapped && !range_fully_mapped(pt, va & VA_MASK, size)) {
+		pthread_mutex_unlock(&pt->lock);
+		return -EFAULT;
+	}
+	range_walk(op, pt->root, CCMM_PGT_LEVELS, 0);
+	ret = op->err ? op->err : op->pages;
+	if (op->flush && ret > 0)
+		stale_flush(pt, va & VA_MASK, size);
+	pthread_mutex_unlock(&pt->lock);
+	if (op->flush && ret > 0)
+		flush_charge(op->ctx, (uint64_t)ret);
+	return ret;
+}
+
+long ccmm_pgt_unmap(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t size, bool flush)
+{
+	struct range_op op = { ctx, pt, va & VA_MASK, (va & VA_MASK) + size, 0, 0, true, flush, 0, 0 };
+
+	if (!size || !CCMM_IS_ALIGNED(va, CCMM_PAGE_SIZE) || !CCMM_IS_ALIGNED(size, CCMM_PAGE_SIZE))
+		return -EINVAL;
+	return range_run(&op, va, size, false);
+}
+
 long ccmm_pgt_protect(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t size, uint64_t set,
 		      uint64_t clear, bool flush)
 {
 	struct range_op op = { ctx, pt, va & VA_MASK, (va & VA_MASK) + size, set, clear, false, flush, 0, 0 };
-	long ret;
 
 	if (!size || !CCMM_IS_ALIGNED(va, CCMM_PAGE_SIZE) || !CCMM_IS_ALIGNED(size, CCMM_PAGE_SIZE))
 		return -EINVAL;
 	/* PRESENT and PSE are the table's business */
 	op.set &= ~(CCMM_PTE_PRESENT | CCMM_PTE_PSE);
 	op.clear &= ~(CCMM_PTE_PRESENT | CCMM_PTE_PSE);
-	pthread_mutex_lock(&pt->lock);
-	if (!range_fully_mapped(pt, va & VA_MASK, size)) {
-		pthread_mutex_unlock(&pt->lock);
-		return -EFAULT;
-	}
-	range_walk(&op, pt->root, CCMM_PGT_LEVELS, 0);
-	ret = op.err ? op.err : op.pages;
-	if (flush && ret > 0)
-		stale_flush(pt, va & VA_MASK, size);
-	pthread_mutex_unlock(&pt->lock);
-	if (flush && ret > 0)
-		flush_charge(ctx, (uint64_t)ret);
-	return ret;
+	return range_run(&op, va, size, true);
 }
 
 int ccmm_pgt_split(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, unsigned target)

@@ -70,7 +70,33 @@
 	  "ultracall round trip (UV_SHARE_PAGE / UV_UNSHARE_PAGE), per page (estimate)")    \
 	/* SWIOTLB and IOMMU (filled in by the DMA layer) */                                \
 	X(iotlb_miss_ns, 500, "IOTLB miss: an I/O page walk (estimate)")                    \
-	X(iommu_map_ns, 300, "map one IOMMU/TCE entry incl. the hypercall-free path (estimate)")          \
+	X(iommu_map_ns, 300, "map one IOMMU/TCE entry incl. the hypercall-free path (estimate)")           \
+	/* Memory tiers and reclaim */                                                      \
+	X(dram_access_ns, 81,                                                                \
+	  "DRAM idle random-read latency, ~81 ns (Izraelevitz et al., 'Basic Performance "  \
+	  "Measurements of the Intel Optane DC Persistent Memory Module', 2019)")         \
+	X(pmem_access_ns, 305,                                                               \
+	  "Optane DC PMM idle random-read latency, ~305 ns (same paper)")                   \
+	X(cxl_access_ns, 250,                                                                \
+	  "CXL-attached DRAM: about two to three times local DRAM (estimate)")              \
+	X(hbm_access_ns, 110, "HBM read latency, a little above DDR's (estimate)")          \
+	X(swap_in_ns, 80000,                                                                 \
+	  "major fault served from an NVMe swap device, fault path included (estimate)")    \
+	X(swap_out_ns, 20000, "writing a 4 KiB page to swap, amortised (estimate)")         \
+	X(file_read_ns, 80000, "refault of a file page read back from NVMe (estimate)")     \
+	X(writeback_ns, 20000, "writeback of a dirty file page before reclaim (estimate)")  \
+	X(migrate_page_ns, 2500,                                                             \
+	  "migrating one 4 KiB page: allocation, copy, rmap and PTE update, TLB flush (estimate)") \
+	X(lru_scan_ns, 80, "looking at one LRU page during reclaim (estimate)")             \
+	/* DMA API and SWIOTLB (dma/, swiotlb/) */                                          \
+	X(swiotlb_map_ns, 200,                                                               \
+	  "swiotlb_tbl_map_single without the copy: area lock, next-fit slot search and "   \
+	  "slot bookkeeping, ~100-300 ns on a server core (estimate)")                      \
+	X(swiotlb_unmap_ns, 100,                                                             \
+	  "swiotlb_release_slots without the copy: area lock and free-list merge (estimate)") \
+	X(dma_map_ns, 50,                                                                    \
+	  "dma_direct_map_page bookkeeping: phys_to_dma and the mask check, no copy "       \
+	  "(estimate: tens of cycles plus a call)")                     \
 	/* Intel SGX (sgx/) */                                                              \
 	X(sgx_ecreate_ns, 3000, "ECREATE of the SECS page (estimate)")                      \
 	X(sgx_eadd_ns, 2500,                                                                 \
@@ -135,6 +161,37 @@
 	X(pages_allocated, "pages handed out by the page allocator")                        \
 	X(pages_freed, "pages returned to the page allocator")                              \
 	X(violations, "memory-state rule violations recorded")                              \
+	X(page_refs, "page references replayed from traces")                                \
+	X(refaults, "references that found their page swapped out or evicted")             \
+	X(slow_tier_hits, "references served by a node below the top memory tier")         \
+	X(demotions, "pages this context demoted during reclaim")                          \
+	X(reclaimed, "pages this context reclaimed (swapped out, dropped or written back)") \
+	X(dma_maps, "streaming DMA mappings made (single, page, each sg entry, each phyr range)") \
+	X(dma_unmaps, "streaming DMA mappings undone")                                      \
+	X(swiotlb_maps, "streaming mappings bounced through SWIOTLB")                       \
+	X(swiotlb_slots, "SWIOTLB 2 KiB slots claimed")                                     \
+	X(swiotlb_bounce_bytes, "bytes copied into or out of SWIOTLB bounce buffers")       \
+	X(dma_map_fail_pool_full, "mappings refused: the SWIOTLB pool has no room")         \
+	X(dma_map_fail_mask, "mappings refused: beyond the device's DMA mask and not bounceable") \
+	X(dma_map_fail_window, "mappings refused: no IOMMU window the device's mask can reach") \
+	X(dma_map_fail_iova, "mappings refused: the IOMMU window or domain has no free I/O space") \
+	X(dma_map_fail_other, "mappings refused otherwise (too large, P2P that cannot bounce)") \
+	X(coherent_allocs, "dma_alloc_coherent calls that succeeded")                        \
+	X(coherent_pool_hits, "coherent allocations served from already-decrypted pooled pages") \
+	X(coherent_pages_converted, "pages made shared/decrypted for coherent DMA")         \
+	X(tce_entries, "IOMMU / TCE entries written")                                        \
+	X(mmio_pv_calls, "MMIO accesses made as paravirtual TDVMCALLs instead of #VE")      \
+	X(probes_refused, "driver probes refused by the TDX device filter")                 \
+	X(io_requests, "block requests replayed")                                           \
+	X(io_failed, "block requests that failed (a DMA mapping was refused)")              \
+	X(io_mismatches, "block requests whose data arrived changed (a bounce went wrong)") \
+	X(ttm_moves, "TTM buffer objects moved between placements (a real copy)")              \
+	X(ttm_evictions, "TTM buffer objects evicted under memory pressure")                  \
+	X(ttm_faults, "TTM fault-handler calls that inserted PTEs")                           \
+	X(ttm_pool_hits, "TTM pool pages handed out already flipped (WC/UC, decrypted)")       \
+	X(ttm_pool_misses, "TTM pool pages taken from the page allocator and flipped")         \
+	X(dmabuf_maps, "dma-buf attachment mappings made")                                     \
+	X(dmabuf_notifies, "dma-buf move_notify calls to importers (moves and revokes)")                              \
 	X(sgx_eadd, "EPC pages EADDed")                                                     \
 	X(sgx_eaug, "EPC pages EAUGed (SGX2)")                                              \
 	X(sgx_ewb, "EPC pages written back (EWB)")                                          \

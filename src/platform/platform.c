@@ -91,8 +91,9 @@ struct plat_opts {
 struct node_opts {
 	uint64_t mem, base, latency_ns, bandwidth_mbps;
 	int kind;
-	bool cpus;
+	bool cpus, online;
 	char distance[128];
+	char demote_to[16];
 };
 
 struct range_opts {
@@ -147,6 +148,10 @@ static const struct ccmm_option node_options[] = {
 	  "this node's row of the distance matrix, e.g. 10,20" },
 	{ "latency_ns", CCMM_OPT_U64, OPT(node_opts, latency_ns), 0, 0, false, NULL, "0", "read latency (0: from kind)" },
 	{ "bandwidth_mbps", CCMM_OPT_U64, OPT(node_opts, bandwidth_mbps), 0, 0, false, NULL, "0", "bandwidth (0: from kind)" },
+	{ "online", CCMM_OPT_BOOL, OPT(node_opts, online), 0, 0, false, NULL, "yes",
+	  "online at boot (no: hot-added later by the job)" },
+	{ "demote_to", CCMM_OPT_STR, OPT(node_opts, demote_to), 0, 16, false, NULL, NULL,
+	  "explicit demotion target node, or 'none' (default: computed from the tiers)" },
 	{ NULL }
 };
 
@@ -574,6 +579,8 @@ static int build(struct parse *ps, struct ccmm_platform *p, struct ccmm_error *e
 		p->node[id].mem = it->o.node.mem;
 		p->node[id].read_latency_ns = it->o.node.latency_ns;
 		p->node[id].bandwidth_mbps = it->o.node.bandwidth_mbps;
+		p->node[id].online = it->o.node.online;
+		p->node[id].demote_to = -2;
 		p->node[id].where = it->where;
 		if (id + 1 > p->nr_nodes)
 			p->nr_nodes = (unsigned)id + 1;
@@ -593,6 +600,21 @@ static int build(struct parse *ps, struct ccmm_platform *p, struct ccmm_error *e
 		struct item *it = node_item[n];
 		struct ccmm_loc l = where_loc(&it->where);
 
+		if (it->o.node.demote_to[0]) {
+			uint64_t t;
+
+			if (!strcasecmp(it->o.node.demote_to, "none"))
+				p->node[n].demote_to = -1;
+			else if (ccmm_parse_u64(it->o.node.demote_to, false, &t) || t >= CCMM_MAX_NODES)
+				return ccmm_error_set(err, &l, -EINVAL, "demote_to: '%s' is not a node number or 'none'",
+						      it->o.node.demote_to);
+			else if (t >= p->nr_nodes || !p->node[t].present)
+				return ccmm_error_set(err, &l, -EINVAL, "demote_to: node %" PRIu64 " does not exist", t);
+			else if (t == n)
+				return ccmm_error_set(err, &l, -EINVAL, "demote_to: node %u cannot demote to itself", n);
+			else
+				p->node[n].demote_to = (int)t;
+		}
 		if (it->o.node.distance[0]) {
 			ret = parse_distance_row(p, (int)n, it->o.node.distance, &l, err);
 			if (ret)
@@ -622,6 +644,8 @@ static int build(struct parse *ps, struct ccmm_platform *p, struct ccmm_error *e
 			p->node[0].present = true;
 			p->node[0].has_cpus = true;
 			p->node[0].kind = CCMM_MEM_DRAM;
+			p->node[0].online = true;
+			p->node[0].demote_to = -2;
 			p->node[0].where = it->where;
 		}
 		switch (it->kind) {
@@ -980,6 +1004,23 @@ static int validate(struct ccmm_platform *p, struct ccmm_error *err)
 			return ccmm_error_set(err, &l, -EINVAL, "a pSeries secure VM's IOMMU is kind pseries-tce");
 		if (d->kind == CCMM_IOMMU_PSERIES_TCE && d->ddw_align && (d->ddw_align & (d->ddw_align - 1)))
 			return ccmm_error_set(err, &l, -EINVAL, "ddw_align must be a power of two");
+	}
+	/* explicit demotion targets: "cycles are disallowed" (seed 004) */
+	for (unsigned a = 0; a < p->nr_nodes; a++) {
+		int n = (int)a, steps = 0;
+		char path[128];
+		size_t used = (size_t)snprintf(path, sizeof(path), "%u", a);
+
+		while (p->node[n].demote_to >= 0 && steps++ <= (int)p->nr_nodes) {
+			n = p->node[n].demote_to;
+			used += (size_t)snprintf(path + used, used < sizeof(path) ? sizeof(path) - used : 0, " -> %d", n);
+			if (n == (int)a) {
+				struct ccmm_loc l = where_loc(&p->node[a].where);
+
+				return ccmm_error_set(err, &l, -ELOOP,
+						      "demote_to makes a cycle (%s): the kernel never lets demotion loop", path);
+			}
+		}
 	}
 	for (unsigned a = 0; a < p->nr_nodes; a++) {
 		struct ccmm_loc l = where_loc(&p->node[a].where);

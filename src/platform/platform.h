@@ -131,6 +131,8 @@ struct ccmm_node_desc {
 	bool has_cpus;          /* a CPU-less node is a slower, memory-only tier */
 	uint64_t mem;           /* bytes of RAM declared in the node section */
 	uint64_t read_latency_ns, bandwidth_mbps; /* 0: unknown (from kind) */
+	bool online;            /* present at boot; offline nodes can be hot-added during a run */
+	int demote_to;          /* explicit demotion target; -1 terminal; -2 computed (the default) */
 	struct ccmm_where where;
 };
 

@@ -10,8 +10,10 @@
 #include <time.h>
 
 #include "ccmm_config.h"
+#include "boot/boot.h"
 #include "cc/cc.h"
 #include "scenario/internal.h"
+#include "tier/tier.h"
 
 #define TEXT_EVENTS_PER_ACTOR 20
 #define HISTORY_MAX 8
@@ -116,6 +118,100 @@ static void counters_text(const struct ccmm_ctx *c, FILE *out)
 		fputc('\n', out);
 }
 
+/* Memory tiers: targets and vmstat, when the run used them. */
+static void tier_text(struct ccmm_run *run, FILE *out)
+{
+	struct ccmm_machine *m = run->m;
+	struct ccmm_demotion d;
+	int col = 0;
+
+	if (!ccmm_vmstat_get(m, CCMM_VM_pgfault))
+		return;
+	ccmm_tier_demotion(m, &d);
+	fprintf(out, "memory tiers (%s order, node_reclaim_mode %" PRIu64 "%s, swap %" PRIu64 " pages):\n",
+		run->job->g.demotion_order ? "2021 passes" : "tiers", run->job->g.node_reclaim_mode,
+		run->job->g.node_reclaim_mode & CCMM_RECLAIM_MIGRATE ? ": demotion on" : ": demotion off",
+		run->job->g.swap >> CCMM_PAGE_SHIFT);
+	for (unsigned n = 0; n < m->plat->nr_nodes; n++) {
+		fprintf(out, "  node %u: abstract distance %d (tier %d)%s, demotes to", n, d.adist[n],
+			d.adist[n] >> CCMM_MEMTIER_CHUNK_BITS, d.online[n] ? "" : ", offline");
+		if (!d.preferred[n])
+			fprintf(out, " nothing (terminal)");
+		for (unsigned t = 0; t < m->plat->nr_nodes; t++)
+			if (d.preferred[n] & (1u << t))
+				fprintf(out, " %u", t);
+		fputc('\n', out);
+	}
+	for (int i = 0; i < CCMM_VM_NR; i++) {
+		uint64_t v = ccmm_vmstat_get(m, (enum ccmm_vmstat)i);
+
+		if (!v)
+			continue;
+		fprintf(out, "%s%s %" PRIu64, col ? ", " : "  vmstat: ", ccmm_vmstat_names[i], v);
+		if (++col == 6) {
+			fputc('\n', out);
+			col = 0;
+		}
+	}
+	if (col)
+		fputc('\n', out);
+	fputc('\n', out);
+}
+
+#define MAX_STATS 512
+
+/* Addresses read better in hex. */
+static bool stat_is_address(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n >= 4 && !strcmp(name + n - 4, "base")) || (n >= 3 && (!strcmp(name + n - 3, "_lo") || !strcmp(name + n - 3, "_hi")));
+}
+
+/* Subsystems' machine-wide figures (ccmm_machine_stats), a line per group. */
+static void stats_text(struct ccmm_run *run, FILE *out)
+{
+	struct ccmm_stat *st = calloc(MAX_STATS, sizeof(*st));
+	size_t n = st ? ccmm_machine_stats(run->m, st, MAX_STATS) : 0;
+
+	if (n)
+		fprintf(out, "subsystems:\n");
+	for (size_t i = 0; i < n; i++) {
+		bool first = !i || strcmp(st[i].group, st[i - 1].group);
+
+		if (first)
+			fprintf(out, "%s  %s:", i ? "\n" : "", st[i].group);
+		if (st[i].text)
+			fprintf(out, "%s %s=%s", first ? "" : ",", st[i].name, st[i].text);
+		else if (stat_is_address(st[i].name))
+			fprintf(out, "%s %s=0x%" PRIx64, first ? "" : ",", st[i].name, st[i].value);
+		else
+			fprintf(out, "%s %s=%" PRIu64, first ? "" : ",", st[i].name, st[i].value);
+	}
+	if (n)
+		fprintf(out, "\n\n");
+	free(st);
+}
+
+static json_t *stats_json(struct ccmm_run *run)
+{
+	struct ccmm_stat *st = calloc(MAX_STATS, sizeof(*st));
+	size_t n = st ? ccmm_machine_stats(run->m, st, MAX_STATS) : 0;
+	json_t *j = json_object();
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *g = json_object_get(j, st[i].group);
+
+		if (!g) {
+			g = json_object();
+			json_object_set_new(j, st[i].group, g);
+		}
+		json_object_set_new(g, st[i].name, st[i].text ? json_string(st[i].text) : json_integer((json_int_t)st[i].value));
+	}
+	free(st);
+	return j;
+}
+
 int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 {
 	struct ccmm_job *job = run->job;
@@ -146,6 +242,17 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 				fprintf(out, "  exited with status %d: %s\n", a->exit_status, a->exit_why);
 			costs_text(&a->ctx, out);
 			counters_text(&a->ctx, out);
+			{
+				struct ccmm_tier_task_stats ts;
+				bool killed;
+
+				if (ccmm_tier_actor_stats(a, &ts, &killed))
+					fprintf(out, "  pages: %" PRIu64 " references, %" PRIu64 " fast-tier and %" PRIu64 " slow-tier hits, %" PRIu64
+						     " first touches, %" PRIu64 " refaults; at the end %" PRIu64 " resident, %" PRIu64
+						     " swapped, %" PRIu64 " evicted%s\n",
+						ts.refs, ts.hits_fast, ts.hits_slow, ts.minor_faults, ts.refaults, ts.resident, ts.swapped,
+						ts.evicted, killed ? "; OOM-killed" : "");
+			}
 			for (size_t i = 0; i < nev; i++) {
 				struct ccmm_event e;
 
@@ -180,6 +287,7 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 			}
 			fputc('\n', out);
 		}
+		stats_text(run, out);
 		/* violations of no actor, and [global] expectations */
 		{
 			bool head = false;
@@ -211,6 +319,7 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 				ccmm_run_ext_at(i)->report_text(run, out);
 		if (run->m->check->dropped)
 			fprintf(out, "note: %" PRIu64 " events beyond max_events were counted but not kept\n", run->m->check->dropped);
+		tier_text(run, out);
 	}
 	if (run->error[0])
 		fprintf(out, "run error: %s\n", run->error);
@@ -391,6 +500,25 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 			json_object_set_new(ja, "exit_status", json_integer(a->exit_status));
 			json_object_set_new(ja, "exit_why", json_string(a->exit_why));
 		}
+		{
+			struct ccmm_tier_task_stats ts;
+			bool killed;
+
+			if (ccmm_tier_actor_stats(a, &ts, &killed)) {
+				json_t *jt = json_object();
+
+				json_object_set_new(jt, "references", json_integer((json_int_t)ts.refs));
+				json_object_set_new(jt, "fast_tier_hits", json_integer((json_int_t)ts.hits_fast));
+				json_object_set_new(jt, "slow_tier_hits", json_integer((json_int_t)ts.hits_slow));
+				json_object_set_new(jt, "first_touches", json_integer((json_int_t)ts.minor_faults));
+				json_object_set_new(jt, "refaults", json_integer((json_int_t)ts.refaults));
+				json_object_set_new(jt, "resident", json_integer((json_int_t)ts.resident));
+				json_object_set_new(jt, "swapped", json_integer((json_int_t)ts.swapped));
+				json_object_set_new(jt, "evicted", json_integer((json_int_t)ts.evicted));
+				json_object_set_new(jt, "oom_killed", json_boolean(killed));
+				json_object_set_new(ja, "pages", jt);
+			}
+		}
 		for (size_t i = 0; i < nev; i++) {
 			struct ccmm_event e;
 
@@ -446,6 +574,15 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 		if (jx)
 			json_object_set_new(root, x->name, jx);
 	}
+	{
+		json_t *vm = json_object();
+
+		for (int i = 0; i < CCMM_VM_NR; i++)
+			json_object_set_new(vm, ccmm_vmstat_names[i],
+					    json_integer((json_int_t)ccmm_vmstat_get(run->m, (enum ccmm_vmstat)i)));
+		json_object_set_new(root, "vmstat", vm);
+	}
+	json_object_set_new(root, "subsystems", stats_json(run));
 	json_object_set_new(res, "violations", json_integer((json_int_t)s.violations));
 	json_object_set_new(res, "expected", json_integer((json_int_t)s.expected));
 	json_object_set_new(res, "unexpected", json_integer((json_int_t)s.unexpected));

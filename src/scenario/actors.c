@@ -14,70 +14,11 @@
 #include "cc/cc.h"
 #include "scenario/internal.h"
 
-#define CHUNK (64 * 1024) /* accesses are made in pieces of this size */
 
 static const char *const cache_names[] = { "wb", "wc", "uc", NULL };
 static const char *const attr_names[] = { "default", "private", "shared", NULL };
 static const char *const pgsize_names[] = { "4k", "2m", "1g", NULL };
 static const uint64_t pgsize_values[] = { CCMM_PAGE_SIZE, CCMM_PMD_SIZE, CCMM_PUD_SIZE };
-
-/* An outcome the op reports as an error: -EIO for abort/blocked, -EFAULT for an exception. */
-static int outcome_errno(const struct ccmm_result *r)
-{
-	if (ccmm_outcome_faults(r->outcome) && !r->handled)
-		return -EFAULT;
-	if (r->outcome == CCMM_ABORT || r->outcome == CCMM_BLOCKED)
-		return -EIO;
-	return 0;
-}
-
-/* The [off, off+len) of an object an op addresses; -EINVAL beyond it. */
-static int span(struct ccmm_actor *a, const struct ccmm_op *op, const struct ccmm_obj *o, int off_idx, int len_idx,
-		uint64_t *off, uint64_t *len)
-{
-	*off = ccmm_arg_set(op, off_idx) ? ccmm_arg_u64(a, op, off_idx) : 0;
-	*len = ccmm_arg_set(op, len_idx) ? ccmm_arg_u64(a, op, len_idx) : (o->size > *off ? o->size - *off : 0);
-	if (!*len || *off + *len > o->size || *off + *len < *off)
-		return -EINVAL;
-	return 0;
-}
-
-/* The per-actor data path: CPU accesses for tasks and VMMs, DMA for devices. */
-typedef int (*access_fn)(struct ccmm_actor *a, struct ccmm_obj *o, enum ccmm_rw rw, uint64_t off, void *buf,
-			 size_t len, struct ccmm_result *r);
-
-/*
- * Move @len bytes in pieces; writes fill the pattern, reads compare with
- * @verify (when >= 0). Returns 0, the outcome's errno, or -EBADMSG when
- * the bytes read are not the pattern.
- */
-static int move_data(struct ccmm_actor *a, struct ccmm_obj *o, enum ccmm_rw rw, uint64_t off, uint64_t len,
-		     int pattern, int verify, access_fn fn)
-{
-	uint8_t *buf = malloc(CHUNK);
-	bool bad = false;
-	int ret = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	while (len && !ret) {
-		size_t n = (size_t)CCMM_MIN(len, CHUNK);
-		struct ccmm_result r;
-
-		if (rw == CCMM_WRITE)
-			memset(buf, pattern, n);
-		ret = fn(a, o, rw, off, buf, n, &r);
-		if (!ret)
-			ret = outcome_errno(&r);
-		if (!ret && rw == CCMM_READ && verify >= 0)
-			for (size_t i = 0; i < n && !bad; i++)
-				bad = buf[i] != (uint8_t)verify;
-		off += n;
-		len -= n;
-	}
-	free(buf);
-	return ret ? ret : bad ? -EBADMSG : 0;
-}
 
 /* ---- guest_task --------------------------------------------------------------- */
 
@@ -146,9 +87,11 @@ static struct ccmm_mm *actor_mm(struct ccmm_actor *a)
 
 extern const struct ccmm_actor_kind ccmm_kind_vmm;
 
-static int cpu_access(struct ccmm_actor *a, struct ccmm_obj *o, enum ccmm_rw rw, uint64_t off, void *buf,
-		      size_t len, struct ccmm_result *r)
+static int cpu_access(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t off, void *buf, size_t len,
+		      struct ccmm_result *r)
 {
+	struct ccmm_obj *o = arg;
+
 	switch (o->kind) {
 	case CCMM_OBJ_PAGES:
 		if (a->kind == &ccmm_kind_vmm)
@@ -166,38 +109,15 @@ static int cpu_access(struct ccmm_actor *a, struct ccmm_obj *o, enum ccmm_rw rw,
 	}
 }
 
-enum { RW_OBJ, RW_OFF, RW_LEN, RW_PAT };
+static const struct ccmm_arg_spec write_args[] = { CCMM_WRITE_ARG_SPECS("obj", "object to write") };
 
-static const struct ccmm_arg_spec write_args[] = {
-	{ "obj", CCMM_ARG_OBJ, true, true, NULL, NULL, "object to write" },
-	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset (default 0)" },
-	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
-	{ "pattern", CCMM_ARG_U64, false, false, NULL, "0x5a", "byte written" },
-	{ NULL }
-};
+static const struct ccmm_arg_spec read_args[] = { CCMM_READ_ARG_SPECS("obj", "object to read") };
 
-static const struct ccmm_arg_spec read_args[] = {
-	{ "obj", CCMM_ARG_OBJ, true, true, NULL, NULL, "object to read" },
-	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset (default 0)" },
-	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
-	{ "verify", CCMM_ARG_U64, false, false, NULL, NULL, "expected byte; a mismatch returns -EBADMSG" },
-	{ NULL }
-};
-
-static int rw_op(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw rw, access_fn fn)
+static int rw_op(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw rw, ccmm_data_fn fn)
 {
-	struct ccmm_obj *o = ccmm_obj_get(a, op, RW_OBJ);
-	uint64_t off, len;
-	int pat;
+	struct ccmm_obj *o = ccmm_obj_get(a, op, CCMM_RW_OBJ);
 
-	if (!o)
-		return -ENOENT;
-	if (span(a, op, o, RW_OFF, RW_LEN, &off, &len))
-		return -EINVAL;
-	pat = (int)(ccmm_arg_u64(a, op, RW_PAT) & 0xff);
-	if (rw == CCMM_WRITE)
-		return move_data(a, o, rw, off, len, pat, -1, fn);
-	return move_data(a, o, rw, off, len, 0, ccmm_arg_set(op, RW_PAT) ? pat : -1, fn);
+	return o ? ccmm_op_rw(a, op, rw, o->size, o, fn) : -ENOENT;
 }
 
 static int verb_write(struct ccmm_actor *a, const struct ccmm_op *op)
@@ -218,40 +138,13 @@ static const struct ccmm_arg_spec alloc_args[] = {
 	{ NULL }
 };
 
-static unsigned order_for(uint64_t size)
-{
-	unsigned order = 0;
-
-	while ((CCMM_PAGE_SIZE << order) < size)
-		order++;
-	return order;
-}
-
 static int verb_alloc(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct task_opts *to = a->opts;
-	uint64_t size = ccmm_arg_u64(a, op, 1);
 	int node = ccmm_arg_set(op, 2) ? (int)ccmm_arg_u64(a, op, 2) : (int)to->node;
-	unsigned order = order_for(size);
-	struct ccmm_obj *o;
-	uint64_t pa;
-	int err, ret;
 
-	if (!size || order > CCMM_MAX_ORDER)
-		return ccmm_run_fail(a, op, -EINVAL, "alloc: %" PRIu64 " bytes is more than one buddy block (4 MiB)", size);
-	err = ccmm_alloc_pages(&a->ctx, node, order, ccmm_arg_choice(op, 3) ? CCMM_GFP_ZERO : 0, &pa);
-	if (err)
-		return err;
-	ret = ccmm_obj_add(a, ccmm_arg_str(op, 0), &o);
-	if (ret) {
-		ccmm_free_pages(&a->ctx, pa, order);
-		return ret;
-	}
-	o->kind = CCMM_OBJ_PAGES;
-	o->pa = pa;
-	o->size = size;
-	o->order = order;
-	return 0;
+	return ccmm_obj_alloc_pages(a, op, ccmm_arg_str(op, 0), ccmm_arg_u64(a, op, 1), node,
+				    ccmm_arg_choice(op, 3) ? CCMM_GFP_ZERO : 0);
 }
 
 static const struct ccmm_arg_spec obj_only_args[] = {
@@ -262,16 +155,8 @@ static const struct ccmm_arg_spec obj_only_args[] = {
 static int verb_free(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct ccmm_obj *o = ccmm_obj_get(a, op, 0);
-	int ret;
 
-	if (!o)
-		return -ENOENT;
-	if (o->kind != CCMM_OBJ_PAGES)
-		return -EINVAL;
-	ret = ccmm_free_pages(&a->ctx, o->pa, o->order);
-	if (ret != -EINVAL)
-		ccmm_obj_del(a->run, o); /* -EBUSY: leaked, but gone from the task's hands */
-	return ret;
+	return o ? ccmm_obj_free_pages(a, o) : -ENOENT;
 }
 
 static const struct ccmm_arg_spec convert_args[] = {
@@ -612,23 +497,9 @@ static const struct ccmm_option device_options[] = {
 
 static int device_check(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_error *err)
 {
-	struct device_opts *o = a->opts;
-	struct ccmm_loc loc = { a->where.file, a->where.line };
+	int d = ccmm_actor_find_device(job, a, ((struct device_opts *)a->opts)->device, err);
 
-	if (!o->device[0])
-		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: a device actor needs device=NAME", a->name);
-	if (ccmm_platform_find_device(job->plat, o->device) < 0) {
-		const char *names[64];
-		size_t n = 0;
-		const char *near;
-
-		for (size_t i = 0; i < job->plat->nr_devices && n < 64; i++)
-			names[n++] = job->plat->devices[i].name;
-		near = ccmm_suggest(o->device, names, n);
-		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: the platform has no device '%s'%s%s%s", a->name, o->device,
-				      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
-	}
-	return 0;
+	return d < 0 ? d : 0;
 }
 
 static int device_start(struct ccmm_actor *a)
@@ -648,9 +519,10 @@ static void device_stop(struct ccmm_actor *a)
 	a->priv = NULL;
 }
 
-static int dma_fn(struct ccmm_actor *a, struct ccmm_obj *o, enum ccmm_rw rw, uint64_t off, void *buf, size_t len,
+static int dma_fn(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t off, void *buf, size_t len,
 		  struct ccmm_result *r)
 {
+	struct ccmm_obj *o = arg;
 	struct device_state *s = a->priv;
 	uint64_t bus = o->pa + off;
 

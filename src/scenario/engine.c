@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "boot/boot.h"
+#include "tier/tier.h"
 #include "scenario/internal.h"
 
 /* ---- arguments ------------------------------------------------------------ */
@@ -446,6 +447,26 @@ static void run_sim(struct ccmm_run *run)
 	}
 }
 
+/*
+ * Whether some blocked actor's event has been signalled: it was woken but
+ * has not taken the lock back yet, so "everyone waits" is not a deadlock.
+ * run->lock held.
+ */
+static bool waiter_ready_locked(struct ccmm_run *run)
+{
+	for (size_t i = 0; i < run->job->nr_actors; i++) {
+		struct ccmm_actor *a = run->job->actors[i];
+		int si;
+
+		if (a->done || !a->waiting)
+			continue;
+		si = sig_index_locked(run, a->waiting, false);
+		if (si >= 0 && run->sig[si].count)
+			return true;
+	}
+	return false;
+}
+
 static void *actor_thread(void *arg)
 {
 	struct ccmm_actor *a = arg;
@@ -455,8 +476,6 @@ static void *actor_thread(void *arg)
 	for (;;) {
 		int ret = actor_step(a);
 
-		if (ret == 1 || ret < 0)
-			break;
 		if (ret == CCMM_OP_BLOCKED) {
 			pthread_mutex_lock(&run->lock);
 			rp->blocked++;
@@ -469,7 +488,7 @@ static void *actor_thread(void *arg)
 					a->ops_done++;
 					break;
 				}
-				if (rp->blocked == rp->running) {
+				if (rp->blocked == rp->running && !waiter_ready_locked(run)) {
 					pthread_mutex_unlock(&run->lock);
 					deadlock(run);
 					pthread_mutex_lock(&run->lock);
@@ -482,7 +501,10 @@ static void *actor_thread(void *arg)
 			pthread_mutex_unlock(&run->lock);
 			if (run_failed(run))
 				break;
+			continue;
 		}
+		if (ret == 1 || ret < 0)
+			break;
 	}
 	pthread_mutex_lock(&run->lock);
 	a->done = true;
@@ -551,6 +573,14 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 	run->m->check->max_events = job->g.max_events;
 	if (job->g.fail_conversion_after != UINT64_MAX)
 		ccmm_cc_fail_after(run->m, (long)job->g.fail_conversion_after);
+	{
+		struct ccmm_tier_config tc = { (unsigned)job->g.node_reclaim_mode, (job->g.numa_balancing & 2) != 0,
+					       job->g.swap >> CCMM_PAGE_SHIFT, (enum ccmm_demotion_order)job->g.demotion_order, 32 };
+
+		ret = ccmm_tier_configure(run->m, &tc); /* checked when the job was loaded */
+		if (ret)
+			snprintf(run->error, sizeof(run->error), "%s: demotion targets cannot be computed", job->path);
+	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < job->nr_actors; i++) {

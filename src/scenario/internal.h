@@ -6,7 +6,7 @@
 #include "scenario/scenario.h"
 
 /* A verb's return: not done yet, run me again later (wait). */
-#define CCMM_OP_BLOCKED 1
+#define CCMM_OP_BLOCKED 2 /* distinct from actor_step's 1 = finished */
 
 struct ccmm_op_error {
 	int actor;

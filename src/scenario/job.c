@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "scenario/scenario.h"
+#include "tier/tier.h"
 
 struct line {
 	char section[CCMM_NAME_MAX];
@@ -67,6 +68,7 @@ static int collect(void *user, const char *section, const char *key, const char 
 /* ---- [global] ---------------------------------------------------------- */
 
 static const char *const run_modes[] = { "sim", "threads", NULL };
+static const char *const demotion_orders[] = { "tiers", "passes", NULL };
 
 #define GOPT(f) offsetof(struct ccmm_global_opts, f)
 
@@ -87,6 +89,15 @@ static const struct ccmm_option global_options[] = {
 	{ "max_events", CCMM_OPT_U64, GOPT(max_events), 1, 0, false, NULL, "100000", "events kept for the report" },
 	{ "fail_conversion_after", CCMM_OPT_U64, GOPT(fail_conversion_after), 0, 0, false, NULL, NULL,
 	  "the VMM refuses the conversion of page N+1 (once)" },
+	{ "node_reclaim_mode", CCMM_OPT_U64, GOPT(node_reclaim_mode), 0, 15, false, NULL, "0",
+	  "vm.node_reclaim_mode bits; 8 = RECLAIM_MIGRATE: demote instead of discard" },
+	{ "swap", CCMM_OPT_U64, GOPT(swap), 0, 0, true, NULL, "0", "swap space, bytes" },
+	{ "numa_balancing", CCMM_OPT_U64, GOPT(numa_balancing), 0, 3, false, NULL, "0",
+	  "kernel.numa_balancing; 2 = memory tiering: promote hot pages from slow tiers" },
+	{ "demotion_order", CCMM_OPT_ENUM, GOPT(demotion_order), 0, 0, false, demotion_orders, "tiers",
+	  "tiers: memory tiers (establish_demotion_targets); passes: the 2021 series' order" },
+	{ "vmstat", CCMM_OPT_STR, GOPT(vmstat), 0, 256, false, NULL, NULL,
+	  "write /proc/vmstat-format counters to this file at the end (complete or not at all)" },
 	{ NULL }
 };
 
@@ -199,11 +210,12 @@ static const char *const errno_names[] = { "EPERM", "ENOENT", "EINTR", "EIO", "E
 					   "EFAULT", "EBUSY", "EEXIST", "ENODEV", "EINVAL", "ENOSPC", "ERANGE",
 					   "EDEADLK", "ENOSYS", "EALREADY", "EAGAIN", "ETIMEDOUT", "ENOTSUPP", "EOPNOTSUPP",
 					   "ENOTTY", "ESTALE", "EPROTO", "EBADF", "ELOOP", "EBADMSG", "EOVERFLOW",
-					   "ENOENT", "ENOTCONN", "ESRCH", "ECANCELED", "ENOTSUP", NULL };
+					   "ENOENT", "ENOTCONN", "ESRCH", "ECANCELED", "ENOTSUP", "ETIME", "EREMOTEIO",
+					   NULL };
 static const int errno_values[] = { EPERM,  ENOENT,   EINTR,  EIO,    ENXIO,  E2BIG,     ENOMEM,  EACCES, EFAULT,
 				    EBUSY,  EEXIST,   ENODEV, EINVAL, ENOSPC, ERANGE,    EDEADLK, ENOSYS, EALREADY,
 				    EAGAIN, ETIMEDOUT, 524,   EOPNOTSUPP, ENOTTY, ESTALE, EPROTO,  EBADF,  ELOOP,
-				    EBADMSG, EOVERFLOW, ENOENT, ENOTCONN, ESRCH, ECANCELED, ENOTSUP };
+				    EBADMSG, EOVERFLOW, ENOENT, ENOTCONN, ESRCH, ECANCELED, ENOTSUP, ETIME, EREMOTEIO };
 
 /* "0", "-EINVAL", "EINVAL", "-22" */
 static int parse_ret(const char *s, long *out)
@@ -627,6 +639,34 @@ int ccmm_job_load(const char *path, const char *text, const char *platform_overr
 	ret = resolve_platform(job, platform_override, err, &gwhere);
 	if (ret)
 		goto fail;
+	{
+		struct ccmm_demotion d;
+
+		memset(&d, 0, sizeof(d));
+		ret = ccmm_demotion_compute(job->plat, NULL, (enum ccmm_demotion_order)job->g.demotion_order, &d);
+		if (ret) {
+			/* an explicit demote_to the tiers do not allow: name its line */
+			for (unsigned n = 0; n < job->plat->nr_nodes; n++) {
+				int t = job->plat->node[n].demote_to;
+				struct ccmm_loc l = { job->plat->node[n].where.file, job->plat->node[n].where.line };
+
+				if (t < 0)
+					continue;
+				if (ret == -ENODEV && !job->plat->node[t].online) {
+					ret = ccmm_error_set(err, &l, ret, "demote_to: node %d is offline at boot", t);
+					goto fail;
+				}
+				if (ret == -EINVAL && d.adist[t] >> CCMM_MEMTIER_CHUNK_BITS <= d.adist[n] >> CCMM_MEMTIER_CHUNK_BITS) {
+					ret = ccmm_error_set(err, &l, ret,
+							     "demote_to: node %d is not in a slower memory tier than node %u (abstract distance %d vs %d)",
+							     t, n, d.adist[t], d.adist[n]);
+					goto fail;
+				}
+			}
+			ret = ccmm_error_set(err, NULL, ret, "%s: demotion targets cannot be computed", job->plat->source);
+			goto fail;
+		}
+	}
 	for (size_t i = 0; i < job->nr_actors; i++) {
 		struct ccmm_actor *a = job->actors[i];
 

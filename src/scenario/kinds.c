@@ -7,6 +7,9 @@
 extern const struct ccmm_actor_kind ccmm_kind_guest_task, ccmm_kind_device, ccmm_kind_vmm;
 extern const struct ccmm_actor_kind ccmm_kind_cgroup, ccmm_kind_enclave, ccmm_kind_vepc_guest;
 extern const struct ccmm_run_ext ccmm_ext_cgroup, ccmm_ext_sgx;
+extern const struct ccmm_actor_kind ccmm_kind_tier_task;
+extern const struct ccmm_actor_kind ccmm_kind_dma_driver, ccmm_kind_dma_device, ccmm_kind_virtio_blk_replay;
+extern const struct ccmm_actor_kind ccmm_kind_gpu, ccmm_kind_vfio, ccmm_kind_heap, ccmm_kind_importer, ccmm_kind_bo_user;
 
 static const struct ccmm_actor_kind *const kinds[] = {
 	&ccmm_kind_guest_task,
@@ -15,6 +18,9 @@ static const struct ccmm_actor_kind *const kinds[] = {
 	&ccmm_kind_cgroup,
 	&ccmm_kind_enclave,
 	&ccmm_kind_vepc_guest,
+	&ccmm_kind_tier_task,
+	&ccmm_kind_dma_driver, &ccmm_kind_dma_device, &ccmm_kind_virtio_blk_replay,
+	&ccmm_kind_gpu, &ccmm_kind_vfio, &ccmm_kind_heap, &ccmm_kind_importer, &ccmm_kind_bo_user,
 };
 
 /* Run extensions: a subsystem with [global] options or report sections adds its line here. */

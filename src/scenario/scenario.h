@@ -193,6 +193,11 @@ struct ccmm_global_opts {
 	bool skip_cache_flush, skip_tlb_flush, ioremap_private, no_leak_on_error;
 	uint64_t max_events;
 	uint64_t fail_conversion_after; /* UINT64_MAX: never */
+	uint64_t node_reclaim_mode;     /* vm.node_reclaim_mode; 8 (RECLAIM_MIGRATE) demotes in reclaim */
+	uint64_t swap;                  /* swap space, bytes */
+	int demotion_order;             /* 0 memory tiers, 1 the 2021 series' passes */
+	uint64_t numa_balancing;        /* kernel.numa_balancing; 2 promotes hot slow-tier pages */
+	char vmstat[256];               /* write /proc/vmstat-format counters here at the end */
 };
 
 struct ccmm_job {
@@ -351,6 +356,101 @@ void ccmm_actor_exit(struct ccmm_actor *a, int status, const char *why);
 
 /* Record a run error at the op's line; returns @ret. The run stops. */
 int ccmm_run_fail(struct ccmm_actor *a, const struct ccmm_op *op, int ret, const char *fmt, ...) CCMM_PRINTF(4, 5);
+
+/* ---- the actor toolkit (toolkit.c): what every kind's verbs need ------ */
+
+/*
+ * ccmm_actor_find_device - at load time (an actor kind's check), the index
+ * of platform device @name, or a FILE:LINE error naming the actor, with the
+ * closest device name as a suggestion: -EINVAL when @name is empty ("needs
+ * device=NAME") or not on the platform.
+ */
+int ccmm_actor_find_device(const struct ccmm_job *job, const struct ccmm_actor *a, const char *name,
+			   struct ccmm_error *err);
+
+/*
+ * ccmm_outcome_errno - what an op returns for an access outcome: -EFAULT for
+ * an exception nobody handled (#PF, #VE, #VC, #MC), -EIO for an aborted or
+ * blocked access (a device read the IOMMU, RMP or ultravisor refused), 0
+ * otherwise (including scrambled data: the bytes arrive, unreadable).
+ */
+int ccmm_outcome_errno(const struct ccmm_result *r);
+
+/*
+ * ccmm_op_span - the byte range [*@off, *@off + *@len) of an object of
+ * @size bytes that an op addresses with its optional offset (arg @off_idx,
+ * default 0) and length (arg @len_idx, default: to the end). 0, or -EINVAL
+ * when it is empty or runs past @size.
+ */
+int ccmm_op_span(struct ccmm_actor *a, const struct ccmm_op *op, uint64_t size, int off_idx, int len_idx,
+		 uint64_t *off, uint64_t *len);
+
+/*
+ * One access of a data path: @len bytes (at most CCMM_MOVE_CHUNK) at byte
+ * @off of whatever @arg is, into or out of @buf, outcome in @r. Returns 0
+ * or a negative errno (the access could not be made at all).
+ */
+typedef int (*ccmm_data_fn)(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t off, void *buf, size_t len,
+			    struct ccmm_result *r);
+
+#define CCMM_MOVE_CHUNK (64 * 1024) /* ccmm_move_data's piece, bytes */
+
+/*
+ * ccmm_move_data - a read or write op's data movement: @len bytes from
+ * byte @off through @fn, in pieces of CCMM_MOVE_CHUNK. A write fills each
+ * piece with the byte @pattern; a read compares every byte with @verify
+ * when @verify >= 0 (a scrambled read never verifies). Stops at the first
+ * failed piece. Returns 0, @fn's errno, the outcome's (ccmm_outcome_errno),
+ * -EBADMSG when a byte read was not @verify, -ENOMEM.
+ */
+int ccmm_move_data(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t off, uint64_t len, int pattern,
+		   int verify, ccmm_data_fn fn);
+
+/*
+ * The read and write verbs' arguments, the same for every kind:
+ *   write OBJ [off=] [len=] [pattern=]     read OBJ [off=] [len=] [verify=]
+ * @objname / @objhelp name and describe the object argument. Use as
+ *   static const struct ccmm_arg_spec write_args[] = { CCMM_WRITE_ARG_SPECS("obj", "...") };
+ */
+enum { CCMM_RW_OBJ, CCMM_RW_OFF, CCMM_RW_LEN, CCMM_RW_PAT };
+
+#define CCMM_RW_ARG_SPECS_(objname, objhelp)                                              \
+	{ objname, CCMM_ARG_OBJ, true, true, NULL, NULL, objhelp },                       \
+	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset (default 0)" },    \
+	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" }
+#define CCMM_WRITE_ARG_SPECS(objname, objhelp)                                            \
+	CCMM_RW_ARG_SPECS_(objname, objhelp),                                             \
+	{ "pattern", CCMM_ARG_U64, false, false, NULL, "0x5a", "byte written" }, { NULL }
+#define CCMM_READ_ARG_SPECS(objname, objhelp)                                             \
+	CCMM_RW_ARG_SPECS_(objname, objhelp),                                             \
+	{ "verify", CCMM_ARG_U64, false, false, NULL, NULL,                               \
+	  "expected byte; a mismatch returns -EBADMSG" }, { NULL }
+
+/*
+ * ccmm_op_rw - a read or write verb with the arguments above over an
+ * object of @size bytes: the span (ccmm_op_span), the pattern or the byte
+ * to verify, then ccmm_move_data(@arg, @fn). Returns as ccmm_move_data, or
+ * -EINVAL for a span outside the object.
+ */
+int ccmm_op_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw rw, uint64_t size, void *arg,
+	       ccmm_data_fn fn);
+
+/*
+ * ccmm_obj_alloc_pages - alloc_pages() into a new PAGES object @name:
+ * @size bytes rounded up to a power-of-two block (at most 4 MiB, else a
+ * run error naming the op and -EINVAL) on NUMA node @node (-1: any) with
+ * @gfp (CCMM_GFP_*). Returns 0, the allocator's errno (-ENOMEM), -EEXIST.
+ */
+int ccmm_obj_alloc_pages(struct ccmm_actor *a, const struct ccmm_op *op, const char *name, uint64_t size, int node,
+			 unsigned gfp);
+
+/*
+ * ccmm_obj_free_pages - __free_pages() of a PAGES object and its removal;
+ * -EINVAL for another kind of object. When the allocator refuses with
+ * -EBUSY (pages still shared or mapped) the object is gone from the
+ * actor's hands anyway, leaked as the kernel would leak it.
+ */
+int ccmm_obj_free_pages(struct ccmm_actor *a, struct ccmm_obj *o);
 
 /* The verbs every actor has: signal, wait, sleep. */
 extern const struct ccmm_verb ccmm_common_verbs[];

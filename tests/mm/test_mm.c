@@ -279,6 +279,91 @@ static void test_lru_second_chance(void **state)
 	assert_null(ccmm_lru_oldest(&l));
 }
 
+
+/*
+ * memblock: a boot-time reservation comes out of the buddy allocator for
+ * good, top-down or bottom-up, aligned, under a limit; the allocator never
+ * hands out a reserved page afterwards.
+ */
+static void test_memblock(void **state)
+{
+	struct ccmm_platform *p;
+	struct ccmm_machine *mb;
+	struct ccmm_ctx c;
+	struct ccmm_error err;
+	uint64_t top, low, mid, pa, free0;
+	uint64_t got[64];
+	size_t n = 0;
+
+	assert_int_equal(ccmm_platform_parse("mb.ini", "[platform]\nmode=none\n[node:0]\nmem=16m\n", &p, &err), 0);
+	assert_int_equal(ccmm_boot(p, 1, &mb), 0);
+	ccmm_ctx_init(&c, mb, 0, "t");
+	free0 = ccmm_node_free_pages(mb, 0);
+	assert_int_equal(free0, 4096);
+
+	/* top-down: the last 4 MiB; bottom-up with 64 KiB alignment: the first pages */
+	assert_int_equal(ccmm_memblock_alloc(mb, 4 * CCMM_MiB, CCMM_PAGE_SIZE, 0, true, &top), 0);
+	assert_int_equal(top, 12 * CCMM_MiB);
+	assert_int_equal(ccmm_memblock_alloc(mb, 3 * CCMM_PAGE_SIZE, 64 * CCMM_KiB, 0, false, &low), 0);
+	assert_int_equal(low, 0);
+	/* the next bottom-up one with that alignment skips the partly used first 64 KiB */
+	assert_int_equal(ccmm_memblock_alloc(mb, CCMM_PAGE_SIZE, 64 * CCMM_KiB, 0, false, &mid), 0);
+	assert_int_equal(mid, 64 * CCMM_KiB);
+	/* a limit: top-down below 1 MiB, 8 KiB aligned */
+	assert_int_equal(ccmm_memblock_alloc(mb, 2 * CCMM_PAGE_SIZE, 8 * CCMM_KiB, CCMM_MiB, true, &pa), 0);
+	assert_int_equal(pa, CCMM_MiB - 8 * CCMM_KiB);
+	assert_int_equal(ccmm_node_free_pages(mb, 0), free0 - 1024 - 3 - 1 - 2);
+
+	/* errors */
+	assert_int_equal(ccmm_memblock_alloc(mb, 16 * CCMM_MiB, CCMM_PAGE_SIZE, 0, true, &pa), -ENOMEM);
+	assert_int_equal(ccmm_memblock_alloc(mb, 100, CCMM_PAGE_SIZE, 0, true, &pa), -EINVAL);
+	assert_int_equal(ccmm_memblock_alloc(mb, CCMM_PAGE_SIZE, 3 * CCMM_PAGE_SIZE, 0, true, &pa), -EINVAL);
+	assert_int_equal(ccmm_memblock_alloc(mb, CCMM_PAGE_SIZE, CCMM_PAGE_SIZE, 4096, true, &pa), -ENOMEM);
+
+	/* the buddy allocator hands out everything else and nothing reserved */
+	for (unsigned order = CCMM_MAX_ORDER + 1; order--;) {
+		while (n < CCMM_ARRAY_SIZE(got) && !ccmm_alloc_pages(&c, 0, order, 0, &got[n])) {
+			uint64_t end = got[n] + (CCMM_PAGE_SIZE << order);
+
+			assert_false(got[n] < top + 4 * CCMM_MiB && end > top);
+			assert_false(got[n] < low + 3 * CCMM_PAGE_SIZE && end > low);
+			assert_false(got[n] < mid + CCMM_PAGE_SIZE && end > mid);
+			assert_false(got[n] < CCMM_MiB && end > CCMM_MiB - 8 * CCMM_KiB);
+			n++;
+		}
+	}
+	assert_int_equal(ccmm_node_free_pages(mb, 0), 0);
+	/* a reserved page cannot be freed into the allocator */
+	assert_int_equal(ccmm_free_pages(&c, top, 0), -EINVAL);
+	ccmm_shutdown(mb);
+}
+
+/* CCMM_GFP_DMA32: only RAM below 4 GiB, even when the preferred range is above. */
+static void test_gfp_dma32(void **state)
+{
+	struct ccmm_platform *p;
+	struct ccmm_machine *mb;
+	struct ccmm_ctx c;
+	struct ccmm_error err;
+	uint64_t pa;
+
+	/* 6 GiB laid out as 0-2 GiB and 4-8 GiB around the PCI hole */
+	assert_int_equal(ccmm_platform_parse("d32.ini", "[platform]\nmode=none\n[node:0]\nmem=6g\n", &p, &err), 0);
+	assert_int_equal(ccmm_boot(p, 1, &mb), 0);
+	ccmm_ctx_init(&c, mb, 0, "t");
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(ccmm_alloc_pages(&c, 0, CCMM_MAX_ORDER, CCMM_GFP_DMA32, &pa), 0);
+		assert_true(pa + (CCMM_PAGE_SIZE << CCMM_MAX_ORDER) <= 4 * CCMM_GiB);
+	}
+	/* take all of the low range: DMA32 then fails although high memory is free */
+	while (!ccmm_alloc_pages(&c, 0, CCMM_MAX_ORDER, CCMM_GFP_DMA32, &pa))
+		;
+	assert_int_equal(ccmm_alloc_pages(&c, 0, 0, CCMM_GFP_DMA32, &pa), -ENOMEM);
+	assert_int_equal(ccmm_alloc_pages(&c, 0, 0, 0, &pa), 0);
+	assert_true(pa >= 4 * CCMM_GiB);
+	ccmm_shutdown(mb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +374,8 @@ int main(void)
 		cmocka_unit_test(test_vmap),
 		cmocka_unit_test(test_vma_faults),
 		cmocka_unit_test(test_lru_second_chance),
+		cmocka_unit_test(test_memblock),
+		cmocka_unit_test(test_gfp_dma32),
 	};
 
 	return cmocka_run_group_tests_name("mm", tests, setup, teardown);

@@ -1,0 +1,1639 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The DMA API: per-device state, masks and the choice of path, streaming
+ * mappings (direct, pSeries bypass, IOMMU) with SWIOTLB bouncing, coherent
+ * allocations with the pool of decrypted pages, the device side of DMA,
+ * and MMIO. Semantics after kernel/dma/{mapping,direct,pool}.c,
+ * include/linux/dma-direct.h, arch/x86/mm/mem_encrypt.c and
+ * arch/powerpc/kernel/dma-iommu.c, with seed 002 for the secure-guest
+ * windows; the code is ccmm's own.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boot/boot.h"
+#include "dma/internal.h"
+#include "mm/mm.h"
+
+#define DEFAULT_POOL_LIMIT_PAGES 4096 /* 16 MiB of decrypted coherent pages kept */
+
+const char *const ccmm_svm_window_names[] = { "auto", "ddw", "dma32", NULL };
+
+const char *ccmm_dma_path_name(enum ccmm_dma_path p)
+{
+	static const char *const n[] = { "none", "direct", "bypass", "iommu" };
+
+	return (unsigned)p < CCMM_ARRAY_SIZE(n) ? n[p] : "?";
+}
+
+static struct ccmm_dma *dma_of(struct ccmm_machine *m)
+{
+	return m->sub[CCMM_SUB_DMA];
+}
+
+/* ---- setup ---------------------------------------------------------------------- */
+
+int ccmm_dma_init(struct ccmm_machine *m)
+{
+	const struct ccmm_platform *p = m->plat;
+	struct ccmm_dma *dma = calloc(1, sizeof(*dma));
+
+	if (!dma)
+		return -ENOMEM;
+	dma->m = m;
+	dma->devs = calloc(p->nr_devices ? p->nr_devices : 1, sizeof(*dma->devs));
+	if (!dma->devs) {
+		free(dma);
+		return -ENOMEM;
+	}
+	dma->nr_devs = p->nr_devices;
+	dma->units = calloc(p->nr_iommus ? p->nr_iommus : 1, sizeof(*dma->units));
+	if (!dma->units) {
+		free(dma->devs);
+		free(dma);
+		return -ENOMEM;
+	}
+	dma->nr_units = p->nr_iommus;
+	pthread_mutex_init(&dma->unit_lock, NULL);
+	pthread_mutex_init(&dma->bind_lock, NULL);
+	for (size_t i = 0; i < p->nr_devices; i++) {
+		struct ccmm_dma_dev *d = &dma->devs[i];
+
+		d->m = m;
+		d->index = (int)i;
+		d->desc = &p->devices[i];
+		pthread_mutex_init(&d->lock, NULL);
+		d->seg_boundary = UINT32_MAX;
+		d->max_seg_size = 64 * 1024;
+		d->unit = ccmm_iommu_unit_of(m, (int)i);
+	}
+	pthread_mutex_init(&dma->pool.lock, NULL);
+	dma->pool.limit_pages = DEFAULT_POOL_LIMIT_PAGES;
+	m->sub[CCMM_SUB_DMA] = dma;
+	return 0;
+}
+
+void ccmm_dma_exit(struct ccmm_machine *m)
+{
+	struct ccmm_dma *dma = dma_of(m);
+
+	if (!dma)
+		return;
+	for (size_t i = 0; i < dma->nr_devs; i++) {
+		pthread_mutex_destroy(&dma->devs[i].lock);
+		free(dma->devs[i].rec);
+	}
+	for (unsigned k = 0; k <= CCMM_MAX_ORDER; k++)
+		free(dma->pool.blocks[k]);
+	pthread_mutex_destroy(&dma->pool.lock);
+	pthread_mutex_destroy(&dma->unit_lock);
+	pthread_mutex_destroy(&dma->bind_lock);
+	free(dma->units);
+	free(dma->devs);
+	free(dma);
+	m->sub[CCMM_SUB_DMA] = NULL;
+}
+
+struct ccmm_dma_dev *ccmm_dma_dev(struct ccmm_machine *m, int index)
+{
+	struct ccmm_dma *dma = dma_of(m);
+
+	return dma && index >= 0 && (size_t)index < dma->nr_devs ? &dma->devs[index] : NULL;
+}
+
+static uint64_t min_not_zero(uint64_t a, uint64_t b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return a < b ? a : b;
+}
+
+/*
+ * A device the guest accepted into its TEE (TDISP RUN, bound to this
+ * guest): it DMAs to private memory itself, so it needs neither shared
+ * buffers nor bounce buffers, and its DMA addresses carry no C-bit
+ * (device_cc_accepted() in the TEE I/O series; see dma.h).
+ */
+static bool cc_accepted(const struct ccmm_dma_dev *d)
+{
+	return ccmm_check_device_trusted(d->m, d->index);
+}
+
+/* is_swiotlb_force_bounce(): every streaming mapping of this device bounces. */
+static bool force_bounce(const struct ccmm_dma_dev *d)
+{
+	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(d->m);
+
+	return mem && mem->force_bounce && !cc_accepted(d);
+}
+
+bool ccmm_force_dma_unencrypted(const struct ccmm_dma_dev *d)
+{
+	const struct ccmm_platform *p = d->m->plat;
+
+	if (cc_accepted(d))
+		return false;
+	if (ccmm_cc_force_dma_unencrypted(p->mode))
+		return true;
+	if (p->mode == CCMM_CC_SME) {
+		/* the device must reach above the C-bit to use encrypted memory */
+		uint64_t enc = CCMM_DMA_BIT_MASK(p->c_bit);
+
+		return min_not_zero(d->coherent_dma_mask, d->bus_dma_limit) <= enc;
+	}
+	return false;
+}
+
+static bool has_cbit(const struct ccmm_platform *p)
+{
+	return p->mode == CCMM_CC_SME || p->mode == CCMM_CC_SEV || p->mode == CCMM_CC_SEV_SNP;
+}
+
+uint64_t ccmm_phys_to_dma(const struct ccmm_dma_dev *d, uint64_t pa)
+{
+	return has_cbit(d->m->plat) && !cc_accepted(d) ? pa | d->m->enc_mask : pa;
+}
+
+uint64_t ccmm_phys_to_dma_unencrypted(const struct ccmm_dma_dev *d, uint64_t pa)
+{
+	return pa; /* TDX too: shared memory is DMAed at its plain GPA */
+}
+
+static bool secure_pseries(const struct ccmm_dma_dev *d)
+{
+	return d->m->plat->mode == CCMM_CC_PSERIES_SVM;
+}
+
+/* dma_capable(): does [dma, dma + size) fit the streaming mask and the bus limit? */
+static bool capable(const struct ccmm_dma_dev *d, uint64_t dma, uint64_t size)
+{
+	uint64_t end = dma + size - 1;
+
+	return dma != CCMM_DMA_MAPPING_ERROR && end >= dma && end <= min_not_zero(d->dma_mask, d->bus_dma_limit);
+}
+
+/* ---- the TDX allow-list, probe, remove ---------------------------------------------- */
+
+bool ccmm_tdx_device_allowed(uint16_t vendor, uint16_t device)
+{
+	/* seed 004: virtio net, block, console, fs; legacy and 1.0 IDs */
+	static const uint16_t ids[] = { 0x1000, 0x1001, 0x1003, 0x1009, 0x1041, 0x1042, 0x1043, 0x1049 };
+
+	if (vendor != 0x1af4)
+		return false;
+	for (size_t i = 0; i < CCMM_ARRAY_SIZE(ids); i++)
+		if (ids[i] == device)
+			return true;
+	return false;
+}
+
+/* Map the SWIOTLB pool into the unit's 32-bit window, once per unit (secure guest, dma32 choice). */
+static int map_pool_dma32(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t *iova)
+{
+	struct ccmm_dma *dma = dma_of(d->m);
+	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(d->m);
+	struct ccmm_dma_unit *up = &dma->units[d->unit->index];
+	struct ccmm_iommu_window *w = d->unit->dma32;
+	int ret;
+
+	pthread_mutex_lock(&dma->unit_lock);
+	if (!up->tried) {
+		up->tried = true;
+		if (!mem || !w) {
+			up->err = -ENODEV;
+		} else {
+			up->err = ccmm_iommu_alloc(w, mem->end - mem->start, 0, UINT64_MAX, &up->pool_iova);
+			if (!up->err) {
+				up->err = ccmm_iommu_map(ctx, w, up->pool_iova, mem->start, mem->end - mem->start, false);
+				if (up->err)
+					ccmm_iommu_free(w, up->pool_iova, mem->end - mem->start);
+			}
+		}
+	}
+	ret = up->err;
+	*iova = up->pool_iova;
+	pthread_mutex_unlock(&dma->unit_lock);
+	return ret;
+}
+
+/* Where this device's streaming mappings go, after a mask change. Device lock held. */
+static void choose_path(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d)
+{
+	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(d->m);
+
+	d->dma_offset = 0;
+	if (!d->unit) {
+		d->path = CCMM_DMA_PATH_DIRECT;
+		d->window = NULL;
+		return;
+	}
+	if (d->unit->desc->kind == CCMM_IOMMU_GENERIC) {
+		d->path = CCMM_DMA_PATH_IOMMU;
+		d->window = ccmm_iommu_domain(d->unit, d->index);
+		return;
+	}
+	/* pSeries: bypass with a 64-bit mask and a dynamic window (dma_iommu_bypass_supported) */
+	d->path = CCMM_DMA_PATH_IOMMU;
+	d->window = d->unit->dma32;
+	if (d->dma_mask == UINT64_MAX && d->unit->desc->ddw &&
+	    (!secure_pseries(d) || d->svm_window == CCMM_SVM_WINDOW_DDW)) {
+		struct ccmm_iommu_window *ddw;
+		uint64_t lo = 0, hi = 0;
+		int ret;
+
+		if (secure_pseries(d) && mem) {
+			lo = mem->start; /* only the bounce buffers, truncated down to the window's alignment */
+			hi = mem->end;
+		}
+		ret = ccmm_iommu_enable_ddw(ctx, d->unit, lo, hi, &ddw);
+		if (!ret) {
+			d->path = CCMM_DMA_PATH_BYPASS;
+			d->window = ddw;
+			d->dma_offset = ddw->bus_base;
+		}
+	}
+}
+
+int ccmm_dma_probe(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_dma_probe_opts *opts)
+{
+	struct ccmm_dma *dma = dma_of(d->m);
+	const struct ccmm_platform *p = d->m->plat;
+	struct ccmm_dma_probe_opts none = { 0 };
+	int err = 0;
+
+	if (!opts)
+		opts = &none;
+	pthread_mutex_lock(&d->lock);
+	if (d->probed) {
+		pthread_mutex_unlock(&d->lock);
+		return -EBUSY;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (p->mode == CCMM_CC_TDX && !opts->no_filter && !cc_accepted(d) &&
+	    !ccmm_tdx_device_allowed(d->desc->vendor, d->desc->device_id)) {
+		atomic_fetch_add(&dma->probes_refused, 1);
+		ccmm_count(ctx, CCMM_CTR_probes_refused, 1);
+		ccmm_violation(ctx, &ccmm_rule_device_not_allowed, ~0ULL,
+			       "%s (%04x:%04x, %s) is not on the TDX guest's device allow-list: probe refused", d->desc->name,
+			       d->desc->vendor, d->desc->device_id, ccmm_dev_class_names[d->desc->cls]);
+		return -EPERM;
+	}
+	/*
+	 * BAR 0 for the driver's registers: shared in a guest (seed 004). A
+	 * prefetchable BAR 0 holds no registers (reads of registers have side
+	 * effects, which a prefetchable BAR may not have): it is device memory
+	 * -- a GPU's VRAM -- that the driver maps itself with the caching it
+	 * wants, so it is left alone rather than aliased uncached.
+	 */
+	if (d->desc->nr_bars && d->desc->bar[0].size && !d->desc->bar[0].prefetch) {
+		uint64_t va = ccmm_ioremap(ctx, d->desc->bar[0].base, d->desc->bar[0].size, CCMM_CACHE_UC, &err);
+
+		if (!va)
+			return err;
+		d->bar0_va = va;
+		d->bar0_size = d->desc->bar[0].size;
+	}
+	pthread_mutex_lock(&d->lock);
+	d->probed = true;
+	d->removed = false;
+	d->dma_mask = CCMM_DMA_BIT_MASK(32);
+	d->coherent_dma_mask = CCMM_DMA_BIT_MASK(32);
+	d->svm_window = opts->window;
+	if (d->svm_window == CCMM_SVM_WINDOW_AUTO)
+		d->svm_window = d->unit && d->unit->desc->ddw ? CCMM_SVM_WINDOW_DDW : CCMM_SVM_WINDOW_DMA32;
+	choose_path(ctx, d);
+	pthread_mutex_unlock(&d->lock);
+	if (secure_pseries(d) && d->unit && d->svm_window == CCMM_SVM_WINDOW_DMA32) {
+		uint64_t iova;
+
+		err = map_pool_dma32(ctx, d, &iova);
+		if (err) {
+			struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(d->m);
+
+			ccmm_violation(ctx, &ccmm_rule_dma_window_unreachable, ~0ULL,
+				       "%s: the %" PRIu64 " MiB SWIOTLB pool cannot be mapped into the %" PRIu64
+				       " MiB 32-bit window of %s (%s): no bounce buffer is reachable",
+				       d->desc->name, mem ? (mem->end - mem->start) >> 20 : 0,
+				       d->unit->desc->dma32_window >> 20, d->unit->desc->name, strerror(-err));
+			ccmm_dma_remove(ctx, d);
+			return -EIO;
+		}
+		pthread_mutex_lock(&d->lock);
+		d->pool_iova = iova;
+		pthread_mutex_unlock(&d->lock);
+	}
+	return 0;
+}
+
+int ccmm_dma_remove(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d)
+{
+	size_t live, coherent = 0;
+	uint64_t bar_va, bar_size;
+
+	pthread_mutex_lock(&d->lock);
+	if (!d->probed) {
+		pthread_mutex_unlock(&d->lock);
+		return -ENODEV;
+	}
+	live = d->nr_rec;
+	for (size_t i = 0; i < live; i++)
+		coherent += d->rec[i].type == CCMM_DMA_MAP_COHERENT;
+	d->probed = false;
+	d->removed = true; /* the path stays, for reports */
+	bar_va = d->bar0_va;
+	bar_size = d->bar0_size;
+	d->bar0_va = 0;
+	pthread_mutex_unlock(&d->lock);
+	if (bar_va)
+		ccmm_iounmap(ctx, bar_va, bar_size);
+	if (live) {
+		ccmm_violation(ctx, &ccmm_rule_dma_live_at_remove, ~0ULL,
+			       "%s removed with %zu live DMA record(s): %zu streaming mapping(s), %zu coherent buffer(s); "
+			       "they stay mapped (leaked)",
+			       d->desc->name, live, live - coherent, coherent);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int ccmm_dma_bind(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_dma_probe_opts *opts)
+{
+	struct ccmm_dma *dma = dma_of(d->m);
+	unsigned bits = d->desc->dma_mask_bits, cbits = d->desc->coherent_mask_bits;
+	bool bound;
+	int ret = 0;
+
+	pthread_mutex_lock(&dma->bind_lock);
+	pthread_mutex_lock(&d->lock);
+	bound = d->probed;
+	pthread_mutex_unlock(&d->lock);
+	if (!bound) {
+		ret = ccmm_dma_probe(ctx, d, opts);
+		if (ret == -EBUSY) {
+			ret = 0; /* a driver's own probe (ccmm_dma_probe) got there first: share it */
+		} else if (!ret) {
+			/* the masks the hardware has, as the driver's probe sets them */
+			if (bits == cbits) {
+				ret = ccmm_dma_set_mask_and_coherent(ctx, d, bits);
+			} else {
+				ret = ccmm_dma_set_mask(ctx, d, bits);
+				if (!ret)
+					ret = ccmm_dma_set_coherent_mask(ctx, d, cbits);
+			}
+			if (ret)
+				ccmm_dma_remove(ctx, d); /* a probe that fails leaves the device unbound */
+		}
+	}
+	pthread_mutex_unlock(&dma->bind_lock);
+	return ret;
+}
+
+/* ---- masks -------------------------------------------------------------------------------- */
+
+/* dma_supported() for a mask of @bits on the device's path. */
+static bool supported(const struct ccmm_dma_dev *d, unsigned bits)
+{
+	if (!d->unit)
+		return bits >= 24; /* dma_direct_supported: must reach ZONE_DMA */
+	if (d->unit->desc->kind == CCMM_IOMMU_PSERIES_TCE)
+		return d->unit->dma32 || (bits == 64 && d->unit->desc->ddw);
+	return true; /* iommu-dma: IOVAs are allocated below any mask */
+}
+
+static int set_masks(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, unsigned bits, bool streaming, bool coherent)
+{
+	if (!bits || bits > 64)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	if (!d->probed) {
+		pthread_mutex_unlock(&d->lock);
+		return -ENODEV;
+	}
+	if (!supported(d, bits)) {
+		pthread_mutex_unlock(&d->lock);
+		return -EIO;
+	}
+	if (coherent)
+		d->coherent_dma_mask = CCMM_DMA_BIT_MASK(bits);
+	if (streaming) {
+		d->dma_mask = CCMM_DMA_BIT_MASK(bits);
+		choose_path(ctx, d);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+int ccmm_dma_set_mask(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, unsigned bits)
+{
+	return set_masks(ctx, d, bits, true, false);
+}
+
+int ccmm_dma_set_coherent_mask(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, unsigned bits)
+{
+	return set_masks(ctx, d, bits, false, true);
+}
+
+int ccmm_dma_set_mask_and_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, unsigned bits)
+{
+	return set_masks(ctx, d, bits, true, true);
+}
+
+int ccmm_dma_set_min_align_mask(struct ccmm_dma_dev *d, uint32_t mask)
+{
+	if (mask & (mask + 1))
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	d->min_align_mask = mask;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+int ccmm_dma_set_seg_boundary(struct ccmm_dma_dev *d, uint64_t mask)
+{
+	if (mask & (mask + 1) || mask < CCMM_PAGE_SIZE - 1)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	d->seg_boundary = mask;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+/* ---- streaming mappings ---------------------------------------------------------------------- */
+
+/* What a mapping needs of the device, read once under its lock. */
+struct snap {
+	enum ccmm_dma_path path;
+	struct ccmm_iommu_window *window;
+	uint64_t dma_offset, pool_iova;
+	enum ccmm_svm_window svm_window;
+	struct ccmm_swiotlb_dev sdev;
+	bool probed, removed;
+};
+
+static void snapshot(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s)
+{
+	pthread_mutex_lock(&d->lock);
+	s->probed = d->probed;
+	s->removed = d->removed;
+	s->path = d->path;
+	s->window = d->window;
+	s->dma_offset = d->dma_offset;
+	s->pool_iova = d->pool_iova;
+	s->svm_window = d->svm_window;
+	s->sdev.seg_boundary_mask = d->seg_boundary;
+	s->sdev.min_align_mask = d->min_align_mask;
+	s->sdev.dma_offset = 0;
+	s->sdev.cpu = ccmm_swiotlb_ctx_cpu(ctx);
+	pthread_mutex_unlock(&d->lock);
+}
+
+uint64_t ccmm_dma_max_mapping_size(struct ccmm_dma_dev *d)
+{
+	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(d->m);
+	struct ccmm_swiotlb_dev sdev = { 0 };
+
+	if (!mem)
+		return UINT64_MAX;
+	pthread_mutex_lock(&d->lock);
+	sdev.min_align_mask = d->min_align_mask;
+	pthread_mutex_unlock(&d->lock);
+	return ccmm_swiotlb_max_mapping_size(&sdev);
+}
+
+static int fail(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_dma_fail why, int ret)
+{
+	ccmm_dma_count_fail(ctx, d, why);
+	return ret;
+}
+
+static int window_unreachable(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const char *what, uint64_t size)
+{
+	const char *why;
+	unsigned bits;
+	bool ddw;
+
+	pthread_mutex_lock(&d->lock);
+	bits = (unsigned)__builtin_popcountll(d->dma_mask);
+	pthread_mutex_unlock(&d->lock);
+	ddw = d->unit && d->unit->desc->ddw;
+	if (secure_pseries(d) && d->svm_window == CCMM_SVM_WINDOW_DDW)
+		why = bits < 64 ? "the secure guest's bounce buffers are mapped only in the 64-bit dynamic window, which "
+				  "needs a 64-bit DMA mask"
+			  : ddw ? "the dynamic window that should map the bounce buffers could not be created over the pool"
+				: "the secure guest's bounce buffers belong in a dynamic window, and this IOMMU has none";
+	else
+		why = "no IOMMU window holds an address this device can emit";
+	ccmm_violation(ctx, &ccmm_rule_dma_window_unreachable, ~0ULL, "%s: %s of %" PRIu64 " bytes refused: %s (DMA mask %u bits%s)",
+		       d->desc->name, what, size, why, bits, ddw ? "" : ", no dynamic window");
+	return fail(ctx, d, CCMM_DMA_FAIL_WINDOW, -EIO);
+}
+
+/* Bounce [pa, +size) through SWIOTLB. 0 or the mapping's errno (counted). */
+static int bounce_in(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s, uint64_t pa, uint64_t size,
+		     enum ccmm_dma_dir dir, unsigned long attrs, uint64_t *tlb)
+{
+	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(d->m);
+	int ret;
+
+	if (!mem)
+		return fail(ctx, d, CCMM_DMA_FAIL_MASK, -EIO);
+	ret = ccmm_swiotlb_tbl_map_single(ctx, mem, &s->sdev, pa, size, 0, dir, attrs, tlb);
+	if (ret == -ENOMEM)
+		return fail(ctx, d, CCMM_DMA_FAIL_POOL_FULL, -ENOMEM);
+	if (ret == -EINVAL)
+		return fail(ctx, d, CCMM_DMA_FAIL_OTHER, -EINVAL);
+	if (ret)
+		return fail(ctx, d, CCMM_DMA_FAIL_OTHER, ret);
+	return 0;
+}
+
+static void bounce_out(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s, uint64_t tlb, uint64_t size,
+		       enum ccmm_dma_dir dir, unsigned long attrs)
+{
+	ccmm_swiotlb_tbl_unmap_single(ctx, ccmm_swiotlb_default(d->m), &s->sdev, tlb, size, dir, attrs);
+}
+
+/* Map [phys, +size) through an IOMMU window with an entry per mapping. Fills rec's I/O space. */
+static int iommu_map_range(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_iommu_window *w, uint64_t phys,
+			   uint64_t size, bool read_only, uint64_t limit, struct ccmm_dma_rec *rec, uint64_t *dma)
+{
+	uint64_t e = 1ULL << w->page_shift, base = CCMM_ALIGN_DOWN(phys, e);
+	uint64_t span = CCMM_ALIGN_UP(phys + size, e) - base, off;
+	int ret = ccmm_iommu_alloc(w, span, 0, limit, &off);
+
+	if (ret == -ERANGE)
+		return window_unreachable(ctx, d, "mapping", size);
+	if (ret)
+		return fail(ctx, d, CCMM_DMA_FAIL_IOVA, -ENOMEM);
+	ret = ccmm_iommu_map(ctx, w, off, base, span, read_only);
+	if (ret) {
+		ccmm_iommu_free(w, off, span);
+		return fail(ctx, d, CCMM_DMA_FAIL_OTHER, ret);
+	}
+	rec->win = w;
+	rec->iova_off = off;
+	rec->iova_len = span;
+	*dma = w->bus_base + off + (phys - base);
+	return 0;
+}
+
+/* Undo what a record holds (I/O space, DDW references, bounce slots); no record bookkeeping. */
+static void undo(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s, const struct ccmm_dma_rec *r,
+		 enum ccmm_dma_dir dir, unsigned long attrs)
+{
+	if (r->win && r->iova_len) {
+		ccmm_iommu_unmap(ctx, r->win, r->iova_off, r->iova_len);
+		ccmm_iommu_free(r->win, r->iova_off, r->iova_len);
+	}
+	if (r->linear_ref && s->window)
+		ccmm_iommu_linear_put(ctx, s->window, r->pa, r->size);
+	if (r->bounced)
+		bounce_out(ctx, d, s, r->tlb, r->size, dir, attrs);
+}
+
+/* The device whose BAR holds @pa, or -1 when @pa is not in a BAR (is_pci_p2pdma_page()). */
+static int bar_owner(const struct ccmm_dma_dev *d, uint64_t pa)
+{
+	const struct ccmm_mem_range *r = ccmm_platform_range(d->m->plat, pa);
+
+	return r && r->kind == CCMM_RANGE_BAR ? r->device : -1;
+}
+
+/*
+ * pci_p2pdma_map_type(): PCI_P2PDMA_MAP_BUS_ADDR when the provider is the
+ * device itself or sits in its P2P group (one switch: the TLPs never reach
+ * the host bridge or the IOMMU), else NOT_SUPPORTED. ccmm does not model
+ * P2P through the host bridge.
+ */
+static bool p2p_bus_addr(const struct ccmm_dma_dev *d, int provider)
+{
+	const struct ccmm_platform *p = d->m->plat;
+
+	if (provider < 0 || (size_t)provider >= p->nr_devices)
+		return false;
+	if (provider == d->index)
+		return true;
+	return d->desc->p2p_group >= 0 && d->desc->p2p_group == p->devices[provider].p2p_group;
+}
+
+/*
+ * Map one physically contiguous range; fills @rec (not added). 0 or errno
+ * (counted). @unencrypted: the memory is known to be decrypted (a phyr's
+ * metadata), so the direct address carries no C-bit.
+ */
+static int map_one(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s, uint64_t pa, uint64_t size,
+		   enum ccmm_dma_dir dir, unsigned long attrs, bool p2p, bool unencrypted, struct ccmm_dma_rec *rec)
+{
+	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(d->m);
+	bool force = force_bounce(d);
+	uint64_t dma = CCMM_DMA_MAPPING_ERROR, tlb, limit = min_not_zero(d->dma_mask, d->bus_dma_limit);
+	int ret;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->pa = pa;
+	rec->size = size;
+	rec->dir = dir;
+	ccmm_charge(ctx, CCMM_COST_dma_map_ns, 1);
+	if (p2p) {
+		/*
+		 * A BAR by its bus address (dma_direct_map_sg / iommu_dma_map_sg,
+		 * PCI_P2PDMA_MAP_BUS_ADDR): never bounced -- SWIOTLB has nothing to
+		 * copy MMIO to -- and never through the IOMMU; out of P2P reach the
+		 * mapping is refused with -EREMOTEIO.
+		 */
+		if (!p2p_bus_addr(d, bar_owner(d, pa)))
+			return fail(ctx, d, CCMM_DMA_FAIL_OTHER, -EREMOTEIO);
+		rec->p2p = true;
+		rec->dma = pa;
+		return 0;
+	}
+	switch (s->path) {
+	case CCMM_DMA_PATH_DIRECT:
+		dma = unencrypted ? ccmm_phys_to_dma_unencrypted(d, pa) : ccmm_phys_to_dma(d, pa);
+		if (force || !capable(d, dma, size)) {
+			ret = bounce_in(ctx, d, s, pa, size, dir, attrs, &tlb);
+			if (ret)
+				return ret;
+			dma = ccmm_phys_to_dma_unencrypted(d, tlb);
+			if (!capable(d, dma, size)) {
+				bounce_out(ctx, d, s, tlb, size, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC);
+				return fail(ctx, d, CCMM_DMA_FAIL_MASK, -EIO);
+			}
+			rec->bounced = true;
+			rec->tlb = tlb;
+		}
+		break;
+	case CCMM_DMA_PATH_BYPASS:
+		if (force) {
+			s->sdev.dma_offset = s->dma_offset;
+			ret = bounce_in(ctx, d, s, pa, size, dir, attrs, &tlb);
+			if (ret)
+				return ret;
+			rec->bounced = true;
+			rec->tlb = tlb;
+			dma = tlb + s->dma_offset;
+		} else {
+			dma = pa + s->dma_offset;
+		}
+		if (!capable(d, dma, size) ||
+		    (s->window && !ccmm_iommu_linear_covers(s->window, rec->bounced ? tlb : pa, size))) {
+			if (rec->bounced)
+				bounce_out(ctx, d, s, tlb, size, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC);
+			return fail(ctx, d, CCMM_DMA_FAIL_WINDOW, -EIO);
+		}
+		break;
+	case CCMM_DMA_PATH_IOMMU:
+		if (secure_pseries(d)) {
+			if (s->svm_window != CCMM_SVM_WINDOW_DMA32 || !s->window)
+				return window_unreachable(ctx, d, "mapping", size);
+			/* the pool lives in the 32-bit window: bounce, and the address is the pool's window address */
+			s->sdev.dma_offset = s->window->bus_base + s->pool_iova - mem->start;
+			ret = bounce_in(ctx, d, s, pa, size, dir, attrs, &tlb);
+			if (ret)
+				return ret;
+			dma = s->window->bus_base + s->pool_iova + (tlb - mem->start);
+			if (!capable(d, dma, size)) {
+				bounce_out(ctx, d, s, tlb, size, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC);
+				return fail(ctx, d, CCMM_DMA_FAIL_MASK, -EIO);
+			}
+			rec->bounced = true;
+			rec->tlb = tlb;
+			break;
+		}
+		if (!s->window)
+			return window_unreachable(ctx, d, "mapping", size);
+		{
+			uint64_t phys = pa;
+
+			if (force) {
+				ret = bounce_in(ctx, d, s, pa, size, dir, attrs, &tlb);
+				if (ret)
+					return ret;
+				rec->bounced = true;
+				rec->tlb = tlb;
+				phys = tlb;
+			}
+			ret = iommu_map_range(ctx, d, s->window, phys, size, dir == CCMM_DMA_TO_DEVICE, limit, rec, &dma);
+			if (ret) {
+				if (rec->bounced)
+					bounce_out(ctx, d, s, tlb, size, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC);
+				rec->bounced = false;
+				return ret;
+			}
+		}
+		break;
+	default:
+		return -ENODEV;
+	}
+	rec->dma = dma;
+	return 0;
+}
+
+static int map_range(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t pa, uint64_t size, enum ccmm_dma_dir dir,
+		     unsigned long attrs, enum ccmm_dma_map_type type, bool p2p, bool unencrypted, uint64_t *dma,
+		     uint32_t *flags)
+{
+	struct snap s;
+	struct ccmm_dma_rec rec;
+	int ret;
+
+	*dma = CCMM_DMA_MAPPING_ERROR;
+	if (!size || (unsigned)dir > CCMM_DMA_FROM_DEVICE)
+		return -EINVAL;
+	snapshot(ctx, d, &s);
+	if (!s.probed)
+		return -ENODEV;
+	ret = map_one(ctx, d, &s, pa, size, dir, attrs, p2p, unencrypted, &rec);
+	if (ret)
+		return ret;
+	rec.type = type;
+	pthread_mutex_lock(&d->lock);
+	ret = ccmm_dma_rec_add(ctx, d, &rec);
+	if (!ret)
+		d->maps++;
+	pthread_mutex_unlock(&d->lock);
+	if (ret) {
+		undo(ctx, d, &s, &rec, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC);
+		return ret;
+	}
+	ccmm_count(ctx, CCMM_CTR_dma_maps, 1);
+	*dma = rec.dma;
+	if (flags)
+		*flags = (rec.bounced ? CCMM_SG_DMA_SWIOTLB : 0) | (rec.p2p ? CCMM_SG_DMA_BUS_ADDRESS : 0);
+	return 0;
+}
+
+int ccmm_dma_map_page(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t pa, uint64_t size, enum ccmm_dma_dir dir,
+		      unsigned long attrs, uint64_t *dma)
+{
+	return map_range(ctx, d, pa, size, dir, attrs, CCMM_DMA_MAP_PAGE, false, false, dma, NULL);
+}
+
+int ccmm_dma_map_single(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t va, uint64_t size,
+			enum ccmm_dma_dir dir, unsigned long attrs, uint64_t *dma)
+{
+	uint64_t pa = ccmm_virt_to_phys(va);
+	const struct ccmm_mem_range *r;
+
+	*dma = CCMM_DMA_MAPPING_ERROR;
+	if (va < CCMM_PAGE_OFFSET || va >= CCMM_VMALLOC_START)
+		return -EINVAL; /* not a direct-map address (vmalloc, ioremap, user) */
+	r = ccmm_platform_range(d->m->plat, pa);
+	if (!r || r->kind != CCMM_RANGE_RAM)
+		return -EINVAL;
+	return map_range(ctx, d, pa, size, dir, attrs, CCMM_DMA_MAP_SINGLE, false, false, dma, NULL);
+}
+
+int ccmm_dma_mapping_error(struct ccmm_dma_dev *d, uint64_t dma)
+{
+	long i;
+
+	if (dma == CCMM_DMA_MAPPING_ERROR)
+		return -ENOMEM;
+	pthread_mutex_lock(&d->lock);
+	/* one address may be mapped several times: mark the first twin not checked yet (as dma-debug) */
+	for (i = 0; (size_t)i < d->nr_rec; i++) {
+		if (d->rec[i].dma == dma && !d->rec[i].checked) {
+			d->rec[i].checked = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+/*
+ * check_unmap(): find the record for @dma and compare; removes it from the
+ * live set into *@out on success or on a recoverable misuse. Returns 0, or
+ * -EINVAL with the violation recorded (*@found tells whether @out holds a
+ * record to undo).
+ */
+static int take_record(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
+		       enum ccmm_dma_dir dir, const enum ccmm_dma_map_type *types, size_t ntypes, const char *fn,
+		       uint64_t cpu_pa, struct ccmm_dma_rec *out, bool *found)
+{
+	const struct ccmm_rule *rule = NULL;
+	char msg[200] = "";
+	long i;
+	bool type_ok = false;
+
+	*found = false;
+	pthread_mutex_lock(&d->lock);
+	i = ccmm_dma_rec_find_best(d, dma, size, types[0], dir);
+	if (i < 0) {
+		bool twice = ccmm_dma_rec_gone(d, dma);
+
+		pthread_mutex_unlock(&d->lock);
+		ccmm_violation(ctx, twice ? &ccmm_rule_dma_double_unmap : &ccmm_rule_dma_unmap_unmapped, ~0ULL,
+			       "%s: %s(dma 0x%" PRIx64 ", %" PRIu64 " bytes, %s): %s", d->desc->name, fn, dma, size,
+			       ccmm_dma_dir_name(dir), twice ? "already unmapped" : "no such mapping");
+		return -EINVAL;
+	}
+	*out = d->rec[i];
+	for (size_t k = 0; k < ntypes; k++)
+		type_ok |= out->type == types[k];
+	if (!type_ok) {
+		rule = &ccmm_rule_dma_unmap_type;
+		snprintf(msg, sizeof(msg), "it is a %s mapping made by %s (line %d)", ccmm_dma_map_type_name(out->type),
+			 out->op, out->where.line);
+	} else if (out->size != size || (cpu_pa != UINT64_MAX && cpu_pa != out->pa)) {
+		rule = &ccmm_rule_dma_unmap_size;
+		if (out->size != size)
+			snprintf(msg, sizeof(msg), "it was mapped with %" PRIu64 " bytes (%s, line %d)", out->size, out->op,
+				 out->where.line);
+		else
+			snprintf(msg, sizeof(msg), "its CPU address is pa 0x%" PRIx64 ", not 0x%" PRIx64, out->pa, cpu_pa);
+	} else if (out->type != CCMM_DMA_MAP_COHERENT && out->dir != dir) {
+		rule = &ccmm_rule_dma_unmap_dir;
+		snprintf(msg, sizeof(msg), "it was mapped %s (%s, line %d)", ccmm_dma_dir_name(out->dir), out->op,
+			 out->where.line);
+	}
+	if (out->type != CCMM_DMA_MAP_COHERENT)
+		d->unmaps++;
+	ccmm_dma_rec_del(d, i);
+	*found = true;
+	pthread_mutex_unlock(&d->lock);
+	if (rule) {
+		ccmm_violation(ctx, rule, out->pa, "%s: %s(dma 0x%" PRIx64 ", %" PRIu64 " bytes, %s): %s; the mapping as made is undone",
+			       d->desc->name, fn, dma, size, ccmm_dma_dir_name(dir), msg);
+		return -EINVAL;
+	}
+	if (!out->checked && out->type != CCMM_DMA_MAP_COHERENT)
+		ccmm_violation(ctx, &ccmm_rule_dma_map_error_unchecked, out->pa,
+			       "%s: %s(dma 0x%" PRIx64 "): the mapping made by %s (line %d) was never checked with "
+			       "dma_mapping_error()",
+			       d->desc->name, fn, dma, out->op, out->where.line);
+	return 0;
+}
+
+static int unmap_common(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
+			enum ccmm_dma_dir dir, unsigned long attrs, enum ccmm_dma_map_type type, const char *fn)
+{
+	const enum ccmm_dma_map_type types[] = { type };
+	struct ccmm_dma_rec rec;
+	struct snap s;
+	bool found;
+	int ret;
+
+	snapshot(ctx, d, &s);
+	if (!s.probed && !s.removed)
+		return -ENODEV;
+	ret = take_record(ctx, d, dma, size, dir, types, 1, fn, UINT64_MAX, &rec, &found);
+	if (!found)
+		return ret;
+	if (rec.type == CCMM_DMA_MAP_COHERENT) {
+		/* a coherent buffer given to an unmap: undo its I/O mapping, keep its pages (leaked) */
+		undo(ctx, d, &s, &rec, rec.dir, attrs);
+		return ret;
+	}
+	undo(ctx, d, &s, &rec, rec.dir, attrs);
+	ccmm_count(ctx, CCMM_CTR_dma_unmaps, 1);
+	return ret;
+}
+
+int ccmm_dma_unmap_page(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
+			enum ccmm_dma_dir dir, unsigned long attrs)
+{
+	return unmap_common(ctx, d, dma, size, dir, attrs, CCMM_DMA_MAP_PAGE, "dma_unmap_page");
+}
+
+int ccmm_dma_unmap_single(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
+			  enum ccmm_dma_dir dir, unsigned long attrs)
+{
+	return unmap_common(ctx, d, dma, size, dir, attrs, CCMM_DMA_MAP_SINGLE, "dma_unmap_single");
+}
+
+int ccmm_dma_map_sg(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t, enum ccmm_dma_dir dir,
+		    unsigned long attrs)
+{
+	unsigned i;
+	int ret = 0;
+
+	if (!t || !t->sgl || !t->orig_nents)
+		return -EINVAL;
+	for (i = 0; i < t->orig_nents; i++) {
+		struct ccmm_scatterlist *sg = &t->sgl[i];
+		uint64_t dma;
+		uint32_t flags;
+
+		/* a peer's BAR takes the P2P path, recognised by its address (is_pci_p2pdma_page) */
+		ret = map_range(ctx, d, ccmm_sg_phys(sg), sg->length, dir, attrs, CCMM_DMA_MAP_SG,
+				bar_owner(d, ccmm_sg_phys(sg)) >= 0, false, &dma, &flags);
+		if (ret)
+			break;
+		sg->dma_address = dma;
+		sg->dma_length = sg->length;
+		sg->dma_flags = flags;
+		ccmm_dma_mapping_error(d, dma); /* the sg API reports errors by its return value */
+	}
+	if (ret) {
+		while (i--) {
+			unmap_common(ctx, d, t->sgl[i].dma_address, t->sgl[i].length, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC,
+				     CCMM_DMA_MAP_SG, "dma_map_sg");
+			t->sgl[i].dma_address = CCMM_DMA_MAPPING_ERROR;
+			t->sgl[i].dma_length = 0;
+		}
+		t->nents = 0;
+		return ret;
+	}
+	t->nents = t->orig_nents;
+	return (int)t->nents;
+}
+
+int ccmm_dma_unmap_sg(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t, enum ccmm_dma_dir dir,
+		      unsigned long attrs)
+{
+	int ret = 0;
+
+	if (!t || !t->sgl)
+		return -EINVAL;
+	for (unsigned i = 0; i < t->orig_nents; i++) {
+		int r = unmap_common(ctx, d, t->sgl[i].dma_address, t->sgl[i].length, dir, attrs, CCMM_DMA_MAP_SG,
+				     "dma_unmap_sg");
+
+		if (r && !ret)
+			ret = r;
+	}
+	t->nents = 0;
+	return ret;
+}
+
+static int phyr_push(struct ccmm_dma_phyr_map *out, uint64_t dma, uint64_t len, uint32_t flags)
+{
+	if (ccmm_grow((void **)&out->r, &out->cap, out->nr + 1, sizeof(*out->r)))
+		return -ENOMEM;
+	out->r[out->nr].dma = dma;
+	out->r[out->nr].len = len;
+	out->r[out->nr].flags = flags;
+	out->nr++;
+	return 0;
+}
+
+int ccmm_dma_map_phyr(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_phyr *p, enum ccmm_dma_dir dir,
+		      unsigned long attrs, struct ccmm_dma_phyr_map *out)
+{
+	bool force = force_bounce(d);
+	uint64_t chunk = force ? ccmm_dma_max_mapping_size(d) : UINT64_MAX;
+	size_t gi, ri;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->dir = dir;
+	if (!p || !p->nr)
+		return -EINVAL;
+	ccmm_phyr_for_each_range(p, gi, ri) {
+		const struct ccmm_phyr_meta *meta = &p->g[gi].meta;
+		uint64_t pa = p->r[ri].pa, left = p->r[ri].len;
+		bool p2p = meta->p2p || bar_owner(d, pa) >= 0;
+
+		if (meta->private_interconnect) {
+			ret = fail(ctx, d, CCMM_DMA_FAIL_OTHER, -EOPNOTSUPP);
+			goto undo;
+		}
+		while (left) {
+			/* ranges that may bounce are cut at the largest bounce; a peer's BAR is mapped whole */
+			uint64_t n = p2p || !force ? left : CCMM_MIN(left, chunk);
+			uint64_t dma;
+			uint32_t flags;
+
+			/* the metadata says what the secure world holds: decrypted RAM gets no C-bit */
+			ret = map_range(ctx, d, pa, n, dir, attrs, CCMM_DMA_MAP_PHYR, p2p, !meta->encrypted, &dma, &flags);
+			if (!ret) {
+				ccmm_dma_mapping_error(d, dma);
+				ret = phyr_push(out, dma, n, flags);
+				if (ret)
+					unmap_common(ctx, d, dma, n, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC, CCMM_DMA_MAP_PHYR,
+						     "dma_map_phyr");
+			}
+			if (ret)
+				goto undo;
+			pa += n;
+			left -= n;
+		}
+	}
+	return 0;
+undo:
+	for (size_t i = out->nr; i--;)
+		unmap_common(ctx, d, out->r[i].dma, out->r[i].len, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC,
+			     CCMM_DMA_MAP_PHYR, "dma_map_phyr");
+	free(out->r);
+	memset(out, 0, sizeof(*out));
+	return ret;
+}
+
+int ccmm_dma_unmap_phyr(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_dma_phyr_map *map,
+			unsigned long attrs)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < map->nr; i++) {
+		int r = unmap_common(ctx, d, map->r[i].dma, map->r[i].len, map->dir, attrs, CCMM_DMA_MAP_PHYR,
+				     "dma_unmap_phyr");
+
+		if (r && !ret)
+			ret = r;
+	}
+	free(map->r);
+	memset(map, 0, sizeof(*map));
+	return ret;
+}
+
+/* ---- syncs ------------------------------------------------------------------------------------- */
+
+static int sync_common(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
+		       enum ccmm_dma_dir dir, bool for_cpu)
+{
+	const char *fn = for_cpu ? "dma_sync_single_for_cpu" : "dma_sync_single_for_device";
+	struct ccmm_dma_rec rec;
+	struct snap s;
+	long i;
+
+	snapshot(ctx, d, &s);
+	if (!s.probed)
+		return -ENODEV;
+	pthread_mutex_lock(&d->lock);
+	i = size ? ccmm_dma_rec_find_containing(d, dma, size) : -1;
+	if (i >= 0 && d->rec[i].type == CCMM_DMA_MAP_COHERENT)
+		i = -1;
+	if (i < 0) {
+		pthread_mutex_unlock(&d->lock);
+		ccmm_violation(ctx, &ccmm_rule_dma_sync_unmapped, ~0ULL,
+			       "%s: %s(dma 0x%" PRIx64 ", %" PRIu64 " bytes): not inside one live streaming mapping",
+			       d->desc->name, fn, dma, size);
+		return -EINVAL;
+	}
+	rec = d->rec[i];
+	if (rec.dir != CCMM_DMA_BIDIRECTIONAL && rec.dir != dir) {
+		pthread_mutex_unlock(&d->lock);
+		ccmm_violation(ctx, &ccmm_rule_dma_sync_dir, rec.pa,
+			       "%s: %s(dma 0x%" PRIx64 ", %s) of a %s mapping (%s, line %d): nothing copied", d->desc->name,
+			       fn, dma, ccmm_dma_dir_name(dir), ccmm_dma_dir_name(rec.dir), rec.op, rec.where.line);
+		return -EINVAL;
+	}
+	d->rec[i].cpu_owns = for_cpu;
+	pthread_mutex_unlock(&d->lock);
+	if (rec.bounced) {
+		struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(d->m);
+		uint64_t tlb = rec.tlb + (dma - rec.dma);
+
+		if (for_cpu)
+			return ccmm_swiotlb_sync_single_for_cpu(ctx, mem, &s.sdev, tlb, size, dir);
+		return ccmm_swiotlb_sync_single_for_device(ctx, mem, &s.sdev, tlb, size, dir);
+	}
+	return 0;
+}
+
+int ccmm_dma_sync_single_for_cpu(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
+				 enum ccmm_dma_dir dir)
+{
+	return sync_common(ctx, d, dma, size, dir, true);
+}
+
+int ccmm_dma_sync_single_for_device(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
+				    enum ccmm_dma_dir dir)
+{
+	return sync_common(ctx, d, dma, size, dir, false);
+}
+
+static int sync_sg(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t, enum ccmm_dma_dir dir,
+		   bool for_cpu)
+{
+	int ret = 0;
+
+	if (!t || !t->sgl)
+		return -EINVAL;
+	for (unsigned i = 0; i < t->nents; i++) {
+		int r = sync_common(ctx, d, t->sgl[i].dma_address, t->sgl[i].dma_length, dir, for_cpu);
+
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
+}
+
+int ccmm_dma_sync_sg_for_cpu(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t,
+			     enum ccmm_dma_dir dir)
+{
+	return sync_sg(ctx, d, t, dir, true);
+}
+
+int ccmm_dma_sync_sg_for_device(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t,
+				enum ccmm_dma_dir dir)
+{
+	return sync_sg(ctx, d, t, dir, false);
+}
+
+/* ---- coherent memory and its pool ------------------------------------------------------------- */
+
+/* A pooled decrypted block of @order wholly at or below @max_pa; false if none. */
+static bool pool_get(struct ccmm_dma_pool *pool, unsigned order, uint64_t max_pa, uint64_t *pa)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&pool->lock);
+	for (size_t i = pool->nr[order]; i--;) {
+		uint64_t b = pool->blocks[order][i];
+
+		if (b + (CCMM_PAGE_SIZE << order) - 1 > max_pa)
+			continue;
+		pool->blocks[order][i] = pool->blocks[order][--pool->nr[order]];
+		pool->pages -= 1ULL << order;
+		*pa = b;
+		hit = true;
+		break;
+	}
+	if (hit)
+		pool->hits++;
+	else
+		pool->misses++;
+	pthread_mutex_unlock(&pool->lock);
+	return hit;
+}
+
+/* Keep a decrypted block; false when the pool is at its limit (the caller re-encrypts and frees). */
+static bool pool_put(struct ccmm_dma_pool *pool, unsigned order, uint64_t pa)
+{
+	bool kept = false;
+
+	pthread_mutex_lock(&pool->lock);
+	if (pool->pages + (1ULL << order) <= pool->limit_pages &&
+	    !ccmm_grow((void **)&pool->blocks[order], &pool->cap[order], pool->nr[order] + 1, sizeof(uint64_t))) {
+		pool->blocks[order][pool->nr[order]++] = pa;
+		pool->pages += 1ULL << order;
+		kept = true;
+	} else {
+		pool->trimmed_pages += 1ULL << order;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return kept;
+}
+
+/* Make pages private again and free them; leak them if the conversion fails, as the kernel does. */
+static void release_pages(struct ccmm_ctx *ctx, uint64_t pa, unsigned order, bool decrypted)
+{
+	if (decrypted && ccmm_set_memory_encrypted(ctx, ccmm_phys_to_virt(pa), 1ULL << order))
+		return;
+	ccmm_free_pages(ctx, pa, order);
+}
+
+uint64_t ccmm_dma_pool_set_limit(struct ccmm_ctx *ctx, struct ccmm_machine *m, uint64_t pages)
+{
+	struct ccmm_dma_pool *pool = &dma_of(m)->pool;
+	uint64_t old;
+
+	pthread_mutex_lock(&pool->lock);
+	old = pool->limit_pages;
+	pool->limit_pages = pages;
+	pthread_mutex_unlock(&pool->lock);
+	/* trim, largest blocks first */
+	for (unsigned k = CCMM_MAX_ORDER + 1; k--;) {
+		for (;;) {
+			uint64_t pa;
+
+			pthread_mutex_lock(&pool->lock);
+			if (pool->pages <= pool->limit_pages || !pool->nr[k]) {
+				pthread_mutex_unlock(&pool->lock);
+				break;
+			}
+			pa = pool->blocks[k][--pool->nr[k]];
+			pool->pages -= 1ULL << k;
+			pool->trimmed_pages += 1ULL << k;
+			pthread_mutex_unlock(&pool->lock);
+			release_pages(ctx, pa, k, true);
+		}
+	}
+	return old;
+}
+
+/* Zero [pa, +size) through the CPU's (direct-map) view. */
+static int zero_through_cpu(struct ccmm_ctx *ctx, uint64_t pa, uint64_t size)
+{
+	static const uint8_t zeros[CCMM_PAGE_SIZE];
+
+	for (uint64_t off = 0; off < size; off += CCMM_PAGE_SIZE) {
+		struct ccmm_result r;
+		int ret = ccmm_kernel_access(ctx, CCMM_WRITE, ccmm_phys_to_virt(pa + off), (void *)zeros,
+					     (size_t)CCMM_MIN(CCMM_PAGE_SIZE, size - off), &r);
+
+		if (ret)
+			return ret;
+		if (ccmm_outcome_faults(r.outcome) && !r.handled)
+			return -EFAULT;
+	}
+	return 0;
+}
+
+int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t size, uint64_t *dma,
+			    uint64_t *cpu_va)
+{
+	struct ccmm_dma *dm = dma_of(d->m);
+	struct ccmm_dma_rec rec;
+	struct snap s;
+	unsigned order;
+	uint64_t pa, limit, max_pa, dma_addr = CCMM_DMA_MAPPING_ERROR;
+	bool decrypt, direct, from_pool;
+	int ret;
+
+	*dma = CCMM_DMA_MAPPING_ERROR;
+	*cpu_va = 0;
+	if (!size || size > (CCMM_PAGE_SIZE << CCMM_MAX_ORDER))
+		return -EINVAL;
+	snapshot(ctx, d, &s);
+	if (!s.probed)
+		return -ENODEV;
+	pthread_mutex_lock(&d->lock);
+	limit = min_not_zero(d->coherent_dma_mask, d->bus_dma_limit);
+	pthread_mutex_unlock(&d->lock);
+	if (secure_pseries(d) && s.path == CCMM_DMA_PATH_IOMMU && s.svm_window != CCMM_SVM_WINDOW_DMA32)
+		return window_unreachable(ctx, d, "coherent allocation", size);
+	order = ccmm_get_order(size);
+	decrypt = ccmm_force_dma_unencrypted(d);
+	direct = s.path == CCMM_DMA_PATH_DIRECT || s.path == CCMM_DMA_PATH_BYPASS;
+	/* the physical limit the address must satisfy (only when the address is the physical one) */
+	max_pa = UINT64_MAX;
+	if (direct) {
+		uint64_t off = s.path == CCMM_DMA_PATH_BYPASS ? s.dma_offset : 0;
+
+		if (limit < off)
+			return fail(ctx, d, CCMM_DMA_FAIL_MASK, -EIO);
+		max_pa = limit - off;
+		if (!decrypt && has_cbit(d->m->plat))
+			max_pa &= ~d->m->enc_mask; /* the C-bit is in the address too */
+	}
+	from_pool = decrypt && pool_get(&dm->pool, order, max_pa, &pa);
+	if (from_pool) {
+		ccmm_count(ctx, CCMM_CTR_coherent_pool_hits, 1);
+	} else {
+		int node = d->desc->node >= 0 && (unsigned)d->desc->node < d->m->plat->nr_nodes ? d->desc->node : -1;
+
+		ret = ccmm_alloc_pages(ctx, node, order, 0, &pa);
+		if (!ret && pa + (CCMM_PAGE_SIZE << order) - 1 > max_pa) {
+			/* dma_direct_alloc retries in ZONE_DMA32 */
+			ccmm_free_pages(ctx, pa, order);
+			ret = ccmm_alloc_pages(ctx, node, order, CCMM_GFP_DMA32, &pa);
+			if (!ret && pa + (CCMM_PAGE_SIZE << order) - 1 > max_pa) {
+				ccmm_free_pages(ctx, pa, order);
+				return fail(ctx, d, CCMM_DMA_FAIL_MASK, -ENOMEM);
+			}
+		}
+		if (ret)
+			return -ENOMEM;
+		if (decrypt) {
+			ret = ccmm_set_memory_decrypted(ctx, ccmm_phys_to_virt(pa), 1ULL << order);
+			if (ret)
+				return -ENOMEM; /* the pages' state is unknown: leaked */
+			ccmm_count(ctx, CCMM_CTR_coherent_pages_converted, 1ULL << order);
+			pthread_mutex_lock(&dm->pool.lock);
+			dm->pool.converted_pages += 1ULL << order;
+			pthread_mutex_unlock(&dm->pool.lock);
+		}
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.type = CCMM_DMA_MAP_COHERENT;
+	rec.pa = pa;
+	rec.size = size;
+	rec.dir = CCMM_DMA_BIDIRECTIONAL;
+	rec.checked = true;
+	switch (s.path) {
+	case CCMM_DMA_PATH_DIRECT:
+		dma_addr = decrypt ? ccmm_phys_to_dma_unencrypted(d, pa) : ccmm_phys_to_dma(d, pa);
+		break;
+	case CCMM_DMA_PATH_BYPASS:
+		dma_addr = pa + s.dma_offset;
+		if (secure_pseries(d)) {
+			/* the DDW maps only the bounce range: this buffer gets its own entries */
+			ret = ccmm_iommu_linear_get(ctx, s.window, pa, size);
+			if (ret) {
+				release_pages(ctx, pa, order, decrypt);
+				return fail(ctx, d, CCMM_DMA_FAIL_WINDOW, -EIO);
+			}
+			rec.linear_ref = true;
+		}
+		break;
+	case CCMM_DMA_PATH_IOMMU:
+		if (!s.window) {
+			release_pages(ctx, pa, order, decrypt);
+			return window_unreachable(ctx, d, "coherent allocation", size);
+		}
+		ret = iommu_map_range(ctx, d, s.window, pa, CCMM_PAGE_SIZE << order, false, limit, &rec, &dma_addr);
+		if (ret) {
+			release_pages(ctx, pa, order, decrypt);
+			return ret;
+		}
+		break;
+	default:
+		release_pages(ctx, pa, order, decrypt);
+		return -ENODEV;
+	}
+	rec.dma = dma_addr;
+	rec.decrypted = decrypt;
+	ret = zero_through_cpu(ctx, pa, CCMM_PAGE_SIZE << order);
+	if (!ret) {
+		pthread_mutex_lock(&d->lock);
+		ret = ccmm_dma_rec_add(ctx, d, &rec);
+		pthread_mutex_unlock(&d->lock);
+	}
+	if (ret) {
+		undo(ctx, d, &s, &rec, rec.dir, 0);
+		release_pages(ctx, pa, order, decrypt);
+		return ret;
+	}
+	ccmm_count(ctx, CCMM_CTR_coherent_allocs, 1);
+	*dma = dma_addr;
+	*cpu_va = ccmm_phys_to_virt(pa);
+	return 0;
+}
+
+int ccmm_dma_free_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t size, uint64_t cpu_va,
+			   uint64_t dma)
+{
+	const enum ccmm_dma_map_type types[] = { CCMM_DMA_MAP_COHERENT };
+	struct ccmm_dma *dm = dma_of(d->m);
+	struct ccmm_dma_rec rec;
+	struct snap s;
+	bool found;
+	int ret;
+
+	snapshot(ctx, d, &s);
+	if (!s.probed && !s.removed)
+		return -ENODEV;
+	ret = take_record(ctx, d, dma, size, CCMM_DMA_BIDIRECTIONAL, types, 1, "dma_free_coherent",
+			  cpu_va >= CCMM_PAGE_OFFSET ? ccmm_virt_to_phys(cpu_va) : UINT64_MAX, &rec, &found);
+	if (!found)
+		return ret;
+	if (rec.type != CCMM_DMA_MAP_COHERENT) {
+		/* a streaming mapping handed to free_coherent: undo it as what it is, free nothing */
+		undo(ctx, d, &s, &rec, rec.dir, 0);
+		return ret;
+	}
+	undo(ctx, d, &s, &rec, rec.dir, 0);
+	{
+		unsigned order = ccmm_get_order(rec.size);
+		bool decrypted = rec.decrypted;
+
+		if (!decrypted || !pool_put(&dm->pool, order, rec.pa))
+			release_pages(ctx, rec.pa, order, decrypted);
+	}
+	return ret;
+}
+
+/* ---- the device side ---------------------------------------------------------------------------- */
+
+int ccmm_dma_device_access(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_rw rw, uint64_t dma, void *buf,
+			   size_t len, struct ccmm_result *r)
+{
+	unsigned bits = d->desc->dma_mask_bits;
+	enum { FINE, UNMAPPED, CPU_OWNED } state = FINE;
+	struct ccmm_dma_rec rec;
+	long i;
+
+	memset(r, 0, sizeof(*r));
+	if (!len)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	i = ccmm_dma_rec_find_containing(d, dma, len);
+	if (i < 0)
+		state = UNMAPPED;
+	else if (d->rec[i].type != CCMM_DMA_MAP_COHERENT && d->rec[i].cpu_owns)
+		state = CPU_OWNED;
+	if (i >= 0)
+		rec = d->rec[i];
+	pthread_mutex_unlock(&d->lock);
+	if (state == UNMAPPED)
+		ccmm_violation(ctx, &ccmm_rule_dma_device_unmapped, ~0ULL,
+			       "%s %s of %zu bytes at bus address 0x%" PRIx64 ": no live mapping of this device covers it",
+			       d->desc->name, rw == CCMM_READ ? "read" : "write", len, dma);
+	else if (state == CPU_OWNED)
+		ccmm_violation(ctx, &ccmm_rule_dma_device_unsynced, rec.pa,
+			       "%s %s at 0x%" PRIx64 " of the %s mapping made by %s (line %d), which the CPU owns since a "
+			       "dma_sync_*_for_cpu: it was not given back with dma_sync_*_for_device",
+			       d->desc->name, rw == CCMM_READ ? "read" : "write", dma, ccmm_dma_dir_name(rec.dir), rec.op,
+			       rec.where.line);
+	/* a P2P bus address: the switch routes it to the peer, no IOMMU on the way */
+	if (!d->unit || (state != UNMAPPED && rec.p2p))
+		return ccmm_dma_access(ctx, d->index, NULL, rw, dma, buf, len, r);
+	if (bits < 64 && ((dma + len - 1) >> bits)) {
+		uint64_t cut = dma & CCMM_DMA_BIT_MASK(bits);
+
+		ccmm_violation(ctx, &ccmm_rule_dma_mask_exceeded, ~0ULL,
+			       "%s has a %u-bit DMA mask but was given 0x%" PRIx64 "; it emits 0x%" PRIx64 " instead",
+			       d->desc->name, bits, dma, cut);
+		dma = cut;
+	}
+	return ccmm_iommu_dma_access(ctx, d->unit, d->index, rw, dma, buf, len, r);
+}
+
+int ccmm_dma_device_access_segs(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_rw rw, ccmm_dma_seg_fn seg,
+				void *arg, uint64_t off, void *buf, size_t len, struct ccmm_result *r)
+{
+	uint8_t *p = buf;
+	uint64_t at = 0, dma, seglen;
+	bool first = true;
+
+	memset(r, 0, sizeof(*r));
+	if (!len || off + len < off)
+		return -EINVAL;
+	for (size_t i = 0; at < off + len && seg(arg, i, &dma, &seglen); i++, at += seglen) {
+		uint64_t s = CCMM_MAX(off, at), e = CCMM_MIN(off + len, at + seglen);
+		struct ccmm_result part;
+		int ret;
+
+		if (s >= e)
+			continue;
+		ret = ccmm_dma_device_access(ctx, d, rw, dma + (s - at), p ? p + (s - off) : NULL, (size_t)(e - s), &part);
+		if (ret)
+			return ret;
+		ccmm_result_merge(r, &part, first);
+		first = false;
+		if (ccmm_outcome_faults(part.outcome) && !part.handled)
+			break;
+	}
+	return first ? -EINVAL : 0; /* no segment reached the span */
+}
+
+bool ccmm_dma_need_sync(struct ccmm_dma_dev *d, uint64_t dma)
+{
+	bool bounced;
+	long i;
+
+	pthread_mutex_lock(&d->lock);
+	i = ccmm_dma_rec_find_containing(d, dma, 1);
+	bounced = i >= 0 && d->rec[i].bounced;
+	pthread_mutex_unlock(&d->lock);
+	return bounced;
+}
+
+/* ---- MMIO ------------------------------------------------------------------------------------------ */
+
+static int mmio(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t off, void *buf, size_t len, bool write)
+{
+	const struct ccmm_platform *p = d->m->plat;
+	uint64_t va, size;
+	struct ccmm_result r;
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	va = d->probed ? d->bar0_va : 0;
+	size = d->bar0_size;
+	pthread_mutex_unlock(&d->lock);
+	if (!va)
+		return -ENODEV;
+	if (!len || off >= size || len > size - off)
+		return -EINVAL;
+	if (p->mode == CCMM_CC_TDX && p->mmio == CCMM_MMIO_PARAVIRT) {
+		/* the accessor asks the VMM directly (TDVMCALL<#VE.RequestMMIO>): no #VE */
+		uint64_t pa = d->desc->bar[0].base + off;
+		uint8_t *b = buf;
+
+		while (len) {
+			size_t n = (size_t)CCMM_MIN(len, CCMM_PAGE_SIZE - (pa & (CCMM_PAGE_SIZE - 1)));
+			struct ccmm_page *pg = ccmm_phys_lock(d->m, pa);
+
+			if (!pg)
+				return -ENOMEM;
+			ret = ccmm_phys_rw(d->m, pa, b, n, write, CCMM_KEYID_NONE, NULL);
+			ccmm_phys_unlock(d->m, pa);
+			if (ret)
+				return ret;
+			pa += n;
+			b += n;
+			len -= n;
+		}
+		ccmm_charge(ctx, CCMM_COST_tdvmcall_ns, 1);
+		ccmm_charge(ctx, CCMM_COST_mmio_ns, 1);
+		ccmm_count(ctx, CCMM_CTR_mmio_pv_calls, 1);
+		ccmm_count(ctx, CCMM_CTR_mmio_accesses, 1);
+		return 0;
+	}
+	ret = ccmm_kernel_access(ctx, write ? CCMM_WRITE : CCMM_READ, va + off, buf, len, &r);
+	if (ret)
+		return ret;
+	if (ccmm_outcome_faults(r.outcome) && !r.handled)
+		return -EFAULT;
+	return 0;
+}
+
+int ccmm_dma_mmio_read(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t off, void *buf, size_t len)
+{
+	return mmio(ctx, d, off, buf, len, false);
+}
+
+int ccmm_dma_mmio_write(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t off, const void *buf, size_t len)
+{
+	return mmio(ctx, d, off, (void *)buf, len, true);
+}
+
+/* ---- figures ---------------------------------------------------------------------------------------- */
+
+void ccmm_dma_dev_stats(struct ccmm_dma_dev *d, struct ccmm_dma_dev_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&d->lock);
+	out->path = d->path;
+	out->dma_mask = d->dma_mask;
+	out->coherent_dma_mask = d->coherent_dma_mask;
+	out->live = d->nr_rec;
+	out->maps = d->maps;
+	out->unmaps = d->unmaps;
+	out->live_hiwater = d->live_hiwater;
+	memcpy(out->fail, d->fail, sizeof(out->fail));
+	pthread_mutex_unlock(&d->lock);
+}
+
+void ccmm_dma_pool_stats(struct ccmm_machine *m, struct ccmm_dma_pool_stats *out)
+{
+	struct ccmm_dma_pool *pool = &dma_of(m)->pool;
+
+	pthread_mutex_lock(&pool->lock);
+	out->pages = pool->pages;
+	out->limit_pages = pool->limit_pages;
+	out->hits = pool->hits;
+	out->misses = pool->misses;
+	out->converted_pages = pool->converted_pages;
+	out->trimmed_pages = pool->trimmed_pages;
+	pthread_mutex_unlock(&pool->lock);
+}
+
+size_t ccmm_dma_live(struct ccmm_dma_dev *d)
+{
+	size_t n;
+
+	pthread_mutex_lock(&d->lock);
+	n = d->nr_rec;
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+size_t ccmm_dma_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
+{
+	struct ccmm_dma *dma = dma_of(m);
+	struct ccmm_dma_pool_stats ps;
+	size_t n = 0;
+
+	if (!dma)
+		return 0;
+	ccmm_dma_pool_stats(m, &ps);
+	{
+		/* nothing to say for a run that never used the DMA API */
+		bool active = atomic_load(&dma->probes_refused) || ps.hits || ps.misses;
+
+		for (size_t i = 0; i < dma->nr_devs && !active; i++) {
+			pthread_mutex_lock(&dma->devs[i].lock);
+			active = dma->devs[i].probed || dma->devs[i].removed;
+			pthread_mutex_unlock(&dma->devs[i].lock);
+		}
+		if (!active)
+			return 0;
+	}
+	for (int f = 0; f < CCMM_DMA_FAIL_NR; f++) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "map_fail_%s", ccmm_dma_fail_name((enum ccmm_dma_fail)f));
+		ccmm_stat_add(out, max, &n, "dma", name, atomic_load(&dma->fail[f]), NULL);
+	}
+	ccmm_stat_add(out, max, &n, "dma", "probes_refused", atomic_load(&dma->probes_refused), NULL);
+	ccmm_stat_add(out, max, &n, "dma", "coherent_pool_pages", ps.pages, NULL);
+	ccmm_stat_add(out, max, &n, "dma", "coherent_pool_limit_pages", ps.limit_pages, NULL);
+	ccmm_stat_add(out, max, &n, "dma", "coherent_pool_hits", ps.hits, NULL);
+	ccmm_stat_add(out, max, &n, "dma", "coherent_pool_misses", ps.misses, NULL);
+	ccmm_stat_add(out, max, &n, "dma", "coherent_converted_pages", ps.converted_pages, NULL);
+	ccmm_stat_add(out, max, &n, "dma", "coherent_trimmed_pages", ps.trimmed_pages, NULL);
+	for (size_t i = 0; i < dma->nr_devs; i++) {
+		struct ccmm_dma_dev *d = &dma->devs[i];
+		struct ccmm_dma_dev_stats s;
+		char g[48];
+
+		bool shown;
+		enum ccmm_svm_window win;
+
+		ccmm_dma_dev_stats(d, &s);
+		pthread_mutex_lock(&d->lock);
+		shown = d->probed || d->removed || s.maps;
+		win = d->svm_window;
+		pthread_mutex_unlock(&d->lock);
+		if (!shown)
+			continue;
+		snprintf(g, sizeof(g), "dma.%.40s", d->desc->name);
+		ccmm_stat_add(out, max, &n, g, "path", 0, ccmm_dma_path_name(s.path));
+		if (d->unit && d->m->plat->mode == CCMM_CC_PSERIES_SVM)
+			ccmm_stat_add(out, max, &n, g, "svm_window", 0, ccmm_svm_window_names[win]);
+		ccmm_stat_add(out, max, &n, g, "dma_mask_bits", (uint64_t)__builtin_popcountll(s.dma_mask), NULL);
+		ccmm_stat_add(out, max, &n, g, "coherent_mask_bits", (uint64_t)__builtin_popcountll(s.coherent_dma_mask),
+			      NULL);
+		ccmm_stat_add(out, max, &n, g, "maps", s.maps, NULL);
+		ccmm_stat_add(out, max, &n, g, "unmaps", s.unmaps, NULL);
+		ccmm_stat_add(out, max, &n, g, "live", s.live, NULL);
+		ccmm_stat_add(out, max, &n, g, "live_hiwater", s.live_hiwater, NULL);
+		for (int f = 0; f < CCMM_DMA_FAIL_NR; f++) {
+			char name[48];
+
+			snprintf(name, sizeof(name), "map_fail_%s", ccmm_dma_fail_name((enum ccmm_dma_fail)f));
+			ccmm_stat_add(out, max, &n, g, name, s.fail[f], NULL);
+		}
+	}
+	return n;
+}

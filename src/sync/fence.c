@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dma_fence: signal once, callbacks run by the signaller under the fence
+ * lock, status and error, waits with a timeout, reference counting with
+ * use-after-put and release-with-pending-callbacks detection.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sync/internal.h"
+
+#define FENCE_MAGIC 0x66656e63u /* "fenc" */
+#define STUB_REFS (1 << 30)
+
+static atomic_uint_fast64_t next_context = 1;
+
+uint64_t ccmm_dma_fence_context_alloc(unsigned num)
+{
+	return atomic_fetch_add(&next_context, num ? num : 1);
+}
+
+static const char *ccmm_name(struct ccmm_dma_fence *f)
+{
+	(void)f;
+	return "ccmm";
+}
+
+static const struct ccmm_dma_fence_ops default_ops = {
+	.get_driver_name = ccmm_name,
+	.get_timeline_name = ccmm_name,
+};
+
+void ccmm_dma_fence_init(struct ccmm_dma_fence *f, const struct ccmm_dma_fence_ops *ops, uint64_t context,
+			 uint64_t seqno)
+{
+	pthread_condattr_t attr;
+
+	memset(f, 0, sizeof(*f));
+	f->ops = ops ? ops : &default_ops;
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&f->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	f->context = context;
+	f->seqno = seqno;
+	atomic_init(&f->flags, 0);
+	atomic_init(&f->refcount, 1);
+	f->cb_list.next = f->cb_list.prev = &f->cb_list;
+	f->magic = FENCE_MAGIC;
+}
+
+int ccmm_dma_fence_create(struct ccmm_machine *m, const struct ccmm_dma_fence_ops *ops, uint64_t context,
+			  uint64_t seqno, struct ccmm_dma_fence **out)
+{
+	struct ccmm_dma_fence *f = malloc(sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	ccmm_dma_fence_init(f, ops, context, seqno);
+	f->m = m;
+	f->created = true;
+	*out = f;
+	return 0;
+}
+
+static const char *drv(struct ccmm_dma_fence *f)
+{
+	return f->ops && f->ops->get_driver_name ? f->ops->get_driver_name(f) : "?";
+}
+
+static const char *tl(struct ccmm_dma_fence *f)
+{
+	return f->ops && f->ops->get_timeline_name ? f->ops->get_timeline_name(f) : "?";
+}
+
+/* A fence whose last reference is gone (or never initialised): report and refuse. */
+static bool dead(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, const char *what)
+{
+	if (f->magic == FENCE_MAGIC && !(atomic_load(&f->flags) & CCMM_FENCE_DEAD))
+		return false;
+	sync_violation(ctx, &ccmm_rule_fence_use_after_put,
+		       "%s on fence %s:%s context %" PRIu64 " seq %" PRIu64 " after its last reference was dropped", what,
+		       f->magic == FENCE_MAGIC ? drv(f) : "?", f->magic == FENCE_MAGIC ? tl(f) : "?", f->context,
+		       f->seqno);
+	return true;
+}
+
+static bool list_empty(const struct ccmm_dma_fence_cb *head)
+{
+	return head->next == head;
+}
+
+/* Signal with the fence lock held: run the callbacks in order, wake waiters. */
+static void signal_locked(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
+{
+	struct ccmm_dma_fence_cb *cb = f->cb_list.next;
+
+	f->timestamp_ns = ctx ? ctx->now_ns : 0;
+	atomic_fetch_or(&f->flags, CCMM_FENCE_SIGNALED | CCMM_FENCE_TIMESTAMP);
+	f->cb_list.next = f->cb_list.prev = &f->cb_list;
+	while (cb != &f->cb_list) {
+		struct ccmm_dma_fence_cb *next = cb->next;
+
+		cb->next = cb->prev = NULL;
+		cb->queued = false;
+		cb->func(f, cb);
+		cb = next;
+	}
+	pthread_cond_broadcast(&f->cond);
+}
+
+struct ccmm_dma_fence *ccmm_dma_fence_get(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
+{
+	if (!f)
+		return NULL;
+	if (dead(ctx, f, "dma_fence_get"))
+		return NULL;
+	atomic_fetch_add(&f->refcount, 1);
+	return f;
+}
+
+static void release(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
+{
+	pthread_mutex_lock(&f->lock);
+	if (!(atomic_load(&f->flags) & CCMM_FENCE_SIGNALED) && !list_empty(&f->cb_list)) {
+		sync_violation(ctx, &ccmm_rule_fence_release_pending,
+			       "fence %s:%s context %" PRIu64 " seq %" PRIu64
+			       " released unsignalled with callbacks pending (a refcounting bug); signalled with -EDEADLK",
+			       drv(f), tl(f), f->context, f->seqno);
+		f->error = -EDEADLK;
+		signal_locked(ctx, f);
+	}
+	atomic_fetch_or(&f->flags, CCMM_FENCE_DEAD);
+	pthread_mutex_unlock(&f->lock);
+	if (f->created) {
+		if (f->m) {
+			sync_quarantine(f->m, f);
+		} else {
+			pthread_mutex_destroy(&f->lock);
+			pthread_cond_destroy(&f->cond);
+			free(f);
+		}
+	} else if (f->ops && f->ops->release) {
+		pthread_mutex_destroy(&f->lock);
+		pthread_cond_destroy(&f->cond);
+		f->ops->release(f);
+	}
+}
+
+void ccmm_dma_fence_put(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
+{
+	if (!f)
+		return;
+	if (dead(ctx, f, "dma_fence_put"))
+		return;
+	if (atomic_fetch_sub(&f->refcount, 1) == 1)
+		release(ctx, f);
+}
+
+int ccmm_dma_fence_signal(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
+{
+	if (dead(ctx, f, "dma_fence_signal"))
+		return -EINVAL;
+	pthread_mutex_lock(&f->lock);
+	if (atomic_load(&f->flags) & CCMM_FENCE_SIGNALED) {
+		pthread_mutex_unlock(&f->lock);
+		return -EINVAL;
+	}
+	signal_locked(ctx, f);
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
+bool ccmm_dma_fence_is_signaled(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
+{
+	if (dead(ctx, f, "dma_fence_is_signaled"))
+		return false;
+	if (atomic_load(&f->flags) & CCMM_FENCE_SIGNALED)
+		return true;
+	if (f->ops && f->ops->signaled && f->ops->signaled(f)) {
+		ccmm_dma_fence_signal(ctx, f);
+		return true;
+	}
+	return false;
+}
+
+int ccmm_dma_fence_add_callback(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, struct ccmm_dma_fence_cb *cb,
+				ccmm_dma_fence_func_t func)
+{
+	if (!cb || !func || dead(ctx, f, "dma_fence_add_callback"))
+		return -EINVAL;
+	if (ccmm_dma_fence_is_signaled(ctx, f)) {
+		cb->queued = false;
+		return -ENOENT;
+	}
+	pthread_mutex_lock(&f->lock);
+	if (atomic_load(&f->flags) & CCMM_FENCE_SIGNALED) {
+		pthread_mutex_unlock(&f->lock);
+		cb->queued = false;
+		return -ENOENT;
+	}
+	cb->func = func;
+	cb->next = &f->cb_list;
+	cb->prev = f->cb_list.prev;
+	f->cb_list.prev->next = cb;
+	f->cb_list.prev = cb;
+	cb->queued = true;
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
+bool ccmm_dma_fence_remove_callback(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, struct ccmm_dma_fence_cb *cb)
+{
+	bool was = false;
+
+	if (!cb || dead(ctx, f, "dma_fence_remove_callback"))
+		return false;
+	pthread_mutex_lock(&f->lock);
+	if (cb->queued) {
+		cb->prev->next = cb->next;
+		cb->next->prev = cb->prev;
+		cb->next = cb->prev = NULL;
+		cb->queued = false;
+		was = true;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return was;
+}
+
+int ccmm_dma_fence_get_status(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
+{
+	int st = 0;
+
+	if (dead(ctx, f, "dma_fence_get_status"))
+		return -EINVAL;
+	if (!ccmm_dma_fence_is_signaled(ctx, f))
+		return 0;
+	pthread_mutex_lock(&f->lock);
+	st = f->error ? f->error : 1;
+	pthread_mutex_unlock(&f->lock);
+	return st;
+}
+
+int ccmm_dma_fence_set_error(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, int error)
+{
+	int ret = 0;
+
+	if (dead(ctx, f, "dma_fence_set_error"))
+		return -EINVAL;
+	pthread_mutex_lock(&f->lock);
+	if (error >= 0 || error < -4095 || (atomic_load(&f->flags) & CCMM_FENCE_SIGNALED)) {
+		sync_violation(ctx, &ccmm_rule_fence_bad_error,
+			       "dma_fence_set_error(%d) on fence %s:%s seq %" PRIu64 " %s", error, drv(f), tl(f), f->seqno,
+			       error >= 0 || error < -4095 ? "is not a negative errno" : "after it signalled");
+		ret = -EINVAL;
+	} else {
+		f->error = error;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return ret;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t ccmm_dma_fence_wait_timeout(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, int64_t timeout_ns)
+{
+	int64_t now, deadline;
+	bool ok;
+
+	if (dead(ctx, f, "dma_fence_wait"))
+		return -EINVAL;
+	if (timeout_ns < 0)
+		timeout_ns = 0;
+	if (ccmm_dma_fence_is_signaled(ctx, f)) {
+		/* already done: the whole timeout is left, as dma_fence_default_wait says */
+		pthread_mutex_lock(&f->lock);
+		if (ctx && ctx->now_ns < f->timestamp_ns)
+			ctx->now_ns = f->timestamp_ns;
+		pthread_mutex_unlock(&f->lock);
+		return timeout_ns ? timeout_ns : 1;
+	}
+	if (timeout_ns == 0)
+		return 0;
+	now = mono_ns();
+	deadline = timeout_ns > INT64_MAX - now ? INT64_MAX : now + timeout_ns;
+	pthread_mutex_lock(&f->lock);
+	for (;;) {
+		struct timespec ts;
+		int64_t until;
+
+		ok = atomic_load(&f->flags) & CCMM_FENCE_SIGNALED;
+		if (ok)
+			break;
+		now = mono_ns();
+		if (now >= deadline)
+			break;
+		/* a fence that signals by polling its hardware is polled every millisecond */
+		until = f->ops && f->ops->signaled && deadline - now > 1000000 ? now + 1000000 : deadline;
+		ts.tv_sec = (time_t)(until / 1000000000);
+		ts.tv_nsec = (long)(until % 1000000000);
+		pthread_cond_timedwait(&f->cond, &f->lock, &ts);
+		if (f->ops && f->ops->signaled && !(atomic_load(&f->flags) & CCMM_FENCE_SIGNALED) && f->ops->signaled(f))
+			signal_locked(ctx, f);
+	}
+	if (ok && ctx && ctx->now_ns < f->timestamp_ns)
+		ctx->now_ns = f->timestamp_ns; /* the waiter cannot go on before the signal */
+	pthread_mutex_unlock(&f->lock);
+	if (!ok)
+		return 0;
+	if (timeout_ns == 0)
+		return 1;
+	if (deadline == INT64_MAX)
+		return timeout_ns;
+	now = mono_ns();
+	return deadline - now > 0 ? deadline - now : 1;
+}
+
+static struct ccmm_dma_fence stub;
+static pthread_once_t stub_once = PTHREAD_ONCE_INIT;
+
+static const char *stub_name(struct ccmm_dma_fence *f)
+{
+	(void)f;
+	return "stub";
+}
+
+static const struct ccmm_dma_fence_ops stub_ops = {
+	.get_driver_name = stub_name,
+	.get_timeline_name = stub_name,
+};
+
+static void stub_init(void)
+{
+	ccmm_dma_fence_init(&stub, &stub_ops, 0, 0);
+	atomic_store(&stub.refcount, STUB_REFS);
+	atomic_fetch_or(&stub.flags, CCMM_FENCE_SIGNALED | CCMM_FENCE_TIMESTAMP);
+}
+
+struct ccmm_dma_fence *ccmm_dma_fence_get_stub(void)
+{
+	pthread_once(&stub_once, stub_init);
+	atomic_fetch_add(&stub.refcount, 1);
+	return &stub;
+}
+
+bool ccmm_dma_fence_is_later(const struct ccmm_dma_fence *a, const struct ccmm_dma_fence *b)
+{
+	return a->seqno > b->seqno;
+}
+
+void ccmm_dma_fence_describe(struct ccmm_dma_fence *f, FILE *out)
+{
+	bool sig = atomic_load(&f->flags) & CCMM_FENCE_SIGNALED;
+
+	fprintf(out, "%s %s seq %" PRIu64 " %ssignalled\n", drv(f), tl(f), f->seqno, sig ? "" : "un");
+}

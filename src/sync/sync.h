@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sync.h - wound/wait mutexes, fences and reservation objects (layer 3),
+ * the synchronisation dma-buf and TTM are built on (seed 001: "we have
+ * defined what lock you need to hold when calling functions, what a DMA
+ * fence is, when exchanged addresses are valid").
+ *
+ *   ww_class  (wound-wait or wait-die, a stamp counter)
+ *      |
+ *   ww_acquire_ctx  stamp = age of the transaction; acquired = locks held
+ *      |
+ *      |  lock A, lock B ...  contended by an older transaction?
+ *      |     wound-wait: the older one wounds the younger holder, which
+ *      |                 backs off (-EDEADLK) at its next contended lock
+ *      |     wait-die:   a younger requester dies (-EDEADLK) at once
+ *      |  -EDEADLK: unlock everything, ww_mutex_lock_slow(contended), retry
+ *      v
+ *   ww_mutex  --embedded in-->  dma_resv  (the buffer's reservation lock)
+ *                                  |
+ *                                  +-- fences[]: {fence, usage}, usage in
+ *                                      KERNEL < WRITE < READ < BOOKKEEP;
+ *                                      a query "up to READ" sees KERNEL,
+ *                                      WRITE and READ fences
+ *   dma_fence: context + seqno, signals once, callbacks, error, refcount
+ *
+ * The mutex is a real lock for real threads: an atomic owner word for the
+ * uncontended path, and per-class mutex/condvar for the slow path (waiters
+ * sleep on the class condvar; wounds and releases broadcast it).
+ *
+ * Misuse is detected, returned as the kernel's errno and recorded as a
+ * violation of a rule below through @ctx (which may be NULL: then only the
+ * errno tells). Where the kernel merely WARNs and goes on, ccmm goes on too,
+ * unless going on would deadlock a real thread, in which case it refuses.
+ *
+ * Fences created with ccmm_dma_fence_create() are parked in a quarantine
+ * after their last put (as KASAN does) and freed when the machine shuts
+ * down, so a use after the last put is detected rather than undefined.
+ *
+ * Locking: ww_mutex internals lock themselves; a fence has a mutex that
+ * is held while its callbacks run (callbacks must not call back into that
+ * fence); a dma_resv's fence list is protected by its ww_mutex for
+ * writers and by an internal mutex for unlocked readers. Lock order:
+ * mmap_lock, dma_resv (ww_mutex), fence lock.
+ */
+#ifndef CCMM_SYNC_H
+#define CCMM_SYNC_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "check/check.h"
+#include "platform/platform.h"
+
+/* The rules of this subsystem (registered in check/rules.c). */
+extern const struct ccmm_rule ccmm_rule_ww_lock_after_done, ccmm_rule_ww_class_mismatch, ccmm_rule_ww_edeadlk_ignored,
+	ccmm_rule_ww_fini_held, ccmm_rule_mutex_not_owner, ccmm_rule_mutex_self_deadlock, ccmm_rule_fence_use_after_put,
+	ccmm_rule_fence_release_pending, ccmm_rule_fence_bad_error, ccmm_rule_resv_not_locked, ccmm_rule_resv_no_slot;
+extern const struct ccmm_rule *const ccmm_sync_rules[];
+
+/* ------------------------------------------------------------------ */
+/* ww_mutex                                                            */
+/* ------------------------------------------------------------------ */
+
+struct ccmm_ww_waiter;
+
+struct ccmm_ww_class {
+	const char *name;
+	bool is_wait_die;          /* wait-die; false: wound-wait */
+	atomic_uint_fast64_t stamp; /* next transaction stamp (smaller = older) */
+	pthread_mutex_t lock;      /* slow paths of every mutex of the class */
+	pthread_cond_t cond;       /* every sleeper of the class waits here */
+	atomic_ulong deadlocks;    /* -EDEADLK returned (statistics) */
+	atomic_ulong wounds;       /* wound-wait: holders wounded */
+};
+
+/* Static initializer: DEFINE_WW_CLASS / DEFINE_WD_CLASS. */
+#define CCMM_WW_CLASS_INIT(n, wait_die)                                                                     \
+	{                                                                                                   \
+		.name = (n), .is_wait_die = (wait_die), .stamp = 1, .lock = PTHREAD_MUTEX_INITIALIZER,       \
+		.cond = PTHREAD_COND_INITIALIZER, .deadlocks = 0, .wounds = 0                               \
+	}
+
+/* Runtime init / teardown of a class (for classes not statically defined). */
+void ccmm_ww_class_init(struct ccmm_ww_class *c, const char *name, bool wait_die);
+void ccmm_ww_class_destroy(struct ccmm_ww_class *c);
+
+struct ccmm_ww_acquire_ctx {
+	struct ccmm_ww_class *ww_class;
+	uint64_t stamp;
+	unsigned acquired;                       /* ww_mutexes held through this context */
+	atomic_bool wounded;                     /* wound-wait: an older transaction wants a lock we hold */
+	bool done_acquire;                       /* ww_acquire_done() called */
+	struct ccmm_ww_mutex *contending_lock;   /* the lock that returned -EDEADLK */
+	uint32_t magic;
+};
+
+struct ccmm_ww_mutex {
+	_Atomic(const void *) owner;                      /* the owner's token; NULL: free */
+	_Atomic(const void *) owner_thread;               /* the thread it runs on */
+	_Atomic(struct ccmm_ww_acquire_ctx *) ctx;        /* the acquire context holding it, if any */
+	struct ccmm_ww_class *ww_class;
+	atomic_uint waiters;                              /* sleepers in the slow path */
+	struct ccmm_ww_waiter *wait_list;                 /* sorted by stamp; class lock */
+	uint32_t magic;
+};
+
+/* ww_mutex_init. */
+void ccmm_ww_mutex_init(struct ccmm_ww_mutex *lock, struct ccmm_ww_class *c);
+
+/*
+ * ww_mutex_destroy: -EBUSY (and mutex_not_owner) if it is still held;
+ * nothing is freed then.
+ */
+int ccmm_ww_mutex_destroy(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock);
+
+/* ww_acquire_init: a new transaction, stamped younger than every earlier one. */
+void ccmm_ww_acquire_init(struct ccmm_ww_acquire_ctx *acq, struct ccmm_ww_class *c);
+
+/* ww_acquire_done: no more locks will be taken (a later lock records ww_lock_after_done). */
+void ccmm_ww_acquire_done(struct ccmm_ctx *ctx, struct ccmm_ww_acquire_ctx *acq);
+
+/*
+ * ww_acquire_fini. Returns 0, or -EBUSY with ww_fini_held when locks are
+ * still held through @acq (the context stays usable so they can be dropped).
+ */
+int ccmm_ww_acquire_fini(struct ccmm_ctx *ctx, struct ccmm_ww_acquire_ctx *acq);
+
+/*
+ * ccmm_ww_mutex_lock - ww_mutex_lock(). With @acq NULL it is a plain
+ * mutex. Returns:
+ *   0          locked
+ *   -EALREADY  @acq already holds it (no state change)
+ *   -EDEADLK   back off: unlock every lock held through @acq, then
+ *              ccmm_ww_mutex_lock_slow() on this one (only when @acq
+ *              holds at least one lock; a context holding none waits)
+ *   -EINVAL    @acq is of another class (ww_class_mismatch)
+ * Misuse: locking after ww_acquire_done records ww_lock_after_done and
+ * goes on; after -EDEADLK, taking another lock or keeping locks records
+ * ww_edeadlk_ignored and returns -EDEADLK again; a thread locking, without
+ * a context, a mutex it holds records mutex_self_deadlock and returns
+ * -EDEADLK instead of hanging.
+ * Locking: may sleep on the class condvar.
+ */
+int ccmm_ww_mutex_lock(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct ccmm_ww_acquire_ctx *acq);
+
+/*
+ * ww_mutex_lock_slow: after -EDEADLK, with nothing held through @acq,
+ * sleep until @lock is ours. Cannot return -EDEADLK. Misuse as above.
+ */
+int ccmm_ww_mutex_lock_slow(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct ccmm_ww_acquire_ctx *acq);
+
+/* ww_mutex_trylock: 1 if taken, 0 if not (also when @acq already holds it). */
+int ccmm_ww_mutex_trylock(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct ccmm_ww_acquire_ctx *acq);
+
+/* ww_mutex_unlock: 0, or -EPERM with mutex_not_owner when the calling thread does not hold it. */
+int ccmm_ww_mutex_unlock(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock);
+
+bool ccmm_ww_mutex_is_locked(struct ccmm_ww_mutex *lock);
+/* Whether the caller (its owner token) holds @lock (lockdep_is_held). */
+bool ccmm_ww_mutex_held(struct ccmm_ww_mutex *lock);
+
+/*
+ * ccmm_ww_set_owner - who the calling thread acts as, for lock ownership:
+ * @token (an actor), or NULL for the thread itself (the default). The
+ * scenario engine's sim mode runs every actor on one thread; each actor
+ * must own its locks. A lock held under another token of the same thread
+ * can never be released while the caller sleeps: ccmm_ww_mutex_lock()
+ * returns -EBUSY then instead of hanging (order such actors with
+ * signal/wait, or run the job with mode = threads).
+ */
+void ccmm_ww_set_owner(const void *token);
+
+/* ------------------------------------------------------------------ */
+/* dma_fence                                                           */
+/* ------------------------------------------------------------------ */
+
+struct ccmm_dma_fence;
+struct ccmm_dma_fence_cb;
+
+typedef void (*ccmm_dma_fence_func_t)(struct ccmm_dma_fence *f, struct ccmm_dma_fence_cb *cb);
+
+/* A callback slot, embedded in the caller's structure (struct dma_fence_cb). */
+struct ccmm_dma_fence_cb {
+	struct ccmm_dma_fence_cb *next, *prev;
+	ccmm_dma_fence_func_t func;
+	bool queued;
+};
+
+struct ccmm_dma_fence_ops {
+	const char *(*get_driver_name)(struct ccmm_dma_fence *f);
+	const char *(*get_timeline_name)(struct ccmm_dma_fence *f);
+	/* Optional: poll the hardware; true once the fence has completed. */
+	bool (*signaled)(struct ccmm_dma_fence *f);
+	/* Optional: free a fence initialised by ccmm_dma_fence_init(). */
+	void (*release)(struct ccmm_dma_fence *f);
+};
+
+#define CCMM_FENCE_SIGNALED  0x1
+#define CCMM_FENCE_TIMESTAMP 0x2
+#define CCMM_FENCE_DEAD      0x4 /* last reference dropped */
+
+struct ccmm_dma_fence {
+	const struct ccmm_dma_fence_ops *ops;
+	struct ccmm_machine *m;             /* where a created fence is quarantined; may be NULL */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;                /* waiters (CLOCK_MONOTONIC) */
+	uint64_t context, seqno;
+	atomic_uint flags;                  /* CCMM_FENCE_* */
+	int error;                          /* 0, or a negative errno set before signalling */
+	atomic_int refcount;
+	uint64_t timestamp_ns;              /* the signaller's modeled time */
+	struct ccmm_dma_fence_cb cb_list;   /* list head */
+	bool created;                       /* by ccmm_dma_fence_create (quarantined on release) */
+	uint32_t magic;
+};
+
+/* dma_fence_context_alloc: @num consecutive fence contexts; returns the first. */
+uint64_t ccmm_dma_fence_context_alloc(unsigned num);
+
+/*
+ * dma_fence_init on caller storage: one reference, unsignaled. @ops must
+ * name the driver and timeline. When the last reference goes, ops->release
+ * (if any) is called; the storage must stay valid until then.
+ */
+void ccmm_dma_fence_init(struct ccmm_dma_fence *f, const struct ccmm_dma_fence_ops *ops, uint64_t context,
+			 uint64_t seqno);
+
+/*
+ * A fence allocated by ccmm: on the last put it goes to @m's quarantine
+ * (freed at shutdown), so later uses are detected. @ops may be NULL (a
+ * "ccmm" driver). Returns 0 or -ENOMEM.
+ */
+int ccmm_dma_fence_create(struct ccmm_machine *m, const struct ccmm_dma_fence_ops *ops, uint64_t context,
+			  uint64_t seqno, struct ccmm_dma_fence **out);
+
+/*
+ * dma_fence_get / dma_fence_put. A get or put on a fence whose last
+ * reference is gone records fence_use_after_put and does nothing (get
+ * returns NULL). The last put of an unsignaled fence with callbacks still
+ * queued records fence_release_pending, sets -EDEADLK and signals it so
+ * nothing dangles, as dma_fence_release() does. NULL is a no-op.
+ */
+struct ccmm_dma_fence *ccmm_dma_fence_get(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f);
+void ccmm_dma_fence_put(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f);
+
+/*
+ * dma_fence_signal: mark signalled (timestamped with @ctx's modeled
+ * time), run the callbacks in order with the fence lock held, wake the
+ * waiters. Returns 0, -EINVAL if it was already signalled (the callbacks
+ * are not run twice), -EINVAL with fence_use_after_put on a dead fence.
+ */
+int ccmm_dma_fence_signal(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f);
+
+/* dma_fence_is_signaled: also polls ops->signaled and signals if it says so. */
+bool ccmm_dma_fence_is_signaled(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f);
+
+/*
+ * dma_fence_add_callback: 0 (queued), -ENOENT if already signalled (the
+ * callback is not called), -EINVAL for a dead fence or a queued @cb.
+ */
+int ccmm_dma_fence_add_callback(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, struct ccmm_dma_fence_cb *cb,
+				ccmm_dma_fence_func_t func);
+
+/* dma_fence_remove_callback: true if @cb was still queued (it will not run). */
+bool ccmm_dma_fence_remove_callback(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, struct ccmm_dma_fence_cb *cb);
+
+/* dma_fence_get_status: 0 pending, 1 signalled, or the error it signalled with (< 0). */
+int ccmm_dma_fence_get_status(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f);
+
+/*
+ * dma_fence_set_error: before signalling, with a negative errno. After
+ * signalling, or with @error >= 0, records fence_bad_error and returns
+ * -EINVAL without changing the fence.
+ */
+int ccmm_dma_fence_set_error(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, int error);
+
+#define CCMM_MAX_SCHEDULE_TIMEOUT INT64_MAX
+
+/*
+ * dma_fence_wait_timeout: wait up to @timeout_ns of wall time
+ * (CCMM_MAX_SCHEDULE_TIMEOUT: forever). Returns the time left (at least 1)
+ * when signalled, 0 on timeout (a timeout of 0 only tests), -EINVAL for a
+ * dead fence. A waiter that saw the signal moves @ctx's modeled clock up
+ * to the signaller's time.
+ */
+int64_t ccmm_dma_fence_wait_timeout(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, int64_t timeout_ns);
+
+/* dma_fence_get_stub: an always-signalled fence (a new reference). */
+struct ccmm_dma_fence *ccmm_dma_fence_get_stub(void);
+
+/* dma_fence_is_later (same context): @a's seqno after @b's. */
+bool ccmm_dma_fence_is_later(const struct ccmm_dma_fence *a, const struct ccmm_dma_fence *b);
+
+/* dma_fence_describe: "DRIVER TIMELINE seq N [un]signalled". */
+void ccmm_dma_fence_describe(struct ccmm_dma_fence *f, FILE *out);
+
+/* ------------------------------------------------------------------ */
+/* dma_resv                                                            */
+/* ------------------------------------------------------------------ */
+
+enum ccmm_dma_resv_usage {
+	CCMM_RESV_USAGE_KERNEL,   /* memory management: moves, clears; everyone waits */
+	CCMM_RESV_USAGE_WRITE,    /* implicit-sync writers */
+	CCMM_RESV_USAGE_READ,     /* implicit-sync readers */
+	CCMM_RESV_USAGE_BOOKKEEP, /* explicitly synced work: only memory management waits */
+	CCMM_RESV_USAGE_NR
+};
+
+const char *ccmm_dma_resv_usage_name(enum ccmm_dma_resv_usage u);
+/* dma_resv_usage_rw: what a CPU/device access must wait for: writers wait for readers too. */
+enum ccmm_dma_resv_usage ccmm_dma_resv_usage_rw(bool write);
+
+/* The kernel's reservation_ww_class (wound-wait). */
+extern struct ccmm_ww_class ccmm_reservation_ww_class;
+
+struct ccmm_dma_resv_entry {
+	struct ccmm_dma_fence *fence;
+	enum ccmm_dma_resv_usage usage;
+};
+
+struct ccmm_dma_resv {
+	struct ccmm_ww_mutex lock;
+	pthread_mutex_t list_lock;          /* for unlocked readers */
+	struct ccmm_dma_resv_entry *fences;
+	unsigned num_fences;
+	unsigned max_fences;                /* slots reserved (dma_resv_reserve_fences) */
+	size_t cap_fences;                  /* entries allocated */
+	uint64_t seq;                       /* bumped on every change (the kernel's seqcount) */
+};
+
+void ccmm_dma_resv_init(struct ccmm_dma_resv *obj);
+/* dma_resv_fini: drop every fence reference. */
+void ccmm_dma_resv_fini(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj);
+
+/* dma_resv_lock / _slow / _trylock / _unlock: the ww_mutex, as above. */
+int ccmm_dma_resv_lock(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj, struct ccmm_ww_acquire_ctx *acq);
+int ccmm_dma_resv_lock_slow(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj, struct ccmm_ww_acquire_ctx *acq);
+bool ccmm_dma_resv_trylock(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj);
+/*
+ * dma_resv_unlock. Unused reserved slots are forgotten, as debug kernels
+ * do (dma_resv_reset_max_fences), so every locked section must reserve
+ * what it adds. Returns as ccmm_ww_mutex_unlock.
+ */
+int ccmm_dma_resv_unlock(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj);
+/* dma_resv_held by the calling thread. */
+bool ccmm_dma_resv_held(struct ccmm_dma_resv *obj);
+
+/*
+ * dma_resv_assert_held: true if the calling thread holds @obj; otherwise
+ * records resv_not_locked naming @what and returns false.
+ */
+bool ccmm_dma_resv_assert_held(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj, const char *what);
+
+/*
+ * dma_resv_reserve_fences: make room for @num more fences. Lock held
+ * (else resv_not_locked, -EINVAL). 0, -ENOMEM.
+ */
+int ccmm_dma_resv_reserve_fences(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj, unsigned num);
+
+/*
+ * dma_resv_add_fence: add @fence (a reference is taken) with @usage. It
+ * replaces an earlier fence of the same context whose usage is at least
+ * @usage and which @fence is later than or the same as, or any signalled
+ * fence; otherwise it takes a reserved slot. Lock held (else
+ * resv_not_locked, -EINVAL); no slot reserved: resv_no_slot, -ENOSPC (the
+ * kernel BUG()s). A dead fence: fence_use_after_put, -EINVAL.
+ */
+int ccmm_dma_resv_add_fence(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj, struct ccmm_dma_fence *fence,
+			    enum ccmm_dma_resv_usage usage);
+
+/* dma_resv_replace_fences: every fence of @context becomes @replacement with @usage. Lock held. */
+int ccmm_dma_resv_replace_fences(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj, uint64_t context,
+				 struct ccmm_dma_fence *replacement, enum ccmm_dma_resv_usage usage);
+
+/*
+ * dma_resv_get_fences: a snapshot of the fences with usage <= @usage,
+ * each with a reference (put them, then free() the array). Lock not
+ * needed. 0, -ENOMEM. *@num may be 0 (then *@fences is NULL).
+ */
+int ccmm_dma_resv_get_fences(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj, enum ccmm_dma_resv_usage usage,
+			     unsigned *num, struct ccmm_dma_fence ***fences);
+
+/* dma_resv_test_signaled: every fence with usage <= @usage has signalled. Lock not needed. */
+bool ccmm_dma_resv_test_signaled(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj, enum ccmm_dma_resv_usage usage);
+
+/*
+ * dma_resv_wait_timeout: wait for every fence with usage <= @usage, up
+ * to @timeout_ns in all. Returns the time left (>= 1), 0 on timeout.
+ */
+int64_t ccmm_dma_resv_wait_timeout(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj, enum ccmm_dma_resv_usage usage,
+				   int64_t timeout_ns);
+
+/*
+ * Locked iteration (dma_resv_for_each_fence): the @i-th fence with usage
+ * <= @usage, with its usage; 0, -ENOENT past the end. Lock held (else
+ * resv_not_locked, -EINVAL). No reference is taken.
+ */
+int ccmm_dma_resv_fence_at(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj, enum ccmm_dma_resv_usage usage,
+			   unsigned i, struct ccmm_dma_fence **fence, enum ccmm_dma_resv_usage *fence_usage);
+
+/* dma_resv_describe: one "\t<usage> fence: ..." line per fence. */
+void ccmm_dma_resv_describe(struct ccmm_dma_resv *obj, FILE *out);
+
+/* ------------------------------------------------------------------ */
+/* Per-machine state                                                   */
+/* ------------------------------------------------------------------ */
+
+/* Set up m->sub[CCMM_SUB_SYNC] (the fence quarantine). Called by ccmm_boot(). */
+int ccmm_sync_init(struct ccmm_machine *m);
+void ccmm_sync_fini(struct ccmm_machine *m);
+
+#endif /* CCMM_SYNC_H */

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The scenario engine: determinism for a seed, ranges, the modeled clock
+ * across signal/wait, expectations (per actor, exact counts, [global]), op
+ * errors and run errors as the verdict sees them, and both reports.
+ */
+#include "helpers.h"
+
+#include <jansson.h>
+
+#include "report/report.h"
+#include "scenario/scenario.h"
+
+static struct ccmm_job *load(const char *text)
+{
+	struct ccmm_job *job;
+	struct ccmm_error err;
+
+	if (ccmm_job_load("t.job", text, NULL, &job, &err))
+		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+	return job;
+}
+
+static struct ccmm_run *run_text(const char *text, struct ccmm_job **jobp, struct ccmm_run_summary *s)
+{
+	struct ccmm_job *job = load(text);
+	struct ccmm_run *run;
+
+	assert_int_equal(ccmm_job_run(job, &run), 0);
+	ccmm_run_summarize(run, s);
+	*jobp = job;
+	return run;
+}
+
+static void done(struct ccmm_run *run, struct ccmm_job *job)
+{
+	ccmm_run_free(run);
+	ccmm_job_free(job);
+}
+
+static void test_default_job_is_deterministic(void **state)
+{
+	struct ccmm_job *a, *b;
+	struct ccmm_run *ra, *rb;
+	struct ccmm_error err;
+	struct ccmm_run_summary s;
+
+	assert_int_equal(ccmm_job_default(&a, &err), 0);
+	assert_int_equal(ccmm_job_default(&b, &err), 0);
+	assert_int_equal(ccmm_job_run(a, &ra), 0);
+	assert_int_equal(ccmm_job_run(b, &rb), 0);
+	ccmm_run_summarize(ra, &s);
+	assert_int_equal(s.status, 0);
+	assert_true(s.violations >= 3);
+	assert_int_equal(s.unexpected, 0);
+	assert_int_equal(ra->end_ns, rb->end_ns);
+	assert_int_equal(ccmm_events_count(ra->m), ccmm_events_count(rb->m));
+	for (size_t i = 0; i < ccmm_events_count(ra->m); i++) {
+		struct ccmm_event x, y;
+
+		assert_int_equal(ccmm_event_get(ra->m, i, &x), 0);
+		assert_int_equal(ccmm_event_get(rb->m, i, &y), 0);
+		assert_ptr_equal(x.rule, y.rule);
+		assert_int_equal(x.pa, y.pa);
+		assert_int_equal(x.time_ns, y.time_ns);
+		assert_int_equal(x.actor, y.actor);
+	}
+	done(ra, a);
+	done(rb, b);
+}
+
+static const char ranged[] = "[global]\nplatform=default\nseed=%d\n"
+			     "[t]\nactor=guest_task\nloops=20\n"
+			     "op=alloc b 16k\nop=write b len=1k-16k\nop=free b\n";
+
+static uint64_t ranged_time(int seed)
+{
+	char text[256];
+	struct ccmm_job *job;
+	struct ccmm_run_summary s;
+	struct ccmm_run *run;
+	uint64_t t;
+
+	snprintf(text, sizeof(text), ranged, seed);
+	run = run_text(text, &job, &s);
+	assert_int_equal(s.status, 0);
+	t = run->end_ns;
+	assert_int_equal(job->actors[0]->ops_done, 60);
+	done(run, job);
+	return t;
+}
+
+static void test_ranges_follow_the_seed(void **state)
+{
+	/* the write length is drawn per use: same seed, same modeled time; another seed, another */
+	assert_int_equal(ranged_time(5), ranged_time(5));
+	assert_int_not_equal(ranged_time(5), ranged_time(6));
+}
+
+static void test_clock_through_signal_wait(void **state)
+{
+	struct ccmm_job *job;
+	struct ccmm_run_summary s;
+	struct ccmm_run *run = run_text("[global]\nplatform=default\n"
+					"[a]\nactor=guest_task\nop=sleep 5ms\nop=signal go\n"
+					"[b]\nactor=guest_task\nop=wait go\nop=sleep 1us\n",
+					&job, &s);
+
+	assert_int_equal(s.status, 0);
+	/* b cannot go on before a signalled at 5 ms */
+	assert_int_equal(job->actors[0]->ctx.now_ns, 5000000);
+	assert_int_equal(job->actors[1]->ctx.now_ns, 5001000);
+	assert_int_equal(run->end_ns, 5001000);
+	done(run, job);
+}
+
+static void test_verdicts(void **state)
+{
+	struct ccmm_job *job;
+	struct ccmm_run_summary s;
+	struct ccmm_run *run;
+
+	/* an expected violation that happens: 0 */
+	run = run_text("[global]\nplatform=default\n[t]\nactor=guest_task\nop=alloc b 4k\n"
+		       "op=set_memory_decrypted b off=1 ret=EINVAL\nexpect=conversion_unaligned\n",
+		       &job, &s);
+	assert_int_equal(s.status, 0);
+	assert_int_equal(s.expected, 1);
+	done(run, job);
+	/* the wrong count: 1, one expectation not met */
+	run = run_text("[global]\nplatform=default\n[t]\nactor=guest_task\nop=alloc b 4k\n"
+		       "op=set_memory_decrypted b off=1 ret=EINVAL\nexpect=conversion_unaligned:2\n",
+		       &job, &s);
+	assert_int_equal(s.status, 1);
+	assert_int_equal(s.missing, 1);
+	done(run, job);
+	/* not expected at all: 1 */
+	run = run_text("[global]\nplatform=default\n[t]\nactor=guest_task\nop=alloc b 4k\n"
+		       "op=set_memory_decrypted b off=1 ret=EINVAL\n",
+		       &job, &s);
+	assert_int_equal(s.status, 1);
+	assert_int_equal(s.unexpected, 1);
+	done(run, job);
+	/* expected in [global]: 0; and an expectation nobody meets: 1 */
+	run = run_text("[global]\nplatform=default\nexpect=conversion_unaligned\n[t]\nactor=guest_task\nop=alloc b 4k\n"
+		       "op=set_memory_decrypted b off=1 ret=EINVAL\n",
+		       &job, &s);
+	assert_int_equal(s.status, 0);
+	done(run, job);
+	run = run_text("[global]\nplatform=default\n[t]\nactor=guest_task\nop=alloc b 4k\nexpect=cache_alias\n", &job, &s);
+	assert_int_equal(s.status, 1);
+	assert_int_equal(s.missing, 1);
+	done(run, job);
+	/* an op that returns what ret= did not announce: an op error, 1 */
+	run = run_text("[global]\nplatform=default\n[t]\nactor=guest_task\nop=alloc b 4k\nop=free b\nop=alloc c 4k ret=ENOMEM\n",
+		       &job, &s);
+	assert_int_equal(s.status, 1);
+	assert_int_equal(s.op_errors, 1);
+	assert_int_equal(job->actors[0]->op_errors, 1);
+	done(run, job);
+	/* a run error: 2 */
+	run = run_text("[global]\nplatform=default\n[t]\nactor=guest_task\nop=wait never\n", &job, &s);
+	assert_int_equal(s.status, 2);
+	assert_non_null(strstr(run->error, "deadlock"));
+	done(run, job);
+}
+
+static void test_threads_mode_runs(void **state)
+{
+	struct ccmm_job *job;
+	struct ccmm_run_summary s;
+	struct ccmm_run *run = run_text("[global]\nplatform=default\nmode=threads\n"
+					"[a]\nactor=guest_task\nloops=10\nop=alloc x 8k\nop=set_memory_decrypted x\nop=signal s\n"
+					"op=set_memory_encrypted x\nop=free x\n"
+					"[b]\nactor=guest_task\nloops=10\nop=wait s\nop=alloc y 4k\nop=free y\n",
+					&job, &s);
+
+	assert_int_equal(s.status, 0);
+	assert_int_equal(job->actors[0]->ops_done, 50);
+	assert_int_equal(job->actors[1]->ops_done, 30);
+	done(run, job);
+}
+
+static void test_reports(void **state)
+{
+	struct ccmm_job *job;
+	struct ccmm_run *run;
+	struct ccmm_error err;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	json_t *root, *jobs, *res;
+	json_error_t jerr;
+
+	assert_int_equal(ccmm_job_default(&job, &err), 0);
+	assert_int_equal(ccmm_job_run(job, &run), 0);
+	/* text: every actor, the violations with their rule and job line, the verdict */
+	f = open_memstream(&text, &len);
+	assert_int_equal(ccmm_report_text(run, f, 0), 0);
+	fclose(f);
+	assert_non_null(strstr(text, "[guest] guest_task"));
+	assert_non_null(strstr(text, "[vmm] vmm"));
+	assert_non_null(strstr(text, "host_write_private (expected)"));
+	assert_non_null(strstr(text, "history (newest first)"));
+	assert_non_null(strstr(text, "-> as expected"));
+	free(text);
+	/* JSON: fio's shape, parsable, with the same content */
+	f = open_memstream(&text, &len);
+	assert_int_equal(ccmm_report_json(run, f), 0);
+	fclose(f);
+	root = json_loads(text, 0, &jerr);
+	if (!root)
+		fail_msg("JSON report does not parse: %s at line %d", jerr.text, jerr.line);
+	assert_non_null(json_object_get(root, "ccmm version"));
+	assert_non_null(json_object_get(root, "timestamp"));
+	assert_non_null(json_object_get(root, "global options"));
+	jobs = json_object_get(root, "jobs");
+	assert_true(json_is_array(jobs));
+	assert_true(json_array_size(jobs) >= 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(jobs, 0), "jobname")), "guest");
+	{
+		json_t *vmm = NULL, *v;
+		size_t i;
+
+		json_array_foreach(jobs, i, v) if (!strcmp(json_string_value(json_object_get(v, "jobname")), "vmm")) vmm = v;
+		assert_non_null(vmm);
+		v = json_array_get(json_object_get(vmm, "violations"), 0);
+		assert_string_equal(json_string_value(json_object_get(v, "rule")), "host_access_private");
+		assert_true(json_is_true(json_object_get(v, "expected")));
+		assert_non_null(json_object_get(v, "access"));
+		assert_non_null(json_object_get(v, "page"));
+		assert_true(json_array_size(json_object_get(v, "history")) > 0);
+		assert_non_null(json_object_get(json_object_get(vmm, "counters"), "poisoned_lines"));
+	}
+	res = json_object_get(root, "result");
+	assert_int_equal(json_integer_value(json_object_get(res, "exit_status")), 0);
+	assert_int_equal(json_integer_value(json_object_get(res, "unexpected")), 0);
+	json_decref(root);
+	free(text);
+	done(run, job);
+}
+
+static void test_platform_override(void **state)
+{
+	struct ccmm_job *job;
+	struct ccmm_error err;
+
+	/* the same workload on another platform file */
+	assert_int_equal(ccmm_job_load("t.job", "[t]\nactor=guest_task\nop=alloc b 4k\n",
+				       CCMM_SOURCE_DIR "/platforms/sev-guest.ini", &job, &err),
+			 0);
+	assert_int_equal(job->plat->mode, CCMM_CC_SEV);
+	ccmm_job_free(job);
+	assert_int_equal(ccmm_job_load("t.job", "[t]\nactor=guest_task\nop=alloc b 4k\n", "/no/such.ini", &job, &err),
+			 -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_job_is_deterministic),
+		cmocka_unit_test(test_ranges_follow_the_seed),
+		cmocka_unit_test(test_clock_through_signal_wait),
+		cmocka_unit_test(test_verdicts),
+		cmocka_unit_test(test_threads_mode_runs),
+		cmocka_unit_test(test_reports),
+		cmocka_unit_test(test_platform_override),
+	};
+
+	return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
+}

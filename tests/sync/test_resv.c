@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dma_resv, after the kernel's drivers/dma-buf/st-dma-resv.c, for every
+ * usage: signalling, locked and unlocked iteration, get_fences; then what
+ * the usages mean (a query up to READ sees KERNEL, WRITE and READ fences),
+ * same-context replacement, the slot and lock rules, waits per usage, and
+ * unlocked readers racing a writer on real threads.
+ */
+#include "helpers.h"
+
+#include <pthread.h>
+#include <time.h>
+
+#include "sync/sync.h"
+
+static atomic_int thread_failures;
+#define TCHECK(c)                                                                                     \
+	do {                                                                                          \
+		if (!(c)) {                                                                           \
+			fprintf(stderr, "%s:%d: check failed in a worker: %s\n", __FILE__, __LINE__, #c); \
+			atomic_fetch_add(&thread_failures, 1);                                        \
+		}                                                                                     \
+	} while (0)
+
+struct fx {
+	struct ccmm_machine *m;
+	struct ccmm_ctx ctx;
+	struct ccmm_dma_resv resv;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->m = test_boot("mode=none");
+	ccmm_ctx_init(&f->ctx, f->m, 0, "resv-test");
+	ccmm_dma_resv_init(&f->resv);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	ccmm_dma_resv_fini(&f->ctx, &f->resv);
+	ccmm_shutdown(f->m);
+	free(f);
+	return 0;
+}
+
+static struct ccmm_dma_fence *fence(struct fx *f, uint64_t context, uint64_t seqno)
+{
+	struct ccmm_dma_fence *fe;
+
+	assert_int_equal(ccmm_dma_fence_create(f->m, NULL, context, seqno, &fe), 0);
+	return fe;
+}
+
+/* Lock, reserve one slot, add @fe with @usage, unlock. */
+static void add(struct fx *f, struct ccmm_dma_fence *fe, enum ccmm_dma_resv_usage usage)
+{
+	assert_int_equal(ccmm_dma_resv_lock(&f->ctx, &f->resv, NULL), 0);
+	assert_int_equal(ccmm_dma_resv_reserve_fences(&f->ctx, &f->resv, 1), 0);
+	assert_int_equal(ccmm_dma_resv_add_fence(&f->ctx, &f->resv, fe, usage), 0);
+	assert_int_equal(ccmm_dma_resv_unlock(&f->ctx, &f->resv), 0);
+}
+
+static void test_sanitycheck(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(ccmm_dma_resv_lock(&f->ctx, &f->resv, NULL), 0);
+	assert_true(ccmm_dma_resv_held(&f->resv));
+	assert_int_equal(ccmm_dma_resv_unlock(&f->ctx, &f->resv), 0);
+	assert_false(ccmm_dma_resv_held(&f->resv));
+	assert_true(ccmm_dma_resv_test_signaled(&f->ctx, &f->resv, CCMM_RESV_USAGE_BOOKKEEP));
+}
+
+/* For each usage: unsignalled until the fence signals (test_signaling). */
+static void test_signaling(void **state)
+{
+	struct fx *f = *state;
+
+	for (int u = 0; u < CCMM_RESV_USAGE_NR; u++) {
+		struct ccmm_dma_resv r;
+		struct ccmm_dma_fence *fe = fence(f, ccmm_dma_fence_context_alloc(1), 1);
+
+		ccmm_dma_resv_init(&r);
+		assert_int_equal(ccmm_dma_resv_lock(&f->ctx, &r, NULL), 0);
+		assert_int_equal(ccmm_dma_resv_reserve_fences(&f->ctx, &r, 1), 0);
+		assert_int_equal(ccmm_dma_resv_add_fence(&f->ctx, &r, fe, u), 0);
+		assert_false(ccmm_dma_resv_test_signaled(&f->ctx, &r, u));
+		ccmm_dma_fence_signal(&f->ctx, fe);
+		assert_true(ccmm_dma_resv_test_signaled(&f->ctx, &r, u));
+		ccmm_dma_resv_unlock(&f->ctx, &r);
+		ccmm_dma_resv_fini(&f->ctx, &r);
+		ccmm_dma_fence_put(&f->ctx, fe);
+	}
+	assert_int_equal(ccmm_events_count(f->m), 0);
+}
+
+/* Locked and unlocked iteration find exactly the fence, with its usage (test_for_each). */
+static void test_for_each(void **state)
+{
+	struct fx *f = *state;
+
+	for (int u = 0; u < CCMM_RESV_USAGE_NR; u++) {
+		struct ccmm_dma_resv r;
+		struct ccmm_dma_fence *fe = fence(f, ccmm_dma_fence_context_alloc(1), 1), *got, **arr;
+		enum ccmm_dma_resv_usage gu;
+		unsigned n;
+
+		ccmm_dma_resv_init(&r);
+		assert_int_equal(ccmm_dma_resv_lock(&f->ctx, &r, NULL), 0);
+		assert_int_equal(ccmm_dma_resv_reserve_fences(&f->ctx, &r, 1), 0);
+		assert_int_equal(ccmm_dma_resv_add_fence(&f->ctx, &r, fe, u), 0);
+		assert_int_equal(ccmm_dma_resv_fence_at(&f->ctx, &r, u, 0, &got, &gu), 0);
+		assert_ptr_equal(got, fe);
+		assert_int_equal(gu, u);
+		assert_int_equal(ccmm_dma_resv_fence_at(&f->ctx, &r, u, 1, &got, &gu), -ENOENT);
+		ccmm_dma_resv_unlock(&f->ctx, &r);
+		/* unlocked: a snapshot with references */
+		assert_int_equal(ccmm_dma_resv_get_fences(&f->ctx, &r, u, &n, &arr), 0);
+		assert_int_equal(n, 1);
+		assert_ptr_equal(arr[0], fe);
+		assert_int_equal(atomic_load(&fe->refcount), 3); /* ours, the resv's, the snapshot's */
+		ccmm_dma_fence_put(&f->ctx, arr[0]);
+		free(arr);
+		ccmm_dma_fence_signal(&f->ctx, fe);
+		ccmm_dma_resv_fini(&f->ctx, &r);
+		ccmm_dma_fence_put(&f->ctx, fe);
+	}
+	assert_int_equal(ccmm_events_count(f->m), 0);
+}
+
+/* KERNEL < WRITE < READ < BOOKKEEP: a query sees the fences at or below its usage. */
+static void test_usage_order(void **state)
+{
+	struct fx *f = *state;
+	struct ccmm_dma_fence *fe[CCMM_RESV_USAGE_NR];
+	struct ccmm_dma_fence **arr;
+	unsigned n;
+	FILE *out;
+	char buf[1024] = "";
+
+	for (int u = 0; u < CCMM_RESV_USAGE_NR; u++) {
+		fe[u] = fence(f, ccmm_dma_fence_context_alloc(1), 1);
+		add(f, fe[u], u);
+	}
+	for (int u = 0; u < CCMM_RESV_USAGE_NR; u++) {
+		assert_int_equal(ccmm_dma_resv_get_fences(&f->ctx, &f->resv, u, &n, &arr), 0);
+		assert_int_equal(n, u + 1);
+		for (unsigned i = 0; i < n; i++)
+			ccmm_dma_fence_put(&f->ctx, arr[i]);
+		free(arr);
+	}
+	/* readers wait for writers; writers wait for readers too */
+	assert_int_equal(ccmm_dma_resv_usage_rw(false), CCMM_RESV_USAGE_WRITE);
+	assert_int_equal(ccmm_dma_resv_usage_rw(true), CCMM_RESV_USAGE_READ);
+	/* signalling the READ fence: a READ query is still blocked by KERNEL and WRITE */
+	ccmm_dma_fence_signal(&f->ctx, fe[CCMM_RESV_USAGE_READ]);
+	assert_false(ccmm_dma_resv_test_signaled(&f->ctx, &f->resv, CCMM_RESV_USAGE_READ));
+	ccmm_dma_fence_signal(&f->ctx, fe[CCMM_RESV_USAGE_KERNEL]);
+	ccmm_dma_fence_signal(&f->ctx, fe[CCMM_RESV_USAGE_WRITE]);
+	assert_true(ccmm_dma_resv_test_signaled(&f->ctx, &f->resv, CCMM_RESV_USAGE_READ));
+	/* only memory management waits for bookkeeping work */
+	assert_false(ccmm_dma_resv_test_signaled(&f->ctx, &f->resv, CCMM_RESV_USAGE_BOOKKEEP));
+	assert_int_equal(ccmm_dma_resv_wait_timeout(&f->ctx, &f->resv, CCMM_RESV_USAGE_READ, 1000000) > 0, 1);
+	assert_int_equal(ccmm_dma_resv_wait_timeout(&f->ctx, &f->resv, CCMM_RESV_USAGE_BOOKKEEP, 1000000), 0);
+	/* bufinfo shows fences up to READ, as dma_resv_describe does */
+	out = fmemopen(buf, sizeof(buf), "w");
+	ccmm_dma_resv_describe(&f->resv, out);
+	fclose(out);
+	assert_non_null(strstr(buf, "\tkernel fence: ccmm ccmm seq 1 signalled\n"));
+	assert_non_null(strstr(buf, "\tread fence: ccmm ccmm seq 1 signalled\n"));
+	assert_null(strstr(buf, "bookkeep"));
+	ccmm_dma_fence_signal(&f->ctx, fe[CCMM_RESV_USAGE_BOOKKEEP]);
+	assert_true(ccmm_dma_resv_test_signaled(&f->ctx, &f->resv, CCMM_RESV_USAGE_BOOKKEEP));
+	for (int u = 0; u < CCMM_RESV_USAGE_NR; u++)
+		ccmm_dma_fence_put(&f->ctx, fe[u]);
+}
+
+/* A later fence of the same context replaces the earlier one when its usage allows. */
+static void test_replacement(void **state)
+{
+	struct fx *f = *state;
+	uint64_t c = ccmm_dma_fence_context_alloc(1);
+	struct ccmm_dma_fence *f1 = fence(f, c, 1), *f2 = fence(f, c, 2), *f3 = fence(f, c, 3), *f4 = fence(f, c, 4);
+	struct ccmm_dma_fence *other = fence(f, ccmm_dma_fence_context_alloc(1), 1), *got;
+	enum ccmm_dma_resv_usage gu;
+
+	add(f, f1, CCMM_RESV_USAGE_READ);
+	add(f, f2, CCMM_RESV_USAGE_READ); /* later, same usage: replaces f1 */
+	assert_int_equal(f->resv.num_fences, 1);
+	assert_int_equal(atomic_load(&f1->refcount), 1); /* the resv let go of f1 */
+	add(f, f2, CCMM_RESV_USAGE_READ); /* the same fence again needs no new slot */
+	assert_int_equal(f->resv.num_fences, 1);
+	add(f, f3, CCMM_RESV_USAGE_BOOKKEEP); /* old usage READ < BOOKKEEP: kept apart */
+	assert_int_equal(f->resv.num_fences, 2);
+	add(f, f4, CCMM_RESV_USAGE_WRITE); /* replaces the first entry of the context it may */
+	assert_int_equal(f->resv.num_fences, 2);
+	assert_int_equal(ccmm_dma_resv_lock(&f->ctx, &f->resv, NULL), 0);
+	assert_int_equal(ccmm_dma_resv_fence_at(&f->ctx, &f->resv, CCMM_RESV_USAGE_BOOKKEEP, 0, &got, &gu), 0);
+	assert_ptr_equal(got, f4);
+	assert_int_equal(gu, CCMM_RESV_USAGE_WRITE);
+	ccmm_dma_resv_unlock(&f->ctx, &f->resv);
+	/* an older fence of the context does not replace a newer one */
+	add(f, f1, CCMM_RESV_USAGE_WRITE);
+	assert_int_equal(f->resv.num_fences, 3);
+	/* any signalled fence is replaced by whatever comes next */
+	ccmm_dma_fence_signal(&f->ctx, f3);
+	add(f, other, CCMM_RESV_USAGE_KERNEL);
+	assert_int_equal(f->resv.num_fences, 3);
+	/* replace_fences: every fence of the context becomes the replacement */
+	assert_int_equal(ccmm_dma_resv_lock(&f->ctx, &f->resv, NULL), 0);
+	assert_int_equal(ccmm_dma_resv_replace_fences(&f->ctx, &f->resv, c, other, CCMM_RESV_USAGE_BOOKKEEP), 0);
+	for (unsigned i = 0; ccmm_dma_resv_fence_at(&f->ctx, &f->resv, CCMM_RESV_USAGE_BOOKKEEP, i, &got, &gu) == 0; i++)
+		assert_ptr_equal(got, other);
+	ccmm_dma_resv_unlock(&f->ctx, &f->resv);
+	assert_int_equal(ccmm_events_count(f->m), 0);
+	ccmm_dma_fence_put(&f->ctx, f1);
+	ccmm_dma_fence_put(&f->ctx, f2);
+	ccmm_dma_fence_put(&f->ctx, f3);
+	ccmm_dma_fence_put(&f->ctx, f4);
+	ccmm_dma_fence_put(&f->ctx, other);
+}
+
+/* Adding needs the lock and a reserved slot, in the same locked section. */
+static void test_rules(void **state)
+{
+	struct fx *f = *state;
+	struct ccmm_dma_fence *fe = fence(f, ccmm_dma_fence_context_alloc(1), 1);
+	struct ccmm_dma_fence *fe2 = fence(f, ccmm_dma_fence_context_alloc(1), 1);
+
+	assert_int_equal(ccmm_dma_resv_add_fence(&f->ctx, &f->resv, fe, CCMM_RESV_USAGE_WRITE), -EINVAL);
+	assert_int_equal(ccmm_dma_resv_reserve_fences(&f->ctx, &f->resv, 1), -EINVAL);
+	assert_int_equal(nviol(f->m, "resv_not_locked"), 2);
+	assert_int_equal(ccmm_dma_resv_lock(&f->ctx, &f->resv, NULL), 0);
+	assert_int_equal(ccmm_dma_resv_add_fence(&f->ctx, &f->resv, fe, CCMM_RESV_USAGE_WRITE), -ENOSPC);
+	assert_int_equal(nviol(f->m, "resv_no_slot"), 1);
+	assert_int_equal(f->resv.num_fences, 0);
+	assert_int_equal(atomic_load(&fe->refcount), 1); /* no reference leaked */
+	assert_int_equal(ccmm_dma_resv_reserve_fences(&f->ctx, &f->resv, 1), 0);
+	ccmm_dma_resv_unlock(&f->ctx, &f->resv);
+	/* the reservation does not survive the unlock */
+	assert_int_equal(ccmm_dma_resv_lock(&f->ctx, &f->resv, NULL), 0);
+	assert_int_equal(ccmm_dma_resv_add_fence(&f->ctx, &f->resv, fe, CCMM_RESV_USAGE_WRITE), -ENOSPC);
+	assert_int_equal(nviol(f->m, "resv_no_slot"), 2);
+	assert_int_equal(ccmm_dma_resv_reserve_fences(&f->ctx, &f->resv, 2), 0);
+	assert_int_equal(ccmm_dma_resv_add_fence(&f->ctx, &f->resv, fe, CCMM_RESV_USAGE_WRITE), 0);
+	assert_int_equal(ccmm_dma_resv_add_fence(&f->ctx, &f->resv, fe2, CCMM_RESV_USAGE_WRITE), 0);
+	ccmm_dma_fence_signal(&f->ctx, fe2);
+	ccmm_dma_fence_put(&f->ctx, fe2);
+	ccmm_dma_resv_unlock(&f->ctx, &f->resv);
+	assert_int_equal(ccmm_dma_resv_unlock(&f->ctx, &f->resv), -EPERM);
+	assert_int_equal(nviol(f->m, "mutex_not_owner"), 1);
+	ccmm_dma_fence_signal(&f->ctx, fe);
+	ccmm_dma_fence_put(&f->ctx, fe);
+}
+
+struct writer {
+	struct ccmm_machine *m;
+	struct ccmm_dma_resv *resv;
+	unsigned n;
+};
+
+/* Adds fences and signals them while readers take snapshots without the lock. */
+static void *writer_thread(void *arg)
+{
+	struct writer *w = arg;
+	struct ccmm_ctx ctx;
+	uint64_t c = ccmm_dma_fence_context_alloc(1);
+
+	ccmm_ctx_init(&ctx, w->m, 1, "writer");
+	for (unsigned i = 1; i <= w->n; i++) {
+		struct ccmm_dma_fence *fe;
+
+		TCHECK(ccmm_dma_fence_create(w->m, NULL, c, i, &fe) == 0);
+		TCHECK(ccmm_dma_resv_lock(&ctx, w->resv, NULL) == 0);
+		TCHECK(ccmm_dma_resv_reserve_fences(&ctx, w->resv, 1) == 0);
+		TCHECK(ccmm_dma_resv_add_fence(&ctx, w->resv, fe, (enum ccmm_dma_resv_usage)(i % 4)) == 0);
+		ccmm_dma_resv_unlock(&ctx, w->resv);
+		ccmm_dma_fence_signal(&ctx, fe);
+		ccmm_dma_fence_put(&ctx, fe);
+	}
+	return NULL;
+}
+
+struct reader {
+	struct ccmm_machine *m;
+	struct ccmm_dma_resv *resv;
+	atomic_bool *stop;
+	unsigned long snapshots;
+};
+
+static void *reader_thread(void *arg)
+{
+	struct reader *r = arg;
+	struct ccmm_ctx ctx;
+
+	ccmm_ctx_init(&ctx, r->m, 2, "reader");
+	while (!atomic_load(r->stop)) {
+		struct ccmm_dma_fence **arr;
+		unsigned n;
+
+		TCHECK(ccmm_dma_resv_get_fences(&ctx, r->resv, CCMM_RESV_USAGE_BOOKKEEP, &n, &arr) == 0);
+		for (unsigned i = 0; i < n; i++) {
+			TCHECK(arr[i]->magic != 0);
+			ccmm_dma_fence_put(&ctx, arr[i]);
+		}
+		free(arr);
+		ccmm_dma_resv_wait_timeout(&ctx, r->resv, CCMM_RESV_USAGE_READ, 1000000);
+		r->snapshots++;
+	}
+	return NULL;
+}
+
+static void test_concurrent_readers(void **state)
+{
+	struct fx *f = *state;
+	atomic_bool stop = false;
+	struct writer w = { f->m, &f->resv, 3000 };
+	struct reader rd[2] = { { f->m, &f->resv, &stop }, { f->m, &f->resv, &stop } };
+	pthread_t tw, tr[2];
+
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&tr[i], NULL, reader_thread, &rd[i]), 0);
+	assert_int_equal(pthread_create(&tw, NULL, writer_thread, &w), 0);
+	pthread_join(tw, NULL);
+	atomic_store(&stop, true);
+	for (int i = 0; i < 2; i++)
+		pthread_join(tr[i], NULL);
+	assert_int_equal(atomic_load(&thread_failures), 0);
+	/* every fence of the one context replaced its predecessor (or a signalled one) */
+	assert_true(f->resv.num_fences <= 4);
+	assert_true(ccmm_dma_resv_test_signaled(&f->ctx, &f->resv, CCMM_RESV_USAGE_BOOKKEEP));
+	assert_int_equal(ccmm_events_count(f->m), 0);
+}
+
+struct late_signal {
+	struct ccmm_machine *m;
+	struct ccmm_dma_fence *fe;
+};
+
+static void *late_signal_thread(void *arg)
+{
+	struct late_signal *l = arg;
+	struct ccmm_ctx ctx;
+	struct timespec ts = { 0, 10 * 1000000L };
+
+	ccmm_ctx_init(&ctx, l->m, 1, "gpu");
+	nanosleep(&ts, NULL);
+	TCHECK(ccmm_dma_fence_signal(&ctx, l->fe) == 0);
+	return NULL;
+}
+
+/* A wait for WRITE fences returns when another thread signals the writer's fence. */
+static void test_wait_threads(void **state)
+{
+	struct fx *f = *state;
+	struct late_signal l = { f->m, fence(f, ccmm_dma_fence_context_alloc(1), 1) };
+	struct ccmm_dma_fence *rd = fence(f, ccmm_dma_fence_context_alloc(1), 1);
+	pthread_t t;
+
+	add(f, l.fe, CCMM_RESV_USAGE_WRITE);
+	add(f, rd, CCMM_RESV_USAGE_READ); /* never signalled; a reader's wait ignores it */
+	assert_int_equal(pthread_create(&t, NULL, late_signal_thread, &l), 0);
+	assert_true(ccmm_dma_resv_wait_timeout(&f->ctx, &f->resv, CCMM_RESV_USAGE_WRITE, 5LL * 1000000000) > 0);
+	pthread_join(t, NULL);
+	assert_int_equal(ccmm_dma_resv_wait_timeout(&f->ctx, &f->resv, CCMM_RESV_USAGE_READ, 1000000), 0);
+	ccmm_dma_fence_signal(&f->ctx, rd);
+	ccmm_dma_fence_put(&f->ctx, rd);
+	ccmm_dma_fence_put(&f->ctx, l.fe);
+	assert_int_equal(atomic_load(&thread_failures), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sanitycheck, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signaling, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_for_each, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_usage_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replacement, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_readers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_threads, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
