@@ -162,6 +162,7 @@ static void worker_init(struct ccmm_sgx_worker *w, struct ccmm_machine *m, const
 	w->name = name;
 	ccmm_ctx_init(&w->ctx, m, -1, name);
 	pthread_mutex_init(&w->lock, NULL);
+	pthread_mutex_init(&w->run_lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 }
 

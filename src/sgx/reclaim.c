@@ -640,27 +640,31 @@ static void run_wq(struct ccmm_sgx *sgx, uint64_t start_ns)
 	worker_end(w);
 }
 
+/* Inline mode: run @w's work now if it was kicked and nobody is running it already. */
+static void run_inline(struct ccmm_sgx *sgx, struct ccmm_sgx_worker *w, const struct ccmm_ctx *waker,
+		       void (*run)(struct ccmm_sgx *sgx, uint64_t start_ns))
+{
+	uint64_t start;
+	bool kicked;
+
+	if (pthread_mutex_trylock(&w->run_lock))
+		return; /* a worker never runs inside itself */
+	pthread_mutex_lock(&w->lock);
+	kicked = w->kick;
+	w->kick = false;
+	pthread_mutex_unlock(&w->lock);
+	start = CCMM_MAX(waker->now_ns, atomic_load(&w->kick_ns));
+	if (kicked)
+		run(sgx, start);
+	pthread_mutex_unlock(&w->run_lock);
+}
+
 void sgx_run_background(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker)
 {
-	bool k;
-
 	if (sgx->ksgxd.threaded)
 		return;
-	/* inline: serialized by the worker locks; a worker never runs inside itself */
-	if (pthread_mutex_trylock(&sgx->ksgxd.lock))
-		return;
-	k = sgx->ksgxd.kick;
-	sgx->ksgxd.kick = false;
-	if (k)
-		run_ksgxd(sgx, waker->now_ns);
-	pthread_mutex_unlock(&sgx->ksgxd.lock);
-	if (pthread_mutex_trylock(&sgx->cg_wq.lock))
-		return;
-	k = sgx->cg_wq.kick;
-	sgx->cg_wq.kick = false;
-	if (k)
-		run_wq(sgx, waker->now_ns);
-	pthread_mutex_unlock(&sgx->cg_wq.lock);
+	run_inline(sgx, &sgx->ksgxd, waker, run_ksgxd);
+	run_inline(sgx, &sgx->cg_wq, waker, run_wq);
 }
 
 uint64_t ccmm_sgx_ksgxd_wake(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker)

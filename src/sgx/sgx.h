@@ -232,7 +232,8 @@ struct ccmm_sgx_cgroup {
 struct ccmm_sgx_worker {
 	const char *name;
 	struct ccmm_ctx ctx;          /* its own modeled clock and costs */
-	pthread_mutex_t lock;         /* serializes its runs; protects ctx in threads mode */
+	pthread_mutex_t lock;         /* the wake-up state (kick, stop); never held while it works */
+	pthread_mutex_t run_lock;     /* inline mode: one run at a time (taken with trylock, no lock held) */
 	pthread_cond_t cond;
 	pthread_t thread;
 	bool threaded, running, stop, kick;

@@ -656,6 +656,48 @@ static void test_rmdir_charged(void **state)
 	assert_int_equal(ccmm_sgx_nr_free(sgx), 256);
 }
 
+/* sgx_reclaim_direct: the current cgroup's preemptive reclaim near its limit, then global reclaim below 32 free pages. */
+static void test_reclaim_direct(void **state)
+{
+	struct proc p, q;
+	struct ccmm_sgx_encl *e;
+
+	/* a limit of 160 pages (above the 128-page low limit: a 32-page margin is kept) */
+	proc_init(m, &p, "d", "/d", 1);
+	set_file(m, "/d/misc.max", "sgx_epc 655360");
+	e = encl_build(&p, BASE, 256, 140);
+	assert_int_equal(misc_pages(m, "/d"), 142); /* VA + SECS + 140: at least 160 - 32, reclaim is due */
+	ccmm_sgx_reclaim_direct(&p.cur);
+	assert_int_equal(cg_stats(m, "/d").evicted[CCMM_SGX_CAUSE_LIMIT], 16);
+	assert_int_equal(misc_pages(m, "/d"), 126);
+	/* below the margin now: nothing more */
+	ccmm_sgx_reclaim_direct(&p.cur);
+	assert_int_equal(cg_stats(m, "/d").evicted[CCMM_SGX_CAUSE_LIMIT], 16);
+	/* a guest's vEPC takes the EPC down to 20 free pages (faults wake ksgxd but never run it) */
+	proc_init(m, &q, "g", "/dg", 2);
+	{
+		struct ccmm_sgx_vepc *v;
+		struct ccmm_cgroup *dg = ccmm_cgroup_lookup(ccmm_cgroup_root_of(m), "/dg");
+
+		assert_int_equal(ccmm_sgx_vepc_open(&q.cur, 256 * CCMM_PAGE_SIZE, &v), 0);
+		for (uint64_t i = 0; ccmm_sgx_nr_free(sgx) > 20; i++)
+			assert_int_equal(ccmm_sgx_vepc_fault(&q.cur, v, i), 0);
+		assert_int_equal(atomic_load(&sgx->ksgxd.runs), 0);
+		/* direct reclaim by the guest's VMM: global, from whoever holds reclaimable pages, backing charged to it */
+		ccmm_sgx_reclaim_direct(&q.cur);
+		assert_int_equal(cg_stats(m, "/d").evicted[CCMM_SGX_CAUSE_GLOBAL], 16);
+		assert_int_equal(ccmm_sgx_nr_free(sgx), 20 + 16);
+		assert_int_equal(q.ctx.ctr[CCMM_CTR_sgx_ewb], 16);
+		assert_int_equal(ccmm_memcg_usage(dg), 16); /* data pages; their PCMD page already existed */
+		ccmm_cgroup_put(dg);
+		ccmm_sgx_vepc_release(&q.ctx, v);
+	}
+	(void)e;
+	proc_exit(m, &p);
+	proc_exit(m, &q);
+	assert_int_equal(ccmm_sgx_nr_free(sgx), 256);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -675,6 +717,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy_global_scans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_cgroup_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rmdir_charged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_direct, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
