@@ -31,7 +31,9 @@
  *   (an allocation there that never reclaims); pages that fail fall back
  *   to pass 2, normal reclaim: clean file pages are dropped, dirty ones
  *   written back, anon pages swapped out while swap lasts. Memory-cgroup
- *   reclaim never demotes (it would not reduce the cgroup's usage).
+ *   reclaim never demotes (it would not reduce the cgroup's usage): this
+ *   layer installs it as the memory controller's reclaim hook (cgroup.h),
+ *   over the pages charged to the cgroup and below it.
  *
  *   promotion (kernel.numa_balancing = 2): a slow-tier page referenced again
  *   after it landed there takes a NUMA hint fault and moves back to the
@@ -187,15 +189,23 @@ int ccmm_node_hotplug(struct ccmm_ctx *ctx, int node, bool online);
 
 struct ccmm_tier_task;
 
+struct ccmm_cgroup;
+struct ccmm_task;
+
 /*
  * ccmm_tier_task_create - a process whose pages live on @node (preferred;
  * the allocator falls back by distance unless @bind, MPOL_BIND to the
- * node) and are anonymous (@anon) or file pages. @memcg_limit_pages: 0
- * none, else the cgroup's memory limit in pages, reclaimed by memcg
- * reclaim (which never demotes). 0, -EINVAL (no such node), -ENOMEM.
+ * node) and are anonymous (@anon) or file pages. @memcg (may be NULL:
+ * nothing is charged) is the memory cgroup every resident page is charged
+ * to (mem_cgroup_charge at fault, uncharged when reclaim frees the page
+ * or the task exits; demotion and promotion keep the charge); the task
+ * takes a reference on it. Over the cgroup's memory.max the memory
+ * controller runs memcg reclaim (this layer's hook: it never demotes) and
+ * at last its OOM killer, which may pick @proc (may be NULL). 0, -EINVAL
+ * (no such node), -ENOMEM.
  */
-int ccmm_tier_task_create(struct ccmm_machine *m, int node, bool anon, bool bind, uint64_t memcg_limit_pages,
-			  struct ccmm_tier_task **out);
+int ccmm_tier_task_create(struct ccmm_machine *m, int node, bool anon, bool bind, struct ccmm_cgroup *memcg,
+			  struct ccmm_task *proc, struct ccmm_tier_task **out);
 
 /* Free every page the task holds and its swap slots. */
 void ccmm_tier_task_destroy(struct ccmm_tier_task *t);
@@ -222,12 +232,12 @@ void ccmm_tier_task_stats(struct ccmm_tier_task *t, struct ccmm_tier_task_stats 
 
 /*
  * ccmm_tier_reclaim - reclaim up to @nr pages from @node's LRUs (shrink
- * the node), as kswapd (@kswapd) or directly; @memcg_task non-NULL makes
- * it memcg reclaim of that task's pages, which never demotes. Returns the
- * pages freed on @node (demoted + reclaimed).
+ * the node), as kswapd (@kswapd) or directly; @memcg non-NULL makes it
+ * memcg reclaim of the pages charged to @memcg or below, which never
+ * demotes (the memory controller's hook does this over every node).
+ * Returns the pages freed on @node (demoted + reclaimed).
  */
-uint64_t ccmm_tier_reclaim(struct ccmm_ctx *ctx, int node, uint64_t nr, bool kswapd,
-			   struct ccmm_tier_task *memcg_task);
+uint64_t ccmm_tier_reclaim(struct ccmm_ctx *ctx, int node, uint64_t nr, bool kswapd, struct ccmm_cgroup *memcg);
 
 /*
  * ccmm_can_reclaim_anon - the series' can_reclaim_anon_pages(): anonymous

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup/cgroup.h"
 #include "tier/tier.h"
 
 const char *const ccmm_vmstat_names[CCMM_VM_NR] = {
@@ -42,7 +43,9 @@ struct ccmm_tier_task {
 	struct ccmm_machine *m;
 	int node;
 	bool anon, bind;
-	uint64_t memcg_limit, memcg_usage;
+	struct ccmm_cgroup *memcg; /* charged for every resident page (a reference), or NULL */
+	struct ccmm_task *proc;    /* the process, for the memcg OOM killer, or NULL */
+	uint64_t charged;          /* pages charged to memcg now */
 	struct ventry *map;
 	size_t cap, used;
 	struct ccmm_tier_task_stats st;
@@ -60,6 +63,8 @@ struct ccmm_tier {
 	struct ccmm_rng rng;
 	bool online[CCMM_MAX_NODES];
 };
+
+static uint64_t tier_memcg_reclaim(struct ccmm_ctx *ctx, struct ccmm_cgroup *memcg, uint64_t nr, void *arg);
 
 static struct ccmm_tier *tier_of(struct ccmm_machine *m)
 {
@@ -84,6 +89,8 @@ int ccmm_tier_init(struct ccmm_machine *m)
 	t->cfg.batch = 32;
 	t->cfg.order = CCMM_DEMOTE_TIERS;
 	m->sub[CCMM_SUB_TIER] = t;
+	if (ccmm_cgroup_root_of(m))
+		ccmm_memcg_set_reclaim(ccmm_cgroup_root_of(m), tier_memcg_reclaim, m);
 	/* a platform whose explicit targets point up the tiers computes none */
 	if (ccmm_demotion_compute(m->plat, t->online, t->cfg.order, &t->dem))
 		memset(t->dem.preferred, 0, sizeof(t->dem.preferred));
@@ -96,6 +103,8 @@ void ccmm_tier_fini(struct ccmm_machine *m)
 
 	if (!t)
 		return;
+	if (ccmm_cgroup_root_of(m))
+		ccmm_memcg_set_reclaim(ccmm_cgroup_root_of(m), NULL, NULL);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 	m->sub[CCMM_SUB_TIER] = NULL;
@@ -239,8 +248,8 @@ static struct ventry *lookup(struct ccmm_tier_task *t, uint64_t vpn, bool create
 	return &t->map[h];
 }
 
-int ccmm_tier_task_create(struct ccmm_machine *m, int node, bool anon, bool bind, uint64_t memcg_limit_pages,
-			  struct ccmm_tier_task **out)
+int ccmm_tier_task_create(struct ccmm_machine *m, int node, bool anon, bool bind, struct ccmm_cgroup *memcg,
+			  struct ccmm_task *proc, struct ccmm_tier_task **out)
 {
 	struct ccmm_tier_task *t;
 
@@ -253,7 +262,11 @@ int ccmm_tier_task_create(struct ccmm_machine *m, int node, bool anon, bool bind
 	t->node = node;
 	t->anon = anon;
 	t->bind = bind;
-	t->memcg_limit = memcg_limit_pages;
+	if (memcg) {
+		ccmm_cgroup_get(memcg);
+		t->memcg = memcg;
+	}
+	t->proc = proc;
 	*out = t;
 	return 0;
 }
@@ -299,6 +312,10 @@ void ccmm_tier_task_destroy(struct ccmm_tier_task *t)
 		}
 	}
 	pthread_mutex_unlock(&T->lock);
+	if (t->memcg) {
+		ccmm_memcg_uncharge(t->memcg, t->charged);
+		ccmm_cgroup_put(t->memcg);
+	}
 	free(t->map);
 	free(t);
 }
@@ -383,25 +400,64 @@ static void deactivate(struct ccmm_tier *T, int node, int inactive, uint64_t nr)
 	}
 }
 
+static bool charged_below(const struct tpage *p, const struct ccmm_cgroup *memcg)
+{
+	return p->owner->memcg && ccmm_cgroup_is_descendant(p->owner->memcg, memcg);
+}
+
+/*
+ * The same for memcg reclaim, which in the kernel works on the memcg's own
+ * lruvec: balance only the pages charged to @memcg or below.
+ */
+static void deactivate_memcg(struct ccmm_tier *T, int node, int inactive, uint64_t nr, const struct ccmm_cgroup *memcg)
+{
+	struct ccmm_lru *act = &T->lru[node][inactive + 1], *inact = &T->lru[node][inactive];
+	struct ccmm_lru_node *n;
+	uint64_t nr_act = 0, nr_inact = 0;
+
+	for (n = act->head.next; n != &act->head; n = n->next)
+		nr_act += charged_below(ccmm_container_of(n, struct tpage, lru), memcg);
+	for (n = inact->head.next; n != &inact->head; n = n->next)
+		nr_inact += charged_below(ccmm_container_of(n, struct tpage, lru), memcg);
+	for (n = act->head.next; n != &act->head && nr && nr_inact < nr_act;) {
+		struct tpage *p = ccmm_container_of(n, struct tpage, lru);
+
+		n = n->next;
+		if (!charged_below(p, memcg))
+			continue;
+		ccmm_lru_del(act, &p->lru);
+		p->referenced = false;
+		p->list = inactive;
+		ccmm_lru_add_tail(inact, &p->lru);
+		nr--;
+		nr_act--;
+		nr_inact++;
+	}
+}
+
 /*
  * Take up to @nr victims from @node's inactive list @list (second chance:
- * referenced pages are activated). For memcg reclaim, only @memcg's pages.
+ * referenced pages are activated). For memcg reclaim, only the pages
+ * charged to @memcg or below it.
  */
 static size_t isolate(struct ccmm_tier *T, struct ccmm_ctx *ctx, int node, int list, size_t nr,
-		      struct ccmm_tier_task *memcg, bool kswapd, struct tpage **out)
+		      struct ccmm_cgroup *memcg, bool kswapd, struct tpage **out)
 {
 	struct ccmm_lru *l = &T->lru[node][list];
 	struct ccmm_lru_node *n = l->head.next;
 	size_t taken = 0, scanned = 0, budget = l->nr;
 
-	deactivate(T, node, list, nr * 2);
+	if (memcg)
+		deactivate_memcg(T, node, list, nr * 2, memcg);
+	else
+		deactivate(T, node, list, nr * 2);
 	n = l->head.next;
 	budget = l->nr;
 	while (n != &l->head && taken < nr && budget--) {
 		struct tpage *p = ccmm_container_of(n, struct tpage, lru);
 		struct ccmm_lru_node *next = n->next;
 
-		if (memcg && p->owner != memcg) {
+		if (memcg && !charged_below(p, memcg)) {
 			n = next;
 			continue;
 		}
@@ -431,8 +487,11 @@ static void release_to(struct ccmm_tier *T, struct ccmm_ctx *ctx, struct tpage *
 		e->state = (uint8_t)state;
 		e->page = NULL;
 	}
-	if (p->owner->memcg_usage)
-		p->owner->memcg_usage--;
+	if (p->owner->memcg) {
+		/* the page is gone: its charge goes (a swapped page's swap charge is not modeled) */
+		ccmm_memcg_uncharge(p->owner->memcg, 1);
+		p->owner->charged--;
+	}
 	p->owner->st.resident--;
 	ccmm_free_pages(ctx, p->pa, 0);
 	free(p);
@@ -440,7 +499,7 @@ static void release_to(struct ccmm_tier *T, struct ccmm_ctx *ctx, struct tpage *
 
 /* shrink_page_list with demotion: T->lock held. Returns pages freed on @node. */
 static uint64_t shrink_node_locked(struct ccmm_tier *T, struct ccmm_ctx *ctx, int node, uint64_t nr, bool kswapd,
-				   struct ccmm_tier_task *memcg)
+				   struct ccmm_cgroup *memcg)
 {
 	struct tpage *victims[64];
 	uint64_t freed = 0;
@@ -509,7 +568,7 @@ static uint64_t shrink_node_locked(struct ccmm_tier *T, struct ccmm_ctx *ctx, in
 	return freed;
 }
 
-uint64_t ccmm_tier_reclaim(struct ccmm_ctx *ctx, int node, uint64_t nr, bool kswapd, struct ccmm_tier_task *memcg_task)
+uint64_t ccmm_tier_reclaim(struct ccmm_ctx *ctx, int node, uint64_t nr, bool kswapd, struct ccmm_cgroup *memcg)
 {
 	struct ccmm_tier *T = tier_of(ctx->m);
 	uint64_t freed;
@@ -517,7 +576,33 @@ uint64_t ccmm_tier_reclaim(struct ccmm_ctx *ctx, int node, uint64_t nr, bool ksw
 	if (node < 0 || node >= (int)ctx->m->plat->nr_nodes)
 		return 0;
 	pthread_mutex_lock(&T->lock);
-	freed = shrink_node_locked(T, ctx, node, nr, kswapd, memcg_task);
+	freed = shrink_node_locked(T, ctx, node, nr, kswapd, memcg);
+	pthread_mutex_unlock(&T->lock);
+	return freed;
+}
+
+/*
+ * The memory controller's reclaim hook (try_to_free_mem_cgroup_pages):
+ * memcg reclaim over every node, which never demotes. Returns the pages
+ * freed, each of which uncharged one page.
+ */
+static uint64_t tier_memcg_reclaim(struct ccmm_ctx *ctx, struct ccmm_cgroup *memcg, uint64_t nr, void *arg)
+{
+	struct ccmm_machine *m = arg;
+	struct ccmm_tier *T = tier_of(m);
+	struct ccmm_ctx own;
+	uint64_t freed = 0;
+
+	if (!ctx) {
+		ccmm_ctx_init(&own, m, -1, "memcg-reclaim");
+		ctx = &own;
+	}
+	pthread_mutex_lock(&T->lock);
+	for (int n = 0; n < (int)m->plat->nr_nodes && freed < nr; n++) {
+		uint64_t got = shrink_node_locked(T, ctx, n, CCMM_MAX(nr - freed, T->cfg.batch), false, memcg);
+
+		freed += got;
+	}
 	pthread_mutex_unlock(&T->lock);
 	return freed;
 }
@@ -680,18 +765,29 @@ int ccmm_tier_access(struct ccmm_ctx *ctx, struct ccmm_tier_task *t, uint64_t vp
 	major = e->state == V_SWAPPED || e->state == V_EVICTED;
 	T->vm[CCMM_VM_pgfault]++;
 	ccmm_charge(ctx, CCMM_COST_page_fault_ns, 1);
-	if (t->memcg_limit && t->memcg_usage >= t->memcg_limit) {
-		/* memcg reclaim: the task's own pages, on every node, never demoting */
-		for (int n = 0; n < (int)ctx->m->plat->nr_nodes && t->memcg_usage >= t->memcg_limit; n++)
-			shrink_node_locked(T, ctx, n, T->cfg.batch, false, t);
-		if (t->memcg_usage >= t->memcg_limit) {
+	if (t->memcg) {
+		/*
+		 * mem_cgroup_charge before the page is mapped: over the limit the
+		 * memory controller calls memcg reclaim (tier_memcg_reclaim, which
+		 * takes T->lock) and at last its OOM killer. The entry cannot change
+		 * meanwhile: reclaim only touches resident pages, this one is not.
+		 */
+		pthread_mutex_unlock(&T->lock);
+		ret = ccmm_memcg_try_charge(ctx, t->memcg, 1, t->proc);
+		pthread_mutex_lock(&T->lock);
+		if (ret) {
 			T->vm[CCMM_VM_oom_kill]++;
 			pthread_mutex_unlock(&T->lock);
 			return -ENOMEM;
 		}
+		t->charged++;
 	}
 	ret = alloc_page_locked(T, ctx, t->node, t->bind, &pa);
 	if (ret) {
+		if (t->memcg) {
+			ccmm_memcg_uncharge(t->memcg, 1);
+			t->charged--;
+		}
 		T->vm[CCMM_VM_oom_kill]++;
 		pthread_mutex_unlock(&T->lock);
 		return ret;
@@ -730,7 +826,6 @@ int ccmm_tier_access(struct ccmm_ctx *ctx, struct ccmm_tier_task *t, uint64_t vp
 	lru_add(T, p, false);
 	e->state = V_RESIDENT;
 	e->page = p;
-	t->memcg_usage++;
 	t->st.resident++;
 hit:
 	if (T->cfg.promotion && T->dem.adist[p->node] >> CCMM_MEMTIER_CHUNK_BITS != T->dem.tier_id[0] &&

@@ -7,6 +7,7 @@
  */
 #include "helpers.h"
 
+#include "cgroup/cgroup.h"
 #include "tier/tier.h"
 
 static struct ccmm_platform *plat(const char *text)
@@ -182,7 +183,7 @@ static void test_hotplug(void **state)
 	assert_int_equal(ccmm_next_demotion_node(&d, 0, NULL), 1);
 	assert_int_equal(ccmm_node_hotplug(&ctx, 1, true), -EALREADY);
 	/* pages on node 1 move back to node 0 when it goes offline */
-	assert_int_equal(ccmm_tier_task_create(m, 1, true, true, 0, &t), 0);
+	assert_int_equal(ccmm_tier_task_create(m, 1, true, true, NULL, NULL, &t), 0);
 	for (uint64_t v = 0; v < 20; v++)
 		assert_int_equal(ccmm_tier_access(&ctx, t, v, false), 0);
 	assert_int_equal(ccmm_node_free_pages(m, 1), 512 - 20);
@@ -244,7 +245,7 @@ static void test_demotion_instead_of_discard(void **state)
 	m = tiny(true);
 	configure(m, CCMM_RECLAIM_MIGRATE, 1000, false);
 	ccmm_ctx_init(&ctx, m, 0, "app");
-	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, 0, &t), 0);
+	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
 	touch(&ctx, t, 300); /* node 0 has 128 pages */
 	ccmm_tier_task_stats(t, &st);
 	assert_int_equal(st.refaults, 0);
@@ -263,7 +264,7 @@ static void test_demotion_instead_of_discard(void **state)
 	m = tiny(true);
 	configure(m, 0, 1000, false);
 	ccmm_ctx_init(&ctx, m, 0, "app");
-	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, 0, &t), 0);
+	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
 	touch(&ctx, t, 300);
 	ccmm_tier_task_stats(t, &st);
 	assert_true(st.refaults > 0);
@@ -287,7 +288,7 @@ static void test_demotion_fails_over_to_reclaim(void **state)
 	/* PMEM fills too: demotions that find no room fall back to swap (pass 2) */
 	configure(m, CCMM_RECLAIM_MIGRATE, 1000, false);
 	ccmm_ctx_init(&ctx, m, 0, "app");
-	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, 0, &t), 0);
+	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
 	touch(&ctx, t, 900); /* 128 + 512 pages of memory in all */
 	ccmm_tier_task_stats(t, &st);
 	assert_true(ccmm_vmstat_get(m, CCMM_VM_pgdemote_kswapd) > 0);
@@ -301,29 +302,50 @@ static void test_demotion_fails_over_to_reclaim(void **state)
 static void test_memcg_never_demotes(void **state)
 {
 	struct ccmm_machine *m = tiny(true);
+	struct ccmm_cgroup_root *root = ccmm_cgroup_root_of(m);
+	struct ccmm_cgroup *cg;
+	struct ccmm_task *proc;
 	struct ccmm_ctx ctx;
 	struct ccmm_tier_task *t;
 	struct ccmm_tier_task_stats st;
+	char buf[256];
 
 	configure(m, CCMM_RECLAIM_MIGRATE, 1000, false);
 	ccmm_ctx_init(&ctx, m, 0, "app");
-	/* a 40-page memory cgroup: node 0 never fills, memcg reclaim does the work */
-	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, 40, &t), 0);
+	/* a memory cgroup of 40 pages: node 0 never fills, memcg reclaim does the work */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "+memory"), 0);
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/app", false, 0, &cg), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/app/memory.max", "160K"), 0);
+	assert_int_equal(ccmm_task_create(root, "app", &proc, cg, &proc), 0);
+	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, cg, proc, &t), 0);
 	touch(&ctx, t, 60);
 	ccmm_tier_task_stats(t, &st);
 	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgdemote_direct) + ccmm_vmstat_get(m, CCMM_VM_pgdemote_kswapd), 0);
 	assert_true(ccmm_vmstat_get(m, CCMM_VM_pswpout) > 0);
 	assert_true(st.resident <= 40);
 	assert_true(st.refaults > 0);
+	/* the controller saw the limit, charged exactly the resident pages, and killed nobody */
+	assert_int_equal(ccmm_memcg_usage(cg), st.resident);
+	assert_true(ccmm_cgroup_read(root, "/app/memory.events", buf, sizeof(buf)) > 0);
+	assert_null(strstr(buf, "max 0\n"));
+	assert_non_null(strstr(buf, "oom_kill 0\n"));
 	ccmm_tier_task_destroy(t);
-	/* no swap: memcg reclaim cannot reclaim anon pages, the task is OOM-killed */
+	assert_int_equal(ccmm_memcg_usage(cg), 0);
+	/* no swap: memcg reclaim cannot reclaim anon pages (it never demotes): the memcg OOM killer takes the task */
 	configure(m, CCMM_RECLAIM_MIGRATE, 0, false);
-	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, 40, &t), 0);
+	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, cg, proc, &t), 0);
 	for (uint64_t v = 0; v < 40; v++)
 		assert_int_equal(ccmm_tier_access(&ctx, t, v, false), 0);
 	assert_int_equal(ccmm_tier_access(&ctx, t, 40, false), -ENOMEM);
 	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_oom_kill), 1);
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgdemote_direct) + ccmm_vmstat_get(m, CCMM_VM_pgdemote_kswapd), 0);
+	assert_int_equal(ccmm_task_signal_pending(proc), 9);
+	assert_true(ccmm_cgroup_read(root, "/app/memory.events", buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "oom_kill 1\n"));
 	ccmm_tier_task_destroy(t);
+	assert_int_equal(ccmm_memcg_usage(cg), 0);
+	ccmm_task_exit(root, proc);
+	ccmm_cgroup_put(cg);
 	ccmm_shutdown(m);
 }
 
@@ -336,7 +358,7 @@ static void test_direct_reclaim_counters(void **state)
 
 	configure(m, CCMM_RECLAIM_MIGRATE, 0, false);
 	ccmm_ctx_init(&ctx, m, 0, "app");
-	assert_int_equal(ccmm_tier_task_create(m, 0, false, true, 0, &t), 0); /* file pages */
+	assert_int_equal(ccmm_tier_task_create(m, 0, false, true, NULL, NULL, &t), 0); /* file pages */
 	for (uint64_t v = 0; v < 100; v++)
 		assert_int_equal(ccmm_tier_access(&ctx, t, v, false), 0);
 	/* direct reclaim: the pages were referenced once, so the first look activates them */
@@ -361,7 +383,7 @@ static void test_promotion(void **state)
 
 	configure(m, CCMM_RECLAIM_MIGRATE, 1000, true);
 	ccmm_ctx_init(&ctx, m, 0, "app");
-	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, 0, &t), 0);
+	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
 	for (int pass = 0; pass < 4; pass++)
 		for (uint64_t v = 0; v < 200; v++)
 			assert_int_equal(ccmm_tier_access(&ctx, t, v, false), 0);
