@@ -73,8 +73,9 @@ static void charge_outcome(struct ccmm_ctx *ctx, const struct ccmm_decision *d, 
 }
 
 /* One page-sized piece of an access. Returns the outcome; fills *d. */
-static enum ccmm_outcome access_page(struct ccmm_ctx *ctx, const struct ccmm_access *a, uint64_t addr, uint8_t *buf,
-				     size_t n, struct ccmm_result *r)
+/* One page of an access; the caller holds a->pgt's lock (when there is one) throughout. */
+static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct ccmm_access *a, uint64_t addr,
+					    uint8_t *buf, size_t n, struct ccmm_result *r)
 {
 	struct ccmm_machine *m = ctx->m;
 	const struct ccmm_platform *p = m->plat;
@@ -93,7 +94,7 @@ static enum ccmm_outcome access_page(struct ccmm_ctx *ctx, const struct ccmm_acc
 	v.rw = a->rw;
 
 	if (cpu) {
-		if (ccmm_pgt_translate(a->pgt, addr, &w)) {
+		if (ccmm_pgt_translate_locked(a->pgt, addr, &w)) {
 			ccmm_count(ctx, CCMM_CTR_page_faults, 1);
 			ccmm_charge(ctx, CCMM_COST_page_fault_ns, 1);
 			r->why = "#PF: no translation (the fault handler decides what happens next)";
@@ -127,7 +128,7 @@ static enum ccmm_outcome access_page(struct ccmm_ctx *ctx, const struct ccmm_acc
 		uint64_t bus = addr;
 
 		if (a->pgt) {
-			if (ccmm_pgt_translate(a->pgt, addr, &w) || (a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW))) {
+			if (ccmm_pgt_translate_locked(a->pgt, addr, &w) || (a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW))) {
 				ccmm_count(ctx, CCMM_CTR_blocked_dma, 1);
 				ccmm_check_record(ctx, &ccmm_rule_iommu_fault, a, addr, NULL, ~0ULL, CCMM_BLOCKED,
 						  "%s %s at IOVA 0x%" PRIx64 ": the IOMMU (%s) has %s", dev->name,
@@ -242,6 +243,25 @@ static enum ccmm_outcome access_page(struct ccmm_ctx *ctx, const struct ccmm_acc
 	r->why = d.why;
 	r->handled = d.handled;
 	return d.outcome;
+}
+
+/*
+ * One page of an access, translation to last byte under the page table's
+ * lock: unmapping the page and flushing the TLB cannot complete while the
+ * access is in flight, so a page freed after an unmap is never read or
+ * written through the old translation (a shootdown waits for the CPU).
+ */
+static enum ccmm_outcome access_page(struct ccmm_ctx *ctx, const struct ccmm_access *a, uint64_t addr, uint8_t *buf,
+				     size_t n, struct ccmm_result *r)
+{
+	enum ccmm_outcome o;
+
+	if (a->pgt)
+		pthread_mutex_lock(&a->pgt->lock);
+	o = access_page_locked(ctx, a, addr, buf, n, r);
+	if (a->pgt)
+		pthread_mutex_unlock(&a->pgt->lock);
+	return o;
 }
 
 int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)

@@ -194,6 +194,14 @@ int ccmm_pgt_walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk 
 /* Translate as the CPU does: a stale TLB entry wins over the tables. 0 or -EFAULT. */
 int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
 
+/*
+ * As ccmm_pgt_translate, for a caller that holds @pt's lock: the checker
+ * holds it from the translation to the end of the access, so a change of
+ * the mapping (and the TLB flush that follows it) waits for accesses in
+ * flight, as a shootdown IPI waits for the CPU's instruction to retire.
+ */
+int ccmm_pgt_translate_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
+
 /* Flush the TLB for [@va, @va+@size) (size 0: everything). Charges as ccmm_pgt_unmap. */
 void ccmm_pgt_flush_tlb(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t size);
 

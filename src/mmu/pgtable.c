@@ -536,12 +536,10 @@ int ccmm_pgt_walk(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
 	return ret;
 }
 
-int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+int ccmm_pgt_translate_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
 {
-	int ret;
 	uint64_t v = va & VA_MASK;
 
-	pthread_mutex_lock(&pt->lock);
 	for (size_t i = 0; i < pt->nr_stale; i++) {
 		struct ccmm_tlb_stale *s = &pt->stale[i];
 
@@ -551,11 +549,18 @@ int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w
 			w->level = s->level;
 			w->pa = ccmm_pte_pa(pt->m, s->pte, s->level, v);
 			w->stale = true;
-			pthread_mutex_unlock(&pt->lock);
 			return 0;
 		}
 	}
-	ret = ccmm_pgt_walk_locked(pt, va, w);
+	return ccmm_pgt_walk_locked(pt, va, w);
+}
+
+int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+{
+	int ret;
+
+	pthread_mutex_lock(&pt->lock);
+	ret = ccmm_pgt_translate_locked(pt, va, w);
 	pthread_mutex_unlock(&pt->lock);
 	return ret;
 }

@@ -87,8 +87,10 @@ static int vm_reserve(struct ccmm_ctx *ctx, struct ccmm_vma *vma, struct ccmm_tt
 {
 	struct ccmm_mm *mm = vma->mm;
 
-	if (ccmm_dma_resv_trylock(ctx, bo->resv))
+	if (ccmm_dma_resv_trylock(ctx, bo->resv)) {
+		retry_vma = NULL; /* this fault is done with retrying: FAULT_FLAG_TRIED is per fault */
 		return 0;
+	}
 	if (retry_vma != vma || retry_addr != addr) {
 		retry_vma = vma;
 		retry_addr = addr;
