@@ -130,6 +130,55 @@ int ccmm_phyr_append(struct ccmm_phyr *p, const struct ccmm_phyr_meta *meta, uin
 	return 0;
 }
 
+int ccmm_phyr_append_pages(struct ccmm_phyr *p, const struct ccmm_phyr_meta *meta, const uint64_t *pas, size_t n,
+			   uint64_t page_size)
+{
+	struct ccmm_phyr_group *g = p->nr_groups ? &p->g[p->nr_groups - 1] : NULL;
+	bool same = g && ccmm_phyr_meta_equal(&g->meta, meta);
+	struct ccmm_phyr_range *last;
+	size_t runs = 0, i = 0;
+	uint64_t bytes;
+
+	if (!n || !page_size || n > UINT64_MAX / page_size)
+		return -EINVAL;
+	bytes = n * page_size;
+	if (p->total + bytes < p->total)
+		return -EINVAL;
+	/* pass 1: the runs of contiguous pages, and whether the first extends the last range */
+	for (size_t k = 0; k < n; k++) {
+		if (pas[k] + page_size < pas[k])
+			return -EINVAL;
+		if (!k || pas[k - 1] + page_size != pas[k])
+			runs++;
+	}
+	if (same && p->r[p->nr - 1].pa + p->r[p->nr - 1].len == pas[0])
+		runs--;
+	/* size both arrays before changing anything */
+	if (ccmm_grow((void **)&p->r, &p->cap, p->nr + runs, sizeof(*p->r)) ||
+	    (!same && ccmm_grow((void **)&p->g, &p->cap_groups, p->nr_groups + 1, sizeof(*p->g))))
+		return -ENOMEM;
+	if (!same) {
+		g = &p->g[p->nr_groups++];
+		g->meta = *meta;
+		g->first = (uint32_t)p->nr;
+		g->count = 0;
+	}
+	/* pass 2: fill */
+	last = same ? &p->r[p->nr - 1] : NULL;
+	for (; i < n; i++) {
+		if (last && last->pa + last->len == pas[i]) {
+			last->len += page_size;
+			continue;
+		}
+		last = &p->r[p->nr++];
+		last->pa = pas[i];
+		last->len = page_size;
+		g->count++;
+	}
+	p->total += bytes;
+	return 0;
+}
+
 bool ccmm_phyr_has_p2p(const struct ccmm_phyr *p)
 {
 	for (size_t i = 0; i < p->nr_groups; i++)

@@ -116,6 +116,17 @@ void ccmm_phyr_free(struct ccmm_phyr *p);
  */
 int ccmm_phyr_append(struct ccmm_phyr *p, const struct ccmm_phyr_meta *meta, uint64_t pa, uint64_t len);
 
+/*
+ * ccmm_phyr_append_pages - the builder for an exporter's page array: @n
+ * pages of @page_size bytes at the physical addresses @pas, all with @meta,
+ * appended as ccmm_phyr_append would one by one (contiguous pages merge,
+ * the first may extend the last range), but in two passes: count the runs,
+ * size the arrays once, fill. 0, -EINVAL (@n or @page_size 0, overflow),
+ * -ENOMEM (nothing appended).
+ */
+int ccmm_phyr_append_pages(struct ccmm_phyr *p, const struct ccmm_phyr_meta *meta, const uint64_t *pas, size_t n,
+			   uint64_t page_size);
+
 /* Compare two metadata blocks. */
 bool ccmm_phyr_meta_equal(const struct ccmm_phyr_meta *a, const struct ccmm_phyr_meta *b);
 

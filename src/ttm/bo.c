@@ -990,14 +990,10 @@ int ccmm_ttm_bo_phyr(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_p
 	}
 	meta.provider = -1;
 	meta.encrypted = !bo->tt.decrypted && ttm_mode_encrypts(bo->tdev->m);
-	for (size_t i = 0; i < bo->num_pages; i++) {
-		ret = ccmm_phyr_append(out, &meta, bo->tt.pages[i], CCMM_PAGE_SIZE);
-		if (ret) {
-			ccmm_phyr_free(out);
-			return ret;
-		}
-	}
-	return 0;
+	ret = ccmm_phyr_append_pages(out, &meta, bo->tt.pages, bo->num_pages, CCMM_PAGE_SIZE);
+	if (ret)
+		ccmm_phyr_free(out);
+	return ret;
 }
 
 /* ---- per-machine state --------------------------------------------------------- */

@@ -53,6 +53,52 @@ static void test_phyr_builder(void **state)
 	ccmm_phyr_free(&p);
 }
 
+/* The page-array builder gives exactly what appending page by page gives. */
+static void test_phyr_append_pages(void **state)
+{
+	uint64_t pas[300];
+	struct ccmm_phyr a, b;
+	struct ccmm_rng r;
+
+	ccmm_rng_seed(&r, 7, 0);
+	for (int round = 0; round < 50; round++) {
+		uint64_t pa = 0x100000;
+
+		/* runs of 1-8 contiguous pages with gaps between them */
+		for (size_t i = 0; i < 300; i++) {
+			pas[i] = pa;
+			pa += 4096 + (ccmm_rng_next(&r) % 4 ? 0 : 4096 * (1 + ccmm_rng_next(&r) % 64));
+		}
+		ccmm_phyr_init(&a);
+		ccmm_phyr_init(&b);
+		/* a previous range the first page extends (round even) or not */
+		assert_int_equal(ccmm_phyr_append(&a, &ram, pas[0] - (round & 1 ? 8192 : 4096), 4096), 0);
+		assert_int_equal(ccmm_phyr_append(&b, &ram, pas[0] - (round & 1 ? 8192 : 4096), 4096), 0);
+		for (size_t i = 0; i < 300; i++)
+			assert_int_equal(ccmm_phyr_append(&a, &ram, pas[i], 4096), 0);
+		assert_int_equal(ccmm_phyr_append_pages(&b, &ram, pas, 300, 4096), 0);
+		assert_int_equal(a.nr, b.nr);
+		assert_int_equal(a.nr_groups, 1);
+		assert_int_equal(b.nr_groups, 1);
+		assert_int_equal(a.g[0].count, b.g[0].count);
+		assert_int_equal(a.total, b.total);
+		assert_memory_equal(a.r, b.r, a.nr * sizeof(*a.r));
+		/* other metadata: a new group, whose first range does not merge with the last one */
+		assert_int_equal(ccmm_phyr_append_pages(&b, &bar, &pa, 1, 4096), 0);
+		assert_int_equal(b.nr_groups, 2);
+		assert_int_equal(b.nr, a.nr + 1);
+		ccmm_phyr_free(&a);
+		ccmm_phyr_free(&b);
+	}
+	ccmm_phyr_init(&a);
+	assert_int_equal(ccmm_phyr_append_pages(&a, &ram, pas, 0, 4096), -EINVAL);
+	assert_int_equal(ccmm_phyr_append_pages(&a, &ram, pas, 1, 0), -EINVAL);
+	pas[0] = UINT64_MAX - 100;
+	assert_int_equal(ccmm_phyr_append_pages(&a, &ram, pas, 1, 4096), -EINVAL);
+	assert_int_equal(a.nr, 0);
+	ccmm_phyr_free(&a);
+}
+
 static void test_phyr_sgt_round_trip(void **state)
 {
 	struct ccmm_phyr p, q;
@@ -82,6 +128,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sg_from_pages),
 		cmocka_unit_test(test_phyr_builder),
+		cmocka_unit_test(test_phyr_append_pages),
 		cmocka_unit_test(test_phyr_sgt_round_trip),
 	};
 
