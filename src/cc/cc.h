@@ -69,6 +69,7 @@ struct ccmm_cc {
 	long fail_after;    /* pages the VMM still converts before refusing; < 0: never refuses */
 };
 
+/* Boot initcall: the secure world of the platform's mode (0 or -ENOMEM); fini frees it. */
 int ccmm_cc_init(struct ccmm_machine *m);
 void ccmm_cc_fini(struct ccmm_machine *m);
 

@@ -70,6 +70,7 @@ enum ccmm_initiator {
 	CCMM_INIT_NR
 };
 
+/* "kernel", "user", "host", "device"; "?" out of range. */
 const char *ccmm_initiator_name(enum ccmm_initiator who);
 
 enum ccmm_rw {
@@ -92,6 +93,7 @@ enum ccmm_outcome {
 	CCMM_OUTCOME_NR
 };
 
+/* The outcome's name as reports print it: "ok", "scrambled", "zeros", "abort", "blocked", "npf", "#VC", "#VE", "#PF", "#MC". */
 const char *ccmm_outcome_name(enum ccmm_outcome o);
 
 /* True for outcomes that stop the access at that page (an exception). */

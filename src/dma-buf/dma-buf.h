@@ -89,6 +89,7 @@ enum ccmm_dma_buf_map_info {
 
 #define CCMM_DMA_BUF_INFO_MAP_INFO 1
 
+/* "incoherent", "coherent_wc", "coherent_cached". */
 const char *ccmm_dma_buf_map_info_name(enum ccmm_dma_buf_map_info i);
 /* The cache mode the info promises; -1 for INCOHERENT (no promise). */
 int ccmm_dma_buf_map_info_cache(enum ccmm_dma_buf_map_info i);
@@ -295,6 +296,7 @@ int ccmm_dma_buf_attach(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, const
  */
 int ccmm_dma_buf_detach(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment *attach);
 
+/* dma_buf_is_dynamic(): the exporter moves the buffer under the reservation (it has pin/unpin); dma_buf_attachment_is_dynamic(): the importer takes move_notify. */
 bool ccmm_dma_buf_is_dynamic(const struct ccmm_dma_buf *dmabuf);
 bool ccmm_dma_buf_attachment_is_dynamic(const struct ccmm_dma_buf_attachment *attach);
 
@@ -484,6 +486,7 @@ enum ccmm_tdisp_state {
 	CCMM_TDISP_ERROR,
 };
 
+/* "UNLOCKED", "LOCKED", "RUN", "ERROR"; ccmm_tdisp_state: device @dev's TDISP state now. */
 const char *ccmm_tdisp_state_name(enum ccmm_tdisp_state s);
 enum ccmm_tdisp_state ccmm_tdisp_state(struct ccmm_machine *m, int dev);
 /* A device in a secure state (RUN): may import restricted buffers. */

@@ -127,6 +127,7 @@ enum ccmm_dma_path {
 	CCMM_DMA_PATH_IOMMU,  /* an entry per mapping: TCEs or IOVA */
 };
 
+/* "none" (not bound yet), "direct", "bypass", "iommu". */
 const char *ccmm_dma_path_name(enum ccmm_dma_path p);
 
 /* Where a pSeries secure guest maps its bounce buffers (seed 002). */
@@ -148,6 +149,7 @@ enum ccmm_dma_fail {
 	CCMM_DMA_FAIL_NR
 };
 
+/* The reason's name in reports and counters ("pool_full", "mask", "window", "iova", "other"). */
 const char *ccmm_dma_fail_name(enum ccmm_dma_fail f);
 
 /* What a record describes; dma-debug's entry types. */
@@ -159,6 +161,7 @@ enum ccmm_dma_map_type {
 	CCMM_DMA_MAP_COHERENT,
 };
 
+/* "single", "page", "sg", "phyr", "coherent" (dma-debug's entry types). */
 const char *ccmm_dma_map_type_name(enum ccmm_dma_map_type t);
 
 /* One live mapping or coherent buffer (the model's dma_debug_entry). */
@@ -508,12 +511,14 @@ struct ccmm_dma_dev_stats {
 	uint64_t fail[CCMM_DMA_FAIL_NR];
 };
 
+/* A consistent snapshot of @d's figures (takes the device lock). */
 void ccmm_dma_dev_stats(struct ccmm_dma_dev *d, struct ccmm_dma_dev_stats *out);
 
 struct ccmm_dma_pool_stats {
 	uint64_t pages, limit_pages, hits, misses, converted_pages, trimmed_pages;
 };
 
+/* A snapshot of the coherent pool's figures (takes the pool lock). */
 void ccmm_dma_pool_stats(struct ccmm_machine *m, struct ccmm_dma_pool_stats *out);
 
 /* Number of live records of @d (mappings and coherent buffers). */

@@ -38,6 +38,7 @@ enum ccmm_iolog_action {
 	CCMM_IOLOG_NR_ACTIONS
 };
 
+/* fio's action names: "read", "write", "sync", "datasync", "trim"; "?" out of range. */
 const char *ccmm_iolog_action_name(enum ccmm_iolog_action a);
 
 /* One I/O to replay (file management lines are checked, not kept). */
@@ -77,6 +78,7 @@ int ccmm_iolog_parse(const char *name, const char *text, size_t len, struct ccmm
 /* ccmm_iolog_load - as ccmm_iolog_parse, from the file @path (-ENOENT when it cannot be read). */
 int ccmm_iolog_load(const char *path, struct ccmm_iolog *log, struct ccmm_error *err);
 
+/* Free what ccmm_iolog_parse/load allocated; @log may then be reused. */
 void ccmm_iolog_free(struct ccmm_iolog *log);
 
 #endif /* CCMM_IOLOG_H */

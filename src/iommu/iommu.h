@@ -182,6 +182,7 @@ struct ccmm_iommu_window_stats {
 	uint64_t fixed_lo, fixed_hi;
 };
 
+/* A consistent snapshot of window @w's figures (takes its lock). */
 void ccmm_iommu_window_stats(struct ccmm_iommu_window *w, struct ccmm_iommu_window_stats *out);
 
 /*

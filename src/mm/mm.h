@@ -121,6 +121,7 @@ struct ccmm_lru {
 	size_t nr;
 };
 
+/* An empty list; the list functions below need the owner's lock (they take none). */
 void ccmm_lru_init(struct ccmm_lru *l);
 /* Add @n (not on any list) as the newest. */
 void ccmm_lru_add_tail(struct ccmm_lru *l, struct ccmm_lru_node *n);
@@ -213,6 +214,7 @@ int ccmm_set_memory_cache(struct ccmm_ctx *ctx, uint64_t addr, uint64_t numpages
  * -EINVAL for RAM (ioremap refuses system RAM) or misalignment.
  */
 uint64_t ccmm_ioremap(struct ccmm_ctx *ctx, uint64_t pa, uint64_t size, enum ccmm_cache_mode cache, int *err);
+/* iounmap(): remove the translations of [@va, @va+@size) that ccmm_ioremap made, flushing the TLB. 0, -EINVAL (misaligned), -ENOMEM (a split failed). */
 int ccmm_iounmap(struct ccmm_ctx *ctx, uint64_t va, uint64_t size);
 
 /*
@@ -221,6 +223,7 @@ int ccmm_iounmap(struct ccmm_ctx *ctx, uint64_t va, uint64_t size);
  * attribute included). Returns the address or 0 with *@err. Models vmap().
  */
 uint64_t ccmm_vmap(struct ccmm_ctx *ctx, const uint64_t *pas, size_t npages, uint64_t prot, int *err);
+/* vunmap(): remove the @npages translations at @va that ccmm_vmap made, flushing the TLB. 0, -EINVAL (misaligned), -ENOMEM. */
 int ccmm_vunmap(struct ccmm_ctx *ctx, uint64_t va, size_t npages);
 
 /* Base PTE bits for a kernel mapping of RAM: PAGE_KERNEL with the mode's default encryption. */

@@ -68,6 +68,7 @@ enum ccmm_pgt_kind {
 	CCMM_PGT_IOMMU,        /* an I/O page table (IOVA -> PA) */
 };
 
+/* The table kind's name as reports print it. */
 const char *ccmm_pgt_kind_name(enum ccmm_pgt_kind kind);
 
 struct ccmm_tlb_stale {
@@ -103,6 +104,7 @@ void ccmm_mmu_set_map_hook(struct ccmm_machine *m, ccmm_map_hook hook);
 
 /* PTE flags for a cache mode (Linux PAT layout); @level selects the PAT bit. */
 uint64_t ccmm_pte_cache_bits(enum ccmm_cache_mode c, unsigned level);
+/* The cache mode a leaf PTE at @level selects (the inverse of ccmm_pte_cache_bits). */
 enum ccmm_cache_mode ccmm_pte_cache_mode(uint64_t pte, unsigned level);
 
 /*

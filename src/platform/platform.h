@@ -107,6 +107,7 @@ enum ccmm_range_kind {
 	CCMM_RANGE_RESERVED, /* firmware, holes the OS must not use */
 };
 
+/* "ram", "bar", "epc", "reserved". */
 const char *ccmm_range_kind_name(enum ccmm_range_kind kind);
 
 struct ccmm_mem_range {
@@ -286,6 +287,7 @@ int ccmm_platform_host(struct ccmm_platform **out, struct ccmm_error *err);
 /* Lay out and validate a platform built in code (the loaders call this). */
 int ccmm_platform_finalize(struct ccmm_platform *p, struct ccmm_error *err);
 
+/* Free a platform from ccmm_platform_load/parse/default/host (NULL is a no-op). */
 void ccmm_platform_free(struct ccmm_platform *p);
 
 /* A deep copy of @p (a machine takes ownership of its platform). 0 or -ENOMEM. */
@@ -328,6 +330,7 @@ enum ccmm_page_state {
 	CCMM_PS_PENDING,
 };
 
+/* The state's name as reports and the states table print it. */
 const char *ccmm_page_state_name(enum ccmm_page_state s);
 
 enum ccmm_cache_mode {
@@ -337,6 +340,7 @@ enum ccmm_cache_mode {
 	CCMM_CACHE_NR
 };
 
+/* "wb", "wc", "uc"; ccmm_cache_mode_names is the NULL-terminated list, for option parsing. */
 const char *ccmm_cache_mode_name(enum ccmm_cache_mode c);
 extern const char *const ccmm_cache_mode_names[];
 

@@ -230,6 +230,7 @@ int ccmm_job_load(const char *path, const char *text, const char *platform_overr
 int ccmm_job_default(struct ccmm_job **out, struct ccmm_error *err);
 extern const char ccmm_default_job_text[];
 
+/* Free a job from ccmm_job_load/default (NULL is a no-op); its runs must be freed first. */
 void ccmm_job_free(struct ccmm_job *job);
 
 /* ---- running ---------------------------------------------------------- */
@@ -287,6 +288,7 @@ struct ccmm_run {
  */
 int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out);
 
+/* Free a run and its machine (NULL is a no-op). */
 void ccmm_run_free(struct ccmm_run *run);
 
 /* Expectation results, for reports. */
@@ -304,6 +306,7 @@ struct ccmm_run_summary {
 	int status;                 /* 0: all as expected; 1: not; 2: run error */
 };
 
+/* The counts and the exit status (0, 1, 2) a finished run reports. */
 void ccmm_run_summarize(struct ccmm_run *run, struct ccmm_run_summary *s);
 
 /*

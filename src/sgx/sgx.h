@@ -125,6 +125,7 @@ enum ccmm_epc_state {
 	CCMM_EPC_UNRECLAIMABLE,       /* VA, SECS and vEPC pages */
 };
 
+/* The EPC page state's name as reports print it. */
 const char *ccmm_epc_state_name(enum ccmm_epc_state s);
 
 /* EPCM page types (PT_*). */

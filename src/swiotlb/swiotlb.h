@@ -258,6 +258,7 @@ struct ccmm_swiotlb_stats {
 	uint64_t share_pages, share_ns;
 };
 
+/* A snapshot of the pool's figures (the debugfs counters and ccmm's own). */
 void ccmm_swiotlb_stats(struct ccmm_io_tlb_mem *mem, struct ccmm_swiotlb_stats *out);
 
 /* Writing 0 to io_tlb_used_hiwater resets it to the current use. */

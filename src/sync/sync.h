@@ -158,6 +158,7 @@ int ccmm_ww_mutex_trylock(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, stru
 /* ww_mutex_unlock: 0, or -EPERM with mutex_not_owner when the calling thread does not hold it. */
 int ccmm_ww_mutex_unlock(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock);
 
+/* ww_mutex_is_locked(): held by anyone. */
 bool ccmm_ww_mutex_is_locked(struct ccmm_ww_mutex *lock);
 /* Whether the caller (its owner token) holds @lock (lockdep_is_held). */
 bool ccmm_ww_mutex_held(struct ccmm_ww_mutex *lock);
@@ -309,6 +310,7 @@ enum ccmm_dma_resv_usage {
 	CCMM_RESV_USAGE_NR
 };
 
+/* "kernel", "write", "read", "bookkeep". */
 const char *ccmm_dma_resv_usage_name(enum ccmm_dma_resv_usage u);
 /* dma_resv_usage_rw: what a CPU/device access must wait for: writers wait for readers too. */
 enum ccmm_dma_resv_usage ccmm_dma_resv_usage_rw(bool write);
@@ -331,6 +333,7 @@ struct ccmm_dma_resv {
 	uint64_t seq;                       /* bumped on every change (the kernel's seqcount) */
 };
 
+/* dma_resv_init(): an unlocked object with no fences; ccmm_dma_resv_fini drops its fences. */
 void ccmm_dma_resv_init(struct ccmm_dma_resv *obj);
 /* dma_resv_fini: drop every fence reference. */
 void ccmm_dma_resv_fini(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj);

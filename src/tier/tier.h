@@ -226,6 +226,7 @@ int ccmm_tier_access(struct ccmm_ctx *ctx, struct ccmm_tier_task *t, uint64_t vp
 struct ccmm_tier_task_stats {
 	uint64_t refs, hits_fast, hits_slow, minor_faults, refaults, resident, swapped, evicted;
 };
+/* A snapshot of @t's figures (takes the tier lock). */
 void ccmm_tier_task_stats(struct ccmm_tier_task *t, struct ccmm_tier_task_stats *s);
 
 /* ---- reclaim ------------------------------------------------------------------- */

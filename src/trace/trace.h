@@ -81,6 +81,7 @@ void ccmm_trace_stats(const struct ccmm_trace *t, struct ccmm_trace_stats *s);
 /* The detected format. */
 enum ccmm_trace_format ccmm_trace_format(const struct ccmm_trace *t);
 
+/* Close the trace and its decompressor (NULL is a no-op). */
 void ccmm_trace_close(struct ccmm_trace *t);
 
 /*

@@ -90,6 +90,7 @@ enum ccmm_ttm_mem_type {
 	CCMM_TTM_PL_NR
 };
 
+/* "system", "tt", "vram". */
 const char *ccmm_ttm_mem_type_name(enum ccmm_ttm_mem_type t);
 /* "system", "tt" (also "gtt"), "vram"; -1 when unknown. */
 int ccmm_ttm_mem_type_parse(const char *s);
@@ -239,6 +240,7 @@ int ccmm_ttm_bo_create(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, uint6
 		       const struct ccmm_ttm_placement *placement, const char *name, struct ccmm_dma_resv *resv,
 		       struct ccmm_ttm_bo **out);
 
+/* ttm_bo_get(): one more reference; returns @bo. */
 struct ccmm_ttm_bo *ccmm_ttm_bo_get(struct ccmm_ttm_bo *bo);
 /* The last put frees the backing (pages back to the pool, the VRAM range). @ctx may be NULL. */
 void ccmm_ttm_bo_put(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo);
