@@ -18,19 +18,6 @@
 #define TEXT_EVENTS_PER_ACTOR 20
 #define HISTORY_MAX 8
 
-char *ccmm_format_ns(uint64_t ns, char *buf, size_t len)
-{
-	if (ns < 1000)
-		snprintf(buf, len, "%" PRIu64 "ns", ns);
-	else if (ns < 1000000)
-		snprintf(buf, len, "%.2fus", (double)ns / 1e3);
-	else if (ns < 1000000000)
-		snprintf(buf, len, "%.2fms", (double)ns / 1e6);
-	else
-		snprintf(buf, len, "%.3fs", (double)ns / 1e9);
-	return buf;
-}
-
 static const char *actor_name(struct ccmm_run *run, int actor)
 {
 	if (actor >= 0 && (size_t)actor < run->job->nr_actors)

@@ -27,7 +27,4 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags);
 /* Write the JSON report to @out. Returns 0, -ENOMEM or -EIO. */
 int ccmm_report_json(struct ccmm_run *run, FILE *out);
 
-/* "12.3us", "4.50ms", "987ns" */
-char *ccmm_format_ns(uint64_t ns, char *buf, size_t len);
-
 #endif

@@ -804,18 +804,6 @@ static uint64_t ctx_total_ns(const struct ccmm_ctx *c)
 	return t;
 }
 
-static void fmt_ns(uint64_t ns, char *buf, size_t len)
-{
-	if (ns < 1000)
-		snprintf(buf, len, "%" PRIu64 "ns", ns);
-	else if (ns < 1000000)
-		snprintf(buf, len, "%.2fus", (double)ns / 1e3);
-	else if (ns < 1000000000)
-		snprintf(buf, len, "%.2fms", (double)ns / 1e6);
-	else
-		snprintf(buf, len, "%.3fs", (double)ns / 1e9);
-}
-
 static void sgx_ext_text(struct ccmm_run *run, FILE *out)
 {
 	struct ccmm_sgx *sgx = ccmm_sgx_of(run->m);
@@ -827,8 +815,8 @@ static void sgx_ext_text(struct ccmm_run *run, FILE *out)
 	if (!sgx_in_use(run))
 		return;
 	root = sgx->cgroups;
-	fmt_ns(ctx_total_ns(&sgx->ksgxd.ctx), t1, sizeof(t1));
-	fmt_ns(ctx_total_ns(&sgx->cg_wq.ctx), t2, sizeof(t2));
+	ccmm_format_ns(ctx_total_ns(&sgx->ksgxd.ctx), t1, sizeof(t1));
+	ccmm_format_ns(ctx_total_ns(&sgx->cg_wq.ctx), t2, sizeof(t2));
 	fprintf(out, "sgx: reclaim policy %s; EPC %" PRIu64 " pages in %zu section(s), %ld free at the end\n",
 		ccmm_sgx_policy_names[atomic_load(&sgx->policy)], sgx->nr_pages, sgx->nr_sections, ccmm_sgx_nr_free(sgx));
 	fprintf(out, "  ksgxd: %" PRIu64 " run(s), %" PRIu64 " page(s) written back, modeled %s; cgroup work: %" PRIu64
@@ -844,7 +832,7 @@ static void sgx_ext_text(struct ccmm_run *run, FILE *out)
 		ccmm_sgx_cgroup_stats(pos, &st);
 		if (!st.allocs && !st.faults && !st.oom && !st.sigbus)
 			continue;
-		fmt_ns(st.stall_ns, t1, sizeof(t1));
+		ccmm_format_ns(st.stall_ns, t1, sizeof(t1));
 		fprintf(out, "  %-26.26s %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64
 			" %10s %5" PRIu64 " %6" PRIu64 "\n",
 			pos->path, st.allocs, st.faults, st.eldu, st.evicted[CCMM_SGX_CAUSE_LIMIT],

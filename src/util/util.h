@@ -98,6 +98,9 @@ int ccmm_parse_bool(const char *s, bool *out);
 /* Print @bytes as "4KiB", "2MiB", "1.5GiB" into @buf; returns @buf. */
 char *ccmm_format_size(uint64_t bytes, char *buf, size_t len);
 
+/* A duration in nanoseconds as reports print it: "987ns", "12.30us", "4.50ms", "1.234s". Returns @buf. */
+char *ccmm_format_ns(uint64_t ns, char *buf, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Suggestions                                                         */
 /* ------------------------------------------------------------------ */
