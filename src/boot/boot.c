@@ -1,59 +1,63 @@
 // SPDX-License-Identifier: MIT
-/* Boot and shutdown: every layer's init in order, exits in reverse. */
+/* Boot and shutdown: every registered subsystem's init in order, exits in reverse; the registry's lookups. */
 #include "boot/boot.h"
 
-#include "cc/cc.h"
-#include "cgroup/cgroup.h"
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
 #include "check/check.h"
-#include "mm/mm.h"
-#include "sgx/sgx.h"
-#include "tier/tier.h"
-#include "dma/dma.h"
-#include "iommu/iommu.h"
-#include "swiotlb/swiotlb.h"
-#include "sync/sync.h"
-#include "ttm/ttm.h"
-#include "dma-buf/dma-buf.h"
 
-struct initcall {
-	const char *name;
-	int (*init)(struct ccmm_machine *m);
-	void (*exit)(struct ccmm_machine *m);
-	ccmm_stats_fn stats; /* figures for reports, or NULL */
-};
+/* The table the build generates from meson.build's ccmm_subsystems (subsys_table.c). */
+extern struct ccmm_subsys *const _ccmm_subsys_table[];
 
-/* In dependency order; a subsystem adds its line here. */
-static const struct initcall initcalls[] = {
-	{ "check", ccmm_check_init, ccmm_check_fini },
-	{ "cc", ccmm_cc_init, ccmm_cc_fini },
-	{ "mm", ccmm_mm_init, ccmm_mm_fini },
-	{ "cgroup", ccmm_cgroup_init, ccmm_cgroup_fini },
-	{ "sgx", ccmm_sgx_init, ccmm_sgx_fini },
-	{ "tier", ccmm_tier_init, ccmm_tier_fini },
-	{ "swiotlb", ccmm_swiotlb_init, ccmm_swiotlb_exit, ccmm_swiotlb_report },
-	{ "iommu", ccmm_iommu_init, ccmm_iommu_exit, ccmm_iommu_report },
-	{ "dma", ccmm_dma_init, ccmm_dma_exit, ccmm_dma_report },
-	{ "sync", ccmm_sync_init, ccmm_sync_fini },
-	{ "ttm", ccmm_ttm_init, ccmm_ttm_fini },
-	{ "dma-buf", ccmm_dmabuf_init, ccmm_dmabuf_fini },
-};
+static size_t nr_subsys;
+static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
+
+static void registry_init(void)
+{
+	size_t i;
+
+	for (i = 0; _ccmm_subsys_table[i]; i++)
+		_ccmm_subsys_table[i]->id = (unsigned)i;
+	nr_subsys = i;
+}
+
+static size_t registry(void)
+{
+	pthread_once(&registry_once, registry_init);
+	return nr_subsys;
+}
+
+const struct ccmm_subsys *ccmm_subsys_at(size_t i)
+{
+	return i < registry() ? _ccmm_subsys_table[i] : NULL;
+}
 
 int ccmm_boot(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out)
 {
+	size_t nr = registry(), i;
 	struct ccmm_machine *m;
-	size_t i;
-	int ret = ccmm_machine_create(plat, seed, &m);
+	int ret;
 
+	if (nr > CCMM_MAX_SUBSYS) {
+		ccmm_platform_free(plat);
+		return -E2BIG;
+	}
+	ret = ccmm_machine_create(plat, seed, &m);
 	if (ret)
 		return ret;
-	for (i = 0; i < CCMM_ARRAY_SIZE(initcalls); i++) {
-		ret = initcalls[i].init(m);
+	for (i = 0; i < nr; i++) {
+		const struct ccmm_subsys *s = _ccmm_subsys_table[i];
+
+		ret = s->init ? s->init(m) : 0;
 		if (ret)
 			break;
 	}
 	if (ret) {
 		while (i--)
-			initcalls[i].exit(m);
+			if (_ccmm_subsys_table[i]->exit)
+				_ccmm_subsys_table[i]->exit(m);
 		ccmm_machine_destroy(m);
 		return ret;
 	}
@@ -65,8 +69,9 @@ void ccmm_shutdown(struct ccmm_machine *m)
 {
 	if (!m)
 		return;
-	for (size_t i = CCMM_ARRAY_SIZE(initcalls); i--;)
-		initcalls[i].exit(m);
+	for (size_t i = registry(); i--;)
+		if (_ccmm_subsys_table[i]->exit)
+			_ccmm_subsys_table[i]->exit(m);
 	ccmm_machine_destroy(m);
 }
 
@@ -74,8 +79,32 @@ size_t ccmm_machine_stats(struct ccmm_machine *m, struct ccmm_stat *out, size_t 
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < CCMM_ARRAY_SIZE(initcalls) && n < max; i++)
-		if (initcalls[i].stats)
-			n += initcalls[i].stats(m, out + n, max - n);
+	for (size_t i = 0; i < registry() && n < max; i++)
+		if (_ccmm_subsys_table[i]->stats)
+			n += _ccmm_subsys_table[i]->stats(m, out + n, max - n);
 	return n;
+}
+
+const struct ccmm_rule *ccmm_rule_at(size_t i)
+{
+	for (size_t t = 0; t < registry(); t++) {
+		const struct ccmm_rule *const *rules = _ccmm_subsys_table[t]->rules;
+
+		for (size_t k = 0; rules && rules[k]; k++) {
+			if (!i)
+				return rules[k];
+			i--;
+		}
+	}
+	return NULL;
+}
+
+const struct ccmm_rule *ccmm_rule_find(const char *name)
+{
+	const struct ccmm_rule *r;
+
+	for (size_t i = 0; (r = ccmm_rule_at(i)); i++)
+		if (!strcmp(r->name, name))
+			return r;
+	return NULL;
 }

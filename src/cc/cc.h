@@ -29,6 +29,7 @@
 
 #include "check/check.h"
 #include "platform/platform.h"
+#include "platform/subsys.h"
 
 /* Owner IDs in page metadata. */
 #define CCMM_OWNER_HOST  0
@@ -69,9 +70,8 @@ struct ccmm_cc {
 	long fail_after;    /* pages the VMM still converts before refusing; < 0: never refuses */
 };
 
-/* Boot initcall: the secure world of the platform's mode (0 or -ENOMEM); fini frees it. */
-int ccmm_cc_init(struct ccmm_machine *m);
-void ccmm_cc_fini(struct ccmm_machine *m);
+/* The secure world's registration: its init sets up the history and fault injection of the platform's mode. */
+extern struct ccmm_subsys ccmm_subsys_cc;
 
 /*
  * ccmm_cc_fail_after - the VMM / hypervisor / ultravisor converts @pages

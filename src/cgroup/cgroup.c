@@ -198,7 +198,7 @@ static int cgroup_alloc_privs(struct ccmm_cgroup_root *root, struct ccmm_cgroup 
 	return 0;
 }
 
-int ccmm_cgroup_init(struct ccmm_machine *m)
+static int cgroup_init(struct ccmm_machine *m)
 {
 	struct ccmm_cgroup_root *root = calloc(1, sizeof(*root));
 
@@ -214,7 +214,7 @@ int ccmm_cgroup_init(struct ccmm_machine *m)
 		return -ENOMEM;
 	}
 	root->top->id = ++root->next_id;
-	m->sub[CCMM_SUB_CGROUP] = root;
+	ccmm_subsys_set_data(m, &ccmm_subsys_cgroup, root);
 	return 0;
 }
 
@@ -231,7 +231,7 @@ static void free_subtree(struct ccmm_cgroup *cg)
 	cgroup_free(cg);
 }
 
-void ccmm_cgroup_fini(struct ccmm_machine *m)
+static void cgroup_exit(struct ccmm_machine *m)
 {
 	struct ccmm_cgroup_root *root = ccmm_cgroup_root_of(m);
 
@@ -246,7 +246,7 @@ void ccmm_cgroup_fini(struct ccmm_machine *m)
 	free_subtree(root->top);
 	pthread_rwlock_destroy(&root->tree_lock);
 	free(root);
-	m->sub[CCMM_SUB_CGROUP] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_cgroup, NULL);
 }
 
 int ccmm_cgroup_path_valid(const char *path)
@@ -1115,3 +1115,9 @@ int ccmm_cgroup_dump(struct ccmm_cgroup_root *root, const char *dir, struct ccmm
 		remove_tree(old);
 	return 0;
 }
+
+struct ccmm_subsys ccmm_subsys_cgroup = {
+	.name = "cgroup",
+	.init = cgroup_init,
+	.exit = cgroup_exit,
+};

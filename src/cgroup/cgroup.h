@@ -73,6 +73,7 @@
 #include <stdio.h>
 
 #include "platform/platform.h"
+#include "platform/subsys.h"
 #include "util/util.h"
 
 /* ------------------------------------------------------------------ */
@@ -208,18 +209,16 @@ const char *ccmm_memcg_event_name(enum ccmm_memcg_event e);
 /* ------------------------------------------------------------------ */
 
 /*
- * ccmm_cgroup_init - attach an empty hierarchy (just "/", every
- * controller available, no capacities) to @m->sub[CCMM_SUB_CGROUP].
- * Called by ccmm_boot(). Returns 0 or -ENOMEM. ccmm_cgroup_fini frees
- * it: tasks are dropped and every cgroup is freed, charged or not.
+ * The registration of cgroup/. Its init attaches an empty hierarchy (just
+ * "/", every controller available, no capacities) to the machine; its exit
+ * frees it: tasks are dropped and every cgroup is freed, charged or not.
  */
-int ccmm_cgroup_init(struct ccmm_machine *m);
-void ccmm_cgroup_fini(struct ccmm_machine *m);
+extern struct ccmm_subsys ccmm_subsys_cgroup;
 
-/* The machine's hierarchy (NULL before ccmm_cgroup_init). */
+/* The machine's hierarchy (NULL before cgroup/ is up). */
 static inline struct ccmm_cgroup_root *ccmm_cgroup_root_of(struct ccmm_machine *m)
 {
-	return (struct ccmm_cgroup_root *)m->sub[CCMM_SUB_CGROUP];
+	return (struct ccmm_cgroup_root *)ccmm_subsys_data(m, &ccmm_subsys_cgroup);
 }
 
 /*

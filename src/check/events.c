@@ -24,7 +24,7 @@ struct checker_priv {
 
 static struct checker_priv *priv_of(struct ccmm_machine *m)
 {
-	return (struct checker_priv *)m->check;
+	return (struct checker_priv *)ccmm_subsys_data(m, &ccmm_subsys_check);
 }
 
 static void count_violation(struct checker_priv *c, const struct ccmm_rule *rule, int actor)
@@ -317,18 +317,22 @@ static void map_hook(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va,
 
 int ccmm_check_set_device_trusted(struct ccmm_machine *m, int dev, bool trusted)
 {
-	if (!m->check || dev < 0 || dev >= 64 || (size_t)dev >= m->plat->nr_devices)
+	struct ccmm_checker *ck = ccmm_checker(m);
+
+	if (!ck || dev < 0 || dev >= 64 || (size_t)dev >= m->plat->nr_devices)
 		return -EINVAL;
 	if (trusted)
-		atomic_fetch_or(&m->check->trusted_devs, 1ULL << dev);
+		atomic_fetch_or(&ck->trusted_devs, 1ULL << dev);
 	else
-		atomic_fetch_and(&m->check->trusted_devs, ~(1ULL << dev));
+		atomic_fetch_and(&ck->trusted_devs, ~(1ULL << dev));
 	return 0;
 }
 
 bool ccmm_check_device_trusted(struct ccmm_machine *m, int dev)
 {
-	return m->check && dev >= 0 && dev < 64 && (atomic_load(&m->check->trusted_devs) >> dev) & 1;
+	struct ccmm_checker *ck = ccmm_checker(m);
+
+	return ck && dev >= 0 && dev < 64 && (atomic_load(&ck->trusted_devs) >> dev) & 1;
 }
 
 bool ccmm_check_private_in(struct ccmm_machine *m, uint64_t base, uint64_t size, uint64_t except)
@@ -349,7 +353,12 @@ bool ccmm_check_private_in(struct ccmm_machine *m, uint64_t base, uint64_t size,
 	return false;
 }
 
-int ccmm_check_init(struct ccmm_machine *m)
+struct ccmm_checker *ccmm_checker(struct ccmm_machine *m)
+{
+	return ccmm_subsys_data(m, &ccmm_subsys_check);
+}
+
+int _ccmm_check_init(struct ccmm_machine *m)
 {
 	struct checker_priv *c = calloc(1, sizeof(*c));
 
@@ -357,12 +366,12 @@ int ccmm_check_init(struct ccmm_machine *m)
 		return -ENOMEM;
 	pthread_mutex_init(&c->pub.lock, NULL);
 	c->pub.max_events = DEFAULT_MAX_EVENTS;
-	m->check = &c->pub;
+	ccmm_subsys_set_data(m, &ccmm_subsys_check, c);
 	ccmm_mmu_set_map_hook(m, map_hook);
 	return 0;
 }
 
-void ccmm_check_fini(struct ccmm_machine *m)
+void _ccmm_check_fini(struct ccmm_machine *m)
 {
 	struct checker_priv *c = priv_of(m);
 
@@ -373,5 +382,5 @@ void ccmm_check_fini(struct ccmm_machine *m)
 	free(c->pub.ev);
 	free(c->counts);
 	free(c);
-	m->check = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_check, NULL);
 }

@@ -17,4 +17,8 @@ void ccmm_check_record(struct ccmm_ctx *ctx, const struct ccmm_rule *rule, const
 /* Whether any page in [base, base+size) other than @except is private or pending (SNP 1 GiB host leaves). */
 bool ccmm_check_private_in(struct ccmm_machine *m, uint64_t base, uint64_t size, uint64_t except);
 
+/* The subsystem's init and exit (events.c): attach a checker and install the map hook; undo it. */
+int _ccmm_check_init(struct ccmm_machine *m);
+void _ccmm_check_fini(struct ccmm_machine *m);
+
 #endif

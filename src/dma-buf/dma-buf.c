@@ -13,53 +13,8 @@
 
 #include "dma-buf/internal.h"
 
-#define RULE(id, seedno, text) const struct ccmm_rule ccmm_rule_##id = { #id, seedno, text }
+CCMM_RULES_DEFINE(dma_buf_rules, CCMM_DMA_BUF_RULES);
 
-RULE(dmabuf_export_ops, "001", "dma_buf_export() with ops that fail the kernel's checks");
-RULE(resv_held_unlocked_call, "001",
-     "a dma-buf call that takes the reservation lock itself (attach, detach, mmap, cpu access, *_unlocked) was made "
-     "with it held: it would wait for itself");
-RULE(dmabuf_bad_attach, "001",
-     "an attach the kernel WARNs about: importer ops without move_notify, no device, or a mapping call on a PFN attachment");
-RULE(dmabuf_detach_mapped, "001", "dma_buf_detach() with mappings of the attachment still live");
-RULE(dmabuf_unmap_unmapped, "001", "an unmap of a mapping (or vmap) the attachment (or buffer) does not have");
-RULE(dmabuf_use_after_release, "001", "a dma-buf used after its last reference was dropped, or released while attached");
-RULE(dmabuf_pin_static, "001", "dma_buf_pin()/dma_buf_unpin() by a static importer (only dynamic importers may)");
-RULE(move_notify_ignored, "001",
-     "an importer kept using (or did not tear down) mappings after move_notify told it the buffer moved or was revoked");
-RULE(use_after_move, "001",
-     "a device or guest accessed a dma-buf through a mapping or PFN taken before a move or revoke: it reaches the old "
-     "location");
-RULE(revocable_to_nonrevocable, "001",
-     "a revocable buffer reached an importer that cannot survive a revoke (the compositor shot down by a client buffer)");
-RULE(gup_special_mapping, "003",
-     "page references taken (GUP) on a VM_IO / VM_PFNMAP mapping or a special PTE: the exporter owns that memory");
-RULE(private_mmio_mapped, "001",
-     "private MMIO of a TDISP device mapped by host user space or DMA-mapped by an importer outside the TEE");
-RULE(restricted_access, "001", "a restricted (secure heap) buffer attached or CPU-mapped by something not in a secure state");
-RULE(map_info_mismatch, "003", "a CPU mapping whose cache attributes contradict the exporter's declared map info");
-RULE(dmabuf_sync_missing, "003", "CPU access to an incoherent dma-buf mapping outside a DMA_BUF_IOCTL_SYNC start/end bracket");
-RULE(tdisp_bad_transition, "001", "a TDISP state change the protocol does not allow (or a device that cannot do it)");
-
-const struct ccmm_rule *const ccmm_dmabuf_rules[] = {
-	&ccmm_rule_dmabuf_export_ops,
-	&ccmm_rule_resv_held_unlocked_call,
-	&ccmm_rule_dmabuf_bad_attach,
-	&ccmm_rule_dmabuf_detach_mapped,
-	&ccmm_rule_dmabuf_unmap_unmapped,
-	&ccmm_rule_dmabuf_use_after_release,
-	&ccmm_rule_dmabuf_pin_static,
-	&ccmm_rule_move_notify_ignored,
-	&ccmm_rule_use_after_move,
-	&ccmm_rule_revocable_to_nonrevocable,
-	&ccmm_rule_gup_special_mapping,
-	&ccmm_rule_private_mmio_mapped,
-	&ccmm_rule_restricted_access,
-	&ccmm_rule_map_info_mismatch,
-	&ccmm_rule_dmabuf_sync_missing,
-	&ccmm_rule_tdisp_bad_transition,
-	NULL,
-};
 
 #define CPU_WAIT_NS (5LL * 1000000000)    /* begin_cpu_access waits this long for fences */
 #define REVOKE_WAIT_NS (2LL * 1000000000) /* revoke waits this long for fences */
@@ -1207,7 +1162,7 @@ int ccmm_dma_buf_bufinfo(struct ccmm_machine *m, FILE *out)
 
 /* ---- per-machine state ----------------------------------------------------------------------- */
 
-int ccmm_dmabuf_init(struct ccmm_machine *m)
+static int dma_buf_init(struct ccmm_machine *m)
 {
 	struct dmabuf_state *st = calloc(1, sizeof(*st));
 
@@ -1218,11 +1173,11 @@ int ccmm_dmabuf_init(struct ccmm_machine *m)
 		st->private_bar[i] = -1;
 		atomic_init(&st->host_mmaps[i], 0);
 	}
-	m->sub[CCMM_SUB_DMABUF] = st;
+	ccmm_subsys_set_data(m, &ccmm_subsys_dma_buf, st);
 	return 0;
 }
 
-void ccmm_dmabuf_fini(struct ccmm_machine *m)
+static void dma_buf_exit(struct ccmm_machine *m)
 {
 	struct dmabuf_state *st = dmabuf_state(m);
 	struct ccmm_ctx ctx;
@@ -1266,5 +1221,12 @@ void ccmm_dmabuf_fini(struct ccmm_machine *m)
 	}
 	pthread_mutex_destroy(&st->lock);
 	free(st);
-	m->sub[CCMM_SUB_DMABUF] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_dma_buf, NULL);
 }
+
+struct ccmm_subsys ccmm_subsys_dma_buf = {
+	.name = "dma-buf",
+	.init = dma_buf_init,
+	.exit = dma_buf_exit,
+	.rules = dma_buf_rules,
+};

@@ -18,7 +18,7 @@ struct dmabuf_state {
 
 static inline struct dmabuf_state *dmabuf_state(struct ccmm_machine *m)
 {
-	return m->sub[CCMM_SUB_DMABUF];
+	return ccmm_subsys_data(m, &ccmm_subsys_dma_buf);
 }
 
 /* Record @rule through @ctx with a message (no page). */

@@ -17,6 +17,8 @@
 #include "dma/internal.h"
 #include "mm/mm.h"
 
+CCMM_RULES_DEFINE(dma_rules, CCMM_DMA_RULES);
+
 #define DEFAULT_POOL_LIMIT_PAGES 4096 /* 16 MiB of decrypted coherent pages kept */
 
 const char *const ccmm_svm_window_names[] = { "auto", "ddw", "dma32", NULL };
@@ -30,12 +32,12 @@ const char *ccmm_dma_path_name(enum ccmm_dma_path p)
 
 static struct ccmm_dma *dma_of(struct ccmm_machine *m)
 {
-	return m->sub[CCMM_SUB_DMA];
+	return ccmm_subsys_data(m, &ccmm_subsys_dma);
 }
 
 /* ---- setup ---------------------------------------------------------------------- */
 
-int ccmm_dma_init(struct ccmm_machine *m)
+static int dma_init(struct ccmm_machine *m)
 {
 	const struct ccmm_platform *p = m->plat;
 	struct ccmm_dma *dma = calloc(1, sizeof(*dma));
@@ -71,11 +73,11 @@ int ccmm_dma_init(struct ccmm_machine *m)
 	}
 	pthread_mutex_init(&dma->pool.lock, NULL);
 	dma->pool.limit_pages = DEFAULT_POOL_LIMIT_PAGES;
-	m->sub[CCMM_SUB_DMA] = dma;
+	ccmm_subsys_set_data(m, &ccmm_subsys_dma, dma);
 	return 0;
 }
 
-void ccmm_dma_exit(struct ccmm_machine *m)
+static void dma_exit(struct ccmm_machine *m)
 {
 	struct ccmm_dma *dma = dma_of(m);
 
@@ -93,7 +95,7 @@ void ccmm_dma_exit(struct ccmm_machine *m)
 	free(dma->units);
 	free(dma->devs);
 	free(dma);
-	m->sub[CCMM_SUB_DMA] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_dma, NULL);
 }
 
 struct ccmm_dma_dev *ccmm_dma_dev(struct ccmm_machine *m, int index)
@@ -1568,7 +1570,7 @@ size_t ccmm_dma_live(struct ccmm_dma_dev *d)
 	return n;
 }
 
-size_t ccmm_dma_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
+static size_t dma_stats(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
 {
 	struct ccmm_dma *dma = dma_of(m);
 	struct ccmm_dma_pool_stats ps;
@@ -1637,3 +1639,11 @@ size_t ccmm_dma_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max
 	}
 	return n;
 }
+
+struct ccmm_subsys ccmm_subsys_dma = {
+	.name = "dma",
+	.init = dma_init,
+	.exit = dma_exit,
+	.rules = dma_rules,
+	.stats = dma_stats,
+};

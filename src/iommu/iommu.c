@@ -59,14 +59,16 @@ static void window_destroy(struct ccmm_iommu_window *w)
 	free(w);
 }
 
-int ccmm_iommu_init(struct ccmm_machine *m)
+static void iommu_exit(struct ccmm_machine *m);
+
+static int iommu_init(struct ccmm_machine *m)
 {
 	const struct ccmm_platform *p = m->plat;
 	struct ccmm_iommu *io = calloc(1, sizeof(*io));
 
 	if (!io)
 		return -ENOMEM;
-	m->sub[CCMM_SUB_IOMMU] = io;
+	ccmm_subsys_set_data(m, &ccmm_subsys_iommu, io);
 	io->units = calloc(p->nr_iommus ? p->nr_iommus : 1, sizeof(*io->units));
 	if (!io->units)
 		goto fail;
@@ -97,13 +99,13 @@ int ccmm_iommu_init(struct ccmm_machine *m)
 	}
 	return 0;
 fail:
-	ccmm_iommu_exit(m);
+	iommu_exit(m);
 	return -ENOMEM;
 }
 
-void ccmm_iommu_exit(struct ccmm_machine *m)
+static void iommu_exit(struct ccmm_machine *m)
 {
-	struct ccmm_iommu *io = m->sub[CCMM_SUB_IOMMU];
+	struct ccmm_iommu *io = ccmm_subsys_data(m, &ccmm_subsys_iommu);
 
 	if (!io)
 		return;
@@ -122,12 +124,12 @@ void ccmm_iommu_exit(struct ccmm_machine *m)
 	}
 	free(io->units);
 	free(io);
-	m->sub[CCMM_SUB_IOMMU] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_iommu, NULL);
 }
 
 struct ccmm_iommu_unit *ccmm_iommu_unit_of(struct ccmm_machine *m, int device)
 {
-	struct ccmm_iommu *io = m->sub[CCMM_SUB_IOMMU];
+	struct ccmm_iommu *io = ccmm_subsys_data(m, &ccmm_subsys_iommu);
 	int i;
 
 	if (!io || device < 0 || (size_t)device >= m->plat->nr_devices)
@@ -601,9 +603,9 @@ static void window_report(struct ccmm_iommu_window *w, struct ccmm_stat *out, si
 	}
 }
 
-size_t ccmm_iommu_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
+static size_t iommu_stats(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
 {
-	struct ccmm_iommu *io = m->sub[CCMM_SUB_IOMMU];
+	struct ccmm_iommu *io = ccmm_subsys_data(m, &ccmm_subsys_iommu);
 	size_t n = 0;
 
 	if (!io)
@@ -621,3 +623,10 @@ size_t ccmm_iommu_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t m
 	}
 	return n;
 }
+
+struct ccmm_subsys ccmm_subsys_iommu = {
+	.name = "iommu",
+	.init = iommu_init,
+	.exit = iommu_exit,
+	.stats = iommu_stats,
+};

@@ -100,9 +100,14 @@ struct ccmm_iommu {
 	struct ccmm_iommu_unit *units;
 };
 
-/* Boot: a unit per platform IOMMU, the pSeries default windows. 0 or -ENOMEM. */
-int ccmm_iommu_init(struct ccmm_machine *m);
-void ccmm_iommu_exit(struct ccmm_machine *m);
+/*
+ * The registration of iommu/. Its init makes a unit per platform IOMMU and
+ * the pSeries default windows (0 or -ENOMEM). Its figures for reports
+ * (.stats): a group "iommu.WINDOW" per window or domain in use, with
+ * bus_base, bytes, page_shift, entries (now), entries_hiwater,
+ * entries_written and, for a DDW, mapped_lo / mapped_hi.
+ */
+extern struct ccmm_subsys ccmm_subsys_iommu;
 
 /* The unit a platform device sits behind, or NULL (direct DMA). */
 struct ccmm_iommu_unit *ccmm_iommu_unit_of(struct ccmm_machine *m, int device);
@@ -185,12 +190,5 @@ struct ccmm_iommu_window_stats {
 /* A consistent snapshot of window @w's figures (takes its lock). */
 void ccmm_iommu_window_stats(struct ccmm_iommu_window *w, struct ccmm_iommu_window_stats *out);
 
-/*
- * For reports (boot.h, ccmm_stats_fn): a group "iommu.WINDOW" per window or
- * domain in use, with bus_base, bytes, page_shift, entries (now),
- * entries_hiwater, entries_written and, for a DDW, mapped_lo / mapped_hi.
- */
-struct ccmm_stat;
-size_t ccmm_iommu_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max);
 
 #endif /* CCMM_IOMMU_H */

@@ -438,9 +438,6 @@ int ccmm_mee_decrypt_line(struct ccmm_mee *mee, unsigned keyid, uint64_t pa,
 /* ------------------------------------------------------------------ */
 
 struct ccmm_pgtable;
-struct ccmm_cc;
-struct ccmm_checker;
-struct ccmm_kernel;
 struct ccmm_ctx;
 
 /*
@@ -450,6 +447,8 @@ struct ccmm_ctx;
  */
 typedef void (*ccmm_map_hook)(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t pa,
 			      uint64_t size, uint64_t pte, bool map);
+
+#define CCMM_MAX_SUBSYS 32 /* registered subsystems (platform/subsys.h) */
 
 struct ccmm_machine {
 	struct ccmm_platform *plat; /* owned */
@@ -462,20 +461,7 @@ struct ccmm_machine {
 	struct ccmm_pgtable *direct_map; /* the (guest) kernel's page table, set by mm/ at boot */
 	atomic_uint next_pgt_id;
 
-	/* Upper layers hang their per-machine state here (see boot/). */
-#define CCMM_SUB_DMA     0 /* dma/: DMA API, coherent pools, dma-debug */
-#define CCMM_SUB_SWIOTLB 1 /* swiotlb/ */
-#define CCMM_SUB_IOMMU   2 /* iommu/ */
-#define CCMM_SUB_SYNC    3 /* sync/: fences, reservation objects */
-#define CCMM_SUB_TTM     4 /* ttm/ */
-#define CCMM_SUB_DMABUF  5 /* dma-buf/ */
-#define CCMM_SUB_SGX     6 /* sgx/ */
-#define CCMM_SUB_CGROUP  7 /* cgroup/ */
-#define CCMM_SUB_TIER    8 /* tier/: memory tiers, demotion */
-	struct ccmm_cc *cc;             /* cc/: secure world, history, fault injection */
-	struct ccmm_checker *check;     /* check/: event log, rules */
-	struct ccmm_kernel *kernel;     /* mm/: page allocator, direct map, mms */
-	void *sub[16];                  /* layer-3 subsystems, indexed by CCMM_SUB_* */
+	void *sub[CCMM_MAX_SUBSYS];     /* registered subsystems' state (platform/subsys.h) */
 };
 
 /*

@@ -304,8 +304,8 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 		for (size_t i = 0; ccmm_run_ext_at(i); i++)
 			if (ccmm_run_ext_at(i)->report_text)
 				ccmm_run_ext_at(i)->report_text(run, out);
-		if (run->m->check->dropped)
-			fprintf(out, "note: %" PRIu64 " events beyond max_events were counted but not kept\n", run->m->check->dropped);
+		if (ccmm_checker(run->m)->dropped)
+			fprintf(out, "note: %" PRIu64 " events beyond max_events were counted but not kept\n", ccmm_checker(run->m)->dropped);
 		tier_text(run, out);
 	}
 	if (run->error[0])
@@ -575,7 +575,7 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 	json_object_set_new(res, "unexpected", json_integer((json_int_t)s.unexpected));
 	json_object_set_new(res, "expectations_not_met", json_integer((json_int_t)s.missing));
 	json_object_set_new(res, "op_errors", json_integer((json_int_t)s.op_errors));
-	json_object_set_new(res, "events_dropped", json_integer((json_int_t)run->m->check->dropped));
+	json_object_set_new(res, "events_dropped", json_integer((json_int_t)ccmm_checker(run->m)->dropped));
 	json_object_set_new(res, "run_error", run->error[0] ? json_string(run->error) : json_null());
 	json_object_set_new(res, "exit_status", json_integer(s.status));
 	json_object_set_new(root, "result", res);

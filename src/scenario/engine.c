@@ -566,11 +566,11 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 		free(rp);
 		return ret;
 	}
-	run->m->kernel->knobs.skip_cache_flush = job->g.skip_cache_flush;
-	run->m->kernel->knobs.skip_tlb_flush = job->g.skip_tlb_flush;
-	run->m->kernel->knobs.ioremap_private = job->g.ioremap_private;
-	run->m->kernel->knobs.no_leak_on_error = job->g.no_leak_on_error;
-	run->m->check->max_events = job->g.max_events;
+	ccmm_kernel(run->m)->knobs.skip_cache_flush = job->g.skip_cache_flush;
+	ccmm_kernel(run->m)->knobs.skip_tlb_flush = job->g.skip_tlb_flush;
+	ccmm_kernel(run->m)->knobs.ioremap_private = job->g.ioremap_private;
+	ccmm_kernel(run->m)->knobs.no_leak_on_error = job->g.no_leak_on_error;
+	ccmm_checker(run->m)->max_events = job->g.max_events;
 	if (job->g.fail_conversion_after != UINT64_MAX)
 		ccmm_cc_fail_after(run->m, (long)job->g.fail_conversion_after);
 	{

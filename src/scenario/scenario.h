@@ -36,6 +36,7 @@
 #ifndef CCMM_SCENARIO_H
 #define CCMM_SCENARIO_H
 
+#include "boot/boot.h"
 #include "check/check.h"
 #include "mm/mm.h"
 #include "platform/platform.h"

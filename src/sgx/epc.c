@@ -13,21 +13,8 @@
 
 #include "sgx/internal.h"
 
-#define RULE(id, seedno, text) const struct ccmm_rule ccmm_rule_##id = { #id, seedno, text }
+CCMM_RULES_DEFINE(sgx_rules, CCMM_SGX_RULES);
 
-RULE(epcm_fault, "004", "an enclave access the EPCM refuses (invalid, another enclave's, wrong address, blocked or pending page)");
-RULE(sgx_secs_evicted, "004",
-     "EAUG or ELDU of a child page while the enclave's SECS is not in the EPC (the SECS reclaim vs. EAUG fault race)");
-RULE(sgx_eldu_mac, "004", "ELDU found the backing page's MAC or version wrong: the backing storage was tampered with or replayed");
-RULE(enclave_data_lost, "004", "an enclave read back something other than what it last wrote (data lost across EWB/ELDU)");
-RULE(epc_charge_leak, "004", "EPC stayed charged to a cgroup after every enclave and guest released its pages");
-RULE(sgx_fault_livelock, "004",
-     "an EPC fault kept retrying without progress: nothing the async cgroup work or ksgxd did freed a page for it");
-
-const struct ccmm_rule *const ccmm_sgx_rules[] = {
-	&ccmm_rule_epcm_fault, &ccmm_rule_sgx_secs_evicted, &ccmm_rule_sgx_eldu_mac, &ccmm_rule_enclave_data_lost,
-	&ccmm_rule_epc_charge_leak, &ccmm_rule_sgx_fault_livelock, NULL,
-};
 
 const char *const ccmm_sgx_policy_names[] = { "series", "global", "cgroup", NULL };
 
@@ -166,7 +153,9 @@ static void worker_init(struct ccmm_sgx_worker *w, struct ccmm_machine *m, const
 	pthread_cond_init(&w->cond, NULL);
 }
 
-int ccmm_sgx_init(struct ccmm_machine *m)
+static void sgx_exit(struct ccmm_machine *m);
+
+static int sgx_init(struct ccmm_machine *m)
 {
 	struct ccmm_sgx *sgx = calloc(1, sizeof(*sgx));
 	const struct ccmm_platform *p = m->plat;
@@ -197,7 +186,7 @@ int ccmm_sgx_init(struct ccmm_machine *m)
 		free(sgx);
 		return -ENOMEM;
 	}
-	m->sub[CCMM_SUB_SGX] = sgx;
+	ccmm_subsys_set_data(m, &ccmm_subsys_sgx, sgx);
 	for (size_t i = 0, s = 0; i < p->nr_ranges; i++) {
 		const struct ccmm_mem_range *r = &p->ranges[i];
 		struct ccmm_sgx_section *sec;
@@ -213,7 +202,7 @@ int ccmm_sgx_init(struct ccmm_machine *m)
 		sec->nr_pages = r->size >> CCMM_PAGE_SHIFT;
 		sec->pages = calloc(sec->nr_pages, sizeof(*sec->pages));
 		if (!sec->pages) {
-			ccmm_sgx_fini(m);
+			sgx_exit(m);
 			return -ENOMEM;
 		}
 		for (uint64_t k = 0; k < sec->nr_pages; k++) {
@@ -229,7 +218,7 @@ int ccmm_sgx_init(struct ccmm_machine *m)
 	atomic_init(&sgx->nr_free_pages, (long)sgx->nr_pages);
 	ret = ccmm_misc_cg_set_ops(sgx->cgroups, CCMM_MISC_SGX_EPC, &sgx_cgroup_ops, sgx);
 	if (ret) {
-		ccmm_sgx_fini(m);
+		sgx_exit(m);
 		return ret;
 	}
 	if (sgx->nr_pages)
@@ -237,7 +226,7 @@ int ccmm_sgx_init(struct ccmm_machine *m)
 	return 0;
 }
 
-void ccmm_sgx_fini(struct ccmm_machine *m)
+static void sgx_exit(struct ccmm_machine *m)
 {
 	struct ccmm_sgx *sgx = ccmm_sgx_of(m);
 
@@ -275,7 +264,7 @@ void ccmm_sgx_fini(struct ccmm_machine *m)
 	free(sgx->sections);
 	free(sgx->encls);
 	free(sgx->wq_items);
-	m->sub[CCMM_SUB_SGX] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_sgx, NULL);
 	free(sgx);
 }
 
@@ -697,3 +686,10 @@ int encls_eremove(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_
 	ccmm_count(ctx, CCMM_CTR_sgx_eremove, 1);
 	return 0;
 }
+
+struct ccmm_subsys ccmm_subsys_sgx = {
+	.name = "sgx",
+	.init = sgx_init,
+	.exit = sgx_exit,
+	.rules = sgx_rules,
+};

@@ -94,7 +94,4 @@ void sgx_progress(struct ccmm_sgx *sgx);
 int sgx_workers_start(struct ccmm_sgx *sgx);
 void sgx_workers_stop(struct ccmm_sgx *sgx);
 
-/* ---- the rules (sgx.c) ---------------------------------------------------------- */
-extern const struct ccmm_rule ccmm_rule_sgx_fault_livelock;
-
 #endif

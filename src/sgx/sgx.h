@@ -288,24 +288,22 @@ struct ccmm_sgx {
 	_Atomic uint64_t reclaimed, scanned;
 };
 
-/* The machine's SGX state (NULL before ccmm_sgx_init). */
+/*
+ * The registration of sgx/. Its init sets up the EPC from the platform's
+ * [epc:...] sections (sgx_page_cache_init): every page FREE on its node's
+ * free list; the misc controller's sgx_epc capacity set to the EPC size
+ * and the per-cgroup state attached (sgx_cgroup_init). A platform without
+ * EPC gets an empty SGX (enclaves then fail with -ENODEV). It boots after
+ * cgroup/. Its exit stops the background threads, releases every enclave
+ * and vEPC still alive and frees the EPC.
+ */
+extern struct ccmm_subsys ccmm_subsys_sgx;
+
+/* The machine's SGX state (NULL before sgx/ is up). */
 static inline struct ccmm_sgx *ccmm_sgx_of(struct ccmm_machine *m)
 {
-	return (struct ccmm_sgx *)m->sub[CCMM_SUB_SGX];
+	return (struct ccmm_sgx *)ccmm_subsys_data(m, &ccmm_subsys_sgx);
 }
-
-/*
- * ccmm_sgx_init - set up the EPC from the platform's [epc:...] sections
- * (sgx_page_cache_init): every page FREE on its node's free list; the
- * misc controller's sgx_epc capacity set to the EPC size and the
- * per-cgroup state attached (sgx_cgroup_init). A platform without EPC
- * gets an empty SGX (enclaves then fail with -ENODEV). Called by
- * ccmm_boot() after cgroups. Returns 0 or -ENOMEM.
- * ccmm_sgx_fini stops the background threads, releases every enclave and
- * vEPC still alive and frees the EPC.
- */
-int ccmm_sgx_init(struct ccmm_machine *m);
-void ccmm_sgx_fini(struct ccmm_machine *m);
 
 /* Choose the reclaim policy. Only before the first EPC allocation: -EBUSY after. */
 int ccmm_sgx_set_policy(struct ccmm_machine *m, enum ccmm_sgx_policy policy);
@@ -610,8 +608,15 @@ void ccmm_sgx_vepc_release(struct ccmm_ctx *ctx, struct ccmm_sgx_vepc *vepc);
 /* Rules                                                               */
 /* ------------------------------------------------------------------ */
 
-extern const struct ccmm_rule ccmm_rule_epcm_fault, ccmm_rule_sgx_secs_evicted, ccmm_rule_sgx_eldu_mac,
-	ccmm_rule_enclave_data_lost, ccmm_rule_epc_charge_leak;
-extern const struct ccmm_rule *const ccmm_sgx_rules[];
+/* The rules of this subsystem: X(name, seed thread, summary). */
+#define CCMM_SGX_RULES(X) \
+	X(epcm_fault, "004", "an enclave access the EPCM refuses (invalid, another enclave's, wrong address, blocked or pending page)") \
+	X(sgx_secs_evicted, "004", "EAUG or ELDU of a child page while the enclave's SECS is not in the EPC (the SECS reclaim vs. EAUG fault race)") \
+	X(sgx_eldu_mac, "004", "ELDU found the backing page's MAC or version wrong: the backing storage was tampered with or replayed") \
+	X(enclave_data_lost, "004", "an enclave read back something other than what it last wrote (data lost across EWB/ELDU)") \
+	X(epc_charge_leak, "004", "EPC stayed charged to a cgroup after every enclave and guest released its pages") \
+	X(sgx_fault_livelock, "004", "an EPC fault kept retrying without progress: nothing the async cgroup work or ksgxd did freed a page for it")
+
+CCMM_RULES_DECLARE(CCMM_SGX_RULES)
 
 #endif /* CCMM_SGX_H */

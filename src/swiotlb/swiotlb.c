@@ -171,7 +171,7 @@ void ccmm_io_tlb_mem_fini(struct ccmm_io_tlb_mem *mem)
 	mem->areas = NULL;
 }
 
-int ccmm_swiotlb_init(struct ccmm_machine *m)
+static int swiotlb_init(struct ccmm_machine *m)
 {
 	struct ccmm_swiotlb_plan plan;
 	struct ccmm_io_tlb_mem *mem;
@@ -179,7 +179,7 @@ int ccmm_swiotlb_init(struct ccmm_machine *m)
 	unsigned nareas;
 	int ret;
 
-	m->sub[CCMM_SUB_SWIOTLB] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_swiotlb, NULL);
 	ret = ccmm_swiotlb_plan(m->plat, &plan);
 	if (ret)
 		return ret;
@@ -204,24 +204,24 @@ int ccmm_swiotlb_init(struct ccmm_machine *m)
 		return ret;
 	}
 	mem->force_bounce = plan.force_bounce;
-	m->sub[CCMM_SUB_SWIOTLB] = mem;
+	ccmm_subsys_set_data(m, &ccmm_subsys_swiotlb, mem);
 	return 0;
 }
 
-void ccmm_swiotlb_exit(struct ccmm_machine *m)
+static void swiotlb_exit(struct ccmm_machine *m)
 {
-	struct ccmm_io_tlb_mem *mem = m->sub[CCMM_SUB_SWIOTLB];
+	struct ccmm_io_tlb_mem *mem = ccmm_subsys_data(m, &ccmm_subsys_swiotlb);
 
 	if (!mem)
 		return;
 	ccmm_io_tlb_mem_fini(mem);
 	free(mem);
-	m->sub[CCMM_SUB_SWIOTLB] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_swiotlb, NULL);
 }
 
 struct ccmm_io_tlb_mem *ccmm_swiotlb_default(struct ccmm_machine *m)
 {
-	return m->sub[CCMM_SUB_SWIOTLB];
+	return ccmm_subsys_data(m, &ccmm_subsys_swiotlb);
 }
 
 int ccmm_swiotlb_share(struct ccmm_io_tlb_mem *mem)
@@ -689,7 +689,7 @@ int ccmm_swiotlb_is_valid(struct ccmm_io_tlb_mem *mem)
 	return ret;
 }
 
-size_t ccmm_swiotlb_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
+static size_t swiotlb_stats(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
 {
 	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(m);
 	struct ccmm_swiotlb_stats s;
@@ -713,3 +713,10 @@ size_t ccmm_swiotlb_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t
 	ccmm_stat_add(out, max, &n, "swiotlb", "share_ns", s.share_ns, NULL);
 	return n;
 }
+
+struct ccmm_subsys ccmm_subsys_swiotlb = {
+	.name = "swiotlb",
+	.init = swiotlb_init,
+	.exit = swiotlb_exit,
+	.stats = swiotlb_stats,
+};

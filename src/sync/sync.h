@@ -54,11 +54,21 @@
 #include "check/check.h"
 #include "platform/platform.h"
 
-/* The rules of this subsystem (registered in check/rules.c). */
-extern const struct ccmm_rule ccmm_rule_ww_lock_after_done, ccmm_rule_ww_class_mismatch, ccmm_rule_ww_edeadlk_ignored,
-	ccmm_rule_ww_fini_held, ccmm_rule_mutex_not_owner, ccmm_rule_mutex_self_deadlock, ccmm_rule_fence_use_after_put,
-	ccmm_rule_fence_release_pending, ccmm_rule_fence_bad_error, ccmm_rule_resv_not_locked, ccmm_rule_resv_no_slot;
-extern const struct ccmm_rule *const ccmm_sync_rules[];
+/* The rules of this subsystem: X(name, seed thread, summary). */
+#define CCMM_SYNC_RULES(X) \
+	X(ww_lock_after_done, "001", "a ww_mutex was locked after ww_acquire_done() on its acquire context") \
+	X(ww_class_mismatch, "001", "a ww_mutex was locked with an acquire context of another ww_class") \
+	X(ww_edeadlk_ignored, "001", "after -EDEADLK a context did not back off: it took another lock, or kept locks while taking the contended one") \
+	X(ww_fini_held, "001", "ww_acquire_fini() with locks still held through the context") \
+	X(mutex_not_owner, "001", "a mutex was unlocked (or destroyed) by a thread that does not hold it") \
+	X(mutex_self_deadlock, "001", "a thread locked a mutex it already holds (it would wait for itself forever)") \
+	X(fence_use_after_put, "001", "a dma_fence was used after its last reference was dropped") \
+	X(fence_release_pending, "001", "a dma_fence was released unsignalled with callbacks still pending") \
+	X(fence_bad_error, "001", "dma_fence_set_error() after the fence signalled, or with a value that is not an errno") \
+	X(resv_not_locked, "001", "a call that needs the reservation lock (dma_resv_assert_held) was made without holding it") \
+	X(resv_no_slot, "001", "dma_resv_add_fence() without a slot reserved by dma_resv_reserve_fences()")
+
+CCMM_RULES_DECLARE(CCMM_SYNC_RULES)
 
 /* ------------------------------------------------------------------ */
 /* ww_mutex                                                            */
@@ -411,8 +421,7 @@ void ccmm_dma_resv_describe(struct ccmm_dma_resv *obj, FILE *out);
 /* Per-machine state                                                   */
 /* ------------------------------------------------------------------ */
 
-/* Set up m->sub[CCMM_SUB_SYNC] (the fence quarantine). Called by ccmm_boot(). */
-int ccmm_sync_init(struct ccmm_machine *m);
-void ccmm_sync_fini(struct ccmm_machine *m);
+/* The registration of sync/: its init sets up the machine's quarantine of released fences. */
+extern struct ccmm_subsys ccmm_subsys_sync;
 
 #endif /* CCMM_SYNC_H */

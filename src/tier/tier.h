@@ -58,6 +58,7 @@
 
 #include "mm/mm.h"
 #include "platform/platform.h"
+#include "platform/subsys.h"
 
 /* node_reclaim_mode bits (Documentation/admin-guide/sysctl/vm.rst) */
 #define CCMM_RECLAIM_ZONE    0x1
@@ -161,9 +162,8 @@ extern const char *const ccmm_vmstat_names[CCMM_VM_NR];
 
 struct ccmm_tier;
 
-/* Attach the tier state to @m (initcall). 0 or -ENOMEM. */
-int ccmm_tier_init(struct ccmm_machine *m);
-void ccmm_tier_fini(struct ccmm_machine *m);
+/* The registration of tier/: its init attaches the tier state (0 or -ENOMEM). */
+extern struct ccmm_subsys ccmm_subsys_tier;
 
 /*
  * ccmm_tier_configure - set node_reclaim_mode, swap size, the demotion

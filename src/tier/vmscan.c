@@ -68,10 +68,10 @@ static uint64_t tier_memcg_reclaim(struct ccmm_ctx *ctx, struct ccmm_cgroup *mem
 
 static struct ccmm_tier *tier_of(struct ccmm_machine *m)
 {
-	return m->sub[CCMM_SUB_TIER];
+	return ccmm_subsys_data(m, &ccmm_subsys_tier);
 }
 
-int ccmm_tier_init(struct ccmm_machine *m)
+static int tier_init(struct ccmm_machine *m)
 {
 	struct ccmm_tier *t = calloc(1, sizeof(*t));
 
@@ -88,7 +88,7 @@ int ccmm_tier_init(struct ccmm_machine *m)
 	ccmm_rng_seed(&t->rng, m->seed, 0x7e1e);
 	t->cfg.batch = 32;
 	t->cfg.order = CCMM_DEMOTE_TIERS;
-	m->sub[CCMM_SUB_TIER] = t;
+	ccmm_subsys_set_data(m, &ccmm_subsys_tier, t);
 	if (ccmm_cgroup_root_of(m))
 		ccmm_memcg_set_reclaim(ccmm_cgroup_root_of(m), tier_memcg_reclaim, m);
 	/* a platform whose explicit targets point up the tiers computes none */
@@ -97,7 +97,7 @@ int ccmm_tier_init(struct ccmm_machine *m)
 	return 0;
 }
 
-void ccmm_tier_fini(struct ccmm_machine *m)
+static void tier_exit(struct ccmm_machine *m)
 {
 	struct ccmm_tier *t = tier_of(m);
 
@@ -107,7 +107,7 @@ void ccmm_tier_fini(struct ccmm_machine *m)
 		ccmm_memcg_set_reclaim(ccmm_cgroup_root_of(m), NULL, NULL);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
-	m->sub[CCMM_SUB_TIER] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_tier, NULL);
 }
 
 int ccmm_tier_configure(struct ccmm_machine *m, const struct ccmm_tier_config *cfg)
@@ -890,7 +890,7 @@ int ccmm_node_hotplug(struct ccmm_ctx *ctx, int node, bool online)
 		}
 		/* offline_pages: migrate everything off, nearest node first */
 		T->online[node] = false;
-		m->kernel->node_offline[node] = true;
+		ccmm_kernel(m)->node_offline[node] = true;
 		for (int l = 0; l < NR_LRU; l++) {
 			while (T->lru[node][l].nr) {
 				struct tpage *p = ccmm_container_of(ccmm_lru_oldest(&T->lru[node][l]), struct tpage, lru);
@@ -914,7 +914,7 @@ int ccmm_node_hotplug(struct ccmm_ctx *ctx, int node, bool online)
 		}
 	} else {
 		T->online[node] = true;
-		m->kernel->node_offline[node] = false;
+		ccmm_kernel(m)->node_offline[node] = false;
 	}
 	T->dem = d;
 out:
@@ -942,3 +942,9 @@ int ccmm_vmstat_write(struct ccmm_machine *m, FILE *out)
 	pthread_mutex_unlock(&T->lock);
 	return ferror(out) ? -EIO : 0;
 }
+
+struct ccmm_subsys ccmm_subsys_tier = {
+	.name = "tier",
+	.init = tier_init,
+	.exit = tier_exit,
+};

@@ -11,16 +11,8 @@
 
 #include "ttm/internal.h"
 
-#define RULE(id, seedno, text) const struct ccmm_rule ccmm_rule_##id = { #id, seedno, text }
+CCMM_RULES_DEFINE(ttm_rules, CCMM_TTM_RULES);
 
-RULE(ttm_pinned_move, "000", "a pinned buffer object was asked to move to another placement");
-RULE(ttm_unpin_unpinned, "000", "ttm_bo_unpin() on a buffer object that is not pinned");
-
-const struct ccmm_rule *const ccmm_ttm_rules[] = {
-	&ccmm_rule_ttm_pinned_move,
-	&ccmm_rule_ttm_unpin_unpinned,
-	NULL,
-};
 
 #define COPY_CHUNK (64 * 1024)
 #define MOVE_WAIT_NS (2LL * 1000000000) /* a move waits this long for the BO to go idle */
@@ -82,7 +74,7 @@ static bool registered(struct ttm_state *st, int dev)
 int ccmm_ttm_device_init(struct ccmm_ctx *ctx, const struct ccmm_ttm_params *p, struct ccmm_ttm_device **out)
 {
 	struct ccmm_machine *m = ctx->m;
-	struct ttm_state *st = m->sub[CCMM_SUB_TTM];
+	struct ttm_state *st = ccmm_subsys_data(m, &ccmm_subsys_ttm);
 	const struct ccmm_platform *plat = m->plat;
 	const struct ccmm_device_desc *d;
 	struct ccmm_dma_probe_opts po = { .no_filter = p->dma_no_filter };
@@ -146,7 +138,7 @@ int ccmm_ttm_device_init(struct ccmm_ctx *ctx, const struct ccmm_ttm_params *p, 
 
 struct ccmm_ttm_device *ccmm_ttm_device_find(struct ccmm_machine *m, int dev)
 {
-	struct ttm_state *st = m->sub[CCMM_SUB_TTM];
+	struct ttm_state *st = ccmm_subsys_data(m, &ccmm_subsys_ttm);
 	struct ccmm_ttm_device *tdev;
 
 	if (!st)
@@ -998,20 +990,20 @@ int ccmm_ttm_bo_phyr(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_p
 
 /* ---- per-machine state --------------------------------------------------------- */
 
-int ccmm_ttm_init(struct ccmm_machine *m)
+static int ttm_init(struct ccmm_machine *m)
 {
 	struct ttm_state *st = calloc(1, sizeof(*st));
 
 	if (!st)
 		return -ENOMEM;
 	pthread_mutex_init(&st->lock, NULL);
-	m->sub[CCMM_SUB_TTM] = st;
+	ccmm_subsys_set_data(m, &ccmm_subsys_ttm, st);
 	return 0;
 }
 
-void ccmm_ttm_fini(struct ccmm_machine *m)
+static void ttm_exit(struct ccmm_machine *m)
 {
-	struct ttm_state *st = m->sub[CCMM_SUB_TTM];
+	struct ttm_state *st = ccmm_subsys_data(m, &ccmm_subsys_ttm);
 	struct ccmm_ctx ctx;
 
 	if (!st)
@@ -1028,5 +1020,12 @@ void ccmm_ttm_fini(struct ccmm_machine *m)
 	}
 	pthread_mutex_destroy(&st->lock);
 	free(st);
-	m->sub[CCMM_SUB_TTM] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_ttm, NULL);
 }
+
+struct ccmm_subsys ccmm_subsys_ttm = {
+	.name = "ttm",
+	.init = ttm_init,
+	.exit = ttm_exit,
+	.rules = ttm_rules,
+};

@@ -80,8 +80,12 @@
 #include "sg/sg.h"
 #include "sync/sync.h"
 
-extern const struct ccmm_rule ccmm_rule_ttm_pinned_move, ccmm_rule_ttm_unpin_unpinned;
-extern const struct ccmm_rule *const ccmm_ttm_rules[];
+/* The rules of this subsystem: X(name, seed thread, summary). */
+#define CCMM_TTM_RULES(X) \
+	X(ttm_pinned_move, "000", "a pinned buffer object was asked to move to another placement") \
+	X(ttm_unpin_unpinned, "000", "ttm_bo_unpin() on a buffer object that is not pinned")
+
+CCMM_RULES_DECLARE(CCMM_TTM_RULES)
 
 enum ccmm_ttm_mem_type {
 	CCMM_TTM_PL_SYSTEM,
@@ -390,7 +394,7 @@ int ccmm_ttm_dmem_set_max(struct ccmm_ttm_device *tdev, uint64_t max);
 
 /* ---- per-machine state ------------------------------------------------------ */
 
-int ccmm_ttm_init(struct ccmm_machine *m);
-void ccmm_ttm_fini(struct ccmm_machine *m);
+/* The registration of ttm/: its init sets up the machine's TTM state (devices are made by ccmm_ttm_device_init). */
+extern struct ccmm_subsys ccmm_subsys_ttm;
 
 #endif /* CCMM_TTM_H */

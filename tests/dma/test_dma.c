@@ -276,7 +276,7 @@ static void test_pool_full(void **state)
 	assert_int_equal(f.ctx.ctr[CCMM_CTR_dma_map_fail_pool_full], 1);
 	assert_int_equal(f.ctx.ctr[CCMM_CTR_dma_map_fail_other], 1);
 	assert_int_equal(f.blk->fail[CCMM_DMA_FAIL_POOL_FULL], 1);
-	dm = f.m->sub[CCMM_SUB_DMA];
+	dm = ccmm_subsys_data(f.m, &ccmm_subsys_dma);
 	assert_int_equal(atomic_load(&dm->fail[CCMM_DMA_FAIL_POOL_FULL]), 1);
 	ccmm_dma_mapping_error(f.blk, dma[0]);
 	assert_int_equal(ccmm_dma_unmap_page(&f.ctx, f.blk, dma[0], 256 * 1024, CCMM_DMA_TO_DEVICE, 0), 0);

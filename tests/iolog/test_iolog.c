@@ -276,7 +276,7 @@ static void test_replay_pool_full(void **state)
 	assert_int_equal(s.full, c[CCMM_CTR_dma_map_fail_pool_full]);
 	assert_true(s.io_tlb_used_hiwater > 2048 - 40); /* filled to the brim */
 	assert_int_equal(s.io_tlb_used, 0);
-	dm = r.run->m->sub[CCMM_SUB_DMA];
+	dm = ccmm_subsys_data(r.run->m, &ccmm_subsys_dma);
 	assert_int_equal(atomic_load(&dm->fail[CCMM_DMA_FAIL_POOL_FULL]), c[CCMM_CTR_dma_map_fail_pool_full]);
 	assert_int_equal(ccmm_violations_count(r.run->m, NULL, CCMM_ANY_ACTOR), 0);
 	done(&r);

@@ -649,7 +649,7 @@ static void test_kmap(void **state)
 		assert_int_equal(ccmm_ttm_bo_gpu_access(&f.ctx, tt, CCMM_WRITE, 0, gbuf, sizeof(gbuf), &r), 0);
 		assert_int_equal(ccmm_ttm_bo_kmap(&f.ctx, tt, 0, 1, &map), 0);
 		assert_int_equal(map.type, CCMM_TTM_KMAP_VMAP);
-		assert_int_equal(ccmm_pgt_walk(f.m->kernel->init_mm, map.virt, &w), 0);
+		assert_int_equal(ccmm_pgt_walk(ccmm_kernel(f.m)->init_mm, map.virt, &w), 0);
 		assert_int_equal(ccmm_pte_cache_mode(w.pte, w.level), CCMM_CACHE_WC);
 		assert_int_equal(ccmm_pte_is_private(f.m, w.pte), legacy); /* 2019: PAGE_KERNEL's C-bit */
 		assert_int_equal(ccmm_kernel_access(&f.ctx, CCMM_READ, map.virt, buf, sizeof(buf), &r), 0);
@@ -666,7 +666,7 @@ static void test_kmap(void **state)
 		assert_int_equal(ccmm_ttm_bo_reserve(&f.ctx, vram, false, NULL), 0);
 		assert_int_equal(ccmm_ttm_bo_kmap(&f.ctx, vram, 1, 1, &map), 0);
 		assert_int_equal(map.type, CCMM_TTM_KMAP_IOMAP);
-		assert_int_equal(ccmm_pgt_walk(f.m->kernel->init_mm, map.virt, &w), 0);
+		assert_int_equal(ccmm_pgt_walk(ccmm_kernel(f.m)->init_mm, map.virt, &w), 0);
 		assert_false(ccmm_pte_is_private(f.m, w.pte)); /* ioremap: never encrypted */
 		assert_int_equal(w.pa, vram->res.bus_base + 4096);
 		ccmm_ttm_bo_kunmap(&f.ctx, &map);
