@@ -46,7 +46,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s:%d: %s\n", err.file, err.line, err.msg);
 			return 1;
 		}
-		job->g.vmstat[0] = '\0';
+		if (ccmm_job_set_global(job, "vmstat", "", &err)) {
+			fprintf(stderr, "%s: %s\n", path, err.msg);
+			return 1;
+		}
 		t0 = now_s();
 		if (ccmm_job_run(job, &run)) {
 			fprintf(stderr, "%s: cannot run\n", path);

@@ -20,7 +20,6 @@
 #include "check/check.h"
 #include "report/report.h"
 #include "scenario/scenario.h"
-#include "tier/tier.h"
 #include "trace/trace.h"
 
 #define EXIT_BAD_INPUT 2
@@ -140,7 +139,7 @@ static int cmd_run(int argc, char **argv)
 	if (have_seed)
 		job->g.seed = seed;
 	if (threads)
-		job->g.mode = 1;
+		job->g.mode = CCMM_RUN_THREADS;
 	ret = ccmm_job_run(job, &run);
 	if (ret) {
 		fprintf(stderr, "%s: cannot start the run: %s\n", job->path, strerror(-ret));
@@ -162,24 +161,6 @@ static int cmd_run(int argc, char **argv)
 		}
 		if (ret)
 			fprintf(stderr, "%s: cannot write the JSON report: %s\n", json, strerror(-ret));
-	}
-	if (!ret && job->g.vmstat[0] && s.status != 2) {
-		char path[800];
-
-		if (job->g.vmstat[0] == '/')
-			snprintf(path, sizeof(path), "%s", job->g.vmstat);
-		else
-			snprintf(path, sizeof(path), "%s/%s", job->dir, job->g.vmstat);
-		ret = ccmm_outfile_open(&of, path);
-		if (!ret) {
-			ret = ccmm_vmstat_write(run->m, of.fp);
-			if (ret)
-				ccmm_outfile_abort(&of);
-			else
-				ret = ccmm_outfile_commit(&of);
-		}
-		if (ret)
-			fprintf(stderr, "%s: cannot write vmstat: %s\n", path, strerror(-ret));
 	}
 	ccmm_run_free(run);
 	ccmm_job_free(job);

@@ -261,13 +261,6 @@ uint64_t ccmm_vmstat_get(struct ccmm_machine *m, enum ccmm_vmstat item);
  */
 int ccmm_vmstat_write(struct ccmm_machine *m, FILE *out);
 
-/*
- * ccmm_tier_actor_stats - for reports: the figures of a tier_task actor
- * (kept after an OOM kill, with *@killed set); false for other actors.
- */
-struct ccmm_actor;
-bool ccmm_tier_actor_stats(struct ccmm_actor *a, struct ccmm_tier_task_stats *st, bool *killed);
-
 /* The modeled cost of one reference hitting @node: its latency by kind or from the platform. */
 uint64_t ccmm_node_access_ns(const struct ccmm_platform *p, int node);
 

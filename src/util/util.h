@@ -135,6 +135,8 @@ struct ccmm_range {
  * One option a section accepts. @off is the offset of the field in the
  * target struct (uint64_t, struct ccmm_range, bool, char[max], int).
  * Numbers outside [min, max] are rejected (max 0 means no upper bound).
+ * A number option whose default is "none" also takes "none", stored as
+ * UINT64_MAX: the option is not set.
  */
 struct ccmm_option {
 	const char *name;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dma-buf/ actor kinds: helpers shared by the exporters (gpu, vfio, heap)
- * and the importers and users (importer, bo_user).
+ * The dma-buf actor kinds' shared helpers: the exporters (gpu, vfio, heap;
+ * dma-buf.c) and the importers and users (importer, bo_user;
+ * dma-buf-importer.c).
  *
  * Objects they create (CCMM_OBJ_OTHER, by .type):
  *   "bo"       struct ccmm_ttm_bo *           (a reference, put at run end)
@@ -9,8 +10,8 @@
  *   "fence"    struct kind_fence              (a created fence, quarantined on release)
  *   "cpu-map"  struct kind_map                (a VMA in a bo_user's address space)
  */
-#ifndef CCMM_DMABUF_KINDS_H
-#define CCMM_DMABUF_KINDS_H
+#ifndef CCMM_SCENARIO_KINDS_DMA_BUF_H
+#define CCMM_SCENARIO_KINDS_DMA_BUF_H
 
 #include "dma-buf/dma-buf.h"
 #include "scenario/scenario.h"
@@ -67,5 +68,8 @@ int kind_verb_bufinfo(struct ccmm_actor *a, const struct ccmm_op *op);
 
 extern const char *const kind_cache_names[];  /* "wb", "wc", "uc" */
 extern const char *const kind_usage_names[];  /* "kernel", "write", "read", "bookkeep" */
+
+/* The kinds defined in dma-buf-importer.c, registered with the others in dma-buf.c. */
+extern const struct ccmm_actor_kind _ccmm_kind_importer, _ccmm_kind_bo_user;
 
 #endif

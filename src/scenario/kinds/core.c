@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The actors of the platform layer:
+ * The machine's own actor kinds (over mm/, cc/ and check/):
  *   guest_task  allocates, converts, maps and touches pages (kernel and user)
  *   device      DMA reads and writes at modeled addresses
  *   vmm         maps guest memory into the host and touches it; refuses
  *               conversions; host-side RMP operations
+ * and the "kernel" run extension: the [global] knobs of mm/, cc/ and check/
+ * (the kernel bugs a job can switch on, fault injection, events kept).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,7 +14,7 @@
 #include <string.h>
 
 #include "cc/cc.h"
-#include "scenario/internal.h"
+#include "scenario/scenario.h"
 
 
 static const char *const cache_names[] = { "wb", "wc", "uc", NULL };
@@ -85,7 +87,7 @@ static struct ccmm_mm *actor_mm(struct ccmm_actor *a)
 	return ((struct cpu_state *)a->priv)->mm;
 }
 
-extern const struct ccmm_actor_kind ccmm_kind_vmm;
+static const struct ccmm_actor_kind ccmm_kind_vmm;
 
 static int cpu_access(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t off, void *buf, size_t len,
 		      struct ccmm_result *r)
@@ -467,7 +469,7 @@ static const struct ccmm_verb task_verbs[] = {
 	{ NULL }
 };
 
-const struct ccmm_actor_kind ccmm_kind_guest_task = {
+static const struct ccmm_actor_kind ccmm_kind_guest_task = {
 	.name = "guest_task",
 	.help = "a task in the (guest) kernel: allocates, converts, maps and touches pages",
 	.options = task_options,
@@ -577,7 +579,7 @@ static const struct ccmm_verb device_verbs[] = {
 	{ NULL }
 };
 
-const struct ccmm_actor_kind ccmm_kind_device = {
+static const struct ccmm_actor_kind ccmm_kind_device = {
 	.name = "device",
 	.help = "a device doing DMA at modeled addresses",
 	.options = device_options,
@@ -652,10 +654,63 @@ static const struct ccmm_verb vmm_verbs[] = {
 	{ NULL }
 };
 
-const struct ccmm_actor_kind ccmm_kind_vmm = {
+static const struct ccmm_actor_kind ccmm_kind_vmm = {
 	.name = "vmm",
 	.help = "the host VMM: maps guest memory, touches it, answers conversions",
 	.verbs = vmm_verbs,
 	.start = vmm_start,
 	.stop = cpu_stop,
 };
+
+/* ---- the run extension: the knobs of mm/, cc/ and check/ ---------------------------------- */
+
+struct kernel_ext_opts {
+	bool skip_cache_flush, skip_tlb_flush, ioremap_private, no_leak_on_error;
+	uint64_t max_events;
+	uint64_t fail_conversion_after; /* UINT64_MAX ("none"): never */
+};
+
+#define KOPT(f) offsetof(struct kernel_ext_opts, f)
+
+static const struct ccmm_option kernel_ext_options[] = {
+	{ "skip_cache_flush", CCMM_OPT_BOOL, KOPT(skip_cache_flush), 0, 0, false, NULL, "no",
+	  "kernel bug: no cache flush before an encryption change" },
+	{ "skip_tlb_flush", CCMM_OPT_BOOL, KOPT(skip_tlb_flush), 0, 0, false, NULL, "no",
+	  "kernel bug: no TLB flush after an encryption change" },
+	{ "ioremap_private", CCMM_OPT_BOOL, KOPT(ioremap_private), 0, 0, false, NULL, "no",
+	  "kernel bug: ioremap maps device memory private" },
+	{ "no_leak_on_error", CCMM_OPT_BOOL, KOPT(no_leak_on_error), 0, 0, false, NULL, "no",
+	  "kernel bug: pages of a failed conversion go back to the allocator" },
+	{ "max_events", CCMM_OPT_U64, KOPT(max_events), 1, 0, false, NULL, "100000", "events kept for the report" },
+	{ "fail_conversion_after", CCMM_OPT_U64, KOPT(fail_conversion_after), 0, 0, false, NULL, "none",
+	  "the VMM refuses the conversion of page N+1 (once)" },
+	{ NULL }
+};
+
+static int kernel_ext_start(struct ccmm_run *run, const void *opts)
+{
+	const struct kernel_ext_opts *o = opts;
+	struct ccmm_kernel *k = ccmm_kernel(run->m);
+
+	k->knobs.skip_cache_flush = o->skip_cache_flush;
+	k->knobs.skip_tlb_flush = o->skip_tlb_flush;
+	k->knobs.ioremap_private = o->ioremap_private;
+	k->knobs.no_leak_on_error = o->no_leak_on_error;
+	ccmm_checker(run->m)->max_events = o->max_events;
+	if (o->fail_conversion_after != UINT64_MAX)
+		ccmm_cc_fail_after(run->m, (long)o->fail_conversion_after);
+	return 0;
+}
+
+static const struct ccmm_run_ext kernel_ext = {
+	.name = "kernel",
+	.options = kernel_ext_options,
+	.opts_size = sizeof(struct kernel_ext_opts),
+	.start = kernel_ext_start,
+};
+
+static const struct ccmm_actor_kind *const core_kinds[] = {
+	&ccmm_kind_guest_task, &ccmm_kind_device, &ccmm_kind_vmm, NULL,
+};
+
+const struct ccmm_kind_set ccmm_kinds_core = { "core", core_kinds, &kernel_ext };

@@ -414,7 +414,7 @@ static int cgroup_check(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_
 	return 0;
 }
 
-const struct ccmm_actor_kind ccmm_kind_cgroup = {
+static const struct ccmm_actor_kind ccmm_kind_cgroup = {
 	.name = "cgroup",
 	.help = "a shell on cgroupfs: mkdir, echo > FILE, cat FILE, kill, wait for processes (the EPC cgroup selftest script)",
 	.verbs = cgroup_verbs,
@@ -561,7 +561,7 @@ static void *cgroup_ext_json(struct ccmm_run *run)
 	return arr;
 }
 
-const struct ccmm_run_ext ccmm_ext_cgroup = {
+static const struct ccmm_run_ext cgroup_ext = {
 	.name = "cgroups",
 	.options = cgroup_ext_options,
 	.opts_size = sizeof(struct cgroup_ext_opts),
@@ -569,3 +569,7 @@ const struct ccmm_run_ext ccmm_ext_cgroup = {
 	.report_text = cgroup_ext_text,
 	.report_json = cgroup_ext_json,
 };
+
+static const struct ccmm_actor_kind *const cgroup_kinds[] = { &ccmm_kind_cgroup, NULL };
+
+const struct ccmm_kind_set ccmm_kinds_cgroup = { "cgroup", cgroup_kinds, &cgroup_ext };

@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "scenario/scenario.h"
-#include "sgx/internal.h"
+#include "sgx/sgx.h"
 #include "trace/trace.h"
 
 #define ENCL_BASE_MIN (1ULL << 40) /* enclaves are mapped above 1 TiB */
@@ -563,7 +563,7 @@ static void enclave_stop(struct ccmm_actor *a)
 	a->priv = NULL;
 }
 
-const struct ccmm_actor_kind ccmm_kind_enclave = {
+static const struct ccmm_actor_kind ccmm_kind_enclave = {
 	.name = "enclave",
 	.help = "a process that builds an SGX enclave in a cgroup and runs it on a real program's page trace",
 	.options = encl_options,
@@ -710,7 +710,7 @@ static void vepc_stop(struct ccmm_actor *a)
 	a->priv = NULL;
 }
 
-const struct ccmm_actor_kind ccmm_kind_vepc_guest = {
+static const struct ccmm_actor_kind ccmm_kind_vepc_guest = {
 	.name = "vepc_guest",
 	.help = "a VMM whose guest uses virtual EPC: unreclaimable EPC, SIGBUS when it cannot be had",
 	.options = vepc_options,
@@ -751,7 +751,7 @@ static int sgx_ext_start(struct ccmm_run *run, const void *opts)
 	if (ret)
 		return ret;
 	sgx->eaug_race_bug = o->eaug_race_bug;
-	if (run->job->g.mode == 1) {
+	if (run->job->g.mode == CCMM_RUN_THREADS) {
 		/* real threads: a fault may wait for ksgxd a while before the model calls it a livelock */
 		sgx->retry_limit = 2000;
 		return ccmm_sgx_set_threaded(run->m, true);
@@ -946,7 +946,7 @@ static void *sgx_ext_json(struct ccmm_run *run)
 	return j;
 }
 
-const struct ccmm_run_ext ccmm_ext_sgx = {
+static const struct ccmm_run_ext sgx_ext = {
 	.name = "sgx",
 	.options = sgx_ext_options,
 	.opts_size = sizeof(struct sgx_ext_opts),
@@ -955,3 +955,7 @@ const struct ccmm_run_ext ccmm_ext_sgx = {
 	.report_text = sgx_ext_text,
 	.report_json = sgx_ext_json,
 };
+
+static const struct ccmm_actor_kind *const sgx_kinds[] = { &ccmm_kind_enclave, &ccmm_kind_vepc_guest, NULL };
+
+const struct ccmm_kind_set ccmm_kinds_sgx = { "sgx", sgx_kinds, &sgx_ext };

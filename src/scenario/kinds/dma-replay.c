@@ -754,7 +754,7 @@ static int replay_step(struct ccmm_actor *a)
 	return 0;
 }
 
-const struct ccmm_actor_kind ccmm_kind_virtio_blk_replay = {
+const struct ccmm_actor_kind _ccmm_kind_virtio_blk_replay = {
 	.name = "virtio_blk_replay",
 	.help = "replay an fio I/O log (v2, v3) as a virtio-blk device and its driver, through the DMA API",
 	.options = replay_options,

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dma-buf/kinds.h"
+#include "scenario/kinds/dma-buf.h"
 
 #define IOVA_BASE 0x100000000ULL   /* where iommufd maps imported buffers */
 #define GPA_BASE  0x4000000000ULL  /* where KVM maps them in the guest */
@@ -599,7 +599,7 @@ static const struct ccmm_verb imp_verbs[] = {
 	{ NULL }
 };
 
-const struct ccmm_actor_kind ccmm_kind_importer = {
+const struct ccmm_actor_kind _ccmm_kind_importer = {
 	.name = "importer",
 	.help = "a dma-buf importer: display, rdma, gpu, iommufd or kvm",
 	.options = imp_options,
@@ -877,7 +877,7 @@ static const struct ccmm_verb user_verbs[] = {
 	{ NULL }
 };
 
-const struct ccmm_actor_kind ccmm_kind_bo_user = {
+const struct ccmm_actor_kind _ccmm_kind_bo_user = {
 	.name = "bo_user",
 	.help = "a user process (or the VMM) mapping BOs and dma-bufs",
 	.options = user_options,

@@ -17,6 +17,7 @@
  * charges its pages to the cgroup's memory controller.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,7 +251,55 @@ static const struct ccmm_verb ttask_verbs[] = {
 	{ NULL }
 };
 
-const struct ccmm_actor_kind ccmm_kind_tier_task = {
+/* The figures of the process: live, or kept from its exit or OOM kill. */
+static void ttask_figures(struct ccmm_actor *a, struct ccmm_tier_task_stats *st, bool *killed)
+{
+	struct ttask *s = a->priv;
+
+	memset(st, 0, sizeof(*st));
+	*killed = false;
+	if (!s)
+		return;
+	if (s->task)
+		ccmm_tier_task_stats(s->task, st);
+	else
+		*st = s->final; /* at its exit (zeros if it never started) */
+	*killed = s->killed;
+}
+
+static void ttask_report_text(struct ccmm_actor *a, FILE *out)
+{
+	struct ccmm_tier_task_stats ts;
+	bool killed;
+
+	ttask_figures(a, &ts, &killed);
+	fprintf(out, "  pages: %" PRIu64 " references, %" PRIu64 " fast-tier and %" PRIu64 " slow-tier hits, %" PRIu64
+		     " first touches, %" PRIu64 " refaults; at the end %" PRIu64 " resident, %" PRIu64 " swapped, %" PRIu64
+		     " evicted%s\n",
+		ts.refs, ts.hits_fast, ts.hits_slow, ts.minor_faults, ts.refaults, ts.resident, ts.swapped, ts.evicted,
+		killed ? "; OOM-killed" : "");
+}
+
+static void ttask_report_json(struct ccmm_actor *a, void *json)
+{
+	struct ccmm_tier_task_stats ts;
+	json_t *jt = json_object();
+	bool killed;
+
+	ttask_figures(a, &ts, &killed);
+	json_object_set_new(jt, "references", json_integer((json_int_t)ts.refs));
+	json_object_set_new(jt, "fast_tier_hits", json_integer((json_int_t)ts.hits_fast));
+	json_object_set_new(jt, "slow_tier_hits", json_integer((json_int_t)ts.hits_slow));
+	json_object_set_new(jt, "first_touches", json_integer((json_int_t)ts.minor_faults));
+	json_object_set_new(jt, "refaults", json_integer((json_int_t)ts.refaults));
+	json_object_set_new(jt, "resident", json_integer((json_int_t)ts.resident));
+	json_object_set_new(jt, "swapped", json_integer((json_int_t)ts.swapped));
+	json_object_set_new(jt, "evicted", json_integer((json_int_t)ts.evicted));
+	json_object_set_new(jt, "oom_killed", json_boolean(killed));
+	json_object_set_new(json, "pages", jt);
+}
+
+static const struct ccmm_actor_kind ccmm_kind_tier_task = {
 	.name = "tier_task",
 	.help = "a process replaying a real program's page references on a tiered machine; memory hotplug",
 	.options = ttask_options,
@@ -260,18 +309,172 @@ const struct ccmm_actor_kind ccmm_kind_tier_task = {
 	.start = ttask_start,
 	.step = ttask_step,
 	.stop = ttask_stop,
+	.report_text = ttask_report_text,
+	.report_json = ttask_report_json,
 };
 
-bool ccmm_tier_actor_stats(struct ccmm_actor *a, struct ccmm_tier_task_stats *st, bool *killed)
-{
-	struct ttask *s = a->priv;
+/* ---- the run extension: the tiering knobs, the report section, the vmstat file ---- */
 
-	if (a->kind != &ccmm_kind_tier_task || !s)
-		return false;
-	if (s->task)
-		ccmm_tier_task_stats(s->task, st);
-	else
-		*st = s->final; /* at its exit (zeros if it never started) */
-	*killed = s->killed;
-	return true;
+struct tier_ext_opts {
+	uint64_t node_reclaim_mode;     /* vm.node_reclaim_mode; 8 (RECLAIM_MIGRATE) demotes in reclaim */
+	uint64_t swap;                  /* swap space, bytes */
+	int demotion_order;             /* enum ccmm_demotion_order */
+	uint64_t numa_balancing;        /* kernel.numa_balancing; 2 promotes hot slow-tier pages */
+	char vmstat[256];               /* write /proc/vmstat-format counters here at the end */
+};
+
+static const char *const demotion_orders[] = { "tiers", "passes", NULL };
+
+#define TOPT(f) offsetof(struct tier_ext_opts, f)
+
+static const struct ccmm_option tier_ext_options[] = {
+	{ "node_reclaim_mode", CCMM_OPT_U64, TOPT(node_reclaim_mode), 0, 15, false, NULL, "0",
+	  "vm.node_reclaim_mode bits; 8 = RECLAIM_MIGRATE: demote instead of discard" },
+	{ "swap", CCMM_OPT_U64, TOPT(swap), 0, 0, true, NULL, "0", "swap space, bytes" },
+	{ "numa_balancing", CCMM_OPT_U64, TOPT(numa_balancing), 0, 3, false, NULL, "0",
+	  "kernel.numa_balancing; 2 = memory tiering: promote hot pages from slow tiers" },
+	{ "demotion_order", CCMM_OPT_ENUM, TOPT(demotion_order), 0, 0, false, demotion_orders, "tiers",
+	  "tiers: memory tiers (establish_demotion_targets); passes: the 2021 series' order" },
+	{ "vmstat", CCMM_OPT_STR, TOPT(vmstat), 0, 256, false, NULL, NULL,
+	  "write /proc/vmstat-format counters to this file at the end (complete or not at all)" },
+	{ NULL }
+};
+
+/* The platform's demotion targets must be computable; an explicit demote_to the tiers refuse names its line. */
+static int tier_ext_check(struct ccmm_job *job, const void *opts, struct ccmm_error *err)
+{
+	const struct tier_ext_opts *o = opts;
+	struct ccmm_demotion d;
+	int ret;
+
+	memset(&d, 0, sizeof(d));
+	ret = ccmm_demotion_compute(job->plat, NULL, (enum ccmm_demotion_order)o->demotion_order, &d);
+	if (!ret)
+		return 0;
+	/* an explicit demote_to the tiers do not allow: name its line */
+	for (unsigned n = 0; n < job->plat->nr_nodes; n++) {
+		int t = job->plat->node[n].demote_to;
+		struct ccmm_loc l = { job->plat->node[n].where.file, job->plat->node[n].where.line };
+
+		if (t < 0)
+			continue;
+		if (ret == -ENODEV && !job->plat->node[t].online)
+			return ccmm_error_set(err, &l, ret, "demote_to: node %d is offline at boot", t);
+		if (ret == -EINVAL && d.adist[t] >> CCMM_MEMTIER_CHUNK_BITS <= d.adist[n] >> CCMM_MEMTIER_CHUNK_BITS)
+			return ccmm_error_set(err, &l, ret,
+					      "demote_to: node %d is not in a slower memory tier than node %u (abstract distance %d vs %d)",
+					      t, n, d.adist[t], d.adist[n]);
+	}
+	return ccmm_error_set(err, NULL, ret, "%s: demotion targets cannot be computed", job->plat->source);
 }
+
+static int tier_ext_start(struct ccmm_run *run, const void *opts)
+{
+	const struct tier_ext_opts *o = opts;
+	struct ccmm_tier_config tc = { (unsigned)o->node_reclaim_mode, (o->numa_balancing & 2) != 0,
+				       o->swap >> CCMM_PAGE_SHIFT, (enum ccmm_demotion_order)o->demotion_order, 32 };
+	int ret = ccmm_tier_configure(run->m, &tc); /* checked when the job was loaded */
+
+	if (ret)
+		snprintf(run->error, sizeof(run->error), "%s: demotion targets cannot be computed", run->job->path);
+	return ret;
+}
+
+/* The vmstat file, complete or not at all; not after a run error. */
+static void tier_ext_finish(struct ccmm_run *run, const void *opts)
+{
+	const struct tier_ext_opts *o = opts;
+	struct ccmm_outfile of;
+	char path[800];
+	int ret;
+
+	if (!o->vmstat[0] || run->error[0])
+		return;
+	if (o->vmstat[0] == '/')
+		snprintf(path, sizeof(path), "%s", o->vmstat);
+	else
+		snprintf(path, sizeof(path), "%s/%s", run->job->dir, o->vmstat);
+	ret = ccmm_outfile_open(&of, path);
+	if (!ret) {
+		ret = ccmm_vmstat_write(run->m, of.fp);
+		if (ret)
+			ccmm_outfile_abort(&of);
+		else
+			ret = ccmm_outfile_commit(&of);
+	}
+	if (ret) {
+		pthread_mutex_lock(&run->lock);
+		if (!run->error[0]) {
+			snprintf(run->error, sizeof(run->error), "%.500s: cannot write vmstat: %s", path, strerror(-ret));
+			run->error_ret = ret;
+		}
+		pthread_mutex_unlock(&run->lock);
+	}
+}
+
+/* Memory tiers: targets and vmstat, when the run used them. */
+static void tier_ext_text(struct ccmm_run *run, FILE *out)
+{
+	const struct tier_ext_opts *o = ccmm_job_ext_opts(run->job, "vmstat");
+	struct ccmm_machine *m = run->m;
+	struct ccmm_demotion d;
+	int col = 0;
+
+	if (!ccmm_vmstat_get(m, CCMM_VM_pgfault))
+		return;
+	ccmm_tier_demotion(m, &d);
+	fprintf(out, "memory tiers (%s order, node_reclaim_mode %" PRIu64 "%s, swap %" PRIu64 " pages):\n",
+		o->demotion_order ? "2021 passes" : "tiers", o->node_reclaim_mode,
+		o->node_reclaim_mode & CCMM_RECLAIM_MIGRATE ? ": demotion on" : ": demotion off",
+		o->swap >> CCMM_PAGE_SHIFT);
+	for (unsigned n = 0; n < m->plat->nr_nodes; n++) {
+		fprintf(out, "  node %u: abstract distance %d (tier %d)%s, demotes to", n, d.adist[n],
+			d.adist[n] >> CCMM_MEMTIER_CHUNK_BITS, d.online[n] ? "" : ", offline");
+		if (!d.preferred[n])
+			fprintf(out, " nothing (terminal)");
+		for (unsigned t = 0; t < m->plat->nr_nodes; t++)
+			if (d.preferred[n] & (1u << t))
+				fprintf(out, " %u", t);
+		fputc('\n', out);
+	}
+	for (int i = 0; i < CCMM_VM_NR; i++) {
+		uint64_t v = ccmm_vmstat_get(m, (enum ccmm_vmstat)i);
+
+		if (!v)
+			continue;
+		fprintf(out, "%s%s %" PRIu64, col ? ", " : "  vmstat: ", ccmm_vmstat_names[i], v);
+		if (++col == 6) {
+			fputc('\n', out);
+			col = 0;
+		}
+	}
+	if (col)
+		fputc('\n', out);
+	fputc('\n', out);
+}
+
+/* Every vmstat counter, by the kernel's name. */
+static void *tier_ext_json(struct ccmm_run *run)
+{
+	json_t *vm = json_object();
+
+	for (int i = 0; i < CCMM_VM_NR; i++)
+		json_object_set_new(vm, ccmm_vmstat_names[i], json_integer((json_int_t)ccmm_vmstat_get(run->m, (enum ccmm_vmstat)i)));
+	return vm;
+}
+
+/* The JSON report keeps the counters under "vmstat", as before the extension existed. */
+static const struct ccmm_run_ext tier_ext = {
+	.name = "vmstat",
+	.options = tier_ext_options,
+	.opts_size = sizeof(struct tier_ext_opts),
+	.check = tier_ext_check,
+	.start = tier_ext_start,
+	.finish = tier_ext_finish,
+	.report_text = tier_ext_text,
+	.report_json = tier_ext_json,
+};
+
+static const struct ccmm_actor_kind *const tier_kinds[] = { &ccmm_kind_tier_task, NULL };
+
+const struct ccmm_kind_set ccmm_kinds_tier = { "tier", tier_kinds, &tier_ext };

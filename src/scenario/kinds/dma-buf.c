@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dma-buf/kinds.h"
+#include "scenario/kinds/dma-buf.h"
 
 const char kind_type_bo[] = "bo";
 const char kind_type_buf[] = "dma-buf";
@@ -774,7 +774,7 @@ static const struct ccmm_verb gpu_verbs[] = {
 	{ NULL }
 };
 
-const struct ccmm_actor_kind ccmm_kind_gpu = {
+static const struct ccmm_actor_kind ccmm_kind_gpu = {
 	.name = "gpu",
 	.help = "a GPU driver: TTM buffer objects, fences, dma-buf export",
 	.options = gpu_options,
@@ -886,7 +886,7 @@ static const struct ccmm_verb vfio_verbs[] = {
 	{ NULL }
 };
 
-const struct ccmm_actor_kind ccmm_kind_vfio = {
+static const struct ccmm_actor_kind ccmm_kind_vfio = {
 	.name = "vfio",
 	.help = "a VFIO device: BARs as revocable dma-bufs, TDISP, private MMIO",
 	.options = vfio_options,
@@ -921,8 +921,14 @@ static const struct ccmm_verb heap_verbs[] = {
 	{ NULL }
 };
 
-const struct ccmm_actor_kind ccmm_kind_heap = {
+static const struct ccmm_actor_kind ccmm_kind_heap = {
 	.name = "heap",
 	.help = "a dma-heap: system or restricted buffers",
 	.verbs = heap_verbs,
 };
+
+static const struct ccmm_actor_kind *const dma_buf_kinds[] = {
+	&ccmm_kind_gpu, &ccmm_kind_vfio, &ccmm_kind_heap, &_ccmm_kind_importer, &_ccmm_kind_bo_user, NULL,
+};
+
+const struct ccmm_kind_set ccmm_kinds_dma_buf = { "dma-buf", dma_buf_kinds, NULL };

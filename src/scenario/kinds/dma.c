@@ -16,8 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dma/internal.h"
+#include "dma/dma.h"
 #include "scenario/scenario.h"
+
+/* The kind defined in dma-replay.c, registered with the others here. */
+extern const struct ccmm_actor_kind _ccmm_kind_virtio_blk_replay;
 
 
 static const char *const type_mapping = "dma_mapping";
@@ -620,7 +623,7 @@ static const struct ccmm_verb driver_verbs[] = {
 	{ NULL }
 };
 
-const struct ccmm_actor_kind ccmm_kind_dma_driver = {
+static const struct ccmm_actor_kind ccmm_kind_dma_driver = {
 	.name = "dma_driver",
 	.help = "a driver using the DMA API on one device: probe, masks, mappings, syncs, coherent memory, MMIO",
 	.options = dev_options,
@@ -718,7 +721,7 @@ static const struct ccmm_verb device_verbs[] = {
 	{ NULL }
 };
 
-const struct ccmm_actor_kind ccmm_kind_dma_device = {
+static const struct ccmm_actor_kind ccmm_kind_dma_device = {
 	.name = "dma_device",
 	.help = "a device doing DMA at the addresses the DMA API gave its driver",
 	.options = dev_options,
@@ -728,3 +731,9 @@ const struct ccmm_actor_kind ccmm_kind_dma_device = {
 	.start = dev_start,
 	.stop = dev_stop,
 };
+
+static const struct ccmm_actor_kind *const dma_kinds[] = {
+	&ccmm_kind_dma_driver, &ccmm_kind_dma_device, &_ccmm_kind_virtio_blk_replay, NULL,
+};
+
+const struct ccmm_kind_set ccmm_kinds_dma = { "dma", dma_kinds, NULL };
