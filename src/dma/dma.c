@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot/boot.h"
+#include "platform/subsys.h"
 #include "dma/internal.h"
 #include "mm/mm.h"
 

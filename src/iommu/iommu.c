@@ -6,7 +6,7 @@
  */
 #include "iommu/iommu.h"
 
-#include "boot/boot.h"
+#include "platform/subsys.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot/boot.h"
+#include "platform/subsys.h"
 #include "check/check.h"
 #include "mm/mm.h"
 
