@@ -9,5 +9,5 @@ rm -rf "$view"
 mkdir -p "$view"
 for f in "$@"; do
 	mkdir -p "$view/$(dirname "$f")"
-	ln -s "$src/$f" "$view/$f"
+	[ -e "$view/$f" ] || ln -s "$src/$f" "$view/$f"
 done

@@ -21,6 +21,9 @@
 #include "platform/platform.h"
 #include "platform/subsys.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 /*
  * ccmm_boot - instantiate @plat (ownership passes, also on error) with
  * encryption keys and per-actor random streams derived from @seed, then
@@ -47,5 +50,7 @@ const struct ccmm_rule *ccmm_rule_find(const char *name);
 
 /* Iterate every registered rule, subsystem by subsystem in init order: the @i-th, or NULL past the end. */
 const struct ccmm_rule *ccmm_rule_at(size_t i);
+
+#pragma GCC visibility pop
 
 #endif

@@ -31,6 +31,9 @@
 #include "platform/platform.h"
 #include "platform/subsys.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 /* Owner IDs in page metadata. */
 #define CCMM_OWNER_HOST  0
 #define CCMM_OWNER_GUEST 1
@@ -189,5 +192,7 @@ void ccmm_cc_flush_cache(struct ccmm_ctx *ctx, uint64_t pa, uint64_t npages);
  * access (stale_cache_lines).
  */
 void ccmm_cc_mark_unflushed(struct ccmm_ctx *ctx, uint64_t pa, uint64_t npages);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_CC_H */

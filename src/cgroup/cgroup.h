@@ -76,6 +76,9 @@
 #include "platform/subsys.h"
 #include "util/util.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 /* ------------------------------------------------------------------ */
 /* Types                                                               */
 /* ------------------------------------------------------------------ */
@@ -493,5 +496,7 @@ struct ccmm_job;
  */
 int ccmm_cgroup_job_path_check(const struct ccmm_job *job, const char *path, const struct ccmm_loc *loc,
 			       const char *what, struct ccmm_error *err);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_CGROUP_H */

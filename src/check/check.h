@@ -35,6 +35,9 @@
 #include "platform/platform.h"
 #include "platform/subsys.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 /* ------------------------------------------------------------------ */
 /* Rules                                                               */
 /* ------------------------------------------------------------------ */
@@ -330,5 +333,7 @@ size_t ccmm_violations_count(struct ccmm_machine *m, const struct ccmm_rule *rul
  * Returns 0 or -EIO.
  */
 int ccmm_states_table(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio, bool json, FILE *out);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_CHECK_H */

@@ -20,7 +20,7 @@ CCMM_RULES_DEFINE(dma_buf_rules, CCMM_DMA_BUF_RULES);
 #define REVOKE_WAIT_NS (2LL * 1000000000) /* revoke waits this long for fences */
 #define UNMAP_WAIT_MS 100                 /* ... and this long for importers to unmap */
 
-const char *dmabuf_dev_name(struct ccmm_machine *m, int dev)
+const char *_ccmm_dmabuf_dev_name(struct ccmm_machine *m, int dev)
 {
 	return dev >= 0 && (size_t)dev < m->plat->nr_devices ? m->plat->devices[dev].name : "-";
 }
@@ -118,7 +118,7 @@ int ccmm_dma_buf_export(struct ccmm_ctx *ctx, const struct ccmm_dma_buf_export_i
 		if (s != CCMM_TDISP_LOCKED && s != CCMM_TDISP_RUN) {
 			dmabuf_violation(ctx, &ccmm_rule_tdisp_bad_transition,
 					 "export of private MMIO of %s, whose TDISP interface is %s (not LOCKED or RUN)",
-					 dmabuf_dev_name(m, info->provider), ccmm_tdisp_state_name(s));
+					 _ccmm_dmabuf_dev_name(m, info->provider), ccmm_tdisp_state_name(s));
 			return -EINVAL;
 		}
 	}
@@ -375,7 +375,7 @@ static int attach_refusals(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, co
 	if ((dmabuf->flags & CCMM_DMA_BUF_REVOCABLE) && dmabuf->negotiate && !(ai->flags & CCMM_IMPORTER_REVOCABLE_OK)) {
 		dmabuf_violation(ctx, &ccmm_rule_revocable_to_nonrevocable,
 				 "refused: %s is revocable (%s) and %s cannot survive a revoke -- a revoke would shoot it down",
-				 dmabuf->exp_name, dmabuf_dev_name(m, dmabuf->provider), name);
+				 dmabuf->exp_name, _ccmm_dmabuf_dev_name(m, dmabuf->provider), name);
 		return -EOPNOTSUPP;
 	}
 	if ((dmabuf->flags & CCMM_DMA_BUF_RESTRICTED) && !ccmm_tdisp_secure(m, ai->dev)) {
@@ -388,7 +388,7 @@ static int attach_refusals(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, co
 		dmabuf_violation(ctx, &ccmm_rule_private_mmio_mapped,
 				 "refused: %s is private MMIO of %s; a generic DMA importer (%s) cannot map it, only KVM or "
 				 "iommufd through the physical-range list",
-				 dmabuf->exp_name, dmabuf_dev_name(m, dmabuf->provider), name);
+				 dmabuf->exp_name, _ccmm_dmabuf_dev_name(m, dmabuf->provider), name);
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -410,7 +410,7 @@ int ccmm_dma_buf_attach(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, const
 	struct ccmm_machine *m = dmabuf->m;
 	struct ccmm_dma_buf_attachment *a;
 	struct ccmm_dma_dev *dd = NULL;
-	const char *name = ai->name ? ai->name : dmabuf_dev_name(m, ai->dev);
+	const char *name = ai->name ? ai->name : _ccmm_dmabuf_dev_name(m, ai->dev);
 	int ret;
 
 	if (released(ctx, dmabuf, "dma_buf_attach"))
@@ -983,7 +983,7 @@ int ccmm_dma_buf_mmap(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, struct 
 	if (dmabuf->flags & CCMM_DMA_BUF_PRIVATE) {
 		dmabuf_violation(ctx, &ccmm_rule_private_mmio_mapped,
 				 "%s tried to mmap private MMIO of %s (%s): never into host user space", mm->name,
-				 dmabuf_dev_name(dmabuf->m, dmabuf->provider), dmabuf->exp_name);
+				 _ccmm_dmabuf_dev_name(dmabuf->m, dmabuf->provider), dmabuf->exp_name);
 		return -EPERM;
 	}
 	if (dmabuf->flags & CCMM_DMA_BUF_RESTRICTED) {

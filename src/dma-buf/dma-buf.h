@@ -72,6 +72,9 @@
 #include "sync/sync.h"
 #include "ttm/ttm.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 /* The rules of this subsystem: X(name, seed thread, summary). */
 #define CCMM_DMA_BUF_RULES(X) \
 	X(dmabuf_export_ops, "001", "dma_buf_export() with ops that fail the kernel's checks") \
@@ -560,5 +563,7 @@ int ccmm_dma_buf_export_heap(struct ccmm_ctx *ctx, uint64_t size, bool restricte
 
 /* The registration of dma-buf/: its init sets up the machine's list of buffers (bufinfo walks it). */
 extern struct ccmm_subsys ccmm_subsys_dma_buf;
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_DMA_BUF_H */

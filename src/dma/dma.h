@@ -109,6 +109,9 @@
 #include "sg/sg.h"
 #include "swiotlb/swiotlb.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 #define CCMM_DMA_MAPPING_ERROR UINT64_MAX
 #define CCMM_DMA_BIT_MASK(n) ((n) >= 64 ? UINT64_MAX : (1ULL << (n)) - 1)
 
@@ -548,5 +551,6 @@ void ccmm_dma_pool_stats(struct ccmm_machine *m, struct ccmm_dma_pool_stats *out
 /* Number of live records of @d (mappings and coherent buffers). */
 size_t ccmm_dma_live(struct ccmm_dma_dev *d);
 
+#pragma GCC visibility pop
 
 #endif /* CCMM_DMA_H */

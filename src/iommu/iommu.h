@@ -49,6 +49,9 @@
 #include "mmu/mmu.h"
 #include "platform/platform.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 #define CCMM_DDW_BUS_BASE (1ULL << 59) /* "a full linear mapping of all guest memory at DMA address 1<<59" (seed 002) */
 #define CCMM_IOVA_LIMIT (1ULL << 48)   /* generic domains: 4-level I/O page tables */
 
@@ -190,5 +193,6 @@ struct ccmm_iommu_window_stats {
 /* A consistent snapshot of window @w's figures (takes its lock). */
 void ccmm_iommu_window_stats(struct ccmm_iommu_window *w, struct ccmm_iommu_window_stats *out);
 
+#pragma GCC visibility pop
 
 #endif /* CCMM_IOMMU_H */

@@ -33,6 +33,9 @@
 #include "mmu/mmu.h"
 #include "platform/subsys.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 #define CCMM_MAX_ORDER 10 /* largest block: 2^10 pages = 4 MiB, as MAX_ORDER */
 #define CCMM_VMALLOC_START 0xffffc90000000000ULL
 #define CCMM_VMALLOC_END 0xffffe8ffffffffffULL
@@ -334,5 +337,7 @@ int ccmm_mm_access(struct ccmm_ctx *ctx, struct ccmm_mm *mm, enum ccmm_rw rw, ui
 /* Kernel accesses through init_mm (direct map, vmalloc, ioremap). */
 int ccmm_kernel_access(struct ccmm_ctx *ctx, enum ccmm_rw rw, uint64_t va, void *buf, size_t len,
 		       struct ccmm_result *r);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_MM_H */

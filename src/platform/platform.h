@@ -44,6 +44,9 @@
 #include "platform/costs.h"
 #include "util/util.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 #define CCMM_PAGE_SHIFT 12
 #define CCMM_PAGE_SIZE (1ULL << CCMM_PAGE_SHIFT)
 #define CCMM_PMD_SHIFT 21
@@ -580,5 +583,7 @@ static inline void ccmm_count(struct ccmm_ctx *ctx, enum ccmm_counter c, uint64_
 
 /* Add @src's clock-independent figures (costs and counters) into @dst. */
 void ccmm_ctx_accumulate(struct ccmm_ctx *dst, const struct ccmm_ctx *src);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_PLATFORM_H */

@@ -12,7 +12,7 @@
 #include "ccmm_config.h"
 #include "boot/boot.h"
 #include "cc/cc.h"
-#include "scenario/internal.h"
+#include "scenario/scenario.h"
 
 #define TEXT_EVENTS_PER_ACTOR 20
 #define HISTORY_MAX 8
@@ -163,7 +163,6 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 	struct ccmm_job *job = run->job;
 	const struct ccmm_platform *p = run->m->plat;
 	struct ccmm_run_summary s;
-	struct ccmm_run_priv *rp = run_priv(run);
 	size_t nev = ccmm_events_count(run->m);
 	char t[32], sz[32];
 
@@ -213,8 +212,8 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 					fprintf(out, ":%ld", er.e->count);
 				fprintf(out, " -> seen %zu: %s\n", er.seen, er.met ? "ok" : "NOT MET");
 			}
-			for (size_t i = 0; i < rp->nr_op_errors; i++) {
-				const struct ccmm_op_error *oe = &rp->op_errors[i];
+			for (size_t i = 0; ccmm_run_op_error(run, i); i++) {
+				const struct ccmm_op_error *oe = ccmm_run_op_error(run, i);
 
 				if (oe->actor != a->index)
 					continue;
@@ -391,7 +390,6 @@ static json_t *platform_json(const struct ccmm_platform *p)
 int ccmm_report_json(struct ccmm_run *run, FILE *out)
 {
 	struct ccmm_job *job = run->job;
-	struct ccmm_run_priv *rp = run_priv(run);
 	struct ccmm_run_summary s;
 	json_t *root = json_object(), *jobs = json_array(), *gopt = json_object(), *res = json_object();
 	json_t *unattributed = json_array();
@@ -458,8 +456,8 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 			json_array_append_new(exp, x);
 		}
 		json_object_set_new(ja, "expectations", exp);
-		for (size_t i = 0; i < rp->nr_op_errors; i++) {
-			const struct ccmm_op_error *oe = &rp->op_errors[i];
+		for (size_t i = 0; ccmm_run_op_error(run, i); i++) {
+			const struct ccmm_op_error *oe = ccmm_run_op_error(run, i);
 			json_t *x;
 			char w[160];
 

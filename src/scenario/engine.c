@@ -619,6 +619,13 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 	return 0;
 }
 
+const struct ccmm_op_error *ccmm_run_op_error(struct ccmm_run *run, size_t i)
+{
+	struct ccmm_run_priv *rp = run_priv(run);
+
+	return i < rp->nr_op_errors ? &rp->op_errors[i] : NULL;
+}
+
 void ccmm_run_free(struct ccmm_run *run)
 {
 	struct ccmm_run_priv *rp;

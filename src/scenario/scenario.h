@@ -42,6 +42,9 @@
 #include "platform/platform.h"
 #include "util/util.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 #define CCMM_MAX_ARGS 12
 #define CCMM_MAX_EXPECT 16
 
@@ -347,6 +350,19 @@ bool ccmm_run_event_expected(struct ccmm_run *run, const struct ccmm_event *e);
 /* The @i-th expectation result over all actors and [global]; false past the end. */
 bool ccmm_run_expectation(struct ccmm_run *run, size_t i, struct ccmm_expect_result *out);
 
+/* An op that returned an errno its ret= did not announce. */
+struct ccmm_op_error {
+	int actor;                  /* index in the job */
+	struct ccmm_where where;    /* the op's line */
+	char verb[32];
+	long got, want;             /* negative errnos (0: success) */
+	uint64_t time_ns;           /* modeled time it happened */
+	char note[160];             /* why, when the kind said (ccmm_op_note) */
+};
+
+/* The @i-th op error of the run, in the order they happened; NULL past the end. */
+const struct ccmm_op_error *ccmm_run_op_error(struct ccmm_run *run, size_t i);
+
 /* ---- for actor kinds --------------------------------------------------- */
 
 /*
@@ -486,5 +502,7 @@ int ccmm_obj_free_pages(struct ccmm_actor *a, struct ccmm_obj *o);
 
 /* The verbs every actor has: signal, wait, sleep. */
 extern const struct ccmm_verb ccmm_common_verbs[];
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_SCENARIO_H */

@@ -65,9 +65,9 @@ static void sgx_cgroup_free(struct ccmm_cgroup *cg, void *arg)
 	free(s);
 }
 
-const struct ccmm_misc_res_ops sgx_cgroup_ops = { sgx_cgroup_alloc, sgx_cgroup_free };
+const struct ccmm_misc_res_ops _ccmm_sgx_cgroup_ops = { sgx_cgroup_alloc, sgx_cgroup_free };
 
-struct ccmm_sgx_cgroup *sgx_get_current_cg(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur)
+struct ccmm_sgx_cgroup *_ccmm_sgx_get_current_cg(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur)
 {
 	struct ccmm_cgroup *cg, *css;
 
@@ -82,7 +82,7 @@ struct ccmm_sgx_cgroup *sgx_get_current_cg(struct ccmm_sgx *sgx, const struct cc
 	return ccmm_sgx_cgroup_of(css);
 }
 
-void sgx_put_cg(struct ccmm_sgx_cgroup *sgx_cg)
+void _ccmm_sgx_put_cg(struct ccmm_sgx_cgroup *sgx_cg)
 {
 	if (sgx_cg)
 		ccmm_cgroup_put(sgx_cg->cg);
@@ -216,7 +216,7 @@ static int sgx_init(struct ccmm_machine *m)
 		sgx->nr_pages += sec->nr_pages;
 	}
 	atomic_init(&sgx->nr_free_pages, (long)sgx->nr_pages);
-	ret = ccmm_misc_cg_set_ops(sgx->cgroups, CCMM_MISC_SGX_EPC, &sgx_cgroup_ops, sgx);
+	ret = ccmm_misc_cg_set_ops(sgx->cgroups, CCMM_MISC_SGX_EPC, &_ccmm_sgx_cgroup_ops, sgx);
 	if (ret) {
 		sgx_exit(m);
 		return ret;
@@ -232,7 +232,7 @@ static void sgx_exit(struct ccmm_machine *m)
 
 	if (!sgx)
 		return;
-	sgx_workers_stop(sgx);
+	_ccmm_sgx_workers_stop(sgx);
 	/* enclaves still alive (a run that stopped early): release them */
 	for (;;) {
 		struct ccmm_sgx_encl *e = NULL;
@@ -293,7 +293,7 @@ struct ccmm_epc_page *ccmm_sgx_epc_page(struct ccmm_sgx *sgx, uint64_t pa)
 
 /* ---- page states ---------------------------------------------------------------- */
 
-struct ccmm_lru *sgx_page_lru(struct ccmm_sgx *sgx, struct ccmm_epc_page *page, pthread_mutex_t **lock)
+struct ccmm_lru *_ccmm_sgx_page_lru(struct ccmm_sgx *sgx, struct ccmm_epc_page *page, pthread_mutex_t **lock)
 {
 	if (atomic_load(&sgx->policy) == CCMM_SGX_POLICY_GLOBAL || !page->sgx_cg) {
 		*lock = &sgx->global_lru_lock;
@@ -306,7 +306,7 @@ struct ccmm_lru *sgx_page_lru(struct ccmm_sgx *sgx, struct ccmm_epc_page *page, 
 void ccmm_sgx_mark_page_reclaimable(struct ccmm_sgx *sgx, struct ccmm_epc_page *page)
 {
 	pthread_mutex_t *lock;
-	struct ccmm_lru *lru = sgx_page_lru(sgx, page, &lock);
+	struct ccmm_lru *lru = _ccmm_sgx_page_lru(sgx, page, &lock);
 
 	pthread_mutex_lock(lock);
 	atomic_store(&page->state, CCMM_EPC_RECLAIMABLE);
@@ -317,7 +317,7 @@ void ccmm_sgx_mark_page_reclaimable(struct ccmm_sgx *sgx, struct ccmm_epc_page *
 int ccmm_sgx_unmark_page_reclaimable(struct ccmm_sgx *sgx, struct ccmm_epc_page *page)
 {
 	pthread_mutex_t *lock;
-	struct ccmm_lru *lru = sgx_page_lru(sgx, page, &lock);
+	struct ccmm_lru *lru = _ccmm_sgx_page_lru(sgx, page, &lock);
 	int ret = 0;
 
 	pthread_mutex_lock(lock);
@@ -359,7 +359,7 @@ static struct ccmm_epc_page *take_free(struct ccmm_sgx *sgx, int node)
 	return page;
 }
 
-struct ccmm_epc_page *sgx_take_free_page(struct ccmm_sgx *sgx, int home)
+struct ccmm_epc_page *_ccmm_sgx_take_free_page(struct ccmm_sgx *sgx, int home)
 {
 	unsigned nodes = sgx->m->plat->nr_nodes ? sgx->m->plat->nr_nodes : 1;
 	struct ccmm_epc_page *page;
@@ -385,14 +385,14 @@ void ccmm_sgx_free_epc_page(struct ccmm_sgx *sgx, struct ccmm_epc_page *page)
 	atomic_store(&page->epcm_encl, 0);
 	if (sgx_cg) {
 		ccmm_misc_cg_uncharge(CCMM_MISC_SGX_EPC, sgx_cg->cg, CCMM_PAGE_SIZE);
-		sgx_put_cg(sgx_cg);
+		_ccmm_sgx_put_cg(sgx_cg);
 	}
 	pthread_mutex_lock(&sgx->free_lock[node]);
 	atomic_store(&page->state, CCMM_EPC_FREE);
 	ccmm_lru_add_tail(&sgx->free_list[node], &page->list);
 	atomic_fetch_add(&sgx->nr_free_pages, 1);
 	pthread_mutex_unlock(&sgx->free_lock[node]);
-	sgx_progress(sgx);
+	_ccmm_sgx_progress(sgx);
 }
 
 /* ---- ENCLS ---------------------------------------------------------------------- */
@@ -439,14 +439,14 @@ static int phys_read(struct ccmm_machine *m, uint64_t pa, void *buf, size_t len,
 	return ret;
 }
 
-void encls_ecreate(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *secs)
+void _ccmm_encls_ecreate(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *secs)
 {
 	set_epcm(secs, encl, 0, CCMM_PT_SECS, 0, false);
 	phys_write(ctx->m, secs->pa, NULL, 0, CCMM_KEYID_EPC);
 	ccmm_charge(ctx, CCMM_COST_sgx_ecreate_ns, 1);
 }
 
-int encls_eadd(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
+int _ccmm_encls_eadd(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
 	       enum ccmm_epcm_type type, unsigned perm, const void *src)
 {
 	int ret = phys_write(ctx->m, page->pa, src, CCMM_PAGE_SIZE, CCMM_KEYID_EPC);
@@ -459,12 +459,12 @@ int encls_eadd(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc
 	return 0;
 }
 
-void encls_eextend(struct ccmm_ctx *ctx, unsigned chunks)
+void _ccmm_encls_eextend(struct ccmm_ctx *ctx, unsigned chunks)
 {
 	ccmm_charge(ctx, CCMM_COST_sgx_eextend_ns, chunks);
 }
 
-int encls_eaug(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr)
+int _ccmm_encls_eaug(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr)
 {
 	struct ccmm_epc_page *secs = encl->secs.epc_page;
 
@@ -480,20 +480,20 @@ int encls_eaug(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc
 	return 0;
 }
 
-void encls_eaccept(struct ccmm_ctx *ctx, struct ccmm_epc_page *page)
+void _ccmm_encls_eaccept(struct ccmm_ctx *ctx, struct ccmm_epc_page *page)
 {
 	atomic_store(&page->epcm_pending, 0);
 	ccmm_charge(ctx, CCMM_COST_sgx_eaccept_ns, 1);
 }
 
-void encls_epa(struct ccmm_ctx *ctx, struct ccmm_epc_page *page)
+void _ccmm_encls_epa(struct ccmm_ctx *ctx, struct ccmm_epc_page *page)
 {
 	set_epcm(page, NULL, 0, CCMM_PT_VA, 0, false);
 	phys_write(ctx->m, page->pa, NULL, 0, CCMM_KEYID_EPC); /* every slot zero */
 	ccmm_charge(ctx, CCMM_COST_sgx_epa_ns, 1);
 }
 
-void encls_eblock(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page)
+void _ccmm_encls_eblock(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page)
 {
 	atomic_store(&page->epcm_blocked, 1);
 	pthread_mutex_lock(&encl->track_lock);
@@ -502,7 +502,7 @@ void encls_eblock(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_
 	ccmm_charge(ctx, CCMM_COST_sgx_eblock_ns, 1);
 }
 
-void encls_etrack(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl)
+void _ccmm_encls_etrack(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl)
 {
 	pthread_mutex_lock(&encl->track_lock);
 	encl->etrack_gen++;
@@ -557,7 +557,7 @@ static int compute_mac(struct ccmm_machine *m, const uint8_t *ct, const struct p
 
 static _Atomic uint64_t version_counter = 1;
 
-int encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page,
+int _ccmm_encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page,
 	      struct ccmm_sgx_va_page *va, unsigned slot, uint64_t backing_pa, uint64_t pcmd_pa)
 {
 	struct ccmm_machine *m = ctx->m;
@@ -618,7 +618,7 @@ int encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_
 	return 0;
 }
 
-int encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
+int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
 	       enum ccmm_epcm_type type, unsigned perm, struct ccmm_sgx_va_page *va, unsigned slot,
 	       uint64_t backing_pa, uint64_t pcmd_pa)
 {
@@ -676,7 +676,7 @@ int encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc
 	return 0;
 }
 
-int encls_eremove(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page)
+int _ccmm_encls_eremove(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page)
 {
 	if (page->epcm_type == CCMM_PT_SECS && encl && encl->secs_child_cnt)
 		return CCMM_SGX_CHILD_PRESENT;

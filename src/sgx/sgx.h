@@ -97,6 +97,9 @@
 #include "check/check.h"
 #include "mm/mm.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 #define CCMM_SGX_NR_TO_SCAN    16   /* pages per reclaim batch (SGX_NR_TO_SCAN) */
 #define CCMM_SGX_NR_LOW_PAGES  32   /* ksgxd wakes below this many free pages */
 #define CCMM_SGX_NR_HIGH_PAGES 64   /* ...and reclaims until this many are free */
@@ -618,5 +621,7 @@ void ccmm_sgx_vepc_release(struct ccmm_ctx *ctx, struct ccmm_sgx_vepc *vepc);
 	X(sgx_fault_livelock, "004", "an EPC fault kept retrying without progress: nothing the async cgroup work or ksgxd did freed a page for it")
 
 CCMM_RULES_DECLARE(CCMM_SGX_RULES)
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_SGX_H */

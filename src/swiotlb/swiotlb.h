@@ -69,6 +69,9 @@
 #include "platform/platform.h"
 #include "platform/subsys.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 #define CCMM_IO_TLB_SHIFT 11                               /* a slot is 2 KiB */
 #define CCMM_IO_TLB_SIZE (1u << CCMM_IO_TLB_SHIFT)
 #define CCMM_IO_TLB_SEGSIZE 128                            /* slots per segment */
@@ -275,5 +278,6 @@ void ccmm_swiotlb_reset_hiwater(struct ccmm_io_tlb_mem *mem);
  */
 int ccmm_swiotlb_is_valid(struct ccmm_io_tlb_mem *mem);
 
+#pragma GCC visibility pop
 
 #endif /* CCMM_SWIOTLB_H */

@@ -138,7 +138,7 @@ static void release(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
 	pthread_mutex_unlock(&f->lock);
 	if (f->created) {
 		if (f->m) {
-			sync_quarantine(f->m, f);
+			_ccmm_sync_quarantine(f->m, f);
 		} else {
 			pthread_mutex_destroy(&f->lock);
 			pthread_cond_destroy(&f->cond);

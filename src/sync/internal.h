@@ -14,6 +14,6 @@
 	} while (0)
 
 /* The quarantine of released fences (the subsystem's per-machine state). */
-void sync_quarantine(struct ccmm_machine *m, struct ccmm_dma_fence *f);
+void _ccmm_sync_quarantine(struct ccmm_machine *m, struct ccmm_dma_fence *f);
 
 #endif

@@ -24,7 +24,7 @@ static void fence_free(struct ccmm_dma_fence *f)
 	free(f);
 }
 
-void sync_quarantine(struct ccmm_machine *m, struct ccmm_dma_fence *f)
+void _ccmm_sync_quarantine(struct ccmm_machine *m, struct ccmm_dma_fence *f)
 {
 	struct sync_state *s = ccmm_subsys_data(m, &ccmm_subsys_sync);
 	struct ccmm_dma_fence *victim = NULL;

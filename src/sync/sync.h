@@ -54,6 +54,9 @@
 #include "check/check.h"
 #include "platform/platform.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 /* The rules of this subsystem: X(name, seed thread, summary). */
 #define CCMM_SYNC_RULES(X) \
 	X(ww_lock_after_done, "001", "a ww_mutex was locked after ww_acquire_done() on its acquire context") \
@@ -423,5 +426,7 @@ void ccmm_dma_resv_describe(struct ccmm_dma_resv *obj, FILE *out);
 
 /* The registration of sync/: its init sets up the machine's quarantine of released fences. */
 extern struct ccmm_subsys ccmm_subsys_sync;
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_SYNC_H */

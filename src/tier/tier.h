@@ -60,6 +60,9 @@
 #include "platform/platform.h"
 #include "platform/subsys.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 /* node_reclaim_mode bits (Documentation/admin-guide/sysctl/vm.rst) */
 #define CCMM_RECLAIM_ZONE    0x1
 #define CCMM_RECLAIM_WRITE   0x2
@@ -263,5 +266,7 @@ int ccmm_vmstat_write(struct ccmm_machine *m, FILE *out);
 
 /* The modeled cost of one reference hitting @node: its latency by kind or from the platform. */
 uint64_t ccmm_node_access_ns(const struct ccmm_platform *p, int node);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_TIER_H */

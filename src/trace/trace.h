@@ -29,6 +29,9 @@
 
 #include "util/util.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 enum ccmm_trace_format {
 	CCMM_TRACE_AUTO,   /* decide from the first data line */
 	CCMM_TRACE_LACKEY, /* valgrind --tool=lackey --trace-mem=yes */
@@ -92,5 +95,7 @@ void ccmm_trace_close(struct ccmm_trace *t);
  */
 long ccmm_trace_reduce(const char *in, const struct ccmm_trace_opts *opts, const char *out, bool zstd,
 		       struct ccmm_error *err);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_TRACE_H */

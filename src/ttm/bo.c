@@ -40,12 +40,12 @@ int ccmm_ttm_mem_type_parse(const char *s)
 	return -1;
 }
 
-void ttm_internal_ctx(struct ccmm_ctx *ctx, struct ccmm_machine *m)
+void _ccmm_ttm_internal_ctx(struct ccmm_ctx *ctx, struct ccmm_machine *m)
 {
 	ccmm_ctx_init(ctx, m, -1, "ttm");
 }
 
-bool ttm_want_decrypted(const struct ccmm_ttm_device *tdev)
+bool _ccmm_ttm_want_decrypted(const struct ccmm_ttm_device *tdev)
 {
 	/* seed 000: ttm_dma_populate sets TTM_PAGE_FLAG_DECRYPTED when force_dma_unencrypted(dev) */
 	return tdev->p.use_dma_alloc && ccmm_force_dma_unencrypted(tdev->dma);
@@ -127,7 +127,7 @@ int ccmm_ttm_device_init(struct ccmm_ctx *ctx, const struct ccmm_ttm_params *p, 
 		ccmm_lru_init(&tdev->man[t].lru);
 	tdev->man[CCMM_TTM_PL_TT].size = tdev->p.tt_size;
 	tdev->man[CCMM_TTM_PL_VRAM].size = tdev->p.vram_size;
-	ttm_pool_init(&tdev->pool, tdev->p.pool_pages);
+	_ccmm_ttm_pool_init(&tdev->pool, tdev->p.pool_pages);
 	atomic_init(&tdev->live_bos, 0);
 	tdev->next = st->devs;
 	st->devs = tdev;
@@ -312,7 +312,7 @@ int ccmm_ttm_bo_create(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, uint6
 	atomic_init(&bo->refcount, 1);
 	pthread_mutex_init(&bo->map_lock, NULL);
 	bo->tt.num_pages = bo->num_pages;
-	bo->tt.decrypted = ttm_want_decrypted(tdev); /* decided again whenever the tt gets pages */
+	bo->tt.decrypted = _ccmm_ttm_want_decrypted(tdev); /* decided again whenever the tt gets pages */
 	atomic_fetch_add(&tdev->live_bos, 1);
 
 	/* ttm_bo_init_reserved: a new object, nobody else can hold it */
@@ -372,7 +372,7 @@ static void tt_set_free(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_
 			ccmm_dma_unmap_page(ctx, tdev->dma, dma, CCMM_PAGE_SIZE, CCMM_DMA_BIDIRECTIONAL, 0);
 			dma = CCMM_DMA_MAPPING_ERROR;
 		}
-		ttm_pool_free(ctx, tdev, ts->pages[i], dma, caching, ts->decrypted);
+		_ccmm_ttm_pool_free(ctx, tdev, ts->pages[i], dma, caching, ts->decrypted);
 	}
 	free(ts->pages);
 	free(ts->dma);
@@ -390,7 +390,7 @@ static int tt_set_alloc(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_
 	struct ccmm_ttm_device *tdev = bo->tdev;
 
 	memset(ts, 0, sizeof(*ts));
-	ts->decrypted = ttm_want_decrypted(tdev);
+	ts->decrypted = _ccmm_ttm_want_decrypted(tdev);
 	ts->pages = calloc(bo->num_pages, sizeof(*ts->pages));
 	ts->dma = calloc(bo->num_pages, sizeof(*ts->dma));
 	if (!ts->pages || !ts->dma) {
@@ -399,12 +399,12 @@ static int tt_set_alloc(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < bo->num_pages; i++) {
-		int ret = ttm_pool_alloc(ctx, tdev, caching, ts->decrypted, &ts->pages[i], &ts->dma[i]);
+		int ret = _ccmm_ttm_pool_alloc(ctx, tdev, caching, ts->decrypted, &ts->pages[i], &ts->dma[i]);
 
 		if (!ret && !tdev->p.use_dma_alloc) {
 			ccmm_dma_map_page(ctx, tdev->dma, ts->pages[i], CCMM_PAGE_SIZE, CCMM_DMA_BIDIRECTIONAL, 0, &ts->dma[i]);
 			if (ccmm_dma_mapping_error(tdev->dma, ts->dma[i])) {
-				ttm_pool_free(ctx, tdev, ts->pages[i], CCMM_DMA_MAPPING_ERROR, caching, ts->decrypted);
+				_ccmm_ttm_pool_free(ctx, tdev, ts->pages[i], CCMM_DMA_MAPPING_ERROR, caching, ts->decrypted);
 				ret = -EFAULT;
 			} else if (ccmm_dma_need_sync(tdev->dma, ts->dma[i])) {
 				ts->bounced = true; /* a long-lived bounce: TTM never syncs */
@@ -462,7 +462,7 @@ static int set_cpu_check(struct ccmm_ctx *ctx, const struct tt_set *ts, uint64_t
 	return 0;
 }
 
-int ttm_tt_cpu_check(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, uint64_t first, uint64_t n, enum ccmm_rw rw)
+int _ccmm_ttm_tt_cpu_check(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, uint64_t first, uint64_t n, enum ccmm_rw rw)
 {
 	struct tt_set ts = tt_current(bo);
 
@@ -480,7 +480,7 @@ void ccmm_ttm_bo_put(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 		return;
 	tdev = bo->tdev;
 	if (!ctx) {
-		ttm_internal_ctx(&local, tdev->m);
+		_ccmm_ttm_internal_ctx(&local, tdev->m);
 		ctx = &local;
 	}
 	pthread_mutex_lock(&tdev->lru_lock);
@@ -570,7 +570,7 @@ static int map_side(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const struct s
 		km->va = ccmm_ioremap(ctx, sd->res->bus_base, bo->size, sd->caching, &err);
 	} else {
 		km->va = ccmm_vmap(ctx, sd->ts->pages, bo->num_pages,
-				   ttm_tt_prot(tdev, sd->caching, sd->ts->decrypted, ccmm_page_kernel(tdev->m)), &err);
+				   _ccmm_ttm_tt_prot(tdev, sd->caching, sd->ts->decrypted, ccmm_page_kernel(tdev->m)), &err);
 	}
 	return km->va ? 0 : (err ? err : -ENOMEM);
 }
@@ -953,7 +953,7 @@ int ccmm_ttm_dmem_set_max(struct ccmm_ttm_device *tdev, uint64_t max)
 
 /* ---- physical ranges ------------------------------------------------------------------ */
 
-bool ttm_mode_encrypts(const struct ccmm_machine *m)
+bool _ccmm_ttm_mode_encrypts(const struct ccmm_machine *m)
 {
 	return ccmm_cc_private_by_default(m->plat->mode) || m->plat->mode == CCMM_CC_SME;
 }
@@ -981,7 +981,7 @@ int ccmm_ttm_bo_phyr(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_p
 		return ccmm_phyr_append(out, &meta, bo->res.bus_base, bo->size);
 	}
 	meta.provider = -1;
-	meta.encrypted = !bo->tt.decrypted && ttm_mode_encrypts(bo->tdev->m);
+	meta.encrypted = !bo->tt.decrypted && _ccmm_ttm_mode_encrypts(bo->tdev->m);
 	ret = ccmm_phyr_append_pages(out, &meta, bo->tt.pages, bo->num_pages, CCMM_PAGE_SIZE);
 	if (ret)
 		ccmm_phyr_free(out);
@@ -1008,12 +1008,12 @@ static void ttm_exit(struct ccmm_machine *m)
 
 	if (!st)
 		return;
-	ttm_internal_ctx(&ctx, m);
+	_ccmm_ttm_internal_ctx(&ctx, m);
 	while (st->devs) {
 		struct ccmm_ttm_device *tdev = st->devs;
 
 		st->devs = tdev->next;
-		ttm_pool_fini(&ctx, tdev);
+		_ccmm_ttm_pool_fini(&ctx, tdev);
 		pthread_mutex_destroy(&tdev->lru_lock);
 		free(tdev->vr);
 		free(tdev);

@@ -80,6 +80,9 @@
 #include "sg/sg.h"
 #include "sync/sync.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 /* The rules of this subsystem: X(name, seed thread, summary). */
 #define CCMM_TTM_RULES(X) \
 	X(ttm_pinned_move, "000", "a pinned buffer object was asked to move to another placement") \
@@ -396,5 +399,7 @@ int ccmm_ttm_dmem_set_max(struct ccmm_ttm_device *tdev, uint64_t max);
 
 /* The registration of ttm/: its init sets up the machine's TTM state (devices are made by ccmm_ttm_device_init). */
 extern struct ccmm_subsys ccmm_subsys_ttm;
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_TTM_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Errors, numbers, suggestions, option tables, PRNG, output files. */
-#include "util.h"
+#include "util/util.h"
 
 #include <ctype.h>
 #include <errno.h>

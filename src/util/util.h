@@ -25,6 +25,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 #define CCMM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define CCMM_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define CCMM_MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -240,5 +243,7 @@ void ccmm_outfile_abort(struct ccmm_outfile *o);
  * capacity *@cap (doubling). Returns 0 or -ENOMEM (the array is untouched).
  */
 int ccmm_grow(void **arr, size_t *cap, size_t need, size_t elem);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_UTIL_H */

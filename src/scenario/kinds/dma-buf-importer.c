@@ -226,7 +226,7 @@ static struct imp_state *imp_of(struct ccmm_actor *a)
 /* The importer's record of the buffer named by argument @idx (it must have attached). */
 static struct imp_att *att_arg(struct ccmm_actor *a, const struct ccmm_op *op, int idx)
 {
-	struct ccmm_dma_buf *b = kind_buf_arg(a, op, idx);
+	struct ccmm_dma_buf *b = _ccmm_kind_buf_arg(a, op, idx);
 
 	if (!b)
 		return NULL;
@@ -245,7 +245,7 @@ static const struct ccmm_arg_spec buf_args[] = {
 static int verb_attach(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct imp_state *s = imp_of(a);
-	struct ccmm_dma_buf *b = kind_buf_arg(a, op, 0);
+	struct ccmm_dma_buf *b = _ccmm_kind_buf_arg(a, op, 0);
 	struct ccmm_dma_buf_attach_info ai;
 	struct imp_att *t;
 	int ret;
@@ -300,13 +300,13 @@ static int verb_detach(struct ccmm_actor *a, const struct ccmm_op *op)
 static int verb_lock(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct imp_state *s = imp_of(a);
-	struct ccmm_dma_resv *resv = kind_resv_arg(a, op, 0);
+	struct ccmm_dma_resv *resv = _ccmm_kind_resv_arg(a, op, 0);
 	int ret;
 
 	kind_begin(a);
 	if (!resv)
 		return -ENOENT;
-	ret = kind_resv_lock(a, resv);
+	ret = _ccmm_kind_resv_lock(a, resv);
 	if (!ret && !ccmm_grow((void **)&s->held, &s->cap_held, s->nr_held + 1, sizeof(*s->held)))
 		s->held[s->nr_held++] = resv;
 	return ret;
@@ -314,7 +314,7 @@ static int verb_lock(struct ccmm_actor *a, const struct ccmm_op *op)
 
 static int verb_unlock(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	struct ccmm_dma_resv *resv = kind_resv_arg(a, op, 0);
+	struct ccmm_dma_resv *resv = _ccmm_kind_resv_arg(a, op, 0);
 
 	kind_begin(a);
 	return resv ? ccmm_dma_resv_unlock(&a->ctx, resv) : -ENOENT;
@@ -432,7 +432,7 @@ static int table_map(struct ccmm_actor *a, struct imp_att *t, enum ccmm_cache_mo
 
 static const struct ccmm_arg_spec map_guest_args[] = {
 	{ "buf", CCMM_ARG_OBJ, true, true, NULL, NULL, "the dma-buf" },
-	{ "cache", CCMM_ARG_ENUM, false, false, kind_cache_names, NULL,
+	{ "cache", CCMM_ARG_ENUM, false, false, _ccmm_kind_cache_names, NULL,
 	  "kvm: the guest mapping's cache mode (default: what the map info says)" },
 	{ NULL }
 };
@@ -462,7 +462,7 @@ static int verb_map_pfns(struct ccmm_actor *a, const struct ccmm_op *op)
 			ccmm_dma_buf_check_map_info(&a->ctx, t->b, cache, a->name);
 	}
 	mine = !ccmm_dma_resv_held(t->b->resv);
-	ret = mine ? kind_resv_lock(a, t->b->resv) : 0;
+	ret = mine ? _ccmm_kind_resv_lock(a, t->b->resv) : 0;
 	if (ret)
 		return ret;
 	if (t->pfn_mapped)
@@ -522,7 +522,7 @@ static int imp_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw r
 	pat = (int)(ccmm_arg_u64(a, op, CCMM_RW_PAT) & 0xff);
 	verify = rw == CCMM_READ && ccmm_arg_set(op, CCMM_RW_PAT) ? pat : -1;
 	mine = !ccmm_dma_resv_held(t->b->resv);
-	ret = mine ? kind_resv_lock(a, t->b->resv) : 0;
+	ret = mine ? _ccmm_kind_resv_lock(a, t->b->resv) : 0;
 	if (ret)
 		return ret;
 	if (role_pfn(t->s->role)) {
@@ -560,7 +560,7 @@ static const struct ccmm_arg_spec gup_args[] = {
 /* GUP on somebody's user mapping: KVM's hva_to_pfn taking page references. */
 static int verb_gup(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	struct ccmm_obj *o = kind_obj(a, op, 0, kind_type_map);
+	struct ccmm_obj *o = _ccmm_kind_obj(a, op, 0, _ccmm_kind_type_map);
 	struct kind_map *km;
 	uint64_t n = ccmm_arg_u64(a, op, 1);
 	uint64_t *pas;
@@ -595,7 +595,7 @@ static const struct ccmm_verb imp_verbs[] = {
 	{ "read", "the device (or guest) reads the buffer, optionally verifying", imp_read_args, verb_imp_read },
 	{ "write", "the device (or guest) writes the buffer", imp_write_args, verb_imp_write },
 	{ "gup", "pin_user_pages on a CPU mapping (KVM's hva_to_pfn)", gup_args, verb_gup },
-	{ "bufinfo", "write /sys/kernel/debug/dma_buf/bufinfo", kind_bufinfo_args, kind_verb_bufinfo },
+	{ "bufinfo", "write /sys/kernel/debug/dma_buf/bufinfo", _ccmm_kind_bufinfo_args, _ccmm_kind_verb_bufinfo },
 	{ NULL }
 };
 
@@ -687,10 +687,10 @@ static int verb_mmap(struct ccmm_actor *a, const struct ccmm_op *op)
 	if (!km)
 		return -ENOMEM;
 	km->mm = s->mm;
-	if (src->kind == CCMM_OBJ_OTHER && src->type == kind_type_bo) {
+	if (src->kind == CCMM_OBJ_OTHER && src->type == _ccmm_kind_type_bo) {
 		km->bo = src->priv;
 		size = km->bo->size;
-	} else if (src->kind == CCMM_OBJ_OTHER && src->type == kind_type_buf) {
+	} else if (src->kind == CCMM_OBJ_OTHER && src->type == _ccmm_kind_type_buf) {
 		km->b = ((struct kind_buf *)src->priv)->b;
 		size = km->b->size;
 	} else {
@@ -704,7 +704,7 @@ static int verb_mmap(struct ccmm_actor *a, const struct ccmm_op *op)
 	if (!ret) {
 		km->va = km->vma->start;
 		km->size = km->vma->end - km->vma->start;
-		ret = kind_add(a, op, 0, kind_type_map, km, map_destroy, NULL);
+		ret = _ccmm_kind_add(a, op, 0, _ccmm_kind_type_map, km, map_destroy, NULL);
 		if (ret)
 			ccmm_munmap(&a->ctx, s->mm, km->va, km->size);
 	}
@@ -715,7 +715,7 @@ static int verb_mmap(struct ccmm_actor *a, const struct ccmm_op *op)
 
 static struct kind_map *map_arg(struct ccmm_actor *a, const struct ccmm_op *op, int idx)
 {
-	struct ccmm_obj *o = kind_obj(a, op, idx, kind_type_map);
+	struct ccmm_obj *o = _ccmm_kind_obj(a, op, idx, _ccmm_kind_type_map);
 	struct kind_map *km;
 
 	if (!o)
@@ -802,7 +802,7 @@ static const struct ccmm_arg_spec sync_args[] = {
 
 static int verb_sync(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	struct ccmm_dma_buf *b = kind_buf_arg(a, op, 0);
+	struct ccmm_dma_buf *b = _ccmm_kind_buf_arg(a, op, 0);
 	uint64_t flags;
 
 	kind_begin(a);
@@ -827,7 +827,7 @@ static const struct ccmm_arg_spec info_args[] = {
 
 static int verb_info(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	struct ccmm_dma_buf *b = kind_buf_arg(a, op, 0);
+	struct ccmm_dma_buf *b = _ccmm_kind_buf_arg(a, op, 0);
 	uint64_t v;
 	int ret;
 

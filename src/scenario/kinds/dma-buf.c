@@ -16,18 +16,18 @@
 
 #include "scenario/kinds/dma-buf.h"
 
-const char kind_type_bo[] = "bo";
-const char kind_type_buf[] = "dma-buf";
-const char kind_type_fence[] = "fence";
-const char kind_type_map[] = "cpu-map";
+const char _ccmm_kind_type_bo[] = "bo";
+const char _ccmm_kind_type_buf[] = "dma-buf";
+const char _ccmm_kind_type_fence[] = "fence";
+const char _ccmm_kind_type_map[] = "cpu-map";
 
-const char *const kind_cache_names[] = { "wb", "wc", "uc", NULL };
-const char *const kind_usage_names[] = { "kernel", "write", "read", "bookkeep", NULL };
+const char *const _ccmm_kind_cache_names[] = { "wb", "wc", "uc", NULL };
+const char *const _ccmm_kind_usage_names[] = { "kernel", "write", "read", "bookkeep", NULL };
 
 
 /* ---- shared helpers --------------------------------------------------------------- */
 
-struct ccmm_obj *kind_obj(struct ccmm_actor *a, const struct ccmm_op *op, int idx, const char *type)
+struct ccmm_obj *_ccmm_kind_obj(struct ccmm_actor *a, const struct ccmm_op *op, int idx, const char *type)
 {
 	struct ccmm_obj *o = ccmm_obj_get(a, op, idx);
 
@@ -40,28 +40,28 @@ struct ccmm_obj *kind_obj(struct ccmm_actor *a, const struct ccmm_op *op, int id
 	return o;
 }
 
-struct ccmm_dma_buf *kind_buf_arg(struct ccmm_actor *a, const struct ccmm_op *op, int idx)
+struct ccmm_dma_buf *_ccmm_kind_buf_arg(struct ccmm_actor *a, const struct ccmm_op *op, int idx)
 {
-	struct ccmm_obj *o = kind_obj(a, op, idx, kind_type_buf);
+	struct ccmm_obj *o = _ccmm_kind_obj(a, op, idx, _ccmm_kind_type_buf);
 
 	return o ? ((struct kind_buf *)o->priv)->b : NULL;
 }
 
-struct ccmm_dma_resv *kind_resv_arg(struct ccmm_actor *a, const struct ccmm_op *op, int idx)
+struct ccmm_dma_resv *_ccmm_kind_resv_arg(struct ccmm_actor *a, const struct ccmm_op *op, int idx)
 {
 	struct ccmm_obj *o = ccmm_obj_get(a, op, idx);
 
 	if (!o)
 		return NULL;
-	if (o->kind == CCMM_OBJ_OTHER && o->type == kind_type_bo)
+	if (o->kind == CCMM_OBJ_OTHER && o->type == _ccmm_kind_type_bo)
 		return ((struct ccmm_ttm_bo *)o->priv)->resv;
-	if (o->kind == CCMM_OBJ_OTHER && o->type == kind_type_buf)
+	if (o->kind == CCMM_OBJ_OTHER && o->type == _ccmm_kind_type_buf)
 		return ((struct kind_buf *)o->priv)->b->resv;
 	ccmm_run_fail(a, op, -EINVAL, "%s: '%s' is neither a bo nor a dma-buf", op->verb->name, o->name);
 	return NULL;
 }
 
-int kind_add(struct ccmm_actor *a, const struct ccmm_op *op, int idx, const char *type, void *priv,
+int _ccmm_kind_add(struct ccmm_actor *a, const struct ccmm_op *op, int idx, const char *type, void *priv,
 	     void (*destroy)(struct ccmm_run *run, struct ccmm_obj *o), struct ccmm_obj **out)
 {
 	struct ccmm_obj *o;
@@ -78,19 +78,19 @@ int kind_add(struct ccmm_actor *a, const struct ccmm_op *op, int idx, const char
 	return 0;
 }
 
-int kind_resv_lock(struct ccmm_actor *a, struct ccmm_dma_resv *resv)
+int _ccmm_kind_resv_lock(struct ccmm_actor *a, struct ccmm_dma_resv *resv)
 {
 	(void)a;
 	/* in sim mode a lock held by another actor of this thread gives -EBUSY, not a hang */
 	return ccmm_dma_resv_lock(&a->ctx, resv, NULL);
 }
 
-const struct ccmm_arg_spec kind_bufinfo_args[] = {
+const struct ccmm_arg_spec _ccmm_kind_bufinfo_args[] = {
 	{ "file", CCMM_ARG_STR, true, true, NULL, NULL, "where to write it (relative to the job file)" },
 	{ NULL }
 };
 
-int kind_bufinfo(struct ccmm_actor *a, const struct ccmm_op *op, const char *path)
+int _ccmm_kind_bufinfo(struct ccmm_actor *a, const struct ccmm_op *op, const char *path)
 {
 	char full[1100];
 	struct ccmm_outfile of;
@@ -111,10 +111,10 @@ int kind_bufinfo(struct ccmm_actor *a, const struct ccmm_op *op, const char *pat
 	return ccmm_outfile_commit(&of);
 }
 
-int kind_verb_bufinfo(struct ccmm_actor *a, const struct ccmm_op *op)
+int _ccmm_kind_verb_bufinfo(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	kind_begin(a);
-	return kind_bufinfo(a, op, ccmm_arg_str(op, 0));
+	return _ccmm_kind_bufinfo(a, op, ccmm_arg_str(op, 0));
 }
 
 static void buf_destroy(struct ccmm_run *run, struct ccmm_obj *o)
@@ -141,7 +141,7 @@ static int add_buf(struct ccmm_actor *a, const struct ccmm_op *op, int idx, stru
 		return -ENOMEM;
 	}
 	kb->b = b;
-	ret = kind_add(a, op, idx, kind_type_buf, kb, buf_destroy, NULL);
+	ret = _ccmm_kind_add(a, op, idx, _ccmm_kind_type_buf, kb, buf_destroy, NULL);
 	if (ret) {
 		ccmm_dma_buf_put(&a->ctx, b);
 		free(kb);
@@ -157,7 +157,7 @@ static const struct ccmm_arg_spec put_args[] = {
 /* dma_buf_put of the job's reference; the object stays so later uses show as use-after-release. */
 static int verb_put(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	struct ccmm_obj *o = kind_obj(a, op, 0, kind_type_buf);
+	struct ccmm_obj *o = _ccmm_kind_obj(a, op, 0, _ccmm_kind_type_buf);
 	struct kind_buf *kb;
 
 	kind_begin(a);
@@ -297,7 +297,7 @@ static void bo_destroy(struct ccmm_run *run, struct ccmm_obj *o)
 
 static struct ccmm_ttm_bo *bo_arg(struct ccmm_actor *a, const struct ccmm_op *op, int idx)
 {
-	struct ccmm_obj *o = kind_obj(a, op, idx, kind_type_bo);
+	struct ccmm_obj *o = _ccmm_kind_obj(a, op, idx, _ccmm_kind_type_bo);
 
 	return o ? o->priv : NULL;
 }
@@ -326,7 +326,7 @@ static const struct ccmm_arg_spec bo_create_args[] = {
 	{ "name", CCMM_ARG_NEWOBJ, true, true, NULL, NULL, "the BO's name" },
 	{ "size", CCMM_ARG_SIZE, true, true, NULL, NULL, "bytes (rounded up to pages)" },
 	{ "place", CCMM_ARG_ENUM, false, false, place_names, "vram", "where it goes" },
-	{ "cache", CCMM_ARG_ENUM, false, false, kind_cache_names, NULL, "CPU caching (default: wb in system, else wc)" },
+	{ "cache", CCMM_ARG_ENUM, false, false, _ccmm_kind_cache_names, NULL, "CPU caching (default: wb in system, else wc)" },
 	{ "fallback", CCMM_ARG_ENUM, false, false, fallback_names, "none", "a second place if the first is full" },
 	{ NULL }
 };
@@ -343,7 +343,7 @@ static int verb_bo_create(struct ccmm_actor *a, const struct ccmm_op *op)
 				 NULL, &bo);
 	if (ret)
 		return ret;
-	ret = kind_add(a, op, BC_NAME, kind_type_bo, bo, bo_destroy, NULL);
+	ret = _ccmm_kind_add(a, op, BC_NAME, _ccmm_kind_type_bo, bo, bo_destroy, NULL);
 	if (ret)
 		ccmm_ttm_bo_put(&a->ctx, bo);
 	return ret;
@@ -352,7 +352,7 @@ static int verb_bo_create(struct ccmm_actor *a, const struct ccmm_op *op)
 static const struct ccmm_arg_spec bo_validate_args[] = {
 	{ "bo", CCMM_ARG_OBJ, true, true, NULL, NULL, "the BO" },
 	{ "place", CCMM_ARG_ENUM, true, true, place_names, NULL, "where it goes" },
-	{ "cache", CCMM_ARG_ENUM, false, false, kind_cache_names, NULL, "CPU caching" },
+	{ "cache", CCMM_ARG_ENUM, false, false, _ccmm_kind_cache_names, NULL, "CPU caching" },
 	{ NULL }
 };
 
@@ -360,7 +360,7 @@ static const struct ccmm_arg_spec bo_validate_args[] = {
 static int reserve(struct ccmm_actor *a, struct ccmm_ttm_bo *bo, bool *mine)
 {
 	*mine = !ccmm_dma_resv_held(bo->resv);
-	return *mine ? kind_resv_lock(a, bo->resv) : 0;
+	return *mine ? _ccmm_kind_resv_lock(a, bo->resv) : 0;
 }
 
 static void unreserve(struct ccmm_actor *a, struct ccmm_ttm_bo *bo, bool mine)
@@ -503,7 +503,7 @@ static int verb_bo_kread(struct ccmm_actor *a, const struct ccmm_op *op)
 
 static int verb_bo_put(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	struct ccmm_obj *o = kind_obj(a, op, 0, kind_type_bo);
+	struct ccmm_obj *o = _ccmm_kind_obj(a, op, 0, _ccmm_kind_type_bo);
 
 	kind_begin(a);
 	if (!o)
@@ -552,14 +552,14 @@ static void fence_destroy(struct ccmm_run *run, struct ccmm_obj *o)
 static const struct ccmm_arg_spec fence_args[] = {
 	{ "name", CCMM_ARG_NEWOBJ, true, true, NULL, NULL, "the fence's name" },
 	{ "obj", CCMM_ARG_OBJ, true, true, NULL, NULL, "the BO or dma-buf whose reservation gets it" },
-	{ "usage", CCMM_ARG_ENUM, false, false, kind_usage_names, "write", "kernel, write, read or bookkeep" },
+	{ "usage", CCMM_ARG_ENUM, false, false, _ccmm_kind_usage_names, "write", "kernel, write, read or bookkeep" },
 	{ NULL }
 };
 
 /* Work in flight on a buffer: a new fence on this GPU's timeline, added to its reservation. */
 static int verb_fence(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	struct ccmm_dma_resv *resv = kind_resv_arg(a, op, 1);
+	struct ccmm_dma_resv *resv = _ccmm_kind_resv_arg(a, op, 1);
 	struct gpu_state *s = gpu_of(a);
 	struct kind_fence *kf;
 	bool mine;
@@ -577,7 +577,7 @@ static int verb_fence(struct ccmm_actor *a, const struct ccmm_op *op)
 		return ret;
 	}
 	mine = !ccmm_dma_resv_held(resv);
-	ret = mine ? kind_resv_lock(a, resv) : 0;
+	ret = mine ? _ccmm_kind_resv_lock(a, resv) : 0;
 	if (!ret) {
 		ret = ccmm_dma_resv_reserve_fences(&a->ctx, resv, 1);
 		if (!ret)
@@ -586,7 +586,7 @@ static int verb_fence(struct ccmm_actor *a, const struct ccmm_op *op)
 			ccmm_dma_resv_unlock(&a->ctx, resv);
 	}
 	if (!ret)
-		ret = kind_add(a, op, 0, kind_type_fence, kf, fence_destroy, NULL);
+		ret = _ccmm_kind_add(a, op, 0, _ccmm_kind_type_fence, kf, fence_destroy, NULL);
 	if (ret) {
 		ccmm_dma_fence_signal(&a->ctx, kf->f);
 		ccmm_dma_fence_put(&a->ctx, kf->f);
@@ -597,7 +597,7 @@ static int verb_fence(struct ccmm_actor *a, const struct ccmm_op *op)
 
 static struct kind_fence *fence_arg(struct ccmm_actor *a, const struct ccmm_op *op, int idx)
 {
-	struct ccmm_obj *o = kind_obj(a, op, idx, kind_type_fence);
+	struct ccmm_obj *o = _ccmm_kind_obj(a, op, idx, _ccmm_kind_type_fence);
 
 	return o ? o->priv : NULL;
 }
@@ -666,15 +666,15 @@ static const struct ccmm_arg_spec resv_args[] = {
 
 static int verb_lock(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	struct ccmm_dma_resv *resv = kind_resv_arg(a, op, 0);
+	struct ccmm_dma_resv *resv = _ccmm_kind_resv_arg(a, op, 0);
 
 	kind_begin(a);
-	return resv ? kind_resv_lock(a, resv) : -ENOENT;
+	return resv ? _ccmm_kind_resv_lock(a, resv) : -ENOENT;
 }
 
 static int verb_unlock(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	struct ccmm_dma_resv *resv = kind_resv_arg(a, op, 0);
+	struct ccmm_dma_resv *resv = _ccmm_kind_resv_arg(a, op, 0);
 
 	kind_begin(a);
 	return resv ? ccmm_dma_resv_unlock(&a->ctx, resv) : -ENOENT;
@@ -682,7 +682,7 @@ static int verb_unlock(struct ccmm_actor *a, const struct ccmm_op *op)
 
 static int verb_move_notify(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	struct ccmm_dma_buf *b = kind_buf_arg(a, op, 0);
+	struct ccmm_dma_buf *b = _ccmm_kind_buf_arg(a, op, 0);
 
 	kind_begin(a);
 	return b ? ccmm_dma_buf_move_notify(&a->ctx, b) : -ENOENT;
@@ -770,7 +770,7 @@ static const struct ccmm_verb gpu_verbs[] = {
 	{ "policy", "switch the fault-protection policy or resolution", policy_args, verb_policy },
 	{ "dmem", "set dmem.max and/or write the dmem cgroup files", dmem_args, verb_dmem },
 	{ "shrink", "give pooled pages back (restored to WB and encrypted)", shrink_args, verb_shrink },
-	{ "bufinfo", "write /sys/kernel/debug/dma_buf/bufinfo", kind_bufinfo_args, kind_verb_bufinfo },
+	{ "bufinfo", "write /sys/kernel/debug/dma_buf/bufinfo", _ccmm_kind_bufinfo_args, _ccmm_kind_verb_bufinfo },
 	{ NULL }
 };
 
@@ -839,7 +839,7 @@ static int verb_vfio_export(struct ccmm_actor *a, const struct ccmm_op *op)
 
 static int verb_revoke(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	struct ccmm_dma_buf *b = kind_buf_arg(a, op, 0);
+	struct ccmm_dma_buf *b = _ccmm_kind_buf_arg(a, op, 0);
 
 	kind_begin(a);
 	return b ? ccmm_dma_buf_revoke(&a->ctx, b) : -ENOENT;
@@ -847,7 +847,7 @@ static int verb_revoke(struct ccmm_actor *a, const struct ccmm_op *op)
 
 static int verb_unrevoke(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	struct ccmm_dma_buf *b = kind_buf_arg(a, op, 0);
+	struct ccmm_dma_buf *b = _ccmm_kind_buf_arg(a, op, 0);
 
 	kind_begin(a);
 	return b ? ccmm_dma_buf_unrevoke(&a->ctx, b) : -ENOENT;
@@ -882,7 +882,7 @@ static const struct ccmm_verb vfio_verbs[] = {
 	{ "unrevoke", "make it usable again", put_args, verb_unrevoke },
 	{ "tdisp", "LOCK / START (run) / STOP the TEE device interface", tdisp_args, verb_tdisp },
 	{ "put", "dma_buf_put of the job's reference", put_args, verb_put },
-	{ "bufinfo", "write /sys/kernel/debug/dma_buf/bufinfo", kind_bufinfo_args, kind_verb_bufinfo },
+	{ "bufinfo", "write /sys/kernel/debug/dma_buf/bufinfo", _ccmm_kind_bufinfo_args, _ccmm_kind_verb_bufinfo },
 	{ NULL }
 };
 
@@ -917,7 +917,7 @@ static int verb_heap_export(struct ccmm_actor *a, const struct ccmm_op *op)
 static const struct ccmm_verb heap_verbs[] = {
 	{ "export", "allocate a heap buffer and export it", heap_export_args, verb_heap_export },
 	{ "put", "dma_buf_put of the job's reference", put_args, verb_put },
-	{ "bufinfo", "write /sys/kernel/debug/dma_buf/bufinfo", kind_bufinfo_args, kind_verb_bufinfo },
+	{ "bufinfo", "write /sys/kernel/debug/dma_buf/bufinfo", _ccmm_kind_bufinfo_args, _ccmm_kind_verb_bufinfo },
 	{ NULL }
 };
 

@@ -16,7 +16,7 @@
 #include "dma-buf/dma-buf.h"
 #include "scenario/scenario.h"
 
-extern const char kind_type_bo[], kind_type_buf[], kind_type_fence[], kind_type_map[];
+extern const char _ccmm_kind_type_bo[], _ccmm_kind_type_buf[], _ccmm_kind_type_fence[], _ccmm_kind_type_map[];
 
 struct kind_buf {
 	struct ccmm_dma_buf *b;
@@ -44,30 +44,30 @@ static inline void kind_begin(struct ccmm_actor *a)
 }
 
 /* The object named by argument @idx, which must be of @type (a run error otherwise). */
-struct ccmm_obj *kind_obj(struct ccmm_actor *a, const struct ccmm_op *op, int idx, const char *type);
+struct ccmm_obj *_ccmm_kind_obj(struct ccmm_actor *a, const struct ccmm_op *op, int idx, const char *type);
 
 /* The dma-buf behind an object argument: a "dma-buf" object. NULL (run error) otherwise. */
-struct ccmm_dma_buf *kind_buf_arg(struct ccmm_actor *a, const struct ccmm_op *op, int idx);
+struct ccmm_dma_buf *_ccmm_kind_buf_arg(struct ccmm_actor *a, const struct ccmm_op *op, int idx);
 
 /* The reservation object behind a "bo" or "dma-buf" argument. */
-struct ccmm_dma_resv *kind_resv_arg(struct ccmm_actor *a, const struct ccmm_op *op, int idx);
+struct ccmm_dma_resv *_ccmm_kind_resv_arg(struct ccmm_actor *a, const struct ccmm_op *op, int idx);
 
 /* Add a new object of @type named by argument @idx. */
-int kind_add(struct ccmm_actor *a, const struct ccmm_op *op, int idx, const char *type, void *priv,
+int _ccmm_kind_add(struct ccmm_actor *a, const struct ccmm_op *op, int idx, const char *type, void *priv,
 	     void (*destroy)(struct ccmm_run *run, struct ccmm_obj *o), struct ccmm_obj **out);
 
 /* Lock a reservation for the actor: blocking in threads mode; never waits on this thread's other actors. */
-int kind_resv_lock(struct ccmm_actor *a, struct ccmm_dma_resv *resv);
+int _ccmm_kind_resv_lock(struct ccmm_actor *a, struct ccmm_dma_resv *resv);
 
 /* Write the machine's bufinfo to @path (relative to the job's directory), atomically. */
-int kind_bufinfo(struct ccmm_actor *a, const struct ccmm_op *op, const char *path);
+int _ccmm_kind_bufinfo(struct ccmm_actor *a, const struct ccmm_op *op, const char *path);
 
 /* The verbs every dma-buf kind shares: bufinfo. */
-extern const struct ccmm_arg_spec kind_bufinfo_args[];
-int kind_verb_bufinfo(struct ccmm_actor *a, const struct ccmm_op *op);
+extern const struct ccmm_arg_spec _ccmm_kind_bufinfo_args[];
+int _ccmm_kind_verb_bufinfo(struct ccmm_actor *a, const struct ccmm_op *op);
 
-extern const char *const kind_cache_names[];  /* "wb", "wc", "uc" */
-extern const char *const kind_usage_names[];  /* "kernel", "write", "read", "bookkeep" */
+extern const char *const _ccmm_kind_cache_names[];  /* "wb", "wc", "uc" */
+extern const char *const _ccmm_kind_usage_names[];  /* "kernel", "write", "read", "bookkeep" */
 
 /* The kinds defined in dma-buf-importer.c, registered with the others in dma-buf.c. */
 extern const struct ccmm_actor_kind _ccmm_kind_importer, _ccmm_kind_bo_user;
