@@ -307,7 +307,6 @@ struct ccmm_run {
 	double wall_s;              /* ccmm's own run time, for the report only */
 	char error[600];            /* a run error ("FILE:LINE: ..."), empty if none */
 	int error_ret;
-	void *sub[16];              /* layer-3 subsystems' per-run state */
 };
 
 /*

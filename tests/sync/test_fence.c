@@ -14,15 +14,6 @@
 
 #include "sync/sync.h"
 
-static atomic_int thread_failures;
-#define TCHECK(c)                                                                                     \
-	do {                                                                                          \
-		if (!(c)) {                                                                           \
-			fprintf(stderr, "%s:%d: check failed in a worker: %s\n", __FILE__, __LINE__, #c); \
-			atomic_fetch_add(&thread_failures, 1);                                        \
-		}                                                                                     \
-	} while (0)
-
 struct fx {
 	struct ccmm_machine *m;
 	struct ccmm_ctx ctx;
@@ -201,6 +192,7 @@ static void test_wait_timeout(void **state)
 	pthread_t t;
 	int64_t left;
 
+	TCHECK_CASE();
 	assert_int_equal(pthread_create(&t, NULL, signal_later, &s), 0);
 	/* signalled by another thread while we wait: time is left over */
 	left = ccmm_dma_fence_wait_timeout(&f->ctx, s.fe, 5LL * 1000000000);
@@ -209,7 +201,7 @@ static void test_wait_timeout(void **state)
 	assert_int_equal(f->ctx.now_ns, 777777);
 	pthread_join(t, NULL);
 	ccmm_dma_fence_put(&f->ctx, s.fe);
-	assert_int_equal(atomic_load(&thread_failures), 0);
+	TCHECK_DONE();
 }
 
 static void test_stub(void **state)
@@ -315,6 +307,7 @@ static void test_race_signal_callback(void **state)
 {
 	struct fx *f = *state;
 
+	TCHECK_CASE();
 	for (int pass = 0; pass <= 1; pass++) {
 		_Atomic(struct ccmm_dma_fence *) fences[2] = { NULL, NULL };
 		atomic_bool stop = false;
@@ -336,7 +329,7 @@ static void test_race_signal_callback(void **state)
 				ccmm_dma_fence_put(&f->ctx, left);
 		}
 	}
-	assert_int_equal(atomic_load(&thread_failures), 0);
+	TCHECK_DONE();
 	/* no fence was used after its last put, none released with callbacks pending */
 	assert_int_equal(ccmm_events_count(f->m), 0);
 }

@@ -13,15 +13,6 @@
 
 #include "sync/sync.h"
 
-static atomic_int thread_failures;
-#define TCHECK(c)                                                                                     \
-	do {                                                                                          \
-		if (!(c)) {                                                                           \
-			fprintf(stderr, "%s:%d: check failed in a worker: %s\n", __FILE__, __LINE__, #c); \
-			atomic_fetch_add(&thread_failures, 1);                                        \
-		}                                                                                     \
-	} while (0)
-
 struct fx {
 	struct ccmm_machine *m;
 	struct ccmm_ctx ctx;
@@ -324,6 +315,7 @@ static void test_concurrent_readers(void **state)
 	struct reader rd[2] = { { f->m, &f->resv, &stop }, { f->m, &f->resv, &stop } };
 	pthread_t tw, tr[2];
 
+	TCHECK_CASE();
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&tr[i], NULL, reader_thread, &rd[i]), 0);
 	assert_int_equal(pthread_create(&tw, NULL, writer_thread, &w), 0);
@@ -331,7 +323,7 @@ static void test_concurrent_readers(void **state)
 	atomic_store(&stop, true);
 	for (int i = 0; i < 2; i++)
 		pthread_join(tr[i], NULL);
-	assert_int_equal(atomic_load(&thread_failures), 0);
+	TCHECK_DONE();
 	/* every fence of the one context replaced its predecessor (or a signalled one) */
 	assert_true(f->resv.num_fences <= 4);
 	assert_true(ccmm_dma_resv_test_signaled(&f->ctx, &f->resv, CCMM_RESV_USAGE_BOOKKEEP));
@@ -363,6 +355,7 @@ static void test_wait_threads(void **state)
 	struct ccmm_dma_fence *rd = fence(f, ccmm_dma_fence_context_alloc(1), 1);
 	pthread_t t;
 
+	TCHECK_CASE();
 	add(f, l.fe, CCMM_RESV_USAGE_WRITE);
 	add(f, rd, CCMM_RESV_USAGE_READ); /* never signalled; a reader's wait ignores it */
 	assert_int_equal(pthread_create(&t, NULL, late_signal_thread, &l), 0);
@@ -372,7 +365,7 @@ static void test_wait_threads(void **state)
 	ccmm_dma_fence_signal(&f->ctx, rd);
 	ccmm_dma_fence_put(&f->ctx, rd);
 	ccmm_dma_fence_put(&f->ctx, l.fe);
-	assert_int_equal(atomic_load(&thread_failures), 0);
+	TCHECK_DONE();
 }
 
 int main(void)

@@ -18,15 +18,6 @@ static struct ccmm_ww_class ww_class = CCMM_WW_CLASS_INIT("test_ww_class", false
 static struct ccmm_ww_class wd_class = CCMM_WW_CLASS_INIT("test_wd_class", true);
 
 /* cmocka's asserts must stay on the main thread: workers count failures here. */
-static atomic_int thread_failures;
-#define TCHECK(c)                                                                                     \
-	do {                                                                                          \
-		if (!(c)) {                                                                           \
-			fprintf(stderr, "%s:%d: check failed in a worker: %s\n", __FILE__, __LINE__, #c); \
-			atomic_fetch_add(&thread_failures, 1);                                        \
-		}                                                                                     \
-	} while (0)
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { 0, ms * 1000000L };
@@ -705,5 +696,5 @@ int main(void)
 
 	int ret = cmocka_run_group_tests(tests, NULL, NULL);
 
-	return ret ? ret : atomic_load(&thread_failures) != 0;
+	return ret ? ret : atomic_load(&tcheck_failures) != 0;
 }

@@ -15,15 +15,6 @@
 
 #include "ttm/ttm.h"
 
-static atomic_int thread_failures;
-#define TCHECK(c)                                                                                     \
-	do {                                                                                          \
-		if (!(c)) {                                                                           \
-			fprintf(stderr, "%s:%d: check failed in a worker: %s\n", __FILE__, __LINE__, #c); \
-			atomic_fetch_add(&thread_failures, 1);                                        \
-		}                                                                                     \
-	} while (0)
-
 #define KiB 1024ULL
 
 struct fx {
@@ -921,6 +912,7 @@ static void test_faults_race_moves(void **state)
 	uint64_t va;
 	unsigned reads = 0;
 
+	TCHECK_CASE();
 	fx_init(&f, "mode=none", 4 * CCMM_MiB);
 	bo = bo_new(&f, 16 * 4096, CCMM_TTM_PL_TT, CCMM_CACHE_WC);
 	kfill(&f, bo, 0x6b);
@@ -938,7 +930,7 @@ static void test_faults_race_moves(void **state)
 		reads++;
 	}
 	pthread_join(t, NULL);
-	assert_int_equal(atomic_load(&thread_failures), 0);
+	TCHECK_DONE();
 	assert_int_equal(bo->moves, 60);
 	assert_int_equal(ccmm_events_count(f.m), 0);
 	ccmm_munmap(&f.ctx, f.app, v->start, v->end - v->start);
