@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 		}
 		t1 = now_s();
 		for (size_t a = 0; a < job->nr_actors; a++)
-			slow += job->actors[a]->ctx.ctr[CCMM_CTR_slow_tier_hits];
+			slow += job->actors[a]->ctx.ctr[CCMM_CTR_AT(tier, slow_tier_hits)];
 		if (!i)
 			base_time = run->end_ns;
 		printf("%-22s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %11.2f ms %9.2fx %9.3f\n", what[i],

@@ -45,6 +45,26 @@ const struct ccmm_subsys *ccmm_subsys_at(size_t i);
  */
 size_t ccmm_machine_stats(struct ccmm_machine *m, struct ccmm_stat *out, size_t max);
 
+/*
+ * Costs and counters of every registered block, by global index: the
+ * machine's own first (platform/costs.h), then each subsystem's in init
+ * order. ccmm_cost_nr()/ccmm_counter_nr() count them; ccmm_cost_at() and
+ * ccmm_counter_at() give one (with its subsystem's name in *@subsys when
+ * not NULL), or NULL past the end.
+ */
+unsigned ccmm_cost_nr(void);
+unsigned ccmm_counter_nr(void);
+const struct ccmm_cost_info *ccmm_cost_at(unsigned i, const char **subsys);
+const struct ccmm_counter_info *ccmm_counter_at(unsigned i, const char **subsys);
+
+/*
+ * ccmm_costs_check - whether every [cost] line of @p names a registered
+ * cost. 0, or -ENOENT with @err (when not NULL) at the line, with the
+ * closest name as a suggestion. ccmm_boot() refuses such a platform
+ * (-EINVAL); job loading reports it first.
+ */
+int ccmm_costs_check(const struct ccmm_platform *p, struct ccmm_error *err);
+
 /* Every registered rule, by name; NULL when unknown. */
 const struct ccmm_rule *ccmm_rule_find(const char *name);
 

@@ -280,6 +280,10 @@ static int cmd_platform(int argc, char **argv)
 		ret = ccmm_platform_host(&p, &err);
 	else
 		ret = ccmm_platform_load(spec, &p, &err);
+	if (!ret && (ret = ccmm_costs_check(p, &err))) {
+		ccmm_platform_free(p);
+		p = NULL;
+	}
 	if (ret)
 		return print_error(&err);
 	printf("%s (%s): mode %s, %u CPUs, %u-bit physical addresses", p->name, p->source, ccmm_cc_mode_name(p->mode),

@@ -13,6 +13,8 @@
 
 #include "dma-buf/internal.h"
 
+CCMM_COST_BLOCK_DEFINE(dma_buf, CCMM_DMA_BUF_COSTS, CCMM_DMA_BUF_COUNTERS);
+
 CCMM_RULES_DEFINE(dma_buf_rules, CCMM_DMA_BUF_RULES);
 
 
@@ -313,7 +315,7 @@ static int do_map(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment *attach, 
 		attach->maps = map;
 		attach->nr_maps++;
 	}
-	ccmm_count(ctx, CCMM_CTR_dmabuf_maps, 1);
+	ccmm_count(ctx, CCMM_CTR_AT(dma_buf, dmabuf_maps), 1);
 	*out = map;
 	return 0;
 }
@@ -688,7 +690,7 @@ int ccmm_dma_buf_move_notify(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
 		if (!a->importer_ops)
 			continue;
 		a->notified_gen = gen;
-		ccmm_count(ctx, CCMM_CTR_dmabuf_notifies, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(dma_buf, dmabuf_notifies), 1);
 		a->importer_ops->move_notify(ctx, a);
 	}
 	return 0;
@@ -811,7 +813,7 @@ int ccmm_dma_buf_revoke(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
 					 a->name);
 		if (a->importer_ops) {
 			a->notified_gen = gen;
-			ccmm_count(ctx, CCMM_CTR_dmabuf_notifies, 1);
+			ccmm_count(ctx, CCMM_CTR_AT(dma_buf, dmabuf_notifies), 1);
 			a->importer_ops->move_notify(ctx, a);
 		}
 	}
@@ -1229,4 +1231,5 @@ struct ccmm_subsys ccmm_subsys_dma_buf = {
 	.init = dma_buf_init,
 	.exit = dma_buf_exit,
 	.rules = dma_buf_rules,
+	.block = &ccmm_dma_buf_block,
 };

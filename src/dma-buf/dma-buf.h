@@ -75,6 +75,19 @@
 /* Everything declared here is libccmm's public interface (the rest is built hidden). */
 #pragma GCC visibility push(default)
 
+/*
+ * The modeled costs (X(name, default, source): ns per occurrence, as in
+ * platform/costs.h) and the event counters (X(name, help)) of this
+ * subsystem, declared once; a platform's [cost] section overrides a cost
+ * by name.
+ */
+#define CCMM_DMA_BUF_COSTS(X)
+#define CCMM_DMA_BUF_COUNTERS(X) \
+	X(dmabuf_maps, "dma-buf attachment mappings made") \
+	X(dmabuf_notifies, "dma-buf move_notify calls to importers (moves and revokes)")
+
+CCMM_COST_BLOCK_DECLARE(dma_buf, CCMM_DMA_BUF_COSTS, CCMM_DMA_BUF_COUNTERS)
+
 /* The rules of this subsystem: X(name, seed thread, summary). */
 #define CCMM_DMA_BUF_RULES(X) \
 	X(dmabuf_export_ops, "001", "dma_buf_export() with ops that fail the kernel's checks") \

@@ -102,9 +102,9 @@ bool ccmm_dma_rec_gone(struct ccmm_dma_dev *d, uint64_t dma)
 void ccmm_dma_count_fail(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_dma_fail why)
 {
 	struct ccmm_dma *dma = ccmm_subsys_data(d->m, &ccmm_subsys_dma);
-	static const enum ccmm_counter ctr[CCMM_DMA_FAIL_NR] = {
-		CCMM_CTR_dma_map_fail_pool_full, CCMM_CTR_dma_map_fail_mask, CCMM_CTR_dma_map_fail_window,
-		CCMM_CTR_dma_map_fail_iova, CCMM_CTR_dma_map_fail_other,
+	const unsigned ctr[CCMM_DMA_FAIL_NR] = {
+		CCMM_CTR_AT(swiotlb, dma_map_fail_pool_full), CCMM_CTR_AT(dma, dma_map_fail_mask), CCMM_CTR_AT(dma, dma_map_fail_window),
+		CCMM_CTR_AT(dma, dma_map_fail_iova), CCMM_CTR_AT(dma, dma_map_fail_other),
 	};
 
 	pthread_mutex_lock(&d->lock);

@@ -17,6 +17,8 @@
 #include "dma/internal.h"
 #include "mm/mm.h"
 
+CCMM_COST_BLOCK_DEFINE(dma, CCMM_DMA_COSTS, CCMM_DMA_COUNTERS);
+
 CCMM_RULES_DEFINE(dma_rules, CCMM_DMA_RULES);
 
 #define DEFAULT_POOL_LIMIT_PAGES 4096 /* 16 MiB of decrypted coherent pages kept */
@@ -278,7 +280,7 @@ int ccmm_dma_probe(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct cc
 	if (p->mode == CCMM_CC_TDX && !opts->no_filter && !cc_accepted(d) &&
 	    !ccmm_tdx_device_allowed(d->desc->vendor, d->desc->device_id)) {
 		atomic_fetch_add(&dma->probes_refused, 1);
-		ccmm_count(ctx, CCMM_CTR_probes_refused, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(dma, probes_refused), 1);
 		ccmm_violation(ctx, &ccmm_rule_device_not_allowed, ~0ULL,
 			       "%s (%04x:%04x, %s) is not on the TDX guest's device allow-list: probe refused", d->desc->name,
 			       d->desc->vendor, d->desc->device_id, ccmm_dev_class_names[d->desc->cls]);
@@ -639,7 +641,7 @@ static int map_one(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s,
 	rec->pa = pa;
 	rec->size = size;
 	rec->dir = dir;
-	ccmm_charge(ctx, CCMM_COST_dma_map_ns, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(dma, dma_map_ns), 1);
 	if (p2p) {
 		/*
 		 * A BAR by its bus address (dma_direct_map_sg / iommu_dma_map_sg,
@@ -762,7 +764,7 @@ static int map_range(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t pa, 
 		undo(ctx, d, &s, &rec, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC);
 		return ret;
 	}
-	ccmm_count(ctx, CCMM_CTR_dma_maps, 1);
+	ccmm_count(ctx, CCMM_CTR_AT(dma, dma_maps), 1);
 	*dma = rec.dma;
 	if (flags)
 		*flags = (rec.bounced ? CCMM_SG_DMA_SWIOTLB : 0) | (rec.p2p ? CCMM_SG_DMA_BUS_ADDRESS : 0);
@@ -893,7 +895,7 @@ static int unmap_common(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t d
 		return ret;
 	}
 	undo(ctx, d, &s, &rec, rec.dir, attrs);
-	ccmm_count(ctx, CCMM_CTR_dma_unmaps, 1);
+	ccmm_count(ctx, CCMM_CTR_AT(dma, dma_unmaps), 1);
 	return ret;
 }
 
@@ -1268,7 +1270,7 @@ int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64
 	}
 	from_pool = decrypt && pool_get(&dm->pool, order, max_pa, &pa);
 	if (from_pool) {
-		ccmm_count(ctx, CCMM_CTR_coherent_pool_hits, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(dma, coherent_pool_hits), 1);
 	} else {
 		int node = d->desc->node >= 0 && (unsigned)d->desc->node < d->m->plat->nr_nodes ? d->desc->node : -1;
 
@@ -1288,7 +1290,7 @@ int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64
 			ret = ccmm_set_memory_decrypted(ctx, ccmm_phys_to_virt(pa), 1ULL << order);
 			if (ret)
 				return -ENOMEM; /* the pages' state is unknown: leaked */
-			ccmm_count(ctx, CCMM_CTR_coherent_pages_converted, 1ULL << order);
+			ccmm_count(ctx, CCMM_CTR_AT(dma, coherent_pages_converted), 1ULL << order);
 			pthread_mutex_lock(&dm->pool.lock);
 			dm->pool.converted_pages += 1ULL << order;
 			pthread_mutex_unlock(&dm->pool.lock);
@@ -1344,7 +1346,7 @@ int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64
 		release_pages(ctx, pa, order, decrypt);
 		return ret;
 	}
-	ccmm_count(ctx, CCMM_CTR_coherent_allocs, 1);
+	ccmm_count(ctx, CCMM_CTR_AT(dma, coherent_allocs), 1);
 	*dma = dma_addr;
 	*cpu_va = ccmm_phys_to_virt(pa);
 	return 0;
@@ -1507,7 +1509,7 @@ static int mmio(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t off, void
 		}
 		ccmm_charge(ctx, CCMM_COST_tdvmcall_ns, 1);
 		ccmm_charge(ctx, CCMM_COST_mmio_ns, 1);
-		ccmm_count(ctx, CCMM_CTR_mmio_pv_calls, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(dma, mmio_pv_calls), 1);
 		ccmm_count(ctx, CCMM_CTR_mmio_accesses, 1);
 		return 0;
 	}
@@ -1646,4 +1648,5 @@ struct ccmm_subsys ccmm_subsys_dma = {
 	.exit = dma_exit,
 	.rules = dma_rules,
 	.stats = dma_stats,
+	.block = &ccmm_dma_block,
 };

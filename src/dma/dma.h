@@ -112,6 +112,34 @@
 /* Everything declared here is libccmm's public interface (the rest is built hidden). */
 #pragma GCC visibility push(default)
 
+/*
+ * The modeled costs (X(name, default, source): ns per occurrence, as in
+ * platform/costs.h) and the event counters (X(name, help)) of this
+ * subsystem, declared once; a platform's [cost] section overrides a cost
+ * by name.
+ */
+#define CCMM_DMA_COSTS(X) \
+	X(dma_map_ns, 50, \
+	  "dma_direct_map_page bookkeeping: phys_to_dma and the mask check, no copy " \
+	  "(estimate: tens of cycles plus a call)")
+#define CCMM_DMA_COUNTERS(X) \
+	X(dma_maps, "streaming DMA mappings made (single, page, each sg entry, each phyr range)") \
+	X(dma_unmaps, "streaming DMA mappings undone") \
+	X(dma_map_fail_mask, "mappings refused: beyond the device's DMA mask and not bounceable") \
+	X(dma_map_fail_window, "mappings refused: no IOMMU window the device's mask can reach") \
+	X(dma_map_fail_iova, "mappings refused: the IOMMU window or domain has no free I/O space") \
+	X(dma_map_fail_other, "mappings refused otherwise (too large, P2P that cannot bounce)") \
+	X(coherent_allocs, "dma_alloc_coherent calls that succeeded") \
+	X(coherent_pool_hits, "coherent allocations served from already-decrypted pooled pages") \
+	X(coherent_pages_converted, "pages made shared/decrypted for coherent DMA") \
+	X(mmio_pv_calls, "MMIO accesses made as paravirtual TDVMCALLs instead of #VE") \
+	X(probes_refused, "driver probes refused by the TDX device filter") \
+	X(io_requests, "block requests replayed") \
+	X(io_failed, "block requests that failed (a DMA mapping was refused)") \
+	X(io_mismatches, "block requests whose data arrived changed (a bounce went wrong)")
+
+CCMM_COST_BLOCK_DECLARE(dma, CCMM_DMA_COSTS, CCMM_DMA_COUNTERS)
+
 #define CCMM_DMA_MAPPING_ERROR UINT64_MAX
 #define CCMM_DMA_BIT_MASK(n) ((n) >= 64 ? UINT64_MAX : (1ULL << (n)) - 1)
 

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+CCMM_COST_BLOCK_DEFINE(iommu, CCMM_IOMMU_COSTS, CCMM_IOMMU_COUNTERS);
+
 #define TCE_BATCH 512 /* entries per H_PUT_TCE_INDIRECT / H_STUFF_TCE */
 
 static uint64_t entry_size(const struct ccmm_iommu_window *w)
@@ -309,10 +311,10 @@ static void charge_entries(struct ccmm_ctx *ctx, const struct ccmm_iommu_window 
 {
 	if (!ctx)
 		return;
-	ccmm_charge(ctx, CCMM_COST_iommu_map_ns, entries);
+	ccmm_charge(ctx, CCMM_COST_AT(iommu, iommu_map_ns), entries);
 	if (is_pseries(w->unit))
 		ccmm_charge(ctx, CCMM_COST_hypercall_ns, (entries + TCE_BATCH - 1) / TCE_BATCH);
-	ccmm_count(ctx, CCMM_CTR_tce_entries, entries);
+	ccmm_count(ctx, CCMM_CTR_AT(iommu, tce_entries), entries);
 }
 
 static void note_entries(struct ccmm_iommu_window *w, int64_t delta)
@@ -629,4 +631,5 @@ struct ccmm_subsys ccmm_subsys_iommu = {
 	.init = iommu_init,
 	.exit = iommu_exit,
 	.stats = iommu_stats,
+	.block = &ccmm_iommu_block,
 };

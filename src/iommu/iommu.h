@@ -52,6 +52,19 @@
 /* Everything declared here is libccmm's public interface (the rest is built hidden). */
 #pragma GCC visibility push(default)
 
+/*
+ * The modeled costs (X(name, default, source): ns per occurrence, as in
+ * platform/costs.h) and the event counters (X(name, help)) of this
+ * subsystem, declared once; a platform's [cost] section overrides a cost
+ * by name.
+ */
+#define CCMM_IOMMU_COSTS(X) \
+	X(iommu_map_ns, 300, "map one IOMMU/TCE entry incl. the hypercall-free path (estimate)")
+#define CCMM_IOMMU_COUNTERS(X) \
+	X(tce_entries, "IOMMU / TCE entries written")
+
+CCMM_COST_BLOCK_DECLARE(iommu, CCMM_IOMMU_COSTS, CCMM_IOMMU_COUNTERS)
+
 #define CCMM_DDW_BUS_BASE (1ULL << 59) /* "a full linear mapping of all guest memory at DMA address 1<<59" (seed 002) */
 #define CCMM_IOVA_LIMIT (1ULL << 48)   /* generic domains: 4-level I/O page tables */
 

@@ -71,6 +71,10 @@ const struct ccmm_counter_info ccmm_counter_info[CCMM_CTR_NR] = {
 #undef CCMM_CTR_INFO
 };
 
+struct ccmm_cost_block ccmm_core_block = {
+	"platform", ccmm_cost_info, CCMM_COST_NR, ccmm_counter_info, CCMM_CTR_NR, 0, 0,
+};
+
 /* ------------------------------------------------------------------ */
 /* Parsing                                                             */
 /* ------------------------------------------------------------------ */
@@ -223,6 +227,8 @@ struct item {
 struct parse {
 	struct plat_opts plat;
 	struct ccmm_costs costs;
+	struct ccmm_cost_override cost_more[CCMM_COST_MAX];
+	unsigned nr_cost_more;
 	bool have_platform;
 	struct item *items;
 	size_t nitems, cap;
@@ -327,28 +333,41 @@ static int begin_section(struct parse *ps, const char *section, const struct ccm
 	return 0;
 }
 
-static int set_cost(struct ccmm_costs *costs, const char *key, const char *value, const struct ccmm_loc *loc,
+/*
+ * A [cost] line: the machine's own costs are set here; a subsystem's cost is
+ * kept by name and checked against the registry when the machine boots
+ * (ccmm_costs_check in boot/), with this line's place.
+ */
+static int set_cost(struct parse *ps, const char *key, const char *value, const struct ccmm_loc *loc,
 		    struct ccmm_error *err)
 {
-	const char *names[CCMM_COST_NR];
+	struct ccmm_cost_override *o;
 	uint64_t v;
 
+	if (ccmm_parse_u64(value, false, &v))
+		return ccmm_error_set(err, loc, -EINVAL, "cost %s: '%s' is not a number", key, value);
 	for (int i = 0; i < CCMM_COST_NR; i++) {
-		names[i] = ccmm_cost_info[i].name;
-		if (!strcasecmp(key, names[i])) {
-			if (ccmm_parse_u64(value, false, &v))
-				return ccmm_error_set(err, loc, -EINVAL, "cost %s: '%s' is not a number", key, value);
-			((uint64_t *)costs)[i] = v;
+		if (!strcasecmp(key, ccmm_cost_info[i].name)) {
+			((uint64_t *)&ps->costs)[i] = v;
 			return 0;
 		}
 	}
-	{
-		const char *near = ccmm_suggest(key, names, CCMM_COST_NR);
-
-		if (near)
-			return ccmm_error_set(err, loc, -ENOENT, "unknown cost '%s'; did you mean '%s'?", key, near);
+	if (strlen(key) >= sizeof(o->name))
+		return ccmm_error_set(err, loc, -ENOENT, "unknown cost '%.60s'", key);
+	for (unsigned i = 0; i < ps->nr_cost_more; i++) {
+		if (!strcasecmp(ps->cost_more[i].name, key)) {
+			ps->cost_more[i].value = v;
+			where_set(&ps->cost_more[i].where, loc);
+			return 0;
+		}
 	}
-	return ccmm_error_set(err, loc, -ENOENT, "unknown cost '%s'", key);
+	if (ps->nr_cost_more == CCMM_COST_MAX)
+		return ccmm_error_set(err, loc, -E2BIG, "more than %d [cost] lines", CCMM_COST_MAX);
+	o = &ps->cost_more[ps->nr_cost_more++];
+	snprintf(o->name, sizeof(o->name), "%s", key);
+	o->value = v;
+	where_set(&o->where, loc);
+	return 0;
 }
 
 static int plat_handler(void *user, const char *section, const char *key, const char *value,
@@ -386,7 +405,7 @@ static int plat_handler(void *user, const char *section, const char *key, const 
 		}
 		return 0;
 	case S_COST:
-		return set_cost(&ps->costs, key, value, loc, err);
+		return set_cost(ps, key, value, loc, err);
 	case S_NODE:
 		return ccmm_option_set(node_options, &it->o.node, section, key, value, loc, err);
 	case S_RAM:
@@ -519,6 +538,8 @@ static int build(struct parse *ps, struct ccmm_platform *p, struct ccmm_error *e
 	p->swiotlb_size = ps->plat.swiotlb_size;
 	p->swiotlb_areas = (unsigned)ps->plat.swiotlb_areas;
 	p->costs = ps->costs;
+	memcpy(p->cost_more, ps->cost_more, sizeof(p->cost_more));
+	p->nr_cost_more = ps->nr_cost_more;
 
 	/* Mode-specific settings that the mode cannot have. */
 	if (ps->plat.set_c_bit && p->mode != CCMM_CC_SME && p->mode != CCMM_CC_SEV && p->mode != CCMM_CC_SEV_SNP) {

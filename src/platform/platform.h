@@ -212,13 +212,15 @@ enum ccmm_cost {
 	CCMM_COST_NR
 };
 
-/* Name, default and source of each cost; indexed by enum ccmm_cost. */
-struct ccmm_cost_info {
-	const char *name;
-	uint64_t def;
-	const char *source;
-};
+/* Name, default and source of each of the machine's own costs; indexed by enum ccmm_cost. */
 extern const struct ccmm_cost_info ccmm_cost_info[CCMM_COST_NR];
+
+/* A platform's [cost] line for a subsystem's cost: checked against the registry when the machine boots. */
+struct ccmm_cost_override {
+	char name[48];
+	uint64_t value;
+	struct ccmm_where where;
+};
 
 struct ccmm_platform {
 	char name[64];
@@ -242,7 +244,9 @@ struct ccmm_platform {
 	struct ccmm_device_desc *devices;
 	size_t nr_iommus;
 	struct ccmm_iommu_desc *iommus;
-	struct ccmm_costs costs;
+	struct ccmm_costs costs;            /* the machine's own costs (platform/costs.h) */
+	struct ccmm_cost_override cost_more[CCMM_COST_MAX]; /* [cost] lines of subsystems' costs */
+	unsigned nr_cost_more;
 	struct ccmm_where mode_where; /* where "mode" was set, for mode errors */
 };
 
@@ -465,6 +469,8 @@ struct ccmm_machine {
 	atomic_uint next_pgt_id;
 
 	void *sub[CCMM_MAX_SUBSYS];     /* registered subsystems' state (platform/subsys.h) */
+	uint64_t cost[CCMM_COST_MAX];   /* every registered cost in ns (or MB/s), by index: the
+					 * machine's own from the platform, the rest set by boot/ */
 };
 
 /*
@@ -536,11 +542,11 @@ enum ccmm_counter {
 	CCMM_CTR_NR
 };
 
-struct ccmm_counter_info {
-	const char *name;
-	const char *help;
-};
+/* Name and meaning of each of the machine's own counters; indexed by enum ccmm_counter. */
 extern const struct ccmm_counter_info ccmm_counter_info[CCMM_CTR_NR];
+
+/* The machine's own costs and counters as the block the registry puts first (base 0). */
+extern struct ccmm_cost_block ccmm_core_block;
 
 /*
  * The acting context: which actor, its modeled clock (ns) and its counts.
@@ -551,9 +557,12 @@ struct ccmm_ctx {
 	int actor;               /* index in the job, -1: none */
 	const char *actor_name;
 	uint64_t now_ns;         /* modeled time */
-	uint64_t cost_ns[CCMM_COST_NR];
-	uint64_t cost_n[CCMM_COST_NR];
-	uint64_t ctr[CCMM_CTR_NR];
+	/* per cost: modeled ns charged and occurrences; per counter: events. Indexed by
+	 * enum ccmm_cost / ccmm_counter for the machine's own, CCMM_COST_AT / CCMM_CTR_AT
+	 * for a subsystem's (platform/costs.h) */
+	uint64_t cost_ns[CCMM_COST_MAX];
+	uint64_t cost_n[CCMM_COST_MAX];
+	uint64_t ctr[CCMM_CTR_MAX];
 	struct ccmm_rng rng;
 	const char *op;          /* the operation under way, for events ("set_memory_decrypted") */
 	struct ccmm_where where; /* job-file line of that operation, if any */
@@ -562,11 +571,10 @@ struct ccmm_ctx {
 /* Zero @ctx and bind it to @m and an actor; the RNG stream is the actor index. */
 void ccmm_ctx_init(struct ccmm_ctx *ctx, struct ccmm_machine *m, int actor, const char *name);
 
-/* Charge @n occurrences of cost @c to the context's clock. */
-static inline void ccmm_charge(struct ccmm_ctx *ctx, enum ccmm_cost c, uint64_t n)
+/* Charge @n occurrences of cost @c (enum ccmm_cost or CCMM_COST_AT) to the context's clock. */
+static inline void ccmm_charge(struct ccmm_ctx *ctx, unsigned c, uint64_t n)
 {
-	const uint64_t *tab = (const uint64_t *)&ctx->m->plat->costs;
-	uint64_t t = tab[c] * n;
+	uint64_t t = ctx->m->cost[c] * n;
 
 	ctx->now_ns += t;
 	ctx->cost_ns[c] += t;
@@ -576,7 +584,8 @@ static inline void ccmm_charge(struct ccmm_ctx *ctx, enum ccmm_cost c, uint64_t 
 /* Charge a copy of @bytes at the modeled copy bandwidth. */
 void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes);
 
-static inline void ccmm_count(struct ccmm_ctx *ctx, enum ccmm_counter c, uint64_t n)
+/* Count @n events of counter @c (enum ccmm_counter or CCMM_CTR_AT). */
+static inline void ccmm_count(struct ccmm_ctx *ctx, unsigned c, uint64_t n)
 {
 	ctx->ctr[c] += n;
 }

@@ -4,8 +4,9 @@
  * (the kernel's initcalls: a subsystem's init is listed by the build, not
  * by the code that boots the machine).
  *
- *   src/NAME/...c        const-initialised struct ccmm_subsys ccmm_subsys_NAME
- *                        (name, init/exit, its rule table, its figures)
+ *   src/NAME/...c        struct ccmm_subsys ccmm_subsys_NAME (name,
+ *                        init/exit, its rules, its costs and counters,
+ *                        its machine-wide figures)
  *   meson.build          one line: NAME in ccmm_subsystems, in init order
  *   src/boot/            the build generates the table of every subsystem
  *                        and boots them in that order (boot/boot.h)
@@ -102,6 +103,7 @@ struct ccmm_subsys {
 	/* tear it down; called in reverse init order, also after a later init failed */
 	void (*exit)(struct ccmm_machine *m);
 	const struct ccmm_rule *const *rules;  /* its rules, NULL-terminated (CCMM_RULES_DEFINE) */
+	struct ccmm_cost_block *block;         /* its costs and counters (CCMM_COST_BLOCK_DEFINE) */
 	ccmm_stats_fn stats;                   /* its machine-wide figures for reports */
 	unsigned id;                           /* its slot in m->sub[]: set by the registry */
 };

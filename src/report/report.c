@@ -71,7 +71,7 @@ static void costs_text(const struct ccmm_ctx *c, FILE *out)
 	char t[32], u[32];
 	bool any = false;
 
-	for (int i = 0; i < CCMM_COST_NR; i++) {
+	for (unsigned i = 0; i < ccmm_cost_nr(); i++) {
 		if (!c->cost_ns[i])
 			continue;
 		if (!any)
@@ -81,7 +81,7 @@ static void costs_text(const struct ccmm_ctx *c, FILE *out)
 			fprintf(out, "    %-20s %12s for %" PRIu64 " bytes\n", "copies", ccmm_format_ns(c->cost_ns[i], t, sizeof(t)),
 				c->cost_n[i]);
 		else
-			fprintf(out, "    %-20s %12s  (%" PRIu64 " x %s)\n", ccmm_cost_info[i].name,
+			fprintf(out, "    %-20s %12s  (%" PRIu64 " x %s)\n", ccmm_cost_at(i, NULL)->name,
 				ccmm_format_ns(c->cost_ns[i], t, sizeof(t)), c->cost_n[i],
 				ccmm_format_ns(c->cost_ns[i] / c->cost_n[i], u, sizeof(u)));
 	}
@@ -91,10 +91,10 @@ static void counters_text(const struct ccmm_ctx *c, FILE *out)
 {
 	int col = 0;
 
-	for (int i = 0; i < CCMM_CTR_NR; i++) {
+	for (unsigned i = 0; i < ccmm_counter_nr(); i++) {
 		if (!c->ctr[i])
 			continue;
-		fprintf(out, "%s%s=%" PRIu64, col ? ", " : "  counters: ", ccmm_counter_info[i].name, c->ctr[i]);
+		fprintf(out, "%s%s=%" PRIu64, col ? ", " : "  counters: ", ccmm_counter_at(i, NULL)->name, c->ctr[i]);
 		if (++col == 5) {
 			fputc('\n', out);
 			col = 0;
@@ -346,7 +346,7 @@ static json_t *ctx_json(const struct ccmm_ctx *c)
 {
 	json_t *costs = json_object(), *ctr = json_object(), *j = json_object();
 
-	for (int i = 0; i < CCMM_COST_NR; i++) {
+	for (unsigned i = 0; i < ccmm_cost_nr(); i++) {
 		json_t *x;
 
 		if (!c->cost_ns[i])
@@ -354,10 +354,10 @@ static json_t *ctx_json(const struct ccmm_ctx *c)
 		x = json_object();
 		json_object_set_new(x, i == CCMM_COST_copy_mbps ? "bytes" : "n", json_integer((json_int_t)c->cost_n[i]));
 		json_object_set_new(x, "ns", json_integer((json_int_t)c->cost_ns[i]));
-		json_object_set_new(costs, ccmm_cost_info[i].name, x);
+		json_object_set_new(costs, ccmm_cost_at(i, NULL)->name, x);
 	}
-	for (int i = 0; i < CCMM_CTR_NR; i++)
-		json_object_set_new(ctr, ccmm_counter_info[i].name, json_integer((json_int_t)c->ctr[i]));
+	for (unsigned i = 0; i < ccmm_counter_nr(); i++)
+		json_object_set_new(ctr, ccmm_counter_at(i, NULL)->name, json_integer((json_int_t)c->ctr[i]));
 	json_object_set_new(j, "modeled_time_ns", json_integer((json_int_t)c->now_ns));
 	json_object_set_new(j, "costs", costs);
 	json_object_set_new(j, "counters", ctr);

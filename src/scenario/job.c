@@ -624,6 +624,8 @@ int ccmm_job_load(const char *path, const char *text, const char *platform_overr
 	if (ret)
 		goto fail;
 	ret = resolve_platform(job, platform_override, err, &gwhere);
+	if (!ret)
+		ret = ccmm_costs_check(job->plat, err); /* [cost] lines of subsystems' costs */
 	if (ret)
 		goto fail;
 	for (size_t i = 0; i < job->nr_actors; i++) {

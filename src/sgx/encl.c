@@ -310,7 +310,7 @@ static void encl_ipi(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl)
 	pthread_rwlock_unlock(&encl->tlb);
 	atomic_fetch_add(&encl->nr_ipi, 1);
 	ccmm_charge(ctx, CCMM_COST_tlb_shootdown_ns, 1);
-	ccmm_count(ctx, CCMM_CTR_sgx_ipis, 1);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_ipis), 1);
 }
 
 void _ccmm_sgx_encl_zap(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t addr)
@@ -580,7 +580,7 @@ int ccmm_sgx_encl_init(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl 
 	if (!tcs || (atomic_load(&encl->flags) & CCMM_ENCL_INITIALIZED) || !encl->secs.epc_page) {
 		ret = -EINVAL;
 	} else {
-		ccmm_charge(cur->ctx, CCMM_COST_sgx_einit_ns, 1);
+		ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_einit_ns), 1);
 		atomic_fetch_or(&encl->flags, CCMM_ENCL_INITIALIZED);
 	}
 	pthread_mutex_unlock(&encl->lock);
@@ -712,7 +712,7 @@ static int encl_fault(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *
 		return -EFAULT;
 	ep = &encl->pages[(addr - encl->base) >> CCMM_PAGE_SHIFT];
 	atomic_fetch_add(&encl->nr_faults, 1);
-	ccmm_count(cur->ctx, CCMM_CTR_sgx_faults, 1);
+	ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_faults), 1);
 	cur_cg_stat(sgx, cur, CCMM_SGX_ST_FAULTS);
 	pthread_mutex_lock(&encl->lock);
 	if (atomic_load(&encl->flags) & CCMM_ENCL_DEAD)
@@ -860,14 +860,14 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 				ccmm_violation(cur->ctx, &ccmm_rule_enclave_data_lost, p->pa,
 					       "enclave %s read 0x%" PRIx64 " at 0x%" PRIx64 ", last wrote 0x%" PRIx64,
 					       encl->name, v, va, ep->shadow);
-			ccmm_charge(cur->ctx, CCMM_COST_sgx_epc_ref_ns, 1);
-			ccmm_count(cur->ctx, CCMM_CTR_sgx_refs, 1);
+			ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), 1);
+			ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), 1);
 			t->no_progress = 0;
 			return 0;
 		}
 		/* #PF: AEX, the kernel's fault handler, ERESUME */
 		ccmm_sgx_exit(t);
-		ccmm_charge(cur->ctx, CCMM_COST_sgx_aex_ns, 1);
+		ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_aex_ns), 1);
 		pthread_mutex_lock(&cur->mm->mmap_lock);
 		vma = ccmm_find_vma(cur->mm, va);
 		ret = vma && vma->priv == encl ? encl_fault(cur, encl, vma, va) : -EFAULT;
@@ -898,7 +898,7 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 			if (cur->task)
 				ccmm_task_signal(cur->task, SIGBUS);
 			cur_cg_stat(sgx, cur, CCMM_SGX_ST_SIGBUS);
-			ccmm_count(cur->ctx, CCMM_CTR_sgx_sigbus, 1);
+			ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_sigbus), 1);
 			ccmm_sgx_enter(t, encl);
 			return -EFAULT;
 		}

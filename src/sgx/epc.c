@@ -13,6 +13,8 @@
 
 #include "sgx/internal.h"
 
+CCMM_COST_BLOCK_DEFINE(sgx, CCMM_SGX_COSTS, CCMM_SGX_COUNTERS);
+
 CCMM_RULES_DEFINE(sgx_rules, CCMM_SGX_RULES);
 
 
@@ -443,7 +445,7 @@ void _ccmm_encls_ecreate(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struc
 {
 	set_epcm(secs, encl, 0, CCMM_PT_SECS, 0, false);
 	phys_write(ctx->m, secs->pa, NULL, 0, CCMM_KEYID_EPC);
-	ccmm_charge(ctx, CCMM_COST_sgx_ecreate_ns, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_ecreate_ns), 1);
 }
 
 int _ccmm_encls_eadd(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
@@ -454,14 +456,14 @@ int _ccmm_encls_eadd(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct cc
 	if (ret)
 		return ret;
 	set_epcm(page, encl, linaddr, type, perm, false);
-	ccmm_charge(ctx, CCMM_COST_sgx_eadd_ns, 1);
-	ccmm_count(ctx, CCMM_CTR_sgx_eadd, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eadd_ns), 1);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_eadd), 1);
 	return 0;
 }
 
 void _ccmm_encls_eextend(struct ccmm_ctx *ctx, unsigned chunks)
 {
-	ccmm_charge(ctx, CCMM_COST_sgx_eextend_ns, chunks);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eextend_ns), chunks);
 }
 
 int _ccmm_encls_eaug(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr)
@@ -475,22 +477,22 @@ int _ccmm_encls_eaug(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct cc
 	}
 	phys_write(ctx->m, page->pa, NULL, 0, CCMM_KEYID_EPC); /* EAUG zeroes the page */
 	set_epcm(page, encl, linaddr, CCMM_PT_REG, CCMM_EPCM_R | CCMM_EPCM_W, true);
-	ccmm_charge(ctx, CCMM_COST_sgx_eaug_ns, 1);
-	ccmm_count(ctx, CCMM_CTR_sgx_eaug, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eaug_ns), 1);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_eaug), 1);
 	return 0;
 }
 
 void _ccmm_encls_eaccept(struct ccmm_ctx *ctx, struct ccmm_epc_page *page)
 {
 	atomic_store(&page->epcm_pending, 0);
-	ccmm_charge(ctx, CCMM_COST_sgx_eaccept_ns, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eaccept_ns), 1);
 }
 
 void _ccmm_encls_epa(struct ccmm_ctx *ctx, struct ccmm_epc_page *page)
 {
 	set_epcm(page, NULL, 0, CCMM_PT_VA, 0, false);
 	phys_write(ctx->m, page->pa, NULL, 0, CCMM_KEYID_EPC); /* every slot zero */
-	ccmm_charge(ctx, CCMM_COST_sgx_epa_ns, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_epa_ns), 1);
 }
 
 void _ccmm_encls_eblock(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page)
@@ -499,7 +501,7 @@ void _ccmm_encls_eblock(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct
 	pthread_mutex_lock(&encl->track_lock);
 	page->block_gen = encl->etrack_gen;
 	pthread_mutex_unlock(&encl->track_lock);
-	ccmm_charge(ctx, CCMM_COST_sgx_eblock_ns, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eblock_ns), 1);
 }
 
 void _ccmm_encls_etrack(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl)
@@ -509,8 +511,8 @@ void _ccmm_encls_etrack(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl)
 	encl->nr_inside_old = encl->nr_inside; /* threads inside now entered before this cycle */
 	pthread_mutex_unlock(&encl->track_lock);
 	atomic_fetch_add(&encl->nr_etrack, 1);
-	ccmm_charge(ctx, CCMM_COST_sgx_etrack_ns, 1);
-	ccmm_count(ctx, CCMM_CTR_sgx_etrack, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_etrack_ns), 1);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_etrack), 1);
 }
 
 /* The paging crypto: a MAC key derived from the machine seed. */
@@ -612,8 +614,8 @@ int _ccmm_encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccm
 	/* the page leaves the EPC: its EPCM entry is invalid, its bytes gone */
 	atomic_store(&page->epcm_valid, 0);
 	phys_write(m, page->pa, NULL, 0, CCMM_KEYID_EPC);
-	ccmm_charge(ctx, CCMM_COST_sgx_ewb_ns, 1);
-	ccmm_count(ctx, CCMM_CTR_sgx_ewb, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_ewb_ns), 1);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_ewb), 1);
 	atomic_fetch_add(&encl->nr_ewb, 1);
 	return 0;
 }
@@ -670,8 +672,8 @@ int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct cc
 	if (ret)
 		return ret;
 	set_epcm(page, encl, linaddr, type, perm, false);
-	ccmm_charge(ctx, CCMM_COST_sgx_eldu_ns, 1);
-	ccmm_count(ctx, CCMM_CTR_sgx_eldu, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eldu_ns), 1);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_eldu), 1);
 	atomic_fetch_add(&encl->nr_eldu, 1);
 	return 0;
 }
@@ -682,8 +684,8 @@ int _ccmm_encls_eremove(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct
 		return CCMM_SGX_CHILD_PRESENT;
 	atomic_store(&page->epcm_valid, 0);
 	phys_write(ctx->m, page->pa, NULL, 0, CCMM_KEYID_EPC);
-	ccmm_charge(ctx, CCMM_COST_sgx_eremove_ns, 1);
-	ccmm_count(ctx, CCMM_CTR_sgx_eremove, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eremove_ns), 1);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_eremove), 1);
 	return 0;
 }
 
@@ -692,4 +694,5 @@ struct ccmm_subsys ccmm_subsys_sgx = {
 	.init = sgx_init,
 	.exit = sgx_exit,
 	.rules = sgx_rules,
+	.block = &ccmm_sgx_block,
 };

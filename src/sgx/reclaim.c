@@ -61,7 +61,7 @@ static bool global_lru_has_subtree(struct ccmm_sgx *sgx, struct ccmm_cgroup *roo
 	}
 	pthread_mutex_unlock(&sgx->global_lru_lock);
 	if (ctx)
-		ccmm_charge(ctx, CCMM_COST_sgx_lru_scan_ns, scanned);
+		ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_lru_scan_ns), scanned);
 	atomic_fetch_add(&sgx->scanned, scanned);
 	return found;
 }
@@ -134,7 +134,7 @@ static void process_batch(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccm
 
 		if (_ccmm_sgx_encl_test_and_clear_young(ctx, encl, addr)) {
 			sgx_cg_stat(page->sgx_cg, CCMM_SGX_ST_SECOND_CHANCE, 1);
-			ccmm_count(ctx, CCMM_CTR_sgx_second_chance, 1);
+			ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_second_chance), 1);
 			ret = 1;
 		} else {
 			pthread_mutex_lock(&encl->lock);
@@ -225,8 +225,8 @@ unsigned ccmm_sgx_reclaim_pages(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, stru
 			iso[n++] = page;
 	}
 	pthread_mutex_unlock(lock);
-	ccmm_charge(ctx, CCMM_COST_sgx_lru_scan_ns, i);
-	ccmm_count(ctx, CCMM_CTR_sgx_scanned, i);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_lru_scan_ns), i);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_scanned), i);
 	atomic_fetch_add(&sgx->scanned, i);
 	process_batch(sgx, ctx, iso, n, charge_mm, cause);
 	return i;
@@ -256,8 +256,8 @@ static unsigned reclaim_subtree_from_global(struct ccmm_sgx *sgx, struct ccmm_ct
 			iso[n++] = page;
 	}
 	pthread_mutex_unlock(&sgx->global_lru_lock);
-	ccmm_charge(ctx, CCMM_COST_sgx_lru_scan_ns, scanned);
-	ccmm_count(ctx, CCMM_CTR_sgx_scanned, scanned);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_lru_scan_ns), scanned);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_scanned), scanned);
 	atomic_fetch_add(&sgx->scanned, scanned);
 	process_batch(sgx, ctx, iso, n, charge_mm, cause);
 	return scanned > UINT32_MAX ? UINT32_MAX : (unsigned)scanned;
@@ -482,7 +482,7 @@ struct ccmm_epc_page *ccmm_sgx_alloc_epc_page(const struct ccmm_sgx_current *cur
 		sgx_cg_stat(s, CCMM_SGX_ST_STALL_NS, cur->ctx->now_ns - t0);
 	if (stalled) {
 		sgx_cg_stat(s, CCMM_SGX_ST_STALLS, 1);
-		ccmm_count(cur->ctx, CCMM_CTR_sgx_stalls, 1);
+		ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_stalls), 1);
 	}
 	if (page) {
 		page->owner = owner;
@@ -768,7 +768,7 @@ long _ccmm_sgx_wait_for_reclaim(struct ccmm_sgx *sgx, const struct ccmm_sgx_curr
 	long progress;
 
 	sgx_cg_stat(s, CCMM_SGX_ST_STALLS, 1);
-	ccmm_count(cur->ctx, CCMM_CTR_sgx_stalls, 1);
+	ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_stalls), 1);
 	if (policy_of(sgx) == CCMM_SGX_POLICY_CGROUP && before_free == 0) {
 		/* no ksgxd: the faulting task reclaims its own cgroup's pages */
 		ccmm_sgx_cgroup_reclaim(sgx, cur->ctx, s, cur->mm, CCMM_SGX_NR_TO_SCAN, CCMM_SGX_CAUSE_GLOBAL);

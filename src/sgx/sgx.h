@@ -100,6 +100,62 @@
 /* Everything declared here is libccmm's public interface (the rest is built hidden). */
 #pragma GCC visibility push(default)
 
+/*
+ * The modeled costs (X(name, default, source): ns per occurrence, as in
+ * platform/costs.h) and the event counters (X(name, help)) of this
+ * subsystem, declared once; a platform's [cost] section overrides a cost
+ * by name.
+ */
+#define CCMM_SGX_COSTS(X) \
+	X(sgx_ecreate_ns, 3000, "ECREATE of the SECS page (estimate)") \
+	X(sgx_eadd_ns, 2500, \
+	  "EADD: copy and encrypt one 4 KiB page into the EPC and extend the measurement " \
+	  "header (estimate)") \
+	X(sgx_eextend_ns, 500, \
+	  "EEXTEND of one 256-byte chunk (SHA-256 in microcode; 16 per measured page; " \
+	  "estimate)") \
+	X(sgx_einit_ns, 60000, \
+	  "EINIT: signature check of SIGSTRUCT and the launch token, tens of microseconds " \
+	  "(estimate)") \
+	X(sgx_eaug_ns, 2000, "EAUG of one pending page (SGX2; estimate)") \
+	X(sgx_eaccept_ns, 1500, "EACCEPT of an EAUGed page inside the enclave (SGX2; estimate)") \
+	X(sgx_epa_ns, 1000, "EPA: turn an EPC page into a version-array page (estimate)") \
+	X(sgx_eblock_ns, 300, "EBLOCK: mark an EPC page blocked (estimate)") \
+	X(sgx_etrack_ns, 800, "ETRACK: start a TLB tracking cycle on the SECS (estimate)") \
+	X(sgx_ewb_ns, 7000, \
+	  "EWB: encrypt and MAC one page to regular memory with its version in a VA slot. " \
+	  "Papers put a whole EPC swap (EWB + ELDU with the exits) near 40k cycles, ~13us " \
+	  "at 3 GHz (Orenbach et al., Eleos, EuroSys 2017); the split is an estimate") \
+	X(sgx_eldu_ns, 6000, \
+	  "ELDU/ELDB: verify and decrypt one page back into the EPC (the other part of the " \
+	  "~40k-cycle swap, Eleos, EuroSys 2017; split estimated)") \
+	X(sgx_eremove_ns, 500, "EREMOVE of one EPC page (estimate)") \
+	X(sgx_aex_ns, 3000, \
+	  "asynchronous enclave exit on a fault plus ERESUME: several thousand cycles " \
+	  "(Weisse et al., HotCalls, ISCA 2017, measure enclave transitions at ~8-14k " \
+	  "cycles round trip; estimate)") \
+	X(sgx_epc_ref_ns, 40, \
+	  "one page reference by enclave code replayed from a trace: a mix of cached and " \
+	  "MEE-decrypted misses (estimate)") \
+	X(sgx_lru_scan_ns, 25, \
+	  "look at one node of an EPC LRU list: a dependent cache miss (estimate)")
+#define CCMM_SGX_COUNTERS(X) \
+	X(sgx_eadd, "EPC pages EADDed") \
+	X(sgx_eaug, "EPC pages EAUGed (SGX2)") \
+	X(sgx_ewb, "EPC pages written back (EWB)") \
+	X(sgx_eldu, "EPC pages loaded back (ELDU)") \
+	X(sgx_etrack, "ETRACK tracking cycles") \
+	X(sgx_ipis, "IPIs to kick threads out of an enclave") \
+	X(sgx_eremove, "EPC pages EREMOVEd") \
+	X(sgx_faults, "enclave page faults (ELDU, EAUG, retries)") \
+	X(sgx_refs, "enclave page references") \
+	X(sgx_scanned, "EPC LRU nodes scanned by the reclaimers") \
+	X(sgx_second_chance, "young EPC pages moved to the LRU tail") \
+	X(sgx_stalls, "EPC allocations that waited for reclaim") \
+	X(sgx_sigbus, "SIGBUS delivered for an EPC fault")
+
+CCMM_COST_BLOCK_DECLARE(sgx, CCMM_SGX_COSTS, CCMM_SGX_COUNTERS)
+
 #define CCMM_SGX_NR_TO_SCAN    16   /* pages per reclaim batch (SGX_NR_TO_SCAN) */
 #define CCMM_SGX_NR_LOW_PAGES  32   /* ksgxd wakes below this many free pages */
 #define CCMM_SGX_NR_HIGH_PAGES 64   /* ...and reclaims until this many are free */

@@ -104,7 +104,7 @@ int ccmm_sgx_vepc_fault(const struct ccmm_sgx_current *cur, struct ccmm_sgx_vepc
 	if (index >= v->size >> CCMM_PAGE_SHIFT)
 		return -EINVAL;
 	ccmm_charge(cur->ctx, CCMM_COST_page_fault_ns, 1);
-	ccmm_count(cur->ctx, CCMM_CTR_sgx_faults, 1);
+	ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_faults), 1);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		pthread_mutex_lock(&v->lock);
 		ret = vepc_fault_locked(cur, v, index);
@@ -120,7 +120,7 @@ int ccmm_sgx_vepc_fault(const struct ccmm_sgx_current *cur, struct ccmm_sgx_vepc
 
 		sgx_cg_stat(s, CCMM_SGX_ST_SIGBUS, 1);
 		_ccmm_sgx_put_cg(s);
-		ccmm_count(cur->ctx, CCMM_CTR_sgx_sigbus, 1);
+		ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_sigbus), 1);
 		if (cur->task)
 			ccmm_task_signal(cur->task, SIGBUS);
 		_ccmm_sgx_run_background(sgx, cur->ctx);

@@ -16,6 +16,8 @@
 #include "check/check.h"
 #include "mm/mm.h"
 
+CCMM_COST_BLOCK_DEFINE(swiotlb, CCMM_SWIOTLB_COSTS, CCMM_SWIOTLB_COUNTERS);
+
 #define INVALID_PHYS UINT64_MAX
 #define COPY_CHUNK (64 * 1024)
 
@@ -466,7 +468,7 @@ static int bounce(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *mem, const struc
 		ret = cpu_copy(ctx, ccmm_phys_to_virt(orig), ccmm_phys_to_virt(tlb), size);
 	if (!ret) {
 		atomic_fetch_add(&mem->bounced_bytes, size);
-		ccmm_count(ctx, CCMM_CTR_swiotlb_bounce_bytes, size);
+		ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_bounce_bytes), size);
 	}
 	return ret;
 }
@@ -486,7 +488,7 @@ int ccmm_swiotlb_tbl_map_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *me
 	ret = ccmm_swiotlb_share(mem);
 	if (ret)
 		return ret;
-	ccmm_charge(ctx, CCMM_COST_swiotlb_map_ns, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(swiotlb, swiotlb_map_ns), 1);
 	/* swiotlb_align_offset(): min_align_mask bits the allocation's alignment does not give */
 	offset = orig & dev->min_align_mask & (alloc_align_mask | (CCMM_IO_TLB_SIZE - 1));
 	c.orig = orig;
@@ -496,14 +498,14 @@ int ccmm_swiotlb_tbl_map_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *me
 	index = find_slots(mem, dev, true, alloc_align_mask, &c);
 	if (index < 0) {
 		atomic_fetch_add(&mem->full, 1);
-		ccmm_count(ctx, CCMM_CTR_dma_map_fail_pool_full, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(swiotlb, dma_map_fail_pool_full), 1);
 		return -ENOMEM;
 	}
 	index += c.pad;
 	*tlb_addr = mem->start + ((uint64_t)index << CCMM_IO_TLB_SHIFT) + (offset & (CCMM_IO_TLB_SIZE - 1));
 	atomic_fetch_add(&mem->maps, 1);
-	ccmm_count(ctx, CCMM_CTR_swiotlb_maps, 1);
-	ccmm_count(ctx, CCMM_CTR_swiotlb_slots, nr_slots(c.alloc_size));
+	ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_maps), 1);
+	ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_slots), nr_slots(c.alloc_size));
 	/*
 	 * Always copy in, whatever the direction and the attributes: a device
 	 * that writes only part of a FROM_DEVICE buffer must not expose what a
@@ -581,7 +583,7 @@ int ccmm_swiotlb_tbl_unmap_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *
 		return -EINVAL;
 	if (!(attrs & CCMM_DMA_ATTR_SKIP_CPU_SYNC) && (dir == CCMM_DMA_FROM_DEVICE || dir == CCMM_DMA_BIDIRECTIONAL))
 		ret = bounce(ctx, mem, dev, tlb_addr, mapping_size, CCMM_DMA_FROM_DEVICE);
-	ccmm_charge(ctx, CCMM_COST_swiotlb_unmap_ns, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(swiotlb, swiotlb_unmap_ns), 1);
 	release_slots(mem, (uint64_t)index, (unsigned)(tlb_addr & dev->min_align_mask & (CCMM_IO_TLB_SIZE - 1)));
 	atomic_fetch_add(&mem->unmaps, 1);
 	return ret ? -EFAULT : 0;
@@ -719,4 +721,5 @@ struct ccmm_subsys ccmm_subsys_swiotlb = {
 	.init = swiotlb_init,
 	.exit = swiotlb_exit,
 	.stats = swiotlb_stats,
+	.block = &ccmm_swiotlb_block,
 };

@@ -72,6 +72,26 @@
 /* Everything declared here is libccmm's public interface (the rest is built hidden). */
 #pragma GCC visibility push(default)
 
+/*
+ * The modeled costs (X(name, default, source): ns per occurrence, as in
+ * platform/costs.h) and the event counters (X(name, help)) of this
+ * subsystem, declared once; a platform's [cost] section overrides a cost
+ * by name.
+ */
+#define CCMM_SWIOTLB_COSTS(X) \
+	X(swiotlb_map_ns, 200, \
+	  "swiotlb_tbl_map_single without the copy: area lock, next-fit slot search and " \
+	  "slot bookkeeping, ~100-300 ns on a server core (estimate)") \
+	X(swiotlb_unmap_ns, 100, \
+	  "swiotlb_release_slots without the copy: area lock and free-list merge (estimate)")
+#define CCMM_SWIOTLB_COUNTERS(X) \
+	X(swiotlb_maps, "streaming mappings bounced through SWIOTLB") \
+	X(swiotlb_slots, "SWIOTLB 2 KiB slots claimed") \
+	X(swiotlb_bounce_bytes, "bytes copied into or out of SWIOTLB bounce buffers") \
+	X(dma_map_fail_pool_full, "mappings refused: the SWIOTLB pool has no room")
+
+CCMM_COST_BLOCK_DECLARE(swiotlb, CCMM_SWIOTLB_COSTS, CCMM_SWIOTLB_COUNTERS)
+
 #define CCMM_IO_TLB_SHIFT 11                               /* a slot is 2 KiB */
 #define CCMM_IO_TLB_SIZE (1u << CCMM_IO_TLB_SHIFT)
 #define CCMM_IO_TLB_SEGSIZE 128                            /* slots per segment */

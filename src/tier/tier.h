@@ -63,6 +63,30 @@
 /* Everything declared here is libccmm's public interface (the rest is built hidden). */
 #pragma GCC visibility push(default)
 
+/*
+ * The modeled costs (X(name, default, source): ns per occurrence, as in
+ * platform/costs.h) and the event counters (X(name, help)) of this
+ * subsystem, declared once; a platform's [cost] section overrides a cost
+ * by name.
+ */
+#define CCMM_TIER_COSTS(X) \
+	X(swap_in_ns, 80000, \
+	  "major fault served from an NVMe swap device, fault path included (estimate)") \
+	X(swap_out_ns, 20000, "writing a 4 KiB page to swap, amortised (estimate)") \
+	X(file_read_ns, 80000, "refault of a file page read back from NVMe (estimate)") \
+	X(writeback_ns, 20000, "writeback of a dirty file page before reclaim (estimate)") \
+	X(migrate_page_ns, 2500, \
+	  "migrating one 4 KiB page: allocation, copy, rmap and PTE update, TLB flush (estimate)") \
+	X(lru_scan_ns, 80, "looking at one LRU page during reclaim (estimate)")
+#define CCMM_TIER_COUNTERS(X) \
+	X(page_refs, "page references replayed from traces") \
+	X(refaults, "references that found their page swapped out or evicted") \
+	X(slow_tier_hits, "references served by a node below the top memory tier") \
+	X(demotions, "pages this context demoted during reclaim") \
+	X(reclaimed, "pages this context reclaimed (swapped out, dropped or written back)")
+
+CCMM_COST_BLOCK_DECLARE(tier, CCMM_TIER_COSTS, CCMM_TIER_COUNTERS)
+
 /* node_reclaim_mode bits (Documentation/admin-guide/sysctl/vm.rst) */
 #define CCMM_RECLAIM_ZONE    0x1
 #define CCMM_RECLAIM_WRITE   0x2

@@ -11,6 +11,8 @@
 
 #include "ttm/internal.h"
 
+CCMM_COST_BLOCK_DEFINE(ttm, CCMM_TTM_COSTS, CCMM_TTM_COUNTERS);
+
 CCMM_RULES_DEFINE(ttm_rules, CCMM_TTM_RULES);
 
 
@@ -722,9 +724,9 @@ static int bo_move(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_ttm
 	}
 	pthread_mutex_unlock(&tdev->lru_lock);
 	if (had) {
-		ccmm_count(ctx, CCMM_CTR_ttm_moves, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(ttm, ttm_moves), 1);
 		if (evict)
-			ccmm_count(ctx, CCMM_CTR_ttm_evictions, 1);
+			ccmm_count(ctx, CCMM_CTR_AT(ttm, ttm_evictions), 1);
 	}
 	return 0;
 fail:
@@ -1028,4 +1030,5 @@ struct ccmm_subsys ccmm_subsys_ttm = {
 	.init = ttm_init,
 	.exit = ttm_exit,
 	.rules = ttm_rules,
+	.block = &ccmm_ttm_block,
 };

@@ -58,12 +58,12 @@ int _ccmm_ttm_pool_alloc(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, enu
 		*dma = l->p[l->nr].dma;
 		pool->hits++;
 		pthread_mutex_unlock(&pool->lock);
-		ccmm_count(ctx, CCMM_CTR_ttm_pool_hits, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(ttm, ttm_pool_hits), 1);
 		return 0;
 	}
 	pool->misses++;
 	pthread_mutex_unlock(&pool->lock);
-	ccmm_count(ctx, CCMM_CTR_ttm_pool_misses, 1);
+	ccmm_count(ctx, CCMM_CTR_AT(ttm, ttm_pool_misses), 1);
 
 	*dma = CCMM_DMA_MAPPING_ERROR;
 	if (tdev->p.use_dma_alloc) {

@@ -83,6 +83,22 @@
 /* Everything declared here is libccmm's public interface (the rest is built hidden). */
 #pragma GCC visibility push(default)
 
+/*
+ * The modeled costs (X(name, default, source): ns per occurrence, as in
+ * platform/costs.h) and the event counters (X(name, help)) of this
+ * subsystem, declared once; a platform's [cost] section overrides a cost
+ * by name.
+ */
+#define CCMM_TTM_COSTS(X)
+#define CCMM_TTM_COUNTERS(X) \
+	X(ttm_moves, "TTM buffer objects moved between placements (a real copy)") \
+	X(ttm_evictions, "TTM buffer objects evicted under memory pressure") \
+	X(ttm_faults, "TTM fault-handler calls that inserted PTEs") \
+	X(ttm_pool_hits, "TTM pool pages handed out already flipped (WC/UC, decrypted)") \
+	X(ttm_pool_misses, "TTM pool pages taken from the page allocator and flipped")
+
+CCMM_COST_BLOCK_DECLARE(ttm, CCMM_TTM_COSTS, CCMM_TTM_COUNTERS)
+
 /* The rules of this subsystem: X(name, seed thread, summary). */
 #define CCMM_TTM_RULES(X) \
 	X(ttm_pinned_move, "000", "a pinned buffer object was asked to move to another placement") \

@@ -152,7 +152,7 @@ static int vm_fault_reserved(struct ccmm_ctx *ctx, struct ccmm_vma *vma, struct 
 		bo->ptes_inserted++;
 	}
 	bo->faults++;
-	ccmm_count(ctx, CCMM_CTR_ttm_faults, 1);
+	ccmm_count(ctx, CCMM_CTR_AT(ttm, ttm_faults), 1);
 	return 0;
 }
 

@@ -11,6 +11,9 @@
 
 #include <cmocka.h>
 
+#include "boot/boot.h"
+#include "sgx/sgx.h"
+#include "swiotlb/swiotlb.h"
 #include "platform/platform.h"
 
 static void test_default_platform(void **state)
@@ -127,6 +130,10 @@ static void expect_error(const char *text, int line, const char *msg)
 	struct ccmm_error err;
 	int ret = ccmm_platform_parse("t.ini", text, &p, &err);
 
+	if (!ret && (ret = ccmm_costs_check(p, &err))) { /* a subsystem's cost is checked against the registry */
+		ccmm_platform_free(p);
+		p = NULL;
+	}
 	if (ret == 0)
 		fail_msg("expected an error '%s' at line %d, got a platform", msg, line);
 	assert_null(p);
@@ -154,6 +161,9 @@ static void test_bad_syntax_and_names(void **state)
 		     "names IOMMU 'iommu1', which is not declared; did you mean 'iommu0'?");
 	expect_error(PLAT_TDX "[device:d]\ndma_mask=65\n", 6, "dma_mask=65 is out of range [24, 64]");
 	expect_error(PLAT_TDX "[cost]\ntlb_flsh_ns=3\n", 6, "unknown cost 'tlb_flsh_ns'; did you mean 'tlb_flush_ns'?");
+	/* a subsystem's cost is found in its block, a typo gets a suggestion from every block */
+	expect_error(PLAT_TDX "[cost]\ntlb_flush_ns=3\nsgx_ewb_nss=3\n", 7, "unknown cost 'sgx_ewb_nss'; did you mean 'sgx_ewb_ns'?");
+	expect_error(PLAT_TDX "[cost]\nswiotlb_map_ns=x\n", 6, "cost swiotlb_map_ns: 'x' is not a number");
 	expect_error("[platform]\nmode=none\n", 2, "the platform has no RAM");
 }
 
@@ -390,9 +400,45 @@ static void test_contexts_and_costs(void **state)
 	assert_int_equal(b.cost_ns[CCMM_COST_tlb_flush_ns], 21);
 	assert_int_equal(b.now_ns, 0); /* clocks are not summed */
 	/* the cost table carries a source for every entry */
-	for (int i = 0; i < CCMM_COST_NR; i++)
-		assert_true(strlen(ccmm_cost_info[i].source) > 10);
+	for (unsigned i = 0; i < ccmm_cost_nr(); i++)
+		assert_true(strlen(ccmm_cost_at(i, NULL)->source) > 10);
 	ccmm_machine_destroy(m);
+}
+
+/*
+ * Costs and counters declared by subsystems (cost blocks): laid out after the
+ * machine's own, named in reports through the registry, set by a platform's
+ * [cost] line like the machine's own, charged through CCMM_COST_AT.
+ */
+static void test_subsystem_cost_blocks(void **state)
+{
+	struct ccmm_platform *p;
+	struct ccmm_machine *m;
+	struct ccmm_error err;
+	struct ccmm_ctx ctx;
+	const char *sub = NULL;
+	unsigned ewb = CCMM_COST_AT(sgx, sgx_ewb_ns), bounced = CCMM_CTR_AT(swiotlb, swiotlb_bounce_bytes);
+
+	(void)state;
+	assert_int_equal(ccmm_platform_parse("t.ini", PLAT_TDX "[cost]\nsgx_ewb_ns=12345\ntlb_flush_ns=7\n", &p, &err), 0);
+	assert_int_equal(ccmm_boot(p, 1, &m), 0);
+	assert_true(ewb >= CCMM_COST_NR && ewb < ccmm_cost_nr());
+	assert_string_equal(ccmm_cost_at(ewb, &sub)->name, "sgx_ewb_ns");
+	assert_string_equal(sub, "sgx");
+	assert_string_equal(ccmm_counter_at(bounced, &sub)->name, "swiotlb_bounce_bytes");
+	assert_string_equal(sub, "swiotlb");
+	assert_null(ccmm_cost_at(ccmm_cost_nr(), NULL));
+	assert_int_equal(m->cost[ewb], 12345);
+	assert_int_equal(m->cost[CCMM_COST_tlb_flush_ns], 7);
+	assert_int_equal(m->cost[CCMM_COST_AT(sgx, sgx_eldu_ns)], 6000); /* the default */
+	ccmm_ctx_init(&ctx, m, 0, "t");
+	ccmm_charge(&ctx, ewb, 2);
+	assert_int_equal(ctx.now_ns, 2 * 12345);
+	assert_int_equal(ctx.cost_n[ewb], 2);
+	ccmm_shutdown(m);
+	/* a platform the registry refuses does not boot */
+	assert_int_equal(ccmm_platform_parse("t.ini", PLAT_TDX "[cost]\nnot_a_cost=1\n", &p, &err), 0);
+	assert_int_equal(ccmm_boot(p, 1, &m), -EINVAL);
 }
 
 static void test_host_platform(void **state)
@@ -426,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_keys_follow_seed),
 		cmocka_unit_test(test_state_counts),
 		cmocka_unit_test(test_contexts_and_costs),
+		cmocka_unit_test(test_subsystem_cost_blocks),
 		cmocka_unit_test(test_host_platform),
 	};
 

@@ -351,7 +351,7 @@ static void test_pools(void **state)
 	assert_int_equal(st.pool_conversions, 4); /* TTM's own flips: WC, per page */
 	ccmm_dma_pool_stats(f.m, &ps);
 	assert_int_equal(ps.converted_pages, 4); /* the DMA API's: to shared, per page */
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_coherent_pages_converted], 4);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, coherent_pages_converted)], 4);
 	conv = f.ctx.ctr[CCMM_CTR_mapgpa_calls];
 	ccmm_ttm_bo_put(&f.ctx, bo);
 	ccmm_ttm_device_stats(f.tdev, &st);

@@ -649,7 +649,7 @@ static void after_device(struct replay *s, struct req *r, struct ccmm_actor *a)
 	if (io->action == CCMM_IOLOG_WRITE) {
 		for (uint64_t j = 0; j < io->len; j++)
 			if (s->scratch[j] != pattern(r->index, j)) {
-				ccmm_count(&a->ctx, CCMM_CTR_io_mismatches, 1);
+				ccmm_count(&a->ctx, CCMM_CTR_AT(dma, io_mismatches), 1);
 				break;
 			}
 	} else if (io->action == CCMM_IOLOG_READ) {
@@ -672,9 +672,9 @@ static void complete(struct ccmm_actor *a, struct replay *s, struct slot *sl)
 		ccmm_dma_cpu_access_check(&a->ctx, sl->buf_pa, r->io->len, CCMM_READ);
 		if (cpu_read(a, ccmm_phys_to_virt(sl->buf_pa), s->scratch, (size_t)r->io->len) ||
 		    memcmp(s->scratch, r->expect, r->io->len))
-			ccmm_count(&a->ctx, CCMM_CTR_io_mismatches, 1);
+			ccmm_count(&a->ctx, CCMM_CTR_AT(dma, io_mismatches), 1);
 	}
-	ccmm_count(&a->ctx, r->failed ? CCMM_CTR_io_failed : CCMM_CTR_io_requests, 1);
+	ccmm_count(&a->ctx, r->failed ? CCMM_CTR_AT(dma, io_failed) : CCMM_CTR_AT(dma, io_requests), 1);
 	free_req(r);
 }
 
@@ -693,7 +693,7 @@ static int replay_step(struct ccmm_actor *a)
 	}
 	if (s->dead) {
 		/* the device never came up: every request fails */
-		ccmm_count(&a->ctx, CCMM_CTR_io_failed, s->log.nr_io - s->next);
+		ccmm_count(&a->ctx, CCMM_CTR_AT(dma, io_failed), s->log.nr_io - s->next);
 		s->next = s->log.nr_io;
 		teardown(a, s);
 		return 1;

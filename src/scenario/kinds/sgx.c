@@ -799,7 +799,7 @@ static uint64_t ctx_total_ns(const struct ccmm_ctx *c)
 {
 	uint64_t t = 0;
 
-	for (int i = 0; i < CCMM_COST_NR; i++)
+	for (int i = 0; i < CCMM_COST_MAX; i++)
 		t += c->cost_ns[i];
 	return t;
 }
@@ -821,8 +821,8 @@ static void sgx_ext_text(struct ccmm_run *run, FILE *out)
 		ccmm_sgx_policy_names[atomic_load(&sgx->policy)], sgx->nr_pages, sgx->nr_sections, ccmm_sgx_nr_free(sgx));
 	fprintf(out, "  ksgxd: %" PRIu64 " run(s), %" PRIu64 " page(s) written back, modeled %s; cgroup work: %" PRIu64
 		" run(s), %" PRIu64 " written back, modeled %s\n",
-		atomic_load(&sgx->ksgxd.runs), sgx->ksgxd.ctx.ctr[CCMM_CTR_sgx_ewb], t1, atomic_load(&sgx->cg_wq.runs),
-		sgx->cg_wq.ctx.ctr[CCMM_CTR_sgx_ewb], t2);
+		atomic_load(&sgx->ksgxd.runs), sgx->ksgxd.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)], t1, atomic_load(&sgx->cg_wq.runs),
+		sgx->cg_wq.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)], t2);
 	fprintf(out, "  %-26s %7s %7s %7s %7s %7s %7s %7s %10s %5s %6s\n", "cgroup", "allocs", "faults", "ELDU", "ev:lim",
 		"ev:glob", "2nd", "stalls", "stall time", "oom", "sigbus");
 	ccmm_cgroup_tree_rdlock(root);
@@ -884,12 +884,12 @@ static void *sgx_ext_json(struct ccmm_run *run)
 	json_object_set_new(j, "free_pages_at_end", json_integer(ccmm_sgx_nr_free(sgx)));
 	k = json_object();
 	json_object_set_new(k, "runs", json_integer((json_int_t)atomic_load(&sgx->ksgxd.runs)));
-	json_object_set_new(k, "ewb", json_integer((json_int_t)sgx->ksgxd.ctx.ctr[CCMM_CTR_sgx_ewb]));
+	json_object_set_new(k, "ewb", json_integer((json_int_t)sgx->ksgxd.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)]));
 	json_object_set_new(k, "modeled_ns", json_integer((json_int_t)ctx_total_ns(&sgx->ksgxd.ctx)));
 	json_object_set_new(j, "ksgxd", k);
 	k = json_object();
 	json_object_set_new(k, "runs", json_integer((json_int_t)atomic_load(&sgx->cg_wq.runs)));
-	json_object_set_new(k, "ewb", json_integer((json_int_t)sgx->cg_wq.ctx.ctr[CCMM_CTR_sgx_ewb]));
+	json_object_set_new(k, "ewb", json_integer((json_int_t)sgx->cg_wq.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)]));
 	json_object_set_new(k, "modeled_ns", json_integer((json_int_t)ctx_total_ns(&sgx->cg_wq.ctx)));
 	json_object_set_new(j, "cgroup_work", k);
 	ccmm_cgroup_tree_rdlock(root);
