@@ -104,7 +104,7 @@ static uint64_t record_v(struct ccmm_ctx *ctx, const struct ccmm_rule *rule, con
 	return seq;
 }
 
-void ccmm_check_record(struct ccmm_ctx *ctx, const struct ccmm_rule *rule, const struct ccmm_access *a,
+void _ccmm_check_record(struct ccmm_ctx *ctx, const struct ccmm_rule *rule, const struct ccmm_access *a,
 		       uint64_t addr, const struct ccmm_walk *w, uint64_t pa, enum ccmm_outcome outcome, const char *fmt,
 		       ...)
 {
@@ -254,7 +254,7 @@ int ccmm_check_cache_conflict(struct ccmm_ctx *ctx, uint64_t pa, uint64_t size, 
 	find_conflict(ctx->m, pa, size, mode, false, &cf);
 	if (!cf.found)
 		return 0;
-	ccmm_check_record(ctx, &ccmm_rule_cache_alias, NULL, 0, NULL, cf.pa, CCMM_OK,
+	_ccmm_check_record(ctx, &ccmm_rule_cache_alias, NULL, 0, NULL, cf.pa, CCMM_OK,
 			  "%s maps pa 0x%" PRIx64 " %s, but %s maps it %s", what, cf.pa, ccmm_cache_mode_name(mode),
 			  cf.direct_map ? "the kernel direct map" : "another live mapping",
 			  ccmm_cache_mode_name(cf.theirs));
@@ -307,7 +307,7 @@ static void map_hook(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va,
 		struct ccmm_walk w = { pte, 1, pa, false };
 
 		ccmm_pte_format(m, pte, size >= CCMM_PUD_SIZE ? 3 : size >= CCMM_PMD_SIZE ? 2 : 1, pteb, sizeof(pteb));
-		ccmm_check_record(ctx, &ccmm_rule_cache_alias, NULL, va, &w, cf.pa, CCMM_OK,
+		_ccmm_check_record(ctx, &ccmm_rule_cache_alias, NULL, va, &w, cf.pa, CCMM_OK,
 				  "%s maps pa 0x%" PRIx64 " at va 0x%" PRIx64 " %s (%s), but %s maps it %s", pt->name, cf.pa,
 				  va + (cf.pa - pa), ccmm_cache_mode_name(mode), pteb,
 				  cf.direct_map ? "the kernel direct map" : "another live mapping",
@@ -335,7 +335,7 @@ bool ccmm_check_device_trusted(struct ccmm_machine *m, int dev)
 	return ck && dev >= 0 && dev < 64 && (atomic_load(&ck->trusted_devs) >> dev) & 1;
 }
 
-bool ccmm_check_private_in(struct ccmm_machine *m, uint64_t base, uint64_t size, uint64_t except)
+bool _ccmm_check_private_in(struct ccmm_machine *m, uint64_t base, uint64_t size, uint64_t except)
 {
 	for (uint64_t a = base; a < base + size; a += CCMM_PMD_SIZE) {
 		struct ccmm_chunk *c = ccmm_phys_chunk(m, a, false);

@@ -27,7 +27,7 @@ const char *ccmm_dma_fail_name(enum ccmm_dma_fail f)
 	return (unsigned)f < CCMM_ARRAY_SIZE(n) ? n[f] : "?";
 }
 
-int ccmm_dma_rec_add(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_dma_rec *rec)
+int _ccmm_dma_rec_add(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_dma_rec *rec)
 {
 	struct ccmm_dma_rec *r;
 
@@ -43,7 +43,7 @@ int ccmm_dma_rec_add(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct 
 	return 0;
 }
 
-long ccmm_dma_rec_find_best(struct ccmm_dma_dev *d, uint64_t dma, uint64_t size, enum ccmm_dma_map_type type,
+long _ccmm_dma_rec_find_best(struct ccmm_dma_dev *d, uint64_t dma, uint64_t size, enum ccmm_dma_map_type type,
 			    enum ccmm_dma_dir dir)
 {
 	long best = -1;
@@ -66,7 +66,7 @@ long ccmm_dma_rec_find_best(struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
 	return best;
 }
 
-long ccmm_dma_rec_find_containing(struct ccmm_dma_dev *d, uint64_t dma, uint64_t size)
+long _ccmm_dma_rec_find_containing(struct ccmm_dma_dev *d, uint64_t dma, uint64_t size)
 {
 	for (size_t i = 0; i < d->nr_rec; i++) {
 		const struct ccmm_dma_rec *r = &d->rec[i];
@@ -77,7 +77,7 @@ long ccmm_dma_rec_find_containing(struct ccmm_dma_dev *d, uint64_t dma, uint64_t
 	return -1;
 }
 
-void ccmm_dma_rec_del(struct ccmm_dma_dev *d, long i)
+void _ccmm_dma_rec_del(struct ccmm_dma_dev *d, long i)
 {
 	struct ccmm_dma_rec *r = &d->rec[i];
 	unsigned g = d->gone_next++ % CCMM_ARRAY_SIZE(d->gone);
@@ -89,7 +89,7 @@ void ccmm_dma_rec_del(struct ccmm_dma_dev *d, long i)
 	d->rec[i] = d->rec[--d->nr_rec];
 }
 
-bool ccmm_dma_rec_gone(struct ccmm_dma_dev *d, uint64_t dma)
+bool _ccmm_dma_rec_gone(struct ccmm_dma_dev *d, uint64_t dma)
 {
 	unsigned n = CCMM_MIN(d->gone_next, (unsigned)CCMM_ARRAY_SIZE(d->gone));
 
@@ -99,7 +99,7 @@ bool ccmm_dma_rec_gone(struct ccmm_dma_dev *d, uint64_t dma)
 	return false;
 }
 
-void ccmm_dma_count_fail(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_dma_fail why)
+void _ccmm_dma_count_fail(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_dma_fail why)
 {
 	struct ccmm_dma *dma = ccmm_subsys_data(d->m, &ccmm_subsys_dma);
 	const unsigned ctr[CCMM_DMA_FAIL_NR] = {

@@ -510,7 +510,7 @@ uint64_t ccmm_dma_max_mapping_size(struct ccmm_dma_dev *d)
 
 static int fail(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_dma_fail why, int ret)
 {
-	ccmm_dma_count_fail(ctx, d, why);
+	_ccmm_dma_count_fail(ctx, d, why);
 	return ret;
 }
 
@@ -756,7 +756,7 @@ static int map_range(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t pa, 
 		return ret;
 	rec.type = type;
 	pthread_mutex_lock(&d->lock);
-	ret = ccmm_dma_rec_add(ctx, d, &rec);
+	ret = _ccmm_dma_rec_add(ctx, d, &rec);
 	if (!ret)
 		d->maps++;
 	pthread_mutex_unlock(&d->lock);
@@ -827,9 +827,9 @@ static int take_record(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dm
 
 	*found = false;
 	pthread_mutex_lock(&d->lock);
-	i = ccmm_dma_rec_find_best(d, dma, size, types[0], dir);
+	i = _ccmm_dma_rec_find_best(d, dma, size, types[0], dir);
 	if (i < 0) {
-		bool twice = ccmm_dma_rec_gone(d, dma);
+		bool twice = _ccmm_dma_rec_gone(d, dma);
 
 		pthread_mutex_unlock(&d->lock);
 		ccmm_violation(ctx, twice ? &ccmm_rule_dma_double_unmap : &ccmm_rule_dma_unmap_unmapped, ~0ULL,
@@ -858,7 +858,7 @@ static int take_record(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dm
 	}
 	if (out->type != CCMM_DMA_MAP_COHERENT)
 		d->unmaps++;
-	ccmm_dma_rec_del(d, i);
+	_ccmm_dma_rec_del(d, i);
 	*found = true;
 	pthread_mutex_unlock(&d->lock);
 	if (rule) {
@@ -1060,7 +1060,7 @@ static int sync_common(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dm
 	if (!s.probed)
 		return -ENODEV;
 	pthread_mutex_lock(&d->lock);
-	i = size ? ccmm_dma_rec_find_containing(d, dma, size) : -1;
+	i = size ? _ccmm_dma_rec_find_containing(d, dma, size) : -1;
 	if (i >= 0 && d->rec[i].type == CCMM_DMA_MAP_COHERENT)
 		i = -1;
 	if (i < 0) {
@@ -1338,7 +1338,7 @@ int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64
 	ret = zero_through_cpu(ctx, pa, CCMM_PAGE_SIZE << order);
 	if (!ret) {
 		pthread_mutex_lock(&d->lock);
-		ret = ccmm_dma_rec_add(ctx, d, &rec);
+		ret = _ccmm_dma_rec_add(ctx, d, &rec);
 		pthread_mutex_unlock(&d->lock);
 	}
 	if (ret) {
@@ -1399,7 +1399,7 @@ int ccmm_dma_device_access(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum cc
 	if (!len)
 		return -EINVAL;
 	pthread_mutex_lock(&d->lock);
-	i = ccmm_dma_rec_find_containing(d, dma, len);
+	i = _ccmm_dma_rec_find_containing(d, dma, len);
 	if (i < 0)
 		state = UNMAPPED;
 	else if (d->rec[i].type != CCMM_DMA_MAP_COHERENT && d->rec[i].cpu_owns)
@@ -1465,7 +1465,7 @@ bool ccmm_dma_need_sync(struct ccmm_dma_dev *d, uint64_t dma)
 	long i;
 
 	pthread_mutex_lock(&d->lock);
-	i = ccmm_dma_rec_find_containing(d, dma, 1);
+	i = _ccmm_dma_rec_find_containing(d, dma, 1);
 	bounced = i >= 0 && d->rec[i].bounced;
 	pthread_mutex_unlock(&d->lock);
 	return bounced;

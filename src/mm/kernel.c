@@ -86,7 +86,7 @@ static int mm_init(struct ccmm_machine *m)
 
 		if (r->kind != CCMM_RANGE_RAM)
 			continue;
-		ret = ccmm_zone_init(&k->zones[k->nr_zones], r->node, r->base >> CCMM_PAGE_SHIFT,
+		ret = _ccmm_zone_init(&k->zones[k->nr_zones], r->node, r->base >> CCMM_PAGE_SHIFT,
 				     r->size >> CCMM_PAGE_SHIFT);
 		if (ret)
 			goto fail;
@@ -111,7 +111,7 @@ static void mm_exit(struct ccmm_machine *m)
 		ccmm_pgt_destroy(NULL, k->init_mm);
 	m->direct_map = NULL;
 	for (size_t i = 0; i < k->nr_zones; i++)
-		ccmm_zone_fini(&k->zones[i]);
+		_ccmm_zone_fini(&k->zones[i]);
 	free(k->zones);
 	pthread_mutex_destroy(&k->vmalloc_lock);
 	free(k);
@@ -248,7 +248,7 @@ int ccmm_set_memory_cache(struct ccmm_ctx *ctx, uint64_t addr, uint64_t numpages
 
 /* ---- the vmalloc area ---------------------------------------------- */
 
-uint64_t ccmm_vmalloc_va(struct ccmm_machine *m, uint64_t size, uint64_t align)
+uint64_t _ccmm_vmalloc_va(struct ccmm_machine *m, uint64_t size, uint64_t align)
 {
 	struct ccmm_kernel *k = ccmm_kernel(m);
 	uint64_t va;
@@ -279,7 +279,7 @@ uint64_t ccmm_ioremap(struct ccmm_ctx *ctx, uint64_t pa, uint64_t size, enum ccm
 	/* In a confidential guest device memory is shared (pgprot_decrypted), seed 004 */
 	prot = ccmm_pte_mkprivate(m, prot, ccmm_kernel(m)->knobs.ioremap_private);
 	align = best_leaf(0, pa, size);
-	va = ccmm_vmalloc_va(m, size, align);
+	va = _ccmm_vmalloc_va(m, size, align);
 	if (!va) {
 		*err = -ENOMEM;
 		return 0;
@@ -309,7 +309,7 @@ uint64_t ccmm_vmap(struct ccmm_ctx *ctx, const uint64_t *pas, size_t npages, uin
 		*err = -EINVAL;
 		return 0;
 	}
-	va = ccmm_vmalloc_va(m, npages << CCMM_PAGE_SHIFT, CCMM_PAGE_SIZE);
+	va = _ccmm_vmalloc_va(m, npages << CCMM_PAGE_SHIFT, CCMM_PAGE_SIZE);
 	if (!va) {
 		*err = -ENOMEM;
 		return 0;

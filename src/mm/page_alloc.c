@@ -45,7 +45,7 @@ static void put_block(struct ccmm_zone *z, uint64_t idx, unsigned order)
 	z->nr_free[order]++;
 }
 
-int ccmm_zone_init(struct ccmm_zone *z, int node, uint64_t base_pfn, uint64_t nr_pages)
+int _ccmm_zone_init(struct ccmm_zone *z, int node, uint64_t base_pfn, uint64_t nr_pages)
 {
 	uint64_t pfn, end = base_pfn + nr_pages;
 
@@ -58,7 +58,7 @@ int ccmm_zone_init(struct ccmm_zone *z, int node, uint64_t base_pfn, uint64_t nr
 		/* calloc of a large bitmap is mmap-backed: untouched words cost nothing */
 		z->bitmap[k] = calloc((nbits(z, k) + 63) / 64, sizeof(uint64_t));
 		if (!z->bitmap[k]) {
-			ccmm_zone_fini(z);
+			_ccmm_zone_fini(z);
 			return -ENOMEM;
 		}
 	}
@@ -74,7 +74,7 @@ int ccmm_zone_init(struct ccmm_zone *z, int node, uint64_t base_pfn, uint64_t nr
 	return 0;
 }
 
-void ccmm_zone_fini(struct ccmm_zone *z)
+void _ccmm_zone_fini(struct ccmm_zone *z)
 {
 	for (unsigned k = 0; k <= CCMM_MAX_ORDER; k++) {
 		free(z->bitmap[k]);

@@ -59,40 +59,6 @@ static inline void ccmm_stat_add(struct ccmm_stat *out, size_t max, size_t *n, c
 }
 
 /*
- * Statistics declared once: a subsystem lists its figures as
- *   #define CCMM_FOO_STATS(X) X(name, "what it counts") ...
- * and CCMM_STATS_DECLARE(ccmm_foo_stat, CCMM_FOO_STATS) gives the enum
- * ccmm_foo_stat (CCMM_FOO_STAT_name ... is spelled ccmm_foo_stat_name) with
- * its count ccmm_foo_stat_NR and a table of names and help texts
- * (struct ccmm_stat_info) defined by CCMM_STATS_DEFINE in one .c file.
- * ccmm_stats_emit() turns an array of values indexed by that enum into
- * report figures.
- */
-struct ccmm_stat_info {
-	const char *name;
-	const char *help;
-};
-
-#define CCMM_STAT_ENUM_(prefix, name, help) prefix##_##name,
-#define CCMM_STAT_INFO_(prefix, name, help) { #name, help },
-#define CCMM_STATS_DECLARE(prefix, LIST)                                             \
-	enum prefix { LIST(CCMM_STAT_ENUM_, prefix) prefix##_NR };                   \
-	extern const struct ccmm_stat_info prefix##_info[prefix##_NR]
-#define CCMM_STATS_DEFINE(prefix, LIST) const struct ccmm_stat_info prefix##_info[prefix##_NR] = { LIST(CCMM_STAT_INFO_, prefix) }
-
-/*
- * ccmm_stats_emit - append @nr figures of @group named from @info with the
- * values @v (indexed alike); with @skip_zero, zero values are left out.
- */
-static inline void ccmm_stats_emit(struct ccmm_stat *out, size_t max, size_t *n, const char *group,
-				   const struct ccmm_stat_info *info, const uint64_t *v, size_t nr, int skip_zero)
-{
-	for (size_t i = 0; i < nr; i++)
-		if (!skip_zero || v[i])
-			ccmm_stat_add(out, max, n, group, info[i].name, v[i], NULL);
-}
-
-/*
  * struct ccmm_subsys - one subsystem of layers 2 and 3, as it registers
  * itself. Every member but @name may be NULL.
  */
