@@ -20,6 +20,7 @@ RULE(fence_bad_error, "001", "dma_fence_set_error() after the fence signalled, o
 RULE(resv_not_locked, "001",
      "a call that needs the reservation lock (dma_resv_assert_held) was made without holding it");
 RULE(resv_no_slot, "001", "dma_resv_add_fence() without a slot reserved by dma_resv_reserve_fences()");
+RULE(resv_reserve_zero, "001", "dma_resv_reserve_fences() for zero fences (the number of fences to add was miscounted)");
 
 const struct ccmm_rule *const ccmm_sync_rules[] = {
 	&ccmm_rule_ww_lock_after_done,
@@ -33,6 +34,7 @@ const struct ccmm_rule *const ccmm_sync_rules[] = {
 	&ccmm_rule_fence_bad_error,
 	&ccmm_rule_resv_not_locked,
 	&ccmm_rule_resv_no_slot,
+	&ccmm_rule_resv_reserve_zero,
 	NULL,
 };
 
