@@ -98,7 +98,8 @@ bool ccmm_dma_resv_assert_held(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj, 
  * asks kmalloc for a 24-byte header (rcu_head, num_fences, max_fences)
  * plus 8 bytes a slot, and makes the whole bucket usable. The buckets are
  * x86-64 SLUB's: powers of two from 8 to 8 KiB with 96 and 192 between,
- * whole pages (a power-of-two order) above.
+ * whole pages (a power-of-two order) above, up to KMALLOC_MAX_SIZE (4 MiB:
+ * MAX_PAGE_ORDER 10); 0 beyond, where kmalloc fails.
  */
 static unsigned list_capacity(unsigned max)
 {
@@ -108,10 +109,12 @@ static unsigned list_capacity(unsigned max)
 	for (size_t i = 0; i < CCMM_ARRAY_SIZE(buckets) && !got; i++)
 		if (size <= buckets[i])
 			got = buckets[i];
+	if (size > ((size_t)CCMM_PAGE_SIZE << 10))
+		return 0;
 	if (!got)
 		for (got = CCMM_PAGE_SIZE; got < size; got <<= 1)
 			;
-	return (unsigned)CCMM_MIN((got - 24) / 8, (size_t)UINT_MAX);
+	return (unsigned)((got - 24) / 8);
 }
 
 static unsigned roundup_pow_of_two(unsigned n)
@@ -136,6 +139,8 @@ int ccmm_dma_resv_reserve_fences(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj
 			       "dma_resv_reserve_fences(0): the number of fences to add was miscounted");
 		return -EINVAL;
 	}
+	if (num > (1u << 28))
+		return -ENOMEM; /* far more than a kmalloc can hold (and max below cannot overflow) */
 	/* only the lock holder changes the list: it is read here without the list mutex */
 	if (old && obj->max_fences) {
 		if ((uint64_t)obj->num_fences + num <= obj->max_fences)
@@ -145,6 +150,8 @@ int ccmm_dma_resv_reserve_fences(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj
 		max = CCMM_MAX(4u, roundup_pow_of_two(num));
 	}
 	cap = list_capacity(max);
+	if (!cap)
+		return -ENOMEM;
 	nl = calloc(cap, sizeof(*nl));
 	if (obj->num_fences)
 		drop = calloc(obj->num_fences, sizeof(*drop));

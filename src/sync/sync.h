@@ -426,7 +426,8 @@ bool ccmm_dma_resv_assert_held(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj, 
  * @num)) slots (first time) or max(num_fences + @num, 2 * max_fences)
  * slots, rounded up to what its kmalloc bucket holds, replaces the old
  * one, and signalled fences are dropped on the way (unlocked walks then
- * restart). 0, -ENOMEM.
+ * restart). 0, or -ENOMEM (also for a list beyond KMALLOC_MAX_SIZE, 4 MiB,
+ * where kmalloc fails); the list is unchanged then.
  */
 int ccmm_dma_resv_reserve_fences(struct ccmm_ctx *ctx, struct ccmm_dma_resv *obj, unsigned num);
 

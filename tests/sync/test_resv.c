@@ -422,6 +422,9 @@ static void test_reserve_semantics(void **state)
 		/* 1000: 8216 bytes, past kmalloc-8k: a 16 KiB page allocation, 2045 slots */
 		assert_int_equal(ccmm_dma_resv_reserve_fences(&f->ctx, &r, 1000), 0);
 		assert_int_equal(r.max_fences, 2045);
+		/* past KMALLOC_MAX_SIZE (4 MiB) kmalloc fails: -ENOMEM, the list unchanged */
+		assert_int_equal(ccmm_dma_resv_reserve_fences(&f->ctx, &r, 600000), -ENOMEM);
+		assert_int_equal(r.max_fences, 2045);
 		ccmm_dma_resv_unlock(&f->ctx, &r);
 		ccmm_dma_resv_fini(&f->ctx, &r);
 	}
