@@ -505,8 +505,9 @@ void ccmm_ttm_bo_put(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 int ccmm_ttm_bo_reserve(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, bool no_wait, struct ccmm_ww_acquire_ctx *acq)
 {
 	if (no_wait) {
+		/* a ticket cannot go with no_wait: WARN_ON(ticket), -EBUSY without trying */
 		if (acq)
-			return ccmm_ww_mutex_trylock(ctx, &bo->resv->lock, acq) ? 0 : -EBUSY;
+			return -EBUSY;
 		return ccmm_dma_resv_trylock(ctx, bo->resv) ? 0 : -EBUSY;
 	}
 	return ccmm_dma_resv_lock(ctx, bo->resv, acq);
@@ -785,13 +786,54 @@ int ccmm_ttm_bo_evict(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 }
 
 /*
+ * ttm_lru_walk_ticketlock: when no BO of @type could be trylocked and
+ * @self is reserved with a ticket (an acquire context), wait for the
+ * least recently used busy one with that ticket. Returns it locked and
+ * referenced; NULL with *@ret 0 when there is none or it cannot be had
+ * (-EBUSY, -EALREADY: skipped as the kernel skips them), or with *@ret
+ * -EDEADLK: the ticket must back off (the kernel turns this into -ENOSPC
+ * and ttm_bo_validate into -ENOMEM; the caller leaves its transaction).
+ */
+static struct ccmm_ttm_bo *evict_ticketlock(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev,
+					    enum ccmm_ttm_mem_type type, struct ccmm_ttm_bo *self,
+					    struct ccmm_ww_acquire_ctx *ticket, int *ret)
+{
+	struct ccmm_lru *lru = &tdev->man[type].lru;
+	struct ccmm_ttm_bo *busy = NULL;
+
+	*ret = 0;
+	pthread_mutex_lock(&tdev->lru_lock);
+	for (struct ccmm_lru_node *n = ccmm_lru_oldest(lru); n && n != &lru->head; n = n->next) {
+		struct ccmm_ttm_bo *bo = ccmm_container_of(n, struct ccmm_ttm_bo, lru);
+
+		if (bo != self && !bo->pin_count && !ccmm_dma_resv_held(bo->resv) && bo_get_unless_zero(bo)) {
+			busy = bo;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&tdev->lru_lock);
+	if (!busy)
+		return NULL;
+	*ret = ccmm_dma_resv_lock(ctx, busy->resv, ticket);
+	if (!*ret)
+		return busy;
+	ccmm_ttm_bo_put(ctx, busy);
+	if (*ret != -EDEADLK)
+		*ret = 0;
+	return NULL;
+}
+
+/*
  * ttm_mem_evict_first: the least recently used evictable BO of @type, not
- * @self, whose reservation we hold already (a shared one) or can trylock.
- * 0 when one was evicted, -ENOSPC when none could be.
+ * @self, whose reservation we hold already (a shared one) or can trylock,
+ * else (with a ticket) the one evict_ticketlock waits for. 0 when one was
+ * evicted, -ENOSPC when none could be, -EDEADLK when the ticket must back
+ * off.
  */
 static int evict_first(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, enum ccmm_ttm_mem_type type,
 		       struct ccmm_ttm_bo *self)
 {
+	struct ccmm_ww_acquire_ctx *ticket = ccmm_dma_resv_locking_ctx(self->resv);
 	struct ccmm_lru *lru = &tdev->man[type].lru;
 	struct ccmm_ttm_bo *victim = NULL;
 	bool locked = false;
@@ -819,6 +861,12 @@ static int evict_first(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, enum 
 		break;
 	}
 	pthread_mutex_unlock(&tdev->lru_lock);
+	if (!victim && ticket) {
+		victim = evict_ticketlock(ctx, tdev, type, self, ticket, &ret);
+		if (ret)
+			return ret;
+		locked = true;
+	}
 	if (!victim)
 		return -ENOSPC;
 	/* it may have been pinned or moved between the LRU walk and the lock */
@@ -860,12 +908,17 @@ int ccmm_ttm_bo_validate(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const str
 			int ret;
 
 			for (;;) {
+				int ev;
+
 				pthread_mutex_lock(&tdev->lru_lock);
 				ret = space_take(tdev, pl, bo->size, &nres);
 				pthread_mutex_unlock(&tdev->lru_lock);
 				if (ret != -ENOSPC || !pass)
 					break;
-				if (evict_first(ctx, tdev, pl->mem_type, bo))
+				ev = evict_first(ctx, tdev, pl->mem_type, bo);
+				if (ev == -EDEADLK)
+					return -ENOMEM; /* -ENOSPC from the walk ends ttm_bo_validate at once */
+				if (ev)
 					break; /* nothing more to evict here */
 			}
 			if (!ret)
@@ -874,7 +927,7 @@ int ccmm_ttm_bo_validate(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const str
 				return ret;
 		}
 	}
-	return -ENOSPC;
+	return -ENOMEM; /* ttm_bo_validate: -ENOSPC "for backward compatibility with userspace" */
 }
 
 /* ---- pinning and dmem ------------------------------------------------------------- */
