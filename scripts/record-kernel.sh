@@ -197,9 +197,14 @@ write_platform() {
 	echo "name = rec-$2"
 	echo "mode = none"
 	echo "cpus = $(cat "$P/cpus")"
-	echo "; swiotlb=force: every streaming mapping bounces; the pool from"
-	echo "; 'software IO TLB: mapped [mem ${pool/ /-}]', 'area num $nareas' and debugfs io_tlb_nslabs"
-	echo "swiotlb_force = yes"
+	echo "; the pool from 'software IO TLB: mapped [mem ${pool/ /-}]',"
+	echo "; 'area num $nareas' and debugfs io_tlb_nslabs"
+	if grep -Eq '(^| )swiotlb=([^ ]*,)?force( |,|$)' "$P/cmdline"; then
+		echo "; swiotlb=force: every streaming mapping bounces"
+		echo "swiotlb_force = yes"
+	else
+		echo "swiotlb_force = no"
+	fi
 	echo "swiotlb_size = $((nslabs * 2048))"
 	echo "swiotlb_base = $start"
 	echo "swiotlb_areas = $nareas"
@@ -280,6 +285,8 @@ cp -r "$res/before" "$res/after" "$rec/"
 cp "$res/workload.log" "$res/trace-stats" "$rec/"
 [ -f "$res/samples" ] && zstd -q -19 "$res/samples" -o "$rec/samples.zst"
 [ -d "$res/extra" ] && cp -r "$res/extra" "$rec/"
+# /sys/devices/virtual/memory_tiering/memory_tier*/nodelist, one "TIER NODELIST" a line
+cp "$res/platform/memory_tiers" "$rec/memory_tiers"
 write_platform "$res" "$workload" > "$rec/platform.ini"
 {
 	echo "workload = $workload"
