@@ -183,7 +183,7 @@ fi
 
 # write_platform RESULT WORKLOAD: a ccmm platform file of what the guest had
 write_platform() {
-	local res=$1 P=$1/platform f n id cpulist start nslabs nareas s e
+	local res=$1 P=$1/platform f n id cpulist start nslabs nareas
 	local pool
 	pool=$(sed -n 's/.*software IO TLB: mapped \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\].*/\1 \2/p' "$res/dmesg" | head -1)
 	[ -n "$pool" ] || die "the boot log does not say where the SWIOTLB pool is"
@@ -221,27 +221,15 @@ write_platform() {
 		n=$(sed -n 's/^access0_read_bandwidth=//p' "$f")
 		[ -n "$n" ] && printf '; HMAT access0/initiators/read_bandwidth\nbandwidth_mbps = %s\n' "$n"
 	done
-	# System RAM ranges split by node along the memory blocks
-	local bs
-	bs=$((0x$(cat "$P/memory_block_size")))
-	for f in "$P"/node[0-9]*; do
-		id=${f##*/node}
-		sed -n "s/^block=/$id /p" "$f"
-	done | sort -k2,2n > "$res/blocks"
-	local -A blk=()
-	local b nd t r
-	while read -r nd b; do blk[$b]=$nd; done < "$res/blocks"
-	while read -r r _; do
-		s=$((0x${r%-*})); e=$((0x${r#*-} + 1))
-		while [ $s -lt $e ]; do
-			nd=${blk[$((s / bs))]:-0}
-			t=$s
-			while [ $t -lt $e ] && [ "${blk[$((t / bs))]:-0}" = "$nd" ]; do t=$(((t / bs + 1) * bs)); done
-			[ $t -gt $e ] && t=$e
-			printf '\n[ram:node%d-%x]\nnode = %d\nbase = 0x%x\nsize = 0x%x\n' "$nd" $s "$nd" $s $((t - s))
-			s=$t
-		done
-	done < "$P/iomem"
+	# RAM per node: the boot log's "Early memory node ranges" (page granular)
+	local nd r s e
+	sed -n 's/.*  node *\([0-9]*\): \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\].*/\1 \2 \3/p' "$res/dmesg" > "$res/ranges"
+	[ -s "$res/ranges" ] || die "the boot log has no 'Early memory node ranges'"
+	echo
+	echo "; RAM: the boot log's 'Early memory node ranges'"
+	while read -r nd s e; do
+		printf '[ram:node%d-%x]\nnode = %d\nbase = 0x%x\nsize = 0x%x\n\n' "$nd" $((s)) "$nd" $((s)) $((e + 1 - s))
+	done < "$res/ranges"
 	for f in "$P"/pci-*; do
 		local drv cls name serial mask cmask node sectors mam bdf
 		bdf=${f##*/pci-}

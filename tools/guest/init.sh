@@ -70,7 +70,7 @@ sample() {
 			echo "sample $i $(cut -d' ' -f1 /proc/uptime)"
 			grep -E '^(pgdemote|pgpromote|pgsteal|pgscan|pgmigrate|numa_|oom|nr_free_pages|pgalloc|nr_anon)' /proc/vmstat
 			for n in /sys/devices/system/node/node[0-9]*; do
-				echo "${n##*/} $(grep -E 'MemFree|MemUsed|Active\(anon\)|Inactive\(anon\)' $n/meminfo | awk '{printf "%s=%s ", $3, $4}')"
+				echo "${n##*/} $(grep -E 'MemFree|MemUsed|Active\(anon\)|Inactive\(anon\)' $n/meminfo | awk '{ sub(":", "", $3); printf "%s=%s ", $3, $4 }')"
 			done
 			for d in $CG/*/; do
 				[ -f $d/memory.current ] || continue

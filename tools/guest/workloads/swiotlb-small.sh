@@ -14,7 +14,7 @@ host() {
 run() {
 	d=$(disk_by_serial ccmm-d0) || { echo "no disk ccmm-d0"; return 1; }
 	for p in 0 1 2 3; do
-		run_in ccmm ccmm-dio -w -s $((p + 2))m $d 6 1m &
+		run_in ccmm ccmm-dio -w -s $((p + 2))m $d 3 1m &
 	done
 	wait || return 1
 	echo "io_tlb_used_hiwater $(cat /sys/kernel/debug/swiotlb/io_tlb_used_hiwater) of $(cat /sys/kernel/debug/swiotlb/io_tlb_nslabs)"
