@@ -12,10 +12,12 @@ host() {
 
 run() {
 	d=$(disk_by_serial ccmm-d0) || { echo "no disk ccmm-d0"; return 1; }
+	pids=""
 	for c in 0 1 2 3; do
 		run_in ccmm taskset -c $c ccmm-dio -w -s $((c + 5))m $d 16 4k 64k 256k 12k &
+		pids="$pids $!"
 	done
-	wait || return 1
+	for p in $pids; do wait $p || return 1; done
 	for c in 0 1 2 3; do
 		run_in ccmm taskset -c $c ccmm-dio -r -s $((c + 5))m $d 16 4k 64k 256k 12k || return 1
 	done
