@@ -11,7 +11,9 @@
 # with -f. The recording is written beside OUTDIR and renamed into place at
 # the end, so a failed run leaves nothing half-written.
 #
-# Environment: CCMM_BUILD_DIR (default: build), CCMM_KERNEL_PACKAGE (a
+# Environment: CCMM_BUILD_DIR (default: build), CCMM_KERNEL_CACHE (where the
+# kernel package is fetched and unpacked and the guest programs are built;
+# default: BUILD/kernel-cache), CCMM_KERNEL_PACKAGE (a
 # linux-image-6.12.*-amd64-unsigned package; default: the newest), and
 # CCMM_RECORD_TIMEOUT (seconds of wall time for the VM, default 300).
 #
@@ -56,7 +58,7 @@ if [ -e "$outdir" ] && [ -n "$(ls -A "$outdir" 2>/dev/null)" ] && [ $force = no 
 fi
 
 # ---- tools and the kernel -------------------------------------------------
-cache=$build/kernel-cache
+cache=${CCMM_KERNEL_CACHE:-$build/kernel-cache}
 mkdir -p "$cache"
 if ! "$here/scripts/install-deps.sh" --kernel "$cache/deb"; then
 	command -v qemu-system-x86_64 >/dev/null || { echo "record-kernel: qemu-system-x86_64 cannot be installed" >&2; exit 77; }
@@ -66,11 +68,13 @@ command -v qemu-system-x86_64 >/dev/null || { echo "record-kernel: no qemu-syste
 deb=$(cat "$cache/deb/selected")
 kdir=$cache/$(basename "$deb" .deb)
 if [ ! -f "$kdir/.unpacked" ]; then
+	# unpacked beside, renamed into place: a concurrent run sees all or nothing
+	rm -rf "$kdir.tmp.$$"
+	dpkg-deb -x "$deb" "$kdir.tmp.$$"
+	depmod -b "$kdir.tmp.$$" "$(ls "$kdir.tmp.$$/lib/modules")"
+	touch "$kdir.tmp.$$/.unpacked"
 	rm -rf "$kdir"
-	dpkg-deb -x "$deb" "$kdir"
-	kver=$(ls "$kdir/lib/modules")
-	depmod -b "$kdir" "$kver"
-	touch "$kdir/.unpacked"
+	mv "$kdir.tmp.$$" "$kdir" 2>/dev/null || rm -rf "$kdir.tmp.$$"
 fi
 kver=$(ls "$kdir/lib/modules")
 vmlinuz=$kdir/boot/vmlinuz-$kver
@@ -82,8 +86,8 @@ mkdir -p "$gdir"
 for src in "$here"/tools/guest/*.c; do
 	bin=$gdir/ccmm-$(basename "$src" .c)
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
-		gcc -static -O2 -Wall -Wextra -Werror -o "$bin.tmp" "$src"
-		mv "$bin.tmp" "$bin"
+		gcc -static -O2 -Wall -Wextra -Werror -o "$bin.tmp.$$" "$src"
+		mv "$bin.tmp.$$" "$bin"
 	fi
 done
 
@@ -126,12 +130,12 @@ for p in "${order[@]}"; do
 	ko=${p%.xz}; ko=${ko%.zst}; ko=${ko%.gz}
 	if [ ! -f "$mdir/$ko" ]; then
 		case $p in
-		*.xz) xz -dc "$mdir/$p" > "$mdir/$ko.tmp" ;;
-		*.zst) zstd -qdc "$mdir/$p" > "$mdir/$ko.tmp" ;;
-		*.gz) gzip -dc "$mdir/$p" > "$mdir/$ko.tmp" ;;
-		*) cp "$mdir/$p" "$mdir/$ko.tmp" ;;
+		*.xz) xz -dc "$mdir/$p" > "$mdir/$ko.tmp.$$" ;;
+		*.zst) zstd -qdc "$mdir/$p" > "$mdir/$ko.tmp.$$" ;;
+		*.gz) gzip -dc "$mdir/$p" > "$mdir/$ko.tmp.$$" ;;
+		*) cp "$mdir/$p" "$mdir/$ko.tmp.$$" ;;
 		esac
-		mv "$mdir/$ko.tmp" "$mdir/$ko"
+		mv "$mdir/$ko.tmp.$$" "$mdir/$ko"
 	fi
 	b=$(basename "$ko")
 	cp "$mdir/$ko" "$root/lib/modules/$b"
@@ -176,7 +180,10 @@ if [ "$(cat "$res/status" 2>/dev/null)" != ok ]; then
 	cat "$res/guest.log" "$res/workload.log" >&2 2>/dev/null || true
 	die "the guest failed: $(cat "$res/status" 2>/dev/null || echo 'no status')"
 fi
-if awk '{ for (i = 1; i < NF; i++) if (($i == "overrun:" || $i == "events:") && $(i + 1) != 0) bad = 1 } END { exit !bad }' "$res/trace-stats"; then
+if awk '{ for (i = 1; i < NF; i++) {
+		if ($i == "overrun:" && $(i + 1) != 0) bad = 1
+		if ($i == "dropped" && $(i + 1) == "events:" && $(i + 2) != 0) bad = 1
+	} } END { exit !bad }' "$res/trace-stats"; then
 	cat "$res/trace-stats" >&2
 	die "the trace buffer lost events: raise TRACE_BUF in $wfile"
 fi

@@ -186,7 +186,7 @@ struct ccmm_ftrace_event {
 	enum ccmm_ftrace_kind kind;
 	uint32_t line;          /* the trace line it came from (1-based) */
 	int cpu;                /* [CPU] */
-	int pid;                /* TASK-PID's PID (-1 when the task is "<...>" or unknown) */
+	int pid;                /* TASK-PID's PID (-1 when the line prints none) */
 	char task[32];          /* TASK (the comm; "<...>" when the kernel had none) */
 	uint64_t ts_ns;         /* timestamp, nanoseconds (the trace prints seconds) */
 	unsigned has;           /* CCMM_FT_HAS_* */

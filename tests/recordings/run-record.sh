@@ -10,10 +10,12 @@
 set -uo pipefail
 ccmm=$1 src=$2 build=$3
 workload=nvme
+# one kernel cache for every build directory (build, build-asan, ...)
+export CCMM_KERNEL_CACHE=${CCMM_KERNEL_CACHE:-$src/build/kernel-cache}
 fail() { echo "not ok: $*" >&2; exit 1; }
 
 if ! command -v qemu-system-x86_64 >/dev/null; then
-	"$src/scripts/install-deps.sh" --kernel "$build/kernel-cache/deb" >/dev/null 2>&1 || true
+	"$src/scripts/install-deps.sh" --kernel "$CCMM_KERNEL_CACHE/deb" >/dev/null 2>&1 || true
 fi
 if ! qemu-system-x86_64 --version >/dev/null 2>&1; then
 	echo "SKIP: qemu-system-x86_64 cannot run here" >&2
