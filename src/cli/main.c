@@ -45,7 +45,8 @@ static void usage(FILE *out)
 		"  kinds                  the actor kinds a job can use\n"
 		"  ops KIND               the ops of an actor kind, with their arguments\n"
 		"  platform [P]           a platform laid out: a file, 'default' (the default) or 'host'\n"
-		"  trace stat FILE        a page-reference trace (lackey or l|s, plain/gz/zst): references, pages, writes\n"
+		"  trace stat FILE        a page-reference trace (lackey or l|s, plain/gz/zst): references, pages, writes;\n"
+		"                         ftrace text of the dma/swiotlb events: events by kind, skipped, lost\n"
 		"  trace reduce IN OUT    write IN's page references as an address trace\n"
 		"      --zstd             compress OUT with zstd\n"
 		"      --instructions     keep instruction fetches\n"
@@ -314,6 +315,35 @@ static int cmd_platform(int argc, char **argv)
 	return 0;
 }
 
+/* ccmm trace stat on ftrace text: events by kind, skipped, lost. */
+static int ftrace_stat(const char *path)
+{
+	struct ccmm_ftrace *ft;
+	struct ccmm_ftrace_event ev;
+	struct ccmm_ftrace_stats st;
+	struct ccmm_error err;
+	int ret;
+
+	if (ccmm_ftrace_open(path, &ft, &err))
+		return print_error(&err);
+	while ((ret = ccmm_ftrace_next(ft, &ev, &err)) == 1)
+		;
+	if (ret < 0) {
+		ccmm_ftrace_close(ft);
+		return print_error(&err);
+	}
+	ccmm_ftrace_stats(ft, &st);
+	ccmm_ftrace_close(ft);
+	printf("%s: ftrace text (%s), %" PRIu64 " lines, %" PRIu64 " DMA/SWIOTLB events on CPUs 0..%d, %" PRIu64
+	       " other events skipped%s%s%s, %" PRIu64 " lost\n",
+	       path, st.trace_cmd ? "trace-cmd report" : "tracefs", st.lines, st.events, st.max_cpu, st.skipped,
+	       st.skipped ? " (first: " : "", st.first_skipped, st.skipped ? ")" : "", st.lost);
+	for (int k = 0; k < CCMM_FT_NR; k++)
+		if (st.by_kind[k])
+			printf("  %-28s %" PRIu64 "\n", ccmm_ftrace_kind_name((enum ccmm_ftrace_kind)k), st.by_kind[k]);
+	return 0;
+}
+
 static int cmd_trace(int argc, char **argv)
 {
 	static const char *const opts[] = { "--zstd", "--instructions", NULL };
@@ -346,6 +376,8 @@ static int cmd_trace(int argc, char **argv)
 
 		if (nfiles != 1)
 			return bad("trace stat: one trace file%s%s", "", "");
+		if (ccmm_ftrace_probe(files[0], &err) == 1)
+			return ftrace_stat(files[0]);
 		if (ccmm_trace_open(files[0], &o, &t, &err))
 			return print_error(&err);
 		uint64_t *set = NULL, cap = 0, distinct = 0;

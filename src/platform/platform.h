@@ -172,6 +172,7 @@ struct ccmm_device_desc {
 	int p2p_group;               /* devices in one group can reach each other's BARs; -1 none */
 	bool tdisp;                  /* TDISP-capable (TEE device interface) */
 	uint64_t capacity;           /* block devices: bytes */
+	uint32_t min_align_mask;     /* dma_set_min_align_mask() of its driver (2^n - 1; 0: none) */
 	unsigned nr_bars;
 	struct ccmm_bar_desc bar[CCMM_MAX_BARS];
 	struct ccmm_where where;
@@ -234,6 +235,8 @@ struct ccmm_platform {
 	enum ccmm_mmio_mode mmio;    /* TDX */
 	uint64_t swiotlb_size;       /* bytes; 0: size it as the kernel does */
 	unsigned swiotlb_areas;      /* 0: one per CPU */
+	uint64_t swiotlb_base;       /* physical base of the pool (a recorded kernel's); 0: the model places it */
+	bool swiotlb_force;          /* swiotlb=force: every streaming mapping bounces, whatever the mode */
 	unsigned nr_nodes;
 	struct ccmm_node_desc node[CCMM_MAX_NODES];
 	unsigned distance[CCMM_MAX_NODES][CCMM_MAX_NODES]; /* SLIT-style, local = 10 */
@@ -254,10 +257,12 @@ struct ccmm_platform {
  * ccmm_platform_load - read a platform file.
  *
  * Format (INI): [platform] name, mode, cpus, phys_bits, c_bit, gpa_width,
- * sme_coherent, mmio, swiotlb_size, swiotlb_areas; [node:N] mem, base, kind,
- * cpus, distance (a row: "10,21"); [ram:NAME] node, base, size;
- * [device:NAME] class, pci_id ("1af4:1042"), dma_mask, coherent_mask,
- * iommu, node, ats, p2p_group, tdisp, capacity, bar0..bar5 ("SIZE" or
+ * sme_coherent, mmio, swiotlb_size, swiotlb_areas, swiotlb_base (page
+ * aligned, needs swiotlb_size, the pool must lie in RAM), swiotlb_force;
+ * [node:N] mem, base, kind, cpus, distance (a row: "10,21"); [ram:NAME]
+ * node, base, size; [device:NAME] class, pci_id ("1af4:1042"), dma_mask,
+ * coherent_mask, min_align_mask (2^n - 1, below 2^31), iommu, node, ats,
+ * p2p_group, tdisp, capacity, bar0..bar5 ("SIZE" or
  * "SIZE@BASE", "+pref" / "+32" suffixes); [iommu:NAME] kind, page_shift,
  * dma32_window, ddw, ddw_size, ddw_page_shift, ddw_align; [epc:NAME] node,
  * base, size; [reserved:NAME] base, size; [cost] any ccmm_cost_info name.

@@ -457,6 +457,52 @@ static void test_host_platform(void **state)
 	ccmm_platform_free(p);
 }
 
+/*
+ * The keys of a recorded machine (scripts/record-kernel.sh): the pool's
+ * base, size, areas and forced bouncing, a device's min_align_mask; and
+ * their errors at the line that set them.
+ */
+static void test_recorded_machine_keys(void **state)
+{
+	static const char text[] = "[platform]\ncpus=4\nswiotlb_force=yes\nswiotlb_size=67108864\n"
+				   "swiotlb_base=0x19dc0000\nswiotlb_areas=4\n"
+				   "[node:0]\ncpus=yes\n[ram:node0-1000]\nnode=0\nbase=0x1000\nsize=0x9e000\n"
+				   "[ram:node0-100000]\nnode=0\nbase=0x100000\nsize=0x1fed9000\n"
+				   "[device:0000:00:02.0]\nclass=nvme\npci_id=1b36:0010\nmin_align_mask=0xfff\n";
+	struct ccmm_platform *p;
+	struct ccmm_error err;
+	int d;
+
+	(void)state;
+	if (ccmm_platform_parse("rec.ini", text, &p, &err))
+		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+	assert_true(p->swiotlb_force);
+	assert_int_equal(p->swiotlb_base, 0x19dc0000);
+	assert_int_equal(p->swiotlb_size, 64 << 20);
+	assert_int_equal(p->swiotlb_areas, 4);
+	d = ccmm_platform_find_device(p, "0000:00:02.0");
+	assert_true(d >= 0);
+	assert_int_equal(p->devices[d].min_align_mask, 0xfff);
+	assert_int_equal(p->devices[d].cls, CCMM_DEV_NVME);
+	ccmm_platform_free(p);
+	/* defaults: placed by the model, not forced, no mask */
+	if (ccmm_platform_parse("t.ini", PLAT_TDX "[device:d]\n", &p, &err))
+		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+	assert_false(p->swiotlb_force);
+	assert_int_equal(p->swiotlb_base, 0);
+	assert_int_equal(p->devices[0].min_align_mask, 0);
+	ccmm_platform_free(p);
+
+	expect_error("[platform]\nswiotlb_base=0x1000000\n[node:0]\nmem=1g\n", 2, "swiotlb_base needs swiotlb_size");
+	expect_error("[platform]\nswiotlb_size=4m\nswiotlb_base=0x1000800\n[node:0]\nmem=1g\n", 3,
+		     "swiotlb_base 0x1000800 is not page aligned");
+	expect_error("[platform]\nswiotlb_size=4m\nswiotlb_base=0x3fe00000\n[node:0]\nmem=1g\n", 3,
+		     "the SWIOTLB pool [0x3fe00000, 0x40200000) does not lie in one RAM range");
+	expect_error("[platform]\nswiotlb_force=maybe\n[node:0]\nmem=1g\n", 2, "swiotlb_force");
+	expect_error(PLAT_TDX "[device:d]\nmin_align_mask=0x1000\n", 5, "min_align_mask 0x1000 is not 2^n - 1");
+	expect_error(PLAT_TDX "[device:d]\nmin_align_mask=0x80000000\n", 6, "min_align_mask");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_contexts_and_costs),
 		cmocka_unit_test(test_subsystem_cost_blocks),
 		cmocka_unit_test(test_host_platform),
+		cmocka_unit_test(test_recorded_machine_keys),
 	};
 
 	return cmocka_run_group_tests_name("platform", tests, NULL, NULL);
