@@ -388,6 +388,9 @@ int ccmm_dma_bind(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccm
 				if (!ret)
 					ret = ccmm_dma_set_coherent_mask(ctx, d, cbits);
 			}
+			/* and dma_set_min_align_mask() where the driver calls it (NVMe: 4 KiB) */
+			if (!ret && d->desc->min_align_mask)
+				ret = ccmm_dma_set_min_align_mask(d, d->desc->min_align_mask);
 			if (ret)
 				ccmm_dma_remove(ctx, d); /* a probe that fails leaves the device unbound */
 		}
