@@ -39,7 +39,7 @@
  * mapped where the kernel searched and released at the CPU's next call,
  * and not compared.
  *
- * Ops: replay (every event), agree (-EDOM when a mapping of certain order,
+ * Ops: replay (every event), agree (-EBADMSG when a mapping of certain order,
  * or the final io_tlb_used / io_tlb_used_hiwater, differs from the
  * kernel's), check (figures a job asserts). The report gives the
  * agreement and, per device, what the replay cost on this platform.
@@ -152,6 +152,7 @@ struct agreement {
 	uint64_t compared, agreed, uncertain, uncertain_diverged, diverged, not_compared, orphans;
 	uint64_t kernel_only, ccmm_only; /* kernel mapped / ccmm mapped, the other failed (in diverged) */
 	char first[512];              /* the first divergence of certain order */
+	uint32_t first_line;          /* its trace line */
 	char first_uncertain[512];
 	bool kernel_known;
 	uint64_t kernel_used, kernel_hiwater;
@@ -297,18 +298,21 @@ static int dt_check(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_erro
 	struct ccmm_ftrace_stats st;
 	char path[1024], seen[MAX_DEVS][64];
 	int nseen = 0, ret;
-	bool agree = false;
+	const struct ccmm_op *agree = NULL;
 
 	if (!o->trace[0])
 		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: a dma_trace actor needs trace=FILE", a->name);
-	for (size_t i = 0; i < a->nr_ops; i++)
+	for (size_t i = 0; i < a->nr_ops && !agree; i++)
 		if (!strcmp(a->ops[i].verb->name, "agree"))
-			agree = true;
-	if (agree && !job->plat->swiotlb_base)
-		return ccmm_error_set(err, &loc, -EINVAL,
+			agree = &a->ops[i];
+	if (agree && !job->plat->swiotlb_base) {
+		struct ccmm_loc l = { agree->where.file, agree->where.line };
+
+		return ccmm_error_set(err, &l, -EINVAL,
 				      "[%s]: agree compares with the recorded kernel's pool, but platform '%s' does not say "
 				      "where it was (swiotlb_base)",
 				      a->name, job->plat->name);
+	}
 	if (o->kernel_debugfs[0]) {
 		char f[1400];
 		FILE *fp;
@@ -960,6 +964,8 @@ static void note_divergence(struct dt *s, const struct bev *b, const struct bev 
 		s->ag.ccmm_only++;
 	if (dst[0])
 		return;
+	if (!uncertain)
+		s->ag.first_line = b->e.line;
 	if (kdma == CCMM_DMA_MAPPING_ERROR)
 		snprintf(k, sizeof(k), "failed (pool full)");
 	else
@@ -1006,7 +1012,7 @@ static void release_held(struct ccmm_actor *a, struct dt *s, int cpu)
 	for (size_t i = 0; i < s->cpu[cpu].nheld; i += 3) {
 		uint64_t dev = s->cpu[cpu].held[i], cdma = s->cpu[cpu].held[i + 1], size = s->cpu[cpu].held[i + 2];
 
-		do_unmap(a, s, (int)dev, cpu, cdma, size, CCMM_DMA_TO_DEVICE, CCMM_DMA_ATTR_SKIP_CPU_SYNC);
+		do_unmap(a, s, (int)dev, cpu, cdma, size, CCMM_DMA_BIDIRECTIONAL, CCMM_DMA_ATTR_SKIP_CPU_SYNC);
 	}
 	s->cpu[cpu].nheld = 0;
 }
@@ -1116,13 +1122,53 @@ static int issue_bounced(struct ccmm_actor *a, struct dt *s, uint64_t seq)
 	return 0;
 }
 
+/*
+ * The kernel mapped it without bouncing (no swiotlb_bounced line): ccmm
+ * must not bounce it either, and a direct mapping's address is the
+ * kernel's (phys_to_dma on the recorded machine).
+ */
+static void compare_direct(struct dt *s, const struct bev *c, uint64_t cdma, bool bounced)
+{
+	bool same;
+	char k[48];
+
+	if (!s->have_kbase) {
+		s->ag.not_compared++;
+		return;
+	}
+	s->ag.compared++;
+	same = c->e.dma_addr == CCMM_DMA_MAPPING_ERROR ? cdma == c->e.dma_addr : !bounced && cdma == c->e.dma_addr;
+	if (same) {
+		s->ag.agreed++;
+		return;
+	}
+	s->ag.diverged++;
+	if (s->ag.first[0])
+		return;
+	s->ag.first_line = c->e.line;
+	if (c->e.dma_addr == CCMM_DMA_MAPPING_ERROR)
+		snprintf(k, sizeof(k), "failed");
+	else
+		snprintf(k, sizeof(k), "0x%" PRIx64 " without bouncing", c->e.dma_addr);
+	snprintf(s->ag.first, sizeof(s->ag.first),
+		 "%.120s:%u: dma_map_page %s of %" PRIu64 " bytes at 0x%" PRIx64 " (CPU %d): kernel %s, ccmm %s%s", s->path,
+		 c->e.line, c->e.dev, c->e.size, c->e.phys_addr, c->e.cpu, k,
+		 cdma == CCMM_DMA_MAPPING_ERROR ? "failed" : bounced ? "bounced it" : "0x", "");
+	if (cdma != CCMM_DMA_MAPPING_ERROR && !bounced) {
+		size_t n = strlen(s->ag.first);
+
+		snprintf(s->ag.first + n, sizeof(s->ag.first) - n, "%" PRIx64, cdma);
+	}
+}
+
 /* dma_map_page without a bounced line: the kernel mapped it directly. */
 static int issue_direct_map(struct ccmm_actor *a, struct dt *s, struct bev *c)
 {
-	uint64_t cdma;
+	uint64_t cdma, bounced = s->devs[c->dev].f.bounced;
 
 	release_held(a, s, c->e.cpu);
 	cdma = do_map(a, s, c->dev, c->e.cpu, c->e.phys_addr, c->e.size, (enum ccmm_dma_dir)c->e.dir, c->e.attrs);
+	compare_direct(s, c, cdma, s->devs[c->dev].f.bounced != bounced);
 	if (c->e.dma_addr != CCMM_DMA_MAPPING_ERROR) {
 		struct live l = { c->e.dma_addr, cdma, c->e.size, c->dev, (enum ccmm_dma_dir)c->e.dir, NULL, 0, true };
 
@@ -1481,19 +1527,19 @@ static int verb_agree(struct ccmm_actor *a, const struct ccmm_op *op)
 	}
 	pool_figures(a, &used, &hiwater);
 	if (s->ag.diverged) {
-		ccmm_op_note(a, "%" PRIu64 " of %" PRIu64 " mappings diverged; first: %.100s", s->ag.diverged,
-			     s->ag.compared, s->ag.first);
-		return -EDOM;
+		ccmm_op_note(a, "%" PRIu64 " of %" PRIu64 " mappings diverged from the kernel's, the first at trace line %u",
+			     s->ag.diverged, s->ag.compared, s->ag.first_line);
+		return -EBADMSG;
 	}
 	if (s->ag.kernel_known && (used != s->ag.kernel_used || hiwater != s->ag.kernel_hiwater)) {
 		ccmm_op_note(a, "io_tlb_used %" PRIu64 " (kernel %" PRIu64 "), io_tlb_used_hiwater %" PRIu64 " (kernel %" PRIu64
 			     ")",
 			     used, s->ag.kernel_used, hiwater, s->ag.kernel_hiwater);
-		return -EDOM;
+		return -EBADMSG;
 	}
 	if (!s->ag.compared) {
-		ccmm_op_note(a, "no mapping to compare (nothing bounced in the trace)");
-		return -ENODATA;
+		ccmm_op_note(a, "no streaming mapping in the trace to compare");
+		return -ENOENT;
 	}
 	return 0;
 }
@@ -1523,7 +1569,7 @@ static int verb_check(struct ccmm_actor *a, const struct ccmm_op *op)
 		want = ccmm_arg_u64(a, op, i);
 		if (got[i] != want) {
 			ccmm_op_note(a, "%s is %" PRIu64 ", not %" PRIu64, names[i], got[i], want);
-			return -EDOM;
+			return -EBADMSG;
 		}
 	}
 	return 0;
@@ -1545,10 +1591,10 @@ static const struct ccmm_arg_spec check_args[] = {
 static const struct ccmm_verb dt_verbs[] = {
 	{ "replay", "issue every call of the trace, each on its CPU, in trace order (mappings at their swiotlb_bounced line)",
 	  replay_args, verb_replay },
-	{ "agree", "-EDOM unless every mapping of certain order landed on the kernel's slot (pool offset) and the final "
+	{ "agree", "-EBADMSG unless every mapping of certain order landed on the kernel's slot (pool offset) and the final "
 		   "io_tlb_used / io_tlb_used_hiwater equal the kernel's (kernel_debugfs)",
 	  agree_args, verb_agree },
-	{ "check", "-EDOM unless the figures given are what the replay produced", check_args, verb_check },
+	{ "check", "-EBADMSG unless the figures given are what the replay produced", check_args, verb_check },
 	{ NULL }
 };
 
