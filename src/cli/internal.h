@@ -13,11 +13,11 @@
 int _ccmm_cmd_trace_agree(int argc, char **argv);
 
 /*
- * ccmm trace whatif RECORDING [--platform P] [--json FILE]
- * The same trace replayed on the recorded platform and on it made a
- * confidential guest (TDX, SEV-SNP, pSeries secure VM with either window):
- * what bouncing costs per device (trace-agree.c). Returns 0, or 2 on bad
- * input.
+ * ccmm trace whatif RECORDING [--platform P] [--json FILE] [--no-filter]
+ * The same trace replayed on the recorded platform (with and without its
+ * swiotlb=force) and on it made a confidential guest (TDX, SEV-SNP,
+ * pSeries secure VM with either window): what bouncing costs per device
+ * (trace-agree.c). Returns 0, or 2 on bad input.
  */
 int _ccmm_cmd_trace_whatif(int argc, char **argv);
 

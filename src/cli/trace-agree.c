@@ -224,8 +224,15 @@ struct variant {
 	const char *window;  /* pSeries: ddw or dma32 */
 };
 
+/*
+ * "recorded" is the machine as the kernel ran it (with swiotlb=force, so
+ * every mapping bounced: what made the trace); "none" the same machine
+ * without swiotlb=force, as it runs every day: nothing bounces that its
+ * masks reach.
+ */
 static const struct variant variants[] = {
 	{ "recorded", NULL, NULL },
+	{ "none", "none", NULL },
 	{ "tdx", "tdx", NULL },
 	{ "sev-snp", "sev-snp", NULL },
 	{ "pseries-svm ddw", "pseries-svm", "ddw" },
@@ -243,11 +250,12 @@ static bool line_key(const char *line, const char *key)
 }
 
 /*
- * The recorded platform made a guest of @mode: [platform]'s name, mode and
- * swiotlb_force replaced (a guest forces bouncing itself), the pool kept
- * where the kernel had it; a pSeries guest gets the TCE IOMMU every device
- * of such a machine sits behind (a 2 GiB 32-bit window and a dynamic
- * window, as platforms/pseries-svm.ini).
+ * The recorded platform made a guest of @mode (or, for "none", left a plain
+ * machine): [platform]'s name, mode and swiotlb_force replaced (a guest
+ * forces bouncing itself), the pool kept where the kernel had it; a
+ * pSeries guest gets the TCE IOMMU every device of such a machine sits
+ * behind (a 2 GiB 32-bit window and a dynamic window, as
+ * platforms/pseries-svm.ini).
  */
 static int derive(const char *src, const char *mode, const char *dst)
 {
@@ -269,7 +277,7 @@ static int derive(const char *src, const char *mode, const char *dst)
 			in_platform = !strncmp(p, "[platform]", 10);
 			fputs(line, out);
 			if (in_platform)
-				fprintf(out, "; made a %s guest by ccmm trace whatif\nname = %s-as-%s\nmode = %s\n", mode, "rec", mode, mode);
+				fprintf(out, "; made a %s machine by ccmm trace whatif\nname = rec-as-%s\nmode = %s\n", mode, mode, mode);
 			else if (pseries && !strncmp(p, "[device:", 8))
 				fprintf(out, "iommu = phb0\n");
 			continue;
@@ -303,10 +311,12 @@ int _ccmm_cmd_trace_whatif(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "platform", required_argument, NULL, 'p' },
 		{ "json", required_argument, NULL, 'j' },
+		{ "no-filter", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *platform = NULL, *json_path = NULL;
+	bool no_filter = false;
 	char tmpdir[PATH_MAX], dpath[PATH_MAX + 32];
 	struct recording r;
 	json_t *all = json_array();
@@ -316,7 +326,7 @@ int _ccmm_cmd_trace_whatif(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(ac, av, ":p:j:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(ac, av, ":p:j:nh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			platform = optarg;
@@ -324,11 +334,17 @@ int _ccmm_cmd_trace_whatif(int argc, char **argv)
 		case 'j':
 			json_path = optarg;
 			break;
+		case 'n':
+			no_filter = true;
+			break;
 		case 'h':
-			printf("usage: ccmm trace whatif RECORDING [--platform FILE] [--json FILE]\n"
-			       "  the trace replayed on the recorded platform and on it made a TDX, SEV-SNP and pSeries secure\n"
-			       "  guest (both DMA windows), with the recorded pool: per device the streaming mappings, bounces,\n"
-			       "  bytes copied, SWIOTLB slots, pages made shared and the modeled time of the DMA API.\n");
+			printf("usage: ccmm trace whatif RECORDING [--platform FILE] [--json FILE] [--no-filter]\n"
+			       "  the trace replayed on the recorded platform (recorded: with its swiotlb=force; none: without),\n"
+			       "  and on it made a TDX, SEV-SNP and pSeries secure guest (both DMA windows), with the recorded\n"
+			       "  pool: per device the streaming mappings, bounces, bytes copied, SWIOTLB slots, pages made\n"
+			       "  shared and the modeled time of the DMA API; the pool's own conversion apart.\n"
+			       "  --no-filter: bind devices outside the TDX guest's allow-list too (filter = no)\n"
+			       "  --json FILE: every run's figures (the dma_trace actor's JSON), complete or not at all\n");
 			json_decref(all);
 			return 0;
 		case ':':
@@ -336,7 +352,7 @@ int _ccmm_cmd_trace_whatif(int argc, char **argv)
 			return bad("whatif", "%s needs a value", av[optind - 1]);
 		default:
 			json_decref(all);
-			return bad("whatif", "unknown option '%s' (--platform, --json, --help)", av[optind - 1]);
+			return bad("whatif", "unknown option '%s' (--platform, --json, --no-filter, --help)", av[optind - 1]);
 		}
 	}
 	if (optind != ac - 1) {
@@ -357,6 +373,7 @@ int _ccmm_cmd_trace_whatif(int argc, char **argv)
 	for (size_t v = 0; v < CCMM_ARRAY_SIZE(variants) && !ret; v++) {
 		const struct variant *var = &variants[v];
 		char extra[64] = "", *text;
+		size_t elen;
 		struct ccmm_job *job;
 		struct ccmm_run *run;
 		struct ccmm_actor *a;
@@ -372,8 +389,9 @@ int _ccmm_cmd_trace_whatif(int argc, char **argv)
 		} else {
 			snprintf(dpath, sizeof(dpath), "%s", r.platform);
 		}
+		elen = (size_t)snprintf(extra, sizeof(extra), "%s", no_filter ? "filter = no\n" : "");
 		if (var->window)
-			snprintf(extra, sizeof(extra), "window = %s\n", var->window);
+			snprintf(extra + elen, sizeof(extra) - elen, "window = %s\n", var->window);
 		text = job_text(&r, dpath, extra, "op = replay\n");
 		if (!text) {
 			ret = bad("whatif", "%s", "out of memory");
@@ -414,10 +432,12 @@ int _ccmm_cmd_trace_whatif(int argc, char **argv)
 		if (jp) {
 			char t[32];
 
-			printf("%-18s %-14s io_tlb_nslabs %" PRIu64 ", io_tlb_used_hiwater %" PRIu64 ", pool made shared: %" PRIu64
-			       " pages in %s (once, at its first use)\n",
-			       var->label, "(pool)", jint(jp, "io_tlb_nslabs"), jint(jp, "io_tlb_used_hiwater"),
-			       jint(jp, "shared_pages"), ccmm_format_ns(jint(jp, "share_ns"), t, sizeof(t)));
+			printf("%-18s %-14s io_tlb_nslabs %" PRIu64 ", io_tlb_used_hiwater %" PRIu64, var->label, "(pool)",
+			       jint(jp, "io_tlb_nslabs"), jint(jp, "io_tlb_used_hiwater"));
+			if (jint(jp, "shared_pages"))
+				printf(", made shared at its first use: %" PRIu64 " pages in %s", jint(jp, "shared_pages"),
+				       ccmm_format_ns(jint(jp, "share_ns"), t, sizeof(t)));
+			printf("\n");
 		}
 		json_object_set_new(jt, "platform", json_string(var->label));
 		json_array_append(all, jt);
