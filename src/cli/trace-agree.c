@@ -32,6 +32,7 @@
 #define DIR_MAX (PATH_MAX - 64) /* room for "/after/swiotlb/io_tlb_used" */
 
 struct recording {
+	const char *shown;       /* as the user named it */
 	char dir[DIR_MAX];       /* the recording, or "" for a bare trace */
 	char trace[PATH_MAX];
 	char platform[PATH_MAX];
@@ -53,17 +54,25 @@ static int bad(const char *cmd, const char *fmt, const char *arg)
 	return EXIT_BAD;
 }
 
-/* RECORDING: a folder of scripts/record-kernel.sh, or a trace file with --platform. 0 or the exit status. */
+/*
+ * RECORDING: a folder of scripts/record-kernel.sh, or a trace file with
+ * --platform. Paths stay as the user gave them (the job is text: relative
+ * ones resolve where ccmm runs), so messages name them so. 0 or the exit
+ * status.
+ */
 static int find_recording(const char *cmd, const char *arg, const char *platform, const char *debugfs,
 			  struct recording *r)
 {
 	char p[PATH_MAX];
 
 	memset(r, 0, sizeof(*r));
+	r->shown = arg;
+	if (strlen(arg) >= sizeof(r->dir))
+		return bad(cmd, "%s: the path is too long", arg);
 	if (exists(arg, true)) {
-		if (!realpath(arg, p) || strlen(p) >= sizeof(r->dir))
-			return bad(cmd, "%s: cannot resolve the path (or it is too long)", arg);
-		memcpy(r->dir, p, strlen(p) + 1);
+		memcpy(r->dir, arg, strlen(arg) + 1);
+		while (strlen(r->dir) > 1 && r->dir[strlen(r->dir) - 1] == '/')
+			r->dir[strlen(r->dir) - 1] = '\0';
 		snprintf(p, sizeof(p), "%s/trace.zst", r->dir);
 		if (!exists(p, false))
 			snprintf(p, sizeof(p), "%s/trace", r->dir);
@@ -77,17 +86,22 @@ static int find_recording(const char *cmd, const char *arg, const char *platform
 		if (!debugfs && exists(p, false))
 			snprintf(r->debugfs, sizeof(r->debugfs), "%s/after", r->dir);
 	} else if (exists(arg, false)) {
-		if (!realpath(arg, r->trace))
-			return bad(cmd, "%s: cannot resolve the path", arg);
+		snprintf(r->trace, sizeof(r->trace), "%s", arg);
 	} else {
 		return bad(cmd, "%s: no such recording (a folder from scripts/record-kernel.sh) or trace file", arg);
 	}
-	if (platform && !realpath(platform, r->platform))
-		return bad(cmd, "--platform %s: no such file", platform);
+	if (platform) {
+		if (!exists(platform, false) || strlen(platform) >= sizeof(r->platform))
+			return bad(cmd, "--platform %s: no such file", platform);
+		snprintf(r->platform, sizeof(r->platform), "%s", platform);
+	}
 	if (!r->platform[0])
 		return bad(cmd, "%s: which platform? (--platform FILE: the machine the trace was recorded on)", arg);
-	if (debugfs && !realpath(debugfs, r->debugfs))
-		return bad(cmd, "--debugfs %s: no such folder", debugfs);
+	if (debugfs) {
+		if (!exists(debugfs, true) || strlen(debugfs) >= sizeof(r->debugfs))
+			return bad(cmd, "--debugfs %s: no such folder", debugfs);
+		snprintf(r->debugfs, sizeof(r->debugfs), "%s", debugfs);
+	}
 	return 0;
 }
 
@@ -201,7 +215,7 @@ int _ccmm_cmd_trace_agree(int argc, char **argv)
 	if (ret)
 		return ret;
 	a = job->actors[0];
-	printf("%s: replayed on platform %s (%s)\n", r.dir[0] ? r.dir : r.trace, job->plat->name, r.platform);
+	printf("%s: replayed on platform %s\n", r.shown, job->plat->name);
 	if (a->kind->report_text)
 		a->kind->report_text(a, stdout);
 	ccmm_run_summarize(run, &sum);
@@ -407,7 +421,7 @@ int _ccmm_cmd_trace_whatif(int argc, char **argv)
 		jt = json_object_get(jo, "dma_trace");
 		if (!header) {
 			printf("what-if: %s (%" PRIu64 " DMA/SWIOTLB events) replayed on %s and on it made a confidential guest\n\n",
-			       r.dir[0] ? r.dir : r.trace, jint(jt, "events"), job->plat->name);
+			       r.shown, jint(jt, "events"), job->plat->name);
 			printf("%-18s %-14s %6s %7s %6s %12s %6s %8s %9s %10s\n", "platform", "device", "maps", "bounced",
 			       "failed", "bounce bytes", "slots", "coherent", "to_shared", "modeled");
 			header = true;

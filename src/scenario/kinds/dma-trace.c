@@ -199,7 +199,7 @@ struct dt {
 
 static void resolve(const struct ccmm_job *job, const char *file, char *out, size_t len)
 {
-	if (file[0] == '/')
+	if (file[0] == '/' || !strcmp(job->dir, "."))
 		snprintf(out, len, "%s", file);
 	else
 		snprintf(out, len, "%s/%s", job->dir, file);
@@ -1532,9 +1532,20 @@ static int verb_agree(struct ccmm_actor *a, const struct ccmm_op *op)
 		return -EBADMSG;
 	}
 	if (s->ag.kernel_known && (used != s->ag.kernel_used || hiwater != s->ag.kernel_hiwater)) {
+		unsigned big = 0;
+
+		/*
+		 * ring_buffer_lock_reserve() drops, without counting, an event
+		 * larger than a sub-buffer (4 KiB less 24 bytes): dma_unmap_sg
+		 * prints 8 bytes per entry, uncapped, so the unmap of a large
+		 * scatterlist never reaches the trace.
+		 */
+		for (struct sg_group *g = s->groups; g; g = g->next)
+			big += g->live && g->n > 500;
 		ccmm_op_note(a, "io_tlb_used %" PRIu64 " (kernel %" PRIu64 "), io_tlb_used_hiwater %" PRIu64 " (kernel %" PRIu64
-			     ")",
-			     used, s->ag.kernel_used, hiwater, s->ag.kernel_hiwater);
+			     ")%s",
+			     used, s->ag.kernel_used, hiwater, s->ag.kernel_hiwater,
+			     big ? "; a scatterlist of 500+ entries is still mapped: the kernel drops events over 4 KiB" : "");
 		return -EBADMSG;
 	}
 	if (!s->ag.compared) {
