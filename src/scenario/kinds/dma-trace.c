@@ -496,6 +496,15 @@ static bool bounce_of(const struct bev *b, const struct bev *c, uint64_t phys, b
 	       (!check_phys || same_addr(b->e.phys_addr, phys));
 }
 
+/* The bounced line on top of @cpu's stack is entry @entry of the completion @c at @seq. */
+static void pair_top(struct dt *s, int cpu, struct bev *b, struct bev *c, uint64_t seq, int entry)
+{
+	b->pair = seq;
+	b->entry = entry;
+	pop(s, cpu);
+	c->nbounced++;
+}
+
 /* Pair the completing event at @seq with the bounced lines it completes. */
 static void pair_event(struct dt *s, uint64_t seq)
 {
@@ -510,11 +519,8 @@ static void pair_event(struct dt *s, uint64_t seq)
 
 			if (bounce_of(b, c, c->e.phys_addr, true) && b->e.size == c->e.size) {
 				orphan_above(s, cpu, s->cpu[cpu].depth - k);
-				b->pair = seq;
-				b->entry = -1;
-				pop(s, cpu);
+				pair_top(s, cpu, b, c, seq, -1);
 				c->paired = true;
-				c->nbounced = 1;
 				return;
 			}
 		}
@@ -526,12 +532,8 @@ static void pair_event(struct dt *s, uint64_t seq)
 		for (int i = n - 1; i >= 0; i--) {
 			struct bev *b = top(s, cpu, 0);
 
-			if (bounce_of(b, c, (size_t)i < c->e.n_phys ? c->phys[i] : 0, (size_t)i < c->e.n_phys)) {
-				b->pair = seq;
-				b->entry = i;
-				pop(s, cpu);
-				c->nbounced++;
-			}
+			if (bounce_of(b, c, (size_t)i < c->e.n_phys ? c->phys[i] : 0, (size_t)i < c->e.n_phys))
+				pair_top(s, cpu, b, c, seq, i);
 		}
 		c->paired = c->nbounced > 0;
 		break;
@@ -551,10 +553,7 @@ static void pair_event(struct dt *s, uint64_t seq)
 			b = top(s, cpu, 0);
 			if (!bounce_of(b, c, c->phys[i], true))
 				break;
-			b->pair = seq;
-			b->entry = i;
-			pop(s, cpu);
-			c->nbounced++;
+			pair_top(s, cpu, b, c, seq, i);
 		}
 		c->paired = c->nbounced > 0;
 		break;
