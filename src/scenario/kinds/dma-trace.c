@@ -597,15 +597,19 @@ static int read_one(struct ccmm_actor *a, struct dt *s)
 	b->phys = dup_array(e.phys_addrs, e.n_phys);
 	b->dma = dup_array(e.dma_addrs, e.n_dma);
 	b->sizes = dup_array(e.sizes, e.n_sizes);
-	if ((e.n_phys && !b->phys) || (e.n_dma && !b->dma) || (e.n_sizes && !b->sizes))
-		return -ENOMEM;
 	b->e.phys_addrs = b->e.dma_addrs = b->e.sizes = NULL;
+	if ((e.n_phys && !b->phys) || (e.n_dma && !b->dma) || (e.n_sizes && !b->sizes)) {
+		bev_free(b);
+		return -ENOMEM;
+	}
 	b->pair = NO_SEQ;
 	b->entry = -1;
 	b->dev = dev_index(s, a, e.dev);
-	if (b->dev < 0)
+	if (b->dev < 0) {
+		bev_free(b);
 		return ccmm_run_fail(a, NULL, -EINVAL, "%s:%u: device '%s' is not on the platform (the trace changed?)",
 				     s->path, e.line, e.dev);
+	}
 	s->tail++;
 	if (e.kind == CCMM_FT_SWIOTLB_BOUNCED) {
 		if (s->cpu[e.cpu].depth == s->cpu[e.cpu].scap &&
