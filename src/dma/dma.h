@@ -409,7 +409,7 @@ struct ccmm_dma_pools {
 	bool work_held;                    /* the worker does not run until released (ccmm_dma_atomic_pool_hold) */
 	pthread_mutex_t work_lock;         /* one worker run at a time; taken with no pool lock held */
 	struct ccmm_ctx worker;            /* the worker's own modeled clock and costs (and the pools' making) */
-	uint64_t allocs, exhausted, expansions, expand_failed, decrypted_pages;
+	uint64_t allocs, exhausted, expansions, expand_failed;
 };
 
 /* Per IOMMU unit: where a secure guest's SWIOTLB pool sits in the unit's 32-bit window. */

@@ -111,7 +111,6 @@ static int pool_expand(struct ccmm_dma *dma, enum ccmm_dma_pool_zone z, uint64_t
 	pool->size += bytes;
 	pool->avail += bytes;
 	pool->present = true;
-	p->decrypted_pages += ch.pages;
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
@@ -358,9 +357,9 @@ void _ccmm_dma_pools_stats(struct ccmm_machine *m, struct ccmm_dma_pool_stats *o
 	out->exhausted = p->exhausted;
 	out->expansions = p->expansions;
 	out->expand_failed = p->expand_failed;
-	out->pool_decrypted_pages = p->decrypted_pages;
 	pthread_mutex_unlock(&p->lock);
 	pthread_mutex_lock(&p->work_lock);
+	out->pool_decrypted_pages = p->worker.ctr[CCMM_CTR_to_shared]; /* none where memory is not encrypted */
 	out->pool_share_ns = p->worker.now_ns;
 	pthread_mutex_unlock(&p->work_lock);
 }
