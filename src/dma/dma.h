@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dma.h - the DMA API per device (layer 3; kernel/dma/mapping.c, direct.c,
- * debug.c, pool.c, include/linux/dma-direct.h, arch/x86/mm/mem_encrypt.c,
+ * dma.h - the DMA API per device (layer 3; Linux 6.12's kernel/dma/mapping.c,
+ * direct.c, debug.c, pool.c, include/linux/dma-direct.h, arch/x86/mm/mem_encrypt.c,
  * arch/powerpc/kernel/dma-iommu.c, seeds 000, 002, 004).
  *
  *   driver:  probe (TDX allow-list, ioremap BAR 0) -> dma_set_mask
@@ -21,8 +21,10 @@
  *   +------------------------+-------------------------------+------------------------+
  *                |  in a confidential guest every streaming mapping bounces
  *                v  through SWIOTLB (swiotlb.h); coherent memory is made
- *                   shared (set_memory_decrypted) and cached in a pool
+ *                   shared per allocation and private again at free
+ *                   (atomic allocations: the atomic pools, pool.c)
  *   device: ccmm_dma_device_access(bus address) -> IOMMU window -> checker
+ *           ccmm_dma_bus_addr(page) / ccmm_dma_raw_access: the same translation
  *
  * force_dma_unencrypted(): true in SEV, SEV-SNP, TDX and pSeries secure
  * guests; on an SME host true for a device whose coherent mask does not

@@ -591,6 +591,87 @@ static void test_atomic_pool_pseries(void **state)
 	ccmm_shutdown(f.m);
 }
 
+/*
+ * ccmm_dma_bus_addr and ccmm_dma_raw_access: a device reaches a page at the
+ * bus address its translation gives it, as the DMA API would, and a raw
+ * access is routed as the hardware routes it. Regression (issue 18, item
+ * 10): a device named a page by its physical address past its IOMMU.
+ */
+static void test_bus_addr_translation(void **state)
+{
+	struct fx f;
+	struct ccmm_result r;
+	uint64_t buf, other, dma, bus, room;
+	char got[8];
+
+	/* no IOMMU, SME: phys_to_dma_direct -- the C-bit for a device that reaches it, none for one that does not */
+	fx_init(&f, boot_text("[platform]\nmode=sme\nc_bit=47\nphys_bits=47\ncpus=2\n[node:0]\nmem=1g\n"
+			      "[device:gpu]\ndma_mask=48\n[device:nic]\ndma_mask=32\n"));
+	ccmm_dma_probe(&f.ctx, f.blk, NULL);
+	ccmm_dma_probe(&f.ctx, f.nic, NULL);
+	ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 48);
+	buf = page(&f, 0);
+	assert_int_equal(ccmm_dma_bus_addr(f.blk, buf, &bus, &room), 0);
+	assert_int_equal(bus, buf | (1ULL << 47));
+	assert_int_equal(ccmm_dma_bus_addr(f.nic, buf, &bus, &room), 0);
+	assert_int_equal(bus, buf);
+	ccmm_shutdown(f.m);
+
+	/* a VT-d domain: only what is mapped has a bus address; the rest is an iommu_fault */
+	fx_init(&f, boot_text("[platform]\nmode=none\ncpus=2\n[node:0]\nmem=1g\n[iommu:vtd]\nkind=generic\n"
+			      "[device:nic]\ndma_mask=64\niommu=vtd\n[device:blk]\ndma_mask=64\n"));
+	ccmm_dma_probe(&f.ctx, f.blk, NULL);
+	ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 64);
+	buf = page(&f, 0);
+	other = page(&f, 0);
+	kw(&f, buf, "mapped!", 8);
+	kw(&f, other, "private", 8);
+	assert_int_equal(ccmm_dma_map_page(&f.ctx, f.blk, buf, 4096, CCMM_DMA_BIDIRECTIONAL, 0, &dma), 0);
+	assert_true(dma != buf);
+	assert_int_equal(ccmm_dma_bus_addr(f.blk, buf + 100, &bus, &room), 0);
+	assert_int_equal(bus, dma + 100);
+	assert_int_equal(room, 4096 - 100);
+	assert_int_equal(ccmm_dma_raw_access(&f.ctx, f.blk, CCMM_READ, bus - 100, got, 8, &r), 0);
+	assert_int_equal(r.outcome, CCMM_OK);
+	assert_memory_equal(got, "mapped!", 8);
+	assert_int_equal(ccmm_dma_bus_addr(f.blk, other, &bus, &room), -ENOENT);
+	assert_int_equal(ccmm_dma_raw_access(&f.ctx, f.blk, CCMM_READ, other, got, 8, &r), 0);
+	assert_int_equal(r.outcome, CCMM_BLOCKED);
+	assert_int_equal(nviol(f.m, "iommu_fault"), 1);
+	ccmm_dma_mapping_error(f.blk, dma);
+	assert_int_equal(ccmm_dma_unmap_page(&f.ctx, f.blk, dma, 4096, CCMM_DMA_BIDIRECTIONAL, 0), 0);
+	assert_int_equal(ccmm_dma_bus_addr(f.blk, buf, &bus, &room), -ENOENT); /* the unmap took it away */
+	/* the device without an IOMMU reaches any page at its physical address */
+	assert_int_equal(ccmm_dma_bus_addr(f.nic, other, &bus, &room), 0);
+	assert_int_equal(bus, other);
+	assert_int_equal(ccmm_dma_raw_access(&f.ctx, f.nic, CCMM_READ, bus, got, 8, &r), 0);
+	assert_memory_equal(got, "private", 8);
+	ccmm_shutdown(f.m);
+
+	/* a pSeries secure guest: the pool in the 32-bit window, bounce buffers by their window address */
+	fx_init(&f, boot_text("[platform]\nmode=pseries-svm\ncpus=2\n[node:0]\nmem=1g\n"
+			      "[iommu:phb0]\nkind=pseries-tce\npage_shift=12\ndma32_window=1g\nddw=yes\n"
+			      "ddw_page_shift=16\nddw_align=256m\n"
+			      "[device:blk]\nclass=virtio-blk\npci_id=1af4:1042\niommu=phb0\nbar0=16k\n"
+			      "[device:nic]\ndma_mask=64\niommu=phb0\n"));
+	{
+		struct ccmm_dma_probe_opts o32 = { .window = CCMM_SVM_WINDOW_DMA32 };
+		struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(f.m);
+
+		assert_int_equal(ccmm_dma_probe(&f.ctx, f.blk, &o32), 0);
+		buf = page(&f, 0);
+		assert_int_equal(ccmm_dma_map_page(&f.ctx, f.blk, buf, 64, CCMM_DMA_TO_DEVICE, 0, &dma), 0);
+		assert_int_equal(ccmm_dma_bus_addr(f.blk, buf, &bus, &room), -ENOENT); /* the original: never mapped */
+		assert_int_equal(ccmm_dma_bus_addr(f.blk, mem->start + 8192, &bus, &room), 0);
+		assert_int_equal(bus, f.blk->unit->dma32->bus_base + f.blk->pool_iova + 8192);
+		/* the other device on the same unit shares its windows */
+		assert_int_equal(ccmm_dma_bus_addr(f.nic, mem->start + 8192, &bus, &room), 0);
+		ccmm_dma_mapping_error(f.blk, dma);
+		assert_int_equal(ccmm_dma_unmap_page(&f.ctx, f.blk, dma, 64, CCMM_DMA_TO_DEVICE, 0), 0);
+	}
+	ccmm_shutdown(f.m);
+}
+
 /* Coherent memory under SME: encrypted for a device that reaches the C-bit, decrypted otherwise. */
 static void test_coherent_sme(void **state)
 {
@@ -958,6 +1039,7 @@ int main(void)
 		cmocka_unit_test(test_sme_streaming),
 		cmocka_unit_test(test_pool_full),
 		cmocka_unit_test(test_sg_and_phyr),
+		cmocka_unit_test(test_bus_addr_translation),
 		cmocka_unit_test(test_dma_direct_alloc_free),
 		cmocka_unit_test(test_dma_direct_free_leaks_on_refusal),
 		cmocka_unit_test(test_atomic_pools),
