@@ -519,17 +519,43 @@ static void snapshot(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* dma_direct_get_required_mask(): the smallest 2^n - 1 that reaches the top of RAM as the device addresses it. */
+static uint64_t required_mask(const struct ccmm_dma_dev *d)
+{
+	const struct ccmm_platform *p = d->m->plat;
+	uint64_t top = 0, max_dma;
+
+	for (size_t i = 0; i < p->nr_ranges; i++)
+		if (p->ranges[i].kind == CCMM_RANGE_RAM)
+			top = CCMM_MAX(top, p->ranges[i].base + p->ranges[i].size);
+	if (!top)
+		return 0;
+	max_dma = ccmm_force_dma_unencrypted(d) ? ccmm_phys_to_dma_unencrypted(d, top - CCMM_PAGE_SIZE)
+						: ccmm_phys_to_dma(d, top - CCMM_PAGE_SIZE);
+	return CCMM_DMA_BIT_MASK(64 - __builtin_clzll(max_dma | 1));
+}
+
 uint64_t ccmm_dma_max_mapping_size(struct ccmm_dma_dev *d)
 {
 	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(d->m);
 	struct ccmm_swiotlb_dev sdev = { 0 };
+	enum ccmm_dma_path path;
+	uint64_t limit;
 
 	if (!mem)
 		return UINT64_MAX;
 	pthread_mutex_lock(&d->lock);
 	sdev.min_align_mask = d->min_align_mask;
+	path = d->path;
+	limit = min_not_zero(d->dma_mask, d->bus_dma_limit);
 	pthread_mutex_unlock(&d->lock);
-	return ccmm_swiotlb_max_mapping_size(&sdev);
+	/* dma_max_mapping_size(): iommu-dma bounces only untrusted devices; pSeries' TCE ops have no limit */
+	if (path == CCMM_DMA_PATH_IOMMU)
+		return secure_pseries(d) ? ccmm_swiotlb_max_mapping_size(&sdev) : UINT64_MAX;
+	/* dma_direct_max_mapping_size(): forced bouncing, or a mask that does not reach all of RAM */
+	if (force_bounce(d) || limit < required_mask(d))
+		return ccmm_swiotlb_max_mapping_size(&sdev);
+	return UINT64_MAX;
 }
 
 static int fail(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_dma_fail why, int ret)
@@ -738,25 +764,14 @@ static int map_one(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s,
 		}
 		if (!s->window)
 			return window_unreachable(ctx, d, "mapping", size);
-		{
-			uint64_t phys = pa;
-
-			if (force) {
-				ret = bounce_in(ctx, d, s, pa, size, dir, attrs, &tlb);
-				if (ret)
-					return ret;
-				rec->bounced = true;
-				rec->tlb = tlb;
-				phys = tlb;
-			}
-			ret = iommu_map_range(ctx, d, s->window, phys, size, dir == CCMM_DMA_TO_DEVICE, limit, rec, &dma);
-			if (ret) {
-				if (rec->bounced)
-					bounce_out(ctx, d, s, tlb, size, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC);
-				rec->bounced = false;
-				return ret;
-			}
-		}
+		/*
+		 * iommu_dma_map_page / the TCE ops: the page itself, never a bounce
+		 * buffer -- dev_use_swiotlb() is for untrusted devices, not for a
+		 * confidential guest, which then hands the device private memory.
+		 */
+		ret = iommu_map_range(ctx, d, s->window, pa, size, dir == CCMM_DMA_TO_DEVICE, limit, rec, &dma);
+		if (ret)
+			return ret;
 		break;
 	default:
 		return -ENODEV;
@@ -1014,8 +1029,7 @@ static int phyr_push(struct ccmm_dma_phyr_map *out, uint64_t dma, uint64_t len, 
 int ccmm_dma_map_phyr(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_phyr *p, enum ccmm_dma_dir dir,
 		      unsigned long attrs, struct ccmm_dma_phyr_map *out)
 {
-	bool force = force_bounce(d);
-	uint64_t chunk = force ? ccmm_dma_max_mapping_size(d) : UINT64_MAX;
+	uint64_t chunk = ccmm_dma_max_mapping_size(d);
 	size_t gi, ri;
 	int ret = 0;
 
@@ -1034,7 +1048,7 @@ int ccmm_dma_map_phyr(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct
 		}
 		while (left) {
 			/* ranges that may bounce are cut at the largest bounce; a peer's BAR is mapped whole */
-			uint64_t n = p2p || !force ? left : CCMM_MIN(left, chunk);
+			uint64_t n = p2p ? left : CCMM_MIN(left, chunk);
 			uint64_t dma;
 			uint32_t flags;
 
@@ -1253,8 +1267,13 @@ int ccmm_dma_alloc_attrs(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t 
 	if (secure_pseries(d) && s.path == CCMM_DMA_PATH_IOMMU && s.svm_window != CCMM_SVM_WINDOW_DMA32)
 		return window_unreachable(ctx, d, "coherent allocation", size);
 	order = ccmm_get_order(size);
-	decrypt = ccmm_force_dma_unencrypted(d);
 	direct = s.path == CCMM_DMA_PATH_DIRECT || s.path == CCMM_DMA_PATH_BYPASS;
+	/*
+	 * dma_direct_alloc decrypts; iommu_dma_alloc and the TCE ops'
+	 * iommu_alloc_coherent never do. A pSeries secure guest on its 32-bit
+	 * window (seed 002's proposal, which no kernel has) shares them.
+	 */
+	decrypt = ccmm_force_dma_unencrypted(d) && (direct || secure_pseries(d));
 	/* the physical limit the address must satisfy (only when the address is the physical one) */
 	max_pa = UINT64_MAX;
 	if (direct) {

@@ -19,7 +19,7 @@
  *   | bounce when forced or  |  the bounce range in a secure |                        |
  *   | beyond the mask        |  guest)                       |                        |
  *   +------------------------+-------------------------------+------------------------+
- *                |  in a confidential guest every streaming mapping bounces
+ *                |  in a confidential guest every dma-direct mapping bounces
  *                v  through SWIOTLB (swiotlb.h); coherent memory is made
  *                   shared per allocation and private again at free
  *                   (atomic allocations: the atomic pools, pool.c)
@@ -31,7 +31,11 @@
  * reach above the C-bit (min_not_zero(coherent mask, bus limit) <=
  * DMA_BIT_MASK(c_bit)). phys_to_dma() sets the C-bit under SME/SEV;
  * phys_to_dma_unencrypted() never does, and on TDX the DMA address of shared
- * memory is the plain GPA (no shared bit).
+ * memory is the plain GPA (no shared bit). All of that is dma-direct's (and
+ * the pSeries bypass, which is dma-direct): behind an x86-style IOMMU,
+ * iommu-dma maps the page itself and allocates coherent memory without
+ * decrypting it (dev_use_swiotlb() bounces untrusted devices only), so in a
+ * confidential guest such a device is handed private memory, as in 6.12.
  *
  * Devices the guest accepted into its TEE (TDISP RUN, bound to this guest:
  * ccmm_check_device_trusted) are decided per device: force_dma_unencrypted()

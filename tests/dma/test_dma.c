@@ -672,6 +672,65 @@ static void test_bus_addr_translation(void **state)
 	ccmm_shutdown(f.m);
 }
 
+/*
+ * iommu-dma in a confidential guest (drivers/iommu/dma-iommu.c): the
+ * mapping is the page itself -- dev_use_swiotlb() bounces only untrusted
+ * devices -- and iommu_dma_alloc never decrypts, so the device is handed
+ * private memory; dma_max_mapping_size() has no SWIOTLB limit there.
+ * Regression: ccmm bounced and decrypted as dma-direct does.
+ */
+static void test_iommu_dma_in_guest(void **state)
+{
+	struct fx f;
+	struct ccmm_result r;
+	struct ccmm_page pg;
+	uint64_t buf, dma, cdma, cva;
+	char got[8];
+
+	fx_init(&f, boot_text("[platform]\nmode=sev\nc_bit=47\nphys_bits=48\ncpus=2\n[node:0]\nmem=1g\n"
+			      "[iommu:vtd]\nkind=generic\n[device:blk]\ndma_mask=64\niommu=vtd\n"));
+	ccmm_dma_probe(&f.ctx, f.blk, NULL);
+	ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 64);
+	assert_int_equal(ccmm_dma_max_mapping_size(f.blk), UINT64_MAX);
+	buf = page(&f, 0);
+	kw(&f, buf, "secret!", 8);
+	assert_int_equal(ccmm_dma_map_page(&f.ctx, f.blk, buf, 4096, CCMM_DMA_TO_DEVICE, 0, &dma), 0);
+	assert_false(ccmm_dma_need_sync(f.blk, dma)); /* not bounced */
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(swiotlb, swiotlb_maps)], 0);
+	assert_int_equal(ccmm_dma_device_access(&f.ctx, f.blk, CCMM_READ, dma, got, 8, &r), 0);
+	assert_int_not_equal(r.outcome, CCMM_OK);
+	assert_int_equal(nviol(f.m, "dma_private"), 1);
+	ccmm_dma_mapping_error(f.blk, dma);
+	assert_int_equal(ccmm_dma_unmap_page(&f.ctx, f.blk, dma, 4096, CCMM_DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(ccmm_dma_alloc_coherent(&f.ctx, f.blk, 4096, &cdma, &cva), 0);
+	assert_int_equal(ccmm_phys_peek(f.m, ccmm_virt_to_phys(cva), &pg), 0);
+	assert_int_equal(pg.state, CCMM_PS_PRIVATE);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, coherent_pages_converted)], 0);
+	assert_int_equal(ccmm_dma_free_coherent(&f.ctx, f.blk, 4096, cva, cdma), 0);
+	ccmm_shutdown(f.m);
+}
+
+/* dma_direct_max_mapping_size(): SWIOTLB's limit only when bouncing is forced or the mask is short of RAM. */
+static void test_max_mapping_size(void **state)
+{
+	struct fx f;
+
+	fx_init(&f, boot_text("[platform]\nmode=none\ncpus=2\n[node:0]\nmem=8g\n"
+			      "[device:blk]\ndma_mask=64\n[device:nic]\ndma_mask=32\n"));
+	assert_non_null(ccmm_swiotlb_default(f.m)); /* RAM above 4 GiB and no IOMMU: a pool */
+	ccmm_dma_probe(&f.ctx, f.blk, NULL);
+	ccmm_dma_probe(&f.ctx, f.nic, NULL);
+	ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 64);
+	assert_int_equal(ccmm_dma_max_mapping_size(f.blk), UINT64_MAX);
+	assert_int_equal(ccmm_dma_max_mapping_size(f.nic), 256 * 1024); /* dma_addressing_limited */
+	ccmm_shutdown(f.m);
+	fx_init(&f, test_boot("mode=tdx"));
+	ccmm_dma_probe(&f.ctx, f.blk, NULL);
+	ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 64);
+	assert_int_equal(ccmm_dma_max_mapping_size(f.blk), 256 * 1024); /* is_swiotlb_force_bounce */
+	ccmm_shutdown(f.m);
+}
+
 /* Coherent memory under SME: encrypted for a device that reaches the C-bit, decrypted otherwise. */
 static void test_coherent_sme(void **state)
 {
@@ -1040,6 +1099,8 @@ int main(void)
 		cmocka_unit_test(test_pool_full),
 		cmocka_unit_test(test_sg_and_phyr),
 		cmocka_unit_test(test_bus_addr_translation),
+		cmocka_unit_test(test_iommu_dma_in_guest),
+		cmocka_unit_test(test_max_mapping_size),
 		cmocka_unit_test(test_dma_direct_alloc_free),
 		cmocka_unit_test(test_dma_direct_free_leaks_on_refusal),
 		cmocka_unit_test(test_atomic_pools),
