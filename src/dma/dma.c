@@ -412,11 +412,28 @@ int ccmm_dma_bind(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccm
 
 /* ---- masks -------------------------------------------------------------------------------- */
 
+/* The end of the highest RAM range (max_pfn << PAGE_SHIFT); 0 without RAM. */
+static uint64_t ram_top(const struct ccmm_platform *p)
+{
+	uint64_t top = 0;
+
+	for (size_t i = 0; i < p->nr_ranges; i++)
+		if (p->ranges[i].kind == CCMM_RANGE_RAM)
+			top = CCMM_MAX(top, p->ranges[i].base + p->ranges[i].size);
+	return top;
+}
+
 /* dma_supported() for a mask of @bits on the device's path. */
 static bool supported(const struct ccmm_dma_dev *d, unsigned bits)
 {
-	if (!d->unit)
-		return bits >= 24; /* dma_direct_supported: must reach ZONE_DMA */
+	if (!d->unit) {
+		/* dma_direct_supported: 32 bits always; below, ZONE_DMA (16 MiB) or all RAM if it ends lower */
+		uint64_t top = ram_top(d->m->plat);
+
+		if (bits >= 32)
+			return true;
+		return CCMM_DMA_BIT_MASK(bits) >= CCMM_MIN(top ? top - CCMM_PAGE_SIZE : 0, CCMM_DMA_BIT_MASK(24));
+	}
 	if (d->unit->desc->kind == CCMM_IOMMU_PSERIES_TCE)
 		return d->unit->dma32 || (bits == 64 && d->unit->desc->ddw);
 	return true; /* iommu-dma: IOVAs are allocated below any mask */
@@ -522,12 +539,8 @@ static void snapshot(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *
 /* dma_direct_get_required_mask(): the smallest 2^n - 1 that reaches the top of RAM as the device addresses it. */
 static uint64_t required_mask(const struct ccmm_dma_dev *d)
 {
-	const struct ccmm_platform *p = d->m->plat;
-	uint64_t top = 0, max_dma;
+	uint64_t top = ram_top(d->m->plat), max_dma;
 
-	for (size_t i = 0; i < p->nr_ranges; i++)
-		if (p->ranges[i].kind == CCMM_RANGE_RAM)
-			top = CCMM_MAX(top, p->ranges[i].base + p->ranges[i].size);
 	if (!top)
 		return 0;
 	max_dma = ccmm_force_dma_unencrypted(d) ? ccmm_phys_to_dma_unencrypted(d, top - CCMM_PAGE_SIZE)
@@ -966,6 +979,14 @@ int ccmm_dma_map_sg(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg
 		sg->dma_flags = flags;
 	}
 	if (ret) {
+		enum ccmm_dma_path path;
+
+		pthread_mutex_lock(&d->lock);
+		path = d->path;
+		pthread_mutex_unlock(&d->lock);
+		/* dma_direct_map_sg: a page that did not map is -EIO, whatever stopped it; P2P out of reach -EREMOTEIO */
+		if ((path == CCMM_DMA_PATH_DIRECT || path == CCMM_DMA_PATH_BYPASS) && ret != -EREMOTEIO && ret != -ENODEV)
+			ret = -EIO;
 		/* dma_direct_map_sg's own rollback: before dma-debug ever saw the list */
 		while (i--) {
 			unmap_unseen(ctx, d, t->sgl[i].dma_address, (int)n, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC);

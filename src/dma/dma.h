@@ -523,7 +523,8 @@ int ccmm_dma_remove(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d);
 /*
  * ccmm_dma_set_mask / _coherent_mask / _mask_and_coherent - as the kernel:
  * -EIO when the platform cannot address memory through such a mask
- * (dma_supported(): below 24 bits on the direct path; on pSeries a mask
+ * (dma_supported(): on the direct path a mask below 32 bits that misses
+ * ZONE_DMA -- 16 MiB, or all RAM on a smaller machine; on pSeries a mask
  * below the window's start). On pSeries a 64-bit streaming mask on a unit
  * with a dynamic window switches the device to the bypass path and creates
  * the DDW (mapping all of RAM, or only the bounce range in a secure guest
@@ -603,7 +604,10 @@ int ccmm_dma_unmap_single(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t
  * -EREMOTEIO out of reach); sets t->nents. dma-debug checks each entry
  * (stack, kernel image, check_sg_segment, cacheline overlap) and records
  * the nents given. All or nothing. Returns the number of DMA entries or a
- * negative errno as map_page.
+ * negative errno, as dma_map_sgtable: on the direct path (and the pSeries
+ * bypass) -EIO for an entry that did not map, whatever stopped it
+ * (dma_direct_map_sg), -EREMOTEIO for P2P out of reach; behind an IOMMU as
+ * map_page (-ENOMEM when the I/O space is full).
  *
  * ccmm_dma_unmap_sg undoes them (dma_unmap_sg with @t's orig_nents);
  * ccmm_dma_unmap_sg_nents passes @nents as the caller did -- the kernel

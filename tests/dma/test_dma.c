@@ -91,10 +91,18 @@ static void test_masks(void **state)
 	assert_int_equal(f.blk->dma_mask, UINT64_MAX);
 	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.blk, 20), -EIO); /* below ZONE_DMA */
 	assert_int_equal(f.blk->dma_mask, UINT64_MAX);
+	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.blk, 24), 0);
+	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.blk, 64), 0);
 	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.blk, 0), -EINVAL);
 	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.blk, 65), -EINVAL);
 	assert_int_equal(ccmm_dma_remove(&f.ctx, f.blk), 0);
 	assert_int_equal(ccmm_dma_remove(&f.ctx, f.blk), -ENODEV);
+	ccmm_shutdown(f.m);
+	/* dma_direct_supported on a machine with less RAM than ZONE_DMA: a mask reaching all of it will do */
+	fx_init(&f, boot_text("[platform]\nmode=none\ncpus=1\n[node:0]\nmem=4m\n[device:blk]\ndma_mask=64\n"));
+	assert_int_equal(ccmm_dma_probe(&f.ctx, f.blk, NULL), 0);
+	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.blk, 22), 0);
+	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.blk, 21), -EIO);
 	ccmm_shutdown(f.m);
 }
 
@@ -282,8 +290,18 @@ static void test_pool_full(void **state)
 	ccmm_dma_mapping_error(f.blk, dma[0]);
 	assert_int_equal(ccmm_dma_unmap_page(&f.ctx, f.blk, dma[0], 256 * 1024, CCMM_DMA_TO_DEVICE, 0), 0);
 	assert_int_equal(ccmm_dma_map_page(&f.ctx, f.blk, buf, 256 * 1024, CCMM_DMA_TO_DEVICE, 0, &dma[1]), 0);
+	/* the sg API: dma_direct_map_sg answers a page that did not map with -EIO, all or nothing */
+	{
+		struct ccmm_sg_table t;
+
+		assert_int_equal(ccmm_sg_alloc_table_from_pages(&t, &buf, 1, 0, 4096, 0), 0);
+		assert_int_equal(ccmm_dma_map_sg(&f.ctx, f.blk, &t, CCMM_DMA_TO_DEVICE, 0), -EIO);
+		assert_int_equal(t.nents, 0);
+		ccmm_sg_free_table(&t);
+	}
 	ccmm_dma_mapping_error(f.blk, dma[1]);
 	ccmm_dma_unmap_page(&f.ctx, f.blk, dma[1], 256 * 1024, CCMM_DMA_TO_DEVICE, 0);
+	assert_int_equal(ccmm_dma_live(f.blk), 0);
 	ccmm_shutdown(f.m);
 }
 
