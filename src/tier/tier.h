@@ -363,9 +363,10 @@ int ccmm_tier_task_create(struct ccmm_machine *m, int node, bool anon, bool bind
 void ccmm_tier_task_destroy(struct ccmm_tier_task *t);
 
 /*
- * ccmm_tier_task_set_policy - set_mempolicy(): MPOL_BIND to @node (@bind)
- * or back to MPOL_DEFAULT with @node preferred. Pages already placed stay
- * (NUMA balancing and reclaim may move them). -EINVAL for no such node.
+ * ccmm_tier_task_set_policy - set_mempolicy(): MPOL_BIND to @node (@bind),
+ * MPOL_PREFERRED @node, or with @node -1 MPOL_DEFAULT (the task's local
+ * node first). Pages already placed stay (NUMA balancing and reclaim may
+ * move them). -EINVAL for no such node.
  */
 int ccmm_tier_task_set_policy(struct ccmm_tier_task *t, int node, bool bind);
 

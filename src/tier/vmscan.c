@@ -427,10 +427,10 @@ int ccmm_tier_task_set_policy(struct ccmm_tier_task *t, int node, bool bind)
 {
 	struct ccmm_tier *T = tier_of(t->m);
 
-	if (node < 0 || node >= (int)t->m->plat->nr_nodes)
+	if (node >= (int)t->m->plat->nr_nodes || (node < 0 && bind))
 		return -EINVAL;
 	pthread_mutex_lock(&T->lock);
-	t->node = node;
+	t->node = node < 0 ? t->cpu_node : node; /* MPOL_DEFAULT: the local node */
 	t->bind = bind;
 	pthread_mutex_unlock(&T->lock);
 	return 0;
@@ -1024,7 +1024,7 @@ static uint64_t shrink_node_locked(struct ccmm_tier *T, struct ccmm_ctx *ctx, in
 		for (size_t i = 0; i < got; i++) {
 			struct tpage *p = victims[i];
 			struct ccmm_cgroup *pm = p->owner->memcg;
-			bool anon = p->anon; /* p may be freed below */
+			bool is_anon = p->anon; /* p may be freed below */
 			uint32_t allowed;
 
 			if (!have_last || pm != last_memcg) {
@@ -1072,7 +1072,7 @@ reclaimed:
 			if (!memcg)
 				vm_count(T, ctx, kswapd ? CCMM_VM_pgsteal_kswapd : CCMM_VM_pgsteal_direct, 1);
 			ccmm_memcg_mod_stat(pm, kswapd ? CCMM_MEMCG_STAT_PGSTEAL_KSWAPD : CCMM_MEMCG_STAT_PGSTEAL_DIRECT, 1);
-			vm_count(T, ctx, anon ? CCMM_VM_pgsteal_anon : CCMM_VM_pgsteal_file, 1);
+			vm_count(T, ctx, is_anon ? CCMM_VM_pgsteal_anon : CCMM_VM_pgsteal_file, 1);
 			freed++;
 		}
 		/* everything referenced (now active) or unreclaimable: give up after two idle rounds */
@@ -1204,6 +1204,18 @@ static void do_numa_page(struct ccmm_tier *T, struct ccmm_ctx *ctx, struct ccmm_
 
 /* ---- page references ---------------------------------------------------------- */
 
+static uint64_t oom_kills(struct ccmm_machine *m)
+{
+	return ccmm_cgroup_root_of(m) ? ccmm_memcg_oom_kills(ccmm_cgroup_root_of(m)) : 0;
+}
+
+/* The OOM killers count their kills in the memory controller; the tier keeps when the first came. */
+static void note_oom_kills(struct ccmm_tier *T, const struct ccmm_ctx *ctx, uint64_t before)
+{
+	if (oom_kills(ctx->m) != before && T->first_ns[CCMM_VM_oom_kill] == UINT64_MAX)
+		T->first_ns[CCMM_VM_oom_kill] = ctx->now_ns;
+}
+
 /* The memory nodes @t may allocate from: its cgroup's cpuset (0: no process, no limit). */
 static uint32_t task_mems(struct ccmm_tier_task *t)
 {
@@ -1260,9 +1272,12 @@ int ccmm_tier_access(struct ccmm_ctx *ctx, struct ccmm_tier_task *t, uint64_t vp
 		 * killer. The entry cannot change meanwhile: reclaim only touches
 		 * resident pages, this one is not.
 		 */
+		uint64_t kills = oom_kills(ctx->m);
+
 		pthread_mutex_unlock(&T->lock);
 		ret = ccmm_mem_cgroup_charge(ctx, t->memcg, 1, t->proc);
 		pthread_mutex_lock(&T->lock);
+		note_oom_kills(T, ctx, kills);
 		if (ret) {
 			run_kswapds(T, ctx->m);
 			pthread_mutex_unlock(&T->lock);
@@ -1287,11 +1302,17 @@ int ccmm_tier_access(struct ccmm_ctx *ctx, struct ccmm_tier_task *t, uint64_t vp
 		run_kswapds(T, ctx->m);
 		for (int n = 0; n < (int)ctx->m->plat->nr_nodes; n++)
 			totalpages += T->online[n] ? node_pages(ctx->m, n) : 0;
-		pthread_mutex_unlock(&T->lock);
 		/* __alloc_pages_may_oom: the global OOM killer (no memcg limit was hit) */
-		if (ccmm_cgroup_root_of(ctx->m))
-			return ccmm_out_of_memory(ctx, ccmm_cgroup_root_of(ctx->m), t->proc, totalpages);
-		return -ENOMEM;
+		if (ccmm_cgroup_root_of(ctx->m)) {
+			uint64_t kills = oom_kills(ctx->m);
+
+			pthread_mutex_unlock(&T->lock);
+			ret = ccmm_out_of_memory(ctx, ccmm_cgroup_root_of(ctx->m), t->proc, totalpages);
+			pthread_mutex_lock(&T->lock);
+			note_oom_kills(T, ctx, kills);
+		}
+		pthread_mutex_unlock(&T->lock);
+		return ret;
 	}
 	if (major) {
 		vm_count(T, ctx, CCMM_VM_pgmajfault, 1);

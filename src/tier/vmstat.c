@@ -104,6 +104,7 @@ uint64_t ccmm_vmstat_first_ns(struct ccmm_machine *m, enum ccmm_vmstat item)
 
 	if ((unsigned)item >= CCMM_VM_NR || is_state[item])
 		return UINT64_MAX;
+	/* oom_kill: counted by the memory controller, timed by the fault that triggered it */
 	pthread_mutex_lock(&T->lock);
 	v = T->first_ns[item];
 	pthread_mutex_unlock(&T->lock);

@@ -625,7 +625,7 @@ static void test_promotion(void **state)
 	assert_int_equal(ccmm_tier_task_create(m, 1, true, true, NULL, NULL, &t), 0);
 	for (uint64_t v = 0; v < 60; v++)
 		assert_int_equal(ccmm_tier_access(&ctx, t, v, true), 0);
-	assert_int_equal(ccmm_tier_task_set_policy(t, 1, false), 0);
+	assert_int_equal(ccmm_tier_task_set_policy(t, -1, false), 0);
 	ccmm_tier_task_stats(t, &st);
 	assert_int_equal(st.node_pages[1], 60);
 	for (int pass = 0; pass < 4; pass++) {
@@ -685,8 +685,8 @@ static void test_node_is_toptier(void **state)
 			assert_int_equal(ccmm_tier_access(&ctx, t, v, true), 0);
 			assert_int_equal(ccmm_tier_access(&ctx, h, v, true), 0);
 		}
-		assert_int_equal(ccmm_tier_task_set_policy(t, 1, false), 0);
-		assert_int_equal(ccmm_tier_task_set_policy(h, 1, false), 0);
+		assert_int_equal(ccmm_tier_task_set_policy(t, -1, false), 0);
+		assert_int_equal(ccmm_tier_task_set_policy(h, -1, false), 0);
 		for (int pass = 0; pass < 3; pass++) {
 			ctx.now_ns += 2000000;
 			for (uint64_t v = 0; v < 20; v++) {

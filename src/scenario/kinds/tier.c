@@ -278,7 +278,7 @@ static int touch_next(struct ccmm_actor *a, struct ttask *s, struct ccmm_page_re
 			s->touched_seen = true;
 			/* ccmm-hog -b: back to MPOL_DEFAULT once everything is touched */
 			if (o->bind_first && !o->membind)
-				ccmm_tier_task_set_policy(s->task, (int)o->node, false);
+				ccmm_tier_task_set_policy(s->task, -1, false);
 			s->phase = o->retouch ? PH_SLEEP : PH_HOLD;
 			continue;
 		case PH_SLEEP:
