@@ -581,6 +581,32 @@ static enum ccmm_demotion_order order_of(const struct tier_ext_opts *o)
 	return o->policy == CCMM_DEMOTION_RECLAIM_MIGRATE ? CCMM_DEMOTE_PASSES : CCMM_DEMOTE_TIERS;
 }
 
+/* The line of [global]'s "@key =" in the job file, for errors (0 when it cannot be found). */
+static int global_line(const struct ccmm_job *job, const char *key)
+{
+	FILE *f = fopen(job->path, "r");
+	char line[1024];
+	int n = 0, found = 0;
+	bool global = false;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p = line + strspn(line, " \t");
+		size_t kl = strlen(key);
+
+		n++;
+		if (*p == '[') {
+			global = !strncmp(p, "[global]", 8);
+			continue;
+		}
+		if (global && !strncmp(p, key, kl) && (p[kl] == ' ' || p[kl] == '\t' || p[kl] == '='))
+			found = n;
+	}
+	fclose(f);
+	return found;
+}
+
 /* The knobs must agree with the policy, the platform's demotion targets must be computable. */
 static int tier_ext_check(struct ccmm_job *job, const void *opts, struct ccmm_error *err)
 {
@@ -589,14 +615,19 @@ static int tier_ext_check(struct ccmm_job *job, const void *opts, struct ccmm_er
 	struct ccmm_demotion d;
 	int ret;
 
-	if (o->policy == CCMM_DEMOTION_MAINLINE && (o->node_reclaim_mode & CCMM_RECLAIM_MIGRATE))
+	if (o->policy == CCMM_DEMOTION_MAINLINE && (o->node_reclaim_mode & CCMM_RECLAIM_MIGRATE)) {
+		loc.line = global_line(job, "node_reclaim_mode");
 		return ccmm_error_set(err, &loc, -EINVAL,
 				      "node_reclaim_mode 8 (RECLAIM_MIGRATE) is the 2021 series' switch and was never merged: "
 				      "mainline demotes with demotion_enabled = yes; or set demotion_policy = reclaim_migrate");
-	if (o->policy == CCMM_DEMOTION_RECLAIM_MIGRATE && o->demotion_enabled)
+	}
+	if (o->policy == CCMM_DEMOTION_RECLAIM_MIGRATE && o->demotion_enabled) {
+		loc.line = global_line(job, "demotion_enabled");
 		return ccmm_error_set(err, &loc, -EINVAL,
 				      "demotion_enabled is mainline's switch; under demotion_policy = reclaim_migrate demotion "
 				      "is node_reclaim_mode 8");
+	}
+	loc.line = global_line(job, "node_reserve");
 	for (const char *s = o->node_reserve[0] ? o->node_reserve : NULL; s;) {
 		unsigned node;
 		uint64_t bytes;
