@@ -252,7 +252,7 @@ struct ccmm_task {
 	struct ccmm_cgroup *cgrp;         /* where it lives (holds a reference; tree lock) */
 	_Atomic int signal;               /* fatal signal pending: 0, SIGKILL (9), SIGBUS (7), SIGTERM (15) */
 	_Atomic bool oom_victim;          /* chosen by an OOM killer (tsk_is_oom_victim) */
-	int oom_score_adj;                /* /proc/PID/oom_score_adj, -1000..1000 */
+	_Atomic int oom_score_adj;        /* /proc/PID/oom_score_adj, -1000..1000 */
 	_Atomic int64_t mm_rss;           /* resident pages (MM_ANONPAGES + MM_FILEPAGES) */
 	_Atomic int64_t mm_swapents;      /* pages swapped out (MM_SWAPENTS) */
 	_Atomic int64_t mm_pgtables;      /* page-table pages (mm_pgtables_bytes / PAGE_SIZE) */

@@ -159,7 +159,7 @@ uint64_t ccmm_mem_cgroup_get_max(const struct ccmm_cgroup *memcg)
 
 long ccmm_oom_badness(const struct ccmm_task *t, uint64_t totalpages)
 {
-	long points, adj = t->oom_score_adj;
+	long points, adj = atomic_load(&t->oom_score_adj);
 
 	if (adj == CCMM_OOM_SCORE_ADJ_MIN)
 		return LONG_MIN;
