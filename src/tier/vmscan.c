@@ -766,11 +766,14 @@ static int alloc_user_page_locked(struct ccmm_tier *T, struct ccmm_ctx *ctx, str
 		if (mode && ctx->m->plat->distance[t->node][nid] <= RECLAIM_DISTANCE &&
 		    (mode & (CCMM_RECLAIM_ZONE | CCMM_RECLAIM_WRITE | CCMM_RECLAIM_UNMAP |
 			     (T->cfg.policy == CCMM_DEMOTION_RECLAIM_MIGRATE ? CCMM_RECLAIM_MIGRATE : 0)))) {
-			uint64_t got = (mode & CCMM_RECLAIM_UNMAP) ? shrink_node_locked(T, ctx, nid, T->cfg.batch, false, NULL) : 0;
+			/* without RECLAIM_UNMAP only unmapped page cache counts: none here (NODE_RECLAIM_FULL, no counter) */
+			if (mode & CCMM_RECLAIM_UNMAP) {
+				uint64_t got = shrink_node_locked(T, ctx, nid, T->cfg.batch, false, NULL);
 
-			vm_count(T, ctx, got ? CCMM_VM_zone_reclaim_success : CCMM_VM_zone_reclaim_failed, 1);
-			if (!alloc_on(T, ctx, nid, T->wmark[nid].low, pa))
-				goto got;
+				vm_count(T, ctx, got ? CCMM_VM_zone_reclaim_success : CCMM_VM_zone_reclaim_failed, 1);
+				if (!alloc_on(T, ctx, nid, T->wmark[nid].low, pa))
+					goto got;
+			}
 		}
 	}
 	for (int i = 0; i < n; i++)
@@ -1171,6 +1174,9 @@ static void do_numa_page(struct ccmm_tier *T, struct ccmm_ctx *ctx, struct ccmm_
 	int src = p->node, dst = t->cpu_node;
 
 	p->numa_scan_ns = 0;
+	/* a fault like any other to handle_mm_fault, which counts it */
+	vm_count(T, ctx, CCMM_VM_pgfault, 1);
+	ccmm_memcg_mod_stat(t->memcg, CCMM_MEMCG_STAT_PGFAULT, 1);
 	vm_count(T, ctx, CCMM_VM_numa_hint_faults, 1);
 	ccmm_memcg_mod_stat(t->memcg, CCMM_MEMCG_STAT_NUMA_HINT_FAULTS, 1);
 	ccmm_charge(ctx, CCMM_COST_page_fault_ns, 1);
