@@ -245,7 +245,7 @@ static enum oom_result oom_kill(struct ccmm_cgroup *scope, struct ccmm_task *cur
 		return OOM_KILLED_CURRENT;
 	}
 	pthread_rwlock_rdlock(&root->tree_lock);
-	victim = select_bad_process(scope, totalpages ?: 1, &abort);
+	victim = select_bad_process(scope, totalpages ? totalpages : 1, &abort);
 	if (abort) {
 		res = current && atomic_load(&current->oom_victim) ? OOM_KILLED_CURRENT : OOM_OTHER;
 	} else if (!victim) {

@@ -50,11 +50,13 @@ int ccmm_outdir_open(struct ccmm_outdir *o, const char *path, const char *what, 
 	char probe[4096 + 256];
 	struct stat st;
 
+	size_t n = strlen(path);
+
 	o->replace = false;
 	o->tmp[0] = '\0';
-	if (!path[0] || strlen(path) > 4000)
+	if (!n || n > 4000)
 		return ccmm_error_set(err, NULL, -EINVAL, "'%s': not a usable directory name", path);
-	snprintf(o->path, sizeof(o->path), "%s", path);
+	memcpy(o->path, path, n + 1);
 	if (!stat(path, &st)) {
 		snprintf(probe, sizeof(probe), "%s/%s", path, marker);
 		if (!S_ISDIR(st.st_mode) || access(probe, F_OK))
