@@ -235,12 +235,16 @@ static void model_nodes(struct ccmm_run *run, uint64_t touched[2], uint64_t end[
 	json_decref(j);
 }
 
-/* The split between the nodes agrees within 5 percentage points of the pages. */
-static void same_split(const char *rec, const char *phase, const uint64_t want[2], const uint64_t got[2])
+/*
+ * The split between the nodes agrees within @points percentage points of
+ * the pages. Recordings of one workload differ from run to run (tier-kswapd
+ * ended with 11.6% of its pages on node 1 in one run, 18.3% in the next).
+ */
+static void same_split(const char *rec, const char *phase, const uint64_t want[2], const uint64_t got[2], double points)
 {
 	double w = (double)want[1] / (double)(want[0] + want[1]), g = (double)got[1] / (double)(got[0] + got[1]);
 
-	if (w - g > 0.05 || g - w > 0.05)
+	if (w - g > points / 100 || g - w > points / 100)
 		fail_msg("%s, %s: node0=%" PRIu64 " node1=%" PRIu64 " recorded, node0=%" PRIu64 " node1=%" PRIu64 " modeled", rec,
 			 phase, want[0], want[1], got[0], got[1]);
 }
@@ -344,10 +348,10 @@ static struct ccmm_run *check_case(const struct rec_case *c, int *pairs)
 	model_nodes(run, mt, me, &have_touched);
 	if (hog_nodes(log, "touched", rt)) {
 		assert_true(have_touched);
-		same_split(c->name, "touched", rt, mt);
+		same_split(c->name, "touched", rt, mt, 5);
 	}
 	if (hog_nodes(log, "end", re))
-		same_split(c->name, "end", re, me);
+		same_split(c->name, "end", re, me, 10);
 	free(log);
 	return run;
 }
