@@ -585,46 +585,45 @@ static json_t *platform_json(const struct ccmm_machine *m)
 	return j;
 }
 
+/* expect= lines as written: "RULE" or "RULE:COUNT". */
+static json_t *expects_json(const struct ccmm_expect *list, size_t n)
+{
+	json_t *exp = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		char e[80];
+
+		if (list[i].count >= 0)
+			snprintf(e, sizeof(e), "%s:%ld", list[i].rule->name, list[i].count);
+		else
+			snprintf(e, sizeof(e), "%s", list[i].rule->name);
+		json_array_append_new(exp, json_string(e));
+	}
+	return exp;
+}
+
 /* [global] in effect: the engine's options and every run extension's, defaults included. */
 static json_t *global_options_json(const struct ccmm_job *job)
 {
-	json_t *g = json_object(), *exp = json_array();
+	json_t *g = json_object();
 	const struct ccmm_run_ext *x;
 
 	options_json(g, ccmm_job_global_options(), &job->g);
 	for (size_t i = 0; (x = ccmm_run_ext_at(i)); i++)
 		options_json(g, x->options, ccmm_job_ext_opts(job, x->name));
-	for (size_t i = 0; i < job->nr_expect; i++) {
-		char e[80];
-
-		if (job->expect[i].count >= 0)
-			snprintf(e, sizeof(e), "%s:%ld", job->expect[i].rule->name, job->expect[i].count);
-		else
-			snprintf(e, sizeof(e), "%s", job->expect[i].rule->name);
-		json_array_append_new(exp, json_string(e));
-	}
-	json_object_set_new(g, "expect", exp);
+	json_object_set_new(g, "expect", expects_json(job->expect, job->nr_expect));
 	return g;
 }
 
 /* An actor's section in effect: its kind's options, loops, expect= and its op program. */
 static json_t *actor_options_json(const struct ccmm_actor *a)
 {
-	json_t *o = json_object(), *exp = json_array(), *prog = json_array();
+	json_t *o = json_object(), *prog = json_array();
 
 	json_object_set_new(o, "actor", json_string(a->kind->name));
 	options_json(o, a->kind->options, a->opts);
 	json_object_set_new(o, "loops", json_integer((json_int_t)a->loops));
-	for (size_t i = 0; i < a->nr_expect; i++) {
-		char e[80];
-
-		if (a->expect[i].count >= 0)
-			snprintf(e, sizeof(e), "%s:%ld", a->expect[i].rule->name, a->expect[i].count);
-		else
-			snprintf(e, sizeof(e), "%s", a->expect[i].rule->name);
-		json_array_append_new(exp, json_string(e));
-	}
-	json_object_set_new(o, "expect", exp);
+	json_object_set_new(o, "expect", expects_json(a->expect, a->nr_expect));
 	for (size_t i = 0; i < a->nr_ops; i++)
 		json_array_append_new(prog, op_json(&a->ops[i]));
 	json_object_set_new(o, "op", prog);
