@@ -676,14 +676,23 @@ int ccmm_job_load_with(const char *path, const char *text, const struct ccmm_job
 	}
 	if (!job->nr_actors && o->sections) {
 		struct ccmm_loc loc = { path, 0 };
+		const char *secs[64];
 		char names[300] = "";
-		size_t n = 0;
+		size_t n = 0, ns = 0;
+		const char *near = NULL;
 
-		for (size_t i = 0; i < r.nr; i++)
-			if (!r.lines[i].key[0] && strcmp(r.lines[i].section, "global") && n < sizeof(names))
+		for (size_t i = 0; i < r.nr; i++) {
+			if (r.lines[i].key[0] || !strcmp(r.lines[i].section, "global"))
+				continue;
+			if (ns < CCMM_ARRAY_SIZE(secs))
+				secs[ns++] = r.lines[i].section;
+			if (n < sizeof(names))
 				n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "", r.lines[i].section);
-		ret = ccmm_error_set(err, &loc, -ENOENT, "no section of the job is selected by --section (its sections: %s)",
-				     n ? names : "none");
+		}
+		for (size_t i = 0; o->sections[i] && !near; i++)
+			near = ccmm_suggest(o->sections[i], secs, ns);
+		ret = ccmm_error_set(err, &loc, -ENOENT, "--section: no section of the job is named so (its sections: %s)%s%s%s",
+				     n ? names : "none", near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
 		goto fail;
 	}
 	if (!job->nr_actors) {

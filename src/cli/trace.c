@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+/* ccmm trace stat FILE and ccmm trace reduce IN OUT: page-reference traces and ftrace text. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/internal.h"
+#include "trace/trace.h"
+
+enum { OPT_ZSTD = 256, OPT_INSTRUCTIONS };
+
+static const struct cli_option trace_opts[] = {
+	{ "zstd", OPT_ZSTD, NULL, "reduce: compress OUT with zstd", NULL },
+	{ "instructions", OPT_INSTRUCTIONS, NULL, "keep instruction fetches (as reads) instead of dropping them", NULL },
+	{ NULL },
+};
+
+struct trace_args {
+	struct ccmm_trace_opts o;
+	bool zstd;
+};
+
+static int trace_opt(void *ctx, int key, const char *arg)
+{
+	struct trace_args *ta = ctx;
+
+	if (key == OPT_ZSTD)
+		ta->zstd = true;
+	else if (key == OPT_INSTRUCTIONS)
+		ta->o.instructions = true;
+	return 0;
+}
+
+/* ccmm trace stat on ftrace text: events by kind, skipped, lost. */
+static int ftrace_stat(const char *path)
+{
+	struct ccmm_ftrace *ft;
+	struct ccmm_ftrace_event ev;
+	struct ccmm_ftrace_stats st;
+	struct ccmm_error err;
+	int ret;
+
+	if (ccmm_ftrace_open(path, &ft, &err))
+		return _ccmm_cli_error(&err);
+	while ((ret = ccmm_ftrace_next(ft, &ev, &err)) == 1)
+		;
+	if (ret < 0) {
+		ccmm_ftrace_close(ft);
+		return _ccmm_cli_error(&err);
+	}
+	ccmm_ftrace_stats(ft, &st);
+	ccmm_ftrace_close(ft);
+	printf("%s: ftrace text (%s), %" PRIu64 " lines, %" PRIu64 " DMA/SWIOTLB events on CPUs 0..%d, %" PRIu64
+	       " other events skipped%s%s%s, %" PRIu64 " lost\n",
+	       path, st.trace_cmd ? "trace-cmd report" : "tracefs", st.lines, st.events, st.max_cpu, st.skipped,
+	       st.skipped ? " (first: " : "", st.first_skipped, st.skipped ? ")" : "", st.lost);
+	for (int k = 0; k < CCMM_FT_NR; k++)
+		if (st.by_kind[k])
+			printf("  %-28s %" PRIu64 "\n", ccmm_ftrace_kind_name((enum ccmm_ftrace_kind)k), st.by_kind[k]);
+	return 0;
+}
+
+/* The set of distinct pages: open addressing over vpn + 1 (0 is empty), doubled at half full. */
+struct page_set {
+	uint64_t *slot, cap, n;
+};
+
+static int page_set_add(struct page_set *ps, uint64_t vpn)
+{
+	uint64_t h;
+
+	if (ps->n * 2 >= ps->cap) {
+		uint64_t ncap = ps->cap ? ps->cap * 2 : 1024, *ns = calloc(ncap, sizeof(*ns));
+
+		if (!ns)
+			return -1;
+		for (uint64_t i = 0; i < ps->cap; i++) {
+			if (!ps->slot[i])
+				continue;
+			for (h = (ps->slot[i] * 0x9e3779b97f4a7c15ULL) & (ncap - 1); ns[h]; h = (h + 1) & (ncap - 1))
+				;
+			ns[h] = ps->slot[i];
+		}
+		free(ps->slot);
+		ps->slot = ns;
+		ps->cap = ncap;
+	}
+	for (h = ((vpn + 1) * 0x9e3779b97f4a7c15ULL) & (ps->cap - 1); ps->slot[h] && ps->slot[h] != vpn + 1;
+	     h = (h + 1) & (ps->cap - 1))
+		;
+	if (!ps->slot[h]) {
+		ps->slot[h] = vpn + 1;
+		ps->n++;
+	}
+	return 0;
+}
+
+/* A page-reference trace: references, writes, distinct pages; ftrace text: its events. */
+static int trace_stat(const struct cli_command *cmd, const char *path, const struct ccmm_trace_opts *o)
+{
+	struct page_set set = { NULL, 0, 0 };
+	struct ccmm_trace *t;
+	struct ccmm_page_ref r;
+	struct ccmm_trace_stats st;
+	struct ccmm_error err;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	int ret;
+
+	if (ccmm_ftrace_probe(path, &err) == 1)
+		return ftrace_stat(path);
+	if (ccmm_trace_open(path, o, &t, &err))
+		return _ccmm_cli_error(&err);
+	while ((ret = ccmm_trace_next(t, &r, &err)) == 1) {
+		lo = CCMM_MIN(lo, r.vpn);
+		hi = CCMM_MAX(hi, r.vpn);
+		if (page_set_add(&set, r.vpn)) {
+			free(set.slot);
+			ccmm_trace_close(t);
+			return _ccmm_cli_bad(cmd, "stat: out of memory");
+		}
+	}
+	free(set.slot);
+	if (ret < 0) {
+		ccmm_trace_close(t);
+		return _ccmm_cli_error(&err);
+	}
+	ccmm_trace_stats(t, &st);
+	printf("%s: %s trace, %" PRIu64 " accesses -> %" PRIu64 " page references (%" PRIu64 " dirtying), "
+	       "%" PRIu64 " instruction fetches dropped",
+	       path, ccmm_trace_format(t) == CCMM_TRACE_LACKEY ? "lackey" : "address", st.lines, st.refs, st.writes,
+	       st.instr_dropped);
+	if (st.refs)
+		printf(", %" PRIu64 " distinct pages (%" PRIu64 " KiB) in 0x%" PRIx64 "..0x%" PRIx64, set.n, set.n * 4, lo, hi);
+	printf("\n");
+	ccmm_trace_close(t);
+	return CLI_EXIT_OK;
+}
+
+static int cmd_trace(const struct cli_command *cmd, int argc, char **argv)
+{
+	struct trace_args ta = { { CCMM_TRACE_AUTO, false, false }, false };
+	struct ccmm_error err;
+	int first, n, ret = _ccmm_cli_parse(cmd, argc, argv, trace_opt, &ta, &first);
+	const char *sub;
+	long refs;
+
+	if (ret)
+		return ret;
+	if (first == argc)
+		return _ccmm_cli_bad(cmd, "stat FILE | reduce IN OUT");
+	sub = argv[first];
+	n = argc - first - 1;
+	if (!strcmp(sub, "stat")) {
+		if (n != 1)
+			return _ccmm_cli_bad(cmd, "stat: one trace file");
+		return trace_stat(cmd, argv[first + 1], &ta.o);
+	}
+	if (strcmp(sub, "reduce")) {
+		static const char *const subs[] = { "stat", "reduce" };
+		const char *near = ccmm_suggest(sub, subs, 2);
+
+		return _ccmm_cli_bad(cmd, "no sub-command '%s'%s%s%s (stat FILE | reduce IN OUT)", sub, near ? "; did you mean '" : "",
+				     near ? near : "", near ? "'?" : "");
+	}
+	if (n != 2)
+		return _ccmm_cli_bad(cmd, "reduce: IN and OUT");
+	refs = ccmm_trace_reduce(argv[first + 1], &ta.o, argv[first + 2], ta.zstd, &err);
+	if (refs < 0)
+		return _ccmm_cli_error(&err);
+	printf("%s: %ld page references\n", argv[first + 2], refs);
+	return CLI_EXIT_OK;
+}
+
+const struct cli_command _ccmm_cmd_trace = {
+	"trace", "stat FILE | reduce IN OUT", "read a page-reference trace or the kernel's DMA/SWIOTLB ftrace text",
+	"trace stat FILE reads a page-reference trace (valgrind lackey output or the 'l|s 0xADDR n' address form, "
+	"plain, gzip or zstd) and prints its references, dirtying writes and distinct pages; given ftrace text of "
+	"the dma/* and swiotlb_bounced events (a tracefs trace file or trace-cmd report) it prints the events by "
+	"kind, the other events skipped and the events lost.\n\n"
+	"trace reduce IN OUT writes IN's page references as an address trace (zstd-compressed with --zstd), "
+	"complete or not at all.",
+	trace_opts, "sub:stat|reduce", cmd_trace,
+};
