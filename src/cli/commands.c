@@ -29,3 +29,12 @@
 CCMM_CLI_COMMANDS(CLI_DECLARE)
 
 const struct cli_command *const _ccmm_cli_commands[] = { CCMM_CLI_COMMANDS(CLI_ENTRY) NULL };
+
+/* ccmm's own options, before the command (main.c parses them; keep the two in step). */
+const struct cli_option _ccmm_cli_global_opts[] = {
+	{ "quiet", 'q', NULL, "print less: a run prints only its result line (each command's own -q is the same)", NULL },
+	{ "verbose", 'v', NULL, "print more: a run prints every violation, not the first 20 per actor", NULL },
+	{ "version", 'V', NULL, "print ccmm's version and exit", NULL },
+	{ "help", 'h', NULL, "print the commands and options and exit", NULL },
+	{ NULL },
+};

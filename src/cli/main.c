@@ -15,29 +15,26 @@
 #include "ccmm_config.h"
 #include "cli/internal.h"
 
+/* ccmm's own options (their table is in commands.c, for help and the man page) */
 enum { OPT_VERSION = 'V', OPT_QUIET = 'q', OPT_VERBOSE = 'v', OPT_HELP = 'h' };
-
-const struct cli_option _ccmm_cli_global_opts[] = {
-	{ "quiet", OPT_QUIET, NULL, "print less: a run prints only its result line (each command's own -q is the same)", NULL },
-	{ "verbose", OPT_VERBOSE, NULL, "print more: a run prints every violation, not the first 20 per actor", NULL },
-	{ "version", OPT_VERSION, NULL, "print ccmm's version and exit", NULL },
-	{ "help", OPT_HELP, NULL, "print the commands and options and exit", NULL },
-	{ NULL },
-};
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "quiet", no_argument, NULL, OPT_QUIET },   { "verbose", no_argument, NULL, OPT_VERBOSE },
-		{ "version", no_argument, NULL, OPT_VERSION }, { "help", no_argument, NULL, OPT_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option longopts[8];
+	char shortopts[16] = "+:"; /* "+": stop at the command; what follows is the command's */
+	const char *names[8];
 	const struct cli_command *cmd;
+	size_t n = 0;
 	int c;
 
+	for (const struct cli_option *o = _ccmm_cli_global_opts; o->name && n < 7; o++, n++) {
+		longopts[n] = (struct option){ o->name, no_argument, NULL, o->key };
+		shortopts[2 + n] = (char)o->key;
+		names[n] = o->name;
+	}
+	longopts[n] = (struct option){ NULL, 0, NULL, 0 };
 	opterr = 0;
-	/* "+": stop at the command; what follows is the command's */
-	while ((c = getopt_long(argc, argv, "+:qvVh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_QUIET:
 			_ccmm_cli_g.quiet++;
@@ -52,9 +49,8 @@ int main(int argc, char **argv)
 			_ccmm_cli_usage(stdout);
 			return CLI_EXIT_OK;
 		default: {
-			const char *names[] = { "quiet", "verbose", "version", "help" };
 			const char *word = optopt ? NULL : argv[optind - 1];
-			const char *near = word ? ccmm_suggest(word + strspn(word, "-"), names, 4) : NULL;
+			const char *near = word ? ccmm_suggest(word + strspn(word, "-"), names, n) : NULL;
 
 			if (!word)
 				return _ccmm_cli_bad(NULL, "unknown option '-%c' (ccmm --help lists them)", optopt);

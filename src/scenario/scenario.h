@@ -175,6 +175,21 @@ struct ccmm_kind_set {
 	const struct ccmm_run_ext *ext;             /* or NULL */
 };
 
+/* The @i-th kind set: the built-in ones in registration order, then those registered at run time; NULL past the end. */
+const struct ccmm_kind_set *ccmm_kind_set_at(size_t i);
+
+/*
+ * ccmm_kind_set_register - add a kind set from a program linked with
+ * libccmm (its own actor kinds, and maybe a run extension), after the
+ * built-in ones: job files loaded from now on can use its kinds, and
+ * ccmm_actor_kind_at()/ccmm_run_ext_at() list them. @set must stay valid
+ * for the life of the process. Returns 0, -EINVAL (no name), -EEXIST (its
+ * name or one of its kinds' names is taken), -ENOSPC (16 run-time sets, or
+ * CCMM_MAX_EXTS run extensions, already).
+ * Locking: its own; do not register while a job is being loaded.
+ */
+int ccmm_kind_set_register(const struct ccmm_kind_set *set);
+
 /* ---- the job ---------------------------------------------------------- */
 
 struct ccmm_expect {

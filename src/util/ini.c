@@ -46,46 +46,6 @@ struct ini_ctx {
 	char section[256];
 };
 
-static int read_file(const char *path, char **out)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	if (!f)
-		return -errno;
-	for (;;) {
-		size_t n;
-
-		if (ccmm_grow((void **)&buf, &cap, len + 4097, 1)) {
-			free(buf);
-			fclose(f);
-			return -ENOMEM;
-		}
-		n = fread(buf + len, 1, 4096, f);
-		len += n;
-		if (n < 4096)
-			break;
-	}
-	if (ferror(f)) {
-		int ret = -EIO;
-
-		free(buf);
-		fclose(f);
-		return ret;
-	}
-	fclose(f);
-	if (!buf && !(buf = malloc(1)))
-		return -ENOMEM;
-	buf[len] = '\0';
-	if (memchr(buf, '\0', len)) {
-		free(buf);
-		return -EILSEQ;
-	}
-	*out = buf;
-	return 0;
-}
-
 static int push_source(struct ini_ctx *c, const char *path, char *text, const struct ccmm_loc *from)
 {
 	struct ini_source *s;
@@ -139,7 +99,7 @@ static int do_include(struct ini_ctx *c, const char *arg, const struct ccmm_loc 
 	for (int i = 0; i < c->depth; i++)
 		if (!strcmp(c->stack[i].path, path))
 			return ccmm_error_set(c->err, loc, -ELOOP, "include of '%s' makes a cycle", arg);
-	ret = read_file(path, &text);
+	ret = ccmm_read_text(path, &text);
 	if (ret == -EILSEQ)
 		return ccmm_error_set(c->err, loc, ret, "included file '%s' is not text (it has a NUL byte)", arg);
 	if (ret)
@@ -362,7 +322,7 @@ int ccmm_ini_parse(const char *path, const char *text, ccmm_ini_handler handler,
 		buf = strdup(text);
 		ret = buf ? 0 : -ENOMEM;
 	} else {
-		ret = read_file(path, &buf);
+		ret = ccmm_read_text(path, &buf);
 	}
 	if (ret == -EILSEQ)
 		return ccmm_error_set(err, &loc, ret, "not a text file (it has a NUL byte)");

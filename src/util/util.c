@@ -464,6 +464,42 @@ uint64_t ccmm_rng_range(struct ccmm_rng *r, uint64_t lo, uint64_t hi)
 
 /* ---------------------------------------------------------------- */
 
+int ccmm_read_text(const char *path, char **out)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (!f)
+		return -errno;
+	for (;;) {
+		size_t n;
+
+		if (ccmm_grow((void **)&buf, &cap, len + 4097, 1)) {
+			free(buf);
+			fclose(f);
+			return -ENOMEM;
+		}
+		n = fread(buf + len, 1, 4096, f);
+		len += n;
+		if (n < 4096)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len)) {
+		free(buf);
+		return -EILSEQ;
+	}
+	*out = buf;
+	return 0;
+}
+
 int ccmm_grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
 	size_t ncap;

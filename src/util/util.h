@@ -316,6 +316,13 @@ int ccmm_path_find(const char *name, const char *base_dir, const char *sub, cons
 /* The installed share folder (PREFIX/share/ccmm), where platforms/ and jobs/ are. */
 const char *ccmm_datadir(void);
 
+/*
+ * ccmm_read_text - the whole of text file @path, NUL-terminated, in a new
+ * buffer *@out (free it). Returns 0, -errno from fopen(3), -ENOMEM, -EIO,
+ * or -EILSEQ for a file with a NUL byte (not text).
+ */
+int ccmm_read_text(const char *path, char **out);
+
 /* ------------------------------------------------------------------ */
 /* Growable arrays                                                     */
 /* ------------------------------------------------------------------ */
