@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -75,6 +76,34 @@ int _ccmm_cli_error(const struct ccmm_error *err)
 }
 
 /* ---- help ------------------------------------------------------------------------ */
+
+void _ccmm_cli_option_type(const struct ccmm_option *o, bool prose, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	switch (o->type) {
+	case CCMM_OPT_U64:
+		n = (size_t)snprintf(buf, len, "%s", o->size ? "size" : "number");
+		if (prose && o->max && n < len)
+			snprintf(buf + n, len - n, ", %" PRIu64 " to %" PRIu64, o->min, o->max);
+		break;
+	case CCMM_OPT_RANGE:
+		snprintf(buf, len, "%s", prose ? "a value or a range LO-HI" : "range");
+		break;
+	case CCMM_OPT_BOOL:
+		snprintf(buf, len, "%s", prose ? "yes or no" : "bool");
+		break;
+	case CCMM_OPT_STR:
+		snprintf(buf, len, "text");
+		break;
+	case CCMM_OPT_ENUM:
+		if (prose)
+			n = (size_t)snprintf(buf, len, "one of ");
+		for (int i = 0; o->choices[i] && n < len; i++)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? (prose ? ", " : "|") : "", o->choices[i]);
+		break;
+	}
+}
 
 /* @text wrapped at @width columns, each line indented by @indent, paragraphs kept. */
 static void wrap(FILE *out, const char *text, int indent, int width)

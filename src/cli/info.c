@@ -25,37 +25,12 @@ static int operands(const struct cli_command *cmd, int argc, char **argv, int mi
 }
 
 /* An option's type as the man page and ops/platform-keys print it. */
-static void type_text(const struct ccmm_option *o, char *buf, size_t len)
-{
-	switch (o->type) {
-	case CCMM_OPT_U64:
-		snprintf(buf, len, "%s", o->size ? "size" : "number");
-		break;
-	case CCMM_OPT_RANGE:
-		snprintf(buf, len, "range");
-		break;
-	case CCMM_OPT_BOOL:
-		snprintf(buf, len, "bool");
-		break;
-	case CCMM_OPT_STR:
-		snprintf(buf, len, "text");
-		break;
-	case CCMM_OPT_ENUM: {
-		size_t n = 0;
-
-		for (int i = 0; o->choices[i] && n < len; i++)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "|" : "", o->choices[i]);
-		break;
-	}
-	}
-}
-
 static void option_rows(const struct ccmm_option *opts, const char *indent)
 {
 	for (const struct ccmm_option *o = opts; o && o->name; o++) {
 		char type[160];
 
-		type_text(o, type, sizeof(type));
+		_ccmm_cli_option_type(o, false, type, sizeof(type));
 		printf("%s%-22s %-10s %-10s %s\n", indent, o->name, strlen(type) > 10 ? "enum" : type, o->def ? o->def : "-",
 		       o->help);
 		if (strlen(type) > 10)

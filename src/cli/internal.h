@@ -112,6 +112,13 @@ int _ccmm_cli_unknown_command(const struct cli_command *cmd, const char *name);
 /* An error from the library ("FILE:LINE: what is wrong") on stderr; returns CLI_EXIT_BAD_INPUT. */
 int _ccmm_cli_error(const struct ccmm_error *err);
 
+/*
+ * An option's type (and limits, choices) as help and man pages print it:
+ * "size", "range", "a|b|c" ..., or with @prose "number, 0 to 7", "one of a,
+ * b, c", "yes or no". Into @buf of @len bytes.
+ */
+void _ccmm_cli_option_type(const struct ccmm_option *o, bool prose, char *buf, size_t len);
+
 /* @cmd's full help (usage, description, options) to @out. */
 void _ccmm_cli_help(const struct cli_command *cmd, FILE *out);
 

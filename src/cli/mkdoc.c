@@ -264,33 +264,6 @@ static void page_head(FILE *out, const char *name, int section, const char *summ
 
 /* ---- option tables ------------------------------------------------------------------- */
 
-static void type_text(const struct ccmm_option *o, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	switch (o->type) {
-	case CCMM_OPT_U64:
-		snprintf(buf, len, o->size ? "size" : "number");
-		if (o->max)
-			snprintf(buf + strlen(buf), len - strlen(buf), ", %" PRIu64 " to %" PRIu64, o->min, o->max);
-		break;
-	case CCMM_OPT_RANGE:
-		snprintf(buf, len, "a value or a range LO-HI");
-		break;
-	case CCMM_OPT_BOOL:
-		snprintf(buf, len, "yes or no");
-		break;
-	case CCMM_OPT_STR:
-		snprintf(buf, len, "text");
-		break;
-	case CCMM_OPT_ENUM:
-		n = (size_t)snprintf(buf, len, "one of ");
-		for (int i = 0; o->choices[i] && n < len; i++)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", o->choices[i]);
-		break;
-	}
-}
-
 /* Every option of @opts as a .TP list: name, type and default, help. */
 static void option_table(FILE *out, const struct ccmm_option *opts, const char *where)
 {
@@ -298,7 +271,7 @@ static void option_table(FILE *out, const struct ccmm_option *opts, const char *
 		char type[256];
 
 		need_text(where, o->name, o->help);
-		type_text(o, type, sizeof(type));
+		_ccmm_cli_option_type(o, true, type, sizeof(type));
 		fputs(".TP\n", out);
 		roff_name(out, "", o->name);
 		fputs(" = \\fI", out);
