@@ -11,8 +11,9 @@
  *                  help text, exit statuses, errors, outputs
  *   run.c          run, check          info.c   rules, kinds, ops, costs,
  *   machine.c      platform, states             platform-keys
- *   trace.c        trace stat|reduce   mkdoc.c  ccmm-mkdoc: man pages,
- *                                               bash completion, drift check
+ *   trace.c        trace stat|reduce|  mkdoc.c  ccmm-mkdoc: man pages,
+ *                  agree|whatif                 bash completion, drift check
+ *   trace-agree.c  trace agree|whatif: what trace.c parsed, run
  *
  * Adding a command: a file here defining
  *   const struct cli_command _ccmm_cmd_NAME = { "NAME", ... };
@@ -144,5 +145,27 @@ bool _ccmm_cli_output_is_stdout(const struct ccmm_outfile *o);
  * CLI_EXIT_BAD_INPUT after saying so.
  */
 int _ccmm_cli_find_job(const struct cli_command *cmd, const char *name, char *out, size_t len);
+
+/*
+ * ccmm trace agree RECORDING (trace-agree.c): replays a recorded kernel's
+ * DMA trace on the recorded platform and holds every bounce against the
+ * kernel's slot. @recording is a folder of scripts/record-kernel.sh or a
+ * trace file; @platform (NULL: the recording's platform.ini) and @debugfs
+ * (NULL: the recording's after/) override what the folder has. Returns the
+ * exit status: CLI_EXIT_OK all agree, CLI_EXIT_UNEXPECTED they do not,
+ * CLI_EXIT_BAD_INPUT bad input (said on stderr).
+ */
+int _ccmm_trace_agree(const char *recording, const char *platform, const char *debugfs);
+
+/*
+ * ccmm trace whatif RECORDING (trace-agree.c): the same trace replayed on
+ * the recorded platform (with and without its swiotlb=force) and on it made
+ * a confidential guest (TDX, SEV-SNP, pSeries secure VM with either
+ * window): what bouncing costs per device, as a table on stdout (stderr
+ * when the JSON goes to stdout). @json_path (NULL: none) gets every run's
+ * figures, complete or not at all; @no_filter binds devices outside the TDX
+ * guest's allow-list too. Returns CLI_EXIT_OK, or CLI_EXIT_BAD_INPUT.
+ */
+int _ccmm_trace_whatif(const char *recording, const char *platform, const char *json_path, bool no_filter);
 
 #endif /* CCMM_CLI_INTERNAL_H */

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* ccmm trace stat FILE and ccmm trace reduce IN OUT: page-reference traces and ftrace text. */
+/*
+ * ccmm trace stat FILE and ccmm trace reduce IN OUT: page-reference traces
+ * and ftrace text; ccmm trace agree|whatif RECORDING parsed here and run by
+ * trace-agree.c.
+ */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,27 +11,67 @@
 #include "cli/internal.h"
 #include "trace/trace.h"
 
-enum { OPT_ZSTD = 256, OPT_INSTRUCTIONS };
+enum { OPT_ZSTD = 256, OPT_INSTRUCTIONS, OPT_PLATFORM, OPT_DEBUGFS, OPT_JSON, OPT_NO_FILTER };
 
 static const struct cli_option trace_opts[] = {
 	{ "zstd", OPT_ZSTD, NULL, "reduce: compress OUT with zstd", NULL },
-	{ "instructions", OPT_INSTRUCTIONS, NULL, "keep instruction fetches (as reads) instead of dropping them", NULL },
+	{ "instructions", OPT_INSTRUCTIONS, NULL, "stat, reduce: keep instruction fetches (as reads) instead of dropping them", NULL },
+	{ "platform", OPT_PLATFORM, "FILE",
+	  "agree, whatif: the machine the trace was recorded on (with its swiotlb_base), instead of the recording's platform.ini",
+	  "file" },
+	{ "debugfs", OPT_DEBUGFS, "DIR",
+	  "agree: the kernel's debugfs at the end (swiotlb/io_tlb_used, io_tlb_used_hiwater), instead of the recording's after/",
+	  "dir" },
+	{ "json", OPT_JSON, "FILE", "whatif: every run's figures (the dma_trace actor's JSON) to FILE; '-' is standard output",
+	  "file" },
+	{ "no-filter", OPT_NO_FILTER, NULL, "whatif: bind devices outside the TDX guest's allow-list too (filter = no)", NULL },
 	{ NULL },
 };
 
 struct trace_args {
 	struct ccmm_trace_opts o;
-	bool zstd;
+	bool zstd, no_filter;
+	const char *platform, *debugfs, *json;
+	const char *given[OPT_NO_FILTER + 1]; /* each option's name as given, for "not for this sub-command" */
 };
 
 static int trace_opt(void *ctx, int key, const char *arg)
 {
 	struct trace_args *ta = ctx;
 
-	if (key == OPT_ZSTD)
+	switch (key) {
+	case OPT_ZSTD:
 		ta->zstd = true;
-	else if (key == OPT_INSTRUCTIONS)
+		break;
+	case OPT_INSTRUCTIONS:
 		ta->o.instructions = true;
+		break;
+	case OPT_PLATFORM:
+		ta->platform = arg;
+		break;
+	case OPT_DEBUGFS:
+		ta->debugfs = arg;
+		break;
+	case OPT_JSON:
+		ta->json = arg;
+		break;
+	case OPT_NO_FILTER:
+		ta->no_filter = true;
+		break;
+	}
+	for (size_t i = 0; trace_opts[i].name; i++)
+		if (trace_opts[i].key == key)
+			ta->given[key] = trace_opts[i].name;
+	return 0;
+}
+
+/* Options @sub does not take (a NULL-ended list of keys): an error naming the first given, or 0. */
+static int only_for(const struct cli_command *cmd, const struct trace_args *ta, const char *sub, const int *not_taken)
+{
+	for (; *not_taken; not_taken++)
+		if (ta->given[*not_taken])
+			return _ccmm_cli_bad(cmd, "%s: --%s is not one of its options (ccmm trace --help)", sub,
+					     ta->given[*not_taken]);
 	return 0;
 }
 
@@ -138,7 +182,12 @@ static int trace_stat(const struct cli_command *cmd, const char *path, const str
 
 static int cmd_trace(const struct cli_command *cmd, int argc, char **argv)
 {
-	struct trace_args ta = { { CCMM_TRACE_AUTO, false, false }, false };
+	static const char *const subs[] = { "stat", "reduce", "agree", "whatif" };
+	static const int not_stat[] = { OPT_ZSTD, OPT_PLATFORM, OPT_DEBUGFS, OPT_JSON, OPT_NO_FILTER, 0 };
+	static const int not_reduce[] = { OPT_PLATFORM, OPT_DEBUGFS, OPT_JSON, OPT_NO_FILTER, 0 };
+	static const int not_agree[] = { OPT_ZSTD, OPT_INSTRUCTIONS, OPT_JSON, OPT_NO_FILTER, 0 };
+	static const int not_whatif[] = { OPT_ZSTD, OPT_INSTRUCTIONS, OPT_DEBUGFS, 0 };
+	struct trace_args ta = { .o = { CCMM_TRACE_AUTO, false, false } };
 	struct ccmm_error err;
 	int first, n, ret = _ccmm_cli_parse(cmd, argc, argv, trace_opt, &ta, &first);
 	const char *sub;
@@ -147,21 +196,36 @@ static int cmd_trace(const struct cli_command *cmd, int argc, char **argv)
 	if (ret)
 		return ret;
 	if (first == argc)
-		return _ccmm_cli_bad(cmd, "stat FILE | reduce IN OUT");
+		return _ccmm_cli_bad(cmd, "%s", cmd->args);
 	sub = argv[first];
 	n = argc - first - 1;
 	if (!strcmp(sub, "stat")) {
+		if ((ret = only_for(cmd, &ta, sub, not_stat)))
+			return ret;
 		if (n != 1)
 			return _ccmm_cli_bad(cmd, "stat: one trace file");
 		return trace_stat(cmd, argv[first + 1], &ta.o);
 	}
-	if (strcmp(sub, "reduce")) {
-		static const char *const subs[] = { "stat", "reduce" };
-		const char *near = ccmm_suggest(sub, subs, 2);
+	if (!strcmp(sub, "agree") || !strcmp(sub, "whatif")) {
+		bool agree = !strcmp(sub, "agree");
 
-		return _ccmm_cli_bad(cmd, "no sub-command '%s'%s%s%s (stat FILE | reduce IN OUT)", sub, near ? "; did you mean '" : "",
-				     near ? near : "", near ? "'?" : "");
+		if ((ret = only_for(cmd, &ta, sub, agree ? not_agree : not_whatif)))
+			return ret;
+		if (n != 1)
+			return _ccmm_cli_bad(cmd, "%s: %s", sub,
+					     n ? "one recording at a time" : "which recording? (a folder of scripts/record-kernel.sh, or a trace file with --platform)");
+		if (agree)
+			return _ccmm_trace_agree(argv[first + 1], ta.platform, ta.debugfs);
+		return _ccmm_trace_whatif(argv[first + 1], ta.platform, ta.json, ta.no_filter);
 	}
+	if (strcmp(sub, "reduce")) {
+		const char *near = ccmm_suggest(sub, subs, CCMM_ARRAY_SIZE(subs));
+
+		return _ccmm_cli_bad(cmd, "no sub-command '%s'%s%s%s (%s)", sub, near ? "; did you mean '" : "",
+				     near ? near : "", near ? "'?" : "", cmd->args);
+	}
+	if ((ret = only_for(cmd, &ta, sub, not_reduce)))
+		return ret;
 	if (n != 2)
 		return _ccmm_cli_bad(cmd, "reduce: IN and OUT");
 	refs = ccmm_trace_reduce(argv[first + 1], &ta.o, argv[first + 2], ta.zstd, &err);
@@ -172,12 +236,23 @@ static int cmd_trace(const struct cli_command *cmd, int argc, char **argv)
 }
 
 const struct cli_command _ccmm_cmd_trace = {
-	"trace", "stat FILE | reduce IN OUT", "read a page-reference trace or the kernel's DMA/SWIOTLB ftrace text",
+	"trace", "stat FILE | reduce IN OUT | agree RECORDING | whatif RECORDING",
+	"read traces; replay a recorded kernel's DMA trace and hold it against the kernel, or on a confidential guest",
 	"trace stat FILE reads a page-reference trace (valgrind lackey output or the 'l|s 0xADDR n' address form, "
 	"plain, gzip or zstd) and prints its references, dirtying writes and distinct pages; given ftrace text of "
 	"the dma/* and swiotlb_bounced events (a tracefs trace file or trace-cmd report) it prints the events by "
 	"kind, the other events skipped and the events lost.\n\n"
 	"trace reduce IN OUT writes IN's page references as an address trace (zstd-compressed with --zstd), "
-	"complete or not at all.",
-	trace_opts, "sub:stat|reduce", cmd_trace,
+	"complete or not at all.\n\n"
+	"trace agree RECORDING replays a real kernel's DMA trace on the platform it was recorded on (RECORDING: a "
+	"folder of scripts/record-kernel.sh with trace.zst, platform.ini and after/, or a trace file with --platform) "
+	"through a dma_trace actor, and holds every bounce against the kernel's SWIOTLB slot and the final "
+	"io_tlb_used and io_tlb_used_hiwater against the kernel's debugfs. Exit status 0: every mapping on the "
+	"kernel's slot (mappings of uncertain order aside) and the counters equal; 1: the first divergence, with its "
+	"trace line.\n\n"
+	"trace whatif RECORDING replays the same trace on the recorded platform (recorded: with its swiotlb=force; "
+	"none: without) and on it made a TDX, SEV-SNP and pSeries secure guest (both DMA windows), the recorded pool "
+	"kept: per device the streaming mappings, bounces, bytes copied, SWIOTLB slots, pages made shared and the "
+	"modeled time of the DMA API, the pool's own conversion apart.",
+	trace_opts, "sub:stat|reduce|agree|whatif", cmd_trace,
 };

@@ -14,6 +14,7 @@
 #                       kb_base, in a job that runs
 #   discoverability     ops global, costs, platform-keys, the search path
 #   completion          the generated bash completion completes
+#   trace agree|whatif  parsed from the trace command's table
 set -u
 ccmm=$(realpath "$1")
 src=$(realpath "$2")
@@ -36,7 +37,7 @@ say() { echo "# $*"; }
 json_ok() { python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null; }
 leftovers() { ls -A "$1" | grep -c '\.tmp\.' ; } # temporaries in a folder
 
-echo "1..30"
+echo "1..31"
 cd "$jobs" || exit 1
 job=tdx-shared-dma.job
 
@@ -280,9 +281,11 @@ comp() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=();
 [ "$(comp ccmm ru)" = "run rules" ] || { echo "# commands: $(comp ccmm ru)"; exit 1; }
 [ "$(comp ccmm run --pa)" = "--parse-only" ] || { echo "# run options: $(comp ccmm run --pa)"; exit 1; }
 [ "$(comp ccmm states --mode sev)" = "sev sev-snp" ] || { echo "# modes: $(comp ccmm states --mode sev)"; exit 1; }
-[ "$(comp ccmm ops sg)" = "sgx" ] || true
+[ "$(comp ccmm ops gl)" = "global" ] || { echo "# ops global: $(comp ccmm ops gl)"; exit 1; }
 [ "$(comp ccmm ops vf)" = "vfio" ] || { echo "# kinds: $(comp ccmm ops vf)"; exit 1; }
 [ "$(comp ccmm trace r)" = "reduce" ] || { echo "# sub-commands: $(comp ccmm trace r)"; exit 1; }
+[ "$(comp ccmm trace w)" = "whatif" ] || { echo "# sub-commands: $(comp ccmm trace w)"; exit 1; }
+[ "$(comp ccmm trace agree --de)" = "--debugfs=" ] || { echo "# trace options: $(comp ccmm trace agree --de)"; exit 1; }
 EOF
 bash "$tmp/complete.sh" "$completion"
 ok "the generated bash completion completes commands, options, modes, kinds, sub-commands" $?
@@ -293,6 +296,17 @@ cmds=$(awk '/^commands:/{c=1; next} /^$/{c=0} c && /^  [a-z]/{print $1}' "$tmp/o
 bad=0
 for c in $cmds; do "$ccmm" "$c" --help >/dev/null 2>&1 || { say "$c --help failed"; bad=1; }; done
 ok "every command of 'ccmm help' answers --help with exit 0 ($(echo $cmds | wc -w) commands)" $bad
+
+# ---- trace agree / whatif through the trace command's table -------------------------
+rec=$src/tests/recordings/e1000
+run "$ccmm" trace agree --json x "$rec"
+a=$st; grep -qF "ccmm trace: agree: --json is not one of its options" "$tmp/err"; b=$?
+run "$ccmm" trace whatif "$rec" --json=-
+c=$st; json_ok "$tmp/out"; d=$?
+grep -q '^what-if: ' "$tmp/err"; e=$?
+run "$ccmm" trace agree --platform="$rec/platform.ini" --debugfs "$rec/after" "$rec/trace.zst"
+ok "trace agree/whatif: options from the table (--opt=value too), one not its own is exit 2, whatif --json - on stdout" \
+  $(( (a != 2) || b || c || d || e || st || $(grep -qx 'agree: yes' "$tmp/out"; echo $?) ))
 
 run "$ccmm" run -q -v "$job"
 ok "-v and -q together: -q wins for the text (the result line)" $((st || $(wc -l <"$tmp/out" | grep -qx 1; echo $?)))
