@@ -77,6 +77,11 @@ int _ccmm_cli_error(const struct ccmm_error *err)
 
 /* ---- help ------------------------------------------------------------------------ */
 
+const char *_ccmm_cli_option_default(const struct ccmm_option *o)
+{
+	return o->def && o->def[0] ? o->def : NULL;
+}
+
 void _ccmm_cli_option_type(const struct ccmm_option *o, bool prose, char *buf, size_t len)
 {
 	size_t n = 0;

@@ -31,7 +31,8 @@ static void option_rows(const struct ccmm_option *opts, const char *indent)
 		char type[160];
 
 		_ccmm_cli_option_type(o, false, type, sizeof(type));
-		printf("%s%-22s %-10s %-10s %s\n", indent, o->name, strlen(type) > 10 ? "enum" : type, o->def ? o->def : "-",
+		printf("%s%-22s %-10s %-10s %s\n", indent, o->name, strlen(type) > 10 ? "enum" : type,
+		       _ccmm_cli_option_default(o) ? _ccmm_cli_option_default(o) : "-",
 		       o->help);
 		if (strlen(type) > 10)
 			printf("%s%-22s one of %s\n", indent, "", type);
@@ -146,8 +147,11 @@ static int cmd_ops(const struct cli_command *cmd, int argc, char **argv)
 		return _ccmm_cli_bad(cmd, "no actor kind '%s' (ccmm kinds lists them)", argv[first]);
 	}
 	printf("%s: %s\noptions:\n", k->name, k->help);
-	for (const struct ccmm_option *o = k->options; o && o->name; o++)
-		printf("  %-16s %s%s%s%s\n", o->name, o->help, o->def ? " (default " : "", o->def ? o->def : "", o->def ? ")" : "");
+	for (const struct ccmm_option *o = k->options; o && o->name; o++) {
+		const char *def = _ccmm_cli_option_default(o);
+
+		printf("  %-16s %s%s%s%s\n", o->name, o->help, def ? " (default " : "", def ? def : "", def ? ")" : "");
+	}
 	printf("  %-16s %s\n  %-16s %s\n  %-16s %s\nops:\n", "expect", "RULE[:COUNT] a violation this actor should cause",
 	       "loops", "run the op list N times", "op", "VERB ARGS... (below)");
 	for (const struct ccmm_verb *v = k->verbs; v && v->name; v++)

@@ -120,6 +120,9 @@ int _ccmm_cli_error(const struct ccmm_error *err);
  */
 void _ccmm_cli_option_type(const struct ccmm_option *o, bool prose, char *buf, size_t len);
 
+/* An option's default as help and man pages show it: NULL when it has none (no default, or an empty one: unset). */
+const char *_ccmm_cli_option_default(const struct ccmm_option *o);
+
 /* @cmd's full help (usage, description, options) to @out. */
 void _ccmm_cli_help(const struct cli_command *cmd, FILE *out);
 

@@ -277,9 +277,9 @@ static void option_table(FILE *out, const struct ccmm_option *opts, const char *
 		fputs(" = \\fI", out);
 		roff(out, type);
 		fputs("\\fR", out);
-		if (o->def) {
+		if (_ccmm_cli_option_default(o)) {
 			fputs(" (default ", out);
-			roff(out, o->def);
+			roff(out, _ccmm_cli_option_default(o));
 			fputc(')', out);
 		}
 		fputc('\n', out);
@@ -577,8 +577,11 @@ static void gen_subsys7(FILE *out, const char *dir, void *vctx)
 			fputs("No actor kinds of its own; ccmm\\-job(5) lists every kind.\n", out);
 			return;
 		}
-		fputs("Job files drive this subsystem through these actor kinds (ccmm\\-job(5) has their options and ops):\n",
-		      out);
+		if (set->kinds && set->kinds[0])
+			fputs("Job files drive this subsystem through these actor kinds (ccmm\\-job(5) has their options and ops):\n",
+			      out);
+		else
+			fputs("No actor kinds of its own; ccmm\\-job(5) lists every kind.\n", out);
 		for (size_t k = 0; set->kinds && set->kinds[k]; k++) {
 			fputs(".TP\n", out);
 			roff_name(out, "", set->kinds[k]->name);
