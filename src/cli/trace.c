@@ -5,6 +5,7 @@
  * trace-agree.c.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,13 +66,25 @@ static int trace_opt(void *ctx, int key, const char *arg)
 	return 0;
 }
 
+/* "ccmm trace SUB: MESSAGE" on stderr, as trace-agree.c says its own; returns CLI_EXIT_BAD_INPUT. */
+static int CCMM_PRINTF(2, 3) sub_bad(const char *sub, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ccmm trace %s: ", sub);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CLI_EXIT_BAD_INPUT;
+}
+
 /* Options @sub does not take (a NULL-ended list of keys): an error naming the first given, or 0. */
-static int only_for(const struct cli_command *cmd, const struct trace_args *ta, const char *sub, const int *not_taken)
+static int only_for(const struct trace_args *ta, const char *sub, const int *not_taken)
 {
 	for (; *not_taken; not_taken++)
 		if (ta->given[*not_taken])
-			return _ccmm_cli_bad(cmd, "%s: --%s is not one of its options (ccmm trace --help)", sub,
-					     ta->given[*not_taken]);
+			return sub_bad(sub, "--%s is not one of its options (ccmm trace --help)", ta->given[*not_taken]);
 	return 0;
 }
 
@@ -160,7 +173,7 @@ static int trace_stat(const struct cli_command *cmd, const char *path, const str
 		if (page_set_add(&set, r.vpn)) {
 			free(set.slot);
 			ccmm_trace_close(t);
-			return _ccmm_cli_bad(cmd, "stat: out of memory");
+			return sub_bad("stat", "out of memory");
 		}
 	}
 	free(set.slot);
@@ -200,20 +213,20 @@ static int cmd_trace(const struct cli_command *cmd, int argc, char **argv)
 	sub = argv[first];
 	n = argc - first - 1;
 	if (!strcmp(sub, "stat")) {
-		if ((ret = only_for(cmd, &ta, sub, not_stat)))
+		if ((ret = only_for(&ta, sub, not_stat)))
 			return ret;
 		if (n != 1)
-			return _ccmm_cli_bad(cmd, "stat: one trace file");
+			return sub_bad(sub, "one trace file");
 		return trace_stat(cmd, argv[first + 1], &ta.o);
 	}
 	if (!strcmp(sub, "agree") || !strcmp(sub, "whatif")) {
 		bool agree = !strcmp(sub, "agree");
 
-		if ((ret = only_for(cmd, &ta, sub, agree ? not_agree : not_whatif)))
+		if ((ret = only_for(&ta, sub, agree ? not_agree : not_whatif)))
 			return ret;
 		if (n != 1)
-			return _ccmm_cli_bad(cmd, "%s: %s", sub,
-					     n ? "one recording at a time" : "which recording? (a folder of scripts/record-kernel.sh, or a trace file with --platform)");
+			return sub_bad(sub, "%s", n ? "one recording at a time"
+						    : "which recording? (a folder of scripts/record-kernel.sh, or a trace file with --platform)");
 		if (agree)
 			return _ccmm_trace_agree(argv[first + 1], ta.platform, ta.debugfs);
 		return _ccmm_trace_whatif(argv[first + 1], ta.platform, ta.json, ta.no_filter);
@@ -224,10 +237,10 @@ static int cmd_trace(const struct cli_command *cmd, int argc, char **argv)
 		return _ccmm_cli_bad(cmd, "no sub-command '%s'%s%s%s (%s)", sub, near ? "; did you mean '" : "",
 				     near ? near : "", near ? "'?" : "", cmd->args);
 	}
-	if ((ret = only_for(cmd, &ta, sub, not_reduce)))
+	if ((ret = only_for(&ta, sub, not_reduce)))
 		return ret;
 	if (n != 2)
-		return _ccmm_cli_bad(cmd, "reduce: IN and OUT");
+		return sub_bad(sub, "IN and OUT");
 	refs = ccmm_trace_reduce(argv[first + 1], &ta.o, argv[first + 2], ta.zstd, &err);
 	if (refs < 0)
 		return _ccmm_cli_error(&err);

@@ -300,7 +300,7 @@ ok "every command of 'ccmm help' answers --help with exit 0 ($(echo $cmds | wc -
 # ---- trace agree / whatif through the trace command's table -------------------------
 rec=$src/tests/recordings/e1000
 run "$ccmm" trace agree --json x "$rec"
-a=$st; grep -qF "ccmm trace: agree: --json is not one of its options" "$tmp/err"; b=$?
+a=$st; grep -qF "ccmm trace agree: --json is not one of its options" "$tmp/err"; b=$?
 run "$ccmm" trace whatif "$rec" --json=-
 c=$st; json_ok "$tmp/out"; d=$?
 grep -q '^what-if: ' "$tmp/err"; e=$?
