@@ -841,9 +841,23 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 					       write ? "write to" : "read of", va, why);
 				return -EFAULT;
 			}
+			if ((w.pte & want) == want) {
+				/*
+				 * The fast path: the page is resident and this PTE
+				 * already has its accessed (and dirty) bit, so the
+				 * data moved through the MEE at the first access
+				 * since the fault that mapped it or since the
+				 * reclaimer last aged it (it clears the bit); the
+				 * check of the data lost across EWB/ELDU happens
+				 * there. Here: the page table, the cost, the count.
+				 */
+				ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), 1);
+				ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), 1);
+				t->no_progress = 0;
+				return 0;
+			}
 			/* the page walker sets the accessed and dirty bits */
-			if ((w.pte & want) != want)
-				ccmm_pgt_protect(cur->ctx, cur->mm->pgt, va, CCMM_PAGE_SIZE, want, 0, false);
+			ccmm_pgt_protect(cur->ctx, cur->mm->pgt, va, CCMM_PAGE_SIZE, want, 0, false);
 			pg = ccmm_phys_lock(m, p->pa);
 			if (!pg)
 				return -ENOMEM;

@@ -605,8 +605,13 @@ void ccmm_sgx_exit(struct ccmm_sgx_thread *t);
  * page @va of its enclave: translate through current->mm; a missing PTE
  * is a fault (AEX, sgx_vma_fault: ELDU, or EAUG+EACCEPT for a page never
  * added, retried while the allocation is -EBUSY, ERESUME); then the EPCM
- * check and 8 bytes at offset 0 moved through the MEE: a write stores
- * ++shadow, a read checks it (enclave_data_lost when it differs).
+ * check; then, at the first access since the fault that mapped the page
+ * or since the reclaimer last aged it (the PTE lacks the accessed bit, or
+ * the dirty bit for a write), the walker sets the bits and 8 bytes at
+ * offset 0 move through the MEE: a write stores ++shadow, a read checks
+ * it (enclave_data_lost when it differs). Later accesses to the resident
+ * page (the bits already set) take the fast path: page table walk, EPCM
+ * check, the sgx_epc_ref cost and the sgx_refs count, nothing else.
  * Returns 0; -EFAULT when the fault ends in SIGBUS (the task gets it);
  * -EINTR when a fatal signal is pending; -EINVAL outside ELRANGE;
  * -EAGAIN when @t->may_yield and the fault waits for reclaim that made no

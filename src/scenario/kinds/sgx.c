@@ -15,6 +15,12 @@
  * has is rejected at the line of the first page that does not fit. With
  * map = linear, page (vpn - trace_base) is used instead and a reference
  * outside ELRANGE is rejected at its line.
+ *
+ * The trace is decoded once: the load-time check streams it (zstd/zlib,
+ * a line at a time), rejects what does not fit, and keeps the references
+ * already mapped to enclave pages, 4 bytes each (page << 1 | write); every
+ * run replays them from memory in batches. A trace of more than
+ * PACK_MAX_REFS references is not kept: the run streams it again.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,6 +35,7 @@
 
 #define ENCL_BASE_MIN (1ULL << 40) /* enclaves are mapped above 1 TiB */
 #define BUILD_CHUNK 64             /* pages EADDed per step */
+#define PACK_MAX_REFS (16u << 20)  /* references kept from the check (64 MiB); more: decoded again by the run */
 
 /* ---- a vpn -> enclave page map ------------------------------------------------------- */
 
@@ -105,6 +112,9 @@ struct encl_opts {
 	/* worked out by the check, not options */
 	uint64_t pages;
 	char trace_path[600];
+	uint32_t *packed;          /* the trace's references, decoded once: enclave page << 1 | write */
+	uint64_t nr_packed, cap_packed;
+	bool use_packed;           /* every reference to replay is in packed[] */
 };
 
 #define EOPT(f) offsetof(struct encl_opts, f)
@@ -162,7 +172,41 @@ static const char *ordinal(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
-/* Read the trace as the run will: its syntax, and whether its pages fit the enclave. */
+static void drop_packed(struct encl_opts *o)
+{
+	free(o->packed);
+	o->packed = NULL;
+	o->nr_packed = o->cap_packed = 0;
+	o->use_packed = false;
+}
+
+/* Keep one reference to enclave page @page for the runs; past PACK_MAX_REFS keep none. 0 or -ENOMEM. */
+static int pack(struct encl_opts *o, uint64_t page, bool write)
+{
+	if (!o->use_packed)
+		return 0;
+	if (o->nr_packed == PACK_MAX_REFS || page >= (1u << 31)) {
+		drop_packed(o); /* the run streams the trace again */
+		return 0;
+	}
+	if (o->nr_packed == o->cap_packed) {
+		uint64_t cap = o->cap_packed ? o->cap_packed * 2 : 4096;
+		uint32_t *p = realloc(o->packed, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		o->packed = p;
+		o->cap_packed = cap;
+	}
+	o->packed[o->nr_packed++] = (uint32_t)(page << 1) | write;
+	return 0;
+}
+
+/*
+ * Read the trace as the run will: its syntax, and whether its pages fit the
+ * enclave. The references are kept (packed[]) so that the run need not
+ * decode the trace again.
+ */
 static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error *err)
 {
 	struct ccmm_trace_opts to = { (enum ccmm_trace_format)o->format, o->instructions, false };
@@ -179,6 +223,10 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 		ccmm_trace_close(t);
 		return ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
 	}
+	free(o->packed);
+	o->packed = NULL;
+	o->nr_packed = o->cap_packed = 0;
+	o->use_packed = true;
 	while ((!o->refs || n < o->refs) && (ret = ccmm_trace_next(t, &r, err)) == 1) {
 		struct ccmm_loc loc = { o->trace_path, (int)r.line };
 		uint32_t page;
@@ -195,6 +243,10 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 				break;
 			}
 			max_page = CCMM_MAX(max_page, r.vpn - (o->trace_base >> CCMM_PAGE_SHIFT) + 1);
+			if (pack(o, r.vpn - (o->trace_base >> CCMM_PAGE_SHIFT) + 1, r.write)) {
+				ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+				break;
+			}
 			continue;
 		}
 		if (vmap_get(&v, r.vpn, limit, &page)) {
@@ -210,12 +262,17 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 				ret = ccmm_error_set(err, &loc, -E2BIG, "more than 32768 distinct pages: give the enclave a size");
 			break;
 		}
+		if (pack(o, (uint64_t)page + 1, r.write)) {
+			ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+			break;
+		}
 	}
 	ccmm_trace_close(t);
 	if (!ret && !n)
 		ret = ccmm_error_set(err, NULL, -EINVAL, "%s: no page references in the trace", o->trace_path);
 	if (ret < 0) {
 		vmap_free(&v);
+		drop_packed(o);
 		return ret;
 	}
 	if (!o->size)
@@ -297,7 +354,7 @@ static int enclave_start(struct ccmm_actor *a)
 	ret = ccmm_mm_create(m, m->plat->mode == CCMM_CC_TDX ? CCMM_INIT_HOST : CCMM_INIT_USER, a->name, &s->mm);
 	if (ret)
 		return ret;
-	if (o->trace[0]) {
+	if (o->trace[0] && !o->use_packed) {
 		struct ccmm_trace_opts to = { (enum ccmm_trace_format)o->format, o->instructions, false };
 		struct ccmm_error err;
 
@@ -434,7 +491,7 @@ static int step_build(struct ccmm_actor *a, struct encl_state *s)
 static int next_ref(struct ccmm_actor *a, struct encl_state *s, uint64_t *page, bool *write)
 {
 	struct encl_opts *o = a->opts;
-	uint64_t max = o->refs ? o->refs : s->trace ? UINT64_MAX : 64;
+	uint64_t max = o->refs ? o->refs : o->trace[0] ? UINT64_MAX : 64;
 	struct ccmm_page_ref r;
 	struct ccmm_error err;
 	int ret;
@@ -447,6 +504,16 @@ static int next_ref(struct ccmm_actor *a, struct encl_state *s, uint64_t *page, 
 	}
 	if (s->refs >= max)
 		return 0;
+	if (o->use_packed) {
+		uint32_t p;
+
+		if (s->refs >= o->nr_packed)
+			return 0;
+		p = o->packed[s->refs];
+		*page = p >> 1;
+		*write = p & 1;
+		return 1;
+	}
 	if (!s->trace) {
 		*page = 1 + ccmm_rng_range(&a->ctx.rng, 0, o->pages - 2);
 		*write = ccmm_rng_range(&a->ctx.rng, 0, 99) < o->write_pct;
@@ -563,6 +630,11 @@ static void enclave_stop(struct ccmm_actor *a)
 	a->priv = NULL;
 }
 
+static void enclave_release_opts(struct ccmm_actor *a)
+{
+	drop_packed(a->opts);
+}
+
 static const struct ccmm_actor_kind ccmm_kind_enclave = {
 	.name = "enclave",
 	.help = "a process that builds an SGX enclave in a cgroup and runs it on a real program's page trace",
@@ -572,6 +644,7 @@ static const struct ccmm_actor_kind ccmm_kind_enclave = {
 	.start = enclave_start,
 	.step = enclave_step,
 	.stop = enclave_stop,
+	.release_opts = enclave_release_opts,
 };
 
 /* ---- vepc_guest ----------------------------------------------------------------------- */
