@@ -551,6 +551,18 @@ static int step_run(struct ccmm_actor *a, struct encl_state *s)
 	int ret = 0;
 
 	ccmm_sgx_enter(&s->thr, s->encl);
+	if (o->use_packed) {
+		/* the decoded trace, a batch at a time; a reference that must wait is retried next step */
+		uint64_t want = CCMM_MIN(o->batch, o->nr_packed - s->refs);
+		long done = ccmm_sgx_encl_access_batch(&s->cur, &s->thr, o->packed + s->refs, want, &ret);
+
+		s->refs += (uint64_t)done;
+		if (ret == -EAGAIN)
+			ret = 0;
+		/* as the reference-by-reference loop: a batch that ends exactly at the end finds it next step */
+		end = !ret && s->refs == o->nr_packed && want < o->batch;
+		goto out;
+	}
 	for (uint64_t i = 0; i < o->batch; i++) {
 		uint64_t page = 0;
 		bool write = false;
@@ -573,6 +585,7 @@ static int step_run(struct ccmm_actor *a, struct encl_state *s)
 			break;
 		s->refs++;
 	}
+out:
 	ccmm_sgx_exit(&s->thr);
 	s->peak_epc = CCMM_MAX(s->peak_epc, ccmm_sgx_encl_epc_pages(s->encl));
 	if (ret == -EFAULT || ret == -EINTR) {
