@@ -18,9 +18,10 @@
  *
  * The trace is decoded once: the load-time check streams it (zstd/zlib,
  * a line at a time), rejects what does not fit, and keeps the references
- * already mapped to enclave pages, 4 bytes each (page << 1 | write); every
- * run replays them from memory in batches. A trace of more than
- * PACK_MAX_REFS references is not kept: the run streams it again.
+ * already mapped to enclave pages, 2 bytes each (page << 1 | write; 4 when
+ * an enclave page number needs more than 15 bits); every run replays them
+ * from memory in batches. A trace of more than PACK_MAX_REFS references is
+ * not kept: the run streams it again.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,6 +29,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "scenario/scenario.h"
 #include "sgx/sgx.h"
@@ -35,7 +37,8 @@
 
 #define ENCL_BASE_MIN (1ULL << 40) /* enclaves are mapped above 1 TiB */
 #define BUILD_CHUNK 64             /* pages EADDed per step */
-#define PACK_MAX_REFS (16u << 20)  /* references kept from the check (64 MiB); more: decoded again by the run */
+#define PACK_MAX_REFS (32u << 20)  /* references kept from the check (64-128 MiB); more: decoded again by the run */
+#define PACK_CHUNK (2u << 20)      /* bytes per chunk of kept references (a huge page) */
 
 /* ---- a vpn -> enclave page map ------------------------------------------------------- */
 
@@ -112,9 +115,16 @@ struct encl_opts {
 	/* worked out by the check, not options */
 	uint64_t pages;
 	char trace_path[600];
-	uint32_t *packed;          /* the trace's references, decoded once: enclave page << 1 | write */
-	uint64_t nr_packed, cap_packed;
-	bool use_packed;           /* every reference to replay is in packed[] */
+	/*
+	 * The trace's references, decoded once: enclave page << 1 | write, in
+	 * chunks of PACK_CHUNK bytes, 2 bytes each while every value fits,
+	 * else 4.
+	 */
+	void **chunks;
+	size_t nr_chunks, cap_chunks;
+	unsigned width;
+	uint64_t nr_packed;
+	bool use_packed;           /* every reference to replay is in chunks[] */
 };
 
 #define EOPT(f) offsetof(struct encl_opts, f)
@@ -174,32 +184,105 @@ static const char *ordinal(uint64_t n, char *buf, size_t len)
 
 static void drop_packed(struct encl_opts *o)
 {
-	free(o->packed);
-	o->packed = NULL;
-	o->nr_packed = o->cap_packed = 0;
+	for (size_t i = 0; i < o->nr_chunks; i++)
+		free(o->chunks[i]);
+	free(o->chunks);
+	o->chunks = NULL;
+	o->nr_chunks = o->cap_chunks = 0;
+	o->nr_packed = 0;
+	o->width = 2;
 	o->use_packed = false;
+}
+
+static void *chunk_alloc(void)
+{
+	void *c = aligned_alloc(PACK_CHUNK, PACK_CHUNK);
+
+	if (c)
+		madvise(c, PACK_CHUNK, MADV_HUGEPAGE); /* a hint: fewer page faults filling it */
+	return c;
+}
+
+/* From 2 bytes per reference to 4: every chunk rewritten. 0 or -ENOMEM. */
+static int widen_packed(struct encl_opts *o)
+{
+	size_t per16 = PACK_CHUNK / 2, per32 = PACK_CHUNK / 4;
+	size_t n = (size_t)((o->nr_packed + per32 - 1) / per32);
+	void **nc = calloc(n ? n : 1, sizeof(*nc));
+
+	if (!nc)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t *d = nc[i] = chunk_alloc();
+
+		if (!d) {
+			while (i--)
+				free(nc[i]);
+			free(nc);
+			return -ENOMEM;
+		}
+		for (size_t k = 0; k < per32 && i * per32 + k < o->nr_packed; k++) {
+			uint64_t j = i * per32 + k;
+
+			d[k] = ((const uint16_t *)o->chunks[j / per16])[j % per16];
+		}
+	}
+	for (size_t i = 0; i < o->nr_chunks; i++)
+		free(o->chunks[i]);
+	free(o->chunks);
+	o->chunks = nc;
+	o->nr_chunks = o->cap_chunks = n;
+	o->width = 4;
+	return 0;
 }
 
 /* Keep one reference to enclave page @page for the runs; past PACK_MAX_REFS keep none. 0 or -ENOMEM. */
 static int pack(struct encl_opts *o, uint64_t page, bool write)
 {
+	uint64_t v = page << 1 | write;
+	size_t per, i;
+
 	if (!o->use_packed)
 		return 0;
 	if (o->nr_packed == PACK_MAX_REFS || page >= (1u << 31)) {
 		drop_packed(o); /* the run streams the trace again */
 		return 0;
 	}
-	if (o->nr_packed == o->cap_packed) {
-		uint64_t cap = o->cap_packed ? o->cap_packed * 2 : 4096;
-		uint32_t *p = realloc(o->packed, cap * sizeof(*p));
-
-		if (!p)
+	if (v > UINT16_MAX && o->width == 2 && widen_packed(o))
+		return -ENOMEM;
+	per = PACK_CHUNK / o->width;
+	i = (size_t)(o->nr_packed / per);
+	if (i == o->nr_chunks) {
+		if (ccmm_grow((void **)&o->chunks, &o->cap_chunks, o->nr_chunks + 1, sizeof(*o->chunks)))
 			return -ENOMEM;
-		o->packed = p;
-		o->cap_packed = cap;
+		o->chunks[i] = chunk_alloc();
+		if (!o->chunks[i])
+			return -ENOMEM;
+		o->nr_chunks++;
 	}
-	o->packed[o->nr_packed++] = (uint32_t)(page << 1) | write;
+	if (o->width == 2)
+		((uint16_t *)o->chunks[i])[o->nr_packed % per] = (uint16_t)v;
+	else
+		((uint32_t *)o->chunks[i])[o->nr_packed % per] = (uint32_t)v;
+	o->nr_packed++;
 	return 0;
+}
+
+/* Up to @max kept references from number @from on, as 32-bit values into @out (within one chunk). */
+static size_t unpack(const struct encl_opts *o, uint64_t from, uint32_t *out, size_t max)
+{
+	size_t per = PACK_CHUNK / o->width, off = (size_t)(from % per);
+	size_t n = (size_t)CCMM_MIN((uint64_t)CCMM_MIN(max, per - off), o->nr_packed - from);
+
+	if (o->width == 2) {
+		const uint16_t *c = (const uint16_t *)o->chunks[from / per] + off;
+
+		for (size_t k = 0; k < n; k++)
+			out[k] = c[k];
+	} else {
+		memcpy(out, (const uint32_t *)o->chunks[from / per] + off, n * sizeof(*out));
+	}
+	return n;
 }
 
 /*
@@ -223,9 +306,7 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 		ccmm_trace_close(t);
 		return ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
 	}
-	free(o->packed);
-	o->packed = NULL;
-	o->nr_packed = o->cap_packed = 0;
+	drop_packed(o);
 	o->use_packed = true;
 	while ((!o->refs || n < o->refs) && (ret = ccmm_trace_next(t, &r, err)) == 1) {
 		struct ccmm_loc loc = { o->trace_path, (int)r.line };
@@ -504,16 +585,6 @@ static int next_ref(struct ccmm_actor *a, struct encl_state *s, uint64_t *page, 
 	}
 	if (s->refs >= max)
 		return 0;
-	if (o->use_packed) {
-		uint32_t p;
-
-		if (s->refs >= o->nr_packed)
-			return 0;
-		p = o->packed[s->refs];
-		*page = p >> 1;
-		*write = p & 1;
-		return 1;
-	}
 	if (!s->trace) {
 		*page = 1 + ccmm_rng_range(&a->ctx.rng, 0, o->pages - 2);
 		*write = ccmm_rng_range(&a->ctx.rng, 0, 99) < o->write_pct;
@@ -553,10 +624,16 @@ static int step_run(struct ccmm_actor *a, struct encl_state *s)
 	ccmm_sgx_enter(&s->thr, s->encl);
 	if (o->use_packed) {
 		/* the decoded trace, a batch at a time; a reference that must wait is retried next step */
-		uint64_t want = CCMM_MIN(o->batch, o->nr_packed - s->refs);
-		long done = ccmm_sgx_encl_access_batch(&s->cur, &s->thr, o->packed + s->refs, want, &ret);
+		uint64_t want = CCMM_MIN(o->batch, o->nr_packed - s->refs), left = want;
+		uint32_t refs[512];
 
-		s->refs += (uint64_t)done;
+		while (left && !ret) {
+			size_t n = unpack(o, s->refs, refs, (size_t)CCMM_MIN(left, CCMM_ARRAY_SIZE(refs)));
+			long done = ccmm_sgx_encl_access_batch(&s->cur, &s->thr, refs, n, &ret);
+
+			s->refs += (uint64_t)done;
+			left -= (uint64_t)done;
+		}
 		if (ret == -EAGAIN)
 			ret = 0;
 		/* as the reference-by-reference loop: a batch that ends exactly at the end finds it next step */
