@@ -487,8 +487,16 @@ struct range_op {
 static void range_walk(struct range_op *op, uint64_t *t, unsigned level, uint64_t base)
 {
 	uint64_t size = ccmm_level_size(level);
+	unsigned first = 0, last = ENTRIES - 1;
 
-	for (unsigned i = 0; i < ENTRIES && !op->err; i++) {
+	/* only the entries that overlap [start, end): one per level for a page */
+	if (op->end <= base)
+		return;
+	if (op->start > base)
+		first = (unsigned)CCMM_MIN((op->start - base) / size, (uint64_t)ENTRIES);
+	if ((op->end - 1 - base) / size < ENTRIES)
+		last = (unsigned)((op->end - 1 - base) / size);
+	for (unsigned i = first; i <= last && i < ENTRIES && !op->err; i++) {
 		uint64_t eva = base + i * size, eend = eva + size;
 		uint64_t e = t[i];
 
