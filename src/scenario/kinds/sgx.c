@@ -38,7 +38,11 @@
 #define ENCL_BASE_MIN (1ULL << 40) /* enclaves are mapped above 1 TiB */
 #define BUILD_CHUNK 64             /* pages EADDed per step */
 #define PACK_MAX_REFS (32u << 20)  /* references kept from the check (64-128 MiB); more: decoded again by the run */
-#define PACK_CHUNK (2u << 20)      /* bytes per chunk of kept references (a huge page) */
+#define PACK_CHUNK_SHIFT 21
+#define PACK_CHUNK (1u << PACK_CHUNK_SHIFT) /* bytes per chunk of kept references (a huge page) */
+
+/* log2 of the references per chunk at @width bytes each (2 or 4) */
+#define PACK_PER_SHIFT(width) (PACK_CHUNK_SHIFT - ((width) == 2 ? 1 : 2))
 
 /* ---- a vpn -> enclave page map ------------------------------------------------------- */
 
@@ -240,7 +244,8 @@ static int widen_packed(struct encl_opts *o)
 static int pack(struct encl_opts *o, uint64_t page, bool write)
 {
 	uint64_t v = page << 1 | write;
-	size_t per, i;
+	unsigned sh;
+	size_t i;
 
 	if (!o->use_packed)
 		return 0;
@@ -250,8 +255,8 @@ static int pack(struct encl_opts *o, uint64_t page, bool write)
 	}
 	if (v > UINT16_MAX && o->width == 2 && widen_packed(o))
 		return -ENOMEM;
-	per = PACK_CHUNK / o->width;
-	i = (size_t)(o->nr_packed / per);
+	sh = PACK_PER_SHIFT(o->width);
+	i = (size_t)(o->nr_packed >> sh);
 	if (i == o->nr_chunks) {
 		if (ccmm_grow((void **)&o->chunks, &o->cap_chunks, o->nr_chunks + 1, sizeof(*o->chunks)))
 			return -ENOMEM;
@@ -261,9 +266,9 @@ static int pack(struct encl_opts *o, uint64_t page, bool write)
 		o->nr_chunks++;
 	}
 	if (o->width == 2)
-		((uint16_t *)o->chunks[i])[o->nr_packed % per] = (uint16_t)v;
+		((uint16_t *)o->chunks[i])[o->nr_packed & ((1u << sh) - 1)] = (uint16_t)v;
 	else
-		((uint32_t *)o->chunks[i])[o->nr_packed % per] = (uint32_t)v;
+		((uint32_t *)o->chunks[i])[o->nr_packed & ((1u << sh) - 1)] = (uint32_t)v;
 	o->nr_packed++;
 	return 0;
 }
@@ -271,16 +276,17 @@ static int pack(struct encl_opts *o, uint64_t page, bool write)
 /* Up to @max kept references from number @from on, as 32-bit values into @out (within one chunk). */
 static size_t unpack(const struct encl_opts *o, uint64_t from, uint32_t *out, size_t max)
 {
-	size_t per = PACK_CHUNK / o->width, off = (size_t)(from % per);
+	unsigned sh = PACK_PER_SHIFT(o->width);
+	size_t per = (size_t)1 << sh, off = (size_t)(from & (per - 1));
 	size_t n = (size_t)CCMM_MIN((uint64_t)CCMM_MIN(max, per - off), o->nr_packed - from);
 
 	if (o->width == 2) {
-		const uint16_t *c = (const uint16_t *)o->chunks[from / per] + off;
+		const uint16_t *c = (const uint16_t *)o->chunks[from >> sh] + off;
 
 		for (size_t k = 0; k < n; k++)
 			out[k] = c[k];
 	} else {
-		memcpy(out, (const uint32_t *)o->chunks[from / per] + off, n * sizeof(*out));
+		memcpy(out, (const uint32_t *)o->chunks[from >> sh] + off, n * sizeof(*out));
 	}
 	return n;
 }
