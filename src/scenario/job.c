@@ -762,6 +762,8 @@ void ccmm_job_free(struct ccmm_job *job)
 		return;
 	for (size_t i = 0; i < job->nr_actors; i++) {
 		free(job->actors[i]->ops);
+		if (job->actors[i]->kind && job->actors[i]->kind->release_opts && job->actors[i]->opts)
+			job->actors[i]->kind->release_opts(job->actors[i]);
 		free(job->actors[i]->opts);
 		free(job->actors[i]);
 	}

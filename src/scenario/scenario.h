@@ -122,6 +122,12 @@ struct ccmm_actor_kind {
 	 */
 	int (*step)(struct ccmm_actor *a);
 	void (*stop)(struct ccmm_actor *a);
+	/*
+	 * Free what check kept in the options block for every run (a trace
+	 * decoded once, a parsed I/O log), just before the job frees the
+	 * block. NULL: nothing to free.
+	 */
+	void (*release_opts)(struct ccmm_actor *a);
 	/* the actor's own lines in the text report, after its counters (NULL: none) */
 	void (*report_text)(struct ccmm_actor *a, FILE *out);
 	/* the actor's own members in its JSON object @json (a jansson json_t *) (NULL: none) */
