@@ -150,10 +150,15 @@ static int cmd_run(int argc, char **argv)
 		ccmm_job_free(job);
 		return EXIT_BAD_INPUT;
 	}
+	if (ccmm_report_checks(run))
+		fprintf(stderr, "%s: the checks could not be evaluated: out of memory\n", job->path);
 	ccmm_run_summarize(run, &s);
 	ret = ccmm_report_text(run, stdout, flags);
 	if (run->error[0])
 		fprintf(stderr, "%s\n", run->error);
+	for (size_t i = 0; run->checks_done && i < job->nr_checks; i++)
+		if (!run->check_results[i].passed)
+			fprintf(stderr, "%s\n", run->check_results[i].msg);
 	if (!ret && json && s.status != 2) {
 		ret = ccmm_outfile_open(&of, json);
 		if (!ret) {

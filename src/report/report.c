@@ -12,6 +12,7 @@
 #include "ccmm_config.h"
 #include "boot/boot.h"
 #include "cc/cc.h"
+#include "report/internal.h"
 #include "scenario/scenario.h"
 
 #define TEXT_EVENTS_PER_ACTOR 20
@@ -158,6 +159,24 @@ static json_t *stats_json(struct ccmm_run *run)
 	return j;
 }
 
+/* The check= lines of actor @actor (-1: [global]) and what they found. */
+static void checks_text(struct ccmm_run *run, int actor, FILE *out)
+{
+	for (size_t i = 0; i < run->job->nr_checks; i++) {
+		const struct ccmm_check *c = &run->job->checks[i];
+		const struct ccmm_check_result *r = run->checks_done ? &run->check_results[i] : NULL;
+
+		if (c->actor != actor)
+			continue;
+		if (!r)
+			fprintf(out, "  check %s -> not evaluated (out of memory)\n", c->text);
+		else if (r->passed)
+			fprintf(out, "  check %s -> got %s: ok\n", c->text, r->got_text);
+		else
+			fprintf(out, "  check %s -> FAILED: %s\n", c->text, strstr(r->msg, "failed: ") ? strstr(r->msg, "failed: ") + 8 : r->msg);
+	}
+}
+
 int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 {
 	struct ccmm_job *job = run->job;
@@ -166,6 +185,7 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 	size_t nev = ccmm_events_count(run->m);
 	char t[32], sz[32];
 
+	ccmm_report_checks(run); /* -ENOMEM: the checks stay unevaluated, and say so below */
 	ccmm_run_summarize(run, &s);
 	if (!(flags & CCMM_REPORT_QUIET)) {
 		fprintf(out, "ccmm %s: %s\n", CCMM_VERSION, job->path);
@@ -212,6 +232,7 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 					fprintf(out, ":%ld", er.e->count);
 				fprintf(out, " -> seen %zu: %s\n", er.seen, er.met ? "ok" : "NOT MET");
 			}
+			checks_text(run, a->index, out);
 			for (size_t i = 0; ccmm_run_op_error(run, i); i++) {
 				const struct ccmm_op_error *oe = ccmm_run_op_error(run, i);
 
@@ -247,6 +268,15 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 				head = true;
 				fprintf(out, "  expect %s -> seen %zu: %s\n", er.e->rule->name, er.seen, er.met ? "ok" : "NOT MET");
 			}
+			for (size_t i = 0; i < job->nr_checks; i++) {
+				if (job->checks[i].actor >= 0)
+					continue;
+				if (!head)
+					fprintf(out, "[global]\n");
+				head = true;
+				break;
+			}
+			checks_text(run, -1, out);
 			if (head)
 				fputc('\n', out);
 		}
@@ -258,8 +288,12 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 	}
 	if (run->error[0])
 		fprintf(out, "run error: %s\n", run->error);
-	fprintf(out, "result: %zu violation(s): %zu expected, %zu unexpected; %zu expectation(s) not met; %zu op error(s) -> %s\n",
-		s.violations, s.expected, s.unexpected, s.missing, s.op_errors,
+	if (s.checks_failed)
+		snprintf(sz, sizeof(sz), "; %u check(s) failed", (unsigned)(s.checks_failed % 1000000));
+	else
+		sz[0] = '\0';
+	fprintf(out, "result: %zu violation(s): %zu expected, %zu unexpected; %zu expectation(s) not met; %zu op error(s)%s -> %s\n",
+		s.violations, s.expected, s.unexpected, s.missing, s.op_errors, sz,
 		s.status == 0 ? "as expected" : s.status == 1 ? "NOT as expected" : "run error");
 	return ferror(out) ? -EIO : 0;
 }
@@ -387,7 +421,7 @@ static json_t *platform_json(const struct ccmm_platform *p)
 	return j;
 }
 
-int ccmm_report_json(struct ccmm_run *run, FILE *out)
+void *_ccmm_report_build(struct ccmm_run *run)
 {
 	struct ccmm_job *job = run->job;
 	struct ccmm_run_summary s;
@@ -397,7 +431,6 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 	struct timespec now;
 	char ver[64], timestr[64];
 	struct tm tm;
-	int ret;
 
 	ccmm_run_summarize(run, &s);
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -497,10 +530,26 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 	json_object_set_new(res, "unexpected", json_integer((json_int_t)s.unexpected));
 	json_object_set_new(res, "expectations_not_met", json_integer((json_int_t)s.missing));
 	json_object_set_new(res, "op_errors", json_integer((json_int_t)s.op_errors));
+	json_object_set_new(res, "checks_failed", json_integer((json_int_t)s.checks_failed));
 	json_object_set_new(res, "events_dropped", json_integer((json_int_t)ccmm_checker(run->m)->dropped));
 	json_object_set_new(res, "run_error", run->error[0] ? json_string(run->error) : json_null());
 	json_object_set_new(res, "exit_status", json_integer(s.status));
 	json_object_set_new(root, "result", res);
+	return root;
+}
+
+int ccmm_report_json(struct ccmm_run *run, FILE *out)
+{
+	json_t *root;
+	int ret;
+
+	if (ccmm_report_checks(run))
+		return -ENOMEM;
+	root = _ccmm_report_build(run);
+	if (!root || json_object_set_new(root, "checks", _ccmm_report_checks_json(run))) {
+		json_decref(root);
+		return -ENOMEM;
+	}
 	ret = json_dumpf(root, out, JSON_INDENT(2)) ? -EIO : 0;
 	fputc('\n', out);
 	json_decref(root);

@@ -27,8 +27,26 @@
 /* Write the text report to @out. Returns 0 or -EIO. */
 int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags);
 
-/* Write the JSON report to @out. Returns 0, -ENOMEM or -EIO. */
+/*
+ * Write the JSON report to @out, with a "checks" array (each check= line's
+ * result). Returns 0, -ENOMEM or -EIO.
+ */
 int ccmm_report_json(struct ccmm_run *run, FILE *out);
+
+/*
+ * ccmm_report_checks - evaluate the job's check= lines (struct ccmm_check)
+ * over the JSON report of the finished @run, once: each PATH is walked in
+ * the document ccmm_report_json writes (less its "checks" array; its
+ * "result" is the verdict before the checks), the figure converted to the
+ * check's unit (the figure's name gives its own: *_ns, *_s, *_bytes,
+ * *pages of 4 KiB; times without one are ns, sizes bytes; a percentage
+ * compares with a ratio) and compared. Results go to run->check_results;
+ * ccmm_run_summarize counts the failed ones (exit status 1). A PATH the
+ * report lacks fails its check with the nearest keys named. Both reports
+ * call it if the caller has not. Returns 0 or -ENOMEM (nothing evaluated).
+ * Not thread-safe against a run still going.
+ */
+int ccmm_report_checks(struct ccmm_run *run);
 
 #pragma GCC visibility pop
 

@@ -649,6 +649,7 @@ void ccmm_run_free(struct ccmm_run *run)
 	free(run->objs);
 	free(run->sig);
 	free(rp->op_errors);
+	free(run->check_results);
 	ccmm_shutdown(run->m);
 	pthread_mutex_destroy(&run->lock);
 	pthread_cond_destroy(&run->cond);
@@ -741,8 +742,10 @@ void ccmm_run_summarize(struct ccmm_run *run, struct ccmm_run_summary *s)
 		if (!er.met)
 			s->missing++;
 	s->op_errors = run_priv(run)->nr_op_errors;
+	for (size_t i = 0; run->checks_done && i < run->job->nr_checks; i++)
+		s->checks_failed += !run->check_results[i].passed;
 	if (run->error[0])
 		s->status = 2;
 	else
-		s->status = s->unexpected || s->missing || s->op_errors ? 1 : 0;
+		s->status = s->unexpected || s->missing || s->op_errors || s->checks_failed ? 1 : 0;
 }

@@ -182,6 +182,47 @@ struct ccmm_expect {
 	struct ccmm_where where;
 };
 
+/*
+ * check = PATH OP VALUE: a figure of the run's JSON report compared with a
+ * value once the run is over (the evaluator is the report's:
+ * ccmm_report_checks in report/report.h). PATH walks the JSON report: keys
+ * joined by '.', an array element chosen by [NAME] (its jobname, name,
+ * path, actor, device or cgroup member) or [N]; in an actor section a PATH
+ * that starts with '.' is relative to that actor's entry of "jobs".
+ */
+enum ccmm_check_op { CCMM_CHECK_EQ, CCMM_CHECK_NE, CCMM_CHECK_LT, CCMM_CHECK_LE, CCMM_CHECK_GT, CCMM_CHECK_GE };
+
+enum ccmm_check_unit {
+	CCMM_UNIT_NONE,    /* a plain number */
+	CCMM_UNIT_BYTES,   /* a size: 4KiB, 2m, 512 (value in bytes) */
+	CCMM_UNIT_NS,      /* a time: 2ms, 10us, 500ns, 1s (value in ns) */
+	CCMM_UNIT_PERCENT, /* 25% (value 25; a ratio figure compares as 0.25) */
+	CCMM_UNIT_STRING,  /* a word: == and != only */
+	CCMM_UNIT_BOOL,    /* true / false: == and != only */
+};
+
+struct ccmm_check {
+	char path[160];
+	enum ccmm_check_op op;
+	enum ccmm_check_unit unit;
+	double value;              /* in the unit's base (bytes, ns, percent points) */
+	char text[200];            /* the line as written, for messages */
+	char str[64];              /* CCMM_UNIT_STRING / BOOL: the word */
+	int actor;                 /* -1: [global] */
+	struct ccmm_where where;
+};
+
+/* The operators' spellings, indexed by enum ccmm_check_op. */
+extern const char *const ccmm_check_op_names[];
+
+/*
+ * The top-level keys of the JSON report besides the run extensions' names
+ * (NULL-terminated): a check whose PATH starts elsewhere is refused when
+ * the job is read. The report builder writes exactly these (a test holds
+ * them together).
+ */
+extern const char *const ccmm_report_root_keys[];
+
 struct ccmm_actor {
 	char name[CCMM_NAME_MAX];
 	int index;
@@ -234,6 +275,8 @@ struct ccmm_job {
 	size_t nr_actors, cap_actors;
 	struct ccmm_platform *plat;  /* loaded and validated with the job */
 	void *ext_opts[CCMM_MAX_EXTS]; /* each run extension's [global] options */
+	struct ccmm_check *checks;   /* check= lines of every section, in file order */
+	size_t nr_checks, cap_checks;
 	/* names created by ops (NEWOBJ), for checking references */
 	char (*names)[48];
 	struct ccmm_where *name_where;
@@ -307,6 +350,19 @@ struct ccmm_run {
 	double wall_s;              /* ccmm's own run time, for the report only */
 	char error[600];            /* a run error ("FILE:LINE: ..."), empty if none */
 	int error_ret;
+	/* the job's checks, once evaluated (ccmm_report_checks), indexed like job->checks */
+	struct ccmm_check_result *check_results;
+	bool checks_done;
+};
+
+/* What one check= line found. */
+struct ccmm_check_result {
+	const struct ccmm_check *c;
+	bool passed;
+	bool found;                 /* the PATH named a figure of the report */
+	double got;                 /* the figure, in the check's unit */
+	char got_text[64];          /* the figure as text (with the check's unit) */
+	char msg[1024];             /* "FILE:LINE: check ... failed: got X (off by D)" or the missing path */
 };
 
 /*
@@ -334,6 +390,7 @@ struct ccmm_run_summary {
 	size_t violations, expected, unexpected;
 	size_t missing;             /* expectations not met */
 	size_t op_errors;
+	size_t checks_failed;       /* check= lines that failed (once evaluated) */
 	int status;                 /* 0: all as expected; 1: not; 2: run error */
 };
 
