@@ -155,10 +155,20 @@ static json_t *walk(json_t *cur, const char *path, const char *prefix, char *las
 
 			if (*p == '.')
 				p++;
-			n = strcspn(p, ".[");
-			snprintf(key, sizeof(key), "%.*s", (int)n, p);
-			v = json_is_object(cur) ? json_object_get(cur, key) : NULL;
+			/* the longest key that matches: keys may hold dots (subsystems' "dma.virtio-blk0") */
+			n = strcspn(p, "[");
+			v = NULL;
+			while (json_is_object(cur)) {
+				snprintf(key, sizeof(key), "%.*s", (int)n, p);
+				if ((v = json_object_get(cur, key)) || !memchr(p, '.', n))
+					break;
+				while (n && p[n - 1] != '.')
+					n--;
+				n--; /* before that dot */
+			}
 			if (!v) {
+				n = strcspn(p, ".[");
+				snprintf(key, sizeof(key), "%.*s", (int)n, p);
 				missing_key(cur, key, at, why, len);
 				return NULL;
 			}

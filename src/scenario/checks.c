@@ -103,8 +103,8 @@ static const struct unit_name units[] = {
 /* A word that is a string value: letters, digits, and -_./: (no spaces). */
 static bool is_word(const char *s)
 {
-	if (!*s)
-		return false;
+	if (!isalnum((unsigned char)*s) && *s != '/' && *s != '_')
+		return false; /* ".x" would read as a path: figures compare with values only */
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && !strchr("-_./:+", *s))
 			return false;

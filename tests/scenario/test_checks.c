@@ -204,6 +204,7 @@ static void test_refused_when_read(void **state)
 		{ "check = jobs[guest]. > 4", "the path ends without a key" },
 		{ "check = jobs[guest].ops > 4 5", "unknown unit '5' in '4 5'" },
 		{ "check = jobs[guest].ops > (4)", "'(4)' is not a value" },
+		{ "check = jobs[guest].ops == .ops", "'.ops' is not a value" },
 	};
 	struct ccmm_error err;
 	struct ccmm_job *job;
