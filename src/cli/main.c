@@ -156,6 +156,12 @@ static int cmd_run(int argc, char **argv)
 	ret = ccmm_report_text(run, stdout, flags);
 	if (run->error[0])
 		fprintf(stderr, "%s\n", run->error);
+	for (size_t i = 0; ccmm_run_op_error(run, i); i++) {
+		const struct ccmm_op_error *oe = ccmm_run_op_error(run, i);
+
+		if (oe->dependent)
+			fprintf(stderr, "%s:%d: %s: %s\n", oe->where.file, oe->where.line, oe->verb, oe->note);
+	}
 	for (size_t i = 0; run->checks_done && i < job->nr_checks; i++)
 		if (!run->check_results[i].passed)
 			fprintf(stderr, "%s\n", run->check_results[i].msg);

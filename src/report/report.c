@@ -238,6 +238,11 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 
 				if (oe->actor != a->index)
 					continue;
+				if (oe->dependent) {
+					fprintf(out, "  op error: %s:%d: %s: %s; [%s] stopped here\n", oe->where.file, oe->where.line,
+						oe->verb, oe->note, a->name);
+					continue;
+				}
 				fprintf(out, "  op error: %s:%d: %s returned %ld (%s), expected %ld%s%s\n", oe->where.file,
 					oe->where.line, oe->verb, oe->got, oe->got ? strerror((int)-oe->got) : "success", oe->want,
 					oe->note[0] ? ": " : "", oe->note);
@@ -504,6 +509,7 @@ void *_ccmm_report_build(struct ccmm_run *run)
 			json_object_set_new(x, "expected", json_integer(oe->want));
 			if (oe->note[0])
 				json_object_set_new(x, "note", json_string(oe->note));
+			json_object_set_new(x, "dependent", json_boolean(oe->dependent));
 			json_array_append_new(oes, x);
 		}
 		json_object_set_new(ja, "op_errors", oes);

@@ -248,6 +248,12 @@ struct ccmm_actor {
 	int exit_status;            /* 0 success, 1-127 failure, 128+N killed by signal N */
 	char exit_why[96];
 	char note[160];             /* why the op under way failed: shown with its op error */
+	/*
+	 * Stopped because an op depended on one that had failed at run time
+	 * (ccmm_run_fail found it): the op is an op error naming that op, the
+	 * actor does nothing more, the run goes on.
+	 */
+	bool dep_failed;
 };
 
 enum ccmm_run_mode {
@@ -414,6 +420,14 @@ struct ccmm_op_error {
 	long got, want;             /* negative errnos (0: success) */
 	uint64_t time_ns;           /* modeled time it happened */
 	char note[160];             /* why, when the kind said (ccmm_op_note) */
+	const struct ccmm_op *op;   /* the op (in the job) */
+	/*
+	 * The op could not run because one it depended on had failed (or the
+	 * actor that was to signal or create what it needed had stopped so):
+	 * @note names that op and its line ("depends on attach at FILE:LINE,
+	 * which failed: -EOPNOTSUPP"); the actor stopped there.
+	 */
+	bool dependent;
 };
 
 /* The @i-th op error of the run, in the order they happened; NULL past the end. */
@@ -458,7 +472,15 @@ void ccmm_op_note(struct ccmm_actor *a, const char *fmt, ...) CCMM_PRINTF(2, 3);
 /* A process-like actor ends with @status (0, 1-127, or 128+signal) for the reason @why. */
 void ccmm_actor_exit(struct ccmm_actor *a, int status, const char *why);
 
-/* Record a run error at the op's line; returns @ret. The run stops. */
+/*
+ * Record a run error at the op's line; returns @ret. The run stops. But
+ * when one of the op's objects was named by an op that failed at run time
+ * (returned a negative errno, announced or not), or was to be created by
+ * an actor that has stopped, the op is no run error but an op error that
+ * names that op ("map: depends on attach at FILE:LINE, which failed:
+ * -EOPNOTSUPP"): the actor stops (dep_failed), the others go on, the run
+ * ends "NOT as expected" (exit 1) with both reports.
+ */
 int ccmm_run_fail(struct ccmm_actor *a, const struct ccmm_op *op, int ret, const char *fmt, ...) CCMM_PRINTF(4, 5);
 
 /* ---- the actor toolkit (toolkit.c): what every kind's verbs need ------ */
