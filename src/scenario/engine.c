@@ -392,13 +392,16 @@ static int actor_step(struct ccmm_actor *a)
 		a->ctx.op = a->kind->name;
 		a->ctx.where = a->where;
 		ret = a->kind->step(a);
-		if (ret == 1)
+		if (ret == 1) {
 			a->done = true;
+			ccmm_actor_milestone(a, "done");
+		}
 		if (ret < 0 && !run_failed(a->run))
 			ccmm_run_fail(a, NULL, ret, "%s failed: %s", a->kind->name, strerror(-ret));
 		return ret < 0 ? -1 : ret;
 	}
 	a->done = true;
+	ccmm_actor_milestone(a, "done");
 	return 1;
 }
 
@@ -656,6 +659,8 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 				ccmm_run_fail(a, NULL, ret, "cannot start a %s actor: %s", a->kind->name, strerror(-ret));
 		}
 	}
+	for (size_t i = 0; i < job->nr_actors && !run->error[0]; i++)
+		ccmm_actor_milestone(job->actors[i], "started");
 	if (!run->error[0]) {
 		if (job->g.mode == CCMM_RUN_THREADS)
 			run_threads(run);

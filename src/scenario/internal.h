@@ -53,4 +53,7 @@ bool _ccmm_deps_explain(struct ccmm_actor *a, const struct ccmm_op *op, char *no
 const struct ccmm_actor *_ccmm_deps_stopped(struct ccmm_run *run);
 const char *_ccmm_errno_name(long err, char *buf, size_t len);
 
+/* milestones.c: a "milestone = NAME EVENT" line of actor @a; 0 or -EINVAL / -E2BIG with @err at the line. */
+int _ccmm_milestone_parse(struct ccmm_actor *a, const char *value, const struct ccmm_where *w, struct ccmm_error *err);
+
 #endif

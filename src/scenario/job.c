@@ -495,6 +495,8 @@ static int build_actor(struct ccmm_job *job, struct reader *r, size_t first, siz
 			ret = parse_expect(l->value, a->expect, &a->nr_expect, &l->where, err);
 		} else if (!strcmp(l->key, "check")) {
 			ret = _ccmm_check_parse(job, a->index, l->value, &l->where, err);
+		} else if (!strcmp(l->key, "milestone")) {
+			ret = _ccmm_milestone_parse(a, l->value, &l->where, err);
 		} else if (!strcmp(l->key, "loops")) {
 			ret = ccmm_parse_u64(l->value, false, &a->loops) || !a->loops || a->loops > 100000000
 				      ? ccmm_error_set(err, &loc, -EINVAL, "loops=%s: a number from 1 to 100000000", l->value)
@@ -511,6 +513,7 @@ static int build_actor(struct ccmm_job *job, struct reader *r, size_t first, siz
 			names[n++] = "op";
 			names[n++] = "expect";
 			names[n++] = "check";
+			names[n++] = "milestone";
 			names[n++] = "loops";
 			names[n++] = "actor";
 			near = ccmm_suggest(l->key, names, n);

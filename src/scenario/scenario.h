@@ -104,6 +104,21 @@ struct ccmm_verb {
 
 /* ---- actor kinds ------------------------------------------------------ */
 
+/*
+ * A point in an actor's life that other actors can wait for: a job maps
+ * it to an event with "milestone = NAME EVENT", and the actor signals
+ * EVENT (as the signal op does, at its modeled time) when it gets there.
+ * Every kind has "started" (before its first op) and "done" (its program
+ * finished; not when it stopped on a failed op); a kind lists its own.
+ */
+struct ccmm_milestone {
+	const char *name;
+	const char *help;
+};
+
+/* The milestones every kind has; NULL-name terminated. */
+extern const struct ccmm_milestone ccmm_common_milestones[];
+
 struct ccmm_actor_kind {
 	const char *name;
 	const char *help;
@@ -125,6 +140,8 @@ struct ccmm_actor_kind {
 	void (*report_text)(struct ccmm_actor *a, FILE *out);
 	/* the actor's own members in its JSON object @json (a jansson json_t *) (NULL: none) */
 	void (*report_json)(struct ccmm_actor *a, void *json);
+	/* the kind's own milestones (ccmm_actor_milestone), NULL-name terminated, or NULL */
+	const struct ccmm_milestone *milestones;
 };
 
 /* All registered kinds; NULL past the end. */
@@ -234,6 +251,12 @@ struct ccmm_actor {
 	size_t nr_ops, cap_ops;
 	struct ccmm_expect expect[CCMM_MAX_EXPECT];
 	size_t nr_expect;
+	struct {
+		const char *name;   /* the kind's (or a common) milestone */
+		char event[48];
+		struct ccmm_where where;
+	} milestone[CCMM_MAX_EXPECT];
+	size_t nr_milestones;
 	/* run-time state */
 	struct ccmm_run *run;
 	struct ccmm_ctx ctx;
@@ -468,6 +491,14 @@ int ccmm_run_signal(struct ccmm_run *run, const char *event, uint64_t count, uin
 
 /* Explain the op that is failing: the text goes with its op error in the report. */
 void ccmm_op_note(struct ccmm_actor *a, const char *fmt, ...) CCMM_PRINTF(2, 3);
+
+/*
+ * ccmm_actor_milestone - actor @a reached milestone @name (one of its
+ * kind's, or a common one): signal every event the job mapped to it
+ * ("milestone = NAME EVENT"), once per call, at the actor's modeled time.
+ * No-op when the job mapped none. Call from the actor's own thread.
+ */
+void ccmm_actor_milestone(struct ccmm_actor *a, const char *name);
 
 /* A process-like actor ends with @status (0, 1-127, or 128+signal) for the reason @why. */
 void ccmm_actor_exit(struct ccmm_actor *a, int status, const char *why);
