@@ -380,6 +380,8 @@ static int actor_step(struct ccmm_actor *a)
 			return 1;
 		}
 		_ccmm_deps_record(a, a->pc, ret);
+		if (a->run->job->op_hook)
+			a->run->job->op_hook(a, op, ret, a->run->job->op_hook_arg);
 		if (ret != (op->ret_set ? op->ret : 0))
 			op_error(a, op, ret);
 		a->pc++;

@@ -306,6 +306,14 @@ struct ccmm_job {
 	void *ext_opts[CCMM_MAX_EXTS]; /* each run extension's [global] options */
 	struct ccmm_check *checks;   /* check= lines of every section, in file order */
 	size_t nr_checks, cap_checks;
+	/*
+	 * Called after every op that ran (not one that blocked), with what it
+	 * returned, on the actor's own thread, before the next op: for
+	 * invariant checkers (tests/random). NULL: none. Set by the caller
+	 * between ccmm_job_load and ccmm_job_run.
+	 */
+	void (*op_hook)(struct ccmm_actor *a, const struct ccmm_op *op, int ret, void *arg);
+	void *op_hook_arg;
 	/* names created by ops (NEWOBJ), for checking references */
 	char (*names)[48];
 	struct ccmm_where *name_where;
