@@ -48,7 +48,9 @@ int ccmm_run_fail(struct ccmm_actor *a, const struct ccmm_op *op, int ret, const
 
 	/* a run-time failure earlier explains it: an op error, and the actor stops */
 	if (op && !run_failed(run) && _ccmm_deps_explain(a, op, a->note, sizeof(a->note))) {
+		pthread_mutex_lock(&run->lock); /* other actors read it (depends.c) */
 		a->dep_failed = true;
+		pthread_mutex_unlock(&run->lock);
 		return ret;
 	}
 	va_start(ap, fmt);
