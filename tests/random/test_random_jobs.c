@@ -163,9 +163,9 @@ static void gen_tier(struct gen *g)
 	static const char *const traces[] = { "sort", "gzip", "md5sum", "awk-wordfreq" };
 	unsigned ntask = (unsigned)pick(g, 1, 3);
 
-	out(g, "[global]\nplatform = %s/platforms/dram-pmem.ini\nnode_reclaim_mode = %s\nswap = 16m\n\n[sh]\nactor = cgroup\n"
+	out(g, "[global]\nplatform = %s/platforms/dram-pmem.ini\ndemotion_enabled = %s\nswap = 16m\n\n[sh]\nactor = cgroup\n"
 	       "op = mkdir /t controllers=memory\nop = write /t/memory.max %uk\nop = signal go count=%u\n",
-	    SRC, pick(g, 0, 1) ? "8" : "0", 128u << pick(g, 0, 4), ntask);
+	    SRC, pick(g, 0, 1) ? "yes" : "no", 128u << pick(g, 0, 4), ntask);
 	for (unsigned t = 0; t < ntask; t++)
 		out(g, "op = wait done\n");
 	out(g, "op = check /t/memory.current 0\n");
