@@ -488,8 +488,16 @@ int ccmm_sgx_encl_create(const struct ccmm_sgx_current *cur, uint64_t base, uint
 	/* SGX_IOC_ENCLAVE_CREATE: a VA page first, then the SECS */
 	ret = encl_grow(cur, encl, CCMM_SGX_DO_RECLAIM, false);
 	if (ret >= 0) {
+		int grown = ret;
+
 		ret = 0;
 		secs = ccmm_sgx_alloc_epc_page(cur, &encl->secs, CCMM_SGX_DO_RECLAIM, &ret);
+		if (!secs) {
+			/* sgx_encl_create's err_out_shrink: the VA page goes back at once */
+			pthread_mutex_lock(&encl->lock);
+			encl_shrink(cur->ctx, encl, grown);
+			pthread_mutex_unlock(&encl->lock);
+		}
 		if (secs) {
 			pthread_mutex_lock(&encl->lock);
 			_ccmm_encls_ecreate(cur->ctx, encl, secs);

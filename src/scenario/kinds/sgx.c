@@ -571,6 +571,7 @@ static int step_build(struct ccmm_actor *a, struct encl_state *s)
 	if (err)
 		return fail(a, s, "SGX_IOC_ENCLAVE_INIT", err);
 	s->phase = PH_RUN;
+	ccmm_actor_milestone(a, "built");
 	return 0;
 }
 
@@ -731,6 +732,11 @@ static void enclave_release_opts(struct ccmm_actor *a)
 	drop_packed(a->opts);
 }
 
+static const struct ccmm_milestone encl_milestones[] = {
+	{ "built", "the enclave is built (EADD of its pages and EINIT done), before its first reference" },
+	{ NULL, NULL }
+};
+
 static const struct ccmm_actor_kind ccmm_kind_enclave = {
 	.name = "enclave",
 	.help = "a process that builds an SGX enclave in a cgroup and runs it on a real program's page trace",
@@ -741,6 +747,7 @@ static const struct ccmm_actor_kind ccmm_kind_enclave = {
 	.step = enclave_step,
 	.stop = enclave_stop,
 	.release_opts = enclave_release_opts,
+	.milestones = encl_milestones,
 };
 
 /* ---- vepc_guest ----------------------------------------------------------------------- */
