@@ -37,8 +37,32 @@ void _ccmm_memory_events_local_show(struct ccmm_cgroup *cg, struct cg_buf *b);
 /* The memcg OOM killer: SIGKILL one task of @memcg's subtree; true if one was signalled. */
 bool _ccmm_memcg_oom_kill(struct ccmm_cgroup *memcg, struct ccmm_task *current);
 
+/* dmem.c */
+void _ccmm_dmem_capacity_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+void _ccmm_dmem_current_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+void _ccmm_dmem_min_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+void _ccmm_dmem_low_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+void _ccmm_dmem_max_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+int _ccmm_dmem_min_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len);
+int _ccmm_dmem_low_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len);
+int _ccmm_dmem_max_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len);
+/* css_offline: the limits of a removed cgroup's pools go back to none (dmemcs_offline). No locks held. */
+void _ccmm_dmem_cgroup_offline(struct ccmm_cgroup *cg);
+/* css_free: free the cgroup's pools (nothing charged through them any more). */
+void _ccmm_dmem_cgroup_free(struct ccmm_cgroup *cg);
+/* The hierarchy goes: free the regions. */
+void _ccmm_dmem_root_free(struct ccmm_cgroup_root *root);
+
 /* cgroup.c: the lowest-pid task of @cg's subtree that has no fatal signal yet, or NULL. Tree lock held. */
 struct ccmm_task *_ccmm_cgroup_pick_task_locked(struct ccmm_cgroup *cg, struct ccmm_task *prefer);
+
+/*
+ * memparse(): simple_strtoull(@s, @end, 0) (0x hex, 0 octal, no sign),
+ * then an optional K/M/G/T/P/E suffix. Returns the value, wrapped as the
+ * kernel's is; *@overflow tells whether it wrapped. *@end: the first
+ * character not consumed.
+ */
+uint64_t _ccmm_memparse(const char *s, const char **end, bool *overflow);
 
 /* A "why" message helper: snprintf into why if not NULL; returns @ret. */
 int _ccmm_cg_why(char *why, size_t len, int ret, const char *fmt, ...) CCMM_PRINTF(4, 5);

@@ -122,7 +122,8 @@ static void join_values(const struct ccmm_op *op, int first, char *out, size_t l
 	}
 }
 
-static const char *const ctrl_choices[] = { "memory,misc", "misc,memory", "misc", "memory", "none", NULL };
+static const char *const ctrl_choices[] = { "memory,misc", "misc,memory", "misc", "memory", "none",
+					    "memory,misc,dmem", "dmem", NULL };
 
 static unsigned ctrl_mask(int choice)
 {
@@ -133,8 +134,12 @@ static unsigned ctrl_mask(int choice)
 		return 1u << CCMM_CGRP_MEMORY;
 	case 4:
 		return 0;
-	default:
+	case 5:
 		return CCMM_CGRP_MASK_ALL;
+	case 6:
+		return 1u << CCMM_CGRP_DMEM;
+	default:
+		return 1u << CCMM_CGRP_MEMORY | 1u << CCMM_CGRP_MISC;
 	}
 }
 
