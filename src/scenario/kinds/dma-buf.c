@@ -756,12 +756,31 @@ static int verb_unlock(struct ccmm_actor *a, const struct ccmm_op *op)
 	return resv ? ccmm_dma_resv_unlock(&a->ctx, resv) : -ENOENT;
 }
 
+static const struct ccmm_arg_spec move_notify_args[] = {
+	{ "buf", CCMM_ARG_OBJ, true, true, NULL, NULL, "the dma-buf" },
+	{ "done", CCMM_ARG_OBJ, false, false, NULL, NULL,
+	  "the fence of the move (a pipelined copy): the old location is the buffer's until it signals (default: "
+	  "the move is over at once)" },
+	{ NULL }
+};
+
+/* dma_buf_move_notify, then the move takes effect: now, or when the done= fence signals. */
 static int verb_move_notify(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct ccmm_dma_buf *b = _ccmm_kind_buf_arg(a, op, 0);
+	struct kind_fence *kf = NULL;
+	int ret;
 
 	kind_begin(a);
-	return b ? ccmm_dma_buf_move_notify(&a->ctx, b) : -ENOENT;
+	if (!b)
+		return -ENOENT;
+	if (ccmm_arg_set(op, 1)) {
+		kf = fence_arg(a, op, 1);
+		if (!kf)
+			return -ENOENT;
+	}
+	ret = ccmm_dma_buf_move_notify(&a->ctx, b);
+	return ret ? ret : ccmm_dma_buf_move_done(&a->ctx, b, kf ? kf->f : NULL);
 }
 
 static const struct ccmm_arg_spec policy_args[] = {
@@ -837,7 +856,8 @@ static const struct ccmm_verb gpu_verbs[] = {
 	{ "fence_wait", "wait for a fence", fence_wait_args, verb_fence_wait },
 	{ "lock", "dma_resv_lock the buffer's reservation", resv_args, verb_lock },
 	{ "unlock", "dma_resv_unlock it", resv_args, verb_unlock },
-	{ "move_notify", "dma_buf_move_notify (the exporter must hold the reservation)", put_args, verb_move_notify },
+	{ "move_notify", "dma_buf_move_notify and the move (the exporter must hold the reservation)", move_notify_args,
+	  verb_move_notify },
 	{ "policy", "switch the fault-protection policy or resolution", policy_args, verb_policy },
 	{ "dmem", "write dmem.max / min / low of the GPU's cgroup for its VRAM region", dmem_args, verb_dmem },
 	{ "shrink", "the pool shrinker (ttm_pool_shrinker_scan): pooled pages back, restored to WB and encrypted",
