@@ -182,14 +182,16 @@ void _ccmm_ttm_managers_fini(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev)
 		if (!man)
 			continue;
 		man->use_type = false;
-		if (man == &tdev->sysman || man == &tdev->ttman || man == &tdev->vramman) {
-			man_release(ctx, man);
-		} else if (man->func == &range_func) {
+		if (man->func == &range_func && man != &tdev->ttman) {
 			man_release(ctx, man);
 			free(man);
 		}
 		tdev->man_drv[t] = NULL;
 	}
+	/* the device's own managers, also when a driver replaced or cleared them */
+	man_release(ctx, &tdev->sysman);
+	man_release(ctx, &tdev->ttman);
+	man_release(ctx, &tdev->vramman);
 }
 
 bool _ccmm_ttm_man_has_memory(struct ccmm_ttm_device *tdev, enum ccmm_ttm_mem_type type)
@@ -264,7 +266,7 @@ int ccmm_ttm_range_man_fini(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, 
 	struct ccmm_ttm_resource_manager *man = ccmm_ttm_manager_type(tdev, type);
 	int ret;
 
-	if (!man || man->func != &range_func || type <= CCMM_TTM_PL_TT)
+	if (!man || man->func != &range_func || man == &tdev->ttman)
 		return -EINVAL;
 	ccmm_ttm_resource_manager_set_used(man, false);
 	ret = ccmm_ttm_resource_manager_evict_all(ctx, man);
