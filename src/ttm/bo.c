@@ -1179,7 +1179,9 @@ int ccmm_ttm_bo_unpin(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&bo->tdev->lru_lock);
-	--bo->pin_count;
+	/* the last unpin puts it back at the tail of its manager's LRU at once */
+	if (!--bo->pin_count && bo->has_res)
+		_ccmm_ttm_lru_tail_locked(bo);
 	pthread_mutex_unlock(&bo->tdev->lru_lock);
 	return 0;
 }

@@ -607,8 +607,9 @@ int ccmm_ttm_bo_evict_first(struct ccmm_ctx *ctx, struct ccmm_ttm_resource_manag
 			    struct ccmm_ttm_operation_ctx *op);
 
 /*
- * ttm_bo_pin / ttm_bo_unpin: not evicted any more / evictable again; the
- * BO moves between its LRU and the pinned list at its next unreserve.
+ * ttm_bo_pin / ttm_bo_unpin: not evicted any more / evictable again; a
+ * pinned BO goes to the pinned list at its next unreserve, the last unpin
+ * puts it at the tail of its manager's LRU at once.
  * Reservation held (else resv_not_locked, -EINVAL). Unpinning an unpinned
  * BO: ttm_unpin_unpinned (the kernel's WARN), -EINVAL. Pinning charges
  * nothing: dmem charges every VRAM allocation when it is made.

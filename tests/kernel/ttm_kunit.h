@@ -131,12 +131,12 @@ static int kt_case_teardown(void **state)
 }
 
 /* ttm_mock_manager_init / _fini: a manager of @size bytes whose resources are tt pages. */
-static void ttm_mock_manager_init(int mem_type, uint64_t size)
+static __attribute__((unused)) void ttm_mock_manager_init(int mem_type, uint64_t size)
 {
 	assert_int_equal(ccmm_ttm_range_man_init(kt.ttm_dev, mem_type, true, size), 0);
 }
 
-static void ttm_mock_manager_fini(int mem_type)
+static __attribute__((unused)) void ttm_mock_manager_fini(int mem_type)
 {
 	assert_int_equal(ccmm_ttm_range_man_fini(&kt.ctx, kt.ttm_dev, mem_type), 0);
 }
@@ -181,23 +181,23 @@ static void kt_bad_init(int mem_type, uint64_t size, bool busy)
 	assert_int_equal(ccmm_ttm_set_driver_manager(kt.ttm_dev, mem_type, man, size), 0);
 }
 
-static void ttm_bad_manager_init(int mem_type, uint64_t size)
+static __attribute__((unused)) void ttm_bad_manager_init(int mem_type, uint64_t size)
 {
 	kt_bad_init(mem_type, size, false);
 }
 
-static void ttm_busy_manager_init(int mem_type, uint64_t size)
+static __attribute__((unused)) void ttm_busy_manager_init(int mem_type, uint64_t size)
 {
 	kt_bad_init(mem_type, size, true);
 }
 
-static void ttm_bad_manager_fini(int mem_type)
+static __attribute__((unused)) void ttm_bad_manager_fini(int mem_type)
 {
 	ccmm_ttm_clear_driver_manager(kt.ttm_dev, mem_type);
 }
 
 /* ttm_bo_kunit_init: a BO with no resource, its own reservation (or @resv). */
-static struct ccmm_ttm_bo *ttm_bo_kunit_init(uint64_t size, struct ccmm_dma_resv *resv)
+static __attribute__((unused)) struct ccmm_ttm_bo *ttm_bo_kunit_init(uint64_t size, struct ccmm_dma_resv *resv)
 {
 	struct ccmm_ttm_bo *bo;
 
@@ -206,13 +206,13 @@ static struct ccmm_ttm_bo *ttm_bo_kunit_init(uint64_t size, struct ccmm_dma_resv
 }
 
 /* ttm_place_kunit_init + ttm_placement_kunit_init of one place. */
-static struct ccmm_ttm_placement kt_placement(int mem_type, uint32_t flags)
+static __attribute__((unused)) struct ccmm_ttm_placement kt_placement(int mem_type, uint32_t flags)
 {
 	return (struct ccmm_ttm_placement){ 1, { { (enum ccmm_ttm_mem_type)mem_type, CCMM_CACHE_WB, flags } } };
 }
 
 /* ttm_bo_reserve(bo, false, false, NULL) */
-static void kt_reserve(struct ccmm_ttm_bo *bo)
+static __attribute__((unused)) void kt_reserve(struct ccmm_ttm_bo *bo)
 {
 	assert_int_equal(ccmm_ttm_bo_reserve(&kt.ctx, bo, false, NULL), 0);
 }
