@@ -82,22 +82,29 @@ static const struct ccmm_ttm_device_funcs kt_bad_evict_funcs = {
 	.eviction_valuable = ccmm_ttm_bo_eviction_valuable,
 };
 
-/* ttm_device_kunit_init_with_funcs: a device with the SYSTEM manager only. */
-static int kt_device_init(const struct ccmm_ttm_device_funcs *funcs, bool use_dma_alloc, bool use_dma32)
+/* ttm_device_kunit_init_with_funcs: a device for GPU @dev with the SYSTEM manager only. */
+static int kt_device_init_on(int dev, const struct ccmm_ttm_device_funcs *funcs, bool use_dma_alloc, bool use_dma32,
+			     struct ccmm_ttm_device **out)
 {
 	struct ccmm_ttm_params p;
 	int ret;
 
-	ccmm_ttm_params_default(&p, 0);
+	ccmm_ttm_params_default(&p, dev);
 	p.no_vram = true;
 	p.funcs = funcs;
 	p.use_dma_alloc = use_dma_alloc;
 	p.use_dma32 = use_dma32;
 	p.tt_caching = CCMM_CACHE_WB;
-	ret = ccmm_ttm_device_init(&kt.ctx, &p, &kt.ttm_dev);
+	ret = ccmm_ttm_device_init(&kt.ctx, &p, out);
 	if (!ret)
-		ccmm_ttm_clear_driver_manager(kt.ttm_dev, CCMM_TTM_PL_TT);
+		ccmm_ttm_clear_driver_manager(*out, CCMM_TTM_PL_TT);
 	return ret;
+}
+
+/* The same for the fixture's device on GPU 0. */
+static int kt_device_init(const struct ccmm_ttm_device_funcs *funcs, bool use_dma_alloc, bool use_dma32)
+{
+	return kt_device_init_on(0, funcs, use_dma_alloc, use_dma32, &kt.ttm_dev);
 }
 
 /* ttm_test_devices_init: a fresh machine and device per case. */
@@ -106,7 +113,10 @@ static int kt_case_setup(void **state)
 	struct ccmm_platform *p;
 	struct ccmm_error err;
 	const char *text = "[platform]\ncpus=2\nmode=none\nswiotlb_size=1m\n[node:0]\nmem=128m\n"
-			   "[device:gpu0]\nclass=gpu\ndma_mask=48\nbar0=1m pref\n";
+			   "[device:gpu0]\nclass=gpu\ndma_mask=48\nbar0=1m pref\n"
+			   "[device:gpu1]\nclass=gpu\ndma_mask=48\nbar0=1m pref\n"
+			   "[device:gpu2]\nclass=gpu\ndma_mask=48\nbar0=1m pref\n"
+			   "[device:gpu3]\nclass=gpu\ndma_mask=48\nbar0=1m pref\n";
 
 	(void)state;
 	if (ccmm_platform_parse("ttm-kunit.ini", text, &p, &err) || ccmm_boot(p, 1, &kt.m))
