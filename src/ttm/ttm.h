@@ -423,9 +423,11 @@ void ccmm_ttm_clear_driver_manager(struct ccmm_ttm_device *tdev, int type);
 int ccmm_ttm_range_man_init(struct ccmm_ttm_device *tdev, int type, bool use_tt, uint64_t size);
 
 /*
- * ttm_range_man_fini: evict everything from the manager
- * (ttm_resource_manager_evict_all), stop using it and free it. 0, or the
- * eviction's errno (the manager stays then).
+ * ttm_range_man_fini: evict everything from a manager that
+ * ccmm_ttm_range_man_init installed at @type (TT too, where it replaced
+ * the device's own, which is cleared first), stop using it and free it.
+ * 0, -EINVAL (no such manager, or the device's own), or the eviction's
+ * errno (the manager stays then).
  */
 int ccmm_ttm_range_man_fini(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, int type);
 

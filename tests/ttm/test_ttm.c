@@ -309,6 +309,61 @@ static void test_dmem(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * dmem.min / dmem.low in TTM's eviction (ttm_bo_evict_alloc, 6.14): when
+ * /p hits its dmem.max, its walk skips the BOs of a child whose usage is
+ * within its effective min (dmem_cgroup_state_evict_valuable); low
+ * protection is given up only on a second walk, when nothing else could go.
+ */
+static void test_dmem_protection(void **state)
+{
+	struct fx f;
+	struct ccmm_ctx cb;
+	struct ccmm_task *ta, *tb;
+	struct ccmm_ttm_bo *a, *b1, *b2, *b3;
+	struct ccmm_ttm_placement vram = one(CCMM_TTM_PL_VRAM, CCMM_CACHE_WC);
+	struct ccmm_cgroup_root *root;
+
+	fx_init(&f, "mode=none", 4 * CCMM_MiB);
+	root = ccmm_cgroup_root_of(f.m);
+	ccmm_ctx_init(&cb, f.m, 1, "b");
+	ta = join(&f, &f.ctx, "/p/a");
+	tb = join(&f, &cb, "/p/b");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/p/dmem.max", "drm/gpu0/vram0 512k"), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/p/a/dmem.min", "drm/gpu0/vram0 256k"), 0);
+	/* a is the oldest on the LRU, but its 256 KiB are within its dmem.min */
+	a = bo_new(&f, 256 * KiB, CCMM_TTM_PL_VRAM, CCMM_CACHE_WC);
+	assert_int_equal(ccmm_ttm_bo_create(&cb, f.tdev, 256 * KiB, &vram, "b1", NULL, &b1), 0);
+	assert_int_equal(ccmm_ttm_bo_create(&cb, f.tdev, 256 * KiB, &vram, "b2", NULL, &b2), 0);
+	assert_int_equal(a->res.mem_type, CCMM_TTM_PL_VRAM);
+	assert_int_equal(b1->res.mem_type, CCMM_TTM_PL_TT);
+	assert_int_equal(b2->res.mem_type, CCMM_TTM_PL_VRAM);
+	/* with b2 pinned nothing else may go: a's minimum stands, -ENOMEM */
+	assert_int_equal(ccmm_ttm_bo_reserve(&cb, b2, false, NULL), 0);
+	assert_int_equal(ccmm_ttm_bo_pin(&cb, b2), 0);
+	ccmm_ttm_bo_unreserve(&cb, b2);
+	assert_int_equal(ccmm_ttm_bo_create(&cb, f.tdev, 256 * KiB, &vram, "b3", NULL, &b3), -ENOMEM);
+	assert_int_equal(a->res.mem_type, CCMM_TTM_PL_VRAM);
+	/* low protection (not min) is given up on the second walk */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/p/a/dmem.min", "drm/gpu0/vram0 0"), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/p/a/dmem.low", "drm/gpu0/vram0 256k"), 0);
+	assert_int_equal(ccmm_ttm_bo_create(&cb, f.tdev, 256 * KiB, &vram, "b3", NULL, &b3), 0);
+	assert_int_equal(a->res.mem_type, CCMM_TTM_PL_TT);
+	assert_int_equal(b3->res.mem_type, CCMM_TTM_PL_VRAM);
+	assert_int_equal(ccmm_ttm_bo_reserve(&cb, b2, false, NULL), 0);
+	assert_int_equal(ccmm_ttm_bo_unpin(&cb, b2), 0);
+	ccmm_ttm_bo_unreserve(&cb, b2);
+	ccmm_ttm_bo_put(&f.ctx, a);
+	ccmm_ttm_bo_put(&cb, b1);
+	ccmm_ttm_bo_put(&cb, b2);
+	ccmm_ttm_bo_put(&cb, b3);
+	assert_int_equal(ccmm_events_count(f.m), 0);
+	ccmm_task_exit(root, ta);
+	ccmm_task_exit(root, tb);
+	f.ctx.task = NULL;
+	fx_fini(&f);
+}
+
 /* ---- moves copy bytes --------------------------------------------------------- */
 
 static void test_moves_copy(void **state)
@@ -1172,6 +1227,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_placement_and_eviction),
 		cmocka_unit_test(test_dmem),
+		cmocka_unit_test(test_dmem_protection),
 		cmocka_unit_test(test_moves_copy),
 		cmocka_unit_test(test_pools),
 		cmocka_unit_test(test_fault_prot_every_mode),
