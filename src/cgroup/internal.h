@@ -34,8 +34,9 @@ int _ccmm_memory_max_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const c
 void _ccmm_memory_peak_show(struct ccmm_cgroup *cg, struct cg_buf *b);
 void _ccmm_memory_events_show(struct ccmm_cgroup *cg, struct cg_buf *b);
 void _ccmm_memory_events_local_show(struct ccmm_cgroup *cg, struct cg_buf *b);
-/* The memcg OOM killer: SIGKILL one task of @memcg's subtree; true if one was signalled. */
-bool _ccmm_memcg_oom_kill(struct ccmm_cgroup *memcg, struct ccmm_task *current);
+void _ccmm_memory_high_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+int _ccmm_memory_high_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len);
+void _ccmm_memory_stat_show(struct ccmm_cgroup *cg, struct cg_buf *b);
 
 /* dmem.c */
 void _ccmm_dmem_capacity_show(struct ccmm_cgroup *cg, struct cg_buf *b);
@@ -53,8 +54,10 @@ void _ccmm_dmem_cgroup_free(struct ccmm_cgroup *cg);
 /* The hierarchy goes: free the regions. */
 void _ccmm_dmem_root_free(struct ccmm_cgroup_root *root);
 
-/* cgroup.c: the lowest-pid task of @cg's subtree that has no fatal signal yet, or NULL. Tree lock held. */
-struct ccmm_task *_ccmm_cgroup_pick_task_locked(struct ccmm_cgroup *cg, struct ccmm_task *prefer);
+/* cpuset.c */
+void _ccmm_cpuset_mems_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+void _ccmm_cpuset_mems_effective_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+int _ccmm_cpuset_mems_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len);
 
 /*
  * memparse(): simple_strtoull(@s, @end, 0) (0x hex, 0 octal, no sign),
