@@ -750,6 +750,13 @@ int ccmm_dma_buf_map_access(struct ccmm_ctx *ctx, struct ccmm_dma_buf_map *map, 
 
 int ccmm_dma_buf_move_notify(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
 {
+	int ret = ccmm_dma_buf_move_begin(ctx, dmabuf);
+
+	return ret ? ret : ccmm_dma_buf_move_done(ctx, dmabuf, NULL);
+}
+
+int ccmm_dma_buf_move_begin(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
+{
 	uint64_t gen;
 
 	if (!ccmm_dma_resv_assert_held(ctx, dmabuf->resv, "dma_buf_move_notify"))

@@ -409,10 +409,18 @@ int ccmm_dma_buf_map_access(struct ccmm_ctx *ctx, struct ccmm_dma_buf_map *map, 
 /*
  * dma_buf_move_notify (exporters): reservation held (else
  * resv_not_locked, -EINVAL). Bumps the generation and calls every dynamic
- * importer's move_notify. The old location stays the buffer's until the
- * exporter calls ccmm_dma_buf_move_done.
+ * importer's move_notify, for an exporter whose move is over when it
+ * notifies (the old location is gone: ccmm_dma_buf_move_done(NULL) at
+ * once).
  */
 int ccmm_dma_buf_move_notify(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf);
+
+/*
+ * dma_buf_move_notify for an exporter that notifies before its move takes
+ * effect (TTM, a pipelined copy): the same, but the old location stays the
+ * buffer's until the exporter calls ccmm_dma_buf_move_done.
+ */
+int ccmm_dma_buf_move_begin(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf);
 
 /*
  * ccmm_dma_buf_move_done - the exporter's move (every one notified so

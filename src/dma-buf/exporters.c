@@ -37,7 +37,8 @@ static void ttm_exp_move_notify(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, vo
 	struct ttm_exp *e = priv;
 
 	(void)bo;
-	ccmm_dma_buf_move_notify(ctx, e->dmabuf);
+	/* TTM notifies before it moves: the move is done at ttm_exp_moved */
+	ccmm_dma_buf_move_begin(ctx, e->dmabuf);
 }
 
 /*

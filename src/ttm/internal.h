@@ -3,6 +3,7 @@
 #ifndef CCMM_TTM_INTERNAL_H
 #define CCMM_TTM_INTERNAL_H
 
+#include "cgroup/cgroup.h"
 #include "ttm/ttm.h"
 
 /* A pooled block of 2^order pages: its physical address and, from dma_alloc_attrs, its DMA address. */

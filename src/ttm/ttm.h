@@ -94,7 +94,6 @@
 #ifndef CCMM_TTM_H
 #define CCMM_TTM_H
 
-#include "cgroup/cgroup.h"
 #include "dma/dma.h"
 #include "mm/mm.h"
 #include "sg/sg.h"
@@ -201,6 +200,9 @@ struct ccmm_ttm_bo;
 struct ccmm_ttm_device;
 struct ccmm_ttm_resource;
 struct ccmm_ttm_resource_manager;
+/* The dmem controller's region and pool (cgroup/cgroup.h). */
+struct ccmm_dmem_region;
+struct ccmm_dmem_pool;
 
 /* The driver's callbacks (struct ttm_device_funcs); NULL members take the default driver's. */
 struct ccmm_ttm_device_funcs {

@@ -302,7 +302,7 @@ static void test_move_fence_pending(void **state)
 	assert_int_equal(ccmm_dma_fence_create(f.m, NULL, ccmm_dma_fence_context_alloc(1), 1, &copy), 0);
 	assert_int_equal(ccmm_dma_resv_reserve_fences(&f.ctx, b->resv, 1), 0);
 	ccmm_dma_resv_add_fence(&f.ctx, b->resv, copy, CCMM_RESV_USAGE_KERNEL);
-	assert_int_equal(ccmm_dma_buf_move_notify(&f.ctx, b), 0);
+	assert_int_equal(ccmm_dma_buf_move_begin(&f.ctx, b), 0);
 	assert_int_equal(ccmm_dma_buf_move_done(&f.ctx, b, copy), 0);
 	ccmm_dma_resv_unlock(&f.ctx, b->resv);
 	assert_int_equal(atomic_load(&lazy.notified), 1);

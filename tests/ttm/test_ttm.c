@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <time.h>
 
+#include "cgroup/cgroup.h"
 #include "ttm/ttm.h"
 
 #define KiB 1024ULL

@@ -779,7 +779,7 @@ static int verb_move_notify(struct ccmm_actor *a, const struct ccmm_op *op)
 		if (!kf)
 			return -ENOENT;
 	}
-	ret = ccmm_dma_buf_move_notify(&a->ctx, b);
+	ret = ccmm_dma_buf_move_begin(&a->ctx, b);
 	return ret ? ret : ccmm_dma_buf_move_done(&a->ctx, b, kf ? kf->f : NULL);
 }
 
