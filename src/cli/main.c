@@ -18,13 +18,15 @@
 
 #include "ccmm_config.h"
 #include "check/check.h"
+#include "cli/cli.h"
 #include "report/report.h"
 #include "scenario/scenario.h"
 #include "trace/trace.h"
 
 #define EXIT_BAD_INPUT 2
 
-static const char *const commands[] = { "run", "states", "rules", "kinds", "ops", "platform", "trace", "help", NULL };
+static const char *const commands[] = { "run", "states", "rules", "kinds", "ops", "platform", "trace", "sweep", "diff", "plot",
+					"help", NULL };
 
 static void usage(FILE *out)
 {
@@ -38,6 +40,14 @@ static void usage(FILE *out)
 		"      --threads          run each actor on a real thread (stress mode)\n"
 		"      --quiet            print only the result line\n"
 		"      --verbose          print every violation\n"
+		"      --set KEY=VALUE    a [global] option, SECTION.KEY, platform.KEY, platform.SECT:NAME.KEY or\n"
+		"                         cost.NAME, as the job or platform file's line would (repeatable)\n"
+		"      --interval T       sample time series every T of modeled time (10us, 1ms) into the JSON\n"
+		"      --series FILE      ... and write them as CSV\n"
+		"      --plot DIR         ... and draw them (PNG, SVG) into DIR\n"
+		"  sweep JOB --vary KEY=V1,V2 ...   the job over a grid of settings (ccmm sweep --help)\n"
+		"  diff A.json B.json     two run reports or two sweep tables side by side (ccmm diff --help)\n"
+		"  plot FILE.json --out DIR   pictures of a run's time series or a sweep table\n"
 		"  states --mode M        the memory-state table of a mode (none, sme, sev, sev-snp, tdx, pseries-svm)\n"
 		"      --json             as JSON\n"
 		"      --mmio ve|paravirt TDX: how MMIO is reached (default ve)\n"
@@ -89,7 +99,9 @@ static int print_error(const struct ccmm_error *err)
 
 static int cmd_run(int argc, char **argv)
 {
-	static const char *const opts[] = { "--json", "--platform", "--seed", "--threads", "--quiet", "--verbose", NULL };
+	static const char *const opts[] = { "--json",	"--platform", "--seed",	  "--threads", "--quiet", "--verbose",
+					    "--set",	"--interval", "--series", "--plot",    NULL };
+	struct run_answers ra = { 0 };
 	const char *job_path = NULL, *json = NULL, *platform = NULL;
 	bool threads = false, have_seed = false;
 	unsigned flags = 0;
@@ -103,7 +115,14 @@ static int cmd_run(int argc, char **argv)
 
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
+		int took = run_opt_take(&ra, argc, argv, &i);
 
+		if (took == 1)
+			continue;
+		if (took) {
+			run_answers_free(&ra);
+			return took;
+		}
 		if (!strcmp(a, "--json") || !strcmp(a, "--platform") || !strcmp(a, "--seed")) {
 			if (i + 1 >= argc)
 				return bad("run: %s needs a value%s", a, "");
@@ -129,21 +148,26 @@ static int cmd_run(int argc, char **argv)
 			job_path = a;
 		}
 	}
-	ret = job_path ? ccmm_job_load(job_path, NULL, platform, &job, &err) : ccmm_job_default(&job, &err);
-	if (!ret && platform && !job_path) {
-		/* the default job on another platform */
-		ccmm_job_free(job);
-		ret = ccmm_job_load("built-in default job", ccmm_default_job_text, platform, &job, &err);
-	}
-	if (ret)
+	ret = job_path ? ccmm_job_load_set(job_path, NULL, platform, ra.sets, ra.nr_sets, &job, &err)
+		       : ccmm_job_load_set("built-in default job", ccmm_default_job_text, platform, ra.sets, ra.nr_sets, &job,
+					   &err);
+	if (ret) {
+		run_answers_free(&ra);
 		return print_error(&err);
+	}
 	if (have_seed)
 		job->g.seed = seed;
 	if (threads)
 		job->g.mode = CCMM_RUN_THREADS;
+	if ((ret = run_answers_start(&ra, job))) {
+		run_answers_free(&ra);
+		ccmm_job_free(job);
+		return ret;
+	}
 	ret = ccmm_job_run(job, &run);
 	if (ret) {
 		fprintf(stderr, "%s: cannot start the run: %s\n", job->path, strerror(-ret));
+		run_answers_free(&ra);
 		ccmm_job_free(job);
 		return EXIT_BAD_INPUT;
 	}
@@ -163,6 +187,9 @@ static int cmd_run(int argc, char **argv)
 		if (ret)
 			fprintf(stderr, "%s: cannot write the JSON report: %s\n", json, strerror(-ret));
 	}
+	if (!ret && s.status != 2)
+		ret = run_answers_finish(&ra, run);
+	run_answers_free(&ra);
 	ccmm_run_free(run);
 	ccmm_job_free(job);
 	if (ret)
@@ -475,6 +502,12 @@ int main(int argc, char **argv)
 		return cmd_platform(argc - 2, argv + 2);
 	if (!strcmp(cmd, "trace"))
 		return cmd_trace(argc - 2, argv + 2);
+	if (!strcmp(cmd, "sweep"))
+		return cmd_sweep(argc - 1, argv + 1);
+	if (!strcmp(cmd, "diff"))
+		return cmd_diff(argc - 1, argv + 1);
+	if (!strcmp(cmd, "plot"))
+		return cmd_plot(argc - 1, argv + 1);
 	{
 		const char *near = ccmm_suggest(cmd, commands, CCMM_ARRAY_SIZE(commands) - 1);
 

@@ -282,6 +282,21 @@ int ccmm_platform_parse(const char *name, const char *text, struct ccmm_platform
 			struct ccmm_error *err);
 
 /*
+ * ccmm_platform_parse_set - as ccmm_platform_parse (@text NULL: read the
+ * file @name), then @nr settings (util.h; those of target
+ * CCMM_SET_PLATFORM, the others are skipped) applied as lines of the
+ * sections they name before the platform is built and validated: an
+ * option of an existing section is replaced, a section the file lacks is
+ * added. A bad setting is an error naming the setting ("--set
+ * platform.node:0.mem=x: ..."), with the same checks and suggestions as
+ * the file's lines; a platform the settings make impossible fails
+ * validation as a file would. Returns 0 or a negative errno; nothing is
+ * allocated on error.
+ */
+int ccmm_platform_parse_set(const char *name, const char *text, const struct ccmm_setting *sets, size_t nr,
+			    struct ccmm_platform **out, struct ccmm_error *err);
+
+/*
  * The built-in default: a TDX guest with 4 CPUs, two NUMA nodes of 32 GiB,
  * a virtio-blk device (1af4:1042) and a GPU with a 256 MiB BAR. The same
  * text ships as platforms/tdx-guest.ini.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Text and JSON reports of a run. */
-#include "report/report.h"
+#include "report/internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -492,6 +492,8 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 			json_object_set_new(root, x->name, jx);
 	}
 	json_object_set_new(root, "subsystems", stats_json(run));
+	if (run->series)
+		json_object_set_new(root, "series", _ccmm_series_json(run));
 	json_object_set_new(res, "violations", json_integer((json_int_t)s.violations));
 	json_object_set_new(res, "expected", json_integer((json_int_t)s.expected));
 	json_object_set_new(res, "unexpected", json_integer((json_int_t)s.unexpected));

@@ -30,6 +30,14 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags);
 /* Write the JSON report to @out. Returns 0, -ENOMEM or -EIO. */
 int ccmm_report_json(struct ccmm_run *run, FILE *out);
 
+/*
+ * Write the run's time series (ccmm run --interval) as CSV: a header
+ * "time_ns,NAME[LABEL] (UNIT),...", one line per sample, an empty cell
+ * where a series had no value. Returns 0, -ENOENT (the run has no series)
+ * or -EIO.
+ */
+int ccmm_report_series_csv(struct ccmm_run *run, FILE *out);
+
 #pragma GCC visibility pop
 
 #endif

@@ -15,6 +15,12 @@ struct ccmm_run_priv {
 	size_t running, blocked; /* threads mode */
 };
 
+/* Time series (series.c): set up at run start, a tick before each sim-mode step, the last sample at the end. */
+int _ccmm_series_start(struct ccmm_run *run);
+void _ccmm_series_tick(struct ccmm_run *run, uint64_t now_ns);
+void _ccmm_series_finish(struct ccmm_run *run);
+void _ccmm_series_free(struct ccmm_series *s);
+
 static inline struct ccmm_run_priv *run_priv(struct ccmm_run *run)
 {
 	return (struct ccmm_run_priv *)run;
