@@ -546,6 +546,7 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 
 		ccmm_ctx_init(&a->ctx, run->m, a->index, a->name);
 		a->run = run;
+		_ccmm_actor_attribute_device(a);
 		a->pc = 0;
 		a->loop = 0;
 		a->done = false;
