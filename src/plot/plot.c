@@ -186,7 +186,7 @@ static void label(struct buf *b, const char *s)
 		if (*s == '\'')
 			add(b, "''");
 		else if (*s == '_' || *s == '^' || *s == '@' || *s == '&' || *s == '{' || *s == '}' || *s == '~')
-			add(b, "\\\\%c", *s);
+			add(b, "\\%c", *s);
 		else
 			add(b, "%c", *s);
 	}
@@ -365,6 +365,7 @@ int ccmm_plot_series(json_t *report, const char *dir, struct ccmm_error *err)
 		add(&head, "%s", style);
 		add(&head, "set title ");
 		label(&head, name);
+		add(&head, "\nset offsets 0, 0, graph 0.12, 0");
 		add(&head, "\nset xlabel 'modeled time (%s)'\nset ylabel ", unit);
 		label(&head, yunit ? yunit : "");
 		add(&head, "\n$data << EOD\n");
@@ -387,9 +388,12 @@ int ccmm_plot_series(json_t *report, const char *dir, struct ccmm_error *err)
 		for (size_t k = 0; k < CCMM_ARRAY_SIZE(mk); k++) {
 			size_t every = mk[k].n > MAX_MARKS ? (mk[k].n + MAX_MARKS - 1) / MAX_MARKS : 1;
 
+			/* a rug of ticks per kind along the top: reclaim highest, then OOM, then conversions */
+			double hi = 1.0 - 0.035 * (double)k, lo = hi - 0.03;
+
 			for (size_t e = 0; e < mk[k].n; e += every)
-				add(&head, "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead lc rgb '%s' dt 2 lw 1 back\n",
-				    mk[k].t[e] / div, mk[k].t[e] / div, mk[k].color);
+				add(&head, "set arrow from %.9g, graph %.3f to %.9g, graph %.3f nohead lc rgb '%s' lw 1.5 front\n",
+				    mk[k].t[e] / div, lo, mk[k].t[e] / div, hi, mk[k].color);
 		}
 		add(&plot, "plot");
 		json_array_foreach(list, j, o) {
@@ -404,8 +408,8 @@ int ccmm_plot_series(json_t *report, const char *dir, struct ccmm_error *err)
 		}
 		for (size_t k = 0; k < CCMM_ARRAY_SIZE(mk); k++)
 			if (mk[k].n)
-				add(&plot, ", NaN with lines lc rgb '%s' dt 2 title '%s events (%zu)'", mk[k].color, mk[k].kind,
-				    mk[k].n);
+				add(&plot, ", NaN with impulses lc rgb '%s' lw 2 title '%s events (%zu)'", mk[k].color,
+				    mk[k].kind, mk[k].n);
 		file_name(name, fname, sizeof(fname));
 		if (head.oom || plot.oom)
 			ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");

@@ -282,6 +282,15 @@ void ccmm_node_watermarks(struct ccmm_machine *m, int node, uint64_t *min, uint6
 uint64_t ccmm_vmstat_get(struct ccmm_machine *m, enum ccmm_vmstat item);
 
 /*
+ * ccmm_tier_node_stats - a node's share of the events above, as the
+ * kernel keeps them per node (6.12: pgdemote_* on the lruvec of the node
+ * being reclaimed, pgpromote_success on the target node's; node N's
+ * vmstat in sysfs): pages demoted from @node and promoted to it. Zeros for
+ * a node out of range. Takes the tier lock.
+ */
+void ccmm_tier_node_stats(struct ccmm_machine *m, int node, uint64_t *demoted, uint64_t *promoted);
+
+/*
  * ccmm_vmstat_write - /proc/vmstat format ("name value" per line): the
  * node free/LRU counts (nr_free_pages, nr_inactive_anon, nr_inactive_file,
  * nr_swap_pages used) then the events above. Returns 0 or -EIO.

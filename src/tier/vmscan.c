@@ -60,6 +60,8 @@ struct ccmm_tier {
 	struct ccmm_lru lru[CCMM_MAX_NODES][NR_LRU];
 	uint64_t swap_used;
 	uint64_t vm[CCMM_VM_NR];
+	/* the node stats behind pgdemote_* (the reclaimed node) and pgpromote_success (the target node) */
+	uint64_t node_demoted[CCMM_MAX_NODES], node_promoted[CCMM_MAX_NODES];
 	struct ccmm_ctx kswapd[CCMM_MAX_NODES];
 	char kswapd_name[CCMM_MAX_NODES][16];
 	struct ccmm_rng rng;
@@ -136,6 +138,19 @@ void ccmm_tier_demotion(struct ccmm_machine *m, struct ccmm_demotion *out)
 
 	pthread_mutex_lock(&t->lock);
 	*out = t->dem;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void ccmm_tier_node_stats(struct ccmm_machine *m, int node, uint64_t *demoted, uint64_t *promoted)
+{
+	struct ccmm_tier *t = tier_of(m);
+
+	*demoted = *promoted = 0;
+	if (!t || node < 0 || node >= CCMM_MAX_NODES)
+		return;
+	pthread_mutex_lock(&t->lock);
+	*demoted = t->node_demoted[node];
+	*promoted = t->node_promoted[node];
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -535,6 +550,7 @@ static uint64_t shrink_node_locked(struct ccmm_tier *T, struct ccmm_ctx *ctx, in
 
 				if (target != CCMM_NO_NODE && !migrate_page(T, ctx, p, target)) {
 					T->vm[kswapd ? CCMM_VM_pgdemote_kswapd : CCMM_VM_pgdemote_direct]++;
+					T->node_demoted[node]++;
 					T->vm[CCMM_VM_pgmigrate_success]++;
 					ccmm_count(ctx, CCMM_CTR_AT(tier, demotions), 1);
 					freed++;
@@ -737,6 +753,7 @@ static void promote(struct ccmm_tier *T, struct ccmm_ctx *ctx, struct ccmm_tier_
 		return;
 	}
 	T->vm[CCMM_VM_pgpromote_success]++;
+	T->node_promoted[target]++;
 	T->vm[CCMM_VM_pgmigrate_success]++;
 }
 

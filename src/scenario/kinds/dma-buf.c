@@ -931,4 +931,9 @@ static const struct ccmm_actor_kind *const dma_buf_kinds[] = {
 	&ccmm_kind_gpu, &ccmm_kind_vfio, &ccmm_kind_heap, &_ccmm_kind_importer, &_ccmm_kind_bo_user, NULL,
 };
 
-const struct ccmm_kind_set ccmm_kinds_dma_buf = { "dma-buf", dma_buf_kinds, NULL };
+/* A sweep's default figures: what the importers' DMA cost each device. */
+static const char *const dma_buf_metrics[] = {
+	"attribution.*.bounce_copies.ns", "attribution.*.exits.ns", "attribution.*.iotlb_misses.ns", NULL,
+};
+
+const struct ccmm_kind_set ccmm_kinds_dma_buf = { "dma-buf", dma_buf_kinds, NULL, dma_buf_metrics };

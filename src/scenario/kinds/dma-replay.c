@@ -216,7 +216,13 @@ struct replay {
 	uint64_t t0;
 	uint8_t *scratch;           /* device-side staging for one request */
 	struct lat lat[LAT_NR];
+	int phase;                  /* of the batch under way: 0 submit, 1 the device serves, 2 completions */
+	unsigned batch_n, batch_ok;
+	uint16_t batch_avail;
 };
+
+static int serve_batch(struct ccmm_actor *a, struct replay *s);
+static int complete_batch(struct ccmm_actor *a, struct replay *s);
 
 /* ---- checks at load time -------------------------------------------------------------------------------------- */
 
@@ -726,10 +732,19 @@ static int replay_step(struct ccmm_actor *a)
 		teardown(a, s);
 		return 1;
 	}
+	if (s->phase == 1)
+		return serve_batch(a, s);
+	if (s->phase == 2)
+		return complete_batch(a, s);
 	if (s->next >= s->log.nr_io) {
 		teardown(a, s);
 		return 1;
 	}
+	/*
+	 * A batch in three steps, so that another actor (and a time-series
+	 * sample) can run between the driver's submission, the device's work
+	 * and the completions: the bounce slots are in use in between.
+	 */
 	n = (unsigned)CCMM_MIN((size_t)s->qd, s->log.nr_io - s->next);
 	first_avail = s->avail_idx;
 	for (unsigned i = 0; i < n; i++) {
@@ -756,20 +771,37 @@ static int replay_step(struct ccmm_actor *a)
 		/* one notify per batch */
 		ccmm_dma_mmio_write(&a->ctx, s->d, NOTIFY_OFF, &kick, 2);
 	}
-	/* the device serves the batch in order */
-	for (unsigned i = 0, k = 0; i < n; i++) {
+	s->batch_n = n;
+	s->batch_ok = ok;
+	s->batch_avail = first_avail;
+	s->phase = 1;
+	return 0;
+}
+
+/* The device serves the batch in order. */
+static int serve_batch(struct ccmm_actor *a, struct replay *s)
+{
+	for (unsigned i = 0, k = 0; i < s->batch_n; i++) {
 		struct slot *sl = &s->slots[i];
 		uint32_t id;
 
 		if (sl->r.failed)
 			continue;
-		if (device_serve(a, s, (uint16_t)(first_avail + k), &id))
+		if (device_serve(a, s, (uint16_t)(s->batch_avail + k), &id))
 			sl->r.failed = true;
 		else
 			after_device(s, &sl->r, a);
 		k++;
 	}
-	/* completions: the used index, then each used element */
+	s->phase = 2;
+	return 0;
+}
+
+/* Completions: the used index, then each used element, then each request. */
+static int complete_batch(struct ccmm_actor *a, struct replay *s)
+{
+	unsigned ok = s->batch_ok;
+
 	if (ok) {
 		uint8_t used[8];
 
@@ -777,8 +809,9 @@ static int replay_step(struct ccmm_actor *a)
 		for (unsigned k = 0; k < ok; k++)
 			cpu_read(a, s->ring_va + s->used_off + 4 + 8ULL * ((uint16_t)(s->used_idx - ok + k) % s->qd), used, 8);
 	}
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < s->batch_n; i++)
 		complete(a, s, &s->slots[i]);
+	s->phase = 0;
 	return 0;
 }
 
