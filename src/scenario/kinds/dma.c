@@ -744,8 +744,14 @@ static void dma_ext_sample(struct ccmm_run *run, const void *opts, struct ccmm_s
 	uint64_t bytes[CCMM_ATTR_DEVS] = { 0 };
 	size_t nd = CCMM_MIN(run->m->plat->nr_devices, (size_t)CCMM_ATTR_DEVS);
 
+	bool dma_job = false;
+
 	(void)opts;
-	if (!mem)
+	for (size_t i = 0; i < run->job->nr_actors; i++)
+		for (size_t k = 0; dma_kinds[k]; k++)
+			dma_job |= run->job->actors[i]->kind == dma_kinds[k];
+	/* jobs of other kinds show the pool once something bounced (importers, TTM) */
+	if (!mem || (!dma_job && !atomic_load(&mem->maps)))
 		return;
 	for (unsigned a = 0; a < mem->nareas; a++) {
 		char label[16];
