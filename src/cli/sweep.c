@@ -38,7 +38,7 @@ static const char usage_text[] =
 	"                        value of the second (PNG and SVG, by gnuplot)\n"
 	"  --mpi                 under mpirun/srun: the ranks share the points and rank 0\n"
 	"                        writes the table (-j then counts per rank, default 1)\n"
-	"  -q, --quiet           no progress lines and no table on standard output\n"
+	"  -q, --quiet           no progress lines\n"
 	"\n"
 	"exit status: 0 every point ran as expected, 1 some point did not (its row says\n"
 	"why), 2 bad input (nothing written)\n";
@@ -93,7 +93,7 @@ int cmd_sweep(int argc, char **argv)
 	const char *csv = NULL, *json = NULL, *plot = NULL;
 	size_t nv = 0, ns = 0, nm = 0, total;
 	unsigned jobs = 0;
-	bool mpi = false, quiet = false;
+	bool mpi = false, quiet = false; /* quiet: no progress lines */
 	int rank = 0, size = 1, c, ret = 0, status = CLI_BAD_INPUT;
 	struct ccmm_sweep sw;
 	struct ccmm_error err;
@@ -229,7 +229,7 @@ int cmd_sweep(int argc, char **argv)
 			status = CLI_BAD_INPUT;
 		if (!status && plot && ccmm_plot_table(o.table, plot, &err))
 			status = cli_error(&err);
-		if (!status && !quiet && !to_stdout)
+		if (!status && !to_stdout)
 			ccmm_table_write_text(o.table, stdout);
 		if (!status)
 			status = table_status(o.table);

@@ -117,9 +117,12 @@ static int add_values(struct ccmm_sweep_axis *ax, const char *v, size_t n, const
 
 		while (sep < end && *sep != ':' && *sep != '*')
 			sep++;
-		if (range_number(v, (size_t)(dots - v), &lo) || range_number(hi_s, (size_t)(sep - hi_s), &hi))
-			return ccmm_error_set(err, loc, -EINVAL, "'%.*s' is not a range of numbers LO..HI[:STEP|*FACTOR]", (int)n,
-					      v);
+		if (range_number(v, (size_t)(dots - v), &lo) || range_number(hi_s, (size_t)(sep - hi_s), &hi)) {
+			/* not numbers on both sides (a path like ../a.ini): a value as it is */
+			memcpy(text, v, n);
+			text[n] = '\0';
+			return add_string(&ax->values, &ax->nr, text) ? ccmm_error_set(err, loc, -ENOMEM, "out of memory") : 0;
+		}
 		if (sep < end) {
 			geometric = *sep == '*';
 			if (range_number(sep + 1, (size_t)(end - sep - 1), &step))
@@ -258,6 +261,33 @@ int ccmm_sweep_add_metric(struct ccmm_sweep *sw, const char *path, struct ccmm_e
 	return 0;
 }
 
+/*
+ * In the job file, platform=FILE names files relative to the job, as the
+ * job's own platform line does (on the command line they are relative to
+ * the current directory, as --platform): "platform=a.ini,b.ini" becomes
+ * "platform=JOBDIR/a.ini,JOBDIR/b.ini". Anything else is returned as is.
+ */
+static const char *job_relative(const struct ccmm_sweep *sw, const char *value, char *buf, size_t len)
+{
+	const char *slash = strrchr(sw->job, '/');
+	size_t used, dirlen = slash ? (size_t)(slash - sw->job) : 0;
+
+	if (strncmp(value, "platform=", 9) || !slash)
+		return value;
+	used = (size_t)snprintf(buf, len, "platform=");
+	for (const char *v = value + 9; used < len;) {
+		size_t n = strcspn(v, ",");
+		bool plain = v[0] == '/' || (n == 7 && !strncmp(v, "default", 7)) || (n == 4 && !strncmp(v, "host", 4));
+
+		used += (size_t)snprintf(buf + used, len - used, "%s%.*s%s%.*s", v == value + 9 ? "" : ",",
+					 plain ? 0 : (int)dirlen, sw->job, plain ? "" : "/", (int)n, v);
+		if (!v[n])
+			break;
+		v += n + 1;
+	}
+	return used < len ? buf : value;
+}
+
 /* The [sweep] section of the job file. */
 struct section_reader {
 	struct ccmm_sweep *sw;
@@ -286,8 +316,10 @@ static int read_section(void *user, const char *section, const char *key, const 
 									      : 0;
 	}
 	if (!strcmp(key, "set")) {
+		char rel[2048];
+
 		snprintf(origin, sizeof(origin), "%s:%d: set", loc->file, loc->line);
-		ret = ccmm_sweep_add_set(r->sw, value, err);
+		ret = ccmm_sweep_add_set(r->sw, job_relative(r->sw, value, rel, sizeof(rel)), err);
 		if (!ret)
 			snprintf(r->sw->sets[r->sw->nr_sets - 1].origin, sizeof(r->sw->sets[0].origin), "%s %s", origin, value);
 		else if (!strncmp(err->file, "--set ", 6)) {
@@ -355,6 +387,14 @@ static int point_settings(const struct ccmm_sweep *sw, size_t i, const size_t *f
 		if (!fixed)
 			i /= ax->nr;
 		snprintf(arg, sizeof(arg), "%s=%s", ax->key, ax->values[v]);
+		if (strncmp(ax->origin, "--", 2)) {
+			/* a [sweep] line of the job file: its platform files are the job's neighbours */
+			char rel[sizeof(arg) + 4096];
+			const char *r = job_relative(sw, arg, rel, sizeof(rel));
+
+			if (r != arg)
+				snprintf(arg, sizeof(arg), "%s", r);
+		}
 		ret = ccmm_setting_parse(arg, ax->origin, &s[k + a], err);
 		if (ret) {
 			free(s);

@@ -118,6 +118,8 @@ static void text_value(json_t *v, char *buf, size_t len)
 }
 
 #define CELL 96
+#define TEXT_WIDTH 160    /* wider tables are printed a column per point ... */
+#define TRANSPOSE_MAX 12  /* ... when they have this many points at most */
 
 int ccmm_table_write_text(json_t *t, FILE *out)
 {
@@ -166,12 +168,36 @@ int ccmm_table_write_text(json_t *t, FILE *out)
 	for (size_t r = 0; r <= nr; r++)
 		for (size_t c = 0; c < ncol; c++)
 			width[c] = CCMM_MAX(width[c], strlen(cells[r * ncol + c]));
+	{
+		size_t total = 0;
+
+		for (size_t c = 0; c < ncol; c++)
+			total += width[c] + 2;
+		if (total > TEXT_WIDTH && nr <= TRANSPOSE_MAX) {
+			/* too wide for a terminal: a line per column, a column per point */
+			size_t w0 = 0, *wp = calloc(nr + 1, sizeof(*wp));
+
+			for (size_t c = 0; c < ncol; c++)
+				w0 = CCMM_MAX(w0, strlen(cells[c]));
+			for (size_t r = 1; wp && r <= nr; r++)
+				for (size_t c = 0; c < ncol; c++)
+					wp[r] = CCMM_MAX(wp[r], strlen(cells[r * ncol + c]));
+			for (size_t c = 0; wp && c < ncol; c++) {
+				fprintf(out, "%-*s", (int)w0, cells[c]);
+				for (size_t r = 1; r <= nr; r++)
+					fprintf(out, "  %*s", (int)wp[r], cells[r * ncol + c]);
+				fputc('\n', out);
+			}
+			free(wp);
+			goto errors;
+		}
+	}
 	for (size_t r = 0; r <= nr; r++) {
 		for (size_t c = 0; c < ncol; c++)
-			fprintf(out, "%s%*s%s", c ? "  " : "", right[c] && r ? (int)width[c] : -(int)width[c], cells[r * ncol + c],
-				"");
+			fprintf(out, "%s%*s", c ? "  " : "", right[c] && r ? (int)width[c] : -(int)width[c], cells[r * ncol + c]);
 		fputc('\n', out);
 	}
+errors:
 	for (size_t r = 0; r < nr; r++) {
 		json_t *row = json_array_get(rows, r), *e = json_object_get(row, "error");
 
