@@ -227,7 +227,7 @@ int cmd_sweep(int argc, char **argv)
 			status = CLI_BAD_INPUT;
 		if (!status && json && cli_write(json, write_json, &o))
 			status = CLI_BAD_INPUT;
-		if (!status && plot && ccmm_plot_table(o.table, plot, &err))
+		if (!status && plot && ccmm_plot_table(o.table, plot, &err) < 0)
 			status = cli_error(&err);
 		if (!status && !to_stdout)
 			ccmm_table_write_text(o.table, stdout);
