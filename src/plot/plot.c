@@ -269,6 +269,13 @@ static const char style[] =
 	"set key outside right top box opaque\n"
 	"set datafile missing 'NaN'\n";
 
+/* Large values read better with SI prefixes (2.4M, 176.3k) than as 2.4x10^6: the y format for a maximum. */
+static void y_format(struct buf *b, double ymax)
+{
+	if (fabs(ymax) >= 1e5)
+		add(b, "set format y '%%.1s%%c'\n");
+}
+
 /* ---- time series ---------------------------------------------------------------------- */
 
 struct marks {
@@ -368,7 +375,23 @@ int ccmm_plot_series(json_t *report, const char *dir, struct ccmm_error *err)
 		add(&head, "\nset offsets 0, 0, graph 0.12, 0");
 		add(&head, "\nset xlabel 'modeled time (%s)'\nset ylabel ", unit);
 		label(&head, yunit ? yunit : "");
-		add(&head, "\n$data << EOD\n");
+		add(&head, "\n");
+		{
+			double ymax = 0;
+
+			json_array_foreach(list, j, o) {
+				if (j < i || strcmp(json_string_value(json_object_get(o, "name")), name))
+					continue;
+				for (size_t t = 0; t < nt; t++) {
+					double v = value_at(json_object_get(o, "values"), t);
+
+					if (!isnan(v) && fabs(v) > ymax)
+						ymax = fabs(v);
+				}
+			}
+			y_format(&head, ymax);
+		}
+		add(&head, "$data << EOD\n");
 		for (size_t t = 0; t < nt; t++) {
 			add(&head, "%.9g", json_number_value(json_array_get(times, t)) / div);
 			json_array_foreach(list, j, o) {
@@ -526,6 +549,18 @@ static int plot_metric(json_t *table, const char *metric, json_t *proto, const c
 	add(&head, "\nset ylabel ");
 	label(&head, metric_unit(metric));
 	add(&head, "\n");
+	{
+		double ymax = 0;
+		json_t *r;
+
+		json_array_foreach(rows, ri, r) {
+			json_t *v = json_object_get(json_object_get(r, "metrics"), metric);
+
+			if (json_is_number(v) && fabs(json_number_value(v)) > ymax)
+				ymax = fabs(json_number_value(v));
+		}
+		y_format(&head, ymax);
+	}
 	if (!xnum) {
 		add(&head, "set xtics (");
 		json_array_foreach(xs, i, x) {

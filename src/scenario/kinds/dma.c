@@ -763,11 +763,19 @@ static void dma_ext_sample(struct ccmm_run *run, const void *opts, struct ccmm_s
 		pthread_mutex_unlock(&mem->areas[a].lock);
 		ccmm_series_put(s, "swiotlb.slots_used", label, "slots", (double)used);
 	}
-	for (size_t i = 0; i < run->job->nr_actors; i++)
+	bool served[CCMM_ATTR_DEVS] = { false };
+
+	for (size_t i = 0; i < run->job->nr_actors; i++) {
+		const struct ccmm_ctx *c = &run->job->actors[i]->ctx;
+
+		if (c->attr_dev > 0 && (size_t)c->attr_dev <= nd)
+			served[c->attr_dev - 1] = true;
 		for (size_t d = 0; d < nd; d++)
-			bytes[d] += run->job->actors[i]->ctx.attr_n[d][CCMM_ATTR_BOUNCE];
+			bytes[d] += c->attr_n[d][CCMM_ATTR_BOUNCE];
+	}
+	/* the devices some actor works for */
 	for (size_t d = 0; d < nd; d++)
-		if (bytes[d] || ccmm_series_samples(s) > 1)
+		if (served[d] || bytes[d])
 			ccmm_series_count(s, "swiotlb.bounce_bytes", run->m->plat->devices[d].name, "bytes", bytes[d],
 					  CCMM_MARK_NONE);
 }
