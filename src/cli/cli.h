@@ -32,6 +32,13 @@ int cli_write(const char *path, int (*fn)(void *arg, FILE *out), void *arg);
 struct option;
 int cli_unknown_option(const char *cmd, const char *arg, const struct option *longopts);
 
+/*
+ * After getopt_long returned '?' or ':' (opterr 0): a known option without
+ * its value ("--vary needs a value"), an unknown short option, or an
+ * unknown long one with a suggestion. Returns CLI_BAD_INPUT.
+ */
+int cli_getopt_error(const char *cmd, char **argv, const char *optstring, const struct option *longopts);
+
 int cmd_sweep(int argc, char **argv); /* ccmm sweep JOB --vary KEY=V1,V2 ... (src/cli/sweep.c) */
 int cmd_diff(int argc, char **argv);  /* ccmm diff A.json B.json (src/cli/diff.c) */
 int cmd_plot(int argc, char **argv);  /* ccmm plot FILE.json --out DIR (src/cli/plot.c) */

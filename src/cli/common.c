@@ -69,3 +69,21 @@ int cli_unknown_option(const char *cmd, const char *arg, const struct option *lo
 		return cli_bad(cmd, "unknown option '%s'; did you mean '--%s'?", opt, near);
 	return cli_bad(cmd, "unknown option '%s' (ccmm %s --help lists them)", opt, cmd);
 }
+
+int cli_getopt_error(const char *cmd, char **argv, const char *optstring, const struct option *longopts)
+{
+	const char *arg = argv[optind - 1];
+
+	if (optopt) {
+		const char *sh = optopt < 256 ? strchr(optstring, optopt) : NULL;
+
+		for (const struct option *o = longopts; o->name; o++)
+			if (o->val == optopt && o->has_arg == required_argument && !strncmp(arg, "--", 2))
+				return cli_bad(cmd, "%s needs a value", arg);
+		if (sh && sh[1] == ':')
+			return cli_bad(cmd, "-%c needs a value", optopt);
+		if (optopt < 256 && !sh)
+			return cli_bad(cmd, "unknown option '-%c' (ccmm %s --help lists them)", optopt, cmd);
+	}
+	return cli_unknown_option(cmd, arg, longopts);
+}

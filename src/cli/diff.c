@@ -109,10 +109,8 @@ int cmd_diff(int argc, char **argv)
 		case O_HELP:
 			fputs(usage_text, stdout);
 			return 0;
-		case ':':
-			return cli_bad("diff", "%s needs a value", argv[optind - 1]);
 		default:
-			return cli_unknown_option("diff", argv[optind - 1], longopts);
+			return cli_getopt_error("diff", argv, "q", longopts);
 		}
 	}
 	if (argc - optind != 2)

@@ -41,10 +41,8 @@ int cmd_plot(int argc, char **argv)
 		case O_HELP:
 			fputs(usage_text, stdout);
 			return 0;
-		case ':':
-			return cli_bad("plot", "%s needs a value", argv[optind - 1]);
 		default:
-			return cli_unknown_option("plot", argv[optind - 1], longopts);
+			return cli_getopt_error("plot", argv, "o:", longopts);
 		}
 	}
 	if (argc - optind != 1 || !dir)

@@ -123,8 +123,8 @@ int cmd_sweep(int argc, char **argv)
 		case 'j': {
 			uint64_t v;
 
-			if (ccmm_parse_u64(optarg, false, &v) || !v || v > 1024) {
-				status = cli_bad("sweep", "-j '%s': a number of workers from 1 to 1024", optarg);
+			if (ccmm_parse_u64(optarg, false, &v) || !v || v > 256) {
+				status = cli_bad("sweep", "-j '%s': a number of workers from 1 to 256", optarg);
 				goto out;
 			}
 			jobs = (unsigned)v;
@@ -149,15 +149,8 @@ int cmd_sweep(int argc, char **argv)
 			fputs(usage_text, stdout);
 			status = 0;
 			goto out;
-		case ':':
-			status = cli_bad("sweep", "%s needs a value", argv[optind - 1]);
-			goto out;
 		default:
-			if (optopt && optopt != '?' && optopt < 256)
-				status = cli_bad("sweep", "%s: %s", argv[optind - 1],
-						 strchr("j", optopt) ? "needs a value" : "unknown option");
-			else
-				status = cli_unknown_option("sweep", argv[optind - 1], longopts);
+			status = cli_getopt_error("sweep", argv, "j:q", longopts);
 			goto out;
 		}
 	}

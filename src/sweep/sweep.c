@@ -773,8 +773,7 @@ int ccmm_sweep_run_local(const struct ccmm_sweep *sw, unsigned jobs, size_t offs
 
 	if (!stride)
 		stride = 1;
-	if (!jobs)
-		jobs = 1;
+	jobs = CCMM_MIN(CCMM_MAX(jobs, 1u), 256u); /* as many as one poll() set below holds */
 	for (size_t p = offset; p < total; p += stride)
 		mine++;
 	kids = calloc(jobs, sizeof(*kids));

@@ -160,7 +160,7 @@ int ccmm_sweep_run_point(const struct ccmm_sweep *sw, size_t i, bool paths, char
 
 /*
  * ccmm_sweep_run_local - run the points p with p % @stride == @offset (all:
- * 0 and 1), each in a child process, at most @jobs at a time; a child that
+ * 0 and 1), each in a child process, at most @jobs (1 to 256) at a time; a child that
  * dies is its point's row with the signal. @rows[p] receives each row's
  * text (malloc'd; the caller frees). When @probe, point @offset runs first
  * alone and its figures' paths check the metrics before any other point
