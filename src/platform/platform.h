@@ -598,6 +598,8 @@ extern const char *const ccmm_attr_kind_names[CCMM_ATTR_NR];
 struct ccmm_ctx {
 	struct ccmm_machine *m;
 	int actor;               /* index in the job, -1: none */
+	int cpu;                 /* the CPU it runs on (SWIOTLB picks its area by it); -1 (ccmm_ctx_init's
+				  * default): the actor index modulo the platform's CPUs */
 	const char *actor_name;
 	uint64_t now_ns;         /* modeled time */
 	/* per cost: modeled ns charged and occurrences; per counter: events. Indexed by
@@ -617,7 +619,7 @@ struct ccmm_ctx {
 	uint64_t attr_n[CCMM_ATTR_DEVS][CCMM_ATTR_NR];
 };
 
-/* Zero @ctx and bind it to @m and an actor; the RNG stream is the actor index. */
+/* Zero @ctx and bind it to @m and an actor (cpu -1: derived from the actor); the RNG stream is the actor index. */
 void ccmm_ctx_init(struct ccmm_ctx *ctx, struct ccmm_machine *m, int actor, const char *name);
 
 /*
