@@ -169,6 +169,16 @@ void ccmm_series_put(struct ccmm_series *s, const char *name, const char *label,
 void ccmm_series_count(struct ccmm_series *s, const char *name, const char *label, const char *unit, uint64_t total,
 		       enum ccmm_series_mark mark);
 
+/*
+ * ccmm_actor_sample - for an actor whose one op covers much modeled time
+ * (a trace replay): take the run's samples at the interval boundaries its
+ * clock has passed, before it does its next piece of work, so the series
+ * show the op's progress (other actors as of their last step). Call from
+ * the actor's own op in sim mode; a no-op without --interval (and in
+ * threads mode, which has no series).
+ */
+void ccmm_actor_sample(struct ccmm_actor *a);
+
 /* Reading a run's series (reports, plots). */
 struct ccmm_series_info {
 	const char *name, *label, *unit;

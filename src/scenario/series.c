@@ -161,6 +161,12 @@ void _ccmm_series_tick(struct ccmm_run *run, uint64_t now_ns)
 	}
 }
 
+void ccmm_actor_sample(struct ccmm_actor *a)
+{
+	if (a->run && a->run->series && a->run->job->g.mode == CCMM_RUN_SIM)
+		_ccmm_series_tick(a->run, a->ctx.now_ns);
+}
+
 void _ccmm_series_finish(struct ccmm_run *run)
 {
 	struct ccmm_series *s = run->series;

@@ -4,8 +4,8 @@
 #   a local sweep with 1 and with 3 workers writes the same table (CSV and
 #   JSON, timing columns aside); ccmm diff of two runs and of two sweeps
 #   (exit 0 same, 1 changed); time series as CSV; plots of the shipped SGX,
-#   DMA and tiering jobs and of a sweep: every PNG decodes and is not blank,
-#   every SVG parses and draws.
+#   DMA and tiering jobs, of a real kernel's DMA trace replayed, and of a
+#   sweep: every PNG decodes and is not blank, every SVG parses and draws.
 set -u
 ccmm=$(realpath "$1")
 src=$(realpath "$2")
@@ -71,6 +71,30 @@ else
   bad "time series CSV"; head -3 "$tmp/s.csv"
 fi
 
+# a real kernel's DMA trace replayed in one op still samples as its clock moves: the slots
+# rise and fall within the run (never above the pool's high-water mark), the bytes bounced
+# grow to the run's total, and the report attributes them to the device the events name
+"$ccmm" run tests/answers/trace-series.job --quiet --interval 100us --json "$tmp/t.json" >/dev/null
+if python3 - "$tmp/t.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ser = {(x['name'], x['label']): x['values'] for x in d['series']['series']}
+slots = ser[('swiotlb.slots_used', 'area 0')]
+bounced = [v for v in ser[('swiotlb.bounce_bytes', '0000:00:02.0')] if v is not None]
+sw = d['subsystems']['swiotlb']
+busy = sum(1 for v in slots[1:-1] if v > 0)
+ok = (d['series']['samples'] >= 50 and busy >= len(slots) // 2 and max(slots) <= sw['io_tlb_used_hiwater']
+      and max(slots) > sw['io_tlb_used_hiwater'] // 2 and slots[-1] == 0
+      and bounced == sorted(bounced) and bounced[-1] == sw['bounced_bytes'] > 0
+      and d['attribution']['0000:00:02.0']['bounce_copies']['bytes'] == sw['bounced_bytes'])
+sys.exit(0 if ok else 1)
+PY
+then
+  ok "time series: a kernel trace's replay samples within its one op; attributed to its device"
+else
+  bad "time series of a kernel trace's replay"
+fi
+
 plots() { # name, then ccmm's arguments
   local name=$1
   shift
@@ -86,6 +110,7 @@ plots() { # name, then ccmm's arguments
 plots sgx run tests/jobs/sgx-policy-series.job --quiet --interval 2ms --plot "$tmp/sgx"
 plots dma run tests/jobs/replay-tdx.job --quiet --interval 20us --plot "$tmp/dma"
 plots tier run jobs/tiering-promote.job --quiet --interval 1ms --plot "$tmp/tier"
+plots kernel-trace run tests/answers/trace-series.job --quiet --interval 100us --plot "$tmp/kernel-trace"
 plots sweep plot "$tmp/j1.json" --out "$tmp/sweep"
 plots sweep-run sweep "${grid[@]}" -j 2 --plot "$tmp/sweep-run"
 for f in sgx.epc_pages sgx.evicted misc.current; do

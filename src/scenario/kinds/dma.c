@@ -977,10 +977,13 @@ static void dma_ext_sample(struct ccmm_run *run, const void *opts, struct ccmm_s
 
 		if (c->attr_dev > 0 && (size_t)c->attr_dev <= nd)
 			served[c->attr_dev - 1] = true;
-		for (size_t d = 0; d < nd; d++)
+		for (size_t d = 0; d < nd; d++) {
 			bytes[d] += c->attr_n[d][CCMM_ATTR_BOUNCE];
+			for (int k = 0; k < CCMM_ATTR_NR; k++)
+				served[d] |= c->attr_ns[d][k] != 0;
+		}
 	}
-	/* the devices some actor works for */
+	/* the devices some actor works for, or worked for so far (a trace replay's) */
 	for (size_t d = 0; d < nd; d++)
 		if (served[d] || bytes[d])
 			ccmm_series_count(s, "swiotlb.bounce_bytes", run->m->plat->devices[d].name, "bytes", bytes[d],
