@@ -728,14 +728,17 @@ static int drain(struct child *c, char **rows)
 	return 1;
 }
 
-/* A metric the first point does not have: -ENOENT with the closest path it has. */
+/* A metric given that the first point does not have: -ENOENT with the closest path it has. */
 static int probe_check(const struct ccmm_sweep *sw, const char *row, struct ccmm_error *err)
 {
 	json_t *r = json_loads(row, 0, NULL), *paths, *values;
 	int ret = 0;
 
-	if (!r)
+	/* the defaults name what a subsystem's jobs may have (a replay's latencies): what this job lacks has no column */
+	if (!r || !sw->metrics_given) {
+		json_decref(r);
 		return 0;
+	}
 	paths = json_object_get(r, "paths");
 	values = json_object_get(r, "values");
 	if (json_integer_value(json_object_get(r, "status")) == 2 || !json_is_array(paths)) {

@@ -95,6 +95,16 @@ else
   bad "time series of a kernel trace's replay"
 fi
 
+# the DMA defaults name a replay's latencies too; a job without them (a kernel trace) has no such columns, no error
+"$ccmm" sweep tests/answers/trace-series.job --vary platform.swiotlb_areas=1,4 -j 2 -q --csv "$tmp/ta.csv" >/dev/null 2>"$tmp/ta.err"
+ta=$?
+if [ $ta -eq 0 ] && [ "$(wc -l <"$tmp/ta.csv")" -eq 3 ] && head -1 "$tmp/ta.csv" | grep -q ',attribution.0000:00:02.0.bounce_copies.ns,' &&
+   ! head -1 "$tmp/ta.csv" | grep -q 'clat_ns' && awk -F, 'NR > 1 && $3 != 0 { exit 1 }' "$tmp/ta.csv"; then
+  ok "sweep: default figures a job does not have are no columns (a kernel trace has no replay latencies)"
+else
+  bad "sweep: default figures of a kernel trace (exit $ta)"; cat "$tmp/ta.err" "$tmp/ta.csv"
+fi
+
 plots() { # name, then ccmm's arguments
   local name=$1
   shift
