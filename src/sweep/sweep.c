@@ -25,11 +25,15 @@ static const char *const base_metrics[] = { "modeled_time_ns", "result.violation
 
 static int add_string(char ***arr, size_t *nr, const char *s)
 {
-	char **n = realloc(*arr, (*nr + 1) * sizeof(**arr));
+	char **n = *arr;
 
-	if (!n)
-		return -ENOMEM;
-	*arr = n;
+	/* room for the next power of two of *nr: an axis of a million values grows in 20 steps, not a million */
+	if (!(*nr & (*nr - 1))) {
+		n = realloc(*arr, (*nr ? *nr * 2 : 1) * sizeof(**arr));
+		if (!n)
+			return -ENOMEM;
+		*arr = n;
+	}
 	n[*nr] = strdup(s);
 	if (!n[*nr])
 		return -ENOMEM;
@@ -136,11 +140,19 @@ static int add_values(struct ccmm_sweep_axis *ax, const char *v, size_t n, const
 					      (int)n, v);
 		if (!geometric && !step)
 			return ccmm_error_set(err, loc, -EINVAL, "'%.*s': the step is 0", (int)n, v);
-		count = 0;
-		for (uint64_t x = lo; x <= hi; count++) {
-			if (count >= CCMM_SWEEP_MAX_POINTS)
-				return ccmm_error_set(err, loc, -EINVAL, "'%.*s' has more than %d values", (int)n, v,
-						      CCMM_SWEEP_MAX_POINTS);
+		/* how many, before any is made */
+		if (geometric) {
+			count = 1;
+			for (uint64_t x = lo; x <= hi / step; x *= step)
+				count++;
+		} else {
+			/* no + 1 before the comparison: 0..18446744073709551615 would wrap */
+			count = (hi - lo) / step < CCMM_SWEEP_MAX_POINTS ? (hi - lo) / step + 1 : SIZE_MAX;
+		}
+		if (count > CCMM_SWEEP_MAX_POINTS)
+			return ccmm_error_set(err, loc, -EINVAL, "'%.*s' has more than %d values", (int)n, v,
+					      CCMM_SWEEP_MAX_POINTS);
+		for (uint64_t x = lo; x <= hi;) {
 			snprintf(text, sizeof(text), "%" PRIu64, x);
 			if (add_string(&ax->values, &ax->nr, text))
 				return ccmm_error_set(err, loc, -ENOMEM, "out of memory");
@@ -158,6 +170,31 @@ static void axis_free(struct ccmm_sweep_axis *ax)
 	memset(ax, 0, sizeof(*ax));
 }
 
+static int cmp_value(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* -EINVAL naming a value the axis has twice (sorted, so a million values take no quadratic time). */
+static int twice(const struct ccmm_sweep_axis *ax, const struct ccmm_loc *loc, struct ccmm_error *err)
+{
+	char **sorted;
+	int ret = 0;
+
+	if (ax->nr < 2)
+		return 0;
+	sorted = malloc(ax->nr * sizeof(*sorted));
+	if (!sorted)
+		return ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+	memcpy(sorted, ax->values, ax->nr * sizeof(*sorted));
+	qsort(sorted, ax->nr, sizeof(*sorted), cmp_value);
+	for (size_t i = 1; i < ax->nr && !ret; i++)
+		if (!strcmp(sorted[i - 1], sorted[i]))
+			ret = ccmm_error_set(err, loc, -EINVAL, "the value '%s' is given twice", sorted[i]);
+	free(sorted);
+	return ret;
+}
+
 int ccmm_sweep_add_vary(struct ccmm_sweep *sw, const char *arg, const char *origin, struct ccmm_error *err)
 {
 	char where[600];
@@ -165,7 +202,7 @@ int ccmm_sweep_add_vary(struct ccmm_sweep *sw, const char *arg, const char *orig
 	struct ccmm_sweep_axis ax;
 	struct ccmm_setting probe;
 	const char *eq = strchr(arg, '='), *v;
-	size_t points;
+	size_t points, same;
 	int ret;
 
 	snprintf(where, sizeof(where), "%s %s", origin, arg);
@@ -201,13 +238,11 @@ int ccmm_sweep_add_vary(struct ccmm_sweep *sw, const char *arg, const char *orig
 			break;
 		v += n + 1;
 	}
-	for (size_t i = 0; i < ax.nr; i++)
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(ax.values[i], ax.values[j])) {
-				ret = ccmm_error_set(err, &loc, -EINVAL, "the value '%s' is given twice", ax.values[i]);
-				axis_free(&ax);
-				return ret;
-			}
+	ret = twice(&ax, &loc, err);
+	if (ret) {
+		axis_free(&ax);
+		return ret;
+	}
 	for (size_t i = 0; i < sw->nr_sets; i++) {
 		if (sw->sets[i].target == probe.target && !strcmp(sw->sets[i].section, probe.section) &&
 		    !strcmp(sw->sets[i].key, probe.key)) {
@@ -217,19 +252,22 @@ int ccmm_sweep_add_vary(struct ccmm_sweep *sw, const char *arg, const char *orig
 		}
 	}
 	/* a key varied again replaces its axis (the command line over the [sweep] section) */
+	same = sw->nr_axes;
+	points = 1;
 	for (size_t i = 0; i < sw->nr_axes; i++) {
-		if (!strcmp(sw->axes[i].key, ax.key)) {
-			axis_free(&sw->axes[i]);
-			sw->axes[i] = ax;
-			return 0;
-		}
+		if (!strcmp(sw->axes[i].key, ax.key))
+			same = i;
+		else
+			points *= sw->axes[i].nr;
 	}
-	points = ccmm_sweep_points(sw);
 	if (ax.nr && points > CCMM_SWEEP_MAX_POINTS / ax.nr) {
 		axis_free(&ax);
 		return ccmm_error_set(err, &loc, -EINVAL, "the grid would have more than %d points", CCMM_SWEEP_MAX_POINTS);
 	}
-	{
+	if (same < sw->nr_axes) {
+		axis_free(&sw->axes[same]);
+		sw->axes[same] = ax;
+	} else {
 		struct ccmm_sweep_axis *n = realloc(sw->axes, (sw->nr_axes + 1) * sizeof(*n));
 
 		if (!n) {

@@ -293,8 +293,18 @@ static void test_vary(void **state)
 	vary_bad(&sw, "seed=1..8*1", "factor");
 	vary_bad(&sw, "seed=1,1", "twice");
 	vary_bad(&sw, "seed=0..10000000", "more than");
+	vary_bad(&sw, "seed=0..18446744073709551615", "more than"); /* the count does not wrap */
+	vary_bad(&sw, "seed=1..100000", "more than 1000000 points"); /* replacing seed=5,6: 100000 x 4 x 5 x 2 */
+	assert_int_equal(ccmm_sweep_points(&sw), 2 * 4 * 5 * 2); /* the axis it would replace stays */
 	assert_int_equal(ccmm_sweep_add_set(&sw, "seed=3", &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "also varied"));
+	ccmm_sweep_free(&sw);
+
+	/* a million values on one axis: made, and a value given twice found, without quadratic time */
+	assert_int_equal(ccmm_sweep_init(&sw, path, &err), 0);
+	vary_ok(&sw, "seed=1..1000000", 1000000, "1", "1000000");
+	vary_bad(&sw, "seed=1..999999,77", "'77' is given twice");
+	vary_ok(&sw, "seed=1..4096*2", 13, "1", "4096");
 	ccmm_sweep_free(&sw);
 	unlink(path);
 }
