@@ -969,6 +969,11 @@ int ccmm_sweep_table(const struct ccmm_sweep *sw, char *const *rows, double wall
 					names[nn++] = json_string_value(x);
 				}
 			}
+			if (ran && !sw->metrics_given) {
+				/* a default the job's runs do not have makes no column (the probe leaves defaults alone too) */
+				free(names);
+				continue;
+			}
 			if (ran) {
 				near = names ? ccmm_suggest(sw->metrics[m], names, nn) : NULL;
 				ret = ccmm_error_set(err, NULL, -ENOENT, "--metric %s: no point's report has such a figure%s%s%s",

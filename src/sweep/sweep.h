@@ -178,9 +178,10 @@ int ccmm_sweep_run_local(const struct ccmm_sweep *sw, unsigned jobs, size_t offs
  * error): {"kind": "ccmm-sweep", "job", "set", "keys", "metrics" (concrete
  * columns: patterns expanded in the order the rows first show them),
  * "rows": [{"point", "keys", "status", "error", "metrics", "wall_s"}],
- * "wall_s": @wall_s}. A metric that is no pattern and that no row has is
- * -ENOENT with a suggestion from the rows' paths; -EINVAL for a row that
- * is not JSON; -ENOMEM.
+ * "wall_s": @wall_s}. A metric asked for that is no pattern and that no
+ * row has is -ENOENT with a suggestion from the rows' paths (a default
+ * metric no row has makes no column); -EINVAL for a row that is not
+ * JSON; -ENOMEM.
  */
 int ccmm_sweep_table(const struct ccmm_sweep *sw, char *const *rows, double wall_s, json_t **table,
 		     struct ccmm_error *err);

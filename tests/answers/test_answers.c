@@ -362,12 +362,13 @@ static void test_sweep_rows(void **state)
 	unlink(path);
 }
 
-/* A metric no point has stops the sweep after its first point, with the closest path as a suggestion. */
+/* A metric asked for that no point has stops the sweep after its first point, with the closest path as a suggestion. */
 static void test_sweep_metric_typo(void **state)
 {
 	struct ccmm_sweep sw;
 	struct ccmm_error err;
 	char path[256], *rows[2] = { 0 };
+	json_t *t;
 
 	sweep_job_file(path, sizeof(path), guest_job);
 	assert_int_equal(ccmm_sweep_init(&sw, path, &err), 0);
@@ -379,8 +380,19 @@ static void test_sweep_metric_typo(void **state)
 	assert_non_null(rows[0]);
 	assert_null(rows[1]); /* nothing else ran */
 	free(rows[0]);
-	/* the table refuses it too (an MPI sweep checks there) */
 	rows[0] = NULL;
+	/* the table refuses it too (an MPI sweep checks there) ... */
+	assert_int_equal(ccmm_sweep_run_local(&sw, 2, 0, 1, false, rows, NULL, &err), 0);
+	assert_int_equal(ccmm_sweep_table(&sw, rows, 1.0, &t, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "--metric modeled_time_nss: no point's report has such a figure"));
+	/* ... unless it is a default (a subsystem's figure this job's runs lack): then it makes no column */
+	sw.metrics_given = false;
+	assert_int_equal(ccmm_sweep_table(&sw, rows, 1.0, &t, &err), 0);
+	assert_int_equal(json_array_size(json_object_get(t, "metrics")), 0);
+	assert_int_equal(json_array_size(json_object_get(t, "rows")), 2);
+	json_decref(t);
+	for (size_t p = 0; p < 2; p++)
+		free(rows[p]);
 	ccmm_sweep_free(&sw);
 	unlink(path);
 }
