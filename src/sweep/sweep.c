@@ -921,6 +921,10 @@ int ccmm_sweep_table(const struct ccmm_sweep *sw, char *const *rows, double wall
 
 	if (!t || !parsed) {
 		json_decref(t);
+		json_decref(keys);
+		json_decref(sets);
+		json_decref(cols);
+		json_decref(out);
 		free(parsed);
 		return ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
 	}
@@ -1008,6 +1012,7 @@ int ccmm_sweep_table(const struct ccmm_sweep *sw, char *const *rows, double wall
 		json_array_append_new(sets, json_string(text));
 	}
 	json_object_set_new(t, "set", sets);
+	sets = NULL;
 	for (size_t a = 0; a < sw->nr_axes; a++)
 		json_array_append_new(keys, json_string(sw->axes[a].key));
 	json_object_set(t, "keys", keys);
@@ -1046,6 +1051,7 @@ int ccmm_sweep_table(const struct ccmm_sweep *sw, char *const *rows, double wall
 	json_object_set_new(t, "wall_s", json_real(wall_s));
 out:
 	json_decref(keys);
+	json_decref(sets);
 	json_decref(cols);
 	json_decref(out);
 	for (size_t p = 0; p < total; p++)
