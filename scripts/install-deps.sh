@@ -26,6 +26,7 @@ PACKAGES=(
   gnuplot-nox          # ccmm --plot / ccmm plot: PNG (pngcairo) and SVG through a pipe
   libpng-dev           # the suite decodes the plots' PNGs (tests/answers/check_png.c)
   openmpi-bin libopenmpi-dev  # ccmm sweep --mpi (optional at build time; MPICH's libmpich-dev works too)
+  man-db groff-base    # the suite renders the generated man pages (man -l)
 )
 
 # Only for scripts/record-kernel.sh (--kernel): the build never needs them.

@@ -45,10 +45,9 @@ int cmd_plot(int argc, char **argv);  /* ccmm plot FILE.json --out DIR (src/cli/
 
 /*
  * The run command's options from this issue's files: --set KEY=VALUE
- * (repeatable), --interval T, --series FILE.csv, --plot DIR. run_opt_take()
- * recognises one at argv[*i] (taking its value from argv[*i + 1] or after
- * '='), returns 1 when it took it, 0 when it is not one of them, 2 (bad
- * input, message printed) for a missing value.
+ * (repeatable), --interval T, --series FILE.csv, --plot DIR (run.c's
+ * table lists them). run_answers_opt() takes one by its name ("--set")
+ * and value: 0, or CLI_BAD_INPUT (message printed) for a malformed setting.
  */
 struct run_answers {
 	struct ccmm_setting *sets;
@@ -57,7 +56,7 @@ struct run_answers {
 	const char *series;
 	const char *plot;
 };
-int run_opt_take(struct run_answers *ra, int argc, char **argv, int *i);
+int run_answers_opt(struct run_answers *ra, const char *name, const char *value);
 void run_answers_free(struct run_answers *ra);
 struct ccmm_job;
 struct ccmm_run;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/internal.h"
 #include "sweep/sweep.h"
 
 static const char usage_text[] =
@@ -87,7 +88,7 @@ int cmd_diff(int argc, char **argv)
 
 	memset(&err, 0, sizeof(err));
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* a full re-initialisation: main.c ran getopt_long before */
 	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_MIN:
@@ -135,3 +136,33 @@ out:
 	json_decref(d);
 	return status;
 }
+
+/* The command table's entry (commands.c): help, ccmm(1) and the completion list these options; cmd_diff parses them. */
+static const struct cli_option diff_opts[] = {
+	{ "min-change", 256, "P", "a figure changed by less than P counts as the same: 5% or 0.05", NULL },
+	{ "all", 257, NULL, "also list the figures that did not change", NULL },
+	{ "csv", 258, "FILE", "the rows as CSV ('-': standard output)", "file" },
+	{ "json", 259, "FILE", "the diff as JSON", "file" },
+	{ "quiet", 'q', NULL, "no table on standard output", NULL },
+	{ NULL },
+};
+
+static int diff_main(const struct cli_command *cmd, int argc, char **argv)
+{
+	(void)cmd;
+	return cmd_diff(argc, argv);
+}
+
+const struct cli_command _ccmm_cmd_diff = {
+	"diff",
+	"A.json B.json",
+	"two run reports or two sweep tables side by side: B - A and B / A, the changed figures first",
+	"Compares two run reports (ccmm run --json) or two sweep tables (ccmm sweep --json, rows joined on their "
+	"keys): every figure both have with A, B, B - A and B / A, the changed ones first, then the figures only "
+	"one has.\n\n"
+	"The exit status is 0 when nothing changed, 1 when something did, 2 for JSONs of different kinds, JSONs "
+	"ccmm did not write, or sweeps over different keys.",
+	diff_opts,
+	"file",
+	diff_main,
+};

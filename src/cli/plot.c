@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/internal.h"
 #include "plot/plot.h"
 #include "sweep/sweep.h"
 
@@ -32,7 +33,7 @@ int cmd_plot(int argc, char **argv)
 
 	memset(&err, 0, sizeof(err));
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* a full re-initialisation: main.c ran getopt_long before */
 	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -74,3 +75,27 @@ int cmd_plot(int argc, char **argv)
 	printf("%s: %d picture(s) (PNG and SVG)\n", dir, n);
 	return 0;
 }
+
+/* The command table's entry (commands.c): help, ccmm(1) and the completion list these options; cmd_plot parses them. */
+static const struct cli_option plot_opts[] = {
+	{ "out", 'o', "DIR", "the folder for NAME.png, NAME.svg and the gnuplot script NAME.gp", "dir" },
+	{ NULL },
+};
+
+static int plot_main(const struct cli_command *cmd, int argc, char **argv)
+{
+	(void)cmd;
+	return cmd_plot(argc, argv);
+}
+
+const struct cli_command _ccmm_cmd_plot = {
+	"plot",
+	"FILE.json",
+	"pictures (PNG, SVG, by gnuplot) of a run's time series or of a sweep table",
+	"Draws a run report's time series (ccmm run --interval T --json FILE) against modeled time, with reclaim, "
+	"OOM and conversion events marked, or a sweep table's metrics (ccmm sweep --json FILE) against its first "
+	"key, one line per value of the second.",
+	plot_opts,
+	"file",
+	plot_main,
+};

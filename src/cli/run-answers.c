@@ -11,54 +11,24 @@
 #include "plot/plot.h"
 #include "report/report.h"
 
-/* argv[*i] is "--NAME" or "--NAME=VALUE": its value, or NULL (with a message) when it has none. */
-static const char *value_of(int argc, char **argv, int *i, const char *name, bool *match)
+int run_answers_opt(struct run_answers *ra, const char *name, const char *v)
 {
-	size_t n = strlen(name);
-	const char *a = argv[*i];
+	if (!strcmp(name, "--set")) {
+		struct ccmm_setting *n = realloc(ra->sets, (ra->nr_sets + 1) * sizeof(*n));
+		struct ccmm_error err;
 
-	*match = !strncmp(a, name, n) && (!a[n] || a[n] == '=');
-	if (!*match)
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (*i + 1 >= argc) {
-		cli_bad("run", "%s needs a value", name);
-		return NULL;
-	}
-	return argv[++*i];
-}
-
-int run_opt_take(struct run_answers *ra, int argc, char **argv, int *i)
-{
-	static const char *const names[] = { "--set", "--interval", "--series", "--plot" };
-
-	for (int k = 0; k < 4; k++) {
-		bool match;
-		const char *v = value_of(argc, argv, i, names[k], &match);
-
-		if (!match)
-			continue;
-		if (!v)
-			return CLI_BAD_INPUT;
-		if (k == 0) {
-			struct ccmm_setting *n = realloc(ra->sets, (ra->nr_sets + 1) * sizeof(*n));
-			struct ccmm_error err;
-
-			if (!n)
-				return cli_bad("run", "out of memory");
-			ra->sets = n;
-			if (ccmm_setting_parse(v, "--set", &n[ra->nr_sets], &err))
-				return cli_error(&err);
-			ra->nr_sets++;
-		} else if (k == 1) {
-			ra->interval = v;
-		} else if (k == 2) {
-			ra->series = v;
-		} else {
-			ra->plot = v;
-		}
-		return 1;
+		if (!n)
+			return cli_bad("run", "out of memory");
+		ra->sets = n;
+		if (ccmm_setting_parse(v, "--set", &n[ra->nr_sets], &err))
+			return cli_error(&err);
+		ra->nr_sets++;
+	} else if (!strcmp(name, "--interval")) {
+		ra->interval = v;
+	} else if (!strcmp(name, "--series")) {
+		ra->series = v;
+	} else {
+		ra->plot = v;
 	}
 	return 0;
 }

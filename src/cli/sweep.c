@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/internal.h"
 #include "plot/plot.h"
 #include "sweep/sweep.h"
 
@@ -108,7 +109,7 @@ int cmd_sweep(int argc, char **argv)
 		goto out;
 	}
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* a full re-initialisation: main.c ran getopt_long before */
 	while ((c = getopt_long(argc, argv, "j:q", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_VARY:
@@ -243,3 +244,38 @@ out:
 	free(metrics);
 	return status;
 }
+
+/* The command table's entry (commands.c): help, ccmm(1) and the completion list these options; cmd_sweep parses them. */
+static const struct cli_option sweep_opts[] = {
+	{ "vary", 256, "KEY=V1,V2,...", "a key and its values (ranges LO..HI, LO..HI:STEP, LO..HI*FACTOR); repeatable", NULL },
+	{ "set", 257, "KEY=VALUE", "a key with one value for every point; repeatable", NULL },
+	{ "metric", 258, "PATH", "a column: a figure of the run's JSON report by path ('*' segments); repeatable", NULL },
+	{ "jobs", 'j', "N", "points run at once, each in its own process (default: the cores)", NULL },
+	{ "csv", 259, "FILE", "the table as CSV ('-': standard output)", "file" },
+	{ "json", 260, "FILE", "the table as JSON (ccmm diff and ccmm plot read it)", "file" },
+	{ "plot", 261, "DIR", "a picture per metric against the first key, a line per value of the second", "dir" },
+	{ "mpi", 262, NULL, "under mpirun or srun: the ranks share the points, rank 0 writes the table", NULL },
+	{ "quiet", 'q', NULL, "no progress lines", NULL },
+	{ NULL },
+};
+
+static int sweep_main(const struct cli_command *cmd, int argc, char **argv)
+{
+	(void)cmd;
+	return cmd_sweep(argc, argv);
+}
+
+const struct cli_command _ccmm_cmd_sweep = {
+	"sweep",
+	"JOB",
+	"run a job over a grid of settings into one table (CSV, JSON, text), on local cores or MPI ranks",
+	"Runs JOB at every point of the grid the --vary options and the job's [sweep] section span (the first key "
+	"slowest), each point in a process of its own, and writes one row per point: its settings, its exit "
+	"status, one column per metric, its error. The table is the same whatever -j, and a point that fails is a "
+	"row with its error. The keys are those --set takes: a [global] option, SECTION.KEY, platform.KEY, "
+	"platform.SECT:NAME.KEY, cost.NAME, platform=FILE.\n\n"
+	"The exit status is 0 when every point ran as expected, 1 when some point did not, 2 on bad input.",
+	sweep_opts,
+	"job",
+	sweep_main,
+};
