@@ -102,9 +102,9 @@ size_t ccmm_cc_history(struct ccmm_machine *m, uint32_t head, struct ccmm_hist_r
 /* Every page of [pa, pa + npages) is RAM. */
 static bool all_ram(struct ccmm_machine *m, uint64_t pa, uint64_t npages)
 {
-	uint64_t end = pa + (npages << CCMM_PAGE_SHIFT);
+	uint64_t end;
 
-	if (end < pa)
+	if (ccmm_range_end(pa, npages, CCMM_PAGE_SHIFT, &end))
 		return false;
 	while (pa < end) {
 		const struct ccmm_mem_range *r = ccmm_platform_range(m->plat, pa);

@@ -958,6 +958,32 @@ static int validate(struct ccmm_platform *p, struct ccmm_error *err)
 					      r->name, ccmm_cc_mode_name(p->mode));
 	}
 
+	{
+		/* what the host must give before anything runs; the costliest range takes the blame */
+		uint64_t total = 0, limit = ccmm_platform_host_limit(), worst_bytes = 0;
+		const struct ccmm_mem_range *worst = NULL;
+
+		for (size_t i = 0; i < p->nr_ranges; i++) {
+			uint64_t b = ccmm_platform_host_bytes(&p->ranges[i]);
+
+			total = b > UINT64_MAX - total ? UINT64_MAX : total + b;
+			if (b > worst_bytes) {
+				worst_bytes = b;
+				worst = &p->ranges[i];
+			}
+		}
+		if (total > limit && worst) {
+			struct ccmm_loc l = where_loc(&worst->where);
+			char sz[32], need[32], rb[32], lim[32];
+
+			return ccmm_error_set(err, &l, -ENOMEM,
+					      "%s '%s' of %s cannot be modeled on this host: the platform needs %s of host memory before anything runs (%s for this range), more than the limit of %s (half the host's RAM; CCMM_HOST_RAM sets another)",
+					      worst->kind == CCMM_RANGE_BAR ? "BAR" : ccmm_range_kind_name(worst->kind), worst->name,
+					      ccmm_format_size(worst->size, sz, sizeof(sz)), ccmm_format_size(total, need, sizeof(need)),
+					      ccmm_format_size(worst_bytes, rb, sizeof(rb)), ccmm_format_size(limit, lim, sizeof(lim)));
+		}
+	}
+
 	switch (p->mode) {
 	case CCMM_CC_TDX: {
 		uint64_t shared = 1ULL << (p->gpa_width - 1);
@@ -1181,6 +1207,24 @@ uint64_t ccmm_platform_ram(const struct ccmm_platform *p, int node)
 		if (p->ranges[i].kind == CCMM_RANGE_RAM && (node < 0 || p->ranges[i].node == node))
 			sum += p->ranges[i].size;
 	return sum;
+}
+
+uint64_t ccmm_platform_host_bytes(const struct ccmm_mem_range *r)
+{
+	uint64_t pages = r->size >> CCMM_PAGE_SHIFT;
+	/* one pointer per 2 MiB chunk the range touches (machine.c's phys_init) */
+	uint64_t b = ((r->size >> CCMM_CHUNK_SHIFT) + 2) * sizeof(void *);
+
+	if (r->kind == CCMM_RANGE_RAM)
+		b += pages / 4 + 16 * sizeof(uint64_t); /* a bitmap per order: ~2 bits a page */
+	else if (r->kind == CCMM_RANGE_EPC)
+		b += pages * CCMM_EPC_PAGE_HOST_BYTES;
+	return b;
+}
+
+uint64_t ccmm_platform_host_limit(void)
+{
+	return ccmm_host_ram() / 2;
 }
 
 uint64_t ccmm_platform_enc_mask(const struct ccmm_platform *p)

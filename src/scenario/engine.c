@@ -344,6 +344,29 @@ static void op_error(struct ccmm_actor *a, const struct ccmm_op *op, long got)
 	pthread_mutex_unlock(&a->run->lock);
 }
 
+/*
+ * The run stops when the pages it touched would need more host memory than
+ * ccmm may take (ccmm_phys_budget): a run error at the op (or the actor,
+ * for a program that is not an op list) naming what was being modeled.
+ */
+static bool host_memory_exhausted(struct ccmm_actor *a, const struct ccmm_op *op)
+{
+	struct ccmm_machine *m = a->run->m;
+	const struct ccmm_mem_range *r;
+	char used[32], limit[32];
+	uint64_t pa;
+
+	if (!ccmm_phys_exhausted(m, &pa))
+		return false;
+	r = ccmm_platform_range(m->plat, pa);
+	ccmm_run_fail(a, op, -ENOMEM,
+		      "out of host memory: [%s] %s touched more modeled memory than ccmm may hold (%s in use; the limit is %s, half the host's RAM, CCMM_HOST_RAM sets another); refused: %s '%s' at 0x%" PRIx64,
+		      a->name, op ? op->verb->name : a->kind->name, ccmm_format_size(ccmm_phys_host_bytes(m), used, sizeof(used)),
+		      ccmm_format_size(m->phys.budget, limit, sizeof(limit)), r ? ccmm_range_kind_name(r->kind) : "page",
+		      r ? r->name : "?", pa);
+	return true;
+}
+
 /* One unit of work. Returns 0 (progress), CCMM_OP_BLOCKED, 1 (finished), or < 0 (run error). */
 static int actor_step(struct ccmm_actor *a)
 {
@@ -361,10 +384,10 @@ static int actor_step(struct ccmm_actor *a)
 		a->ctx.where = op->where;
 		a->note[0] = '\0';
 		ret = op->verb->run(a, op);
+		if (host_memory_exhausted(a, op) || run_failed(a->run))
+			return -1;
 		if (ret == CCMM_OP_BLOCKED)
 			return CCMM_OP_BLOCKED;
-		if (run_failed(a->run))
-			return -1;
 		if (ret != (op->ret_set ? op->ret : 0))
 			op_error(a, op, ret);
 		a->pc++;
@@ -377,6 +400,8 @@ static int actor_step(struct ccmm_actor *a)
 		a->ctx.op = a->kind->name;
 		a->ctx.where = a->where;
 		ret = a->kind->step(a);
+		if (host_memory_exhausted(a, NULL))
+			return -1;
 		if (ret == 1)
 			a->done = true;
 		if (ret < 0 && !run_failed(a->run))

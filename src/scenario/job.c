@@ -245,10 +245,18 @@ static int parse_arg(const struct ccmm_arg_spec *spec, const char *text, struct 
 	switch (spec->type) {
 	case CCMM_ARG_SIZE:
 	case CCMM_ARG_U64:
+	case CCMM_ARG_PAGES: {
+		uint64_t bytes;
+
 		if (ccmm_parse_range(text, &out->range.lo, &out->range.hi))
 			return ccmm_error_set(err, loc, -EINVAL, "%s: '%s' is not a %s or a LO-HI range", spec->name, text,
 					      spec->type == CCMM_ARG_SIZE ? "size" : "number");
+		if (spec->type == CCMM_ARG_PAGES && ccmm_range_end(0, out->range.hi, CCMM_PAGE_SHIFT, &bytes))
+			return ccmm_error_set(err, loc, -EOVERFLOW,
+					      "%s=%s: %" PRIu64 " pages of 4 KiB do not fit in a 64-bit address space (at most %" PRIu64 ")",
+					      spec->name, text, out->range.hi, UINT64_MAX >> CCMM_PAGE_SHIFT);
 		return 0;
+	}
 	case CCMM_ARG_ENUM: {
 		int i = ccmm_choice_index(spec->choices, text);
 
@@ -278,10 +286,14 @@ static int parse_arg(const struct ccmm_arg_spec *spec, const char *text, struct 
 		if (spec->type == CCMM_ARG_NEWOBJ && (text[0] == '@' || !strncmp(text, "bar:", 4)))
 			return ccmm_error_set(err, loc, -EINVAL, "%s: '%s' cannot name a new object", spec->name, text);
 		if (text[0] == '@') {
-			uint64_t v;
+			uint64_t v, end;
 
 			if (ccmm_parse_u64(text + 1, true, &v))
 				return ccmm_error_set(err, loc, -EINVAL, "%s: '%s' is not an address", spec->name, text);
+			/* "@ADDR" names the page there: it must not wrap past the top of the address space */
+			if (ccmm_range_end(v, 1, CCMM_PAGE_SHIFT, &end))
+				return ccmm_error_set(err, loc, -EOVERFLOW, "%s: a page at '%s' runs past the 64-bit address space",
+						      spec->name, text);
 		}
 		if (strlen(text) >= 48)
 			return ccmm_error_set(err, loc, -EINVAL, "%s: object name '%s' is longer than 47 characters",

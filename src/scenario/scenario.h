@@ -55,6 +55,7 @@ enum ccmm_arg_type {
 	CCMM_ARG_NEWOBJ,  /* a name this op creates */
 	CCMM_ARG_SIZE,    /* a size or LO-HI range (picked per run from the actor's RNG) */
 	CCMM_ARG_U64,     /* a number or LO-HI range */
+	CCMM_ARG_PAGES,   /* a number of 4 KiB pages or LO-HI range; its size in bytes must fit in 64 bits */
 	CCMM_ARG_ENUM,    /* one of .choices */
 	CCMM_ARG_STR,     /* free text (file names, event names) */
 	CCMM_ARG_BOOL,

@@ -651,8 +651,8 @@ static int vepc_open(struct ccmm_actor *a, const struct ccmm_op *op, struct vepc
 }
 
 static const struct ccmm_arg_spec touch_args[] = {
-	{ "pages", CCMM_ARG_U64, true, true, NULL, NULL, "pages the guest touches (its EPC faults)" },
-	{ "from", CCMM_ARG_U64, false, false, NULL, "0", "first page" },
+	{ "pages", CCMM_ARG_PAGES, true, true, NULL, NULL, "pages the guest touches (its EPC faults)" },
+	{ "from", CCMM_ARG_PAGES, false, false, NULL, "0", "first page" },
 	{ NULL }
 };
 
@@ -664,7 +664,7 @@ static int verb_touch(struct ccmm_actor *a, const struct ccmm_op *op)
 
 	if (ret)
 		return ret;
-	if (from + n > s->v->size >> CCMM_PAGE_SHIFT) {
+	if (ccmm_range_within(from, n, 0, 0, s->v->size >> CCMM_PAGE_SHIFT)) {
 		ccmm_op_note(a, "pages %" PRIu64 "..%" PRIu64 " are beyond the %" PRIu64 "-page vEPC", from, from + n - 1,
 			     s->v->size >> CCMM_PAGE_SHIFT);
 		return -EINVAL;

@@ -13,6 +13,9 @@
 
 #include "sgx/internal.h"
 
+/* the platform layer budgets host memory for EPC pages with this figure */
+_Static_assert(sizeof(struct ccmm_epc_page) <= CCMM_EPC_PAGE_HOST_BYTES, "EPC page descriptor outgrew its host budget");
+
 #define RULE(id, seedno, text) const struct ccmm_rule ccmm_rule_##id = { #id, seedno, text }
 
 RULE(epcm_fault, "004", "an enclave access the EPCM refuses (invalid, another enclave's, wrong address, blocked or pending page)");
