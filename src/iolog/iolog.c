@@ -59,6 +59,21 @@ static int bad(struct reader *r, const char *fmt, const char *a, const char *b)
 	return ccmm_error_set(r->err, &r->loc, -EINVAL, fmt, a, b);
 }
 
+/* A time past what the modeled clock holds: @us microseconds (@wait: reached by adding a wait). */
+static int too_late(struct reader *r, uint64_t us, uint64_t wait)
+{
+	char t[64];
+
+	if (wait)
+		snprintf(t, sizeof(t), "a wait of %" PRIu64 " us after %" PRIu64 " us", wait, us);
+	else
+		snprintf(t, sizeof(t), "timestamp %" PRIu64 " us", us);
+	return ccmm_error_set(r->err, &r->loc, -EINVAL,
+			      "%s goes past the end of the modeled clock: times must stay within %" PRIu64
+			      " us (nanoseconds in 64 bits)",
+			      t, (uint64_t)CCMM_IOLOG_MAX_US);
+}
+
 static long file_index(struct reader *r, const char *name)
 {
 	for (size_t i = 0; i < r->log->nr_files; i++)
@@ -119,8 +134,11 @@ static int io_action(struct reader *r, const char *fname, const char *act, const
 		if (log->version == 3)
 			return bad(r, "'wait' is not allowed in a version 3 log (timestamps replace it)%s%s", "", "");
 		/* fio discards waits below 100 us */
-		if (off >= 100)
+		if (off >= 100) {
+			if (off > CCMM_IOLOG_MAX_US - r->now_us)
+				return too_late(r, r->now_us, off);
 			r->now_us += off;
+		}
 		return 0;
 	}
 	a = ccmm_choice_index(action_names, act);
@@ -182,6 +200,8 @@ static int line(struct reader *r, char *text)
 		ret = number(field[0], &ts);
 		if (ret)
 			return bad(r, "a version 3 line starts with a timestamp in microseconds, not '%s'%s", field[0], "");
+		if (ts > CCMM_IOLOG_MAX_US)
+			return too_late(r, ts, 0);
 		if (ts < r->now_us) {
 			char a[32], b[32];
 

@@ -958,32 +958,6 @@ static int validate(struct ccmm_platform *p, struct ccmm_error *err)
 					      r->name, ccmm_cc_mode_name(p->mode));
 	}
 
-	{
-		/* what the host must give before anything runs; the costliest range takes the blame */
-		uint64_t total = 0, limit = ccmm_platform_host_limit(), worst_bytes = 0;
-		const struct ccmm_mem_range *worst = NULL;
-
-		for (size_t i = 0; i < p->nr_ranges; i++) {
-			uint64_t b = ccmm_platform_host_bytes(&p->ranges[i]);
-
-			total = b > UINT64_MAX - total ? UINT64_MAX : total + b;
-			if (b > worst_bytes) {
-				worst_bytes = b;
-				worst = &p->ranges[i];
-			}
-		}
-		if (total > limit && worst) {
-			struct ccmm_loc l = where_loc(&worst->where);
-			char sz[32], need[32], rb[32], lim[32];
-
-			return ccmm_error_set(err, &l, -ENOMEM,
-					      "%s '%s' of %s cannot be modeled on this host: the platform needs %s of host memory before anything runs (%s for this range), more than the limit of %s (half the host's RAM; CCMM_HOST_RAM sets another)",
-					      worst->kind == CCMM_RANGE_BAR ? "BAR" : ccmm_range_kind_name(worst->kind), worst->name,
-					      ccmm_format_size(worst->size, sz, sizeof(sz)), ccmm_format_size(total, need, sizeof(need)),
-					      ccmm_format_size(worst_bytes, rb, sizeof(rb)), ccmm_format_size(limit, lim, sizeof(lim)));
-		}
-	}
-
 	switch (p->mode) {
 	case CCMM_CC_TDX: {
 		uint64_t shared = 1ULL << (p->gpa_width - 1);
@@ -1067,13 +1041,65 @@ static int validate(struct ccmm_platform *p, struct ccmm_error *err)
 	return 0;
 }
 
+/* Two pieces of one declaration (RAM split around the PCI hole). */
+static bool same_decl(const struct ccmm_mem_range *a, const struct ccmm_mem_range *b)
+{
+	return a->kind == b->kind && a->where.line == b->where.line && !strcmp(a->where.file, b->where.file);
+}
+
+/*
+ * What the host must give before anything runs (ccmm_platform_host_bytes)
+ * stays under ccmm_platform_host_limit(); over it, the costliest range as
+ * declared takes the blame, with its size, the need and the limit.
+ */
+static int check_host_memory(const struct ccmm_platform *p, struct ccmm_error *err)
+{
+	uint64_t total = 0, limit = ccmm_platform_host_limit(), worst_bytes = 0, worst_size = 0;
+	const struct ccmm_mem_range *worst = NULL;
+	char sz[32], need[32], rb[32], lim[32];
+	struct ccmm_loc l;
+
+	for (size_t i = 0; i < p->nr_ranges; i++) {
+		const struct ccmm_mem_range *r = &p->ranges[i];
+		uint64_t bytes = 0, size = 0;
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = same_decl(&p->ranges[j], r);
+		if (seen)
+			continue;
+		for (size_t j = i; j < p->nr_ranges; j++) {
+			if (!same_decl(&p->ranges[j], r))
+				continue;
+			bytes += ccmm_platform_host_bytes(&p->ranges[j]);
+			size += p->ranges[j].size;
+		}
+		total = bytes > UINT64_MAX - total ? UINT64_MAX : total + bytes;
+		if (bytes > worst_bytes) {
+			worst_bytes = bytes;
+			worst_size = size;
+			worst = r;
+		}
+	}
+	if (total <= limit || !worst)
+		return 0;
+	l = where_loc(&worst->where);
+	return ccmm_error_set(err, &l, -ENOMEM,
+			      "%s '%s' of %s cannot be modeled on this host: the platform needs %s of host memory before anything runs (%s for this range), more than the limit of %s (half the host's RAM; CCMM_HOST_RAM sets another)",
+			      worst->kind == CCMM_RANGE_BAR ? "BAR" : ccmm_range_kind_name(worst->kind), worst->name,
+			      ccmm_format_size(worst_size, sz, sizeof(sz)), ccmm_format_size(total, need, sizeof(need)),
+			      ccmm_format_size(worst_bytes, rb, sizeof(rb)), ccmm_format_size(limit, lim, sizeof(lim)));
+}
+
 int ccmm_platform_finalize(struct ccmm_platform *p, struct ccmm_error *err)
 {
 	int ret = layout(p, err);
 
-	if (ret)
-		return ret;
-	return validate(p, err);
+	if (!ret)
+		ret = validate(p, err);
+	if (!ret)
+		ret = check_host_memory(p, err);
+	return ret;
 }
 
 static void default_costs(struct ccmm_costs *c)

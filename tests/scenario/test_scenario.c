@@ -255,6 +255,62 @@ static void test_platform_override(void **state)
 			 -ENOENT);
 }
 
+/*
+ * A page count whose size in bytes wraps 64 bits used to pass the range
+ * checks as a small range while the op looped over the full count. On every
+ * confidential platform and for every op that takes pages=: refused at load
+ * time at its line; a count that fits but whose range wraps past the end of
+ * the address space (from the object, or with off=) is an op error (-EINVAL)
+ * and the run ends normally.
+ */
+static void test_page_counts_never_wrap(void **state)
+{
+	static const char *const platforms[] = { "tdx-guest", "sev-guest", "sme-host", "snp-guest", "pseries-svm" };
+	static const char *const verbs[] = {
+		"set_memory_decrypted", "set_memory_encrypted", "set_memory_wc", "set_memory_uc", "set_memory_wb",
+		"tdx_map_gpa @0x10000 shared", "tdx_accept", "snp_psc @0x10000 shared", "uv_share", "uv_unshare",
+	};
+
+	for (size_t p = 0; p < CCMM_ARRAY_SIZE(platforms); p++) {
+		char plat[512];
+
+		snprintf(plat, sizeof(plat), "%s/platforms/%s.ini", CCMM_SOURCE_DIR, platforms[p]);
+		for (size_t v = 0; v < CCMM_ARRAY_SIZE(verbs); v++) {
+			char text[512], verb[64], *sp;
+			const char *args;
+			struct ccmm_job *job;
+			struct ccmm_run *run;
+			struct ccmm_error err;
+			struct ccmm_run_summary s;
+
+			snprintf(verb, sizeof(verb), "%s", verbs[v]);
+			sp = strchr(verb, ' ');
+			args = sp ? strchr(verbs[v], ' ') + 1 : "buf";
+			if (sp)
+				*sp = '\0';
+			/* 2^52 + 1 pages: 4 KiB once wrapped */
+			snprintf(text, sizeof(text), "[t]\nactor=guest_task\nop=alloc buf 8k\nop=%s %s pages=4503599627370497\n", verb,
+				 args);
+			assert_int_equal(ccmm_job_load("t.job", text, plat, &job, &err), -EOVERFLOW);
+			assert_int_equal(err.line, 4);
+			if (!strstr(err.msg, "pages=4503599627370497: 4503599627370497 pages of 4 KiB do not fit"))
+				fail_msg("%s on %s: %s", verbs[v], platforms[p], err.msg);
+			/* a count that fits, from 64 KiB (or with off=): the range wraps, an op error */
+			snprintf(text, sizeof(text), "[t]\nactor=guest_task\nop=alloc buf 8k\nop=%s %s pages=%s ret=EINVAL\n", verb,
+				 v < 5 ? "buf" : sp ? strchr(verbs[v], ' ') + 1 : "@0x10000",
+				 v < 5 ? "2 off=0xfffffffffffff000" : "4503599627370495");
+			if (ccmm_job_load("t.job", text, plat, &job, &err))
+				fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+			assert_int_equal(ccmm_job_run(job, &run), 0);
+			ccmm_run_summarize(run, &s);
+			if (s.status != 0 || s.op_errors)
+				fail_msg("%s on %s: status %d, %zu op errors (%s)", verbs[v], platforms[p], s.status, s.op_errors,
+					 run->error);
+			done(run, job);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_threads_mode_runs),
 		cmocka_unit_test(test_reports),
 		cmocka_unit_test(test_platform_override),
+		cmocka_unit_test(test_page_counts_never_wrap),
 	};
 
 	return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
