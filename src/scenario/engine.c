@@ -289,12 +289,15 @@ static int parse_time_ns(const char *s, uint64_t *ns)
 
 static int verb_sleep(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	uint64_t ns;
+	uint64_t ns, end;
 
 	if (parse_time_ns(ccmm_arg_str(op, 0), &ns))
 		return ccmm_run_fail(a, op, -EINVAL, "sleep: '%s' is not a time (e.g. 500ns, 10us, 2ms, 1s)",
 				     ccmm_arg_str(op, 0));
-	a->ctx.now_ns += ns;
+	if (ccmm_range_end(a->ctx.now_ns, ns, 0, &end))
+		return ccmm_run_fail(a, op, -EOVERFLOW, "sleep: %s from %" PRIu64 " ns goes past the end of the modeled clock (2^64 ns)",
+				     ccmm_arg_str(op, 0), a->ctx.now_ns);
+	a->ctx.now_ns = end;
 	return 0;
 }
 
@@ -367,6 +370,18 @@ static bool host_memory_exhausted(struct ccmm_actor *a, const struct ccmm_op *op
 	return true;
 }
 
+/* Count a unit of work; past [global] max_steps the run stops with a run error at the op (or the actor). */
+static bool step_bound(struct ccmm_actor *a, const struct ccmm_op *op)
+{
+	uint64_t max = a->run->job->g.max_steps;
+
+	if (!max || atomic_fetch_add(&run_priv(a->run)->steps, 1) + 1 <= max)
+		return false;
+	ccmm_run_fail(a, op, -ETIME, "the run reached its bound of %" PRIu64 " steps (max_steps) before every actor finished",
+		      max);
+	return true;
+}
+
 /* One unit of work. Returns 0 (progress), CCMM_OP_BLOCKED, 1 (finished), or < 0 (run error). */
 static int actor_step(struct ccmm_actor *a)
 {
@@ -388,6 +403,8 @@ static int actor_step(struct ccmm_actor *a)
 			return -1;
 		if (ret == CCMM_OP_BLOCKED)
 			return CCMM_OP_BLOCKED;
+		if (step_bound(a, op))
+			return -1;
 		if (ret != (op->ret_set ? op->ret : 0))
 			op_error(a, op, ret);
 		a->pc++;
@@ -400,7 +417,7 @@ static int actor_step(struct ccmm_actor *a)
 		a->ctx.op = a->kind->name;
 		a->ctx.where = a->where;
 		ret = a->kind->step(a);
-		if (host_memory_exhausted(a, NULL))
+		if (host_memory_exhausted(a, NULL) || (ret >= 0 && step_bound(a, NULL)))
 			return -1;
 		if (ret == 1)
 			a->done = true;

@@ -22,6 +22,7 @@ struct ccmm_run_priv {
 	struct ccmm_op_error *op_errors;
 	size_t nr_op_errors, cap_op_errors;
 	size_t running, blocked; /* threads mode */
+	_Atomic uint64_t steps;  /* units of work done, for [global] max_steps */
 };
 
 static inline struct ccmm_run_priv *run_priv(struct ccmm_run *run)

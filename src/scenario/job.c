@@ -87,6 +87,8 @@ static const struct ccmm_option global_options[] = {
 	{ "no_leak_on_error", CCMM_OPT_BOOL, GOPT(no_leak_on_error), 0, 0, false, NULL, "no",
 	  "kernel bug: pages of a failed conversion go back to the allocator" },
 	{ "max_events", CCMM_OPT_U64, GOPT(max_events), 1, 0, false, NULL, "100000", "events kept for the report" },
+	{ "max_steps", CCMM_OPT_U64, GOPT(max_steps), 0, 0, false, NULL, "0",
+	  "stop the run (a run error) after this many ops and program steps over all actors; 0: no bound" },
 	{ "fail_conversion_after", CCMM_OPT_U64, GOPT(fail_conversion_after), 0, 0, false, NULL, NULL,
 	  "the VMM refuses the conversion of page N+1 (once)" },
 	{ "node_reclaim_mode", CCMM_OPT_U64, GOPT(node_reclaim_mode), 0, 15, false, NULL, "0",

@@ -193,6 +193,7 @@ struct ccmm_global_opts {
 	int mode;                   /* 0 sim, 1 threads */
 	bool skip_cache_flush, skip_tlb_flush, ioremap_private, no_leak_on_error;
 	uint64_t max_events;
+	uint64_t max_steps;             /* stop the run after this many ops and program steps; 0: never */
 	uint64_t fail_conversion_after; /* UINT64_MAX: never */
 	uint64_t node_reclaim_mode;     /* vm.node_reclaim_mode; 8 (RECLAIM_MIGRATE) demotes in reclaim */
 	uint64_t swap;                  /* swap space, bytes */

@@ -311,6 +311,37 @@ static void test_page_counts_never_wrap(void **state)
 	}
 }
 
+/* [global] max_steps bounds a run (ops and program steps over all actors); the modeled clock never wraps. */
+static void test_step_bound(void **state)
+{
+	struct ccmm_job *job;
+	struct ccmm_run_summary s;
+	struct ccmm_run *run;
+
+	/* 10 loops of 2 ops: 20 steps; a bound of 20 lets the run finish, 19 stops it at the op past the bound */
+	run = run_text("[global]\nmax_steps=20\n[a]\nactor=guest_task\nloops=10\nop=sleep 1us\nop=signal x\n", &job, &s);
+	assert_int_equal(s.status, 0);
+	assert_string_equal(run->error, "");
+	done(run, job);
+	run = run_text("[global]\nmax_steps=19\n[a]\nactor=guest_task\nloops=10\nop=sleep 1us\nop=signal x\n", &job, &s);
+	assert_int_equal(s.status, 2);
+	assert_int_equal(run->error_ret, -ETIME);
+	assert_string_equal(run->error, "t.job:7: the run reached its bound of 19 steps (max_steps) before every actor finished");
+	assert_int_equal(job->actors[0]->ops_done, 19);
+	done(run, job);
+	/* threads mode counts the same way */
+	run = run_text("[global]\nmode=threads\nmax_steps=3\n[a]\nactor=guest_task\nloops=10\nop=sleep 1us\n", &job, &s);
+	assert_int_equal(s.status, 2);
+	assert_non_null(strstr(run->error, "bound of 3 steps"));
+	done(run, job);
+	/* a sleep past 2^64 ns is a run error at its line, not a clock that wraps */
+	run = run_text("[a]\nactor=guest_task\nop=sleep 18446744073709551615ns\nop=sleep 1ns\n", &job, &s);
+	assert_int_equal(s.status, 2);
+	assert_int_equal(run->error_ret, -EOVERFLOW);
+	assert_non_null(strstr(run->error, "t.job:4: sleep: 1ns from 18446744073709551615 ns goes past the end"));
+	done(run, job);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_reports),
 		cmocka_unit_test(test_platform_override),
 		cmocka_unit_test(test_page_counts_never_wrap),
+		cmocka_unit_test(test_step_bound),
 	};
 
 	return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
