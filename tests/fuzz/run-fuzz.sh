@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# run-fuzz.sh EXE SECONDS MAX_LEN DICT OUTDIR SEED...: fuzz one target.
+#
+# OUTDIR keeps the corpus (OUTDIR/corpus, grown run after run), the
+# findings (OUTDIR/artifacts: crash-*, timeout-*, oom-*, leak-*) and a log
+# of every run (OUTDIR/history: seconds, executions, findings), so that
+# runs add up across sessions. SEEDs are files, directories or globs; they
+# are copied into OUTDIR/seeds. Prints the executions and the findings;
+# exits 0 only when the target ran its time without a finding. A finding is
+# printed (its bytes, escaped) with how to keep it once fixed.
+set -uo pipefail
+exe=$1 seconds=$2 max_len=$3 dict=$4 out=$5
+shift 5
+target=$(basename "$exe"); target=${target#fuzz_}
+mkdir -p "$out/corpus" "$out/artifacts" "$out/seeds"
+# absolute paths: the targets work in a sandbox directory of their own (fuzz.h)
+exe=$(realpath "$exe"); dict=$(realpath "$dict"); out=$(realpath "$out")
+shopt -s nullglob
+for pat in "$@"; do
+  if [ -d "$pat" ]; then
+    for f in "$pat"/*; do [ -f "$f" ] && cp -f "$f" "$out/seeds/"; done
+  else
+    # shellcheck disable=SC2206
+    files=($pat)
+    for f in "${files[@]}"; do [ -f "$f" ] && cp -f "$f" "$out/seeds/$(basename "$(dirname "$f")")-$(basename "$f")"; done
+  fi
+done
+before=$(ls "$out/artifacts" | wc -l)
+# the targets' sandboxes: in memory where possible (outputs are fsynced)
+tmp=$(mktemp -d "$( [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/ccmm-fuzz.XXXXXX")
+log="$out/log.txt"
+# stdin from /dev/null: an input naming /dev/stdin as a trace must not wait
+TMPDIR="$tmp" "$exe" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2560 -max_len="$max_len" \
+  -dict="$dict" -artifact_prefix="$out/artifacts/" -print_final_stats=1 -close_fd_mask=1 \
+  "$out/corpus" "$out/seeds" </dev/null >"$log" 2>&1
+status=$?
+rm -rf "$tmp"
+execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+after=$(ls "$out/artifacts" | wc -l)
+found=$((after - before))
+printf '%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$seconds" "${execs:-0}" "$found" >>"$out/history"
+total=$(awk -F'\t' '{ s += $2; e += $3; f += $4 } END { printf "%d s, %d executions, %d findings", s, e, f }' "$out/history")
+echo "fuzz $target: ${execs:-?} executions in ${seconds} s, $found new finding(s), exit $status (all runs: $total)"
+if [ "$status" -ne 0 ] || [ "$found" -ne 0 ]; then
+  grep -E "ERROR|SUMMARY|Test unit written|==[0-9]+==|#[0-9]+ .*in " "$log" | head -40
+  for a in $(ls -t "$out/artifacts" | head -3); do
+    echo "--- $out/artifacts/$a ($(wc -c <"$out/artifacts/$a") bytes):"
+    head -c 2000 "$out/artifacts/$a" | od -c | head -40
+  done
+  echo "once fixed, keep it: cp ARTIFACT tests/fuzz/regressions/$target/NAME"
+  exit 1
+fi
+exit 0
