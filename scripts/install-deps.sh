@@ -13,7 +13,8 @@ PACKAGES=(
   libcmocka-dev        # unit-test framework
   libhwloc-dev         # --platform host: real NUMA topology
   fio                  # records the shipped I/O logs (scripts/record-fio-log.sh)
-  valgrind             # records page-reference traces (scripts/record-trace.sh)
+  valgrind             # records page-reference traces (scripts/record-trace.sh); memcheck of the bad-input suite
+  clang libclang-rt-14-dev  # the fuzz targets: libFuzzer and the sanitizers' runtimes for clang (tests/fuzz/)
   python3              # test-suite summary only
 )
 
