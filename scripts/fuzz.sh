@@ -13,6 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
+unset FUZZ_FRESH
 shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(job platform iolog trace run)
@@ -36,7 +37,9 @@ tests = json.loads(subprocess.check_output(["meson", "introspect", "build-fuzz",
 for x in tests:
     if x["name"] == "fuzz-" + sys.argv[1]:
         cmd = x["cmd"]
-        cmd[2] = os.environ["FUZZ_SECONDS"]  # run-fuzz.sh EXE SECONDS MAX_LEN DICT OUTDIR SEED...
+        # run-fuzz.sh EXE SECONDS MAX_LEN DICT OUTDIR SEED...: longer, into the corpus kept across sessions
+        cmd[2] = os.environ["FUZZ_SECONDS"]
+        cmd[5] = os.path.join(os.path.dirname(os.path.dirname(cmd[5])), "out", sys.argv[1])
         print("\n".join(cmd))
 PY
 )

@@ -111,7 +111,8 @@ int main(int argc, char **argv)
 		size_t before = nr;
 
 		add_pattern(argv[i]);
-		qsort(inputs + before, nr - before, sizeof(*inputs), cmp);
+		if (nr > before)
+			qsort(inputs + before, nr - before, sizeof(*inputs), cmp);
 	}
 	LLVMFuzzerInitialize(&argc, &argv);
 	if (!nr) {

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # run-fuzz.sh EXE SECONDS MAX_LEN DICT OUTDIR SEED...: fuzz one target.
 #
-# OUTDIR keeps the corpus (OUTDIR/corpus, grown run after run), the
-# findings (OUTDIR/artifacts: crash-*, timeout-*, oom-*, leak-*) and a log
-# of every run (OUTDIR/history: seconds, executions, findings), so that
-# runs add up across sessions. SEEDs are files, directories or globs; they
+# OUTDIR keeps the corpus (OUTDIR/corpus, grown run after run; with
+# FUZZ_FRESH=1 it starts again from the seeds, as the suite does so that its
+# time stays bounded), the findings (OUTDIR/artifacts: crash-*, timeout-*,
+# oom-*, leak-*; slow-unit-* are kept but not findings: on a shared machine
+# they measure the load) and a log of every run (OUTDIR/history: seconds,
+# executions, findings), so that runs add up across sessions. SEEDs are files, directories or globs; they
 # are copied into OUTDIR/seeds. Prints the executions and the findings;
 # exits 0 only when the target ran its time without a finding. A finding is
 # printed (its bytes, escaped) with how to keep it once fixed.
@@ -12,6 +14,7 @@ set -uo pipefail
 exe=$1 seconds=$2 max_len=$3 dict=$4 out=$5
 shift 5
 target=$(basename "$exe"); target=${target#fuzz_}
+[ -n "${FUZZ_FRESH:-}" ] && rm -rf "$out/corpus"
 mkdir -p "$out/corpus" "$out/artifacts" "$out/seeds"
 # absolute paths: the targets work in a sandbox directory of their own (fuzz.h)
 exe=$(realpath "$exe"); dict=$(realpath "$dict"); out=$(realpath "$out")
@@ -25,7 +28,8 @@ for pat in "$@"; do
     for f in "${files[@]}"; do [ -f "$f" ] && cp -f "$f" "$out/seeds/$(basename "$(dirname "$f")")-$(basename "$f")"; done
   fi
 done
-before=$(ls "$out/artifacts" | wc -l)
+findings() { ls "$out/artifacts" | grep -vc '^slow-unit-'; }
+before=$(findings)
 # the targets' sandboxes: in memory where possible (outputs are fsynced)
 tmp=$(mktemp -d "$( [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/ccmm-fuzz.XXXXXX")
 log="$out/log.txt"
@@ -36,14 +40,14 @@ TMPDIR="$tmp" "$exe" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2560 -
 status=$?
 rm -rf "$tmp"
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-after=$(ls "$out/artifacts" | wc -l)
+after=$(findings)
 found=$((after - before))
 printf '%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$seconds" "${execs:-0}" "$found" >>"$out/history"
 total=$(awk -F'\t' '{ s += $2; e += $3; f += $4 } END { printf "%d s, %d executions, %d findings", s, e, f }' "$out/history")
 echo "fuzz $target: ${execs:-?} executions in ${seconds} s, $found new finding(s), exit $status (all runs: $total)"
 if [ "$status" -ne 0 ] || [ "$found" -ne 0 ]; then
   grep -E "ERROR|SUMMARY|Test unit written|==[0-9]+==|#[0-9]+ .*in " "$log" | head -40
-  for a in $(ls -t "$out/artifacts" | head -3); do
+  for a in $(ls -t "$out/artifacts" | grep -v '^slow-unit-' | head -3); do
     echo "--- $out/artifacts/$a ($(wc -c <"$out/artifacts/$a") bytes):"
     head -c 2000 "$out/artifacts/$a" | od -c | head -40
   done
