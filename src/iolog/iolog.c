@@ -118,7 +118,7 @@ static int io_action(struct reader *r, const char *fname, const char *act, const
 {
 	struct ccmm_iolog *log = r->log;
 	struct ccmm_iolog_io *io;
-	uint64_t off, len;
+	uint64_t off, len, end;
 	long f = file_index(r, fname);
 	int a, ret;
 
@@ -150,7 +150,7 @@ static int io_action(struct reader *r, const char *fname, const char *act, const
 		return bad(r, "%s on file '%s', which is not open", act, fname);
 	if ((a == CCMM_IOLOG_READ || a == CCMM_IOLOG_WRITE || a == CCMM_IOLOG_TRIM) && !len)
 		return bad(r, "a %s of 0 bytes%s", act, "");
-	if (off + len < off)
+	if (ccmm_range_end(off, len, 0, &end))
 		return bad(r, "%s: offset + length overflows%s", act, "");
 	if (ccmm_grow((void **)&log->io, &log->cap_io, log->nr_io + 1, sizeof(*log->io)))
 		return ccmm_error_set(r->err, &r->loc, -ENOMEM, "out of memory");
@@ -170,8 +170,8 @@ static int io_action(struct reader *r, const char *fname, const char *act, const
 			log->max_len = len;
 			log->max_len_line = r->loc.line;
 		}
-		if (off + len > log->max_end) {
-			log->max_end = off + len;
+		if (end > log->max_end) {
+			log->max_end = end;
 			log->max_end_line = r->loc.line;
 		}
 	}

@@ -930,7 +930,7 @@ static int validate(struct ccmm_platform *p, struct ccmm_error *err)
 		if (!CCMM_IS_ALIGNED(r->base, CCMM_PAGE_SIZE) || !CCMM_IS_ALIGNED(r->size, CCMM_PAGE_SIZE))
 			return ccmm_error_set(err, &l, -EINVAL, "%s range '%s' [0x%" PRIx64 ", +0x%" PRIx64 ") is not 4 KiB aligned",
 					      ccmm_range_kind_name(r->kind), r->name, r->base, r->size);
-		if (r->base + r->size < r->base || r->base + r->size > space)
+		if (ccmm_range_within(r->base, r->size, 0, 0, space))
 			return ccmm_error_set(err, &l, -EINVAL,
 					      "%s '%s' [0x%" PRIx64 ", 0x%" PRIx64 ") lies outside the %u-bit physical address space",
 					      r->kind == CCMM_RANGE_BAR ? "BAR" : ccmm_range_kind_name(r->kind), r->name,

@@ -311,6 +311,35 @@ static void test_page_counts_never_wrap(void **state)
 	}
 }
 
+/*
+ * Byte ranges from ops whose end wraps 64 bits are op errors (-EINVAL), never
+ * ranges that pass their checks as small ones: a VFIO export of a BAR range,
+ * a user mapping's size, a DMA sync's offset, a read's offset and length.
+ */
+static void test_byte_ranges_never_wrap(void **state)
+{
+	static const char *const jobs[] = {
+		"[global]\nplatform=" CCMM_SOURCE_DIR "/tests/jobs/p2p-host.ini\n[v]\nactor=vfio\ndevice=vf0\n"
+		"op=export b off=0xfffffffffffff000 size=8k ret=EINVAL\nop=export c off=4k size=0xfffffffffffff000 ret=EINVAL\n",
+		"[t]\nactor=guest_task\nop=alloc buf 8k\nop=mmap m buf size=0xffffffffffffff00 ret=EINVAL\n"
+		"op=read buf off=0xfffffffffffff000 len=8k ret=EINVAL\nop=write buf off=4k len=0xfffffffffffff001 ret=EINVAL\n",
+		"[d]\nactor=dma_driver\ndevice=virtio-blk0\nop=probe\nop=dma_set_mask_and_coherent\nop=alloc buf 64k\n"
+		"op=dma_map_single a buf len=4k dir=to_device\nop=dma_sync_single_for_cpu a off=0xffffffffffffffff len=2 ret=EINVAL\n"
+		"op=dma_unmap_single a\n",
+	};
+
+	for (size_t i = 0; i < CCMM_ARRAY_SIZE(jobs); i++) {
+		struct ccmm_job *job;
+		struct ccmm_run_summary s;
+		struct ccmm_run *run = run_text(jobs[i], &job, &s);
+
+		if (s.status != 0)
+			fail_msg("job %zu: status %d, %zu op errors, %zu violations (%s)", i, s.status, s.op_errors, s.violations,
+				 run->error);
+		done(run, job);
+	}
+}
+
 /* [global] max_steps bounds a run (ops and program steps over all actors); the modeled clock never wraps. */
 static void test_step_bound(void **state)
 {
@@ -353,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_reports),
 		cmocka_unit_test(test_platform_override),
 		cmocka_unit_test(test_page_counts_never_wrap),
+		cmocka_unit_test(test_byte_ranges_never_wrap),
 		cmocka_unit_test(test_step_bound),
 	};
 
