@@ -15,6 +15,7 @@ exe=$1 seconds=$2 max_len=$3 dict=$4 out=$5
 shift 5
 target=$(basename "$exe"); target=${target#fuzz_}
 [ -n "${FUZZ_FRESH:-}" ] && rm -rf "$out/corpus"
+rm -rf "$out/seeds"  # this run's seeds only
 mkdir -p "$out/corpus" "$out/artifacts" "$out/seeds"
 # absolute paths: the targets work in a sandbox directory of their own (fuzz.h)
 exe=$(realpath "$exe"); dict=$(realpath "$dict"); out=$(realpath "$out")
