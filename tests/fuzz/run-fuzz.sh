@@ -3,7 +3,7 @@
 #
 # OUTDIR keeps the corpus (OUTDIR/corpus, grown run after run; with
 # FUZZ_FRESH=1 it starts again from the seeds, as the suite does so that its
-# time stays bounded), the findings (OUTDIR/artifacts: crash-*, timeout-*,
+# time stays bounded; FUZZ_MAX_SEEDS below), the findings (OUTDIR/artifacts: crash-*, timeout-*,
 # oom-*, leak-*; slow-unit-* are kept but not findings: on a shared machine
 # they measure the load) and a log of every run (OUTDIR/history: seconds,
 # executions, findings), so that runs add up across sessions. SEEDs are files, directories or globs; they
@@ -29,6 +29,16 @@ for pat in "$@"; do
     for f in "${files[@]}"; do [ -f "$f" ] && cp -f "$f" "$out/seeds/$(basename "$(dirname "$f")")-$(basename "$f")"; done
   fi
 done
+# FUZZ_MAX_SEEDS=N (the suite): keep an even sample of N seeds, so that a
+# target whose inputs are slow (run) spends its time fuzzing, not loading
+if [ -n "${FUZZ_MAX_SEEDS:-}" ]; then
+  mapfile -t all < <(ls "$out/seeds" | sort)
+  if [ ${#all[@]} -gt "$FUZZ_MAX_SEEDS" ]; then
+    for i in "${!all[@]}"; do
+      [ $((i * FUZZ_MAX_SEEDS / ${#all[@]})) -ne $(((i + 1) * FUZZ_MAX_SEEDS / ${#all[@]})) ] || rm -f "$out/seeds/${all[$i]}"
+    done
+  fi
+fi
 findings() { ls "$out/artifacts" | grep -vc '^slow-unit-'; }
 before=$(findings)
 # the targets' sandboxes: in memory where possible (outputs are fsynced)
