@@ -3,13 +3,14 @@
 #
 # OUTDIR keeps the corpus (OUTDIR/corpus, grown run after run; with
 # FUZZ_FRESH=1 it starts again from the seeds, as the suite does so that its
-# time stays bounded; FUZZ_MAX_SEEDS below), the findings (OUTDIR/artifacts: crash-*, timeout-*,
-# oom-*, leak-*; slow-unit-* are kept but not findings: on a shared machine
-# they measure the load) and a log of every run (OUTDIR/history: seconds,
-# executions, findings), so that runs add up across sessions. SEEDs are files, directories or globs; they
-# are copied into OUTDIR/seeds. Prints the executions and the findings;
-# exits 0 only when the target ran its time without a finding. A finding is
-# printed (its bytes, escaped) with how to keep it once fixed.
+# time stays bounded; FUZZ_MAX_SEEDS below), the findings
+# (OUTDIR/artifacts: crash-*, timeout-*, oom-*, leak-*; slow-unit-* are kept
+# but not findings: on a shared machine they measure the load) and a log of
+# every run (OUTDIR/history: date, seconds it took, executions, findings),
+# so that runs add up across sessions. SEEDs are files, directories or
+# globs; they are copied into OUTDIR/seeds. Prints the executions and the
+# findings; exits 0 only when the target ran its time without a finding. A
+# finding is printed (its bytes, escaped) with how to keep it once fixed.
 set -uo pipefail
 exe=$1 seconds=$2 max_len=$3 dict=$4 out=$5
 shift 5
@@ -44,18 +45,20 @@ before=$(findings)
 # the targets' sandboxes: in memory where possible (outputs are fsynced)
 tmp=$(mktemp -d "$( [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/ccmm-fuzz.XXXXXX")
 log="$out/log.txt"
+t0=$(date +%s)
 # stdin from /dev/null: an input naming /dev/stdin as a trace must not wait
 TMPDIR="$tmp" "$exe" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2560 -max_len="$max_len" \
   -dict="$dict" -artifact_prefix="$out/artifacts/" -print_final_stats=1 -close_fd_mask=1 \
   "$out/corpus" "$out/seeds" </dev/null >"$log" 2>&1
 status=$?
+elapsed=$(( $(date +%s) - t0 ))
 rm -rf "$tmp"
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 after=$(findings)
 found=$((after - before))
-printf '%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$seconds" "${execs:-0}" "$found" >>"$out/history"
+printf '%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$elapsed" "${execs:-0}" "$found" >>"$out/history"
 total=$(awk -F'\t' '{ s += $2; e += $3; f += $4 } END { printf "%d s, %d executions, %d findings", s, e, f }' "$out/history")
-echo "fuzz $target: ${execs:-?} executions in ${seconds} s, $found new finding(s), exit $status (all runs: $total)"
+echo "fuzz $target: ${execs:-?} executions in ${elapsed} s (asked: ${seconds} s of fuzzing), $found new finding(s), exit $status (all runs: $total)"
 if [ "$status" -ne 0 ] || [ "$found" -ne 0 ]; then
   grep -E "ERROR|SUMMARY|Test unit written|==[0-9]+==|#[0-9]+ .*in " "$log" | head -40
   for a in $(ls -t "$out/artifacts" | grep -v '^slow-unit-' | head -3); do
