@@ -70,7 +70,7 @@ static void hist_add(struct ccmm_ctx *ctx, uint64_t pa, struct ccmm_page *pg, en
 	struct ccmm_hist_rec *h;
 
 	pthread_mutex_lock(&cc->lock);
-	if (cc->nr_hist < UINT32_MAX - 1 &&
+	if (cc->nr_hist < UINT32_MAX - 1 && ccmm_phys_charge_host(ctx->m, pa, sizeof(*cc->hist)) &&
 	    !ccmm_grow((void **)&cc->hist, &cc->cap_hist, cc->nr_hist + 1, sizeof(*cc->hist))) {
 		h = &cc->hist[cc->nr_hist];
 		h->pfn = pa >> CCMM_PAGE_SHIFT;

@@ -35,7 +35,8 @@ static uint64_t chunk_base(const struct ccmm_phys_range *r)
 uint64_t ccmm_phys_host_bytes(struct ccmm_machine *m)
 {
 	return (uint64_t)atomic_load(&m->phys.chunks_allocated) * sizeof(struct ccmm_chunk) +
-	       (uint64_t)atomic_load(&m->phys.pages_with_data) * sizeof(struct ccmm_page_data);
+	       (uint64_t)atomic_load(&m->phys.pages_with_data) * sizeof(struct ccmm_page_data) +
+	       atomic_load(&m->phys.other_bytes);
 }
 
 bool ccmm_phys_exhausted(struct ccmm_machine *m, uint64_t *pa)
@@ -56,6 +57,14 @@ static bool within_budget(struct ccmm_machine *m, uint64_t pa, size_t bytes)
 		return true;
 	atomic_compare_exchange_strong(&m->phys.exhausted_pa, &none, pa);
 	return false;
+}
+
+bool ccmm_phys_charge_host(struct ccmm_machine *m, uint64_t pa, uint64_t bytes)
+{
+	if (!within_budget(m, pa, bytes))
+		return false;
+	atomic_fetch_add(&m->phys.other_bytes, bytes);
+	return true;
 }
 
 struct ccmm_chunk *ccmm_phys_chunk(struct ccmm_machine *m, uint64_t pa, bool create)

@@ -310,7 +310,7 @@ uint64_t ccmm_platform_ram(const struct ccmm_platform *p, int node);
  * EPC the SGX page descriptors (CCMM_EPC_PAGE_HOST_BYTES per 4 KiB page,
  * filled at boot). Pages touched while running cost more (a chunk of page
  * descriptors per 2 MiB, 4 KiB of data per page written): see
- * ccmm_phys_budget.
+ * m->phys.budget (ccmm_phys_host_bytes).
  */
 #define CCMM_EPC_PAGE_HOST_BYTES 128
 uint64_t ccmm_platform_host_bytes(const struct ccmm_mem_range *r);
@@ -422,7 +422,8 @@ struct ccmm_phys {
 	size_t nr;
 	struct ccmm_phys_range *range; /* same order as platform ranges */
 	atomic_size_t chunks_allocated, pages_with_data;
-	uint64_t budget;                /* host bytes chunks and page data may take (ccmm_phys_budget) */
+	_Atomic uint64_t other_bytes;   /* records charged with ccmm_phys_charge_host (conversion history) */
+	uint64_t budget;                /* host bytes chunks, page data and records may take (ccmm_phys_host_bytes) */
 	_Atomic uint64_t exhausted_pa;  /* the first page refused for want of host memory; UINT64_MAX: none */
 };
 
@@ -561,18 +562,24 @@ void ccmm_phys_discard(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *pg
 
 /*
  * The host memory a run's touched pages take: a struct ccmm_chunk per 2 MiB
- * touched, a struct ccmm_page_data per page written. Together they may take
- * at most m->phys.budget bytes (ccmm_platform_host_limit() at machine
- * creation), so a job that touches more than the host can hold fails
- * cleanly instead of being killed by the host's OOM killer: past the
- * budget, ccmm_phys_chunk/page/lock/page_data return NULL (-ENOMEM to
- * their callers) and the first refused address is remembered.
+ * touched, a struct ccmm_page_data per page written, and the records
+ * subsystems keep per page as it goes (ccmm_phys_charge_host: the
+ * conversion history). Together they may take at most m->phys.budget bytes
+ * (ccmm_platform_host_limit() at machine creation), so a job that touches
+ * more than the host can hold fails cleanly instead of being killed by the
+ * host's OOM killer: past the budget, ccmm_phys_chunk/page/lock/page_data
+ * return NULL (-ENOMEM to their callers), ccmm_phys_charge_host returns
+ * false, and the first refused address is remembered (the engine then stops
+ * the run).
  *
  * ccmm_phys_host_bytes - bytes taken now. ccmm_phys_exhausted - whether a
- * page was refused, and which (*@pa, may be NULL). Lock-free.
+ * page was refused, and which (*@pa, may be NULL). ccmm_phys_charge_host -
+ * charge @bytes of records about the page at @pa; false (nothing charged)
+ * past the budget. Lock-free.
  */
 uint64_t ccmm_phys_host_bytes(struct ccmm_machine *m);
 bool ccmm_phys_exhausted(struct ccmm_machine *m, uint64_t *pa);
+bool ccmm_phys_charge_host(struct ccmm_machine *m, uint64_t pa, uint64_t bytes);
 
 /* ------------------------------------------------------------------ */
 /* Contexts: who acts, and the modeled clock                           */

@@ -349,7 +349,7 @@ static void op_error(struct ccmm_actor *a, const struct ccmm_op *op, long got)
 
 /*
  * The run stops when the pages it touched would need more host memory than
- * ccmm may take (ccmm_phys_budget): a run error at the op (or the actor,
+ * ccmm may take (m->phys.budget, platform.h): a run error at the op (or the actor,
  * for a program that is not an op list) naming what was being modeled.
  */
 static bool host_memory_exhausted(struct ccmm_actor *a, const struct ccmm_op *op)
@@ -363,7 +363,7 @@ static bool host_memory_exhausted(struct ccmm_actor *a, const struct ccmm_op *op
 		return false;
 	r = ccmm_platform_range(m->plat, pa);
 	ccmm_run_fail(a, op, -ENOMEM,
-		      "out of host memory: [%s] %s touched more modeled memory than ccmm may hold (%s in use; the limit is %s, half the host's RAM, CCMM_HOST_RAM sets another); refused: %s '%s' at 0x%" PRIx64,
+		      "out of host memory: [%s] %s needs more host memory than ccmm may take (%s in use by the pages touched and their records; the limit is %s, half the host's RAM, CCMM_HOST_RAM sets another); refused: %s '%s' at 0x%" PRIx64,
 		      a->name, op ? op->verb->name : a->kind->name, ccmm_format_size(ccmm_phys_host_bytes(m), used, sizeof(used)),
 		      ccmm_format_size(m->phys.budget, limit, sizeof(limit)), r ? ccmm_range_kind_name(r->kind) : "page",
 		      r ? r->name : "?", pa);

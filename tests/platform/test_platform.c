@@ -313,6 +313,12 @@ static void test_phys_budget(void **state)
 	assert_int_equal(refused, pa + 2 * CCMM_PAGE_SIZE);
 	assert_null(ccmm_phys_lock(m, pa + CCMM_PMD_SIZE));
 	assert_int_equal(refused, pa + 2 * CCMM_PAGE_SIZE); /* the first refusal is kept */
+	/* records charged about pages count too, and are refused past the budget */
+	m->phys.budget += 100;
+	assert_true(ccmm_phys_charge_host(m, pa, 100));
+	assert_int_equal(ccmm_phys_host_bytes(m), m->phys.budget);
+	assert_false(ccmm_phys_charge_host(m, pa + CCMM_PAGE_SIZE, 1));
+	assert_int_equal(ccmm_phys_host_bytes(m), m->phys.budget);
 	/* what is there still reads back */
 	memset(buf, 0, sizeof(buf));
 	assert_int_equal(ccmm_phys_rw(m, pa, buf, 8, false, CCMM_KEYID_GUEST, NULL), 0);
