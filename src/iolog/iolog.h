@@ -33,6 +33,9 @@
 /* The latest time a log may reach, in microseconds: its nanoseconds fit in 64 bits (about 584 years). */
 #define CCMM_IOLOG_MAX_US (UINT64_MAX / 1000)
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 enum ccmm_iolog_action {
 	CCMM_IOLOG_READ,
 	CCMM_IOLOG_WRITE,
@@ -84,5 +87,7 @@ int ccmm_iolog_load(const char *path, struct ccmm_iolog *log, struct ccmm_error 
 
 /* Free what ccmm_iolog_parse/load allocated; @log may then be reused. */
 void ccmm_iolog_free(struct ccmm_iolog *log);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_IOLOG_H */
