@@ -4,8 +4,9 @@
 # OUTDIR keeps the corpus (OUTDIR/corpus, grown run after run; with
 # FUZZ_FRESH=1 it starts again from the seeds, as the suite does so that its
 # time stays bounded; FUZZ_MAX_SEEDS below), the findings
-# (OUTDIR/artifacts: crash-*, timeout-*, oom-*, leak-*; slow-unit-* are kept
-# but not findings: on a shared machine they measure the load) and a log of
+# (OUTDIR/artifacts: crash-*, timeout-*, oom-*, leak-*; slow-unit-* and
+# timeouts that replay in little CPU time, slow-load-*, are kept but not
+# findings: on a shared machine they measure the load) and a log of
 # every run (OUTDIR/history: date, seconds it took, executions, findings),
 # so that runs add up across sessions. SEEDs are files, directories or
 # globs; they are copied into OUTDIR/seeds. Prints the executions and the
@@ -40,8 +41,9 @@ if [ -n "${FUZZ_MAX_SEEDS:-}" ]; then
     done
   fi
 fi
-findings() { ls "$out/artifacts" | grep -vc '^slow-unit-'; }
+findings() { ls "$out/artifacts" | grep -vcE '^slow-(unit|load)-'; }
 before=$(findings)
+touch "$out/.start"
 # the targets' sandboxes: in memory where possible (outputs are fsynced)
 tmp=$(mktemp -d "$( [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/ccmm-fuzz.XXXXXX")
 log="$out/log.txt"
@@ -52,6 +54,19 @@ TMPDIR="$tmp" "$exe" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2560 -
   "$out/corpus" "$out/seeds" </dev/null >"$log" 2>&1
 status=$?
 elapsed=$(( $(date +%s) - t0 ))
+# A timeout is libFuzzer's wall clock: on a loaded machine (2 cores, many
+# builds) a unit that takes 0.2 s of CPU can pass it. Replay each new
+# timeout once and keep it as a finding only when it takes a quarter of
+# the limit in CPU time; otherwise it becomes slow-load-* (kept, not a
+# finding), as slow-unit-* are.
+for a in "$out"/artifacts/timeout-*; do
+  [ -e "$a" ] && [ "$a" -nt "$out/.start" ] || continue
+  cpu=$( { TIMEFORMAT='%U %S'; time TMPDIR="$tmp" "$exe" -timeout=60 "$a" >/dev/null 2>&1; } 2>&1 | awk '{ printf "%d", $1 + $2 }')
+  if [ "${cpu:-99}" -lt 5 ]; then
+    echo "$(basename "$a"): ${cpu} s of CPU when replayed; a timeout of the machine's load, not a finding" >>"$log"
+    mv -f "$a" "$out/artifacts/slow-load-${a##*/timeout-}"
+  fi
+done
 rm -rf "$tmp"
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 after=$(findings)
@@ -61,7 +76,7 @@ total=$(awk -F'\t' '{ s += $2; e += $3; f += $4 } END { printf "%d s, %d executi
 echo "fuzz $target: ${execs:-?} executions in ${elapsed} s (asked: ${seconds} s of fuzzing), $found new finding(s), exit $status (all runs: $total)"
 if [ "$status" -ne 0 ] || [ "$found" -ne 0 ]; then
   grep -E "ERROR|SUMMARY|Test unit written|==[0-9]+==|#[0-9]+ .*in " "$log" | head -40
-  for a in $(ls -t "$out/artifacts" | grep -v '^slow-unit-' | head -3); do
+  for a in $(ls -t "$out/artifacts" | grep -vE '^slow-(unit|load)-' | head -3); do
     echo "--- $out/artifacts/$a ($(wc -c <"$out/artifacts/$a") bytes):"
     head -c 2000 "$out/artifacts/$a" | od -c | head -40
   done
