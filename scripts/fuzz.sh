@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fuzz.sh [SECONDS] [TARGET...]: fuzz ccmm's readers and runs for SECONDS
 # each (default 600), one target after the other, with libFuzzer (clang,
-# ASan + UBSan). Targets: job, platform, iolog, trace, run (default: all).
+# ASan + UBSan). Targets: job, platform, iolog, trace, ftrace, run
+# (default: all).
 #
 # The build is build-fuzz (CC=clang, -Dfuzz=true). Each target keeps its
 # corpus, findings and history in build-fuzz/tests/fuzz/out/TARGET/, so
@@ -16,7 +17,7 @@ seconds=${1:-600}
 unset FUZZ_FRESH
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(job platform iolog trace run)
+[ ${#targets[@]} -eq 0 ] && targets=(job platform iolog trace ftrace run)
 ./scripts/install-deps.sh || exit 1
 
 if [ ! -f build-fuzz/build.ninja ]; then

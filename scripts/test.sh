@@ -22,7 +22,7 @@ setup() { # dir, meson options...
   ninja -C "$dir" >/dev/null || { ninja -C "$dir" | tail -30; return 1; }
 }
 
-fuzz_targets=(job platform iolog trace run)
+fuzz_targets=(job platform iolog trace ftrace run)
 setup_fuzz() { # only the fuzz targets and their dictionary: the rest is built elsewhere
   local t targets=(tests/fuzz/job.dict)
   if [ ! -f build-fuzz/build.ninja ]; then
