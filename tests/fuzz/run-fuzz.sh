@@ -5,8 +5,8 @@
 # FUZZ_FRESH=1 it starts again from the seeds, as the suite does so that its
 # time stays bounded; FUZZ_MAX_SEEDS below), the findings
 # (OUTDIR/artifacts: crash-*, timeout-*, oom-*, leak-*; slow-unit-* and
-# timeouts that replay in little CPU time, slow-load-*, are kept but not
-# findings: on a shared machine they measure the load) and a log of
+# timeouts that replay in under CPU_LIMIT s of CPU, slow-load-*, are kept
+# but not findings: on a shared machine they measure the load) and a log of
 # every run (OUTDIR/history: date, seconds it took, executions, findings),
 # so that runs add up across sessions. SEEDs are files, directories or
 # globs; they are copied into OUTDIR/seeds. Prints the executions and the
@@ -43,32 +43,51 @@ if [ -n "${FUZZ_MAX_SEEDS:-}" ]; then
 fi
 findings() { ls "$out/artifacts" | grep -vcE '^slow-(unit|load)-'; }
 before=$(findings)
-touch "$out/.start"
 # the targets' sandboxes: in memory where possible (outputs are fsynced)
 tmp=$(mktemp -d "$( [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/ccmm-fuzz.XXXXXX")
 log="$out/log.txt"
+: >"$log"
 t0=$(date +%s)
-# stdin from /dev/null: an input naming /dev/stdin as a trace must not wait
-TMPDIR="$tmp" "$exe" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2560 -max_len="$max_len" \
-  -dict="$dict" -artifact_prefix="$out/artifacts/" -print_final_stats=1 -close_fd_mask=1 \
-  "$out/corpus" "$out/seeds" </dev/null >"$log" 2>&1
-status=$?
-elapsed=$(( $(date +%s) - t0 ))
-# A timeout is libFuzzer's wall clock: on a loaded machine (2 cores, many
-# builds) a unit that takes 0.2 s of CPU can pass it. Replay each new
-# timeout once and keep it as a finding only when it takes a quarter of
-# the limit in CPU time; otherwise it becomes slow-load-* (kept, not a
-# finding), as slow-unit-* are.
-for a in "$out"/artifacts/timeout-*; do
-  [ -e "$a" ] && [ "$a" -nt "$out/.start" ] || continue
-  cpu=$( { TIMEFORMAT='%U %S'; time TMPDIR="$tmp" "$exe" -timeout=60 "$a" >/dev/null 2>&1; } 2>&1 | awk '{ printf "%d", $1 + $2 }')
-  if [ "${cpu:-99}" -lt 5 ]; then
-    echo "$(basename "$a"): ${cpu} s of CPU when replayed; a timeout of the machine's load, not a finding" >>"$log"
-    mv -f "$a" "$out/artifacts/slow-load-${a##*/timeout-}"
-  fi
+execs=0 status=0
+# A timeout is libFuzzer's wall clock (-timeout): on a loaded machine (2
+# cores, many builds, and the fuzzer at nice 19) a unit that takes 3 s of
+# CPU can pass 20 s. Each new timeout is replayed once: it is a finding
+# when it takes CPU_LIMIT seconds of CPU, otherwise it becomes slow-load-*
+# (kept, not a finding, as slow-unit-* are; taken out of the corpus) and
+# libFuzzer, which stops at a timeout, starts again for the time left,
+# from the corpus it has grown. FUZZ_WALL_LIMIT changes the wall limit.
+WALL_LIMIT=${FUZZ_WALL_LIMIT:-60} CPU_LIMIT=10
+while :; do
+  left=$((seconds - ($(date +%s) - t0)))
+  [ "$left" -ge 1 ] || break
+  touch "$out/.start"
+  # stdin from /dev/null: an input naming /dev/stdin as a trace must not wait
+  TMPDIR="$tmp" "$exe" -max_total_time="$left" -timeout=$WALL_LIMIT -rss_limit_mb=2560 -max_len="$max_len" \
+    -dict="$dict" -artifact_prefix="$out/artifacts/" -print_final_stats=1 -close_fd_mask=1 \
+    "$out/corpus" "$out/seeds" </dev/null >"$log.run" 2>&1
+  status=$?
+  cat "$log.run" >>"$log"
+  n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log.run" | tail -1)
+  execs=$((execs + ${n:-0}))
+  load=0
+  for a in "$out"/artifacts/timeout-*; do
+    [ -e "$a" ] && [ "$a" -nt "$out/.start" ] || continue
+    cpu=$( { TIMEFORMAT='%U %S'; time TMPDIR="$tmp" "$exe" -timeout=600 "$a" >/dev/null 2>&1; } 2>&1 | awk '{ printf "%d", $1 + $2 }')
+    if [ "${cpu:-999}" -lt $CPU_LIMIT ]; then
+      echo "$(basename "$a"): ${cpu} s of CPU when replayed; a timeout of the machine's load, not a finding" >>"$log"
+      # out of the corpus and the seeds, or the next start stops at it again
+      for f in "$out"/corpus/* "$out"/seeds/*; do cmp -s "$a" "$f" && rm -f "$f"; done
+      mv -f "$a" "$out/artifacts/slow-load-${a##*/timeout-}"
+      load=1
+    fi
+  done
+  # go on only after a timeout that was the load, with no other finding
+  [ "$status" -ne 0 ] && [ $load -eq 1 ] && [ "$(findings)" -eq "$before" ] || break
+  status=0
 done
+rm -f "$log.run"
 rm -rf "$tmp"
-execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+elapsed=$(( $(date +%s) - t0 ))
 after=$(findings)
 found=$((after - before))
 printf '%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$elapsed" "${execs:-0}" "$found" >>"$out/history"
