@@ -72,7 +72,7 @@ while :; do
   load=0
   for a in "$out"/artifacts/timeout-*; do
     [ -e "$a" ] && [ "$a" -nt "$out/.start" ] || continue
-    cpu=$( { TIMEFORMAT='%U %S'; time TMPDIR="$tmp" "$exe" -timeout=600 "$a" >/dev/null 2>&1; } 2>&1 | awk '{ printf "%d", $1 + $2 }')
+    cpu=$( { TIMEFORMAT='%U %S'; time TMPDIR="$tmp" "$exe" -timeout=120 "$a" >/dev/null 2>&1; } 2>&1 | awk '{ printf "%d", $1 + $2 }')
     if [ "${cpu:-999}" -lt $CPU_LIMIT ]; then
       echo "$(basename "$a"): ${cpu} s of CPU when replayed; a timeout of the machine's load, not a finding" >>"$log"
       # out of the corpus and the seeds, or the next start stops at it again
