@@ -24,6 +24,7 @@ PACKAGES=(
   valgrind             # records page-reference traces (scripts/record-trace.sh); memcheck of the bad-input suite
   clang libclang-rt-14-dev  # the fuzz targets: libFuzzer and the sanitizers' runtimes for clang (tests/fuzz/)
   python3              # test-suite summary only
+  man-db groff-base    # the suite renders the generated man pages (man -l)
 )
 
 # Only for scripts/record-kernel.sh (--kernel): the build never needs them.
