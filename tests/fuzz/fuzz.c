@@ -115,7 +115,7 @@ char *fuzz_text(const uint8_t *data, size_t size)
 
 bool fuzz_writes_outside(const char *text)
 {
-	static const char *const writers[] = { "cgroupfs", "bufinfo", "dmem", "vmstat" };
+	static const char *const writers[] = { "cgroupfs", "bufinfo", "dmem", "vmstat", "debugfs", "sysfs" };
 	bool writes = false;
 
 	if (!strchr(text, '/'))

@@ -35,7 +35,7 @@ char *fuzz_text(const uint8_t *data, size_t size);
 
 /*
  * Whether a job text may write outside the sandbox: it names an option or op
- * that writes a file (cgroupfs, bufinfo, dmem, vmstat) and has a '/'
+ * that writes a file (cgroupfs, bufinfo, dmem, vmstat, debugfs, sysfs) and has a '/'
  * anywhere. Such inputs are skipped (over-approximated, never run).
  */
 bool fuzz_writes_outside(const char *text);
