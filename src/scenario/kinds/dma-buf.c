@@ -999,7 +999,7 @@ static const struct ccmm_arg_spec heap_export_args[] = {
 
 static int verb_heap_export(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	struct ccmm_dma_buf *b;
+	struct ccmm_dma_buf *b = NULL; /* a refused export leaves it unset */
 	int ret;
 
 	kind_begin(a);
