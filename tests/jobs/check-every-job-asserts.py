@@ -36,8 +36,31 @@ def lines(path, depth=0):
     return out
 
 
+def assertions(job_lines):
+    """The kinds of assertion among a job's lines."""
+    return sorted({name for line in job_lines for name, rx in ASSERTIONS if rx.search(line)})
+
+
+def self_check():
+    """The rule itself: ret= alone asserts nothing; each kind above does."""
+    bad = []
+    if assertions(["op = set_memory_decrypted buf ret=EIO", "op = free buf ret=EBUSY"]):
+        bad.append("a job whose only assertions are ret= passes")
+    for line, kind in [("expect = conversion_failed", "expect"), ("check = vmstat.pswpout == 0", "check"),
+                       ("op = read a verify=0x31", "verify"), ("op = check memory.max 1m", "op check"),
+                       ("op = exits 2", "op exits")]:
+        if assertions([line]) != [kind]:
+            bad.append(f"'{line}' is not read as {kind}")
+    return bad
+
+
 def main():
     root = sys.argv[1]
+    bad = self_check()
+    if bad:
+        print("1..1")
+        print(f"not ok 1 - the rule is broken: {'; '.join(bad)}")
+        return 1
     jobs = []
     for d in ("jobs", "tests/jobs", "tests/recordings", "examples"):
         for dirpath, _, files in os.walk(os.path.join(root, d)):
@@ -47,7 +70,7 @@ def main():
     failed = 0
     for n, job in enumerate(jobs, 1):
         rel = os.path.relpath(job, root)
-        found = sorted({name for line in lines(job) for name, rx in ASSERTIONS if rx.search(line)})
+        found = assertions(lines(job))
         if found:
             print(f"ok {n} - {rel}: {', '.join(found)}")
         else:
