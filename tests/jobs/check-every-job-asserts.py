@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-# check-every-job-asserts.py SRCROOT: every job file shipped (jobs/, examples/,
-# tests/jobs/, tests/recordings/; tests/bad/ are bad-input cases) asserts
+# check-every-job-asserts.py SRCROOT: every job file shipped (anywhere in the
+# tree but tests/bad/, the bad-input cases, and tests/fuzz/) asserts
 # something a run can fail on, counting its includes: it expects
 # violations (expect =), checks figures of its report (check =), or
 # verifies data (an op's verify=, an interface file read back with
@@ -62,9 +62,11 @@ def main():
         print(f"not ok 1 - the rule is broken: {'; '.join(bad)}")
         return 1
     jobs = []
-    for d in ("jobs", "tests/jobs", "tests/recordings", "examples"):
-        for dirpath, _, files in os.walk(os.path.join(root, d)):
-            jobs += [os.path.join(dirpath, f) for f in files if f.endswith(".job")]
+    # every job file of the tree but the bad-input cases and the fuzzers' inputs
+    skip = {os.path.join(root, d) for d in ("tests/bad", "tests/fuzz", ".git")}
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if os.path.join(dirpath, d) not in skip and not d.startswith("build")]
+        jobs += [os.path.join(dirpath, f) for f in files if f.endswith(".job")]
     jobs.sort()
     print(f"1..{len(jobs)}")
     failed = 0
