@@ -617,7 +617,10 @@ int ccmm_dma_buf_export_vfio(struct ccmm_ctx *ctx, int dev, unsigned bar, uint64
  * back for its device in the access's direction (system_heap), so a bounced
  * importer's writes reach a DMA_BUF_IOCTL_SYNC bracket. With
  * @restricted, a secure heap: only devices in a secure state may attach,
- * and nobody CPU-maps it.
+ * and nobody CPU-maps it. @size in bytes is rounded up to whole pages, as
+ * dma_heap_ioctl_allocate() does (the buffer's size is the rounded one).
+ * Returns 0, -EINVAL for a size that rounds to 0 (0, or within a page of
+ * 2^64), or -ENOMEM.
  */
 int ccmm_dma_buf_export_heap(struct ccmm_ctx *ctx, uint64_t size, bool restricted, struct ccmm_dma_buf **out);
 

@@ -565,11 +565,15 @@ int ccmm_dma_buf_export_heap(struct ccmm_ctx *ctx, uint64_t size, bool restricte
 		.negotiate = true,
 		.fd_flags = O_RDWR | O_CLOEXEC, /* DMA_HEAP_IOCTL_ALLOC's fd_flags, as users pass them */
 	};
-	uint64_t left = size;
+	uint64_t left;
 	int ret = 0;
 
-	if (!size || !CCMM_IS_ALIGNED(size, CCMM_PAGE_SIZE))
+	/* dma_heap_ioctl_allocate(): the length is PAGE_ALIGNed, and one that aligns to 0 (0, or past 2^64) is -EINVAL */
+	size = CCMM_ALIGN_UP(size, CCMM_PAGE_SIZE);
+	if (!size)
 		return -EINVAL;
+	info.size = size;
+	left = size;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;

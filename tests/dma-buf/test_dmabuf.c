@@ -395,6 +395,29 @@ static void test_dynamic_on_dynamic(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * DMA_HEAP_IOCTL_ALLOC's length (dma_heap_ioctl_allocate): PAGE_ALIGNed, so
+ * 62 KiB gives a 64 KiB buffer; a length that aligns to 0 (0, or within a
+ * page of 2^64) is -EINVAL. Found by the run fuzz target.
+ */
+static void test_heap_alloc_len_page_aligned(void **state)
+{
+	struct fx f;
+	struct ccmm_dma_buf *b = NULL;
+
+	(void)state;
+	fx_init(&f, "mode=none");
+	assert_int_equal(ccmm_dma_buf_export_heap(&f.ctx, 62 * KiB, false, &b), 0);
+	assert_int_equal(b->size, 64 * KiB);
+	ccmm_dma_buf_put(&f.ctx, b);
+	assert_int_equal(ccmm_dma_buf_export_heap(&f.ctx, 1, false, &b), 0);
+	assert_int_equal(b->size, 4 * KiB);
+	ccmm_dma_buf_put(&f.ctx, b);
+	assert_int_equal(ccmm_dma_buf_export_heap(&f.ctx, 0, false, &b), -EINVAL);
+	assert_int_equal(ccmm_dma_buf_export_heap(&f.ctx, UINT64_MAX - 100, false, &b), -EINVAL);
+	fx_fini(&f);
+}
+
 /* Static exporters: a dynamic importer gets a mapping cached at attach; static importers map each time. */
 static void test_static_exporter(void **state)
 {
@@ -1339,6 +1362,7 @@ int main(void)
 		cmocka_unit_test(test_dynamic_on_dynamic),
 		cmocka_unit_test(test_move_fence_pending),
 		cmocka_unit_test(test_static_exporter),
+		cmocka_unit_test(test_heap_alloc_len_page_aligned),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_lock_rules),
 		cmocka_unit_test(test_phyr_importer),
