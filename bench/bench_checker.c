@@ -40,7 +40,8 @@ int main(int argc, char **argv)
 	struct ccmm_error err;
 	struct ccmm_ctx ctx;
 	struct ccmm_result r;
-	uint64_t *pages, npages = 4096, ram, chunks_bytes, ptr_bytes = 0, touched;
+	uint64_t *pages, npages = 4096, ram, touched;
+	size_t meta;
 	uint8_t buf[64] = { 1 };
 	double t0, t1;
 	int ret;
@@ -96,17 +97,15 @@ int main(int argc, char **argv)
 	       (t1 - t0) / (double)n * 1e9);
 
 	ram = ccmm_platform_ram(m->plat, -1) >> CCMM_PAGE_SHIFT;
-	for (size_t i = 0; i < m->phys.nr; i++)
-		ptr_bytes += m->phys.range[i].nr_chunks * sizeof(void *);
-	chunks_bytes = atomic_load(&m->phys.chunks_allocated) * sizeof(struct ccmm_chunk);
+	meta = ccmm_phys_metadata_bytes(m);
 	touched = atomic_load(&m->phys.chunks_allocated) * CCMM_CHUNK_PAGES;
 	printf("metadata per modeled page: %zu bytes of struct ccmm_page; touched (in an allocated 2 MiB chunk): %.2f bytes "
-	       "(with the chunk's lock and counters); untouched: %.3f bytes (a chunk pointer per 2 MiB)\n",
-	       sizeof(struct ccmm_page), (double)sizeof(struct ccmm_chunk) / CCMM_CHUNK_PAGES, (double)sizeof(void *) / CCMM_CHUNK_PAGES);
-	printf("  this run: %" PRIu64 " GiB modeled (%" PRIu64 " pages), %zu chunks touched (%" PRIu64 " pages): %" PRIu64
+	       "(with the chunk's lock and counters); untouched: %.4f bytes (a directory pointer per GiB)\n",
+	       sizeof(struct ccmm_page), (double)sizeof(struct ccmm_chunk) / CCMM_CHUNK_PAGES,
+	       (double)sizeof(void *) / (CCMM_GiB >> CCMM_PAGE_SHIFT));
+	printf("  this run: %" PRIu64 " GiB modeled (%" PRIu64 " pages), %zu chunks touched (%" PRIu64 " pages): %zu"
 	       " bytes of metadata in all, %.3f bytes per modeled page\n",
-	       ram >> 18, ram, (size_t)atomic_load(&m->phys.chunks_allocated), touched, chunks_bytes + ptr_bytes,
-	       (double)(chunks_bytes + ptr_bytes) / (double)ram);
+	       ram >> 18, ram, (size_t)atomic_load(&m->phys.chunks_allocated), touched, meta, (double)meta / (double)ram);
 	printf("  page data: %zu pages hold bytes, %zu bytes each (4 KiB + poison bits + line keys)\n",
 	       (size_t)atomic_load(&m->phys.pages_with_data), sizeof(struct ccmm_page_data));
 	free(pages);

@@ -28,16 +28,14 @@ static int phys_init(struct ccmm_machine *m)
 	const struct ccmm_platform *p = m->plat;
 
 	m->phys.nr = p->nr_ranges;
+	m->phys.mee_mode = CCMM_MEE_ON_DEMAND;
 	m->phys.range = calloc(p->nr_ranges, sizeof(*m->phys.range));
 	if (!m->phys.range)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->nr_ranges; i++) {
 		struct ccmm_phys_range *r = &m->phys.range[i];
 		const struct ccmm_mem_range *d = &p->ranges[i];
-		uint64_t lo = CCMM_ALIGN_DOWN(d->base, CCMM_PMD_SIZE);
-		uint64_t hi = CCMM_ALIGN_UP(d->base + d->size, CCMM_PMD_SIZE);
 
-		r->desc = d;
 		r->def_state = CCMM_PS_SHARED;
 		r->def_owner = 0;
 		if (d->kind == CCMM_RANGE_RAM) {
@@ -49,9 +47,7 @@ static int phys_init(struct ccmm_machine *m)
 				r->def_state = CCMM_PS_PRIVATE;
 			}
 		}
-		r->nr_chunks = (size_t)((hi - lo) >> CCMM_CHUNK_SHIFT);
-		r->chunks = calloc(r->nr_chunks, sizeof(*r->chunks));
-		if (!r->chunks)
+		if (_ccmm_phys_range_init(r, d))
 			return -ENOMEM;
 	}
 	return 0;
@@ -59,21 +55,8 @@ static int phys_init(struct ccmm_machine *m)
 
 static void phys_fini(struct ccmm_machine *m)
 {
-	for (size_t i = 0; i < m->phys.nr; i++) {
-		struct ccmm_phys_range *r = &m->phys.range[i];
-
-		for (size_t c = 0; r->chunks && c < r->nr_chunks; c++) {
-			struct ccmm_chunk *ch = atomic_load(&r->chunks[c]);
-
-			if (!ch)
-				continue;
-			for (unsigned k = 0; k < CCMM_CHUNK_PAGES; k++)
-				free(ch->page[k].data);
-			pthread_mutex_destroy(&ch->lock);
-			free(ch);
-		}
-		free(r->chunks);
-	}
+	for (size_t i = 0; m->phys.range && i < m->phys.nr; i++)
+		_ccmm_phys_range_fini(&m->phys.range[i]);
 	free(m->phys.range);
 }
 

@@ -10,7 +10,7 @@
  *            |                IOMMUs, CPUs, cost table
  *            v
  *   struct ccmm_machine       a running instance of it:
- *      phys  ---- range ---- chunk (2 MiB) ---- struct ccmm_page[512]
+ *      phys  ---- range ---- 1 GiB table ---- chunk (2 MiB) ---- struct ccmm_page[512]
  *                                                   |  (32 bytes each)
  *                                                   +-- ccmm_page_data
  *                                                       (4 KiB of "DRAM",
@@ -22,10 +22,11 @@
  *   struct ccmm_ctx           who is acting: the actor, its modeled clock,
  *                             its cost and event counters
  *
- * Physical memory is sparse: a 64 GiB machine costs a pointer per 2 MiB of
- * each range until a page's state or data is touched. Bytes written with one
- * key and read with another come back scrambled because they really are
- * AES ciphertext.
+ * Physical memory is sparse: a machine costs a pointer per 1 GiB of each
+ * range until a page's state or data is touched, so a 64 TiB machine boots
+ * as fast as a 64 GiB one. Bytes written with one key and read with another
+ * come back scrambled because they really are AES ciphertext (computed when
+ * written, or only when observed under another key: enum ccmm_mee_mode).
  *
  * Locking: a platform description is immutable after loading. Page
  * metadata and data are protected by the owning chunk's mutex
@@ -389,18 +390,45 @@ struct ccmm_chunk {
 	struct ccmm_page page[CCMM_CHUNK_PAGES];
 };
 
+struct ccmm_chunk_table; /* phys.c: 512 chunk pointers, one 1 GiB slice of a range */
+
 struct ccmm_phys_range {
 	const struct ccmm_mem_range *desc;
 	enum ccmm_page_state def_state; /* state of untouched pages */
 	uint16_t def_owner;
-	size_t nr_chunks;
-	_Atomic(struct ccmm_chunk *) *chunks;
+	uint64_t dir_base;              /* desc->base rounded down to 1 GiB */
+	size_t nr_dir;                  /* 1 GiB slices from dir_base to the range's end */
+	_Atomic(struct ccmm_chunk_table *) *dir; /* per slice, created on first touch */
 };
+
+/*
+ * The encryption engine's two ways of keeping page data (ccmm_phys_set_mee_mode):
+ * the bytes any reader sees are the same in both.
+ *   ON_DEMAND  each line holds its writer's plaintext and key ID; the
+ *              cipher runs only when the line is read under another key
+ *   EAGER      each line holds its ciphertext: every write encrypts and
+ *              every read decrypts (the reference mode)
+ */
+enum ccmm_mee_mode {
+	CCMM_MEE_ON_DEMAND,
+	CCMM_MEE_EAGER,
+	CCMM_MEE_MODE_NR
+};
+
+/* "on-demand", "eager"; the NULL-terminated list, for option tables. */
+const char *ccmm_mee_mode_name(enum ccmm_mee_mode mode);
+extern const char *const ccmm_mee_mode_names[];
+/* Inverse of ccmm_mee_mode_name; -1 if unknown. */
+int ccmm_mee_mode_parse(const char *name);
 
 struct ccmm_phys {
 	size_t nr;
 	struct ccmm_phys_range *range; /* same order as platform ranges */
-	atomic_size_t chunks_allocated, pages_with_data;
+	enum ccmm_mee_mode mee_mode;
+	atomic_size_t chunks_allocated, tables_allocated, pages_with_data;
+	/* the read digest (ccmm_phys_digest_start), off unless asked for */
+	bool digest_on;
+	atomic_uint_fast64_t digest_sum, digest_reads, digest_bytes, digest_mismatched;
 };
 
 /* ------------------------------------------------------------------ */
@@ -424,10 +452,21 @@ int ccmm_mee_create(uint64_t seed, struct ccmm_mee **out);
 void ccmm_mee_destroy(struct ccmm_mee *mee);
 
 /*
- * Encrypt or decrypt one 64-byte line at physical address @pa (line
- * aligned) under @keyid. Key ID 0 copies. Thread-safe: each thread keeps
- * its own cipher contexts. Returns 0 or -EIO.
+ * ccmm_mee_encrypt / ccmm_mee_decrypt - AES-128-XTS of @len bytes (a
+ * multiple of 64) at physical address @pa (64-byte aligned) under @keyid,
+ * each 64-byte line a data unit tweaked by its own address, from @in to
+ * @out (the same buffer, or not overlapping). A run of lines takes two ECB
+ * calls into libcrypto per page (tweaks, then blocks), with contexts keyed
+ * once per thread and key. Key ID 0 copies. Thread-safe: each thread keeps
+ * its own cipher contexts. Returns 0, -EINVAL (bad key ID or alignment),
+ * -ENOMEM or -EIO (OpenSSL failed).
  */
+int ccmm_mee_encrypt(struct ccmm_mee *mee, unsigned keyid, uint64_t pa, const uint8_t *in, uint8_t *out,
+		     size_t len);
+int ccmm_mee_decrypt(struct ccmm_mee *mee, unsigned keyid, uint64_t pa, const uint8_t *in, uint8_t *out,
+		     size_t len);
+
+/* One 64-byte line, as ccmm_mee_encrypt / ccmm_mee_decrypt with @len 64. */
 int ccmm_mee_encrypt_line(struct ccmm_mee *mee, unsigned keyid, uint64_t pa,
 			  const uint8_t *in, uint8_t *out);
 int ccmm_mee_decrypt_line(struct ccmm_mee *mee, unsigned keyid, uint64_t pa,
@@ -507,9 +546,29 @@ int ccmm_phys_peek(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *out);
 /* The chunk holding @pa (created as for ccmm_phys_page), or NULL. */
 struct ccmm_chunk *ccmm_phys_chunk(struct ccmm_machine *m, uint64_t pa, bool create);
 
+/* As ccmm_phys_chunk, within the range @r that holds @pa (one range lookup fewer). */
+struct ccmm_chunk *_ccmm_phys_chunk_in(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa, bool create);
+
+/* The chunk that holds page @pg, the metadata of @pa (it must come from a chunk, not a copy). */
+static inline struct ccmm_chunk *ccmm_page_chunk(struct ccmm_page *pg, uint64_t pa)
+{
+	struct ccmm_page *first = pg - ((pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1));
+
+	return (struct ccmm_chunk *)(void *)((char *)first - offsetof(struct ccmm_chunk, page));
+}
+
 /* Lock / unlock the chunk of @pa, creating it; returns the page or NULL (hole / -ENOMEM). */
 struct ccmm_page *ccmm_phys_lock(struct ccmm_machine *m, uint64_t pa);
 void ccmm_phys_unlock(struct ccmm_machine *m, uint64_t pa);
+
+/* As ccmm_phys_lock, within the range @r that holds @pa. */
+struct ccmm_page *_ccmm_phys_lock_in(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa);
+
+/* Unlock the chunk of page @pg (locked by ccmm_phys_lock for @pa) without looking it up. */
+static inline void ccmm_page_unlock(struct ccmm_page *pg, uint64_t pa)
+{
+	pthread_mutex_unlock(&ccmm_page_chunk(pg, pa)->lock);
+}
 
 /*
  * ccmm_page_set_state - change a page's state and owner, keeping the
@@ -529,6 +588,58 @@ void ccmm_page_set_state(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *
  */
 int ccmm_phys_rw(struct ccmm_machine *m, uint64_t pa, void *buf, size_t len, bool write,
 		 unsigned keyid, bool *mismatch);
+
+/*
+ * ccmm_page_rw - ccmm_phys_rw on the page @pg (the metadata of @pa, from
+ * ccmm_phys_lock and still locked), without looking it up again. @pg may
+ * be NULL for a read of an untouched page (zeros). Same returns, less
+ * -EFAULT.
+ */
+int ccmm_page_rw(struct ccmm_machine *m, struct ccmm_page *pg, uint64_t pa, void *buf, size_t len, bool write,
+		 unsigned keyid, bool *mismatch);
+
+/*
+ * ccmm_page_copy - read @len bytes at @spa (page @spg) under @skey and
+ * write them at @dpa (page @dpg) under @dkey, each within its page: the
+ * same bytes, mismatch flag and digest as ccmm_page_rw into a buffer and
+ * back, but whole lines that line up go from page to page in one pass
+ * (eager: one cipher pass per key that is not 0; on-demand: a memcpy when
+ * the source lines were written under @skey). Both chunk locks held (one
+ * when both pages share a chunk). @spg may be NULL (untouched: zeros).
+ * Returns 0, -EINVAL (crosses a page, bad key ID), -ENOMEM, -EIO.
+ */
+int ccmm_page_copy(struct ccmm_machine *m, struct ccmm_page *dpg, uint64_t dpa, unsigned dkey, struct ccmm_page *spg,
+		   uint64_t spa, unsigned skey, size_t len, bool *mismatch);
+
+/*
+ * ccmm_phys_set_mee_mode - keep page data in @mode from now on. Only
+ * before the first byte is written: -EBUSY once a page holds data; -EINVAL
+ * for an unknown mode. A new machine starts in CCMM_MEE_ON_DEMAND.
+ */
+int ccmm_phys_set_mee_mode(struct ccmm_machine *m, enum ccmm_mee_mode mode);
+
+/*
+ * The read digest: with it on, every read out of modeled DRAM
+ * (ccmm_phys_rw, ccmm_page_rw, ccmm_page_copy) adds a hash of its address,
+ * key ID, length and bytes to an order-independent sum, so two runs that
+ * read the same bytes (on any number of threads) get the same digest. For
+ * checking that the two engine modes show every reader the same bytes.
+ * ccmm_phys_digest_start zeroes and starts it (before the run's threads).
+ */
+struct ccmm_read_digest {
+	uint64_t sum;        /* sum of the reads' hashes */
+	uint64_t reads, bytes;
+	uint64_t mismatched; /* reads of a line written under another key */
+};
+void ccmm_phys_digest_start(struct ccmm_machine *m);
+void ccmm_phys_digest(struct ccmm_machine *m, struct ccmm_read_digest *out);
+
+/* Bytes of physical-memory metadata allocated now: directories, chunk tables, chunks (not page data). */
+size_t ccmm_phys_metadata_bytes(struct ccmm_machine *m);
+
+/* phys.c's part of machine setup and teardown: a range's empty directory. 0 or -ENOMEM. */
+int _ccmm_phys_range_init(struct ccmm_phys_range *r, const struct ccmm_mem_range *desc);
+void _ccmm_phys_range_fini(struct ccmm_phys_range *r);
 
 /* The page's data, allocated (reading as zeros) if it has none. Chunk lock held. NULL: -ENOMEM. */
 struct ccmm_page_data *ccmm_phys_page_data(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *pg);

@@ -275,6 +275,14 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 			fputc('\n', out);
 		}
 		stats_text(run, out);
+		if (job->g.read_digest) {
+			struct ccmm_read_digest d;
+
+			ccmm_phys_digest(run->m, &d);
+			fprintf(out, "read digest: %016" PRIx64 " over %" PRIu64 " reads, %" PRIu64 " bytes (%" PRIu64
+				" read under another key than the writer's; mee=%s)\n\n",
+				d.sum, d.reads, d.bytes, d.mismatched, ccmm_mee_mode_name((enum ccmm_mee_mode)job->g.mee));
+		}
 		/* violations of no actor, and [global] expectations */
 		{
 			bool head = false;
@@ -465,6 +473,7 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 	json_object_set_new(gopt, "platform", json_string(job->g.platform));
 	json_object_set_new(gopt, "seed", json_integer((json_int_t)job->g.seed));
 	json_object_set_new(gopt, "mode", json_string(job->g.mode ? "threads" : "sim"));
+	json_object_set_new(gopt, "mee", json_string(ccmm_mee_mode_name((enum ccmm_mee_mode)job->g.mee)));
 	json_object_set_new(root, "global options", gopt);
 	json_object_set_new(root, "platform", platform_json(run->m->plat));
 	json_object_set_new(root, "modeled_time_ns", json_integer((json_int_t)run->end_ns));
@@ -570,6 +579,19 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 		json_object_set_new(root, "vmstat", vm);
 	}
 	json_object_set_new(root, "subsystems", stats_json(run));
+	if (job->g.read_digest) {
+		struct ccmm_read_digest d;
+		json_t *jd = json_object();
+		char hex[24];
+
+		ccmm_phys_digest(run->m, &d);
+		snprintf(hex, sizeof(hex), "%016" PRIx64, d.sum);
+		json_object_set_new(jd, "digest", json_string(hex));
+		json_object_set_new(jd, "reads", json_integer((json_int_t)d.reads));
+		json_object_set_new(jd, "bytes", json_integer((json_int_t)d.bytes));
+		json_object_set_new(jd, "mismatched", json_integer((json_int_t)d.mismatched));
+		json_object_set_new(root, "read_digest", jd);
+	}
 	json_object_set_new(res, "violations", json_integer((json_int_t)s.violations));
 	json_object_set_new(res, "expected", json_integer((json_int_t)s.expected));
 	json_object_set_new(res, "unexpected", json_integer((json_int_t)s.unexpected));

@@ -571,6 +571,10 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 	run->m->kernel->knobs.ioremap_private = job->g.ioremap_private;
 	run->m->kernel->knobs.no_leak_on_error = job->g.no_leak_on_error;
 	run->m->check->max_events = job->g.max_events;
+	if (ccmm_phys_set_mee_mode(run->m, (enum ccmm_mee_mode)job->g.mee))
+		snprintf(run->error, sizeof(run->error), "%s: boot wrote page data before mee= could be set", job->path);
+	if (job->g.read_digest)
+		ccmm_phys_digest_start(run->m);
 	if (job->g.fail_conversion_after != UINT64_MAX)
 		ccmm_cc_fail_after(run->m, (long)job->g.fail_conversion_after);
 	{

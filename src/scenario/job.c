@@ -98,6 +98,11 @@ static const struct ccmm_option global_options[] = {
 	  "tiers: memory tiers (establish_demotion_targets); passes: the 2021 series' order" },
 	{ "vmstat", CCMM_OPT_STR, GOPT(vmstat), 0, 256, false, NULL, NULL,
 	  "write /proc/vmstat-format counters to this file at the end (complete or not at all)" },
+	{ "mee", CCMM_OPT_ENUM, GOPT(mee), 0, 0, false, ccmm_mee_mode_names, "on-demand",
+	  "how ccmm computes encrypted memory (same bytes either way): on-demand ciphers a line only when another "
+	  "key reads it; eager ciphers every access (the reference)" },
+	{ "read_digest", CCMM_OPT_BOOL, GOPT(read_digest), 0, 0, false, NULL, "no",
+	  "hash every byte read from modeled memory into a digest the report prints (compares runs)" },
 	{ NULL }
 };
 

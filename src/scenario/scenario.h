@@ -198,6 +198,8 @@ struct ccmm_global_opts {
 	int demotion_order;             /* 0 memory tiers, 1 the 2021 series' passes */
 	uint64_t numa_balancing;        /* kernel.numa_balancing; 2 promotes hot slow-tier pages */
 	char vmstat[256];               /* write /proc/vmstat-format counters here at the end */
+	int mee;                        /* enum ccmm_mee_mode: how page data is kept (same bytes either way) */
+	bool read_digest;               /* ccmm_phys_digest_start at boot; the reports print the digest */
 };
 
 struct ccmm_job {
