@@ -261,6 +261,7 @@ static void test_sparse_memory(void **state)
 	ccmm_machine_destroy(m);
 }
 
+/* Run in both engine modes: the bytes seen must not depend on it. */
 static void test_encryption_engine(void **state)
 {
 	struct ccmm_machine *m = make_machine(NULL, 7);
@@ -271,6 +272,7 @@ static void test_encryption_engine(void **state)
 	struct ccmm_page *pg;
 
 	assert_int_equal(sizeof(secret), 66);
+	assert_int_equal(ccmm_phys_set_mee_mode(m, *(enum ccmm_mee_mode *)*state), 0);
 	/* same key: the bytes come back */
 	assert_int_equal(ccmm_phys_rw(m, pa + 30, secret, sizeof(secret), true, CCMM_KEYID_GUEST, NULL), 0);
 	assert_int_equal(ccmm_phys_rw(m, pa + 30, out, sizeof(out), false, CCMM_KEYID_GUEST, &mismatch), 0);
@@ -422,7 +424,8 @@ int main(void)
 		cmocka_unit_test(test_bad_distances),
 		cmocka_unit_test(test_impossible_modes),
 		cmocka_unit_test(test_sparse_memory),
-		cmocka_unit_test(test_encryption_engine),
+		cmocka_unit_test_prestate(test_encryption_engine, &(enum ccmm_mee_mode){ CCMM_MEE_ON_DEMAND }),
+		cmocka_unit_test_prestate(test_encryption_engine, &(enum ccmm_mee_mode){ CCMM_MEE_EAGER }),
 		cmocka_unit_test(test_keys_follow_seed),
 		cmocka_unit_test(test_state_counts),
 		cmocka_unit_test(test_contexts_and_costs),
