@@ -83,6 +83,7 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 	struct ccmm_decision d;
 	struct ccmm_walk w;
 	const struct ccmm_mem_range *range;
+	struct ccmm_phys_range *prange;
 	struct ccmm_page *pg = NULL;
 	uint64_t pa;
 	bool cpu = a->who != CCMM_INIT_DEVICE;
@@ -157,23 +158,24 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 		pa = p->mode == CCMM_CC_SME ? bus & ~m->enc_mask : bus;
 	}
 
-	range = ccmm_platform_range(p, pa);
+	prange = ccmm_phys_range_of(m, pa);
+	range = prange ? prange->desc : NULL;
 	v.hole = !range;
 	if (range) {
 		v.kind = range->kind;
 		if (!cpu && range->kind == CCMM_RANGE_BAR)
 			v.p2p_ok = p2p_reach(p, a->device, range);
-		pg = ccmm_phys_lock(m, pa);
+		pg = _ccmm_phys_lock_in(m, prange, pa);
 		if (!pg)
 			return CCMM_ABORT; /* out of memory for metadata: treat as nothing there */
 		v.state = (enum ccmm_page_state)pg->state;
 		v.flags = pg->flags;
 		v.poisoned = pg->data && (pg->data->poison & line_mask(pa, n));
 		if (p->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && w.level >= 2) {
-			struct ccmm_chunk *c = ccmm_phys_chunk(m, pa, false);
+			struct ccmm_chunk *c = ccmm_page_chunk(pg, pa);
 
 			if (w.level == 2)
-				v.private_in_2m = c && c->nr_private;
+				v.private_in_2m = c->nr_private;
 			else
 				v.private_in_2m = ccmm_check_private_in(m, CCMM_ALIGN_DOWN(pa, CCMM_PUD_SIZE), CCMM_PUD_SIZE, pa);
 		}
@@ -185,10 +187,10 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 	if (buf && pg) {
 		if (d.move) {
 			bool mismatch = false;
-			int ret = ccmm_phys_rw(m, pa, buf, n, a->rw == CCMM_WRITE, d.keyid, &mismatch);
+			int ret = ccmm_page_rw(m, pg, pa, buf, n, a->rw == CCMM_WRITE, d.keyid, &mismatch);
 
 			if (ret) {
-				ccmm_phys_unlock(m, pa);
+				ccmm_page_unlock(pg, pa);
 				return CCMM_ABORT;
 			}
 			if (a->rw == CCMM_READ && mismatch && d.outcome == CCMM_OK) {
@@ -210,7 +212,7 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 
 		/* the write happens, without the TD's key; its MAC no longer matches */
 		if (buf)
-			ccmm_phys_rw(m, pa, buf, n, true, CCMM_KEYID_NONE, NULL);
+			ccmm_page_rw(m, pg, pa, buf, n, true, CCMM_KEYID_NONE, NULL);
 		dd = ccmm_phys_page_data(m, pa, pg);
 		if (dd) {
 			ccmm_count(ctx, CCMM_CTR_poisoned_lines, (uint64_t)__builtin_popcountll(lines & ~dd->poison));
@@ -223,7 +225,7 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 	if (d.outcome == CCMM_SCRAMBLED)
 		ccmm_count(ctx, CCMM_CTR_scrambled_reads, a->rw == CCMM_READ);
 	if (pg)
-		ccmm_phys_unlock(m, pa);
+		ccmm_page_unlock(pg, pa);
 
 	charge_outcome(ctx, &d, p->mode, range && range->kind == CCMM_RANGE_BAR && cpu);
 
@@ -255,62 +257,309 @@ static enum ccmm_outcome access_page(struct ccmm_ctx *ctx, const struct ccmm_acc
 				     size_t n, struct ccmm_result *r)
 {
 	enum ccmm_outcome o;
+	unsigned shard = 0;
 
 	if (a->pgt)
-		pthread_mutex_lock(&a->pgt->lock);
+		shard = ccmm_pgt_lock_access(a->pgt);
 	o = access_page_locked(ctx, a, addr, buf, n, r);
 	if (a->pgt)
-		pthread_mutex_unlock(&a->pgt->lock);
+		ccmm_pgt_unlock_access(a->pgt, shard);
 	return o;
 }
 
-int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)
+/* Fold the result @part of one piece into @r, pieces in address order (@first: the first piece). */
+static void merge_piece(struct ccmm_result *r, enum ccmm_outcome o, const struct ccmm_result *part, bool first)
 {
-	uint64_t addr = a->addr;
-	size_t left = a->len;
-	uint8_t *buf = a->buf;
-	struct ccmm_result tmp;
+	r->violations += part->violations;
+	if (first || o > r->outcome) {
+		r->outcome = o;
+		r->pa = part->pa;
+		r->pte = part->pte;
+		r->level = part->level;
+		r->why = part->why;
+		r->handled = part->handled;
+	}
+}
 
-	memset(r, 0, sizeof(*r));
+static int access_valid(struct ccmm_ctx *ctx, const struct ccmm_access *a)
+{
 	if (!a->len || (unsigned)a->who >= CCMM_INIT_NR)
 		return -EINVAL;
 	if (a->who != CCMM_INIT_DEVICE && !a->pgt)
 		return -EINVAL;
 	if (a->who == CCMM_INIT_DEVICE && (a->device < 0 || (size_t)a->device >= ctx->m->plat->nr_devices))
 		return -EINVAL;
-	if (addr + a->len < addr)
+	if (a->addr + a->len < a->addr)
 		return -EINVAL;
+	return 0;
+}
 
-	ccmm_count(ctx, CCMM_CTR_accesses, 1);
-	r->outcome = CCMM_OK;
-	for (bool first = true; left; first = false) {
+/*
+ * The pieces of access @a, page by page, into @r (which the caller has
+ * zeroed; r->done and the merge go on from what it holds, @first telling
+ * whether a piece came before). Returns true when it ran to the end, false
+ * when a page faulted (an exception nobody handled stops an access).
+ */
+static bool access_pieces(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r, bool first)
+{
+	uint64_t addr = a->addr;
+	size_t left = a->len;
+	uint8_t *buf = a->buf;
+
+	for (; left; first = false) {
 		size_t n = (size_t)CCMM_MIN(left, CCMM_PAGE_SIZE - (addr & (CCMM_PAGE_SIZE - 1)));
+		struct ccmm_result tmp;
 		enum ccmm_outcome o;
 
 		memset(&tmp, 0, sizeof(tmp));
 		o = access_page(ctx, a, addr, buf, n, &tmp);
-		r->violations += tmp.violations;
-		if (first || o > r->outcome) {
-			r->outcome = o;
-			r->pa = tmp.pa;
-			r->pte = tmp.pte;
-			r->level = tmp.level;
-			r->why = tmp.why;
-			r->handled = tmp.handled;
-		}
+		merge_piece(r, o, &tmp, first);
 		if (ccmm_outcome_faults(o) && !tmp.handled)
-			return 0;
+			return false;
 		r->done += n;
 		addr += n;
 		left -= n;
 		if (buf)
 			buf += n;
 	}
-	if (a->rw == CCMM_READ)
-		ccmm_count(ctx, CCMM_CTR_bytes_read, r->done);
-	else
-		ccmm_count(ctx, CCMM_CTR_bytes_written, r->done);
-	ccmm_charge_copy(ctx, r->done);
+	return true;
+}
+
+/* What a completed access adds: the bytes moved and the copy's cost. */
+static void account_bytes(struct ccmm_ctx *ctx, enum ccmm_rw rw, size_t done)
+{
+	ccmm_count(ctx, rw == CCMM_READ ? CCMM_CTR_bytes_read : CCMM_CTR_bytes_written, done);
+	ccmm_charge_copy(ctx, done);
+}
+
+int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)
+{
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = access_valid(ctx, a);
+	if (ret)
+		return ret;
+	ccmm_count(ctx, CCMM_CTR_accesses, 1);
+	r->outcome = CCMM_OK;
+	if (access_pieces(ctx, a, r, true))
+		account_bytes(ctx, a->rw, r->done);
+	return 0;
+}
+
+/* ---- copies ------------------------------------------------------------------------------ */
+
+/* One side of a piece of a copy: where it lands, and what the checker sees there. */
+struct copy_side {
+	const struct ccmm_access *a;
+	uint64_t addr, pa;
+	struct ccmm_walk w;
+	struct ccmm_phys_range *pr;
+	struct ccmm_chunk *c;
+	struct ccmm_page *pg;
+	struct ccmm_view v;
+	struct ccmm_decision d;
+};
+
+/*
+ * Translate one side of a piece (page-table lock held): false when the
+ * piece is not plain RAM through a present, permitted, current
+ * translation, which the general path then takes with all it records.
+ */
+static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n)
+{
+	const struct ccmm_access *a = s->a;
+
+	if (ccmm_pgt_translate_locked(a->pgt, s->addr, &s->w) || s->w.stale)
+		return false;
+	if ((a->rw == CCMM_WRITE && !(s->w.pte & CCMM_PTE_RW)) || (a->who == CCMM_INIT_USER && !(s->w.pte & CCMM_PTE_USER)))
+		return false;
+	if (m->plat->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && s->w.level >= 2)
+		return false; /* the 2 MiB RMP check: the general path */
+	s->pa = s->w.pa;
+	s->pr = ccmm_phys_range_of(m, s->pa);
+	if (!s->pr || s->pr->desc->kind != CCMM_RANGE_RAM || (s->pa & (CCMM_PAGE_SIZE - 1)) + n > CCMM_PAGE_SIZE)
+		return false;
+	s->c = _ccmm_phys_chunk_in(m, s->pr, s->pa, true);
+	return s->c != NULL;
+}
+
+/* The decision for one side (its chunk locked): true when it is plain, nothing to record or charge. */
+static bool side_decide(struct ccmm_machine *m, struct copy_side *s, size_t n)
+{
+	const struct ccmm_access *a = s->a;
+
+	s->pg = &s->c->page[(s->pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
+	memset(&s->v, 0, sizeof(s->v));
+	s->v.who = a->who;
+	s->v.rw = a->rw;
+	s->v.private_attr = ccmm_pte_is_private(m, s->w.pte);
+	s->v.level = s->w.level;
+	s->v.kind = CCMM_RANGE_RAM;
+	s->v.state = (enum ccmm_page_state)s->pg->state;
+	s->v.flags = s->pg->flags;
+	s->v.poisoned = s->pg->data && (s->pg->data->poison & line_mask(s->pa, n));
+	ccmm_decide(m->plat->mode, m->plat->mmio, &s->v, &s->d);
+	return s->d.outcome == CCMM_OK && !s->d.rule && s->d.move && !s->d.poison && !s->d.handled;
+}
+
+static void lock_pair(pthread_mutex_t *x, pthread_mutex_t *y)
+{
+	if (x == y) {
+		pthread_mutex_lock(x);
+	} else if (x < y) {
+		pthread_mutex_lock(x);
+		pthread_mutex_lock(y);
+	} else {
+		pthread_mutex_lock(y);
+		pthread_mutex_lock(x);
+	}
+}
+
+static void unlock_pair(pthread_mutex_t *x, pthread_mutex_t *y)
+{
+	pthread_mutex_unlock(x);
+	if (x != y)
+		pthread_mutex_unlock(y);
+}
+
+/*
+ * One piece of a copy, both sides plain: the bytes go from page to page.
+ * Returns 1 when done (the results merged), 0 when a side is not plain
+ * (nothing was done or recorded), or -errno.
+ */
+static int copy_piece(struct ccmm_ctx *ctx, struct copy_side *src, struct copy_side *dst, size_t n, bool first,
+		      struct ccmm_result *rr, struct ccmm_result *wr)
+{
+	struct ccmm_machine *m = ctx->m;
+	struct ccmm_pgtable *pa = src->a->pgt, *pb = dst->a->pgt;
+	unsigned sa = 0, sb = 0;
+	int ret = 0;
+
+	/* page-table locks in address order, then chunk locks in address order */
+	if (pa > pb) {
+		struct ccmm_pgtable *t = pa;
+
+		pa = pb;
+		pb = t;
+	}
+	sa = ccmm_pgt_lock_access(pa);
+	if (pb != pa)
+		sb = ccmm_pgt_lock_access(pb);
+	if (side_translate(m, src, n) && side_translate(m, dst, n)) {
+		bool mismatch = false;
+
+		lock_pair(&src->c->lock, &dst->c->lock);
+		if (side_decide(m, src, n) && side_decide(m, dst, n)) {
+			ret = ccmm_page_copy(m, dst->pg, dst->pa, dst->d.keyid, src->pg, src->pa, src->d.keyid, n, &mismatch);
+			if (!ret) {
+				if (mismatch) {
+					src->d.outcome = CCMM_SCRAMBLED;
+					src->d.why = "the bytes were written under another key";
+					ccmm_count(ctx, CCMM_CTR_scrambled_reads, 1);
+				}
+				if (dst->d.keyid == CCMM_KEYID_GUEST && dst->pg->data)
+					dst->pg->data->poison &= ~line_mask(dst->pa, n); /* the TD rewrote those lines */
+				ret = 1;
+			}
+		}
+		unlock_pair(&src->c->lock, &dst->c->lock);
+	}
+	if (pb != pa)
+		ccmm_pgt_unlock_access(pb, sb);
+	ccmm_pgt_unlock_access(pa, sa);
+	if (ret == 1) {
+		struct copy_side *side[2] = { src, dst };
+		struct ccmm_result *res[2] = { rr, wr };
+
+		for (int i = 0; i < 2; i++) {
+			struct ccmm_result part = { .pa = side[i]->pa, .pte = side[i]->w.pte, .level = side[i]->w.level,
+						    .why = side[i]->d.why };
+
+			merge_piece(res[i], side[i]->d.outcome, &part, first);
+			res[i]->done += n;
+		}
+	}
+	return ret;
+}
+
+static bool outcome_fails(const struct ccmm_result *r)
+{
+	return (ccmm_outcome_faults(r->outcome) && !r->handled) || r->outcome == CCMM_ABORT || r->outcome == CCMM_BLOCKED;
+}
+
+int ccmm_copy(struct ccmm_ctx *ctx, const struct ccmm_access *dst, const struct ccmm_access *src, struct ccmm_result *rr,
+	      struct ccmm_result *wr)
+{
+	struct copy_side s = { .a = src }, d = { .a = dst };
+	size_t done = 0, left;
+	uint8_t *buf;
+	bool first = true, ok;
+	int ret;
+
+	memset(rr, 0, sizeof(*rr));
+	memset(wr, 0, sizeof(*wr));
+	ret = access_valid(ctx, src);
+	if (!ret)
+		ret = access_valid(ctx, dst);
+	if (ret)
+		return ret;
+	if (src->who == CCMM_INIT_DEVICE || dst->who == CCMM_INIT_DEVICE || src->rw != CCMM_READ || dst->rw != CCMM_WRITE ||
+	    src->len != dst->len)
+		return -EINVAL;
+
+	ccmm_count(ctx, CCMM_CTR_accesses, 1);
+	/* the plain pieces, page to page */
+	while (done < src->len) {
+		size_t n = src->len - done;
+
+		s.addr = src->addr + done;
+		d.addr = dst->addr + done;
+		n = CCMM_MIN(n, CCMM_PAGE_SIZE - (s.addr & (CCMM_PAGE_SIZE - 1)));
+		n = CCMM_MIN(n, CCMM_PAGE_SIZE - (d.addr & (CCMM_PAGE_SIZE - 1)));
+		ret = copy_piece(ctx, &s, &d, n, first, rr, wr);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			break;
+		done += n;
+		first = false;
+	}
+	if (done)
+		ccmm_count(ctx, CCMM_CTR_accesses, 1); /* the write began */
+	if (done == src->len) {
+		account_bytes(ctx, CCMM_READ, rr->done);
+		account_bytes(ctx, CCMM_WRITE, wr->done);
+		return 0;
+	}
+
+	/* the rest, from the first piece that is not plain: a read into a buffer, then a write */
+	left = src->len - done;
+	buf = malloc(left);
+	if (!buf)
+		return -ENOMEM;
+	{
+		struct ccmm_access ra = *src, wa = *dst;
+
+		ra.addr += done;
+		ra.len = left;
+		ra.buf = buf;
+		wa.addr += done;
+		wa.len = left;
+		wa.buf = buf;
+		ok = access_pieces(ctx, &ra, rr, first);
+		if (ok)
+			account_bytes(ctx, CCMM_READ, rr->done);
+		if (ok && !outcome_fails(rr)) {
+			if (!done)
+				ccmm_count(ctx, CCMM_CTR_accesses, 1);
+			if (access_pieces(ctx, &wa, wr, first))
+				account_bytes(ctx, CCMM_WRITE, wr->done);
+		} else if (done) {
+			account_bytes(ctx, CCMM_WRITE, wr->done);
+		}
+	}
+	free(buf);
 	return 0;
 }
 

@@ -27,7 +27,9 @@
  * "stale" for the changed range until ccmm_pgt_flush_tlb(); lookups through
  * ccmm_pgt_translate() see the stale entry, as a CPU would.
  *
- * Locking: each page table has a mutex (the page_table_lock); all
+ * Locking: each page table has a lock (the page_table_lock), sharded so
+ * that accesses on different threads (readers: walks, translations, the
+ * checker's accesses) do not contend, while changes take every shard; all
  * functions take it. The map hook runs with it held and may take chunk
  * locks (lock order: page table, then chunk).
  */
@@ -71,6 +73,8 @@ enum ccmm_pgt_kind {
 /* The table kind's name as reports print it. */
 const char *ccmm_pgt_kind_name(enum ccmm_pgt_kind kind);
 
+#define CCMM_PGT_LOCK_SHARDS 8
+
 struct ccmm_tlb_stale {
 	uint64_t va;    /* aligned to the leaf size */
 	uint64_t pte;   /* the translation the TLB still holds */
@@ -85,7 +89,15 @@ struct ccmm_pgtable {
 	bool track;                 /* count mappings in page metadata */
 	uint64_t untracked_start;   /* leaves in [start, end) are not tracked (the direct map) */
 	uint64_t untracked_end;
-	pthread_mutex_t lock;
+	/*
+	 * The page_table_lock, as a reader-writer lock that accesses on
+	 * different threads do not contend on: an access in flight holds its
+	 * thread's shard (ccmm_pgt_lock_access), a change of the tables holds
+	 * every shard, so it waits for the accesses in flight.
+	 */
+	struct {
+		pthread_mutex_t m;
+	} __attribute__((aligned(64))) lock[CCMM_PGT_LOCK_SHARDS];
 	uint64_t *root;             /* 512 entries */
 	size_t nr_tables;           /* page-table pages, root included */
 	size_t nr_leaves[CCMM_PGT_LEVELS + 1];
@@ -192,6 +204,15 @@ int ccmm_pgt_walk(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
 
 /* As ccmm_pgt_walk, for a caller that already holds @pt's lock (a map hook walking its own table). */
 int ccmm_pgt_walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
+
+/*
+ * ccmm_pgt_lock_access / ccmm_pgt_unlock_access - hold @pt's lock as an
+ * access in flight does (the reader side: this thread's shard). Changes
+ * of the tables (map, unmap, protect, split, TLB flush) wait until it is
+ * dropped. Returns the shard to give back to the unlock.
+ */
+unsigned ccmm_pgt_lock_access(struct ccmm_pgtable *pt);
+void ccmm_pgt_unlock_access(struct ccmm_pgtable *pt, unsigned shard);
 
 /* Translate as the CPU does: a stale TLB entry wins over the tables. 0 or -EFAULT. */
 int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);

@@ -144,22 +144,58 @@ static uint64_t table_entry(uint64_t *t)
 	return (uint64_t)p | CCMM_PTE_PRESENT | CCMM_PTE_RW | CCMM_PTE_USER;
 }
 
+/* ---- the page-table lock: one mutex per shard ---------------------------------------- */
+
+static atomic_uint next_shard;
+static _Thread_local unsigned my_shard = UINT32_MAX;
+
+unsigned ccmm_pgt_lock_access(struct ccmm_pgtable *pt)
+{
+	unsigned s = my_shard;
+
+	if (s == UINT32_MAX)
+		s = my_shard = atomic_fetch_add(&next_shard, 1) % CCMM_PGT_LOCK_SHARDS;
+	pthread_mutex_lock(&pt->lock[s].m);
+	return s;
+}
+
+void ccmm_pgt_unlock_access(struct ccmm_pgtable *pt, unsigned shard)
+{
+	pthread_mutex_unlock(&pt->lock[shard].m);
+}
+
+/* The writer side: every shard, in order, so no access is in flight. */
+static void pgt_lock_all(struct ccmm_pgtable *pt)
+{
+	for (unsigned i = 0; i < CCMM_PGT_LOCK_SHARDS; i++)
+		pthread_mutex_lock(&pt->lock[i].m);
+}
+
+static void pgt_unlock_all(struct ccmm_pgtable *pt)
+{
+	for (unsigned i = CCMM_PGT_LOCK_SHARDS; i--;)
+		pthread_mutex_unlock(&pt->lock[i].m);
+}
+
 int ccmm_pgt_create(struct ccmm_machine *m, enum ccmm_pgt_kind kind, const char *name, bool track,
 		    struct ccmm_pgtable **out)
 {
-	struct ccmm_pgtable *pt = calloc(1, sizeof(*pt));
+	struct ccmm_pgtable *pt = aligned_alloc(64, CCMM_ALIGN_UP(sizeof(*pt), 64));
 
 	if (!pt)
 		return -ENOMEM;
+	memset(pt, 0, sizeof(*pt));
 	pt->m = m;
 	pt->kind = kind;
 	pt->track = track;
 	pt->id = atomic_fetch_add(&m->next_pgt_id, 1) + 1;
 	snprintf(pt->name, sizeof(pt->name), "%s", name ? name : ccmm_pgt_kind_name(kind));
-	pthread_mutex_init(&pt->lock, NULL);
+	for (unsigned i = 0; i < CCMM_PGT_LOCK_SHARDS; i++)
+		pthread_mutex_init(&pt->lock[i].m, NULL);
 	pt->root = table_alloc(pt);
 	if (!pt->root) {
-		pthread_mutex_destroy(&pt->lock);
+		for (unsigned i = 0; i < CCMM_PGT_LOCK_SHARDS; i++)
+			pthread_mutex_destroy(&pt->lock[i].m);
 		free(pt);
 		return -ENOMEM;
 	}
@@ -219,9 +255,9 @@ static void stale_flush(struct ccmm_pgtable *pt, uint64_t va, uint64_t size)
 
 void ccmm_pgt_flush_tlb(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t size)
 {
-	pthread_mutex_lock(&pt->lock);
+	pgt_lock_all(pt);
 	stale_flush(pt, va & VA_MASK, size);
-	pthread_mutex_unlock(&pt->lock);
+	pgt_unlock_all(pt);
 	flush_charge(ctx, size ? size >> CCMM_PAGE_SHIFT : 33);
 }
 
@@ -309,7 +345,7 @@ int ccmm_pgt_map(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uin
 	    !CCMM_IS_ALIGNED(size, pgsize) || pa + size > limit || pa + size < pa)
 		return -EINVAL;
 	flags &= ~(pt->m->pa_mask | CCMM_PTE_PSE);
-	pthread_mutex_lock(&pt->lock);
+	pgt_lock_all(pt);
 	for (uint64_t off = 0; off < size; off += pgsize) {
 		if (range_busy(pt, va + off, target)) {
 			ret = -EEXIST;
@@ -329,7 +365,7 @@ int ccmm_pgt_map(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uin
 				if (!n) {
 					ret = -ENOMEM;
 					/* unwind what this call mapped */
-					pthread_mutex_unlock(&pt->lock);
+					pgt_unlock_all(pt);
 					if (off)
 						ccmm_pgt_unmap(ctx, pt, va, off, true);
 					return ret;
@@ -351,7 +387,7 @@ int ccmm_pgt_map(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uin
 			ccmm_charge(ctx, CCMM_COST_pte_update_ns, 1);
 	}
 out:
-	pthread_mutex_unlock(&pt->lock);
+	pgt_unlock_all(pt);
 	return ret;
 }
 
@@ -365,11 +401,20 @@ struct range_op {
 	int err;
 };
 
+/* The entries of a table at @base with entries of @size that overlap [@start, @end): [*first, *last). */
+static void entry_span(uint64_t base, uint64_t size, uint64_t start, uint64_t end, unsigned *first, unsigned *last)
+{
+	*first = start > base ? (unsigned)CCMM_MIN((start - base) / size, (uint64_t)ENTRIES) : 0;
+	*last = end > base ? (unsigned)CCMM_MIN((end - base + size - 1) / size, (uint64_t)ENTRIES) : 0;
+}
+
 static void range_walk(struct range_op *op, uint64_t *t, unsigned level, uint64_t base)
 {
 	uint64_t size = ccmm_level_size(level);
+	unsigned first, last;
 
-	for (unsigned i = 0; i < ENTRIES && !op->err; i++) {
+	entry_span(base, size, op->start, op->end, &first, &last);
+	for (unsigned i = first; i < last && !op->err; i++) {
 		uint64_t eva = base + i * size, eend = eva + size;
 		uint64_t e = t[i];
 
@@ -440,16 +485,16 @@ static long range_run(struct range_op *op, uint64_t va, uint64_t size, bool must
 	struct ccmm_pgtable *pt = op->pt;
 	long ret;
 
-	pthread_mutex_lock(&pt->lock);
+	pgt_lock_all(pt);
 	if (must_be_mapped && !range_fully_mapped(pt, va & VA_MASK, size)) {
-		pthread_mutex_unlock(&pt->lock);
+		pgt_unlock_all(pt);
 		return -EFAULT;
 	}
 	range_walk(op, pt->root, CCMM_PGT_LEVELS, 0);
 	ret = op->err ? op->err : op->pages;
 	if (op->flush && ret > 0)
 		stale_flush(pt, va & VA_MASK, size);
-	pthread_mutex_unlock(&pt->lock);
+	pgt_unlock_all(pt);
 	if (op->flush && ret > 0)
 		flush_charge(op->ctx, (uint64_t)ret);
 	return ret;
@@ -484,7 +529,7 @@ int ccmm_pgt_split(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, u
 
 	if (target < 1 || target > 2)
 		return -EINVAL;
-	pthread_mutex_lock(&pt->lock);
+	pgt_lock_all(pt);
 	t = pt->root;
 	for (unsigned level = CCMM_PGT_LEVELS; level > target; level--) {
 		unsigned idx = pt_index(va, level);
@@ -501,7 +546,7 @@ int ccmm_pgt_split(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, u
 		}
 		t = child(t[idx]);
 	}
-	pthread_mutex_unlock(&pt->lock);
+	pgt_unlock_all(pt);
 	return ret;
 }
 
@@ -528,11 +573,12 @@ int ccmm_pgt_walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk 
 
 int ccmm_pgt_walk(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
 {
+	unsigned shard;
 	int ret;
 
-	pthread_mutex_lock(&pt->lock);
+	shard = ccmm_pgt_lock_access(pt);
 	ret = ccmm_pgt_walk_locked(pt, va, w);
-	pthread_mutex_unlock(&pt->lock);
+	ccmm_pgt_unlock_access(pt, shard);
 	return ret;
 }
 
@@ -557,11 +603,12 @@ int ccmm_pgt_translate_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_
 
 int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
 {
+	unsigned shard;
 	int ret;
 
-	pthread_mutex_lock(&pt->lock);
+	shard = ccmm_pgt_lock_access(pt);
 	ret = ccmm_pgt_translate_locked(pt, va, w);
-	pthread_mutex_unlock(&pt->lock);
+	ccmm_pgt_unlock_access(pt, shard);
 	return ret;
 }
 
@@ -574,8 +621,10 @@ struct leaf_iter {
 static int iter_walk(struct leaf_iter *it, uint64_t *t, unsigned level, uint64_t base)
 {
 	uint64_t size = ccmm_level_size(level);
+	unsigned first, last;
 
-	for (unsigned i = 0; i < ENTRIES; i++) {
+	entry_span(base, size, it->start, it->end, &first, &last);
+	for (unsigned i = first; i < last; i++) {
 		uint64_t eva = base + i * size;
 		uint64_t e = t[i];
 		int ret;
@@ -598,9 +647,9 @@ int ccmm_pgt_for_each_leaf(struct ccmm_pgtable *pt, uint64_t va, uint64_t size,
 	struct leaf_iter it = { va & VA_MASK, (va & VA_MASK) + size, fn, arg };
 	int ret;
 
-	pthread_mutex_lock(&pt->lock);
+	pgt_lock_all(pt);
 	ret = iter_walk(&it, pt->root, CCMM_PGT_LEVELS, 0);
-	pthread_mutex_unlock(&pt->lock);
+	pgt_unlock_all(pt);
 	return ret;
 }
 
@@ -630,14 +679,14 @@ int ccmm_pgt_is_valid(struct ccmm_pgtable *pt)
 	size_t leaves[CCMM_PGT_LEVELS + 1] = { 0 }, tables = 0;
 	int ret;
 
-	pthread_mutex_lock(&pt->lock);
+	pgt_lock_all(pt);
 	ret = check_tree(pt, pt->root, CCMM_PGT_LEVELS, leaves, &tables);
 	if (!ret && tables != pt->nr_tables)
 		ret = -EUCLEAN;
 	for (unsigned l = 1; !ret && l <= 3; l++)
 		if (leaves[l] != pt->nr_leaves[l])
 			ret = -EUCLEAN;
-	pthread_mutex_unlock(&pt->lock);
+	pgt_unlock_all(pt);
 	return ret;
 }
 
@@ -647,11 +696,12 @@ void ccmm_pgt_destroy(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt)
 
 	if (!pt)
 		return;
-	pthread_mutex_lock(&pt->lock);
+	pgt_lock_all(pt);
 	range_walk(&op, pt->root, CCMM_PGT_LEVELS, 0);
-	pthread_mutex_unlock(&pt->lock);
+	pgt_unlock_all(pt);
 	free_subtree(pt, pt->root, CCMM_PGT_LEVELS);
-	pthread_mutex_destroy(&pt->lock);
+	for (unsigned i = 0; i < CCMM_PGT_LOCK_SHARDS; i++)
+		pthread_mutex_destroy(&pt->lock[i].m);
 	free(pt->stale);
 	free(pt);
 }

@@ -409,32 +409,35 @@ static void release_slots(struct ccmm_io_tlb_mem *mem, uint64_t index, unsigned 
 
 /* ---- bounces -------------------------------------------------------------------- */
 
-/* Copy @len bytes between kernel addresses through the checker. 0 or -EFAULT. */
+static bool copy_failed(const struct ccmm_result *r)
+{
+	return (ccmm_outcome_faults(r->outcome) && !r->handled) || r->outcome == CCMM_ABORT || r->outcome == CCMM_BLOCKED;
+}
+
+/*
+ * Copy @len bytes between kernel addresses through the checker, as the
+ * kernel's memcpy in swiotlb_bounce: ccmm_copy per COPY_CHUNK, the bytes
+ * going from page to page. 0, -EFAULT (a side faulted, aborted or was
+ * blocked), -ENOMEM.
+ */
 static int cpu_copy(struct ccmm_ctx *ctx, uint64_t dst_va, uint64_t src_va, uint64_t len)
 {
-	uint8_t *buf = malloc(CCMM_MIN(len, COPY_CHUNK));
+	struct ccmm_pgtable *init_mm = ctx->m->kernel->init_mm;
 	int ret = 0;
 
-	if (!buf)
-		return -ENOMEM;
 	while (len && !ret) {
 		size_t n = (size_t)CCMM_MIN(len, COPY_CHUNK);
-		struct ccmm_result r;
+		struct ccmm_access src = { CCMM_INIT_KERNEL, CCMM_READ, src_va, n, init_mm, -1, NULL };
+		struct ccmm_access dst = { CCMM_INIT_KERNEL, CCMM_WRITE, dst_va, n, init_mm, -1, NULL };
+		struct ccmm_result rr, wr;
 
-		ret = ccmm_kernel_access(ctx, CCMM_READ, src_va, buf, n, &r);
-		if (!ret && ((ccmm_outcome_faults(r.outcome) && !r.handled) || r.outcome == CCMM_ABORT ||
-			     r.outcome == CCMM_BLOCKED))
-			ret = -EFAULT;
-		if (!ret)
-			ret = ccmm_kernel_access(ctx, CCMM_WRITE, dst_va, buf, n, &r);
-		if (!ret && ((ccmm_outcome_faults(r.outcome) && !r.handled) || r.outcome == CCMM_ABORT ||
-			     r.outcome == CCMM_BLOCKED))
+		ret = ccmm_copy(ctx, &dst, &src, &rr, &wr);
+		if (!ret && (copy_failed(&rr) || copy_failed(&wr)))
 			ret = -EFAULT;
 		dst_va += n;
 		src_va += n;
 		len -= n;
 	}
-	free(buf);
 	return ret;
 }
 
