@@ -20,15 +20,19 @@ static bool p2p_reach(const struct ccmm_platform *p, int dev, const struct ccmm_
 	return a->p2p_group >= 0 && a->p2p_group == b->p2p_group;
 }
 
+/* Bit n set for each line n of the page that [@pa, @pa+@len) touches (within one page). */
 static uint64_t line_mask(uint64_t pa, size_t len)
 {
 	unsigned first = (unsigned)((pa & (CCMM_PAGE_SIZE - 1)) >> CCMM_LINE_SHIFT);
 	unsigned last = (unsigned)(((pa + len - 1) & (CCMM_PAGE_SIZE - 1)) >> CCMM_LINE_SHIFT);
-	uint64_t m = 0;
 
-	for (unsigned i = first; i <= last; i++)
-		m |= 1ULL << i;
-	return m;
+	return (~0ULL >> (63 - last)) & (~0ULL << first);
+}
+
+/* Whether a line of [@pa, @pa+@len) in page @pg is poisoned. */
+static bool lines_poisoned(const struct ccmm_page *pg, uint64_t pa, size_t len)
+{
+	return pg->data && pg->data->poison && (pg->data->poison & line_mask(pa, len));
 }
 
 static void charge_outcome(struct ccmm_ctx *ctx, const struct ccmm_decision *d, enum ccmm_cc_mode mode,
@@ -170,7 +174,7 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 			return CCMM_ABORT; /* out of memory for metadata: treat as nothing there */
 		v.state = (enum ccmm_page_state)pg->state;
 		v.flags = pg->flags;
-		v.poisoned = pg->data && (pg->data->poison & line_mask(pa, n));
+		v.poisoned = lines_poisoned(pg, pa, n);
 		if (p->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && w.level >= 2) {
 			struct ccmm_chunk *c = ccmm_page_chunk(pg, pa);
 
@@ -198,7 +202,7 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 				if (!d.rule)
 					d.why = "the bytes were written under another key";
 			}
-			if (a->rw == CCMM_WRITE && d.keyid == CCMM_KEYID_GUEST && pg->data)
+			if (a->rw == CCMM_WRITE && d.keyid == CCMM_KEYID_GUEST && pg->data && pg->data->poison)
 				pg->data->poison &= ~line_mask(pa, n); /* the TD rewrote those lines */
 		} else if (a->rw == CCMM_READ) {
 			memset(buf, d.outcome == CCMM_ZEROS ? 0x00 : 0xff, n);
@@ -349,38 +353,65 @@ int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_r
 
 /* ---- copies ------------------------------------------------------------------------------ */
 
-/* One side of a piece of a copy: where it lands, and what the checker sees there. */
+/*
+ * One side of a copy: where the current piece lands and what the checker
+ * sees there, with the leaf, range and chunk of the piece before (the
+ * tables cannot change while the copy holds the page-table lock).
+ */
 struct copy_side {
 	const struct ccmm_access *a;
 	uint64_t addr, pa;
 	struct ccmm_walk w;
+	uint64_t leaf_va, leaf_size;   /* the leaf w came from; leaf_size 0: look it up */
+	uint64_t leaf_pa;              /* the physical address of leaf_va */
 	struct ccmm_phys_range *pr;
 	struct ccmm_chunk *c;
+	uint64_t chunk_base;           /* the 2 MiB c holds */
 	struct ccmm_page *pg;
-	struct ccmm_view v;
+	struct ccmm_view v;            /* the view d was decided on (valid when have_d) */
 	struct ccmm_decision d;
+	bool have_d;
 };
 
 /*
- * Translate one side of a piece (page-table lock held): false when the
- * piece is not plain RAM through a present, permitted, current
- * translation, which the general path then takes with all it records.
+ * Translate one side of a piece (page-table lock held) and find its chunk:
+ * false when the piece is not plain RAM through a present, permitted,
+ * current translation, which the general path then takes with all it
+ * records.
  */
 static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n)
 {
 	const struct ccmm_access *a = s->a;
 
-	if (ccmm_pgt_translate_locked(a->pgt, s->addr, &s->w) || s->w.stale)
-		return false;
-	if ((a->rw == CCMM_WRITE && !(s->w.pte & CCMM_PTE_RW)) || (a->who == CCMM_INIT_USER && !(s->w.pte & CCMM_PTE_USER)))
-		return false;
-	if (m->plat->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && s->w.level >= 2)
-		return false; /* the 2 MiB RMP check: the general path */
+	if (s->leaf_size && s->addr - s->leaf_va < s->leaf_size) {
+		s->w.pa = s->leaf_pa + (s->addr - s->leaf_va); /* the same leaf as the piece before */
+	} else {
+		if (ccmm_pgt_translate_locked(a->pgt, s->addr, &s->w) || s->w.stale)
+			return false;
+		if ((a->rw == CCMM_WRITE && !(s->w.pte & CCMM_PTE_RW)) ||
+		    (a->who == CCMM_INIT_USER && !(s->w.pte & CCMM_PTE_USER)))
+			return false;
+		if (m->plat->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && s->w.level >= 2)
+			return false; /* the 2 MiB RMP check: the general path */
+		/* a stale entry may cover part of the leaf: then translate every piece */
+		s->leaf_size = a->pgt->nr_stale ? 0 : ccmm_level_size(s->w.level);
+		s->leaf_va = s->addr & ~(ccmm_level_size(s->w.level) - 1);
+		s->leaf_pa = s->w.pa - (s->addr - s->leaf_va);
+		s->have_d = false; /* another PTE: decide afresh */
+	}
 	s->pa = s->w.pa;
-	s->pr = ccmm_phys_range_of(m, s->pa);
-	if (!s->pr || s->pr->desc->kind != CCMM_RANGE_RAM || (s->pa & (CCMM_PAGE_SIZE - 1)) + n > CCMM_PAGE_SIZE)
+	if ((s->pa & (CCMM_PAGE_SIZE - 1)) + n > CCMM_PAGE_SIZE)
 		return false;
-	s->c = _ccmm_phys_chunk_in(m, s->pr, s->pa, true);
+	if (!s->pr || s->pa - s->pr->desc->base >= s->pr->desc->size) {
+		s->pr = ccmm_phys_range_of(m, s->pa);
+		s->c = NULL;
+		if (!s->pr || s->pr->desc->kind != CCMM_RANGE_RAM)
+			return false;
+	}
+	if (!s->c || CCMM_ALIGN_DOWN(s->pa, CCMM_PMD_SIZE) != s->chunk_base) {
+		s->c = _ccmm_phys_chunk_in(m, s->pr, s->pa, true);
+		s->chunk_base = CCMM_ALIGN_DOWN(s->pa, CCMM_PMD_SIZE);
+	}
 	return s->c != NULL;
 }
 
@@ -389,54 +420,94 @@ static bool side_decide(struct ccmm_machine *m, struct copy_side *s, size_t n)
 {
 	const struct ccmm_access *a = s->a;
 
+	bool poisoned;
+
 	s->pg = &s->c->page[(s->pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
-	memset(&s->v, 0, sizeof(s->v));
-	s->v.who = a->who;
-	s->v.rw = a->rw;
-	s->v.private_attr = ccmm_pte_is_private(m, s->w.pte);
-	s->v.level = s->w.level;
-	s->v.kind = CCMM_RANGE_RAM;
-	s->v.state = (enum ccmm_page_state)s->pg->state;
-	s->v.flags = s->pg->flags;
-	s->v.poisoned = s->pg->data && (s->pg->data->poison & line_mask(s->pa, n));
-	ccmm_decide(m->plat->mode, m->plat->mmio, &s->v, &s->d);
+	poisoned = lines_poisoned(s->pg, s->pa, n);
+	/* the rule book is pure: the same view (same PTE, page state and flags) gets the same decision */
+	if (!s->have_d || s->v.state != (enum ccmm_page_state)s->pg->state || s->v.flags != s->pg->flags ||
+	    s->v.poisoned != poisoned) {
+		memset(&s->v, 0, sizeof(s->v));
+		s->v.who = a->who;
+		s->v.rw = a->rw;
+		s->v.private_attr = ccmm_pte_is_private(m, s->w.pte);
+		s->v.level = s->w.level;
+		s->v.kind = CCMM_RANGE_RAM;
+		s->v.state = (enum ccmm_page_state)s->pg->state;
+		s->v.flags = s->pg->flags;
+		s->v.poisoned = poisoned;
+		ccmm_decide(m->plat->mode, m->plat->mmio, &s->v, &s->d);
+		s->have_d = true;
+	}
 	return s->d.outcome == CCMM_OK && !s->d.rule && s->d.move && !s->d.poison && !s->d.handled;
 }
 
-static void lock_pair(pthread_mutex_t *x, pthread_mutex_t *y)
+/*
+ * Start loading the metadata of the page after this piece (its line keys
+ * and poison bits), so that it arrives while this piece's bytes move.
+ */
+static void prefetch_next(const struct copy_side *s, size_t n)
 {
-	if (x == y) {
-		pthread_mutex_lock(x);
-	} else if (x < y) {
-		pthread_mutex_lock(x);
-		pthread_mutex_lock(y);
-	} else {
-		pthread_mutex_lock(y);
-		pthread_mutex_lock(x);
+	uint64_t next = s->pa + n;
+
+	if ((next & (CCMM_PAGE_SIZE - 1)) == 0 && CCMM_ALIGN_DOWN(next, CCMM_PMD_SIZE) == s->chunk_base) {
+		const struct ccmm_page *pg = &s->c->page[(next >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
+		const struct ccmm_page_data *d = pg->data;
+
+		if (d)
+			__builtin_prefetch(&d->poison);
 	}
 }
 
-static void unlock_pair(pthread_mutex_t *x, pthread_mutex_t *y)
+/* The chunk locks a copy holds: at most two, taken in address order, kept while the pieces stay in them. */
+struct chunk_pair {
+	struct ccmm_chunk *a, *b;
+};
+
+static void pair_unlock(struct chunk_pair *p)
 {
-	pthread_mutex_unlock(x);
-	if (x != y)
-		pthread_mutex_unlock(y);
+	if (p->a)
+		pthread_mutex_unlock(&p->a->lock);
+	if (p->b && p->b != p->a)
+		pthread_mutex_unlock(&p->b->lock);
+	p->a = p->b = NULL;
+}
+
+static void pair_lock(struct chunk_pair *p, struct ccmm_chunk *x, struct ccmm_chunk *y)
+{
+	if ((p->a == x && p->b == y) || (p->a == y && p->b == x))
+		return;
+	pair_unlock(p);
+	if (x > y) {
+		struct ccmm_chunk *t = x;
+
+		x = y;
+		y = t;
+	}
+	pthread_mutex_lock(&x->lock);
+	if (y != x)
+		pthread_mutex_lock(&y->lock);
+	p->a = x;
+	p->b = y;
 }
 
 /*
- * One piece of a copy, both sides plain: the bytes go from page to page.
- * Returns 1 when done (the results merged), 0 when a side is not plain
- * (nothing was done or recorded), or -errno.
+ * The plain pieces of a copy from its start, page to page, under the
+ * page-table locks (both sides', in address order) and the pieces' chunk
+ * locks. Stops at the first piece that is not plain (nothing done or
+ * recorded for it). Returns the bytes copied, or -errno.
  */
-static int copy_piece(struct ccmm_ctx *ctx, struct copy_side *src, struct copy_side *dst, size_t n, bool first,
-		      struct ccmm_result *rr, struct ccmm_result *wr)
+static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, const struct ccmm_access *dst,
+		       struct ccmm_result *rr, struct ccmm_result *wr)
 {
 	struct ccmm_machine *m = ctx->m;
-	struct ccmm_pgtable *pa = src->a->pgt, *pb = dst->a->pgt;
-	unsigned sa = 0, sb = 0;
-	int ret = 0;
+	struct copy_side s = { .a = src }, d = { .a = dst };
+	struct ccmm_pgtable *pa = src->pgt, *pb = dst->pgt;
+	struct chunk_pair locked = { NULL, NULL };
+	unsigned sa, sb = 0;
+	size_t done = 0;
+	long ret = 0;
 
-	/* page-table locks in address order, then chunk locks in address order */
 	if (pa > pb) {
 		struct ccmm_pgtable *t = pa;
 
@@ -446,41 +517,59 @@ static int copy_piece(struct ccmm_ctx *ctx, struct copy_side *src, struct copy_s
 	sa = ccmm_pgt_lock_access(pa);
 	if (pb != pa)
 		sb = ccmm_pgt_lock_access(pb);
-	if (side_translate(m, src, n) && side_translate(m, dst, n)) {
+	while (done < src->len) {
+		size_t n = src->len - done;
 		bool mismatch = false;
 
-		lock_pair(&src->c->lock, &dst->c->lock);
-		if (side_decide(m, src, n) && side_decide(m, dst, n)) {
-			ret = ccmm_page_copy(m, dst->pg, dst->pa, dst->d.keyid, src->pg, src->pa, src->d.keyid, n, &mismatch);
-			if (!ret) {
-				if (mismatch) {
-					src->d.outcome = CCMM_SCRAMBLED;
-					src->d.why = "the bytes were written under another key";
-					ccmm_count(ctx, CCMM_CTR_scrambled_reads, 1);
-				}
-				if (dst->d.keyid == CCMM_KEYID_GUEST && dst->pg->data)
-					dst->pg->data->poison &= ~line_mask(dst->pa, n); /* the TD rewrote those lines */
-				ret = 1;
+		s.addr = src->addr + done;
+		d.addr = dst->addr + done;
+		n = CCMM_MIN(n, CCMM_PAGE_SIZE - (s.addr & (CCMM_PAGE_SIZE - 1)));
+		n = CCMM_MIN(n, CCMM_PAGE_SIZE - (d.addr & (CCMM_PAGE_SIZE - 1)));
+		if (!side_translate(m, &s, n) || !side_translate(m, &d, n))
+			break;
+		pair_lock(&locked, s.c, d.c);
+		if (!side_decide(m, &s, n) || !side_decide(m, &d, n))
+			break;
+		prefetch_next(&s, n);
+		prefetch_next(&d, n);
+		ret = ccmm_page_copy(m, d.pg, d.pa, d.d.keyid, s.pg, s.pa, s.d.keyid, n, &mismatch);
+		if (ret)
+			break;
+		if (d.d.keyid == CCMM_KEYID_GUEST && d.pg->data && d.pg->data->poison)
+			d.pg->data->poison &= ~line_mask(d.pa, n); /* the TD rewrote those lines */
+		if (mismatch) {
+			ccmm_count(ctx, CCMM_CTR_scrambled_reads, 1);
+			if (rr->outcome < CCMM_SCRAMBLED || !done) {
+				rr->outcome = CCMM_SCRAMBLED;
+				rr->why = "the bytes were written under another key";
+				rr->pa = s.pa;
+				rr->pte = s.w.pte;
+				rr->level = s.w.level;
+				rr->handled = false;
 			}
+		} else if (!done) {
+			rr->outcome = CCMM_OK;
+			rr->why = s.d.why;
+			rr->pa = s.pa;
+			rr->pte = s.w.pte;
+			rr->level = s.w.level;
 		}
-		unlock_pair(&src->c->lock, &dst->c->lock);
+		if (!done) {
+			wr->outcome = CCMM_OK;
+			wr->why = d.d.why;
+			wr->pa = d.pa;
+			wr->pte = d.w.pte;
+			wr->level = d.w.level;
+		}
+		rr->done += n;
+		wr->done += n;
+		done += n;
 	}
+	pair_unlock(&locked);
 	if (pb != pa)
 		ccmm_pgt_unlock_access(pb, sb);
 	ccmm_pgt_unlock_access(pa, sa);
-	if (ret == 1) {
-		struct copy_side *side[2] = { src, dst };
-		struct ccmm_result *res[2] = { rr, wr };
-
-		for (int i = 0; i < 2; i++) {
-			struct ccmm_result part = { .pa = side[i]->pa, .pte = side[i]->w.pte, .level = side[i]->w.level,
-						    .why = side[i]->d.why };
-
-			merge_piece(res[i], side[i]->d.outcome, &part, first);
-			res[i]->done += n;
-		}
-	}
-	return ret;
+	return ret ? ret : (long)done;
 }
 
 static bool outcome_fails(const struct ccmm_result *r)
@@ -491,10 +580,10 @@ static bool outcome_fails(const struct ccmm_result *r)
 int ccmm_copy(struct ccmm_ctx *ctx, const struct ccmm_access *dst, const struct ccmm_access *src, struct ccmm_result *rr,
 	      struct ccmm_result *wr)
 {
-	struct copy_side s = { .a = src }, d = { .a = dst };
-	size_t done = 0, left;
+	size_t done, left;
 	uint8_t *buf;
-	bool first = true, ok;
+	bool first, ok;
+	long plain;
 	int ret;
 
 	memset(rr, 0, sizeof(*rr));
@@ -510,21 +599,11 @@ int ccmm_copy(struct ccmm_ctx *ctx, const struct ccmm_access *dst, const struct 
 
 	ccmm_count(ctx, CCMM_CTR_accesses, 1);
 	/* the plain pieces, page to page */
-	while (done < src->len) {
-		size_t n = src->len - done;
-
-		s.addr = src->addr + done;
-		d.addr = dst->addr + done;
-		n = CCMM_MIN(n, CCMM_PAGE_SIZE - (s.addr & (CCMM_PAGE_SIZE - 1)));
-		n = CCMM_MIN(n, CCMM_PAGE_SIZE - (d.addr & (CCMM_PAGE_SIZE - 1)));
-		ret = copy_piece(ctx, &s, &d, n, first, rr, wr);
-		if (ret < 0)
-			return ret;
-		if (!ret)
-			break;
-		done += n;
-		first = false;
-	}
+	plain = copy_plain(ctx, src, dst, rr, wr);
+	if (plain < 0)
+		return (int)plain;
+	done = (size_t)plain;
+	first = !done;
 	if (done)
 		ccmm_count(ctx, CCMM_CTR_accesses, 1); /* the write began */
 	if (done == src->len) {

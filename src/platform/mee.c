@@ -168,57 +168,67 @@ static struct mee_key *get_key(struct ccmm_mee *mee, unsigned keyid)
 	return k;
 }
 
-static inline uint64_t load_le64(const uint8_t *p)
+/*
+ * 16 bytes as two 64-bit halves, for the XORs and the tweak arithmetic
+ * (SSE2 on x86-64; the compiler splits it elsewhere). The halves are the
+ * block's bytes 0-7 and 8-15 read as numbers, which is XTS's little-endian
+ * order on a little-endian host.
+ */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "mee.c: the XTS tweak arithmetic assumes a little-endian host"
+#endif
+typedef uint64_t block_t __attribute__((vector_size(16)));
+
+static inline block_t load_block(const uint8_t *p)
 {
-	uint64_t v;
+	block_t v;
 
 	memcpy(&v, p, sizeof(v));
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
 	return v;
 }
 
-static inline void store_le64(uint8_t *p, uint64_t v)
+static inline void store_block(uint8_t *p, block_t v)
 {
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
 	memcpy(p, &v, sizeof(v));
+}
+
+/* Multiply the tweak @t by alpha in GF(2^128): a 128-bit little-endian shift, x^128 = x^7 + x^2 + x + 1. */
+static inline block_t mul_alpha(block_t t)
+{
+	block_t carry = t >> 63;                                 /* each half's top bit */
+	block_t swapped = __builtin_shuffle(carry, (block_t){ 1, 0 }); /* into the other half */
+
+	return (t << 1) ^ (-swapped & (block_t){ 0x87, 1 });
 }
 
 /* @n (<= RUN_LINES) lines at @pa through @k: XTS per line, two ECB calls in all. */
 static int xts_run(struct mee_key *k, uint64_t pa, const uint8_t *in, uint8_t *out, size_t n, int enc)
 {
-	uint8_t tin[RUN_LINES * 16], t0[RUN_LINES * 16];
-	uint64_t tw[RUN_LINES * BLOCKS_PER_LINE * 2]; /* the tweak of every block, as (lo, hi) */
+	block_t tin[RUN_LINES], t0[RUN_LINES];
+	block_t tw[RUN_LINES * BLOCKS_PER_LINE];  /* the tweak of every block */
 	uint8_t x[RUN_LINES * CCMM_LINE_SIZE] __attribute__((aligned(64))); /* the blocks between the two XORs */
 	int len = (int)(n * CCMM_LINE_SIZE), outl = 0;
+	size_t nb = n * BLOCKS_PER_LINE;
 
-	memset(tin, 0, n * 16);
 	for (size_t i = 0; i < n; i++)
-		store_le64(tin + 16 * i, pa + i * CCMM_LINE_SIZE);
-	if (!EVP_EncryptUpdate(k->tweak, t0, &outl, tin, (int)(n * 16)) || outl != (int)(n * 16))
+		tin[i] = (block_t){ pa + i * CCMM_LINE_SIZE, 0 };
+	if (!EVP_EncryptUpdate(k->tweak, (uint8_t *)t0, &outl, (const uint8_t *)tin, (int)(n * 16)) || outl != (int)(n * 16))
 		return -EIO;
+	/* each line's four tweaks: T, T*alpha, T*alpha^2, T*alpha^3 */
 	for (size_t i = 0; i < n; i++) {
-		uint64_t lo = load_le64(t0 + 16 * i), hi = load_le64(t0 + 16 * i + 8);
+		block_t t = t0[i], t1 = mul_alpha(t), t2 = mul_alpha(t1);
 
-		for (size_t j = 0; j < BLOCKS_PER_LINE; j++) {
-			uint64_t carry = hi >> 63;
-
-			tw[2 * (i * BLOCKS_PER_LINE + j)] = lo;
-			tw[2 * (i * BLOCKS_PER_LINE + j) + 1] = hi;
-			/* multiply by alpha: a 128-bit little-endian shift, x^128 = x^7 + x^2 + x + 1 */
-			hi = (hi << 1) | (lo >> 63);
-			lo = (lo << 1) ^ (carry * 0x87);
-		}
+		tw[4 * i] = t;
+		tw[4 * i + 1] = t1;
+		tw[4 * i + 2] = t2;
+		tw[4 * i + 3] = mul_alpha(t2);
 	}
-	for (size_t w = 0; w < n * BLOCKS_PER_LINE * 2; w++)
-		store_le64(x + 8 * w, load_le64(in + 8 * w) ^ tw[w]);
+	for (size_t b = 0; b < nb; b++)
+		store_block(x + 16 * b, load_block(in + 16 * b) ^ tw[b]);
 	if (!EVP_CipherUpdate(enc ? k->enc : k->dec, x, &outl, x, len) || outl != len)
 		return -EIO;
-	for (size_t w = 0; w < n * BLOCKS_PER_LINE * 2; w++)
-		store_le64(out + 8 * w, load_le64(x + 8 * w) ^ tw[w]);
+	for (size_t b = 0; b < nb; b++)
+		store_block(out + 16 * b, load_block(x + 16 * b) ^ tw[b]);
 	return 0;
 }
 

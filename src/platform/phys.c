@@ -311,6 +311,31 @@ static int view_lines(struct ccmm_machine *m, unsigned lk, unsigned keyid, uint6
 	return ret ? ret : ccmm_mee_decrypt(m->mee, keyid, lpa, out, out, len);
 }
 
+/* The first line from @li on, before @end, whose key differs from line @li's (8 keys compared at a time). */
+static unsigned run_end_line(const struct ccmm_page_data *d, unsigned li, unsigned end)
+{
+	uint64_t rep = 0x0101010101010101ULL * d->line_key[li];
+	unsigned lj = li; /* from @li itself, which matches, so whole pages take 8 steps */
+
+	while (lj + 8 <= end) {
+		uint64_t w;
+
+		memcpy(&w, &d->line_key[lj], 8);
+		w ^= rep;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		if (w)
+			return lj + (unsigned)(__builtin_ctzll(w) >> 3); /* the first differing byte in memory order */
+#else
+		if (w)
+			return lj + (unsigned)(__builtin_clzll(w) >> 3);
+#endif
+		lj += 8;
+	}
+	while (lj < end && d->line_key[lj] == d->line_key[li])
+		lj++;
+	return lj;
+}
+
 /*
  * Bytes [@s, @e) of the page at @page_pa (data @d) as read under @keyid,
  * into @out; *@mm is set when a line read was written under another key.
@@ -320,11 +345,10 @@ static int read_range(struct ccmm_machine *m, const struct ccmm_page_data *d, ui
 		      unsigned e, unsigned keyid, uint8_t *out, bool *mm)
 {
 	while (s < e) {
-		unsigned li = s >> CCMM_LINE_SHIFT, lk = d->line_key[li], lj = li + 1, run_end;
+		unsigned li = s >> CCMM_LINE_SHIFT, lk = d->line_key[li], run_end;
+		unsigned lj = run_end_line(d, li, (e + CCMM_LINE_SIZE - 1) >> CCMM_LINE_SHIFT);
 		int ret;
 
-		while ((lj << CCMM_LINE_SHIFT) < e && d->line_key[lj] == lk)
-			lj++;
 		run_end = CCMM_MIN(lj << CCMM_LINE_SHIFT, e);
 		if (lk == LINE_ZERO) {
 			memset(out, 0, run_end - s);
@@ -593,14 +617,34 @@ int ccmm_page_copy(struct ccmm_machine *m, struct ccmm_page *dpg, uint64_t dpa, 
 		unsigned full = (unsigned)len & ~(unsigned)(CCMM_LINE_SIZE - 1);
 		bool m1 = false;
 
-		ret = read_range(m, spg->data, spa - (spa & (CCMM_PAGE_SIZE - 1)), ss, ss + full, skey, dd->bytes + ds, &m1);
-		if (ret)
-			return ret;
-		if (m->phys.digest_on)
-			digest_read(&m->phys, (spa & ~(CCMM_PAGE_SIZE - 1)) + ss, skey, dd->bytes + ds, full, m1);
-		ret = store_lines(m, dd, dpa - (dpa & (CCMM_PAGE_SIZE - 1)), ds, full, dkey);
-		if (ret)
-			return ret;
+		const struct ccmm_page_data *sd = spg->data;
+		unsigned li = ss >> CCMM_LINE_SHIFT, lk = sd->line_key[li];
+
+		if (lk != LINE_ZERO && stored_is_view(m, lk, skey) &&
+		    run_end_line(sd, li, (ss + full) >> CCMM_LINE_SHIFT) == (ss + full) >> CCMM_LINE_SHIFT) {
+			/* the source's stored bytes are what it reads as: one pass from page to page */
+			m1 = lk != skey;
+			if (m->phys.digest_on)
+				digest_read(&m->phys, (spa & ~(CCMM_PAGE_SIZE - 1)) + ss, skey, sd->bytes + ss, full, m1);
+			if (m->phys.mee_mode == CCMM_MEE_EAGER && dkey != CCMM_KEYID_NONE) {
+				ret = ccmm_mee_encrypt(m->mee, dkey, (dpa & ~(CCMM_PAGE_SIZE - 1)) + ds, sd->bytes + ss, dd->bytes + ds,
+						       full);
+				if (ret)
+					return ret;
+			} else {
+				memcpy(dd->bytes + ds, sd->bytes + ss, full);
+			}
+			memset(&dd->line_key[ds >> CCMM_LINE_SHIFT], (int)dkey, full >> CCMM_LINE_SHIFT);
+		} else {
+			ret = read_range(m, sd, spa - (spa & (CCMM_PAGE_SIZE - 1)), ss, ss + full, skey, dd->bytes + ds, &m1);
+			if (ret)
+				return ret;
+			if (m->phys.digest_on)
+				digest_read(&m->phys, (spa & ~(CCMM_PAGE_SIZE - 1)) + ss, skey, dd->bytes + ds, full, m1);
+			ret = store_lines(m, dd, dpa - (dpa & (CCMM_PAGE_SIZE - 1)), ds, full, dkey);
+			if (ret)
+				return ret;
+		}
 		mm |= m1;
 		ds += full;
 		ss += full;

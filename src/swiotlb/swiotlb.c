@@ -228,6 +228,9 @@ int ccmm_swiotlb_share(struct ccmm_io_tlb_mem *mem)
 {
 	int ret;
 
+	/* once tried, every map reads the outcome without the lock (it never changes again) */
+	if (atomic_load_explicit(&mem->share_tried, memory_order_acquire))
+		return mem->share_err;
 	pthread_mutex_lock(&mem->attr_lock);
 	if (mem->share && !mem->shared && !mem->share_err) {
 		struct ccmm_ctx c;
@@ -240,6 +243,7 @@ int ccmm_swiotlb_share(struct ccmm_io_tlb_mem *mem)
 		mem->shared = !mem->share_err;
 	}
 	ret = mem->share_err;
+	atomic_store_explicit(&mem->share_tried, true, memory_order_release);
 	pthread_mutex_unlock(&mem->attr_lock);
 	return ret;
 }

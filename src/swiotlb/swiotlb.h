@@ -130,6 +130,7 @@ struct ccmm_io_tlb_mem {
 	bool share;                 /* the pool must be shared/decrypted before use */
 	bool shared;                /* done */
 	int share_err;              /* what sharing returned, once tried */
+	atomic_bool share_tried;    /* share_err is final: maps need not take attr_lock */
 	uint64_t share_pages;       /* pages converted */
 	uint64_t share_ns;          /* modeled time the conversion took (at boot) */
 };
