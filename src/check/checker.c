@@ -29,10 +29,22 @@ static uint64_t line_mask(uint64_t pa, size_t len)
 	return (~0ULL >> (63 - last)) & (~0ULL << first);
 }
 
-/* Whether a line of [@pa, @pa+@len) in page @pg is poisoned. */
+/*
+ * Whether a line of [@pa, @pa+@len) in page @pg is poisoned. The page flag
+ * says whether any line may be (it is set with the first poisoned line and
+ * kept until the data is dropped), so a clean page costs no look at its
+ * data, which is far away in memory.
+ */
 static bool lines_poisoned(const struct ccmm_page *pg, uint64_t pa, size_t len)
 {
-	return pg->data && pg->data->poison && (pg->data->poison & line_mask(pa, len));
+	return (pg->flags & CCMM_PG_POISONED) && pg->data && (pg->data->poison & line_mask(pa, len));
+}
+
+/* A write by the TD with its key rewrites lines [@pa, @pa+@len): they are no longer poisoned. */
+static void lines_rewritten(struct ccmm_page *pg, uint64_t pa, size_t len)
+{
+	if ((pg->flags & CCMM_PG_POISONED) && pg->data)
+		pg->data->poison &= ~line_mask(pa, len);
 }
 
 static void charge_outcome(struct ccmm_ctx *ctx, const struct ccmm_decision *d, enum ccmm_cc_mode mode,
@@ -202,8 +214,8 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 				if (!d.rule)
 					d.why = "the bytes were written under another key";
 			}
-			if (a->rw == CCMM_WRITE && d.keyid == CCMM_KEYID_GUEST && pg->data && pg->data->poison)
-				pg->data->poison &= ~line_mask(pa, n); /* the TD rewrote those lines */
+			if (a->rw == CCMM_WRITE && d.keyid == CCMM_KEYID_GUEST)
+				lines_rewritten(pg, pa, n);
 		} else if (a->rw == CCMM_READ) {
 			memset(buf, d.outcome == CCMM_ZEROS ? 0x00 : 0xff, n);
 		}
@@ -345,9 +357,18 @@ int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_r
 	if (ret)
 		return ret;
 	ccmm_count(ctx, CCMM_CTR_accesses, 1);
-	r->outcome = CCMM_OK;
-	if (access_pieces(ctx, a, r, true))
-		account_bytes(ctx, a->rw, r->done);
+	if (a->len <= CCMM_PAGE_SIZE - (a->addr & (CCMM_PAGE_SIZE - 1))) {
+		/* one page: its result is the access's */
+		r->outcome = access_page(ctx, a, a->addr, a->buf, a->len, r);
+		if (ccmm_outcome_faults(r->outcome) && !r->handled)
+			return 0;
+		r->done = a->len;
+	} else {
+		r->outcome = CCMM_OK;
+		if (!access_pieces(ctx, a, r, true))
+			return 0;
+	}
+	account_bytes(ctx, a->rw, r->done);
 	return 0;
 }
 
@@ -535,8 +556,8 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 		ret = ccmm_page_copy(m, d.pg, d.pa, d.d.keyid, s.pg, s.pa, s.d.keyid, n, &mismatch);
 		if (ret)
 			break;
-		if (d.d.keyid == CCMM_KEYID_GUEST && d.pg->data && d.pg->data->poison)
-			d.pg->data->poison &= ~line_mask(d.pa, n); /* the TD rewrote those lines */
+		if (d.d.keyid == CCMM_KEYID_GUEST)
+			lines_rewritten(d.pg, d.pa, n);
 		if (mismatch) {
 			ccmm_count(ctx, CCMM_CTR_scrambled_reads, 1);
 			if (rr->outcome < CCMM_SCRAMBLED || !done) {

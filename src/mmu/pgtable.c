@@ -554,20 +554,23 @@ int ccmm_pgt_walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk 
 {
 	uint64_t *t = pt->root;
 
-	memset(w, 0, sizeof(*w));
 	for (unsigned level = CCMM_PGT_LEVELS; level >= 1; level--) {
 		uint64_t e = t[pt_index(va, level)];
 
 		if (!(e & CCMM_PTE_PRESENT))
-			return -EFAULT;
+			break;
 		if (is_leaf(e, level)) {
+			uint64_t size = ccmm_level_size(level);
+
 			w->pte = e;
 			w->level = level;
-			w->pa = ccmm_pte_pa(pt->m, e, level, va);
+			w->pa = (e & pt->m->pa_mask & ~(size - 1)) | (va & (size - 1)); /* ccmm_pte_pa */
+			w->stale = false;
 			return 0;
 		}
 		t = child(e);
 	}
+	memset(w, 0, sizeof(*w));
 	return -EFAULT;
 }
 
@@ -586,7 +589,7 @@ int ccmm_pgt_translate_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_
 {
 	uint64_t v = va & VA_MASK;
 
-	for (size_t i = 0; i < pt->nr_stale; i++) {
+	for (size_t i = 0; i < pt->nr_stale; i++) { /* usually none */
 		struct ccmm_tlb_stale *s = &pt->stale[i];
 
 		if (v >= s->va && v < s->va + ccmm_level_size(s->level)) {

@@ -70,18 +70,54 @@ void _ccmm_phys_range_fini(struct ccmm_phys_range *r)
 	r->dir = NULL;
 }
 
-static size_t range_index(const struct ccmm_platform *p, uint64_t pa)
-{
-	const struct ccmm_mem_range *r = ccmm_platform_range(p, pa);
+#define MAX_GRANULES (1u << 20) /* 1 PiB of address space; above it, a binary search */
 
-	return r ? (size_t)(r - p->ranges) : SIZE_MAX;
+int _ccmm_phys_granules_init(struct ccmm_machine *m)
+{
+	const struct ccmm_platform *p = m->plat;
+	uint64_t end = 0;
+
+	for (size_t i = 0; i < p->nr_ranges; i++)
+		end = CCMM_MAX(end, p->ranges[i].base + p->ranges[i].size);
+	m->phys.nr_granules = (size_t)CCMM_MIN(CCMM_ALIGN_UP(end, 1ULL << DIR_SHIFT) >> DIR_SHIFT, (uint64_t)MAX_GRANULES);
+	if (p->nr_ranges >= CCMM_GRANULE_HOLE - 1)
+		m->phys.nr_granules = 0; /* the index would not fit: always search */
+	if (!m->phys.nr_granules)
+		return 0;
+	m->phys.granule = malloc(m->phys.nr_granules * sizeof(*m->phys.granule));
+	if (!m->phys.granule)
+		return -ENOMEM;
+	for (size_t g = 0; g < m->phys.nr_granules; g++)
+		m->phys.granule[g] = CCMM_GRANULE_HOLE;
+	for (size_t i = 0; i < p->nr_ranges; i++) {
+		const struct ccmm_mem_range *r = &p->ranges[i];
+		uint64_t first = r->base >> DIR_SHIFT, last = (r->base + r->size - 1) >> DIR_SHIFT;
+
+		for (uint64_t g = first; g <= last && g < m->phys.nr_granules; g++) {
+			bool whole = r->base <= (g << DIR_SHIFT) && r->base + r->size >= ((g + 1) << DIR_SHIFT);
+
+			m->phys.granule[g] = whole && m->phys.granule[g] == CCMM_GRANULE_HOLE ? (uint16_t)(i + 1)
+											       : CCMM_GRANULE_MIXED;
+		}
+	}
+	return 0;
 }
 
 struct ccmm_phys_range *ccmm_phys_range_of(struct ccmm_machine *m, uint64_t pa)
 {
-	size_t i = range_index(m->plat, pa);
+	const struct ccmm_mem_range *r;
+	uint64_t g = pa >> DIR_SHIFT;
 
-	return i == SIZE_MAX ? NULL : &m->phys.range[i];
+	if (g < m->phys.nr_granules) {
+		unsigned v = m->phys.granule[g];
+
+		if (v == CCMM_GRANULE_HOLE)
+			return NULL;
+		if (v != CCMM_GRANULE_MIXED)
+			return &m->phys.range[v - 1];
+	}
+	r = ccmm_platform_range(m->plat, pa);
+	return r ? &m->phys.range[r - m->plat->ranges] : NULL;
 }
 
 static struct ccmm_chunk *chunk_new(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa)

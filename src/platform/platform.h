@@ -392,6 +392,9 @@ struct ccmm_chunk {
 
 struct ccmm_chunk_table; /* phys.c: 512 chunk pointers, one 1 GiB slice of a range */
 
+#define CCMM_GRANULE_MIXED 0
+#define CCMM_GRANULE_HOLE  0xffff
+
 struct ccmm_phys_range {
 	const struct ccmm_mem_range *desc;
 	enum ccmm_page_state def_state; /* state of untouched pages */
@@ -424,6 +427,13 @@ int ccmm_mee_mode_parse(const char *name);
 struct ccmm_phys {
 	size_t nr;
 	struct ccmm_phys_range *range; /* same order as platform ranges */
+	/*
+	 * Per 1 GiB of physical address space from 0 (up to 1 PiB): the range
+	 * + 1 that covers all of it, CCMM_GRANULE_HOLE when nothing does, or
+	 * CCMM_GRANULE_MIXED (look it up among the ranges)
+	 */
+	uint16_t *granule;
+	size_t nr_granules;
 	enum ccmm_mee_mode mee_mode;
 	atomic_size_t chunks_allocated, tables_allocated, pages_with_data;
 	/* the read digest (ccmm_phys_digest_start), off unless asked for */
@@ -637,9 +647,10 @@ void ccmm_phys_digest(struct ccmm_machine *m, struct ccmm_read_digest *out);
 /* Bytes of physical-memory metadata allocated now: directories, chunk tables, chunks (not page data). */
 size_t ccmm_phys_metadata_bytes(struct ccmm_machine *m);
 
-/* phys.c's part of machine setup and teardown: a range's empty directory. 0 or -ENOMEM. */
+/* phys.c's part of machine setup and teardown: a range's empty directory; the granule table. 0 or -ENOMEM. */
 int _ccmm_phys_range_init(struct ccmm_phys_range *r, const struct ccmm_mem_range *desc);
 void _ccmm_phys_range_fini(struct ccmm_phys_range *r);
+int _ccmm_phys_granules_init(struct ccmm_machine *m);
 
 /* The page's data, allocated (reading as zeros) if it has none. Chunk lock held. NULL: -ENOMEM. */
 struct ccmm_page_data *ccmm_phys_page_data(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *pg);
@@ -679,6 +690,7 @@ struct ccmm_ctx {
 	struct ccmm_rng rng;
 	const char *op;          /* the operation under way, for events ("set_memory_decrypted") */
 	struct ccmm_where where; /* job-file line of that operation, if any */
+	uint64_t copy_memo[3];   /* ccmm_charge_copy's last (bytes, MB/s, ns): accesses repeat their sizes */
 };
 
 /* Zero @ctx and bind it to @m and an actor; the RNG stream is the actor index. */
