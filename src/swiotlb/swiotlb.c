@@ -472,7 +472,7 @@ static int bounce(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *mem, const struc
 	else
 		ret = cpu_copy(ctx, ccmm_phys_to_virt(orig), ccmm_phys_to_virt(tlb), size);
 	if (!ret) {
-		atomic_fetch_add(&mem->bounced_bytes, size);
+		atomic_fetch_add(&mem->areas[index / mem->area_nslabs].bounced_bytes, size);
 		ccmm_count(ctx, CCMM_CTR_swiotlb_bounce_bytes, size);
 	}
 	return ret;
@@ -502,13 +502,13 @@ int ccmm_swiotlb_tbl_map_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *me
 	c.pad = (unsigned)(offset >> CCMM_IO_TLB_SHIFT);
 	index = find_slots(mem, dev, true, alloc_align_mask, &c);
 	if (index < 0) {
-		atomic_fetch_add(&mem->full, 1);
+		atomic_fetch_add(&mem->areas[(unsigned)dev->cpu & (mem->nareas - 1)].full, 1);
 		ccmm_count(ctx, CCMM_CTR_dma_map_fail_pool_full, 1);
 		return -ENOMEM;
 	}
 	index += c.pad;
 	*tlb_addr = mem->start + ((uint64_t)index << CCMM_IO_TLB_SHIFT) + (offset & (CCMM_IO_TLB_SIZE - 1));
-	atomic_fetch_add(&mem->maps, 1);
+	atomic_fetch_add(&mem->areas[(uint64_t)index / mem->area_nslabs].maps, 1);
 	ccmm_count(ctx, CCMM_CTR_swiotlb_maps, 1);
 	ccmm_count(ctx, CCMM_CTR_swiotlb_slots, nr_slots(c.alloc_size));
 	/*
@@ -538,7 +538,7 @@ int ccmm_swiotlb_alloc(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotlb_de
 		return -EINVAL;
 	index = find_slots(mem, dev, false, (unsigned)((CCMM_PAGE_SIZE << order) - 1), &c);
 	if (index < 0) {
-		atomic_fetch_add(&mem->full, 1);
+		atomic_fetch_add(&mem->areas[(unsigned)dev->cpu & (mem->nareas - 1)].full, 1);
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&mem->areas[(uint64_t)index / mem->area_nslabs].lock);
@@ -590,7 +590,7 @@ int ccmm_swiotlb_tbl_unmap_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *
 		ret = bounce(ctx, mem, dev, tlb_addr, mapping_size, CCMM_DMA_FROM_DEVICE);
 	ccmm_charge(ctx, CCMM_COST_swiotlb_unmap_ns, 1);
 	release_slots(mem, (uint64_t)index, (unsigned)(tlb_addr & dev->min_align_mask & (CCMM_IO_TLB_SIZE - 1)));
-	atomic_fetch_add(&mem->unmaps, 1);
+	atomic_fetch_add(&mem->areas[(uint64_t)index / mem->area_nslabs].unmaps, 1);
 	return ret ? -EFAULT : 0;
 }
 
@@ -645,10 +645,12 @@ void ccmm_swiotlb_stats(struct ccmm_io_tlb_mem *mem, struct ccmm_swiotlb_stats *
 	out->io_tlb_used = atomic_load(&mem->total_used);
 	out->io_tlb_used_hiwater = atomic_load(&mem->used_hiwater);
 	out->nareas = mem->nareas;
-	out->maps = atomic_load(&mem->maps);
-	out->unmaps = atomic_load(&mem->unmaps);
-	out->full = atomic_load(&mem->full);
-	out->bounced_bytes = atomic_load(&mem->bounced_bytes);
+	for (unsigned a = 0; a < mem->nareas; a++) {
+		out->maps += atomic_load(&mem->areas[a].maps);
+		out->unmaps += atomic_load(&mem->areas[a].unmaps);
+		out->full += atomic_load(&mem->areas[a].full);
+		out->bounced_bytes += atomic_load(&mem->areas[a].bounced_bytes);
+	}
 	pthread_mutex_lock(&mem->attr_lock);
 	out->shared = mem->shared;
 	out->share_pages = mem->shared ? mem->share_pages : 0;
