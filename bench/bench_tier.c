@@ -46,7 +46,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s:%d: %s\n", err.file, err.line, err.msg);
 			return 1;
 		}
-		job->g.vmstat[0] = '\0';
+		if (ccmm_job_set_global(job, "vmstat", "", &err)) {
+			fprintf(stderr, "%s: %s\n", path, err.msg);
+			return 1;
+		}
 		t0 = now_s();
 		if (ccmm_job_run(job, &run)) {
 			fprintf(stderr, "%s: cannot run\n", path);
@@ -54,7 +57,7 @@ int main(int argc, char **argv)
 		}
 		t1 = now_s();
 		for (size_t a = 0; a < job->nr_actors; a++)
-			slow += job->actors[a]->ctx.ctr[CCMM_CTR_slow_tier_hits];
+			slow += job->actors[a]->ctx.ctr[CCMM_CTR_AT(tier, slow_tier_hits)];
 		if (!i)
 			base_time = run->end_ns;
 		printf("%-22s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %11.2f ms %9.2fx %9.3f\n", what[i],

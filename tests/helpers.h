@@ -4,6 +4,7 @@
 #define CCMM_TEST_HELPERS_H
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <stdarg.h>
@@ -17,6 +18,26 @@
 #include "boot/boot.h"
 #include "check/check.h"
 #include "mm/mm.h"
+
+/*
+ * Checks in worker threads. cmocka's assertions belong to the test's own
+ * thread, so a worker checks with TCHECK(cond): a failure is printed with the
+ * file, line and the test case that started the workers (TCHECK_CASE() at the
+ * start of the case records it) and counted; once the workers are joined the
+ * case asserts TCHECK_DONE(), which fails it when any worker check failed.
+ */
+static atomic_int tcheck_failures __attribute__((unused));
+static const char *_Atomic tcheck_case __attribute__((unused)) = "(a case without TCHECK_CASE)";
+#define TCHECK_CASE() atomic_store(&tcheck_case, __func__)
+#define TCHECK(c)                                                                                       \
+	do {                                                                                            \
+		if (!(c)) {                                                                             \
+			fprintf(stderr, "%s:%d: in %s: a check failed in a worker thread: %s\n", __FILE__, \
+				__LINE__, atomic_load(&tcheck_case), #c);                               \
+			atomic_fetch_add(&tcheck_failures, 1);                                          \
+		}                                                                                       \
+	} while (0)
+#define TCHECK_DONE() assert_int_equal(atomic_exchange(&tcheck_failures, 0), 0)
 
 /*
  * A machine with one 1 GiB node, a virtio-blk device (64-bit DMA, a 16 KiB

@@ -1,65 +1,76 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * boot.h - bring a modeled machine up and down, layer by layer, as the
- * kernel's start_kernel() and initcalls do:
+ * boot.h - bring a modeled machine up and down, subsystem by subsystem, as
+ * the kernel's start_kernel() runs its initcalls, and the registry of every
+ * subsystem (the top of layer 3).
  *
  *   ccmm_machine_create   platform: sparse memory, encryption engine
- *   ccmm_check_init       checker: event log, map hook
- *   ccmm_cc_init          secure world: history, fault injection
- *   ccmm_mm_init          page allocator, direct map
- *   (layer-3 subsystems register their init and exit here, in order)
+ *   then, in the order of ccmm_subsystems in meson.build, each registered
+ *   subsystem's init (check, cc, mm, cgroup, sgx, tier, swiotlb, iommu,
+ *   dma, sync, ttm, dma-buf); exits run in reverse.
  *
- * Every layer below the scenario engine is usable after ccmm_boot().
+ * A subsystem registers itself with one struct ccmm_subsys beside its code
+ * (platform/subsys.h) and one line in meson.build; the build generates the
+ * table this file walks. Every layer below the scenario engine is usable
+ * after ccmm_boot().
  */
 #ifndef CCMM_BOOT_H
 #define CCMM_BOOT_H
 
+#include "check/check.h"
 #include "platform/platform.h"
+#include "platform/subsys.h"
+
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
 
 /*
  * ccmm_boot - instantiate @plat (ownership passes, also on error) with
- * encryption keys and per-actor random streams derived from @seed.
- * Returns 0 and the machine in *@out, or a negative errno (-ENOMEM, -EIO).
+ * encryption keys and per-actor random streams derived from @seed, then
+ * run every registered subsystem's init. Returns 0 and the machine in
+ * *@out, or a negative errno (-ENOMEM, -EIO, or the failing init's); on
+ * failure the subsystems already up are torn down again.
  */
 int ccmm_boot(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out);
 
-/* Tear everything down in reverse order. NULL is a no-op. */
+/* Run every subsystem's exit in reverse order and free the machine. NULL is a no-op. */
 void ccmm_shutdown(struct ccmm_machine *m);
 
-/*
- * A subsystem's machine-wide figure for reports, in the kernel's own names
- * where it has them (debugfs, sysfs): @group ("swiotlb", "dma.virtio-blk0",
- * "iommu.phb0-ddw"), @name ("io_tlb_used_hiwater"), and a number, or a
- * string in @text when that is not NULL.
- */
-struct ccmm_stat {
-	char group[48];
-	char name[48];
-	uint64_t value;
-	const char *text; /* static storage */
-};
-
-/* A subsystem's stats function: fill up to @max figures, return how many. */
-typedef size_t (*ccmm_stats_fn)(struct ccmm_machine *m, struct ccmm_stat *out, size_t max);
+/* The @i-th registered subsystem in init order, or NULL past the end. */
+const struct ccmm_subsys *ccmm_subsys_at(size_t i);
 
 /*
- * ccmm_machine_stats - every subsystem's figures, in initcall order (each
- * initcall may name a stats function). Returns the number written, at most
- * @max. Locking: as the subsystems' own.
+ * ccmm_machine_stats - every subsystem's figures, in init order. Returns
+ * the number written, at most @max. Locking: as the subsystems' own.
  */
 size_t ccmm_machine_stats(struct ccmm_machine *m, struct ccmm_stat *out, size_t max);
 
-/* For stats functions: append one figure if there is room (*@n counts them). */
-static inline void ccmm_stat_add(struct ccmm_stat *out, size_t max, size_t *n, const char *group, const char *name,
-				 uint64_t value, const char *text)
-{
-	if (*n >= max)
-		return;
-	snprintf(out[*n].group, sizeof(out[*n].group), "%s", group);
-	snprintf(out[*n].name, sizeof(out[*n].name), "%s", name);
-	out[*n].value = value;
-	out[*n].text = text;
-	(*n)++;
-}
+/*
+ * Costs and counters of every registered block, by global index: the
+ * machine's own first (platform/costs.h), then each subsystem's in init
+ * order. ccmm_cost_nr()/ccmm_counter_nr() count them; ccmm_cost_at() and
+ * ccmm_counter_at() give one (with its subsystem's name in *@subsys when
+ * not NULL), or NULL past the end.
+ */
+unsigned ccmm_cost_nr(void);
+unsigned ccmm_counter_nr(void);
+const struct ccmm_cost_info *ccmm_cost_at(unsigned i, const char **subsys);
+const struct ccmm_counter_info *ccmm_counter_at(unsigned i, const char **subsys);
+
+/*
+ * ccmm_costs_check - whether every [cost] line of @p names a registered
+ * cost. 0, or -ENOENT with @err (when not NULL) at the line, with the
+ * closest name as a suggestion. ccmm_boot() refuses such a platform
+ * (-EINVAL); job loading reports it first.
+ */
+int ccmm_costs_check(const struct ccmm_platform *p, struct ccmm_error *err);
+
+/* Every registered rule, by name; NULL when unknown. */
+const struct ccmm_rule *ccmm_rule_find(const char *name);
+
+/* Iterate every registered rule, subsystem by subsystem in init order: the @i-th, or NULL past the end. */
+const struct ccmm_rule *ccmm_rule_at(size_t i);
+
+#pragma GCC visibility pop
 
 #endif

@@ -17,7 +17,12 @@ const char *ccmm_conv_op_name(enum ccmm_conv_op op)
 	return (unsigned)op < CCMM_ARRAY_SIZE(n) ? n[op] : "?";
 }
 
-int ccmm_cc_init(struct ccmm_machine *m)
+static struct ccmm_cc *cc_of(struct ccmm_machine *m)
+{
+	return ccmm_subsys_data(m, &ccmm_subsys_cc);
+}
+
+static int cc_init(struct ccmm_machine *m)
 {
 	struct ccmm_cc *cc = calloc(1, sizeof(*cc));
 
@@ -25,25 +30,33 @@ int ccmm_cc_init(struct ccmm_machine *m)
 		return -ENOMEM;
 	pthread_mutex_init(&cc->lock, NULL);
 	cc->fail_after = -1;
-	m->cc = cc;
+	ccmm_subsys_set_data(m, &ccmm_subsys_cc, cc);
 	return 0;
 }
 
-void ccmm_cc_fini(struct ccmm_machine *m)
+static void cc_exit(struct ccmm_machine *m)
 {
-	if (!m->cc)
+	struct ccmm_cc *cc = cc_of(m);
+
+	if (!cc)
 		return;
-	pthread_mutex_destroy(&m->cc->lock);
-	free(m->cc->hist);
-	free(m->cc);
-	m->cc = NULL;
+	pthread_mutex_destroy(&cc->lock);
+	free(cc->hist);
+	free(cc);
+	ccmm_subsys_set_data(m, &ccmm_subsys_cc, NULL);
 }
+
+struct ccmm_subsys ccmm_subsys_cc = {
+	.name = "cc",
+	.init = cc_init,
+	.exit = cc_exit,
+};
 
 void ccmm_cc_fail_after(struct ccmm_machine *m, long pages)
 {
-	pthread_mutex_lock(&m->cc->lock);
-	m->cc->fail_after = pages;
-	pthread_mutex_unlock(&m->cc->lock);
+	pthread_mutex_lock(&cc_of(m)->lock);
+	cc_of(m)->fail_after = pages;
+	pthread_mutex_unlock(&cc_of(m)->lock);
 }
 
 /* May the other side convert one more page? One refusal, then back to normal. */
@@ -51,14 +64,14 @@ static bool vmm_agrees(struct ccmm_machine *m)
 {
 	bool ok = true;
 
-	pthread_mutex_lock(&m->cc->lock);
-	if (m->cc->fail_after == 0) {
+	pthread_mutex_lock(&cc_of(m)->lock);
+	if (cc_of(m)->fail_after == 0) {
 		ok = false;
-		m->cc->fail_after = -1;
-	} else if (m->cc->fail_after > 0) {
-		m->cc->fail_after--;
+		cc_of(m)->fail_after = -1;
+	} else if (cc_of(m)->fail_after > 0) {
+		cc_of(m)->fail_after--;
 	}
-	pthread_mutex_unlock(&m->cc->lock);
+	pthread_mutex_unlock(&cc_of(m)->lock);
 	return ok;
 }
 
@@ -66,7 +79,7 @@ static bool vmm_agrees(struct ccmm_machine *m)
 static void hist_add(struct ccmm_ctx *ctx, uint64_t pa, struct ccmm_page *pg, enum ccmm_conv_op op,
 		     enum ccmm_page_state from, enum ccmm_page_state to)
 {
-	struct ccmm_cc *cc = ctx->m->cc;
+	struct ccmm_cc *cc = cc_of(ctx->m);
 	struct ccmm_hist_rec *h;
 
 	pthread_mutex_lock(&cc->lock);
@@ -89,13 +102,13 @@ size_t ccmm_cc_history(struct ccmm_machine *m, uint32_t head, struct ccmm_hist_r
 {
 	size_t n = 0;
 
-	pthread_mutex_lock(&m->cc->lock);
-	while (head && n < max && head <= m->cc->nr_hist) {
-		out[n] = m->cc->hist[head - 1];
+	pthread_mutex_lock(&cc_of(m)->lock);
+	while (head && n < max && head <= cc_of(m)->nr_hist) {
+		out[n] = cc_of(m)->hist[head - 1];
 		head = out[n].prev;
 		n++;
 	}
-	pthread_mutex_unlock(&m->cc->lock);
+	pthread_mutex_unlock(&cc_of(m)->lock);
 	return n;
 }
 

@@ -29,6 +29,10 @@
 
 #include "check/check.h"
 #include "platform/platform.h"
+#include "platform/subsys.h"
+
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
 
 /* Owner IDs in page metadata. */
 #define CCMM_OWNER_HOST  0
@@ -69,9 +73,8 @@ struct ccmm_cc {
 	long fail_after;    /* pages the VMM still converts before refusing; < 0: never refuses */
 };
 
-/* Boot initcall: the secure world of the platform's mode (0 or -ENOMEM); fini frees it. */
-int ccmm_cc_init(struct ccmm_machine *m);
-void ccmm_cc_fini(struct ccmm_machine *m);
+/* The secure world's registration: its init sets up the history and fault injection of the platform's mode. */
+extern struct ccmm_subsys ccmm_subsys_cc;
 
 /*
  * ccmm_cc_fail_after - the VMM / hypervisor / ultravisor converts @pages
@@ -189,5 +192,7 @@ void ccmm_cc_flush_cache(struct ccmm_ctx *ctx, uint64_t pa, uint64_t npages);
  * access (stale_cache_lines).
  */
 void ccmm_cc_mark_unflushed(struct ccmm_ctx *ctx, uint64_t pa, uint64_t npages);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_CC_H */

@@ -25,7 +25,7 @@ const char *ccmm_cgroup_ctrl_name(enum ccmm_cgroup_ctrl c)
 
 /* ---- text buffers ---------------------------------------------------------------- */
 
-void cgb_printf(struct cg_buf *b, const char *fmt, ...)
+void _ccmm_cgb_printf(struct cg_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -63,7 +63,7 @@ void cgb_printf(struct cg_buf *b, const char *fmt, ...)
 	}
 }
 
-int cg_why(char *why, size_t len, int ret, const char *fmt, ...)
+int _ccmm_cg_why(char *why, size_t len, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -198,7 +198,7 @@ static int cgroup_alloc_privs(struct ccmm_cgroup_root *root, struct ccmm_cgroup 
 	return 0;
 }
 
-int ccmm_cgroup_init(struct ccmm_machine *m)
+static int cgroup_init(struct ccmm_machine *m)
 {
 	struct ccmm_cgroup_root *root = calloc(1, sizeof(*root));
 
@@ -214,7 +214,7 @@ int ccmm_cgroup_init(struct ccmm_machine *m)
 		return -ENOMEM;
 	}
 	root->top->id = ++root->next_id;
-	m->sub[CCMM_SUB_CGROUP] = root;
+	ccmm_subsys_set_data(m, &ccmm_subsys_cgroup, root);
 	return 0;
 }
 
@@ -231,7 +231,7 @@ static void free_subtree(struct ccmm_cgroup *cg)
 	cgroup_free(cg);
 }
 
-void ccmm_cgroup_fini(struct ccmm_machine *m)
+static void cgroup_exit(struct ccmm_machine *m)
 {
 	struct ccmm_cgroup_root *root = ccmm_cgroup_root_of(m);
 
@@ -246,7 +246,7 @@ void ccmm_cgroup_fini(struct ccmm_machine *m)
 	free_subtree(root->top);
 	pthread_rwlock_destroy(&root->tree_lock);
 	free(root);
-	m->sub[CCMM_SUB_CGROUP] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_cgroup, NULL);
 }
 
 int ccmm_cgroup_path_valid(const char *path)
@@ -589,7 +589,7 @@ int ccmm_cgroup_kill(struct ccmm_cgroup_root *root, struct ccmm_cgroup *cg)
 	return n;
 }
 
-struct ccmm_task *cgroup_pick_task_locked(struct ccmm_cgroup *cg, struct ccmm_task *prefer)
+struct ccmm_task *_ccmm_cgroup_pick_task_locked(struct ccmm_cgroup *cg, struct ccmm_task *prefer)
 {
 	struct ccmm_task *best = NULL;
 
@@ -609,11 +609,11 @@ static void print_mask(struct cg_buf *b, unsigned mask)
 
 	for (int c = 0; c < CCMM_CGRP_NR; c++) {
 		if (mask & (1u << c)) {
-			cgb_printf(b, "%s%s", first ? "" : " ", ctrl_names[c]);
+			_ccmm_cgb_printf(b, "%s%s", first ? "" : " ", ctrl_names[c]);
 			first = false;
 		}
 	}
-	cgb_printf(b, "\n");
+	_ccmm_cgb_printf(b, "\n");
 }
 
 static void controllers_show(struct ccmm_cgroup *cg, struct cg_buf *b)
@@ -633,18 +633,18 @@ static int parse_subtree_control(const char *text, unsigned *en, unsigned *dis, 
 
 	*en = *dis = 0;
 	if (strlen(text) >= sizeof(buf))
-		return cg_why(why, why_len, -EINVAL, "too long");
+		return _ccmm_cg_why(why, why_len, -EINVAL, "too long");
 	snprintf(buf, sizeof(buf), "%s", text);
 	for (tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		int c;
 
 		if (tok[0] != '+' && tok[0] != '-')
-			return cg_why(why, why_len, -EINVAL, "'%s' is not +CONTROLLER or -CONTROLLER", tok);
+			return _ccmm_cg_why(why, why_len, -EINVAL, "'%s' is not +CONTROLLER or -CONTROLLER", tok);
 		for (c = 0; c < CCMM_CGRP_NR; c++)
 			if (!strcmp(tok + 1, ctrl_names[c]))
 				break;
 		if (c == CCMM_CGRP_NR)
-			return cg_why(why, why_len, -EINVAL, "unknown controller '%s' (memory, misc)", tok + 1);
+			return _ccmm_cg_why(why, why_len, -EINVAL, "unknown controller '%s' (memory, misc)", tok + 1);
 		if (tok[0] == '+') {
 			*en |= 1u << c;
 			*dis &= ~(1u << c);
@@ -666,12 +666,12 @@ static int subtree_control_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, c
 		return ret;
 	/* the caller holds the tree lock for writing */
 	if (en & ~(cg->parent ? cg->parent->subtree_control : CCMM_CGRP_MASK_ALL))
-		return cg_why(why, why_len, -ENOENT, "the controller is not in cgroup.controllers");
+		return _ccmm_cg_why(why, why_len, -ENOENT, "the controller is not in cgroup.controllers");
 	for (struct ccmm_cgroup *c = cg->first_child; c; c = c->next_sibling)
 		if (c->subtree_control & dis)
-			return cg_why(why, why_len, -EBUSY, "a child still enables it for its own children");
+			return _ccmm_cg_why(why, why_len, -EBUSY, "a child still enables it for its own children");
 	if ((en & ~cg->subtree_control) && cg->parent && cg->nr_tasks)
-		return cg_why(why, why_len, -EBUSY, "the cgroup has processes (no internal processes)");
+		return _ccmm_cg_why(why, why_len, -EBUSY, "the cgroup has processes (no internal processes)");
 	cg->subtree_control = (cg->subtree_control | en) & ~dis;
 	return 0;
 }
@@ -698,7 +698,7 @@ static void procs_show(struct ccmm_cgroup *cg, struct cg_buf *b)
 	if (n)
 		qsort(pids, n, sizeof(*pids), cmp_int);
 	for (size_t i = 0; i < n; i++)
-		cgb_printf(b, "%d\n", pids[i]);
+		_ccmm_cgb_printf(b, "%d\n", pids[i]);
 	free(pids);
 }
 
@@ -726,16 +726,16 @@ static int procs_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char 
 	struct ccmm_task *t;
 
 	if (ret)
-		return cg_why(why, why_len, -EINVAL, "'%s' is not a pid", text);
+		return _ccmm_cg_why(why, why_len, -EINVAL, "'%s' is not a pid", text);
 	if (!cg)
 		return 0;
 	/* tree write lock held by the caller */
 	t = task_by_pid_locked(cg->root, (int)pid);
 	if (!t)
-		return cg_why(why, why_len, -ESRCH, "no process %ld", pid);
+		return _ccmm_cg_why(why, why_len, -ESRCH, "no process %ld", pid);
 	ret = task_target_ok(cg->root, cg);
 	if (ret)
-		return cg_why(why, why_len, ret, ret == -EBUSY ? "the cgroup enables controllers for its children (no internal processes)"
+		return _ccmm_cg_why(why, why_len, ret, ret == -EBUSY ? "the cgroup enables controllers for its children (no internal processes)"
 							  : "the cgroup is gone");
 	if (t->cgrp != cg) {
 		populate(t->cgrp, -1);
@@ -750,7 +750,7 @@ static int procs_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char 
 
 static void events_show(struct ccmm_cgroup *cg, struct cg_buf *b)
 {
-	cgb_printf(b, "populated %d\nfrozen 0\n", cg->nr_populated ? 1 : 0);
+	_ccmm_cgb_printf(b, "populated %d\nfrozen 0\n", cg->nr_populated ? 1 : 0);
 }
 
 static int kill_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len)
@@ -759,9 +759,9 @@ static int kill_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *
 	int ret = parse_int(text, &v);
 
 	if (ret)
-		return cg_why(why, why_len, ret, "'%s' is not a number", text);
+		return _ccmm_cg_why(why, why_len, ret, "'%s' is not a number", text);
 	if (v != 1)
-		return cg_why(why, why_len, -ERANGE, "only 1 kills");
+		return _ccmm_cg_why(why, why_len, -ERANGE, "only 1 kills");
 	if (!cg)
 		return 0;
 	for (struct ccmm_task *t = cg->root->tasks; t; t = t->next)
@@ -790,17 +790,17 @@ static const struct cftype cftypes[] = {
 	{ "cgroup.procs", CFT_CORE, 0, procs_show, procs_write },
 	{ "cgroup.events", CFT_CORE, CFT_NOT_ON_ROOT, events_show, NULL },
 	{ "cgroup.kill", CFT_CORE, CFT_NOT_ON_ROOT, NULL, kill_write },
-	{ "memory.current", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, memory_current_show, NULL },
-	{ "memory.max", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, memory_max_show, memory_max_write },
-	{ "memory.peak", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, memory_peak_show, NULL },
-	{ "memory.events", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, memory_events_show, NULL },
-	{ "memory.events.local", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, memory_events_local_show, NULL },
-	{ "misc.max", CCMM_CGRP_MISC, CFT_NOT_ON_ROOT, misc_max_show, misc_max_write },
-	{ "misc.current", CCMM_CGRP_MISC, 0, misc_current_show, NULL },
-	{ "misc.peak", CCMM_CGRP_MISC, 0, misc_peak_show, NULL },
-	{ "misc.capacity", CCMM_CGRP_MISC, CFT_ONLY_ON_ROOT, misc_capacity_show, NULL },
-	{ "misc.events", CCMM_CGRP_MISC, CFT_NOT_ON_ROOT, misc_events_show, NULL },
-	{ "misc.events.local", CCMM_CGRP_MISC, CFT_NOT_ON_ROOT, misc_events_local_show, NULL },
+	{ "memory.current", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, _ccmm_memory_current_show, NULL },
+	{ "memory.max", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, _ccmm_memory_max_show, _ccmm_memory_max_write },
+	{ "memory.peak", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, _ccmm_memory_peak_show, NULL },
+	{ "memory.events", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, _ccmm_memory_events_show, NULL },
+	{ "memory.events.local", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, _ccmm_memory_events_local_show, NULL },
+	{ "misc.max", CCMM_CGRP_MISC, CFT_NOT_ON_ROOT, _ccmm_misc_max_show, _ccmm_misc_max_write },
+	{ "misc.current", CCMM_CGRP_MISC, 0, _ccmm_misc_current_show, NULL },
+	{ "misc.peak", CCMM_CGRP_MISC, 0, _ccmm_misc_peak_show, NULL },
+	{ "misc.capacity", CCMM_CGRP_MISC, CFT_ONLY_ON_ROOT, _ccmm_misc_capacity_show, NULL },
+	{ "misc.events", CCMM_CGRP_MISC, CFT_NOT_ON_ROOT, _ccmm_misc_events_show, NULL },
+	{ "misc.events.local", CCMM_CGRP_MISC, CFT_NOT_ON_ROOT, _ccmm_misc_events_local_show, NULL },
 };
 
 const char *const ccmm_cgroup_file_names[] = {
@@ -972,11 +972,11 @@ int ccmm_cgroup_write_check(const char *name, const char *text, char *why, size_
 	char val[512];
 
 	if (!ft)
-		return cg_why(why, why_len, -ENOENT, "no interface file '%s'", name);
+		return _ccmm_cg_why(why, why_len, -ENOENT, "no interface file '%s'", name);
 	if (!ft->write)
-		return cg_why(why, why_len, -EACCES, "%s is read-only", name);
+		return _ccmm_cg_why(why, why_len, -EACCES, "%s is read-only", name);
 	if (strip(text, val, sizeof(val)))
-		return cg_why(why, why_len, -EINVAL, "the value is too long");
+		return _ccmm_cg_why(why, why_len, -EINVAL, "the value is too long");
 	return ft->write(NULL, NULL, val, why, why_len);
 }
 
@@ -1115,3 +1115,9 @@ int ccmm_cgroup_dump(struct ccmm_cgroup_root *root, const char *dir, struct ccmm
 		remove_tree(old);
 	return 0;
 }
+
+struct ccmm_subsys ccmm_subsys_cgroup = {
+	.name = "cgroup",
+	.init = cgroup_init,
+	.exit = cgroup_exit,
+};

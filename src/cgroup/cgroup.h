@@ -73,7 +73,11 @@
 #include <stdio.h>
 
 #include "platform/platform.h"
+#include "platform/subsys.h"
 #include "util/util.h"
+
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
 
 /* ------------------------------------------------------------------ */
 /* Types                                                               */
@@ -208,18 +212,16 @@ const char *ccmm_memcg_event_name(enum ccmm_memcg_event e);
 /* ------------------------------------------------------------------ */
 
 /*
- * ccmm_cgroup_init - attach an empty hierarchy (just "/", every
- * controller available, no capacities) to @m->sub[CCMM_SUB_CGROUP].
- * Called by ccmm_boot(). Returns 0 or -ENOMEM. ccmm_cgroup_fini frees
- * it: tasks are dropped and every cgroup is freed, charged or not.
+ * The registration of cgroup/. Its init attaches an empty hierarchy (just
+ * "/", every controller available, no capacities) to the machine; its exit
+ * frees it: tasks are dropped and every cgroup is freed, charged or not.
  */
-int ccmm_cgroup_init(struct ccmm_machine *m);
-void ccmm_cgroup_fini(struct ccmm_machine *m);
+extern struct ccmm_subsys ccmm_subsys_cgroup;
 
-/* The machine's hierarchy (NULL before ccmm_cgroup_init). */
+/* The machine's hierarchy (NULL before cgroup/ is up). */
 static inline struct ccmm_cgroup_root *ccmm_cgroup_root_of(struct ccmm_machine *m)
 {
-	return (struct ccmm_cgroup_root *)m->sub[CCMM_SUB_CGROUP];
+	return (struct ccmm_cgroup_root *)ccmm_subsys_data(m, &ccmm_subsys_cgroup);
 }
 
 /*
@@ -494,5 +496,7 @@ struct ccmm_job;
  */
 int ccmm_cgroup_job_path_check(const struct ccmm_job *job, const char *path, const struct ccmm_loc *loc,
 			       const char *what, struct ccmm_error *err);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_CGROUP_H */

@@ -12,35 +12,35 @@ struct cg_buf {
 	bool oom;
 };
 
-void cgb_printf(struct cg_buf *b, const char *fmt, ...) CCMM_PRINTF(2, 3);
+void _ccmm_cgb_printf(struct cg_buf *b, const char *fmt, ...) CCMM_PRINTF(2, 3);
 
 /* Handlers: show into @b; write @text (already stripped) to @cg, or only check it when @cg is NULL. */
 typedef void (*cg_show_fn)(struct ccmm_cgroup *cg, struct cg_buf *b);
 typedef int (*cg_write_fn)(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len);
 
 /* misc.c */
-void misc_max_show(struct ccmm_cgroup *cg, struct cg_buf *b);
-int misc_max_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len);
-void misc_current_show(struct ccmm_cgroup *cg, struct cg_buf *b);
-void misc_peak_show(struct ccmm_cgroup *cg, struct cg_buf *b);
-void misc_capacity_show(struct ccmm_cgroup *cg, struct cg_buf *b);
-void misc_events_show(struct ccmm_cgroup *cg, struct cg_buf *b);
-void misc_events_local_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+void _ccmm_misc_max_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+int _ccmm_misc_max_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len);
+void _ccmm_misc_current_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+void _ccmm_misc_peak_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+void _ccmm_misc_capacity_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+void _ccmm_misc_events_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+void _ccmm_misc_events_local_show(struct ccmm_cgroup *cg, struct cg_buf *b);
 
 /* memcontrol.c */
-void memory_current_show(struct ccmm_cgroup *cg, struct cg_buf *b);
-void memory_max_show(struct ccmm_cgroup *cg, struct cg_buf *b);
-int memory_max_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len);
-void memory_peak_show(struct ccmm_cgroup *cg, struct cg_buf *b);
-void memory_events_show(struct ccmm_cgroup *cg, struct cg_buf *b);
-void memory_events_local_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+void _ccmm_memory_current_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+void _ccmm_memory_max_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+int _ccmm_memory_max_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len);
+void _ccmm_memory_peak_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+void _ccmm_memory_events_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+void _ccmm_memory_events_local_show(struct ccmm_cgroup *cg, struct cg_buf *b);
 /* The memcg OOM killer: SIGKILL one task of @memcg's subtree; true if one was signalled. */
-bool memcg_oom_kill(struct ccmm_cgroup *memcg, struct ccmm_task *current);
+bool _ccmm_memcg_oom_kill(struct ccmm_cgroup *memcg, struct ccmm_task *current);
 
 /* cgroup.c: the lowest-pid task of @cg's subtree that has no fatal signal yet, or NULL. Tree lock held. */
-struct ccmm_task *cgroup_pick_task_locked(struct ccmm_cgroup *cg, struct ccmm_task *prefer);
+struct ccmm_task *_ccmm_cgroup_pick_task_locked(struct ccmm_cgroup *cg, struct ccmm_task *prefer);
 
 /* A "why" message helper: snprintf into why if not NULL; returns @ret. */
-int cg_why(char *why, size_t len, int ret, const char *fmt, ...) CCMM_PRINTF(4, 5);
+int _ccmm_cg_why(char *why, size_t len, int ret, const char *fmt, ...) CCMM_PRINTF(4, 5);
 
 #endif

@@ -104,14 +104,14 @@ uint64_t ccmm_memcg_margin(const struct ccmm_cgroup *memcg)
 	return margin;
 }
 
-bool memcg_oom_kill(struct ccmm_cgroup *memcg, struct ccmm_task *current)
+bool _ccmm_memcg_oom_kill(struct ccmm_cgroup *memcg, struct ccmm_task *current)
 {
 	struct ccmm_cgroup_root *root = memcg->root;
 	struct ccmm_cgroup *victim_cg = NULL;
 	struct ccmm_task *victim;
 
 	pthread_rwlock_rdlock(&root->tree_lock);
-	victim = cgroup_pick_task_locked(memcg, current);
+	victim = _ccmm_cgroup_pick_task_locked(memcg, current);
 	if (victim) {
 		ccmm_task_signal(victim, SIGKILL);
 		victim_cg = ccmm_mem_cgroup_css(victim->cgrp);
@@ -162,7 +162,7 @@ int ccmm_memcg_try_charge(struct ccmm_ctx *ctx, struct ccmm_cgroup *memcg, uint6
 		break;
 	}
 	ccmm_memcg_event(over, CCMM_MEMCG_OOM);
-	memcg_oom_kill(over, current);
+	_ccmm_memcg_oom_kill(over, current);
 	return -ENOMEM;
 }
 
@@ -225,13 +225,13 @@ static int memparse_pages(const char *s, uint64_t *pages)
 	return 0;
 }
 
-int memory_max_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len)
+int _ccmm_memory_max_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len)
 {
 	uint64_t max;
 	int reclaims = MAX_RECLAIM_RETRIES;
 
 	if (memparse_pages(text, &max))
-		return cg_why(why, why_len, -EINVAL, "'%s' is neither 'max' nor a size (bytes, with an optional K/M/G/T suffix)",
+		return _ccmm_cg_why(why, why_len, -EINVAL, "'%s' is neither 'max' nor a size (bytes, with an optional K/M/G/T suffix)",
 			      text);
 	if (!cg)
 		return 0;
@@ -249,45 +249,45 @@ int memory_max_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *t
 		}
 		ccmm_memcg_event(cg, CCMM_MEMCG_OOM);
 		/* victims free their memory when they exit, not here: one kill per write */
-		memcg_oom_kill(cg, NULL);
+		_ccmm_memcg_oom_kill(cg, NULL);
 		break;
 	}
 	return 0;
 }
 
-void memory_max_show(struct ccmm_cgroup *cg, struct cg_buf *b)
+void _ccmm_memory_max_show(struct ccmm_cgroup *cg, struct cg_buf *b)
 {
 	uint64_t max = atomic_load(&cg->mem.max);
 
 	if (max == (uint64_t)CCMM_PAGE_COUNTER_MAX)
-		cgb_printf(b, "max\n");
+		_ccmm_cgb_printf(b, "max\n");
 	else
-		cgb_printf(b, "%" PRIu64 "\n", max * (uint64_t)CCMM_PAGE_SIZE);
+		_ccmm_cgb_printf(b, "%" PRIu64 "\n", max * (uint64_t)CCMM_PAGE_SIZE);
 }
 
-void memory_current_show(struct ccmm_cgroup *cg, struct cg_buf *b)
+void _ccmm_memory_current_show(struct ccmm_cgroup *cg, struct cg_buf *b)
 {
-	cgb_printf(b, "%" PRIu64 "\n", atomic_load(&cg->mem.usage) * (uint64_t)CCMM_PAGE_SIZE);
+	_ccmm_cgb_printf(b, "%" PRIu64 "\n", atomic_load(&cg->mem.usage) * (uint64_t)CCMM_PAGE_SIZE);
 }
 
-void memory_peak_show(struct ccmm_cgroup *cg, struct cg_buf *b)
+void _ccmm_memory_peak_show(struct ccmm_cgroup *cg, struct cg_buf *b)
 {
-	cgb_printf(b, "%" PRIu64 "\n", atomic_load(&cg->mem.watermark) * (uint64_t)CCMM_PAGE_SIZE);
+	_ccmm_cgb_printf(b, "%" PRIu64 "\n", atomic_load(&cg->mem.watermark) * (uint64_t)CCMM_PAGE_SIZE);
 }
 
 static void events(struct ccmm_cgroup *cg, struct cg_buf *b, bool local)
 {
 	for (int e = 0; e < CCMM_MEMCG_NR_EVENTS; e++)
-		cgb_printf(b, "%s %" PRIu64 "\n", event_names[e],
+		_ccmm_cgb_printf(b, "%s %" PRIu64 "\n", event_names[e],
 			   atomic_load(local ? &cg->mem.events_local[e] : &cg->mem.events[e]));
 }
 
-void memory_events_show(struct ccmm_cgroup *cg, struct cg_buf *b)
+void _ccmm_memory_events_show(struct ccmm_cgroup *cg, struct cg_buf *b)
 {
 	events(cg, b, false);
 }
 
-void memory_events_local_show(struct ccmm_cgroup *cg, struct cg_buf *b)
+void _ccmm_memory_events_local_show(struct ccmm_cgroup *cg, struct cg_buf *b)
 {
 	events(cg, b, true);
 }

@@ -167,35 +167,35 @@ int ccmm_misc_parse_max(const char *text, enum ccmm_misc_res_type *res, uint64_t
 	return kstrtoull0(sp + 1, max);
 }
 
-int misc_max_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len)
+int _ccmm_misc_max_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len)
 {
 	enum ccmm_misc_res_type res;
 	uint64_t max;
 	int ret = ccmm_misc_parse_max(text, &res, &max);
 
 	if (ret == -ERANGE)
-		return cg_why(why, why_len, ret, "'%s': the number does not fit in 64 bits", text);
+		return _ccmm_cg_why(why, why_len, ret, "'%s': the number does not fit in 64 bits", text);
 	if (ret) {
 		const char *sp = strchr(text, ' ');
 
 		if (!sp)
-			return cg_why(why, why_len, ret, "'%s': expected 'RESOURCE max' or 'RESOURCE NUMBER'", text);
+			return _ccmm_cg_why(why, why_len, ret, "'%s': expected 'RESOURCE max' or 'RESOURCE NUMBER'", text);
 		for (int r = 0; r < CCMM_MISC_NR; r++)
 			if ((size_t)(sp - text) == strlen(res_names[r]) && !strncmp(text, res_names[r], strlen(res_names[r])))
-				return cg_why(why, why_len, ret, "'%s': '%s' is neither 'max' nor a number", text, sp + 1);
-		return cg_why(why, why_len, ret, "'%s': unknown misc resource '%.*s' (sev, sev_es, sgx_epc)", text,
+				return _ccmm_cg_why(why, why_len, ret, "'%s': '%s' is neither 'max' nor a number", text, sp + 1);
+		return _ccmm_cg_why(why, why_len, ret, "'%s': unknown misc resource '%.*s' (sev, sev_es, sgx_epc)", text,
 			      (int)(sp - text), text);
 	}
 	if (!cg)
 		return 0;
 	if (!atomic_load(&cg->root->misc_capacity[res]))
-		return cg_why(why, why_len, -EINVAL, "%s has no capacity on this machine", res_names[res]);
+		return _ccmm_cg_why(why, why_len, -EINVAL, "%s has no capacity on this machine", res_names[res]);
 	/* no reclaim: lowering max below usage only refuses new charges (the series' semantics) */
 	atomic_store(&cg->misc[res].max, max);
 	return 0;
 }
 
-void misc_max_show(struct ccmm_cgroup *cg, struct cg_buf *b)
+void _ccmm_misc_max_show(struct ccmm_cgroup *cg, struct cg_buf *b)
 {
 	for (int r = 0; r < CCMM_MISC_NR; r++) {
 		uint64_t max;
@@ -204,39 +204,39 @@ void misc_max_show(struct ccmm_cgroup *cg, struct cg_buf *b)
 			continue;
 		max = atomic_load(&cg->misc[r].max);
 		if (max == CCMM_MISC_MAX)
-			cgb_printf(b, "%s max\n", res_names[r]);
+			_ccmm_cgb_printf(b, "%s max\n", res_names[r]);
 		else
-			cgb_printf(b, "%s %" PRIu64 "\n", res_names[r], max);
+			_ccmm_cgb_printf(b, "%s %" PRIu64 "\n", res_names[r], max);
 	}
 }
 
-void misc_current_show(struct ccmm_cgroup *cg, struct cg_buf *b)
+void _ccmm_misc_current_show(struct ccmm_cgroup *cg, struct cg_buf *b)
 {
 	for (int r = 0; r < CCMM_MISC_NR; r++) {
 		uint64_t usage = atomic_load(&cg->misc[r].usage);
 
 		if (atomic_load(&cg->root->misc_capacity[r]) || usage)
-			cgb_printf(b, "%s %" PRIu64 "\n", res_names[r], usage);
+			_ccmm_cgb_printf(b, "%s %" PRIu64 "\n", res_names[r], usage);
 	}
 }
 
-void misc_peak_show(struct ccmm_cgroup *cg, struct cg_buf *b)
+void _ccmm_misc_peak_show(struct ccmm_cgroup *cg, struct cg_buf *b)
 {
 	for (int r = 0; r < CCMM_MISC_NR; r++) {
 		uint64_t w = atomic_load(&cg->misc[r].watermark);
 
 		if (atomic_load(&cg->root->misc_capacity[r]) || w)
-			cgb_printf(b, "%s %" PRIu64 "\n", res_names[r], w);
+			_ccmm_cgb_printf(b, "%s %" PRIu64 "\n", res_names[r], w);
 	}
 }
 
-void misc_capacity_show(struct ccmm_cgroup *cg, struct cg_buf *b)
+void _ccmm_misc_capacity_show(struct ccmm_cgroup *cg, struct cg_buf *b)
 {
 	for (int r = 0; r < CCMM_MISC_NR; r++) {
 		uint64_t cap = atomic_load(&cg->root->misc_capacity[r]);
 
 		if (cap)
-			cgb_printf(b, "%s %" PRIu64 "\n", res_names[r], cap);
+			_ccmm_cgb_printf(b, "%s %" PRIu64 "\n", res_names[r], cap);
 	}
 }
 
@@ -246,16 +246,16 @@ static void events(struct ccmm_cgroup *cg, struct cg_buf *b, bool local)
 		uint64_t ev = atomic_load(local ? &cg->misc[r].events_local : &cg->misc[r].events);
 
 		if (atomic_load(&cg->root->misc_capacity[r]) || ev)
-			cgb_printf(b, "%s.max %" PRIu64 "\n", res_names[r], ev);
+			_ccmm_cgb_printf(b, "%s.max %" PRIu64 "\n", res_names[r], ev);
 	}
 }
 
-void misc_events_show(struct ccmm_cgroup *cg, struct cg_buf *b)
+void _ccmm_misc_events_show(struct ccmm_cgroup *cg, struct cg_buf *b)
 {
 	events(cg, b, false);
 }
 
-void misc_events_local_show(struct ccmm_cgroup *cg, struct cg_buf *b)
+void _ccmm_misc_events_local_show(struct ccmm_cgroup *cg, struct cg_buf *b)
 {
 	events(cg, b, true);
 }

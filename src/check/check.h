@@ -20,9 +20,9 @@
  *   bytes really move through the encryption engine; violations become
  *   events with both views and the page's conversion history
  *
- * Rules are named objects (struct ccmm_rule); every layer declares its own
- * and registers the table in check/rules.c, so job files can name any rule
- * in expect= and get a suggestion for a typo.
+ * Rules are named objects (struct ccmm_rule); every subsystem declares its
+ * own (CCMM_RULES_DECLARE) and registers them with itself, so job files can
+ * name any rule in expect= and get a suggestion for a typo.
  *
  * Locking: the event log has its own mutex; ccmm_access() takes the page
  * table lock and then each page's chunk lock, one page at a time. The map
@@ -33,6 +33,10 @@
 
 #include "mmu/mmu.h"
 #include "platform/platform.h"
+#include "platform/subsys.h"
+
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
 
 /* ------------------------------------------------------------------ */
 /* Rules                                                               */
@@ -44,19 +48,55 @@ struct ccmm_rule {
 	const char *summary; /* one line: what is wrong */
 };
 
-/* The rules of this layer. */
-extern const struct ccmm_rule ccmm_rule_cache_alias, ccmm_rule_enc_mismatch, ccmm_rule_host_access_private,
-	ccmm_rule_host_write_private, ccmm_rule_rmp_page_size, ccmm_rule_poison_consumed,
-	ccmm_rule_private_access_shared, ccmm_rule_unaccepted_access, ccmm_rule_dma_private,
-	ccmm_rule_dma_mask_exceeded, ccmm_rule_dma_hole, ccmm_rule_iommu_fault, ccmm_rule_p2p_unreachable,
-	ccmm_rule_access_hole, ccmm_rule_mmio_ve, ccmm_rule_mmio_private, ccmm_rule_stale_tlb,
-	ccmm_rule_stale_cache_lines, ccmm_rule_private_mapped_by_host, ccmm_rule_conversion_unaligned,
-	ccmm_rule_conversion_failed, ccmm_rule_epc_access;
+/*
+ * Rules are declared once, in an X-macro list X(name, seed, summary) in the
+ * subsystem's public header:
+ *   CCMM_RULES_DECLARE(CCMM_FOO_RULES)   the externs ccmm_rule_NAME
+ *   CCMM_RULES_DEFINE(foo_rules, CCMM_FOO_RULES)
+ *                                        in one .c file: the rules and a
+ *                                        NULL-terminated table for the
+ *                                        subsystem's registration
+ * ccmm_rule_find() and ccmm_rule_at() (boot/boot.h) see every registered
+ * subsystem's rules.
+ */
+#define CCMM_RULE_EXTERN_(id, seedno, text) extern const struct ccmm_rule ccmm_rule_##id;
+#define CCMM_RULE_DEF_(id, seedno, text) const struct ccmm_rule ccmm_rule_##id = { #id, seedno, text };
+#define CCMM_RULE_PTR_(id, seedno, text) &ccmm_rule_##id,
+#define CCMM_RULES_DECLARE(LIST) LIST(CCMM_RULE_EXTERN_)
+#define CCMM_RULES_DEFINE(table, LIST) \
+	LIST(CCMM_RULE_DEF_)           \
+	static const struct ccmm_rule *const table[] = { LIST(CCMM_RULE_PTR_) NULL }
 
-/* Every registered rule, by name; NULL when unknown. */
-const struct ccmm_rule *ccmm_rule_find(const char *name);
-/* Iterate all registered rules: returns the @i-th or NULL past the end. */
-const struct ccmm_rule *ccmm_rule_at(size_t i);
+/* The rules of the access checker (layer 2). */
+#define CCMM_CHECK_RULES(X)                                                                                  \
+	X(cache_alias, "003", "two live mappings of one page disagree on cache mode")                       \
+	X(enc_mismatch, "000", "an access whose encrypted/shared attribute disagrees with the page's state") \
+	X(host_access_private, "004", "the host or VMM read guest-private memory")                          \
+	X(host_write_private, "004", "the host or VMM wrote guest-private memory")                          \
+	X(rmp_page_size, "004",                                                                              \
+	  "a host write through a mapping larger than the RMP entries it covers hit a guest-private page (SEV-SNP)") \
+	X(poison_consumed, "004", "a read consumed a line poisoned by an integrity failure (TDX)")           \
+	X(private_access_shared, "004", "a private access to a page the guest converted to shared")         \
+	X(unaccepted_access, "004", "an access to a page not yet accepted (TDX) or validated (SEV-SNP)")    \
+	X(dma_private, "002", "a device touched private or encrypted memory it cannot use")                \
+	X(dma_mask_exceeded, "002", "a device was given a DMA address beyond its DMA mask")                 \
+	X(dma_hole, "", "a device accessed an address where there is no memory or device")                 \
+	X(iommu_fault, "002", "a device access the IOMMU has no translation (or permission) for")          \
+	X(p2p_unreachable, "001", "a device accessed a BAR outside its peer-to-peer reach")                \
+	X(access_hole, "", "a CPU accessed an address where there is no memory or device")                 \
+	X(mmio_ve, "004",                                                                                    \
+	  "a driver touched MMIO directly in a guest whose MMIO is paravirtualised: a #VE from kernel MMIO is a bug") \
+	X(mmio_private, "004",                                                                               \
+	  "MMIO mapped with the private/encrypted attribute in a confidential guest (ioremap must map it shared)") \
+	X(stale_tlb, "004", "an access used a translation the page tables no longer hold (missing TLB flush)") \
+	X(stale_cache_lines, "004",                                                                          \
+	  "an access to a page whose encryption changed without the cache flush this platform needs")       \
+	X(private_mapped_by_host, "004", "a page was made private while the host still maps it")            \
+	X(conversion_unaligned, "004", "an encryption-state change on an address that is not page aligned") \
+	X(conversion_failed, "004", "an encryption-state change failed half-way and the pages were not leaked") \
+	X(epc_access, "004", "a non-enclave access to the enclave page cache (abort-page semantics)")
+
+CCMM_RULES_DECLARE(CCMM_CHECK_RULES)
 
 /* ------------------------------------------------------------------ */
 /* Accesses                                                            */
@@ -260,9 +300,11 @@ struct ccmm_checker {
 	_Atomic uint64_t trusted_devs; /* bit n: device n is trusted (see ccmm_check_set_device_trusted) */
 };
 
-/* Attach a checker to @m and install the map hook. 0 or -ENOMEM. */
-int ccmm_check_init(struct ccmm_machine *m);
-void ccmm_check_fini(struct ccmm_machine *m);
+/* The access checker's registration: its init attaches a checker and installs the map hook. */
+extern struct ccmm_subsys ccmm_subsys_check;
+
+/* The machine's checker (its event log). */
+struct ccmm_checker *ccmm_checker(struct ccmm_machine *m);
 
 /*
  * ccmm_violation - record that @rule was broken by the acting context, at
@@ -317,5 +359,7 @@ size_t ccmm_violations_count(struct ccmm_machine *m, const struct ccmm_rule *rul
  * Returns 0 or -EIO.
  */
 int ccmm_states_table(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio, bool json, FILE *out);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_CHECK_H */

@@ -135,7 +135,7 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 		v.level = w.level;
 		if (w.stale) {
 			ccmm_pte_format(m, w.pte, w.level, viewbuf, sizeof(viewbuf));
-			ccmm_check_record(ctx, &ccmm_rule_stale_tlb, a, addr, &w, pa, CCMM_OK,
+			_ccmm_check_record(ctx, &ccmm_rule_stale_tlb, a, addr, &w, pa, CCMM_OK,
 					  "%s 0x%" PRIx64 " through %s used a stale TLB entry %s that the page tables no longer hold",
 					  ccmm_initiator_name(a->who), addr, a->pgt->name, viewbuf);
 			r->violations++;
@@ -147,7 +147,7 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 		if (a->pgt) {
 			if (ccmm_pgt_translate_locked(a->pgt, addr, &w) || (a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW))) {
 				ccmm_count(ctx, CCMM_CTR_blocked_dma, 1);
-				ccmm_check_record(ctx, &ccmm_rule_iommu_fault, a, addr, NULL, ~0ULL, CCMM_BLOCKED,
+				_ccmm_check_record(ctx, &ccmm_rule_iommu_fault, a, addr, NULL, ~0ULL, CCMM_BLOCKED,
 						  "%s %s at IOVA 0x%" PRIx64 ": the IOMMU (%s) has %s", dev->name,
 						  a->rw == CCMM_READ ? "read" : "write", addr, a->pgt->name,
 						  w.level ? "a read-only translation" : "no translation");
@@ -162,7 +162,7 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 			/* the device emits only the low bits: the access lands elsewhere */
 			uint64_t trunc = addr & ((1ULL << dev->dma_mask_bits) - 1);
 
-			ccmm_check_record(ctx, &ccmm_rule_dma_mask_exceeded, a, addr, NULL, trunc, CCMM_OK,
+			_ccmm_check_record(ctx, &ccmm_rule_dma_mask_exceeded, a, addr, NULL, trunc, CCMM_OK,
 					  "%s has a %u-bit DMA mask but was given 0x%" PRIx64 "; it emits 0x%" PRIx64 " instead",
 					  dev->name, dev->dma_mask_bits, addr, trunc);
 			r->violations++;
@@ -193,7 +193,7 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 			if (w.level == 2)
 				v.private_in_2m = c->nr_private;
 			else
-				v.private_in_2m = ccmm_check_private_in(m, CCMM_ALIGN_DOWN(pa, CCMM_PUD_SIZE), CCMM_PUD_SIZE, pa);
+				v.private_in_2m = _ccmm_check_private_in(m, CCMM_ALIGN_DOWN(pa, CCMM_PUD_SIZE), CCMM_PUD_SIZE, pa);
 		}
 	}
 
@@ -248,7 +248,7 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 	if (d.rule) {
 		if (cpu)
 			ccmm_pte_format(m, w.pte, w.level, viewbuf, sizeof(viewbuf));
-		ccmm_check_record(ctx, d.rule, a, addr, cpu ? &w : NULL, range ? pa : ~0ULL, d.outcome,
+		_ccmm_check_record(ctx, d.rule, a, addr, cpu ? &w : NULL, range ? pa : ~0ULL, d.outcome,
 				  "%s %s of %zu bytes at 0x%" PRIx64 "%s%s%s -> pa 0x%" PRIx64 ": %s",
 				  cpu ? ccmm_initiator_name(a->who) : p->devices[a->device].name,
 				  a->rw == CCMM_READ ? "read" : "write", n, addr, cpu ? " via " : "", cpu ? a->pgt->name : "",

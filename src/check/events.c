@@ -24,7 +24,7 @@ struct checker_priv {
 
 static struct checker_priv *priv_of(struct ccmm_machine *m)
 {
-	return (struct checker_priv *)m->check;
+	return (struct checker_priv *)ccmm_subsys_data(m, &ccmm_subsys_check);
 }
 
 static void count_violation(struct checker_priv *c, const struct ccmm_rule *rule, int actor)
@@ -104,7 +104,7 @@ static uint64_t record_v(struct ccmm_ctx *ctx, const struct ccmm_rule *rule, con
 	return seq;
 }
 
-void ccmm_check_record(struct ccmm_ctx *ctx, const struct ccmm_rule *rule, const struct ccmm_access *a,
+void _ccmm_check_record(struct ccmm_ctx *ctx, const struct ccmm_rule *rule, const struct ccmm_access *a,
 		       uint64_t addr, const struct ccmm_walk *w, uint64_t pa, enum ccmm_outcome outcome, const char *fmt,
 		       ...)
 {
@@ -254,7 +254,7 @@ int ccmm_check_cache_conflict(struct ccmm_ctx *ctx, uint64_t pa, uint64_t size, 
 	find_conflict(ctx->m, pa, size, mode, false, &cf);
 	if (!cf.found)
 		return 0;
-	ccmm_check_record(ctx, &ccmm_rule_cache_alias, NULL, 0, NULL, cf.pa, CCMM_OK,
+	_ccmm_check_record(ctx, &ccmm_rule_cache_alias, NULL, 0, NULL, cf.pa, CCMM_OK,
 			  "%s maps pa 0x%" PRIx64 " %s, but %s maps it %s", what, cf.pa, ccmm_cache_mode_name(mode),
 			  cf.direct_map ? "the kernel direct map" : "another live mapping",
 			  ccmm_cache_mode_name(cf.theirs));
@@ -307,7 +307,7 @@ static void map_hook(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va,
 		struct ccmm_walk w = { pte, 1, pa, false };
 
 		ccmm_pte_format(m, pte, size >= CCMM_PUD_SIZE ? 3 : size >= CCMM_PMD_SIZE ? 2 : 1, pteb, sizeof(pteb));
-		ccmm_check_record(ctx, &ccmm_rule_cache_alias, NULL, va, &w, cf.pa, CCMM_OK,
+		_ccmm_check_record(ctx, &ccmm_rule_cache_alias, NULL, va, &w, cf.pa, CCMM_OK,
 				  "%s maps pa 0x%" PRIx64 " at va 0x%" PRIx64 " %s (%s), but %s maps it %s", pt->name, cf.pa,
 				  va + (cf.pa - pa), ccmm_cache_mode_name(mode), pteb,
 				  cf.direct_map ? "the kernel direct map" : "another live mapping",
@@ -317,21 +317,25 @@ static void map_hook(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va,
 
 int ccmm_check_set_device_trusted(struct ccmm_machine *m, int dev, bool trusted)
 {
-	if (!m->check || dev < 0 || dev >= 64 || (size_t)dev >= m->plat->nr_devices)
+	struct ccmm_checker *ck = ccmm_checker(m);
+
+	if (!ck || dev < 0 || dev >= 64 || (size_t)dev >= m->plat->nr_devices)
 		return -EINVAL;
 	if (trusted)
-		atomic_fetch_or(&m->check->trusted_devs, 1ULL << dev);
+		atomic_fetch_or(&ck->trusted_devs, 1ULL << dev);
 	else
-		atomic_fetch_and(&m->check->trusted_devs, ~(1ULL << dev));
+		atomic_fetch_and(&ck->trusted_devs, ~(1ULL << dev));
 	return 0;
 }
 
 bool ccmm_check_device_trusted(struct ccmm_machine *m, int dev)
 {
-	return m->check && dev >= 0 && dev < 64 && (atomic_load(&m->check->trusted_devs) >> dev) & 1;
+	struct ccmm_checker *ck = ccmm_checker(m);
+
+	return ck && dev >= 0 && dev < 64 && (atomic_load(&ck->trusted_devs) >> dev) & 1;
 }
 
-bool ccmm_check_private_in(struct ccmm_machine *m, uint64_t base, uint64_t size, uint64_t except)
+bool _ccmm_check_private_in(struct ccmm_machine *m, uint64_t base, uint64_t size, uint64_t except)
 {
 	for (uint64_t a = base; a < base + size; a += CCMM_PMD_SIZE) {
 		struct ccmm_chunk *c = ccmm_phys_chunk(m, a, false);
@@ -349,7 +353,12 @@ bool ccmm_check_private_in(struct ccmm_machine *m, uint64_t base, uint64_t size,
 	return false;
 }
 
-int ccmm_check_init(struct ccmm_machine *m)
+struct ccmm_checker *ccmm_checker(struct ccmm_machine *m)
+{
+	return ccmm_subsys_data(m, &ccmm_subsys_check);
+}
+
+int _ccmm_check_init(struct ccmm_machine *m)
 {
 	struct checker_priv *c = calloc(1, sizeof(*c));
 
@@ -357,12 +366,12 @@ int ccmm_check_init(struct ccmm_machine *m)
 		return -ENOMEM;
 	pthread_mutex_init(&c->pub.lock, NULL);
 	c->pub.max_events = DEFAULT_MAX_EVENTS;
-	m->check = &c->pub;
+	ccmm_subsys_set_data(m, &ccmm_subsys_check, c);
 	ccmm_mmu_set_map_hook(m, map_hook);
 	return 0;
 }
 
-void ccmm_check_fini(struct ccmm_machine *m)
+void _ccmm_check_fini(struct ccmm_machine *m)
 {
 	struct checker_priv *c = priv_of(m);
 
@@ -373,5 +382,5 @@ void ccmm_check_fini(struct ccmm_machine *m)
 	free(c->pub.ev);
 	free(c->counts);
 	free(c);
-	m->check = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_check, NULL);
 }

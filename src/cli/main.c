@@ -20,7 +20,6 @@
 #include "check/check.h"
 #include "report/report.h"
 #include "scenario/scenario.h"
-#include "tier/tier.h"
 #include "trace/trace.h"
 
 #define EXIT_BAD_INPUT 2
@@ -46,7 +45,8 @@ static void usage(FILE *out)
 		"  kinds                  the actor kinds a job can use\n"
 		"  ops KIND               the ops of an actor kind, with their arguments\n"
 		"  platform [P]           a platform laid out: a file, 'default' (the default) or 'host'\n"
-		"  trace stat FILE        a page-reference trace (lackey or l|s, plain/gz/zst): references, pages, writes\n"
+		"  trace stat FILE        a page-reference trace (lackey or l|s, plain/gz/zst): references, pages, writes;\n"
+		"                         ftrace text of the dma/swiotlb events: events by kind, skipped, lost\n"
 		"  trace reduce IN OUT    write IN's page references as an address trace\n"
 		"      --zstd             compress OUT with zstd\n"
 		"      --instructions     keep instruction fetches\n"
@@ -140,7 +140,7 @@ static int cmd_run(int argc, char **argv)
 	if (have_seed)
 		job->g.seed = seed;
 	if (threads)
-		job->g.mode = 1;
+		job->g.mode = CCMM_RUN_THREADS;
 	ret = ccmm_job_run(job, &run);
 	if (ret) {
 		fprintf(stderr, "%s: cannot start the run: %s\n", job->path, strerror(-ret));
@@ -162,24 +162,6 @@ static int cmd_run(int argc, char **argv)
 		}
 		if (ret)
 			fprintf(stderr, "%s: cannot write the JSON report: %s\n", json, strerror(-ret));
-	}
-	if (!ret && job->g.vmstat[0] && s.status != 2) {
-		char path[800];
-
-		if (job->g.vmstat[0] == '/')
-			snprintf(path, sizeof(path), "%s", job->g.vmstat);
-		else
-			snprintf(path, sizeof(path), "%s/%s", job->dir, job->g.vmstat);
-		ret = ccmm_outfile_open(&of, path);
-		if (!ret) {
-			ret = ccmm_vmstat_write(run->m, of.fp);
-			if (ret)
-				ccmm_outfile_abort(&of);
-			else
-				ret = ccmm_outfile_commit(&of);
-		}
-		if (ret)
-			fprintf(stderr, "%s: cannot write vmstat: %s\n", path, strerror(-ret));
 	}
 	ccmm_run_free(run);
 	ccmm_job_free(job);
@@ -299,6 +281,10 @@ static int cmd_platform(int argc, char **argv)
 		ret = ccmm_platform_host(&p, &err);
 	else
 		ret = ccmm_platform_load(spec, &p, &err);
+	if (!ret && (ret = ccmm_costs_check(p, &err))) {
+		ccmm_platform_free(p);
+		p = NULL;
+	}
 	if (ret)
 		return print_error(&err);
 	printf("%s (%s): mode %s, %u CPUs, %u-bit physical addresses", p->name, p->source, ccmm_cc_mode_name(p->mode),
@@ -326,6 +312,35 @@ static int cmd_platform(int argc, char **argv)
 		       d->device_id, d->dma_mask_bits, d->iommu >= 0 ? p->iommus[d->iommu].name : "no IOMMU");
 	}
 	ccmm_platform_free(p);
+	return 0;
+}
+
+/* ccmm trace stat on ftrace text: events by kind, skipped, lost. */
+static int ftrace_stat(const char *path)
+{
+	struct ccmm_ftrace *ft;
+	struct ccmm_ftrace_event ev;
+	struct ccmm_ftrace_stats st;
+	struct ccmm_error err;
+	int ret;
+
+	if (ccmm_ftrace_open(path, &ft, &err))
+		return print_error(&err);
+	while ((ret = ccmm_ftrace_next(ft, &ev, &err)) == 1)
+		;
+	if (ret < 0) {
+		ccmm_ftrace_close(ft);
+		return print_error(&err);
+	}
+	ccmm_ftrace_stats(ft, &st);
+	ccmm_ftrace_close(ft);
+	printf("%s: ftrace text (%s), %" PRIu64 " lines, %" PRIu64 " DMA/SWIOTLB events on CPUs 0..%d, %" PRIu64
+	       " other events skipped%s%s%s, %" PRIu64 " lost\n",
+	       path, st.trace_cmd ? "trace-cmd report" : "tracefs", st.lines, st.events, st.max_cpu, st.skipped,
+	       st.skipped ? " (first: " : "", st.first_skipped, st.skipped ? ")" : "", st.lost);
+	for (int k = 0; k < CCMM_FT_NR; k++)
+		if (st.by_kind[k])
+			printf("  %-28s %" PRIu64 "\n", ccmm_ftrace_kind_name((enum ccmm_ftrace_kind)k), st.by_kind[k]);
 	return 0;
 }
 
@@ -361,6 +376,8 @@ static int cmd_trace(int argc, char **argv)
 
 		if (nfiles != 1)
 			return bad("trace stat: one trace file%s%s", "", "");
+		if (ccmm_ftrace_probe(files[0], &err) == 1)
+			return ftrace_stat(files[0]);
 		if (ccmm_trace_open(files[0], &o, &t, &err))
 			return print_error(&err);
 		uint64_t *set = NULL, cap = 0, distinct = 0;

@@ -13,59 +13,16 @@
 
 #include "dma-buf/internal.h"
 
-#define RULE(id, seedno, text) const struct ccmm_rule ccmm_rule_##id = { #id, seedno, text }
+CCMM_COST_BLOCK_DEFINE(dma_buf, CCMM_DMA_BUF_COSTS, CCMM_DMA_BUF_COUNTERS);
 
-RULE(dmabuf_export_ops, "001", "dma_buf_export() with ops that fail the kernel's checks");
-RULE(resv_held_unlocked_call, "001",
-     "a dma-buf call that takes the reservation lock itself (attach, detach, mmap, cpu access, *_unlocked) was made "
-     "with it held: it would wait for itself");
-RULE(dmabuf_bad_attach, "001",
-     "an attach the kernel WARNs about: importer ops without move_notify, no device, or a mapping call on a PFN attachment");
-RULE(dmabuf_detach_mapped, "001", "dma_buf_detach() with mappings of the attachment still live");
-RULE(dmabuf_unmap_unmapped, "001", "an unmap of a mapping (or vmap) the attachment (or buffer) does not have");
-RULE(dmabuf_use_after_release, "001", "a dma-buf used after its last reference was dropped, or released while attached");
-RULE(dmabuf_pin_static, "001", "dma_buf_pin()/dma_buf_unpin() by a static importer (only dynamic importers may)");
-RULE(move_notify_ignored, "001",
-     "an importer kept using (or did not tear down) mappings after move_notify told it the buffer moved or was revoked");
-RULE(use_after_move, "001",
-     "a device or guest accessed a dma-buf through a mapping or PFN taken before a move or revoke: it reaches the old "
-     "location");
-RULE(revocable_to_nonrevocable, "001",
-     "a revocable buffer reached an importer that cannot survive a revoke (the compositor shot down by a client buffer)");
-RULE(gup_special_mapping, "003",
-     "page references taken (GUP) on a VM_IO / VM_PFNMAP mapping or a special PTE: the exporter owns that memory");
-RULE(private_mmio_mapped, "001",
-     "private MMIO of a TDISP device mapped by host user space or DMA-mapped by an importer outside the TEE");
-RULE(restricted_access, "001", "a restricted (secure heap) buffer attached or CPU-mapped by something not in a secure state");
-RULE(map_info_mismatch, "003", "a CPU mapping whose cache attributes contradict the exporter's declared map info");
-RULE(dmabuf_sync_missing, "003", "CPU access to an incoherent dma-buf mapping outside a DMA_BUF_IOCTL_SYNC start/end bracket");
-RULE(tdisp_bad_transition, "001", "a TDISP state change the protocol does not allow (or a device that cannot do it)");
+CCMM_RULES_DEFINE(dma_buf_rules, CCMM_DMA_BUF_RULES);
 
-const struct ccmm_rule *const ccmm_dmabuf_rules[] = {
-	&ccmm_rule_dmabuf_export_ops,
-	&ccmm_rule_resv_held_unlocked_call,
-	&ccmm_rule_dmabuf_bad_attach,
-	&ccmm_rule_dmabuf_detach_mapped,
-	&ccmm_rule_dmabuf_unmap_unmapped,
-	&ccmm_rule_dmabuf_use_after_release,
-	&ccmm_rule_dmabuf_pin_static,
-	&ccmm_rule_move_notify_ignored,
-	&ccmm_rule_use_after_move,
-	&ccmm_rule_revocable_to_nonrevocable,
-	&ccmm_rule_gup_special_mapping,
-	&ccmm_rule_private_mmio_mapped,
-	&ccmm_rule_restricted_access,
-	&ccmm_rule_map_info_mismatch,
-	&ccmm_rule_dmabuf_sync_missing,
-	&ccmm_rule_tdisp_bad_transition,
-	NULL,
-};
 
 #define CPU_WAIT_NS (5LL * 1000000000)    /* begin_cpu_access waits this long for fences */
 #define REVOKE_WAIT_NS (2LL * 1000000000) /* revoke waits this long for fences */
 #define UNMAP_WAIT_MS 100                 /* ... and this long for importers to unmap */
 
-const char *dmabuf_dev_name(struct ccmm_machine *m, int dev)
+const char *_ccmm_dmabuf_dev_name(struct ccmm_machine *m, int dev)
 {
 	return dev >= 0 && (size_t)dev < m->plat->nr_devices ? m->plat->devices[dev].name : "-";
 }
@@ -163,7 +120,7 @@ int ccmm_dma_buf_export(struct ccmm_ctx *ctx, const struct ccmm_dma_buf_export_i
 		if (s != CCMM_TDISP_LOCKED && s != CCMM_TDISP_RUN) {
 			dmabuf_violation(ctx, &ccmm_rule_tdisp_bad_transition,
 					 "export of private MMIO of %s, whose TDISP interface is %s (not LOCKED or RUN)",
-					 dmabuf_dev_name(m, info->provider), ccmm_tdisp_state_name(s));
+					 _ccmm_dmabuf_dev_name(m, info->provider), ccmm_tdisp_state_name(s));
 			return -EINVAL;
 		}
 	}
@@ -358,7 +315,7 @@ static int do_map(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment *attach, 
 		attach->maps = map;
 		attach->nr_maps++;
 	}
-	ccmm_count(ctx, CCMM_CTR_dmabuf_maps, 1);
+	ccmm_count(ctx, CCMM_CTR_AT(dma_buf, dmabuf_maps), 1);
 	*out = map;
 	return 0;
 }
@@ -420,7 +377,7 @@ static int attach_refusals(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, co
 	if ((dmabuf->flags & CCMM_DMA_BUF_REVOCABLE) && dmabuf->negotiate && !(ai->flags & CCMM_IMPORTER_REVOCABLE_OK)) {
 		dmabuf_violation(ctx, &ccmm_rule_revocable_to_nonrevocable,
 				 "refused: %s is revocable (%s) and %s cannot survive a revoke -- a revoke would shoot it down",
-				 dmabuf->exp_name, dmabuf_dev_name(m, dmabuf->provider), name);
+				 dmabuf->exp_name, _ccmm_dmabuf_dev_name(m, dmabuf->provider), name);
 		return -EOPNOTSUPP;
 	}
 	if ((dmabuf->flags & CCMM_DMA_BUF_RESTRICTED) && !ccmm_tdisp_secure(m, ai->dev)) {
@@ -433,7 +390,7 @@ static int attach_refusals(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, co
 		dmabuf_violation(ctx, &ccmm_rule_private_mmio_mapped,
 				 "refused: %s is private MMIO of %s; a generic DMA importer (%s) cannot map it, only KVM or "
 				 "iommufd through the physical-range list",
-				 dmabuf->exp_name, dmabuf_dev_name(m, dmabuf->provider), name);
+				 dmabuf->exp_name, _ccmm_dmabuf_dev_name(m, dmabuf->provider), name);
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -455,7 +412,7 @@ int ccmm_dma_buf_attach(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, const
 	struct ccmm_machine *m = dmabuf->m;
 	struct ccmm_dma_buf_attachment *a;
 	struct ccmm_dma_dev *dd = NULL;
-	const char *name = ai->name ? ai->name : dmabuf_dev_name(m, ai->dev);
+	const char *name = ai->name ? ai->name : _ccmm_dmabuf_dev_name(m, ai->dev);
 	int ret;
 
 	if (released(ctx, dmabuf, "dma_buf_attach"))
@@ -733,7 +690,7 @@ int ccmm_dma_buf_move_notify(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
 		if (!a->importer_ops)
 			continue;
 		a->notified_gen = gen;
-		ccmm_count(ctx, CCMM_CTR_dmabuf_notifies, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(dma_buf, dmabuf_notifies), 1);
 		a->importer_ops->move_notify(ctx, a);
 	}
 	return 0;
@@ -856,7 +813,7 @@ int ccmm_dma_buf_revoke(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
 					 a->name);
 		if (a->importer_ops) {
 			a->notified_gen = gen;
-			ccmm_count(ctx, CCMM_CTR_dmabuf_notifies, 1);
+			ccmm_count(ctx, CCMM_CTR_AT(dma_buf, dmabuf_notifies), 1);
 			a->importer_ops->move_notify(ctx, a);
 		}
 	}
@@ -1028,7 +985,7 @@ int ccmm_dma_buf_mmap(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, struct 
 	if (dmabuf->flags & CCMM_DMA_BUF_PRIVATE) {
 		dmabuf_violation(ctx, &ccmm_rule_private_mmio_mapped,
 				 "%s tried to mmap private MMIO of %s (%s): never into host user space", mm->name,
-				 dmabuf_dev_name(dmabuf->m, dmabuf->provider), dmabuf->exp_name);
+				 _ccmm_dmabuf_dev_name(dmabuf->m, dmabuf->provider), dmabuf->exp_name);
 		return -EPERM;
 	}
 	if (dmabuf->flags & CCMM_DMA_BUF_RESTRICTED) {
@@ -1207,7 +1164,7 @@ int ccmm_dma_buf_bufinfo(struct ccmm_machine *m, FILE *out)
 
 /* ---- per-machine state ----------------------------------------------------------------------- */
 
-int ccmm_dmabuf_init(struct ccmm_machine *m)
+static int dma_buf_init(struct ccmm_machine *m)
 {
 	struct dmabuf_state *st = calloc(1, sizeof(*st));
 
@@ -1218,11 +1175,11 @@ int ccmm_dmabuf_init(struct ccmm_machine *m)
 		st->private_bar[i] = -1;
 		atomic_init(&st->host_mmaps[i], 0);
 	}
-	m->sub[CCMM_SUB_DMABUF] = st;
+	ccmm_subsys_set_data(m, &ccmm_subsys_dma_buf, st);
 	return 0;
 }
 
-void ccmm_dmabuf_fini(struct ccmm_machine *m)
+static void dma_buf_exit(struct ccmm_machine *m)
 {
 	struct dmabuf_state *st = dmabuf_state(m);
 	struct ccmm_ctx ctx;
@@ -1266,5 +1223,13 @@ void ccmm_dmabuf_fini(struct ccmm_machine *m)
 	}
 	pthread_mutex_destroy(&st->lock);
 	free(st);
-	m->sub[CCMM_SUB_DMABUF] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_dma_buf, NULL);
 }
+
+struct ccmm_subsys ccmm_subsys_dma_buf = {
+	.name = "dma-buf",
+	.init = dma_buf_init,
+	.exit = dma_buf_exit,
+	.rules = dma_buf_rules,
+	.block = &ccmm_dma_buf_block,
+};

@@ -72,13 +72,46 @@
 #include "sync/sync.h"
 #include "ttm/ttm.h"
 
-extern const struct ccmm_rule ccmm_rule_dmabuf_export_ops, ccmm_rule_resv_held_unlocked_call,
-	ccmm_rule_dmabuf_bad_attach, ccmm_rule_dmabuf_detach_mapped, ccmm_rule_dmabuf_unmap_unmapped, ccmm_rule_dmabuf_use_after_release,
-	ccmm_rule_dmabuf_pin_static, ccmm_rule_move_notify_ignored, ccmm_rule_use_after_move,
-	ccmm_rule_revocable_to_nonrevocable, ccmm_rule_gup_special_mapping, ccmm_rule_private_mmio_mapped,
-	ccmm_rule_restricted_access, ccmm_rule_map_info_mismatch, ccmm_rule_dmabuf_sync_missing,
-	ccmm_rule_tdisp_bad_transition;
-extern const struct ccmm_rule *const ccmm_dmabuf_rules[];
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
+/*
+ * The modeled costs (X(name, default, source): ns per occurrence, as in
+ * platform/costs.h) and the event counters (X(name, help)) of this
+ * subsystem, declared once; a platform's [cost] section overrides a cost
+ * by name.
+ */
+#define CCMM_DMA_BUF_COSTS(X)
+#define CCMM_DMA_BUF_COUNTERS(X) \
+	X(dmabuf_maps, "dma-buf attachment mappings made") \
+	X(dmabuf_notifies, "dma-buf move_notify calls to importers (moves and revokes)")
+
+CCMM_COST_BLOCK_DECLARE(dma_buf, CCMM_DMA_BUF_COSTS, CCMM_DMA_BUF_COUNTERS)
+
+/* The rules of this subsystem: X(name, seed thread, summary). */
+#define CCMM_DMA_BUF_RULES(X) \
+	X(dmabuf_export_ops, "001", "dma_buf_export() with ops that fail the kernel's checks") \
+	X(resv_held_unlocked_call, "001", \
+	  "a dma-buf call that takes the reservation lock itself (attach, detach, mmap, cpu access, *_unlocked) was made " \
+	  "with it held: it would wait for itself") \
+	X(dmabuf_bad_attach, "001", "an attach the kernel WARNs about: importer ops without move_notify, no device, or a mapping call on a PFN attachment") \
+	X(dmabuf_detach_mapped, "001", "dma_buf_detach() with mappings of the attachment still live") \
+	X(dmabuf_unmap_unmapped, "001", "an unmap of a mapping (or vmap) the attachment (or buffer) does not have") \
+	X(dmabuf_use_after_release, "001", "a dma-buf used after its last reference was dropped, or released while attached") \
+	X(dmabuf_pin_static, "001", "dma_buf_pin()/dma_buf_unpin() by a static importer (only dynamic importers may)") \
+	X(move_notify_ignored, "001", "an importer kept using (or did not tear down) mappings after move_notify told it the buffer moved or was revoked") \
+	X(use_after_move, "001", \
+	  "a device or guest accessed a dma-buf through a mapping or PFN taken before a move or revoke: it reaches the old " \
+	  "location") \
+	X(revocable_to_nonrevocable, "001", "a revocable buffer reached an importer that cannot survive a revoke (the compositor shot down by a client buffer)") \
+	X(gup_special_mapping, "003", "page references taken (GUP) on a VM_IO / VM_PFNMAP mapping or a special PTE: the exporter owns that memory") \
+	X(private_mmio_mapped, "001", "private MMIO of a TDISP device mapped by host user space or DMA-mapped by an importer outside the TEE") \
+	X(restricted_access, "001", "a restricted (secure heap) buffer attached or CPU-mapped by something not in a secure state") \
+	X(map_info_mismatch, "003", "a CPU mapping whose cache attributes contradict the exporter's declared map info") \
+	X(dmabuf_sync_missing, "003", "CPU access to an incoherent dma-buf mapping outside a DMA_BUF_IOCTL_SYNC start/end bracket") \
+	X(tdisp_bad_transition, "001", "a TDISP state change the protocol does not allow (or a device that cannot do it)")
+
+CCMM_RULES_DECLARE(CCMM_DMA_BUF_RULES)
 
 /* The proposed DMA_BUF_IOCTL_INFO map info (seed 003). */
 enum ccmm_dma_buf_map_info {
@@ -541,7 +574,9 @@ int ccmm_dma_buf_export_heap(struct ccmm_ctx *ctx, uint64_t size, bool restricte
 
 /* ---- per-machine state -------------------------------------------------------------------------- */
 
-int ccmm_dmabuf_init(struct ccmm_machine *m);
-void ccmm_dmabuf_fini(struct ccmm_machine *m);
+/* The registration of dma-buf/: its init sets up the machine's list of buffers (bufinfo walks it). */
+extern struct ccmm_subsys ccmm_subsys_dma_buf;
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_DMA_BUF_H */

@@ -243,7 +243,7 @@ static void vfio_vm_close(struct ccmm_vma *vma)
 		}
 	}
 	pthread_mutex_unlock(&e->lock);
-	dmabuf_host_mmap_put(e->m, e->dev);
+	_ccmm_dmabuf_host_mmap_put(e->m, e->dev);
 	free(vv);
 	ccmm_dma_buf_put(ctx_or(NULL, &local, dmabuf->m), dmabuf); /* the VMA's file reference */
 }
@@ -280,7 +280,7 @@ static int vfio_exp_mmap(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, stru
 	}
 	vma->vm_pgoff = pgoff;
 	ccmm_dma_buf_get(ctx, dmabuf);
-	dmabuf_host_mmap_get(e->m, e->dev);
+	_ccmm_dmabuf_host_mmap_get(e->m, e->dev);
 	pthread_mutex_lock(&e->lock);
 	e->vmas[e->nr_vmas++] = vma;
 	pthread_mutex_unlock(&e->lock);

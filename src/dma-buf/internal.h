@@ -18,17 +18,17 @@ struct dmabuf_state {
 
 static inline struct dmabuf_state *dmabuf_state(struct ccmm_machine *m)
 {
-	return m->sub[CCMM_SUB_DMABUF];
+	return ccmm_subsys_data(m, &ccmm_subsys_dma_buf);
 }
 
 /* Record @rule through @ctx with a message (no page). */
 #define dmabuf_violation(ctx, rule, ...) ccmm_violation((ctx), (rule), ~0ULL, __VA_ARGS__)
 
 /* The device's name, or "-" for none. */
-const char *dmabuf_dev_name(struct ccmm_machine *m, int dev);
+const char *_ccmm_dmabuf_dev_name(struct ccmm_machine *m, int dev);
 
 /* Count a live host-user mapping of @dev's MMIO (VFIO mmaps): TDISP LOCK refuses while any exists. */
-void dmabuf_host_mmap_get(struct ccmm_machine *m, int dev);
-void dmabuf_host_mmap_put(struct ccmm_machine *m, int dev);
+void _ccmm_dmabuf_host_mmap_get(struct ccmm_machine *m, int dev);
+void _ccmm_dmabuf_host_mmap_put(struct ccmm_machine *m, int dev);
 
 #endif

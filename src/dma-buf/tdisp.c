@@ -41,13 +41,13 @@ bool ccmm_tdisp_secure(struct ccmm_machine *m, int dev)
 	return ccmm_tdisp_state(m, dev) == CCMM_TDISP_RUN;
 }
 
-void dmabuf_host_mmap_get(struct ccmm_machine *m, int dev)
+void _ccmm_dmabuf_host_mmap_get(struct ccmm_machine *m, int dev)
 {
 	if (dev_ok(m, dev))
 		atomic_fetch_add(&dmabuf_state(m)->host_mmaps[dev], 1);
 }
 
-void dmabuf_host_mmap_put(struct ccmm_machine *m, int dev)
+void _ccmm_dmabuf_host_mmap_put(struct ccmm_machine *m, int dev)
 {
 	if (dev_ok(m, dev))
 		atomic_fetch_sub(&dmabuf_state(m)->host_mmaps[dev], 1);

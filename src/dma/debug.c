@@ -12,52 +12,6 @@
 
 #include "dma/internal.h"
 
-#define RULE(id, seedno, text) const struct ccmm_rule ccmm_rule_##id = { #id, seedno, text }
-
-RULE(dma_unmap_unmapped, "",
-     "a DMA address that was never mapped was unmapped or freed (dma-debug: device driver tries to free DMA memory "
-     "it has not allocated)");
-RULE(dma_double_unmap, "", "a DMA mapping was unmapped or freed twice");
-RULE(dma_unmap_size, "",
-     "a DMA mapping was unmapped or freed with another size (or CPU address) than it was made with");
-RULE(dma_unmap_dir, "", "a DMA mapping was unmapped with another direction than it was made with");
-RULE(dma_unmap_type, "",
-     "a DMA mapping was undone with the wrong function (unmap_single of a page or sg mapping, free_coherent of a "
-     "streaming one ...)");
-RULE(dma_map_error_unchecked, "",
-     "a DMA mapping was unmapped without dma_mapping_error() ever being asked about it");
-RULE(dma_sync_unmapped, "", "a sync of a DMA range that is not inside one live streaming mapping");
-RULE(dma_sync_dir, "", "a DMA mapping was synced with another direction than it was made with");
-RULE(dma_cpu_unsynced, "000",
-     "the CPU touched a streaming DMA buffer while the device owns it (no dma_sync_*_for_cpu): it reads stale "
-     "data, or its writes miss the bounce buffer or are overwritten");
-RULE(dma_device_unsynced, "",
-     "a device touched a streaming mapping the CPU owns (synced for the CPU and not given back)");
-RULE(dma_device_unmapped, "002", "a device accessed a bus address outside every live DMA mapping it was given");
-RULE(dma_live_at_remove, "", "a device went away with DMA mappings or coherent buffers still live");
-RULE(dma_window_unreachable, "002",
-     "no IOMMU window this device's DMA mask can use: in a secure guest whose bounce buffers live in the 64-bit "
-     "dynamic window, a device without a 64-bit mask cannot DMA");
-RULE(device_not_allowed, "004",
-     "a driver tried to bind a device that is not on the TDX guest's allow-list (the probe is refused)");
-
-const struct ccmm_rule *const ccmm_dma_rules[] = {
-	&ccmm_rule_dma_unmap_unmapped,
-	&ccmm_rule_dma_double_unmap,
-	&ccmm_rule_dma_unmap_size,
-	&ccmm_rule_dma_unmap_dir,
-	&ccmm_rule_dma_unmap_type,
-	&ccmm_rule_dma_map_error_unchecked,
-	&ccmm_rule_dma_sync_unmapped,
-	&ccmm_rule_dma_sync_dir,
-	&ccmm_rule_dma_cpu_unsynced,
-	&ccmm_rule_dma_device_unsynced,
-	&ccmm_rule_dma_device_unmapped,
-	&ccmm_rule_dma_live_at_remove,
-	&ccmm_rule_dma_window_unreachable,
-	&ccmm_rule_device_not_allowed,
-	NULL,
-};
 
 const char *ccmm_dma_map_type_name(enum ccmm_dma_map_type t)
 {
@@ -73,7 +27,7 @@ const char *ccmm_dma_fail_name(enum ccmm_dma_fail f)
 	return (unsigned)f < CCMM_ARRAY_SIZE(n) ? n[f] : "?";
 }
 
-int ccmm_dma_rec_add(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_dma_rec *rec)
+int _ccmm_dma_rec_add(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_dma_rec *rec)
 {
 	struct ccmm_dma_rec *r;
 
@@ -89,7 +43,7 @@ int ccmm_dma_rec_add(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct 
 	return 0;
 }
 
-long ccmm_dma_rec_find_best(struct ccmm_dma_dev *d, uint64_t dma, uint64_t size, enum ccmm_dma_map_type type,
+long _ccmm_dma_rec_find_best(struct ccmm_dma_dev *d, uint64_t dma, uint64_t size, enum ccmm_dma_map_type type,
 			    enum ccmm_dma_dir dir)
 {
 	long best = -1;
@@ -112,7 +66,7 @@ long ccmm_dma_rec_find_best(struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
 	return best;
 }
 
-long ccmm_dma_rec_find_containing(struct ccmm_dma_dev *d, uint64_t dma, uint64_t size)
+long _ccmm_dma_rec_find_containing(struct ccmm_dma_dev *d, uint64_t dma, uint64_t size)
 {
 	for (size_t i = 0; i < d->nr_rec; i++) {
 		const struct ccmm_dma_rec *r = &d->rec[i];
@@ -123,7 +77,7 @@ long ccmm_dma_rec_find_containing(struct ccmm_dma_dev *d, uint64_t dma, uint64_t
 	return -1;
 }
 
-void ccmm_dma_rec_del(struct ccmm_dma_dev *d, long i)
+void _ccmm_dma_rec_del(struct ccmm_dma_dev *d, long i)
 {
 	struct ccmm_dma_rec *r = &d->rec[i];
 	unsigned g = d->gone_next++ % CCMM_ARRAY_SIZE(d->gone);
@@ -135,7 +89,7 @@ void ccmm_dma_rec_del(struct ccmm_dma_dev *d, long i)
 	d->rec[i] = d->rec[--d->nr_rec];
 }
 
-bool ccmm_dma_rec_gone(struct ccmm_dma_dev *d, uint64_t dma)
+bool _ccmm_dma_rec_gone(struct ccmm_dma_dev *d, uint64_t dma)
 {
 	unsigned n = CCMM_MIN(d->gone_next, (unsigned)CCMM_ARRAY_SIZE(d->gone));
 
@@ -145,12 +99,12 @@ bool ccmm_dma_rec_gone(struct ccmm_dma_dev *d, uint64_t dma)
 	return false;
 }
 
-void ccmm_dma_count_fail(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_dma_fail why)
+void _ccmm_dma_count_fail(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_dma_fail why)
 {
-	struct ccmm_dma *dma = d->m->sub[CCMM_SUB_DMA];
-	static const enum ccmm_counter ctr[CCMM_DMA_FAIL_NR] = {
-		CCMM_CTR_dma_map_fail_pool_full, CCMM_CTR_dma_map_fail_mask, CCMM_CTR_dma_map_fail_window,
-		CCMM_CTR_dma_map_fail_iova, CCMM_CTR_dma_map_fail_other,
+	struct ccmm_dma *dma = ccmm_subsys_data(d->m, &ccmm_subsys_dma);
+	const unsigned ctr[CCMM_DMA_FAIL_NR] = {
+		CCMM_CTR_AT(swiotlb, dma_map_fail_pool_full), CCMM_CTR_AT(dma, dma_map_fail_mask), CCMM_CTR_AT(dma, dma_map_fail_window),
+		CCMM_CTR_AT(dma, dma_map_fail_iova), CCMM_CTR_AT(dma, dma_map_fail_other),
 	};
 
 	pthread_mutex_lock(&d->lock);
@@ -165,7 +119,7 @@ void ccmm_dma_count_fail(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm
 
 int ccmm_dma_cpu_access_check(struct ccmm_ctx *ctx, uint64_t pa, uint64_t len, enum ccmm_rw rw)
 {
-	struct ccmm_dma *dma = ctx->m->sub[CCMM_SUB_DMA];
+	struct ccmm_dma *dma = ccmm_subsys_data(ctx->m, &ccmm_subsys_dma);
 	int n = 0;
 
 	if (!dma || !len)

@@ -13,9 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot/boot.h"
+#include "platform/subsys.h"
 #include "dma/internal.h"
 #include "mm/mm.h"
+
+CCMM_COST_BLOCK_DEFINE(dma, CCMM_DMA_COSTS, CCMM_DMA_COUNTERS);
+
+CCMM_RULES_DEFINE(dma_rules, CCMM_DMA_RULES);
 
 #define DEFAULT_POOL_LIMIT_PAGES 4096 /* 16 MiB of decrypted coherent pages kept */
 
@@ -30,12 +34,12 @@ const char *ccmm_dma_path_name(enum ccmm_dma_path p)
 
 static struct ccmm_dma *dma_of(struct ccmm_machine *m)
 {
-	return m->sub[CCMM_SUB_DMA];
+	return ccmm_subsys_data(m, &ccmm_subsys_dma);
 }
 
 /* ---- setup ---------------------------------------------------------------------- */
 
-int ccmm_dma_init(struct ccmm_machine *m)
+static int dma_init(struct ccmm_machine *m)
 {
 	const struct ccmm_platform *p = m->plat;
 	struct ccmm_dma *dma = calloc(1, sizeof(*dma));
@@ -71,11 +75,11 @@ int ccmm_dma_init(struct ccmm_machine *m)
 	}
 	pthread_mutex_init(&dma->pool.lock, NULL);
 	dma->pool.limit_pages = DEFAULT_POOL_LIMIT_PAGES;
-	m->sub[CCMM_SUB_DMA] = dma;
+	ccmm_subsys_set_data(m, &ccmm_subsys_dma, dma);
 	return 0;
 }
 
-void ccmm_dma_exit(struct ccmm_machine *m)
+static void dma_exit(struct ccmm_machine *m)
 {
 	struct ccmm_dma *dma = dma_of(m);
 
@@ -93,7 +97,7 @@ void ccmm_dma_exit(struct ccmm_machine *m)
 	free(dma->units);
 	free(dma->devs);
 	free(dma);
-	m->sub[CCMM_SUB_DMA] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_dma, NULL);
 }
 
 struct ccmm_dma_dev *ccmm_dma_dev(struct ccmm_machine *m, int index)
@@ -276,7 +280,7 @@ int ccmm_dma_probe(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct cc
 	if (p->mode == CCMM_CC_TDX && !opts->no_filter && !cc_accepted(d) &&
 	    !ccmm_tdx_device_allowed(d->desc->vendor, d->desc->device_id)) {
 		atomic_fetch_add(&dma->probes_refused, 1);
-		ccmm_count(ctx, CCMM_CTR_probes_refused, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(dma, probes_refused), 1);
 		ccmm_violation(ctx, &ccmm_rule_device_not_allowed, ~0ULL,
 			       "%s (%04x:%04x, %s) is not on the TDX guest's device allow-list: probe refused", d->desc->name,
 			       d->desc->vendor, d->desc->device_id, ccmm_dev_class_names[d->desc->cls]);
@@ -506,7 +510,7 @@ uint64_t ccmm_dma_max_mapping_size(struct ccmm_dma_dev *d)
 
 static int fail(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_dma_fail why, int ret)
 {
-	ccmm_dma_count_fail(ctx, d, why);
+	_ccmm_dma_count_fail(ctx, d, why);
 	return ret;
 }
 
@@ -637,7 +641,7 @@ static int map_one(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s,
 	rec->pa = pa;
 	rec->size = size;
 	rec->dir = dir;
-	ccmm_charge(ctx, CCMM_COST_dma_map_ns, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(dma, dma_map_ns), 1);
 	if (p2p) {
 		/*
 		 * A BAR by its bus address (dma_direct_map_sg / iommu_dma_map_sg,
@@ -752,7 +756,7 @@ static int map_range(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t pa, 
 		return ret;
 	rec.type = type;
 	pthread_mutex_lock(&d->lock);
-	ret = ccmm_dma_rec_add(ctx, d, &rec);
+	ret = _ccmm_dma_rec_add(ctx, d, &rec);
 	if (!ret)
 		d->maps++;
 	pthread_mutex_unlock(&d->lock);
@@ -760,7 +764,7 @@ static int map_range(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t pa, 
 		undo(ctx, d, &s, &rec, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC);
 		return ret;
 	}
-	ccmm_count(ctx, CCMM_CTR_dma_maps, 1);
+	ccmm_count(ctx, CCMM_CTR_AT(dma, dma_maps), 1);
 	*dma = rec.dma;
 	if (flags)
 		*flags = (rec.bounced ? CCMM_SG_DMA_SWIOTLB : 0) | (rec.p2p ? CCMM_SG_DMA_BUS_ADDRESS : 0);
@@ -823,9 +827,9 @@ static int take_record(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dm
 
 	*found = false;
 	pthread_mutex_lock(&d->lock);
-	i = ccmm_dma_rec_find_best(d, dma, size, types[0], dir);
+	i = _ccmm_dma_rec_find_best(d, dma, size, types[0], dir);
 	if (i < 0) {
-		bool twice = ccmm_dma_rec_gone(d, dma);
+		bool twice = _ccmm_dma_rec_gone(d, dma);
 
 		pthread_mutex_unlock(&d->lock);
 		ccmm_violation(ctx, twice ? &ccmm_rule_dma_double_unmap : &ccmm_rule_dma_unmap_unmapped, ~0ULL,
@@ -854,7 +858,7 @@ static int take_record(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dm
 	}
 	if (out->type != CCMM_DMA_MAP_COHERENT)
 		d->unmaps++;
-	ccmm_dma_rec_del(d, i);
+	_ccmm_dma_rec_del(d, i);
 	*found = true;
 	pthread_mutex_unlock(&d->lock);
 	if (rule) {
@@ -891,7 +895,7 @@ static int unmap_common(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t d
 		return ret;
 	}
 	undo(ctx, d, &s, &rec, rec.dir, attrs);
-	ccmm_count(ctx, CCMM_CTR_dma_unmaps, 1);
+	ccmm_count(ctx, CCMM_CTR_AT(dma, dma_unmaps), 1);
 	return ret;
 }
 
@@ -1056,7 +1060,7 @@ static int sync_common(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dm
 	if (!s.probed)
 		return -ENODEV;
 	pthread_mutex_lock(&d->lock);
-	i = size ? ccmm_dma_rec_find_containing(d, dma, size) : -1;
+	i = size ? _ccmm_dma_rec_find_containing(d, dma, size) : -1;
 	if (i >= 0 && d->rec[i].type == CCMM_DMA_MAP_COHERENT)
 		i = -1;
 	if (i < 0) {
@@ -1266,7 +1270,7 @@ int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64
 	}
 	from_pool = decrypt && pool_get(&dm->pool, order, max_pa, &pa);
 	if (from_pool) {
-		ccmm_count(ctx, CCMM_CTR_coherent_pool_hits, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(dma, coherent_pool_hits), 1);
 	} else {
 		int node = d->desc->node >= 0 && (unsigned)d->desc->node < d->m->plat->nr_nodes ? d->desc->node : -1;
 
@@ -1286,7 +1290,7 @@ int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64
 			ret = ccmm_set_memory_decrypted(ctx, ccmm_phys_to_virt(pa), 1ULL << order);
 			if (ret)
 				return -ENOMEM; /* the pages' state is unknown: leaked */
-			ccmm_count(ctx, CCMM_CTR_coherent_pages_converted, 1ULL << order);
+			ccmm_count(ctx, CCMM_CTR_AT(dma, coherent_pages_converted), 1ULL << order);
 			pthread_mutex_lock(&dm->pool.lock);
 			dm->pool.converted_pages += 1ULL << order;
 			pthread_mutex_unlock(&dm->pool.lock);
@@ -1334,7 +1338,7 @@ int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64
 	ret = zero_through_cpu(ctx, pa, CCMM_PAGE_SIZE << order);
 	if (!ret) {
 		pthread_mutex_lock(&d->lock);
-		ret = ccmm_dma_rec_add(ctx, d, &rec);
+		ret = _ccmm_dma_rec_add(ctx, d, &rec);
 		pthread_mutex_unlock(&d->lock);
 	}
 	if (ret) {
@@ -1342,7 +1346,7 @@ int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64
 		release_pages(ctx, pa, order, decrypt);
 		return ret;
 	}
-	ccmm_count(ctx, CCMM_CTR_coherent_allocs, 1);
+	ccmm_count(ctx, CCMM_CTR_AT(dma, coherent_allocs), 1);
 	*dma = dma_addr;
 	*cpu_va = ccmm_phys_to_virt(pa);
 	return 0;
@@ -1395,7 +1399,7 @@ int ccmm_dma_device_access(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum cc
 	if (!len)
 		return -EINVAL;
 	pthread_mutex_lock(&d->lock);
-	i = ccmm_dma_rec_find_containing(d, dma, len);
+	i = _ccmm_dma_rec_find_containing(d, dma, len);
 	if (i < 0)
 		state = UNMAPPED;
 	else if (d->rec[i].type != CCMM_DMA_MAP_COHERENT && d->rec[i].cpu_owns)
@@ -1461,7 +1465,7 @@ bool ccmm_dma_need_sync(struct ccmm_dma_dev *d, uint64_t dma)
 	long i;
 
 	pthread_mutex_lock(&d->lock);
-	i = ccmm_dma_rec_find_containing(d, dma, 1);
+	i = _ccmm_dma_rec_find_containing(d, dma, 1);
 	bounced = i >= 0 && d->rec[i].bounced;
 	pthread_mutex_unlock(&d->lock);
 	return bounced;
@@ -1505,7 +1509,7 @@ static int mmio(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t off, void
 		}
 		ccmm_charge(ctx, CCMM_COST_tdvmcall_ns, 1);
 		ccmm_charge(ctx, CCMM_COST_mmio_ns, 1);
-		ccmm_count(ctx, CCMM_CTR_mmio_pv_calls, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(dma, mmio_pv_calls), 1);
 		ccmm_count(ctx, CCMM_CTR_mmio_accesses, 1);
 		return 0;
 	}
@@ -1568,7 +1572,7 @@ size_t ccmm_dma_live(struct ccmm_dma_dev *d)
 	return n;
 }
 
-size_t ccmm_dma_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
+static size_t dma_stats(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
 {
 	struct ccmm_dma *dma = dma_of(m);
 	struct ccmm_dma_pool_stats ps;
@@ -1637,3 +1641,12 @@ size_t ccmm_dma_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max
 	}
 	return n;
 }
+
+struct ccmm_subsys ccmm_subsys_dma = {
+	.name = "dma",
+	.init = dma_init,
+	.exit = dma_exit,
+	.rules = dma_rules,
+	.stats = dma_stats,
+	.block = &ccmm_dma_block,
+};

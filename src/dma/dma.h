@@ -109,16 +109,66 @@
 #include "sg/sg.h"
 #include "swiotlb/swiotlb.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
+/*
+ * The modeled costs (X(name, default, source): ns per occurrence, as in
+ * platform/costs.h) and the event counters (X(name, help)) of this
+ * subsystem, declared once; a platform's [cost] section overrides a cost
+ * by name.
+ */
+#define CCMM_DMA_COSTS(X) \
+	X(dma_map_ns, 50, \
+	  "dma_direct_map_page bookkeeping: phys_to_dma and the mask check, no copy " \
+	  "(estimate: tens of cycles plus a call)")
+#define CCMM_DMA_COUNTERS(X) \
+	X(dma_maps, "streaming DMA mappings made (single, page, each sg entry, each phyr range)") \
+	X(dma_unmaps, "streaming DMA mappings undone") \
+	X(dma_map_fail_mask, "mappings refused: beyond the device's DMA mask and not bounceable") \
+	X(dma_map_fail_window, "mappings refused: no IOMMU window the device's mask can reach") \
+	X(dma_map_fail_iova, "mappings refused: the IOMMU window or domain has no free I/O space") \
+	X(dma_map_fail_other, "mappings refused otherwise (too large, P2P that cannot bounce)") \
+	X(coherent_allocs, "dma_alloc_coherent calls that succeeded") \
+	X(coherent_pool_hits, "coherent allocations served from already-decrypted pooled pages") \
+	X(coherent_pages_converted, "pages made shared/decrypted for coherent DMA") \
+	X(mmio_pv_calls, "MMIO accesses made as paravirtual TDVMCALLs instead of #VE") \
+	X(probes_refused, "driver probes refused by the TDX device filter") \
+	X(io_requests, "block requests replayed") \
+	X(io_failed, "block requests that failed (a DMA mapping was refused)") \
+	X(io_mismatches, "block requests whose data arrived changed (a bounce went wrong)")
+
+CCMM_COST_BLOCK_DECLARE(dma, CCMM_DMA_COSTS, CCMM_DMA_COUNTERS)
+
 #define CCMM_DMA_MAPPING_ERROR UINT64_MAX
 #define CCMM_DMA_BIT_MASK(n) ((n) >= 64 ? UINT64_MAX : (1ULL << (n)) - 1)
 
-/* The rules of this layer. */
-extern const struct ccmm_rule ccmm_rule_dma_unmap_unmapped, ccmm_rule_dma_double_unmap, ccmm_rule_dma_unmap_size,
-	ccmm_rule_dma_unmap_dir, ccmm_rule_dma_unmap_type, ccmm_rule_dma_map_error_unchecked, ccmm_rule_dma_sync_unmapped,
-	ccmm_rule_dma_sync_dir, ccmm_rule_dma_cpu_unsynced, ccmm_rule_dma_device_unsynced,
-	ccmm_rule_dma_device_unmapped, ccmm_rule_dma_live_at_remove, ccmm_rule_dma_window_unreachable,
-	ccmm_rule_device_not_allowed;
-extern const struct ccmm_rule *const ccmm_dma_rules[];
+/* The rules of this subsystem: X(name, seed thread, summary). */
+#define CCMM_DMA_RULES(X) \
+	X(dma_unmap_unmapped, "", \
+	  "a DMA address that was never mapped was unmapped or freed (dma-debug: device driver tries to free DMA memory " \
+	  "it has not allocated)") \
+	X(dma_double_unmap, "", "a DMA mapping was unmapped or freed twice") \
+	X(dma_unmap_size, "", "a DMA mapping was unmapped or freed with another size (or CPU address) than it was made with") \
+	X(dma_unmap_dir, "", "a DMA mapping was unmapped with another direction than it was made with") \
+	X(dma_unmap_type, "", \
+	  "a DMA mapping was undone with the wrong function (unmap_single of a page or sg mapping, free_coherent of a " \
+	  "streaming one ...)") \
+	X(dma_map_error_unchecked, "", "a DMA mapping was unmapped without dma_mapping_error() ever being asked about it") \
+	X(dma_sync_unmapped, "", "a sync of a DMA range that is not inside one live streaming mapping") \
+	X(dma_sync_dir, "", "a DMA mapping was synced with another direction than it was made with") \
+	X(dma_cpu_unsynced, "000", \
+	  "the CPU touched a streaming DMA buffer while the device owns it (no dma_sync_*_for_cpu): it reads stale " \
+	  "data, or its writes miss the bounce buffer or are overwritten") \
+	X(dma_device_unsynced, "", "a device touched a streaming mapping the CPU owns (synced for the CPU and not given back)") \
+	X(dma_device_unmapped, "002", "a device accessed a bus address outside every live DMA mapping it was given") \
+	X(dma_live_at_remove, "", "a device went away with DMA mappings or coherent buffers still live") \
+	X(dma_window_unreachable, "002", \
+	  "no IOMMU window this device's DMA mask can use: in a secure guest whose bounce buffers live in the 64-bit " \
+	  "dynamic window, a device without a 64-bit mask cannot DMA") \
+	X(device_not_allowed, "004", "a driver tried to bind a device that is not on the TDX guest's allow-list (the probe is refused)")
+
+CCMM_RULES_DECLARE(CCMM_DMA_RULES)
 
 enum ccmm_dma_path {
 	CCMM_DMA_PATH_NONE,   /* not probed */
@@ -246,10 +296,15 @@ struct ccmm_dma {
 	atomic_uint_fast64_t probes_refused;
 };
 
-/* Boot: per-device state for every platform device. 0 or -ENOMEM. */
-int ccmm_dma_init(struct ccmm_machine *m);
-/* Give the pooled coherent pages back (re-encrypting them) and free everything. */
-void ccmm_dma_exit(struct ccmm_machine *m);
+/*
+ * The registration of dma/. Its init makes the per-device state for every
+ * platform device (0 or -ENOMEM); its exit gives the pooled coherent pages
+ * back (re-encrypting them) and frees everything. Its figures for reports
+ * (.stats): group "dma" (mapping failures by reason, probes refused, the
+ * coherent pool) and "dma.DEVICE" for every device that was bound (path,
+ * masks, maps, unmaps, live, live_hiwater, failures by reason).
+ */
+extern struct ccmm_subsys ccmm_subsys_dma;
 
 /* The DMA state of platform device @index, or NULL. */
 struct ccmm_dma_dev *ccmm_dma_dev(struct ccmm_machine *m, int index);
@@ -524,13 +579,6 @@ void ccmm_dma_pool_stats(struct ccmm_machine *m, struct ccmm_dma_pool_stats *out
 /* Number of live records of @d (mappings and coherent buffers). */
 size_t ccmm_dma_live(struct ccmm_dma_dev *d);
 
-/*
- * For reports (boot.h, ccmm_stats_fn): group "dma" (mapping failures by
- * reason, probes refused, the coherent pool) and "dma.DEVICE" for every
- * device that was bound (path, masks, maps, unmaps, live, live_hiwater,
- * failures by reason).
- */
-struct ccmm_stat;
-size_t ccmm_dma_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max);
+#pragma GCC visibility pop
 
 #endif /* CCMM_DMA_H */

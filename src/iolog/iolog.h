@@ -29,6 +29,9 @@
 
 #include "util/util.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 enum ccmm_iolog_action {
 	CCMM_IOLOG_READ,
 	CCMM_IOLOG_WRITE,
@@ -80,5 +83,7 @@ int ccmm_iolog_load(const char *path, struct ccmm_iolog *log, struct ccmm_error 
 
 /* Free what ccmm_iolog_parse/load allocated; @log may then be reused. */
 void ccmm_iolog_free(struct ccmm_iolog *log);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_IOLOG_H */

@@ -6,12 +6,14 @@
  */
 #include "iommu/iommu.h"
 
-#include "boot/boot.h"
+#include "platform/subsys.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+CCMM_COST_BLOCK_DEFINE(iommu, CCMM_IOMMU_COSTS, CCMM_IOMMU_COUNTERS);
 
 #define TCE_BATCH 512 /* entries per H_PUT_TCE_INDIRECT / H_STUFF_TCE */
 
@@ -59,14 +61,16 @@ static void window_destroy(struct ccmm_iommu_window *w)
 	free(w);
 }
 
-int ccmm_iommu_init(struct ccmm_machine *m)
+static void iommu_exit(struct ccmm_machine *m);
+
+static int iommu_init(struct ccmm_machine *m)
 {
 	const struct ccmm_platform *p = m->plat;
 	struct ccmm_iommu *io = calloc(1, sizeof(*io));
 
 	if (!io)
 		return -ENOMEM;
-	m->sub[CCMM_SUB_IOMMU] = io;
+	ccmm_subsys_set_data(m, &ccmm_subsys_iommu, io);
 	io->units = calloc(p->nr_iommus ? p->nr_iommus : 1, sizeof(*io->units));
 	if (!io->units)
 		goto fail;
@@ -97,13 +101,13 @@ int ccmm_iommu_init(struct ccmm_machine *m)
 	}
 	return 0;
 fail:
-	ccmm_iommu_exit(m);
+	iommu_exit(m);
 	return -ENOMEM;
 }
 
-void ccmm_iommu_exit(struct ccmm_machine *m)
+static void iommu_exit(struct ccmm_machine *m)
 {
-	struct ccmm_iommu *io = m->sub[CCMM_SUB_IOMMU];
+	struct ccmm_iommu *io = ccmm_subsys_data(m, &ccmm_subsys_iommu);
 
 	if (!io)
 		return;
@@ -122,12 +126,12 @@ void ccmm_iommu_exit(struct ccmm_machine *m)
 	}
 	free(io->units);
 	free(io);
-	m->sub[CCMM_SUB_IOMMU] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_iommu, NULL);
 }
 
 struct ccmm_iommu_unit *ccmm_iommu_unit_of(struct ccmm_machine *m, int device)
 {
-	struct ccmm_iommu *io = m->sub[CCMM_SUB_IOMMU];
+	struct ccmm_iommu *io = ccmm_subsys_data(m, &ccmm_subsys_iommu);
 	int i;
 
 	if (!io || device < 0 || (size_t)device >= m->plat->nr_devices)
@@ -307,10 +311,10 @@ static void charge_entries(struct ccmm_ctx *ctx, const struct ccmm_iommu_window 
 {
 	if (!ctx)
 		return;
-	ccmm_charge(ctx, CCMM_COST_iommu_map_ns, entries);
+	ccmm_charge(ctx, CCMM_COST_AT(iommu, iommu_map_ns), entries);
 	if (is_pseries(w->unit))
 		ccmm_charge(ctx, CCMM_COST_hypercall_ns, (entries + TCE_BATCH - 1) / TCE_BATCH);
-	ccmm_count(ctx, CCMM_CTR_tce_entries, entries);
+	ccmm_count(ctx, CCMM_CTR_AT(iommu, tce_entries), entries);
 }
 
 static void note_entries(struct ccmm_iommu_window *w, int64_t delta)
@@ -601,9 +605,9 @@ static void window_report(struct ccmm_iommu_window *w, struct ccmm_stat *out, si
 	}
 }
 
-size_t ccmm_iommu_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
+static size_t iommu_stats(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
 {
-	struct ccmm_iommu *io = m->sub[CCMM_SUB_IOMMU];
+	struct ccmm_iommu *io = ccmm_subsys_data(m, &ccmm_subsys_iommu);
 	size_t n = 0;
 
 	if (!io)
@@ -621,3 +625,11 @@ size_t ccmm_iommu_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t m
 	}
 	return n;
 }
+
+struct ccmm_subsys ccmm_subsys_iommu = {
+	.name = "iommu",
+	.init = iommu_init,
+	.exit = iommu_exit,
+	.stats = iommu_stats,
+	.block = &ccmm_iommu_block,
+};

@@ -49,6 +49,22 @@
 #include "mmu/mmu.h"
 #include "platform/platform.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
+/*
+ * The modeled costs (X(name, default, source): ns per occurrence, as in
+ * platform/costs.h) and the event counters (X(name, help)) of this
+ * subsystem, declared once; a platform's [cost] section overrides a cost
+ * by name.
+ */
+#define CCMM_IOMMU_COSTS(X) \
+	X(iommu_map_ns, 300, "map one IOMMU/TCE entry incl. the hypercall-free path (estimate)")
+#define CCMM_IOMMU_COUNTERS(X) \
+	X(tce_entries, "IOMMU / TCE entries written")
+
+CCMM_COST_BLOCK_DECLARE(iommu, CCMM_IOMMU_COSTS, CCMM_IOMMU_COUNTERS)
+
 #define CCMM_DDW_BUS_BASE (1ULL << 59) /* "a full linear mapping of all guest memory at DMA address 1<<59" (seed 002) */
 #define CCMM_IOVA_LIMIT (1ULL << 48)   /* generic domains: 4-level I/O page tables */
 
@@ -100,9 +116,14 @@ struct ccmm_iommu {
 	struct ccmm_iommu_unit *units;
 };
 
-/* Boot: a unit per platform IOMMU, the pSeries default windows. 0 or -ENOMEM. */
-int ccmm_iommu_init(struct ccmm_machine *m);
-void ccmm_iommu_exit(struct ccmm_machine *m);
+/*
+ * The registration of iommu/. Its init makes a unit per platform IOMMU and
+ * the pSeries default windows (0 or -ENOMEM). Its figures for reports
+ * (.stats): a group "iommu.WINDOW" per window or domain in use, with
+ * bus_base, bytes, page_shift, entries (now), entries_hiwater,
+ * entries_written and, for a DDW, mapped_lo / mapped_hi.
+ */
+extern struct ccmm_subsys ccmm_subsys_iommu;
 
 /* The unit a platform device sits behind, or NULL (direct DMA). */
 struct ccmm_iommu_unit *ccmm_iommu_unit_of(struct ccmm_machine *m, int device);
@@ -185,12 +206,6 @@ struct ccmm_iommu_window_stats {
 /* A consistent snapshot of window @w's figures (takes its lock). */
 void ccmm_iommu_window_stats(struct ccmm_iommu_window *w, struct ccmm_iommu_window_stats *out);
 
-/*
- * For reports (boot.h, ccmm_stats_fn): a group "iommu.WINDOW" per window or
- * domain in use, with bus_base, bytes, page_shift, entries (now),
- * entries_hiwater, entries_written and, for a DDW, mapped_lo / mapped_hi.
- */
-struct ccmm_stat;
-size_t ccmm_iommu_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max);
+#pragma GCC visibility pop
 
 #endif /* CCMM_IOMMU_H */

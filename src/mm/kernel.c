@@ -50,7 +50,9 @@ static int map_largest(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t v
 	return 0;
 }
 
-int ccmm_mm_init(struct ccmm_machine *m)
+static void mm_exit(struct ccmm_machine *m);
+
+static int mm_init(struct ccmm_machine *m)
 {
 	const struct ccmm_platform *p = m->plat;
 	struct ccmm_kernel *k = calloc(1, sizeof(*k));
@@ -58,7 +60,7 @@ int ccmm_mm_init(struct ccmm_machine *m)
 
 	if (!k)
 		return -ENOMEM;
-	m->kernel = k;
+	ccmm_subsys_set_data(m, &ccmm_subsys_mm, k);
 	for (unsigned n = 0; n < p->nr_nodes; n++)
 		k->node_offline[n] = !p->node[n].online;
 	pthread_mutex_init(&k->vmalloc_lock, NULL);
@@ -84,7 +86,7 @@ int ccmm_mm_init(struct ccmm_machine *m)
 
 		if (r->kind != CCMM_RANGE_RAM)
 			continue;
-		ret = ccmm_zone_init(&k->zones[k->nr_zones], r->node, r->base >> CCMM_PAGE_SHIFT,
+		ret = _ccmm_zone_init(&k->zones[k->nr_zones], r->node, r->base >> CCMM_PAGE_SHIFT,
 				     r->size >> CCMM_PAGE_SHIFT);
 		if (ret)
 			goto fail;
@@ -95,13 +97,13 @@ int ccmm_mm_init(struct ccmm_machine *m)
 	}
 	return 0;
 fail:
-	ccmm_mm_fini(m);
+	mm_exit(m);
 	return ret;
 }
 
-void ccmm_mm_fini(struct ccmm_machine *m)
+static void mm_exit(struct ccmm_machine *m)
 {
-	struct ccmm_kernel *k = m->kernel;
+	struct ccmm_kernel *k = ccmm_kernel(m);
 
 	if (!k)
 		return;
@@ -109,11 +111,22 @@ void ccmm_mm_fini(struct ccmm_machine *m)
 		ccmm_pgt_destroy(NULL, k->init_mm);
 	m->direct_map = NULL;
 	for (size_t i = 0; i < k->nr_zones; i++)
-		ccmm_zone_fini(&k->zones[i]);
+		_ccmm_zone_fini(&k->zones[i]);
 	free(k->zones);
 	pthread_mutex_destroy(&k->vmalloc_lock);
 	free(k);
-	m->kernel = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_mm, NULL);
+}
+
+struct ccmm_subsys ccmm_subsys_mm = {
+	.name = "mm",
+	.init = mm_init,
+	.exit = mm_exit,
+};
+
+struct ccmm_kernel *ccmm_kernel(struct ccmm_machine *m)
+{
+	return ccmm_subsys_data(m, &ccmm_subsys_mm);
 }
 
 /* ---- change_page_attr ---------------------------------------------- */
@@ -139,7 +152,7 @@ static int direct_map_range(struct ccmm_machine *m, uint64_t addr, uint64_t nump
 static int set_memory_enc_dec(struct ccmm_ctx *ctx, uint64_t addr, uint64_t numpages, bool enc)
 {
 	struct ccmm_machine *m = ctx->m;
-	struct ccmm_kernel *k = m->kernel;
+	struct ccmm_kernel *k = ccmm_kernel(m);
 	const char *saved_op = ctx->op;
 	uint64_t pa, done = 0, size = numpages << CCMM_PAGE_SHIFT;
 	/* what "encrypted" and "plain" mean in a PTE, whatever the polarity (seed 004) */
@@ -224,7 +237,7 @@ int ccmm_set_memory_cache(struct ccmm_ctx *ctx, uint64_t addr, uint64_t numpages
 		return -EINVAL;
 	if (direct_map_range(m, addr, numpages, &pa))
 		return -EFAULT;
-	ret = ccmm_pgt_protect(ctx, m->kernel->init_mm, addr, numpages << CCMM_PAGE_SHIFT, ccmm_pte_cache_bits(mode, 1),
+	ret = ccmm_pgt_protect(ctx, ccmm_kernel(m)->init_mm, addr, numpages << CCMM_PAGE_SHIFT, ccmm_pte_cache_bits(mode, 1),
 			       CCMM_PTE_PCD | CCMM_PTE_PWT, true);
 	if (ret < 0)
 		return (int)ret;
@@ -235,9 +248,9 @@ int ccmm_set_memory_cache(struct ccmm_ctx *ctx, uint64_t addr, uint64_t numpages
 
 /* ---- the vmalloc area ---------------------------------------------- */
 
-uint64_t ccmm_vmalloc_va(struct ccmm_machine *m, uint64_t size, uint64_t align)
+uint64_t _ccmm_vmalloc_va(struct ccmm_machine *m, uint64_t size, uint64_t align)
 {
-	struct ccmm_kernel *k = m->kernel;
+	struct ccmm_kernel *k = ccmm_kernel(m);
 	uint64_t va;
 
 	pthread_mutex_lock(&k->vmalloc_lock);
@@ -264,14 +277,14 @@ uint64_t ccmm_ioremap(struct ccmm_ctx *ctx, uint64_t pa, uint64_t size, enum ccm
 	}
 	prot = CCMM_PTE_RW | CCMM_PTE_NX | CCMM_PTE_GLOBAL | ccmm_pte_cache_bits(cache, 1);
 	/* In a confidential guest device memory is shared (pgprot_decrypted), seed 004 */
-	prot = ccmm_pte_mkprivate(m, prot, m->kernel->knobs.ioremap_private);
+	prot = ccmm_pte_mkprivate(m, prot, ccmm_kernel(m)->knobs.ioremap_private);
 	align = best_leaf(0, pa, size);
-	va = ccmm_vmalloc_va(m, size, align);
+	va = _ccmm_vmalloc_va(m, size, align);
 	if (!va) {
 		*err = -ENOMEM;
 		return 0;
 	}
-	ret = map_largest(ctx, m->kernel->init_mm, va, pa, size, prot);
+	ret = map_largest(ctx, ccmm_kernel(m)->init_mm, va, pa, size, prot);
 	if (ret) {
 		*err = ret;
 		return 0;
@@ -282,7 +295,7 @@ uint64_t ccmm_ioremap(struct ccmm_ctx *ctx, uint64_t pa, uint64_t size, enum ccm
 
 int ccmm_iounmap(struct ccmm_ctx *ctx, uint64_t va, uint64_t size)
 {
-	long ret = ccmm_pgt_unmap(ctx, ctx->m->kernel->init_mm, va, size, true);
+	long ret = ccmm_pgt_unmap(ctx, ccmm_kernel(ctx->m)->init_mm, va, size, true);
 
 	return ret < 0 ? (int)ret : 0;
 }
@@ -296,18 +309,18 @@ uint64_t ccmm_vmap(struct ccmm_ctx *ctx, const uint64_t *pas, size_t npages, uin
 		*err = -EINVAL;
 		return 0;
 	}
-	va = ccmm_vmalloc_va(m, npages << CCMM_PAGE_SHIFT, CCMM_PAGE_SIZE);
+	va = _ccmm_vmalloc_va(m, npages << CCMM_PAGE_SHIFT, CCMM_PAGE_SIZE);
 	if (!va) {
 		*err = -ENOMEM;
 		return 0;
 	}
 	for (size_t i = 0; i < npages; i++) {
-		int ret = ccmm_pgt_map(ctx, m->kernel->init_mm, va + (i << CCMM_PAGE_SHIFT), pas[i], CCMM_PAGE_SIZE,
+		int ret = ccmm_pgt_map(ctx, ccmm_kernel(m)->init_mm, va + (i << CCMM_PAGE_SHIFT), pas[i], CCMM_PAGE_SIZE,
 				       CCMM_PAGE_SIZE, prot);
 
 		if (ret) {
 			if (i)
-				ccmm_pgt_unmap(ctx, m->kernel->init_mm, va, i << CCMM_PAGE_SHIFT, true);
+				ccmm_pgt_unmap(ctx, ccmm_kernel(m)->init_mm, va, i << CCMM_PAGE_SHIFT, true);
 			*err = ret;
 			return 0;
 		}
@@ -318,7 +331,7 @@ uint64_t ccmm_vmap(struct ccmm_ctx *ctx, const uint64_t *pas, size_t npages, uin
 
 int ccmm_vunmap(struct ccmm_ctx *ctx, uint64_t va, size_t npages)
 {
-	long ret = ccmm_pgt_unmap(ctx, ctx->m->kernel->init_mm, va, npages << CCMM_PAGE_SHIFT, true);
+	long ret = ccmm_pgt_unmap(ctx, ccmm_kernel(ctx->m)->init_mm, va, npages << CCMM_PAGE_SHIFT, true);
 
 	return ret < 0 ? (int)ret : 0;
 }
@@ -326,7 +339,7 @@ int ccmm_vunmap(struct ccmm_ctx *ctx, uint64_t va, size_t npages)
 int ccmm_kernel_access(struct ccmm_ctx *ctx, enum ccmm_rw rw, uint64_t va, void *buf, size_t len,
 		       struct ccmm_result *r)
 {
-	struct ccmm_access a = { CCMM_INIT_KERNEL, rw, va, len, ctx->m->kernel->init_mm, -1, buf };
+	struct ccmm_access a = { CCMM_INIT_KERNEL, rw, va, len, ccmm_kernel(ctx->m)->init_mm, -1, buf };
 
 	return ccmm_access(ctx, &a, r);
 }

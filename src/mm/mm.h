@@ -31,6 +31,10 @@
 #include "cc/cc.h"
 #include "check/check.h"
 #include "mmu/mmu.h"
+#include "platform/subsys.h"
+
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
 
 #define CCMM_MAX_ORDER 10 /* largest block: 2^10 pages = 4 MiB, as MAX_ORDER */
 #define CCMM_VMALLOC_START 0xffffc90000000000ULL
@@ -168,9 +172,11 @@ struct ccmm_kernel {
 	bool node_offline[CCMM_MAX_NODES]; /* memory hotplug: the allocator skips offline nodes */
 };
 
-/* Build the page allocator and the direct map. Called by ccmm_boot(). 0 or -ENOMEM. */
-int ccmm_mm_init(struct ccmm_machine *m);
-void ccmm_mm_fini(struct ccmm_machine *m);
+/* The registration of mm/: its init builds the page allocator and the direct map. */
+extern struct ccmm_subsys ccmm_subsys_mm;
+
+/* The machine's kernel (NULL before mm/ is up). */
+struct ccmm_kernel *ccmm_kernel(struct ccmm_machine *m);
 
 /* __va / __pa for the direct map. */
 static inline uint64_t ccmm_phys_to_virt(uint64_t pa)
@@ -331,5 +337,7 @@ int ccmm_mm_access(struct ccmm_ctx *ctx, struct ccmm_mm *mm, enum ccmm_rw rw, ui
 /* Kernel accesses through init_mm (direct map, vmalloc, ioremap). */
 int ccmm_kernel_access(struct ccmm_ctx *ctx, enum ccmm_rw rw, uint64_t va, void *buf, size_t len,
 		       struct ccmm_result *r);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_MM_H */

@@ -45,7 +45,7 @@ static void put_block(struct ccmm_zone *z, uint64_t idx, unsigned order)
 	z->nr_free[order]++;
 }
 
-int ccmm_zone_init(struct ccmm_zone *z, int node, uint64_t base_pfn, uint64_t nr_pages)
+int _ccmm_zone_init(struct ccmm_zone *z, int node, uint64_t base_pfn, uint64_t nr_pages)
 {
 	uint64_t pfn, end = base_pfn + nr_pages;
 
@@ -58,7 +58,7 @@ int ccmm_zone_init(struct ccmm_zone *z, int node, uint64_t base_pfn, uint64_t nr
 		/* calloc of a large bitmap is mmap-backed: untouched words cost nothing */
 		z->bitmap[k] = calloc((nbits(z, k) + 63) / 64, sizeof(uint64_t));
 		if (!z->bitmap[k]) {
-			ccmm_zone_fini(z);
+			_ccmm_zone_fini(z);
 			return -ENOMEM;
 		}
 	}
@@ -83,7 +83,7 @@ int ccmm_zone_init(struct ccmm_zone *z, int node, uint64_t base_pfn, uint64_t nr
 	return 0;
 }
 
-void ccmm_zone_fini(struct ccmm_zone *z)
+void _ccmm_zone_fini(struct ccmm_zone *z)
 {
 	for (unsigned k = 0; k <= CCMM_MAX_ORDER; k++) {
 		free(z->bitmap[k]);
@@ -181,7 +181,7 @@ static void zone_free(struct ccmm_zone *z, uint64_t pfn, unsigned order)
 
 static struct ccmm_zone *zone_of(struct ccmm_machine *m, uint64_t pfn)
 {
-	struct ccmm_kernel *k = m->kernel;
+	struct ccmm_kernel *k = ccmm_kernel(m);
 
 	for (size_t i = 0; i < k->nr_zones; i++)
 		if (pfn >= k->zones[i].base_pfn && pfn < k->zones[i].base_pfn + k->zones[i].nr_pages)
@@ -208,7 +208,7 @@ static void mark_head(struct ccmm_machine *m, uint64_t pa, unsigned order, bool 
 int ccmm_alloc_pages(struct ccmm_ctx *ctx, int node, unsigned order, unsigned gfp, uint64_t *pa)
 {
 	struct ccmm_machine *m = ctx->m;
-	struct ccmm_kernel *k = m->kernel;
+	struct ccmm_kernel *k = ccmm_kernel(m);
 	int order_nodes[CCMM_MAX_NODES], n = 0;
 	uint64_t pfn = UINT64_MAX;
 
@@ -287,7 +287,7 @@ int ccmm_free_pages(struct ccmm_ctx *ctx, uint64_t pa, unsigned order)
 		if (!ccmm_phys_peek(m, pa + (i << CCMM_PAGE_SHIFT), &pg) && (pg.flags & CCMM_PG_LEAKED))
 			leaked++;
 	}
-	if (leaked && !m->kernel->knobs.no_leak_on_error) {
+	if (leaked && !ccmm_kernel(m)->knobs.no_leak_on_error) {
 		/* the kernel leaks pages whose encryption state it cannot know */
 		pthread_mutex_lock(&z->lock);
 		z->leaked_pages += 1ULL << order;
@@ -330,8 +330,8 @@ uint64_t ccmm_node_free_pages(struct ccmm_machine *m, int node)
 {
 	uint64_t n = 0;
 
-	for (size_t i = 0; i < m->kernel->nr_zones; i++) {
-		struct ccmm_zone *z = &m->kernel->zones[i];
+	for (size_t i = 0; i < ccmm_kernel(m)->nr_zones; i++) {
+		struct ccmm_zone *z = &ccmm_kernel(m)->zones[i];
 
 		if (node >= 0 && z->node != node)
 			continue;
@@ -404,7 +404,7 @@ static void take_range(struct ccmm_zone *z, uint64_t pfn, uint64_t n)
 int ccmm_memblock_alloc(struct ccmm_machine *m, uint64_t size, uint64_t align, uint64_t limit, bool top_down,
 			uint64_t *pa)
 {
-	struct ccmm_kernel *k = m->kernel;
+	struct ccmm_kernel *k = ccmm_kernel(m);
 	uint64_t n = size >> CCMM_PAGE_SHIFT, apages;
 
 	if (!size || !CCMM_IS_ALIGNED(size, CCMM_PAGE_SIZE) || align < CCMM_PAGE_SIZE || (align & (align - 1)))

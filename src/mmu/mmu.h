@@ -38,6 +38,9 @@
 
 #include "platform/platform.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 #define CCMM_PTE_PRESENT   (1ULL << 0)
 #define CCMM_PTE_RW        (1ULL << 1)
 #define CCMM_PTE_USER      (1ULL << 2)
@@ -239,5 +242,7 @@ int ccmm_pgt_for_each_leaf(struct ccmm_pgtable *pt, uint64_t va, uint64_t size,
 
 /* Sanity of the tree: aligned leaves, counts matching. 0 or -EUCLEAN (kernel's *_is_valid). */
 int ccmm_pgt_is_valid(struct ccmm_pgtable *pt);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_MMU_H */

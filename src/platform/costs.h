@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * costs.h - the modeled cost table and the event counters, declared once.
+ * costs.h - the machine's own modeled costs and event counters, declared
+ * once, and how a subsystem declares its own (a cost block).
+ *
+ * The lists below are what layers 1 and 2 and the page allocator charge and
+ * count: the CPU and MMU, virtualization exits, the secure worlds, memory
+ * latencies. Every other subsystem declares its costs and counters beside
+ * its code (CCMM_COST_BLOCK_DECLARE) and registers the block with itself;
+ * the registry lays every block out after these in an actor's figures.
  *
  * Each cost is a modeled duration in nanoseconds charged per occurrence
  * (per page, per call or per cache line, as the name says), except the
@@ -13,6 +20,9 @@
  */
 #ifndef CCMM_COSTS_H
 #define CCMM_COSTS_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #define CCMM_COSTS(X)                                                                       \
 	/* CPU and MMU */                                                                   \
@@ -70,7 +80,6 @@
 	  "ultracall round trip (UV_SHARE_PAGE / UV_UNSHARE_PAGE), per page (estimate)")    \
 	/* SWIOTLB and IOMMU (filled in by the DMA layer) */                                \
 	X(iotlb_miss_ns, 500, "IOTLB miss: an I/O page walk (estimate)")                    \
-	X(iommu_map_ns, 300, "map one IOMMU/TCE entry incl. the hypercall-free path (estimate)")           \
 	/* Memory tiers and reclaim */                                                      \
 	X(dram_access_ns, 81,                                                                \
 	  "DRAM idle random-read latency, ~81 ns (Izraelevitz et al., 'Basic Performance "  \
@@ -79,57 +88,7 @@
 	  "Optane DC PMM idle random-read latency, ~305 ns (same paper)")                   \
 	X(cxl_access_ns, 250,                                                                \
 	  "CXL-attached DRAM: about two to three times local DRAM (estimate)")              \
-	X(hbm_access_ns, 110, "HBM read latency, a little above DDR's (estimate)")          \
-	X(swap_in_ns, 80000,                                                                 \
-	  "major fault served from an NVMe swap device, fault path included (estimate)")    \
-	X(swap_out_ns, 20000, "writing a 4 KiB page to swap, amortised (estimate)")         \
-	X(file_read_ns, 80000, "refault of a file page read back from NVMe (estimate)")     \
-	X(writeback_ns, 20000, "writeback of a dirty file page before reclaim (estimate)")  \
-	X(migrate_page_ns, 2500,                                                             \
-	  "migrating one 4 KiB page: allocation, copy, rmap and PTE update, TLB flush (estimate)") \
-	X(lru_scan_ns, 80, "looking at one LRU page during reclaim (estimate)")             \
-	/* DMA API and SWIOTLB (dma/, swiotlb/) */                                          \
-	X(swiotlb_map_ns, 200,                                                               \
-	  "swiotlb_tbl_map_single without the copy: area lock, next-fit slot search and "   \
-	  "slot bookkeeping, ~100-300 ns on a server core (estimate)")                      \
-	X(swiotlb_unmap_ns, 100,                                                             \
-	  "swiotlb_release_slots without the copy: area lock and free-list merge (estimate)") \
-	X(dma_map_ns, 50,                                                                    \
-	  "dma_direct_map_page bookkeeping: phys_to_dma and the mask check, no copy "       \
-	  "(estimate: tens of cycles plus a call)")                     \
-	/* Intel SGX (sgx/) */                                                              \
-	X(sgx_ecreate_ns, 3000, "ECREATE of the SECS page (estimate)")                      \
-	X(sgx_eadd_ns, 2500,                                                                 \
-	  "EADD: copy and encrypt one 4 KiB page into the EPC and extend the measurement "  \
-	  "header (estimate)")                                                              \
-	X(sgx_eextend_ns, 500,                                                               \
-	  "EEXTEND of one 256-byte chunk (SHA-256 in microcode; 16 per measured page; "     \
-	  "estimate)")                                                                      \
-	X(sgx_einit_ns, 60000,                                                               \
-	  "EINIT: signature check of SIGSTRUCT and the launch token, tens of microseconds " \
-	  "(estimate)")                                                                     \
-	X(sgx_eaug_ns, 2000, "EAUG of one pending page (SGX2; estimate)")                   \
-	X(sgx_eaccept_ns, 1500, "EACCEPT of an EAUGed page inside the enclave (SGX2; estimate)") \
-	X(sgx_epa_ns, 1000, "EPA: turn an EPC page into a version-array page (estimate)")   \
-	X(sgx_eblock_ns, 300, "EBLOCK: mark an EPC page blocked (estimate)")                \
-	X(sgx_etrack_ns, 800, "ETRACK: start a TLB tracking cycle on the SECS (estimate)")  \
-	X(sgx_ewb_ns, 7000,                                                                  \
-	  "EWB: encrypt and MAC one page to regular memory with its version in a VA slot. " \
-	  "Papers put a whole EPC swap (EWB + ELDU with the exits) near 40k cycles, ~13us " \
-	  "at 3 GHz (Orenbach et al., Eleos, EuroSys 2017); the split is an estimate")      \
-	X(sgx_eldu_ns, 6000,                                                                 \
-	  "ELDU/ELDB: verify and decrypt one page back into the EPC (the other part of the " \
-	  "~40k-cycle swap, Eleos, EuroSys 2017; split estimated)")                         \
-	X(sgx_eremove_ns, 500, "EREMOVE of one EPC page (estimate)")                        \
-	X(sgx_aex_ns, 3000,                                                                  \
-	  "asynchronous enclave exit on a fault plus ERESUME: several thousand cycles "     \
-	  "(Weisse et al., HotCalls, ISCA 2017, measure enclave transitions at ~8-14k "     \
-	  "cycles round trip; estimate)")                                                   \
-	X(sgx_epc_ref_ns, 40,                                                                \
-	  "one page reference by enclave code replayed from a trace: a mix of cached and "  \
-	  "MEE-decrypted misses (estimate)")                                                \
-	X(sgx_lru_scan_ns, 25,                                                               \
-	  "look at one node of an EPC LRU list: a dependent cache miss (estimate)")
+	X(hbm_access_ns, 110, "HBM read latency, a little above DDR's (estimate)")
 
 #define CCMM_COUNTERS(X)                                                                    \
 	X(accesses, "modeled CPU and device accesses checked")                              \
@@ -160,50 +119,63 @@
 	X(uv_calls, "ultracalls")                                                           \
 	X(pages_allocated, "pages handed out by the page allocator")                        \
 	X(pages_freed, "pages returned to the page allocator")                              \
-	X(violations, "memory-state rule violations recorded")                              \
-	X(page_refs, "page references replayed from traces")                                \
-	X(refaults, "references that found their page swapped out or evicted")             \
-	X(slow_tier_hits, "references served by a node below the top memory tier")         \
-	X(demotions, "pages this context demoted during reclaim")                          \
-	X(reclaimed, "pages this context reclaimed (swapped out, dropped or written back)") \
-	X(dma_maps, "streaming DMA mappings made (single, page, each sg entry, each phyr range)") \
-	X(dma_unmaps, "streaming DMA mappings undone")                                      \
-	X(swiotlb_maps, "streaming mappings bounced through SWIOTLB")                       \
-	X(swiotlb_slots, "SWIOTLB 2 KiB slots claimed")                                     \
-	X(swiotlb_bounce_bytes, "bytes copied into or out of SWIOTLB bounce buffers")       \
-	X(dma_map_fail_pool_full, "mappings refused: the SWIOTLB pool has no room")         \
-	X(dma_map_fail_mask, "mappings refused: beyond the device's DMA mask and not bounceable") \
-	X(dma_map_fail_window, "mappings refused: no IOMMU window the device's mask can reach") \
-	X(dma_map_fail_iova, "mappings refused: the IOMMU window or domain has no free I/O space") \
-	X(dma_map_fail_other, "mappings refused otherwise (too large, P2P that cannot bounce)") \
-	X(coherent_allocs, "dma_alloc_coherent calls that succeeded")                        \
-	X(coherent_pool_hits, "coherent allocations served from already-decrypted pooled pages") \
-	X(coherent_pages_converted, "pages made shared/decrypted for coherent DMA")         \
-	X(tce_entries, "IOMMU / TCE entries written")                                        \
-	X(mmio_pv_calls, "MMIO accesses made as paravirtual TDVMCALLs instead of #VE")      \
-	X(probes_refused, "driver probes refused by the TDX device filter")                 \
-	X(io_requests, "block requests replayed")                                           \
-	X(io_failed, "block requests that failed (a DMA mapping was refused)")              \
-	X(io_mismatches, "block requests whose data arrived changed (a bounce went wrong)") \
-	X(ttm_moves, "TTM buffer objects moved between placements (a real copy)")              \
-	X(ttm_evictions, "TTM buffer objects evicted under memory pressure")                  \
-	X(ttm_faults, "TTM fault-handler calls that inserted PTEs")                           \
-	X(ttm_pool_hits, "TTM pool pages handed out already flipped (WC/UC, decrypted)")       \
-	X(ttm_pool_misses, "TTM pool pages taken from the page allocator and flipped")         \
-	X(dmabuf_maps, "dma-buf attachment mappings made")                                     \
-	X(dmabuf_notifies, "dma-buf move_notify calls to importers (moves and revokes)")                              \
-	X(sgx_eadd, "EPC pages EADDed")                                                     \
-	X(sgx_eaug, "EPC pages EAUGed (SGX2)")                                              \
-	X(sgx_ewb, "EPC pages written back (EWB)")                                          \
-	X(sgx_eldu, "EPC pages loaded back (ELDU)")                                         \
-	X(sgx_etrack, "ETRACK tracking cycles")                                             \
-	X(sgx_ipis, "IPIs to kick threads out of an enclave")                               \
-	X(sgx_eremove, "EPC pages EREMOVEd")                                                \
-	X(sgx_faults, "enclave page faults (ELDU, EAUG, retries)")                          \
-	X(sgx_refs, "enclave page references")                                              \
-	X(sgx_scanned, "EPC LRU nodes scanned by the reclaimers")                           \
-	X(sgx_second_chance, "young EPC pages moved to the LRU tail")                       \
-	X(sgx_stalls, "EPC allocations that waited for reclaim")                            \
-	X(sgx_sigbus, "SIGBUS delivered for an EPC fault")
+	X(violations, "memory-state rule violations recorded")
+
+/* Name, default and source of a cost. */
+struct ccmm_cost_info {
+	const char *name;
+	uint64_t def;
+	const char *source;
+};
+
+/* Name and meaning of an event counter. */
+struct ccmm_counter_info {
+	const char *name;
+	const char *help;
+};
+
+/*
+ * A cost block: the costs and counters one subsystem declares. In its
+ * public header:
+ *   #define CCMM_FOO_COSTS(X)    X(foo_op_ns, 500, "source") ...
+ *   #define CCMM_FOO_COUNTERS(X) X(foo_ops, "what it counts") ...
+ *   CCMM_COST_BLOCK_DECLARE(foo, CCMM_FOO_COSTS, CCMM_FOO_COUNTERS)
+ * in one .c file CCMM_COST_BLOCK_DEFINE(foo, ...) and .block = &ccmm_foo_block
+ * in its struct ccmm_subsys. CCMM_COST_AT(foo, foo_op_ns) and
+ * CCMM_CTR_AT(foo, foo_ops) are then the indexes for ccmm_charge(),
+ * ccmm_count() and an actor's cost_ns[] / ctr[]. Names are unique across
+ * blocks: a platform's [cost] section sets any cost by its name.
+ */
+struct ccmm_cost_block {
+	const char *name;                         /* the subsystem's */
+	const struct ccmm_cost_info *costs;       /* nr_costs of them */
+	unsigned nr_costs;
+	const struct ccmm_counter_info *counters; /* nr_counters of them */
+	unsigned nr_counters;
+	unsigned cost_base, ctr_base;             /* where they start: set by the registry (boot/) */
+};
+
+#define CCMM_COSTIDX_(name, def, src) CCMM_COSTIDX_##name,
+#define CCMM_CTRIDX_(name, help) CCMM_CTRIDX_##name,
+#define CCMM_COST_INFO_(name, def, src) { #name, def, src },
+#define CCMM_CTR_INFO_(name, help) { #name, help },
+
+#define CCMM_COST_BLOCK_DECLARE(sub, COSTS, COUNTERS)              \
+	enum { COSTS(CCMM_COSTIDX_) CCMM_COSTIDX_NR_##sub };         \
+	enum { COUNTERS(CCMM_CTRIDX_) CCMM_CTRIDX_NR_##sub };        \
+	extern struct ccmm_cost_block ccmm_##sub##_block;
+#define CCMM_COST_BLOCK_DEFINE(sub, COSTS, COUNTERS)                                                    \
+	static const struct ccmm_cost_info sub##_cost_info[] = { COSTS(CCMM_COST_INFO_){ NULL, 0, NULL } }; \
+	static const struct ccmm_counter_info sub##_counter_info[] = { COUNTERS(CCMM_CTR_INFO_){ NULL, NULL } }; \
+	struct ccmm_cost_block ccmm_##sub##_block = { #sub, sub##_cost_info, CCMM_COSTIDX_NR_##sub,        \
+						      sub##_counter_info, CCMM_CTRIDX_NR_##sub, 0, 0 }
+
+/* A block's cost or counter, as an index into an actor's figures. */
+#define CCMM_COST_AT(sub, name) (ccmm_##sub##_block.cost_base + CCMM_COSTIDX_##name)
+#define CCMM_CTR_AT(sub, name) (ccmm_##sub##_block.ctr_base + CCMM_CTRIDX_##name)
+
+/* Room in an actor's figures for every block together (the registry checks it). */
+#define CCMM_COST_MAX 128
+#define CCMM_CTR_MAX 160
 
 #endif /* CCMM_COSTS_H */

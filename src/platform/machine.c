@@ -61,6 +61,9 @@ static void phys_fini(struct ccmm_machine *m)
 	free(m->phys.granule);
 }
 
+_Static_assert(CCMM_COST_NR <= CCMM_COST_MAX && CCMM_CTR_NR <= CCMM_CTR_MAX, "raise CCMM_COST_MAX / CCMM_CTR_MAX");
+_Static_assert(sizeof(struct ccmm_costs) == CCMM_COST_NR * sizeof(uint64_t), "struct ccmm_costs is one uint64_t per cost");
+
 int ccmm_machine_create(struct ccmm_platform *plat, uint64_t seed, struct ccmm_machine **out)
 {
 	struct ccmm_machine *m = calloc(1, sizeof(*m));
@@ -72,6 +75,7 @@ int ccmm_machine_create(struct ccmm_platform *plat, uint64_t seed, struct ccmm_m
 	}
 	m->plat = plat;
 	m->seed = seed;
+	memcpy(m->cost, &plat->costs, sizeof(plat->costs)); /* the machine's own; boot/ adds the subsystems' */
 	m->enc_mask = ccmm_platform_enc_mask(plat);
 	m->pa_mask = ((plat->phys_bits >= 64 ? ~0ULL : (1ULL << plat->phys_bits)) - 1) & ~(CCMM_PAGE_SIZE - 1) &
 		     ~m->enc_mask;
@@ -107,7 +111,7 @@ void ccmm_ctx_init(struct ccmm_ctx *ctx, struct ccmm_machine *m, int actor, cons
 
 void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes)
 {
-	uint64_t mbps = ctx->m->plat->costs.copy_mbps;
+	uint64_t mbps = ctx->m->cost[CCMM_COST_copy_mbps];
 	uint64_t t;
 
 	if (!mbps)
@@ -128,10 +132,10 @@ void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes)
 
 void ccmm_ctx_accumulate(struct ccmm_ctx *dst, const struct ccmm_ctx *src)
 {
-	for (int i = 0; i < CCMM_COST_NR; i++) {
+	for (int i = 0; i < CCMM_COST_MAX; i++) {
 		dst->cost_ns[i] += src->cost_ns[i];
 		dst->cost_n[i] += src->cost_n[i];
 	}
-	for (int i = 0; i < CCMM_CTR_NR; i++)
+	for (int i = 0; i < CCMM_CTR_MAX; i++)
 		dst->ctr[i] += src->ctr[i];
 }

@@ -71,6 +71,10 @@ const struct ccmm_counter_info ccmm_counter_info[CCMM_CTR_NR] = {
 #undef CCMM_CTR_INFO
 };
 
+struct ccmm_cost_block ccmm_core_block = {
+	"platform", ccmm_cost_info, CCMM_COST_NR, ccmm_counter_info, CCMM_CTR_NR, 0, 0,
+};
+
 /* ------------------------------------------------------------------ */
 /* Parsing                                                             */
 /* ------------------------------------------------------------------ */
@@ -80,8 +84,10 @@ const struct ccmm_counter_info ccmm_counter_info[CCMM_CTR_NR] = {
 struct plat_opts {
 	char name[64];
 	int mode;
-	uint64_t cpus, phys_bits, c_bit, gpa_width, swiotlb_size, swiotlb_areas;
-	bool sme_coherent;
+	uint64_t cpus, phys_bits, c_bit, gpa_width, swiotlb_size, swiotlb_areas, swiotlb_base;
+	bool sme_coherent, swiotlb_force;
+	bool set_swiotlb_base;
+	struct ccmm_where where_swiotlb_base;
 	int mmio;
 	/* which of the mode-specific keys were written, for mode checks */
 	bool set_c_bit, set_gpa_width, set_sme_coherent, set_mmio, set_mode;
@@ -103,7 +109,7 @@ struct range_opts {
 struct dev_opts {
 	int cls;
 	char pci_id[16];
-	uint64_t dma_mask, coherent_mask, node, p2p_group, capacity;
+	uint64_t dma_mask, coherent_mask, node, p2p_group, capacity, min_align_mask;
 	bool ats, tdisp;
 	char iommu[CCMM_NAME_MAX];
 	char bar[CCMM_MAX_BARS][64];
@@ -136,6 +142,10 @@ static const struct ccmm_option platform_options[] = {
 	  "SWIOTLB pool bytes (0: as the kernel sizes it)" },
 	{ "swiotlb_areas", CCMM_OPT_U64, OPT(plat_opts, swiotlb_areas), 0, 1024, false, NULL, "0",
 	  "SWIOTLB areas (0: one per CPU)" },
+	{ "swiotlb_base", CCMM_OPT_U64, OPT(plat_opts, swiotlb_base), 0, 0, false, NULL, "0",
+	  "physical base of the SWIOTLB pool, page aligned, with swiotlb_size (0: the model places it)" },
+	{ "swiotlb_force", CCMM_OPT_BOOL, OPT(plat_opts, swiotlb_force), 0, 0, false, NULL, "no",
+	  "swiotlb=force: every streaming mapping bounces" },
 	{ NULL }
 };
 
@@ -180,6 +190,8 @@ static const struct ccmm_option device_options[] = {
 	{ "p2p_group", CCMM_OPT_U64, OPT(dev_opts, p2p_group), 0, 1024, false, NULL, NULL, "P2P reachability group" },
 	{ "tdisp", CCMM_OPT_BOOL, OPT(dev_opts, tdisp), 0, 0, false, NULL, "no", "TDISP-capable" },
 	{ "capacity", CCMM_OPT_U64, OPT(dev_opts, capacity), 0, 0, true, NULL, "0", "block device bytes" },
+	{ "min_align_mask", CCMM_OPT_U64, OPT(dev_opts, min_align_mask), 0, 0x7fffffff, false, NULL, "0",
+	  "dma_set_min_align_mask(): address bits a bounce keeps (2^n - 1)" },
 	{ "bar0", CCMM_OPT_STR, OPT(dev_opts, bar[0]), 0, 64, false, NULL, NULL, "SIZE[@BASE] [pref] [32bit]" },
 	{ "bar1", CCMM_OPT_STR, OPT(dev_opts, bar[1]), 0, 64, false, NULL, NULL, "as bar0" },
 	{ "bar2", CCMM_OPT_STR, OPT(dev_opts, bar[2]), 0, 64, false, NULL, NULL, "as bar0" },
@@ -223,6 +235,8 @@ struct item {
 struct parse {
 	struct plat_opts plat;
 	struct ccmm_costs costs;
+	struct ccmm_cost_override cost_more[CCMM_COST_MAX];
+	unsigned nr_cost_more;
 	bool have_platform;
 	struct item *items;
 	size_t nitems, cap;
@@ -327,28 +341,41 @@ static int begin_section(struct parse *ps, const char *section, const struct ccm
 	return 0;
 }
 
-static int set_cost(struct ccmm_costs *costs, const char *key, const char *value, const struct ccmm_loc *loc,
+/*
+ * A [cost] line: the machine's own costs are set here; a subsystem's cost is
+ * kept by name and checked against the registry when the machine boots
+ * (ccmm_costs_check in boot/), with this line's place.
+ */
+static int set_cost(struct parse *ps, const char *key, const char *value, const struct ccmm_loc *loc,
 		    struct ccmm_error *err)
 {
-	const char *names[CCMM_COST_NR];
+	struct ccmm_cost_override *o;
 	uint64_t v;
 
+	if (ccmm_parse_u64(value, false, &v))
+		return ccmm_error_set(err, loc, -EINVAL, "cost %s: '%s' is not a number", key, value);
 	for (int i = 0; i < CCMM_COST_NR; i++) {
-		names[i] = ccmm_cost_info[i].name;
-		if (!strcasecmp(key, names[i])) {
-			if (ccmm_parse_u64(value, false, &v))
-				return ccmm_error_set(err, loc, -EINVAL, "cost %s: '%s' is not a number", key, value);
-			((uint64_t *)costs)[i] = v;
+		if (!strcasecmp(key, ccmm_cost_info[i].name)) {
+			((uint64_t *)&ps->costs)[i] = v;
 			return 0;
 		}
 	}
-	{
-		const char *near = ccmm_suggest(key, names, CCMM_COST_NR);
-
-		if (near)
-			return ccmm_error_set(err, loc, -ENOENT, "unknown cost '%s'; did you mean '%s'?", key, near);
+	if (strlen(key) >= sizeof(o->name))
+		return ccmm_error_set(err, loc, -ENOENT, "unknown cost '%.60s'", key);
+	for (unsigned i = 0; i < ps->nr_cost_more; i++) {
+		if (!strcasecmp(ps->cost_more[i].name, key)) {
+			ps->cost_more[i].value = v;
+			where_set(&ps->cost_more[i].where, loc);
+			return 0;
+		}
 	}
-	return ccmm_error_set(err, loc, -ENOENT, "unknown cost '%s'", key);
+	if (ps->nr_cost_more == CCMM_COST_MAX)
+		return ccmm_error_set(err, loc, -E2BIG, "more than %d [cost] lines", CCMM_COST_MAX);
+	o = &ps->cost_more[ps->nr_cost_more++];
+	snprintf(o->name, sizeof(o->name), "%s", key);
+	o->value = v;
+	where_set(&o->where, loc);
+	return 0;
 }
 
 static int plat_handler(void *user, const char *section, const char *key, const char *value,
@@ -371,6 +398,9 @@ static int plat_handler(void *user, const char *section, const char *key, const 
 		if (!strcasecmp(key, "c_bit")) {
 			ps->plat.set_c_bit = true;
 			where_set(&ps->plat.where_c_bit, loc);
+		} else if (!strcasecmp(key, "swiotlb_base")) {
+			ps->plat.set_swiotlb_base = true;
+			where_set(&ps->plat.where_swiotlb_base, loc);
 		} else if (!strcasecmp(key, "gpa_width")) {
 			ps->plat.set_gpa_width = true;
 			where_set(&ps->plat.where_gpa_width, loc);
@@ -386,7 +416,7 @@ static int plat_handler(void *user, const char *section, const char *key, const 
 		}
 		return 0;
 	case S_COST:
-		return set_cost(&ps->costs, key, value, loc, err);
+		return set_cost(ps, key, value, loc, err);
 	case S_NODE:
 		return ccmm_option_set(node_options, &it->o.node, section, key, value, loc, err);
 	case S_RAM:
@@ -518,7 +548,19 @@ static int build(struct parse *ps, struct ccmm_platform *p, struct ccmm_error *e
 	p->mmio = (enum ccmm_mmio_mode)ps->plat.mmio;
 	p->swiotlb_size = ps->plat.swiotlb_size;
 	p->swiotlb_areas = (unsigned)ps->plat.swiotlb_areas;
+	p->swiotlb_base = ps->plat.swiotlb_base;
+	p->swiotlb_force = ps->plat.swiotlb_force;
+	if (ps->plat.set_swiotlb_base) {
+		struct ccmm_loc l = where_loc(&ps->plat.where_swiotlb_base);
+
+		if (!p->swiotlb_size)
+			return ccmm_error_set(err, &l, -EINVAL, "swiotlb_base needs swiotlb_size (the pool's bytes)");
+		if (p->swiotlb_base % 4096)
+			return ccmm_error_set(err, &l, -EINVAL, "swiotlb_base 0x%" PRIx64 " is not page aligned", p->swiotlb_base);
+	}
 	p->costs = ps->costs;
+	memcpy(p->cost_more, ps->cost_more, sizeof(p->cost_more));
+	p->nr_cost_more = ps->nr_cost_more;
 
 	/* Mode-specific settings that the mode cannot have. */
 	if (ps->plat.set_c_bit && p->mode != CCMM_CC_SME && p->mode != CCMM_CC_SEV && p->mode != CCMM_CC_SEV_SNP) {
@@ -723,6 +765,10 @@ static int build(struct parse *ps, struct ccmm_platform *p, struct ccmm_error *e
 		}
 		d->dma_mask_bits = (unsigned)it->o.dev.dma_mask;
 		d->coherent_mask_bits = it->set_coherent ? (unsigned)it->o.dev.coherent_mask : d->dma_mask_bits;
+		if (it->o.dev.min_align_mask & (it->o.dev.min_align_mask + 1))
+			return ccmm_error_set(err, &l, -EINVAL, "min_align_mask 0x%" PRIx64 " is not 2^n - 1 (e.g. 0xfff)",
+					      it->o.dev.min_align_mask);
+		d->min_align_mask = (uint32_t)it->o.dev.min_align_mask;
 		d->iommu = -1;
 		if (it->o.dev.iommu[0]) {
 			d->iommu = ccmm_platform_find_iommu(p, it->o.dev.iommu);
@@ -1082,6 +1128,16 @@ int ccmm_platform_parse(const char *name, const char *text, struct ccmm_platform
 		ret = build(&ps, p, err);
 	if (!ret)
 		ret = ccmm_platform_finalize(p, err);
+	if (!ret && ps.plat.set_swiotlb_base) {
+		/* the recorded pool must lie in one RAM range of the laid-out map */
+		const struct ccmm_mem_range *r = ccmm_platform_range(p, p->swiotlb_base);
+		struct ccmm_loc l = where_loc(&ps.plat.where_swiotlb_base);
+
+		if (!r || r->kind != CCMM_RANGE_RAM || p->swiotlb_base + p->swiotlb_size > r->base + r->size)
+			ret = ccmm_error_set(err, &l, -EINVAL,
+					     "the SWIOTLB pool [0x%" PRIx64 ", 0x%" PRIx64 ") does not lie in one RAM range",
+					     p->swiotlb_base, p->swiotlb_base + p->swiotlb_size);
+	}
 	free(ps.items);
 	if (ret) {
 		ccmm_platform_free(p);

@@ -45,6 +45,9 @@
 #include "platform/costs.h"
 #include "util/util.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 #define CCMM_PAGE_SHIFT 12
 #define CCMM_PAGE_SIZE (1ULL << CCMM_PAGE_SHIFT)
 #define CCMM_PMD_SHIFT 21
@@ -170,6 +173,7 @@ struct ccmm_device_desc {
 	int p2p_group;               /* devices in one group can reach each other's BARs; -1 none */
 	bool tdisp;                  /* TDISP-capable (TEE device interface) */
 	uint64_t capacity;           /* block devices: bytes */
+	uint32_t min_align_mask;     /* dma_set_min_align_mask() of its driver (2^n - 1; 0: none) */
 	unsigned nr_bars;
 	struct ccmm_bar_desc bar[CCMM_MAX_BARS];
 	struct ccmm_where where;
@@ -210,13 +214,15 @@ enum ccmm_cost {
 	CCMM_COST_NR
 };
 
-/* Name, default and source of each cost; indexed by enum ccmm_cost. */
-struct ccmm_cost_info {
-	const char *name;
-	uint64_t def;
-	const char *source;
-};
+/* Name, default and source of each of the machine's own costs; indexed by enum ccmm_cost. */
 extern const struct ccmm_cost_info ccmm_cost_info[CCMM_COST_NR];
+
+/* A platform's [cost] line for a subsystem's cost: checked against the registry when the machine boots. */
+struct ccmm_cost_override {
+	char name[48];
+	uint64_t value;
+	struct ccmm_where where;
+};
 
 struct ccmm_platform {
 	char name[64];
@@ -230,6 +236,8 @@ struct ccmm_platform {
 	enum ccmm_mmio_mode mmio;    /* TDX */
 	uint64_t swiotlb_size;       /* bytes; 0: size it as the kernel does */
 	unsigned swiotlb_areas;      /* 0: one per CPU */
+	uint64_t swiotlb_base;       /* physical base of the pool (a recorded kernel's); 0: the model places it */
+	bool swiotlb_force;          /* swiotlb=force: every streaming mapping bounces, whatever the mode */
 	unsigned nr_nodes;
 	struct ccmm_node_desc node[CCMM_MAX_NODES];
 	unsigned distance[CCMM_MAX_NODES][CCMM_MAX_NODES]; /* SLIT-style, local = 10 */
@@ -240,7 +248,9 @@ struct ccmm_platform {
 	struct ccmm_device_desc *devices;
 	size_t nr_iommus;
 	struct ccmm_iommu_desc *iommus;
-	struct ccmm_costs costs;
+	struct ccmm_costs costs;            /* the machine's own costs (platform/costs.h) */
+	struct ccmm_cost_override cost_more[CCMM_COST_MAX]; /* [cost] lines of subsystems' costs */
+	unsigned nr_cost_more;
 	struct ccmm_where mode_where; /* where "mode" was set, for mode errors */
 };
 
@@ -248,10 +258,12 @@ struct ccmm_platform {
  * ccmm_platform_load - read a platform file.
  *
  * Format (INI): [platform] name, mode, cpus, phys_bits, c_bit, gpa_width,
- * sme_coherent, mmio, swiotlb_size, swiotlb_areas; [node:N] mem, base, kind,
- * cpus, distance (a row: "10,21"); [ram:NAME] node, base, size;
- * [device:NAME] class, pci_id ("1af4:1042"), dma_mask, coherent_mask,
- * iommu, node, ats, p2p_group, tdisp, capacity, bar0..bar5 ("SIZE" or
+ * sme_coherent, mmio, swiotlb_size, swiotlb_areas, swiotlb_base (page
+ * aligned, needs swiotlb_size, the pool must lie in RAM), swiotlb_force;
+ * [node:N] mem, base, kind, cpus, distance (a row: "10,21"); [ram:NAME]
+ * node, base, size; [device:NAME] class, pci_id ("1af4:1042"), dma_mask,
+ * coherent_mask, min_align_mask (2^n - 1, below 2^31), iommu, node, ats,
+ * p2p_group, tdisp, capacity, bar0..bar5 ("SIZE" or
  * "SIZE@BASE", "+pref" / "+32" suffixes); [iommu:NAME] kind, page_shift,
  * dma32_window, ddw, ddw_size, ddw_page_shift, ddw_align; [epc:NAME] node,
  * base, size; [reserved:NAME] base, size; [cost] any ccmm_cost_info name.
@@ -487,9 +499,6 @@ int ccmm_mee_decrypt_line(struct ccmm_mee *mee, unsigned keyid, uint64_t pa,
 /* ------------------------------------------------------------------ */
 
 struct ccmm_pgtable;
-struct ccmm_cc;
-struct ccmm_checker;
-struct ccmm_kernel;
 struct ccmm_ctx;
 
 /*
@@ -499,6 +508,8 @@ struct ccmm_ctx;
  */
 typedef void (*ccmm_map_hook)(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t pa,
 			      uint64_t size, uint64_t pte, bool map);
+
+#define CCMM_MAX_SUBSYS 32 /* registered subsystems (platform/subsys.h) */
 
 struct ccmm_machine {
 	struct ccmm_platform *plat; /* owned */
@@ -511,20 +522,9 @@ struct ccmm_machine {
 	struct ccmm_pgtable *direct_map; /* the (guest) kernel's page table, set by mm/ at boot */
 	atomic_uint next_pgt_id;
 
-	/* Upper layers hang their per-machine state here (see boot/). */
-#define CCMM_SUB_DMA     0 /* dma/: DMA API, coherent pools, dma-debug */
-#define CCMM_SUB_SWIOTLB 1 /* swiotlb/ */
-#define CCMM_SUB_IOMMU   2 /* iommu/ */
-#define CCMM_SUB_SYNC    3 /* sync/: fences, reservation objects */
-#define CCMM_SUB_TTM     4 /* ttm/ */
-#define CCMM_SUB_DMABUF  5 /* dma-buf/ */
-#define CCMM_SUB_SGX     6 /* sgx/ */
-#define CCMM_SUB_CGROUP  7 /* cgroup/ */
-#define CCMM_SUB_TIER    8 /* tier/: memory tiers, demotion */
-	struct ccmm_cc *cc;             /* cc/: secure world, history, fault injection */
-	struct ccmm_checker *check;     /* check/: event log, rules */
-	struct ccmm_kernel *kernel;     /* mm/: page allocator, direct map, mms */
-	void *sub[16];                  /* layer-3 subsystems, indexed by CCMM_SUB_* */
+	void *sub[CCMM_MAX_SUBSYS];     /* registered subsystems' state (platform/subsys.h) */
+	uint64_t cost[CCMM_COST_MAX];   /* every registered cost in ns (or MB/s), by index: the
+					 * machine's own from the platform, the rest set by boot/ */
 };
 
 /*
@@ -669,11 +669,11 @@ enum ccmm_counter {
 	CCMM_CTR_NR
 };
 
-struct ccmm_counter_info {
-	const char *name;
-	const char *help;
-};
+/* Name and meaning of each of the machine's own counters; indexed by enum ccmm_counter. */
 extern const struct ccmm_counter_info ccmm_counter_info[CCMM_CTR_NR];
+
+/* The machine's own costs and counters as the block the registry puts first (base 0). */
+extern struct ccmm_cost_block ccmm_core_block;
 
 /*
  * The acting context: which actor, its modeled clock (ns) and its counts.
@@ -684,9 +684,12 @@ struct ccmm_ctx {
 	int actor;               /* index in the job, -1: none */
 	const char *actor_name;
 	uint64_t now_ns;         /* modeled time */
-	uint64_t cost_ns[CCMM_COST_NR];
-	uint64_t cost_n[CCMM_COST_NR];
-	uint64_t ctr[CCMM_CTR_NR];
+	/* per cost: modeled ns charged and occurrences; per counter: events. Indexed by
+	 * enum ccmm_cost / ccmm_counter for the machine's own, CCMM_COST_AT / CCMM_CTR_AT
+	 * for a subsystem's (platform/costs.h) */
+	uint64_t cost_ns[CCMM_COST_MAX];
+	uint64_t cost_n[CCMM_COST_MAX];
+	uint64_t ctr[CCMM_CTR_MAX];
 	struct ccmm_rng rng;
 	const char *op;          /* the operation under way, for events ("set_memory_decrypted") */
 	struct ccmm_where where; /* job-file line of that operation, if any */
@@ -696,11 +699,10 @@ struct ccmm_ctx {
 /* Zero @ctx and bind it to @m and an actor; the RNG stream is the actor index. */
 void ccmm_ctx_init(struct ccmm_ctx *ctx, struct ccmm_machine *m, int actor, const char *name);
 
-/* Charge @n occurrences of cost @c to the context's clock. */
-static inline void ccmm_charge(struct ccmm_ctx *ctx, enum ccmm_cost c, uint64_t n)
+/* Charge @n occurrences of cost @c (enum ccmm_cost or CCMM_COST_AT) to the context's clock. */
+static inline void ccmm_charge(struct ccmm_ctx *ctx, unsigned c, uint64_t n)
 {
-	const uint64_t *tab = (const uint64_t *)&ctx->m->plat->costs;
-	uint64_t t = tab[c] * n;
+	uint64_t t = ctx->m->cost[c] * n;
 
 	ctx->now_ns += t;
 	ctx->cost_ns[c] += t;
@@ -710,12 +712,15 @@ static inline void ccmm_charge(struct ccmm_ctx *ctx, enum ccmm_cost c, uint64_t 
 /* Charge a copy of @bytes at the modeled copy bandwidth. */
 void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes);
 
-static inline void ccmm_count(struct ccmm_ctx *ctx, enum ccmm_counter c, uint64_t n)
+/* Count @n events of counter @c (enum ccmm_counter or CCMM_CTR_AT). */
+static inline void ccmm_count(struct ccmm_ctx *ctx, unsigned c, uint64_t n)
 {
 	ctx->ctr[c] += n;
 }
 
 /* Add @src's clock-independent figures (costs and counters) into @dst. */
 void ccmm_ctx_accumulate(struct ccmm_ctx *dst, const struct ccmm_ctx *src);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_PLATFORM_H */

@@ -12,8 +12,7 @@
 #include "ccmm_config.h"
 #include "boot/boot.h"
 #include "cc/cc.h"
-#include "scenario/internal.h"
-#include "tier/tier.h"
+#include "scenario/scenario.h"
 
 #define TEXT_EVENTS_PER_ACTOR 20
 #define HISTORY_MAX 8
@@ -72,7 +71,7 @@ static void costs_text(const struct ccmm_ctx *c, FILE *out)
 	char t[32], u[32];
 	bool any = false;
 
-	for (int i = 0; i < CCMM_COST_NR; i++) {
+	for (unsigned i = 0; i < ccmm_cost_nr(); i++) {
 		if (!c->cost_ns[i])
 			continue;
 		if (!any)
@@ -82,7 +81,7 @@ static void costs_text(const struct ccmm_ctx *c, FILE *out)
 			fprintf(out, "    %-20s %12s for %" PRIu64 " bytes\n", "copies", ccmm_format_ns(c->cost_ns[i], t, sizeof(t)),
 				c->cost_n[i]);
 		else
-			fprintf(out, "    %-20s %12s  (%" PRIu64 " x %s)\n", ccmm_cost_info[i].name,
+			fprintf(out, "    %-20s %12s  (%" PRIu64 " x %s)\n", ccmm_cost_at(i, NULL)->name,
 				ccmm_format_ns(c->cost_ns[i], t, sizeof(t)), c->cost_n[i],
 				ccmm_format_ns(c->cost_ns[i] / c->cost_n[i], u, sizeof(u)));
 	}
@@ -92,10 +91,10 @@ static void counters_text(const struct ccmm_ctx *c, FILE *out)
 {
 	int col = 0;
 
-	for (int i = 0; i < CCMM_CTR_NR; i++) {
+	for (unsigned i = 0; i < ccmm_counter_nr(); i++) {
 		if (!c->ctr[i])
 			continue;
-		fprintf(out, "%s%s=%" PRIu64, col ? ", " : "  counters: ", ccmm_counter_info[i].name, c->ctr[i]);
+		fprintf(out, "%s%s=%" PRIu64, col ? ", " : "  counters: ", ccmm_counter_at(i, NULL)->name, c->ctr[i]);
 		if (++col == 5) {
 			fputc('\n', out);
 			col = 0;
@@ -103,46 +102,6 @@ static void counters_text(const struct ccmm_ctx *c, FILE *out)
 	}
 	if (col)
 		fputc('\n', out);
-}
-
-/* Memory tiers: targets and vmstat, when the run used them. */
-static void tier_text(struct ccmm_run *run, FILE *out)
-{
-	struct ccmm_machine *m = run->m;
-	struct ccmm_demotion d;
-	int col = 0;
-
-	if (!ccmm_vmstat_get(m, CCMM_VM_pgfault))
-		return;
-	ccmm_tier_demotion(m, &d);
-	fprintf(out, "memory tiers (%s order, node_reclaim_mode %" PRIu64 "%s, swap %" PRIu64 " pages):\n",
-		run->job->g.demotion_order ? "2021 passes" : "tiers", run->job->g.node_reclaim_mode,
-		run->job->g.node_reclaim_mode & CCMM_RECLAIM_MIGRATE ? ": demotion on" : ": demotion off",
-		run->job->g.swap >> CCMM_PAGE_SHIFT);
-	for (unsigned n = 0; n < m->plat->nr_nodes; n++) {
-		fprintf(out, "  node %u: abstract distance %d (tier %d)%s, demotes to", n, d.adist[n],
-			d.adist[n] >> CCMM_MEMTIER_CHUNK_BITS, d.online[n] ? "" : ", offline");
-		if (!d.preferred[n])
-			fprintf(out, " nothing (terminal)");
-		for (unsigned t = 0; t < m->plat->nr_nodes; t++)
-			if (d.preferred[n] & (1u << t))
-				fprintf(out, " %u", t);
-		fputc('\n', out);
-	}
-	for (int i = 0; i < CCMM_VM_NR; i++) {
-		uint64_t v = ccmm_vmstat_get(m, (enum ccmm_vmstat)i);
-
-		if (!v)
-			continue;
-		fprintf(out, "%s%s %" PRIu64, col ? ", " : "  vmstat: ", ccmm_vmstat_names[i], v);
-		if (++col == 6) {
-			fputc('\n', out);
-			col = 0;
-		}
-	}
-	if (col)
-		fputc('\n', out);
-	fputc('\n', out);
 }
 
 #define MAX_STATS 512
@@ -204,7 +163,6 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 	struct ccmm_job *job = run->job;
 	const struct ccmm_platform *p = run->m->plat;
 	struct ccmm_run_summary s;
-	struct ccmm_run_priv *rp = run_priv(run);
 	size_t nev = ccmm_events_count(run->m);
 	char t[32], sz[32];
 
@@ -215,7 +173,7 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 			ccmm_cc_mode_name(p->mode), p->cpus, p->nr_nodes, ccmm_format_size(ccmm_platform_ram(p, -1), sz, sizeof(sz)),
 			p->nr_devices);
 		fprintf(out, "seed %" PRIu64 ", %s mode; modeled time %s (ccmm's own run time %.3fs)\n\n", job->g.seed,
-			job->g.mode ? "threads" : "sim", ccmm_format_ns(run->end_ns, t, sizeof(t)), run->wall_s);
+			job->g.mode == CCMM_RUN_THREADS ? "threads" : "sim", ccmm_format_ns(run->end_ns, t, sizeof(t)), run->wall_s);
 
 		for (size_t ai = 0; ai < job->nr_actors; ai++) {
 			struct ccmm_actor *a = job->actors[ai];
@@ -229,17 +187,8 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 				fprintf(out, "  exited with status %d: %s\n", a->exit_status, a->exit_why);
 			costs_text(&a->ctx, out);
 			counters_text(&a->ctx, out);
-			{
-				struct ccmm_tier_task_stats ts;
-				bool killed;
-
-				if (ccmm_tier_actor_stats(a, &ts, &killed))
-					fprintf(out, "  pages: %" PRIu64 " references, %" PRIu64 " fast-tier and %" PRIu64 " slow-tier hits, %" PRIu64
-						     " first touches, %" PRIu64 " refaults; at the end %" PRIu64 " resident, %" PRIu64
-						     " swapped, %" PRIu64 " evicted%s\n",
-						ts.refs, ts.hits_fast, ts.hits_slow, ts.minor_faults, ts.refaults, ts.resident, ts.swapped,
-						ts.evicted, killed ? "; OOM-killed" : "");
-			}
+			if (a->kind->report_text)
+				a->kind->report_text(a, out);
 			for (size_t i = 0; i < nev; i++) {
 				struct ccmm_event e;
 
@@ -263,8 +212,8 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 					fprintf(out, ":%ld", er.e->count);
 				fprintf(out, " -> seen %zu: %s\n", er.seen, er.met ? "ok" : "NOT MET");
 			}
-			for (size_t i = 0; i < rp->nr_op_errors; i++) {
-				const struct ccmm_op_error *oe = &rp->op_errors[i];
+			for (size_t i = 0; ccmm_run_op_error(run, i); i++) {
+				const struct ccmm_op_error *oe = ccmm_run_op_error(run, i);
 
 				if (oe->actor != a->index)
 					continue;
@@ -275,14 +224,6 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 			fputc('\n', out);
 		}
 		stats_text(run, out);
-		if (job->g.read_digest) {
-			struct ccmm_read_digest d;
-
-			ccmm_phys_digest(run->m, &d);
-			fprintf(out, "read digest: %016" PRIx64 " over %" PRIu64 " reads, %" PRIu64 " bytes (%" PRIu64
-				" read under another key than the writer's; mee=%s)\n\n",
-				d.sum, d.reads, d.bytes, d.mismatched, ccmm_mee_mode_name((enum ccmm_mee_mode)job->g.mee));
-		}
 		/* violations of no actor, and [global] expectations */
 		{
 			bool head = false;
@@ -312,9 +253,8 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 		for (size_t i = 0; ccmm_run_ext_at(i); i++)
 			if (ccmm_run_ext_at(i)->report_text)
 				ccmm_run_ext_at(i)->report_text(run, out);
-		if (run->m->check->dropped)
-			fprintf(out, "note: %" PRIu64 " events beyond max_events were counted but not kept\n", run->m->check->dropped);
-		tier_text(run, out);
+		if (ccmm_checker(run->m)->dropped)
+			fprintf(out, "note: %" PRIu64 " events beyond max_events were counted but not kept\n", ccmm_checker(run->m)->dropped);
 	}
 	if (run->error[0])
 		fprintf(out, "run error: %s\n", run->error);
@@ -406,7 +346,7 @@ static json_t *ctx_json(const struct ccmm_ctx *c)
 {
 	json_t *costs = json_object(), *ctr = json_object(), *j = json_object();
 
-	for (int i = 0; i < CCMM_COST_NR; i++) {
+	for (unsigned i = 0; i < ccmm_cost_nr(); i++) {
 		json_t *x;
 
 		if (!c->cost_ns[i])
@@ -414,10 +354,10 @@ static json_t *ctx_json(const struct ccmm_ctx *c)
 		x = json_object();
 		json_object_set_new(x, i == CCMM_COST_copy_mbps ? "bytes" : "n", json_integer((json_int_t)c->cost_n[i]));
 		json_object_set_new(x, "ns", json_integer((json_int_t)c->cost_ns[i]));
-		json_object_set_new(costs, ccmm_cost_info[i].name, x);
+		json_object_set_new(costs, ccmm_cost_at(i, NULL)->name, x);
 	}
-	for (int i = 0; i < CCMM_CTR_NR; i++)
-		json_object_set_new(ctr, ccmm_counter_info[i].name, json_integer((json_int_t)c->ctr[i]));
+	for (unsigned i = 0; i < ccmm_counter_nr(); i++)
+		json_object_set_new(ctr, ccmm_counter_at(i, NULL)->name, json_integer((json_int_t)c->ctr[i]));
 	json_object_set_new(j, "modeled_time_ns", json_integer((json_int_t)c->now_ns));
 	json_object_set_new(j, "costs", costs);
 	json_object_set_new(j, "counters", ctr);
@@ -450,7 +390,6 @@ static json_t *platform_json(const struct ccmm_platform *p)
 int ccmm_report_json(struct ccmm_run *run, FILE *out)
 {
 	struct ccmm_job *job = run->job;
-	struct ccmm_run_priv *rp = run_priv(run);
 	struct ccmm_run_summary s;
 	json_t *root = json_object(), *jobs = json_array(), *gopt = json_object(), *res = json_object();
 	json_t *unattributed = json_array();
@@ -472,8 +411,7 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 	json_object_set_new(root, "job file", json_string(job->path));
 	json_object_set_new(gopt, "platform", json_string(job->g.platform));
 	json_object_set_new(gopt, "seed", json_integer((json_int_t)job->g.seed));
-	json_object_set_new(gopt, "mode", json_string(job->g.mode ? "threads" : "sim"));
-	json_object_set_new(gopt, "mee", json_string(ccmm_mee_mode_name((enum ccmm_mee_mode)job->g.mee)));
+	json_object_set_new(gopt, "mode", json_string(job->g.mode == CCMM_RUN_THREADS ? "threads" : "sim"));
 	json_object_set_new(root, "global options", gopt);
 	json_object_set_new(root, "platform", platform_json(run->m->plat));
 	json_object_set_new(root, "modeled_time_ns", json_integer((json_int_t)run->end_ns));
@@ -496,25 +434,8 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 			json_object_set_new(ja, "exit_status", json_integer(a->exit_status));
 			json_object_set_new(ja, "exit_why", json_string(a->exit_why));
 		}
-		{
-			struct ccmm_tier_task_stats ts;
-			bool killed;
-
-			if (ccmm_tier_actor_stats(a, &ts, &killed)) {
-				json_t *jt = json_object();
-
-				json_object_set_new(jt, "references", json_integer((json_int_t)ts.refs));
-				json_object_set_new(jt, "fast_tier_hits", json_integer((json_int_t)ts.hits_fast));
-				json_object_set_new(jt, "slow_tier_hits", json_integer((json_int_t)ts.hits_slow));
-				json_object_set_new(jt, "first_touches", json_integer((json_int_t)ts.minor_faults));
-				json_object_set_new(jt, "refaults", json_integer((json_int_t)ts.refaults));
-				json_object_set_new(jt, "resident", json_integer((json_int_t)ts.resident));
-				json_object_set_new(jt, "swapped", json_integer((json_int_t)ts.swapped));
-				json_object_set_new(jt, "evicted", json_integer((json_int_t)ts.evicted));
-				json_object_set_new(jt, "oom_killed", json_boolean(killed));
-				json_object_set_new(ja, "pages", jt);
-			}
-		}
+		if (a->kind->report_json)
+			a->kind->report_json(a, ja);
 		for (size_t i = 0; i < nev; i++) {
 			struct ccmm_event e;
 
@@ -535,8 +456,8 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 			json_array_append_new(exp, x);
 		}
 		json_object_set_new(ja, "expectations", exp);
-		for (size_t i = 0; i < rp->nr_op_errors; i++) {
-			const struct ccmm_op_error *oe = &rp->op_errors[i];
+		for (size_t i = 0; ccmm_run_op_error(run, i); i++) {
+			const struct ccmm_op_error *oe = ccmm_run_op_error(run, i);
 			json_t *x;
 			char w[160];
 
@@ -570,34 +491,13 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 		if (jx)
 			json_object_set_new(root, x->name, jx);
 	}
-	{
-		json_t *vm = json_object();
-
-		for (int i = 0; i < CCMM_VM_NR; i++)
-			json_object_set_new(vm, ccmm_vmstat_names[i],
-					    json_integer((json_int_t)ccmm_vmstat_get(run->m, (enum ccmm_vmstat)i)));
-		json_object_set_new(root, "vmstat", vm);
-	}
 	json_object_set_new(root, "subsystems", stats_json(run));
-	if (job->g.read_digest) {
-		struct ccmm_read_digest d;
-		json_t *jd = json_object();
-		char hex[24];
-
-		ccmm_phys_digest(run->m, &d);
-		snprintf(hex, sizeof(hex), "%016" PRIx64, d.sum);
-		json_object_set_new(jd, "digest", json_string(hex));
-		json_object_set_new(jd, "reads", json_integer((json_int_t)d.reads));
-		json_object_set_new(jd, "bytes", json_integer((json_int_t)d.bytes));
-		json_object_set_new(jd, "mismatched", json_integer((json_int_t)d.mismatched));
-		json_object_set_new(root, "read_digest", jd);
-	}
 	json_object_set_new(res, "violations", json_integer((json_int_t)s.violations));
 	json_object_set_new(res, "expected", json_integer((json_int_t)s.expected));
 	json_object_set_new(res, "unexpected", json_integer((json_int_t)s.unexpected));
 	json_object_set_new(res, "expectations_not_met", json_integer((json_int_t)s.missing));
 	json_object_set_new(res, "op_errors", json_integer((json_int_t)s.op_errors));
-	json_object_set_new(res, "events_dropped", json_integer((json_int_t)run->m->check->dropped));
+	json_object_set_new(res, "events_dropped", json_integer((json_int_t)ccmm_checker(run->m)->dropped));
 	json_object_set_new(res, "run_error", run->error[0] ? json_string(run->error) : json_null());
 	json_object_set_new(res, "exit_status", json_integer(s.status));
 	json_object_set_new(root, "result", res);

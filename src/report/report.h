@@ -17,6 +17,9 @@
 
 #include "scenario/scenario.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 /* Text report flags */
 #define CCMM_REPORT_QUIET   0x1 /* the summary line only */
 #define CCMM_REPORT_VERBOSE 0x2 /* every event, not just the first 20 per actor */
@@ -26,5 +29,7 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags);
 
 /* Write the JSON report to @out. Returns 0, -ENOMEM or -EIO. */
 int ccmm_report_json(struct ccmm_run *run, FILE *out);
+
+#pragma GCC visibility pop
 
 #endif

@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "boot/boot.h"
-#include "tier/tier.h"
 #include "scenario/internal.h"
 
 /* ---- arguments ------------------------------------------------------------ */
@@ -566,26 +565,6 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 		free(rp);
 		return ret;
 	}
-	run->m->kernel->knobs.skip_cache_flush = job->g.skip_cache_flush;
-	run->m->kernel->knobs.skip_tlb_flush = job->g.skip_tlb_flush;
-	run->m->kernel->knobs.ioremap_private = job->g.ioremap_private;
-	run->m->kernel->knobs.no_leak_on_error = job->g.no_leak_on_error;
-	run->m->check->max_events = job->g.max_events;
-	if (ccmm_phys_set_mee_mode(run->m, (enum ccmm_mee_mode)job->g.mee))
-		snprintf(run->error, sizeof(run->error), "%s: boot wrote page data before mee= could be set", job->path);
-	if (job->g.read_digest)
-		ccmm_phys_digest_start(run->m);
-	if (job->g.fail_conversion_after != UINT64_MAX)
-		ccmm_cc_fail_after(run->m, (long)job->g.fail_conversion_after);
-	{
-		struct ccmm_tier_config tc = { (unsigned)job->g.node_reclaim_mode, (job->g.numa_balancing & 2) != 0,
-					       job->g.swap >> CCMM_PAGE_SHIFT, (enum ccmm_demotion_order)job->g.demotion_order, 32 };
-
-		ret = ccmm_tier_configure(run->m, &tc); /* checked when the job was loaded */
-		if (ret)
-			snprintf(run->error, sizeof(run->error), "%s: demotion targets cannot be computed", job->path);
-	}
-
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < job->nr_actors; i++) {
 		struct ccmm_actor *a = job->actors[i];
@@ -620,7 +599,7 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 		}
 	}
 	if (!run->error[0]) {
-		if (job->g.mode == 1)
+		if (job->g.mode == CCMM_RUN_THREADS)
 			run_threads(run);
 		else
 			run_sim(run);
@@ -638,6 +617,13 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 			run->end_ns = job->actors[i]->ctx.now_ns;
 	*out = run;
 	return 0;
+}
+
+const struct ccmm_op_error *ccmm_run_op_error(struct ccmm_run *run, size_t i)
+{
+	struct ccmm_run_priv *rp = run_priv(run);
+
+	return i < rp->nr_op_errors ? &rp->op_errors[i] : NULL;
 }
 
 void ccmm_run_free(struct ccmm_run *run)

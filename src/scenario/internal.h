@@ -8,15 +8,6 @@
 /* A verb's return: not done yet, run me again later (wait). */
 #define CCMM_OP_BLOCKED 2 /* distinct from actor_step's 1 = finished */
 
-struct ccmm_op_error {
-	int actor;
-	struct ccmm_where where;
-	char verb[32];
-	long got, want;
-	uint64_t time_ns;
-	char note[160];
-};
-
 struct ccmm_run_priv {
 	struct ccmm_run pub;
 	struct ccmm_op_error *op_errors;

@@ -12,7 +12,6 @@
 #include <strings.h>
 
 #include "scenario/scenario.h"
-#include "tier/tier.h"
 
 struct line {
 	char section[CCMM_NAME_MAX];
@@ -68,7 +67,6 @@ static int collect(void *user, const char *section, const char *key, const char 
 /* ---- [global] ---------------------------------------------------------- */
 
 static const char *const run_modes[] = { "sim", "threads", NULL };
-static const char *const demotion_orders[] = { "tiers", "passes", NULL };
 
 #define GOPT(f) offsetof(struct ccmm_global_opts, f)
 
@@ -78,31 +76,6 @@ static const struct ccmm_option global_options[] = {
 	{ "seed", CCMM_OPT_U64, GOPT(seed), 0, 0, false, NULL, "1", "seed for keys and every actor's random stream" },
 	{ "mode", CCMM_OPT_ENUM, GOPT(mode), 0, 0, false, run_modes, "sim",
 	  "sim: one thread, modeled clocks, deterministic; threads: one real thread per actor" },
-	{ "skip_cache_flush", CCMM_OPT_BOOL, GOPT(skip_cache_flush), 0, 0, false, NULL, "no",
-	  "kernel bug: no cache flush before an encryption change" },
-	{ "skip_tlb_flush", CCMM_OPT_BOOL, GOPT(skip_tlb_flush), 0, 0, false, NULL, "no",
-	  "kernel bug: no TLB flush after an encryption change" },
-	{ "ioremap_private", CCMM_OPT_BOOL, GOPT(ioremap_private), 0, 0, false, NULL, "no",
-	  "kernel bug: ioremap maps device memory private" },
-	{ "no_leak_on_error", CCMM_OPT_BOOL, GOPT(no_leak_on_error), 0, 0, false, NULL, "no",
-	  "kernel bug: pages of a failed conversion go back to the allocator" },
-	{ "max_events", CCMM_OPT_U64, GOPT(max_events), 1, 0, false, NULL, "100000", "events kept for the report" },
-	{ "fail_conversion_after", CCMM_OPT_U64, GOPT(fail_conversion_after), 0, 0, false, NULL, NULL,
-	  "the VMM refuses the conversion of page N+1 (once)" },
-	{ "node_reclaim_mode", CCMM_OPT_U64, GOPT(node_reclaim_mode), 0, 15, false, NULL, "0",
-	  "vm.node_reclaim_mode bits; 8 = RECLAIM_MIGRATE: demote instead of discard" },
-	{ "swap", CCMM_OPT_U64, GOPT(swap), 0, 0, true, NULL, "0", "swap space, bytes" },
-	{ "numa_balancing", CCMM_OPT_U64, GOPT(numa_balancing), 0, 3, false, NULL, "0",
-	  "kernel.numa_balancing; 2 = memory tiering: promote hot pages from slow tiers" },
-	{ "demotion_order", CCMM_OPT_ENUM, GOPT(demotion_order), 0, 0, false, demotion_orders, "tiers",
-	  "tiers: memory tiers (establish_demotion_targets); passes: the 2021 series' order" },
-	{ "vmstat", CCMM_OPT_STR, GOPT(vmstat), 0, 256, false, NULL, NULL,
-	  "write /proc/vmstat-format counters to this file at the end (complete or not at all)" },
-	{ "mee", CCMM_OPT_ENUM, GOPT(mee), 0, 0, false, ccmm_mee_mode_names, "on-demand",
-	  "how ccmm computes encrypted memory (same bytes either way): on-demand ciphers a line only when another "
-	  "key reads it; eager ciphers every access (the reference)" },
-	{ "read_digest", CCMM_OPT_BOOL, GOPT(read_digest), 0, 0, false, NULL, "no",
-	  "hash every byte read from modeled memory into a digest the report prints (compares runs)" },
 	{ NULL }
 };
 
@@ -155,6 +128,16 @@ static int parse_expect(const char *value, struct ccmm_expect *list, size_t *nr,
 	list[*nr].where = *w;
 	(*nr)++;
 	return 0;
+}
+
+const void *ccmm_job_ext_opts(const struct ccmm_job *job, const char *name)
+{
+	const struct ccmm_run_ext *x;
+
+	for (size_t i = 0; (x = ccmm_run_ext_at(i)); i++)
+		if (!strcmp(x->name, name))
+			return job->ext_opts[i];
+	return NULL;
 }
 
 /* A [global] option of a run extension; unknown names get a suggestion from every table. */
@@ -581,7 +564,6 @@ int ccmm_job_load(const char *path, const char *text, const char *platform_overr
 	}
 	snprintf(gwhere.file, sizeof(gwhere.file), "%s", path);
 	ccmm_option_defaults(global_options, &job->g);
-	job->g.fail_conversion_after = UINT64_MAX;
 	for (size_t i = 0; ccmm_run_ext_at(i); i++) {
 		const struct ccmm_run_ext *x = ccmm_run_ext_at(i);
 
@@ -642,36 +624,10 @@ int ccmm_job_load(const char *path, const char *text, const char *platform_overr
 	if (ret)
 		goto fail;
 	ret = resolve_platform(job, platform_override, err, &gwhere);
+	if (!ret)
+		ret = ccmm_costs_check(job->plat, err); /* [cost] lines of subsystems' costs */
 	if (ret)
 		goto fail;
-	{
-		struct ccmm_demotion d;
-
-		memset(&d, 0, sizeof(d));
-		ret = ccmm_demotion_compute(job->plat, NULL, (enum ccmm_demotion_order)job->g.demotion_order, &d);
-		if (ret) {
-			/* an explicit demote_to the tiers do not allow: name its line */
-			for (unsigned n = 0; n < job->plat->nr_nodes; n++) {
-				int t = job->plat->node[n].demote_to;
-				struct ccmm_loc l = { job->plat->node[n].where.file, job->plat->node[n].where.line };
-
-				if (t < 0)
-					continue;
-				if (ret == -ENODEV && !job->plat->node[t].online) {
-					ret = ccmm_error_set(err, &l, ret, "demote_to: node %d is offline at boot", t);
-					goto fail;
-				}
-				if (ret == -EINVAL && d.adist[t] >> CCMM_MEMTIER_CHUNK_BITS <= d.adist[n] >> CCMM_MEMTIER_CHUNK_BITS) {
-					ret = ccmm_error_set(err, &l, ret,
-							     "demote_to: node %d is not in a slower memory tier than node %u (abstract distance %d vs %d)",
-							     t, n, d.adist[t], d.adist[n]);
-					goto fail;
-				}
-			}
-			ret = ccmm_error_set(err, NULL, ret, "%s: demotion targets cannot be computed", job->plat->source);
-			goto fail;
-		}
-	}
 	for (size_t i = 0; i < job->nr_actors; i++) {
 		struct ccmm_actor *a = job->actors[i];
 
@@ -697,6 +653,17 @@ fail:
 	free(r.lines);
 	ccmm_job_free(job);
 	return ret;
+}
+
+int ccmm_job_set_global(struct ccmm_job *job, const char *key, const char *value, struct ccmm_error *err)
+{
+	struct ccmm_loc loc = { job->path, 0 };
+
+	if (!strcmp(key, "platform"))
+		return ccmm_error_set(err, &loc, -EINVAL, "platform cannot change once the job is loaded");
+	if (ccmm_option_find(global_options, key))
+		return ccmm_option_set(global_options, &job->g, "global", key, value, &loc, err);
+	return set_ext_option(job, key, value, &loc, err);
 }
 
 int ccmm_job_default(struct ccmm_job **out, struct ccmm_error *err)

@@ -36,10 +36,14 @@
 #ifndef CCMM_SCENARIO_H
 #define CCMM_SCENARIO_H
 
+#include "boot/boot.h"
 #include "check/check.h"
 #include "mm/mm.h"
 #include "platform/platform.h"
 #include "util/util.h"
+
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
 
 #define CCMM_MAX_ARGS 12
 #define CCMM_MAX_EXPECT 16
@@ -117,6 +121,10 @@ struct ccmm_actor_kind {
 	 */
 	int (*step)(struct ccmm_actor *a);
 	void (*stop)(struct ccmm_actor *a);
+	/* the actor's own lines in the text report, after its counters (NULL: none) */
+	void (*report_text)(struct ccmm_actor *a, FILE *out);
+	/* the actor's own members in its JSON object @json (a jansson json_t *) (NULL: none) */
+	void (*report_json)(struct ccmm_actor *a, void *json);
 };
 
 /* All registered kinds; NULL past the end. */
@@ -125,13 +133,12 @@ const struct ccmm_actor_kind *ccmm_actor_kind_find(const char *name);
 
 /* ---- run extensions ----------------------------------------------------- */
 
-#define CCMM_MAX_EXTS 8
+#define CCMM_MAX_EXTS 16
 
 /*
- * A layer-3 subsystem's part in every run, registered in scenario/kinds.c
- * beside the actor kinds: extra [global] options (parsed into a zeroed
- * block of opts_size bytes, defaults applied), a check once the job and
- * its platform are read, set-up after boot before any actor starts, a
+ * A subsystem's part in every run: extra [global] options (parsed into a
+ * zeroed block of opts_size bytes, defaults applied), a check once the job
+ * and its platform are read, set-up after boot before any actor starts, a
  * wrap-up after the actors finished (objects and actors still there), and
  * its sections of the text and JSON reports. Every hook is optional.
  */
@@ -150,6 +157,22 @@ struct ccmm_run_ext {
 
 /* All registered run extensions; NULL past the end. */
 const struct ccmm_run_ext *ccmm_run_ext_at(size_t i);
+
+/* The options block of run extension @name in @job (its defaults until set), or NULL. */
+const void *ccmm_job_ext_opts(const struct ccmm_job *job, const char *name);
+
+/*
+ * struct ccmm_kind_set - a subsystem's part in the scenario layer, defined
+ * once in src/scenario/kinds/NAME.c as
+ *   const struct ccmm_kind_set ccmm_kinds_NAME = { "NAME", kinds, &ext };
+ * The build registers every such file (src/scenario/kinds/meson.build):
+ * adding a subsystem's kinds is adding that file.
+ */
+struct ccmm_kind_set {
+	const char *name;
+	const struct ccmm_actor_kind *const *kinds; /* NULL-terminated, or NULL */
+	const struct ccmm_run_ext *ext;             /* or NULL */
+};
 
 /* ---- the job ---------------------------------------------------------- */
 
@@ -186,20 +209,19 @@ struct ccmm_actor {
 	char note[160];             /* why the op under way failed: shown with its op error */
 };
 
+enum ccmm_run_mode {
+	CCMM_RUN_SIM,     /* one thread, modeled clocks, deterministic */
+	CCMM_RUN_THREADS, /* one real thread per actor (stress) */
+};
+
+/*
+ * The engine's own [global] options. Every subsystem's knobs are options
+ * of its run extension (struct ccmm_run_ext), in the same [global] section.
+ */
 struct ccmm_global_opts {
 	char platform[256];
 	uint64_t seed;
-	int mode;                   /* 0 sim, 1 threads */
-	bool skip_cache_flush, skip_tlb_flush, ioremap_private, no_leak_on_error;
-	uint64_t max_events;
-	uint64_t fail_conversion_after; /* UINT64_MAX: never */
-	uint64_t node_reclaim_mode;     /* vm.node_reclaim_mode; 8 (RECLAIM_MIGRATE) demotes in reclaim */
-	uint64_t swap;                  /* swap space, bytes */
-	int demotion_order;             /* 0 memory tiers, 1 the 2021 series' passes */
-	uint64_t numa_balancing;        /* kernel.numa_balancing; 2 promotes hot slow-tier pages */
-	char vmstat[256];               /* write /proc/vmstat-format counters here at the end */
-	int mee;                        /* enum ccmm_mee_mode: how page data is kept (same bytes either way) */
-	bool read_digest;               /* ccmm_phys_digest_start at boot; the reports print the digest */
+	int mode;                   /* enum ccmm_run_mode (an int: the option table stores enums so) */
 };
 
 struct ccmm_job {
@@ -227,6 +249,14 @@ struct ccmm_job {
  */
 int ccmm_job_load(const char *path, const char *text, const char *platform_override, struct ccmm_job **out,
 		  struct ccmm_error *err);
+
+/*
+ * ccmm_job_set_global - set [global] option @key of a loaded job to @value,
+ * as the job file's line would (the engine's options and every run
+ * extension's; not platform). Returns 0, or -ENOENT (unknown, with a
+ * suggestion) / -EINVAL / -ERANGE with @err set; the job is unchanged then.
+ */
+int ccmm_job_set_global(struct ccmm_job *job, const char *key, const char *value, struct ccmm_error *err);
 
 /* The built-in default job (jobs/default.job, compiled in). */
 int ccmm_job_default(struct ccmm_job **out, struct ccmm_error *err);
@@ -277,7 +307,6 @@ struct ccmm_run {
 	double wall_s;              /* ccmm's own run time, for the report only */
 	char error[600];            /* a run error ("FILE:LINE: ..."), empty if none */
 	int error_ret;
-	void *sub[16];              /* layer-3 subsystems' per-run state */
 };
 
 /*
@@ -319,6 +348,19 @@ bool ccmm_run_event_expected(struct ccmm_run *run, const struct ccmm_event *e);
 
 /* The @i-th expectation result over all actors and [global]; false past the end. */
 bool ccmm_run_expectation(struct ccmm_run *run, size_t i, struct ccmm_expect_result *out);
+
+/* An op that returned an errno its ret= did not announce. */
+struct ccmm_op_error {
+	int actor;                  /* index in the job */
+	struct ccmm_where where;    /* the op's line */
+	char verb[32];
+	long got, want;             /* negative errnos (0: success) */
+	uint64_t time_ns;           /* modeled time it happened */
+	char note[160];             /* why, when the kind said (ccmm_op_note) */
+};
+
+/* The @i-th op error of the run, in the order they happened; NULL past the end. */
+const struct ccmm_op_error *ccmm_run_op_error(struct ccmm_run *run, size_t i);
 
 /* ---- for actor kinds --------------------------------------------------- */
 
@@ -459,5 +501,7 @@ int ccmm_obj_free_pages(struct ccmm_actor *a, struct ccmm_obj *o);
 
 /* The verbs every actor has: signal, wait, sleep. */
 extern const struct ccmm_verb ccmm_common_verbs[];
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_SCENARIO_H */

@@ -28,6 +28,9 @@
 
 #include "platform/platform.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 /* ---- scatterlist ------------------------------------------------------ */
 
 /* dma_flags */
@@ -154,5 +157,7 @@ int ccmm_phyr_from_sgt(struct ccmm_phyr *p, const struct ccmm_sg_table *t, const
 
 /* Bytes of memory the list takes as allocated (ranges, groups, header). */
 size_t ccmm_phyr_bytes(const struct ccmm_phyr *p);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_SG_H */

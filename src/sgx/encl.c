@@ -24,7 +24,7 @@ static struct ccmm_ctx *ctx_or(struct ccmm_ctx *ctx, struct ccmm_ctx *tmp, struc
 	return tmp;
 }
 
-bool sgx_encl_tryget(struct ccmm_sgx_encl *encl)
+bool _ccmm_sgx_encl_tryget(struct ccmm_sgx_encl *encl)
 {
 	long v = atomic_load(&encl->refcount);
 
@@ -34,7 +34,7 @@ bool sgx_encl_tryget(struct ccmm_sgx_encl *encl)
 	return false;
 }
 
-uint64_t sgx_encl_page_index(const struct ccmm_sgx_encl_page *ep)
+uint64_t _ccmm_sgx_encl_page_index(const struct ccmm_sgx_encl_page *ep)
 {
 	const struct ccmm_sgx_encl *encl = ep->encl;
 
@@ -138,7 +138,7 @@ static int encl_grow(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *e
 		free(va);
 		return -ENOMEM;
 	}
-	encls_epa(cur->ctx, epc);
+	_ccmm_encls_epa(cur->ctx, epc);
 	ccmm_sgx_mark_page_unreclaimable(epc);
 	va->epc_page = epc;
 	memmove(encl->va_pages + 1, encl->va_pages, encl->nr_va * sizeof(*encl->va_pages));
@@ -159,7 +159,7 @@ static void encl_shrink(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, int gr
 
 		memmove(encl->va_pages, encl->va_pages + 1, (encl->nr_va - 1) * sizeof(*encl->va_pages));
 		encl->nr_va--;
-		encls_eremove(ctx, encl, va->epc_page);
+		_ccmm_encls_eremove(ctx, encl, va->epc_page);
 		ccmm_sgx_free_epc_page(encl->sgx, va->epc_page);
 		free(va);
 	}
@@ -211,7 +211,7 @@ static int backing_page(struct ccmm_ctx *ctx, struct ccmm_cgroup *memcg, struct 
 	return 0;
 }
 
-int sgx_encl_alloc_backing(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t index,
+int _ccmm_sgx_encl_alloc_backing(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t index,
 			   struct ccmm_mm *charge_mm)
 {
 	uint64_t k = index / CCMM_SGX_PCMD_PER_PAGE;
@@ -283,7 +283,7 @@ static void truncate_backing(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, u
 
 /* ---- mm_list, young bits, zapping ------------------------------------------------------- */
 
-bool sgx_encl_test_and_clear_young(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t addr)
+bool _ccmm_sgx_encl_test_and_clear_young(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t addr)
 {
 	bool young = false;
 
@@ -310,10 +310,10 @@ static void encl_ipi(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl)
 	pthread_rwlock_unlock(&encl->tlb);
 	atomic_fetch_add(&encl->nr_ipi, 1);
 	ccmm_charge(ctx, CCMM_COST_tlb_shootdown_ns, 1);
-	ccmm_count(ctx, CCMM_CTR_sgx_ipis, 1);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_ipis), 1);
 }
 
-void sgx_encl_zap(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t addr)
+void _ccmm_sgx_encl_zap(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t addr)
 {
 	pthread_mutex_lock(&encl->mm_lock);
 	for (size_t i = 0; i < encl->nr_mms; i++)
@@ -324,7 +324,7 @@ void sgx_encl_zap(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t add
 	pthread_rwlock_unlock(&encl->tlb);
 }
 
-int sgx_encl_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl_page *ep, uint64_t index)
+int _ccmm_sgx_encl_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl_page *ep, uint64_t index)
 {
 	struct ccmm_sgx_encl *encl = ep->encl;
 	struct ccmm_sgx_va_page *va = NULL;
@@ -336,14 +336,14 @@ int sgx_encl_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl_page *ep, uint64_t i
 	if (slot < 0)
 		return -ENOSPC;
 	pcmd_pa = encl->pcmd[k] + (index % CCMM_SGX_PCMD_PER_PAGE) * 128;
-	ret = encls_ewb(ctx, encl, ep->epc_page, va, (unsigned)slot, encl->backing[index], pcmd_pa);
+	ret = _ccmm_encls_ewb(ctx, encl, ep->epc_page, va, (unsigned)slot, encl->backing[index], pcmd_pa);
 	if (ret == CCMM_SGX_NOT_TRACKED) {
-		encls_etrack(ctx, encl);
-		ret = encls_ewb(ctx, encl, ep->epc_page, va, (unsigned)slot, encl->backing[index], pcmd_pa);
+		_ccmm_encls_etrack(ctx, encl);
+		ret = _ccmm_encls_ewb(ctx, encl, ep->epc_page, va, (unsigned)slot, encl->backing[index], pcmd_pa);
 		if (ret == CCMM_SGX_NOT_TRACKED) {
 			/* slow path: kick the threads that entered before the ETRACK */
 			encl_ipi(ctx, encl);
-			ret = encls_ewb(ctx, encl, ep->epc_page, va, (unsigned)slot, encl->backing[index], pcmd_pa);
+			ret = _ccmm_encls_ewb(ctx, encl, ep->epc_page, va, (unsigned)slot, encl->backing[index], pcmd_pa);
 		}
 	}
 	if (ret) {
@@ -492,7 +492,7 @@ int ccmm_sgx_encl_create(const struct ccmm_sgx_current *cur, uint64_t base, uint
 		secs = ccmm_sgx_alloc_epc_page(cur, &encl->secs, CCMM_SGX_DO_RECLAIM, &ret);
 		if (secs) {
 			pthread_mutex_lock(&encl->lock);
-			encls_ecreate(cur->ctx, encl, secs);
+			_ccmm_encls_ecreate(cur->ctx, encl, secs);
 			encl->secs.epc_page = secs;
 			encl->secs.type = CCMM_PT_SECS;
 			encl->secs.added = true;
@@ -544,7 +544,7 @@ long ccmm_sgx_encl_add_pages(const struct ccmm_sgx_current *cur, struct ccmm_sgx
 		}
 		ret = 0;
 		pthread_mutex_lock(&encl->lock);
-		ret = encls_eadd(cur->ctx, encl, epc, page_addr(ep), type, perm,
+		ret = _ccmm_encls_eadd(cur->ctx, encl, epc, page_addr(ep), type, perm,
 				 src ? (const uint8_t *)src + (i - first) * CCMM_PAGE_SIZE : NULL);
 		if (ret) {
 			pthread_mutex_unlock(&encl->lock);
@@ -552,7 +552,7 @@ long ccmm_sgx_encl_add_pages(const struct ccmm_sgx_current *cur, struct ccmm_sgx
 			break;
 		}
 		if (measure)
-			encls_eextend(cur->ctx, CCMM_PAGE_SIZE / 256);
+			_ccmm_encls_eextend(cur->ctx, CCMM_PAGE_SIZE / 256);
 		ep->epc_page = epc;
 		ep->type = (uint8_t)type;
 		ep->perm = (uint8_t)perm;
@@ -580,7 +580,7 @@ int ccmm_sgx_encl_init(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl 
 	if (!tcs || (atomic_load(&encl->flags) & CCMM_ENCL_INITIALIZED) || !encl->secs.epc_page) {
 		ret = -EINVAL;
 	} else {
-		ccmm_charge(cur->ctx, CCMM_COST_sgx_einit_ns, 1);
+		ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_einit_ns), 1);
 		atomic_fetch_or(&encl->flags, CCMM_ENCL_INITIALIZED);
 	}
 	pthread_mutex_unlock(&encl->lock);
@@ -591,17 +591,17 @@ int ccmm_sgx_encl_init(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl 
 
 static void cur_cg_stat(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur, enum ccmm_sgx_stat st)
 {
-	struct ccmm_sgx_cgroup *s = sgx_get_current_cg(sgx, cur);
+	struct ccmm_sgx_cgroup *s = _ccmm_sgx_get_current_cg(sgx, cur);
 
 	sgx_cg_stat(s, st, 1);
-	sgx_put_cg(s);
+	_ccmm_sgx_put_cg(s);
 }
 
 /* sgx_encl_eldu: bring @ep back into the EPC. encl->lock held; no reclaim here. */
 static int encl_eldu(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *encl, struct ccmm_sgx_encl_page *ep)
 {
 	struct ccmm_sgx *sgx = encl->sgx;
-	uint64_t index = sgx_encl_page_index(ep), k = index / CCMM_SGX_PCMD_PER_PAGE;
+	uint64_t index = _ccmm_sgx_encl_page_index(ep), k = index / CCMM_SGX_PCMD_PER_PAGE;
 	unsigned slot = (unsigned)((ep->desc & CCMM_ENCL_PAGE_VA_OFFSET_MASK) / 8);
 	struct ccmm_epc_page *epc;
 	int err = 0, ret;
@@ -609,7 +609,7 @@ static int encl_eldu(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *e
 	epc = ccmm_sgx_alloc_epc_page(cur, ep, CCMM_SGX_NO_RECLAIM, &err);
 	if (!epc)
 		return err;
-	ret = encls_eldu(cur->ctx, encl, epc, page_addr(ep), (enum ccmm_epcm_type)ep->type, ep->perm, ep->va_page, slot,
+	ret = _ccmm_encls_eldu(cur->ctx, encl, epc, page_addr(ep), (enum ccmm_epcm_type)ep->type, ep->perm, ep->va_page, slot,
 			 encl->backing[index], encl->pcmd[k] + (index % CCMM_SGX_PCMD_PER_PAGE) * 128);
 	if (ret) {
 		ccmm_sgx_free_epc_page(sgx, epc);
@@ -679,7 +679,7 @@ static int encl_eaug_page(const struct ccmm_sgx_current *cur, struct ccmm_sgx_en
 		ret = err;
 		goto shrink;
 	}
-	ret = encls_eaug(cur->ctx, encl, epc, page_addr(ep));
+	ret = _ccmm_encls_eaug(cur->ctx, encl, epc, page_addr(ep));
 	if (ret) {
 		ccmm_sgx_free_epc_page(sgx, epc);
 		goto shrink;
@@ -693,7 +693,7 @@ static int encl_eaug_page(const struct ccmm_sgx_current *cur, struct ccmm_sgx_en
 	atomic_fetch_add(&encl->nr_eaug, 1);
 	ccmm_sgx_mark_page_reclaimable(sgx, epc);
 	/* the enclave accepts it when it resumes */
-	encls_eaccept(cur->ctx, epc);
+	_ccmm_encls_eaccept(cur->ctx, epc);
 	return 0;
 shrink:
 	encl_shrink(cur->ctx, encl, grown);
@@ -712,7 +712,7 @@ static int encl_fault(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *
 		return -EFAULT;
 	ep = &encl->pages[(addr - encl->base) >> CCMM_PAGE_SHIFT];
 	atomic_fetch_add(&encl->nr_faults, 1);
-	ccmm_count(cur->ctx, CCMM_CTR_sgx_faults, 1);
+	ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_faults), 1);
 	cur_cg_stat(sgx, cur, CCMM_SGX_ST_FAULTS);
 	pthread_mutex_lock(&encl->lock);
 	if (atomic_load(&encl->flags) & CCMM_ENCL_DEAD)
@@ -860,23 +860,23 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 				ccmm_violation(cur->ctx, &ccmm_rule_enclave_data_lost, p->pa,
 					       "enclave %s read 0x%" PRIx64 " at 0x%" PRIx64 ", last wrote 0x%" PRIx64,
 					       encl->name, v, va, ep->shadow);
-			ccmm_charge(cur->ctx, CCMM_COST_sgx_epc_ref_ns, 1);
-			ccmm_count(cur->ctx, CCMM_CTR_sgx_refs, 1);
+			ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), 1);
+			ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), 1);
 			t->no_progress = 0;
 			return 0;
 		}
 		/* #PF: AEX, the kernel's fault handler, ERESUME */
 		ccmm_sgx_exit(t);
-		ccmm_charge(cur->ctx, CCMM_COST_sgx_aex_ns, 1);
+		ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_aex_ns), 1);
 		pthread_mutex_lock(&cur->mm->mmap_lock);
 		vma = ccmm_find_vma(cur->mm, va);
 		ret = vma && vma->priv == encl ? encl_fault(cur, encl, vma, va) : -EFAULT;
 		pthread_mutex_unlock(&cur->mm->mmap_lock);
 		if (ret == -EBUSY || ret == -ENOMEM || ret == -EFAULT || ret == -EINTR)
-			sgx_run_background(sgx, cur->ctx);
+			_ccmm_sgx_run_background(sgx, cur->ctx);
 		if (ret == -EBUSY) {
 			/* VM_FAULT_NOPAGE: the access faults again once reclaim made room */
-			if (sgx_wait_for_reclaim(sgx, cur) > 0) {
+			if (_ccmm_sgx_wait_for_reclaim(sgx, cur) > 0) {
 				t->no_progress = 0;
 			} else if (++t->no_progress >= sgx->retry_limit) {
 				ccmm_violation(cur->ctx, &ccmm_rule_sgx_fault_livelock, UINT64_MAX,
@@ -898,7 +898,7 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 			if (cur->task)
 				ccmm_task_signal(cur->task, SIGBUS);
 			cur_cg_stat(sgx, cur, CCMM_SGX_ST_SIGBUS);
-			ccmm_count(cur->ctx, CCMM_CTR_sgx_sigbus, 1);
+			ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_sigbus), 1);
 			ccmm_sgx_enter(t, encl);
 			return -EFAULT;
 		}
@@ -938,7 +938,7 @@ static void encl_release(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl)
 			/* a reclaimer cannot hold it: it would hold a reference */
 			while (ccmm_sgx_unmark_page_reclaimable(sgx, ep->epc_page) == -EBUSY)
 				;
-			encls_eremove(ctx, encl, ep->epc_page);
+			_ccmm_encls_eremove(ctx, encl, ep->epc_page);
 			ccmm_sgx_free_epc_page(sgx, ep->epc_page);
 			ep->epc_page = NULL;
 			encl->secs_child_cnt--;
@@ -957,12 +957,12 @@ static void encl_release(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl)
 	for (uint64_t k = 0; k <= encl->nr_pages / CCMM_SGX_PCMD_PER_PAGE; k++)
 		free_backing(ctx, encl, &encl->pcmd[k], &encl->pcmd_memcg[k]);
 	if (encl->secs.epc_page) {
-		encls_eremove(ctx, encl, encl->secs.epc_page);
+		_ccmm_encls_eremove(ctx, encl, encl->secs.epc_page);
 		ccmm_sgx_free_epc_page(sgx, encl->secs.epc_page);
 		encl->secs.epc_page = NULL;
 	}
 	for (size_t i = 0; i < encl->nr_va; i++) {
-		encls_eremove(ctx, encl, encl->va_pages[i]->epc_page);
+		_ccmm_encls_eremove(ctx, encl, encl->va_pages[i]->epc_page);
 		ccmm_sgx_free_epc_page(sgx, encl->va_pages[i]->epc_page);
 		free(encl->va_pages[i]);
 	}

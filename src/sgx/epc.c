@@ -13,21 +13,10 @@
 
 #include "sgx/internal.h"
 
-#define RULE(id, seedno, text) const struct ccmm_rule ccmm_rule_##id = { #id, seedno, text }
+CCMM_COST_BLOCK_DEFINE(sgx, CCMM_SGX_COSTS, CCMM_SGX_COUNTERS);
 
-RULE(epcm_fault, "004", "an enclave access the EPCM refuses (invalid, another enclave's, wrong address, blocked or pending page)");
-RULE(sgx_secs_evicted, "004",
-     "EAUG or ELDU of a child page while the enclave's SECS is not in the EPC (the SECS reclaim vs. EAUG fault race)");
-RULE(sgx_eldu_mac, "004", "ELDU found the backing page's MAC or version wrong: the backing storage was tampered with or replayed");
-RULE(enclave_data_lost, "004", "an enclave read back something other than what it last wrote (data lost across EWB/ELDU)");
-RULE(epc_charge_leak, "004", "EPC stayed charged to a cgroup after every enclave and guest released its pages");
-RULE(sgx_fault_livelock, "004",
-     "an EPC fault kept retrying without progress: nothing the async cgroup work or ksgxd did freed a page for it");
+CCMM_RULES_DEFINE(sgx_rules, CCMM_SGX_RULES);
 
-const struct ccmm_rule *const ccmm_sgx_rules[] = {
-	&ccmm_rule_epcm_fault, &ccmm_rule_sgx_secs_evicted, &ccmm_rule_sgx_eldu_mac, &ccmm_rule_enclave_data_lost,
-	&ccmm_rule_epc_charge_leak, &ccmm_rule_sgx_fault_livelock, NULL,
-};
 
 const char *const ccmm_sgx_policy_names[] = { "series", "global", "cgroup", NULL };
 
@@ -78,9 +67,9 @@ static void sgx_cgroup_free(struct ccmm_cgroup *cg, void *arg)
 	free(s);
 }
 
-const struct ccmm_misc_res_ops sgx_cgroup_ops = { sgx_cgroup_alloc, sgx_cgroup_free };
+const struct ccmm_misc_res_ops _ccmm_sgx_cgroup_ops = { sgx_cgroup_alloc, sgx_cgroup_free };
 
-struct ccmm_sgx_cgroup *sgx_get_current_cg(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur)
+struct ccmm_sgx_cgroup *_ccmm_sgx_get_current_cg(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur)
 {
 	struct ccmm_cgroup *cg, *css;
 
@@ -95,7 +84,7 @@ struct ccmm_sgx_cgroup *sgx_get_current_cg(struct ccmm_sgx *sgx, const struct cc
 	return ccmm_sgx_cgroup_of(css);
 }
 
-void sgx_put_cg(struct ccmm_sgx_cgroup *sgx_cg)
+void _ccmm_sgx_put_cg(struct ccmm_sgx_cgroup *sgx_cg)
 {
 	if (sgx_cg)
 		ccmm_cgroup_put(sgx_cg->cg);
@@ -166,7 +155,9 @@ static void worker_init(struct ccmm_sgx_worker *w, struct ccmm_machine *m, const
 	pthread_cond_init(&w->cond, NULL);
 }
 
-int ccmm_sgx_init(struct ccmm_machine *m)
+static void sgx_exit(struct ccmm_machine *m);
+
+static int sgx_init(struct ccmm_machine *m)
 {
 	struct ccmm_sgx *sgx = calloc(1, sizeof(*sgx));
 	const struct ccmm_platform *p = m->plat;
@@ -197,7 +188,7 @@ int ccmm_sgx_init(struct ccmm_machine *m)
 		free(sgx);
 		return -ENOMEM;
 	}
-	m->sub[CCMM_SUB_SGX] = sgx;
+	ccmm_subsys_set_data(m, &ccmm_subsys_sgx, sgx);
 	for (size_t i = 0, s = 0; i < p->nr_ranges; i++) {
 		const struct ccmm_mem_range *r = &p->ranges[i];
 		struct ccmm_sgx_section *sec;
@@ -213,7 +204,7 @@ int ccmm_sgx_init(struct ccmm_machine *m)
 		sec->nr_pages = r->size >> CCMM_PAGE_SHIFT;
 		sec->pages = calloc(sec->nr_pages, sizeof(*sec->pages));
 		if (!sec->pages) {
-			ccmm_sgx_fini(m);
+			sgx_exit(m);
 			return -ENOMEM;
 		}
 		for (uint64_t k = 0; k < sec->nr_pages; k++) {
@@ -227,9 +218,9 @@ int ccmm_sgx_init(struct ccmm_machine *m)
 		sgx->nr_pages += sec->nr_pages;
 	}
 	atomic_init(&sgx->nr_free_pages, (long)sgx->nr_pages);
-	ret = ccmm_misc_cg_set_ops(sgx->cgroups, CCMM_MISC_SGX_EPC, &sgx_cgroup_ops, sgx);
+	ret = ccmm_misc_cg_set_ops(sgx->cgroups, CCMM_MISC_SGX_EPC, &_ccmm_sgx_cgroup_ops, sgx);
 	if (ret) {
-		ccmm_sgx_fini(m);
+		sgx_exit(m);
 		return ret;
 	}
 	if (sgx->nr_pages)
@@ -237,13 +228,13 @@ int ccmm_sgx_init(struct ccmm_machine *m)
 	return 0;
 }
 
-void ccmm_sgx_fini(struct ccmm_machine *m)
+static void sgx_exit(struct ccmm_machine *m)
 {
 	struct ccmm_sgx *sgx = ccmm_sgx_of(m);
 
 	if (!sgx)
 		return;
-	sgx_workers_stop(sgx);
+	_ccmm_sgx_workers_stop(sgx);
 	/* enclaves still alive (a run that stopped early): release them */
 	for (;;) {
 		struct ccmm_sgx_encl *e = NULL;
@@ -275,7 +266,7 @@ void ccmm_sgx_fini(struct ccmm_machine *m)
 	free(sgx->sections);
 	free(sgx->encls);
 	free(sgx->wq_items);
-	m->sub[CCMM_SUB_SGX] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_sgx, NULL);
 	free(sgx);
 }
 
@@ -304,7 +295,7 @@ struct ccmm_epc_page *ccmm_sgx_epc_page(struct ccmm_sgx *sgx, uint64_t pa)
 
 /* ---- page states ---------------------------------------------------------------- */
 
-struct ccmm_lru *sgx_page_lru(struct ccmm_sgx *sgx, struct ccmm_epc_page *page, pthread_mutex_t **lock)
+struct ccmm_lru *_ccmm_sgx_page_lru(struct ccmm_sgx *sgx, struct ccmm_epc_page *page, pthread_mutex_t **lock)
 {
 	if (atomic_load(&sgx->policy) == CCMM_SGX_POLICY_GLOBAL || !page->sgx_cg) {
 		*lock = &sgx->global_lru_lock;
@@ -317,7 +308,7 @@ struct ccmm_lru *sgx_page_lru(struct ccmm_sgx *sgx, struct ccmm_epc_page *page, 
 void ccmm_sgx_mark_page_reclaimable(struct ccmm_sgx *sgx, struct ccmm_epc_page *page)
 {
 	pthread_mutex_t *lock;
-	struct ccmm_lru *lru = sgx_page_lru(sgx, page, &lock);
+	struct ccmm_lru *lru = _ccmm_sgx_page_lru(sgx, page, &lock);
 
 	pthread_mutex_lock(lock);
 	atomic_store(&page->state, CCMM_EPC_RECLAIMABLE);
@@ -328,7 +319,7 @@ void ccmm_sgx_mark_page_reclaimable(struct ccmm_sgx *sgx, struct ccmm_epc_page *
 int ccmm_sgx_unmark_page_reclaimable(struct ccmm_sgx *sgx, struct ccmm_epc_page *page)
 {
 	pthread_mutex_t *lock;
-	struct ccmm_lru *lru = sgx_page_lru(sgx, page, &lock);
+	struct ccmm_lru *lru = _ccmm_sgx_page_lru(sgx, page, &lock);
 	int ret = 0;
 
 	pthread_mutex_lock(lock);
@@ -370,7 +361,7 @@ static struct ccmm_epc_page *take_free(struct ccmm_sgx *sgx, int node)
 	return page;
 }
 
-struct ccmm_epc_page *sgx_take_free_page(struct ccmm_sgx *sgx, int home)
+struct ccmm_epc_page *_ccmm_sgx_take_free_page(struct ccmm_sgx *sgx, int home)
 {
 	unsigned nodes = sgx->m->plat->nr_nodes ? sgx->m->plat->nr_nodes : 1;
 	struct ccmm_epc_page *page;
@@ -396,14 +387,14 @@ void ccmm_sgx_free_epc_page(struct ccmm_sgx *sgx, struct ccmm_epc_page *page)
 	atomic_store(&page->epcm_encl, 0);
 	if (sgx_cg) {
 		ccmm_misc_cg_uncharge(CCMM_MISC_SGX_EPC, sgx_cg->cg, CCMM_PAGE_SIZE);
-		sgx_put_cg(sgx_cg);
+		_ccmm_sgx_put_cg(sgx_cg);
 	}
 	pthread_mutex_lock(&sgx->free_lock[node]);
 	atomic_store(&page->state, CCMM_EPC_FREE);
 	ccmm_lru_add_tail(&sgx->free_list[node], &page->list);
 	atomic_fetch_add(&sgx->nr_free_pages, 1);
 	pthread_mutex_unlock(&sgx->free_lock[node]);
-	sgx_progress(sgx);
+	_ccmm_sgx_progress(sgx);
 }
 
 /* ---- ENCLS ---------------------------------------------------------------------- */
@@ -450,14 +441,14 @@ static int phys_read(struct ccmm_machine *m, uint64_t pa, void *buf, size_t len,
 	return ret;
 }
 
-void encls_ecreate(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *secs)
+void _ccmm_encls_ecreate(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *secs)
 {
 	set_epcm(secs, encl, 0, CCMM_PT_SECS, 0, false);
 	phys_write(ctx->m, secs->pa, NULL, 0, CCMM_KEYID_EPC);
-	ccmm_charge(ctx, CCMM_COST_sgx_ecreate_ns, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_ecreate_ns), 1);
 }
 
-int encls_eadd(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
+int _ccmm_encls_eadd(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
 	       enum ccmm_epcm_type type, unsigned perm, const void *src)
 {
 	int ret = phys_write(ctx->m, page->pa, src, CCMM_PAGE_SIZE, CCMM_KEYID_EPC);
@@ -465,17 +456,17 @@ int encls_eadd(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc
 	if (ret)
 		return ret;
 	set_epcm(page, encl, linaddr, type, perm, false);
-	ccmm_charge(ctx, CCMM_COST_sgx_eadd_ns, 1);
-	ccmm_count(ctx, CCMM_CTR_sgx_eadd, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eadd_ns), 1);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_eadd), 1);
 	return 0;
 }
 
-void encls_eextend(struct ccmm_ctx *ctx, unsigned chunks)
+void _ccmm_encls_eextend(struct ccmm_ctx *ctx, unsigned chunks)
 {
-	ccmm_charge(ctx, CCMM_COST_sgx_eextend_ns, chunks);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eextend_ns), chunks);
 }
 
-int encls_eaug(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr)
+int _ccmm_encls_eaug(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr)
 {
 	struct ccmm_epc_page *secs = encl->secs.epc_page;
 
@@ -486,42 +477,42 @@ int encls_eaug(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc
 	}
 	phys_write(ctx->m, page->pa, NULL, 0, CCMM_KEYID_EPC); /* EAUG zeroes the page */
 	set_epcm(page, encl, linaddr, CCMM_PT_REG, CCMM_EPCM_R | CCMM_EPCM_W, true);
-	ccmm_charge(ctx, CCMM_COST_sgx_eaug_ns, 1);
-	ccmm_count(ctx, CCMM_CTR_sgx_eaug, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eaug_ns), 1);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_eaug), 1);
 	return 0;
 }
 
-void encls_eaccept(struct ccmm_ctx *ctx, struct ccmm_epc_page *page)
+void _ccmm_encls_eaccept(struct ccmm_ctx *ctx, struct ccmm_epc_page *page)
 {
 	atomic_store(&page->epcm_pending, 0);
-	ccmm_charge(ctx, CCMM_COST_sgx_eaccept_ns, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eaccept_ns), 1);
 }
 
-void encls_epa(struct ccmm_ctx *ctx, struct ccmm_epc_page *page)
+void _ccmm_encls_epa(struct ccmm_ctx *ctx, struct ccmm_epc_page *page)
 {
 	set_epcm(page, NULL, 0, CCMM_PT_VA, 0, false);
 	phys_write(ctx->m, page->pa, NULL, 0, CCMM_KEYID_EPC); /* every slot zero */
-	ccmm_charge(ctx, CCMM_COST_sgx_epa_ns, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_epa_ns), 1);
 }
 
-void encls_eblock(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page)
+void _ccmm_encls_eblock(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page)
 {
 	atomic_store(&page->epcm_blocked, 1);
 	pthread_mutex_lock(&encl->track_lock);
 	page->block_gen = encl->etrack_gen;
 	pthread_mutex_unlock(&encl->track_lock);
-	ccmm_charge(ctx, CCMM_COST_sgx_eblock_ns, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eblock_ns), 1);
 }
 
-void encls_etrack(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl)
+void _ccmm_encls_etrack(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl)
 {
 	pthread_mutex_lock(&encl->track_lock);
 	encl->etrack_gen++;
 	encl->nr_inside_old = encl->nr_inside; /* threads inside now entered before this cycle */
 	pthread_mutex_unlock(&encl->track_lock);
 	atomic_fetch_add(&encl->nr_etrack, 1);
-	ccmm_charge(ctx, CCMM_COST_sgx_etrack_ns, 1);
-	ccmm_count(ctx, CCMM_CTR_sgx_etrack, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_etrack_ns), 1);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_etrack), 1);
 }
 
 /* The paging crypto: a MAC key derived from the machine seed. */
@@ -568,7 +559,7 @@ static int compute_mac(struct ccmm_machine *m, const uint8_t *ct, const struct p
 
 static _Atomic uint64_t version_counter = 1;
 
-int encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page,
+int _ccmm_encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page,
 	      struct ccmm_sgx_va_page *va, unsigned slot, uint64_t backing_pa, uint64_t pcmd_pa)
 {
 	struct ccmm_machine *m = ctx->m;
@@ -623,13 +614,13 @@ int encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_
 	/* the page leaves the EPC: its EPCM entry is invalid, its bytes gone */
 	atomic_store(&page->epcm_valid, 0);
 	phys_write(m, page->pa, NULL, 0, CCMM_KEYID_EPC);
-	ccmm_charge(ctx, CCMM_COST_sgx_ewb_ns, 1);
-	ccmm_count(ctx, CCMM_CTR_sgx_ewb, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_ewb_ns), 1);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_ewb), 1);
 	atomic_fetch_add(&encl->nr_ewb, 1);
 	return 0;
 }
 
-int encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
+int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
 	       enum ccmm_epcm_type type, unsigned perm, struct ccmm_sgx_va_page *va, unsigned slot,
 	       uint64_t backing_pa, uint64_t pcmd_pa)
 {
@@ -681,19 +672,27 @@ int encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc
 	if (ret)
 		return ret;
 	set_epcm(page, encl, linaddr, type, perm, false);
-	ccmm_charge(ctx, CCMM_COST_sgx_eldu_ns, 1);
-	ccmm_count(ctx, CCMM_CTR_sgx_eldu, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eldu_ns), 1);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_eldu), 1);
 	atomic_fetch_add(&encl->nr_eldu, 1);
 	return 0;
 }
 
-int encls_eremove(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page)
+int _ccmm_encls_eremove(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page)
 {
 	if (page->epcm_type == CCMM_PT_SECS && encl && encl->secs_child_cnt)
 		return CCMM_SGX_CHILD_PRESENT;
 	atomic_store(&page->epcm_valid, 0);
 	phys_write(ctx->m, page->pa, NULL, 0, CCMM_KEYID_EPC);
-	ccmm_charge(ctx, CCMM_COST_sgx_eremove_ns, 1);
-	ccmm_count(ctx, CCMM_CTR_sgx_eremove, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eremove_ns), 1);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_eremove), 1);
 	return 0;
 }
+
+struct ccmm_subsys ccmm_subsys_sgx = {
+	.name = "sgx",
+	.init = sgx_init,
+	.exit = sgx_exit,
+	.rules = sgx_rules,
+	.block = &ccmm_sgx_block,
+};

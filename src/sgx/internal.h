@@ -8,31 +8,31 @@
 /* ---- epc.c: the hardware -------------------------------------------------- */
 
 /* ENCLS leaves. They record costs and counters on @ctx; the caller holds encl->lock. */
-void encls_ecreate(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *secs);
-int encls_eadd(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
+void _ccmm_encls_ecreate(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *secs);
+int _ccmm_encls_eadd(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
 	       enum ccmm_epcm_type type, unsigned perm, const void *src);
-void encls_eextend(struct ccmm_ctx *ctx, unsigned chunks);
-int encls_eaug(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr);
-void encls_eaccept(struct ccmm_ctx *ctx, struct ccmm_epc_page *page);
-void encls_epa(struct ccmm_ctx *ctx, struct ccmm_epc_page *page);
-void encls_eblock(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page);
-void encls_etrack(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl);
-int encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page,
+void _ccmm_encls_eextend(struct ccmm_ctx *ctx, unsigned chunks);
+int _ccmm_encls_eaug(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr);
+void _ccmm_encls_eaccept(struct ccmm_ctx *ctx, struct ccmm_epc_page *page);
+void _ccmm_encls_epa(struct ccmm_ctx *ctx, struct ccmm_epc_page *page);
+void _ccmm_encls_eblock(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page);
+void _ccmm_encls_etrack(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl);
+int _ccmm_encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page,
 	      struct ccmm_sgx_va_page *va, unsigned slot, uint64_t backing_pa, uint64_t pcmd_pa);
-int encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
+int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
 	       enum ccmm_epcm_type type, unsigned perm, struct ccmm_sgx_va_page *va, unsigned slot,
 	       uint64_t backing_pa, uint64_t pcmd_pa);
-int encls_eremove(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page);
+int _ccmm_encls_eremove(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page);
 
 /* __sgx_alloc_epc_page: a free page from node @home first, then the others. NULL if none. */
-struct ccmm_epc_page *sgx_take_free_page(struct ccmm_sgx *sgx, int home);
+struct ccmm_epc_page *_ccmm_sgx_take_free_page(struct ccmm_sgx *sgx, int home);
 
 /* The LRU (and its lock) a reclaimable page lives on under the current policy. */
-struct ccmm_lru *sgx_page_lru(struct ccmm_sgx *sgx, struct ccmm_epc_page *page, pthread_mutex_t **lock);
+struct ccmm_lru *_ccmm_sgx_page_lru(struct ccmm_sgx *sgx, struct ccmm_epc_page *page, pthread_mutex_t **lock);
 
 /* The EPC cgroup of current (its task's misc css, the root for kernel threads), with a cgroup reference. */
-struct ccmm_sgx_cgroup *sgx_get_current_cg(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur);
-void sgx_put_cg(struct ccmm_sgx_cgroup *sgx_cg);
+struct ccmm_sgx_cgroup *_ccmm_sgx_get_current_cg(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur);
+void _ccmm_sgx_put_cg(struct ccmm_sgx_cgroup *sgx_cg);
 
 /* Count a figure for @sgx_cg (may be NULL). */
 static inline void sgx_cg_stat(struct ccmm_sgx_cgroup *sgx_cg, enum ccmm_sgx_stat st, uint64_t n)
@@ -42,32 +42,32 @@ static inline void sgx_cg_stat(struct ccmm_sgx_cgroup *sgx_cg, enum ccmm_sgx_sta
 }
 
 /* The per-cgroup alloc/free hooks (misc res ops). */
-extern const struct ccmm_misc_res_ops sgx_cgroup_ops;
+extern const struct ccmm_misc_res_ops _ccmm_sgx_cgroup_ops;
 
 /* ---- encl.c ----------------------------------------------------------------- */
 
 /* Enclave reference counting (kref): get unless already released. */
-bool sgx_encl_tryget(struct ccmm_sgx_encl *encl);
+bool _ccmm_sgx_encl_tryget(struct ccmm_sgx_encl *encl);
 
 /*
- * sgx_encl_alloc_backing: the backing data page of page @index and its
+ * _ccmm_sgx_encl_alloc_backing (sgx_encl_alloc_backing): the backing data page of page @index and its
  * PCMD page, charged to the memcg of @charge_mm (NULL: an mm from the
  * enclave's mm_list). Caller holds encl->lock. 0 or -ENOMEM.
  */
-int sgx_encl_alloc_backing(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t index,
+int _ccmm_sgx_encl_alloc_backing(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t index,
 			   struct ccmm_mm *charge_mm);
 
 /* Whether any mm mapping @encl has the page at @addr young (test and clear, sgx_reclaimer_age). */
-bool sgx_encl_test_and_clear_young(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t addr);
+bool _ccmm_sgx_encl_test_and_clear_young(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t addr);
 
 /* Zap @addr in every mm of the enclave and shoot the TLBs down (the IPI). No encl->lock. */
-void sgx_encl_zap(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t addr);
+void _ccmm_sgx_encl_zap(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t addr);
 
 /* EWB of one page with the ETRACK / IPI retries (sgx_encl_ewb). encl->lock held. 0 or an SGX error. */
-int sgx_encl_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl_page *ep, uint64_t index);
+int _ccmm_sgx_encl_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl_page *ep, uint64_t index);
 
 /* The index of an enclave page in the backing store (nr_pages for the SECS). */
-uint64_t sgx_encl_page_index(const struct ccmm_sgx_encl_page *ep);
+uint64_t _ccmm_sgx_encl_page_index(const struct ccmm_sgx_encl_page *ep);
 
 /* ---- reclaim.c ------------------------------------------------------------------ */
 
@@ -79,22 +79,19 @@ uint64_t sgx_encl_page_index(const struct ccmm_sgx_encl_page *ep);
  * current's cgroup instead of waiting for ksgxd. Counts a stall.
  * Returns the pages that became free or uncharged (progress), >= 0.
  */
-long sgx_wait_for_reclaim(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur);
+long _ccmm_sgx_wait_for_reclaim(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur);
 
 /* Run what an allocation kicked (ksgxd, cgroup work) in inline mode; nothing in threads mode. No lock held. */
-void sgx_run_background(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker);
+void _ccmm_sgx_run_background(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker);
 
 /* Queue @sgx_cg's async reclaim work (queue_work). */
-void sgx_cgroup_queue_work(struct ccmm_sgx *sgx, struct ccmm_sgx_cgroup *sgx_cg, uint64_t now_ns);
+void _ccmm_sgx_cgroup_queue_work(struct ccmm_sgx *sgx, struct ccmm_sgx_cgroup *sgx_cg, uint64_t now_ns);
 
 /* Wake threads waiting for free EPC (threads mode). */
-void sgx_progress(struct ccmm_sgx *sgx);
+void _ccmm_sgx_progress(struct ccmm_sgx *sgx);
 
 /* Background threads */
-int sgx_workers_start(struct ccmm_sgx *sgx);
-void sgx_workers_stop(struct ccmm_sgx *sgx);
-
-/* ---- the rules (sgx.c) ---------------------------------------------------------- */
-extern const struct ccmm_rule ccmm_rule_sgx_fault_livelock;
+int _ccmm_sgx_workers_start(struct ccmm_sgx *sgx);
+void _ccmm_sgx_workers_stop(struct ccmm_sgx *sgx);
 
 #endif

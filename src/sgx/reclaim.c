@@ -27,7 +27,7 @@ static struct ccmm_sgx_cgroup *root_sgx_cg(struct ccmm_sgx *sgx)
 	return ccmm_sgx_cgroup_of(sgx->cgroups->top);
 }
 
-void sgx_progress(struct ccmm_sgx *sgx)
+void _ccmm_sgx_progress(struct ccmm_sgx *sgx)
 {
 	pthread_mutex_lock(&sgx->progress_lock);
 	pthread_cond_broadcast(&sgx->progress_cond);
@@ -61,7 +61,7 @@ static bool global_lru_has_subtree(struct ccmm_sgx *sgx, struct ccmm_cgroup *roo
 	}
 	pthread_mutex_unlock(&sgx->global_lru_lock);
 	if (ctx)
-		ccmm_charge(ctx, CCMM_COST_sgx_lru_scan_ns, scanned);
+		ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_lru_scan_ns), scanned);
 	atomic_fetch_add(&sgx->scanned, scanned);
 	return found;
 }
@@ -110,7 +110,7 @@ static bool isolate_one(struct ccmm_lru *lru, struct ccmm_epc_page *page)
 	struct ccmm_sgx_encl_page *ep = page->owner;
 
 	ccmm_lru_del(lru, &page->list);
-	if (ep && sgx_encl_tryget(ep->encl)) {
+	if (ep && _ccmm_sgx_encl_tryget(ep->encl)) {
 		atomic_store(&page->state, CCMM_EPC_RECLAIM_IN_PROGRESS);
 		return true;
 	}
@@ -132,16 +132,16 @@ static void process_batch(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccm
 		uint64_t addr = ep->desc & ~(CCMM_PAGE_SIZE - 1);
 		int ret = 0;
 
-		if (sgx_encl_test_and_clear_young(ctx, encl, addr)) {
+		if (_ccmm_sgx_encl_test_and_clear_young(ctx, encl, addr)) {
 			sgx_cg_stat(page->sgx_cg, CCMM_SGX_ST_SECOND_CHANCE, 1);
-			ccmm_count(ctx, CCMM_CTR_sgx_second_chance, 1);
+			ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_second_chance), 1);
 			ret = 1;
 		} else {
 			pthread_mutex_lock(&encl->lock);
 			if (atomic_load(&encl->flags) & CCMM_ENCL_DEAD)
 				ret = -ENOENT;
 			else
-				ret = sgx_encl_alloc_backing(ctx, encl, sgx_encl_page_index(ep), charge_mm);
+				ret = _ccmm_sgx_encl_alloc_backing(ctx, encl, _ccmm_sgx_encl_page_index(ep), charge_mm);
 			if (!ret)
 				ep->desc |= CCMM_ENCL_PAGE_BEING_RECLAIMED;
 			pthread_mutex_unlock(&encl->lock);
@@ -158,9 +158,9 @@ static void process_batch(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccm
 	for (unsigned i = 0; i < keep; i++) {
 		struct ccmm_sgx_encl_page *ep = iso[i]->owner;
 
-		sgx_encl_zap(ctx, ep->encl, ep->desc & ~(CCMM_PAGE_SIZE - 1));
+		_ccmm_sgx_encl_zap(ctx, ep->encl, ep->desc & ~(CCMM_PAGE_SIZE - 1));
 		pthread_mutex_lock(&ep->encl->lock);
-		encls_eblock(ctx, ep->encl, iso[i]);
+		_ccmm_encls_eblock(ctx, ep->encl, iso[i]);
 		pthread_mutex_unlock(&ep->encl->lock);
 	}
 	/* sgx_reclaimer_write: EWB (ETRACK / IPI as needed), the SECS after its last child */
@@ -172,7 +172,7 @@ static void process_batch(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccm
 		int ret;
 
 		pthread_mutex_lock(&encl->lock);
-		ret = sgx_encl_ewb(ctx, ep, sgx_encl_page_index(ep));
+		ret = _ccmm_sgx_encl_ewb(ctx, ep, _ccmm_sgx_encl_page_index(ep));
 		if (ret) {
 			/* only a host allocation can fail here: the page stays */
 			ep->desc &= ~(uint64_t)CCMM_ENCL_PAGE_BEING_RECLAIMED;
@@ -185,8 +185,8 @@ static void process_batch(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccm
 		ep->epc_page = NULL;
 		encl->secs_child_cnt--;
 		if (!encl->secs_child_cnt && (atomic_load(&encl->flags) & CCMM_ENCL_INITIALIZED) && encl->secs.epc_page &&
-		    !sgx_encl_alloc_backing(ctx, encl, encl->nr_pages, charge_mm) &&
-		    !sgx_encl_ewb(ctx, &encl->secs, encl->nr_pages)) {
+		    !_ccmm_sgx_encl_alloc_backing(ctx, encl, encl->nr_pages, charge_mm) &&
+		    !_ccmm_sgx_encl_ewb(ctx, &encl->secs, encl->nr_pages)) {
 			secs_page = encl->secs.epc_page;
 			secs_cg = secs_page->sgx_cg;
 			encl->secs.epc_page = NULL;
@@ -225,8 +225,8 @@ unsigned ccmm_sgx_reclaim_pages(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, stru
 			iso[n++] = page;
 	}
 	pthread_mutex_unlock(lock);
-	ccmm_charge(ctx, CCMM_COST_sgx_lru_scan_ns, i);
-	ccmm_count(ctx, CCMM_CTR_sgx_scanned, i);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_lru_scan_ns), i);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_scanned), i);
 	atomic_fetch_add(&sgx->scanned, i);
 	process_batch(sgx, ctx, iso, n, charge_mm, cause);
 	return i;
@@ -256,8 +256,8 @@ static unsigned reclaim_subtree_from_global(struct ccmm_sgx *sgx, struct ccmm_ct
 			iso[n++] = page;
 	}
 	pthread_mutex_unlock(&sgx->global_lru_lock);
-	ccmm_charge(ctx, CCMM_COST_sgx_lru_scan_ns, scanned);
-	ccmm_count(ctx, CCMM_CTR_sgx_scanned, scanned);
+	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_lru_scan_ns), scanned);
+	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_scanned), scanned);
 	atomic_fetch_add(&sgx->scanned, scanned);
 	process_batch(sgx, ctx, iso, n, charge_mm, cause);
 	return scanned > UINT32_MAX ? UINT32_MAX : (unsigned)scanned;
@@ -308,7 +308,7 @@ unsigned ccmm_sgx_cgroup_reclaim(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, str
 		unsigned got = ccmm_sgx_reclaim_pages(sgx, ctx, next, charge_mm, cause);
 
 		if (next != root)
-			sgx_put_cg(next);
+			_ccmm_sgx_put_cg(next);
 		cnt += got;
 		idle = got ? 0 : idle + 1;
 	}
@@ -406,7 +406,7 @@ static int cgroup_try_charge(struct ccmm_sgx *sgx, const struct ccmm_sgx_current
 		}
 		if (reclaim == CCMM_SGX_NO_RECLAIM) {
 			if (limit)
-				sgx_cgroup_queue_work(sgx, s, cur->ctx->now_ns);
+				_ccmm_sgx_cgroup_queue_work(sgx, s, cur->ctx->now_ns);
 			else
 				ksgxd_kick(sgx, cur->ctx);
 			ret = -EBUSY;
@@ -447,12 +447,12 @@ struct ccmm_epc_page *ccmm_sgx_alloc_epc_page(const struct ccmm_sgx_current *cur
 		*err = -ENODEV;
 		return NULL;
 	}
-	s = sgx_get_current_cg(sgx, cur);
+	s = _ccmm_sgx_get_current_cg(sgx, cur);
 	ret = cgroup_try_charge(sgx, cur, s, reclaim, &stalled);
 	charged = !ret;
 	t0 = cur->ctx->now_ns;
 	for (unsigned guard = 0; !ret; guard++) {
-		page = sgx_take_free_page(sgx, home);
+		page = _ccmm_sgx_take_free_page(sgx, home);
 		if (page)
 			break;
 		if (policy_of(sgx) == CCMM_SGX_POLICY_CGROUP ? !ccmm_sgx_cgroup_can_reclaim(sgx, s)
@@ -482,7 +482,7 @@ struct ccmm_epc_page *ccmm_sgx_alloc_epc_page(const struct ccmm_sgx_current *cur
 		sgx_cg_stat(s, CCMM_SGX_ST_STALL_NS, cur->ctx->now_ns - t0);
 	if (stalled) {
 		sgx_cg_stat(s, CCMM_SGX_ST_STALLS, 1);
-		ccmm_count(cur->ctx, CCMM_CTR_sgx_stalls, 1);
+		ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_stalls), 1);
 	}
 	if (page) {
 		page->owner = owner;
@@ -494,12 +494,12 @@ struct ccmm_epc_page *ccmm_sgx_alloc_epc_page(const struct ccmm_sgx_current *cur
 		if (ret == -ENOMEM)
 			sgx_cg_stat(s, CCMM_SGX_ST_OOM, 1);
 		*err = ret;
-		sgx_put_cg(s);
+		_ccmm_sgx_put_cg(s);
 	}
 	if (policy_of(sgx) != CCMM_SGX_POLICY_CGROUP && should_reclaim_global(sgx, CCMM_SGX_NR_LOW_PAGES))
 		ksgxd_kick(sgx, cur->ctx);
 	if (reclaim == CCMM_SGX_DO_RECLAIM)
-		sgx_run_background(sgx, cur->ctx);
+		_ccmm_sgx_run_background(sgx, cur->ctx);
 	return page;
 }
 
@@ -510,14 +510,14 @@ void ccmm_sgx_reclaim_direct(const struct ccmm_sgx_current *cur)
 
 	if (!sgx || !sgx->nr_pages)
 		return;
-	s = sgx_get_current_cg(sgx, cur);
+	s = _ccmm_sgx_get_current_cg(sgx, cur);
 	/* reduce the chance of per-cgroup reclamation for later allocations */
 	if (should_reclaim_cg(sgx, s))
 		ccmm_sgx_cgroup_reclaim(sgx, cur->ctx, s, cur->mm, CCMM_SGX_NR_TO_SCAN, CCMM_SGX_CAUSE_LIMIT);
 	/* ...and of global reclamation */
 	if (should_reclaim_global(sgx, CCMM_SGX_NR_LOW_PAGES))
 		reclaim_pages_global(sgx, cur->ctx, s, cur->mm);
-	sgx_put_cg(s);
+	_ccmm_sgx_put_cg(s);
 }
 
 /* ---- ksgxd and the cgroup workqueue ------------------------------------------------ */
@@ -589,7 +589,7 @@ static void ksgxd_kick(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker)
 	pthread_mutex_unlock(&w->lock);
 }
 
-void sgx_cgroup_queue_work(struct ccmm_sgx *sgx, struct ccmm_sgx_cgroup *s, uint64_t now_ns)
+void _ccmm_sgx_cgroup_queue_work(struct ccmm_sgx *sgx, struct ccmm_sgx_cgroup *s, uint64_t now_ns)
 {
 	struct ccmm_sgx_worker *w = &sgx->cg_wq;
 	bool expected = false;
@@ -659,7 +659,7 @@ static void run_inline(struct ccmm_sgx *sgx, struct ccmm_sgx_worker *w, const st
 	pthread_mutex_unlock(&w->run_lock);
 }
 
-void sgx_run_background(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker)
+void _ccmm_sgx_run_background(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker)
 {
 	if (sgx->ksgxd.threaded)
 		return;
@@ -670,7 +670,7 @@ void sgx_run_background(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker)
 uint64_t ccmm_sgx_ksgxd_wake(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker)
 {
 	ksgxd_kick(sgx, waker);
-	sgx_run_background(sgx, waker);
+	_ccmm_sgx_run_background(sgx, waker);
 	return atomic_load(&sgx->ksgxd.done_ns);
 }
 
@@ -693,14 +693,14 @@ static void *worker_thread(void *arg)
 			run_ksgxd(sgx, atomic_load(&w->kick_ns));
 		else
 			run_wq(sgx, atomic_load(&w->kick_ns));
-		sgx_progress(sgx);
+		_ccmm_sgx_progress(sgx);
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
 
-int sgx_workers_start(struct ccmm_sgx *sgx)
+int _ccmm_sgx_workers_start(struct ccmm_sgx *sgx)
 {
 	struct ccmm_sgx_worker *ws[] = { &sgx->ksgxd, &sgx->cg_wq };
 
@@ -715,7 +715,7 @@ int sgx_workers_start(struct ccmm_sgx *sgx)
 		ret = pthread_create(&w->thread, NULL, worker_thread, w);
 		if (ret) {
 			w->threaded = false;
-			sgx_workers_stop(sgx);
+			_ccmm_sgx_workers_stop(sgx);
 			return -ret;
 		}
 		w->running = true;
@@ -723,7 +723,7 @@ int sgx_workers_start(struct ccmm_sgx *sgx)
 	return 0;
 }
 
-void sgx_workers_stop(struct ccmm_sgx *sgx)
+void _ccmm_sgx_workers_stop(struct ccmm_sgx *sgx)
 {
 	struct ccmm_sgx_worker *ws[] = { &sgx->ksgxd, &sgx->cg_wq };
 
@@ -754,27 +754,27 @@ int ccmm_sgx_set_threaded(struct ccmm_machine *m, bool threaded)
 	if (!sgx)
 		return -ENODEV;
 	if (threaded)
-		return sgx_workers_start(sgx);
-	sgx_workers_stop(sgx);
+		return _ccmm_sgx_workers_start(sgx);
+	_ccmm_sgx_workers_stop(sgx);
 	return 0;
 }
 
-long sgx_wait_for_reclaim(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur)
+long _ccmm_sgx_wait_for_reclaim(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur)
 {
-	struct ccmm_sgx_cgroup *s = sgx_get_current_cg(sgx, cur);
+	struct ccmm_sgx_cgroup *s = _ccmm_sgx_get_current_cg(sgx, cur);
 	long before_free = atomic_load(&sgx->nr_free_pages);
 	uint64_t before_use = ccmm_misc_cg_usage(s->cg, CCMM_MISC_SGX_EPC);
 	uint64_t t0 = cur->ctx->now_ns;
 	long progress;
 
 	sgx_cg_stat(s, CCMM_SGX_ST_STALLS, 1);
-	ccmm_count(cur->ctx, CCMM_CTR_sgx_stalls, 1);
+	ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_stalls), 1);
 	if (policy_of(sgx) == CCMM_SGX_POLICY_CGROUP && before_free == 0) {
 		/* no ksgxd: the faulting task reclaims its own cgroup's pages */
 		ccmm_sgx_cgroup_reclaim(sgx, cur->ctx, s, cur->mm, CCMM_SGX_NR_TO_SCAN, CCMM_SGX_CAUSE_GLOBAL);
 	}
 	if (!sgx->ksgxd.threaded) {
-		sgx_run_background(sgx, cur->ctx);
+		_ccmm_sgx_run_background(sgx, cur->ctx);
 	} else {
 		struct timespec ts;
 
@@ -805,6 +805,6 @@ long sgx_wait_for_reclaim(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *c
 		if (use < before_use)
 			progress += (long)((before_use - use) / CCMM_PAGE_SIZE);
 	}
-	sgx_put_cg(s);
+	_ccmm_sgx_put_cg(s);
 	return progress > 0 ? progress : 0;
 }

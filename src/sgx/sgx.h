@@ -97,6 +97,65 @@
 #include "check/check.h"
 #include "mm/mm.h"
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
+/*
+ * The modeled costs (X(name, default, source): ns per occurrence, as in
+ * platform/costs.h) and the event counters (X(name, help)) of this
+ * subsystem, declared once; a platform's [cost] section overrides a cost
+ * by name.
+ */
+#define CCMM_SGX_COSTS(X) \
+	X(sgx_ecreate_ns, 3000, "ECREATE of the SECS page (estimate)") \
+	X(sgx_eadd_ns, 2500, \
+	  "EADD: copy and encrypt one 4 KiB page into the EPC and extend the measurement " \
+	  "header (estimate)") \
+	X(sgx_eextend_ns, 500, \
+	  "EEXTEND of one 256-byte chunk (SHA-256 in microcode; 16 per measured page; " \
+	  "estimate)") \
+	X(sgx_einit_ns, 60000, \
+	  "EINIT: signature check of SIGSTRUCT and the launch token, tens of microseconds " \
+	  "(estimate)") \
+	X(sgx_eaug_ns, 2000, "EAUG of one pending page (SGX2; estimate)") \
+	X(sgx_eaccept_ns, 1500, "EACCEPT of an EAUGed page inside the enclave (SGX2; estimate)") \
+	X(sgx_epa_ns, 1000, "EPA: turn an EPC page into a version-array page (estimate)") \
+	X(sgx_eblock_ns, 300, "EBLOCK: mark an EPC page blocked (estimate)") \
+	X(sgx_etrack_ns, 800, "ETRACK: start a TLB tracking cycle on the SECS (estimate)") \
+	X(sgx_ewb_ns, 7000, \
+	  "EWB: encrypt and MAC one page to regular memory with its version in a VA slot. " \
+	  "Papers put a whole EPC swap (EWB + ELDU with the exits) near 40k cycles, ~13us " \
+	  "at 3 GHz (Orenbach et al., Eleos, EuroSys 2017); the split is an estimate") \
+	X(sgx_eldu_ns, 6000, \
+	  "ELDU/ELDB: verify and decrypt one page back into the EPC (the other part of the " \
+	  "~40k-cycle swap, Eleos, EuroSys 2017; split estimated)") \
+	X(sgx_eremove_ns, 500, "EREMOVE of one EPC page (estimate)") \
+	X(sgx_aex_ns, 3000, \
+	  "asynchronous enclave exit on a fault plus ERESUME: several thousand cycles " \
+	  "(Weisse et al., HotCalls, ISCA 2017, measure enclave transitions at ~8-14k " \
+	  "cycles round trip; estimate)") \
+	X(sgx_epc_ref_ns, 40, \
+	  "one page reference by enclave code replayed from a trace: a mix of cached and " \
+	  "MEE-decrypted misses (estimate)") \
+	X(sgx_lru_scan_ns, 25, \
+	  "look at one node of an EPC LRU list: a dependent cache miss (estimate)")
+#define CCMM_SGX_COUNTERS(X) \
+	X(sgx_eadd, "EPC pages EADDed") \
+	X(sgx_eaug, "EPC pages EAUGed (SGX2)") \
+	X(sgx_ewb, "EPC pages written back (EWB)") \
+	X(sgx_eldu, "EPC pages loaded back (ELDU)") \
+	X(sgx_etrack, "ETRACK tracking cycles") \
+	X(sgx_ipis, "IPIs to kick threads out of an enclave") \
+	X(sgx_eremove, "EPC pages EREMOVEd") \
+	X(sgx_faults, "enclave page faults (ELDU, EAUG, retries)") \
+	X(sgx_refs, "enclave page references") \
+	X(sgx_scanned, "EPC LRU nodes scanned by the reclaimers") \
+	X(sgx_second_chance, "young EPC pages moved to the LRU tail") \
+	X(sgx_stalls, "EPC allocations that waited for reclaim") \
+	X(sgx_sigbus, "SIGBUS delivered for an EPC fault")
+
+CCMM_COST_BLOCK_DECLARE(sgx, CCMM_SGX_COSTS, CCMM_SGX_COUNTERS)
+
 #define CCMM_SGX_NR_TO_SCAN    16   /* pages per reclaim batch (SGX_NR_TO_SCAN) */
 #define CCMM_SGX_NR_LOW_PAGES  32   /* ksgxd wakes below this many free pages */
 #define CCMM_SGX_NR_HIGH_PAGES 64   /* ...and reclaims until this many are free */
@@ -288,24 +347,22 @@ struct ccmm_sgx {
 	_Atomic uint64_t reclaimed, scanned;
 };
 
-/* The machine's SGX state (NULL before ccmm_sgx_init). */
+/*
+ * The registration of sgx/. Its init sets up the EPC from the platform's
+ * [epc:...] sections (sgx_page_cache_init): every page FREE on its node's
+ * free list; the misc controller's sgx_epc capacity set to the EPC size
+ * and the per-cgroup state attached (sgx_cgroup_init). A platform without
+ * EPC gets an empty SGX (enclaves then fail with -ENODEV). It boots after
+ * cgroup/. Its exit stops the background threads, releases every enclave
+ * and vEPC still alive and frees the EPC.
+ */
+extern struct ccmm_subsys ccmm_subsys_sgx;
+
+/* The machine's SGX state (NULL before sgx/ is up). */
 static inline struct ccmm_sgx *ccmm_sgx_of(struct ccmm_machine *m)
 {
-	return (struct ccmm_sgx *)m->sub[CCMM_SUB_SGX];
+	return (struct ccmm_sgx *)ccmm_subsys_data(m, &ccmm_subsys_sgx);
 }
-
-/*
- * ccmm_sgx_init - set up the EPC from the platform's [epc:...] sections
- * (sgx_page_cache_init): every page FREE on its node's free list; the
- * misc controller's sgx_epc capacity set to the EPC size and the
- * per-cgroup state attached (sgx_cgroup_init). A platform without EPC
- * gets an empty SGX (enclaves then fail with -ENODEV). Called by
- * ccmm_boot() after cgroups. Returns 0 or -ENOMEM.
- * ccmm_sgx_fini stops the background threads, releases every enclave and
- * vEPC still alive and frees the EPC.
- */
-int ccmm_sgx_init(struct ccmm_machine *m);
-void ccmm_sgx_fini(struct ccmm_machine *m);
 
 /* Choose the reclaim policy. Only before the first EPC allocation: -EBUSY after. */
 int ccmm_sgx_set_policy(struct ccmm_machine *m, enum ccmm_sgx_policy policy);
@@ -610,8 +667,17 @@ void ccmm_sgx_vepc_release(struct ccmm_ctx *ctx, struct ccmm_sgx_vepc *vepc);
 /* Rules                                                               */
 /* ------------------------------------------------------------------ */
 
-extern const struct ccmm_rule ccmm_rule_epcm_fault, ccmm_rule_sgx_secs_evicted, ccmm_rule_sgx_eldu_mac,
-	ccmm_rule_enclave_data_lost, ccmm_rule_epc_charge_leak;
-extern const struct ccmm_rule *const ccmm_sgx_rules[];
+/* The rules of this subsystem: X(name, seed thread, summary). */
+#define CCMM_SGX_RULES(X) \
+	X(epcm_fault, "004", "an enclave access the EPCM refuses (invalid, another enclave's, wrong address, blocked or pending page)") \
+	X(sgx_secs_evicted, "004", "EAUG or ELDU of a child page while the enclave's SECS is not in the EPC (the SECS reclaim vs. EAUG fault race)") \
+	X(sgx_eldu_mac, "004", "ELDU found the backing page's MAC or version wrong: the backing storage was tampered with or replayed") \
+	X(enclave_data_lost, "004", "an enclave read back something other than what it last wrote (data lost across EWB/ELDU)") \
+	X(epc_charge_leak, "004", "EPC stayed charged to a cgroup after every enclave and guest released its pages") \
+	X(sgx_fault_livelock, "004", "an EPC fault kept retrying without progress: nothing the async cgroup work or ksgxd did freed a page for it")
+
+CCMM_RULES_DECLARE(CCMM_SGX_RULES)
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_SGX_H */

@@ -104,7 +104,7 @@ int ccmm_sgx_vepc_fault(const struct ccmm_sgx_current *cur, struct ccmm_sgx_vepc
 	if (index >= v->size >> CCMM_PAGE_SHIFT)
 		return -EINVAL;
 	ccmm_charge(cur->ctx, CCMM_COST_page_fault_ns, 1);
-	ccmm_count(cur->ctx, CCMM_CTR_sgx_faults, 1);
+	ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_faults), 1);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		pthread_mutex_lock(&v->lock);
 		ret = vepc_fault_locked(cur, v, index);
@@ -113,17 +113,17 @@ int ccmm_sgx_vepc_fault(const struct ccmm_sgx_current *cur, struct ccmm_sgx_vepc
 			break;
 		/* VM_FAULT_RETRY once: the background reclaimers get to run, then SIGBUS */
 		if (!attempt)
-			sgx_wait_for_reclaim(sgx, cur);
+			_ccmm_sgx_wait_for_reclaim(sgx, cur);
 	}
 	if (ret) {
-		struct ccmm_sgx_cgroup *s = sgx_get_current_cg(sgx, cur);
+		struct ccmm_sgx_cgroup *s = _ccmm_sgx_get_current_cg(sgx, cur);
 
 		sgx_cg_stat(s, CCMM_SGX_ST_SIGBUS, 1);
-		sgx_put_cg(s);
-		ccmm_count(cur->ctx, CCMM_CTR_sgx_sigbus, 1);
+		_ccmm_sgx_put_cg(s);
+		ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_sigbus), 1);
 		if (cur->task)
 			ccmm_task_signal(cur->task, SIGBUS);
-		sgx_run_background(sgx, cur->ctx);
+		_ccmm_sgx_run_background(sgx, cur->ctx);
 		return -EFAULT;
 	}
 	return 0;
@@ -144,7 +144,7 @@ void ccmm_sgx_vepc_release(struct ccmm_ctx *ctx, struct ccmm_sgx_vepc *v)
 	for (uint64_t i = 0; i < v->size >> CCMM_PAGE_SHIFT; i++) {
 		if (!v->pages[i])
 			continue;
-		encls_eremove(ctx, NULL, v->pages[i]);
+		_ccmm_encls_eremove(ctx, NULL, v->pages[i]);
 		ccmm_sgx_free_epc_page(v->sgx, v->pages[i]);
 	}
 	free(v->pages);

@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot/boot.h"
+#include "platform/subsys.h"
 #include "check/check.h"
 #include "mm/mm.h"
+
+CCMM_COST_BLOCK_DEFINE(swiotlb, CCMM_SWIOTLB_COSTS, CCMM_SWIOTLB_COUNTERS);
 
 #define INVALID_PHYS UINT64_MAX
 #define COPY_CHUNK (64 * 1024)
@@ -171,7 +173,7 @@ void ccmm_io_tlb_mem_fini(struct ccmm_io_tlb_mem *mem)
 	mem->areas = NULL;
 }
 
-int ccmm_swiotlb_init(struct ccmm_machine *m)
+static int swiotlb_init(struct ccmm_machine *m)
 {
 	struct ccmm_swiotlb_plan plan;
 	struct ccmm_io_tlb_mem *mem;
@@ -179,7 +181,7 @@ int ccmm_swiotlb_init(struct ccmm_machine *m)
 	unsigned nareas;
 	int ret;
 
-	m->sub[CCMM_SUB_SWIOTLB] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_swiotlb, NULL);
 	ret = ccmm_swiotlb_plan(m->plat, &plan);
 	if (ret)
 		return ret;
@@ -204,24 +206,24 @@ int ccmm_swiotlb_init(struct ccmm_machine *m)
 		return ret;
 	}
 	mem->force_bounce = plan.force_bounce;
-	m->sub[CCMM_SUB_SWIOTLB] = mem;
+	ccmm_subsys_set_data(m, &ccmm_subsys_swiotlb, mem);
 	return 0;
 }
 
-void ccmm_swiotlb_exit(struct ccmm_machine *m)
+static void swiotlb_exit(struct ccmm_machine *m)
 {
-	struct ccmm_io_tlb_mem *mem = m->sub[CCMM_SUB_SWIOTLB];
+	struct ccmm_io_tlb_mem *mem = ccmm_subsys_data(m, &ccmm_subsys_swiotlb);
 
 	if (!mem)
 		return;
 	ccmm_io_tlb_mem_fini(mem);
 	free(mem);
-	m->sub[CCMM_SUB_SWIOTLB] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_swiotlb, NULL);
 }
 
 struct ccmm_io_tlb_mem *ccmm_swiotlb_default(struct ccmm_machine *m)
 {
-	return m->sub[CCMM_SUB_SWIOTLB];
+	return ccmm_subsys_data(m, &ccmm_subsys_swiotlb);
 }
 
 int ccmm_swiotlb_share(struct ccmm_io_tlb_mem *mem)
@@ -473,7 +475,7 @@ static int bounce(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *mem, const struc
 		ret = cpu_copy(ctx, ccmm_phys_to_virt(orig), ccmm_phys_to_virt(tlb), size);
 	if (!ret) {
 		atomic_fetch_add(&mem->areas[index / mem->area_nslabs].bounced_bytes, size);
-		ccmm_count(ctx, CCMM_CTR_swiotlb_bounce_bytes, size);
+		ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_bounce_bytes), size);
 	}
 	return ret;
 }
@@ -493,7 +495,7 @@ int ccmm_swiotlb_tbl_map_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *me
 	ret = ccmm_swiotlb_share(mem);
 	if (ret)
 		return ret;
-	ccmm_charge(ctx, CCMM_COST_swiotlb_map_ns, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(swiotlb, swiotlb_map_ns), 1);
 	/* swiotlb_align_offset(): min_align_mask bits the allocation's alignment does not give */
 	offset = orig & dev->min_align_mask & (alloc_align_mask | (CCMM_IO_TLB_SIZE - 1));
 	c.orig = orig;
@@ -503,14 +505,14 @@ int ccmm_swiotlb_tbl_map_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *me
 	index = find_slots(mem, dev, true, alloc_align_mask, &c);
 	if (index < 0) {
 		atomic_fetch_add(&mem->areas[(unsigned)dev->cpu & (mem->nareas - 1)].full, 1);
-		ccmm_count(ctx, CCMM_CTR_dma_map_fail_pool_full, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(swiotlb, dma_map_fail_pool_full), 1);
 		return -ENOMEM;
 	}
 	index += c.pad;
 	*tlb_addr = mem->start + ((uint64_t)index << CCMM_IO_TLB_SHIFT) + (offset & (CCMM_IO_TLB_SIZE - 1));
 	atomic_fetch_add(&mem->areas[(uint64_t)index / mem->area_nslabs].maps, 1);
-	ccmm_count(ctx, CCMM_CTR_swiotlb_maps, 1);
-	ccmm_count(ctx, CCMM_CTR_swiotlb_slots, nr_slots(c.alloc_size));
+	ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_maps), 1);
+	ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_slots), nr_slots(c.alloc_size));
 	/*
 	 * Always copy in, whatever the direction and the attributes: a device
 	 * that writes only part of a FROM_DEVICE buffer must not expose what a
@@ -588,7 +590,7 @@ int ccmm_swiotlb_tbl_unmap_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *
 		return -EINVAL;
 	if (!(attrs & CCMM_DMA_ATTR_SKIP_CPU_SYNC) && (dir == CCMM_DMA_FROM_DEVICE || dir == CCMM_DMA_BIDIRECTIONAL))
 		ret = bounce(ctx, mem, dev, tlb_addr, mapping_size, CCMM_DMA_FROM_DEVICE);
-	ccmm_charge(ctx, CCMM_COST_swiotlb_unmap_ns, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(swiotlb, swiotlb_unmap_ns), 1);
 	release_slots(mem, (uint64_t)index, (unsigned)(tlb_addr & dev->min_align_mask & (CCMM_IO_TLB_SIZE - 1)));
 	atomic_fetch_add(&mem->areas[(uint64_t)index / mem->area_nslabs].unmaps, 1);
 	return ret ? -EFAULT : 0;
@@ -698,7 +700,7 @@ int ccmm_swiotlb_is_valid(struct ccmm_io_tlb_mem *mem)
 	return ret;
 }
 
-size_t ccmm_swiotlb_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
+static size_t swiotlb_stats(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)
 {
 	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(m);
 	struct ccmm_swiotlb_stats s;
@@ -722,3 +724,11 @@ size_t ccmm_swiotlb_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t
 	ccmm_stat_add(out, max, &n, "swiotlb", "share_ns", s.share_ns, NULL);
 	return n;
 }
+
+struct ccmm_subsys ccmm_subsys_swiotlb = {
+	.name = "swiotlb",
+	.init = swiotlb_init,
+	.exit = swiotlb_exit,
+	.stats = swiotlb_stats,
+	.block = &ccmm_swiotlb_block,
+};

@@ -67,6 +67,30 @@
 #include <stdint.h>
 
 #include "platform/platform.h"
+#include "platform/subsys.h"
+
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
+/*
+ * The modeled costs (X(name, default, source): ns per occurrence, as in
+ * platform/costs.h) and the event counters (X(name, help)) of this
+ * subsystem, declared once; a platform's [cost] section overrides a cost
+ * by name.
+ */
+#define CCMM_SWIOTLB_COSTS(X) \
+	X(swiotlb_map_ns, 200, \
+	  "swiotlb_tbl_map_single without the copy: area lock, next-fit slot search and " \
+	  "slot bookkeeping, ~100-300 ns on a server core (estimate)") \
+	X(swiotlb_unmap_ns, 100, \
+	  "swiotlb_release_slots without the copy: area lock and free-list merge (estimate)")
+#define CCMM_SWIOTLB_COUNTERS(X) \
+	X(swiotlb_maps, "streaming mappings bounced through SWIOTLB") \
+	X(swiotlb_slots, "SWIOTLB 2 KiB slots claimed") \
+	X(swiotlb_bounce_bytes, "bytes copied into or out of SWIOTLB bounce buffers") \
+	X(dma_map_fail_pool_full, "mappings refused: the SWIOTLB pool has no room")
+
+CCMM_COST_BLOCK_DECLARE(swiotlb, CCMM_SWIOTLB_COSTS, CCMM_SWIOTLB_COUNTERS)
 
 #define CCMM_IO_TLB_SHIFT 11                               /* a slot is 2 KiB */
 #define CCMM_IO_TLB_SIZE (1u << CCMM_IO_TLB_SHIFT)
@@ -167,15 +191,18 @@ struct ccmm_swiotlb_plan {
 int ccmm_swiotlb_plan(const struct ccmm_platform *p, struct ccmm_swiotlb_plan *out);
 
 /*
- * ccmm_swiotlb_init - the initcall: plan, reserve the pool with
+ * The registration of swiotlb/. Its init plans, reserves the pool with
  * ccmm_memblock_alloc (halving down to 1 MiB when memory is short, as
- * swiotlb_init_remap does) and set up the default io_tlb_mem in
- * m->sub[CCMM_SUB_SWIOTLB]. Sharing the pool with the host is deferred to
- * its first use (ccmm_swiotlb_share), charged to the pool's own boot
- * context. Returns 0 (also when no pool is needed) or -ENOMEM.
+ * swiotlb_init_remap does) and sets up the machine's default io_tlb_mem.
+ * Sharing the pool with the host is deferred to its first use
+ * (ccmm_swiotlb_share), charged to the pool's own boot context. Init
+ * returns 0 (also when no pool is needed) or -ENOMEM.
+ *
+ * Its figures for reports (.stats): group "swiotlb" with io_tlb_nslabs,
+ * io_tlb_used, io_tlb_used_hiwater, nareas, pool_base, pool_bytes, maps,
+ * unmaps, full, bounced_bytes, shared_pages, share_ns. Nothing without a pool.
  */
-int ccmm_swiotlb_init(struct ccmm_machine *m);
-void ccmm_swiotlb_exit(struct ccmm_machine *m);
+extern struct ccmm_subsys ccmm_subsys_swiotlb;
 
 /* The machine's default pool, or NULL when it has none. */
 struct ccmm_io_tlb_mem *ccmm_swiotlb_default(struct ccmm_machine *m);
@@ -285,12 +312,6 @@ void ccmm_swiotlb_reset_hiwater(struct ccmm_io_tlb_mem *mem);
  */
 int ccmm_swiotlb_is_valid(struct ccmm_io_tlb_mem *mem);
 
-/*
- * For reports (boot.h, ccmm_stats_fn): group "swiotlb" with io_tlb_nslabs,
- * io_tlb_used, io_tlb_used_hiwater, nareas, pool_base, pool_bytes, maps,
- * unmaps, full, bounced_bytes, shared_pages, share_ns. Nothing without a pool.
- */
-struct ccmm_stat;
-size_t ccmm_swiotlb_report(struct ccmm_machine *m, struct ccmm_stat *out, size_t max);
+#pragma GCC visibility pop
 
 #endif /* CCMM_SWIOTLB_H */

@@ -19,7 +19,8 @@ static atomic_uint_fast64_t next_context = 1;
 
 uint64_t ccmm_dma_fence_context_alloc(unsigned num)
 {
-	return atomic_fetch_add(&next_context, num ? num : 1);
+	/* num 0: the kernel WARNs and hands out a context it does not take */
+	return atomic_fetch_add(&next_context, num);
 }
 
 static const char *ccmm_name(struct ccmm_dma_fence *f)
@@ -29,6 +30,7 @@ static const char *ccmm_name(struct ccmm_dma_fence *f)
 }
 
 static const struct ccmm_dma_fence_ops default_ops = {
+	.use_64bit_seqno = true,
 	.get_driver_name = ccmm_name,
 	.get_timeline_name = ccmm_name,
 };
@@ -138,7 +140,7 @@ static void release(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
 	pthread_mutex_unlock(&f->lock);
 	if (f->created) {
 		if (f->m) {
-			sync_quarantine(f->m, f);
+			_ccmm_sync_quarantine(f->m, f);
 		} else {
 			pthread_mutex_destroy(&f->lock);
 			pthread_cond_destroy(&f->cond);
@@ -163,7 +165,7 @@ void ccmm_dma_fence_put(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
 
 int ccmm_dma_fence_signal(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
 {
-	if (dead(ctx, f, "dma_fence_signal"))
+	if (!f || dead(ctx, f, "dma_fence_signal"))
 		return -EINVAL;
 	pthread_mutex_lock(&f->lock);
 	if (atomic_load(&f->flags) & CCMM_FENCE_SIGNALED) {
@@ -188,17 +190,44 @@ bool ccmm_dma_fence_is_signaled(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
 	return false;
 }
 
+/*
+ * __dma_fence_enable_signaling, fence lock held: true if the fence is
+ * still to signal (a callback may be queued), false if it has signalled.
+ */
+static bool enable_signaling_locked(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
+{
+	bool was_set = atomic_fetch_or(&f->flags, CCMM_FENCE_ENABLE_SIGNAL) & CCMM_FENCE_ENABLE_SIGNAL;
+
+	if (atomic_load(&f->flags) & CCMM_FENCE_SIGNALED)
+		return false;
+	if (!was_set && f->ops && f->ops->enable_signaling && !f->ops->enable_signaling(f)) {
+		signal_locked(ctx, f);
+		return false;
+	}
+	return true;
+}
+
+void ccmm_dma_fence_enable_sw_signaling(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
+{
+	if (dead(ctx, f, "dma_fence_enable_sw_signaling"))
+		return;
+	pthread_mutex_lock(&f->lock);
+	enable_signaling_locked(ctx, f);
+	pthread_mutex_unlock(&f->lock);
+}
+
 int ccmm_dma_fence_add_callback(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, struct ccmm_dma_fence_cb *cb,
 				ccmm_dma_fence_func_t func)
 {
-	if (!cb || !func || dead(ctx, f, "dma_fence_add_callback"))
+	if (!f || !cb || !func || dead(ctx, f, "dma_fence_add_callback"))
 		return -EINVAL;
-	if (ccmm_dma_fence_is_signaled(ctx, f)) {
+	/* the kernel tests the flag only, not ops->signaled */
+	if (atomic_load(&f->flags) & CCMM_FENCE_SIGNALED) {
 		cb->queued = false;
 		return -ENOENT;
 	}
 	pthread_mutex_lock(&f->lock);
-	if (atomic_load(&f->flags) & CCMM_FENCE_SIGNALED) {
+	if (!enable_signaling_locked(ctx, f)) {
 		pthread_mutex_unlock(&f->lock);
 		cb->queued = false;
 		return -ENOENT;
@@ -247,21 +276,21 @@ int ccmm_dma_fence_get_status(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
 
 int ccmm_dma_fence_set_error(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, int error)
 {
-	int ret = 0;
-
 	if (dead(ctx, f, "dma_fence_set_error"))
 		return -EINVAL;
 	pthread_mutex_lock(&f->lock);
-	if (error >= 0 || error < -4095 || (atomic_load(&f->flags) & CCMM_FENCE_SIGNALED)) {
+	/* two WARN_ONs in the kernel, which stores the error all the same */
+	if (atomic_load(&f->flags) & CCMM_FENCE_SIGNALED)
 		sync_violation(ctx, &ccmm_rule_fence_bad_error,
-			       "dma_fence_set_error(%d) on fence %s:%s seq %" PRIu64 " %s", error, drv(f), tl(f), f->seqno,
-			       error >= 0 || error < -4095 ? "is not a negative errno" : "after it signalled");
-		ret = -EINVAL;
-	} else {
-		f->error = error;
-	}
+			       "dma_fence_set_error(%d) on fence %s:%s seq %" PRIu64 " after it signalled", error, drv(f),
+			       tl(f), f->seqno);
+	if (error >= 0 || error < -4095)
+		sync_violation(ctx, &ccmm_rule_fence_bad_error,
+			       "dma_fence_set_error(%d) on fence %s:%s seq %" PRIu64 ": not a negative errno", error, drv(f),
+			       tl(f), f->seqno);
+	f->error = error;
 	pthread_mutex_unlock(&f->lock);
-	return ret;
+	return 0;
 }
 
 static int64_t mono_ns(void)
@@ -272,20 +301,23 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int64_t ccmm_dma_fence_wait_timeout(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, int64_t timeout_ns)
+/* The waiter cannot go on before the signal: its modeled clock moves up to the signaller's. Fence lock held. */
+static void catch_up_locked(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
+{
+	if (ctx && (atomic_load(&f->flags) & CCMM_FENCE_SIGNALED) && ctx->now_ns < f->timestamp_ns)
+		ctx->now_ns = f->timestamp_ns;
+}
+
+/* dma_fence_default_wait, polling ops->signaled (ccmm's stand-in for a hardware interrupt). */
+static int64_t default_wait(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, int64_t timeout_ns)
 {
 	int64_t now, deadline;
 	bool ok;
 
-	if (dead(ctx, f, "dma_fence_wait"))
-		return -EINVAL;
-	if (timeout_ns < 0)
-		timeout_ns = 0;
 	if (ccmm_dma_fence_is_signaled(ctx, f)) {
 		/* already done: the whole timeout is left, as dma_fence_default_wait says */
 		pthread_mutex_lock(&f->lock);
-		if (ctx && ctx->now_ns < f->timestamp_ns)
-			ctx->now_ns = f->timestamp_ns;
+		catch_up_locked(ctx, f);
 		pthread_mutex_unlock(&f->lock);
 		return timeout_ns ? timeout_ns : 1;
 	}
@@ -312,8 +344,7 @@ int64_t ccmm_dma_fence_wait_timeout(struct ccmm_ctx *ctx, struct ccmm_dma_fence 
 		if (f->ops && f->ops->signaled && !(atomic_load(&f->flags) & CCMM_FENCE_SIGNALED) && f->ops->signaled(f))
 			signal_locked(ctx, f);
 	}
-	if (ok && ctx && ctx->now_ns < f->timestamp_ns)
-		ctx->now_ns = f->timestamp_ns; /* the waiter cannot go on before the signal */
+	catch_up_locked(ctx, f);
 	pthread_mutex_unlock(&f->lock);
 	if (!ok)
 		return 0;
@@ -323,6 +354,24 @@ int64_t ccmm_dma_fence_wait_timeout(struct ccmm_ctx *ctx, struct ccmm_dma_fence 
 		return timeout_ns;
 	now = mono_ns();
 	return deadline - now > 0 ? deadline - now : 1;
+}
+
+int64_t ccmm_dma_fence_wait_timeout(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, int64_t timeout_ns)
+{
+	int64_t ret;
+
+	if (!f || dead(ctx, f, "dma_fence_wait"))
+		return -EINVAL;
+	if (timeout_ns < 0)
+		return -EINVAL; /* WARN_ON(timeout < 0) */
+	ccmm_dma_fence_enable_sw_signaling(ctx, f);
+	if (!f->ops || !f->ops->wait)
+		return default_wait(ctx, f, timeout_ns);
+	ret = f->ops->wait(ctx, f, timeout_ns);
+	pthread_mutex_lock(&f->lock);
+	catch_up_locked(ctx, f);
+	pthread_mutex_unlock(&f->lock);
+	return ret;
 }
 
 static struct ccmm_dma_fence stub;
@@ -343,7 +392,7 @@ static void stub_init(void)
 {
 	ccmm_dma_fence_init(&stub, &stub_ops, 0, 0);
 	atomic_store(&stub.refcount, STUB_REFS);
-	atomic_fetch_or(&stub.flags, CCMM_FENCE_SIGNALED | CCMM_FENCE_TIMESTAMP);
+	atomic_fetch_or(&stub.flags, CCMM_FENCE_SIGNALED | CCMM_FENCE_TIMESTAMP | CCMM_FENCE_ENABLE_SIGNAL);
 }
 
 struct ccmm_dma_fence *ccmm_dma_fence_get_stub(void)
@@ -355,12 +404,17 @@ struct ccmm_dma_fence *ccmm_dma_fence_get_stub(void)
 
 bool ccmm_dma_fence_is_later(const struct ccmm_dma_fence *a, const struct ccmm_dma_fence *b)
 {
-	return a->seqno > b->seqno;
+	if (a->context != b->context)
+		return false; /* WARN_ON: seqnos of different contexts do not compare */
+	if (a->ops && a->ops->use_64bit_seqno)
+		return a->seqno > b->seqno;
+	/* __dma_fence_is_later: the low 32 bits, with wrap-around */
+	return (int32_t)((uint32_t)a->seqno - (uint32_t)b->seqno) > 0;
 }
 
 void ccmm_dma_fence_describe(struct ccmm_dma_fence *f, FILE *out)
 {
-	bool sig = atomic_load(&f->flags) & CCMM_FENCE_SIGNALED;
+	bool sig = ccmm_dma_fence_is_signaled(NULL, f);
 
 	fprintf(out, "%s %s seq %" PRIu64 " %ssignalled\n", drv(f), tl(f), f->seqno, sig ? "" : "un");
 }

@@ -13,7 +13,7 @@
 			ccmm_violation(ctx_, (rule), ~0ULL, __VA_ARGS__); \
 	} while (0)
 
-/* The quarantine of released fences (m->sub[CCMM_SUB_SYNC]). */
-void sync_quarantine(struct ccmm_machine *m, struct ccmm_dma_fence *f);
+/* The quarantine of released fences (the subsystem's per-machine state). */
+void _ccmm_sync_quarantine(struct ccmm_machine *m, struct ccmm_dma_fence *f);
 
 #endif

@@ -58,6 +58,34 @@
 
 #include "mm/mm.h"
 #include "platform/platform.h"
+#include "platform/subsys.h"
+
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
+/*
+ * The modeled costs (X(name, default, source): ns per occurrence, as in
+ * platform/costs.h) and the event counters (X(name, help)) of this
+ * subsystem, declared once; a platform's [cost] section overrides a cost
+ * by name.
+ */
+#define CCMM_TIER_COSTS(X) \
+	X(swap_in_ns, 80000, \
+	  "major fault served from an NVMe swap device, fault path included (estimate)") \
+	X(swap_out_ns, 20000, "writing a 4 KiB page to swap, amortised (estimate)") \
+	X(file_read_ns, 80000, "refault of a file page read back from NVMe (estimate)") \
+	X(writeback_ns, 20000, "writeback of a dirty file page before reclaim (estimate)") \
+	X(migrate_page_ns, 2500, \
+	  "migrating one 4 KiB page: allocation, copy, rmap and PTE update, TLB flush (estimate)") \
+	X(lru_scan_ns, 80, "looking at one LRU page during reclaim (estimate)")
+#define CCMM_TIER_COUNTERS(X) \
+	X(page_refs, "page references replayed from traces") \
+	X(refaults, "references that found their page swapped out or evicted") \
+	X(slow_tier_hits, "references served by a node below the top memory tier") \
+	X(demotions, "pages this context demoted during reclaim") \
+	X(reclaimed, "pages this context reclaimed (swapped out, dropped or written back)")
+
+CCMM_COST_BLOCK_DECLARE(tier, CCMM_TIER_COSTS, CCMM_TIER_COUNTERS)
 
 /* node_reclaim_mode bits (Documentation/admin-guide/sysctl/vm.rst) */
 #define CCMM_RECLAIM_ZONE    0x1
@@ -161,9 +189,8 @@ extern const char *const ccmm_vmstat_names[CCMM_VM_NR];
 
 struct ccmm_tier;
 
-/* Attach the tier state to @m (initcall). 0 or -ENOMEM. */
-int ccmm_tier_init(struct ccmm_machine *m);
-void ccmm_tier_fini(struct ccmm_machine *m);
+/* The registration of tier/: its init attaches the tier state (0 or -ENOMEM). */
+extern struct ccmm_subsys ccmm_subsys_tier;
 
 /*
  * ccmm_tier_configure - set node_reclaim_mode, swap size, the demotion
@@ -261,14 +288,9 @@ uint64_t ccmm_vmstat_get(struct ccmm_machine *m, enum ccmm_vmstat item);
  */
 int ccmm_vmstat_write(struct ccmm_machine *m, FILE *out);
 
-/*
- * ccmm_tier_actor_stats - for reports: the figures of a tier_task actor
- * (kept after an OOM kill, with *@killed set); false for other actors.
- */
-struct ccmm_actor;
-bool ccmm_tier_actor_stats(struct ccmm_actor *a, struct ccmm_tier_task_stats *st, bool *killed);
-
 /* The modeled cost of one reference hitting @node: its latency by kind or from the platform. */
 uint64_t ccmm_node_access_ns(const struct ccmm_platform *p, int node);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_TIER_H */

@@ -12,6 +12,8 @@
 #include "cgroup/cgroup.h"
 #include "tier/tier.h"
 
+CCMM_COST_BLOCK_DEFINE(tier, CCMM_TIER_COSTS, CCMM_TIER_COUNTERS);
+
 const char *const ccmm_vmstat_names[CCMM_VM_NR] = {
 #define CCMM_VMSTAT_NAME(name) #name,
 	CCMM_VMSTATS(CCMM_VMSTAT_NAME)
@@ -68,10 +70,10 @@ static uint64_t tier_memcg_reclaim(struct ccmm_ctx *ctx, struct ccmm_cgroup *mem
 
 static struct ccmm_tier *tier_of(struct ccmm_machine *m)
 {
-	return m->sub[CCMM_SUB_TIER];
+	return ccmm_subsys_data(m, &ccmm_subsys_tier);
 }
 
-int ccmm_tier_init(struct ccmm_machine *m)
+static int tier_init(struct ccmm_machine *m)
 {
 	struct ccmm_tier *t = calloc(1, sizeof(*t));
 
@@ -88,7 +90,7 @@ int ccmm_tier_init(struct ccmm_machine *m)
 	ccmm_rng_seed(&t->rng, m->seed, 0x7e1e);
 	t->cfg.batch = 32;
 	t->cfg.order = CCMM_DEMOTE_TIERS;
-	m->sub[CCMM_SUB_TIER] = t;
+	ccmm_subsys_set_data(m, &ccmm_subsys_tier, t);
 	if (ccmm_cgroup_root_of(m))
 		ccmm_memcg_set_reclaim(ccmm_cgroup_root_of(m), tier_memcg_reclaim, m);
 	/* a platform whose explicit targets point up the tiers computes none */
@@ -97,7 +99,7 @@ int ccmm_tier_init(struct ccmm_machine *m)
 	return 0;
 }
 
-void ccmm_tier_fini(struct ccmm_machine *m)
+static void tier_exit(struct ccmm_machine *m)
 {
 	struct ccmm_tier *t = tier_of(m);
 
@@ -107,7 +109,7 @@ void ccmm_tier_fini(struct ccmm_machine *m)
 		ccmm_memcg_set_reclaim(ccmm_cgroup_root_of(m), NULL, NULL);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
-	m->sub[CCMM_SUB_TIER] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_tier, NULL);
 }
 
 int ccmm_tier_configure(struct ccmm_machine *m, const struct ccmm_tier_config *cfg)
@@ -171,7 +173,7 @@ static void charge_access(struct ccmm_ctx *ctx, int node)
 {
 	const struct ccmm_platform *p = ctx->m->plat;
 	uint64_t ns = ccmm_node_access_ns(p, node);
-	enum ccmm_cost c;
+	unsigned c;
 
 	switch (p->node[node].kind) {
 	case CCMM_MEM_PMEM:
@@ -380,7 +382,7 @@ static int migrate_page(struct ccmm_tier *T, struct ccmm_ctx *ctx, struct tpage 
 	p->referenced = false;
 	p->hint_refs = 0;
 	lru_add(T, p, false);
-	ccmm_charge(ctx, CCMM_COST_migrate_page_ns, 1);
+	ccmm_charge(ctx, CCMM_COST_AT(tier, migrate_page_ns), 1);
 	ccmm_charge_copy(ctx, CCMM_PAGE_SIZE);
 	return 0;
 }
@@ -475,7 +477,7 @@ static size_t isolate(struct ccmm_tier *T, struct ccmm_ctx *ctx, int node, int l
 		n = next;
 	}
 	T->vm[kswapd ? CCMM_VM_pgscan_kswapd : CCMM_VM_pgscan_direct] += scanned;
-	ccmm_charge(ctx, CCMM_COST_lru_scan_ns, scanned);
+	ccmm_charge(ctx, CCMM_COST_AT(tier, lru_scan_ns), scanned);
 	return taken;
 }
 
@@ -534,7 +536,7 @@ static uint64_t shrink_node_locked(struct ccmm_tier *T, struct ccmm_ctx *ctx, in
 				if (target != CCMM_NO_NODE && !migrate_page(T, ctx, p, target)) {
 					T->vm[kswapd ? CCMM_VM_pgdemote_kswapd : CCMM_VM_pgdemote_direct]++;
 					T->vm[CCMM_VM_pgmigrate_success]++;
-					ccmm_count(ctx, CCMM_CTR_demotions, 1);
+					ccmm_count(ctx, CCMM_CTR_AT(tier, demotions), 1);
 					freed++;
 					continue;
 				}
@@ -543,13 +545,13 @@ static uint64_t shrink_node_locked(struct ccmm_tier *T, struct ccmm_ctx *ctx, in
 			/* pass 2: the pages that did not move are reclaimed normally */
 			if (!p->anon) {
 				if (p->dirty)
-					ccmm_charge(ctx, CCMM_COST_writeback_ns, 1);
+					ccmm_charge(ctx, CCMM_COST_AT(tier, writeback_ns), 1);
 				p->owner->st.evicted++;
 				release_to(T, ctx, p, V_EVICTED);
 			} else if (T->swap_used < T->cfg.swap_pages) {
 				T->swap_used++;
 				T->vm[CCMM_VM_pswpout]++;
-				ccmm_charge(ctx, CCMM_COST_swap_out_ns, 1);
+				ccmm_charge(ctx, CCMM_COST_AT(tier, swap_out_ns), 1);
 				p->owner->st.swapped++;
 				release_to(T, ctx, p, V_SWAPPED);
 			} else {
@@ -557,7 +559,7 @@ static uint64_t shrink_node_locked(struct ccmm_tier *T, struct ccmm_ctx *ctx, in
 				lru_add(T, p, true);
 				continue;
 			}
-			ccmm_count(ctx, CCMM_CTR_reclaimed, 1);
+			ccmm_count(ctx, CCMM_CTR_AT(tier, reclaimed), 1);
 			freed++;
 		}
 		/* everything referenced (now active) or unreclaimable: give up after two idle rounds */
@@ -749,7 +751,7 @@ int ccmm_tier_access(struct ccmm_ctx *ctx, struct ccmm_tier_task *t, uint64_t vp
 
 	pthread_mutex_lock(&T->lock);
 	t->st.refs++;
-	ccmm_count(ctx, CCMM_CTR_page_refs, 1);
+	ccmm_count(ctx, CCMM_CTR_AT(tier, page_refs), 1);
 	e = lookup(t, vpn, true);
 	if (!e) {
 		pthread_mutex_unlock(&T->lock);
@@ -795,16 +797,16 @@ int ccmm_tier_access(struct ccmm_ctx *ctx, struct ccmm_tier_task *t, uint64_t vp
 	if (major) {
 		T->vm[CCMM_VM_pgmajfault]++;
 		t->st.refaults++;
-		ccmm_count(ctx, CCMM_CTR_refaults, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(tier, refaults), 1);
 		if (e->state == V_SWAPPED) {
 			T->swap_used--;
 			T->vm[CCMM_VM_pswpin]++;
 			T->vm[CCMM_VM_workingset_refault_anon]++;
-			ccmm_charge(ctx, CCMM_COST_swap_in_ns, 1);
+			ccmm_charge(ctx, CCMM_COST_AT(tier, swap_in_ns), 1);
 			t->st.swapped--;
 		} else {
 			T->vm[CCMM_VM_workingset_refault_file]++;
-			ccmm_charge(ctx, CCMM_COST_file_read_ns, 1);
+			ccmm_charge(ctx, CCMM_COST_AT(tier, file_read_ns), 1);
 			t->st.evicted--;
 		}
 	} else {
@@ -835,7 +837,7 @@ hit:
 		t->st.hits_fast++;
 	} else {
 		t->st.hits_slow++;
-		ccmm_count(ctx, CCMM_CTR_slow_tier_hits, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(tier, slow_tier_hits), 1);
 	}
 	charge_access(ctx, p->node);
 	pthread_mutex_unlock(&T->lock);
@@ -890,7 +892,7 @@ int ccmm_node_hotplug(struct ccmm_ctx *ctx, int node, bool online)
 		}
 		/* offline_pages: migrate everything off, nearest node first */
 		T->online[node] = false;
-		m->kernel->node_offline[node] = true;
+		ccmm_kernel(m)->node_offline[node] = true;
 		for (int l = 0; l < NR_LRU; l++) {
 			while (T->lru[node][l].nr) {
 				struct tpage *p = ccmm_container_of(ccmm_lru_oldest(&T->lru[node][l]), struct tpage, lru);
@@ -914,7 +916,7 @@ int ccmm_node_hotplug(struct ccmm_ctx *ctx, int node, bool online)
 		}
 	} else {
 		T->online[node] = true;
-		m->kernel->node_offline[node] = false;
+		ccmm_kernel(m)->node_offline[node] = false;
 	}
 	T->dem = d;
 out:
@@ -942,3 +944,10 @@ int ccmm_vmstat_write(struct ccmm_machine *m, FILE *out)
 	pthread_mutex_unlock(&T->lock);
 	return ferror(out) ? -EIO : 0;
 }
+
+struct ccmm_subsys ccmm_subsys_tier = {
+	.name = "tier",
+	.init = tier_init,
+	.exit = tier_exit,
+	.block = &ccmm_tier_block,
+};

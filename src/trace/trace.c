@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Page-reference traces: decompression (zlib, zstd), lackey and address-trace parsing, reduction. */
-#include "trace/trace.h"
+#include "trace/internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -34,6 +34,7 @@ struct ccmm_trace {
 	size_t len, pos, cap;
 	bool eof;
 	uint64_t line;
+	size_t max_line;                /* longest line accepted (LINE_MAX_LEN, or the ftrace reader's) */
 	/* pending page references from one access that crosses pages */
 	struct ccmm_page_ref pending[MAX_ACCESS_PAGES];
 	int npending, ipending;
@@ -148,10 +149,10 @@ static int next_line(struct ccmm_trace *t, char **line, struct ccmm_error *err)
 		memmove(t->buf, t->buf + t->pos, t->len - t->pos);
 		t->len -= t->pos;
 		t->pos = 0;
-		if (t->len > LINE_MAX_LEN) {
+		if (t->len > t->max_line) {
 			struct ccmm_loc loc = { t->path, (int)(t->line + 1) };
 
-			return ccmm_error_set(err, &loc, -EINVAL, "line longer than %d characters: not a trace", LINE_MAX_LEN);
+			return ccmm_error_set(err, &loc, -EINVAL, "line longer than %zu characters: not a trace", t->max_line);
 		}
 		ret = fill(t, err);
 		if (ret)
@@ -229,6 +230,7 @@ int ccmm_trace_open(const char *path, const struct ccmm_trace_opts *opts, struct
 	if (opts)
 		t->opts = *opts;
 	t->fmt = t->opts.format;
+	t->max_line = LINE_MAX_LEN;
 	t->cap = IN_CHUNK * 2;
 	t->buf = malloc(t->cap);
 	if (!t->buf) {
@@ -242,6 +244,31 @@ int ccmm_trace_open(const char *path, const struct ccmm_trace_opts *opts, struct
 	}
 	*out = t;
 	return 0;
+}
+
+int _ccmm_trace_open_lines(const char *path, size_t max_line, struct ccmm_trace **out, struct ccmm_error *err)
+{
+	int ret;
+
+	if (max_line >= IN_CHUNK)
+		return ccmm_error_set(err, NULL, -EINVAL, "lines of %zu characters do not fit the reader", max_line);
+	ret = ccmm_trace_open(path, NULL, out, err);
+	if (!ret)
+		(*out)->max_line = max_line;
+	return ret;
+}
+
+int _ccmm_trace_next_line(struct ccmm_trace *t, char **line, uint64_t *lineno, struct ccmm_error *err)
+{
+	int ret = next_line(t, line, err);
+
+	*lineno = t->line;
+	return ret;
+}
+
+const char *_ccmm_trace_path(const struct ccmm_trace *t)
+{
+	return t->path;
 }
 
 int ccmm_trace_rewind(struct ccmm_trace *t, struct ccmm_error *err)

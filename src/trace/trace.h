@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * trace.h - page-reference traces of real programs (layer 4 input).
+ * trace.h - page-reference traces of real programs, and the kernel's own
+ * DMA-API/SWIOTLB traces in ftrace text (layer 4 input; the second part
+ * is below, "ftrace text").
  *
  *   file (plain, gzip or zstd: detected by magic bytes)
  *     |  zlib gzread / ZSTD_decompressStream
@@ -28,6 +30,9 @@
 #include <stdio.h>
 
 #include "util/util.h"
+
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
 
 enum ccmm_trace_format {
 	CCMM_TRACE_AUTO,   /* decide from the first data line */
@@ -92,5 +97,172 @@ void ccmm_trace_close(struct ccmm_trace *t);
  */
 long ccmm_trace_reduce(const char *in, const struct ccmm_trace_opts *opts, const char *out, bool zstd,
 		       struct ccmm_error *err);
+
+/* ------------------------------------------------------------------ */
+/* ftrace text: the DMA-API and SWIOTLB events of Linux 6.12+          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The reader of the kernel's own trace text (src/trace/ftrace.c): the
+ * tracefs "trace" file (/sys/kernel/tracing/trace, header lines start with
+ * '#') and the output of "trace-cmd report" (a "cpus=N" header, no irq-flags
+ * column unless -l), plain, gzip or zstd. scripts/record-kernel.sh writes
+ * the first; a user can record their own machine with either.
+ *
+ *   "  insmod-155  [000] d..1.  7.239313: dma_map_page: 0000:00:02.0 dir=TO_DEVICE ..."
+ *      TASK-PID    [CPU] FLAGS  SECONDS:  EVENT:        FIELDS
+ *
+ * Each dma:* event of include/trace/events/dma.h and swiotlb:swiotlb_bounced
+ * of include/trace/events/swiotlb.h (6.12) becomes one struct
+ * ccmm_ftrace_event with the fields as the event prints them. Any other
+ * event (another subsystem's, or a dma event a later kernel adds) is
+ * skipped and counted, so a trace with extra events reads. "CPU:N [LOST
+ * M EVENTS]" lines are counted (a replay cannot trust such a trace).
+ *
+ * Errors name the file, the line and the field: "trace:12: dma_map_page:
+ * size='12x' is not a decimal number", "trace:40: dma_unmap_page: no
+ * dma_addr= field", "trace:3: not an ftrace event line (no [CPU] field)",
+ * a line cut short by the end of the file, a corrupt compressed stream.
+ *
+ * Locking: a reader belongs to one thread.
+ */
+
+/* Events read, in the kernel's names (ccmm_ftrace_kind_name). */
+enum ccmm_ftrace_kind {
+	CCMM_FT_DMA_MAP_PAGE,              /* dma_map_page_attrs() */
+	CCMM_FT_DMA_MAP_RESOURCE,          /* dma_map_resource() */
+	CCMM_FT_DMA_UNMAP_PAGE,            /* dma_unmap_page_attrs(): no physical address */
+	CCMM_FT_DMA_UNMAP_RESOURCE,
+	CCMM_FT_DMA_ALLOC,                 /* dma_alloc_attrs() */
+	CCMM_FT_DMA_ALLOC_PAGES,           /* dma_alloc_pages() */
+	CCMM_FT_DMA_ALLOC_SGT_ERR,         /* dma_alloc_noncontiguous() failed */
+	CCMM_FT_DMA_ALLOC_SGT,             /* dma_alloc_noncontiguous() */
+	CCMM_FT_DMA_FREE,                  /* dma_free_attrs() */
+	CCMM_FT_DMA_FREE_PAGES,            /* dma_free_pages() */
+	CCMM_FT_DMA_FREE_SGT,              /* dma_free_noncontiguous() */
+	CCMM_FT_DMA_MAP_SG,                /* dma_map_sg_attrs() / dma_map_sgtable() */
+	CCMM_FT_DMA_MAP_SG_ERR,            /* a scatterlist mapping that failed */
+	CCMM_FT_DMA_UNMAP_SG,              /* dma_unmap_sg_attrs() */
+	CCMM_FT_DMA_SYNC_SINGLE_FOR_CPU,
+	CCMM_FT_DMA_SYNC_SINGLE_FOR_DEVICE,
+	CCMM_FT_DMA_SYNC_SG_FOR_CPU,
+	CCMM_FT_DMA_SYNC_SG_FOR_DEVICE,
+	CCMM_FT_SWIOTLB_BOUNCED,           /* swiotlb_map(), before the slot search */
+	CCMM_FT_NR
+};
+
+/* "dma_map_page", ..., "swiotlb_bounced"; NULL for an out-of-range kind. */
+const char *ccmm_ftrace_kind_name(enum ccmm_ftrace_kind kind);
+
+/* enum dma_data_direction, the kernel's values (decode_dma_data_direction). */
+enum ccmm_ftrace_dir {
+	CCMM_FT_BIDIRECTIONAL = 0,
+	CCMM_FT_TO_DEVICE = 1,
+	CCMM_FT_FROM_DEVICE = 2,
+	CCMM_FT_NONE = 3,
+};
+
+/* DMA_ATTR_* bits as the kernel defines them (decode_dma_attrs). */
+#define CCMM_FT_ATTR_WEAK_ORDERING      (1UL << 1)
+#define CCMM_FT_ATTR_WRITE_COMBINE      (1UL << 2)
+#define CCMM_FT_ATTR_NO_KERNEL_MAPPING  (1UL << 4)
+#define CCMM_FT_ATTR_SKIP_CPU_SYNC      (1UL << 5)
+#define CCMM_FT_ATTR_FORCE_CONTIGUOUS   (1UL << 6)
+#define CCMM_FT_ATTR_ALLOC_SINGLE_PAGES (1UL << 7)
+#define CCMM_FT_ATTR_NO_WARN            (1UL << 8)
+#define CCMM_FT_ATTR_PRIVILEGED         (1UL << 9)
+
+/* Which of the scalar fields the event printed (ccmm_ftrace_event.has). */
+#define CCMM_FT_HAS_DMA_ADDR  (1u << 0)
+#define CCMM_FT_HAS_PHYS_ADDR (1u << 1)
+#define CCMM_FT_HAS_SIZE      (1u << 2)
+#define CCMM_FT_HAS_DIR       (1u << 3)
+#define CCMM_FT_HAS_ATTRS     (1u << 4)
+#define CCMM_FT_HAS_NENTS     (1u << 5)
+#define CCMM_FT_HAS_DMA_MASK  (1u << 6)
+
+/*
+ * One event. Fields an event does not print are 0 (see @has). The arrays
+ * belong to the reader and stay valid until the next ccmm_ftrace_next().
+ */
+struct ccmm_ftrace_event {
+	enum ccmm_ftrace_kind kind;
+	uint32_t line;          /* the trace line it came from (1-based) */
+	int cpu;                /* [CPU] */
+	int pid;                /* TASK-PID's PID (-1 when the line prints none) */
+	char task[32];          /* TASK (the comm; "<...>" when the kernel had none) */
+	uint64_t ts_ns;         /* timestamp, nanoseconds (the trace prints seconds) */
+	unsigned has;           /* CCMM_FT_HAS_* */
+	char dev[64];           /* dev_name(): "0000:00:02.0" for a PCI device */
+	enum ccmm_ftrace_dir dir;
+	uint64_t dma_addr;      /* dma_addr= (map, unmap, alloc, free, sync; sgt: the first entry's) */
+	/*
+	 * phys_addr=: the mapped physical address (dma_map_page,
+	 * dma_map_resource). For swiotlb_bounced, its dev_addr=: the original
+	 * buffer's phys_to_dma(), which is its physical address where DMA and
+	 * physical addresses are equal (no memory-encryption bit, no offset).
+	 */
+	uint64_t phys_addr;
+	uint64_t size;          /* bytes (size=) */
+	unsigned long attrs;    /* CCMM_FT_ATTR_* (attrs=) */
+	char flags[96];         /* gfp flags as printed (dma_alloc*: "GFP_KERNEL|__GFP_ZERO") */
+	uint64_t dma_mask;      /* swiotlb_bounced: the device's streaming DMA mask */
+	bool force;             /* swiotlb_bounced: FORCE (is_swiotlb_force_bounce) or NORMAL */
+	int err;                /* dma_map_sg_err: err= (a negative errno) */
+	/* scatterlists (dma_map_sg, dma_unmap_sg, dma_sync_sg_*, dma_*_sgt, dma_map_sg_err) */
+	int nents, full_nents;  /* dma_map_sg: "nents=TRACED/FULL" (input entries) */
+	int ents, full_ents;    /* dma_map_sg: "ents=TRACED/FULL" (mapped segments) */
+	bool truncated;         /* " [TRUNCATED]": more than 128 entries, only 128 printed */
+	size_t n_phys;          /* phys_addrs={...} (dma_map_sg_err prints them as dma_addrs=) */
+	const uint64_t *phys_addrs;
+	size_t n_dma;           /* dma_addrs={...} */
+	const uint64_t *dma_addrs;
+	size_t n_sizes;         /* sizes={...} (the mapped segments' lengths) */
+	const uint64_t *sizes;
+};
+
+struct ccmm_ftrace_stats {
+	uint64_t lines;         /* lines read, headers included */
+	uint64_t events;        /* events returned */
+	uint64_t by_kind[CCMM_FT_NR];
+	uint64_t skipped;       /* events of other kinds, skipped */
+	char first_skipped[48]; /* the name of the first skipped event ("" when none) */
+	uint64_t lost;          /* events the kernel reported lost ("CPU:N [LOST M EVENTS]"; 1 when M is not given) */
+	int max_cpu;            /* highest CPU seen (-1 before the first event) */
+	bool trace_cmd;         /* the text is trace-cmd report output ("cpus=" header, no flags column) */
+};
+
+struct ccmm_ftrace;
+
+/*
+ * ccmm_ftrace_open - open @path (plain, gzip or zstd, by content). Returns
+ * 0, or -errno with @err set ("FILE: cannot open ...").
+ */
+int ccmm_ftrace_open(const char *path, struct ccmm_ftrace **out, struct ccmm_error *err);
+
+/*
+ * ccmm_ftrace_next - the next DMA-API or SWIOTLB event, streamed (one line
+ * in memory at a time). Returns 1 with *@ev filled, 0 at the end of the
+ * trace, or a negative errno with @err at the offending line and field
+ * (-EINVAL malformed, -EIO truncated or corrupt). After an error the
+ * reader may be closed, not read on.
+ */
+int ccmm_ftrace_next(struct ccmm_ftrace *ft, struct ccmm_ftrace_event *ev, struct ccmm_error *err);
+
+/* Counts so far. */
+void ccmm_ftrace_stats(const struct ccmm_ftrace *ft, struct ccmm_ftrace_stats *s);
+
+/* Close (NULL is a no-op). */
+void ccmm_ftrace_close(struct ccmm_ftrace *ft);
+
+/*
+ * ccmm_ftrace_probe - whether @path looks like ftrace text: its first
+ * non-empty line is a tracefs "# tracer:" header, a trace-cmd "cpus="
+ * header or an event line. Reads at most the first 64 lines. Returns 1, 0,
+ * or -errno with @err (the file cannot be read).
+ */
+int ccmm_ftrace_probe(const char *path, struct ccmm_error *err);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_TRACE_H */

@@ -11,16 +11,10 @@
 
 #include "ttm/internal.h"
 
-#define RULE(id, seedno, text) const struct ccmm_rule ccmm_rule_##id = { #id, seedno, text }
+CCMM_COST_BLOCK_DEFINE(ttm, CCMM_TTM_COSTS, CCMM_TTM_COUNTERS);
 
-RULE(ttm_pinned_move, "000", "a pinned buffer object was asked to move to another placement");
-RULE(ttm_unpin_unpinned, "000", "ttm_bo_unpin() on a buffer object that is not pinned");
+CCMM_RULES_DEFINE(ttm_rules, CCMM_TTM_RULES);
 
-const struct ccmm_rule *const ccmm_ttm_rules[] = {
-	&ccmm_rule_ttm_pinned_move,
-	&ccmm_rule_ttm_unpin_unpinned,
-	NULL,
-};
 
 #define COPY_CHUNK (64 * 1024)
 #define MOVE_WAIT_NS (2LL * 1000000000) /* a move waits this long for the BO to go idle */
@@ -48,12 +42,12 @@ int ccmm_ttm_mem_type_parse(const char *s)
 	return -1;
 }
 
-void ttm_internal_ctx(struct ccmm_ctx *ctx, struct ccmm_machine *m)
+void _ccmm_ttm_internal_ctx(struct ccmm_ctx *ctx, struct ccmm_machine *m)
 {
 	ccmm_ctx_init(ctx, m, -1, "ttm");
 }
 
-bool ttm_want_decrypted(const struct ccmm_ttm_device *tdev)
+bool _ccmm_ttm_want_decrypted(const struct ccmm_ttm_device *tdev)
 {
 	/* seed 000: ttm_dma_populate sets TTM_PAGE_FLAG_DECRYPTED when force_dma_unencrypted(dev) */
 	return tdev->p.use_dma_alloc && ccmm_force_dma_unencrypted(tdev->dma);
@@ -82,7 +76,7 @@ static bool registered(struct ttm_state *st, int dev)
 int ccmm_ttm_device_init(struct ccmm_ctx *ctx, const struct ccmm_ttm_params *p, struct ccmm_ttm_device **out)
 {
 	struct ccmm_machine *m = ctx->m;
-	struct ttm_state *st = m->sub[CCMM_SUB_TTM];
+	struct ttm_state *st = ccmm_subsys_data(m, &ccmm_subsys_ttm);
 	const struct ccmm_platform *plat = m->plat;
 	const struct ccmm_device_desc *d;
 	struct ccmm_dma_probe_opts po = { .no_filter = p->dma_no_filter };
@@ -135,7 +129,7 @@ int ccmm_ttm_device_init(struct ccmm_ctx *ctx, const struct ccmm_ttm_params *p, 
 		ccmm_lru_init(&tdev->man[t].lru);
 	tdev->man[CCMM_TTM_PL_TT].size = tdev->p.tt_size;
 	tdev->man[CCMM_TTM_PL_VRAM].size = tdev->p.vram_size;
-	ttm_pool_init(&tdev->pool, tdev->p.pool_pages);
+	_ccmm_ttm_pool_init(&tdev->pool, tdev->p.pool_pages);
 	atomic_init(&tdev->live_bos, 0);
 	tdev->next = st->devs;
 	st->devs = tdev;
@@ -146,7 +140,7 @@ int ccmm_ttm_device_init(struct ccmm_ctx *ctx, const struct ccmm_ttm_params *p, 
 
 struct ccmm_ttm_device *ccmm_ttm_device_find(struct ccmm_machine *m, int dev)
 {
-	struct ttm_state *st = m->sub[CCMM_SUB_TTM];
+	struct ttm_state *st = ccmm_subsys_data(m, &ccmm_subsys_ttm);
 	struct ccmm_ttm_device *tdev;
 
 	if (!st)
@@ -320,7 +314,7 @@ int ccmm_ttm_bo_create(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, uint6
 	atomic_init(&bo->refcount, 1);
 	pthread_mutex_init(&bo->map_lock, NULL);
 	bo->tt.num_pages = bo->num_pages;
-	bo->tt.decrypted = ttm_want_decrypted(tdev); /* decided again whenever the tt gets pages */
+	bo->tt.decrypted = _ccmm_ttm_want_decrypted(tdev); /* decided again whenever the tt gets pages */
 	atomic_fetch_add(&tdev->live_bos, 1);
 
 	/* ttm_bo_init_reserved: a new object, nobody else can hold it */
@@ -380,7 +374,7 @@ static void tt_set_free(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_
 			ccmm_dma_unmap_page(ctx, tdev->dma, dma, CCMM_PAGE_SIZE, CCMM_DMA_BIDIRECTIONAL, 0);
 			dma = CCMM_DMA_MAPPING_ERROR;
 		}
-		ttm_pool_free(ctx, tdev, ts->pages[i], dma, caching, ts->decrypted);
+		_ccmm_ttm_pool_free(ctx, tdev, ts->pages[i], dma, caching, ts->decrypted);
 	}
 	free(ts->pages);
 	free(ts->dma);
@@ -398,7 +392,7 @@ static int tt_set_alloc(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_
 	struct ccmm_ttm_device *tdev = bo->tdev;
 
 	memset(ts, 0, sizeof(*ts));
-	ts->decrypted = ttm_want_decrypted(tdev);
+	ts->decrypted = _ccmm_ttm_want_decrypted(tdev);
 	ts->pages = calloc(bo->num_pages, sizeof(*ts->pages));
 	ts->dma = calloc(bo->num_pages, sizeof(*ts->dma));
 	if (!ts->pages || !ts->dma) {
@@ -407,12 +401,12 @@ static int tt_set_alloc(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < bo->num_pages; i++) {
-		int ret = ttm_pool_alloc(ctx, tdev, caching, ts->decrypted, &ts->pages[i], &ts->dma[i]);
+		int ret = _ccmm_ttm_pool_alloc(ctx, tdev, caching, ts->decrypted, &ts->pages[i], &ts->dma[i]);
 
 		if (!ret && !tdev->p.use_dma_alloc) {
 			ccmm_dma_map_page(ctx, tdev->dma, ts->pages[i], CCMM_PAGE_SIZE, CCMM_DMA_BIDIRECTIONAL, 0, &ts->dma[i]);
 			if (ccmm_dma_mapping_error(tdev->dma, ts->dma[i])) {
-				ttm_pool_free(ctx, tdev, ts->pages[i], CCMM_DMA_MAPPING_ERROR, caching, ts->decrypted);
+				_ccmm_ttm_pool_free(ctx, tdev, ts->pages[i], CCMM_DMA_MAPPING_ERROR, caching, ts->decrypted);
 				ret = -EFAULT;
 			} else if (ccmm_dma_need_sync(tdev->dma, ts->dma[i])) {
 				ts->bounced = true; /* a long-lived bounce: TTM never syncs */
@@ -470,7 +464,7 @@ static int set_cpu_check(struct ccmm_ctx *ctx, const struct tt_set *ts, uint64_t
 	return 0;
 }
 
-int ttm_tt_cpu_check(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, uint64_t first, uint64_t n, enum ccmm_rw rw)
+int _ccmm_ttm_tt_cpu_check(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, uint64_t first, uint64_t n, enum ccmm_rw rw)
 {
 	struct tt_set ts = tt_current(bo);
 
@@ -488,7 +482,7 @@ void ccmm_ttm_bo_put(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 		return;
 	tdev = bo->tdev;
 	if (!ctx) {
-		ttm_internal_ctx(&local, tdev->m);
+		_ccmm_ttm_internal_ctx(&local, tdev->m);
 		ctx = &local;
 	}
 	pthread_mutex_lock(&tdev->lru_lock);
@@ -511,8 +505,9 @@ void ccmm_ttm_bo_put(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 int ccmm_ttm_bo_reserve(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, bool no_wait, struct ccmm_ww_acquire_ctx *acq)
 {
 	if (no_wait) {
+		/* a ticket cannot go with no_wait: WARN_ON(ticket), -EBUSY without trying */
 		if (acq)
-			return ccmm_ww_mutex_trylock(ctx, &bo->resv->lock, acq) ? 0 : -EBUSY;
+			return -EBUSY;
 		return ccmm_dma_resv_trylock(ctx, bo->resv) ? 0 : -EBUSY;
 	}
 	return ccmm_dma_resv_lock(ctx, bo->resv, acq);
@@ -578,7 +573,7 @@ static int map_side(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const struct s
 		km->va = ccmm_ioremap(ctx, sd->res->bus_base, bo->size, sd->caching, &err);
 	} else {
 		km->va = ccmm_vmap(ctx, sd->ts->pages, bo->num_pages,
-				   ttm_tt_prot(tdev, sd->caching, sd->ts->decrypted, ccmm_page_kernel(tdev->m)), &err);
+				   _ccmm_ttm_tt_prot(tdev, sd->caching, sd->ts->decrypted, ccmm_page_kernel(tdev->m)), &err);
 	}
 	return km->va ? 0 : (err ? err : -ENOMEM);
 }
@@ -730,9 +725,9 @@ static int bo_move(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_ttm
 	}
 	pthread_mutex_unlock(&tdev->lru_lock);
 	if (had) {
-		ccmm_count(ctx, CCMM_CTR_ttm_moves, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(ttm, ttm_moves), 1);
 		if (evict)
-			ccmm_count(ctx, CCMM_CTR_ttm_evictions, 1);
+			ccmm_count(ctx, CCMM_CTR_AT(ttm, ttm_evictions), 1);
 	}
 	return 0;
 fail:
@@ -791,13 +786,54 @@ int ccmm_ttm_bo_evict(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 }
 
 /*
+ * ttm_lru_walk_ticketlock: when no BO of @type could be trylocked and
+ * @self is reserved with a ticket (an acquire context), wait for the
+ * least recently used busy one with that ticket. Returns it locked and
+ * referenced; NULL with *@ret 0 when there is none or it cannot be had
+ * (-EBUSY, -EALREADY: skipped as the kernel skips them), or with *@ret
+ * -EDEADLK: the ticket must back off (the kernel turns this into -ENOSPC
+ * and ttm_bo_validate into -ENOMEM; the caller leaves its transaction).
+ */
+static struct ccmm_ttm_bo *evict_ticketlock(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev,
+					    enum ccmm_ttm_mem_type type, struct ccmm_ttm_bo *self,
+					    struct ccmm_ww_acquire_ctx *ticket, int *ret)
+{
+	struct ccmm_lru *lru = &tdev->man[type].lru;
+	struct ccmm_ttm_bo *busy = NULL;
+
+	*ret = 0;
+	pthread_mutex_lock(&tdev->lru_lock);
+	for (struct ccmm_lru_node *n = ccmm_lru_oldest(lru); n && n != &lru->head; n = n->next) {
+		struct ccmm_ttm_bo *bo = ccmm_container_of(n, struct ccmm_ttm_bo, lru);
+
+		if (bo != self && !bo->pin_count && !ccmm_dma_resv_held(bo->resv) && bo_get_unless_zero(bo)) {
+			busy = bo;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&tdev->lru_lock);
+	if (!busy)
+		return NULL;
+	*ret = ccmm_dma_resv_lock(ctx, busy->resv, ticket);
+	if (!*ret)
+		return busy;
+	ccmm_ttm_bo_put(ctx, busy);
+	if (*ret != -EDEADLK)
+		*ret = 0;
+	return NULL;
+}
+
+/*
  * ttm_mem_evict_first: the least recently used evictable BO of @type, not
- * @self, whose reservation we hold already (a shared one) or can trylock.
- * 0 when one was evicted, -ENOSPC when none could be.
+ * @self, whose reservation we hold already (a shared one) or can trylock,
+ * else (with a ticket) the one evict_ticketlock waits for. 0 when one was
+ * evicted, -ENOSPC when none could be, -EDEADLK when the ticket must back
+ * off.
  */
 static int evict_first(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, enum ccmm_ttm_mem_type type,
 		       struct ccmm_ttm_bo *self)
 {
+	struct ccmm_ww_acquire_ctx *ticket = ccmm_dma_resv_locking_ctx(self->resv);
 	struct ccmm_lru *lru = &tdev->man[type].lru;
 	struct ccmm_ttm_bo *victim = NULL;
 	bool locked = false;
@@ -825,6 +861,12 @@ static int evict_first(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, enum 
 		break;
 	}
 	pthread_mutex_unlock(&tdev->lru_lock);
+	if (!victim && ticket) {
+		victim = evict_ticketlock(ctx, tdev, type, self, ticket, &ret);
+		if (ret)
+			return ret;
+		locked = true;
+	}
 	if (!victim)
 		return -ENOSPC;
 	/* it may have been pinned or moved between the LRU walk and the lock */
@@ -866,12 +908,17 @@ int ccmm_ttm_bo_validate(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const str
 			int ret;
 
 			for (;;) {
+				int ev;
+
 				pthread_mutex_lock(&tdev->lru_lock);
 				ret = space_take(tdev, pl, bo->size, &nres);
 				pthread_mutex_unlock(&tdev->lru_lock);
 				if (ret != -ENOSPC || !pass)
 					break;
-				if (evict_first(ctx, tdev, pl->mem_type, bo))
+				ev = evict_first(ctx, tdev, pl->mem_type, bo);
+				if (ev == -EDEADLK)
+					return -ENOMEM; /* -ENOSPC from the walk ends ttm_bo_validate at once */
+				if (ev)
 					break; /* nothing more to evict here */
 			}
 			if (!ret)
@@ -880,7 +927,7 @@ int ccmm_ttm_bo_validate(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const str
 				return ret;
 		}
 	}
-	return -ENOSPC;
+	return -ENOMEM; /* ttm_bo_validate: -ENOSPC "for backward compatibility with userspace" */
 }
 
 /* ---- pinning and dmem ------------------------------------------------------------- */
@@ -961,7 +1008,7 @@ int ccmm_ttm_dmem_set_max(struct ccmm_ttm_device *tdev, uint64_t max)
 
 /* ---- physical ranges ------------------------------------------------------------------ */
 
-bool ttm_mode_encrypts(const struct ccmm_machine *m)
+bool _ccmm_ttm_mode_encrypts(const struct ccmm_machine *m)
 {
 	return ccmm_cc_private_by_default(m->plat->mode) || m->plat->mode == CCMM_CC_SME;
 }
@@ -989,7 +1036,7 @@ int ccmm_ttm_bo_phyr(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_p
 		return ccmm_phyr_append(out, &meta, bo->res.bus_base, bo->size);
 	}
 	meta.provider = -1;
-	meta.encrypted = !bo->tt.decrypted && ttm_mode_encrypts(bo->tdev->m);
+	meta.encrypted = !bo->tt.decrypted && _ccmm_ttm_mode_encrypts(bo->tdev->m);
 	ret = ccmm_phyr_append_pages(out, &meta, bo->tt.pages, bo->num_pages, CCMM_PAGE_SIZE);
 	if (ret)
 		ccmm_phyr_free(out);
@@ -998,35 +1045,43 @@ int ccmm_ttm_bo_phyr(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_p
 
 /* ---- per-machine state --------------------------------------------------------- */
 
-int ccmm_ttm_init(struct ccmm_machine *m)
+static int ttm_init(struct ccmm_machine *m)
 {
 	struct ttm_state *st = calloc(1, sizeof(*st));
 
 	if (!st)
 		return -ENOMEM;
 	pthread_mutex_init(&st->lock, NULL);
-	m->sub[CCMM_SUB_TTM] = st;
+	ccmm_subsys_set_data(m, &ccmm_subsys_ttm, st);
 	return 0;
 }
 
-void ccmm_ttm_fini(struct ccmm_machine *m)
+static void ttm_exit(struct ccmm_machine *m)
 {
-	struct ttm_state *st = m->sub[CCMM_SUB_TTM];
+	struct ttm_state *st = ccmm_subsys_data(m, &ccmm_subsys_ttm);
 	struct ccmm_ctx ctx;
 
 	if (!st)
 		return;
-	ttm_internal_ctx(&ctx, m);
+	_ccmm_ttm_internal_ctx(&ctx, m);
 	while (st->devs) {
 		struct ccmm_ttm_device *tdev = st->devs;
 
 		st->devs = tdev->next;
-		ttm_pool_fini(&ctx, tdev);
+		_ccmm_ttm_pool_fini(&ctx, tdev);
 		pthread_mutex_destroy(&tdev->lru_lock);
 		free(tdev->vr);
 		free(tdev);
 	}
 	pthread_mutex_destroy(&st->lock);
 	free(st);
-	m->sub[CCMM_SUB_TTM] = NULL;
+	ccmm_subsys_set_data(m, &ccmm_subsys_ttm, NULL);
 }
+
+struct ccmm_subsys ccmm_subsys_ttm = {
+	.name = "ttm",
+	.init = ttm_init,
+	.exit = ttm_exit,
+	.rules = ttm_rules,
+	.block = &ccmm_ttm_block,
+};

@@ -51,7 +51,7 @@ struct ccmm_ttm_device {
 };
 
 /* pool.c */
-void ttm_pool_init(struct ttm_pool *pool, uint64_t max_pages);
+void _ccmm_ttm_pool_init(struct ttm_pool *pool, uint64_t max_pages);
 /*
  * One page for a tt of @caching: from the pool, else new -- from
  * dma_alloc_attrs (ccmm_dma_alloc_coherent, which decrypts it where the
@@ -60,32 +60,32 @@ void ttm_pool_init(struct ttm_pool *pool, uint64_t max_pages);
  * later) -- then flipped to @caching and cleared. @decrypted picks the list:
  * what the DMA API decides for the GPU now. 0 or -ENOMEM / the flip's errno.
  */
-int ttm_pool_alloc(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, enum ccmm_cache_mode caching, bool decrypted,
+int _ccmm_ttm_pool_alloc(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, enum ccmm_cache_mode caching, bool decrypted,
 		   uint64_t *pa, uint64_t *dma);
 /* Back to the pool (cleared), or WB again and to dma_free_attrs / the page allocator when the list is full. */
-void ttm_pool_free(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, uint64_t pa, uint64_t dma,
+void _ccmm_ttm_pool_free(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, uint64_t pa, uint64_t dma,
 		   enum ccmm_cache_mode caching, bool decrypted);
-void ttm_pool_fini(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev);
+void _ccmm_ttm_pool_fini(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev);
 
 /* bo.c */
 /* What the DMA API decides for the GPU's coherent pages now: decrypted (TTM_TT_FLAG_DECRYPTED with use_dma_alloc). */
-bool ttm_want_decrypted(const struct ccmm_ttm_device *tdev);
+bool _ccmm_ttm_want_decrypted(const struct ccmm_ttm_device *tdev);
 
 /* vm.c */
 /* The PTE bits for a kernel or user mapping of tt pages / io memory with these attributes. */
-uint64_t ttm_tt_prot(const struct ccmm_ttm_device *tdev, enum ccmm_cache_mode caching, bool decrypted,
+uint64_t _ccmm_ttm_tt_prot(const struct ccmm_ttm_device *tdev, enum ccmm_cache_mode caching, bool decrypted,
 		     uint64_t base);
-uint64_t ttm_iomem_prot(const struct ccmm_ttm_device *tdev, enum ccmm_cache_mode caching, uint64_t base);
+uint64_t _ccmm_ttm_iomem_prot(const struct ccmm_ttm_device *tdev, enum ccmm_cache_mode caching, uint64_t base);
 /* Whether RAM of this mode is encrypted unless decrypted (CC guests, SME). */
-bool ttm_mode_encrypts(const struct ccmm_machine *m);
+bool _ccmm_ttm_mode_encrypts(const struct ccmm_machine *m);
 /*
  * The CPU touches tt pages [@first, @first + @n) of @bo (reservation held):
  * one dma_cpu_unsynced at most when they are streaming-mapped through
  * SWIOTLB (TTM never syncs). Returns the violations recorded.
  */
-int ttm_tt_cpu_check(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, uint64_t first, uint64_t n, enum ccmm_rw rw);
+int _ccmm_ttm_tt_cpu_check(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, uint64_t first, uint64_t n, enum ccmm_rw rw);
 
 /* A ctx for work done outside any actor (teardown). */
-void ttm_internal_ctx(struct ccmm_ctx *ctx, struct ccmm_machine *m);
+void _ccmm_ttm_internal_ctx(struct ccmm_ctx *ctx, struct ccmm_machine *m);
 
 #endif

@@ -19,7 +19,7 @@
 
 static const uint8_t zero_page[CCMM_PAGE_SIZE];
 
-void ttm_pool_init(struct ttm_pool *pool, uint64_t max_pages)
+void _ccmm_ttm_pool_init(struct ttm_pool *pool, uint64_t max_pages)
 {
 	memset(pool, 0, sizeof(*pool));
 	pthread_mutex_init(&pool->lock, NULL);
@@ -43,7 +43,7 @@ static void give_back(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, uint64
 		ccmm_free_pages(ctx, pa, 0);
 }
 
-int ttm_pool_alloc(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, enum ccmm_cache_mode caching, bool decrypted,
+int _ccmm_ttm_pool_alloc(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, enum ccmm_cache_mode caching, bool decrypted,
 		   uint64_t *pa, uint64_t *dma)
 {
 	struct ttm_pool *pool = &tdev->pool;
@@ -58,12 +58,12 @@ int ttm_pool_alloc(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, enum ccmm
 		*dma = l->p[l->nr].dma;
 		pool->hits++;
 		pthread_mutex_unlock(&pool->lock);
-		ccmm_count(ctx, CCMM_CTR_ttm_pool_hits, 1);
+		ccmm_count(ctx, CCMM_CTR_AT(ttm, ttm_pool_hits), 1);
 		return 0;
 	}
 	pool->misses++;
 	pthread_mutex_unlock(&pool->lock);
-	ccmm_count(ctx, CCMM_CTR_ttm_pool_misses, 1);
+	ccmm_count(ctx, CCMM_CTR_AT(ttm, ttm_pool_misses), 1);
 
 	*dma = CCMM_DMA_MAPPING_ERROR;
 	if (tdev->p.use_dma_alloc) {
@@ -104,7 +104,7 @@ static void restore_and_free(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev,
 	give_back(ctx, tdev, pa, dma);
 }
 
-void ttm_pool_free(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, uint64_t pa, uint64_t dma,
+void _ccmm_ttm_pool_free(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, uint64_t pa, uint64_t dma,
 		   enum ccmm_cache_mode caching, bool decrypted)
 {
 	struct ttm_pool *pool = &tdev->pool;
@@ -150,7 +150,7 @@ uint64_t ccmm_ttm_pool_shrink(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev
 	return freed;
 }
 
-void ttm_pool_fini(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev)
+void _ccmm_ttm_pool_fini(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev)
 {
 	ccmm_ttm_pool_shrink(ctx, tdev, UINT64_MAX);
 	for (int c = 0; c < CCMM_CACHE_NR; c++)

@@ -80,8 +80,31 @@
 #include "sg/sg.h"
 #include "sync/sync.h"
 
-extern const struct ccmm_rule ccmm_rule_ttm_pinned_move, ccmm_rule_ttm_unpin_unpinned;
-extern const struct ccmm_rule *const ccmm_ttm_rules[];
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
+/*
+ * The modeled costs (X(name, default, source): ns per occurrence, as in
+ * platform/costs.h) and the event counters (X(name, help)) of this
+ * subsystem, declared once; a platform's [cost] section overrides a cost
+ * by name.
+ */
+#define CCMM_TTM_COSTS(X)
+#define CCMM_TTM_COUNTERS(X) \
+	X(ttm_moves, "TTM buffer objects moved between placements (a real copy)") \
+	X(ttm_evictions, "TTM buffer objects evicted under memory pressure") \
+	X(ttm_faults, "TTM fault-handler calls that inserted PTEs") \
+	X(ttm_pool_hits, "TTM pool pages handed out already flipped (WC/UC, decrypted)") \
+	X(ttm_pool_misses, "TTM pool pages taken from the page allocator and flipped")
+
+CCMM_COST_BLOCK_DECLARE(ttm, CCMM_TTM_COSTS, CCMM_TTM_COUNTERS)
+
+/* The rules of this subsystem: X(name, seed thread, summary). */
+#define CCMM_TTM_RULES(X) \
+	X(ttm_pinned_move, "000", "a pinned buffer object was asked to move to another placement") \
+	X(ttm_unpin_unpinned, "000", "ttm_bo_unpin() on a buffer object that is not pinned")
+
+CCMM_RULES_DECLARE(CCMM_TTM_RULES)
 
 enum ccmm_ttm_mem_type {
 	CCMM_TTM_PL_SYSTEM,
@@ -234,7 +257,7 @@ uint64_t ccmm_ttm_pool_shrink(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev
  * ccmm_ttm_bo_create - a BO of @size bytes (rounded up to pages), with its
  * own reservation object or @resv (shared), validated into @placement
  * (ttm_bo_init_reserved + validate). One reference. -EINVAL (size 0, bad
- * placement), -ENOSPC (no place fits even after eviction), -ENOMEM.
+ * placement), -ENOMEM (no place fits even after eviction, or no memory).
  */
 int ccmm_ttm_bo_create(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, uint64_t size,
 		       const struct ccmm_ttm_placement *placement, const char *name, struct ccmm_dma_resv *resv,
@@ -247,7 +270,10 @@ void ccmm_ttm_bo_put(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo);
 
 /*
  * ttm_bo_reserve: lock the BO's reservation. @no_wait: trylock, -EBUSY if
- * held. With @acq, the ww_mutex rules apply (-EDEADLK, -EALREADY).
+ * held; @no_wait with @acq is -EBUSY without trying (the kernel WARNs).
+ * With @acq, the ww_mutex rules of reservation_ww_class (wait-die) apply:
+ * -EDEADLK (back off: unreserve everything, then reserve this one with
+ * ccmm_dma_resv_lock_slow), -EALREADY (already reserved with @acq).
  */
 int ccmm_ttm_bo_reserve(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, bool no_wait, struct ccmm_ww_acquire_ctx *acq);
 void ccmm_ttm_bo_unreserve(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo);
@@ -256,8 +282,13 @@ void ccmm_ttm_bo_unreserve(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo);
  * ttm_bo_validate: make the BO live in one of @placement's places (first
  * that fits; a place of the current memory type and caching keeps it).
  * Reservation held (else resv_not_locked, -EINVAL). A pinned BO that would
- * have to move: ttm_pinned_move, -EBUSY. -ENOSPC when nothing fits after
- * evicting every evictable BO; -ENOMEM.
+ * have to move: ttm_pinned_move, -EBUSY. Eviction trylocks the least
+ * recently used BOs; when the BO is reserved with a ticket (an acquire
+ * context) and none can be trylocked, it waits for one with the ticket, as
+ * the kernel's ttm_lru_walk_ticketlock, and if the ticket must back off
+ * there (-EDEADLK in the walk) the whole validate fails with -ENOMEM, as
+ * in 6.12. -ENOMEM also when nothing fits after evicting every evictable
+ * BO (the kernel's -ENOSPC "for backward compatibility with userspace").
  */
 int ccmm_ttm_bo_validate(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const struct ccmm_ttm_placement *placement);
 
@@ -390,7 +421,9 @@ int ccmm_ttm_dmem_set_max(struct ccmm_ttm_device *tdev, uint64_t max);
 
 /* ---- per-machine state ------------------------------------------------------ */
 
-int ccmm_ttm_init(struct ccmm_machine *m);
-void ccmm_ttm_fini(struct ccmm_machine *m);
+/* The registration of ttm/: its init sets up the machine's TTM state (devices are made by ccmm_ttm_device_init). */
+extern struct ccmm_subsys ccmm_subsys_ttm;
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_TTM_H */

@@ -20,16 +20,16 @@ static uint64_t with_cache(uint64_t prot, enum ccmm_cache_mode c)
 	return (prot & ~CACHE_MASK) | ccmm_pte_cache_bits(c, 1);
 }
 
-uint64_t ttm_tt_prot(const struct ccmm_ttm_device *tdev, enum ccmm_cache_mode caching, bool decrypted, uint64_t base)
+uint64_t _ccmm_ttm_tt_prot(const struct ccmm_ttm_device *tdev, enum ccmm_cache_mode caching, bool decrypted, uint64_t base)
 {
 	uint64_t p = with_cache(base, caching);
 
 	if (tdev->p.policy == CCMM_TTM_PROT_VMA)
 		return p; /* 2019: the encryption bit of the VMA (or PAGE_KERNEL), whatever the pages are */
-	return ccmm_pte_mkprivate(tdev->m, p, !decrypted && ttm_mode_encrypts(tdev->m));
+	return ccmm_pte_mkprivate(tdev->m, p, !decrypted && _ccmm_ttm_mode_encrypts(tdev->m));
 }
 
-uint64_t ttm_iomem_prot(const struct ccmm_ttm_device *tdev, enum ccmm_cache_mode caching, uint64_t base)
+uint64_t _ccmm_ttm_iomem_prot(const struct ccmm_ttm_device *tdev, enum ccmm_cache_mode caching, uint64_t base)
 {
 	uint64_t p = with_cache(base, caching);
 
@@ -43,8 +43,8 @@ uint64_t ccmm_ttm_io_prot(const struct ccmm_ttm_bo *bo, uint64_t base)
 	if (!bo->has_res)
 		return base;
 	if (bo->res.is_iomem)
-		return ttm_iomem_prot(bo->tdev, bo->res.caching, base);
-	return ttm_tt_prot(bo->tdev, bo->res.caching, bo->tt.decrypted, base);
+		return _ccmm_ttm_iomem_prot(bo->tdev, bo->res.caching, base);
+	return _ccmm_ttm_tt_prot(bo->tdev, bo->res.caching, bo->tt.decrypted, base);
 }
 
 uint64_t ccmm_ttm_pfn_prot(struct ccmm_machine *m, const struct ccmm_ttm_bo *bo, uint64_t pa, uint64_t base)
@@ -61,7 +61,7 @@ uint64_t ccmm_ttm_pfn_prot(struct ccmm_machine *m, const struct ccmm_ttm_bo *bo,
 		if (!ccmm_pgt_walk(m->direct_map, ccmm_phys_to_virt(pa), &w))
 			cache = ccmm_pte_cache_mode(w.pte, w.level);
 		if (!ccmm_phys_peek(m, pa, &pg))
-			enc = pg.state != CCMM_PS_SHARED && ttm_mode_encrypts(m);
+			enc = pg.state != CCMM_PS_SHARED && _ccmm_ttm_mode_encrypts(m);
 	}
 	if (bo->tdev->p.policy == CCMM_TTM_PROT_VMA)
 		return with_cache(base, cache);
@@ -152,7 +152,7 @@ static int vm_fault_reserved(struct ccmm_ctx *ctx, struct ccmm_vma *vma, struct 
 		bo->ptes_inserted++;
 	}
 	bo->faults++;
-	ccmm_count(ctx, CCMM_CTR_ttm_faults, 1);
+	ccmm_count(ctx, CCMM_CTR_AT(ttm, ttm_faults), 1);
 	return 0;
 }
 
@@ -218,7 +218,7 @@ int ccmm_ttm_bo_mmap(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_m
 		return -ENOMEM;
 	vp->bo = ccmm_ttm_bo_get(bo);
 	/* vm_get_page_prot(): write-back, and encrypted wherever memory is by default */
-	prot = ccmm_pte_mkprivate(m, (writable ? CCMM_PTE_RW : 0) | CCMM_PTE_NX, ttm_mode_encrypts(m));
+	prot = ccmm_pte_mkprivate(m, (writable ? CCMM_PTE_RW : 0) | CCMM_PTE_NX, _ccmm_ttm_mode_encrypts(m));
 	pthread_mutex_lock(&bo->map_lock);
 	ret = ccmm_grow((void **)&bo->vmas, &bo->cap_vmas, bo->nr_vmas + 1, sizeof(*bo->vmas));
 	pthread_mutex_unlock(&bo->map_lock);
@@ -290,7 +290,7 @@ int ccmm_ttm_bo_kmap(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, uint64_t star
 	/* vmap, to get the desired protection or to make the pages contiguous */
 	map->type = CCMM_TTM_KMAP_VMAP;
 	map->virt = ccmm_vmap(ctx, &bo->tt.pages[start_page], num_pages,
-			      ttm_tt_prot(tdev, bo->tt.caching, bo->tt.decrypted, ccmm_page_kernel(tdev->m)), &err);
+			      _ccmm_ttm_tt_prot(tdev, bo->tt.caching, bo->tt.decrypted, ccmm_page_kernel(tdev->m)), &err);
 	return map->virt ? 0 : (err ? err : -ENOMEM);
 }
 
@@ -317,7 +317,7 @@ int ccmm_ttm_bo_cpu_access_check(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, u
 		return 0;
 	if (mine && ccmm_dma_resv_lock(ctx, bo->resv, NULL))
 		return 0;
-	n = ttm_tt_cpu_check(ctx, bo, off >> CCMM_PAGE_SHIFT,
+	n = _ccmm_ttm_tt_cpu_check(ctx, bo, off >> CCMM_PAGE_SHIFT,
 			     ((CCMM_MIN(off + len, bo->size) - 1) >> CCMM_PAGE_SHIFT) - (off >> CCMM_PAGE_SHIFT) + 1, rw);
 	if (mine)
 		ccmm_dma_resv_unlock(ctx, bo->resv);

@@ -6,7 +6,7 @@
  * remembers where each line came from, so both inih's own syntax errors and
  * the handler's errors name the right file and line.
  */
-#include "util.h"
+#include "util/util.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Errors, numbers, suggestions, option tables, PRNG, output files. */
-#include "util.h"
+#include "util/util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -270,6 +270,11 @@ static int option_apply(const struct ccmm_option *o, void *base, const char *sec
 	case CCMM_OPT_U64: {
 		uint64_t v;
 
+		if (o->def && !strcmp(o->def, "none") && !strcmp(value, "none")) {
+			v = UINT64_MAX; /* an option whose default is "none" is not set */
+			memcpy(field, &v, sizeof(v));
+			return 0;
+		}
 		ret = ccmm_parse_u64(value, o->size, &v);
 		if (ret == -ERANGE)
 			return ccmm_error_set(err, loc, -ERANGE, "%s: value '%s' is too large", o->name, value);

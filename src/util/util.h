@@ -25,6 +25,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Everything declared here is libccmm's public interface (the rest is built hidden). */
+#pragma GCC visibility push(default)
+
 #define CCMM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define CCMM_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define CCMM_MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -135,6 +138,8 @@ struct ccmm_range {
  * One option a section accepts. @off is the offset of the field in the
  * target struct (uint64_t, struct ccmm_range, bool, char[max], int).
  * Numbers outside [min, max] are rejected (max 0 means no upper bound).
+ * A number option whose default is "none" also takes "none", stored as
+ * UINT64_MAX: the option is not set.
  */
 struct ccmm_option {
 	const char *name;
@@ -238,5 +243,7 @@ void ccmm_outfile_abort(struct ccmm_outfile *o);
  * capacity *@cap (doubling). Returns 0 or -ENOMEM (the array is untouched).
  */
 int ccmm_grow(void **arr, size_t *cap, size_t need, size_t elem);
+
+#pragma GCC visibility pop
 
 #endif /* CCMM_UTIL_H */

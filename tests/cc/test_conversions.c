@@ -39,7 +39,7 @@ static uint64_t pte_of(uint64_t va, unsigned *level)
 {
 	struct ccmm_walk w;
 
-	assert_int_equal(ccmm_pgt_walk(m->kernel->init_mm, va, &w), 0);
+	assert_int_equal(ccmm_pgt_walk(ccmm_kernel(m)->init_mm, va, &w), 0);
 	if (level)
 		*level = w.level;
 	return w.pte;
@@ -195,7 +195,7 @@ static void test_refusal_leaks(void **state)
 
 	/* a kernel that frees such pages anyway */
 	up("mode=tdx");
-	m->kernel->knobs.no_leak_on_error = true;
+	ccmm_kernel(m)->knobs.no_leak_on_error = true;
 	pa = pages(0);
 	ccmm_cc_fail_after(m, 0);
 	assert_int_equal(ccmm_set_memory_decrypted(&ctx, ccmm_phys_to_virt(pa), 1), -EIO);

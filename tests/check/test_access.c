@@ -262,7 +262,7 @@ static void test_tdx_paravirt_mmio(void **state)
 
 	/* the pre-fix ioremap that mapped MMIO private */
 	fx_init(&f, "mode=tdx");
-	f.m->kernel->knobs.ioremap_private = true;
+	ccmm_kernel(f.m)->knobs.ioremap_private = true;
 	va = ccmm_ioremap(&f.ctx, f.m->plat->devices[0].bar[0].base, 16384, CCMM_CACHE_UC, &err);
 	assert_int_equal(ccmm_kernel_access(&f.ctx, CCMM_READ, va, &v, 4, &r), 0);
 	assert_int_equal(r.outcome, CCMM_VE);
@@ -327,7 +327,7 @@ static void test_sev_cache_flush_rules(void **state)
 
 	/* skipping the flush leaves dirty lines under the old key */
 	fx_init(&f, "mode=sev");
-	f.m->kernel->knobs.skip_cache_flush = true;
+	ccmm_kernel(f.m)->knobs.skip_cache_flush = true;
 	pa = page(&f);
 	assert_int_equal(kwrite(&f, ccmm_phys_to_virt(pa), secret, 64), CCMM_OK);
 	assert_int_equal(ccmm_set_memory_decrypted(&f.ctx, ccmm_phys_to_virt(pa), 1), 0);
@@ -342,7 +342,7 @@ static void test_sev_cache_flush_rules(void **state)
 
 	/* with SME_COHERENT there is nothing to flush and nothing stale */
 	fx_init(&f, "mode=sev\nsme_coherent=yes");
-	f.m->kernel->knobs.skip_cache_flush = true;
+	ccmm_kernel(f.m)->knobs.skip_cache_flush = true;
 	pa = page(&f);
 	assert_int_equal(kwrite(&f, ccmm_phys_to_virt(pa), secret, 64), CCMM_OK);
 	assert_int_equal(ccmm_set_memory_decrypted(&f.ctx, ccmm_phys_to_virt(pa), 1), 0);
@@ -359,14 +359,14 @@ static void test_stale_tlb(void **state)
 	uint64_t pa;
 
 	fx_init(&f, "mode=sev");
-	f.m->kernel->knobs.skip_tlb_flush = true;
+	ccmm_kernel(f.m)->knobs.skip_tlb_flush = true;
 	pa = page(&f);
 	assert_int_equal(ccmm_set_memory_decrypted(&f.ctx, ccmm_phys_to_virt(pa), 1), 0);
 	/* the TLB still holds the 1 GiB encrypted translation */
 	assert_int_equal(kread(&f, ccmm_phys_to_virt(pa), buf, 8), CCMM_SCRAMBLED);
 	assert_int_equal(nviol(f.m, "stale_tlb"), 1);
 	assert_int_equal(nviol(f.m, "enc_mismatch"), 1);
-	ccmm_pgt_flush_tlb(&f.ctx, f.m->kernel->init_mm, 0, 0);
+	ccmm_pgt_flush_tlb(&f.ctx, ccmm_kernel(f.m)->init_mm, 0, 0);
 	assert_int_equal(kread(&f, ccmm_phys_to_virt(pa), buf, 8), CCMM_OK);
 	assert_int_equal(nviol(f.m, "stale_tlb"), 1);
 	fx_fini(&f);
@@ -518,14 +518,14 @@ static void test_none_and_holes(void **state)
 	}
 	/* a kernel page is not reachable from user mode */
 	{
-		struct ccmm_access a = { CCMM_INIT_USER, CCMM_READ, ccmm_phys_to_virt(pa), 8, f.m->kernel->init_mm, -1, buf };
+		struct ccmm_access a = { CCMM_INIT_USER, CCMM_READ, ccmm_phys_to_virt(pa), 8, ccmm_kernel(f.m)->init_mm, -1, buf };
 
 		assert_int_equal(ccmm_access(&f.ctx, &a, &r), 0);
 		assert_int_equal(r.outcome, CCMM_PF);
 	}
 	/* malformed accesses */
 	{
-		struct ccmm_access a = { CCMM_INIT_KERNEL, CCMM_READ, 0, 0, f.m->kernel->init_mm, -1, buf };
+		struct ccmm_access a = { CCMM_INIT_KERNEL, CCMM_READ, 0, 0, ccmm_kernel(f.m)->init_mm, -1, buf };
 
 		assert_int_equal(ccmm_access(&f.ctx, &a, &r), -EINVAL);
 		a.len = 8;

@@ -818,7 +818,7 @@ static void test_bufinfo(void **state)
 	assert_string_equal(buf, "\nDma-buf Objects:\n"
 				 "size    \tflags   \tmode    \tcount   \texp_name\tino     \tname\n"
 				 "00016384\t00080002\t0000001f\t00000001\tsystem_heap\t00000001\tframe\n"
-				 "\twrite fence: ccmm ccmm seq 7 unsignalled\n"
+				 "\twrite fence:ccmm ccmm seq 7 unsignalled\n"
 				 "\tAttached Devices:\n"
 				 "\tdisp0\n"
 				 "Total 1 devices attached\n\n"

@@ -18,15 +18,6 @@
 #define KiB 1024ULL
 #define IOVA_BASE 0x100000000ULL
 
-static atomic_int thread_failures;
-#define TCHECK(c)                                                                                     \
-	do {                                                                                          \
-		if (!(c)) {                                                                           \
-			fprintf(stderr, "%s:%d: check failed in a worker: %s\n", __FILE__, __LINE__, #c); \
-			atomic_fetch_add(&thread_failures, 1);                                        \
-		}                                                                                     \
-	} while (0)
-
 static struct ccmm_machine *boot(void)
 {
 	const char *text = "[platform]\ncpus=4\nmode=none\n[node:0]\nmem=256m\n"
@@ -265,6 +256,7 @@ static void test_moves_with_importers(void **state)
 	struct ccmm_result r;
 	int rnic = ccmm_platform_find_device(m->plat, "rnic0");
 
+	TCHECK_CASE();
 	ccmm_ctx_init(&ctx, m, 0, "driver");
 	ccmm_ttm_params_default(&tp, ccmm_platform_find_device(m->plat, "gpu0"));
 	tp.tt_size = 4 * CCMM_MiB;
@@ -286,7 +278,7 @@ static void test_moves_with_importers(void **state)
 	assert_int_equal(pthread_create(&t[3], NULL, mover_thread, &mv), 0);
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
-	assert_int_equal(atomic_load(&thread_failures), 0);
+	TCHECK_DONE();
 	assert_int_equal(bo->moves, 40);
 	for (int i = 0; i < 3; i++) {
 		/* every move told every importer, and each kept reading correct bytes */
@@ -319,6 +311,7 @@ static void test_revokes_with_importers(void **state)
 	struct ccmm_result r;
 	int err;
 
+	TCHECK_CASE();
 	ccmm_ctx_init(&ctx, m, 0, "vfio");
 	/* the device's registers hold a pattern */
 	va = ccmm_ioremap(&ctx, bar, 16 * KiB, CCMM_CACHE_UC, &err);
@@ -335,7 +328,7 @@ static void test_revokes_with_importers(void **state)
 	assert_int_equal(pthread_create(&t[2], NULL, mover_thread, &mv), 0);
 	for (int i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
-	assert_int_equal(atomic_load(&thread_failures), 0);
+	TCHECK_DONE();
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(atomic_load(&imps[i].notified), 20);
 		assert_true(imps[i].reads >= 1);

@@ -165,10 +165,10 @@ static void test_tdx_streaming(void **state)
 	kr(&f, buf + 4096, got, 16);
 	assert_memory_equal(got, "from the device", 16);
 
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_dma_maps], 2);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_dma_unmaps], 2);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_swiotlb_maps], 2);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_swiotlb_bounce_bytes], 32 + 16 + 16);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, dma_maps)], 2);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, dma_unmaps)], 2);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(swiotlb, swiotlb_maps)], 2);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(swiotlb, swiotlb_bounce_bytes)], 32 + 16 + 16);
 	assert_int_equal(ccmm_dma_live(f.blk), 0);
 	assert_int_equal(ccmm_violations_count(f.m, NULL, CCMM_ANY_ACTOR), 0);
 	ccmm_shutdown(f.m);
@@ -209,13 +209,13 @@ static void test_host_mask_bounce(void **state)
 	assert_memory_equal(got, "highmem!", 8);
 	ccmm_dma_mapping_error(f.nic, dma);
 	assert_int_equal(ccmm_dma_unmap_page(&f.ctx, f.nic, dma, 8, CCMM_DMA_TO_DEVICE, 0), 0);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_swiotlb_maps], 1);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(swiotlb, swiotlb_maps)], 1);
 	/* a 30-bit mask cannot reach the pool just below 2 GiB: "mask" */
 	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.nic, 30), 0);
 	assert_int_equal(ccmm_dma_map_page(&f.ctx, f.nic, high, 8, CCMM_DMA_TO_DEVICE, 0, &dma), -EIO);
 	assert_int_equal(dma, CCMM_DMA_MAPPING_ERROR);
 	assert_int_equal(ccmm_dma_mapping_error(f.nic, dma), -ENOMEM);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_dma_map_fail_mask], 1);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, dma_map_fail_mask)], 1);
 	assert_int_equal(f.nic->fail[CCMM_DMA_FAIL_MASK], 1);
 	{
 		struct ccmm_swiotlb_stats s;
@@ -273,10 +273,10 @@ static void test_pool_full(void **state)
 	/* larger than SWIOTLB can ever bounce: "other", -EINVAL */
 	assert_int_equal(ccmm_dma_map_page(&f.ctx, f.blk, buf, 256 * 1024 + 1, CCMM_DMA_TO_DEVICE, 0, &dma[2]), -EINVAL);
 	assert_int_equal(ccmm_dma_max_mapping_size(f.blk), 256 * 1024);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_dma_map_fail_pool_full], 1);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_dma_map_fail_other], 1);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(swiotlb, dma_map_fail_pool_full)], 1);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, dma_map_fail_other)], 1);
 	assert_int_equal(f.blk->fail[CCMM_DMA_FAIL_POOL_FULL], 1);
-	dm = f.m->sub[CCMM_SUB_DMA];
+	dm = ccmm_subsys_data(f.m, &ccmm_subsys_dma);
 	assert_int_equal(atomic_load(&dm->fail[CCMM_DMA_FAIL_POOL_FULL]), 1);
 	ccmm_dma_mapping_error(f.blk, dma[0]);
 	assert_int_equal(ccmm_dma_unmap_page(&f.ctx, f.blk, dma[0], 256 * 1024, CCMM_DMA_TO_DEVICE, 0), 0);
@@ -369,7 +369,7 @@ static void test_coherent_pool(void **state)
 	assert_int_equal(ccmm_dma_alloc_coherent(&f.ctx, f.blk, 8192, &dma, &va), 0);
 	first_ns = f.ctx.now_ns - t0;
 	assert_int_equal(dma, ccmm_virt_to_phys(va)); /* plain GPA */
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_coherent_pages_converted], 2);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, coherent_pages_converted)], 2);
 	assert_int_equal(f.ctx.ctr[CCMM_CTR_to_shared], 2);
 	assert_int_equal(ccmm_phys_peek(f.m, dma, &pg), 0);
 	assert_int_equal(pg.state, CCMM_PS_SHARED);
@@ -387,7 +387,7 @@ static void test_coherent_pool(void **state)
 	assert_int_equal(ccmm_dma_alloc_coherent(&f.ctx, f.blk, 5000, &dma2, &va2), 0);
 	second_ns = f.ctx.now_ns - t0;
 	assert_int_equal(dma2, dma); /* the pooled block */
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_coherent_pool_hits], 1);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, coherent_pool_hits)], 1);
 	assert_int_equal(f.ctx.ctr[CCMM_CTR_to_shared], 2); /* no second conversion */
 	assert_true(second_ns < first_ns / 2);
 	kr(&f, dma + 8000, got, 8);
@@ -464,7 +464,7 @@ static void test_allow_list(void **state)
 	fx_init(&f, test_boot("mode=tdx"));
 	assert_int_equal(ccmm_dma_probe(&f.ctx, f.nic, NULL), -EPERM);
 	assert_int_equal(nviol(f.m, "device_not_allowed"), 1);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_probes_refused], 1);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, probes_refused)], 1);
 	assert_int_equal(ccmm_dma_map_page(&f.ctx, f.nic, 0x100000, 8, CCMM_DMA_TO_DEVICE, 0, &(uint64_t){ 0 }), -ENODEV);
 	assert_int_equal(ccmm_dma_probe(&f.ctx, f.nic, &off), 0);
 	assert_int_equal(ccmm_dma_probe(&f.ctx, f.blk, NULL), 0);
@@ -509,7 +509,7 @@ static void test_mmio_modes(void **state)
 	assert_int_equal(ccmm_dma_mmio_read(&f.ctx, f.blk, 0x10, &got, 4), 0);
 	assert_int_equal(got, 0xcafe);
 	assert_int_equal(f.ctx.ctr[CCMM_CTR_ve_exceptions], 0);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_mmio_pv_calls], 2);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, mmio_pv_calls)], 2);
 	assert_int_equal(f.ctx.cost_ns[CCMM_COST_ve_ns], 0);
 	assert_int_equal(f.ctx.cost_ns[CCMM_COST_tdvmcall_ns], 2 * c->tdvmcall_ns);
 	assert_int_equal(f.ctx.cost_ns[CCMM_COST_mmio_ns], 2 * c->mmio_ns);
@@ -668,7 +668,7 @@ static void test_tee_accepted(void **state)
 	assert_int_equal(ccmm_dma_alloc_coherent(&ctx, acc, 4096, &cdma, &cva), 0);
 	assert_int_equal(ccmm_phys_peek(m, ccmm_virt_to_phys(cva), &pg), 0);
 	assert_int_equal(pg.state, CCMM_PS_PRIVATE);
-	assert_int_equal(ctx.ctr[CCMM_CTR_coherent_pages_converted], 0);
+	assert_int_equal(ctx.ctr[CCMM_CTR_AT(dma, coherent_pages_converted)], 0);
 	assert_int_equal(ccmm_dma_free_coherent(&ctx, acc, 4096, cva, cdma), 0);
 	assert_int_equal(ccmm_events_count(m), 1); /* the refused probe */
 	ccmm_free_pages(&ctx, pa, 0);

@@ -221,18 +221,18 @@ static void test_replay_tdx(void **state)
 
 	assert_int_equal(ccmm_iolog_load(LOG_V3, &log, &err), 0);
 	r = replay("[global]\nplatform=default\n[disk]\nactor=virtio_blk_replay\ndevice=virtio-blk0\niolog=" LOG_V3 "\n");
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_io_requests], 132);
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_io_failed], 0);
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_io_mismatches], 0);
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_dma_maps], 2 * 132 + log.count[CCMM_IOLOG_READ] + log.count[CCMM_IOLOG_WRITE]);
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_dma_maps], ctr(&r, 0)[CCMM_CTR_dma_unmaps]);
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_swiotlb_bounce_bytes], expected_bounce(&log));
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, io_requests)], 132);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, io_failed)], 0);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, io_mismatches)], 0);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, dma_maps)], 2 * 132 + log.count[CCMM_IOLOG_READ] + log.count[CCMM_IOLOG_WRITE]);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, dma_maps)], ctr(&r, 0)[CCMM_CTR_AT(dma, dma_unmaps)]);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(swiotlb, swiotlb_bounce_bytes)], expected_bounce(&log));
 	assert_int_equal(ctr(&r, 0)[CCMM_CTR_ve_exceptions], (132 + 15) / 16); /* a notify per batch of 16 */
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_coherent_pages_converted], 1);       /* the virtqueue */
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, coherent_pages_converted)], 1);       /* the virtqueue */
 	ccmm_swiotlb_stats(ccmm_swiotlb_default(r.run->m), &s);
 	assert_int_equal(s.io_tlb_nslabs, 524288); /* 1 GiB: 6% of 64 GiB, clamped */
 	assert_int_equal(s.io_tlb_used, 0);
-	assert_true(s.io_tlb_used_hiwater > 0 && s.io_tlb_used_hiwater <= ctr(&r, 0)[CCMM_CTR_swiotlb_slots]);
+	assert_true(s.io_tlb_used_hiwater > 0 && s.io_tlb_used_hiwater <= ctr(&r, 0)[CCMM_CTR_AT(swiotlb, swiotlb_slots)]);
 	assert_int_equal(s.share_pages, 262144);
 	assert_int_equal(ccmm_violations_count(r.run->m, NULL, CCMM_ANY_ACTOR), 0);
 	done(&r);
@@ -240,10 +240,10 @@ static void test_replay_tdx(void **state)
 	/* paravirtual MMIO: the same notifies without #VE */
 	r = replay("[global]\nplatform=" CCMM_SOURCE_DIR "/tests/jobs/tdx-replay-paravirt.ini\n"
 		   "[disk]\nactor=virtio_blk_replay\ndevice=virtio-blk0\niolog=" LOG_V2 "\nqueue_depth=32\n");
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_io_requests], 132);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, io_requests)], 132);
 	assert_int_equal(ctr(&r, 0)[CCMM_CTR_ve_exceptions], 0);
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_mmio_pv_calls], (132 + 31) / 32);
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_swiotlb_bounce_bytes], expected_bounce(&log));
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, mmio_pv_calls)], (132 + 31) / 32);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(swiotlb, swiotlb_bounce_bytes)], expected_bounce(&log));
 	assert_int_equal(ccmm_violations_count(r.run->m, NULL, CCMM_ANY_ACTOR), 0);
 	done(&r);
 
@@ -251,7 +251,7 @@ static void test_replay_tdx(void **state)
 	r = replay("[global]\nplatform=" CCMM_SOURCE_DIR "/tests/jobs/tdx-replay-paravirt.ini\n"
 		   "[disk]\nactor=virtio_blk_replay\ndevice=virtio-blk0\niolog=" LOG_V3 "\nstall=yes\nqueue_depth=1\n");
 	assert_true(r.run->job->actors[0]->ctx.now_ns >= log.io[log.nr_io - 1].time_us * 1000);
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_mmio_pv_calls], 132);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, mmio_pv_calls)], 132);
 	done(&r);
 	ccmm_iolog_free(&log);
 }
@@ -268,16 +268,16 @@ static void test_replay_pool_full(void **state)
 		   "[disk]\nactor=virtio_blk_replay\ndevice=virtio-blk0\niolog=" LOG_V3 "\nqueue_depth=256\n");
 	c = ctr(&r, 0);
 	/* 4 MiB pool, 2048 slots: 256 requests at once do not fit */
-	assert_true(c[CCMM_CTR_io_failed] > 0);
-	assert_int_equal(c[CCMM_CTR_io_requests] + c[CCMM_CTR_io_failed], 132);
-	assert_int_equal(c[CCMM_CTR_io_mismatches], 0);
-	assert_true(c[CCMM_CTR_dma_map_fail_pool_full] >= c[CCMM_CTR_io_failed]);
+	assert_true(c[CCMM_CTR_AT(dma, io_failed)] > 0);
+	assert_int_equal(c[CCMM_CTR_AT(dma, io_requests)] + c[CCMM_CTR_AT(dma, io_failed)], 132);
+	assert_int_equal(c[CCMM_CTR_AT(dma, io_mismatches)], 0);
+	assert_true(c[CCMM_CTR_AT(swiotlb, dma_map_fail_pool_full)] >= c[CCMM_CTR_AT(dma, io_failed)]);
 	ccmm_swiotlb_stats(ccmm_swiotlb_default(r.run->m), &s);
-	assert_int_equal(s.full, c[CCMM_CTR_dma_map_fail_pool_full]);
+	assert_int_equal(s.full, c[CCMM_CTR_AT(swiotlb, dma_map_fail_pool_full)]);
 	assert_true(s.io_tlb_used_hiwater > 2048 - 40); /* filled to the brim */
 	assert_int_equal(s.io_tlb_used, 0);
-	dm = r.run->m->sub[CCMM_SUB_DMA];
-	assert_int_equal(atomic_load(&dm->fail[CCMM_DMA_FAIL_POOL_FULL]), c[CCMM_CTR_dma_map_fail_pool_full]);
+	dm = ccmm_subsys_data(r.run->m, &ccmm_subsys_dma);
+	assert_int_equal(atomic_load(&dm->fail[CCMM_DMA_FAIL_POOL_FULL]), c[CCMM_CTR_AT(swiotlb, dma_map_fail_pool_full)]);
 	assert_int_equal(ccmm_violations_count(r.run->m, NULL, CCMM_ANY_ACTOR), 0);
 	done(&r);
 }
@@ -292,11 +292,11 @@ static void test_replay_pseries(void **state)
 		   "[disk64]\nactor=virtio_blk_replay\ndevice=virtio-blk0\niolog=" LOG_V3 "\nwindow=ddw\n"
 		   "[disk32]\nactor=virtio_blk_replay\ndevice=virtio-blk32\niolog=" LOG_V2 "\nwindow=ddw\n"
 		   "expect=dma_window_unreachable:1\n");
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_io_requests], 132);
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_tce_entries], 4096 + 1); /* 256 MiB of 64 KiB TCEs, and the ring's */
-	assert_int_equal(ctr(&r, 1)[CCMM_CTR_io_requests], 0);
-	assert_int_equal(ctr(&r, 1)[CCMM_CTR_io_failed], 132);
-	assert_int_equal(ctr(&r, 1)[CCMM_CTR_dma_map_fail_window], 1);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, io_requests)], 132);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(iommu, tce_entries)], 4096 + 1); /* 256 MiB of 64 KiB TCEs, and the ring's */
+	assert_int_equal(ctr(&r, 1)[CCMM_CTR_AT(dma, io_requests)], 0);
+	assert_int_equal(ctr(&r, 1)[CCMM_CTR_AT(dma, io_failed)], 132);
+	assert_int_equal(ctr(&r, 1)[CCMM_CTR_AT(dma, dma_map_fail_window)], 1);
 	assert_int_equal(nviol(r.run->m, "dma_window_unreachable"), 1);
 	u = ccmm_iommu_unit_of(r.run->m, 0);
 	assert_int_equal(u->ddw->fixed_hi - u->ddw->fixed_lo, 256 * CCMM_MiB);
@@ -306,9 +306,9 @@ static void test_replay_pseries(void **state)
 	r = replay("[global]\nplatform=" CCMM_SOURCE_DIR "/tests/jobs/pseries-svm-disks.ini\n"
 		   "[disk64]\nactor=virtio_blk_replay\ndevice=virtio-blk0\niolog=" LOG_V3 "\nwindow=dma32\n"
 		   "[disk32]\nactor=virtio_blk_replay\ndevice=virtio-blk32\niolog=" LOG_V2 "\nwindow=dma32\n");
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_io_requests], 132);
-	assert_int_equal(ctr(&r, 1)[CCMM_CTR_io_requests], 132);
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_io_mismatches] + ctr(&r, 1)[CCMM_CTR_io_mismatches], 0);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, io_requests)], 132);
+	assert_int_equal(ctr(&r, 1)[CCMM_CTR_AT(dma, io_requests)], 132);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, io_mismatches)] + ctr(&r, 1)[CCMM_CTR_AT(dma, io_mismatches)], 0);
 	u = ccmm_iommu_unit_of(r.run->m, 0);
 	assert_null(u->ddw);
 	assert_int_equal(u->dma32->entries_written, 16384 + 2); /* the 64 MiB pool once, and two rings */
@@ -333,13 +333,13 @@ static void test_replay_trim_flush(void **state)
 		 "[disk]\nactor=virtio_blk_replay\ndevice=virtio-blk0\niolog=%s\nqueue_depth=1\n",
 		 path);
 	r = replay(job);
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_io_requests], 5);
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_io_failed], 0);
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_io_mismatches], 0);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, io_requests)], 5);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, io_failed)], 0);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, io_mismatches)], 0);
 	/* header and status for all five, data for the write and the read */
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_dma_maps], 5 * 2 + 2);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(dma, dma_maps)], 5 * 2 + 2);
 	/* in: 16 per header (32 for the discard), 1 per status; out: 1 per status; data 8 KiB in twice, out once */
-	assert_int_equal(ctr(&r, 0)[CCMM_CTR_swiotlb_bounce_bytes], 4 * 16 + 32 + 5 * 2 + 3 * 8192);
+	assert_int_equal(ctr(&r, 0)[CCMM_CTR_AT(swiotlb, swiotlb_bounce_bytes)], 4 * 16 + 32 + 5 * 2 + 3 * 8192);
 	assert_int_equal(ccmm_violations_count(r.run->m, NULL, CCMM_ANY_ACTOR), 0);
 	done(&r);
 	unlink(path);

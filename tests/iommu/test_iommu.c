@@ -166,7 +166,7 @@ static void test_generic_iommu_path(void **state)
 	assert_memory_equal(got, "via vt-d", 8);
 	assert_int_equal(dev_rw(&f, f.nic, CCMM_WRITE, dma, got, 8), CCMM_BLOCKED); /* read-only entry */
 	assert_int_equal(nviol(f.m, "iommu_fault"), 1);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_tce_entries], 1);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(iommu, tce_entries)], 1);
 	assert_int_equal(ccmm_dma_unmap_page(&f.ctx, f.nic, dma, 8, CCMM_DMA_TO_DEVICE, 0), 0);
 	assert_int_equal(ccmm_iommu_domain(f.u, 1)->entries, 0);
 	assert_int_equal(dev_rw(&f, f.nic, CCMM_READ, dma, got, 8), CCMM_BLOCKED); /* gone from the IOMMU */
@@ -252,7 +252,7 @@ static void test_svm_ddw(void **state)
 	assert_int_equal(ws.fixed_lo, 768 * CCMM_MiB);
 	assert_int_equal(ws.fixed_hi, CCMM_GiB);
 	assert_int_equal(ws.entries, 256 * CCMM_MiB / DDW_TCE);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_tce_entries], 4096);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(iommu, tce_entries)], 4096);
 	assert_int_equal(f.ctx.cost_n[CCMM_COST_hypercall_ns], 8); /* 4096 TCEs, 512 per H_PUT_TCE_INDIRECT */
 
 	pa = page(&f);
@@ -286,7 +286,7 @@ static void test_svm_ddw(void **state)
 	assert_int_equal(dma, CCMM_DMA_MAPPING_ERROR);
 	assert_int_equal(ccmm_dma_alloc_coherent(&f.ctx, f.nic, 4096, &cdma, &cva), -EIO);
 	assert_int_equal(nviol(f.m, "dma_window_unreachable"), 2);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_dma_map_fail_window], 2);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, dma_map_fail_window)], 2);
 	assert_int_equal(f.nic->fail[CCMM_DMA_FAIL_WINDOW], 2);
 	assert_non_null(strstr(last_event(f.m).msg, "64-bit dynamic window"));
 	ccmm_shutdown(f.m);
@@ -366,7 +366,7 @@ static void test_svm_dma32_failures(void **state)
 	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.nic, 29), 0);
 	pa = page(&f);
 	assert_int_equal(ccmm_dma_map_page(&f.ctx, f.nic, pa, 8, CCMM_DMA_TO_DEVICE, 0, &dma), -EIO);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_dma_map_fail_mask], 1);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, dma_map_fail_mask)], 1);
 	assert_int_equal(ccmm_swiotlb_default(f.m)->total_used, 0);
 	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.nic, 30), 0);
 	assert_int_equal(ccmm_dma_map_page(&f.ctx, f.nic, pa, 8, CCMM_DMA_TO_DEVICE, 0, &dma), 0);

@@ -110,16 +110,16 @@ static void test_direct_map_and_ioremap(void **state)
 	uint64_t bar = m->plat->devices[0].bar[0].base, va, va2;
 	int err;
 
-	assert_int_equal(ccmm_pgt_walk(m->kernel->init_mm, ccmm_phys_to_virt(0x1000), &w), 0);
+	assert_int_equal(ccmm_pgt_walk(ccmm_kernel(m)->init_mm, ccmm_phys_to_virt(0x1000), &w), 0);
 	assert_int_equal(w.pa, 0x1000);
 	assert_int_equal(ccmm_pte_cache_mode(w.pte, w.level), CCMM_CACHE_WB);
 	assert_true(w.pte & CCMM_PTE_NX);
 	/* no direct map over BARs */
-	assert_int_equal(ccmm_pgt_walk(m->kernel->init_mm, ccmm_phys_to_virt(bar), &w), -EFAULT);
+	assert_int_equal(ccmm_pgt_walk(ccmm_kernel(m)->init_mm, ccmm_phys_to_virt(bar), &w), -EFAULT);
 	va = ccmm_ioremap(&ctx, bar, 65536, CCMM_CACHE_UC, &err);
 	assert_int_equal(err, 0);
 	assert_true(va >= CCMM_VMALLOC_START && va < CCMM_VMALLOC_END);
-	assert_int_equal(ccmm_pgt_walk(m->kernel->init_mm, va + 4096, &w), 0);
+	assert_int_equal(ccmm_pgt_walk(ccmm_kernel(m)->init_mm, va + 4096, &w), 0);
 	assert_int_equal(w.pa, bar + 4096);
 	assert_int_equal(ccmm_pte_cache_mode(w.pte, w.level), CCMM_CACHE_UC);
 	/* a second ioremap gets another range; ioremap mappings are tracked */

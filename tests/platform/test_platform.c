@@ -11,6 +11,9 @@
 
 #include <cmocka.h>
 
+#include "boot/boot.h"
+#include "sgx/sgx.h"
+#include "swiotlb/swiotlb.h"
 #include "platform/platform.h"
 
 static void test_default_platform(void **state)
@@ -127,6 +130,10 @@ static void expect_error(const char *text, int line, const char *msg)
 	struct ccmm_error err;
 	int ret = ccmm_platform_parse("t.ini", text, &p, &err);
 
+	if (!ret && (ret = ccmm_costs_check(p, &err))) { /* a subsystem's cost is checked against the registry */
+		ccmm_platform_free(p);
+		p = NULL;
+	}
 	if (ret == 0)
 		fail_msg("expected an error '%s' at line %d, got a platform", msg, line);
 	assert_null(p);
@@ -154,6 +161,9 @@ static void test_bad_syntax_and_names(void **state)
 		     "names IOMMU 'iommu1', which is not declared; did you mean 'iommu0'?");
 	expect_error(PLAT_TDX "[device:d]\ndma_mask=65\n", 6, "dma_mask=65 is out of range [24, 64]");
 	expect_error(PLAT_TDX "[cost]\ntlb_flsh_ns=3\n", 6, "unknown cost 'tlb_flsh_ns'; did you mean 'tlb_flush_ns'?");
+	/* a subsystem's cost is found in its block, a typo gets a suggestion from every block */
+	expect_error(PLAT_TDX "[cost]\ntlb_flush_ns=3\nsgx_ewb_nss=3\n", 7, "unknown cost 'sgx_ewb_nss'; did you mean 'sgx_ewb_ns'?");
+	expect_error(PLAT_TDX "[cost]\nswiotlb_map_ns=x\n", 6, "cost swiotlb_map_ns: 'x' is not a number");
 	expect_error("[platform]\nmode=none\n", 2, "the platform has no RAM");
 }
 
@@ -392,9 +402,45 @@ static void test_contexts_and_costs(void **state)
 	assert_int_equal(b.cost_ns[CCMM_COST_tlb_flush_ns], 21);
 	assert_int_equal(b.now_ns, 0); /* clocks are not summed */
 	/* the cost table carries a source for every entry */
-	for (int i = 0; i < CCMM_COST_NR; i++)
-		assert_true(strlen(ccmm_cost_info[i].source) > 10);
+	for (unsigned i = 0; i < ccmm_cost_nr(); i++)
+		assert_true(strlen(ccmm_cost_at(i, NULL)->source) > 10);
 	ccmm_machine_destroy(m);
+}
+
+/*
+ * Costs and counters declared by subsystems (cost blocks): laid out after the
+ * machine's own, named in reports through the registry, set by a platform's
+ * [cost] line like the machine's own, charged through CCMM_COST_AT.
+ */
+static void test_subsystem_cost_blocks(void **state)
+{
+	struct ccmm_platform *p;
+	struct ccmm_machine *m;
+	struct ccmm_error err;
+	struct ccmm_ctx ctx;
+	const char *sub = NULL;
+	unsigned ewb = CCMM_COST_AT(sgx, sgx_ewb_ns), bounced = CCMM_CTR_AT(swiotlb, swiotlb_bounce_bytes);
+
+	(void)state;
+	assert_int_equal(ccmm_platform_parse("t.ini", PLAT_TDX "[cost]\nsgx_ewb_ns=12345\ntlb_flush_ns=7\n", &p, &err), 0);
+	assert_int_equal(ccmm_boot(p, 1, &m), 0);
+	assert_true(ewb >= CCMM_COST_NR && ewb < ccmm_cost_nr());
+	assert_string_equal(ccmm_cost_at(ewb, &sub)->name, "sgx_ewb_ns");
+	assert_string_equal(sub, "sgx");
+	assert_string_equal(ccmm_counter_at(bounced, &sub)->name, "swiotlb_bounce_bytes");
+	assert_string_equal(sub, "swiotlb");
+	assert_null(ccmm_cost_at(ccmm_cost_nr(), NULL));
+	assert_int_equal(m->cost[ewb], 12345);
+	assert_int_equal(m->cost[CCMM_COST_tlb_flush_ns], 7);
+	assert_int_equal(m->cost[CCMM_COST_AT(sgx, sgx_eldu_ns)], 6000); /* the default */
+	ccmm_ctx_init(&ctx, m, 0, "t");
+	ccmm_charge(&ctx, ewb, 2);
+	assert_int_equal(ctx.now_ns, 2 * 12345);
+	assert_int_equal(ctx.cost_n[ewb], 2);
+	ccmm_shutdown(m);
+	/* a platform the registry refuses does not boot */
+	assert_int_equal(ccmm_platform_parse("t.ini", PLAT_TDX "[cost]\nnot_a_cost=1\n", &p, &err), 0);
+	assert_int_equal(ccmm_boot(p, 1, &m), -EINVAL);
 }
 
 static void test_host_platform(void **state)
@@ -413,6 +459,52 @@ static void test_host_platform(void **state)
 	ccmm_platform_free(p);
 }
 
+/*
+ * The keys of a recorded machine (scripts/record-kernel.sh): the pool's
+ * base, size, areas and forced bouncing, a device's min_align_mask; and
+ * their errors at the line that set them.
+ */
+static void test_recorded_machine_keys(void **state)
+{
+	static const char text[] = "[platform]\ncpus=4\nswiotlb_force=yes\nswiotlb_size=67108864\n"
+				   "swiotlb_base=0x19dc0000\nswiotlb_areas=4\n"
+				   "[node:0]\ncpus=yes\n[ram:node0-1000]\nnode=0\nbase=0x1000\nsize=0x9e000\n"
+				   "[ram:node0-100000]\nnode=0\nbase=0x100000\nsize=0x1fed9000\n"
+				   "[device:0000:00:02.0]\nclass=nvme\npci_id=1b36:0010\nmin_align_mask=0xfff\n";
+	struct ccmm_platform *p;
+	struct ccmm_error err;
+	int d;
+
+	(void)state;
+	if (ccmm_platform_parse("rec.ini", text, &p, &err))
+		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+	assert_true(p->swiotlb_force);
+	assert_int_equal(p->swiotlb_base, 0x19dc0000);
+	assert_int_equal(p->swiotlb_size, 64 << 20);
+	assert_int_equal(p->swiotlb_areas, 4);
+	d = ccmm_platform_find_device(p, "0000:00:02.0");
+	assert_true(d >= 0);
+	assert_int_equal(p->devices[d].min_align_mask, 0xfff);
+	assert_int_equal(p->devices[d].cls, CCMM_DEV_NVME);
+	ccmm_platform_free(p);
+	/* defaults: placed by the model, not forced, no mask */
+	if (ccmm_platform_parse("t.ini", PLAT_TDX "[device:d]\n", &p, &err))
+		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+	assert_false(p->swiotlb_force);
+	assert_int_equal(p->swiotlb_base, 0);
+	assert_int_equal(p->devices[0].min_align_mask, 0);
+	ccmm_platform_free(p);
+
+	expect_error("[platform]\nswiotlb_base=0x1000000\n[node:0]\nmem=1g\n", 2, "swiotlb_base needs swiotlb_size");
+	expect_error("[platform]\nswiotlb_size=4m\nswiotlb_base=0x1000800\n[node:0]\nmem=1g\n", 3,
+		     "swiotlb_base 0x1000800 is not page aligned");
+	expect_error("[platform]\nswiotlb_size=4m\nswiotlb_base=0x3fe00000\n[node:0]\nmem=1g\n", 3,
+		     "the SWIOTLB pool [0x3fe00000, 0x40200000) does not lie in one RAM range");
+	expect_error("[platform]\nswiotlb_force=maybe\n[node:0]\nmem=1g\n", 2, "swiotlb_force");
+	expect_error(PLAT_TDX "[device:d]\nmin_align_mask=0x1000\n", 5, "min_align_mask 0x1000 is not 2^n - 1");
+	expect_error(PLAT_TDX "[device:d]\nmin_align_mask=0x80000000\n", 6, "min_align_mask");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,7 +521,9 @@ int main(void)
 		cmocka_unit_test(test_keys_follow_seed),
 		cmocka_unit_test(test_state_counts),
 		cmocka_unit_test(test_contexts_and_costs),
+		cmocka_unit_test(test_subsystem_cost_blocks),
 		cmocka_unit_test(test_host_platform),
+		cmocka_unit_test(test_recorded_machine_keys),
 	};
 
 	return cmocka_run_group_tests_name("platform", tests, NULL, NULL);

@@ -42,13 +42,12 @@ static void child_run(const char *path, enum ccmm_mee_mode mee, int fd)
 	struct ccmm_error err;
 	FILE *f;
 
-	if (ccmm_job_load(path, NULL, NULL, &job, &err)) {
+	if (ccmm_job_load(path, NULL, NULL, &job, &err) || ccmm_job_set_global(job, "mee", ccmm_mee_mode_name(mee), &err) ||
+	    ccmm_job_set_global(job, "read_digest", "yes", &err) ||
+	    ccmm_job_set_global(job, "mode", "sim", &err) /* see the header */) {
 		fprintf(stderr, "%s:%d: %s\n", err.file, err.line, err.msg);
 		_exit(2);
 	}
-	job->g.mee = (int)mee;
-	job->g.read_digest = true;
-	job->g.mode = 0; /* sim: see the header */
 	if (ccmm_job_run(job, &run))
 		_exit(3);
 	run->wall_s = 0;
@@ -69,7 +68,7 @@ static void child_run(const char *path, enum ccmm_mee_mode mee, int fd)
 static void run_job(const char *path, enum ccmm_mee_mode mee, struct outcome *o)
 {
 	json_error_t jerr;
-	json_t *gopt, *dg;
+	json_t *kernel, *dg;
 	int fds[2], status;
 	pid_t pid;
 	FILE *f;
@@ -95,11 +94,11 @@ static void run_job(const char *path, enum ccmm_mee_mode mee, struct outcome *o)
 	json_object_del(o->report, "timestamp");
 	json_object_del(o->report, "timestamp_ms");
 	json_object_del(o->report, "time");
-	gopt = json_object_get(o->report, "global options");
-	assert_non_null(gopt);
-	assert_string_equal(json_string_value(json_object_get(gopt, "mee")), ccmm_mee_mode_name(mee));
-	json_object_del(gopt, "mee");
-	dg = json_object_get(o->report, "read_digest");
+	kernel = json_object_get(o->report, "kernel");
+	assert_non_null(kernel);
+	assert_string_equal(json_string_value(json_object_get(kernel, "mee")), ccmm_mee_mode_name(mee));
+	json_object_del(kernel, "mee");
+	dg = json_object_get(kernel, "read_digest");
 	assert_non_null(dg);
 	o->digest = json_string_value(json_object_get(dg, "digest"));
 	assert_non_null(o->digest);

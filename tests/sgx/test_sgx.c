@@ -98,7 +98,7 @@ static void test_build_charge_release(void **state)
 		assert_int_equal(encl_touch(&p, e, (uint64_t)i, true), 0);
 	for (int i = 1; i < 16; i++)
 		assert_int_equal(encl_touch(&p, e, (uint64_t)i, false), 0);
-	assert_int_equal(p.ctx.ctr[CCMM_CTR_sgx_refs], 30);
+	assert_int_equal(p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_refs)], 30);
 	/* the TCS is not data: an access to it is an EPCM fault */
 	assert_int_equal(encl_touch(&p, e, 0, false), -EFAULT);
 	assert_int_equal(nviol(m, "epcm_fault"), 1);
@@ -354,14 +354,14 @@ static void test_ksgxd_watermarks(void **state)
 	assert_int_equal(atomic_load(&sgx->ksgxd.runs), 1);
 	assert_true(ccmm_sgx_nr_free(sgx) >= 64 && ccmm_sgx_nr_free(sgx) < 64 + 16);
 	assert_int_equal(ccmm_sgx_nr_free(sgx), 31 + 48);
-	assert_int_equal(sgx->ksgxd.ctx.ctr[CCMM_CTR_sgx_ewb], 48);
-	assert_int_equal(p.ctx.ctr[CCMM_CTR_sgx_ewb], 0); /* the task itself never reclaimed */
+	assert_int_equal(sgx->ksgxd.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)], 48);
+	assert_int_equal(p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)], 0); /* the task itself never reclaimed */
 	assert_int_equal(cg_stats(m, "/k").evicted[CCMM_SGX_CAUSE_GLOBAL], 48);
 	/* on its own clock: it started when the task woke it and ran for what it charged */
 	{
 		uint64_t spent = 0;
 
-		for (int c = 0; c < CCMM_COST_NR; c++)
+		for (int c = 0; c < CCMM_COST_MAX; c++)
 			spent += sgx->ksgxd.ctx.cost_ns[c];
 		assert_true(spent > 48 * 7000);
 		assert_true(atomic_load(&sgx->ksgxd.kick_ns) > 0 && atomic_load(&sgx->ksgxd.kick_ns) <= p.ctx.now_ns);
@@ -687,7 +687,7 @@ static void test_reclaim_direct(void **state)
 		ccmm_sgx_reclaim_direct(&q.cur);
 		assert_int_equal(cg_stats(m, "/d").evicted[CCMM_SGX_CAUSE_GLOBAL], 16);
 		assert_int_equal(ccmm_sgx_nr_free(sgx), 20 + 16);
-		assert_int_equal(q.ctx.ctr[CCMM_CTR_sgx_ewb], 16);
+		assert_int_equal(q.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)], 16);
 		assert_int_equal(ccmm_memcg_usage(dg), 16); /* data pages; their PCMD page already existed */
 		ccmm_cgroup_put(dg);
 		ccmm_sgx_vepc_release(&q.ctx, v);

@@ -96,7 +96,7 @@ static void test_concurrent_clean_flows(void **state)
 	}
 	assert_int_equal(ccmm_violations_count(m, NULL, CCMM_ANY_ACTOR), 0);
 	assert_int_equal(ccmm_node_free_pages(m, -1), free_before);
-	assert_int_equal(ccmm_pgt_is_valid(m->kernel->init_mm), 0);
+	assert_int_equal(ccmm_pgt_is_valid(ccmm_kernel(m)->init_mm), 0);
 	ccmm_shutdown(m);
 }
 

@@ -341,7 +341,7 @@ static void test_full_pool(void **state)
 	assert_int_equal(ccmm_swiotlb_tbl_map_single(&f->ctx, &f->mem, &f->dev, 0x300000, SLOT, 0, CCMM_DMA_TO_DEVICE,
 						     CCMM_DMA_ATTR_SKIP_CPU_SYNC, &tlb),
 			 -ENOMEM);
-	assert_int_equal(f->ctx.ctr[CCMM_CTR_dma_map_fail_pool_full], 1);
+	assert_int_equal(f->ctx.ctr[CCMM_CTR_AT(swiotlb, dma_map_fail_pool_full)], 1);
 	unmap(f, t[0], 256 * 1024);
 	tlb = map(f, 0x300000, SLOT, 0);
 	unmap(f, tlb, SLOT);
@@ -489,7 +489,7 @@ static void test_bounce_to_device(void **state)
 	assert_int_equal(ccmm_swiotlb_tbl_unmap_single(&b.ctx, b.mem, &b.dev, tlb, 16, CCMM_DMA_TO_DEVICE, 0), 0);
 	kr(&b, b.buf, got, 16);
 	assert_memory_equal(got, "secret-plaintext", 16);
-	assert_int_equal(b.ctx.ctr[CCMM_CTR_swiotlb_bounce_bytes], 16);
+	assert_int_equal(b.ctx.ctr[CCMM_CTR_AT(swiotlb, swiotlb_bounce_bytes)], 16);
 	ccmm_shutdown(b.m);
 }
 
@@ -520,7 +520,7 @@ static void test_bounce_from_device_partial(void **state)
 	assert_int_equal(ccmm_swiotlb_tbl_unmap_single(&b.ctx, b.mem, &b.dev, tlb, 16, CCMM_DMA_FROM_DEVICE, 0), 0);
 	kr(&b, b.buf, got, 16);
 	assert_memory_equal(got, "DEVginal-bytes..", 16);
-	assert_int_equal(b.ctx.ctr[CCMM_CTR_swiotlb_bounce_bytes], 16 * 3); /* in, in, out */
+	assert_int_equal(b.ctx.ctr[CCMM_CTR_AT(swiotlb, swiotlb_bounce_bytes)], 16 * 3); /* in, in, out */
 	ccmm_shutdown(b.m);
 }
 
@@ -557,7 +557,7 @@ static void test_bounce_bidir_and_skip(void **state)
 			 0);
 	kr(&b, b.buf, got, 8);
 	assert_memory_equal(got, "12345678", 8); /* no copy out */
-	assert_int_equal(b.ctx.ctr[CCMM_CTR_swiotlb_bounce_bytes], 8 * 3);
+	assert_int_equal(b.ctx.ctr[CCMM_CTR_AT(swiotlb, swiotlb_bounce_bytes)], 8 * 3);
 	ccmm_shutdown(b.m);
 }
 

@@ -366,11 +366,11 @@ static void test_direct_reclaim_counters(void **state)
 	assert_true(freed > 0);
 	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgdemote_direct), freed);
 	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgsteal_direct), freed);
-	assert_int_equal(ctx.ctr[CCMM_CTR_demotions], freed);
+	assert_int_equal(ctx.ctr[CCMM_CTR_AT(tier, demotions)], freed);
 	/* file pages on the terminal node are dropped (evicted), and refault later */
 	freed = ccmm_tier_reclaim(&ctx, 1, 8, false, NULL);
 	assert_int_equal(freed, 8);
-	assert_int_equal(ctx.ctr[CCMM_CTR_reclaimed], 8);
+	assert_int_equal(ctx.ctr[CCMM_CTR_AT(tier, reclaimed)], 8);
 	ccmm_tier_task_destroy(t);
 	ccmm_shutdown(m);
 }

@@ -1,0 +1,961 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The SGX actor kinds and run extension:
+ *   enclave      a process that builds an enclave in a cgroup (ECREATE,
+ *                EADD, EINIT) and runs it: replays a real program's page
+ *                references, or random ones, then exits and releases it
+ *   vepc_guest   a VMM giving a guest virtual EPC: touches it, releases it
+ *   the "sgx" run extension: [global] sgx_reclaim = series|global|cgroup,
+ *                sgx_eaug_race_bug; per-cgroup figures and fairness in
+ *                the report; the leak check at the end
+ *
+ * Trace pages map onto the enclave first-touch: the n-th distinct page the
+ * trace references becomes enclave page n (page 0 is the TCS), so sparse
+ * address spaces fit; a trace with more distinct pages than the enclave
+ * has is rejected at the line of the first page that does not fit. With
+ * map = linear, page (vpn - trace_base) is used instead and a reference
+ * outside ELRANGE is rejected at its line.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario/scenario.h"
+#include "sgx/sgx.h"
+#include "trace/trace.h"
+
+#define ENCL_BASE_MIN (1ULL << 40) /* enclaves are mapped above 1 TiB */
+#define BUILD_CHUNK 64             /* pages EADDed per step */
+
+/* ---- a vpn -> enclave page map ------------------------------------------------------- */
+
+struct vmap {
+	uint64_t *keys; /* vpn + 1; 0: empty */
+	uint32_t *vals;
+	size_t cap, n;
+};
+
+static int vmap_init(struct vmap *v, size_t want)
+{
+	v->cap = 64;
+	while (v->cap < want * 2)
+		v->cap *= 2;
+	v->keys = calloc(v->cap, sizeof(*v->keys));
+	v->vals = calloc(v->cap, sizeof(*v->vals));
+	v->n = 0;
+	return v->keys && v->vals ? 0 : -ENOMEM;
+}
+
+static void vmap_free(struct vmap *v)
+{
+	free(v->keys);
+	free(v->vals);
+	memset(v, 0, sizeof(*v));
+}
+
+static size_t vmap_slot(const struct vmap *v, uint64_t vpn)
+{
+	uint64_t h = (vpn + 1) * 0x9e3779b97f4a7c15ULL;
+	size_t i = (size_t)(h >> 20) & (v->cap - 1);
+
+	while (v->keys[i] && v->keys[i] != vpn + 1)
+		i = (i + 1) & (v->cap - 1);
+	return i;
+}
+
+/* The page of @vpn, assigning the next one on first touch. -ENOSPC when the map is full (@limit). */
+static int vmap_get(struct vmap *v, uint64_t vpn, uint64_t limit, uint32_t *out)
+{
+	size_t i = vmap_slot(v, vpn);
+
+	if (v->keys[i]) {
+		*out = v->vals[i];
+		return 0;
+	}
+	if (v->n >= limit || v->n * 2 >= v->cap)
+		return -ENOSPC;
+	v->keys[i] = vpn + 1;
+	v->vals[i] = (uint32_t)v->n++;
+	*out = v->vals[i];
+	return 0;
+}
+
+/* ---- enclave: options and the load-time checks -------------------------------------- */
+
+static const char *const formats[] = { "auto", "lackey", "addr", NULL };
+static const char *const maps[] = { "first-touch", "linear", NULL };
+
+struct encl_opts {
+	char cgroup[256];
+	uint64_t size;
+	uint64_t eadd;
+	char trace[256];
+	int format;
+	bool instructions;
+	uint64_t refs;
+	uint64_t write_pct;
+	int map;
+	uint64_t trace_base;
+	uint64_t batch;
+	char done[48];
+	bool measure;
+	/* worked out by the check, not options */
+	uint64_t pages;
+	char trace_path[600];
+};
+
+#define EOPT(f) offsetof(struct encl_opts, f)
+
+static const struct ccmm_option encl_options[] = {
+	{ "cgroup", CCMM_OPT_STR, EOPT(cgroup), 0, 256, false, NULL, "/",
+	  "the cgroup the process runs in (cgexec -g misc:PATH); a cgroup actor's mkdir must create it" },
+	{ "size", CCMM_OPT_U64, EOPT(size), 0, 1ULL << 40, true, NULL, "0",
+	  "ELRANGE in bytes, a power of two (0: enough for the trace, or 1m)" },
+	{ "eadd", CCMM_OPT_U64, EOPT(eadd), 0, 1ULL << 40, true, NULL, "0",
+	  "bytes EADDed at build, from the start of ELRANGE (0: all of it); the rest is EAUGed on first touch (SGX2)" },
+	{ "trace", CCMM_OPT_STR, EOPT(trace), 0, 256, false, NULL, "",
+	  "page-reference trace to replay (lackey or l|s, plain/gzip/zstd; relative to the job)" },
+	{ "trace_format", CCMM_OPT_ENUM, EOPT(format), 0, 0, false, formats, "auto", "trace format" },
+	{ "instructions", CCMM_OPT_BOOL, EOPT(instructions), 0, 0, false, NULL, "no",
+	  "keep lackey instruction fetches as references" },
+	{ "refs", CCMM_OPT_U64, EOPT(refs), 0, 0, false, NULL, "0",
+	  "references to replay (0: the whole trace; without a trace: 64 random ones)" },
+	{ "write_pct", CCMM_OPT_U64, EOPT(write_pct), 0, 100, false, NULL, "30", "random references: percent that write" },
+	{ "map", CCMM_OPT_ENUM, EOPT(map), 0, 0, false, maps, "first-touch",
+	  "how trace pages land in the enclave: first-touch (n-th distinct page -> page n) or linear (vpn - trace_base)" },
+	{ "trace_base", CCMM_OPT_U64, EOPT(trace_base), 0, 0, true, NULL, "0", "map = linear: the address of enclave page 0" },
+	{ "batch", CCMM_OPT_U64, EOPT(batch), 1, 1000000, false, NULL, "256",
+	  "references per scheduling step (how finely enclaves interleave)" },
+	{ "done", CCMM_OPT_STR, EOPT(done), 0, 48, false, NULL, "", "event signalled when the process exits" },
+	{ "measure", CCMM_OPT_BOOL, EOPT(measure), 0, 0, false, NULL, "yes", "EEXTEND every added page" },
+	{ NULL }
+};
+
+static bool platform_has_epc(const struct ccmm_platform *p)
+{
+	for (size_t i = 0; i < p->nr_ranges; i++)
+		if (p->ranges[i].kind == CCMM_RANGE_EPC)
+			return true;
+	return false;
+}
+
+static uint64_t pow2_at_least(uint64_t n)
+{
+	uint64_t p = 2;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+/* "1st", "2nd", "3rd", "4th", "11th", "22nd" */
+static const char *ordinal(uint64_t n, char *buf, size_t len)
+{
+	const char *suf = "th";
+
+	if (n % 100 < 11 || n % 100 > 13)
+		suf = n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+	snprintf(buf, len, "%" PRIu64 "%s", n, suf);
+	return buf;
+}
+
+/* Read the trace as the run will: its syntax, and whether its pages fit the enclave. */
+static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error *err)
+{
+	struct ccmm_trace_opts to = { (enum ccmm_trace_format)o->format, o->instructions, false };
+	uint64_t limit = o->size ? (o->size >> CCMM_PAGE_SHIFT) - 1 : UINT32_MAX, n = 0, max_page = 0;
+	struct ccmm_trace *t;
+	struct ccmm_page_ref r;
+	struct vmap v = { 0 };
+	int ret;
+
+	ret = ccmm_trace_open(o->trace_path, &to, &t, err);
+	if (ret)
+		return ret;
+	if (o->map == 0 && vmap_init(&v, o->size ? limit : 1 << 16)) {
+		ccmm_trace_close(t);
+		return ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+	}
+	while ((!o->refs || n < o->refs) && (ret = ccmm_trace_next(t, &r, err)) == 1) {
+		struct ccmm_loc loc = { o->trace_path, (int)r.line };
+		uint32_t page;
+
+		n++;
+		if (o->map == 1) {
+			if (r.vpn < (o->trace_base >> CCMM_PAGE_SHIFT) ||
+			    (o->size && r.vpn - (o->trace_base >> CCMM_PAGE_SHIFT) + 1 > limit)) {
+				ret = ccmm_error_set(err, &loc, -ERANGE,
+						     "address 0x%" PRIx64 " is outside the enclave [%s]: ELRANGE maps "
+						     "0x%" PRIx64 "..0x%" PRIx64 " (map=linear, trace_base, size=%" PRIu64 ")",
+						     r.vpn << CCMM_PAGE_SHIFT, a->name, o->trace_base,
+						     o->trace_base + (limit << CCMM_PAGE_SHIFT), o->size);
+				break;
+			}
+			max_page = CCMM_MAX(max_page, r.vpn - (o->trace_base >> CCMM_PAGE_SHIFT) + 1);
+			continue;
+		}
+		if (vmap_get(&v, r.vpn, limit, &page)) {
+			char ord[32];
+
+			if (v.n >= limit)
+				ret = ccmm_error_set(err, &loc, -ERANGE,
+						     "the trace touches a %s distinct page (0x%" PRIx64 ") but enclave [%s] "
+						     "has room for %" PRIu64 " (size=%" PRIu64 ": %" PRIu64 " pages, one is the TCS)",
+						     ordinal(limit + 1, ord, sizeof(ord)), r.vpn << CCMM_PAGE_SHIFT, a->name, limit,
+						     o->size, o->size >> CCMM_PAGE_SHIFT);
+			else
+				ret = ccmm_error_set(err, &loc, -E2BIG, "more than 32768 distinct pages: give the enclave a size");
+			break;
+		}
+	}
+	ccmm_trace_close(t);
+	if (!ret && !n)
+		ret = ccmm_error_set(err, NULL, -EINVAL, "%s: no page references in the trace", o->trace_path);
+	if (ret < 0) {
+		vmap_free(&v);
+		return ret;
+	}
+	if (!o->size)
+		o->size = pow2_at_least((o->map ? max_page : v.n) + 1) << CCMM_PAGE_SHIFT;
+	vmap_free(&v);
+	return 0;
+}
+
+static int enclave_check(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_error *err)
+{
+	struct encl_opts *o = a->opts;
+	struct ccmm_loc loc = { a->where.file, a->where.line };
+	char what[96];
+	int ret;
+
+	snprintf(what, sizeof(what), "[%s] cgroup", a->name);
+	ret = ccmm_cgroup_job_path_check(job, o->cgroup, &loc, what, err);
+	if (ret)
+		return ret;
+	if (!platform_has_epc(job->plat))
+		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: the platform '%s' has no EPC ([epc:NAME] section)", a->name,
+				      job->plat->name);
+	if (o->size && (o->size < 2 * CCMM_PAGE_SIZE || (o->size & (o->size - 1))))
+		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: size=%" PRIu64 ": ELRANGE is a power of two of at least 8k",
+				      a->name, o->size);
+	if (o->map == 1 && !o->trace[0])
+		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: map=linear needs a trace", a->name);
+	if (o->trace[0]) {
+		if (o->trace[0] == '/')
+			snprintf(o->trace_path, sizeof(o->trace_path), "%s", o->trace);
+		else
+			snprintf(o->trace_path, sizeof(o->trace_path), "%.340s/%.250s", job->dir, o->trace);
+		ret = prescan(a, o, err);
+		if (ret)
+			return ret;
+	} else if (!o->size) {
+		o->size = CCMM_MiB;
+	}
+	o->pages = o->size >> CCMM_PAGE_SHIFT;
+	if (o->eadd > o->size || !CCMM_IS_ALIGNED(o->eadd, CCMM_PAGE_SIZE))
+		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: eadd=%" PRIu64 " must be whole pages within size=%" PRIu64,
+				      a->name, o->eadd, o->size);
+	return 0;
+}
+
+/* ---- enclave: the run ---------------------------------------------------------------- */
+
+enum encl_phase { PH_START, PH_BUILD, PH_RUN, PH_DONE };
+
+struct encl_state {
+	enum encl_phase phase;
+	struct ccmm_mm *mm;
+	struct ccmm_task *task;
+	struct ccmm_sgx_current cur;
+	struct ccmm_sgx_encl *encl;
+	struct ccmm_sgx_thread thr;
+	uint64_t base, added, refs;
+	struct ccmm_trace *trace;
+	struct vmap map;
+	char cgroup[256];
+	bool pending;                /* a reference whose fault yielded, to retry */
+	uint64_t pend_page;
+	bool pend_write;
+	/* figures kept after the enclave is gone */
+	uint64_t ewb, eldu, eaug, faults, peak_epc;
+};
+
+static int enclave_start(struct ccmm_actor *a)
+{
+	struct encl_opts *o = a->opts;
+	struct encl_state *s = calloc(1, sizeof(*s));
+	struct ccmm_machine *m = a->run->m;
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	a->priv = s;
+	snprintf(s->cgroup, sizeof(s->cgroup), "%s", o->cgroup);
+	ret = ccmm_mm_create(m, m->plat->mode == CCMM_CC_TDX ? CCMM_INIT_HOST : CCMM_INIT_USER, a->name, &s->mm);
+	if (ret)
+		return ret;
+	if (o->trace[0]) {
+		struct ccmm_trace_opts to = { (enum ccmm_trace_format)o->format, o->instructions, false };
+		struct ccmm_error err;
+
+		ret = ccmm_trace_open(o->trace_path, &to, &s->trace, &err);
+		if (ret) {
+			char msg[600];
+
+			ccmm_error_format(&err, msg, sizeof(msg));
+			return ccmm_run_fail(a, NULL, ret, "%s", msg);
+		}
+		if (o->map == 0 && vmap_init(&s->map, o->pages))
+			return -ENOMEM;
+	}
+	s->base = CCMM_ALIGN_UP(ENCL_BASE_MIN, o->size);
+	return 0;
+}
+
+static void keep_figures(struct encl_state *s)
+{
+	if (!s->encl)
+		return;
+	s->ewb = atomic_load(&s->encl->nr_ewb);
+	s->eldu = atomic_load(&s->encl->nr_eldu);
+	s->eaug = atomic_load(&s->encl->nr_eaug);
+	s->faults = atomic_load(&s->encl->nr_faults);
+}
+
+/* The process exits: the enclave goes (fd closed, ELRANGE unmapped), the task leaves its cgroup. */
+static void enclave_release(struct ccmm_actor *a, struct encl_state *s)
+{
+	struct encl_opts *o = a->opts;
+
+	if (s->thr.inside)
+		ccmm_sgx_exit(&s->thr);
+	if (s->encl) {
+		keep_figures(s);
+		ccmm_sgx_encl_put(&a->ctx, s->encl);
+		ccmm_munmap(&a->ctx, s->mm, s->base, o->size);
+		s->encl = NULL;
+	}
+	if (s->task) {
+		ccmm_task_exit(ccmm_cgroup_root_of(a->run->m), s->task);
+		s->task = NULL;
+		s->cur.task = NULL;
+	}
+}
+
+static int finish(struct ccmm_actor *a, struct encl_state *s, int status, const char *why)
+{
+	struct encl_opts *o = a->opts;
+
+	enclave_release(a, s);
+	ccmm_actor_exit(a, status, why);
+	if (o->done[0])
+		ccmm_run_signal(a->run, o->done, 1, a->ctx.now_ns);
+	s->phase = PH_DONE;
+	return 1;
+}
+
+/* The exit status of a failed system call or a fatal signal. */
+static int fail(struct ccmm_actor *a, struct encl_state *s, const char *what, int err)
+{
+	int sig = ccmm_task_signal_pending(s->task);
+	char why[96];
+
+	if (sig) {
+		snprintf(why, sizeof(why), "killed by %s during %s", sig == SIGKILL ? "SIGKILL" : "SIGBUS", what);
+		return finish(a, s, 128 + sig, why);
+	}
+	snprintf(why, sizeof(why), "%s failed: %s", what, strerror(-err));
+	return finish(a, s, 1, why);
+}
+
+static int step_start(struct ccmm_actor *a, struct encl_state *s)
+{
+	struct encl_opts *o = a->opts;
+	struct ccmm_cgroup_root *root = ccmm_cgroup_root_of(a->run->m);
+	struct ccmm_cgroup *cg = ccmm_cgroup_lookup(root, o->cgroup);
+	int ret;
+
+	if (!cg)
+		return ccmm_run_fail(a, NULL, -ENOENT,
+				     "cgroup '%s' does not exist when the enclave starts: order it after the mkdir with signal/wait",
+				     o->cgroup);
+	ret = ccmm_task_create(root, a->name, s->mm, cg, &s->task);
+	ccmm_cgroup_put(cg);
+	if (ret)
+		return ccmm_run_fail(a, NULL, ret, "cannot run in cgroup '%s': %s", o->cgroup,
+				     ret == -EBUSY ? "it enables controllers for its children (no internal processes)"
+						   : strerror(-ret));
+	s->cur.ctx = &a->ctx;
+	s->cur.task = s->task;
+	s->cur.mm = s->mm;
+	s->thr.may_yield = true;
+	ret = ccmm_sgx_encl_create(&s->cur, s->base, o->size, a->name, &s->encl);
+	if (ret) {
+		s->encl = NULL;
+		return fail(a, s, "SGX_IOC_ENCLAVE_CREATE", ret);
+	}
+	s->phase = PH_BUILD;
+	return 0;
+}
+
+static int step_build(struct ccmm_actor *a, struct encl_state *s)
+{
+	struct encl_opts *o = a->opts;
+	uint64_t want = o->eadd ? CCMM_MAX(1, o->eadd >> CCMM_PAGE_SHIFT) : o->pages;
+	uint64_t n = CCMM_MIN(BUILD_CHUNK, want - s->added);
+	long got;
+	int err = 0;
+
+	if (s->added == 0) {
+		got = ccmm_sgx_encl_add_pages(&s->cur, s->encl, 0, 1, CCMM_PT_TCS, CCMM_EPCM_R | CCMM_EPCM_W, NULL, o->measure,
+					      &err);
+		n = 0;
+	} else {
+		got = ccmm_sgx_encl_add_pages(&s->cur, s->encl, s->added, n, CCMM_PT_REG, CCMM_EPCM_R | CCMM_EPCM_W, NULL,
+					      o->measure, &err);
+	}
+	if (got > 0)
+		s->added += (uint64_t)got;
+	if (err)
+		return fail(a, s, "SGX_IOC_ENCLAVE_ADD_PAGES", err);
+	if (s->added < want)
+		return 0;
+	err = ccmm_sgx_encl_init(&s->cur, s->encl);
+	if (err)
+		return fail(a, s, "SGX_IOC_ENCLAVE_INIT", err);
+	s->phase = PH_RUN;
+	return 0;
+}
+
+/* The next reference: 1 with the page and the access, 0 at the end, < 0 a trace error (run error). */
+static int next_ref(struct ccmm_actor *a, struct encl_state *s, uint64_t *page, bool *write)
+{
+	struct encl_opts *o = a->opts;
+	uint64_t max = o->refs ? o->refs : s->trace ? UINT64_MAX : 64;
+	struct ccmm_page_ref r;
+	struct ccmm_error err;
+	int ret;
+
+	if (s->pending) {
+		s->pending = false;
+		*page = s->pend_page;
+		*write = s->pend_write;
+		return 1;
+	}
+	if (s->refs >= max)
+		return 0;
+	if (!s->trace) {
+		*page = 1 + ccmm_rng_range(&a->ctx.rng, 0, o->pages - 2);
+		*write = ccmm_rng_range(&a->ctx.rng, 0, 99) < o->write_pct;
+		return 1;
+	}
+	ret = ccmm_trace_next(s->trace, &r, &err);
+	if (ret < 0) {
+		char msg[600];
+
+		ccmm_error_format(&err, msg, sizeof(msg));
+		return ccmm_run_fail(a, NULL, ret, "%s", msg);
+	}
+	if (!ret)
+		return 0;
+	*write = r.write;
+	if (o->map == 1) {
+		*page = 1 + r.vpn - (o->trace_base >> CCMM_PAGE_SHIFT);
+	} else {
+		uint32_t idx;
+
+		if (vmap_get(&s->map, r.vpn, o->pages - 1, &idx))
+			return ccmm_run_fail(a, NULL, -ERANGE, "%s:%u: the trace changed since it was checked",
+					     o->trace_path, r.line);
+		*page = 1 + idx;
+	}
+	if (*page >= o->pages)
+		return ccmm_run_fail(a, NULL, -ERANGE, "%s:%u: outside the enclave", o->trace_path, r.line);
+	return 1;
+}
+
+static int step_run(struct ccmm_actor *a, struct encl_state *s)
+{
+	struct encl_opts *o = a->opts;
+	bool end = false;
+	int ret = 0;
+
+	ccmm_sgx_enter(&s->thr, s->encl);
+	for (uint64_t i = 0; i < o->batch; i++) {
+		uint64_t page = 0;
+		bool write = false;
+
+		ret = next_ref(a, s, &page, &write);
+		if (ret <= 0) {
+			end = !ret;
+			break;
+		}
+		ret = ccmm_sgx_encl_access(&s->cur, &s->thr, s->encl->base + page * CCMM_PAGE_SIZE, write);
+		if (ret == -EAGAIN) {
+			/* the fault waits for reclaim: let the others run, retry this reference next time */
+			s->pending = true;
+			s->pend_page = page;
+			s->pend_write = write;
+			ret = 0;
+			break;
+		}
+		if (ret)
+			break;
+		s->refs++;
+	}
+	ccmm_sgx_exit(&s->thr);
+	s->peak_epc = CCMM_MAX(s->peak_epc, ccmm_sgx_encl_epc_pages(s->encl));
+	if (ret == -EFAULT || ret == -EINTR) {
+		char why[96];
+		int sig = ccmm_task_signal_pending(s->task);
+
+		snprintf(why, sizeof(why), "%s after %" PRIu64 " references", sig == SIGBUS ? "SIGBUS (EPC fault)"
+										      : "killed by SIGKILL", s->refs);
+		return finish(a, s, 128 + (sig ? sig : SIGBUS), why);
+	}
+	if (ret < 0)
+		return ret; /* a run error */
+	if (end) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "ran %" PRIu64 " references", s->refs);
+		return finish(a, s, 0, why);
+	}
+	return 0;
+}
+
+static int enclave_step(struct ccmm_actor *a)
+{
+	struct encl_state *s = a->priv;
+
+	if (s->task && ccmm_task_signal_pending(s->task) && s->phase != PH_DONE)
+		return fail(a, s, s->phase == PH_RUN ? "the run" : "the build", -EINTR);
+	switch (s->phase) {
+	case PH_START:
+		return step_start(a, s);
+	case PH_BUILD:
+		return step_build(a, s);
+	case PH_RUN:
+		return step_run(a, s);
+	default:
+		return 1;
+	}
+}
+
+static void enclave_stop(struct ccmm_actor *a)
+{
+	struct encl_state *s = a->priv;
+
+	if (!s)
+		return;
+	if (s->mm) {
+		enclave_release(a, s);
+		ccmm_mm_destroy(&a->ctx, s->mm);
+		s->mm = NULL;
+	}
+	ccmm_trace_close(s->trace);
+	s->trace = NULL;
+	vmap_free(&s->map);
+	free(s); /* the report has been written by now */
+	a->priv = NULL;
+}
+
+static const struct ccmm_actor_kind ccmm_kind_enclave = {
+	.name = "enclave",
+	.help = "a process that builds an SGX enclave in a cgroup and runs it on a real program's page trace",
+	.options = encl_options,
+	.opts_size = sizeof(struct encl_opts),
+	.check = enclave_check,
+	.start = enclave_start,
+	.step = enclave_step,
+	.stop = enclave_stop,
+};
+
+/* ---- vepc_guest ----------------------------------------------------------------------- */
+
+struct vepc_opts {
+	char cgroup[256];
+	uint64_t size;
+};
+
+static const struct ccmm_option vepc_options[] = {
+	{ "cgroup", CCMM_OPT_STR, offsetof(struct vepc_opts, cgroup), 0, 256, false, NULL, "/",
+	  "the VMM's cgroup (its vEPC is charged there)" },
+	{ "size", CCMM_OPT_U64, offsetof(struct vepc_opts, size), CCMM_PAGE_SIZE, 1ULL << 40, true, NULL, "1m",
+	  "the guest's virtual EPC section in bytes" },
+	{ NULL }
+};
+
+struct vepc_state {
+	struct ccmm_mm *mm;
+	struct ccmm_task *task;
+	struct ccmm_sgx_current cur;
+	struct ccmm_sgx_vepc *v;
+};
+
+static int vepc_check(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_error *err)
+{
+	struct vepc_opts *o = a->opts;
+	struct ccmm_loc loc = { a->where.file, a->where.line };
+	char what[96];
+
+	snprintf(what, sizeof(what), "[%s] cgroup", a->name);
+	if (!platform_has_epc(job->plat))
+		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: the platform '%s' has no EPC ([epc:NAME] section)", a->name,
+				      job->plat->name);
+	if (!CCMM_IS_ALIGNED(o->size, CCMM_PAGE_SIZE))
+		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: size=%" PRIu64 " is not a whole number of pages", a->name,
+				      o->size);
+	return ccmm_cgroup_job_path_check(job, o->cgroup, &loc, what, err);
+}
+
+static int vepc_start(struct ccmm_actor *a)
+{
+	struct vepc_state *s = calloc(1, sizeof(*s));
+	struct ccmm_machine *m = a->run->m;
+
+	if (!s)
+		return -ENOMEM;
+	a->priv = s;
+	return ccmm_mm_create(m, m->plat->mode == CCMM_CC_TDX ? CCMM_INIT_HOST : CCMM_INIT_USER, a->name, &s->mm);
+}
+
+/* The VMM process and its vEPC, on first use (the cgroup must exist by then). */
+static int vepc_open(struct ccmm_actor *a, const struct ccmm_op *op, struct vepc_state *s)
+{
+	struct vepc_opts *o = a->opts;
+	struct ccmm_cgroup_root *root = ccmm_cgroup_root_of(a->run->m);
+	struct ccmm_cgroup *cg;
+	int ret;
+
+	if (s->v)
+		return 0;
+	cg = ccmm_cgroup_lookup(root, o->cgroup);
+	if (!cg)
+		return ccmm_run_fail(a, op, -ENOENT, "cgroup '%s' does not exist yet: order it after the mkdir with signal/wait",
+				     o->cgroup);
+	ret = ccmm_task_create(root, a->name, s->mm, cg, &s->task);
+	ccmm_cgroup_put(cg);
+	if (ret)
+		return ccmm_run_fail(a, op, ret, "cannot run in cgroup '%s': %s", o->cgroup, strerror(-ret));
+	s->cur.ctx = &a->ctx;
+	s->cur.task = s->task;
+	s->cur.mm = s->mm;
+	ret = ccmm_sgx_vepc_open(&s->cur, o->size, &s->v);
+	if (ret)
+		s->v = NULL;
+	return ret;
+}
+
+static const struct ccmm_arg_spec touch_args[] = {
+	{ "pages", CCMM_ARG_U64, true, true, NULL, NULL, "pages the guest touches (its EPC faults)" },
+	{ "from", CCMM_ARG_U64, false, false, NULL, "0", "first page" },
+	{ NULL }
+};
+
+static int verb_touch(struct ccmm_actor *a, const struct ccmm_op *op)
+{
+	struct vepc_state *s = a->priv;
+	uint64_t n = ccmm_arg_u64(a, op, 0), from = ccmm_arg_u64(a, op, 1);
+	int ret = vepc_open(a, op, s);
+
+	if (ret)
+		return ret;
+	if (from + n > s->v->size >> CCMM_PAGE_SHIFT) {
+		ccmm_op_note(a, "pages %" PRIu64 "..%" PRIu64 " are beyond the %" PRIu64 "-page vEPC", from, from + n - 1,
+			     s->v->size >> CCMM_PAGE_SHIFT);
+		return -EINVAL;
+	}
+	for (uint64_t i = from; i < from + n; i++) {
+		ret = ccmm_sgx_vepc_fault(&s->cur, s->v, i);
+		if (ret) {
+			ccmm_op_note(a, "SIGBUS at vEPC page %" PRIu64, i);
+			if (!a->exited)
+				ccmm_actor_exit(a, 128 + SIGBUS, "SIGBUS on a vEPC fault");
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int verb_release(struct ccmm_actor *a, const struct ccmm_op *op)
+{
+	struct vepc_state *s = a->priv;
+
+	ccmm_sgx_vepc_release(&a->ctx, s->v);
+	s->v = NULL;
+	return 0;
+}
+
+static const struct ccmm_verb vepc_verbs[] = {
+	{ "touch", "the guest touches vEPC pages: faults take EPC without reclaim; SIGBUS when none can be had", touch_args,
+	  verb_touch },
+	{ "release", "close /dev/sgx_vepc: EREMOVE and free every page", NULL, verb_release },
+	{ NULL }
+};
+
+static void vepc_stop(struct ccmm_actor *a)
+{
+	struct vepc_state *s = a->priv;
+
+	if (!s)
+		return;
+	ccmm_sgx_vepc_release(&a->ctx, s->v);
+	ccmm_task_exit(ccmm_cgroup_root_of(a->run->m), s->task);
+	ccmm_mm_destroy(&a->ctx, s->mm);
+	free(s);
+	a->priv = NULL;
+}
+
+static const struct ccmm_actor_kind ccmm_kind_vepc_guest = {
+	.name = "vepc_guest",
+	.help = "a VMM whose guest uses virtual EPC: unreclaimable EPC, SIGBUS when it cannot be had",
+	.options = vepc_options,
+	.opts_size = sizeof(struct vepc_opts),
+	.verbs = vepc_verbs,
+	.check = vepc_check,
+	.start = vepc_start,
+	.stop = vepc_stop,
+};
+
+/* ---- the run extension --------------------------------------------------------------- */
+
+struct sgx_ext_opts {
+	int policy;
+	bool eaug_race_bug;
+};
+
+static const struct ccmm_option sgx_ext_options[] = {
+	{ "sgx_reclaim", CCMM_OPT_ENUM, offsetof(struct sgx_ext_opts, policy), 0, 0, false, ccmm_sgx_policy_names,
+	  "series",
+	  "EPC reclaim policy: series (per-cgroup LRUs, cgroup limit -> cgroup reclaim, EPC exhausted -> global "
+	  "reclaim: the EPC cgroup series), global (one global LRU, scanned for a cgroup's pages), cgroup (every "
+	  "reclaim from the faulting cgroup's subtree)" },
+	{ "sgx_eaug_race_bug", CCMM_OPT_BOOL, offsetof(struct sgx_ext_opts, eaug_race_bug), 0, 0, false, NULL, "no",
+	  "kernel bug: an EAUG fault does not reload an evicted SECS (before the 2023 fix)" },
+	{ NULL }
+};
+
+static int sgx_ext_start(struct ccmm_run *run, const void *opts)
+{
+	const struct sgx_ext_opts *o = opts;
+	struct ccmm_sgx *sgx = ccmm_sgx_of(run->m);
+	int ret;
+
+	if (!sgx)
+		return 0;
+	ret = ccmm_sgx_set_policy(run->m, (enum ccmm_sgx_policy)o->policy);
+	if (ret)
+		return ret;
+	sgx->eaug_race_bug = o->eaug_race_bug;
+	if (run->job->g.mode == CCMM_RUN_THREADS) {
+		/* real threads: a fault may wait for ksgxd a while before the model calls it a livelock */
+		sgx->retry_limit = 2000;
+		return ccmm_sgx_set_threaded(run->m, true);
+	}
+	return 0;
+}
+
+static void sgx_ext_finish(struct ccmm_run *run, const void *opts)
+{
+	struct ccmm_sgx *sgx = ccmm_sgx_of(run->m);
+	struct ccmm_cgroup *top;
+	uint64_t left;
+
+	if (!sgx)
+		return;
+	ccmm_sgx_set_threaded(run->m, false);
+	if (run->error[0] || sgx->nr_encls || atomic_load(&sgx->nr_vepc))
+		return;
+	/* every enclave and guest is gone: nothing may stay charged */
+	top = sgx->cgroups->top;
+	left = ccmm_misc_cg_usage(top, CCMM_MISC_SGX_EPC);
+	if (left || ccmm_sgx_nr_free(sgx) != (long)sgx->nr_pages) {
+		struct ccmm_ctx ctx;
+
+		ccmm_ctx_init(&ctx, run->m, -1, "sgx");
+		ccmm_violation(&ctx, &ccmm_rule_epc_charge_leak, UINT64_MAX,
+			       "%" PRIu64 " bytes of EPC still charged and %ld of %" PRIu64 " pages free after every enclave exited",
+			       left, ccmm_sgx_nr_free(sgx), sgx->nr_pages);
+	}
+}
+
+static bool sgx_in_use(struct ccmm_run *run)
+{
+	struct ccmm_sgx *sgx = ccmm_sgx_of(run->m);
+
+	if (!sgx || !sgx->nr_pages)
+		return false;
+	for (size_t i = 0; i < run->job->nr_actors; i++)
+		if (run->job->actors[i]->kind == &ccmm_kind_enclave || run->job->actors[i]->kind == &ccmm_kind_vepc_guest)
+			return true;
+	return false;
+}
+
+static uint64_t ctx_total_ns(const struct ccmm_ctx *c)
+{
+	uint64_t t = 0;
+
+	for (int i = 0; i < CCMM_COST_MAX; i++)
+		t += c->cost_ns[i];
+	return t;
+}
+
+static void sgx_ext_text(struct ccmm_run *run, FILE *out)
+{
+	struct ccmm_sgx *sgx = ccmm_sgx_of(run->m);
+	struct ccmm_cgroup_root *root;
+	struct ccmm_cgroup *pos = NULL;
+	char t1[32], t2[32];
+	double fair;
+
+	if (!sgx_in_use(run))
+		return;
+	root = sgx->cgroups;
+	ccmm_format_ns(ctx_total_ns(&sgx->ksgxd.ctx), t1, sizeof(t1));
+	ccmm_format_ns(ctx_total_ns(&sgx->cg_wq.ctx), t2, sizeof(t2));
+	fprintf(out, "sgx: reclaim policy %s; EPC %" PRIu64 " pages in %zu section(s), %ld free at the end\n",
+		ccmm_sgx_policy_names[atomic_load(&sgx->policy)], sgx->nr_pages, sgx->nr_sections, ccmm_sgx_nr_free(sgx));
+	fprintf(out, "  ksgxd: %" PRIu64 " run(s), %" PRIu64 " page(s) written back, modeled %s; cgroup work: %" PRIu64
+		" run(s), %" PRIu64 " written back, modeled %s\n",
+		atomic_load(&sgx->ksgxd.runs), sgx->ksgxd.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)], t1, atomic_load(&sgx->cg_wq.runs),
+		sgx->cg_wq.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)], t2);
+	fprintf(out, "  %-26s %7s %7s %7s %7s %7s %7s %7s %10s %5s %6s\n", "cgroup", "allocs", "faults", "ELDU", "ev:lim",
+		"ev:glob", "2nd", "stalls", "stall time", "oom", "sigbus");
+	ccmm_cgroup_tree_rdlock(root);
+	while ((pos = ccmm_cgroup_next_descendant_pre(pos, root->top))) {
+		struct ccmm_sgx_cg_stats st;
+
+		ccmm_sgx_cgroup_stats(pos, &st);
+		if (!st.allocs && !st.faults && !st.oom && !st.sigbus)
+			continue;
+		ccmm_format_ns(st.stall_ns, t1, sizeof(t1));
+		fprintf(out, "  %-26.26s %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64
+			" %10s %5" PRIu64 " %6" PRIu64 "\n",
+			pos->path, st.allocs, st.faults, st.eldu, st.evicted[CCMM_SGX_CAUSE_LIMIT],
+			st.evicted[CCMM_SGX_CAUSE_GLOBAL], st.second_chance, st.stalls, t1, st.oom, st.sigbus);
+	}
+	ccmm_cgroup_tree_unlock(root);
+	fair = ccmm_sgx_fairness(run->m);
+	if (fair < 0)
+		fprintf(out, "  fairness: n/a (no global reclaim: the EPC never ran out)\n");
+	else
+		fprintf(out, "  fairness (Jain's index of global-reclaim evictions per page held, 1 = shared in proportion): %.3f\n",
+			fair);
+	for (size_t i = 0; i < run->job->nr_actors; i++) {
+		struct ccmm_actor *a = run->job->actors[i];
+		struct encl_opts *o = a->opts;
+		struct encl_state *s = a->priv;
+
+		if (a->kind != &ccmm_kind_enclave || !s)
+			continue;
+		keep_figures(s);
+		fprintf(out, "  [%s] %s, %" PRIu64 " pages%s: %" PRIu64 " refs, peak %" PRIu64 " EPC pages, %" PRIu64
+			" faults, %" PRIu64 " EWB, %" PRIu64 " ELDU, %" PRIu64 " EAUG; ",
+			a->name, s->cgroup, o->pages, o->trace[0] ? " (trace)" : "", s->refs, s->peak_epc, s->faults, s->ewb,
+			s->eldu, s->eaug);
+		if (a->exited)
+			fprintf(out, "%s (%d: %s)\n", a->exit_status ? "FAILED" : "passed", a->exit_status, a->exit_why);
+		else
+			fprintf(out, "still running\n");
+	}
+	fputc('\n', out);
+}
+
+static void *sgx_ext_json(struct ccmm_run *run)
+{
+	struct ccmm_sgx *sgx = ccmm_sgx_of(run->m);
+	struct ccmm_cgroup_root *root;
+	struct ccmm_cgroup *pos = NULL;
+	json_t *j, *cgs, *encls, *k;
+	double fair;
+
+	if (!sgx_in_use(run))
+		return NULL;
+	root = sgx->cgroups;
+	j = json_object();
+	cgs = json_array();
+	encls = json_array();
+	json_object_set_new(j, "policy", json_string(ccmm_sgx_policy_names[atomic_load(&sgx->policy)]));
+	json_object_set_new(j, "epc_pages", json_integer((json_int_t)sgx->nr_pages));
+	json_object_set_new(j, "free_pages_at_end", json_integer(ccmm_sgx_nr_free(sgx)));
+	k = json_object();
+	json_object_set_new(k, "runs", json_integer((json_int_t)atomic_load(&sgx->ksgxd.runs)));
+	json_object_set_new(k, "ewb", json_integer((json_int_t)sgx->ksgxd.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)]));
+	json_object_set_new(k, "modeled_ns", json_integer((json_int_t)ctx_total_ns(&sgx->ksgxd.ctx)));
+	json_object_set_new(j, "ksgxd", k);
+	k = json_object();
+	json_object_set_new(k, "runs", json_integer((json_int_t)atomic_load(&sgx->cg_wq.runs)));
+	json_object_set_new(k, "ewb", json_integer((json_int_t)sgx->cg_wq.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)]));
+	json_object_set_new(k, "modeled_ns", json_integer((json_int_t)ctx_total_ns(&sgx->cg_wq.ctx)));
+	json_object_set_new(j, "cgroup_work", k);
+	ccmm_cgroup_tree_rdlock(root);
+	while ((pos = ccmm_cgroup_next_descendant_pre(pos, root->top))) {
+		struct ccmm_sgx_cg_stats st;
+		json_t *c;
+
+		ccmm_sgx_cgroup_stats(pos, &st);
+		if (!st.allocs && !st.faults && !st.oom && !st.sigbus)
+			continue;
+		c = json_object();
+		json_object_set_new(c, "path", json_string(pos->path));
+		json_object_set_new(c, "allocs", json_integer((json_int_t)st.allocs));
+		json_object_set_new(c, "faults", json_integer((json_int_t)st.faults));
+		json_object_set_new(c, "eldu", json_integer((json_int_t)st.eldu));
+		json_object_set_new(c, "evicted_limit", json_integer((json_int_t)st.evicted[CCMM_SGX_CAUSE_LIMIT]));
+		json_object_set_new(c, "evicted_global", json_integer((json_int_t)st.evicted[CCMM_SGX_CAUSE_GLOBAL]));
+		json_object_set_new(c, "second_chance", json_integer((json_int_t)st.second_chance));
+		json_object_set_new(c, "stalls", json_integer((json_int_t)st.stalls));
+		json_object_set_new(c, "stall_ns", json_integer((json_int_t)st.stall_ns));
+		json_object_set_new(c, "charge_failures", json_integer((json_int_t)st.charge_fail));
+		json_object_set_new(c, "oom", json_integer((json_int_t)st.oom));
+		json_object_set_new(c, "sigbus", json_integer((json_int_t)st.sigbus));
+		json_object_set_new(c, "peak_pages", json_integer((json_int_t)st.peak_pages));
+		json_array_append_new(cgs, c);
+	}
+	ccmm_cgroup_tree_unlock(root);
+	json_object_set_new(j, "cgroups", cgs);
+	fair = ccmm_sgx_fairness(run->m);
+	json_object_set_new(j, "fairness", fair < 0 ? json_null() : json_real(fair));
+	for (size_t i = 0; i < run->job->nr_actors; i++) {
+		struct ccmm_actor *a = run->job->actors[i];
+		struct encl_opts *o = a->opts;
+		struct encl_state *s = a->priv;
+		json_t *e;
+
+		if (a->kind != &ccmm_kind_enclave || !s)
+			continue;
+		keep_figures(s);
+		e = json_object();
+		json_object_set_new(e, "actor", json_string(a->name));
+		json_object_set_new(e, "cgroup", json_string(s->cgroup));
+		json_object_set_new(e, "pages", json_integer((json_int_t)o->pages));
+		json_object_set_new(e, "exit_status", a->exited ? json_integer(a->exit_status) : json_null());
+		json_object_set_new(e, "refs", json_integer((json_int_t)s->refs));
+		json_object_set_new(e, "peak_epc_pages", json_integer((json_int_t)s->peak_epc));
+		json_object_set_new(e, "faults", json_integer((json_int_t)s->faults));
+		json_object_set_new(e, "ewb", json_integer((json_int_t)s->ewb));
+		json_object_set_new(e, "eldu", json_integer((json_int_t)s->eldu));
+		json_object_set_new(e, "eaug", json_integer((json_int_t)s->eaug));
+		json_array_append_new(encls, e);
+	}
+	json_object_set_new(j, "enclaves", encls);
+	return j;
+}
+
+static const struct ccmm_run_ext sgx_ext = {
+	.name = "sgx",
+	.options = sgx_ext_options,
+	.opts_size = sizeof(struct sgx_ext_opts),
+	.start = sgx_ext_start,
+	.finish = sgx_ext_finish,
+	.report_text = sgx_ext_text,
+	.report_json = sgx_ext_json,
+};
+
+static const struct ccmm_actor_kind *const sgx_kinds[] = { &ccmm_kind_enclave, &ccmm_kind_vepc_guest, NULL };
+
+const struct ccmm_kind_set ccmm_kinds_sgx = { "sgx", sgx_kinds, &sgx_ext };
