@@ -181,7 +181,7 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 		v.kind = range->kind;
 		if (!cpu && range->kind == CCMM_RANGE_BAR)
 			v.p2p_ok = p2p_reach(p, a->device, range);
-		pg = _ccmm_phys_lock_in(m, prange, pa);
+		pg = ccmm_phys_lock_in(m, prange, pa);
 		if (!pg)
 			return CCMM_ABORT; /* out of memory for metadata: treat as nothing there */
 		v.state = (enum ccmm_page_state)pg->state;
@@ -283,20 +283,6 @@ static enum ccmm_outcome access_page(struct ccmm_ctx *ctx, const struct ccmm_acc
 	return o;
 }
 
-/* Fold the result @part of one piece into @r, pieces in address order (@first: the first piece). */
-static void merge_piece(struct ccmm_result *r, enum ccmm_outcome o, const struct ccmm_result *part, bool first)
-{
-	r->violations += part->violations;
-	if (first || o > r->outcome) {
-		r->outcome = o;
-		r->pa = part->pa;
-		r->pte = part->pte;
-		r->level = part->level;
-		r->why = part->why;
-		r->handled = part->handled;
-	}
-}
-
 static int access_valid(struct ccmm_ctx *ctx, const struct ccmm_access *a)
 {
 	if (!a->len || (unsigned)a->who >= CCMM_INIT_NR)
@@ -329,7 +315,8 @@ static bool access_pieces(struct ccmm_ctx *ctx, const struct ccmm_access *a, str
 
 		memset(&tmp, 0, sizeof(tmp));
 		o = access_page(ctx, a, addr, buf, n, &tmp);
-		merge_piece(r, o, &tmp, first);
+		tmp.outcome = o;
+		ccmm_result_merge(r, &tmp, first);
 		if (ccmm_outcome_faults(o) && !tmp.handled)
 			return false;
 		r->done += n;
@@ -430,7 +417,7 @@ static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n
 			return false;
 	}
 	if (!s->c || CCMM_ALIGN_DOWN(s->pa, CCMM_PMD_SIZE) != s->chunk_base) {
-		s->c = _ccmm_phys_chunk_in(m, s->pr, s->pa, true);
+		s->c = ccmm_phys_chunk_in(m, s->pr, s->pa, true);
 		s->chunk_base = CCMM_ALIGN_DOWN(s->pa, CCMM_PMD_SIZE);
 	}
 	return s->c != NULL;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* A machine instance and acting contexts. */
-#include "platform/platform.h"
+#include "platform/internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

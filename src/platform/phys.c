@@ -21,7 +21,7 @@
  * The bytes any reader sees are the same in both modes (tests/platform
  * and the differential job test check it).
  */
-#include "platform/platform.h"
+#include "platform/internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -143,7 +143,7 @@ static struct ccmm_chunk *chunk_new(struct ccmm_machine *m, struct ccmm_phys_ran
 	return c;
 }
 
-struct ccmm_chunk *_ccmm_phys_chunk_in(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa, bool create)
+struct ccmm_chunk *ccmm_phys_chunk_in(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa, bool create)
 {
 	uint64_t idx = (pa - r->dir_base) >> CCMM_CHUNK_SHIFT;
 	_Atomic(struct ccmm_chunk_table *) *slot = &r->dir[idx / DIR_CHUNKS];
@@ -183,7 +183,7 @@ struct ccmm_chunk *ccmm_phys_chunk(struct ccmm_machine *m, uint64_t pa, bool cre
 {
 	struct ccmm_phys_range *r = ccmm_phys_range_of(m, pa);
 
-	return r ? _ccmm_phys_chunk_in(m, r, pa, create) : NULL;
+	return r ? ccmm_phys_chunk_in(m, r, pa, create) : NULL;
 }
 
 struct ccmm_page *ccmm_phys_page(struct ccmm_machine *m, uint64_t pa, bool create)
@@ -195,9 +195,9 @@ struct ccmm_page *ccmm_phys_page(struct ccmm_machine *m, uint64_t pa, bool creat
 	return &c->page[(pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
 }
 
-struct ccmm_page *_ccmm_phys_lock_in(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa)
+struct ccmm_page *ccmm_phys_lock_in(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa)
 {
-	struct ccmm_chunk *c = _ccmm_phys_chunk_in(m, r, pa, true);
+	struct ccmm_chunk *c = ccmm_phys_chunk_in(m, r, pa, true);
 
 	if (!c)
 		return NULL;
@@ -209,7 +209,7 @@ struct ccmm_page *ccmm_phys_lock(struct ccmm_machine *m, uint64_t pa)
 {
 	struct ccmm_phys_range *r = ccmm_phys_range_of(m, pa);
 
-	return r ? _ccmm_phys_lock_in(m, r, pa) : NULL;
+	return r ? ccmm_phys_lock_in(m, r, pa) : NULL;
 }
 
 void ccmm_phys_unlock(struct ccmm_machine *m, uint64_t pa)
@@ -227,7 +227,7 @@ int ccmm_phys_peek(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *out)
 
 	if (!r)
 		return -EFAULT;
-	c = _ccmm_phys_chunk_in(m, r, pa, false);
+	c = ccmm_phys_chunk_in(m, r, pa, false);
 	if (!c) {
 		memset(out, 0, sizeof(*out));
 		out->state = (uint8_t)r->def_state;
@@ -609,6 +609,21 @@ int ccmm_page_rw(struct ccmm_machine *m, struct ccmm_page *pg, uint64_t pa, void
 	return write_range(m, d, pa - s, s, s + (unsigned)len, buf, keyid);
 }
 
+/* Part of one line, @n bytes from @spa (page @spg) to @dpa (data @dd), through a buffer; *@mm |= mismatch. */
+static int copy_part_line(struct ccmm_machine *m, struct ccmm_page_data *dd, uint64_t dpa, struct ccmm_page *spg,
+			  uint64_t spa, size_t n, unsigned dkey, unsigned skey, bool *mm)
+{
+	unsigned ds = (unsigned)(dpa & (CCMM_PAGE_SIZE - 1));
+	uint8_t tmp[CCMM_LINE_SIZE];
+	bool m1 = false;
+	int ret = read_page(m, spg, spa, tmp, n, skey, &m1);
+
+	if (!ret)
+		ret = write_range(m, dd, dpa - ds, ds, ds + (unsigned)n, tmp, dkey);
+	*mm |= m1;
+	return ret;
+}
+
 int ccmm_page_copy(struct ccmm_machine *m, struct ccmm_page *dpg, uint64_t dpa, unsigned dkey, struct ccmm_page *spg,
 		   uint64_t spa, unsigned skey, size_t len, bool *mismatch)
 {
@@ -636,15 +651,10 @@ int ccmm_page_copy(struct ccmm_machine *m, struct ccmm_page *dpg, uint64_t dpa, 
 	/* the lines line up: whole lines go from page to page in one pass */
 	if ((ss & (CCMM_LINE_SIZE - 1)) || len < CCMM_LINE_SIZE) {
 		unsigned n = CCMM_MIN((unsigned)(CCMM_LINE_SIZE - (ss & (CCMM_LINE_SIZE - 1))), (unsigned)len);
-		uint8_t tmp[CCMM_LINE_SIZE];
-		bool m1 = false;
 
-		ret = read_page(m, spg, spa, tmp, n, skey, &m1);
-		if (!ret)
-			ret = write_range(m, dd, dpa - ds, ds, ds + n, tmp, dkey);
+		ret = copy_part_line(m, dd, dpa, spg, spa, n, dkey, skey, &mm);
 		if (ret)
 			return ret;
-		mm |= m1;
 		ds += n;
 		ss += n;
 		len -= n;
@@ -687,15 +697,10 @@ int ccmm_page_copy(struct ccmm_machine *m, struct ccmm_page *dpg, uint64_t dpa, 
 		len -= full;
 	}
 	if (len) {
-		uint8_t tmp[CCMM_LINE_SIZE];
-		bool m1 = false;
-
-		ret = read_page(m, spg, (spa & ~(CCMM_PAGE_SIZE - 1)) + ss, tmp, len, skey, &m1);
-		if (!ret)
-			ret = write_range(m, dd, dpa - (dpa & (CCMM_PAGE_SIZE - 1)), ds, ds + (unsigned)len, tmp, dkey);
+		ret = copy_part_line(m, dd, (dpa & ~(CCMM_PAGE_SIZE - 1)) + ds, spg, (spa & ~(CCMM_PAGE_SIZE - 1)) + ss, len, dkey,
+				     skey, &mm);
 		if (ret)
 			return ret;
-		mm |= m1;
 	}
 	if (mismatch)
 		*mismatch = mm;
@@ -717,7 +722,7 @@ int ccmm_phys_rw(struct ccmm_machine *m, uint64_t pa, void *buf, size_t len, boo
 	r = ccmm_phys_range_of(m, pa);
 	if (!r)
 		return -EFAULT;
-	c = _ccmm_phys_chunk_in(m, r, pa, write);
+	c = ccmm_phys_chunk_in(m, r, pa, write);
 	if (!c) {
 		if (write)
 			return -ENOMEM;

@@ -556,8 +556,8 @@ int ccmm_phys_peek(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *out);
 /* The chunk holding @pa (created as for ccmm_phys_page), or NULL. */
 struct ccmm_chunk *ccmm_phys_chunk(struct ccmm_machine *m, uint64_t pa, bool create);
 
-/* As ccmm_phys_chunk, within the range @r that holds @pa (one range lookup fewer). */
-struct ccmm_chunk *_ccmm_phys_chunk_in(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa, bool create);
+/* As ccmm_phys_chunk, within the range @r (from ccmm_phys_range_of) that holds @pa: one range lookup fewer. */
+struct ccmm_chunk *ccmm_phys_chunk_in(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa, bool create);
 
 /* The chunk that holds page @pg, the metadata of @pa (it must come from a chunk, not a copy). */
 static inline struct ccmm_chunk *ccmm_page_chunk(struct ccmm_page *pg, uint64_t pa)
@@ -571,8 +571,8 @@ static inline struct ccmm_chunk *ccmm_page_chunk(struct ccmm_page *pg, uint64_t 
 struct ccmm_page *ccmm_phys_lock(struct ccmm_machine *m, uint64_t pa);
 void ccmm_phys_unlock(struct ccmm_machine *m, uint64_t pa);
 
-/* As ccmm_phys_lock, within the range @r that holds @pa. */
-struct ccmm_page *_ccmm_phys_lock_in(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa);
+/* As ccmm_phys_lock, within the range @r (from ccmm_phys_range_of) that holds @pa. */
+struct ccmm_page *ccmm_phys_lock_in(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa);
 
 /* Unlock the chunk of page @pg (locked by ccmm_phys_lock for @pa) without looking it up. */
 static inline void ccmm_page_unlock(struct ccmm_page *pg, uint64_t pa)
@@ -647,10 +647,6 @@ void ccmm_phys_digest(struct ccmm_machine *m, struct ccmm_read_digest *out);
 /* Bytes of physical-memory metadata allocated now: directories, chunk tables, chunks (not page data). */
 size_t ccmm_phys_metadata_bytes(struct ccmm_machine *m);
 
-/* phys.c's part of machine setup and teardown: a range's empty directory; the granule table. 0 or -ENOMEM. */
-int _ccmm_phys_range_init(struct ccmm_phys_range *r, const struct ccmm_mem_range *desc);
-void _ccmm_phys_range_fini(struct ccmm_phys_range *r);
-int _ccmm_phys_granules_init(struct ccmm_machine *m);
 
 /* The page's data, allocated (reading as zeros) if it has none. Chunk lock held. NULL: -ENOMEM. */
 struct ccmm_page_data *ccmm_phys_page_data(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *pg);

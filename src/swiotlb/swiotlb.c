@@ -428,7 +428,7 @@ static bool copy_failed(const struct ccmm_result *r)
  */
 static int cpu_copy(struct ccmm_ctx *ctx, uint64_t dst_va, uint64_t src_va, uint64_t len)
 {
-	struct ccmm_pgtable *init_mm = ctx->m->kernel->init_mm;
+	struct ccmm_pgtable *init_mm = ccmm_kernel(ctx->m)->init_mm;
 	int ret = 0;
 
 	while (len && !ret) {
