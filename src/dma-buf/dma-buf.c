@@ -229,7 +229,7 @@ int ccmm_dma_buf_map_phyr_helper(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attac
 		return ret;
 	if (map->is_phyr) {
 		/* the new DMA API: the ranges with their metadata, P2P by bus address, private interconnect refused */
-		ret = ccmm_dma_map_phyr(ctx, dd, &phys, map->dir, 0, &map->dma);
+		ret = ccmm_dma_map_phyr(ctx, dd, &phys, map->dir, CCMM_DMA_ATTR_SKIP_CPU_SYNC, &map->dma);
 		if (ret) {
 			ccmm_phyr_free(&phys);
 			return ret;
@@ -247,7 +247,8 @@ int ccmm_dma_buf_map_phyr_helper(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attac
 	ccmm_phyr_free(&phys);
 	if (ret)
 		return ret;
-	ret = ccmm_dma_map_sg(ctx, dd, &map->sgt, map->dir, 0);
+	/* drm_gem_map_dma_buf maps with DMA_ATTR_SKIP_CPU_SYNC (ccmm's bounce copies in at map all the same) */
+	ret = ccmm_dma_map_sg(ctx, dd, &map->sgt, map->dir, CCMM_DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret < 0) {
 		ccmm_sg_free_table(&map->sgt);
 		return ret;
