@@ -6,6 +6,7 @@
  * map-info checks, vmap, and bufinfo.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,10 @@
 CCMM_COST_BLOCK_DEFINE(dma_buf, CCMM_DMA_BUF_COSTS, CCMM_DMA_BUF_COUNTERS);
 
 CCMM_RULES_DEFINE(dma_buf_rules, CCMM_DMA_BUF_RULES);
+
+/* include/linux/fs.h's fmode_t bits that a dma-buf's file has */
+#define DMABUF_FMODE_LSEEK  (1u << 2)
+#define DMABUF_FMODE_OPENED (1u << 19)
 
 
 #define CPU_WAIT_NS (5LL * 1000000000)    /* begin_cpu_access waits this long for fences */
@@ -134,6 +139,14 @@ int ccmm_dma_buf_export(struct ccmm_ctx *ctx, const struct ccmm_dma_buf_export_i
 	b->map_info = info->map_info;
 	b->provider = info->provider;
 	snprintf(b->exp_name, sizeof(b->exp_name), "%s", info->exp_name ? info->exp_name : "ccmm");
+	/*
+	 * dma_buf_getfile(): flags &= O_ACCMODE | O_NONBLOCK; alloc_file_pseudo():
+	 * f_mode = OPEN_FMODE(flags) (FMODE_READ/WRITE from the access mode),
+	 * FMODE_LSEEK (dma_buf_fops has .llseek), FMODE_OPENED; no
+	 * FMODE_CAN_READ/WRITE (no .read/.write)
+	 */
+	b->f_flags = (unsigned)info->fd_flags & (O_ACCMODE | O_NONBLOCK);
+	b->f_mode = ((b->f_flags + 1) & O_ACCMODE) | DMABUF_FMODE_LSEEK | DMABUF_FMODE_OPENED;
 	if (info->resv) {
 		b->resv = info->resv;
 	} else {
@@ -1118,8 +1131,6 @@ int ccmm_dma_buf_vunmap_unlocked(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmab
 
 /* ---- bufinfo --------------------------------------------------------------------------------- */
 
-#define BUFINFO_F_FLAGS 0x00080002u /* O_RDWR | O_CLOEXEC, as dma_buf_fd() opens it */
-#define BUFINFO_F_MODE  0x0000001fu /* FMODE_READ | WRITE | LSEEK | PREAD | PWRITE */
 
 int ccmm_dma_buf_bufinfo(struct ccmm_machine *m, FILE *out)
 {
@@ -1143,7 +1154,7 @@ int ccmm_dma_buf_bufinfo(struct ccmm_machine *m, FILE *out)
 		if (!mine)
 			ccmm_dma_resv_lock(&ctx, b->resv, NULL);
 		pthread_mutex_lock(&b->lock);
-		fprintf(out, "%08" PRIu64 "\t%08x\t%08x\t%08d\t%s\t%08lu\t%s\n", b->size, BUFINFO_F_FLAGS, BUFINFO_F_MODE,
+		fprintf(out, "%08" PRIu64 "\t%08x\t%08x\t%08d\t%s\t%08lu\t%s\n", b->size, b->f_flags, b->f_mode,
 			atomic_load(&b->refcount), b->exp_name, b->ino, b->name[0] ? b->name : "<none>");
 		pthread_mutex_unlock(&b->lock);
 		ccmm_dma_resv_describe(b->resv, out);

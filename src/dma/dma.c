@@ -399,6 +399,9 @@ int ccmm_dma_bind(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccm
 				if (!ret)
 					ret = ccmm_dma_set_coherent_mask(ctx, d, cbits);
 			}
+			/* and dma_set_min_align_mask() where the driver calls it (NVMe: 4 KiB) */
+			if (!ret && d->desc->min_align_mask)
+				ret = ccmm_dma_set_min_align_mask(d, d->desc->min_align_mask);
 			/* GPU and RDMA drivers lift the 64 KiB PCI default (amdgpu, i915: UINT_MAX; mlx5: 2 GiB) */
 			if (!ret)
 				ccmm_dma_set_max_seg_size(d, UINT32_MAX);

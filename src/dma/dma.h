@@ -504,8 +504,10 @@ int ccmm_dma_probe(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct cc
  * that uses it (TTM's GPU, a dma-buf importer) would have it: if no driver
  * has bound it, ccmm_dma_probe(@opts, may be NULL), then the platform
  * file's masks (dma_set_mask_and_coherent, or the two masks apart when they
- * differ) and a maximum segment size of UINT_MAX (dma_set_max_seg_size, as
- * GPU and RDMA drivers set it: amdgpu, i915, mlx5); if it is bound already, nothing changes and the binding is shared
+ * differ), its min_align_mask (dma_set_min_align_mask, as NVMe's probe
+ * calls it) and a maximum segment size of UINT_MAX (dma_set_max_seg_size,
+ * as GPU and RDMA drivers set it: amdgpu, i915, mlx5); if it is bound
+ * already, nothing changes and the binding is shared
  * (see "Binding" above). Serialised per machine, so concurrent users bind it
  * once. Returns 0 or ccmm_dma_probe's / the mask's errno (-EPERM: refused by
  * the TDX allow-list; the device is left unbound on failure).

@@ -22,8 +22,9 @@
 #include "dma/dma.h"
 #include "scenario/scenario.h"
 
-/* The kind defined in dma-replay.c, registered with the others here. */
+/* The kinds defined in dma-replay.c and dma-trace.c, registered with the others here. */
 extern const struct ccmm_actor_kind _ccmm_kind_virtio_blk_replay;
+extern const struct ccmm_actor_kind _ccmm_kind_dma_trace;
 
 
 static const char *const type_mapping = "dma_mapping";
@@ -939,7 +940,7 @@ static const struct ccmm_actor_kind ccmm_kind_dma_device = {
 };
 
 static const struct ccmm_actor_kind *const dma_kinds[] = {
-	&ccmm_kind_dma_driver, &ccmm_kind_dma_device, &_ccmm_kind_virtio_blk_replay, NULL,
+	&ccmm_kind_dma_driver, &ccmm_kind_dma_device, &_ccmm_kind_virtio_blk_replay, &_ccmm_kind_dma_trace, NULL,
 };
 
 const struct ccmm_kind_set ccmm_kinds_dma = { "dma", dma_kinds, NULL };
