@@ -15,7 +15,8 @@
  * struct ccmm_page plus their lock, and the per-range chunk pointers)
  * divided by the pages touched, and by all modeled pages.
  *
- * usage: bench_checker [ACCESSES]   (per run; default 1000000)
+ * usage: bench_checker [ACCESSES [FORM]]   (per run; default 1000000; FORM 0,
+ * 1 or 2 runs that form only, for a profiler)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@ static double cpu_s(void)
 int main(int argc, char **argv)
 {
 	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : 1000000;
+	int only = argc > 2 ? atoi(argv[2]) : -1;
 	struct ccmm_platform *p;
 	struct ccmm_machine *m;
 	struct ccmm_error err;
@@ -76,6 +78,8 @@ int main(int argc, char **argv)
 						    "device DMA to shared pages, with data:     " };
 		double best = 0;
 
+		if (only >= 0 && form != only)
+			continue;
 		for (int run = 0; run < RUNS; run++) {
 			double t0 = cpu_s(), rate;
 

@@ -136,8 +136,11 @@ enum ccmm_outcome {
 /* The outcome's name as reports print it: "ok", "scrambled", "zeros", "abort", "blocked", "npf", "#VC", "#VE", "#PF", "#MC". */
 const char *ccmm_outcome_name(enum ccmm_outcome o);
 
-/* True for outcomes that stop the access at that page (an exception). */
-bool ccmm_outcome_faults(enum ccmm_outcome o);
+/* True for outcomes that stop the access at that page (an exception). Inline: every access asks. */
+static inline bool ccmm_outcome_faults(enum ccmm_outcome o)
+{
+	return o == CCMM_NPF || o == CCMM_VC || o == CCMM_VE || o == CCMM_PF || o == CCMM_MCE;
+}
 
 struct ccmm_access {
 	enum ccmm_initiator who;

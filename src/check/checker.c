@@ -174,14 +174,14 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 		pa = p->mode == CCMM_CC_SME ? bus & ~m->enc_mask : bus;
 	}
 
-	prange = ccmm_phys_range_of(m, pa);
+	prange = ccmm_phys_range_at(m, pa);
 	range = prange ? prange->desc : NULL;
 	v.hole = !range;
 	if (range) {
 		v.kind = range->kind;
 		if (!cpu && range->kind == CCMM_RANGE_BAR)
 			v.p2p_ok = p2p_reach(p, a->device, range);
-		pg = ccmm_phys_lock_in(m, prange, pa);
+		pg = ccmm_phys_lock_at(m, prange, pa);
 		if (!pg)
 			return CCMM_ABORT; /* out of memory for metadata: treat as nothing there */
 		v.state = (enum ccmm_page_state)pg->state;
@@ -411,7 +411,7 @@ static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n
 	if ((s->pa & (CCMM_PAGE_SIZE - 1)) + n > CCMM_PAGE_SIZE)
 		return false;
 	if (!s->pr || s->pa - s->pr->desc->base >= s->pr->desc->size) {
-		s->pr = ccmm_phys_range_of(m, s->pa);
+		s->pr = ccmm_phys_range_at(m, s->pa);
 		s->c = NULL;
 		if (!s->pr || s->pr->desc->kind != CCMM_RANGE_RAM)
 			return false;
@@ -475,9 +475,9 @@ struct chunk_pair {
 static void pair_unlock(struct chunk_pair *p)
 {
 	if (p->a)
-		pthread_mutex_unlock(&p->a->lock);
+		ccmm_lock_release(&p->a->lock);
 	if (p->b && p->b != p->a)
-		pthread_mutex_unlock(&p->b->lock);
+		ccmm_lock_release(&p->b->lock);
 	p->a = p->b = NULL;
 }
 
@@ -492,9 +492,9 @@ static void pair_lock(struct chunk_pair *p, struct ccmm_chunk *x, struct ccmm_ch
 		x = y;
 		y = t;
 	}
-	pthread_mutex_lock(&x->lock);
+	ccmm_lock_acquire(&x->lock);
 	if (y != x)
-		pthread_mutex_lock(&y->lock);
+		ccmm_lock_acquire(&y->lock);
 	p->a = x;
 	p->b = y;
 }

@@ -99,7 +99,7 @@ struct ccmm_pgtable {
 	 * every shard, so it waits for the accesses in flight.
 	 */
 	struct {
-		pthread_mutex_t m;
+		struct ccmm_lock m;
 	} __attribute__((aligned(64))) lock[CCMM_PGT_LOCK_SHARDS];
 	uint64_t *root;             /* 512 entries */
 	size_t nr_tables;           /* page-table pages, root included */
@@ -135,7 +135,21 @@ uint64_t ccmm_pte_mkprivate(const struct ccmm_machine *m, uint64_t pte, bool pri
  * modes without a bit: true for pSeries SVM (all guest accesses are to its
  * own memory, sharing is the UV's business), false for none.
  */
-bool ccmm_pte_is_private(const struct ccmm_machine *m, uint64_t pte);
+static inline bool ccmm_pte_is_private(const struct ccmm_machine *m, uint64_t pte)
+{
+	switch (m->plat->mode) {
+	case CCMM_CC_SME:
+	case CCMM_CC_SEV:
+	case CCMM_CC_SEV_SNP:
+		return (pte & m->enc_mask) != 0;
+	case CCMM_CC_TDX:
+		return (pte & m->enc_mask) == 0;
+	case CCMM_CC_PSERIES_SVM:
+		return true;
+	default:
+		return false;
+	}
+}
 
 /* Physical address of a leaf @pte at @level for @va (offset within the leaf added). */
 uint64_t ccmm_pte_pa(const struct ccmm_machine *m, uint64_t pte, unsigned level, uint64_t va);

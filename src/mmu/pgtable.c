@@ -62,22 +62,6 @@ uint64_t ccmm_pte_mkprivate(const struct ccmm_machine *m, uint64_t pte, bool pri
 	}
 }
 
-bool ccmm_pte_is_private(const struct ccmm_machine *m, uint64_t pte)
-{
-	switch (m->plat->mode) {
-	case CCMM_CC_SME:
-	case CCMM_CC_SEV:
-	case CCMM_CC_SEV_SNP:
-		return (pte & m->enc_mask) != 0;
-	case CCMM_CC_TDX:
-		return (pte & m->enc_mask) == 0;
-	case CCMM_CC_PSERIES_SVM:
-		return true;
-	default:
-		return false;
-	}
-}
-
 uint64_t ccmm_pte_pa(const struct ccmm_machine *m, uint64_t pte, unsigned level, uint64_t va)
 {
 	uint64_t size = ccmm_level_size(level);
@@ -144,7 +128,7 @@ static uint64_t table_entry(uint64_t *t)
 	return (uint64_t)p | CCMM_PTE_PRESENT | CCMM_PTE_RW | CCMM_PTE_USER;
 }
 
-/* ---- the page-table lock: one mutex per shard ---------------------------------------- */
+/* ---- the page-table lock: one lock (struct ccmm_lock) per shard ---------------------------------------- */
 
 static atomic_uint next_shard;
 static _Thread_local unsigned my_shard = UINT32_MAX;
@@ -155,26 +139,26 @@ unsigned ccmm_pgt_lock_access(struct ccmm_pgtable *pt)
 
 	if (s == UINT32_MAX)
 		s = my_shard = atomic_fetch_add(&next_shard, 1) % CCMM_PGT_LOCK_SHARDS;
-	pthread_mutex_lock(&pt->lock[s].m);
+	ccmm_lock_acquire(&pt->lock[s].m);
 	return s;
 }
 
 void ccmm_pgt_unlock_access(struct ccmm_pgtable *pt, unsigned shard)
 {
-	pthread_mutex_unlock(&pt->lock[shard].m);
+	ccmm_lock_release(&pt->lock[shard].m);
 }
 
 /* The writer side: every shard, in order, so no access is in flight. */
 static void pgt_lock_all(struct ccmm_pgtable *pt)
 {
 	for (unsigned i = 0; i < CCMM_PGT_LOCK_SHARDS; i++)
-		pthread_mutex_lock(&pt->lock[i].m);
+		ccmm_lock_acquire(&pt->lock[i].m);
 }
 
 static void pgt_unlock_all(struct ccmm_pgtable *pt)
 {
 	for (unsigned i = CCMM_PGT_LOCK_SHARDS; i--;)
-		pthread_mutex_unlock(&pt->lock[i].m);
+		ccmm_lock_release(&pt->lock[i].m);
 }
 
 int ccmm_pgt_create(struct ccmm_machine *m, enum ccmm_pgt_kind kind, const char *name, bool track,
@@ -190,12 +174,8 @@ int ccmm_pgt_create(struct ccmm_machine *m, enum ccmm_pgt_kind kind, const char 
 	pt->track = track;
 	pt->id = atomic_fetch_add(&m->next_pgt_id, 1) + 1;
 	snprintf(pt->name, sizeof(pt->name), "%s", name ? name : ccmm_pgt_kind_name(kind));
-	for (unsigned i = 0; i < CCMM_PGT_LOCK_SHARDS; i++)
-		pthread_mutex_init(&pt->lock[i].m, NULL);
 	pt->root = table_alloc(pt);
 	if (!pt->root) {
-		for (unsigned i = 0; i < CCMM_PGT_LOCK_SHARDS; i++)
-			pthread_mutex_destroy(&pt->lock[i].m);
 		free(pt);
 		return -ENOMEM;
 	}
@@ -550,7 +530,9 @@ int ccmm_pgt_split(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, u
 	return ret;
 }
 
-int ccmm_pgt_walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+/* The walk, inline in both callers (translation runs on every modeled access). */
+static inline __attribute__((always_inline)) int walk_tables(struct ccmm_pgtable *pt, uint64_t va,
+							      struct ccmm_walk *w)
 {
 	uint64_t *t = pt->root;
 
@@ -572,6 +554,11 @@ int ccmm_pgt_walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk 
 	}
 	memset(w, 0, sizeof(*w));
 	return -EFAULT;
+}
+
+int ccmm_pgt_walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+{
+	return walk_tables(pt, va, w);
 }
 
 int ccmm_pgt_walk(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
@@ -601,7 +588,7 @@ int ccmm_pgt_translate_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_
 			return 0;
 		}
 	}
-	return ccmm_pgt_walk_locked(pt, va, w);
+	return walk_tables(pt, va, w);
 }
 
 int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
@@ -703,8 +690,6 @@ void ccmm_pgt_destroy(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt)
 	range_walk(&op, pt->root, CCMM_PGT_LEVELS, 0);
 	pgt_unlock_all(pt);
 	free_subtree(pt, pt->root, CCMM_PGT_LEVELS);
-	for (unsigned i = 0; i < CCMM_PGT_LOCK_SHARDS; i++)
-		pthread_mutex_destroy(&pt->lock[i].m);
 	free(pt->stale);
 	free(pt);
 }

@@ -3,6 +3,7 @@
 #include "platform/internal.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +109,25 @@ void ccmm_ctx_init(struct ccmm_ctx *ctx, struct ccmm_machine *m, int actor, cons
 	ctx->cpu = -1;
 	ctx->actor_name = name ? name : "";
 	ccmm_rng_seed(&ctx->rng, m ? m->seed : 0, (uint64_t)(actor + 1));
+}
+
+/* The contended lock: spin on a plain load (no cache-line ping-pong), then yield between tries. */
+void ccmm_lock_wait(struct ccmm_lock *l)
+{
+	for (unsigned i = 0;; i++) {
+		uint32_t free_v = 0;
+
+		if (atomic_load_explicit(&l->v, memory_order_relaxed) == 0 &&
+		    atomic_compare_exchange_weak_explicit(&l->v, &free_v, 1, memory_order_acquire, memory_order_relaxed))
+			return;
+		if (i < 100) {
+#if defined(__x86_64__) || defined(__i386__)
+			__builtin_ia32_pause();
+#endif
+		} else {
+			sched_yield();
+		}
+	}
 }
 
 void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes)

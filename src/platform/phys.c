@@ -32,9 +32,7 @@
 #define DIR_SHIFT CCMM_PUD_SHIFT /* one directory entry per 1 GiB */
 #define DIR_CHUNKS (1u << (DIR_SHIFT - CCMM_CHUNK_SHIFT))
 
-struct ccmm_chunk_table {
-	_Atomic(struct ccmm_chunk *) chunk[DIR_CHUNKS];
-};
+_Static_assert(DIR_CHUNKS == CCMM_CHUNK_TABLE_SIZE, "a chunk table covers one directory entry");
 
 /* ---- the directory ------------------------------------------------------------ */
 
@@ -61,7 +59,6 @@ void _ccmm_phys_range_fini(struct ccmm_phys_range *r)
 				continue;
 			for (unsigned k = 0; k < CCMM_CHUNK_PAGES; k++)
 				free(ch->page[k].data);
-			pthread_mutex_destroy(&ch->lock);
 			free(ch);
 		}
 		free(t);
@@ -126,7 +123,6 @@ static struct ccmm_chunk *chunk_new(struct ccmm_machine *m, struct ccmm_phys_ran
 
 	if (!c)
 		return NULL;
-	pthread_mutex_init(&c->lock, NULL);
 	for (unsigned i = 0; i < CCMM_CHUNK_PAGES; i++) {
 		c->page[i].state = (uint8_t)r->def_state;
 		c->page[i].owner = r->def_owner;
@@ -171,7 +167,6 @@ struct ccmm_chunk *ccmm_phys_chunk_in(struct ccmm_machine *m, struct ccmm_phys_r
 		return NULL;
 	if (!atomic_compare_exchange_strong_explicit(&t->chunk[idx % DIR_CHUNKS], &expect, c, memory_order_acq_rel,
 						     memory_order_acquire)) {
-		pthread_mutex_destroy(&c->lock);
 		free(c);
 		return expect;
 	}
@@ -201,7 +196,7 @@ struct ccmm_page *ccmm_phys_lock_in(struct ccmm_machine *m, struct ccmm_phys_ran
 
 	if (!c)
 		return NULL;
-	pthread_mutex_lock(&c->lock);
+	ccmm_lock_acquire(&c->lock);
 	return &c->page[(pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
 }
 
@@ -217,7 +212,7 @@ void ccmm_phys_unlock(struct ccmm_machine *m, uint64_t pa)
 	struct ccmm_chunk *c = ccmm_phys_chunk(m, pa, false);
 
 	if (c)
-		pthread_mutex_unlock(&c->lock);
+		ccmm_lock_release(&c->lock);
 }
 
 int ccmm_phys_peek(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *out)
@@ -234,9 +229,9 @@ int ccmm_phys_peek(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *out)
 		out->owner = r->def_owner;
 		return 0;
 	}
-	pthread_mutex_lock(&c->lock);
+	ccmm_lock_acquire(&c->lock);
 	*out = c->page[(pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
-	pthread_mutex_unlock(&c->lock);
+	ccmm_lock_release(&c->lock);
 	return 0;
 }
 

@@ -29,8 +29,8 @@
  * written, or only when observed under another key: enum ccmm_mee_mode).
  *
  * Locking: a platform description is immutable after loading. Page
- * metadata and data are protected by the owning chunk's mutex
- * (ccmm_phys_lock_page); chunks are created lock-free. A ccmm_ctx belongs
+ * metadata and data are protected by the owning chunk's lock
+ * (ccmm_phys_lock, a struct ccmm_lock); chunks are created lock-free. A ccmm_ctx belongs
  * to one thread.
  */
 #ifndef CCMM_PLATFORM_H
@@ -394,15 +394,54 @@ _Static_assert(sizeof(struct ccmm_page) <= 32, "per-page metadata must fit in 32
 #define CCMM_CHUNK_SHIFT CCMM_PMD_SHIFT
 #define CCMM_CHUNK_PAGES (1u << (CCMM_CHUNK_SHIFT - CCMM_PAGE_SHIFT))
 
+/*
+ * struct ccmm_lock - a spinlock of one word for the locks every modeled
+ * access takes (a chunk's, a page-table shard's), as the kernel's page
+ * table locks are spinlocks: an uncontended lock is one compare-and-swap
+ * and an unlock a plain release store. A pthread mutex pair costs about 55
+ * instructions and two locked read-modify-writes (lock and unlock), and
+ * each locked instruction costs about 6 ns on this project's machine, so
+ * two mutex pairs were half of the checker's state-only access. Contended,
+ * a waiter spins with a pause, then yields the CPU between tries (the
+ * holders hold these locks for one page's work, but a holder may be
+ * preempted on a busy host). Not recursive; no owner tracking. Zero is
+ * unlocked (static or calloc'ed locks need no init).
+ */
+struct ccmm_lock {
+	_Atomic uint32_t v;
+};
+
+/* The contended path of ccmm_lock_acquire (machine.c). */
+void ccmm_lock_wait(struct ccmm_lock *l);
+
+/* Take @l (sleeping while another thread holds it). Acquire ordering. */
+static inline void ccmm_lock_acquire(struct ccmm_lock *l)
+{
+	uint32_t free_v = 0;
+
+	if (!atomic_compare_exchange_strong_explicit(&l->v, &free_v, 1, memory_order_acquire, memory_order_relaxed))
+		ccmm_lock_wait(l);
+}
+
+/* Release @l, which the calling thread holds. Release ordering. */
+static inline void ccmm_lock_release(struct ccmm_lock *l)
+{
+	atomic_store_explicit(&l->v, 0, memory_order_release);
+}
+
 /* 2 MiB of physical memory: one lock, one counter, 512 pages. */
 struct ccmm_chunk {
-	pthread_mutex_t lock;
+	struct ccmm_lock lock;
 	uint32_t nr_private; /* pages PRIVATE or PENDING: SNP's 2 MiB host-mapping rule */
 	uint32_t nr_data;    /* pages with data allocated */
 	struct ccmm_page page[CCMM_CHUNK_PAGES];
 };
 
-struct ccmm_chunk_table; /* phys.c: 512 chunk pointers, one 1 GiB slice of a range */
+/* 512 chunk pointers, one 1 GiB slice of a range (here for the inline lookups below) */
+#define CCMM_CHUNK_TABLE_SIZE (1u << (CCMM_PUD_SHIFT - CCMM_CHUNK_SHIFT))
+struct ccmm_chunk_table {
+	_Atomic(struct ccmm_chunk *) chunk[CCMM_CHUNK_TABLE_SIZE];
+};
 
 #define CCMM_GRANULE_MIXED 0
 #define CCMM_GRANULE_HOLE  0xffff
@@ -539,6 +578,26 @@ void ccmm_machine_destroy(struct ccmm_machine *m);
 struct ccmm_phys_range *ccmm_phys_range_of(struct ccmm_machine *m, uint64_t pa);
 
 /*
+ * ccmm_phys_range_at - ccmm_phys_range_of with its common case inline: a
+ * GiB of address space that one range covers whole (or nothing covers).
+ * For the paths every modeled access takes.
+ */
+static inline struct ccmm_phys_range *ccmm_phys_range_at(struct ccmm_machine *m, uint64_t pa)
+{
+	uint64_t g = pa >> CCMM_PUD_SHIFT;
+
+	if (g < m->phys.nr_granules) {
+		unsigned v = m->phys.granule[g];
+
+		if (v == CCMM_GRANULE_HOLE)
+			return NULL;
+		if (v != CCMM_GRANULE_MIXED)
+			return &m->phys.range[v - 1];
+	}
+	return ccmm_phys_range_of(m, pa);
+}
+
+/*
  * ccmm_phys_page - the metadata of the page holding @pa, creating its chunk
  * when @create is set (-ENOMEM on failure). Returns NULL for a hole, or
  * for an untouched page when !@create. The caller holds the chunk lock
@@ -574,10 +633,28 @@ void ccmm_phys_unlock(struct ccmm_machine *m, uint64_t pa);
 /* As ccmm_phys_lock, within the range @r (from ccmm_phys_range_of) that holds @pa. */
 struct ccmm_page *ccmm_phys_lock_in(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa);
 
+/*
+ * ccmm_phys_lock_at - ccmm_phys_lock_in with its common case inline: the
+ * chunk exists (two acquire loads, then its lock). Same result and
+ * locking; creates the chunk through ccmm_phys_lock_in otherwise.
+ */
+static inline struct ccmm_page *ccmm_phys_lock_at(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa)
+{
+	uint64_t idx = (pa - r->dir_base) >> CCMM_CHUNK_SHIFT;
+	struct ccmm_chunk_table *t = atomic_load_explicit(&r->dir[idx / CCMM_CHUNK_TABLE_SIZE], memory_order_acquire);
+	struct ccmm_chunk *c = t ? atomic_load_explicit(&t->chunk[idx % CCMM_CHUNK_TABLE_SIZE], memory_order_acquire)
+				 : NULL;
+
+	if (!c)
+		return ccmm_phys_lock_in(m, r, pa);
+	ccmm_lock_acquire(&c->lock);
+	return &c->page[(pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
+}
+
 /* Unlock the chunk of page @pg (locked by ccmm_phys_lock for @pa) without looking it up. */
 static inline void ccmm_page_unlock(struct ccmm_page *pg, uint64_t pa)
 {
-	pthread_mutex_unlock(&ccmm_page_chunk(pg, pa)->lock);
+	ccmm_lock_release(&ccmm_page_chunk(pg, pa)->lock);
 }
 
 /*
