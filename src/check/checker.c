@@ -35,7 +35,7 @@ static uint64_t line_mask(uint64_t pa, size_t len)
  * kept until the data is dropped), so a clean page costs no look at its
  * data, which is far away in memory.
  */
-static bool lines_poisoned(const struct ccmm_page *pg, uint64_t pa, size_t len)
+static inline bool lines_poisoned(const struct ccmm_page *pg, uint64_t pa, size_t len)
 {
 	return (pg->flags & CCMM_PG_POISONED) && pg->data && (pg->data->poison & line_mask(pa, len));
 }
@@ -283,7 +283,7 @@ static enum ccmm_outcome access_page(struct ccmm_ctx *ctx, const struct ccmm_acc
 	return o;
 }
 
-static int access_valid(struct ccmm_ctx *ctx, const struct ccmm_access *a)
+static inline int access_valid(struct ccmm_ctx *ctx, const struct ccmm_access *a)
 {
 	if (!a->len || (unsigned)a->who >= CCMM_INIT_NR)
 		return -EINVAL;

@@ -228,8 +228,26 @@ int ccmm_pgt_walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk 
  * of the tables (map, unmap, protect, split, TLB flush) wait until it is
  * dropped. Returns the shard to give back to the unlock.
  */
-unsigned ccmm_pgt_lock_access(struct ccmm_pgtable *pt);
-void ccmm_pgt_unlock_access(struct ccmm_pgtable *pt, unsigned shard);
+/* This thread's shard of every page table's lock; UINT32_MAX until ccmm_pgt_shard_assign. */
+extern _Thread_local unsigned ccmm_pgt_shard;
+/* Give the calling thread its shard (round robin over the threads) and return it. */
+unsigned ccmm_pgt_shard_assign(void);
+
+/* (inline: every modeled CPU access takes and drops it) */
+static inline unsigned ccmm_pgt_lock_access(struct ccmm_pgtable *pt)
+{
+	unsigned s = ccmm_pgt_shard;
+
+	if (__builtin_expect(s == UINT32_MAX, 0))
+		s = ccmm_pgt_shard_assign();
+	ccmm_lock_acquire(&pt->lock[s].m);
+	return s;
+}
+
+static inline void ccmm_pgt_unlock_access(struct ccmm_pgtable *pt, unsigned shard)
+{
+	ccmm_lock_release(&pt->lock[shard].m);
+}
 
 /* Translate as the CPU does: a stale TLB entry wins over the tables. 0 or -EFAULT. */
 int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);

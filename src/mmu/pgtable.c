@@ -131,21 +131,12 @@ static uint64_t table_entry(uint64_t *t)
 /* ---- the page-table lock: one lock (struct ccmm_lock) per shard ---------------------------------------- */
 
 static atomic_uint next_shard;
-static _Thread_local unsigned my_shard = UINT32_MAX;
+_Thread_local unsigned ccmm_pgt_shard = UINT32_MAX;
 
-unsigned ccmm_pgt_lock_access(struct ccmm_pgtable *pt)
+unsigned ccmm_pgt_shard_assign(void)
 {
-	unsigned s = my_shard;
-
-	if (s == UINT32_MAX)
-		s = my_shard = atomic_fetch_add(&next_shard, 1) % CCMM_PGT_LOCK_SHARDS;
-	ccmm_lock_acquire(&pt->lock[s].m);
-	return s;
-}
-
-void ccmm_pgt_unlock_access(struct ccmm_pgtable *pt, unsigned shard)
-{
-	ccmm_lock_release(&pt->lock[shard].m);
+	ccmm_pgt_shard = atomic_fetch_add(&next_shard, 1) % CCMM_PGT_LOCK_SHARDS;
+	return ccmm_pgt_shard;
 }
 
 /* The writer side: every shard, in order, so no access is in flight. */

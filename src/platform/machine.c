@@ -130,22 +130,18 @@ void ccmm_lock_wait(struct ccmm_lock *l)
 	}
 }
 
-void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes)
+void ccmm_charge_copy_new(struct ccmm_ctx *ctx, uint64_t bytes)
 {
 	uint64_t mbps = ctx->m->cost[CCMM_COST_copy_mbps];
 	uint64_t t;
 
 	if (!mbps)
 		return;
-	if (bytes == ctx->copy_memo[0] && mbps == ctx->copy_memo[1]) {
-		t = ctx->copy_memo[2];
-	} else {
-		/* bytes / (mbps * 1e6 B/s) in ns = bytes * 1000 / mbps */
-		t = (bytes * 1000 + mbps - 1) / mbps;
-		ctx->copy_memo[0] = bytes;
-		ctx->copy_memo[1] = mbps;
-		ctx->copy_memo[2] = t;
-	}
+	/* bytes / (mbps * 1e6 B/s) in ns = bytes * 1000 / mbps */
+	t = (bytes * 1000 + mbps - 1) / mbps;
+	ctx->copy_memo[0] = bytes;
+	ctx->copy_memo[1] = mbps;
+	ctx->copy_memo[2] = t;
 	ctx->now_ns += t;
 	ctx->cost_ns[CCMM_COST_copy_mbps] += t;
 	ctx->cost_n[CCMM_COST_copy_mbps] += bytes;

@@ -784,8 +784,23 @@ static inline void ccmm_charge(struct ccmm_ctx *ctx, unsigned c, uint64_t n)
 	ctx->cost_n[c] += n;
 }
 
-/* Charge a copy of @bytes at the modeled copy bandwidth. */
-void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes);
+/* ccmm_charge_copy's division, when @bytes is not the size it last charged (machine.c). */
+void ccmm_charge_copy_new(struct ccmm_ctx *ctx, uint64_t bytes);
+
+/* Charge a copy of @bytes at the modeled copy bandwidth (inline: accesses repeat their sizes). */
+static inline void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes)
+{
+	uint64_t mbps = ctx->m->cost[CCMM_COST_copy_mbps], t;
+
+	if (bytes != ctx->copy_memo[0] || mbps != ctx->copy_memo[1]) {
+		ccmm_charge_copy_new(ctx, bytes);
+		return;
+	}
+	t = ctx->copy_memo[2];
+	ctx->now_ns += t;
+	ctx->cost_ns[CCMM_COST_copy_mbps] += t;
+	ctx->cost_n[CCMM_COST_copy_mbps] += bytes;
+}
 
 /* Count @n events of counter @c (enum ccmm_counter or CCMM_CTR_AT). */
 static inline void ccmm_count(struct ccmm_ctx *ctx, unsigned c, uint64_t n)
