@@ -202,14 +202,15 @@ struct ccmm_page *ccmm_phys_lock_in(struct ccmm_machine *m, struct ccmm_phys_ran
 
 struct ccmm_page *ccmm_phys_lock(struct ccmm_machine *m, uint64_t pa)
 {
-	struct ccmm_phys_range *r = ccmm_phys_range_of(m, pa);
+	struct ccmm_phys_range *r = ccmm_phys_range_at(m, pa);
 
-	return r ? ccmm_phys_lock_in(m, r, pa) : NULL;
+	return r ? ccmm_phys_lock_at(m, r, pa) : NULL;
 }
 
 void ccmm_phys_unlock(struct ccmm_machine *m, uint64_t pa)
 {
-	struct ccmm_chunk *c = ccmm_phys_chunk(m, pa, false);
+	struct ccmm_phys_range *r = ccmm_phys_range_at(m, pa);
+	struct ccmm_chunk *c = r ? ccmm_phys_chunk_peek(r, pa) : NULL;
 
 	if (c)
 		ccmm_lock_release(&c->lock);
@@ -238,7 +239,8 @@ int ccmm_phys_peek(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *out)
 void ccmm_page_set_state(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *pg, enum ccmm_page_state state,
 			 uint16_t owner)
 {
-	struct ccmm_chunk *c = ccmm_phys_chunk(m, pa, false);
+	struct ccmm_phys_range *r = ccmm_phys_range_at(m, pa);
+	struct ccmm_chunk *c = r ? ccmm_phys_chunk_peek(r, pa) : NULL;
 	bool was = pg->state != CCMM_PS_SHARED, now = state != CCMM_PS_SHARED;
 
 	if (c && was != now) {

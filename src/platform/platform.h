@@ -633,6 +633,15 @@ void ccmm_phys_unlock(struct ccmm_machine *m, uint64_t pa);
 /* As ccmm_phys_lock, within the range @r (from ccmm_phys_range_of) that holds @pa. */
 struct ccmm_page *ccmm_phys_lock_in(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa);
 
+/* The chunk of @pa within @r if it exists (never creates it): two acquire loads. */
+static inline struct ccmm_chunk *ccmm_phys_chunk_peek(const struct ccmm_phys_range *r, uint64_t pa)
+{
+	uint64_t idx = (pa - r->dir_base) >> CCMM_CHUNK_SHIFT;
+	struct ccmm_chunk_table *t = atomic_load_explicit(&r->dir[idx / CCMM_CHUNK_TABLE_SIZE], memory_order_acquire);
+
+	return t ? atomic_load_explicit(&t->chunk[idx % CCMM_CHUNK_TABLE_SIZE], memory_order_acquire) : NULL;
+}
+
 /*
  * ccmm_phys_lock_at - ccmm_phys_lock_in with its common case inline: the
  * chunk exists (two acquire loads, then its lock). Same result and
@@ -640,10 +649,7 @@ struct ccmm_page *ccmm_phys_lock_in(struct ccmm_machine *m, struct ccmm_phys_ran
  */
 static inline struct ccmm_page *ccmm_phys_lock_at(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa)
 {
-	uint64_t idx = (pa - r->dir_base) >> CCMM_CHUNK_SHIFT;
-	struct ccmm_chunk_table *t = atomic_load_explicit(&r->dir[idx / CCMM_CHUNK_TABLE_SIZE], memory_order_acquire);
-	struct ccmm_chunk *c = t ? atomic_load_explicit(&t->chunk[idx % CCMM_CHUNK_TABLE_SIZE], memory_order_acquire)
-				 : NULL;
+	struct ccmm_chunk *c = ccmm_phys_chunk_peek(r, pa);
 
 	if (!c)
 		return ccmm_phys_lock_in(m, r, pa);
