@@ -38,12 +38,21 @@ const char *ccmm_arg_str(const struct ccmm_op *op, int idx)
 
 /* ---- errors ----------------------------------------------------------------- */
 
+static bool run_failed(struct ccmm_run *run);
+
 int ccmm_run_fail(struct ccmm_actor *a, const struct ccmm_op *op, int ret, const char *fmt, ...)
 {
 	struct ccmm_run *run = a->run;
 	char msg[400];
 	va_list ap;
 
+	/* a run-time failure earlier explains it: an op error, and the actor stops */
+	if (op && !run_failed(run) && _ccmm_deps_explain(a, op, a->note, sizeof(a->note))) {
+		pthread_mutex_lock(&run->lock); /* other actors read it (depends.c) */
+		a->dep_failed = true;
+		pthread_mutex_unlock(&run->lock);
+		return ret;
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -339,6 +348,8 @@ static void op_error(struct ccmm_actor *a, const struct ccmm_op *op, long got)
 		e->want = op->ret;
 		e->time_ns = a->ctx.now_ns;
 		snprintf(e->note, sizeof(e->note), "%s", a->note);
+		e->op = op;
+		e->dependent = a->dep_failed;
 	}
 	pthread_mutex_unlock(&a->run->lock);
 }
@@ -364,6 +375,15 @@ static int actor_step(struct ccmm_actor *a)
 			return CCMM_OP_BLOCKED;
 		if (run_failed(a->run))
 			return -1;
+		if (a->dep_failed) {
+			/* it needed what a failed op did not make: an op error, and this actor stops */
+			op_error(a, op, ret < 0 ? ret : -ENOENT);
+			a->done = true;
+			return 1;
+		}
+		_ccmm_deps_record(a, a->pc, ret);
+		if (a->run->job->op_hook)
+			a->run->job->op_hook(a, op, ret, a->run->job->op_hook_arg);
 		if (ret != (op->ret_set ? op->ret : 0))
 			op_error(a, op, ret);
 		a->pc++;
@@ -376,13 +396,16 @@ static int actor_step(struct ccmm_actor *a)
 		a->ctx.op = a->kind->name;
 		a->ctx.where = a->where;
 		ret = a->kind->step(a);
-		if (ret == 1)
+		if (ret == 1) {
 			a->done = true;
+			ccmm_actor_milestone(a, "done");
+		}
 		if (ret < 0 && !run_failed(a->run))
 			ccmm_run_fail(a, NULL, ret, "%s failed: %s", a->kind->name, strerror(-ret));
 		return ret < 0 ? -1 : ret;
 	}
 	a->done = true;
+	ccmm_actor_milestone(a, "done");
 	return 1;
 }
 
@@ -405,6 +428,39 @@ static void deadlock(struct ccmm_run *run)
 		run->error_ret = -EDEADLK;
 	}
 	pthread_mutex_unlock(&run->lock);
+}
+
+/*
+ * Everyone left waits, and an actor stopped on a failed dependency: what
+ * they wait for will not come. Each waiter's wait is an op error naming
+ * the stopped actor, and the waiter stops too; the run ends normally.
+ * Returns whether there were such waiters. Called without run->lock.
+ */
+static bool stop_waiters(struct ccmm_run *run)
+{
+	const struct ccmm_actor *stopped;
+	bool any = false;
+
+	pthread_mutex_lock(&run->lock);
+	stopped = _ccmm_deps_stopped(run);
+	for (size_t i = 0; stopped && i < run->job->nr_actors; i++) {
+		struct ccmm_actor *a = run->job->actors[i];
+
+		if (a->done || !a->waiting || a->pc >= a->nr_ops)
+			continue;
+		snprintf(a->note, sizeof(a->note), "waits for '%.40s', which will not come: [%s] stopped at line %d",
+			 a->waiting, stopped->name, stopped->ops[stopped->pc < stopped->nr_ops ? stopped->pc : 0].where.line);
+		a->dep_failed = true;
+		pthread_mutex_unlock(&run->lock);
+		op_error(a, &a->ops[a->pc], -EDEADLK);
+		pthread_mutex_lock(&run->lock);
+		a->waiting = NULL;
+		a->done = true;
+		any = true;
+	}
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+	return any;
 }
 
 static void run_sim(struct ccmm_run *run)
@@ -437,6 +493,8 @@ static void run_sim(struct ccmm_run *run)
 		if (all_done)
 			return;
 		if (!next) {
+			if (stop_waiters(run))
+				continue;
 			deadlock(run);
 			return;
 		}
@@ -479,7 +537,7 @@ static void *actor_thread(void *arg)
 			pthread_mutex_lock(&run->lock);
 			rp->blocked++;
 			for (;;) {
-				if (run->error[0])
+				if (run->error[0] || a->done)
 					break;
 				if (try_wait_locked(a, a->waiting)) {
 					a->waiting = NULL;
@@ -489,7 +547,8 @@ static void *actor_thread(void *arg)
 				}
 				if (rp->blocked == rp->running && !waiter_ready_locked(run)) {
 					pthread_mutex_unlock(&run->lock);
-					deadlock(run);
+					if (!stop_waiters(run))
+						deadlock(run);
 					pthread_mutex_lock(&run->lock);
 					pthread_cond_broadcast(&run->cond);
 					break;
@@ -578,8 +637,14 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 		a->ops_done = a->op_errors = 0;
 		a->priv = NULL;
 		a->exited = false;
+		a->dep_failed = false;
 		a->exit_status = 0;
 		a->exit_why[0] = a->note[0] = '\0';
+	}
+	if (_ccmm_deps_init(run)) {
+		_ccmm_deps_free(run);
+		snprintf(run->error, sizeof(run->error), "%.300s: out of memory", job->path);
+		run->error_ret = -ENOMEM;
 	}
 	for (size_t i = 0; ccmm_run_ext_at(i) && !run->error[0]; i++) {
 		const struct ccmm_run_ext *x = ccmm_run_ext_at(i);
@@ -598,6 +663,8 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 				ccmm_run_fail(a, NULL, ret, "cannot start a %s actor: %s", a->kind->name, strerror(-ret));
 		}
 	}
+	for (size_t i = 0; i < job->nr_actors && !run->error[0]; i++)
+		ccmm_actor_milestone(job->actors[i], "started");
 	if (!run->error[0]) {
 		if (job->g.mode == CCMM_RUN_THREADS)
 			run_threads(run);
@@ -649,6 +716,8 @@ void ccmm_run_free(struct ccmm_run *run)
 	free(run->objs);
 	free(run->sig);
 	free(rp->op_errors);
+	free(run->check_results);
+	_ccmm_deps_free(run);
 	ccmm_shutdown(run->m);
 	pthread_mutex_destroy(&run->lock);
 	pthread_cond_destroy(&run->cond);
@@ -741,8 +810,10 @@ void ccmm_run_summarize(struct ccmm_run *run, struct ccmm_run_summary *s)
 		if (!er.met)
 			s->missing++;
 	s->op_errors = run_priv(run)->nr_op_errors;
+	for (size_t i = 0; run->checks_done && i < run->job->nr_checks; i++)
+		s->checks_failed += !run->check_results[i].passed;
 	if (run->error[0])
 		s->status = 2;
 	else
-		s->status = s->unexpected || s->missing || s->op_errors ? 1 : 0;
+		s->status = s->unexpected || s->missing || s->op_errors || s->checks_failed ? 1 : 0;
 }

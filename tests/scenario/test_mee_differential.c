@@ -69,7 +69,7 @@ static void child_run(const char *path, enum ccmm_mee_mode mee, int fd)
 static void run_job(const char *path, enum ccmm_mee_mode mee, struct outcome *o)
 {
 	json_error_t jerr;
-	json_t *kernel, *dg;
+	json_t *kernel, *dg, *gopt;
 	int fds[2], status;
 	pid_t pid;
 	FILE *f;
@@ -99,6 +99,11 @@ static void run_job(const char *path, enum ccmm_mee_mode mee, struct outcome *o)
 	assert_non_null(kernel);
 	assert_string_equal(json_string_value(json_object_get(kernel, "mee")), ccmm_mee_mode_name(mee));
 	json_object_del(kernel, "mee");
+	/* the report's "global options" list every option in effect, the mode among them */
+	gopt = json_object_get(o->report, "global options");
+	assert_non_null(gopt);
+	assert_string_equal(json_string_value(json_object_get(gopt, "mee")), ccmm_mee_mode_name(mee));
+	json_object_del(gopt, "mee");
 	dg = json_object_get(kernel, "read_digest");
 	assert_non_null(dg);
 	o->digest = json_string_value(json_object_get(dg, "digest"));
