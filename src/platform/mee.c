@@ -17,6 +17,14 @@
  *
  * tests/platform checks the result against EVP_aes_128_xts line by line.
  *
+ * A page's tweaks depend only on the tweak key and the address, not on the
+ * data, so each thread keeps the whole tweak stream (4 KiB: 256 blocks) of
+ * the last pages it ciphered in a small direct-mapped cache: a page
+ * ciphered again (a DMA buffer bounced over and over, the SWIOTLB slots)
+ * costs one ECB call and two XOR passes, as XTS over a 4 KiB unit does. A
+ * run of a few lines of a page not in the cache computes just its own
+ * tweaks (a 64-byte access does not pay for 64 lines).
+ *
  * OpenSSL cipher contexts are not thread-safe, so each thread keeps its own
  * set, keyed on first use and thrown away when the thread exits.
  */
@@ -27,9 +35,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Lines per cipher call: a page, so the tweaks and blocks stay in L1. */
+/* Lines per cipher call: at most a page (a run never crosses one), so the tweaks and blocks stay in L1. */
 #define RUN_LINES CCMM_LINES_PER_PAGE
 #define BLOCKS_PER_LINE (CCMM_LINE_SIZE / 16)
+#define PAGE_BLOCKS (RUN_LINES * BLOCKS_PER_LINE)
+/* Pages whose tweak streams a thread keeps (4 KiB each), and the run that fills an entry on a miss. */
+#define TWEAK_PAGES 64
+#define TWEAK_FILL_LINES 8
 
 struct ccmm_mee {
 	uint64_t gen;                         /* distinguishes engines for the per-thread caches */
@@ -41,9 +53,20 @@ struct mee_key {
 	EVP_CIPHER_CTX *enc, *dec, *tweak;
 };
 
+typedef uint64_t block_t __attribute__((vector_size(16)));
+
+/* One page's tweak stream under one key: tag = page address | key ID << 1 | 1 (0: empty). */
+struct tweak_page {
+	uint64_t tag;
+	block_t tw[PAGE_BLOCKS];
+};
+
+_Static_assert(CCMM_NR_KEYIDS << 1 < CCMM_PAGE_SIZE, "the tweak cache's tag holds the key ID below the page address");
+
 struct mee_tls {
 	uint64_t gen;
 	struct mee_key k[CCMM_NR_KEYIDS];
+	struct tweak_page *tp; /* TWEAK_PAGES entries, allocated on first use; emptied when the engine changes */
 };
 
 static pthread_key_t tls_key;
@@ -70,6 +93,7 @@ static void tls_free(void *p)
 		key_free(&t->k[k]);
 	if (tls_cur == t)
 		tls_cur = NULL;
+	free(t->tp);
 	free(t);
 }
 
@@ -134,8 +158,8 @@ static EVP_CIPHER_CTX *ecb_ctx(const uint8_t key[16], int enc)
 	return c;
 }
 
-/* This thread's contexts for @keyid, keyed on first use. NULL: out of memory or OpenSSL failed. */
-static struct mee_key *get_key(struct ccmm_mee *mee, unsigned keyid)
+/* This thread's contexts for @keyid, keyed on first use (*@tp: its state). NULL: out of memory or OpenSSL failed. */
+static struct mee_key *get_key(struct ccmm_mee *mee, unsigned keyid, struct mee_tls **tp)
 {
 	struct mee_tls *t = tls_cur;
 	struct mee_key *k;
@@ -153,8 +177,12 @@ static struct mee_key *get_key(struct ccmm_mee *mee, unsigned keyid)
 	if (t->gen != mee->gen) {
 		for (int i = 0; i < CCMM_NR_KEYIDS; i++)
 			key_free(&t->k[i]);
+		if (t->tp)
+			for (int i = 0; i < TWEAK_PAGES; i++)
+				t->tp[i].tag = 0;
 		t->gen = mee->gen;
 	}
+	*tp = t;
 	k = &t->k[keyid];
 	if (!k->enc) {
 		k->enc = ecb_ctx(mee->key[keyid], 1);
@@ -177,8 +205,6 @@ static struct mee_key *get_key(struct ccmm_mee *mee, unsigned keyid)
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "mee.c: the XTS tweak arithmetic assumes a little-endian host"
 #endif
-typedef uint64_t block_t __attribute__((vector_size(16)));
-
 static inline block_t load_block(const uint8_t *p)
 {
 	block_t v;
@@ -201,14 +227,11 @@ static inline block_t mul_alpha(block_t t)
 	return (t << 1) ^ (-swapped & (block_t){ 0x87, 1 });
 }
 
-/* @n (<= RUN_LINES) lines at @pa through @k: XTS per line, two ECB calls in all. */
-static int xts_run(struct mee_key *k, uint64_t pa, const uint8_t *in, uint8_t *out, size_t n, int enc)
+/* The tweaks of @n lines at @pa (the blocks' T_i,j, in order) into @tw: one ECB call. */
+static int line_tweaks(struct mee_key *k, uint64_t pa, size_t n, block_t *tw)
 {
 	block_t tin[RUN_LINES], t0[RUN_LINES];
-	block_t tw[RUN_LINES * BLOCKS_PER_LINE];  /* the tweak of every block */
-	uint8_t x[RUN_LINES * CCMM_LINE_SIZE] __attribute__((aligned(64))); /* the blocks between the two XORs */
-	int len = (int)(n * CCMM_LINE_SIZE), outl = 0;
-	size_t nb = n * BLOCKS_PER_LINE;
+	int outl = 0;
 
 	for (size_t i = 0; i < n; i++)
 		tin[i] = (block_t){ pa + i * CCMM_LINE_SIZE, 0 };
@@ -223,18 +246,62 @@ static int xts_run(struct mee_key *k, uint64_t pa, const uint8_t *in, uint8_t *o
 		tw[4 * i + 2] = t2;
 		tw[4 * i + 3] = mul_alpha(t2);
 	}
+	return 0;
+}
+
+/*
+ * The tweaks of @n lines at @pa (within one page) under key @keyid: from
+ * this thread's cache, computed into the cache when the run is long enough
+ * to pay for the whole page, else computed into @buf. NULL on a cipher error.
+ */
+static const block_t *run_tweaks(struct mee_tls *t, struct mee_key *k, unsigned keyid, uint64_t pa, size_t n,
+				 block_t *buf)
+{
+	uint64_t page = CCMM_ALIGN_DOWN(pa, CCMM_PAGE_SIZE), tag = page | (uint64_t)keyid << 1 | 1;
+	size_t first = (size_t)((pa - page) / CCMM_LINE_SIZE) * BLOCKS_PER_LINE;
+	struct tweak_page *e;
+
+	if (!t->tp && n >= TWEAK_FILL_LINES)
+		t->tp = calloc(TWEAK_PAGES, sizeof(*t->tp)); /* without it, every run computes its own */
+	if (!t->tp)
+		return line_tweaks(k, pa, n, buf) ? NULL : buf;
+	e = &t->tp[((page >> CCMM_PAGE_SHIFT) ^ keyid * 0x9e37) % TWEAK_PAGES];
+	if (e->tag == tag)
+		return e->tw + first;
+	if (n < TWEAK_FILL_LINES)
+		return line_tweaks(k, pa, n, buf) ? NULL : buf;
+	e->tag = 0;
+	if (line_tweaks(k, page, RUN_LINES, e->tw))
+		return NULL;
+	e->tag = tag;
+	return e->tw + first;
+}
+
+/* @n lines at @pa (within one page) through @k: XTS per line, one ECB call (two without cached tweaks). */
+static int xts_run(struct mee_tls *t, struct mee_key *k, unsigned keyid, uint64_t pa, const uint8_t *in, uint8_t *out,
+		   size_t n, int enc)
+{
+	block_t buf[PAGE_BLOCKS];
+	const block_t *tw = run_tweaks(t, k, keyid, pa, n, buf);
+	int len = (int)(n * CCMM_LINE_SIZE), outl = 0;
+	size_t nb = n * BLOCKS_PER_LINE;
+
+	if (!tw)
+		return -EIO;
+	/* out = ECB(in ^ T) ^ T, in place in @out (which may be @in) */
 	for (size_t b = 0; b < nb; b++)
-		store_block(x + 16 * b, load_block(in + 16 * b) ^ tw[b]);
-	if (!EVP_CipherUpdate(enc ? k->enc : k->dec, x, &outl, x, len) || outl != len)
+		store_block(out + 16 * b, load_block(in + 16 * b) ^ tw[b]);
+	if (!EVP_CipherUpdate(enc ? k->enc : k->dec, out, &outl, out, len) || outl != len)
 		return -EIO;
 	for (size_t b = 0; b < nb; b++)
-		store_block(out + 16 * b, load_block(x + 16 * b) ^ tw[b]);
+		store_block(out + 16 * b, load_block(out + 16 * b) ^ tw[b]);
 	return 0;
 }
 
 static int crypt_run(struct ccmm_mee *mee, unsigned keyid, uint64_t pa, const uint8_t *in, uint8_t *out, size_t len,
 		     int enc)
 {
+	struct mee_tls *t;
 	struct mee_key *k;
 
 	if (keyid >= CCMM_NR_KEYIDS || !CCMM_IS_ALIGNED(pa, CCMM_LINE_SIZE) || !CCMM_IS_ALIGNED(len, CCMM_LINE_SIZE))
@@ -244,12 +311,13 @@ static int crypt_run(struct ccmm_mee *mee, unsigned keyid, uint64_t pa, const ui
 			memmove(out, in, len);
 		return 0;
 	}
-	k = get_key(mee, keyid);
+	k = get_key(mee, keyid, &t);
 	if (!k)
 		return -ENOMEM;
 	while (len) {
-		size_t n = CCMM_MIN(len / CCMM_LINE_SIZE, (size_t)RUN_LINES);
-		int ret = xts_run(k, pa, in, out, n, enc);
+		/* up to the end of the page */
+		size_t n = CCMM_MIN(len, CCMM_PAGE_SIZE - (pa & (CCMM_PAGE_SIZE - 1))) / CCMM_LINE_SIZE;
+		int ret = xts_run(t, k, keyid, pa, in, out, n, enc);
 
 		if (ret)
 			return ret;

@@ -530,10 +530,13 @@ void ccmm_mee_destroy(struct ccmm_mee *mee);
  * ccmm_mee_encrypt / ccmm_mee_decrypt - AES-128-XTS of @len bytes (a
  * multiple of 64) at physical address @pa (64-byte aligned) under @keyid,
  * each 64-byte line a data unit tweaked by its own address, from @in to
- * @out (the same buffer, or not overlapping). A run of lines takes two ECB
- * calls into libcrypto per page (tweaks, then blocks), with contexts keyed
- * once per thread and key. Key ID 0 copies. Thread-safe: each thread keeps
- * its own cipher contexts. Returns 0, -EINVAL (bad key ID or alignment),
+ * @out (the same buffer, or not overlapping). A run of lines takes one ECB
+ * call into libcrypto per page (the blocks; a second for the tweaks when
+ * the page's are not in the thread's tweak cache of 64 pages), with
+ * contexts keyed once per thread and key. Key ID 0 copies. Thread-safe:
+ * each thread keeps its own cipher contexts and tweak cache (256 KiB,
+ * allocated by the first run of 8 lines or more, freed at thread exit).
+ * Returns 0, -EINVAL (bad key ID or alignment),
  * -ENOMEM or -EIO (OpenSSL failed).
  */
 int ccmm_mee_encrypt(struct ccmm_mee *mee, unsigned keyid, uint64_t pa, const uint8_t *in, uint8_t *out,

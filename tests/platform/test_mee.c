@@ -4,7 +4,8 @@
  * data:
  *  - ccmm_mee_encrypt/decrypt over runs of lines is AES-128-XTS with each
  *    64-byte line a data unit tweaked by its address, byte for byte what
- *    libcrypto's EVP_aes_128_xts gives line by line;
+ *    libcrypto's EVP_aes_128_xts gives line by line, also when the tweaks
+ *    come from the thread's tweak cache;
  *  - random reads, partial and whole-line writes and page copies under
  *    random keys give the same bytes and the same "written under another
  *    key" flags in the eager mode, the on-demand mode and a reference
@@ -124,6 +125,73 @@ static void test_engine_is_aes_xts_per_line(void **state)
 	free(in);
 	free(out);
 	free(back);
+}
+
+/* Every line of @len bytes at @pa that the engine encrypted into @out is EVP's XTS of that line under @key. */
+static void check_lines(const uint8_t key[32], uint64_t pa, const uint8_t *in, const uint8_t *out, size_t len)
+{
+	uint8_t ref[64];
+
+	for (size_t l = 0; l < len / 64; l++) {
+		evp_xts_line(key, pa + l * 64, in + l * 64, ref, 1);
+		assert_memory_equal(out + l * 64, ref, 64);
+	}
+}
+
+/*
+ * The thread's tweak cache (whole pages' tweaks, kept by page and key)
+ * never serves a stale tweak: the same page under two keys, a page after
+ * others evicted it, runs starting inside a cached page, short runs that
+ * do not fill it, and a second engine (other keys) at the same addresses
+ * in the same thread all agree with EVP line by line.
+ */
+static void test_tweak_cache_serves_only_its_page_and_key(void **state)
+{
+	struct ccmm_mee *a, *b;
+	uint8_t ka1[32], ka2[32], kb1[32];
+	uint64_t s = 99, pa = 0x7654321000ULL;
+	size_t n = 4096;
+	uint8_t *in = malloc(n), *out = malloc(n);
+
+	(void)state;
+	assert_non_null(in);
+	assert_non_null(out);
+	for (size_t i = 0; i < n; i++)
+		in[i] = (uint8_t)rnd(&s);
+	assert_int_equal(ccmm_mee_create(1, &a), 0);
+	engine_key(1, 1, ka1);
+	engine_key(1, 2, ka2);
+	/* a whole page under key 1 fills the cache; key 2 at the same page must not use it */
+	assert_int_equal(ccmm_mee_encrypt(a, 1, pa, in, out, n), 0);
+	check_lines(ka1, pa, in, out, n);
+	assert_int_equal(ccmm_mee_encrypt(a, 2, pa, in, out, n), 0);
+	check_lines(ka2, pa, in, out, n);
+	/* runs inside the cached page, long and short */
+	assert_int_equal(ccmm_mee_encrypt(a, 1, pa + 640, in, out, 1024), 0);
+	check_lines(ka1, pa + 640, in, out, 1024);
+	assert_int_equal(ccmm_mee_encrypt(a, 1, pa + 4032, in, out, 64), 0);
+	check_lines(ka1, pa + 4032, in, out, 64);
+	/* short runs on pages never ciphered whole, then many pages that evict the first */
+	for (uint64_t p = 1; p <= 300; p++) {
+		uint64_t at = pa + p * 4096 + (p % 7) * 64;
+		size_t len = p % 3 ? 64 * (1 + p % 5) : 4096 - (p % 7) * 64;
+
+		assert_int_equal(ccmm_mee_encrypt(a, 1 + (unsigned)(p & 1), at, in, out, len), 0);
+		check_lines(p & 1 ? ka2 : ka1, at, in, out, len);
+	}
+	assert_int_equal(ccmm_mee_encrypt(a, 1, pa, in, out, n), 0);
+	check_lines(ka1, pa, in, out, n);
+	/* another engine, other keys, the same page in the same thread */
+	assert_int_equal(ccmm_mee_create(2, &b), 0);
+	engine_key(2, 1, kb1);
+	assert_int_equal(ccmm_mee_encrypt(b, 1, pa, in, out, n), 0);
+	check_lines(kb1, pa, in, out, n);
+	assert_int_equal(ccmm_mee_encrypt(a, 1, pa, in, out, n), 0);
+	check_lines(ka1, pa, in, out, n);
+	ccmm_mee_destroy(b);
+	ccmm_mee_destroy(a);
+	free(in);
+	free(out);
 }
 
 /* ---- the reference model: ciphertext per line, written here with EVP's XTS ------------------------- */
@@ -334,6 +402,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_is_aes_xts_per_line),
+		cmocka_unit_test(test_tweak_cache_serves_only_its_page_and_key),
 		cmocka_unit_test(test_modes_agree_with_reference),
 		cmocka_unit_test(test_mode_chosen_before_data),
 		cmocka_unit_test(test_huge_machine_is_sparse),
