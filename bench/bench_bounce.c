@@ -27,7 +27,9 @@
  * counted), and each figure is the best of 5 measurements taken in turn
  * with the others of its row.
  *
- * usage: bench_bounce [SECONDS_PER_MEASUREMENT]   (default 0.06)
+ * usage: bench_bounce [SECONDS_PER_MEASUREMENT [MODE SIZE]]   (default 0.06;
+ * MODE eager or on-demand and SIZE in bytes: only that mode's bounce of
+ * that size, 16 x 1000 round trips, for a profiler)
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -211,6 +213,23 @@ int main(int argc, char **argv)
 
 	if (argc > 1)
 		seconds = strtod(argv[1], NULL);
+	if (argc > 3) {
+		struct ccmm_swiotlb_dev dev = { .seg_boundary_mask = UINT32_MAX };
+		int mode = ccmm_mee_mode_parse(argv[2]);
+		size_t size = strtoull(argv[3], NULL, 0);
+		uint64_t tlb;
+
+		if (mode < 0 || !size || size > 262144)
+			die("usage: bench_bounce SECONDS [eager|on-demand SIZE (at most 256 KiB)]");
+		guest_boot(&eager, (enum ccmm_mee_mode)mode, 262144);
+		for (int i = 0; i < 16000; i++)
+			if (ccmm_swiotlb_tbl_map_single(&eager.ctx, eager.mem, &dev, eager.buf, size, 0, CCMM_DMA_BIDIRECTIONAL, 0,
+							&tlb) ||
+			    ccmm_swiotlb_tbl_unmap_single(&eager.ctx, eager.mem, &dev, tlb, size, CCMM_DMA_BIDIRECTIONAL, 0))
+				die("bounce failed");
+		ccmm_shutdown(eager.m);
+		return 0;
+	}
 	guest_boot(&eager, CCMM_MEE_EAGER, 262144);
 	guest_boot(&lazy, CCMM_MEE_ON_DEMAND, 262144);
 	printf("ccmm bounce path (TDX guest: private buffer <-> shared SWIOTLB pool, in and out; MB/s counts both directions)\n");
