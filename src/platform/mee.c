@@ -266,11 +266,12 @@ static const block_t *run_tweaks(struct mee_tls *t, struct mee_key *k, unsigned 
 }
 
 /*
- * @out = @in ^ @tw over @n lines, a line at a time: one AVX-512 or two AVX2
- * XORs per line where the CPU has them (chosen once, at load), four SSE2
- * ones elsewhere. These two passes are all XTS adds to ECB here.
+ * @out = @in ^ @tw over @n lines, half a line at a time: one AVX2 XOR (in
+ * the avx2 and avx512f clones, chosen once, at load, by the CPU) or two
+ * SSE2 ones. These two passes are all XTS adds to ECB here.
  */
-typedef uint64_t line_t __attribute__((vector_size(CCMM_LINE_SIZE)));
+/* half a line at any address (a whole line as one vector compiles to a spill through the stack) */
+typedef uint64_t half_t __attribute__((vector_size(CCMM_LINE_SIZE / 2), aligned(1), may_alias));
 
 #if defined(__x86_64__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
@@ -279,16 +280,11 @@ __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 static void xor_lines(uint8_t *out, const uint8_t *in, const block_t *tw, size_t n)
 {
-	const uint8_t *t = (const uint8_t *)tw;
+	const half_t *a = (const half_t *)(const void *)in, *b = (const half_t *)(const void *)tw;
+	half_t *o = (half_t *)(void *)out;
 
-	for (size_t i = 0; i < n; i++) {
-		line_t a, b;
-
-		memcpy(&a, in + i * CCMM_LINE_SIZE, sizeof(a));
-		memcpy(&b, t + i * CCMM_LINE_SIZE, sizeof(b));
-		a ^= b;
-		memcpy(out + i * CCMM_LINE_SIZE, &a, sizeof(a));
-	}
+	for (size_t i = 0; i < 2 * n; i++)
+		o[i] = a[i] ^ b[i];
 }
 
 /* @n lines at @pa (within one page) through @k: XTS per line, one ECB call (two without cached tweaks). */
