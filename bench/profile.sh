@@ -8,7 +8,7 @@
 #
 # Workloads: the default job, a bounce-heavy replay (replay-tdx.job), the
 # SGX trace replays (sgx-traces.job, sgx-large-trace.job) and the checker
-# benchmark (200 000 accesses per form). Output is Markdown, as kept in
+# benchmark (200 000 accesses per form), the eager-mode bounce of 4 KiB. Output is Markdown, as kept in
 # bench/PROFILE.md. Runs from the source tree; needs valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,3 +38,4 @@ profile "bounce-heavy replay: replay-tdx.job" "$build/ccmm" run --quiet tests/jo
 profile "SGX trace replay: sgx-traces.job (sqlite, gzip)" "$build/ccmm" run --quiet tests/jobs/sgx-traces.job
 profile "SGX trace replay: sgx-large-trace.job (sort, 2M refs)" "$build/ccmm" run --quiet tests/jobs/sgx-large-trace.job
 profile "checker benchmark (200 000 accesses per form)" "$build/bench/bench_checker" 40000 # 5 runs of 40 000
+profile "eager bounce, 4 KiB (16 000 round trips)" "$build/bench/bench_bounce" 0 eager 4096
