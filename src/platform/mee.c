@@ -97,9 +97,13 @@ static void tls_free(void *p)
 	free(t);
 }
 
+static bool xor_avx2; /* xor_lines() in AVX2 */
+static bool cpu_has_avx2(void);
+
 static void tls_init(void)
 {
 	pthread_key_create(&tls_key, tls_free);
+	xor_avx2 = cpu_has_avx2();
 }
 
 int ccmm_mee_create(uint64_t seed, struct ccmm_mee **out)
@@ -266,25 +270,58 @@ static const block_t *run_tweaks(struct mee_tls *t, struct mee_key *k, unsigned 
 }
 
 /*
- * @out = @in ^ @tw over @n lines, half a line at a time: one AVX2 XOR (in
- * the avx2 and avx512f clones, chosen once, at load, by the CPU) or two
- * SSE2 ones. These two passes are all XTS adds to ECB here.
+ * @out = @in ^ @tw over @n lines: half a line (32 bytes) per AVX2 XOR
+ * where the CPU has AVX2, a block (16 bytes) per SSE2 XOR elsewhere. These
+ * two passes are all XTS adds to ECB here. The choice is made once, by
+ * tls_init() (run through pthread_once before an engine exists), with a
+ * plain check and not an ifunc: an ifunc resolver runs before the
+ * sanitizers' runtimes are up and crashes in their builds.
  */
+
+static void xor_lines_sse2(uint8_t *out, const uint8_t *in, const block_t *tw, size_t n)
+{
+	for (size_t b = 0; b < n * BLOCKS_PER_LINE; b++) {
+		block_t v;
+
+		memcpy(&v, in + 16 * b, sizeof(v));
+		v ^= tw[b];
+		memcpy(out + 16 * b, &v, sizeof(v));
+	}
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
 /* half a line at any address (a whole line as one vector compiles to a spill through the stack) */
 typedef uint64_t half_t __attribute__((vector_size(CCMM_LINE_SIZE / 2), aligned(1), may_alias));
 
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-#endif
-static void xor_lines(uint8_t *out, const uint8_t *in, const block_t *tw, size_t n)
+__attribute__((target("avx2"))) static void xor_lines_avx2(uint8_t *out, const uint8_t *in, const block_t *tw,
+							   size_t n)
 {
 	const half_t *a = (const half_t *)(const void *)in, *b = (const half_t *)(const void *)tw;
 	half_t *o = (half_t *)(void *)out;
 
 	for (size_t i = 0; i < 2 * n; i++)
 		o[i] = a[i] ^ b[i];
+}
+
+static bool cpu_has_avx2(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2");
+}
+#else
+#define xor_lines_avx2 xor_lines_sse2
+static bool cpu_has_avx2(void)
+{
+	return false;
+}
+#endif
+
+static inline void xor_lines(uint8_t *out, const uint8_t *in, const block_t *tw, size_t n)
+{
+	if (xor_avx2)
+		xor_lines_avx2(out, in, tw, n);
+	else
+		xor_lines_sse2(out, in, tw, n);
 }
 
 /* @n lines at @pa (within one page) through @k: XTS per line, one ECB call (two without cached tweaks). */
