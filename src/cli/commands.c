@@ -12,6 +12,9 @@
 #define CCMM_CLI_COMMANDS(X) \
 	X(run)               \
 	X(check)             \
+	X(sweep)             \
+	X(diff)              \
+	X(plot)              \
 	X(states)            \
 	X(rules)             \
 	X(kinds)             \

@@ -21,6 +21,8 @@ struct ccmm_tier {
 	uint64_t swap_used;
 	uint64_t vm[CCMM_VM_NR];              /* event counters (states are computed) */
 	uint64_t first_ns[CCMM_VM_NR];        /* when each event first moved; UINT64_MAX: never */
+	/* the node stats behind pgdemote_* (the reclaimed node's) and pgpromote_success (the target node's) */
+	uint64_t node_demoted[CCMM_MAX_NODES], node_promoted[CCMM_MAX_NODES];
 	struct ccmm_ctx kswapd[CCMM_MAX_NODES];
 	char kswapd_name[CCMM_MAX_NODES][16];
 	uint32_t kswapd_pending;              /* nodes whose kswapd was woken and has not run yet */

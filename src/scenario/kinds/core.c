@@ -791,6 +791,24 @@ static void *kernel_ext_json(struct ccmm_run *run)
 	return j;
 }
 
+/* Time series: pages converted so far (every actor), and exits to the VMM. */
+static void kernel_ext_sample(struct ccmm_run *run, const void *opts, struct ccmm_series *s)
+{
+	uint64_t conv = 0, exits = 0;
+
+	(void)opts;
+	for (size_t i = 0; i < run->job->nr_actors; i++) {
+		const struct ccmm_ctx *c = &run->job->actors[i]->ctx;
+
+		conv += c->ctr[CCMM_CTR_to_shared] + c->ctr[CCMM_CTR_to_private];
+		exits += c->ctr[CCMM_CTR_ve_exceptions] + c->ctr[CCMM_CTR_vc_exceptions] + c->ctr[CCMM_CTR_npf_exits];
+	}
+	if (run->m->plat->mode == CCMM_CC_NONE && !conv && !exits)
+		return;
+	ccmm_series_count(s, "cc.conversions", "", "pages", conv, CCMM_MARK_CONVERSION);
+	ccmm_series_count(s, "cc.exits", "", "#VE/#VC/NPF", exits, CCMM_MARK_NONE);
+}
+
 static const struct ccmm_run_ext kernel_ext = {
 	.name = "kernel",
 	.options = kernel_ext_options,
@@ -798,6 +816,7 @@ static const struct ccmm_run_ext kernel_ext = {
 	.start = kernel_ext_start,
 	.report_text = kernel_ext_text,
 	.report_json = kernel_ext_json,
+	.sample = kernel_ext_sample,
 };
 
 static const struct ccmm_actor_kind *const core_kinds[] = {
