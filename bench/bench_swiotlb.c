@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
- * SWIOTLB benchmarks, ccmm's own speed in wall time (never modeled time):
+ * SWIOTLB areas, ccmm's own speed (never modeled time): map+unmap
+ * operations per second with 1, 2, ... all of this host's CPUs, each
+ * thread on its own modeled CPU, in a pool with one area (every thread
+ * takes the same lock) and in a pool with one area per CPU, in the same
+ * run. Each thread keeps 8 mappings in flight.
+ *   a) swiotlb_tbl_map_single + unmap of 64 B - 1 KiB TO_DEVICE buffers:
+ *      the slot search, the area locks, the accounting and the copy in
+ *      (which the kernel makes whatever the attributes), through the
+ *      checker;
+ *   b) swiotlb_alloc + swiotlb_free of 2-16 KiB: the slot search and the
+ *      locks alone, where the areas matter most.
  *
- * 1. map+unmap operations per second with 2 threads on two CPUs, in a pool
- *    with one area (both threads take the same lock) and in a pool with one
- *    area per CPU, in the same run. Each thread keeps 8 mappings in flight.
- *    a) swiotlb_tbl_map_single + unmap of 64 B - 1 KiB TO_DEVICE buffers:
- *       the slot search, the area locks, the counters and the copy in
- *       (which the kernel makes whatever the attributes);
- *    b) swiotlb_alloc + swiotlb_free of 2-16 KiB: the slot search and the
- *       locks alone, where the areas matter most.
+ * For each row: operations per second of wall time, and per second of the
+ * threads' CPU time. A host whose other work leaves fewer free cores than
+ * threads shows in the wall figure, not in the CPU one; a shared lock,
+ * counter or cache line shows in both (more CPU per operation, or time
+ * spent asleep on a lock). So beside each thread count stands the host
+ * check: how much more N spinning threads got done than one, just before.
  *
- * 2. bounce copy throughput (map + unmap of a BIDIRECTIONAL buffer: a copy
- *    in and a copy out, through the access checker and the memory-
- *    encryption engine, from private memory to the shared pool in a TDX
- *    guest) against plain memcpy of the same bytes, in the same run.
+ * The bounce copy's throughput against memcpy and AES-XTS is bench_bounce.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,19 +28,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "boot/boot.h"
 #include "mm/mm.h"
 #include "swiotlb/swiotlb.h"
 
-#define SECONDS 0.4
+#define SECONDS 0.3
 #define INFLIGHT 8
+#define MAX_THREADS 16
+#define POOL_SLOTS 2048
 
 static double now_s(void)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static double thread_cpu_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
@@ -58,30 +74,30 @@ static void *spin(void *arg)
 {
 	volatile uint64_t x = 0;
 
-	for (uint64_t i = 0; i < 50000000; i++)
+	for (uint64_t i = 0; i < 30000000; i++)
 		x += i;
 	(void)arg;
 	return NULL;
 }
 
-/* Speedup of 2 spinning threads over 1: about 2 on two free cores, about 1 when only one is free. */
-static double parallel_speedup(void)
+/* Work done by @n spinning threads over the time one takes for its share: about @n on @n free cores. */
+static double parallel_speedup(int n)
 {
-	pthread_t t[2];
-	double t0 = now_s(), one, two;
+	pthread_t t[MAX_THREADS];
+	double t0 = now_s(), one, all;
 
 	spin(NULL);
 	one = now_s() - t0;
 	t0 = now_s();
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < n; i++)
 		pthread_create(&t[i], NULL, spin, NULL);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
-	two = now_s() - t0;
-	return 2 * one / two;
+	all = now_s() - t0;
+	return n * one / all;
 }
 
-/* ---- 1. map+unmap with 2 threads --------------------------------------------------------------- */
+/* ---- map+unmap on N threads ---------------------------------------------------------------------- */
 
 struct worker {
 	struct ccmm_machine *m;
@@ -89,7 +105,7 @@ struct worker {
 	bool alloc_only;
 	int cpu;
 	pthread_barrier_t *start;
-	double seconds;
+	double seconds, cpu_seconds;
 	uint64_t ops, full;
 };
 
@@ -99,12 +115,13 @@ static void *mapper(void *arg)
 	struct ccmm_ctx ctx;
 	struct ccmm_swiotlb_dev dev = { .seg_boundary_mask = UINT32_MAX, .cpu = w->cpu };
 	uint64_t tlb[INFLIGHT] = { 0 }, len[INFLIGHT] = { 0 }, seed = 0x9e3779b97f4a7c15ULL * (uint64_t)(w->cpu + 1);
-	double t0, end;
+	double t0, c0, end;
 	unsigned k = 0;
 
 	ccmm_ctx_init(&ctx, w->m, w->cpu, "bench");
 	pthread_barrier_wait(w->start);
 	t0 = now_s();
+	c0 = thread_cpu_s();
 	end = t0 + SECONDS;
 	while (now_s() < end) {
 		for (int burst = 0; burst < 256; burst++, k = (k + 1) % INFLIGHT) {
@@ -144,35 +161,43 @@ static void *mapper(void *arg)
 						      CCMM_DMA_ATTR_SKIP_CPU_SYNC);
 	}
 	w->seconds = now_s() - t0;
+	w->cpu_seconds = thread_cpu_s() - c0;
 	return NULL;
 }
 
-/* map+unmap pairs per second over @nthreads threads, in a pool of 2048 slots with @nareas areas. */
-static double run_mappers(struct ccmm_machine *m, int nthreads, unsigned nareas, bool alloc_only, uint64_t *full)
+struct rate {
+	double wall, cpu; /* operations per second of wall time, and of the threads' CPU time */
+	uint64_t full;
+};
+
+/* map+unmap pairs per second over @nthreads threads, in a pool of POOL_SLOTS slots with @nareas areas. */
+static struct rate run_mappers(struct ccmm_machine *m, int nthreads, unsigned nareas, bool alloc_only)
 {
 	struct ccmm_ctx ctx;
 	struct ccmm_io_tlb_mem mem;
-	struct worker w[2];
-	pthread_t t[2];
+	struct worker w[MAX_THREADS];
+	pthread_t t[MAX_THREADS];
 	pthread_barrier_t start;
 	uint64_t pool, ops = 0;
-	double secs = 0;
+	double secs = 0, cpu = 0;
+	struct rate r = { 0, 0, 0 };
 
 	ccmm_ctx_init(&ctx, m, 0, "bench");
-	if (ccmm_alloc_pages(&ctx, 0, 10, 0, &pool) || ccmm_io_tlb_mem_init(&mem, m, "bench", pool, 2048, nareas, false)) {
+	if (ccmm_alloc_pages(&ctx, 0, 10, 0, &pool) ||
+	    ccmm_io_tlb_mem_init(&mem, m, "bench", pool, POOL_SLOTS, nareas, false)) {
 		fprintf(stderr, "bench: no pool\n");
 		exit(1);
 	}
 	pthread_barrier_init(&start, NULL, (unsigned)nthreads);
 	for (int i = 0; i < nthreads; i++) {
-		w[i] = (struct worker){ m, &mem, alloc_only, i, &start, 0, 0, 0 };
+		w[i] = (struct worker){ m, &mem, alloc_only, i, &start, 0, 0, 0, 0 };
 		pthread_create(&t[i], NULL, mapper, &w[i]);
 	}
-	*full = 0;
 	for (int i = 0; i < nthreads; i++) {
 		pthread_join(t[i], NULL);
 		ops += w[i].ops;
-		*full += w[i].full;
+		r.full += w[i].full;
+		cpu += w[i].cpu_seconds;
 		secs = secs > w[i].seconds ? secs : w[i].seconds;
 	}
 	if (ccmm_swiotlb_is_valid(&mem)) {
@@ -182,111 +207,60 @@ static double run_mappers(struct ccmm_machine *m, int nthreads, unsigned nareas,
 	pthread_barrier_destroy(&start);
 	ccmm_io_tlb_mem_fini(&mem);
 	ccmm_free_pages(&ctx, pool, 10);
-	return (double)ops / secs;
+	r.wall = (double)ops / secs;
+	r.cpu = (double)ops / cpu;
+	return r;
 }
 
-/* ---- 2. bounce copies against memcpy ------------------------------------------------------------ */
-
-static double bounce_mbps(struct ccmm_machine *m, struct ccmm_io_tlb_mem *mem, uint64_t buf, size_t size)
+static unsigned roundup_pow2(unsigned x)
 {
-	struct ccmm_ctx ctx;
-	struct ccmm_swiotlb_dev dev = { .seg_boundary_mask = UINT32_MAX };
-	uint64_t bytes = 0, tlb;
-	double t0 = now_s(), t;
+	unsigned r = 1;
 
-	ccmm_ctx_init(&ctx, m, 0, "bench");
-	do {
-		for (int i = 0; i < 8; i++) {
-			if (ccmm_swiotlb_tbl_map_single(&ctx, mem, &dev, buf, size, 0, CCMM_DMA_BIDIRECTIONAL, 0, &tlb) ||
-			    ccmm_swiotlb_tbl_unmap_single(&ctx, mem, &dev, tlb, size, CCMM_DMA_BIDIRECTIONAL, 0)) {
-				fprintf(stderr, "bench: bounce failed\n");
-				exit(1);
-			}
-			bytes += 2 * size;
-		}
-		t = now_s() - t0;
-	} while (t < SECONDS / 2);
-	return (double)bytes / t / 1e6;
-}
-
-static volatile uint8_t sink;
-
-static double memcpy_mbps(size_t size)
-{
-	uint8_t *a = malloc(size), *b = malloc(size);
-	uint64_t bytes = 0;
-	double t0 = now_s(), t;
-
-	memset(a, 1, size);
-	memset(b, 2, size);
-	do {
-		for (int i = 0; i < 64; i++) {
-			memcpy(b, a, size); /* in */
-			memcpy(a, b, size); /* and out, as a bounce */
-			a[i % size] ^= 1;
-			bytes += 2 * size;
-		}
-		t = now_s() - t0;
-	} while (t < SECONDS / 2);
-	sink = b[size - 1];
-	free(a);
-	free(b);
-	return (double)bytes / t / 1e6;
+	while (r < x)
+		r <<= 1;
+	return r;
 }
 
 int main(void)
 {
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	int cores = online < 1 ? 1 : online > MAX_THREADS ? MAX_THREADS : (int)online;
+	unsigned per_cpu = roundup_pow2((unsigned)cores);
 	struct ccmm_machine *m;
-	uint64_t full0, full1, full2, buf;
-	double single, one, per_cpu;
-	static const size_t sizes[] = { 512, 4096, 65536, 262144 };
-	struct ccmm_io_tlb_mem *mem;
-	struct ccmm_ctx ctx;
+	char text[256];
 
-	printf("ccmm SWIOTLB benchmarks (wall time of ccmm itself, not modeled time)\n\n");
-	m = boot("[platform]\nmode=none\ncpus=2\n[node:0]\nmem=1g\n");
-	printf("1. swiotlb, 2 threads on 2 CPUs, a pool of 2048 slots, 8 allocations in flight per thread\n");
-	printf("   %-44s %14s %10s\n", "", "ops/s", "pool full");
+	snprintf(text, sizeof(text), "[platform]\nmode=none\ncpus=%d\n[node:0]\nmem=1g\n", cores);
+	m = boot(text);
+	printf("ccmm SWIOTLB areas: map+unmap with 1 to %d threads (this host's CPUs), a pool of %d slots, %d allocations "
+	       "in flight per thread;\none area against one area per CPU (%u), in the same run\n\n",
+	       cores, POOL_SLOTS, INFLIGHT, per_cpu);
 	for (int alloc_only = 0; alloc_only < 2; alloc_only++) {
-		single = run_mappers(m, 1, 1, alloc_only, &full0);
-		one = run_mappers(m, 2, 1, alloc_only, &full1);
-		per_cpu = run_mappers(m, 2, 2, alloc_only, &full2);
-		printf("   %s\n", alloc_only ? "b) swiotlb_alloc + swiotlb_free, 2-16 KiB (slots and locks only)"
-					  : "a) map + unmap, 64 B-1 KiB TO_DEVICE (with the copy in)");
-		printf("      %-41s %14.0f %10" PRIu64 "\n", "2 threads, one area (one lock)", one, full1);
-		printf("      %-41s %14.0f %10" PRIu64 "\n", "2 threads, one area per CPU", per_cpu, full2);
-		printf("      %-41s %14.0f %10" PRIu64 "\n", "(reference: 1 thread, one area)", single, full0);
-		printf("      one area per CPU / one area: %.2fx\n", per_cpu / one);
-	}
-	ccmm_shutdown(m);
-	printf("   (host check: 2 spinning threads got %.2fx the throughput of 1 during this run; 2.00x = two free cores)\n\n",
-	       parallel_speedup());
+		struct rate base[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
 
-	m = boot("[platform]\nmode=tdx\ncpus=2\nswiotlb_size=2m\n[node:0]\nmem=1g\n");
-	mem = ccmm_swiotlb_default(m);
-	ccmm_ctx_init(&ctx, m, 0, "bench");
-	if (ccmm_alloc_pages(&ctx, 0, 6, 0, &buf)) {
-		fprintf(stderr, "bench: no buffer\n");
-		return 1;
-	}
-	{
-		/* fill the private buffer so the copies move real ciphertext */
-		uint8_t *fill = malloc(262144);
-		struct ccmm_result r;
+		printf("%s\n", alloc_only ? "b) swiotlb_alloc + swiotlb_free, 2-16 KiB (slots and locks only)"
+					  : "a) map + unmap, 64 B-1 KiB TO_DEVICE (with the copy in, through the checker)");
+		printf("   %-8s %-14s %13s %14s %10s %11s %10s\n", "threads", "areas", "ops/s (wall)", "ops/CPU-s", "x 1 thread",
+		       "pool full", "host check");
+		for (int n = 1; n <= cores; n = n < cores && n * 2 > cores ? cores : n * 2) {
+			double host = n > 1 ? parallel_speedup(n) : 1.0;
 
-		memset(fill, 0xa5, 262144);
-		ccmm_kernel_access(&ctx, CCMM_WRITE, ccmm_phys_to_virt(buf), fill, 262144, &r);
-		free(fill);
-	}
-	printf("2. bounce copy throughput (TDX guest: private buffer <-> shared pool, in and out) vs memcpy\n");
-	printf("   %-10s %16s %16s %10s\n", "size", "bounce MB/s", "memcpy MB/s", "ratio");
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		double b = bounce_mbps(m, mem, buf, sizes[i]);
-		double c = memcpy_mbps(sizes[i]);
-		char s[32];
+			for (int per = 0; per < 2; per++) {
+				struct rate r = run_mappers(m, n, per ? per_cpu : 1, alloc_only);
 
-		printf("   %-10s %16.1f %16.1f %9.1fx\n", ccmm_format_size(sizes[i], s, sizeof(s)), b, c, c / b);
+				if (n == 1)
+					base[per] = r;
+				printf("   %-8d %-14s %13.0f %14.0f %9.2fx %11" PRIu64, n, per ? "one per CPU" : "one", r.wall,
+				       r.cpu, r.wall / base[per].wall, r.full);
+				if (per)
+					printf("\n");
+				else
+					printf(" %9.2fx\n", host);
+			}
+		}
+		printf("\n");
 	}
+	printf("(x 1 thread: wall-clock throughput against one thread on the same pool; host check: N spinning threads "
+	       "against one just before the row, N.00x = N free cores)\n");
 	ccmm_shutdown(m);
 	return 0;
 }

@@ -136,8 +136,11 @@ enum ccmm_outcome {
 /* The outcome's name as reports print it: "ok", "scrambled", "zeros", "abort", "blocked", "npf", "#VC", "#VE", "#PF", "#MC". */
 const char *ccmm_outcome_name(enum ccmm_outcome o);
 
-/* True for outcomes that stop the access at that page (an exception). */
-bool ccmm_outcome_faults(enum ccmm_outcome o);
+/* True for outcomes that stop the access at that page (an exception). Inline: every access asks. */
+static inline bool ccmm_outcome_faults(enum ccmm_outcome o)
+{
+	return o == CCMM_NPF || o == CCMM_VC || o == CCMM_VE || o == CCMM_PF || o == CCMM_MCE;
+}
 
 struct ccmm_access {
 	enum ccmm_initiator who;
@@ -180,6 +183,32 @@ int ccmm_cpu_write(struct ccmm_ctx *ctx, enum ccmm_initiator who, struct ccmm_pg
 		   const void *buf, size_t len, struct ccmm_result *r);
 int ccmm_dma_access(struct ccmm_ctx *ctx, int dev, struct ccmm_pgtable *iommu, enum ccmm_rw rw, uint64_t bus,
 		    void *buf, size_t len, struct ccmm_result *r);
+
+/*
+ * ccmm_copy - a CPU copy (memcpy) of @src->len bytes from @src (a read) to
+ * @dst (a write of the same length; both CPU accesses, their buf
+ * ignored), as the kernel's swiotlb_bounce does it. Page piece by page
+ * piece while both sides are plain (RAM through a current, permitted
+ * translation, and the rule book lets the bytes through with nothing to
+ * record or charge), the bytes go straight from page to page
+ * (ccmm_page_copy: no buffer, and in the on-demand engine mode no cipher
+ * for lines written under the reader's key). From the first piece that is
+ * not plain on, the rest is ccmm_access(@src) into a buffer followed, when
+ * that read completed without a fault, an abort or a block,
+ * by ccmm_access(@dst) from it: every check, event, cost and count as
+ * there. In all, a copy counts as two accesses (one when the read stops it
+ * before any byte was written) and charges each side's bytes once, as two
+ * calls of ccmm_access would; a read that stops it leaves the plain pieces
+ * before it copied, as a memcpy that faults part way does.
+ * Results: @rr for the read, @wr for the write, as ccmm_access fills them
+ * (@wr all zero when nothing was written).
+ * Returns 0, -EINVAL (a device side, a side that is not a read / write,
+ * lengths that differ, as ccmm_access), -ENOMEM, -EIO.
+ * Locking: the page-table locks of both sides (in address order), then
+ * both chunk locks (in address order), one piece at a time.
+ */
+int ccmm_copy(struct ccmm_ctx *ctx, const struct ccmm_access *dst, const struct ccmm_access *src, struct ccmm_result *rr,
+	      struct ccmm_result *wr);
 
 /*
  * ccmm_result_merge - fold the result of one piece of a larger access into

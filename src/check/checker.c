@@ -20,15 +20,31 @@ static bool p2p_reach(const struct ccmm_platform *p, int dev, const struct ccmm_
 	return a->p2p_group >= 0 && a->p2p_group == b->p2p_group;
 }
 
+/* Bit n set for each line n of the page that [@pa, @pa+@len) touches (within one page). */
 static uint64_t line_mask(uint64_t pa, size_t len)
 {
 	unsigned first = (unsigned)((pa & (CCMM_PAGE_SIZE - 1)) >> CCMM_LINE_SHIFT);
 	unsigned last = (unsigned)(((pa + len - 1) & (CCMM_PAGE_SIZE - 1)) >> CCMM_LINE_SHIFT);
-	uint64_t m = 0;
 
-	for (unsigned i = first; i <= last; i++)
-		m |= 1ULL << i;
-	return m;
+	return (~0ULL >> (63 - last)) & (~0ULL << first);
+}
+
+/*
+ * Whether a line of [@pa, @pa+@len) in page @pg is poisoned. The page flag
+ * says whether any line may be (it is set with the first poisoned line and
+ * kept until the data is dropped), so a clean page costs no look at its
+ * data, which is far away in memory.
+ */
+static inline bool lines_poisoned(const struct ccmm_page *pg, uint64_t pa, size_t len)
+{
+	return (pg->flags & CCMM_PG_POISONED) && pg->data && (pg->data->poison & line_mask(pa, len));
+}
+
+/* A write by the TD with its key rewrites lines [@pa, @pa+@len): they are no longer poisoned. */
+static void lines_rewritten(struct ccmm_page *pg, uint64_t pa, size_t len)
+{
+	if ((pg->flags & CCMM_PG_POISONED) && pg->data)
+		pg->data->poison &= ~line_mask(pa, len);
 }
 
 static void charge_outcome(struct ccmm_ctx *ctx, const struct ccmm_decision *d, enum ccmm_cc_mode mode,
@@ -83,6 +99,7 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 	struct ccmm_decision d;
 	struct ccmm_walk w;
 	const struct ccmm_mem_range *range;
+	struct ccmm_phys_range *prange;
 	struct ccmm_page *pg = NULL;
 	uint64_t pa;
 	bool cpu = a->who != CCMM_INIT_DEVICE;
@@ -157,23 +174,24 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 		pa = p->mode == CCMM_CC_SME ? bus & ~m->enc_mask : bus;
 	}
 
-	range = ccmm_platform_range(p, pa);
+	prange = ccmm_phys_range_at(m, pa);
+	range = prange ? prange->desc : NULL;
 	v.hole = !range;
 	if (range) {
 		v.kind = range->kind;
 		if (!cpu && range->kind == CCMM_RANGE_BAR)
 			v.p2p_ok = p2p_reach(p, a->device, range);
-		pg = ccmm_phys_lock(m, pa);
+		pg = ccmm_phys_lock_at(m, prange, pa);
 		if (!pg)
 			return CCMM_ABORT; /* out of memory for metadata: treat as nothing there */
 		v.state = (enum ccmm_page_state)pg->state;
 		v.flags = pg->flags;
-		v.poisoned = pg->data && (pg->data->poison & line_mask(pa, n));
+		v.poisoned = lines_poisoned(pg, pa, n);
 		if (p->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && w.level >= 2) {
-			struct ccmm_chunk *c = ccmm_phys_chunk(m, pa, false);
+			struct ccmm_chunk *c = ccmm_page_chunk(pg, pa);
 
 			if (w.level == 2)
-				v.private_in_2m = c && c->nr_private;
+				v.private_in_2m = c->nr_private;
 			else
 				v.private_in_2m = _ccmm_check_private_in(m, CCMM_ALIGN_DOWN(pa, CCMM_PUD_SIZE), CCMM_PUD_SIZE, pa);
 		}
@@ -185,10 +203,10 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 	if (buf && pg) {
 		if (d.move) {
 			bool mismatch = false;
-			int ret = ccmm_phys_rw(m, pa, buf, n, a->rw == CCMM_WRITE, d.keyid, &mismatch);
+			int ret = ccmm_page_rw(m, pg, pa, buf, n, a->rw == CCMM_WRITE, d.keyid, &mismatch);
 
 			if (ret) {
-				ccmm_phys_unlock(m, pa);
+				ccmm_page_unlock(pg, pa);
 				return CCMM_ABORT;
 			}
 			if (a->rw == CCMM_READ && mismatch && d.outcome == CCMM_OK) {
@@ -196,8 +214,8 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 				if (!d.rule)
 					d.why = "the bytes were written under another key";
 			}
-			if (a->rw == CCMM_WRITE && d.keyid == CCMM_KEYID_GUEST && pg->data)
-				pg->data->poison &= ~line_mask(pa, n); /* the TD rewrote those lines */
+			if (a->rw == CCMM_WRITE && d.keyid == CCMM_KEYID_GUEST)
+				lines_rewritten(pg, pa, n);
 		} else if (a->rw == CCMM_READ) {
 			memset(buf, d.outcome == CCMM_ZEROS ? 0x00 : 0xff, n);
 		}
@@ -210,7 +228,7 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 
 		/* the write happens, without the TD's key; its MAC no longer matches */
 		if (buf)
-			ccmm_phys_rw(m, pa, buf, n, true, CCMM_KEYID_NONE, NULL);
+			ccmm_page_rw(m, pg, pa, buf, n, true, CCMM_KEYID_NONE, NULL);
 		dd = ccmm_phys_page_data(m, pa, pg);
 		if (dd) {
 			ccmm_count(ctx, CCMM_CTR_poisoned_lines, (uint64_t)__builtin_popcountll(lines & ~dd->poison));
@@ -223,7 +241,7 @@ static enum ccmm_outcome access_page_locked(struct ccmm_ctx *ctx, const struct c
 	if (d.outcome == CCMM_SCRAMBLED)
 		ccmm_count(ctx, CCMM_CTR_scrambled_reads, a->rw == CCMM_READ);
 	if (pg)
-		ccmm_phys_unlock(m, pa);
+		ccmm_page_unlock(pg, pa);
 
 	charge_outcome(ctx, &d, p->mode, range && range->kind == CCMM_RANGE_BAR && cpu);
 
@@ -255,62 +273,380 @@ static enum ccmm_outcome access_page(struct ccmm_ctx *ctx, const struct ccmm_acc
 				     size_t n, struct ccmm_result *r)
 {
 	enum ccmm_outcome o;
+	unsigned shard = 0;
 
 	if (a->pgt)
-		pthread_mutex_lock(&a->pgt->lock);
+		shard = ccmm_pgt_lock_access(a->pgt);
 	o = access_page_locked(ctx, a, addr, buf, n, r);
 	if (a->pgt)
-		pthread_mutex_unlock(&a->pgt->lock);
+		ccmm_pgt_unlock_access(a->pgt, shard);
 	return o;
 }
 
-int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)
+static inline int access_valid(struct ccmm_ctx *ctx, const struct ccmm_access *a)
 {
-	uint64_t addr = a->addr;
-	size_t left = a->len;
-	uint8_t *buf = a->buf;
-	struct ccmm_result tmp;
-
-	memset(r, 0, sizeof(*r));
 	if (!a->len || (unsigned)a->who >= CCMM_INIT_NR)
 		return -EINVAL;
 	if (a->who != CCMM_INIT_DEVICE && !a->pgt)
 		return -EINVAL;
 	if (a->who == CCMM_INIT_DEVICE && (a->device < 0 || (size_t)a->device >= ctx->m->plat->nr_devices))
 		return -EINVAL;
-	if (addr + a->len < addr)
+	if (a->addr + a->len < a->addr)
 		return -EINVAL;
+	return 0;
+}
 
-	ccmm_count(ctx, CCMM_CTR_accesses, 1);
-	r->outcome = CCMM_OK;
-	for (bool first = true; left; first = false) {
+/*
+ * The pieces of access @a, page by page, into @r (which the caller has
+ * zeroed; r->done and the merge go on from what it holds, @first telling
+ * whether a piece came before). Returns true when it ran to the end, false
+ * when a page faulted (an exception nobody handled stops an access).
+ */
+static bool access_pieces(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r, bool first)
+{
+	uint64_t addr = a->addr;
+	size_t left = a->len;
+	uint8_t *buf = a->buf;
+
+	for (; left; first = false) {
 		size_t n = (size_t)CCMM_MIN(left, CCMM_PAGE_SIZE - (addr & (CCMM_PAGE_SIZE - 1)));
+		struct ccmm_result tmp;
 		enum ccmm_outcome o;
 
 		memset(&tmp, 0, sizeof(tmp));
 		o = access_page(ctx, a, addr, buf, n, &tmp);
-		r->violations += tmp.violations;
-		if (first || o > r->outcome) {
-			r->outcome = o;
-			r->pa = tmp.pa;
-			r->pte = tmp.pte;
-			r->level = tmp.level;
-			r->why = tmp.why;
-			r->handled = tmp.handled;
-		}
+		tmp.outcome = o;
+		ccmm_result_merge(r, &tmp, first);
 		if (ccmm_outcome_faults(o) && !tmp.handled)
-			return 0;
+			return false;
 		r->done += n;
 		addr += n;
 		left -= n;
 		if (buf)
 			buf += n;
 	}
-	if (a->rw == CCMM_READ)
-		ccmm_count(ctx, CCMM_CTR_bytes_read, r->done);
-	else
-		ccmm_count(ctx, CCMM_CTR_bytes_written, r->done);
-	ccmm_charge_copy(ctx, r->done);
+	return true;
+}
+
+/* What a completed access adds: the bytes moved and the copy's cost. */
+static void account_bytes(struct ccmm_ctx *ctx, enum ccmm_rw rw, size_t done)
+{
+	ccmm_count(ctx, rw == CCMM_READ ? CCMM_CTR_bytes_read : CCMM_CTR_bytes_written, done);
+	ccmm_charge_copy(ctx, done);
+}
+
+int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)
+{
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = access_valid(ctx, a);
+	if (ret)
+		return ret;
+	ccmm_count(ctx, CCMM_CTR_accesses, 1);
+	if (a->len <= CCMM_PAGE_SIZE - (a->addr & (CCMM_PAGE_SIZE - 1))) {
+		/* one page: its result is the access's */
+		r->outcome = access_page(ctx, a, a->addr, a->buf, a->len, r);
+		if (ccmm_outcome_faults(r->outcome) && !r->handled)
+			return 0;
+		r->done = a->len;
+	} else {
+		r->outcome = CCMM_OK;
+		if (!access_pieces(ctx, a, r, true))
+			return 0;
+	}
+	account_bytes(ctx, a->rw, r->done);
+	return 0;
+}
+
+/* ---- copies ------------------------------------------------------------------------------ */
+
+/*
+ * One side of a copy: where the current piece lands and what the checker
+ * sees there, with the leaf, range and chunk of the piece before (the
+ * tables cannot change while the copy holds the page-table lock).
+ */
+struct copy_side {
+	const struct ccmm_access *a;
+	uint64_t addr, pa;
+	struct ccmm_walk w;
+	uint64_t leaf_va, leaf_size;   /* the leaf w came from; leaf_size 0: look it up */
+	uint64_t leaf_pa;              /* the physical address of leaf_va */
+	struct ccmm_phys_range *pr;
+	struct ccmm_chunk *c;
+	uint64_t chunk_base;           /* the 2 MiB c holds */
+	struct ccmm_page *pg;
+	struct ccmm_view v;            /* the view d was decided on (valid when have_d) */
+	struct ccmm_decision d;
+	bool have_d;
+};
+
+/*
+ * Translate one side of a piece (page-table lock held) and find its chunk:
+ * false when the piece is not plain RAM through a present, permitted,
+ * current translation, which the general path then takes with all it
+ * records.
+ */
+static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n)
+{
+	const struct ccmm_access *a = s->a;
+
+	if (s->leaf_size && s->addr - s->leaf_va < s->leaf_size) {
+		s->w.pa = s->leaf_pa + (s->addr - s->leaf_va); /* the same leaf as the piece before */
+	} else {
+		if (ccmm_pgt_translate_locked(a->pgt, s->addr, &s->w) || s->w.stale)
+			return false;
+		if ((a->rw == CCMM_WRITE && !(s->w.pte & CCMM_PTE_RW)) ||
+		    (a->who == CCMM_INIT_USER && !(s->w.pte & CCMM_PTE_USER)))
+			return false;
+		if (m->plat->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && s->w.level >= 2)
+			return false; /* the 2 MiB RMP check: the general path */
+		/* a stale entry may cover part of the leaf: then translate every piece */
+		s->leaf_size = a->pgt->nr_stale ? 0 : ccmm_level_size(s->w.level);
+		s->leaf_va = s->addr & ~(ccmm_level_size(s->w.level) - 1);
+		s->leaf_pa = s->w.pa - (s->addr - s->leaf_va);
+		s->have_d = false; /* another PTE: decide afresh */
+	}
+	s->pa = s->w.pa;
+	if ((s->pa & (CCMM_PAGE_SIZE - 1)) + n > CCMM_PAGE_SIZE)
+		return false;
+	if (!s->pr || s->pa - s->pr->desc->base >= s->pr->desc->size) {
+		s->pr = ccmm_phys_range_at(m, s->pa);
+		s->c = NULL;
+		if (!s->pr || s->pr->desc->kind != CCMM_RANGE_RAM)
+			return false;
+	}
+	if (!s->c || CCMM_ALIGN_DOWN(s->pa, CCMM_PMD_SIZE) != s->chunk_base) {
+		s->c = ccmm_phys_chunk_in(m, s->pr, s->pa, true);
+		s->chunk_base = CCMM_ALIGN_DOWN(s->pa, CCMM_PMD_SIZE);
+	}
+	return s->c != NULL;
+}
+
+/* The decision for one side (its chunk locked): true when it is plain, nothing to record or charge. */
+static bool side_decide(struct ccmm_machine *m, struct copy_side *s, size_t n)
+{
+	const struct ccmm_access *a = s->a;
+
+	bool poisoned;
+
+	s->pg = &s->c->page[(s->pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
+	poisoned = lines_poisoned(s->pg, s->pa, n);
+	/* the rule book is pure: the same view (same PTE, page state and flags) gets the same decision */
+	if (!s->have_d || s->v.state != (enum ccmm_page_state)s->pg->state || s->v.flags != s->pg->flags ||
+	    s->v.poisoned != poisoned) {
+		memset(&s->v, 0, sizeof(s->v));
+		s->v.who = a->who;
+		s->v.rw = a->rw;
+		s->v.private_attr = ccmm_pte_is_private(m, s->w.pte);
+		s->v.level = s->w.level;
+		s->v.kind = CCMM_RANGE_RAM;
+		s->v.state = (enum ccmm_page_state)s->pg->state;
+		s->v.flags = s->pg->flags;
+		s->v.poisoned = poisoned;
+		ccmm_decide(m->plat->mode, m->plat->mmio, &s->v, &s->d);
+		s->have_d = true;
+	}
+	return s->d.outcome == CCMM_OK && !s->d.rule && s->d.move && !s->d.poison && !s->d.handled;
+}
+
+/*
+ * Start loading the metadata of the page after this piece (its line keys
+ * and poison bits), so that it arrives while this piece's bytes move.
+ */
+static void prefetch_next(const struct copy_side *s, size_t n)
+{
+	uint64_t next = s->pa + n;
+
+	if ((next & (CCMM_PAGE_SIZE - 1)) == 0 && CCMM_ALIGN_DOWN(next, CCMM_PMD_SIZE) == s->chunk_base) {
+		const struct ccmm_page *pg = &s->c->page[(next >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
+		const struct ccmm_page_data *d = pg->data;
+
+		if (d)
+			__builtin_prefetch(&d->poison);
+	}
+}
+
+/* The chunk locks a copy holds: at most two, taken in address order, kept while the pieces stay in them. */
+struct chunk_pair {
+	struct ccmm_chunk *a, *b;
+};
+
+static void pair_unlock(struct chunk_pair *p)
+{
+	if (p->a)
+		ccmm_lock_release(&p->a->lock);
+	if (p->b && p->b != p->a)
+		ccmm_lock_release(&p->b->lock);
+	p->a = p->b = NULL;
+}
+
+static void pair_lock(struct chunk_pair *p, struct ccmm_chunk *x, struct ccmm_chunk *y)
+{
+	if ((p->a == x && p->b == y) || (p->a == y && p->b == x))
+		return;
+	pair_unlock(p);
+	if (x > y) {
+		struct ccmm_chunk *t = x;
+
+		x = y;
+		y = t;
+	}
+	ccmm_lock_acquire(&x->lock);
+	if (y != x)
+		ccmm_lock_acquire(&y->lock);
+	p->a = x;
+	p->b = y;
+}
+
+/*
+ * The plain pieces of a copy from its start, page to page, under the
+ * page-table locks (both sides', in address order) and the pieces' chunk
+ * locks. Stops at the first piece that is not plain (nothing done or
+ * recorded for it). Returns the bytes copied, or -errno.
+ */
+static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, const struct ccmm_access *dst,
+		       struct ccmm_result *rr, struct ccmm_result *wr)
+{
+	struct ccmm_machine *m = ctx->m;
+	struct copy_side s = { .a = src }, d = { .a = dst };
+	struct ccmm_pgtable *pa = src->pgt, *pb = dst->pgt;
+	struct chunk_pair locked = { NULL, NULL };
+	unsigned sa, sb = 0;
+	size_t done = 0;
+	long ret = 0;
+
+	if (pa > pb) {
+		struct ccmm_pgtable *t = pa;
+
+		pa = pb;
+		pb = t;
+	}
+	sa = ccmm_pgt_lock_access(pa);
+	if (pb != pa)
+		sb = ccmm_pgt_lock_access(pb);
+	while (done < src->len) {
+		size_t n = src->len - done;
+		bool mismatch = false;
+
+		s.addr = src->addr + done;
+		d.addr = dst->addr + done;
+		n = CCMM_MIN(n, CCMM_PAGE_SIZE - (s.addr & (CCMM_PAGE_SIZE - 1)));
+		n = CCMM_MIN(n, CCMM_PAGE_SIZE - (d.addr & (CCMM_PAGE_SIZE - 1)));
+		if (!side_translate(m, &s, n) || !side_translate(m, &d, n))
+			break;
+		pair_lock(&locked, s.c, d.c);
+		if (!side_decide(m, &s, n) || !side_decide(m, &d, n))
+			break;
+		prefetch_next(&s, n);
+		prefetch_next(&d, n);
+		ret = ccmm_page_copy(m, d.pg, d.pa, d.d.keyid, s.pg, s.pa, s.d.keyid, n, &mismatch);
+		if (ret)
+			break;
+		if (d.d.keyid == CCMM_KEYID_GUEST)
+			lines_rewritten(d.pg, d.pa, n);
+		if (mismatch) {
+			ccmm_count(ctx, CCMM_CTR_scrambled_reads, 1);
+			if (rr->outcome < CCMM_SCRAMBLED || !done) {
+				rr->outcome = CCMM_SCRAMBLED;
+				rr->why = "the bytes were written under another key";
+				rr->pa = s.pa;
+				rr->pte = s.w.pte;
+				rr->level = s.w.level;
+				rr->handled = false;
+			}
+		} else if (!done) {
+			rr->outcome = CCMM_OK;
+			rr->why = s.d.why;
+			rr->pa = s.pa;
+			rr->pte = s.w.pte;
+			rr->level = s.w.level;
+		}
+		if (!done) {
+			wr->outcome = CCMM_OK;
+			wr->why = d.d.why;
+			wr->pa = d.pa;
+			wr->pte = d.w.pte;
+			wr->level = d.w.level;
+		}
+		rr->done += n;
+		wr->done += n;
+		done += n;
+	}
+	pair_unlock(&locked);
+	if (pb != pa)
+		ccmm_pgt_unlock_access(pb, sb);
+	ccmm_pgt_unlock_access(pa, sa);
+	return ret ? ret : (long)done;
+}
+
+static bool outcome_fails(const struct ccmm_result *r)
+{
+	return (ccmm_outcome_faults(r->outcome) && !r->handled) || r->outcome == CCMM_ABORT || r->outcome == CCMM_BLOCKED;
+}
+
+int ccmm_copy(struct ccmm_ctx *ctx, const struct ccmm_access *dst, const struct ccmm_access *src, struct ccmm_result *rr,
+	      struct ccmm_result *wr)
+{
+	size_t done, left;
+	uint8_t *buf;
+	bool first, ok;
+	long plain;
+	int ret;
+
+	memset(rr, 0, sizeof(*rr));
+	memset(wr, 0, sizeof(*wr));
+	ret = access_valid(ctx, src);
+	if (!ret)
+		ret = access_valid(ctx, dst);
+	if (ret)
+		return ret;
+	if (src->who == CCMM_INIT_DEVICE || dst->who == CCMM_INIT_DEVICE || src->rw != CCMM_READ || dst->rw != CCMM_WRITE ||
+	    src->len != dst->len)
+		return -EINVAL;
+
+	ccmm_count(ctx, CCMM_CTR_accesses, 1);
+	/* the plain pieces, page to page */
+	plain = copy_plain(ctx, src, dst, rr, wr);
+	if (plain < 0)
+		return (int)plain;
+	done = (size_t)plain;
+	first = !done;
+	if (done)
+		ccmm_count(ctx, CCMM_CTR_accesses, 1); /* the write began */
+	if (done == src->len) {
+		account_bytes(ctx, CCMM_READ, rr->done);
+		account_bytes(ctx, CCMM_WRITE, wr->done);
+		return 0;
+	}
+
+	/* the rest, from the first piece that is not plain: a read into a buffer, then a write */
+	left = src->len - done;
+	buf = malloc(left);
+	if (!buf)
+		return -ENOMEM;
+	{
+		struct ccmm_access ra = *src, wa = *dst;
+
+		ra.addr += done;
+		ra.len = left;
+		ra.buf = buf;
+		wa.addr += done;
+		wa.len = left;
+		wa.buf = buf;
+		ok = access_pieces(ctx, &ra, rr, first);
+		if (ok)
+			account_bytes(ctx, CCMM_READ, rr->done);
+		if (ok && !outcome_fails(rr)) {
+			if (!done)
+				ccmm_count(ctx, CCMM_CTR_accesses, 1);
+			if (access_pieces(ctx, &wa, wr, first))
+				account_bytes(ctx, CCMM_WRITE, wr->done);
+		} else if (done) {
+			account_bytes(ctx, CCMM_WRITE, wr->done);
+		}
+	}
+	free(buf);
 	return 0;
 }
 

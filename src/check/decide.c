@@ -320,11 +320,6 @@ const char *ccmm_outcome_name(enum ccmm_outcome o)
 	return (unsigned)o < CCMM_ARRAY_SIZE(n) ? n[o] : "?";
 }
 
-bool ccmm_outcome_faults(enum ccmm_outcome o)
-{
-	return o == CCMM_NPF || o == CCMM_VC || o == CCMM_VE || o == CCMM_PF || o == CCMM_MCE;
-}
-
 const char *ccmm_initiator_name(enum ccmm_initiator who)
 {
 	static const char *const n[] = { "kernel", "user", "host", "device" };

@@ -67,6 +67,15 @@ int _ccmm_zone_init(struct ccmm_zone *z, int node, uint64_t base_pfn, uint64_t n
 
 		while (k && (!CCMM_IS_ALIGNED(pfn, 1ULL << k) || pfn + (1ULL << k) > end))
 			k--;
+		if (k == CCMM_MAX_ORDER && !(((pfn - grid_base(z)) >> k) & 63) && end - pfn >= (GRID << 6)) {
+			/* 64 whole top-order blocks: a bitmap word at once (setup does not walk a large zone block by block) */
+			uint64_t words = (end - pfn) / (GRID << 6);
+
+			memset(&z->bitmap[k][((pfn - grid_base(z)) >> k) >> 6], 0xff, words * sizeof(uint64_t));
+			z->nr_free[k] += words * 64;
+			pfn += words * (GRID << 6);
+			continue;
+		}
 		put_block(z, (pfn - grid_base(z)) >> k, k);
 		pfn += 1ULL << k;
 	}

@@ -27,7 +27,9 @@
  * "stale" for the changed range until ccmm_pgt_flush_tlb(); lookups through
  * ccmm_pgt_translate() see the stale entry, as a CPU would.
  *
- * Locking: each page table has a mutex (the page_table_lock); all
+ * Locking: each page table has a lock (the page_table_lock), sharded so
+ * that accesses on different threads (readers: walks, translations, the
+ * checker's accesses) do not contend, while changes take every shard; all
  * functions take it. The map hook runs with it held and may take chunk
  * locks (lock order: page table, then chunk).
  */
@@ -74,6 +76,8 @@ enum ccmm_pgt_kind {
 /* The table kind's name as reports print it. */
 const char *ccmm_pgt_kind_name(enum ccmm_pgt_kind kind);
 
+#define CCMM_PGT_LOCK_SHARDS 8
+
 struct ccmm_tlb_stale {
 	uint64_t va;    /* aligned to the leaf size */
 	uint64_t pte;   /* the translation the TLB still holds */
@@ -89,7 +93,15 @@ struct ccmm_pgtable {
 	bool track;                 /* count mappings in page metadata */
 	uint64_t untracked_start;   /* leaves in [start, end) are not tracked (the direct map) */
 	uint64_t untracked_end;
-	pthread_mutex_t lock;
+	/*
+	 * The page_table_lock, as a reader-writer lock that accesses on
+	 * different threads do not contend on: an access in flight holds its
+	 * thread's shard (ccmm_pgt_lock_access), a change of the tables holds
+	 * every shard, so it waits for the accesses in flight.
+	 */
+	struct {
+		struct ccmm_lock m;
+	} __attribute__((aligned(64))) lock[CCMM_PGT_LOCK_SHARDS];
 	uint64_t *root;             /* 512 entries */
 	size_t nr_tables;           /* page-table pages, root included */
 	size_t nr_leaves[CCMM_PGT_LEVELS + 1];
@@ -128,7 +140,21 @@ uint64_t ccmm_pte_mkprivate(const struct ccmm_machine *m, uint64_t pte, bool pri
  * modes without a bit: true for pSeries SVM (all guest accesses are to its
  * own memory, sharing is the UV's business), false for none.
  */
-bool ccmm_pte_is_private(const struct ccmm_machine *m, uint64_t pte);
+static inline bool ccmm_pte_is_private(const struct ccmm_machine *m, uint64_t pte)
+{
+	switch (m->plat->mode) {
+	case CCMM_CC_SME:
+	case CCMM_CC_SEV:
+	case CCMM_CC_SEV_SNP:
+		return (pte & m->enc_mask) != 0;
+	case CCMM_CC_TDX:
+		return (pte & m->enc_mask) == 0;
+	case CCMM_CC_PSERIES_SVM:
+		return true;
+	default:
+		return false;
+	}
+}
 
 /* Physical address of a leaf @pte at @level for @va (offset within the leaf added). */
 uint64_t ccmm_pte_pa(const struct ccmm_machine *m, uint64_t pte, unsigned level, uint64_t va);
@@ -200,6 +226,33 @@ int ccmm_pgt_walk(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
 
 /* As ccmm_pgt_walk, for a caller that already holds @pt's lock (a map hook walking its own table). */
 int ccmm_pgt_walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
+
+/*
+ * ccmm_pgt_lock_access / ccmm_pgt_unlock_access - hold @pt's lock as an
+ * access in flight does (the reader side: this thread's shard). Changes
+ * of the tables (map, unmap, protect, split, TLB flush) wait until it is
+ * dropped. Returns the shard to give back to the unlock.
+ */
+/* This thread's shard of every page table's lock; UINT32_MAX until ccmm_pgt_shard_assign. */
+extern _Thread_local unsigned ccmm_pgt_shard;
+/* Give the calling thread its shard (round robin over the threads) and return it. */
+unsigned ccmm_pgt_shard_assign(void);
+
+/* (inline: every modeled CPU access takes and drops it) */
+static inline unsigned ccmm_pgt_lock_access(struct ccmm_pgtable *pt)
+{
+	unsigned s = ccmm_pgt_shard;
+
+	if (__builtin_expect(s == UINT32_MAX, 0))
+		s = ccmm_pgt_shard_assign();
+	ccmm_lock_acquire(&pt->lock[s].m);
+	return s;
+}
+
+static inline void ccmm_pgt_unlock_access(struct ccmm_pgtable *pt, unsigned shard)
+{
+	ccmm_lock_release(&pt->lock[shard].m);
+}
 
 /* Translate as the CPU does: a stale TLB entry wins over the tables. 0 or -EFAULT. */
 int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);

@@ -62,22 +62,6 @@ uint64_t ccmm_pte_mkprivate(const struct ccmm_machine *m, uint64_t pte, bool pri
 	}
 }
 
-bool ccmm_pte_is_private(const struct ccmm_machine *m, uint64_t pte)
-{
-	switch (m->plat->mode) {
-	case CCMM_CC_SME:
-	case CCMM_CC_SEV:
-	case CCMM_CC_SEV_SNP:
-		return (pte & m->enc_mask) != 0;
-	case CCMM_CC_TDX:
-		return (pte & m->enc_mask) == 0;
-	case CCMM_CC_PSERIES_SVM:
-		return true;
-	default:
-		return false;
-	}
-}
-
 uint64_t ccmm_pte_pa(const struct ccmm_machine *m, uint64_t pte, unsigned level, uint64_t va)
 {
 	uint64_t size = ccmm_level_size(level);
@@ -144,22 +128,45 @@ static uint64_t table_entry(uint64_t *t)
 	return (uint64_t)p | CCMM_PTE_PRESENT | CCMM_PTE_RW | CCMM_PTE_USER;
 }
 
+/* ---- the page-table lock: one lock (struct ccmm_lock) per shard ---------------------------------------- */
+
+static atomic_uint next_shard;
+_Thread_local unsigned ccmm_pgt_shard = UINT32_MAX;
+
+unsigned ccmm_pgt_shard_assign(void)
+{
+	ccmm_pgt_shard = atomic_fetch_add(&next_shard, 1) % CCMM_PGT_LOCK_SHARDS;
+	return ccmm_pgt_shard;
+}
+
+/* The writer side: every shard, in order, so no access is in flight. */
+static void pgt_lock_all(struct ccmm_pgtable *pt)
+{
+	for (unsigned i = 0; i < CCMM_PGT_LOCK_SHARDS; i++)
+		ccmm_lock_acquire(&pt->lock[i].m);
+}
+
+static void pgt_unlock_all(struct ccmm_pgtable *pt)
+{
+	for (unsigned i = CCMM_PGT_LOCK_SHARDS; i--;)
+		ccmm_lock_release(&pt->lock[i].m);
+}
+
 int ccmm_pgt_create(struct ccmm_machine *m, enum ccmm_pgt_kind kind, const char *name, bool track,
 		    struct ccmm_pgtable **out)
 {
-	struct ccmm_pgtable *pt = calloc(1, sizeof(*pt));
+	struct ccmm_pgtable *pt = aligned_alloc(64, CCMM_ALIGN_UP(sizeof(*pt), 64));
 
 	if (!pt)
 		return -ENOMEM;
+	memset(pt, 0, sizeof(*pt));
 	pt->m = m;
 	pt->kind = kind;
 	pt->track = track;
 	pt->id = atomic_fetch_add(&m->next_pgt_id, 1) + 1;
 	snprintf(pt->name, sizeof(pt->name), "%s", name ? name : ccmm_pgt_kind_name(kind));
-	pthread_mutex_init(&pt->lock, NULL);
 	pt->root = table_alloc(pt);
 	if (!pt->root) {
-		pthread_mutex_destroy(&pt->lock);
 		free(pt);
 		return -ENOMEM;
 	}
@@ -338,9 +345,9 @@ static void stale_flush(struct ccmm_pgtable *pt, uint64_t va, uint64_t size)
 
 void ccmm_pgt_flush_tlb(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t size)
 {
-	pthread_mutex_lock(&pt->lock);
+	pgt_lock_all(pt);
 	stale_flush(pt, va & VA_MASK, size);
-	pthread_mutex_unlock(&pt->lock);
+	pgt_unlock_all(pt);
 	flush_charge(ctx, size ? size >> CCMM_PAGE_SHIFT : 33);
 }
 
@@ -428,7 +435,7 @@ int ccmm_pgt_map(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uin
 	    !CCMM_IS_ALIGNED(size, pgsize) || pa + size > limit || pa + size < pa)
 		return -EINVAL;
 	flags &= ~(pt->m->pa_mask | CCMM_PTE_PSE);
-	pthread_mutex_lock(&pt->lock);
+	pgt_lock_all(pt);
 	for (uint64_t off = 0; off < size; off += pgsize) {
 		if (range_busy(pt, va + off, target)) {
 			ret = -EEXIST;
@@ -448,7 +455,7 @@ int ccmm_pgt_map(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uin
 				if (!n) {
 					ret = -ENOMEM;
 					/* unwind what this call mapped */
-					pthread_mutex_unlock(&pt->lock);
+					pgt_unlock_all(pt);
 					if (off)
 						ccmm_pgt_unmap(ctx, pt, va, off, true);
 					return ret;
@@ -470,7 +477,7 @@ int ccmm_pgt_map(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uin
 			ccmm_charge(ctx, CCMM_COST_pte_update_ns, 1);
 	}
 out:
-	pthread_mutex_unlock(&pt->lock);
+	pgt_unlock_all(pt);
 	return ret;
 }
 
@@ -484,19 +491,20 @@ struct range_op {
 	int err;
 };
 
+/* The entries of a table at @base with entries of @size that overlap [@start, @end): [*first, *last). */
+static void entry_span(uint64_t base, uint64_t size, uint64_t start, uint64_t end, unsigned *first, unsigned *last)
+{
+	*first = start > base ? (unsigned)CCMM_MIN((start - base) / size, (uint64_t)ENTRIES) : 0;
+	*last = end > base ? (unsigned)CCMM_MIN((end - base + size - 1) / size, (uint64_t)ENTRIES) : 0;
+}
+
 static void range_walk(struct range_op *op, uint64_t *t, unsigned level, uint64_t base)
 {
 	uint64_t size = ccmm_level_size(level);
-	unsigned first = 0, last = ENTRIES - 1;
+	unsigned first, last;
 
-	/* only the entries that overlap [start, end): one per level for a page */
-	if (op->end <= base)
-		return;
-	if (op->start > base)
-		first = (unsigned)CCMM_MIN((op->start - base) / size, (uint64_t)ENTRIES);
-	if ((op->end - 1 - base) / size < ENTRIES)
-		last = (unsigned)((op->end - 1 - base) / size);
-	for (unsigned i = first; i <= last && i < ENTRIES && !op->err; i++) {
+	entry_span(base, size, op->start, op->end, &first, &last);
+	for (unsigned i = first; i < last && !op->err; i++) {
 		uint64_t eva = base + i * size, eend = eva + size;
 		uint64_t e = t[i];
 
@@ -567,16 +575,16 @@ static long range_run(struct range_op *op, uint64_t va, uint64_t size, bool must
 	struct ccmm_pgtable *pt = op->pt;
 	long ret;
 
-	pthread_mutex_lock(&pt->lock);
+	pgt_lock_all(pt);
 	if (must_be_mapped && !range_fully_mapped(pt, va & VA_MASK, size)) {
-		pthread_mutex_unlock(&pt->lock);
+		pgt_unlock_all(pt);
 		return -EFAULT;
 	}
 	range_walk(op, pt->root, CCMM_PGT_LEVELS, 0);
 	ret = op->err ? op->err : op->pages;
 	if (op->flush && ret > 0)
 		stale_flush(pt, va & VA_MASK, size);
-	pthread_mutex_unlock(&pt->lock);
+	pgt_unlock_all(pt);
 	if (op->flush && ret > 0)
 		flush_charge(op->ctx, (uint64_t)ret);
 	return ret;
@@ -611,7 +619,7 @@ int ccmm_pgt_split(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, u
 
 	if (target < 1 || target > 2)
 		return -EINVAL;
-	pthread_mutex_lock(&pt->lock);
+	pgt_lock_all(pt);
 	t = pt->root;
 	for (unsigned level = CCMM_PGT_LEVELS; level > target; level--) {
 		unsigned idx = pt_index(va, level);
@@ -628,38 +636,49 @@ int ccmm_pgt_split(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, u
 		}
 		t = child(t[idx]);
 	}
-	pthread_mutex_unlock(&pt->lock);
+	pgt_unlock_all(pt);
 	return ret;
 }
 
-int ccmm_pgt_walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+/* The walk, inline in both callers (translation runs on every modeled access). */
+static inline __attribute__((always_inline)) int walk_tables(struct ccmm_pgtable *pt, uint64_t va,
+							      struct ccmm_walk *w)
 {
 	uint64_t *t = pt->root;
 
-	memset(w, 0, sizeof(*w));
 	for (unsigned level = CCMM_PGT_LEVELS; level >= 1; level--) {
 		uint64_t e = t[pt_index(va, level)];
 
 		if (!(e & CCMM_PTE_PRESENT))
-			return -EFAULT;
+			break;
 		if (is_leaf(e, level)) {
+			uint64_t size = ccmm_level_size(level);
+
 			w->pte = e;
 			w->level = level;
-			w->pa = ccmm_pte_pa(pt->m, e, level, va);
+			w->pa = (e & pt->m->pa_mask & ~(size - 1)) | (va & (size - 1)); /* ccmm_pte_pa */
+			w->stale = false;
 			return 0;
 		}
 		t = child(e);
 	}
+	memset(w, 0, sizeof(*w));
 	return -EFAULT;
+}
+
+int ccmm_pgt_walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+{
+	return walk_tables(pt, va, w);
 }
 
 int ccmm_pgt_walk(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
 {
+	unsigned shard;
 	int ret;
 
-	pthread_mutex_lock(&pt->lock);
+	shard = ccmm_pgt_lock_access(pt);
 	ret = ccmm_pgt_walk_locked(pt, va, w);
-	pthread_mutex_unlock(&pt->lock);
+	ccmm_pgt_unlock_access(pt, shard);
 	return ret;
 }
 
@@ -685,16 +704,17 @@ int ccmm_pgt_translate_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_
 		w->stale = true;
 		return 0;
 	}
-	return ccmm_pgt_walk_locked(pt, va, w);
+	return walk_tables(pt, va, w);
 }
 
 int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
 {
+	unsigned shard;
 	int ret;
 
-	pthread_mutex_lock(&pt->lock);
+	shard = ccmm_pgt_lock_access(pt);
 	ret = ccmm_pgt_translate_locked(pt, va, w);
-	pthread_mutex_unlock(&pt->lock);
+	ccmm_pgt_unlock_access(pt, shard);
 	return ret;
 }
 
@@ -707,8 +727,10 @@ struct leaf_iter {
 static int iter_walk(struct leaf_iter *it, uint64_t *t, unsigned level, uint64_t base)
 {
 	uint64_t size = ccmm_level_size(level);
+	unsigned first, last;
 
-	for (unsigned i = 0; i < ENTRIES; i++) {
+	entry_span(base, size, it->start, it->end, &first, &last);
+	for (unsigned i = first; i < last; i++) {
 		uint64_t eva = base + i * size;
 		uint64_t e = t[i];
 		int ret;
@@ -731,9 +753,9 @@ int ccmm_pgt_for_each_leaf(struct ccmm_pgtable *pt, uint64_t va, uint64_t size,
 	struct leaf_iter it = { va & VA_MASK, (va & VA_MASK) + size, fn, arg };
 	int ret;
 
-	pthread_mutex_lock(&pt->lock);
+	pgt_lock_all(pt);
 	ret = iter_walk(&it, pt->root, CCMM_PGT_LEVELS, 0);
-	pthread_mutex_unlock(&pt->lock);
+	pgt_unlock_all(pt);
 	return ret;
 }
 
@@ -763,14 +785,14 @@ int ccmm_pgt_is_valid(struct ccmm_pgtable *pt)
 	size_t leaves[CCMM_PGT_LEVELS + 1] = { 0 }, tables = 0;
 	int ret;
 
-	pthread_mutex_lock(&pt->lock);
+	pgt_lock_all(pt);
 	ret = check_tree(pt, pt->root, CCMM_PGT_LEVELS, leaves, &tables);
 	if (!ret && tables != pt->nr_tables)
 		ret = -EUCLEAN;
 	for (unsigned l = 1; !ret && l <= 3; l++)
 		if (leaves[l] != pt->nr_leaves[l])
 			ret = -EUCLEAN;
-	pthread_mutex_unlock(&pt->lock);
+	pgt_unlock_all(pt);
 	return ret;
 }
 
@@ -780,11 +802,10 @@ void ccmm_pgt_destroy(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt)
 
 	if (!pt)
 		return;
-	pthread_mutex_lock(&pt->lock);
+	pgt_lock_all(pt);
 	range_walk(&op, pt->root, CCMM_PGT_LEVELS, 0);
-	pthread_mutex_unlock(&pt->lock);
+	pgt_unlock_all(pt);
 	free_subtree(pt, pt->root, CCMM_PGT_LEVELS);
-	pthread_mutex_destroy(&pt->lock);
 	free(pt->stale);
 	free(pt->stale_idx);
 	free(pt);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* A machine instance and acting contexts. */
-#include "platform/platform.h"
+#include "platform/internal.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,16 +31,14 @@ static int phys_init(struct ccmm_machine *m)
 	m->phys.nr = p->nr_ranges;
 	m->phys.budget = ccmm_platform_host_limit();
 	atomic_init(&m->phys.exhausted_pa, UINT64_MAX);
+	m->phys.mee_mode = CCMM_MEE_ON_DEMAND;
 	m->phys.range = calloc(p->nr_ranges, sizeof(*m->phys.range));
 	if (!m->phys.range)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->nr_ranges; i++) {
 		struct ccmm_phys_range *r = &m->phys.range[i];
 		const struct ccmm_mem_range *d = &p->ranges[i];
-		uint64_t lo = CCMM_ALIGN_DOWN(d->base, CCMM_PMD_SIZE);
-		uint64_t hi = CCMM_ALIGN_UP(d->base + d->size, CCMM_PMD_SIZE);
 
-		r->desc = d;
 		r->def_state = CCMM_PS_SHARED;
 		r->def_owner = 0;
 		if (d->kind == CCMM_RANGE_RAM) {
@@ -51,32 +50,18 @@ static int phys_init(struct ccmm_machine *m)
 				r->def_state = CCMM_PS_PRIVATE;
 			}
 		}
-		r->nr_chunks = (size_t)((hi - lo) >> CCMM_CHUNK_SHIFT);
-		r->chunks = calloc(r->nr_chunks, sizeof(*r->chunks));
-		if (!r->chunks)
+		if (_ccmm_phys_range_init(r, d))
 			return -ENOMEM;
 	}
-	return 0;
+	return _ccmm_phys_granules_init(m);
 }
 
 static void phys_fini(struct ccmm_machine *m)
 {
-	for (size_t i = 0; i < m->phys.nr; i++) {
-		struct ccmm_phys_range *r = &m->phys.range[i];
-
-		for (size_t c = 0; r->chunks && c < r->nr_chunks; c++) {
-			struct ccmm_chunk *ch = atomic_load(&r->chunks[c]);
-
-			if (!ch)
-				continue;
-			for (unsigned k = 0; k < CCMM_CHUNK_PAGES; k++)
-				free(ch->page[k].data);
-			pthread_mutex_destroy(&ch->lock);
-			free(ch);
-		}
-		free(r->chunks);
-	}
+	for (size_t i = 0; m->phys.range && i < m->phys.nr; i++)
+		_ccmm_phys_range_fini(&m->phys.range[i]);
 	free(m->phys.range);
+	free(m->phys.granule);
 }
 
 _Static_assert(CCMM_COST_NR <= CCMM_COST_MAX && CCMM_CTR_NR <= CCMM_CTR_MAX, "raise CCMM_COST_MAX / CCMM_CTR_MAX");
@@ -128,7 +113,26 @@ void ccmm_ctx_init(struct ccmm_ctx *ctx, struct ccmm_machine *m, int actor, cons
 	ccmm_rng_seed(&ctx->rng, m ? m->seed : 0, (uint64_t)(actor + 1));
 }
 
-void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes)
+/* The contended lock: spin on a plain load (no cache-line ping-pong), then yield between tries. */
+void ccmm_lock_wait(struct ccmm_lock *l)
+{
+	for (unsigned i = 0;; i++) {
+		uint32_t free_v = 0;
+
+		if (atomic_load_explicit(&l->v, memory_order_relaxed) == 0 &&
+		    atomic_compare_exchange_weak_explicit(&l->v, &free_v, 1, memory_order_acquire, memory_order_relaxed))
+			return;
+		if (i < 100) {
+#if defined(__x86_64__) || defined(__i386__)
+			__builtin_ia32_pause();
+#endif
+		} else {
+			sched_yield();
+		}
+	}
+}
+
+void ccmm_charge_copy_new(struct ccmm_ctx *ctx, uint64_t bytes)
 {
 	unsigned line = ctx->copy_line ? ctx->copy_line : CCMM_COST_copy_mbps;
 	uint64_t mbps = ctx->m->cost[line];
@@ -138,6 +142,9 @@ void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes)
 		return;
 	/* bytes / (mbps * 1e6 B/s) in ns = bytes * 1000 / mbps */
 	t = (bytes * 1000 + mbps - 1) / mbps;
+	ctx->copy_memo[0] = bytes;
+	ctx->copy_memo[1] = mbps;
+	ctx->copy_memo[2] = t;
 	ctx->now_ns += t;
 	ctx->cost_ns[line] += t;
 	ctx->cost_n[line] += bytes;

@@ -1369,8 +1369,12 @@ uint64_t ccmm_platform_ram(const struct ccmm_platform *p, int node)
 uint64_t ccmm_platform_host_bytes(const struct ccmm_mem_range *r)
 {
 	uint64_t pages = r->size >> CCMM_PAGE_SHIFT;
-	/* one pointer per 2 MiB chunk the range touches (machine.c's phys_init) */
-	uint64_t b = ((r->size >> CCMM_CHUNK_SHIFT) + 2) * sizeof(void *);
+	/*
+	 * one directory pointer per 1 GiB the range touches (phys.c's
+	 * _ccmm_phys_range_init); chunk tables, chunks and page data are
+	 * charged as a run makes them (ccmm_phys_host_bytes)
+	 */
+	uint64_t b = ((r->size >> CCMM_PUD_SHIFT) + 2) * sizeof(void *);
 
 	if (r->kind == CCMM_RANGE_RAM)
 		b += pages / 4 + 16 * sizeof(uint64_t); /* a bitmap per order: ~2 bits a page */

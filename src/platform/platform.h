@@ -10,7 +10,7 @@
  *            |                IOMMUs, CPUs, cost table
  *            v
  *   struct ccmm_machine       a running instance of it:
- *      phys  ---- range ---- chunk (2 MiB) ---- struct ccmm_page[512]
+ *      phys  ---- range ---- 1 GiB table ---- chunk (2 MiB) ---- struct ccmm_page[512]
  *                                                   |  (32 bytes each)
  *                                                   +-- ccmm_page_data
  *                                                       (4 KiB of "DRAM",
@@ -22,14 +22,15 @@
  *   struct ccmm_ctx           who is acting: the actor, its modeled clock,
  *                             its cost and event counters
  *
- * Physical memory is sparse: a 64 GiB machine costs a pointer per 2 MiB of
- * each range until a page's state or data is touched. Bytes written with one
- * key and read with another come back scrambled because they really are
- * AES ciphertext.
+ * Physical memory is sparse: a machine costs a pointer per 1 GiB of each
+ * range until a page's state or data is touched, so a 64 TiB machine boots
+ * as fast as a 64 GiB one. Bytes written with one key and read with another
+ * come back scrambled because they really are AES ciphertext (computed when
+ * written, or only when observed under another key: enum ccmm_mee_mode).
  *
  * Locking: a platform description is immutable after loading. Page
- * metadata and data are protected by the owning chunk's mutex
- * (ccmm_phys_lock_page); chunks are created lock-free. A ccmm_ctx belongs
+ * metadata and data are protected by the owning chunk's lock
+ * (ccmm_phys_lock, a struct ccmm_lock); chunks are created lock-free. A ccmm_ctx belongs
  * to one thread.
  */
 #ifndef CCMM_PLATFORM_H
@@ -346,11 +347,12 @@ uint64_t ccmm_platform_ram(const struct ccmm_platform *p, int node);
 
 /*
  * Host memory a machine needs for a range before anything runs, in bytes:
- * the sparse physical memory's table (one pointer per 2 MiB chunk), for
+ * the sparse physical memory's directory (one pointer per 1 GiB), for
  * RAM the page allocator's free bitmaps (about 2 bits per 4 KiB page), for
  * EPC the SGX page descriptors (CCMM_EPC_PAGE_HOST_BYTES per 4 KiB page,
- * filled at boot). Pages touched while running cost more (a chunk of page
- * descriptors per 2 MiB, 4 KiB of data per page written): see
+ * filled at boot). Pages touched while running cost more (a chunk table
+ * per 1 GiB and a chunk of page descriptors per 2 MiB touched, 4 KiB of
+ * data per page written): see
  * m->phys.budget (ccmm_phys_host_bytes).
  */
 #define CCMM_EPC_PAGE_HOST_BYTES 128
@@ -416,9 +418,9 @@ extern const char *const ccmm_cache_mode_names[];
 
 /* 4 KiB of modeled DRAM plus what the memory controller knows of it. */
 struct ccmm_page_data {
-	uint8_t bytes[CCMM_PAGE_SIZE];     /* as stored: ciphertext for encrypted lines */
+	uint8_t bytes[CCMM_PAGE_SIZE];     /* as stored: eager mode, each line's ciphertext; on-demand, its writer's plaintext */
 	uint64_t poison;                   /* bit n: line n failed its integrity check */
-	uint8_t line_key[CCMM_LINES_PER_PAGE]; /* key ID each line was last written with */
+	uint8_t line_key[CCMM_LINES_PER_PAGE]; /* key ID each line was last written with; 0xff: never (zeros) */
 };
 
 /*
@@ -443,26 +445,102 @@ _Static_assert(sizeof(struct ccmm_page) <= 32, "per-page metadata must fit in 32
 #define CCMM_CHUNK_SHIFT CCMM_PMD_SHIFT
 #define CCMM_CHUNK_PAGES (1u << (CCMM_CHUNK_SHIFT - CCMM_PAGE_SHIFT))
 
+/*
+ * struct ccmm_lock - a spinlock of one word for the locks every modeled
+ * access takes (a chunk's, a page-table shard's), as the kernel's page
+ * table locks are spinlocks: an uncontended lock is one compare-and-swap
+ * and an unlock a plain release store. A pthread mutex pair costs about 55
+ * instructions and two locked read-modify-writes (lock and unlock), and
+ * each locked instruction costs about 6 ns on this project's machine, so
+ * two mutex pairs were half of the checker's state-only access. Contended,
+ * a waiter spins with a pause, then yields the CPU between tries (the
+ * holders hold these locks for one page's work, but a holder may be
+ * preempted on a busy host). Not recursive; no owner tracking. Zero is
+ * unlocked (static or calloc'ed locks need no init).
+ */
+struct ccmm_lock {
+	_Atomic uint32_t v;
+};
+
+/* The contended path of ccmm_lock_acquire (machine.c). */
+void ccmm_lock_wait(struct ccmm_lock *l);
+
+/* Take @l (sleeping while another thread holds it). Acquire ordering. */
+static inline void ccmm_lock_acquire(struct ccmm_lock *l)
+{
+	uint32_t free_v = 0;
+
+	if (!atomic_compare_exchange_strong_explicit(&l->v, &free_v, 1, memory_order_acquire, memory_order_relaxed))
+		ccmm_lock_wait(l);
+}
+
+/* Release @l, which the calling thread holds. Release ordering. */
+static inline void ccmm_lock_release(struct ccmm_lock *l)
+{
+	atomic_store_explicit(&l->v, 0, memory_order_release);
+}
+
 /* 2 MiB of physical memory: one lock, one counter, 512 pages. */
 struct ccmm_chunk {
-	pthread_mutex_t lock;
+	struct ccmm_lock lock;
 	uint32_t nr_private; /* pages PRIVATE or PENDING: SNP's 2 MiB host-mapping rule */
 	uint32_t nr_data;    /* pages with data allocated */
 	struct ccmm_page page[CCMM_CHUNK_PAGES];
 };
 
+/* 512 chunk pointers, one 1 GiB slice of a range (here for the inline lookups below) */
+#define CCMM_CHUNK_TABLE_SIZE (1u << (CCMM_PUD_SHIFT - CCMM_CHUNK_SHIFT))
+struct ccmm_chunk_table {
+	_Atomic(struct ccmm_chunk *) chunk[CCMM_CHUNK_TABLE_SIZE];
+};
+
+#define CCMM_GRANULE_MIXED 0
+#define CCMM_GRANULE_HOLE  0xffff
+
 struct ccmm_phys_range {
 	const struct ccmm_mem_range *desc;
 	enum ccmm_page_state def_state; /* state of untouched pages */
 	uint16_t def_owner;
-	size_t nr_chunks;
-	_Atomic(struct ccmm_chunk *) *chunks;
+	uint64_t dir_base;              /* desc->base rounded down to 1 GiB */
+	size_t nr_dir;                  /* 1 GiB slices from dir_base to the range's end */
+	_Atomic(struct ccmm_chunk_table *) *dir; /* per slice, created on first touch */
 };
+
+/*
+ * The encryption engine's two ways of keeping page data (ccmm_phys_set_mee_mode):
+ * the bytes any reader sees are the same in both.
+ *   ON_DEMAND  each line holds its writer's plaintext and key ID; the
+ *              cipher runs only when the line is read under another key
+ *   EAGER      each line holds its ciphertext: every write encrypts and
+ *              every read decrypts (the reference mode)
+ */
+enum ccmm_mee_mode {
+	CCMM_MEE_ON_DEMAND,
+	CCMM_MEE_EAGER,
+	CCMM_MEE_MODE_NR
+};
+
+/* "on-demand", "eager"; the NULL-terminated list, for option tables. */
+const char *ccmm_mee_mode_name(enum ccmm_mee_mode mode);
+extern const char *const ccmm_mee_mode_names[];
+/* Inverse of ccmm_mee_mode_name; -1 if unknown. */
+int ccmm_mee_mode_parse(const char *name);
 
 struct ccmm_phys {
 	size_t nr;
 	struct ccmm_phys_range *range; /* same order as platform ranges */
-	atomic_size_t chunks_allocated, pages_with_data;
+	/*
+	 * Per 1 GiB of physical address space from 0 (up to 1 PiB): the range
+	 * + 1 that covers all of it, CCMM_GRANULE_HOLE when nothing does, or
+	 * CCMM_GRANULE_MIXED (look it up among the ranges)
+	 */
+	uint16_t *granule;
+	size_t nr_granules;
+	enum ccmm_mee_mode mee_mode;
+	atomic_size_t chunks_allocated, tables_allocated, pages_with_data;
+	/* the read digest (ccmm_phys_digest_start), off unless asked for */
+	bool digest_on;
+	atomic_uint_fast64_t digest_sum, digest_reads, digest_bytes, digest_mismatched;
 	_Atomic uint64_t other_bytes;   /* records charged with ccmm_phys_charge_host (conversion history) */
 	uint64_t budget;                /* host bytes chunks, page data and records may take (ccmm_phys_host_bytes) */
 	_Atomic uint64_t exhausted_pa;  /* the first page refused for want of host memory; UINT64_MAX: none */
@@ -489,10 +567,24 @@ int ccmm_mee_create(uint64_t seed, struct ccmm_mee **out);
 void ccmm_mee_destroy(struct ccmm_mee *mee);
 
 /*
- * Encrypt or decrypt one 64-byte line at physical address @pa (line
- * aligned) under @keyid. Key ID 0 copies. Thread-safe: each thread keeps
- * its own cipher contexts. Returns 0 or -EIO.
+ * ccmm_mee_encrypt / ccmm_mee_decrypt - AES-128-XTS of @len bytes (a
+ * multiple of 64) at physical address @pa (64-byte aligned) under @keyid,
+ * each 64-byte line a data unit tweaked by its own address, from @in to
+ * @out (the same buffer, or not overlapping). A run of lines takes one ECB
+ * call into libcrypto per page (the blocks; a second for the tweaks when
+ * the page's are not in the thread's tweak cache of 64 pages), with
+ * contexts keyed once per thread and key. Key ID 0 copies. Thread-safe:
+ * each thread keeps its own cipher contexts and tweak cache (256 KiB,
+ * allocated by the first run of 8 lines or more, freed at thread exit).
+ * Returns 0, -EINVAL (bad key ID or alignment),
+ * -ENOMEM or -EIO (OpenSSL failed).
  */
+int ccmm_mee_encrypt(struct ccmm_mee *mee, unsigned keyid, uint64_t pa, const uint8_t *in, uint8_t *out,
+		     size_t len);
+int ccmm_mee_decrypt(struct ccmm_mee *mee, unsigned keyid, uint64_t pa, const uint8_t *in, uint8_t *out,
+		     size_t len);
+
+/* One 64-byte line, as ccmm_mee_encrypt / ccmm_mee_decrypt with @len 64. */
 int ccmm_mee_encrypt_line(struct ccmm_mee *mee, unsigned keyid, uint64_t pa,
 			  const uint8_t *in, uint8_t *out);
 int ccmm_mee_decrypt_line(struct ccmm_mee *mee, unsigned keyid, uint64_t pa,
@@ -543,6 +635,26 @@ void ccmm_machine_destroy(struct ccmm_machine *m);
 struct ccmm_phys_range *ccmm_phys_range_of(struct ccmm_machine *m, uint64_t pa);
 
 /*
+ * ccmm_phys_range_at - ccmm_phys_range_of with its common case inline: a
+ * GiB of address space that one range covers whole (or nothing covers).
+ * For the paths every modeled access takes.
+ */
+static inline struct ccmm_phys_range *ccmm_phys_range_at(struct ccmm_machine *m, uint64_t pa)
+{
+	uint64_t g = pa >> CCMM_PUD_SHIFT;
+
+	if (g < m->phys.nr_granules) {
+		unsigned v = m->phys.granule[g];
+
+		if (v == CCMM_GRANULE_HOLE)
+			return NULL;
+		if (v != CCMM_GRANULE_MIXED)
+			return &m->phys.range[v - 1];
+	}
+	return ccmm_phys_range_of(m, pa);
+}
+
+/*
  * ccmm_phys_page - the metadata of the page holding @pa, creating its chunk
  * when @create is set (-ENOMEM on failure). Returns NULL for a hole, or
  * for an untouched page when !@create. The caller holds the chunk lock
@@ -560,9 +672,53 @@ int ccmm_phys_peek(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *out);
 /* The chunk holding @pa (created as for ccmm_phys_page), or NULL. */
 struct ccmm_chunk *ccmm_phys_chunk(struct ccmm_machine *m, uint64_t pa, bool create);
 
+/* As ccmm_phys_chunk, within the range @r (from ccmm_phys_range_of) that holds @pa: one range lookup fewer. */
+struct ccmm_chunk *ccmm_phys_chunk_in(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa, bool create);
+
+/* The chunk that holds page @pg, the metadata of @pa (it must come from a chunk, not a copy). */
+static inline struct ccmm_chunk *ccmm_page_chunk(struct ccmm_page *pg, uint64_t pa)
+{
+	struct ccmm_page *first = pg - ((pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1));
+
+	return (struct ccmm_chunk *)(void *)((char *)first - offsetof(struct ccmm_chunk, page));
+}
+
 /* Lock / unlock the chunk of @pa, creating it; returns the page or NULL (hole / -ENOMEM). */
 struct ccmm_page *ccmm_phys_lock(struct ccmm_machine *m, uint64_t pa);
 void ccmm_phys_unlock(struct ccmm_machine *m, uint64_t pa);
+
+/* As ccmm_phys_lock, within the range @r (from ccmm_phys_range_of) that holds @pa. */
+struct ccmm_page *ccmm_phys_lock_in(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa);
+
+/* The chunk of @pa within @r if it exists (never creates it): two acquire loads. */
+static inline struct ccmm_chunk *ccmm_phys_chunk_peek(const struct ccmm_phys_range *r, uint64_t pa)
+{
+	uint64_t idx = (pa - r->dir_base) >> CCMM_CHUNK_SHIFT;
+	struct ccmm_chunk_table *t = atomic_load_explicit(&r->dir[idx / CCMM_CHUNK_TABLE_SIZE], memory_order_acquire);
+
+	return t ? atomic_load_explicit(&t->chunk[idx % CCMM_CHUNK_TABLE_SIZE], memory_order_acquire) : NULL;
+}
+
+/*
+ * ccmm_phys_lock_at - ccmm_phys_lock_in with its common case inline: the
+ * chunk exists (two acquire loads, then its lock). Same result and
+ * locking; creates the chunk through ccmm_phys_lock_in otherwise.
+ */
+static inline struct ccmm_page *ccmm_phys_lock_at(struct ccmm_machine *m, struct ccmm_phys_range *r, uint64_t pa)
+{
+	struct ccmm_chunk *c = ccmm_phys_chunk_peek(r, pa);
+
+	if (!c)
+		return ccmm_phys_lock_in(m, r, pa);
+	ccmm_lock_acquire(&c->lock);
+	return &c->page[(pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
+}
+
+/* Unlock the chunk of page @pg (locked by ccmm_phys_lock for @pa) without looking it up. */
+static inline void ccmm_page_unlock(struct ccmm_page *pg, uint64_t pa)
+{
+	ccmm_lock_release(&ccmm_page_chunk(pg, pa)->lock);
+}
 
 /*
  * ccmm_page_set_state - change a page's state and owner, keeping the
@@ -583,6 +739,55 @@ void ccmm_page_set_state(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *
 int ccmm_phys_rw(struct ccmm_machine *m, uint64_t pa, void *buf, size_t len, bool write,
 		 unsigned keyid, bool *mismatch);
 
+/*
+ * ccmm_page_rw - ccmm_phys_rw on the page @pg (the metadata of @pa, from
+ * ccmm_phys_lock and still locked), without looking it up again. @pg may
+ * be NULL for a read of an untouched page (zeros). Same returns, less
+ * -EFAULT.
+ */
+int ccmm_page_rw(struct ccmm_machine *m, struct ccmm_page *pg, uint64_t pa, void *buf, size_t len, bool write,
+		 unsigned keyid, bool *mismatch);
+
+/*
+ * ccmm_page_copy - read @len bytes at @spa (page @spg) under @skey and
+ * write them at @dpa (page @dpg) under @dkey, each within its page: the
+ * same bytes, mismatch flag and digest as ccmm_page_rw into a buffer and
+ * back, but whole lines that line up go from page to page in one pass
+ * (eager: one cipher pass per key that is not 0; on-demand: a memcpy when
+ * the source lines were written under @skey). Both chunk locks held (one
+ * when both pages share a chunk). @spg may be NULL (untouched: zeros).
+ * Returns 0, -EINVAL (crosses a page, bad key ID), -ENOMEM, -EIO.
+ */
+int ccmm_page_copy(struct ccmm_machine *m, struct ccmm_page *dpg, uint64_t dpa, unsigned dkey, struct ccmm_page *spg,
+		   uint64_t spa, unsigned skey, size_t len, bool *mismatch);
+
+/*
+ * ccmm_phys_set_mee_mode - keep page data in @mode from now on. Only
+ * before the first byte is written: -EBUSY once a page holds data; -EINVAL
+ * for an unknown mode. A new machine starts in CCMM_MEE_ON_DEMAND.
+ */
+int ccmm_phys_set_mee_mode(struct ccmm_machine *m, enum ccmm_mee_mode mode);
+
+/*
+ * The read digest: with it on, every read out of modeled DRAM
+ * (ccmm_phys_rw, ccmm_page_rw, ccmm_page_copy) adds a hash of its address,
+ * key ID, length and bytes to an order-independent sum, so two runs that
+ * read the same bytes (on any number of threads) get the same digest. For
+ * checking that the two engine modes show every reader the same bytes.
+ * ccmm_phys_digest_start zeroes and starts it (before the run's threads).
+ */
+struct ccmm_read_digest {
+	uint64_t sum;        /* sum of the reads' hashes */
+	uint64_t reads, bytes;
+	uint64_t mismatched; /* reads of a line written under another key */
+};
+void ccmm_phys_digest_start(struct ccmm_machine *m);
+void ccmm_phys_digest(struct ccmm_machine *m, struct ccmm_read_digest *out);
+
+/* Bytes of physical-memory metadata allocated now: directories, chunk tables, chunks (not page data). */
+size_t ccmm_phys_metadata_bytes(struct ccmm_machine *m);
+
+
 /* The page's data, allocated (reading as zeros) if it has none. Chunk lock held. NULL: -ENOMEM. */
 struct ccmm_page_data *ccmm_phys_page_data(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *pg);
 
@@ -590,8 +795,9 @@ struct ccmm_page_data *ccmm_phys_page_data(struct ccmm_machine *m, uint64_t pa, 
 void ccmm_phys_discard(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *pg);
 
 /*
- * The host memory a run's touched pages take: a struct ccmm_chunk per 2 MiB
- * touched, a struct ccmm_page_data per page written, and the records
+ * The host memory a run's touched pages take: a struct ccmm_chunk_table per
+ * 1 GiB and a struct ccmm_chunk per 2 MiB touched, a struct
+ * ccmm_page_data per page written, and the records
  * subsystems keep per page as it goes (ccmm_phys_charge_host: the
  * conversion history). Together they may take at most m->phys.budget bytes
  * (ccmm_platform_host_limit() at machine creation), so a job that touches
@@ -673,6 +879,7 @@ struct ccmm_ctx {
 	struct ccmm_rng rng;
 	const char *op;          /* the operation under way, for events ("set_memory_decrypted") */
 	struct ccmm_where where; /* job-file line of that operation, if any */
+	uint64_t copy_memo[3];   /* ccmm_charge_copy's last (bytes, MB/s, ns): accesses repeat their sizes */
 	/* attribution (zero in a zeroed context: no device, no scope, copies at copy_mbps) */
 	int attr_dev;            /* the device served + 1 (platform index); 0: none */
 	int attr_scope;          /* enum ccmm_attr_kind + 1 while in a bounce or conversion; 0: by cost */
@@ -707,12 +914,30 @@ static inline void ccmm_charge(struct ccmm_ctx *ctx, unsigned c, uint64_t n)
 		ccmm_ctx_attribute(ctx, c, t, n);
 }
 
+/* ccmm_charge_copy's division and attribution, when @bytes or the bandwidth is not what it last charged (machine.c). */
+void ccmm_charge_copy_new(struct ccmm_ctx *ctx, uint64_t bytes);
+
 /*
  * Charge a copy of @bytes at the modeled copy bandwidth: copy_mbps, or the
  * bandwidth line the context's copy_line names (a bounce's copies are
- * swiotlb_bounce_mbps, a line of their own).
+ * swiotlb_bounce_mbps, a line of their own). Inline: accesses repeat their
+ * sizes, so the division is remembered (an attributing context always
+ * takes the out-of-line path).
  */
-void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes);
+static inline void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes)
+{
+	unsigned line = ctx->copy_line ? ctx->copy_line : CCMM_COST_copy_mbps;
+	uint64_t mbps = ctx->m->cost[line], t;
+
+	if (bytes != ctx->copy_memo[0] || mbps != ctx->copy_memo[1] || ctx->attr_dev) {
+		ccmm_charge_copy_new(ctx, bytes);
+		return;
+	}
+	t = ctx->copy_memo[2];
+	ctx->now_ns += t;
+	ctx->cost_ns[line] += t;
+	ctx->cost_n[line] += bytes;
+}
 
 /*
  * Scopes for attribution: ccmm_ctx_scope_enter() makes the costs charged

@@ -244,6 +244,9 @@ int ccmm_swiotlb_share(struct ccmm_io_tlb_mem *mem)
 {
 	int ret;
 
+	/* once tried, every map reads the outcome without the lock (it never changes again) */
+	if (atomic_load_explicit(&mem->share_tried, memory_order_acquire))
+		return mem->share_err;
 	pthread_mutex_lock(&mem->attr_lock);
 	if (mem->share && !mem->shared && !mem->share_err) {
 		struct ccmm_ctx c;
@@ -256,6 +259,7 @@ int ccmm_swiotlb_share(struct ccmm_io_tlb_mem *mem)
 		mem->shared = !mem->share_err;
 	}
 	ret = mem->share_err;
+	atomic_store_explicit(&mem->share_tried, true, memory_order_release);
 	pthread_mutex_unlock(&mem->attr_lock);
 	return ret;
 }
@@ -428,32 +432,35 @@ static void release_slots(struct ccmm_io_tlb_mem *mem, uint64_t index, unsigned 
 
 /* ---- bounces -------------------------------------------------------------------- */
 
-/* Copy @len bytes between kernel addresses through the checker. 0 or -EFAULT. */
+static bool copy_failed(const struct ccmm_result *r)
+{
+	return (ccmm_outcome_faults(r->outcome) && !r->handled) || r->outcome == CCMM_ABORT || r->outcome == CCMM_BLOCKED;
+}
+
+/*
+ * Copy @len bytes between kernel addresses through the checker, as the
+ * kernel's memcpy in swiotlb_bounce: ccmm_copy per COPY_CHUNK, the bytes
+ * going from page to page. 0, -EFAULT (a side faulted, aborted or was
+ * blocked), -ENOMEM.
+ */
 static int cpu_copy(struct ccmm_ctx *ctx, uint64_t dst_va, uint64_t src_va, uint64_t len)
 {
-	uint8_t *buf = malloc(CCMM_MIN(len, COPY_CHUNK));
+	struct ccmm_pgtable *init_mm = ccmm_kernel(ctx->m)->init_mm;
 	int ret = 0;
 
-	if (!buf)
-		return -ENOMEM;
 	while (len && !ret) {
 		size_t n = (size_t)CCMM_MIN(len, COPY_CHUNK);
-		struct ccmm_result r;
+		struct ccmm_access src = { CCMM_INIT_KERNEL, CCMM_READ, src_va, n, init_mm, -1, NULL };
+		struct ccmm_access dst = { CCMM_INIT_KERNEL, CCMM_WRITE, dst_va, n, init_mm, -1, NULL };
+		struct ccmm_result rr, wr;
 
-		ret = ccmm_kernel_access(ctx, CCMM_READ, src_va, buf, n, &r);
-		if (!ret && ((ccmm_outcome_faults(r.outcome) && !r.handled) || r.outcome == CCMM_ABORT ||
-			     r.outcome == CCMM_BLOCKED))
-			ret = -EFAULT;
-		if (!ret)
-			ret = ccmm_kernel_access(ctx, CCMM_WRITE, dst_va, buf, n, &r);
-		if (!ret && ((ccmm_outcome_faults(r.outcome) && !r.handled) || r.outcome == CCMM_ABORT ||
-			     r.outcome == CCMM_BLOCKED))
+		ret = ccmm_copy(ctx, &dst, &src, &rr, &wr);
+		if (!ret && (copy_failed(&rr) || copy_failed(&wr)))
 			ret = -EFAULT;
 		dst_va += n;
 		src_va += n;
 		len -= n;
 	}
-	free(buf);
 	return ret;
 }
 
@@ -487,7 +494,7 @@ static int bounce(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *mem, const struc
 		ret = cpu_copy(ctx, ccmm_phys_to_virt(orig), ccmm_phys_to_virt(tlb), size);
 	ccmm_ctx_scope_leave(ctx, scope);
 	if (!ret) {
-		atomic_fetch_add(&mem->bounced_bytes, size);
+		atomic_fetch_add(&mem->areas[index / mem->area_nslabs].bounced_bytes, size);
 		ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_bounce_bytes), size);
 		ccmm_ctx_attribute_bytes(ctx, CCMM_ATTR_BOUNCE, size);
 	}
@@ -518,13 +525,13 @@ int ccmm_swiotlb_tbl_map_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *me
 	c.pad = (unsigned)(offset >> CCMM_IO_TLB_SHIFT);
 	index = find_slots(mem, dev, true, alloc_align_mask, &c);
 	if (index < 0) {
-		atomic_fetch_add(&mem->full, 1);
+		atomic_fetch_add(&mem->areas[(unsigned)dev->cpu & (mem->nareas - 1)].full, 1);
 		ccmm_count(ctx, CCMM_CTR_AT(swiotlb, dma_map_fail_pool_full), 1);
 		return -ENOMEM;
 	}
 	index += c.pad;
 	*tlb_addr = mem->start + ((uint64_t)index << CCMM_IO_TLB_SHIFT) + (offset & (CCMM_IO_TLB_SIZE - 1));
-	atomic_fetch_add(&mem->maps, 1);
+	atomic_fetch_add(&mem->areas[(uint64_t)index / mem->area_nslabs].maps, 1);
 	ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_maps), 1);
 	ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_slots), nr_slots(c.alloc_size));
 	/*
@@ -554,7 +561,7 @@ int ccmm_swiotlb_alloc(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotlb_de
 		return -EINVAL;
 	index = find_slots(mem, dev, false, (unsigned)((CCMM_PAGE_SIZE << order) - 1), &c);
 	if (index < 0) {
-		atomic_fetch_add(&mem->full, 1);
+		atomic_fetch_add(&mem->areas[(unsigned)dev->cpu & (mem->nareas - 1)].full, 1);
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&mem->areas[(uint64_t)index / mem->area_nslabs].lock);
@@ -606,7 +613,7 @@ int ccmm_swiotlb_tbl_unmap_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *
 		ret = bounce(ctx, mem, dev, tlb_addr, mapping_size, CCMM_DMA_FROM_DEVICE);
 	ccmm_charge(ctx, CCMM_COST_AT(swiotlb, swiotlb_unmap_ns), 1);
 	release_slots(mem, (uint64_t)index, (unsigned)(tlb_addr & dev->min_align_mask & (CCMM_IO_TLB_SIZE - 1)));
-	atomic_fetch_add(&mem->unmaps, 1);
+	atomic_fetch_add(&mem->areas[(uint64_t)index / mem->area_nslabs].unmaps, 1);
 	return ret ? -EFAULT : 0;
 }
 
@@ -661,10 +668,12 @@ void ccmm_swiotlb_stats(struct ccmm_io_tlb_mem *mem, struct ccmm_swiotlb_stats *
 	out->io_tlb_used = atomic_load(&mem->total_used);
 	out->io_tlb_used_hiwater = atomic_load(&mem->used_hiwater);
 	out->nareas = mem->nareas;
-	out->maps = atomic_load(&mem->maps);
-	out->unmaps = atomic_load(&mem->unmaps);
-	out->full = atomic_load(&mem->full);
-	out->bounced_bytes = atomic_load(&mem->bounced_bytes);
+	for (unsigned a = 0; a < mem->nareas; a++) {
+		out->maps += atomic_load(&mem->areas[a].maps);
+		out->unmaps += atomic_load(&mem->areas[a].unmaps);
+		out->full += atomic_load(&mem->areas[a].full);
+		out->bounced_bytes += atomic_load(&mem->areas[a].bounced_bytes);
+	}
 	pthread_mutex_lock(&mem->attr_lock);
 	out->shared = mem->shared;
 	out->share_pages = mem->shared ? mem->share_pages : 0;

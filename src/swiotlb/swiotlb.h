@@ -139,10 +139,16 @@ struct ccmm_io_tlb_slot {
 	uint8_t head;        /* the first used slot of a mapping (where unmap must point) */
 };
 
+/*
+ * One area: its lock, its slots' accounting and its share of the pool's
+ * event counts (ccmm's own; ccmm_swiotlb_stats sums them), so that CPUs on
+ * different areas write different cache lines.
+ */
 struct ccmm_io_tlb_area {
 	pthread_mutex_t lock;
 	uint64_t used;  /* slots in use in this area */
 	uint32_t index; /* next-fit cursor, relative to the area */
+	atomic_uint_fast64_t maps, unmaps, full, bounced_bytes;
 } __attribute__((aligned(64)));
 
 struct ccmm_io_tlb_mem {
@@ -155,14 +161,22 @@ struct ccmm_io_tlb_mem {
 	bool force_bounce;          /* every streaming mapping bounces (confidential guest) */
 	struct ccmm_io_tlb_slot *slots;
 	struct ccmm_io_tlb_area *areas;
+	/*
+	 * The kernel's debugfs accounting (CONFIG_DEBUG_FS, inc_used_and_hiwater):
+	 * pool-wide, so every map and unmap on any CPU writes it; a cache line
+	 * of its own (the padding), away from the fields above that every
+	 * operation reads.
+	 */
+	char pad0[64];
 	atomic_uint_fast64_t total_used;   /* io_tlb_used */
 	atomic_uint_fast64_t used_hiwater; /* io_tlb_used_hiwater */
-	atomic_uint_fast64_t maps, unmaps, full, bounced_bytes;
+	char pad1[64];
 	/* sharing the pool with the host (swiotlb_update_mem_attributes) */
 	pthread_mutex_t attr_lock;
 	bool share;                 /* the pool must be shared/decrypted before use */
 	bool shared;                /* done */
 	int share_err;              /* what sharing returned, once tried */
+	atomic_bool share_tried;    /* share_err is final: maps need not take attr_lock */
 	uint64_t share_pages;       /* pages converted */
 	uint64_t share_ns;          /* modeled time the conversion took (at boot) */
 };

@@ -280,20 +280,26 @@ static void test_host_limit(void **state)
 	struct ccmm_platform *p = NULL;
 	struct ccmm_error err;
 
-	/* a pointer per 2 MiB; RAM adds ~2 bits a page of bitmaps; EPC a descriptor a page */
-	assert_true(ccmm_platform_host_bytes(&bar) >= 256 * CCMM_GiB);
-	assert_true(ccmm_platform_host_bytes(&ram) >= (64 * CCMM_GiB >> 21) * 8 + (64 * CCMM_GiB >> 12) / 4);
+	/* a directory pointer per 1 GiB; RAM adds ~2 bits a page of bitmaps; EPC a descriptor a page */
+	assert_true(ccmm_platform_host_bytes(&bar) >= (64ULL << 50 >> 30) * 8);
+	assert_true(ccmm_platform_host_bytes(&bar) < (64ULL << 50 >> 30) * 8 + 4096);
+	assert_true(ccmm_platform_host_bytes(&ram) >= 64 * 8 + (64 * CCMM_GiB >> 12) / 4);
 	assert_true(ccmm_platform_host_bytes(&epc) >= (64 * CCMM_MiB >> 12) * CCMM_EPC_PAGE_HOST_BYTES);
 
 	assert_int_equal(setenv("CCMM_HOST_RAM", "1g", 1), 0);
 	assert_int_equal(ccmm_platform_host_limit(), 512 * CCMM_MiB);
-	/* 64 TiB of RAM needs 4 GiB of bitmaps and 256 MiB of chunk pointers: refused at its node's line */
+	/* 64 TiB of RAM needs 4 GiB of bitmaps and 512 KiB of directory pointers: refused at its node's line */
 	expect_error("[platform]\nphys_bits=52\n[node:0]\nmem=64t\n", 3,
-		     "ram 'node0' of 64TiB cannot be modeled on this host: the platform needs 4.3GiB");
+		     "ram 'node0' of 64TiB cannot be modeled on this host: the platform needs 4.0GiB");
 	expect_error("[platform]\nphys_bits=52\n[node:0]\nmem=64t\n", 3, "more than the limit of 512MiB");
-	/* the costliest range takes the blame, here a BAR */
-	expect_error("[platform]\nphys_bits=57\n[node:0]\nmem=1g\n[device:gpu]\nbar0=1p\n", 5,
-		     "BAR 'gpu.bar0' of 1PiB cannot be modeled on this host");
+	/* a 1 PiB BAR costs 8 MiB of directory pointers: it fits */
+	assert_int_equal(ccmm_platform_parse("t.ini", "[platform]\nphys_bits=57\n[node:0]\nmem=1g\n[device:gpu]\nbar0=1p\n", &p, &err), 0);
+	ccmm_platform_free(p);
+	/* the costliest range takes the blame, here a BAR (4 PiB: 32 MiB, over a 16 MiB host's 8 MiB) */
+	assert_int_equal(setenv("CCMM_HOST_RAM", "16m", 1), 0);
+	expect_error("[platform]\nphys_bits=57\n[node:0]\nmem=1g\n[device:gpu]\nbar0=4p\n", 5,
+		     "BAR 'gpu.bar0' of 4PiB cannot be modeled on this host");
+	assert_int_equal(setenv("CCMM_HOST_RAM", "1g", 1), 0);
 	/* 16 GiB of EPC: 4M descriptors */
 	expect_error("[platform]\n[node:0]\nmem=1g\n[epc:e]\nsize=16g\n", 4, "epc 'e' of 16GiB cannot be modeled");
 	/* what fits is accepted: 1 TiB of RAM and a 1 TiB BAR cost 64 MiB */
@@ -311,8 +317,8 @@ static void test_phys_budget(void **state)
 
 	assert_false(ccmm_phys_exhausted(m, &refused));
 	assert_int_equal(refused, UINT64_MAX);
-	/* room for one chunk and two pages of data */
-	m->phys.budget = sizeof(struct ccmm_chunk) + 2 * sizeof(struct ccmm_page_data);
+	/* room for one chunk table, one chunk and two pages of data */
+	m->phys.budget = sizeof(struct ccmm_chunk_table) + sizeof(struct ccmm_chunk) + 2 * sizeof(struct ccmm_page_data);
 	assert_int_equal(ccmm_phys_rw(m, pa, buf, 8, true, CCMM_KEYID_GUEST, NULL), 0);
 	assert_int_equal(ccmm_phys_rw(m, pa + CCMM_PAGE_SIZE, buf, 8, true, CCMM_KEYID_GUEST, NULL), 0);
 	assert_int_equal(ccmm_phys_host_bytes(m), m->phys.budget);
@@ -336,6 +342,7 @@ static void test_phys_budget(void **state)
 	ccmm_machine_destroy(m);
 }
 
+/* Run in both engine modes: the bytes seen must not depend on it. */
 static void test_encryption_engine(void **state)
 {
 	struct ccmm_machine *m = make_machine(NULL, 7);
@@ -346,6 +353,7 @@ static void test_encryption_engine(void **state)
 	struct ccmm_page *pg;
 
 	assert_int_equal(sizeof(secret), 66);
+	assert_int_equal(ccmm_phys_set_mee_mode(m, *(enum ccmm_mee_mode *)*state), 0);
 	/* same key: the bytes come back */
 	assert_int_equal(ccmm_phys_rw(m, pa + 30, secret, sizeof(secret), true, CCMM_KEYID_GUEST, NULL), 0);
 	assert_int_equal(ccmm_phys_rw(m, pa + 30, out, sizeof(out), false, CCMM_KEYID_GUEST, &mismatch), 0);
@@ -581,7 +589,8 @@ int main(void)
 		cmocka_unit_test(test_sparse_memory),
 		cmocka_unit_test(test_host_limit),
 		cmocka_unit_test(test_phys_budget),
-		cmocka_unit_test(test_encryption_engine),
+		cmocka_unit_test_prestate(test_encryption_engine, &(enum ccmm_mee_mode){ CCMM_MEE_ON_DEMAND }),
+		cmocka_unit_test_prestate(test_encryption_engine, &(enum ccmm_mee_mode){ CCMM_MEE_EAGER }),
 		cmocka_unit_test(test_keys_follow_seed),
 		cmocka_unit_test(test_state_counts),
 		cmocka_unit_test(test_contexts_and_costs),

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cc/cc.h"
 #include "dma/dma.h"
 #include "scenario/scenario.h"
@@ -705,6 +707,8 @@ struct kernel_ext_opts {
 	bool skip_cache_flush, skip_tlb_flush, ioremap_private, no_leak_on_error;
 	uint64_t max_events;
 	uint64_t fail_conversion_after; /* UINT64_MAX ("none"): never */
+	int mee;                        /* enum ccmm_mee_mode: how page data is kept (the same bytes either way) */
+	bool read_digest;               /* ccmm_phys_digest_start before the actors; the reports print it */
 };
 
 #define KOPT(f) offsetof(struct kernel_ext_opts, f)
@@ -721,6 +725,11 @@ static const struct ccmm_option kernel_ext_options[] = {
 	{ "max_events", CCMM_OPT_U64, KOPT(max_events), 1, 0, false, NULL, "100000", "events kept for the report" },
 	{ "fail_conversion_after", CCMM_OPT_U64, KOPT(fail_conversion_after), 0, 0, false, NULL, "none",
 	  "the VMM refuses the conversion of page N+1 (once)" },
+	{ "mee", CCMM_OPT_ENUM, KOPT(mee), 0, 0, false, ccmm_mee_mode_names, "on-demand",
+	  "how ccmm computes encrypted memory, the same bytes either way: on-demand runs the cipher only when a line "
+	  "is read under another key than its writer's; eager runs it on every access (the reference)" },
+	{ "read_digest", CCMM_OPT_BOOL, KOPT(read_digest), 0, 0, false, NULL, "no",
+	  "hash every byte read from modeled memory into a digest the reports print (to compare two runs)" },
 	{ NULL }
 };
 
@@ -736,7 +745,53 @@ static int kernel_ext_start(struct ccmm_run *run, const void *opts)
 	ccmm_checker(run->m)->max_events = o->max_events;
 	if (o->fail_conversion_after != UINT64_MAX)
 		ccmm_cc_fail_after(run->m, (long)o->fail_conversion_after);
+	if (ccmm_phys_set_mee_mode(run->m, (enum ccmm_mee_mode)o->mee)) {
+		snprintf(run->error, sizeof(run->error), "%.300s: page data was written before mee= could apply", run->job->path);
+		return -EBUSY;
+	}
+	if (o->read_digest)
+		ccmm_phys_digest_start(run->m);
 	return 0;
+}
+
+static bool digest_on(struct ccmm_run *run)
+{
+	const struct kernel_ext_opts *o = ccmm_job_ext_opts(run->job, "kernel");
+
+	return o && o->read_digest;
+}
+
+static void kernel_ext_text(struct ccmm_run *run, FILE *out)
+{
+	struct ccmm_read_digest d;
+
+	if (!digest_on(run))
+		return;
+	ccmm_phys_digest(run->m, &d);
+	fprintf(out, "read digest: %016" PRIx64 " over %" PRIu64 " reads, %" PRIu64 " bytes (%" PRIu64
+		" of a line another key wrote; mee=%s)\n\n",
+		d.sum, d.reads, d.bytes, d.mismatched, ccmm_mee_mode_name(run->m->phys.mee_mode));
+}
+
+static void *kernel_ext_json(struct ccmm_run *run)
+{
+	struct ccmm_read_digest d;
+	json_t *j, *jd;
+	char hex[24];
+
+	if (!digest_on(run))
+		return NULL;
+	ccmm_phys_digest(run->m, &d);
+	snprintf(hex, sizeof(hex), "%016" PRIx64, d.sum);
+	j = json_object();
+	jd = json_object();
+	json_object_set_new(jd, "digest", json_string(hex));
+	json_object_set_new(jd, "reads", json_integer((json_int_t)d.reads));
+	json_object_set_new(jd, "bytes", json_integer((json_int_t)d.bytes));
+	json_object_set_new(jd, "mismatched", json_integer((json_int_t)d.mismatched));
+	json_object_set_new(j, "mee", json_string(ccmm_mee_mode_name(run->m->phys.mee_mode)));
+	json_object_set_new(j, "read_digest", jd);
+	return j;
 }
 
 /* Time series: pages converted so far (every actor), and exits to the VMM. */
@@ -762,6 +817,8 @@ static const struct ccmm_run_ext kernel_ext = {
 	.options = kernel_ext_options,
 	.opts_size = sizeof(struct kernel_ext_opts),
 	.start = kernel_ext_start,
+	.report_text = kernel_ext_text,
+	.report_json = kernel_ext_json,
 	.sample = kernel_ext_sample,
 };
 

@@ -969,8 +969,15 @@ static void dma_ext_sample(struct ccmm_run *run, const void *opts, struct ccmm_s
 		for (size_t k = 0; dma_kinds[k]; k++)
 			dma_job |= run->job->actors[i]->kind == dma_kinds[k];
 	/* jobs of other kinds show the pool once something bounced (importers, TTM) */
-	if (!mem || (!dma_job && !atomic_load(&mem->maps)))
+	if (!mem)
 		return;
+	if (!dma_job) {
+		struct ccmm_swiotlb_stats st;
+
+		ccmm_swiotlb_stats(mem, &st); /* the maps are counted per area */
+		if (!st.maps)
+			return;
+	}
 	for (unsigned a = 0; a < mem->nareas; a++) {
 		char label[16];
 		uint64_t used;

@@ -81,7 +81,7 @@ static size_t vmap_slot(const struct vmap *v, uint64_t vpn)
 }
 
 /* The page of @vpn, assigning the next one on first touch. -ENOSPC when the map is full (@limit). */
-static int vmap_get(struct vmap *v, uint64_t vpn, uint64_t limit, uint32_t *out)
+static inline __attribute__((always_inline)) int vmap_get(struct vmap *v, uint64_t vpn, uint64_t limit, uint32_t *out)
 {
 	size_t i = vmap_slot(v, vpn);
 
@@ -273,6 +273,21 @@ static int pack(struct encl_opts *o, uint64_t page, bool write)
 	return 0;
 }
 
+/* pack() without a call while the reference fits the current chunk at 2 bytes (nearly every one). */
+static inline int pack_one(struct encl_opts *o, uint64_t page, bool write)
+{
+	uint64_t v = page << 1 | write;
+	uint64_t mask = ((uint64_t)1 << PACK_PER_SHIFT(2)) - 1;
+
+	if (o->use_packed && o->width == 2 && v <= UINT16_MAX && (o->nr_packed & mask) &&
+	    o->nr_packed < PACK_MAX_REFS) {
+		((uint16_t *)o->chunks[o->nr_packed >> PACK_PER_SHIFT(2)])[o->nr_packed & mask] = (uint16_t)v;
+		o->nr_packed++;
+		return 0;
+	}
+	return pack(o, page, write);
+}
+
 /* Up to @max kept references from number @from on, as 32-bit values into @out (within one chunk). */
 static size_t unpack(const struct encl_opts *o, uint64_t from, uint32_t *out, size_t max)
 {
@@ -330,7 +345,7 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 				break;
 			}
 			max_page = CCMM_MAX(max_page, r.vpn - (o->trace_base >> CCMM_PAGE_SHIFT) + 1);
-			if (pack(o, r.vpn - (o->trace_base >> CCMM_PAGE_SHIFT) + 1, r.write)) {
+			if (pack_one(o, r.vpn - (o->trace_base >> CCMM_PAGE_SHIFT) + 1, r.write)) {
 				ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
 				break;
 			}
@@ -349,7 +364,7 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 				ret = ccmm_error_set(err, &loc, -E2BIG, "more than 32768 distinct pages: give the enclave a size");
 			break;
 		}
-		if (pack(o, (uint64_t)page + 1, r.write)) {
+		if (pack_one(o, (uint64_t)page + 1, r.write)) {
 			ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
 			break;
 		}
