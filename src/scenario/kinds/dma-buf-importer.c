@@ -192,7 +192,6 @@ static void imp_stop(struct ccmm_actor *a)
 
 	if (!s)
 		return;
-	kind_begin(a);
 	/* an actor that ends holding reservations drops them */
 	for (size_t i = 0; i < s->nr_held; i++)
 		if (ccmm_dma_resv_held(s->held[i]))
@@ -215,7 +214,6 @@ static void imp_stop(struct ccmm_actor *a)
 	free(s->held);
 	free(s);
 	a->priv = NULL;
-	ccmm_ww_set_owner(NULL);
 }
 
 static struct imp_state *imp_of(struct ccmm_actor *a)
@@ -250,7 +248,6 @@ static int verb_attach(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct imp_att *t;
 	int ret;
 
-	kind_begin(a);
 	if (!b)
 		return -ENOENT;
 	t = calloc(1, sizeof(*t));
@@ -281,7 +278,6 @@ static int verb_detach(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct imp_att *t = att_arg(a, op, 0);
 	int ret;
 
-	kind_begin(a);
 	if (!t)
 		return -ENOENT;
 	ret = ccmm_dma_buf_detach(&a->ctx, t->attach);
@@ -303,7 +299,6 @@ static int verb_lock(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_dma_resv *resv = _ccmm_kind_resv_arg(a, op, 0);
 	int ret;
 
-	kind_begin(a);
 	if (!resv)
 		return -ENOENT;
 	ret = _ccmm_kind_resv_lock(a, resv);
@@ -316,7 +311,6 @@ static int verb_unlock(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct ccmm_dma_resv *resv = _ccmm_kind_resv_arg(a, op, 0);
 
-	kind_begin(a);
 	return resv ? ccmm_dma_resv_unlock(&a->ctx, resv) : -ENOENT;
 }
 
@@ -336,7 +330,6 @@ static int verb_map(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_dma_buf_map *m;
 	int ret;
 
-	kind_begin(a);
 	if (!t)
 		return -ENOENT;
 	if (ccmm_arg_choice(op, 1))
@@ -355,7 +348,6 @@ static int verb_unmap(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_dma_buf_map *m;
 	int ret;
 
-	kind_begin(a);
 	if (!t)
 		return -ENOENT;
 	m = t->map;
@@ -372,7 +364,6 @@ static int verb_pin(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct imp_att *t = att_arg(a, op, 0);
 
-	kind_begin(a);
 	return t ? ccmm_dma_buf_pin(&a->ctx, t->attach) : -ENOENT;
 }
 
@@ -380,7 +371,6 @@ static int verb_unpin(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct imp_att *t = att_arg(a, op, 0);
 
-	kind_begin(a);
 	return t ? ccmm_dma_buf_unpin(&a->ctx, t->attach) : -ENOENT;
 }
 
@@ -445,7 +435,6 @@ static int verb_map_pfns(struct ccmm_actor *a, const struct ccmm_op *op)
 	bool mine;
 	int ret;
 
-	kind_begin(a);
 	if (!t)
 		return -ENOENT;
 	if (!role_pfn(t->s->role))
@@ -477,7 +466,6 @@ static int verb_unmap_pfns(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct imp_att *t = att_arg(a, op, 0);
 
-	kind_begin(a);
 	if (!t)
 		return -ENOENT;
 	table_unmap(&a->ctx, t);
@@ -514,7 +502,6 @@ static int imp_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw r
 	int pat, verify, ret = 0;
 	bool mine;
 
-	kind_begin(a);
 	if (!t)
 		return -ENOENT;
 	if (ccmm_op_span(a, op, t->b->size, CCMM_RW_OFF, CCMM_RW_LEN, &off, &len))
@@ -566,7 +553,6 @@ static int verb_gup(struct ccmm_actor *a, const struct ccmm_op *op)
 	uint64_t *pas;
 	long got;
 
-	kind_begin(a);
 	if (!o)
 		return -ENOENT;
 	km = o->priv;
@@ -649,11 +635,9 @@ static void user_stop(struct ccmm_actor *a)
 
 	if (!s)
 		return;
-	kind_begin(a);
 	ccmm_mm_destroy(&a->ctx, s->mm);
 	free(s);
 	a->priv = NULL;
-	ccmm_ww_set_owner(NULL);
 }
 
 static void map_destroy(struct ccmm_run *run, struct ccmm_obj *o)
@@ -680,7 +664,6 @@ static int verb_mmap(struct ccmm_actor *a, const struct ccmm_op *op)
 	bool rw = !ccmm_arg_choice(op, 4);
 	int ret;
 
-	kind_begin(a);
 	if (!src)
 		return -ENOENT;
 	km = calloc(1, sizeof(*km));
@@ -738,7 +721,6 @@ static int verb_munmap(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct kind_map *km = map_arg(a, op, 0);
 	int ret;
 
-	kind_begin(a);
 	if (!km)
 		return -ENOENT;
 	if (km->gone)
@@ -771,7 +753,6 @@ static int user_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw 
 {
 	struct kind_map *km = map_arg(a, op, CCMM_RW_OBJ);
 
-	kind_begin(a);
 	if (!km)
 		return -ENOENT;
 	if (km->gone)
@@ -805,7 +786,6 @@ static int verb_sync(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_dma_buf *b = _ccmm_kind_buf_arg(a, op, 0);
 	uint64_t flags;
 
-	kind_begin(a);
 	if (!b)
 		return -ENOENT;
 	if (ccmm_arg_set(op, 3))
@@ -831,7 +811,6 @@ static int verb_info(struct ccmm_actor *a, const struct ccmm_op *op)
 	uint64_t v;
 	int ret;
 
-	kind_begin(a);
 	if (!b)
 		return -ENOENT;
 	ret = ccmm_dma_buf_ioctl_info(b, (uint32_t)ccmm_arg_u64(a, op, 2), &v);
@@ -853,7 +832,6 @@ static int verb_ugup(struct ccmm_actor *a, const struct ccmm_op *op)
 	uint64_t *pas;
 	long got;
 
-	kind_begin(a);
 	if (!km)
 		return -ENOENT;
 	if (km->gone || !n || n > km->size >> CCMM_PAGE_SHIFT)
