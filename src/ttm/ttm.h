@@ -157,6 +157,13 @@ struct ccmm_ttm_params {
 	uint64_t pool_pages;              /* pages each pool keeps; 0: 1024 */
 	uint64_t dmem_max;                /* bytes of pinned VRAM allowed; 0: unlimited */
 	bool dma_no_filter;               /* TDX: bind the GPU even outside the allow-list (the override) */
+	/*
+	 * Bug switch (seed 000's "no PTE yet" fast path done wrong): the fault
+	 * handler looks up the PFNs and protection before it holds the
+	 * reservation, so a move between the lookup and the insertion leaves a
+	 * PTE to the old backing. The fixed handler looks up under the lock.
+	 */
+	bool fault_race_bug;
 };
 
 /* The defaults above for GPU @dev. */

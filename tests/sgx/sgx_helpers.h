@@ -7,6 +7,7 @@
 
 #include "helpers.h"
 #include "cgroup/cgroup.h"
+#include "scenario/scenario.h"
 #include "sgx/sgx.h"
 
 /* One 64 MiB node and @epc bytes of EPC on it ("1m": 256 pages). */
@@ -65,6 +66,47 @@ static inline void proc_exit(struct ccmm_machine *m, struct proc *p)
 	p->task = NULL;
 }
 
+/*
+ * Run @fn(@arg) as a task with @ctx's clock under a simulator attached to
+ * @m, as the engine runs an actor: the machine's kernel threads (ksgxd,
+ * the cgroup work queue) are entities beside it and run when woken. At a
+ * step (ccmm_cond_resched) the one with the smallest clock goes on. Returns
+ * @fn's result, or the simulator's error. Check results in the caller:
+ * cmocka's asserts belong on the test's own stack.
+ */
+struct sim_call {
+	int (*fn)(void *arg);
+	void *arg;
+	int ret;
+};
+
+static inline int sim_call_main(void *arg)
+{
+	struct sim_call *c = arg;
+
+	c->ret = c->fn(c->arg);
+	return 0;
+}
+
+static inline int sim_call(struct ccmm_machine *m, struct ccmm_ctx *ctx, int (*fn)(void *arg), void *arg)
+{
+	struct sim_call c = { fn, arg, 0 };
+	struct ccmm_sched_entity se;
+	struct ccmm_sim *sim;
+	int ret;
+
+	ccmm_sched_entity_init(&se, "test", 0, ctx);
+	ret = ccmm_sim_create(m, CCMM_SIM_FIBERS, NULL, &sim);
+	if (ret)
+		return ret;
+	ret = ccmm_sim_spawn(sim, &se, sim_call_main, &c);
+	if (!ret)
+		ret = ccmm_sim_run(sim);
+	ccmm_sim_destroy(sim);
+	ccmm_sched_entity_fini(&se);
+	return ret ? ret : c.ret;
+}
+
 /* Create, add a TCS and @nadd - 1 regular pages, EINIT. Fails the test on error. */
 static inline struct ccmm_sgx_encl *encl_build(struct proc *p, uint64_t base, uint64_t npages, uint64_t nadd)
 {
@@ -87,15 +129,34 @@ static inline struct ccmm_sgx_encl *encl_build(struct proc *p, uint64_t base, ui
 }
 
 /* One access inside the enclave (EENTER, access, EEXIT). */
-static inline int encl_touch(struct proc *p, struct ccmm_sgx_encl *e, uint64_t page, bool write)
+struct touch {
+	struct proc *p;
+	struct ccmm_sgx_encl *e;
+	uint64_t page;
+	bool write;
+};
+
+static inline int touch_task(void *arg)
 {
+	struct touch *x = arg;
 	struct ccmm_sgx_thread t = { 0 };
 	int ret;
 
-	ccmm_sgx_enter(&t, e);
-	ret = ccmm_sgx_encl_access(&p->cur, &t, e->base + page * CCMM_PAGE_SIZE, write);
+	ccmm_sgx_enter(&t, x->e);
+	ret = ccmm_sgx_encl_access(&x->p->cur, &t, x->e->base + x->page * CCMM_PAGE_SIZE, x->write);
 	ccmm_sgx_exit(&t);
 	return ret;
+}
+
+/*
+ * One enclave access by @p, as a task under a simulator: a fault that must
+ * wait for reclaim sleeps while ksgxd or the cgroup work (woken by it) run.
+ */
+static inline int encl_touch(struct proc *p, struct ccmm_sgx_encl *e, uint64_t page, bool write)
+{
+	struct touch x = { p, e, page, write };
+
+	return sim_call(p->cur.ctx->m, p->cur.ctx, touch_task, &x);
 }
 
 static inline uint64_t misc_pages(struct ccmm_machine *m, const char *path)
