@@ -2,7 +2,9 @@
 /*
  * ccmm - the command line.
  *
- *   ccmm run [JOB] [--json FILE] [--platform P] [--seed N] [--threads] [--quiet|--verbose]
+ *   ccmm run [JOB] [--json FILE] [--platform P] [--seed N] [--threads] [--schedule FILE] [--quiet|--verbose]
+ *   ccmm explore JOB [--schedules N] [--strategy pct|random] [--depth D] [--seed S] [--max-steps N]
+ *                    [--jobs J] [--schedule-out FILE] [--verbose]
  *   ccmm states --mode M [--json] [--mmio ve|paravirt]
  *   ccmm rules | ccmm kinds | ccmm ops KIND | ccmm platform [FILE|default|host]
  *
@@ -11,6 +13,7 @@
  * file left behind).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +27,7 @@
 
 #define EXIT_BAD_INPUT 2
 
-static const char *const commands[] = { "run", "states", "rules", "kinds", "ops", "platform", "trace", "help", NULL };
+static const char *const commands[] = { "run", "explore", "states", "rules", "kinds", "ops", "platform", "trace", "help", NULL };
 
 static void usage(FILE *out)
 {
@@ -36,8 +39,18 @@ static void usage(FILE *out)
 		"      --platform P       use platform P instead of the job's: a file, 'default' or 'host'\n"
 		"      --seed N           override the job's seed\n"
 		"      --threads          run each actor on a real thread (stress mode)\n"
+		"      --schedule FILE    replay the schedule ccmm explore wrote (sim mode), and print its interleaving\n"
 		"      --quiet            print only the result line\n"
 		"      --verbose          print every violation\n"
+		"  explore JOB            run the job under many schedules; stop at the first that breaks it\n"
+		"      --schedules N      at most N schedules (default 100; the first is the default one)\n"
+		"      --strategy S       pct (default: probabilistic concurrency testing) or random (a random walk)\n"
+		"      --depth D          PCT's bug depth: D - 1 priority change points (default 3)\n"
+		"      --seed S           the choices' seed (default 1; the job's own seed is kept)\n"
+		"      --max-steps N      cut a schedule after N scheduling decisions (default 1000000)\n"
+		"      --jobs J           schedules in J processes at once (default: the CPUs online)\n"
+		"      --schedule-out F   where the breaking schedule goes (default JOB's name with .schedule, here)\n"
+		"      --verbose          print every violation of the breaking run\n"
 		"  states --mode M        the memory-state table of a mode (none, sme, sev, sev-snp, tdx, pseries-svm)\n"
 		"      --json             as JSON\n"
 		"      --mmio ve|paravirt TDX: how MMIO is reached (default ve)\n"
@@ -52,7 +65,8 @@ static void usage(FILE *out)
 		"      --instructions     keep instruction fetches\n"
 		"  --version              print the version\n"
 		"\n"
-		"exit status: 0 as expected, 1 unexpected violations / unmet expectations / op errors, 2 bad input\n");
+		"exit status: 0 as expected, 1 unexpected violations / unmet expectations / op errors\n"
+		"(explore: a schedule broke the job), 2 bad input\n");
 }
 
 static int bad(const char *fmt, const char *a, const char *b)
@@ -89,8 +103,10 @@ static int print_error(const struct ccmm_error *err)
 
 static int cmd_run(int argc, char **argv)
 {
-	static const char *const opts[] = { "--json", "--platform", "--seed", "--threads", "--quiet", "--verbose", NULL };
-	const char *job_path = NULL, *json = NULL, *platform = NULL;
+	static const char *const opts[] = { "--json", "--platform", "--seed", "--threads", "--schedule", "--quiet",
+					    "--verbose", NULL };
+	const char *job_path = NULL, *json = NULL, *platform = NULL, *schedule = NULL;
+	struct ccmm_sched_plan plan;
 	bool threads = false, have_seed = false;
 	unsigned flags = 0;
 	uint64_t seed = 0;
@@ -104,11 +120,13 @@ static int cmd_run(int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (!strcmp(a, "--json") || !strcmp(a, "--platform") || !strcmp(a, "--seed")) {
+		if (!strcmp(a, "--json") || !strcmp(a, "--platform") || !strcmp(a, "--seed") || !strcmp(a, "--schedule")) {
 			if (i + 1 >= argc)
 				return bad("run: %s needs a value%s", a, "");
 			if (!strcmp(a, "--json"))
 				json = argv[++i];
+			else if (!strcmp(a, "--schedule"))
+				schedule = argv[++i];
 			else if (!strcmp(a, "--platform"))
 				platform = argv[++i];
 			else if (ccmm_parse_u64(argv[++i], false, &seed))
@@ -141,7 +159,19 @@ static int cmd_run(int argc, char **argv)
 		job->g.seed = seed;
 	if (threads)
 		job->g.mode = CCMM_RUN_THREADS;
-	ret = ccmm_job_run(job, &run);
+	memset(&plan, 0, sizeof(plan));
+	if (schedule) {
+		if (job->g.mode == CCMM_RUN_THREADS) {
+			ccmm_job_free(job);
+			return bad("run: --schedule replays sim mode; %s runs in threads mode%s", job_path ? job_path : "the job", "");
+		}
+		ret = ccmm_schedule_read(schedule, job, &plan, &err);
+		if (ret) {
+			ccmm_job_free(job);
+			return print_error(&err);
+		}
+	}
+	ret = ccmm_job_run_plan(job, schedule ? &plan : NULL, &run);
 	if (ret) {
 		fprintf(stderr, "%s: cannot start the run: %s\n", job->path, strerror(-ret));
 		ccmm_job_free(job);
@@ -149,6 +179,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	ccmm_run_summarize(run, &s);
 	ret = ccmm_report_text(run, stdout, flags);
+	if (!ret && schedule && !(flags & CCMM_REPORT_QUIET))
+		ret = ccmm_run_interleaving(run, stdout);
 	if (run->error[0])
 		fprintf(stderr, "%s\n", run->error);
 	if (!ret && json && s.status != 2) {
@@ -164,10 +196,148 @@ static int cmd_run(int argc, char **argv)
 			fprintf(stderr, "%s: cannot write the JSON report: %s\n", json, strerror(-ret));
 	}
 	ccmm_run_free(run);
+	ccmm_schedule_free(&plan);
 	ccmm_job_free(job);
 	if (ret)
 		return EXIT_BAD_INPUT;
 	return s.status;
+}
+
+static int parse_count(const char *opt, const char *v, uint64_t min, uint64_t *out)
+{
+	if (ccmm_parse_u64(v, false, out) || *out < min)
+		return bad("explore: %s '%s' is not a number in range", opt, v);
+	return 0;
+}
+
+/* A job's base name with .schedule instead of .job, in the current directory. */
+static void default_schedule_path(const char *job, char *buf, size_t len)
+{
+	const char *base = strrchr(job, '/');
+	size_t n;
+
+	base = base ? base + 1 : job;
+	n = strlen(base);
+	if (n > 4 && !strcmp(base + n - 4, ".job"))
+		n -= 4;
+	snprintf(buf, len, "%.*s.schedule", (int)n, base);
+}
+
+static int cmd_explore(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "schedules", required_argument, NULL, 'n' }, { "strategy", required_argument, NULL, 's' },
+		{ "depth", required_argument, NULL, 'd' },     { "seed", required_argument, NULL, 'S' },
+		{ "max-steps", required_argument, NULL, 'm' }, { "jobs", required_argument, NULL, 'j' },
+		{ "schedule-out", required_argument, NULL, 'o' }, { "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const opts[] = { "--schedules", "--strategy", "--depth", "--seed", "--max-steps", "--jobs",
+					    "--schedule-out", "--verbose", NULL };
+	struct ccmm_explore_opts o = { .strategy = CCMM_PLAN_PCT, .schedules = 100, .depth = 3, .seed = 1 };
+	struct ccmm_explore_result res;
+	const char *out_path = NULL, *job_path;
+	char def_out[600];
+	struct ccmm_run *failed = NULL;
+	struct ccmm_job *job;
+	struct ccmm_error err;
+	unsigned flags = 0;
+	uint64_t v;
+	int c, ret;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc + 1, argv - 1, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (parse_count("--schedules", optarg, 1, &o.schedules))
+				return EXIT_BAD_INPUT;
+			break;
+		case 's':
+			if (!strcmp(optarg, "pct"))
+				o.strategy = CCMM_PLAN_PCT;
+			else if (!strcmp(optarg, "random"))
+				o.strategy = CCMM_PLAN_RANDOM;
+			else
+				return bad("explore: --strategy '%s' is not pct or random%s", optarg, "");
+			break;
+		case 'd':
+			if (parse_count("--depth", optarg, 1, &v) || v > 64)
+				return v > 64 ? bad("explore: --depth '%s' is more than 64%s", optarg, "") : EXIT_BAD_INPUT;
+			o.depth = (unsigned)v;
+			break;
+		case 'S':
+			if (parse_count("--seed", optarg, 0, &o.seed))
+				return EXIT_BAD_INPUT;
+			break;
+		case 'm':
+			if (parse_count("--max-steps", optarg, 1, &o.max_steps))
+				return EXIT_BAD_INPUT;
+			break;
+		case 'j':
+			if (parse_count("--jobs", optarg, 1, &v) || v > 256)
+				return v > 256 ? bad("explore: --jobs '%s' is more than 256%s", optarg, "") : EXIT_BAD_INPUT;
+			o.jobs = (unsigned)v;
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'v':
+			flags |= CCMM_REPORT_VERBOSE;
+			break;
+		case ':':
+			return bad("explore: %s needs a value%s", argv[optind - 2], "");
+		default:
+			return unknown_option("explore", argv[optind - 2], opts);
+		}
+	}
+	if (optind - 1 >= argc)
+		return bad("explore: which job? (ccmm explore JOB)%s%s", "", "");
+	if (optind < argc)
+		return bad("explore: one job file at a time ('%s' and '%s')", argv[optind - 1], argv[optind]);
+	job_path = argv[optind - 1];
+	if (ccmm_job_load(job_path, NULL, NULL, &job, &err))
+		return print_error(&err);
+	if (job->g.mode == CCMM_RUN_THREADS) {
+		ccmm_job_free(job);
+		return bad("explore: %s runs in threads mode; exploring schedules needs mode = sim%s", job_path, "");
+	}
+	if (!out_path) {
+		default_schedule_path(job_path, def_out, sizeof(def_out));
+		out_path = def_out;
+	}
+	ret = ccmm_explore(job, &o, &res, &failed);
+	if (ret < 0) {
+		fprintf(stderr, "%s: cannot explore: %s\n", job_path, strerror(-ret));
+		ccmm_job_free(job);
+		return EXIT_BAD_INPUT;
+	}
+	printf("explore %s: strategy %s", job_path, o.strategy == CCMM_PLAN_PCT ? "pct" : "random");
+	if (o.strategy == CCMM_PLAN_PCT)
+		printf(" (depth %u, k = %" PRIu64 " steps)", o.depth, res.pct_steps);
+	printf(", seed %" PRIu64 "\n", o.seed);
+	printf("  %" PRIu64 " schedule(s) tried, %" PRIu64 " distinct interleaving(s), %" PRIu64
+	       " cut at the step bound; %.2fs (%.1f schedules/s)\n",
+	       res.tried, res.distinct, res.cut, res.wall_s, res.wall_s > 0 ? (double)res.tried / res.wall_s : 0.0);
+	if (!failed) {
+		printf("  no schedule broke the job\n");
+		ccmm_job_free(job);
+		return 0;
+	}
+	printf("  schedule #%" PRId64 " broke the job:\n\n", res.failed_at);
+	ccmm_report_text(failed, stdout, flags);
+	if (failed->error[0])
+		fprintf(stderr, "%s\n", failed->error);
+	printf("\n");
+	ccmm_run_interleaving(failed, stdout);
+	ret = ccmm_schedule_write(failed, out_path);
+	if (ret)
+		fprintf(stderr, "%s: cannot write the schedule: %s\n", out_path, strerror(-ret));
+	else
+		printf("\nschedule written to %s: ccmm run %s --schedule %s replays it\n", out_path, job_path, out_path);
+	ccmm_run_free(failed);
+	ccmm_job_free(job);
+	return ret ? EXIT_BAD_INPUT : 1;
 }
 
 static int cmd_states(int argc, char **argv)
@@ -463,6 +633,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 2, argv + 2);
+	if (!strcmp(cmd, "explore"))
+		return cmd_explore(argc - 2, argv + 2);
 	if (!strcmp(cmd, "states"))
 		return cmd_states(argc - 2, argv + 2);
 	if (!strcmp(cmd, "rules"))

@@ -160,8 +160,10 @@ struct ccmm_ttm_params {
 	/*
 	 * Bug switch (seed 000's "no PTE yet" fast path done wrong): the fault
 	 * handler looks up the PFNs and protection before it holds the
-	 * reservation, so a move between the lookup and the insertion leaves a
-	 * PTE to the old backing. The fixed handler looks up under the lock.
+	 * reservation and, finding it busy, waits for it and inserts what it
+	 * looked up instead of retrying the fault, so a move in between leaves
+	 * a PTE to the old backing. The fixed handler looks up under the lock
+	 * and retries after waiting (VM_FAULT_RETRY).
 	 */
 	bool fault_race_bug;
 };

@@ -127,7 +127,10 @@ static uint64_t bo_fault_prot(struct ccmm_ttm_bo *bo, const struct ccmm_vma *vma
  * the placement has now, taken before the reservation is held. Nothing
  * keeps a move from changing them before they are inserted. 0 PFNs when
  * there is nothing to look up without the lock (no placement, a tt not
- * populated): the fault then goes the locked way.
+ * populated): the fault then goes the locked way. The fixed handler looks
+ * up only with the reservation held, and when it had to wait for it,
+ * retries the whole fault (VM_FAULT_RETRY) rather than trust anything
+ * from before.
  */
 struct lockless_lookup {
 	unsigned n;
@@ -207,12 +210,26 @@ static int ttm_vm_fault(struct ccmm_ctx *ctx, struct ccmm_vm_fault *vmf)
 	struct lockless_lookup lk = { 0 };
 	int ret;
 
-	if (bo->tdev->p.fault_race_bug)
+	if (bo->tdev->p.fault_race_bug) {
 		lookup_unlocked(bo, vmf, &lk);
+		if (lk.n) {
+			/*
+			 * The bug: with the lookup in hand, a busy reservation is
+			 * waited for instead of asking for a retry, and what was
+			 * looked up before is inserted; a move in between has zapped
+			 * the mappings and freed those pages.
+			 */
+			if (!ccmm_dma_resv_trylock(ctx, bo->resv) && ccmm_dma_resv_lock(ctx, bo->resv, NULL))
+				return -EFAULT;
+			ret = vm_fault_reserved(ctx, vmf, bo, &lk);
+			ccmm_dma_resv_unlock(ctx, bo->resv);
+			return ret;
+		}
+	}
 	ret = vm_reserve(ctx, vmf, bo);
 	if (ret)
 		return ret;
-	ret = vm_fault_reserved(ctx, vmf, bo, bo->tdev->p.fault_race_bug ? &lk : NULL);
+	ret = vm_fault_reserved(ctx, vmf, bo, NULL);
 	ccmm_dma_resv_unlock(ctx, bo->resv);
 	return ret;
 }

@@ -176,6 +176,7 @@ struct gpu_opts {
 	int policy, resolve;
 	bool dma_alloc;
 	bool filter;
+	bool fault_race_bug;
 };
 
 static const char *const policy_names[] = { "backing", "vma", NULL };
@@ -202,6 +203,8 @@ static const struct ccmm_option gpu_options[] = {
 	  "TT pages from dma_alloc_attrs (decrypted where DMA must be); no: dma_map_page of plain pages" },
 	{ "filter", CCMM_OPT_BOOL, offsetof(struct gpu_opts, filter), 0, 0, false, NULL, "yes",
 	  "TDX: enforce the guest's device allow-list when the driver binds the GPU (no: the override)" },
+	{ "fault_race_bug", CCMM_OPT_BOOL, offsetof(struct gpu_opts, fault_race_bug), 0, 0, false, NULL, "no",
+	  "bug: the CPU fault handler looks the backing up before the reservation and inserts it after waiting for a move" },
 	{ NULL }
 };
 
@@ -259,6 +262,7 @@ static int gpu_start(struct ccmm_actor *a)
 		p.dmem_max = o->dmem_max;
 		p.use_dma_alloc = o->dma_alloc;
 		p.dma_no_filter = !o->filter;
+		p.fault_race_bug = o->fault_race_bug;
 		ret = ccmm_ttm_device_init(&a->ctx, &p, &s->tdev);
 		if (ret) {
 			free(s);
