@@ -368,8 +368,14 @@ static int actor_step(struct ccmm_actor *a)
 		ret = op->verb->run(a, op);
 		if (run_failed(a->run))
 			return -1;
-		if (ret != (op->ret_set ? op->ret : 0))
-			op_error(a, op, ret);
+		if (ret != (op->ret_set ? op->ret : 0)) {
+			bool also = false;
+
+			for (unsigned i = 0; i < op->nr_ret_also; i++)
+				also |= ret == op->ret_also[i];
+			if (!also)
+				op_error(a, op, ret);
+		}
 		a->pc++;
 		a->ops_done++;
 		return 0;

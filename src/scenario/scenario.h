@@ -100,6 +100,8 @@ struct ccmm_op {
 	struct ccmm_where where;
 	struct ccmm_arg arg[CCMM_MAX_ARGS]; /* indexed like verb->args */
 	long ret;                           /* expected return (ret=-EINVAL); 0 by default */
+	long ret_also[3];                   /* ret=A|B: other returns as good (an op racing another actor) */
+	unsigned nr_ret_also;
 	bool ret_set;
 };
 
@@ -354,11 +356,10 @@ enum ccmm_sim_mode { CCMM_SIM_FIBERS, CCMM_SIM_THREADS };
 struct ccmm_sim;
 
 /*
- * ccmm_sim_create - a scheduler for machine @m (attached to it, so its
- * kernel threads become entities of it) following @plan (NULL: RUN; the
- * plan's choices must outlive the simulator). 0, -ENOMEM, -EBUSY
- * (another scheduler runs @m), or a kernel thread's start error. For the
- * engine and for library users without a job.
+ * ccmm_sim_create - a scheduler for machine @m following @plan (NULL: RUN;
+ * the plan's choices must outlive the simulator). It attaches to @m when
+ * it runs: @m's kernel threads then become its entities, after the spawned
+ * ones. 0 or -ENOMEM. For the engine and for library users without a job.
  */
 int ccmm_sim_create(struct ccmm_machine *m, enum ccmm_sim_mode mode, const struct ccmm_sched_plan *plan,
 		    struct ccmm_sim **out);
@@ -371,7 +372,9 @@ int ccmm_sim_create(struct ccmm_machine *m, enum ccmm_sim_mode mode, const struc
 int ccmm_sim_spawn(struct ccmm_sim *sim, struct ccmm_sched_entity *se, int (*fn)(void *arg), void *arg);
 
 /*
- * ccmm_sim_run - run until every spawned entity returned. When nothing can
+ * ccmm_sim_run - attach to the machine (-EBUSY when another scheduler runs
+ * it, or a kernel thread's start error), then run until every spawned
+ * entity returned. When nothing can
  * run: the sleeper with the earliest deadline times out; else the lowest
  * killable sleeper's sleep ends with -EDEADLK (a livelock the engine saw);
  * else it is a deadlock. Returns 0; -EDEADLK (a deadlock: ccmm_sim_sleeper

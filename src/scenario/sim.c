@@ -768,7 +768,6 @@ int ccmm_sim_create(struct ccmm_machine *m, enum ccmm_sim_mode mode, const struc
 		    struct ccmm_sim **out)
 {
 	struct ccmm_sim *sim = calloc(1, sizeof(*sim));
-	int ret;
 
 	if (!sim)
 		return -ENOMEM;
@@ -803,13 +802,16 @@ int ccmm_sim_create(struct ccmm_machine *m, enum ccmm_sim_mode mode, const struc
 				sim->change_points[j - 1] = x;
 			}
 	}
-	ret = ccmm_sched_attach(m, &sim->sched);
-	if (ret) {
-		ccmm_sim_destroy(sim);
-		return ret;
-	}
 	*out = sim;
 	return 0;
+}
+
+/* The machine's kernel threads become entities (after the spawned ones, so actors keep their indices). */
+static int attach(struct ccmm_sim *sim)
+{
+	if (sim->m->sched == &sim->sched)
+		return 0;
+	return ccmm_sched_attach(sim->m, &sim->sched);
 }
 
 int ccmm_sim_spawn(struct ccmm_sim *sim, struct ccmm_sched_entity *se, int (*fn)(void *arg), void *arg)
@@ -832,11 +834,14 @@ int ccmm_sim_spawn(struct ccmm_sim *sim, struct ccmm_sched_entity *se, int (*fn)
 
 int ccmm_sim_run(struct ccmm_sim *sim)
 {
+	int ret = attach(sim);
+
+	if (ret)
+		return ret;
 	if (sim->mode == CCMM_SIM_FIBERS)
 		return loop(sim, false);
 	for (size_t i = 0; i < sim->nr_tasks; i++) {
 		struct sim_task *t = sim->tasks[i];
-		int ret;
 
 		if (t->kthread || t->started || t->state == T_DONE)
 			continue;

@@ -165,7 +165,9 @@ static int worker_fn(struct ccmm_kthread *k, void *data)
 		int ret;
 
 		ccmm_wq_lock(&k->wq);
+		snprintf(k->se.blocked_on, sizeof(k->se.blocked_on), "work");
 		ccmm_wait_event_locked(&k->ctx, &k->wq, wq->head || ccmm_kthread_should_stop(k), NULL, 0, ret);
+		k->se.blocked_on[0] = '\0';
 		(void)ret;
 		w = wq->head;
 		if (!w) {

@@ -554,7 +554,9 @@ static int ksgxd_fn(struct ccmm_kthread *k, void *data)
 		int ret;
 
 		ccmm_wq_lock(&k->wq);
+		snprintf(k->se.blocked_on, sizeof(k->se.blocked_on), "ksgxd_waitq");
 		ccmm_wait_event_locked(&k->ctx, &k->wq, ccmm_kthread_should_stop(k) || sgx->ksgxd_kicked, NULL, 0, ret);
+		k->se.blocked_on[0] = '\0';
 		(void)ret;
 		sgx->ksgxd_kicked = false;
 		ccmm_wq_unlock(&k->wq);
