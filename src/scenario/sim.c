@@ -30,6 +30,7 @@
 #include "scenario/internal.h"
 
 #if defined(__SANITIZE_ADDRESS__)
+#include <dlfcn.h>
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define SIM_ASAN 1
@@ -225,6 +226,35 @@ static void record_choice(struct ccmm_sim *sim, struct sim_task *t, size_t candi
 
 /* ---- switching (fibers) ---------------------------------------------------------------- */
 
+#ifdef SIM_ASAN
+/*
+ * AddressSanitizer's swapcontext interceptor warns, once per process, that
+ * it cannot follow stack switches; every switch here is announced to it
+ * with __sanitizer_start/finish_switch_fiber instead, so glibc's own
+ * swapcontext is called (and stderr's first line stays the program's).
+ */
+static int (*libc_swapcontext)(ucontext_t *, const ucontext_t *);
+static pthread_once_t libc_once = PTHREAD_ONCE_INIT;
+
+static void libc_resolve(void)
+{
+	void *h = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+
+	if (h)
+		libc_swapcontext = (int (*)(ucontext_t *, const ucontext_t *))dlsym(h, "swapcontext");
+	if (!libc_swapcontext)
+		libc_swapcontext = swapcontext;
+}
+
+static int sim_swapcontext(ucontext_t *from, const ucontext_t *to)
+{
+	pthread_once(&libc_once, libc_resolve);
+	return libc_swapcontext(from, to);
+}
+#else
+#define sim_swapcontext swapcontext
+#endif
+
 static _Thread_local struct sim_task *starting;
 
 static void task_entry(void)
@@ -263,7 +293,7 @@ static void run_task(struct ccmm_sim *sim, struct sim_task *t)
 #ifdef SIM_TSAN
 	__tsan_switch_to_fiber(t->tsan_fiber, 0);
 #endif
-	swapcontext(&sim->main_uc, &t->uc);
+	sim_swapcontext(&sim->main_uc, &t->uc);
 #ifdef SIM_ASAN
 	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #endif
@@ -283,7 +313,7 @@ static void yield_task(struct ccmm_sim *sim, struct sim_task *t)
 #ifdef SIM_TSAN
 	__tsan_switch_to_fiber(sim->main_tsan_fiber, 0);
 #endif
-	swapcontext(&t->uc, &sim->main_uc);
+	sim_swapcontext(&t->uc, &sim->main_uc);
 #ifdef SIM_ASAN
 	__sanitizer_finish_switch_fiber(fake, &sim->main_bottom, &sim->main_size);
 #endif
@@ -806,12 +836,24 @@ int ccmm_sim_create(struct ccmm_machine *m, enum ccmm_sim_mode mode, const struc
 	return 0;
 }
 
-/* The machine's kernel threads become entities (after the spawned ones, so actors keep their indices). */
+/*
+ * The machine's kernel threads become entities (after the spawned ones, so
+ * actors keep their indices) and, as at boot, each runs until it first
+ * sleeps before anything else does (not a scheduling decision).
+ */
 static int attach(struct ccmm_sim *sim)
 {
+	int ret;
+
 	if (sim->m->sched == &sim->sched)
 		return 0;
-	return ccmm_sched_attach(sim->m, &sim->sched);
+	ret = ccmm_sched_attach(sim->m, &sim->sched);
+	if (ret || sim->mode != CCMM_SIM_FIBERS)
+		return ret;
+	for (size_t i = 0; i < sim->nr_tasks; i++)
+		if (sim->tasks[i]->kthread && sim->tasks[i]->state == T_RUNNABLE)
+			run_task(sim, sim->tasks[i]);
+	return 0;
 }
 
 int ccmm_sim_spawn(struct ccmm_sim *sim, struct ccmm_sched_entity *se, int (*fn)(void *arg), void *arg)

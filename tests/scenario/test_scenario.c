@@ -329,45 +329,63 @@ static void test_contention_in_modeled_time(void **state)
 	done(run, job);
 }
 
+/* A run's choices, kept past the run (a job runs once at a time). */
+static uint32_t *choices_of(struct ccmm_run *run, size_t *n, uint64_t *end_ns)
+{
+	const uint32_t *c;
+	const char *const *names;
+	size_t nn;
+	uint32_t *copy;
+
+	assert_true(ccmm_run_schedule(run, &c, n, &names, &nn));
+	assert_string_equal(names[0], "gpu");
+	copy = malloc(*n * sizeof(*copy) + 1);
+	memcpy(copy, c, *n * sizeof(*copy));
+	*end_ns = run->end_ns;
+	return copy;
+}
+
 /* The same plan gives the same run; a recorded schedule replays to the same interleaving. */
 static void test_schedules_replay(void **state)
 {
 	struct ccmm_job *job = load_file(CCMM_SOURCE_DIR "/tests/jobs/dmabuf-resv-contention.job");
 	struct ccmm_sched_plan p = { .kind = CCMM_PLAN_RANDOM, .seed = 5, .max_steps = 100000, .record = true };
 	struct ccmm_sched_plan r;
-	struct ccmm_run *run1, *run2, *run3;
-	const uint32_t *c1, *c2;
-	const char *const *names;
-	size_t n1, n2, nn;
+	struct ccmm_run *run;
+	uint32_t *c1, *c2, *c3;
+	size_t n1, n2, n3;
+	uint64_t e1, e2, e3;
 	char path[] = "/tmp/ccmm-schedule-XXXXXX";
 	struct ccmm_error err;
 	int fd = mkstemp(path);
 
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(ccmm_job_run_plan(job, &p, &run1), 0);
-	assert_int_equal(ccmm_job_run_plan(job, &p, &run2), 0);
-	assert_true(ccmm_run_schedule(run1, &c1, &n1, &names, &nn));
-	assert_true(ccmm_run_schedule(run2, &c2, &n2, &names, &nn));
+	assert_int_equal(ccmm_job_run_plan(job, &p, &run), 0);
+	c1 = choices_of(run, &n1, &e1);
+	assert_int_equal(ccmm_schedule_write(run, path), 0);
+	ccmm_run_free(run);
+	assert_int_equal(ccmm_job_run_plan(job, &p, &run), 0);
+	c2 = choices_of(run, &n2, &e2);
+	ccmm_run_free(run);
 	assert_true(n1 > 10);
 	assert_int_equal(n1, n2);
 	assert_memory_equal(c1, c2, n1 * sizeof(*c1));
-	assert_int_equal(run1->end_ns, run2->end_ns);
-	assert_string_equal(names[0], "gpu");
-	/* through a schedule file */
-	assert_int_equal(ccmm_schedule_write(run1, path), 0);
+	assert_int_equal(e1, e2);
+	/* through the schedule file */
 	assert_int_equal(ccmm_schedule_read(path, job, &r, &err), 0);
 	assert_int_equal(r.nr_choices, n1);
-	assert_int_equal(ccmm_job_run_plan(job, &r, &run3), 0);
-	assert_string_equal(run3->error, "");
-	assert_true(ccmm_run_schedule(run3, &c2, &n2, &names, &nn));
-	assert_int_equal(n2, n1);
-	assert_memory_equal(c1, c2, n1 * sizeof(*c1));
-	assert_int_equal(run3->end_ns, run1->end_ns);
+	assert_int_equal(ccmm_job_run_plan(job, &r, &run), 0);
+	assert_string_equal(run->error, "");
+	c3 = choices_of(run, &n3, &e3);
+	ccmm_run_free(run);
+	assert_int_equal(n3, n1);
+	assert_memory_equal(c1, c3, n1 * sizeof(*c1));
+	assert_int_equal(e3, e1);
 	ccmm_schedule_free(&r);
-	ccmm_run_free(run1);
-	ccmm_run_free(run2);
-	ccmm_run_free(run3);
+	free(c1);
+	free(c2);
+	free(c3);
 	unlink(path);
 	ccmm_job_free(job);
 }
