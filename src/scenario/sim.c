@@ -291,6 +291,7 @@ static void run_task(struct ccmm_sim *sim, struct sim_task *t)
 	__sanitizer_start_switch_fiber(&fake, t->stack, STACK_SIZE);
 #endif
 #ifdef SIM_TSAN
+	sim->main_tsan_fiber = __tsan_get_current_fiber();
 	__tsan_switch_to_fiber(t->tsan_fiber, 0);
 #endif
 	sim_swapcontext(&sim->main_uc, &t->uc);
@@ -481,7 +482,7 @@ static void sim_kthread_stop(struct ccmm_sched *s, struct ccmm_kthread *k)
 	struct ccmm_sim *sim = sim_of(s);
 	struct sim_task *t = k->se.priv;
 
-	if (!t || t->state == T_DONE)
+	if (!t)
 		return;
 	if (sim->mode == CCMM_SIM_THREADS) {
 		if (t->started) {
@@ -490,6 +491,8 @@ static void sim_kthread_stop(struct ccmm_sched *s, struct ccmm_kthread *k)
 		}
 		return;
 	}
+	if (t->state == T_DONE)
+		return;
 	/* it was woken to stop: run the kernel threads until it has returned */
 	if (!atomic_load(&sim->abort) && !sim->cur) {
 		for (size_t i = 0; i < sim->nr_tasks; i++)
@@ -636,9 +639,6 @@ static bool all_done(struct ccmm_sim *sim, bool stopping)
  */
 static int loop(struct ccmm_sim *sim, bool stopping)
 {
-#ifdef SIM_TSAN
-	sim->main_tsan_fiber = __tsan_get_current_fiber();
-#endif
 	for (;;) {
 		struct sim_task *t;
 		size_t n;
@@ -960,8 +960,10 @@ void ccmm_sim_destroy(struct ccmm_sim *sim)
 		/* every thread out: abort the sleepers of a failed run */
 		bool left = false;
 
+		pthread_mutex_lock(&sim->lock);
 		for (size_t i = 0; i < sim->nr_tasks; i++)
 			left |= !sim->tasks[i]->kthread && sim->tasks[i]->started && sim->tasks[i]->state != T_DONE;
+		pthread_mutex_unlock(&sim->lock);
 		if (left)
 			ccmm_sim_abort(sim);
 		for (size_t i = 0; i < sim->nr_tasks; i++) {

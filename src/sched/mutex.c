@@ -11,7 +11,7 @@ static void mutex_force_unlock(struct ccmm_lock_dep *dep)
 	struct ccmm_mutex *m = (struct ccmm_mutex *)((char *)dep - offsetof(struct ccmm_mutex, dep));
 
 	pthread_mutex_lock(&m->wq.lock);
-	dep->holder = NULL;
+	atomic_store_explicit(&dep->holder, NULL, memory_order_relaxed);
 	dep->held_next = NULL;
 	m->owner = NULL;
 	ccmm_wake_up_locked(NULL, &m->wq, 0);

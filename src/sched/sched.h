@@ -40,6 +40,7 @@
 #define CCMM_SCHED_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,7 +84,7 @@ struct ccmm_lock_stat {
  */
 struct ccmm_lock_dep {
 	const char *name;
-	struct ccmm_sched_entity *holder;
+	_Atomic(struct ccmm_sched_entity *) holder; /* read by waiters for their reports (relaxed) */
 	struct ccmm_lock_dep *held_next;
 	uint64_t acquired_ns, released_ns;
 	void (*force_unlock)(struct ccmm_lock_dep *dep);

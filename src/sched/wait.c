@@ -112,7 +112,7 @@ void ccmm_lock_acquired(struct ccmm_ctx *ctx, struct ccmm_lock_dep *dep, uint64_
 		wait = clk->now_ns > t_request ? clk->now_ns - t_request : 0;
 		dep->acquired_ns = clk->now_ns;
 	}
-	dep->holder = se;
+	atomic_store_explicit(&dep->holder, se, memory_order_relaxed);
 	if (!se)
 		return;
 	dep->held_next = se->held;
@@ -134,7 +134,7 @@ void ccmm_lock_acquired(struct ccmm_ctx *ctx, struct ccmm_lock_dep *dep, uint64_
 
 void ccmm_lock_released(struct ccmm_ctx *ctx, struct ccmm_lock_dep *dep)
 {
-	struct ccmm_sched_entity *se = dep->holder;
+	struct ccmm_sched_entity *se = atomic_load_explicit(&dep->holder, memory_order_relaxed);
 	struct ccmm_ctx *clk = ccmm_sched_clock(ctx);
 	uint64_t now = clk ? clk->now_ns : dep->acquired_ns;
 
@@ -154,14 +154,14 @@ void ccmm_lock_released(struct ccmm_ctx *ctx, struct ccmm_lock_dep *dep)
 			}
 		}
 	}
-	dep->holder = NULL;
+	atomic_store_explicit(&dep->holder, NULL, memory_order_relaxed);
 }
 
 const char *ccmm_lock_holder_name(const struct ccmm_lock_dep *dep)
 {
-	if (dep->holder)
-		return dep->holder->name;
-	return "another thread";
+	struct ccmm_sched_entity *se = atomic_load_explicit(&dep->holder, memory_order_relaxed);
+
+	return se ? se->name : "another thread";
 }
 
 /* ---- scheduling points -------------------------------------------------------------- */

@@ -56,7 +56,7 @@ static void ww_force_unlock(struct ccmm_lock_dep *dep)
 {
 	struct ccmm_ww_mutex *lock = (struct ccmm_ww_mutex *)((char *)dep - offsetof(struct ccmm_ww_mutex, dep));
 
-	dep->holder = NULL;
+	atomic_store_explicit(&dep->holder, NULL, memory_order_relaxed);
 	dep->held_next = NULL;
 	atomic_store(&lock->ctx, NULL);
 	atomic_store(&lock->owner, NULL);
