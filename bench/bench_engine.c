@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <ucontext.h>
 
 #include "boot/boot.h"
 #include "scenario/scenario.h"
@@ -71,6 +72,31 @@ static int pinger(void *arg)
 	return 0;
 }
 
+/* glibc's swapcontext, for comparison: a round trip between two contexts (2 switches). */
+static ucontext_t uc_main, uc_other;
+static char uc_stack[64 * 1024];
+
+static void uc_loop(void)
+{
+	for (;;)
+		swapcontext(&uc_other, &uc_main);
+}
+
+static double glibc_round_trip(long n)
+{
+	double t0;
+
+	getcontext(&uc_other);
+	uc_other.uc_stack.ss_sp = uc_stack;
+	uc_other.uc_stack.ss_size = sizeof(uc_stack);
+	uc_other.uc_link = NULL;
+	makecontext(&uc_other, uc_loop, 0);
+	t0 = now_s();
+	for (long i = 0; i < n; i++)
+		swapcontext(&uc_main, &uc_other);
+	return (now_s() - t0) / n;
+}
+
 static struct ccmm_machine *tiny_machine(void)
 {
 	struct ccmm_platform *p;
@@ -91,7 +117,7 @@ static void switches(void)
 	struct ccmm_sched_entity a, b;
 	struct ccmm_ctx ca, cb;
 	struct ccmm_sim *sim;
-	double t0, t_call, t_point, t_switch, t_sleep;
+	double t0, t_call, t_point, t_switch, t_sleep, t_glibc;
 
 	t0 = now_s();
 	for (long i = 0; i < CALLS; i++)
@@ -101,6 +127,7 @@ static void switches(void)
 	for (long i = 0; i < CALLS; i++)
 		ccmm_sched_point(CCMM_SP_STEP, NULL);
 	t_point = (now_s() - t0) / CALLS;
+	t_glibc = glibc_round_trip(20000);
 
 	ccmm_ctx_init(&ca, m, 0, "a");
 	ccmm_ctx_init(&cb, m, 1, "b");
@@ -131,10 +158,12 @@ static void switches(void)
 	printf("  %-58s %8.1f ns   (baseline)\n", "a plain (indirect) function call", t_call * 1e9);
 	printf("  %-58s %8.1f ns   (%.1fx)\n", "a scheduling point on a plain thread (no engine)", t_point * 1e9,
 	       t_point / t_call);
-	printf("  %-58s %8.1f ns   (%.0fx)\n", "a step point: to the scheduler and back (2 swapcontext)", t_switch * 1e9,
-	       t_switch / t_call);
+	printf("  %-58s %8.1f ns   (%.0fx)\n", "a step point: to the scheduler and back (2 fiber switches)",
+	       t_switch * 1e9, t_switch / t_call);
 	printf("  %-58s %8.1f ns   (%.0fx)\n", "a sleep woken by another entity (wait queue, 2 switches)",
 	       t_sleep * 1e9, t_sleep / t_call);
+	printf("  %-58s %8.1f ns   (%.0fx)\n", "for comparison: a glibc swapcontext round trip (2 switches)",
+	       t_glibc * 1e9, t_glibc / t_call);
 }
 
 static const struct {
@@ -169,8 +198,15 @@ static void explore_rates(void)
 			fprintf(stderr, "%s:%d: %s\n", err.file, err.line, err.msg);
 			exit(1);
 		}
+		for (int w = 0; w < 3; w++) { /* warm up: caches, the allocator, the stack cache */
+			struct ccmm_run *run;
+
+			if (ccmm_job_run(job, &run))
+				exit(1);
+			ccmm_run_free(run);
+		}
 		t0 = now_s();
-		while (n < 3 || now_s() - t0 < 0.5) {
+		while (n < 3 || now_s() - t0 < 1.0) {
 			struct ccmm_run *run;
 
 			if (ccmm_job_run(job, &run))
@@ -179,6 +215,8 @@ static void explore_rates(void)
 			n++;
 		}
 		plain_rate = n / (now_s() - t0);
+		/* about a second of exploring */
+		o.schedules = plain_rate < 40 ? 40 : plain_rate > 2000 ? 2000 : (uint64_t)plain_rate;
 		if (ccmm_explore(job, &o, &res, &failed) < 0)
 			exit(1);
 		if (failed) {

@@ -3,7 +3,8 @@
  * The simulator: the scheduler the engine plugs into sched/ (struct
  * ccmm_sched_ops). Every entity (an actor, a kernel thread) runs either
  *
- *  - on its own stack (ucontext: makecontext/swapcontext), one at a time
+ *  - on its own stack (a fiber: a small x86-64 context switch, glibc's
+ *    makecontext/swapcontext elsewhere), one at a time
  *    on the calling thread: an entity that sleeps or reaches a scheduling
  *    point the plan switches at goes back to the scheduler loop, which
  *    picks the next one by the plan (the smallest clock, a random draw,
@@ -30,7 +31,6 @@
 #include "scenario/internal.h"
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <dlfcn.h>
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define SIM_ASAN 1
@@ -43,6 +43,22 @@
 #define STACK_SIZE (1024 * 1024) /* per fiber; model code keeps big buffers on the heap */
 #define STACK_CACHE 64
 #define THREAD_POLL_NS 5000000   /* threads mode: sleepers look for a kill or an abort this often */
+
+/*
+ * A fiber: a stack and where it stopped. On x86-64 a switch saves the
+ * callee-saved registers (and the MXCSR and x87 control words) on the
+ * stack being left and loads the other stack's: some 20 instructions, no
+ * system call. glibc's swapcontext also saves and restores the signal
+ * mask with a system call each way, which costs microseconds where
+ * system calls are slow (bench_engine prints both); it stays the way on
+ * other machines.
+ */
+struct fiber {
+	void *sp;           /* x86-64: the saved stack pointer */
+#ifndef __x86_64__
+	ucontext_t uc;
+#endif
+};
 
 enum task_state { T_RUNNABLE, T_SLEEPING, T_DONE };
 
@@ -67,7 +83,7 @@ struct sim_task {
 	/* PCT */
 	uint64_t prio;
 	/* fibers */
-	ucontext_t uc;
+	struct fiber fiber;
 	void *stack;
 	void *asan_fake;
 	void *tsan_fiber;
@@ -103,7 +119,7 @@ struct ccmm_sim {
 	struct sim_task *last;          /* the one that ran before the current decision */
 	_Atomic bool abort;
 	/* fibers */
-	ucontext_t main_uc;
+	struct fiber main_fiber;
 	const void *main_bottom;
 	size_t main_size;
 	void *main_tsan_fiber;
@@ -226,40 +242,101 @@ static void record_choice(struct ccmm_sim *sim, struct sim_task *t, size_t candi
 
 /* ---- switching (fibers) ---------------------------------------------------------------- */
 
-#ifdef SIM_ASAN
-/*
- * AddressSanitizer's swapcontext interceptor warns, once per process, that
- * it cannot follow stack switches; every switch here is announced to it
- * with __sanitizer_start/finish_switch_fiber instead, so glibc's own
- * swapcontext is called (and stderr's first line stays the program's).
- */
-static int (*libc_swapcontext)(ucontext_t *, const ucontext_t *);
-static pthread_once_t libc_once = PTHREAD_ONCE_INIT;
+static void task_entry(struct sim_task *t);
 
-static void libc_resolve(void)
+#ifdef __x86_64__
+/* fiber_switch(&from->sp, to->sp): save here, go there. */
+__asm__(".text\n"
+	".p2align 4\n"
+	".type ccmm_sim_fiber_switch_, @function\n"
+	"ccmm_sim_fiber_switch_:\n"
+	"	endbr64\n"
+	"	pushq %rbp\n"
+	"	pushq %rbx\n"
+	"	pushq %r12\n"
+	"	pushq %r13\n"
+	"	pushq %r14\n"
+	"	pushq %r15\n"
+	"	subq $8, %rsp\n"
+	"	stmxcsr (%rsp)\n"
+	"	fnstcw 4(%rsp)\n"
+	"	movq %rsp, (%rdi)\n"
+	"	movq %rsi, %rsp\n"
+	"	ldmxcsr (%rsp)\n"
+	"	fldcw 4(%rsp)\n"
+	"	addq $8, %rsp\n"
+	"	popq %r15\n"
+	"	popq %r14\n"
+	"	popq %r13\n"
+	"	popq %r12\n"
+	"	popq %rbx\n"
+	"	popq %rbp\n"
+	"	ret\n"
+	".size ccmm_sim_fiber_switch_, .-ccmm_sim_fiber_switch_\n"
+	/* a new fiber's first return lands here: call r13(r12) on an aligned stack */
+	".p2align 4\n"
+	".type ccmm_sim_fiber_start_, @function\n"
+	"ccmm_sim_fiber_start_:\n"
+	"	endbr64\n"
+	"	movq %r12, %rdi\n"
+	"	andq $-16, %rsp\n"
+	"	call *%r13\n"
+	"	ud2\n"
+	".size ccmm_sim_fiber_start_, .-ccmm_sim_fiber_start_\n");
+
+void ccmm_sim_fiber_switch_(void **from_sp, void *to_sp) __asm__("ccmm_sim_fiber_switch_")
+	__attribute__((visibility("hidden")));
+void ccmm_sim_fiber_start_(void) __asm__("ccmm_sim_fiber_start_") __attribute__((visibility("hidden")));
+
+static void fiber_switch(struct fiber *from, struct fiber *to)
 {
-	void *h = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
-
-	if (h)
-		libc_swapcontext = (int (*)(ucontext_t *, const ucontext_t *))dlsym(h, "swapcontext");
-	if (!libc_swapcontext)
-		libc_swapcontext = swapcontext;
+	ccmm_sim_fiber_switch_(&from->sp, to->sp);
 }
 
-static int sim_swapcontext(ucontext_t *from, const ucontext_t *to)
+static int fiber_make(struct fiber *f, void *stack, size_t size, struct sim_task *t)
 {
-	pthread_once(&libc_once, libc_resolve);
-	return libc_swapcontext(from, to);
+	uint64_t *sp = (uint64_t *)(((uintptr_t)stack + size) & ~(uintptr_t)15);
+
+	*--sp = 0;                                      /* alignment */
+	*--sp = (uint64_t)(uintptr_t)ccmm_sim_fiber_start_; /* where the first switch returns to */
+	*--sp = 0;                                      /* rbp */
+	*--sp = 0;                                      /* rbx */
+	*--sp = (uint64_t)(uintptr_t)t;                 /* r12: the argument */
+	*--sp = (uint64_t)(uintptr_t)task_entry;        /* r13: the function */
+	*--sp = 0;                                      /* r14 */
+	*--sp = 0;                                      /* r15 */
+	*--sp = 0x1f80 | (0x037fULL << 32);             /* MXCSR and the x87 control word: their defaults */
+	f->sp = sp;
+	return 0;
 }
 #else
-#define sim_swapcontext swapcontext
-#endif
-
 static _Thread_local struct sim_task *starting;
 
-static void task_entry(void)
+static void fiber_trampoline(void)
 {
-	struct sim_task *t = starting;
+	task_entry(starting);
+}
+
+static void fiber_switch(struct fiber *from, struct fiber *to)
+{
+	swapcontext(&from->uc, &to->uc);
+}
+
+static int fiber_make(struct fiber *f, void *stack, size_t size, struct sim_task *t)
+{
+	(void)t;
+	if (getcontext(&f->uc))
+		return -errno;
+	f->uc.uc_stack.ss_sp = stack;
+	f->uc.uc_stack.ss_size = size;
+	f->uc.uc_link = NULL;
+	makecontext(&f->uc, fiber_trampoline, 0);
+	return 0;
+}
+#endif
+
+static void task_entry(struct sim_task *t)
+{
 	struct ccmm_sim *sim = t->sim;
 
 #ifdef SIM_ASAN
@@ -274,7 +351,8 @@ static void task_entry(void)
 #ifdef SIM_TSAN
 	__tsan_switch_to_fiber(sim->main_tsan_fiber, 0);
 #endif
-	setcontext(&sim->main_uc);
+	fiber_switch(&t->fiber, &sim->main_fiber); /* never comes back */
+	abort();
 }
 
 /* From the scheduler loop to @t until it gives way. */
@@ -286,7 +364,9 @@ static void run_task(struct ccmm_sim *sim, struct sim_task *t)
 
 	sim->cur = t;
 	ccmm_set_current(t->se);
+#ifndef __x86_64__
 	starting = t;
+#endif
 #ifdef SIM_ASAN
 	__sanitizer_start_switch_fiber(&fake, t->stack, STACK_SIZE);
 #endif
@@ -294,7 +374,7 @@ static void run_task(struct ccmm_sim *sim, struct sim_task *t)
 	sim->main_tsan_fiber = __tsan_get_current_fiber();
 	__tsan_switch_to_fiber(t->tsan_fiber, 0);
 #endif
-	sim_swapcontext(&sim->main_uc, &t->uc);
+	fiber_switch(&sim->main_fiber, &t->fiber);
 #ifdef SIM_ASAN
 	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #endif
@@ -314,7 +394,7 @@ static void yield_task(struct ccmm_sim *sim, struct sim_task *t)
 #ifdef SIM_TSAN
 	__tsan_switch_to_fiber(sim->main_tsan_fiber, 0);
 #endif
-	sim_swapcontext(&t->uc, &sim->main_uc);
+	fiber_switch(&t->fiber, &sim->main_fiber);
 #ifdef SIM_ASAN
 	__sanitizer_finish_switch_fiber(fake, &sim->main_bottom, &sim->main_size);
 #endif
@@ -322,18 +402,17 @@ static void yield_task(struct ccmm_sim *sim, struct sim_task *t)
 
 static int fiber_setup(struct sim_task *t)
 {
+	int ret;
+
 	t->stack = stack_get();
 	if (!t->stack)
 		return -ENOMEM;
-	if (getcontext(&t->uc)) {
+	ret = fiber_make(&t->fiber, t->stack, STACK_SIZE, t);
+	if (ret) {
 		stack_put(t->stack);
 		t->stack = NULL;
-		return -errno;
+		return ret;
 	}
-	t->uc.uc_stack.ss_sp = t->stack;
-	t->uc.uc_stack.ss_size = STACK_SIZE;
-	t->uc.uc_link = NULL;
-	makecontext(&t->uc, task_entry, 0);
 #ifdef SIM_TSAN
 	t->tsan_fiber = __tsan_create_fiber(0);
 #endif
