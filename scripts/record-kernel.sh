@@ -267,6 +267,31 @@ write_platform() {
 		[ -n "$sectors" ] && echo "capacity = $((sectors * 512))"
 		[ -n "$mam" ] && printf '; dma_set_min_align_mask() in the %s driver\nmin_align_mask = %s\n' "$drv" "$mam"
 	done
+	# devices of the trace that are no PCI function (udmabuf's misc device maps
+	# its pages with dma_map_sgtable): their DMA mask from swiotlb_bounced
+	awk '
+		/ swiotlb_bounced: dev_name: / {
+			for (i = 1; i <= NF; i++) if ($i == "dev_name:") { n = $(i + 1); m = $(i + 2) }
+			sub(/^dma_mask=/, "", m); mask[n] = m; seen[n] = 1; next
+		}
+		/ dma_[a-z_]*: / {
+			for (i = 1; i < NF; i++) if ($i ~ /^dma_[a-z_]*:$/) { seen[$(i + 1)] = 1; break }
+		}
+		END { for (n in seen) if (n !~ /^[0-9a-f]+:[0-9a-f]+:[0-9a-f]+\.[0-9a-f]+$/) print n, (n in mask) ? mask[n] : "" }
+	' "$res/trace" | sort | while read -r name m; do
+		local bits=64
+		if [ -n "$m" ]; then
+			bits=0
+			m=$((16#$m))
+			while [ "$m" != 0 ] && [ $bits -lt 64 ]; do bits=$((bits + 1)); m=$(( (m >> 1) & 0x7fffffffffffffff )); done
+		fi
+		echo
+		echo "; '$name' in the trace is no PCI function (a misc device doing DMA);"
+		echo "; its DMA mask from swiotlb_bounced"
+		echo "[device:$name]"
+		echo "class = generic"
+		echo "dma_mask = $bits"
+	done
 	return 0
 }
 # ---- the recording --------------------------------------------------------

@@ -17,7 +17,7 @@
  *                             in the kernel's exact formats, and dumped
  *                             as a directory tree (complete or not at all)
  *
- *   misc controller           per resource (sev, sev_es, sgx_epc): usage,
+ *   misc controller           per resource (sev, sev_es, tdx, sgx_epc): usage,
  *   (kernel/cgroup/misc.c)    max, peak (watermark), events (hierarchical)
  *                             and events.local; a capacity per resource
  *                             set by its provider (SGX sets sgx_epc to the
@@ -96,6 +96,7 @@ enum ccmm_cgroup_ctrl {
 enum ccmm_misc_res_type {
 	CCMM_MISC_SEV,     /* "sev": SEV ASIDs */
 	CCMM_MISC_SEV_ES,  /* "sev_es": SEV-ES ASIDs */
+	CCMM_MISC_TDX,     /* "tdx": TDX private host KeyIDs (HKIDs), one per TD (mainline since 6.16) */
 	CCMM_MISC_SGX_EPC, /* "sgx_epc": EPC bytes (the EPC cgroup series) */
 	CCMM_MISC_NR
 };
@@ -202,7 +203,7 @@ struct ccmm_cgroup_root {
 	_Atomic long nr_cgroups;          /* allocated, dying ones included */
 };
 
-/* Names: "memory", "misc"; "sev", "sev_es", "sgx_epc"; "low" ... "oom_group_kill". */
+/* Names: "memory", "misc"; "sev", "sev_es", "tdx", "sgx_epc"; "low" ... "oom_group_kill". */
 const char *ccmm_cgroup_ctrl_name(enum ccmm_cgroup_ctrl c);
 const char *ccmm_misc_res_name(enum ccmm_misc_res_type r);
 const char *ccmm_memcg_event_name(enum ccmm_memcg_event e);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The misc controller (kernel/cgroup/misc.c), with the sgx_epc resource
- * and the per-resource ops of the EPC cgroup series (never merged).
+ * The misc controller (kernel/cgroup/misc.c): mainline's resources (sev,
+ * sev_es, and tdx since KVM TDX, 6.16), with the sgx_epc resource and the
+ * per-resource ops of the EPC cgroup series (never merged).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -10,7 +11,8 @@
 
 #include "cgroup/internal.h"
 
-static const char *const res_names[CCMM_MISC_NR] = { "sev", "sev_es", "sgx_epc" };
+/* misc_res_name[]: mainline's (sev, sev_es, tdx), then the EPC cgroup series' sgx_epc */
+static const char *const res_names[CCMM_MISC_NR] = { "sev", "sev_es", "tdx", "sgx_epc" };
 
 const char *ccmm_misc_res_name(enum ccmm_misc_res_type r)
 {
@@ -183,7 +185,7 @@ int _ccmm_misc_max_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const cha
 		for (int r = 0; r < CCMM_MISC_NR; r++)
 			if ((size_t)(sp - text) == strlen(res_names[r]) && !strncmp(text, res_names[r], strlen(res_names[r])))
 				return _ccmm_cg_why(why, why_len, ret, "'%s': '%s' is neither 'max' nor a number", text, sp + 1);
-		return _ccmm_cg_why(why, why_len, ret, "'%s': unknown misc resource '%.*s' (sev, sev_es, sgx_epc)", text,
+		return _ccmm_cg_why(why, why_len, ret, "'%s': unknown misc resource '%.*s' (sev, sev_es, tdx, sgx_epc)", text,
 			      (int)(sp - text), text);
 	}
 	if (!cg)

@@ -21,6 +21,7 @@
 
 #include "ccmm_config.h"
 #include "check/check.h"
+#include "cli/internal.h"
 #include "report/report.h"
 #include "scenario/scenario.h"
 #include "trace/trace.h"
@@ -61,6 +62,8 @@ static void usage(FILE *out)
 		"  trace stat FILE        a page-reference trace (lackey or l|s, plain/gz/zst): references, pages, writes;\n"
 		"                         ftrace text of the dma/swiotlb events: events by kind, skipped, lost\n"
 		"  trace reduce IN OUT    write IN's page references as an address trace\n"
+		"  trace agree RECORDING  replay a recorded kernel's DMA trace on its platform: every bounce on the kernel's slot?\n"
+		"  trace whatif RECORDING the same trace on the machine made a TDX, SEV-SNP, pSeries secure guest: what it costs\n"
 		"      --zstd             compress OUT with zstd\n"
 		"      --instructions     keep instruction fetches\n"
 		"  --version              print the version\n"
@@ -523,8 +526,12 @@ static int cmd_trace(int argc, char **argv)
 	bool zstd = false;
 	int nfiles = 0;
 
+	if (argc >= 1 && !strcmp(argv[0], "agree"))
+		return _ccmm_cmd_trace_agree(argc - 1, argv + 1);
+	if (argc >= 1 && !strcmp(argv[0], "whatif"))
+		return _ccmm_cmd_trace_whatif(argc - 1, argv + 1);
 	if (argc < 1 || (strcmp(argv[0], "stat") && strcmp(argv[0], "reduce")))
-		return bad("trace: stat FILE | reduce IN OUT%s%s", "", "");
+		return bad("trace: stat FILE | reduce IN OUT | agree RECORDING | whatif RECORDING%s%s", "", "");
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--zstd"))
 			zstd = true;

@@ -6,6 +6,7 @@
  * map-info checks, vmap, and bufinfo.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,10 @@
 CCMM_COST_BLOCK_DEFINE(dma_buf, CCMM_DMA_BUF_COSTS, CCMM_DMA_BUF_COUNTERS);
 
 CCMM_RULES_DEFINE(dma_buf_rules, CCMM_DMA_BUF_RULES);
+
+/* include/linux/fs.h's fmode_t bits that a dma-buf's file has */
+#define DMABUF_FMODE_LSEEK  (1u << 2)
+#define DMABUF_FMODE_OPENED (1u << 19)
 
 
 #define CPU_WAIT_NS (5LL * 1000000000)    /* begin_cpu_access waits this long for fences */
@@ -134,6 +139,14 @@ int ccmm_dma_buf_export(struct ccmm_ctx *ctx, const struct ccmm_dma_buf_export_i
 	b->map_info = info->map_info;
 	b->provider = info->provider;
 	snprintf(b->exp_name, sizeof(b->exp_name), "%s", info->exp_name ? info->exp_name : "ccmm");
+	/*
+	 * dma_buf_getfile(): flags &= O_ACCMODE | O_NONBLOCK; alloc_file_pseudo():
+	 * f_mode = OPEN_FMODE(flags) (FMODE_READ/WRITE from the access mode),
+	 * FMODE_LSEEK (dma_buf_fops has .llseek), FMODE_OPENED; no
+	 * FMODE_CAN_READ/WRITE (no .read/.write)
+	 */
+	b->f_flags = (unsigned)info->fd_flags & (O_ACCMODE | O_NONBLOCK);
+	b->f_mode = ((b->f_flags + 1) & O_ACCMODE) | DMABUF_FMODE_LSEEK | DMABUF_FMODE_OPENED;
 	if (info->resv) {
 		b->resv = info->resv;
 	} else {
@@ -230,7 +243,7 @@ int ccmm_dma_buf_map_phyr_helper(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attac
 		return ret;
 	if (map->is_phyr) {
 		/* the new DMA API: the ranges with their metadata, P2P by bus address, private interconnect refused */
-		ret = ccmm_dma_map_phyr(ctx, dd, &phys, map->dir, 0, &map->dma);
+		ret = ccmm_dma_map_phyr(ctx, dd, &phys, map->dir, CCMM_DMA_ATTR_SKIP_CPU_SYNC, &map->dma);
 		if (ret) {
 			ccmm_phyr_free(&phys);
 			return ret;
@@ -248,7 +261,8 @@ int ccmm_dma_buf_map_phyr_helper(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attac
 	ccmm_phyr_free(&phys);
 	if (ret)
 		return ret;
-	ret = ccmm_dma_map_sg(ctx, dd, &map->sgt, map->dir, 0);
+	/* drm_gem_map_dma_buf maps with DMA_ATTR_SKIP_CPU_SYNC (ccmm's bounce copies in at map all the same) */
+	ret = ccmm_dma_map_sg(ctx, dd, &map->sgt, map->dir, CCMM_DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret < 0) {
 		ccmm_sg_free_table(&map->sgt);
 		return ret;
@@ -1139,8 +1153,6 @@ int ccmm_dma_buf_vunmap_unlocked(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmab
 
 /* ---- bufinfo --------------------------------------------------------------------------------- */
 
-#define BUFINFO_F_FLAGS 0x00080002u /* O_RDWR | O_CLOEXEC, as dma_buf_fd() opens it */
-#define BUFINFO_F_MODE  0x0000001fu /* FMODE_READ | WRITE | LSEEK | PREAD | PWRITE */
 
 int ccmm_dma_buf_bufinfo(struct ccmm_machine *m, FILE *out)
 {
@@ -1164,7 +1176,7 @@ int ccmm_dma_buf_bufinfo(struct ccmm_machine *m, FILE *out)
 		if (!mine)
 			ccmm_dma_resv_lock(&ctx, b->resv, NULL);
 		pthread_mutex_lock(&b->lock);
-		fprintf(out, "%08" PRIu64 "\t%08x\t%08x\t%08d\t%s\t%08lu\t%s\n", b->size, BUFINFO_F_FLAGS, BUFINFO_F_MODE,
+		fprintf(out, "%08" PRIu64 "\t%08x\t%08x\t%08d\t%s\t%08lu\t%s\n", b->size, b->f_flags, b->f_mode,
 			atomic_load(&b->refcount), b->exp_name, b->ino, b->name[0] ? b->name : "<none>");
 		pthread_mutex_unlock(&b->lock);
 		ccmm_dma_resv_describe(b->resv, out);

@@ -190,6 +190,13 @@ struct ccmm_dma_buf_export_info {
 	struct ccmm_dma_resv *resv;           /* NULL: the buffer gets its own */
 	void *priv;
 	bool negotiate;                       /* refuse importers that cannot take REVOCABLE (default true) */
+	/*
+	 * exp_info->flags: the open flags of the buffer's file (O_*; 0 is
+	 * O_RDONLY, as DEFINE_DMA_BUF_EXPORT_INFO leaves it). dma_buf_getfile()
+	 * keeps O_ACCMODE | O_NONBLOCK as f_flags; bufinfo prints them and
+	 * the file's f_mode.
+	 */
+	int fd_flags;
 };
 
 struct ccmm_dma_buf {
@@ -202,6 +209,8 @@ struct ccmm_dma_buf {
 	char exp_name[32];
 	char name[32];
 	unsigned long ino;
+	unsigned f_flags;                     /* the file's f_flags: exp_info->flags & (O_ACCMODE | O_NONBLOCK) */
+	unsigned f_mode;                      /* its f_mode: OPEN_FMODE(flags) | FMODE_LSEEK | FMODE_OPENED */
 	struct ccmm_dma_resv *resv;
 	struct ccmm_dma_resv base_resv;
 	void *priv;

@@ -10,6 +10,7 @@
  * the DMA mappings.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,7 +138,7 @@ int ccmm_dma_buf_export_ttm(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum c
 {
 	struct ttm_exp *e = calloc(1, sizeof(*e));
 	struct ccmm_dma_buf_export_info info = {
-		.exp_name = "ttm",
+		.exp_name = "drm", /* drm_gem_prime_export(): KBUILD_MODNAME of drm_prime.c */
 		.ops = &ttm_exp_ops,
 		.size = bo->size,
 		.map_info = map_info,
@@ -145,6 +146,7 @@ int ccmm_dma_buf_export_ttm(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum c
 		.resv = bo->resv,
 		.priv = e,
 		.negotiate = true,
+		.fd_flags = O_RDWR | O_CLOEXEC, /* DRM_IOCTL_PRIME_HANDLE_TO_FD with DRM_CLOEXEC | DRM_RDWR */
 	};
 	int ret;
 
@@ -315,13 +317,15 @@ int ccmm_dma_buf_export_vfio(struct ccmm_ctx *ctx, int dev, unsigned bar, uint64
 	const struct ccmm_platform *p = ctx->m->plat;
 	struct vfio_exp *e;
 	struct ccmm_dma_buf_export_info info = {
-		.exp_name = "vfio-pci",
+		/* DEFINE_DMA_BUF_EXPORT_INFO's KBUILD_MODNAME in the VFIO dma-buf series (vfio_pci_dmabuf.c) */
+		.exp_name = "vfio_pci_core",
 		.ops = &vfio_exp_ops,
 		.size = size,
 		.flags = CCMM_DMA_BUF_REVOCABLE | (private_mmio ? CCMM_DMA_BUF_PRIVATE : 0),
 		.map_info = CCMM_DMA_BUF_MAP_INCOHERENT,
 		.provider = dev,
 		.negotiate = negotiate,
+		.fd_flags = O_RDWR | O_CLOEXEC, /* the feature's open_flags, as VMMs pass them */
 	};
 	int ret;
 
@@ -535,13 +539,15 @@ int ccmm_dma_buf_export_heap(struct ccmm_ctx *ctx, uint64_t size, bool restricte
 {
 	struct heap_exp *e;
 	struct ccmm_dma_buf_export_info info = {
-		.exp_name = restricted ? "restricted_heap" : "system_heap",
+		/* dma_heap_get_name(): the heap's name ("system"; the restricted heap series names its own) */
+		.exp_name = restricted ? "restricted_heap" : "system",
 		.ops = &heap_exp_ops,
 		.size = size,
 		.flags = restricted ? CCMM_DMA_BUF_RESTRICTED : 0,
 		.map_info = CCMM_DMA_BUF_COHERENT_CACHED,
 		.provider = -1,
 		.negotiate = true,
+		.fd_flags = O_RDWR | O_CLOEXEC, /* DMA_HEAP_IOCTL_ALLOC's fd_flags, as users pass them */
 	};
 	uint64_t left = size;
 	int ret = 0;

@@ -2,8 +2,9 @@
 /*
  * The DMA API: per-device state, masks and the choice of path, streaming
  * mappings (direct, pSeries bypass, IOMMU) with SWIOTLB bouncing, coherent
- * allocations with the pool of decrypted pages, the device side of DMA,
- * and MMIO. Semantics after kernel/dma/{mapping,direct,pool}.c,
+ * allocations (decrypted per allocation, re-encrypted at free, atomic ones
+ * from pool.c), the device side of DMA and its translation, and MMIO.
+ * Semantics after Linux 6.12's kernel/dma/{mapping,direct,pool}.c,
  * include/linux/dma-direct.h, arch/x86/mm/mem_encrypt.c and
  * arch/powerpc/kernel/dma-iommu.c, with seed 002 for the secure-guest
  * windows; the code is ccmm's own.
@@ -21,8 +22,6 @@ CCMM_COST_BLOCK_DEFINE(dma, CCMM_DMA_COSTS, CCMM_DMA_COUNTERS);
 
 CCMM_RULES_DEFINE(dma_rules, CCMM_DMA_RULES);
 
-#define DEFAULT_POOL_LIMIT_PAGES 4096 /* 16 MiB of decrypted coherent pages kept */
-
 const char *const ccmm_svm_window_names[] = { "auto", "ddw", "dma32", NULL };
 
 const char *ccmm_dma_path_name(enum ccmm_dma_path p)
@@ -32,9 +31,14 @@ const char *ccmm_dma_path_name(enum ccmm_dma_path p)
 	return (unsigned)p < CCMM_ARRAY_SIZE(n) ? n[p] : "?";
 }
 
-static struct ccmm_dma *dma_of(struct ccmm_machine *m)
+struct ccmm_dma *_ccmm_dma_of(struct ccmm_machine *m)
 {
 	return ccmm_subsys_data(m, &ccmm_subsys_dma);
+}
+
+static struct ccmm_dma *dma_of(struct ccmm_machine *m)
+{
+	return _ccmm_dma_of(m);
 }
 
 /* ---- setup ---------------------------------------------------------------------- */
@@ -73,8 +77,8 @@ static int dma_init(struct ccmm_machine *m)
 		d->max_seg_size = 64 * 1024;
 		d->unit = ccmm_iommu_unit_of(m, (int)i);
 	}
-	pthread_mutex_init(&dma->pool.lock, NULL);
-	dma->pool.limit_pages = DEFAULT_POOL_LIMIT_PAGES;
+	_ccmm_dma_pools_init(dma);
+	_ccmm_dma_kmem_init(dma);
 	ccmm_subsys_set_data(m, &ccmm_subsys_dma, dma);
 	return 0;
 }
@@ -89,9 +93,8 @@ static void dma_exit(struct ccmm_machine *m)
 		pthread_mutex_destroy(&dma->devs[i].lock);
 		free(dma->devs[i].rec);
 	}
-	for (unsigned k = 0; k <= CCMM_MAX_ORDER; k++)
-		free(dma->pool.blocks[k]);
-	pthread_mutex_destroy(&dma->pool.lock);
+	_ccmm_dma_pools_fini(dma);
+	_ccmm_dma_kmem_fini(dma);
 	pthread_mutex_destroy(&dma->unit_lock);
 	pthread_mutex_destroy(&dma->bind_lock);
 	free(dma->units);
@@ -311,6 +314,14 @@ int ccmm_dma_probe(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct cc
 		d->svm_window = d->unit && d->unit->desc->ddw ? CCMM_SVM_WINDOW_DDW : CCMM_SVM_WINDOW_DMA32;
 	choose_path(ctx, d);
 	pthread_mutex_unlock(&d->lock);
+	/*
+	 * The atomic pools (dma_atomic_pool_init, at boot in the kernel) come
+	 * with the first driver, on x86, where AMD_MEM_ENCRYPT selects
+	 * DMA_COHERENT_POOL. A failure only leaves atomic allocations without
+	 * a pool, as a failed postcore_initcall does.
+	 */
+	if (!_ccmm_dma_ppc64(d->m))
+		_ccmm_dma_pools_make(d->m);
 	if (secure_pseries(d) && d->unit && d->svm_window == CCMM_SVM_WINDOW_DMA32) {
 		uint64_t iova;
 
@@ -388,6 +399,12 @@ int ccmm_dma_bind(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccm
 				if (!ret)
 					ret = ccmm_dma_set_coherent_mask(ctx, d, cbits);
 			}
+			/* and dma_set_min_align_mask() where the driver calls it (NVMe: 4 KiB) */
+			if (!ret && d->desc->min_align_mask)
+				ret = ccmm_dma_set_min_align_mask(d, d->desc->min_align_mask);
+			/* GPU and RDMA drivers lift the 64 KiB PCI default (amdgpu, i915: UINT_MAX; mlx5: 2 GiB) */
+			if (!ret)
+				ccmm_dma_set_max_seg_size(d, UINT32_MAX);
 			if (ret)
 				ccmm_dma_remove(ctx, d); /* a probe that fails leaves the device unbound */
 		}
@@ -398,11 +415,28 @@ int ccmm_dma_bind(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccm
 
 /* ---- masks -------------------------------------------------------------------------------- */
 
+/* The end of the highest RAM range (max_pfn << PAGE_SHIFT); 0 without RAM. */
+static uint64_t ram_top(const struct ccmm_platform *p)
+{
+	uint64_t top = 0;
+
+	for (size_t i = 0; i < p->nr_ranges; i++)
+		if (p->ranges[i].kind == CCMM_RANGE_RAM)
+			top = CCMM_MAX(top, p->ranges[i].base + p->ranges[i].size);
+	return top;
+}
+
 /* dma_supported() for a mask of @bits on the device's path. */
 static bool supported(const struct ccmm_dma_dev *d, unsigned bits)
 {
-	if (!d->unit)
-		return bits >= 24; /* dma_direct_supported: must reach ZONE_DMA */
+	if (!d->unit) {
+		/* dma_direct_supported: 32 bits always; below, ZONE_DMA (16 MiB) or all RAM if it ends lower */
+		uint64_t top = ram_top(d->m->plat);
+
+		if (bits >= 32)
+			return true;
+		return CCMM_DMA_BIT_MASK(bits) >= CCMM_MIN(top ? top - CCMM_PAGE_SIZE : 0, CCMM_DMA_BIT_MASK(24));
+	}
 	if (d->unit->desc->kind == CCMM_IOMMU_PSERIES_TCE)
 		return d->unit->dma32 || (bits == 64 && d->unit->desc->ddw);
 	return true; /* iommu-dma: IOVAs are allocated below any mask */
@@ -466,6 +500,16 @@ int ccmm_dma_set_seg_boundary(struct ccmm_dma_dev *d, uint64_t mask)
 	return 0;
 }
 
+int ccmm_dma_set_max_seg_size(struct ccmm_dma_dev *d, uint32_t size)
+{
+	if (!size)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	d->max_seg_size = size;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
 /* ---- streaming mappings ---------------------------------------------------------------------- */
 
 /* What a mapping needs of the device, read once under its lock. */
@@ -495,17 +539,39 @@ static void snapshot(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* dma_direct_get_required_mask(): the smallest 2^n - 1 that reaches the top of RAM as the device addresses it. */
+static uint64_t required_mask(const struct ccmm_dma_dev *d)
+{
+	uint64_t top = ram_top(d->m->plat), max_dma;
+
+	if (!top)
+		return 0;
+	max_dma = ccmm_force_dma_unencrypted(d) ? ccmm_phys_to_dma_unencrypted(d, top - CCMM_PAGE_SIZE)
+						: ccmm_phys_to_dma(d, top - CCMM_PAGE_SIZE);
+	return CCMM_DMA_BIT_MASK(64 - __builtin_clzll(max_dma | 1));
+}
+
 uint64_t ccmm_dma_max_mapping_size(struct ccmm_dma_dev *d)
 {
 	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(d->m);
 	struct ccmm_swiotlb_dev sdev = { 0 };
+	enum ccmm_dma_path path;
+	uint64_t limit;
 
 	if (!mem)
 		return UINT64_MAX;
 	pthread_mutex_lock(&d->lock);
 	sdev.min_align_mask = d->min_align_mask;
+	path = d->path;
+	limit = min_not_zero(d->dma_mask, d->bus_dma_limit);
 	pthread_mutex_unlock(&d->lock);
-	return ccmm_swiotlb_max_mapping_size(&sdev);
+	/* dma_max_mapping_size(): iommu-dma bounces only untrusted devices; pSeries' TCE ops have no limit */
+	if (path == CCMM_DMA_PATH_IOMMU)
+		return secure_pseries(d) ? ccmm_swiotlb_max_mapping_size(&sdev) : UINT64_MAX;
+	/* dma_direct_max_mapping_size(): forced bouncing, or a mask that does not reach all of RAM */
+	if (force_bounce(d) || limit < required_mask(d))
+		return ccmm_swiotlb_max_mapping_size(&sdev);
+	return UINT64_MAX;
 }
 
 static int fail(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_dma_fail why, int ret)
@@ -585,9 +651,13 @@ static int iommu_map_range(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct 
 	return 0;
 }
 
-/* Undo what a record holds (I/O space, DDW references, bounce slots); no record bookkeeping. */
+/*
+ * Undo what a record holds (I/O space, DDW references, bounce slots); no
+ * record bookkeeping. The copy back out of a bounce buffer is the caller's:
+ * @size bytes (cut to the mapping by SWIOTLB) when @dir copies back.
+ */
 static void undo(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s, const struct ccmm_dma_rec *r,
-		 enum ccmm_dma_dir dir, unsigned long attrs)
+		 uint64_t size, enum ccmm_dma_dir dir, unsigned long attrs)
 {
 	if (r->win && r->iova_len) {
 		ccmm_iommu_unmap(ctx, r->win, r->iova_off, r->iova_len);
@@ -596,7 +666,7 @@ static void undo(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s, c
 	if (r->linear_ref && s->window)
 		ccmm_iommu_linear_put(ctx, s->window, r->pa, r->size);
 	if (r->bounced)
-		bounce_out(ctx, d, s, r->tlb, r->size, dir, attrs);
+		bounce_out(ctx, d, s, r->tlb, size, dir, attrs);
 }
 
 /* The device whose BAR holds @pa, or -1 when @pa is not in a BAR (is_pci_p2pdma_page()). */
@@ -710,25 +780,14 @@ static int map_one(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s,
 		}
 		if (!s->window)
 			return window_unreachable(ctx, d, "mapping", size);
-		{
-			uint64_t phys = pa;
-
-			if (force) {
-				ret = bounce_in(ctx, d, s, pa, size, dir, attrs, &tlb);
-				if (ret)
-					return ret;
-				rec->bounced = true;
-				rec->tlb = tlb;
-				phys = tlb;
-			}
-			ret = iommu_map_range(ctx, d, s->window, phys, size, dir == CCMM_DMA_TO_DEVICE, limit, rec, &dma);
-			if (ret) {
-				if (rec->bounced)
-					bounce_out(ctx, d, s, tlb, size, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC);
-				rec->bounced = false;
-				return ret;
-			}
-		}
+		/*
+		 * iommu_dma_map_page / the TCE ops: the page itself, never a bounce
+		 * buffer -- dev_use_swiotlb() is for untrusted devices, not for a
+		 * confidential guest, which then hands the device private memory.
+		 */
+		ret = iommu_map_range(ctx, d, s->window, pa, size, dir == CCMM_DMA_TO_DEVICE, limit, rec, &dma);
+		if (ret)
+			return ret;
 		break;
 	default:
 		return -ENODEV;
@@ -737,9 +796,15 @@ static int map_one(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct snap *s,
 	return 0;
 }
 
+/*
+ * Map one range and record it (add_dma_entry). @sg_call_ents: the nents of
+ * the dma_map_sg call (0 for other calls). dma-debug's map-time checks of
+ * the CPU side (stack, kernel image) run for page and single mappings
+ * here; map_sg runs them itself over all its entries first.
+ */
 static int map_range(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t pa, uint64_t size, enum ccmm_dma_dir dir,
-		     unsigned long attrs, enum ccmm_dma_map_type type, bool p2p, bool unencrypted, uint64_t *dma,
-		     uint32_t *flags)
+		     unsigned long attrs, enum ccmm_dma_map_type type, bool p2p, bool unencrypted, int sg_call_ents,
+		     uint64_t *dma, uint32_t *flags)
 {
 	struct snap s;
 	struct ccmm_dma_rec rec;
@@ -755,14 +820,22 @@ static int map_range(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t pa, 
 	if (ret)
 		return ret;
 	rec.type = type;
+	rec.sg_call_ents = sg_call_ents;
+	rec.sg_mapped_ents = sg_call_ents;
+	rec.checked = type == CCMM_DMA_MAP_SG || type == CCMM_DMA_MAP_PHYR; /* no dma_mapping_error for these */
 	pthread_mutex_lock(&d->lock);
 	ret = _ccmm_dma_rec_add(ctx, d, &rec);
 	if (!ret)
 		d->maps++;
 	pthread_mutex_unlock(&d->lock);
 	if (ret) {
-		undo(ctx, d, &s, &rec, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC);
+		undo(ctx, d, &s, &rec, size, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC);
 		return ret;
+	}
+	/* debug_dma_map_page: after a mapping that worked (dma_map_sg checks once the whole list is mapped) */
+	if (type != CCMM_DMA_MAP_SG) {
+		_ccmm_dma_debug_map_area(ctx, d, pa, size, type == CCMM_DMA_MAP_PHYR ? "dma_map_phyr" : "dma_map_page");
+		_ccmm_dma_cacheline_insert(ctx, d, &rec, attrs);
 	}
 	ccmm_count(ctx, CCMM_CTR_AT(dma, dma_maps), 1);
 	*dma = rec.dma;
@@ -774,22 +847,31 @@ static int map_range(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t pa, 
 int ccmm_dma_map_page(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t pa, uint64_t size, enum ccmm_dma_dir dir,
 		      unsigned long attrs, uint64_t *dma)
 {
-	return map_range(ctx, d, pa, size, dir, attrs, CCMM_DMA_MAP_PAGE, false, false, dma, NULL);
+	return map_range(ctx, d, pa, size, dir, attrs, CCMM_DMA_MAP_PAGE, false, false, 0, dma, NULL);
 }
 
 int ccmm_dma_map_single(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t va, uint64_t size,
 			enum ccmm_dma_dir dir, unsigned long attrs, uint64_t *dma)
 {
-	uint64_t pa = ccmm_virt_to_phys(va);
-	const struct ccmm_mem_range *r;
+	uint64_t pa;
 
 	*dma = CCMM_DMA_MAPPING_ERROR;
-	if (va < CCMM_PAGE_OFFSET || va >= CCMM_VMALLOC_START)
-		return -EINVAL; /* not a direct-map address (vmalloc, ioremap, user) */
-	r = ccmm_platform_range(d->m->plat, pa);
-	if (!r || r->kind != CCMM_RANGE_RAM)
-		return -EINVAL;
-	return map_range(ctx, d, pa, size, dir, attrs, CCMM_DMA_MAP_SINGLE, false, false, dma, NULL);
+	/* dma_map_single_attrs: "DMA must never operate on areas that might be remapped" */
+	if (va >= CCMM_VMALLOC_START && va <= CCMM_VMALLOC_END) {
+		ccmm_violation(ctx, &ccmm_rule_dma_map_vmalloc, ~0ULL,
+			       "%s: dma_map_single(0x%" PRIx64 ", %" PRIu64 " bytes): rejecting DMA map of vmalloc memory",
+			       d->desc->name, va, size);
+		return fail(ctx, d, CCMM_DMA_FAIL_OTHER, -EINVAL);
+	}
+	/* debug_dma_map_single: virt_addr_valid() */
+	if (!ccmm_dma_kernel_virt_to_phys(d->m, va, &pa)) {
+		ccmm_violation(ctx, &ccmm_rule_dma_map_invalid_area, ~0ULL,
+			       "%s: dma_map_single: device driver maps memory from invalid area [addr=0x%" PRIx64
+			       "] [len=%" PRIu64 "]: no RAM page behind it",
+			       d->desc->name, va, size);
+		return fail(ctx, d, CCMM_DMA_FAIL_OTHER, -EINVAL);
+	}
+	return map_range(ctx, d, pa, size, dir, attrs, CCMM_DMA_MAP_SINGLE, false, false, 0, dma, NULL);
 }
 
 int ccmm_dma_mapping_error(struct ccmm_dma_dev *d, uint64_t dma)
@@ -811,73 +893,15 @@ int ccmm_dma_mapping_error(struct ccmm_dma_dev *d, uint64_t dma)
 }
 
 /*
- * check_unmap(): find the record for @dma and compare; removes it from the
- * live set into *@out on success or on a recoverable misuse. Returns 0, or
- * -EINVAL with the violation recorded (*@found tells whether @out holds a
- * record to undo).
+ * An unmap: dma-debug's check_unmap, then the unmap as the DMA API makes it
+ * from the caller's arguments -- the copy back for the caller's direction
+ * and size, the slots and I/O space of the mapping found.
  */
-static int take_record(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
-		       enum ccmm_dma_dir dir, const enum ccmm_dma_map_type *types, size_t ntypes, const char *fn,
-		       uint64_t cpu_pa, struct ccmm_dma_rec *out, bool *found)
-{
-	const struct ccmm_rule *rule = NULL;
-	char msg[200] = "";
-	long i;
-	bool type_ok = false;
-
-	*found = false;
-	pthread_mutex_lock(&d->lock);
-	i = _ccmm_dma_rec_find_best(d, dma, size, types[0], dir);
-	if (i < 0) {
-		bool twice = _ccmm_dma_rec_gone(d, dma);
-
-		pthread_mutex_unlock(&d->lock);
-		ccmm_violation(ctx, twice ? &ccmm_rule_dma_double_unmap : &ccmm_rule_dma_unmap_unmapped, ~0ULL,
-			       "%s: %s(dma 0x%" PRIx64 ", %" PRIu64 " bytes, %s): %s", d->desc->name, fn, dma, size,
-			       ccmm_dma_dir_name(dir), twice ? "already unmapped" : "no such mapping");
-		return -EINVAL;
-	}
-	*out = d->rec[i];
-	for (size_t k = 0; k < ntypes; k++)
-		type_ok |= out->type == types[k];
-	if (!type_ok) {
-		rule = &ccmm_rule_dma_unmap_type;
-		snprintf(msg, sizeof(msg), "it is a %s mapping made by %s (line %d)", ccmm_dma_map_type_name(out->type),
-			 out->op, out->where.line);
-	} else if (out->size != size || (cpu_pa != UINT64_MAX && cpu_pa != out->pa)) {
-		rule = &ccmm_rule_dma_unmap_size;
-		if (out->size != size)
-			snprintf(msg, sizeof(msg), "it was mapped with %" PRIu64 " bytes (%s, line %d)", out->size, out->op,
-				 out->where.line);
-		else
-			snprintf(msg, sizeof(msg), "its CPU address is pa 0x%" PRIx64 ", not 0x%" PRIx64, out->pa, cpu_pa);
-	} else if (out->type != CCMM_DMA_MAP_COHERENT && out->dir != dir) {
-		rule = &ccmm_rule_dma_unmap_dir;
-		snprintf(msg, sizeof(msg), "it was mapped %s (%s, line %d)", ccmm_dma_dir_name(out->dir), out->op,
-			 out->where.line);
-	}
-	if (out->type != CCMM_DMA_MAP_COHERENT)
-		d->unmaps++;
-	_ccmm_dma_rec_del(d, i);
-	*found = true;
-	pthread_mutex_unlock(&d->lock);
-	if (rule) {
-		ccmm_violation(ctx, rule, out->pa, "%s: %s(dma 0x%" PRIx64 ", %" PRIu64 " bytes, %s): %s; the mapping as made is undone",
-			       d->desc->name, fn, dma, size, ccmm_dma_dir_name(dir), msg);
-		return -EINVAL;
-	}
-	if (!out->checked && out->type != CCMM_DMA_MAP_COHERENT)
-		ccmm_violation(ctx, &ccmm_rule_dma_map_error_unchecked, out->pa,
-			       "%s: %s(dma 0x%" PRIx64 "): the mapping made by %s (line %d) was never checked with "
-			       "dma_mapping_error()",
-			       d->desc->name, fn, dma, out->op, out->where.line);
-	return 0;
-}
-
 static int unmap_common(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
-			enum ccmm_dma_dir dir, unsigned long attrs, enum ccmm_dma_map_type type, const char *fn)
+			enum ccmm_dma_dir dir, unsigned long attrs, enum ccmm_dma_map_type type, int sg_call_ents,
+			const char *fn)
 {
-	const enum ccmm_dma_map_type types[] = { type };
+	struct ccmm_dma_ref ref = { dma, size, dir, type, UINT64_MAX, sg_call_ents };
 	struct ccmm_dma_rec rec;
 	struct snap s;
 	bool found;
@@ -886,84 +910,133 @@ static int unmap_common(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t d
 	snapshot(ctx, d, &s);
 	if (!s.probed && !s.removed)
 		return -ENODEV;
-	ret = take_record(ctx, d, dma, size, dir, types, 1, fn, UINT64_MAX, &rec, &found);
+	ret = _ccmm_dma_check_unmap(ctx, d, &ref, fn, &rec, &found);
 	if (!found)
 		return ret;
 	if (rec.type == CCMM_DMA_MAP_COHERENT) {
-		/* a coherent buffer given to an unmap: undo its I/O mapping, keep its pages (leaked) */
-		undo(ctx, d, &s, &rec, rec.dir, attrs);
+		/* a coherent buffer given to an unmap: its I/O mapping goes, its pages stay (leaked) */
+		undo(ctx, d, &s, &rec, rec.size, rec.dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC);
 		return ret;
 	}
-	undo(ctx, d, &s, &rec, rec.dir, attrs);
+	undo(ctx, d, &s, &rec, CCMM_MIN(size, rec.size), dir, attrs);
 	ccmm_count(ctx, CCMM_CTR_AT(dma, dma_unmaps), 1);
 	return ret;
+}
+
+/* Undo an sg entry dma-debug never saw (dma_direct_map_sg's rollback): no check, no cacheline. */
+static void unmap_unseen(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, int sg_call_ents,
+			 enum ccmm_dma_dir dir, unsigned long attrs)
+{
+	struct ccmm_dma_ref ref = { dma, 0, dir, CCMM_DMA_MAP_SG, UINT64_MAX, sg_call_ents };
+	struct ccmm_dma_rec rec;
+	struct snap s;
+	bool ambiguous;
+	long i;
+
+	snapshot(ctx, d, &s);
+	pthread_mutex_lock(&d->lock);
+	i = _ccmm_dma_rec_find_exact(d, &ref, &ambiguous);
+	if (i >= 0) {
+		rec = d->rec[i];
+		d->unmaps++;
+		_ccmm_dma_rec_del(d, i);
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (i >= 0)
+		undo(ctx, d, &s, &rec, rec.size, dir, attrs);
 }
 
 int ccmm_dma_unmap_page(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
 			enum ccmm_dma_dir dir, unsigned long attrs)
 {
-	return unmap_common(ctx, d, dma, size, dir, attrs, CCMM_DMA_MAP_PAGE, "dma_unmap_page");
+	return unmap_common(ctx, d, dma, size, dir, attrs, CCMM_DMA_MAP_PAGE, 0, "dma_unmap_page");
 }
 
 int ccmm_dma_unmap_single(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
 			  enum ccmm_dma_dir dir, unsigned long attrs)
 {
-	return unmap_common(ctx, d, dma, size, dir, attrs, CCMM_DMA_MAP_SINGLE, "dma_unmap_single");
+	return unmap_common(ctx, d, dma, size, dir, attrs, CCMM_DMA_MAP_SINGLE, 0, "dma_unmap_single");
 }
 
 int ccmm_dma_map_sg(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t, enum ccmm_dma_dir dir,
 		    unsigned long attrs)
 {
-	unsigned i;
+	unsigned i, n;
 	int ret = 0;
 
 	if (!t || !t->sgl || !t->orig_nents)
 		return -EINVAL;
-	for (i = 0; i < t->orig_nents; i++) {
+	n = t->orig_nents;
+	for (i = 0; i < n; i++) {
 		struct ccmm_scatterlist *sg = &t->sgl[i];
 		uint64_t dma;
 		uint32_t flags;
 
 		/* a peer's BAR takes the P2P path, recognised by its address (is_pci_p2pdma_page) */
 		ret = map_range(ctx, d, ccmm_sg_phys(sg), sg->length, dir, attrs, CCMM_DMA_MAP_SG,
-				bar_owner(d, ccmm_sg_phys(sg)) >= 0, false, &dma, &flags);
+				bar_owner(d, ccmm_sg_phys(sg)) >= 0, false, (int)n, &dma, &flags);
 		if (ret)
 			break;
 		sg->dma_address = dma;
 		sg->dma_length = sg->length;
 		sg->dma_flags = flags;
-		ccmm_dma_mapping_error(d, dma); /* the sg API reports errors by its return value */
 	}
 	if (ret) {
+		enum ccmm_dma_path path;
+
+		pthread_mutex_lock(&d->lock);
+		path = d->path;
+		pthread_mutex_unlock(&d->lock);
+		/* dma_direct_map_sg: a page that did not map is -EIO, whatever stopped it; P2P out of reach -EREMOTEIO */
+		if ((path == CCMM_DMA_PATH_DIRECT || path == CCMM_DMA_PATH_BYPASS) && ret != -EREMOTEIO && ret != -ENODEV)
+			ret = -EIO;
+		/* dma_direct_map_sg's own rollback: before dma-debug ever saw the list */
 		while (i--) {
-			unmap_common(ctx, d, t->sgl[i].dma_address, t->sgl[i].length, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC,
-				     CCMM_DMA_MAP_SG, "dma_map_sg");
+			unmap_unseen(ctx, d, t->sgl[i].dma_address, (int)n, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC);
 			t->sgl[i].dma_address = CCMM_DMA_MAPPING_ERROR;
 			t->sgl[i].dma_length = 0;
 		}
 		t->nents = 0;
 		return ret;
 	}
-	t->nents = t->orig_nents;
-	return (int)t->nents;
+	t->nents = n;
+	/* debug_dma_map_sg: the CPU side of every entry, then each DMA segment and its entry */
+	for (i = 0; i < n; i++)
+		_ccmm_dma_debug_map_area(ctx, d, ccmm_sg_phys(&t->sgl[i]), t->sgl[i].length, "dma_map_sg");
+	for (i = 0; i < n; i++) {
+		const struct ccmm_scatterlist *sg = &t->sgl[i];
+		struct ccmm_dma_rec e = { .dma = sg->dma_address, .size = sg->dma_length, .dir = dir,
+					  .type = CCMM_DMA_MAP_SG, .pa = ccmm_sg_phys(sg) };
+
+		_ccmm_dma_debug_sg_segment(ctx, d, sg->length, sg->dma_address, sg->dma_length);
+		_ccmm_dma_cacheline_insert(ctx, d, &e, attrs);
+	}
+	return (int)n;
 }
 
-int ccmm_dma_unmap_sg(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t, enum ccmm_dma_dir dir,
-		      unsigned long attrs)
+int ccmm_dma_unmap_sg_nents(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t, unsigned nents,
+			    enum ccmm_dma_dir dir, unsigned long attrs)
 {
 	int ret = 0;
 
 	if (!t || !t->sgl)
 		return -EINVAL;
-	for (unsigned i = 0; i < t->orig_nents; i++) {
-		int r = unmap_common(ctx, d, t->sgl[i].dma_address, t->sgl[i].length, dir, attrs, CCMM_DMA_MAP_SG,
-				     "dma_unmap_sg");
+	/* debug_dma_unmap_sg checks the entries it finds mapped; dma_direct_unmap_sg unmaps @nents of them */
+	for (unsigned i = 0; i < CCMM_MIN(nents, t->orig_nents); i++) {
+		int r = unmap_common(ctx, d, t->sgl[i].dma_address, t->sgl[i].dma_length, dir, attrs, CCMM_DMA_MAP_SG,
+				     (int)nents, "dma_unmap_sg");
 
 		if (r && !ret)
 			ret = r;
 	}
 	t->nents = 0;
 	return ret;
+}
+
+int ccmm_dma_unmap_sg(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t, enum ccmm_dma_dir dir,
+		      unsigned long attrs)
+{
+	return ccmm_dma_unmap_sg_nents(ctx, d, t, t ? t->orig_nents : 0, dir, attrs);
 }
 
 static int phyr_push(struct ccmm_dma_phyr_map *out, uint64_t dma, uint64_t len, uint32_t flags)
@@ -980,8 +1053,7 @@ static int phyr_push(struct ccmm_dma_phyr_map *out, uint64_t dma, uint64_t len, 
 int ccmm_dma_map_phyr(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct ccmm_phyr *p, enum ccmm_dma_dir dir,
 		      unsigned long attrs, struct ccmm_dma_phyr_map *out)
 {
-	bool force = force_bounce(d);
-	uint64_t chunk = force ? ccmm_dma_max_mapping_size(d) : UINT64_MAX;
+	uint64_t chunk = ccmm_dma_max_mapping_size(d);
 	size_t gi, ri;
 	int ret = 0;
 
@@ -1000,17 +1072,17 @@ int ccmm_dma_map_phyr(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct
 		}
 		while (left) {
 			/* ranges that may bounce are cut at the largest bounce; a peer's BAR is mapped whole */
-			uint64_t n = p2p || !force ? left : CCMM_MIN(left, chunk);
+			uint64_t n = p2p ? left : CCMM_MIN(left, chunk);
 			uint64_t dma;
 			uint32_t flags;
 
 			/* the metadata says what the secure world holds: decrypted RAM gets no C-bit */
-			ret = map_range(ctx, d, pa, n, dir, attrs, CCMM_DMA_MAP_PHYR, p2p, !meta->encrypted, &dma, &flags);
+			ret = map_range(ctx, d, pa, n, dir, attrs, CCMM_DMA_MAP_PHYR, p2p, !meta->encrypted, 0, &dma,
+					&flags);
 			if (!ret) {
-				ccmm_dma_mapping_error(d, dma);
 				ret = phyr_push(out, dma, n, flags);
 				if (ret)
-					unmap_common(ctx, d, dma, n, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC, CCMM_DMA_MAP_PHYR,
+					unmap_common(ctx, d, dma, n, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC, CCMM_DMA_MAP_PHYR, 0,
 						     "dma_map_phyr");
 			}
 			if (ret)
@@ -1023,7 +1095,7 @@ int ccmm_dma_map_phyr(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct
 undo:
 	for (size_t i = out->nr; i--;)
 		unmap_common(ctx, d, out->r[i].dma, out->r[i].len, dir, attrs | CCMM_DMA_ATTR_SKIP_CPU_SYNC,
-			     CCMM_DMA_MAP_PHYR, "dma_map_phyr");
+			     CCMM_DMA_MAP_PHYR, 0, "dma_map_phyr");
 	free(out->r);
 	memset(out, 0, sizeof(*out));
 	return ret;
@@ -1035,7 +1107,7 @@ int ccmm_dma_unmap_phyr(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccm
 	int ret = 0;
 
 	for (size_t i = 0; i < map->nr; i++) {
-		int r = unmap_common(ctx, d, map->r[i].dma, map->r[i].len, map->dir, attrs, CCMM_DMA_MAP_PHYR,
+		int r = unmap_common(ctx, d, map->r[i].dma, map->r[i].len, map->dir, attrs, CCMM_DMA_MAP_PHYR, 0,
 				     "dma_unmap_phyr");
 
 		if (r && !ret)
@@ -1048,75 +1120,74 @@ int ccmm_dma_unmap_phyr(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccm
 
 /* ---- syncs ------------------------------------------------------------------------------------- */
 
+/*
+ * A sync: dma-debug's check_sync, then the copy the caller's direction asks
+ * for (swiotlb_sync_single_for_cpu / _for_device), whatever was mapped.
+ */
 static int sync_common(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
-		       enum ccmm_dma_dir dir, bool for_cpu)
+		       enum ccmm_dma_dir dir, bool for_cpu, enum ccmm_dma_map_type type, int sg_call_ents)
 {
-	const char *fn = for_cpu ? "dma_sync_single_for_cpu" : "dma_sync_single_for_device";
+	const char *fn = type == CCMM_DMA_MAP_SG ? (for_cpu ? "dma_sync_sg_for_cpu" : "dma_sync_sg_for_device")
+			 : for_cpu		  ? "dma_sync_single_for_cpu"
+						  : "dma_sync_single_for_device";
+	struct ccmm_dma_ref ref = { dma, size, dir, type, UINT64_MAX, sg_call_ents };
 	struct ccmm_dma_rec rec;
 	struct snap s;
-	long i;
+	bool found;
+	int ret, cret = 0;
 
 	snapshot(ctx, d, &s);
 	if (!s.probed)
 		return -ENODEV;
-	pthread_mutex_lock(&d->lock);
-	i = size ? _ccmm_dma_rec_find_containing(d, dma, size) : -1;
-	if (i >= 0 && d->rec[i].type == CCMM_DMA_MAP_COHERENT)
-		i = -1;
-	if (i < 0) {
-		pthread_mutex_unlock(&d->lock);
-		ccmm_violation(ctx, &ccmm_rule_dma_sync_unmapped, ~0ULL,
-			       "%s: %s(dma 0x%" PRIx64 ", %" PRIu64 " bytes): not inside one live streaming mapping",
-			       d->desc->name, fn, dma, size);
-		return -EINVAL;
-	}
-	rec = d->rec[i];
-	if (rec.dir != CCMM_DMA_BIDIRECTIONAL && rec.dir != dir) {
-		pthread_mutex_unlock(&d->lock);
-		ccmm_violation(ctx, &ccmm_rule_dma_sync_dir, rec.pa,
-			       "%s: %s(dma 0x%" PRIx64 ", %s) of a %s mapping (%s, line %d): nothing copied", d->desc->name,
-			       fn, dma, ccmm_dma_dir_name(dir), ccmm_dma_dir_name(rec.dir), rec.op, rec.where.line);
-		return -EINVAL;
-	}
-	d->rec[i].cpu_owns = for_cpu;
-	pthread_mutex_unlock(&d->lock);
-	if (rec.bounced) {
+	if ((unsigned)dir > CCMM_DMA_FROM_DEVICE)
+		return -EINVAL; /* BUG_ON(!valid_dma_direction(dir)) */
+	ret = _ccmm_dma_check_sync(ctx, d, &ref, for_cpu, fn, &rec, &found);
+	if (found && rec.bounced) {
 		struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(d->m);
 		uint64_t tlb = rec.tlb + (dma - rec.dma);
 
 		if (for_cpu)
-			return ccmm_swiotlb_sync_single_for_cpu(ctx, mem, &s.sdev, tlb, size, dir);
-		return ccmm_swiotlb_sync_single_for_device(ctx, mem, &s.sdev, tlb, size, dir);
+			cret = ccmm_swiotlb_sync_single_for_cpu(ctx, mem, &s.sdev, tlb, size, dir);
+		else
+			cret = ccmm_swiotlb_sync_single_for_device(ctx, mem, &s.sdev, tlb, size, dir);
 	}
-	return 0;
+	return ret ? ret : cret;
 }
 
 int ccmm_dma_sync_single_for_cpu(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
 				 enum ccmm_dma_dir dir)
 {
-	return sync_common(ctx, d, dma, size, dir, true);
+	return sync_common(ctx, d, dma, size, dir, true, CCMM_DMA_MAP_SINGLE, 0);
 }
 
 int ccmm_dma_sync_single_for_device(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
 				    enum ccmm_dma_dir dir)
 {
-	return sync_common(ctx, d, dma, size, dir, false);
+	return sync_common(ctx, d, dma, size, dir, false, CCMM_DMA_MAP_SINGLE, 0);
 }
 
-static int sync_sg(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t, enum ccmm_dma_dir dir,
-		   bool for_cpu)
+int ccmm_dma_sync_sg_nents(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t, unsigned nents,
+			   enum ccmm_dma_dir dir, bool for_cpu)
 {
 	int ret = 0;
 
 	if (!t || !t->sgl)
 		return -EINVAL;
-	for (unsigned i = 0; i < t->nents; i++) {
-		int r = sync_common(ctx, d, t->sgl[i].dma_address, t->sgl[i].dma_length, dir, for_cpu);
+	/* debug_dma_sync_sg_*: the entries mapped, at most; the sync itself walks @nents, cut to the table */
+	for (unsigned i = 0; i < CCMM_MIN(CCMM_MIN(nents, t->nents), t->orig_nents); i++) {
+		int r = sync_common(ctx, d, t->sgl[i].dma_address, t->sgl[i].dma_length, dir, for_cpu, CCMM_DMA_MAP_SG,
+				    (int)nents);
 
 		if (r && !ret)
 			ret = r;
 	}
 	return ret;
+}
+
+static int sync_sg(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t, enum ccmm_dma_dir dir,
+		   bool for_cpu)
+{
+	return ccmm_dma_sync_sg_nents(ctx, d, t, t ? t->orig_nents : 0, dir, for_cpu);
 }
 
 int ccmm_dma_sync_sg_for_cpu(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t,
@@ -1131,86 +1202,27 @@ int ccmm_dma_sync_sg_for_device(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, st
 	return sync_sg(ctx, d, t, dir, false);
 }
 
-/* ---- coherent memory and its pool ------------------------------------------------------------- */
+/* ---- coherent memory ------------------------------------------------------------------------------ */
 
-/* A pooled decrypted block of @order wholly at or below @max_pa; false if none. */
-static bool pool_get(struct ccmm_dma_pool *pool, unsigned order, uint64_t max_pa, uint64_t *pa)
+/*
+ * dma_set_encrypted + __dma_direct_free_pages: make @pages of the block
+ * private again (if they were decrypted) and free the block of @order; a
+ * refused conversion leaks the block, as the kernel does ("leaking DMA
+ * memory that can't be re-encrypted"): shared pages never go back.
+ */
+static void release_pages(struct ccmm_ctx *ctx, struct ccmm_dma *dm, uint64_t pa, unsigned order, uint64_t pages,
+			  bool decrypted)
 {
-	bool hit = false;
-
-	pthread_mutex_lock(&pool->lock);
-	for (size_t i = pool->nr[order]; i--;) {
-		uint64_t b = pool->blocks[order][i];
-
-		if (b + (CCMM_PAGE_SIZE << order) - 1 > max_pa)
-			continue;
-		pool->blocks[order][i] = pool->blocks[order][--pool->nr[order]];
-		pool->pages -= 1ULL << order;
-		*pa = b;
-		hit = true;
-		break;
-	}
-	if (hit)
-		pool->hits++;
-	else
-		pool->misses++;
-	pthread_mutex_unlock(&pool->lock);
-	return hit;
-}
-
-/* Keep a decrypted block; false when the pool is at its limit (the caller re-encrypts and frees). */
-static bool pool_put(struct ccmm_dma_pool *pool, unsigned order, uint64_t pa)
-{
-	bool kept = false;
-
-	pthread_mutex_lock(&pool->lock);
-	if (pool->pages + (1ULL << order) <= pool->limit_pages &&
-	    !ccmm_grow((void **)&pool->blocks[order], &pool->cap[order], pool->nr[order] + 1, sizeof(uint64_t))) {
-		pool->blocks[order][pool->nr[order]++] = pa;
-		pool->pages += 1ULL << order;
-		kept = true;
-	} else {
-		pool->trimmed_pages += 1ULL << order;
-	}
-	pthread_mutex_unlock(&pool->lock);
-	return kept;
-}
-
-/* Make pages private again and free them; leak them if the conversion fails, as the kernel does. */
-static void release_pages(struct ccmm_ctx *ctx, uint64_t pa, unsigned order, bool decrypted)
-{
-	if (decrypted && ccmm_set_memory_encrypted(ctx, ccmm_phys_to_virt(pa), 1ULL << order))
-		return;
-	ccmm_free_pages(ctx, pa, order);
-}
-
-uint64_t ccmm_dma_pool_set_limit(struct ccmm_ctx *ctx, struct ccmm_machine *m, uint64_t pages)
-{
-	struct ccmm_dma_pool *pool = &dma_of(m)->pool;
-	uint64_t old;
-
-	pthread_mutex_lock(&pool->lock);
-	old = pool->limit_pages;
-	pool->limit_pages = pages;
-	pthread_mutex_unlock(&pool->lock);
-	/* trim, largest blocks first */
-	for (unsigned k = CCMM_MAX_ORDER + 1; k--;) {
-		for (;;) {
-			uint64_t pa;
-
-			pthread_mutex_lock(&pool->lock);
-			if (pool->pages <= pool->limit_pages || !pool->nr[k]) {
-				pthread_mutex_unlock(&pool->lock);
-				break;
-			}
-			pa = pool->blocks[k][--pool->nr[k]];
-			pool->pages -= 1ULL << k;
-			pool->trimmed_pages += 1ULL << k;
-			pthread_mutex_unlock(&pool->lock);
-			release_pages(ctx, pa, k, true);
+	if (decrypted) {
+		if (ccmm_set_memory_encrypted(ctx, ccmm_phys_to_virt(pa), pages)) {
+			ccmm_count(ctx, CCMM_CTR_AT(dma, coherent_pages_leaked), 1ULL << order);
+			atomic_fetch_add(&dm->total_coherent_leaked, 1ULL << order);
+			return;
 		}
+		ccmm_count(ctx, CCMM_CTR_AT(dma, coherent_pages_reencrypted), pages);
+		atomic_fetch_add(&dm->total_coherent_reencrypted, pages);
 	}
-	return old;
+	ccmm_free_pages(ctx, pa, order);
 }
 
 /* Zero [pa, +size) through the CPU's (direct-map) view. */
@@ -1231,21 +1243,45 @@ static int zero_through_cpu(struct ccmm_ctx *ctx, uint64_t pa, uint64_t size)
 	return 0;
 }
 
-int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t size, uint64_t *dma,
-			    uint64_t *cpu_va)
+/* __dma_direct_alloc_pages: a block of @order below @max_pa, in the mask's zone first, then ZONE_DMA32. */
+static int alloc_below(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, unsigned order, uint64_t max_pa, uint64_t *pa)
+{
+	int node = d->desc->node >= 0 && (unsigned)d->desc->node < d->m->plat->nr_nodes ? d->desc->node : -1;
+	unsigned gfp = max_pa <= CCMM_DMA_BIT_MASK(32) ? CCMM_GFP_DMA32 : 0; /* dma_direct_optimal_gfp_mask */
+	int ret;
+
+	for (;;) {
+		ret = ccmm_alloc_pages(ctx, node, order, gfp, pa);
+		if (ret)
+			return -ENOMEM;
+		if (*pa + (CCMM_PAGE_SIZE << order) - 1 <= max_pa)
+			return 0;
+		ccmm_free_pages(ctx, *pa, order);
+		if (gfp & CCMM_GFP_DMA32)
+			return fail(ctx, d, CCMM_DMA_FAIL_MASK, -ENOMEM); /* no ZONE_DMA to fall back to */
+		gfp |= CCMM_GFP_DMA32;
+	}
+}
+
+int ccmm_dma_alloc_attrs(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t size, unsigned gfp, uint64_t *dma,
+			 uint64_t *cpu_va)
 {
 	struct ccmm_dma *dm = dma_of(d->m);
 	struct ccmm_dma_rec rec;
 	struct snap s;
 	unsigned order;
-	uint64_t pa, limit, max_pa, dma_addr = CCMM_DMA_MAPPING_ERROR;
-	bool decrypt, direct, from_pool;
+	uint64_t pa, limit, max_pa, pages, req = size, dma_addr = CCMM_DMA_MAPPING_ERROR;
+	bool decrypt, direct, from_pool = false;
 	int ret;
 
 	*dma = CCMM_DMA_MAPPING_ERROR;
 	*cpu_va = 0;
-	if (!size || size > (CCMM_PAGE_SIZE << CCMM_MAX_ORDER))
+	if (!size)
 		return -EINVAL;
+	if (size > (CCMM_PAGE_SIZE << CCMM_MAX_ORDER))
+		return -ENOMEM; /* more than a buddy block: only CMA could, and ccmm has none */
+	size = CCMM_ALIGN_UP(size, CCMM_PAGE_SIZE);
+	pages = size >> CCMM_PAGE_SHIFT;
 	snapshot(ctx, d, &s);
 	if (!s.probed)
 		return -ENODEV;
@@ -1255,8 +1291,13 @@ int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64
 	if (secure_pseries(d) && s.path == CCMM_DMA_PATH_IOMMU && s.svm_window != CCMM_SVM_WINDOW_DMA32)
 		return window_unreachable(ctx, d, "coherent allocation", size);
 	order = ccmm_get_order(size);
-	decrypt = ccmm_force_dma_unencrypted(d);
 	direct = s.path == CCMM_DMA_PATH_DIRECT || s.path == CCMM_DMA_PATH_BYPASS;
+	/*
+	 * dma_direct_alloc decrypts; iommu_dma_alloc and the TCE ops'
+	 * iommu_alloc_coherent never do. A pSeries secure guest on its 32-bit
+	 * window (seed 002's proposal, which no kernel has) shares them.
+	 */
+	decrypt = ccmm_force_dma_unencrypted(d) && (direct || secure_pseries(d));
 	/* the physical limit the address must satisfy (only when the address is the physical one) */
 	max_pa = UINT64_MAX;
 	if (direct) {
@@ -1268,40 +1309,45 @@ int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64
 		if (!decrypt && has_cbit(d->m->plat))
 			max_pa &= ~d->m->enc_mask; /* the C-bit is in the address too */
 	}
-	from_pool = decrypt && pool_get(&dm->pool, order, max_pa, &pa);
-	if (from_pool) {
-		ccmm_count(ctx, CCMM_CTR_AT(dma, coherent_pool_hits), 1);
-	} else {
-		int node = d->desc->node >= 0 && (unsigned)d->desc->node < d->m->plat->nr_nodes ? d->desc->node : -1;
+	if (direct && decrypt && (gfp & CCMM_DMA_GFP_ATOMIC)) {
+		/*
+		 * Decrypting may block: dma_direct_alloc takes the block from the
+		 * atomic pools (dma_direct_alloc_from_pool). Without
+		 * DMA_COHERENT_POOL (POWER) there is none: NULL.
+		 */
+		enum ccmm_dma_pool_zone zone = max_pa < (16ULL << 20)		? CCMM_DMA_POOL_DMA
+					       : max_pa <= CCMM_DMA_BIT_MASK(32) ? CCMM_DMA_POOL_DMA32
+										 : CCMM_DMA_POOL_KERNEL;
 
-		ret = ccmm_alloc_pages(ctx, node, order, 0, &pa);
-		if (!ret && pa + (CCMM_PAGE_SIZE << order) - 1 > max_pa) {
-			/* dma_direct_alloc retries in ZONE_DMA32 */
-			ccmm_free_pages(ctx, pa, order);
-			ret = ccmm_alloc_pages(ctx, node, order, CCMM_GFP_DMA32, &pa);
-			if (!ret && pa + (CCMM_PAGE_SIZE << order) - 1 > max_pa) {
-				ccmm_free_pages(ctx, pa, order);
-				return fail(ctx, d, CCMM_DMA_FAIL_MASK, -ENOMEM);
-			}
-		}
-		if (ret)
+		if (_ccmm_dma_ppc64(d->m)) {
+			ccmm_count(ctx, CCMM_CTR_AT(dma, coherent_atomic_failed), 1);
 			return -ENOMEM;
+		}
+		ret = _ccmm_dma_pool_alloc(ctx, d->m, size, max_pa, zone, &pa);
+		if (ret)
+			return ret;
+		from_pool = true;
+	} else {
+		ret = alloc_below(ctx, d, order, max_pa, &pa);
+		if (ret)
+			return ret;
 		if (decrypt) {
-			ret = ccmm_set_memory_decrypted(ctx, ccmm_phys_to_virt(pa), 1ULL << order);
+			/* dma_set_decrypted: PFN_UP(size) pages of the block */
+			ret = ccmm_set_memory_decrypted(ctx, ccmm_phys_to_virt(pa), pages);
 			if (ret)
-				return -ENOMEM; /* the pages' state is unknown: leaked */
-			ccmm_count(ctx, CCMM_CTR_AT(dma, coherent_pages_converted), 1ULL << order);
-			pthread_mutex_lock(&dm->pool.lock);
-			dm->pool.converted_pages += 1ULL << order;
-			pthread_mutex_unlock(&dm->pool.lock);
+				return -ENOMEM; /* out_leak_pages: their state is unknown, they are never freed */
+			ccmm_count(ctx, CCMM_CTR_AT(dma, coherent_pages_converted), pages);
+			atomic_fetch_add(&dm->total_coherent_converted, pages);
 		}
 	}
 	memset(&rec, 0, sizeof(rec));
 	rec.type = CCMM_DMA_MAP_COHERENT;
 	rec.pa = pa;
-	rec.size = size;
+	rec.size = req; /* as dma-debug records it; the block is PAGE_ALIGN(size) */
 	rec.dir = CCMM_DMA_BIDIRECTIONAL;
 	rec.checked = true;
+	rec.decrypted = decrypt && !from_pool;
+	rec.from_pool = from_pool;
 	switch (s.path) {
 	case CCMM_DMA_PATH_DIRECT:
 		dma_addr = decrypt ? ccmm_phys_to_dma_unencrypted(d, pa) : ccmm_phys_to_dma(d, pa);
@@ -1312,50 +1358,59 @@ int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64
 			/* the DDW maps only the bounce range: this buffer gets its own entries */
 			ret = ccmm_iommu_linear_get(ctx, s.window, pa, size);
 			if (ret) {
-				release_pages(ctx, pa, order, decrypt);
-				return fail(ctx, d, CCMM_DMA_FAIL_WINDOW, -EIO);
+				ret = fail(ctx, d, CCMM_DMA_FAIL_WINDOW, -EIO);
+				goto out_free;
 			}
 			rec.linear_ref = true;
 		}
 		break;
 	case CCMM_DMA_PATH_IOMMU:
 		if (!s.window) {
-			release_pages(ctx, pa, order, decrypt);
-			return window_unreachable(ctx, d, "coherent allocation", size);
+			ret = window_unreachable(ctx, d, "coherent allocation", size);
+			goto out_free;
 		}
 		ret = iommu_map_range(ctx, d, s.window, pa, CCMM_PAGE_SIZE << order, false, limit, &rec, &dma_addr);
-		if (ret) {
-			release_pages(ctx, pa, order, decrypt);
-			return ret;
-		}
+		if (ret)
+			goto out_free;
 		break;
 	default:
-		release_pages(ctx, pa, order, decrypt);
-		return -ENODEV;
+		ret = -ENODEV;
+		goto out_free;
 	}
 	rec.dma = dma_addr;
-	rec.decrypted = decrypt;
-	ret = zero_through_cpu(ctx, pa, CCMM_PAGE_SIZE << order);
+	ret = zero_through_cpu(ctx, pa, size);
 	if (!ret) {
 		pthread_mutex_lock(&d->lock);
 		ret = _ccmm_dma_rec_add(ctx, d, &rec);
 		pthread_mutex_unlock(&d->lock);
 	}
 	if (ret) {
-		undo(ctx, d, &s, &rec, rec.dir, 0);
-		release_pages(ctx, pa, order, decrypt);
-		return ret;
+		undo(ctx, d, &s, &rec, 0, rec.dir, 0);
+		goto out_free;
 	}
+	_ccmm_dma_cacheline_insert(ctx, d, &rec, 0); /* debug_dma_alloc_coherent */
 	ccmm_count(ctx, CCMM_CTR_AT(dma, coherent_allocs), 1);
 	*dma = dma_addr;
 	*cpu_va = ccmm_phys_to_virt(pa);
 	return 0;
+out_free:
+	if (from_pool)
+		_ccmm_dma_pool_free(d->m, pa, size);
+	else
+		release_pages(ctx, dm, pa, order, pages, decrypt);
+	return ret;
+}
+
+int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t size, uint64_t *dma,
+			    uint64_t *cpu_va)
+{
+	return ccmm_dma_alloc_attrs(ctx, d, size, 0, dma, cpu_va);
 }
 
 int ccmm_dma_free_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t size, uint64_t cpu_va,
 			   uint64_t dma)
 {
-	const enum ccmm_dma_map_type types[] = { CCMM_DMA_MAP_COHERENT };
+	struct ccmm_dma_ref ref = { dma, size, CCMM_DMA_BIDIRECTIONAL, CCMM_DMA_MAP_COHERENT, UINT64_MAX, 0 };
 	struct ccmm_dma *dm = dma_of(d->m);
 	struct ccmm_dma_rec rec;
 	struct snap s;
@@ -1365,32 +1420,47 @@ int ccmm_dma_free_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_
 	snapshot(ctx, d, &s);
 	if (!s.probed && !s.removed)
 		return -ENODEV;
-	ret = take_record(ctx, d, dma, size, CCMM_DMA_BIDIRECTIONAL, types, 1, "dma_free_coherent",
-			  cpu_va >= CCMM_PAGE_OFFSET ? ccmm_virt_to_phys(cpu_va) : UINT64_MAX, &rec, &found);
+	/* debug_dma_free_coherent: a CPU address outside the direct map is not checked */
+	if (cpu_va >= CCMM_PAGE_OFFSET && cpu_va < CCMM_VMALLOC_START)
+		ref.pa = ccmm_virt_to_phys(cpu_va);
+	ret = _ccmm_dma_check_unmap(ctx, d, &ref, "dma_free_coherent", &rec, &found);
 	if (!found)
 		return ret;
 	if (rec.type != CCMM_DMA_MAP_COHERENT) {
 		/* a streaming mapping handed to free_coherent: undo it as what it is, free nothing */
-		undo(ctx, d, &s, &rec, rec.dir, 0);
+		undo(ctx, d, &s, &rec, rec.size, rec.dir, CCMM_DMA_ATTR_SKIP_CPU_SYNC);
 		return ret;
 	}
-	undo(ctx, d, &s, &rec, rec.dir, 0);
-	{
-		unsigned order = ccmm_get_order(rec.size);
-		bool decrypted = rec.decrypted;
-
-		if (!decrypted || !pool_put(&dm->pool, order, rec.pa))
-			release_pages(ctx, rec.pa, order, decrypted);
-	}
+	undo(ctx, d, &s, &rec, 0, rec.dir, 0);
+	/* dma_direct_free: back to its atomic pool, or re-encrypted and freed (or leaked) */
+	size = CCMM_ALIGN_UP(rec.size, CCMM_PAGE_SIZE);
+	if (!rec.from_pool || !_ccmm_dma_pool_free(d->m, rec.pa, size))
+		release_pages(ctx, dm, rec.pa, ccmm_get_order(size), size >> CCMM_PAGE_SHIFT, rec.decrypted);
 	return ret;
 }
 
 /* ---- the device side ---------------------------------------------------------------------------- */
 
+/* A device's address through its IOMMU, cut to the bits its DMA mask lets it emit. */
+static int through_iommu(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_rw rw, uint64_t bus, void *buf,
+			 size_t len, struct ccmm_result *r)
+{
+	unsigned bits = d->desc->dma_mask_bits;
+
+	if (bits < 64 && ((bus + len - 1) >> bits)) {
+		uint64_t cut = bus & CCMM_DMA_BIT_MASK(bits);
+
+		ccmm_violation(ctx, &ccmm_rule_dma_mask_exceeded, ~0ULL,
+			       "%s has a %u-bit DMA mask but was given 0x%" PRIx64 "; it emits 0x%" PRIx64 " instead",
+			       d->desc->name, bits, bus, cut);
+		bus = cut;
+	}
+	return ccmm_iommu_dma_access(ctx, d->unit, d->index, rw, bus, buf, len, r);
+}
+
 int ccmm_dma_device_access(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_rw rw, uint64_t dma, void *buf,
 			   size_t len, struct ccmm_result *r)
 {
-	unsigned bits = d->desc->dma_mask_bits;
 	enum { FINE, UNMAPPED, CPU_OWNED } state = FINE;
 	struct ccmm_dma_rec rec;
 	long i;
@@ -1420,15 +1490,93 @@ int ccmm_dma_device_access(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum cc
 	/* a P2P bus address: the switch routes it to the peer, no IOMMU on the way */
 	if (!d->unit || (state != UNMAPPED && rec.p2p))
 		return ccmm_dma_access(ctx, d->index, NULL, rw, dma, buf, len, r);
-	if (bits < 64 && ((dma + len - 1) >> bits)) {
-		uint64_t cut = dma & CCMM_DMA_BIT_MASK(bits);
+	return through_iommu(ctx, d, rw, dma, buf, len, r);
+}
 
-		ccmm_violation(ctx, &ccmm_rule_dma_mask_exceeded, ~0ULL,
-			       "%s has a %u-bit DMA mask but was given 0x%" PRIx64 "; it emits 0x%" PRIx64 " instead",
-			       d->desc->name, bits, dma, cut);
-		dma = cut;
+int ccmm_dma_raw_access(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_rw rw, uint64_t bus, void *buf,
+			size_t len, struct ccmm_result *r)
+{
+	int owner;
+
+	memset(r, 0, sizeof(*r));
+	if (!len)
+		return -EINVAL;
+	/* a BAR of a device in its P2P group: the switch routes it there (pci_p2pdma: no IOMMU on the way) */
+	owner = bar_owner(d, bus);
+	if (!d->unit || (owner >= 0 && p2p_bus_addr(d, owner)))
+		return ccmm_dma_access(ctx, d->index, NULL, rw, bus, buf, len, r);
+	return through_iommu(ctx, d, rw, bus, buf, len, r);
+}
+
+/* The bus address of @pa in a live record of @e (its original, or its bounce buffer); false when none holds it. */
+static bool rec_bus_addr(struct ccmm_dma_dev *e, uint64_t pa, uint64_t *bus, uint64_t *room)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&e->lock);
+	for (size_t i = 0; i < e->nr_rec && !hit; i++) {
+		const struct ccmm_dma_rec *r = &e->rec[i];
+		uint64_t base = r->bounced ? r->tlb : r->pa;
+
+		if (r->p2p || pa < base || pa - base >= r->size)
+			continue;
+		*bus = r->dma + (pa - base);
+		*room = r->size - (pa - base);
+		hit = true;
 	}
-	return ccmm_iommu_dma_access(ctx, d->unit, d->index, rw, dma, buf, len, r);
+	pthread_mutex_unlock(&e->lock);
+	return hit;
+}
+
+int ccmm_dma_bus_addr(struct ccmm_dma_dev *d, uint64_t pa, uint64_t *bus, uint64_t *room)
+{
+	struct ccmm_dma *dm = dma_of(d->m);
+	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(d->m);
+	struct ccmm_iommu_window *ddw;
+	int owner = bar_owner(d, pa);
+
+	*room = UINT64_MAX - pa;
+	if (owner >= 0 && p2p_bus_addr(d, owner)) {
+		*bus = pa; /* PCI_P2PDMA_MAP_BUS_ADDR (bus and CPU addresses are one in ccmm) */
+		return 0;
+	}
+	if (!d->unit) {
+		/* phys_to_dma_direct() */
+		*bus = ccmm_force_dma_unencrypted(d) ? ccmm_phys_to_dma_unencrypted(d, pa) : ccmm_phys_to_dma(d, pa);
+		return 0;
+	}
+	/* a live mapping or coherent buffer on this translation: its own device's, or its unit's on pSeries */
+	if (rec_bus_addr(d, pa, bus, room))
+		return 0;
+	if (d->unit->desc->kind != CCMM_IOMMU_PSERIES_TCE)
+		return -ENOENT; /* a domain per device: nothing else translates to @pa */
+	for (size_t i = 0; i < dm->nr_devs; i++)
+		if (&dm->devs[i] != d && dm->devs[i].unit == d->unit && rec_bus_addr(&dm->devs[i], pa, bus, room))
+			return 0;
+	/* the SWIOTLB pool, mapped whole into the 32-bit window (a secure guest's dma32 choice) */
+	if (mem && pa >= mem->start && pa < mem->end && d->unit->dma32) {
+		const struct ccmm_dma_unit *up = &dm->units[d->unit->index];
+		bool mapped;
+
+		pthread_mutex_lock(&dm->unit_lock);
+		mapped = up->tried && !up->err;
+		pthread_mutex_unlock(&dm->unit_lock);
+		if (mapped) {
+			*bus = d->unit->dma32->bus_base + up->pool_iova + (pa - mem->start);
+			*room = mem->end - pa;
+			return 0;
+		}
+	}
+	/* the dynamic window is linear: bus_base + pa, reachable where its entries are */
+	pthread_mutex_lock(&d->unit->lock);
+	ddw = d->unit->ddw;
+	pthread_mutex_unlock(&d->unit->lock);
+	if (ddw && pa < ddw->size) {
+		*bus = ddw->bus_base + pa;
+		*room = ddw->size - pa;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 int ccmm_dma_device_access_segs(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_rw rw, ccmm_dma_seg_fn seg,
@@ -1550,16 +1698,13 @@ void ccmm_dma_dev_stats(struct ccmm_dma_dev *d, struct ccmm_dma_dev_stats *out)
 
 void ccmm_dma_pool_stats(struct ccmm_machine *m, struct ccmm_dma_pool_stats *out)
 {
-	struct ccmm_dma_pool *pool = &dma_of(m)->pool;
+	struct ccmm_dma *dma = dma_of(m);
 
-	pthread_mutex_lock(&pool->lock);
-	out->pages = pool->pages;
-	out->limit_pages = pool->limit_pages;
-	out->hits = pool->hits;
-	out->misses = pool->misses;
-	out->converted_pages = pool->converted_pages;
-	out->trimmed_pages = pool->trimmed_pages;
-	pthread_mutex_unlock(&pool->lock);
+	memset(out, 0, sizeof(*out));
+	_ccmm_dma_pools_stats(m, out);
+	out->converted_pages = atomic_load(&dma->total_coherent_converted);
+	out->reencrypted_pages = atomic_load(&dma->total_coherent_reencrypted);
+	out->leaked_pages = atomic_load(&dma->total_coherent_leaked);
 }
 
 size_t ccmm_dma_live(struct ccmm_dma_dev *d)
@@ -1583,7 +1728,7 @@ static size_t dma_stats(struct ccmm_machine *m, struct ccmm_stat *out, size_t ma
 	ccmm_dma_pool_stats(m, &ps);
 	{
 		/* nothing to say for a run that never used the DMA API */
-		bool active = atomic_load(&dma->probes_refused) || ps.hits || ps.misses;
+		bool active = atomic_load(&dma->probes_refused) || ps.made;
 
 		for (size_t i = 0; i < dma->nr_devs && !active; i++) {
 			pthread_mutex_lock(&dma->devs[i].lock);
@@ -1600,12 +1745,23 @@ static size_t dma_stats(struct ccmm_machine *m, struct ccmm_stat *out, size_t ma
 		ccmm_stat_add(out, max, &n, "dma", name, atomic_load(&dma->fail[f]), NULL);
 	}
 	ccmm_stat_add(out, max, &n, "dma", "probes_refused", atomic_load(&dma->probes_refused), NULL);
-	ccmm_stat_add(out, max, &n, "dma", "coherent_pool_pages", ps.pages, NULL);
-	ccmm_stat_add(out, max, &n, "dma", "coherent_pool_limit_pages", ps.limit_pages, NULL);
-	ccmm_stat_add(out, max, &n, "dma", "coherent_pool_hits", ps.hits, NULL);
-	ccmm_stat_add(out, max, &n, "dma", "coherent_pool_misses", ps.misses, NULL);
 	ccmm_stat_add(out, max, &n, "dma", "coherent_converted_pages", ps.converted_pages, NULL);
-	ccmm_stat_add(out, max, &n, "dma", "coherent_trimmed_pages", ps.trimmed_pages, NULL);
+	ccmm_stat_add(out, max, &n, "dma", "coherent_reencrypted_pages", ps.reencrypted_pages, NULL);
+	ccmm_stat_add(out, max, &n, "dma", "coherent_leaked_pages", ps.leaked_pages, NULL);
+	if (ps.made) {
+		/* the atomic pools, as debugfs dma_pools/ shows them, and what their worker did */
+		for (int z = 0; z < CCMM_DMA_POOL_NR; z++) {
+			char name[48];
+
+			snprintf(name, sizeof(name), "pool_size_%s", ccmm_dma_pool_zone_name((enum ccmm_dma_pool_zone)z));
+			ccmm_stat_add(out, max, &n, "dma", name, ps.size[z], NULL);
+		}
+		ccmm_stat_add(out, max, &n, "dma", "atomic_pool_allocs", ps.allocs, NULL);
+		ccmm_stat_add(out, max, &n, "dma", "atomic_pool_exhausted", ps.exhausted, NULL);
+		ccmm_stat_add(out, max, &n, "dma", "atomic_pool_expansions", ps.expansions, NULL);
+		ccmm_stat_add(out, max, &n, "dma", "atomic_pool_decrypted_pages", ps.pool_decrypted_pages, NULL);
+		ccmm_stat_add(out, max, &n, "dma", "atomic_pool_share_ns", ps.pool_share_ns, NULL);
+	}
 	for (size_t i = 0; i < dma->nr_devs; i++) {
 		struct ccmm_dma_dev *d = &dma->devs[i];
 		struct ccmm_dma_dev_stats s;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dma.h - the DMA API per device (layer 3; kernel/dma/mapping.c, direct.c,
- * debug.c, pool.c, include/linux/dma-direct.h, arch/x86/mm/mem_encrypt.c,
+ * dma.h - the DMA API per device (layer 3; Linux 6.12's kernel/dma/mapping.c,
+ * direct.c, debug.c, pool.c, include/linux/dma-direct.h, arch/x86/mm/mem_encrypt.c,
  * arch/powerpc/kernel/dma-iommu.c, seeds 000, 002, 004).
  *
  *   driver:  probe (TDX allow-list, ioremap BAR 0) -> dma_set_mask
@@ -19,17 +19,23 @@
  *   | bounce when forced or  |  the bounce range in a secure |                        |
  *   | beyond the mask        |  guest)                       |                        |
  *   +------------------------+-------------------------------+------------------------+
- *                |  in a confidential guest every streaming mapping bounces
+ *                |  in a confidential guest every dma-direct mapping bounces
  *                v  through SWIOTLB (swiotlb.h); coherent memory is made
- *                   shared (set_memory_decrypted) and cached in a pool
+ *                   shared per allocation and private again at free
+ *                   (atomic allocations: the atomic pools, pool.c)
  *   device: ccmm_dma_device_access(bus address) -> IOMMU window -> checker
+ *           ccmm_dma_bus_addr(page) / ccmm_dma_raw_access: the same translation
  *
  * force_dma_unencrypted(): true in SEV, SEV-SNP, TDX and pSeries secure
  * guests; on an SME host true for a device whose coherent mask does not
  * reach above the C-bit (min_not_zero(coherent mask, bus limit) <=
  * DMA_BIT_MASK(c_bit)). phys_to_dma() sets the C-bit under SME/SEV;
  * phys_to_dma_unencrypted() never does, and on TDX the DMA address of shared
- * memory is the plain GPA (no shared bit).
+ * memory is the plain GPA (no shared bit). All of that is dma-direct's (and
+ * the pSeries bypass, which is dma-direct): behind an x86-style IOMMU,
+ * iommu-dma maps the page itself and allocates coherent memory without
+ * decrypting it (dev_use_swiotlb() bounces untrusted devices only), so in a
+ * confidential guest such a device is handed private memory, as in 6.12.
  *
  * Devices the guest accepted into its TEE (TDISP RUN, bound to this guest:
  * ccmm_check_device_trusted) are decided per device: force_dma_unencrypted()
@@ -66,27 +72,94 @@
  * default 32-bit window, holding the whole pool, which any device whose mask
  * reaches the pool's window addresses can use.
  *
- * Coherent memory (seed 000, 004): dma_alloc_coherent in a guest converts
- * the pages to shared, slow (charged from the cost table); freed buffers go
- * to a per-machine pool of already-converted blocks (per buddy order, up to
- * a limit) so the next allocation of that order pays no conversion. The
- * CPU address handed back is the direct map, whose PTEs carry the mode's
- * decrypted/shared attribute (or stay encrypted for an SME device that
- * reaches the C-bit, whose DMA address then carries the C-bit).
+ * Coherent memory (seed 000, 004), as dma_direct_alloc / dma_direct_free
+ * (kernel/dma/direct.c): every allocation for a device that needs
+ * unencrypted memory (force_dma_unencrypted) converts its pages to shared
+ * (set_memory_decrypted, slow: charged from the cost table) and every free
+ * converts them back before they return to the page allocator
+ * (set_memory_encrypted); a page the secure world refuses to take back is
+ * leaked, never freed shared ("leaking DMA memory that can't be
+ * re-encrypted"). Freed memory never stays shared with the host. An
+ * allocation that may not block (CCMM_DMA_GFP_ATOMIC) cannot convert: it
+ * is served from the atomic pools of kernel/dma/pool.c (x86, where
+ * AMD_MEM_ENCRYPT selects DMA_COHERENT_POOL): one per zone (ZONE_DMA,
+ * ZONE_DMA32, the rest), each sized as dma_atomic_pool_init sizes it
+ * (128 KiB per GiB of RAM, at least 128 KiB, at most 4 MiB), decrypted once when made and never given
+ * back; an allocation that leaves a pool below its initial size queues
+ * the pool's worker (atomic_pool_work_fn), which grows it by its current
+ * size. The pools are made with the first driver probe (the kernel makes
+ * them at boot; ccmm waits for the first user of the DMA API so that runs
+ * without DMA keep all their memory), from memory no one else gets. A
+ * pSeries guest has no atomic pools: an atomic allocation that must be
+ * shared fails there, as dma_direct_alloc_from_pool does without
+ * DMA_COHERENT_POOL. The CPU address handed back is the direct map, whose
+ * PTEs carry the mode's decrypted/shared attribute (or stay encrypted for
+ * an SME device that reaches the C-bit, whose DMA address then carries the
+ * C-bit). ZONE_DMA (below 16 MiB) is not a zone of ccmm's page allocator:
+ * a coherent mask below 32 bits gets ZONE_DMA32 pages or fails.
  *
- * Misuse checks, as CONFIG_DMA_API_DEBUG and more, each a violation with the
- * call that caused it and the kernel's errno to the caller, state intact:
- * unmap of an address never mapped (dma_unmap_unmapped, -EINVAL), twice
- * (dma_double_unmap, -EINVAL), with another size, direction or function
- * (dma_unmap_size / _dir / _type: the recorded mapping is undone, -EINVAL);
- * a mapping never checked with dma_mapping_error before its unmap
- * (dma_map_error_unchecked); syncs of unmapped ranges (dma_sync_unmapped,
- * -EINVAL) or in the wrong direction (dma_sync_dir, -EINVAL, no copy); CPU
- * access to a streaming buffer the device owns (dma_cpu_unsynced) and
- * device access to one the CPU owns (dma_device_unsynced); device access
- * outside every live mapping (dma_device_unmapped; the checker adds
- * dma_private when the memory is private); mappings still live when the
- * device goes away (dma_live_at_remove, -EBUSY).
+ * dma-debug (kernel/dma/debug.c, with CONFIG_DMA_API_DEBUG_SG): each check
+ * is a violation with the call that caused it. At unmap and free
+ * (check_unmap) every mismatch is reported on its own: another size
+ * (dma_unmap_size), the wrong function (dma_unmap_type; dma_map_single and
+ * dma_map_page make one kind of entry, "single"), another CPU address for
+ * a coherent buffer (dma_free_cpu_address), another sg entry count
+ * (dma_sg_nents_mismatch), another direction (dma_unmap_dir), and a
+ * mapping never checked with dma_mapping_error (dma_map_error_unchecked);
+ * an address never mapped (dma_unmap_unmapped), unmapped already
+ * (dma_double_unmap, ccmm's refinement of "has not allocated"), or
+ * DMA_MAPPING_ERROR itself (dma_unmap_mapping_error). Where several live
+ * mappings share the address and none fits exactly, dma-debug finds none
+ * (its best-fit lookup) and says so; the unmap itself still undoes the
+ * best fit, as the DMA API works from the address, not from dma-debug.
+ * Unmaps and syncs do what the kernel does with the caller's arguments:
+ * the copy back from a bounce buffer follows the caller's direction and
+ * size (swiotlb_tbl_unmap_single, swiotlb_sync_single_for_cpu/_device),
+ * so a wrong direction loses the device's data or clobbers the CPU's,
+ * visibly. A sync (check_sync) of a range in no live mapping is
+ * dma_sync_unmapped (nothing copied); in another direction than mapped,
+ * dma_sync_dir, plus dma_sync_read_only (a TO_DEVICE mapping synced for
+ * the CPU with a direction that copies back) or dma_sync_write_only (a
+ * FROM_DEVICE mapping synced for the device with one that copies to it);
+ * syncs of coherent buffers are fine and do nothing. At map time
+ * (debug_dma_map_single, debug_dma_map_page, debug_dma_map_sg): a vmalloc
+ * address given to dma_map_single is refused (dma_map_vmalloc: the WARN
+ * and DMA_MAPPING_ERROR of dma_map_single_attrs), one outside the direct
+ * map of RAM is dma_map_invalid_area (refused: ccmm has no page to map),
+ * memory on the calling task's kernel stack is dma_map_stack
+ * (check_for_stack), kernel text or rodata dma_map_kernel_image
+ * (check_for_illegal_area, which compares the direct-map address of the
+ * page with _stext/_etext and __start_rodata/__end_rodata: only where the
+ * kernel image sits in the linear map, ppc64; x86-64 runs its image at
+ * __START_KERNEL_map, so there the check cannot fire and ccmm reports
+ * nothing), an sg entry longer than dma_get_max_seg_size
+ * (dma_sg_segment_too_long) or a DMA segment across
+ * dma_get_seg_boundary (dma_sg_segment_boundary) (check_sg_segment); and a
+ * mapping whose first cacheline is already the first cacheline of another
+ * live mapping the device may write (dma_cacheline_overlap:
+ * active_cacheline_insert's -EEXIST, across all devices, not for
+ * TO_DEVICE mappings, not with DMA_ATTR_SKIP_CPU_SYNC). These map-time
+ * reports do not stop the mapping, as in the kernel. The kernel returns
+ * nothing from unmaps and syncs; ccmm returns -EINVAL when dma-debug
+ * reported, after doing what the kernel does.
+ *
+ * ccmm's own checks beside dma-debug: CPU access to a streaming buffer the
+ * device owns (dma_cpu_unsynced) and device access to one the CPU owns
+ * (dma_device_unsynced); device access outside every live mapping
+ * (dma_device_unmapped; the checker adds dma_private when the memory is
+ * private); mappings still live when the device goes away
+ * (dma_live_at_remove, -EBUSY).
+ *
+ * A device reaches memory only through its translation (seed 002's
+ * IOMMU as a second line of isolation): ccmm_dma_bus_addr gives the bus
+ * address at which a device reaches a physical page -- the DMA API's own
+ * address for it (a live mapping, the pool's window, the linear DDW, the
+ * direct mapping's phys_to_dma) or none when its IOMMU holds no
+ * translation to the page -- and ccmm_dma_raw_access routes a bus address
+ * as the hardware does (a peer's BAR in P2P reach by the switch, anything
+ * else through the device's IOMMU when it has one), so a device that names
+ * a page it was never given a mapping for emits the page's physical
+ * address and its IOMMU faults it (iommu_fault) instead of reaching it.
  *
  * TDX (seed 004): probe refuses a device outside the guest's allow-list
  * (the eight virtio IDs: net, block, console, fs, legacy and 1.0) with
@@ -95,10 +168,12 @@
  * on a platform with mmio = paravirt, through a direct TDVMCALL from the
  * accessor (tdvmcall_ns + mmio_ns, no #VE).
  *
- * Locking: each device has a mutex over its records and state; the pool,
- * SWIOTLB and IOMMU windows lock themselves; ccmm_dma_bind serialises
- * binding with a per-machine mutex. Lock order: bind, device, pool, then
- * lower layers. Callable from any thread; a device's mappings may be
+ * Locking: each device has a mutex over its records and state; the atomic
+ * pools, the active-cacheline set and the stacks and kernel image of
+ * dma-debug have per-machine mutexes; SWIOTLB and IOMMU windows lock
+ * themselves; ccmm_dma_bind serialises binding with a per-machine mutex.
+ * Lock order: bind, device, cacheline set, pools, then lower layers; the
+ * pool worker runs with no dma/ lock held. Callable from any thread; a device's mappings may be
  * made and torn down from several threads.
  */
 #ifndef CCMM_DMA_H
@@ -130,8 +205,11 @@
 	X(dma_map_fail_iova, "mappings refused: the IOMMU window or domain has no free I/O space") \
 	X(dma_map_fail_other, "mappings refused otherwise (too large, P2P that cannot bounce)") \
 	X(coherent_allocs, "dma_alloc_coherent calls that succeeded") \
-	X(coherent_pool_hits, "coherent allocations served from already-decrypted pooled pages") \
-	X(coherent_pages_converted, "pages made shared/decrypted for coherent DMA") \
+	X(coherent_atomic_allocs, "coherent allocations that could not block, served from the decrypted atomic pools") \
+	X(coherent_atomic_failed, "atomic coherent allocations no pool could serve (DMA pool exhausted, or no pool)") \
+	X(coherent_pages_converted, "pages made shared/decrypted by dma_alloc_coherent (set_memory_decrypted)") \
+	X(coherent_pages_reencrypted, "pages made private again by dma_free_coherent (set_memory_encrypted)") \
+	X(coherent_pages_leaked, "pages dma_free_coherent leaked because the secure world refused to re-encrypt them") \
 	X(mmio_pv_calls, "MMIO accesses made as paravirtual TDVMCALLs instead of #VE") \
 	X(probes_refused, "driver probes refused by the TDX device filter") \
 	X(io_requests, "block requests replayed") \
@@ -148,15 +226,48 @@ CCMM_COST_BLOCK_DECLARE(dma, CCMM_DMA_COSTS, CCMM_DMA_COUNTERS)
 	X(dma_unmap_unmapped, "", \
 	  "a DMA address that was never mapped was unmapped or freed (dma-debug: device driver tries to free DMA memory " \
 	  "it has not allocated)") \
+	X(dma_unmap_mapping_error, "", \
+	  "DMA_MAPPING_ERROR was unmapped or freed (dma-debug: device driver tries to free an invalid DMA memory " \
+	  "address)") \
 	X(dma_double_unmap, "", "a DMA mapping was unmapped or freed twice") \
-	X(dma_unmap_size, "", "a DMA mapping was unmapped or freed with another size (or CPU address) than it was made with") \
+	X(dma_unmap_size, "", "a DMA mapping was unmapped or freed with another size than it was made with") \
+	X(dma_free_cpu_address, "", \
+	  "a coherent buffer was freed with another CPU address than dma_alloc_coherent returned (dma-debug: frees DMA " \
+	  "memory with different CPU address)") \
 	X(dma_unmap_dir, "", "a DMA mapping was unmapped with another direction than it was made with") \
 	X(dma_unmap_type, "", \
-	  "a DMA mapping was undone with the wrong function (unmap_single of a page or sg mapping, free_coherent of a " \
+	  "a DMA mapping was undone with the wrong function (dma_unmap_sg of a single mapping, dma_free_coherent of a " \
 	  "streaming one ...)") \
+	X(dma_sg_nents_mismatch, "", \
+	  "an sg list was unmapped or synced with another entry count than it was mapped with (the nents given to " \
+	  "dma_map_sg)") \
 	X(dma_map_error_unchecked, "", "a DMA mapping was unmapped without dma_mapping_error() ever being asked about it") \
-	X(dma_sync_unmapped, "", "a sync of a DMA range that is not inside one live streaming mapping") \
+	X(dma_sync_unmapped, "", "a sync of a DMA range that is not inside one live mapping") \
 	X(dma_sync_dir, "", "a DMA mapping was synced with another direction than it was made with") \
+	X(dma_sync_read_only, "", \
+	  "a mapping the device only reads (TO_DEVICE) was synced for the CPU in a direction that copies back: the " \
+	  "bounce buffer's old copy overwrites what the CPU wrote (dma-debug: syncs device read-only DMA memory for cpu)") \
+	X(dma_sync_write_only, "", \
+	  "a mapping the device only writes (FROM_DEVICE) was synced for the device in a direction that copies to it " \
+	  "(dma-debug: syncs device write-only DMA memory to device)") \
+	X(dma_map_stack, "", "memory on the calling task's kernel stack was mapped for DMA (dma-debug: check_for_stack)") \
+	X(dma_map_kernel_image, "", \
+	  "kernel text or rodata was mapped for DMA (dma-debug: check_for_illegal_area; only where the kernel image is " \
+	  "in the linear map)") \
+	X(dma_map_vmalloc, "", \
+	  "a vmalloc address (vmalloc, vmap, ioremap, a vmapped stack) was given to dma_map_single: rejected with " \
+	  "DMA_MAPPING_ERROR") \
+	X(dma_map_invalid_area, "", \
+	  "an address outside the direct map of RAM was given to dma_map_single (dma-debug: maps memory from invalid " \
+	  "area)") \
+	X(dma_sg_segment_too_long, "", \
+	  "an sg entry was longer than the device's maximum segment size (dma_set_max_seg_size; dma-debug: " \
+	  "check_sg_segment)") \
+	X(dma_sg_segment_boundary, "", \
+	  "an sg DMA segment crossed the device's segment boundary (dma_set_seg_boundary; dma-debug: check_sg_segment)") \
+	X(dma_cacheline_overlap, "", \
+	  "a mapping the device may write starts in a cacheline that starts another such live mapping (dma-debug: " \
+	  "cacheline tracking EEXIST, overlapping mappings aren't supported)") \
 	X(dma_cpu_unsynced, "000", \
 	  "the CPU touched a streaming DMA buffer while the device owns it (no dma_sync_*_for_cpu): it reads stale " \
 	  "data, or its writes miss the bounce buffer or are overwritten") \
@@ -227,8 +338,11 @@ struct ccmm_dma_rec {
 	uint64_t iova_off, iova_len;
 	bool linear_ref;           /* holds a reference on the DDW entries (coherent, secure guest) */
 	bool decrypted;            /* coherent: its pages were made shared/decrypted */
+	bool from_pool;            /* coherent: a block of an atomic pool (pool.c) */
 	bool checked;              /* dma_mapping_error() was asked */
 	bool cpu_owns;             /* streaming: synced for the CPU, not given back yet */
+	int sg_call_ents;          /* sg: the nents given to dma_map_sg (0 otherwise) */
+	int sg_mapped_ents;        /* sg: the entries it returned */
 	uint64_t seq;
 	char op[32];               /* the call, for events */
 	struct ccmm_where where;   /* its job line */
@@ -266,14 +380,42 @@ struct ccmm_dma_dev {
 	uint64_t maps, unmaps, live_hiwater;
 };
 
-/* The pool of already-decrypted coherent pages. */
-struct ccmm_dma_pool {
-	pthread_mutex_t lock;
-	uint64_t *blocks[CCMM_MAX_ORDER + 1]; /* physical addresses of pooled blocks per order */
-	size_t nr[CCMM_MAX_ORDER + 1], cap[CCMM_MAX_ORDER + 1];
-	uint64_t pages;        /* pages pooled now */
-	uint64_t limit_pages;  /* at most this many pooled; beyond, freed blocks are re-encrypted */
-	uint64_t hits, misses, trimmed_pages, converted_pages;
+/* The atomic pools of kernel/dma/pool.c, one per zone (dma_guess_pool's order: kernel, dma32, dma). */
+enum ccmm_dma_pool_zone {
+	CCMM_DMA_POOL_KERNEL, /* atomic_pool_kernel: any RAM */
+	CCMM_DMA_POOL_DMA32,  /* atomic_pool_dma32: RAM below 4 GiB */
+	CCMM_DMA_POOL_DMA,    /* atomic_pool_dma: RAM below 16 MiB (has_managed_dma()) */
+	CCMM_DMA_POOL_NR
+};
+
+/* "kernel", "dma32", "dma" (debugfs: dma_pools/pool_size_NAME). */
+const char *ccmm_dma_pool_zone_name(enum ccmm_dma_pool_zone z);
+
+/* One block of a pool (a gen_pool chunk): 2^order pages, one bit per page in use. */
+struct ccmm_dma_pool_chunk {
+	uint64_t pa;
+	uint64_t pages;
+	uint64_t *used;
+};
+
+struct ccmm_dma_atomic_pool {
+	bool present;
+	struct ccmm_dma_pool_chunk *chunk; /* oldest first; allocation searches newest first, as gen_pool */
+	size_t nr_chunks, cap_chunks;
+	uint64_t size, avail;              /* bytes: gen_pool_size, gen_pool_avail */
+};
+
+struct ccmm_dma_pools {
+	pthread_mutex_t lock;              /* the pools' chunks and counts */
+	bool made;                         /* dma_atomic_pool_init has run (first probe) */
+	int init_err;
+	uint64_t atomic_pool_size;         /* bytes: the initial size of each pool, the worker's low mark */
+	struct ccmm_dma_atomic_pool pool[CCMM_DMA_POOL_NR];
+	bool work_queued;                  /* atomic_pool_work scheduled and not run yet */
+	bool work_held;                    /* the worker does not run until released (ccmm_dma_atomic_pool_hold) */
+	pthread_mutex_t work_lock;         /* one worker run at a time; taken with no pool lock held */
+	struct ccmm_ctx worker;            /* the worker's own modeled clock and costs (and the pools' making) */
+	uint64_t allocs, exhausted, expansions, expand_failed;
 };
 
 /* Per IOMMU unit: where a secure guest's SWIOTLB pool sits in the unit's 32-bit window. */
@@ -291,9 +433,26 @@ struct ccmm_dma {
 	struct ccmm_dma_unit *units;
 	pthread_mutex_t unit_lock;
 	pthread_mutex_t bind_lock;    /* ccmm_dma_bind: probe + masks as one step */
-	struct ccmm_dma_pool pool;
+	struct ccmm_dma_pools pools;  /* the atomic pools (pool.c) */
+	/* dma-debug's active cacheline set (active_cacheline_insert): the first cacheline of every live
+	 * mapping the device may write, with its overlap count (0..7, as the radix tree's three tags) */
+	pthread_mutex_t cl_lock;
+	struct {
+		uint64_t cln;
+		unsigned overlap;
+	} *cl;
+	size_t nr_cl, cap_cl;
+	/* what dma-debug compares mappings with: the tasks' kernel stacks and the kernel image */
+	pthread_mutex_t kmem_lock;
+	struct {
+		int actor;
+		uint64_t va, pa; /* THREAD_SIZE bytes: pages at pa (one block), mapped at va */
+	} *stack;
+	size_t nr_stack, cap_stack;
+	uint64_t text_pa, rodata_pa;  /* the kernel image, reserved on first use (0: not yet) */
 	atomic_uint_fast64_t fail[CCMM_DMA_FAIL_NR];
 	atomic_uint_fast64_t probes_refused;
+	atomic_uint_fast64_t total_coherent_converted, total_coherent_reencrypted, total_coherent_leaked;
 };
 
 /*
@@ -343,9 +502,12 @@ int ccmm_dma_probe(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, const struct cc
 /*
  * ccmm_dma_bind - make sure @d is bound, as the probed driver of a subsystem
  * that uses it (TTM's GPU, a dma-buf importer) would have it: if no driver
- * has bound it, ccmm_dma_probe(@opts, may be NULL) and then the platform
+ * has bound it, ccmm_dma_probe(@opts, may be NULL), then the platform
  * file's masks (dma_set_mask_and_coherent, or the two masks apart when they
- * differ); if it is bound already, nothing changes and the binding is shared
+ * differ), its min_align_mask (dma_set_min_align_mask, as NVMe's probe
+ * calls it) and a maximum segment size of UINT_MAX (dma_set_max_seg_size,
+ * as GPU and RDMA drivers set it: amdgpu, i915, mlx5); if it is bound
+ * already, nothing changes and the binding is shared
  * (see "Binding" above). Serialised per machine, so concurrent users bind it
  * once. Returns 0 or ccmm_dma_probe's / the mask's errno (-EPERM: refused by
  * the TDX allow-list; the device is left unbound on failure).
@@ -363,7 +525,8 @@ int ccmm_dma_remove(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d);
 /*
  * ccmm_dma_set_mask / _coherent_mask / _mask_and_coherent - as the kernel:
  * -EIO when the platform cannot address memory through such a mask
- * (dma_supported(): below 24 bits on the direct path; on pSeries a mask
+ * (dma_supported(): on the direct path a mask below 32 bits that misses
+ * ZONE_DMA -- 16 MiB, or all RAM on a smaller machine; on pSeries a mask
  * below the window's start). On pSeries a 64-bit streaming mask on a unit
  * with a dynamic window switches the device to the bypass path and creates
  * the DDW (mapping all of RAM, or only the bounce range in a secure guest
@@ -374,9 +537,15 @@ int ccmm_dma_set_mask(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, unsigned bit
 int ccmm_dma_set_coherent_mask(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, unsigned bits);
 int ccmm_dma_set_mask_and_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, unsigned bits);
 
-/* dma_set_min_align_mask / dma_set_seg_boundary / dma_set_max_seg_size. 0 or -EINVAL. */
+/*
+ * dma_set_min_align_mask / dma_set_seg_boundary / dma_set_max_seg_size
+ * (the PCI defaults, pci_device_add: boundary 4 GiB - 1, 64 KiB segments).
+ * @mask: 2^n - 1 (a boundary at least a page); @size: bytes, not 0.
+ * 0 or -EINVAL. Device lock.
+ */
 int ccmm_dma_set_min_align_mask(struct ccmm_dma_dev *d, uint32_t mask);
 int ccmm_dma_set_seg_boundary(struct ccmm_dma_dev *d, uint64_t mask);
+int ccmm_dma_set_max_seg_size(struct ccmm_dma_dev *d, uint32_t size);
 
 /* dma_max_mapping_size(): SWIOTLB's limit when mappings may bounce, else no limit (UINT64_MAX). */
 uint64_t ccmm_dma_max_mapping_size(struct ccmm_dma_dev *d);
@@ -396,7 +565,16 @@ uint64_t ccmm_dma_max_mapping_size(struct ccmm_dma_dev *d);
 int ccmm_dma_map_page(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t pa, uint64_t size, enum ccmm_dma_dir dir,
 		      unsigned long attrs, uint64_t *dma);
 
-/* dma_map_single(): as map_page for a kernel direct-map address @va (-EINVAL for any other). */
+/*
+ * ccmm_dma_map_single - dma_map_single_attrs() of kernel virtual address
+ * @va: a vmalloc-area address (vmalloc, vmap, ioremap, a vmapped stack) is
+ * refused with dma_map_vmalloc and -EINVAL (the kernel's dev_WARN and
+ * DMA_MAPPING_ERROR); one that is not virt_addr_valid() (neither the direct
+ * map of RAM nor, on x86-64, the kernel image at __START_KERNEL_map) is
+ * dma_map_invalid_area and -EINVAL (the kernel would map whatever
+ * virt_to_page() computes; ccmm has no such page). Otherwise as map_page
+ * of its physical address, with dma-debug's map-time checks.
+ */
 int ccmm_dma_map_single(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t va, uint64_t size,
 			enum ccmm_dma_dir dir, unsigned long attrs, uint64_t *dma);
 
@@ -407,10 +585,14 @@ int ccmm_dma_map_single(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t v
 int ccmm_dma_mapping_error(struct ccmm_dma_dev *d, uint64_t dma);
 
 /*
- * ccmm_dma_unmap_page / _single - undo a mapping: copy back from the
- * bounce buffer for FROM_DEVICE / BIDIRECTIONAL, release slots or I/O
- * space. Misuse is checked against the record (see the header comment).
- * Returns 0, -EINVAL (misuse), -ENODEV (not bound).
+ * ccmm_dma_unmap_page / _single - undo a mapping (dma_unmap_page_attrs;
+ * dma_unmap_single is the same call): copy back @size bytes from the
+ * bounce buffer when @dir is FROM_DEVICE or BIDIRECTIONAL -- the caller's
+ * size (at most the mapping's) and direction, as swiotlb_tbl_unmap_single
+ * -- and release the slots and I/O space the mapping holds. dma-debug's
+ * check_unmap runs first (see the header comment). Returns 0, -EINVAL
+ * (dma-debug reported; the best-fitting mapping at @dma, if any, is undone
+ * all the same), -ENODEV (not bound).
  */
 int ccmm_dma_unmap_page(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
 			enum ccmm_dma_dir dir, unsigned long attrs);
@@ -421,13 +603,27 @@ int ccmm_dma_unmap_single(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t
  * ccmm_dma_map_sg - map each of @t's orig_nents entries (dma_map_sg: no
  * merging), filling dma_address, dma_length and CCMM_SG_DMA_SWIOTLB; an
  * entry inside a BAR takes the P2P path (CCMM_SG_DMA_BUS_ADDRESS, or
- * -EREMOTEIO out of reach); sets t->nents. All or nothing. Returns the number of DMA entries or a negative
- * errno as map_page. ccmm_dma_unmap_sg undoes them (0 or -EINVAL on misuse).
+ * -EREMOTEIO out of reach); sets t->nents. dma-debug checks each entry
+ * (stack, kernel image, check_sg_segment, cacheline overlap) and records
+ * the nents given. All or nothing. Returns the number of DMA entries or a
+ * negative errno, as dma_map_sgtable: on the direct path (and the pSeries
+ * bypass) -EIO for an entry that did not map, whatever stopped it
+ * (dma_direct_map_sg), -EREMOTEIO for P2P out of reach; behind an IOMMU as
+ * map_page (-ENOMEM when the I/O space is full).
+ *
+ * ccmm_dma_unmap_sg undoes them (dma_unmap_sg with @t's orig_nents);
+ * ccmm_dma_unmap_sg_nents passes @nents as the caller did -- the kernel
+ * wants what was given to dma_map_sg: another count is
+ * dma_sg_nents_mismatch, and only the first @nents entries are unmapped
+ * (fewer leave the rest mapped; more than the table holds are cut to it).
+ * 0 or -EINVAL on misuse.
  */
 int ccmm_dma_map_sg(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t, enum ccmm_dma_dir dir,
 		    unsigned long attrs);
 int ccmm_dma_unmap_sg(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t, enum ccmm_dma_dir dir,
 		      unsigned long attrs);
+int ccmm_dma_unmap_sg_nents(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t, unsigned nents,
+			    enum ccmm_dma_dir dir, unsigned long attrs);
 
 /* The DMA side of a mapped physical-range list, kept apart from its input (seed 001). */
 struct ccmm_dma_range {
@@ -459,8 +655,17 @@ int ccmm_dma_unmap_phyr(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccm
 /*
  * ccmm_dma_sync_single_for_cpu / _for_device - hand [@dma, @dma + @size)
  * (inside one live streaming mapping) to the CPU or back to the device,
- * bouncing per direction. Returns 0, -EINVAL (unmapped range, wrong
- * direction), -ENODEV.
+ * copying as the caller's direction says (swiotlb_sync_single_for_cpu
+ * copies back for FROM_DEVICE and BIDIRECTIONAL, _for_device copies to the
+ * bounce buffer for TO_DEVICE and BIDIRECTIONAL), whatever the mapping's:
+ * a wrong direction is reported by dma-debug (check_sync: dma_sync_dir and
+ * dma_sync_read_only / _write_only) and its copy still made, so what it
+ * clobbers is there to see. A coherent buffer needs no sync: nothing is
+ * done, nothing reported. Returns 0, -EINVAL (dma-debug reported; the
+ * copy was made unless the range is in no live mapping), -ENODEV.
+ *
+ * The sg variants sync each mapped entry (_nents: with the entry count
+ * the caller passes, checked against the one mapped).
  */
 int ccmm_dma_sync_single_for_cpu(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t dma, uint64_t size,
 				 enum ccmm_dma_dir dir);
@@ -470,32 +675,69 @@ int ccmm_dma_sync_sg_for_cpu(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struc
 			     enum ccmm_dma_dir dir);
 int ccmm_dma_sync_sg_for_device(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t,
 				enum ccmm_dma_dir dir);
+int ccmm_dma_sync_sg_nents(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, struct ccmm_sg_table *t, unsigned nents,
+			   enum ccmm_dma_dir dir, bool for_cpu);
 
 /* ---- coherent memory ------------------------------------------------------------------ */
 
+/* gfp for ccmm_dma_alloc_attrs: the caller may not sleep (GFP_ATOMIC, GFP_NOWAIT: !gfpflags_allow_blocking()). */
+#define CCMM_DMA_GFP_ATOMIC 0x100u
+
 /*
- * ccmm_dma_alloc_coherent - @size bytes of zeroed memory both sides see
- * without syncs: pages (from the pool of decrypted blocks when the device
- * needs shared memory and one of that order is there, else fresh pages,
- * converted with set_memory_decrypted) below the coherent mask, mapped in
- * the device's IOMMU window if it has one. Returns 0 with the DMA address
- * in *@dma and the kernel virtual address in *@cpu_va; -ENOMEM, -EIO
- * (the mask cannot reach any memory / window), -EINVAL (0 bytes or more than
- * 4 MiB), -ENODEV. dma_alloc_attrs().
+ * ccmm_dma_alloc_attrs - dma_alloc_attrs(): @size bytes (rounded up to
+ * pages) of zeroed memory both sides see without syncs, below the
+ * coherent mask (ZONE_DMA32 tried when the first pages do not fit, as
+ * __dma_direct_alloc_pages), mapped in the device's IOMMU window if it
+ * has one. Where the device needs unencrypted memory
+ * (ccmm_force_dma_unencrypted), a caller that may block gets fresh pages
+ * converted with set_memory_decrypted (counted coherent_pages_converted;
+ * a failed conversion leaks the pages and fails), and an atomic caller
+ * (@gfp & CCMM_DMA_GFP_ATOMIC) a block of the atomic pools
+ * (dma_direct_alloc_from_pool: the pool of the mask's zone first, then the
+ * lower ones; a block the mask cannot reach is put back), with no
+ * conversion; a pool left below its initial size queues its worker. Returns
+ * 0 with the DMA address in *@dma and the kernel virtual address in
+ * *@cpu_va; -ENOMEM (no memory, no pool block, a conversion refused, or
+ * more than 4 MiB: a buddy block is the most dma_direct_alloc gets without
+ * CMA), -EIO (the mask cannot reach any memory / window), -EINVAL (0
+ * bytes), -ENODEV (not bound).
  */
+int ccmm_dma_alloc_attrs(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t size, unsigned gfp, uint64_t *dma,
+			 uint64_t *cpu_va);
+
+/* dma_alloc_coherent(): ccmm_dma_alloc_attrs with GFP_KERNEL. */
 int ccmm_dma_alloc_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t size, uint64_t *dma,
 			    uint64_t *cpu_va);
 
 /*
- * ccmm_dma_free_coherent - give it back: to the pool if it is decrypted and
- * the pool has room, else re-encrypted and freed (leaked if that fails, as
- * the kernel does). Misuse is checked as for unmap. 0, -EINVAL, -ENODEV.
+ * ccmm_dma_free_coherent - dma_free_coherent(): dma-debug's check_unmap
+ * (size, function, CPU address), then, as dma_direct_free: a block of an
+ * atomic pool goes back to its pool; pages that were decrypted are made
+ * private again with set_memory_encrypted before the page allocator gets
+ * them (counted coherent_pages_reencrypted), and leaked if the secure world
+ * refuses (coherent_pages_leaked). Returns 0, -EINVAL (dma-debug reported;
+ * the buffer found is freed all the same), -ENODEV.
  */
 int ccmm_dma_free_coherent(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, uint64_t size, uint64_t cpu_va,
 			   uint64_t dma);
 
-/* Set the pool's limit in pages (trimming it now); returns the previous limit. */
-uint64_t ccmm_dma_pool_set_limit(struct ccmm_ctx *ctx, struct ccmm_machine *m, uint64_t pages);
+/*
+ * ccmm_dma_atomic_pool_hold - keep the atomic pools' worker from running
+ * (@hold) so that a burst of atomic allocations can outrun it, as on a
+ * busy machine; releasing it runs what was queued. By default the worker
+ * runs as soon as the allocation that queued it returns (an idle
+ * workqueue), on its own modeled clock. Takes the pools' locks.
+ */
+void ccmm_dma_atomic_pool_hold(struct ccmm_machine *m, bool hold);
+
+/*
+ * ccmm_dma_atomic_pool_work - run the worker now if work is queued
+ * (atomic_pool_work_fn): every pool below its initial size grows by its
+ * current size (one buddy block, halved down to a page when memory is
+ * short; its pages decrypted), charged to the worker's context. Returns
+ * the number of pools grown, or -ENOMEM when one could not be.
+ */
+int ccmm_dma_atomic_pool_work(struct ccmm_machine *m);
 
 /* ---- the device side -------------------------------------------------------------------- */
 
@@ -511,6 +753,37 @@ uint64_t ccmm_dma_pool_set_limit(struct ccmm_ctx *ctx, struct ccmm_machine *m, u
  */
 int ccmm_dma_device_access(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_rw rw, uint64_t dma, void *buf,
 			   size_t len, struct ccmm_result *r);
+
+/*
+ * ccmm_dma_raw_access - a device emits @len bytes of DMA at bus address
+ * @bus with no DMA-API bookkeeping (a device model the job drives
+ * directly): routed as the hardware routes it -- an address in the BAR of
+ * a device in its P2P group goes to that BAR through the switch; anything
+ * else goes through the device's IOMMU when it has one (iommu_fault where
+ * no entry translates it) and straight to memory when it has none (the
+ * checker then sees the bus address as a physical one, with the C-bit if
+ * it carries one). Returns as ccmm_dma_access().
+ */
+int ccmm_dma_raw_access(struct ccmm_ctx *ctx, struct ccmm_dma_dev *d, enum ccmm_rw rw, uint64_t bus, void *buf,
+			size_t len, struct ccmm_result *r);
+
+/*
+ * ccmm_dma_bus_addr - the bus address at which device @d reaches physical
+ * address @pa through its translation, as the DMA API would hand it out:
+ * without an IOMMU, phys_to_dma_direct() (the C-bit unless the device
+ * needs unencrypted memory); a BAR in its P2P reach, its bus address;
+ * behind an IOMMU, the address of a live mapping or coherent buffer of a
+ * device on the same translation (the unit's windows on pSeries, the
+ * device's own domain otherwise) that holds the page -- the original, or
+ * for a bounced mapping its bounce buffer --, else the window address of
+ * the SWIOTLB pool where it is mapped whole (a secure guest's 32-bit
+ * window), else the dynamic window's linear address (bus_base + pa; the
+ * window's entries decide whether it is reachable). *@room is how many
+ * bytes from @pa stay contiguous at that bus address. Returns 0, or
+ * -ENOENT when the device's IOMMU holds no translation to @pa (the page
+ * has no bus address for it). Takes the device locks of the unit.
+ */
+int ccmm_dma_bus_addr(struct ccmm_dma_dev *d, uint64_t pa, uint64_t *bus, uint64_t *room);
 
 /* The @i-th DMA segment of a buffer (its bus address and length); false past the last. */
 typedef bool (*ccmm_dma_seg_fn)(void *arg, size_t i, uint64_t *dma, uint64_t *len);
@@ -543,6 +816,45 @@ bool ccmm_dma_need_sync(struct ccmm_dma_dev *d, uint64_t dma);
  */
 int ccmm_dma_cpu_access_check(struct ccmm_ctx *ctx, uint64_t pa, uint64_t len, enum ccmm_rw rw);
 
+/* ---- what dma-debug compares mappings with ------------------------------------------------ */
+
+#define CCMM_THREAD_SIZE (16 * 1024ULL)                 /* a task's kernel stack (x86-64 and ppc64) */
+#define CCMM_START_KERNEL_MAP 0xffffffff80000000ULL     /* x86-64 __START_KERNEL_map */
+#define CCMM_KERNEL_TEXT_VA 0xffffffff81000000ULL       /* x86-64 _stext (without KASLR) */
+#define CCMM_KERNEL_TEXT_SIZE (2 * 1024 * 1024ULL)      /* ccmm's kernel image: 2 MiB of text ... */
+#define CCMM_KERNEL_RODATA_SIZE (1024 * 1024ULL)        /* ... and 1 MiB of rodata after it */
+
+/*
+ * ccmm_dma_task_stack - the kernel stack of the task @ctx runs as
+ * (current->stack; the acting context's actor), made on first use:
+ * CCMM_THREAD_SIZE bytes of pages, mapped in the vmalloc area on x86-64
+ * (CONFIG_VMAP_STACK: task_stack_vm_area) and used through the direct map
+ * on ppc64 (no VMAP_STACK). dma-debug's check_for_stack compares a
+ * mapping's first page with it. Returns 0 with its kernel virtual address
+ * in *@va and its first page in *@pa (the pages are contiguous), -ENOMEM,
+ * -EINVAL (@ctx is not an actor's). Kept until the machine goes.
+ */
+int ccmm_dma_task_stack(struct ccmm_ctx *ctx, uint64_t *va, uint64_t *pa);
+
+/*
+ * ccmm_dma_kernel_image - where kernel text (@rodata false: _stext.._etext)
+ * or rodata (__start_rodata..__end_rodata) is: pages reserved out of the
+ * page allocator on first use (ccmm models no kernel image otherwise; its
+ * size, CCMM_KERNEL_TEXT_SIZE and _RODATA_SIZE, and place matter to no
+ * check), and the addresses the kernel runs them at: __START_KERNEL_map
+ * on x86-64, the linear map (PAGE_OFFSET + pa) on ppc64. Returns 0 with
+ * the virtual address, physical address and size; -ENOMEM.
+ */
+int ccmm_dma_kernel_image(struct ccmm_machine *m, bool rodata, uint64_t *va, uint64_t *pa, uint64_t *size);
+
+/*
+ * ccmm_dma_kernel_virt_to_phys - __pa() of a kernel virtual address as
+ * virt_addr_valid() sees it: the direct map of RAM, or (x86-64) the kernel
+ * image. Returns true with *@pa; false for any other address (vmalloc,
+ * ioremap, user, a hole or device memory in the direct map).
+ */
+bool ccmm_dma_kernel_virt_to_phys(struct ccmm_machine *m, uint64_t va, uint64_t *pa);
+
 /* ---- MMIO --------------------------------------------------------------------------------- */
 
 /*
@@ -570,10 +882,17 @@ struct ccmm_dma_dev_stats {
 void ccmm_dma_dev_stats(struct ccmm_dma_dev *d, struct ccmm_dma_dev_stats *out);
 
 struct ccmm_dma_pool_stats {
-	uint64_t pages, limit_pages, hits, misses, converted_pages, trimmed_pages;
+	bool made;                            /* the pools exist (a driver probed) */
+	uint64_t size[CCMM_DMA_POOL_NR];      /* bytes (debugfs dma_pools/pool_size_*); 0: no such pool */
+	uint64_t avail[CCMM_DMA_POOL_NR];     /* bytes free */
+	uint64_t atomic_pool_size;            /* each pool's initial size */
+	uint64_t allocs, exhausted, expansions, expand_failed;
+	uint64_t pool_decrypted_pages;        /* pages the pools' making and growth decrypted */
+	uint64_t pool_share_ns;               /* modeled time of that, on the worker's clock */
+	uint64_t converted_pages, reencrypted_pages, leaked_pages; /* dma_alloc/free_coherent, every context */
 };
 
-/* A snapshot of the coherent pool's figures (takes the pool lock). */
+/* A snapshot of the atomic pools' and coherent memory's figures (takes the pools' lock). */
 void ccmm_dma_pool_stats(struct ccmm_machine *m, struct ccmm_dma_pool_stats *out);
 
 /* Number of live records of @d (mappings and coherent buffers). */

@@ -121,6 +121,7 @@ void ccmm_ctx_init(struct ccmm_ctx *ctx, struct ccmm_machine *m, int actor, cons
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->m = m;
 	ctx->actor = actor;
+	ctx->cpu = -1;
 	ctx->actor_name = name ? name : "";
 	ccmm_rng_seed(&ctx->rng, m ? m->seed : 0, (uint64_t)(actor + 1));
 }

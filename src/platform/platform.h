@@ -565,6 +565,8 @@ extern struct ccmm_cost_block ccmm_core_block;
 struct ccmm_ctx {
 	struct ccmm_machine *m;
 	int actor;               /* index in the job, -1: none */
+	int cpu;                 /* the CPU it runs on (SWIOTLB picks its area by it); -1 (ccmm_ctx_init's
+				  * default): the actor index modulo the platform's CPUs */
 	const char *actor_name;
 	uint64_t now_ns;         /* modeled time */
 	/* per cost: modeled ns charged and occurrences; per counter: events. Indexed by
@@ -578,7 +580,7 @@ struct ccmm_ctx {
 	struct ccmm_where where; /* job-file line of that operation, if any */
 };
 
-/* Zero @ctx and bind it to @m and an actor; the RNG stream is the actor index. */
+/* Zero @ctx and bind it to @m and an actor (cpu -1: derived from the actor); the RNG stream is the actor index. */
 void ccmm_ctx_init(struct ccmm_ctx *ctx, struct ccmm_machine *m, int actor, const char *name);
 
 /* Charge @n occurrences of cost @c (enum ccmm_cost or CCMM_COST_AT) to the context's clock. */

@@ -74,11 +74,12 @@ int ccmm_swiotlb_plan(const struct ccmm_platform *p, struct ccmm_swiotlb_plan *o
 	unsigned nareas;
 
 	memset(out, 0, sizeof(*out));
-	out->force_bounce = ccmm_cc_is_guest(mode);
+	/* SWIOTLB_FORCE in a confidential guest (x86's pci_swiotlb_detect), or swiotlb=force */
+	out->force_bounce = ccmm_cc_is_guest(mode) || p->swiotlb_force;
 	out->share = ccmm_cc_is_guest(mode) || mode == CCMM_CC_SME;
 	/* x86 takes it from low memory; a pSeries secure guest from anywhere */
 	out->low = mode != CCMM_CC_PSERIES_SVM;
-	if (ccmm_cc_is_guest(mode) || mode == CCMM_CC_SME || p->swiotlb_size)
+	if (ccmm_cc_is_guest(mode) || mode == CCMM_CC_SME || p->swiotlb_size || p->swiotlb_force)
 		out->active = true;
 	else if (mode == CCMM_CC_NONE && !platform_is_pseries(p) && !p->nr_iommus && ram_above_4g(p))
 		out->active = true; /* pci_swiotlb_detect_4gb: RAM above 4 GiB, no IOMMU */
@@ -189,9 +190,22 @@ static int swiotlb_init(struct ccmm_machine *m)
 		return 0;
 	nslabs = plan.nslabs;
 	nareas = limit_nareas(plan.nareas, nslabs);
+	if (m->plat->swiotlb_base) {
+		/*
+		 * Where a recorded kernel had it: the top-down search below the
+		 * pool's end tries exactly that base first. Anything else there
+		 * (or a pool that rounding made larger than the RAM holds) makes
+		 * the platform impossible; no halving.
+		 */
+		uint64_t base = m->plat->swiotlb_base, bytes = nslabs << CCMM_IO_TLB_SHIFT;
+
+		ret = ccmm_memblock_alloc(m, bytes, CCMM_PAGE_SIZE, base + bytes, true, &pa);
+		if (ret || pa != base)
+			return -EBUSY;
+	}
 	/* swiotlb_init_remap: halve until it fits, down to 1 MiB */
-	while (ccmm_memblock_alloc(m, nslabs << CCMM_IO_TLB_SHIFT, CCMM_PAGE_SIZE, plan.low ? 4 * CCMM_GiB : 0, true,
-				   &pa)) {
+	while (!m->plat->swiotlb_base && ccmm_memblock_alloc(m, nslabs << CCMM_IO_TLB_SHIFT, CCMM_PAGE_SIZE,
+							     plan.low ? 4 * CCMM_GiB : 0, true, &pa)) {
 		if (nslabs <= CCMM_IO_TLB_MIN_SLABS)
 			return 0; /* no pool: DMA that must bounce will fail */
 		nslabs = CCMM_ALIGN_UP(nslabs >> 1, CCMM_IO_TLB_SEGSIZE);
@@ -250,6 +264,8 @@ int ccmm_swiotlb_ctx_cpu(const struct ccmm_ctx *ctx)
 {
 	unsigned cpus = ctx->m->plat->cpus ? ctx->m->plat->cpus : 1;
 
+	if (ctx->cpu >= 0)
+		return ctx->cpu;
 	return ctx->actor < 0 ? 0 : (int)((unsigned)ctx->actor % cpus);
 }
 
@@ -323,7 +339,8 @@ static int64_t search_area(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotl
 
 		slot = base + index;
 		tlb = tbl_dma + (slot << CCMM_IO_TLB_SHIFT);
-		if ((tlb & align) || (has_orig && (tlb & iotlb_align_mask) != (c->orig & iotlb_align_mask))) {
+		/* an original at physical address 0 is no original to swiotlb_search_pool_area: no min_align check */
+		if ((tlb & align) || (c->orig && (tlb & iotlb_align_mask) != (c->orig & iotlb_align_mask))) {
 			index = wrap_index(mem, index + 1);
 			checked++;
 			continue;
@@ -651,9 +668,34 @@ void ccmm_swiotlb_stats(struct ccmm_io_tlb_mem *mem, struct ccmm_swiotlb_stats *
 	pthread_mutex_unlock(&mem->attr_lock);
 }
 
-void ccmm_swiotlb_reset_hiwater(struct ccmm_io_tlb_mem *mem)
+int ccmm_swiotlb_hiwater_write(struct ccmm_io_tlb_mem *mem, uint64_t val)
 {
-	atomic_store(&mem->used_hiwater, atomic_load(&mem->total_used));
+	/* io_tlb_hiwater_set(): only zero, and zero it is (not the current use) */
+	if (val)
+		return -EINVAL;
+	atomic_store(&mem->used_hiwater, 0);
+	return 0;
+}
+
+const char *const ccmm_swiotlb_debugfs_files[] = { "io_tlb_nslabs", "io_tlb_used", "io_tlb_used_hiwater", NULL };
+
+int ccmm_swiotlb_debugfs_read(struct ccmm_io_tlb_mem *mem, const char *file, char *buf, size_t len)
+{
+	uint64_t v;
+	int n;
+
+	if (!mem)
+		return -ENOENT;
+	if (!strcmp(file, "io_tlb_nslabs"))
+		v = mem->nslabs;
+	else if (!strcmp(file, "io_tlb_used"))
+		v = atomic_load(&mem->total_used);
+	else if (!strcmp(file, "io_tlb_used_hiwater"))
+		v = atomic_load(&mem->used_hiwater);
+	else
+		return -ENOENT;
+	n = snprintf(buf, len, "%" PRIu64 "\n", v);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }
 
 int ccmm_swiotlb_is_valid(struct ccmm_io_tlb_mem *mem)

@@ -48,12 +48,17 @@
  * once the number of areas is known, to a power of two of at least 128
  * slots per area (swiotlb_adjust_nareas). x86 allocates the pool low
  * (memblock_alloc_low: below 4 GiB); a pSeries secure guest anywhere
- * (svm_swiotlb_init: top-down). The pool exists in confidential guests
- * (bouncing is forced), on SME hosts, on hosts with RAM above 4 GiB and no
- * IOMMU, and whenever the platform sizes it.
+ * (svm_swiotlb_init: top-down); a platform recorded from a real kernel
+ * (swiotlb_base) exactly where that kernel had it. The pool exists in
+ * confidential guests (bouncing is forced), on SME hosts, on hosts with
+ * RAM above 4 GiB and no IOMMU, with swiotlb=force (the platform's
+ * swiotlb_force: every streaming mapping bounces, whatever the mode, as
+ * swiotlb_force_bounce makes io_tlb_default_mem.force_bounce), and
+ * whenever the platform sizes it.
  *
- * Counters in the kernel's debugfs names: io_tlb_nslabs, io_tlb_used,
- * io_tlb_used_hiwater. "Pool full" is -ENOMEM to the caller and counted.
+ * Counters in the kernel's debugfs names and formats (ccmm_swiotlb_debugfs_read):
+ * io_tlb_nslabs, io_tlb_used, io_tlb_used_hiwater. "Pool full" is -ENOMEM
+ * to the caller and counted.
  *
  * Locking: each area's mutex protects its slots, cursor and used count;
  * the totals are atomics; sharing the pool takes the pool's attr lock.
@@ -161,7 +166,7 @@ struct ccmm_io_tlb_mem {
 /* The kernel's choice of pool for a platform. */
 struct ccmm_swiotlb_plan {
 	bool active;        /* a pool exists */
-	bool force_bounce;  /* confidential guest: every streaming mapping bounces */
+	bool force_bounce;  /* confidential guest or swiotlb=force: every streaming mapping bounces */
 	bool low;           /* allocated below 4 GiB (x86), else anywhere top-down */
 	bool share;         /* made shared/decrypted (guests, SME) */
 	uint64_t nslabs;
@@ -179,10 +184,12 @@ int ccmm_swiotlb_plan(const struct ccmm_platform *p, struct ccmm_swiotlb_plan *o
 /*
  * The registration of swiotlb/. Its init plans, reserves the pool with
  * ccmm_memblock_alloc (halving down to 1 MiB when memory is short, as
- * swiotlb_init_remap does) and sets up the machine's default io_tlb_mem.
+ * swiotlb_init_remap does; at exactly the platform's swiotlb_base when it
+ * gives one, -EBUSY when that range is not free RAM) and sets up the
+ * machine's default io_tlb_mem.
  * Sharing the pool with the host is deferred to its first use
  * (ccmm_swiotlb_share), charged to the pool's own boot context. Init
- * returns 0 (also when no pool is needed) or -ENOMEM.
+ * returns 0 (also when no pool is needed), -ENOMEM or -EBUSY.
  *
  * Its figures for reports (.stats): group "swiotlb" with io_tlb_nslabs,
  * io_tlb_used, io_tlb_used_hiwater, nareas, pool_base, pool_bytes, maps,
@@ -213,7 +220,11 @@ void ccmm_io_tlb_mem_fini(struct ccmm_io_tlb_mem *mem);
  */
 int ccmm_swiotlb_share(struct ccmm_io_tlb_mem *mem);
 
-/* The CPU a context runs on, for the choice of area: its actor index modulo the CPUs. */
+/*
+ * The CPU a context runs on, for the choice of area (raw_smp_processor_id()
+ * in swiotlb_find_slots): ctx->cpu when set (a replay of a recorded trace
+ * says which CPU made each call), else its actor index modulo the CPUs.
+ */
 int ccmm_swiotlb_ctx_cpu(const struct ccmm_ctx *ctx);
 
 /*
@@ -288,8 +299,25 @@ struct ccmm_swiotlb_stats {
 /* A snapshot of the pool's figures (the debugfs counters and ccmm's own). */
 void ccmm_swiotlb_stats(struct ccmm_io_tlb_mem *mem, struct ccmm_swiotlb_stats *out);
 
-/* Writing 0 to io_tlb_used_hiwater resets it to the current use. */
-void ccmm_swiotlb_reset_hiwater(struct ccmm_io_tlb_mem *mem);
+/*
+ * A write of @val to debugfs io_tlb_used_hiwater (io_tlb_hiwater_set()):
+ * only 0 is accepted, and it sets the high-water mark to 0 -- not to the
+ * slots in use now; the next mapping raises it again. Returns 0 or -EINVAL.
+ */
+int ccmm_swiotlb_hiwater_write(struct ccmm_io_tlb_mem *mem, uint64_t val);
+
+/* The pool's debugfs files (/sys/kernel/debug/swiotlb/), in the kernel's creation order; NULL-terminated. */
+extern const char *const ccmm_swiotlb_debugfs_files[];
+
+/*
+ * ccmm_swiotlb_debugfs_read - the text of debugfs file swiotlb/@file as
+ * the kernel prints it (DEFINE_DEBUGFS_ATTRIBUTE's "%llu\n" for each:
+ * io_tlb_nslabs, io_tlb_used = the atomic total_used, io_tlb_used_hiwater)
+ * into @buf (NUL-terminated). A machine without a pool has the directory
+ * but none of the files (swiotlb_create_debugfs_files). Returns the length,
+ * -ENOENT (no pool, or no such file), -ENOSPC (@len too small).
+ */
+int ccmm_swiotlb_debugfs_read(struct ccmm_io_tlb_mem *mem, const char *file, char *buf, size_t len);
 
 /*
  * ccmm_swiotlb_is_valid - the pool's invariants: every free slot's list

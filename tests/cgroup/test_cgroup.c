@@ -148,6 +148,50 @@ static void test_controllers_and_tasks(void **state)
 }
 
 /* The misc controller: formats, charge walk, events local and hierarchical, rollback. */
+/*
+ * The tdx resource mainline has (KVM TDX: misc_cg_set_capacity(MISC_CG_RES_TDX,
+ * tdx_get_nr_guest_keyids()), one HKID charged per TD): after sev_es and
+ * before the EPC series' sgx_epc (misc_res_name[]), in each file's format
+ * ("%s %llu\n", "%s max\n", "%s.max %llu\n"), hidden while it has no
+ * capacity and no use.
+ */
+static void test_misc_tdx_resource(void **state)
+{
+	uint64_t epc = ccmm_misc_cg_capacity(root, CCMM_MISC_SGX_EPC);
+	struct ccmm_cgroup *td;
+
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/vms/td1", true, CCMM_CGRP_MASK_ALL, &td), 0);
+	ccmm_misc_cg_set_capacity(root, CCMM_MISC_SGX_EPC, 32768);
+	assert_string_equal(rd("/misc.capacity"), "sgx_epc 32768\n");
+	assert_int_equal(ccmm_misc_cg_try_charge(CCMM_MISC_TDX, td, 1), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/vms/misc.max", "tdx 2"), -EINVAL); /* no capacity */
+	ccmm_misc_cg_set_capacity(root, CCMM_MISC_TDX, 63);
+	assert_string_equal(rd("/misc.capacity"), "tdx 63\nsgx_epc 32768\n");
+	assert_string_equal(rd("/vms/misc.max"), "tdx max\nsgx_epc max\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/vms/misc.max", "tdx 2"), 0);
+	assert_string_equal(rd("/vms/misc.max"), "tdx 2\nsgx_epc max\n");
+	/* a TD per HKID: the third TD under /vms is refused there */
+	assert_int_equal(ccmm_misc_cg_try_charge(CCMM_MISC_TDX, td, 1), 0);
+	assert_int_equal(ccmm_misc_cg_try_charge(CCMM_MISC_TDX, td, 1), 0);
+	assert_int_equal(ccmm_misc_cg_try_charge(CCMM_MISC_TDX, td, 1), -EBUSY);
+	assert_string_equal(rd("/vms/td1/misc.current"), "tdx 2\nsgx_epc 0\n");
+	assert_string_equal(rd("/vms/misc.events"), "tdx.max 1\nsgx_epc.max 0\n");
+	assert_string_equal(rd("/vms/misc.events.local"), "tdx.max 1\nsgx_epc.max 0\n");
+	assert_string_equal(rd("/vms/td1/misc.events"), "tdx.max 0\nsgx_epc.max 0\n");
+	assert_string_equal(rd("/vms/misc.peak"), "tdx 2\nsgx_epc 0\n");
+	ccmm_misc_cg_uncharge(CCMM_MISC_TDX, td, 2);
+	/* without capacity a resource shows only where it has use, peak or events */
+	ccmm_misc_cg_set_capacity(root, CCMM_MISC_TDX, 0);
+	assert_string_equal(rd("/misc.capacity"), "sgx_epc 32768\n");
+	assert_string_equal(rd("/vms/misc.max"), "sgx_epc max\n");
+	assert_string_equal(rd("/vms/td1/misc.current"), "sgx_epc 0\n");
+	assert_string_equal(rd("/vms/misc.events"), "tdx.max 1\nsgx_epc.max 0\n");
+	ccmm_misc_cg_set_capacity(root, CCMM_MISC_SGX_EPC, epc);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/vms/td1"), 0);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/vms"), 0);
+	ccmm_cgroup_put(td);
+}
+
 static void test_misc_formats_and_charges(void **state)
 {
 	struct ccmm_cgroup *t1, *t3, *t2;
@@ -471,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_hierarchy),
 		cmocka_unit_test(test_controllers_and_tasks),
 		cmocka_unit_test(test_misc_formats_and_charges),
+		cmocka_unit_test(test_misc_tdx_resource),
 		cmocka_unit_test(test_write_check),
 		cmocka_unit_test(test_memcg),
 		cmocka_unit_test(test_dump),

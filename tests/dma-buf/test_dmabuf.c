@@ -8,6 +8,7 @@
  */
 #include "helpers.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 
@@ -817,7 +818,7 @@ static void test_bufinfo(void **state)
 	fclose(out);
 	assert_string_equal(buf, "\nDma-buf Objects:\n"
 				 "size    \tflags   \tmode    \tcount   \texp_name\tino     \tname\n"
-				 "00016384\t00080002\t0000001f\t00000001\tsystem_heap\t00000001\tframe\n"
+				 "00016384\t00000002\t00080007\t00000001\tsystem\t00000001\tframe\n"
 				 "\twrite fence:ccmm ccmm seq 7 unsignalled\n"
 				 "\tAttached Devices:\n"
 				 "\tdisp0\n"
@@ -834,6 +835,45 @@ static void test_bufinfo(void **state)
 	assert_true(b->release_deferred);
 	assert_int_equal(ccmm_dma_buf_detach(&f.ctx, i.attach), 0);
 	assert_false(b->release_deferred);
+	fx_fini(&f);
+}
+
+/*
+ * dma_buf_getfile(): the file's f_flags are exp_info->flags & (O_ACCMODE |
+ * O_NONBLOCK) and its f_mode OPEN_FMODE(flags) | FMODE_LSEEK |
+ * FMODE_OPENED; bufinfo prints both (ccmm printed constants).
+ */
+static void test_bufinfo_file_flags(void **state)
+{
+	static const struct ccmm_dma_buf_ops good = { .get_phyr = dummy_phyr, .release = dummy_release };
+	struct ccmm_dma_buf_export_info info = { "t", &good, 4096, 0, 0, -1, NULL, NULL, true, O_RDONLY | O_NONBLOCK | O_CLOEXEC };
+	struct ccmm_dma_buf *b[3];
+	char buf[2048] = "";
+	struct fx f;
+	FILE *out;
+
+	fx_init(&f, "mode=none");
+	info.priv = &f;
+	assert_int_equal(ccmm_dma_buf_export(&f.ctx, &info, &b[0]), 0);
+	info.fd_flags = O_WRONLY;
+	assert_int_equal(ccmm_dma_buf_export(&f.ctx, &info, &b[1]), 0);
+	info.fd_flags = O_RDWR | O_CLOEXEC;
+	assert_int_equal(ccmm_dma_buf_export(&f.ctx, &info, &b[2]), 0);
+	assert_int_equal(b[0]->f_flags, O_NONBLOCK);
+	assert_int_equal(b[0]->f_mode, 0x80005); /* FMODE_READ | LSEEK | OPENED */
+	assert_int_equal(b[1]->f_mode, 0x80006); /* FMODE_WRITE | LSEEK | OPENED */
+	assert_int_equal(b[2]->f_flags, O_RDWR);  /* O_CLOEXEC is the fd's, not the file's */
+	assert_int_equal(b[2]->f_mode, 0x80007);
+	out = fmemopen(buf, sizeof(buf), "w");
+	assert_int_equal(ccmm_dma_buf_bufinfo(f.m, out), 0);
+	fclose(out);
+	/* newest first, as dma_buf_export() adds to the head of debugfs_list */
+	assert_non_null(strstr(buf, "00004096\t00000002\t00080007\t00000001\tt\t00000003\t<none>\n"));
+	assert_non_null(strstr(buf, "00004096\t00000001\t00080006\t00000001\tt\t00000002\t<none>\n"));
+	assert_non_null(strstr(buf, "00004096\t00000800\t00080005\t00000001\tt\t00000001\t<none>\n"));
+	assert_true(strstr(buf, "00000003\t<none>") < strstr(buf, "00000001\t<none>"));
+	for (int i = 0; i < 3; i++)
+		ccmm_dma_buf_put(&f.ctx, b[i]);
 	fx_fini(&f);
 }
 
@@ -1248,6 +1288,7 @@ int main(void)
 		cmocka_unit_test(test_map_info),
 		cmocka_unit_test(test_gup),
 		cmocka_unit_test(test_bufinfo),
+		cmocka_unit_test(test_bufinfo_file_flags),
 		cmocka_unit_test(test_tdx_sg_importer_bounces),
 		cmocka_unit_test(test_sme_cbit_per_mask),
 		cmocka_unit_test(test_iommu_importer),

@@ -4,8 +4,9 @@
  * force_dma_unencrypted and phys_to_dma per mode, streaming mappings that
  * bounce (forced in a guest, beyond the mask on a host) with real bytes,
  * pool-full and mask failures counted by reason, sg and physical-range
- * lists, coherent allocations with the pool of decrypted pages, the TDX
- * allow-list and the two MMIO modes.
+ * lists, coherent allocations (converted per allocation and back at free,
+ * atomic ones from the atomic pools), the TDX allow-list and the two MMIO
+ * modes.
  */
 #include "helpers.h"
 
@@ -90,10 +91,18 @@ static void test_masks(void **state)
 	assert_int_equal(f.blk->dma_mask, UINT64_MAX);
 	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.blk, 20), -EIO); /* below ZONE_DMA */
 	assert_int_equal(f.blk->dma_mask, UINT64_MAX);
+	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.blk, 24), 0);
+	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.blk, 64), 0);
 	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.blk, 0), -EINVAL);
 	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.blk, 65), -EINVAL);
 	assert_int_equal(ccmm_dma_remove(&f.ctx, f.blk), 0);
 	assert_int_equal(ccmm_dma_remove(&f.ctx, f.blk), -ENODEV);
+	ccmm_shutdown(f.m);
+	/* dma_direct_supported on a machine with less RAM than ZONE_DMA: a mask reaching all of it will do */
+	fx_init(&f, boot_text("[platform]\nmode=none\ncpus=1\n[node:0]\nmem=4m\n[device:blk]\ndma_mask=64\n"));
+	assert_int_equal(ccmm_dma_probe(&f.ctx, f.blk, NULL), 0);
+	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.blk, 22), 0);
+	assert_int_equal(ccmm_dma_set_mask(&f.ctx, f.blk, 21), -EIO);
 	ccmm_shutdown(f.m);
 }
 
@@ -281,8 +290,18 @@ static void test_pool_full(void **state)
 	ccmm_dma_mapping_error(f.blk, dma[0]);
 	assert_int_equal(ccmm_dma_unmap_page(&f.ctx, f.blk, dma[0], 256 * 1024, CCMM_DMA_TO_DEVICE, 0), 0);
 	assert_int_equal(ccmm_dma_map_page(&f.ctx, f.blk, buf, 256 * 1024, CCMM_DMA_TO_DEVICE, 0, &dma[1]), 0);
+	/* the sg API: dma_direct_map_sg answers a page that did not map with -EIO, all or nothing */
+	{
+		struct ccmm_sg_table t;
+
+		assert_int_equal(ccmm_sg_alloc_table_from_pages(&t, &buf, 1, 0, 4096, 0), 0);
+		assert_int_equal(ccmm_dma_map_sg(&f.ctx, f.blk, &t, CCMM_DMA_TO_DEVICE, 0), -EIO);
+		assert_int_equal(t.nents, 0);
+		ccmm_sg_free_table(&t);
+	}
 	ccmm_dma_mapping_error(f.blk, dma[1]);
 	ccmm_dma_unmap_page(&f.ctx, f.blk, dma[1], 256 * 1024, CCMM_DMA_TO_DEVICE, 0);
+	assert_int_equal(ccmm_dma_live(f.blk), 0);
 	ccmm_shutdown(f.m);
 }
 
@@ -349,12 +368,15 @@ static void test_sg_and_phyr(void **state)
 }
 
 /*
- * Coherent memory in a TDX guest: converted to shared (charged), zeroed,
- * the CPU's mapping shared; freed into the pool; the next allocation of
- * that order comes from the pool without a conversion; trimming the pool
- * converts back.
+ * Coherent memory in a TDX guest, as dma_direct_alloc and dma_direct_free
+ * (kernel/dma/direct.c) make it: every allocation converts its pages to
+ * shared (PFN_UP(size) of them: dma_set_decrypted), zeroed, the CPU's
+ * mapping shared; every free converts them back before the page allocator
+ * gets them (dma_set_encrypted), so freed memory never stays shared and the
+ * next allocation pays the conversion again. Regression: ccmm kept freed
+ * blocks shared in a 16 MiB pool of its own, which no kernel has.
  */
-static void test_coherent_pool(void **state)
+static void test_dma_direct_alloc_free(void **state)
 {
 	struct fx f;
 	uint64_t dma, va, dma2, va2, t0, first_ns, second_ns;
@@ -379,36 +401,351 @@ static void test_coherent_pool(void **state)
 	assert_int_equal(dev_rw(&f, f.blk, CCMM_WRITE, dma + 8000, "coherent", 8), CCMM_OK);
 	kr(&f, dma + 8000, got, 8);
 	assert_memory_equal(got, "coherent", 8);
+	/* the free makes both pages private again before they are freed */
 	assert_int_equal(ccmm_dma_free_coherent(&f.ctx, f.blk, 8192, va, dma), 0);
-	ccmm_dma_pool_stats(f.m, &ps);
-	assert_int_equal(ps.pages, 2);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_to_private], 2);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, coherent_pages_reencrypted)], 2);
+	assert_int_equal(ccmm_phys_peek(f.m, dma, &pg), 0);
+	assert_int_equal(pg.state, CCMM_PS_PRIVATE);
+	assert_int_equal(ccmm_phys_peek(f.m, dma + 4096, &pg), 0);
+	assert_int_equal(pg.state, CCMM_PS_PRIVATE);
 
+	/* the next allocation converts again, and costs as much */
 	t0 = f.ctx.now_ns;
 	assert_int_equal(ccmm_dma_alloc_coherent(&f.ctx, f.blk, 5000, &dma2, &va2), 0);
 	second_ns = f.ctx.now_ns - t0;
-	assert_int_equal(dma2, dma); /* the pooled block */
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, coherent_pool_hits)], 1);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_to_shared], 2); /* no second conversion */
-	assert_true(second_ns < first_ns / 2);
-	kr(&f, dma + 8000, got, 8);
-	assert_memory_equal(got, "\0\0\0\0\0\0\0\0", 8); /* zeroed for its new user */
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_to_shared], 4);
+	assert_true(second_ns * 2 > first_ns);
+	kr(&f, dma2, got, 8);
+	assert_memory_equal(got, "\0\0\0\0\0\0\0\0", 8); /* zeroed */
 	assert_int_equal(ccmm_dma_free_coherent(&f.ctx, f.blk, 5000, va2, dma2), 0);
 
-	/* trimming the pool makes the pages private again */
-	assert_int_equal(ccmm_dma_pool_set_limit(&f.ctx, f.m, 0), 4096);
-	ccmm_dma_pool_stats(f.m, &ps);
-	assert_int_equal(ps.pages, 0);
-	assert_int_equal(ps.trimmed_pages, 2);
-	assert_int_equal(ps.hits, 1);
-	assert_int_equal(ps.converted_pages, 2);
-	assert_int_equal(ccmm_phys_peek(f.m, dma, &pg), 0);
+	/* 12 KiB: an order-2 block, of which PFN_UP(size) = 3 pages are decrypted and re-encrypted */
+	assert_int_equal(ccmm_dma_alloc_coherent(&f.ctx, f.blk, 12288, &dma, &va), 0);
+	assert_int_equal(ccmm_phys_peek(f.m, dma + 8192, &pg), 0);
+	assert_int_equal(pg.state, CCMM_PS_SHARED);
+	assert_int_equal(ccmm_phys_peek(f.m, dma + 12288, &pg), 0);
 	assert_int_equal(pg.state, CCMM_PS_PRIVATE);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_to_private], 2);
-	/* with no room in the pool a free converts back at once */
-	assert_int_equal(ccmm_dma_alloc_coherent(&f.ctx, f.blk, 4096, &dma, &va), 0);
-	assert_int_equal(ccmm_dma_free_coherent(&f.ctx, f.blk, 4096, va, dma), 0);
-	assert_int_equal(f.ctx.ctr[CCMM_CTR_to_private], 3);
+	assert_int_equal(ccmm_dma_free_coherent(&f.ctx, f.blk, 12288, va, dma), 0);
+	assert_int_equal(ccmm_phys_peek(f.m, dma + 8192, &pg), 0);
+	assert_int_equal(pg.state, CCMM_PS_PRIVATE);
+	ccmm_dma_pool_stats(f.m, &ps);
+	assert_int_equal(ps.converted_pages, 2 + 2 + 3);
+	assert_int_equal(ps.reencrypted_pages, 2 + 2 + 3);
+	assert_int_equal(ps.leaked_pages, 0);
 	assert_int_equal(ccmm_violations_count(f.m, NULL, CCMM_ANY_ACTOR), 0);
+	ccmm_shutdown(f.m);
+}
+
+/*
+ * dma_direct_free when the secure world refuses to take the pages back
+ * (dma_set_encrypted fails): "leaking DMA memory that can't be
+ * re-encrypted" -- the pages are neither freed nor left usable as private.
+ */
+static void test_dma_direct_free_leaks_on_refusal(void **state)
+{
+	struct fx f;
+	uint64_t dma, va, free_before;
+	struct ccmm_page pg;
+	struct ccmm_dma_pool_stats ps;
+
+	fx_init(&f, test_boot("mode=tdx"));
+	ccmm_dma_probe(&f.ctx, f.blk, NULL);
+	assert_int_equal(ccmm_dma_alloc_coherent(&f.ctx, f.blk, 8192, &dma, &va), 0);
+	free_before = ccmm_node_free_pages(f.m, 0);
+	ccmm_cc_fail_after(f.m, 0);
+	assert_int_equal(ccmm_dma_free_coherent(&f.ctx, f.blk, 8192, va, dma), 0);
+	ccmm_cc_fail_after(f.m, -1);
+	assert_int_equal(ccmm_node_free_pages(f.m, 0), free_before); /* not given back */
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, coherent_pages_leaked)], 2);
+	ccmm_dma_pool_stats(f.m, &ps);
+	assert_int_equal(ps.leaked_pages, 2);
+	assert_int_equal(ps.reencrypted_pages, 0);
+	assert_int_equal(ccmm_phys_peek(f.m, dma, &pg), 0);
+	assert_int_equal(ccmm_dma_live(f.blk), 0);
+	ccmm_shutdown(f.m);
+}
+
+/*
+ * The atomic pools of kernel/dma/pool.c: made with the first driver, one
+ * per zone, each 128 KiB per GiB of RAM (at least 128 KiB), decrypted once;
+ * an allocation that may not block comes from the pool of its mask's zone
+ * with no conversion, zeroed; the pool's worker grows a pool that drops
+ * below its initial size by its size (atomic_pool_resize); a free gives the
+ * block back to its pool, still shared (the pools never shrink).
+ */
+static void test_atomic_pools(void **state)
+{
+	struct fx f;
+	struct ccmm_dma_pool_stats ps;
+	struct ccmm_page pg;
+	uint64_t dma, va, dma2, va2;
+	char got[8];
+
+	fx_init(&f, test_boot("mode=tdx"));
+	ccmm_dma_pool_stats(f.m, &ps);
+	assert_false(ps.made); /* no driver yet */
+	ccmm_dma_probe(&f.ctx, f.blk, NULL);
+	ccmm_dma_pool_stats(f.m, &ps);
+	assert_true(ps.made);
+	assert_int_equal(ps.atomic_pool_size, 128 * 1024); /* 1 GiB of RAM: the 128 KiB minimum */
+	assert_int_equal(ps.size[CCMM_DMA_POOL_KERNEL], 128 * 1024);
+	assert_int_equal(ps.size[CCMM_DMA_POOL_DMA32], 128 * 1024);
+	assert_int_equal(ps.size[CCMM_DMA_POOL_DMA], 128 * 1024); /* RAM below 16 MiB: has_managed_dma() */
+	assert_int_equal(ps.pool_decrypted_pages, 3 * 32);
+	assert_true(ps.pool_share_ns > 0); /* on the pools' own clock */
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_to_shared], 0);
+
+	/* the 32-bit coherent mask of a fresh probe: ZONE_DMA32's pool; no conversion for the caller */
+	assert_int_equal(ccmm_dma_alloc_attrs(&f.ctx, f.blk, 4096, CCMM_DMA_GFP_ATOMIC, &dma, &va), 0);
+	assert_true(dma + 4095 <= CCMM_DMA_BIT_MASK(32));
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_to_shared], 0);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, coherent_atomic_allocs)], 1);
+	assert_int_equal(ccmm_phys_peek(f.m, dma, &pg), 0);
+	assert_int_equal(pg.state, CCMM_PS_SHARED);
+	kr(&f, dma, got, 8);
+	assert_memory_equal(got, "\0\0\0\0\0\0\0\0", 8);
+	assert_int_equal(dev_rw(&f, f.blk, CCMM_WRITE, dma, "atomic!", 8), CCMM_OK);
+	/* it left the pool below 128 KiB free: the worker doubled it */
+	ccmm_dma_pool_stats(f.m, &ps);
+	assert_int_equal(ps.size[CCMM_DMA_POOL_DMA32], 256 * 1024);
+	assert_int_equal(ps.avail[CCMM_DMA_POOL_DMA32], 256 * 1024 - 4096);
+	assert_int_equal(ps.expansions, 1);
+	/* freed back into the pool: still shared, nothing converted */
+	assert_int_equal(ccmm_dma_free_coherent(&f.ctx, f.blk, 4096, va, dma), 0);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_to_private], 0);
+	assert_int_equal(ccmm_phys_peek(f.m, dma, &pg), 0);
+	assert_int_equal(pg.state, CCMM_PS_SHARED);
+	ccmm_dma_pool_stats(f.m, &ps);
+	assert_int_equal(ps.avail[CCMM_DMA_POOL_DMA32], 256 * 1024);
+
+	/* a 64-bit mask: the kernel pool; 3 pages come aligned to 4 (gen_pool_first_fit_order_align) */
+	assert_int_equal(ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 64), 0);
+	assert_int_equal(ccmm_dma_alloc_attrs(&f.ctx, f.blk, 4096, CCMM_DMA_GFP_ATOMIC, &dma, &va), 0);
+	assert_int_equal(ccmm_dma_alloc_attrs(&f.ctx, f.blk, 12288, CCMM_DMA_GFP_ATOMIC, &dma2, &va2), 0);
+	assert_int_equal(dma2 % 16384, 0);
+	ccmm_dma_pool_stats(f.m, &ps);
+	assert_int_equal(ps.size[CCMM_DMA_POOL_KERNEL], 256 * 1024);
+	assert_int_equal(ccmm_dma_free_coherent(&f.ctx, f.blk, 12288, va2, dma2), 0);
+	assert_int_equal(ccmm_dma_free_coherent(&f.ctx, f.blk, 4096, va, dma), 0);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_to_shared], 0);
+	assert_int_equal(ccmm_violations_count(f.m, NULL, CCMM_ANY_ACTOR), 0);
+	ccmm_shutdown(f.m);
+}
+
+/*
+ * A burst of atomic allocations before the worker runs: the pool of the
+ * zone runs dry, dma_alloc_from_pool falls back to the lower zones' pools
+ * (kernel, then dma32, then dma) and then fails ("DMA pool exhausted");
+ * the worker, once it runs, grows what is below its initial size.
+ */
+static void test_atomic_pool_exhausted(void **state)
+{
+	struct fx f;
+	struct ccmm_dma_pool_stats ps;
+	uint64_t dma[100], va[100];
+	int n = 0;
+
+	fx_init(&f, test_boot("mode=tdx"));
+	ccmm_dma_probe(&f.ctx, f.blk, NULL);
+	assert_int_equal(ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 64), 0);
+	ccmm_dma_atomic_pool_hold(f.m, true);
+	while (n < 100 && !ccmm_dma_alloc_attrs(&f.ctx, f.blk, 4096, CCMM_DMA_GFP_ATOMIC, &dma[n], &va[n]))
+		n++;
+	assert_int_equal(n, 3 * 32); /* kernel, dma32 and dma pools, 128 KiB each */
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, coherent_atomic_failed)], 1);
+	ccmm_dma_pool_stats(f.m, &ps);
+	assert_int_equal(ps.exhausted, 1);
+	assert_int_equal(ps.expansions, 0);
+	assert_true(dma[95] < 16 << 20); /* the last ones from ZONE_DMA's pool */
+	/* a blocking allocation still works: fresh pages, converted */
+	{
+		uint64_t d, v;
+
+		assert_int_equal(ccmm_dma_alloc_attrs(&f.ctx, f.blk, 4096, 0, &d, &v), 0);
+		assert_int_equal(f.ctx.ctr[CCMM_CTR_to_shared], 1);
+		assert_int_equal(ccmm_dma_free_coherent(&f.ctx, f.blk, 4096, v, d), 0);
+	}
+	ccmm_dma_atomic_pool_hold(f.m, false); /* the worker runs: every pool was below its size */
+	ccmm_dma_pool_stats(f.m, &ps);
+	assert_int_equal(ps.expansions, 3);
+	assert_int_equal(ps.size[CCMM_DMA_POOL_KERNEL], 256 * 1024);
+	assert_int_equal(ps.avail[CCMM_DMA_POOL_KERNEL], 128 * 1024);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(ccmm_dma_free_coherent(&f.ctx, f.blk, 4096, va[i], dma[i]), 0);
+	ccmm_dma_pool_stats(f.m, &ps);
+	for (int z = 0; z < CCMM_DMA_POOL_NR; z++)
+		assert_int_equal(ps.avail[z], ps.size[z]);
+	assert_int_equal(ccmm_violations_count(f.m, NULL, CCMM_ANY_ACTOR), 0);
+	ccmm_shutdown(f.m);
+}
+
+/*
+ * POWER has no DMA_COHERENT_POOL: an atomic allocation that must be shared
+ * (a pSeries secure guest's device on the DDW bypass, dma_direct_alloc)
+ * finds no pool and fails; a blocking one is converted with UV_SHARE_PAGE.
+ */
+static void test_atomic_pool_pseries(void **state)
+{
+	struct fx f;
+	struct ccmm_dma_pool_stats ps;
+	struct ccmm_dma_probe_opts o = { .window = CCMM_SVM_WINDOW_DDW };
+	uint64_t dma, va;
+
+	fx_init(&f, boot_text("[platform]\nmode=pseries-svm\ncpus=2\n[node:0]\nmem=1g\n"
+			      "[iommu:phb0]\nkind=pseries-tce\npage_shift=12\ndma32_window=1g\nddw=yes\n"
+			      "ddw_page_shift=16\nddw_align=256m\n"
+			      "[device:blk]\nclass=virtio-blk\npci_id=1af4:1042\niommu=phb0\nbar0=16k\n"));
+	assert_int_equal(ccmm_dma_probe(&f.ctx, f.blk, &o), 0);
+	assert_int_equal(ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 64), 0);
+	ccmm_dma_pool_stats(f.m, &ps);
+	assert_false(ps.made);
+	assert_int_equal(ccmm_dma_alloc_attrs(&f.ctx, f.blk, 4096, CCMM_DMA_GFP_ATOMIC, &dma, &va), -ENOMEM);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, coherent_atomic_failed)], 1);
+	assert_int_equal(ccmm_dma_alloc_attrs(&f.ctx, f.blk, 4096, 0, &dma, &va), 0);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, coherent_pages_converted)], 1);
+	assert_int_equal(ccmm_dma_free_coherent(&f.ctx, f.blk, 4096, va, dma), 0);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, coherent_pages_reencrypted)], 1);
+	ccmm_shutdown(f.m);
+}
+
+/*
+ * ccmm_dma_bus_addr and ccmm_dma_raw_access: a device reaches a page at the
+ * bus address its translation gives it, as the DMA API would, and a raw
+ * access is routed as the hardware routes it. Regression (issue 18, item
+ * 10): a device named a page by its physical address past its IOMMU.
+ */
+static void test_bus_addr_translation(void **state)
+{
+	struct fx f;
+	struct ccmm_result r;
+	uint64_t buf, other, dma, bus, room;
+	char got[8];
+
+	/* no IOMMU, SME: phys_to_dma_direct -- the C-bit for a device that reaches it, none for one that does not */
+	fx_init(&f, boot_text("[platform]\nmode=sme\nc_bit=47\nphys_bits=47\ncpus=2\n[node:0]\nmem=1g\n"
+			      "[device:gpu]\ndma_mask=48\n[device:nic]\ndma_mask=32\n"));
+	ccmm_dma_probe(&f.ctx, f.blk, NULL);
+	ccmm_dma_probe(&f.ctx, f.nic, NULL);
+	ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 48);
+	buf = page(&f, 0);
+	assert_int_equal(ccmm_dma_bus_addr(f.blk, buf, &bus, &room), 0);
+	assert_int_equal(bus, buf | (1ULL << 47));
+	assert_int_equal(ccmm_dma_bus_addr(f.nic, buf, &bus, &room), 0);
+	assert_int_equal(bus, buf);
+	ccmm_shutdown(f.m);
+
+	/* a VT-d domain: only what is mapped has a bus address; the rest is an iommu_fault */
+	fx_init(&f, boot_text("[platform]\nmode=none\ncpus=2\n[node:0]\nmem=1g\n[iommu:vtd]\nkind=generic\n"
+			      "[device:nic]\ndma_mask=64\niommu=vtd\n[device:blk]\ndma_mask=64\n"));
+	ccmm_dma_probe(&f.ctx, f.blk, NULL);
+	ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 64);
+	buf = page(&f, 0);
+	other = page(&f, 0);
+	kw(&f, buf, "mapped!", 8);
+	kw(&f, other, "private", 8);
+	assert_int_equal(ccmm_dma_map_page(&f.ctx, f.blk, buf, 4096, CCMM_DMA_BIDIRECTIONAL, 0, &dma), 0);
+	assert_true(dma != buf);
+	assert_int_equal(ccmm_dma_bus_addr(f.blk, buf + 100, &bus, &room), 0);
+	assert_int_equal(bus, dma + 100);
+	assert_int_equal(room, 4096 - 100);
+	assert_int_equal(ccmm_dma_raw_access(&f.ctx, f.blk, CCMM_READ, bus - 100, got, 8, &r), 0);
+	assert_int_equal(r.outcome, CCMM_OK);
+	assert_memory_equal(got, "mapped!", 8);
+	assert_int_equal(ccmm_dma_bus_addr(f.blk, other, &bus, &room), -ENOENT);
+	assert_int_equal(ccmm_dma_raw_access(&f.ctx, f.blk, CCMM_READ, other, got, 8, &r), 0);
+	assert_int_equal(r.outcome, CCMM_BLOCKED);
+	assert_int_equal(nviol(f.m, "iommu_fault"), 1);
+	ccmm_dma_mapping_error(f.blk, dma);
+	assert_int_equal(ccmm_dma_unmap_page(&f.ctx, f.blk, dma, 4096, CCMM_DMA_BIDIRECTIONAL, 0), 0);
+	assert_int_equal(ccmm_dma_bus_addr(f.blk, buf, &bus, &room), -ENOENT); /* the unmap took it away */
+	/* the device without an IOMMU reaches any page at its physical address */
+	assert_int_equal(ccmm_dma_bus_addr(f.nic, other, &bus, &room), 0);
+	assert_int_equal(bus, other);
+	assert_int_equal(ccmm_dma_raw_access(&f.ctx, f.nic, CCMM_READ, bus, got, 8, &r), 0);
+	assert_memory_equal(got, "private", 8);
+	ccmm_shutdown(f.m);
+
+	/* a pSeries secure guest: the pool in the 32-bit window, bounce buffers by their window address */
+	fx_init(&f, boot_text("[platform]\nmode=pseries-svm\ncpus=2\n[node:0]\nmem=1g\n"
+			      "[iommu:phb0]\nkind=pseries-tce\npage_shift=12\ndma32_window=1g\nddw=yes\n"
+			      "ddw_page_shift=16\nddw_align=256m\n"
+			      "[device:blk]\nclass=virtio-blk\npci_id=1af4:1042\niommu=phb0\nbar0=16k\n"
+			      "[device:nic]\ndma_mask=64\niommu=phb0\n"));
+	{
+		struct ccmm_dma_probe_opts o32 = { .window = CCMM_SVM_WINDOW_DMA32 };
+		struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(f.m);
+
+		assert_int_equal(ccmm_dma_probe(&f.ctx, f.blk, &o32), 0);
+		buf = page(&f, 0);
+		assert_int_equal(ccmm_dma_map_page(&f.ctx, f.blk, buf, 64, CCMM_DMA_TO_DEVICE, 0, &dma), 0);
+		assert_int_equal(ccmm_dma_bus_addr(f.blk, buf, &bus, &room), -ENOENT); /* the original: never mapped */
+		assert_int_equal(ccmm_dma_bus_addr(f.blk, mem->start + 8192, &bus, &room), 0);
+		assert_int_equal(bus, f.blk->unit->dma32->bus_base + f.blk->pool_iova + 8192);
+		/* the other device on the same unit shares its windows */
+		assert_int_equal(ccmm_dma_bus_addr(f.nic, mem->start + 8192, &bus, &room), 0);
+		ccmm_dma_mapping_error(f.blk, dma);
+		assert_int_equal(ccmm_dma_unmap_page(&f.ctx, f.blk, dma, 64, CCMM_DMA_TO_DEVICE, 0), 0);
+	}
+	ccmm_shutdown(f.m);
+}
+
+/*
+ * iommu-dma in a confidential guest (drivers/iommu/dma-iommu.c): the
+ * mapping is the page itself -- dev_use_swiotlb() bounces only untrusted
+ * devices -- and iommu_dma_alloc never decrypts, so the device is handed
+ * private memory; dma_max_mapping_size() has no SWIOTLB limit there.
+ * Regression: ccmm bounced and decrypted as dma-direct does.
+ */
+static void test_iommu_dma_in_guest(void **state)
+{
+	struct fx f;
+	struct ccmm_result r;
+	struct ccmm_page pg;
+	uint64_t buf, dma, cdma, cva;
+	char got[8];
+
+	fx_init(&f, boot_text("[platform]\nmode=sev\nc_bit=47\nphys_bits=48\ncpus=2\n[node:0]\nmem=1g\n"
+			      "[iommu:vtd]\nkind=generic\n[device:blk]\ndma_mask=64\niommu=vtd\n"));
+	ccmm_dma_probe(&f.ctx, f.blk, NULL);
+	ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 64);
+	assert_int_equal(ccmm_dma_max_mapping_size(f.blk), UINT64_MAX);
+	buf = page(&f, 0);
+	kw(&f, buf, "secret!", 8);
+	assert_int_equal(ccmm_dma_map_page(&f.ctx, f.blk, buf, 4096, CCMM_DMA_TO_DEVICE, 0, &dma), 0);
+	assert_false(ccmm_dma_need_sync(f.blk, dma)); /* not bounced */
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(swiotlb, swiotlb_maps)], 0);
+	assert_int_equal(ccmm_dma_device_access(&f.ctx, f.blk, CCMM_READ, dma, got, 8, &r), 0);
+	assert_int_not_equal(r.outcome, CCMM_OK);
+	assert_int_equal(nviol(f.m, "dma_private"), 1);
+	ccmm_dma_mapping_error(f.blk, dma);
+	assert_int_equal(ccmm_dma_unmap_page(&f.ctx, f.blk, dma, 4096, CCMM_DMA_TO_DEVICE, 0), 0);
+	assert_int_equal(ccmm_dma_alloc_coherent(&f.ctx, f.blk, 4096, &cdma, &cva), 0);
+	assert_int_equal(ccmm_phys_peek(f.m, ccmm_virt_to_phys(cva), &pg), 0);
+	assert_int_equal(pg.state, CCMM_PS_PRIVATE);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(dma, coherent_pages_converted)], 0);
+	assert_int_equal(ccmm_dma_free_coherent(&f.ctx, f.blk, 4096, cva, cdma), 0);
+	ccmm_shutdown(f.m);
+}
+
+/* dma_direct_max_mapping_size(): SWIOTLB's limit only when bouncing is forced or the mask is short of RAM. */
+static void test_max_mapping_size(void **state)
+{
+	struct fx f;
+
+	fx_init(&f, boot_text("[platform]\nmode=none\ncpus=2\n[node:0]\nmem=8g\n"
+			      "[device:blk]\ndma_mask=64\n[device:nic]\ndma_mask=32\n"));
+	assert_non_null(ccmm_swiotlb_default(f.m)); /* RAM above 4 GiB and no IOMMU: a pool */
+	ccmm_dma_probe(&f.ctx, f.blk, NULL);
+	ccmm_dma_probe(&f.ctx, f.nic, NULL);
+	ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 64);
+	assert_int_equal(ccmm_dma_max_mapping_size(f.blk), UINT64_MAX);
+	assert_int_equal(ccmm_dma_max_mapping_size(f.nic), 256 * 1024); /* dma_addressing_limited */
+	ccmm_shutdown(f.m);
+	fx_init(&f, test_boot("mode=tdx"));
+	ccmm_dma_probe(&f.ctx, f.blk, NULL);
+	ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 64);
+	assert_int_equal(ccmm_dma_max_mapping_size(f.blk), 256 * 1024); /* is_swiotlb_force_bounce */
 	ccmm_shutdown(f.m);
 }
 
@@ -779,7 +1116,14 @@ int main(void)
 		cmocka_unit_test(test_sme_streaming),
 		cmocka_unit_test(test_pool_full),
 		cmocka_unit_test(test_sg_and_phyr),
-		cmocka_unit_test(test_coherent_pool),
+		cmocka_unit_test(test_bus_addr_translation),
+		cmocka_unit_test(test_iommu_dma_in_guest),
+		cmocka_unit_test(test_max_mapping_size),
+		cmocka_unit_test(test_dma_direct_alloc_free),
+		cmocka_unit_test(test_dma_direct_free_leaks_on_refusal),
+		cmocka_unit_test(test_atomic_pools),
+		cmocka_unit_test(test_atomic_pool_exhausted),
+		cmocka_unit_test(test_atomic_pool_pseries),
 		cmocka_unit_test(test_coherent_sme),
 		cmocka_unit_test(test_allow_list),
 		cmocka_unit_test(test_mmio_modes),

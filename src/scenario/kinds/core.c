@@ -2,7 +2,8 @@
 /*
  * The machine's own actor kinds (over mm/, cc/ and check/):
  *   guest_task  allocates, converts, maps and touches pages (kernel and user)
- *   device      DMA reads and writes at modeled addresses
+ *   device      DMA reads and writes at modeled addresses, through the
+ *               device's translation (its IOMMU, or none)
  *   vmm         maps guest memory into the host and touches it; refuses
  *               conversions; host-side RMP operations
  * and the "kernel" run extension: the [global] knobs of mm/, cc/ and check/
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "cc/cc.h"
+#include "dma/dma.h"
 #include "scenario/scenario.h"
 
 
@@ -521,17 +523,48 @@ static void device_stop(struct ccmm_actor *a)
 	a->priv = NULL;
 }
 
+/*
+ * The device's DMA to byte @off of a target, as the hardware routes it
+ * (ccmm_dma_raw_access): "@BUS" and "bar:DEV" are bus addresses, emitted
+ * as given; a named page (or the buffer behind any other object) is
+ * reached where the device's translation puts it (ccmm_dma_bus_addr) --
+ * with no IOMMU its physical address (with the C-bit if asked), behind one
+ * the bus address of a mapping that holds it -- and a page the IOMMU does
+ * not translate for the device is a stray access at its physical address,
+ * which the IOMMU faults (seed 002's second line of isolation).
+ */
 static int dma_fn(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t off, void *buf, size_t len,
 		  struct ccmm_result *r)
 {
 	struct ccmm_obj *o = arg;
 	struct device_state *s = a->priv;
-	uint64_t bus = o->pa + off;
+	struct ccmm_dma_dev *d = ccmm_dma_dev(a->run->m, s->dev);
+	uint8_t *p = buf;
+	size_t done = 0;
 
-	/* for a mapping, the physical memory behind it (o->pa) */
-	if (s->cbit)
-		bus |= a->run->m->enc_mask;
-	return ccmm_dma_access(&a->ctx, s->dev, NULL, rw, bus, buf, len, r);
+	memset(r, 0, sizeof(*r));
+	if (!d)
+		return -ENODEV;
+	while (done < len) {
+		uint64_t pa = o->pa + off + done, bus = pa, room = len - done;
+		struct ccmm_result part;
+		size_t n;
+		int ret;
+
+		if (o->kind != CCMM_OBJ_RAW && d->unit && ccmm_dma_bus_addr(d, pa, &bus, &room))
+			bus = pa; /* no translation to it: the device emits the physical address */
+		if (s->cbit && !d->unit)
+			bus |= a->run->m->enc_mask;
+		n = (size_t)CCMM_MIN(len - done, CCMM_MAX(room, 1));
+		ret = ccmm_dma_raw_access(&a->ctx, d, rw, bus, p + done, n, &part);
+		if (ret)
+			return ret;
+		ccmm_result_merge(r, &part, !done);
+		done += n;
+		if (ccmm_outcome_faults(part.outcome) && !part.handled)
+			break;
+	}
+	return 0;
 }
 
 static const struct ccmm_arg_spec dma_write_args[] = {
@@ -574,7 +607,8 @@ static int verb_dma_read(struct ccmm_actor *a, const struct ccmm_op *op)
 }
 
 static const struct ccmm_verb device_verbs[] = {
-	{ "dma_write", "DMA a byte pattern to memory (direct, no IOMMU translation)", dma_write_args, verb_dma_write },
+	{ "dma_write", "DMA a byte pattern to memory (through the device's IOMMU if it has one)", dma_write_args,
+	  verb_dma_write },
 	{ "dma_read", "DMA from memory, optionally verifying the pattern", dma_read_args, verb_dma_read },
 	{ NULL }
 };

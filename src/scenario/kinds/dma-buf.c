@@ -878,6 +878,7 @@ static const struct ccmm_arg_spec heap_export_args[] = {
 	{ "name", CCMM_ARG_NEWOBJ, true, true, NULL, NULL, "the dma-buf's name" },
 	{ "size", CCMM_ARG_SIZE, true, true, NULL, NULL, "bytes (whole pages)" },
 	{ "restricted", CCMM_ARG_BOOL, false, false, NULL, "no", "a restricted (secure) heap" },
+	{ "label", CCMM_ARG_STR, false, false, NULL, NULL, "DMA_BUF_SET_NAME: the name bufinfo shows" },
 	{ NULL }
 };
 
@@ -887,6 +888,10 @@ static int verb_heap_export(struct ccmm_actor *a, const struct ccmm_op *op)
 	int ret;
 
 	ret = ccmm_dma_buf_export_heap(&a->ctx, ccmm_arg_u64(a, op, 1), ccmm_arg_choice(op, 2), &b);
+	if (!ret && ccmm_arg_set(op, 3))
+		ret = ccmm_dma_buf_set_name(&a->ctx, b, ccmm_arg_str(op, 3));
+	if (ret && b)
+		ccmm_dma_buf_put(&a->ctx, b);
 	return ret ? ret : add_buf(a, op, 0, b);
 }
 

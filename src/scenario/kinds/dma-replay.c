@@ -456,8 +456,9 @@ static void unmap_req(struct ccmm_actor *a, struct replay *s, struct req *r)
 	if (r->hdr_mapped)
 		ccmm_dma_unmap_single(&a->ctx, s->d, r->hdr_dma, r->io->action == CCMM_IOLOG_TRIM ? 32 : 16,
 				      CCMM_DMA_TO_DEVICE, 0);
-	if (r->data_mapped)
-		ccmm_dma_unmap_sg(&a->ctx, s->d, &r->sgt, r->dir, 0);
+	/* vring_unmap_one_split: dma_unmap_page per descriptor */
+	for (unsigned i = 0; r->data_mapped && i < r->sgt.nents; i++)
+		ccmm_dma_unmap_page(&a->ctx, s->d, r->sgt.sgl[i].dma_address, r->sgt.sgl[i].dma_length, r->dir, 0);
 	if (r->status_mapped)
 		ccmm_dma_unmap_single(&a->ctx, s->d, r->status_dma, 1, CCMM_DMA_FROM_DEVICE, 0);
 	r->hdr_mapped = r->status_mapped = r->data_mapped = false;
@@ -524,12 +525,23 @@ static int submit(struct ccmm_actor *a, struct replay *s, struct slot *sl, unsig
 			pas[i] = sl->buf_pa + (i << CCMM_PAGE_SHIFT);
 		ret = ccmm_sg_alloc_table_from_pages(&r->sgt, pas, (size_t)npages, 0, io->len,
 						     s->max_seg == UINT64_MAX ? 0 : s->max_seg);
-		if (!ret) {
-			ret = ccmm_dma_map_sg(&a->ctx, s->d, &r->sgt, r->dir, 0);
-			ret = ret < 0 ? ret : 0;
+		/* virtqueue_add_split: vring_map_one_sg maps each entry with dma_map_page and checks it */
+		for (unsigned i = 0; !ret && i < r->sgt.orig_nents; i++) {
+			struct ccmm_scatterlist *sg = &r->sgt.sgl[i];
+
+			ret = ccmm_dma_map_page(&a->ctx, s->d, ccmm_sg_phys(sg), sg->length, r->dir, 0, &sg->dma_address);
+			if (ccmm_dma_mapping_error(s->d, sg->dma_address)) {
+				ret = ret ? ret : -ENOMEM;
+				while (i--) /* vring_unmap_one_split of what was mapped */
+					ccmm_dma_unmap_page(&a->ctx, s->d, r->sgt.sgl[i].dma_address, r->sgt.sgl[i].dma_length,
+							    r->dir, CCMM_DMA_ATTR_SKIP_CPU_SYNC);
+				break;
+			}
+			sg->dma_length = sg->length;
 		}
 		if (ret)
 			return ret;
+		r->sgt.nents = r->sgt.orig_nents;
 		r->data_mapped = true;
 	}
 	ret = ccmm_dma_map_single(&a->ctx, s->d, ccmm_phys_to_virt(sl->hdr_pa + 512), 1, CCMM_DMA_FROM_DEVICE, 0,

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * Actor kinds of the DMA layer:
- *   dma_driver  a driver using the DMA API: probe/remove, masks, buffers,
- *               streaming mappings (single, page, sg), syncs, coherent
- *               memory, MMIO; its CPU accesses are checked against the
+ *   dma_driver  a driver using the DMA API: probe/remove, masks, segment
+ *               limits, buffers (pages, on its kernel stack, kernel text or
+ *               rodata), streaming mappings (single, page, sg), syncs,
+ *               coherent memory (blocking or atomic), the atomic pools'
+ *               worker, MMIO; its CPU accesses are checked against the
  *               device's ownership of streaming buffers
  *   dma_device  the device side: DMA to the addresses the driver was given
- *               (mapping and coherent objects, or @BUS), through the IOMMU
- *               window and the live-mapping checks
+ *               (mapping and coherent objects, or @BUS) or to pages it
+ *               names, at their bus address through its translation, with
+ *               the live-mapping checks; learns a page's bus address
  * Mapping objects keep their record after an unmap, so a job can show a
  * double unmap; they are freed at the end of the run.
  */
@@ -19,12 +22,14 @@
 #include "dma/dma.h"
 #include "scenario/scenario.h"
 
-/* The kind defined in dma-replay.c, registered with the others here. */
+/* The kinds defined in dma-replay.c and dma-trace.c, registered with the others here. */
 extern const struct ccmm_actor_kind _ccmm_kind_virtio_blk_replay;
+extern const struct ccmm_actor_kind _ccmm_kind_dma_trace;
 
 
 static const char *const type_mapping = "dma_mapping";
 static const char *const type_coherent = "dma_coherent";
+static const char *const type_kmem = "dma_kmem"; /* a buffer on the kernel stack or in the kernel image */
 
 /* What a mapping or coherent object holds. */
 struct dma_obj {
@@ -54,6 +59,11 @@ static struct dma_obj *as_dma(const struct ccmm_obj *o, const char *type)
 	if (strcmp(o->type, type_mapping) && strcmp(o->type, type_coherent))
 		return NULL;
 	return o->priv;
+}
+
+static bool is_kmem(const struct ccmm_obj *o)
+{
+	return o->kind == CCMM_OBJ_OTHER && o->type && !strcmp(o->type, type_kmem);
 }
 
 /* ---- shared option and argument tables ----------------------------------------------------------- */
@@ -205,6 +215,89 @@ static int verb_free(struct ccmm_actor *a, const struct ccmm_op *op)
 	return o ? ccmm_obj_free_pages(a, o) : -ENOENT;
 }
 
+static const struct ccmm_arg_spec stack_args[] = {
+	{ "name", CCMM_ARG_NEWOBJ, true, true, NULL, NULL, "the buffer's name" },
+	{ "size", CCMM_ARG_SIZE, true, true, NULL, NULL, "bytes, up to 8 KiB (half the 16 KiB stack)" },
+	{ NULL }
+};
+
+/* A new object for @size bytes of kernel memory dma/ owns (a stack or the kernel image): nothing to free. */
+static int kmem_obj(struct ccmm_actor *a, const char *name, uint64_t va, uint64_t pa, uint64_t size)
+{
+	struct ccmm_obj *o;
+	int ret = ccmm_obj_add(a, name, &o);
+
+	if (ret)
+		return ret;
+	o->kind = CCMM_OBJ_OTHER;
+	o->type = type_kmem;
+	o->pa = pa;
+	o->va = va;
+	o->size = size;
+	return 0;
+}
+
+/* A local buffer of the driver's function: the top of its task's kernel stack (which grows down). */
+static int verb_stack(struct ccmm_actor *a, const struct ccmm_op *op)
+{
+	uint64_t size = ccmm_arg_u64(a, op, 1), va, pa, at;
+	int ret;
+
+	if (!size || size > CCMM_THREAD_SIZE / 2)
+		return ccmm_run_fail(a, op, -EINVAL, "stack: %" PRIu64 " bytes do not fit a stack frame (1 to 8 KiB)", size);
+	ret = ccmm_dma_task_stack(&a->ctx, &va, &pa);
+	if (ret)
+		return ret;
+	at = CCMM_ALIGN_DOWN(CCMM_THREAD_SIZE - 256 - size, 64); /* below the frames above it */
+	return kmem_obj(a, ccmm_arg_str(op, 0), va + at, pa + at, size);
+}
+
+static const char *const section_names[] = { "text", "rodata", NULL };
+
+static const struct ccmm_arg_spec kimage_args[] = {
+	{ "name", CCMM_ARG_NEWOBJ, true, true, NULL, NULL, "the object's name" },
+	{ "section", CCMM_ARG_ENUM, true, true, section_names, NULL, "text (_stext.._etext) or rodata" },
+	{ "off", CCMM_ARG_SIZE, false, false, NULL, "0", "byte offset into the section" },
+	{ "len", CCMM_ARG_SIZE, false, false, NULL, "4k", "bytes" },
+	{ NULL }
+};
+
+/* A driver that hands kernel text or rodata to the DMA API (a const table, a function's code). */
+static int verb_kernel_image(struct ccmm_actor *a, const struct ccmm_op *op)
+{
+	uint64_t va, pa, size, off = ccmm_arg_u64(a, op, 2), len = ccmm_arg_u64(a, op, 3);
+	int ret = ccmm_dma_kernel_image(a->run->m, ccmm_arg_choice(op, 1) == 1, &va, &pa, &size);
+
+	if (ret)
+		return ret;
+	if (!len || off >= size || len > size - off)
+		return ccmm_run_fail(a, op, -EINVAL, "kernel_image: [%" PRIu64 ", +%" PRIu64 ") is outside the %" PRIu64
+				     "-byte section", off, len, size);
+	return kmem_obj(a, ccmm_arg_str(op, 0), va + off, pa + off, len);
+}
+
+static const struct ccmm_arg_spec seg_size_args[] = {
+	{ "size", CCMM_ARG_SIZE, true, true, NULL, NULL, "largest sg segment the device takes, bytes (PCI default 64k)" },
+	{ NULL }
+};
+
+static int verb_set_max_seg_size(struct ccmm_actor *a, const struct ccmm_op *op)
+{
+	uint64_t size = ccmm_arg_u64(a, op, 0);
+
+	return size > UINT32_MAX ? -EINVAL : ccmm_dma_set_max_seg_size(dev_of(a), (uint32_t)size);
+}
+
+static const struct ccmm_arg_spec seg_boundary_args[] = {
+	{ "mask", CCMM_ARG_U64, true, true, NULL, NULL, "a segment may not cross a multiple of mask + 1 (PCI default 0xffffffff)" },
+	{ NULL }
+};
+
+static int verb_set_seg_boundary(struct ccmm_actor *a, const struct ccmm_op *op)
+{
+	return ccmm_dma_set_seg_boundary(dev_of(a), ccmm_arg_u64(a, op, 0));
+}
+
 /* CPU accesses: buffers through the direct map, coherent memory through its CPU address. */
 static const struct ccmm_arg_spec write_args[] = { CCMM_WRITE_ARG_SPECS("obj", "buffer, mapping (its buffer) or coherent memory") };
 
@@ -216,9 +309,9 @@ static int cpu_view(const struct ccmm_obj *o, uint64_t *va, uint64_t *pa, bool *
 	struct dma_obj *d;
 
 	*streaming = false;
-	if (o->kind == CCMM_OBJ_PAGES) {
+	if (o->kind == CCMM_OBJ_PAGES || is_kmem(o)) {
 		*pa = o->pa;
-		*va = ccmm_phys_to_virt(o->pa);
+		*va = is_kmem(o) ? o->va : ccmm_phys_to_virt(o->pa);
 		*streaming = true;
 		return 0;
 	}
@@ -269,15 +362,17 @@ static int verb_read(struct ccmm_actor *a, const struct ccmm_op *op)
 }
 
 /* Mapping ops */
-enum { MAP_NAME, MAP_BUF, MAP_OFF, MAP_LEN, MAP_DIR, MAP_CHECK, MAP_NENTS };
+enum { MAP_NAME, MAP_BUF, MAP_OFF, MAP_LEN, MAP_DIR, MAP_CHECK, MAP_SKIP, MAP_NENTS };
 
 static const struct ccmm_arg_spec map_args[] = {
 	{ "name", CCMM_ARG_NEWOBJ, true, true, NULL, NULL, "the mapping's name" },
-	{ "buf", CCMM_ARG_OBJ, true, true, NULL, NULL, "a buffer (alloc)" },
+	{ "buf", CCMM_ARG_OBJ, true, true, NULL, NULL,
+	  "a buffer (alloc, stack, kernel_image; dma_map_single also an ioremap or @VA, a kernel virtual address)" },
 	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset into the buffer" },
 	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
 	{ "dir", CCMM_ARG_ENUM, false, false, ccmm_dma_dir_names, "bidirectional", "DMA direction" },
 	{ "check", CCMM_ARG_BOOL, false, false, NULL, "yes", "call dma_mapping_error() on the result" },
+	{ "skip_cpu_sync", CCMM_ARG_BOOL, false, false, NULL, "no", "DMA_ATTR_SKIP_CPU_SYNC" },
 	{ NULL }
 };
 
@@ -288,6 +383,7 @@ static const struct ccmm_arg_spec map_sg_args[] = {
 	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to the end)" },
 	{ "dir", CCMM_ARG_ENUM, false, false, ccmm_dma_dir_names, "bidirectional", "DMA direction" },
 	{ "check", CCMM_ARG_BOOL, false, false, NULL, "yes", "(the sg API reports failures by its return)" },
+	{ "skip_cpu_sync", CCMM_ARG_BOOL, false, false, NULL, "no", "DMA_ATTR_SKIP_CPU_SYNC" },
 	{ "nents", CCMM_ARG_U64, false, false, NULL, "1", "scatterlist entries to split the range into" },
 	{ NULL }
 };
@@ -297,20 +393,29 @@ static int map_common(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_
 	struct ccmm_dma_dev *dev = dev_of(a);
 	struct ccmm_obj *buf = ccmm_obj_get(a, op, MAP_BUF), *o;
 	enum ccmm_dma_dir dir = (enum ccmm_dma_dir)ccmm_arg_choice(op, MAP_DIR);
+	unsigned long attrs = ccmm_arg_choice(op, MAP_SKIP) ? CCMM_DMA_ATTR_SKIP_CPU_SYNC : 0;
+	bool paged = buf && (buf->kind == CCMM_OBJ_PAGES || is_kmem(buf));
 	struct dma_obj *d;
-	uint64_t off, len;
+	uint64_t off, len, va = 0;
 	int ret;
 
 	if (!buf)
 		return -ENOENT;
-	if (buf->kind != CCMM_OBJ_PAGES || ccmm_op_span(a, op, buf->size, MAP_OFF, MAP_LEN, &off, &len))
+	/* dma_map_single takes any kernel virtual address; the others take pages */
+	if (type == CCMM_DMA_MAP_SINGLE && (buf->kind == CCMM_OBJ_IOMAP || buf->kind == CCMM_OBJ_RAW))
+		va = buf->va;
+	else if (!paged)
+		return -EINVAL;
+	else
+		va = is_kmem(buf) ? buf->va : ccmm_phys_to_virt(buf->pa);
+	if (ccmm_op_span(a, op, buf->size, MAP_OFF, MAP_LEN, &off, &len))
 		return -EINVAL;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->dev = dev->index;
 	d->type = type;
-	d->pa = buf->pa + off;
+	d->pa = paged ? buf->pa + off : 0;
 	d->size = len;
 	d->dir = dir;
 	if (type == CCMM_DMA_MAP_SG) {
@@ -333,14 +438,16 @@ static int map_common(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_
 				ret = -EINVAL;
 		}
 		if (!ret) {
-			ret = ccmm_dma_map_sg(&a->ctx, dev, &d->sgt, dir, 0);
+			ret = ccmm_dma_map_sg(&a->ctx, dev, &d->sgt, dir, attrs);
 			ret = ret < 0 ? ret : 0;
 		}
 		d->dma = ret ? CCMM_DMA_MAPPING_ERROR : d->sgt.sgl[0].dma_address;
 	} else if (type == CCMM_DMA_MAP_SINGLE) {
-		ret = ccmm_dma_map_single(&a->ctx, dev, ccmm_phys_to_virt(d->pa), len, dir, 0, &d->dma);
+		ret = ccmm_dma_map_single(&a->ctx, dev, va + off, len, dir, attrs, &d->dma);
+		if (!ret && !paged)
+			ccmm_dma_kernel_virt_to_phys(a->run->m, va + off, &d->pa); /* @VA in the direct map */
 	} else {
-		ret = ccmm_dma_map_page(&a->ctx, dev, d->pa, len, dir, 0, &d->dma);
+		ret = ccmm_dma_map_page(&a->ctx, dev, d->pa, len, dir, attrs, &d->dma);
 	}
 	if (type != CCMM_DMA_MAP_SG && ccmm_arg_choice(op, MAP_CHECK))
 		ccmm_dma_mapping_error(dev, d->dma);
@@ -383,13 +490,23 @@ static int verb_map_sg(struct ccmm_actor *a, const struct ccmm_op *op)
 	return map_common(a, op, CCMM_DMA_MAP_SG);
 }
 
-enum { UN_MAP, UN_LEN, UN_DIR };
+enum { UN_MAP, UN_LEN, UN_DIR, UN_NENTS };
 
 static const struct ccmm_arg_spec unmap_args[] = {
 	{ "map", CCMM_ARG_OBJ, true, true, NULL, NULL, "the mapping" },
 	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: as mapped; another value is a misuse)" },
 	{ "dir", CCMM_ARG_ENUM, false, false, ccmm_dma_dir_names, NULL,
 	  "direction (default: as mapped; another one is a misuse)" },
+	{ NULL }
+};
+
+static const struct ccmm_arg_spec unmap_sg_args[] = {
+	{ "map", CCMM_ARG_OBJ, true, true, NULL, NULL, "the mapping" },
+	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: as mapped; another value is a misuse)" },
+	{ "dir", CCMM_ARG_ENUM, false, false, ccmm_dma_dir_names, NULL,
+	  "direction (default: as mapped; another one is a misuse)" },
+	{ "nents", CCMM_ARG_U64, false, false, NULL, NULL,
+	  "entries passed (default: as given to dma_map_sg; another count is a misuse)" },
 	{ NULL }
 };
 
@@ -415,9 +532,26 @@ static int unmap_common(struct ccmm_actor *a, const struct ccmm_op *op, int fn)
 	case CCMM_DMA_MAP_PAGE:
 		return ccmm_dma_unmap_page(&a->ctx, dev, d->dma, len, dir, 0);
 	case CCMM_DMA_MAP_SG:
-		if (d->type != CCMM_DMA_MAP_SG)
-			return ccmm_dma_unmap_page(&a->ctx, dev, d->dma, len, dir, 0);
-		return ccmm_dma_unmap_sg(&a->ctx, dev, &d->sgt, dir, 0);
+		if (d->type != CCMM_DMA_MAP_SG) {
+			/* dma_unmap_sg of a list the driver built around this one address (the wrong function) */
+			struct ccmm_sg_table t = { 0 };
+			int ret = ccmm_sg_alloc_table(&t, 1);
+
+			if (ret)
+				return ret;
+			t.sgl[0].page_link = CCMM_ALIGN_DOWN(d->pa, CCMM_PAGE_SIZE);
+			t.sgl[0].offset = (uint32_t)(d->pa & (CCMM_PAGE_SIZE - 1));
+			t.sgl[0].length = t.sgl[0].dma_length = (uint32_t)len;
+			t.sgl[0].dma_address = d->dma;
+			t.nents = 1;
+			ret = ccmm_dma_unmap_sg_nents(&a->ctx, dev, &t, 1, dir, 0);
+			ccmm_sg_free_table(&t);
+			return ret;
+		}
+		return ccmm_dma_unmap_sg_nents(&a->ctx, dev, &d->sgt,
+					       ccmm_arg_set(op, UN_NENTS) ? (unsigned)ccmm_arg_u64(a, op, UN_NENTS)
+									  : d->sgt.orig_nents,
+					       dir, 0);
 	default:
 		return ccmm_dma_free_coherent(&a->ctx, dev, len, d->cpu_va, d->dma);
 	}
@@ -451,13 +585,15 @@ static int verb_mapping_error(struct ccmm_actor *a, const struct ccmm_op *op)
 	return ccmm_dma_mapping_error(ccmm_dma_dev(a->run->m, d->dev), d->dma);
 }
 
-enum { SY_MAP, SY_OFF, SY_LEN, SY_DIR };
+enum { SY_MAP, SY_OFF, SY_LEN, SY_DIR, SY_NENTS };
 
 static const struct ccmm_arg_spec sync_args[] = {
 	{ "map", CCMM_ARG_OBJ, true, true, NULL, NULL, "the mapping" },
 	{ "off", CCMM_ARG_SIZE, false, false, NULL, NULL, "byte offset into it" },
 	{ "len", CCMM_ARG_SIZE, false, false, NULL, NULL, "bytes (default: to its end)" },
-	{ "dir", CCMM_ARG_ENUM, false, false, ccmm_dma_dir_names, NULL, "direction (default: as mapped)" },
+	{ "dir", CCMM_ARG_ENUM, false, false, ccmm_dma_dir_names, NULL,
+	  "direction (default: as mapped; another one is reported, and copies as it says)" },
+	{ "nents", CCMM_ARG_U64, false, false, NULL, NULL, "sg: entries passed (default: as given to dma_map_sg)" },
 	{ NULL }
 };
 
@@ -477,8 +613,10 @@ static int sync_common(struct ccmm_actor *a, const struct ccmm_op *op, bool for_
 	dev = ccmm_dma_dev(a->run->m, d->dev);
 	dir = ccmm_arg_set(op, SY_DIR) ? (enum ccmm_dma_dir)ccmm_arg_choice(op, SY_DIR) : d->dir;
 	if (d->type == CCMM_DMA_MAP_SG)
-		return for_cpu ? ccmm_dma_sync_sg_for_cpu(&a->ctx, dev, &d->sgt, dir)
-			       : ccmm_dma_sync_sg_for_device(&a->ctx, dev, &d->sgt, dir);
+		return ccmm_dma_sync_sg_nents(&a->ctx, dev, &d->sgt,
+					      ccmm_arg_set(op, SY_NENTS) ? (unsigned)ccmm_arg_u64(a, op, SY_NENTS)
+									 : d->sgt.orig_nents,
+					      dir, for_cpu);
 	off = ccmm_arg_set(op, SY_OFF) ? ccmm_arg_u64(a, op, SY_OFF) : 0;
 	len = ccmm_arg_set(op, SY_LEN) ? ccmm_arg_u64(a, op, SY_LEN) : (d->size > off ? d->size - off : 0);
 	return for_cpu ? ccmm_dma_sync_single_for_cpu(&a->ctx, dev, d->dma + off, len, dir)
@@ -495,9 +633,13 @@ static int verb_sync_for_device(struct ccmm_actor *a, const struct ccmm_op *op)
 	return sync_common(a, op, false);
 }
 
+static const char *const gfp_names[] = { "kernel", "atomic", NULL };
+
 static const struct ccmm_arg_spec coherent_args[] = {
 	{ "name", CCMM_ARG_NEWOBJ, true, true, NULL, NULL, "the buffer's name" },
 	{ "size", CCMM_ARG_SIZE, true, true, NULL, NULL, "bytes, up to 4 MiB" },
+	{ "gfp", CCMM_ARG_ENUM, false, false, gfp_names, "kernel",
+	  "GFP_KERNEL (may block: pages converted now) or GFP_ATOMIC (from the atomic pools)" },
 	{ NULL }
 };
 
@@ -514,7 +656,8 @@ static int verb_alloc_coherent(struct ccmm_actor *a, const struct ccmm_op *op)
 	d->type = CCMM_DMA_MAP_COHERENT;
 	d->size = ccmm_arg_u64(a, op, 1);
 	d->dir = CCMM_DMA_BIDIRECTIONAL;
-	ret = ccmm_dma_alloc_coherent(&a->ctx, dev, d->size, &d->dma, &d->cpu_va);
+	ret = ccmm_dma_alloc_attrs(&a->ctx, dev, d->size, ccmm_arg_choice(op, 2) ? CCMM_DMA_GFP_ATOMIC : 0, &d->dma,
+				   &d->cpu_va);
 	if (!ret)
 		ret = ccmm_obj_add(a, ccmm_arg_str(op, 0), &o);
 	if (ret) {
@@ -584,14 +727,17 @@ static int verb_mmio_read(struct ccmm_actor *a, const struct ccmm_op *op)
 	return verb_mmio(a, op, false);
 }
 
-static const struct ccmm_arg_spec pool_args[] = {
-	{ "pages", CCMM_ARG_U64, true, true, NULL, NULL, "most decrypted pages the coherent pool keeps" },
+static const char *const pool_work_names[] = { "hold", "release", NULL };
+
+static const struct ccmm_arg_spec pool_work_args[] = {
+	{ "what", CCMM_ARG_ENUM, true, true, pool_work_names, NULL,
+	  "hold: the worker does not run (a busy machine); release: it runs what was queued" },
 	{ NULL }
 };
 
-static int verb_pool_limit(struct ccmm_actor *a, const struct ccmm_op *op)
+static int verb_pool_work(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	ccmm_dma_pool_set_limit(&a->ctx, a->run->m, ccmm_arg_u64(a, op, 0));
+	ccmm_dma_atomic_pool_hold(a->run->m, ccmm_arg_choice(op, 0) == 0);
 	return 0;
 }
 
@@ -610,16 +756,24 @@ static const struct ccmm_verb driver_verbs[] = {
 	{ "dma_map_sg", "map a buffer split into nents scatterlist entries", map_sg_args, verb_map_sg },
 	{ "dma_unmap_single", "unmap (len= / dir= other than mapped are misuses)", unmap_args, verb_unmap_single },
 	{ "dma_unmap_page", "unmap a page mapping", unmap_args, verb_unmap_page },
-	{ "dma_unmap_sg", "unmap a scatterlist", unmap_args, verb_unmap_sg },
+	{ "dma_unmap_sg", "unmap a scatterlist (of a single mapping: the wrong function)", unmap_sg_args, verb_unmap_sg },
 	{ "dma_mapping_error", "ask whether a mapping failed (-ENOMEM)", obj_args, verb_mapping_error },
 	{ "dma_sync_single_for_cpu", "give a streaming mapping to the CPU", sync_args, verb_sync_for_cpu },
 	{ "dma_sync_single_for_device", "give it back to the device", sync_args, verb_sync_for_device },
-	{ "dma_alloc_coherent", "coherent memory (shared in a guest, from the decrypted pool when possible)", coherent_args,
+	{ "dma_alloc_coherent", "coherent memory (made shared in a guest; atomic: from the atomic pools)", coherent_args,
 	  verb_alloc_coherent },
 	{ "dma_free_coherent", "free it (len= other than allocated is a misuse)", unmap_args, verb_free_coherent },
 	{ "mmio_write", "write a register in BAR 0 (#VE or TDVMCALL in a TDX guest)", mmio_write_args, verb_mmio_write },
 	{ "mmio_read", "read a register in BAR 0", mmio_read_args, verb_mmio_read },
-	{ "pool_limit", "set the coherent pool's limit (trims it now)", pool_args, verb_pool_limit },
+	{ "atomic_pool_work", "hold or release the atomic pools' worker (atomic_pool_work)", pool_work_args,
+	  verb_pool_work },
+	{ "stack", "a buffer on the driver task's kernel stack (dma-debug: check_for_stack)", stack_args, verb_stack },
+	{ "kernel_image", "a buffer in kernel text or rodata (dma-debug: check_for_illegal_area)", kimage_args,
+	  verb_kernel_image },
+	{ "dma_set_max_seg_size", "the device's largest sg segment (dma_set_max_seg_size)", seg_size_args,
+	  verb_set_max_seg_size },
+	{ "dma_set_seg_boundary", "the boundary a segment may not cross (dma_set_seg_boundary)", seg_boundary_args,
+	  verb_set_seg_boundary },
 	{ NULL }
 };
 
@@ -636,14 +790,30 @@ static const struct ccmm_actor_kind ccmm_kind_dma_driver = {
 
 /* ---- dma_device ---------------------------------------------------------------------------------------- */
 
-/* Bus address of byte @off of an object the device was given. */
-static int bus_of(const struct ccmm_obj *o, uint64_t off, uint64_t *bus, uint64_t *room)
+/*
+ * Bus address of byte @off of what the device is told to reach: a bus
+ * address (@BUS, a mapping or coherent object), or a page the job names
+ * (pages, a stack or kernel-image buffer) at the bus address its
+ * translation gives it -- or, where the IOMMU has none, the page's
+ * physical address, a stray access the IOMMU catches.
+ */
+static int bus_of(struct ccmm_dma_dev *dev, const struct ccmm_obj *o, uint64_t off, uint64_t *bus, uint64_t *room)
 {
 	struct dma_obj *d;
 
 	if (o->kind == CCMM_OBJ_RAW) {
 		*bus = o->pa + off;
 		*room = o->size - off;
+		return 0;
+	}
+	if (o->kind == CCMM_OBJ_PAGES || is_kmem(o)) {
+		uint64_t pa = o->pa + off;
+
+		if (ccmm_dma_bus_addr(dev, pa, bus, room)) {
+			*bus = pa;
+			*room = CCMM_PAGE_SIZE - (pa & (CCMM_PAGE_SIZE - 1));
+		}
+		*room = CCMM_MIN(*room, o->size - off);
 		return 0;
 	}
 	d = as_dma(o, NULL);
@@ -677,7 +847,7 @@ static int device_fn(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint64_t 
 		uint64_t bus, room;
 		struct ccmm_result part;
 		size_t n;
-		int ret = bus_of(arg, off + done, &bus, &room);
+		int ret = bus_of(dev_of(a), arg, off + done, &bus, &room);
 
 		if (ret)
 			return ret;
@@ -710,14 +880,51 @@ static int verb_dev_read(struct ccmm_actor *a, const struct ccmm_op *op)
 	return device_rw(a, op, CCMM_READ);
 }
 
-static const struct ccmm_arg_spec dev_write_args[] = { CCMM_WRITE_ARG_SPECS("obj", "a mapping, coherent memory, or @BUSADDR") };
+static const struct ccmm_arg_spec dev_write_args[] = {
+	CCMM_WRITE_ARG_SPECS("obj", "a mapping, coherent memory, @BUSADDR, or pages (at their bus address)")
+};
 
-static const struct ccmm_arg_spec dev_read_args[] = { CCMM_READ_ARG_SPECS("obj", "a mapping, coherent memory, or @BUSADDR") };
+static const struct ccmm_arg_spec dev_read_args[] = {
+	CCMM_READ_ARG_SPECS("obj", "a mapping, coherent memory, @BUSADDR, or pages (at their bus address)")
+};
+
+static const struct ccmm_arg_spec bus_addr_args[] = {
+	{ "name", CCMM_ARG_NEWOBJ, true, true, NULL, NULL, "a bus-address object (as @BUS) for the result" },
+	{ "obj", CCMM_ARG_OBJ, true, true, NULL, NULL, "pages, or a stack or kernel-image buffer" },
+	{ "off", CCMM_ARG_SIZE, false, false, NULL, "0", "byte offset into it" },
+	{ NULL }
+};
+
+/* Learn where the device reaches a page: ccmm_dma_bus_addr, or -ENOENT when its IOMMU has no translation. */
+static int verb_bus_addr(struct ccmm_actor *a, const struct ccmm_op *op)
+{
+	struct ccmm_obj *o = ccmm_obj_get(a, op, 1), *n;
+	uint64_t off = ccmm_arg_u64(a, op, 2), bus, room;
+	int ret;
+
+	if (!o)
+		return -ENOENT;
+	if ((o->kind != CCMM_OBJ_PAGES && !is_kmem(o)) || off >= o->size)
+		return -EINVAL;
+	ret = ccmm_dma_bus_addr(dev_of(a), o->pa + off, &bus, &room);
+	if (ret)
+		return ret;
+	ret = ccmm_obj_add(a, ccmm_arg_str(op, 0), &n);
+	if (ret)
+		return ret;
+	n->kind = CCMM_OBJ_RAW;
+	n->pa = bus;
+	n->va = bus;
+	n->size = CCMM_MIN(room, o->size - off);
+	return 0;
+}
 
 static const struct ccmm_verb device_verbs[] = {
-	{ "dma_write", "DMA a pattern to what the driver gave (through the IOMMU window, checked)", dev_write_args,
-	  verb_dev_write },
+	{ "dma_write", "DMA a pattern to what the driver gave, or to pages at their bus address (through the IOMMU, checked)",
+	  dev_write_args, verb_dev_write },
 	{ "dma_read", "DMA from it, optionally verifying the pattern", dev_read_args, verb_dev_read },
+	{ "bus_addr", "the bus address at which the device reaches a page (dma_map_* / IOMMU), as an object",
+	  bus_addr_args, verb_bus_addr },
 	{ NULL }
 };
 
@@ -733,7 +940,7 @@ static const struct ccmm_actor_kind ccmm_kind_dma_device = {
 };
 
 static const struct ccmm_actor_kind *const dma_kinds[] = {
-	&ccmm_kind_dma_driver, &ccmm_kind_dma_device, &_ccmm_kind_virtio_blk_replay, NULL,
+	&ccmm_kind_dma_driver, &ccmm_kind_dma_device, &_ccmm_kind_virtio_blk_replay, &_ccmm_kind_dma_trace, NULL,
 };
 
 const struct ccmm_kind_set ccmm_kinds_dma = { "dma", dma_kinds, NULL };

@@ -1,9 +1,9 @@
 # A 2 MiB pool (swiotlb=1024,force: 1024 slots of 2 KiB, 8 segments) that
-# eight concurrent 1 MiB writers fill (each request needs four whole
+# sixteen concurrent 1 MiB writers fill (each request needs four whole
 # segments for its data): mappings fail while it is full and
 # virtio-blk requeues the request (Debian's 6.12 has no SWIOTLB_DYNAMIC).
 host() {
-	DESC="virtio-blk 1 MiB O_DIRECT writes from 8 processes into a 1024-slot pool that fills, 1 CPU"
+	DESC="virtio-blk 1 MiB O_DIRECT writes from 16 processes into a 1024-slot pool that fills, 1 CPU"
 	CPUS=1
 	MEM=512M
 	SWIOTLB=1024,force
@@ -15,7 +15,7 @@ host() {
 run() {
 	d=$(disk_by_serial ccmm-d0) || { echo "no disk ccmm-d0"; return 1; }
 	pids=""
-	for p in 0 1 2 3 4 5 6 7; do
+	for p in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
 		run_in ccmm ccmm-dio -w -s $((p + 2))m $d 2 1m &
 		pids="$pids $!"
 	done
