@@ -75,18 +75,25 @@ struct ccmm_lock_stat {
 	uint64_t hold_total_ns, hold_max_ns;
 };
 
+#define CCMM_LOCK_HOLDS 8 /* the last holds a lock remembers, in modeled time */
+
 /*
  * struct ccmm_lock_dep - what every sleeping lock carries for lockdep and
  * lockstat: its class name, the holder, when it was taken and last let go
- * (modeled), its place on the holder's list of held locks, and how an
- * engine releases it when the holder can never run again (a run that
- * ended in a deadlock). The lock's own internal lock protects it.
+ * (modeled), the last CCMM_LOCK_HOLDS holds ([from, to) in modeled time,
+ * a ring), its place on the holder's list of held locks, and how an engine
+ * releases it when the holder can never run again (a run that ended in a
+ * deadlock). The lock's own internal lock protects it.
  */
 struct ccmm_lock_dep {
 	const char *name;
 	_Atomic(struct ccmm_sched_entity *) holder; /* read by waiters for their reports (relaxed) */
 	struct ccmm_lock_dep *held_next;
 	uint64_t acquired_ns, released_ns;
+	struct {
+		uint64_t from, to;
+	} holds[CCMM_LOCK_HOLDS];
+	unsigned next_hold;
 	void (*force_unlock)(struct ccmm_lock_dep *dep);
 };
 
@@ -134,9 +141,14 @@ struct ccmm_lock_stat *ccmm_lock_stat_of(struct ccmm_sched_entity *se, const cha
 
 /*
  * The lock code's bookkeeping, called with the lock's internal lock held:
- * acquired (by current, at the clock of @ctx: moved up to the previous
- * holder's release; @t_request is the clock when it asked, @slept whether
- * it had to sleep) and released (the hold time is counted).
+ * acquired (by current, at the clock of @ctx; @t_request is the clock when
+ * it asked, @slept whether it had to sleep) and released (the hold time is
+ * counted). The taker's clock moves up to when it could have had the lock
+ * in modeled time: after the release that woke it when it slept; else,
+ * when its clock falls inside one of the remembered holds (the lock was
+ * free when it came, but an entity ahead of it in modeled time held it
+ * then), to that hold's end. A lock free at the taker's time costs no wait
+ * however late another entity held it afterwards.
  */
 void ccmm_lock_acquired(struct ccmm_ctx *ctx, struct ccmm_lock_dep *dep, uint64_t t_request, bool slept);
 void ccmm_lock_released(struct ccmm_ctx *ctx, struct ccmm_lock_dep *dep);

@@ -106,9 +106,23 @@ void ccmm_lock_acquired(struct ccmm_ctx *ctx, struct ccmm_lock_dep *dep, uint64_
 	uint64_t wait = 0;
 
 	if (clk) {
-		/* the previous holder let go at released_ns: nobody gets it earlier */
-		if (clk->now_ns < dep->released_ns)
-			clk->now_ns = dep->released_ns;
+		if (slept) {
+			/* woken by the release that let it go: nobody gets it earlier */
+			if (clk->now_ns < dep->released_ns)
+				clk->now_ns = dep->released_ns;
+		} else {
+			/* free now; in modeled time it may have been held when we came: wait for the end of that hold */
+			bool moved = true;
+
+			for (unsigned pass = 0; moved && pass < CCMM_LOCK_HOLDS; pass++) {
+				moved = false;
+				for (unsigned i = 0; i < CCMM_LOCK_HOLDS; i++)
+					if (dep->holds[i].from <= clk->now_ns && clk->now_ns < dep->holds[i].to) {
+						clk->now_ns = dep->holds[i].to;
+						moved = true;
+					}
+			}
+		}
 		wait = clk->now_ns > t_request ? clk->now_ns - t_request : 0;
 		dep->acquired_ns = clk->now_ns;
 	}
@@ -140,6 +154,11 @@ void ccmm_lock_released(struct ccmm_ctx *ctx, struct ccmm_lock_dep *dep)
 
 	if (now > dep->released_ns)
 		dep->released_ns = now;
+	if (now > dep->acquired_ns) {
+		dep->holds[dep->next_hold].from = dep->acquired_ns;
+		dep->holds[dep->next_hold].to = now;
+		dep->next_hold = (dep->next_hold + 1) % CCMM_LOCK_HOLDS;
+	}
 	if (se) {
 		held_remove(se, dep);
 		/* the holder's own figures (a release by somebody else is a misuse the lock reports) */

@@ -187,8 +187,9 @@ static void wound_holder(struct ccmm_ww_mutex *lock, struct ccmm_ww_acquire_ctx 
 
 /*
  * The owner word is ours: lockstat, the modeled wait (the clock moves up to
- * the previous holder's release) and the acquire context. The previous
- * holder wrote dep.released_ns before it cleared the owner word.
+ * the release that woke us, or past a hold it came in the middle of) and
+ * the acquire context. The previous holder wrote dep's release before it
+ * cleared the owner word.
  */
 static void set_acquired(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct ccmm_ww_acquire_ctx *acq,
 			 uint64_t t0, bool slept)
