@@ -3,20 +3,16 @@
  * The cgroup v2 core: the hierarchy by path, reference counts, tasks,
  * cgroup.* files, the interface-file table and the cgroupfs dump.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cgroup/internal.h"
 
-static const char *const ctrl_names[CCMM_CGRP_NR] = { "memory", "misc" };
+static const char *const ctrl_names[CCMM_CGRP_NR] = { "cpuset", "memory", "misc" };
 
 const char *ccmm_cgroup_ctrl_name(enum ccmm_cgroup_ctrl c)
 {
@@ -175,6 +171,7 @@ static struct ccmm_cgroup *cgroup_alloc(struct ccmm_cgroup_root *root, struct cc
 	for (int r = 0; r < CCMM_MISC_NR; r++)
 		atomic_init(&cg->misc[r].max, CCMM_MISC_MAX);
 	atomic_init(&cg->mem.max, (uint64_t)CCMM_PAGE_COUNTER_MAX);
+	atomic_init(&cg->mem.high, (uint64_t)CCMM_PAGE_COUNTER_MAX);
 	atomic_fetch_add(&root->nr_cgroups, 1);
 	return cg;
 }
@@ -214,6 +211,10 @@ static int cgroup_init(struct ccmm_machine *m)
 		return -ENOMEM;
 	}
 	root->top->id = ++root->next_id;
+	/* node_states[N_MEMORY]: the online nodes with RAM */
+	for (unsigned n = 0; n < m->plat->nr_nodes && n < 32; n++)
+		if (m->plat->node[n].online && ccmm_platform_ram(m->plat, (int)n))
+			atomic_fetch_or(&root->mems_online, 1u << n);
 	ccmm_subsys_set_data(m, &ccmm_subsys_cgroup, root);
 	return 0;
 }
@@ -589,18 +590,6 @@ int ccmm_cgroup_kill(struct ccmm_cgroup_root *root, struct ccmm_cgroup *cg)
 	return n;
 }
 
-struct ccmm_task *_ccmm_cgroup_pick_task_locked(struct ccmm_cgroup *cg, struct ccmm_task *prefer)
-{
-	struct ccmm_task *best = NULL;
-
-	if (prefer && ccmm_cgroup_is_descendant(prefer->cgrp, cg) && !ccmm_task_signal_pending(prefer))
-		return prefer;
-	for (struct ccmm_task *t = cg->root->tasks; t; t = t->next)
-		if (ccmm_cgroup_is_descendant(t->cgrp, cg) && !ccmm_task_signal_pending(t) && (!best || t->pid < best->pid))
-			best = t;
-	return best;
-}
-
 /* ---- cgroup.* files ------------------------------------------------------------------ */
 
 static void print_mask(struct cg_buf *b, unsigned mask)
@@ -644,7 +633,7 @@ static int parse_subtree_control(const char *text, unsigned *en, unsigned *dis, 
 			if (!strcmp(tok + 1, ctrl_names[c]))
 				break;
 		if (c == CCMM_CGRP_NR)
-			return _ccmm_cg_why(why, why_len, -EINVAL, "unknown controller '%s' (memory, misc)", tok + 1);
+			return _ccmm_cg_why(why, why_len, -EINVAL, "unknown controller '%s' (cpuset, memory, misc)", tok + 1);
 		if (tok[0] == '+') {
 			*en |= 1u << c;
 			*dis &= ~(1u << c);
@@ -790,11 +779,15 @@ static const struct cftype cftypes[] = {
 	{ "cgroup.procs", CFT_CORE, 0, procs_show, procs_write },
 	{ "cgroup.events", CFT_CORE, CFT_NOT_ON_ROOT, events_show, NULL },
 	{ "cgroup.kill", CFT_CORE, CFT_NOT_ON_ROOT, NULL, kill_write },
+	{ "cpuset.mems", CCMM_CGRP_CPUSET, CFT_NOT_ON_ROOT, _ccmm_cpuset_mems_show, _ccmm_cpuset_mems_write },
+	{ "cpuset.mems.effective", CCMM_CGRP_CPUSET, 0, _ccmm_cpuset_mems_effective_show, NULL },
 	{ "memory.current", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, _ccmm_memory_current_show, NULL },
-	{ "memory.max", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, _ccmm_memory_max_show, _ccmm_memory_max_write },
 	{ "memory.peak", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, _ccmm_memory_peak_show, NULL },
+	{ "memory.high", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, _ccmm_memory_high_show, _ccmm_memory_high_write },
+	{ "memory.max", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, _ccmm_memory_max_show, _ccmm_memory_max_write },
 	{ "memory.events", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, _ccmm_memory_events_show, NULL },
 	{ "memory.events.local", CCMM_CGRP_MEMORY, CFT_NOT_ON_ROOT, _ccmm_memory_events_local_show, NULL },
+	{ "memory.stat", CCMM_CGRP_MEMORY, 0, _ccmm_memory_stat_show, NULL },
 	{ "misc.max", CCMM_CGRP_MISC, CFT_NOT_ON_ROOT, _ccmm_misc_max_show, _ccmm_misc_max_write },
 	{ "misc.current", CCMM_CGRP_MISC, 0, _ccmm_misc_current_show, NULL },
 	{ "misc.peak", CCMM_CGRP_MISC, 0, _ccmm_misc_peak_show, NULL },
@@ -805,7 +798,8 @@ static const struct cftype cftypes[] = {
 
 const char *const ccmm_cgroup_file_names[] = {
 	"cgroup.controllers", "cgroup.subtree_control", "cgroup.procs", "cgroup.events", "cgroup.kill",
-	"memory.current", "memory.max", "memory.peak", "memory.events", "memory.events.local",
+	"cpuset.mems", "cpuset.mems.effective",
+	"memory.current", "memory.peak", "memory.high", "memory.max", "memory.events", "memory.events.local", "memory.stat",
 	"misc.max", "misc.current", "misc.peak", "misc.capacity", "misc.events", "misc.events.local",
 	NULL,
 };
@@ -982,52 +976,8 @@ int ccmm_cgroup_write_check(const char *name, const char *text, char *why, size_
 
 /* ---- the cgroupfs dump --------------------------------------------------------------- */
 
-static int write_text_file(const char *path, const char *text, size_t len)
-{
-	FILE *f = fopen(path, "w");
-	int ret = 0;
-
-	if (!f)
-		return -errno;
-	if (len && fwrite(text, 1, len, f) != len)
-		ret = -EIO;
-	if (fclose(f) && !ret)
-		ret = -EIO;
-	return ret;
-}
-
-static int remove_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int ret = 0;
-
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((e = readdir(d))) {
-		char sub[4096];
-		struct stat st;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-		if (lstat(sub, &st))
-			ret = -errno;
-		else if (S_ISDIR(st.st_mode))
-			ret = remove_tree(sub);
-		else if (unlink(sub))
-			ret = -errno;
-		if (ret)
-			break;
-	}
-	closedir(d);
-	if (!ret && rmdir(path))
-		ret = -errno;
-	return ret;
-}
-
-/* Dump @cg's files and its children under @dir (which exists). Tree lock held. */
-static int dump_cgroup(struct ccmm_cgroup *cg, const char *dir, struct ccmm_error *err)
+/* Dump @cg's files and its children under @rel ("" for the root). Tree lock held. */
+static int dump_cgroup(struct ccmm_outdir *o, struct ccmm_cgroup *cg, const char *rel, struct ccmm_error *err)
 {
 	for (size_t i = 0; i < CCMM_ARRAY_SIZE(cftypes); i++) {
 		const struct cftype *ft = &cftypes[i];
@@ -1040,22 +990,20 @@ static int dump_cgroup(struct ccmm_cgroup *cg, const char *dir, struct ccmm_erro
 		ft->show(cg, &b);
 		if (b.oom) {
 			free(b.p);
-			return ccmm_error_set(err, NULL, -ENOMEM, "%s: out of memory", dir);
+			return ccmm_error_set(err, NULL, -ENOMEM, "%s/%s: out of memory", o->path, rel);
 		}
-		snprintf(path, sizeof(path), "%s/%s", dir, ft->name);
-		ret = write_text_file(path, b.p ? b.p : "", b.len);
+		snprintf(path, sizeof(path), "%s%s%s", rel, rel[0] ? "/" : "", ft->name);
+		ret = ccmm_outdir_write(o, path, b.p ? b.p : "", b.len, err);
 		free(b.p);
 		if (ret)
-			return ccmm_error_set(err, NULL, ret, "%s: cannot write: %s", path, strerror(-ret));
+			return ret;
 	}
 	for (struct ccmm_cgroup *c = cg->first_child; c; c = c->next_sibling) {
 		char sub[4096];
 		int ret;
 
-		snprintf(sub, sizeof(sub), "%s/%s", dir, c->name);
-		if (mkdir(sub, 0755))
-			return ccmm_error_set(err, NULL, -errno, "%s: cannot create: %s", sub, strerror(errno));
-		ret = dump_cgroup(c, sub, err);
+		snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "", c->name);
+		ret = dump_cgroup(o, c, sub, err);
 		if (ret)
 			return ret;
 	}
@@ -1064,60 +1012,24 @@ static int dump_cgroup(struct ccmm_cgroup *cg, const char *dir, struct ccmm_erro
 
 int ccmm_cgroup_dump(struct ccmm_cgroup_root *root, const char *dir, struct ccmm_error *err)
 {
-	char tmp[4096], old[4096], marker[4096];
-	struct stat st;
-	bool replace = false;
-	int ret;
+	struct ccmm_outdir o;
+	int ret = ccmm_outdir_open(&o, dir, "cgroupfs dump", "cgroup.controllers", err);
 
-	if (!dir[0] || strlen(dir) > 4000)
-		return ccmm_error_set(err, NULL, -EINVAL, "'%s': not a usable directory name", dir);
-	if (!stat(dir, &st)) {
-		snprintf(marker, sizeof(marker), "%s/cgroup.controllers", dir);
-		if (!S_ISDIR(st.st_mode) || access(marker, F_OK))
-			return ccmm_error_set(err, NULL, -EEXIST,
-					      "%s: exists and is not a previous cgroupfs dump (no cgroup.controllers); not replacing it",
-					      dir);
-		replace = true;
-	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", dir);
-	if (!mkdtemp(tmp))
-		return ccmm_error_set(err, NULL, -errno, "%s: cannot create a directory beside it: %s", dir, strerror(errno));
-	chmod(tmp, 0755);
+	if (ret)
+		return ret;
 	pthread_rwlock_rdlock(&root->tree_lock);
-	ret = dump_cgroup(root->top, tmp, err);
+	ret = dump_cgroup(&o, root->top, "", err);
 	pthread_rwlock_unlock(&root->tree_lock);
 	if (ret) {
-		remove_tree(tmp);
+		ccmm_outdir_abort(&o);
 		return ret;
 	}
-	if (replace) {
-		snprintf(old, sizeof(old), "%s.old.XXXXXX", dir);
-		if (!mkdtemp(old)) {
-			ret = -errno;
-			remove_tree(tmp);
-			return ccmm_error_set(err, NULL, ret, "%s: cannot replace: %s", dir, strerror(-ret));
-		}
-		rmdir(old);
-		if (rename(dir, old)) {
-			ret = -errno;
-			remove_tree(tmp);
-			return ccmm_error_set(err, NULL, ret, "%s: cannot replace: %s", dir, strerror(-ret));
-		}
-	}
-	if (rename(tmp, dir)) {
-		ret = -errno;
-		remove_tree(tmp);
-		if (replace)
-			rename(old, dir);
-		return ccmm_error_set(err, NULL, ret, "%s: cannot rename the dump into place: %s", dir, strerror(-ret));
-	}
-	if (replace)
-		remove_tree(old);
-	return 0;
+	return ccmm_outdir_commit(&o, err);
 }
 
 struct ccmm_subsys ccmm_subsys_cgroup = {
 	.name = "cgroup",
 	.init = cgroup_init,
 	.exit = cgroup_exit,
+	.block = &ccmm_cgroup_block,
 };

@@ -3,7 +3,7 @@
  * cgroup.h - a cgroup v2 hierarchy with the misc and memory controllers
  * (layer 3).
  *
- *   /                          root: cgroup.controllers = "memory misc",
+ *   /                          root: cgroup.controllers = "cpuset memory misc",
  *   |                          misc.capacity, misc.current, misc.peak
  *   +-- selftest               cgroup.subtree_control = "memory misc"
  *   |    +-- test1             misc.max "sgx_epc 16384", memory.max ...
@@ -30,14 +30,24 @@
  *                             ops): SGX keeps its per-cgroup LRUs there.
  *                             Writing misc.max never reclaims.
  *
- *   memory controller         page counters with usage, max, peak and
- *   (mm/memcontrol.c)         failcnt, memory.events / memory.events.local;
+ *   memory controller         page counters with usage, max, high, peak
+ *   (mm/memcontrol.c)         and failcnt, memory.events / .events.local,
+ *                             memory.stat (hierarchical statistics the
+ *                             layer above keeps: memcg_stat_format);
  *                             hierarchical try-charge; over a limit it
  *                             calls the reclaim hook a layer above
  *                             installed (try_to_free_mem_cgroup_pages),
  *                             retries, and finally counts oom and kills
- *                             a task of the cgroup (the memcg OOM killer).
- *                             Writing memory.max reclaims down to it.
+ *                             the task of the cgroup with the highest
+ *                             oom_badness (the memcg OOM killer). Over
+ *                             memory.high the charging task reclaims and
+ *                             is throttled (mem_cgroup_handle_over_high).
+ *                             Writing memory.max / memory.high reclaims
+ *                             down to it.
+ *
+ *   cpuset controller         cpuset.mems and cpuset.mems.effective
+ *   (kernel/cgroup/cpuset.c)  (v2): the nodes a cgroup's tasks allocate
+ *                             from and its pages may be demoted to
  *
  *   tasks                     processes with a pid, their address space
  *                             (the key for get_mem_cgroup_from_mm) and a
@@ -83,8 +93,9 @@
 /* Types                                                               */
 /* ------------------------------------------------------------------ */
 
-/* Controllers, in the kernel's cgroup.controllers order. */
+/* Controllers, in the kernel's cgroup.controllers order (cpuset cpu io memory hugetlb pids rdma misc). */
 enum ccmm_cgroup_ctrl {
+	CCMM_CGRP_CPUSET,
 	CCMM_CGRP_MEMORY,
 	CCMM_CGRP_MISC,
 	CCMM_CGRP_NR
@@ -101,7 +112,13 @@ enum ccmm_misc_res_type {
 	CCMM_MISC_NR
 };
 
-/* memory.events keys, in the kernel's order. */
+/*
+ * memory.events keys, in the order __memory_events_show() prints them
+ * (mm/memcontrol.c). sock_throttled is current mainline's (the network
+ * stack's memcg throttling, counted since the change "memcg: expose
+ * socket memory pressure in a cgroup", after 6.12); 6.12 prints the six
+ * before it. ccmm models no sockets: it stays 0.
+ */
 enum ccmm_memcg_event {
 	CCMM_MEMCG_LOW,
 	CCMM_MEMCG_HIGH,
@@ -109,8 +126,70 @@ enum ccmm_memcg_event {
 	CCMM_MEMCG_OOM,
 	CCMM_MEMCG_OOM_KILL,
 	CCMM_MEMCG_OOM_GROUP_KILL,
+	CCMM_MEMCG_SOCK_THROTTLED,
 	CCMM_MEMCG_NR_EVENTS
 };
+
+/*
+ * memory.stat items a layer above keeps per memory cgroup (pages or
+ * events, local to the cgroup; memory.stat shows them summed over the
+ * subtree, in memcg_stat_format()'s order): X(enum suffix, key, bytes?)
+ * where bytes says the key is printed in bytes (a page state) rather than
+ * as a count (an event). The keys are the kernel's; the model keeps the
+ * ones it has state for (memory_stats[] and memcg_vm_event_stat[] of
+ * mm/memcontrol.c; "slab", "pgscan" and "pgsteal" are derived).
+ */
+#define CCMM_MEMCG_STATS(X)                                                      \
+	X(ANON, "anon", true)                                                    \
+	X(FILE, "file", true)                                                    \
+	X(PAGETABLES, "pagetables", true)                                        \
+	X(FILE_DIRTY, "file_dirty", true)                                        \
+	X(INACTIVE_ANON, "inactive_anon", true)                                  \
+	X(ACTIVE_ANON, "active_anon", true)                                      \
+	X(INACTIVE_FILE, "inactive_file", true)                                  \
+	X(ACTIVE_FILE, "active_file", true)                                      \
+	X(UNEVICTABLE, "unevictable", true)                                      \
+	X(WORKINGSET_REFAULT_ANON, "workingset_refault_anon", false)             \
+	X(WORKINGSET_REFAULT_FILE, "workingset_refault_file", false)             \
+	X(PGDEMOTE_KSWAPD, "pgdemote_kswapd", false)                             \
+	X(PGDEMOTE_DIRECT, "pgdemote_direct", false)                             \
+	X(PGDEMOTE_KHUGEPAGED, "pgdemote_khugepaged", false)                     \
+	X(PGPROMOTE_SUCCESS, "pgpromote_success", false)                         \
+	X(PGSCAN_KSWAPD, "pgscan_kswapd", false)                                 \
+	X(PGSCAN_DIRECT, "pgscan_direct", false)                                 \
+	X(PGSCAN_KHUGEPAGED, "pgscan_khugepaged", false)                         \
+	X(PGSTEAL_KSWAPD, "pgsteal_kswapd", false)                               \
+	X(PGSTEAL_DIRECT, "pgsteal_direct", false)                               \
+	X(PGSTEAL_KHUGEPAGED, "pgsteal_khugepaged", false)                       \
+	X(PGFAULT, "pgfault", false)                                             \
+	X(PGMAJFAULT, "pgmajfault", false)                                       \
+	X(PGREFILL, "pgrefill", false)                                           \
+	X(PGACTIVATE, "pgactivate", false)                                       \
+	X(PGDEACTIVATE, "pgdeactivate", false)                                   \
+	X(NUMA_PAGES_MIGRATED, "numa_pages_migrated", false)                     \
+	X(NUMA_PTE_UPDATES, "numa_pte_updates", false)                           \
+	X(NUMA_HINT_FAULTS, "numa_hint_faults", false)
+
+enum ccmm_memcg_stat {
+#define CCMM_MEMCG_STAT_ENUM(e, key, bytes) CCMM_MEMCG_STAT_##e,
+	CCMM_MEMCG_STATS(CCMM_MEMCG_STAT_ENUM)
+#undef CCMM_MEMCG_STAT_ENUM
+	CCMM_MEMCG_NR_STATS
+};
+
+/*
+ * The modeled costs and counters of the cgroup layer (X(name, default,
+ * source), as platform/costs.h): memory.high throttling sleeps whole
+ * jiffies.
+ */
+#define CCMM_CGROUP_COSTS(X) \
+	X(jiffy_ns, 4000000, \
+	  "one jiffy, CONFIG_HZ=250 in Debian's 6.12 config: memory.high throttling sleeps and the OOM killer's wait " \
+	  "for its victim (schedule_timeout_killable) count in jiffies")
+#define CCMM_CGROUP_COUNTERS(X) \
+	X(memcg_high_throttles, "sleeps of a task throttled over memory.high (mem_cgroup_handle_over_high)")
+
+CCMM_COST_BLOCK_DECLARE(cgroup, CCMM_CGROUP_COSTS, CCMM_CGROUP_COUNTERS)
 
 #define CCMM_MISC_MAX UINT64_MAX           /* misc "max": no limit (MAX_NUM) */
 #define CCMM_PAGE_COUNTER_MAX (INT64_MAX / (int64_t)CCMM_PAGE_SIZE) /* memory "max", in pages */
@@ -125,14 +204,16 @@ struct ccmm_misc_res {
 	void *priv;                    /* the resource provider's per-cgroup state */
 };
 
-/* The memory controller's page counter and events (struct mem_cgroup). */
+/* The memory controller's page counter, events and statistics (struct mem_cgroup). */
 struct ccmm_memcg {
 	_Atomic uint64_t usage;     /* pages */
 	_Atomic uint64_t max;       /* pages; CCMM_PAGE_COUNTER_MAX for "max" */
+	_Atomic uint64_t high;      /* memory.high, pages; CCMM_PAGE_COUNTER_MAX for "max" */
 	_Atomic uint64_t watermark; /* memory.peak, pages */
 	_Atomic uint64_t failcnt;
 	_Atomic uint64_t events[CCMM_MEMCG_NR_EVENTS];
 	_Atomic uint64_t events_local[CCMM_MEMCG_NR_EVENTS];
+	_Atomic int64_t stat[CCMM_MEMCG_NR_STATS]; /* local to this cgroup (memory.stat sums the subtree) */
 };
 
 struct ccmm_cgroup_root;
@@ -150,17 +231,33 @@ struct ccmm_cgroup {
 	unsigned subtree_control;         /* CCMM_CGRP_* bits enabled for the children (tree lock) */
 	unsigned long nr_tasks;           /* tasks in this cgroup (tree lock) */
 	unsigned long nr_populated;       /* tasks here and below: cgroup.events "populated" (tree lock) */
+	_Atomic uint32_t cpuset_mems;     /* cpuset.mems as written (node mask; 0: empty, inherit) */
 	struct ccmm_misc_res misc[CCMM_MISC_NR];
 	struct ccmm_memcg mem;
 };
 
-/* A process, as far as cgroups care. */
+/* The OOM killer's range of oom_score_adj (include/uapi/linux/oom.h). */
+#define CCMM_OOM_SCORE_ADJ_MIN (-1000)
+#define CCMM_OOM_SCORE_ADJ_MAX 1000
+
+/*
+ * A process, as far as cgroups care. The mm_* counters are its address
+ * space's (get_mm_rss, MM_SWAPENTS, mm_pgtables_bytes): whoever maps its
+ * pages keeps them (the memory-tier layer for tier tasks); the OOM killer
+ * reads them for oom_badness().
+ */
 struct ccmm_task {
 	int pid;
 	char comm[CCMM_NAME_MAX];
 	const void *mm;                   /* its address space: the key of get_mem_cgroup_from_mm */
 	struct ccmm_cgroup *cgrp;         /* where it lives (holds a reference; tree lock) */
-	_Atomic int signal;               /* fatal signal pending: 0, SIGKILL (9) or SIGBUS (7) */
+	_Atomic int signal;               /* fatal signal pending: 0, SIGKILL (9), SIGBUS (7), SIGTERM (15) */
+	_Atomic bool oom_victim;          /* chosen by an OOM killer (tsk_is_oom_victim) */
+	_Atomic int oom_score_adj;        /* /proc/PID/oom_score_adj, -1000..1000 */
+	_Atomic int64_t mm_rss;           /* resident pages (MM_ANONPAGES + MM_FILEPAGES) */
+	_Atomic int64_t mm_swapents;      /* pages swapped out (MM_SWAPENTS) */
+	_Atomic int64_t mm_pgtables;      /* page-table pages (mm_pgtables_bytes / PAGE_SIZE) */
+	_Atomic uint64_t nr_pages_over_high; /* charged over memory.high since the last throttle (memcg_nr_pages_over_high) */
 	struct ccmm_task *next;           /* the root's task list (tree lock) */
 };
 
@@ -201,9 +298,12 @@ struct ccmm_cgroup_root {
 	struct ccmm_task *tasks;          /* tree lock */
 	int next_pid;
 	_Atomic long nr_cgroups;          /* allocated, dying ones included */
+	_Atomic uint32_t mems_online;     /* node_states[N_MEMORY]: the root cpuset's mems */
+	_Atomic uint64_t total_swap_pages; /* for mem_cgroup_get_max (the OOM killer's totalpages) */
+	_Atomic uint64_t oom_kills;       /* every OOM kill (the vmstat oom_kill event) */
 };
 
-/* Names: "memory", "misc"; "sev", "sev_es", "tdx", "sgx_epc"; "low" ... "oom_group_kill". */
+/* Names: "cpuset", "memory", "misc"; "sev", "sev_es", "tdx", "sgx_epc"; "low" ... "sock_throttled". */
 const char *ccmm_cgroup_ctrl_name(enum ccmm_cgroup_ctrl c);
 const char *ccmm_misc_res_name(enum ccmm_misc_res_type r);
 const char *ccmm_memcg_event_name(enum ccmm_memcg_event e);
@@ -340,7 +440,9 @@ int ccmm_cgroup_read(struct ccmm_cgroup_root *root, const char *file_path, char 
  * resource, one without capacity, a missing or malformed value; -ERANGE
  * on overflow); memory.max "max" or a size with K/M/G/T/P/E suffix
  * (rounded down to pages; reclaims through the hook down to the new limit,
- * then counts oom), cgroup.subtree_control "+ctrl -ctrl" (-EINVAL
+ * then counts oom and kills); memory.high the same way (reclaims down to
+ * it, never kills: memory_high_write); cpuset.mems a node list of nodes
+ * with memory (-EINVAL otherwise: update_nodemask); cgroup.subtree_control "+ctrl -ctrl" (-EINVAL
  * unknown, -ENOENT not available, -EBUSY a child still uses it or the
  * cgroup has tasks), cgroup.procs PID (-ESRCH, -EBUSY), cgroup.kill "1".
  * @ctx (may be NULL) is charged for reclaim a write causes.
@@ -448,20 +550,105 @@ struct ccmm_cgroup *ccmm_mem_cgroup_css(struct ccmm_cgroup *cg);
 void ccmm_memcg_set_reclaim(struct ccmm_cgroup_root *root, ccmm_memcg_reclaim_fn fn, void *arg);
 
 /*
- * ccmm_memcg_try_charge - charge @nr_pages to @memcg and its ancestors
- * (try_charge_memcg over page_counter_try_charge). A level over its max
- * rolls the charge back, counts its failcnt and a "max" event, and the
- * reclaim hook is asked for the pages at that level; this repeats up to
- * 16 times (MAX_RECLAIM_RETRIES) while the charge still fails. Then the
- * level counts "oom", the memcg OOM killer picks a victim among that
- * level's tasks (@current if it is one of them, else the lowest pid),
- * sends it SIGKILL and counts "oom_kill" for the victim's memcg, and
- * -ENOMEM is returned. @current is the charging task (NULL: a kernel
- * thread, which is never the victim). @ctx is passed to the hook.
- * Returns 0 or -ENOMEM.
+ * ccmm_mem_cgroup_charge - charge @nr_pages to @memcg and its ancestors
+ * for the task @current (NULL: a kernel thread), as try_charge_memcg()
+ * does. A level over its max rolls the charge back, counts its failcnt
+ * and a "max" event, and the reclaim hook is asked for @nr_pages (at
+ * least SWAP_CLUSTER_MAX) at that level; then the charge is retried:
+ * at once when reclaim made room, once more after the first round (the
+ * kernel drains its per-CPU stocks there), again for free while reclaim
+ * makes progress on a small charge (8 pages or fewer:
+ * PAGE_ALLOC_COSTLY_ORDER), and up to 16 times more (MAX_RECLAIM_RETRIES).
+ * Demotion counts as progress though it uncharges nothing, so a cgroup
+ * with demotable pages demotes them all before it goes on. Then the memcg
+ * OOM killer (mem_cgroup_oom / mem_cgroup_out_of_memory): an "oom" event
+ * at that level, and unless @current is already dying, the task of that
+ * level's subtree with the highest oom_badness() (ties: the last one in
+ * pre-order, tasks of a cgroup by pid) gets SIGKILL and an "oom_kill"
+ * event in its memcg; a victim that has not exited yet is not replaced
+ * (oom_evaluate_task aborts). After a kill of @current the charge is
+ * retried 16 more times and fails.
+ * When the charge succeeds and some level is over memory.high, @current's
+ * nr_pages_over_high grows by @nr_pages; from MEMCG_CHARGE_BATCH (64)
+ * pages on, mem_cgroup_handle_over_high() runs: "high" events and
+ * reclaim at every level over high, and while reclaim cannot bring the
+ * usage under high, a throttling sleep of calculate_high_delay() jiffies
+ * (at most 2 s, none under HZ/100) charged to @ctx's clock.
+ * @ctx (may be NULL) is passed to the hook and pays the throttling.
+ * Returns 0; -EAGAIN when the OOM killer chose (now or before) a task
+ * other than @current that has not exited yet: the kernel keeps retrying
+ * the charge until the victim's memory is gone, a model's caller retries
+ * once the victim exited (@ctx has waited a jiffy, as out_of_memory
+ * does); -ENOMEM when @current is the victim or dying, or when no task is
+ * killable (oom_score_adj -1000 everywhere). Call without locks held.
+ */
+int ccmm_mem_cgroup_charge(struct ccmm_ctx *ctx, struct ccmm_cgroup *memcg, uint64_t nr_pages,
+			   struct ccmm_task *current);
+
+/*
+ * ccmm_out_of_memory - the global OOM killer (out_of_memory without a
+ * memcg) for an allocation of @current that found no memory: the task of
+ * the whole hierarchy with the highest oom_badness over @totalpages (RAM
+ * and swap, in pages) gets SIGKILL; the vmstat oom_kill event and the
+ * victim memcg's oom_kill event are counted (no "oom" event: that is a
+ * memcg's limit). Returns -EAGAIN when another task was chosen (or is a
+ * victim not yet gone; @ctx waited a jiffy), -ENOMEM when @current was
+ * chosen or nothing is killable.
+ */
+int ccmm_out_of_memory(struct ccmm_ctx *ctx, struct ccmm_cgroup_root *root, struct ccmm_task *current,
+		       uint64_t totalpages);
+
+/*
+ * ccmm_memcg_try_charge - ccmm_mem_cgroup_charge() for callers that
+ * cannot wait for an OOM victim to exit: 0, or -ENOMEM for every failure
+ * (an OOM kill of another task included).
  */
 int ccmm_memcg_try_charge(struct ccmm_ctx *ctx, struct ccmm_cgroup *memcg, uint64_t nr_pages,
 			  struct ccmm_task *current);
+
+/*
+ * ccmm_oom_badness - oom_badness() of @t (mm/oom_kill.c): resident pages
+ * + swap entries + page-table pages, plus oom_score_adj * @totalpages /
+ * 1000; LONG_MIN (never chosen) for oom_score_adj -1000. Lock-free.
+ */
+long ccmm_oom_badness(const struct ccmm_task *t, uint64_t totalpages);
+
+/*
+ * ccmm_mem_cgroup_get_max - the OOM killer's totalpages for a memcg OOM
+ * (mem_cgroup_get_max): memory.max plus the swap the machine has (no
+ * swap.max is modeled, so all of it), in pages.
+ */
+uint64_t ccmm_mem_cgroup_get_max(const struct ccmm_cgroup *memcg);
+
+/* total_swap_pages for ccmm_mem_cgroup_get_max: set by the layer that models swap. */
+void ccmm_memcg_set_total_swap(struct ccmm_cgroup_root *root, uint64_t pages);
+
+/* The vmstat oom_kill event: OOM kills so far, every memcg's together. */
+static inline uint64_t ccmm_memcg_oom_kills(struct ccmm_cgroup_root *root)
+{
+	return atomic_load(&root->oom_kills);
+}
+
+/*
+ * ccmm_memcg_mod_stat - add @delta to memory.stat item @item of @memcg
+ * (mod_memcg_state / count_memcg_events; the layer above that maps and
+ * reclaims pages keeps them). Lock-free. NULL @memcg is a no-op.
+ */
+static inline void ccmm_memcg_mod_stat(struct ccmm_cgroup *memcg, enum ccmm_memcg_stat item, int64_t delta)
+{
+	if (memcg)
+		atomic_fetch_add(&memcg->mem.stat[item], delta);
+}
+
+/*
+ * ccmm_memcg_stat - memory.stat item @item of @memcg summed over its
+ * subtree (pages or events), as memory.stat shows it (page states then
+ * in bytes). Takes the tree lock for reading.
+ */
+int64_t ccmm_memcg_stat(struct ccmm_cgroup *memcg, enum ccmm_memcg_stat item);
+
+/* The memory.stat key of @item ("anon", "pgdemote_direct" ...). */
+const char *ccmm_memcg_stat_name(enum ccmm_memcg_stat item);
 
 /* Uncharge @nr_pages from @memcg and its ancestors (page_counter_uncharge). */
 void ccmm_memcg_uncharge(struct ccmm_cgroup *memcg, uint64_t nr_pages);
@@ -480,6 +667,43 @@ uint64_t ccmm_memcg_margin(const struct ccmm_cgroup *memcg);
  * propagate into the root, which has no memory.events).
  */
 void ccmm_memcg_event(struct ccmm_cgroup *memcg, enum ccmm_memcg_event ev);
+
+/* ------------------------------------------------------------------ */
+/* The cpuset controller (kernel/cgroup/cpuset.c), its memory nodes    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * ccmm_cpuset_mems_effective - cpuset.mems.effective of the cpuset @cg's
+ * tasks belong to (@cg if it has the cpuset controller, else its nearest
+ * ancestor that has it), as cgroup v2 computes it: cpuset.mems and the
+ * parent's effective mems, or the parent's when that leaves nothing (or
+ * cpuset.mems is empty); the root's are the nodes with memory. A node
+ * mask. Takes the tree lock for reading. Models cpuset_nodes_allowed().
+ */
+uint32_t ccmm_cpuset_mems_effective(struct ccmm_cgroup *cg);
+
+/* The cpuset css @cg's tasks belong to (task_cs): @cg or its nearest ancestor with the controller. No reference. */
+struct ccmm_cgroup *ccmm_cpuset_css(struct ccmm_cgroup *cg);
+
+/*
+ * ccmm_cpuset_set_memory_nodes - node_states[N_MEMORY]: the online nodes
+ * with memory (the root cpuset's mems), set by the layer that onlines and
+ * offlines nodes. The cgroup layer starts with the platform's online
+ * nodes that have RAM.
+ */
+void ccmm_cpuset_set_memory_nodes(struct ccmm_cgroup_root *root, uint32_t mask);
+
+/*
+ * ccmm_nodelist_parse - a node list as nodelist_parse() reads it ("0-2,5",
+ * "" for none; white space around it allowed) into a mask of nodes below
+ * @nr_nodes (at most 32). 0, -EINVAL (malformed, a reversed range),
+ * -ERANGE (a node past the kernel's MAX_NUMNODES, 1024) or -ENODEV (a
+ * node at or above @nr_nodes; *@mask has the others).
+ */
+int ccmm_nodelist_parse(const char *text, unsigned nr_nodes, uint32_t *mask);
+
+/* ccmm_nodelist_format - @mask as "%*pbl" prints it ("0-2,5", "" for none) into @buf. Returns @buf. */
+char *ccmm_nodelist_format(uint32_t mask, char *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Job files (the cgroup actor kind, cgroup/actors.c)                  */

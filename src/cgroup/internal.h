@@ -34,11 +34,14 @@ int _ccmm_memory_max_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const c
 void _ccmm_memory_peak_show(struct ccmm_cgroup *cg, struct cg_buf *b);
 void _ccmm_memory_events_show(struct ccmm_cgroup *cg, struct cg_buf *b);
 void _ccmm_memory_events_local_show(struct ccmm_cgroup *cg, struct cg_buf *b);
-/* The memcg OOM killer: SIGKILL one task of @memcg's subtree; true if one was signalled. */
-bool _ccmm_memcg_oom_kill(struct ccmm_cgroup *memcg, struct ccmm_task *current);
+void _ccmm_memory_high_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+int _ccmm_memory_high_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len);
+void _ccmm_memory_stat_show(struct ccmm_cgroup *cg, struct cg_buf *b);
 
-/* cgroup.c: the lowest-pid task of @cg's subtree that has no fatal signal yet, or NULL. Tree lock held. */
-struct ccmm_task *_ccmm_cgroup_pick_task_locked(struct ccmm_cgroup *cg, struct ccmm_task *prefer);
+/* cpuset.c */
+void _ccmm_cpuset_mems_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+void _ccmm_cpuset_mems_effective_show(struct ccmm_cgroup *cg, struct cg_buf *b);
+int _ccmm_cpuset_mems_write(struct ccmm_ctx *ctx, struct ccmm_cgroup *cg, const char *text, char *why, size_t why_len);
 
 /* A "why" message helper: snprintf into why if not NULL; returns @ret. */
 int _ccmm_cg_why(char *why, size_t len, int ret, const char *fmt, ...) CCMM_PRINTF(4, 5);

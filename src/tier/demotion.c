@@ -170,11 +170,11 @@ int ccmm_demotion_compute(const struct ccmm_platform *p, const bool *online_in, 
 		d->online[n] = online[n];
 		d->adist[n] = n < (int)p->nr_nodes ? ccmm_node_abstract_distance(p, n) : 0;
 	}
-	/* tiers: online nodes grouped by adistance >> 7, fastest first */
+	/* tiers: online nodes with memory grouped by adistance >> 7, fastest first */
 	for (int n = 0; n < (int)p->nr_nodes; n++) {
 		int id = d->adist[n] >> CCMM_MEMTIER_CHUNK_BITS, pos;
 
-		if (!online[n])
+		if (!online[n] || !node_has_memory(p, n))
 			continue;
 		for (pos = 0; pos < d->nr_tiers && d->tier_id[pos] < id; pos++)
 			;
@@ -188,6 +188,26 @@ int ccmm_demotion_compute(const struct ccmm_platform *p, const bool *online_in, 
 		d->tier_id[pos] = id;
 		d->nr_tiers++;
 	}
+	/*
+	 * top_tier_adistance: from the slowest tier up, the first tier with a
+	 * node that has CPUs, and every tier above it, are top tiers; a node
+	 * without memory has no tier and counts as top (node_is_toptier).
+	 */
+	for (int ti = d->nr_tiers - 1; ti >= 0; ti--) {
+		bool cpus = false;
+
+		for (int n = 0; n < (int)p->nr_nodes; n++)
+			if ((d->tier_nodes[ti] & (1u << n)) && p->node[n].has_cpus)
+				cpus = true;
+		if (!cpus)
+			continue;
+		for (int tj = 0; tj <= ti; tj++)
+			d->toptier |= d->tier_nodes[tj];
+		break;
+	}
+	for (int n = 0; n < (int)p->nr_nodes; n++)
+		if (online[n] && !node_has_memory(p, n))
+			d->toptier |= 1u << n;
 	if (order == CCMM_DEMOTE_PASSES)
 		compute_passes(p, online, d);
 	else

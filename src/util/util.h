@@ -234,6 +234,28 @@ int ccmm_outfile_open(struct ccmm_outfile *o, const char *path);
 int ccmm_outfile_commit(struct ccmm_outfile *o);
 void ccmm_outfile_abort(struct ccmm_outfile *o);
 
+/*
+ * An output directory tree that appears under its name only when complete
+ * (util/outdir.c): ccmm_outdir_open() refuses an existing PATH unless it
+ * is a previous dump of the same kind (@marker, a path inside it, exists;
+ * -EEXIST "PATH: exists and is not a previous @what (no @marker)") and
+ * creates "PATH.tmp.XXXXXX"; ccmm_outdir_write() writes a file at @rel
+ * inside it (directories on the way created); ccmm_outdir_commit() swaps
+ * it in for PATH (the previous dump removed); ccmm_outdir_abort() removes
+ * it. Each returns 0 or a negative errno with @err set ("PATH: why").
+ */
+struct ccmm_outdir {
+	char path[4096];
+	char tmp[4096 + 16];
+	bool replace;
+};
+
+int ccmm_outdir_open(struct ccmm_outdir *o, const char *path, const char *what, const char *marker,
+		     struct ccmm_error *err);
+int ccmm_outdir_write(struct ccmm_outdir *o, const char *rel, const char *text, size_t len, struct ccmm_error *err);
+int ccmm_outdir_commit(struct ccmm_outdir *o, struct ccmm_error *err);
+void ccmm_outdir_abort(struct ccmm_outdir *o);
+
 /* ------------------------------------------------------------------ */
 /* Growable arrays                                                     */
 /* ------------------------------------------------------------------ */

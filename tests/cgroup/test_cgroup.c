@@ -4,6 +4,7 @@
  * charge / event / rollback rules, the memory controller's charges,
  * reclaim hook and OOM, and the cgroupfs dump.
  */
+#include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,9 +54,9 @@ static void test_hierarchy(void **state)
 	assert_int_equal(ccmm_cgroup_mkdir(root, "/cgroup.procs", false, 0, NULL), -EEXIST);
 	/* cgcreate -g misc,memory:/a/b/c: ancestors created, controllers enabled on the way */
 	assert_int_equal(ccmm_cgroup_mkdir(root, "/a/b/c", true, CCMM_CGRP_MASK_ALL, NULL), 0);
-	assert_string_equal(rd("/cgroup.subtree_control"), "memory misc\n");
-	assert_string_equal(rd("/a/cgroup.subtree_control"), "memory misc\n");
-	assert_string_equal(rd("/a/b/cgroup.controllers"), "memory misc\n");
+	assert_string_equal(rd("/cgroup.subtree_control"), "cpuset memory misc\n");
+	assert_string_equal(rd("/a/cgroup.subtree_control"), "cpuset memory misc\n");
+	assert_string_equal(rd("/a/b/cgroup.controllers"), "cpuset memory misc\n");
 	assert_string_equal(rd("/a/b/c/cgroup.subtree_control"), "\n");
 	b = ccmm_cgroup_lookup(root, "/a/b");
 	assert_non_null(b);
@@ -94,7 +95,7 @@ static void test_controllers_and_tasks(void **state)
 	struct ccmm_task *t;
 	char buf[64];
 
-	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "-misc -memory"), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "-misc -memory -cpuset"), 0);
 	assert_int_equal(ccmm_cgroup_mkdir(root, "/p", false, 0, &p), 0);
 	/* no controllers enabled in the root's subtree_control yet: no misc files in /p */
 	assert_int_equal(ccmm_cgroup_read(root, "/p/misc.max", buf, sizeof(buf)), -ENOENT);
@@ -140,7 +141,7 @@ static void test_controllers_and_tasks(void **state)
 	ccmm_task_exit(root, t);
 	assert_string_equal(rd("/p/cgroup.events"), "populated 0\nfrozen 0\n");
 	/* disabling misc at the root while no child uses it further down works */
-	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "-misc -memory"), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "-misc -memory -cpuset"), 0);
 	assert_string_equal(rd("/cgroup.subtree_control"), "\n");
 	assert_int_equal(ccmm_cgroup_rmdir(root, "/p"), 0);
 	ccmm_cgroup_put(p);
@@ -335,7 +336,7 @@ static struct ccmm_cgroup *hook_seen, *hook_leaf;
 static uint64_t reclaim_hook(struct ccmm_ctx *ctx, struct ccmm_cgroup *memcg, uint64_t nr, void *arg)
 {
 	uint64_t *pool = arg;
-	uint64_t n = CCMM_MIN(nr, *pool);
+	uint64_t n = CCMM_MIN(CCMM_MIN(nr, *pool), ccmm_memcg_usage(hook_leaf));
 
 	hook_calls++;
 	hook_seen = memcg;
@@ -366,37 +367,58 @@ static void test_memcg(void **state)
 	assert_int_equal(ccmm_task_create(root, "a", (void *)0xa, leaf, &t), 0);
 	assert_int_equal(ccmm_task_create(root, "b", (void *)0xb, leaf, &u), 0);
 
-	/* 10 pages fit; the 11th fails at /mg after 1 + 16 tries with no reclaim hook */
+	/*
+	 * 10 pages fit; the 11th fails at /mg: try_charge_memcg tries once,
+	 * once more after draining the stocks and 16 times more
+	 * (MAX_RECLAIM_RETRIES) with no reclaim hook, then the OOM killer:
+	 * both tasks have no memory of their own (badness 0), the later one
+	 * in the scan wins the tie (oom_evaluate_task selects on equal
+	 * points): u, the charging task, which is retried 16 more times and
+	 * fails as it is dying.
+	 */
 	assert_int_equal(ccmm_memcg_try_charge(NULL, leaf, 10, t), 0);
 	assert_string_equal(rd("/mg/leaf/memory.current"), "40960\n");
 	assert_string_equal(rd("/mg/memory.peak"), "40960\n");
 	assert_int_equal(ccmm_memcg_margin(leaf), 0);
-	assert_int_equal(ccmm_memcg_try_charge(NULL, leaf, 1, u), -ENOMEM);
+	assert_int_equal(ccmm_mem_cgroup_charge(NULL, leaf, 1, u), -ENOMEM);
 	assert_string_equal(rd("/mg/leaf/memory.current"), "40960\n"); /* rolled back at the leaf */
-	assert_int_equal(atomic_load(&g->mem.failcnt), 17);
-	assert_string_equal(rd("/mg/memory.events.local"), "low 0\nhigh 0\nmax 17\noom 1\noom_kill 0\noom_group_kill 0\n");
-	assert_string_equal(rd("/mg/memory.events"), "low 0\nhigh 0\nmax 17\noom 1\noom_kill 1\noom_group_kill 0\n");
-	assert_string_equal(rd("/mg/leaf/memory.events"), "low 0\nhigh 0\nmax 0\noom 0\noom_kill 1\noom_group_kill 0\n");
-	/* the OOM killer took the charging task, which lives in the cgroup over its limit */
+	assert_int_equal(atomic_load(&g->mem.failcnt), 18 + 17);
+	assert_string_equal(rd("/mg/memory.events.local"),
+			    "low 0\nhigh 0\nmax 35\noom 1\noom_kill 0\noom_group_kill 0\nsock_throttled 0\n");
+	assert_string_equal(rd("/mg/memory.events"), "low 0\nhigh 0\nmax 35\noom 1\noom_kill 1\noom_group_kill 0\nsock_throttled 0\n");
+	assert_string_equal(rd("/mg/leaf/memory.events"),
+			    "low 0\nhigh 0\nmax 0\noom 0\noom_kill 1\noom_group_kill 0\nsock_throttled 0\n");
 	assert_int_equal(ccmm_task_signal_pending(u), SIGKILL);
 	assert_int_equal(ccmm_task_signal_pending(t), 0);
+	assert_int_equal(ccmm_memcg_oom_kills(root), 1);
+	/* t's next charge finds u still there, an OOM victim: nobody else is killed, t waits (-EAGAIN) */
+	assert_int_equal(ccmm_mem_cgroup_charge(NULL, leaf, 1, t), -EAGAIN);
+	assert_int_equal(ccmm_task_signal_pending(t), 0);
+	assert_int_equal(ccmm_memcg_oom_kills(root), 1);
+	/* the old interface folds that into -ENOMEM */
+	assert_int_equal(ccmm_memcg_try_charge(NULL, leaf, 1, t), -ENOMEM);
 
-	/* with a reclaim hook the charge succeeds after reclaim from the level over its limit */
+	/*
+	 * With a reclaim hook the charge succeeds after reclaim from the level
+	 * over its limit; reclaim is asked for SWAP_CLUSTER_MAX pages at least
+	 * (try_to_free_mem_cgroup_pages), so it takes all 3 the hook has.
+	 */
 	pool = 3;
 	ccmm_memcg_set_reclaim(root, reclaim_hook, &pool);
 	assert_int_equal(ccmm_memcg_try_charge(NULL, leaf, 2, t), 0);
 	assert_ptr_equal(hook_seen, g);
 	assert_true(hook_calls >= 1);
-	assert_int_equal(ccmm_memcg_usage(g), 10);
+	assert_int_equal(ccmm_memcg_usage(g), 9);
 	/* lowering memory.max reclaims down to it through the hook */
-	pool = 100;
+	pool = 5;
 	assert_int_equal(ccmm_cgroup_write(root, NULL, "/mg/memory.max", "16k"), 0);
 	assert_int_equal(ccmm_memcg_usage(g), 4);
 	/* below what the hook can give: an oom event and a kill, the limit still applies */
 	pool = 0;
 	assert_int_equal(ccmm_cgroup_write(root, NULL, "/mg/memory.max", "0"), 0);
-	assert_int_equal(ccmm_task_signal_pending(t), SIGKILL);
-	assert_string_equal(rd("/mg/memory.events.local"), "low 0\nhigh 0\nmax 18\noom 2\noom_kill 0\noom_group_kill 0\n");
+	/* u, the earlier victim, is still there: memory_max_write's OOM does not kill again */
+	assert_int_equal(ccmm_task_signal_pending(t), 0);
+	assert_non_null(strstr(rd("/mg/memory.events.local"), "oom 4\n"));
 	ccmm_memcg_set_reclaim(root, NULL, NULL);
 	ccmm_memcg_uncharge(leaf, 4);
 	assert_int_equal(ccmm_memcg_usage(root->top), 0);
@@ -419,6 +441,206 @@ static int read_file(const char *path, char *buf, size_t len)
 	buf[n] = '\0';
 	fclose(f);
 	return (int)n;
+}
+
+/* A task in @cg with the mm counters oom_badness() reads. */
+static struct ccmm_task *oom_task(struct ccmm_cgroup *cg, const char *comm, long rss, long swapents, long pgtables, int adj)
+{
+	struct ccmm_task *t;
+
+	assert_int_equal(ccmm_task_create(root, comm, comm, cg, &t), 0);
+	atomic_store(&t->mm_rss, rss);
+	atomic_store(&t->mm_swapents, swapents);
+	atomic_store(&t->mm_pgtables, pgtables);
+	t->oom_score_adj = adj;
+	return t;
+}
+
+/*
+ * The memcg OOM killer picks by oom_badness() (mm/oom_kill.c): resident
+ * pages + swap entries + page tables, plus oom_score_adj scaled by the
+ * memcg's totalpages / 1000 (mem_cgroup_get_max); -1000 is never picked;
+ * on equal points the later task of the scan wins (oom_evaluate_task).
+ * Not the charging task, not the lowest pid.
+ */
+static void test_oom_badness(void **state)
+{
+	struct ccmm_cgroup *cg, *sub, *y;
+	struct ccmm_task *a, *b, *c, *cur, *s1, *s2;
+
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/ob/x", true, 1u << CCMM_CGRP_MEMORY, &sub), 0);
+	cg = ccmm_cgroup_lookup(root, "/ob");
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/ob/y", false, 0, &y), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/ob/memory.max", "400k"), 0); /* 100 pages */
+	ccmm_memcg_set_total_swap(root, 0);
+	assert_int_equal(ccmm_mem_cgroup_get_max(cg), 100);
+	a = oom_task(sub, "a", 10, 0, 1, 0);           /* 11 points, the lowest pid */
+	b = oom_task(sub, "b", 30, 5, 2, 0);           /* 37 points: the victim */
+	c = oom_task(sub, "c", 50, 0, 1, -1000);       /* the most memory, but unkillable */
+	cur = oom_task(sub, "cur", 5, 0, 1, 1000);     /* charging; +1000 * (100 / 1000) = +0 */
+	assert_int_equal(ccmm_oom_badness(a, 100), 11);
+	assert_int_equal(ccmm_oom_badness(b, 100), 37);
+	assert_int_equal(ccmm_oom_badness(c, 100), LONG_MIN);
+	assert_int_equal(ccmm_oom_badness(cur, 100), 6);
+	/* in a 1 GiB memcg oom_score_adj counts: 262144 / 1000 = 262 per unit */
+	assert_int_equal(ccmm_oom_badness(cur, 262144), 6 + 1000 * 262);
+	assert_int_equal(ccmm_memcg_try_charge(NULL, sub, 100, a), 0);
+	assert_int_equal(ccmm_mem_cgroup_charge(NULL, sub, 1, cur), -EAGAIN);
+	assert_int_equal(ccmm_task_signal_pending(b), SIGKILL);
+	assert_int_equal(ccmm_task_signal_pending(a), 0);
+	assert_int_equal(ccmm_task_signal_pending(c), 0);
+	assert_int_equal(ccmm_task_signal_pending(cur), 0);
+	assert_true(atomic_load(&b->oom_victim));
+	assert_non_null(strstr(rd("/ob/x/memory.events.local"), "oom_kill 1\n"));
+	assert_non_null(strstr(rd("/ob/memory.events.local"), "oom 1\noom_kill 0\n"));
+	/* b has not exited: the next OOM waits for it rather than killing another */
+	assert_int_equal(ccmm_mem_cgroup_charge(NULL, sub, 1, cur), -EAGAIN);
+	assert_int_equal(ccmm_task_signal_pending(a), 0);
+	ccmm_task_exit(root, b);
+	/* b gone (its charge is not: nobody uncharged it here), the next victim: a; then the tie rule */
+	assert_int_equal(ccmm_mem_cgroup_charge(NULL, sub, 1, cur), -EAGAIN);
+	assert_int_equal(ccmm_task_signal_pending(a), SIGKILL);
+	ccmm_task_exit(root, a);
+	/* equal points in two cgroups: the later one in pre-order (/ob/y after /ob/x) */
+	s1 = oom_task(sub, "s1", 20, 0, 0, 0);
+	s2 = oom_task(y, "s2", 14, 0, 6, 0);
+	assert_int_equal(ccmm_mem_cgroup_charge(NULL, sub, 1, cur), -EAGAIN);
+	assert_int_equal(ccmm_task_signal_pending(s2), SIGKILL);
+	assert_int_equal(ccmm_task_signal_pending(s1), 0);
+	ccmm_task_exit(root, s2);
+	/* only unkillable tasks left besides the charging one, which is also -1000 now: nothing to kill */
+	ccmm_task_exit(root, s1);
+	cur->oom_score_adj = -1000;
+	assert_int_equal(ccmm_mem_cgroup_charge(NULL, sub, 1, cur), -ENOMEM);
+	assert_int_equal(ccmm_task_signal_pending(c), 0);
+	assert_int_equal(ccmm_task_signal_pending(cur), 0);
+	ccmm_memcg_uncharge(sub, 100);
+	ccmm_task_exit(root, c);
+	ccmm_task_exit(root, cur);
+	ccmm_cgroup_put(sub);
+	ccmm_cgroup_put(y);
+	ccmm_cgroup_put(cg);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/ob/x"), 0);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/ob/y"), 0);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/ob"), 0);
+}
+
+static uint64_t nothing_hook(struct ccmm_ctx *ctx, struct ccmm_cgroup *memcg, uint64_t nr, void *arg)
+{
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+/*
+ * memory.high (mem_cgroup_handle_over_high): a task charging over high
+ * reclaims ("high" events) every MEMCG_CHARGE_BATCH pages, and when
+ * reclaim cannot keep up sleeps calculate_high_delay() jiffies: the square
+ * of the overage, clamped to 2 s; nothing under HZ / 100.
+ */
+static void test_memory_high(void **state)
+{
+	struct ccmm_cgroup *cg;
+	struct ccmm_task *t;
+	struct ccmm_ctx ctx;
+	uint64_t calls = 0, jiffy = m->cost[CCMM_COST_AT(cgroup, jiffy_ns)];
+
+	assert_int_equal(jiffy, 4000000); /* CONFIG_HZ=250 */
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/hi", true, 1u << CCMM_CGRP_MEMORY, &cg), 0);
+	assert_string_equal(rd("/hi/memory.high"), "max\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/hi/memory.high", "40k"), 0);
+	assert_string_equal(rd("/hi/memory.high"), "40960\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/hi/memory.high", "forty"), -EINVAL);
+	assert_int_equal(ccmm_task_create(root, "t", "t", cg, &t), 0);
+	ccmm_ctx_init(&ctx, m, 0, "t");
+	ccmm_memcg_set_reclaim(root, nothing_hook, &calls);
+	/* 10 pages: at high, no event */
+	assert_int_equal(ccmm_mem_cgroup_charge(&ctx, cg, 10, t), 0);
+	assert_non_null(strstr(rd("/hi/memory.events"), "high 0\n"));
+	/* 63 pages over: not yet a batch */
+	for (int i = 0; i < 63; i++)
+		assert_int_equal(ccmm_mem_cgroup_charge(&ctx, cg, 1, t), 0);
+	assert_int_equal(ctx.now_ns, 0);
+	/* the 64th: reclaim 1 + 16 times, nothing gained, sleep: 74 pages on 10 is far over, 2 s */
+	assert_int_equal(ccmm_mem_cgroup_charge(&ctx, cg, 1, t), 0);
+	assert_non_null(strstr(rd("/hi/memory.events"), "high 17\n"));
+	assert_int_equal(calls, 17);
+	assert_int_equal(ctx.now_ns, 2000000000ull);
+	assert_int_equal(ctx.ctr[CCMM_CTR_AT(cgroup, memcg_high_throttles)], 1);
+	ccmm_memcg_uncharge(cg, 74);
+	/* a small overage: 64 pages over 1000 sleeps 65 jiffies */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/hi/memory.high", "4000k"), 0);
+	assert_int_equal(ccmm_mem_cgroup_charge(&ctx, cg, 1000, t), 0);
+	ctx.now_ns = 0;
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(ccmm_mem_cgroup_charge(&ctx, cg, 1, t), 0);
+	assert_int_equal(ctx.now_ns, 65 * 4000000ull);
+	/* writing a lower high reclaims down to it through the hook, never kills */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/hi/memory.high", "0"), 0);
+	assert_non_null(strstr(rd("/hi/memory.events"), "oom 0\noom_kill 0\n"));
+	assert_int_equal(ccmm_task_signal_pending(t), 0);
+	ccmm_memcg_set_reclaim(root, NULL, NULL);
+	ccmm_memcg_uncharge(cg, 1064);
+	ccmm_task_exit(root, t);
+	ccmm_cgroup_put(cg);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/hi"), 0);
+}
+
+/*
+ * cpuset.mems and cpuset.mems.effective (cgroup v2): "%*pbl" node lists,
+ * nodes without memory refused (update_nodemask), an empty or disjoint
+ * list inherits the parent's effective mems.
+ */
+static void test_cpuset_mems(void **state)
+{
+	struct ccmm_machine *m2;
+	struct ccmm_cgroup_root *r2;
+	struct ccmm_platform *p;
+	struct ccmm_error err;
+	struct ccmm_cgroup *a, *b;
+	uint32_t mask;
+	char buf[64], why[128];
+
+	assert_int_equal(ccmm_nodelist_parse(" 0-2,5\n", 8, &mask), 0);
+	assert_int_equal(mask, 0x27u);
+	assert_string_equal(ccmm_nodelist_format(mask, buf, sizeof(buf)), "0-2,5");
+	assert_int_equal(ccmm_nodelist_parse("", 8, &mask), 0);
+	assert_int_equal(mask, 0);
+	assert_int_equal(ccmm_nodelist_parse("2-1", 8, &mask), -EINVAL);
+	assert_int_equal(ccmm_nodelist_parse("1,", 8, &mask), -EINVAL);
+	assert_int_equal(ccmm_nodelist_parse("x", 8, &mask), -EINVAL);
+	assert_int_equal(ccmm_nodelist_parse("9", 8, &mask), -ENODEV);
+	assert_int_equal(ccmm_nodelist_parse("4096", 8, &mask), -ERANGE);
+	assert_int_equal(ccmm_cgroup_write_check("cpuset.mems", "0-1", why, sizeof(why)), 0);
+	assert_int_equal(ccmm_cgroup_write_check("cpuset.mems", "1-0", why, sizeof(why)), -EINVAL);
+
+	assert_int_equal(ccmm_platform_parse("t.ini",
+					     "[platform]\n[node:0]\nmem=64m\ndistance=10,20,20\n"
+					     "[node:1]\nmem=64m\ncpus=no\ndistance=20,10,20\n"
+					     "[node:2]\ncpus=yes\ndistance=20,20,10\n",
+					     &p, &err),
+			 0);
+	assert_int_equal(ccmm_boot(p, 1, &m2), 0);
+	r2 = ccmm_cgroup_root_of(m2);
+	assert_int_equal(ccmm_cgroup_read(r2, "/cpuset.mems.effective", buf, sizeof(buf)), 4);
+	assert_string_equal(buf, "0-1\n"); /* node 2 has no memory */
+	assert_int_equal(ccmm_cgroup_read(r2, "/cpuset.mems", buf, sizeof(buf)), -ENOENT); /* not on the root */
+	assert_int_equal(ccmm_cgroup_mkdir(r2, "/a/b", true, 1u << CCMM_CGRP_CPUSET, &b), 0);
+	a = b->parent;
+	assert_int_equal(ccmm_cgroup_write(r2, NULL, "/a/cpuset.mems", "2"), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(r2, NULL, "/a/cpuset.mems", "7"), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(r2, NULL, "/a/cpuset.mems", "1"), 0);
+	assert_int_equal(ccmm_cpuset_mems_effective(a), 0x2u);
+	assert_int_equal(ccmm_cpuset_mems_effective(b), 0x2u); /* nothing written: the parent's */
+	assert_int_equal(ccmm_cgroup_write(r2, NULL, "/a/b/cpuset.mems", "0"), 0);
+	assert_int_equal(ccmm_cgroup_read(r2, "/a/b/cpuset.mems", buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "0\n");
+	assert_int_equal(ccmm_cpuset_mems_effective(b), 0x2u); /* disjoint from the parent's: the parent's */
+	assert_int_equal(ccmm_cgroup_write(r2, NULL, "/a/cpuset.mems", "0-1"), 0);
+	assert_int_equal(ccmm_cpuset_mems_effective(b), 0x1u);
+	assert_int_equal(ccmm_cgroup_read(r2, "/a/b/cpuset.mems.effective", buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "0\n");
+	ccmm_cgroup_put(b);
+	ccmm_shutdown(m2);
 }
 
 static void test_dump(void **state)
@@ -518,6 +740,9 @@ int main(void)
 		cmocka_unit_test(test_misc_tdx_resource),
 		cmocka_unit_test(test_write_check),
 		cmocka_unit_test(test_memcg),
+		cmocka_unit_test(test_oom_badness),
+		cmocka_unit_test(test_memory_high),
+		cmocka_unit_test(test_cpuset_mems),
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_misc_ops_and_refs),
 	};

@@ -2,9 +2,13 @@
 /*
  * Memory tiers: demotion targets for the seed's examples under both
  * orders, explicit targets and their rules, hotplug, the anonymous-reclaim
- * table, memcg reclaim never demoting, kswapd/direct counters, promotion,
- * and the vmstat format.
+ * table under both policies, memcg reclaim (never demoting in the 2021
+ * series, demoting in mainline), can_demote with cpuset.mems,
+ * alloc_demote_folio's fallback, kswapd/direct counters, NUMA-balancing
+ * promotion and node_is_toptier, and the watermarks.
  */
+#include <inttypes.h>
+
 #include "helpers.h"
 
 #include "cgroup/cgroup.h"
@@ -158,9 +162,26 @@ static struct ccmm_machine *tiny(bool pmem_online)
 	return m;
 }
 
-static void configure(struct ccmm_machine *m, unsigned mode, uint64_t swap_pages, bool promotion)
+/*
+ * Mainline knobs: demotion_enabled (@demote), swap, promotion with NUMA
+ * scans that start at once and repeat every millisecond of modeled time.
+ */
+static void configure(struct ccmm_machine *m, bool demote, uint64_t swap_pages, bool promotion)
 {
-	struct ccmm_tier_config c = { mode, promotion, swap_pages, CCMM_DEMOTE_TIERS, 32 };
+	struct ccmm_tier_config c = { .policy = CCMM_DEMOTION_MAINLINE, .demotion_enabled = demote,
+				      .promotion = promotion, .swap_pages = swap_pages, .order = CCMM_DEMOTE_TIERS,
+				      .batch = 32, .numa_scan_delay_ms = 1, .numa_scan_period_ms = 1 };
+
+	assert_int_equal(ccmm_tier_configure(m, &c), 0);
+}
+
+/* The 2021 series' knobs: node_reclaim_mode RECLAIM_MIGRATE (@demote), passes order. */
+static void configure_2021(struct ccmm_machine *m, bool demote, uint64_t swap_pages, bool promotion)
+{
+	struct ccmm_tier_config c = { .policy = CCMM_DEMOTION_RECLAIM_MIGRATE,
+				      .node_reclaim_mode = demote ? CCMM_RECLAIM_MIGRATE : 0, .promotion = promotion,
+				      .swap_pages = swap_pages, .order = CCMM_DEMOTE_PASSES, .batch = 32,
+				      .numa_scan_delay_ms = 1, .numa_scan_period_ms = 1 };
 
 	assert_int_equal(ccmm_tier_configure(m, &c), 0);
 }
@@ -171,6 +192,7 @@ static void test_hotplug(void **state)
 	struct ccmm_demotion d;
 	struct ccmm_ctx ctx;
 	struct ccmm_tier_task *t;
+	struct ccmm_watermarks w;
 	uint64_t pa;
 
 	ccmm_ctx_init(&ctx, m, 0, "admin");
@@ -182,6 +204,15 @@ static void test_hotplug(void **state)
 	ccmm_tier_demotion(m, &d);
 	assert_int_equal(ccmm_next_demotion_node(&d, 0, NULL), 1);
 	assert_int_equal(ccmm_node_hotplug(&ctx, 1, true), -EALREADY);
+	/* the new node has watermarks, and the root cpuset's mems grew (cpuset_hotplug_update_tasks) */
+	ccmm_node_watermarks(m, 1, &w);
+	assert_true(w.min > 0 && w.low > w.min && w.high > w.low);
+	{
+		char buf[32];
+
+		assert_true(ccmm_cgroup_read(ccmm_cgroup_root_of(m), "/cpuset.mems.effective", buf, sizeof(buf)) > 0);
+		assert_string_equal(buf, "0-1\n");
+	}
 	/* pages on node 1 move back to node 0 when it goes offline */
 	assert_int_equal(ccmm_tier_task_create(m, 1, true, true, NULL, NULL, &t), 0);
 	for (uint64_t v = 0; v < 20; v++)
@@ -202,27 +233,39 @@ static void test_hotplug(void **state)
 	ccmm_shutdown(m);
 }
 
+/* Seed 004's table, can_reclaim_anon_pages() under both policies. */
 static void test_anon_reclaim_table(void **state)
 {
 	struct ccmm_machine *m = tiny(true);
+	struct ccmm_cgroup *root_cg = ccmm_cgroup_root_of(m)->top;
 
-	/* swap space / demotion OK -> can reclaim */
-	configure(m, CCMM_RECLAIM_MIGRATE, 100, false);
-	assert_true(ccmm_can_reclaim_anon(m, 0, false));
-	/* swap space / demotion off -> can reclaim */
-	configure(m, 0, 100, false);
-	assert_true(ccmm_can_reclaim_anon(m, 0, false));
-	/* swap full / demotion OK -> can reclaim */
-	configure(m, CCMM_RECLAIM_MIGRATE, 0, false);
-	assert_true(ccmm_can_reclaim_anon(m, 0, false));
-	/* swap full / demotion off -> no reclaim */
-	configure(m, 0, 0, false);
-	assert_false(ccmm_can_reclaim_anon(m, 0, false));
-	/* a terminal node with demotion on and no swap: no reclaim */
-	configure(m, CCMM_RECLAIM_MIGRATE, 0, false);
-	assert_false(ccmm_can_reclaim_anon(m, 1, false));
-	/* memcg reclaim never demotes: no swap, no anon reclaim */
-	assert_false(ccmm_can_reclaim_anon(m, 0, true));
+	for (int policy = 0; policy < 2; policy++) {
+		void (*conf)(struct ccmm_machine *, bool, uint64_t, bool) = policy ? configure_2021 : configure;
+
+		/* swap space / demotion OK -> can reclaim */
+		conf(m, true, 100, false);
+		assert_true(ccmm_can_reclaim_anon(m, 0, NULL, false));
+		/* swap space / demotion off -> can reclaim */
+		conf(m, false, 100, false);
+		assert_true(ccmm_can_reclaim_anon(m, 0, NULL, false));
+		/* swap full / demotion OK -> can reclaim */
+		conf(m, true, 0, false);
+		assert_true(ccmm_can_reclaim_anon(m, 0, NULL, false));
+		/* swap full / demotion off -> no reclaim */
+		conf(m, false, 0, false);
+		assert_false(ccmm_can_reclaim_anon(m, 0, NULL, false));
+		/* a terminal node with demotion on and no swap: no reclaim */
+		conf(m, true, 0, false);
+		assert_false(ccmm_can_reclaim_anon(m, 1, NULL, false));
+	}
+	/* memcg reclaim: mainline demotes there too (since 6.1), the series never did */
+	configure(m, true, 0, false);
+	assert_true(ccmm_can_reclaim_anon(m, 0, root_cg, true));
+	assert_true(ccmm_can_demote(m, 0, root_cg, true));
+	configure_2021(m, true, 0, false);
+	assert_false(ccmm_can_reclaim_anon(m, 0, root_cg, true));
+	assert_false(ccmm_can_demote(m, 0, root_cg, true));
+	assert_true(ccmm_can_demote(m, 0, NULL, false));
 	ccmm_shutdown(m);
 }
 
@@ -243,26 +286,39 @@ static void test_demotion_instead_of_discard(void **state)
 
 	/* demotion on: DRAM's cold pages move to PMEM, nothing is swapped */
 	m = tiny(true);
-	configure(m, CCMM_RECLAIM_MIGRATE, 1000, false);
+	configure(m, true, 1000, false);
 	ccmm_ctx_init(&ctx, m, 0, "app");
 	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
 	touch(&ctx, t, 300); /* node 0 has 128 pages */
 	ccmm_tier_task_stats(t, &st);
 	assert_int_equal(st.refaults, 0);
 	assert_int_equal(st.resident, 300);
+	assert_int_equal(st.node_pages[0] + st.node_pages[1], 300);
+	assert_true(st.node_pages[1] > 0);
 	assert_true(st.hits_slow > 0);
 	assert_true(ccmm_vmstat_get(m, CCMM_VM_pgdemote_kswapd) > 0);
 	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pswpout), 0);
-	/* pgsteal counts what was demoted too, as in the series */
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgsteal_kswapd), ccmm_vmstat_get(m, CCMM_VM_pgdemote_kswapd));
+	/* pgsteal counts what was demoted too (shrink_folio_list: nr_reclaimed += nr_demoted) */
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgsteal_kswapd) + ccmm_vmstat_get(m, CCMM_VM_pgsteal_direct),
+			 ccmm_vmstat_get(m, CCMM_VM_pgdemote_kswapd) + ccmm_vmstat_get(m, CCMM_VM_pgdemote_direct));
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgsteal_anon),
+			 ccmm_vmstat_get(m, CCMM_VM_pgsteal_kswapd) + ccmm_vmstat_get(m, CCMM_VM_pgsteal_direct));
 	assert_true(ccmm_vmstat_get(m, CCMM_VM_pgscan_kswapd) >= ccmm_vmstat_get(m, CCMM_VM_pgsteal_kswapd));
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgdemote_kswapd), ccmm_vmstat_get(m, CCMM_VM_pgmigrate_success));
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgdemote_kswapd) + ccmm_vmstat_get(m, CCMM_VM_pgdemote_direct),
+			 ccmm_vmstat_get(m, CCMM_VM_pgmigrate_success));
+	assert_true(ccmm_vmstat_get(m, CCMM_VM_pageoutrun) > 0);
+	/* the residency counters follow the pages */
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_nr_anon_pages), 300);
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_nr_inactive_anon) + ccmm_vmstat_get(m, CCMM_VM_nr_active_anon), 300);
+	assert_true(ccmm_vmstat_get(m, CCMM_VM_nr_page_table_pages) >= 3); /* a PTE, a PMD and a PUD table */
 	ccmm_tier_task_destroy(t);
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_nr_anon_pages), 0);
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_nr_page_table_pages), 0);
 	ccmm_shutdown(m);
 
 	/* demotion off: the same pages are swapped and come back as refaults */
 	m = tiny(true);
-	configure(m, 0, 1000, false);
+	configure(m, false, 1000, false);
 	ccmm_ctx_init(&ctx, m, 0, "app");
 	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
 	touch(&ctx, t, 300);
@@ -286,7 +342,7 @@ static void test_demotion_fails_over_to_reclaim(void **state)
 	struct ccmm_tier_task_stats st;
 
 	/* PMEM fills too: demotions that find no room fall back to swap (pass 2) */
-	configure(m, CCMM_RECLAIM_MIGRATE, 1000, false);
+	configure(m, true, 1000, false);
 	ccmm_ctx_init(&ctx, m, 0, "app");
 	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
 	touch(&ctx, t, 900); /* 128 + 512 pages of memory in all */
@@ -299,7 +355,23 @@ static void test_demotion_fails_over_to_reclaim(void **state)
 	ccmm_shutdown(m);
 }
 
-static void test_memcg_never_demotes(void **state)
+/* A cgroup /app (memory, and cpuset when @mems) with memory.max @max and a process in it. */
+static struct ccmm_cgroup *app_cgroup(struct ccmm_machine *m, const char *max, const char *mems, struct ccmm_task **proc)
+{
+	struct ccmm_cgroup_root *root = ccmm_cgroup_root_of(m);
+	struct ccmm_cgroup *cg;
+
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", mems ? "+memory +cpuset" : "+memory"), 0);
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/app", false, 0, &cg), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/app/memory.max", max), 0);
+	if (mems)
+		assert_int_equal(ccmm_cgroup_write(root, NULL, "/app/cpuset.mems", mems), 0);
+	assert_int_equal(ccmm_task_create(root, "app", proc, cg, proc), 0);
+	return cg;
+}
+
+/* The 2021 series: memcg reclaim is not NUMA aware, it never demotes (seed 004). */
+static void test_memcg_never_demotes_2021(void **state)
 {
 	struct ccmm_machine *m = tiny(true);
 	struct ccmm_cgroup_root *root = ccmm_cgroup_root_of(m);
@@ -310,13 +382,10 @@ static void test_memcg_never_demotes(void **state)
 	struct ccmm_tier_task_stats st;
 	char buf[256];
 
-	configure(m, CCMM_RECLAIM_MIGRATE, 1000, false);
+	configure_2021(m, true, 1000, false);
 	ccmm_ctx_init(&ctx, m, 0, "app");
 	/* a memory cgroup of 40 pages: node 0 never fills, memcg reclaim does the work */
-	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "+memory"), 0);
-	assert_int_equal(ccmm_cgroup_mkdir(root, "/app", false, 0, &cg), 0);
-	assert_int_equal(ccmm_cgroup_write(root, NULL, "/app/memory.max", "160K"), 0);
-	assert_int_equal(ccmm_task_create(root, "app", &proc, cg, &proc), 0);
+	cg = app_cgroup(m, "160K", NULL, &proc);
 	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, cg, proc, &t), 0);
 	touch(&ctx, t, 60);
 	ccmm_tier_task_stats(t, &st);
@@ -329,10 +398,13 @@ static void test_memcg_never_demotes(void **state)
 	assert_true(ccmm_cgroup_read(root, "/app/memory.events", buf, sizeof(buf)) > 0);
 	assert_null(strstr(buf, "max 0\n"));
 	assert_non_null(strstr(buf, "oom_kill 0\n"));
+	/* memcg reclaim counts in the memcg's pgscan/pgsteal, not in the global ones */
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgsteal_direct), 0);
+	assert_true(ccmm_memcg_stat(cg, CCMM_MEMCG_STAT_PGSTEAL_DIRECT) > 0);
 	ccmm_tier_task_destroy(t);
 	assert_int_equal(ccmm_memcg_usage(cg), 0);
 	/* no swap: memcg reclaim cannot reclaim anon pages (it never demotes): the memcg OOM killer takes the task */
-	configure(m, CCMM_RECLAIM_MIGRATE, 0, false);
+	configure_2021(m, true, 0, false);
 	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, cg, proc, &t), 0);
 	for (uint64_t v = 0; v < 40; v++)
 		assert_int_equal(ccmm_tier_access(&ctx, t, v, false), 0);
@@ -349,6 +421,169 @@ static void test_memcg_never_demotes(void **state)
 	ccmm_shutdown(m);
 }
 
+/*
+ * Mainline (since 6.1, shrink_folio_list -> can_demote in memcg reclaim):
+ * a cgroup over memory.max demotes its pages, which stay charged, so it
+ * stays over the limit and, once nothing is left to demote and there is
+ * no swap, the memcg OOM killer ends it: demotion before OOM.
+ */
+static void test_memcg_reclaim_demotes(void **state)
+{
+	struct ccmm_machine *m = tiny(true);
+	struct ccmm_cgroup_root *root = ccmm_cgroup_root_of(m);
+	struct ccmm_cgroup *cg;
+	struct ccmm_task *proc;
+	struct ccmm_ctx ctx;
+	struct ccmm_tier_task *t;
+	struct ccmm_tier_task_stats st;
+	uint64_t v;
+	int ret = 0;
+	char buf[2048];
+
+	configure(m, true, 0, false);
+	ccmm_ctx_init(&ctx, m, 0, "app");
+	cg = app_cgroup(m, "160K", NULL, &proc);
+	assert_int_equal(ccmm_tier_task_create(m, 0, true, false, cg, proc, &t), 0);
+	for (v = 0; v < 100 && !(ret = ccmm_tier_access(&ctx, t, v, true)); v++)
+		;
+	/* the 41st page needed room: memcg reclaim demoted the 40 charged pages, then nothing was left */
+	assert_int_equal(v, 40);
+	assert_int_equal(ret, -ENOMEM);
+	assert_int_equal(ccmm_task_signal_pending(proc), 9);
+	ccmm_tier_task_stats(t, &st);
+	assert_int_equal(st.node_pages[1], 40); /* demoted, not freed */
+	assert_int_equal(ccmm_memcg_usage(cg), 40); /* ... and still charged */
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgdemote_direct), 40);
+	assert_int_equal(ccmm_memcg_stat(cg, CCMM_MEMCG_STAT_PGDEMOTE_DIRECT), 40);
+	/* memcg reclaim: pgsteal_direct is the memcg's, not the machine's; pgsteal_anon is both's */
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgsteal_direct), 0);
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgsteal_anon), 40);
+	assert_int_equal(ccmm_memcg_stat(cg, CCMM_MEMCG_STAT_PGSTEAL_DIRECT), 40);
+	/* demotion before OOM */
+	assert_true(ccmm_vmstat_first_ns(m, CCMM_VM_pgdemote_direct) < ccmm_vmstat_first_ns(m, CCMM_VM_oom_kill));
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_oom_kill), 1);
+	assert_true(ccmm_cgroup_read(root, "/app/memory.events", buf, sizeof(buf)) > 0);
+	assert_null(strstr(buf, "max 0\n"));
+	assert_non_null(strstr(buf, "oom 1\noom_kill 1\n"));
+	assert_true(ccmm_cgroup_read(root, "/app/memory.stat", buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\npgdemote_direct 40\n"));
+	assert_non_null(strstr(buf, "anon 163840\n"));
+	ccmm_tier_task_destroy(t);
+	assert_int_equal(ccmm_memcg_usage(cg), 0);
+	assert_int_equal(ccmm_memcg_stat(cg, CCMM_MEMCG_STAT_ANON), 0);
+	ccmm_task_exit(root, proc);
+	ccmm_cgroup_put(cg);
+	ccmm_shutdown(m);
+}
+
+/* DRAM (CPUs), CXL and PMEM, in three tiers: node 0 -> 1 -> 2. */
+static struct ccmm_machine *three_tiers(void)
+{
+	struct ccmm_platform *p = plat("[platform]\n"
+				       "[node:0]\nmem=512k\ndistance=10,15,20\n"
+				       "[node:1]\nmem=512k\nkind=cxl\ncpus=no\ndistance=15,10,15\n"
+				       "[node:2]\nmem=2m\nkind=pmem\ncpus=no\ndistance=20,15,10\n");
+	struct ccmm_machine *m;
+
+	assert_int_equal(ccmm_boot(p, 3, &m), 0);
+	return m;
+}
+
+/*
+ * can_demote() and demote_folio_list() with the memcg's cpuset.mems
+ * (mem_cgroup_node_filter_allowed, "mm/vmscan: fix demotion targets
+ * checks in reclaim/demotion"): the preferred target outside the cpuset
+ * is replaced by an allowed lower tier; none allowed, no demotion.
+ */
+static void test_can_demote_cpuset(void **state)
+{
+	/*
+	 * The cgroup stays over memory.max (demoted pages keep their charge),
+	 * so memcg reclaim goes on down the tiers until nothing is left.
+	 */
+	static const struct {
+		const char *mems;
+		uint64_t on0, on2, demoted;
+	} cases[] = {
+		{ "0-2", 0, 40, 80 }, /* to the preferred target, node 1, then on from node 1 to node 2 */
+		{ "0,2", 0, 40, 40 }, /* node 1 not allowed: straight to the lower tier that is */
+		{ "0", 40, 0, 0 },    /* no lower tier allowed: can_demote is false, the OOM killer comes */
+	};
+
+	for (size_t i = 0; i < CCMM_ARRAY_SIZE(cases); i++) {
+		struct ccmm_machine *m = three_tiers();
+		struct ccmm_cgroup_root *root = ccmm_cgroup_root_of(m);
+		struct ccmm_task *proc;
+		struct ccmm_cgroup *cg;
+		struct ccmm_ctx ctx;
+		struct ccmm_tier_task *t;
+		struct ccmm_tier_task_stats st;
+
+		configure(m, true, 0, false);
+		ccmm_ctx_init(&ctx, m, 0, "app");
+		cg = app_cgroup(m, "160K", cases[i].mems, &proc);
+		assert_int_equal(ccmm_can_demote(m, 0, cg, true), cases[i].demoted > 0);
+		assert_int_equal(ccmm_tier_task_create(m, 0, true, false, cg, proc, &t), 0);
+		for (uint64_t v = 0; v < 41; v++)
+			if (ccmm_tier_access(&ctx, t, v, true))
+				break;
+		ccmm_tier_task_stats(t, &st);
+		if (st.node_pages[0] != cases[i].on0 || st.node_pages[2] != cases[i].on2 ||
+		    ccmm_vmstat_get(m, CCMM_VM_pgdemote_direct) != cases[i].demoted)
+			fail_msg("cpuset.mems %s: %" PRIu64 " pages on node 0, %" PRIu64 " on node 2, %" PRIu64
+				 " demotions; expected %" PRIu64 ", %" PRIu64 ", %" PRIu64,
+				 cases[i].mems, st.node_pages[0], st.node_pages[2], ccmm_vmstat_get(m, CCMM_VM_pgdemote_direct),
+				 cases[i].on0, cases[i].on2, cases[i].demoted);
+		assert_int_equal(st.node_pages[1], 0);
+		assert_int_equal(ccmm_task_signal_pending(proc), 9); /* every case ends in the memcg OOM killer */
+		ccmm_tier_task_destroy(t);
+		ccmm_task_exit(root, proc);
+		ccmm_cgroup_put(cg);
+		ccmm_shutdown(m);
+	}
+}
+
+/*
+ * alloc_demote_folio(): when the preferred target is full, mainline falls
+ * back to the other lower tiers (the allowed mask); the 2021 series only
+ * tried the target ("fail quickly and quietly") and reclaimed the page.
+ */
+static void test_alloc_demote_fallback(void **state)
+{
+	for (int policy = 0; policy < 2; policy++) {
+		struct ccmm_machine *m = three_tiers();
+		struct ccmm_ctx ctx;
+		struct ccmm_tier_task *filler, *t;
+		struct ccmm_tier_task_stats st;
+
+		(policy ? configure_2021 : configure)(m, true, 1000, false);
+		ccmm_ctx_init(&ctx, m, 0, "app");
+		/* node 1 (the CXL target) is full of pages nobody may take (mlocked) */
+		assert_int_equal(ccmm_tier_task_create(m, 1, true, true, NULL, NULL, &filler), 0);
+		ccmm_tier_task_mlock(filler, true);
+		for (uint64_t v = 0; v < 128; v++)
+			if (ccmm_tier_access(&ctx, filler, v, true))
+				break;
+		assert_true(ccmm_vmstat_get(m, CCMM_VM_nr_mlock) > 100);
+		assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
+		touch(&ctx, t, 200);
+		ccmm_tier_task_stats(t, &st);
+		if (!policy) {
+			/* mainline: the PMEM node took what node 1 could not, nothing was swapped */
+			assert_true(st.node_pages[2] > 0);
+			assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pswpout), 0);
+		} else {
+			/* the series: the demotions failed, the pages were swapped */
+			assert_int_equal(st.node_pages[2], 0);
+			assert_true(ccmm_vmstat_get(m, CCMM_VM_pgmigrate_fail) > 0);
+			assert_true(ccmm_vmstat_get(m, CCMM_VM_pswpout) > 0);
+		}
+		ccmm_tier_task_destroy(t);
+		ccmm_tier_task_destroy(filler);
+		ccmm_shutdown(m);
+	}
+}
+
 static void test_direct_reclaim_counters(void **state)
 {
 	struct ccmm_machine *m = tiny(true);
@@ -356,16 +591,18 @@ static void test_direct_reclaim_counters(void **state)
 	struct ccmm_tier_task *t;
 	uint64_t freed;
 
-	configure(m, CCMM_RECLAIM_MIGRATE, 0, false);
+	configure(m, true, 0, false);
 	ccmm_ctx_init(&ctx, m, 0, "app");
 	assert_int_equal(ccmm_tier_task_create(m, 0, false, true, NULL, NULL, &t), 0); /* file pages */
 	for (uint64_t v = 0; v < 100; v++)
 		assert_int_equal(ccmm_tier_access(&ctx, t, v, false), 0);
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_nr_file_pages), 100);
 	/* direct reclaim: the pages were referenced once, so the first look activates them */
 	freed = ccmm_tier_reclaim(&ctx, 0, 32, false, NULL);
 	assert_true(freed > 0);
 	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgdemote_direct), freed);
 	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgsteal_direct), freed);
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgsteal_file), freed);
 	assert_int_equal(ctx.ctr[CCMM_CTR_AT(tier, demotions)], freed);
 	/* file pages on the terminal node are dropped (evicted), and refault later */
 	freed = ccmm_tier_reclaim(&ctx, 1, 8, false, NULL);
@@ -375,46 +612,134 @@ static void test_direct_reclaim_counters(void **state)
 	ccmm_shutdown(m);
 }
 
+/* A task bound to the slow node at first touch, then back to MPOL_DEFAULT: its pages move up. */
 static void test_promotion(void **state)
 {
 	struct ccmm_machine *m = tiny(true);
 	struct ccmm_ctx ctx;
 	struct ccmm_tier_task *t;
+	struct ccmm_tier_task_stats st;
 
-	configure(m, CCMM_RECLAIM_MIGRATE, 1000, true);
+	configure(m, true, 1000, true);
 	ccmm_ctx_init(&ctx, m, 0, "app");
-	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
-	for (int pass = 0; pass < 4; pass++)
-		for (uint64_t v = 0; v < 200; v++)
+	assert_int_equal(ccmm_tier_task_create(m, 1, true, true, NULL, NULL, &t), 0);
+	for (uint64_t v = 0; v < 60; v++)
+		assert_int_equal(ccmm_tier_access(&ctx, t, v, true), 0);
+	assert_int_equal(ccmm_tier_task_set_policy(t, -1, false), 0);
+	ccmm_tier_task_stats(t, &st);
+	assert_int_equal(st.node_pages[1], 60);
+	for (int pass = 0; pass < 4; pass++) {
+		ctx.now_ns += 2000000; /* a scan between passes */
+		for (uint64_t v = 0; v < 60; v++)
 			assert_int_equal(ccmm_tier_access(&ctx, t, v, false), 0);
-	assert_true(ccmm_vmstat_get(m, CCMM_VM_numa_hint_faults) > 0);
-	assert_true(ccmm_vmstat_get(m, CCMM_VM_pgpromote_success) > 0);
-	assert_true(ccmm_vmstat_get(m, CCMM_VM_pgpromote_success) <= ccmm_vmstat_get(m, CCMM_VM_pgpromote_candidate));
+	}
+	ccmm_tier_task_stats(t, &st);
+	assert_int_equal(st.node_pages[0], 60);
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgpromote_success), 60);
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgpromote_candidate), 60);
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_numa_pages_migrated), 60);
+	/* the scans marked only the slow-tier pages, each hint fault was one */
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_numa_pte_updates), ccmm_vmstat_get(m, CCMM_VM_numa_hint_faults));
+	assert_true(ccmm_vmstat_first_ns(m, CCMM_VM_numa_hint_faults) <= ccmm_vmstat_first_ns(m, CCMM_VM_pgpromote_success));
 	ccmm_tier_task_destroy(t);
 	ccmm_shutdown(m);
 }
 
-static void test_vmstat_format(void **state)
+/*
+ * node_is_toptier(): every tier down to the lowest that holds a CPU node
+ * is a top tier. With a CPU-less HBM node above DRAM, mainline promotes
+ * PMEM pages into DRAM (a top tier) and never scans the HBM pages; ccmm's
+ * earlier model, kept with the 2021 policy, promoted into the fastest
+ * tier only and so never into DRAM here.
+ */
+static void test_node_is_toptier(void **state)
 {
-	struct ccmm_machine *m = tiny(true);
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	int lines = 0;
+	struct ccmm_platform *p = plat("[platform]\n"
+				       "[node:0]\nmem=512k\nkind=hbm\ncpus=no\ndistance=10,15,20\n"
+				       "[node:1]\nmem=512k\ndistance=15,10,17\n"
+				       "[node:2]\nmem=2m\nkind=pmem\ncpus=no\ndistance=20,17,10\n");
+	struct ccmm_demotion d;
 
-	assert_int_equal(ccmm_vmstat_write(m, f), 0);
-	fclose(f);
-	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
-		char name[64];
-		unsigned long long v;
-		char extra;
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(ccmm_demotion_compute(p, NULL, CCMM_DEMOTE_TIERS, &d), 0);
+	assert_true(ccmm_node_is_toptier(&d, 0));
+	assert_true(ccmm_node_is_toptier(&d, 1));
+	assert_false(ccmm_node_is_toptier(&d, 2));
+	ccmm_platform_free(p);
 
-		if (sscanf(l, "%63s %llu%c", name, &v, &extra) != 2)
-			fail_msg("not a vmstat line: '%s'", l);
-		lines++;
+	for (int policy = 0; policy < 2; policy++) {
+		struct ccmm_machine *m;
+		struct ccmm_ctx ctx;
+		struct ccmm_tier_task *t, *h;
+
+		p = plat("[platform]\n"
+			 "[node:0]\nmem=512k\nkind=hbm\ncpus=no\ndistance=10,15,20\n"
+			 "[node:1]\nmem=512k\ndistance=15,10,17\n"
+			 "[node:2]\nmem=2m\nkind=pmem\ncpus=no\ndistance=20,17,10\n");
+		assert_int_equal(ccmm_boot(p, 3, &m), 0);
+		(policy ? configure_2021 : configure)(m, false, 1000, true);
+		ccmm_ctx_init(&ctx, m, 0, "app");
+		assert_int_equal(ccmm_tier_task_create(m, 2, true, true, NULL, NULL, &t), 0);
+		assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &h), 0);
+		for (uint64_t v = 0; v < 20; v++) {
+			assert_int_equal(ccmm_tier_access(&ctx, t, v, true), 0);
+			assert_int_equal(ccmm_tier_access(&ctx, h, v, true), 0);
+		}
+		assert_int_equal(ccmm_tier_task_set_policy(t, -1, false), 0);
+		assert_int_equal(ccmm_tier_task_set_policy(h, -1, false), 0);
+		for (int pass = 0; pass < 3; pass++) {
+			ctx.now_ns += 2000000;
+			for (uint64_t v = 0; v < 20; v++) {
+				assert_int_equal(ccmm_tier_access(&ctx, t, v, false), 0);
+				assert_int_equal(ccmm_tier_access(&ctx, h, v, false), 0);
+			}
+		}
+		if (!policy) {
+			/* PMEM -> DRAM; HBM pages are in a top tier: not scanned */
+			assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgpromote_success), 20);
+			assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_numa_pte_updates), 20);
+		} else {
+			/* the fastest tier (HBM) only: DRAM, the task's node, is no promotion target */
+			assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgpromote_success), 0);
+		}
+		ccmm_tier_task_destroy(t);
+		ccmm_tier_task_destroy(h);
+		ccmm_shutdown(m);
 	}
-	assert_int_equal(lines, 6 + CCMM_VM_NR);
-	free(text);
+}
+
+/*
+ * __setup_per_zone_wmarks() from calculate_min_free_kbytes(): 1 GiB and
+ * 3 GiB nodes: min_free_kbytes = int_sqrt(4 GiB in kB * 16) = 8192 kB,
+ * 2048 pages split by size; the gaps max(min / 4, managed * 10 / 10000).
+ */
+static void test_watermarks(void **state)
+{
+	struct ccmm_platform *p = plat("[platform]\n[node:0]\nmem=1g\ndistance=10,20\n"
+				       "[node:1]\nmem=3g\nkind=cxl\ncpus=no\ndistance=20,10\n");
+	struct ccmm_tier_config c = { .batch = 32 };
+	struct ccmm_watermarks w;
+	struct ccmm_machine *m;
+
+	assert_int_equal(ccmm_boot(p, 3, &m), 0);
+	assert_int_equal(ccmm_tier_min_free_kbytes(m), 8192);
+	ccmm_node_watermarks(m, 0, &w);
+	assert_int_equal(w.min, 512);
+	assert_int_equal(w.low, 512 + 262);
+	assert_int_equal(w.high, 512 + 2 * 262);
+	assert_int_equal(w.promo, 512 + 3 * 262);
+	ccmm_node_watermarks(m, 1, &w);
+	assert_int_equal(w.min, 1536);
+	assert_int_equal(w.low, 1536 + 786);
+	/* vm.min_free_kbytes and vm.watermark_scale_factor */
+	c.min_free_kbytes = 54928; /* what khugepaged's set_recommended_min_free_kbytes raised it to in the recordings */
+	c.watermark_scale_factor = 100;
+	assert_int_equal(ccmm_tier_configure(m, &c), 0);
+	ccmm_node_watermarks(m, 0, &w);
+	assert_int_equal(w.min, 54928ull / 4 * 262144 / 1048576);
+	assert_int_equal(w.low - w.min, 2621);
+	c.watermark_scale_factor = 3001;
+	assert_int_equal(ccmm_tier_configure(m, &c), -EINVAL);
 	ccmm_shutdown(m);
 }
 
@@ -429,10 +754,14 @@ int main(void)
 		cmocka_unit_test(test_anon_reclaim_table),
 		cmocka_unit_test(test_demotion_instead_of_discard),
 		cmocka_unit_test(test_demotion_fails_over_to_reclaim),
-		cmocka_unit_test(test_memcg_never_demotes),
+		cmocka_unit_test(test_memcg_never_demotes_2021),
+		cmocka_unit_test(test_memcg_reclaim_demotes),
+		cmocka_unit_test(test_can_demote_cpuset),
+		cmocka_unit_test(test_alloc_demote_fallback),
 		cmocka_unit_test(test_direct_reclaim_counters),
 		cmocka_unit_test(test_promotion),
-		cmocka_unit_test(test_vmstat_format),
+		cmocka_unit_test(test_node_is_toptier),
+		cmocka_unit_test(test_watermarks),
 	};
 
 	return cmocka_run_group_tests_name("tier", tests, NULL, NULL);

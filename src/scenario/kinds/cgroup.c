@@ -122,7 +122,8 @@ static void join_values(const struct ccmm_op *op, int first, char *out, size_t l
 	}
 }
 
-static const char *const ctrl_choices[] = { "memory,misc", "misc,memory", "misc", "memory", "none", NULL };
+static const char *const ctrl_choices[] = { "memory,misc", "misc,memory", "misc", "memory", "none",
+					    "cpuset,memory", "cpuset,memory,misc", "cpuset", NULL };
 
 static unsigned ctrl_mask(int choice)
 {
@@ -133,8 +134,14 @@ static unsigned ctrl_mask(int choice)
 		return 1u << CCMM_CGRP_MEMORY;
 	case 4:
 		return 0;
-	default:
+	case 5:
+		return 1u << CCMM_CGRP_CPUSET | 1u << CCMM_CGRP_MEMORY;
+	case 6:
 		return CCMM_CGRP_MASK_ALL;
+	case 7:
+		return 1u << CCMM_CGRP_CPUSET;
+	default:
+		return 1u << CCMM_CGRP_MEMORY | 1u << CCMM_CGRP_MISC;
 	}
 }
 

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* tier/ internals: the per-machine tier state, shared by vmscan.c and vmstat.c. */
+#ifndef CCMM_TIER_INTERNAL_H
+#define CCMM_TIER_INTERNAL_H
+
+#include "tier/tier.h"
+
+enum { LRU_INACTIVE_ANON, LRU_ACTIVE_ANON, LRU_INACTIVE_FILE, LRU_ACTIVE_FILE, LRU_UNEVICTABLE, NR_LRU };
+
+struct ccmm_tier {
+	pthread_mutex_t lock;
+	struct ccmm_tier_config cfg;
+	struct ccmm_demotion dem;
+	struct ccmm_watermarks wmark[CCMM_MAX_NODES];
+	uint64_t min_free_kbytes;             /* in effect */
+	struct ccmm_lru lru[CCMM_MAX_NODES][NR_LRU];
+	uint64_t nr_anon[CCMM_MAX_NODES];     /* resident anon pages per node (NR_ANON_MAPPED) */
+	uint64_t nr_file[CCMM_MAX_NODES];     /* resident file pages per node (all mapped) */
+	uint64_t nr_dirty[CCMM_MAX_NODES];    /* dirty file pages per node */
+	uint64_t nr_pgtables[CCMM_MAX_NODES]; /* page-table pages, on their task's local node */
+	uint64_t swap_used;
+	uint64_t vm[CCMM_VM_NR];              /* event counters (states are computed) */
+	uint64_t first_ns[CCMM_VM_NR];        /* when each event first moved; UINT64_MAX: never */
+	struct ccmm_ctx kswapd[CCMM_MAX_NODES];
+	char kswapd_name[CCMM_MAX_NODES][16];
+	uint32_t kswapd_pending;              /* nodes whose kswapd was woken and has not run yet */
+	struct ccmm_rng rng;
+	bool online[CCMM_MAX_NODES];
+};
+
+/* The machine's tier state. */
+struct ccmm_tier *_ccmm_tier_of(struct ccmm_machine *m);
+
+/* Count @n events of @item at @ctx's time (NULL: time 0). T->lock held. */
+void _ccmm_vm_count(struct ccmm_tier *T, const struct ccmm_ctx *ctx, enum ccmm_vmstat item, uint64_t n);
+
+/* The value of @item now (a state computed from the LRUs, or an event). T->lock held. */
+uint64_t _ccmm_vmstat_locked(struct ccmm_machine *m, struct ccmm_tier *T, enum ccmm_vmstat item);
+
+#endif
