@@ -23,6 +23,7 @@ PACKAGES=(
   fio                  # records the shipped I/O logs (scripts/record-fio-log.sh)
   valgrind             # records page-reference traces (scripts/record-trace.sh)
   python3              # test-suite summary only
+  man-db groff-base    # the suite renders the generated man pages (man -l)
 )
 
 # Only for scripts/record-kernel.sh (--kernel): the build never needs them.

@@ -207,7 +207,7 @@ int ccmm_costs_check(const struct ccmm_platform *p, struct ccmm_error *err)
 		near = ccmm_suggest(o->name, names, n);
 		if (near)
 			return ccmm_error_set(err, &loc, -ENOENT, "unknown cost '%s'; did you mean '%s'?", o->name, near);
-		return ccmm_error_set(err, &loc, -ENOENT, "unknown cost '%s' (ccmm_cost_at lists them)", o->name);
+		return ccmm_error_set(err, &loc, -ENOENT, "unknown cost '%s' (ccmm costs lists them)", o->name);
 	}
 	return 0;
 }

@@ -13,7 +13,6 @@
  *           so only the mode differs): per device what bouncing costs
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
@@ -161,50 +160,17 @@ static char *job_text(const struct recording *r, const char *platform, const cha
 
 /* ---- agree ---------------------------------------------------------------------------------------------------- */
 
-int _ccmm_cmd_trace_agree(int argc, char **argv)
+int _ccmm_trace_agree(const char *recording, const char *platform, const char *debugfs)
 {
-	static const struct option longopts[] = {
-		{ "platform", required_argument, NULL, 'p' },
-		{ "debugfs", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *platform = NULL, *debugfs = NULL;
 	struct recording r;
 	struct ccmm_job *job;
 	struct ccmm_run *run;
 	struct ccmm_run_summary sum;
 	struct ccmm_actor *a;
-	char *text, **av = argv - 1; /* av[0] is "agree", as getopt wants a program name there */
-	int c, ret, ac = argc + 1;
+	char *text;
+	int ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(ac, av, ":p:d:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			platform = optarg;
-			break;
-		case 'd':
-			debugfs = optarg;
-			break;
-		case 'h':
-			printf("usage: ccmm trace agree RECORDING [--platform FILE] [--debugfs DIR]\n"
-			       "  RECORDING: a folder of scripts/record-kernel.sh (trace.zst, platform.ini, after/), or a trace\n"
-			       "  file with --platform (the machine it was recorded on, with its swiotlb_base) and optionally\n"
-			       "  --debugfs (the kernel's debugfs at the end: swiotlb/io_tlb_used, io_tlb_used_hiwater).\n"
-			       "Exit status: 0 every mapping on the kernel's slot (mappings of uncertain order aside) and the\n"
-			       "final counters equal; 1 not; 2 bad input.\n");
-			return 0;
-		case ':':
-			return bad("agree", "%s needs a value", av[optind - 1]);
-		default:
-			return bad("agree", "unknown option '%s' (--platform, --debugfs, --help)", av[optind - 1]);
-		}
-	}
-	if (optind != ac - 1)
-		return bad("agree", "%s", optind < ac ? "one recording at a time" : "which recording? (ccmm trace agree RECORDING)");
-	ret = find_recording("agree", av[optind], platform, debugfs, &r);
+	ret = find_recording("agree", recording, platform, debugfs, &r);
 	if (ret)
 		return ret;
 	text = job_text(&r, r.platform, "", "op = replay\nop = agree\n");
@@ -320,70 +286,39 @@ static uint64_t jint(json_t *o, const char *key)
 	return json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
 }
 
-int _ccmm_cmd_trace_whatif(int argc, char **argv)
+int _ccmm_trace_whatif(const char *recording, const char *platform, const char *json_path, bool no_filter)
 {
-	static const struct option longopts[] = {
-		{ "platform", required_argument, NULL, 'p' },
-		{ "json", required_argument, NULL, 'j' },
-		{ "no-filter", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *platform = NULL, *json_path = NULL;
-	bool no_filter = false;
 	char tmpdir[PATH_MAX], dpath[PATH_MAX + 32];
 	struct recording r;
-	json_t *all = json_array();
+	struct ccmm_outfile of;
+	json_t *all;
 	bool header = false;
-	char **av = argv - 1; /* av[0] is "whatif" */
-	int c, ret = 0, ac = argc + 1;
+	FILE *text_out = stdout;
+	int ret = 0;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(ac, av, ":p:j:nh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			platform = optarg;
-			break;
-		case 'j':
-			json_path = optarg;
-			break;
-		case 'n':
-			no_filter = true;
-			break;
-		case 'h':
-			printf("usage: ccmm trace whatif RECORDING [--platform FILE] [--json FILE] [--no-filter]\n"
-			       "  the trace replayed on the recorded platform (recorded: with its swiotlb=force; none: without),\n"
-			       "  and on it made a TDX, SEV-SNP and pSeries secure guest (both DMA windows), with the recorded\n"
-			       "  pool: per device the streaming mappings, bounces, bytes copied, SWIOTLB slots, pages made\n"
-			       "  shared and the modeled time of the DMA API; the pool's own conversion apart.\n"
-			       "  --no-filter: bind devices outside the TDX guest's allow-list too (filter = no)\n"
-			       "  --json FILE: every run's figures (the dma_trace actor's JSON), complete or not at all\n");
-			json_decref(all);
-			return 0;
-		case ':':
-			json_decref(all);
-			return bad("whatif", "%s needs a value", av[optind - 1]);
-		default:
-			json_decref(all);
-			return bad("whatif", "unknown option '%s' (--platform, --json, --no-filter, --help)", av[optind - 1]);
-		}
-	}
-	if (optind != ac - 1) {
-		json_decref(all);
-		return bad("whatif", "%s", optind < ac ? "one recording at a time" : "which recording? (ccmm trace whatif RECORDING)");
-	}
-	ret = find_recording("whatif", av[optind], platform, NULL, &r);
-	if (ret) {
-		json_decref(all);
+	ret = find_recording("whatif", recording, platform, NULL, &r);
+	if (ret)
 		return ret;
-	}
 	r.debugfs[0] = '\0'; /* no agreement asked: other platforms have other pools */
+	/* the JSON's file before the runs: one that cannot be written is bad input, found at once */
+	if (json_path) {
+		ret = _ccmm_cli_output_open(&of, json_path);
+		if (ret) {
+			fprintf(stderr, "ccmm trace whatif: --json %s: %s\n", json_path, strerror(-ret));
+			return EXIT_BAD;
+		}
+		/* the JSON on standard output keeps it clean: the table goes to stderr */
+		if (_ccmm_cli_output_is_stdout(&of))
+			text_out = stderr;
+	}
 	snprintf(tmpdir, sizeof(tmpdir), "%s/ccmm-whatif.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(tmpdir)) {
-		json_decref(all);
-		return bad("whatif", "cannot make a temporary folder: %s", strerror(errno));
+		ret = bad("whatif", "cannot make a temporary folder: %s", strerror(errno));
+		if (json_path)
+			_ccmm_cli_output_done(&of, false);
+		return ret;
 	}
+	all = json_array();
 	for (size_t v = 0; v < CCMM_ARRAY_SIZE(variants) && !ret; v++) {
 		const struct variant *var = &variants[v];
 		char extra[64] = "", *text;
@@ -420,9 +355,9 @@ int _ccmm_cmd_trace_whatif(int argc, char **argv)
 		a->kind->report_json(a, jo);
 		jt = json_object_get(jo, "dma_trace");
 		if (!header) {
-			printf("what-if: %s (%" PRIu64 " DMA/SWIOTLB events) replayed on %s and on it made a confidential guest\n\n",
+			fprintf(text_out, "what-if: %s (%" PRIu64 " DMA/SWIOTLB events) replayed on %s and on it made a confidential guest\n\n",
 			       r.shown, jint(jt, "events"), job->plat->name);
-			printf("%-18s %-14s %6s %7s %6s %12s %6s %8s %9s %10s\n", "platform", "device", "maps", "bounced",
+			fprintf(text_out, "%-18s %-14s %6s %7s %6s %12s %6s %8s %9s %10s\n", "platform", "device", "maps", "bounced",
 			       "failed", "bounce bytes", "slots", "coherent", "to_shared", "modeled");
 			header = true;
 		}
@@ -431,12 +366,12 @@ int _ccmm_cmd_trace_whatif(int argc, char **argv)
 			char t[32];
 
 			if (!json_is_true(json_object_get(d, "bound"))) {
-				printf("%-18s %-14s probe refused (%s): %" PRIu64 " calls not made\n", var->label,
+				fprintf(text_out, "%-18s %-14s probe refused (%s): %" PRIu64 " calls not made\n", var->label,
 				       json_string_value(json_object_get(d, "name")), strerror((int)-jint(d, "bind_error")),
 				       jint(d, "refused"));
 				continue;
 			}
-			printf("%-18s %-14s %6" PRIu64 " %7" PRIu64 " %6" PRIu64 " %12" PRIu64 " %6" PRIu64 " %8" PRIu64
+			fprintf(text_out, "%-18s %-14s %6" PRIu64 " %7" PRIu64 " %6" PRIu64 " %12" PRIu64 " %6" PRIu64 " %8" PRIu64
 			       " %9" PRIu64 " %10s\n",
 			       var->label, json_string_value(json_object_get(d, "name")), jint(d, "maps"), jint(d, "bounced"),
 			       jint(d, "map_failures"), jint(d, "bounce_bytes"), jint(d, "slots"), jint(d, "coherent"),
@@ -446,12 +381,12 @@ int _ccmm_cmd_trace_whatif(int argc, char **argv)
 		if (jp) {
 			char t[32];
 
-			printf("%-18s %-14s io_tlb_nslabs %" PRIu64 ", io_tlb_used_hiwater %" PRIu64, var->label, "(pool)",
+			fprintf(text_out, "%-18s %-14s io_tlb_nslabs %" PRIu64 ", io_tlb_used_hiwater %" PRIu64, var->label, "(pool)",
 			       jint(jp, "io_tlb_nslabs"), jint(jp, "io_tlb_used_hiwater"));
 			if (jint(jp, "shared_pages"))
-				printf(", made shared at its first use: %" PRIu64 " pages in %s", jint(jp, "shared_pages"),
+				fprintf(text_out, ", made shared at its first use: %" PRIu64 " pages in %s", jint(jp, "shared_pages"),
 				       ccmm_format_ns(jint(jp, "share_ns"), t, sizeof(t)));
-			printf("\n");
+			fprintf(text_out, "\n");
 		}
 		json_object_set_new(jt, "platform", json_string(var->label));
 		json_array_append(all, jt);
@@ -466,19 +401,14 @@ int _ccmm_cmd_trace_whatif(int argc, char **argv)
 		unlink(dpath);
 	}
 	rmdir(tmpdir);
-	if (!ret && json_path) {
-		struct ccmm_outfile of;
+	if (json_path) {
+		int w = !ret && json_dumpf(all, of.fp, JSON_INDENT(2)) ? -EIO : 0;
+		int done = _ccmm_cli_output_done(&of, !ret && !w);
 
-		ret = ccmm_outfile_open(&of, json_path);
-		if (!ret) {
-			ret = json_dumpf(all, of.fp, JSON_INDENT(2)) ? -EIO : 0;
-			if (ret)
-				ccmm_outfile_abort(&of);
-			else
-				ret = ccmm_outfile_commit(&of);
-		}
-		if (ret) {
-			fprintf(stderr, "%s: cannot write the JSON: %s\n", json_path, strerror(-ret));
+		if (!w)
+			w = done;
+		if (!ret && w) {
+			fprintf(stderr, "%s: cannot write the JSON: %s\n", json_path, strerror(-w));
 			ret = EXIT_BAD;
 		}
 	}

@@ -215,6 +215,23 @@ static const struct ccmm_option iommu_options[] = {
 	{ NULL }
 };
 
+/* What a platform file can hold, for ccmm platform-keys and ccmm-platform(5): the tables the parser uses. */
+static const struct ccmm_platform_section platform_sections[] = {
+	{ "platform", "the machine: its confidential-computing mode, CPUs, address widths and SWIOTLB pool", platform_options },
+	{ "node:N", "NUMA node N (0 to 7): its RAM, memory kind, CPUs, distances and demotion target", node_options },
+	{ "ram:NAME", "a RAM range placed by hand", ram_options },
+	{ "epc:NAME", "an SGX enclave page cache section", ram_options },
+	{ "reserved:NAME", "a range the OS must not use (firmware, holes)", reserved_options },
+	{ "device:NAME", "a PCI device: class, IDs, DMA masks, IOMMU, NUMA node, P2P group, BARs", device_options },
+	{ "iommu:NAME", "an IOMMU: x86-style I/O page tables or pSeries TCE windows", iommu_options },
+	{ "cost", "any registered modeled cost by name, in ns (or MB/s for *_mbps): ccmm costs lists them", NULL },
+};
+
+const struct ccmm_platform_section *ccmm_platform_section_at(size_t i)
+{
+	return i < CCMM_ARRAY_SIZE(platform_sections) ? &platform_sections[i] : NULL;
+}
+
 enum sect_kind { S_NONE, S_PLATFORM, S_NODE, S_RAM, S_EPC, S_RESERVED, S_DEVICE, S_IOMMU, S_COST };
 
 static const char *const sect_names[] = { "", "platform", "node", "ram", "epc", "reserved", "device", "iommu", "cost", NULL };

@@ -277,6 +277,20 @@ struct ccmm_platform {
  */
 int ccmm_platform_load(const char *path, struct ccmm_platform **out, struct ccmm_error *err);
 
+/*
+ * A section a platform file can hold and the keys it takes: the parser's own
+ * option tables, for ccmm platform-keys and ccmm-platform(5). @options is
+ * NULL for [cost], whose keys are every registered cost (boot/boot.h:
+ * ccmm_cost_at). ccmm_platform_section_at() gives the @i-th, NULL past the end.
+ */
+struct ccmm_platform_section {
+	const char *name; /* as written in the file: "platform", "node:N", "device:NAME" */
+	const char *help;
+	const struct ccmm_option *options;
+};
+
+const struct ccmm_platform_section *ccmm_platform_section_at(size_t i);
+
 /* As ccmm_platform_load, from text in memory; @name labels messages. */
 int ccmm_platform_parse(const char *name, const char *text, struct ccmm_platform **out,
 			struct ccmm_error *err);

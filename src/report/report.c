@@ -17,6 +17,25 @@
 #define TEXT_EVENTS_PER_ACTOR 20
 #define HISTORY_MAX 8
 
+/* The seed threads (DESIGN.md): the specification the rules cite by number. */
+static const struct {
+	const char *id, *subject;
+} seed_threads[] = {
+	{ "000", "Have TTM support SEV encryption with coherent memory (drm/ttm, 2019)" },
+	{ "001", "dma-buf, PFNs and private MMIO for VFIO / iommufd / KVM (2025)" },
+	{ "002", "powerpc/pseries/iommu: Use dma_iommu_ops for Secure VM (2019)" },
+	{ "003", "dma-buf: Add ioctl to query mmap coherency/cache info (2022)" },
+	{ "004", "SGX EPC cgroups, TDX/SEV-SNP guest memory and memory tiering (Dave Hansen's mail, 2021-2024)" },
+};
+
+const char *ccmm_seed_thread_subject(const char *id)
+{
+	for (size_t i = 0; id && i < CCMM_ARRAY_SIZE(seed_threads); i++)
+		if (!strcmp(seed_threads[i].id, id))
+			return seed_threads[i].subject;
+	return NULL;
+}
+
 static const char *actor_name(struct ccmm_run *run, int actor)
 {
 	if (actor >= 0 && (size_t)actor < run->job->nr_actors)
@@ -51,8 +70,13 @@ static void event_text(struct ccmm_run *run, const struct ccmm_event *e, FILE *o
 	if (e->where.line)
 		fprintf(out, " (%s:%d)", e->where.file, e->where.line);
 	fprintf(out, "\n      %s\n", e->msg);
-	fprintf(out, "      rule: %s%s%s%s\n", e->rule->summary, e->rule->seed[0] ? " [seed " : "", e->rule->seed,
-		e->rule->seed[0] ? "]" : "");
+	fprintf(out, "      rule: %s\n", e->rule->summary);
+	if (e->rule->seed[0]) {
+		const char *subject = ccmm_seed_thread_subject(e->rule->seed);
+
+		fprintf(out, "      from: seed thread %s%s%s%s\n", e->rule->seed, subject ? " (\"" : "", subject ? subject : "",
+			subject ? "\")" : "");
+	}
 	if (e->has_access && e->who != CCMM_INIT_DEVICE && e->level) {
 		ccmm_pte_format(run->m, e->pte, e->level, pte, sizeof(pte));
 		fprintf(out, "      accessor: %s through %s, pte %s%s\n", ccmm_initiator_name(e->who), e->pgt, pte,
@@ -437,7 +461,13 @@ static json_t *event_json(struct ccmm_run *run, const struct ccmm_event *e)
 	json_object_set_new(j, "seq", json_integer((json_int_t)e->seq));
 	json_object_set_new(j, "time_ns", json_integer((json_int_t)e->time_ns));
 	json_object_set_new(j, "rule", json_string(e->rule->name));
-	json_object_set_new(j, "seed", json_string(e->rule->seed));
+	if (e->rule->seed[0]) {
+		const char *subject = ccmm_seed_thread_subject(e->rule->seed);
+
+		json_object_set_new(j, "seed_thread", json_string(e->rule->seed));
+		if (subject)
+			json_object_set_new(j, "seed_thread_subject", json_string(subject));
+	}
 	json_object_set_new(j, "summary", json_string(e->rule->summary));
 	json_object_set_new(j, "expected", json_boolean(ccmm_run_event_expected(run, e)));
 	json_object_set_new(j, "outcome", json_string(ccmm_outcome_name(e->outcome)));
@@ -508,42 +538,249 @@ static json_t *ctx_json(const struct ccmm_ctx *c)
 	return j;
 }
 
-static json_t *platform_json(const struct ccmm_platform *p)
+/* An option's value in effect, read through its table entry from the block @base: JSON of its type. */
+static json_t *option_value_json(const struct ccmm_option *o, const void *base)
 {
-	json_t *j = json_object(), *nodes = json_array(), *devs = json_array();
+	const char *field = (const char *)base + o->off;
+
+	switch (o->type) {
+	case CCMM_OPT_U64: {
+		uint64_t v;
+
+		memcpy(&v, field, sizeof(v));
+		if (v == UINT64_MAX && o->def && !strcmp(o->def, "none"))
+			return json_null(); /* "none": not set */
+		return json_integer((json_int_t)v);
+	}
+	case CCMM_OPT_RANGE: {
+		struct ccmm_range r;
+		json_t *a = json_array();
+
+		memcpy(&r, field, sizeof(r));
+		json_array_append_new(a, json_integer((json_int_t)r.lo));
+		json_array_append_new(a, json_integer((json_int_t)r.hi));
+		return a;
+	}
+	case CCMM_OPT_BOOL: {
+		bool b;
+
+		memcpy(&b, field, sizeof(b));
+		return json_boolean(b);
+	}
+	case CCMM_OPT_STR:
+		return json_string(field);
+	case CCMM_OPT_ENUM: {
+		int i;
+		size_t n = 0;
+
+		memcpy(&i, field, sizeof(i));
+		while (o->choices[n])
+			n++;
+		return i >= 0 && (size_t)i < n ? json_string(o->choices[i]) : json_integer(i);
+	}
+	}
+	return json_null();
+}
+
+/* Every option of table @opts as it is in effect in @base, defaults included, into @obj. */
+static void options_json(json_t *obj, const struct ccmm_option *opts, const void *base)
+{
+	for (const struct ccmm_option *o = opts; o && o->name; o++)
+		json_object_set_new(obj, o->name, option_value_json(o, base));
+}
+
+/* An op as a job line would write it: the verb, then every argument given or defaulted as KEY=VALUE. */
+static json_t *op_json(const struct ccmm_op *op)
+{
+	char line[512];
+	size_t n = (size_t)snprintf(line, sizeof(line), "%s", op->verb->name);
+
+	for (int i = 0; op->verb->args && op->verb->args[i].name && n < sizeof(line); i++)
+		if (op->arg[i].str[0])
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%s", op->verb->args[i].name, op->arg[i].str);
+	if (op->ret_set && n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n, " ret=%ld", op->ret);
+	return json_string(line);
+}
+
+static const char *node_demote_text(int demote_to, char *buf, size_t len)
+{
+	if (demote_to == -2)
+		return "computed";
+	if (demote_to == -1)
+		return "none";
+	snprintf(buf, len, "%d", demote_to);
+	return buf;
+}
+
+/*
+ * The platform in effect, every key its file could have set (under the file's
+ * names), laid out (bases filled in) and with every registered cost the
+ * machine charges, [cost] lines applied.
+ */
+static json_t *platform_json(const struct ccmm_machine *m)
+{
+	static const char *const mem_kinds[] = { "dram", "pmem", "cxl", "hbm" };
+	const struct ccmm_platform *p = m->plat;
+	json_t *j = json_object(), *nodes = json_array(), *devs = json_array(), *ranges = json_array(),
+	       *iommus = json_array(), *costs = json_object();
+	const struct ccmm_cost_info *c;
+	char buf[32];
 
 	json_object_set_new(j, "name", json_string(p->name));
 	json_object_set_new(j, "source", json_string(p->source));
 	json_object_set_new(j, "mode", json_string(ccmm_cc_mode_name(p->mode)));
 	json_object_set_new(j, "cpus", json_integer(p->cpus));
 	json_object_set_new(j, "phys_bits", json_integer(p->phys_bits));
+	json_object_set_new(j, "c_bit", json_integer(p->c_bit));
+	json_object_set_new(j, "gpa_width", json_integer(p->gpa_width));
+	json_object_set_new(j, "sme_coherent", json_boolean(p->sme_coherent));
+	json_object_set_new(j, "mmio", json_string(p->mmio == CCMM_MMIO_PARAVIRT ? "paravirt" : "ve"));
+	json_object_set_new(j, "swiotlb_size", json_integer((json_int_t)p->swiotlb_size));
+	json_object_set_new(j, "swiotlb_areas", json_integer(p->swiotlb_areas));
+	json_object_set_new(j, "swiotlb_base", json_integer((json_int_t)p->swiotlb_base));
+	json_object_set_new(j, "swiotlb_force", json_boolean(p->swiotlb_force));
 	for (unsigned n = 0; n < p->nr_nodes; n++) {
-		json_t *jn = json_object();
+		const struct ccmm_node_desc *nd = &p->node[n];
+		json_t *jn = json_object(), *dist = json_array();
 
 		json_object_set_new(jn, "node", json_integer(n));
+		json_object_set_new(jn, "mem", json_integer((json_int_t)nd->mem));
 		json_object_set_new(jn, "ram_bytes", json_integer((json_int_t)ccmm_platform_ram(p, (int)n)));
+		json_object_set_new(jn, "kind", json_string((unsigned)nd->kind < CCMM_ARRAY_SIZE(mem_kinds) ? mem_kinds[nd->kind] : "?"));
+		json_object_set_new(jn, "cpus", json_boolean(nd->has_cpus));
+		json_object_set_new(jn, "online", json_boolean(nd->online));
+		json_object_set_new(jn, "latency_ns", json_integer((json_int_t)nd->read_latency_ns));
+		json_object_set_new(jn, "bandwidth_mbps", json_integer((json_int_t)nd->bandwidth_mbps));
+		json_object_set_new(jn, "demote_to", json_string(node_demote_text(nd->demote_to, buf, sizeof(buf))));
+		for (unsigned k = 0; k < p->nr_nodes; k++)
+			json_array_append_new(dist, json_integer(p->distance[n][k]));
+		json_object_set_new(jn, "distance", dist);
 		json_array_append_new(nodes, jn);
 	}
 	json_object_set_new(j, "nodes", nodes);
-	for (size_t d = 0; d < p->nr_devices; d++)
-		json_array_append_new(devs, json_string(p->devices[d].name));
+	for (size_t i = 0; i < p->nr_ranges; i++) {
+		const struct ccmm_mem_range *r = &p->ranges[i];
+		json_t *jr = json_object();
+
+		json_object_set_new(jr, "name", json_string(r->name));
+		json_object_set_new(jr, "kind", json_string(ccmm_range_kind_name(r->kind)));
+		json_object_set_new(jr, "base", json_integer((json_int_t)r->base));
+		json_object_set_new(jr, "size", json_integer((json_int_t)r->size));
+		if (r->node >= 0)
+			json_object_set_new(jr, "node", json_integer(r->node));
+		if (r->kind == CCMM_RANGE_BAR) {
+			json_object_set_new(jr, "device", json_string(p->devices[r->device].name));
+			json_object_set_new(jr, "bar", json_integer(r->bar));
+		}
+		json_array_append_new(ranges, jr);
+	}
+	json_object_set_new(j, "ranges", ranges);
+	for (size_t d = 0; d < p->nr_devices; d++) {
+		const struct ccmm_device_desc *dd = &p->devices[d];
+		json_t *jd = json_object(), *bars = json_array();
+		char id[16];
+
+		snprintf(id, sizeof(id), "%04x:%04x", dd->vendor, dd->device_id);
+		json_object_set_new(jd, "name", json_string(dd->name));
+		json_object_set_new(jd, "class", json_string(ccmm_dev_class_names[dd->cls]));
+		json_object_set_new(jd, "pci_id", json_string(id));
+		json_object_set_new(jd, "dma_mask", json_integer(dd->dma_mask_bits));
+		json_object_set_new(jd, "coherent_mask", json_integer(dd->coherent_mask_bits));
+		json_object_set_new(jd, "iommu", dd->iommu >= 0 ? json_string(p->iommus[dd->iommu].name) : json_null());
+		json_object_set_new(jd, "node", dd->node >= 0 ? json_integer(dd->node) : json_null());
+		json_object_set_new(jd, "ats", json_boolean(dd->ats));
+		json_object_set_new(jd, "p2p_group", dd->p2p_group >= 0 ? json_integer(dd->p2p_group) : json_null());
+		json_object_set_new(jd, "tdisp", json_boolean(dd->tdisp));
+		json_object_set_new(jd, "capacity", json_integer((json_int_t)dd->capacity));
+		json_object_set_new(jd, "min_align_mask", json_integer(dd->min_align_mask));
+		for (unsigned b = 0; b < dd->nr_bars; b++) {
+			json_t *jb = json_object();
+
+			json_object_set_new(jb, "bar", json_integer(b));
+			json_object_set_new(jb, "base", json_integer((json_int_t)dd->bar[b].base));
+			json_object_set_new(jb, "size", json_integer((json_int_t)dd->bar[b].size));
+			json_object_set_new(jb, "pref", json_boolean(dd->bar[b].prefetch));
+			json_object_set_new(jb, "64bit", json_boolean(dd->bar[b].is64));
+			json_array_append_new(bars, jb);
+		}
+		json_object_set_new(jd, "bars", bars);
+		json_array_append_new(devs, jd);
+	}
 	json_object_set_new(j, "devices", devs);
+	for (size_t i = 0; i < p->nr_iommus; i++) {
+		const struct ccmm_iommu_desc *io = &p->iommus[i];
+		json_t *ji = json_object();
+
+		json_object_set_new(ji, "name", json_string(io->name));
+		json_object_set_new(ji, "kind", json_string(io->kind == CCMM_IOMMU_PSERIES_TCE ? "pseries-tce" : "generic"));
+		json_object_set_new(ji, "page_shift", json_integer(io->page_shift));
+		json_object_set_new(ji, "dma32_window", json_integer((json_int_t)io->dma32_window));
+		json_object_set_new(ji, "ddw", json_boolean(io->ddw));
+		json_object_set_new(ji, "ddw_size", json_integer((json_int_t)io->ddw_size));
+		json_object_set_new(ji, "ddw_page_shift", json_integer(io->ddw_page_shift));
+		json_object_set_new(ji, "ddw_align", json_integer((json_int_t)io->ddw_align));
+		json_array_append_new(iommus, ji);
+	}
+	json_object_set_new(j, "iommus", iommus);
+	for (unsigned i = 0; (c = ccmm_cost_at(i, NULL)); i++)
+		json_object_set_new(costs, c->name, json_integer((json_int_t)m->cost[i]));
+	json_object_set_new(j, "cost", costs);
 	return j;
 }
 
-int ccmm_report_json(struct ccmm_run *run, FILE *out)
+/* expect= lines as written: "RULE" or "RULE:COUNT". */
+static json_t *expects_json(const struct ccmm_expect *list, size_t n)
 {
-	struct ccmm_job *job = run->job;
-	struct ccmm_run_summary s;
-	json_t *root = json_object(), *jobs = json_array(), *gopt = json_object(), *res = json_object();
-	json_t *unattributed = json_array();
-	size_t nev = ccmm_events_count(run->m);
+	json_t *exp = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		char e[80];
+
+		if (list[i].count >= 0)
+			snprintf(e, sizeof(e), "%s:%ld", list[i].rule->name, list[i].count);
+		else
+			snprintf(e, sizeof(e), "%s", list[i].rule->name);
+		json_array_append_new(exp, json_string(e));
+	}
+	return exp;
+}
+
+/* [global] in effect: the engine's options and every run extension's, defaults included. */
+static json_t *global_options_json(const struct ccmm_job *job)
+{
+	json_t *g = json_object();
+	const struct ccmm_run_ext *x;
+
+	options_json(g, ccmm_job_global_options(), &job->g);
+	for (size_t i = 0; (x = ccmm_run_ext_at(i)); i++)
+		options_json(g, x->options, ccmm_job_ext_opts(job, x->name));
+	json_object_set_new(g, "expect", expects_json(job->expect, job->nr_expect));
+	return g;
+}
+
+/* An actor's section in effect: its kind's options, loops, expect= and its op program. */
+static json_t *actor_options_json(const struct ccmm_actor *a)
+{
+	json_t *o = json_object(), *prog = json_array();
+
+	json_object_set_new(o, "actor", json_string(a->kind->name));
+	options_json(o, a->kind->options, a->opts);
+	json_object_set_new(o, "loops", json_integer((json_int_t)a->loops));
+	json_object_set_new(o, "expect", expects_json(a->expect, a->nr_expect));
+	for (size_t i = 0; i < a->nr_ops; i++)
+		json_array_append_new(prog, op_json(&a->ops[i]));
+	json_object_set_new(o, "op", prog);
+	return o;
+}
+
+/* The header every JSON report starts with: version and time (fio's names). */
+static void json_header(json_t *root)
+{
 	struct timespec now;
 	char ver[64], timestr[64];
 	struct tm tm;
-	int ret;
 
-	ccmm_run_summarize(run, &s);
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(timestr, sizeof(timestr), "%a %b %e %H:%M:%S %Y", &tm);
@@ -552,27 +789,34 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 	json_object_set_new(root, "timestamp", json_integer((json_int_t)now.tv_sec));
 	json_object_set_new(root, "timestamp_ms", json_integer((json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000));
 	json_object_set_new(root, "time", json_string(timestr));
+}
+
+static json_t *run_json(struct ccmm_run *run)
+{
+	struct ccmm_job *job = run->job;
+	struct ccmm_run_summary s;
+	json_t *root = json_object(), *jobs = json_array(), *gopt = global_options_json(job), *res = json_object();
+	json_t *unattributed = json_array();
+	size_t nev = ccmm_events_count(run->m);
+
+	ccmm_run_summarize(run, &s);
+	json_header(root);
 	json_object_set_new(root, "job file", json_string(job->path));
-	json_object_set_new(gopt, "platform", json_string(job->g.platform));
-	json_object_set_new(gopt, "seed", json_integer((json_int_t)job->g.seed));
-	json_object_set_new(gopt, "mode", json_string(job->g.mode == CCMM_RUN_THREADS ? "threads" : "sim"));
 	json_object_set_new(root, "global options", gopt);
-	json_object_set_new(root, "platform", platform_json(run->m->plat));
+	json_object_set_new(root, "platform", platform_json(run->m));
 	json_object_set_new(root, "modeled_time_ns", json_integer((json_int_t)run->end_ns));
 	json_object_set_new(root, "wall_time_s", json_real(run->wall_s));
 
 	for (size_t ai = 0; ai < job->nr_actors; ai++) {
 		struct ccmm_actor *a = job->actors[ai];
-		json_t *ja = ctx_json(&a->ctx), *viol = json_array(), *exp = json_array(), *oes = json_array(),
-		       *jopts = json_object();
+		json_t *ja = ctx_json(&a->ctx), *viol = json_array(), *exp = json_array(), *oes = json_array();
 		struct ccmm_expect_result er;
 
 		json_object_set_new(ja, "jobname", json_string(a->name));
 		json_object_set_new(ja, "groupid", json_integer(0));
 		json_object_set_new(ja, "actor", json_string(a->kind->name));
 		json_object_set_new(ja, "error", json_integer(a->op_errors ? 1 : 0));
-		json_object_set_new(jopts, "loops", json_integer((json_int_t)a->loops));
-		json_object_set_new(ja, "job options", jopts);
+		json_object_set_new(ja, "job options", actor_options_json(a));
 		json_object_set_new(ja, "ops", json_integer((json_int_t)a->ops_done));
 		if (a->exited) {
 			json_object_set_new(ja, "exit_status", json_integer(a->exit_status));
@@ -647,8 +891,127 @@ int ccmm_report_json(struct ccmm_run *run, FILE *out)
 	json_object_set_new(res, "run_error", run->error[0] ? json_string(run->error) : json_null());
 	json_object_set_new(res, "exit_status", json_integer(s.status));
 	json_object_set_new(root, "result", res);
+	return root;
+}
+
+static int json_write(json_t *root, FILE *out)
+{
+	int ret;
+
+	if (!root)
+		return -ENOMEM;
 	ret = json_dumpf(root, out, JSON_INDENT(2)) ? -EIO : 0;
 	fputc('\n', out);
 	json_decref(root);
 	return ret || ferror(out) ? -EIO : 0;
+}
+
+int ccmm_report_json(struct ccmm_run *run, FILE *out)
+{
+	return json_write(run_json(run), out);
+}
+
+int ccmm_report_json_runs(struct ccmm_run *const *runs, size_t n, FILE *out)
+{
+	json_t *root, *arr, *res;
+	int worst = 0;
+
+	if (n == 1)
+		return ccmm_report_json(runs[0], out);
+	root = json_object();
+	arr = json_array();
+	res = json_object();
+	json_header(root);
+	for (size_t i = 0; i < n; i++) {
+		struct ccmm_run_summary s;
+
+		ccmm_run_summarize(runs[i], &s);
+		worst = s.status > worst ? s.status : worst;
+		json_array_append_new(arr, run_json(runs[i]));
+	}
+	json_object_set_new(root, "runs", arr);
+	json_object_set_new(res, "exit_status", json_integer(worst));
+	json_object_set_new(root, "result", res);
+	return json_write(root, out);
+}
+
+/* ---- CSV ------------------------------------------------------------------------ */
+
+/* RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
+static void csv_field(FILE *out, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void csv_row(FILE *out, const char *job, const char *actor, const char *kind, const char *figure, uint64_t v)
+{
+	csv_field(out, job);
+	fputc(',', out);
+	csv_field(out, actor);
+	fputc(',', out);
+	csv_field(out, kind);
+	fputc(',', out);
+	csv_field(out, figure);
+	fprintf(out, ",%" PRIu64 "\n", v);
+}
+
+int ccmm_report_csv(struct ccmm_run *const *runs, size_t n, FILE *out)
+{
+	fputs("job,actor,kind,figure,value\n", out);
+	for (size_t r = 0; r < n; r++) {
+		struct ccmm_run *run = runs[r];
+		struct ccmm_job *job = run->job;
+		struct ccmm_run_summary s;
+		size_t nev = ccmm_events_count(run->m);
+		char fig[96];
+
+		for (size_t ai = 0; ai < job->nr_actors; ai++) {
+			struct ccmm_actor *a = job->actors[ai];
+			const struct ccmm_ctx *c = &a->ctx;
+			uint64_t viol = 0;
+
+			for (size_t i = 0; i < nev; i++) {
+				struct ccmm_event e;
+
+				viol += !ccmm_event_get(run->m, i, &e) && e.actor == a->index;
+			}
+			csv_row(out, job->path, a->name, a->kind->name, "ops", a->ops_done);
+			csv_row(out, job->path, a->name, a->kind->name, "op_errors", a->op_errors);
+			csv_row(out, job->path, a->name, a->kind->name, "violations", viol);
+			csv_row(out, job->path, a->name, a->kind->name, "modeled_time_ns", c->now_ns);
+			for (unsigned i = 0; i < ccmm_cost_nr(); i++) {
+				if (!c->cost_ns[i])
+					continue;
+				snprintf(fig, sizeof(fig), "cost.%s.ns", ccmm_cost_at(i, NULL)->name);
+				csv_row(out, job->path, a->name, a->kind->name, fig, c->cost_ns[i]);
+				snprintf(fig, sizeof(fig), "cost.%s.%s", ccmm_cost_at(i, NULL)->name,
+					 i == CCMM_COST_copy_mbps ? "bytes" : "n");
+				csv_row(out, job->path, a->name, a->kind->name, fig, c->cost_n[i]);
+			}
+			for (unsigned i = 0; i < ccmm_counter_nr(); i++) {
+				if (!c->ctr[i])
+					continue;
+				snprintf(fig, sizeof(fig), "counter.%s", ccmm_counter_at(i, NULL)->name);
+				csv_row(out, job->path, a->name, a->kind->name, fig, c->ctr[i]);
+			}
+		}
+		ccmm_run_summarize(run, &s);
+		csv_row(out, job->path, "", "", "result.violations", s.violations);
+		csv_row(out, job->path, "", "", "result.unexpected", s.unexpected);
+		csv_row(out, job->path, "", "", "result.expectations_not_met", s.missing);
+		csv_row(out, job->path, "", "", "result.op_errors", s.op_errors);
+		csv_row(out, job->path, "", "", "result.exit_status", (uint64_t)s.status);
+		csv_row(out, job->path, "", "", "modeled_time_ns", run->end_ns);
+	}
+	return ferror(out) ? -EIO : 0;
 }

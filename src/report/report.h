@@ -27,8 +27,42 @@
 /* Write the text report to @out. Returns 0 or -EIO. */
 int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags);
 
-/* Write the JSON report to @out. Returns 0, -ENOMEM or -EIO. */
+/*
+ * Write the JSON report to @out. It describes itself: "global options" holds
+ * every [global] option in effect (the engine's and every run extension's,
+ * defaults included), each job's "job options" its kind's options, loops,
+ * expect= and op program, "platform" every platform key in effect with the
+ * laid-out ranges and every registered cost the machine charged with.
+ * Events name the seed thread a rule comes from ("seed_thread": "004" and
+ * its subject). Returns 0, -ENOMEM or -EIO.
+ */
 int ccmm_report_json(struct ccmm_run *run, FILE *out);
+
+/*
+ * Several runs (several job files in one command): one run is written as
+ * ccmm_report_json() writes it; more are one object with the header,
+ * "runs" (each run's report, in order) and "result": {"exit_status": the
+ * worst}. Returns 0, -ENOMEM or -EIO.
+ */
+int ccmm_report_json_runs(struct ccmm_run *const *runs, size_t n, FILE *out);
+
+/*
+ * ccmm_report_csv - the figures of @n runs as CSV (RFC 4180), one per row,
+ * "job,actor,kind,figure,value": per actor ops, op_errors, violations,
+ * modeled_time_ns, cost.NAME.ns and cost.NAME.n (cost.copy_mbps.bytes) for
+ * every cost charged, counter.NAME for every counter counted; per run
+ * (actor and kind empty) result.violations, result.unexpected,
+ * result.expectations_not_met, result.op_errors, result.exit_status and
+ * modeled_time_ns. Returns 0 or -EIO.
+ */
+int ccmm_report_csv(struct ccmm_run *const *runs, size_t n, FILE *out);
+
+/*
+ * The subject of seed thread @id ("000" to "004": the mail threads that are
+ * ccmm's specification, DESIGN.md), or NULL for an unknown id. Reports cite
+ * a rule's thread as "seed thread 004" with this subject.
+ */
+const char *ccmm_seed_thread_subject(const char *id);
 
 #pragma GCC visibility pop
 

@@ -76,8 +76,49 @@ static const struct ccmm_option global_options[] = {
 	{ "seed", CCMM_OPT_U64, GOPT(seed), 0, 0, false, NULL, "1", "seed for keys and every actor's random stream" },
 	{ "mode", CCMM_OPT_ENUM, GOPT(mode), 0, 0, false, run_modes, "sim",
 	  "sim: one thread, modeled clocks, deterministic; threads: one real thread per actor" },
+	{ "kb_base", CCMM_OPT_U64, GOPT(kb_base), 1000, 1024, false, NULL, "1024",
+	  "1024: k, m, g and KiB, MiB, GiB are all powers of 1024; 1000: k, m, g are powers of 1000 and KiB, MiB, "
+	  "GiB of 1024 (fio's kb_base=1000; fio's own default reads KiB as 1000)" },
 	{ NULL }
 };
+
+const struct ccmm_option *ccmm_job_global_options(void)
+{
+	return global_options;
+}
+
+/*
+ * kb_base first, wherever it is in [global]: every size in the job, [global]'s
+ * own included, reads with it. Returns 0, or an error at its line.
+ */
+static int find_kb_base(struct ccmm_job *job, const struct reader *r, struct ccmm_error *err)
+{
+	for (size_t i = 0; i < r->nr; i++) {
+		const struct line *l = &r->lines[i];
+		struct ccmm_loc loc = loc_of(&l->where);
+		int ret;
+
+		if (strcmp(l->section, "global") || strcmp(l->key, "kb_base"))
+			continue;
+		ret = ccmm_option_set(global_options, &job->g, "global", l->key, l->value, &loc, err);
+		if (ret)
+			return ret;
+		if (job->g.kb_base != 1000 && job->g.kb_base != 1024)
+			return ccmm_error_set(err, &loc, -EINVAL, "kb_base is 1024 or 1000, not %s", l->value);
+	}
+	return 0;
+}
+
+/* fio's --section: is actor section @name one the caller asked for? */
+static bool section_selected(const struct ccmm_job_load_opts *o, const char *name)
+{
+	if (!o->sections)
+		return true;
+	for (size_t i = 0; o->sections[i]; i++)
+		if (!strcmp(o->sections[i], name))
+			return true;
+	return false;
+}
 
 static int parse_expect(const char *value, struct ccmm_expect *list, size_t *nr, const struct ccmm_where *w,
 			struct ccmm_error *err)
@@ -545,32 +586,46 @@ static int resolve_platform(struct ccmm_job *job, const char *override, struct c
 	const char *spec = override ? override : job->g.platform;
 	struct ccmm_loc loc = loc_of(w);
 	char path[1100];
+	int ret;
 
 	if (!strcmp(spec, "default"))
 		return ccmm_platform_default(&job->plat, err);
 	if (!strcmp(spec, "host"))
 		return ccmm_platform_host(&job->plat, err);
-	if (spec[0] == '/' || override)
-		snprintf(path, sizeof(path), "%s", spec);
-	else
-		snprintf(path, sizeof(path), "%s/%s", job->dir, spec);
-	if (!override) {
-		FILE *f = fopen(path, "r");
-
-		if (!f)
-			return ccmm_error_set(err, &loc, -ENOENT, "platform file '%s' cannot be opened", path);
-		fclose(f);
-	}
+	/* the job's platform beside the job, a command line's beside the caller; then the search path */
+	ret = ccmm_path_find(spec, override ? NULL : job->dir, "platforms", ".ini", path, sizeof(path));
+	if (ret && override)
+		return ccmm_error_set(err, NULL, ret, "platform file '%s' cannot be found (here, on CCMM_PATH or in %s/platforms)",
+				      spec, ccmm_datadir());
+	if (ret)
+		return ccmm_error_set(err, &loc, ret,
+				      "platform file '%s' cannot be found (beside the job, on CCMM_PATH or in %s/platforms)",
+				      path, ccmm_datadir());
 	return ccmm_platform_load(path, &job->plat, err);
 }
 
 int ccmm_job_load(const char *path, const char *text, const char *platform_override, struct ccmm_job **out,
 		  struct ccmm_error *err)
 {
+	struct ccmm_job_load_opts o = { .platform = platform_override };
+
+	return ccmm_job_load_with(path, text, &o, out, err);
+}
+
+int ccmm_job_load_with(const char *path, const char *text, const struct ccmm_job_load_opts *o, struct ccmm_job **out,
+		       struct ccmm_error *err)
+{
+	static const struct ccmm_job_load_opts none;
 	struct reader r = { 0 };
 	struct ccmm_job *job = calloc(1, sizeof(*job));
 	struct ccmm_where gwhere = { "", 0 };
+	unsigned kb_base = ccmm_kb_base();
+	const char *platform_override;
 	int ret;
+
+	if (!o)
+		o = &none;
+	platform_override = o->platform;
 
 	if (!job)
 		return ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
@@ -594,8 +649,11 @@ int ccmm_job_load(const char *path, const char *text, const char *platform_overr
 	}
 
 	ret = ccmm_ini_parse(path, text, collect, &r, err);
+	if (!ret)
+		ret = find_kb_base(job, &r, err);
 	if (ret)
 		goto fail;
+	ccmm_kb_base_set((unsigned)job->g.kb_base);
 	/* [global] first, wherever it is */
 	for (size_t i = 0; i < r.nr; i++) {
 		struct line *l = &r.lines[i];
@@ -610,6 +668,8 @@ int ccmm_job_load(const char *path, const char *text, const char *platform_overr
 			gwhere = l->where;
 		} else if (!strcmp(l->key, "expect")) {
 			ret = parse_expect(l->value, job->expect, &job->nr_expect, &l->where, err);
+		} else if (!strcmp(l->key, "kb_base")) {
+			continue; /* read first (find_kb_base) */
 		} else if (!ccmm_option_find(global_options, l->key)) {
 			ret = set_ext_option(job, l->key, l->value, &loc, err);
 		} else {
@@ -626,12 +686,33 @@ int ccmm_job_load(const char *path, const char *text, const char *platform_overr
 
 		while (end < r.nr && r.lines[end].key[0])
 			end++;
-		if (strcmp(r.lines[i].section, "global")) {
+		if (strcmp(r.lines[i].section, "global") && section_selected(o, r.lines[i].section)) {
 			ret = build_actor(job, &r, i, end, err);
 			if (ret)
 				goto fail;
 		}
 		i = end;
+	}
+	if (!job->nr_actors && o->sections) {
+		struct ccmm_loc loc = { path, 0 };
+		const char *secs[64];
+		char names[300] = "";
+		size_t n = 0, ns = 0;
+		const char *near = NULL;
+
+		for (size_t i = 0; i < r.nr; i++) {
+			if (r.lines[i].key[0] || !strcmp(r.lines[i].section, "global"))
+				continue;
+			if (ns < CCMM_ARRAY_SIZE(secs))
+				secs[ns++] = r.lines[i].section;
+			if (n < sizeof(names))
+				n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "", r.lines[i].section);
+		}
+		for (size_t i = 0; o->sections[i] && !near; i++)
+			near = ccmm_suggest(o->sections[i], secs, ns);
+		ret = ccmm_error_set(err, &loc, -ENOENT, "--section: no section of the job is named so (its sections: %s)%s%s%s",
+				     n ? names : "none", near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+		goto fail;
 	}
 	if (!job->nr_actors) {
 		struct ccmm_loc loc = { path, 0 };
@@ -642,7 +723,9 @@ int ccmm_job_load(const char *path, const char *text, const char *platform_overr
 	ret = check_refs(job, err);
 	if (ret)
 		goto fail;
+	ccmm_kb_base_set(kb_base); /* the platform file reads sizes its own way */
 	ret = resolve_platform(job, platform_override, err, &gwhere);
+	ccmm_kb_base_set((unsigned)job->g.kb_base);
 	if (!ret)
 		ret = ccmm_costs_check(job->plat, err); /* [cost] lines of subsystems' costs */
 	if (ret)
@@ -666,10 +749,12 @@ int ccmm_job_load(const char *path, const char *text, const char *platform_overr
 		}
 	}
 	free(r.lines);
+	ccmm_kb_base_set(kb_base);
 	*out = job;
 	return 0;
 fail:
 	free(r.lines);
+	ccmm_kb_base_set(kb_base);
 	ccmm_job_free(job);
 	return ret;
 }

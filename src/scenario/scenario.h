@@ -3,8 +3,9 @@
  * scenario.h - job files, actors and the engine (layer 4).
  *
  *   job file (fio-style INI)
- *     [global]   platform, seed, mode (sim | threads), kernel knobs,
- *                expect= for violations of no particular actor
+ *     [global]   platform, seed, mode (sim | threads), kb_base, every run
+ *                extension's knobs, expect= for violations of no
+ *                particular actor
  *     [NAME]     one actor: actor=KIND, the kind's options, expect=RULE[:N],
  *                loops=N, and a program of op= lines:
  *                  op = VERB ARG... key=value...
@@ -189,6 +190,21 @@ struct ccmm_kind_set {
 	const struct ccmm_run_ext *ext;             /* or NULL */
 };
 
+/* The @i-th kind set: the built-in ones in registration order, then those registered at run time; NULL past the end. */
+const struct ccmm_kind_set *ccmm_kind_set_at(size_t i);
+
+/*
+ * ccmm_kind_set_register - add a kind set from a program linked with
+ * libccmm (its own actor kinds, and maybe a run extension), after the
+ * built-in ones: job files loaded from now on can use its kinds, and
+ * ccmm_actor_kind_at()/ccmm_run_ext_at() list them. @set must stay valid
+ * for the life of the process. Returns 0, -EINVAL (no name), -EEXIST (its
+ * name or one of its kinds' names is taken), -ENOSPC (16 run-time sets, or
+ * CCMM_MAX_EXTS run extensions, already).
+ * Locking: its own; do not register while a job is being loaded.
+ */
+int ccmm_kind_set_register(const struct ccmm_kind_set *set);
+
 /* ---- the job ---------------------------------------------------------- */
 
 struct ccmm_expect {
@@ -237,7 +253,11 @@ struct ccmm_global_opts {
 	char platform[256];
 	uint64_t seed;
 	int mode;                   /* enum ccmm_run_mode (an int: the option table stores enums so) */
+	uint64_t kb_base;           /* 1024 or 1000: how k/m/g and KiB/MiB read in this job (ccmm_kb_base_set) */
 };
+
+/* The engine's own [global] options (platform, seed, mode, kb_base), over struct ccmm_global_opts. */
+const struct ccmm_option *ccmm_job_global_options(void);
 
 struct ccmm_job {
 	char path[512];             /* the file, or "built-in default" */
@@ -264,6 +284,28 @@ struct ccmm_job {
  */
 int ccmm_job_load(const char *path, const char *text, const char *platform_override, struct ccmm_job **out,
 		  struct ccmm_error *err);
+
+/* How ccmm_job_load_with() reads a job; a zeroed struct is ccmm_job_load()'s defaults. */
+struct ccmm_job_load_opts {
+	/* a platform replacing the job's: a file (found by ccmm_path_find from the current folder), "default", "host" */
+	const char *platform;
+	/*
+	 * fio's --section: only the actor sections named here (NULL-terminated)
+	 * are read ([global] always is); NULL reads every section. A job none of
+	 * whose sections is named is an error (-ENOENT, listing its sections).
+	 */
+	const char *const *sections;
+};
+
+/*
+ * ccmm_job_load_with - ccmm_job_load() with the options above. The job's
+ * own files are found as ccmm_path_find() finds them: "platform = NAME" and
+ * "include NAME" beside the job, then on $CCMM_PATH, then in the installed
+ * share folder (platforms/, jobs/; ".ini" added when NAME has no extension).
+ * Sizes read with the job's kb_base. Returns as ccmm_job_load().
+ */
+int ccmm_job_load_with(const char *path, const char *text, const struct ccmm_job_load_opts *o, struct ccmm_job **out,
+		       struct ccmm_error *err);
 
 /*
  * ccmm_job_set_global - set [global] option @key of a loaded job to @value,

@@ -657,8 +657,7 @@ void ccmm_sgx_vepc_release(struct ccmm_ctx *ctx, struct ccmm_sgx_vepc *vepc);
 	X(sgx_eldu_mac, "004", "ELDU found the backing page's MAC or version wrong: the backing storage was tampered with or replayed") \
 	X(enclave_data_lost, "004", "an enclave read back something other than what it last wrote (data lost across EWB/ELDU)") \
 	X(epc_charge_leak, "004", "EPC stayed charged to a cgroup after every enclave and guest released its pages") \
-	X(sgx_fault_livelock, "004", "an EPC fault would retry forever: the engine found nothing that can run and free a page for it (the async cgroup work or ksgxd did nothing)") \
-	X(sgx_pcmd_lost, "004", "EWB wrote a page's PCMD into a backing page the enclave no longer has (truncated under the reclaimer): the page cannot come back")
+	X(sgx_fault_livelock, "004", "an EPC fault would retry forever: the engine found nothing that can run and free a page for it (the async cgroup work or ksgxd did nothing)")
 
 CCMM_RULES_DECLARE(CCMM_SGX_RULES)
 

@@ -46,46 +46,6 @@ struct ini_ctx {
 	char section[256];
 };
 
-static int read_file(const char *path, char **out)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	if (!f)
-		return -errno;
-	for (;;) {
-		size_t n;
-
-		if (ccmm_grow((void **)&buf, &cap, len + 4097, 1)) {
-			free(buf);
-			fclose(f);
-			return -ENOMEM;
-		}
-		n = fread(buf + len, 1, 4096, f);
-		len += n;
-		if (n < 4096)
-			break;
-	}
-	if (ferror(f)) {
-		int ret = -EIO;
-
-		free(buf);
-		fclose(f);
-		return ret;
-	}
-	fclose(f);
-	if (!buf && !(buf = malloc(1)))
-		return -ENOMEM;
-	buf[len] = '\0';
-	if (memchr(buf, '\0', len)) {
-		free(buf);
-		return -EILSEQ;
-	}
-	*out = buf;
-	return 0;
-}
-
 static int push_source(struct ini_ctx *c, const char *path, char *text, const struct ccmm_loc *from)
 {
 	struct ini_source *s;
@@ -121,7 +81,7 @@ static void pop_source(struct ini_ctx *c)
 	s->text = NULL;
 }
 
-/* "include FILE" resolved against the including file's directory. */
+/* "include FILE": beside the including file, else on the search path (ccmm_path_find). */
 static int do_include(struct ini_ctx *c, const char *arg, const struct ccmm_loc *loc)
 {
 	char dir[4096], path[8192];
@@ -132,16 +92,14 @@ static int do_include(struct ini_ctx *c, const char *arg, const struct ccmm_loc 
 		arg++;
 	if (!*arg)
 		return ccmm_error_set(c->err, loc, -EINVAL, "include needs a file name");
-	if (arg[0] == '/') {
-		snprintf(path, sizeof(path), "%s", arg);
-	} else {
-		snprintf(dir, sizeof(dir), "%s", loc->file);
-		snprintf(path, sizeof(path), "%s/%s", dirname(dir), arg);
-	}
+	snprintf(dir, sizeof(dir), "%s", loc->file);
+	ret = ccmm_path_find(arg, dirname(dir), "jobs", NULL, path, sizeof(path));
+	if (ret == -ENAMETOOLONG)
+		return ccmm_error_set(c->err, loc, ret, "include: the name '%.64s...' is too long", arg);
 	for (int i = 0; i < c->depth; i++)
 		if (!strcmp(c->stack[i].path, path))
 			return ccmm_error_set(c->err, loc, -ELOOP, "include of '%s' makes a cycle", arg);
-	ret = read_file(path, &text);
+	ret = ccmm_read_text(path, &text);
 	if (ret == -EILSEQ)
 		return ccmm_error_set(c->err, loc, ret, "included file '%s' is not text (it has a NUL byte)", arg);
 	if (ret)
@@ -173,7 +131,59 @@ static void fail(struct ini_ctx *c, int ret)
 	}
 }
 
-/* inih's reader: fgets() semantics over the source stack. */
+/*
+ * fio's syntax on one line, before inih sees it: everything from the first
+ * ';' or '#' on is a comment (fio's strip_blank_end() cuts there, inline
+ * too), and ${VAR} is the environment variable VAR. @in is @len bytes (the
+ * newline excluded); the result, NUL-terminated, goes to @out of @cap bytes.
+ * Returns 0, or a negative errno with the error at @loc: -ENOENT for an
+ * unset variable (fio would put an empty string: a typo should not pass
+ * silently), -EINVAL for a "${" without its "}", -E2BIG past @cap.
+ */
+static int preprocess(const char *in, size_t len, char *out, size_t cap, const struct ccmm_loc *loc,
+		      struct ccmm_error *err)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && in[i] != ';' && in[i] != '#'; i++) {
+		const char *val = NULL;
+		size_t vlen = 1;
+
+		if (in[i] == '$' && i + 1 < len && in[i + 1] == '{') {
+			const char *close = memchr(in + i + 2, '}', len - i - 2);
+			char name[256];
+			size_t nlen;
+
+			if (!close)
+				return ccmm_error_set(err, loc, -EINVAL, "'${' without its closing '}'");
+			nlen = (size_t)(close - (in + i + 2));
+			if (!nlen || nlen >= sizeof(name))
+				return ccmm_error_set(err, loc, -EINVAL, "'${}' needs an environment variable's name");
+			memcpy(name, in + i + 2, nlen);
+			name[nlen] = '\0';
+			for (size_t k = 0; k < nlen; k++)
+				if (!isalnum((unsigned char)name[k]) && name[k] != '_')
+					return ccmm_error_set(err, loc, -EINVAL, "'${%s}': not an environment variable's name",
+							      name);
+			val = getenv(name);
+			if (!val)
+				return ccmm_error_set(err, loc, -ENOENT, "environment variable '%s' is not set (${%s})", name,
+						      name);
+			vlen = strlen(val);
+			i += nlen + 2; /* the loop's i++ steps over the '}' */
+		}
+		if (n + vlen >= cap)
+			return -E2BIG;
+		memcpy(out + n, val ? val : in + i, vlen);
+		n += vlen;
+	}
+	while (n && isspace((unsigned char)out[n - 1]))
+		n--;
+	out[n] = '\0';
+	return 0;
+}
+
+/* inih's reader: fgets() semantics over the source stack, each line preprocessed. */
 static char *line_reader(char *str, int num, void *stream)
 {
 	struct ini_ctx *c = stream;
@@ -181,61 +191,60 @@ static char *line_reader(char *str, int num, void *stream)
 	while (!c->ret && c->depth) {
 		struct ini_source *s = &c->stack[c->depth - 1];
 		const char *start = s->pos, *end, *p;
-		size_t len;
+		size_t len, raw;
 		struct ccmm_loc loc;
+		int ret;
 
 		if (!*start) {
 			pop_source(c);
 			continue;
 		}
 		end = strchr(start, '\n');
-		len = end ? (size_t)(end - start) + 1 : strlen(start);
-		s->pos = start + len;
+		raw = end ? (size_t)(end - start) + 1 : strlen(start);
+		s->pos = start + raw;
 		s->line++;
 		loc.file = s->path;
 		loc.line = s->line;
 
-		p = start;
-		while (p < start + len && (*p == ' ' || *p == '\t'))
+		len = raw;
+		while (len && (start[len - 1] == '\n' || start[len - 1] == '\r'))
+			len--;
+		/* room for the newline inih expects: a longer line would be split, so it is refused */
+		ret = preprocess(start, len, str, (size_t)num - 1, &loc, c->err);
+		if (ret == -E2BIG)
+			ret = ccmm_error_set(c->err, &loc, -E2BIG, "line is longer than %d characters (comments aside, ${...} expanded)",
+					     num - 2);
+		if (ret) {
+			record_line(c, loc.file, loc.line, start, len);
+			fail(c, ret);
+			return NULL;
+		}
+		len = strlen(str);
+		p = str;
+		while (*p == ' ' || *p == '\t')
 			p++;
 		if (!strncmp(p, "include", 7) && (p[7] == ' ' || p[7] == '\t')) {
 			char arg[4096];
-			size_t alen = len - (size_t)(p + 7 - start);
 
-			if (alen >= sizeof(arg))
-				alen = sizeof(arg) - 1;
-			memcpy(arg, p + 7, alen);
-			arg[alen] = '\0';
-			arg[strcspn(arg, "\r\n;#")] = '\0';
-			for (size_t i = strlen(arg); i && isspace((unsigned char)arg[i - 1]); i--)
-				arg[i - 1] = '\0';
-			{
-				int ret = do_include(c, arg, &loc);
-
-				if (ret) {
-					record_line(c, loc.file, loc.line, start, len);
-					fail(c, ret);
-					return NULL;
-				}
+			snprintf(arg, sizeof(arg), "%s", p + 7);
+			ret = do_include(c, arg, &loc);
+			if (ret) {
+				record_line(c, loc.file, loc.line, str, len);
+				fail(c, ret);
+				return NULL;
 			}
 			continue;
 		}
-		if (len >= (size_t)num - 1 && !(len == (size_t)num - 1 && end)) {
-			record_line(c, loc.file, loc.line, start, len);
-			fail(c, ccmm_error_set(c->err, &loc, -E2BIG, "line is longer than %d characters", num - 2));
-			return NULL;
-		}
-		if (record_line(c, loc.file, loc.line, start, len)) {
+		if (record_line(c, loc.file, loc.line, str, len)) {
 			fail(c, ccmm_error_set(c->err, &loc, -ENOMEM, "out of memory"));
 			return NULL;
 		}
 		/* Section headers go to the handler here, so empty sections count. */
 		if (*p == '[') {
-			const char *close = memchr(p, ']', len - (size_t)(p - start));
+			const char *close = strchr(p, ']');
 
 			if (close) {
 				size_t slen = (size_t)(close - p - 1);
-				int ret;
 
 				while (slen && isspace((unsigned char)p[1]))
 					p++, slen--;
@@ -252,8 +261,8 @@ static char *line_reader(char *str, int num, void *stream)
 				}
 			}
 		}
-		memcpy(str, start, len);
-		str[len] = '\0';
+		str[len] = '\n';
+		str[len + 1] = '\0';
 		return str;
 	}
 	return NULL;
@@ -313,7 +322,7 @@ int ccmm_ini_parse(const char *path, const char *text, ccmm_ini_handler handler,
 		buf = strdup(text);
 		ret = buf ? 0 : -ENOMEM;
 	} else {
-		ret = read_file(path, &buf);
+		ret = ccmm_read_text(path, &buf);
 	}
 	if (ret == -EILSEQ)
 		return ccmm_error_set(err, &loc, ret, "not a text file (it has a NUL byte)");

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Errors, numbers, suggestions, option tables, PRNG, output files. */
+/* Errors, numbers, suggestions, option tables, PRNG (output files: output.c). */
 #include "util/util.h"
 
 #include <ctype.h>
@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 int ccmm_error_set(struct ccmm_error *err, const struct ccmm_loc *loc, int ret,
 		   const char *fmt, ...)
@@ -73,10 +71,27 @@ static int parse_digits(const char **sp, unsigned base, uint64_t *out)
 	return 0;
 }
 
+static _Thread_local unsigned kb_base_tls = 1024;
+
+int ccmm_kb_base_set(unsigned kb_base)
+{
+	unsigned old = kb_base_tls;
+
+	if (kb_base != 1000 && kb_base != 1024)
+		return -EINVAL;
+	kb_base_tls = kb_base;
+	return (int)old;
+}
+
+unsigned ccmm_kb_base(void)
+{
+	return kb_base_tls;
+}
+
 int ccmm_parse_u64(const char *s, bool suffixes, uint64_t *out)
 {
-	unsigned base = 10, shift = 0;
-	uint64_t v;
+	unsigned base = 10, pow = 0;
+	uint64_t v, mult = 1;
 	int ret;
 
 	if (!s)
@@ -94,57 +109,72 @@ int ccmm_parse_u64(const char *s, bool suffixes, uint64_t *out)
 	if (ret)
 		return ret;
 	if (suffixes && *s) {
+		bool iec = false;
+
 		switch (tolower((unsigned char)*s)) {
-		case 'k': shift = 10; break;
-		case 'm': shift = 20; break;
-		case 'g': shift = 30; break;
-		case 't': shift = 40; break;
-		case 'p': shift = 50; break;
-		case 'b': shift = 0; break;
+		case 'k': pow = 1; break;
+		case 'm': pow = 2; break;
+		case 'g': pow = 3; break;
+		case 't': pow = 4; break;
+		case 'p': pow = 5; break;
+		case 'b': pow = 0; break;
 		default: return -EINVAL;
 		}
 		s++;
-		if (shift && tolower((unsigned char)*s) == 'i')
+		if (pow && tolower((unsigned char)*s) == 'i') {
+			iec = true;
 			s++;
-		if (shift && tolower((unsigned char)*s) == 'b')
+		}
+		if (pow && tolower((unsigned char)*s) == 'b')
 			s++;
+		/* kb_base 1024: every suffix is a power of 1024; 1000: k/kb SI, KiB IEC */
+		for (unsigned i = 0; i < pow; i++)
+			mult *= (kb_base_tls == 1000 && !iec) ? 1000 : 1024;
 	}
 	while (isspace((unsigned char)*s))
 		s++;
 	if (*s)
 		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
+	if (v > UINT64_MAX / mult)
 		return -ERANGE;
-	*out = v << shift;
+	*out = v * mult;
 	return 0;
 }
 
 int ccmm_parse_range(const char *s, uint64_t *lo, uint64_t *hi)
 {
 	char buf[128];
-	const char *dash;
+	const char *sep;
 	int ret;
 
 	if (!s)
 		return -EINVAL;
-	dash = strchr(s, '-');
-	if (!dash) {
+	sep = strchr(s, '-');
+	if (!sep)
+		sep = strchr(s, ':');
+	if (!sep) {
 		ret = ccmm_parse_u64(s, true, lo);
 		if (!ret)
 			*hi = *lo;
 		return ret;
 	}
-	if ((size_t)(dash - s) >= sizeof(buf))
+	if ((size_t)(sep - s) >= sizeof(buf))
 		return -EINVAL;
-	memcpy(buf, s, (size_t)(dash - s));
-	buf[dash - s] = '\0';
+	memcpy(buf, s, (size_t)(sep - s));
+	buf[sep - s] = '\0';
 	ret = ccmm_parse_u64(buf, true, lo);
 	if (ret)
 		return ret;
-	ret = ccmm_parse_u64(dash + 1, true, hi);
+	ret = ccmm_parse_u64(sep + 1, true, hi);
 	if (ret)
 		return ret;
-	return *hi < *lo ? -EINVAL : 0;
+	if (*hi < *lo) { /* fio swaps a reversed range (parse.c, FIO_OPT_RANGE) */
+		uint64_t t = *lo;
+
+		*lo = *hi;
+		*hi = t;
+	}
+	return 0;
 }
 
 int ccmm_parse_bool(const char *s, bool *out)
@@ -294,7 +324,7 @@ static int option_apply(const struct ccmm_option *o, void *base, const char *sec
 		ret = ccmm_parse_range(value, &r.lo, &r.hi);
 		if (ret)
 			return ccmm_error_set(err, loc, -EINVAL,
-					      "%s: '%s' is not a value or a LO-HI range (with LO <= HI)", o->name, value);
+					      "%s: '%s' is not a value or a LO-HI range", o->name, value);
 		if (r.lo < o->min || (o->max && r.hi > o->max))
 			return ccmm_error_set(err, loc, -ERANGE,
 					      "%s=%s is out of range [%" PRIu64 ", %" PRIu64 "]", o->name,
@@ -434,61 +464,40 @@ uint64_t ccmm_rng_range(struct ccmm_rng *r, uint64_t lo, uint64_t hi)
 
 /* ---------------------------------------------------------------- */
 
-int ccmm_outfile_open(struct ccmm_outfile *o, const char *path)
+int ccmm_read_text(const char *path, char **out)
 {
-	int fd;
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
 
-	o->fp = NULL;
-	if (snprintf(o->path, sizeof(o->path), "%s", path) >= (int)sizeof(o->path))
-		return -ENAMETOOLONG;
-	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", path);
-	fd = mkstemp(o->tmp);
-	if (fd < 0)
+	if (!f)
 		return -errno;
-	o->fp = fdopen(fd, "w");
-	if (!o->fp) {
-		int ret = -errno;
+	for (;;) {
+		size_t n;
 
-		close(fd);
-		unlink(o->tmp);
-		return ret;
+		if (ccmm_grow((void **)&buf, &cap, len + 4097, 1)) {
+			free(buf);
+			fclose(f);
+			return -ENOMEM;
+		}
+		n = fread(buf + len, 1, 4096, f);
+		len += n;
+		if (n < 4096)
+			break;
 	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len)) {
+		free(buf);
+		return -EILSEQ;
+	}
+	*out = buf;
 	return 0;
-}
-
-int ccmm_outfile_commit(struct ccmm_outfile *o)
-{
-	int ret = 0;
-
-	if (!o->fp)
-		return -EBADF;
-	{
-		/* mkstemp creates 0600; give the file the usual 0666 & ~umask */
-		mode_t mask = umask(0);
-
-		umask(mask);
-		if (fchmod(fileno(o->fp), 0666 & ~mask))
-			ret = -errno;
-	}
-	if (!ret && (fflush(o->fp) || fsync(fileno(o->fp))))
-		ret = -errno;
-	if (fclose(o->fp) && !ret)
-		ret = -errno;
-	o->fp = NULL;
-	if (!ret && rename(o->tmp, o->path))
-		ret = -errno;
-	if (ret)
-		unlink(o->tmp);
-	return ret;
-}
-
-void ccmm_outfile_abort(struct ccmm_outfile *o)
-{
-	if (o->fp) {
-		fclose(o->fp);
-		o->fp = NULL;
-		unlink(o->tmp);
-	}
 }
 
 int ccmm_grow(void **arr, size_t *cap, size_t need, size_t elem)

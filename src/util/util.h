@@ -10,8 +10,11 @@
  *                       location for every line, across includes
  *   PRNG                xoshiro256** seeded by splitmix64, one stream per
  *                       actor so runs are deterministic for a given seed
- *   output files        written to a temporary name and renamed, so a
+ *   output files        regular files written to a temporary name and
+ *                       renamed, devices, FIFOs and "-" in place, so a
  *                       failed run never leaves a half-written report
+ *   data files          a search path: the job's folder, $CCMM_PATH, the
+ *                       installed share folder
  *
  * Every function returns 0 (or a count) or a negative errno and never
  * exits. Functions that can fail on user input fill a struct ccmm_error.
@@ -83,15 +86,31 @@ void ccmm_error_format(const struct ccmm_error *err, char *buf, size_t len);
 
 /*
  * ccmm_parse_u64 - decimal, 0x hex or 0b binary, with an optional size
- * suffix k/m/g/t (powers of 1024, case-insensitive, optional trailing
- * 'b' or 'ib': "4k", "2MiB", "1g") when @suffixes is true.
+ * suffix when @suffixes is true: k/m/g/t/p with an optional trailing 'b'
+ * ("4k", "4kb", "1g") or their IEC forms with 'i' ("2MiB", "4ki"),
+ * case-insensitive. What a suffix multiplies by follows this thread's
+ * kb_base (ccmm_kb_base_set): 1024, the default, reads both forms as powers
+ * of 1024; 1000 reads k/kb as powers of 1000 and KiB as powers of 1024 (the
+ * SI and IEC meanings, as fio's kb_base=1000).
  * Returns 0, -EINVAL for malformed text, -ERANGE on overflow.
  */
 int ccmm_parse_u64(const char *s, bool suffixes, uint64_t *out);
 
 /*
- * ccmm_parse_range - "N" or "LO-HI" (each side as ccmm_parse_u64 with
- * suffixes). A single value gives lo == hi. Returns -EINVAL when HI < LO.
+ * ccmm_kb_base_set - how size suffixes read in the calling thread from now
+ * on: 1024 (the default) or 1000, as fio's kb_base option. The job reader
+ * sets it from a job's [global] kb_base while it reads that job, and
+ * restores it. Returns the previous value, or -EINVAL (nothing changed)
+ * for any other value. ccmm_kb_base() is the current one.
+ */
+int ccmm_kb_base_set(unsigned kb_base);
+unsigned ccmm_kb_base(void);
+
+/*
+ * ccmm_parse_range - "N", "LO-HI" or "LO:HI" (each side as ccmm_parse_u64
+ * with suffixes), as fio's range options. A single value gives lo == hi; a
+ * reversed range is swapped (fio does the same), so *@lo <= *@hi always.
+ * Returns 0, -EINVAL for malformed text, -ERANGE on overflow.
  */
 int ccmm_parse_range(const char *s, uint64_t *lo, uint64_t *hi);
 
@@ -189,11 +208,20 @@ typedef int (*ccmm_ini_handler)(void *user, const char *section, const char *key
 
 /*
  * ccmm_ini_parse - parse an INI file with inih: "[section]" headers,
- * "key=value" lines, ';' and '#' comments, and fio's "include FILE" lines
- * (relative to the including file, nested up to 8 deep, cycles refused).
+ * "key=value" lines and fio's "include FILE" lines (relative to the
+ * including file, else found as ccmm_path_find(FILE, ..., "jobs") finds
+ * it; nested up to 8 deep, cycles refused), with fio's job-file syntax
+ * on every line before inih sees it:
+ *   comments    everything from the first ';' or '#' of a line on is a
+ *               comment, inline too ("size = 4k # four pages"), as fio's
+ *               strip_blank_end() has it
+ *   ${VAR}      replaced by the environment variable VAR; an unset VAR is
+ *               an error naming it (fio substitutes an empty string)
  * When @text is not NULL it is parsed instead of reading @path, and @path
  * only names it in messages (includes are then relative to the current
- * directory). Returns 0, or a negative errno with @err set to the place.
+ * directory). Returns 0, or a negative errno with @err set to the place:
+ * -ENOENT for an unset variable or a missing file, -EINVAL for bad syntax,
+ * -E2BIG for a line longer than inih's buffer, -ELOOP for an include cycle.
  *
  * Locking: none; the parser keeps its state on the caller's stack.
  */
@@ -219,20 +247,81 @@ uint64_t ccmm_rng_range(struct ccmm_rng *r, uint64_t lo, uint64_t hi);
 /* ------------------------------------------------------------------ */
 
 /*
- * An output file that appears under its name only when it is complete:
- * ccmm_outfile_open() creates "PATH.tmp.XXXXXX" beside PATH,
- * ccmm_outfile_commit() flushes, fsyncs and renames it to PATH, and
- * ccmm_outfile_abort() removes it. Returns 0 or -errno.
+ * An output file that loses nothing.
+ *
+ *   "-"                          standard output, written in place
+ *   /dev/stdout, /dev/fd/N,      the open file behind descriptor N, written
+ *   /proc/self/fd/N              in place through a duplicate of it (never
+ *                                reopened, never truncated, never renamed)
+ *   a character device, a FIFO   written in place (/dev/null, a named pipe)
+ *   a regular file, a new name   written to "NAME.tmp.XXXXXX" beside it and
+ *                                renamed onto it by ccmm_outfile_commit(),
+ *                                so it appears only complete; a symbolic link
+ *                                is followed and its target replaced (the
+ *                                link stays); an existing file keeps its
+ *                                permission bits
+ *   anything else                refused: a directory -EISDIR, a socket or
+ *                                block device -EINVAL
+ *
+ * ccmm_outfile_abort() removes the temporary and leaves whatever was at the
+ * name untouched, so a failed run never removes or truncates a user's file.
+ * Nothing is ever renamed over a file that is not regular.
+ *
+ * Returns 0 or -errno (-ENAMETOOLONG, -ELOOP for a symbolic-link loop, and
+ * what open(2), mkstemp(3), fsync(2) and rename(2) return: -EACCES in a
+ * read-only directory, -ENOSPC ...).
+ *
+ * Locking: an outfile belongs to one thread. ccmm_outfile_pending() may be
+ * called from a signal handler: it names the temporary a handler should
+ * unlink(2) before the process dies (or NULL), without locking.
  */
+enum ccmm_outfile_mode {
+	CCMM_OUTFILE_ATOMIC,  /* temporary beside the target, renamed at commit */
+	CCMM_OUTFILE_INPLACE, /* a device, FIFO or inherited descriptor, written as it is */
+	CCMM_OUTFILE_STDOUT,  /* "-" */
+};
+
 struct ccmm_outfile {
 	FILE *fp;
-	char path[4096];
-	char tmp[4096 + 16];
+	enum ccmm_outfile_mode mode;
+	char path[4096];        /* the name as given, for messages */
+	char target[4096];      /* ATOMIC: the name the rename replaces (symbolic links followed) */
+	char tmp[4096 + 16];    /* ATOMIC: the temporary, "" once gone */
 };
 
 int ccmm_outfile_open(struct ccmm_outfile *o, const char *path);
 int ccmm_outfile_commit(struct ccmm_outfile *o);
 void ccmm_outfile_abort(struct ccmm_outfile *o);
+const char *ccmm_outfile_pending(const struct ccmm_outfile *o);
+
+/* ------------------------------------------------------------------ */
+/* Data files                                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * ccmm_path_find - where a data file named in a job or on the command line
+ * is (a platform, a job, an included file). An absolute @name is taken as
+ * it is. A relative one is looked for, in this order, as
+ *   @base_dir/NAME               the job's folder (NULL: the current one)
+ *   DIR/NAME, DIR/@sub/NAME      for each DIR of $CCMM_PATH (':'-separated)
+ *   SHARE/NAME, SHARE/@sub/NAME  the installed share folder (ccmm_datadir())
+ * and at each place also with @ext appended ("platforms", ".ini") when
+ * @name has no extension. @sub and @ext may be NULL.
+ * Returns 0 with the path in @out (@len bytes), -ENOENT when it is nowhere
+ * (@out then holds @base_dir/NAME, for messages), -ENAMETOOLONG.
+ */
+int ccmm_path_find(const char *name, const char *base_dir, const char *sub, const char *ext, char *out,
+		   size_t len);
+
+/* The installed share folder (PREFIX/share/ccmm), where platforms/ and jobs/ are. */
+const char *ccmm_datadir(void);
+
+/*
+ * ccmm_read_text - the whole of text file @path, NUL-terminated, in a new
+ * buffer *@out (free it). Returns 0, -errno from fopen(3), -ENOMEM, -EIO,
+ * or -EILSEQ for a file with a NUL byte (not text).
+ */
+int ccmm_read_text(const char *path, char **out);
 
 /*
  * An output directory tree that appears under its name only when complete
