@@ -73,7 +73,6 @@ int main(void)
 	}
 	ccmm_ctx_init(&ctx, m, 0, "bench");
 	ccmm_ttm_params_default(&tp, 0);
-	tp.pool_pages = 8192;
 	tp.dma_no_filter = true; /* a GPU is not on the TDX allow-list: authorized, as the kernel's override does */
 	if (ccmm_ttm_device_init(&ctx, &tp, &tdev) || ccmm_mm_create(m, CCMM_INIT_USER, "app", &mm))
 		return 1;

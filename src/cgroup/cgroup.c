@@ -3,6 +3,8 @@
  * The cgroup v2 core: the hierarchy by path, reference counts, tasks,
  * cgroup.* files, the interface-file table and the cgroupfs dump.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -12,7 +14,7 @@
 
 #include "cgroup/internal.h"
 
-static const char *const ctrl_names[CCMM_CGRP_NR] = { "cpuset", "memory", "misc" };
+static const char *const ctrl_names[CCMM_CGRP_NR] = { "cpuset", "memory", "misc", "dmem" };
 
 const char *ccmm_cgroup_ctrl_name(enum ccmm_cgroup_ctrl c)
 {
@@ -71,6 +73,49 @@ int _ccmm_cg_why(char *why, size_t len, int ret, const char *fmt, ...)
 	return ret;
 }
 
+uint64_t _ccmm_memparse(const char *s, const char **end, bool *overflow)
+{
+	unsigned base = 10, shift = 0;
+	uint64_t v = 0;
+
+	*overflow = false;
+	/* simple_strtoull(s, &end, 0): stops at the first character that is not a digit */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && isxdigit((unsigned char)s[2])) {
+		base = 16;
+		s += 2;
+	} else if (s[0] == '0') {
+		base = 8;
+	}
+	for (;; s++) {
+		unsigned d;
+
+		if (isdigit((unsigned char)*s))
+			d = (unsigned)(*s - '0');
+		else if (isxdigit((unsigned char)*s))
+			d = (unsigned)(tolower((unsigned char)*s) - 'a' + 10);
+		else
+			break;
+		if (d >= base)
+			break;
+		if (v > (UINT64_MAX - d) / base)
+			*overflow = true;
+		v = v * base + d;
+	}
+	switch (*s) {
+	case 'E': case 'e': shift += 10; /* fall through */
+	case 'P': case 'p': shift += 10; /* fall through */
+	case 'T': case 't': shift += 10; /* fall through */
+	case 'G': case 'g': shift += 10; /* fall through */
+	case 'M': case 'm': shift += 10; /* fall through */
+	case 'K': case 'k': shift += 10; s++; break;
+	default: break;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		*overflow = true;
+	*end = s;
+	return v << shift;
+}
+
 /* ---- reference counts and the tree ----------------------------------------------- */
 
 void ccmm_cgroup_get(struct ccmm_cgroup *cg)
@@ -95,6 +140,7 @@ static void cgroup_free(struct ccmm_cgroup *cg)
 	for (int r = 0; r < CCMM_MISC_NR; r++)
 		if (root->misc_ops[r] && root->misc_ops[r]->free && cg->misc[r].priv)
 			root->misc_ops[r]->free(cg, root->misc_ops_arg[r]);
+	_ccmm_dmem_cgroup_free(cg);
 	atomic_fetch_sub(&root->nr_cgroups, 1);
 	free(cg);
 }
@@ -203,9 +249,11 @@ static int cgroup_init(struct ccmm_machine *m)
 		return -ENOMEM;
 	root->m = m;
 	pthread_rwlock_init(&root->tree_lock, NULL);
+	pthread_mutex_init(&root->dmem_lock, NULL);
 	root->next_pid = 1000;
 	root->top = cgroup_alloc(root, NULL, "");
 	if (!root->top) {
+		pthread_mutex_destroy(&root->dmem_lock);
 		pthread_rwlock_destroy(&root->tree_lock);
 		free(root);
 		return -ENOMEM;
@@ -245,6 +293,8 @@ static void cgroup_exit(struct ccmm_machine *m)
 		free(t);
 	}
 	free_subtree(root->top);
+	_ccmm_dmem_root_free(root);
+	pthread_mutex_destroy(&root->dmem_lock);
 	pthread_rwlock_destroy(&root->tree_lock);
 	free(root);
 	ccmm_subsys_set_data(m, &ccmm_subsys_cgroup, NULL);
@@ -440,6 +490,7 @@ int ccmm_cgroup_rmdir(struct ccmm_cgroup_root *root, const char *path)
 	cg->online = false;
 	unlink_child(cg);
 	pthread_rwlock_unlock(&root->tree_lock);
+	_ccmm_dmem_cgroup_offline(cg);
 	ccmm_cgroup_put(cg); /* the base reference; charges keep it until uncharged */
 	return 0;
 }
@@ -633,7 +684,7 @@ static int parse_subtree_control(const char *text, unsigned *en, unsigned *dis, 
 			if (!strcmp(tok + 1, ctrl_names[c]))
 				break;
 		if (c == CCMM_CGRP_NR)
-			return _ccmm_cg_why(why, why_len, -EINVAL, "unknown controller '%s' (cpuset, memory, misc)", tok + 1);
+			return _ccmm_cg_why(why, why_len, -EINVAL, "unknown controller '%s' (cpuset, memory, misc, dmem)", tok + 1);
 		if (tok[0] == '+') {
 			*en |= 1u << c;
 			*dis &= ~(1u << c);
@@ -794,6 +845,11 @@ static const struct cftype cftypes[] = {
 	{ "misc.capacity", CCMM_CGRP_MISC, CFT_ONLY_ON_ROOT, _ccmm_misc_capacity_show, NULL },
 	{ "misc.events", CCMM_CGRP_MISC, CFT_NOT_ON_ROOT, _ccmm_misc_events_show, NULL },
 	{ "misc.events.local", CCMM_CGRP_MISC, CFT_NOT_ON_ROOT, _ccmm_misc_events_local_show, NULL },
+	{ "dmem.capacity", CCMM_CGRP_DMEM, CFT_ONLY_ON_ROOT, _ccmm_dmem_capacity_show, NULL },
+	{ "dmem.current", CCMM_CGRP_DMEM, 0, _ccmm_dmem_current_show, NULL },
+	{ "dmem.min", CCMM_CGRP_DMEM, CFT_NOT_ON_ROOT, _ccmm_dmem_min_show, _ccmm_dmem_min_write },
+	{ "dmem.low", CCMM_CGRP_DMEM, CFT_NOT_ON_ROOT, _ccmm_dmem_low_show, _ccmm_dmem_low_write },
+	{ "dmem.max", CCMM_CGRP_DMEM, CFT_NOT_ON_ROOT, _ccmm_dmem_max_show, _ccmm_dmem_max_write },
 };
 
 const char *const ccmm_cgroup_file_names[] = {
@@ -801,6 +857,7 @@ const char *const ccmm_cgroup_file_names[] = {
 	"cpuset.mems", "cpuset.mems.effective",
 	"memory.current", "memory.peak", "memory.high", "memory.max", "memory.events", "memory.events.local", "memory.stat",
 	"misc.max", "misc.current", "misc.peak", "misc.capacity", "misc.events", "misc.events.local",
+	"dmem.capacity", "dmem.current", "dmem.min", "dmem.low", "dmem.max",
 	NULL,
 };
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cgroup.h - a cgroup v2 hierarchy with the misc and memory controllers
- * (layer 3).
+ * cgroup.h - a cgroup v2 hierarchy with the misc, memory and dmem
+ * controllers (layer 3).
  *
- *   /                          root: cgroup.controllers = "cpuset memory misc",
+ *   /                          root: cgroup.controllers = "cpuset memory misc dmem",
  *   |                          misc.capacity, misc.current, misc.peak
  *   +-- selftest               cgroup.subtree_control = "memory misc"
  *   |    +-- test1             misc.max "sgx_epc 16384", memory.max ...
@@ -48,6 +48,19 @@
  *   cpuset controller         cpuset.mems and cpuset.mems.effective
  *   (kernel/cgroup/cpuset.c)  (v2): the nodes a cgroup's tasks allocate
  *                             from and its pages may be demoted to
+ *
+ *   dmem controller           device memory (kernel/cgroup/dmem.c, merged
+ *   (kernel/cgroup/dmem.c)    for 6.14; ccmm models v6.14): regions a
+ *                             driver registers (TTM's VRAM: "drm/DEV/vram0"),
+ *                             a pool per region per cgroup, created on
+ *                             first use, with a byte page counter (usage,
+ *                             max, min, low, watermark); try-charge walks
+ *                             leaf to root and fails with -EAGAIN naming
+ *                             the pool whose max it hit (the limit pool
+ *                             TTM evicts within); min/low give effective
+ *                             protection as memory.min/low do
+ *                             (recursive_prot); dmem.capacity,
+ *                             dmem.current, dmem.min, dmem.low, dmem.max.
  *
  *   tasks                     processes with a pid, their address space
  *                             (the key for get_mem_cgroup_from_mm) and a
@@ -98,6 +111,7 @@ enum ccmm_cgroup_ctrl {
 	CCMM_CGRP_CPUSET,
 	CCMM_CGRP_MEMORY,
 	CCMM_CGRP_MISC,
+	CCMM_CGRP_DMEM,    /* after misc, as SUBSYS(dmem) in cgroup_subsys.h */
 	CCMM_CGRP_NR
 };
 
@@ -217,6 +231,8 @@ struct ccmm_memcg {
 };
 
 struct ccmm_cgroup_root;
+struct ccmm_dmem_region;
+struct ccmm_dmem_pool;
 
 struct ccmm_cgroup {
 	struct ccmm_cgroup_root *root;
@@ -234,6 +250,7 @@ struct ccmm_cgroup {
 	_Atomic uint32_t cpuset_mems;     /* cpuset.mems as written (node mask; 0: empty, inherit) */
 	struct ccmm_misc_res misc[CCMM_MISC_NR];
 	struct ccmm_memcg mem;
+	struct ccmm_dmem_pool *dmem_pools; /* one per region used here (the root's dmem lock) */
 };
 
 /* The OOM killer's range of oom_score_adj (include/uapi/linux/oom.h). */
@@ -301,9 +318,11 @@ struct ccmm_cgroup_root {
 	_Atomic uint32_t mems_online;     /* node_states[N_MEMORY]: the root cpuset's mems */
 	_Atomic uint64_t total_swap_pages; /* for mem_cgroup_get_max (the OOM killer's totalpages) */
 	_Atomic uint64_t oom_kills;       /* every OOM kill (the vmstat oom_kill event) */
+	pthread_mutex_t dmem_lock;        /* dmemcg_lock: the regions, the pools' creation and lists */
+	struct ccmm_dmem_region *dmem_regions; /* in registration order */
 };
 
-/* Names: "cpuset", "memory", "misc"; "sev", "sev_es", "tdx", "sgx_epc"; "low" ... "sock_throttled". */
+/* Names: "cpuset", "memory", "misc", "dmem"; "sev", "sev_es", "tdx", "sgx_epc"; "low" ... "sock_throttled". */
 const char *ccmm_cgroup_ctrl_name(enum ccmm_cgroup_ctrl c);
 const char *ccmm_misc_res_name(enum ccmm_misc_res_type r);
 const char *ccmm_memcg_event_name(enum ccmm_memcg_event e);
@@ -667,6 +686,96 @@ uint64_t ccmm_memcg_margin(const struct ccmm_cgroup *memcg);
  * propagate into the root, which has no memory.events).
  */
 void ccmm_memcg_event(struct ccmm_cgroup *memcg, enum ccmm_memcg_event ev);
+
+/* ------------------------------------------------------------------ */
+/* The dmem controller (kernel/cgroup/dmem.c, v6.14)                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The dmem page counters count bytes; "max" is PAGE_COUNTER_MAX (the
+ * kernel's LONG_MAX / PAGE_SIZE, which dmem compares with byte counts):
+ * a limit at or above it reads back as "max".
+ */
+#define CCMM_DMEM_MAX ((uint64_t)CCMM_PAGE_COUNTER_MAX)
+
+/*
+ * ccmm_dmem_register_region - dmem_cgroup_register_region(): a region of
+ * @size bytes named @name ("drm/gpu0/vram0", as drmm_cgroup_register_region
+ * names a DRM device's). Size 0: *@out is NULL and nothing is registered
+ * (the kernel returns NULL: the memory is not accounted). The region lives
+ * until the hierarchy is freed. 0, -EINVAL (no name, or one with white
+ * space: it could not be written to), -ENOMEM.
+ */
+int ccmm_dmem_register_region(struct ccmm_cgroup_root *root, uint64_t size, const char *name,
+			      struct ccmm_dmem_region **out);
+
+/*
+ * dmem_cgroup_unregister_region(): the region leaves the interface files
+ * and new charges fail with -ENODEV; charges made before are uncharged as
+ * usual. NULL is a no-op.
+ */
+void ccmm_dmem_unregister_region(struct ccmm_dmem_region *region);
+
+const char *ccmm_dmem_region_name(const struct ccmm_dmem_region *region);
+uint64_t ccmm_dmem_region_size(const struct ccmm_dmem_region *region);
+
+/* The cgroup a task of @cg is charged to: @cg if it has dmem, else its nearest ancestor that has (the root). */
+struct ccmm_cgroup *ccmm_dmem_cg_css(struct ccmm_cgroup *cg);
+
+/*
+ * ccmm_dmem_try_charge - dmem_cgroup_try_charge(): charge @size bytes of
+ * @region to @cg's dmem css (ccmm_dmem_cg_css; NULL: the root, a kernel
+ * thread) and every ancestor, creating their pools on first use. 0 with
+ * the charged pool in *@ret_pool (it holds a reference on its cgroup until
+ * ccmm_dmem_uncharge). -EAGAIN when a level's max would be exceeded: that
+ * level's failcnt counts, the levels below are uncharged, and with
+ * @ret_limit_pool non-NULL *@ret_limit_pool is that level's pool with a
+ * reference the caller drops with ccmm_dmem_pool_put (TTM evicts within
+ * it). -ENODEV: the region was unregistered. -ENOMEM. Takes the root's
+ * dmem lock; the counters are atomics, as page_counter's.
+ */
+int ccmm_dmem_try_charge(struct ccmm_dmem_region *region, struct ccmm_cgroup *cg, uint64_t size,
+			 struct ccmm_dmem_pool **ret_pool, struct ccmm_dmem_pool **ret_limit_pool);
+
+/* dmem_cgroup_uncharge(): undo a charge of @size on the pool it returned (drops its reference). NULL: no-op. */
+void ccmm_dmem_uncharge(struct ccmm_dmem_pool *pool, uint64_t size);
+
+/* dmem_cgroup_pool_state_put(): drop the reference a limit pool came with. NULL: no-op. */
+void ccmm_dmem_pool_put(struct ccmm_dmem_pool *pool);
+
+/*
+ * ccmm_dmem_evict_valuable - dmem_cgroup_state_evict_valuable(): may an
+ * allocation that hit @limit_pool's limit (NULL: one that hit no limit,
+ * only the device's size) evict memory charged to @test_pool (NULL: memory
+ * charged nowhere)? Always from the limit pool itself, and from anything
+ * when the limit is the root's; otherwise only from pools below the limit
+ * pool, and not while the pool's usage is within its effective min
+ * protection, nor (unless @ignore_low) within its effective low protection
+ * -- then *@ret_hit_low is set so the caller may try again ignoring low.
+ * Effective protection is computed as the memory controller's
+ * (page_counter_calculate_protection, recursive_prot) over the limit
+ * pool's subtree. Takes the tree lock for reading and the dmem lock.
+ */
+bool ccmm_dmem_evict_valuable(struct ccmm_dmem_pool *limit_pool, struct ccmm_dmem_pool *test_pool, bool ignore_low,
+			      bool *ret_hit_low);
+
+/* The cgroup a pool belongs to (no reference taken), and its counters (bytes). */
+struct ccmm_cgroup *ccmm_dmem_pool_cgroup(const struct ccmm_dmem_pool *pool);
+uint64_t ccmm_dmem_pool_usage(const struct ccmm_dmem_pool *pool);
+uint64_t ccmm_dmem_pool_failcnt(const struct ccmm_dmem_pool *pool);
+
+/* @cg's usage of @region in bytes (0 when it has no pool for it), as dmem.current shows it. */
+uint64_t ccmm_dmem_usage(struct ccmm_cgroup *cg, const struct ccmm_dmem_region *region);
+
+/*
+ * ccmm_dmem_parse_limit - a dmem.min / dmem.low / dmem.max write, "REGION
+ * VALUE" after strstrip: the region name up to the first blank, then
+ * "max" or a number as memparse() reads it (simple_strtoull base 0: 0x
+ * hex, 0 octal, no sign; an optional K/M/G/T/P/E suffix; overflow wraps as
+ * the kernel's does), the whole of the rest. The name is copied to
+ * @region (@len bytes). 0 or -EINVAL.
+ */
+int ccmm_dmem_parse_limit(const char *text, char *region, size_t len, uint64_t *value);
 
 /* ------------------------------------------------------------------ */
 /* The cpuset controller (kernel/cgroup/cpuset.c), its memory nodes    */

@@ -4,7 +4,6 @@
  * storage needs: page counters, try-charge with reclaim through a hook,
  * events, the memcg OOM killer's choice, and the memory.* files.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -476,50 +475,18 @@ void ccmm_memcg_uncharge(struct ccmm_cgroup *memcg, uint64_t nr_pages)
 /* memparse + page_counter_memparse: "max", or a number with an optional K/M/G/T/P/E suffix. */
 static int memparse_pages(const char *s, uint64_t *pages)
 {
-	unsigned base = 10, shift = 0;
-	uint64_t v = 0;
-	bool overflow = false;
+	bool overflow;
+	uint64_t v;
 
 	if (!strcmp(s, "max")) {
 		*pages = (uint64_t)CCMM_PAGE_COUNTER_MAX;
 		return 0;
 	}
-	/* simple_strtoull(s, &end, 0): stops at the first character that is not a digit */
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && isxdigit((unsigned char)s[2])) {
-		base = 16;
-		s += 2;
-	} else if (s[0] == '0') {
-		base = 8;
-	}
-	for (;; s++) {
-		unsigned d;
-
-		if (isdigit((unsigned char)*s))
-			d = (unsigned)(*s - '0');
-		else if (base == 16 && isxdigit((unsigned char)*s))
-			d = (unsigned)(tolower((unsigned char)*s) - 'a' + 10);
-		else
-			break;
-		if (d >= base)
-			break;
-		if (v > (UINT64_MAX - d) / base)
-			overflow = true;
-		v = v * base + d;
-	}
-	switch (*s) {
-	case 'E': case 'e': shift += 10; /* fall through */
-	case 'P': case 'p': shift += 10; /* fall through */
-	case 'T': case 't': shift += 10; /* fall through */
-	case 'G': case 'g': shift += 10; /* fall through */
-	case 'M': case 'm': shift += 10; /* fall through */
-	case 'K': case 'k': shift += 10; s++; break;
-	default: break;
-	}
+	v = _ccmm_memparse(s, &s, &overflow);
 	if (*s)
 		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
-		overflow = true;
-	v = overflow ? UINT64_MAX : v << shift;
+	if (overflow)
+		v = UINT64_MAX;
 	*pages = CCMM_MIN(v / CCMM_PAGE_SIZE, (uint64_t)CCMM_PAGE_COUNTER_MAX);
 	return 0;
 }

@@ -20,7 +20,8 @@ const struct cli_exit_status _ccmm_cli_exit_statuses[] = {
 	{ CLI_EXIT_OK, "success: a run in which every violation was expected and every expectation met, "
 		       "or a command that did what it was asked" },
 	{ CLI_EXIT_UNEXPECTED, "a run that was not as expected: an unexpected violation, an expectation not met, "
-			       "or an op that returned an errno its ret= did not announce; a replay that does not agree "
+			       "a check= line that failed, an op that returned an errno its ret= did not announce, "
+			       "or an op that depends on one that failed at run time; a replay that does not agree "
 			       "with the kernel's (trace agree)" },
 	{ CLI_EXIT_BAD_INPUT, "bad input or usage: a malformed job, platform or trace file (one line "
 			      "\"FILE:LINE: what is wrong\" on stderr), a run that could not go on (a deadlock between "

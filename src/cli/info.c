@@ -152,12 +152,19 @@ static int cmd_ops(const struct cli_command *cmd, int argc, char **argv)
 
 		printf("  %-16s %s%s%s%s\n", o->name, o->help, def ? " (default " : "", def ? def : "", def ? ")" : "");
 	}
-	printf("  %-16s %s\n  %-16s %s\n  %-16s %s\nops:\n", "expect", "RULE[:COUNT] a violation this actor should cause",
+	printf("  %-16s %s\n  %-16s %s\n  %-16s %s\n", "expect", "RULE[:COUNT] a violation this actor should cause",
 	       "loops", "run the op list N times", "op", "VERB ARGS... (below)");
+	printf("  %-16s %s\n  %-16s %s\nops:\n", "check", "PATH OP VALUE: a figure of the report, checked after the run",
+	       "milestone", "NAME EVENT: signal EVENT when the actor reaches milestone NAME (below)");
 	for (const struct ccmm_verb *v = k->verbs; v && v->name; v++)
 		print_verb(v);
 	for (const struct ccmm_verb *v = ccmm_common_verbs; v->name; v++)
 		print_verb(v);
+	printf("milestones:\n");
+	for (const struct ccmm_milestone *m = k->milestones; m && m->name; m++)
+		printf("  %-16s %s\n", m->name, m->help);
+	for (const struct ccmm_milestone *m = ccmm_common_milestones; m->name; m++)
+		printf("  %-16s %s\n", m->name, m->help);
 	return CLI_EXIT_OK;
 }
 

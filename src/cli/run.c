@@ -313,6 +313,8 @@ static int cmd_run(const struct cli_command *cmd, int argc, char **argv)
 			broken = true;
 			break;
 		}
+		if (ccmm_report_checks(runs[i]))
+			fprintf(stderr, "%s: the checks could not be evaluated: out of memory\n", jobs[i]->path);
 		ccmm_run_summarize(runs[i], &s);
 		if (ccmm_report_text(runs[i], text, ra.flags))
 			broken = true;
@@ -320,6 +322,15 @@ static int cmd_run(const struct cli_command *cmd, int argc, char **argv)
 			broken = true;
 		if (runs[i]->error[0])
 			fprintf(stderr, "%s\n", runs[i]->error);
+		for (size_t k = 0; ccmm_run_op_error(runs[i], k); k++) {
+			const struct ccmm_op_error *oe = ccmm_run_op_error(runs[i], k);
+
+			if (oe->dependent)
+				fprintf(stderr, "%s:%d: %s: %s\n", oe->where.file, oe->where.line, oe->verb, oe->note);
+		}
+		for (size_t k = 0; runs[i]->checks_done && k < jobs[i]->nr_checks; k++)
+			if (!runs[i]->check_results[k].passed)
+				fprintf(stderr, "%s\n", runs[i]->check_results[k].msg);
 		if (s.status > status)
 			status = s.status;
 	}

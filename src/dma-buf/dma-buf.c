@@ -652,13 +652,68 @@ bool ccmm_dma_buf_map_valid(const struct ccmm_dma_buf_map *map)
 	return map->gen == atomic_load(&map->attach->dmabuf->gen);
 }
 
-/* A use of addresses from generation @gen: record the violations when they are stale. */
+/* The generation up to which moves took effect: done, or pending with a signalled fence (folded in). */
+static uint64_t moved_gen(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
+{
+	struct ccmm_dma_fence *f;
+	uint64_t done;
+
+	pthread_mutex_lock(&dmabuf->lock);
+	f = dmabuf->pending_fence;
+	if (f && ccmm_dma_fence_is_signaled(ctx, f)) {
+		dmabuf->done_gen = CCMM_MAX(dmabuf->done_gen, dmabuf->pending_gen);
+		dmabuf->pending_fence = NULL;
+	} else {
+		f = NULL;
+	}
+	done = dmabuf->done_gen;
+	pthread_mutex_unlock(&dmabuf->lock);
+	if (f)
+		ccmm_dma_fence_put(ctx, f);
+	return done;
+}
+
+bool ccmm_dma_buf_map_reaches(struct ccmm_ctx *ctx, struct ccmm_dma_buf_map *map)
+{
+	return map->gen >= moved_gen(ctx, map->attach->dmabuf);
+}
+
+int ccmm_dma_buf_move_done(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, struct ccmm_dma_fence *fence)
+{
+	struct ccmm_dma_fence *old;
+
+	if (!ccmm_dma_resv_assert_held(ctx, dmabuf->resv, "dma_buf move done"))
+		return -EINVAL;
+	if (fence && ccmm_dma_fence_is_signaled(ctx, fence))
+		fence = NULL;
+	pthread_mutex_lock(&dmabuf->lock);
+	old = dmabuf->pending_fence;
+	/* an earlier pending move is part of this one: its old location goes with this fence at the latest */
+	if (fence) {
+		dmabuf->pending_fence = ccmm_dma_fence_get(ctx, fence);
+		dmabuf->pending_gen = atomic_load(&dmabuf->gen);
+	} else {
+		dmabuf->pending_fence = NULL;
+		dmabuf->done_gen = atomic_load(&dmabuf->gen);
+	}
+	pthread_mutex_unlock(&dmabuf->lock);
+	if (old)
+		ccmm_dma_fence_put(ctx, old);
+	return 0;
+}
+
+/*
+ * A use of addresses from generation @gen: record the violations when a
+ * move since then took effect (its fences signalled); while it is in
+ * flight they still reach the buffer's memory, as the documentation of
+ * move_notify allows.
+ */
 static bool stale_use(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment *attach, uint64_t gen, const char *what)
 {
 	struct ccmm_dma_buf *dmabuf = attach->dmabuf;
 	uint64_t now = atomic_load(&dmabuf->gen);
 
-	if (gen == now)
+	if (gen == now || gen >= moved_gen(ctx, dmabuf))
 		return false;
 	if (ccmm_dma_buf_attachment_is_dynamic(attach) && attach->notified_gen > gen && attach->ignored_gen != now) {
 		attach->ignored_gen = now;
@@ -705,6 +760,13 @@ int ccmm_dma_buf_map_access(struct ccmm_ctx *ctx, struct ccmm_dma_buf_map *map, 
 }
 
 int ccmm_dma_buf_move_notify(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
+{
+	int ret = ccmm_dma_buf_move_begin(ctx, dmabuf);
+
+	return ret ? ret : ccmm_dma_buf_move_done(ctx, dmabuf, NULL);
+}
+
+int ccmm_dma_buf_move_begin(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
 {
 	uint64_t gen;
 
@@ -829,6 +891,8 @@ int ccmm_dma_buf_revoke(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
 	}
 	atomic_store(&dmabuf->revoked, true);
 	gen = atomic_fetch_add(&dmabuf->gen, 1) + 1;
+	/* a revoke takes effect at once: the exporter zaps its memory (vfio_pci_zap_bars) */
+	ccmm_dma_buf_move_done(ctx, dmabuf, NULL);
 	if (dmabuf->ops->revoke)
 		dmabuf->ops->revoke(ctx, dmabuf, true);
 	for (struct ccmm_dma_buf_attachment *a = dmabuf->attachments; a; a = a->next) {
@@ -1252,6 +1316,8 @@ static void dma_buf_exit(struct ccmm_machine *m)
 			b->ops->release(&ctx, b);
 		if (b->resv == &b->base_resv)
 			ccmm_dma_resv_fini(&ctx, &b->base_resv);
+		if (b->pending_fence)
+			ccmm_dma_fence_put(&ctx, b->pending_fence);
 		pthread_mutex_destroy(&b->lock);
 		ccmm_destroy_waitqueue_head(&b->unmap_wq);
 		free(b);

@@ -16,9 +16,17 @@
  *
  *   A mapping (struct ccmm_dma_buf_map) carries the generation it was made
  *   in. move_notify and revoke bump the generation: from then on the
- *   mapping is stale, and any access through it -- or through a PFN taken
- *   before -- is a use-after-move (the hardware still touches the old
- *   addresses; ccmm records it and lets the checker see what is there now).
+ *   mapping no longer describes the buffer (ccmm_dma_buf_map_valid), and
+ *   the importer must map again "as soon as possible". It stays usable
+ *   until the move takes effect: the exporter says when
+ *   (ccmm_dma_buf_move_done, with the fence of the move, whose signalling
+ *   frees the old location -- TTM's moves are done when they return,
+ *   revokes at once). Only an access through an older mapping -- or a PFN
+ *   taken before -- after that is a use-after-move (the hardware still
+ *   touches the old addresses; ccmm records it and lets the checker see
+ *   what is there now). A lazy importer that keeps DMAing through its
+ *   mapping until then is correct (dma_buf_attach_ops.move_notify:
+ *   "Mappings stay valid and are not directly affected by this callback").
  *
  * Attachment modes (Jason's cascade in seed 001):
  *   pinned     the exporter pins at attach (static importer on a dynamic
@@ -219,11 +227,14 @@ struct ccmm_dma_buf {
 	atomic_bool released;                 /* the last reference is gone */
 	bool release_deferred;                /* ... while still attached: release at the last detach */
 	atomic_uint_fast64_t gen;             /* bumped by move_notify and revoke */
+	uint64_t done_gen;                    /* moves up to this generation took effect (lock) */
+	uint64_t pending_gen;                 /* ... and up to this one once pending_fence signals (lock) */
+	struct ccmm_dma_fence *pending_fence; /* the fence of the last move not known done, or NULL (lock) */
 	atomic_bool revoked;
 	struct ccmm_dma_buf_attachment *attachments; /* reservation lock */
 	uint64_t unmap_seq;                   /* bumped when an importer lets a mapping or PFNs go (unmap_wq's lock) */
 	struct ccmm_wait_queue_head unmap_wq; /* a revoke waits here for the importers to let go (sched/) */
-	pthread_mutex_t lock;                 /* dma_buf.lock: vmap */
+	pthread_mutex_t lock;                 /* dma_buf.lock: vmap; the move completion above */
 	unsigned vmapping_counter;
 	uint64_t vmap_va;
 	atomic_int cpu_readers, cpu_writers;  /* open DMA_BUF_IOCTL_SYNC brackets */
@@ -374,6 +385,14 @@ int ccmm_dma_buf_unmap_attachment_unlocked(struct ccmm_ctx *ctx, struct ccmm_dma
 /* Whether @map describes the buffer as it is now (false after move_notify or revoke). */
 bool ccmm_dma_buf_map_valid(const struct ccmm_dma_buf_map *map);
 
+/*
+ * Whether @map still reaches the buffer's memory: it is valid, or every
+ * move since it was made is still in flight (the exporter has not said it
+ * is done, or the fence it gave has not signalled). A lazy importer keeps
+ * using such a mapping and maps again once this turns false.
+ */
+bool ccmm_dma_buf_map_reaches(struct ccmm_ctx *ctx, struct ccmm_dma_buf_map *map);
+
 /* Whether any of @map's DMA ranges is a P2P bus address (the importer must then use ATS / a P2P path). */
 bool ccmm_dma_buf_map_has_p2p(const struct ccmm_dma_buf_map *map);
 
@@ -381,8 +400,9 @@ bool ccmm_dma_buf_map_has_p2p(const struct ccmm_dma_buf_map *map);
  * The importing device reads or writes @len bytes at @off of the buffer
  * through @map's DMA addresses (ccmm_dma_device_access: its IOMMU, the
  * bounce buffers, the DMA API's records, then the checker). Through a
- * stale mapping: use_after_move, and move_notify_ignored once per move for
- * a notified dynamic importer; the access still goes to the old addresses.
+ * mapping whose move took effect (!ccmm_dma_buf_map_reaches): use_after_move,
+ * and move_notify_ignored once per move for a notified dynamic importer;
+ * the access still goes to the old addresses.
  * Returns 0 with the outcome in @r, -EINVAL.
  */
 int ccmm_dma_buf_map_access(struct ccmm_ctx *ctx, struct ccmm_dma_buf_map *map, enum ccmm_rw rw, uint64_t off,
@@ -391,9 +411,29 @@ int ccmm_dma_buf_map_access(struct ccmm_ctx *ctx, struct ccmm_dma_buf_map *map, 
 /*
  * dma_buf_move_notify (exporters): reservation held (else
  * resv_not_locked, -EINVAL). Bumps the generation and calls every dynamic
- * importer's move_notify.
+ * importer's move_notify, for an exporter whose move is over when it
+ * notifies (the old location is gone: ccmm_dma_buf_move_done(NULL) at
+ * once).
  */
 int ccmm_dma_buf_move_notify(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf);
+
+/*
+ * dma_buf_move_notify for an exporter that notifies before its move takes
+ * effect (TTM, a pipelined copy): the same, but the old location stays the
+ * buffer's until the exporter calls ccmm_dma_buf_move_done.
+ */
+int ccmm_dma_buf_move_begin(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf);
+
+/*
+ * ccmm_dma_buf_move_done - the exporter's move (every one notified so
+ * far) takes effect when @fence signals (NULL: now): the old location is
+ * freed (TTM: the ghost object released by ttm_bo_move_accel_cleanup's
+ * fence, or the old resource after a synchronous move). From then on an
+ * access through a mapping or PFN of an older generation is
+ * use_after_move. A reference on @fence is taken. Reservation held (else
+ * resv_not_locked, -EINVAL).
+ */
+int ccmm_dma_buf_move_done(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf, struct ccmm_dma_fence *fence);
 
 /* ---- PFN access (iommufd / KVM, seed 001) ---------------------------------------- */
 

@@ -37,7 +37,21 @@ static void ttm_exp_move_notify(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, vo
 	struct ttm_exp *e = priv;
 
 	(void)bo;
-	ccmm_dma_buf_move_notify(ctx, e->dmabuf);
+	/* TTM notifies before it moves: the move is done at ttm_exp_moved */
+	ccmm_dma_buf_move_begin(ctx, e->dmabuf);
+}
+
+/*
+ * The move is over: ccmm's TTM moves waited for the BO's fences and
+ * copied before they return, and the old resource is freed -- the
+ * importers' old mappings reach memory that is not the buffer's any more.
+ */
+static void ttm_exp_moved(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, void *priv)
+{
+	struct ttm_exp *e = priv;
+
+	(void)bo;
+	ccmm_dma_buf_move_done(ctx, e->dmabuf, NULL);
 }
 
 /* Where an importer without P2P may have the BO: not in VRAM. */
@@ -88,6 +102,7 @@ static void ttm_exp_release(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
 
 	if (!ccmm_ttm_bo_reserve(ctx, e->bo, false, NULL)) {
 		e->bo->move_notify = NULL;
+		e->bo->moved = NULL;
 		e->bo->move_priv = NULL;
 		ccmm_ttm_bo_unreserve(ctx, e->bo);
 	}
@@ -162,6 +177,7 @@ int ccmm_dma_buf_export_ttm(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum c
 	e->dmabuf = *out;
 	ccmm_ttm_bo_reserve(ctx, bo, false, NULL);
 	bo->move_notify = ttm_exp_move_notify;
+	bo->moved = ttm_exp_moved;
 	bo->move_priv = e;
 	ccmm_ttm_bo_unreserve(ctx, bo);
 	return 0;

@@ -78,6 +78,7 @@ struct ccmm_tlb_stale {
 	uint64_t va;    /* aligned to the leaf size */
 	uint64_t pte;   /* the translation the TLB still holds */
 	unsigned level;
+	uint64_t seq;   /* the order they were made in (the oldest serves a lookup) */
 };
 
 struct ccmm_pgtable {
@@ -94,6 +95,10 @@ struct ccmm_pgtable {
 	size_t nr_leaves[CCMM_PGT_LEVELS + 1];
 	struct ccmm_tlb_stale *stale;
 	size_t nr_stale, cap_stale;
+	/* stale[] indexed by (va, level): open addressing, index + 1 (0 empty); mask + 1 slots */
+	uint32_t *stale_idx;
+	size_t stale_mask;
+	uint64_t stale_seq;
 };
 
 /*

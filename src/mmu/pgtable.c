@@ -180,17 +180,114 @@ static void leaf_changed(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t
 		pt->m->map_hook(ctx, pt, va, ccmm_pte_pa(pt->m, pte, level, va), size, pte, map);
 }
 
+/*
+ * The stale entries are an array (in the order they were made) with a hash
+ * index by (va, level), so that adding, finding and flushing one page do
+ * not scan every stale entry: a table whose pages are all made young or
+ * dirty without a flush holds one per page.
+ */
+static size_t stale_home(const struct ccmm_pgtable *pt, uint64_t va, unsigned level)
+{
+	return (size_t)(((va >> CCMM_PAGE_SHIFT ^ (uint64_t)level << 60) * 0x9e3779b97f4a7c15ULL) >> 24) & pt->stale_mask;
+}
+
+/* The slot of (va, level) in the index, or of the empty slot where it would go. */
+static size_t stale_slot(const struct ccmm_pgtable *pt, uint64_t va, unsigned level)
+{
+	size_t i = stale_home(pt, va, level);
+
+	while (pt->stale_idx[i]) {
+		const struct ccmm_tlb_stale *s = &pt->stale[pt->stale_idx[i] - 1];
+
+		if (s->va == va && s->level == level)
+			break;
+		i = (i + 1) & pt->stale_mask;
+	}
+	return i;
+}
+
+/* Rebuild the index for at least @n entries (load <= 1/2). 0 or -ENOMEM. */
+static int stale_reindex(struct ccmm_pgtable *pt, size_t n)
+{
+	size_t slots = 64;
+	uint32_t *idx;
+
+	while (slots < 2 * n)
+		slots <<= 1;
+	idx = calloc(slots, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	free(pt->stale_idx);
+	pt->stale_idx = idx;
+	pt->stale_mask = slots - 1;
+	for (size_t i = 0; i < pt->nr_stale; i++)
+		pt->stale_idx[stale_slot(pt, pt->stale[i].va, pt->stale[i].level)] = (uint32_t)(i + 1);
+	return 0;
+}
+
+/* Index of the stale entry for (va, level), or -1. */
+static long stale_find(const struct ccmm_pgtable *pt, uint64_t va, unsigned level)
+{
+	size_t i;
+
+	if (!pt->nr_stale)
+		return -1;
+	i = stale_slot(pt, va, level);
+	return pt->stale_idx[i] ? (long)pt->stale_idx[i] - 1 : -1;
+}
+
 static void stale_add(struct ccmm_pgtable *pt, uint64_t va, uint64_t pte, unsigned level)
 {
-	for (size_t i = 0; i < pt->nr_stale; i++)
-		if (pt->stale[i].va == va && pt->stale[i].level == level)
-			return; /* the TLB still holds the oldest translation */
-	if (ccmm_grow((void **)&pt->stale, &pt->cap_stale, pt->nr_stale + 1, sizeof(*pt->stale)))
+	if (stale_find(pt, va, level) >= 0)
+		return; /* the TLB still holds the oldest translation */
+	if (pt->nr_stale >= UINT32_MAX - 1 ||
+	    ccmm_grow((void **)&pt->stale, &pt->cap_stale, pt->nr_stale + 1, sizeof(*pt->stale)))
 		return; /* out of memory: model a flush rather than fail */
+	if (2 * (pt->nr_stale + 1) > pt->stale_mask + 1 && stale_reindex(pt, pt->nr_stale + 1))
+		return;
 	pt->stale[pt->nr_stale].va = va;
 	pt->stale[pt->nr_stale].pte = pte;
 	pt->stale[pt->nr_stale].level = level;
+	pt->stale[pt->nr_stale].seq = pt->stale_seq++;
+	pt->stale_idx[stale_slot(pt, va, level)] = (uint32_t)(pt->nr_stale + 1);
 	pt->nr_stale++;
+}
+
+/* Take index slot @i out (linear probing: shift the rest of the cluster back). */
+static void stale_unindex(struct ccmm_pgtable *pt, size_t i)
+{
+	size_t j = i;
+
+	pt->stale_idx[i] = 0;
+	for (;;) {
+		const struct ccmm_tlb_stale *s;
+		size_t home;
+
+		j = (j + 1) & pt->stale_mask;
+		if (!pt->stale_idx[j])
+			return;
+		s = &pt->stale[pt->stale_idx[j] - 1];
+		home = stale_home(pt, s->va, s->level);
+		/* move j back to i unless its home lies cyclically in (i, j] */
+		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+			pt->stale_idx[i] = pt->stale_idx[j];
+			pt->stale_idx[j] = 0;
+			i = j;
+		}
+	}
+}
+
+/* Remove stale entry @k: the last one takes its place. */
+static void stale_remove(struct ccmm_pgtable *pt, size_t k)
+{
+	size_t last = pt->nr_stale - 1;
+
+	stale_unindex(pt, stale_slot(pt, pt->stale[k].va, pt->stale[k].level));
+	if (k != last) {
+		pt->stale[k] = pt->stale[last];
+		pt->stale_idx[stale_slot(pt, pt->stale[k].va, pt->stale[k].level)] = (uint32_t)(k + 1);
+	}
+	pt->nr_stale--;
 }
 
 static void flush_charge(struct ccmm_ctx *ctx, uint64_t pages)
@@ -205,9 +302,26 @@ static void flush_charge(struct ccmm_ctx *ctx, uint64_t pages)
 
 static void stale_flush(struct ccmm_pgtable *pt, uint64_t va, uint64_t size)
 {
-	size_t j = 0;
+	size_t j = 0, n = pt->nr_stale;
 
-	for (size_t i = 0; i < pt->nr_stale; i++) {
+	if (!n)
+		return;
+	if (size && size >> CCMM_PAGE_SHIFT <= 64 && size >> CCMM_PAGE_SHIFT < n) {
+		/* a few pages: find the entries that cover them instead of looking at every one */
+		for (unsigned level = 1; level <= CCMM_PGT_LEVELS; level++) {
+			uint64_t ls = ccmm_level_size(level);
+
+			for (uint64_t a = CCMM_ALIGN_DOWN(va, ls); a < va + size; a += ls) {
+				long k = stale_find(pt, a, level);
+
+				if (k >= 0)
+					stale_remove(pt, (size_t)k);
+			}
+		}
+		return;
+	}
+	/* remove what the range covers */
+	for (size_t i = 0; i < n; i++) {
 		struct ccmm_tlb_stale *s = &pt->stale[i];
 		uint64_t end = s->va + ccmm_level_size(s->level);
 
@@ -215,6 +329,11 @@ static void stale_flush(struct ccmm_pgtable *pt, uint64_t va, uint64_t size)
 			pt->stale[j++] = *s;
 	}
 	pt->nr_stale = j;
+	if (j != n && stale_reindex(pt, j)) {
+		/* no memory for the index: forget every stale entry (a full flush) */
+		pt->nr_stale = 0;
+		memset(pt->stale_idx, 0, (pt->stale_mask + 1) * sizeof(*pt->stale_idx));
+	}
 }
 
 void ccmm_pgt_flush_tlb(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t size)
@@ -368,8 +487,16 @@ struct range_op {
 static void range_walk(struct range_op *op, uint64_t *t, unsigned level, uint64_t base)
 {
 	uint64_t size = ccmm_level_size(level);
+	unsigned first = 0, last = ENTRIES - 1;
 
-	for (unsigned i = 0; i < ENTRIES && !op->err; i++) {
+	/* only the entries that overlap [start, end): one per level for a page */
+	if (op->end <= base)
+		return;
+	if (op->start > base)
+		first = (unsigned)CCMM_MIN((op->start - base) / size, (uint64_t)ENTRIES);
+	if ((op->end - 1 - base) / size < ENTRIES)
+		last = (unsigned)((op->end - 1 - base) / size);
+	for (unsigned i = first; i <= last && i < ENTRIES && !op->err; i++) {
 		uint64_t eva = base + i * size, eend = eva + size;
 		uint64_t e = t[i];
 
@@ -539,18 +666,24 @@ int ccmm_pgt_walk(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
 int ccmm_pgt_translate_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
 {
 	uint64_t v = va & VA_MASK;
+	long first = -1;
 
-	for (size_t i = 0; i < pt->nr_stale; i++) {
-		struct ccmm_tlb_stale *s = &pt->stale[i];
+	/* the oldest stale entry covering v, at any level */
+	for (unsigned level = 1; level <= CCMM_PGT_LEVELS && pt->nr_stale; level++) {
+		long i = stale_find(pt, CCMM_ALIGN_DOWN(v, ccmm_level_size(level)), level);
 
-		if (v >= s->va && v < s->va + ccmm_level_size(s->level)) {
-			memset(w, 0, sizeof(*w));
-			w->pte = s->pte;
-			w->level = s->level;
-			w->pa = ccmm_pte_pa(pt->m, s->pte, s->level, v);
-			w->stale = true;
-			return 0;
-		}
+		if (i >= 0 && (first < 0 || pt->stale[i].seq < pt->stale[first].seq))
+			first = i;
+	}
+	if (first >= 0) {
+		struct ccmm_tlb_stale *s = &pt->stale[first];
+
+		memset(w, 0, sizeof(*w));
+		w->pte = s->pte;
+		w->level = s->level;
+		w->pa = ccmm_pte_pa(pt->m, s->pte, s->level, v);
+		w->stale = true;
+		return 0;
 	}
 	return ccmm_pgt_walk_locked(pt, va, w);
 }
@@ -653,5 +786,6 @@ void ccmm_pgt_destroy(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt)
 	free_subtree(pt, pt->root, CCMM_PGT_LEVELS);
 	pthread_mutex_destroy(&pt->lock);
 	free(pt->stale);
+	free(pt->stale_idx);
 	free(pt);
 }

@@ -576,9 +576,12 @@ extern struct ccmm_cost_block ccmm_core_block;
  * The acting context: which actor, its modeled clock (ns) and its counts.
  * One per actor (and per thread in stress mode); never shared.
  */
+struct ccmm_task;
+
 struct ccmm_ctx {
 	struct ccmm_machine *m;
 	int actor;               /* index in the job, -1: none */
+	struct ccmm_task *task;  /* "current": the process this context runs as (cgroup/); NULL: a kernel thread */
 	int cpu;                 /* the CPU it runs on (SWIOTLB picks its area by it); -1 (ccmm_ctx_init's
 				  * default): the actor index modulo the platform's CPUs */
 	const char *actor_name;

@@ -12,6 +12,7 @@
 #include "ccmm_config.h"
 #include "boot/boot.h"
 #include "cc/cc.h"
+#include "report/internal.h"
 #include "scenario/scenario.h"
 
 #define TEXT_EVENTS_PER_ACTOR 20
@@ -325,6 +326,24 @@ static json_t *actor_lockstat_json(struct ccmm_run *run, int actor)
 	return arr;
 }
 
+/* The check= lines of actor @actor (-1: [global]) and what they found. */
+static void checks_text(struct ccmm_run *run, int actor, FILE *out)
+{
+	for (size_t i = 0; i < run->job->nr_checks; i++) {
+		const struct ccmm_check *c = &run->job->checks[i];
+		const struct ccmm_check_result *r = run->checks_done ? &run->check_results[i] : NULL;
+
+		if (c->actor != actor)
+			continue;
+		if (!r)
+			fprintf(out, "  check %s -> not evaluated (out of memory)\n", c->text);
+		else if (r->passed)
+			fprintf(out, "  check %s -> got %s: ok\n", c->text, r->got_text);
+		else
+			fprintf(out, "  check %s -> FAILED: %s\n", c->text, strstr(r->msg, "failed: ") ? strstr(r->msg, "failed: ") + 8 : r->msg);
+	}
+}
+
 int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 {
 	struct ccmm_job *job = run->job;
@@ -333,6 +352,7 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 	size_t nev = ccmm_events_count(run->m);
 	char t[32], sz[32];
 
+	ccmm_report_checks(run); /* -ENOMEM: the checks stay unevaluated, and say so below */
 	ccmm_run_summarize(run, &s);
 	if (!(flags & CCMM_REPORT_QUIET)) {
 		fprintf(out, "ccmm %s: %s\n", CCMM_VERSION, job->path);
@@ -379,11 +399,17 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 					fprintf(out, ":%ld", er.e->count);
 				fprintf(out, " -> seen %zu: %s\n", er.seen, er.met ? "ok" : "NOT MET");
 			}
+			checks_text(run, a->index, out);
 			for (size_t i = 0; ccmm_run_op_error(run, i); i++) {
 				const struct ccmm_op_error *oe = ccmm_run_op_error(run, i);
 
 				if (oe->actor != a->index)
 					continue;
+				if (oe->dependent) {
+					fprintf(out, "  op error: %s:%d: %s: %s; [%s] stopped here\n", oe->where.file, oe->where.line,
+						oe->verb, oe->note, a->name);
+					continue;
+				}
 				fprintf(out, "  op error: %s:%d: %s returned %ld (%s), expected %ld%s%s\n", oe->where.file,
 					oe->where.line, oe->verb, oe->got, oe->got ? strerror((int)-oe->got) : "success", oe->want,
 					oe->note[0] ? ": " : "", oe->note);
@@ -415,6 +441,15 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 				head = true;
 				fprintf(out, "  expect %s -> seen %zu: %s\n", er.e->rule->name, er.seen, er.met ? "ok" : "NOT MET");
 			}
+			for (size_t i = 0; i < job->nr_checks; i++) {
+				if (job->checks[i].actor >= 0)
+					continue;
+				if (!head)
+					fprintf(out, "[global]\n");
+				head = true;
+				break;
+			}
+			checks_text(run, -1, out);
 			if (head)
 				fputc('\n', out);
 		}
@@ -426,8 +461,12 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 	}
 	if (run->error[0])
 		fprintf(out, "run error: %s\n", run->error);
-	fprintf(out, "result: %zu violation(s): %zu expected, %zu unexpected; %zu expectation(s) not met; %zu op error(s) -> %s\n",
-		s.violations, s.expected, s.unexpected, s.missing, s.op_errors,
+	if (s.checks_failed)
+		snprintf(sz, sizeof(sz), "; %u check(s) failed", (unsigned)(s.checks_failed % 1000000));
+	else
+		sz[0] = '\0';
+	fprintf(out, "result: %zu violation(s): %zu expected, %zu unexpected; %zu expectation(s) not met; %zu op error(s)%s -> %s\n",
+		s.violations, s.expected, s.unexpected, s.missing, s.op_errors, sz,
 		s.status == 0 ? "as expected" : s.status == 1 ? "NOT as expected" : "run error");
 	return ferror(out) ? -EIO : 0;
 }
@@ -859,6 +898,7 @@ static json_t *run_json(struct ccmm_run *run)
 			json_object_set_new(x, "expected", json_integer(oe->want));
 			if (oe->note[0])
 				json_object_set_new(x, "note", json_string(oe->note));
+			json_object_set_new(x, "dependent", json_boolean(oe->dependent));
 			json_array_append_new(oes, x);
 		}
 		json_object_set_new(ja, "op_errors", oes);
@@ -887,6 +927,7 @@ static json_t *run_json(struct ccmm_run *run)
 	json_object_set_new(res, "unexpected", json_integer((json_int_t)s.unexpected));
 	json_object_set_new(res, "expectations_not_met", json_integer((json_int_t)s.missing));
 	json_object_set_new(res, "op_errors", json_integer((json_int_t)s.op_errors));
+	json_object_set_new(res, "checks_failed", json_integer((json_int_t)s.checks_failed));
 	json_object_set_new(res, "events_dropped", json_integer((json_int_t)ccmm_checker(run->m)->dropped));
 	json_object_set_new(res, "run_error", run->error[0] ? json_string(run->error) : json_null());
 	json_object_set_new(res, "exit_status", json_integer(s.status));
@@ -906,9 +947,30 @@ static int json_write(json_t *root, FILE *out)
 	return ret || ferror(out) ? -EIO : 0;
 }
 
+/* The report the check= lines are evaluated over: what ccmm_report_json writes, less "checks". */
+void *_ccmm_report_build(struct ccmm_run *run)
+{
+	return run_json(run);
+}
+
+/* One run's report with its "checks" array, the checks evaluated first; NULL when out of memory. */
+static json_t *run_json_checked(struct ccmm_run *run)
+{
+	json_t *root;
+
+	if (ccmm_report_checks(run))
+		return NULL;
+	root = run_json(run);
+	if (root && json_object_set_new(root, "checks", _ccmm_report_checks_json(run))) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
 int ccmm_report_json(struct ccmm_run *run, FILE *out)
 {
-	return json_write(run_json(run), out);
+	return json_write(run_json_checked(run), out);
 }
 
 int ccmm_report_json_runs(struct ccmm_run *const *runs, size_t n, FILE *out)
@@ -925,9 +987,17 @@ int ccmm_report_json_runs(struct ccmm_run *const *runs, size_t n, FILE *out)
 	for (size_t i = 0; i < n; i++) {
 		struct ccmm_run_summary s;
 
+		json_t *one = run_json_checked(runs[i]);
+
+		if (!one) {
+			json_decref(arr);
+			json_decref(res);
+			json_decref(root);
+			return -ENOMEM;
+		}
 		ccmm_run_summarize(runs[i], &s);
 		worst = s.status > worst ? s.status : worst;
-		json_array_append_new(arr, run_json(runs[i]));
+		json_array_append_new(arr, one);
 	}
 	json_object_set_new(root, "runs", arr);
 	json_object_set_new(res, "exit_status", json_integer(worst));

@@ -34,7 +34,8 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags);
  * expect= and op program, "platform" every platform key in effect with the
  * laid-out ranges and every registered cost the machine charged with.
  * Events name the seed thread a rule comes from ("seed_thread": "004" and
- * its subject). Returns 0, -ENOMEM or -EIO.
+ * its subject). A "checks" array gives each check= line's result
+ * (ccmm_report_checks() evaluates them first). Returns 0, -ENOMEM or -EIO.
  */
 int ccmm_report_json(struct ccmm_run *run, FILE *out);
 
@@ -63,6 +64,21 @@ int ccmm_report_csv(struct ccmm_run *const *runs, size_t n, FILE *out);
  * a rule's thread as "seed thread 004" with this subject.
  */
 const char *ccmm_seed_thread_subject(const char *id);
+
+/*
+ * ccmm_report_checks - evaluate the job's check= lines (struct ccmm_check)
+ * over the JSON report of the finished @run, once: each PATH is walked in
+ * the document ccmm_report_json writes (less its "checks" array; its
+ * "result" is the verdict before the checks), the figure converted to the
+ * check's unit (the figure's name gives its own: *_ns, *_s, *_bytes,
+ * *pages of 4 KiB; times without one are ns, sizes bytes; a percentage
+ * compares with a ratio) and compared. Results go to run->check_results;
+ * ccmm_run_summarize counts the failed ones (exit status 1). A PATH the
+ * report lacks fails its check with the nearest keys named. Both reports
+ * call it if the caller has not. Returns 0 or -ENOMEM (nothing evaluated).
+ * Not thread-safe against a run still going.
+ */
+int ccmm_report_checks(struct ccmm_run *run);
 
 #pragma GCC visibility pop
 

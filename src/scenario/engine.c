@@ -39,12 +39,21 @@ const char *ccmm_arg_str(const struct ccmm_op *op, int idx)
 
 /* ---- errors ----------------------------------------------------------------- */
 
+static bool run_failed(struct ccmm_run *run);
+
 int ccmm_run_fail(struct ccmm_actor *a, const struct ccmm_op *op, int ret, const char *fmt, ...)
 {
 	struct ccmm_run *run = a->run;
 	char msg[400];
 	va_list ap;
 
+	/* a run-time failure earlier explains it: an op error, and the actor stops */
+	if (op && !run_failed(run) && _ccmm_deps_explain(a, op, a->note, sizeof(a->note))) {
+		pthread_mutex_lock(&run->lock); /* other actors read it (depends.c) */
+		a->dep_failed = true;
+		pthread_mutex_unlock(&run->lock);
+		return ret;
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -248,7 +257,11 @@ static bool try_wait_locked(struct ccmm_actor *a, const char *name)
 	return true;
 }
 
-/* The actor sleeps (through the scheduler) until its event has a count for it. */
+/*
+ * The actor sleeps (through the scheduler) until its event has a count for
+ * it, or until the run stalls with an actor stopped on a failed op (then
+ * -EDEADLK: an op error, and this actor stops too).
+ */
 static int verb_wait(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct ccmm_wait_queue_head *wq = &run_priv(a->run)->sigwq;
@@ -257,10 +270,13 @@ static int verb_wait(struct ccmm_actor *a, const struct ccmm_op *op)
 
 	ccmm_wq_lock(wq);
 	snprintf(a->se.blocked_on, sizeof(a->se.blocked_on), "'%s'", ev);
-	ccmm_wait_event_locked(&a->ctx, wq, try_wait_locked(a, ev), NULL, 0, ret);
+	a->waiting = ev;
+	/* dep_failed: everyone stalled and what it waits for will not come (stop_waiters) */
+	ccmm_wait_event_locked(&a->ctx, wq, try_wait_locked(a, ev) || a->dep_failed, NULL, 0, ret);
+	a->waiting = NULL;
 	a->se.blocked_on[0] = '\0';
 	ccmm_wq_unlock(wq);
-	return ret;
+	return ret ? ret : a->dep_failed ? -EDEADLK : 0;
 }
 
 static int parse_time_ns(const char *s, uint64_t *ns)
@@ -345,6 +361,8 @@ static void op_error(struct ccmm_actor *a, const struct ccmm_op *op, long got)
 		e->want = op->ret;
 		e->time_ns = a->ctx.now_ns;
 		snprintf(e->note, sizeof(e->note), "%s", a->note);
+		e->op = op;
+		e->dependent = a->dep_failed;
 	}
 	pthread_mutex_unlock(&a->run->lock);
 }
@@ -368,6 +386,15 @@ static int actor_step(struct ccmm_actor *a)
 		ret = op->verb->run(a, op);
 		if (run_failed(a->run))
 			return -1;
+		if (a->dep_failed) {
+			/* it needed what a failed op did not make: an op error, and this actor stops */
+			op_error(a, op, ret < 0 ? ret : -ENOENT);
+			a->done = true;
+			return 1;
+		}
+		_ccmm_deps_record(a, a->pc, ret);
+		if (a->run->job->op_hook)
+			a->run->job->op_hook(a, op, ret, a->run->job->op_hook_arg);
 		if (ret != (op->ret_set ? op->ret : 0)) {
 			bool also = false;
 
@@ -386,13 +413,16 @@ static int actor_step(struct ccmm_actor *a)
 		a->ctx.op = a->kind->name;
 		a->ctx.where = a->where;
 		ret = a->kind->step(a);
-		if (ret == 1)
+		if (ret == 1) {
 			a->done = true;
+			ccmm_actor_milestone(a, "done");
+		}
 		if (ret < 0 && !run_failed(a->run))
 			ccmm_run_fail(a, NULL, ret, "%s failed: %s", a->kind->name, strerror(-ret));
 		return ret < 0 ? -1 : ret;
 	}
 	a->done = true;
+	ccmm_actor_milestone(a, "done");
 	return 1;
 }
 
@@ -440,6 +470,42 @@ static void deadlock(struct ccmm_run *run, struct ccmm_sim *sim)
 	pthread_mutex_unlock(&run->lock);
 }
 
+/*
+ * The simulator's stall hook: nothing can run, and an actor stopped on a
+ * failed dependency. What the actors asleep in a wait op wait for will
+ * not come: each such wait is an op error naming the stopped actor, and
+ * the waiter stops too (it is woken with dep_failed set); the run goes on.
+ * Returns whether there were such waiters.
+ */
+static bool stop_waiters(void *arg)
+{
+	struct ccmm_run *run = arg;
+	struct ccmm_wait_queue_head *wq = &run_priv(run)->sigwq;
+	const struct ccmm_actor *stopped;
+	struct ccmm_ctx at = { 0 };
+	bool any = false;
+
+	ccmm_wq_lock(wq);
+	pthread_mutex_lock(&run->lock);
+	stopped = _ccmm_deps_stopped(run);
+	for (size_t i = 0; stopped && i < run->job->nr_actors; i++) {
+		struct ccmm_actor *a = run->job->actors[i];
+
+		if (a->done || !a->waiting || a->dep_failed)
+			continue;
+		snprintf(a->note, sizeof(a->note), "waits for '%.40s', which will not come: [%s] stopped at line %d",
+			 a->waiting, stopped->name, stopped->ops[stopped->pc < stopped->nr_ops ? stopped->pc : 0].where.line);
+		a->dep_failed = true;
+		any = true;
+	}
+	pthread_mutex_unlock(&run->lock);
+	/* at time 0: the waiters' clocks stay where they are */
+	if (any)
+		ccmm_wake_up_locked(&at, wq, 0);
+	ccmm_wq_unlock(wq);
+	return any;
+}
+
 static void run_error(struct ccmm_run *run, int ret, const char *msg)
 {
 	pthread_mutex_lock(&run->lock);
@@ -467,6 +533,7 @@ static void run_actors(struct ccmm_run *run, const struct ccmm_sched_plan *plan)
 		return;
 	}
 	rp->sim = sim;
+	ccmm_sim_set_stall(sim, stop_waiters, run);
 	for (size_t i = 0; i < job->nr_actors && !ret; i++)
 		ret = ccmm_sim_spawn(sim, &job->actors[i]->se, actor_main, job->actors[i]);
 	if (ret)
@@ -548,8 +615,15 @@ int ccmm_job_run_plan(struct ccmm_job *job, const struct ccmm_sched_plan *plan, 
 		a->ops_done = a->op_errors = 0;
 		a->priv = NULL;
 		a->exited = false;
+		a->dep_failed = false;
+		a->waiting = NULL;
 		a->exit_status = 0;
 		a->exit_why[0] = a->note[0] = '\0';
+	}
+	if (_ccmm_deps_init(run)) {
+		_ccmm_deps_free(run);
+		snprintf(run->error, sizeof(run->error), "%.300s: out of memory", job->path);
+		run->error_ret = -ENOMEM;
 	}
 	for (size_t i = 0; ccmm_run_ext_at(i) && !run->error[0]; i++) {
 		const struct ccmm_run_ext *x = ccmm_run_ext_at(i);
@@ -568,6 +642,8 @@ int ccmm_job_run_plan(struct ccmm_job *job, const struct ccmm_sched_plan *plan, 
 				ccmm_run_fail(a, NULL, ret, "cannot start a %s actor: %s", a->kind->name, strerror(-ret));
 		}
 	}
+	for (size_t i = 0; i < job->nr_actors && !run->error[0]; i++)
+		ccmm_actor_milestone(job->actors[i], "started");
 	if (!run->error[0])
 		run_actors(run, plan);
 	for (size_t i = 0; ccmm_run_ext_at(i); i++) {
@@ -639,6 +715,8 @@ void ccmm_run_free(struct ccmm_run *run)
 	free(rp->rec.choices);
 	free(rp->rec.names);
 	free(rp->rec.segs);
+	free(run->check_results);
+	_ccmm_deps_free(run);
 	ccmm_shutdown(run->m);
 	for (size_t i = 0; i < run->job->nr_actors; i++)
 		ccmm_sched_entity_fini(&run->job->actors[i]->se);
@@ -761,8 +839,10 @@ void ccmm_run_summarize(struct ccmm_run *run, struct ccmm_run_summary *s)
 		if (!er.met)
 			s->missing++;
 	s->op_errors = run_priv(run)->nr_op_errors;
+	for (size_t i = 0; run->checks_done && i < run->job->nr_checks; i++)
+		s->checks_failed += !run->check_results[i].passed;
 	if (run->error[0])
 		s->status = 2;
 	else
-		s->status = s->unexpected || s->missing || s->op_errors ? 1 : 0;
+		s->status = s->unexpected || s->missing || s->op_errors || s->checks_failed ? 1 : 0;
 }

@@ -37,11 +37,47 @@ struct ccmm_run_priv {
 	struct ccmm_sim *sim;       /* while the actors run */
 	struct ccmm_wait_queue_head sigwq; /* the signal table's lock; wait ops sleep here */
 	struct _ccmm_sim_record rec; /* steps and hash always; the rest with plan->record */
+	/* depends.c: each actor's ops' latest results ([actor][op index]) */
+	struct ccmm_op_result **results;
+	uint64_t results_seq;
 };
 
 static inline struct ccmm_run_priv *run_priv(struct ccmm_run *run)
 {
 	return (struct ccmm_run_priv *)run;
 }
+
+/*
+ * checks.c: a check= line of section @actor (-1: [global]) at @w, read into
+ * job->checks; and, once every section is read, the checks' first keys
+ * against the report's sections and jobs[NAME] against the job's actors.
+ * 0, or -EINVAL / -ENOMEM with @err at the line.
+ */
+int _ccmm_check_parse(struct ccmm_job *job, int actor, const char *value, const struct ccmm_where *w,
+		      struct ccmm_error *err);
+int _ccmm_checks_validate(const struct ccmm_job *job, struct ccmm_error *err);
+
+/*
+ * depends.c: what ops depend on. Each op's latest result is kept (init at
+ * run start, free with the run; record after every op, under run->lock).
+ * _ccmm_deps_explain: whether @op (about to be a run error) depends on an
+ * op that failed at run time, or on an object a stopped actor was to
+ * create: true with @note saying which, where, and its errno.
+ * _ccmm_deps_stopped: an actor stopped so, or NULL. _ccmm_errno_name:
+ * "EOPNOTSUPP" for -95 (or the number).
+ */
+struct ccmm_op_result {
+	long ret;
+	uint64_t seq;               /* 0: never ran */
+};
+int _ccmm_deps_init(struct ccmm_run *run);
+void _ccmm_deps_free(struct ccmm_run *run);
+void _ccmm_deps_record(struct ccmm_actor *a, size_t pc, long ret);
+bool _ccmm_deps_explain(struct ccmm_actor *a, const struct ccmm_op *op, char *note, size_t len);
+const struct ccmm_actor *_ccmm_deps_stopped(struct ccmm_run *run);
+const char *_ccmm_errno_name(long err, char *buf, size_t len);
+
+/* milestones.c: a "milestone = NAME EVENT" line of actor @a; 0 or -EINVAL / -E2BIG with @err at the line. */
+int _ccmm_milestone_parse(struct ccmm_actor *a, const char *value, const struct ccmm_where *w, struct ccmm_error *err);
 
 #endif

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "scenario/scenario.h"
+#include "scenario/internal.h"
 
 struct line {
 	char section[CCMM_NAME_MAX];
@@ -199,6 +199,7 @@ static int set_ext_option(struct ccmm_job *job, const char *key, const char *val
 		for (const struct ccmm_option *o = x->options; o && o->name && n < 127; o++)
 			names[n++] = o->name;
 	names[n++] = "expect";
+	names[n++] = "check";
 	near = ccmm_suggest(key, names, n);
 	return ccmm_error_set(err, loc, -ENOENT, "unknown option '%s' in [global]%s%s%s", key,
 			      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
@@ -552,6 +553,10 @@ static int build_actor(struct ccmm_job *job, struct reader *r, size_t first, siz
 			ret = parse_op(job, a, l->value, &l->where, err);
 		} else if (!strcmp(l->key, "expect")) {
 			ret = parse_expect(l->value, a->expect, &a->nr_expect, &l->where, err);
+		} else if (!strcmp(l->key, "check")) {
+			ret = _ccmm_check_parse(job, a->index, l->value, &l->where, err);
+		} else if (!strcmp(l->key, "milestone")) {
+			ret = _ccmm_milestone_parse(a, l->value, &l->where, err);
 		} else if (!strcmp(l->key, "loops")) {
 			ret = ccmm_parse_u64(l->value, false, &a->loops) || !a->loops || a->loops > 100000000
 				      ? ccmm_error_set(err, &loc, -EINVAL, "loops=%s: a number from 1 to 100000000", l->value)
@@ -567,6 +572,8 @@ static int build_actor(struct ccmm_job *job, struct reader *r, size_t first, siz
 				names[n++] = o->name;
 			names[n++] = "op";
 			names[n++] = "expect";
+			names[n++] = "check";
+			names[n++] = "milestone";
 			names[n++] = "loops";
 			names[n++] = "actor";
 			near = ccmm_suggest(l->key, names, n);
@@ -670,6 +677,8 @@ int ccmm_job_load_with(const char *path, const char *text, const struct ccmm_job
 			ret = parse_expect(l->value, job->expect, &job->nr_expect, &l->where, err);
 		} else if (!strcmp(l->key, "kb_base")) {
 			continue; /* read first (find_kb_base) */
+		} else if (!strcmp(l->key, "check")) {
+			ret = _ccmm_check_parse(job, -1, l->value, &l->where, err);
 		} else if (!ccmm_option_find(global_options, l->key)) {
 			ret = set_ext_option(job, l->key, l->value, &loc, err);
 		} else {
@@ -721,6 +730,8 @@ int ccmm_job_load_with(const char *path, const char *text, const struct ccmm_job
 		goto fail;
 	}
 	ret = check_refs(job, err);
+	if (!ret)
+		ret = _ccmm_checks_validate(job, err);
 	if (ret)
 		goto fail;
 	ccmm_kb_base_set(kb_base); /* the platform file reads sizes its own way */
@@ -781,6 +792,8 @@ void ccmm_job_free(struct ccmm_job *job)
 		return;
 	for (size_t i = 0; i < job->nr_actors; i++) {
 		free(job->actors[i]->ops);
+		if (job->actors[i]->kind && job->actors[i]->kind->release_opts && job->actors[i]->opts)
+			job->actors[i]->kind->release_opts(job->actors[i]);
 		free(job->actors[i]->opts);
 		free(job->actors[i]);
 	}
@@ -789,6 +802,7 @@ void ccmm_job_free(struct ccmm_job *job)
 		free(job->ext_opts[i]);
 	free(job->names);
 	free(job->name_where);
+	free(job->checks);
 	ccmm_platform_free(job->plat);
 	free(job);
 }

@@ -120,6 +120,21 @@ struct ccmm_verb {
 
 /* ---- actor kinds ------------------------------------------------------ */
 
+/*
+ * A point in an actor's life that other actors can wait for: a job maps
+ * it to an event with "milestone = NAME EVENT", and the actor signals
+ * EVENT (as the signal op does, at its modeled time) when it gets there.
+ * Every kind has "started" (before its first op) and "done" (its program
+ * finished; not when it stopped on a failed op); a kind lists its own.
+ */
+struct ccmm_milestone {
+	const char *name;
+	const char *help;
+};
+
+/* The milestones every kind has; NULL-name terminated. */
+extern const struct ccmm_milestone ccmm_common_milestones[];
+
 struct ccmm_actor_kind {
 	const char *name;
 	const char *help;
@@ -137,10 +152,18 @@ struct ccmm_actor_kind {
 	 */
 	int (*step)(struct ccmm_actor *a);
 	void (*stop)(struct ccmm_actor *a);
+	/*
+	 * Free what check kept in the options block for every run (a trace
+	 * decoded once, a parsed I/O log), just before the job frees the
+	 * block. NULL: nothing to free.
+	 */
+	void (*release_opts)(struct ccmm_actor *a);
 	/* the actor's own lines in the text report, after its counters (NULL: none) */
 	void (*report_text)(struct ccmm_actor *a, FILE *out);
 	/* the actor's own members in its JSON object @json (a jansson json_t *) (NULL: none) */
 	void (*report_json)(struct ccmm_actor *a, void *json);
+	/* the kind's own milestones (ccmm_actor_milestone), NULL-name terminated, or NULL */
+	const struct ccmm_milestone *milestones;
 };
 
 /* All registered kinds; NULL past the end. */
@@ -213,6 +236,47 @@ struct ccmm_expect {
 	struct ccmm_where where;
 };
 
+/*
+ * check = PATH OP VALUE: a figure of the run's JSON report compared with a
+ * value once the run is over (the evaluator is the report's:
+ * ccmm_report_checks in report/report.h). PATH walks the JSON report: keys
+ * joined by '.', an array element chosen by [NAME] (its jobname, name,
+ * path, actor, device or cgroup member) or [N]; in an actor section a PATH
+ * that starts with '.' is relative to that actor's entry of "jobs".
+ */
+enum ccmm_check_op { CCMM_CHECK_EQ, CCMM_CHECK_NE, CCMM_CHECK_LT, CCMM_CHECK_LE, CCMM_CHECK_GT, CCMM_CHECK_GE };
+
+enum ccmm_check_unit {
+	CCMM_UNIT_NONE,    /* a plain number */
+	CCMM_UNIT_BYTES,   /* a size: 4KiB, 2m, 512 (value in bytes) */
+	CCMM_UNIT_NS,      /* a time: 2ms, 10us, 500ns, 1s (value in ns) */
+	CCMM_UNIT_PERCENT, /* 25% (value 25; a ratio figure compares as 0.25) */
+	CCMM_UNIT_STRING,  /* a word: == and != only */
+	CCMM_UNIT_BOOL,    /* true / false: == and != only */
+};
+
+struct ccmm_check {
+	char path[160];
+	enum ccmm_check_op op;
+	enum ccmm_check_unit unit;
+	double value;              /* in the unit's base (bytes, ns, percent points) */
+	char text[200];            /* the line as written, for messages */
+	char str[64];              /* CCMM_UNIT_STRING / BOOL: the word */
+	int actor;                 /* -1: [global] */
+	struct ccmm_where where;
+};
+
+/* The operators' spellings, indexed by enum ccmm_check_op. */
+extern const char *const ccmm_check_op_names[];
+
+/*
+ * The top-level keys of the JSON report besides the run extensions' names
+ * (NULL-terminated): a check whose PATH starts elsewhere is refused when
+ * the job is read. The report builder writes exactly these (a test holds
+ * them together).
+ */
+extern const char *const ccmm_report_root_keys[];
+
 struct ccmm_actor {
 	char name[CCMM_NAME_MAX];
 	int index;
@@ -224,6 +288,12 @@ struct ccmm_actor {
 	size_t nr_ops, cap_ops;
 	struct ccmm_expect expect[CCMM_MAX_EXPECT];
 	size_t nr_expect;
+	struct {
+		const char *name;   /* the kind's (or a common) milestone */
+		char event[48];
+		struct ccmm_where where;
+	} milestone[CCMM_MAX_EXPECT];
+	size_t nr_milestones;
 	/* run-time state */
 	struct ccmm_run *run;
 	struct ccmm_ctx ctx;
@@ -231,6 +301,7 @@ struct ccmm_actor {
 	size_t pc;                  /* next op */
 	uint64_t loop;              /* current loop */
 	bool done;
+	const char *waiting;        /* the event while asleep in a wait op (the signal table's lock) */
 	uint64_t ops_done, op_errors;
 	void *priv;                 /* the kind's run-time state */
 	/* actors that model processes say how they ended (read by shells: ccmm_actor_exits) */
@@ -238,6 +309,12 @@ struct ccmm_actor {
 	int exit_status;            /* 0 success, 1-127 failure, 128+N killed by signal N */
 	char exit_why[96];
 	char note[160];             /* why the op under way failed: shown with its op error */
+	/*
+	 * Stopped because an op depended on one that had failed at run time
+	 * (ccmm_run_fail found it): the op is an op error naming that op, the
+	 * actor does nothing more, the run goes on.
+	 */
+	bool dep_failed;
 };
 
 enum ccmm_run_mode {
@@ -269,6 +346,16 @@ struct ccmm_job {
 	size_t nr_actors, cap_actors;
 	struct ccmm_platform *plat;  /* loaded and validated with the job */
 	void *ext_opts[CCMM_MAX_EXTS]; /* each run extension's [global] options */
+	struct ccmm_check *checks;   /* check= lines of every section, in file order */
+	size_t nr_checks, cap_checks;
+	/*
+	 * Called after every op that ran (not one that blocked), with what it
+	 * returned, on the actor's own thread, before the next op: for
+	 * invariant checkers (tests/random). NULL: none. Set by the caller
+	 * between ccmm_job_load and ccmm_job_run.
+	 */
+	void (*op_hook)(struct ccmm_actor *a, const struct ccmm_op *op, int ret, void *arg);
+	void *op_hook_arg;
 	/* names created by ops (NEWOBJ), for checking references */
 	char (*names)[48];
 	struct ccmm_where *name_where;
@@ -364,6 +451,19 @@ struct ccmm_run {
 	double wall_s;              /* ccmm's own run time, for the report only */
 	char error[600];            /* a run error ("FILE:LINE: ..."), empty if none */
 	int error_ret;
+	/* the job's checks, once evaluated (ccmm_report_checks), indexed like job->checks */
+	struct ccmm_check_result *check_results;
+	bool checks_done;
+};
+
+/* What one check= line found. */
+struct ccmm_check_result {
+	const struct ccmm_check *c;
+	bool passed;
+	bool found;                 /* the PATH named a figure of the report */
+	double got;                 /* the figure, in the check's unit */
+	char got_text[64];          /* the figure as text (with the check's unit) */
+	char msg[1024];             /* "FILE:LINE: check ... failed: got X (off by D)" or the missing path */
 };
 
 /* ---- scheduling plans, the simulator, exploration ------------------------- */
@@ -427,6 +527,15 @@ int ccmm_sim_run(struct ccmm_sim *sim);
 
 /* Stop at the next switch: ccmm_sim_run returns -ECANCELED (a run error elsewhere). Any thread. */
 void ccmm_sim_abort(struct ccmm_sim *sim);
+
+/*
+ * ccmm_sim_set_stall - when nothing can run and no sleeper can time out or
+ * be told it was livelocked, call @fn(@arg) before declaring a deadlock:
+ * it may wake sleepers (ccmm_wake_up_*) and returns whether it did; if it
+ * did, the run goes on. Called by the scheduler (no entity current, no
+ * lock of the simulator held). Set before ccmm_sim_run.
+ */
+void ccmm_sim_set_stall(struct ccmm_sim *sim, bool (*fn)(void *arg), void *arg);
 
 /*
  * The @i-th spawned entity that has not returned, and what it sleeps on
@@ -552,6 +661,7 @@ struct ccmm_run_summary {
 	size_t violations, expected, unexpected;
 	size_t missing;             /* expectations not met */
 	size_t op_errors;
+	size_t checks_failed;       /* check= lines that failed (once evaluated) */
 	int status;                 /* 0: all as expected; 1: not; 2: run error */
 };
 
@@ -575,6 +685,14 @@ struct ccmm_op_error {
 	long got, want;             /* negative errnos (0: success) */
 	uint64_t time_ns;           /* modeled time it happened */
 	char note[160];             /* why, when the kind said (ccmm_op_note) */
+	const struct ccmm_op *op;   /* the op (in the job) */
+	/*
+	 * The op could not run because one it depended on had failed (or the
+	 * actor that was to signal or create what it needed had stopped so):
+	 * @note names that op and its line ("depends on attach at FILE:LINE,
+	 * which failed: -EOPNOTSUPP"); the actor stopped there.
+	 */
+	bool dependent;
 };
 
 /* The @i-th op error of the run, in the order they happened; NULL past the end. */
@@ -616,10 +734,26 @@ int ccmm_run_signal(struct ccmm_run *run, const char *event, uint64_t count, uin
 /* Explain the op that is failing: the text goes with its op error in the report. */
 void ccmm_op_note(struct ccmm_actor *a, const char *fmt, ...) CCMM_PRINTF(2, 3);
 
+/*
+ * ccmm_actor_milestone - actor @a reached milestone @name (one of its
+ * kind's, or a common one): signal every event the job mapped to it
+ * ("milestone = NAME EVENT"), once per call, at the actor's modeled time.
+ * No-op when the job mapped none. Call from the actor's own thread.
+ */
+void ccmm_actor_milestone(struct ccmm_actor *a, const char *name);
+
 /* A process-like actor ends with @status (0, 1-127, or 128+signal) for the reason @why. */
 void ccmm_actor_exit(struct ccmm_actor *a, int status, const char *why);
 
-/* Record a run error at the op's line; returns @ret. The run stops. */
+/*
+ * Record a run error at the op's line; returns @ret. The run stops. But
+ * when one of the op's objects was named by an op that failed at run time
+ * (returned a negative errno, announced or not), or was to be created by
+ * an actor that has stopped, the op is no run error but an op error that
+ * names that op ("map: depends on attach at FILE:LINE, which failed:
+ * -EOPNOTSUPP"): the actor stops (dep_failed), the others go on, the run
+ * ends "NOT as expected" (exit 1) with both reports.
+ */
 int ccmm_run_fail(struct ccmm_actor *a, const struct ccmm_op *op, int ret, const char *fmt, ...) CCMM_PRINTF(4, 5);
 
 /* ---- the actor toolkit (toolkit.c): what every kind's verbs need ------ */

@@ -17,7 +17,9 @@
  * When nothing can run: a sleeper with a deadline times out (the earliest
  * first, its clock moved to the deadline); else the lowest killable sleeper
  * is told nobody will wake it (-EDEADLK: a livelock the engine found);
- * else the run is deadlocked.
+ * else the engine's stall hook may wake sleepers (waits for an event that
+ * an actor stopped on a failed op will never signal); else the run is
+ * deadlocked.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -138,6 +140,9 @@ struct ccmm_sim {
 	pthread_cond_t cond;
 	unsigned live, sleeping;        /* tasks running or asleep; asleep without a deadline */
 	bool stalled;
+	/* before a deadlock is declared (ccmm_sim_set_stall) */
+	bool (*stall_fn)(void *arg);
+	void *stall_arg;
 };
 
 static struct ccmm_sim *sim_of(struct ccmm_sched *s)
@@ -729,7 +734,7 @@ static int loop(struct ccmm_sim *sim, bool stopping)
 			return 0;
 		n = runnable(sim);
 		if (!n) {
-			if (resolve_stall(sim))
+			if (resolve_stall(sim) && (stopping || !sim->stall_fn || !sim->stall_fn(sim->stall_arg)))
 				return -EDEADLK;
 			continue;
 		}
@@ -855,6 +860,16 @@ static int monitor(struct ccmm_sim *sim)
 
 				if (t->counted && t->w && t->w->killable && !t->kthread)
 					victim = t;
+			}
+			if (!victim && sim->stall_fn) {
+				bool woke;
+
+				/* it wakes sleepers through sim_wakeup, which takes sim->lock */
+				pthread_mutex_unlock(&sim->lock);
+				woke = sim->stall_fn(sim->stall_arg);
+				pthread_mutex_lock(&sim->lock);
+				if (woke)
+					continue;
 			}
 			if (!victim) {
 				ret = -EDEADLK;
@@ -982,6 +997,12 @@ void ccmm_sim_abort(struct ccmm_sim *sim)
 	pthread_mutex_lock(&sim->lock);
 	pthread_cond_broadcast(&sim->cond);
 	pthread_mutex_unlock(&sim->lock);
+}
+
+void ccmm_sim_set_stall(struct ccmm_sim *sim, bool (*fn)(void *arg), void *arg)
+{
+	sim->stall_fn = fn;
+	sim->stall_arg = arg;
 }
 
 struct ccmm_sched_entity *ccmm_sim_sleeper(struct ccmm_sim *sim, size_t i, const char **waits_for)

@@ -500,8 +500,16 @@ int ccmm_sgx_encl_create(const struct ccmm_sgx_current *cur, uint64_t base, uint
 	/* SGX_IOC_ENCLAVE_CREATE: a VA page first, then the SECS */
 	ret = encl_grow(cur, encl, CCMM_SGX_DO_RECLAIM, false);
 	if (ret >= 0) {
+		int grown = ret;
+
 		ret = 0;
 		secs = ccmm_sgx_alloc_epc_page(cur, &encl->secs, CCMM_SGX_DO_RECLAIM, &ret);
+		if (!secs) {
+			/* sgx_encl_create's err_out_shrink: the VA page goes back at once */
+			ccmm_mutex_lock(cur->ctx, &encl->lock);
+			encl_shrink(cur->ctx, encl, grown);
+			ccmm_mutex_unlock(cur->ctx, &encl->lock);
+		}
 		if (secs) {
 			ccmm_mutex_lock(cur->ctx, &encl->lock);
 			_ccmm_encls_ecreate(cur->ctx, encl, secs);
@@ -781,6 +789,7 @@ static void sgx_vm_close(struct ccmm_vma *vma)
 void ccmm_sgx_enter(struct ccmm_sgx_thread *t, struct ccmm_sgx_encl *encl)
 {
 	t->encl = encl;
+	memset(t->tlb, 0, sizeof(t->tlb)); /* the exit flushed the enclave's TLB entries */
 	pthread_rwlock_rdlock(&encl->tlb);
 	pthread_mutex_lock(&encl->track_lock);
 	encl->nr_inside++;
@@ -826,15 +835,33 @@ static const char *epcm_check(const struct ccmm_sgx_encl *encl, const struct ccm
 	return NULL;
 }
 
+/* The walk of page @idx succeeded, its EPCM check passed and the accessed (and @dirty) bits are set: cache it. */
+static void tlb_fill(struct ccmm_sgx_thread *t, uint64_t idx, bool dirty)
+{
+	t->tlb[idx % CCMM_SGX_TLB_ENTRIES].tag = idx + 1;
+	t->tlb[idx % CCMM_SGX_TLB_ENTRIES].dirty = dirty;
+}
+
 int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, uint64_t va, bool write)
 {
 	struct ccmm_sgx_encl *encl = t->encl;
 	struct ccmm_sgx *sgx = encl->sgx;
 	struct ccmm_machine *m = cur->ctx->m;
 
+	uint64_t idx;
+
 	va = CCMM_ALIGN_DOWN(va, CCMM_PAGE_SIZE);
 	if (!t->inside || va < encl->base || va - encl->base >= encl->size)
 		return -EINVAL;
+	idx = (va - encl->base) >> CCMM_PAGE_SHIFT;
+	if (t->tlb[idx % CCMM_SGX_TLB_ENTRIES].tag == idx + 1 && (!write || t->tlb[idx % CCMM_SGX_TLB_ENTRIES].dirty)) {
+		/* a TLB hit: no walk, no EPCM check (both happened at the fill) */
+		if (ccmm_task_signal_pending(cur->task))
+			return -EINTR;
+		ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), 1);
+		ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), 1);
+		return 0;
+	}
 	for (unsigned tries = 0; tries < FAULT_TRIES; tries++) {
 		struct ccmm_sgx_encl_page *ep = &encl->pages[(va - encl->base) >> CCMM_PAGE_SHIFT];
 		struct ccmm_walk w;
@@ -858,9 +885,23 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 					       write ? "write to" : "read of", va, why);
 				return -EFAULT;
 			}
+			if ((w.pte & want) == want) {
+				/*
+				 * The fast path: the page is resident and this PTE
+				 * already has its accessed (and dirty) bit, so the
+				 * data moved through the MEE at the first access
+				 * since the fault that mapped it or since the
+				 * reclaimer last aged it (it clears the bit); the
+				 * check of the data lost across EWB/ELDU happens
+				 * there. Here: the page table, the cost, the count.
+				 */
+				tlb_fill(t, idx, (w.pte & CCMM_PTE_DIRTY) != 0);
+				ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), 1);
+				ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), 1);
+				return 0;
+			}
 			/* the page walker sets the accessed and dirty bits */
-			if ((w.pte & want) != want)
-				ccmm_pgt_protect(cur->ctx, cur->mm->pgt, va, CCMM_PAGE_SIZE, want, 0, false);
+			ccmm_pgt_protect(cur->ctx, cur->mm->pgt, va, CCMM_PAGE_SIZE, want, 0, false);
 			pg = ccmm_phys_lock(m, p->pa);
 			if (!pg)
 				return -ENOMEM;
@@ -877,6 +918,7 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 				ccmm_violation(cur->ctx, &ccmm_rule_enclave_data_lost, p->pa,
 					       "enclave %s read 0x%" PRIx64 " at 0x%" PRIx64 ", last wrote 0x%" PRIx64,
 					       encl->name, v, va, ep->shadow);
+			tlb_fill(t, idx, (w.pte & CCMM_PTE_DIRTY) || write);
 			ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), 1);
 			ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), 1);
 			return 0;
@@ -916,6 +958,49 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 		ccmm_sgx_enter(t, encl);
 	}
 	return -EFAULT;
+}
+
+long ccmm_sgx_encl_access_batch(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, const uint32_t *refs,
+				size_t n, int *err)
+{
+	struct ccmm_sgx_encl *encl = t->encl;
+	uint64_t hits = 0, nr_pages;
+	size_t i;
+	int ret = 0;
+
+	*err = 0;
+	if (!t->inside)
+		return *err = -EINVAL, 0;
+	nr_pages = encl->size >> CCMM_PAGE_SHIFT;
+	for (i = 0; i < n; i++) {
+		uint64_t idx = refs[i] >> 1;
+		bool write = refs[i] & 1;
+
+		if (idx < nr_pages && t->tlb[idx % CCMM_SGX_TLB_ENTRIES].tag == idx + 1 &&
+		    (!write || t->tlb[idx % CCMM_SGX_TLB_ENTRIES].dirty)) {
+			if (ccmm_task_signal_pending(cur->task)) {
+				ret = -EINTR;
+				break;
+			}
+			hits++;
+			continue;
+		}
+		/* a miss: the hits so far are charged first, so the clock is what n single accesses make it */
+		if (hits) {
+			ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), hits);
+			ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), hits);
+			hits = 0;
+		}
+		ret = ccmm_sgx_encl_access(cur, t, encl->base + idx * CCMM_PAGE_SIZE, write);
+		if (ret)
+			break;
+	}
+	if (hits) {
+		ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), hits);
+		ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), hits);
+	}
+	*err = ret;
+	return (long)i;
 }
 
 /* ---- release ------------------------------------------------------------------------------------ */
@@ -1001,10 +1086,9 @@ uint64_t ccmm_sgx_encl_epc_pages(struct ccmm_sgx_encl *encl)
 {
 	uint64_t n;
 
+	/* the SECS's child count is the number of resident children (ccmm_sgx_encl_is_valid checks it) */
 	ccmm_mutex_lock(NULL, &encl->lock);
-	n = encl->nr_va + (encl->secs.epc_page ? 1 : 0);
-	for (uint64_t i = 0; i < encl->nr_pages; i++)
-		n += encl->pages[i].epc_page != NULL;
+	n = encl->nr_va + (encl->secs.epc_page ? 1 : 0) + encl->secs_child_cnt;
 	ccmm_mutex_unlock(NULL, &encl->lock);
 	return n;
 }

@@ -89,8 +89,9 @@ uint64_t _ccmm_sgx_encl_page_index(const struct ccmm_sgx_encl_page *ep);
  * a point where current holds no lock: sleep (killable) until a page was
  * freed or uncharged since @seq (_ccmm_sgx_progress_seq before the
  * attempt), whoever freed it: ksgxd, the cgroup work, an exit. Policy
- * "cgroup" reclaims from current's cgroup first (it has no ksgxd).
- * Counts a stall and its modeled time. 0, or -EDEADLK when the scheduler
+ * "cgroup" reclaims from current's cgroup first (it has no ksgxd) and,
+ * when that round looked at pages, returns at once (the fault is retried
+ * and reclaims again). Counts a stall and its modeled time. 0, or -EDEADLK when the scheduler
  * found that nothing can ever free one (the fault would retry forever).
  */
 int _ccmm_sgx_wait_for_reclaim(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur, uint64_t seq);

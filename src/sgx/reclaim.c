@@ -678,9 +678,18 @@ int _ccmm_sgx_wait_for_reclaim(struct ccmm_sgx *sgx, const struct ccmm_sgx_curre
 
 	sgx_cg_stat(s, CCMM_SGX_ST_STALLS, 1);
 	ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_stalls), 1);
-	if (policy_of(sgx) == CCMM_SGX_POLICY_CGROUP && !atomic_load(&sgx->nr_free_pages)) {
-		/* no ksgxd: the faulting task reclaims its own cgroup's pages */
-		ccmm_sgx_cgroup_reclaim(sgx, cur->ctx, s, cur->mm, CCMM_SGX_NR_TO_SCAN, CCMM_SGX_CAUSE_GLOBAL);
+	if (policy_of(sgx) == CCMM_SGX_POLICY_CGROUP && !atomic_load(&sgx->nr_free_pages) &&
+	    ccmm_sgx_cgroup_reclaim(sgx, cur->ctx, s, cur->mm, CCMM_SGX_NR_TO_SCAN, CCMM_SGX_CAUSE_GLOBAL)) {
+		/*
+		 * No ksgxd: the faulting task reclaims its own cgroup's pages. A
+		 * round that only aged young pages (second chance) freed nothing
+		 * yet, but the next one will: the access faults again at once
+		 * (VM_FAULT_NOPAGE) and reclaims again, as a retried fault does,
+		 * rather than sleeping for a reclaimer that does not exist.
+		 */
+		sgx_cg_stat(s, CCMM_SGX_ST_STALL_NS, cur->ctx->now_ns - t0);
+		_ccmm_sgx_put_cg(s);
+		return 0;
 	}
 	/*
 	 * The fault waits until a page is freed or uncharged anywhere (then it

@@ -543,10 +543,24 @@ struct ccmm_sgx_encl {
 };
 
 /* An enclave thread (one logical processor running it). */
+#define CCMM_SGX_TLB_ENTRIES 64 /* the enclave thread's TLB: direct-mapped by page index */
+
 struct ccmm_sgx_thread {
 	struct ccmm_sgx_encl *encl;
 	bool inside;
 	uint64_t entry_gen;
+	/*
+	 * Translations this thread walked since it entered (EENTER/ERESUME):
+	 * the page index + 1 (0: empty) and whether the walk found or set the
+	 * dirty bit. The processor checks the EPCM and sets the PTE's
+	 * accessed/dirty bits when it fills a TLB entry, and flushes the
+	 * enclave's entries on every exit (AEX, EEXIT); ccmm_sgx_enter starts
+	 * with an empty TLB.
+	 */
+	struct {
+		uint64_t tag;
+		bool dirty;
+	} tlb[CCMM_SGX_TLB_ENTRIES];
 };
 
 /*
@@ -589,15 +603,34 @@ void ccmm_sgx_exit(struct ccmm_sgx_thread *t);
  * is a fault (a scheduling point; AEX, sgx_vma_fault: ELDU, or
  * EAUG+EACCEPT for a page never added, ERESUME); a fault whose allocation
  * must wait for reclaim (-EBUSY) sleeps until a page is freed and faults
- * again; then the EPCM check and 8 bytes at offset 0 moved through the
- * MEE: a write stores ++shadow, a read checks it (enclave_data_lost when
- * it differs). Returns 0; -EFAULT when the fault ends in SIGBUS (the task
- * gets it); -EINTR when a fatal signal is pending; -EINVAL outside
- * ELRANGE. When the scheduler finds that nothing can ever free a page for
- * a waiting fault (it would retry forever), the model records
- * sgx_fault_livelock and delivers SIGBUS.
+ * again; then the EPCM check; then, at the first access since the fault
+ * that mapped the page or since the reclaimer last aged it (the PTE lacks
+ * the accessed bit, or the dirty bit for a write), the walker sets the
+ * bits and 8 bytes at offset 0 move through the MEE: a write stores
+ * ++shadow, a read checks it (enclave_data_lost when it differs). Later
+ * accesses to the resident page (the bits already set) take the fast
+ * path: a hit in @t's TLB (or the page table walk and EPCM check that
+ * fill it), the sgx_epc_ref cost and the sgx_refs count, nothing else.
+ * Returns 0; -EFAULT when the fault ends in SIGBUS (the task gets it);
+ * -EINTR when a fatal signal is pending; -EINVAL outside ELRANGE. When
+ * the scheduler finds that nothing can ever free a page for a waiting
+ * fault (it would retry forever), the model records sgx_fault_livelock
+ * and delivers SIGBUS.
  */
 int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, uint64_t va, bool write);
+
+/*
+ * ccmm_sgx_encl_access_batch - @n enclave-mode accesses by @t (inside), in
+ * order: @refs[i] is a page index in ELRANGE shifted left by one, ORed
+ * with 1 for a write. The same as @n calls of ccmm_sgx_encl_access (same
+ * costs, counters, clock at every fault, same errors), with the TLB hits
+ * handled in one loop and charged together before the next miss. Returns
+ * the number of accesses done; *@err is 0 when all @n were, else the
+ * error of access number <return> (not done: -EAGAIN to retry it later,
+ * -EFAULT, -EINTR, -EINVAL as ccmm_sgx_encl_access).
+ */
+long ccmm_sgx_encl_access_batch(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, const uint32_t *refs,
+				size_t n, int *err);
 
 /*
  * Drop a reference (close the fd / munmap: sgx_encl_release on the last):

@@ -2,7 +2,6 @@
 /* Page-reference traces: decompression (zlib, zstd), lackey and address-trace parsing, reduction. */
 #include "trace/internal.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -298,18 +297,29 @@ enum ccmm_trace_format ccmm_trace_format(const struct ccmm_trace *t)
 	return t->fmt;
 }
 
+/* The value of a hex digit, or -1 (a table: this runs for every trace line). */
+static int hex_digit(unsigned char c)
+{
+	if ((unsigned)(c - '0') < 10u)
+		return c - '0';
+	c |= 0x20; /* 'A'..'F' -> 'a'..'f' */
+	if ((unsigned)(c - 'a') < 6u)
+		return c - 'a' + 10;
+	return -1;
+}
+
 static int parse_hex(const char **p, uint64_t *v)
 {
 	const char *s = *p;
 	uint64_t x = 0;
-	int n = 0;
+	int n = 0, d;
 
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
-	while (isxdigit((unsigned char)*s)) {
+	while ((d = hex_digit((unsigned char)*s)) >= 0) {
 		if (n == 16)
 			return -ERANGE;
-		x = x * 16 + (uint64_t)(isdigit((unsigned char)*s) ? *s - '0' : tolower((unsigned char)*s) - 'a' + 10);
+		x = x * 16 + (uint64_t)d;
 		s++;
 		n++;
 	}
@@ -326,7 +336,7 @@ static int parse_dec(const char **p, uint64_t *v)
 	uint64_t x = 0;
 	int n = 0;
 
-	while (isdigit((unsigned char)*s)) {
+	while ((unsigned)((unsigned char)*s - '0') < 10u) {
 		if (x > UINT32_MAX)
 			return -ERANGE;
 		x = x * 10 + (uint64_t)(*s - '0');
@@ -464,6 +474,15 @@ int ccmm_trace_next(struct ccmm_trace *t, struct ccmm_page_ref *ref, struct ccmm
 			return ret;
 		if (!ret)
 			continue;
+		if (addr >> 12 == (addr + size - 1) >> 12) {
+			/* one page (nearly every access): straight into the collapse stage */
+			struct ccmm_page_ref r1 = { addr >> 12, write, (uint32_t)t->line };
+
+			t->npending = t->ipending = 0;
+			if (push(t, r1, ref))
+				return emit(t, ref);
+			continue;
+		}
 		t->npending = t->ipending = 0;
 		for (uint64_t vpn = addr >> 12; vpn <= (addr + size - 1) >> 12; vpn++) {
 			t->pending[t->npending].vpn = vpn;

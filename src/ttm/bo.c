@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The TTM device and its buffer objects: resource managers, LRU eviction,
- * validation, moves with real copies through kernel mappings, pinning with
- * dmem charging, tt pages with their DMA addresses, physical-range lists.
+ * The TTM device and its buffer objects (drivers/gpu/drm/ttm/ttm_device.c,
+ * ttm_bo.c of 6.12, with the dmem-aware eviction of 6.14): device init and
+ * fini, BO creation, references, release with the delayed delete of busy
+ * BOs, reservation, validation (resource allocation without and with
+ * eviction, multihop, move fences, pipeline gutting), the LRU eviction
+ * walk with trylocks and one ticketlock per walk within the dmem limit
+ * pool, pinning, and swapout.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,42 +19,17 @@ CCMM_COST_BLOCK_DEFINE(ttm, CCMM_TTM_COSTS, CCMM_TTM_COUNTERS);
 
 CCMM_RULES_DEFINE(ttm_rules, CCMM_TTM_RULES);
 
+/* How long ccmm waits for a BO to go idle where the kernel waits 15 s (ttm_bo_wait_ctx): modeled runs never hang. */
+#define WAIT_NS (2LL * 1000000000)
 
-#define COPY_CHUNK (64 * 1024)
-#define MOVE_WAIT_NS (2LL * 1000000000) /* a move waits this long for the BO to go idle */
-
-struct ttm_state {
-	pthread_mutex_t lock;
-	struct ccmm_ttm_device *devs;
-};
-
-const char *ccmm_ttm_mem_type_name(enum ccmm_ttm_mem_type t)
+struct ttm_state *_ccmm_ttm_state(struct ccmm_machine *m)
 {
-	static const char *const n[] = { "system", "tt", "vram" };
-
-	return (unsigned)t < CCMM_ARRAY_SIZE(n) ? n[t] : "?";
-}
-
-int ccmm_ttm_mem_type_parse(const char *s)
-{
-	if (!strcmp(s, "system"))
-		return CCMM_TTM_PL_SYSTEM;
-	if (!strcmp(s, "tt") || !strcmp(s, "gtt"))
-		return CCMM_TTM_PL_TT;
-	if (!strcmp(s, "vram"))
-		return CCMM_TTM_PL_VRAM;
-	return -1;
+	return ccmm_subsys_data(m, &ccmm_subsys_ttm);
 }
 
 void _ccmm_ttm_internal_ctx(struct ccmm_ctx *ctx, struct ccmm_machine *m)
 {
 	ccmm_ctx_init(ctx, m, -1, "ttm");
-}
-
-bool _ccmm_ttm_want_decrypted(const struct ccmm_ttm_device *tdev)
-{
-	/* seed 000: ttm_dma_populate sets TTM_PAGE_FLAG_DECRYPTED when force_dma_unencrypted(dev) */
-	return tdev->p.use_dma_alloc && ccmm_force_dma_unencrypted(tdev->dma);
 }
 
 void ccmm_ttm_params_default(struct ccmm_ttm_params *p, int dev)
@@ -61,9 +40,12 @@ void ccmm_ttm_params_default(struct ccmm_ttm_params *p, int dev)
 	p->tt_caching = CCMM_CACHE_WC;
 	p->policy = CCMM_TTM_PROT_BACKING;
 	p->resolve = CCMM_TTM_RESOLVE_PER_BO;
+	p->decrypted = CCMM_TTM_DECRYPTED_GUEST;
 	p->prefault = CCMM_TTM_NUM_PREFAULT;
 	p->use_dma_alloc = true;
 }
+
+/* ---- devices ---------------------------------------------------------------------------- */
 
 static bool registered(struct ttm_state *st, int dev)
 {
@@ -73,10 +55,24 @@ static bool registered(struct ttm_state *st, int dev)
 	return false;
 }
 
+static void resolve_funcs(struct ccmm_ttm_device *tdev, const struct ccmm_ttm_device_funcs *f)
+{
+	tdev->funcs = ccmm_ttm_default_funcs;
+	if (!f)
+		return;
+	if (f->evict_flags)
+		tdev->funcs.evict_flags = f->evict_flags;
+	if (f->move)
+		tdev->funcs.move = f->move;
+	if (f->eviction_valuable)
+		tdev->funcs.eviction_valuable = f->eviction_valuable;
+	tdev->funcs.ttm_tt_create = f->ttm_tt_create;
+}
+
 int ccmm_ttm_device_init(struct ccmm_ctx *ctx, const struct ccmm_ttm_params *p, struct ccmm_ttm_device **out)
 {
 	struct ccmm_machine *m = ctx->m;
-	struct ttm_state *st = ccmm_subsys_data(m, &ccmm_subsys_ttm);
+	struct ttm_state *st = _ccmm_ttm_state(m);
 	const struct ccmm_platform *plat = m->plat;
 	const struct ccmm_device_desc *d;
 	struct ccmm_dma_probe_opts po = { .no_filter = p->dma_no_filter };
@@ -89,7 +85,7 @@ int ccmm_ttm_device_init(struct ccmm_ctx *ctx, const struct ccmm_ttm_params *p, 
 		return -EINVAL;
 	d = &plat->devices[p->dev];
 	dd = ccmm_dma_dev(m, p->dev);
-	if (!dd || !d->bar[p->vram_bar].size || p->vram_size > d->bar[p->vram_bar].size ||
+	if (!dd || (!p->no_vram && !d->bar[p->vram_bar].size) || p->vram_size > d->bar[p->vram_bar].size ||
 	    !CCMM_IS_ALIGNED(p->vram_size | p->tt_size, CCMM_PAGE_SIZE))
 		return -EINVAL;
 	pthread_mutex_lock(&st->lock);
@@ -101,36 +97,60 @@ int ccmm_ttm_device_init(struct ccmm_ctx *ctx, const struct ccmm_ttm_params *p, 
 	ret = ccmm_dma_bind(ctx, dd, &po);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&st->lock);
-	if (registered(st, p->dev)) {
-		pthread_mutex_unlock(&st->lock);
-		return -EEXIST;
-	}
 	tdev = calloc(1, sizeof(*tdev));
-	if (!tdev) {
-		pthread_mutex_unlock(&st->lock);
+	if (!tdev)
 		return -ENOMEM;
-	}
 	tdev->m = m;
 	tdev->dma = dd;
 	tdev->p = *p;
-	if (!tdev->p.vram_size)
+	resolve_funcs(tdev, p->funcs);
+	if (!tdev->p.vram_size && !p->no_vram)
 		tdev->p.vram_size = d->bar[p->vram_bar].size;
 	if (!tdev->p.tt_size)
 		tdev->p.tt_size = 256 * CCMM_MiB;
 	if (!tdev->p.prefault)
 		tdev->p.prefault = CCMM_TTM_NUM_PREFAULT;
-	if (!tdev->p.pool_pages)
-		tdev->p.pool_pages = 1024;
-	tdev->node = d->node;
-	tdev->vram_base = d->bar[p->vram_bar].base;
+	tdev->vram_base = p->no_vram ? 0 : d->bar[p->vram_bar].base;
 	pthread_mutex_init(&tdev->lru_lock, NULL);
-	for (int t = 0; t < CCMM_TTM_PL_NR; t++)
-		ccmm_lru_init(&tdev->man[t].lru);
-	tdev->man[CCMM_TTM_PL_TT].size = tdev->p.tt_size;
-	tdev->man[CCMM_TTM_PL_VRAM].size = tdev->p.vram_size;
-	_ccmm_ttm_pool_init(&tdev->pool, tdev->p.pool_pages);
+	ccmm_lru_init(&tdev->pinned);
 	atomic_init(&tdev->live_bos, 0);
+	if (!p->no_vram) {
+		/* drmm_cgroup_register_region(drm, "vram0", size): the region "drm/<device>/vram0" */
+		char name[96];
+
+		snprintf(name, sizeof(name), "drm/%s/vram0", d->name);
+		ret = ccmm_dmem_register_region(ccmm_cgroup_root_of(m), tdev->p.vram_size, name, &tdev->dmem);
+		if (ret) {
+			pthread_mutex_destroy(&tdev->lru_lock);
+			free(tdev);
+			return ret;
+		}
+	}
+	_ccmm_ttm_managers_init(tdev);
+	if (!tdev->ttman.priv || (!p->no_vram && !tdev->vramman.priv)) {
+		struct ccmm_ctx local;
+
+		_ccmm_ttm_internal_ctx(&local, m);
+		_ccmm_ttm_managers_fini(&local, tdev);
+		ccmm_dmem_unregister_region(tdev->dmem);
+		pthread_mutex_destroy(&tdev->lru_lock);
+		free(tdev);
+		return -ENOMEM;
+	}
+	_ccmm_ttm_pool_init(tdev);
+	pthread_mutex_lock(&st->lock);
+	if (registered(st, p->dev)) {
+		struct ccmm_ctx local;
+
+		pthread_mutex_unlock(&st->lock);
+		_ccmm_ttm_internal_ctx(&local, m);
+		_ccmm_ttm_pool_fini(&local, tdev);
+		_ccmm_ttm_managers_fini(&local, tdev);
+		ccmm_dmem_unregister_region(tdev->dmem);
+		pthread_mutex_destroy(&tdev->lru_lock);
+		free(tdev);
+		return -EEXIST;
+	}
 	tdev->next = st->devs;
 	st->devs = tdev;
 	pthread_mutex_unlock(&st->lock);
@@ -140,7 +160,7 @@ int ccmm_ttm_device_init(struct ccmm_ctx *ctx, const struct ccmm_ttm_params *p, 
 
 struct ccmm_ttm_device *ccmm_ttm_device_find(struct ccmm_machine *m, int dev)
 {
-	struct ttm_state *st = ccmm_subsys_data(m, &ccmm_subsys_ttm);
+	struct ttm_state *st = _ccmm_ttm_state(m);
 	struct ccmm_ttm_device *tdev;
 
 	if (!st)
@@ -152,14 +172,92 @@ struct ccmm_ttm_device *ccmm_ttm_device_find(struct ccmm_machine *m, int dev)
 	return tdev;
 }
 
+size_t ccmm_ttm_device_count(struct ccmm_machine *m)
+{
+	struct ttm_state *st = _ccmm_ttm_state(m);
+	size_t n = 0;
+
+	if (!st)
+		return 0;
+	pthread_mutex_lock(&st->lock);
+	for (struct ccmm_ttm_device *tdev = st->devs; tdev; tdev = tdev->next)
+		n++;
+	pthread_mutex_unlock(&st->lock);
+	return n;
+}
+
+/* Take @tdev off the device list (ttm_device_fini's list_del). */
+static bool unlist(struct ttm_state *st, struct ccmm_ttm_device *tdev)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&st->lock);
+	for (struct ccmm_ttm_device **pp = &st->devs; *pp; pp = &(*pp)->next) {
+		if (*pp == tdev) {
+			*pp = tdev->next;
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return found;
+}
+
+/* Tear a device down: its delayed deletes, what is left in the driver's managers, its pools and managers. */
+static void device_teardown(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev)
+{
+	ccmm_ttm_device_flush(ctx, tdev);
+	for (int t = CCMM_TTM_PL_NR - 1; t > CCMM_TTM_PL_SYSTEM; t--) {
+		struct ccmm_ttm_resource_manager *man = tdev->man_drv[t];
+
+		if (man)
+			ccmm_ttm_resource_manager_evict_all(ctx, man);
+	}
+	_ccmm_ttm_pool_fini(ctx, tdev);
+	pthread_mutex_lock(&tdev->lru_lock);
+	tdev->sysman.use_type = false;
+	pthread_mutex_unlock(&tdev->lru_lock);
+	_ccmm_ttm_managers_fini(ctx, tdev);
+	ccmm_dmem_unregister_region(tdev->dmem);
+}
+
+void ccmm_ttm_device_fini(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev)
+{
+	struct ttm_state *st = _ccmm_ttm_state(tdev->m);
+
+	if (!unlist(st, tdev))
+		return;
+	device_teardown(ctx, tdev);
+	/* the struct stays until the machine goes: BOs and callers may still look at it */
+	pthread_mutex_lock(&st->lock);
+	tdev->next = st->dead;
+	st->dead = tdev;
+	pthread_mutex_unlock(&st->lock);
+}
+
 const struct ccmm_ttm_params *ccmm_ttm_device_params(const struct ccmm_ttm_device *tdev)
 {
 	return &tdev->p;
 }
 
+const struct ccmm_ttm_device_funcs *ccmm_ttm_device_funcs(const struct ccmm_ttm_device *tdev)
+{
+	return &tdev->funcs;
+}
+
+void ccmm_ttm_device_set_funcs(struct ccmm_ttm_device *tdev, const struct ccmm_ttm_device_funcs *funcs)
+{
+	resolve_funcs(tdev, funcs);
+}
+
 struct ccmm_dma_dev *ccmm_ttm_device_dma(const struct ccmm_ttm_device *tdev)
 {
 	return tdev->dma;
+}
+
+struct ccmm_dmem_region *ccmm_ttm_device_dmem_region(const struct ccmm_ttm_device *tdev)
+{
+	return tdev->dmem;
 }
 
 void ccmm_ttm_device_set_policy(struct ccmm_ttm_device *tdev, enum ccmm_ttm_prot_policy policy,
@@ -173,166 +271,137 @@ void ccmm_ttm_device_set_policy(struct ccmm_ttm_device *tdev, enum ccmm_ttm_prot
 
 void ccmm_ttm_device_stats(struct ccmm_ttm_device *tdev, struct ccmm_ttm_stats *s)
 {
+	struct ttm_state *st = _ccmm_ttm_state(tdev->m);
+	struct ccmm_ctx ctx;
+
+	_ccmm_ttm_internal_ctx(&ctx, tdev->m);
+	_ccmm_ttm_delayed_delete(&ctx, tdev, false);
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_lock(&tdev->lru_lock);
 	for (int t = 0; t < CCMM_TTM_PL_NR; t++) {
-		s->size[t] = tdev->man[t].size;
-		s->usage[t] = tdev->man[t].usage;
-		s->lru[t] = tdev->man[t].lru.nr;
+		struct ccmm_ttm_resource_manager *man = tdev->man_drv[t];
+
+		if (!man)
+			continue;
+		s->size[t] = man->size;
+		s->usage[t] = man->usage;
+		s->lru[t] = man->lru.nr;
 	}
+	s->pinned = tdev->pinned.nr;
+	for (struct ccmm_ttm_bo *bo = tdev->deleted; bo; bo = bo->deleted_next)
+		s->deleted++;
 	s->evictions = tdev->evictions;
 	s->moves = tdev->moves;
 	s->bytes_copied = tdev->bytes_copied;
-	s->dmem_current = tdev->dmem_current;
-	s->dmem_max = tdev->p.dmem_max;
-	s->dmem_failures = tdev->dmem_failures;
+	s->swapouts = tdev->swapouts;
+	s->dmem_limit_hits = tdev->dmem_limit_hits;
 	pthread_mutex_unlock(&tdev->lru_lock);
-	pthread_mutex_lock(&tdev->pool.lock);
+	pthread_mutex_lock(&st->pool_lock);
 	s->pool_hits = tdev->pool.hits;
 	s->pool_misses = tdev->pool.misses;
 	s->pool_conversions = tdev->pool.conversions;
 	s->pool_restores = tdev->pool.restores;
 	for (int c = 0; c < CCMM_CACHE_NR; c++)
-		for (int d = 0; d < 2; d++)
-			s->pool_pages += tdev->pool.list[c][d].nr;
-	pthread_mutex_unlock(&tdev->pool.lock);
+		for (unsigned o = 0; o < CCMM_TTM_POOL_ORDERS; o++)
+			s->pool_pages += (uint64_t)tdev->pool.caching[c][o].nr << o;
+	s->pool_allocated_pages = st->allocated_pages;
+	s->page_pool_size = st->page_pool_size;
+	pthread_mutex_unlock(&st->pool_lock);
+	s->pages_allocated = atomic_load(&st->pages_allocated);
+	s->pages_limit = st->pages_limit;
 }
 
-/* ---- VRAM: first fit over [0, vram_size) --------------------------------- */
-
-static int vram_alloc(struct ccmm_ttm_device *tdev, uint64_t size, uint64_t *start)
-{
-	uint64_t at = 0;
-	size_t i;
-
-	for (i = 0; i < tdev->nr_vr; i++) {
-		if (tdev->vr[i].start - at >= size)
-			break;
-		at = tdev->vr[i].start + tdev->vr[i].size;
-	}
-	if (i == tdev->nr_vr && tdev->p.vram_size - at < size)
-		return -ENOSPC;
-	if (ccmm_grow((void **)&tdev->vr, &tdev->cap_vr, tdev->nr_vr + 1, sizeof(*tdev->vr)))
-		return -ENOMEM;
-	memmove(&tdev->vr[i + 1], &tdev->vr[i], (tdev->nr_vr - i) * sizeof(*tdev->vr));
-	tdev->vr[i].start = at;
-	tdev->vr[i].size = size;
-	tdev->nr_vr++;
-	*start = at;
-	return 0;
-}
-
-static void vram_free(struct ccmm_ttm_device *tdev, uint64_t start)
-{
-	for (size_t i = 0; i < tdev->nr_vr; i++) {
-		if (tdev->vr[i].start == start) {
-			memmove(&tdev->vr[i], &tdev->vr[i + 1], (tdev->nr_vr - i - 1) * sizeof(*tdev->vr));
-			tdev->nr_vr--;
-			return;
-		}
-	}
-}
-
-/* Take space for @size bytes in @place. lru_lock held. 0 or -ENOSPC / -ENOMEM. */
-static int space_take(struct ccmm_ttm_device *tdev, const struct ccmm_ttm_place *place, uint64_t size,
-		      struct ccmm_ttm_resource *res)
-{
-	struct ttm_manager *man = &tdev->man[place->mem_type];
-	int ret;
-
-	memset(res, 0, sizeof(*res));
-	res->mem_type = place->mem_type;
-	res->caching = place->caching;
-	switch (place->mem_type) {
-	case CCMM_TTM_PL_SYSTEM:
-		break;
-	case CCMM_TTM_PL_TT:
-		if (man->size - man->usage < size)
-			return -ENOSPC;
-		break;
-	case CCMM_TTM_PL_VRAM:
-		ret = vram_alloc(tdev, size, &res->start);
-		if (ret)
-			return ret;
-		res->is_iomem = true;
-		res->bus_base = tdev->vram_base + res->start;
-		break;
-	default:
-		return -EINVAL;
-	}
-	man->usage += size;
-	return 0;
-}
-
-static void space_give(struct ccmm_ttm_device *tdev, const struct ccmm_ttm_resource *res, uint64_t size)
-{
-	tdev->man[res->mem_type].usage -= size;
-	if (res->mem_type == CCMM_TTM_PL_VRAM)
-		vram_free(tdev, res->start);
-}
-
-/* ---- buffer objects ---------------------------------------------------------- */
-
-static bool place_ok(const struct ccmm_ttm_place *pl)
-{
-	return (unsigned)pl->mem_type < CCMM_TTM_PL_NR && (unsigned)pl->caching < CCMM_CACHE_NR;
-}
+/* ---- buffer objects --------------------------------------------------------------------- */
 
 static bool placement_ok(const struct ccmm_ttm_placement *pl)
 {
-	if (!pl || !pl->nr || pl->nr > CCMM_TTM_MAX_PLACES)
+	if (!pl || pl->nr > CCMM_TTM_MAX_PLACES)
 		return false;
 	for (unsigned i = 0; i < pl->nr; i++)
-		if (!place_ok(&pl->place[i]))
+		if ((unsigned)pl->place[i].mem_type >= CCMM_TTM_PL_NR || (unsigned)pl->place[i].caching >= CCMM_CACHE_NR)
 			return false;
 	return true;
 }
 
-static bool uses_tt(enum ccmm_ttm_mem_type t)
+int ccmm_ttm_bo_alloc(struct ccmm_ttm_device *tdev, uint64_t size, enum ccmm_ttm_bo_type type, const char *name,
+		      struct ccmm_dma_resv *resv, struct ccmm_ttm_bo **out)
 {
-	return t != CCMM_TTM_PL_VRAM;
+	struct ccmm_ttm_bo *bo;
+
+	if (!size || size > (1ULL << 40))
+		return -EINVAL;
+	bo = calloc(1, sizeof(*bo));
+	if (!bo)
+		return -ENOMEM;
+	bo->tdev = tdev;
+	bo->type = type;
+	snprintf(bo->name, sizeof(bo->name), "%s", name ? name : "bo");
+	bo->size = CCMM_ALIGN_UP(size, CCMM_PAGE_SIZE);
+	bo->num_pages = (size_t)(bo->size >> CCMM_PAGE_SHIFT);
+	ccmm_dma_resv_init(&bo->base_resv);
+	bo->resv = resv ? resv : &bo->base_resv;
+	bo->lru_list = -1;
+	atomic_init(&bo->refcount, 1);
+	pthread_mutex_init(&bo->map_lock, NULL);
+	atomic_fetch_add(&tdev->live_bos, 1);
+	*out = bo;
+	return 0;
+}
+
+int ccmm_ttm_bo_init_reserved(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, uint64_t size,
+			      enum ccmm_ttm_bo_type type, const struct ccmm_ttm_placement *placement,
+			      struct ccmm_ttm_operation_ctx *op, const char *name, struct ccmm_dma_resv *resv,
+			      struct ccmm_ttm_bo **out)
+{
+	struct ccmm_ttm_bo *bo;
+	int ret;
+
+	if ((unsigned)type >= CCMM_TTM_BO_NR_TYPES || !placement_ok(placement))
+		return -EINVAL;
+	/* passed reservation objects must be locked already */
+	if (resv && !ccmm_dma_resv_assert_held(ctx, resv, "ttm_bo_init_reserved"))
+		return -EINVAL;
+	ret = ccmm_ttm_bo_alloc(tdev, size, type, name, resv, &bo);
+	if (ret)
+		return ret;
+	/* a new object: nobody else can hold its own reservation */
+	if (!resv && !ccmm_dma_resv_trylock(ctx, bo->resv)) {
+		ccmm_ttm_bo_put(ctx, bo);
+		return -EBUSY;
+	}
+	ret = ccmm_ttm_bo_validate_ctx(ctx, bo, placement, op);
+	if (ret) {
+		if (!resv)
+			ccmm_dma_resv_unlock(ctx, bo->resv);
+		ccmm_ttm_bo_put(ctx, bo);
+		return ret;
+	}
+	*out = bo;
+	return 0;
 }
 
 int ccmm_ttm_bo_create(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, uint64_t size,
 		       const struct ccmm_ttm_placement *placement, const char *name, struct ccmm_dma_resv *resv,
 		       struct ccmm_ttm_bo **out)
 {
-	struct ccmm_ttm_bo *bo;
+	/* amdgpu_bo_create's context: user BOs may evict BOs sharing their reservation */
+	struct ccmm_ttm_operation_ctx op = { .interruptible = false, .no_wait_gpu = false, .allow_res_evict = true,
+					     .resv = resv };
+	bool locked_here = false;
 	int ret;
 
-	if (!size || size > (1ULL << 40) || !placement_ok(placement))
-		return -EINVAL;
-	bo = calloc(1, sizeof(*bo));
-	if (!bo)
-		return -ENOMEM;
-	bo->tdev = tdev;
-	snprintf(bo->name, sizeof(bo->name), "%s", name ? name : "bo");
-	bo->size = CCMM_ALIGN_UP(size, CCMM_PAGE_SIZE);
-	bo->num_pages = (size_t)(bo->size >> CCMM_PAGE_SHIFT);
-	ccmm_dma_resv_init(&bo->base_resv);
-	bo->resv = resv ? resv : &bo->base_resv;
-	atomic_init(&bo->refcount, 1);
-	pthread_mutex_init(&bo->map_lock, NULL);
-	bo->tt.num_pages = bo->num_pages;
-	bo->tt.decrypted = _ccmm_ttm_want_decrypted(tdev); /* decided again whenever the tt gets pages */
-	atomic_fetch_add(&tdev->live_bos, 1);
-
-	/* ttm_bo_init_reserved: a new object, nobody else can hold it */
-	if (resv && ccmm_dma_resv_held(resv)) {
-		ret = ccmm_ttm_bo_validate(ctx, bo, placement);
-	} else {
-		ret = resv ? ccmm_dma_resv_lock(ctx, resv, NULL) : ccmm_dma_resv_trylock(ctx, bo->resv) ? 0 : -EBUSY;
-		if (!ret) {
-			ret = ccmm_ttm_bo_validate(ctx, bo, placement);
-			ccmm_dma_resv_unlock(ctx, bo->resv);
-		}
+	if (resv && !ccmm_dma_resv_held(resv)) {
+		ret = ccmm_dma_resv_lock(ctx, resv, NULL);
+		if (ret)
+			return ret;
+		locked_here = true;
 	}
-	if (ret) {
-		ccmm_ttm_bo_put(ctx, bo);
-		return ret;
-	}
-	*out = bo;
-	return 0;
+	ret = ccmm_ttm_bo_init_reserved(ctx, tdev, size, CCMM_TTM_BO_DEVICE, placement, &op, name, resv, out);
+	if (!ret && !resv)
+		ccmm_ttm_bo_unreserve(ctx, *out);
+	if (locked_here)
+		ccmm_dma_resv_unlock(ctx, resv);
+	return ret;
 }
 
 struct ccmm_ttm_bo *ccmm_ttm_bo_get(struct ccmm_ttm_bo *bo)
@@ -341,8 +410,7 @@ struct ccmm_ttm_bo *ccmm_ttm_bo_get(struct ccmm_ttm_bo *bo)
 	return bo;
 }
 
-/* A reference unless the BO is already on its way out (kref_get_unless_zero). */
-static bool bo_get_unless_zero(struct ccmm_ttm_bo *bo)
+bool _ccmm_ttm_bo_get_unless_zero(struct ccmm_ttm_bo *bo)
 {
 	int v = atomic_load(&bo->refcount);
 
@@ -352,155 +420,168 @@ static bool bo_get_unless_zero(struct ccmm_ttm_bo *bo)
 	return false;
 }
 
-/* ---- tt pages: ttm_pool_alloc + ttm_pool_map, ttm_pool_unmap + ttm_pool_free ---------- */
-
-/* A tt's backing: its pages and their DMA addresses, all of one caching and encryption state. */
-struct tt_set {
-	uint64_t *pages, *dma;
-	bool decrypted, bounced;
-};
-
-/* Unmap (streaming pages) and give back the first @n pages of @ts, then the arrays. */
-static void tt_set_free(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_cache_mode caching, struct tt_set *ts,
-			size_t n)
+void _ccmm_ttm_bo_cleanup_memtype_use(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 {
-	struct ccmm_ttm_device *tdev = bo->tdev;
+	struct ccmm_ttm_resource old;
+	bool had;
 
-	for (size_t i = 0; i < n; i++) {
-		uint64_t dma = ts->dma[i];
-
-		if (!tdev->p.use_dma_alloc) {
-			/* ttm_pool_unmap: a bounced page gets the bounce copy back (BIDIRECTIONAL) */
-			ccmm_dma_unmap_page(ctx, tdev->dma, dma, CCMM_PAGE_SIZE, CCMM_DMA_BIDIRECTIONAL, 0);
-			dma = CCMM_DMA_MAPPING_ERROR;
-		}
-		_ccmm_ttm_pool_free(ctx, tdev, ts->pages[i], dma, caching, ts->decrypted);
-	}
-	free(ts->pages);
-	free(ts->dma);
-	memset(ts, 0, sizeof(*ts));
+	ccmm_ttm_tt_destroy(ctx, bo);
+	pthread_mutex_lock(&bo->tdev->lru_lock);
+	_ccmm_ttm_lru_del_locked(bo);
+	had = bo->has_res;
+	old = bo->res;
+	bo->has_res = false;
+	pthread_mutex_unlock(&bo->tdev->lru_lock);
+	if (had)
+		ccmm_ttm_resource_free(bo, &old);
 }
 
 /*
- * Pages for the whole BO from the pools, with DMA addresses: those
- * dma_alloc_attrs gave (use_dma_alloc), else dma_map_page(BIDIRECTIONAL)
- * of each page, checked with dma_mapping_error as ttm_pool_map does. 0,
- * -ENOMEM, -EFAULT (a mapping failed).
+ * ttm_bo_individualize_resv: a BO sharing a reservation gets copies of its
+ * unsignalled fences in its own, and (unless an sg BO) uses that from now
+ * on: it is about to be destroyed and nobody reaches it any more.
  */
-static int tt_set_alloc(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_cache_mode caching, struct tt_set *ts)
+static void individualize_resv(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
+{
+	struct ccmm_dma_resv *shared = bo->resv;
+	struct ccmm_dma_resv_iter cur;
+	struct ccmm_dma_fence *f;
+
+	if (shared == &bo->base_resv)
+		return;
+	if (!ccmm_dma_resv_trylock(ctx, &bo->base_resv))
+		return;
+	ccmm_dma_resv_iter_begin(&cur, shared, CCMM_RESV_USAGE_BOOKKEEP);
+	ccmm_dma_resv_for_each_fence_unlocked(ctx, &cur, f)
+	{
+		if (!ccmm_dma_resv_reserve_fences(ctx, &bo->base_resv, 1))
+			ccmm_dma_resv_add_fence(ctx, &bo->base_resv, f, ccmm_dma_resv_iter_usage(&cur));
+	}
+	ccmm_dma_resv_iter_end(ctx, &cur);
+	ccmm_dma_resv_unlock(ctx, &bo->base_resv);
+	if (bo->type != CCMM_TTM_BO_SG) {
+		pthread_mutex_lock(&bo->tdev->lru_lock);
+		bo->resv = &bo->base_resv;
+		pthread_mutex_unlock(&bo->tdev->lru_lock);
+	}
+}
+
+static void bo_destroy(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 {
 	struct ccmm_ttm_device *tdev = bo->tdev;
 
-	memset(ts, 0, sizeof(*ts));
-	ts->decrypted = _ccmm_ttm_want_decrypted(tdev);
-	ts->pages = calloc(bo->num_pages, sizeof(*ts->pages));
-	ts->dma = calloc(bo->num_pages, sizeof(*ts->dma));
-	if (!ts->pages || !ts->dma) {
-		free(ts->pages);
-		free(ts->dma);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < bo->num_pages; i++) {
-		int ret = _ccmm_ttm_pool_alloc(ctx, tdev, caching, ts->decrypted, &ts->pages[i], &ts->dma[i]);
-
-		if (!ret && !tdev->p.use_dma_alloc) {
-			ccmm_dma_map_page(ctx, tdev->dma, ts->pages[i], CCMM_PAGE_SIZE, CCMM_DMA_BIDIRECTIONAL, 0, &ts->dma[i]);
-			if (ccmm_dma_mapping_error(tdev->dma, ts->dma[i])) {
-				_ccmm_ttm_pool_free(ctx, tdev, ts->pages[i], CCMM_DMA_MAPPING_ERROR, caching, ts->decrypted);
-				ret = -EFAULT;
-			} else if (ccmm_dma_need_sync(tdev->dma, ts->dma[i])) {
-				ts->bounced = true; /* a long-lived bounce: TTM never syncs */
-			}
-		}
-		if (ret) {
-			tt_set_free(ctx, bo, caching, ts, i);
-			return ret;
-		}
-	}
-	return 0;
-}
-
-static struct tt_set tt_current(const struct ccmm_ttm_bo *bo)
-{
-	struct tt_set ts = { bo->tt.pages, bo->tt.dma_address, bo->tt.decrypted, bo->tt.bounced };
-
-	return ts;
-}
-
-static void tt_install(struct ccmm_ttm_bo *bo, const struct tt_set *ts)
-{
-	bo->tt.pages = ts->pages;
-	bo->tt.dma_address = ts->dma;
-	bo->tt.decrypted = ts->decrypted;
-	bo->tt.bounced = ts->bounced;
-	bo->tt.populated = true;
-	bo->prot_valid = false;
-}
-
-static void tt_unpopulate(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
-{
-	struct tt_set ts = tt_current(bo);
-
-	if (!bo->tt.populated)
-		return;
-	tt_set_free(ctx, bo, bo->tt.caching, &ts, bo->tt.num_pages);
-	bo->tt.pages = NULL;
-	bo->tt.dma_address = NULL;
-	bo->tt.bounced = false;
-	bo->tt.populated = false;
-}
-
-/* At most one dma_cpu_unsynced for a CPU access to pages [first, first + n) of a bounced set. */
-static int set_cpu_check(struct ccmm_ctx *ctx, const struct tt_set *ts, uint64_t first, uint64_t n, enum ccmm_rw rw)
-{
-	if (!ts->bounced)
-		return 0;
-	for (uint64_t i = first; i < first + n; i++) {
-		int v = ccmm_dma_cpu_access_check(ctx, ts->pages[i], CCMM_PAGE_SIZE, rw);
-
-		if (v)
-			return v;
-	}
-	return 0;
-}
-
-int _ccmm_ttm_tt_cpu_check(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, uint64_t first, uint64_t n, enum ccmm_rw rw)
-{
-	struct tt_set ts = tt_current(bo);
-
-	if (!bo->has_res || bo->res.is_iomem || !bo->tt.populated || first >= bo->num_pages)
-		return 0;
-	return set_cpu_check(ctx, &ts, first, CCMM_MIN(n, bo->num_pages - first), rw);
-}
-
-void ccmm_ttm_bo_put(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
-{
-	struct ccmm_ttm_device *tdev;
-	struct ccmm_ctx local;
-
-	if (!bo || atomic_fetch_sub(&bo->refcount, 1) != 1)
-		return;
-	tdev = bo->tdev;
-	if (!ctx) {
-		_ccmm_ttm_internal_ctx(&local, tdev->m);
-		ctx = &local;
-	}
 	pthread_mutex_lock(&tdev->lru_lock);
-	if (ccmm_lru_on_list(&bo->lru))
-		ccmm_lru_del(&tdev->man[bo->res.mem_type].lru, &bo->lru);
-	if (bo->has_res)
-		space_give(tdev, &bo->res, bo->size);
-	if (bo->charged)
-		tdev->dmem_current -= bo->charged;
-	bo->has_res = false;
+	_ccmm_ttm_lru_del_locked(bo);
 	pthread_mutex_unlock(&tdev->lru_lock);
-	tt_unpopulate(ctx, bo);
+	ccmm_ttm_tt_destroy(ctx, bo);
 	free(bo->vmas);
 	pthread_mutex_destroy(&bo->map_lock);
 	ccmm_dma_resv_fini(ctx, &bo->base_resv);
 	atomic_fetch_sub(&tdev->live_bos, 1);
 	free(bo);
 }
+
+/* ttm_bo_release */
+static void bo_release(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
+{
+	struct ccmm_ttm_device *tdev = bo->tdev;
+
+	if (!bo->deleted) {
+		individualize_resv(ctx, bo);
+		if (!ccmm_dma_resv_test_signaled(ctx, bo->resv, CCMM_RESV_USAGE_BOOKKEEP) || bo->type == CCMM_TTM_BO_SG ||
+		    !ccmm_dma_resv_trylock(ctx, bo->resv)) {
+			/* not idle: resurrect it for the delayed delete */
+			pthread_mutex_lock(&tdev->lru_lock);
+			bo->deleted = true;
+			if (bo->pin_count) {
+				bo->pin_count = 0;
+				_ccmm_ttm_lru_tail_locked(bo);
+			}
+			atomic_store(&bo->refcount, 1);
+			bo->deleted_next = tdev->deleted;
+			tdev->deleted = bo;
+			pthread_mutex_unlock(&tdev->lru_lock);
+			return;
+		}
+		_ccmm_ttm_bo_cleanup_memtype_use(ctx, bo);
+		ccmm_dma_resv_unlock(ctx, bo->resv);
+	}
+	bo_destroy(ctx, bo);
+}
+
+void ccmm_ttm_bo_put(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
+{
+	struct ccmm_ctx local;
+
+	if (!bo || atomic_fetch_sub(&bo->refcount, 1) != 1)
+		return;
+	if (!ctx) {
+		_ccmm_ttm_internal_ctx(&local, bo->tdev->m);
+		ctx = &local;
+	}
+	bo_release(ctx, bo);
+}
+
+/* Take the first deleted BO that is idle (any with @wait) off the list; NULL when none. */
+static struct ccmm_ttm_bo *next_deleted(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, bool wait,
+					struct ccmm_ttm_bo *skip)
+{
+	struct ccmm_ttm_bo *found = NULL;
+
+	pthread_mutex_lock(&tdev->lru_lock);
+	for (struct ccmm_ttm_bo **pp = &tdev->deleted; *pp; pp = &(*pp)->deleted_next) {
+		struct ccmm_ttm_bo *bo = *pp;
+
+		if (bo == skip)
+			continue;
+		if (wait || ccmm_dma_resv_test_signaled(ctx, bo->resv, CCMM_RESV_USAGE_BOOKKEEP)) {
+			*pp = bo->deleted_next;
+			bo->deleted_next = NULL;
+			found = bo;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&tdev->lru_lock);
+	return found;
+}
+
+size_t _ccmm_ttm_delayed_delete(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, bool wait)
+{
+	struct ccmm_ttm_bo *bo, *busy = NULL;
+	size_t n = 0;
+
+	/* ttm_bo_delayed_delete: wait for the fences, lock, clean up, drop the resurrected reference */
+	while ((bo = next_deleted(ctx, tdev, wait, busy))) {
+		bool locked;
+
+		if (wait)
+			ccmm_dma_resv_wait_timeout(ctx, bo->resv, CCMM_RESV_USAGE_BOOKKEEP, WAIT_NS);
+		locked = wait ? !ccmm_dma_resv_lock(ctx, bo->resv, NULL) : ccmm_dma_resv_trylock(ctx, bo->resv);
+		if (!locked) {
+			/* somebody holds it (a trylock of the opportunistic pass, or sim mode): later */
+			pthread_mutex_lock(&tdev->lru_lock);
+			bo->deleted_next = tdev->deleted;
+			tdev->deleted = bo;
+			pthread_mutex_unlock(&tdev->lru_lock);
+			if (busy || wait)
+				break;
+			busy = bo;
+			continue;
+		}
+		_ccmm_ttm_bo_cleanup_memtype_use(ctx, bo);
+		ccmm_dma_resv_unlock(ctx, bo->resv);
+		ccmm_ttm_bo_put(ctx, bo);
+		n++;
+	}
+	return n;
+}
+
+size_t ccmm_ttm_device_flush(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev)
+{
+	return _ccmm_ttm_delayed_delete(ctx, tdev, true);
+}
+
+/* ---- reservation ------------------------------------------------------------------------ */
 
 int ccmm_ttm_bo_reserve(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, bool no_wait, struct ccmm_ww_acquire_ctx *acq)
 {
@@ -515,10 +596,10 @@ int ccmm_ttm_bo_reserve(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, bool no_wa
 
 void ccmm_ttm_bo_unreserve(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 {
-	/* ttm_bo_unreserve bumps the BO on its LRU */
+	/* ttm_bo_move_to_lru_tail_unlocked: the LRU tail, or the pinned list */
 	pthread_mutex_lock(&bo->tdev->lru_lock);
-	if (ccmm_lru_on_list(&bo->lru))
-		ccmm_lru_rotate(&bo->tdev->man[bo->res.mem_type].lru, &bo->lru);
+	if (bo->has_res)
+		_ccmm_ttm_lru_tail_locked(bo);
 	pthread_mutex_unlock(&bo->tdev->lru_lock);
 	ccmm_dma_resv_unlock(ctx, bo->resv);
 }
@@ -529,252 +610,435 @@ int ccmm_ttm_bo_wait(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, enum ccmm_dma
 	return ccmm_dma_resv_wait_timeout(ctx, bo->resv, usage, timeout_ns) > 0 ? 0 : -EBUSY;
 }
 
-int ccmm_ttm_tt_populate(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
+int ccmm_ttm_bo_wait_ctx(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const struct ccmm_ttm_operation_ctx *op)
 {
-	struct tt_set ts;
+	int64_t ret;
+
+	if (op && op->no_wait_gpu)
+		return ccmm_dma_resv_test_signaled(ctx, bo->resv, CCMM_RESV_USAGE_BOOKKEEP) ? 0 : -EBUSY;
+	ret = ccmm_dma_resv_wait_timeout(ctx, bo->resv, CCMM_RESV_USAGE_BOOKKEEP, WAIT_NS);
+	if (ret < 0)
+		return (int)ret;
+	return ret ? 0 : -EBUSY;
+}
+
+/* ---- validation ----------------------------------------------------------------------------- */
+
+static int handle_move_mem(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_ttm_resource *mem, bool evict,
+			   struct ccmm_ttm_operation_ctx *op, struct ccmm_ttm_place *hop);
+
+/* ttm_bo_pipeline_gutting: drop the backing; a busy BO's goes to a ghost that dies when the fences signal. */
+static int pipeline_gutting(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
+{
+	struct ccmm_ttm_device *tdev = bo->tdev;
+	struct ccmm_ttm_bo *ghost;
+	struct ccmm_ttm_tt old_tt;
 	int ret;
 
-	if (!ccmm_dma_resv_assert_held(ctx, bo->resv, "ttm_tt_populate"))
-		return -EINVAL;
-	if (!bo->has_res || bo->res.is_iomem || bo->tt.populated)
+	if (ccmm_dma_resv_test_signaled(ctx, bo->resv, CCMM_RESV_USAGE_BOOKKEEP)) {
+		if (!bo->tt.created) {
+			ret = ccmm_ttm_tt_create(ctx, bo, true);
+			if (ret)
+				return ret;
+		} else {
+			ccmm_ttm_tt_unpopulate(ctx, bo);
+			if (bo->type == CCMM_TTM_BO_DEVICE)
+				bo->tt.page_flags |= CCMM_TTM_TT_FLAG_ZERO_ALLOC; /* ttm_tt_mark_for_clear */
+		}
+		if (bo->has_res) {
+			struct ccmm_ttm_resource old;
+
+			pthread_mutex_lock(&tdev->lru_lock);
+			_ccmm_ttm_lru_del_locked(bo);
+			old = bo->res;
+			bo->has_res = false;
+			pthread_mutex_unlock(&tdev->lru_lock);
+			ccmm_ttm_resource_free(bo, &old);
+		}
 		return 0;
-	ret = tt_set_alloc(ctx, bo, bo->tt.caching, &ts);
+	}
+	/* ttm_buffer_object_transfer: a ghost takes the resource and the tt, the BO gets a fresh tt */
+	ret = ccmm_ttm_bo_alloc(tdev, bo->size, bo->type, "ghost", NULL, &ghost);
 	if (ret)
 		return ret;
-	tt_install(bo, &ts);
+	old_tt = bo->tt;
+	memset(&bo->tt, 0, sizeof(bo->tt));
+	ret = ccmm_ttm_tt_create(ctx, bo, true);
+	if (ret) {
+		bo->tt = old_tt;
+		ccmm_ttm_bo_put(ctx, ghost);
+		return ret;
+	}
+	ghost->tt = old_tt;
+	pthread_mutex_lock(&tdev->lru_lock);
+	_ccmm_ttm_lru_del_locked(bo);
+	ghost->res = bo->res;
+	ghost->has_res = bo->has_res;
+	bo->has_res = false;
+	bo->prot_valid = false;
+	if (ghost->has_res)
+		_ccmm_ttm_lru_tail_locked(ghost);
+	pthread_mutex_unlock(&tdev->lru_lock);
+	/* the ghost's own reservation gets the busy fences */
+	if (ccmm_dma_resv_trylock(ctx, ghost->resv)) {
+		struct ccmm_dma_resv_iter cur;
+		struct ccmm_dma_fence *f;
+
+		ccmm_dma_resv_iter_begin(&cur, bo->resv, CCMM_RESV_USAGE_BOOKKEEP);
+		ccmm_dma_resv_for_each_fence_unlocked(ctx, &cur, f)
+		{
+			if (!ccmm_dma_resv_reserve_fences(ctx, ghost->resv, 1))
+				ccmm_dma_resv_add_fence(ctx, ghost->resv, f, ccmm_dma_resv_iter_usage(&cur));
+		}
+		ccmm_dma_resv_iter_end(ctx, &cur);
+		ccmm_dma_resv_unlock(ctx, ghost->resv);
+	}
+	ccmm_ttm_bo_put(ctx, ghost);
 	return 0;
 }
 
-/* ---- copies through kernel mappings (ttm_bo_move_memcpy) ---------------------- */
-
-/* A kernel mapping of one side of a copy. */
-struct kmapping {
-	uint64_t va;
-	uint64_t size;
-	bool iomem;
-};
-
-/* One side of a copy: a resource, and for tt memory its pages. */
-struct side {
-	const struct ccmm_ttm_resource *res;
-	const struct tt_set *ts;      /* NULL in VRAM */
-	enum ccmm_cache_mode caching;
-};
-
-static int map_side(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const struct side *sd, struct kmapping *km)
+/* ttm_bo_add_move_fence: the manager's last move as a KERNEL fence of the BO; -EBUSY with no_wait_gpu. */
+static int add_move_fence(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_ttm_resource_manager *man,
+			  bool no_wait_gpu)
 {
-	struct ccmm_ttm_device *tdev = bo->tdev;
-	int err = 0;
-
-	km->size = bo->size;
-	km->iomem = sd->res->is_iomem;
-	if (sd->res->is_iomem) {
-		/* ttm_bo_ioremap: ioremap / ioremap_wc, always decrypted */
-		km->va = ccmm_ioremap(ctx, sd->res->bus_base, bo->size, sd->caching, &err);
-	} else {
-		km->va = ccmm_vmap(ctx, sd->ts->pages, bo->num_pages,
-				   _ccmm_ttm_tt_prot(tdev, sd->caching, sd->ts->decrypted, ccmm_page_kernel(tdev->m)), &err);
-	}
-	return km->va ? 0 : (err ? err : -ENOMEM);
-}
-
-static void unmap_side(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct kmapping *km)
-{
-	if (km->iomem)
-		ccmm_iounmap(ctx, km->va, km->size);
-	else
-		ccmm_vunmap(ctx, km->va, bo->num_pages);
-}
-
-/*
- * Copy (or, with @src NULL, clear) the BO's bytes from one backing to
- * another with the CPU (ttm_bo_move_memcpy). Tt pages whose mapping
- * bounced are device-owned streaming buffers: the copy reads what the CPU
- * sees, not the bounce copy the GPU wrote (dma_cpu_unsynced).
- */
-static int copy_backing(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const struct side *src, const struct side *dst)
-{
-	struct kmapping s = { 0 }, d = { 0 };
-	uint8_t *buf = calloc(1, COPY_CHUNK);
+	struct ccmm_dma_fence *fence;
 	int ret;
 
-	if (!buf)
-		return -ENOMEM;
-	if (src && src->ts)
-		set_cpu_check(ctx, src->ts, 0, bo->num_pages, CCMM_READ);
-	if (dst->ts)
-		set_cpu_check(ctx, dst->ts, 0, bo->num_pages, CCMM_WRITE);
-	ret = map_side(ctx, bo, dst, &d);
-	if (!ret && src)
-		ret = map_side(ctx, bo, src, &s);
-	for (uint64_t off = 0; !ret && off < bo->size; off += COPY_CHUNK) {
-		size_t n = (size_t)CCMM_MIN(COPY_CHUNK, bo->size - off);
-		struct ccmm_result r;
-
-		if (src)
-			ret = ccmm_kernel_access(ctx, CCMM_READ, s.va + off, buf, n, &r);
-		if (!ret)
-			ret = ccmm_kernel_access(ctx, CCMM_WRITE, d.va + off, buf, n, &r);
+	pthread_mutex_lock(&bo->tdev->lru_lock);
+	fence = man->move ? ccmm_dma_fence_get(ctx, man->move) : NULL;
+	pthread_mutex_unlock(&bo->tdev->lru_lock);
+	if (!fence)
+		return 0;
+	if (no_wait_gpu) {
+		ret = ccmm_dma_fence_is_signaled(ctx, fence) ? 0 : -EBUSY;
+		ccmm_dma_fence_put(ctx, fence);
+		return ret;
 	}
-	if (s.va)
-		unmap_side(ctx, bo, &s);
-	if (d.va)
-		unmap_side(ctx, bo, &d);
-	free(buf);
-	if (!ret) {
-		pthread_mutex_lock(&bo->tdev->lru_lock);
-		bo->tdev->bytes_copied += src ? bo->size : 0;
-		pthread_mutex_unlock(&bo->tdev->lru_lock);
-	}
+	ret = ccmm_dma_resv_add_fence(ctx, bo->resv, fence, CCMM_RESV_USAGE_KERNEL);
+	if (!ret)
+		ret = ccmm_dma_resv_reserve_fences(ctx, bo->resv, 1);
+	ccmm_dma_fence_put(ctx, fence);
 	return ret;
+}
+
+/* The state of one eviction walk (struct ttm_bo_evict_walk + struct ttm_lru_walk). */
+struct evict_walk {
+	const struct ccmm_ttm_place *place;
+	struct ccmm_ttm_bo *evictor;
+	struct ccmm_ttm_resource *res;     /* where the allocation goes once room was made; NULL: just evict */
+	struct ccmm_ttm_operation_ctx *op;
+	struct ccmm_ww_acquire_ctx *ticket; /* cleared after one ticketlock */
+	bool trylock_only;
+	unsigned long evicted;
+	struct ccmm_dmem_pool *limit_pool;
+	bool try_low, hit_low;
+	bool swapout;                       /* the swapout walk (ttm_bo_swapout_cb) rather than eviction */
+};
+
+static int bo_evict(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_ttm_operation_ctx *op);
+static long swapout_cb(struct ccmm_ctx *ctx, struct evict_walk *w, struct ccmm_ttm_bo *bo);
+
+/* ttm_bo_evict_cb: 1 when room was made (and taken), 0 to go on, or an errno that ends the walk. */
+static long evict_cb(struct ccmm_ctx *ctx, struct evict_walk *w, struct ccmm_ttm_bo *bo)
+{
+	long lret;
+
+	if (!ccmm_dmem_evict_valuable(w->limit_pool, bo->res.css, w->try_low, &w->hit_low))
+		return 0;
+	if (bo->pin_count || !bo->tdev->funcs.eviction_valuable(bo, w->place))
+		return 0;
+	if (bo->deleted) {
+		lret = ccmm_ttm_bo_wait_ctx(ctx, bo, w->op);
+		if (!lret)
+			_ccmm_ttm_bo_cleanup_memtype_use(ctx, bo);
+	} else {
+		lret = bo_evict(ctx, bo, w->op);
+	}
+	if (lret)
+		goto out;
+	w->evicted++;
+	if (w->res)
+		lret = ccmm_ttm_resource_alloc(ctx, w->evictor, w->place, w->res, NULL);
+	if (lret == 0)
+		return 1;
+out:
+	/* errors that should end the walk */
+	if (lret == -ENOSPC)
+		return -EBUSY;
+	return lret;
 }
 
 /*
- * ttm_bo_handle_move_mem: the BO goes to @nres (space already taken).
- * Notify, zap CPU mappings, wait for idle, move the bytes, free the old.
+ * ttm_lru_walk_for_evict over @man's LRU as it is now (target: one): each
+ * BO trylocked (or, taking BOs of the caller's reservation when allowed,
+ * used as it is), else with the walk's ticket ticketlocked (once per walk;
+ * -EDEADLK there is -ENOSPC: the transaction must back off). Returns the
+ * progress (0 or 1) or an errno.
  */
-static int bo_move(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_ttm_resource *nres, bool evict)
+static long lru_walk(struct ccmm_ctx *ctx, struct ccmm_ttm_resource_manager *man, struct evict_walk *w)
+{
+	struct ccmm_ttm_device *tdev = man->tdev;
+	struct ccmm_ttm_bo **snap = NULL;
+	size_t n = 0, cap = 0, i;
+	long progress = 0;
+	int type = -1;
+
+	pthread_mutex_lock(&tdev->lru_lock);
+	for (int t = 0; t < CCMM_TTM_PL_NR; t++)
+		if (tdev->man_drv[t] == man)
+			type = t;
+	for (struct ccmm_lru_node *nd = ccmm_lru_oldest(&man->lru); nd && nd != &man->lru.head; nd = nd->next) {
+		struct ccmm_ttm_bo *bo = ccmm_container_of(nd, struct ccmm_ttm_bo, lru);
+
+		if (bo == w->evictor || ccmm_grow((void **)&snap, &cap, n + 1, sizeof(*snap)))
+			continue;
+		if (_ccmm_ttm_bo_get_unless_zero(bo))
+			snap[n++] = bo;
+	}
+	pthread_mutex_unlock(&tdev->lru_lock);
+	for (i = 0; i < n && progress >= 0 && progress < 1; i++) {
+		struct ccmm_ttm_bo *bo = snap[i];
+		bool needs_unlock = false, locked = false;
+		long lret = 0;
+
+		if (ccmm_dma_resv_trylock(ctx, bo->resv)) {
+			locked = needs_unlock = true;
+		} else if (w->op && w->op->allow_res_evict && bo->resv == w->op->resv && ccmm_dma_resv_held(bo->resv)) {
+			locked = true;
+		} else if (!w->ticket || (w->op && w->op->no_wait_gpu) || w->trylock_only) {
+			ccmm_ttm_bo_put(ctx, bo);
+			continue;
+		}
+		if (!locked) {
+			/* ttm_lru_walk_ticketlock: only one per walk, it is prone to -EDEADLK */
+			lret = ccmm_dma_resv_lock(ctx, bo->resv, w->ticket);
+			if (!lret) {
+				needs_unlock = true;
+				w->ticket = NULL;
+			} else if (lret == -EDEADLK) {
+				lret = -ENOSPC;
+			}
+		}
+		/* it may have moved between the LRU and the lock */
+		if (!lret && bo->has_res && (int)bo->res.mem_type == type)
+			lret = w->swapout ? swapout_cb(ctx, w, bo) : evict_cb(ctx, w, bo);
+		if (needs_unlock)
+			ccmm_dma_resv_unlock(ctx, bo->resv);
+		ccmm_ttm_bo_put(ctx, bo);
+		if (lret == -EBUSY || lret == -EALREADY)
+			lret = 0;
+		progress = lret < 0 ? lret : progress + lret;
+	}
+	for (; i < n; i++)
+		ccmm_ttm_bo_put(ctx, snap[i]);
+	free(snap);
+	return progress;
+}
+
+/* ttm_bo_evict_alloc (6.14): trylock walks, then with the ticket while it makes progress; low protection last. */
+static int evict_alloc(struct ccmm_ctx *ctx, struct ccmm_ttm_resource_manager *man, const struct ccmm_ttm_place *place,
+		       struct ccmm_ttm_bo *evictor, struct ccmm_ttm_operation_ctx *op,
+		       struct ccmm_ww_acquire_ctx *ticket, struct ccmm_ttm_resource *res,
+		       struct ccmm_dmem_pool *limit_pool)
+{
+	struct evict_walk w = { .place = place, .evictor = evictor, .res = res, .op = op, .ticket = ticket,
+				.trylock_only = true, .limit_pool = limit_pool };
+	long lret;
+
+	lret = lru_walk(ctx, man, &w);
+	/* one more attempt if the low protection stood in the way */
+	if (!lret && w.hit_low) {
+		w.try_low = true;
+		lret = lru_walk(ctx, man, &w);
+	}
+	if (lret || !ticket)
+		goto out;
+	w.try_low = w.hit_low = false;
+	w.trylock_only = false;
+retry:
+	do {
+		/* the walk may clear the ticket */
+		w.ticket = ticket;
+		w.evicted = 0;
+		lret = lru_walk(ctx, man, &w);
+	} while (!lret && w.evicted);
+	if (!lret && w.hit_low && !w.try_low) {
+		w.try_low = true;
+		goto retry;
+	}
+out:
+	if (lret < 0)
+		return (int)lret;
+	return lret == 0 ? -EBUSY : 0;
+}
+
+/* ttm_bo_alloc_resource */
+static int alloc_resource(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const struct ccmm_ttm_placement *placement,
+			  struct ccmm_ttm_operation_ctx *op, bool force_space, struct ccmm_ttm_resource *res)
 {
 	struct ccmm_ttm_device *tdev = bo->tdev;
-	struct ccmm_ttm_resource old = bo->res;
-	bool had = bo->has_res;
-	int ret = 0;
+	struct ccmm_ww_acquire_ctx *ticket = ccmm_dma_resv_locking_ctx(bo->resv);
+	int ret;
 
-	if (had) {
-		if (bo->move_notify)
-			bo->move_notify(ctx, bo, bo->move_priv);
-		ccmm_ttm_bo_unmap_virtual(ctx, bo);
-		if (ccmm_ttm_bo_wait(ctx, bo, CCMM_RESV_USAGE_BOOKKEEP, MOVE_WAIT_NS)) {
-			ret = -EBUSY;
-			goto fail;
-		}
-	}
-	if (!had) {
-		if (uses_tt(nres->mem_type)) {
-			bo->tt.caching = nres->caching; /* populated on first use */
-		} else {
-			struct side vram = { nres, NULL, nres->caching };
-
-			ret = copy_backing(ctx, bo, NULL, &vram); /* cleared VRAM */
-		}
-	} else if (uses_tt(old.mem_type) && uses_tt(nres->mem_type)) {
-		/* bind/unbind: the pages stay; a new caching needs new pages */
-		if (bo->tt.populated && old.caching != nres->caching) {
-			struct tt_set cur = tt_current(bo), np;
-
-			ret = tt_set_alloc(ctx, bo, nres->caching, &np);
-			if (!ret) {
-				struct side from = { &old, &cur, old.caching }, to = { nres, &np, nres->caching };
-
-				ret = copy_backing(ctx, bo, &from, &to);
-				if (ret) {
-					tt_set_free(ctx, bo, nres->caching, &np, bo->num_pages);
-				} else {
-					tt_unpopulate(ctx, bo);
-					tt_install(bo, &np);
-				}
-			}
-		}
-		if (!ret)
-			bo->tt.caching = nres->caching;
-	} else if (uses_tt(old.mem_type)) {
-		/* to VRAM: copy the pages out, then give them back */
-		struct tt_set cur = tt_current(bo);
-		struct side from = { &old, &cur, old.caching }, to = { nres, NULL, nres->caching };
-
-		ret = copy_backing(ctx, bo, bo->tt.populated ? &from : NULL, &to);
-		if (!ret)
-			tt_unpopulate(ctx, bo);
-	} else {
-		/* from VRAM: new pages (mapped for the GPU), copy in */
-		struct tt_set np;
-
-		ret = tt_set_alloc(ctx, bo, nres->caching, &np);
-		if (!ret) {
-			struct side from = { &old, NULL, old.caching }, to = { nres, &np, nres->caching };
-
-			ret = copy_backing(ctx, bo, &from, &to);
-			if (ret) {
-				tt_set_free(ctx, bo, nres->caching, &np, bo->num_pages);
-			} else {
-				tt_install(bo, &np);
-				bo->tt.caching = nres->caching;
-			}
-		}
-	}
+	ret = ccmm_dma_resv_reserve_fences(ctx, bo->resv, 1);
 	if (ret)
-		goto fail;
+		return ret;
+	for (unsigned i = 0; i < placement->nr; i++) {
+		const struct ccmm_ttm_place *place = &placement->place[i];
+		struct ccmm_ttm_resource_manager *man = ccmm_ttm_manager_type(tdev, place->mem_type);
+		struct ccmm_dmem_pool *limit_pool = NULL;
+		bool may_evict;
 
-	pthread_mutex_lock(&tdev->lru_lock);
-	if (ccmm_lru_on_list(&bo->lru))
-		ccmm_lru_del(&tdev->man[old.mem_type].lru, &bo->lru);
-	if (had)
-		space_give(tdev, &old, bo->size);
-	bo->res = *nres;
-	bo->has_res = true;
-	bo->prot_valid = false;
-	if (!bo->pin_count)
-		ccmm_lru_add_tail(&tdev->man[nres->mem_type].lru, &bo->lru);
-	if (had) {
-		tdev->moves++;
-		bo->moves++;
-		if (evict) {
-			tdev->evictions++;
-			bo->evictions++;
+		if (!man || !ccmm_ttm_resource_manager_used(man))
+			continue;
+		if (place->flags & (force_space ? CCMM_TTM_PL_FLAG_DESIRED : CCMM_TTM_PL_FLAG_FALLBACK))
+			continue;
+		may_evict = force_space && place->mem_type != CCMM_TTM_PL_SYSTEM;
+		ret = ccmm_ttm_resource_alloc(ctx, bo, place, res, force_space ? &limit_pool : NULL);
+		if (ret) {
+			if (ret != -ENOSPC && ret != -EAGAIN) {
+				ccmm_dmem_pool_put(limit_pool);
+				return ret;
+			}
+			if (!may_evict) {
+				ccmm_dmem_pool_put(limit_pool);
+				continue;
+			}
+			ret = evict_alloc(ctx, man, place, bo, op, ticket, res, limit_pool);
+			ccmm_dmem_pool_put(limit_pool);
+			if (ret == -EBUSY)
+				continue;
+			if (ret)
+				return ret;
 		}
+		ret = add_move_fence(ctx, bo, man, op->no_wait_gpu);
+		if (ret) {
+			ccmm_ttm_resource_free(bo, res);
+			if (ret == -EBUSY)
+				continue;
+			return ret;
+		}
+		return 0;
 	}
-	pthread_mutex_unlock(&tdev->lru_lock);
-	if (had) {
-		ccmm_count(ctx, CCMM_CTR_AT(ttm, ttm_moves), 1);
-		if (evict)
-			ccmm_count(ctx, CCMM_CTR_AT(ttm, ttm_evictions), 1);
-	}
-	return 0;
-fail:
-	pthread_mutex_lock(&tdev->lru_lock);
-	space_give(tdev, nres, bo->size);
-	pthread_mutex_unlock(&tdev->lru_lock);
+	return -ENOSPC;
+}
+
+int ccmm_ttm_bo_mem_space(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const struct ccmm_ttm_placement *placement,
+			  struct ccmm_ttm_operation_ctx *op, struct ccmm_ttm_resource *res)
+{
+	bool force_space = false;
+	int ret;
+
+	do {
+		ret = alloc_resource(ctx, bo, placement, op, force_space, res);
+		force_space = !force_space;
+	} while (ret == -ENOSPC && force_space);
 	return ret;
 }
 
-static bool res_matches(const struct ccmm_ttm_bo *bo, const struct ccmm_ttm_place *pl)
+/* ttm_bo_handle_move_mem */
+static int handle_move_mem(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_ttm_resource *mem, bool evict,
+			   struct ccmm_ttm_operation_ctx *op, struct ccmm_ttm_place *hop)
 {
-	return bo->has_res && bo->res.mem_type == pl->mem_type && bo->res.caching == pl->caching;
+	struct ccmm_ttm_device *tdev = bo->tdev;
+	struct ccmm_ttm_resource_manager *old_man = bo->has_res ? ccmm_ttm_manager_type(tdev, bo->res.mem_type) : NULL;
+	bool old_use_tt = !bo->has_res || (old_man && old_man->use_tt);
+	bool new_use_tt = ccmm_ttm_manager_type(tdev, mem->mem_type)->use_tt;
+	bool had = bo->has_res;
+	struct ccmm_ttm_place dummy;
+	int ret;
+
+	if (had && bo->move_notify)
+		bo->move_notify(ctx, bo, bo->move_priv); /* the driver's move_notify: dma_buf_move_notify */
+	ccmm_ttm_bo_unmap_virtual(ctx, bo);
+	if (new_use_tt) {
+		/* zero-initialise the new tt if the old location had one as well */
+		ret = ccmm_ttm_tt_create(ctx, bo, old_use_tt);
+		if (ret)
+			goto out_err;
+		if (!bo->tt.populated)
+			bo->tt.caching = mem->caching;
+		if (mem->mem_type != CCMM_TTM_PL_SYSTEM) {
+			ret = ccmm_ttm_tt_populate(ctx, bo);
+			if (ret)
+				goto out_err;
+		}
+	}
+	ret = ccmm_dma_resv_reserve_fences(ctx, bo->resv, 1);
+	if (ret)
+		goto out_err;
+	ret = tdev->funcs.move(ctx, bo, evict, op, mem, hop ? hop : &dummy);
+	if (ret) {
+		if (ret == -EMULTIHOP)
+			return ret;
+		goto out_err;
+	}
+	op->bytes_moved += bo->size;
+	if (had) {
+		_ccmm_ttm_count_move(ctx, bo, evict);
+		if (bo->moved)
+			bo->moved(ctx, bo, bo->move_priv);
+	}
+	return 0;
+out_err:
+	if (!old_use_tt)
+		ccmm_ttm_tt_destroy(ctx, bo);
+	return ret;
 }
 
-/* Where an evicted BO goes. */
-static void evict_placement(const struct ccmm_ttm_bo *bo, struct ccmm_ttm_placement *pl)
+/* ttm_bo_bounce_temp_buffer: the first hop of a multihop move. */
+static int bounce_temp_buffer(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_ttm_operation_ctx *op,
+			      struct ccmm_ttm_place *hop)
 {
-	memset(pl, 0, sizeof(*pl));
-	if (bo->res.mem_type == CCMM_TTM_PL_VRAM) {
-		pl->place[pl->nr++] = (struct ccmm_ttm_place){ CCMM_TTM_PL_TT, bo->tdev->p.tt_caching };
-		pl->place[pl->nr++] = (struct ccmm_ttm_place){ CCMM_TTM_PL_SYSTEM, CCMM_CACHE_WB };
-	} else if (bo->res.mem_type == CCMM_TTM_PL_TT) {
-		pl->place[pl->nr++] = (struct ccmm_ttm_place){ CCMM_TTM_PL_SYSTEM, CCMM_CACHE_WB };
+	struct ccmm_ttm_placement hop_placement = { 1, { *hop } };
+	struct ccmm_ttm_resource hop_mem;
+	int ret;
+
+	ret = ccmm_ttm_bo_mem_space(ctx, bo, &hop_placement, op, &hop_mem);
+	if (ret)
+		return ret;
+	ret = handle_move_mem(ctx, bo, &hop_mem, false, op, NULL);
+	if (ret) {
+		ccmm_ttm_resource_free(bo, &hop_mem);
+		return ret;
 	}
+	return 0;
 }
 
-/* Evict a BO whose reservation we hold: no further eviction to make room. */
-static int evict_locked(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
+/* ttm_bo_evict */
+static int bo_evict(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_ttm_operation_ctx *op)
 {
-	struct ccmm_ttm_placement pl;
-	struct ccmm_ttm_resource nres;
+	struct ccmm_ttm_placement placement = { 0 };
+	struct ccmm_ttm_resource evict_mem;
+	struct ccmm_ttm_place hop;
+	int ret;
 
-	evict_placement(bo, &pl);
-	for (unsigned i = 0; i < pl.nr; i++) {
-		int ret;
-
-		pthread_mutex_lock(&bo->tdev->lru_lock);
-		ret = space_take(bo->tdev, &pl.place[i], bo->size, &nres);
-		pthread_mutex_unlock(&bo->tdev->lru_lock);
-		if (!ret)
-			return bo_move(ctx, bo, &nres, true);
+	bo->tdev->funcs.evict_flags(bo, &placement);
+	if (!placement.nr) {
+		ret = ccmm_ttm_bo_wait_ctx(ctx, bo, op);
+		if (ret)
+			return ret;
+		/* since we've synced, this frees the backing store at once */
+		return pipeline_gutting(ctx, bo);
 	}
-	return pl.nr ? -ENOSPC : -EINVAL;
+	ret = ccmm_ttm_bo_mem_space(ctx, bo, &placement, op, &evict_mem);
+	if (ret)
+		return ret;
+	do {
+		ret = handle_move_mem(ctx, bo, &evict_mem, true, op, &hop);
+		if (ret != -EMULTIHOP)
+			break;
+		ret = bounce_temp_buffer(ctx, bo, op, &hop);
+	} while (!ret);
+	if (ret)
+		ccmm_ttm_resource_free(bo, &evict_mem);
+	return ret;
 }
 
 int ccmm_ttm_bo_evict(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 {
+	struct ccmm_ttm_operation_ctx op = { .interruptible = false, .no_wait_gpu = false };
+
 	if (!ccmm_dma_resv_assert_held(ctx, bo->resv, "ttm_bo_evict"))
 		return -EINVAL;
 	if (bo->pin_count) {
@@ -782,185 +1046,131 @@ int ccmm_ttm_bo_evict(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 			       bo->pin_count);
 		return -EBUSY;
 	}
-	return evict_locked(ctx, bo);
+	if (!bo->has_res)
+		return 0;
+	return bo_evict(ctx, bo, &op);
 }
 
-/*
- * ttm_lru_walk_ticketlock: when no BO of @type could be trylocked and
- * @self is reserved with a ticket (an acquire context), wait for the
- * least recently used busy one with that ticket. Returns it locked and
- * referenced; NULL with *@ret 0 when there is none or it cannot be had
- * (-EBUSY, -EALREADY: skipped as the kernel skips them), or with *@ret
- * -EDEADLK: the ticket must back off (the kernel turns this into -ENOSPC
- * and ttm_bo_validate into -ENOMEM; the caller leaves its transaction).
- */
-static struct ccmm_ttm_bo *evict_ticketlock(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev,
-					    enum ccmm_ttm_mem_type type, struct ccmm_ttm_bo *self,
-					    struct ccmm_ww_acquire_ctx *ticket, int *ret)
+int ccmm_ttm_bo_evict_first(struct ccmm_ctx *ctx, struct ccmm_ttm_resource_manager *man,
+			    struct ccmm_ttm_operation_ctx *op)
 {
-	struct ccmm_lru *lru = &tdev->man[type].lru;
-	struct ccmm_ttm_bo *busy = NULL;
+	struct ccmm_ttm_device *tdev = man->tdev;
+	struct ccmm_lru_node *n;
+	struct ccmm_ttm_bo *bo = NULL;
+	int type = -1, ret;
 
-	*ret = 0;
 	pthread_mutex_lock(&tdev->lru_lock);
-	for (struct ccmm_lru_node *n = ccmm_lru_oldest(lru); n && n != &lru->head; n = n->next) {
-		struct ccmm_ttm_bo *bo = ccmm_container_of(n, struct ccmm_ttm_bo, lru);
-
-		if (bo != self && !bo->pin_count && !ccmm_dma_resv_held(bo->resv) && bo_get_unless_zero(bo)) {
-			busy = bo;
-			break;
-		}
+	for (int t = 0; t < CCMM_TTM_PL_NR; t++)
+		if (tdev->man_drv[t] == man)
+			type = t;
+	n = ccmm_lru_oldest(&man->lru);
+	if (!n) {
+		pthread_mutex_unlock(&tdev->lru_lock);
+		return -ENOENT;
+	}
+	bo = ccmm_container_of(n, struct ccmm_ttm_bo, lru);
+	if (!_ccmm_ttm_bo_get_unless_zero(bo)) {
+		pthread_mutex_unlock(&tdev->lru_lock);
+		return 0;
 	}
 	pthread_mutex_unlock(&tdev->lru_lock);
-	if (!busy)
-		return NULL;
-	*ret = ccmm_dma_resv_lock(ctx, busy->resv, ticket);
-	if (!*ret)
-		return busy;
-	ccmm_ttm_bo_put(ctx, busy);
-	if (*ret != -EDEADLK)
-		*ret = 0;
-	return NULL;
-}
-
-/*
- * ttm_mem_evict_first: the least recently used evictable BO of @type, not
- * @self, whose reservation we hold already (a shared one) or can trylock,
- * else (with a ticket) the one evict_ticketlock waits for. 0 when one was
- * evicted, -ENOSPC when none could be, -EDEADLK when the ticket must back
- * off.
- */
-static int evict_first(struct ccmm_ctx *ctx, struct ccmm_ttm_device *tdev, enum ccmm_ttm_mem_type type,
-		       struct ccmm_ttm_bo *self)
-{
-	struct ccmm_ww_acquire_ctx *ticket = ccmm_dma_resv_locking_ctx(self->resv);
-	struct ccmm_lru *lru = &tdev->man[type].lru;
-	struct ccmm_ttm_bo *victim = NULL;
-	bool locked = false;
-	int ret;
-
-	pthread_mutex_lock(&tdev->lru_lock);
-	for (struct ccmm_lru_node *n = ccmm_lru_oldest(lru); n && n != &lru->head; n = n->next) {
-		struct ccmm_ttm_bo *bo = ccmm_container_of(n, struct ccmm_ttm_bo, lru);
-
-		if (bo == self || bo->pin_count)
-			continue;
-		if (ccmm_dma_resv_held(bo->resv)) {
-			locked = false;
-		} else if (ccmm_dma_resv_trylock(ctx, bo->resv)) {
-			locked = true;
+	ret = ccmm_ttm_bo_reserve(ctx, bo, op->no_wait_gpu, NULL);
+	if (ret) {
+		ccmm_ttm_bo_put(ctx, bo);
+		return ret;
+	}
+	if (bo->has_res && (int)bo->res.mem_type == type) {
+		if (bo->deleted) {
+			ret = ccmm_ttm_bo_wait_ctx(ctx, bo, op);
+			if (!ret)
+				_ccmm_ttm_bo_cleanup_memtype_use(ctx, bo);
 		} else {
-			continue;
+			ret = bo_evict(ctx, bo, op);
 		}
-		if (!bo_get_unless_zero(bo)) {
-			if (locked)
-				ccmm_dma_resv_unlock(ctx, bo->resv);
-			continue;
-		}
-		victim = bo;
-		break;
 	}
-	pthread_mutex_unlock(&tdev->lru_lock);
-	if (!victim && ticket) {
-		victim = evict_ticketlock(ctx, tdev, type, self, ticket, &ret);
-		if (ret)
-			return ret;
-		locked = true;
-	}
-	if (!victim)
-		return -ENOSPC;
-	/* it may have been pinned or moved between the LRU walk and the lock */
-	ret = victim->pin_count || !victim->has_res || victim->res.mem_type != type ? -EAGAIN : evict_locked(ctx, victim);
-	if (locked)
-		ccmm_dma_resv_unlock(ctx, victim->resv);
-	ccmm_ttm_bo_put(ctx, victim);
-	return ret == -EAGAIN ? 0 : ret;
+	ccmm_dma_resv_unlock(ctx, bo->resv);
+	ccmm_ttm_bo_put(ctx, bo);
+	return ret;
 }
 
-int ccmm_ttm_bo_validate(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const struct ccmm_ttm_placement *placement)
+int ccmm_ttm_bo_validate_ctx(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const struct ccmm_ttm_placement *placement,
+			     struct ccmm_ttm_operation_ctx *op)
 {
-	struct ccmm_ttm_device *tdev = bo->tdev;
-	struct ccmm_ttm_resource nres;
+	struct ccmm_ttm_resource res;
+	struct ccmm_ttm_place hop;
+	bool force_space;
+	int ret;
 
 	if (!ccmm_dma_resv_assert_held(ctx, bo->resv, "ttm_bo_validate"))
 		return -EINVAL;
 	if (!placement_ok(placement))
 		return -EINVAL;
-	for (unsigned i = 0; i < placement->nr; i++) {
-		if (res_matches(bo, &placement->place[i])) {
-			pthread_mutex_lock(&tdev->lru_lock);
-			if (ccmm_lru_on_list(&bo->lru))
-				ccmm_lru_rotate(&tdev->man[bo->res.mem_type].lru, &bo->lru);
-			pthread_mutex_unlock(&tdev->lru_lock);
+	_ccmm_ttm_delayed_delete(ctx, bo->tdev, false);
+	/* remove the backing store if no placement is given */
+	if (!placement->nr)
+		return pipeline_gutting(ctx, bo);
+	force_space = false;
+	do {
+		/* check whether we need to move the buffer */
+		if (bo->has_res && ccmm_ttm_resource_compatible(bo, &bo->res, placement, force_space))
 			return 0;
-		}
-	}
-	if (bo->pin_count) {
-		ccmm_violation(ctx, &ccmm_rule_ttm_pinned_move, ~0ULL,
-			       "ttm_bo_validate would move pinned BO %s out of %s (pin count %u)", bo->name,
-			       ccmm_ttm_mem_type_name(bo->res.mem_type), bo->pin_count);
-		return -EBUSY;
-	}
-	/* first every place without evicting, then every place evicting what it takes */
-	for (int pass = 0; pass < 2; pass++) {
-		for (unsigned i = 0; i < placement->nr; i++) {
-			const struct ccmm_ttm_place *pl = &placement->place[i];
-			int ret;
-
-			for (;;) {
-				int ev;
-
-				pthread_mutex_lock(&tdev->lru_lock);
-				ret = space_take(tdev, pl, bo->size, &nres);
-				pthread_mutex_unlock(&tdev->lru_lock);
-				if (ret != -ENOSPC || !pass)
-					break;
-				ev = evict_first(ctx, tdev, pl->mem_type, bo);
-				if (ev == -EDEADLK)
-					return -ENOMEM; /* -ENOSPC from the walk ends ttm_bo_validate at once */
-				if (ev)
-					break; /* nothing more to evict here */
-			}
+		/* moving pinned BOs is forbidden */
+		if (bo->pin_count)
+			return -EINVAL;
+		ret = alloc_resource(ctx, bo, placement, op, force_space, &res);
+		force_space = !force_space;
+		if (ret == -ENOSPC)
+			continue;
+		if (ret)
+			return ret;
+	bounce:
+		ret = handle_move_mem(ctx, bo, &res, false, op, &hop);
+		if (ret == -EMULTIHOP) {
+			ret = bounce_temp_buffer(ctx, bo, op, &hop);
+			/* try and move to the final place now */
 			if (!ret)
-				return bo_move(ctx, bo, &nres, false);
-			if (ret != -ENOSPC)
-				return ret;
+				goto bounce;
 		}
+		if (ret) {
+			ccmm_ttm_resource_free(bo, &res);
+			return ret;
+		}
+	} while (ret && force_space);
+	/* for backward compatibility with userspace */
+	if (ret == -ENOSPC)
+		return -ENOMEM;
+	/* we might need to add a tt */
+	if (!bo->has_res || bo->res.mem_type == CCMM_TTM_PL_SYSTEM) {
+		ret = ccmm_ttm_tt_create(ctx, bo, true);
+		if (ret)
+			return ret;
 	}
-	return -ENOMEM; /* ttm_bo_validate: -ENOSPC "for backward compatibility with userspace" */
+	return 0;
 }
 
-/* ---- pinning and dmem ------------------------------------------------------------- */
+int ccmm_ttm_bo_validate(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, const struct ccmm_ttm_placement *placement)
+{
+	/* a driver's command-submission context: wait for the GPU, BOs of the same reservation may go */
+	struct ccmm_ttm_operation_ctx op = { .interruptible = true, .no_wait_gpu = false, .allow_res_evict = true,
+					     .resv = bo->resv };
+
+	return ccmm_ttm_bo_validate_ctx(ctx, bo, placement, &op);
+}
+
+/* ---- pinning ----------------------------------------------------------------------------------- */
 
 int ccmm_ttm_bo_pin(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 {
-	struct ccmm_ttm_device *tdev = bo->tdev;
-	int ret = 0;
-
 	if (!ccmm_dma_resv_assert_held(ctx, bo->resv, "ttm_bo_pin"))
 		return -EINVAL;
-	pthread_mutex_lock(&tdev->lru_lock);
-	if (!bo->pin_count && bo->has_res && bo->res.mem_type == CCMM_TTM_PL_VRAM) {
-		if (tdev->p.dmem_max && tdev->dmem_current + bo->size > tdev->p.dmem_max) {
-			tdev->dmem_failures++;
-			ret = -EAGAIN;
-		} else {
-			tdev->dmem_current += bo->size;
-			bo->charged = bo->size;
-		}
-	}
-	if (!ret) {
-		if (!bo->pin_count++ && ccmm_lru_on_list(&bo->lru))
-			ccmm_lru_del(&tdev->man[bo->res.mem_type].lru, &bo->lru);
-	}
-	pthread_mutex_unlock(&tdev->lru_lock);
-	return ret;
+	pthread_mutex_lock(&bo->tdev->lru_lock);
+	++bo->pin_count;
+	pthread_mutex_unlock(&bo->tdev->lru_lock);
+	return 0;
 }
 
 int ccmm_ttm_bo_unpin(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 {
-	struct ccmm_ttm_device *tdev = bo->tdev;
-
 	if (!ccmm_dma_resv_assert_held(ctx, bo->resv, "ttm_bo_unpin"))
 		return -EINVAL;
 	if (!bo->pin_count) {
@@ -968,97 +1178,145 @@ int ccmm_ttm_bo_unpin(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo)
 			       bo->name);
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&tdev->lru_lock);
-	if (!--bo->pin_count) {
-		tdev->dmem_current -= bo->charged;
-		bo->charged = 0;
-		if (bo->has_res)
-			ccmm_lru_add_tail(&tdev->man[bo->res.mem_type].lru, &bo->lru);
-	}
-	pthread_mutex_unlock(&tdev->lru_lock);
+	pthread_mutex_lock(&bo->tdev->lru_lock);
+	/* the last unpin puts it back at the tail of its manager's LRU at once */
+	if (!--bo->pin_count && bo->has_res)
+		_ccmm_ttm_lru_tail_locked(bo);
+	pthread_mutex_unlock(&bo->tdev->lru_lock);
 	return 0;
 }
 
-void ccmm_ttm_dmem_show(struct ccmm_ttm_device *tdev, FILE *out)
+/* ---- swapout ------------------------------------------------------------------------------------- */
+
+/* ttm_bo_swapout_cb: the pages swapped out, or -EBUSY to go on, or an errno. */
+static long swapout_cb(struct ccmm_ctx *ctx, struct evict_walk *w, struct ccmm_ttm_bo *bo)
 {
-	const char *name = tdev->m->plat->devices[tdev->p.dev].name;
+	struct ccmm_ttm_place place = { bo->res.mem_type, bo->res.caching, 0 };
+	struct ccmm_ttm_operation_ctx *op = w->op;
+	long ret;
 
-	pthread_mutex_lock(&tdev->lru_lock);
-	fprintf(out, "dmem.capacity\ndrm/%s/vram0 %" PRIu64 "\n", name, tdev->p.vram_size);
-	fprintf(out, "dmem.current\ndrm/%s/vram0 %" PRIu64 "\n", name, tdev->dmem_current);
-	if (tdev->p.dmem_max)
-		fprintf(out, "dmem.max\ndrm/%s/vram0 %" PRIu64 "\n", name, tdev->p.dmem_max);
-	else
-		fprintf(out, "dmem.max\ndrm/%s/vram0 max\n", name);
-	pthread_mutex_unlock(&tdev->lru_lock);
-}
-
-int ccmm_ttm_dmem_set_max(struct ccmm_ttm_device *tdev, uint64_t max)
-{
-	int ret = 0;
-
-	pthread_mutex_lock(&tdev->lru_lock);
-	if (max && max < tdev->dmem_current)
+	if (bo->pin_count || !bo->tdev->funcs.eviction_valuable(bo, &place)) {
 		ret = -EBUSY;
-	else
-		tdev->p.dmem_max = max;
-	pthread_mutex_unlock(&tdev->lru_lock);
-	return ret;
-}
-
-/* ---- physical ranges ------------------------------------------------------------------ */
-
-bool _ccmm_ttm_mode_encrypts(const struct ccmm_machine *m)
-{
-	return ccmm_cc_private_by_default(m->plat->mode) || m->plat->mode == CCMM_CC_SME;
-}
-
-int ccmm_ttm_bo_phyr(struct ccmm_ctx *ctx, struct ccmm_ttm_bo *bo, struct ccmm_phyr *out)
-{
-	struct ccmm_phyr_meta meta;
-	int ret;
-
-	ccmm_phyr_init(out);
-	if (!ccmm_dma_resv_assert_held(ctx, bo->resv, "ttm_bo_phyr"))
-		return -EINVAL;
-	if (!bo->has_res)
-		return -EINVAL;
-	ret = ccmm_ttm_tt_populate(ctx, bo);
-	if (ret)
-		return ret;
-	memset(&meta, 0, sizeof(meta));
-	meta.cache = bo->res.caching;
-	meta.cpu_mappable = true;
-	if (bo->res.is_iomem) {
-		meta.provider = bo->tdev->p.dev;
-		meta.p2p = true;
-		meta.encrypted = false;
-		return ccmm_phyr_append(out, &meta, bo->res.bus_base, bo->size);
+		goto out;
 	}
-	meta.provider = -1;
-	meta.encrypted = !bo->tt.decrypted && _ccmm_ttm_mode_encrypts(bo->tdev->m);
-	ret = ccmm_phyr_append_pages(out, &meta, bo->tt.pages, bo->num_pages, CCMM_PAGE_SIZE);
+	if (!bo->tt.created || !bo->tt.populated || (bo->tt.page_flags & CCMM_TTM_TT_FLAG_EXTERNAL) ||
+	    (bo->tt.page_flags & CCMM_TTM_TT_FLAG_SWAPPED)) {
+		ret = -EBUSY;
+		goto out;
+	}
+	if (bo->deleted) {
+		long num = (long)bo->tt.num_pages;
+
+		ret = ccmm_ttm_bo_wait_ctx(ctx, bo, op);
+		if (ret)
+			goto out;
+		_ccmm_ttm_bo_cleanup_memtype_use(ctx, bo);
+		ret = num;
+		goto out;
+	}
+	/* move to system cached */
+	if (bo->res.mem_type != CCMM_TTM_PL_SYSTEM) {
+		struct ccmm_ttm_resource evict_mem;
+		struct ccmm_ttm_place hop;
+
+		place = (struct ccmm_ttm_place){ CCMM_TTM_PL_SYSTEM, bo->tt.caching, 0 };
+		ret = ccmm_ttm_resource_alloc(ctx, bo, &place, &evict_mem, NULL);
+		if (ret)
+			goto out;
+		ret = handle_move_mem(ctx, bo, &evict_mem, true, op, &hop);
+		if (ret) {
+			ccmm_ttm_resource_free(bo, &evict_mem);
+			goto out;
+		}
+	}
+	ret = ccmm_ttm_bo_wait_ctx(ctx, bo, op);
 	if (ret)
-		ccmm_phyr_free(out);
+		goto out;
+	ccmm_ttm_bo_unmap_virtual(ctx, bo);
+	if (bo->tt.populated)
+		ret = ccmm_ttm_tt_swapout(ctx, bo);
+out:
+	/* -ENOMEM and -ENOSPC are not fatal */
+	if (ret == -ENOMEM || ret == -ENOSPC)
+		ret = -EBUSY;
 	return ret;
 }
 
-/* ---- per-machine state --------------------------------------------------------- */
+long ccmm_ttm_global_swapout(struct ccmm_ctx *ctx, struct ccmm_machine *m, struct ccmm_ttm_operation_ctx *op)
+{
+	struct ttm_state *st = _ccmm_ttm_state(m);
+	struct ccmm_ttm_device *devs[64];
+	size_t nd = 0;
+	long ret = 0;
+
+	pthread_mutex_lock(&st->lock);
+	for (struct ccmm_ttm_device *t = st->devs; t && nd < CCMM_ARRAY_SIZE(devs); t = t->next)
+		devs[nd++] = t;
+	pthread_mutex_unlock(&st->lock);
+	/* ttm_global_swapout over ttm_device_swapout: the use_tt managers of each device in turn */
+	for (size_t d = 0; d < nd && !ret; d++) {
+		for (int t = CCMM_TTM_PL_SYSTEM; t < CCMM_TTM_PL_NR && !ret; t++) {
+			struct ccmm_ttm_resource_manager *man = devs[d]->man_drv[t];
+			struct evict_walk w = { .op = op, .trylock_only = true, .swapout = true };
+
+			if (!man || !man->use_tt)
+				continue;
+			ret = lru_walk(ctx, man, &w);
+		}
+		if (ret > 0 && unlist(st, devs[d])) {
+			/* the device that gave goes to the end of the list */
+			struct ccmm_ttm_device **pp;
+
+			pthread_mutex_lock(&st->lock);
+			for (pp = &st->devs; *pp; pp = &(*pp)->next)
+				;
+			devs[d]->next = NULL;
+			*pp = devs[d];
+			pthread_mutex_unlock(&st->lock);
+		}
+	}
+	return ret;
+}
+
+/* ---- per-machine state ---------------------------------------------------------------------- */
 
 static int ttm_init(struct ccmm_machine *m)
 {
 	struct ttm_state *st = calloc(1, sizeof(*st));
+	uint64_t pages = ccmm_platform_ram(m->plat, -1) / CCMM_PAGE_SIZE;
 
 	if (!st)
 		return -ENOMEM;
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->pool_lock, NULL);
+	/* ttm_global_init: about half the RAM for the pools and for populated tts; dma32 at most 2 GiB */
+	st->page_pool_size = pages / 2;
+	st->pages_limit = pages / 2;
+	st->dma32_pages_limit = CCMM_MIN(pages, 2ULL << (30 - CCMM_PAGE_SHIFT));
+	atomic_init(&st->pages_allocated, 0);
+	atomic_init(&st->dma32_pages_allocated, 0);
+	_ccmm_ttm_pool_globals_init(st);
 	ccmm_subsys_set_data(m, &ccmm_subsys_ttm, st);
 	return 0;
 }
 
+void ccmm_ttm_set_pages_limit(struct ccmm_machine *m, uint64_t pages)
+{
+	struct ttm_state *st = _ccmm_ttm_state(m);
+
+	if (st)
+		st->pages_limit = pages ? pages : ccmm_platform_ram(m->plat, -1) / CCMM_PAGE_SIZE / 2;
+}
+
+static void free_device(struct ccmm_ttm_device *tdev)
+{
+	pthread_mutex_destroy(&tdev->lru_lock);
+	free(tdev);
+}
+
 static void ttm_exit(struct ccmm_machine *m)
 {
-	struct ttm_state *st = ccmm_subsys_data(m, &ccmm_subsys_ttm);
+	struct ttm_state *st = _ccmm_ttm_state(m);
 	struct ccmm_ctx ctx;
 
 	if (!st)
@@ -1068,11 +1326,17 @@ static void ttm_exit(struct ccmm_machine *m)
 		struct ccmm_ttm_device *tdev = st->devs;
 
 		st->devs = tdev->next;
-		_ccmm_ttm_pool_fini(&ctx, tdev);
-		pthread_mutex_destroy(&tdev->lru_lock);
-		free(tdev->vr);
-		free(tdev);
+		device_teardown(&ctx, tdev);
+		free_device(tdev);
 	}
+	while (st->dead) {
+		struct ccmm_ttm_device *tdev = st->dead;
+
+		st->dead = tdev->next;
+		free_device(tdev);
+	}
+	_ccmm_ttm_pool_globals_fini(&ctx, st);
+	pthread_mutex_destroy(&st->pool_lock);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 	ccmm_subsys_set_data(m, &ccmm_subsys_ttm, NULL);

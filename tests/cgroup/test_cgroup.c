@@ -2,7 +2,9 @@
 /*
  * cgroup: the v2 hierarchy, tasks, the misc controller's formats and its
  * charge / event / rollback rules, the memory controller's charges,
- * reclaim hook and OOM, and the cgroupfs dump.
+ * reclaim hook and OOM, the dmem controller (kernel/cgroup/dmem.c, v6.14:
+ * files, charges, the limit pool, effective protection), and the cgroupfs
+ * dump.
  */
 #include <limits.h>
 #include <signal.h>
@@ -54,9 +56,9 @@ static void test_hierarchy(void **state)
 	assert_int_equal(ccmm_cgroup_mkdir(root, "/cgroup.procs", false, 0, NULL), -EEXIST);
 	/* cgcreate -g misc,memory:/a/b/c: ancestors created, controllers enabled on the way */
 	assert_int_equal(ccmm_cgroup_mkdir(root, "/a/b/c", true, CCMM_CGRP_MASK_ALL, NULL), 0);
-	assert_string_equal(rd("/cgroup.subtree_control"), "cpuset memory misc\n");
-	assert_string_equal(rd("/a/cgroup.subtree_control"), "cpuset memory misc\n");
-	assert_string_equal(rd("/a/b/cgroup.controllers"), "cpuset memory misc\n");
+	assert_string_equal(rd("/cgroup.subtree_control"), "cpuset memory misc dmem\n");
+	assert_string_equal(rd("/a/cgroup.subtree_control"), "cpuset memory misc dmem\n");
+	assert_string_equal(rd("/a/b/cgroup.controllers"), "cpuset memory misc dmem\n");
 	assert_string_equal(rd("/a/b/c/cgroup.subtree_control"), "\n");
 	b = ccmm_cgroup_lookup(root, "/a/b");
 	assert_non_null(b);
@@ -95,7 +97,7 @@ static void test_controllers_and_tasks(void **state)
 	struct ccmm_task *t;
 	char buf[64];
 
-	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "-misc -memory -cpuset"), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "-misc -memory -cpuset -dmem"), 0);
 	assert_int_equal(ccmm_cgroup_mkdir(root, "/p", false, 0, &p), 0);
 	/* no controllers enabled in the root's subtree_control yet: no misc files in /p */
 	assert_int_equal(ccmm_cgroup_read(root, "/p/misc.max", buf, sizeof(buf)), -ENOENT);
@@ -141,7 +143,7 @@ static void test_controllers_and_tasks(void **state)
 	ccmm_task_exit(root, t);
 	assert_string_equal(rd("/p/cgroup.events"), "populated 0\nfrozen 0\n");
 	/* disabling misc at the root while no child uses it further down works */
-	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "-misc -memory -cpuset"), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "-misc -memory -cpuset -dmem"), 0);
 	assert_string_equal(rd("/cgroup.subtree_control"), "\n");
 	assert_int_equal(ccmm_cgroup_rmdir(root, "/p"), 0);
 	ccmm_cgroup_put(p);
@@ -731,6 +733,194 @@ static void test_misc_ops_and_refs(void **state)
 	assert_int_equal(ccmm_misc_cg_set_ops(root, CCMM_MISC_SEV, NULL, NULL), 0);
 }
 
+
+#define REGION "drm/gpu0/vram0"
+#define KiB 1024ULL
+
+/* The dmem files as dmem.c prints them; writes with the kernel's parser and errnos (dmemcg_limit_write). */
+static void test_dmem_files(void **state)
+{
+	struct ccmm_dmem_region *r, *none;
+	uint64_t v;
+	char name[96];
+
+	assert_int_equal(ccmm_dmem_register_region(root, 0, "drm/none/vram0", &none), 0);
+	assert_null(none); /* dmem_cgroup_register_region(0, ...) is NULL: nothing accounted */
+	assert_int_equal(ccmm_dmem_register_region(root, 1024 * KiB, "bad name", &none), -EINVAL);
+	assert_int_equal(ccmm_dmem_register_region(root, 1024 * KiB, REGION, &r), 0);
+	assert_string_equal(rd("/dmem.capacity"), REGION " 1048576\n");
+	assert_string_equal(rd("/dmem.current"), REGION " 0\n");
+	assert_int_equal(ccmm_cgroup_read(root, "/dmem.max", name, sizeof(name)), -ENOENT); /* CFTYPE_NOT_ON_ROOT */
+	/* a child has dmem files only where its parent enables the controller */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "-dmem"), 0);
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/dm", false, 0, NULL), 0);
+	assert_int_equal(ccmm_cgroup_read(root, "/dm/dmem.max", name, sizeof(name)), -ENOENT);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "+dmem"), 0);
+	assert_int_equal(ccmm_cgroup_read(root, "/dm/dmem.capacity", name, sizeof(name)), -ENOENT); /* root only */
+	assert_string_equal(rd("/dm/dmem.max"), REGION " max\n");
+	assert_string_equal(rd("/dm/dmem.min"), REGION " 0\n");
+	assert_string_equal(rd("/dm/dmem.low"), REGION " 0\n");
+	assert_string_equal(rd("/dm/dmem.current"), REGION " 0\n");
+	/* memparse: base 0, K/M/G/T/P/E suffixes; "max"; the whole rest of the line */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/dm/dmem.max", REGION " 512k"), 0);
+	assert_string_equal(rd("/dm/dmem.max"), REGION " 524288\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/dm/dmem.max", REGION "\t0x1000\n"), 0);
+	assert_string_equal(rd("/dm/dmem.max"), REGION " 4096\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/dm/dmem.max", REGION " 010"), 0); /* octal */
+	assert_string_equal(rd("/dm/dmem.max"), REGION " 8\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/dm/dmem.max", REGION " 1M"), 0);
+	assert_string_equal(rd("/dm/dmem.max"), REGION " 1048576\n");
+	/* a limit at or above PAGE_COUNTER_MAX (2^63 / 4096 bytes, ~2 PiB) reads as max */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/dm/dmem.max", REGION " 4P"), 0);
+	assert_string_equal(rd("/dm/dmem.max"), REGION " max\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/dm/dmem.low", REGION " 64k"), 0);
+	assert_string_equal(rd("/dm/dmem.low"), REGION " 65536\n");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/dm/dmem.min", REGION " 32k"), 0);
+	assert_string_equal(rd("/dm/dmem.min"), REGION " 32768\n");
+	/* the refusals: -EINVAL, nothing changes */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/dm/dmem.max", "drm/nope/vram0 1"), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/dm/dmem.max", REGION), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/dm/dmem.max", REGION " -1"), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/dm/dmem.max", REGION " 12q"), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/dm/dmem.max", REGION "  5"), -EINVAL); /* " 5" is no number */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/dm/dmem.max", REGION " 1 2"), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/dm/dmem.current", REGION " 1"), -EACCES);
+	assert_string_equal(rd("/dm/dmem.max"), REGION " max\n");
+	/* the parser alone (job files are checked before a machine exists) */
+	assert_int_equal(ccmm_dmem_parse_limit("a 1g", name, sizeof(name), &v), 0);
+	assert_string_equal(name, "a");
+	assert_int_equal(v, 1ULL << 30);
+	assert_int_equal(ccmm_dmem_parse_limit("a k", name, sizeof(name), &v), 0); /* memparse: no digits, a suffix: 0 */
+	assert_int_equal(v, 0);
+	assert_int_equal(ccmm_dmem_parse_limit("a 0x", name, sizeof(name), &v), -EINVAL);
+	assert_int_equal(ccmm_dmem_parse_limit(" 1", name, sizeof(name), &v), -EINVAL);
+	assert_int_equal(ccmm_cgroup_write_check("dmem.max", REGION " max", NULL, 0), 0);
+	assert_int_equal(ccmm_cgroup_write_check("dmem.low", REGION " lots", NULL, 0), -EINVAL);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/dm"), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "-dmem"), 0);
+	ccmm_dmem_unregister_region(r);
+	assert_string_equal(rd("/dmem.capacity"), "");
+}
+
+/* dmem_cgroup_try_charge: the page counter up the tree, the limit pool, uncharge; dmem.max below the usage. */
+static void test_dmem_charges(void **state)
+{
+	struct ccmm_dmem_region *r;
+	struct ccmm_dmem_pool *p1, *p2, *p3, *limit, *pn;
+	struct ccmm_cgroup *a, *b, *n;
+
+	assert_int_equal(ccmm_dmem_register_region(root, 4096 * KiB, "drm/gpu1/vram0", &r), 0);
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/ca/cb", true, 1u << CCMM_CGRP_DMEM, &b), 0);
+	a = ccmm_cgroup_lookup(root, "/ca");
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/ca/dmem.max", "drm/gpu1/vram0 512k"), 0);
+	assert_int_equal(ccmm_dmem_try_charge(r, b, 256 * KiB, &p1, &limit), 0);
+	assert_ptr_equal(ccmm_dmem_pool_cgroup(p1), b);
+	assert_int_equal(ccmm_dmem_try_charge(r, b, 256 * KiB, &p2, &limit), 0);
+	assert_string_equal(rd("/ca/cb/dmem.current"), "drm/gpu1/vram0 524288\n");
+	assert_string_equal(rd("/ca/dmem.current"), "drm/gpu1/vram0 524288\n");
+	assert_string_equal(rd("/dmem.current"), "drm/gpu1/vram0 524288\n");
+	/* /ca is full: -EAGAIN, the limit pool is /ca's, nothing stays charged below it */
+	assert_int_equal(ccmm_dmem_try_charge(r, b, 4096, &p3, &limit), -EAGAIN);
+	assert_null(p3);
+	assert_non_null(limit);
+	assert_ptr_equal(ccmm_dmem_pool_cgroup(limit), a);
+	assert_int_equal(ccmm_dmem_pool_failcnt(limit), 1);
+	assert_int_equal(ccmm_dmem_usage(b, r), 512 * KiB);
+	ccmm_dmem_pool_put(limit);
+	/* without asking for the limit pool */
+	assert_int_equal(ccmm_dmem_try_charge(r, b, 4096, &p3, NULL), -EAGAIN);
+	/* set_resource_max ignores page_counter_set_max's -EBUSY: the write succeeds, the limit stays */
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/ca/dmem.max", "drm/gpu1/vram0 4096"), 0);
+	assert_string_equal(rd("/ca/dmem.max"), "drm/gpu1/vram0 524288\n");
+	ccmm_dmem_uncharge(p2, 256 * KiB);
+	assert_string_equal(rd("/dmem.current"), "drm/gpu1/vram0 262144\n");
+	/* a cgroup without the controller is charged at its nearest ancestor that has it */
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/ca/cb/nod", false, 0, &n), 0);
+	assert_ptr_equal(ccmm_dmem_cg_css(n), b);
+	assert_int_equal(ccmm_dmem_try_charge(r, n, 4096, &pn, NULL), 0);
+	assert_ptr_equal(ccmm_dmem_pool_cgroup(pn), b);
+	ccmm_dmem_uncharge(pn, 4096);
+	/* rmdir resets the limits of the cgroup's pools (dmemcs_offline); a charge keeps it alive */
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/ca/cb/nod"), 0);
+	ccmm_cgroup_put(n);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/ca/cb/dmem.max", "drm/gpu1/vram0 256k"), 0);
+	assert_int_equal(ccmm_dmem_try_charge(r, b, 4096, &p3, NULL), -EAGAIN);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/ca/cb"), 0);
+	assert_int_equal(ccmm_dmem_try_charge(r, b, 4096, &p3, NULL), 0); /* /ca/cb's limit is gone; /ca's is not */
+	ccmm_dmem_uncharge(p3, 4096);
+	ccmm_dmem_uncharge(p1, 256 * KiB);
+	ccmm_cgroup_put(b);
+	assert_string_equal(rd("/dmem.current"), "drm/gpu1/vram0 0\n");
+	/* an unregistered region takes no charge */
+	ccmm_dmem_unregister_region(r);
+	assert_int_equal(ccmm_dmem_try_charge(r, a, 4096, &p3, NULL), -ENODEV);
+	ccmm_cgroup_put(a);
+	assert_int_equal(ccmm_cgroup_rmdir(root, "/ca"), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/cgroup.subtree_control", "-dmem"), 0);
+}
+
+/*
+ * dmem_cgroup_state_evict_valuable: within the cgroup that hit its limit,
+ * min and low protect as memory.min/low do, effective protection computed
+ * with recursive_prot from the limit down (page_counter_calculate_protection).
+ */
+static void test_dmem_protection(void **state)
+{
+	struct ccmm_dmem_region *r;
+	struct ccmm_dmem_pool *px, *py, *pz, *pq, *pn, *limit;
+	struct ccmm_cgroup *x, *y, *z, *q;
+	bool hit = false;
+
+	assert_int_equal(ccmm_dmem_register_region(root, 64 * 1024 * KiB, "drm/gpu2/vram0", &r), 0);
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/p/x", true, 1u << CCMM_CGRP_DMEM, &x), 0);
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/p/y", true, 1u << CCMM_CGRP_DMEM, &y), 0);
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/p/z", true, 1u << CCMM_CGRP_DMEM, &z), 0);
+	assert_int_equal(ccmm_cgroup_mkdir(root, "/q", true, 1u << CCMM_CGRP_DMEM, &q), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/p/x/dmem.min", "drm/gpu2/vram0 256k"), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/p/y/dmem.low", "drm/gpu2/vram0 256k"), 0);
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/p/dmem.max", "drm/gpu2/vram0 1M"), 0);
+	assert_int_equal(ccmm_dmem_try_charge(r, x, 256 * KiB, &px, NULL), 0);
+	assert_int_equal(ccmm_dmem_try_charge(r, y, 256 * KiB, &py, NULL), 0);
+	assert_int_equal(ccmm_dmem_try_charge(r, z, 384 * KiB, &pz, NULL), 0);
+	assert_int_equal(ccmm_dmem_try_charge(r, q, 64 * KiB, &pq, NULL), 0);
+	assert_int_equal(ccmm_dmem_try_charge(r, z, 256 * KiB, &pn, &limit), -EAGAIN);
+	assert_null(pn);
+	assert_ptr_equal(ccmm_dmem_pool_cgroup(limit), ccmm_dmem_pool_cgroup(px)->parent);
+	/* the limit pool's own memory and unprotected memory below it may go */
+	assert_true(ccmm_dmem_evict_valuable(limit, limit, false, &hit));
+	assert_true(ccmm_dmem_evict_valuable(limit, pz, false, &hit));
+	assert_false(hit);
+	/* x is within its min: never; y within its low: not on the first pass, yes ignoring low */
+	assert_false(ccmm_dmem_evict_valuable(limit, px, false, &hit));
+	assert_false(hit);
+	assert_false(ccmm_dmem_evict_valuable(limit, px, true, &hit));
+	assert_false(ccmm_dmem_evict_valuable(limit, py, false, &hit));
+	assert_true(hit);
+	assert_true(ccmm_dmem_evict_valuable(limit, py, true, &hit));
+	/* memory outside the limited cgroup is not its to evict; memory charged nowhere neither */
+	assert_false(ccmm_dmem_evict_valuable(limit, pq, true, &hit));
+	assert_false(ccmm_dmem_evict_valuable(limit, NULL, true, &hit));
+	/*
+	 * without a cgroup limit (the device was full) protection counts from
+	 * the root, and /p grants none: x's min is not effective then
+	 */
+	assert_true(ccmm_dmem_evict_valuable(NULL, px, false, &hit));
+	assert_int_equal(ccmm_cgroup_write(root, NULL, "/p/dmem.min", "drm/gpu2/vram0 1M"), 0);
+	/* /p's min (1M) is now distributed to its children's unprotected usage (recursive_prot): x keeps 256k */
+	assert_false(ccmm_dmem_evict_valuable(NULL, px, false, &hit));
+	assert_false(ccmm_dmem_evict_valuable(NULL, pz, false, &hit)); /* 1M covers all 896k below /p */
+	ccmm_dmem_pool_put(limit);
+	ccmm_dmem_uncharge(px, 256 * KiB);
+	ccmm_dmem_uncharge(py, 256 * KiB);
+	ccmm_dmem_uncharge(pz, 384 * KiB);
+	ccmm_dmem_uncharge(pq, 64 * KiB);
+	ccmm_cgroup_put(x);
+	ccmm_cgroup_put(y);
+	ccmm_cgroup_put(z);
+	ccmm_cgroup_put(q);
+	ccmm_dmem_unregister_region(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -745,6 +935,9 @@ int main(void)
 		cmocka_unit_test(test_cpuset_mems),
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_misc_ops_and_refs),
+		cmocka_unit_test(test_dmem_files),
+		cmocka_unit_test(test_dmem_charges),
+		cmocka_unit_test(test_dmem_protection),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -271,6 +271,66 @@ static void test_static_on_dynamic(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * Issue 18 item 8, dma_buf_move_notify / dma_buf_attach_ops.move_notify:
+ * "Mappings stay valid and are not directly affected by this callback" --
+ * the old location is the buffer's until the fences of the move signal.
+ * A DMA through a mapping of the previous generation while the move's
+ * fence is pending is no violation (ccmm flagged it from the notification
+ * on); after the fence signalled it is use_after_move, and
+ * move_notify_ignored for the importer that was told.
+ */
+static void test_move_fence_pending(void **state)
+{
+	struct fx f;
+	struct ccmm_ttm_bo *bo;
+	struct ccmm_dma_buf *b;
+	struct ccmm_dma_fence *copy;
+	struct imp lazy;
+	uint8_t buf[64];
+	struct ccmm_result r;
+
+	fx_init(&f, "mode=none");
+	bo = bo_new(&f, 64 * KiB, CCMM_TTM_PL_VRAM);
+	gpu_fill(&f, bo, 0x5a);
+	assert_int_equal(ccmm_dma_buf_export_ttm(&f.ctx, bo, CCMM_DMA_BUF_COHERENT_WC, &b), 0);
+	assert_int_equal(imp_attach(&f, b, &lazy, f.rnic, &dyn_p2p, 0), 0);
+	lazy.ignore = true; /* it keeps its mapping in move_notify */
+	ccmm_dma_resv_lock(&f.ctx, b->resv, NULL);
+	assert_int_equal(ccmm_dma_buf_map_attachment(&f.ctx, lazy.attach, CCMM_DMA_BIDIRECTIONAL, &lazy.map), 0);
+	/* the exporter's pipelined move: notify, the copy's fence in the reservation, done when it signals */
+	assert_int_equal(ccmm_dma_fence_create(f.m, NULL, ccmm_dma_fence_context_alloc(1), 1, &copy), 0);
+	assert_int_equal(ccmm_dma_resv_reserve_fences(&f.ctx, b->resv, 1), 0);
+	ccmm_dma_resv_add_fence(&f.ctx, b->resv, copy, CCMM_RESV_USAGE_KERNEL);
+	assert_int_equal(ccmm_dma_buf_move_begin(&f.ctx, b), 0);
+	assert_int_equal(ccmm_dma_buf_move_done(&f.ctx, b, copy), 0);
+	ccmm_dma_resv_unlock(&f.ctx, b->resv);
+	assert_int_equal(atomic_load(&lazy.notified), 1);
+	assert_false(ccmm_dma_buf_map_valid(lazy.map));           /* it no longer describes the buffer ... */
+	assert_true(ccmm_dma_buf_map_reaches(&f.ctx, lazy.map));  /* ... but still reaches its memory */
+	assert_int_equal(ccmm_dma_buf_map_access(&f.ctx, lazy.map, CCMM_READ, 0, buf, sizeof(buf), &r), 0);
+	assert_int_equal(r.outcome, CCMM_OK);
+	assert_int_equal(buf[0], 0x5a);
+	assert_int_equal(events(&f), 0);
+	/* the copy is done: the old location is gone */
+	assert_int_equal(ccmm_dma_fence_signal(&f.ctx, copy), 0);
+	assert_false(ccmm_dma_buf_map_reaches(&f.ctx, lazy.map));
+	assert_int_equal(ccmm_dma_buf_map_access(&f.ctx, lazy.map, CCMM_READ, 0, buf, sizeof(buf), &r), 0);
+	assert_int_equal(nviol(f.m, "use_after_move"), 1);
+	assert_int_equal(nviol(f.m, "move_notify_ignored"), 1);
+	/* move_done needs the reservation, as move_notify does */
+	assert_int_equal(ccmm_dma_buf_move_done(&f.ctx, b, NULL), -EINVAL);
+	assert_int_equal(nviol(f.m, "resv_not_locked"), 1);
+	ccmm_dma_resv_lock(&f.ctx, b->resv, NULL);
+	assert_int_equal(ccmm_dma_buf_unmap_attachment(&f.ctx, lazy.attach, lazy.map), 0);
+	ccmm_dma_resv_unlock(&f.ctx, b->resv);
+	ccmm_dma_fence_put(&f.ctx, copy);
+	assert_int_equal(ccmm_dma_buf_detach(&f.ctx, lazy.attach), 0);
+	ccmm_dma_buf_put(&f.ctx, b);
+	ccmm_ttm_bo_put(&f.ctx, bo);
+	fx_fini(&f);
+}
+
 /* A dynamic importer on a dynamic exporter: nothing pinned; moves notify; remapping follows. */
 static void test_dynamic_on_dynamic(void **state)
 {
@@ -1277,6 +1337,7 @@ int main(void)
 		cmocka_unit_test(test_export_checks),
 		cmocka_unit_test(test_static_on_dynamic),
 		cmocka_unit_test(test_dynamic_on_dynamic),
+		cmocka_unit_test(test_move_fence_pending),
 		cmocka_unit_test(test_static_exporter),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_lock_rules),

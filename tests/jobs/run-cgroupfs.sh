@@ -23,7 +23,7 @@ cp "$jobs/sgx-small.ini" "$tmp/"
 (cd "$tmp" && "$ccmm" run --quiet job.job >/dev/null) || { echo "the run failed"; fail=1; }
 expect misc.capacity "sgx_epc 2097152"
 expect misc.current "sgx_epc 0"
-expect cgroup.controllers "cpuset memory misc"
+expect cgroup.controllers "cpuset memory misc dmem"
 expect cgroup.subtree_control "memory misc"
 expect a/misc.max "sgx_epc 12288"
 expect a/misc.events "sgx_epc.max 27"

@@ -257,6 +257,58 @@ static void test_stale_tlb(void **state)
 	ccmm_machine_destroy(m);
 }
 
+/* Thousands of stale entries: each page keeps its own oldest translation; a flush takes exactly its range. */
+static void test_stale_tlb_many(void **state)
+{
+	struct ccmm_machine *m = machine("mode=none\ncpus=2");
+	const uint64_t n = 4096, base = CCMM_PAGE_OFFSET;
+	struct ccmm_pgtable *pt;
+	struct ccmm_walk w;
+	struct ccmm_ctx ctx;
+
+	ccmm_ctx_init(&ctx, m, 0, "t");
+	assert_int_equal(ccmm_pgt_create(m, CCMM_PGT_GUEST_KERNEL, "k", false, &pt), 0);
+	assert_int_equal(ccmm_pgt_map(&ctx, pt, base, 0x100000, n * 4096, 4096, CCMM_PTE_RW), 0);
+	/* every page loses RW without a flush, then gains ACCESSED: the TLB keeps the first (RW, not accessed) */
+	for (uint64_t i = 0; i < n; i++)
+		assert_int_equal(ccmm_pgt_protect(&ctx, pt, base + i * 4096, 4096, 0, CCMM_PTE_RW, false), 1);
+	for (uint64_t i = 0; i < n; i++)
+		assert_int_equal(ccmm_pgt_protect(&ctx, pt, base + i * 4096, 4096, CCMM_PTE_ACCESSED, 0, false), 1);
+	assert_int_equal(pt->nr_stale, n);
+	for (uint64_t i = 0; i < n; i += 97) {
+		assert_int_equal(ccmm_pgt_translate(pt, base + i * 4096 + 8, &w), 0);
+		assert_true(w.stale && (w.pte & CCMM_PTE_RW) && !(w.pte & CCMM_PTE_ACCESSED));
+		assert_int_equal(w.pa, 0x100000 + i * 4096 + 8);
+	}
+	/* one page flushed: it translates from the tables, its neighbours stay stale */
+	ccmm_pgt_flush_tlb(&ctx, pt, base + 1000 * 4096, 4096);
+	assert_int_equal(pt->nr_stale, n - 1);
+	assert_int_equal(ccmm_pgt_translate(pt, base + 1000 * 4096, &w), 0);
+	assert_true(!w.stale && !(w.pte & CCMM_PTE_RW) && (w.pte & CCMM_PTE_ACCESSED));
+	assert_int_equal(ccmm_pgt_translate(pt, base + 999 * 4096, &w), 0);
+	assert_true(w.stale);
+	assert_int_equal(ccmm_pgt_translate(pt, base + 1001 * 4096, &w), 0);
+	assert_true(w.stale);
+	/* a new change to the flushed page is stale again, with the current attributes as the old ones */
+	assert_int_equal(ccmm_pgt_protect(&ctx, pt, base + 1000 * 4096, 4096, CCMM_PTE_RW, 0, false), 1);
+	assert_int_equal(ccmm_pgt_translate(pt, base + 1000 * 4096, &w), 0);
+	assert_true(w.stale && !(w.pte & CCMM_PTE_RW));
+	/* a larger range: exactly its 200 pages go */
+	ccmm_pgt_flush_tlb(&ctx, pt, base + 2000 * 4096, 200 * 4096);
+	assert_int_equal(pt->nr_stale, n - 200);
+	assert_int_equal(ccmm_pgt_translate(pt, base + 2199 * 4096, &w), 0);
+	assert_false(w.stale);
+	assert_int_equal(ccmm_pgt_translate(pt, base + 2200 * 4096, &w), 0);
+	assert_true(w.stale);
+	/* a whole flush: nothing stale */
+	ccmm_pgt_flush_tlb(&ctx, pt, 0, 0);
+	assert_int_equal(pt->nr_stale, 0);
+	assert_int_equal(ccmm_pgt_translate(pt, base + 2200 * 4096, &w), 0);
+	assert_false(w.stale);
+	ccmm_pgt_destroy(&ctx, pt);
+	ccmm_machine_destroy(m);
+}
+
 static void test_hook(void **state)
 {
 	struct ccmm_machine *m = machine("mode=none");
@@ -308,7 +360,7 @@ int main(void)
 		cmocka_unit_test(test_map_sizes),      cmocka_unit_test(test_map_refusals),
 		cmocka_unit_test(test_unmap_splits),   cmocka_unit_test(test_protect),
 		cmocka_unit_test(test_enc_polarity),   cmocka_unit_test(test_enc_bit_survives_split),
-		cmocka_unit_test(test_cache_bits),     cmocka_unit_test(test_stale_tlb),
+		cmocka_unit_test(test_cache_bits),     cmocka_unit_test(test_stale_tlb), cmocka_unit_test(test_stale_tlb_many),
 		cmocka_unit_test(test_hook),           cmocka_unit_test(test_iterate),
 	};
 

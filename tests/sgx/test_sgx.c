@@ -4,7 +4,8 @@
  * with version slots, ELDU, the SECS after its children, the EAUG race),
  * reclaim order and second chance, round-robin cgroup reclaim in batches
  * of 16, cgroup vs. global reclaim, ksgxd's watermarks, charge_mm, OOM,
- * virtual EPC and the alternative policies.
+ * virtual EPC and the alternative policies; the reference fast path (the
+ * thread's TLB, data checked after aging) and batched accesses.
  */
 #include "sgx_helpers.h"
 
@@ -709,6 +710,135 @@ static void test_rmdir_charged(void **state)
 }
 
 /* sgx_reclaim_direct: the current cgroup's preemptive reclaim near its limit, then global reclaim below 32 free pages. */
+/*
+ * The reference fast path: once a resident page's PTE has its accessed
+ * bit, references charge sgx_epc_ref and count sgx_refs without moving
+ * data; the data check runs again at the first access after the bit is
+ * cleared (aging), which is where lost data shows.
+ */
+static void test_reference_fast_path(void **state)
+{
+	struct proc p;
+	struct ccmm_sgx_encl *e;
+	struct ccmm_sgx_thread t = { 0 };
+	struct ccmm_walk w;
+	uint64_t va, junk = 0x5eed, refs0;
+
+	proc_init(m, &p, "fp", "/fp", 1);
+	e = encl_build(&p, BASE, 8, 8);
+	va = e->base + 3 * CCMM_PAGE_SIZE;
+	ccmm_sgx_enter(&t, e);
+	assert_int_equal(ccmm_sgx_encl_access(&p.cur, &t, va, true), 0); /* fault, then the full path: stores ++shadow */
+	assert_int_equal(ccmm_pgt_walk(p.mm->pgt, va, &w), 0);
+	assert_true((w.pte & CCMM_PTE_ACCESSED) && (w.pte & CCMM_PTE_DIRTY));
+	refs0 = p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_refs)];
+	/* the page's bytes change behind the enclave's back: hits do not look */
+	assert_int_equal(ccmm_phys_rw(m, w.pa & ~(CCMM_PAGE_SIZE - 1), &junk, sizeof(junk), true, CCMM_KEYID_EPC, NULL), 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(ccmm_sgx_encl_access(&p.cur, &t, va, i & 1), 0);
+	ccmm_sgx_exit(&t);
+	ccmm_sgx_enter(&t, e); /* the TLB is flushed: a walk that finds A and D set, still no data */
+	assert_int_equal(ccmm_sgx_encl_access(&p.cur, &t, va, false), 0);
+	assert_int_equal(p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_refs)], refs0 + 11);
+	assert_int_equal(p.ctx.cost_n[CCMM_COST_AT(sgx, sgx_epc_ref_ns)], refs0 + 11);
+	no_violations();
+	/* aging clears the accessed bit: the next access moves the data and finds it changed */
+	ccmm_sgx_exit(&t);
+	assert_int_equal(ccmm_pgt_protect(&p.ctx, p.mm->pgt, va, CCMM_PAGE_SIZE, 0, CCMM_PTE_ACCESSED, false), 1);
+	ccmm_sgx_enter(&t, e);
+	assert_int_equal(ccmm_sgx_encl_access(&p.cur, &t, va, false), 0);
+	ccmm_sgx_exit(&t);
+	assert_int_equal(ccmm_violations_count(m, &ccmm_rule_enclave_data_lost, CCMM_ANY_ACTOR), 1);
+	proc_exit(m, &p);
+}
+
+struct replay_figures {
+	uint64_t now_ns, refs, faults, ewb, eldu;
+	long done;
+};
+
+struct replay_run {
+	struct proc *p;
+	struct ccmm_sgx_encl *e;
+	const uint32_t *refs;
+	bool batched;
+	long done;
+};
+
+static int replay_task(void *arg)
+{
+	struct replay_run *r = arg;
+	struct ccmm_sgx_thread t = { 0 };
+	int err = 0;
+
+	ccmm_sgx_enter(&t, r->e);
+	if (r->batched) {
+		for (size_t i = 0; i < 3000 && !err; i += 100)
+			r->done += ccmm_sgx_encl_access_batch(&r->p->cur, &t, r->refs + i, 100, &err);
+	} else {
+		for (size_t i = 0; i < 3000 && !err; i++) {
+			err = ccmm_sgx_encl_access(&r->p->cur, &t, r->e->base + (r->refs[i] >> 1) * CCMM_PAGE_SIZE,
+						   r->refs[i] & 1);
+			r->done += !err;
+		}
+	}
+	ccmm_sgx_exit(&t);
+	return err;
+}
+
+/*
+ * 3000 references over 64 pages held to 16 by the cgroup, one by one or
+ * batched, on a fresh machine. Faults over the limit wait for the cgroup's
+ * reclaim work, a kernel thread: the references run as a task under a
+ * simulator beside it.
+ */
+static struct replay_figures replay_seq(bool batched)
+{
+	struct ccmm_machine *mm = sgx_boot("1m");
+	struct replay_figures f = { 0 };
+	struct ccmm_sgx_encl *e;
+	struct proc p;
+	uint32_t refs[3000];
+	uint64_t x = 12345;
+	struct replay_run r;
+
+	proc_init(mm, &p, "rs", "/rs", 1);
+	set_file(mm, "/rs/misc.max", "sgx_epc 65536");
+	e = encl_build(&p, BASE, 64, 2); /* the rest EAUGed on first touch */
+	for (size_t i = 0; i < 3000; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		refs[i] = (uint32_t)((1 + (x >> 33) % (i % 7 ? 12 : 63)) << 1 | ((x >> 20) & 1));
+	}
+	r = (struct replay_run){ &p, e, refs, batched, 0 };
+	assert_int_equal(sim_call(mm, &p.ctx, replay_task, &r), 0);
+	f.done = r.done;
+	f.now_ns = p.ctx.now_ns;
+	f.refs = p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_refs)];
+	f.faults = p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_faults)];
+	f.ewb = atomic_load(&e->nr_ewb);
+	f.eldu = atomic_load(&e->nr_eldu);
+	assert_int_equal(ccmm_sgx_encl_is_valid(e), 0);
+	assert_int_equal(ccmm_violations_count(mm, NULL, CCMM_ANY_ACTOR), 0);
+	proc_exit(mm, &p);
+	ccmm_shutdown(mm);
+	return f;
+}
+
+/* ccmm_sgx_encl_access_batch is n single accesses: the same clock, counts and paging. */
+static void test_access_batch_equivalent(void **state)
+{
+	struct replay_figures one = replay_seq(false), batch = replay_seq(true);
+
+	assert_int_equal(one.done, 3000);
+	assert_int_equal(batch.done, 3000);
+	assert_true(one.eldu > 100); /* the sequence pages */
+	assert_int_equal(one.now_ns, batch.now_ns);
+	assert_int_equal(one.refs, batch.refs);
+	assert_int_equal(one.faults, batch.faults);
+	assert_int_equal(one.ewb, batch.ewb);
+	assert_int_equal(one.eldu, batch.eldu);
+}
+
 static void test_reclaim_direct(void **state)
 {
 	struct proc p, q;
@@ -770,6 +900,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy_cgroup_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rmdir_charged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim_direct, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reference_fast_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_access_batch_equivalent, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

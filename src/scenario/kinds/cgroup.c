@@ -123,7 +123,8 @@ static void join_values(const struct ccmm_op *op, int first, char *out, size_t l
 }
 
 static const char *const ctrl_choices[] = { "memory,misc", "misc,memory", "misc", "memory", "none",
-					    "cpuset,memory", "cpuset,memory,misc", "cpuset", NULL };
+					    "cpuset,memory", "cpuset,memory,misc", "cpuset", "memory,misc,dmem", "dmem",
+					    "cpuset,memory,misc,dmem", NULL };
 
 static unsigned ctrl_mask(int choice)
 {
@@ -137,9 +138,15 @@ static unsigned ctrl_mask(int choice)
 	case 5:
 		return 1u << CCMM_CGRP_CPUSET | 1u << CCMM_CGRP_MEMORY;
 	case 6:
-		return CCMM_CGRP_MASK_ALL;
+		return 1u << CCMM_CGRP_CPUSET | 1u << CCMM_CGRP_MEMORY | 1u << CCMM_CGRP_MISC;
 	case 7:
 		return 1u << CCMM_CGRP_CPUSET;
+	case 8:
+		return 1u << CCMM_CGRP_MEMORY | 1u << CCMM_CGRP_MISC | 1u << CCMM_CGRP_DMEM;
+	case 9:
+		return 1u << CCMM_CGRP_DMEM;
+	case 10:
+		return CCMM_CGRP_MASK_ALL;
 	default:
 		return 1u << CCMM_CGRP_MEMORY | 1u << CCMM_CGRP_MISC;
 	}

@@ -9,8 +9,11 @@
  *               iommufd  PFNs into an I/O page table, revocable
  *               kvm      PFNs into the guest's stage-2 table, movable, revocable
  *             each overridable (dynamic=, revocable=, p2p=, phyr=); and
- *             ignore_move_notify=yes makes it the hazard of seed 001;
- *             pfn_race_bug=yes installs PFNs after dropping the
+ *             ignore_move_notify=yes makes it the hazard of seed 001,
+ *             and lazy=yes a correct lazy importer: it keeps DMAing
+ *             through its mapping after move_notify while the move is in
+ *             flight and maps again before the first DMA after it took
+ *             effect; pfn_race_bug=yes installs PFNs after dropping the
  *             reservation (a revoke slips in between); dma_race_bug=yes
  *             lets its device run DMA programmed under the reservation
  *             after dropping it (a move slips in between)
@@ -39,6 +42,7 @@ struct imp_opts {
 	int role;
 	int dynamic, revocable, p2p, phyr; /* 0: the role's default, 1 yes, 2 no */
 	bool ignore_move_notify;
+	bool lazy;
 	bool filter;
 	bool pfn_race_bug;
 	bool dma_race_bug;
@@ -58,6 +62,8 @@ static const struct ccmm_option imp_options[] = {
 	  "take the physical-range list instead of an sg_table" },
 	{ "ignore_move_notify", CCMM_OPT_BOOL, offsetof(struct imp_opts, ignore_move_notify), 0, 0, false, NULL, "no",
 	  "keep mappings and PFNs across move_notify (the hazard)" },
+	{ "lazy", CCMM_OPT_BOOL, offsetof(struct imp_opts, lazy), 0, 0, false, NULL, "no",
+	  "keep a DMA mapping across move_notify until the move took effect (its fences signalled), then map again" },
 	{ "filter", CCMM_OPT_BOOL, offsetof(struct imp_opts, filter), 0, 0, false, NULL, "yes",
 	  "TDX: enforce the guest's device allow-list when the importer's driver binds its device" },
 	{ "pfn_race_bug", CCMM_OPT_BOOL, offsetof(struct imp_opts, pfn_race_bug), 0, 0, false, NULL, "no",
@@ -135,7 +141,7 @@ struct imp_state {
 	struct ccmm_actor *a;
 	int dev;
 	int role;
-	bool dynamic, revocable, p2p, phyr, ignore, filter, pfn_race_bug, dma_race_bug;
+	bool dynamic, revocable, p2p, phyr, ignore, lazy, filter, pfn_race_bug, dma_race_bug;
 	struct ccmm_dma_buf_attach_ops ops;
 	struct ccmm_pgtable *table;          /* iommufd: I/O page table; kvm: the guest's stage 2 */
 	struct ccmm_mutex table_lock;        /* iommufd's iopt lock, kvm's slots_lock: who changes the table */
@@ -162,6 +168,9 @@ static void imp_move_notify(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment
 	struct imp_att *t = attach->importer_priv;
 
 	if (t->s->ignore)
+		return;
+	/* lazy: the mapping stays usable until the move takes effect (a revoke has already) */
+	if (t->s->lazy && t->map && ccmm_dma_buf_map_reaches(ctx, t->map))
 		return;
 	if (t->map && t->map == t->inflight) {
 		/* the device is still to use it: it goes when that DMA ends */
@@ -191,6 +200,7 @@ static int imp_start(struct ccmm_actor *a)
 	s->p2p = tri(o->p2p, role_def[o->role][2]);
 	s->phyr = tri(o->phyr, role_def[o->role][3]);
 	s->ignore = o->ignore_move_notify;
+	s->lazy = o->lazy && !role_pfn(o->role);
 	s->filter = o->filter;
 	s->pfn_race_bug = o->pfn_race_bug;
 	s->dma_race_bug = o->dma_race_bug;
@@ -605,8 +615,14 @@ static int imp_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw r
 		if (!ret)
 			ccmm_dma_buf_pfn_check(&a->ctx, t->attach,
 					       t->s->role == ROLE_KVM ? "a guest access" : "device DMA through the IOMMU");
-	} else if (!t->map) {
-		ret = ccmm_dma_buf_map_attachment(&a->ctx, t->attach, CCMM_DMA_BIDIRECTIONAL, &t->map);
+	} else {
+		/* a lazy importer maps again once the move it was told of took effect */
+		if (t->map && t->s->lazy && !ccmm_dma_buf_map_reaches(&a->ctx, t->map)) {
+			ccmm_dma_buf_unmap_attachment(&a->ctx, t->attach, t->map);
+			t->map = NULL;
+		}
+		if (!t->map)
+			ret = ccmm_dma_buf_map_attachment(&a->ctx, t->attach, CCMM_DMA_BIDIRECTIONAL, &t->map);
 	}
 	if (!ret)
 		ret = ccmm_move_data(a, t, rw, off, len, pat, verify, imp_access_fn);

@@ -172,6 +172,7 @@ static int verb_put(struct ccmm_actor *a, const struct ccmm_op *op)
 
 struct gpu_opts {
 	char device[CCMM_NAME_MAX];
+	char cgroup[CCMM_NAME_MAX];
 	uint64_t vram, tt, prefault, dmem_max;
 	int policy, resolve;
 	bool dma_alloc;
@@ -197,8 +198,11 @@ static const struct ccmm_option gpu_options[] = {
 	  "protection resolved once per BO or looked up per PFN" },
 	{ "prefault", CCMM_OPT_U64, offsetof(struct gpu_opts, prefault), 1, 512, false, NULL, "16",
 	  "PTEs one fault inserts at most" },
+	{ "cgroup", CCMM_OPT_STR, offsetof(struct gpu_opts, cgroup), 0, CCMM_NAME_MAX, false, NULL, "",
+	  "the cgroup the driver's process runs in (created with dmem when missing): TTM charges every VRAM "
+	  "allocation it makes to that cgroup's dmem (empty: the root)" },
 	{ "dmem_max", CCMM_OPT_U64, offsetof(struct gpu_opts, dmem_max), 0, 0, true, NULL, "0",
-	  "limit on pinned VRAM (0: max)" },
+	  "dmem.max of that cgroup for the GPU's VRAM region, bytes (0: max; needs cgroup)" },
 	{ "dma_alloc", CCMM_OPT_BOOL, offsetof(struct gpu_opts, dma_alloc), 0, 0, false, NULL, "yes",
 	  "TT pages from dma_alloc_attrs (decrypted where DMA must be); no: dma_map_page of plain pages" },
 	{ "filter", CCMM_OPT_BOOL, offsetof(struct gpu_opts, filter), 0, 0, false, NULL, "yes",
@@ -232,6 +236,17 @@ static int gpu_check(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_err
 				      a->name, o->vram, o->device, job->plat->devices[d].bar[0].size);
 	if (!CCMM_IS_ALIGNED(o->vram | o->tt, CCMM_PAGE_SIZE))
 		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: vram and tt must be multiples of 4 KiB", a->name);
+	if (o->cgroup[0]) {
+		char what[CCMM_NAME_MAX + 16];
+
+		snprintf(what, sizeof(what), "[%s] cgroup", a->name);
+		ret = ccmm_cgroup_job_path_check(job, o->cgroup, &loc, what, err);
+		if (ret)
+			return ret;
+	}
+	if (o->dmem_max && (!o->cgroup[0] || !strcmp(o->cgroup, "/")))
+		return ccmm_error_set(err, &loc, -EINVAL,
+				      "[%s]: dmem_max needs a cgroup (the root has no dmem.max, as in the kernel)", a->name);
 	return 0;
 }
 
@@ -239,7 +254,60 @@ struct gpu_state {
 	struct ccmm_ttm_device *tdev;
 	int dev;
 	uint64_t fence_ctx, seqno;
+	struct ccmm_task *task;          /* the driver's process in its cgroup ("current" for dmem), or NULL */
+	bool joined;                     /* it joined (or tried) at the first step */
 };
+
+/* Write "REGION VALUE" to the dmem file @file (max, min, low) of the GPU's cgroup. */
+static int gpu_dmem_write(struct ccmm_actor *a, struct ccmm_ttm_device *tdev, const char *file, uint64_t value)
+{
+	struct gpu_opts *o = a->opts;
+	char path[CCMM_NAME_MAX + 16], text[160];
+	struct ccmm_dmem_region *region = ccmm_ttm_device_dmem_region(tdev);
+
+	if (!region || !o->cgroup[0])
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/dmem.%s", o->cgroup, file);
+	if (value)
+		snprintf(text, sizeof(text), "%s %" PRIu64, ccmm_dmem_region_name(region), value);
+	else
+		snprintf(text, sizeof(text), "%s %s", ccmm_dmem_region_name(region), strcmp(file, "max") ? "0" : "max");
+	return ccmm_cgroup_write(ccmm_cgroup_root_of(a->run->m), &a->ctx, path, text);
+}
+
+/*
+ * The driver's process joins its cgroup at its first step (so a cgroup
+ * actor's mkdir can come first: order them with signal/wait), and the
+ * dmem_max option is written there.
+ */
+static int gpu_join_cgroup(struct ccmm_actor *a, struct gpu_state *s)
+{
+	struct gpu_opts *o = a->opts;
+	struct ccmm_cgroup_root *root = ccmm_cgroup_root_of(a->run->m);
+	struct ccmm_cgroup *cg;
+	int ret;
+
+	s->joined = true;
+	if (!o->cgroup[0])
+		return 0;
+	cg = ccmm_cgroup_lookup(root, o->cgroup);
+	if (!cg)
+		return ccmm_run_fail(a, NULL, -ENOENT,
+				     "cgroup '%s' does not exist when the driver starts: order it after the mkdir with "
+				     "signal/wait", o->cgroup);
+	ret = ccmm_task_create(root, a->name, NULL, cg, &s->task);
+	ccmm_cgroup_put(cg);
+	if (ret)
+		return ccmm_run_fail(a, NULL, ret, "cannot run in cgroup '%s': %s", o->cgroup, strerror(-ret));
+	a->ctx.task = s->task;
+	if (o->dmem_max) {
+		ret = gpu_dmem_write(a, s->tdev, "max", o->dmem_max);
+		if (ret)
+			return ccmm_run_fail(a, NULL, ret, "dmem_max: cannot write %s/dmem.max: %s (is dmem enabled there?)",
+					     o->cgroup, strerror(-ret));
+	}
+	return 0;
+}
 
 static int gpu_start(struct ccmm_actor *a)
 {
@@ -259,7 +327,6 @@ static int gpu_start(struct ccmm_actor *a)
 		p.policy = (enum ccmm_ttm_prot_policy)o->policy;
 		p.resolve = (enum ccmm_ttm_prot_resolve)o->resolve;
 		p.prefault = (unsigned)o->prefault;
-		p.dmem_max = o->dmem_max;
 		p.use_dma_alloc = o->dma_alloc;
 		p.dma_no_filter = !o->filter;
 		p.fault_race_bug = o->fault_race_bug;
@@ -276,13 +343,22 @@ static int gpu_start(struct ccmm_actor *a)
 
 static void gpu_stop(struct ccmm_actor *a)
 {
-	free(a->priv);
+	struct gpu_state *s = a->priv;
+
+	if (s && s->task)
+		ccmm_task_exit(ccmm_cgroup_root_of(a->run->m), s->task);
+	a->ctx.task = NULL;
+	free(s);
 	a->priv = NULL;
 }
 
 static struct gpu_state *gpu_of(struct ccmm_actor *a)
 {
-	return a->priv;
+	struct gpu_state *s = a->priv;
+
+	if (!s->joined)
+		gpu_join_cgroup(a, s);
+	return s;
 }
 
 static void bo_destroy(struct ccmm_run *run, struct ccmm_obj *o)
@@ -665,11 +741,30 @@ static int verb_unlock(struct ccmm_actor *a, const struct ccmm_op *op)
 	return resv ? ccmm_dma_resv_unlock(&a->ctx, resv) : -ENOENT;
 }
 
+static const struct ccmm_arg_spec move_notify_args[] = {
+	{ "buf", CCMM_ARG_OBJ, true, true, NULL, NULL, "the dma-buf" },
+	{ "done", CCMM_ARG_OBJ, false, false, NULL, NULL,
+	  "the fence of the move (a pipelined copy): the old location is the buffer's until it signals (default: "
+	  "the move is over at once)" },
+	{ NULL }
+};
+
+/* dma_buf_move_notify, then the move takes effect: now, or when the done= fence signals. */
 static int verb_move_notify(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct ccmm_dma_buf *b = _ccmm_kind_buf_arg(a, op, 0);
+	struct kind_fence *kf = NULL;
+	int ret;
 
-	return b ? ccmm_dma_buf_move_notify(&a->ctx, b) : -ENOENT;
+	if (!b)
+		return -ENOENT;
+	if (ccmm_arg_set(op, 1)) {
+		kf = fence_arg(a, op, 1);
+		if (!kf)
+			return -ENOENT;
+	}
+	ret = ccmm_dma_buf_move_begin(&a->ctx, b);
+	return ret ? ret : ccmm_dma_buf_move_done(&a->ctx, b, kf ? kf->f : NULL);
 }
 
 static const struct ccmm_arg_spec policy_args[] = {
@@ -689,30 +784,24 @@ static int verb_policy(struct ccmm_actor *a, const struct ccmm_op *op)
 }
 
 static const struct ccmm_arg_spec dmem_args[] = {
-	{ "max", CCMM_ARG_SIZE, false, false, NULL, NULL, "set dmem.max (0: max)" },
-	{ "file", CCMM_ARG_STR, false, false, NULL, NULL, "write the dmem files here (relative to the job file)" },
+	{ "max", CCMM_ARG_SIZE, false, false, NULL, NULL, "write dmem.max of the GPU's cgroup (0: max)" },
+	{ "min", CCMM_ARG_SIZE, false, false, NULL, NULL, "write dmem.min" },
+	{ "low", CCMM_ARG_SIZE, false, false, NULL, NULL, "write dmem.low" },
 	{ NULL }
 };
 
+/* echo "drm/DEV/vram0 VALUE" > CGROUP/dmem.{max,min,low} */
 static int verb_dmem(struct ccmm_actor *a, const struct ccmm_op *op)
 {
+	static const char *const files[] = { "max", "min", "low" };
 	struct ccmm_ttm_device *tdev = gpu_of(a)->tdev;
 	int ret = 0;
 
-	if (ccmm_arg_set(op, 0))
-		ret = ccmm_ttm_dmem_set_max(tdev, ccmm_arg_u64(a, op, 0));
-	if (!ret && ccmm_arg_set(op, 1)) {
-		char full[1100];
-		struct ccmm_outfile of;
-		const char *path = ccmm_arg_str(op, 1);
-
-		snprintf(full, sizeof(full), "%s/%s", path[0] == '/' ? "" : a->run->job->dir, path);
-		ret = ccmm_outfile_open(&of, full);
-		if (ret)
-			return ccmm_run_fail(a, op, ret, "dmem: cannot create %s: %s", full, strerror(-ret));
-		ccmm_ttm_dmem_show(tdev, of.fp);
-		ret = ccmm_outfile_commit(&of);
-	}
+	if (!((struct gpu_opts *)a->opts)->cgroup[0])
+		return ccmm_run_fail(a, op, -EINVAL, "dmem: the gpu runs in the root cgroup, which has no dmem limits");
+	for (int i = 0; i < 3 && !ret; i++)
+		if (ccmm_arg_set(op, i))
+			ret = gpu_dmem_write(a, tdev, files[i], ccmm_arg_u64(a, op, i));
 	return ret;
 }
 
@@ -723,7 +812,7 @@ static const struct ccmm_arg_spec shrink_args[] = {
 
 static int verb_shrink(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	ccmm_ttm_pool_shrink(&a->ctx, gpu_of(a)->tdev, ccmm_arg_u64(a, op, 0));
+	ccmm_ttm_pool_shrink(&a->ctx, a->run->m, ccmm_arg_u64(a, op, 0));
 	return 0;
 }
 
@@ -732,7 +821,8 @@ static const struct ccmm_verb gpu_verbs[] = {
 	{ "bo_validate", "move it into a placement (ttm_bo_validate), evicting LRU victims if needed", bo_validate_args,
 	  verb_bo_validate },
 	{ "bo_evict", "evict it now, as memory pressure would", bo_only_args, verb_bo_evict },
-	{ "bo_pin", "pin it (pinned VRAM is charged to dmem)", bo_only_args, verb_bo_pin },
+	{ "bo_pin", "pin it where it is (ttm_bo_pin: never evicted, validate elsewhere is EINVAL)", bo_only_args,
+	  verb_bo_pin },
 	{ "bo_unpin", "unpin it", bo_only_args, verb_bo_unpin },
 	{ "bo_write", "the GPU writes it by DMA", bo_write_args, verb_bo_write },
 	{ "bo_read", "the GPU reads it by DMA, optionally verifying", bo_read_args, verb_bo_read },
@@ -747,10 +837,12 @@ static const struct ccmm_verb gpu_verbs[] = {
 	{ "fence_wait", "wait for a fence", fence_wait_args, verb_fence_wait },
 	{ "lock", "dma_resv_lock the buffer's reservation", resv_args, verb_lock },
 	{ "unlock", "dma_resv_unlock it", resv_args, verb_unlock },
-	{ "move_notify", "dma_buf_move_notify (the exporter must hold the reservation)", put_args, verb_move_notify },
+	{ "move_notify", "dma_buf_move_notify and the move (the exporter must hold the reservation)", move_notify_args,
+	  verb_move_notify },
 	{ "policy", "switch the fault-protection policy or resolution", policy_args, verb_policy },
-	{ "dmem", "set dmem.max and/or write the dmem cgroup files", dmem_args, verb_dmem },
-	{ "shrink", "give pooled pages back (restored to WB and encrypted)", shrink_args, verb_shrink },
+	{ "dmem", "write dmem.max / min / low of the GPU's cgroup for its VRAM region", dmem_args, verb_dmem },
+	{ "shrink", "the pool shrinker (ttm_pool_shrinker_scan): pooled pages back, restored to WB and encrypted",
+	  shrink_args, verb_shrink },
 	{ "bufinfo", "write /sys/kernel/debug/dma_buf/bufinfo", _ccmm_kind_bufinfo_args, _ccmm_kind_verb_bufinfo },
 	{ NULL }
 };

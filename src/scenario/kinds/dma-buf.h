@@ -13,6 +13,7 @@
 #ifndef CCMM_SCENARIO_KINDS_DMA_BUF_H
 #define CCMM_SCENARIO_KINDS_DMA_BUF_H
 
+#include "cgroup/cgroup.h"
 #include "dma-buf/dma-buf.h"
 #include "scenario/scenario.h"
 

@@ -56,6 +56,8 @@ struct replay_opts {
 	bool stall;
 	bool verify;
 	bool filter;
+	/* worked out by the check, not options: the log, parsed once for every run */
+	struct ccmm_iolog *log;
 };
 
 static const char *const window_names[] = { "auto", "ddw", "dma32", NULL };
@@ -189,7 +191,7 @@ struct slot {
 
 struct replay {
 	struct replay_opts *o;
-	struct ccmm_iolog log;
+	struct ccmm_iolog log;      /* a shallow copy of o->log: the check's, read-only, freed with the job */
 	struct ccmm_dma_dev *d;
 	struct disk disk;
 	size_t next;
@@ -223,6 +225,17 @@ static uint64_t slots_for(uint64_t len)
 	for (uint64_t left = len; left; left -= CCMM_MIN(left, seg))
 		slots += (CCMM_MIN(left, seg) + CCMM_IO_TLB_SIZE - 1) / CCMM_IO_TLB_SIZE;
 	return slots;
+}
+
+static void replay_release_opts(struct ccmm_actor *a)
+{
+	struct replay_opts *o = a->opts;
+
+	if (o->log) {
+		ccmm_iolog_free(o->log);
+		free(o->log);
+		o->log = NULL;
+	}
 }
 
 static int replay_check(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_error *err)
@@ -280,28 +293,34 @@ static int replay_check(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_
 				     ccmm_format_size(log.max_len, sz, sizeof(sz)), slots_for(log.max_len), job->plat->name,
 				     plan.nslabs, ccmm_format_size(plan.nslabs * CCMM_IO_TLB_SIZE, pool, sizeof(pool)));
 	}
-	ccmm_iolog_free(&log);
-	return ret;
+	if (ret) {
+		ccmm_iolog_free(&log);
+		return ret;
+	}
+	/* kept for the runs: the log is parsed once */
+	replay_release_opts(a);
+	o->log = malloc(sizeof(*o->log));
+	if (!o->log) {
+		ccmm_iolog_free(&log);
+		return ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+	}
+	*o->log = log;
+	return 0;
 }
 
 /* ---- setup and teardown --------------------------------------------------------------------------------------- */
 
 static int replay_start(struct ccmm_actor *a)
 {
-	struct replay *s = calloc(1, sizeof(*s));
-	struct ccmm_error err;
-	char path[1024];
-	int ret;
+	struct replay *s;
 
+	if (!((struct replay_opts *)a->opts)->log)
+		return -EINVAL; /* the check did not run */
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->o = a->opts;
-	resolve(a->run->job, s->o->iolog, path, sizeof(path));
-	ret = ccmm_iolog_load(path, &s->log, &err);
-	if (ret) {
-		free(s);
-		return ret;
-	}
+	s->log = *s->o->log;
 	s->d = ccmm_dma_dev(a->run->m, ccmm_platform_find_device(a->run->m->plat, s->o->device));
 	s->qd = (unsigned)s->o->queue_depth;
 	a->priv = s;
@@ -326,7 +345,6 @@ static void replay_stop(struct ccmm_actor *a)
 	free(s->slots);
 	free(s->scratch);
 	disk_free(&s->disk);
-	ccmm_iolog_free(&s->log);
 	free(s);
 	a->priv = NULL;
 }
@@ -775,4 +793,5 @@ const struct ccmm_actor_kind _ccmm_kind_virtio_blk_replay = {
 	.start = replay_start,
 	.step = replay_step,
 	.stop = replay_stop,
+	.release_opts = replay_release_opts,
 };

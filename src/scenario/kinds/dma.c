@@ -152,7 +152,11 @@ static int verb_probe(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_dma_probe_opts o = { .no_filter = !ccmm_arg_choice(op, 1),
 					 .window = (enum ccmm_svm_window)ccmm_arg_choice(op, 0) };
 
-	return ccmm_dma_probe(&a->ctx, dev_of(a), &o);
+	int ret = ccmm_dma_probe(&a->ctx, dev_of(a), &o);
+
+	if (!ret)
+		ccmm_actor_milestone(a, "probed");
+	return ret;
 }
 
 static int verb_remove(struct ccmm_actor *a, const struct ccmm_op *op)
@@ -777,6 +781,11 @@ static const struct ccmm_verb driver_verbs[] = {
 	{ NULL }
 };
 
+static const struct ccmm_milestone driver_milestones[] = {
+	{ "probed", "the driver bound to its device (a probe that succeeded)" },
+	{ NULL, NULL }
+};
+
 static const struct ccmm_actor_kind ccmm_kind_dma_driver = {
 	.name = "dma_driver",
 	.help = "a driver using the DMA API on one device: probe, masks, mappings, syncs, coherent memory, MMIO",
@@ -785,7 +794,7 @@ static const struct ccmm_actor_kind ccmm_kind_dma_driver = {
 	.verbs = driver_verbs,
 	.check = dev_check,
 	.start = dev_start,
-	.stop = dev_stop,
+	.stop = dev_stop,	.milestones = driver_milestones,
 };
 
 /* ---- dma_device ---------------------------------------------------------------------------------------- */

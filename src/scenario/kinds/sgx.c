@@ -15,6 +15,13 @@
  * has is rejected at the line of the first page that does not fit. With
  * map = linear, page (vpn - trace_base) is used instead and a reference
  * outside ELRANGE is rejected at its line.
+ *
+ * The trace is decoded once: the load-time check streams it (zstd/zlib,
+ * a line at a time), rejects what does not fit, and keeps the references
+ * already mapped to enclave pages, 2 bytes each (page << 1 | write; 4 when
+ * an enclave page number needs more than 15 bits); every run replays them
+ * from memory in batches. A trace of more than PACK_MAX_REFS references is
+ * not kept: the run streams it again.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +29,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "scenario/scenario.h"
 #include "sgx/sgx.h"
@@ -29,6 +37,12 @@
 
 #define ENCL_BASE_MIN (1ULL << 40) /* enclaves are mapped above 1 TiB */
 #define BUILD_CHUNK 64             /* pages EADDed per step */
+#define PACK_MAX_REFS (32u << 20)  /* references kept from the check (64-128 MiB); more: decoded again by the run */
+#define PACK_CHUNK_SHIFT 21
+#define PACK_CHUNK (1u << PACK_CHUNK_SHIFT) /* bytes per chunk of kept references (a huge page) */
+
+/* log2 of the references per chunk at @width bytes each (2 or 4) */
+#define PACK_PER_SHIFT(width) (PACK_CHUNK_SHIFT - ((width) == 2 ? 1 : 2))
 
 /* ---- a vpn -> enclave page map ------------------------------------------------------- */
 
@@ -105,6 +119,16 @@ struct encl_opts {
 	/* worked out by the check, not options */
 	uint64_t pages;
 	char trace_path[600];
+	/*
+	 * The trace's references, decoded once: enclave page << 1 | write, in
+	 * chunks of PACK_CHUNK bytes, 2 bytes each while every value fits,
+	 * else 4.
+	 */
+	void **chunks;
+	size_t nr_chunks, cap_chunks;
+	unsigned width;
+	uint64_t nr_packed;
+	bool use_packed;           /* every reference to replay is in chunks[] */
 };
 
 #define EOPT(f) offsetof(struct encl_opts, f)
@@ -162,7 +186,116 @@ static const char *ordinal(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
-/* Read the trace as the run will: its syntax, and whether its pages fit the enclave. */
+static void drop_packed(struct encl_opts *o)
+{
+	for (size_t i = 0; i < o->nr_chunks; i++)
+		free(o->chunks[i]);
+	free(o->chunks);
+	o->chunks = NULL;
+	o->nr_chunks = o->cap_chunks = 0;
+	o->nr_packed = 0;
+	o->width = 2;
+	o->use_packed = false;
+}
+
+static void *chunk_alloc(void)
+{
+	void *c = aligned_alloc(PACK_CHUNK, PACK_CHUNK);
+
+	if (c)
+		madvise(c, PACK_CHUNK, MADV_HUGEPAGE); /* a hint: fewer page faults filling it */
+	return c;
+}
+
+/* From 2 bytes per reference to 4: every chunk rewritten. 0 or -ENOMEM. */
+static int widen_packed(struct encl_opts *o)
+{
+	size_t per16 = PACK_CHUNK / 2, per32 = PACK_CHUNK / 4;
+	size_t n = (size_t)((o->nr_packed + per32 - 1) / per32);
+	void **nc = calloc(n ? n : 1, sizeof(*nc));
+
+	if (!nc)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t *d = nc[i] = chunk_alloc();
+
+		if (!d) {
+			while (i--)
+				free(nc[i]);
+			free(nc);
+			return -ENOMEM;
+		}
+		for (size_t k = 0; k < per32 && i * per32 + k < o->nr_packed; k++) {
+			uint64_t j = i * per32 + k;
+
+			d[k] = ((const uint16_t *)o->chunks[j / per16])[j % per16];
+		}
+	}
+	for (size_t i = 0; i < o->nr_chunks; i++)
+		free(o->chunks[i]);
+	free(o->chunks);
+	o->chunks = nc;
+	o->nr_chunks = o->cap_chunks = n;
+	o->width = 4;
+	return 0;
+}
+
+/* Keep one reference to enclave page @page for the runs; past PACK_MAX_REFS keep none. 0 or -ENOMEM. */
+static int pack(struct encl_opts *o, uint64_t page, bool write)
+{
+	uint64_t v = page << 1 | write;
+	unsigned sh;
+	size_t i;
+
+	if (!o->use_packed)
+		return 0;
+	if (o->nr_packed == PACK_MAX_REFS || page >= (1u << 31)) {
+		drop_packed(o); /* the run streams the trace again */
+		return 0;
+	}
+	if (v > UINT16_MAX && o->width == 2 && widen_packed(o))
+		return -ENOMEM;
+	sh = PACK_PER_SHIFT(o->width);
+	i = (size_t)(o->nr_packed >> sh);
+	if (i == o->nr_chunks) {
+		if (ccmm_grow((void **)&o->chunks, &o->cap_chunks, o->nr_chunks + 1, sizeof(*o->chunks)))
+			return -ENOMEM;
+		o->chunks[i] = chunk_alloc();
+		if (!o->chunks[i])
+			return -ENOMEM;
+		o->nr_chunks++;
+	}
+	if (o->width == 2)
+		((uint16_t *)o->chunks[i])[o->nr_packed & ((1u << sh) - 1)] = (uint16_t)v;
+	else
+		((uint32_t *)o->chunks[i])[o->nr_packed & ((1u << sh) - 1)] = (uint32_t)v;
+	o->nr_packed++;
+	return 0;
+}
+
+/* Up to @max kept references from number @from on, as 32-bit values into @out (within one chunk). */
+static size_t unpack(const struct encl_opts *o, uint64_t from, uint32_t *out, size_t max)
+{
+	unsigned sh = PACK_PER_SHIFT(o->width);
+	size_t per = (size_t)1 << sh, off = (size_t)(from & (per - 1));
+	size_t n = (size_t)CCMM_MIN((uint64_t)CCMM_MIN(max, per - off), o->nr_packed - from);
+
+	if (o->width == 2) {
+		const uint16_t *c = (const uint16_t *)o->chunks[from >> sh] + off;
+
+		for (size_t k = 0; k < n; k++)
+			out[k] = c[k];
+	} else {
+		memcpy(out, (const uint32_t *)o->chunks[from >> sh] + off, n * sizeof(*out));
+	}
+	return n;
+}
+
+/*
+ * Read the trace as the run will: its syntax, and whether its pages fit the
+ * enclave. The references are kept (packed[]) so that the run need not
+ * decode the trace again.
+ */
 static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error *err)
 {
 	struct ccmm_trace_opts to = { (enum ccmm_trace_format)o->format, o->instructions, false };
@@ -179,6 +312,8 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 		ccmm_trace_close(t);
 		return ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
 	}
+	drop_packed(o);
+	o->use_packed = true;
 	while ((!o->refs || n < o->refs) && (ret = ccmm_trace_next(t, &r, err)) == 1) {
 		struct ccmm_loc loc = { o->trace_path, (int)r.line };
 		uint32_t page;
@@ -195,6 +330,10 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 				break;
 			}
 			max_page = CCMM_MAX(max_page, r.vpn - (o->trace_base >> CCMM_PAGE_SHIFT) + 1);
+			if (pack(o, r.vpn - (o->trace_base >> CCMM_PAGE_SHIFT) + 1, r.write)) {
+				ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+				break;
+			}
 			continue;
 		}
 		if (vmap_get(&v, r.vpn, limit, &page)) {
@@ -210,12 +349,17 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 				ret = ccmm_error_set(err, &loc, -E2BIG, "more than 32768 distinct pages: give the enclave a size");
 			break;
 		}
+		if (pack(o, (uint64_t)page + 1, r.write)) {
+			ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+			break;
+		}
 	}
 	ccmm_trace_close(t);
 	if (!ret && !n)
 		ret = ccmm_error_set(err, NULL, -EINVAL, "%s: no page references in the trace", o->trace_path);
 	if (ret < 0) {
 		vmap_free(&v);
+		drop_packed(o);
 		return ret;
 	}
 	if (!o->size)
@@ -294,7 +438,7 @@ static int enclave_start(struct ccmm_actor *a)
 	ret = ccmm_mm_create(m, m->plat->mode == CCMM_CC_TDX ? CCMM_INIT_HOST : CCMM_INIT_USER, a->name, &s->mm);
 	if (ret)
 		return ret;
-	if (o->trace[0]) {
+	if (o->trace[0] && !o->use_packed) {
 		struct ccmm_trace_opts to = { (enum ccmm_trace_format)o->format, o->instructions, false };
 		struct ccmm_error err;
 
@@ -423,6 +567,7 @@ static int step_build(struct ccmm_actor *a, struct encl_state *s)
 	if (err)
 		return fail(a, s, "SGX_IOC_ENCLAVE_INIT", err);
 	s->phase = PH_RUN;
+	ccmm_actor_milestone(a, "built");
 	return 0;
 }
 
@@ -430,7 +575,7 @@ static int step_build(struct ccmm_actor *a, struct encl_state *s)
 static int next_ref(struct ccmm_actor *a, struct encl_state *s, uint64_t *page, bool *write)
 {
 	struct encl_opts *o = a->opts;
-	uint64_t max = o->refs ? o->refs : s->trace ? UINT64_MAX : 64;
+	uint64_t max = o->refs ? o->refs : o->trace[0] ? UINT64_MAX : 64;
 	struct ccmm_page_ref r;
 	struct ccmm_error err;
 	int ret;
@@ -474,6 +619,22 @@ static int step_run(struct ccmm_actor *a, struct encl_state *s)
 	int ret = 0;
 
 	ccmm_sgx_enter(&s->thr, s->encl);
+	if (o->use_packed) {
+		/* the decoded trace, a batch at a time (a fault that waits for reclaim sleeps in there) */
+		uint64_t want = CCMM_MIN(o->batch, o->nr_packed - s->refs), left = want;
+		uint32_t refs[512];
+
+		while (left && !ret) {
+			size_t n = unpack(o, s->refs, refs, (size_t)CCMM_MIN(left, CCMM_ARRAY_SIZE(refs)));
+			long done = ccmm_sgx_encl_access_batch(&s->cur, &s->thr, refs, n, &ret);
+
+			s->refs += (uint64_t)done;
+			left -= (uint64_t)done;
+		}
+		/* as the reference-by-reference loop: a batch that ends exactly at the end finds it next step */
+		end = !ret && s->refs == o->nr_packed && want < o->batch;
+		goto out;
+	}
 	for (uint64_t i = 0; i < o->batch; i++) {
 		uint64_t page = 0;
 		bool write = false;
@@ -489,6 +650,7 @@ static int step_run(struct ccmm_actor *a, struct encl_state *s)
 			break;
 		s->refs++;
 	}
+out:
 	ccmm_sgx_exit(&s->thr);
 	s->peak_epc = CCMM_MAX(s->peak_epc, ccmm_sgx_encl_epc_pages(s->encl));
 	if (ret == -EFAULT || ret == -EINTR) {
@@ -546,6 +708,16 @@ static void enclave_stop(struct ccmm_actor *a)
 	a->priv = NULL;
 }
 
+static void enclave_release_opts(struct ccmm_actor *a)
+{
+	drop_packed(a->opts);
+}
+
+static const struct ccmm_milestone encl_milestones[] = {
+	{ "built", "the enclave is built (EADD of its pages and EINIT done), before its first reference" },
+	{ NULL, NULL }
+};
+
 static const struct ccmm_actor_kind ccmm_kind_enclave = {
 	.name = "enclave",
 	.help = "a process that builds an SGX enclave in a cgroup and runs it on a real program's page trace",
@@ -555,6 +727,8 @@ static const struct ccmm_actor_kind ccmm_kind_enclave = {
 	.start = enclave_start,
 	.step = enclave_step,
 	.stop = enclave_stop,
+	.release_opts = enclave_release_opts,
+	.milestones = encl_milestones,
 };
 
 /* ---- vepc_guest ----------------------------------------------------------------------- */

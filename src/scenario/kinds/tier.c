@@ -339,11 +339,15 @@ static int ttask_step(struct ccmm_actor *a)
 			ret = touch_next(a, s, &r);
 			if (ret == 1)
 				return 0;
-			if (ret == 2)
+			if (ret == 2) {
+				ccmm_actor_milestone(a, "charged");
 				return process_exit(a, s, 0, "the program ran to its end");
+			}
 		} else {
 			ret = ccmm_trace_next(s->tr, &r, &err);
 			if (ret == 0) {
+				if (!s->pass)
+					ccmm_actor_milestone(a, "charged");
 				if (++s->pass >= o->passes)
 					return process_exit(a, s, 0, "the trace replayed");
 				ret = ccmm_trace_rewind(s->tr, &err);
@@ -473,6 +477,12 @@ static void ttask_report_json(struct ccmm_actor *a, void *json)
 	json_object_set_new(json, "pages", jt);
 }
 
+static const struct ccmm_milestone ttask_milestones[] = {
+	{ "charged", "the task's memory is charged: every page of its trace touched once (the end of its first pass; "
+		     "a touching program: its end)" },
+	{ NULL, NULL }
+};
+
 static const struct ccmm_actor_kind ccmm_kind_tier_task = {
 	.name = "tier_task",
 	.help = "a process replaying a real program's page references, or touching memory, on a tiered machine; "
@@ -486,6 +496,7 @@ static const struct ccmm_actor_kind ccmm_kind_tier_task = {
 	.stop = ttask_stop,
 	.report_text = ttask_report_text,
 	.report_json = ttask_report_json,
+	.milestones = ttask_milestones,
 };
 
 /* ---- the run extension: the tiering knobs, the report section, vmstat and sysfs ---- */
