@@ -150,6 +150,7 @@ int ccmm_schedule_read(const char *path, const struct ccmm_job *job, struct ccmm
 	uint32_t *ch = NULL;
 	size_t nr = 0, cap = 0, want = SIZE_MAX, entities = 0;
 	bool magic = false, have_entities = false;
+	char for_job[256] = "its job line is missing";
 	int ln = 0, ret = 0;
 
 	memset(plan, 0, sizeof(*plan));
@@ -178,13 +179,21 @@ int ccmm_schedule_read(const char *path, const struct ccmm_job *job, struct ccmm
 			continue;
 		}
 		tok = strtok_r(p, " \t", &save);
-		if (!strcmp(tok, "job") || !strcmp(tok, "seed")) {
-			continue; /* informative: the job given on the command line is the one run */
+		if (!strcmp(tok, "job")) {
+			/* informative: the job given on the command line is the one run */
+			tok = strtok_r(NULL, "", &save);
+			snprintf(for_job, sizeof(for_job), "%s", tok ? tok : "?");
+		} else if (!strcmp(tok, "seed")) {
+			continue;
 		} else if (!strcmp(tok, "entities")) {
 			while ((tok = strtok_r(NULL, " \t", &save))) {
 				if (entities < job->nr_actors && strcmp(tok, job->actors[entities]->name)) {
-					ret = sched_err(err, path, ln, -EINVAL,
-							"entity does not match the job's actor at that place (another job?)", tok);
+					struct ccmm_loc loc = { path, ln };
+
+					ret = ccmm_error_set(err, &loc, -EINVAL,
+							     "entity %zu is '%.40s', but this job's actor %zu is [%.40s]: "
+							     "the schedule is for another job (%.200s)",
+							     entities, tok, entities, job->actors[entities]->name, for_job);
 					break;
 				}
 				entities++;
@@ -213,7 +222,10 @@ int ccmm_schedule_read(const char *path, const struct ccmm_job *job, struct ccmm
 					*star = '\0';
 				if (ccmm_parse_u64(tok, false, &who) || (star && ccmm_parse_u64(star + 1, false, &times)) ||
 				    !times || times > 100000000) {
-					ret = sched_err(err, path, ln, -EINVAL, "a choice is ENTITY or ENTITY*COUNT", tok);
+					if (star)
+						*star = '*';
+					ret = sched_err(err, path, ln, -EINVAL,
+							"a choice is ENTITY or ENTITY*COUNT (numbers; COUNT 1 to 100000000)", tok);
 					break;
 				}
 				if (who >= entities) {
