@@ -9,6 +9,7 @@
 #include "cgroup/cgroup.h"
 #include "scenario/scenario.h"
 #include "sgx/sgx.h"
+#include "sim_call.h"
 
 /* One 64 MiB node and @epc bytes of EPC on it ("1m": 256 pages). */
 static inline struct ccmm_machine *sgx_boot(const char *epc)
@@ -64,47 +65,6 @@ static inline void proc_exit(struct ccmm_machine *m, struct proc *p)
 	ccmm_task_exit(ccmm_cgroup_root_of(m), p->task);
 	p->mm = NULL;
 	p->task = NULL;
-}
-
-/*
- * Run @fn(@arg) as a task with @ctx's clock under a simulator attached to
- * @m, as the engine runs an actor: the machine's kernel threads (ksgxd,
- * the cgroup work queue) are entities beside it and run when woken. At a
- * step (ccmm_cond_resched) the one with the smallest clock goes on. Returns
- * @fn's result, or the simulator's error. Check results in the caller:
- * cmocka's asserts belong on the test's own stack.
- */
-struct sim_call {
-	int (*fn)(void *arg);
-	void *arg;
-	int ret;
-};
-
-static inline int sim_call_main(void *arg)
-{
-	struct sim_call *c = arg;
-
-	c->ret = c->fn(c->arg);
-	return 0;
-}
-
-static inline int sim_call(struct ccmm_machine *m, struct ccmm_ctx *ctx, int (*fn)(void *arg), void *arg)
-{
-	struct sim_call c = { fn, arg, 0 };
-	struct ccmm_sched_entity se;
-	struct ccmm_sim *sim;
-	int ret;
-
-	ccmm_sched_entity_init(&se, "test", 0, ctx);
-	ret = ccmm_sim_create(m, CCMM_SIM_FIBERS, NULL, &sim);
-	if (ret)
-		return ret;
-	ret = ccmm_sim_spawn(sim, &se, sim_call_main, &c);
-	if (!ret)
-		ret = ccmm_sim_run(sim);
-	ccmm_sim_destroy(sim);
-	ccmm_sched_entity_fini(&se);
-	return ret ? ret : c.ret;
 }
 
 /* Create, add a TCS and @nadd - 1 regular pages, EINIT. Fails the test on error. */
