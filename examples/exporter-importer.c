@@ -397,7 +397,7 @@ static const struct ccmm_actor_kind importer_kind = {
 };
 
 static const struct ccmm_actor_kind *const example_kinds[] = { &exporter_kind, &importer_kind, NULL };
-static const struct ccmm_kind_set example_set = { "example", example_kinds, NULL };
+static const struct ccmm_kind_set example_set = { "example", example_kinds, NULL, NULL };
 
 /* ---- the program ----------------------------------------------------------------------- */
 

@@ -23,6 +23,9 @@ PACKAGES=(
   fio                  # records the shipped I/O logs (scripts/record-fio-log.sh)
   valgrind             # records page-reference traces (scripts/record-trace.sh)
   python3              # test-suite summary only
+  gnuplot-nox          # ccmm --plot / ccmm plot: PNG (pngcairo) and SVG through a pipe
+  libpng-dev           # the suite decodes the plots' PNGs (tests/answers/check_png.c)
+  openmpi-bin libopenmpi-dev  # ccmm sweep --mpi (optional at build time; MPICH's libmpich-dev works too)
   man-db groff-base    # the suite renders the generated man pages (man -l)
 )
 

@@ -13,6 +13,9 @@
 	X(run)               \
 	X(explore)           \
 	X(check)             \
+	X(sweep)             \
+	X(diff)              \
+	X(plot)              \
 	X(states)            \
 	X(rules)             \
 	X(kinds)             \

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/internal.h"
 #include "report/report.h"
 #include "scenario/scenario.h"
@@ -27,6 +28,10 @@ enum {
 	OPT_SECTION,
 	OPT_PARSE_ONLY,
 	OPT_SCHEDULE,
+	OPT_SET,
+	OPT_INTERVAL,
+	OPT_SERIES,
+	OPT_PLOT,
 	OPT_QUIET = 'q',
 	OPT_VERBOSE = 'v',
 };
@@ -40,6 +45,10 @@ static const struct cli_option run_opts[] = {
 	{ "section", OPT_SECTION, "NAME", "run only actor section NAME ([global] always applies); repeatable, as fio's --section", NULL },
 	{ "parse-only", OPT_PARSE_ONLY, NULL, "load and validate the job files and their platforms, run nothing (as ccmm check)", NULL },
 	{ "schedule", OPT_SCHEDULE, "FILE", "replay the schedule ccmm explore wrote (one job, sim mode) and print its interleaving", "file" },
+	{ "set", OPT_SET, "KEY=VALUE", "a [global] option, SECTION.KEY, platform.KEY, platform.SECT:NAME.KEY or cost.NAME, as the file's line would be; repeatable", NULL },
+	{ "interval", OPT_INTERVAL, "T", "sample time series every T of modeled time (10us, 1ms) into the JSON report (sim mode)", NULL },
+	{ "series", OPT_SERIES, "FILE", "also write the time series as CSV (needs --interval; one job file)", "file" },
+	{ "plot", OPT_PLOT, "DIR", "draw the time series as PNG and SVG into DIR with gnuplot (needs --interval; one job file)", "dir" },
 	{ "quiet", OPT_QUIET, NULL, "print only each run's result line", NULL },
 	{ "verbose", OPT_VERBOSE, NULL, "print every violation, not the first 20 per actor", NULL },
 	{ NULL },
@@ -48,6 +57,7 @@ static const struct cli_option run_opts[] = {
 static const struct cli_option check_opts[] = {
 	{ "platform", OPT_PLATFORM, "P", "check against platform P instead of the job's: a file, 'default' or 'host'", "platform" },
 	{ "section", OPT_SECTION, "NAME", "check only actor section NAME ([global] always); repeatable", NULL },
+	{ "set", OPT_SET, "KEY=VALUE", "a setting as ccmm run --set takes it; repeatable", NULL },
 	{ "quiet", OPT_QUIET, NULL, "print nothing; the exit status says it", NULL },
 	{ NULL },
 };
@@ -60,6 +70,7 @@ struct run_args {
 	uint64_t seed;
 	bool have_seed, threads, parse_only;
 	unsigned flags;
+	struct run_answers ans; /* --set, --interval, --series, --plot (run-answers.c) */
 };
 
 static int run_opt(void *ctx, int key, const char *arg)
@@ -95,6 +106,12 @@ static int run_opt(void *ctx, int key, const char *arg)
 	case OPT_SCHEDULE:
 		ra->schedule = arg;
 		break;
+	case OPT_SET:
+	case OPT_INTERVAL:
+	case OPT_SERIES:
+	case OPT_PLOT:
+		return run_answers_opt(&ra->ans, key == OPT_SET ? "--set" : key == OPT_INTERVAL ? "--interval"
+								      : key == OPT_SERIES ? "--series" : "--plot", arg);
 	case OPT_QUIET:
 		ra->flags |= CCMM_REPORT_QUIET;
 		break;
@@ -134,7 +151,8 @@ static int check_sections(const struct run_args *ra, struct ccmm_job *const *job
 /* Load @names (or the built-in default job when there are none) into @jobs. */
 static int load_jobs(const struct run_args *ra, char **names, size_t n, struct ccmm_job **jobs, size_t *nr)
 {
-	struct ccmm_job_load_opts lo = { .platform = ra->platform, .sections = ra->nr_sections ? ra->sections : NULL };
+	struct ccmm_job_load_opts lo = { .platform = ra->platform, .sections = ra->nr_sections ? ra->sections : NULL,
+					 .sets = ra->ans.sets, .nr_sets = ra->ans.nr_sets };
 	struct ccmm_error err;
 	char path[4096];
 	int ret;
@@ -245,9 +263,20 @@ static int read_schedule(struct run_args *ra, struct ccmm_job *const *jobs, size
 	return 0;
 }
 
+static int run_jobs(const struct cli_command *cmd, int argc, char **argv, struct run_args *rap);
+
 static int cmd_run(const struct cli_command *cmd, int argc, char **argv)
 {
 	struct run_args ra = { .cmd = cmd };
+	int ret = run_jobs(cmd, argc, argv, &ra);
+
+	run_answers_free(&ra.ans);
+	return ret;
+}
+
+static int run_jobs(const struct cli_command *cmd, int argc, char **argv, struct run_args *rap)
+{
+	struct run_args ra = *rap;
 	struct ccmm_job *jobs[MAX_JOBS] = { 0 };
 	struct ccmm_run *runs[MAX_JOBS] = { 0 };
 	struct ccmm_outfile json, csv;
@@ -262,8 +291,11 @@ static int cmd_run(const struct cli_command *cmd, int argc, char **argv)
 	if (_ccmm_cli_g.verbose)
 		ra.flags |= CCMM_REPORT_VERBOSE;
 	ret = _ccmm_cli_parse(cmd, argc, argv, run_opt, &ra, &first);
+	*rap = ra; /* what the options allocated is freed by the caller */
 	if (ret)
 		return ret;
+	if ((ra.ans.series || ra.ans.plot) && argc - first > 1)
+		return _ccmm_cli_bad(cmd, "%s takes the time series of one job file", ra.ans.series ? "--series" : "--plot");
 	if (!strcmp(cmd->name, "check")) {
 		ra.parse_only = true;
 		if (first == argc)
@@ -305,6 +337,10 @@ static int cmd_run(const struct cli_command *cmd, int argc, char **argv)
 			jobs[i]->g.seed = ra.seed;
 		if (ra.threads)
 			jobs[i]->g.mode = CCMM_RUN_THREADS;
+		if (run_answers_start(&ra.ans, jobs[i])) {
+			broken = true;
+			break;
+		}
 		if (nr > 1 && i && !(ra.flags & CCMM_REPORT_QUIET))
 			fputc('\n', text);
 		ret = ra.schedule ? ccmm_job_run_plan(jobs[i], &plan, &runs[i]) : ccmm_job_run(jobs[i], &runs[i]);
@@ -333,6 +369,8 @@ static int cmd_run(const struct cli_command *cmd, int argc, char **argv)
 				fprintf(stderr, "%s\n", runs[i]->check_results[k].msg);
 		if (s.status > status)
 			status = s.status;
+		if (s.status != CLI_EXIT_BAD_INPUT && run_answers_finish(&ra.ans, runs[i]))
+			broken = true;
 	}
 	fflush(text);
 	if (broken || status == CLI_EXIT_BAD_INPUT) {

@@ -216,14 +216,24 @@ static int set_memory_enc_dec(struct ccmm_ctx *ctx, uint64_t addr, uint64_t nump
 	return 0;
 }
 
+/* Everything a conversion charges (flushes, splits, the secure world's calls) is attributed to conversions. */
+static int set_memory_conv(struct ccmm_ctx *ctx, uint64_t addr, uint64_t numpages, bool enc)
+{
+	struct ccmm_ctx_scope scope = ccmm_ctx_scope_enter(ctx, CCMM_ATTR_CONVERSION, 0);
+	int ret = set_memory_enc_dec(ctx, addr, numpages, enc);
+
+	ccmm_ctx_scope_leave(ctx, scope);
+	return ret;
+}
+
 int ccmm_set_memory_decrypted(struct ccmm_ctx *ctx, uint64_t addr, uint64_t numpages)
 {
-	return set_memory_enc_dec(ctx, addr, numpages, false);
+	return set_memory_conv(ctx, addr, numpages, false);
 }
 
 int ccmm_set_memory_encrypted(struct ccmm_ctx *ctx, uint64_t addr, uint64_t numpages)
 {
-	return set_memory_enc_dec(ctx, addr, numpages, true);
+	return set_memory_conv(ctx, addr, numpages, true);
 }
 
 int ccmm_set_memory_cache(struct ccmm_ctx *ctx, uint64_t addr, uint64_t numpages, enum ccmm_cache_mode mode)

@@ -128,7 +128,8 @@ void ccmm_ctx_init(struct ccmm_ctx *ctx, struct ccmm_machine *m, int actor, cons
 
 void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes)
 {
-	uint64_t mbps = ctx->m->cost[CCMM_COST_copy_mbps];
+	unsigned line = ctx->copy_line ? ctx->copy_line : CCMM_COST_copy_mbps;
+	uint64_t mbps = ctx->m->cost[line];
 	uint64_t t;
 
 	if (!mbps)
@@ -136,12 +137,68 @@ void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes)
 	/* bytes / (mbps * 1e6 B/s) in ns = bytes * 1000 / mbps */
 	t = (bytes * 1000 + mbps - 1) / mbps;
 	ctx->now_ns += t;
-	ctx->cost_ns[CCMM_COST_copy_mbps] += t;
-	ctx->cost_n[CCMM_COST_copy_mbps] += bytes;
+	ctx->cost_ns[line] += t;
+	ctx->cost_n[line] += bytes;
+	if (ctx->attr_dev)
+		ccmm_ctx_attribute(ctx, line, t, bytes);
+}
+
+const char *const ccmm_attr_kind_names[CCMM_ATTR_NR] = { "bounce_copies", "conversions", "exits", "iotlb_misses",
+							 "other" };
+
+/* The kind of a cost outside any scope. */
+static enum ccmm_attr_kind attr_kind_of(unsigned c)
+{
+	switch (c) {
+	case CCMM_COST_ve_ns:
+	case CCMM_COST_tdvmcall_ns:
+	case CCMM_COST_hypercall_ns:
+	case CCMM_COST_ghcb_vmgexit_ns:
+	case CCMM_COST_vmexit_ns:
+		return CCMM_ATTR_EXIT;
+	case CCMM_COST_iotlb_miss_ns:
+		return CCMM_ATTR_IOTLB;
+	case CCMM_COST_tdx_mapgpa_page_ns:
+	case CCMM_COST_tdx_accept_ns:
+	case CCMM_COST_pvalidate_ns:
+	case CCMM_COST_rmpupdate_ns:
+	case CCMM_COST_psmash_ns:
+	case CCMM_COST_uv_call_ns:
+	case CCMM_COST_cpa_split_ns:
+		return CCMM_ATTR_CONVERSION;
+	default:
+		return CCMM_ATTR_OTHER;
+	}
+}
+
+void ccmm_ctx_attribute(struct ccmm_ctx *ctx, unsigned c, uint64_t ns, uint64_t n)
+{
+	int d = ctx->attr_dev - 1;
+	enum ccmm_attr_kind k = ctx->attr_scope ? (enum ccmm_attr_kind)(ctx->attr_scope - 1) : attr_kind_of(c);
+
+	if (d < 0 || d >= CCMM_ATTR_DEVS)
+		return;
+	ctx->attr_ns[d][k] += ns;
+	/* a bounce's bytes are counted once by the bounce (ccmm_ctx_attribute_bytes), not by each access of its copy */
+	if (k != CCMM_ATTR_BOUNCE)
+		ctx->attr_n[d][k] += n;
+}
+
+void ccmm_ctx_attribute_bytes(struct ccmm_ctx *ctx, enum ccmm_attr_kind kind, uint64_t bytes)
+{
+	int d = ctx->attr_dev - 1;
+
+	if (d >= 0 && d < CCMM_ATTR_DEVS)
+		ctx->attr_n[d][kind] += bytes;
 }
 
 void ccmm_ctx_accumulate(struct ccmm_ctx *dst, const struct ccmm_ctx *src)
 {
+	for (int d = 0; d < CCMM_ATTR_DEVS; d++)
+		for (int k = 0; k < CCMM_ATTR_NR; k++) {
+			dst->attr_ns[d][k] += src->attr_ns[d][k];
+			dst->attr_n[d][k] += src->attr_n[d][k];
+		}
 	for (int i = 0; i < CCMM_COST_MAX; i++) {
 		dst->cost_ns[i] += src->cost_ns[i];
 		dst->cost_n[i] += src->cost_n[i];

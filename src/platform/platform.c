@@ -1119,7 +1119,63 @@ static void default_costs(struct ccmm_costs *c)
 		((uint64_t *)c)[i] = ccmm_cost_info[i].def;
 }
 
+/*
+ * Settings (--set platform.KEY, platform.SECT:NAME.KEY, cost.NAME) after the
+ * file's lines, as lines of the section they name: an existing section's
+ * option is replaced, a missing section is added (as if it ended the file).
+ * Errors name the setting.
+ */
+static int apply_settings(struct parse *ps, const struct ccmm_setting *sets, size_t nr, struct ccmm_error *err)
+{
+	for (size_t i = 0; i < nr; i++) {
+		const struct ccmm_setting *st = &sets[i];
+		struct ccmm_loc loc = { st->origin, 0 };
+		int ret;
+
+		if (st->target != CCMM_SET_PLATFORM)
+			continue;
+		ps->cur = NULL;
+		if (!strcmp(st->section, "platform")) {
+			ps->cur_kind = S_PLATFORM;
+			ps->have_platform = true;
+		} else if (!strcmp(st->section, "cost")) {
+			ps->cur_kind = S_COST;
+		} else {
+			const char *colon = strchr(st->section, ':');
+			size_t klen = colon ? (size_t)(colon - st->section) : strlen(st->section);
+
+			for (size_t k = 0; colon && k < ps->nitems; k++) {
+				struct item *it = &ps->items[k];
+
+				if (!strncmp(sect_names[it->kind], st->section, klen) && !sect_names[it->kind][klen] &&
+				    !strcmp(it->name, colon + 1)) {
+					ps->cur = it;
+					ps->cur_kind = it->kind;
+				}
+			}
+			if (!ps->cur) {
+				ret = begin_section(ps, st->section, &loc, err);
+				if (ret)
+					return ret;
+				if (ps->cur_kind == S_PLATFORM || ps->cur_kind == S_COST)
+					return ccmm_error_set(err, &loc, -EINVAL, "platform.%s.KEY: write platform.KEY or cost.NAME",
+							      st->section);
+			}
+		}
+		ret = plat_handler(ps, st->section, st->key, st->value, &loc, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int ccmm_platform_parse(const char *name, const char *text, struct ccmm_platform **out, struct ccmm_error *err)
+{
+	return ccmm_platform_parse_set(name, text, NULL, 0, out, err);
+}
+
+int ccmm_platform_parse_set(const char *name, const char *text, const struct ccmm_setting *sets, size_t nr_sets,
+			    struct ccmm_platform **out, struct ccmm_error *err)
 {
 	struct parse ps;
 	struct ccmm_platform *p;
@@ -1136,6 +1192,8 @@ int ccmm_platform_parse(const char *name, const char *text, struct ccmm_platform
 	snprintf(p->source, sizeof(p->source), "%s", name);
 
 	ret = ccmm_ini_parse(name, text, plat_handler, &ps, err);
+	if (!ret)
+		ret = apply_settings(&ps, sets, nr_sets, err);
 	if (!ret && !ps.have_platform) {
 		struct ccmm_loc l = { name, 0 };
 

@@ -296,6 +296,21 @@ int ccmm_platform_parse(const char *name, const char *text, struct ccmm_platform
 			struct ccmm_error *err);
 
 /*
+ * ccmm_platform_parse_set - as ccmm_platform_parse (@text NULL: read the
+ * file @name), then @nr settings (util.h; those of target
+ * CCMM_SET_PLATFORM, the others are skipped) applied as lines of the
+ * sections they name before the platform is built and validated: an
+ * option of an existing section is replaced, a section the file lacks is
+ * added. A bad setting is an error naming the setting ("--set
+ * platform.node:0.mem=x: ..."), with the same checks and suggestions as
+ * the file's lines; a platform the settings make impossible fails
+ * validation as a file would. Returns 0 or a negative errno; nothing is
+ * allocated on error.
+ */
+int ccmm_platform_parse_set(const char *name, const char *text, const struct ccmm_setting *sets, size_t nr,
+			    struct ccmm_platform **out, struct ccmm_error *err);
+
+/*
  * The built-in default: a TDX guest with 4 CPUs, two NUMA nodes of 32 GiB,
  * a virtio-blk device (1af4:1042) and a GPU with a 256 MiB BAR. The same
  * text ships as platforms/tdx-guest.ini.
@@ -573,6 +588,29 @@ extern const struct ccmm_counter_info ccmm_counter_info[CCMM_CTR_NR];
 extern struct ccmm_cost_block ccmm_core_block;
 
 /*
+ * Attribution: the modeled time a context spends for a device, by kind, so
+ * reports can say what bouncing, conversions, exits and IOTLB misses cost
+ * each device apart. A context serving a device says so (attr_dev); costs
+ * it is charged while inside a bounce or a conversion are of that kind
+ * (attr_scope); the others by the cost itself (#VE, TDVMCALL, hypercalls,
+ * VMGEXIT and VM exits are exits; iotlb_miss_ns IOTLB misses; the secure
+ * world's page operations and direct-map splits conversions).
+ */
+#define CCMM_ATTR_DEVS 16   /* devices attributed apart (the platform's first 16) */
+
+enum ccmm_attr_kind {
+	CCMM_ATTR_BOUNCE,       /* SWIOTLB bounce copies: n counts bytes */
+	CCMM_ATTR_CONVERSION,   /* private <-> shared conversions (set_memory_*, MapGPA, PVALIDATE ...) */
+	CCMM_ATTR_EXIT,         /* #VE, TDVMCALLs, hypercalls, VMGEXITs, VM exits */
+	CCMM_ATTR_IOTLB,        /* IOTLB misses */
+	CCMM_ATTR_OTHER,        /* everything else done for the device */
+	CCMM_ATTR_NR
+};
+
+/* "bounce_copies", "conversions", "exits", "iotlb_misses", "other" */
+extern const char *const ccmm_attr_kind_names[CCMM_ATTR_NR];
+
+/*
  * The acting context: which actor, its modeled clock (ns) and its counts.
  * One per actor (and per thread in stress mode); never shared.
  */
@@ -595,10 +633,27 @@ struct ccmm_ctx {
 	struct ccmm_rng rng;
 	const char *op;          /* the operation under way, for events ("set_memory_decrypted") */
 	struct ccmm_where where; /* job-file line of that operation, if any */
+	/* attribution (zero in a zeroed context: no device, no scope, copies at copy_mbps) */
+	int attr_dev;            /* the device served + 1 (platform index); 0: none */
+	int attr_scope;          /* enum ccmm_attr_kind + 1 while in a bounce or conversion; 0: by cost */
+	unsigned copy_line;      /* the cost line copies are charged to (a *_mbps cost); 0: copy_mbps */
+	uint64_t attr_ns[CCMM_ATTR_DEVS][CCMM_ATTR_NR];
+	uint64_t attr_n[CCMM_ATTR_DEVS][CCMM_ATTR_NR];
 };
 
 /* Zero @ctx and bind it to @m and an actor (cpu -1: derived from the actor); the RNG stream is the actor index. */
 void ccmm_ctx_init(struct ccmm_ctx *ctx, struct ccmm_machine *m, int actor, const char *name);
+
+/*
+ * ccmm_ctx_attribute - add @ns of cost @c (@n occurrences, or bytes for a
+ * bandwidth) to the device the context serves, under the kind its scope
+ * or the cost gives. ccmm_charge and ccmm_charge_copy call it; no-op
+ * without attr_dev.
+ */
+void ccmm_ctx_attribute(struct ccmm_ctx *ctx, unsigned c, uint64_t ns, uint64_t n);
+
+/* A bounce's bytes, once per bounce (its copy's reads and writes add only time). No-op without attr_dev. */
+void ccmm_ctx_attribute_bytes(struct ccmm_ctx *ctx, enum ccmm_attr_kind kind, uint64_t bytes);
 
 /* Charge @n occurrences of cost @c (enum ccmm_cost or CCMM_COST_AT) to the context's clock. */
 static inline void ccmm_charge(struct ccmm_ctx *ctx, unsigned c, uint64_t n)
@@ -608,10 +663,45 @@ static inline void ccmm_charge(struct ccmm_ctx *ctx, unsigned c, uint64_t n)
 	ctx->now_ns += t;
 	ctx->cost_ns[c] += t;
 	ctx->cost_n[c] += n;
+	if (ctx->attr_dev)
+		ccmm_ctx_attribute(ctx, c, t, n);
 }
 
-/* Charge a copy of @bytes at the modeled copy bandwidth. */
+/*
+ * Charge a copy of @bytes at the modeled copy bandwidth: copy_mbps, or the
+ * bandwidth line the context's copy_line names (a bounce's copies are
+ * swiotlb_bounce_mbps, a line of their own).
+ */
 void ccmm_charge_copy(struct ccmm_ctx *ctx, uint64_t bytes);
+
+/*
+ * Scopes for attribution: ccmm_ctx_scope_enter() makes the costs charged
+ * until the matching ccmm_ctx_scope_leave() count as @kind (and, when
+ * @copy_line is not 0, copies are charged to that line); scopes nest, the
+ * outermost wins. Returns what leave needs to restore.
+ */
+struct ccmm_ctx_scope {
+	int scope;
+	unsigned copy_line;
+};
+static inline struct ccmm_ctx_scope ccmm_ctx_scope_enter(struct ccmm_ctx *ctx, enum ccmm_attr_kind kind,
+							  unsigned copy_line)
+{
+	struct ccmm_ctx_scope saved = { ctx->attr_scope, ctx->copy_line };
+
+	if (!ctx->attr_scope) {
+		ctx->attr_scope = (int)kind + 1;
+		if (copy_line)
+			ctx->copy_line = copy_line;
+	}
+	return saved;
+}
+
+static inline void ccmm_ctx_scope_leave(struct ccmm_ctx *ctx, struct ccmm_ctx_scope saved)
+{
+	ctx->attr_scope = saved.scope;
+	ctx->copy_line = saved.copy_line;
+}
 
 /* Count @n events of counter @c (enum ccmm_counter or CCMM_CTR_AT). */
 static inline void ccmm_count(struct ccmm_ctx *ctx, unsigned c, uint64_t n)

@@ -14,8 +14,6 @@
 #include "report/internal.h"
 #include "report/report.h"
 
-/* Members an array element is named by, in this order ([NAME] selectors). */
-static const char *const name_fields[] = { "jobname", "name", "path", "actor", "device", "cgroup" };
 
 /* Messages are cut at their buffer's end on purpose. */
 static void put(char *buf, size_t len, const char *fmt, ...) CCMM_PRINTF(3, 4);
@@ -30,8 +28,8 @@ static void put(char *buf, size_t len, const char *fmt, ...)
 
 static const char *element_name(json_t *el)
 {
-	for (size_t i = 0; i < sizeof(name_fields) / sizeof(name_fields[0]); i++) {
-		json_t *v = json_object_get(el, name_fields[i]);
+	for (size_t i = 0; ccmm_jpath_name_members[i]; i++) {
+		json_t *v = json_object_get(el, ccmm_jpath_name_members[i]);
 
 		if (json_is_string(v))
 			return json_string_value(v);
@@ -64,7 +62,7 @@ static void missing_key(json_t *obj, const char *key, const char *at, char *why,
 	char list[240];
 
 	if (!json_is_object(obj)) {
-		snprintf(why, len, "'%s' is %s, it has no key '%s'", at, json_is_array(obj) ? "an array (select with [NAME] or [N])" : "a figure",
+		snprintf(why, len, "'%s' is %s, it has no key '%s'", at, json_is_array(obj) ? "an array (select with NAME, [NAME], [K=V] or [N])" : "a figure",
 			 key);
 		return;
 	}
@@ -102,81 +100,42 @@ static void missing_element(json_t *arr, const char *sel, const char *at, char *
 }
 
 /*
- * Walk @path from @cur. Returns the value, or NULL with @why set. @last gets
- * the last key walked (the figure's name, for its unit).
+ * Walk @path from @cur, segment by segment as ccmm_jpath_get does (report.h),
+ * so that a check and a sweep's metric name a figure the same way. Returns
+ * the value, or NULL with @why set to where the path stops and what is
+ * there. @last gets the last object key walked (the figure's name, for its
+ * unit).
  */
 static json_t *walk(json_t *cur, const char *path, const char *prefix, char *last, size_t lastlen, char *why, size_t len)
 {
-	char at[200];
+	char at[200], seg[160];
 	const char *p = path;
 
 	snprintf(at, sizeof(at), "%s", prefix);
 	last[0] = '\0';
-	if (*p == '.')
-		p++;
 	while (*p) {
-		if (*p == '[') {
-			size_t n = strcspn(p + 1, "]");
-			char sel[160];
-			bool digits = n > 0;
-			json_t *found = NULL;
+		const char *s = *p == '.' ? p + 1 : p;
+		bool sel = *s == '[';
+		json_t *next = ccmm_jpath_step(cur, &p);
+		size_t n;
 
-			snprintf(sel, sizeof(sel), "%.*s", (int)n, p + 1);
-			for (size_t i = 0; i < n; i++)
-				digits &= sel[i] >= '0' && sel[i] <= '9';
-			if (json_is_array(cur)) {
-				size_t i;
-				json_t *el;
-
-				if (digits) {
-					found = json_array_get(cur, strtoull(sel, NULL, 10));
-				} else {
-					json_array_foreach(cur, i, el) {
-						const char *nm = element_name(el);
-
-						if (nm && !strcmp(nm, sel)) {
-							found = el;
-							break;
-						}
-					}
-				}
-			}
-			if (!found) {
-				missing_element(cur, sel, at, why, len);
-				return NULL;
-			}
-			cur = found;
-			p += n + 2;
-			snprintf(at + strlen(at), sizeof(at) - strlen(at), "[%s]", sel);
-		} else {
-			size_t n;
-			char key[160];
-			json_t *v;
-
-			if (*p == '.')
-				p++;
-			/* the longest key that matches: keys may hold dots (subsystems' "dma.virtio-blk0") */
-			n = strcspn(p, "[");
-			v = NULL;
-			while (json_is_object(cur)) {
-				snprintf(key, sizeof(key), "%.*s", (int)n, p);
-				if ((v = json_object_get(cur, key)) || !memchr(p, '.', n))
-					break;
-				while (n && p[n - 1] != '.')
-					n--;
-				n--; /* before that dot */
-			}
-			if (!v) {
-				n = strcspn(p, ".[");
-				snprintf(key, sizeof(key), "%.*s", (int)n, p);
-				missing_key(cur, key, at, why, len);
-				return NULL;
-			}
-			cur = v;
-			p += n;
-			snprintf(at + strlen(at), sizeof(at) - strlen(at), "%s%s", at[0] ? "." : "", key);
-			snprintf(last, lastlen, "%s", key);
+		if (!next) {
+			n = sel ? strcspn(s + 1, "]") : strcspn(s, ".[");
+			snprintf(seg, sizeof(seg), "%.*s", (int)n, sel ? s + 1 : s);
+			if (sel || json_is_array(cur))
+				missing_element(cur, seg, at, why, len);
+			else
+				missing_key(cur, seg, at, why, len);
+			return NULL;
 		}
+		n = (size_t)(p - s);
+		if (sel || json_is_array(cur)) {
+			snprintf(at + strlen(at), sizeof(at) - strlen(at), sel ? "%.*s" : "[%.*s]", (int)n, s);
+		} else {
+			snprintf(at + strlen(at), sizeof(at) - strlen(at), "%s%.*s", at[0] ? "." : "", (int)n, s);
+			snprintf(last, lastlen, "%.*s", (int)n, s);
+		}
+		cur = next;
 	}
 	return cur;
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* report/ internals shared by the report builder and the check evaluator. */
+/* report/ internals shared by its files: the report builder, the check evaluator, series, attribution. */
 #ifndef CCMM_REPORT_INTERNAL_H
 #define CCMM_REPORT_INTERNAL_H
 
+#include <jansson.h>
+
+#include "report/report.h"
 #include "scenario/scenario.h"
 
 /*
@@ -13,5 +16,12 @@ void *_ccmm_report_build(struct ccmm_run *run);
 
 /* The "checks" array of the JSON report (a json_t *; empty before ccmm_report_checks). checks.c. */
 void *_ccmm_report_checks_json(struct ccmm_run *run);
+
+/* The run's time series as the JSON report's "series" (series.c); NULL without series. */
+json_t *_ccmm_series_json(struct ccmm_run *run);
+
+/* Modeled cost by device and kind (attribution.c): the text section, and the JSON report's "attribution". */
+void _ccmm_attribution_text(struct ccmm_run *run, FILE *out);
+json_t *_ccmm_attribution_json(struct ccmm_run *run);
 
 #endif

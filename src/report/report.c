@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Text and JSON reports of a run. */
-#include "report/report.h"
+#include "report/internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -91,6 +91,15 @@ static void event_text(struct ccmm_run *run, const struct ccmm_event *e, FILE *o
 	history_text(run, e, out);
 }
 
+/* A bandwidth (a *_mbps cost): charged by the byte, its count is bytes. */
+static bool cost_is_bandwidth(unsigned i)
+{
+	const char *n = ccmm_cost_at(i, NULL)->name;
+	size_t l = strlen(n);
+
+	return l > 5 && !strcmp(n + l - 5, "_mbps");
+}
+
 static void costs_text(const struct ccmm_ctx *c, FILE *out)
 {
 	char t[32], u[32];
@@ -102,9 +111,10 @@ static void costs_text(const struct ccmm_ctx *c, FILE *out)
 		if (!any)
 			fprintf(out, "  modeled time by cost:\n");
 		any = true;
-		if (i == CCMM_COST_copy_mbps)
-			fprintf(out, "    %-20s %12s for %" PRIu64 " bytes\n", "copies", ccmm_format_ns(c->cost_ns[i], t, sizeof(t)),
-				c->cost_n[i]);
+		if (i == CCMM_COST_copy_mbps || cost_is_bandwidth(i))
+			fprintf(out, "    %-20s %12s for %" PRIu64 " bytes\n",
+				i == CCMM_COST_copy_mbps ? "copies" : ccmm_cost_at(i, NULL)->name,
+				ccmm_format_ns(c->cost_ns[i], t, sizeof(t)), c->cost_n[i]);
 		else
 			fprintf(out, "    %-20s %12s  (%" PRIu64 " x %s)\n", ccmm_cost_at(i, NULL)->name,
 				ccmm_format_ns(c->cost_ns[i], t, sizeof(t)), c->cost_n[i],
@@ -418,6 +428,7 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 		}
 		stats_text(run, out);
 		lockstat_text(run, out);
+		_ccmm_attribution_text(run, out);
 		/* violations of no actor, and [global] expectations */
 		{
 			bool head = false;
@@ -565,7 +576,7 @@ static json_t *ctx_json(const struct ccmm_ctx *c)
 		if (!c->cost_ns[i])
 			continue;
 		x = json_object();
-		json_object_set_new(x, i == CCMM_COST_copy_mbps ? "bytes" : "n", json_integer((json_int_t)c->cost_n[i]));
+		json_object_set_new(x, cost_is_bandwidth(i) ? "bytes" : "n", json_integer((json_int_t)c->cost_n[i]));
 		json_object_set_new(x, "ns", json_integer((json_int_t)c->cost_ns[i]));
 		json_object_set_new(costs, ccmm_cost_at(i, NULL)->name, x);
 	}
@@ -835,7 +846,7 @@ static json_t *run_json(struct ccmm_run *run)
 	struct ccmm_job *job = run->job;
 	struct ccmm_run_summary s;
 	json_t *root = json_object(), *jobs = json_array(), *gopt = global_options_json(job), *res = json_object();
-	json_t *unattributed = json_array();
+	json_t *unattributed = json_array(), *attribution;
 	size_t nev = ccmm_events_count(run->m);
 
 	ccmm_run_summarize(run, &s);
@@ -922,6 +933,10 @@ static json_t *run_json(struct ccmm_run *run)
 	}
 	json_object_set_new(root, "subsystems", stats_json(run));
 	json_object_set_new(root, "lockstat", lockstat_json(run));
+	if ((attribution = _ccmm_attribution_json(run)))
+		json_object_set_new(root, "attribution", attribution);
+	if (run->series)
+		json_object_set_new(root, "series", _ccmm_series_json(run));
 	json_object_set_new(res, "violations", json_integer((json_int_t)s.violations));
 	json_object_set_new(res, "expected", json_integer((json_int_t)s.expected));
 	json_object_set_new(res, "unexpected", json_integer((json_int_t)s.unexpected));

@@ -13,6 +13,7 @@
 #ifndef CCMM_REPORT_H
 #define CCMM_REPORT_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "scenario/scenario.h"
@@ -38,6 +39,14 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags);
  * (ccmm_report_checks() evaluates them first). Returns 0, -ENOMEM or -EIO.
  */
 int ccmm_report_json(struct ccmm_run *run, FILE *out);
+
+/*
+ * Write the run's time series (ccmm run --interval) as CSV: a header
+ * "time_ns,NAME[LABEL] (UNIT),...", one line per sample, an empty cell
+ * where a series had no value. Returns 0, -ENOENT (the run has no series)
+ * or -EIO.
+ */
+int ccmm_report_series_csv(struct ccmm_run *run, FILE *out);
 
 /*
  * Several runs (several job files in one command): one run is written as
@@ -79,6 +88,56 @@ const char *ccmm_seed_thread_subject(const char *id);
  * Not thread-safe against a run still going.
  */
 int ccmm_report_checks(struct ccmm_run *run);
+
+/* ---- JSON paths -------------------------------------------------------- */
+
+/*
+ * Path syntax, segment by segment:
+ *   KEY         an object's member; keys may hold dots ("dma.virtio-blk0",
+ *               "99.000000"): the longest key the rest of the path starts
+ *               with is taken
+ *   NAME        in an array of objects, the element whose "jobname",
+ *               "name", "path", "device" or "actor" is NAME ("jobs.disk")
+ *   [N]         an array's N-th element
+ *   [K=V]       the element whose member K is V (text or number)
+ *   *           every member or element (ccmm_jpath_expand only)
+ * Segments are separated by '.' ("[..]" needs none before it).
+ */
+
+/* The value at @path in @root (borrowed), or NULL when there is none. */
+json_t *ccmm_jpath_get(json_t *root, const char *path);
+
+/*
+ * ccmm_jpath_step - one segment of the path at *@p (after an optional '.')
+ * from @cur: the value it names (borrowed), with *@p moved past the
+ * segment; NULL when it names nothing ('*' included), *@p then undefined.
+ * For walkers that say where a path stops (check= lines).
+ */
+json_t *ccmm_jpath_step(json_t *cur, const char **p);
+
+/* The members that name an array's elements, in the order a NAME segment tries them; NULL-terminated. */
+extern const char *const ccmm_jpath_name_members[];
+
+/* Whether @path has a '*' segment. */
+bool ccmm_jpath_is_pattern(const char *path);
+
+typedef void (*ccmm_jpath_fn)(void *user, const char *path, json_t *value);
+
+/*
+ * ccmm_jpath_expand - call @fn for every scalar (number, string, boolean,
+ * null) that @pattern names in @root, in document order, with the
+ * concrete path (array elements named as ccmm_jpath_flatten names them).
+ * Returns how many.
+ */
+size_t ccmm_jpath_expand(json_t *root, const char *pattern, ccmm_jpath_fn fn, void *user);
+
+/*
+ * ccmm_jpath_flatten - call @fn for every scalar in @root with a path that
+ * ccmm_jpath_get resolves back to it: object members by key, array
+ * elements by their unique name (".disk"), by "[K=V]" when the name cannot
+ * stand as a segment, else by "[N]". Returns how many.
+ */
+size_t ccmm_jpath_flatten(json_t *root, ccmm_jpath_fn fn, void *user);
 
 #pragma GCC visibility pop
 

@@ -279,40 +279,11 @@ static int verb_wait(struct ccmm_actor *a, const struct ccmm_op *op)
 	return ret ? ret : a->dep_failed ? -EDEADLK : 0;
 }
 
-static int parse_time_ns(const char *s, uint64_t *ns)
-{
-	char num[64];
-	size_t n = strspn(s, "0123456789");
-	const char *unit = s + n;
-	uint64_t v, mul;
-
-	if (!n || n >= sizeof(num))
-		return -EINVAL;
-	memcpy(num, s, n);
-	num[n] = '\0';
-	if (ccmm_parse_u64(num, false, &v))
-		return -EINVAL;
-	if (!*unit || !strcmp(unit, "ns"))
-		mul = 1;
-	else if (!strcmp(unit, "us"))
-		mul = 1000;
-	else if (!strcmp(unit, "ms"))
-		mul = 1000000;
-	else if (!strcmp(unit, "s"))
-		mul = 1000000000;
-	else
-		return -EINVAL;
-	if (v > UINT64_MAX / mul)
-		return -ERANGE;
-	*ns = v * mul;
-	return 0;
-}
-
 static int verb_sleep(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	uint64_t ns;
 
-	if (parse_time_ns(ccmm_arg_str(op, 0), &ns))
+	if (ccmm_parse_time_ns(ccmm_arg_str(op, 0), &ns))
 		return ccmm_run_fail(a, op, -EINVAL, "sleep: '%s' is not a time (e.g. 500ns, 10us, 2ms, 1s)",
 				     ccmm_arg_str(op, 0));
 	a->ctx.now_ns += ns;
@@ -434,6 +405,7 @@ static int actor_main(void *arg)
 
 	do {
 		ccmm_sched_point(CCMM_SP_STEP, NULL);
+		ccmm_actor_sample(a); /* time series (sim mode): the samples up to this actor's clock */
 		ret = actor_step(a);
 	} while (!ret);
 	a->done = true;
@@ -603,12 +575,15 @@ int ccmm_job_run_plan(struct ccmm_job *job, const struct ccmm_sched_plan *plan, 
 		return ret;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (_ccmm_series_start(run))
+		snprintf(run->error, sizeof(run->error), "%.300s: out of memory for the time series", job->path);
 	for (size_t i = 0; i < job->nr_actors; i++) {
 		struct ccmm_actor *a = job->actors[i];
 
 		ccmm_ctx_init(&a->ctx, run->m, a->index, a->name);
 		ccmm_sched_entity_init(&a->se, a->name, a->index, &a->ctx);
 		a->run = run;
+		_ccmm_actor_attribute_device(a);
 		a->pc = 0;
 		a->loop = 0;
 		a->done = false;
@@ -646,6 +621,10 @@ int ccmm_job_run_plan(struct ccmm_job *job, const struct ccmm_sched_plan *plan, 
 		ccmm_actor_milestone(job->actors[i], "started");
 	if (!run->error[0])
 		run_actors(run, plan);
+	for (size_t i = 0; i < job->nr_actors; i++)
+		if (job->actors[i]->ctx.now_ns > run->end_ns)
+			run->end_ns = job->actors[i]->ctx.now_ns;
+	_ccmm_series_finish(run);
 	for (size_t i = 0; ccmm_run_ext_at(i); i++) {
 		const struct ccmm_run_ext *x = ccmm_run_ext_at(i);
 
@@ -654,9 +633,6 @@ int ccmm_job_run_plan(struct ccmm_job *job, const struct ccmm_sched_plan *plan, 
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	run->wall_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	for (size_t i = 0; i < job->nr_actors; i++)
-		if (job->actors[i]->ctx.now_ns > run->end_ns)
-			run->end_ns = job->actors[i]->ctx.now_ns;
 	*out = run;
 	return 0;
 }
@@ -717,6 +693,7 @@ void ccmm_run_free(struct ccmm_run *run)
 	free(rp->rec.segs);
 	free(run->check_results);
 	_ccmm_deps_free(run);
+	_ccmm_series_free(run->series);
 	ccmm_shutdown(run->m);
 	for (size_t i = 0; i < run->job->nr_actors; i++)
 		ccmm_sched_entity_fini(&run->job->actors[i]->se);

@@ -42,6 +42,15 @@ struct ccmm_run_priv {
 	uint64_t results_seq;
 };
 
+/* Time series (series.c): set up at run start, a tick before each sim-mode step, the last sample at the end. */
+int _ccmm_series_start(struct ccmm_run *run);
+void _ccmm_series_tick(struct ccmm_run *run, uint64_t now_ns);
+void _ccmm_series_finish(struct ccmm_run *run);
+void _ccmm_series_free(struct ccmm_series *s);
+
+/* An actor with a device= option works for that device: its context's costs are attributed to it (toolkit.c). */
+void _ccmm_actor_attribute_device(struct ccmm_actor *a);
+
 static inline struct ccmm_run_priv *run_priv(struct ccmm_run *run)
 {
 	return (struct ccmm_run_priv *)run;

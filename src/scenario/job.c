@@ -64,6 +64,93 @@ static int collect(void *user, const char *section, const char *key, const char 
 	return 0;
 }
 
+/* ---- settings (--set) ----------------------------------------------------- */
+
+static int insert_line(struct reader *r, size_t at, const char *section, const char *key, const char *value,
+		       const char *origin, struct ccmm_error *err)
+{
+	struct ccmm_loc loc = { origin, 0 };
+	struct line *l;
+
+	if (ccmm_grow((void **)&r->lines, &r->cap, r->nr + 1, sizeof(*r->lines)))
+		return ccmm_error_set(err, &loc, -ENOMEM, "out of memory");
+	memmove(&r->lines[at + 1], &r->lines[at], (r->nr - at) * sizeof(*r->lines));
+	r->nr++;
+	l = &r->lines[at];
+	memset(l, 0, sizeof(*l));
+	snprintf(l->section, sizeof(l->section), "%s", section);
+	if (key) {
+		snprintf(l->key, sizeof(l->key), "%s", key);
+		snprintf(l->value, sizeof(l->value), "%s", value);
+	}
+	where_set(&l->where, &loc);
+	return 0;
+}
+
+/*
+ * The job's settings as lines of the file: a [SECTION] KEY line is
+ * replaced (every one, for keys given twice), or added at the end of
+ * its section; [global] is added when the file has none. An actor
+ * section must exist. op= and expect= lines are programs, not settings.
+ */
+static int apply_settings(struct reader *r, const struct ccmm_setting *sets, size_t nr, struct ccmm_error *err)
+{
+	for (size_t i = 0; i < nr; i++) {
+		const struct ccmm_setting *st = &sets[i];
+		struct ccmm_loc loc = { st->origin, 0 };
+		bool global = !strcmp(st->section, "global"), found = false, replaced = false;
+		size_t end = r->nr;
+		int ret;
+
+		if (st->target != CCMM_SET_JOB)
+			continue;
+		if (strlen(st->section) >= CCMM_NAME_MAX)
+			return ccmm_error_set(err, &loc, -EINVAL, "no section [%s] in the job", st->section);
+		if (!strcmp(st->key, "op") || !strcmp(st->key, "expect") || (global && !strcmp(st->key, "include")))
+			return ccmm_error_set(err, &loc, -EINVAL, "%s= lines are part of the job's program: edit the file", st->key);
+		if (strlen(st->value) >= sizeof(r->lines[0].value))
+			return ccmm_error_set(err, &loc, -EINVAL, "the value is longer than %zu characters",
+					      sizeof(r->lines[0].value) - 1);
+		for (size_t k = 0; k < r->nr; k++) {
+			struct line *l = &r->lines[k];
+
+			if (strcmp(l->section, st->section))
+				continue;
+			found = true;
+			end = k + 1;
+			if (l->key[0] && !strcmp(l->key, st->key)) {
+				snprintf(l->value, sizeof(l->value), "%s", st->value);
+				where_set(&l->where, &loc);
+				replaced = true;
+			}
+		}
+		if (replaced)
+			continue;
+		if (!found && !global) {
+			const char *names[256];
+			size_t n = 0;
+			const char *near;
+
+			for (size_t k = 0; k < r->nr && n < CCMM_ARRAY_SIZE(names) - 1; k++)
+				if (!r->lines[k].key[0])
+					names[n++] = r->lines[k].section;
+			near = ccmm_suggest(st->section, names, n);
+			return ccmm_error_set(err, &loc, -ENOENT, "the job has no section [%s]%s%s%s", st->section,
+					      near ? "; did you mean [" : "", near ? near : "", near ? "]?" : "");
+		}
+		if (!found) {
+			ret = insert_line(r, r->nr, "global", NULL, NULL, st->origin, err);
+			end = r->nr;
+			if (ret)
+				return ret;
+		}
+		ret = insert_line(r, end, st->section, st->key, st->value, st->origin, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* ---- [global] ---------------------------------------------------------- */
 
 static const char *const run_modes[] = { "sim", "threads", NULL };
@@ -587,18 +674,30 @@ static int build_actor(struct ccmm_job *job, struct reader *r, size_t first, siz
 	return 0;
 }
 
-static int resolve_platform(struct ccmm_job *job, const char *override, struct ccmm_error *err,
-			    const struct ccmm_where *w)
+static int resolve_platform(struct ccmm_job *job, const char *override, const struct ccmm_setting *sets, size_t nr,
+			    struct ccmm_error *err, const struct ccmm_where *w)
 {
 	const char *spec = override ? override : job->g.platform;
 	struct ccmm_loc loc = loc_of(w);
 	char path[1100];
 	int ret;
 
-	if (!strcmp(spec, "default"))
-		return ccmm_platform_default(&job->plat, err);
-	if (!strcmp(spec, "host"))
+	if (!strcmp(spec, "default")) {
+		ret = ccmm_platform_parse_set("built-in default", ccmm_default_platform_text, sets, nr, &job->plat, err);
+		if (!ret)
+			snprintf(job->plat->source, sizeof(job->plat->source), "built-in default");
+		return ret;
+	}
+	if (!strcmp(spec, "host")) {
+		for (size_t i = 0; i < nr; i++) {
+			struct ccmm_loc l = { sets[i].origin, 0 };
+
+			if (sets[i].target == CCMM_SET_PLATFORM)
+				return ccmm_error_set(err, &l, -EINVAL,
+						      "the host platform is read from this machine; it takes no platform settings");
+		}
 		return ccmm_platform_host(&job->plat, err);
+	}
 	/* the job's platform beside the job, a command line's beside the caller; then the search path */
 	ret = ccmm_path_find(spec, override ? NULL : job->dir, "platforms", ".ini", path, sizeof(path));
 	if (ret && override)
@@ -608,13 +707,21 @@ static int resolve_platform(struct ccmm_job *job, const char *override, struct c
 		return ccmm_error_set(err, &loc, ret,
 				      "platform file '%s' cannot be found (beside the job, on CCMM_PATH or in %s/platforms)",
 				      path, ccmm_datadir());
-	return ccmm_platform_load(path, &job->plat, err);
+	return ccmm_platform_parse_set(path, NULL, sets, nr, &job->plat, err);
 }
 
 int ccmm_job_load(const char *path, const char *text, const char *platform_override, struct ccmm_job **out,
 		  struct ccmm_error *err)
 {
 	struct ccmm_job_load_opts o = { .platform = platform_override };
+
+	return ccmm_job_load_with(path, text, &o, out, err);
+}
+
+int ccmm_job_load_set(const char *path, const char *text, const char *platform_override,
+		      const struct ccmm_setting *sets, size_t nr_sets, struct ccmm_job **out, struct ccmm_error *err)
+{
+	struct ccmm_job_load_opts o = { .platform = platform_override, .sets = sets, .nr_sets = nr_sets };
 
 	return ccmm_job_load_with(path, text, &o, out, err);
 }
@@ -628,11 +735,15 @@ int ccmm_job_load_with(const char *path, const char *text, const struct ccmm_job
 	struct ccmm_where gwhere = { "", 0 };
 	unsigned kb_base = ccmm_kb_base();
 	const char *platform_override;
+	const struct ccmm_setting *sets;
+	size_t nr_sets;
 	int ret;
 
 	if (!o)
 		o = &none;
 	platform_override = o->platform;
+	sets = o->sets;
+	nr_sets = o->sets ? o->nr_sets : 0;
 
 	if (!job)
 		return ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
@@ -657,10 +768,24 @@ int ccmm_job_load_with(const char *path, const char *text, const struct ccmm_job
 
 	ret = ccmm_ini_parse(path, text, collect, &r, err);
 	if (!ret)
+		ret = apply_settings(&r, sets, nr_sets, err);
+	if (!ret)
 		ret = find_kb_base(job, &r, err);
 	if (ret)
 		goto fail;
 	ccmm_kb_base_set((unsigned)job->g.kb_base);
+	/* a platform set on the command line is named from there, as --platform is */
+	for (size_t i = 0; i < nr_sets; i++) {
+		if (sets[i].target != CCMM_SET_JOB || strcmp(sets[i].section, "global") || strcmp(sets[i].key, "platform"))
+			continue;
+		if (platform_override && platform_override != sets[i].value) {
+			struct ccmm_loc loc = { sets[i].origin, 0 };
+
+			ret = ccmm_error_set(err, &loc, -EINVAL, "the platform is given twice (--platform %s)", platform_override);
+			goto fail;
+		}
+		platform_override = sets[i].value;
+	}
 	/* [global] first, wherever it is */
 	for (size_t i = 0; i < r.nr; i++) {
 		struct line *l = &r.lines[i];
@@ -695,7 +820,9 @@ int ccmm_job_load_with(const char *path, const char *text, const struct ccmm_job
 
 		while (end < r.nr && r.lines[end].key[0])
 			end++;
-		if (strcmp(r.lines[i].section, "global") && section_selected(o, r.lines[i].section)) {
+		/* [sweep] holds a sweep's grid (ccmm sweep): not an actor */
+		if (strcmp(r.lines[i].section, "global") && strcmp(r.lines[i].section, "sweep") &&
+		    section_selected(o, r.lines[i].section)) {
 			ret = build_actor(job, &r, i, end, err);
 			if (ret)
 				goto fail;
@@ -735,7 +862,7 @@ int ccmm_job_load_with(const char *path, const char *text, const struct ccmm_job
 	if (ret)
 		goto fail;
 	ccmm_kb_base_set(kb_base); /* the platform file reads sizes its own way */
-	ret = resolve_platform(job, platform_override, err, &gwhere);
+	ret = resolve_platform(job, platform_override, sets, nr_sets, err, &gwhere);
 	ccmm_kb_base_set((unsigned)job->g.kb_base);
 	if (!ret)
 		ret = ccmm_costs_check(job->plat, err); /* [cost] lines of subsystems' costs */

@@ -170,6 +170,71 @@ struct ccmm_actor_kind {
 const struct ccmm_actor_kind *ccmm_actor_kind_at(size_t i);
 const struct ccmm_actor_kind *ccmm_actor_kind_find(const char *name);
 
+/* ---- time series ---------------------------------------------------------- */
+
+/*
+ * A run's time series (ccmm run --interval T): at every multiple of the
+ * interval of modeled time, the engine asks each run extension's sample
+ * hook for its figures; the series are kept per (name, label) with a unit.
+ * Sampling happens in sim mode, where modeled time is one clock: a sample
+ * at time t shows the state once every actor whose clock is below t has
+ * run its step. A sample per boundary is kept even when nothing ran
+ * between two (the state held). At the end of the run a last sample is
+ * taken at the run's end time.
+ */
+struct ccmm_series;
+
+/* What a counter's increases mark on a picture's time axis. */
+enum ccmm_series_mark {
+	CCMM_MARK_NONE,
+	CCMM_MARK_RECLAIM,     /* pages reclaimed (EPC write-back, demotion, swap) */
+	CCMM_MARK_OOM,         /* an OOM kill or an allocation that found nothing to reclaim */
+	CCMM_MARK_CONVERSION,  /* a page converted private <-> shared */
+};
+
+/* The mark kinds' names: "", "reclaim", "oom", "conversion". */
+extern const char *const ccmm_series_mark_names[];
+
+/*
+ * For sample hooks: the value of series @name ("sgx.epc_pages") for @label
+ * ("/selftest/test2", "node 0", "" for none) in @unit ("pages", "bytes",
+ * "slots") at this sample. A series put in one sample and not in another
+ * has no value there (null in JSON, empty in CSV). -ENOMEM is kept in the
+ * series (ccmm_series_error) and sampling stops.
+ */
+void ccmm_series_put(struct ccmm_series *s, const char *name, const char *label, const char *unit, double value);
+
+/* A cumulative count (events so far) of series @name: its increases are events of kind @mark. */
+void ccmm_series_count(struct ccmm_series *s, const char *name, const char *label, const char *unit, uint64_t total,
+		       enum ccmm_series_mark mark);
+
+/*
+ * ccmm_actor_sample - for an actor whose one op covers much modeled time
+ * (a trace replay): take the run's samples at the interval boundaries its
+ * clock has passed, before it does its next piece of work, so the series
+ * show the op's progress (other actors as of their last step). Call from
+ * the actor's own op in sim mode; a no-op without --interval (and in
+ * threads mode, which has no series).
+ */
+void ccmm_actor_sample(struct ccmm_actor *a);
+
+/* Reading a run's series (reports, plots). */
+struct ccmm_series_info {
+	const char *name, *label, *unit;
+	bool counter;
+	enum ccmm_series_mark mark;
+};
+size_t ccmm_series_samples(const struct ccmm_series *s);               /* samples taken */
+uint64_t ccmm_series_time(const struct ccmm_series *s, size_t i);      /* modeled ns of sample @i */
+uint64_t ccmm_series_interval(const struct ccmm_series *s);           /* ns */
+size_t ccmm_series_count_nr(const struct ccmm_series *s);             /* how many series */
+void ccmm_series_info(const struct ccmm_series *s, size_t k, struct ccmm_series_info *out);
+double ccmm_series_value(const struct ccmm_series *s, size_t k, size_t i); /* NAN: no value */
+/* Why sampling stopped early: 0, -ENOMEM, or -E2BIG (more than CCMM_SERIES_MAX_SAMPLES samples). */
+int ccmm_series_error(const struct ccmm_series *s);
+
+#define CCMM_SERIES_MAX_SAMPLES 200000
+
 /* ---- run extensions ----------------------------------------------------- */
 
 #define CCMM_MAX_EXTS 16
@@ -192,6 +257,8 @@ struct ccmm_run_ext {
 	void (*finish)(struct ccmm_run *run, const void *opts);
 	void (*report_text)(struct ccmm_run *run, FILE *out);
 	void *(*report_json)(struct ccmm_run *run); /* a jansson json_t *, or NULL */
+	/* the subsystem's figures at a sample of a run's time series (ccmm_series_put/count) */
+	void (*sample)(struct ccmm_run *run, const void *opts, struct ccmm_series *s);
 };
 
 /* All registered run extensions; NULL past the end. */
@@ -211,6 +278,12 @@ struct ccmm_kind_set {
 	const char *name;
 	const struct ccmm_actor_kind *const *kinds; /* NULL-terminated, or NULL */
 	const struct ccmm_run_ext *ext;             /* or NULL */
+	/*
+	 * The figures a sweep shows by default when a job uses one of
+	 * @kinds: JSON paths into the run report, '*' segments allowed
+	 * ("sgx.cgroups.*.evicted_global"); NULL-terminated, or NULL.
+	 */
+	const char *const *metrics;
 };
 
 /* The @i-th kind set: the built-in ones in registration order, then those registered at run time; NULL past the end. */
@@ -345,6 +418,7 @@ struct ccmm_job {
 	struct ccmm_actor **actors;
 	size_t nr_actors, cap_actors;
 	struct ccmm_platform *plat;  /* loaded and validated with the job */
+	uint64_t interval_ns;        /* time series: a sample every this much modeled time (0: none; sim mode) */
 	void *ext_opts[CCMM_MAX_EXTS]; /* each run extension's [global] options */
 	struct ccmm_check *checks;   /* check= lines of every section, in file order */
 	size_t nr_checks, cap_checks;
@@ -382,6 +456,9 @@ struct ccmm_job_load_opts {
 	 * whose sections is named is an error (-ENOENT, listing its sections).
 	 */
 	const char *const *sections;
+	/* --set KEY=VALUE settings (util.h), applied as ccmm_job_load_set() says; NULL/0: none */
+	const struct ccmm_setting *sets;
+	size_t nr_sets;
 };
 
 /*
@@ -393,6 +470,22 @@ struct ccmm_job_load_opts {
  */
 int ccmm_job_load_with(const char *path, const char *text, const struct ccmm_job_load_opts *o, struct ccmm_job **out,
 		       struct ccmm_error *err);
+
+/*
+ * ccmm_job_load_set - ccmm_job_load with @nr settings from the command line
+ * (util.h: --set KEY=VALUE): a job setting replaces its [SECTION] KEY line
+ * or is added to that section (the section must exist, [global] excepted;
+ * op= and expect= cannot be set), then the job is checked as the file
+ * would be, with the same errors and suggestions, placed at the setting
+ * ("--set KEY=VALUE: ..."). A [global] platform setting names a platform
+ * as --platform does (relative to the current directory, not the job;
+ * with @platform_override too it is an error). Platform settings
+ * (platform.KEY, platform.SECT:NAME.KEY, cost.NAME) change the platform
+ * before it is validated (ccmm_platform_parse_set). A [sweep] section is
+ * not an actor (ccmm sweep reads it). Returns as ccmm_job_load.
+ */
+int ccmm_job_load_set(const char *path, const char *text, const char *platform_override,
+		      const struct ccmm_setting *sets, size_t nr, struct ccmm_job **out, struct ccmm_error *err);
 
 /*
  * ccmm_job_set_global - set [global] option @key of a loaded job to @value,
@@ -454,6 +547,7 @@ struct ccmm_run {
 	/* the job's checks, once evaluated (ccmm_report_checks), indexed like job->checks */
 	struct ccmm_check_result *check_results;
 	bool checks_done;
+	struct ccmm_series *series; /* time series when job->interval_ns was set (sim mode), else NULL */
 };
 
 /* What one check= line found. */

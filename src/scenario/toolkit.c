@@ -133,3 +133,15 @@ int ccmm_obj_free_pages(struct ccmm_actor *a, struct ccmm_obj *o)
 		ccmm_obj_del(a->run, o); /* -EBUSY: leaked, but gone from the actor's hands */
 	return ret;
 }
+
+void _ccmm_actor_attribute_device(struct ccmm_actor *a)
+{
+	const struct ccmm_option *o = a->kind->options ? ccmm_option_find(a->kind->options, "device") : NULL;
+	int d;
+
+	/* an actor that drives a platform device (device=NAME) works for it: its costs are attributed to it */
+	if (!o || o->type != CCMM_OPT_STR || !a->run)
+		return;
+	d = ccmm_platform_find_device(a->run->m->plat, (const char *)a->opts + o->off);
+	a->ctx.attr_dev = d >= 0 ? d + 1 : 0;
+}

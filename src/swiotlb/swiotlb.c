@@ -467,6 +467,7 @@ static int bounce(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *mem, const struc
 	uint64_t index = (tlb - mem->start) >> CCMM_IO_TLB_SHIFT;
 	uint64_t orig = mem->slots[index].orig_addr;
 	int64_t alloc = mem->slots[index].alloc_size, off;
+	struct ccmm_ctx_scope scope;
 	int ret;
 
 	if (orig == INVALID_PHYS)
@@ -479,13 +480,16 @@ static int bounce(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *mem, const struc
 		size = alloc > 0 ? (size_t)alloc : 0;
 	if (!size)
 		return 0;
+	scope = ccmm_ctx_scope_enter(ctx, CCMM_ATTR_BOUNCE, CCMM_COST_AT(swiotlb, swiotlb_bounce_mbps));
 	if (dir == CCMM_DMA_TO_DEVICE)
 		ret = cpu_copy(ctx, ccmm_phys_to_virt(tlb), ccmm_phys_to_virt(orig), size);
 	else
 		ret = cpu_copy(ctx, ccmm_phys_to_virt(orig), ccmm_phys_to_virt(tlb), size);
+	ccmm_ctx_scope_leave(ctx, scope);
 	if (!ret) {
 		atomic_fetch_add(&mem->bounced_bytes, size);
 		ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_bounce_bytes), size);
+		ccmm_ctx_attribute_bytes(ctx, CCMM_ATTR_BOUNCE, size);
 	}
 	return ret;
 }

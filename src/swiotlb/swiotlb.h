@@ -88,7 +88,11 @@
 	  "swiotlb_tbl_map_single without the copy: area lock, next-fit slot search and " \
 	  "slot bookkeeping, ~100-300 ns on a server core (estimate)") \
 	X(swiotlb_unmap_ns, 100, \
-	  "swiotlb_release_slots without the copy: area lock and free-list merge (estimate)")
+	  "swiotlb_release_slots without the copy: area lock and free-list merge (estimate)") \
+	X(swiotlb_bounce_mbps, 10000, \
+	  "bandwidth of swiotlb_bounce's copies between the buffer and the shared pool, MB/s: " \
+	  "a single-core memcpy as copy_mbps (estimate); a cost line of its own so reports " \
+	  "show bounce copies apart from the data's own copies")
 #define CCMM_SWIOTLB_COUNTERS(X) \
 	X(swiotlb_maps, "streaming mappings bounced through SWIOTLB") \
 	X(swiotlb_slots, "SWIOTLB 2 KiB slots claimed") \

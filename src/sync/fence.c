@@ -366,6 +366,11 @@ int64_t ccmm_dma_fence_wait_timeout(struct ccmm_ctx *ctx, struct ccmm_dma_fence 
 		return -EINVAL;
 	if (timeout_ns < 0)
 		return -EINVAL; /* WARN_ON(timeout < 0) */
+	if (ctx) {
+		ccmm_count(ctx, CCMM_CTR_AT(sync, fence_waits), 1);
+		if (!(atomic_load(&f->flags) & CCMM_FENCE_SIGNALED))
+			ccmm_count(ctx, CCMM_CTR_AT(sync, fence_waits_blocked), 1);
+	}
 	ccmm_dma_fence_enable_sw_signaling(ctx, f);
 	if (!f->ops || !f->ops->wait)
 		return default_wait(ctx, f, timeout_ns);

@@ -6,6 +6,7 @@
 #include "sync/internal.h"
 
 CCMM_RULES_DEFINE(sync_rules, CCMM_SYNC_RULES);
+CCMM_COST_BLOCK_DEFINE(sync, CCMM_SYNC_COSTS, CCMM_SYNC_COUNTERS);
 
 
 /* Released fences kept so a later use is caught; the oldest is freed beyond this many. */
@@ -75,4 +76,5 @@ struct ccmm_subsys ccmm_subsys_sync = {
 	.init = sync_init,
 	.exit = sync_exit,
 	.rules = sync_rules,
+	.block = &ccmm_sync_block,
 };

@@ -82,6 +82,14 @@
 
 CCMM_RULES_DECLARE(CCMM_SYNC_RULES)
 
+/* The counters of this subsystem (X(name, help)); it charges no cost of its own. */
+#define CCMM_SYNC_COSTS(X)
+#define CCMM_SYNC_COUNTERS(X) \
+	X(fence_waits, "dma_fence_wait calls") \
+	X(fence_waits_blocked, "dma_fence_wait calls on a fence not yet signalled: the caller had to wait")
+
+CCMM_COST_BLOCK_DECLARE(sync, CCMM_SYNC_COSTS, CCMM_SYNC_COUNTERS)
+
 /* ------------------------------------------------------------------ */
 /* ww_mutex                                                            */
 /* ------------------------------------------------------------------ */

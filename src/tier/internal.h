@@ -21,6 +21,8 @@ struct ccmm_tier {
 	uint64_t swap_used;
 	uint64_t vm[CCMM_VM_NR];              /* event counters (states are computed) */
 	uint64_t first_ns[CCMM_VM_NR];        /* when each event first moved; UINT64_MAX: never */
+	/* the node stats behind pgdemote_* (the reclaimed node's) and pgpromote_success (the target node's) */
+	uint64_t node_demoted[CCMM_MAX_NODES], node_promoted[CCMM_MAX_NODES];
 	/*
 	 * kswapd, one kernel thread per node with memory (kswapd_run), run by
 	 * the engine's scheduler: woken (kswapd_woken, under its wait queue's

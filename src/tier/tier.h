@@ -445,6 +445,15 @@ uint64_t ccmm_tier_min_free_kbytes(struct ccmm_machine *m);
 uint64_t ccmm_vmstat_get(struct ccmm_machine *m, enum ccmm_vmstat item);
 
 /*
+ * ccmm_tier_node_stats - a node's share of the events above, as the
+ * kernel keeps them per node (6.12: pgdemote_* on the lruvec of the node
+ * being reclaimed, pgpromote_success on the target node's; node N's
+ * vmstat in sysfs): pages demoted from @node and promoted to it. Zeros for
+ * a node out of range. Takes the tier lock.
+ */
+void ccmm_tier_node_stats(struct ccmm_machine *m, int node, uint64_t *demoted, uint64_t *promoted);
+
+/*
  * ccmm_vmstat_first_ns - the modeled time (the acting context's clock)
  * when event @item first moved; UINT64_MAX if it never did (or @item is a
  * state). For the order of events in a run: demotion before an OOM kill.

@@ -1094,6 +1094,7 @@ static uint64_t shrink_node_locked(struct ccmm_tier *T, struct ccmm_ctx *ctx, in
 					target = node_random(T, allowed);
 				if (target != CCMM_NO_NODE && !demote_page(T, ctx, p, target, allowed)) {
 					vm_count(T, ctx, kswapd ? CCMM_VM_pgdemote_kswapd : CCMM_VM_pgdemote_direct, 1);
+					T->node_demoted[node]++;
 					vm_count(T, ctx, CCMM_VM_pgmigrate_success, 1);
 					ccmm_memcg_mod_stat(pm, kswapd ? CCMM_MEMCG_STAT_PGDEMOTE_KSWAPD : CCMM_MEMCG_STAT_PGDEMOTE_DIRECT, 1);
 					ccmm_count(ctx, CCMM_CTR_AT(tier, demotions), 1);
@@ -1251,6 +1252,7 @@ static void do_numa_page(struct ccmm_tier *T, struct ccmm_ctx *ctx, struct ccmm_
 	vm_count(T, ctx, CCMM_VM_numa_pages_migrated, 1);
 	vm_count(T, ctx, CCMM_VM_pgmigrate_success, 1);
 	vm_count(T, ctx, CCMM_VM_pgpromote_success, 1);
+	T->node_promoted[dst]++;
 	ccmm_memcg_mod_stat(t->memcg, CCMM_MEMCG_STAT_NUMA_PAGES_MIGRATED, 1);
 	ccmm_memcg_mod_stat(t->memcg, CCMM_MEMCG_STAT_PGPROMOTE_SUCCESS, 1);
 }

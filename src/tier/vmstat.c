@@ -97,6 +97,19 @@ uint64_t ccmm_vmstat_get(struct ccmm_machine *m, enum ccmm_vmstat item)
 	return v;
 }
 
+void ccmm_tier_node_stats(struct ccmm_machine *m, int node, uint64_t *demoted, uint64_t *promoted)
+{
+	struct ccmm_tier *T = _ccmm_tier_of(m);
+
+	*demoted = *promoted = 0;
+	if (!T || node < 0 || node >= CCMM_MAX_NODES)
+		return;
+	pthread_mutex_lock(&T->lock);
+	*demoted = T->node_demoted[node];
+	*promoted = T->node_promoted[node];
+	pthread_mutex_unlock(&T->lock);
+}
+
 uint64_t ccmm_vmstat_first_ns(struct ccmm_machine *m, enum ccmm_vmstat item)
 {
 	struct ccmm_tier *T = _ccmm_tier_of(m);

@@ -346,6 +346,49 @@ int ccmm_outdir_commit(struct ccmm_outdir *o, struct ccmm_error *err);
 void ccmm_outdir_abort(struct ccmm_outdir *o);
 
 /* ------------------------------------------------------------------ */
+/* Settings from the command line (--set KEY=VALUE)                    */
+/* ------------------------------------------------------------------ */
+
+enum ccmm_setting_target {
+	CCMM_SET_JOB,      /* a job file's line: [global] KEY, or [SECTION] KEY */
+	CCMM_SET_PLATFORM, /* a platform file's line: [platform], [node:0], [device:NAME], [cost] ... */
+};
+
+/*
+ * One setting, as a line the job or platform file could have held:
+ *   KEY=VALUE                  [global] KEY (the engine's and every run extension's options)
+ *   SECTION.KEY=VALUE          the actor section [SECTION] (global.KEY is [global])
+ *   platform.KEY=VALUE         the platform's [platform] section
+ *   platform.SECT:NAME.KEY=V   the platform's [SECT:NAME] section (node:0, device:gpu0, epc:sec0 ...)
+ *   cost.NAME=VALUE            the platform's [cost] section
+ * @origin is what the user wrote ("--set KEY=VALUE"): errors about the
+ * setting name it as their file (line 0), so they read
+ * "--set KEY=VALUE: what is wrong".
+ */
+struct ccmm_setting {
+	int target;            /* enum ccmm_setting_target */
+	char section[96];
+	char key[64];
+	char value[256];
+	char origin[400];
+};
+
+/*
+ * ccmm_setting_parse - parse @arg ("KEY=VALUE" in one of the forms above);
+ * @how names where it came from in messages ("--set", "--vary"): origin
+ * becomes "@how @arg". Returns 0, or -EINVAL with @err set ("--set 'x':
+ * KEY=VALUE expected", an empty part, a part too long).
+ */
+int ccmm_setting_parse(const char *arg, const char *how, struct ccmm_setting *out, struct ccmm_error *err);
+
+/*
+ * ccmm_parse_time_ns - a modeled duration: a number with an optional unit
+ * ns (default), us, ms or s ("500ns", "10us", "2ms", "1s"). Returns 0,
+ * -EINVAL (malformed) or -ERANGE (overflow).
+ */
+int ccmm_parse_time_ns(const char *s, uint64_t *ns);
+
+/* ------------------------------------------------------------------ */
 /* Growable arrays                                                     */
 /* ------------------------------------------------------------------ */
 

@@ -65,7 +65,7 @@ ok "-q before the command: only the result line" $((st || $(wc -l <"$tmp/out" | 
 run "$ccmm" run --jsno x "$job"
 a=$st; grep -qF "ccmm run: unknown option '--jsno'; did you mean '--json'?" "$tmp/err"; b=$?
 run "$ccmm" run --se x "$job"
-c=$st; grep -qF "ambiguous (--seed, --section)" "$tmp/err"; d=$?
+c=$st; grep -qF "ambiguous (--seed, --section, --set, --series)" "$tmp/err"; d=$?
 run "$ccmm" run "$job" --json
 ok "unknown, ambiguous and value-less options: exit 2 with the nearest name" \
   $(( (a != 2) || b || (c != 2) || d || (st != 2) || $(grep -qF "option '--json' needs a value" "$tmp/err"; echo $?) ))

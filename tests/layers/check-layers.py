@@ -50,7 +50,7 @@ def owner(rel):
 
 
 # the front end sits on top of everything it includes
-libs['cli'] = (6, ['cli', 'report', 'trace'] + libs['report'][1])
+libs['cli'] = (6, ['cli', 'trace'] + libs['plot'][1])
 layer_of_folder = {}
 for n, (layer, folders) in libs.items():
     if not n.startswith('kinds'):

@@ -575,8 +575,28 @@ static void *cgroup_ext_json(struct ccmm_run *run)
 	return arr;
 }
 
+/* Time series: misc.current (sgx_epc) and memory.current per cgroup, and the memcg OOM kills. */
+static void cgroup_ext_sample(struct ccmm_run *run, const void *opts, struct ccmm_series *s)
+{
+	struct ccmm_cgroup_root *root = ccmm_cgroup_root_of(run->m);
+	struct ccmm_cgroup *pos = NULL;
+
+	(void)opts;
+	if (!root || !worth_showing(root))
+		return;
+	ccmm_cgroup_tree_rdlock(root);
+	while ((pos = ccmm_cgroup_next_descendant_pre(pos, root->top))) {
+		ccmm_series_put(s, "misc.current", pos->path, "bytes", (double)ccmm_misc_cg_usage(pos, CCMM_MISC_SGX_EPC));
+		ccmm_series_put(s, "memory.current", pos->path, "bytes", (double)(ccmm_memcg_usage(pos) * CCMM_PAGE_SIZE));
+		ccmm_series_count(s, "memory.oom_kill", pos->path, "kills", atomic_load(&pos->mem.events[CCMM_MEMCG_OOM_KILL]),
+				  CCMM_MARK_OOM);
+	}
+	ccmm_cgroup_tree_unlock(root);
+}
+
 static const struct ccmm_run_ext cgroup_ext = {
 	.name = "cgroups",
+	.sample = cgroup_ext_sample,
 	.options = cgroup_ext_options,
 	.opts_size = sizeof(struct cgroup_ext_opts),
 	.finish = cgroup_ext_finish,

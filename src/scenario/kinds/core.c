@@ -736,11 +736,30 @@ static int kernel_ext_start(struct ccmm_run *run, const void *opts)
 	return 0;
 }
 
+/* Time series: pages converted so far (every actor), and exits to the VMM. */
+static void kernel_ext_sample(struct ccmm_run *run, const void *opts, struct ccmm_series *s)
+{
+	uint64_t conv = 0, exits = 0;
+
+	(void)opts;
+	for (size_t i = 0; i < run->job->nr_actors; i++) {
+		const struct ccmm_ctx *c = &run->job->actors[i]->ctx;
+
+		conv += c->ctr[CCMM_CTR_to_shared] + c->ctr[CCMM_CTR_to_private];
+		exits += c->ctr[CCMM_CTR_ve_exceptions] + c->ctr[CCMM_CTR_vc_exceptions] + c->ctr[CCMM_CTR_npf_exits];
+	}
+	if (run->m->plat->mode == CCMM_CC_NONE && !conv && !exits)
+		return;
+	ccmm_series_count(s, "cc.conversions", "", "pages", conv, CCMM_MARK_CONVERSION);
+	ccmm_series_count(s, "cc.exits", "", "#VE/#VC/NPF", exits, CCMM_MARK_NONE);
+}
+
 static const struct ccmm_run_ext kernel_ext = {
 	.name = "kernel",
 	.options = kernel_ext_options,
 	.opts_size = sizeof(struct kernel_ext_opts),
 	.start = kernel_ext_start,
+	.sample = kernel_ext_sample,
 };
 
 static const struct ccmm_actor_kind *const core_kinds[] = {

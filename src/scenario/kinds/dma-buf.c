@@ -1004,4 +1004,35 @@ static const struct ccmm_actor_kind *const dma_buf_kinds[] = {
 	&ccmm_kind_gpu, &ccmm_kind_vfio, &ccmm_kind_heap, &_ccmm_kind_importer, &_ccmm_kind_bo_user, NULL,
 };
 
-const struct ccmm_kind_set ccmm_kinds_dma_buf = { "dma-buf", dma_buf_kinds, NULL };
+/* Time series: fence waits so far (every actor), and those that found the fence unsignalled. */
+static void dma_buf_ext_sample(struct ccmm_run *run, const void *opts, struct ccmm_series *s)
+{
+	uint64_t waits = 0, blocked = 0;
+	bool used = false;
+
+	(void)opts;
+	for (size_t i = 0; i < run->job->nr_actors; i++) {
+		const struct ccmm_ctx *c = &run->job->actors[i]->ctx;
+
+		for (size_t k = 0; dma_buf_kinds[k]; k++)
+			used |= run->job->actors[i]->kind == dma_buf_kinds[k];
+		waits += c->ctr[CCMM_CTR_AT(sync, fence_waits)];
+		blocked += c->ctr[CCMM_CTR_AT(sync, fence_waits_blocked)];
+	}
+	if (!used)
+		return;
+	ccmm_series_count(s, "sync.fence_waits", "all", "waits", waits, CCMM_MARK_NONE);
+	ccmm_series_count(s, "sync.fence_waits", "unsignalled", "waits", blocked, CCMM_MARK_NONE);
+}
+
+static const struct ccmm_run_ext dma_buf_ext = {
+	.name = "dma-buf",
+	.sample = dma_buf_ext_sample,
+};
+
+/* A sweep's default figures: what the importers' DMA cost each device. */
+static const char *const dma_buf_metrics[] = {
+	"attribution.*.bounce_copies.ns", "attribution.*.exits.ns", "attribution.*.iotlb_misses.ns", NULL,
+};
+
+const struct ccmm_kind_set ccmm_kinds_dma_buf = { "dma-buf", dma_buf_kinds, &dma_buf_ext, dma_buf_metrics };

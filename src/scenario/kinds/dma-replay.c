@@ -30,6 +30,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,6 +182,16 @@ struct req {
 	struct ccmm_sg_table sgt;
 	enum ccmm_dma_dir dir;
 	uint8_t *expect;            /* reads: the bytes the device sent */
+	uint64_t t0;                /* modeled time the driver began submitting it */
+};
+
+/* Per-I/O modeled completion latency of one kind of request, as fio keeps clat. */
+enum { LAT_READ, LAT_WRITE, LAT_TRIM, LAT_SYNC, LAT_NR };
+
+struct lat {
+	uint64_t *ns;
+	size_t nr, cap;
+	uint64_t bytes;
 };
 
 struct slot {
@@ -205,7 +217,14 @@ struct replay {
 	uint64_t max_seg;
 	uint64_t t0;
 	uint8_t *scratch;           /* device-side staging for one request */
+	struct lat lat[LAT_NR];
+	int phase;                  /* of the batch under way: 0 submit, 1 the device serves, 2 completions */
+	unsigned batch_n, batch_ok;
+	uint16_t batch_avail;
 };
+
+static int serve_batch(struct ccmm_actor *a, struct replay *s);
+static int complete_batch(struct ccmm_actor *a, struct replay *s);
 
 /* ---- checks at load time -------------------------------------------------------------------------------------- */
 
@@ -344,6 +363,8 @@ static void replay_stop(struct ccmm_actor *a)
 		free_req(&s->slots[i].r);
 	free(s->slots);
 	free(s->scratch);
+	for (int k = 0; k < LAT_NR; k++)
+		free(s->lat[k].ns);
 	disk_free(&s->disk);
 	free(s);
 	a->priv = NULL;
@@ -494,6 +515,7 @@ static int submit(struct ccmm_actor *a, struct replay *s, struct slot *sl, unsig
 
 	if (s->o->stall && s->t0 + io->time_us * 1000 > a->ctx.now_ns)
 		a->ctx.now_ns = s->t0 + io->time_us * 1000;
+	r->t0 = a->ctx.now_ns;
 	switch (io->action) {
 	case CCMM_IOLOG_READ:
 		type = T_IN;
@@ -705,6 +727,18 @@ static void complete(struct ccmm_actor *a, struct replay *s, struct slot *sl)
 			ccmm_count(&a->ctx, CCMM_CTR_AT(dma, io_mismatches), 1);
 	}
 	ccmm_count(&a->ctx, r->failed ? CCMM_CTR_AT(dma, io_failed) : CCMM_CTR_AT(dma, io_requests), 1);
+	if (!r->failed) {
+		int k = r->io->action == CCMM_IOLOG_READ    ? LAT_READ
+			: r->io->action == CCMM_IOLOG_WRITE ? LAT_WRITE
+			: r->io->action == CCMM_IOLOG_TRIM  ? LAT_TRIM
+							    : LAT_SYNC;
+		struct lat *l = &s->lat[k];
+
+		if (!ccmm_grow((void **)&l->ns, &l->cap, l->nr + 1, sizeof(*l->ns))) {
+			l->ns[l->nr++] = a->ctx.now_ns - r->t0;
+			l->bytes += r->io->len;
+		}
+	}
 	free_req(r);
 }
 
@@ -728,10 +762,19 @@ static int replay_step(struct ccmm_actor *a)
 		teardown(a, s);
 		return 1;
 	}
+	if (s->phase == 1)
+		return serve_batch(a, s);
+	if (s->phase == 2)
+		return complete_batch(a, s);
 	if (s->next >= s->log.nr_io) {
 		teardown(a, s);
 		return 1;
 	}
+	/*
+	 * A batch in three steps, so that another actor (and a time-series
+	 * sample) can run between the driver's submission, the device's work
+	 * and the completions: the bounce slots are in use in between.
+	 */
 	n = (unsigned)CCMM_MIN((size_t)s->qd, s->log.nr_io - s->next);
 	first_avail = s->avail_idx;
 	for (unsigned i = 0; i < n; i++) {
@@ -758,20 +801,37 @@ static int replay_step(struct ccmm_actor *a)
 		/* one notify per batch */
 		ccmm_dma_mmio_write(&a->ctx, s->d, NOTIFY_OFF, &kick, 2);
 	}
-	/* the device serves the batch in order */
-	for (unsigned i = 0, k = 0; i < n; i++) {
+	s->batch_n = n;
+	s->batch_ok = ok;
+	s->batch_avail = first_avail;
+	s->phase = 1;
+	return 0;
+}
+
+/* The device serves the batch in order. */
+static int serve_batch(struct ccmm_actor *a, struct replay *s)
+{
+	for (unsigned i = 0, k = 0; i < s->batch_n; i++) {
 		struct slot *sl = &s->slots[i];
 		uint32_t id;
 
 		if (sl->r.failed)
 			continue;
-		if (device_serve(a, s, (uint16_t)(first_avail + k), &id))
+		if (device_serve(a, s, (uint16_t)(s->batch_avail + k), &id))
 			sl->r.failed = true;
 		else
 			after_device(s, &sl->r, a);
 		k++;
 	}
-	/* completions: the used index, then each used element */
+	s->phase = 2;
+	return 0;
+}
+
+/* Completions: the used index, then each used element, then each request. */
+static int complete_batch(struct ccmm_actor *a, struct replay *s)
+{
+	unsigned ok = s->batch_ok;
+
 	if (ok) {
 		uint8_t used[8];
 
@@ -779,9 +839,102 @@ static int replay_step(struct ccmm_actor *a)
 		for (unsigned k = 0; k < ok; k++)
 			cpu_read(a, s->ring_va + s->used_off + 4 + 8ULL * ((uint16_t)(s->used_idx - ok + k) % s->qd), used, 8);
 	}
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < s->batch_n; i++)
 		complete(a, s, &s->slots[i]);
+	s->phase = 0;
 	return 0;
+}
+
+/* ---- per-I/O latency: fio's clat_ns -------------------------------------------------------------------- */
+
+/* fio's default percentile list (--percentile_list). */
+static const double pct_list[] = { 1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99 };
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The @p-th percentile of @n sorted values: the nearest rank, ceil(p/100 * n)-th smallest. */
+static uint64_t percentile(const uint64_t *v, size_t n, double p)
+{
+	size_t rank = (size_t)ceil(p / 100.0 * (double)n);
+
+	return v[rank ? CCMM_MIN(rank, n) - 1 : 0];
+}
+
+static const char *const lat_names[LAT_NR] = { "read", "write", "trim", "sync" };
+
+static void lat_sort(struct replay *s)
+{
+	for (int k = 0; k < LAT_NR; k++)
+		if (s->lat[k].nr)
+			qsort(s->lat[k].ns, s->lat[k].nr, sizeof(uint64_t), cmp_u64);
+}
+
+static void replay_report_text(struct ccmm_actor *a, FILE *out)
+{
+	struct replay *s = a->priv;
+
+	if (!s)
+		return;
+	lat_sort(s);
+	for (int k = 0; k < LAT_NR; k++) {
+		const struct lat *l = &s->lat[k];
+		char p50[32], p90[32], p99[32], p999[32], mn[32], mx[32];
+
+		if (!l->nr)
+			continue;
+		fprintf(out, "  %s latency per I/O (modeled, %zu I/Os): p50 %s, p90 %s, p99 %s, p99.9 %s (min %s, max %s)\n",
+			lat_names[k], l->nr, ccmm_format_ns(percentile(l->ns, l->nr, 50), p50, sizeof(p50)),
+			ccmm_format_ns(percentile(l->ns, l->nr, 90), p90, sizeof(p90)),
+			ccmm_format_ns(percentile(l->ns, l->nr, 99), p99, sizeof(p99)),
+			ccmm_format_ns(percentile(l->ns, l->nr, 99.9), p999, sizeof(p999)), ccmm_format_ns(l->ns[0], mn, sizeof(mn)),
+			ccmm_format_ns(l->ns[l->nr - 1], mx, sizeof(mx)));
+	}
+}
+
+/* fio's JSON per direction: io_bytes, total_ios, and clat_ns (lat_ns for sync) with its percentile map. */
+static void replay_report_json(struct ccmm_actor *a, void *json)
+{
+	struct replay *s = a->priv;
+
+	if (!s)
+		return;
+	lat_sort(s);
+	for (int k = 0; k < LAT_NR; k++) {
+		const struct lat *l = &s->lat[k];
+		json_t *d = json_object(), *c = json_object(), *pct = json_object();
+		double mean = 0, var = 0;
+
+		for (size_t i = 0; i < l->nr; i++)
+			mean += (double)l->ns[i];
+		mean = l->nr ? mean / (double)l->nr : 0;
+		for (size_t i = 0; i < l->nr; i++)
+			var += ((double)l->ns[i] - mean) * ((double)l->ns[i] - mean);
+		json_object_set_new(d, "io_bytes", json_integer((json_int_t)l->bytes));
+		json_object_set_new(d, "io_kbytes", json_integer((json_int_t)(l->bytes >> 10)));
+		json_object_set_new(d, "total_ios", json_integer((json_int_t)l->nr));
+		json_object_set_new(c, "min", json_integer(l->nr ? (json_int_t)l->ns[0] : 0));
+		json_object_set_new(c, "max", json_integer(l->nr ? (json_int_t)l->ns[l->nr - 1] : 0));
+		json_object_set_new(c, "mean", json_real(mean));
+		json_object_set_new(c, "stddev", json_real(l->nr > 1 ? sqrt(var / (double)(l->nr - 1)) : 0));
+		json_object_set_new(c, "N", json_integer((json_int_t)l->nr));
+		for (size_t p = 0; l->nr && p < CCMM_ARRAY_SIZE(pct_list); p++) {
+			char key[32];
+
+			snprintf(key, sizeof(key), "%f", pct_list[p]);
+			json_object_set_new(pct, key, json_integer((json_int_t)percentile(l->ns, l->nr, pct_list[p])));
+		}
+		if (l->nr)
+			json_object_set_new(c, "percentile", pct);
+		else
+			json_decref(pct);
+		json_object_set_new(d, k == LAT_SYNC ? "lat_ns" : "clat_ns", c);
+		json_object_set_new(json, lat_names[k], d);
+	}
 }
 
 const struct ccmm_actor_kind _ccmm_kind_virtio_blk_replay = {
@@ -794,4 +947,6 @@ const struct ccmm_actor_kind _ccmm_kind_virtio_blk_replay = {
 	.step = replay_step,
 	.stop = replay_stop,
 	.release_opts = replay_release_opts,
+	.report_text = replay_report_text,
+	.report_json = replay_report_json,
 };

@@ -754,6 +754,8 @@ static void account(const struct ccmm_ctx *c, const struct snapc *x, struct dev_
 /* The device bound as its driver's probe leaves it; false (counted) when it cannot be. */
 static bool bound(struct ccmm_actor *a, struct dt *s, struct tdev *t)
 {
+	/* every call is for the event's device: the run's attribution table keeps its costs apart */
+	a->ctx.attr_dev = t->plat >= 0 ? t->plat + 1 : 0;
 	if (!t->tried) {
 		struct ccmm_dma_probe_opts po = { .no_filter = !s->o->filter || !t->d->desc->vendor,
 						  .window = (enum ccmm_svm_window)s->o->window };
@@ -1481,6 +1483,7 @@ static int verb_replay(struct ccmm_actor *a, const struct ccmm_op *op)
 	if (s->replayed)
 		return -EALREADY;
 	for (;;) {
+		ccmm_actor_sample(a); /* the time series' boundaries this replay's clock has passed */
 		if (s->head == s->tail) {
 			ret = read_one(a, s);
 			if (ret < 0)
@@ -1503,6 +1506,7 @@ static int verb_replay(struct ccmm_actor *a, const struct ccmm_op *op)
 	ccmm_ftrace_stats(s->ft, &s->st);
 	s->replayed = true;
 	a->ctx.cpu = -1;
+	a->ctx.attr_dev = 0;
 	return 0;
 }
 

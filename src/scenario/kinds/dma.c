@@ -21,6 +21,7 @@
 
 #include "dma/dma.h"
 #include "scenario/scenario.h"
+#include "swiotlb/swiotlb.h"
 
 /* The kinds defined in dma-replay.c and dma-trace.c, registered with the others here. */
 extern const struct ccmm_actor_kind _ccmm_kind_virtio_blk_replay;
@@ -952,4 +953,65 @@ static const struct ccmm_actor_kind *const dma_kinds[] = {
 	&ccmm_kind_dma_driver, &ccmm_kind_dma_device, &_ccmm_kind_virtio_blk_replay, &_ccmm_kind_dma_trace, NULL,
 };
 
-const struct ccmm_kind_set ccmm_kinds_dma = { "dma", dma_kinds, NULL };
+/* Time series: SWIOTLB slots in use per area, and the bytes bounced for each device so far. */
+static void dma_ext_sample(struct ccmm_run *run, const void *opts, struct ccmm_series *s)
+{
+	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(run->m);
+	uint64_t bytes[CCMM_ATTR_DEVS] = { 0 };
+	size_t nd = CCMM_MIN(run->m->plat->nr_devices, (size_t)CCMM_ATTR_DEVS);
+
+	bool dma_job = false;
+
+	(void)opts;
+	for (size_t i = 0; i < run->job->nr_actors; i++)
+		for (size_t k = 0; dma_kinds[k]; k++)
+			dma_job |= run->job->actors[i]->kind == dma_kinds[k];
+	/* jobs of other kinds show the pool once something bounced (importers, TTM) */
+	if (!mem || (!dma_job && !atomic_load(&mem->maps)))
+		return;
+	for (unsigned a = 0; a < mem->nareas; a++) {
+		char label[16];
+		uint64_t used;
+
+		snprintf(label, sizeof(label), "area %u", a);
+		pthread_mutex_lock(&mem->areas[a].lock);
+		used = mem->areas[a].used;
+		pthread_mutex_unlock(&mem->areas[a].lock);
+		ccmm_series_put(s, "swiotlb.slots_used", label, "slots", (double)used);
+	}
+	bool served[CCMM_ATTR_DEVS] = { false };
+
+	for (size_t i = 0; i < run->job->nr_actors; i++) {
+		const struct ccmm_ctx *c = &run->job->actors[i]->ctx;
+
+		if (c->attr_dev > 0 && (size_t)c->attr_dev <= nd)
+			served[c->attr_dev - 1] = true;
+		for (size_t d = 0; d < nd; d++) {
+			bytes[d] += c->attr_n[d][CCMM_ATTR_BOUNCE];
+			for (int k = 0; k < CCMM_ATTR_NR; k++)
+				served[d] |= c->attr_ns[d][k] != 0;
+		}
+	}
+	/* the devices some actor works for, or worked for so far (a trace replay's) */
+	for (size_t d = 0; d < nd; d++)
+		if (served[d] || bytes[d])
+			ccmm_series_count(s, "swiotlb.bounce_bytes", run->m->plat->devices[d].name, "bytes", bytes[d],
+					  CCMM_MARK_NONE);
+}
+
+static const struct ccmm_run_ext dma_ext = {
+	.name = "dma",
+	.sample = dma_ext_sample,
+};
+
+/* A sweep's default figures: what bouncing moved and cost, and what a replay's I/O waited. */
+static const char *const dma_metrics[] = {
+	"subsystems.swiotlb.bounced_bytes",     "subsystems.swiotlb.io_tlb_used_hiwater",
+	"attribution.*.bounce_copies.ns",       "attribution.*.conversions.ns",
+	"attribution.*.exits.ns",               "attribution.*.iotlb_misses.ns",
+	"jobs.*.read.clat_ns.percentile.50.000000", "jobs.*.read.clat_ns.percentile.99.000000",
+	"jobs.*.write.clat_ns.percentile.99.000000", "jobs.*.counters.io_failed",
+	NULL,
+};
+
+const struct ccmm_kind_set ccmm_kinds_dma = { "dma", dma_kinds, &dma_ext, dma_metrics };

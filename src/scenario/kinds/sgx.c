@@ -1101,8 +1101,35 @@ static void *sgx_ext_json(struct ccmm_run *run)
 	return j;
 }
 
+/* Time series: EPC pages in use, per cgroup and in all; evictions (reclaim) and OOMs per cgroup. */
+static void sgx_ext_sample(struct ccmm_run *run, const void *opts, struct ccmm_series *s)
+{
+	struct ccmm_sgx *sgx = ccmm_sgx_of(run->m);
+	struct ccmm_cgroup *pos = NULL;
+
+	(void)opts;
+	if (!sgx_in_use(run))
+		return;
+	ccmm_series_put(s, "sgx.epc_used", "", "pages", (double)((long)sgx->nr_pages - ccmm_sgx_nr_free(sgx)));
+	ccmm_cgroup_tree_rdlock(sgx->cgroups);
+	while ((pos = ccmm_cgroup_next_descendant_pre(pos, sgx->cgroups->top))) {
+		struct ccmm_sgx_cg_stats st;
+
+		ccmm_sgx_cgroup_stats(pos, &st);
+		if (!st.allocs && !st.faults && !st.oom && !st.sigbus)
+			continue;
+		ccmm_series_put(s, "sgx.epc_pages", pos->path, "pages",
+				(double)(ccmm_misc_cg_usage(pos, CCMM_MISC_SGX_EPC) / CCMM_PAGE_SIZE));
+		ccmm_series_count(s, "sgx.evicted", pos->path, "pages",
+				  st.evicted[CCMM_SGX_CAUSE_LIMIT] + st.evicted[CCMM_SGX_CAUSE_GLOBAL], CCMM_MARK_RECLAIM);
+		ccmm_series_count(s, "sgx.oom", pos->path, "allocations", st.oom, CCMM_MARK_OOM);
+	}
+	ccmm_cgroup_tree_unlock(sgx->cgroups);
+}
+
 static const struct ccmm_run_ext sgx_ext = {
 	.name = "sgx",
+	.sample = sgx_ext_sample,
 	.options = sgx_ext_options,
 	.opts_size = sizeof(struct sgx_ext_opts),
 	.start = sgx_ext_start,
@@ -1113,4 +1140,10 @@ static const struct ccmm_run_ext sgx_ext = {
 
 static const struct ccmm_actor_kind *const sgx_kinds[] = { &ccmm_kind_enclave, &ccmm_kind_vepc_guest, NULL };
 
-const struct ccmm_kind_set ccmm_kinds_sgx = { "sgx", sgx_kinds, &sgx_ext };
+/* A sweep's default figures: how reclaim treated each cgroup, and at what cost. */
+static const char *const sgx_metrics[] = {
+	"sgx.fairness", "sgx.ksgxd.ewb", "sgx.cgroup_work.ewb", "sgx.cgroups.*.evicted_limit",
+	"sgx.cgroups.*.evicted_global", "sgx.cgroups.*.stall_ns", "sgx.cgroups.*.oom", NULL,
+};
+
+const struct ccmm_kind_set ccmm_kinds_sgx = { "sgx", sgx_kinds, &sgx_ext, sgx_metrics };

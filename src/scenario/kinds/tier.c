@@ -941,8 +941,34 @@ static void *tier_ext_json(struct ccmm_run *run)
 	return vm;
 }
 
+/* Time series: pages in use per node, demotions from and promotions to each node, pages swapped out. */
+static void tier_ext_sample(struct ccmm_run *run, const void *opts, struct ccmm_series *s)
+{
+	struct ccmm_machine *m = run->m;
+	bool tasks = false;
+
+	(void)opts;
+	for (size_t i = 0; i < run->job->nr_actors && !tasks; i++)
+		tasks = run->job->actors[i]->kind == &ccmm_kind_tier_task;
+	if (!tasks)
+		return;
+	for (unsigned n = 0; n < m->plat->nr_nodes; n++) {
+		char label[16];
+		uint64_t demoted, promoted;
+
+		snprintf(label, sizeof(label), "node %u", n);
+		ccmm_tier_node_stats(m, (int)n, &demoted, &promoted);
+		ccmm_series_put(s, "tier.pages", label, "pages",
+				(double)(ccmm_platform_ram(m->plat, (int)n) / CCMM_PAGE_SIZE - ccmm_node_free_pages(m, (int)n)));
+		ccmm_series_count(s, "tier.demoted", label, "pages", demoted, CCMM_MARK_RECLAIM);
+		ccmm_series_count(s, "tier.promoted", label, "pages", promoted, CCMM_MARK_NONE);
+	}
+	ccmm_series_count(s, "tier.pswpout", "", "pages", ccmm_vmstat_get(m, CCMM_VM_pswpout), CCMM_MARK_RECLAIM);
+}
+
 /* The JSON report keeps the counters under "vmstat", as before the extension existed. */
 static const struct ccmm_run_ext tier_ext = {
+	.sample = tier_ext_sample,
 	.name = "vmstat",
 	.options = tier_ext_options,
 	.opts_size = sizeof(struct tier_ext_opts),
@@ -955,4 +981,10 @@ static const struct ccmm_run_ext tier_ext = {
 
 static const struct ccmm_actor_kind *const tier_kinds[] = { &ccmm_kind_tier_task, NULL };
 
-const struct ccmm_kind_set ccmm_kinds_tier = { "tier", tier_kinds, &tier_ext };
+/* A sweep's default figures: where reclaim put the pages. */
+static const char *const tier_metrics[] = {
+	"vmstat.pgdemote_kswapd", "vmstat.pgdemote_direct", "vmstat.pgpromote_success", "vmstat.pswpout",
+	"vmstat.pswpin", "jobs.*.counters.slow_tier_hits", NULL,
+};
+
+const struct ccmm_kind_set ccmm_kinds_tier = { "tier", tier_kinds, &tier_ext, tier_metrics };
