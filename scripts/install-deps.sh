@@ -21,7 +21,8 @@ PACKAGES=(
   libcmocka-dev        # unit-test framework
   libhwloc-dev         # --platform host: real NUMA topology
   fio                  # records the shipped I/O logs (scripts/record-fio-log.sh)
-  valgrind             # records page-reference traces (scripts/record-trace.sh)
+  valgrind             # records page-reference traces (scripts/record-trace.sh); memcheck of the bad-input suite
+  clang libclang-rt-14-dev  # the fuzz targets: libFuzzer and the sanitizers' runtimes for clang (tests/fuzz/)
   python3              # test-suite summary only
   gnuplot-nox          # ccmm --plot / ccmm plot: PNG (pngcairo) and SVG through a pipe
   libpng-dev           # the suite decodes the plots' PNGs (tests/answers/check_png.c)

@@ -83,7 +83,7 @@ static void hist_add(struct ccmm_ctx *ctx, uint64_t pa, struct ccmm_page *pg, en
 	struct ccmm_hist_rec *h;
 
 	pthread_mutex_lock(&cc->lock);
-	if (cc->nr_hist < UINT32_MAX - 1 &&
+	if (cc->nr_hist < UINT32_MAX - 1 && ccmm_phys_charge_host(ctx->m, pa, sizeof(*cc->hist)) &&
 	    !ccmm_grow((void **)&cc->hist, &cc->cap_hist, cc->nr_hist + 1, sizeof(*cc->hist))) {
 		h = &cc->hist[cc->nr_hist];
 		h->pfn = pa >> CCMM_PAGE_SHIFT;
@@ -115,9 +115,9 @@ size_t ccmm_cc_history(struct ccmm_machine *m, uint32_t head, struct ccmm_hist_r
 /* Every page of [pa, pa + npages) is RAM. */
 static bool all_ram(struct ccmm_machine *m, uint64_t pa, uint64_t npages)
 {
-	uint64_t end = pa + (npages << CCMM_PAGE_SHIFT);
+	uint64_t end;
 
-	if (end < pa)
+	if (ccmm_range_end(pa, npages, CCMM_PAGE_SHIFT, &end))
 		return false;
 	while (pa < end) {
 		const struct ccmm_mem_range *r = ccmm_platform_range(m->plat, pa);

@@ -346,7 +346,7 @@ int ccmm_dma_buf_export_vfio(struct ccmm_ctx *ctx, int dev, unsigned bar, uint64
 	int ret;
 
 	if (dev < 0 || (size_t)dev >= p->nr_devices || bar >= CCMM_MAX_BARS || !p->devices[dev].bar[bar].size ||
-	    !size || off + size > p->devices[dev].bar[bar].size || !CCMM_IS_ALIGNED(off | size, CCMM_PAGE_SIZE))
+	    !size || ccmm_range_within(off, size, 0, 0, p->devices[dev].bar[bar].size) || !CCMM_IS_ALIGNED(off | size, CCMM_PAGE_SIZE))
 		return -EINVAL;
 	e = calloc(1, sizeof(*e));
 	if (!e)

@@ -59,6 +59,21 @@ static int bad(struct reader *r, const char *fmt, const char *a, const char *b)
 	return ccmm_error_set(r->err, &r->loc, -EINVAL, fmt, a, b);
 }
 
+/* A time past what the modeled clock holds: @us microseconds (@wait: reached by adding a wait). */
+static int too_late(struct reader *r, uint64_t us, uint64_t wait)
+{
+	char t[64];
+
+	if (wait)
+		snprintf(t, sizeof(t), "a wait of %" PRIu64 " us after %" PRIu64 " us", wait, us);
+	else
+		snprintf(t, sizeof(t), "timestamp %" PRIu64 " us", us);
+	return ccmm_error_set(r->err, &r->loc, -EINVAL,
+			      "%s goes past the end of the modeled clock: times must stay within %" PRIu64
+			      " us (nanoseconds in 64 bits)",
+			      t, (uint64_t)CCMM_IOLOG_MAX_US);
+}
+
 static long file_index(struct reader *r, const char *name)
 {
 	for (size_t i = 0; i < r->log->nr_files; i++)
@@ -103,7 +118,7 @@ static int io_action(struct reader *r, const char *fname, const char *act, const
 {
 	struct ccmm_iolog *log = r->log;
 	struct ccmm_iolog_io *io;
-	uint64_t off, len;
+	uint64_t off, len, end;
 	long f = file_index(r, fname);
 	int a, ret;
 
@@ -119,8 +134,11 @@ static int io_action(struct reader *r, const char *fname, const char *act, const
 		if (log->version == 3)
 			return bad(r, "'wait' is not allowed in a version 3 log (timestamps replace it)%s%s", "", "");
 		/* fio discards waits below 100 us */
-		if (off >= 100)
+		if (off >= 100) {
+			if (off > CCMM_IOLOG_MAX_US - r->now_us)
+				return too_late(r, r->now_us, off);
 			r->now_us += off;
+		}
 		return 0;
 	}
 	a = ccmm_choice_index(action_names, act);
@@ -132,7 +150,7 @@ static int io_action(struct reader *r, const char *fname, const char *act, const
 		return bad(r, "%s on file '%s', which is not open", act, fname);
 	if ((a == CCMM_IOLOG_READ || a == CCMM_IOLOG_WRITE || a == CCMM_IOLOG_TRIM) && !len)
 		return bad(r, "a %s of 0 bytes%s", act, "");
-	if (off + len < off)
+	if (ccmm_range_end(off, len, 0, &end))
 		return bad(r, "%s: offset + length overflows%s", act, "");
 	if (ccmm_grow((void **)&log->io, &log->cap_io, log->nr_io + 1, sizeof(*log->io)))
 		return ccmm_error_set(r->err, &r->loc, -ENOMEM, "out of memory");
@@ -152,8 +170,8 @@ static int io_action(struct reader *r, const char *fname, const char *act, const
 			log->max_len = len;
 			log->max_len_line = r->loc.line;
 		}
-		if (off + len > log->max_end) {
-			log->max_end = off + len;
+		if (end > log->max_end) {
+			log->max_end = end;
 			log->max_end_line = r->loc.line;
 		}
 	}
@@ -182,6 +200,8 @@ static int line(struct reader *r, char *text)
 		ret = number(field[0], &ts);
 		if (ret)
 			return bad(r, "a version 3 line starts with a timestamp in microseconds, not '%s'%s", field[0], "");
+		if (ts > CCMM_IOLOG_MAX_US)
+			return too_late(r, ts, 0);
 		if (ts < r->now_us) {
 			char a[32], b[32];
 

@@ -14,9 +14,10 @@
  *
  * The reader checks what fio's replay needs: the header, the number and
  * form of fields, known actions (a typo gets a suggestion), files added
- * before they are opened and opened before I/O, non-decreasing timestamps,
- * non-empty reads and writes, numbers that fit in 64 bits. Anything else is
- * "FILE:LINE: what is wrong" and nothing is kept. Blank lines are skipped.
+ * before they are opened and opened before I/O, non-decreasing timestamps
+ * that the modeled clock can hold (at most CCMM_IOLOG_MAX_US, for waits
+ * too), non-empty reads and writes, numbers that fit in 64 bits. Anything
+ * else is "FILE:LINE: what is wrong" and nothing is kept. Blank lines are skipped.
  * Times of version 2 logs come from their wait actions.
  *
  * Locking: none; a log belongs to its reader.
@@ -28,6 +29,9 @@
 #include <stdint.h>
 
 #include "util/util.h"
+
+/* The latest time a log may reach, in microseconds: its nanoseconds fit in 64 bits (about 584 years). */
+#define CCMM_IOLOG_MAX_US (UINT64_MAX / 1000)
 
 /* Everything declared here is libccmm's public interface (the rest is built hidden). */
 #pragma GCC visibility push(default)

@@ -138,7 +138,8 @@ static int direct_map_range(struct ccmm_machine *m, uint64_t addr, uint64_t nump
 	if (addr < CCMM_PAGE_OFFSET || addr >= CCMM_PAGE_OFFSET + DIRECT_MAP_SIZE)
 		return -EFAULT;
 	*pa = ccmm_virt_to_phys(addr);
-	end = *pa + (numpages << CCMM_PAGE_SHIFT);
+	if (ccmm_range_end(*pa, numpages, CCMM_PAGE_SHIFT, &end))
+		return -EFAULT;
 	for (uint64_t a = *pa; a < end;) {
 		const struct ccmm_mem_range *r = ccmm_platform_range(m->plat, a);
 

@@ -62,13 +62,15 @@ struct ccmm_zone {
 
 /*
  * ccmm_get_order - get_order(): the smallest order whose block
- * (CCMM_PAGE_SIZE << order) holds @size bytes; 0 for @size 0.
+ * (CCMM_PAGE_SIZE << order) holds @size bytes; 0 for @size 0. A size
+ * above 2^63 gives 64 - CCMM_PAGE_SHIFT, as the kernel's fls64-based
+ * get_order() does (the block size itself would not fit in 64 bits).
  */
 static inline unsigned ccmm_get_order(uint64_t size)
 {
 	unsigned order = 0;
 
-	while ((CCMM_PAGE_SIZE << order) < size)
+	while (order < 64 - CCMM_PAGE_SHIFT && (CCMM_PAGE_SIZE << order) < size)
 		order++;
 	return order;
 }

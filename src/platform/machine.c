@@ -28,6 +28,8 @@ static int phys_init(struct ccmm_machine *m)
 	const struct ccmm_platform *p = m->plat;
 
 	m->phys.nr = p->nr_ranges;
+	m->phys.budget = ccmm_platform_host_limit();
+	atomic_init(&m->phys.exhausted_pa, UINT64_MAX);
 	m->phys.range = calloc(p->nr_ranges, sizeof(*m->phys.range));
 	if (!m->phys.range)
 		return -ENOMEM;

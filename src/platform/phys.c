@@ -32,6 +32,41 @@ static uint64_t chunk_base(const struct ccmm_phys_range *r)
 	return CCMM_ALIGN_DOWN(r->desc->base, CCMM_PMD_SIZE);
 }
 
+uint64_t ccmm_phys_host_bytes(struct ccmm_machine *m)
+{
+	return (uint64_t)atomic_load(&m->phys.chunks_allocated) * sizeof(struct ccmm_chunk) +
+	       (uint64_t)atomic_load(&m->phys.pages_with_data) * sizeof(struct ccmm_page_data) +
+	       atomic_load(&m->phys.other_bytes);
+}
+
+bool ccmm_phys_exhausted(struct ccmm_machine *m, uint64_t *pa)
+{
+	uint64_t v = atomic_load(&m->phys.exhausted_pa);
+
+	if (pa)
+		*pa = v;
+	return v != UINT64_MAX;
+}
+
+/* Whether @bytes more fit in the budget; remembers @pa as refused when not. */
+static bool within_budget(struct ccmm_machine *m, uint64_t pa, size_t bytes)
+{
+	uint64_t none = UINT64_MAX;
+
+	if (ccmm_phys_host_bytes(m) + bytes <= m->phys.budget)
+		return true;
+	atomic_compare_exchange_strong(&m->phys.exhausted_pa, &none, pa);
+	return false;
+}
+
+bool ccmm_phys_charge_host(struct ccmm_machine *m, uint64_t pa, uint64_t bytes)
+{
+	if (!within_budget(m, pa, bytes))
+		return false;
+	atomic_fetch_add(&m->phys.other_bytes, bytes);
+	return true;
+}
+
 struct ccmm_chunk *ccmm_phys_chunk(struct ccmm_machine *m, uint64_t pa, bool create)
 {
 	struct ccmm_phys_range *r = ccmm_phys_range_of(m, pa);
@@ -45,6 +80,8 @@ struct ccmm_chunk *ccmm_phys_chunk(struct ccmm_machine *m, uint64_t pa, bool cre
 	if (c || !create)
 		return c;
 
+	if (!within_budget(m, pa, sizeof(*c)))
+		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
@@ -140,6 +177,8 @@ struct ccmm_page_data *ccmm_phys_page_data(struct ccmm_machine *m, uint64_t pa, 
 
 	if (pg->data)
 		return pg->data;
+	if (!within_budget(m, pa, sizeof(*pg->data)))
+		return NULL;
 	pg->data = malloc(sizeof(*pg->data));
 	if (!pg->data)
 		return NULL;

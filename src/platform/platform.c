@@ -993,7 +993,7 @@ static int validate(struct ccmm_platform *p, struct ccmm_error *err)
 		if (!CCMM_IS_ALIGNED(r->base, CCMM_PAGE_SIZE) || !CCMM_IS_ALIGNED(r->size, CCMM_PAGE_SIZE))
 			return ccmm_error_set(err, &l, -EINVAL, "%s range '%s' [0x%" PRIx64 ", +0x%" PRIx64 ") is not 4 KiB aligned",
 					      ccmm_range_kind_name(r->kind), r->name, r->base, r->size);
-		if (r->base + r->size < r->base || r->base + r->size > space)
+		if (ccmm_range_within(r->base, r->size, 0, 0, space))
 			return ccmm_error_set(err, &l, -EINVAL,
 					      "%s '%s' [0x%" PRIx64 ", 0x%" PRIx64 ") lies outside the %u-bit physical address space",
 					      r->kind == CCMM_RANGE_BAR ? "BAR" : ccmm_range_kind_name(r->kind), r->name,
@@ -1104,13 +1104,65 @@ static int validate(struct ccmm_platform *p, struct ccmm_error *err)
 	return 0;
 }
 
+/* Two pieces of one declaration (RAM split around the PCI hole). */
+static bool same_decl(const struct ccmm_mem_range *a, const struct ccmm_mem_range *b)
+{
+	return a->kind == b->kind && a->where.line == b->where.line && !strcmp(a->where.file, b->where.file);
+}
+
+/*
+ * What the host must give before anything runs (ccmm_platform_host_bytes)
+ * stays under ccmm_platform_host_limit(); over it, the costliest range as
+ * declared takes the blame, with its size, the need and the limit.
+ */
+static int check_host_memory(const struct ccmm_platform *p, struct ccmm_error *err)
+{
+	uint64_t total = 0, limit = ccmm_platform_host_limit(), worst_bytes = 0, worst_size = 0;
+	const struct ccmm_mem_range *worst = NULL;
+	char sz[32], need[32], rb[32], lim[32];
+	struct ccmm_loc l;
+
+	for (size_t i = 0; i < p->nr_ranges; i++) {
+		const struct ccmm_mem_range *r = &p->ranges[i];
+		uint64_t bytes = 0, size = 0;
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = same_decl(&p->ranges[j], r);
+		if (seen)
+			continue;
+		for (size_t j = i; j < p->nr_ranges; j++) {
+			if (!same_decl(&p->ranges[j], r))
+				continue;
+			bytes += ccmm_platform_host_bytes(&p->ranges[j]);
+			size += p->ranges[j].size;
+		}
+		total = bytes > UINT64_MAX - total ? UINT64_MAX : total + bytes;
+		if (bytes > worst_bytes) {
+			worst_bytes = bytes;
+			worst_size = size;
+			worst = r;
+		}
+	}
+	if (total <= limit || !worst)
+		return 0;
+	l = where_loc(&worst->where);
+	return ccmm_error_set(err, &l, -ENOMEM,
+			      "%s '%s' of %s cannot be modeled on this host: the platform needs %s of host memory before anything runs (%s for this range), more than the limit of %s (half the host's RAM; CCMM_HOST_RAM sets another)",
+			      worst->kind == CCMM_RANGE_BAR ? "BAR" : ccmm_range_kind_name(worst->kind), worst->name,
+			      ccmm_format_size(worst_size, sz, sizeof(sz)), ccmm_format_size(total, need, sizeof(need)),
+			      ccmm_format_size(worst_bytes, rb, sizeof(rb)), ccmm_format_size(limit, lim, sizeof(lim)));
+}
+
 int ccmm_platform_finalize(struct ccmm_platform *p, struct ccmm_error *err)
 {
 	int ret = layout(p, err);
 
-	if (ret)
-		return ret;
-	return validate(p, err);
+	if (!ret)
+		ret = validate(p, err);
+	if (!ret)
+		ret = check_host_memory(p, err);
+	return ret;
 }
 
 static void default_costs(struct ccmm_costs *c)
@@ -1312,6 +1364,24 @@ uint64_t ccmm_platform_ram(const struct ccmm_platform *p, int node)
 		if (p->ranges[i].kind == CCMM_RANGE_RAM && (node < 0 || p->ranges[i].node == node))
 			sum += p->ranges[i].size;
 	return sum;
+}
+
+uint64_t ccmm_platform_host_bytes(const struct ccmm_mem_range *r)
+{
+	uint64_t pages = r->size >> CCMM_PAGE_SHIFT;
+	/* one pointer per 2 MiB chunk the range touches (machine.c's phys_init) */
+	uint64_t b = ((r->size >> CCMM_CHUNK_SHIFT) + 2) * sizeof(void *);
+
+	if (r->kind == CCMM_RANGE_RAM)
+		b += pages / 4 + 16 * sizeof(uint64_t); /* a bitmap per order: ~2 bits a page */
+	else if (r->kind == CCMM_RANGE_EPC)
+		b += pages * CCMM_EPC_PAGE_HOST_BYTES;
+	return b;
+}
+
+uint64_t ccmm_platform_host_limit(void)
+{
+	return ccmm_host_ram() / 2;
 }
 
 uint64_t ccmm_platform_enc_mask(const struct ccmm_platform *p)

@@ -345,6 +345,27 @@ const struct ccmm_mem_range *ccmm_platform_range(const struct ccmm_platform *p, 
 uint64_t ccmm_platform_ram(const struct ccmm_platform *p, int node);
 
 /*
+ * Host memory a machine needs for a range before anything runs, in bytes:
+ * the sparse physical memory's table (one pointer per 2 MiB chunk), for
+ * RAM the page allocator's free bitmaps (about 2 bits per 4 KiB page), for
+ * EPC the SGX page descriptors (CCMM_EPC_PAGE_HOST_BYTES per 4 KiB page,
+ * filled at boot). Pages touched while running cost more (a chunk of page
+ * descriptors per 2 MiB, 4 KiB of data per page written): see
+ * m->phys.budget (ccmm_phys_host_bytes).
+ */
+#define CCMM_EPC_PAGE_HOST_BYTES 128
+uint64_t ccmm_platform_host_bytes(const struct ccmm_mem_range *r);
+
+/*
+ * The most host memory a platform's ranges may need (the sum of
+ * ccmm_platform_host_bytes), and the budget for the pages a run touches:
+ * half the host's RAM (ccmm_host_ram(), CCMM_HOST_RAM overrides it).
+ * ccmm_platform_parse refuses a platform over it, at the line of the range
+ * that costs most, naming its size and the limit.
+ */
+uint64_t ccmm_platform_host_limit(void);
+
+/*
  * The bit that marks a PTE or DMA address encrypted (SME/SEV/SNP C-bit) or
  * shared (TDX shared bit), as a mask; 0 for modes that have none.
  */
@@ -442,6 +463,9 @@ struct ccmm_phys {
 	size_t nr;
 	struct ccmm_phys_range *range; /* same order as platform ranges */
 	atomic_size_t chunks_allocated, pages_with_data;
+	_Atomic uint64_t other_bytes;   /* records charged with ccmm_phys_charge_host (conversion history) */
+	uint64_t budget;                /* host bytes chunks, page data and records may take (ccmm_phys_host_bytes) */
+	_Atomic uint64_t exhausted_pa;  /* the first page refused for want of host memory; UINT64_MAX: none */
 };
 
 /* ------------------------------------------------------------------ */
@@ -569,6 +593,27 @@ struct ccmm_page_data *ccmm_phys_page_data(struct ccmm_machine *m, uint64_t pa, 
 
 /* Drop a page's data (it reads as zeros again): TDX conversions lose content. Chunk lock held. */
 void ccmm_phys_discard(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *pg);
+
+/*
+ * The host memory a run's touched pages take: a struct ccmm_chunk per 2 MiB
+ * touched, a struct ccmm_page_data per page written, and the records
+ * subsystems keep per page as it goes (ccmm_phys_charge_host: the
+ * conversion history). Together they may take at most m->phys.budget bytes
+ * (ccmm_platform_host_limit() at machine creation), so a job that touches
+ * more than the host can hold fails cleanly instead of being killed by the
+ * host's OOM killer: past the budget, ccmm_phys_chunk/page/lock/page_data
+ * return NULL (-ENOMEM to their callers), ccmm_phys_charge_host returns
+ * false, and the first refused address is remembered (the engine then stops
+ * the run).
+ *
+ * ccmm_phys_host_bytes - bytes taken now. ccmm_phys_exhausted - whether a
+ * page was refused, and which (*@pa, may be NULL). ccmm_phys_charge_host -
+ * charge @bytes of records about the page at @pa; false (nothing charged)
+ * past the budget. Lock-free.
+ */
+uint64_t ccmm_phys_host_bytes(struct ccmm_machine *m);
+bool ccmm_phys_exhausted(struct ccmm_machine *m, uint64_t *pa);
+bool ccmm_phys_charge_host(struct ccmm_machine *m, uint64_t pa, uint64_t bytes);
 
 /* ------------------------------------------------------------------ */
 /* Contexts: who acts, and the modeled clock                           */

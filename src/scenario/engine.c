@@ -281,12 +281,15 @@ static int verb_wait(struct ccmm_actor *a, const struct ccmm_op *op)
 
 static int verb_sleep(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	uint64_t ns;
+	uint64_t ns, end;
 
 	if (ccmm_parse_time_ns(ccmm_arg_str(op, 0), &ns))
 		return ccmm_run_fail(a, op, -EINVAL, "sleep: '%s' is not a time (e.g. 500ns, 10us, 2ms, 1s)",
 				     ccmm_arg_str(op, 0));
-	a->ctx.now_ns += ns;
+	if (ccmm_range_end(a->ctx.now_ns, ns, 0, &end))
+		return ccmm_run_fail(a, op, -EOVERFLOW, "sleep: %s from %" PRIu64 " ns goes past the end of the modeled clock (2^64 ns)",
+				     ccmm_arg_str(op, 0), a->ctx.now_ns);
+	a->ctx.now_ns = end;
 	return 0;
 }
 
@@ -338,6 +341,41 @@ static void op_error(struct ccmm_actor *a, const struct ccmm_op *op, long got)
 	pthread_mutex_unlock(&a->run->lock);
 }
 
+/*
+ * The run stops when the pages it touched would need more host memory than
+ * ccmm may take (m->phys.budget, platform.h): a run error at the op (or the actor,
+ * for a program that is not an op list) naming what was being modeled.
+ */
+static bool host_memory_exhausted(struct ccmm_actor *a, const struct ccmm_op *op)
+{
+	struct ccmm_machine *m = a->run->m;
+	const struct ccmm_mem_range *r;
+	char used[32], limit[32];
+	uint64_t pa;
+
+	if (!ccmm_phys_exhausted(m, &pa))
+		return false;
+	r = ccmm_platform_range(m->plat, pa);
+	ccmm_run_fail(a, op, -ENOMEM,
+		      "out of host memory: [%s] %s needs more host memory than ccmm may take (%s in use by the pages touched and their records; the limit is %s, half the host's RAM, CCMM_HOST_RAM sets another); refused: %s '%s' at 0x%" PRIx64,
+		      a->name, op ? op->verb->name : a->kind->name, ccmm_format_size(ccmm_phys_host_bytes(m), used, sizeof(used)),
+		      ccmm_format_size(m->phys.budget, limit, sizeof(limit)), r ? ccmm_range_kind_name(r->kind) : "page",
+		      r ? r->name : "?", pa);
+	return true;
+}
+
+/* Count a unit of work; past [global] max_steps the run stops with a run error at the op (or the actor). */
+static bool step_bound(struct ccmm_actor *a, const struct ccmm_op *op)
+{
+	uint64_t max = a->run->job->g.max_steps;
+
+	if (!max || atomic_fetch_add(&run_priv(a->run)->steps, 1) + 1 <= max)
+		return false;
+	ccmm_run_fail(a, op, -ETIME, "the run reached its bound of %" PRIu64 " steps (max_steps) before every actor finished",
+		      max);
+	return true;
+}
+
 /* One unit of work. Returns 0 (progress), 1 (finished), or < 0 (run error). */
 static int actor_step(struct ccmm_actor *a)
 {
@@ -355,7 +393,9 @@ static int actor_step(struct ccmm_actor *a)
 		a->ctx.where = op->where;
 		a->note[0] = '\0';
 		ret = op->verb->run(a, op);
-		if (run_failed(a->run))
+		if (host_memory_exhausted(a, op) || run_failed(a->run))
+			return -1;
+		if (step_bound(a, op))
 			return -1;
 		if (a->dep_failed) {
 			/* it needed what a failed op did not make: an op error, and this actor stops */
@@ -384,6 +424,8 @@ static int actor_step(struct ccmm_actor *a)
 		a->ctx.op = a->kind->name;
 		a->ctx.where = a->where;
 		ret = a->kind->step(a);
+		if (host_memory_exhausted(a, NULL) || (ret >= 0 && step_bound(a, NULL)))
+			return -1;
 		if (ret == 1) {
 			a->done = true;
 			ccmm_actor_milestone(a, "done");

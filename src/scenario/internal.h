@@ -40,6 +40,7 @@ struct ccmm_run_priv {
 	/* depends.c: each actor's ops' latest results ([actor][op index]) */
 	struct ccmm_op_result **results;
 	uint64_t results_seq;
+	_Atomic uint64_t steps;  /* units of work done, for [global] max_steps */
 };
 
 /* Time series (series.c): set up at run start, a tick before each sim-mode step, the last sample at the end. */

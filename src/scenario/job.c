@@ -163,6 +163,8 @@ static const struct ccmm_option global_options[] = {
 	{ "seed", CCMM_OPT_U64, GOPT(seed), 0, 0, false, NULL, "1", "seed for keys and every actor's random stream" },
 	{ "mode", CCMM_OPT_ENUM, GOPT(mode), 0, 0, false, run_modes, "sim",
 	  "sim: one thread, modeled clocks, deterministic; threads: one real thread per actor" },
+	{ "max_steps", CCMM_OPT_U64, GOPT(max_steps), 0, 0, false, NULL, "0",
+	  "stop the run (a run error) after this many ops and program steps over all actors; 0: no bound" },
 	{ "kb_base", CCMM_OPT_U64, GOPT(kb_base), 1000, 1024, false, NULL, "1024",
 	  "1024: k, m, g and KiB, MiB, GiB are all powers of 1024; 1000: k, m, g are powers of 1000 and KiB, MiB, "
 	  "GiB of 1024 (fio's kb_base=1000; fio's own default reads KiB as 1000)" },
@@ -362,10 +364,18 @@ static int parse_arg(const struct ccmm_arg_spec *spec, const char *text, struct 
 	switch (spec->type) {
 	case CCMM_ARG_SIZE:
 	case CCMM_ARG_U64:
+	case CCMM_ARG_PAGES: {
+		uint64_t bytes;
+
 		if (ccmm_parse_range(text, &out->range.lo, &out->range.hi))
 			return ccmm_error_set(err, loc, -EINVAL, "%s: '%s' is not a %s or a LO-HI range", spec->name, text,
 					      spec->type == CCMM_ARG_SIZE ? "size" : "number");
+		if (spec->type == CCMM_ARG_PAGES && ccmm_range_end(0, out->range.hi, CCMM_PAGE_SHIFT, &bytes))
+			return ccmm_error_set(err, loc, -EOVERFLOW,
+					      "%s=%s: %" PRIu64 " pages of 4 KiB do not fit in a 64-bit address space (at most %" PRIu64 ")",
+					      spec->name, text, out->range.hi, UINT64_MAX >> CCMM_PAGE_SHIFT);
 		return 0;
+	}
 	case CCMM_ARG_ENUM: {
 		int i = ccmm_choice_index(spec->choices, text);
 
@@ -395,10 +405,14 @@ static int parse_arg(const struct ccmm_arg_spec *spec, const char *text, struct 
 		if (spec->type == CCMM_ARG_NEWOBJ && (text[0] == '@' || !strncmp(text, "bar:", 4)))
 			return ccmm_error_set(err, loc, -EINVAL, "%s: '%s' cannot name a new object", spec->name, text);
 		if (text[0] == '@') {
-			uint64_t v;
+			uint64_t v, end;
 
 			if (ccmm_parse_u64(text + 1, true, &v))
 				return ccmm_error_set(err, loc, -EINVAL, "%s: '%s' is not an address", spec->name, text);
+			/* "@ADDR" names the page there: it must not wrap past the top of the address space */
+			if (ccmm_range_end(v, 1, CCMM_PAGE_SHIFT, &end))
+				return ccmm_error_set(err, loc, -EOVERFLOW, "%s: a page at '%s' runs past the 64-bit address space",
+						      spec->name, text);
 		}
 		if (strlen(text) >= 48)
 			return ccmm_error_set(err, loc, -EINVAL, "%s: object name '%s' is longer than 47 characters",

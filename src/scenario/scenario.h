@@ -73,6 +73,7 @@ enum ccmm_arg_type {
 	CCMM_ARG_NEWOBJ,  /* a name this op creates */
 	CCMM_ARG_SIZE,    /* a size or LO-HI range (picked per run from the actor's RNG) */
 	CCMM_ARG_U64,     /* a number or LO-HI range */
+	CCMM_ARG_PAGES,   /* a number of 4 KiB pages or LO-HI range; its size in bytes must fit in 64 bits */
 	CCMM_ARG_ENUM,    /* one of .choices */
 	CCMM_ARG_STR,     /* free text (file names, event names) */
 	CCMM_ARG_BOOL,
@@ -403,10 +404,11 @@ struct ccmm_global_opts {
 	char platform[256];
 	uint64_t seed;
 	int mode;                   /* enum ccmm_run_mode (an int: the option table stores enums so) */
+	uint64_t max_steps;         /* stop the run after this many ops and program steps; 0: never */
 	uint64_t kb_base;           /* 1024 or 1000: how k/m/g and KiB/MiB read in this job (ccmm_kb_base_set) */
 };
 
-/* The engine's own [global] options (platform, seed, mode, kb_base), over struct ccmm_global_opts. */
+/* The engine's own [global] options (platform, seed, mode, max_steps, kb_base), over struct ccmm_global_opts. */
 const struct ccmm_option *ccmm_job_global_options(void);
 
 struct ccmm_job {

@@ -46,7 +46,7 @@ int ccmm_op_span(struct ccmm_actor *a, const struct ccmm_op *op, uint64_t size, 
 {
 	*off = ccmm_arg_set(op, off_idx) ? ccmm_arg_u64(a, op, off_idx) : 0;
 	*len = ccmm_arg_set(op, len_idx) ? ccmm_arg_u64(a, op, len_idx) : (size > *off ? size - *off : 0);
-	if (!*len || *off + *len > size || *off + *len < *off)
+	if (!*len || ccmm_range_within(*off, *len, 0, 0, size))
 		return -EINVAL;
 	return 0;
 }
@@ -104,9 +104,15 @@ int ccmm_obj_alloc_pages(struct ccmm_actor *a, const struct ccmm_op *op, const c
 	uint64_t pa;
 	int ret;
 
-	if (!size || order > CCMM_MAX_ORDER)
-		return ccmm_run_fail(a, op, -EINVAL, "%s: %" PRIu64 " bytes is more than one buddy block (%u MiB)",
-				     op->verb->name, size, (unsigned)((CCMM_PAGE_SIZE << CCMM_MAX_ORDER) >> 20));
+	if (!size)
+		return ccmm_run_fail(a, op, -EINVAL, "%s: a size of 0 bytes", op->verb->name);
+	if (order > CCMM_MAX_ORDER) {
+		char sz[32];
+
+		return ccmm_run_fail(a, op, -EINVAL, "%s: %s (%" PRIu64 " bytes) is more than one buddy block (%u MiB)",
+				     op->verb->name, ccmm_format_size(size, sz, sizeof(sz)), size,
+				     (unsigned)((CCMM_PAGE_SIZE << CCMM_MAX_ORDER) >> 20));
+	}
 	ret = ccmm_alloc_pages(&a->ctx, node, order, gfp, &pa);
 	if (ret)
 		return ret;

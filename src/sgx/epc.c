@@ -13,6 +13,9 @@
 
 #include "sgx/internal.h"
 
+/* the platform layer budgets host memory for EPC pages with this figure */
+_Static_assert(sizeof(struct ccmm_epc_page) <= CCMM_EPC_PAGE_HOST_BYTES, "EPC page descriptor outgrew its host budget");
+
 CCMM_COST_BLOCK_DEFINE(sgx, CCMM_SGX_COSTS, CCMM_SGX_COUNTERS);
 
 CCMM_RULES_DEFINE(sgx_rules, CCMM_SGX_RULES);

@@ -356,6 +356,7 @@ static int parse_line(struct ccmm_trace *t, char *line, uint64_t *addr, uint64_t
 {
 	struct ccmm_loc loc = { t->path, (int)t->line };
 	const char *p = line;
+	uint64_t end;
 	char kind;
 
 	if (!line[0] || line[0] == '#')
@@ -411,7 +412,7 @@ static int parse_line(struct ccmm_trace *t, char *line, uint64_t *addr, uint64_t
 		if (*p)
 			return ccmm_error_set(err, &loc, -EINVAL, "trailing text in '%.40s'", line);
 	}
-	if (!*size || *size > MAX_ACCESS || *addr + *size < *addr)
+	if (!*size || *size > MAX_ACCESS || ccmm_range_end(*addr, *size, 0, &end))
 		return ccmm_error_set(err, &loc, -EINVAL, "access size %" PRIu64 " at 0x%" PRIx64 " is not plausible", *size,
 				      *addr);
 	t->st.lines++;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h> /* sysconf: the host's RAM */
 
 int ccmm_error_set(struct ccmm_error *err, const struct ccmm_loc *loc, int ret,
 		   const char *fmt, ...)
@@ -211,6 +212,42 @@ char *ccmm_format_size(uint64_t bytes, char *buf, size_t len)
 }
 
 /* ---------------------------------------------------------------- */
+
+int ccmm_range_end(uint64_t start, uint64_t count, unsigned shift, uint64_t *end)
+{
+	uint64_t bytes;
+
+	if (shift > 63 || count > (UINT64_MAX >> shift))
+		return -EOVERFLOW;
+	bytes = count << shift;
+	if (start > UINT64_MAX - bytes)
+		return -EOVERFLOW;
+	*end = start + bytes;
+	return 0;
+}
+
+int ccmm_range_within(uint64_t start, uint64_t count, unsigned shift, uint64_t lo, uint64_t hi)
+{
+	uint64_t end;
+	int ret = ccmm_range_end(start, count, shift, &end);
+
+	if (ret)
+		return ret;
+	return start < lo || end > hi ? -ERANGE : 0;
+}
+
+uint64_t ccmm_host_ram(void)
+{
+	const char *env = getenv("CCMM_HOST_RAM");
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	uint64_t v;
+
+	if (env && !ccmm_parse_u64(env, true, &v) && v)
+		return v;
+	if (pages <= 0 || psize <= 0 || (uint64_t)pages > UINT64_MAX / (uint64_t)psize)
+		return UINT64_MAX;
+	return (uint64_t)pages * (uint64_t)psize;
+}
 
 unsigned ccmm_edit_distance(const char *a, const char *b)
 {

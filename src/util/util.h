@@ -124,6 +124,40 @@ char *ccmm_format_size(uint64_t bytes, char *buf, size_t len);
 char *ccmm_format_ns(uint64_t ns, char *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
+/* Address ranges                                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every address range ccmm takes from a job, a platform, a trace or a log
+ * is [start, start + (count << shift)): @count bytes (@shift 0) or pages
+ * (@shift 12 for 4 KiB pages). These helpers compute its end without
+ * wrapping, so a count whose size in bytes does not fit in 64 bits can
+ * never pass a bounds check as a small range.
+ *
+ * ccmm_range_end - the range's end (exclusive). Returns 0 with *@end set,
+ * or -EOVERFLOW when (count << shift) or start + that does not fit in 64
+ * bits (*@end untouched). @shift is at most 63.
+ */
+int ccmm_range_end(uint64_t start, uint64_t count, unsigned shift, uint64_t *end);
+
+/*
+ * ccmm_range_within - whether [start, start + (count << shift)) lies inside
+ * [@lo, @hi) (@hi exclusive). An empty range lies inside when
+ * lo <= start <= hi. Returns 0, -EOVERFLOW as ccmm_range_end, or -ERANGE
+ * when the range begins below @lo or ends above @hi.
+ */
+int ccmm_range_within(uint64_t start, uint64_t count, unsigned shift, uint64_t lo, uint64_t hi);
+
+/*
+ * ccmm_host_ram - bytes of physical memory on the host ccmm runs on
+ * (sysconf _SC_PHYS_PAGES), or UINT64_MAX when the host does not say.
+ * The environment variable CCMM_HOST_RAM (a size: "8g") overrides it, so
+ * tests and fuzzing can model a smaller host. Used to refuse, at their
+ * line, inputs whose modeling needs more host memory than there is.
+ */
+uint64_t ccmm_host_ram(void);
+
+/* ------------------------------------------------------------------ */
 /* Suggestions                                                         */
 /* ------------------------------------------------------------------ */
 

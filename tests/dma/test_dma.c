@@ -39,6 +39,27 @@ static void fx_init(struct fx *f, struct ccmm_machine *m)
 	f->nic = ccmm_dma_dev(m, 1);
 }
 
+/* SME with the C-bit at 47: a GPU (blk) that reaches it and a 32-bit NIC. */
+#define SME_PLATFORM                                                            \
+	"[platform]\nmode=sme\nc_bit=47\nphys_bits=47\ncpus=2\n[node:0]\nmem=1g\n" \
+	"[device:gpu]\ndma_mask=48\n[device:nic]\ndma_mask=32\n"
+
+/* A pSeries secure guest whose PHB has a 1 GiB 32-bit window and a DDW; blk behind it (a device may follow). */
+#define PSERIES_DDW_PLATFORM                                                                 \
+	"[platform]\nmode=pseries-svm\ncpus=2\n[node:0]\nmem=1g\n"                             \
+	"[iommu:phb0]\nkind=pseries-tce\npage_shift=12\ndma32_window=1g\nddw=yes\n"            \
+	"ddw_page_shift=16\nddw_align=256m\n"                                                  \
+	"[device:blk]\nclass=virtio-blk\npci_id=1af4:1042\niommu=phb0\nbar0=16k\n"
+
+/* The SME machine with both devices probed and the GPU's masks set to 48 bits (past the C-bit). */
+static void fx_sme(struct fx *f)
+{
+	fx_init(f, boot_text(SME_PLATFORM));
+	ccmm_dma_probe(&f->ctx, f->blk, NULL);
+	ccmm_dma_probe(&f->ctx, f->nic, NULL);
+	ccmm_dma_set_mask_and_coherent(&f->ctx, f->blk, 48);
+}
+
 static void kw(struct fx *f, uint64_t pa, const void *data, size_t len)
 {
 	struct ccmm_result r;
@@ -125,8 +146,7 @@ static void test_force_unencrypted(void **state)
 	assert_false(ccmm_force_dma_unencrypted(f.blk));
 	ccmm_shutdown(f.m);
 
-	m = boot_text("[platform]\nmode=sme\nc_bit=47\nphys_bits=47\ncpus=2\n[node:0]\nmem=1g\n"
-		      "[device:gpu]\ndma_mask=48\n[device:nic]\ndma_mask=32\n");
+	m = boot_text(SME_PLATFORM);
 	fx_init(&f, m);
 	ccmm_dma_probe(&f.ctx, f.blk, NULL);
 	ccmm_dma_probe(&f.ctx, f.nic, NULL);
@@ -242,11 +262,7 @@ static void test_sme_streaming(void **state)
 	uint64_t buf, dma;
 	char got[8];
 
-	fx_init(&f, boot_text("[platform]\nmode=sme\nc_bit=47\nphys_bits=47\ncpus=2\n[node:0]\nmem=1g\n"
-			      "[device:gpu]\ndma_mask=48\n[device:nic]\ndma_mask=32\n"));
-	ccmm_dma_probe(&f.ctx, f.blk, NULL);
-	ccmm_dma_probe(&f.ctx, f.nic, NULL);
-	ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 48);
+	fx_sme(&f);
 	buf = page(&f, 0);
 	kw(&f, buf, "C-bit ok", 8);
 	assert_int_equal(ccmm_dma_map_page(&f.ctx, f.blk, buf, 8, CCMM_DMA_TO_DEVICE, 0, &dma), 0);
@@ -592,10 +608,7 @@ static void test_atomic_pool_pseries(void **state)
 	struct ccmm_dma_probe_opts o = { .window = CCMM_SVM_WINDOW_DDW };
 	uint64_t dma, va;
 
-	fx_init(&f, boot_text("[platform]\nmode=pseries-svm\ncpus=2\n[node:0]\nmem=1g\n"
-			      "[iommu:phb0]\nkind=pseries-tce\npage_shift=12\ndma32_window=1g\nddw=yes\n"
-			      "ddw_page_shift=16\nddw_align=256m\n"
-			      "[device:blk]\nclass=virtio-blk\npci_id=1af4:1042\niommu=phb0\nbar0=16k\n"));
+	fx_init(&f, boot_text(PSERIES_DDW_PLATFORM));
 	assert_int_equal(ccmm_dma_probe(&f.ctx, f.blk, &o), 0);
 	assert_int_equal(ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 64), 0);
 	ccmm_dma_pool_stats(f.m, &ps);
@@ -623,11 +636,7 @@ static void test_bus_addr_translation(void **state)
 	char got[8];
 
 	/* no IOMMU, SME: phys_to_dma_direct -- the C-bit for a device that reaches it, none for one that does not */
-	fx_init(&f, boot_text("[platform]\nmode=sme\nc_bit=47\nphys_bits=47\ncpus=2\n[node:0]\nmem=1g\n"
-			      "[device:gpu]\ndma_mask=48\n[device:nic]\ndma_mask=32\n"));
-	ccmm_dma_probe(&f.ctx, f.blk, NULL);
-	ccmm_dma_probe(&f.ctx, f.nic, NULL);
-	ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 48);
+	fx_sme(&f);
 	buf = page(&f, 0);
 	assert_int_equal(ccmm_dma_bus_addr(f.blk, buf, &bus, &room), 0);
 	assert_int_equal(bus, buf | (1ULL << 47));
@@ -667,11 +676,7 @@ static void test_bus_addr_translation(void **state)
 	ccmm_shutdown(f.m);
 
 	/* a pSeries secure guest: the pool in the 32-bit window, bounce buffers by their window address */
-	fx_init(&f, boot_text("[platform]\nmode=pseries-svm\ncpus=2\n[node:0]\nmem=1g\n"
-			      "[iommu:phb0]\nkind=pseries-tce\npage_shift=12\ndma32_window=1g\nddw=yes\n"
-			      "ddw_page_shift=16\nddw_align=256m\n"
-			      "[device:blk]\nclass=virtio-blk\npci_id=1af4:1042\niommu=phb0\nbar0=16k\n"
-			      "[device:nic]\ndma_mask=64\niommu=phb0\n"));
+	fx_init(&f, boot_text(PSERIES_DDW_PLATFORM "[device:nic]\ndma_mask=64\niommu=phb0\n"));
 	{
 		struct ccmm_dma_probe_opts o32 = { .window = CCMM_SVM_WINDOW_DMA32 };
 		struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(f.m);
@@ -757,11 +762,7 @@ static void test_coherent_sme(void **state)
 	struct ccmm_walk w;
 	char got[4];
 
-	fx_init(&f, boot_text("[platform]\nmode=sme\nc_bit=47\nphys_bits=47\ncpus=2\n[node:0]\nmem=1g\n"
-			      "[device:gpu]\ndma_mask=48\n[device:nic]\ndma_mask=32\n"));
-	ccmm_dma_probe(&f.ctx, f.blk, NULL);
-	ccmm_dma_probe(&f.ctx, f.nic, NULL);
-	ccmm_dma_set_mask_and_coherent(&f.ctx, f.blk, 48);
+	fx_sme(&f);
 	assert_int_equal(ccmm_dma_alloc_coherent(&f.ctx, f.blk, 4096, &dma, &va), 0);
 	assert_int_equal(dma, ccmm_virt_to_phys(va) | (1ULL << 47));
 	assert_int_equal(ccmm_pgt_walk(f.m->direct_map, va, &w), 0);

@@ -123,6 +123,12 @@ static void test_parse_errors(void **state)
 		{ "fio version 3 iolog\n0 f add\n1 f open\n2 f wait 100 0\n", "'wait' is not allowed in a version 3 log", 4 },
 		{ "fio version 3 iolog\n5 f add\n4 f open\n", "timestamp 4 us is before the previous line's 5 us", 3 },
 		{ "fio version 2 iolog\nf add\nf open\n", "the log has no I/O to replay", 0 },
+		/* times whose nanoseconds do not fit in 64 bits: the modeled clock cannot reach them */
+		{ "fio version 3 iolog\n0 f add\n1 f open\n18446744073709552 f read 0 1\n",
+		  "timestamp 18446744073709552 us goes past the end of the modeled clock", 4 },
+		{ "fio version 3 iolog\n18446744073709551615 f add\n", "timestamp 18446744073709551615 us goes past", 2 },
+		{ "fio version 2 iolog\nf add\nf open\nf wait 18446744073709551 0\nf wait 100 0\n",
+		  "a wait of 100 us after 18446744073709551 us goes past the end of the modeled clock", 5 },
 	};
 
 	for (size_t i = 0; i < CCMM_ARRAY_SIZE(cases); i++) {
@@ -137,6 +143,16 @@ static void test_parse_errors(void **state)
 		assert_int_equal(err.line, cases[i].line);
 		assert_int_equal(log.nr_io, 0); /* nothing kept */
 		assert_null(log.io);
+	}
+	{
+		/* the last microsecond the clock holds is fine */
+		struct ccmm_iolog log;
+		struct ccmm_error err;
+		const char *t = "fio version 3 iolog\n0 f add\n1 f open\n18446744073709551 f read 0 1\n";
+
+		assert_int_equal(parse(t, &log, &err), 0);
+		assert_int_equal(log.io[0].time_us, CCMM_IOLOG_MAX_US);
+		ccmm_iolog_free(&log);
 	}
 	{
 		struct ccmm_iolog log;

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-# check-every-job-asserts.py SRCROOT: every job file shipped (jobs/,
-# tests/jobs/, tests/recordings/; tests/bad/ are bad-input cases) asserts
+# check-every-job-asserts.py SRCROOT: every job file shipped (anywhere in the
+# tree but tests/bad/, the bad-input cases, and tests/fuzz/) asserts
 # something a run can fail on, counting its includes: it expects
 # violations (expect =), checks figures of its report (check =), or
 # verifies data (an op's verify=, an interface file read back with
-# op = check, the process exits counted with op = exits, or an op that
-# must fail with ret=ERRNO). A job that can only pass fails this test.
+# op = check, or the process exits counted with op = exits). An op that
+# must fail (ret=ERRNO) is not enough on its own: it pins an errno, not
+# what the job exists to show, so a job whose only assertions are ret=
+# fails this test like a job that can only pass.
 # TAP output, one case per job file.
 import os
 import re
@@ -17,7 +19,6 @@ ASSERTIONS = [
     ("verify", re.compile(r"^op\s*=.*\bverify=")),
     ("op check", re.compile(r"^op\s*=\s*check\s")),
     ("op exits", re.compile(r"^op\s*=\s*exits\s")),
-    ("ret", re.compile(r"^op\s*=.*\sret=-?E[A-Z]+\b")),
 ]
 
 
@@ -35,18 +36,43 @@ def lines(path, depth=0):
     return out
 
 
+def assertions(job_lines):
+    """The kinds of assertion among a job's lines."""
+    return sorted({name for line in job_lines for name, rx in ASSERTIONS if rx.search(line)})
+
+
+def self_check():
+    """The rule itself: ret= alone asserts nothing; each kind above does."""
+    bad = []
+    if assertions(["op = set_memory_decrypted buf ret=EIO", "op = free buf ret=EBUSY"]):
+        bad.append("a job whose only assertions are ret= passes")
+    for line, kind in [("expect = conversion_failed", "expect"), ("check = vmstat.pswpout == 0", "check"),
+                       ("op = read a verify=0x31", "verify"), ("op = check memory.max 1m", "op check"),
+                       ("op = exits 2", "op exits")]:
+        if assertions([line]) != [kind]:
+            bad.append(f"'{line}' is not read as {kind}")
+    return bad
+
+
 def main():
     root = sys.argv[1]
+    bad = self_check()
+    if bad:
+        print("1..1")
+        print(f"not ok 1 - the rule is broken: {'; '.join(bad)}")
+        return 1
     jobs = []
-    for d in ("jobs", "tests/jobs", "tests/recordings"):
-        for dirpath, _, files in os.walk(os.path.join(root, d)):
-            jobs += [os.path.join(dirpath, f) for f in files if f.endswith(".job")]
+    # every job file of the tree but the bad-input cases and the fuzzers' inputs
+    skip = {os.path.join(root, d) for d in ("tests/bad", "tests/fuzz", ".git")}
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if os.path.join(dirpath, d) not in skip and not d.startswith("build")]
+        jobs += [os.path.join(dirpath, f) for f in files if f.endswith(".job")]
     jobs.sort()
     print(f"1..{len(jobs)}")
     failed = 0
     for n, job in enumerate(jobs, 1):
         rel = os.path.relpath(job, root)
-        found = sorted({name for line in lines(job) for name, rx in ASSERTIONS if rx.search(line)})
+        found = assertions(lines(job))
         if found:
             print(f"ok {n} - {rel}: {', '.join(found)}")
         else:

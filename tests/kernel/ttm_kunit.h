@@ -227,6 +227,36 @@ static __attribute__((unused)) void kt_reserve(struct ccmm_ttm_bo *bo)
 	assert_int_equal(ccmm_ttm_bo_reserve(&kt.ctx, bo, false, NULL), 0);
 }
 
+/* What kt_tt_bo sets up beyond the BO: its reservation taken, its tt initialised, the tt populated. */
+enum kt_tt_setup {
+	KT_BO = 0,
+	KT_RESERVED = 1,
+	KT_TT = 2,			      /* ttm_tt_init(tt, bo, 0, ttm_cached, 0) */
+	KT_POPULATED = KT_RESERVED | KT_TT | 4, /* ttm_tt_populate: needs the reservation in ccmm */
+};
+
+/* The ttm_tt KUnit cases' setup: a BO of @size (ttm_bo_kunit_init) taken as far as @setup says. */
+static __attribute__((unused)) struct ccmm_ttm_bo *kt_tt_bo(uint64_t size, enum kt_tt_setup setup)
+{
+	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(size, NULL);
+
+	if (setup & KT_RESERVED)
+		kt_reserve(bo);
+	if (setup & KT_TT)
+		assert_int_equal(ccmm_ttm_tt_init(bo, 0, CCMM_CACHE_WB, 0), 0);
+	if ((setup & KT_POPULATED) == KT_POPULATED)
+		assert_int_equal(ccmm_ttm_tt_populate(&kt.ctx, bo), 0);
+	return bo;
+}
+
+/* The end of a case: the reservation dropped if @reserved, the BO put (ttm_bo_put). */
+static __attribute__((unused)) void kt_bo_done(struct ccmm_ttm_bo *bo, bool reserved)
+{
+	if (reserved)
+		ccmm_dma_resv_unlock(&kt.ctx, bo->resv);
+	ccmm_ttm_bo_put(&kt.ctx, bo);
+}
+
 #define KT_CASE(fn) cmocka_unit_test_setup_teardown(fn, kt_case_setup, kt_case_teardown)
 #define KT_PARAM(fn, desc, param) \
 	{ #fn "(" desc ")", fn, kt_case_setup, kt_case_teardown, (void *)(uintptr_t)(param) }

@@ -16,109 +16,94 @@
 static void ttm_tt_init_basic(void **state)
 {
 	size_t extra_pages = (uintptr_t)*state;
-	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(BO_SIZE, NULL);
+	struct ccmm_ttm_bo *bo = kt_tt_bo(BO_SIZE, KT_BO);
 
 	assert_int_equal(ccmm_ttm_tt_init(bo, CCMM_TTM_TT_FLAG_ZERO_ALLOC, CCMM_CACHE_WB, extra_pages), 0);
 	assert_int_equal(bo->tt.num_pages, 1 + extra_pages);
 	assert_int_equal(bo->tt.page_flags, CCMM_TTM_TT_FLAG_ZERO_ALLOC);
 	assert_int_equal(bo->tt.caching, CCMM_CACHE_WB);
 	assert_null(bo->tt.swap_storage);
-	ccmm_ttm_bo_put(&kt.ctx, bo);
+	kt_bo_done(bo, false);
 }
 
 static void ttm_tt_init_misaligned(void **state)
 {
 	/* the object size made misaligned: one page more */
-	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(8192 + 1, NULL);
+	struct ccmm_ttm_bo *bo = kt_tt_bo(8192 + 1, KT_TT);
 
 	(void)state;
-	assert_int_equal(ccmm_ttm_tt_init(bo, 0, CCMM_CACHE_WB, 0), 0);
 	assert_int_equal(bo->tt.num_pages, (8192 + 4096) >> 12);
-	ccmm_ttm_bo_put(&kt.ctx, bo);
+	kt_bo_done(bo, false);
 }
 
 static void ttm_tt_fini_basic(void **state)
 {
-	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(BO_SIZE, NULL);
+	struct ccmm_ttm_bo *bo = kt_tt_bo(BO_SIZE, KT_TT);
 
 	(void)state;
-	assert_int_equal(ccmm_ttm_tt_init(bo, 0, CCMM_CACHE_WB, 0), 0);
 	assert_non_null(bo->tt.pages);
 	ccmm_ttm_tt_destroy(&kt.ctx, bo);
 	assert_null(bo->tt.pages);
-	ccmm_ttm_bo_put(&kt.ctx, bo);
+	kt_bo_done(bo, false);
 }
 
 static void ttm_tt_fini_sg(void **state)
 {
-	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(BO_SIZE, NULL);
+	/* ttm_sg_tt_init: the DMA address array */
+	struct ccmm_ttm_bo *bo = kt_tt_bo(BO_SIZE, KT_TT);
 
 	(void)state;
-	/* ttm_sg_tt_init: the DMA address array */
-	assert_int_equal(ccmm_ttm_tt_init(bo, 0, CCMM_CACHE_WB, 0), 0);
 	assert_non_null(bo->tt.dma_address);
 	ccmm_ttm_tt_destroy(&kt.ctx, bo);
 	assert_null(bo->tt.dma_address);
-	ccmm_ttm_bo_put(&kt.ctx, bo);
+	kt_bo_done(bo, false);
 }
 
 /* Kernel: a shmem file as swap storage is released by ttm_tt_fini. Port: the storage of a swapout. */
 static void ttm_tt_fini_shmem(void **state)
 {
-	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(BO_SIZE, NULL);
+	struct ccmm_ttm_bo *bo = kt_tt_bo(BO_SIZE, KT_POPULATED);
 
 	(void)state;
-	kt_reserve(bo);
-	assert_int_equal(ccmm_ttm_tt_init(bo, 0, CCMM_CACHE_WB, 0), 0);
-	assert_int_equal(ccmm_ttm_tt_populate(&kt.ctx, bo), 0);
 	assert_int_equal(ccmm_ttm_tt_swapout(&kt.ctx, bo), 1);
 	assert_non_null(bo->tt.swap_storage);
 	ccmm_ttm_tt_destroy(&kt.ctx, bo);
 	assert_null(bo->tt.swap_storage);
-	ccmm_dma_resv_unlock(&kt.ctx, bo->resv);
-	ccmm_ttm_bo_put(&kt.ctx, bo);
+	kt_bo_done(bo, true);
 }
 
 static void ttm_tt_create_basic(void **state)
 {
-	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(BO_SIZE, NULL);
+	struct ccmm_ttm_bo *bo = kt_tt_bo(BO_SIZE, KT_RESERVED);
 
 	(void)state;
-	kt_reserve(bo);
 	assert_int_equal(ccmm_ttm_tt_create(&kt.ctx, bo, false), 0);
-	ccmm_dma_resv_unlock(&kt.ctx, bo->resv);
 	assert_true(bo->tt.created);
-	ccmm_ttm_bo_put(&kt.ctx, bo);
+	kt_bo_done(bo, true);
 }
 
 static void ttm_tt_create_invalid_bo_type(void **state)
 {
-	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(BO_SIZE, NULL);
+	struct ccmm_ttm_bo *bo = kt_tt_bo(BO_SIZE, KT_RESERVED);
 
 	(void)state;
 	bo->type = (enum ccmm_ttm_bo_type)(CCMM_TTM_BO_SG + 1);
-	kt_reserve(bo);
 	assert_int_equal(ccmm_ttm_tt_create(&kt.ctx, bo, false), -EINVAL);
-	ccmm_dma_resv_unlock(&kt.ctx, bo->resv);
 	assert_false(bo->tt.created);
 	bo->type = CCMM_TTM_BO_DEVICE;
-	ccmm_ttm_bo_put(&kt.ctx, bo);
+	kt_bo_done(bo, true);
 }
 
 static void ttm_tt_create_ttm_exists(void **state)
 {
-	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(BO_SIZE, NULL);
-	uint64_t *pages;
+	struct ccmm_ttm_bo *bo = kt_tt_bo(BO_SIZE, KT_RESERVED | KT_TT);
+	uint64_t *pages = bo->tt.pages;
 
 	(void)state;
-	assert_int_equal(ccmm_ttm_tt_init(bo, 0, CCMM_CACHE_WB, 0), 0);
-	pages = bo->tt.pages;
-	kt_reserve(bo);
 	assert_int_equal(ccmm_ttm_tt_create(&kt.ctx, bo, false), 0);
-	ccmm_dma_resv_unlock(&kt.ctx, bo->resv);
 	/* expect to keep the previous TTM */
 	assert_ptr_equal(bo->tt.pages, pages);
-	ccmm_ttm_bo_put(&kt.ctx, bo);
+	kt_bo_done(bo, true);
 }
 
 /* ttm_tt_null_create: a driver whose tt allocation fails. */
@@ -132,96 +117,75 @@ static const struct ccmm_ttm_device_funcs empty_funcs = { .ttm_tt_create = null_
 
 static void ttm_tt_create_failed(void **state)
 {
-	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(BO_SIZE, NULL);
+	struct ccmm_ttm_bo *bo = kt_tt_bo(BO_SIZE, KT_RESERVED);
 
 	(void)state;
 	/* update the device funcs so we don't alloc a tt */
 	ccmm_ttm_device_set_funcs(kt.ttm_dev, &empty_funcs);
-	kt_reserve(bo);
 	assert_int_equal(ccmm_ttm_tt_create(&kt.ctx, bo, false), -ENOMEM);
-	ccmm_dma_resv_unlock(&kt.ctx, bo->resv);
 	assert_false(bo->tt.created);
-	ccmm_ttm_bo_put(&kt.ctx, bo);
+	kt_bo_done(bo, true);
 }
 
 static void ttm_tt_destroy_basic(void **state)
 {
-	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(BO_SIZE, NULL);
+	struct ccmm_ttm_bo *bo = kt_tt_bo(BO_SIZE, KT_RESERVED);
 
 	(void)state;
-	kt_reserve(bo);
 	assert_int_equal(ccmm_ttm_tt_create(&kt.ctx, bo, false), 0);
-	ccmm_dma_resv_unlock(&kt.ctx, bo->resv);
 	assert_true(bo->tt.created);
 	ccmm_ttm_tt_destroy(&kt.ctx, bo);
 	assert_false(bo->tt.created);
-	ccmm_ttm_bo_put(&kt.ctx, bo);
+	kt_bo_done(bo, true);
 }
 
 static void ttm_tt_populate_null_ttm(void **state)
 {
-	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(BO_SIZE, NULL);
+	struct ccmm_ttm_bo *bo = kt_tt_bo(BO_SIZE, KT_RESERVED);
 
 	(void)state;
-	kt_reserve(bo);
 	assert_int_equal(ccmm_ttm_tt_populate(&kt.ctx, bo), -EINVAL); /* no tt */
-	ccmm_dma_resv_unlock(&kt.ctx, bo->resv);
-	ccmm_ttm_bo_put(&kt.ctx, bo);
+	kt_bo_done(bo, true);
 }
 
 static void ttm_tt_populate_populated_ttm(void **state)
 {
-	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(BO_SIZE, NULL);
-	uint64_t populated_page;
+	struct ccmm_ttm_bo *bo = kt_tt_bo(BO_SIZE, KT_POPULATED);
+	uint64_t populated_page = bo->tt.pages[0];
 
 	(void)state;
-	kt_reserve(bo);
-	assert_int_equal(ccmm_ttm_tt_init(bo, 0, CCMM_CACHE_WB, 0), 0);
-	assert_int_equal(ccmm_ttm_tt_populate(&kt.ctx, bo), 0);
-	populated_page = bo->tt.pages[0];
 	assert_int_equal(ccmm_ttm_tt_populate(&kt.ctx, bo), 0);
 	assert_int_equal(bo->tt.pages[0], populated_page);
-	ccmm_dma_resv_unlock(&kt.ctx, bo->resv);
-	ccmm_ttm_bo_put(&kt.ctx, bo);
+	kt_bo_done(bo, true);
 }
 
 static void ttm_tt_unpopulate_basic(void **state)
 {
-	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(BO_SIZE, NULL);
+	struct ccmm_ttm_bo *bo = kt_tt_bo(BO_SIZE, KT_POPULATED);
 
 	(void)state;
-	kt_reserve(bo);
-	assert_int_equal(ccmm_ttm_tt_init(bo, 0, CCMM_CACHE_WB, 0), 0);
-	assert_int_equal(ccmm_ttm_tt_populate(&kt.ctx, bo), 0);
 	assert_true(bo->tt.page_flags & CCMM_TTM_TT_FLAG_PRIV_POPULATED);
 	ccmm_ttm_tt_unpopulate(&kt.ctx, bo);
 	assert_false(bo->tt.page_flags & CCMM_TTM_TT_FLAG_PRIV_POPULATED);
-	ccmm_dma_resv_unlock(&kt.ctx, bo->resv);
-	ccmm_ttm_bo_put(&kt.ctx, bo);
+	kt_bo_done(bo, true);
 }
 
 static void ttm_tt_unpopulate_empty_ttm(void **state)
 {
-	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(BO_SIZE, NULL);
+	struct ccmm_ttm_bo *bo = kt_tt_bo(BO_SIZE, KT_RESERVED | KT_TT);
 
 	(void)state;
-	kt_reserve(bo);
-	assert_int_equal(ccmm_ttm_tt_init(bo, 0, CCMM_CACHE_WB, 0), 0);
 	/* expect graceful handling of unpopulated tts */
 	ccmm_ttm_tt_unpopulate(&kt.ctx, bo);
 	assert_false(bo->tt.populated);
-	ccmm_dma_resv_unlock(&kt.ctx, bo->resv);
-	ccmm_ttm_bo_put(&kt.ctx, bo);
+	kt_bo_done(bo, true);
 }
 
 static void ttm_tt_swapin_basic(void **state)
 {
-	struct ccmm_ttm_bo *bo = ttm_bo_kunit_init(BO_SIZE, NULL);
+	struct ccmm_ttm_bo *bo = kt_tt_bo(BO_SIZE, KT_POPULATED);
 
 	(void)state;
-	kt_reserve(bo);
-	assert_int_equal(ccmm_ttm_tt_init(bo, 0, CCMM_CACHE_WB, 0), 0);
-	assert_int_equal(ccmm_ttm_tt_populate(&kt.ctx, bo), 0);
 	assert_true(bo->tt.populated);
 	assert_int_equal(ccmm_ttm_tt_swapout(&kt.ctx, bo), BO_SIZE >> 12);
 	assert_non_null(bo->tt.swap_storage);
@@ -231,8 +195,7 @@ static void ttm_tt_swapin_basic(void **state)
 	assert_int_equal(ccmm_ttm_tt_populate(&kt.ctx, bo), 0);
 	assert_null(bo->tt.swap_storage);
 	assert_false(bo->tt.page_flags & CCMM_TTM_TT_FLAG_SWAPPED);
-	ccmm_dma_resv_unlock(&kt.ctx, bo->resv);
-	ccmm_ttm_bo_put(&kt.ctx, bo);
+	kt_bo_done(bo, true);
 }
 
 int main(void)

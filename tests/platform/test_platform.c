@@ -271,6 +271,71 @@ static void test_sparse_memory(void **state)
 	ccmm_machine_destroy(m);
 }
 
+/* What a platform costs the host before anything runs, and the limit it must stay under (half the host's RAM). */
+static void test_host_limit(void **state)
+{
+	struct ccmm_mem_range bar = { .kind = CCMM_RANGE_BAR, .size = 64ULL << 50 };
+	struct ccmm_mem_range ram = { .kind = CCMM_RANGE_RAM, .size = 64 * CCMM_GiB };
+	struct ccmm_mem_range epc = { .kind = CCMM_RANGE_EPC, .size = 64 * CCMM_MiB };
+	struct ccmm_platform *p = NULL;
+	struct ccmm_error err;
+
+	/* a pointer per 2 MiB; RAM adds ~2 bits a page of bitmaps; EPC a descriptor a page */
+	assert_true(ccmm_platform_host_bytes(&bar) >= 256 * CCMM_GiB);
+	assert_true(ccmm_platform_host_bytes(&ram) >= (64 * CCMM_GiB >> 21) * 8 + (64 * CCMM_GiB >> 12) / 4);
+	assert_true(ccmm_platform_host_bytes(&epc) >= (64 * CCMM_MiB >> 12) * CCMM_EPC_PAGE_HOST_BYTES);
+
+	assert_int_equal(setenv("CCMM_HOST_RAM", "1g", 1), 0);
+	assert_int_equal(ccmm_platform_host_limit(), 512 * CCMM_MiB);
+	/* 64 TiB of RAM needs 4 GiB of bitmaps and 256 MiB of chunk pointers: refused at its node's line */
+	expect_error("[platform]\nphys_bits=52\n[node:0]\nmem=64t\n", 3,
+		     "ram 'node0' of 64TiB cannot be modeled on this host: the platform needs 4.3GiB");
+	expect_error("[platform]\nphys_bits=52\n[node:0]\nmem=64t\n", 3, "more than the limit of 512MiB");
+	/* the costliest range takes the blame, here a BAR */
+	expect_error("[platform]\nphys_bits=57\n[node:0]\nmem=1g\n[device:gpu]\nbar0=1p\n", 5,
+		     "BAR 'gpu.bar0' of 1PiB cannot be modeled on this host");
+	/* 16 GiB of EPC: 4M descriptors */
+	expect_error("[platform]\n[node:0]\nmem=1g\n[epc:e]\nsize=16g\n", 4, "epc 'e' of 16GiB cannot be modeled");
+	/* what fits is accepted: 1 TiB of RAM and a 1 TiB BAR cost 64 MiB */
+	assert_int_equal(ccmm_platform_parse("t.ini", "[platform]\n[node:0]\nmem=1t\n[device:gpu]\nbar0=1t\n", &p, &err), 0);
+	ccmm_platform_free(p);
+	unsetenv("CCMM_HOST_RAM");
+}
+
+/* The pages a run touches may take at most m->phys.budget bytes; past it they are refused, and remembered. */
+static void test_phys_budget(void **state)
+{
+	struct ccmm_machine *m = make_machine(NULL, 1);
+	uint8_t buf[64] = { 1 };
+	uint64_t pa = 8 * CCMM_GiB, refused;
+
+	assert_false(ccmm_phys_exhausted(m, &refused));
+	assert_int_equal(refused, UINT64_MAX);
+	/* room for one chunk and two pages of data */
+	m->phys.budget = sizeof(struct ccmm_chunk) + 2 * sizeof(struct ccmm_page_data);
+	assert_int_equal(ccmm_phys_rw(m, pa, buf, 8, true, CCMM_KEYID_GUEST, NULL), 0);
+	assert_int_equal(ccmm_phys_rw(m, pa + CCMM_PAGE_SIZE, buf, 8, true, CCMM_KEYID_GUEST, NULL), 0);
+	assert_int_equal(ccmm_phys_host_bytes(m), m->phys.budget);
+	assert_false(ccmm_phys_exhausted(m, NULL));
+	/* a third page's data, or a second chunk, does not fit */
+	assert_int_equal(ccmm_phys_rw(m, pa + 2 * CCMM_PAGE_SIZE, buf, 8, true, CCMM_KEYID_GUEST, NULL), -ENOMEM);
+	assert_true(ccmm_phys_exhausted(m, &refused));
+	assert_int_equal(refused, pa + 2 * CCMM_PAGE_SIZE);
+	assert_null(ccmm_phys_lock(m, pa + CCMM_PMD_SIZE));
+	assert_int_equal(refused, pa + 2 * CCMM_PAGE_SIZE); /* the first refusal is kept */
+	/* records charged about pages count too, and are refused past the budget */
+	m->phys.budget += 100;
+	assert_true(ccmm_phys_charge_host(m, pa, 100));
+	assert_int_equal(ccmm_phys_host_bytes(m), m->phys.budget);
+	assert_false(ccmm_phys_charge_host(m, pa + CCMM_PAGE_SIZE, 1));
+	assert_int_equal(ccmm_phys_host_bytes(m), m->phys.budget);
+	/* what is there still reads back */
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(ccmm_phys_rw(m, pa, buf, 8, false, CCMM_KEYID_GUEST, NULL), 0);
+	assert_int_equal(buf[0], 1);
+	ccmm_machine_destroy(m);
+}
+
 static void test_encryption_engine(void **state)
 {
 	struct ccmm_machine *m = make_machine(NULL, 7);
@@ -514,6 +579,8 @@ int main(void)
 		cmocka_unit_test(test_bad_distances),
 		cmocka_unit_test(test_impossible_modes),
 		cmocka_unit_test(test_sparse_memory),
+		cmocka_unit_test(test_host_limit),
+		cmocka_unit_test(test_phys_budget),
 		cmocka_unit_test(test_encryption_engine),
 		cmocka_unit_test(test_keys_follow_seed),
 		cmocka_unit_test(test_state_counts),

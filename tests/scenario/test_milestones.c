@@ -31,6 +31,15 @@ static struct ccmm_actor *actor(struct ccmm_job *job, const char *name)
 	return NULL;
 }
 
+/* The run's exit status (0 as expected, 1 not, 2 run error). */
+static int status(struct ccmm_run *run)
+{
+	struct ccmm_run_summary s;
+
+	ccmm_run_summarize(run, &s);
+	return s.status;
+}
+
 static void done(struct ccmm_run *run, struct ccmm_job *job)
 {
 	ccmm_run_free(run);
@@ -45,34 +54,40 @@ static void test_started_and_done(void **state)
 					"op = sleep 5us\nop = sleep 5us\n"
 					"[b]\nactor = guest_task\nop = wait a_go\nop = sleep 1us\nop = signal b_mid\nop = wait a_end\n",
 					&job);
-	struct ccmm_run_summary s;
 
 	(void)state;
-	ccmm_run_summarize(run, &s);
-	assert_int_equal(s.status, 0);
+	assert_int_equal(status(run), 0);
 	assert_int_equal(actor(job, "a")->ctx.now_ns, 10000);
 	assert_int_equal(actor(job, "b")->ctx.now_ns, 10000); /* waited for a's done at 10 us */
 	done(run, job);
 }
 
-/* An enclave's built: after EINIT, before its references; the waiter starts then. */
-static void test_enclave_built(void **state)
+/*
+ * Runs @text, in which [w] waits for a milestone of actor @who: the run
+ * passes, w's wait ends, and it ends inside @who's run -- after modeled
+ * time went by and before @who finished.
+ */
+static void assert_woken_inside(const char *text, const char *who)
 {
 	struct ccmm_job *job;
-	struct ccmm_run *run = run_text("[global]\nplatform = " SRC "/tests/jobs/sgx-small.ini\n"
-					"[e]\nactor = enclave\nsize = 256k\nrefs = 2000\nmilestone = built e_built\n"
-					"[w]\nactor = guest_task\nop = wait e_built\n",
-					&job);
-	struct ccmm_run_summary s;
-	uint64_t built = actor(job, "w")->ctx.now_ns;
+	struct ccmm_run *run = run_text(text, &job);
+	uint64_t at = actor(job, "w")->ctx.now_ns;
 
-	(void)state;
-	ccmm_run_summarize(run, &s);
-	assert_int_equal(s.status, 0);
+	assert_int_equal(status(run), 0);
 	assert_int_equal(actor(job, "w")->ops_done, 1);
-	assert_true(built > 0);                          /* the build took modeled time */
-	assert_true(built < actor(job, "e")->ctx.now_ns); /* and the references came after */
+	assert_true(at > 0);
+	assert_true(at < actor(job, who)->ctx.now_ns);
 	done(run, job);
+}
+
+/* An enclave's built: after EINIT (the build took modeled time), before its references; the waiter starts then. */
+static void test_enclave_built(void **state)
+{
+	(void)state;
+	assert_woken_inside("[global]\nplatform = " SRC "/tests/jobs/sgx-small.ini\n"
+			    "[e]\nactor = enclave\nsize = 256k\nrefs = 2000\nmilestone = built e_built\n"
+			    "[w]\nactor = guest_task\nop = wait e_built\n",
+			    "e");
 }
 
 /* probed fires on a probe that succeeds, and not on one the TDX allow-list refuses (-EPERM). */
@@ -82,41 +97,29 @@ static void test_driver_probed(void **state)
 	struct ccmm_run *run = run_text("[drv]\nactor = dma_driver\ndevice = virtio-blk0\nmilestone = probed up\nop = sleep 3us\nop = probe\n"
 					"[w]\nactor = guest_task\nop = wait up\n",
 					&job);
-	struct ccmm_run_summary s;
 
 	(void)state;
-	ccmm_run_summarize(run, &s);
-	assert_int_equal(s.status, 0);
+	assert_int_equal(status(run), 0);
 	assert_true(actor(job, "w")->ctx.now_ns >= 3000);
 	done(run, job);
 	run = run_text("[drv]\nactor = dma_driver\ndevice = gpu0\nmilestone = probed up\nop = probe ret=EPERM\n"
 		       "[w]\nactor = guest_task\nop = wait up\n",
 		       &job);
-	ccmm_run_summarize(run, &s);
-	assert_int_equal(s.status, 2); /* nobody signals: the waiter is left alone */
+	assert_int_equal(status(run), 2); /* nobody signals: the waiter is left alone */
 	assert_non_null(strstr(run->error, "deadlock"));
 	assert_int_equal(actor(job, "drv")->op_errors, 0);
 	done(run, job);
 }
 
-/* A tier_task's memory is charged at the end of its first pass over the trace. */
+/* A tier_task's memory is charged at the end of its first pass over the trace (of 3). */
 static void test_task_charged(void **state)
 {
-	struct ccmm_job *job;
-	struct ccmm_run *run = run_text("[global]\nplatform = " SRC "/platforms/dram-pmem.ini\n"
-					"[t]\nactor = tier_task\ntrace = " SRC "/traces/true.lackey.gz\npasses = 3\n"
-					"milestone = charged t_charged\n"
-					"[w]\nactor = guest_task\nop = wait t_charged\n",
-					&job);
-	struct ccmm_run_summary s;
-	uint64_t at = actor(job, "w")->ctx.now_ns;
-
 	(void)state;
-	ccmm_run_summarize(run, &s);
-	assert_int_equal(s.status, 0);
-	assert_int_equal(actor(job, "w")->ops_done, 1);
-	assert_true(at > 0 && at < actor(job, "t")->ctx.now_ns); /* after pass 1 of 3 */
-	done(run, job);
+	assert_woken_inside("[global]\nplatform = " SRC "/platforms/dram-pmem.ini\n"
+			    "[t]\nactor = tier_task\ntrace = " SRC "/traces/true.lackey.gz\npasses = 3\n"
+			    "milestone = charged t_charged\n"
+			    "[w]\nactor = guest_task\nop = wait t_charged\n",
+			    "t");
 }
 
 static void test_unknown_milestone(void **state)

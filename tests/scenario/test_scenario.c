@@ -443,6 +443,122 @@ static void test_lock_deadlock_found(void **state)
 	done(run, job);
 }
 
+/*
+ * A page count whose size in bytes wraps 64 bits used to pass the range
+ * checks as a small range while the op looped over the full count. On every
+ * confidential platform and for every op that takes pages=: refused at load
+ * time at its line; a count that fits but whose range wraps past the end of
+ * the address space (from the object, or with off=) is an op error (-EINVAL)
+ * and the run ends normally.
+ */
+static void test_page_counts_never_wrap(void **state)
+{
+	static const char *const platforms[] = { "tdx-guest", "sev-guest", "sme-host", "snp-guest", "pseries-svm" };
+	static const char *const verbs[] = {
+		"set_memory_decrypted", "set_memory_encrypted", "set_memory_wc", "set_memory_uc", "set_memory_wb",
+		"tdx_map_gpa @0x10000 shared", "tdx_accept", "snp_psc @0x10000 shared", "uv_share", "uv_unshare",
+	};
+
+	for (size_t p = 0; p < CCMM_ARRAY_SIZE(platforms); p++) {
+		char plat[512];
+
+		snprintf(plat, sizeof(plat), "%s/platforms/%s.ini", CCMM_SOURCE_DIR, platforms[p]);
+		for (size_t v = 0; v < CCMM_ARRAY_SIZE(verbs); v++) {
+			char text[512], verb[64], *sp;
+			const char *args;
+			struct ccmm_job *job;
+			struct ccmm_run *run;
+			struct ccmm_error err;
+			struct ccmm_run_summary s;
+
+			snprintf(verb, sizeof(verb), "%s", verbs[v]);
+			sp = strchr(verb, ' ');
+			args = sp ? strchr(verbs[v], ' ') + 1 : "buf";
+			if (sp)
+				*sp = '\0';
+			/* 2^52 + 1 pages: 4 KiB once wrapped */
+			snprintf(text, sizeof(text), "[t]\nactor=guest_task\nop=alloc buf 8k\nop=%s %s pages=4503599627370497\n", verb,
+				 args);
+			assert_int_equal(ccmm_job_load("t.job", text, plat, &job, &err), -EOVERFLOW);
+			assert_int_equal(err.line, 4);
+			if (!strstr(err.msg, "pages=4503599627370497: 4503599627370497 pages of 4 KiB do not fit"))
+				fail_msg("%s on %s: %s", verbs[v], platforms[p], err.msg);
+			/* a count that fits, from 64 KiB (or with off=): the range wraps, an op error */
+			snprintf(text, sizeof(text), "[t]\nactor=guest_task\nop=alloc buf 8k\nop=%s %s pages=%s ret=EINVAL\n", verb,
+				 v < 5 ? "buf" : sp ? strchr(verbs[v], ' ') + 1 : "@0x10000",
+				 v < 5 ? "2 off=0xfffffffffffff000" : "4503599627370495");
+			if (ccmm_job_load("t.job", text, plat, &job, &err))
+				fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+			assert_int_equal(ccmm_job_run(job, &run), 0);
+			ccmm_run_summarize(run, &s);
+			if (s.status != 0 || s.op_errors)
+				fail_msg("%s on %s: status %d, %zu op errors (%s)", verbs[v], platforms[p], s.status, s.op_errors,
+					 run->error);
+			done(run, job);
+		}
+	}
+}
+
+/*
+ * Byte ranges from ops whose end wraps 64 bits are op errors (-EINVAL), never
+ * ranges that pass their checks as small ones: a VFIO export of a BAR range,
+ * a user mapping's size, a DMA sync's offset, a read's offset and length.
+ */
+static void test_byte_ranges_never_wrap(void **state)
+{
+	static const char *const jobs[] = {
+		"[global]\nplatform=" CCMM_SOURCE_DIR "/tests/jobs/p2p-host.ini\n[v]\nactor=vfio\ndevice=vf0\n"
+		"op=export b off=0xfffffffffffff000 size=8k ret=EINVAL\nop=export c off=4k size=0xfffffffffffff000 ret=EINVAL\n",
+		"[t]\nactor=guest_task\nop=alloc buf 8k\nop=mmap m buf size=0xffffffffffffff00 ret=EINVAL\n"
+		"op=read buf off=0xfffffffffffff000 len=8k ret=EINVAL\nop=write buf off=4k len=0xfffffffffffff001 ret=EINVAL\n",
+		"[d]\nactor=dma_driver\ndevice=virtio-blk0\nop=probe\nop=dma_set_mask_and_coherent\nop=alloc buf 64k\n"
+		"op=dma_map_single a buf len=4k dir=to_device\nop=dma_sync_single_for_cpu a off=0xffffffffffffffff len=2 ret=EINVAL\n"
+		"op=dma_unmap_single a\n",
+	};
+
+	for (size_t i = 0; i < CCMM_ARRAY_SIZE(jobs); i++) {
+		struct ccmm_job *job;
+		struct ccmm_run_summary s;
+		struct ccmm_run *run = run_text(jobs[i], &job, &s);
+
+		if (s.status != 0)
+			fail_msg("job %zu: status %d, %zu op errors, %zu violations (%s)", i, s.status, s.op_errors, s.violations,
+				 run->error);
+		done(run, job);
+	}
+}
+
+/* [global] max_steps bounds a run (ops and program steps over all actors); the modeled clock never wraps. */
+static void test_step_bound(void **state)
+{
+	struct ccmm_job *job;
+	struct ccmm_run_summary s;
+	struct ccmm_run *run;
+
+	/* 10 loops of 2 ops: 20 steps; a bound of 20 lets the run finish, 19 stops it at the op past the bound */
+	run = run_text("[global]\nmax_steps=20\n[a]\nactor=guest_task\nloops=10\nop=sleep 1us\nop=signal x\n", &job, &s);
+	assert_int_equal(s.status, 0);
+	assert_string_equal(run->error, "");
+	done(run, job);
+	run = run_text("[global]\nmax_steps=19\n[a]\nactor=guest_task\nloops=10\nop=sleep 1us\nop=signal x\n", &job, &s);
+	assert_int_equal(s.status, 2);
+	assert_int_equal(run->error_ret, -ETIME);
+	assert_string_equal(run->error, "t.job:7: the run reached its bound of 19 steps (max_steps) before every actor finished");
+	assert_int_equal(job->actors[0]->ops_done, 19);
+	done(run, job);
+	/* threads mode counts the same way */
+	run = run_text("[global]\nmode=threads\nmax_steps=3\n[a]\nactor=guest_task\nloops=10\nop=sleep 1us\n", &job, &s);
+	assert_int_equal(s.status, 2);
+	assert_non_null(strstr(run->error, "bound of 3 steps"));
+	done(run, job);
+	/* a sleep past 2^64 ns is a run error at its line, not a clock that wraps */
+	run = run_text("[a]\nactor=guest_task\nop=sleep 18446744073709551615ns\nop=sleep 1ns\n", &job, &s);
+	assert_int_equal(s.status, 2);
+	assert_int_equal(run->error_ret, -EOVERFLOW);
+	assert_non_null(strstr(run->error, "t.job:4: sleep: 1ns from 18446744073709551615 ns goes past the end"));
+	done(run, job);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +573,9 @@ int main(void)
 		cmocka_unit_test(test_schedules_replay),
 		cmocka_unit_test(test_schedule_mismatch),
 		cmocka_unit_test(test_lock_deadlock_found),
+		cmocka_unit_test(test_page_counts_never_wrap),
+		cmocka_unit_test(test_byte_ranges_never_wrap),
+		cmocka_unit_test(test_step_bound),
 	};
 
 	return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);

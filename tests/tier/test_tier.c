@@ -176,6 +176,31 @@ static void configure(struct ccmm_machine *m, bool demote, uint64_t swap_pages, 
 	assert_int_equal(ccmm_tier_configure(m, &c), 0);
 }
 
+/*
+ * The fixture of the reclaim tests: tiny(true) under the mainline knobs
+ * (configure), a context "app" and one task bound to @node, of anonymous
+ * pages (@anon) or file pages, in no cgroup.
+ */
+struct tiny_fx {
+	struct ccmm_machine *m;
+	struct ccmm_ctx ctx;
+	struct ccmm_tier_task *t;
+};
+
+static void tiny_fx_init(struct tiny_fx *f, bool demote, uint64_t swap_pages, bool promotion, int node, bool anon)
+{
+	f->m = tiny(true);
+	configure(f->m, demote, swap_pages, promotion);
+	ccmm_ctx_init(&f->ctx, f->m, 0, "app");
+	assert_int_equal(ccmm_tier_task_create(f->m, node, anon, true, NULL, NULL, &f->t), 0);
+}
+
+static void tiny_fx_fini(struct tiny_fx *f)
+{
+	ccmm_tier_task_destroy(f->t);
+	ccmm_shutdown(f->m);
+}
+
 /* The 2021 series' knobs: node_reclaim_mode RECLAIM_MIGRATE (@demote), passes order. */
 static void configure_2021(struct ccmm_machine *m, bool demote, uint64_t swap_pages, bool promotion)
 {
@@ -307,80 +332,66 @@ static void touch(struct ccmm_ctx *ctx, struct ccmm_tier_task *t, uint64_t n)
 
 static void test_demotion_instead_of_discard(void **state)
 {
-	struct ccmm_machine *m;
-	struct ccmm_ctx ctx;
-	struct ccmm_tier_task *t;
+	struct tiny_fx f;
 	struct ccmm_tier_task_stats st;
 
 	/* demotion on: DRAM's cold pages move to PMEM, nothing is swapped */
-	m = tiny(true);
-	configure(m, true, 1000, false);
-	ccmm_ctx_init(&ctx, m, 0, "app");
-	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
-	touch(&ctx, t, 300); /* node 0 has 128 pages */
-	ccmm_tier_task_stats(t, &st);
+	tiny_fx_init(&f, true, 1000, false, 0, true);
+	touch(&f.ctx, f.t, 300); /* node 0 has 128 pages */
+	ccmm_tier_task_stats(f.t, &st);
 	assert_int_equal(st.refaults, 0);
 	assert_int_equal(st.resident, 300);
 	assert_int_equal(st.node_pages[0] + st.node_pages[1], 300);
 	assert_true(st.node_pages[1] > 0);
 	assert_true(st.hits_slow > 0);
-	assert_true(ccmm_vmstat_get(m, CCMM_VM_pgdemote_kswapd) > 0);
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pswpout), 0);
+	assert_true(ccmm_vmstat_get(f.m, CCMM_VM_pgdemote_kswapd) > 0);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_pswpout), 0);
 	/* pgsteal counts what was demoted too (shrink_folio_list: nr_reclaimed += nr_demoted) */
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgsteal_kswapd) + ccmm_vmstat_get(m, CCMM_VM_pgsteal_direct),
-			 ccmm_vmstat_get(m, CCMM_VM_pgdemote_kswapd) + ccmm_vmstat_get(m, CCMM_VM_pgdemote_direct));
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgsteal_anon),
-			 ccmm_vmstat_get(m, CCMM_VM_pgsteal_kswapd) + ccmm_vmstat_get(m, CCMM_VM_pgsteal_direct));
-	assert_true(ccmm_vmstat_get(m, CCMM_VM_pgscan_kswapd) >= ccmm_vmstat_get(m, CCMM_VM_pgsteal_kswapd));
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgdemote_kswapd) + ccmm_vmstat_get(m, CCMM_VM_pgdemote_direct),
-			 ccmm_vmstat_get(m, CCMM_VM_pgmigrate_success));
-	assert_true(ccmm_vmstat_get(m, CCMM_VM_pageoutrun) > 0);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_pgsteal_kswapd) + ccmm_vmstat_get(f.m, CCMM_VM_pgsteal_direct),
+			 ccmm_vmstat_get(f.m, CCMM_VM_pgdemote_kswapd) + ccmm_vmstat_get(f.m, CCMM_VM_pgdemote_direct));
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_pgsteal_anon),
+			 ccmm_vmstat_get(f.m, CCMM_VM_pgsteal_kswapd) + ccmm_vmstat_get(f.m, CCMM_VM_pgsteal_direct));
+	assert_true(ccmm_vmstat_get(f.m, CCMM_VM_pgscan_kswapd) >= ccmm_vmstat_get(f.m, CCMM_VM_pgsteal_kswapd));
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_pgdemote_kswapd) + ccmm_vmstat_get(f.m, CCMM_VM_pgdemote_direct),
+			 ccmm_vmstat_get(f.m, CCMM_VM_pgmigrate_success));
+	assert_true(ccmm_vmstat_get(f.m, CCMM_VM_pageoutrun) > 0);
 	/* the residency counters follow the pages */
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_nr_anon_pages), 300);
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_nr_inactive_anon) + ccmm_vmstat_get(m, CCMM_VM_nr_active_anon), 300);
-	assert_true(ccmm_vmstat_get(m, CCMM_VM_nr_page_table_pages) >= 3); /* a PTE, a PMD and a PUD table */
-	ccmm_tier_task_destroy(t);
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_nr_anon_pages), 0);
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_nr_page_table_pages), 0);
-	ccmm_shutdown(m);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_nr_anon_pages), 300);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_nr_inactive_anon) + ccmm_vmstat_get(f.m, CCMM_VM_nr_active_anon), 300);
+	assert_true(ccmm_vmstat_get(f.m, CCMM_VM_nr_page_table_pages) >= 3); /* a PTE, a PMD and a PUD table */
+	ccmm_tier_task_destroy(f.t);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_nr_anon_pages), 0);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_nr_page_table_pages), 0);
+	ccmm_shutdown(f.m);
 
 	/* demotion off: the same pages are swapped and come back as refaults */
-	m = tiny(true);
-	configure(m, false, 1000, false);
-	ccmm_ctx_init(&ctx, m, 0, "app");
-	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
-	touch(&ctx, t, 300);
-	ccmm_tier_task_stats(t, &st);
+	tiny_fx_init(&f, false, 1000, false, 0, true);
+	touch(&f.ctx, f.t, 300);
+	ccmm_tier_task_stats(f.t, &st);
 	assert_true(st.refaults > 0);
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgdemote_kswapd), 0);
-	assert_true(ccmm_vmstat_get(m, CCMM_VM_pswpout) > 0);
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pswpin), st.refaults);
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_workingset_refault_anon), st.refaults);
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgmajfault), st.refaults);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_pgdemote_kswapd), 0);
+	assert_true(ccmm_vmstat_get(f.m, CCMM_VM_pswpout) > 0);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_pswpin), st.refaults);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_workingset_refault_anon), st.refaults);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_pgmajfault), st.refaults);
 	assert_int_equal(st.hits_slow, 0);
-	ccmm_tier_task_destroy(t);
-	ccmm_shutdown(m);
+	tiny_fx_fini(&f);
 }
 
 static void test_demotion_fails_over_to_reclaim(void **state)
 {
-	struct ccmm_machine *m = tiny(true);
-	struct ccmm_ctx ctx;
-	struct ccmm_tier_task *t;
+	struct tiny_fx f;
 	struct ccmm_tier_task_stats st;
 
 	/* PMEM fills too: demotions that find no room fall back to swap (pass 2) */
-	configure(m, true, 1000, false);
-	ccmm_ctx_init(&ctx, m, 0, "app");
-	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
-	touch(&ctx, t, 900); /* 128 + 512 pages of memory in all */
-	ccmm_tier_task_stats(t, &st);
-	assert_true(ccmm_vmstat_get(m, CCMM_VM_pgdemote_kswapd) > 0);
-	assert_true(ccmm_vmstat_get(m, CCMM_VM_pgmigrate_fail) > 0);
-	assert_true(ccmm_vmstat_get(m, CCMM_VM_pswpout) > 0);
+	tiny_fx_init(&f, true, 1000, false, 0, true);
+	touch(&f.ctx, f.t, 900); /* 128 + 512 pages of memory in all */
+	ccmm_tier_task_stats(f.t, &st);
+	assert_true(ccmm_vmstat_get(f.m, CCMM_VM_pgdemote_kswapd) > 0);
+	assert_true(ccmm_vmstat_get(f.m, CCMM_VM_pgmigrate_fail) > 0);
+	assert_true(ccmm_vmstat_get(f.m, CCMM_VM_pswpout) > 0);
 	assert_int_equal(st.resident + st.swapped, 900);
-	ccmm_tier_task_destroy(t);
-	ccmm_shutdown(m);
+	tiny_fx_fini(&f);
 }
 
 /*
@@ -670,63 +681,53 @@ static void test_alloc_demote_fallback(void **state)
 
 static void test_direct_reclaim_counters(void **state)
 {
-	struct ccmm_machine *m = tiny(true);
-	struct ccmm_ctx ctx;
-	struct ccmm_tier_task *t;
+	struct tiny_fx f;
 	uint64_t freed;
 
-	configure(m, true, 0, false);
-	ccmm_ctx_init(&ctx, m, 0, "app");
-	assert_int_equal(ccmm_tier_task_create(m, 0, false, true, NULL, NULL, &t), 0); /* file pages */
+	tiny_fx_init(&f, true, 0, false, 0, false); /* file pages */
 	for (uint64_t v = 0; v < 100; v++)
-		assert_int_equal(ccmm_tier_access(&ctx, t, v, false), 0);
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_nr_file_pages), 100);
+		assert_int_equal(ccmm_tier_access(&f.ctx, f.t, v, false), 0);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_nr_file_pages), 100);
 	/* direct reclaim: the pages were referenced once, so the first look activates them */
-	freed = ccmm_tier_reclaim(&ctx, 0, 32, false, NULL);
+	freed = ccmm_tier_reclaim(&f.ctx, 0, 32, false, NULL);
 	assert_true(freed > 0);
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgdemote_direct), freed);
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgsteal_direct), freed);
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgsteal_file), freed);
-	assert_int_equal(ctx.ctr[CCMM_CTR_AT(tier, demotions)], freed);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_pgdemote_direct), freed);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_pgsteal_direct), freed);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_pgsteal_file), freed);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(tier, demotions)], freed);
 	/* file pages on the terminal node are dropped (evicted), and refault later */
-	freed = ccmm_tier_reclaim(&ctx, 1, 8, false, NULL);
+	freed = ccmm_tier_reclaim(&f.ctx, 1, 8, false, NULL);
 	assert_int_equal(freed, 8);
-	assert_int_equal(ctx.ctr[CCMM_CTR_AT(tier, reclaimed)], 8);
-	ccmm_tier_task_destroy(t);
-	ccmm_shutdown(m);
+	assert_int_equal(f.ctx.ctr[CCMM_CTR_AT(tier, reclaimed)], 8);
+	tiny_fx_fini(&f);
 }
 
 /* A task bound to the slow node at first touch, then back to MPOL_DEFAULT: its pages move up. */
 static void test_promotion(void **state)
 {
-	struct ccmm_machine *m = tiny(true);
-	struct ccmm_ctx ctx;
-	struct ccmm_tier_task *t;
+	struct tiny_fx f;
 	struct ccmm_tier_task_stats st;
 
-	configure(m, true, 1000, true);
-	ccmm_ctx_init(&ctx, m, 0, "app");
-	assert_int_equal(ccmm_tier_task_create(m, 1, true, true, NULL, NULL, &t), 0);
+	tiny_fx_init(&f, true, 1000, true, 1, true);
 	for (uint64_t v = 0; v < 60; v++)
-		assert_int_equal(ccmm_tier_access(&ctx, t, v, true), 0);
-	assert_int_equal(ccmm_tier_task_set_policy(t, -1, false), 0);
-	ccmm_tier_task_stats(t, &st);
+		assert_int_equal(ccmm_tier_access(&f.ctx, f.t, v, true), 0);
+	assert_int_equal(ccmm_tier_task_set_policy(f.t, -1, false), 0);
+	ccmm_tier_task_stats(f.t, &st);
 	assert_int_equal(st.node_pages[1], 60);
 	for (int pass = 0; pass < 4; pass++) {
-		ctx.now_ns += 2000000; /* a scan between passes */
+		f.ctx.now_ns += 2000000; /* a scan between passes */
 		for (uint64_t v = 0; v < 60; v++)
-			assert_int_equal(ccmm_tier_access(&ctx, t, v, false), 0);
+			assert_int_equal(ccmm_tier_access(&f.ctx, f.t, v, false), 0);
 	}
-	ccmm_tier_task_stats(t, &st);
+	ccmm_tier_task_stats(f.t, &st);
 	assert_int_equal(st.node_pages[0], 60);
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgpromote_success), 60);
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgpromote_candidate), 60);
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_numa_pages_migrated), 60);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_pgpromote_success), 60);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_pgpromote_candidate), 60);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_numa_pages_migrated), 60);
 	/* the scans marked only the slow-tier pages, each hint fault was one */
-	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_numa_pte_updates), ccmm_vmstat_get(m, CCMM_VM_numa_hint_faults));
-	assert_true(ccmm_vmstat_first_ns(m, CCMM_VM_numa_hint_faults) <= ccmm_vmstat_first_ns(m, CCMM_VM_pgpromote_success));
-	ccmm_tier_task_destroy(t);
-	ccmm_shutdown(m);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_numa_pte_updates), ccmm_vmstat_get(f.m, CCMM_VM_numa_hint_faults));
+	assert_true(ccmm_vmstat_first_ns(f.m, CCMM_VM_numa_hint_faults) <= ccmm_vmstat_first_ns(f.m, CCMM_VM_pgpromote_success));
+	tiny_fx_fini(&f);
 }
 
 /*

@@ -101,6 +101,58 @@ static void test_kb_base(void **state)
 	assert_int_equal(v, 4096);
 }
 
+/* ccmm_range_end / ccmm_range_within: every range from an input, without wrapping */
+static void test_range_overflow(void **state)
+{
+	uint64_t end = 77;
+
+	assert_int_equal(ccmm_range_end(0x1000, 2, 12, &end), 0);
+	assert_int_equal(end, 0x3000);
+	assert_int_equal(ccmm_range_end(5, 0, 12, &end), 0); /* empty */
+	assert_int_equal(end, 5);
+	/* the largest page count whose bytes fit, and the first that wraps (2^52 + 1 pages is 4 KiB after the wrap) */
+	assert_int_equal(ccmm_range_end(0, UINT64_MAX >> 12, 12, &end), 0);
+	assert_int_equal(end, UINT64_MAX & ~0xfffULL);
+	end = 77;
+	assert_int_equal(ccmm_range_end(0, (1ULL << 52) + 1, 12, &end), -EOVERFLOW);
+	assert_int_equal(end, 77); /* untouched */
+	/* the sum wraps though the count alone fits; an end of 2^64 does not fit either */
+	assert_int_equal(ccmm_range_end(UINT64_MAX - 0x1fff, 1, 12, &end), 0);
+	assert_int_equal(end, UINT64_MAX - 0xfff);
+	assert_int_equal(ccmm_range_end(UINT64_MAX - 0xfff, 1, 12, &end), -EOVERFLOW);
+	assert_int_equal(ccmm_range_end(UINT64_MAX, 1, 0, &end), -EOVERFLOW);
+	assert_int_equal(ccmm_range_end(1, 1, 64, &end), -EOVERFLOW);
+	assert_int_equal(ccmm_range_end(0, 1, 63, &end), 0);
+	assert_int_equal(end, 1ULL << 63);
+
+	assert_int_equal(ccmm_range_within(0x1000, 1, 12, 0x1000, 0x2000), 0);
+	assert_int_equal(ccmm_range_within(0x1000, 2, 12, 0x1000, 0x2000), -ERANGE);
+	assert_int_equal(ccmm_range_within(0xfff, 1, 12, 0x1000, 0x3000), -ERANGE);
+	assert_int_equal(ccmm_range_within(0x2000, 0, 12, 0x1000, 0x2000), 0); /* empty at the end */
+	assert_int_equal(ccmm_range_within(0x2001, 0, 12, 0x1000, 0x2000), -ERANGE);
+	/* a wrapping count never passes as a small range */
+	assert_int_equal(ccmm_range_within(0, (1ULL << 52) + 1, 12, 0, 0x3000), -EOVERFLOW);
+	assert_int_equal(ccmm_range_within(8, UINT64_MAX - 4, 0, 0, 0x3000), -EOVERFLOW);
+}
+
+/* CCMM_HOST_RAM models a smaller host; without it the host's own RAM */
+static void test_host_ram(void **state)
+{
+	const char *old = getenv("CCMM_HOST_RAM");
+	char *saved = old ? strdup(old) : NULL;
+
+	assert_int_equal(setenv("CCMM_HOST_RAM", "64m", 1), 0);
+	assert_int_equal(ccmm_host_ram(), 64ULL << 20);
+	assert_int_equal(setenv("CCMM_HOST_RAM", "not a size", 1), 0);
+	assert_true(ccmm_host_ram() != 0); /* ignored: the real host */
+	unsetenv("CCMM_HOST_RAM");
+	assert_true(ccmm_host_ram() >= 16ULL << 20);
+	if (saved) {
+		setenv("CCMM_HOST_RAM", saved, 1);
+		free(saved);
+	}
+}
+
 static void test_format_size(void **state)
 {
 	char b[32];
@@ -696,6 +748,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_range_overflow),
+		cmocka_unit_test(test_host_ram),
 		cmocka_unit_test(test_kb_base),
 		cmocka_unit_test(test_format_size),
 		cmocka_unit_test(test_suggest),

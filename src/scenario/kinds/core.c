@@ -165,7 +165,7 @@ static int verb_free(struct ccmm_actor *a, const struct ccmm_op *op)
 
 static const struct ccmm_arg_spec convert_args[] = {
 	{ "obj", CCMM_ARG_OBJ, true, true, NULL, NULL, "pages to convert" },
-	{ "pages", CCMM_ARG_U64, false, false, NULL, NULL, "number of pages (default: all)" },
+	{ "pages", CCMM_ARG_PAGES, false, false, NULL, NULL, "number of pages (default: all)" },
 	{ "off", CCMM_ARG_U64, false, false, NULL, NULL, "byte offset of the first page (may be misaligned)" },
 	{ NULL }
 };
@@ -181,7 +181,7 @@ static int conv_range(struct ccmm_actor *a, const struct ccmm_op *op, uint64_t *
 		return -EINVAL;
 	off = ccmm_arg_set(op, 2) ? ccmm_arg_u64(a, op, 2) : 0;
 	*n = ccmm_arg_set(op, 1) ? ccmm_arg_u64(a, op, 1) : CCMM_ALIGN_UP(o->size, CCMM_PAGE_SIZE) >> CCMM_PAGE_SHIFT;
-	if (off + (*n << CCMM_PAGE_SHIFT) > CCMM_ALIGN_UP(o->size, CCMM_PAGE_SIZE) + CCMM_PAGE_SIZE)
+	if (ccmm_range_within(off, *n, CCMM_PAGE_SHIFT, 0, CCMM_ALIGN_UP(o->size, CCMM_PAGE_SIZE) + CCMM_PAGE_SIZE))
 		return -EINVAL;
 	*addr = o->pa + off;
 	return 0;
@@ -258,7 +258,9 @@ static int do_mmap(struct ccmm_actor *a, const struct ccmm_op *op)
 		return -EINVAL;
 	size = ccmm_arg_set(op, MM_SIZE) ? ccmm_arg_u64(a, op, MM_SIZE) : src->size;
 	base = CCMM_ALIGN_DOWN(src->pa, pgsize);
-	end = CCMM_ALIGN_UP(src->pa + size, pgsize);
+	if (ccmm_range_end(src->pa, size, 0, &end) || end > UINT64_MAX - pgsize)
+		return -EINVAL;
+	end = CCMM_ALIGN_UP(end, pgsize);
 	if (attr == 0) /* vm_get_page_prot: the mode's default, encrypted in a CC guest */
 		priv = ccmm_cc_private_by_default(m->plat->mode) || m->plat->mode == CCMM_CC_SME;
 	else
@@ -359,13 +361,14 @@ static const char *const map_types[] = { "private", "shared", NULL };
 static const struct ccmm_arg_spec map_gpa_args[] = {
 	{ "obj", CCMM_ARG_OBJ, true, true, NULL, NULL, "pages" },
 	{ "type", CCMM_ARG_ENUM, true, true, map_types, NULL, "private or shared" },
-	{ "pages", CCMM_ARG_U64, false, false, NULL, NULL, "number of pages (default: all)" },
+	{ "pages", CCMM_ARG_PAGES, false, false, NULL, NULL, "number of pages (default: all)" },
 	{ NULL }
 };
 
 static int obj_pages(struct ccmm_actor *a, const struct ccmm_op *op, int pages_idx, uint64_t *pa, uint64_t *n)
 {
 	struct ccmm_obj *o = ccmm_obj_get(a, op, 0);
+	uint64_t end;
 
 	if (!o)
 		return -ENOENT;
@@ -374,7 +377,7 @@ static int obj_pages(struct ccmm_actor *a, const struct ccmm_op *op, int pages_i
 	*pa = o->pa;
 	*n = pages_idx >= 0 && ccmm_arg_set(op, pages_idx) ? ccmm_arg_u64(a, op, pages_idx)
 							   : CCMM_ALIGN_UP(o->size, CCMM_PAGE_SIZE) >> CCMM_PAGE_SHIFT;
-	return 0;
+	return ccmm_range_end(*pa, *n, CCMM_PAGE_SHIFT, &end) ? -EINVAL : 0;
 }
 
 static int verb_map_gpa(struct ccmm_actor *a, const struct ccmm_op *op)
@@ -387,7 +390,7 @@ static int verb_map_gpa(struct ccmm_actor *a, const struct ccmm_op *op)
 
 static const struct ccmm_arg_spec pages_args[] = {
 	{ "obj", CCMM_ARG_OBJ, true, true, NULL, NULL, "pages" },
-	{ "pages", CCMM_ARG_U64, false, false, NULL, NULL, "number of pages (default: all)" },
+	{ "pages", CCMM_ARG_PAGES, false, false, NULL, NULL, "number of pages (default: all)" },
 	{ NULL }
 };
 
@@ -419,7 +422,7 @@ static int verb_pvalidate(struct ccmm_actor *a, const struct ccmm_op *op)
 static const struct ccmm_arg_spec psc_args[] = {
 	{ "obj", CCMM_ARG_OBJ, true, true, NULL, NULL, "pages" },
 	{ "to", CCMM_ARG_ENUM, true, true, map_types, NULL, "private or shared" },
-	{ "pages", CCMM_ARG_U64, false, false, NULL, NULL, "number of pages (default: all)" },
+	{ "pages", CCMM_ARG_PAGES, false, false, NULL, NULL, "number of pages (default: all)" },
 	{ NULL }
 };
 

@@ -752,8 +752,8 @@ static void map_destroy(struct ccmm_run *run, struct ccmm_obj *o)
 static const struct ccmm_arg_spec mmap_args[] = {
 	{ "name", CCMM_ARG_NEWOBJ, true, true, NULL, NULL, "the mapping's name" },
 	{ "obj", CCMM_ARG_OBJ, true, true, NULL, NULL, "a BO or a dma-buf" },
-	{ "pgoff", CCMM_ARG_U64, false, false, NULL, "0", "first page" },
-	{ "pages", CCMM_ARG_U64, false, false, NULL, NULL, "pages (default: to the end)" },
+	{ "pgoff", CCMM_ARG_PAGES, false, false, NULL, "0", "first page" },
+	{ "pages", CCMM_ARG_PAGES, false, false, NULL, NULL, "pages (default: to the end)" },
 	{ "ro", CCMM_ARG_BOOL, false, false, NULL, "no", "read-only" },
 	{ NULL }
 };

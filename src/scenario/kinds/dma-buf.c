@@ -976,7 +976,7 @@ static const struct ccmm_arg_spec heap_export_args[] = {
 
 static int verb_heap_export(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	struct ccmm_dma_buf *b;
+	struct ccmm_dma_buf *b = NULL; /* a refused export leaves it unset */
 	int ret;
 
 	ret = ccmm_dma_buf_export_heap(&a->ctx, ccmm_arg_u64(a, op, 1), ccmm_arg_choice(op, 2), &b);

@@ -513,8 +513,15 @@ static int submit(struct ccmm_actor *a, struct replay *s, struct slot *sl, unsig
 	uint32_t type;
 	int ret;
 
-	if (s->o->stall && s->t0 + io->time_us * 1000 > a->ctx.now_ns)
-		a->ctx.now_ns = s->t0 + io->time_us * 1000;
+	if (s->o->stall) {
+		uint64_t due; /* the reader keeps io->time_us * 1000 within 64 bits */
+
+		if (ccmm_range_end(s->t0, io->time_us * 1000, 0, &due))
+			return ccmm_run_fail(a, NULL, -EOVERFLOW, "%s:%d: the I/O's time goes past the end of the modeled clock",
+					     s->log.path, io->line);
+		if (due > a->ctx.now_ns)
+			a->ctx.now_ns = due;
+	}
 	r->t0 = a->ctx.now_ns;
 	switch (io->action) {
 	case CCMM_IOLOG_READ:

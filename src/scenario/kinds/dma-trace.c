@@ -270,7 +270,7 @@ static bool is_ram(const struct ccmm_platform *p, uint64_t pa, uint64_t size)
 {
 	const struct ccmm_mem_range *r = ccmm_platform_range(p, pa);
 
-	return r && r->kind == CCMM_RANGE_RAM && pa + size >= pa && pa + size <= r->base + r->size;
+	return r && r->kind == CCMM_RANGE_RAM && !ccmm_range_within(pa, size, 0, r->base, r->base + r->size);
 }
 
 /* ---- load-time check: the whole trace read once -------------------------------------------------------------- */
@@ -696,7 +696,7 @@ static struct live *live_holding(struct dt *s, int dev, uint64_t kdma, uint64_t 
 	for (size_t i = 0; i < s->lcap; i++) {
 		struct live *x = &s->live[i];
 
-		if (x->used && x->dev == dev && kdma >= x->kdma && kdma + size <= x->kdma + x->size)
+		if (x->used && x->dev == dev && !ccmm_range_within(kdma, size, 0, x->kdma, x->kdma + x->size))
 			return x;
 	}
 	return NULL;

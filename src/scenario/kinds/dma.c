@@ -608,7 +608,7 @@ static int sync_common(struct ccmm_actor *a, const struct ccmm_op *op, bool for_
 	struct dma_obj *d;
 	struct ccmm_dma_dev *dev;
 	enum ccmm_dma_dir dir;
-	uint64_t off, len;
+	uint64_t off, len, end;
 
 	if (!o)
 		return -ENOENT;
@@ -624,6 +624,8 @@ static int sync_common(struct ccmm_actor *a, const struct ccmm_op *op, bool for_
 					      dir, for_cpu);
 	off = ccmm_arg_set(op, SY_OFF) ? ccmm_arg_u64(a, op, SY_OFF) : 0;
 	len = ccmm_arg_set(op, SY_LEN) ? ccmm_arg_u64(a, op, SY_LEN) : (d->size > off ? d->size - off : 0);
+	if (ccmm_range_end(d->dma, off, 0, &end) || ccmm_range_end(end, len, 0, &end))
+		return -EINVAL; /* no bus address: the sum wraps */
 	return for_cpu ? ccmm_dma_sync_single_for_cpu(&a->ctx, dev, d->dma + off, len, dir)
 		       : ccmm_dma_sync_single_for_device(&a->ctx, dev, d->dma + off, len, dir);
 }

@@ -368,6 +368,9 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 	return 0;
 }
 
+/* host bytes an enclave keeps per page of ELRANGE besides its data: its page record, backing and memcg pointers */
+#define ENCL_PAGE_HOST_BYTES (sizeof(struct ccmm_sgx_encl_page) + 2 * sizeof(void *))
+
 static int enclave_check(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_error *err)
 {
 	struct encl_opts *o = a->opts;
@@ -402,6 +405,18 @@ static int enclave_check(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm
 	if (o->eadd > o->size || !CCMM_IS_ALIGNED(o->eadd, CCMM_PAGE_SIZE))
 		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: eadd=%" PRIu64 " must be whole pages within size=%" PRIu64,
 				      a->name, o->eadd, o->size);
+	{
+		/* the EADDed pages' bytes live in the EPC or in their backing, both host memory, plus each page's records */
+		uint64_t need = (o->eadd ? o->eadd : o->size) + o->pages * ENCL_PAGE_HOST_BYTES;
+		char sz[32], ea[32], n[32], lim[32];
+
+		if (need > ccmm_platform_host_limit())
+			return ccmm_error_set(err, &loc, -ENOMEM,
+					      "[%s]: an enclave of %s (EADDing %s) needs %s of host memory to model, more than the limit of %s (half the host's RAM; CCMM_HOST_RAM sets another)",
+					      a->name, ccmm_format_size(o->size, sz, sizeof(sz)),
+					      o->eadd ? ccmm_format_size(o->eadd, ea, sizeof(ea)) : "all of it",
+					      ccmm_format_size(need, n, sizeof(n)), ccmm_format_size(ccmm_platform_host_limit(), lim, sizeof(lim)));
+	}
 	return 0;
 }
 
@@ -766,6 +781,14 @@ static int vepc_check(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_er
 	if (!CCMM_IS_ALIGNED(o->size, CCMM_PAGE_SIZE))
 		return ccmm_error_set(err, &loc, -EINVAL, "[%s]: size=%" PRIu64 " is not a whole number of pages", a->name,
 				      o->size);
+	if ((o->size >> CCMM_PAGE_SHIFT) * sizeof(void *) > ccmm_platform_host_limit()) {
+		char sz[32], lim[32];
+
+		return ccmm_error_set(err, &loc, -ENOMEM,
+				      "[%s]: a vEPC of %s needs more host memory to model than the limit of %s (half the host's RAM; CCMM_HOST_RAM sets another)",
+				      a->name, ccmm_format_size(o->size, sz, sizeof(sz)),
+				      ccmm_format_size(ccmm_platform_host_limit(), lim, sizeof(lim)));
+	}
 	return ccmm_cgroup_job_path_check(job, o->cgroup, &loc, what, err);
 }
 
@@ -808,8 +831,8 @@ static int vepc_open(struct ccmm_actor *a, const struct ccmm_op *op, struct vepc
 }
 
 static const struct ccmm_arg_spec touch_args[] = {
-	{ "pages", CCMM_ARG_U64, true, true, NULL, NULL, "pages the guest touches (its EPC faults)" },
-	{ "from", CCMM_ARG_U64, false, false, NULL, "0", "first page" },
+	{ "pages", CCMM_ARG_PAGES, true, true, NULL, NULL, "pages the guest touches (its EPC faults)" },
+	{ "from", CCMM_ARG_PAGES, false, false, NULL, "0", "first page" },
 	{ NULL }
 };
 
@@ -821,7 +844,7 @@ static int verb_touch(struct ccmm_actor *a, const struct ccmm_op *op)
 
 	if (ret)
 		return ret;
-	if (from + n > s->v->size >> CCMM_PAGE_SHIFT) {
+	if (ccmm_range_within(from, n, 0, 0, s->v->size >> CCMM_PAGE_SHIFT)) {
 		ccmm_op_note(a, "pages %" PRIu64 "..%" PRIu64 " are beyond the %" PRIu64 "-page vEPC", from, from + n - 1,
 			     s->v->size >> CCMM_PAGE_SHIFT);
 		return -EINVAL;
