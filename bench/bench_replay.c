@@ -276,7 +276,7 @@ static uint64_t ctr_sum(struct ccmm_run *run, unsigned idx)
 	for (size_t i = 0; i < run->job->nr_actors; i++)
 		n += run->job->actors[i]->ctx.ctr[idx];
 	if (sgx)
-		n += sgx->ksgxd.ctx.ctr[idx] + sgx->cg_wq.ctx.ctr[idx];
+		n += sgx->ksgxd.ctx.ctr[idx] + sgx->cg_wq.worker.ctx.ctr[idx];
 	return n;
 }
 

@@ -197,7 +197,7 @@ static struct replay replay(const char *epc, enum ccmm_sgx_policy policy, uint64
 	t1 = now_s();
 	out.refs = n;
 	out.refs_per_s = (double)n / (t1 - t0);
-	out.ewb = t.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)] + sgx->cg_wq.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)] + sgx->ksgxd.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)];
+	out.ewb = t.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)] + sgx->cg_wq.worker.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)] + sgx->ksgxd.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)];
 	out.eldu = t.ctx.ctr[CCMM_CTR_AT(sgx, sgx_eldu)];
 	out.scanned = atomic_load(&sgx->scanned);
 	if (ccmm_violations_count(m, NULL, CCMM_ANY_ACTOR))

@@ -11,6 +11,7 @@
 
 #define CCMM_CLI_COMMANDS(X) \
 	X(run)               \
+	X(explore)           \
 	X(check)             \
 	X(sweep)             \
 	X(diff)              \

@@ -27,6 +27,7 @@ enum {
 	OPT_THREADS,
 	OPT_SECTION,
 	OPT_PARSE_ONLY,
+	OPT_SCHEDULE,
 	OPT_SET,
 	OPT_INTERVAL,
 	OPT_SERIES,
@@ -43,6 +44,7 @@ static const struct cli_option run_opts[] = {
 	{ "threads", OPT_THREADS, NULL, "run each actor on a real thread (stress: mode = threads)", NULL },
 	{ "section", OPT_SECTION, "NAME", "run only actor section NAME ([global] always applies); repeatable, as fio's --section", NULL },
 	{ "parse-only", OPT_PARSE_ONLY, NULL, "load and validate the job files and their platforms, run nothing (as ccmm check)", NULL },
+	{ "schedule", OPT_SCHEDULE, "FILE", "replay the schedule ccmm explore wrote (one job, sim mode) and print its interleaving", "file" },
 	{ "set", OPT_SET, "KEY=VALUE", "a [global] option, SECTION.KEY, platform.KEY, platform.SECT:NAME.KEY or cost.NAME, as the file's line would be; repeatable", NULL },
 	{ "interval", OPT_INTERVAL, "T", "sample time series every T of modeled time (10us, 1ms) into the JSON report (sim mode)", NULL },
 	{ "series", OPT_SERIES, "FILE", "also write the time series as CSV (needs --interval; one job file)", "file" },
@@ -62,7 +64,7 @@ static const struct cli_option check_opts[] = {
 
 struct run_args {
 	const struct cli_command *cmd;
-	const char *json, *csv, *platform;
+	const char *json, *csv, *platform, *schedule;
 	const char *sections[MAX_SECTIONS + 1];
 	size_t nr_sections;
 	uint64_t seed;
@@ -100,6 +102,9 @@ static int run_opt(void *ctx, int key, const char *arg)
 		break;
 	case OPT_PARSE_ONLY:
 		ra->parse_only = true;
+		break;
+	case OPT_SCHEDULE:
+		ra->schedule = arg;
 		break;
 	case OPT_SET:
 	case OPT_INTERVAL:
@@ -236,6 +241,28 @@ static int open_output(const struct run_args *ra, struct ccmm_outfile *o, const 
 	return 0;
 }
 
+/*
+ * --schedule FILE: one job, in sim mode (with --seed and --threads applied
+ * first, as the run will have them), and a schedule file whose entities
+ * are that job's.
+ */
+static int read_schedule(struct run_args *ra, struct ccmm_job *const *jobs, size_t nr, struct ccmm_sched_plan *plan)
+{
+	struct ccmm_error err;
+
+	if (nr != 1)
+		return _ccmm_cli_bad(ra->cmd, "--schedule replays one job, not %zu", nr);
+	if (ra->have_seed)
+		jobs[0]->g.seed = ra->seed;
+	if (ra->threads)
+		jobs[0]->g.mode = CCMM_RUN_THREADS;
+	if (jobs[0]->g.mode == CCMM_RUN_THREADS)
+		return _ccmm_cli_bad(ra->cmd, "--schedule replays sim mode; %s runs in threads mode", jobs[0]->path);
+	if (ccmm_schedule_read(ra->schedule, jobs[0], plan, &err))
+		return _ccmm_cli_error(&err);
+	return 0;
+}
+
 static int run_jobs(const struct cli_command *cmd, int argc, char **argv, struct run_args *rap);
 
 static int cmd_run(const struct cli_command *cmd, int argc, char **argv)
@@ -253,6 +280,7 @@ static int run_jobs(const struct cli_command *cmd, int argc, char **argv, struct
 	struct ccmm_job *jobs[MAX_JOBS] = { 0 };
 	struct ccmm_run *runs[MAX_JOBS] = { 0 };
 	struct ccmm_outfile json, csv;
+	struct ccmm_sched_plan plan = { 0 };
 	size_t nr = 0;
 	FILE *text;
 	int first, ret, status = CLI_EXIT_OK;
@@ -282,15 +310,21 @@ static int run_jobs(const struct cli_command *cmd, int argc, char **argv, struct
 		free_all(jobs, NULL, nr);
 		return ret;
 	}
+	if (ra.schedule && (ret = read_schedule(&ra, jobs, nr, &plan))) {
+		free_all(jobs, NULL, nr);
+		return ret;
+	}
 	/* outputs first: one that cannot be written is bad input, found before any run */
 	if (ra.json && (ret = open_output(&ra, &json, ra.json, "JSON report"))) {
 		free_all(jobs, NULL, nr);
+		ccmm_schedule_free(&plan);
 		return ret;
 	}
 	if (ra.csv && (ret = open_output(&ra, &csv, ra.csv, "CSV figures"))) {
 		if (ra.json)
 			_ccmm_cli_output_done(&json, false);
 		free_all(jobs, NULL, nr);
+		ccmm_schedule_free(&plan);
 		return ret;
 	}
 	/* a report on standard output keeps it clean: the text goes to stderr */
@@ -309,7 +343,7 @@ static int run_jobs(const struct cli_command *cmd, int argc, char **argv, struct
 		}
 		if (nr > 1 && i && !(ra.flags & CCMM_REPORT_QUIET))
 			fputc('\n', text);
-		ret = ccmm_job_run(jobs[i], &runs[i]);
+		ret = ra.schedule ? ccmm_job_run_plan(jobs[i], &plan, &runs[i]) : ccmm_job_run(jobs[i], &runs[i]);
 		if (ret) {
 			fprintf(stderr, "%s: cannot start the run: %s\n", jobs[i]->path, strerror(-ret));
 			broken = true;
@@ -319,6 +353,8 @@ static int run_jobs(const struct cli_command *cmd, int argc, char **argv, struct
 			fprintf(stderr, "%s: the checks could not be evaluated: out of memory\n", jobs[i]->path);
 		ccmm_run_summarize(runs[i], &s);
 		if (ccmm_report_text(runs[i], text, ra.flags))
+			broken = true;
+		else if (ra.schedule && !(ra.flags & CCMM_REPORT_QUIET) && ccmm_run_interleaving(runs[i], text))
 			broken = true;
 		if (runs[i]->error[0])
 			fprintf(stderr, "%s\n", runs[i]->error);
@@ -344,10 +380,12 @@ static int run_jobs(const struct cli_command *cmd, int argc, char **argv, struct
 		if (ra.csv)
 			_ccmm_cli_output_done(&csv, false);
 		free_all(jobs, runs, nr);
+		ccmm_schedule_free(&plan);
 		return CLI_EXIT_BAD_INPUT;
 	}
 	ret = write_outputs(&ra, &json, &csv, runs, nr);
 	free_all(jobs, runs, nr);
+	ccmm_schedule_free(&plan);
 	return ret ? CLI_EXIT_BAD_INPUT : status;
 }
 
@@ -364,6 +402,9 @@ const struct cli_command _ccmm_cmd_run = {
 	"and renamed at the end, a device, a FIFO, '-' and /dev/stdout are written in place, and a run that fails "
 	"leaves no report and never removes or truncates an existing file. With several job files the JSON report "
 	"holds one report per job under \"runs\".\n\n"
+	"--schedule replays, exactly, a schedule file that ccmm explore wrote for the job (the entities and one "
+	"choice per scheduling point) and prints the run's interleaving after its report; a file that does not fit "
+	"the job is bad input, and a run that no longer follows it says where.\n\n"
 	"The exit status is the worst of the runs: 0 when every violation was expected and every expectation met, "
 	"1 otherwise, 2 on bad input or a run that could not go on.",
 	run_opts,

@@ -25,7 +25,7 @@ CCMM_RULES_DEFINE(dma_buf_rules, CCMM_DMA_BUF_RULES);
 
 #define CPU_WAIT_NS (5LL * 1000000000)    /* begin_cpu_access waits this long for fences */
 #define REVOKE_WAIT_NS (2LL * 1000000000) /* revoke waits this long for fences */
-#define UNMAP_WAIT_MS 100                 /* ... and this long for importers to unmap */
+#define UNMAP_WAIT_NS (100LL * 1000000)   /* ... and this long for importers to unmap */
 
 const char *_ccmm_dmabuf_dev_name(struct ccmm_machine *m, int dev)
 {
@@ -162,6 +162,7 @@ int ccmm_dma_buf_export(struct ccmm_ctx *ctx, const struct ccmm_dma_buf_export_i
 	atomic_init(&b->cpu_readers, 0);
 	atomic_init(&b->cpu_writers, 0);
 	pthread_mutex_init(&b->lock, NULL);
+	ccmm_init_waitqueue_head(&b->unmap_wq, "dma_buf_revoke");
 	pthread_mutex_lock(&st->lock);
 	b->ino = ++st->next_ino;
 	b->next = st->bufs;
@@ -334,6 +335,15 @@ static int do_map(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment *attach, 
 	return 0;
 }
 
+/* An importer let a mapping or its PFNs go: a revoke waiting for it looks again. */
+static void unmapped(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
+{
+	ccmm_wq_lock(&dmabuf->unmap_wq);
+	dmabuf->unmap_seq++;
+	ccmm_wake_up_locked(ctx, &dmabuf->unmap_wq, 0);
+	ccmm_wq_unlock(&dmabuf->unmap_wq);
+}
+
 static void do_unmap(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment *attach, struct ccmm_dma_buf_map *map)
 {
 	struct ccmm_dma_buf *dmabuf = attach->dmabuf;
@@ -343,6 +353,7 @@ static void do_unmap(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment *attac
 	else
 		ccmm_dma_buf_unmap_phyr_helper(ctx, attach, map);
 	free(map);
+	unmapped(ctx, dmabuf);
 }
 
 /* Take @map off the attachment's live list; false when it is not there. */
@@ -838,8 +849,8 @@ int ccmm_dma_buf_get_pfn(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment *a
 
 void ccmm_dma_buf_put_pfns(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment *attach)
 {
-	(void)ctx;
 	attach->has_pfns = false;
+	unmapped(ctx, attach->dmabuf);
 }
 
 int ccmm_dma_buf_pfn_check(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment *attach, const char *what)
@@ -864,8 +875,8 @@ static bool revoke_pending(struct ccmm_dma_buf_attachment *a, uint64_t gen)
 
 int ccmm_dma_buf_revoke(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
 {
+	int64_t left = UNMAP_WAIT_NS;
 	uint64_t gen;
-	bool pending = true;
 
 	if (released(ctx, dmabuf, "revoke"))
 		return -EINVAL;
@@ -896,29 +907,40 @@ int ccmm_dma_buf_revoke(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
 		}
 	}
 	ccmm_dma_resv_wait_timeout(ctx, dmabuf->resv, CCMM_RESV_USAGE_BOOKKEEP, REVOKE_WAIT_NS);
-	ccmm_dma_resv_unlock(ctx, dmabuf->resv);
-	/* wait for the importers to let go of what they had */
-	for (int ms = 0; pending; ms++) {
-		struct timespec ts = { 0, 1000000L };
+	/*
+	 * Wait for the importers to let go of what they had: sleep (sched/)
+	 * until one unmaps, up to UNMAP_WAIT_NS in all (modeled under the
+	 * engine: it times out when nothing else can run; wall time on plain
+	 * threads); whoever still holds something then ignored the revoke.
+	 */
+	for (;;) {
+		bool pending = false;
+		uint64_t seq;
+		int ret = 0;
 
-		pending = false;
-		ccmm_dma_resv_lock(ctx, dmabuf->resv, NULL);
-		for (struct ccmm_dma_buf_attachment *a = dmabuf->attachments; a; a = a->next) {
-			if (!revoke_pending(a, gen))
-				continue;
-			if (ms < UNMAP_WAIT_MS) {
-				pending = true;
-			} else if (a->ignored_gen != gen) {
-				a->ignored_gen = gen;
-				dmabuf_violation(ctx, &ccmm_rule_move_notify_ignored,
-						 "revoke of %s: %s still holds mappings or PFNs from before it", dmabuf->exp_name,
-						 a->name);
-			}
-		}
+		for (struct ccmm_dma_buf_attachment *a = dmabuf->attachments; a; a = a->next)
+			pending |= revoke_pending(a, gen);
+		if (!pending || left <= 0)
+			break;
+		ccmm_wq_lock(&dmabuf->unmap_wq);
+		seq = dmabuf->unmap_seq;
+		ccmm_wq_unlock(&dmabuf->unmap_wq);
 		ccmm_dma_resv_unlock(ctx, dmabuf->resv);
-		if (pending)
-			nanosleep(&ts, NULL);
+		ccmm_wq_lock(&dmabuf->unmap_wq);
+		ccmm_wait_event_locked(ctx, &dmabuf->unmap_wq, dmabuf->unmap_seq != seq, &left, 0, ret);
+		ccmm_wq_unlock(&dmabuf->unmap_wq);
+		ccmm_dma_resv_lock(ctx, dmabuf->resv, NULL);
+		if (ret)
+			left = 0;
 	}
+	for (struct ccmm_dma_buf_attachment *a = dmabuf->attachments; a; a = a->next) {
+		if (!revoke_pending(a, gen) || a->ignored_gen == gen)
+			continue;
+		a->ignored_gen = gen;
+		dmabuf_violation(ctx, &ccmm_rule_move_notify_ignored,
+				 "revoke of %s: %s still holds mappings or PFNs from before it", dmabuf->exp_name, a->name);
+	}
+	ccmm_dma_resv_unlock(ctx, dmabuf->resv);
 	return 0;
 }
 
@@ -1297,6 +1319,7 @@ static void dma_buf_exit(struct ccmm_machine *m)
 		if (b->pending_fence)
 			ccmm_dma_fence_put(&ctx, b->pending_fence);
 		pthread_mutex_destroy(&b->lock);
+		ccmm_destroy_waitqueue_head(&b->unmap_wq);
 		free(b);
 	}
 	pthread_mutex_destroy(&st->lock);

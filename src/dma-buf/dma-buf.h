@@ -232,6 +232,8 @@ struct ccmm_dma_buf {
 	struct ccmm_dma_fence *pending_fence; /* the fence of the last move not known done, or NULL (lock) */
 	atomic_bool revoked;
 	struct ccmm_dma_buf_attachment *attachments; /* reservation lock */
+	uint64_t unmap_seq;                   /* bumped when an importer lets a mapping or PFNs go (unmap_wq's lock) */
+	struct ccmm_wait_queue_head unmap_wq; /* a revoke waits here for the importers to let go (sched/) */
 	pthread_mutex_t lock;                 /* dma_buf.lock: vmap; the move completion above */
 	unsigned vmapping_counter;
 	uint64_t vmap_va;

@@ -230,13 +230,13 @@ static void vfio_exp_release(struct ccmm_ctx *ctx, struct ccmm_dma_buf *dmabuf)
 	free(e);
 }
 
-static int vfio_vm_fault(struct ccmm_ctx *ctx, struct ccmm_vma *vma, uint64_t addr, bool write)
+static int vfio_vm_fault(struct ccmm_ctx *ctx, struct ccmm_vm_fault *vmf)
 {
+	struct ccmm_vma *vma = vmf->vma;
 	struct vfio_vma *vv = vma->priv;
 	struct vfio_exp *e = vv->e;
-	uint64_t off = addr - vma->start + (vma->vm_pgoff << CCMM_PAGE_SHIFT);
+	uint64_t addr = vmf->address, off = vmf->pgoff << CCMM_PAGE_SHIFT;
 
-	(void)write;
 	if (atomic_load(&e->dmabuf->revoked) || off >= e->size)
 		return -EFAULT; /* SIGBUS: the BAR is revoked */
 	/* io_remap_pfn_range: uncached, never encrypted */

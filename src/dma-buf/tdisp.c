@@ -179,10 +179,10 @@ long ccmm_pin_user_pages(struct ccmm_ctx *ctx, struct ccmm_mm *mm, uint64_t va, 
 		struct ccmm_walk w;
 		unsigned long flags;
 
-		pthread_mutex_lock(&mm->mmap_lock);
+		ccmm_mutex_lock(ctx, &mm->mmap_lock);
 		vma = ccmm_find_vma(mm, addr);
 		flags = vma ? vma->vm_flags : 0;
-		pthread_mutex_unlock(&mm->mmap_lock);
+		ccmm_mutex_unlock(ctx, &mm->mmap_lock);
 		if (!vma)
 			return i ? (long)i : -EFAULT;
 		/* check_vma_flags: no struct pages to take references on */

@@ -21,9 +21,10 @@
  * The kernel's own bugs and legacy behaviours are switches
  * (struct ccmm_kernel_knobs) so job files can show what each breaks.
  *
- * Locking: each zone has a mutex; an mm has a mutex (the mmap_lock) that
- * VMA changes take; page tables and pages lock themselves (mmu.h,
- * platform.h). Lock order: mmap_lock, page-table lock, chunk lock.
+ * Locking: each zone has a mutex; an mm has a sleeping mutex (the
+ * mmap_lock, sched/) that VMA changes and faults take; page tables and
+ * pages lock themselves (mmu.h, platform.h). Lock order: mmap_lock,
+ * page-table lock, chunk lock.
  */
 #ifndef CCMM_MM_H
 #define CCMM_MM_H
@@ -32,6 +33,7 @@
 #include "check/check.h"
 #include "mmu/mmu.h"
 #include "platform/subsys.h"
+#include "sched/sched.h"
 
 /* Everything declared here is libccmm's public interface (the rest is built hidden). */
 #pragma GCC visibility push(default)
@@ -250,15 +252,38 @@ uint64_t ccmm_page_kernel(const struct ccmm_machine *m);
 struct ccmm_vma;
 struct ccmm_mm;
 
+/* enum fault_flag */
+#define CCMM_FAULT_FLAG_WRITE       0x01 /* a write fault */
+#define CCMM_FAULT_FLAG_ALLOW_RETRY 0x04 /* the handler may drop the mmap_lock and return VM_FAULT_RETRY */
+#define CCMM_FAULT_FLAG_KILLABLE    0x10 /* a fatal signal may end the wait */
+#define CCMM_FAULT_FLAG_TRIED       0x20 /* this fault was retried once already */
+
+/* struct vm_fault: what a fault handler is given; the retry state travels with the fault. */
+struct ccmm_vm_fault {
+	struct ccmm_vma *vma;
+	uint64_t address;           /* page aligned */
+	uint64_t pgoff;             /* the page's offset in the mapped object (vm_pgoff + page in the VMA) */
+	unsigned flags;             /* CCMM_FAULT_FLAG_* */
+};
+
+/* fault_flag_allow_retry_first: retrying is allowed and this is the first try. */
+static inline bool ccmm_fault_flag_allow_retry_first(unsigned flags)
+{
+	return (flags & CCMM_FAULT_FLAG_ALLOW_RETRY) && !(flags & CCMM_FAULT_FLAG_TRIED);
+}
+
 struct ccmm_vm_ops {
 	const char *name;
 	/*
-	 * Resolve a fault at @addr: install the PTE (ccmm_vmf_insert_pfn_prot)
-	 * and return 0, return -EAGAIN to have the access retried (the
-	 * kernel's VM_FAULT_RETRY, e.g. a reservation trylock failed), or
-	 * -EFAULT for SIGBUS/SIGSEGV. Called with the mmap_lock held.
+	 * Resolve the fault @vmf: install the PTE (ccmm_vmf_insert_pfn_prot)
+	 * and return 0 (also VM_FAULT_NOPAGE: the access faults again), or
+	 * -EAGAIN for VM_FAULT_RETRY: only when
+	 * ccmm_fault_flag_allow_retry_first(vmf->flags), and the handler has
+	 * released the mmap_lock (the caller retakes it and retries with
+	 * CCMM_FAULT_FLAG_TRIED), or -EFAULT for SIGBUS/SIGSEGV. Called with
+	 * the mmap_lock held.
 	 */
-	int (*fault)(struct ccmm_ctx *ctx, struct ccmm_vma *vma, uint64_t addr, bool write);
+	int (*fault)(struct ccmm_ctx *ctx, struct ccmm_vm_fault *vmf);
 	void (*close)(struct ccmm_vma *vma);
 };
 
@@ -277,7 +302,7 @@ struct ccmm_mm {
 	char name[CCMM_NAME_MAX];
 	enum ccmm_initiator who;      /* CCMM_INIT_USER or CCMM_INIT_HOST */
 	struct ccmm_pgtable *pgt;
-	pthread_mutex_t mmap_lock;
+	struct ccmm_mutex mmap_lock;  /* sleeping (sched/): faults may sleep with it held */
 	struct ccmm_vma **vmas;       /* sorted by start */
 	size_t nr_vmas, cap_vmas;
 	uint64_t mmap_base;           /* where unplaced mappings go (grows up) */
@@ -329,8 +354,10 @@ long ccmm_zap_vma_range(struct ccmm_ctx *ctx, struct ccmm_vma *vma, uint64_t add
 
 /*
  * ccmm_mm_access - a CPU access by the mm's owner to @va, faulting in
- * through VMA handlers as needed (up to 8 retries per page) and then
- * going through the checker. A fault no VMA resolves ends the access with
+ * through VMA handlers as needed (up to 8 retries per page; each fault is
+ * a scheduling point, and a VM_FAULT_RETRY is retried with
+ * CCMM_FAULT_FLAG_TRIED, as do_user_addr_fault does) and then going
+ * through the checker. A fault no VMA resolves ends the access with
  * outcome #PF. Returns as ccmm_access(); -EINVAL for bad arguments.
  */
 int ccmm_mm_access(struct ccmm_ctx *ctx, struct ccmm_mm *mm, enum ccmm_rw rw, uint64_t va, void *buf, size_t len,

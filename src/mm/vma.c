@@ -28,7 +28,7 @@ int ccmm_mm_create(struct ccmm_machine *m, enum ccmm_initiator who, const char *
 		free(mm);
 		return ret;
 	}
-	pthread_mutex_init(&mm->mmap_lock, NULL);
+	ccmm_mutex_init(&mm->mmap_lock, "mmap_lock");
 	mm->mmap_base = MMAP_BASE;
 	*out = mm;
 	return 0;
@@ -47,7 +47,7 @@ void ccmm_mm_destroy(struct ccmm_ctx *ctx, struct ccmm_mm *mm)
 	}
 	free(mm->vmas);
 	ccmm_pgt_destroy(ctx, mm->pgt);
-	pthread_mutex_destroy(&mm->mmap_lock);
+	ccmm_mutex_destroy(&mm->mmap_lock);
 	free(mm);
 }
 
@@ -95,7 +95,7 @@ int ccmm_mmap(struct ccmm_ctx *ctx, struct ccmm_mm *mm, uint64_t addr, uint64_t 
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	pthread_mutex_lock(&mm->mmap_lock);
+	ccmm_mutex_lock(ctx, &mm->mmap_lock);
 	if (!addr) {
 		/* 2 MiB aligned, so 2 MiB mappings are possible */
 		addr = CCMM_ALIGN_UP(mm->mmap_base, CCMM_PMD_SIZE);
@@ -123,10 +123,9 @@ int ccmm_mmap(struct ccmm_ctx *ctx, struct ccmm_mm *mm, uint64_t addr, uint64_t 
 	mm->nr_vmas++;
 	*out = v;
 out:
-	pthread_mutex_unlock(&mm->mmap_lock);
+	ccmm_mutex_unlock(ctx, &mm->mmap_lock);
 	if (ret)
 		free(v);
-	(void)ctx;
 	return ret;
 }
 
@@ -137,12 +136,12 @@ int ccmm_munmap(struct ccmm_ctx *ctx, struct ccmm_mm *mm, uint64_t addr, uint64_
 
 	if (!len || !CCMM_IS_ALIGNED(addr | len, CCMM_PAGE_SIZE))
 		return -EINVAL;
-	pthread_mutex_lock(&mm->mmap_lock);
+	ccmm_mutex_lock(ctx, &mm->mmap_lock);
 	for (i = vma_index(mm, addr); i < mm->nr_vmas && mm->vmas[i]->start < end; i++) {
 		struct ccmm_vma *v = mm->vmas[i];
 
 		if (v->start < addr || v->end > end) {
-			pthread_mutex_unlock(&mm->mmap_lock);
+			ccmm_mutex_unlock(ctx, &mm->mmap_lock);
 			return -EINVAL; /* splitting VMAs is not modeled */
 		}
 	}
@@ -159,7 +158,7 @@ int ccmm_munmap(struct ccmm_ctx *ctx, struct ccmm_mm *mm, uint64_t addr, uint64_
 		}
 	}
 	mm->nr_vmas = j;
-	pthread_mutex_unlock(&mm->mmap_lock);
+	ccmm_mutex_unlock(ctx, &mm->mmap_lock);
 	return 0;
 }
 
@@ -205,9 +204,12 @@ int ccmm_mm_access(struct ccmm_ctx *ctx, struct ccmm_mm *mm, enum ccmm_rw rw, ui
 	while (len) {
 		size_t n = (size_t)CCMM_MIN(len, CCMM_PAGE_SIZE - (va & (CCMM_PAGE_SIZE - 1)));
 		struct ccmm_access a = { mm->who, rw, va, n, mm->pgt, -1, p };
+		unsigned flags = CCMM_FAULT_FLAG_ALLOW_RETRY | CCMM_FAULT_FLAG_KILLABLE |
+				 (rw == CCMM_WRITE ? CCMM_FAULT_FLAG_WRITE : 0);
 		int tries = 0, ret;
 
 		for (;;) {
+			struct ccmm_vm_fault vmf;
 			struct ccmm_walk w;
 			struct ccmm_vma *vma;
 			int fret;
@@ -218,16 +220,26 @@ int ccmm_mm_access(struct ccmm_ctx *ctx, struct ccmm_mm *mm, enum ccmm_rw rw, ui
 			/* a #PF with no translation is the fault handler's business */
 			if (part.outcome != CCMM_PF || !ccmm_pgt_translate(mm->pgt, va, &w) || tries++ >= FAULT_RETRIES)
 				break;
-			pthread_mutex_lock(&mm->mmap_lock);
+			ccmm_sched_point(CCMM_SP_FAULT, mm->name);
+			ccmm_mutex_lock(ctx, &mm->mmap_lock);
 			vma = ccmm_find_vma(mm, va);
 			if (!vma || !vma->ops || !vma->ops->fault ||
 			    (rw == CCMM_WRITE && !(vma->vm_flags & CCMM_VM_WRITE))) {
-				pthread_mutex_unlock(&mm->mmap_lock);
+				ccmm_mutex_unlock(ctx, &mm->mmap_lock);
 				break; /* SIGSEGV / SIGBUS */
 			}
-			fret = vma->ops->fault(ctx, vma, CCMM_ALIGN_DOWN(va, CCMM_PAGE_SIZE), rw == CCMM_WRITE);
-			pthread_mutex_unlock(&mm->mmap_lock);
-			if (fret && fret != -EAGAIN && fret != -EEXIST)
+			vmf.vma = vma;
+			vmf.address = CCMM_ALIGN_DOWN(va, CCMM_PAGE_SIZE);
+			vmf.pgoff = ((vmf.address - vma->start) >> CCMM_PAGE_SHIFT) + vma->vm_pgoff;
+			vmf.flags = flags;
+			fret = vma->ops->fault(ctx, &vmf);
+			if (fret == -EAGAIN) {
+				/* VM_FAULT_RETRY: the handler let the mmap_lock go; once more, as a retried fault */
+				flags |= CCMM_FAULT_FLAG_TRIED;
+				continue;
+			}
+			ccmm_mutex_unlock(ctx, &mm->mmap_lock);
+			if (fret && fret != -EEXIST)
 				break;
 		}
 		r->violations += part.violations;

@@ -607,6 +607,9 @@ typedef void (*ccmm_map_hook)(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uin
 
 #define CCMM_MAX_SUBSYS 32 /* registered subsystems (platform/subsys.h) */
 
+struct ccmm_kthread;
+struct ccmm_sched;
+
 struct ccmm_machine {
 	struct ccmm_platform *plat; /* owned */
 	uint64_t seed;
@@ -619,6 +622,8 @@ struct ccmm_machine {
 	atomic_uint next_pgt_id;
 
 	void *sub[CCMM_MAX_SUBSYS];     /* registered subsystems' state (platform/subsys.h) */
+	struct ccmm_kthread *kthreads;  /* its kernel threads, as subsystems created them (sched/sched.h) */
+	struct ccmm_sched *sched;       /* who runs them: set by a scheduler (sched/sched.h); NULL: nobody yet */
 	uint64_t cost[CCMM_COST_MAX];   /* every registered cost in ns (or MB/s), by index: the
 					 * machine's own from the platform, the rest set by boot/ */
 };

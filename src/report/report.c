@@ -193,6 +193,149 @@ static json_t *stats_json(struct ccmm_run *run)
 	return j;
 }
 
+/* ---- lockstat -------------------------------------------------------------------- */
+
+#define MAX_CLASSES 64
+
+/* Every class summed over the entities (lock classes first, then waits), in order of appearance. */
+static size_t lockstat_classes(struct ccmm_run *run, struct ccmm_lock_stat *out, size_t max)
+{
+	struct ccmm_run_lockstat l;
+	size_t n = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; ccmm_run_lockstat(run, i, &l); i++) {
+			size_t k;
+
+			if (l.st.is_wait != (pass == 1))
+				continue;
+			for (k = 0; k < n; k++)
+				if (out[k].is_wait == l.st.is_wait && !strcmp(out[k].name, l.st.name))
+					break;
+			if (k == n) {
+				if (n == max)
+					continue;
+				memset(&out[n], 0, sizeof(out[n]));
+				out[n].name = l.st.name;
+				out[n].is_wait = l.st.is_wait;
+				n++;
+			}
+			out[k].acquisitions += l.st.acquisitions;
+			out[k].contentions += l.st.contentions;
+			out[k].wait_total_ns += l.st.wait_total_ns;
+			out[k].hold_total_ns += l.st.hold_total_ns;
+			if (l.st.wait_max_ns > out[k].wait_max_ns)
+				out[k].wait_max_ns = l.st.wait_max_ns;
+			if (l.st.hold_max_ns > out[k].hold_max_ns)
+				out[k].hold_max_ns = l.st.hold_max_ns;
+		}
+	}
+	return n;
+}
+
+static void lockstat_line(FILE *out, const char *cls, const char *who, const struct ccmm_lock_stat *st)
+{
+	char wt[32], wm[32], ht[32], hm[32];
+
+	ccmm_format_ns(st->wait_total_ns, wt, sizeof(wt));
+	ccmm_format_ns(st->wait_max_ns, wm, sizeof(wm));
+	if (st->is_wait) {
+		fprintf(out, "  %-24.24s %-14.14s %8" PRIu64 "  (waits) %10s %10s\n", cls, who, st->acquisitions, wt, wm);
+		return;
+	}
+	ccmm_format_ns(st->hold_total_ns, ht, sizeof(ht));
+	ccmm_format_ns(st->hold_max_ns, hm, sizeof(hm));
+	fprintf(out, "  %-24.24s %-14.14s %8" PRIu64 " %8" PRIu64 " %10s %10s %10s %10s\n", cls, who, st->acquisitions,
+		st->contentions, wt, wm, ht, hm);
+}
+
+/*
+ * lockstat in modeled time, as /proc/lock_stat: per lock class summed, then
+ * per entity; then the waits (fences, reclaim, events) the same way.
+ */
+static void lockstat_text(struct ccmm_run *run, FILE *out)
+{
+	struct ccmm_lock_stat cls[MAX_CLASSES];
+	size_t n = lockstat_classes(run, cls, MAX_CLASSES);
+	struct ccmm_run_lockstat l;
+
+	if (!n)
+		return;
+	fprintf(out, "lockstat (modeled time; locks, then waits):\n  %-24s %-14s %8s %8s %10s %10s %10s %10s\n", "class",
+		"entity", "acquired", "contend", "wait-total", "wait-max", "hold-total", "hold-max");
+	for (size_t k = 0; k < n; k++) {
+		lockstat_line(out, cls[k].name, "(all)", &cls[k]);
+		for (size_t i = 0; ccmm_run_lockstat(run, i, &l); i++) {
+			char who[64];
+
+			if (l.st.is_wait != cls[k].is_wait || strcmp(l.st.name, cls[k].name))
+				continue;
+			snprintf(who, sizeof(who), l.actor >= 0 ? "[%s]" : "%s", l.entity);
+			lockstat_line(out, "", who, &l.st);
+		}
+	}
+	fputc('\n', out);
+}
+
+static json_t *lockstat_json_one(const struct ccmm_lock_stat *st)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "class", json_string(st->name));
+	json_object_set_new(j, "kind", json_string(st->is_wait ? "wait" : "lock"));
+	json_object_set_new(j, st->is_wait ? "waits" : "acquisitions", json_integer((json_int_t)st->acquisitions));
+	if (!st->is_wait)
+		json_object_set_new(j, "contentions", json_integer((json_int_t)st->contentions));
+	json_object_set_new(j, "waittime_total_ns", json_integer((json_int_t)st->wait_total_ns));
+	json_object_set_new(j, "waittime_max_ns", json_integer((json_int_t)st->wait_max_ns));
+	if (!st->is_wait) {
+		json_object_set_new(j, "holdtime_total_ns", json_integer((json_int_t)st->hold_total_ns));
+		json_object_set_new(j, "holdtime_max_ns", json_integer((json_int_t)st->hold_max_ns));
+	}
+	return j;
+}
+
+/* Per class, summed, each with its entities. */
+static json_t *lockstat_json(struct ccmm_run *run)
+{
+	struct ccmm_lock_stat cls[MAX_CLASSES];
+	size_t n = lockstat_classes(run, cls, MAX_CLASSES);
+	struct ccmm_run_lockstat l;
+	json_t *arr = json_array();
+
+	for (size_t k = 0; k < n; k++) {
+		json_t *j = lockstat_json_one(&cls[k]), *ents = json_array();
+
+		for (size_t i = 0; ccmm_run_lockstat(run, i, &l); i++) {
+			json_t *e;
+
+			if (l.st.is_wait != cls[k].is_wait || strcmp(l.st.name, cls[k].name))
+				continue;
+			e = lockstat_json_one(&l.st);
+			json_object_del(e, "class");
+			json_object_del(e, "kind");
+			json_object_set_new(e, "entity", json_string(l.entity));
+			json_object_set_new(e, "actor", l.actor >= 0 ? json_true() : json_false());
+			json_array_append_new(ents, e);
+		}
+		json_object_set_new(j, "entities", ents);
+		json_array_append_new(arr, j);
+	}
+	return arr;
+}
+
+/* One actor's classes. */
+static json_t *actor_lockstat_json(struct ccmm_run *run, int actor)
+{
+	struct ccmm_run_lockstat l;
+	json_t *arr = json_array();
+
+	for (size_t i = 0; ccmm_run_lockstat(run, i, &l); i++)
+		if (l.actor == actor)
+			json_array_append_new(arr, lockstat_json_one(&l.st));
+	return arr;
+}
+
 /* The check= lines of actor @actor (-1: [global]) and what they found. */
 static void checks_text(struct ccmm_run *run, int actor, FILE *out)
 {
@@ -284,6 +427,7 @@ int ccmm_report_text(struct ccmm_run *run, FILE *out, unsigned flags)
 			fputc('\n', out);
 		}
 		stats_text(run, out);
+		lockstat_text(run, out);
 		_ccmm_attribution_text(run, out);
 		/* violations of no actor, and [global] expectations */
 		{
@@ -769,6 +913,7 @@ static json_t *run_json(struct ccmm_run *run)
 			json_array_append_new(oes, x);
 		}
 		json_object_set_new(ja, "op_errors", oes);
+		json_object_set_new(ja, "lockstat", actor_lockstat_json(run, (int)ai));
 		json_array_append_new(jobs, ja);
 	}
 	json_object_set_new(root, "jobs", jobs);
@@ -787,6 +932,7 @@ static json_t *run_json(struct ccmm_run *run)
 			json_object_set_new(root, x->name, jx);
 	}
 	json_object_set_new(root, "subsystems", stats_json(run));
+	json_object_set_new(root, "lockstat", lockstat_json(run));
 	if ((attribution = _ccmm_attribution_json(run)))
 		json_object_set_new(root, "attribution", attribution);
 	if (run->series)

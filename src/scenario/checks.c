@@ -21,8 +21,8 @@ const char *const ccmm_check_op_names[] = { "==", "!=", "<", "<=", ">", ">=" };
 /* The report's own top-level keys (report/report.c writes them). */
 const char *const ccmm_report_root_keys[] = {
 	"ccmm version", "timestamp", "timestamp_ms", "time", "job file", "global options", "platform",
-	"modeled_time_ns", "wall_time_s", "jobs", "violations_without_actor", "subsystems", "attribution", "series",
-	"result", NULL
+	"modeled_time_ns", "wall_time_s", "jobs", "violations_without_actor", "subsystems", "lockstat", "attribution",
+	"series", "result", NULL
 };
 
 static char *trim(char *s)

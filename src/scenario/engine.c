@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The engine: objects, signals, the simulated-clock scheduler, real-thread
- * stress mode, the common verbs, and the run's verdict.
+ * The engine: objects, signals, actors as scheduling entities of the
+ * simulator (sim.c: on their own stacks, or on real threads in stress
+ * mode), the common verbs, lockstat, and the run's verdict.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -66,6 +67,8 @@ int ccmm_run_fail(struct ccmm_actor *a, const struct ccmm_op *op, int ret, const
 	}
 	pthread_cond_broadcast(&run->cond);
 	pthread_mutex_unlock(&run->lock);
+	if (run_priv(run)->sim)
+		ccmm_sim_abort(run_priv(run)->sim);
 	return ret;
 }
 
@@ -216,17 +219,21 @@ static int sig_index_locked(struct ccmm_run *run, const char *name, bool create)
 
 int ccmm_run_signal(struct ccmm_run *run, const char *event, uint64_t n, uint64_t now_ns)
 {
+	struct ccmm_wait_queue_head *wq = &run_priv(run)->sigwq;
+	struct ccmm_ctx at = { 0 };
 	int i;
 
-	pthread_mutex_lock(&run->lock);
+	at.now_ns = now_ns;
+	ccmm_wq_lock(wq);
 	i = sig_index_locked(run, event, true);
 	if (i >= 0) {
 		run->sig[i].count += n;
 		if (now_ns > run->sig[i].time_ns)
 			run->sig[i].time_ns = now_ns;
 	}
-	pthread_cond_broadcast(&run->cond);
-	pthread_mutex_unlock(&run->lock);
+	/* every waiter re-checks its event; they cannot go on before the signal */
+	ccmm_wake_up_locked(&at, wq, 0);
+	ccmm_wq_unlock(wq);
 	return i < 0 ? -ENOMEM : 0;
 }
 
@@ -235,7 +242,7 @@ static int verb_signal(struct ccmm_actor *a, const struct ccmm_op *op)
 	return ccmm_run_signal(a->run, ccmm_arg_str(op, 0), ccmm_arg_u64(a, op, 1), a->ctx.now_ns);
 }
 
-/* Take one count of @name if there is one; the caller holds run->lock. */
+/* Take one count of @name if there is one; the caller holds the signal table's lock (sigwq). */
 static bool try_wait_locked(struct ccmm_actor *a, const char *name)
 {
 	struct ccmm_run *run = a->run;
@@ -250,20 +257,26 @@ static bool try_wait_locked(struct ccmm_actor *a, const char *name)
 	return true;
 }
 
+/*
+ * The actor sleeps (through the scheduler) until its event has a count for
+ * it, or until the run stalls with an actor stopped on a failed op (then
+ * -EDEADLK: an op error, and this actor stops too).
+ */
 static int verb_wait(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	struct ccmm_run *run = a->run;
-	bool ok;
+	struct ccmm_wait_queue_head *wq = &run_priv(a->run)->sigwq;
+	const char *ev = ccmm_arg_str(op, 0);
+	int ret;
 
-	pthread_mutex_lock(&run->lock);
-	ok = try_wait_locked(a, ccmm_arg_str(op, 0));
-	pthread_mutex_unlock(&run->lock);
-	if (ok) {
-		a->waiting = NULL;
-		return 0;
-	}
-	a->waiting = ccmm_arg_str(op, 0);
-	return CCMM_OP_BLOCKED;
+	ccmm_wq_lock(wq);
+	snprintf(a->se.blocked_on, sizeof(a->se.blocked_on), "'%s'", ev);
+	a->waiting = ev;
+	/* dep_failed: everyone stalled and what it waits for will not come (stop_waiters) */
+	ccmm_wait_event_locked(&a->ctx, wq, try_wait_locked(a, ev) || a->dep_failed, NULL, 0, ret);
+	a->waiting = NULL;
+	a->se.blocked_on[0] = '\0';
+	ccmm_wq_unlock(wq);
+	return ret ? ret : a->dep_failed ? -EDEADLK : 0;
 }
 
 static int verb_sleep(struct ccmm_actor *a, const struct ccmm_op *op)
@@ -363,7 +376,7 @@ static bool step_bound(struct ccmm_actor *a, const struct ccmm_op *op)
 	return true;
 }
 
-/* One unit of work. Returns 0 (progress), CCMM_OP_BLOCKED, 1 (finished), or < 0 (run error). */
+/* One unit of work. Returns 0 (progress), 1 (finished), or < 0 (run error). */
 static int actor_step(struct ccmm_actor *a)
 {
 	if (a->done)
@@ -382,8 +395,6 @@ static int actor_step(struct ccmm_actor *a)
 		ret = op->verb->run(a, op);
 		if (host_memory_exhausted(a, op) || run_failed(a->run))
 			return -1;
-		if (ret == CCMM_OP_BLOCKED)
-			return CCMM_OP_BLOCKED;
 		if (step_bound(a, op))
 			return -1;
 		if (a->dep_failed) {
@@ -395,8 +406,14 @@ static int actor_step(struct ccmm_actor *a)
 		_ccmm_deps_record(a, a->pc, ret);
 		if (a->run->job->op_hook)
 			a->run->job->op_hook(a, op, ret, a->run->job->op_hook_arg);
-		if (ret != (op->ret_set ? op->ret : 0))
-			op_error(a, op, ret);
+		if (ret != (op->ret_set ? op->ret : 0)) {
+			bool also = false;
+
+			for (unsigned i = 0; i < op->nr_ret_also; i++)
+				also |= ret == op->ret_also[i];
+			if (!also)
+				op_error(a, op, ret);
+		}
 		a->pc++;
 		a->ops_done++;
 		return 0;
@@ -422,18 +439,42 @@ static int actor_step(struct ccmm_actor *a)
 	return 1;
 }
 
-static void deadlock(struct ccmm_run *run)
+/* An actor's life as a scheduling entity: each op (or step) is a scheduling point. */
+static int actor_main(void *arg)
+{
+	struct ccmm_actor *a = arg;
+	int ret;
+
+	do {
+		ccmm_sched_point(CCMM_SP_STEP, NULL);
+		ccmm_actor_sample(a); /* time series (sim mode): the samples up to this actor's clock */
+		ret = actor_step(a);
+	} while (!ret);
+	a->done = true;
+	return ret < 0 ? ret : 0;
+}
+
+/* The job line an actor is at: its op's, or its section's. */
+static int actor_line(const struct ccmm_actor *a)
+{
+	return a->pc < a->nr_ops ? a->ops[a->pc].where.line : a->where.line;
+}
+
+static void deadlock(struct ccmm_run *run, struct ccmm_sim *sim)
 {
 	char msg[400];
 	size_t used = 0;
+	struct ccmm_sched_entity *se;
+	const char *what;
 
 	used += (size_t)snprintf(msg, sizeof(msg), "deadlock: every remaining actor waits:");
-	for (size_t i = 0; i < run->job->nr_actors && used < sizeof(msg); i++) {
-		struct ccmm_actor *a = run->job->actors[i];
+	for (size_t i = 0; (se = ccmm_sim_sleeper(sim, i, &what)) && used < sizeof(msg); i++) {
+		const struct ccmm_actor *a = se->id >= 0 && (size_t)se->id < run->job->nr_actors ? run->job->actors[se->id] : NULL;
 
-		if (!a->done && a->waiting)
-			used += (size_t)snprintf(msg + used, sizeof(msg) - used, " [%s] at line %d for '%s';", a->name,
-						 a->pc < a->nr_ops ? a->ops[a->pc].where.line : a->where.line, a->waiting);
+		if (!a || !what)
+			continue;
+		used += (size_t)snprintf(msg + used, sizeof(msg) - used, " [%s] at line %d for %s;", a->name, actor_line(a),
+					 what[0] ? what : "?");
 	}
 	pthread_mutex_lock(&run->lock);
 	if (!run->error[0]) {
@@ -444,179 +485,113 @@ static void deadlock(struct ccmm_run *run)
 }
 
 /*
- * Everyone left waits, and an actor stopped on a failed dependency: what
- * they wait for will not come. Each waiter's wait is an op error naming
- * the stopped actor, and the waiter stops too; the run ends normally.
- * Returns whether there were such waiters. Called without run->lock.
+ * The simulator's stall hook: nothing can run, and an actor stopped on a
+ * failed dependency. What the actors asleep in a wait op wait for will
+ * not come: each such wait is an op error naming the stopped actor, and
+ * the waiter stops too (it is woken with dep_failed set); the run goes on.
+ * Returns whether there were such waiters.
  */
-static bool stop_waiters(struct ccmm_run *run)
+static bool stop_waiters(void *arg)
 {
+	struct ccmm_run *run = arg;
+	struct ccmm_wait_queue_head *wq = &run_priv(run)->sigwq;
 	const struct ccmm_actor *stopped;
+	struct ccmm_ctx at = { 0 };
 	bool any = false;
 
+	ccmm_wq_lock(wq);
 	pthread_mutex_lock(&run->lock);
 	stopped = _ccmm_deps_stopped(run);
 	for (size_t i = 0; stopped && i < run->job->nr_actors; i++) {
 		struct ccmm_actor *a = run->job->actors[i];
 
-		if (a->done || !a->waiting || a->pc >= a->nr_ops)
+		if (a->done || !a->waiting || a->dep_failed)
 			continue;
 		snprintf(a->note, sizeof(a->note), "waits for '%.40s', which will not come: [%s] stopped at line %d",
 			 a->waiting, stopped->name, stopped->ops[stopped->pc < stopped->nr_ops ? stopped->pc : 0].where.line);
 		a->dep_failed = true;
-		pthread_mutex_unlock(&run->lock);
-		op_error(a, &a->ops[a->pc], -EDEADLK);
-		pthread_mutex_lock(&run->lock);
-		a->waiting = NULL;
-		a->done = true;
 		any = true;
 	}
-	pthread_cond_broadcast(&run->cond);
 	pthread_mutex_unlock(&run->lock);
+	/* at time 0: the waiters' clocks stay where they are */
+	if (any)
+		ccmm_wake_up_locked(&at, wq, 0);
+	ccmm_wq_unlock(wq);
 	return any;
 }
 
-static void run_sim(struct ccmm_run *run)
+static void run_error(struct ccmm_run *run, int ret, const char *msg)
 {
-	struct ccmm_job *job = run->job;
-
-	for (;;) {
-		struct ccmm_actor *next = NULL;
-		bool all_done = true;
-		int ret;
-
-		for (size_t i = 0; i < job->nr_actors; i++) {
-			struct ccmm_actor *a = job->actors[i];
-
-			if (a->done)
-				continue;
-			all_done = false;
-			if (a->waiting) {
-				int si;
-
-				pthread_mutex_lock(&run->lock);
-				si = sig_index_locked(run, a->waiting, false);
-				pthread_mutex_unlock(&run->lock);
-				if (si < 0 || !run->sig[si].count)
-					continue;
-			}
-			if (!next || a->ctx.now_ns < next->ctx.now_ns)
-				next = a;
-		}
-		if (all_done)
-			return;
-		if (!next) {
-			if (stop_waiters(run))
-				continue;
-			deadlock(run);
-			return;
-		}
-		if (run->series)
-			_ccmm_series_tick(run, next->ctx.now_ns);
-		ret = actor_step(next);
-		if (ret < 0 || run_failed(run))
-			return;
-	}
-}
-
-/*
- * Whether some blocked actor's event has been signalled: it was woken but
- * has not taken the lock back yet, so "everyone waits" is not a deadlock.
- * run->lock held.
- */
-static bool waiter_ready_locked(struct ccmm_run *run)
-{
-	for (size_t i = 0; i < run->job->nr_actors; i++) {
-		struct ccmm_actor *a = run->job->actors[i];
-		int si;
-
-		if (a->done || !a->waiting)
-			continue;
-		si = sig_index_locked(run, a->waiting, false);
-		if (si >= 0 && run->sig[si].count)
-			return true;
-	}
-	return false;
-}
-
-static void *actor_thread(void *arg)
-{
-	struct ccmm_actor *a = arg;
-	struct ccmm_run *run = a->run;
-	struct ccmm_run_priv *rp = run_priv(run);
-
-	for (;;) {
-		int ret = actor_step(a);
-
-		if (ret == CCMM_OP_BLOCKED) {
-			pthread_mutex_lock(&run->lock);
-			rp->blocked++;
-			for (;;) {
-				if (run->error[0] || a->done)
-					break;
-				if (try_wait_locked(a, a->waiting)) {
-					a->waiting = NULL;
-					a->pc++;
-					a->ops_done++;
-					break;
-				}
-				if (rp->blocked == rp->running && !waiter_ready_locked(run)) {
-					pthread_mutex_unlock(&run->lock);
-					if (!stop_waiters(run))
-						deadlock(run);
-					pthread_mutex_lock(&run->lock);
-					pthread_cond_broadcast(&run->cond);
-					break;
-				}
-				pthread_cond_wait(&run->cond, &run->lock);
-			}
-			rp->blocked--;
-			pthread_mutex_unlock(&run->lock);
-			if (run_failed(run))
-				break;
-			continue;
-		}
-		if (ret == 1 || ret < 0)
-			break;
-	}
 	pthread_mutex_lock(&run->lock);
-	a->done = true;
-	rp->running--;
-	pthread_cond_broadcast(&run->cond);
+	if (!run->error[0]) {
+		snprintf(run->error, sizeof(run->error), "%.300s: %s", run->job->path, msg);
+		run->error_ret = ret;
+	}
 	pthread_mutex_unlock(&run->lock);
-	return NULL;
 }
 
-static void run_threads(struct ccmm_run *run)
+/* Every actor an entity of one simulator (beside the machine's kernel threads), run to the end. */
+static void run_actors(struct ccmm_run *run, const struct ccmm_sched_plan *plan)
 {
-	struct ccmm_job *job = run->job;
 	struct ccmm_run_priv *rp = run_priv(run);
-	pthread_t *tid = calloc(job->nr_actors, sizeof(*tid));
-	size_t started = 0;
+	struct ccmm_job *job = run->job;
+	bool threads = job->g.mode == CCMM_RUN_THREADS;
+	struct ccmm_sim *sim;
+	char msg[200];
+	int ret;
 
-	if (!tid) {
-		snprintf(run->error, sizeof(run->error), "%s: out of memory for threads", job->path);
+	ret = ccmm_sim_create(run->m, threads ? CCMM_SIM_THREADS : CCMM_SIM_FIBERS, threads ? NULL : plan, &sim);
+	if (ret) {
+		snprintf(msg, sizeof(msg), "cannot start the scheduler: %s", strerror(-ret));
+		run_error(run, ret, msg);
 		return;
 	}
-	rp->running = job->nr_actors;
-	for (size_t i = 0; i < job->nr_actors; i++) {
-		if (pthread_create(&tid[i], NULL, actor_thread, job->actors[i])) {
-			pthread_mutex_lock(&run->lock);
-			snprintf(run->error, sizeof(run->error), "%s: cannot start a thread for [%s]", job->path,
-				 job->actors[i]->name);
-			rp->running -= job->nr_actors - i;
-			pthread_cond_broadcast(&run->cond);
-			pthread_mutex_unlock(&run->lock);
-			break;
-		}
-		started++;
+	rp->sim = sim;
+	ccmm_sim_set_stall(sim, stop_waiters, run);
+	for (size_t i = 0; i < job->nr_actors && !ret; i++)
+		ret = ccmm_sim_spawn(sim, &job->actors[i]->se, actor_main, job->actors[i]);
+	if (ret)
+		run_error(run, ret, "cannot start an actor: out of memory or threads");
+	else
+		ret = ccmm_sim_run(sim);
+	switch (ret) {
+	case 0:
+	case -ECANCELED: /* a run error says why */
+		break;
+	case -EDEADLK:
+		deadlock(run, sim);
+		break;
+	case -E2BIG:
+		snprintf(msg, sizeof(msg), "the schedule reached its bound of %" PRIu64 " steps", plan ? plan->max_steps : 0);
+		run_error(run, ret, msg);
+		break;
+	case -EINVAL:
+		snprintf(msg, sizeof(msg),
+			 "the schedule does not fit this job: its choice at step %" PRIu64 " is an entity that cannot run there",
+			 ccmm_sim_steps(sim));
+		run_error(run, ret, msg);
+		break;
+	default:
+		snprintf(msg, sizeof(msg), "the scheduler failed: %s", strerror(-ret));
+		run_error(run, ret, msg);
+		break;
 	}
-	for (size_t i = 0; i < started; i++)
-		pthread_join(tid[i], NULL);
-	free(tid);
+	rp->rec.steps = ccmm_sim_steps(sim);
+	rp->rec.hash = ccmm_sim_hash(sim);
+	if (plan && plan->record) {
+		_ccmm_sim_take_record(sim, &rp->rec);
+		if (rp->rec.replay_left) {
+			snprintf(msg, sizeof(msg), "the schedule does not fit this job: the run ended %" PRIu64
+						   " steps in with choices left over",
+				 rp->rec.steps);
+			run_error(run, -EINVAL, msg);
+		}
+	}
+	rp->sim = NULL;
+	ccmm_sim_destroy(sim);
 }
 
-int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
+int ccmm_job_run_plan(struct ccmm_job *job, const struct ccmm_sched_plan *plan, struct ccmm_run **out)
 {
 	struct ccmm_run_priv *rp = calloc(1, sizeof(*rp));
 	struct ccmm_run *run;
@@ -630,12 +605,14 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 	run->job = job;
 	pthread_mutex_init(&run->lock, NULL);
 	pthread_cond_init(&run->cond, NULL);
+	ccmm_init_waitqueue_head(&rp->sigwq, "event");
 	ret = ccmm_platform_dup(job->plat, &plat);
 	if (!ret)
 		ret = ccmm_boot(plat, job->g.seed, &run->m);
 	if (ret) {
 		pthread_mutex_destroy(&run->lock);
 		pthread_cond_destroy(&run->cond);
+		ccmm_destroy_waitqueue_head(&rp->sigwq);
 		free(rp);
 		return ret;
 	}
@@ -646,16 +623,17 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 		struct ccmm_actor *a = job->actors[i];
 
 		ccmm_ctx_init(&a->ctx, run->m, a->index, a->name);
+		ccmm_sched_entity_init(&a->se, a->name, a->index, &a->ctx);
 		a->run = run;
 		_ccmm_actor_attribute_device(a);
 		a->pc = 0;
 		a->loop = 0;
 		a->done = false;
-		a->waiting = NULL;
 		a->ops_done = a->op_errors = 0;
 		a->priv = NULL;
 		a->exited = false;
 		a->dep_failed = false;
+		a->waiting = NULL;
 		a->exit_status = 0;
 		a->exit_why[0] = a->note[0] = '\0';
 	}
@@ -683,12 +661,8 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 	}
 	for (size_t i = 0; i < job->nr_actors && !run->error[0]; i++)
 		ccmm_actor_milestone(job->actors[i], "started");
-	if (!run->error[0]) {
-		if (job->g.mode == CCMM_RUN_THREADS)
-			run_threads(run);
-		else
-			run_sim(run);
-	}
+	if (!run->error[0])
+		run_actors(run, plan);
 	for (size_t i = 0; i < job->nr_actors; i++)
 		if (job->actors[i]->ctx.now_ns > run->end_ns)
 			run->end_ns = job->actors[i]->ctx.now_ns;
@@ -705,6 +679,11 @@ int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
 	return 0;
 }
 
+int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out)
+{
+	return ccmm_job_run_plan(job, NULL, out);
+}
+
 const struct ccmm_op_error *ccmm_run_op_error(struct ccmm_run *run, size_t i)
 {
 	struct ccmm_run_priv *rp = run_priv(run);
@@ -719,11 +698,27 @@ void ccmm_run_free(struct ccmm_run *run)
 	if (!run)
 		return;
 	rp = run_priv(run);
+	/* sleeping locks an actor still holds (it ended holding them) go first, so no teardown waits */
+	for (size_t i = 0; i < run->job->nr_actors; i++) {
+		struct ccmm_sched_entity *se = &run->job->actors[i]->se;
+
+		while (se->held) {
+			struct ccmm_lock_dep *dep = se->held;
+
+			se->held = dep->held_next;
+			if (dep->force_unlock)
+				dep->force_unlock(dep);
+		}
+	}
 	for (size_t i = 0; i < run->job->nr_actors; i++) {
 		struct ccmm_actor *a = run->job->actors[i];
 
+		/* an actor tears down what it owns as itself, on this thread */
+		a->se.sched = NULL;
+		ccmm_set_current(&a->se);
 		if (a->kind->stop)
 			a->kind->stop(a);
+		ccmm_set_current(NULL);
 	}
 	for (size_t i = run->nr_objs; i--;) {
 		struct ccmm_obj *o = run->objs[i];
@@ -735,13 +730,46 @@ void ccmm_run_free(struct ccmm_run *run)
 	free(run->objs);
 	free(run->sig);
 	free(rp->op_errors);
+	free(rp->rec.choices);
+	free(rp->rec.names);
+	free(rp->rec.segs);
 	free(run->check_results);
 	_ccmm_deps_free(run);
 	_ccmm_series_free(run->series);
 	ccmm_shutdown(run->m);
+	for (size_t i = 0; i < run->job->nr_actors; i++)
+		ccmm_sched_entity_fini(&run->job->actors[i]->se);
 	pthread_mutex_destroy(&run->lock);
 	pthread_cond_destroy(&run->cond);
+	ccmm_destroy_waitqueue_head(&rp->sigwq);
 	free(rp);
+}
+
+/* ---- lockstat ------------------------------------------------------------------------------ */
+
+bool ccmm_run_lockstat(struct ccmm_run *run, size_t i, struct ccmm_run_lockstat *out)
+{
+	for (size_t k = 0; k < run->job->nr_actors; k++) {
+		struct ccmm_actor *a = run->job->actors[k];
+
+		if (i < a->se.nr_stats) {
+			out->entity = a->name;
+			out->actor = (int)k;
+			out->st = a->se.stats[i];
+			return true;
+		}
+		i -= a->se.nr_stats;
+	}
+	for (struct ccmm_kthread *k = run->m->kthreads; k; k = k->next) {
+		if (i < k->se.nr_stats) {
+			out->entity = k->name;
+			out->actor = -1;
+			out->st = k->se.stats[i];
+			return true;
+		}
+		i -= k->se.nr_stats;
+	}
+	return false;
 }
 
 /* ---- the verdict ------------------------------------------------------------------ */

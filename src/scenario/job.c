@@ -468,9 +468,28 @@ static int parse_op(struct ccmm_job *job, struct ccmm_actor *a, const char *valu
 		if (eq) {
 			*eq = '\0';
 			if (!strcmp(tok, "ret")) {
+				/* ret=A|B: either, for an op that races another actor (ccmm explore runs it both ways) */
+				char *alt = strchr(eq + 1, '|');
+
+				if (alt)
+					*alt++ = '\0';
 				if (parse_ret(eq + 1, &op->ret))
 					return ccmm_error_set(err, &loc, -EINVAL, "ret: '%s' is not an errno (EINVAL, -ENOMEM, 0, ...)",
 							      eq + 1);
+				op->nr_ret_also = 0;
+				while (alt) {
+					char *next = strchr(alt, '|');
+
+					if (next)
+						*next++ = '\0';
+					if (op->nr_ret_also == CCMM_ARRAY_SIZE(op->ret_also))
+						return ccmm_error_set(err, &loc, -EINVAL, "ret: at most %zu alternatives",
+								      CCMM_ARRAY_SIZE(op->ret_also) + 1);
+					if (parse_ret(alt, &op->ret_also[op->nr_ret_also++]))
+						return ccmm_error_set(err, &loc, -EINVAL,
+								      "ret: '%s' is not an errno (EINVAL, -ENOMEM, 0, ...)", alt);
+					alt = next;
+				}
 				op->ret_set = true;
 				continue;
 			}

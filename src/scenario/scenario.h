@@ -15,11 +15,22 @@
  *          resolved, every expect= rule known
  *   struct ccmm_job
  *      |
- *      v   ccmm_job_run(): boot the platform, one ccmm_ctx per actor;
- *          sim mode runs the actor with the smallest modeled clock next
- *          (deterministic for a seed); threads mode runs each actor on a
- *          real thread (stress)
- *   struct ccmm_run  events, per-actor costs and counters, expectations
+ *      v   ccmm_job_run(): boot the platform, one ccmm_ctx and one
+ *          scheduling entity per actor (sched/), the machine's kernel
+ *          threads (ksgxd, work queues) beside them as entities too;
+ *          sim mode runs each on its own stack (ucontext), one at a
+ *          time: at every step the one with the smallest modeled clock,
+ *          deterministic for a seed; an entity that sleeps (a lock, a
+ *          fence, a reclaim, a wait op) is suspended and another runs;
+ *          threads mode runs each on a real thread (stress)
+ *   struct ccmm_run  events, per-actor costs and counters, lockstat,
+ *          expectations
+ *
+ * ccmm_explore(): the same job under many schedules (random walk or
+ * PCT over every scheduling point: lock, unlock, wait, wake, fault, an
+ * actor's step), stopping at the first that breaks an expectation, an
+ * invariant or a rule; its choices go to a schedule file that
+ * ccmm_job_run_plan() replays exactly.
  *
  * Actor kinds (guest_task, device, vmm, and those of later layers) are
  * registered in scenario/kinds.c. A kind gives an option table, a verb
@@ -31,8 +42,9 @@
  * signal/wait. Object references also take "@ADDR" (a raw address) and
  * "bar:DEVICE[.N]" (a device BAR).
  *
- * Locking: in threads mode the object table and the signal table have
- * their own mutex; everything below locks itself.
+ * Locking: in threads mode the object table has its own mutex and the
+ * signal table is guarded by its wait queue's lock; everything below
+ * locks itself.
  */
 #ifndef CCMM_SCENARIO_H
 #define CCMM_SCENARIO_H
@@ -41,6 +53,7 @@
 #include "check/check.h"
 #include "mm/mm.h"
 #include "platform/platform.h"
+#include "sched/sched.h"
 #include "util/util.h"
 
 /* Everything declared here is libccmm's public interface (the rest is built hidden). */
@@ -89,6 +102,8 @@ struct ccmm_op {
 	struct ccmm_where where;
 	struct ccmm_arg arg[CCMM_MAX_ARGS]; /* indexed like verb->args */
 	long ret;                           /* expected return (ret=-EINVAL); 0 by default */
+	long ret_also[3];                   /* ret=A|B: other returns as good (an op racing another actor) */
+	unsigned nr_ret_also;
 	bool ret_set;
 };
 
@@ -356,10 +371,11 @@ struct ccmm_actor {
 	/* run-time state */
 	struct ccmm_run *run;
 	struct ccmm_ctx ctx;
+	struct ccmm_sched_entity se; /* what the scheduler runs (its clock is ctx's) */
 	size_t pc;                  /* next op */
 	uint64_t loop;              /* current loop */
 	bool done;
-	const char *waiting;        /* event name while blocked in wait */
+	const char *waiting;        /* the event while asleep in a wait op (the signal table's lock) */
 	uint64_t ops_done, op_errors;
 	void *priv;                 /* the kind's run-time state */
 	/* actors that model processes say how they ended (read by shells: ccmm_actor_exits) */
@@ -546,6 +562,94 @@ struct ccmm_check_result {
 	char msg[1024];             /* "FILE:LINE: check ... failed: got X (off by D)" or the missing path */
 };
 
+/* ---- scheduling plans, the simulator, exploration ------------------------- */
+
+enum ccmm_plan_kind {
+	CCMM_PLAN_RUN,    /* the default: at every step the entity with the smallest clock */
+	CCMM_PLAN_RANDOM, /* at every scheduling point, a runnable entity drawn at random */
+	CCMM_PLAN_PCT,    /* probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010) */
+	CCMM_PLAN_REPLAY, /* the choices of a schedule file, one per scheduling point */
+};
+
+/*
+ * struct ccmm_sched_plan - how sim mode picks the entity that runs at each
+ * scheduling point. Under RUN only steps (an actor's next op, a kernel
+ * thread's next round) and sleeps switch; under the others every point
+ * (lock, unlock, wake, fault, io, step, sleep) is a choice.
+ */
+struct ccmm_sched_plan {
+	enum ccmm_plan_kind kind;
+	uint64_t seed;              /* RANDOM, PCT: the choice stream */
+	unsigned depth;             /* PCT: d, the bug depth (d - 1 priority change points) */
+	uint64_t pct_steps;         /* PCT: k, the steps a run is expected to take (change points fall in [1, k]) */
+	uint64_t max_steps;         /* a run taking more choices is cut (0: no bound) */
+	const uint32_t *choices;    /* REPLAY: the entity index chosen at each point */
+	size_t nr_choices;
+	bool record;                /* keep the choices and the interleaving (ccmm_run_schedule) */
+};
+
+/* The simulator: entities on their own stacks (CCMM_SIM_FIBERS) or on real threads. */
+enum ccmm_sim_mode { CCMM_SIM_FIBERS, CCMM_SIM_THREADS };
+
+struct ccmm_sim;
+
+/*
+ * ccmm_sim_create - a scheduler for machine @m following @plan (NULL: RUN;
+ * the plan's choices must outlive the simulator). It attaches to @m when
+ * it runs: @m's kernel threads then become its entities, after the spawned
+ * ones. 0 or -ENOMEM. For the engine and for library users without a job.
+ */
+int ccmm_sim_create(struct ccmm_machine *m, enum ccmm_sim_mode mode, const struct ccmm_sched_plan *plan,
+		    struct ccmm_sim **out);
+
+/*
+ * ccmm_sim_spawn - a new entity @se (initialised by the caller, with its
+ * clock) running @fn(@arg) once ccmm_sim_run() runs. 0, -ENOMEM, or
+ * pthread_create's error in threads mode.
+ */
+int ccmm_sim_spawn(struct ccmm_sim *sim, struct ccmm_sched_entity *se, int (*fn)(void *arg), void *arg);
+
+/*
+ * ccmm_sim_run - attach to the machine (-EBUSY when another scheduler runs
+ * it, or a kernel thread's start error), then run until every spawned
+ * entity returned. When nothing can
+ * run: the sleeper with the earliest deadline times out; else the lowest
+ * killable sleeper's sleep ends with -EDEADLK (a livelock the engine saw);
+ * else it is a deadlock. Returns 0; -EDEADLK (a deadlock: ccmm_sim_sleeper
+ * says who waits for what); -E2BIG (the plan's step bound); -ECANCELED
+ * (ccmm_sim_abort); -EINVAL (a replayed choice that cannot run).
+ */
+int ccmm_sim_run(struct ccmm_sim *sim);
+
+/* Stop at the next switch: ccmm_sim_run returns -ECANCELED (a run error elsewhere). Any thread. */
+void ccmm_sim_abort(struct ccmm_sim *sim);
+
+/*
+ * ccmm_sim_set_stall - when nothing can run and no sleeper can time out or
+ * be told it was livelocked, call @fn(@arg) before declaring a deadlock:
+ * it may wake sleepers (ccmm_wake_up_*) and returns whether it did; if it
+ * did, the run goes on. Called by the scheduler (no entity current, no
+ * lock of the simulator held). Set before ccmm_sim_run.
+ */
+void ccmm_sim_set_stall(struct ccmm_sim *sim, bool (*fn)(void *arg), void *arg);
+
+/*
+ * The @i-th spawned entity that has not returned, and what it sleeps on
+ * (NULL while it could run): for deadlock reports. NULL past the end.
+ */
+struct ccmm_sched_entity *ccmm_sim_sleeper(struct ccmm_sim *sim, size_t i, const char **waits_for);
+
+/*
+ * Detach from the machine (its kernel threads are stopped), give up the
+ * entities that never returned (their sleeps are dequeued and the sleeping
+ * locks they hold released, so teardown does not wait for them), free.
+ */
+void ccmm_sim_destroy(struct ccmm_sim *sim);
+
+/* Decisions taken, and the distinct-interleaving hash (over decisions where more than one entity could run). */
+uint64_t ccmm_sim_steps(const struct ccmm_sim *sim);
+uint64_t ccmm_sim_hash(const struct ccmm_sim *sim);
+
 /*
  * ccmm_job_run - boot the job's platform and run every actor to the end.
  * Returns 0 and the finished run in *@out, even when violations or op
@@ -555,6 +659,88 @@ struct ccmm_check_result {
  * errno only when the run could not start (boot failed).
  */
 int ccmm_job_run(struct ccmm_job *job, struct ccmm_run **out);
+
+/*
+ * ccmm_job_run_plan - ccmm_job_run() in sim mode under @plan (threads
+ * mode ignores it). A replayed schedule that does not fit the job is a
+ * run error.
+ */
+int ccmm_job_run_plan(struct ccmm_job *job, const struct ccmm_sched_plan *plan, struct ccmm_run **out);
+
+/*
+ * The schedule a run with plan->record took: the entity chosen at each
+ * point (@choices, @nr) and the entities' names (@names, @nr_names:
+ * actors in job order, then kernel threads). False when nothing was
+ * recorded.
+ */
+bool ccmm_run_schedule(struct ccmm_run *run, const uint32_t **choices, size_t *nr, const char *const **names,
+		       size_t *nr_names);
+
+/*
+ * ccmm_run_interleaving - print the recorded interleaving: each stretch
+ * one entity ran, from which op to where it stopped (the lock, wake or
+ * fault it gave way at, or what it slept on). Returns 0 or -EIO.
+ */
+int ccmm_run_interleaving(struct ccmm_run *run, FILE *out);
+
+/*
+ * ccmm_schedule_write - the recorded schedule of @run as a schedule file at
+ * @path (complete or not at all). 0, -ENODATA (nothing recorded), -errno.
+ */
+int ccmm_schedule_write(struct ccmm_run *run, const char *path);
+
+/*
+ * ccmm_schedule_read - a schedule file into @plan (REPLAY; the choices are
+ * allocated: ccmm_schedule_free). Its entities must be @job's. 0, or
+ * -EINVAL / -ENOENT / -ENOMEM with @err at the offending line.
+ */
+int ccmm_schedule_read(const char *path, const struct ccmm_job *job, struct ccmm_sched_plan *plan,
+		       struct ccmm_error *err);
+void ccmm_schedule_free(struct ccmm_sched_plan *plan);
+
+/* One line of a finished run's lockstat: one entity's figures for one class. */
+struct ccmm_run_lockstat {
+	const char *entity;         /* the actor's or kernel thread's name */
+	int actor;                  /* the actor's index, -1: a kernel thread */
+	struct ccmm_lock_stat st;
+};
+
+/* The @i-th lockstat line: every entity's classes (actors in job order, then kernel threads). False past the end. */
+bool ccmm_run_lockstat(struct ccmm_run *run, size_t i, struct ccmm_run_lockstat *out);
+
+struct ccmm_explore_opts {
+	enum ccmm_plan_kind strategy; /* CCMM_PLAN_RANDOM or CCMM_PLAN_PCT */
+	uint64_t schedules;         /* at most this many (the first is the default schedule) */
+	unsigned depth;             /* PCT's d (0: 3) */
+	uint64_t seed;
+	uint64_t max_steps;         /* per schedule (0: 1000000) */
+	unsigned jobs;              /* parallel processes (0: the CPUs online) */
+};
+
+struct ccmm_explore_result {
+	uint64_t tried;             /* schedules run up to and including the failing one (or all) */
+	uint64_t distinct;          /* distinct interleavings among them */
+	uint64_t cut;               /* runs among them cut at the step bound */
+	int64_t failed_at;          /* the first failing schedule's index, -1: none */
+	double wall_s;              /* ccmm's own time */
+	uint64_t pct_steps;         /* the k PCT used */
+};
+
+/*
+ * ccmm_explore - run @job (sim mode) under @o->schedules schedules: the
+ * first is the default one, the others drawn with @o->strategy from
+ * @o->seed (schedule i from a stream of its own), in @o->jobs processes.
+ * The answer is the lowest-numbered schedule whose run is not as expected
+ * (an unexpected violation, an unmet expectation, an op error, a run error
+ * such as a deadlock; a run cut at the step bound is not a failure),
+ * whatever the parallelism, so it is deterministic for a seed. That
+ * schedule is run again here with its choices recorded: *@failed gets the
+ * run (ccmm_run_free it; ccmm_run_interleaving and ccmm_schedule_write
+ * give its interleaving and schedule file). Returns 0 (all clean, *@failed
+ * NULL), 1 (one failed), or a negative errno (fork, pipe, out of memory).
+ */
+int ccmm_explore(struct ccmm_job *job, const struct ccmm_explore_opts *o, struct ccmm_explore_result *res,
+		 struct ccmm_run **failed);
 
 /* Free a run and its machine (NULL is a no-op). */
 void ccmm_run_free(struct ccmm_run *run);

@@ -111,16 +111,16 @@ static int encl_grow(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *e
 	int err = 0;
 
 	if (!locked)
-		pthread_mutex_lock(&encl->lock);
+		ccmm_mutex_lock(cur->ctx, &encl->lock);
 	need = encl->page_cnt % CCMM_SGX_VA_SLOT_COUNT == 0;
 	if (!need) {
 		encl->page_cnt++;
 		if (!locked)
-			pthread_mutex_unlock(&encl->lock);
+			ccmm_mutex_unlock(cur->ctx, &encl->lock);
 		return 0;
 	}
 	if (!locked)
-		pthread_mutex_unlock(&encl->lock);
+		ccmm_mutex_unlock(cur->ctx, &encl->lock);
 	va = calloc(1, sizeof(*va));
 	if (!va)
 		return -ENOMEM;
@@ -130,10 +130,10 @@ static int encl_grow(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *e
 		return err;
 	}
 	if (!locked)
-		pthread_mutex_lock(&encl->lock);
+		ccmm_mutex_lock(cur->ctx, &encl->lock);
 	if (ccmm_grow((void **)&encl->va_pages, &encl->cap_va, encl->nr_va + 1, sizeof(*encl->va_pages))) {
 		if (!locked)
-			pthread_mutex_unlock(&encl->lock);
+			ccmm_mutex_unlock(cur->ctx, &encl->lock);
 		ccmm_sgx_free_epc_page(sgx, epc);
 		free(va);
 		return -ENOMEM;
@@ -146,7 +146,7 @@ static int encl_grow(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *e
 	encl->nr_va++;
 	encl->page_cnt++;
 	if (!locked)
-		pthread_mutex_unlock(&encl->lock);
+		ccmm_mutex_unlock(cur->ctx, &encl->lock);
 	return 1;
 }
 
@@ -252,14 +252,18 @@ static void free_backing(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint6
  * pcmd_page_in_use: a PCMD page may go only when no entry is in use and
  * no page that shares it is on its way out (BEING_RECLAIMED: the
  * reclaimer got its backing and will write its PCMD entry). Without the
- * second check a fault truncates the PCMD page under a reclaimer, which
- * then writes the PCMD into a freed page: the 2022 reclaimer vs. page
- * fault race that the kernel fixed this way.
+ * second check (sgx->pcmd_race_bug) a fault truncates the PCMD page under
+ * a reclaimer, which then writes the PCMD into a freed page and the page
+ * can never be loaded back (its MAC no longer checks): the 2022 reclaimer
+ * vs. page fault race that the kernel fixed this way
+ * (reclaimer_writing_to_pcmd).
  */
 static bool pcmd_page_in_use(struct ccmm_sgx_encl *encl, uint64_t k)
 {
 	if (encl->pcmd_used[k])
 		return true;
+	if (encl->sgx->pcmd_race_bug)
+		return false;
 	for (uint64_t i = k * CCMM_SGX_PCMD_PER_PAGE; i < (k + 1) * CCMM_SGX_PCMD_PER_PAGE && i <= encl->nr_pages; i++) {
 		const struct ccmm_sgx_encl_page *ep = i == encl->nr_pages ? &encl->secs : &encl->pages[i];
 
@@ -324,7 +328,14 @@ void _ccmm_sgx_encl_zap(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64
 	pthread_rwlock_unlock(&encl->tlb);
 }
 
-int _ccmm_sgx_encl_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl_page *ep, uint64_t index)
+void _ccmm_sgx_encl_get_backing(struct ccmm_sgx_encl *encl, uint64_t index, struct ccmm_sgx_backing *b)
+{
+	b->contents = encl->backing[index];
+	b->pcmd = encl->pcmd[index / CCMM_SGX_PCMD_PER_PAGE];
+}
+
+int _ccmm_sgx_encl_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl_page *ep, uint64_t index,
+		       const struct ccmm_sgx_backing *b)
 {
 	struct ccmm_sgx_encl *encl = ep->encl;
 	struct ccmm_sgx_va_page *va = NULL;
@@ -335,15 +346,16 @@ int _ccmm_sgx_encl_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl_page *ep, uint
 	slot = va_alloc_slot(encl, &va);
 	if (slot < 0)
 		return -ENOSPC;
-	pcmd_pa = encl->pcmd[k] + (index % CCMM_SGX_PCMD_PER_PAGE) * 128;
-	ret = _ccmm_encls_ewb(ctx, encl, ep->epc_page, va, (unsigned)slot, encl->backing[index], pcmd_pa);
+	/* the pages the reclaimer got, even if the enclave has let them go meanwhile */
+	pcmd_pa = b->pcmd + (index % CCMM_SGX_PCMD_PER_PAGE) * 128;
+	ret = _ccmm_encls_ewb(ctx, encl, ep->epc_page, va, (unsigned)slot, b->contents, pcmd_pa);
 	if (ret == CCMM_SGX_NOT_TRACKED) {
 		_ccmm_encls_etrack(ctx, encl);
-		ret = _ccmm_encls_ewb(ctx, encl, ep->epc_page, va, (unsigned)slot, encl->backing[index], pcmd_pa);
+		ret = _ccmm_encls_ewb(ctx, encl, ep->epc_page, va, (unsigned)slot, b->contents, pcmd_pa);
 		if (ret == CCMM_SGX_NOT_TRACKED) {
 			/* slow path: kick the threads that entered before the ETRACK */
 			encl_ipi(ctx, encl);
-			ret = _ccmm_encls_ewb(ctx, encl, ep->epc_page, va, (unsigned)slot, encl->backing[index], pcmd_pa);
+			ret = _ccmm_encls_ewb(ctx, encl, ep->epc_page, va, (unsigned)slot, b->contents, pcmd_pa);
 		}
 	}
 	if (ret) {
@@ -358,7 +370,7 @@ int _ccmm_sgx_encl_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl_page *ep, uint
 
 /* ---- creation -------------------------------------------------------------------------- */
 
-static int sgx_vm_fault(struct ccmm_ctx *ctx, struct ccmm_vma *vma, uint64_t addr, bool write);
+static int sgx_vm_fault(struct ccmm_ctx *ctx, struct ccmm_vm_fault *vmf);
 static void sgx_vm_close(struct ccmm_vma *vma);
 
 static const struct ccmm_vm_ops sgx_vm_ops = {
@@ -369,7 +381,7 @@ static const struct ccmm_vm_ops sgx_vm_ops = {
 
 static void encl_free(struct ccmm_sgx_encl *encl)
 {
-	pthread_mutex_destroy(&encl->lock);
+	ccmm_mutex_destroy(&encl->lock);
 	pthread_mutex_destroy(&encl->mm_lock);
 	pthread_mutex_destroy(&encl->track_lock);
 	pthread_rwlock_destroy(&encl->tlb);
@@ -439,7 +451,7 @@ int ccmm_sgx_encl_create(const struct ccmm_sgx_current *cur, uint64_t base, uint
 	encl->base = base;
 	encl->size = size;
 	encl->nr_pages = n;
-	pthread_mutex_init(&encl->lock, NULL);
+	ccmm_mutex_init(&encl->lock, "sgx_encl");
 	pthread_mutex_init(&encl->mm_lock, NULL);
 	pthread_mutex_init(&encl->track_lock, NULL);
 	{
@@ -494,19 +506,19 @@ int ccmm_sgx_encl_create(const struct ccmm_sgx_current *cur, uint64_t base, uint
 		secs = ccmm_sgx_alloc_epc_page(cur, &encl->secs, CCMM_SGX_DO_RECLAIM, &ret);
 		if (!secs) {
 			/* sgx_encl_create's err_out_shrink: the VA page goes back at once */
-			pthread_mutex_lock(&encl->lock);
+			ccmm_mutex_lock(cur->ctx, &encl->lock);
 			encl_shrink(cur->ctx, encl, grown);
-			pthread_mutex_unlock(&encl->lock);
+			ccmm_mutex_unlock(cur->ctx, &encl->lock);
 		}
 		if (secs) {
-			pthread_mutex_lock(&encl->lock);
+			ccmm_mutex_lock(cur->ctx, &encl->lock);
 			_ccmm_encls_ecreate(cur->ctx, encl, secs);
 			encl->secs.epc_page = secs;
 			encl->secs.type = CCMM_PT_SECS;
 			encl->secs.added = true;
 			ccmm_sgx_mark_page_unreclaimable(secs);
 			atomic_fetch_or(&encl->flags, CCMM_ENCL_CREATED);
-			pthread_mutex_unlock(&encl->lock);
+			ccmm_mutex_unlock(cur->ctx, &encl->lock);
 		}
 	}
 	if (ret) {
@@ -551,11 +563,11 @@ long ccmm_sgx_encl_add_pages(const struct ccmm_sgx_current *cur, struct ccmm_sgx
 			break;
 		}
 		ret = 0;
-		pthread_mutex_lock(&encl->lock);
+		ccmm_mutex_lock(cur->ctx, &encl->lock);
 		ret = _ccmm_encls_eadd(cur->ctx, encl, epc, page_addr(ep), type, perm,
 				 src ? (const uint8_t *)src + (i - first) * CCMM_PAGE_SIZE : NULL);
 		if (ret) {
-			pthread_mutex_unlock(&encl->lock);
+			ccmm_mutex_unlock(cur->ctx, &encl->lock);
 			ccmm_sgx_free_epc_page(sgx, epc);
 			break;
 		}
@@ -567,7 +579,7 @@ long ccmm_sgx_encl_add_pages(const struct ccmm_sgx_current *cur, struct ccmm_sgx
 		ep->desc = page_addr(ep);
 		ep->added = true;
 		encl->secs_child_cnt++;
-		pthread_mutex_unlock(&encl->lock);
+		ccmm_mutex_unlock(cur->ctx, &encl->lock);
 		ccmm_sgx_mark_page_reclaimable(sgx, epc);
 		done++;
 	}
@@ -582,7 +594,7 @@ int ccmm_sgx_encl_init(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl 
 	bool tcs = false;
 	int ret = 0;
 
-	pthread_mutex_lock(&encl->lock);
+	ccmm_mutex_lock(cur->ctx, &encl->lock);
 	for (uint64_t i = 0; i < encl->nr_pages && !tcs; i++)
 		tcs = encl->pages[i].added && encl->pages[i].type == CCMM_PT_TCS;
 	if (!tcs || (atomic_load(&encl->flags) & CCMM_ENCL_INITIALIZED) || !encl->secs.epc_page) {
@@ -591,7 +603,7 @@ int ccmm_sgx_encl_init(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl 
 		ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_einit_ns), 1);
 		atomic_fetch_or(&encl->flags, CCMM_ENCL_INITIALIZED);
 	}
-	pthread_mutex_unlock(&encl->lock);
+	ccmm_mutex_unlock(cur->ctx, &encl->lock);
 	return ret;
 }
 
@@ -618,7 +630,9 @@ static int encl_eldu(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *e
 	if (!epc)
 		return err;
 	ret = _ccmm_encls_eldu(cur->ctx, encl, epc, page_addr(ep), (enum ccmm_epcm_type)ep->type, ep->perm, ep->va_page, slot,
-			 encl->backing[index], encl->pcmd[k] + (index % CCMM_SGX_PCMD_PER_PAGE) * 128);
+			       encl->backing[index],
+			       encl->pcmd[k] == CCMM_SGX_NO_BACKING ? CCMM_SGX_NO_BACKING
+								    : encl->pcmd[k] + (index % CCMM_SGX_PCMD_PER_PAGE) * 128);
 	if (ret) {
 		ccmm_sgx_free_epc_page(sgx, epc);
 		return ret < 0 && ret != -EFAULT ? ret : -EFAULT; /* SIGBUS */
@@ -722,7 +736,7 @@ static int encl_fault(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *
 	atomic_fetch_add(&encl->nr_faults, 1);
 	ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_faults), 1);
 	cur_cg_stat(sgx, cur, CCMM_SGX_ST_FAULTS);
-	pthread_mutex_lock(&encl->lock);
+	ccmm_mutex_lock(cur->ctx, &encl->lock);
 	if (atomic_load(&encl->flags) & CCMM_ENCL_DEAD)
 		ret = -EFAULT;
 	else if (!ep->added)
@@ -734,19 +748,21 @@ static int encl_fault(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *
 		if (ret == -EEXIST)
 			ret = 0;
 	}
-	pthread_mutex_unlock(&encl->lock);
+	ccmm_mutex_unlock(cur->ctx, &encl->lock);
 	ccmm_charge(cur->ctx, CCMM_COST_page_fault_ns, 1);
 	return ret;
 }
 
 /* The VMA's fault handler, for accesses that come through ccmm_mm_access (non-enclave mode). */
-static int sgx_vm_fault(struct ccmm_ctx *ctx, struct ccmm_vma *vma, uint64_t addr, bool write)
+static int sgx_vm_fault(struct ccmm_ctx *ctx, struct ccmm_vm_fault *vmf)
 {
+	struct ccmm_vma *vma = vmf->vma;
 	struct ccmm_sgx_encl *encl = vma->priv;
 	struct ccmm_sgx_current cur = { ctx, ccmm_task_of_mm(encl->sgx->cgroups, vma->mm), vma->mm };
-	int ret = encl_fault(&cur, encl, vma, addr);
+	int ret = encl_fault(&cur, encl, vma, vmf->address);
 
-	return ret == -EBUSY ? -EAGAIN : ret ? -EFAULT : 0;
+	/* -EBUSY: VM_FAULT_NOPAGE, the access faults again */
+	return ret == -EBUSY ? 0 : ret ? -EFAULT : 0;
 }
 
 static void sgx_vm_close(struct ccmm_vma *vma)
@@ -844,13 +860,13 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 			return -EINTR;
 		ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), 1);
 		ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), 1);
-		t->no_progress = 0;
 		return 0;
 	}
 	for (unsigned tries = 0; tries < FAULT_TRIES; tries++) {
 		struct ccmm_sgx_encl_page *ep = &encl->pages[(va - encl->base) >> CCMM_PAGE_SHIFT];
 		struct ccmm_walk w;
 		struct ccmm_vma *vma;
+		uint64_t seq;
 		int ret;
 
 		if (ccmm_task_signal_pending(cur->task))
@@ -882,7 +898,6 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 				tlb_fill(t, idx, (w.pte & CCMM_PTE_DIRTY) != 0);
 				ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), 1);
 				ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), 1);
-				t->no_progress = 0;
 				return 0;
 			}
 			/* the page walker sets the accessed and dirty bits */
@@ -906,31 +921,25 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 			tlb_fill(t, idx, (w.pte & CCMM_PTE_DIRTY) || write);
 			ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), 1);
 			ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), 1);
-			t->no_progress = 0;
 			return 0;
 		}
 		/* #PF: AEX, the kernel's fault handler, ERESUME */
 		ccmm_sgx_exit(t);
 		ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_aex_ns), 1);
-		pthread_mutex_lock(&cur->mm->mmap_lock);
+		ccmm_sched_point(CCMM_SP_FAULT, encl->name);
+		seq = _ccmm_sgx_progress_seq(sgx);
+		ccmm_mutex_lock(cur->ctx, &cur->mm->mmap_lock);
 		vma = ccmm_find_vma(cur->mm, va);
 		ret = vma && vma->priv == encl ? encl_fault(cur, encl, vma, va) : -EFAULT;
-		pthread_mutex_unlock(&cur->mm->mmap_lock);
-		if (ret == -EBUSY || ret == -ENOMEM || ret == -EFAULT || ret == -EINTR)
-			_ccmm_sgx_run_background(sgx, cur->ctx);
+		ccmm_mutex_unlock(cur->ctx, &cur->mm->mmap_lock);
 		if (ret == -EBUSY) {
 			/* VM_FAULT_NOPAGE: the access faults again once reclaim made room */
-			if (_ccmm_sgx_wait_for_reclaim(sgx, cur) > 0) {
-				t->no_progress = 0;
-			} else if (++t->no_progress >= sgx->retry_limit) {
+			if (_ccmm_sgx_wait_for_reclaim(sgx, cur, seq) == -EDEADLK) {
 				ccmm_violation(cur->ctx, &ccmm_rule_sgx_fault_livelock, UINT64_MAX,
-					       "enclave %s: the fault at 0x%" PRIx64 " was retried %u times without progress; "
-					       "the model delivers SIGBUS instead of spinning",
-					       encl->name, va, t->no_progress);
+					       "enclave %s: the fault at 0x%" PRIx64 " waits for reclaim that nothing can do "
+					       "(no entity that could free a page can run): it would retry forever; SIGBUS",
+					       encl->name, va);
 				ret = -EFAULT;
-			} else if (t->may_yield) {
-				ccmm_sgx_enter(t, encl);
-				return -EAGAIN;
 			}
 		}
 		if (ret == -EINTR) {
@@ -980,7 +989,6 @@ long ccmm_sgx_encl_access_batch(const struct ccmm_sgx_current *cur, struct ccmm_
 		if (hits) {
 			ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), hits);
 			ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), hits);
-			t->no_progress = 0;
 			hits = 0;
 		}
 		ret = ccmm_sgx_encl_access(cur, t, encl->base + idx * CCMM_PAGE_SIZE, write);
@@ -990,7 +998,6 @@ long ccmm_sgx_encl_access_batch(const struct ccmm_sgx_current *cur, struct ccmm_
 	if (hits) {
 		ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), hits);
 		ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), hits);
-		t->no_progress = 0;
 	}
 	*err = ret;
 	return (long)i;
@@ -1019,7 +1026,7 @@ static void encl_release(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl)
 		em.vma->ops = NULL; /* the VMA stays in the mm until it goes; it no longer points here */
 		em.vma->priv = NULL;
 	}
-	pthread_mutex_lock(&encl->lock);
+	ccmm_mutex_lock(ctx, &encl->lock);
 	for (uint64_t i = 0; i < encl->nr_pages; i++) {
 		struct ccmm_sgx_encl_page *ep = &encl->pages[i];
 
@@ -1056,7 +1063,7 @@ static void encl_release(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl)
 		free(encl->va_pages[i]);
 	}
 	encl->nr_va = 0;
-	pthread_mutex_unlock(&encl->lock);
+	ccmm_mutex_unlock(ctx, &encl->lock);
 	pthread_mutex_lock(&sgx->encls_lock);
 	for (size_t i = 0; i < sgx->nr_encls; i++) {
 		if (sgx->encls[i] == encl) {
@@ -1080,9 +1087,9 @@ uint64_t ccmm_sgx_encl_epc_pages(struct ccmm_sgx_encl *encl)
 	uint64_t n;
 
 	/* the SECS's child count is the number of resident children (ccmm_sgx_encl_is_valid checks it) */
-	pthread_mutex_lock(&encl->lock);
+	ccmm_mutex_lock(NULL, &encl->lock);
 	n = encl->nr_va + (encl->secs.epc_page ? 1 : 0) + encl->secs_child_cnt;
-	pthread_mutex_unlock(&encl->lock);
+	ccmm_mutex_unlock(NULL, &encl->lock);
 	return n;
 }
 
@@ -1091,7 +1098,7 @@ int ccmm_sgx_encl_is_valid(struct ccmm_sgx_encl *encl)
 	unsigned children = 0, slots = 0, va_used = 0;
 	int ret = 0;
 
-	pthread_mutex_lock(&encl->lock);
+	ccmm_mutex_lock(NULL, &encl->lock);
 	for (uint64_t i = 0; i < encl->nr_pages && !ret; i++) {
 		struct ccmm_sgx_encl_page *ep = &encl->pages[i];
 		struct ccmm_epc_page *p = ep->epc_page;
@@ -1115,6 +1122,6 @@ int ccmm_sgx_encl_is_valid(struct ccmm_sgx_encl *encl)
 	if (!ret && (children != encl->secs_child_cnt || slots != va_used ||
 		     encl->nr_va * CCMM_SGX_VA_SLOT_COUNT < encl->page_cnt))
 		ret = -EUCLEAN;
-	pthread_mutex_unlock(&encl->lock);
+	ccmm_mutex_unlock(NULL, &encl->lock);
 	return ret;
 }

@@ -43,6 +43,7 @@ static int sgx_cgroup_alloc(struct ccmm_cgroup *cg, void *arg)
 	pthread_mutex_init(&s->next_lock, NULL);
 	ccmm_lru_init(&s->lru);
 	s->next_cg = s;
+	_ccmm_sgx_cgroup_work_init(s);
 	cg->misc[CCMM_MISC_SGX_EPC].priv = s;
 	return 0;
 }
@@ -149,15 +150,6 @@ double ccmm_sgx_fairness(struct ccmm_machine *m)
 
 /* ---- set up ------------------------------------------------------------------------- */
 
-static void worker_init(struct ccmm_sgx_worker *w, struct ccmm_machine *m, const char *name)
-{
-	w->name = name;
-	ccmm_ctx_init(&w->ctx, m, -1, name);
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_mutex_init(&w->run_lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
-}
-
 static void sgx_exit(struct ccmm_machine *m);
 
 static int sgx_init(struct ccmm_machine *m)
@@ -170,19 +162,14 @@ static int sgx_init(struct ccmm_machine *m)
 		return -ENOMEM;
 	sgx->m = m;
 	sgx->cgroups = ccmm_cgroup_root_of(m);
-	sgx->retry_limit = 64;
 	for (int n = 0; n < CCMM_MAX_NODES; n++) {
 		pthread_mutex_init(&sgx->free_lock[n], NULL);
 		ccmm_lru_init(&sgx->free_list[n]);
 	}
 	pthread_mutex_init(&sgx->global_lru_lock, NULL);
 	ccmm_lru_init(&sgx->global_lru);
-	pthread_mutex_init(&sgx->wq_lock, NULL);
-	pthread_mutex_init(&sgx->progress_lock, NULL);
-	pthread_cond_init(&sgx->progress_cond, NULL);
+	ccmm_init_waitqueue_head(&sgx->progress_wq, "sgx_reclaim");
 	pthread_mutex_init(&sgx->encls_lock, NULL);
-	worker_init(&sgx->ksgxd, m, "ksgxd");
-	worker_init(&sgx->cg_wq, m, "sgx_cg_wq");
 	for (size_t i = 0; i < p->nr_ranges; i++)
 		if (p->ranges[i].kind == CCMM_RANGE_EPC)
 			sgx->nr_sections++;
@@ -226,8 +213,10 @@ static int sgx_init(struct ccmm_machine *m)
 		sgx_exit(m);
 		return ret;
 	}
-	if (sgx->nr_pages)
+	if (sgx->nr_pages) {
 		ccmm_misc_cg_set_capacity(sgx->cgroups, CCMM_MISC_SGX_EPC, sgx->nr_pages * CCMM_PAGE_SIZE);
+		_ccmm_sgx_workers_init(sgx); /* ksgxd and sgx_cg_wq, as sgx_init starts them */
+	}
 	return 0;
 }
 
@@ -237,7 +226,7 @@ static void sgx_exit(struct ccmm_machine *m)
 
 	if (!sgx)
 		return;
-	_ccmm_sgx_workers_stop(sgx);
+	_ccmm_sgx_workers_fini(sgx);
 	/* enclaves still alive (a run that stopped early): release them */
 	for (;;) {
 		struct ccmm_sgx_encl *e = NULL;
@@ -268,7 +257,7 @@ static void sgx_exit(struct ccmm_machine *m)
 		free(sgx->sections[s].pages);
 	free(sgx->sections);
 	free(sgx->encls);
-	free(sgx->wq_items);
+	ccmm_destroy_waitqueue_head(&sgx->progress_wq);
 	ccmm_subsys_set_data(m, &ccmm_subsys_sgx, NULL);
 	free(sgx);
 }
@@ -651,7 +640,9 @@ int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct cc
 		return -ENOMEM;
 	}
 	ret = phys_read(m, va->epc_page->pa + slot * 8, &version, sizeof(version), CCMM_KEYID_EPC);
-	if (!ret)
+	/* a PCMD page truncated away comes back as a new, zeroed page (shmem) */
+	memset(&p, 0, sizeof(p));
+	if (!ret && pcmd_pa != CCMM_SGX_NO_BACKING)
 		ret = phys_read(m, pcmd_pa, &p, sizeof(p), CCMM_KEYID_NONE);
 	if (!ret)
 		ret = phys_read(m, backing_pa, ct, CCMM_PAGE_SIZE, CCMM_KEYID_NONE);

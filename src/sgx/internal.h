@@ -63,8 +63,21 @@ bool _ccmm_sgx_encl_test_and_clear_young(struct ccmm_ctx *ctx, struct ccmm_sgx_e
 /* Zap @addr in every mm of the enclave and shoot the TLBs down (the IPI). No encl->lock. */
 void _ccmm_sgx_encl_zap(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, uint64_t addr);
 
-/* EWB of one page with the ETRACK / IPI retries (sgx_encl_ewb). encl->lock held. 0 or an SGX error. */
-int _ccmm_sgx_encl_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl_page *ep, uint64_t index);
+/* The backing pages a reclaimer got for a page (struct sgx_backing): its contents and its PCMD page. */
+struct ccmm_sgx_backing {
+	uint64_t contents, pcmd;
+};
+
+/* The backing pages of page @index now (after _ccmm_sgx_encl_alloc_backing). encl->lock held. */
+void _ccmm_sgx_encl_get_backing(struct ccmm_sgx_encl *encl, uint64_t index, struct ccmm_sgx_backing *b);
+
+/*
+ * EWB of one page into the backing pages @b the reclaimer got (even if the
+ * enclave let them go since) with the ETRACK / IPI retries (sgx_encl_ewb).
+ * encl->lock held. 0 or an SGX error.
+ */
+int _ccmm_sgx_encl_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl_page *ep, uint64_t index,
+		       const struct ccmm_sgx_backing *b);
 
 /* The index of an enclave page in the backing store (nr_pages for the SECS). */
 uint64_t _ccmm_sgx_encl_page_index(const struct ccmm_sgx_encl_page *ep);
@@ -73,25 +86,27 @@ uint64_t _ccmm_sgx_encl_page_index(const struct ccmm_sgx_encl_page *ep);
 
 /*
  * Wait for the background reclaimers after an allocation said -EBUSY, at
- * a point where current holds no lock: inline mode runs ksgxd and the
- * queued cgroup work now and moves @cur's clock to when they finished;
- * threads mode waits for progress. Policy "cgroup" reclaims from
- * current's cgroup instead of waiting for ksgxd. Counts a stall.
- * Returns the pages that became free or uncharged (progress), >= 0.
+ * a point where current holds no lock: sleep (killable) until a page was
+ * freed or uncharged since @seq (_ccmm_sgx_progress_seq before the
+ * attempt), whoever freed it: ksgxd, the cgroup work, an exit. Policy
+ * "cgroup" reclaims from current's cgroup first (it has no ksgxd) and,
+ * when that round looked at pages, returns at once (the fault is retried
+ * and reclaims again). Counts a stall and its modeled time. 0, or -EDEADLK when the scheduler
+ * found that nothing can ever free one (the fault would retry forever).
  */
-long _ccmm_sgx_wait_for_reclaim(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur);
+int _ccmm_sgx_wait_for_reclaim(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur, uint64_t seq);
 
-/* Run what an allocation kicked (ksgxd, cgroup work) in inline mode; nothing in threads mode. No lock held. */
-void _ccmm_sgx_run_background(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker);
-
-/* Queue @sgx_cg's async reclaim work (queue_work). */
-void _ccmm_sgx_cgroup_queue_work(struct ccmm_sgx *sgx, struct ccmm_sgx_cgroup *sgx_cg, uint64_t now_ns);
-
-/* Wake threads waiting for free EPC (threads mode). */
+/* The progress count: bumped (and its waiters woken) whenever an EPC page is freed. */
+uint64_t _ccmm_sgx_progress_seq(struct ccmm_sgx *sgx);
 void _ccmm_sgx_progress(struct ccmm_sgx *sgx);
 
-/* Background threads */
-int _ccmm_sgx_workers_start(struct ccmm_sgx *sgx);
-void _ccmm_sgx_workers_stop(struct ccmm_sgx *sgx);
+/* Queue @sgx_cg's async reclaim work (queue_work) at @ctx's time; it holds a cgroup reference while queued. */
+void _ccmm_sgx_cgroup_queue_work(struct ccmm_sgx *sgx, struct ccmm_sgx_cgroup *sgx_cg, struct ccmm_ctx *ctx);
+/* INIT_WORK of a new EPC cgroup's reclaim_work. */
+void _ccmm_sgx_cgroup_work_init(struct ccmm_sgx_cgroup *sgx_cg);
+
+/* ksgxd and the cgroup work queue: kernel threads of the machine (sched/), created at init when there is EPC. */
+int _ccmm_sgx_workers_init(struct ccmm_sgx *sgx);
+void _ccmm_sgx_workers_fini(struct ccmm_sgx *sgx);
 
 #endif

@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "sgx/internal.h"
 
@@ -25,13 +24,6 @@ static enum ccmm_sgx_policy policy_of(struct ccmm_sgx *sgx)
 static struct ccmm_sgx_cgroup *root_sgx_cg(struct ccmm_sgx *sgx)
 {
 	return ccmm_sgx_cgroup_of(sgx->cgroups->top);
-}
-
-void _ccmm_sgx_progress(struct ccmm_sgx *sgx)
-{
-	pthread_mutex_lock(&sgx->progress_lock);
-	pthread_cond_broadcast(&sgx->progress_cond);
-	pthread_mutex_unlock(&sgx->progress_lock);
 }
 
 /* ---- what is reclaimable ---------------------------------------------------------- */
@@ -123,6 +115,7 @@ static bool isolate_one(struct ccmm_lru *lru, struct ccmm_epc_page *page)
 static void process_batch(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccmm_epc_page **iso, unsigned n,
 			  struct ccmm_mm *charge_mm, enum ccmm_sgx_cause cause)
 {
+	struct ccmm_sgx_backing bk[CCMM_SGX_NR_TO_SCAN];
 	unsigned keep = 0;
 
 	for (unsigned i = 0; i < n; i++) {
@@ -137,14 +130,16 @@ static void process_batch(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccm
 			ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_second_chance), 1);
 			ret = 1;
 		} else {
-			pthread_mutex_lock(&encl->lock);
+			ccmm_mutex_lock(ctx, &encl->lock);
 			if (atomic_load(&encl->flags) & CCMM_ENCL_DEAD)
 				ret = -ENOENT;
 			else
 				ret = _ccmm_sgx_encl_alloc_backing(ctx, encl, _ccmm_sgx_encl_page_index(ep), charge_mm);
-			if (!ret)
+			if (!ret) {
 				ep->desc |= CCMM_ENCL_PAGE_BEING_RECLAIMED;
-			pthread_mutex_unlock(&encl->lock);
+				_ccmm_sgx_encl_get_backing(encl, _ccmm_sgx_encl_page_index(ep), &bk[keep]);
+			}
+			ccmm_mutex_unlock(ctx, &encl->lock);
 		}
 		if (ret) {
 			/* second chance, or no backing storage: back to the tail of its LRU */
@@ -159,25 +154,26 @@ static void process_batch(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccm
 		struct ccmm_sgx_encl_page *ep = iso[i]->owner;
 
 		_ccmm_sgx_encl_zap(ctx, ep->encl, ep->desc & ~(CCMM_PAGE_SIZE - 1));
-		pthread_mutex_lock(&ep->encl->lock);
+		ccmm_mutex_lock(ctx, &ep->encl->lock);
 		_ccmm_encls_eblock(ctx, ep->encl, iso[i]);
-		pthread_mutex_unlock(&ep->encl->lock);
+		ccmm_mutex_unlock(ctx, &ep->encl->lock);
 	}
 	/* sgx_reclaimer_write: EWB (ETRACK / IPI as needed), the SECS after its last child */
 	for (unsigned i = 0; i < keep; i++) {
 		struct ccmm_epc_page *page = iso[i], *secs_page = NULL;
+		struct ccmm_sgx_backing secs_bk;
 		struct ccmm_sgx_encl_page *ep = page->owner;
 		struct ccmm_sgx_encl *encl = ep->encl;
 		struct ccmm_sgx_cgroup *cg = page->sgx_cg, *secs_cg = NULL;
 		int ret;
 
-		pthread_mutex_lock(&encl->lock);
-		ret = _ccmm_sgx_encl_ewb(ctx, ep, _ccmm_sgx_encl_page_index(ep));
+		ccmm_mutex_lock(ctx, &encl->lock);
+		ret = _ccmm_sgx_encl_ewb(ctx, ep, _ccmm_sgx_encl_page_index(ep), &bk[i]);
 		if (ret) {
 			/* only a host allocation can fail here: the page stays */
 			ep->desc &= ~(uint64_t)CCMM_ENCL_PAGE_BEING_RECLAIMED;
 			atomic_store(&page->epcm_blocked, 0);
-			pthread_mutex_unlock(&encl->lock);
+			ccmm_mutex_unlock(ctx, &encl->lock);
 			ccmm_sgx_mark_page_reclaimable(sgx, page);
 			ccmm_sgx_encl_put(ctx, encl);
 			continue;
@@ -186,12 +182,13 @@ static void process_batch(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccm
 		encl->secs_child_cnt--;
 		if (!encl->secs_child_cnt && (atomic_load(&encl->flags) & CCMM_ENCL_INITIALIZED) && encl->secs.epc_page &&
 		    !_ccmm_sgx_encl_alloc_backing(ctx, encl, encl->nr_pages, charge_mm) &&
-		    !_ccmm_sgx_encl_ewb(ctx, &encl->secs, encl->nr_pages)) {
+		    (_ccmm_sgx_encl_get_backing(encl, encl->nr_pages, &secs_bk),
+		     !_ccmm_sgx_encl_ewb(ctx, &encl->secs, encl->nr_pages, &secs_bk))) {
 			secs_page = encl->secs.epc_page;
 			secs_cg = secs_page->sgx_cg;
 			encl->secs.epc_page = NULL;
 		}
-		pthread_mutex_unlock(&encl->lock);
+		ccmm_mutex_unlock(ctx, &encl->lock);
 		sgx_cg_stat(cg, cause == CCMM_SGX_CAUSE_LIMIT ? CCMM_SGX_ST_EVICT_LIMIT : CCMM_SGX_ST_EVICT_GLOBAL, 1);
 		atomic_fetch_add(&sgx->reclaimed, 1);
 		ccmm_sgx_free_epc_page(sgx, page);
@@ -333,7 +330,7 @@ static void reclaim_pages_global(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, str
 	}
 }
 
-static void ksgxd_kick(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker);
+static void ksgxd_kick(struct ccmm_sgx *sgx, struct ccmm_ctx *waker);
 
 /* ---- cgroup limits ------------------------------------------------------------------ */
 
@@ -406,7 +403,7 @@ static int cgroup_try_charge(struct ccmm_sgx *sgx, const struct ccmm_sgx_current
 		}
 		if (reclaim == CCMM_SGX_NO_RECLAIM) {
 			if (limit)
-				_ccmm_sgx_cgroup_queue_work(sgx, s, cur->ctx->now_ns);
+				_ccmm_sgx_cgroup_queue_work(sgx, s, cur->ctx);
 			else
 				ksgxd_kick(sgx, cur->ctx);
 			ret = -EBUSY;
@@ -498,8 +495,6 @@ struct ccmm_epc_page *ccmm_sgx_alloc_epc_page(const struct ccmm_sgx_current *cur
 	}
 	if (policy_of(sgx) != CCMM_SGX_POLICY_CGROUP && should_reclaim_global(sgx, CCMM_SGX_NR_LOW_PAGES))
 		ksgxd_kick(sgx, cur->ctx);
-	if (reclaim == CCMM_SGX_DO_RECLAIM)
-		_ccmm_sgx_run_background(sgx, cur->ctx);
 	return page;
 }
 
@@ -522,12 +517,23 @@ void ccmm_sgx_reclaim_direct(const struct ccmm_sgx_current *cur)
 
 /* ---- ksgxd and the cgroup workqueue ------------------------------------------------ */
 
-/* ksgxd's loop body: reclaim until 64 pages are free. Indirect reclaim: no mm to charge, so NULL. */
+/*
+ * Batches in a row that free nothing before a background round gives up:
+ * enough to pass over @pages twice (young pages get their second chance on
+ * the first pass and go on the second), so a round ends without progress
+ * only when nothing it may reclaim can be freed. A model never spins.
+ */
+static unsigned idle_limit(uint64_t pages)
+{
+	return (unsigned)CCMM_MIN(2 * pages / CCMM_SGX_NR_TO_SCAN + 8, 1u << 20);
+}
+
+/* ksgxd's round: reclaim until 64 pages are free. Indirect reclaim: no mm to charge, so NULL. */
 static void ksgxd_body(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx)
 {
-	unsigned idle = 0;
+	unsigned idle = 0, limit = idle_limit(sgx->nr_pages);
 
-	while (should_reclaim_global(sgx, CCMM_SGX_NR_HIGH_PAGES) && idle < 8) {
+	while (should_reclaim_global(sgx, CCMM_SGX_NR_HIGH_PAGES) && idle < limit) {
 		long before = atomic_load(&sgx->nr_free_pages);
 
 		reclaim_pages_global(sgx, ctx, NULL, NULL);
@@ -535,13 +541,61 @@ static void ksgxd_body(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx)
 	}
 }
 
+/*
+ * ksgxd: sleeps on ksgxd_waitq until an allocation below the low
+ * watermark wakes it (or kthread_stop), then reclaims a round; as the
+ * kernel's ksgxd, a kernel thread the scheduler runs beside the actors.
+ */
+static int ksgxd_fn(struct ccmm_kthread *k, void *data)
+{
+	struct ccmm_sgx *sgx = data;
+
+	for (;;) {
+		int ret;
+
+		ccmm_wq_lock(&k->wq);
+		snprintf(k->se.blocked_on, sizeof(k->se.blocked_on), "ksgxd_waitq");
+		ccmm_wait_event_locked(&k->ctx, &k->wq, ccmm_kthread_should_stop(k) || sgx->ksgxd_kicked, NULL, 0, ret);
+		k->se.blocked_on[0] = '\0';
+		(void)ret;
+		sgx->ksgxd_kicked = false;
+		ccmm_wq_unlock(&k->wq);
+		if (ccmm_kthread_should_stop(k))
+			break;
+		atomic_fetch_add(&k->rounds, 1);
+		ksgxd_body(sgx, &k->ctx);
+		atomic_store(&sgx->ksgxd_done_ns, k->ctx.now_ns);
+		ccmm_cond_resched();
+	}
+	return 0;
+}
+
+/* wake_up(&ksgxd_waitq), at the waker's modeled time (ksgxd's clock moves up to it). */
+static void ksgxd_kick(struct ccmm_sgx *sgx, struct ccmm_ctx *waker)
+{
+	struct ccmm_kthread *k = &sgx->ksgxd;
+
+	if (!sgx->workers)
+		return;
+	ccmm_wq_lock(&k->wq);
+	sgx->ksgxd_kicked = true;
+	if (waker->now_ns > atomic_load(&sgx->ksgxd_kick_ns))
+		atomic_store(&sgx->ksgxd_kick_ns, waker->now_ns);
+	ccmm_wake_up_locked(waker, &k->wq, 0);
+	ccmm_wq_unlock(&k->wq);
+}
+
+void ccmm_sgx_ksgxd_wake(struct ccmm_sgx *sgx, struct ccmm_ctx *waker)
+{
+	ksgxd_kick(sgx, waker);
+}
+
 /* sgx_cgroup_reclaim_work_func: reclaim @s's subtree while it is near its limit. */
 static void cg_work_body(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccmm_sgx_cgroup *s)
 {
-	unsigned idle = 0;
+	unsigned idle = 0, limit = idle_limit(ccmm_misc_cg_usage(s->cg, CCMM_MISC_SGX_EPC) / CCMM_PAGE_SIZE);
 
-	atomic_store(&s->work_queued, false);
-	while (should_reclaim_cg(sgx, s) && idle < 8) {
+	while (should_reclaim_cg(sgx, s) && idle < limit) {
 		uint64_t before = ccmm_misc_cg_usage(s->cg, CCMM_MISC_SGX_EPC);
 
 		/* indirect reclaim, no mm to charge, so NULL */
@@ -550,261 +604,102 @@ static void cg_work_body(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccmm
 	}
 }
 
-static struct ccmm_sgx_cgroup *wq_pop(struct ccmm_sgx *sgx)
+/* The cgroup's reclaim_work, run by the work queue's worker: it holds a cgroup reference while queued. */
+static void cg_work_fn(struct ccmm_ctx *ctx, struct ccmm_work *work)
 {
-	struct ccmm_sgx_cgroup *s = NULL;
+	struct ccmm_sgx_cgroup *s = ccmm_container_of(work, struct ccmm_sgx_cgroup, reclaim_work);
+	struct ccmm_sgx *sgx = ccmm_sgx_of(ctx->m);
 
-	pthread_mutex_lock(&sgx->wq_lock);
-	if (sgx->wq_nr) {
-		s = sgx->wq_items[0];
-		memmove(sgx->wq_items, sgx->wq_items + 1, (sgx->wq_nr - 1) * sizeof(*sgx->wq_items));
-		sgx->wq_nr--;
-	}
-	pthread_mutex_unlock(&sgx->wq_lock);
-	return s;
+	cg_work_body(sgx, ctx, s);
+	ccmm_cgroup_put(s->cg);
 }
 
-static void worker_begin(struct ccmm_sgx_worker *w, uint64_t start_ns)
+/* Queued work that will never run (the work queue went away): drop its reference. */
+static void cg_work_cancel(struct ccmm_work *work)
 {
-	atomic_fetch_add(&w->runs, 1);
-	if (w->ctx.now_ns < start_ns)
-		w->ctx.now_ns = start_ns;
+	struct ccmm_sgx_cgroup *s = ccmm_container_of(work, struct ccmm_sgx_cgroup, reclaim_work);
+
+	ccmm_cgroup_put(s->cg);
 }
 
-static void worker_end(struct ccmm_sgx_worker *w)
+void _ccmm_sgx_cgroup_work_init(struct ccmm_sgx_cgroup *s)
 {
-	atomic_store(&w->done_ns, w->ctx.now_ns);
+	ccmm_init_work(&s->reclaim_work, cg_work_fn, cg_work_cancel);
 }
 
-static void ksgxd_kick(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker)
+void _ccmm_sgx_cgroup_queue_work(struct ccmm_sgx *sgx, struct ccmm_sgx_cgroup *s, struct ccmm_ctx *ctx)
 {
-	struct ccmm_sgx_worker *w = &sgx->ksgxd;
-
-	pthread_mutex_lock(&w->lock);
-	w->kick = true;
-	if (waker->now_ns > atomic_load(&w->kick_ns))
-		atomic_store(&w->kick_ns, waker->now_ns);
-	if (w->threaded)
-		pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-}
-
-void _ccmm_sgx_cgroup_queue_work(struct ccmm_sgx *sgx, struct ccmm_sgx_cgroup *s, uint64_t now_ns)
-{
-	struct ccmm_sgx_worker *w = &sgx->cg_wq;
-	bool expected = false;
-
-	if (!atomic_compare_exchange_strong(&s->work_queued, &expected, true))
-		return; /* already queued */
-	if (!ccmm_cgroup_tryget(s->cg)) {
-		atomic_store(&s->work_queued, false);
+	if (!sgx->workers || !ccmm_cgroup_tryget(s->cg))
 		return;
-	}
-	pthread_mutex_lock(&sgx->wq_lock);
-	if (ccmm_grow((void **)&sgx->wq_items, &sgx->wq_cap, sgx->wq_nr + 1, sizeof(*sgx->wq_items))) {
-		pthread_mutex_unlock(&sgx->wq_lock);
-		atomic_store(&s->work_queued, false);
-		ccmm_cgroup_put(s->cg);
-		return;
-	}
-	sgx->wq_items[sgx->wq_nr++] = s;
-	pthread_mutex_unlock(&sgx->wq_lock);
-	pthread_mutex_lock(&w->lock);
-	w->kick = true;
-	if (now_ns > atomic_load(&w->kick_ns))
-		atomic_store(&w->kick_ns, now_ns);
-	if (w->threaded)
-		pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+	if (!ccmm_queue_work(ctx, &sgx->cg_wq, &s->reclaim_work))
+		ccmm_cgroup_put(s->cg); /* already queued */
 }
 
-static void run_ksgxd(struct ccmm_sgx *sgx, uint64_t start_ns)
+int _ccmm_sgx_workers_init(struct ccmm_sgx *sgx)
 {
-	struct ccmm_sgx_worker *w = &sgx->ksgxd;
-
-	worker_begin(w, start_ns);
-	ksgxd_body(sgx, &w->ctx);
-	worker_end(w);
-}
-
-static void run_wq(struct ccmm_sgx *sgx, uint64_t start_ns)
-{
-	struct ccmm_sgx_worker *w = &sgx->cg_wq;
-	struct ccmm_sgx_cgroup *s;
-
-	worker_begin(w, start_ns);
-	while ((s = wq_pop(sgx))) {
-		cg_work_body(sgx, &w->ctx, s);
-		ccmm_cgroup_put(s->cg);
-	}
-	worker_end(w);
-}
-
-/* Inline mode: run @w's work now if it was kicked and nobody is running it already. */
-static void run_inline(struct ccmm_sgx *sgx, struct ccmm_sgx_worker *w, const struct ccmm_ctx *waker,
-		       void (*run)(struct ccmm_sgx *sgx, uint64_t start_ns))
-{
-	uint64_t start;
-	bool kicked;
-
-	if (pthread_mutex_trylock(&w->run_lock))
-		return; /* a worker never runs inside itself */
-	pthread_mutex_lock(&w->lock);
-	kicked = w->kick;
-	w->kick = false;
-	pthread_mutex_unlock(&w->lock);
-	start = CCMM_MAX(waker->now_ns, atomic_load(&w->kick_ns));
-	if (kicked)
-		run(sgx, start);
-	pthread_mutex_unlock(&w->run_lock);
-}
-
-void _ccmm_sgx_run_background(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker)
-{
-	if (sgx->ksgxd.threaded)
-		return;
-	run_inline(sgx, &sgx->ksgxd, waker, run_ksgxd);
-	run_inline(sgx, &sgx->cg_wq, waker, run_wq);
-}
-
-uint64_t ccmm_sgx_ksgxd_wake(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker)
-{
-	ksgxd_kick(sgx, waker);
-	_ccmm_sgx_run_background(sgx, waker);
-	return atomic_load(&sgx->ksgxd.done_ns);
-}
-
-static void *worker_thread(void *arg)
-{
-	struct ccmm_sgx_worker *w = arg;
-	struct ccmm_sgx *sgx = ccmm_sgx_of(w->ctx.m);
-	bool is_ksgxd = w == &sgx->ksgxd;
-
-	pthread_mutex_lock(&w->lock);
-	for (;;) {
-		while (!w->kick && !w->stop)
-			pthread_cond_wait(&w->cond, &w->lock);
-		if (w->stop)
-			break;
-		w->kick = false;
-		pthread_mutex_unlock(&w->lock);
-		/* the worker's ctx is touched by this thread only while running */
-		if (is_ksgxd)
-			run_ksgxd(sgx, atomic_load(&w->kick_ns));
-		else
-			run_wq(sgx, atomic_load(&w->kick_ns));
-		_ccmm_sgx_progress(sgx);
-		pthread_mutex_lock(&w->lock);
-	}
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
-}
-
-int _ccmm_sgx_workers_start(struct ccmm_sgx *sgx)
-{
-	struct ccmm_sgx_worker *ws[] = { &sgx->ksgxd, &sgx->cg_wq };
-
-	for (size_t i = 0; i < CCMM_ARRAY_SIZE(ws); i++) {
-		struct ccmm_sgx_worker *w = ws[i];
-		int ret;
-
-		if (w->running)
-			continue;
-		w->threaded = true;
-		w->stop = false;
-		ret = pthread_create(&w->thread, NULL, worker_thread, w);
-		if (ret) {
-			w->threaded = false;
-			_ccmm_sgx_workers_stop(sgx);
-			return -ret;
-		}
-		w->running = true;
-	}
+	ccmm_kthread_create(sgx->m, &sgx->ksgxd, "ksgxd", ksgxd_fn, sgx);
+	ccmm_workqueue_create(sgx->m, &sgx->cg_wq, "sgx_cg_wq");
+	sgx->workers = true;
 	return 0;
 }
 
-void _ccmm_sgx_workers_stop(struct ccmm_sgx *sgx)
+void _ccmm_sgx_workers_fini(struct ccmm_sgx *sgx)
 {
-	struct ccmm_sgx_worker *ws[] = { &sgx->ksgxd, &sgx->cg_wq };
-
-	for (size_t i = 0; i < CCMM_ARRAY_SIZE(ws); i++) {
-		struct ccmm_sgx_worker *w = ws[i];
-
-		if (!w->running)
-			continue;
-		pthread_mutex_lock(&w->lock);
-		w->stop = true;
-		pthread_cond_signal(&w->cond);
-		pthread_mutex_unlock(&w->lock);
-		pthread_join(w->thread, NULL);
-		w->running = false;
-		w->threaded = false;
-	}
-	/* work queued and never run: drop its references */
-	for (struct ccmm_sgx_cgroup *s; (s = wq_pop(sgx));) {
-		atomic_store(&s->work_queued, false);
-		ccmm_cgroup_put(s->cg);
-	}
+	if (!sgx->workers)
+		return;
+	ccmm_workqueue_destroy(&sgx->cg_wq);
+	ccmm_kthread_destroy(&sgx->ksgxd);
+	sgx->workers = false;
 }
 
-int ccmm_sgx_set_threaded(struct ccmm_machine *m, bool threaded)
+void _ccmm_sgx_progress(struct ccmm_sgx *sgx)
 {
-	struct ccmm_sgx *sgx = ccmm_sgx_of(m);
-
-	if (!sgx)
-		return -ENODEV;
-	if (threaded)
-		return _ccmm_sgx_workers_start(sgx);
-	_ccmm_sgx_workers_stop(sgx);
-	return 0;
+	ccmm_wq_lock(&sgx->progress_wq);
+	sgx->progress_seq++;
+	ccmm_wake_up_locked(NULL, &sgx->progress_wq, 0);
+	ccmm_wq_unlock(&sgx->progress_wq);
 }
 
-long _ccmm_sgx_wait_for_reclaim(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur)
+uint64_t _ccmm_sgx_progress_seq(struct ccmm_sgx *sgx)
+{
+	uint64_t seq;
+
+	ccmm_wq_lock(&sgx->progress_wq);
+	seq = sgx->progress_seq;
+	ccmm_wq_unlock(&sgx->progress_wq);
+	return seq;
+}
+
+int _ccmm_sgx_wait_for_reclaim(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur, uint64_t seq)
 {
 	struct ccmm_sgx_cgroup *s = _ccmm_sgx_get_current_cg(sgx, cur);
-	long before_free = atomic_load(&sgx->nr_free_pages);
-	uint64_t before_use = ccmm_misc_cg_usage(s->cg, CCMM_MISC_SGX_EPC);
 	uint64_t t0 = cur->ctx->now_ns;
-	long progress;
+	int ret;
 
 	sgx_cg_stat(s, CCMM_SGX_ST_STALLS, 1);
 	ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_stalls), 1);
-	if (policy_of(sgx) == CCMM_SGX_POLICY_CGROUP && before_free == 0) {
-		/* no ksgxd: the faulting task reclaims its own cgroup's pages */
-		ccmm_sgx_cgroup_reclaim(sgx, cur->ctx, s, cur->mm, CCMM_SGX_NR_TO_SCAN, CCMM_SGX_CAUSE_GLOBAL);
+	if (policy_of(sgx) == CCMM_SGX_POLICY_CGROUP && !atomic_load(&sgx->nr_free_pages) &&
+	    ccmm_sgx_cgroup_reclaim(sgx, cur->ctx, s, cur->mm, CCMM_SGX_NR_TO_SCAN, CCMM_SGX_CAUSE_GLOBAL)) {
+		/*
+		 * No ksgxd: the faulting task reclaims its own cgroup's pages. A
+		 * round that only aged young pages (second chance) freed nothing
+		 * yet, but the next one will: the access faults again at once
+		 * (VM_FAULT_NOPAGE) and reclaims again, as a retried fault does,
+		 * rather than sleeping for a reclaimer that does not exist.
+		 */
+		sgx_cg_stat(s, CCMM_SGX_ST_STALL_NS, cur->ctx->now_ns - t0);
+		_ccmm_sgx_put_cg(s);
+		return 0;
 	}
-	if (!sgx->ksgxd.threaded) {
-		_ccmm_sgx_run_background(sgx, cur->ctx);
-	} else {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 2000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_mutex_lock(&sgx->progress_lock);
-		if (atomic_load(&sgx->nr_free_pages) == before_free &&
-		    ccmm_misc_cg_usage(s->cg, CCMM_MISC_SGX_EPC) == before_use)
-			pthread_cond_timedwait(&sgx->progress_cond, &sgx->progress_lock, &ts);
-		pthread_mutex_unlock(&sgx->progress_lock);
-	}
-	/* the fault resumes when the background reclaimers are done */
-	{
-		uint64_t done = CCMM_MAX(atomic_load(&sgx->ksgxd.done_ns), atomic_load(&sgx->cg_wq.done_ns));
-
-		if (done > cur->ctx->now_ns)
-			cur->ctx->now_ns = done;
-	}
+	/*
+	 * The fault waits until a page is freed or uncharged anywhere (then it
+	 * faults again); killable: when nothing can ever run to free one, the
+	 * scheduler ends the wait with -EDEADLK (a livelock of the retries).
+	 */
+	ccmm_wq_lock(&sgx->progress_wq);
+	ccmm_wait_event_locked(cur->ctx, &sgx->progress_wq, sgx->progress_seq != seq, NULL, CCMM_WAIT_KILLABLE, ret);
+	ccmm_wq_unlock(&sgx->progress_wq);
 	sgx_cg_stat(s, CCMM_SGX_ST_STALL_NS, cur->ctx->now_ns - t0);
-	progress = atomic_load(&sgx->nr_free_pages) - before_free;
-	{
-		uint64_t use = ccmm_misc_cg_usage(s->cg, CCMM_MISC_SGX_EPC);
-
-		if (use < before_use)
-			progress += (long)((before_use - use) / CCMM_PAGE_SIZE);
-	}
 	_ccmm_sgx_put_cg(s);
-	return progress > 0 ? progress : 0;
+	return ret;
 }

@@ -96,6 +96,7 @@
 #include "cgroup/cgroup.h"
 #include "check/check.h"
 #include "mm/mm.h"
+#include "sched/sched.h"
 
 /* Everything declared here is libccmm's public interface (the rest is built hidden). */
 #pragma GCC visibility push(default)
@@ -284,22 +285,8 @@ struct ccmm_sgx_cgroup {
 	struct ccmm_lru lru;          /* reclaimable pages charged here */
 	pthread_mutex_t next_lock;
 	struct ccmm_sgx_cgroup *next_cg; /* round-robin cursor over the subtree (no reference) */
-	_Atomic bool work_queued;     /* reclaim_work pending */
+	struct ccmm_work reclaim_work; /* the async reclaim (sgx_cg_wq); pending while queued */
 	_Atomic uint64_t st[CCMM_SGX_ST_NR];
-};
-
-/* A background kernel thread (ksgxd, the cgroup workqueue). */
-struct ccmm_sgx_worker {
-	const char *name;
-	struct ccmm_ctx ctx;          /* its own modeled clock and costs */
-	pthread_mutex_t lock;         /* the wake-up state (kick, stop); never held while it works */
-	pthread_mutex_t run_lock;     /* inline mode: one run at a time (taken with trylock, no lock held) */
-	pthread_cond_t cond;
-	pthread_t thread;
-	bool threaded, running, stop, kick;
-	_Atomic uint64_t kick_ns;     /* modeled time of the latest wake-up */
-	_Atomic uint64_t done_ns;     /* modeled time its latest run finished */
-	_Atomic uint64_t runs;
 };
 
 struct ccmm_sgx_section {
@@ -326,14 +313,16 @@ struct ccmm_sgx {
 	_Atomic int policy;
 	pthread_mutex_t global_lru_lock;
 	struct ccmm_lru global_lru;
-	/* background reclaimers */
-	struct ccmm_sgx_worker ksgxd, cg_wq;
-	pthread_mutex_t wq_lock;      /* the queued cgroups */
-	struct ccmm_sgx_cgroup **wq_items;
-	size_t wq_nr, wq_cap;
-	/* progress: signalled when EPC pages are freed (threads mode waiters) */
-	pthread_mutex_t progress_lock;
-	pthread_cond_t progress_cond;
+	/* background reclaimers: kernel threads the scheduler runs (sched/) */
+	struct ccmm_kthread ksgxd;    /* sleeps on ksgxd.wq (ksgxd_waitq) */
+	bool ksgxd_kicked;            /* woken since it last looked (ksgxd.wq's lock) */
+	_Atomic uint64_t ksgxd_kick_ns; /* modeled time of the latest wake-up */
+	_Atomic uint64_t ksgxd_done_ns; /* modeled time its latest round ended */
+	struct ccmm_workqueue cg_wq;  /* sgx_cg_wq: the cgroups' reclaim_work */
+	bool workers;                 /* created (there is EPC) */
+	/* progress: bumped whenever an EPC page is freed; faults waiting for reclaim sleep on the queue */
+	struct ccmm_wait_queue_head progress_wq;
+	uint64_t progress_seq;        /* progress_wq's lock */
 	/* enclaves alive, for reports; id allocation */
 	pthread_mutex_t encls_lock;
 	struct ccmm_sgx_encl **encls;
@@ -342,7 +331,7 @@ struct ccmm_sgx {
 	_Atomic long nr_vepc;         /* virtual EPC sections open */
 	/* knobs */
 	bool eaug_race_bug;           /* the pre-fix EAUG path: no SECS reload (seed 004) */
-	unsigned retry_limit;         /* fault retries without progress before SIGBUS */
+	bool pcmd_race_bug;           /* the pre-fix truncation: a PCMD page goes under a reclaimer (2022) */
 	/* wall-time figures for the benchmarks */
 	_Atomic uint64_t reclaimed, scanned;
 };
@@ -353,8 +342,10 @@ struct ccmm_sgx {
  * free list; the misc controller's sgx_epc capacity set to the EPC size
  * and the per-cgroup state attached (sgx_cgroup_init). A platform without
  * EPC gets an empty SGX (enclaves then fail with -ENODEV). It boots after
- * cgroup/. Its exit stops the background threads, releases every enclave
- * and vEPC still alive and frees the EPC.
+ * cgroup/. With EPC, ksgxd and the cgroup work queue's worker are kernel
+ * threads of the machine (sched/): they run once a scheduler is attached
+ * (the engine) or ccmm_kthreads_start() gave them threads. Its exit stops
+ * them, releases every enclave and vEPC still alive and frees the EPC.
  */
 extern struct ccmm_subsys ccmm_subsys_sgx;
 
@@ -366,13 +357,6 @@ static inline struct ccmm_sgx *ccmm_sgx_of(struct ccmm_machine *m)
 
 /* Choose the reclaim policy. Only before the first EPC allocation: -EBUSY after. */
 int ccmm_sgx_set_policy(struct ccmm_machine *m, enum ccmm_sgx_policy policy);
-
-/*
- * Run ksgxd and the cgroup workqueue on real threads (@threaded) or
- * inline on their own modeled clocks when woken (the deterministic
- * default). 0 or -errno (pthread_create).
- */
-int ccmm_sgx_set_threaded(struct ccmm_machine *m, bool threaded);
 
 /* Free EPC pages now (sgx_nr_free_pages). */
 static inline long ccmm_sgx_nr_free(const struct ccmm_sgx *sgx)
@@ -485,11 +469,12 @@ bool ccmm_sgx_cgroup_can_reclaim(struct ccmm_sgx *sgx, struct ccmm_sgx_cgroup *r
 void ccmm_sgx_reclaim_direct(const struct ccmm_sgx_current *cur);
 
 /*
- * Wake ksgxd (wake_up(&ksgxd_waitq)). Inline mode: it runs now on its
- * own clock, starting no earlier than @waker's, until 64 pages are free
- * or nothing is reclaimable. Returns its modeled finish time.
+ * Wake ksgxd (wake_up(&ksgxd_waitq)) at @waker's modeled time: when it
+ * runs next (as the scheduler decides), its clock is at least that, and
+ * it reclaims until 64 pages are free or eight batches in a row freed
+ * nothing. Never sleeps.
  */
-uint64_t ccmm_sgx_ksgxd_wake(struct ccmm_sgx *sgx, const struct ccmm_ctx *waker);
+void ccmm_sgx_ksgxd_wake(struct ccmm_sgx *sgx, struct ccmm_ctx *waker);
 
 /* ------------------------------------------------------------------ */
 /* Enclaves                                                            */
@@ -528,7 +513,7 @@ struct ccmm_sgx_encl {
 	uint32_t id;
 	char name[CCMM_NAME_MAX];
 	uint64_t base, size, nr_pages;   /* ELRANGE; size a power of two */
-	pthread_mutex_t lock;            /* encl->lock */
+	struct ccmm_mutex lock;          /* encl->lock: sleeping (sched/) */
 	_Atomic long refcount;
 	_Atomic unsigned flags;
 	struct ccmm_sgx_encl_page secs;
@@ -564,8 +549,6 @@ struct ccmm_sgx_thread {
 	struct ccmm_sgx_encl *encl;
 	bool inside;
 	uint64_t entry_gen;
-	bool may_yield;          /* a fault waiting for reclaim returns -EAGAIN so others can run */
-	unsigned no_progress;    /* fault retries in a row that saw no page freed */
 	/*
 	 * Translations this thread walked since it entered (EENTER/ERESUME):
 	 * the page index + 1 (0: empty) and whether the walk found or set the
@@ -617,22 +600,22 @@ void ccmm_sgx_exit(struct ccmm_sgx_thread *t);
 /*
  * ccmm_sgx_encl_access - one enclave-mode access by thread @t (inside) to
  * page @va of its enclave: translate through current->mm; a missing PTE
- * is a fault (AEX, sgx_vma_fault: ELDU, or EAUG+EACCEPT for a page never
- * added, retried while the allocation is -EBUSY, ERESUME); then the EPCM
- * check; then, at the first access since the fault that mapped the page
- * or since the reclaimer last aged it (the PTE lacks the accessed bit, or
- * the dirty bit for a write), the walker sets the bits and 8 bytes at
- * offset 0 move through the MEE: a write stores ++shadow, a read checks
- * it (enclave_data_lost when it differs). Later accesses to the resident
- * page (the bits already set) take the fast path: a hit in @t's TLB (or
- * the page table walk and EPCM check that fill it), the sgx_epc_ref cost
- * and the sgx_refs count, nothing else.
+ * is a fault (a scheduling point; AEX, sgx_vma_fault: ELDU, or
+ * EAUG+EACCEPT for a page never added, ERESUME); a fault whose allocation
+ * must wait for reclaim (-EBUSY) sleeps until a page is freed and faults
+ * again; then the EPCM check; then, at the first access since the fault
+ * that mapped the page or since the reclaimer last aged it (the PTE lacks
+ * the accessed bit, or the dirty bit for a write), the walker sets the
+ * bits and 8 bytes at offset 0 move through the MEE: a write stores
+ * ++shadow, a read checks it (enclave_data_lost when it differs). Later
+ * accesses to the resident page (the bits already set) take the fast
+ * path: a hit in @t's TLB (or the page table walk and EPCM check that
+ * fill it), the sgx_epc_ref cost and the sgx_refs count, nothing else.
  * Returns 0; -EFAULT when the fault ends in SIGBUS (the task gets it);
- * -EINTR when a fatal signal is pending; -EINVAL outside ELRANGE;
- * -EAGAIN when @t->may_yield and the fault waits for reclaim that made no
- * progress yet (call again later: the access has not happened). After
- * sgx->retry_limit retries in a row without progress the model records
- * sgx_fault_livelock and delivers SIGBUS instead of spinning forever.
+ * -EINTR when a fatal signal is pending; -EINVAL outside ELRANGE. When
+ * the scheduler finds that nothing can ever free a page for a waiting
+ * fault (it would retry forever), the model records sgx_fault_livelock
+ * and delivers SIGBUS.
  */
 int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, uint64_t va, bool write);
 
@@ -707,7 +690,7 @@ void ccmm_sgx_vepc_release(struct ccmm_ctx *ctx, struct ccmm_sgx_vepc *vepc);
 	X(sgx_eldu_mac, "004", "ELDU found the backing page's MAC or version wrong: the backing storage was tampered with or replayed") \
 	X(enclave_data_lost, "004", "an enclave read back something other than what it last wrote (data lost across EWB/ELDU)") \
 	X(epc_charge_leak, "004", "EPC stayed charged to a cgroup after every enclave and guest released its pages") \
-	X(sgx_fault_livelock, "004", "an EPC fault kept retrying without progress: nothing the async cgroup work or ksgxd did freed a page for it")
+	X(sgx_fault_livelock, "004", "an EPC fault would retry forever: the engine found nothing that can run and free a page for it (the async cgroup work or ksgxd did nothing)")
 
 CCMM_RULES_DECLARE(CCMM_SGX_RULES)
 

@@ -14,8 +14,10 @@
 
 #include "sgx/internal.h"
 
-static int vepc_vm_fault(struct ccmm_ctx *ctx, struct ccmm_vma *vma, uint64_t addr, bool write)
+static int vepc_vm_fault(struct ccmm_ctx *ctx, struct ccmm_vm_fault *vmf)
 {
+	struct ccmm_vma *vma = vmf->vma;
+	uint64_t addr = vmf->address;
 	struct ccmm_sgx_vepc *vepc = vma->priv;
 	struct ccmm_sgx_current cur = { ctx, ccmm_task_of_mm(vepc->sgx->cgroups, vma->mm), vma->mm };
 
@@ -106,14 +108,16 @@ int ccmm_sgx_vepc_fault(const struct ccmm_sgx_current *cur, struct ccmm_sgx_vepc
 	ccmm_charge(cur->ctx, CCMM_COST_page_fault_ns, 1);
 	ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_faults), 1);
 	for (int attempt = 0; attempt < 2; attempt++) {
+		uint64_t seq = _ccmm_sgx_progress_seq(sgx);
+
 		pthread_mutex_lock(&v->lock);
 		ret = vepc_fault_locked(cur, v, index);
 		pthread_mutex_unlock(&v->lock);
 		if (ret != -EBUSY)
 			break;
-		/* VM_FAULT_RETRY once: the background reclaimers get to run, then SIGBUS */
-		if (!attempt)
-			_ccmm_sgx_wait_for_reclaim(sgx, cur);
+		/* VM_FAULT_RETRY once: it waits for the background reclaimers to free a page, then SIGBUS */
+		if (!attempt && _ccmm_sgx_wait_for_reclaim(sgx, cur, seq))
+			break; /* nothing can ever free one */
 	}
 	if (ret) {
 		struct ccmm_sgx_cgroup *s = _ccmm_sgx_get_current_cg(sgx, cur);
@@ -123,7 +127,6 @@ int ccmm_sgx_vepc_fault(const struct ccmm_sgx_current *cur, struct ccmm_sgx_vepc
 		ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_sigbus), 1);
 		if (cur->task)
 			ccmm_task_signal(cur->task, SIGBUS);
-		_ccmm_sgx_run_background(sgx, cur->ctx);
 		return -EFAULT;
 	}
 	return 0;

@@ -38,15 +38,10 @@ static const struct ccmm_dma_fence_ops default_ops = {
 void ccmm_dma_fence_init(struct ccmm_dma_fence *f, const struct ccmm_dma_fence_ops *ops, uint64_t context,
 			 uint64_t seqno)
 {
-	pthread_condattr_t attr;
-
 	memset(f, 0, sizeof(*f));
 	f->ops = ops ? ops : &default_ops;
 	pthread_mutex_init(&f->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&f->cond, &attr);
-	pthread_condattr_destroy(&attr);
+	ccmm_init_waitqueue_head(&f->wq, "dma_fence");
 	f->context = context;
 	f->seqno = seqno;
 	atomic_init(&f->flags, 0);
@@ -96,7 +91,7 @@ static bool list_empty(const struct ccmm_dma_fence_cb *head)
 	return head->next == head;
 }
 
-/* Signal with the fence lock held: run the callbacks in order, wake waiters. */
+/* Signal with the fence lock held: run the callbacks in order, wake waiters (at the signaller's time). */
 static void signal_locked(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
 {
 	struct ccmm_dma_fence_cb *cb = f->cb_list.next;
@@ -112,7 +107,8 @@ static void signal_locked(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
 		cb->func(f, cb);
 		cb = next;
 	}
-	pthread_cond_broadcast(&f->cond);
+	/* the waiters check the flag under the queue's lock: taking it here loses no wake-up */
+	ccmm_wake_up_all(ctx, &f->wq);
 }
 
 struct ccmm_dma_fence *ccmm_dma_fence_get(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
@@ -143,12 +139,12 @@ static void release(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
 			_ccmm_sync_quarantine(f->m, f);
 		} else {
 			pthread_mutex_destroy(&f->lock);
-			pthread_cond_destroy(&f->cond);
+			ccmm_destroy_waitqueue_head(&f->wq);
 			free(f);
 		}
 	} else if (f->ops && f->ops->release) {
 		pthread_mutex_destroy(&f->lock);
-		pthread_cond_destroy(&f->cond);
+		ccmm_destroy_waitqueue_head(&f->wq);
 		f->ops->release(f);
 	}
 }
@@ -163,7 +159,8 @@ void ccmm_dma_fence_put(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
 		release(ctx, f);
 }
 
-int ccmm_dma_fence_signal(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
+/* dma_fence_signal. */
+static int fence_signal(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
 {
 	if (!f || dead(ctx, f, "dma_fence_signal"))
 		return -EINVAL;
@@ -177,6 +174,11 @@ int ccmm_dma_fence_signal(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
 	return 0;
 }
 
+int ccmm_dma_fence_signal(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
+{
+	return fence_signal(ctx, f);
+}
+
 bool ccmm_dma_fence_is_signaled(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
 {
 	if (dead(ctx, f, "dma_fence_is_signaled"))
@@ -184,7 +186,7 @@ bool ccmm_dma_fence_is_signaled(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
 	if (atomic_load(&f->flags) & CCMM_FENCE_SIGNALED)
 		return true;
 	if (f->ops && f->ops->signaled && f->ops->signaled(f)) {
-		ccmm_dma_fence_signal(ctx, f);
+		fence_signal(ctx, f);
 		return true;
 	}
 	return false;
@@ -293,26 +295,27 @@ int ccmm_dma_fence_set_error(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, int
 	return 0;
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The waiter cannot go on before the signal: its modeled clock moves up to the signaller's. Fence lock held. */
 static void catch_up_locked(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f)
 {
+	ctx = ccmm_sched_clock(ctx);
 	if (ctx && (atomic_load(&f->flags) & CCMM_FENCE_SIGNALED) && ctx->now_ns < f->timestamp_ns)
 		ctx->now_ns = f->timestamp_ns;
 }
 
-/* dma_fence_default_wait, polling ops->signaled (ccmm's stand-in for a hardware interrupt). */
+#define POLL_NS 1000000 /* a fence that signals by polling its hardware is polled every millisecond */
+
+/*
+ * dma_fence_default_wait: sleep on the fence's wait queue (sched/: wall
+ * time on plain threads, modeled time under the engine), polling
+ * ops->signaled (ccmm's stand-in for a hardware interrupt). The signalled
+ * flag is set under the fence lock and the waiters woken under the queue's
+ * lock after it, so checking the flag under the queue's lock loses nothing.
+ */
 static int64_t default_wait(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, int64_t timeout_ns)
 {
-	int64_t now, deadline;
-	bool ok;
+	bool forever = timeout_ns == CCMM_MAX_SCHEDULE_TIMEOUT, polls = f->ops && f->ops->signaled, ok;
+	int64_t left = timeout_ns;
 
 	if (ccmm_dma_fence_is_signaled(ctx, f)) {
 		/* already done: the whole timeout is left, as dma_fence_default_wait says */
@@ -323,37 +326,36 @@ static int64_t default_wait(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, int6
 	}
 	if (timeout_ns == 0)
 		return 0;
-	now = mono_ns();
-	deadline = timeout_ns > INT64_MAX - now ? INT64_MAX : now + timeout_ns;
-	pthread_mutex_lock(&f->lock);
 	for (;;) {
-		struct timespec ts;
-		int64_t until;
+		int64_t slice = left, before;
+		int ret;
 
+		ccmm_wq_lock(&f->wq);
 		ok = atomic_load(&f->flags) & CCMM_FENCE_SIGNALED;
-		if (ok)
+		if (ok || (!forever && left <= 0)) {
+			ccmm_wq_unlock(&f->wq);
 			break;
-		now = mono_ns();
-		if (now >= deadline)
+		}
+		if (polls && (forever || slice > POLL_NS))
+			slice = POLL_NS;
+		before = slice;
+		ret = ccmm_wait_locked(ctx, &f->wq, forever && !polls ? NULL : &slice, 0);
+		ccmm_wq_unlock(&f->wq);
+		if (!forever)
+			left -= before - slice;
+		if (polls && !(atomic_load(&f->flags) & CCMM_FENCE_SIGNALED) && f->ops->signaled(f))
+			fence_signal(ctx, f);
+		if (ret && ret != -ETIMEDOUT)
 			break;
-		/* a fence that signals by polling its hardware is polled every millisecond */
-		until = f->ops && f->ops->signaled && deadline - now > 1000000 ? now + 1000000 : deadline;
-		ts.tv_sec = (time_t)(until / 1000000000);
-		ts.tv_nsec = (long)(until % 1000000000);
-		pthread_cond_timedwait(&f->cond, &f->lock, &ts);
-		if (f->ops && f->ops->signaled && !(atomic_load(&f->flags) & CCMM_FENCE_SIGNALED) && f->ops->signaled(f))
-			signal_locked(ctx, f);
 	}
+	pthread_mutex_lock(&f->lock);
 	catch_up_locked(ctx, f);
 	pthread_mutex_unlock(&f->lock);
 	if (!ok)
 		return 0;
-	if (timeout_ns == 0)
-		return 1;
-	if (deadline == INT64_MAX)
+	if (forever)
 		return timeout_ns;
-	now = mono_ns();
-	return deadline - now > 0 ? deadline - now : 1;
+	return left > 0 ? left : 1;
 }
 
 int64_t ccmm_dma_fence_wait_timeout(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, int64_t timeout_ns)

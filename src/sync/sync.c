@@ -21,7 +21,7 @@ struct sync_state {
 static void fence_free(struct ccmm_dma_fence *f)
 {
 	pthread_mutex_destroy(&f->lock);
-	pthread_cond_destroy(&f->cond);
+	ccmm_destroy_waitqueue_head(&f->wq);
 	free(f);
 }
 

@@ -24,9 +24,15 @@
  *                                      queries see only unsignalled ones
  *   dma_fence: context + seqno, signals once, callbacks, error, refcount
  *
- * The mutex is a real lock for real threads: an atomic owner word for the
- * uncontended path, and per-class mutex/condvar for the slow path (waiters
- * sleep on the class condvar; wounds and releases broadcast it).
+ * The mutex sleeps through sched/ (a wait queue per class): a real
+ * condition wait on plain threads, a suspended actor under the engine's
+ * scheduler, with the same code. An atomic owner word serves the
+ * uncontended path; waiters sleep on the class's wait queue (wounds and
+ * releases wake it). Locks are owned by current (sched/: an actor, a
+ * kernel thread, or the calling thread when it runs none). Every lock
+ * (not a trylock, not an unlock) is a scheduling point; lockstat counts them under
+ * the class's name, and an acquirer's modeled clock moves up to the
+ * previous holder's release.
  *
  * Misuse is detected, returned as the kernel's errno and recorded as a
  * violation of a rule below through @ctx (which may be NULL: then only the
@@ -54,6 +60,7 @@
 
 #include "check/check.h"
 #include "platform/platform.h"
+#include "sched/sched.h"
 
 /* Everything declared here is libccmm's public interface (the rest is built hidden). */
 #pragma GCC visibility push(default)
@@ -90,11 +97,10 @@ CCMM_COST_BLOCK_DECLARE(sync, CCMM_SYNC_COSTS, CCMM_SYNC_COUNTERS)
 struct ccmm_ww_waiter;
 
 struct ccmm_ww_class {
-	const char *name;
+	const char *name;          /* also its lockstat class */
 	bool is_wait_die;          /* wait-die; false: wound-wait */
 	atomic_uint_fast64_t stamp; /* next transaction stamp (smaller = older) */
-	pthread_mutex_t lock;      /* slow paths of every mutex of the class */
-	pthread_cond_t cond;       /* every sleeper of the class waits here */
+	struct ccmm_wait_queue_head wq; /* every sleeper of the class; its lock guards the slow paths */
 	atomic_ulong deadlocks;    /* -EDEADLK returned (statistics) */
 	atomic_ulong wounds;       /* wound-wait: holders wounded */
 };
@@ -102,8 +108,8 @@ struct ccmm_ww_class {
 /* Static initializer: DEFINE_WW_CLASS / DEFINE_WD_CLASS. */
 #define CCMM_WW_CLASS_INIT(n, wait_die)                                                                     \
 	{                                                                                                   \
-		.name = (n), .is_wait_die = (wait_die), .stamp = 1, .lock = PTHREAD_MUTEX_INITIALIZER,       \
-		.cond = PTHREAD_COND_INITIALIZER, .deadlocks = 0, .wounds = 0                               \
+		.name = (n), .is_wait_die = (wait_die), .stamp = 1, .wq = CCMM_WAIT_QUEUE_HEAD_INIT(NULL),   \
+		.deadlocks = 0, .wounds = 0                                                                 \
 	}
 
 /* Runtime init / teardown of a class (for classes not statically defined). */
@@ -121,12 +127,12 @@ struct ccmm_ww_acquire_ctx {
 };
 
 struct ccmm_ww_mutex {
-	_Atomic(const void *) owner;                      /* the owner's token; NULL: free */
-	_Atomic(const void *) owner_thread;               /* the thread it runs on */
+	_Atomic(const void *) owner;                      /* current of the holder (sched/); NULL: free */
 	_Atomic(struct ccmm_ww_acquire_ctx *) ctx;        /* the acquire context holding it, if any */
 	struct ccmm_ww_class *ww_class;
 	atomic_uint waiters;                              /* sleepers in the slow path */
-	struct ccmm_ww_waiter *wait_list;                 /* sorted by stamp; class lock */
+	struct ccmm_ww_waiter *wait_list;                 /* sorted by stamp; the class's queue lock */
+	struct ccmm_lock_dep dep;                         /* holder, lockstat; written by the owner */
 	uint32_t magic;
 };
 
@@ -162,10 +168,11 @@ int ccmm_ww_acquire_fini(struct ccmm_ctx *ctx, struct ccmm_ww_acquire_ctx *acq);
  *   -EINVAL    @acq is of another class (ww_class_mismatch)
  * Misuse: locking after ww_acquire_done records ww_lock_after_done and
  * goes on; after -EDEADLK, taking another lock or keeping locks records
- * ww_edeadlk_ignored and returns -EDEADLK again; a thread locking, without
+ * ww_edeadlk_ignored and returns -EDEADLK again; current locking, without
  * a context, a mutex it holds records mutex_self_deadlock and returns
  * -EDEADLK instead of hanging.
- * Locking: may sleep on the class condvar.
+ * Locking: may sleep (sched/); a scheduling point. No non-sleeping lock
+ * may be held.
  */
 int ccmm_ww_mutex_lock(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct ccmm_ww_acquire_ctx *acq);
 
@@ -178,24 +185,13 @@ int ccmm_ww_mutex_lock_slow(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, st
 /* ww_mutex_trylock: 1 if taken, 0 if not (also when @acq already holds it). */
 int ccmm_ww_mutex_trylock(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct ccmm_ww_acquire_ctx *acq);
 
-/* ww_mutex_unlock: 0, or -EPERM with mutex_not_owner when the calling thread does not hold it. */
+/* ww_mutex_unlock: 0, or -EPERM with mutex_not_owner when current does not hold it. */
 int ccmm_ww_mutex_unlock(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock);
 
 /* ww_mutex_is_locked(): held by anyone. */
 bool ccmm_ww_mutex_is_locked(struct ccmm_ww_mutex *lock);
-/* Whether the caller (its owner token) holds @lock (lockdep_is_held). */
+/* Whether current holds @lock (lockdep_is_held). */
 bool ccmm_ww_mutex_held(struct ccmm_ww_mutex *lock);
-
-/*
- * ccmm_ww_set_owner - who the calling thread acts as, for lock ownership:
- * @token (an actor), or NULL for the thread itself (the default). The
- * scenario engine's sim mode runs every actor on one thread; each actor
- * must own its locks. A lock held under another token of the same thread
- * can never be released while the caller sleeps: ccmm_ww_mutex_lock()
- * returns -EBUSY then instead of hanging (order such actors with
- * signal/wait, or run the job with mode = threads).
- */
-void ccmm_ww_set_owner(const void *token);
 
 /* ------------------------------------------------------------------ */
 /* dma_fence                                                           */
@@ -251,8 +247,8 @@ struct ccmm_dma_fence_ops {
 struct ccmm_dma_fence {
 	const struct ccmm_dma_fence_ops *ops;
 	struct ccmm_machine *m;             /* where a created fence is quarantined; may be NULL */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;                /* waiters (CLOCK_MONOTONIC) */
+	pthread_mutex_t lock;               /* the fence lock (held while callbacks run) */
+	struct ccmm_wait_queue_head wq;     /* waiters sleep here (sched/) */
 	uint64_t context, seqno;
 	atomic_uint flags;                  /* CCMM_FENCE_* */
 	int error;                          /* 0, or a negative errno set before signalling */
@@ -298,8 +294,8 @@ void ccmm_dma_fence_put(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f);
 
 /*
  * dma_fence_signal: mark signalled (timestamped with @ctx's modeled
- * time), run the callbacks in order with the fence lock held, wake the
- * waiters. Returns 0, -EINVAL if it was already signalled (the callbacks
+ * time), run the callbacks in order with the fence lock held (they must
+ * not sleep), wake the waiters. Returns 0, -EINVAL if it was already signalled (the callbacks
  * are not run twice) or @f is NULL, -EINVAL with fence_use_after_put on a
  * dead fence.
  */
@@ -345,12 +341,14 @@ int ccmm_dma_fence_set_error(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, int
 
 /*
  * dma_fence_wait_timeout: enable software signalling, then wait up to
- * @timeout_ns of wall time (CCMM_MAX_SCHEDULE_TIMEOUT: forever) with
- * ops->wait if the fence has one, else the default wait. The default
- * wait returns the time left (at least 1) when signalled, 0 on timeout (a
- * timeout of 0 only tests). -EINVAL for a negative timeout (the kernel
- * WARNs) or a dead fence. A waiter that saw the signal moves @ctx's
- * modeled clock up to the signaller's time.
+ * @timeout_ns (CCMM_MAX_SCHEDULE_TIMEOUT: forever) with ops->wait if the
+ * fence has one, else the default wait, which sleeps on the fence's wait
+ * queue (sched/: wall time on plain threads, modeled time under the
+ * engine's scheduler) and returns the time left (at least 1) when
+ * signalled, 0 on timeout (a timeout of 0 only tests). -EINVAL for a
+ * negative timeout (the kernel WARNs) or a dead fence. A waiter that saw
+ * the signal moves @ctx's modeled clock up to the signaller's time.
+ * Sleeps: no non-sleeping lock may be held.
  */
 int64_t ccmm_dma_fence_wait_timeout(struct ccmm_ctx *ctx, struct ccmm_dma_fence *f, int64_t timeout_ns);
 

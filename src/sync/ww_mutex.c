@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * Wound/wait mutexes (kernel/locking/ww_mutex.h semantics), for real
- * threads. Uncontended: one compare-and-swap on the owner word. Contended:
- * the class mutex is taken, the waiter is queued in stamp order and sleeps
- * on the class condvar; every release, wound and new owner broadcasts it so
- * waiters re-check whether they must back off.
+ * Wound/wait mutexes (kernel/locking/ww_mutex.h semantics). Uncontended:
+ * one compare-and-swap on the owner word. Contended: the class's wait
+ * queue lock is taken, the waiter is queued in stamp order and sleeps on
+ * the class's wait queue (sched/: a real condition wait on plain threads,
+ * a suspended actor under the engine); every release, wound and new owner
+ * wakes it so waiters re-check whether they must back off. The owner is
+ * current (an actor or kernel thread), or the calling thread outside any.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,18 +23,10 @@ struct ccmm_ww_waiter {
 	struct ccmm_ww_acquire_ctx *acq; /* NULL: a plain mutex_lock */
 };
 
-/* The owner word holds the address of this per-thread byte, or the token the thread acts as. */
-static _Thread_local char self_token;
-static _Thread_local const void *owner_token;
-
+/* The owner word holds current (sched/): the entity running, or the calling thread. */
 static const void *self(void)
 {
-	return owner_token ? owner_token : &self_token;
-}
-
-void ccmm_ww_set_owner(const void *token)
-{
-	owner_token = token;
+	return ccmm_current_owner();
 }
 
 void ccmm_ww_class_init(struct ccmm_ww_class *c, const char *name, bool wait_die)
@@ -41,24 +35,44 @@ void ccmm_ww_class_init(struct ccmm_ww_class *c, const char *name, bool wait_die
 	c->name = name;
 	c->is_wait_die = wait_die;
 	atomic_init(&c->stamp, 1);
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->cond, NULL);
+	ccmm_init_waitqueue_head(&c->wq, NULL);
 }
 
 void ccmm_ww_class_destroy(struct ccmm_ww_class *c)
 {
-	pthread_mutex_destroy(&c->lock);
-	pthread_cond_destroy(&c->cond);
+	ccmm_destroy_waitqueue_head(&c->wq);
+}
+
+/* Wake every sleeper of the class so each re-checks its lock. */
+static void broadcast(struct ccmm_ww_class *c)
+{
+	ccmm_wq_lock(&c->wq);
+	ccmm_wake_up_locked(NULL, &c->wq, 0);
+	ccmm_wq_unlock(&c->wq);
+}
+
+/* The engine gave up on the holder (it can never run again): the lock is free; its context is not touched. */
+static void ww_force_unlock(struct ccmm_lock_dep *dep)
+{
+	struct ccmm_ww_mutex *lock = (struct ccmm_ww_mutex *)((char *)dep - offsetof(struct ccmm_ww_mutex, dep));
+
+	atomic_store_explicit(&dep->holder, NULL, memory_order_relaxed);
+	dep->held_next = NULL;
+	atomic_store(&lock->ctx, NULL);
+	atomic_store(&lock->owner, NULL);
+	broadcast(lock->ww_class);
 }
 
 void ccmm_ww_mutex_init(struct ccmm_ww_mutex *lock, struct ccmm_ww_class *c)
 {
 	atomic_init(&lock->owner, NULL);
-	atomic_init(&lock->owner_thread, NULL);
 	atomic_init(&lock->ctx, NULL);
 	atomic_init(&lock->waiters, 0);
 	lock->ww_class = c;
 	lock->wait_list = NULL;
+	memset(&lock->dep, 0, sizeof(lock->dep));
+	lock->dep.name = c->name;
+	lock->dep.force_unlock = ww_force_unlock;
 	lock->magic = WW_MAGIC;
 }
 
@@ -100,14 +114,6 @@ int ccmm_ww_acquire_fini(struct ccmm_ctx *ctx, struct ccmm_ww_acquire_ctx *acq)
 	}
 	acq->magic = 0;
 	return 0;
-}
-
-/* Wake every sleeper of the class so each re-checks its lock. */
-static void broadcast(struct ccmm_ww_class *c)
-{
-	pthread_mutex_lock(&c->lock);
-	pthread_cond_broadcast(&c->cond);
-	pthread_mutex_unlock(&c->lock);
 }
 
 /* Queue @w: context waiters in stamp order (oldest first), plain waiters at the tail. */
@@ -175,14 +181,20 @@ static void wound_holder(struct ccmm_ww_mutex *lock, struct ccmm_ww_acquire_ctx 
 	if (holder && holder != acq && holder->stamp > acq->stamp && !atomic_exchange(&holder->wounded, true)) {
 		atomic_fetch_add(&acq->ww_class->wounds, 1);
 		/* the holder may sleep on another lock of the class: wake it to notice */
-		pthread_cond_broadcast(&acq->ww_class->cond);
+		ccmm_wake_up_locked(NULL, &acq->ww_class->wq, 0);
 	}
 }
 
-static void set_acquired(struct ccmm_ww_mutex *lock, struct ccmm_ww_acquire_ctx *acq)
+/*
+ * The owner word is ours: lockstat, the modeled wait (the clock moves up to
+ * the release that woke us, or past a hold it came in the middle of) and
+ * the acquire context. The previous holder wrote dep's release before it
+ * cleared the owner word.
+ */
+static void set_acquired(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct ccmm_ww_acquire_ctx *acq,
+			 uint64_t t0, bool slept)
 {
-	/* only this thread ever compares owner_thread with itself: relaxed is enough */
-	atomic_store_explicit(&lock->owner_thread, (const void *)&self_token, memory_order_relaxed);
+	ccmm_lock_acquired(ctx, &lock->dep, t0, slept);
 	if (acq) {
 		/* ordered against the waiter count: sleepers read it to wound or die */
 		atomic_store(&lock->ctx, acq);
@@ -242,21 +254,28 @@ static int lock_common(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct 
 {
 	struct ccmm_ww_class *c = lock->ww_class;
 	struct ccmm_ww_waiter w = { NULL, acq };
+	struct ccmm_sched_entity *se = ccmm_current();
 	const void *expected = NULL;
+	struct ccmm_ctx *clk;
+	bool slept = false;
+	uint64_t t0;
 	int ret = pre_checks(ctx, lock, acq, slow);
 
 	if (ret)
 		return ret;
+	ccmm_sched_point(CCMM_SP_LOCK, c->name);
+	clk = ccmm_sched_clock(ctx);
+	t0 = clk ? clk->now_ns : 0;
 	/* no queue jumping: with sleepers queued, newcomers queue too (the kernel's handoff) */
 	if (!atomic_load(&lock->waiters) && atomic_compare_exchange_strong(&lock->owner, &expected, self())) {
-		set_acquired(lock, acq);
+		set_acquired(ctx, lock, acq, t0, false);
 		/* waiters re-check die/wound against their new holder */
 		if (acq && atomic_load(&lock->waiters))
 			broadcast(c);
 		return 0;
 	}
 
-	pthread_mutex_lock(&c->lock);
+	ccmm_wq_lock(&c->wq);
 	enqueue(lock, &w);
 	atomic_fetch_add(&lock->waiters, 1);
 	for (;;) {
@@ -264,13 +283,6 @@ static int lock_common(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct 
 		/* the lock goes to the head of the queue: the oldest transaction, or the first plain waiter */
 		if (lock->wait_list == &w && atomic_compare_exchange_strong(&lock->owner, &expected, self()))
 			break;
-		expected = atomic_load(&lock->owner);
-		if (atomic_load(&lock->owner_thread) == (const void *)&self_token && expected &&
-		    atomic_load(&lock->owner) == expected) {
-			/* held by another actor of this very thread (sim mode): it cannot run while we sleep */
-			ret = -EBUSY;
-			break;
-		}
 		if (acq) {
 			if (must_back_off(lock, &w, acq)) {
 				ret = -EDEADLK;
@@ -278,7 +290,11 @@ static int lock_common(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct 
 			}
 			wound_holder(lock, acq);
 		}
-		pthread_cond_wait(&c->cond, &c->lock);
+		if (se)
+			snprintf(se->blocked_on, sizeof(se->blocked_on), "%s held by %s", c->name,
+				 ccmm_lock_holder_name(&lock->dep));
+		slept = true;
+		ccmm_wait_locked(ctx, &c->wq, NULL, 0);
 	}
 	dequeue(lock, &w);
 	atomic_fetch_sub(&lock->waiters, 1);
@@ -286,12 +302,12 @@ static int lock_common(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, struct 
 		acq->contending_lock = lock;
 		atomic_fetch_add(&c->deadlocks, 1);
 	} else if (!ret) {
-		set_acquired(lock, acq);
+		set_acquired(ctx, lock, acq, t0, slept);
 	}
 	/* a new head of the queue (and waiters checking die/wound against a new holder) */
 	if (lock->wait_list)
-		pthread_cond_broadcast(&c->cond);
-	pthread_mutex_unlock(&c->lock);
+		ccmm_wake_up_locked(NULL, &c->wq, 0);
+	ccmm_wq_unlock(&c->wq);
 	return ret;
 }
 
@@ -328,7 +344,11 @@ int ccmm_ww_mutex_trylock(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock, stru
 	}
 	if (!atomic_compare_exchange_strong(&lock->owner, &expected, self()))
 		return 0;
-	set_acquired(lock, acq);
+	{
+		struct ccmm_ctx *clk = ccmm_sched_clock(ctx);
+
+		set_acquired(ctx, lock, acq, clk ? clk->now_ns : 0, false);
+	}
 	if (acq && atomic_load(&lock->waiters))
 		broadcast(lock->ww_class);
 	return 1;
@@ -350,7 +370,7 @@ int ccmm_ww_mutex_unlock(struct ccmm_ctx *ctx, struct ccmm_ww_mutex *lock)
 		acq->acquired--;
 		atomic_store(&lock->ctx, NULL);
 	}
-	atomic_store_explicit(&lock->owner_thread, NULL, memory_order_relaxed);
+	ccmm_lock_released(ctx, &lock->dep);
 	/* sequentially consistent with the waiter count a sleeper increments before it checks */
 	atomic_store(&lock->owner, NULL);
 	if (atomic_load(&lock->waiters))

@@ -23,9 +23,15 @@ struct ccmm_tier {
 	uint64_t first_ns[CCMM_VM_NR];        /* when each event first moved; UINT64_MAX: never */
 	/* the node stats behind pgdemote_* (the reclaimed node's) and pgpromote_success (the target node's) */
 	uint64_t node_demoted[CCMM_MAX_NODES], node_promoted[CCMM_MAX_NODES];
-	struct ccmm_ctx kswapd[CCMM_MAX_NODES];
-	char kswapd_name[CCMM_MAX_NODES][16];
-	uint32_t kswapd_pending;              /* nodes whose kswapd was woken and has not run yet */
+	/*
+	 * kswapd, one kernel thread per node with memory (kswapd_run), run by
+	 * the engine's scheduler: woken (kswapd_woken, under its wait queue's
+	 * lock) when an allocation finds the node below its low watermark, it
+	 * reclaims to the high watermark (balance_pgdat) and sleeps again.
+	 */
+	struct ccmm_kthread kswapd[CCMM_MAX_NODES];
+	bool kswapd_made[CCMM_MAX_NODES];
+	bool kswapd_woken[CCMM_MAX_NODES];    /* kswapd[n].wq's lock */
 	struct ccmm_rng rng;
 	bool online[CCMM_MAX_NODES];
 };

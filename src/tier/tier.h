@@ -385,8 +385,11 @@ void ccmm_tier_task_mlock(struct ccmm_tier_task *t, bool on);
  * (and may be promoted). The charge comes first: over memory.max the
  * memory controller reclaims and may OOM-kill; over memory.high the task
  * is throttled (@ctx's clock). Allocation below the node's low watermark
- * wakes kswapd (background, charged to the node's kswapd context), below
- * min it reclaims directly (charged to @ctx, an allocation stall).
+ * wakes the node's kswapd (a kernel thread the engine's scheduler runs
+ * beside the tasks: it reclaims to the high watermark on its own clock),
+ * below min it reclaims directly (charged to @ctx, an allocation stall).
+ * Without a scheduler (ccmm_sched_attach) or ccmm_kthreads_start, kswapd
+ * does not run and allocations reclaim directly.
  * Returns 0; -EAGAIN when the memcg OOM killer chose another process
  * that has not exited yet (the reference did not happen: retry it once
  * the victim is gone); -ENOMEM when this process was chosen or nothing

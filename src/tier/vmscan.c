@@ -136,6 +136,8 @@ static void setup_watermarks(struct ccmm_machine *m, struct ccmm_tier *T)
 	}
 }
 
+static int kswapd_fn(struct ccmm_kthread *k, void *data);
+
 static int tier_init(struct ccmm_machine *m)
 {
 	struct ccmm_tier *t = calloc(1, sizeof(*t));
@@ -146,8 +148,6 @@ static int tier_init(struct ccmm_machine *m)
 	for (int n = 0; n < CCMM_MAX_NODES; n++) {
 		for (int l = 0; l < NR_LRU; l++)
 			ccmm_lru_init(&t->lru[n][l]);
-		snprintf(t->kswapd_name[n], sizeof(t->kswapd_name[n]), "kswapd%d", n);
-		ccmm_ctx_init(&t->kswapd[n], m, -1, t->kswapd_name[n]);
 		t->online[n] = n < (int)m->plat->nr_nodes && m->plat->node[n].online;
 	}
 	for (int i = 0; i < CCMM_VM_NR; i++)
@@ -156,6 +156,16 @@ static int tier_init(struct ccmm_machine *m)
 	t->cfg.batch = SWAP_CLUSTER_MAX;
 	t->cfg.order = CCMM_DEMOTE_TIERS;
 	setup_watermarks(m, t);
+	/* kswapd_init: a kswapd for every node with memory (one onlined later by hotplug has its own already) */
+	for (int n = 0; n < (int)m->plat->nr_nodes && n < CCMM_MAX_NODES; n++) {
+		char name[16];
+
+		if (!node_pages(m, n))
+			continue;
+		snprintf(name, sizeof(name), "kswapd%d", n);
+		ccmm_kthread_create(m, &t->kswapd[n], name, kswapd_fn, t);
+		t->kswapd_made[n] = true;
+	}
 	ccmm_subsys_set_data(m, &ccmm_subsys_tier, t);
 	if (ccmm_cgroup_root_of(m))
 		ccmm_memcg_set_reclaim(ccmm_cgroup_root_of(m), tier_memcg_reclaim, m);
@@ -173,6 +183,9 @@ static void tier_exit(struct ccmm_machine *m)
 		return;
 	if (ccmm_cgroup_root_of(m))
 		ccmm_memcg_set_reclaim(ccmm_cgroup_root_of(m), NULL, NULL);
+	for (int n = 0; n < CCMM_MAX_NODES; n++)
+		if (t->kswapd_made[n])
+			ccmm_kthread_destroy(&t->kswapd[n]);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 	ccmm_subsys_set_data(m, &ccmm_subsys_tier, NULL);
@@ -661,45 +674,81 @@ static int alloc_on(struct ccmm_tier *T, struct ccmm_ctx *ctx, int node, uint64_
 	return ret;
 }
 
-/* wakeup_kswapd: it runs once the current operation is done (see run_kswapds). */
+/*
+ * wakeup_kswapd: wake @node's kswapd at the waker's modeled time (its clock
+ * moves up to it; background work, it does not stall the waker). Callable
+ * with T->lock held (waking never sleeps).
+ */
 static void wake_kswapd(struct ccmm_tier *T, struct ccmm_ctx *waker, int node)
 {
-	if (!T->online[node])
-		return;
-	if (!(T->kswapd_pending & (1u << node))) {
-		struct ccmm_ctx *k = &T->kswapd[node];
+	struct ccmm_kthread *k = &T->kswapd[node];
 
-		/* background: it starts when woken, and does not stall the waker */
-		if (k->now_ns < waker->now_ns)
-			k->now_ns = waker->now_ns;
-	}
-	T->kswapd_pending |= 1u << node;
+	if (!T->online[node] || !T->kswapd_made[node])
+		return;
+	ccmm_wq_lock(&k->wq);
+	T->kswapd_woken[node] = true;
+	ccmm_wake_up_locked(waker, &k->wq, 0);
+	ccmm_wq_unlock(&k->wq);
 }
 
 static uint64_t shrink_node_locked(struct ccmm_tier *T, struct ccmm_ctx *ctx, int node, uint64_t nr, bool kswapd,
 				   struct ccmm_cgroup *memcg);
 
 /*
- * balance_pgdat for every node whose kswapd was woken: reclaim until the
- * node is above its high watermark (the promotion watermark in NUMA
- * balancing's tiering mode). Demotion may wake other kswapds: they run in
- * turn. T->lock held.
+ * balance_pgdat: reclaim @node until it is above its high watermark (the
+ * promotion watermark in NUMA balancing's tiering mode), a batch at a
+ * time, giving way between batches (cond_resched): the tasks allocating
+ * meanwhile run beside it. Stops when a batch frees nothing. Demotion may
+ * wake other nodes' kswapds.
  */
-static void run_kswapds(struct ccmm_tier *T, struct ccmm_machine *m)
+static void balance_pgdat(struct ccmm_tier *T, struct ccmm_kthread *k, int node)
 {
-	for (int rounds = 0; T->kswapd_pending && rounds < 4 * CCMM_MAX_NODES; rounds++) {
-		int node = __builtin_ctz(T->kswapd_pending);
-		struct ccmm_ctx *k = &T->kswapd[node];
-		uint64_t mark = T->cfg.promotion ? T->wmark[node].promo : T->wmark[node].high;
+	struct ccmm_machine *m = k->m;
+	bool counted = false;
 
-		T->kswapd_pending &= ~(1u << node);
-		if (ccmm_node_free_pages(m, node) >= mark)
-			continue;
-		vm_count(T, k, CCMM_VM_pageoutrun, 1);
-		while (ccmm_node_free_pages(m, node) < mark)
-			if (!shrink_node_locked(T, k, node, T->cfg.batch, true, NULL))
-				break;
+	pthread_mutex_lock(&T->lock);
+	while (T->online[node] &&
+	       ccmm_node_free_pages(m, node) < (T->cfg.promotion ? T->wmark[node].promo : T->wmark[node].high)) {
+		if (!counted) {
+			vm_count(T, &k->ctx, CCMM_VM_pageoutrun, 1);
+			counted = true;
+		}
+		if (!shrink_node_locked(T, &k->ctx, node, T->cfg.batch, true, NULL))
+			break;
+		pthread_mutex_unlock(&T->lock);
+		ccmm_cond_resched();
+		pthread_mutex_lock(&T->lock);
 	}
+	pthread_mutex_unlock(&T->lock);
+}
+
+/*
+ * kswapd: sleep on the node's kswapd_wait until woken (kswapd_try_to_sleep),
+ * balance the node, sleep again.
+ */
+static int kswapd_fn(struct ccmm_kthread *k, void *data)
+{
+	struct ccmm_tier *T = data;
+	int node = (int)(k - T->kswapd);
+
+	for (;;) {
+		int ret;
+
+		ccmm_wq_lock(&k->wq);
+		snprintf(k->se.blocked_on, sizeof(k->se.blocked_on), "kswapd_wait");
+		ccmm_wait_event_locked(&k->ctx, &k->wq, ccmm_kthread_should_stop(k) || T->kswapd_woken[node], NULL, 0,
+				       ret);
+		k->se.blocked_on[0] = '\0';
+		(void)ret;
+		T->kswapd_woken[node] = false;
+		ccmm_wq_unlock(&k->wq);
+		if (ccmm_kthread_should_stop(k))
+			break;
+		atomic_fetch_add(&k->rounds, 1);
+		balance_pgdat(T, k, node);
+		ccmm_cond_resched();
+	}
+	return 0;
 }
 
 /* The allocator's node order: @node, then the others nearest first (build_zonelists). */
@@ -1094,7 +1143,6 @@ uint64_t ccmm_tier_reclaim(struct ccmm_ctx *ctx, int node, uint64_t nr, bool ksw
 		return 0;
 	pthread_mutex_lock(&T->lock);
 	freed = shrink_node_locked(T, ctx, node, nr, kswapd, memcg);
-	run_kswapds(T, ctx->m);
 	pthread_mutex_unlock(&T->lock);
 	return freed;
 }
@@ -1122,7 +1170,6 @@ static uint64_t tier_memcg_reclaim(struct ccmm_ctx *ctx, struct ccmm_cgroup *mem
 	for (int i = 0; i < n && freed < nr; i++)
 		if (T->online[order[i]])
 			freed += shrink_node_locked(T, ctx, order[i], nr - freed, false, memcg);
-	run_kswapds(T, m);
 	pthread_mutex_unlock(&T->lock);
 	return freed;
 }
@@ -1287,7 +1334,6 @@ int ccmm_tier_access(struct ccmm_ctx *ctx, struct ccmm_tier_task *t, uint64_t vp
 		pthread_mutex_lock(&T->lock);
 		note_oom_kills(T, ctx, kills);
 		if (ret) {
-			run_kswapds(T, ctx->m);
 			pthread_mutex_unlock(&T->lock);
 			return ret;
 		}
@@ -1307,7 +1353,6 @@ int ccmm_tier_access(struct ccmm_ctx *ctx, struct ccmm_tier_task *t, uint64_t vp
 			ccmm_memcg_uncharge(t->memcg, 1);
 			t->charged--;
 		}
-		run_kswapds(T, ctx->m);
 		for (int n = 0; n < (int)ctx->m->plat->nr_nodes; n++)
 			totalpages += T->online[n] ? node_pages(ctx->m, n) : 0;
 		/* __alloc_pages_may_oom: the global OOM killer (no memcg limit was hit) */
@@ -1372,13 +1417,11 @@ int ccmm_tier_access(struct ccmm_ctx *ctx, struct ccmm_tier_task *t, uint64_t vp
 	lru_add(T, p, false);
 	e->state = V_RESIDENT;
 	e->page = p;
-	run_kswapds(T, ctx->m);
 hit:
 	t->st.refs++;
 	ccmm_count(ctx, CCMM_CTR_AT(tier, page_refs), 1);
 	if (p->numa_scan_ns) {
 		do_numa_page(T, ctx, t, p);
-		run_kswapds(T, ctx->m);
 	}
 	if (toptier(T, p->node)) {
 		t->st.hits_fast++;

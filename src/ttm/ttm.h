@@ -242,6 +242,15 @@ struct ccmm_ttm_params {
 	bool dma_no_filter;               /* TDX: bind the GPU even outside the allow-list (the override) */
 	bool no_vram;                     /* no VRAM manager (an integrated GPU, the KUnit device) */
 	const struct ccmm_ttm_device_funcs *funcs; /* NULL: the default driver */
+	/*
+	 * Bug switch (seed 000's "no PTE yet" fast path done wrong): the fault
+	 * handler looks up the PFNs and protection before it holds the
+	 * reservation and, finding it busy, waits for it and inserts what it
+	 * looked up instead of retrying the fault, so a move in between leaves
+	 * a PTE to the old backing. The fixed handler looks up under the lock
+	 * and retries after waiting (VM_FAULT_RETRY).
+	 */
+	bool fault_race_bug;
 };
 
 /* The defaults above for GPU @dev. */

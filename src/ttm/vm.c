@@ -74,44 +74,93 @@ struct ttm_vma_priv {
 	struct ccmm_ttm_bo *bo;
 };
 
-/* The fault that last returned "retry" on this thread: its next attempt blocks (FAULT_FLAG_TRIED). */
-static _Thread_local const struct ccmm_vma *retry_vma;
-static _Thread_local uint64_t retry_addr;
-
 /*
- * ttm_bo_vm_reserve: trylock; on contention drop the mmap_lock, wait for
- * the holder and ask for a retry; on the retry, block with the mmap_lock
- * held (mmap_lock before dma_resv is the documented order).
+ * ttm_bo_vm_reserve: trylock; on contention, on a first try that may
+ * retry, drop the mmap_lock, wait for the holder and ask for a retry
+ * (VM_FAULT_RETRY, -EAGAIN: the mmap_lock is not retaken); on the retry
+ * (FAULT_FLAG_TRIED), block with the mmap_lock held (mmap_lock before
+ * dma_resv is the documented order). The retry state is the fault's own
+ * (vmf->flags). 0 with the reservation held, -EAGAIN, or -EFAULT when the
+ * lock cannot be had (VM_FAULT_NOPAGE: the access faults again).
  */
-static int vm_reserve(struct ccmm_ctx *ctx, struct ccmm_vma *vma, struct ccmm_ttm_bo *bo, uint64_t addr)
+static int vm_reserve(struct ccmm_ctx *ctx, struct ccmm_vm_fault *vmf, struct ccmm_ttm_bo *bo)
 {
-	struct ccmm_mm *mm = vma->mm;
+	struct ccmm_mm *mm = vmf->vma->mm;
 
-	if (ccmm_dma_resv_trylock(ctx, bo->resv)) {
-		retry_vma = NULL; /* this fault is done with retrying: FAULT_FLAG_TRIED is per fault */
+	if (ccmm_dma_resv_trylock(ctx, bo->resv))
 		return 0;
-	}
-	if (retry_vma != vma || retry_addr != addr) {
-		retry_vma = vma;
-		retry_addr = addr;
+	if (ccmm_fault_flag_allow_retry_first(vmf->flags)) {
 		ccmm_ttm_bo_get(bo);
-		pthread_mutex_unlock(&mm->mmap_lock);
+		ccmm_mutex_unlock(ctx, &mm->mmap_lock);
 		if (!ccmm_dma_resv_lock(ctx, bo->resv, NULL)) {
 			bo->fault_retries++;
 			ccmm_dma_resv_unlock(ctx, bo->resv);
 		}
 		ccmm_ttm_bo_put(ctx, bo);
-		pthread_mutex_lock(&mm->mmap_lock);
 		return -EAGAIN;
 	}
-	retry_vma = NULL;
-	return ccmm_dma_resv_lock(ctx, bo->resv, NULL);
+	return ccmm_dma_resv_lock(ctx, bo->resv, NULL) ? -EFAULT : 0;
 }
 
-static int vm_fault_reserved(struct ccmm_ctx *ctx, struct ccmm_vma *vma, struct ccmm_ttm_bo *bo, uint64_t addr)
+/* What a fault maps: the page at @off of the current placement (a tt must be populated). */
+static uint64_t bo_page_pa(const struct ccmm_ttm_bo *bo, uint64_t off)
+{
+	return bo->res.is_iomem ? bo->res.bus_base + (off << CCMM_PAGE_SHIFT) : bo->tt.pages[off];
+}
+
+/* Protection of the current placement for @vma, resolved once per placement (per BO). */
+static uint64_t bo_fault_prot(struct ccmm_ttm_bo *bo, const struct ccmm_vma *vma)
 {
 	struct ccmm_ttm_device *tdev = bo->tdev;
-	uint64_t page_offset = ((addr - vma->start) >> CCMM_PAGE_SHIFT) + vma->vm_pgoff;
+
+	if (!bo->prot_valid || bo->fault_prot_base != vma->vm_page_prot || bo->fault_prot_policy != (int)tdev->p.policy) {
+		bo->fault_prot = ccmm_ttm_io_prot(bo, vma->vm_page_prot);
+		bo->fault_prot_base = vma->vm_page_prot;
+		bo->fault_prot_policy = (int)tdev->p.policy;
+		bo->prot_valid = true;
+	}
+	return bo->fault_prot;
+}
+
+/*
+ * A lockless lookup (the fault_race_bug switch): the PFNs and protection
+ * the placement has now, taken before the reservation is held. Nothing
+ * keeps a move from changing them before they are inserted. 0 PFNs when
+ * there is nothing to look up without the lock (no placement, a tt not
+ * populated): the fault then goes the locked way. The fixed handler looks
+ * up only with the reservation held, and when it had to wait for it,
+ * retries the whole fault (VM_FAULT_RETRY) rather than trust anything
+ * from before.
+ */
+struct lockless_lookup {
+	unsigned n;
+	uint64_t pa[CCMM_TTM_NUM_PREFAULT];
+	uint64_t prot;
+};
+
+static void lookup_unlocked(struct ccmm_ttm_bo *bo, const struct ccmm_vm_fault *vmf, struct lockless_lookup *lk)
+{
+	const struct ccmm_vma *vma = vmf->vma;
+
+	lk->n = 0;
+	if (!bo->has_res || (!bo->res.is_iomem && !bo->tt.populated))
+		return;
+	lk->prot = ccmm_ttm_io_prot(bo, vma->vm_page_prot);
+	for (unsigned i = 0; i < bo->tdev->p.prefault && i < CCMM_TTM_NUM_PREFAULT; i++) {
+		uint64_t off = vmf->pgoff + i;
+
+		if (vmf->address + ((uint64_t)i << CCMM_PAGE_SHIFT) >= vma->end || off >= bo->num_pages)
+			break;
+		lk->pa[lk->n++] = bo_page_pa(bo, off);
+	}
+}
+
+static int vm_fault_reserved(struct ccmm_ctx *ctx, struct ccmm_vm_fault *vmf, struct ccmm_ttm_bo *bo,
+			     const struct lockless_lookup *lk)
+{
+	struct ccmm_vma *vma = vmf->vma;
+	struct ccmm_ttm_device *tdev = bo->tdev;
+	uint64_t page_offset = vmf->pgoff, addr = vmf->address;
 	bool per_page = tdev->p.resolve == CCMM_TTM_RESOLVE_PER_PAGE;
 	uint64_t prot = 0;
 
@@ -122,16 +171,8 @@ static int vm_fault_reserved(struct ccmm_ctx *ctx, struct ccmm_vma *vma, struct 
 		return -EFAULT; /* SIGBUS */
 	if (!bo->res.is_iomem && ccmm_ttm_tt_populate(ctx, bo))
 		return -EFAULT; /* first fault: allocate the whole tt */
-	if (!per_page) {
-		if (!bo->prot_valid || bo->fault_prot_base != vma->vm_page_prot ||
-		    bo->fault_prot_policy != (int)tdev->p.policy) {
-			bo->fault_prot = ccmm_ttm_io_prot(bo, vma->vm_page_prot);
-			bo->fault_prot_base = vma->vm_page_prot;
-			bo->fault_prot_policy = (int)tdev->p.policy;
-			bo->prot_valid = true;
-		}
-		prot = bo->fault_prot;
-	}
+	if (!per_page)
+		prot = lk && lk->n ? lk->prot : bo_fault_prot(bo, vma);
 	/* speculatively prefault; only an error on the first page matters */
 	for (unsigned i = 0; i < tdev->p.prefault; i++) {
 		uint64_t off = page_offset + i, va = addr + ((uint64_t)i << CCMM_PAGE_SHIFT), pa;
@@ -139,7 +180,13 @@ static int vm_fault_reserved(struct ccmm_ctx *ctx, struct ccmm_vma *vma, struct 
 
 		if (va >= vma->end || off >= bo->num_pages)
 			break;
-		pa = bo->res.is_iomem ? bo->res.bus_base + (off << CCMM_PAGE_SHIFT) : bo->tt.pages[off];
+		if (lk && lk->n) {
+			if (i >= lk->n)
+				break;
+			pa = lk->pa[i]; /* what the lockless lookup saw, moved or not */
+		} else {
+			pa = bo_page_pa(bo, off);
+		}
 		ret = ccmm_vmf_insert_pfn_prot(ctx, vma, va, pa,
 					       per_page ? ccmm_ttm_pfn_prot(tdev->m, bo, pa, vma->vm_page_prot) : prot);
 		if (ret == -EEXIST)
@@ -156,19 +203,34 @@ static int vm_fault_reserved(struct ccmm_ctx *ctx, struct ccmm_vma *vma, struct 
 	return 0;
 }
 
-static int ttm_vm_fault(struct ccmm_ctx *ctx, struct ccmm_vma *vma, uint64_t addr, bool write)
+static int ttm_vm_fault(struct ccmm_ctx *ctx, struct ccmm_vm_fault *vmf)
 {
-	struct ttm_vma_priv *vp = vma->priv;
+	struct ttm_vma_priv *vp = vmf->vma->priv;
 	struct ccmm_ttm_bo *bo = vp->bo;
-	int ret = vm_reserve(ctx, vma, bo, addr);
+	struct lockless_lookup lk = { 0 };
+	int ret;
 
-	if (ret == -EAGAIN)
-		return ret;
+	if (bo->tdev->p.fault_race_bug) {
+		lookup_unlocked(bo, vmf, &lk);
+		if (lk.n) {
+			/*
+			 * The bug: with the lookup in hand, a busy reservation is
+			 * waited for instead of asking for a retry, and what was
+			 * looked up before is inserted; a move in between has zapped
+			 * the mappings and freed those pages.
+			 */
+			if (!ccmm_dma_resv_trylock(ctx, bo->resv) && ccmm_dma_resv_lock(ctx, bo->resv, NULL))
+				return -EFAULT;
+			ret = vm_fault_reserved(ctx, vmf, bo, &lk);
+			ccmm_dma_resv_unlock(ctx, bo->resv);
+			return ret;
+		}
+	}
+	ret = vm_reserve(ctx, vmf, bo);
 	if (ret)
-		return -EFAULT;
-	ret = vm_fault_reserved(ctx, vma, bo, addr);
+		return ret;
+	ret = vm_fault_reserved(ctx, vmf, bo, NULL);
 	ccmm_dma_resv_unlock(ctx, bo->resv);
-	(void)write;
 	return ret;
 }
 

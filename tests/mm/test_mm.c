@@ -164,21 +164,30 @@ static void test_vmap(void **state)
 struct demo {
 	uint64_t pa;
 	int faults, retries_left;
+	unsigned flags[8];             /* the vmf flags of each fault */
 	bool closed;
 };
 
-static int demo_fault(struct ccmm_ctx *c, struct ccmm_vma *vma, uint64_t addr, bool write)
+/*
+ * A handler that asks for a retry while it may (a trylock that failed):
+ * as the kernel's, it lets the mmap_lock go before VM_FAULT_RETRY.
+ */
+static int demo_fault(struct ccmm_ctx *c, struct ccmm_vm_fault *vmf)
 {
+	struct ccmm_vma *vma = vmf->vma;
 	struct demo *d = vma->priv;
 
+	if (d->faults < 8)
+		d->flags[d->faults] = vmf->flags;
 	d->faults++;
-	if (d->retries_left) {
+	if (d->retries_left && ccmm_fault_flag_allow_retry_first(vmf->flags)) {
 		d->retries_left--;
+		ccmm_mutex_unlock(c, &vma->mm->mmap_lock);
 		return -EAGAIN; /* VM_FAULT_RETRY: a trylock failed */
 	}
-	if (addr >= vma->start + 4096)
+	if (vmf->address >= vma->start + 4096)
 		return -EFAULT; /* SIGBUS past the object */
-	return ccmm_vmf_insert_pfn_prot(c, vma, addr, d->pa, vma->vm_page_prot);
+	return ccmm_vmf_insert_pfn_prot(c, vma, vmf->address, d->pa, vma->vm_page_prot);
 }
 
 static void demo_close(struct ccmm_vma *vma)
@@ -207,20 +216,27 @@ static void test_vma_faults(void **state)
 	/* overlapping and misaligned mmaps */
 	assert_int_equal(ccmm_mmap(&ctx, mm, vma->start + 4096, 4096, 0, 0, NULL, NULL, &other), -EEXIST);
 	assert_int_equal(ccmm_mmap(&ctx, mm, 0, 100, 0, 0, NULL, NULL, &other), -EINVAL);
-	/* first touch: two retries, then the handler maps it */
+	/* first touch: one retry (the retry state travels with the fault: TRIED), then the handler maps it */
 	assert_int_equal(ccmm_mm_access(&ctx, mm, CCMM_WRITE, vma->start + 8, "abc", 4, &r), 0);
 	assert_int_equal(r.outcome, CCMM_OK);
-	assert_int_equal(d.faults, 3);
+	assert_int_equal(d.faults, 2);
+	assert_int_equal(d.flags[0], CCMM_FAULT_FLAG_ALLOW_RETRY | CCMM_FAULT_FLAG_KILLABLE | CCMM_FAULT_FLAG_WRITE);
+	assert_int_equal(d.flags[1], d.flags[0] | CCMM_FAULT_FLAG_TRIED);
+	assert_int_equal(d.retries_left, 1); /* a retried fault may not ask again */
+	assert_false(ccmm_mutex_is_locked(&mm->mmap_lock));
 	assert_int_equal(ccmm_mm_access(&ctx, mm, CCMM_READ, vma->start + 8, buf, 4, &r), 0);
 	assert_string_equal(buf, "abc");
-	assert_int_equal(d.faults, 3); /* mapped now: no fault */
+	assert_int_equal(d.faults, 2); /* mapped now: no fault */
 	/* beyond the object: the handler says SIGBUS, the access ends in #PF */
 	assert_int_equal(ccmm_mm_access(&ctx, mm, CCMM_READ, vma->start + 4096, buf, 4, &r), 0);
 	assert_int_equal(r.outcome, CCMM_PF);
+	assert_int_equal(d.faults, 4); /* a new fault starts untried: it retried once more (the last retry) */
+	assert_false(d.flags[2] & CCMM_FAULT_FLAG_TRIED);
+	assert_int_equal(d.flags[3], d.flags[2] | CCMM_FAULT_FLAG_TRIED);
 	/* zap: the PTE goes, the next access faults in again */
 	assert_int_equal(ccmm_zap_vma_range(&ctx, vma, vma->start, 8192), 1);
 	assert_int_equal(ccmm_mm_access(&ctx, mm, CCMM_READ, vma->start + 8, buf, 4, &r), 0);
-	assert_int_equal(d.faults, 5);
+	assert_int_equal(d.faults, 5); /* no retries left: mapped at once */
 	assert_true(vma->vm_flags & CCMM_VM_SHARED);
 	/* munmap of part of a VMA is refused; of all of it, closes it */
 	assert_int_equal(ccmm_munmap(&ctx, mm, vma->start, 4096), -EINVAL);

@@ -7,6 +7,7 @@
 #include "helpers.h"
 
 #include <jansson.h>
+#include <unistd.h>
 
 #include "report/report.h"
 #include "scenario/scenario.h"
@@ -255,6 +256,193 @@ static void test_platform_override(void **state)
 			 -ENOENT);
 }
 
+/* The lockstat line of @entity for @class (lock or wait), or NULL. */
+static bool lockstat_of(struct ccmm_run *run, const char *entity, const char *class, bool wait,
+			struct ccmm_lock_stat *out)
+{
+	struct ccmm_run_lockstat l;
+
+	for (size_t i = 0; ccmm_run_lockstat(run, i, &l); i++)
+		if (!strcmp(l.entity, entity) && !strcmp(l.st.name, class) && l.st.is_wait == wait) {
+			*out = l.st;
+			return true;
+		}
+	return false;
+}
+
+static struct ccmm_job *load_file(const char *path)
+{
+	struct ccmm_job *job;
+	struct ccmm_error err;
+
+	if (ccmm_job_load(path, NULL, NULL, &job, &err))
+		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+	return job;
+}
+
+/*
+ * Two importers contend on one reservation (tests/jobs/dmabuf-resv-contention):
+ * b asks right after a took it, sleeps until a lets go, and its modeled
+ * wait is exactly a's hold; the JSON report carries the same figures.
+ */
+static void test_contention_in_modeled_time(void **state)
+{
+	struct ccmm_job *job = load_file(CCMM_SOURCE_DIR "/tests/jobs/dmabuf-resv-contention.job");
+	struct ccmm_lock_stat a, b;
+	struct ccmm_run_summary s;
+	struct ccmm_run *run;
+	char *text = NULL;
+	size_t len = 0;
+	json_t *root, *cls, *c;
+	json_error_t jerr;
+	size_t i;
+	bool found = false;
+	FILE *f;
+
+	assert_int_equal(ccmm_job_run(job, &run), 0);
+	ccmm_run_summarize(run, &s);
+	assert_int_equal(s.status, 0);
+	assert_true(lockstat_of(run, "a", "reservation_ww_class", false, &a));
+	assert_true(lockstat_of(run, "b", "reservation_ww_class", false, &b));
+	assert_int_equal(a.contentions, 0);
+	assert_int_equal(b.contentions, 1);
+	assert_true(a.hold_max_ns >= 10000); /* it held it across the 10us sleep */
+	assert_int_equal(b.wait_total_ns, a.hold_max_ns);
+	assert_int_equal(b.wait_max_ns, b.wait_total_ns);
+	f = open_memstream(&text, &len);
+	assert_int_equal(ccmm_report_json(run, f), 0);
+	fclose(f);
+	root = json_loads(text, 0, &jerr);
+	assert_non_null(root);
+	cls = json_object_get(root, "lockstat");
+	json_array_foreach(cls, i, c) {
+		if (strcmp(json_string_value(json_object_get(c, "class")), "reservation_ww_class"))
+			continue;
+		found = true;
+		assert_int_equal(json_integer_value(json_object_get(c, "contentions")), 1);
+		assert_int_equal(json_integer_value(json_object_get(c, "waittime_max_ns")), (json_int_t)b.wait_max_ns);
+		assert_true(json_array_size(json_object_get(c, "entities")) >= 3);
+	}
+	assert_true(found);
+	json_decref(root);
+	free(text);
+	done(run, job);
+}
+
+/* A run's choices, kept past the run (a job runs once at a time). */
+static uint32_t *choices_of(struct ccmm_run *run, size_t *n, uint64_t *end_ns)
+{
+	const uint32_t *c;
+	const char *const *names;
+	size_t nn;
+	uint32_t *copy;
+
+	assert_true(ccmm_run_schedule(run, &c, n, &names, &nn));
+	assert_string_equal(names[0], "gpu");
+	copy = malloc(*n * sizeof(*copy) + 1);
+	memcpy(copy, c, *n * sizeof(*copy));
+	*end_ns = run->end_ns;
+	return copy;
+}
+
+/* The same plan gives the same run; a recorded schedule replays to the same interleaving. */
+static void test_schedules_replay(void **state)
+{
+	struct ccmm_job *job = load_file(CCMM_SOURCE_DIR "/tests/jobs/dmabuf-resv-contention.job");
+	struct ccmm_sched_plan p = { .kind = CCMM_PLAN_RANDOM, .seed = 5, .max_steps = 100000, .record = true };
+	struct ccmm_sched_plan r;
+	struct ccmm_run *run;
+	uint32_t *c1, *c2, *c3;
+	size_t n1, n2, n3;
+	uint64_t e1, e2, e3;
+	char path[] = "/tmp/ccmm-schedule-XXXXXX";
+	struct ccmm_error err;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(ccmm_job_run_plan(job, &p, &run), 0);
+	c1 = choices_of(run, &n1, &e1);
+	assert_int_equal(ccmm_schedule_write(run, path), 0);
+	ccmm_run_free(run);
+	assert_int_equal(ccmm_job_run_plan(job, &p, &run), 0);
+	c2 = choices_of(run, &n2, &e2);
+	ccmm_run_free(run);
+	assert_true(n1 > 10);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(c1, c2, n1 * sizeof(*c1));
+	assert_int_equal(e1, e2);
+	/* through the schedule file */
+	assert_int_equal(ccmm_schedule_read(path, job, &r, &err), 0);
+	assert_int_equal(r.nr_choices, n1);
+	assert_int_equal(ccmm_job_run_plan(job, &r, &run), 0);
+	assert_string_equal(run->error, "");
+	c3 = choices_of(run, &n3, &e3);
+	ccmm_run_free(run);
+	assert_int_equal(n3, n1);
+	assert_memory_equal(c1, c3, n1 * sizeof(*c1));
+	assert_int_equal(e3, e1);
+	ccmm_schedule_free(&r);
+	free(c1);
+	free(c2);
+	free(c3);
+	unlink(path);
+	ccmm_job_free(job);
+}
+
+/* A schedule file that does not fit: refused at its line, or a run error when the job diverges. */
+static void test_schedule_mismatch(void **state)
+{
+	struct ccmm_job *job = load_file(CCMM_SOURCE_DIR "/tests/jobs/dmabuf-resv-contention.job");
+	char path[] = "/tmp/ccmm-schedule-XXXXXX";
+	struct ccmm_sched_plan r;
+	struct ccmm_error err;
+	struct ccmm_run *run;
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	fprintf(f, "ccmm-schedule 1\nentities gpu x b\nchoices 0\n");
+	fclose(f);
+	assert_int_equal(ccmm_schedule_read(path, job, &r, &err), -EINVAL);
+	assert_int_equal(err.line, 2);
+	f = fopen(path, "w");
+	fprintf(f, "ccmm-schedule 1\nentities gpu a b\nsteps 3\nchoices 2*3\n");
+	fclose(f);
+	assert_int_equal(ccmm_schedule_read(path, job, &r, &err), 0);
+	/* b cannot run third: it waits for the export */
+	assert_int_equal(ccmm_job_run_plan(job, &r, &run), 0);
+	assert_non_null(strstr(run->error, "does not fit"));
+	ccmm_run_free(run);
+	ccmm_schedule_free(&r);
+	f = fopen(path, "w");
+	fprintf(f, "ccmm-schedule 1\nentities gpu a b\nsteps 4\nchoices 2*3\n");
+	fclose(f);
+	assert_int_equal(ccmm_schedule_read(path, job, &r, &err), -EINVAL); /* truncated */
+	unlink(path);
+	ccmm_job_free(job);
+}
+
+/* A deadlock between two actors' sleeping locks: the engine says who waits for what. */
+static void test_lock_deadlock_found(void **state)
+{
+	struct ccmm_job *job;
+	struct ccmm_run_summary s;
+	struct ccmm_run *run = run_text("[global]\nplatform=" CCMM_SOURCE_DIR "/tests/jobs/p2p-host.ini\n"
+					"[gpu]\nactor=gpu\ndevice=gpu0\nvram=1m\nop=bo_create x 64k place=vram\n"
+					"op=bo_create y 64k place=vram\nop=signal made\n"
+					"op=lock x\nop=signal gx\nop=wait gy\nop=lock y\n"
+					"[imp]\nactor=importer\nrole=rdma\ndevice=rnic0\nop=wait made\nop=wait gx\n"
+					"op=lock y\nop=signal gy\nop=lock x\n",
+					&job, &s);
+
+	assert_int_equal(s.status, 2);
+	assert_non_null(strstr(run->error, "deadlock: every remaining actor waits:"));
+	assert_non_null(strstr(run->error, "[gpu] at line"));
+	assert_non_null(strstr(run->error, "reservation_ww_class held by imp"));
+	assert_non_null(strstr(run->error, "reservation_ww_class held by gpu"));
+	done(run, job);
+}
+
 /*
  * A page count whose size in bytes wraps 64 bits used to pass the range
  * checks as a small range while the op looped over the full count. On every
@@ -381,6 +569,10 @@ int main(void)
 		cmocka_unit_test(test_threads_mode_runs),
 		cmocka_unit_test(test_reports),
 		cmocka_unit_test(test_platform_override),
+		cmocka_unit_test(test_contention_in_modeled_time),
+		cmocka_unit_test(test_schedules_replay),
+		cmocka_unit_test(test_schedule_mismatch),
+		cmocka_unit_test(test_lock_deadlock_found),
 		cmocka_unit_test(test_page_counts_never_wrap),
 		cmocka_unit_test(test_byte_ranges_never_wrap),
 		cmocka_unit_test(test_step_bound),

@@ -7,7 +7,9 @@
 
 #include "helpers.h"
 #include "cgroup/cgroup.h"
+#include "scenario/scenario.h"
 #include "sgx/sgx.h"
+#include "sim_call.h"
 
 /* One 64 MiB node and @epc bytes of EPC on it ("1m": 256 pages). */
 static inline struct ccmm_machine *sgx_boot(const char *epc)
@@ -87,15 +89,34 @@ static inline struct ccmm_sgx_encl *encl_build(struct proc *p, uint64_t base, ui
 }
 
 /* One access inside the enclave (EENTER, access, EEXIT). */
-static inline int encl_touch(struct proc *p, struct ccmm_sgx_encl *e, uint64_t page, bool write)
+struct touch {
+	struct proc *p;
+	struct ccmm_sgx_encl *e;
+	uint64_t page;
+	bool write;
+};
+
+static inline int touch_task(void *arg)
 {
+	struct touch *x = arg;
 	struct ccmm_sgx_thread t = { 0 };
 	int ret;
 
-	ccmm_sgx_enter(&t, e);
-	ret = ccmm_sgx_encl_access(&p->cur, &t, e->base + page * CCMM_PAGE_SIZE, write);
+	ccmm_sgx_enter(&t, x->e);
+	ret = ccmm_sgx_encl_access(&x->p->cur, &t, x->e->base + x->page * CCMM_PAGE_SIZE, x->write);
 	ccmm_sgx_exit(&t);
 	return ret;
+}
+
+/*
+ * One enclave access by @p, as a task under a simulator: a fault that must
+ * wait for reclaim sleeps while ksgxd or the cgroup work (woken by it) run.
+ */
+static inline int encl_touch(struct proc *p, struct ccmm_sgx_encl *e, uint64_t page, bool write)
+{
+	struct touch x = { p, e, page, write };
+
+	return sim_call(p->cur.ctx->m, p->cur.ctx, touch_task, &x);
 }
 
 static inline uint64_t misc_pages(struct ccmm_machine *m, const char *path)

@@ -336,41 +336,92 @@ static void test_limit_vs_global(void **state)
 	assert_int_equal(ccmm_sgx_nr_free(sgx), 256);
 }
 
-/* ksgxd wakes below 32 free pages and reclaims until 64 are free. */
+/* What the task saw in test_ksgxd_watermarks, checked afterwards. */
+struct watermarks {
+	struct proc *p;
+	struct ccmm_sgx_encl *e;
+	long added, free_at_32, free_after_kick, free_after_step;
+	uint64_t rounds_before, rounds_after_kick, rounds_after_step, task_ns_at_kick;
+};
+
+static int watermarks_task(void *arg)
+{
+	struct watermarks *w = arg;
+	int err;
+
+	if (ccmm_sgx_encl_create(&w->p->cur, BASE, 256 * CCMM_PAGE_SIZE, "k", &w->e))
+		return -1;
+	w->added = ccmm_sgx_encl_add_pages(&w->p->cur, w->e, 0, 1, CCMM_PT_TCS, RW, NULL, false, &err);
+	/* VA + SECS + 1 + 221 = 224 used, 32 free: not below the low watermark */
+	w->added += ccmm_sgx_encl_add_pages(&w->p->cur, w->e, 1, 221, CCMM_PT_REG, RW, NULL, false, &err);
+	w->free_at_32 = ccmm_sgx_nr_free(sgx);
+	w->rounds_before = atomic_load(&sgx->ksgxd.rounds);
+	/* one more page: 31 free, the allocation wakes ksgxd (it does not run it) */
+	w->added += ccmm_sgx_encl_add_pages(&w->p->cur, w->e, 222, 1, CCMM_PT_REG, RW, NULL, false, &err);
+	w->task_ns_at_kick = w->p->ctx.now_ns;
+	w->free_after_kick = ccmm_sgx_nr_free(sgx);
+	w->rounds_after_kick = atomic_load(&sgx->ksgxd.rounds);
+	/* the task's next step: ksgxd, woken at the task's time, runs first */
+	ccmm_cond_resched();
+	w->free_after_step = ccmm_sgx_nr_free(sgx);
+	w->rounds_after_step = atomic_load(&sgx->ksgxd.rounds);
+	return 0;
+}
+
+/*
+ * ksgxd wakes below 32 free pages and reclaims until 64 are free: a
+ * kernel thread the scheduler runs beside the task, on its own clock that
+ * starts at the task's time of the wake-up.
+ */
 static void test_ksgxd_watermarks(void **state)
 {
 	struct proc p;
-	struct ccmm_sgx_encl *e;
-	int err;
+	struct watermarks w = { &p };
 
 	proc_init(m, &p, "k", "/k", 1);
-	assert_int_equal(ccmm_sgx_encl_create(&p.cur, BASE, 256 * CCMM_PAGE_SIZE, "k", &e), 0);
-	assert_int_equal(ccmm_sgx_encl_add_pages(&p.cur, e, 0, 1, CCMM_PT_TCS, RW, NULL, false, &err), 1);
-	/* VA + SECS + 1 + 221 = 224 used, 32 free: not below the low watermark */
-	assert_int_equal(ccmm_sgx_encl_add_pages(&p.cur, e, 1, 221, CCMM_PT_REG, RW, NULL, false, &err), 221);
-	assert_int_equal(ccmm_sgx_nr_free(sgx), 32);
-	assert_int_equal(atomic_load(&sgx->ksgxd.runs), 0);
-	/* one more page: 31 free, ksgxd wakes and reclaims to 64 (in batches of 16) */
-	assert_int_equal(ccmm_sgx_encl_add_pages(&p.cur, e, 222, 1, CCMM_PT_REG, RW, NULL, false, &err), 1);
-	assert_int_equal(atomic_load(&sgx->ksgxd.runs), 1);
-	assert_true(ccmm_sgx_nr_free(sgx) >= 64 && ccmm_sgx_nr_free(sgx) < 64 + 16);
-	assert_int_equal(ccmm_sgx_nr_free(sgx), 31 + 48);
+	assert_int_equal(sim_call(m, &p.ctx, watermarks_task, &w), 0);
+	assert_int_equal(w.added, 223);
+	assert_int_equal(w.free_at_32, 32);
+	assert_int_equal(w.rounds_before, 0);
+	assert_int_equal(w.free_after_kick, 31);
+	assert_int_equal(w.rounds_after_kick, 0);
+	assert_int_equal(w.rounds_after_step, 1);
+	/* reclaims to 64 (in batches of 16) */
+	assert_true(w.free_after_step >= 64 && w.free_after_step < 64 + 16);
+	assert_int_equal(w.free_after_step, 31 + 48);
 	assert_int_equal(sgx->ksgxd.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)], 48);
 	assert_int_equal(p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)], 0); /* the task itself never reclaimed */
 	assert_int_equal(cg_stats(m, "/k").evicted[CCMM_SGX_CAUSE_GLOBAL], 48);
-	/* on its own clock: it started when the task woke it and ran for what it charged */
+	/*
+	 * On its own clock: it started when the task woke it (inside the
+	 * allocation, before the EADD), waited for the enclave's lock while the
+	 * task finished the EADD (up to 2.5us, lockstat), and ran for what it
+	 * charged.
+	 */
 	{
-		uint64_t spent = 0;
+		uint64_t spent = 0, waited = 0;
 
 		for (int c = 0; c < CCMM_COST_MAX; c++)
 			spent += sgx->ksgxd.ctx.cost_ns[c];
+		for (size_t i = 0; i < sgx->ksgxd.se.nr_stats; i++)
+			waited += sgx->ksgxd.se.stats[i].wait_total_ns;
 		assert_true(spent > 48 * 7000);
-		assert_true(atomic_load(&sgx->ksgxd.kick_ns) > 0 && atomic_load(&sgx->ksgxd.kick_ns) <= p.ctx.now_ns);
-		assert_int_equal(atomic_load(&sgx->ksgxd.done_ns), atomic_load(&sgx->ksgxd.kick_ns) + spent);
+		assert_int_equal(atomic_load(&sgx->ksgxd_kick_ns), w.task_ns_at_kick - 2500);
+		assert_true(waited > 0 && waited <= 2500); /* less what it scanned before it asked for the lock */
+		assert_int_equal(atomic_load(&sgx->ksgxd_done_ns), atomic_load(&sgx->ksgxd_kick_ns) + waited + spent);
 	}
-	ccmm_sgx_encl_put(&p.ctx, e);
+	ccmm_sgx_encl_put(&p.ctx, w.e);
 	proc_exit(m, &p);
 	assert_int_equal(ccmm_sgx_nr_free(sgx), 256);
+}
+
+static int ksgxd_wake_task(void *arg)
+{
+	struct proc *p = arg;
+
+	ccmm_sgx_ksgxd_wake(sgx, &p->ctx);
+	ccmm_cond_resched();
+	return 0;
 }
 
 /* Seed 004: backing storage is charged to current->mm's memcg in direct reclaim, to an mm of the enclave for ksgxd. */
@@ -418,8 +469,9 @@ static void test_charge_mm(void **state)
 
 		while (ccmm_sgx_nr_free(sgx) >= 32)
 			assert_int_equal(ccmm_sgx_vepc_fault(&p2.cur, v, (uint64_t)(256 - ccmm_sgx_nr_free(sgx))), 0);
-		ccmm_sgx_ksgxd_wake(sgx, &p2.ctx);
-		assert_true(atomic_load(&sgx->ksgxd.runs) >= 1);
+		/* the wake-up from a task; ksgxd runs under the simulator */
+		assert_int_equal(sim_call(m, &p2.ctx, ksgxd_wake_task, &p2), 0);
+		assert_true(atomic_load(&sgx->ksgxd.rounds) >= 1);
 		/* page 1 (its PCMD page exists) and the SECS again (page and PCMD page): all to p2's memcg */
 		assert_int_equal(ccmm_memcg_usage(m2), before + 3);
 		assert_int_equal(ccmm_memcg_usage(m1), 16);
@@ -620,7 +672,7 @@ static void test_policy_cgroup_only(void **state)
 			/* the late cgroup paid for all of it */
 			assert_int_equal(cg_stats(m, "/c/hog").evicted[CCMM_SGX_CAUSE_GLOBAL], 0);
 			assert_true(cg_stats(m, "/c/late").evicted[CCMM_SGX_CAUSE_GLOBAL] > 0);
-			assert_int_equal(atomic_load(&ccmm_sgx_of(m)->ksgxd.runs), 0);
+			assert_int_equal(atomic_load(&ccmm_sgx_of(m)->ksgxd.rounds), 0);
 		} else {
 			assert_true(cg_stats(m, "/c/hog").evicted[CCMM_SGX_CAUSE_GLOBAL] > 0);
 		}
@@ -705,17 +757,50 @@ struct replay_figures {
 	long done;
 };
 
-/* 3000 references over 64 pages held to 16 by the cgroup, one by one or batched, on a fresh machine. */
+struct replay_run {
+	struct proc *p;
+	struct ccmm_sgx_encl *e;
+	const uint32_t *refs;
+	bool batched;
+	long done;
+};
+
+static int replay_task(void *arg)
+{
+	struct replay_run *r = arg;
+	struct ccmm_sgx_thread t = { 0 };
+	int err = 0;
+
+	ccmm_sgx_enter(&t, r->e);
+	if (r->batched) {
+		for (size_t i = 0; i < 3000 && !err; i += 100)
+			r->done += ccmm_sgx_encl_access_batch(&r->p->cur, &t, r->refs + i, 100, &err);
+	} else {
+		for (size_t i = 0; i < 3000 && !err; i++) {
+			err = ccmm_sgx_encl_access(&r->p->cur, &t, r->e->base + (r->refs[i] >> 1) * CCMM_PAGE_SIZE,
+						   r->refs[i] & 1);
+			r->done += !err;
+		}
+	}
+	ccmm_sgx_exit(&t);
+	return err;
+}
+
+/*
+ * 3000 references over 64 pages held to 16 by the cgroup, one by one or
+ * batched, on a fresh machine. Faults over the limit wait for the cgroup's
+ * reclaim work, a kernel thread: the references run as a task under a
+ * simulator beside it.
+ */
 static struct replay_figures replay_seq(bool batched)
 {
 	struct ccmm_machine *mm = sgx_boot("1m");
 	struct replay_figures f = { 0 };
-	struct ccmm_sgx_thread t = { 0 };
 	struct ccmm_sgx_encl *e;
 	struct proc p;
 	uint32_t refs[3000];
 	uint64_t x = 12345;
-	int err = 0;
+	struct replay_run r;
 
 	proc_init(mm, &p, "rs", "/rs", 1);
 	set_file(mm, "/rs/misc.max", "sgx_epc 65536");
@@ -724,18 +809,9 @@ static struct replay_figures replay_seq(bool batched)
 		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
 		refs[i] = (uint32_t)((1 + (x >> 33) % (i % 7 ? 12 : 63)) << 1 | ((x >> 20) & 1));
 	}
-	ccmm_sgx_enter(&t, e);
-	if (batched) {
-		for (size_t i = 0; i < 3000 && !err; i += 100)
-			f.done += ccmm_sgx_encl_access_batch(&p.cur, &t, refs + i, 100, &err);
-	} else {
-		for (size_t i = 0; i < 3000 && !err; i++) {
-			err = ccmm_sgx_encl_access(&p.cur, &t, e->base + (refs[i] >> 1) * CCMM_PAGE_SIZE, refs[i] & 1);
-			f.done += !err;
-		}
-	}
-	ccmm_sgx_exit(&t);
-	assert_int_equal(err, 0);
+	r = (struct replay_run){ &p, e, refs, batched, 0 };
+	assert_int_equal(sim_call(mm, &p.ctx, replay_task, &r), 0);
+	f.done = r.done;
 	f.now_ns = p.ctx.now_ns;
 	f.refs = p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_refs)];
 	f.faults = p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_faults)];
@@ -779,7 +855,7 @@ static void test_reclaim_direct(void **state)
 	/* below the margin now: nothing more */
 	ccmm_sgx_reclaim_direct(&p.cur);
 	assert_int_equal(cg_stats(m, "/d").evicted[CCMM_SGX_CAUSE_LIMIT], 16);
-	/* a guest's vEPC takes the EPC down to 20 free pages (faults wake ksgxd but never run it) */
+	/* a guest's vEPC takes the EPC down to 20 free pages (faults wake ksgxd; no scheduler runs it here) */
 	proc_init(m, &q, "g", "/dg", 2);
 	{
 		struct ccmm_sgx_vepc *v;
@@ -788,7 +864,7 @@ static void test_reclaim_direct(void **state)
 		assert_int_equal(ccmm_sgx_vepc_open(&q.cur, 256 * CCMM_PAGE_SIZE, &v), 0);
 		for (uint64_t i = 0; ccmm_sgx_nr_free(sgx) > 20; i++)
 			assert_int_equal(ccmm_sgx_vepc_fault(&q.cur, v, i), 0);
-		assert_int_equal(atomic_load(&sgx->ksgxd.runs), 0);
+		assert_int_equal(atomic_load(&sgx->ksgxd.rounds), 0);
 		/* direct reclaim by the guest's VMM: global, from whoever holds reclaimable pages, backing charged to it */
 		ccmm_sgx_reclaim_direct(&q.cur);
 		assert_int_equal(cg_stats(m, "/d").evicted[CCMM_SGX_CAUSE_GLOBAL], 16);

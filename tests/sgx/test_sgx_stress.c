@@ -97,7 +97,7 @@ static void test_threads(void **state)
 
 	m = sgx_boot("1m");
 	sgx = ccmm_sgx_of(m);
-	assert_int_equal(ccmm_sgx_set_threaded(m, true), 0);
+	assert_int_equal(ccmm_kthreads_start(m), 0); /* ksgxd and the work queue on threads of their own */
 	for (int i = 0; i < NTHREADS; i++) {
 		char name[16], path[32];
 
@@ -137,8 +137,8 @@ static void test_threads(void **state)
 	}
 	assert_true(misc_pages(m, "/st/t0") <= 40);
 	assert_true(misc_pages(m, "/st/t1") <= 50);
-	assert_true(atomic_load(&sgx->ksgxd.runs) > 0);
-	assert_int_equal(ccmm_sgx_set_threaded(m, false), 0);
+	assert_true(atomic_load(&sgx->ksgxd.rounds) > 0);
+	ccmm_kthreads_stop(m);
 	for (int i = 0; i < NTHREADS; i++) {
 		ccmm_sgx_encl_put(&w[i].p.ctx, w[i].e);
 		proc_exit(m, &w[i].p);

@@ -3,8 +3,9 @@
  * ww_mutex beyond the kernel's own cases (ported in
  * tests/kernel/test-ww_mutex.c): how the two classes differ when an older
  * transaction meets a younger one, that the reservation class is the
- * kernel's wait-die, every misuse rule, and the owner tokens of the
- * engine's sim mode.
+ * kernel's wait-die, every misuse rule, and entities of the engine's sim
+ * mode sharing one thread (each owns its locks, sleeps while another
+ * holds them, and waits in modeled time).
  */
 #include "helpers.h"
 
@@ -13,6 +14,7 @@
 #include <semaphore.h>
 #include <time.h>
 
+#include "scenario/scenario.h"
 #include "sync/sync.h"
 
 static struct ccmm_ww_class ww_class = CCMM_WW_CLASS_INIT("test_ww_class", false);
@@ -265,33 +267,217 @@ static void test_misuse(void **state)
 	ccmm_shutdown(m);
 }
 
-/* Two actors on one thread (the engine's sim mode): each owns its own locks, and never waits for the other. */
-static void test_owner_tokens(void **state)
-{
-	struct ccmm_ww_mutex mx;
-	struct ccmm_ww_acquire_ctx acq;
-	static const char actor_a = 'a', actor_b = 'b';
+/* ---- entities sharing one thread (the engine's sim mode) ------------------------- */
 
-	ccmm_ww_mutex_init(&mx, &ww_class);
-	ccmm_ww_set_owner(&actor_a);
-	assert_int_equal(ccmm_ww_mutex_lock(NULL, &mx, NULL), 0);
-	assert_true(ccmm_ww_mutex_held(&mx));
-	ccmm_ww_set_owner(&actor_b);
-	assert_false(ccmm_ww_mutex_held(&mx));
-	assert_int_equal(ccmm_ww_mutex_trylock(NULL, &mx, NULL), 0);
-	/* waiting for actor a on this thread would hang: refused */
-	assert_int_equal(ccmm_ww_mutex_lock(NULL, &mx, NULL), -EBUSY);
-	ccmm_ww_acquire_init(&acq, &ww_class);
-	assert_int_equal(ccmm_ww_mutex_lock(NULL, &mx, &acq), -EBUSY);
-	assert_null(acq.contending_lock); /* not a -EDEADLK back-off */
-	assert_int_equal(ccmm_ww_acquire_fini(NULL, &acq), 0);
-	assert_int_equal(ccmm_ww_mutex_unlock(NULL, &mx), -EPERM); /* b does not hold it */
-	ccmm_ww_set_owner(&actor_a);
-	assert_int_equal(ccmm_ww_mutex_unlock(NULL, &mx), 0);
-	ccmm_ww_set_owner(&actor_b);
-	assert_int_equal(ccmm_ww_mutex_lock(NULL, &mx, NULL), 0);
-	assert_int_equal(ccmm_ww_mutex_unlock(NULL, &mx), 0);
-	ccmm_ww_set_owner(NULL);
+struct pair {
+	struct ccmm_machine *m;
+	struct ccmm_ww_mutex mx, my;
+	struct ccmm_ctx ca, cb;
+	struct ccmm_sched_entity a, b;
+	int b_trylock, b_lock, b_held_before;
+	uint64_t b_asked_ns, b_got_ns;
+};
+
+/* a: takes mx, holds it 1000 modeled ns across a step (b runs meanwhile), lets go. */
+static int pair_a(void *arg)
+{
+	struct pair *p = arg;
+
+	if (ccmm_ww_mutex_lock(&p->ca, &p->mx, NULL))
+		return -1;
+	p->ca.now_ns += 1000;
+	ccmm_sched_point(CCMM_SP_STEP, NULL); /* b (clock 0) runs now */
+	return ccmm_ww_mutex_unlock(&p->ca, &p->mx);
+}
+
+/* b: finds mx held by a; its lock sleeps until a lets go, then its clock is a's. */
+static int pair_b(void *arg)
+{
+	struct pair *p = arg;
+
+	ccmm_sched_point(CCMM_SP_STEP, NULL);
+	p->b_held_before = ccmm_ww_mutex_held(&p->mx);
+	p->b_trylock = ccmm_ww_mutex_trylock(&p->cb, &p->mx, NULL);
+	p->cb.now_ns = 200;
+	p->b_asked_ns = p->cb.now_ns;
+	p->b_lock = ccmm_ww_mutex_lock(&p->cb, &p->mx, NULL);
+	p->b_got_ns = p->cb.now_ns;
+	return p->b_lock ? -1 : ccmm_ww_mutex_unlock(&p->cb, &p->mx);
+}
+
+static void pair_setup(struct pair *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->m = test_boot("");
+	ccmm_ww_mutex_init(&p->mx, &ww_class);
+	ccmm_ww_mutex_init(&p->my, &ww_class);
+	ccmm_ctx_init(&p->ca, p->m, 0, "a");
+	ccmm_ctx_init(&p->cb, p->m, 1, "b");
+	ccmm_sched_entity_init(&p->a, "a", 0, &p->ca);
+	ccmm_sched_entity_init(&p->b, "b", 1, &p->cb);
+}
+
+static void pair_teardown(struct pair *p)
+{
+	ccmm_sched_entity_fini(&p->a);
+	ccmm_sched_entity_fini(&p->b);
+	ccmm_shutdown(p->m);
+}
+
+/*
+ * Two entities on one thread (sim mode): each owns its own locks; one that
+ * finds the lock held sleeps (suspended) while the holder runs, and its
+ * modeled clock moves up to the holder's release. lockstat counts the
+ * contention and the wait (800 ns: asked at 200, released at 1000).
+ */
+static void test_entities_sleep_on_one_thread(void **state)
+{
+	struct pair p;
+	struct ccmm_sim *sim;
+	const struct ccmm_lock_stat *st = NULL;
+
+	pair_setup(&p);
+	assert_int_equal(ccmm_sim_create(p.m, CCMM_SIM_FIBERS, NULL, &sim), 0);
+	assert_int_equal(ccmm_sim_spawn(sim, &p.a, pair_a, &p), 0);
+	assert_int_equal(ccmm_sim_spawn(sim, &p.b, pair_b, &p), 0);
+	assert_int_equal(ccmm_sim_run(sim), 0);
+	ccmm_sim_destroy(sim);
+	assert_false(p.b_held_before);
+	assert_int_equal(p.b_trylock, 0);
+	assert_int_equal(p.b_lock, 0);
+	assert_int_equal(p.b_got_ns, 1000);
+	assert_false(ccmm_ww_mutex_is_locked(&p.mx));
+	for (size_t i = 0; i < p.b.nr_stats; i++)
+		if (!strcmp(p.b.stats[i].name, "test_ww_class") && !p.b.stats[i].is_wait)
+			st = &p.b.stats[i];
+	assert_non_null(st);
+	assert_int_equal(st->acquisitions, 1);
+	assert_int_equal(st->contentions, 1);
+	assert_int_equal(st->wait_total_ns, 800);
+	assert_int_equal(st->wait_max_ns, 800);
+	assert_int_equal(p.a.stats[0].hold_total_ns, 1000);
+	pair_teardown(&p);
+}
+
+/* a: mx then my; b: my then mx; each holds its first across a step. */
+static int abba_a(void *arg)
+{
+	struct pair *p = arg;
+
+	ccmm_ww_mutex_lock(&p->ca, &p->mx, NULL);
+	p->ca.now_ns += 10; /* b (at 0) goes next */
+	ccmm_sched_point(CCMM_SP_STEP, NULL);
+	ccmm_ww_mutex_lock(&p->ca, &p->my, NULL);
+	return 0;
+}
+
+static int abba_b(void *arg)
+{
+	struct pair *p = arg;
+
+	ccmm_ww_mutex_lock(&p->cb, &p->my, NULL);
+	p->cb.now_ns += 20; /* then a (at 10) */
+	ccmm_sched_point(CCMM_SP_STEP, NULL);
+	ccmm_ww_mutex_lock(&p->cb, &p->mx, NULL);
+	return 0;
+}
+
+/*
+ * ABBA without acquire contexts between two entities of one thread: the
+ * simulator finds nobody can run and reports who sleeps on what; giving
+ * them up releases their locks, so nothing hangs at teardown.
+ */
+static void test_entities_abba_deadlock(void **state)
+{
+	struct pair p;
+	struct ccmm_sim *sim;
+	struct ccmm_sched_entity *se;
+	const char *what;
+	size_t n = 0;
+
+	pair_setup(&p);
+	assert_int_equal(ccmm_sim_create(p.m, CCMM_SIM_FIBERS, NULL, &sim), 0);
+	assert_int_equal(ccmm_sim_spawn(sim, &p.a, abba_a, &p), 0);
+	assert_int_equal(ccmm_sim_spawn(sim, &p.b, abba_b, &p), 0);
+	assert_int_equal(ccmm_sim_run(sim), -EDEADLK);
+	while ((se = ccmm_sim_sleeper(sim, n, &what))) {
+		assert_non_null(what);
+		assert_non_null(strstr(what, "test_ww_class held by"));
+		assert_non_null(strstr(what, se == &p.a ? "held by b" : "held by a"));
+		n++;
+	}
+	assert_int_equal(n, 2);
+	ccmm_sim_destroy(sim);
+	assert_false(ccmm_ww_mutex_is_locked(&p.mx));
+	assert_false(ccmm_ww_mutex_is_locked(&p.my));
+	pair_teardown(&p);
+}
+
+/* The same ABBA with wait-die contexts: the younger dies (-EDEADLK), backs off, and both finish. */
+static int wd_worker(struct pair *p, struct ccmm_ctx *ctx, struct ccmm_ww_mutex *first, struct ccmm_ww_mutex *second,
+		     int *backoffs)
+{
+	struct ccmm_ww_acquire_ctx acq;
+	int err;
+
+	ccmm_ww_acquire_init(&acq, &wd_class);
+	if (ccmm_ww_mutex_lock(ctx, first, &acq))
+		return -1;
+	ctx->now_ns += ctx == &p->ca ? 10 : 20; /* both hold their first lock before either asks for the second */
+	ccmm_sched_point(CCMM_SP_STEP, NULL);
+	while ((err = ccmm_ww_mutex_lock(ctx, second, &acq)) == -EDEADLK) {
+		struct ccmm_ww_mutex *t;
+
+		(*backoffs)++;
+		ccmm_ww_mutex_unlock(ctx, first);
+		if (ccmm_ww_mutex_lock_slow(ctx, second, &acq))
+			return -1;
+		t = first;
+		first = second;
+		second = t;
+	}
+	if (err)
+		return -1;
+	ccmm_ww_mutex_unlock(ctx, second);
+	ccmm_ww_mutex_unlock(ctx, first);
+	return ccmm_ww_acquire_fini(ctx, &acq);
+}
+
+static int backoffs_a, backoffs_b;
+
+static int wd_a(void *arg)
+{
+	struct pair *p = arg;
+
+	return wd_worker(p, &p->ca, &p->mx, &p->my, &backoffs_a);
+}
+
+static int wd_b(void *arg)
+{
+	struct pair *p = arg;
+
+	return wd_worker(p, &p->cb, &p->my, &p->mx, &backoffs_b);
+}
+
+static void test_entities_wait_die(void **state)
+{
+	struct pair p;
+	struct ccmm_sim *sim;
+
+	pair_setup(&p);
+	ccmm_ww_mutex_init(&p.mx, &wd_class);
+	ccmm_ww_mutex_init(&p.my, &wd_class);
+	backoffs_a = backoffs_b = 0;
+	assert_int_equal(ccmm_sim_create(p.m, CCMM_SIM_FIBERS, NULL, &sim), 0);
+	assert_int_equal(ccmm_sim_spawn(sim, &p.a, wd_a, &p), 0);
+	assert_int_equal(ccmm_sim_spawn(sim, &p.b, wd_b, &p), 0);
+	assert_int_equal(ccmm_sim_run(sim), 0);
+	ccmm_sim_destroy(sim);
+	/* a's transaction is older: only b backs off */
+	assert_int_equal(backoffs_a, 0);
+	assert_int_equal(backoffs_b, 1);
+	assert_false(ccmm_ww_mutex_is_locked(&p.mx));
+	pair_teardown(&p);
 }
 
 int main(void)
@@ -300,7 +486,9 @@ int main(void)
 		cmocka_unit_test(test_wound_vs_die),
 		cmocka_unit_test(test_reservation_class_is_wait_die),
 		cmocka_unit_test(test_misuse),
-		cmocka_unit_test(test_owner_tokens),
+		cmocka_unit_test(test_entities_sleep_on_one_thread),
+		cmocka_unit_test(test_entities_abba_deadlock),
+		cmocka_unit_test(test_entities_wait_die),
 	};
 
 	int ret = cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 
 #include "helpers.h"
+#include "sim_call.h"
 
 #include "cgroup/cgroup.h"
 #include "tier/tier.h"
@@ -294,12 +295,39 @@ static void test_anon_reclaim_table(void **state)
 	ccmm_shutdown(m);
 }
 
-/* Touch @n pages of @t, twice over. */
+struct touch_args {
+	struct ccmm_ctx *ctx;
+	struct ccmm_tier_task *t;
+	uint64_t n;
+	uint64_t failed_at;
+};
+
+/* One reference per step: kswapd, woken below the low watermark, runs between them by the smallest clock. */
+static int touch_task(void *arg)
+{
+	struct touch_args *a = arg;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (uint64_t v = 0; v < a->n; v++) {
+			int ret = ccmm_tier_access(a->ctx, a->t, v, v & 1);
+
+			if (ret) {
+				a->failed_at = v;
+				return ret;
+			}
+			ccmm_cond_resched();
+		}
+	return 0;
+}
+
+/* Touch @n pages of @t, twice over, as a task beside the machine's kernel threads (kswapd). */
 static void touch(struct ccmm_ctx *ctx, struct ccmm_tier_task *t, uint64_t n)
 {
-	for (int pass = 0; pass < 2; pass++)
-		for (uint64_t v = 0; v < n; v++)
-			assert_int_equal(ccmm_tier_access(ctx, t, v, v & 1), 0);
+	struct touch_args a = { ctx, t, n, 0 };
+	int ret = sim_call(ctx->m, ctx, touch_task, &a);
+
+	if (ret)
+		fail_msg("touch: page %" PRIu64 ": %d", a.failed_at, ret);
 }
 
 static void test_demotion_instead_of_discard(void **state)
@@ -364,6 +392,62 @@ static void test_demotion_fails_over_to_reclaim(void **state)
 	assert_true(ccmm_vmstat_get(f.m, CCMM_VM_pswpout) > 0);
 	assert_int_equal(st.resident + st.swapped, 900);
 	tiny_fx_fini(&f);
+}
+
+/*
+ * kswapd is a kernel thread per node (kswapd_run), not work done inline:
+ * with nothing to run it (a plain thread) the allocating task reclaims
+ * directly (allocstall) and kswapd0 never runs; under a simulator
+ * kswapd0, woken below the low watermark, reclaims to the high watermark
+ * on its own clock (pgscan_kswapd, pageoutrun) and sleeps again; and its
+ * clock moved up to the waker's when it was woken, not back to 0.
+ */
+static void test_kswapd_kernel_thread(void **state)
+{
+	struct ccmm_machine *m = tiny(true);
+	struct ccmm_kthread *k0 = NULL;
+	struct ccmm_watermarks w;
+	struct ccmm_ctx ctx;
+	struct ccmm_tier_task *t;
+
+	for (struct ccmm_kthread *k = m->kthreads; k; k = k->next)
+		if (!strcmp(k->name, "kswapd0"))
+			k0 = k;
+	assert_non_null(k0);
+	/* no scheduler: the task outruns a kswapd that never runs */
+	configure(m, true, 1000, false);
+	ccmm_ctx_init(&ctx, m, 0, "app");
+	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
+	for (uint64_t v = 0; v < 300; v++)
+		assert_int_equal(ccmm_tier_access(&ctx, t, v, false), 0);
+	assert_int_equal(atomic_load(&k0->rounds), 0);
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgscan_kswapd), 0);
+	assert_true(ccmm_vmstat_get(m, CCMM_VM_allocstall_movable) > 0);
+	assert_true(ccmm_vmstat_get(m, CCMM_VM_pgdemote_direct) > 0);
+	ccmm_tier_task_destroy(t);
+	ccmm_shutdown(m);
+
+	/* a simulator runs it beside the task */
+	m = tiny(true);
+	for (struct ccmm_kthread *k = m->kthreads; k; k = k->next)
+		if (!strcmp(k->name, "kswapd0"))
+			k0 = k;
+	configure(m, true, 1000, false);
+	ccmm_ctx_init(&ctx, m, 0, "app");
+	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
+	touch(&ctx, t, 300);
+	assert_true(atomic_load(&k0->rounds) > 0);
+	assert_true(ccmm_vmstat_get(m, CCMM_VM_pgscan_kswapd) > 0);
+	assert_true(ccmm_vmstat_get(m, CCMM_VM_pgdemote_kswapd) > 0);
+	assert_true(ccmm_vmstat_get(m, CCMM_VM_pageoutrun) > 0);
+	/* its last round left node 0 balanced: at or above the high watermark */
+	ccmm_node_watermarks(m, 0, &w);
+	assert_true(ccmm_node_free_pages(m, 0) >= w.high);
+	/* it ran in modeled time after the task woke it: its clock is past 0, within the task's run */
+	assert_true(k0->ctx.now_ns > 0);
+	assert_true(k0->ctx.now_ns <= ctx.now_ns + 1000000000ull);
+	ccmm_tier_task_destroy(t);
+	ccmm_shutdown(m);
 }
 
 /* A cgroup /app (memory, and cpuset when @mems) with memory.max @max and a process in it. */
@@ -755,6 +839,7 @@ int main(void)
 		cmocka_unit_test(test_anon_reclaim_table),
 		cmocka_unit_test(test_demotion_instead_of_discard),
 		cmocka_unit_test(test_demotion_fails_over_to_reclaim),
+		cmocka_unit_test(test_kswapd_kernel_thread),
 		cmocka_unit_test(test_memcg_never_demotes_2021),
 		cmocka_unit_test(test_memcg_reclaim_demotes),
 		cmocka_unit_test(test_can_demote_cpuset),

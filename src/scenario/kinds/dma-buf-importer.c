@@ -9,10 +9,14 @@
  *               iommufd  PFNs into an I/O page table, revocable
  *               kvm      PFNs into the guest's stage-2 table, movable, revocable
  *             each overridable (dynamic=, revocable=, p2p=, phyr=); and
- *             ignore_move_notify=yes makes it the hazard of seed 001, and
- *             lazy=yes a correct lazy importer: it keeps DMAing through
- *             its mapping after move_notify while the move is in flight
- *             and maps again before the first DMA after it took effect
+ *             ignore_move_notify=yes makes it the hazard of seed 001,
+ *             and lazy=yes a correct lazy importer: it keeps DMAing
+ *             through its mapping after move_notify while the move is in
+ *             flight and maps again before the first DMA after it took
+ *             effect; pfn_race_bug=yes installs PFNs after dropping the
+ *             reservation (a revoke slips in between); dma_race_bug=yes
+ *             lets its device run DMA programmed under the reservation
+ *             after dropping it (a move slips in between)
  *   bo_user   a user process (or, host=yes, the VMM): mmaps BOs and
  *             dma-bufs, touches them, DMA_BUF_IOCTL_SYNC/INFO, GUP
  */
@@ -40,6 +44,8 @@ struct imp_opts {
 	bool ignore_move_notify;
 	bool lazy;
 	bool filter;
+	bool pfn_race_bug;
+	bool dma_race_bug;
 };
 
 static const struct ccmm_option imp_options[] = {
@@ -60,6 +66,12 @@ static const struct ccmm_option imp_options[] = {
 	  "keep a DMA mapping across move_notify until the move took effect (its fences signalled), then map again" },
 	{ "filter", CCMM_OPT_BOOL, offsetof(struct imp_opts, filter), 0, 0, false, NULL, "yes",
 	  "TDX: enforce the guest's device allow-list when the importer's driver binds its device" },
+	{ "pfn_race_bug", CCMM_OPT_BOOL, offsetof(struct imp_opts, pfn_race_bug), 0, 0, false, NULL, "no",
+	  "bug (iommufd, kvm): map_pfns takes the PFNs under the reservation but puts them in its table after "
+	  "dropping it, so a revoke in between is missed" },
+	{ "dma_race_bug", CCMM_OPT_BOOL, offsetof(struct imp_opts, dma_race_bug), 0, 0, false, NULL, "no",
+	  "bug (DMA importers): read/write program the DMA under the reservation (mapping first if needed) but the "
+	  "device runs it after the reservation was dropped, so a move_notify in between is missed" },
 	{ NULL }
 };
 
@@ -116,6 +128,8 @@ struct imp_att {
 	struct ccmm_dma_buf *b;
 	struct ccmm_dma_buf_attachment *attach;
 	struct ccmm_dma_buf_map *map;        /* DMA importers */
+	struct ccmm_dma_buf_map *inflight;   /* the mapping a programmed DMA uses (dma_race_bug) */
+	struct ccmm_dma_buf_map *zombie;     /* ... which move_notify told it to give up: unmapped when the DMA ends */
 	bool pfn_mapped;                     /* PFN importers: entries in their table */
 	uint64_t table_base, table_len;
 	enum ccmm_cache_mode cache;          /* kvm: the guest mapping's cache mode */
@@ -127,21 +141,24 @@ struct imp_state {
 	struct ccmm_actor *a;
 	int dev;
 	int role;
-	bool dynamic, revocable, p2p, phyr, ignore, lazy, filter;
+	bool dynamic, revocable, p2p, phyr, ignore, lazy, filter, pfn_race_bug, dma_race_bug;
 	struct ccmm_dma_buf_attach_ops ops;
 	struct ccmm_pgtable *table;          /* iommufd: I/O page table; kvm: the guest's stage 2 */
+	struct ccmm_mutex table_lock;        /* iommufd's iopt lock, kvm's slots_lock: who changes the table */
 	uint64_t next_base;
 	struct imp_att *atts;
 	struct ccmm_dma_resv **held;         /* reservations this actor locked with the lock op */
 	size_t nr_held, cap_held;
 };
 
-/* Remove what a PFN importer put in its table for @t. */
+/* Remove what a PFN importer put in its table for @t (the table lock taken). */
 static void table_unmap(struct ccmm_ctx *ctx, struct imp_att *t)
 {
+	ccmm_mutex_lock(ctx, &t->s->table_lock);
 	if (t->pfn_mapped)
 		ccmm_pgt_unmap(ctx, t->s->table, t->table_base, t->table_len, true);
 	t->pfn_mapped = false;
+	ccmm_mutex_unlock(ctx, &t->s->table_lock);
 	ccmm_dma_buf_put_pfns(ctx, t->attach);
 }
 
@@ -155,7 +172,11 @@ static void imp_move_notify(struct ccmm_ctx *ctx, struct ccmm_dma_buf_attachment
 	/* lazy: the mapping stays usable until the move takes effect (a revoke has already) */
 	if (t->s->lazy && t->map && ccmm_dma_buf_map_reaches(ctx, t->map))
 		return;
-	if (t->map) {
+	if (t->map && t->map == t->inflight) {
+		/* the device is still to use it: it goes when that DMA ends */
+		t->zombie = t->map;
+		t->map = NULL;
+	} else if (t->map) {
 		ccmm_dma_buf_unmap_attachment(ctx, attach, t->map);
 		t->map = NULL;
 	}
@@ -181,6 +202,9 @@ static int imp_start(struct ccmm_actor *a)
 	s->ignore = o->ignore_move_notify;
 	s->lazy = o->lazy && !role_pfn(o->role);
 	s->filter = o->filter;
+	s->pfn_race_bug = o->pfn_race_bug;
+	s->dma_race_bug = o->dma_race_bug;
+	ccmm_mutex_init(&s->table_lock, s->role == ROLE_KVM ? "kvm_slots_lock" : "iommufd_iopt");
 	s->ops.allow_peer2peer = s->p2p;
 	s->ops.move_notify = imp_move_notify;
 	s->next_base = s->role == ROLE_KVM ? GPA_BASE : IOVA_BASE;
@@ -202,7 +226,6 @@ static void imp_stop(struct ccmm_actor *a)
 
 	if (!s)
 		return;
-	kind_begin(a);
 	/* an actor that ends holding reservations drops them */
 	for (size_t i = 0; i < s->nr_held; i++)
 		if (ccmm_dma_resv_held(s->held[i]))
@@ -214,6 +237,8 @@ static void imp_stop(struct ccmm_actor *a)
 		ccmm_dma_resv_lock(&a->ctx, t->b->resv, NULL);
 		if (t->map)
 			ccmm_dma_buf_unmap_attachment(&a->ctx, t->attach, t->map);
+		if (t->zombie)
+			ccmm_dma_buf_unmap_attachment(&a->ctx, t->attach, t->zombie);
 		if (role_pfn(s->role))
 			table_unmap(&a->ctx, t);
 		ccmm_dma_resv_unlock(&a->ctx, t->b->resv);
@@ -222,10 +247,10 @@ static void imp_stop(struct ccmm_actor *a)
 	}
 	if (s->table)
 		ccmm_pgt_destroy(&a->ctx, s->table);
+	ccmm_mutex_destroy(&s->table_lock);
 	free(s->held);
 	free(s);
 	a->priv = NULL;
-	ccmm_ww_set_owner(NULL);
 }
 
 static struct imp_state *imp_of(struct ccmm_actor *a)
@@ -260,7 +285,6 @@ static int verb_attach(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct imp_att *t;
 	int ret;
 
-	kind_begin(a);
 	if (!b)
 		return -ENOENT;
 	t = calloc(1, sizeof(*t));
@@ -291,7 +315,6 @@ static int verb_detach(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct imp_att *t = att_arg(a, op, 0);
 	int ret;
 
-	kind_begin(a);
 	if (!t)
 		return -ENOENT;
 	ret = ccmm_dma_buf_detach(&a->ctx, t->attach);
@@ -313,7 +336,6 @@ static int verb_lock(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_dma_resv *resv = _ccmm_kind_resv_arg(a, op, 0);
 	int ret;
 
-	kind_begin(a);
 	if (!resv)
 		return -ENOENT;
 	ret = _ccmm_kind_resv_lock(a, resv);
@@ -326,7 +348,6 @@ static int verb_unlock(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct ccmm_dma_resv *resv = _ccmm_kind_resv_arg(a, op, 0);
 
-	kind_begin(a);
 	return resv ? ccmm_dma_resv_unlock(&a->ctx, resv) : -ENOENT;
 }
 
@@ -346,7 +367,6 @@ static int verb_map(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_dma_buf_map *m;
 	int ret;
 
-	kind_begin(a);
 	if (!t)
 		return -ENOENT;
 	if (ccmm_arg_choice(op, 1))
@@ -365,7 +385,6 @@ static int verb_unmap(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_dma_buf_map *m;
 	int ret;
 
-	kind_begin(a);
 	if (!t)
 		return -ENOENT;
 	m = t->map;
@@ -382,7 +401,6 @@ static int verb_pin(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct imp_att *t = att_arg(a, op, 0);
 
-	kind_begin(a);
 	return t ? ccmm_dma_buf_pin(&a->ctx, t->attach) : -ENOENT;
 }
 
@@ -390,7 +408,6 @@ static int verb_unpin(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct imp_att *t = att_arg(a, op, 0);
 
-	kind_begin(a);
 	return t ? ccmm_dma_buf_unpin(&a->ctx, t->attach) : -ENOENT;
 }
 
@@ -402,42 +419,53 @@ static enum ccmm_cache_mode default_cache(const struct imp_att *t)
 	return claim >= 0 ? (enum ccmm_cache_mode)claim : CCMM_CACHE_UC;
 }
 
-/* PFN importers: take the phyr (lock held) and put it in the table with @cache. */
-static int table_map(struct ccmm_actor *a, struct imp_att *t, enum ccmm_cache_mode cache)
+/* PFN importers: put the PFNs of @p in the table with @cache, under the table lock. */
+static int table_install(struct ccmm_actor *a, struct imp_att *t, struct ccmm_phyr *p, enum ccmm_cache_mode cache)
 {
 	struct imp_state *s = t->s;
-	struct ccmm_phyr p;
 	uint64_t at;
 	size_t gi, ri;
-	int ret = ccmm_dma_buf_get_phyr(&a->ctx, t->attach, &p);
+	int ret = 0;
 
-	if (ret)
-		return ret;
+	ccmm_mutex_lock(&a->ctx, &s->table_lock);
 	if (!t->table_len) {
 		t->table_base = s->next_base;
 		t->table_len = t->b->size;
 		s->next_base += CCMM_ALIGN_UP(t->b->size, CCMM_PMD_SIZE);
 	}
 	at = t->table_base;
-	ccmm_phyr_for_each_range(&p, gi, ri)
+	ccmm_phyr_for_each_range(p, gi, ri)
 	{
 		uint64_t prot = CCMM_PTE_RW;
 
 		if (s->role == ROLE_KVM)
-			prot = ccmm_pte_mkprivate(a->run->m, prot | ccmm_pte_cache_bits(cache, 1), p.g[gi].meta.encrypted);
-		ret = ccmm_pgt_map(&a->ctx, s->table, at, p.r[ri].pa, p.r[ri].len, CCMM_PAGE_SIZE, prot);
+			prot = ccmm_pte_mkprivate(a->run->m, prot | ccmm_pte_cache_bits(cache, 1), p->g[gi].meta.encrypted);
+		ret = ccmm_pgt_map(&a->ctx, s->table, at, p->r[ri].pa, p->r[ri].len, CCMM_PAGE_SIZE, prot);
 		if (ret)
 			break;
-		at += p.r[ri].len;
+		at += p->r[ri].len;
 	}
-	ccmm_phyr_free(&p);
 	if (ret) {
 		ccmm_pgt_unmap(&a->ctx, s->table, t->table_base, t->table_len, true);
-		return ret;
+	} else {
+		t->pfn_mapped = true;
+		t->cache = cache;
 	}
-	t->pfn_mapped = true;
-	t->cache = cache;
-	return 0;
+	ccmm_mutex_unlock(&a->ctx, &s->table_lock);
+	return ret;
+}
+
+/* PFN importers: take the phyr (reservation held) and put it in the table with @cache. */
+static int table_map(struct ccmm_actor *a, struct imp_att *t, enum ccmm_cache_mode cache)
+{
+	struct ccmm_phyr p;
+	int ret = ccmm_dma_buf_get_phyr(&a->ctx, t->attach, &p);
+
+	if (ret)
+		return ret;
+	ret = table_install(a, t, &p, cache);
+	ccmm_phyr_free(&p);
+	return ret;
 }
 
 static const struct ccmm_arg_spec map_guest_args[] = {
@@ -455,7 +483,6 @@ static int verb_map_pfns(struct ccmm_actor *a, const struct ccmm_op *op)
 	bool mine;
 	int ret;
 
-	kind_begin(a);
 	if (!t)
 		return -ENOENT;
 	if (!role_pfn(t->s->role))
@@ -477,6 +504,23 @@ static int verb_map_pfns(struct ccmm_actor *a, const struct ccmm_op *op)
 		return ret;
 	if (t->pfn_mapped)
 		table_unmap(&a->ctx, t);
+	if (t->s->pfn_race_bug && mine) {
+		/*
+		 * The bug: the PFNs are taken under the reservation, but go into
+		 * the table after it was dropped; a revoke in between tells an
+		 * importer that has nothing installed yet, and the stale PFNs
+		 * go in afterwards.
+		 */
+		struct ccmm_phyr p;
+
+		ret = ccmm_dma_buf_get_phyr(&a->ctx, t->attach, &p);
+		ccmm_dma_resv_unlock(&a->ctx, t->b->resv);
+		if (ret)
+			return ret;
+		ret = table_install(a, t, &p, cache);
+		ccmm_phyr_free(&p);
+		return ret;
+	}
 	ret = table_map(a, t, cache);
 	if (mine)
 		ccmm_dma_resv_unlock(&a->ctx, t->b->resv);
@@ -487,7 +531,6 @@ static int verb_unmap_pfns(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct imp_att *t = att_arg(a, op, 0);
 
-	kind_begin(a);
 	if (!t)
 		return -ENOENT;
 	table_unmap(&a->ctx, t);
@@ -509,7 +552,37 @@ static int imp_access_fn(struct ccmm_actor *a, void *arg, enum ccmm_rw rw, uint6
 				       : ccmm_cpu_write(&a->ctx, CCMM_INIT_KERNEL, s->table, t->table_base + off, buf, len, r);
 	if (s->role == ROLE_IOMMUFD)
 		return ccmm_dma_access(&a->ctx, s->dev, s->table, rw, t->table_base + off, buf, len, r);
-	return ccmm_dma_buf_map_access(&a->ctx, t->map, rw, off, buf, len, r);
+	return ccmm_dma_buf_map_access(&a->ctx, t->inflight ? t->inflight : t->map, rw, off, buf, len, r);
+}
+
+/*
+ * dma_race_bug: the DMA is programmed under the reservation (the mapping
+ * made first if there is none) but the device runs it after the
+ * reservation was dropped: a move_notify in between goes unheeded.
+ */
+static int imp_rw_racy(struct ccmm_actor *a, struct imp_att *t, enum ccmm_rw rw, uint64_t off, uint64_t len, int pat,
+		       int verify)
+{
+	int ret = _ccmm_kind_resv_lock(a, t->b->resv);
+
+	if (ret)
+		return ret;
+	if (!t->map)
+		ret = ccmm_dma_buf_map_attachment(&a->ctx, t->attach, CCMM_DMA_BIDIRECTIONAL, &t->map);
+	t->inflight = ret ? NULL : t->map;
+	ccmm_dma_resv_unlock(&a->ctx, t->b->resv);
+	if (ret)
+		return ret;
+	ccmm_sched_point(CCMM_SP_IO, "device DMA"); /* the device starts while the CPU goes on */
+	ret = ccmm_move_data(a, t, rw, off, len, pat, verify, imp_access_fn);
+	ccmm_dma_resv_lock(&a->ctx, t->b->resv, NULL);
+	t->inflight = NULL;
+	if (t->zombie) {
+		ccmm_dma_buf_unmap_attachment(&a->ctx, t->attach, t->zombie);
+		t->zombie = NULL;
+	}
+	ccmm_dma_resv_unlock(&a->ctx, t->b->resv);
+	return ret;
 }
 
 /*
@@ -524,7 +597,6 @@ static int imp_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw r
 	int pat, verify, ret = 0;
 	bool mine;
 
-	kind_begin(a);
 	if (!t)
 		return -ENOENT;
 	if (ccmm_op_span(a, op, t->b->size, CCMM_RW_OFF, CCMM_RW_LEN, &off, &len))
@@ -532,6 +604,8 @@ static int imp_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw r
 	pat = (int)(ccmm_arg_u64(a, op, CCMM_RW_PAT) & 0xff);
 	verify = rw == CCMM_READ && ccmm_arg_set(op, CCMM_RW_PAT) ? pat : -1;
 	mine = !ccmm_dma_resv_held(t->b->resv);
+	if (t->s->dma_race_bug && mine && !role_pfn(t->s->role))
+		return imp_rw_racy(a, t, rw, off, len, pat, verify);
 	ret = mine ? _ccmm_kind_resv_lock(a, t->b->resv) : 0;
 	if (ret)
 		return ret;
@@ -582,7 +656,6 @@ static int verb_gup(struct ccmm_actor *a, const struct ccmm_op *op)
 	uint64_t *pas;
 	long got;
 
-	kind_begin(a);
 	if (!o)
 		return -ENOENT;
 	km = o->priv;
@@ -665,11 +738,9 @@ static void user_stop(struct ccmm_actor *a)
 
 	if (!s)
 		return;
-	kind_begin(a);
 	ccmm_mm_destroy(&a->ctx, s->mm);
 	free(s);
 	a->priv = NULL;
-	ccmm_ww_set_owner(NULL);
 }
 
 static void map_destroy(struct ccmm_run *run, struct ccmm_obj *o)
@@ -696,7 +767,6 @@ static int verb_mmap(struct ccmm_actor *a, const struct ccmm_op *op)
 	bool rw = !ccmm_arg_choice(op, 4);
 	int ret;
 
-	kind_begin(a);
 	if (!src)
 		return -ENOENT;
 	km = calloc(1, sizeof(*km));
@@ -754,7 +824,6 @@ static int verb_munmap(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct kind_map *km = map_arg(a, op, 0);
 	int ret;
 
-	kind_begin(a);
 	if (!km)
 		return -ENOENT;
 	if (km->gone)
@@ -787,7 +856,6 @@ static int user_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw 
 {
 	struct kind_map *km = map_arg(a, op, CCMM_RW_OBJ);
 
-	kind_begin(a);
 	if (!km)
 		return -ENOENT;
 	if (km->gone)
@@ -821,7 +889,6 @@ static int verb_sync(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_dma_buf *b = _ccmm_kind_buf_arg(a, op, 0);
 	uint64_t flags;
 
-	kind_begin(a);
 	if (!b)
 		return -ENOENT;
 	if (ccmm_arg_set(op, 3))
@@ -847,7 +914,6 @@ static int verb_info(struct ccmm_actor *a, const struct ccmm_op *op)
 	uint64_t v;
 	int ret;
 
-	kind_begin(a);
 	if (!b)
 		return -ENOENT;
 	ret = ccmm_dma_buf_ioctl_info(b, (uint32_t)ccmm_arg_u64(a, op, 2), &v);
@@ -869,7 +935,6 @@ static int verb_ugup(struct ccmm_actor *a, const struct ccmm_op *op)
 	uint64_t *pas;
 	long got;
 
-	kind_begin(a);
 	if (!km)
 		return -ENOENT;
 	if (km->gone || !n || n > km->size >> CCMM_PAGE_SHIFT)

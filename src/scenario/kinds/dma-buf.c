@@ -80,8 +80,6 @@ int _ccmm_kind_add(struct ccmm_actor *a, const struct ccmm_op *op, int idx, cons
 
 int _ccmm_kind_resv_lock(struct ccmm_actor *a, struct ccmm_dma_resv *resv)
 {
-	(void)a;
-	/* in sim mode a lock held by another actor of this thread gives -EBUSY, not a hang */
 	return ccmm_dma_resv_lock(&a->ctx, resv, NULL);
 }
 
@@ -113,7 +111,6 @@ int _ccmm_kind_bufinfo(struct ccmm_actor *a, const struct ccmm_op *op, const cha
 
 int _ccmm_kind_verb_bufinfo(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	kind_begin(a);
 	return _ccmm_kind_bufinfo(a, op, ccmm_arg_str(op, 0));
 }
 
@@ -122,7 +119,6 @@ static void buf_destroy(struct ccmm_run *run, struct ccmm_obj *o)
 	struct kind_buf *kb = o->priv;
 	struct ccmm_ctx ctx;
 
-	ccmm_ww_set_owner(NULL);
 	if (!kb->put) {
 		ccmm_ctx_init(&ctx, run->m, -1, "run end");
 		ccmm_dma_buf_put(&ctx, kb->b);
@@ -160,7 +156,6 @@ static int verb_put(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_obj *o = _ccmm_kind_obj(a, op, 0, _ccmm_kind_type_buf);
 	struct kind_buf *kb;
 
-	kind_begin(a);
 	if (!o)
 		return -ENOENT;
 	kb = o->priv;
@@ -182,6 +177,7 @@ struct gpu_opts {
 	int policy, resolve;
 	bool dma_alloc;
 	bool filter;
+	bool fault_race_bug;
 };
 
 static const char *const policy_names[] = { "backing", "vma", NULL };
@@ -211,6 +207,8 @@ static const struct ccmm_option gpu_options[] = {
 	  "TT pages from dma_alloc_attrs (decrypted where DMA must be); no: dma_map_page of plain pages" },
 	{ "filter", CCMM_OPT_BOOL, offsetof(struct gpu_opts, filter), 0, 0, false, NULL, "yes",
 	  "TDX: enforce the guest's device allow-list when the driver binds the GPU (no: the override)" },
+	{ "fault_race_bug", CCMM_OPT_BOOL, offsetof(struct gpu_opts, fault_race_bug), 0, 0, false, NULL, "no",
+	  "bug: the CPU fault handler looks the backing up before the reservation and inserts it after waiting for a move" },
 	{ NULL }
 };
 
@@ -331,6 +329,7 @@ static int gpu_start(struct ccmm_actor *a)
 		p.prefault = (unsigned)o->prefault;
 		p.use_dma_alloc = o->dma_alloc;
 		p.dma_no_filter = !o->filter;
+		p.fault_race_bug = o->fault_race_bug;
 		ret = ccmm_ttm_device_init(&a->ctx, &p, &s->tdev);
 		if (ret) {
 			free(s);
@@ -366,7 +365,6 @@ static void bo_destroy(struct ccmm_run *run, struct ccmm_obj *o)
 {
 	struct ccmm_ctx ctx;
 
-	ccmm_ww_set_owner(NULL);
 	ccmm_ctx_init(&ctx, run->m, -1, "run end");
 	ccmm_ttm_bo_put(&ctx, o->priv);
 }
@@ -413,7 +411,6 @@ static int verb_bo_create(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_ttm_bo *bo;
 	int ret;
 
-	kind_begin(a);
 	placement_of(op, BC_PLACE, BC_CACHE, BC_FALLBACK, &pl);
 	ret = ccmm_ttm_bo_create(&a->ctx, gpu_of(a)->tdev, ccmm_arg_u64(a, op, BC_SIZE), &pl, ccmm_arg_str(op, BC_NAME),
 				 NULL, &bo);
@@ -452,7 +449,6 @@ static int verb_bo_validate(struct ccmm_actor *a, const struct ccmm_op *op)
 	bool mine;
 	int ret;
 
-	kind_begin(a);
 	if (!bo)
 		return -ENOENT;
 	placement_of(op, 1, 2, -1, &pl);
@@ -475,7 +471,6 @@ static int bo_locked_op(struct ccmm_actor *a, const struct ccmm_op *op, int (*fn
 	bool mine;
 	int ret;
 
-	kind_begin(a);
 	if (!bo)
 		return -ENOENT;
 	ret = reserve(a, bo, &mine);
@@ -532,7 +527,6 @@ static int bo_rw(struct ccmm_actor *a, const struct ccmm_op *op, enum ccmm_rw rw
 	int pat, verify, ret;
 	bool mine;
 
-	kind_begin(a);
 	if (!bo)
 		return -ENOENT;
 	if (ccmm_op_span(a, op, bo->size, CCMM_RW_OFF, CCMM_RW_LEN, &off, &len))
@@ -581,7 +575,6 @@ static int verb_bo_put(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct ccmm_obj *o = _ccmm_kind_obj(a, op, 0, _ccmm_kind_type_bo);
 
-	kind_begin(a);
 	if (!o)
 		return -ENOENT;
 	ccmm_ttm_bo_put(&a->ctx, o->priv);
@@ -602,7 +595,6 @@ static int verb_export_bo(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_dma_buf *b;
 	int ret;
 
-	kind_begin(a);
 	if (!bo)
 		return -ENOENT;
 	ret = ccmm_dma_buf_export_ttm(&a->ctx, bo, (enum ccmm_dma_buf_map_info)ccmm_arg_choice(op, 2), &b);
@@ -616,7 +608,6 @@ static void fence_destroy(struct ccmm_run *run, struct ccmm_obj *o)
 	struct kind_fence *kf = o->priv;
 	struct ccmm_ctx ctx;
 
-	ccmm_ww_set_owner(NULL);
 	ccmm_ctx_init(&ctx, run->m, -1, "run end");
 	if (!kf->put) {
 		ccmm_dma_fence_signal(&ctx, kf->f); /* work never finished: let everyone go */
@@ -641,7 +632,6 @@ static int verb_fence(struct ccmm_actor *a, const struct ccmm_op *op)
 	bool mine;
 	int ret;
 
-	kind_begin(a);
 	if (!resv)
 		return -ENOENT;
 	kf = calloc(1, sizeof(*kf));
@@ -689,7 +679,6 @@ static int verb_fence_signal(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct kind_fence *kf = fence_arg(a, op, 0);
 	int ret;
 
-	kind_begin(a);
 	if (!kf)
 		return -ENOENT;
 	if (ccmm_arg_set(op, 1)) {
@@ -709,7 +698,6 @@ static int verb_fence_put(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct kind_fence *kf = fence_arg(a, op, 0);
 
-	kind_begin(a);
 	if (!kf)
 		return -ENOENT;
 	kf->put = true;
@@ -728,7 +716,6 @@ static int verb_fence_wait(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct kind_fence *kf = fence_arg(a, op, 0);
 	int64_t r;
 
-	kind_begin(a);
 	if (!kf)
 		return -ENOENT;
 	r = ccmm_dma_fence_wait_timeout(&a->ctx, kf->f, (int64_t)ccmm_arg_u64(a, op, 1));
@@ -744,7 +731,6 @@ static int verb_lock(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct ccmm_dma_resv *resv = _ccmm_kind_resv_arg(a, op, 0);
 
-	kind_begin(a);
 	return resv ? _ccmm_kind_resv_lock(a, resv) : -ENOENT;
 }
 
@@ -752,7 +738,6 @@ static int verb_unlock(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct ccmm_dma_resv *resv = _ccmm_kind_resv_arg(a, op, 0);
 
-	kind_begin(a);
 	return resv ? ccmm_dma_resv_unlock(&a->ctx, resv) : -ENOENT;
 }
 
@@ -771,7 +756,6 @@ static int verb_move_notify(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct kind_fence *kf = NULL;
 	int ret;
 
-	kind_begin(a);
 	if (!b)
 		return -ENOENT;
 	if (ccmm_arg_set(op, 1)) {
@@ -794,7 +778,6 @@ static int verb_policy(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_ttm_device *tdev = gpu_of(a)->tdev;
 	const struct ccmm_ttm_params *p = ccmm_ttm_device_params(tdev);
 
-	kind_begin(a);
 	ccmm_ttm_device_set_policy(tdev, ccmm_arg_set(op, 0) ? (enum ccmm_ttm_prot_policy)ccmm_arg_choice(op, 0) : p->policy,
 				   ccmm_arg_set(op, 1) ? (enum ccmm_ttm_prot_resolve)ccmm_arg_choice(op, 1) : p->resolve);
 	return 0;
@@ -814,7 +797,6 @@ static int verb_dmem(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_ttm_device *tdev = gpu_of(a)->tdev;
 	int ret = 0;
 
-	kind_begin(a);
 	if (!((struct gpu_opts *)a->opts)->cgroup[0])
 		return ccmm_run_fail(a, op, -EINVAL, "dmem: the gpu runs in the root cgroup, which has no dmem limits");
 	for (int i = 0; i < 3 && !ret; i++)
@@ -830,7 +812,6 @@ static const struct ccmm_arg_spec shrink_args[] = {
 
 static int verb_shrink(struct ccmm_actor *a, const struct ccmm_op *op)
 {
-	kind_begin(a);
 	ccmm_ttm_pool_shrink(&a->ctx, a->run->m, ccmm_arg_u64(a, op, 0));
 	return 0;
 }
@@ -919,7 +900,6 @@ static int verb_vfio_export(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_dma_buf *b;
 	int ret;
 
-	kind_begin(a);
 	if (bar >= CCMM_MAX_BARS || !p->devices[dev].bar[bar].size)
 		return ccmm_run_fail(a, op, -EINVAL, "export: %s has no BAR %" PRIu64, p->devices[dev].name, bar);
 	size = ccmm_arg_set(op, 3) ? ccmm_arg_u64(a, op, 3)
@@ -933,7 +913,6 @@ static int verb_revoke(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct ccmm_dma_buf *b = _ccmm_kind_buf_arg(a, op, 0);
 
-	kind_begin(a);
 	return b ? ccmm_dma_buf_revoke(&a->ctx, b) : -ENOENT;
 }
 
@@ -941,7 +920,6 @@ static int verb_unrevoke(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	struct ccmm_dma_buf *b = _ccmm_kind_buf_arg(a, op, 0);
 
-	kind_begin(a);
 	return b ? ccmm_dma_buf_unrevoke(&a->ctx, b) : -ENOENT;
 }
 
@@ -957,7 +935,6 @@ static int verb_tdisp(struct ccmm_actor *a, const struct ccmm_op *op)
 {
 	int dev = vfio_dev(a);
 
-	kind_begin(a);
 	switch (ccmm_arg_choice(op, 0)) {
 	case 0:
 		return ccmm_tdisp_lock(&a->ctx, dev);
@@ -1002,7 +979,6 @@ static int verb_heap_export(struct ccmm_actor *a, const struct ccmm_op *op)
 	struct ccmm_dma_buf *b = NULL; /* a refused export leaves it unset */
 	int ret;
 
-	kind_begin(a);
 	ret = ccmm_dma_buf_export_heap(&a->ctx, ccmm_arg_u64(a, op, 1), ccmm_arg_choice(op, 2), &b);
 	if (!ret && ccmm_arg_set(op, 3))
 		ret = ccmm_dma_buf_set_name(&a->ctx, b, ccmm_arg_str(op, 3));

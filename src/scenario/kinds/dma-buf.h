@@ -38,12 +38,6 @@ struct kind_map {
 	bool gone;                 /* unmapped */
 };
 
-/* Every verb starts here: the actor owns the locks it takes (sim mode shares one thread). */
-static inline void kind_begin(struct ccmm_actor *a)
-{
-	ccmm_ww_set_owner(a);
-}
-
 /* The object named by argument @idx, which must be of @type (a run error otherwise). */
 struct ccmm_obj *_ccmm_kind_obj(struct ccmm_actor *a, const struct ccmm_op *op, int idx, const char *type);
 
@@ -57,7 +51,7 @@ struct ccmm_dma_resv *_ccmm_kind_resv_arg(struct ccmm_actor *a, const struct ccm
 int _ccmm_kind_add(struct ccmm_actor *a, const struct ccmm_op *op, int idx, const char *type, void *priv,
 	     void (*destroy)(struct ccmm_run *run, struct ccmm_obj *o), struct ccmm_obj **out);
 
-/* Lock a reservation for the actor: blocking in threads mode; never waits on this thread's other actors. */
+/* Lock a reservation for the actor: it sleeps (through the engine) while another actor holds it. */
 int _ccmm_kind_resv_lock(struct ccmm_actor *a, struct ccmm_dma_resv *resv);
 
 /* Write the machine's bufinfo to @path (relative to the job's directory), atomically. */

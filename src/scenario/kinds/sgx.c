@@ -450,9 +450,6 @@ struct encl_state {
 	struct ccmm_trace *trace;
 	struct vmap map;
 	char cgroup[256];
-	bool pending;                /* a reference whose fault yielded, to retry */
-	uint64_t pend_page;
-	bool pend_write;
 	/* figures kept after the enclave is gone */
 	uint64_t ewb, eldu, eaug, faults, peak_epc;
 };
@@ -565,7 +562,6 @@ static int step_start(struct ccmm_actor *a, struct encl_state *s)
 	s->cur.ctx = &a->ctx;
 	s->cur.task = s->task;
 	s->cur.mm = s->mm;
-	s->thr.may_yield = true;
 	ret = ccmm_sgx_encl_create(&s->cur, s->base, o->size, a->name, &s->encl);
 	if (ret) {
 		s->encl = NULL;
@@ -614,12 +610,6 @@ static int next_ref(struct ccmm_actor *a, struct encl_state *s, uint64_t *page, 
 	struct ccmm_error err;
 	int ret;
 
-	if (s->pending) {
-		s->pending = false;
-		*page = s->pend_page;
-		*write = s->pend_write;
-		return 1;
-	}
 	if (s->refs >= max)
 		return 0;
 	if (!s->trace) {
@@ -660,7 +650,7 @@ static int step_run(struct ccmm_actor *a, struct encl_state *s)
 
 	ccmm_sgx_enter(&s->thr, s->encl);
 	if (o->use_packed) {
-		/* the decoded trace, a batch at a time; a reference that must wait is retried next step */
+		/* the decoded trace, a batch at a time (a fault that waits for reclaim sleeps in there) */
 		uint64_t want = CCMM_MIN(o->batch, o->nr_packed - s->refs), left = want;
 		uint32_t refs[512];
 
@@ -671,8 +661,6 @@ static int step_run(struct ccmm_actor *a, struct encl_state *s)
 			s->refs += (uint64_t)done;
 			left -= (uint64_t)done;
 		}
-		if (ret == -EAGAIN)
-			ret = 0;
 		/* as the reference-by-reference loop: a batch that ends exactly at the end finds it next step */
 		end = !ret && s->refs == o->nr_packed && want < o->batch;
 		goto out;
@@ -686,15 +674,8 @@ static int step_run(struct ccmm_actor *a, struct encl_state *s)
 			end = !ret;
 			break;
 		}
+		/* a fault that waits for reclaim sleeps in here while the others (ksgxd too) run */
 		ret = ccmm_sgx_encl_access(&s->cur, &s->thr, s->encl->base + page * CCMM_PAGE_SIZE, write);
-		if (ret == -EAGAIN) {
-			/* the fault waits for reclaim: let the others run, retry this reference next time */
-			s->pending = true;
-			s->pend_page = page;
-			s->pend_write = write;
-			ret = 0;
-			break;
-		}
 		if (ret)
 			break;
 		s->refs++;
@@ -940,6 +921,7 @@ static const struct ccmm_actor_kind ccmm_kind_vepc_guest = {
 struct sgx_ext_opts {
 	int policy;
 	bool eaug_race_bug;
+	bool pcmd_race_bug;
 };
 
 static const struct ccmm_option sgx_ext_options[] = {
@@ -950,6 +932,8 @@ static const struct ccmm_option sgx_ext_options[] = {
 	  "reclaim from the faulting cgroup's subtree)" },
 	{ "sgx_eaug_race_bug", CCMM_OPT_BOOL, offsetof(struct sgx_ext_opts, eaug_race_bug), 0, 0, false, NULL, "no",
 	  "kernel bug: an EAUG fault does not reload an evicted SECS (before the 2023 fix)" },
+	{ "sgx_pcmd_race_bug", CCMM_OPT_BOOL, offsetof(struct sgx_ext_opts, pcmd_race_bug), 0, 0, false, NULL, "no",
+	  "kernel bug: ELDU truncates a PCMD page while a reclaimer writes an entry to it (before the 2022 fix)" },
 	{ NULL }
 };
 
@@ -965,11 +949,7 @@ static int sgx_ext_start(struct ccmm_run *run, const void *opts)
 	if (ret)
 		return ret;
 	sgx->eaug_race_bug = o->eaug_race_bug;
-	if (run->job->g.mode == CCMM_RUN_THREADS) {
-		/* real threads: a fault may wait for ksgxd a while before the model calls it a livelock */
-		sgx->retry_limit = 2000;
-		return ccmm_sgx_set_threaded(run->m, true);
-	}
+	sgx->pcmd_race_bug = o->pcmd_race_bug;
 	return 0;
 }
 
@@ -981,7 +961,6 @@ static void sgx_ext_finish(struct ccmm_run *run, const void *opts)
 
 	if (!sgx)
 		return;
-	ccmm_sgx_set_threaded(run->m, false);
 	if (run->error[0] || sgx->nr_encls || atomic_load(&sgx->nr_vepc))
 		return;
 	/* every enclave and guest is gone: nothing may stay charged */
@@ -1030,13 +1009,13 @@ static void sgx_ext_text(struct ccmm_run *run, FILE *out)
 		return;
 	root = sgx->cgroups;
 	ccmm_format_ns(ctx_total_ns(&sgx->ksgxd.ctx), t1, sizeof(t1));
-	ccmm_format_ns(ctx_total_ns(&sgx->cg_wq.ctx), t2, sizeof(t2));
+	ccmm_format_ns(ctx_total_ns(&sgx->cg_wq.worker.ctx), t2, sizeof(t2));
 	fprintf(out, "sgx: reclaim policy %s; EPC %" PRIu64 " pages in %zu section(s), %ld free at the end\n",
 		ccmm_sgx_policy_names[atomic_load(&sgx->policy)], sgx->nr_pages, sgx->nr_sections, ccmm_sgx_nr_free(sgx));
 	fprintf(out, "  ksgxd: %" PRIu64 " run(s), %" PRIu64 " page(s) written back, modeled %s; cgroup work: %" PRIu64
 		" run(s), %" PRIu64 " written back, modeled %s\n",
-		atomic_load(&sgx->ksgxd.runs), sgx->ksgxd.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)], t1, atomic_load(&sgx->cg_wq.runs),
-		sgx->cg_wq.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)], t2);
+		atomic_load(&sgx->ksgxd.rounds), sgx->ksgxd.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)], t1,
+		atomic_load(&sgx->cg_wq.executed), sgx->cg_wq.worker.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)], t2);
 	fprintf(out, "  %-26s %7s %7s %7s %7s %7s %7s %7s %10s %5s %6s\n", "cgroup", "allocs", "faults", "ELDU", "ev:lim",
 		"ev:glob", "2nd", "stalls", "stall time", "oom", "sigbus");
 	ccmm_cgroup_tree_rdlock(root);
@@ -1097,14 +1076,14 @@ static void *sgx_ext_json(struct ccmm_run *run)
 	json_object_set_new(j, "epc_pages", json_integer((json_int_t)sgx->nr_pages));
 	json_object_set_new(j, "free_pages_at_end", json_integer(ccmm_sgx_nr_free(sgx)));
 	k = json_object();
-	json_object_set_new(k, "runs", json_integer((json_int_t)atomic_load(&sgx->ksgxd.runs)));
+	json_object_set_new(k, "runs", json_integer((json_int_t)atomic_load(&sgx->ksgxd.rounds)));
 	json_object_set_new(k, "ewb", json_integer((json_int_t)sgx->ksgxd.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)]));
 	json_object_set_new(k, "modeled_ns", json_integer((json_int_t)ctx_total_ns(&sgx->ksgxd.ctx)));
 	json_object_set_new(j, "ksgxd", k);
 	k = json_object();
-	json_object_set_new(k, "runs", json_integer((json_int_t)atomic_load(&sgx->cg_wq.runs)));
-	json_object_set_new(k, "ewb", json_integer((json_int_t)sgx->cg_wq.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)]));
-	json_object_set_new(k, "modeled_ns", json_integer((json_int_t)ctx_total_ns(&sgx->cg_wq.ctx)));
+	json_object_set_new(k, "runs", json_integer((json_int_t)atomic_load(&sgx->cg_wq.executed)));
+	json_object_set_new(k, "ewb", json_integer((json_int_t)sgx->cg_wq.worker.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)]));
+	json_object_set_new(k, "modeled_ns", json_integer((json_int_t)ctx_total_ns(&sgx->cg_wq.worker.ctx)));
 	json_object_set_new(j, "cgroup_work", k);
 	ccmm_cgroup_tree_rdlock(root);
 	while ((pos = ccmm_cgroup_next_descendant_pre(pos, root->top))) {
