@@ -214,7 +214,7 @@ static struct mee_key *get_key(struct ccmm_mee *mee, unsigned keyid, struct mee_
 static inline block_t mul_alpha(block_t t)
 {
 	block_t carry = t >> 63;                                 /* each half's top bit */
-	block_t swapped = __builtin_shuffle(carry, (block_t){ 1, 0 }); /* into the other half */
+	block_t swapped = __builtin_shufflevector(carry, carry, 1, 0); /* into the other half (GCC 12+ and clang) */
 
 	return (t << 1) ^ (-swapped & (block_t){ 0x87, 1 });
 }
