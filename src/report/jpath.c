@@ -14,7 +14,7 @@
 #define PATH_MAX_LEN 1024
 
 /* The members that name an array's elements, in the order they are tried. */
-const char *const ccmm_jpath_name_members[] = { "jobname", "name", "path", "device", "actor", "cgroup", NULL };
+const char *const ccmm_jpath_name_members[] = { "jobname", "name", "path", "device", "actor", "cgroup", "class", "entity", NULL };
 
 static bool is_scalar(json_t *v)
 {

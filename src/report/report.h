@@ -97,7 +97,7 @@ int ccmm_report_checks(struct ccmm_run *run);
  *               "99.000000"): the longest key the rest of the path starts
  *               with is taken
  *   NAME        in an array of objects, the element whose "jobname",
- *               "name", "path", "device" or "actor" is NAME ("jobs.disk")
+ *               "name", "path", "device", "actor", "cgroup", "class" or "entity" is NAME ("jobs.disk")
  *   [N]         an array's N-th element
  *   [K=V]       the element whose member K is V (text or number)
  *   *           every member or element (ccmm_jpath_expand only)
