@@ -1022,10 +1022,9 @@ int ccmm_report_json_runs(struct ccmm_run *const *runs, size_t n, FILE *out)
 
 /* ---- CSV ------------------------------------------------------------------------ */
 
-/* RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
-static void csv_field(FILE *out, const char *s)
+void ccmm_csv_field(FILE *out, const char *s)
 {
-	if (!strpbrk(s, ",\"\r\n")) {
+	if (!strpbrk(s, ",\"\r\n") && s[0] != ' ' && (!s[0] || s[strlen(s) - 1] != ' ')) {
 		fputs(s, out);
 		return;
 	}
@@ -1040,13 +1039,13 @@ static void csv_field(FILE *out, const char *s)
 
 static void csv_row(FILE *out, const char *job, const char *actor, const char *kind, const char *figure, uint64_t v)
 {
-	csv_field(out, job);
+	ccmm_csv_field(out, job);
 	fputc(',', out);
-	csv_field(out, actor);
+	ccmm_csv_field(out, actor);
 	fputc(',', out);
-	csv_field(out, kind);
+	ccmm_csv_field(out, kind);
 	fputc(',', out);
-	csv_field(out, figure);
+	ccmm_csv_field(out, figure);
 	fprintf(out, ",%" PRIu64 "\n", v);
 }
 

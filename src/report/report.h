@@ -89,6 +89,14 @@ const char *ccmm_seed_thread_subject(const char *id);
  */
 int ccmm_report_checks(struct ccmm_run *run);
 
+/*
+ * ccmm_csv_field - write @s to @out as one CSV field (RFC 4180): as it is,
+ * or in double quotes with quotes doubled when it holds a comma, a quote,
+ * a line break, or a leading or trailing space. The CSV report, sweep
+ * tables and diffs write every field through it. Errors show on @out.
+ */
+void ccmm_csv_field(FILE *out, const char *s);
+
 /* ---- JSON paths -------------------------------------------------------- */
 
 /*

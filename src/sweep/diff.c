@@ -378,7 +378,7 @@ int ccmm_diff_write_csv(json_t *d, FILE *out)
 
 			if (f)
 				fputc(',', out);
-			_ccmm_csv_field(out, s ? s : "");
+			ccmm_csv_field(out, s ? s : "");
 			free(s);
 		}
 		fputc('\n', out);

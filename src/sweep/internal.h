@@ -8,7 +8,4 @@
 /* A JSON value as a CSV cell's text (malloc'd): strings bare, numbers as JSON writes them, null empty. */
 char *_ccmm_csv_cell(json_t *v);
 
-/* Write @s as one CSV field, quoted as RFC 4180 asks when it must be. */
-void _ccmm_csv_field(FILE *out, const char *s);
-
 #endif

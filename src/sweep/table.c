@@ -31,26 +31,12 @@ char *_ccmm_csv_cell(json_t *v)
 	return json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
 }
 
-void _ccmm_csv_field(FILE *out, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n") && s[0] != ' ' && (!s[0] || s[strlen(s) - 1] != ' ')) {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
 
 static void csv_value(FILE *out, json_t *v)
 {
 	char *c = _ccmm_csv_cell(v);
 
-	_ccmm_csv_field(out, c ? c : "");
+	ccmm_csv_field(out, c ? c : "");
 	free(c);
 }
 
@@ -63,12 +49,12 @@ int ccmm_table_write_csv(json_t *t, FILE *out)
 	fputs("point", out);
 	json_array_foreach(keys, i, k) {
 		fputc(',', out);
-		_ccmm_csv_field(out, json_string_value(k));
+		ccmm_csv_field(out, json_string_value(k));
 	}
 	fputs(",status", out);
 	json_array_foreach(cols, i, k) {
 		fputc(',', out);
-		_ccmm_csv_field(out, json_string_value(k));
+		ccmm_csv_field(out, json_string_value(k));
 	}
 	fputs(",error,wall_s\n", out);
 	json_array_foreach(rows, r, row) {
