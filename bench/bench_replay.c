@@ -33,8 +33,10 @@
  *    linear), and peak RSS. The boot of the same platform with no work is
  *    measured apart and taken off.
  *
- * CCMM_BENCH_QUICK=1 divides the scale work by 16 (a smoke run); an
- * argument "compare" or "scale" runs one part.
+ * CCMM_BENCH_QUICK=1 divides the scale work by 16 (a smoke run);
+ * CCMM_BENCH_RUNS=N runs each side N times instead of 3; an
+ * argument "compare" or "scale" runs one part; "compare LABEL..." only the
+ * traces named (sort, gzip, ..., synthetic), for a profile of one.
  */
 
 #include <errno.h>
@@ -354,7 +356,15 @@ static uint64_t distinct_pages(const char *path)
 	return n;
 }
 
-#define RUNS 3 /* per side and trace */
+#define RUNS 3 /* per side and trace (CCMM_BENCH_RUNS=N: N, for a profile) */
+
+static int runs(void)
+{
+	const char *e = getenv("CCMM_BENCH_RUNS");
+	int n = e ? atoi(e) : 0;
+
+	return n > 0 ? n : RUNS;
+}
 
 static void compare(const char *label, const char *trace)
 {
@@ -372,7 +382,7 @@ static void compare(const char *label, const char *trace)
 
 		enclave_job(job, sizeof(job), plat, trace, limit, 0);
 		/* each side the best (least CPU) of RUNS, interleaved: the first run of a process pays for its warm-up */
-		for (int run = 0; run < RUNS; run++) {
+		for (int run = 0, nr = runs(); run < nr; run++) {
 			struct figures a, b;
 			double k;
 
@@ -611,6 +621,17 @@ static void scale(const char *what, const char *unit, void (*fn)(uint64_t, struc
 	       exponent(work, cpu, 3), exponent(work, wall, 3));
 }
 
+/* "compare" with no more arguments runs every trace; "compare gzip sort" those two. */
+static bool wanted(int argc, char **argv, const char *label)
+{
+	if (argc < 3)
+		return true;
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], label))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	bool do_compare = argc < 2 || !strcmp(argv[1], "compare"), do_scale = argc < 2 || !strcmp(argv[1], "scale");
@@ -637,12 +658,15 @@ int main(int argc, char **argv)
 
 		snprintf(path, sizeof(path), "%s/traces/%s", CCMM_SOURCE_DIR, real[i]);
 		snprintf(label, sizeof(label), "%.*s", (int)strcspn(real[i], "."), real[i]);
-		compare(label, path);
+		if (wanted(argc, argv, label))
+			compare(label, path);
 	}
-	snprintf(path, sizeof(path), "%s/synthetic.trace", tmpdir);
-	write_skewed(path, 2048, 4000000, 80);
-	compare("synthetic", path);
-	remove(path);
+	if (wanted(argc, argv, "synthetic")) {
+		snprintf(path, sizeof(path), "%s/synthetic.trace", tmpdir);
+		write_skewed(path, 2048, 4000000, 80);
+		compare("synthetic", path);
+		remove(path);
+	}
 	if (!do_scale)
 		goto out;
 scale_part:

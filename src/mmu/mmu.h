@@ -103,6 +103,13 @@ struct ccmm_pgtable {
 		struct ccmm_lock m;
 	} __attribute__((aligned(64))) lock[CCMM_PGT_LOCK_SHARDS];
 	uint64_t *root;             /* 512 entries */
+	/*
+	 * Moves (after the change, before the lock is dropped) with every
+	 * change of the tables: map, unmap, protect, split, TLB flush. A
+	 * caller that remembers a walk's result with the value it read before
+	 * the walk may reuse it while the value has not moved (ccmm_pgt_gen).
+	 */
+	_Atomic uint64_t gen;
 	size_t nr_tables;           /* page-table pages, root included */
 	size_t nr_leaves[CCMM_PGT_LEVELS + 1];
 	struct ccmm_tlb_stale *stale;
@@ -252,6 +259,19 @@ static inline unsigned ccmm_pgt_lock_access(struct ccmm_pgtable *pt)
 static inline void ccmm_pgt_unlock_access(struct ccmm_pgtable *pt, unsigned shard)
 {
 	ccmm_lock_release(&pt->lock[shard].m);
+}
+
+/*
+ * ccmm_pgt_gen - @pt's change count: it moves with every change of the
+ * tables (after it, with the lock held), never goes back. A walk made
+ * after reading the value N still holds while ccmm_pgt_gen() returns N.
+ * Each table counts in a range of its own (from its creation number << 32),
+ * so a value read from one table is never another's. Lock-free (an
+ * acquire load).
+ */
+static inline uint64_t ccmm_pgt_gen(struct ccmm_pgtable *pt)
+{
+	return atomic_load_explicit(&pt->gen, memory_order_acquire);
 }
 
 /* Translate as the CPU does: a stale TLB entry wins over the tables. 0 or -EFAULT. */

@@ -148,9 +148,13 @@ static void pgt_lock_all(struct ccmm_pgtable *pt)
 
 static void pgt_unlock_all(struct ccmm_pgtable *pt)
 {
+	atomic_fetch_add_explicit(&pt->gen, 1, memory_order_release); /* ccmm_pgt_gen: the tables may have changed */
 	for (unsigned i = CCMM_PGT_LOCK_SHARDS; i--;)
 		ccmm_lock_release(&pt->lock[i].m);
 }
+
+/* ccmm_pgt_gen's ranges: table n counts from n << 32 (2^32 changes each, 2^31 tables a process) */
+static _Atomic uint64_t gen_ranges;
 
 int ccmm_pgt_create(struct ccmm_machine *m, enum ccmm_pgt_kind kind, const char *name, bool track,
 		    struct ccmm_pgtable **out)
@@ -164,6 +168,8 @@ int ccmm_pgt_create(struct ccmm_machine *m, enum ccmm_pgt_kind kind, const char 
 	pt->kind = kind;
 	pt->track = track;
 	pt->id = atomic_fetch_add(&m->next_pgt_id, 1) + 1;
+	/* each table counts its changes in a range of its own: a value read from one never matches another */
+	pt->gen = (atomic_fetch_add(&gen_ranges, 1) + 1) << 32;
 	snprintf(pt->name, sizeof(pt->name), "%s", name ? name : ccmm_pgt_kind_name(kind));
 	pt->root = table_alloc(pt);
 	if (!pt->root) {

@@ -960,10 +960,29 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 	return -EFAULT;
 }
 
+/* The sum a walk's result is remembered under (ccmm_sgx_encl_page.walked): never 0. */
+static inline uint64_t walk_gen(struct ccmm_pgtable *pgt, struct ccmm_sgx *sgx)
+{
+	return ccmm_pgt_gen(pgt) + atomic_load_explicit(&sgx->epcm_gen, memory_order_acquire) + 1;
+}
+
+/*
+ * The replay's fast path. Per reference, in order: a hit in the thread's
+ * TLB; else the page's walk memo, when neither the page table nor any EPCM
+ * entry changed since a walk found the page resident with its accessed
+ * (and for a write its dirty) bit: what that walk would find again, so the
+ * TLB is filled as the walk would fill it; else ccmm_sgx_encl_access (the
+ * walk, the first access since a fault or an aging, the fault), whose
+ * result is remembered under the generations read before it. Hits are
+ * charged together, before the next access that may fault.
+ */
 long ccmm_sgx_encl_access_batch(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, const uint32_t *refs,
 				size_t n, int *err)
 {
 	struct ccmm_sgx_encl *encl = t->encl;
+	struct ccmm_pgtable *pgt = cur->mm->pgt;
+	struct ccmm_sgx *sgx = encl->sgx;
+	const struct ccmm_task *task = cur->task;
 	uint64_t hits = 0, nr_pages;
 	size_t i;
 	int ret = 0;
@@ -973,17 +992,31 @@ long ccmm_sgx_encl_access_batch(const struct ccmm_sgx_current *cur, struct ccmm_
 		return *err = -EINVAL, 0;
 	nr_pages = encl->size >> CCMM_PAGE_SHIFT;
 	for (i = 0; i < n; i++) {
-		uint64_t idx = refs[i] >> 1;
-		bool write = refs[i] & 1;
+		uint64_t idx = refs[i] >> 1, write = refs[i] & 1, g;
+		struct ccmm_sgx_encl_page *ep;
 
-		if (idx < nr_pages && t->tlb[idx % CCMM_SGX_TLB_ENTRIES].tag == idx + 1 &&
-		    (!write || t->tlb[idx % CCMM_SGX_TLB_ENTRIES].dirty)) {
-			if (ccmm_task_signal_pending(cur->task)) {
+		/* a TLB hit (the tag proves idx is in ELRANGE): no walk, no EPCM check */
+		if (t->tlb[idx % CCMM_SGX_TLB_ENTRIES].tag == idx + 1 && (t->tlb[idx % CCMM_SGX_TLB_ENTRIES].dirty | !write)) {
+			if (task && atomic_load_explicit(&task->signal, memory_order_relaxed)) {
 				ret = -EINTR;
 				break;
 			}
 			hits++;
 			continue;
+		}
+		if (idx < nr_pages) {
+			uint64_t w = atomic_load_explicit(&encl->pages[idx].walked, memory_order_relaxed);
+
+			if (w >= (walk_gen(pgt, sgx) << 1 | write)) {
+				/* the walk would find what it found last time: fill the TLB as it would */
+				if (task && atomic_load_explicit(&task->signal, memory_order_relaxed)) {
+					ret = -EINTR;
+					break;
+				}
+				tlb_fill(t, idx, w & 1);
+				hits++;
+				continue;
+			}
 		}
 		/* a miss: the hits so far are charged first, so the clock is what n single accesses make it */
 		if (hits) {
@@ -991,9 +1024,13 @@ long ccmm_sgx_encl_access_batch(const struct ccmm_sgx_current *cur, struct ccmm_
 			ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), hits);
 			hits = 0;
 		}
+		g = walk_gen(pgt, sgx);
 		ret = ccmm_sgx_encl_access(cur, t, encl->base + idx * CCMM_PAGE_SIZE, write);
 		if (ret)
 			break;
+		/* done: its walk (the last, after any fault) found the page as the TLB entry it filled says */
+		ep = &encl->pages[idx];
+		atomic_store_explicit(&ep->walked, g << 1 | t->tlb[idx % CCMM_SGX_TLB_ENTRIES].dirty, memory_order_relaxed);
 	}
 	if (hits) {
 		ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), hits);

@@ -377,6 +377,7 @@ void ccmm_sgx_free_epc_page(struct ccmm_sgx *sgx, struct ccmm_epc_page *page)
 	atomic_store(&page->epcm_blocked, 0);
 	atomic_store(&page->epcm_pending, 0);
 	atomic_store(&page->epcm_encl, 0);
+	_ccmm_sgx_epcm_changed(sgx);
 	if (sgx_cg) {
 		ccmm_misc_cg_uncharge(CCMM_MISC_SGX_EPC, sgx_cg->cg, CCMM_PAGE_SIZE);
 		_ccmm_sgx_put_cg(sgx_cg);
@@ -391,7 +392,7 @@ void ccmm_sgx_free_epc_page(struct ccmm_sgx *sgx, struct ccmm_epc_page *page)
 
 /* ---- ENCLS ---------------------------------------------------------------------- */
 
-static void set_epcm(struct ccmm_epc_page *page, struct ccmm_sgx_encl *encl, uint64_t linaddr,
+static void set_epcm(struct ccmm_ctx *ctx, struct ccmm_epc_page *page, struct ccmm_sgx_encl *encl, uint64_t linaddr,
 		     enum ccmm_epcm_type type, unsigned perm, bool pending)
 {
 	page->epcm_type = (uint8_t)type;
@@ -401,6 +402,7 @@ static void set_epcm(struct ccmm_epc_page *page, struct ccmm_sgx_encl *encl, uin
 	atomic_store(&page->epcm_blocked, 0);
 	atomic_store(&page->epcm_pending, pending);
 	atomic_store(&page->epcm_valid, 1);
+	_ccmm_sgx_epcm_changed(ccmm_sgx_of(ctx->m));
 }
 
 /* Write @len bytes at @pa through the MEE under @keyid (NULL @buf: drop the content, reads as zeros). */
@@ -435,7 +437,7 @@ static int phys_read(struct ccmm_machine *m, uint64_t pa, void *buf, size_t len,
 
 void _ccmm_encls_ecreate(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *secs)
 {
-	set_epcm(secs, encl, 0, CCMM_PT_SECS, 0, false);
+	set_epcm(ctx, secs, encl, 0, CCMM_PT_SECS, 0, false);
 	phys_write(ctx->m, secs->pa, NULL, 0, CCMM_KEYID_EPC);
 	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_ecreate_ns), 1);
 }
@@ -447,7 +449,7 @@ int _ccmm_encls_eadd(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct cc
 
 	if (ret)
 		return ret;
-	set_epcm(page, encl, linaddr, type, perm, false);
+	set_epcm(ctx, page, encl, linaddr, type, perm, false);
 	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eadd_ns), 1);
 	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_eadd), 1);
 	return 0;
@@ -468,7 +470,7 @@ int _ccmm_encls_eaug(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct cc
 		return -EFAULT;
 	}
 	phys_write(ctx->m, page->pa, NULL, 0, CCMM_KEYID_EPC); /* EAUG zeroes the page */
-	set_epcm(page, encl, linaddr, CCMM_PT_REG, CCMM_EPCM_R | CCMM_EPCM_W, true);
+	set_epcm(ctx, page, encl, linaddr, CCMM_PT_REG, CCMM_EPCM_R | CCMM_EPCM_W, true);
 	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eaug_ns), 1);
 	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_eaug), 1);
 	return 0;
@@ -477,12 +479,13 @@ int _ccmm_encls_eaug(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct cc
 void _ccmm_encls_eaccept(struct ccmm_ctx *ctx, struct ccmm_epc_page *page)
 {
 	atomic_store(&page->epcm_pending, 0);
+	_ccmm_sgx_epcm_changed(ccmm_sgx_of(ctx->m));
 	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eaccept_ns), 1);
 }
 
 void _ccmm_encls_epa(struct ccmm_ctx *ctx, struct ccmm_epc_page *page)
 {
-	set_epcm(page, NULL, 0, CCMM_PT_VA, 0, false);
+	set_epcm(ctx, page, NULL, 0, CCMM_PT_VA, 0, false);
 	phys_write(ctx->m, page->pa, NULL, 0, CCMM_KEYID_EPC); /* every slot zero */
 	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_epa_ns), 1);
 }
@@ -490,6 +493,7 @@ void _ccmm_encls_epa(struct ccmm_ctx *ctx, struct ccmm_epc_page *page)
 void _ccmm_encls_eblock(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page)
 {
 	atomic_store(&page->epcm_blocked, 1);
+	_ccmm_sgx_epcm_changed(encl->sgx);
 	pthread_mutex_lock(&encl->track_lock);
 	page->block_gen = encl->etrack_gen;
 	pthread_mutex_unlock(&encl->track_lock);
@@ -605,6 +609,7 @@ int _ccmm_encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccm
 		return ret;
 	/* the page leaves the EPC: its EPCM entry is invalid, its bytes gone */
 	atomic_store(&page->epcm_valid, 0);
+	_ccmm_sgx_epcm_changed(encl->sgx);
 	phys_write(m, page->pa, NULL, 0, CCMM_KEYID_EPC);
 	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_ewb_ns), 1);
 	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_ewb), 1);
@@ -665,7 +670,7 @@ int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct cc
 	free(pt);
 	if (ret)
 		return ret;
-	set_epcm(page, encl, linaddr, type, perm, false);
+	set_epcm(ctx, page, encl, linaddr, type, perm, false);
 	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eldu_ns), 1);
 	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_eldu), 1);
 	atomic_fetch_add(&encl->nr_eldu, 1);
@@ -677,6 +682,7 @@ int _ccmm_encls_eremove(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct
 	if (page->epcm_type == CCMM_PT_SECS && encl && encl->secs_child_cnt)
 		return CCMM_SGX_CHILD_PRESENT;
 	atomic_store(&page->epcm_valid, 0);
+	_ccmm_sgx_epcm_changed(ccmm_sgx_of(ctx->m));
 	phys_write(ctx->m, page->pa, NULL, 0, CCMM_KEYID_EPC);
 	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eremove_ns), 1);
 	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_eremove), 1);

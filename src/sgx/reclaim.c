@@ -173,6 +173,7 @@ static void process_batch(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccm
 			/* only a host allocation can fail here: the page stays */
 			ep->desc &= ~(uint64_t)CCMM_ENCL_PAGE_BEING_RECLAIMED;
 			atomic_store(&page->epcm_blocked, 0);
+			_ccmm_sgx_epcm_changed(sgx);
 			ccmm_mutex_unlock(ctx, &encl->lock);
 			ccmm_sgx_mark_page_reclaimable(sgx, page);
 			ccmm_sgx_encl_put(ctx, encl);

@@ -334,6 +334,8 @@ struct ccmm_sgx {
 	bool pcmd_race_bug;           /* the pre-fix truncation: a PCMD page goes under a reclaimer (2022) */
 	/* wall-time figures for the benchmarks */
 	_Atomic uint64_t reclaimed, scanned;
+	/* moves after every change of an EPCM entry (ENCLS leaves, freeing a page): see ccmm_sgx_encl_page.walked */
+	_Atomic uint64_t epcm_gen;
 };
 
 /*
@@ -501,6 +503,14 @@ struct ccmm_sgx_encl_page {
 	uint8_t type, perm;
 	bool added;                      /* part of the enclave (EADDed or EAUGed) */
 	uint64_t shadow;                 /* model check: the value the enclave last wrote at offset 0 */
+	/*
+	 * The replay's walk memo (ccmm_sgx_encl_access_batch): W * 2 + D when
+	 * a walk made after the page table's and the EPCM's generations summed
+	 * to W (ccmm_pgt_gen + epcm_gen + 1) found the page mapped with its
+	 * accessed bit (and D: its dirty bit) and the EPCM check passed; 0:
+	 * none. While the sum is still W a walk would find the same.
+	 */
+	_Atomic uint64_t walked;
 };
 
 struct ccmm_sgx_encl_mm {
