@@ -188,7 +188,7 @@ struct figures {
 };
 
 /* The baseline end to end: the trace decoded by ccmm's reader, each page through CLOCK. */
-static void clock_trace(const char *path, size_t cap, struct figures *f)
+static __attribute__((noinline)) void clock_trace(const char *path, size_t cap, struct figures *f)
 {
 	struct ccmm_trace *t;
 	struct ccmm_page_ref r;
@@ -286,7 +286,7 @@ static uint64_t ctr_sum(struct ccmm_run *run, unsigned idx)
  * Run a job: load (the check decodes the trace) and run, timed together.
  * Fills refs (sgx_refs), misses (EAUG + ELDU) and evictions (EWB).
  */
-static void ccmm_job(const char *name, const char *text, struct figures *f)
+static __attribute__((noinline)) void ccmm_job(const char *name, const char *text, struct figures *f)
 {
 	struct ccmm_job *job;
 	struct ccmm_run *run;

@@ -966,24 +966,39 @@ static inline uint64_t walk_gen(struct ccmm_pgtable *pgt, struct ccmm_sgx *sgx)
 	return ccmm_pgt_gen(pgt) + atomic_load_explicit(&sgx->epcm_gen, memory_order_acquire) + 1;
 }
 
+static inline void charge_refs(const struct ccmm_sgx_current *cur, uint64_t n)
+{
+	ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), n);
+	ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), n);
+}
+
 /*
- * The replay's fast path. Per reference, in order: a hit in the thread's
- * TLB; else the page's walk memo, when neither the page table nor any EPCM
- * entry changed since a walk found the page resident with its accessed
- * (and for a write its dirty) bit: what that walk would find again, so the
- * TLB is filled as the walk would fill it; else ccmm_sgx_encl_access (the
- * walk, the first access since a fault or an aging, the fault), whose
- * result is remembered under the generations read before it. Hits are
- * charged together, before the next access that may fault.
+ * The replay's fast path, for references @width bytes wide (2 or 4). Per
+ * reference: the page's walk memo, when neither the page table nor any
+ * EPCM entry changed since a walk found the page resident with its
+ * accessed (and for a write its dirty) bit: a walk now would find the
+ * same, the fast path of ccmm_sgx_encl_access (and a TLB hit gives what
+ * the walk gives wherever the TLB agrees with the tables). Else
+ * ccmm_sgx_encl_access (the TLB, the walk, the first access since a fault
+ * or an aging, the fault), whose result is remembered under the
+ * generations read before it. The generations are read at the start and
+ * after each such access: between two, only another thread could move
+ * them (threads mode), and its change is seen from the next batch on, as
+ * a TLB entry outlives a change of the tables until the next exit. Hits
+ * are charged together, before the next access that may fault.
  */
-long ccmm_sgx_encl_access_batch(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, const uint32_t *refs,
-				size_t n, int *err)
+static inline __attribute__((always_inline)) long access_batch(const struct ccmm_sgx_current *cur,
+								struct ccmm_sgx_thread *t, const void *refs,
+								unsigned width, size_t n, int *err)
 {
 	struct ccmm_sgx_encl *encl = t->encl;
 	struct ccmm_pgtable *pgt = cur->mm->pgt;
 	struct ccmm_sgx *sgx = encl->sgx;
 	const struct ccmm_task *task = cur->task;
-	uint64_t hits = 0, nr_pages;
+	const _Atomic int no_signal = 0;
+	const _Atomic int *signal = task ? &task->signal : &no_signal;
+	struct ccmm_sgx_encl_page *pages = encl->pages;
+	uint64_t hits = 0, nr_pages, g2;
 	size_t i;
 	int ret = 0;
 
@@ -991,53 +1006,49 @@ long ccmm_sgx_encl_access_batch(const struct ccmm_sgx_current *cur, struct ccmm_
 	if (!t->inside)
 		return *err = -EINVAL, 0;
 	nr_pages = encl->size >> CCMM_PAGE_SHIFT;
+	g2 = walk_gen(pgt, sgx) << 1;
 	for (i = 0; i < n; i++) {
-		uint64_t idx = refs[i] >> 1, write = refs[i] & 1, g;
-		struct ccmm_sgx_encl_page *ep;
+		uint64_t v = width == 2 ? ((const uint16_t *)refs)[i] : ((const uint32_t *)refs)[i];
+		uint64_t idx = v >> 1, g;
 
-		/* a TLB hit (the tag proves idx is in ELRANGE): no walk, no EPCM check */
-		if (t->tlb[idx % CCMM_SGX_TLB_ENTRIES].tag == idx + 1 && (t->tlb[idx % CCMM_SGX_TLB_ENTRIES].dirty | !write)) {
-			if (task && atomic_load_explicit(&task->signal, memory_order_relaxed)) {
+		if (idx < nr_pages && atomic_load_explicit(&pages[idx].walked, memory_order_relaxed) >= (g2 | (v & 1))) {
+			if (atomic_load_explicit(signal, memory_order_relaxed)) {
 				ret = -EINTR;
 				break;
 			}
 			hits++;
 			continue;
 		}
-		if (idx < nr_pages) {
-			uint64_t w = atomic_load_explicit(&encl->pages[idx].walked, memory_order_relaxed);
-
-			if (w >= (walk_gen(pgt, sgx) << 1 | write)) {
-				/* the walk would find what it found last time: fill the TLB as it would */
-				if (task && atomic_load_explicit(&task->signal, memory_order_relaxed)) {
-					ret = -EINTR;
-					break;
-				}
-				tlb_fill(t, idx, w & 1);
-				hits++;
-				continue;
-			}
-		}
-		/* a miss: the hits so far are charged first, so the clock is what n single accesses make it */
+		/* the hits so far are charged first, so the clock is what n single accesses make it */
 		if (hits) {
-			ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), hits);
-			ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), hits);
+			charge_refs(cur, hits);
 			hits = 0;
 		}
 		g = walk_gen(pgt, sgx);
-		ret = ccmm_sgx_encl_access(cur, t, encl->base + idx * CCMM_PAGE_SIZE, write);
+		ret = ccmm_sgx_encl_access(cur, t, encl->base + idx * CCMM_PAGE_SIZE, v & 1);
 		if (ret)
 			break;
 		/* done: its walk (the last, after any fault) found the page as the TLB entry it filled says */
-		ep = &encl->pages[idx];
-		atomic_store_explicit(&ep->walked, g << 1 | t->tlb[idx % CCMM_SGX_TLB_ENTRIES].dirty, memory_order_relaxed);
+		atomic_store_explicit(&pages[idx].walked, g << 1 | t->tlb[idx % CCMM_SGX_TLB_ENTRIES].dirty,
+				      memory_order_relaxed);
+		g2 = walk_gen(pgt, sgx) << 1;
 	}
-	if (hits) {
-		ccmm_charge(cur->ctx, CCMM_COST_AT(sgx, sgx_epc_ref_ns), hits);
-		ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), hits);
-	}
+	if (hits)
+		charge_refs(cur, hits);
 	*err = ret;
 	return (long)i;
+}
+
+long ccmm_sgx_encl_access_batch(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, const uint32_t *refs,
+				size_t n, int *err)
+{
+	return access_batch(cur, t, refs, 4, n, err);
+}
+
+long ccmm_sgx_encl_access_batch16(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, const uint16_t *refs,
+				  size_t n, int *err)
+{
+	return access_batch(cur, t, refs, 2, n, err);
 }
 
 /* ---- release ------------------------------------------------------------------------------------ */

@@ -633,14 +633,24 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
  * ccmm_sgx_encl_access_batch - @n enclave-mode accesses by @t (inside), in
  * order: @refs[i] is a page index in ELRANGE shifted left by one, ORed
  * with 1 for a write. The same as @n calls of ccmm_sgx_encl_access (same
- * costs, counters, clock at every fault, same errors), with the TLB hits
- * handled in one loop and charged together before the next miss. Returns
- * the number of accesses done; *@err is 0 when all @n were, else the
- * error of access number <return> (not done: -EAGAIN to retry it later,
- * -EFAULT, -EINTR, -EINVAL as ccmm_sgx_encl_access).
+ * costs, counters, clock at every fault, same errors). An access to a page
+ * whose last walk (ccmm_sgx_encl_page.walked) found it resident with its
+ * accessed (and for a write its dirty) bit, when neither the page table
+ * (ccmm_pgt_gen) nor any EPCM entry (sgx->epcm_gen) changed since, costs
+ * no walk and no TLB look-up: it is what the walk would find, and the hits
+ * are charged together before the next access that is not one. In threads
+ * mode a change another thread makes during the batch is seen from the
+ * next batch on (as the TLB's entries outlive it until the next exit).
+ * Returns the number of accesses done; *@err is 0 when all @n were, else
+ * the error of access number <return> (not done: -EFAULT, -EINTR, -EINVAL
+ * as ccmm_sgx_encl_access).
  */
 long ccmm_sgx_encl_access_batch(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, const uint32_t *refs,
 				size_t n, int *err);
+
+/* ccmm_sgx_encl_access_batch for references kept in 16 bits (page index < 32768). */
+long ccmm_sgx_encl_access_batch16(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, const uint16_t *refs,
+				  size_t n, int *err);
 
 /*
  * Drop a reference (close the fd / munmap: sgx_encl_release on the last):

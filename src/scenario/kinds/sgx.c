@@ -288,22 +288,14 @@ static inline int pack_one(struct encl_opts *o, uint64_t page, bool write)
 	return pack(o, page, write);
 }
 
-/* Up to @max kept references from number @from on, as 32-bit values into @out (within one chunk). */
-static size_t unpack(const struct encl_opts *o, uint64_t from, uint32_t *out, size_t max)
+/* Up to @max kept references from number @from on, in place (within one chunk): *@at points at the first. */
+static size_t kept(const struct encl_opts *o, uint64_t from, const void **at, uint64_t max)
 {
 	unsigned sh = PACK_PER_SHIFT(o->width);
 	size_t per = (size_t)1 << sh, off = (size_t)(from & (per - 1));
-	size_t n = (size_t)CCMM_MIN((uint64_t)CCMM_MIN(max, per - off), o->nr_packed - from);
 
-	if (o->width == 2) {
-		const uint16_t *c = (const uint16_t *)o->chunks[from >> sh] + off;
-
-		for (size_t k = 0; k < n; k++)
-			out[k] = c[k];
-	} else {
-		memcpy(out, (const uint32_t *)o->chunks[from >> sh] + off, n * sizeof(*out));
-	}
-	return n;
+	*at = (const char *)o->chunks[from >> sh] + off * o->width;
+	return (size_t)CCMM_MIN(CCMM_MIN(max, (uint64_t)(per - off)), o->nr_packed - from);
 }
 
 /*
@@ -652,11 +644,12 @@ static int step_run(struct ccmm_actor *a, struct encl_state *s)
 	if (o->use_packed) {
 		/* the decoded trace, a batch at a time (a fault that waits for reclaim sleeps in there) */
 		uint64_t want = CCMM_MIN(o->batch, o->nr_packed - s->refs), left = want;
-		uint32_t refs[512];
 
 		while (left && !ret) {
-			size_t n = unpack(o, s->refs, refs, (size_t)CCMM_MIN(left, CCMM_ARRAY_SIZE(refs)));
-			long done = ccmm_sgx_encl_access_batch(&s->cur, &s->thr, refs, n, &ret);
+			const void *at;
+			size_t n = kept(o, s->refs, &at, left);
+			long done = o->width == 2 ? ccmm_sgx_encl_access_batch16(&s->cur, &s->thr, at, n, &ret)
+						  : ccmm_sgx_encl_access_batch(&s->cur, &s->thr, at, n, &ret);
 
 			s->refs += (uint64_t)done;
 			left -= (uint64_t)done;
