@@ -972,20 +972,39 @@ static inline void charge_refs(const struct ccmm_sgx_current *cur, uint64_t n)
 	ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), n);
 }
 
+/* How many of @refs[0..@n) in a row the walk memo answers (see access_batch). */
+static inline __attribute__((always_inline)) size_t memo_run(const struct ccmm_sgx_encl_page *pages, uint64_t nr_pages,
+							      uint64_t g2, const void *refs, unsigned width, size_t n)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		uint64_t v = width == 2 ? ((const uint16_t *)refs)[j] : ((const uint32_t *)refs)[j];
+
+		if ((v >> 1) >= nr_pages ||
+		    atomic_load_explicit(&pages[v >> 1].walked, memory_order_relaxed) < (g2 | (v & 1)))
+			break;
+	}
+	return j;
+}
+
 /*
- * The replay's fast path, for references @width bytes wide (2 or 4). Per
- * reference: the page's walk memo, when neither the page table nor any
- * EPCM entry changed since a walk found the page resident with its
- * accessed (and for a write its dirty) bit: a walk now would find the
- * same, the fast path of ccmm_sgx_encl_access (and a TLB hit gives what
- * the walk gives wherever the TLB agrees with the tables). Else
- * ccmm_sgx_encl_access (the TLB, the walk, the first access since a fault
- * or an aging, the fault), whose result is remembered under the
+ * The replay's fast path, for references @width bytes wide (2 or 4). A
+ * run of references whose pages' walk memos hold (neither the page table
+ * nor any EPCM entry changed since a walk found each page resident with
+ * its accessed, and for a write its dirty, bit) is what as many walks
+ * would find now, the fast path of ccmm_sgx_encl_access, and what TLB hits
+ * give wherever the TLB agrees with the tables: counted and charged as
+ * one. A fatal signal is looked for at the start of each run and by every
+ * other access (in sim mode nothing else runs within a run; on real
+ * threads a signal is seen at the next miss or batch, as a processor in
+ * enclave mode sees one at its next exit). Any other reference goes
+ * through ccmm_sgx_encl_access (the TLB, the walk, the first access since
+ * a fault or an aging, the fault), whose result is remembered under the
  * generations read before it. The generations are read at the start and
  * after each such access: between two, only another thread could move
- * them (threads mode), and its change is seen from the next batch on, as
- * a TLB entry outlives a change of the tables until the next exit. Hits
- * are charged together, before the next access that may fault.
+ * them (threads mode), and its change is seen from the next batch on, as a
+ * TLB entry outlives a change of the tables until the next exit.
  */
 static inline __attribute__((always_inline)) long access_batch(const struct ccmm_sgx_current *cur,
 								struct ccmm_sgx_thread *t, const void *refs,
@@ -994,47 +1013,41 @@ static inline __attribute__((always_inline)) long access_batch(const struct ccmm
 	struct ccmm_sgx_encl *encl = t->encl;
 	struct ccmm_pgtable *pgt = cur->mm->pgt;
 	struct ccmm_sgx *sgx = encl->sgx;
-	const struct ccmm_task *task = cur->task;
-	const _Atomic int no_signal = 0;
-	const _Atomic int *signal = task ? &task->signal : &no_signal;
-	struct ccmm_sgx_encl_page *pages = encl->pages;
-	uint64_t hits = 0, nr_pages, g2;
-	size_t i;
+	uint64_t nr_pages;
+	size_t i = 0;
 	int ret = 0;
 
 	*err = 0;
 	if (!t->inside)
 		return *err = -EINVAL, 0;
 	nr_pages = encl->size >> CCMM_PAGE_SHIFT;
-	g2 = walk_gen(pgt, sgx) << 1;
-	for (i = 0; i < n; i++) {
-		uint64_t v = width == 2 ? ((const uint16_t *)refs)[i] : ((const uint32_t *)refs)[i];
-		uint64_t idx = v >> 1, g;
+	while (i < n) {
+		uint64_t v, idx, g;
+		size_t run = memo_run(encl->pages, nr_pages, walk_gen(pgt, sgx) << 1,
+				      (const char *)refs + i * width, width, n - i);
 
-		if (idx < nr_pages && atomic_load_explicit(&pages[idx].walked, memory_order_relaxed) >= (g2 | (v & 1))) {
-			if (atomic_load_explicit(signal, memory_order_relaxed)) {
+		if (run) {
+			if (ccmm_task_signal_pending(cur->task)) {
 				ret = -EINTR;
 				break;
 			}
-			hits++;
-			continue;
+			/* charged before the next access that may fault, so the clock is what single accesses make it */
+			charge_refs(cur, run);
+			i += run;
+			if (i == n)
+				break;
 		}
-		/* the hits so far are charged first, so the clock is what n single accesses make it */
-		if (hits) {
-			charge_refs(cur, hits);
-			hits = 0;
-		}
+		v = width == 2 ? ((const uint16_t *)refs)[i] : ((const uint32_t *)refs)[i];
+		idx = v >> 1;
 		g = walk_gen(pgt, sgx);
 		ret = ccmm_sgx_encl_access(cur, t, encl->base + idx * CCMM_PAGE_SIZE, v & 1);
 		if (ret)
 			break;
 		/* done: its walk (the last, after any fault) found the page as the TLB entry it filled says */
-		atomic_store_explicit(&pages[idx].walked, g << 1 | t->tlb[idx % CCMM_SGX_TLB_ENTRIES].dirty,
+		atomic_store_explicit(&encl->pages[idx].walked, g << 1 | t->tlb[idx % CCMM_SGX_TLB_ENTRIES].dirty,
 				      memory_order_relaxed);
-		g2 = walk_gen(pgt, sgx) << 1;
+		i++;
 	}
-	if (hits)
-		charge_refs(cur, hits);
 	*err = ret;
 	return (long)i;
 }

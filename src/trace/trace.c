@@ -41,6 +41,9 @@ struct ccmm_trace {
 	bool have_last;
 	struct ccmm_page_ref last;
 	struct ccmm_trace_stats st;
+	/* ccmm_trace_read: an error met after some references, returned by the next call */
+	int deferred;
+	struct ccmm_error deferred_err;
 };
 
 static int read_raw(struct ccmm_trace *t, struct ccmm_error *err)
@@ -215,6 +218,7 @@ static void reset(struct ccmm_trace *t)
 	t->npending = t->ipending = 0;
 	t->have_last = false;
 	memset(&t->st, 0, sizeof(t->st));
+	t->deferred = 0;
 }
 
 int ccmm_trace_open(const char *path, const struct ccmm_trace_opts *opts, struct ccmm_trace **out,
@@ -447,7 +451,9 @@ static int emit(struct ccmm_trace *t, const struct ccmm_page_ref *ref)
 	return 1;
 }
 
-int ccmm_trace_next(struct ccmm_trace *t, struct ccmm_page_ref *ref, struct ccmm_error *err)
+/* ccmm_trace_next, inline in it and in ccmm_trace_read's loop */
+static inline __attribute__((always_inline)) int next_ref(struct ccmm_trace *t, struct ccmm_page_ref *ref,
+							   struct ccmm_error *err)
 {
 	for (;;) {
 		char *line = NULL;
@@ -492,6 +498,46 @@ int ccmm_trace_next(struct ccmm_trace *t, struct ccmm_page_ref *ref, struct ccmm
 			t->npending++;
 		}
 	}
+}
+
+int ccmm_trace_next(struct ccmm_trace *t, struct ccmm_page_ref *ref, struct ccmm_error *err)
+{
+	if (t->deferred) {
+		int ret = t->deferred;
+
+		t->deferred = 0;
+		*err = t->deferred_err;
+		return ret;
+	}
+	return next_ref(t, ref, err);
+}
+
+long ccmm_trace_read(struct ccmm_trace *t, struct ccmm_page_ref *refs, size_t n, struct ccmm_error *err)
+{
+	size_t k;
+
+	if (t->deferred) {
+		int ret = t->deferred;
+
+		t->deferred = 0;
+		*err = t->deferred_err;
+		return ret;
+	}
+	for (k = 0; k < n; k++) {
+		int ret = next_ref(t, &refs[k], err);
+
+		if (ret == 1)
+			continue;
+		if (ret < 0 && k) {
+			/* the references before it first */
+			t->deferred = ret;
+			t->deferred_err = *err;
+		} else if (ret < 0) {
+			return ret;
+		}
+		break;
+	}
+	return (long)k;
 }
 
 long ccmm_trace_reduce(const char *in, const struct ccmm_trace_opts *opts, const char *out, bool zstd,

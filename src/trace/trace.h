@@ -77,6 +77,15 @@ int ccmm_trace_open(const char *path, const struct ccmm_trace_opts *opts, struct
  */
 int ccmm_trace_next(struct ccmm_trace *t, struct ccmm_page_ref *ref, struct ccmm_error *err);
 
+/*
+ * ccmm_trace_read - up to @n next page references into @refs[], the ones
+ * ccmm_trace_next would return one by one, in order. Returns how many (0
+ * at the end of the trace, fewer than @n only at the end or before an
+ * error), or -errno with @err at the offending line as ccmm_trace_next: an
+ * error met after some references of a call is returned by the next call.
+ */
+long ccmm_trace_read(struct ccmm_trace *t, struct ccmm_page_ref *refs, size_t n, struct ccmm_error *err);
+
 /* Back to the first reference (the file is reopened). 0 or -errno. */
 int ccmm_trace_rewind(struct ccmm_trace *t, struct ccmm_error *err);
 

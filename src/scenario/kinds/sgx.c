@@ -273,19 +273,43 @@ static int pack(struct encl_opts *o, uint64_t page, bool write)
 	return 0;
 }
 
+/*
+ * Where the next kept reference goes while they are 2 bytes wide: a cursor
+ * into the current chunk and the room left in it (0: pack() decides).
+ */
+struct pack_cursor {
+	uint16_t *at;
+	size_t room;
+};
+
+static void cursor_get(const struct encl_opts *o, struct pack_cursor *c)
+{
+	unsigned sh = PACK_PER_SHIFT(2);
+	size_t i = (size_t)(o->nr_packed >> sh), off = (size_t)(o->nr_packed & ((1u << sh) - 1));
+
+	c->at = NULL;
+	c->room = 0;
+	if (!o->use_packed || o->width != 2 || i >= o->nr_chunks)
+		return;
+	c->at = (uint16_t *)o->chunks[i] + off;
+	c->room = (size_t)CCMM_MIN((uint64_t)((1u << sh) - off), PACK_MAX_REFS - o->nr_packed);
+}
+
 /* pack() without a call while the reference fits the current chunk at 2 bytes (nearly every one). */
-static inline int pack_one(struct encl_opts *o, uint64_t page, bool write)
+static inline int pack_one(struct encl_opts *o, struct pack_cursor *c, uint64_t page, bool write)
 {
 	uint64_t v = page << 1 | write;
-	uint64_t mask = ((uint64_t)1 << PACK_PER_SHIFT(2)) - 1;
+	int ret;
 
-	if (o->use_packed && o->width == 2 && v <= UINT16_MAX && (o->nr_packed & mask) &&
-	    o->nr_packed < PACK_MAX_REFS) {
-		((uint16_t *)o->chunks[o->nr_packed >> PACK_PER_SHIFT(2)])[o->nr_packed & mask] = (uint16_t)v;
+	if (__builtin_expect(c->room && v <= UINT16_MAX, 1)) {
+		*c->at++ = (uint16_t)v;
+		c->room--;
 		o->nr_packed++;
 		return 0;
 	}
-	return pack(o, page, write);
+	ret = pack(o, page, write);
+	cursor_get(o, c);
+	return ret;
 }
 
 /* Up to @max kept references from number @from on, in place (within one chunk): *@at points at the first. */
@@ -303,14 +327,51 @@ static size_t kept(const struct encl_opts *o, uint64_t from, const void **at, ui
  * enclave. The references are kept (packed[]) so that the run need not
  * decode the trace again.
  */
+/* The error of a reference at @r outside ELRANGE (map = linear). */
+static int outside(struct ccmm_actor *a, const struct encl_opts *o, const struct ccmm_page_ref *r, uint64_t limit,
+		   struct ccmm_error *err)
+{
+	struct ccmm_loc loc = { o->trace_path, (int)r->line };
+
+	return ccmm_error_set(err, &loc, -ERANGE,
+			      "address 0x%" PRIx64 " is outside the enclave [%s]: ELRANGE maps "
+			      "0x%" PRIx64 "..0x%" PRIx64 " (map=linear, trace_base, size=%" PRIu64 ")",
+			      r->vpn << CCMM_PAGE_SHIFT, a->name, o->trace_base, o->trace_base + (limit << CCMM_PAGE_SHIFT),
+			      o->size);
+}
+
+/* The error of a page at @r that does not fit the first-touch map @v. */
+static int no_room(struct ccmm_actor *a, const struct encl_opts *o, const struct vmap *v,
+		   const struct ccmm_page_ref *r, uint64_t limit, struct ccmm_error *err)
+{
+	struct ccmm_loc loc = { o->trace_path, (int)r->line };
+	char ord[32];
+
+	if (v->n >= limit)
+		return ccmm_error_set(err, &loc, -ERANGE,
+				      "the trace touches a %s distinct page (0x%" PRIx64 ") but enclave [%s] "
+				      "has room for %" PRIu64 " (size=%" PRIu64 ": %" PRIu64 " pages, one is the TCS)",
+				      ordinal(limit + 1, ord, sizeof(ord)), r->vpn << CCMM_PAGE_SHIFT, a->name, limit, o->size,
+				      o->size >> CCMM_PAGE_SHIFT);
+	return ccmm_error_set(err, &loc, -E2BIG, "more than 32768 distinct pages: give the enclave a size");
+}
+
+/*
+ * Read the trace as the run will: its syntax, and whether its pages fit the
+ * enclave. The references are kept (packed[]) so that the run need not
+ * decode the trace again. They come from the reader a block at a time and
+ * each is mapped and kept in one loop without a call (the common case).
+ */
 static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error *err)
 {
 	struct ccmm_trace_opts to = { (enum ccmm_trace_format)o->format, o->instructions, false };
 	uint64_t limit = o->size ? (o->size >> CCMM_PAGE_SHIFT) - 1 : UINT32_MAX, n = 0, max_page = 0;
+	uint64_t base = o->trace_base >> CCMM_PAGE_SHIFT;
+	struct ccmm_page_ref rb[256];
+	struct pack_cursor c;
 	struct ccmm_trace *t;
-	struct ccmm_page_ref r;
 	struct vmap v = { 0 };
-	int ret;
+	int ret = 0;
 
 	ret = ccmm_trace_open(o->trace_path, &to, &t, err);
 	if (ret)
@@ -321,44 +382,37 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 	}
 	drop_packed(o);
 	o->use_packed = true;
-	while ((!o->refs || n < o->refs) && (ret = ccmm_trace_next(t, &r, err)) == 1) {
-		struct ccmm_loc loc = { o->trace_path, (int)r.line };
-		uint32_t page;
+	cursor_get(o, &c);
+	while (!ret && (!o->refs || n < o->refs)) {
+		long got = ccmm_trace_read(t, rb, (size_t)(o->refs ? CCMM_MIN(o->refs - n, CCMM_ARRAY_SIZE(rb))
+								   : CCMM_ARRAY_SIZE(rb)), err);
 
-		n++;
-		if (o->map == 1) {
-			if (r.vpn < (o->trace_base >> CCMM_PAGE_SHIFT) ||
-			    (o->size && r.vpn - (o->trace_base >> CCMM_PAGE_SHIFT) + 1 > limit)) {
-				ret = ccmm_error_set(err, &loc, -ERANGE,
-						     "address 0x%" PRIx64 " is outside the enclave [%s]: ELRANGE maps "
-						     "0x%" PRIx64 "..0x%" PRIx64 " (map=linear, trace_base, size=%" PRIu64 ")",
-						     r.vpn << CCMM_PAGE_SHIFT, a->name, o->trace_base,
-						     o->trace_base + (limit << CCMM_PAGE_SHIFT), o->size);
-				break;
+		if (got <= 0) {
+			ret = (int)got;
+			break;
+		}
+		n += (uint64_t)got;
+		for (long k = 0; k < got && !ret; k++) {
+			uint64_t page;
+
+			if (o->map == 1) {
+				if (rb[k].vpn < base || (o->size && rb[k].vpn - base + 1 > limit)) {
+					ret = outside(a, o, &rb[k], limit, err);
+					break;
+				}
+				page = rb[k].vpn - base + 1;
+				max_page = CCMM_MAX(max_page, page);
+			} else {
+				uint32_t p;
+
+				if (vmap_get(&v, rb[k].vpn, limit, &p)) {
+					ret = no_room(a, o, &v, &rb[k], limit, err);
+					break;
+				}
+				page = (uint64_t)p + 1;
 			}
-			max_page = CCMM_MAX(max_page, r.vpn - (o->trace_base >> CCMM_PAGE_SHIFT) + 1);
-			if (pack_one(o, r.vpn - (o->trace_base >> CCMM_PAGE_SHIFT) + 1, r.write)) {
+			if (pack_one(o, &c, page, rb[k].write))
 				ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
-				break;
-			}
-			continue;
-		}
-		if (vmap_get(&v, r.vpn, limit, &page)) {
-			char ord[32];
-
-			if (v.n >= limit)
-				ret = ccmm_error_set(err, &loc, -ERANGE,
-						     "the trace touches a %s distinct page (0x%" PRIx64 ") but enclave [%s] "
-						     "has room for %" PRIu64 " (size=%" PRIu64 ": %" PRIu64 " pages, one is the TCS)",
-						     ordinal(limit + 1, ord, sizeof(ord)), r.vpn << CCMM_PAGE_SHIFT, a->name, limit,
-						     o->size, o->size >> CCMM_PAGE_SHIFT);
-			else
-				ret = ccmm_error_set(err, &loc, -E2BIG, "more than 32768 distinct pages: give the enclave a size");
-			break;
-		}
-		if (pack_one(o, (uint64_t)page + 1, r.write)) {
-			ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
-			break;
 		}
 	}
 	ccmm_trace_close(t);
