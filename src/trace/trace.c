@@ -88,6 +88,7 @@ static int fill(struct ccmm_trace *t, struct ccmm_error *err)
 			memcpy(t->buf + t->len, t->in + t->in_pos, n);
 			t->in_pos += n;
 			t->len += n;
+			t->buf[t->len] = '\0';
 			return 0;
 		}
 		if (t->codec == C_ZSTD) {
@@ -99,6 +100,7 @@ static int fill(struct ccmm_trace *t, struct ccmm_error *err)
 				return ccmm_error_set(err, &loc, -EIO, "corrupt zstd data: %s", ZSTD_getErrorName(t->zret));
 			t->in_pos = zi.pos;
 			t->len += zo.pos;
+			t->buf[t->len] = '\0';
 			if (zo.pos)
 				return 0;
 			continue;
@@ -118,6 +120,7 @@ static int fill(struct ccmm_trace *t, struct ccmm_error *err)
 			return ccmm_error_set(err, &loc, -EIO, "corrupt gzip data: %s", t->zs.msg ? t->zs.msg : "inflate failed");
 		t->in_pos = t->in_len - t->zs.avail_in;
 		t->len += room - t->zs.avail_out;
+		t->buf[t->len] = '\0';
 		if (ret == Z_STREAM_END)
 			t->zs_end = true;
 		if (room - t->zs.avail_out)
@@ -151,6 +154,7 @@ static int next_line(struct ccmm_trace *t, char **line, struct ccmm_error *err)
 		memmove(t->buf, t->buf + t->pos, t->len - t->pos);
 		t->len -= t->pos;
 		t->pos = 0;
+		t->buf[t->len] = '\0';
 		if (t->len > t->max_line) {
 			struct ccmm_loc loc = { t->path, (int)(t->line + 1) };
 
@@ -212,6 +216,7 @@ static void close_stream(struct ccmm_trace *t)
 static void reset(struct ccmm_trace *t)
 {
 	t->len = t->pos = 0;
+	t->buf[0] = '\0';
 	t->in_len = t->in_pos = 0;
 	t->eof = t->in_eof = t->zs_end = false;
 	t->line = 0;
@@ -235,7 +240,7 @@ int ccmm_trace_open(const char *path, const struct ccmm_trace_opts *opts, struct
 	t->fmt = t->opts.format;
 	t->max_line = LINE_MAX_LEN;
 	t->cap = IN_CHUNK * 2;
-	t->buf = malloc(t->cap);
+	t->buf = calloc(1, t->cap + 1); /* + 1: buf[len] is always a NUL (fast_line stops there) */
 	if (!t->buf) {
 		free(t);
 		return ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
@@ -423,6 +428,88 @@ static int parse_line(struct ccmm_trace *t, char *line, uint64_t *addr, uint64_t
 	return 1;
 }
 
+/* Hex digit values + 1 (0: not a hex digit), for fast_line. */
+static const uint8_t hex1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+/*
+ * The next line in place, when the format is known, the line is whole in
+ * the buffer (up to its newline) and plainly well formed: 1 with its
+ * access (the line consumed and counted as parse_line counts it), 2 for a
+ * dropped instruction fetch (consumed, counted), 0 when anything is
+ * unusual (a comment, valgrind's own lines, a line that crosses the
+ * buffer's end, an address of more than 16 digits, a size of more than 7
+ * digits or not plausible, an error): then next_line and parse_line read
+ * it, with their messages. What it accepts, they accept the same way.
+ */
+static inline __attribute__((always_inline)) int fast_line(struct ccmm_trace *t, uint64_t *addr, uint64_t *size,
+							    bool *write)
+{
+	const unsigned char *p = (const unsigned char *)t->buf + t->pos, *q;
+	uint64_t x = 0, n = 0;
+	unsigned d;
+	bool w, drop = false;
+
+	if (t->fmt == CCMM_TRACE_ADDR) {
+		if ((p[0] != 'l' && p[0] != 's') || p[1] != ' ')
+			return 0;
+		w = p[0] == 's';
+		p += 2;
+	} else {
+		if (p[0] == ' ' && (p[1] == 'L' || p[1] == 'S' || p[1] == 'M') && p[2] == ' ') {
+			w = p[1] != 'L';
+			p += 2;
+		} else if (p[0] == 'I' && p[1] == ' ') {
+			w = false;
+			drop = !t->opts.instructions;
+			p += 1;
+		} else {
+			return 0;
+		}
+	}
+	while (*p == ' ')
+		p++;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	for (q = p; (d = hex1[*p]); p++)
+		x = x << 4 | (d - 1);
+	if (p == q || p - q > 16)
+		return 0;
+	if (t->fmt == CCMM_TRACE_ADDR) {
+		if (*p != ' ')
+			return 0;
+		while (*p == ' ')
+			p++;
+	} else if (*p++ != ',') {
+		return 0;
+	}
+	for (q = p; (d = (unsigned)(*p - '0')) < 10u; p++)
+		n = n * 10 + d;
+	if (p == q || p - q > 7)
+		return 0;
+	if (t->fmt == CCMM_TRACE_ADDR)
+		while (*p == ' ' || *p == '\r')
+			p++;
+	if (*p != '\n')
+		return 0;
+	if (!drop && (!n || n > MAX_ACCESS || x > UINT64_MAX - n))
+		return 0;
+	t->pos = (size_t)((const char *)p - t->buf) + 1;
+	t->line++;
+	if (drop) {
+		t->st.instr_dropped++;
+		return 2;
+	}
+	t->st.lines++;
+	*addr = x;
+	*size = n;
+	*write = w;
+	return 1;
+}
+
 /* Feed one reference through the collapse stage; true when one comes out in @out. */
 static bool push(struct ccmm_trace *t, struct ccmm_page_ref r, struct ccmm_page_ref *out)
 {
@@ -465,6 +552,13 @@ static inline __attribute__((always_inline)) int next_ref(struct ccmm_trace *t, 
 		while (t->ipending < t->npending)
 			if (push(t, t->pending[t->ipending++], ref))
 				return emit(t, ref);
+		if (t->fmt != CCMM_TRACE_AUTO) {
+			ret = fast_line(t, &addr, &size, &write);
+			if (ret == 2)
+				continue;
+			if (ret == 1)
+				goto access;
+		}
 		ret = next_line(t, &line, err);
 		if (ret < 0)
 			return ret;
@@ -481,6 +575,7 @@ static inline __attribute__((always_inline)) int next_ref(struct ccmm_trace *t, 
 			return ret;
 		if (!ret)
 			continue;
+access:
 		if (addr >> 12 == (addr + size - 1) >> 12) {
 			/* one page (nearly every access): straight into the collapse stage */
 			struct ccmm_page_ref r1 = { addr >> 12, write, (uint32_t)t->line };

@@ -392,6 +392,27 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 			break;
 		}
 		n += (uint64_t)got;
+		if (o->map == 0 && c.room >= (size_t)got) {
+			/* the common case, without a call: every page already mapped, the block fits the chunk */
+			uint16_t *at = c.at;
+			long k;
+
+			for (k = 0; k < got; k++) {
+				size_t i = vmap_slot(&v, rb[k].vpn);
+				uint64_t pv = ((uint64_t)v.vals[i] + 1) << 1 | rb[k].write;
+
+				if (!v.keys[i] || pv > UINT16_MAX)
+					break;
+				*at++ = (uint16_t)pv;
+			}
+			c.at = at;
+			c.room -= (size_t)k;
+			o->nr_packed += (uint64_t)k;
+			if (k == got)
+				continue;
+			memmove(rb, rb + k, (size_t)(got - k) * sizeof(*rb));
+			got -= k;
+		}
 		for (long k = 0; k < got && !ret; k++) {
 			uint64_t page;
 
