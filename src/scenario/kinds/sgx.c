@@ -368,6 +368,9 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 	uint64_t limit = o->size ? (o->size >> CCMM_PAGE_SHIFT) - 1 : UINT32_MAX, n = 0, max_page = 0;
 	uint64_t base = o->trace_base >> CCMM_PAGE_SHIFT;
 	struct ccmm_page_ref rb[256];
+	/* vpn + 1 (0: empty) -> its kept value (enclave page << 1), for pages that fit 16 bits */
+	uint64_t front_key[1024] = { 0 };
+	uint16_t front_pv[1024];
 	struct pack_cursor c;
 	struct ccmm_trace *t;
 	struct vmap v = { 0 };
@@ -393,17 +396,32 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 		}
 		n += (uint64_t)got;
 		if (o->map == 0 && c.room >= (size_t)got) {
-			/* the common case, without a call: every page already mapped, the block fits the chunk */
+			/*
+			 * The common case, without a call: every page already
+			 * mapped, the block fits the chunk. A page seen lately
+			 * is in the direct-mapped front table (by its low bits),
+			 * the others in the hash.
+			 */
 			uint16_t *at = c.at;
 			long k;
 
 			for (k = 0; k < got; k++) {
-				size_t i = vmap_slot(&v, rb[k].vpn);
-				uint64_t pv = ((uint64_t)v.vals[i] + 1) << 1 | rb[k].write;
+				uint64_t vpn = rb[k].vpn;
+				size_t j = (size_t)vpn & (CCMM_ARRAY_SIZE(front_key) - 1);
+				uint16_t pv;
 
-				if (!v.keys[i] || pv > UINT16_MAX)
-					break;
-				*at++ = (uint16_t)pv;
+				if (front_key[j] == vpn + 1) {
+					pv = front_pv[j];
+				} else {
+					size_t i = vmap_slot(&v, vpn);
+
+					if (!v.keys[i] || v.vals[i] >= UINT16_MAX / 2)
+						break;
+					pv = (uint16_t)((v.vals[i] + 1) << 1);
+					front_key[j] = vpn + 1;
+					front_pv[j] = pv;
+				}
+				*at++ = pv | rb[k].write;
 			}
 			c.at = at;
 			c.room -= (size_t)k;
