@@ -227,11 +227,144 @@ static void test_errors(void **state)
 	assert_non_null(strstr(err.msg, "cannot open"));
 }
 
+/*
+ * ccmm_trace_read gives, a block at a time, exactly the references (page,
+ * dirty, line) and counts ccmm_trace_next gives: over an address trace of
+ * 30 000 lines (several 64 KiB buffers, so lines cross a buffer's end) that
+ * mixes plain lines with the forms only the general parser takes (0X,
+ * upper-case digits, no 0x, trailing blanks and CR, comments, blank lines,
+ * accesses across a page), in blocks of 1, 7 and 256; and lackey with
+ * dropped and kept instruction fetches. The expected stream is built
+ * beside the text.
+ */
+static void test_read_blocks(void **state)
+{
+	static const size_t blocks[] = { 1, 7, 256 };
+	size_t cap = 30000 * 40, len = 0, nexp = 0;
+	char *text = malloc(cap);
+	struct ccmm_page_ref *exp = calloc(40000, sizeof(*exp)), got[256];
+	struct ccmm_error err;
+	uint64_t x = 88172645463325252ULL, line = 0, last = UINT64_MAX;
+
+	assert_non_null(text);
+	assert_non_null(exp);
+	for (int i = 0; i < 30000; i++) {
+		uint64_t vpn, size = 8;
+		bool w;
+		int form;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		vpn = 0x400 + x % 37; /* few pages: runs of one page collapse */
+		w = (x >> 20) % 3 == 0;
+		form = (int)((x >> 30) % 16);
+		line++;
+		if (form == 0) {
+			len += (size_t)snprintf(text + len, cap - len, "# comment %d\n\n", i);
+			line++;
+			continue;
+		}
+		if (form == 1)
+			len += (size_t)snprintf(text + len, cap - len, "%c 0X%" PRIX64 " 8\n", w ? 's' : 'l', vpn << 12 | 0x10);
+		else if (form == 2)
+			len += (size_t)snprintf(text + len, cap - len, "%c %" PRIx64 " 8  \r\n", w ? 's' : 'l', vpn << 12 | 0x10);
+		else if (form == 3) /* across into the next page */
+			len += (size_t)snprintf(text + len, cap - len, "%c 0x%" PRIx64 " %d\n", w ? 's' : 'l', vpn << 12 | 0xff8,
+						(int)(size = 16));
+		else
+			len += (size_t)snprintf(text + len, cap - len, "%c 0x%" PRIx64 " 8\n", w ? 's' : 'l', vpn << 12 | 0x20);
+		for (uint64_t v = vpn; v <= vpn + (size == 16); v++) {
+			if (v == last) {
+				exp[nexp - 1].write |= w;
+				continue;
+			}
+			exp[nexp++] = (struct ccmm_page_ref){ v, w, (uint32_t)line };
+			last = v;
+		}
+	}
+	put("blocks.txt", text, len);
+	for (size_t b = 0; b < CCMM_ARRAY_SIZE(blocks); b++) {
+		struct ccmm_trace *t;
+		struct ccmm_trace_stats st;
+		size_t n = 0;
+		long k;
+
+		assert_int_equal(ccmm_trace_open(path_of("blocks.txt"), NULL, &t, &err), 0);
+		while ((k = ccmm_trace_read(t, got, blocks[b], &err)) > 0) {
+			assert_true((size_t)k <= blocks[b]);
+			for (long j = 0; j < k; j++, n++) {
+				assert_true(n < nexp);
+				if (got[j].vpn != exp[n].vpn || got[j].write != exp[n].write || got[j].line != exp[n].line)
+					fail_msg("block %zu, reference %zu: %" PRIx64 "%s at line %u, expected %" PRIx64 "%s at line %u",
+						 blocks[b], n, got[j].vpn, got[j].write ? "w" : "", got[j].line, exp[n].vpn,
+						 exp[n].write ? "w" : "", exp[n].line);
+			}
+		}
+		assert_int_equal(k, 0);
+		assert_int_equal(n, nexp);
+		ccmm_trace_stats(t, &st);
+		assert_int_equal(st.refs, nexp);
+		ccmm_trace_close(t);
+	}
+	free(text);
+	free(exp);
+	/* lackey: instruction fetches dropped (counted) or kept, as ccmm_trace_next gives them */
+	put("l.txt", lackey, strlen(lackey));
+	for (int keep = 0; keep < 2; keep++) {
+		struct ccmm_trace_opts o = { CCMM_TRACE_AUTO, keep, false };
+		struct ccmm_trace *t;
+		struct ccmm_trace_stats st;
+		char one[256], all[256] = "";
+
+		assert_int_equal(read_all("l.txt", &o, one, sizeof(one), &err), keep ? 6 : 3);
+		assert_int_equal(ccmm_trace_open(path_of("l.txt"), &o, &t, &err), 0);
+		assert_int_equal(ccmm_trace_read(t, got, 256, &err), keep ? 6 : 3);
+		for (int j = 0; j < (keep ? 6 : 3); j++)
+			snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%" PRIx64 "%s", j ? " " : "", got[j].vpn,
+				 got[j].write ? "w" : "");
+		assert_string_equal(all, one);
+		assert_int_equal(ccmm_trace_read(t, got, 256, &err), 0);
+		ccmm_trace_stats(t, &st);
+		assert_int_equal(st.instr_dropped, keep ? 0 : 2);
+		assert_int_equal(st.lines, keep ? 8 : 6);
+		ccmm_trace_close(t);
+	}
+}
+
+/* An error after some references: those first, the error (its line) on the next call, as one by one. */
+static void test_read_error_after_refs(void **state)
+{
+	static const char e[] = "l 0x1000 8\nl 0x2000 8\nl 0x3000 8\nl 0x4000 0x8\nl 0x5000 8\n";
+	static const char e2[] = "l 0x1000 8\nl 0x2000 0\n", e3[] = "l 0x1000 8\nl 0x10000000000000000 8\n";
+	struct ccmm_trace *t;
+	struct ccmm_page_ref got[16];
+	struct ccmm_error err;
+
+	put("e.txt", e, strlen(e));
+	assert_int_equal(ccmm_trace_open(path_of("e.txt"), NULL, &t, &err), 0);
+	/* the third reference waits for the fourth line (a run of one page may go on): it never comes out */
+	assert_int_equal(ccmm_trace_read(t, got, 16, &err), 2);
+	assert_int_equal(got[0].vpn, 1);
+	assert_int_equal(got[1].vpn, 2);
+	assert_int_equal(got[1].line, 2);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ccmm_trace_read(t, got, 16, &err), -EINVAL);
+	assert_int_equal(err.line, 4);
+	assert_non_null(strstr(err.msg, "trailing text"));
+	ccmm_trace_close(t);
+	expect_error("e.txt", -EINVAL, 4, "trailing text");
+	/* a size of zero, an address of 17 digits: the general parser's messages */
+	put("e2.txt", e2, strlen(e2));
+	expect_error("e2.txt", -EINVAL, 2, "is not plausible");
+	put("e3.txt", e3, strlen(e3));
+	expect_error("e3.txt", -EINVAL, 2, "malformed address");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lackey),   cmocka_unit_test(test_address_trace), cmocka_unit_test(test_compressed),
 		cmocka_unit_test(test_reduce),   cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_read_blocks), cmocka_unit_test(test_read_error_after_refs),
 	};
 
 	return cmocka_run_group_tests_name("trace", tests, setup, teardown);
