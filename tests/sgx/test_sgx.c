@@ -752,6 +752,69 @@ static void test_reference_fast_path(void **state)
 	proc_exit(m, &p);
 }
 
+/*
+ * The replay's walk memo (ccmm_sgx_encl_access_batch): once a walk found a
+ * page resident with its accessed and dirty bits, batched references to it
+ * are counted and charged without a walk or a TLB fill, and do not look at
+ * the data; a change of any EPCM entry (another enclave's EADD) sends the
+ * next one through the walk again (the TLB is filled, the memo renewed);
+ * a change of the page table (aging clears the accessed bit) sends it
+ * through the full path, where the data check finds the change.
+ */
+static void test_walk_memo(void **state)
+{
+	struct proc p, q;
+	struct ccmm_sgx_encl *e;
+	struct ccmm_sgx_thread t = { 0 };
+	struct ccmm_walk w;
+	uint32_t first[3] = { 3 << 1 | 1, 3 << 1 | 1, 3 << 1 }, hits[10], one = 3 << 1;
+	uint64_t va, junk = 0x5eed, refs0, stamp;
+	int err;
+
+	for (int i = 0; i < 10; i++)
+		hits[i] = 3 << 1 | (i & 1);
+	proc_init(m, &p, "wm", "/wm", 1);
+	e = encl_build(&p, BASE, 8, 8);
+	va = e->base + 3 * CCMM_PAGE_SIZE;
+	ccmm_sgx_enter(&t, e);
+	/* the fault and the full path, then a walk that finds A and D and is remembered */
+	assert_int_equal(ccmm_sgx_encl_access_batch(&p.cur, &t, first, 3, &err), 3);
+	assert_int_equal(err, 0);
+	ccmm_sgx_exit(&t);
+	stamp = atomic_load(&e->pages[3].walked);
+	assert_true(stamp & 1); /* dirty */
+	assert_int_equal(ccmm_pgt_walk(p.mm->pgt, va, &w), 0);
+	refs0 = p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_refs)];
+	/* the page's bytes change behind the enclave's back: memo hits neither walk nor look */
+	assert_int_equal(ccmm_phys_rw(m, w.pa & ~(CCMM_PAGE_SIZE - 1), &junk, sizeof(junk), true, CCMM_KEYID_EPC, NULL), 0);
+	ccmm_sgx_enter(&t, e);
+	assert_int_equal(ccmm_sgx_encl_access_batch(&p.cur, &t, hits, 10, &err), 10);
+	assert_int_equal(t.tlb[3].tag, 0); /* no walk filled the TLB */
+	ccmm_sgx_exit(&t);
+	assert_int_equal(p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_refs)], refs0 + 10);
+	assert_int_equal(p.ctx.cost_n[CCMM_COST_AT(sgx, sgx_epc_ref_ns)], refs0 + 10);
+	assert_int_equal(atomic_load(&e->pages[3].walked), stamp);
+	no_violations();
+	/* an EPCM change anywhere: the next reference walks again (fast: A and D are set) */
+	proc_init(m, &q, "wm2", "/wm2", 2);
+	encl_build(&q, BASE, 2, 2);
+	ccmm_sgx_enter(&t, e);
+	assert_int_equal(ccmm_sgx_encl_access_batch16(&p.cur, &t, (const uint16_t[]){ 3 << 1 }, 1, &err), 1);
+	assert_int_equal(t.tlb[3].tag, 4);
+	ccmm_sgx_exit(&t);
+	assert_true(atomic_load(&e->pages[3].walked) > stamp);
+	assert_int_equal(p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_refs)], refs0 + 11);
+	no_violations();
+	/* aging clears the accessed bit (the page table changes): the full path, which finds the bytes changed */
+	assert_int_equal(ccmm_pgt_protect(&p.ctx, p.mm->pgt, va, CCMM_PAGE_SIZE, 0, CCMM_PTE_ACCESSED, false), 1);
+	ccmm_sgx_enter(&t, e);
+	assert_int_equal(ccmm_sgx_encl_access_batch(&p.cur, &t, &one, 1, &err), 1);
+	ccmm_sgx_exit(&t);
+	assert_int_equal(ccmm_violations_count(m, &ccmm_rule_enclave_data_lost, CCMM_ANY_ACTOR), 1);
+	proc_exit(m, &q);
+	proc_exit(m, &p);
+}
+
 struct replay_figures {
 	uint64_t now_ns, refs, faults, ewb, eldu;
 	long done;
@@ -901,6 +964,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rmdir_charged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim_direct, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reference_fast_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_memo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_batch_equivalent, setup, teardown),
 	};
 
