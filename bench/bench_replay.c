@@ -34,7 +34,9 @@
  *    measured apart and taken off.
  *
  * CCMM_BENCH_QUICK=1 divides the scale work by 16 (a smoke run);
- * CCMM_BENCH_RUNS=N runs each side N times instead of 3; an
+ * CCMM_BENCH_RUNS=N runs each side N times instead of 3; CCMM_BENCH_ONLY=ccmm
+ * or =clock runs only that side, once, with room for the trace (to profile
+ * it: valgrind --tool=callgrind --toggle-collect=ccmm_job or =clock_trace); an
  * argument "compare" or "scale" runs one part; "compare LABEL..." only the
  * traces named (sort, gzip, ..., synthetic), for a profile of one.
  */
@@ -371,10 +373,34 @@ static int runs(void)
 	return n > 0 ? n : RUNS;
 }
 
+/* CCMM_BENCH_ONLY=ccmm or =clock: one side, once, with room for the whole trace (a profile of that side). */
+static bool one_side(const char *label, const char *trace, uint64_t pages)
+{
+	const char *only = getenv("CCMM_BENCH_ONLY");
+	char plat[300], job[2048];
+	struct figures f;
+
+	if (!only || !*only)
+		return false;
+	if (!strcmp(only, "clock")) {
+		clock_trace(trace, pages + 64, &f);
+	} else {
+		snprintf(plat, sizeof(plat), "%s/replay-epc.ini", tmpdir);
+		write_platform(plat, 4 * pages + 1024, 256);
+		enclave_job(job, sizeof(job), plat, trace, 0, 0);
+		ccmm_job(label, job, &f);
+	}
+	printf("  %-14s %s alone: %" PRIu64 " refs, %" PRIu64 " misses, %.3f s CPU\n", label, only, f.refs, f.misses, f.cpu);
+	return true;
+}
+
 static void compare(const char *label, const char *trace)
 {
 	char plat[300], job[2048];
 	uint64_t pages = distinct_pages(trace);
+
+	if (one_side(label, trace, pages))
+		return;
 
 	snprintf(plat, sizeof(plat), "%s/replay-epc.ini", tmpdir);
 	write_platform(plat, 4 * pages + 1024, 256);
