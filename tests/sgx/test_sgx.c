@@ -880,6 +880,47 @@ static void test_reclaim_direct(void **state)
 	assert_int_equal(ccmm_sgx_nr_free(sgx), 256);
 }
 
+/*
+ * sgx_encl_eaug_page at a VA boundary with one page left under the limit:
+ * the grow takes the last page for a VA page, the data page's charge
+ * fails (-EBUSY, the cgroup's work queued), the grow is undone and its
+ * VA page freed. That free makes no room: the fault must sleep until the
+ * cgroup work frees a page, not take its own free for progress and retry
+ * at once (which, with nothing else scheduled in between, retried forever).
+ */
+static void test_eaug_va_grow_undone(void **state)
+{
+	struct ccmm_machine *mm = sgx_boot("4m");
+	struct ccmm_sgx_encl *e;
+	struct proc p;
+	uint64_t faults0, stalls0;
+
+	(void)state;
+	proc_init(mm, &p, "u", "/u", 1);
+	set_file(mm, "/u/misc.max", "sgx_epc 2105344"); /* 514 pages */
+	e = encl_build(&p, BASE, 1024, 2); /* SECS, VA, TCS and one page; page_cnt 3 (the SECS counts) */
+	for (uint64_t i = 2; i < 511; i++)
+		assert_int_equal(encl_touch(&p, e, i, true), 0);
+	assert_int_equal(e->page_cnt, 512);
+	assert_int_equal(e->nr_va, 1);
+	assert_int_equal(misc_pages(mm, "/u"), 513); /* one under the limit, nothing reclaimed yet */
+	assert_int_equal(cg_stats(mm, "/u").evicted[CCMM_SGX_CAUSE_LIMIT], 0);
+	faults0 = p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_faults)];
+	stalls0 = p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_stalls)];
+	/* page 511 needs a second VA page: the attempt fails and undoes its grow, the retry maps it */
+	assert_int_equal(encl_touch(&p, e, 511, true), 0);
+	assert_int_equal(p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_faults)] - faults0, 2);
+	assert_int_equal(p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_stalls)] - stalls0, 1);
+	assert_true(cg_stats(mm, "/u").evicted[CCMM_SGX_CAUSE_LIMIT] > 0);
+	assert_int_equal(e->nr_va, 2);
+	assert_int_equal(e->page_cnt, 513);
+	assert_true(misc_pages(mm, "/u") <= 514);
+	assert_int_equal(ccmm_sgx_encl_is_valid(e), 0);
+	assert_int_equal(ccmm_violations_count(mm, NULL, CCMM_ANY_ACTOR), 0);
+	proc_exit(mm, &p);
+	ccmm_shutdown(mm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -902,6 +943,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reclaim_direct, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reference_fast_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_batch_equivalent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eaug_va_grow_undone, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
