@@ -679,7 +679,8 @@ static int encl_load_page(const struct ccmm_sgx_current *cur, struct ccmm_sgx_en
 /*
  * sgx_encl_eaug_page (SGX2): a page of ELRANGE never added is added on
  * first touch. encl->lock held. *@undone counts the EPC pages this attempt
- * took and gave back on its way to an error (the VA page of a grow).
+ * took and gave back on its way to an error (the page when the grow's VA
+ * page cannot be had).
  */
 static int encl_eaug_page(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *encl,
 			  struct ccmm_sgx_encl_page *ep, unsigned *undone)
@@ -690,10 +691,8 @@ static int encl_eaug_page(const struct ccmm_sgx_current *cur, struct ccmm_sgx_en
 
 	if (!(atomic_load(&encl->flags) & CCMM_ENCL_INITIALIZED))
 		return -EFAULT;
-	grown = encl_grow(cur, encl, CCMM_SGX_NO_RECLAIM, true);
-	if (grown < 0)
-		return grown;
 	/*
+	 * The kernel's order: the SECS, the page, then the VA slot (grow).
 	 * The reclaimer may have written the SECS back when the child count
 	 * dropped to zero: load it before EAUG (the fix for the SECS reclaim
 	 * vs. EAUG race; the knob keeps the buggy path for demonstration).
@@ -701,18 +700,24 @@ static int encl_eaug_page(const struct ccmm_sgx_current *cur, struct ccmm_sgx_en
 	if (!sgx->eaug_race_bug && !encl->secs.epc_page) {
 		ret = encl_eldu(cur, encl, &encl->secs);
 		if (ret)
-			goto shrink;
+			return ret;
 		ccmm_sgx_mark_page_unreclaimable(encl->secs.epc_page);
 	}
 	epc = ccmm_sgx_alloc_epc_page(cur, ep, CCMM_SGX_NO_RECLAIM, &err);
-	if (!epc) {
-		ret = err;
-		goto shrink;
+	if (!epc)
+		return err;
+	grown = encl_grow(cur, encl, CCMM_SGX_NO_RECLAIM, true);
+	if (grown < 0) {
+		/* err_out_epc: the page goes back; that free made no room */
+		ccmm_sgx_free_epc_page(sgx, epc);
+		(*undone)++;
+		return grown;
 	}
 	ret = _ccmm_encls_eaug(cur->ctx, encl, epc, page_addr(ep));
 	if (ret) {
 		ccmm_sgx_free_epc_page(sgx, epc);
-		goto shrink;
+		*undone += 1 + (unsigned)encl_shrink(cur->ctx, encl, grown);
+		return ret;
 	}
 	ep->epc_page = epc;
 	ep->type = CCMM_PT_REG;
@@ -725,9 +730,6 @@ static int encl_eaug_page(const struct ccmm_sgx_current *cur, struct ccmm_sgx_en
 	/* the enclave accepts it when it resumes */
 	_ccmm_encls_eaccept(cur->ctx, epc);
 	return 0;
-shrink:
-	*undone += (unsigned)encl_shrink(cur->ctx, encl, grown);
-	return ret;
 }
 
 /*
