@@ -526,6 +526,56 @@ static void test_oom(void **state)
 	assert_int_equal(ccmm_sgx_nr_free(sgx), 256);
 }
 
+struct add_run {
+	struct proc *p;
+	struct ccmm_sgx_encl *e;
+	long added;
+	int err;
+};
+
+static int add_task(void *arg)
+{
+	struct add_run *r = arg;
+
+	r->added = ccmm_sgx_encl_add_pages(&r->p->cur, r->e, 1, 31, CCMM_PT_REG, RW, NULL, false, &r->err);
+	return 0;
+}
+
+/*
+ * An EADD over the cgroup's EPC limit reclaims directly, but no page can
+ * be written back: the backing storage's memcg is at memory.max and the
+ * only task in it is unkillable (oom_score_adj -1000), so the memcg OOM
+ * killer finds nobody and the charge fails. The kernel's loop would retry
+ * forever; ccmm's waits for a page to be freed anywhere, and the engine,
+ * finding nothing that could run and free one, ends the wait: the ioctl
+ * fails with -ENOMEM and sgx_reclaim_livelock is recorded, once.
+ */
+static void test_reclaim_livelock_unkillable(void **state)
+{
+	struct proc p;
+	struct ccmm_sgx_encl *e;
+	struct add_run r;
+	int err;
+
+	(void)state;
+	proc_init(m, &p, "lv", "/lv", 1);
+	set_file(m, "/lv/misc.max", "sgx_epc 81920"); /* 20 pages */
+	set_file(m, "/lv/memory.max", "0");
+	atomic_store(&p.task->oom_score_adj, -1000);
+	assert_int_equal(ccmm_sgx_encl_create(&p.cur, BASE, 32 * CCMM_PAGE_SIZE, "lv", &e), 0);
+	assert_int_equal(ccmm_sgx_encl_add_pages(&p.cur, e, 0, 1, CCMM_PT_TCS, RW, NULL, false, &err), 1);
+	r = (struct add_run){ &p, e, 0, 0 };
+	assert_int_equal(sim_call(m, &p.ctx, add_task, &r), 0);
+	assert_int_equal(r.added, 17); /* VA, SECS, TCS and 17 pages: the limit */
+	assert_int_equal(r.err, -ENOMEM);
+	assert_int_equal(ccmm_violations_count(m, &ccmm_rule_sgx_reclaim_livelock, CCMM_ANY_ACTOR), 1);
+	assert_int_equal(misc_pages(m, "/lv"), 20);
+	assert_int_equal(ccmm_task_signal_pending(p.task), 0);
+	ccmm_sgx_encl_put(&p.ctx, e);
+	proc_exit(m, &p);
+	assert_int_equal(misc_pages(m, "/lv"), 0);
+}
+
 /* Virtual EPC: charged, never reclaimable, SIGBUS when it cannot be had. */
 static void test_vepc(void **state)
 {
@@ -935,6 +985,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ksgxd_watermarks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_charge_mm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oom, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_livelock_unkillable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vepc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tampered_backing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_global_scans, setup, teardown),
