@@ -373,15 +373,6 @@ static bool charge_failed_on_limit(struct ccmm_sgx_cgroup *s)
 }
 
 /*
- * sgx_cgroup_try_charge of v17, with the rule seed 004 settled: hitting
- * the cgroup limit induces cgroup reclaim, hitting the physical limit
- * induces global reclaim. (Taken literally, v17 meets the physical limit
- * first as the root's capacity check in misc_cg_try_charge and answers
- * it with reclaim from the faulting cgroup, or -ENOMEM when that cgroup
- * has nothing on its LRUs; ccmm tells the two apart and does what the
- * thread settled. Policy "cgroup" keeps the literal behaviour.)
- */
-/*
  * After a direct-reclaim round of an allocation that may reclaim: the
  * kernel's loop retries (cond_resched) until the charge or the page can be
  * had. A round that aged nothing, wrote nothing back and saw no page freed
@@ -412,6 +403,15 @@ static int reclaim_round_done(struct ccmm_sgx *sgx, const struct ccmm_sgx_curren
 	return ccmm_task_signal_pending(cur->task) ? -EINTR : 0;
 }
 
+/*
+ * sgx_cgroup_try_charge of v17, with the rule seed 004 settled: hitting
+ * the cgroup limit induces cgroup reclaim, hitting the physical limit
+ * induces global reclaim. (Taken literally, v17 meets the physical limit
+ * first as the root's capacity check in misc_cg_try_charge and answers
+ * it with reclaim from the faulting cgroup, or -ENOMEM when that cgroup
+ * has nothing on its LRUs; ccmm tells the two apart and does what the
+ * thread settled. Policy "cgroup" keeps the literal behaviour.)
+ */
 static int cgroup_try_charge(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur, struct ccmm_sgx_cgroup *s,
 			     enum ccmm_sgx_reclaim reclaim, bool *stalled)
 {
