@@ -4,6 +4,8 @@
  * page state, the encryption engine. Each case asserts the outcome, the
  * bytes, and the rule recorded (or that none was).
  */
+#include <pthread.h>
+
 #include "helpers.h"
 
 #include "cc/cc.h"
@@ -669,6 +671,136 @@ static void test_states_tables(void **state)
 	}
 }
 
+/* ------------------------------------------------------ the software TLB */
+
+/*
+ * The checker translates through the per-thread software TLB: a mapping
+ * changed after a thread's access (the direct map's page converted to
+ * shared by set_memory_decrypted, a user page zapped and another put in its
+ * place) is seen by the thread's next access, in the thread that changed it
+ * and in another one that had the old translation cached. A stale cached
+ * translation would show as a private access to a shared page (#VE,
+ * private_access_shared) and as the old page's bytes.
+ */
+struct tlb_side {
+	struct fx *f;
+	struct ccmm_ctx ctx;
+	uint64_t kva, uva;
+	pthread_barrier_t *bar; /* NULL: no other thread (the changing thread itself) */
+	struct ccmm_result kr[2], ur[2];
+	char ubuf[2][8];
+	uint64_t hits;          /* TLB hits of the accesses before the change */
+};
+
+static void tlb_side_access(struct tlb_side *s, int i)
+{
+	TCHECK(ccmm_kernel_access(&s->ctx, CCMM_READ, s->kva, NULL, 8, &s->kr[i]) == 0);
+	TCHECK(ccmm_mm_access(&s->ctx, s->f->user, CCMM_READ, s->uva, s->ubuf[i], 8, &s->ur[i]) == 0);
+}
+
+static void *tlb_side_run(void *arg)
+{
+	struct tlb_side *s = arg;
+	struct ccmm_tlb_stats st;
+	struct ccmm_result r;
+
+	TCHECK(ccmm_kernel_access(&s->ctx, CCMM_READ, s->kva, NULL, 8, &r) == 0); /* fill this thread's TLB */
+	TCHECK(ccmm_mm_access(&s->ctx, s->f->user, CCMM_READ, s->uva, NULL, 8, &r) == 0);
+	ccmm_tlb_stats_get(&st);
+	tlb_side_access(s, 0);
+	{
+		struct ccmm_tlb_stats now;
+
+		ccmm_tlb_stats_get(&now);
+		s->hits = now.hits - st.hits;
+	}
+	pthread_barrier_wait(s->bar); /* the main thread changes both mappings */
+	pthread_barrier_wait(s->bar);
+	tlb_side_access(s, 1);
+	return NULL;
+}
+
+/* Convert the page at @kva's direct map to shared and put @pb in place of the user page at @uva. */
+static void tlb_change(struct fx *f, uint64_t kva, uint64_t uva, uint64_t pb)
+{
+	struct ccmm_vma *vma = ccmm_find_vma(f->user, uva);
+
+	assert_non_null(vma);
+	assert_int_equal(ccmm_set_memory_decrypted(&f->ctx, kva, 1), 0);
+	assert_int_equal(ccmm_zap_vma_range(&f->ctx, vma, uva, 4096), 1);
+	assert_int_equal(ccmm_vmf_insert_pfn_prot(&f->ctx, vma, uva, pb, ccmm_pte_mkprivate(f->m, CCMM_PTE_RW, true)), 0);
+}
+
+static void tlb_side_assert(struct fx *f, const struct tlb_side *s)
+{
+	assert_int_equal(s->hits, 2);
+	/* before: a private access to private memory, page A's bytes */
+	assert_int_equal(s->kr[0].outcome, CCMM_OK);
+	assert_true(ccmm_pte_is_private(f->m, s->kr[0].pte));
+	assert_int_equal(s->ur[0].outcome, CCMM_OK);
+	assert_memory_equal(s->ubuf[0], "page A.", 8);
+	/* after: the shared PTE the conversion installed, page B's bytes */
+	assert_int_equal(s->kr[1].outcome, CCMM_OK);
+	assert_false(ccmm_pte_is_private(f->m, s->kr[1].pte));
+	assert_int_equal(s->kr[1].violations, 0);
+	assert_int_equal(s->ur[1].outcome, CCMM_OK);
+	assert_memory_equal(s->ubuf[1], "page B.", 8);
+}
+
+static void test_tlb_mapping_changes(void **state)
+{
+	TCHECK_CASE();
+	for (int other = 0; other < 2; other++) {
+		struct fx f;
+		struct tlb_side s;
+		pthread_barrier_t bar;
+		pthread_t th;
+		uint64_t pa, pb, pk;
+
+		fx_init(&f, "mode=tdx");
+		pa = page(&f);
+		pb = page(&f);
+		pk = page(&f);
+		assert_int_equal(kwrite(&f, ccmm_phys_to_virt(pa), "page A.", 8), CCMM_OK);
+		assert_int_equal(kwrite(&f, ccmm_phys_to_virt(pb), "page B.", 8), CCMM_OK);
+		memset(&s, 0, sizeof(s));
+		s.f = &f;
+		s.kva = ccmm_phys_to_virt(pk);
+		s.uva = map_into(&f, f.user, pa, 4096, 4096, true, CCMM_CACHE_WB);
+		if (!other) {
+			/* the thread that changes the mappings */
+			struct ccmm_tlb_stats st, now;
+
+			s.ctx = f.ctx;
+			kread(&f, s.kva, NULL, 8);
+			mread(&f, f.user, s.uva, NULL, 8);
+			ccmm_tlb_stats_get(&st);
+			tlb_side_access(&s, 0);
+			ccmm_tlb_stats_get(&now);
+			s.hits = now.hits - st.hits;
+			f.ctx = s.ctx;
+			tlb_change(&f, s.kva, s.uva, pb);
+			s.ctx = f.ctx;
+			tlb_side_access(&s, 1);
+			f.ctx = s.ctx;
+		} else {
+			ccmm_ctx_init(&s.ctx, f.m, 1, "other");
+			s.bar = &bar;
+			pthread_barrier_init(&bar, NULL, 2);
+			assert_int_equal(pthread_create(&th, NULL, tlb_side_run, &s), 0);
+			pthread_barrier_wait(&bar);
+			tlb_change(&f, s.kva, s.uva, pb);
+			pthread_barrier_wait(&bar);
+			pthread_join(th, NULL);
+			pthread_barrier_destroy(&bar);
+		}
+		TCHECK_DONE();
+		tlb_side_assert(&f, &s);
+		assert_int_equal(ccmm_violations_count(f.m, NULL, CCMM_ANY_ACTOR), 0);
+		fx_fini(&f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -687,6 +819,7 @@ int main(void)
 		cmocka_unit_test(test_cache_alias),
 		cmocka_unit_test(test_p2p_and_mask),
 		cmocka_unit_test(test_states_tables),
+		cmocka_unit_test(test_tlb_mapping_changes),
 	};
 
 	return cmocka_run_group_tests_name("check", tests, NULL, NULL);
