@@ -283,6 +283,130 @@ static enum ccmm_outcome access_page(struct ccmm_ctx *ctx, const struct ccmm_acc
 	return o;
 }
 
+bool ccmm_check_fast_path = true;
+
+/*
+ * The rule book's verdicts on the views access_fast builds, per thread: the
+ * rule book is pure (the same view gets the same decision), and access_fast
+ * varies only the fields packed here (the rest are constant there), so a
+ * key names a whole view; the mode and MMIO mode make it a whole call.
+ * Small and direct-mapped: a few kinds of access repeat.
+ */
+#define MEMO_SETS 16
+
+struct decide_memo {
+	uint64_t key;    /* fast_key; 0: empty */
+	bool plain;      /* the decision lets the bytes through with nothing to record, charge or poison */
+	uint8_t keyid;   /* its key to move them under */
+	const char *why; /* its reason */
+};
+
+static _Thread_local struct decide_memo memo[MEMO_SETS];
+
+static inline uint64_t fast_key(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio, const struct ccmm_access *a,
+				bool private_attr, unsigned level, const struct ccmm_page *pg, bool poisoned)
+{
+	return 1 | (uint64_t)a->who << 1 | (uint64_t)a->rw << 5 | (uint64_t)private_attr << 6 | (uint64_t)level << 7 |
+	       (uint64_t)pg->state << 11 | (uint64_t)pg->flags << 19 | (uint64_t)poisoned << 27 | (uint64_t)mode << 28 |
+	       (uint64_t)mmio << 36;
+}
+
+/*
+ * The common case of a one-page CPU access, for speed: RAM through a
+ * current (not stale), permitted translation, in a chunk that exists,
+ * that the rule book lets through with nothing to record, charge (but the
+ * copy, which the caller charges) or poison. It builds the same view as
+ * access_page_locked, gets the same decision and moves the same bytes
+ * with the same counts and result. Anything else returns false before
+ * anything is moved, counted or changed, and access_page then does the
+ * whole access (a change of the tables or the page in between is then
+ * an access a moment later, which it could have been anyway).
+ */
+static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)
+{
+	struct ccmm_machine *m = ctx->m;
+	const struct ccmm_platform *p = m->plat;
+	struct ccmm_pgtable *pgt = a->pgt;
+	struct ccmm_phys_range *prange;
+	struct ccmm_chunk *c;
+	struct ccmm_page *pg;
+	struct ccmm_walk w;
+	struct decide_memo *e;
+	const char *why;
+	enum ccmm_outcome o = CCMM_OK;
+	unsigned shard = ccmm_pgt_lock_access(pgt);
+	bool private_attr, poisoned;
+	uint64_t pa, key;
+
+	if (ccmm_pgt_translate_locked(pgt, a->addr, &w) || w.stale || (a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW)) ||
+	    (a->who == CCMM_INIT_USER && !(w.pte & CCMM_PTE_USER)) ||
+	    (p->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && w.level >= 2))
+		goto general;
+	pa = w.pa;
+	prange = ccmm_phys_range_at(m, pa);
+	if (!prange || prange->desc->kind != CCMM_RANGE_RAM)
+		goto general;
+	c = ccmm_phys_chunk_peek(prange, pa);
+	if (!c)
+		goto general;
+	ccmm_lock_acquire(&c->lock);
+	pg = &c->page[(pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
+	private_attr = ccmm_pte_is_private(m, w.pte);
+	poisoned = lines_poisoned(pg, pa, a->len);
+	key = fast_key(p->mode, p->mmio, a, private_attr, w.level, pg, poisoned);
+	e = &memo[(key * 0x9e3779b97f4a7c15ULL) >> 60];
+	if (e->key != key) {
+		struct ccmm_view v = {
+			.who = a->who,
+			.rw = a->rw,
+			.private_attr = private_attr,
+			.level = w.level,
+			.kind = CCMM_RANGE_RAM,
+			.state = (enum ccmm_page_state)pg->state,
+			.flags = pg->flags,
+			.poisoned = poisoned,
+		};
+		struct ccmm_decision d;
+
+		ccmm_decide(p->mode, p->mmio, &v, &d);
+		e->key = key;
+		e->plain = !d.rule && d.outcome == CCMM_OK && d.move && !d.poison && !d.handled;
+		e->keyid = (uint8_t)d.keyid;
+		e->why = d.why;
+	}
+	if (!e->plain) {
+		ccmm_lock_release(&c->lock);
+		goto general;
+	}
+	why = e->why;
+	if (a->buf) {
+		bool mismatch = false;
+
+		if (ccmm_page_rw(m, pg, pa, a->buf, a->len, a->rw == CCMM_WRITE, e->keyid, &mismatch)) {
+			o = CCMM_ABORT;
+		} else if (a->rw == CCMM_READ && mismatch) {
+			o = CCMM_SCRAMBLED;
+			why = "the bytes were written under another key";
+			ccmm_count(ctx, CCMM_CTR_scrambled_reads, 1);
+		} else if (a->rw == CCMM_WRITE && e->keyid == CCMM_KEYID_GUEST) {
+			lines_rewritten(pg, pa, a->len);
+		}
+	}
+	ccmm_lock_release(&c->lock);
+	ccmm_pgt_unlock_access(pgt, shard);
+	r->outcome = o;
+	if (o == CCMM_ABORT)
+		return true; /* as access_page_locked: the engine failed, nothing more in the result */
+	r->pa = pa;
+	r->pte = w.pte;
+	r->level = w.level;
+	r->why = why;
+	return true;
+general:
+	ccmm_pgt_unlock_access(pgt, shard);
+	return false;
+}
+
 static inline int access_valid(struct ccmm_ctx *ctx, const struct ccmm_access *a)
 {
 	if (!a->len || (unsigned)a->who >= CCMM_INIT_NR)
@@ -346,7 +470,8 @@ int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_r
 	ccmm_count(ctx, CCMM_CTR_accesses, 1);
 	if (a->len <= CCMM_PAGE_SIZE - (a->addr & (CCMM_PAGE_SIZE - 1))) {
 		/* one page: its result is the access's */
-		r->outcome = access_page(ctx, a, a->addr, a->buf, a->len, r);
+		if (a->who == CCMM_INIT_DEVICE || !ccmm_check_fast_path || !access_fast(ctx, a, r))
+			r->outcome = access_page(ctx, a, a->addr, a->buf, a->len, r);
 		if (ccmm_outcome_faults(r->outcome) && !r->handled)
 			return 0;
 		r->done = a->len;
