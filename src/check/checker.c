@@ -306,9 +306,13 @@ static _Thread_local struct decide_memo memo[MEMO_SETS];
 static inline uint64_t fast_key(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio, const struct ccmm_access *a,
 				bool private_attr, unsigned level, const struct ccmm_page *pg, bool poisoned)
 {
-	return 1 | (uint64_t)a->who << 1 | (uint64_t)a->rw << 5 | (uint64_t)private_attr << 6 | (uint64_t)level << 7 |
-	       (uint64_t)pg->state << 11 | (uint64_t)pg->flags << 19 | (uint64_t)poisoned << 27 | (uint64_t)mode << 28 |
-	       (uint64_t)mmio << 36;
+	uint16_t state_flags; /* adjacent bytes: one load */
+
+	_Static_assert(offsetof(struct ccmm_page, flags) == offsetof(struct ccmm_page, state) + 1, "state, flags");
+	memcpy(&state_flags, &pg->state, sizeof(state_flags));
+	return (uint64_t)state_flags | (uint64_t)(level & 15) << 16 | (uint64_t)private_attr << 20 |
+	       (uint64_t)poisoned << 21 | (uint64_t)(a->who & 15) << 22 | (uint64_t)(a->rw & 1) << 26 |
+	       (uint64_t)(mode & 255) << 27 | (uint64_t)(mmio & 255) << 35 | 1ULL << 63;
 }
 
 /*
@@ -349,8 +353,9 @@ static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a
 	c = ccmm_phys_chunk_peek(prange, pa);
 	if (!c)
 		goto general;
-	ccmm_lock_acquire(&c->lock);
 	pg = &c->page[(pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
+	__builtin_prefetch(pg); /* its line loads while the lock's compare-and-swap completes */
+	ccmm_lock_acquire(&c->lock);
 	private_attr = ccmm_pte_is_private(m, w.pte);
 	poisoned = lines_poisoned(pg, pa, a->len);
 	key = fast_key(p->mode, p->mmio, a, private_attr, w.level, pg, poisoned);
@@ -394,13 +399,15 @@ static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a
 	}
 	ccmm_lock_release(&c->lock);
 	ccmm_pgt_unlock_access(pgt, shard);
+	/* the result as ccmm_access fills it from access_page_locked's (a failed engine: the outcome alone) */
 	r->outcome = o;
-	if (o == CCMM_ABORT)
-		return true; /* as access_page_locked: the engine failed, nothing more in the result */
-	r->pa = pa;
-	r->pte = w.pte;
-	r->level = w.level;
-	r->why = why;
+	r->handled = false;
+	r->pa = o == CCMM_ABORT ? 0 : pa;
+	r->pte = o == CCMM_ABORT ? 0 : w.pte;
+	r->level = o == CCMM_ABORT ? 0 : w.level;
+	r->done = a->len;
+	r->violations = 0;
+	r->why = o == CCMM_ABORT ? NULL : why;
 	return true;
 general:
 	ccmm_pgt_unlock_access(pgt, shard);
@@ -459,7 +466,9 @@ static void account_bytes(struct ccmm_ctx *ctx, enum ccmm_rw rw, size_t done)
 	ccmm_charge_copy(ctx, done);
 }
 
-int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)
+/* ccmm_access but its fast path (out of line: the fast path keeps its registers to itself). */
+static __attribute__((noinline)) int access_general(struct ccmm_ctx *ctx, const struct ccmm_access *a,
+						    struct ccmm_result *r)
 {
 	int ret;
 
@@ -470,8 +479,7 @@ int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_r
 	ccmm_count(ctx, CCMM_CTR_accesses, 1);
 	if (a->len <= CCMM_PAGE_SIZE - (a->addr & (CCMM_PAGE_SIZE - 1))) {
 		/* one page: its result is the access's */
-		if (a->who == CCMM_INIT_DEVICE || !ccmm_check_fast_path || !access_fast(ctx, a, r))
-			r->outcome = access_page(ctx, a, a->addr, a->buf, a->len, r);
+		r->outcome = access_page(ctx, a, a->addr, a->buf, a->len, r);
 		if (ccmm_outcome_faults(r->outcome) && !r->handled)
 			return 0;
 		r->done = a->len;
@@ -482,6 +490,19 @@ int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_r
 	}
 	account_bytes(ctx, a->rw, r->done);
 	return 0;
+}
+
+int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)
+{
+	/* one page of a CPU access (valid as access_valid checks it): first the fast path */
+	if ((unsigned)a->who < CCMM_INIT_DEVICE && a->pgt && a->len &&
+	    a->len <= CCMM_PAGE_SIZE - (a->addr & (CCMM_PAGE_SIZE - 1)) && a->addr + a->len > a->addr &&
+	    ccmm_check_fast_path && access_fast(ctx, a, r)) {
+		ccmm_count(ctx, CCMM_CTR_accesses, 1);
+		account_bytes(ctx, a->rw, a->len);
+		return 0;
+	}
+	return access_general(ctx, a, r);
 }
 
 /* ---- copies ------------------------------------------------------------------------------ */
