@@ -316,6 +316,40 @@ static inline uint64_t fast_key(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio
 }
 
 /*
+ * The memoised verdict of the rule book on the view of a plain CPU access
+ * to RAM (the view access_fast and the copy's pieces build: RAM, a current
+ * translation, no SNP 2 MiB host check), from the fields that vary.
+ */
+static inline const struct decide_memo *plain_verdict(const struct ccmm_platform *p, const struct ccmm_access *a,
+						      bool private_attr, unsigned level, const struct ccmm_page *pg,
+						      bool poisoned)
+{
+	uint64_t key = fast_key(p->mode, p->mmio, a, private_attr, level, pg, poisoned);
+	struct decide_memo *e = &memo[(key * 0x9e3779b97f4a7c15ULL) >> 60];
+
+	if (e->key != key) {
+		struct ccmm_view v = {
+			.who = a->who,
+			.rw = a->rw,
+			.private_attr = private_attr,
+			.level = level,
+			.kind = CCMM_RANGE_RAM,
+			.state = (enum ccmm_page_state)pg->state,
+			.flags = pg->flags,
+			.poisoned = poisoned,
+		};
+		struct ccmm_decision d;
+
+		ccmm_decide(p->mode, p->mmio, &v, &d);
+		e->key = key;
+		e->plain = !d.rule && d.outcome == CCMM_OK && d.move && !d.poison && !d.handled;
+		e->keyid = (uint8_t)d.keyid;
+		e->why = d.why;
+	}
+	return e;
+}
+
+/*
  * The common case of a one-page CPU access, for speed: RAM through a
  * current (not stale), permitted translation, in a chunk that exists,
  * that the rule book lets through with nothing to record, charge (but the
@@ -335,12 +369,11 @@ static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a
 	struct ccmm_chunk *c;
 	struct ccmm_page *pg;
 	struct ccmm_walk w;
-	struct decide_memo *e;
+	const struct decide_memo *e;
 	const char *why;
 	enum ccmm_outcome o = CCMM_OK;
 	unsigned shard = ccmm_pgt_lock_access(pgt);
-	bool private_attr, poisoned;
-	uint64_t pa, key;
+	uint64_t pa;
 
 	if (ccmm_pgt_translate_locked(pgt, a->addr, &w) || w.stale || (a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW)) ||
 	    (a->who == CCMM_INIT_USER && !(w.pte & CCMM_PTE_USER)) ||
@@ -354,31 +387,8 @@ static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a
 	if (!c)
 		goto general;
 	pg = &c->page[(pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
-	__builtin_prefetch(pg); /* its line loads while the lock's compare-and-swap completes */
 	ccmm_lock_acquire(&c->lock);
-	private_attr = ccmm_pte_is_private(m, w.pte);
-	poisoned = lines_poisoned(pg, pa, a->len);
-	key = fast_key(p->mode, p->mmio, a, private_attr, w.level, pg, poisoned);
-	e = &memo[(key * 0x9e3779b97f4a7c15ULL) >> 60];
-	if (e->key != key) {
-		struct ccmm_view v = {
-			.who = a->who,
-			.rw = a->rw,
-			.private_attr = private_attr,
-			.level = w.level,
-			.kind = CCMM_RANGE_RAM,
-			.state = (enum ccmm_page_state)pg->state,
-			.flags = pg->flags,
-			.poisoned = poisoned,
-		};
-		struct ccmm_decision d;
-
-		ccmm_decide(p->mode, p->mmio, &v, &d);
-		e->key = key;
-		e->plain = !d.rule && d.outcome == CCMM_OK && d.move && !d.poison && !d.handled;
-		e->keyid = (uint8_t)d.keyid;
-		e->why = d.why;
-	}
+	e = plain_verdict(p, a, ccmm_pte_is_private(m, w.pte), w.level, pg, lines_poisoned(pg, pa, a->len));
 	if (!e->plain) {
 		ccmm_lock_release(&c->lock);
 		goto general;
@@ -522,9 +532,8 @@ struct copy_side {
 	struct ccmm_chunk *c;
 	uint64_t chunk_base;           /* the 2 MiB c holds */
 	struct ccmm_page *pg;
-	struct ccmm_view v;            /* the view d was decided on (valid when have_d) */
-	struct ccmm_decision d;
-	bool have_d;
+	unsigned keyid;                /* the rule book's key for the piece (side_decide) */
+	const char *why;               /* and its reason */
 };
 
 /*
@@ -551,7 +560,6 @@ static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n
 		s->leaf_size = a->pgt->nr_stale ? 0 : ccmm_level_size(s->w.level);
 		s->leaf_va = s->addr & ~(ccmm_level_size(s->w.level) - 1);
 		s->leaf_pa = s->w.pa - (s->addr - s->leaf_va);
-		s->have_d = false; /* another PTE: decide afresh */
 	}
 	s->pa = s->w.pa;
 	if ((s->pa & (CCMM_PAGE_SIZE - 1)) + n > CCMM_PAGE_SIZE)
@@ -563,7 +571,9 @@ static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n
 			return false;
 	}
 	if (!s->c || CCMM_ALIGN_DOWN(s->pa, CCMM_PMD_SIZE) != s->chunk_base) {
-		s->c = ccmm_phys_chunk_in(m, s->pr, s->pa, true);
+		s->c = ccmm_phys_chunk_peek(s->pr, s->pa); /* inline when it exists */
+		if (!s->c)
+			s->c = ccmm_phys_chunk_in(m, s->pr, s->pa, true);
 		s->chunk_base = CCMM_ALIGN_DOWN(s->pa, CCMM_PMD_SIZE);
 	}
 	return s->c != NULL;
@@ -572,28 +582,14 @@ static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n
 /* The decision for one side (its chunk locked): true when it is plain, nothing to record or charge. */
 static bool side_decide(struct ccmm_machine *m, struct copy_side *s, size_t n)
 {
-	const struct ccmm_access *a = s->a;
-
-	bool poisoned;
+	const struct decide_memo *e;
 
 	s->pg = &s->c->page[(s->pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
-	poisoned = lines_poisoned(s->pg, s->pa, n);
-	/* the rule book is pure: the same view (same PTE, page state and flags) gets the same decision */
-	if (!s->have_d || s->v.state != (enum ccmm_page_state)s->pg->state || s->v.flags != s->pg->flags ||
-	    s->v.poisoned != poisoned) {
-		memset(&s->v, 0, sizeof(s->v));
-		s->v.who = a->who;
-		s->v.rw = a->rw;
-		s->v.private_attr = ccmm_pte_is_private(m, s->w.pte);
-		s->v.level = s->w.level;
-		s->v.kind = CCMM_RANGE_RAM;
-		s->v.state = (enum ccmm_page_state)s->pg->state;
-		s->v.flags = s->pg->flags;
-		s->v.poisoned = poisoned;
-		ccmm_decide(m->plat->mode, m->plat->mmio, &s->v, &s->d);
-		s->have_d = true;
-	}
-	return s->d.outcome == CCMM_OK && !s->d.rule && s->d.move && !s->d.poison && !s->d.handled;
+	e = plain_verdict(m->plat, s->a, ccmm_pte_is_private(m, s->w.pte), s->w.level, s->pg,
+			  lines_poisoned(s->pg, s->pa, n));
+	s->keyid = e->keyid;
+	s->why = e->why;
+	return e->plain;
 }
 
 /*
@@ -686,10 +682,10 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 			break;
 		prefetch_next(&s, n);
 		prefetch_next(&d, n);
-		ret = ccmm_page_copy(m, d.pg, d.pa, d.d.keyid, s.pg, s.pa, s.d.keyid, n, &mismatch);
+		ret = ccmm_page_copy(m, d.pg, d.pa, d.keyid, s.pg, s.pa, s.keyid, n, &mismatch);
 		if (ret)
 			break;
-		if (d.d.keyid == CCMM_KEYID_GUEST)
+		if (d.keyid == CCMM_KEYID_GUEST)
 			lines_rewritten(d.pg, d.pa, n);
 		if (mismatch) {
 			ccmm_count(ctx, CCMM_CTR_scrambled_reads, 1);
@@ -703,14 +699,14 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 			}
 		} else if (!done) {
 			rr->outcome = CCMM_OK;
-			rr->why = s.d.why;
+			rr->why = s.why;
 			rr->pa = s.pa;
 			rr->pte = s.w.pte;
 			rr->level = s.w.level;
 		}
 		if (!done) {
 			wr->outcome = CCMM_OK;
-			wr->why = d.d.why;
+			wr->why = d.why;
 			wr->pa = d.pa;
 			wr->pte = d.w.pte;
 			wr->level = d.w.level;
