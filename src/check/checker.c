@@ -502,16 +502,24 @@ static __attribute__((noinline)) int access_general(struct ccmm_ctx *ctx, const 
 	return 0;
 }
 
-int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)
+/* One page of a valid CPU access: the fast path, else the general one. */
+static __attribute__((noinline)) int access_cpu_page(struct ccmm_ctx *ctx, const struct ccmm_access *a,
+						     struct ccmm_result *r)
 {
-	/* one page of a CPU access (valid as access_valid checks it): first the fast path */
-	if ((unsigned)a->who < CCMM_INIT_DEVICE && a->pgt && a->len &&
-	    a->len <= CCMM_PAGE_SIZE - (a->addr & (CCMM_PAGE_SIZE - 1)) && a->addr + a->len > a->addr &&
-	    ccmm_check_fast_path && access_fast(ctx, a, r)) {
+	if (ccmm_check_fast_path && access_fast(ctx, a, r)) {
 		ccmm_count(ctx, CCMM_CTR_accesses, 1);
 		account_bytes(ctx, a->rw, a->len);
 		return 0;
 	}
+	return access_general(ctx, a, r);
+}
+
+int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)
+{
+	/* one page of a CPU access (valid as access_valid checks it) */
+	if ((unsigned)a->who < CCMM_INIT_DEVICE && a->pgt && a->len &&
+	    a->len <= CCMM_PAGE_SIZE - (a->addr & (CCMM_PAGE_SIZE - 1)) && a->addr + a->len > a->addr)
+		return access_cpu_page(ctx, a, r);
 	return access_general(ctx, a, r);
 }
 
