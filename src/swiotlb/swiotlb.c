@@ -322,9 +322,18 @@ static void note_used(struct ccmm_io_tlb_mem *mem, uint64_t nslots)
  */
 static uint64_t renumber_run_before(struct ccmm_io_tlb_slot *slots, uint64_t end, uint64_t count)
 {
-	uint64_t seg = end & ~(uint64_t)(CCMM_IO_TLB_SEGSIZE - 1);
+	uint64_t seg = end & ~(uint64_t)(CCMM_IO_TLB_SEGSIZE - 1), i = end;
 
-	for (uint64_t i = end; i > seg && slots[i - 1].list; i--)
+	/* four at a time while the next four are free and in the segment, then one at a time */
+	while (i - seg >= 4 && slots[i - 1].list && slots[i - 2].list && slots[i - 3].list && slots[i - 4].list) {
+		slots[i - 1].list = (uint16_t)(count + 1);
+		slots[i - 2].list = (uint16_t)(count + 2);
+		slots[i - 3].list = (uint16_t)(count + 3);
+		slots[i - 4].list = (uint16_t)(count + 4);
+		count += 4;
+		i -= 4;
+	}
+	for (; i > seg && slots[i - 1].list; i--)
 		slots[i - 1].list = (uint16_t)++count;
 	return count;
 }
