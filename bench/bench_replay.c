@@ -513,8 +513,8 @@ static void reclaim_point(uint64_t limit, struct figures *f)
 	/*
 	 * Random references over twice the limit: about every other one
 	 * faults and evicts. (Sweeps would make the whole working set young
-	 * at once: past 1024 pages the cgroup work's 16-page scans find no
-	 * old page within the model's 64 fault retries, sgx_fault_livelock.)
+	 * at once: the cgroup work's 16-page scans would mostly age pages
+	 * rather than evict them, which measures second chance, not EWB.)
 	 */
 	rng_state = 0x6a09e667f3bcc909ULL ^ limit;
 	if (limit)

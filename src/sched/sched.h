@@ -254,6 +254,13 @@ void ccmm_destroy_waitqueue_head(struct ccmm_wait_queue_head *wq);
 void ccmm_wq_lock(struct ccmm_wait_queue_head *wq);
 void ccmm_wq_unlock(struct ccmm_wait_queue_head *wq);
 
+/*
+ * waitqueue_active: somebody sleeps on @wq (a waker that finds nobody may
+ * skip its wake-up, the sleeper re-checking its condition before it
+ * sleeps). @wq's lock held.
+ */
+bool ccmm_waitqueue_active(const struct ccmm_wait_queue_head *wq);
+
 #define CCMM_WAIT_KILLABLE 0x1 /* when nothing else can run, a scheduler may end the sleep with -EDEADLK */
 
 /*

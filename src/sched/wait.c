@@ -229,6 +229,11 @@ void ccmm_wq_unlock(struct ccmm_wait_queue_head *wq)
 	pthread_mutex_unlock(&wq->lock);
 }
 
+bool ccmm_waitqueue_active(const struct ccmm_wait_queue_head *wq)
+{
+	return wq->first != NULL;
+}
+
 static void enqueue(struct ccmm_wait_queue_head *wq, struct ccmm_wait_queue_entry *w)
 {
 	w->wq = wq;

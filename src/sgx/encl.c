@@ -14,7 +14,6 @@
 #include "sgx/internal.h"
 
 #define ENCL_PROT (CCMM_PTE_RW)
-#define FAULT_TRIES 4096
 
 static struct ccmm_ctx *ctx_or(struct ccmm_ctx *ctx, struct ccmm_ctx *tmp, struct ccmm_machine *m)
 {
@@ -150,8 +149,11 @@ static int encl_grow(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *e
 	return 1;
 }
 
-/* sgx_encl_shrink: undo a grow whose page was not added (encl->lock held). */
-static void encl_shrink(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, int grown)
+/*
+ * sgx_encl_shrink: undo a grow whose page was not added (encl->lock held).
+ * Returns 1 when it freed the VA page the grow added, else 0.
+ */
+static int encl_shrink(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, int grown)
 {
 	encl->page_cnt--;
 	if (grown == 1 && encl->nr_va && !encl->va_pages[0]->used) {
@@ -162,7 +164,9 @@ static void encl_shrink(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, int gr
 		_ccmm_encls_eremove(ctx, encl, va->epc_page);
 		ccmm_sgx_free_epc_page(encl->sgx, va->epc_page);
 		free(va);
+		return 1;
 	}
+	return 0;
 }
 
 /* ---- backing storage ------------------------------------------------------------------ */
@@ -672,9 +676,14 @@ static int encl_load_page(const struct ccmm_sgx_current *cur, struct ccmm_sgx_en
 	return 0;
 }
 
-/* sgx_encl_eaug_page (SGX2): a page of ELRANGE never added is added on first touch. encl->lock held. */
+/*
+ * sgx_encl_eaug_page (SGX2): a page of ELRANGE never added is added on
+ * first touch. encl->lock held. *@undone counts the EPC pages this attempt
+ * took and gave back on its way to an error (the page when the grow's VA
+ * page cannot be had).
+ */
 static int encl_eaug_page(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *encl,
-			  struct ccmm_sgx_encl_page *ep)
+			  struct ccmm_sgx_encl_page *ep, unsigned *undone)
 {
 	struct ccmm_sgx *sgx = encl->sgx;
 	struct ccmm_epc_page *epc;
@@ -682,10 +691,8 @@ static int encl_eaug_page(const struct ccmm_sgx_current *cur, struct ccmm_sgx_en
 
 	if (!(atomic_load(&encl->flags) & CCMM_ENCL_INITIALIZED))
 		return -EFAULT;
-	grown = encl_grow(cur, encl, CCMM_SGX_NO_RECLAIM, true);
-	if (grown < 0)
-		return grown;
 	/*
+	 * The kernel's order: the SECS, the page, then the VA slot (grow).
 	 * The reclaimer may have written the SECS back when the child count
 	 * dropped to zero: load it before EAUG (the fix for the SECS reclaim
 	 * vs. EAUG race; the knob keeps the buggy path for demonstration).
@@ -693,18 +700,24 @@ static int encl_eaug_page(const struct ccmm_sgx_current *cur, struct ccmm_sgx_en
 	if (!sgx->eaug_race_bug && !encl->secs.epc_page) {
 		ret = encl_eldu(cur, encl, &encl->secs);
 		if (ret)
-			goto shrink;
+			return ret;
 		ccmm_sgx_mark_page_unreclaimable(encl->secs.epc_page);
 	}
 	epc = ccmm_sgx_alloc_epc_page(cur, ep, CCMM_SGX_NO_RECLAIM, &err);
-	if (!epc) {
-		ret = err;
-		goto shrink;
+	if (!epc)
+		return err;
+	grown = encl_grow(cur, encl, CCMM_SGX_NO_RECLAIM, true);
+	if (grown < 0) {
+		/* err_out_epc: the page goes back; that free made no room */
+		ccmm_sgx_free_epc_page(sgx, epc);
+		(*undone)++;
+		return grown;
 	}
 	ret = _ccmm_encls_eaug(cur->ctx, encl, epc, page_addr(ep));
 	if (ret) {
 		ccmm_sgx_free_epc_page(sgx, epc);
-		goto shrink;
+		*undone += 1 + (unsigned)encl_shrink(cur->ctx, encl, grown);
+		return ret;
 	}
 	ep->epc_page = epc;
 	ep->type = CCMM_PT_REG;
@@ -717,14 +730,15 @@ static int encl_eaug_page(const struct ccmm_sgx_current *cur, struct ccmm_sgx_en
 	/* the enclave accepts it when it resumes */
 	_ccmm_encls_eaccept(cur->ctx, epc);
 	return 0;
-shrink:
-	encl_shrink(cur->ctx, encl, grown);
-	return ret;
 }
 
-/* The fault: mmap_lock held by the caller. 0, -EBUSY (retry), -EFAULT (SIGBUS), -ENOMEM, -EINTR. */
+/*
+ * The fault: mmap_lock held by the caller. 0, -EBUSY (retry), -EFAULT
+ * (SIGBUS), -ENOMEM, -EINTR. *@undone: EPC pages the attempt took and
+ * freed again (each bumped the progress count without making room).
+ */
 static int encl_fault(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *encl, struct ccmm_vma *vma,
-		      uint64_t addr)
+		      uint64_t addr, unsigned *undone)
 {
 	struct ccmm_sgx *sgx = encl->sgx;
 	struct ccmm_sgx_encl_page *ep;
@@ -740,7 +754,7 @@ static int encl_fault(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *
 	if (atomic_load(&encl->flags) & CCMM_ENCL_DEAD)
 		ret = -EFAULT;
 	else if (!ep->added)
-		ret = encl_eaug_page(cur, encl, ep);
+		ret = encl_eaug_page(cur, encl, ep, undone);
 	else
 		ret = encl_load_page(cur, encl, ep);
 	if (!ret) {
@@ -759,7 +773,8 @@ static int sgx_vm_fault(struct ccmm_ctx *ctx, struct ccmm_vm_fault *vmf)
 	struct ccmm_vma *vma = vmf->vma;
 	struct ccmm_sgx_encl *encl = vma->priv;
 	struct ccmm_sgx_current cur = { ctx, ccmm_task_of_mm(encl->sgx->cgroups, vma->mm), vma->mm };
-	int ret = encl_fault(&cur, encl, vma, vmf->address);
+	unsigned undone = 0;
+	int ret = encl_fault(&cur, encl, vma, vmf->address, &undone);
 
 	/* -EBUSY: VM_FAULT_NOPAGE, the access faults again */
 	return ret == -EBUSY ? 0 : ret ? -EFAULT : 0;
@@ -862,10 +877,16 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 		ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), 1);
 		return 0;
 	}
-	for (unsigned tries = 0; tries < FAULT_TRIES; tries++) {
+	/*
+	 * No retry count: the fault retries until it maps the page, is
+	 * signalled, or the scheduler finds that nothing can ever make room
+	 * (the livelock check in _ccmm_sgx_wait_for_reclaim).
+	 */
+	for (;;) {
 		struct ccmm_sgx_encl_page *ep = &encl->pages[(va - encl->base) >> CCMM_PAGE_SHIFT];
 		struct ccmm_walk w;
 		struct ccmm_vma *vma;
+		unsigned undone = 0;
 		uint64_t seq;
 		int ret;
 
@@ -930,11 +951,17 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 		seq = _ccmm_sgx_progress_seq(sgx);
 		ccmm_mutex_lock(cur->ctx, &cur->mm->mmap_lock);
 		vma = ccmm_find_vma(cur->mm, va);
-		ret = vma && vma->priv == encl ? encl_fault(cur, encl, vma, va) : -EFAULT;
+		ret = vma && vma->priv == encl ? encl_fault(cur, encl, vma, va, &undone) : -EFAULT;
 		ccmm_mutex_unlock(cur->ctx, &cur->mm->mmap_lock);
 		if (ret == -EBUSY) {
-			/* VM_FAULT_NOPAGE: the access faults again once reclaim made room */
-			if (_ccmm_sgx_wait_for_reclaim(sgx, cur, seq) == -EDEADLK) {
+			/*
+			 * VM_FAULT_NOPAGE: the access faults again once reclaim
+			 * made room. A page this attempt took and freed again
+			 * (a grow's VA page) made none: waiting for a count
+			 * past it, the fault does not retry on its own free
+			 * while the reclaimer never gets to run.
+			 */
+			if (_ccmm_sgx_wait_for_reclaim(sgx, cur, seq + undone) == -EDEADLK) {
 				ccmm_violation(cur->ctx, &ccmm_rule_sgx_fault_livelock, UINT64_MAX,
 					       "enclave %s: the fault at 0x%" PRIx64 " waits for reclaim that nothing can do "
 					       "(no entity that could free a page can run): it would retry forever; SIGBUS",
@@ -957,7 +984,6 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 		}
 		ccmm_sgx_enter(t, encl);
 	}
-	return -EFAULT;
 }
 
 long ccmm_sgx_encl_access_batch(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, const uint32_t *refs,

@@ -88,7 +88,8 @@ uint64_t _ccmm_sgx_encl_page_index(const struct ccmm_sgx_encl_page *ep);
  * Wait for the background reclaimers after an allocation said -EBUSY, at
  * a point where current holds no lock: sleep (killable) until a page was
  * freed or uncharged since @seq (_ccmm_sgx_progress_seq before the
- * attempt), whoever freed it: ksgxd, the cgroup work, an exit. Policy
+ * attempt, plus the frees of pages the attempt itself took and gave back,
+ * which made no room), whoever freed it: ksgxd, the cgroup work, an exit. Policy
  * "cgroup" reclaims from current's cgroup first (it has no ksgxd) and,
  * when that round looked at pages, returns at once (the fault is retried
  * and reclaims again). Counts a stall and its modeled time. 0, or -EDEADLK when the scheduler

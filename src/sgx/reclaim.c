@@ -14,7 +14,7 @@
 
 #include "sgx/internal.h"
 
-#define GUARD 4096 /* a model never spins forever: loops without progress give up */
+#define GUARD 4096 /* a walk of the cgroup tree gives up after this many cgroups with nothing to scan */
 
 static enum ccmm_sgx_policy policy_of(struct ccmm_sgx *sgx)
 {
@@ -126,6 +126,7 @@ static void process_batch(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccm
 		int ret = 0;
 
 		if (_ccmm_sgx_encl_test_and_clear_young(ctx, encl, addr)) {
+			atomic_fetch_add(&sgx->reclaim_advanced, 1);
 			sgx_cg_stat(page->sgx_cg, CCMM_SGX_ST_SECOND_CHANCE, 1);
 			ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_second_chance), 1);
 			ret = 1;
@@ -178,6 +179,7 @@ static void process_batch(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, struct ccm
 			ccmm_sgx_encl_put(ctx, encl);
 			continue;
 		}
+		atomic_fetch_add(&sgx->reclaim_advanced, 1);
 		ep->epc_page = NULL;
 		encl->secs_child_cnt--;
 		if (!encl->secs_child_cnt && (atomic_load(&encl->flags) & CCMM_ENCL_INITIALIZED) && encl->secs.epc_page &&
@@ -371,6 +373,37 @@ static bool charge_failed_on_limit(struct ccmm_sgx_cgroup *s)
 }
 
 /*
+ * After a direct-reclaim round of an allocation that may reclaim: the
+ * kernel's loop retries (cond_resched) until the charge or the page can be
+ * had. A round that aged nothing, wrote nothing back and saw no page freed
+ * anywhere since @seq (the pages it may reclaim cannot be written back
+ * now: their backing storage cannot be charged while a memcg OOM victim
+ * has yet to exit) would be retried unchanged: sleep until a page is
+ * freed or uncharged instead. 0 (retry), -EINTR (a signal), or -ENOMEM
+ * when the engine found that nothing can ever free one (a livelock,
+ * recorded as sgx_reclaim_livelock).
+ */
+static int reclaim_round_done(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur, uint64_t seq, uint64_t advanced)
+{
+	int ret;
+
+	if (atomic_load(&sgx->reclaim_advanced) != advanced)
+		return 0;
+	if (ccmm_task_signal_pending(cur->task))
+		return -EINTR;
+	ccmm_wq_lock(&sgx->progress_wq);
+	ccmm_wait_event_locked(cur->ctx, &sgx->progress_wq, sgx->progress_seq != seq, NULL, CCMM_WAIT_KILLABLE, ret);
+	ccmm_wq_unlock(&sgx->progress_wq);
+	if (ret == -EDEADLK) {
+		ccmm_violation(cur->ctx, &ccmm_rule_sgx_reclaim_livelock, UINT64_MAX,
+			       "an EPC allocation's direct reclaim found no page it could write back, and nothing can run "
+			       "to free one: it would retry forever; -ENOMEM");
+		return -ENOMEM;
+	}
+	return ccmm_task_signal_pending(cur->task) ? -EINTR : 0;
+}
+
+/*
  * sgx_cgroup_try_charge of v17, with the rule seed 004 settled: hitting
  * the cgroup limit induces cgroup reclaim, hitting the physical limit
  * induces global reclaim. (Taken literally, v17 meets the physical limit
@@ -383,10 +416,10 @@ static int cgroup_try_charge(struct ccmm_sgx *sgx, const struct ccmm_sgx_current
 			     enum ccmm_sgx_reclaim reclaim, bool *stalled)
 {
 	enum ccmm_sgx_policy pol = policy_of(sgx);
-	uint64_t t0 = cur->ctx->now_ns;
+	uint64_t t0 = cur->ctx->now_ns, seq, advanced;
 	int ret = 0;
 
-	for (unsigned guard = 0;; guard++) {
+	for (;;) {
 		bool limit;
 
 		if (!ccmm_misc_cg_try_charge(CCMM_MISC_SGX_EPC, s->cg, CCMM_PAGE_SIZE))
@@ -409,11 +442,9 @@ static int cgroup_try_charge(struct ccmm_sgx *sgx, const struct ccmm_sgx_current
 			ret = -EBUSY;
 			break;
 		}
-		if (guard >= GUARD) {
-			ret = -ENOMEM;
-			break;
-		}
 		*stalled = true;
+		seq = _ccmm_sgx_progress_seq(sgx);
+		advanced = atomic_load(&sgx->reclaim_advanced);
 		/* direct reclaim: charge backing storage to current->mm */
 		if (limit)
 			ccmm_sgx_cgroup_reclaim(sgx, cur->ctx, s, cur->mm, 1, pol == CCMM_SGX_POLICY_CGROUP &&
@@ -422,6 +453,9 @@ static int cgroup_try_charge(struct ccmm_sgx *sgx, const struct ccmm_sgx_current
 									  : CCMM_SGX_CAUSE_LIMIT);
 		else
 			reclaim_pages_global(sgx, cur->ctx, s, cur->mm);
+		ret = reclaim_round_done(sgx, cur, seq, advanced);
+		if (ret)
+			break;
 	}
 	if (*stalled)
 		sgx_cg_stat(s, CCMM_SGX_ST_STALL_NS, cur->ctx->now_ns - t0);
@@ -437,7 +471,7 @@ struct ccmm_epc_page *ccmm_sgx_alloc_epc_page(const struct ccmm_sgx_current *cur
 	struct ccmm_sgx_cgroup *s;
 	struct ccmm_epc_page *page = NULL;
 	bool stalled = false, charged;
-	uint64_t t0;
+	uint64_t t0, seq, advanced;
 	int ret, home = cur->ctx->actor > 0 ? cur->ctx->actor : 0;
 
 	if (!sgx || !sgx->nr_pages) {
@@ -448,7 +482,7 @@ struct ccmm_epc_page *ccmm_sgx_alloc_epc_page(const struct ccmm_sgx_current *cur
 	ret = cgroup_try_charge(sgx, cur, s, reclaim, &stalled);
 	charged = !ret;
 	t0 = cur->ctx->now_ns;
-	for (unsigned guard = 0; !ret; guard++) {
+	while (!ret) {
 		page = _ccmm_sgx_take_free_page(sgx, home);
 		if (page)
 			break;
@@ -467,13 +501,12 @@ struct ccmm_epc_page *ccmm_sgx_alloc_epc_page(const struct ccmm_sgx_current *cur
 			ret = -EINTR;
 			break;
 		}
-		if (guard >= GUARD) {
-			ret = -ENOMEM;
-			break;
-		}
 		/* under its limit, but no physical page left: global reclaim from any cgroup */
 		stalled = true;
+		seq = _ccmm_sgx_progress_seq(sgx);
+		advanced = atomic_load(&sgx->reclaim_advanced);
 		reclaim_pages_global(sgx, cur->ctx, s, cur->mm);
+		ret = reclaim_round_done(sgx, cur, seq, advanced);
 	}
 	if (cur->ctx->now_ns > t0)
 		sgx_cg_stat(s, CCMM_SGX_ST_STALL_NS, cur->ctx->now_ns - t0);

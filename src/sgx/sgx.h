@@ -323,6 +323,7 @@ struct ccmm_sgx {
 	/* progress: bumped whenever an EPC page is freed; faults waiting for reclaim sleep on the queue */
 	struct ccmm_wait_queue_head progress_wq;
 	uint64_t progress_seq;        /* progress_wq's lock */
+	_Atomic uint64_t reclaim_advanced; /* pages a reclaim round aged (second chance) or wrote back, ever */
 	/* enclaves alive, for reports; id allocation */
 	pthread_mutex_t encls_lock;
 	struct ccmm_sgx_encl **encls;
@@ -690,7 +691,8 @@ void ccmm_sgx_vepc_release(struct ccmm_ctx *ctx, struct ccmm_sgx_vepc *vepc);
 	X(sgx_eldu_mac, "004", "ELDU found the backing page's MAC or version wrong: the backing storage was tampered with or replayed") \
 	X(enclave_data_lost, "004", "an enclave read back something other than what it last wrote (data lost across EWB/ELDU)") \
 	X(epc_charge_leak, "004", "EPC stayed charged to a cgroup after every enclave and guest released its pages") \
-	X(sgx_fault_livelock, "004", "an EPC fault would retry forever: the engine found nothing that can run and free a page for it (the async cgroup work or ksgxd did nothing)")
+	X(sgx_fault_livelock, "004", "an EPC fault would retry forever: the engine found nothing that can run and free a page for it (the async cgroup work or ksgxd did nothing)") \
+	X(sgx_reclaim_livelock, "004", "an EPC allocation's direct reclaim would retry forever: no page it may reclaim can be written back (their backing storage cannot be charged) and the engine found nothing that can run and free one")
 
 CCMM_RULES_DECLARE(CCMM_SGX_RULES)
 

@@ -27,11 +27,14 @@ struct ccmm_tier {
 	 * kswapd, one kernel thread per node with memory (kswapd_run), run by
 	 * the engine's scheduler: woken (kswapd_woken, under its wait queue's
 	 * lock) when an allocation finds the node below its low watermark, it
-	 * reclaims to the high watermark (balance_pgdat) and sleeps again.
+	 * reclaims to the high watermark (balance_pgdat) and sleeps again once
+	 * the node is balanced (or hopeless: kswapd_failures runs that
+	 * reclaimed nothing in a row, MAX_RECLAIM_RETRIES).
 	 */
 	struct ccmm_kthread kswapd[CCMM_MAX_NODES];
 	bool kswapd_made[CCMM_MAX_NODES];
 	bool kswapd_woken[CCMM_MAX_NODES];    /* kswapd[n].wq's lock */
+	_Atomic unsigned kswapd_failures[CCMM_MAX_NODES]; /* pgdat->kswapd_failures; written under lock */
 	struct ccmm_rng rng;
 	bool online[CCMM_MAX_NODES];
 };

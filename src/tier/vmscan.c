@@ -674,10 +674,30 @@ static int alloc_on(struct ccmm_tier *T, struct ccmm_ctx *ctx, int node, uint64_
 	return ret;
 }
 
+#define MAX_RECLAIM_RETRIES 16 /* kswapd runs that reclaimed nothing before a node is hopeless */
+
+/*
+ * pgdat_balanced for order 0: free pages above the high watermark (the
+ * promotion watermark in NUMA balancing's tiering mode, which keeps room
+ * for promotions).
+ */
+static bool node_balanced(struct ccmm_tier *T, struct ccmm_machine *m, int node)
+{
+	return ccmm_node_free_pages(m, node) >= (T->cfg.promotion ? T->wmark[node].promo : T->wmark[node].high);
+}
+
+/* prepare_kswapd_sleep: kswapd may sleep once its node is balanced or hopeless. */
+static bool kswapd_may_sleep(struct ccmm_tier *T, struct ccmm_machine *m, int node)
+{
+	return atomic_load(&T->kswapd_failures[node]) >= MAX_RECLAIM_RETRIES || node_balanced(T, m, node);
+}
+
 /*
  * wakeup_kswapd: wake @node's kswapd at the waker's modeled time (its clock
- * moves up to it; background work, it does not stall the waker). Callable
- * with T->lock held (waking never sleeps).
+ * moves up to it; background work, it does not stall the waker). As the
+ * kernel's, it does nothing when kswapd is not asleep (it looks at the
+ * node again before it sleeps), nor for a balanced or hopeless node.
+ * Callable with T->lock held (waking never sleeps).
  */
 static void wake_kswapd(struct ccmm_tier *T, struct ccmm_ctx *waker, int node)
 {
@@ -686,8 +706,10 @@ static void wake_kswapd(struct ccmm_tier *T, struct ccmm_ctx *waker, int node)
 	if (!T->online[node] || !T->kswapd_made[node])
 		return;
 	ccmm_wq_lock(&k->wq);
-	T->kswapd_woken[node] = true;
-	ccmm_wake_up_locked(waker, &k->wq, 0);
+	if (ccmm_waitqueue_active(&k->wq) && !kswapd_may_sleep(T, waker->m, node)) {
+		T->kswapd_woken[node] = true;
+		ccmm_wake_up_locked(waker, &k->wq, 0);
+	}
 	ccmm_wq_unlock(&k->wq);
 }
 
@@ -705,26 +727,32 @@ static void balance_pgdat(struct ccmm_tier *T, struct ccmm_kthread *k, int node)
 {
 	struct ccmm_machine *m = k->m;
 	bool counted = false;
+	uint64_t reclaimed = 0, got;
 
 	pthread_mutex_lock(&T->lock);
-	while (T->online[node] &&
-	       ccmm_node_free_pages(m, node) < (T->cfg.promotion ? T->wmark[node].promo : T->wmark[node].high)) {
+	while (T->online[node] && !node_balanced(T, m, node)) {
 		if (!counted) {
 			vm_count(T, &k->ctx, CCMM_VM_pageoutrun, 1);
 			counted = true;
 		}
-		if (!shrink_node_locked(T, &k->ctx, node, T->cfg.batch, true, NULL))
+		got = shrink_node_locked(T, &k->ctx, node, T->cfg.batch, true, NULL);
+		reclaimed += got;
+		if (!got)
 			break;
 		pthread_mutex_unlock(&T->lock);
 		ccmm_cond_resched();
 		pthread_mutex_lock(&T->lock);
 	}
+	/* a run that tried and reclaimed nothing: one step closer to a hopeless node */
+	if (counted && !reclaimed)
+		atomic_fetch_add(&T->kswapd_failures[node], 1);
 	pthread_mutex_unlock(&T->lock);
 }
 
 /*
- * kswapd: sleep on the node's kswapd_wait until woken (kswapd_try_to_sleep),
- * balance the node, sleep again.
+ * kswapd: sleep on the node's kswapd_wait until woken (kswapd_try_to_sleep:
+ * only once the node is balanced or hopeless; without its HZ/10 nap
+ * first), balance the node, sleep again.
  */
 static int kswapd_fn(struct ccmm_kthread *k, void *data)
 {
@@ -736,8 +764,11 @@ static int kswapd_fn(struct ccmm_kthread *k, void *data)
 
 		ccmm_wq_lock(&k->wq);
 		snprintf(k->se.blocked_on, sizeof(k->se.blocked_on), "kswapd_wait");
-		ccmm_wait_event_locked(&k->ctx, &k->wq, ccmm_kthread_should_stop(k) || T->kswapd_woken[node], NULL, 0,
-				       ret);
+		/* kswapd_try_to_sleep: not while the node is unbalanced (and not hopeless) */
+		ccmm_wait_event_locked(&k->ctx, &k->wq,
+				       ccmm_kthread_should_stop(k) || T->kswapd_woken[node] ||
+					       !kswapd_may_sleep(T, k->m, node),
+				       NULL, 0, ret);
 		k->se.blocked_on[0] = '\0';
 		(void)ret;
 		T->kswapd_woken[node] = false;
@@ -1131,6 +1162,9 @@ reclaimed:
 		/* everything referenced (now active) or unreclaimable: give up after two idle rounds */
 		idle_rounds = freed == before ? idle_rounds + 1 : 0;
 	}
+	/* shrink_node: reclaim progress by anybody revives a hopeless node's kswapd */
+	if (freed)
+		atomic_store(&T->kswapd_failures[node], 0);
 	return freed;
 }
 

@@ -526,6 +526,56 @@ static void test_oom(void **state)
 	assert_int_equal(ccmm_sgx_nr_free(sgx), 256);
 }
 
+struct add_run {
+	struct proc *p;
+	struct ccmm_sgx_encl *e;
+	long added;
+	int err;
+};
+
+static int add_task(void *arg)
+{
+	struct add_run *r = arg;
+
+	r->added = ccmm_sgx_encl_add_pages(&r->p->cur, r->e, 1, 31, CCMM_PT_REG, RW, NULL, false, &r->err);
+	return 0;
+}
+
+/*
+ * An EADD over the cgroup's EPC limit reclaims directly, but no page can
+ * be written back: the backing storage's memcg is at memory.max and the
+ * only task in it is unkillable (oom_score_adj -1000), so the memcg OOM
+ * killer finds nobody and the charge fails. The kernel's loop would retry
+ * forever; ccmm's waits for a page to be freed anywhere, and the engine,
+ * finding nothing that could run and free one, ends the wait: the ioctl
+ * fails with -ENOMEM and sgx_reclaim_livelock is recorded, once.
+ */
+static void test_reclaim_livelock_unkillable(void **state)
+{
+	struct proc p;
+	struct ccmm_sgx_encl *e;
+	struct add_run r;
+	int err;
+
+	(void)state;
+	proc_init(m, &p, "lv", "/lv", 1);
+	set_file(m, "/lv/misc.max", "sgx_epc 81920"); /* 20 pages */
+	set_file(m, "/lv/memory.max", "0");
+	atomic_store(&p.task->oom_score_adj, -1000);
+	assert_int_equal(ccmm_sgx_encl_create(&p.cur, BASE, 32 * CCMM_PAGE_SIZE, "lv", &e), 0);
+	assert_int_equal(ccmm_sgx_encl_add_pages(&p.cur, e, 0, 1, CCMM_PT_TCS, RW, NULL, false, &err), 1);
+	r = (struct add_run){ &p, e, 0, 0 };
+	assert_int_equal(sim_call(m, &p.ctx, add_task, &r), 0);
+	assert_int_equal(r.added, 17); /* VA, SECS, TCS and 17 pages: the limit */
+	assert_int_equal(r.err, -ENOMEM);
+	assert_int_equal(ccmm_violations_count(m, &ccmm_rule_sgx_reclaim_livelock, CCMM_ANY_ACTOR), 1);
+	assert_int_equal(misc_pages(m, "/lv"), 20);
+	assert_int_equal(ccmm_task_signal_pending(p.task), 0);
+	ccmm_sgx_encl_put(&p.ctx, e);
+	proc_exit(m, &p);
+	assert_int_equal(misc_pages(m, "/lv"), 0);
+}
+
 /* Virtual EPC: charged, never reclaimable, SIGBUS when it cannot be had. */
 static void test_vepc(void **state)
 {
@@ -880,6 +930,47 @@ static void test_reclaim_direct(void **state)
 	assert_int_equal(ccmm_sgx_nr_free(sgx), 256);
 }
 
+/*
+ * sgx_encl_eaug_page at a VA boundary with one page left under the limit:
+ * the grow takes the last page for a VA page, the data page's charge
+ * fails (-EBUSY, the cgroup's work queued), the grow is undone and its
+ * VA page freed. That free makes no room: the fault must sleep until the
+ * cgroup work frees a page, not take its own free for progress and retry
+ * at once (which, with nothing else scheduled in between, retried forever).
+ */
+static void test_eaug_va_grow_undone(void **state)
+{
+	struct ccmm_machine *mm = sgx_boot("4m");
+	struct ccmm_sgx_encl *e;
+	struct proc p;
+	uint64_t faults0, stalls0;
+
+	(void)state;
+	proc_init(mm, &p, "u", "/u", 1);
+	set_file(mm, "/u/misc.max", "sgx_epc 2105344"); /* 514 pages */
+	e = encl_build(&p, BASE, 1024, 2); /* SECS, VA, TCS and one page; page_cnt 3 (the SECS counts) */
+	for (uint64_t i = 2; i < 511; i++)
+		assert_int_equal(encl_touch(&p, e, i, true), 0);
+	assert_int_equal(e->page_cnt, 512);
+	assert_int_equal(e->nr_va, 1);
+	assert_int_equal(misc_pages(mm, "/u"), 513); /* one under the limit, nothing reclaimed yet */
+	assert_int_equal(cg_stats(mm, "/u").evicted[CCMM_SGX_CAUSE_LIMIT], 0);
+	faults0 = p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_faults)];
+	stalls0 = p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_stalls)];
+	/* page 511 needs a second VA page: the attempt fails and undoes its grow, the retry maps it */
+	assert_int_equal(encl_touch(&p, e, 511, true), 0);
+	assert_int_equal(p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_faults)] - faults0, 2);
+	assert_int_equal(p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_stalls)] - stalls0, 1);
+	assert_true(cg_stats(mm, "/u").evicted[CCMM_SGX_CAUSE_LIMIT] > 0);
+	assert_int_equal(e->nr_va, 2);
+	assert_int_equal(e->page_cnt, 513);
+	assert_true(misc_pages(mm, "/u") <= 514);
+	assert_int_equal(ccmm_sgx_encl_is_valid(e), 0);
+	assert_int_equal(ccmm_violations_count(mm, NULL, CCMM_ANY_ACTOR), 0);
+	proc_exit(mm, &p);
+	ccmm_shutdown(mm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -894,6 +985,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ksgxd_watermarks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_charge_mm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oom, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_livelock_unkillable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vepc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tampered_backing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_global_scans, setup, teardown),
@@ -902,6 +994,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reclaim_direct, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reference_fast_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_batch_equivalent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eaug_va_grow_undone, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

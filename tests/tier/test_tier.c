@@ -450,6 +450,59 @@ static void test_kswapd_kernel_thread(void **state)
 	ccmm_shutdown(m);
 }
 
+/* The task's references until one fails; kswapd runs beside it. Returns how many pages it touched. */
+static int touch_until_task(void *arg)
+{
+	struct touch_args *a = arg;
+
+	for (uint64_t v = 0; v < a->n; v++) {
+		if (ccmm_tier_access(a->ctx, a->t, v, true)) {
+			a->failed_at = v;
+			return 0;
+		}
+		ccmm_cond_resched();
+	}
+	a->failed_at = a->n;
+	return 0;
+}
+
+/*
+ * wakeup_kswapd and kswapd_try_to_sleep on a node kswapd cannot help:
+ * node 0 holds only anonymous pages of a task bound to it, with no swap
+ * and demotion off. Woken below the low watermark, kswapd reclaims
+ * nothing; it does not sleep while the node is unbalanced, so it runs
+ * again at once, until MAX_RECLAIM_RETRIES (16) fruitless runs make the
+ * node hopeless (kswapd_failures). Then it sleeps and the task's further
+ * allocations below the low watermark do not wake it again: 16 rounds,
+ * 16 pageoutruns, however many allocations followed.
+ */
+static void test_kswapd_hopeless_node(void **state)
+{
+	struct ccmm_machine *m = tiny(true);
+	struct ccmm_kthread *k0 = NULL;
+	struct ccmm_ctx ctx;
+	struct ccmm_tier_task *t;
+	struct touch_args a;
+
+	(void)state;
+	for (struct ccmm_kthread *k = m->kthreads; k; k = k->next)
+		if (!strcmp(k->name, "kswapd0"))
+			k0 = k;
+	assert_non_null(k0);
+	configure(m, false, 0, false);
+	ccmm_ctx_init(&ctx, m, 0, "app");
+	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
+	a = (struct touch_args){ &ctx, t, 256, 0 };
+	assert_int_equal(sim_call(m, &ctx, touch_until_task, &a), 0);
+	assert_true(a.failed_at > 64 && a.failed_at <= 128); /* node 0 (128 pages) ran out */
+	assert_int_equal(atomic_load(&k0->rounds), 16);
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pageoutrun), 16);
+	assert_int_equal(ccmm_vmstat_get(m, CCMM_VM_pgsteal_kswapd), 0);
+	assert_true(ccmm_vmstat_get(m, CCMM_VM_allocstall_movable) > 0);
+	ccmm_tier_task_destroy(t);
+	ccmm_shutdown(m);
+}
+
 /* A cgroup /app (memory, and cpuset when @mems) with memory.max @max and a process in it. */
 static struct ccmm_cgroup *app_cgroup(struct ccmm_machine *m, const char *max, const char *mems, struct ccmm_task **proc)
 {
@@ -840,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_demotion_instead_of_discard),
 		cmocka_unit_test(test_demotion_fails_over_to_reclaim),
 		cmocka_unit_test(test_kswapd_kernel_thread),
+		cmocka_unit_test(test_kswapd_hopeless_node),
 		cmocka_unit_test(test_memcg_never_demotes_2021),
 		cmocka_unit_test(test_memcg_reclaim_demotes),
 		cmocka_unit_test(test_can_demote_cpuset),

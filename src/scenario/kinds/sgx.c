@@ -684,12 +684,23 @@ out:
 	ccmm_sgx_exit(&s->thr);
 	s->peak_epc = CCMM_MAX(s->peak_epc, ccmm_sgx_encl_epc_pages(s->encl));
 	if (ret == -EFAULT || ret == -EINTR) {
-		char why[96];
+		char why[112];
 		int sig = ccmm_task_signal_pending(s->task);
 
-		snprintf(why, sizeof(why), "%s after %" PRIu64 " references", sig == SIGBUS ? "SIGBUS (EPC fault)"
-										      : "killed by SIGKILL", s->refs);
-		return finish(a, s, 128 + (sig ? sig : SIGBUS), why);
+		if (!sig) {
+			/*
+			 * An EPCM #PF (PF_SGX) that no fault handler can fix:
+			 * __vdso_sgx_enter_enclave returns -EFAULT with the
+			 * exception (vector 14) to the runtime, no signal.
+			 */
+			snprintf(why, sizeof(why), "an EPCM #PF (PF_SGX) the vDSO reported after %" PRIu64 " references",
+				 s->refs);
+			return finish(a, s, 1, why);
+		}
+		snprintf(why, sizeof(why), "%s after %" PRIu64 " references",
+			 sig == SIGBUS ? "SIGBUS (EPC fault)" : sig == SIGKILL ? "killed by SIGKILL" : "killed by a signal",
+			 s->refs);
+		return finish(a, s, 128 + sig, why);
 	}
 	if (ret < 0)
 		return ret; /* a run error */
