@@ -176,6 +176,16 @@ struct ccmm_result {
  */
 int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r);
 
+/*
+ * ccmm_check_fast_path - whether ccmm_access takes its fast path for the
+ * common one-page CPU access (RAM through a current, permitted
+ * translation, decided with nothing to record: the same view, decision,
+ * bytes, counts and result as the general path, with the rule book's
+ * verdicts kept per thread). True by default; tests set it false, before
+ * any thread accesses, to compare the two paths.
+ */
+extern bool ccmm_check_fast_path;
+
 /* Convenience wrappers: a CPU access by @who through @pgt, a DMA by @dev. */
 int ccmm_cpu_read(struct ccmm_ctx *ctx, enum ccmm_initiator who, struct ccmm_pgtable *pgt, uint64_t va, void *buf,
 		  size_t len, struct ccmm_result *r);

@@ -283,6 +283,147 @@ static enum ccmm_outcome access_page(struct ccmm_ctx *ctx, const struct ccmm_acc
 	return o;
 }
 
+bool ccmm_check_fast_path = true;
+
+/*
+ * The rule book's verdicts on the views access_fast builds, per thread: the
+ * rule book is pure (the same view gets the same decision), and access_fast
+ * varies only the fields packed here (the rest are constant there), so a
+ * key names a whole view; the mode and MMIO mode make it a whole call.
+ * Small and direct-mapped: a few kinds of access repeat.
+ */
+#define MEMO_SETS 16
+
+struct decide_memo {
+	uint64_t key;    /* fast_key; 0: empty */
+	bool plain;      /* the decision lets the bytes through with nothing to record, charge or poison */
+	uint8_t keyid;   /* its key to move them under */
+	const char *why; /* its reason */
+};
+
+static _Thread_local struct decide_memo memo[MEMO_SETS];
+
+static inline uint64_t fast_key(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio, const struct ccmm_access *a,
+				bool private_attr, unsigned level, const struct ccmm_page *pg, bool poisoned)
+{
+	uint16_t state_flags; /* adjacent bytes: one load */
+
+	_Static_assert(offsetof(struct ccmm_page, flags) == offsetof(struct ccmm_page, state) + 1, "state, flags");
+	memcpy(&state_flags, &pg->state, sizeof(state_flags));
+	return (uint64_t)state_flags | (uint64_t)(level & 15) << 16 | (uint64_t)private_attr << 20 |
+	       (uint64_t)poisoned << 21 | (uint64_t)(a->who & 15) << 22 | (uint64_t)(a->rw & 1) << 26 |
+	       (uint64_t)(mode & 255) << 27 | (uint64_t)(mmio & 255) << 35 | 1ULL << 63;
+}
+
+/*
+ * The memoised verdict of the rule book on the view of a plain CPU access
+ * to RAM (the view access_fast and the copy's pieces build: RAM, a current
+ * translation, no SNP 2 MiB host check), from the fields that vary.
+ */
+static inline const struct decide_memo *plain_verdict(const struct ccmm_platform *p, const struct ccmm_access *a,
+						      bool private_attr, unsigned level, const struct ccmm_page *pg,
+						      bool poisoned)
+{
+	uint64_t key = fast_key(p->mode, p->mmio, a, private_attr, level, pg, poisoned);
+	struct decide_memo *e = &memo[(key * 0x9e3779b97f4a7c15ULL) >> 60];
+
+	if (e->key != key) {
+		struct ccmm_view v = {
+			.who = a->who,
+			.rw = a->rw,
+			.private_attr = private_attr,
+			.level = level,
+			.kind = CCMM_RANGE_RAM,
+			.state = (enum ccmm_page_state)pg->state,
+			.flags = pg->flags,
+			.poisoned = poisoned,
+		};
+		struct ccmm_decision d;
+
+		ccmm_decide(p->mode, p->mmio, &v, &d);
+		e->key = key;
+		e->plain = !d.rule && d.outcome == CCMM_OK && d.move && !d.poison && !d.handled;
+		e->keyid = (uint8_t)d.keyid;
+		e->why = d.why;
+	}
+	return e;
+}
+
+/*
+ * The common case of a one-page CPU access, for speed: RAM through a
+ * current (not stale), permitted translation, in a chunk that exists,
+ * that the rule book lets through with nothing to record, charge (but the
+ * copy, which the caller charges) or poison. It builds the same view as
+ * access_page_locked, gets the same decision and moves the same bytes
+ * with the same counts and result. Anything else returns false before
+ * anything is moved, counted or changed, and access_page then does the
+ * whole access (a change of the tables or the page in between is then
+ * an access a moment later, which it could have been anyway).
+ */
+static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)
+{
+	struct ccmm_machine *m = ctx->m;
+	const struct ccmm_platform *p = m->plat;
+	struct ccmm_pgtable *pgt = a->pgt;
+	struct ccmm_phys_range *prange;
+	struct ccmm_chunk *c;
+	struct ccmm_page *pg;
+	struct ccmm_walk w;
+	const struct decide_memo *e;
+	const char *why;
+	enum ccmm_outcome o = CCMM_OK;
+	unsigned shard = ccmm_pgt_lock_access(pgt);
+	uint64_t pa;
+
+	if (ccmm_pgt_translate_locked(pgt, a->addr, &w) || w.stale || (a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW)) ||
+	    (a->who == CCMM_INIT_USER && !(w.pte & CCMM_PTE_USER)) ||
+	    (p->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && w.level >= 2))
+		goto general;
+	pa = w.pa;
+	prange = ccmm_phys_range_at(m, pa);
+	if (!prange || prange->desc->kind != CCMM_RANGE_RAM)
+		goto general;
+	c = ccmm_phys_chunk_peek(prange, pa);
+	if (!c)
+		goto general;
+	pg = &c->page[(pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
+	ccmm_lock_acquire(&c->lock);
+	e = plain_verdict(p, a, ccmm_pte_is_private(m, w.pte), w.level, pg, lines_poisoned(pg, pa, a->len));
+	if (!e->plain) {
+		ccmm_lock_release(&c->lock);
+		goto general;
+	}
+	why = e->why;
+	if (a->buf) {
+		bool mismatch = false;
+
+		if (ccmm_page_rw(m, pg, pa, a->buf, a->len, a->rw == CCMM_WRITE, e->keyid, &mismatch)) {
+			o = CCMM_ABORT;
+		} else if (a->rw == CCMM_READ && mismatch) {
+			o = CCMM_SCRAMBLED;
+			why = "the bytes were written under another key";
+			ccmm_count(ctx, CCMM_CTR_scrambled_reads, 1);
+		} else if (a->rw == CCMM_WRITE && e->keyid == CCMM_KEYID_GUEST) {
+			lines_rewritten(pg, pa, a->len);
+		}
+	}
+	ccmm_lock_release(&c->lock);
+	ccmm_pgt_unlock_access(pgt, shard);
+	/* the result as ccmm_access fills it from access_page_locked's (a failed engine: the outcome alone) */
+	r->outcome = o;
+	r->handled = false;
+	r->pa = o == CCMM_ABORT ? 0 : pa;
+	r->pte = o == CCMM_ABORT ? 0 : w.pte;
+	r->level = o == CCMM_ABORT ? 0 : w.level;
+	r->done = a->len;
+	r->violations = 0;
+	r->why = o == CCMM_ABORT ? NULL : why;
+	return true;
+general:
+	ccmm_pgt_unlock_access(pgt, shard);
+	return false;
+}
+
 static inline int access_valid(struct ccmm_ctx *ctx, const struct ccmm_access *a)
 {
 	if (!a->len || (unsigned)a->who >= CCMM_INIT_NR)
@@ -335,7 +476,9 @@ static void account_bytes(struct ccmm_ctx *ctx, enum ccmm_rw rw, size_t done)
 	ccmm_charge_copy(ctx, done);
 }
 
-int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)
+/* ccmm_access but its fast path (out of line: the fast path keeps its registers to itself). */
+static __attribute__((noinline)) int access_general(struct ccmm_ctx *ctx, const struct ccmm_access *a,
+						    struct ccmm_result *r)
 {
 	int ret;
 
@@ -359,6 +502,27 @@ int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_r
 	return 0;
 }
 
+/* One page of a valid CPU access: the fast path, else the general one. */
+static __attribute__((noinline)) int access_cpu_page(struct ccmm_ctx *ctx, const struct ccmm_access *a,
+						     struct ccmm_result *r)
+{
+	if (ccmm_check_fast_path && access_fast(ctx, a, r)) {
+		ccmm_count(ctx, CCMM_CTR_accesses, 1);
+		account_bytes(ctx, a->rw, a->len);
+		return 0;
+	}
+	return access_general(ctx, a, r);
+}
+
+int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)
+{
+	/* one page of a CPU access (valid as access_valid checks it) */
+	if ((unsigned)a->who < CCMM_INIT_DEVICE && a->pgt && a->len &&
+	    a->len <= CCMM_PAGE_SIZE - (a->addr & (CCMM_PAGE_SIZE - 1)) && a->addr + a->len > a->addr)
+		return access_cpu_page(ctx, a, r);
+	return access_general(ctx, a, r);
+}
+
 /* ---- copies ------------------------------------------------------------------------------ */
 
 /*
@@ -376,9 +540,8 @@ struct copy_side {
 	struct ccmm_chunk *c;
 	uint64_t chunk_base;           /* the 2 MiB c holds */
 	struct ccmm_page *pg;
-	struct ccmm_view v;            /* the view d was decided on (valid when have_d) */
-	struct ccmm_decision d;
-	bool have_d;
+	unsigned keyid;                /* the rule book's key for the piece (side_decide) */
+	const char *why;               /* and its reason */
 };
 
 /*
@@ -405,7 +568,6 @@ static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n
 		s->leaf_size = a->pgt->nr_stale ? 0 : ccmm_level_size(s->w.level);
 		s->leaf_va = s->addr & ~(ccmm_level_size(s->w.level) - 1);
 		s->leaf_pa = s->w.pa - (s->addr - s->leaf_va);
-		s->have_d = false; /* another PTE: decide afresh */
 	}
 	s->pa = s->w.pa;
 	if ((s->pa & (CCMM_PAGE_SIZE - 1)) + n > CCMM_PAGE_SIZE)
@@ -417,7 +579,9 @@ static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n
 			return false;
 	}
 	if (!s->c || CCMM_ALIGN_DOWN(s->pa, CCMM_PMD_SIZE) != s->chunk_base) {
-		s->c = ccmm_phys_chunk_in(m, s->pr, s->pa, true);
+		s->c = ccmm_phys_chunk_peek(s->pr, s->pa); /* inline when it exists */
+		if (!s->c)
+			s->c = ccmm_phys_chunk_in(m, s->pr, s->pa, true);
 		s->chunk_base = CCMM_ALIGN_DOWN(s->pa, CCMM_PMD_SIZE);
 	}
 	return s->c != NULL;
@@ -426,28 +590,14 @@ static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n
 /* The decision for one side (its chunk locked): true when it is plain, nothing to record or charge. */
 static bool side_decide(struct ccmm_machine *m, struct copy_side *s, size_t n)
 {
-	const struct ccmm_access *a = s->a;
-
-	bool poisoned;
+	const struct decide_memo *e;
 
 	s->pg = &s->c->page[(s->pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
-	poisoned = lines_poisoned(s->pg, s->pa, n);
-	/* the rule book is pure: the same view (same PTE, page state and flags) gets the same decision */
-	if (!s->have_d || s->v.state != (enum ccmm_page_state)s->pg->state || s->v.flags != s->pg->flags ||
-	    s->v.poisoned != poisoned) {
-		memset(&s->v, 0, sizeof(s->v));
-		s->v.who = a->who;
-		s->v.rw = a->rw;
-		s->v.private_attr = ccmm_pte_is_private(m, s->w.pte);
-		s->v.level = s->w.level;
-		s->v.kind = CCMM_RANGE_RAM;
-		s->v.state = (enum ccmm_page_state)s->pg->state;
-		s->v.flags = s->pg->flags;
-		s->v.poisoned = poisoned;
-		ccmm_decide(m->plat->mode, m->plat->mmio, &s->v, &s->d);
-		s->have_d = true;
-	}
-	return s->d.outcome == CCMM_OK && !s->d.rule && s->d.move && !s->d.poison && !s->d.handled;
+	e = plain_verdict(m->plat, s->a, ccmm_pte_is_private(m, s->w.pte), s->w.level, s->pg,
+			  lines_poisoned(s->pg, s->pa, n));
+	s->keyid = e->keyid;
+	s->why = e->why;
+	return e->plain;
 }
 
 /*
@@ -540,10 +690,10 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 			break;
 		prefetch_next(&s, n);
 		prefetch_next(&d, n);
-		ret = ccmm_page_copy(m, d.pg, d.pa, d.d.keyid, s.pg, s.pa, s.d.keyid, n, &mismatch);
+		ret = ccmm_page_copy(m, d.pg, d.pa, d.keyid, s.pg, s.pa, s.keyid, n, &mismatch);
 		if (ret)
 			break;
-		if (d.d.keyid == CCMM_KEYID_GUEST)
+		if (d.keyid == CCMM_KEYID_GUEST)
 			lines_rewritten(d.pg, d.pa, n);
 		if (mismatch) {
 			ccmm_count(ctx, CCMM_CTR_scrambled_reads, 1);
@@ -557,14 +707,14 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 			}
 		} else if (!done) {
 			rr->outcome = CCMM_OK;
-			rr->why = s.d.why;
+			rr->why = s.why;
 			rr->pa = s.pa;
 			rr->pte = s.w.pte;
 			rr->level = s.w.level;
 		}
 		if (!done) {
 			wr->outcome = CCMM_OK;
-			wr->why = d.d.why;
+			wr->why = d.why;
 			wr->pa = d.pa;
 			wr->pte = d.w.pte;
 			wr->level = d.w.level;

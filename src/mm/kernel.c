@@ -350,7 +350,8 @@ int ccmm_vunmap(struct ccmm_ctx *ctx, uint64_t va, size_t npages)
 int ccmm_kernel_access(struct ccmm_ctx *ctx, enum ccmm_rw rw, uint64_t va, void *buf, size_t len,
 		       struct ccmm_result *r)
 {
-	struct ccmm_access a = { CCMM_INIT_KERNEL, rw, va, len, ccmm_kernel(ctx->m)->init_mm, -1, buf };
+	/* init_mm, as the machine's direct_map names it (no subsystem lookup: every kernel access comes here) */
+	struct ccmm_access a = { CCMM_INIT_KERNEL, rw, va, len, ctx->m->direct_map, -1, buf };
 
 	return ccmm_access(ctx, &a, r);
 }

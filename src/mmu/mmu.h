@@ -103,13 +103,6 @@ struct ccmm_pgtable {
 		struct ccmm_lock m;
 	} __attribute__((aligned(64))) lock[CCMM_PGT_LOCK_SHARDS];
 	uint64_t *root;             /* 512 entries */
-	/*
-	 * Moves (after the change, before the lock is dropped) with every
-	 * change of the tables: map, unmap, protect, split, TLB flush. A
-	 * caller that remembers a walk's result with the value it read before
-	 * the walk may reuse it while the value has not moved (ccmm_pgt_gen).
-	 */
-	_Atomic uint64_t gen;
 	size_t nr_tables;           /* page-table pages, root included */
 	size_t nr_leaves[CCMM_PGT_LEVELS + 1];
 	struct ccmm_tlb_stale *stale;
@@ -118,6 +111,17 @@ struct ccmm_pgtable {
 	uint32_t *stale_idx;
 	size_t stale_mask;
 	uint64_t stale_seq;
+	/*
+	 * The generation: drawn from one process-wide counter when the table
+	 * is created and each time a change of it (map, unmap, protect, split,
+	 * TLB flush) releases the writer side of the lock, so no two versions
+	 * of any tables share one. The software TLB of ccmm_pgt_translate_locked
+	 * tags its entries with it (read under any shard, written under all);
+	 * a caller that remembers a walk's result with the value it read
+	 * before the walk may reuse it while the value has not moved
+	 * (ccmm_pgt_gen, lock-free).
+	 */
+	_Atomic uint64_t gen;
 };
 
 /*
@@ -265,9 +269,8 @@ static inline void ccmm_pgt_unlock_access(struct ccmm_pgtable *pt, unsigned shar
  * ccmm_pgt_gen - @pt's change count: it moves with every change of the
  * tables (after it, with the lock held), never goes back. A walk made
  * after reading the value N still holds while ccmm_pgt_gen() returns N.
- * Each table counts in a range of its own (from its creation number << 32),
- * so a value read from one table is never another's. Lock-free (an
- * acquire load).
+ * The values come from one process-wide counter, so a value read from one
+ * table is never another's. Lock-free (an acquire load).
  */
 static inline uint64_t ccmm_pgt_gen(struct ccmm_pgtable *pt)
 {
@@ -278,12 +281,76 @@ static inline uint64_t ccmm_pgt_gen(struct ccmm_pgtable *pt)
 int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
 
 /*
+ * The software TLB: per thread, for ccmm_pgt_translate_locked, in the
+ * manner of a CPU's paging-structure caches (Intel SDM 4.10.3: a PDE-cache
+ * entry lets a walk skip to the last level). One direct-mapped array by
+ * 2 MiB of virtual address (the set hashed, as NUMA nodes' direct maps lie
+ * a power of two apart): an entry holds either the 2 MiB or 1 GiB leaf
+ * that covers it, or the last-level table the walk reached there (whose
+ * entry is then read, as the walk would read it). Each entry is tagged
+ * with the table's generation at the time; any change of the table (map,
+ * unmap, protect, split, TLB flush, destroy) gives the table a new one, so
+ * an entry never outlives what it holds (a table is freed only by a
+ * change). A table that holds stale translations (the model's
+ * missing-flush TLB entries) always takes the full lookup. It is a cache
+ * that cannot answer anything the lookup would not: it changes how fast a
+ * translation is, never what it is.
+ */
+#define CCMM_TLB_SETS 64 /* 1 << (64 - 58): see ccmm_tlb_set */
+
+struct ccmm_tlb_entry {
+	uint64_t gen;    /* the table's generation; 0: empty */
+	uint64_t tag;    /* (va & 48-bit mask) >> CCMM_PMD_SHIFT */
+	uint64_t *table; /* the last-level table, or NULL: */
+	uint64_t pte;    /* the 2 MiB or 1 GiB leaf */
+	uint64_t mask;   /* the leaf's size - 1 */
+};
+
+/* The calling thread's TLB and its statistics: translations answered from it (hits) and by a lookup (misses). */
+extern _Thread_local struct ccmm_tlb_entry ccmm_tlb[CCMM_TLB_SETS];
+struct ccmm_tlb_stats {
+	uint64_t hits, misses;
+};
+extern _Thread_local struct ccmm_tlb_stats ccmm_tlb_stats;
+
+/* A copy of the calling thread's TLB statistics. */
+void ccmm_tlb_stats_get(struct ccmm_tlb_stats *out);
+
+/* The TLB set of a tag. */
+static inline size_t ccmm_tlb_set(uint64_t tag)
+{
+	return (size_t)((tag * 0x9e3779b97f4a7c15ULL) >> 58);
+}
+
+/* ccmm_pgt_translate_locked without the TLB: the stale entries, then the walk, whose result the TLB then holds. */
+int ccmm_pgt_translate_slow(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
+
+/*
  * As ccmm_pgt_translate, for a caller that holds @pt's lock: the checker
  * holds it from the translation to the end of the access, so a change of
  * the mapping (and the TLB flush that follows it) waits for accesses in
  * flight, as a shootdown IPI waits for the CPU's instruction to retire.
+ * Inline: the TLB's hit (every modeled CPU access translates).
  */
-int ccmm_pgt_translate_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
+static inline int ccmm_pgt_translate_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+{
+	uint64_t v = va & ((1ULL << 48) - 1), tag = v >> CCMM_PMD_SHIFT;
+	const struct ccmm_tlb_entry *c = &ccmm_tlb[ccmm_tlb_set(tag)];
+
+	if (c->gen == atomic_load_explicit(&pt->gen, memory_order_relaxed) && c->tag == tag && !pt->nr_stale) {
+		uint64_t pte = c->table ? c->table[(v >> CCMM_PAGE_SHIFT) & 511] : c->pte;
+
+		if (pte & CCMM_PTE_PRESENT) {
+			w->pte = pte;
+			w->level = c->table ? 1 : c->mask == CCMM_PMD_SIZE - 1 ? 2 : 3;
+			w->pa = (pte & pt->m->pa_mask & ~c->mask) | (va & c->mask); /* ccmm_pte_pa */
+			w->stale = false;
+			ccmm_tlb_stats.hits++;
+			return 0;
+		}
+	}
+	return ccmm_pgt_translate_slow(pt, va, w);
+}
 
 /* Flush the TLB for [@va, @va+@size) (size 0: everything). Charges as ccmm_pgt_unmap. */
 void ccmm_pgt_flush_tlb(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t size);

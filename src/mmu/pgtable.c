@@ -139,6 +139,19 @@ unsigned ccmm_pgt_shard_assign(void)
 	return ccmm_pgt_shard;
 }
 
+/*
+ * Generations (see struct ccmm_pgtable): one counter for every table of
+ * every machine in the process, so that a (table, version) pair never
+ * comes back, not even for a table allocated where a freed one was. 0 is
+ * never handed out (an empty TLB entry holds 0).
+ */
+static _Atomic uint64_t next_gen = 1;
+
+static uint64_t gen_next(void)
+{
+	return atomic_fetch_add_explicit(&next_gen, 1, memory_order_relaxed);
+}
+
 /* The writer side: every shard, in order, so no access is in flight. */
 static void pgt_lock_all(struct ccmm_pgtable *pt)
 {
@@ -146,15 +159,32 @@ static void pgt_lock_all(struct ccmm_pgtable *pt)
 		ccmm_lock_acquire(&pt->lock[i].m);
 }
 
-static void pgt_unlock_all(struct ccmm_pgtable *pt)
+/* Release the writer side without a change made (a walk of the whole tree). */
+static void pgt_unlock_all_unchanged(struct ccmm_pgtable *pt)
 {
-	atomic_fetch_add_explicit(&pt->gen, 1, memory_order_release); /* ccmm_pgt_gen: the tables may have changed */
 	for (unsigned i = CCMM_PGT_LOCK_SHARDS; i--;)
 		ccmm_lock_release(&pt->lock[i].m);
 }
 
-/* ccmm_pgt_gen's ranges: table n counts from n << 32 (2^32 changes each, 2^31 tables a process) */
-static _Atomic uint64_t gen_ranges;
+/*
+ * Release the writer side after a change of entries or of the stale TLB
+ * entries: the table's generation moves, so every thread's TLB entries
+ * for it stop matching (the flush points of the software TLB).
+ */
+static void pgt_unlock_all(struct ccmm_pgtable *pt)
+{
+	atomic_store_explicit(&pt->gen, gen_next(), memory_order_release);
+	pgt_unlock_all_unchanged(pt);
+}
+
+/* The software TLB (mmu.h): its hit is inline there, its fill in ccmm_pgt_translate_slow. */
+_Thread_local struct ccmm_tlb_entry ccmm_tlb[CCMM_TLB_SETS];
+_Thread_local struct ccmm_tlb_stats ccmm_tlb_stats;
+
+void ccmm_tlb_stats_get(struct ccmm_tlb_stats *out)
+{
+	*out = ccmm_tlb_stats;
+}
 
 int ccmm_pgt_create(struct ccmm_machine *m, enum ccmm_pgt_kind kind, const char *name, bool track,
 		    struct ccmm_pgtable **out)
@@ -168,8 +198,7 @@ int ccmm_pgt_create(struct ccmm_machine *m, enum ccmm_pgt_kind kind, const char 
 	pt->kind = kind;
 	pt->track = track;
 	pt->id = atomic_fetch_add(&m->next_pgt_id, 1) + 1;
-	/* each table counts its changes in a range of its own: a value read from one never matches another */
-	pt->gen = (atomic_fetch_add(&gen_ranges, 1) + 1) << 32;
+	atomic_init(&pt->gen, gen_next());
 	snprintf(pt->name, sizeof(pt->name), "%s", name ? name : ccmm_pgt_kind_name(kind));
 	pt->root = table_alloc(pt);
 	if (!pt->root) {
@@ -648,11 +677,12 @@ int ccmm_pgt_split(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, u
 
 /* The walk, inline in both callers (translation runs on every modeled access). */
 static inline __attribute__((always_inline)) int walk_tables(struct ccmm_pgtable *pt, uint64_t va,
-							      struct ccmm_walk *w)
+							      struct ccmm_walk *w, uint64_t **last)
 {
 	uint64_t *t = pt->root;
 
 	for (unsigned level = CCMM_PGT_LEVELS; level >= 1; level--) {
+		*last = t;
 		uint64_t e = t[pt_index(va, level)];
 
 		if (!(e & CCMM_PTE_PRESENT))
@@ -674,7 +704,9 @@ static inline __attribute__((always_inline)) int walk_tables(struct ccmm_pgtable
 
 int ccmm_pgt_walk_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
 {
-	return walk_tables(pt, va, w);
+	uint64_t *last;
+
+	return walk_tables(pt, va, w, &last);
 }
 
 int ccmm_pgt_walk(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
@@ -688,11 +720,15 @@ int ccmm_pgt_walk(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
 	return ret;
 }
 
-int ccmm_pgt_translate_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+/* A translation the TLB does not hold: the stale entries, then the walk, whose result it then holds. */
+int ccmm_pgt_translate_slow(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
 {
 	uint64_t v = va & VA_MASK;
 	long first = -1;
+	struct ccmm_tlb_entry e;
+	int ret;
 
+	ccmm_tlb_stats.misses++;
 	/* the oldest stale entry covering v, at any level */
 	for (unsigned level = 1; level <= CCMM_PGT_LEVELS && pt->nr_stale; level++) {
 		long i = stale_find(pt, CCMM_ALIGN_DOWN(v, ccmm_level_size(level)), level);
@@ -710,7 +746,19 @@ int ccmm_pgt_translate_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_
 		w->stale = true;
 		return 0;
 	}
-	return walk_tables(pt, va, w);
+	ret = walk_tables(pt, va, w, &e.table);
+	if (!ret && !pt->nr_stale) {
+		uint64_t tag = v >> CCMM_PMD_SHIFT;
+
+		e.gen = atomic_load_explicit(&pt->gen, memory_order_relaxed);
+		e.tag = tag;
+		e.pte = w->level > 1 ? w->pte : 0;
+		e.mask = ccmm_level_size(w->level) - 1;
+		if (w->level > 1)
+			e.table = NULL;
+		ccmm_tlb[ccmm_tlb_set(tag)] = e;
+	}
+	return ret;
 }
 
 int ccmm_pgt_translate(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
@@ -761,7 +809,7 @@ int ccmm_pgt_for_each_leaf(struct ccmm_pgtable *pt, uint64_t va, uint64_t size,
 
 	pgt_lock_all(pt);
 	ret = iter_walk(&it, pt->root, CCMM_PGT_LEVELS, 0);
-	pgt_unlock_all(pt);
+	pgt_unlock_all_unchanged(pt);
 	return ret;
 }
 
@@ -798,7 +846,7 @@ int ccmm_pgt_is_valid(struct ccmm_pgtable *pt)
 	for (unsigned l = 1; !ret && l <= 3; l++)
 		if (leaves[l] != pt->nr_leaves[l])
 			ret = -EUCLEAN;
-	pgt_unlock_all(pt);
+	pgt_unlock_all_unchanged(pt);
 	return ret;
 }
 

@@ -314,6 +314,30 @@ static void note_used(struct ccmm_io_tlb_mem *mem, uint64_t nslots)
 		;
 }
 
+/*
+ * The kernel's backward fix-up of the `list` counts: the free slots that
+ * run up to slot @end (within its segment, until a slot in use) count
+ * from @count + 1 upward, going back. Returns the last count given. The
+ * segment's start bounds the walk (no division per slot).
+ */
+static uint64_t renumber_run_before(struct ccmm_io_tlb_slot *slots, uint64_t end, uint64_t count)
+{
+	uint64_t seg = end & ~(uint64_t)(CCMM_IO_TLB_SEGSIZE - 1), i = end;
+
+	/* four at a time while the next four are free and in the segment, then one at a time */
+	while (i - seg >= 4 && slots[i - 1].list && slots[i - 2].list && slots[i - 3].list && slots[i - 4].list) {
+		slots[i - 1].list = (uint16_t)(count + 1);
+		slots[i - 2].list = (uint16_t)(count + 2);
+		slots[i - 3].list = (uint16_t)(count + 3);
+		slots[i - 4].list = (uint16_t)(count + 4);
+		count += 4;
+		i -= 4;
+	}
+	for (; i > seg && slots[i - 1].list; i--)
+		slots[i - 1].list = (uint16_t)++count;
+	return count;
+}
+
 /* Search one area; claim and return the first slot index (padding included), or -1. */
 static int64_t search_area(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotlb_dev *dev, unsigned area_index,
 			   bool has_orig, unsigned alloc_align_mask, const struct claim *c)
@@ -364,9 +388,7 @@ found:
 		mem->slots[i].alloc_size = (uint32_t)(c->alloc_size - (c->small_off + ((i - slot) << CCMM_IO_TLB_SHIFT)));
 	}
 	/* the free run before the claimed slots now ends at them */
-	for (int64_t i = (int64_t)slot - 1, count = 0;
-	     i >= 0 && (i % CCMM_IO_TLB_SEGSIZE) != CCMM_IO_TLB_SEGSIZE - 1 && mem->slots[i].list; i--)
-		mem->slots[i].list = (uint16_t)++count;
+	renumber_run_before(mem->slots, slot, 0);
 	if (has_orig) {
 		uint64_t first = slot + c->pad;
 
@@ -422,9 +444,7 @@ static void release_slots(struct ccmm_io_tlb_mem *mem, uint64_t index, unsigned 
 		mem->slots[i].pad_slots = 0;
 		mem->slots[i].head = 0;
 	}
-	for (int64_t i = (int64_t)index - 1;
-	     i >= 0 && (i % CCMM_IO_TLB_SEGSIZE) != CCMM_IO_TLB_SEGSIZE - 1 && mem->slots[i].list; i--)
-		mem->slots[i].list = (uint16_t)++count;
+	renumber_run_before(mem->slots, index, count);
 	area->used -= nslots;
 	pthread_mutex_unlock(&area->lock);
 	atomic_fetch_sub(&mem->total_used, nslots);

@@ -4,6 +4,8 @@
  * page state, the encryption engine. Each case asserts the outcome, the
  * bytes, and the rule recorded (or that none was).
  */
+#include <pthread.h>
+
 #include "helpers.h"
 
 #include "cc/cc.h"
@@ -669,6 +671,272 @@ static void test_states_tables(void **state)
 	}
 }
 
+/* ------------------------------------------------------ the software TLB */
+
+/*
+ * The checker translates through the per-thread software TLB: a mapping
+ * changed after a thread's access (the direct map's page converted to
+ * shared by set_memory_decrypted, a user page zapped and another put in its
+ * place) is seen by the thread's next access, in the thread that changed it
+ * and in another one that had the old translation cached. A stale cached
+ * translation would show as a private access to a shared page (#VE,
+ * private_access_shared) and as the old page's bytes.
+ */
+struct tlb_side {
+	struct fx *f;
+	struct ccmm_ctx ctx;
+	uint64_t kva, uva;
+	pthread_barrier_t *bar; /* NULL: no other thread (the changing thread itself) */
+	struct ccmm_result kr[2], ur[2];
+	char ubuf[2][8];
+	uint64_t hits;          /* TLB hits of the accesses before the change */
+};
+
+static void tlb_side_access(struct tlb_side *s, int i)
+{
+	TCHECK(ccmm_kernel_access(&s->ctx, CCMM_READ, s->kva, NULL, 8, &s->kr[i]) == 0);
+	TCHECK(ccmm_mm_access(&s->ctx, s->f->user, CCMM_READ, s->uva, s->ubuf[i], 8, &s->ur[i]) == 0);
+}
+
+static void *tlb_side_run(void *arg)
+{
+	struct tlb_side *s = arg;
+	struct ccmm_tlb_stats st;
+	struct ccmm_result r;
+
+	TCHECK(ccmm_kernel_access(&s->ctx, CCMM_READ, s->kva, NULL, 8, &r) == 0); /* fill this thread's TLB */
+	TCHECK(ccmm_mm_access(&s->ctx, s->f->user, CCMM_READ, s->uva, NULL, 8, &r) == 0);
+	ccmm_tlb_stats_get(&st);
+	tlb_side_access(s, 0);
+	{
+		struct ccmm_tlb_stats now;
+
+		ccmm_tlb_stats_get(&now);
+		s->hits = now.hits - st.hits;
+	}
+	pthread_barrier_wait(s->bar); /* the main thread changes both mappings */
+	pthread_barrier_wait(s->bar);
+	tlb_side_access(s, 1);
+	return NULL;
+}
+
+/* Convert the page at @kva's direct map to shared and put @pb in place of the user page at @uva. */
+static void tlb_change(struct fx *f, uint64_t kva, uint64_t uva, uint64_t pb)
+{
+	struct ccmm_vma *vma = ccmm_find_vma(f->user, uva);
+
+	assert_non_null(vma);
+	assert_int_equal(ccmm_set_memory_decrypted(&f->ctx, kva, 1), 0);
+	assert_int_equal(ccmm_zap_vma_range(&f->ctx, vma, uva, 4096), 1);
+	assert_int_equal(ccmm_vmf_insert_pfn_prot(&f->ctx, vma, uva, pb, ccmm_pte_mkprivate(f->m, CCMM_PTE_RW, true)), 0);
+}
+
+static void tlb_side_assert(struct fx *f, const struct tlb_side *s)
+{
+	assert_int_equal(s->hits, 2);
+	/* before: a private access to private memory, page A's bytes */
+	assert_int_equal(s->kr[0].outcome, CCMM_OK);
+	assert_true(ccmm_pte_is_private(f->m, s->kr[0].pte));
+	assert_int_equal(s->ur[0].outcome, CCMM_OK);
+	assert_memory_equal(s->ubuf[0], "page A.", 8);
+	/* after: the shared PTE the conversion installed, page B's bytes */
+	assert_int_equal(s->kr[1].outcome, CCMM_OK);
+	assert_false(ccmm_pte_is_private(f->m, s->kr[1].pte));
+	assert_int_equal(s->kr[1].violations, 0);
+	assert_int_equal(s->ur[1].outcome, CCMM_OK);
+	assert_memory_equal(s->ubuf[1], "page B.", 8);
+}
+
+static void test_tlb_mapping_changes(void **state)
+{
+	TCHECK_CASE();
+	for (int other = 0; other < 2; other++) {
+		struct fx f;
+		struct tlb_side s;
+		pthread_barrier_t bar;
+		pthread_t th;
+		uint64_t pa, pb, pk;
+
+		fx_init(&f, "mode=tdx");
+		pa = page(&f);
+		pb = page(&f);
+		pk = page(&f);
+		assert_int_equal(kwrite(&f, ccmm_phys_to_virt(pa), "page A.", 8), CCMM_OK);
+		assert_int_equal(kwrite(&f, ccmm_phys_to_virt(pb), "page B.", 8), CCMM_OK);
+		memset(&s, 0, sizeof(s));
+		s.f = &f;
+		s.kva = ccmm_phys_to_virt(pk);
+		s.uva = map_into(&f, f.user, pa, 4096, 4096, true, CCMM_CACHE_WB);
+		if (!other) {
+			/* the thread that changes the mappings */
+			struct ccmm_tlb_stats st, now;
+
+			s.ctx = f.ctx;
+			kread(&f, s.kva, NULL, 8);
+			mread(&f, f.user, s.uva, NULL, 8);
+			ccmm_tlb_stats_get(&st);
+			tlb_side_access(&s, 0);
+			ccmm_tlb_stats_get(&now);
+			s.hits = now.hits - st.hits;
+			f.ctx = s.ctx;
+			tlb_change(&f, s.kva, s.uva, pb);
+			s.ctx = f.ctx;
+			tlb_side_access(&s, 1);
+			f.ctx = s.ctx;
+		} else {
+			ccmm_ctx_init(&s.ctx, f.m, 1, "other");
+			s.bar = &bar;
+			pthread_barrier_init(&bar, NULL, 2);
+			assert_int_equal(pthread_create(&th, NULL, tlb_side_run, &s), 0);
+			pthread_barrier_wait(&bar);
+			tlb_change(&f, s.kva, s.uva, pb);
+			pthread_barrier_wait(&bar);
+			pthread_join(th, NULL);
+			pthread_barrier_destroy(&bar);
+		}
+		TCHECK_DONE();
+		tlb_side_assert(&f, &s);
+		assert_int_equal(ccmm_violations_count(f.m, NULL, CCMM_ANY_ACTOR), 0);
+		fx_fini(&f);
+	}
+}
+
+/* ------------------------------------------------ fast path = general path */
+
+#define FP_PAGES 24
+#define FP_ACCESSES 3000
+
+/* What one access returned: its result and the bytes a read brought. */
+struct fp_rec {
+	int ret;
+	struct ccmm_result r;
+	uint8_t bytes[64];
+};
+
+/* One run of the same accesses, with the fast path on or off: every result, then the context's figures. */
+struct fp_run {
+	struct fp_rec rec[FP_ACCESSES];
+	uint64_t ctr[CCMM_CTR_MAX], cost_ns[CCMM_COST_MAX], cost_n[CCMM_COST_MAX], now_ns;
+	size_t events;
+	struct ccmm_read_digest digest;
+};
+
+static uint64_t fp_rand(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *s >> 33;
+}
+
+/*
+ * Pages in every state the mode's rule book tells apart (private, shared,
+ * stale cache lines, poisoned lines), mapped by the kernel's direct map, a
+ * user process and the host/VMM with either attribute, then random
+ * accesses of every initiator, direction, length and offset, with and
+ * without a buffer.
+ */
+static void fp_run(const char *mode, bool fast, struct fp_run *out)
+{
+	struct fx f;
+	uint64_t pa[FP_PAGES], uva[FP_PAGES], hva[FP_PAGES], seed = 7;
+	uint8_t buf[64];
+
+	ccmm_check_fast_path = fast;
+	fx_init(&f, mode);
+	ccmm_phys_digest_start(f.m);
+	ccmm_kernel(f.m)->knobs.skip_cache_flush = true;
+	for (int i = 0; i < FP_PAGES; i++) {
+		pa[i] = page(&f);
+		memset(buf, 'a' + i, sizeof(buf));
+		kwrite(&f, ccmm_phys_to_virt(pa[i]), buf, sizeof(buf));
+		if (i % 3 == 1)
+			assert_int_equal(ccmm_set_memory_decrypted(&f.ctx, ccmm_phys_to_virt(pa[i]), 1), 0);
+		uva[i] = map_into(&f, f.user, pa[i], 4096, 4096, i % 2 == 0, CCMM_CACHE_WB);
+		hva[i] = map_into(&f, f.vmm, pa[i], 4096, 4096, false, CCMM_CACHE_WB);
+	}
+	/* a host write to a private page: its lines poisoned (TDX) */
+	mwrite(&f, f.vmm, hva[3], "host", 4);
+	for (int i = 0; i < FP_ACCESSES; i++) {
+		struct fp_rec *rec = &out->rec[i];
+		int pg = (int)(fp_rand(&seed) % FP_PAGES), who = (int)(fp_rand(&seed) % 3);
+		enum ccmm_rw rw = fp_rand(&seed) & 1 ? CCMM_WRITE : CCMM_READ;
+		size_t len = 1 + fp_rand(&seed) % 64, off = fp_rand(&seed) % (4096 - len + 1);
+		bool data = fp_rand(&seed) % 4 != 0;
+		struct ccmm_access a = { CCMM_INIT_KERNEL, rw, ccmm_phys_to_virt(pa[pg]) + off, len,
+					 ccmm_kernel(f.m)->init_mm, -1, data ? rec->bytes : NULL };
+
+		if (who == 1) {
+			a.who = CCMM_INIT_USER;
+			a.addr = uva[pg] + off;
+			a.pgt = f.user->pgt;
+		} else if (who == 2) {
+			a.who = CCMM_INIT_HOST;
+			a.addr = hva[pg] + off;
+			a.pgt = f.vmm->pgt;
+		}
+		memset(rec->bytes, rw == CCMM_WRITE ? 'A' + i % 26 : 0, sizeof(rec->bytes));
+		rec->ret = ccmm_access(&f.ctx, &a, &rec->r);
+	}
+	memcpy(out->ctr, f.ctx.ctr, sizeof(out->ctr));
+	memcpy(out->cost_ns, f.ctx.cost_ns, sizeof(out->cost_ns));
+	memcpy(out->cost_n, f.ctx.cost_n, sizeof(out->cost_n));
+	out->now_ns = f.ctx.now_ns;
+	out->events = ccmm_events_count(f.m);
+	ccmm_phys_digest(f.m, &out->digest);
+	fx_fini(&f);
+	ccmm_check_fast_path = true;
+}
+
+/*
+ * ccmm_access's fast path (one-page CPU accesses the rule book lets
+ * through plainly, with its verdicts kept per thread) does exactly what the
+ * general path does: in every mode, the same accesses with it on and off
+ * give the same results (outcome, address, PTE, level, reason, bytes done,
+ * violations), the same bytes read, the same counters and costs, the same
+ * events and the same read digest. The fast path must have served some of
+ * them (its TLB hits), so the case cannot pass with it unused.
+ */
+static void test_fast_path_is_general_path(void **state)
+{
+	static const char *const modes[] = { "mode=tdx", "mode=sev", "mode=sev-snp", "mode=sme", "mode=none",
+					     "mode=pseries-svm" };
+	struct fp_run *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+
+	assert_non_null(a);
+	assert_non_null(b);
+	for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+		size_t ok = 0;
+
+		fp_run(modes[k], true, a);
+		fp_run(modes[k], false, b);
+		for (int i = 0; i < FP_ACCESSES; i++) {
+			const struct fp_rec *x = &a->rec[i], *y = &b->rec[i];
+
+			assert_int_equal(x->ret, y->ret);
+			assert_int_equal(x->r.outcome, y->r.outcome);
+			assert_int_equal(x->r.handled, y->r.handled);
+			assert_int_equal(x->r.pa, y->r.pa);
+			assert_int_equal(x->r.pte, y->r.pte);
+			assert_int_equal(x->r.level, y->r.level);
+			assert_int_equal(x->r.done, y->r.done);
+			assert_int_equal(x->r.violations, y->r.violations);
+			assert_string_equal(x->r.why ? x->r.why : "(null)", y->r.why ? y->r.why : "(null)");
+			assert_memory_equal(x->bytes, y->bytes, sizeof(x->bytes));
+			ok += x->r.outcome == CCMM_OK && !x->r.violations;
+		}
+		assert_memory_equal(a->ctr, b->ctr, sizeof(a->ctr));
+		assert_memory_equal(a->cost_ns, b->cost_ns, sizeof(a->cost_ns));
+		assert_memory_equal(a->cost_n, b->cost_n, sizeof(a->cost_n));
+		assert_int_equal(a->now_ns, b->now_ns);
+		assert_int_equal(a->events, b->events);
+		assert_memory_equal(&a->digest, &b->digest, sizeof(a->digest));
+		/* plain accesses (the fast path's) and others (the general path's) both occurred */
+		assert_true(ok > FP_ACCESSES / 10);
+		assert_true(a->ctr[CCMM_CTR_violations] > 0 || strcmp(modes[k], "mode=none") == 0);
+	}
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -687,6 +955,8 @@ int main(void)
 		cmocka_unit_test(test_cache_alias),
 		cmocka_unit_test(test_p2p_and_mask),
 		cmocka_unit_test(test_states_tables),
+		cmocka_unit_test(test_tlb_mapping_changes),
+		cmocka_unit_test(test_fast_path_is_general_path),
 	};
 
 	return cmocka_run_group_tests_name("check", tests, NULL, NULL);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* mmu: leaves of every size, overlap refusal, splits, protection changes, enc-bit polarity, the stale TLB. */
+/* mmu: leaves of every size, overlap refusal, splits, protection changes, enc-bit polarity, the stale TLB, the software TLB. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -354,6 +355,176 @@ static void test_iterate(void **state)
 	ccmm_machine_destroy(m);
 }
 
+/* The TLB hits since @before (this thread's). */
+static uint64_t tlb_hits_since(const struct ccmm_tlb_stats *before)
+{
+	struct ccmm_tlb_stats now;
+
+	ccmm_tlb_stats_get(&now);
+	return now.hits - before->hits;
+}
+
+/*
+ * The software TLB (a translation cache per thread) never answers with a
+ * translation a change of the table took away: after every kind of change
+ * (unmap, map again elsewhere, protect, split, unmap without a flush, a
+ * table destroyed and another made) the next translation of the same
+ * address, in the same thread, is what the tables (and the model's stale
+ * entries) say. Each translation before a change is asserted to have come
+ * from the TLB, so the case cannot pass with the TLB unused.
+ */
+static void test_tlb_follows_changes(void **state)
+{
+	struct ccmm_machine *m = machine("mode=none");
+	struct ccmm_pgtable *pt, *pt2;
+	struct ccmm_tlb_stats st;
+	struct ccmm_walk w;
+	struct ccmm_ctx ctx;
+	const uint64_t va = 0x400000, va2 = 0x40000000, va3 = 0x80000000;
+
+	ccmm_ctx_init(&ctx, m, 0, "t");
+	assert_int_equal(ccmm_pgt_create(m, CCMM_PGT_GUEST_USER, "u", false, &pt), 0);
+	/* 4 KiB: filled by the first translation, hit by the second */
+	assert_int_equal(ccmm_pgt_map(&ctx, pt, va, 0x10000, 4096, 4096, CCMM_PTE_RW | CCMM_PTE_USER), 0);
+	assert_int_equal(ccmm_pgt_translate(pt, va + 8, &w), 0);
+	ccmm_tlb_stats_get(&st);
+	assert_int_equal(ccmm_pgt_translate(pt, va + 16, &w), 0);
+	assert_int_equal(tlb_hits_since(&st), 1);
+	assert_int_equal(w.pa, 0x10010);
+	assert_int_equal(w.level, 1);
+	/* unmapped (and flushed): gone */
+	assert_int_equal(ccmm_pgt_unmap(&ctx, pt, va, 4096, true), 1);
+	assert_int_equal(ccmm_pgt_translate(pt, va + 16, &w), -EFAULT);
+	/* mapped again to another page: the new page, then from the TLB */
+	assert_int_equal(ccmm_pgt_map(&ctx, pt, va, 0x20000, 4096, 4096, CCMM_PTE_RW | CCMM_PTE_USER), 0);
+	assert_int_equal(ccmm_pgt_translate(pt, va + 16, &w), 0);
+	assert_int_equal(w.pa, 0x20010);
+	ccmm_tlb_stats_get(&st);
+	assert_int_equal(ccmm_pgt_translate(pt, va + 16, &w), 0);
+	assert_int_equal(tlb_hits_since(&st), 1);
+	assert_int_equal(w.pa, 0x20010);
+	/* made read-only (flushed): the next translation has no RW */
+	assert_int_equal(ccmm_pgt_protect(&ctx, pt, va, 4096, 0, CCMM_PTE_RW, true), 1);
+	assert_int_equal(ccmm_pgt_translate(pt, va, &w), 0);
+	assert_false(w.pte & CCMM_PTE_RW);
+	/* unmapped without a flush: the model's stale TLB entry, not the cached translation */
+	assert_int_equal(ccmm_pgt_translate(pt, va, &w), 0);
+	assert_int_equal(ccmm_pgt_unmap(&ctx, pt, va, 4096, false), 1);
+	assert_int_equal(ccmm_pgt_translate(pt, va, &w), 0);
+	assert_true(w.stale);
+	assert_false(w.pte & CCMM_PTE_RW);
+	ccmm_pgt_flush_tlb(&ctx, pt, va, 4096);
+	assert_int_equal(ccmm_pgt_translate(pt, va, &w), -EFAULT);
+
+	/* 2 MiB: a leaf entry; a split by a protection change of one page inside it */
+	assert_int_equal(ccmm_pgt_map(&ctx, pt, va2, 0x200000, 2 << 20, 2 << 20, CCMM_PTE_RW), 0);
+	assert_int_equal(ccmm_pgt_translate(pt, va2 + 0x1234, &w), 0);
+	ccmm_tlb_stats_get(&st);
+	assert_int_equal(ccmm_pgt_translate(pt, va2 + 0x5678, &w), 0);
+	assert_int_equal(tlb_hits_since(&st), 1);
+	assert_int_equal(w.level, 2);
+	assert_int_equal(w.pa, 0x205678);
+	assert_int_equal(ccmm_pgt_protect(&ctx, pt, va2 + 0x5000, 4096, 0, CCMM_PTE_RW, true), 1);
+	assert_int_equal(ccmm_pgt_translate(pt, va2 + 0x5678, &w), 0);
+	assert_int_equal(w.level, 1);
+	assert_false(w.pte & CCMM_PTE_RW);
+	assert_int_equal(ccmm_pgt_translate(pt, va2 + 0x1234, &w), 0);
+	assert_int_equal(w.level, 1);
+	assert_true(w.pte & CCMM_PTE_RW);
+	assert_int_equal(w.pa, 0x201234);
+
+	/* 1 GiB: the offset within the leaf; then unmapped */
+	assert_int_equal(ccmm_pgt_map(&ctx, pt, va3, 0x40000000, 1 << 30, 1 << 30, 0), 0);
+	assert_int_equal(ccmm_pgt_translate(pt, va3 + 0x2345678, &w), 0);
+	ccmm_tlb_stats_get(&st);
+	assert_int_equal(ccmm_pgt_translate(pt, va3 + 0x2345678, &w), 0);
+	assert_int_equal(tlb_hits_since(&st), 1);
+	assert_int_equal(w.level, 3);
+	assert_int_equal(w.pa, 0x40000000 + 0x2345678);
+	assert_int_equal(ccmm_pgt_unmap(&ctx, pt, va3, 1 << 30, true), 1 << 18);
+	assert_int_equal(ccmm_pgt_translate(pt, va3 + 0x2345678, &w), -EFAULT);
+
+	/* a table destroyed, another made (perhaps at the same host address): its own translations */
+	assert_int_equal(ccmm_pgt_translate(pt, va2 + 0x1234, &w), 0);
+	ccmm_pgt_destroy(&ctx, pt);
+	assert_int_equal(ccmm_pgt_create(m, CCMM_PGT_GUEST_USER, "u2", false, &pt2), 0);
+	assert_int_equal(ccmm_pgt_translate(pt2, va2 + 0x1234, &w), -EFAULT);
+	assert_int_equal(ccmm_pgt_map(&ctx, pt2, va2, 0x600000, 2 << 20, 2 << 20, 0), 0);
+	assert_int_equal(ccmm_pgt_translate(pt2, va2 + 0x1234, &w), 0);
+	assert_int_equal(w.pa, 0x601234);
+	ccmm_pgt_destroy(&ctx, pt2);
+	ccmm_machine_destroy(m);
+}
+
+/* Another thread's TLB: it translated before the change; after the change (made here) it sees the new mapping. */
+struct tlb_peer {
+	struct ccmm_pgtable *pt;
+	uint64_t va;
+	pthread_barrier_t *bar;
+	struct ccmm_walk before, after;
+	int ret_before, ret_after;
+	uint64_t hits;     /* TLB hits of its translations before the change */
+};
+
+static void *tlb_peer_run(void *arg)
+{
+	struct tlb_peer *p = arg;
+	struct ccmm_tlb_stats st;
+
+	ccmm_pgt_translate(p->pt, p->va, &p->before); /* fills this thread's TLB */
+	ccmm_tlb_stats_get(&st);
+	p->ret_before = ccmm_pgt_translate(p->pt, p->va, &p->before);
+	p->hits = tlb_hits_since(&st);
+	pthread_barrier_wait(p->bar); /* the main thread changes the mapping */
+	pthread_barrier_wait(p->bar);
+	p->ret_after = ccmm_pgt_translate(p->pt, p->va, &p->after);
+	return NULL;
+}
+
+/* One remap of @size at @va (from @pa to @pa2, made read-only) while the peer thread holds the old translation. */
+static void tlb_peer_case(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uint64_t size, uint64_t pa,
+			  uint64_t pa2)
+{
+	pthread_barrier_t bar;
+	pthread_t th;
+	uint64_t off = size > 4096 ? 0x1010 : 0x10;
+	struct tlb_peer p = { .pt = pt, .va = va + off, .bar = &bar };
+
+	assert_int_equal(ccmm_pgt_map(ctx, pt, va, pa, size, size, CCMM_PTE_RW | CCMM_PTE_USER), 0);
+	pthread_barrier_init(&bar, NULL, 2);
+	assert_int_equal(pthread_create(&th, NULL, tlb_peer_run, &p), 0);
+	pthread_barrier_wait(&bar);
+	assert_int_equal(ccmm_pgt_unmap(ctx, pt, va, size, true), (long)(size >> 12));
+	assert_int_equal(ccmm_pgt_map(ctx, pt, va, pa2, size, size, CCMM_PTE_USER), 0);
+	pthread_barrier_wait(&bar);
+	pthread_join(th, NULL);
+	pthread_barrier_destroy(&bar);
+	assert_int_equal(p.ret_before, 0);
+	assert_int_equal(p.hits, 1);
+	assert_int_equal(p.before.pa, pa + off);
+	assert_true(p.before.pte & CCMM_PTE_RW);
+	assert_int_equal(p.ret_after, 0);
+	assert_int_equal(p.after.pa, pa2 + off);
+	assert_false(p.after.pte & CCMM_PTE_RW);
+}
+
+static void test_tlb_other_thread(void **state)
+{
+	struct ccmm_machine *m = machine("mode=none");
+	struct ccmm_pgtable *pt;
+	struct ccmm_ctx ctx;
+
+	ccmm_ctx_init(&ctx, m, 0, "t");
+	assert_int_equal(ccmm_pgt_create(m, CCMM_PGT_GUEST_USER, "u", false, &pt), 0);
+	/* a 4 KiB page (its neighbour keeps the last-level table alive), a 2 MiB leaf, a 1 GiB leaf */
+	assert_int_equal(ccmm_pgt_map(&ctx, pt, 0x402000, 0x50000, 4096, 4096, CCMM_PTE_USER), 0);
+	tlb_peer_case(&ctx, pt, 0x400000, 4096, 0x10000, 0x30000);
+	tlb_peer_case(&ctx, pt, 0x40000000, 2 << 20, 0x200000, 0x800000);
+	tlb_peer_case(&ctx, pt, 0x80000000, 1 << 30, 0x40000000, 0x80000000);
+	ccmm_pgt_destroy(&ctx, pt);
+	ccmm_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_enc_polarity),   cmocka_unit_test(test_enc_bit_survives_split),
 		cmocka_unit_test(test_cache_bits),     cmocka_unit_test(test_stale_tlb), cmocka_unit_test(test_stale_tlb_many),
 		cmocka_unit_test(test_hook),           cmocka_unit_test(test_iterate),
+		cmocka_unit_test(test_tlb_follows_changes), cmocka_unit_test(test_tlb_other_thread),
 	};
 
 	return cmocka_run_group_tests_name("mmu", tests, NULL, NULL);
