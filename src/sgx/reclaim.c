@@ -374,6 +374,21 @@ static bool charge_failed_on_limit(struct ccmm_sgx_cgroup *s)
 }
 
 /*
+ * Sleep (killable) until a page was freed or uncharged since @seq (the
+ * progress count). 0, or -EDEADLK when the scheduler found that nothing
+ * can ever run to free one. No lock held.
+ */
+static int wait_progress(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx, uint64_t seq)
+{
+	int ret;
+
+	ccmm_wq_lock(&sgx->progress_wq);
+	ccmm_wait_event_locked(ctx, &sgx->progress_wq, sgx->progress_seq != seq, NULL, CCMM_WAIT_KILLABLE, ret);
+	ccmm_wq_unlock(&sgx->progress_wq);
+	return ret;
+}
+
+/*
  * After a direct-reclaim round of an allocation that may reclaim: the
  * kernel's loop retries (cond_resched) until the charge or the page can be
  * had. A round that aged nothing, wrote nothing back and saw no page freed
@@ -392,9 +407,7 @@ static int reclaim_round_done(struct ccmm_sgx *sgx, const struct ccmm_sgx_curren
 		return 0;
 	if (ccmm_task_signal_pending(cur->task))
 		return -EINTR;
-	ccmm_wq_lock(&sgx->progress_wq);
-	ccmm_wait_event_locked(cur->ctx, &sgx->progress_wq, sgx->progress_seq != seq, NULL, CCMM_WAIT_KILLABLE, ret);
-	ccmm_wq_unlock(&sgx->progress_wq);
+	ret = wait_progress(sgx, cur->ctx, seq);
 	if (ret == -EDEADLK) {
 		ccmm_violation(cur->ctx, &ccmm_rule_sgx_reclaim_livelock, UINT64_MAX,
 			       "an EPC allocation's direct reclaim found no page it could write back, and nothing can run "
@@ -730,9 +743,7 @@ int _ccmm_sgx_wait_for_reclaim(struct ccmm_sgx *sgx, const struct ccmm_sgx_curre
 	 * faults again); killable: when nothing can ever run to free one, the
 	 * scheduler ends the wait with -EDEADLK (a livelock of the retries).
 	 */
-	ccmm_wq_lock(&sgx->progress_wq);
-	ccmm_wait_event_locked(cur->ctx, &sgx->progress_wq, sgx->progress_seq != seq, NULL, CCMM_WAIT_KILLABLE, ret);
-	ccmm_wq_unlock(&sgx->progress_wq);
+	ret = wait_progress(sgx, cur->ctx, seq);
 	sgx_cg_stat(s, CCMM_SGX_ST_STALL_NS, cur->ctx->now_ns - t0);
 	_ccmm_sgx_put_cg(s);
 	return ret;

@@ -394,6 +394,15 @@ static void test_demotion_fails_over_to_reclaim(void **state)
 	tiny_fx_fini(&f);
 }
 
+/* The machine's kernel thread called @name, or NULL. */
+static struct ccmm_kthread *kthread_named(struct ccmm_machine *m, const char *name)
+{
+	for (struct ccmm_kthread *k = m->kthreads; k; k = k->next)
+		if (!strcmp(k->name, name))
+			return k;
+	return NULL;
+}
+
 /*
  * kswapd is a kernel thread per node (kswapd_run), not work done inline:
  * with nothing to run it (a plain thread) the allocating task reclaims
@@ -410,9 +419,7 @@ static void test_kswapd_kernel_thread(void **state)
 	struct ccmm_ctx ctx;
 	struct ccmm_tier_task *t;
 
-	for (struct ccmm_kthread *k = m->kthreads; k; k = k->next)
-		if (!strcmp(k->name, "kswapd0"))
-			k0 = k;
+	k0 = kthread_named(m, "kswapd0");
 	assert_non_null(k0);
 	/* no scheduler: the task outruns a kswapd that never runs */
 	configure(m, true, 1000, false);
@@ -429,9 +436,7 @@ static void test_kswapd_kernel_thread(void **state)
 
 	/* a simulator runs it beside the task */
 	m = tiny(true);
-	for (struct ccmm_kthread *k = m->kthreads; k; k = k->next)
-		if (!strcmp(k->name, "kswapd0"))
-			k0 = k;
+	k0 = kthread_named(m, "kswapd0");
 	configure(m, true, 1000, false);
 	ccmm_ctx_init(&ctx, m, 0, "app");
 	assert_int_equal(ccmm_tier_task_create(m, 0, true, true, NULL, NULL, &t), 0);
@@ -485,9 +490,7 @@ static void test_kswapd_hopeless_node(void **state)
 	struct touch_args a;
 
 	(void)state;
-	for (struct ccmm_kthread *k = m->kthreads; k; k = k->next)
-		if (!strcmp(k->name, "kswapd0"))
-			k0 = k;
+	k0 = kthread_named(m, "kswapd0");
 	assert_non_null(k0);
 	configure(m, false, 0, false);
 	ccmm_ctx_init(&ctx, m, 0, "app");
