@@ -679,11 +679,12 @@ static int alloc_on(struct ccmm_tier *T, struct ccmm_ctx *ctx, int node, uint64_
 /*
  * pgdat_balanced for order 0: free pages above the high watermark (the
  * promotion watermark in NUMA balancing's tiering mode, which keeps room
- * for promotions).
+ * for promotions). Strictly above, as zone_watermark_ok: a node at its
+ * mark exactly is not balanced, and alloc_on refuses at the mark too.
  */
 static bool node_balanced(struct ccmm_tier *T, struct ccmm_machine *m, int node)
 {
-	return ccmm_node_free_pages(m, node) >= (T->cfg.promotion ? T->wmark[node].promo : T->wmark[node].high);
+	return ccmm_node_free_pages(m, node) > (T->cfg.promotion ? T->wmark[node].promo : T->wmark[node].high);
 }
 
 /* prepare_kswapd_sleep: kswapd may sleep once its node is balanced or hopeless. */
