@@ -575,7 +575,13 @@ static unsigned idle_limit(uint64_t pages)
 	return (unsigned)CCMM_MIN(2 * pages / CCMM_SGX_NR_TO_SCAN + 8, 1u << 20);
 }
 
-/* ksgxd's round: reclaim until 64 pages are free. Indirect reclaim: no mm to charge, so NULL. */
+/*
+ * ksgxd's round: reclaim until 64 pages are free. Indirect reclaim: no mm
+ * to charge, so NULL. As the kernel's loop, one batch (sgx_reclaim_pages)
+ * and then cond_resched(), so the actors run beside it in modeled time
+ * rather than after its whole round; the kernel's wait_event finds the
+ * condition still true and goes on without sleeping.
+ */
 static void ksgxd_body(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx)
 {
 	unsigned idle = 0, limit = idle_limit(sgx->nr_pages);
@@ -585,6 +591,7 @@ static void ksgxd_body(struct ccmm_sgx *sgx, struct ccmm_ctx *ctx)
 
 		reclaim_pages_global(sgx, ctx, NULL, NULL);
 		idle = atomic_load(&sgx->nr_free_pages) > before ? 0 : idle + 1;
+		ccmm_cond_resched();
 	}
 }
 
@@ -612,7 +619,6 @@ static int ksgxd_fn(struct ccmm_kthread *k, void *data)
 		atomic_fetch_add(&k->rounds, 1);
 		ksgxd_body(sgx, &k->ctx);
 		atomic_store(&sgx->ksgxd_done_ns, k->ctx.now_ns);
-		ccmm_cond_resched();
 	}
 	return 0;
 }

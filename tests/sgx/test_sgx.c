@@ -340,7 +340,7 @@ static void test_limit_vs_global(void **state)
 struct watermarks {
 	struct proc *p;
 	struct ccmm_sgx_encl *e;
-	long added, free_at_32, free_after_kick, free_after_step;
+	long added, free_at_32, free_after_kick, free_after_step, free_after_nap;
 	uint64_t rounds_before, rounds_after_kick, rounds_after_step, task_ns_at_kick;
 };
 
@@ -361,17 +361,31 @@ static int watermarks_task(void *arg)
 	w->task_ns_at_kick = w->p->ctx.now_ns;
 	w->free_after_kick = ccmm_sgx_nr_free(sgx);
 	w->rounds_after_kick = atomic_load(&sgx->ksgxd.rounds);
-	/* the task's next step: ksgxd, woken at the task's time, runs first */
+	/* the task's next step: ksgxd, woken at the task's time, runs first, one batch and cond_resched() */
 	ccmm_cond_resched();
 	w->free_after_step = ccmm_sgx_nr_free(sgx);
 	w->rounds_after_step = atomic_load(&sgx->ksgxd.rounds);
+	/* the task sleeps 10 ms (modeled): ksgxd's round goes on, batch by batch, to the high watermark */
+	{
+		struct ccmm_wait_queue_head nap;
+		int64_t left = 10000000;
+		int ret;
+
+		ccmm_init_waitqueue_head(&nap, NULL);
+		ccmm_wait_event(&w->p->ctx, &nap, false, &left, 0, ret);
+		ccmm_destroy_waitqueue_head(&nap);
+		if (ret != -ETIMEDOUT)
+			return -1;
+	}
+	w->free_after_nap = ccmm_sgx_nr_free(sgx);
 	return 0;
 }
 
 /*
  * ksgxd wakes below 32 free pages and reclaims until 64 are free: a
  * kernel thread the scheduler runs beside the task, on its own clock that
- * starts at the task's time of the wake-up.
+ * starts at the task's time of the wake-up, yielding (cond_resched) after
+ * each batch of 16 as the kernel's ksgxd loop does.
  */
 static void test_ksgxd_watermarks(void **state)
 {
@@ -386,9 +400,12 @@ static void test_ksgxd_watermarks(void **state)
 	assert_int_equal(w.free_after_kick, 31);
 	assert_int_equal(w.rounds_after_kick, 0);
 	assert_int_equal(w.rounds_after_step, 1);
-	/* reclaims to 64 (in batches of 16) */
-	assert_true(w.free_after_step >= 64 && w.free_after_step < 64 + 16);
-	assert_int_equal(w.free_after_step, 31 + 48);
+	/* one batch of 16, then cond_resched(): the task runs again at its earlier time */
+	assert_int_equal(w.free_after_step, 31 + 16);
+	/* the round goes on while the task sleeps: reclaims to 64 (in batches of 16), one round */
+	assert_true(w.free_after_nap >= 64 && w.free_after_nap < 64 + 16);
+	assert_int_equal(w.free_after_nap, 31 + 48);
+	assert_int_equal(atomic_load(&sgx->ksgxd.rounds), 1);
 	assert_int_equal(sgx->ksgxd.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)], 48);
 	assert_int_equal(p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_ewb)], 0); /* the task itself never reclaimed */
 	assert_int_equal(cg_stats(m, "/k").evicted[CCMM_SGX_CAUSE_GLOBAL], 48);
