@@ -14,7 +14,9 @@
  *    waits, and a monitor sees when every live entity sleeps with nobody
  *    left to wake it.
  *
- * When nothing can run: a sleeper with a deadline times out (the earliest
+ * Under the default plan a sleeper with a deadline times out once every
+ * runnable entity's clock is past it (events in time order). When nothing
+ * can run: a sleeper with a deadline times out (the earliest
  * first, its clock moved to the deadline); else the lowest killable sleeper
  * is told nobody will wake it (-EDEADLK: a livelock the engine found);
  * else the engine's stall hook may wake sleepers (waits for an event that
@@ -434,7 +436,8 @@ static int fiber_sleep(struct ccmm_sim *sim, struct sim_task *t, struct ccmm_wai
 	w->priv = t;
 	t->w = w;
 	t->timed = timeout_ns != NULL;
-	t->deadline_ns = timeout_ns ? (*timeout_ns > (int64_t)(UINT64_MAX - now) ? UINT64_MAX : now + (uint64_t)*timeout_ns)
+	/* *timeout_ns > 0 (ccmm_wait_locked returns -ETIMEDOUT before sleeping otherwise) */
+	t->deadline_ns = timeout_ns ? ((uint64_t)*timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + (uint64_t)*timeout_ns)
 				    : UINT64_MAX;
 	t->wake_ret = 0;
 	t->state = T_SLEEPING;
@@ -674,6 +677,42 @@ static struct sim_task *choose(struct ccmm_sim *sim, size_t n, int *err)
 	return t;
 }
 
+/* A sleeper of @sim ends its sleep with @ret: dequeued, runnable. */
+static void end_sleep(struct sim_task *t, int ret)
+{
+	struct ccmm_wait_queue_head *wq = t->w->wq;
+
+	if (wq) {
+		pthread_mutex_lock(&wq->lock);
+		ccmm_wait_dequeue(t->w);
+		pthread_mutex_unlock(&wq->lock);
+	}
+	t->wake_ret = ret;
+	t->state = T_RUNNABLE;
+}
+
+/*
+ * The default plan, by the smallest clock: a sleeper whose deadline comes
+ * before every runnable entity's clock times out now, as a discrete-event
+ * simulation takes its events in time order (the earliest first). Returns
+ * whether one did.
+ */
+static bool expire_timeouts(struct ccmm_sim *sim)
+{
+	struct sim_task *timed = NULL, *next = pick_min_clock(sim);
+
+	for (size_t i = 0; i < sim->nr_tasks; i++) {
+		struct sim_task *t = sim->tasks[i];
+
+		if (t->state == T_SLEEPING && !t->frozen && t->timed && (!timed || t->deadline_ns < timed->deadline_ns))
+			timed = t;
+	}
+	if (!timed || !next || !next->se->ctx || timed->deadline_ns >= next->se->ctx->now_ns)
+		return false;
+	end_sleep(timed, -ETIMEDOUT);
+	return true;
+}
+
 /* Nothing can run: time out, kill a livelocked sleeper, or give up. */
 static int resolve_stall(struct ccmm_sim *sim)
 {
@@ -690,16 +729,7 @@ static int resolve_stall(struct ccmm_sim *sim)
 			killable = t;
 	}
 	if (timed || killable) {
-		struct sim_task *t = timed ? timed : killable;
-		struct ccmm_wait_queue_head *wq = t->w->wq;
-
-		if (wq) {
-			pthread_mutex_lock(&wq->lock);
-			ccmm_wait_dequeue(t->w);
-			pthread_mutex_unlock(&wq->lock);
-		}
-		t->wake_ret = timed ? -ETIMEDOUT : -EDEADLK;
-		t->state = T_RUNNABLE;
+		end_sleep(timed ? timed : killable, timed ? -ETIMEDOUT : -EDEADLK);
 		return 0;
 	}
 	return -EDEADLK;
@@ -744,6 +774,8 @@ static int loop(struct ccmm_sim *sim, bool stopping)
 		}
 		if (sim->plan.max_steps && sim->steps >= sim->plan.max_steps)
 			return -E2BIG;
+		if (sim->plan.kind == CCMM_PLAN_RUN && expire_timeouts(sim))
+			continue;
 		t = choose(sim, n, &err);
 		if (!t)
 			return err ? err : -EDEADLK;

@@ -26,8 +26,9 @@
  * and hold is counted per lock class and per entity (lockstat).
  *
  * Timeouts: under an engine scheduler they are modeled (a sleeper times
- * out when nothing else can run before its deadline); on plain threads
- * they are wall time.
+ * out when nothing else can run before its deadline: under the default
+ * plan once every runnable entity's clock is past it, under an exploring
+ * plan when nothing can run at all); on plain threads they are wall time.
  *
  * Locking: a wait queue's lock (a short, non-sleeping mutex) protects its
  * list and whatever condition its users put under it; it is never held

@@ -284,6 +284,8 @@ struct ccmm_watermarks {
 	E(pgsteal_file)                                                   \
 	E(zone_reclaim_success)                                           \
 	E(zone_reclaim_failed)                                            \
+	E(kswapd_low_wmark_hit_quickly)                                   \
+	E(kswapd_high_wmark_hit_quickly)                                  \
 	E(pageoutrun)                                                     \
 	E(oom_kill)                                                       \
 	E(numa_pte_updates)                                               \

@@ -751,29 +751,67 @@ static void balance_pgdat(struct ccmm_tier *T, struct ccmm_kthread *k, int node)
 }
 
 /*
- * kswapd: sleep on the node's kswapd_wait until woken (kswapd_try_to_sleep:
- * only once the node is balanced or hopeless; without its HZ/10 nap
- * first), balance the node, sleep again.
+ * kswapd_try_to_sleep: once the node is balanced or hopeless
+ * (prepare_kswapd_sleep), a nap of HZ/10 first; woken during it (an
+ * allocation below the low watermark), no sleep: kswapd_low_wmark_hit_quickly.
+ * After the nap, a full sleep until woken if the node is still balanced,
+ * otherwise none: kswapd_high_wmark_hit_quickly (also when it could not
+ * nap at all). @booted: kswapd's first sleep, which is the full one (it
+ * started at boot, long before the job, and its nap is long over).
+ * Returns with nothing held.
  */
+static void kswapd_try_to_sleep(struct ccmm_tier *T, struct ccmm_kthread *k, int node, bool booted)
+{
+	struct ccmm_machine *m = k->m;
+	enum ccmm_vmstat quick = CCMM_VM_NR;
+	bool remaining = false;
+	int ret;
+
+	ccmm_wq_lock(&k->wq);
+	if (ccmm_kthread_should_stop(k)) {
+		ccmm_wq_unlock(&k->wq);
+		return;
+	}
+	snprintf(k->se.blocked_on, sizeof(k->se.blocked_on), "kswapd_wait");
+	if (!booted && kswapd_may_sleep(T, m, node)) {
+		uint64_t jiffy_ns = m->cost[CCMM_COST_AT(cgroup, jiffy_ns)];
+		int64_t nap = jiffy_ns ? (int64_t)(jiffy_ns * (1000000000ull / jiffy_ns / 10)) : 100000000; /* HZ/10 jiffies */
+
+		T->kswapd_woken[node] = false;
+		ccmm_wait_event_locked(&k->ctx, &k->wq, ccmm_kthread_should_stop(k) || T->kswapd_woken[node], &nap, 0,
+				       ret);
+		remaining = ret == 0 && T->kswapd_woken[node];
+	}
+	if (!remaining && !ccmm_kthread_should_stop(k) && kswapd_may_sleep(T, m, node)) {
+		T->kswapd_woken[node] = false;
+		ccmm_wait_event_locked(&k->ctx, &k->wq,
+				       ccmm_kthread_should_stop(k) || T->kswapd_woken[node] ||
+					       !kswapd_may_sleep(T, m, node),
+				       NULL, 0, ret);
+	} else if (!ccmm_kthread_should_stop(k)) {
+		quick = remaining ? CCMM_VM_kswapd_low_wmark_hit_quickly : CCMM_VM_kswapd_high_wmark_hit_quickly;
+	}
+	(void)ret;
+	k->se.blocked_on[0] = '\0';
+	T->kswapd_woken[node] = false;
+	ccmm_wq_unlock(&k->wq);
+	if (quick != CCMM_VM_NR) {
+		pthread_mutex_lock(&T->lock);
+		vm_count(T, &k->ctx, quick, 1);
+		pthread_mutex_unlock(&T->lock);
+	}
+}
+
+/* kswapd: try to sleep, balance the node, again; a scheduling point between rounds. */
 static int kswapd_fn(struct ccmm_kthread *k, void *data)
 {
 	struct ccmm_tier *T = data;
 	int node = (int)(k - T->kswapd);
+	bool booted = true;
 
 	for (;;) {
-		int ret;
-
-		ccmm_wq_lock(&k->wq);
-		snprintf(k->se.blocked_on, sizeof(k->se.blocked_on), "kswapd_wait");
-		/* kswapd_try_to_sleep: not while the node is unbalanced (and not hopeless) */
-		ccmm_wait_event_locked(&k->ctx, &k->wq,
-				       ccmm_kthread_should_stop(k) || T->kswapd_woken[node] ||
-					       !kswapd_may_sleep(T, k->m, node),
-				       NULL, 0, ret);
-		k->se.blocked_on[0] = '\0';
-		(void)ret;
-		T->kswapd_woken[node] = false;
-		ccmm_wq_unlock(&k->wq);
+		kswapd_try_to_sleep(T, k, node, booted);
+		booted = false;
 		if (ccmm_kthread_should_stop(k))
 			break;
 		atomic_fetch_add(&k->rounds, 1);

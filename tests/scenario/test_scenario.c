@@ -559,6 +559,86 @@ static void test_step_bound(void **state)
 	done(run, job);
 }
 
+/* ---- modeled timeouts under the default plan -------------------------------------------- */
+
+struct nap {
+	struct ccmm_sched_entity se;
+	struct ccmm_ctx ctx;
+	uint64_t start_ns, timeout_ns, steps; /* steps: a busy entity's steps of 1 ms */
+	int ret;
+	int64_t left;
+	uint64_t woke_ns;
+	uint64_t *order;                      /* shared: the next slot's number */
+	uint64_t slot;
+};
+
+static int nap_fn(void *arg)
+{
+	struct nap *n = arg;
+
+	n->ctx.now_ns = n->start_ns;
+	if (n->steps) {
+		for (uint64_t i = 0; i < n->steps; i++) {
+			n->ctx.now_ns += 1000000;
+			ccmm_cond_resched();
+		}
+	} else {
+		struct ccmm_wait_queue_head wq;
+
+		n->left = (int64_t)n->timeout_ns;
+		ccmm_init_waitqueue_head(&wq, NULL);
+		ccmm_wait_event(&n->ctx, &wq, false, &n->left, 0, n->ret);
+		ccmm_destroy_waitqueue_head(&wq);
+	}
+	n->woke_ns = n->ctx.now_ns;
+	n->slot = (*n->order)++;
+	return 0;
+}
+
+/*
+ * Modeled timeouts (schedule_timeout) under the default plan: a sleeper
+ * times out at its deadline in modeled time, its clock moved there, and
+ * in time order: before a busy entity's clock passes the deadline, not
+ * when nothing else can run. Three entities: one sleeps 300 ms from 5 ms
+ * (its deadline 305 ms), one 100 ms from 7 ms (107 ms), one busy for a
+ * second in steps of 1 ms. The 107 ms sleeper ends first, then 305 ms,
+ * then the busy one at 1005 ms. (A deadline computed from a clock that is
+ * not 0 once overflowed to "never".)
+ */
+static void test_timeouts_in_time_order(void **state)
+{
+	struct ccmm_machine *m = test_boot("mode=none");
+	uint64_t order = 0;
+	struct nap n[3] = {
+		{ .start_ns = 5000000, .timeout_ns = 300000000, .order = &order },
+		{ .start_ns = 7000000, .timeout_ns = 100000000, .order = &order },
+		{ .start_ns = 5000000, .steps = 1000, .order = &order },
+	};
+	struct ccmm_sim *sim;
+
+	(void)state;
+	assert_int_equal(ccmm_sim_create(m, CCMM_SIM_FIBERS, NULL, &sim), 0);
+	for (int i = 0; i < 3; i++) {
+		ccmm_ctx_init(&n[i].ctx, m, i, "nap");
+		ccmm_sched_entity_init(&n[i].se, "nap", i, &n[i].ctx);
+		assert_int_equal(ccmm_sim_spawn(sim, &n[i].se, nap_fn, &n[i]), 0);
+	}
+	assert_int_equal(ccmm_sim_run(sim), 0);
+	ccmm_sim_destroy(sim);
+	assert_int_equal(n[0].ret, -ETIMEDOUT);
+	assert_int_equal(n[1].ret, -ETIMEDOUT);
+	assert_int_equal(n[0].woke_ns, 305000000);
+	assert_int_equal(n[1].woke_ns, 107000000);
+	assert_int_equal(n[0].left, 0);
+	assert_int_equal(n[2].woke_ns, 1005000000);
+	assert_int_equal(n[1].slot, 0);
+	assert_int_equal(n[0].slot, 1);
+	assert_int_equal(n[2].slot, 2);
+	for (int i = 0; i < 3; i++)
+		ccmm_sched_entity_fini(&n[i].se);
+	ccmm_shutdown(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_page_counts_never_wrap),
 		cmocka_unit_test(test_byte_ranges_never_wrap),
 		cmocka_unit_test(test_step_bound),
+		cmocka_unit_test(test_timeouts_in_time_order),
 	};
 
 	return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);

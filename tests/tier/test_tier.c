@@ -506,6 +506,78 @@ static void test_kswapd_hopeless_node(void **state)
 	ccmm_shutdown(m);
 }
 
+struct nap_args {
+	struct ccmm_ctx *ctx;
+	struct ccmm_tier_task *t;
+	struct ccmm_kthread *k0;
+	uint64_t rounds_a, low_a, rounds_c, low_c, high;
+};
+
+/* @n new pages from @from, a step each. */
+static int touch_range(struct ccmm_ctx *ctx, struct ccmm_tier_task *t, uint64_t from, uint64_t n)
+{
+	for (uint64_t v = from; v < from + n; v++) {
+		int ret = ccmm_tier_access(ctx, t, v, true);
+
+		if (ret)
+			return ret;
+		ccmm_cond_resched();
+	}
+	return 0;
+}
+
+static int nap_task(void *arg)
+{
+	struct nap_args *a = arg;
+	struct ccmm_machine *m = a->ctx->m;
+	struct ccmm_wait_queue_head nap;
+	int64_t left = 300000000; /* 300 ms, modeled: past kswapd's HZ/10 nap */
+	int ret;
+
+	if (touch_range(a->ctx, a->t, 0, 200))
+		return -1;
+	a->rounds_a = atomic_load(&a->k0->rounds);
+	a->low_a = ccmm_vmstat_get(m, CCMM_VM_kswapd_low_wmark_hit_quickly);
+	ccmm_init_waitqueue_head(&nap, NULL);
+	ccmm_wait_event(a->ctx, &nap, false, &left, 0, ret);
+	ccmm_destroy_waitqueue_head(&nap);
+	if (ret != -ETIMEDOUT || touch_range(a->ctx, a->t, 200, 200))
+		return -1;
+	a->rounds_c = atomic_load(&a->k0->rounds);
+	a->low_c = ccmm_vmstat_get(m, CCMM_VM_kswapd_low_wmark_hit_quickly);
+	a->high = ccmm_vmstat_get(m, CCMM_VM_kswapd_high_wmark_hit_quickly);
+	return 0;
+}
+
+/*
+ * kswapd_try_to_sleep's nap: once its node is balanced kswapd naps for
+ * HZ/10 (100 ms) before it sleeps for good, and a wake-up during the nap
+ * counts kswapd_low_wmark_hit_quickly. kswapd started at boot, so the
+ * job's first wake-up finds it fully asleep (the tier-kswapd recording:
+ * 0). The task touches 200 pages (node 0 has 128; demotion makes room):
+ * every wake after the first comes within the nap. It then sleeps 300 ms,
+ * and the first wake of its next 200 pages finds kswapd fully asleep
+ * again: not counted.
+ */
+static void test_kswapd_nap(void **state)
+{
+	struct tiny_fx f;
+	struct nap_args a = { 0 };
+
+	(void)state;
+	tiny_fx_init(&f, true, 0, false, 0, true);
+	a = (struct nap_args){ .ctx = &f.ctx, .t = f.t, .k0 = kthread_named(f.m, "kswapd0") };
+	assert_non_null(a.k0);
+	assert_int_equal(sim_call(f.m, &f.ctx, nap_task, &a), 0);
+	assert_true(a.rounds_a >= 2);
+	assert_int_equal(a.low_a, a.rounds_a - 1);
+	assert_true(a.rounds_c >= a.rounds_a + 2);
+	assert_int_equal(a.low_c - a.low_a, a.rounds_c - a.rounds_a - 1);
+	assert_int_equal(a.high, 0);
+	assert_int_equal(ccmm_vmstat_get(f.m, CCMM_VM_pageoutrun), a.rounds_c);
+	tiny_fx_fini(&f);
+}
+
 /* A cgroup /app (memory, and cpuset when @mems) with memory.max @max and a process in it. */
 static struct ccmm_cgroup *app_cgroup(struct ccmm_machine *m, const char *max, const char *mems, struct ccmm_task **proc)
 {
@@ -897,6 +969,7 @@ int main(void)
 		cmocka_unit_test(test_demotion_fails_over_to_reclaim),
 		cmocka_unit_test(test_kswapd_kernel_thread),
 		cmocka_unit_test(test_kswapd_hopeless_node),
+		cmocka_unit_test(test_kswapd_nap),
 		cmocka_unit_test(test_memcg_never_demotes_2021),
 		cmocka_unit_test(test_memcg_reclaim_demotes),
 		cmocka_unit_test(test_can_demote_cpuset),
