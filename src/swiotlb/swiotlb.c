@@ -133,11 +133,14 @@ int ccmm_io_tlb_mem_init(struct ccmm_io_tlb_mem *mem, struct ccmm_machine *m, co
 	    nslabs % ((uint64_t)CCMM_IO_TLB_SEGSIZE * nareas))
 		return -EINVAL;
 	mem->slots = calloc(nslabs, sizeof(*mem->slots));
+	mem->used_map = calloc(nslabs / 64, sizeof(*mem->used_map)); /* all free: list = the run to the segment's end */
 	mem->areas = aligned_alloc(64, CCMM_ALIGN_UP(nareas * sizeof(*mem->areas), 64));
-	if (!mem->slots || !mem->areas) {
+	if (!mem->slots || !mem->used_map || !mem->areas) {
 		free(mem->slots);
+		free(mem->used_map);
 		free(mem->areas);
 		mem->slots = NULL;
+		mem->used_map = NULL;
 		mem->areas = NULL;
 		return -ENOMEM;
 	}
@@ -152,10 +155,8 @@ int ccmm_io_tlb_mem_init(struct ccmm_io_tlb_mem *mem, struct ccmm_machine *m, co
 		memset(&mem->areas[i], 0, sizeof(mem->areas[i]));
 		pthread_mutex_init(&mem->areas[i].lock, NULL);
 	}
-	for (uint64_t i = 0; i < nslabs; i++) {
-		mem->slots[i].list = (uint16_t)CCMM_MIN(CCMM_IO_TLB_SEGSIZE - (i % CCMM_IO_TLB_SEGSIZE), nslabs - i);
+	for (uint64_t i = 0; i < nslabs; i++)
 		mem->slots[i].orig_addr = INVALID_PHYS;
-	}
 	pthread_mutex_init(&mem->attr_lock, NULL);
 	mem->share = share;
 	return 0;
@@ -169,8 +170,10 @@ void ccmm_io_tlb_mem_fini(struct ccmm_io_tlb_mem *mem)
 		pthread_mutex_destroy(&mem->areas[i].lock);
 	pthread_mutex_destroy(&mem->attr_lock);
 	free(mem->slots);
+	free(mem->used_map);
 	free(mem->areas);
 	mem->slots = NULL;
+	mem->used_map = NULL;
 	mem->areas = NULL;
 }
 
@@ -315,27 +318,24 @@ static void note_used(struct ccmm_io_tlb_mem *mem, uint64_t nslots)
 }
 
 /*
- * The kernel's backward fix-up of the `list` counts: the free slots that
- * run up to slot @end (within its segment, until a slot in use) count
- * from @count + 1 upward, going back. Returns the last count given. The
- * segment's start bounds the walk (no division per slot).
+ * Mark @n slots from @index (inside one segment) used or free in the
+ * bitmap: what the kernel does by zeroing their `list` counts and
+ * renumbering the free run before them (and, on release, counting them
+ * into the free run after), as bit stores.
  */
-static uint64_t renumber_run_before(struct ccmm_io_tlb_slot *slots, uint64_t end, uint64_t count)
+static void mark_slots(uint64_t *map, uint64_t index, uint64_t n, bool used)
 {
-	uint64_t seg = end & ~(uint64_t)(CCMM_IO_TLB_SEGSIZE - 1), i = end;
+	while (n) {
+		unsigned b = (unsigned)(index & 63), k = (unsigned)CCMM_MIN(n, 64u - b);
+		uint64_t bits = (k == 64 ? UINT64_MAX : ((1ULL << k) - 1)) << b;
 
-	/* four at a time while the next four are free and in the segment, then one at a time */
-	while (i - seg >= 4 && slots[i - 1].list && slots[i - 2].list && slots[i - 3].list && slots[i - 4].list) {
-		slots[i - 1].list = (uint16_t)(count + 1);
-		slots[i - 2].list = (uint16_t)(count + 2);
-		slots[i - 3].list = (uint16_t)(count + 3);
-		slots[i - 4].list = (uint16_t)(count + 4);
-		count += 4;
-		i -= 4;
+		if (used)
+			map[index >> 6] |= bits;
+		else
+			map[index >> 6] &= ~bits;
+		index += k;
+		n -= k;
 	}
-	for (; i > seg && slots[i - 1].list; i--)
-		slots[i - 1].list = (uint16_t)++count;
-	return count;
 }
 
 /* Search one area; claim and return the first slot index (padding included), or -1. */
@@ -348,7 +348,7 @@ static int64_t search_area(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotl
 	uint64_t max_slots = (boundary_mask >> CCMM_IO_TLB_SHIFT) + 1;
 	uint64_t iotlb_align_mask = dev->min_align_mask;
 	uint64_t align = alloc_align_mask;
-	uint64_t nslots = nr_slots(c->alloc_size), stride, index, checked, base, slot;
+	uint64_t nslots = nr_slots(c->alloc_size), tbl_shift = nr_slots(tbl_dma), stride, index, checked, base, slot;
 
 	/* a mapping of a page or more is page aligned when nothing else is asked (historical) */
 	if (!align && !iotlb_align_mask && c->alloc_size >= CCMM_PAGE_SIZE)
@@ -373,7 +373,7 @@ static int64_t search_area(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotl
 			checked++;
 			continue;
 		}
-		if (!span_boundary(slot, nslots, nr_slots(tbl_dma), max_slots) && mem->slots[slot].list >= nslots)
+		if (!span_boundary(slot, nslots, tbl_shift, max_slots) && ccmm_swiotlb_slot_list(mem, slot) >= nslots)
 			goto found;
 		index = wrap_index(mem, index + stride);
 		checked += stride;
@@ -383,12 +383,10 @@ not_found:
 	return -1;
 
 found:
-	for (uint64_t i = slot; i < slot + nslots; i++) {
-		mem->slots[i].list = 0;
+	for (uint64_t i = slot; i < slot + nslots; i++)
 		mem->slots[i].alloc_size = (uint32_t)(c->alloc_size - (c->small_off + ((i - slot) << CCMM_IO_TLB_SHIFT)));
-	}
-	/* the free run before the claimed slots now ends at them */
-	renumber_run_before(mem->slots, slot, 0);
+	/* in use: their list counts 0, the free run before them now ends at them */
+	mark_slots(mem->used_map, slot, nslots, true);
 	if (has_orig) {
 		uint64_t first = slot + c->pad;
 
@@ -427,24 +425,20 @@ static int64_t find_slots(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotlb
 static void release_slots(struct ccmm_io_tlb_mem *mem, uint64_t index, unsigned small_off)
 {
 	struct ccmm_io_tlb_area *area;
-	uint64_t nslots, count;
+	uint64_t nslots;
 
 	index -= mem->slots[index].pad_slots;
 	area = &mem->areas[index / mem->area_nslabs];
 	pthread_mutex_lock(&area->lock);
 	nslots = nr_slots(mem->slots[index].alloc_size + small_off);
-	if (index + nslots < CCMM_ALIGN_UP(index + 1, CCMM_IO_TLB_SEGSIZE))
-		count = mem->slots[index + nslots].list;
-	else
-		count = 0;
-	for (uint64_t i = index + nslots; i-- > index;) {
-		mem->slots[i].list = (uint16_t)++count;
+	for (uint64_t i = index; i < index + nslots; i++) {
 		mem->slots[i].orig_addr = INVALID_PHYS;
 		mem->slots[i].alloc_size = 0;
 		mem->slots[i].pad_slots = 0;
 		mem->slots[i].head = 0;
 	}
-	renumber_run_before(mem->slots, index, count);
+	/* free again: merged with the free runs before and after them in the segment */
+	mark_slots(mem->used_map, index, nslots, false);
 	area->used -= nslots;
 	pthread_mutex_unlock(&area->lock);
 	atomic_fetch_sub(&mem->total_used, nslots);
@@ -598,7 +592,7 @@ int ccmm_swiotlb_free(struct ccmm_io_tlb_mem *mem, uint64_t tlb_addr)
 	if (!ccmm_is_swiotlb_buffer(mem, tlb_addr) || (tlb_addr & (CCMM_IO_TLB_SIZE - 1)))
 		return -EINVAL;
 	index = (tlb_addr - mem->start) >> CCMM_IO_TLB_SHIFT;
-	if (!mem->slots[index].head || mem->slots[index].list || mem->slots[index].orig_addr != INVALID_PHYS)
+	if (!mem->slots[index].head || ccmm_swiotlb_slot_list(mem, index) || mem->slots[index].orig_addr != INVALID_PHYS)
 		return -EINVAL;
 	release_slots(mem, index, 0);
 	return 0;
@@ -615,7 +609,7 @@ static int64_t mapping_head(const struct ccmm_io_tlb_mem *mem, const struct ccmm
 	if (tlb - off < mem->start || (tlb & (CCMM_IO_TLB_SIZE - 1)) != off)
 		return -1;
 	index = (tlb - off - mem->start) >> CCMM_IO_TLB_SHIFT;
-	if (!mem->slots[index].head || mem->slots[index].list || mem->slots[index].orig_addr == INVALID_PHYS)
+	if (!mem->slots[index].head || ccmm_swiotlb_slot_list(mem, index) || mem->slots[index].orig_addr == INVALID_PHYS)
 		return -1;
 	return (int64_t)index;
 }
@@ -648,7 +642,7 @@ static bool in_live_mapping(const struct ccmm_io_tlb_mem *mem, const struct ccmm
 		return false;
 	index = (tlb - mem->start) >> CCMM_IO_TLB_SHIFT;
 	orig = mem->slots[index].orig_addr;
-	if (mem->slots[index].list || orig == INVALID_PHYS)
+	if (ccmm_swiotlb_slot_list(mem, index) || orig == INVALID_PHYS)
 		return false;
 	left = (int64_t)mem->slots[index].alloc_size -
 	       ((int64_t)(tlb & (CCMM_IO_TLB_SIZE - 1)) - (int64_t)(orig & dev->min_align_mask & (CCMM_IO_TLB_SIZE - 1)));
@@ -743,16 +737,26 @@ int ccmm_swiotlb_is_valid(struct ccmm_io_tlb_mem *mem)
 
 		if (mem->areas[a].index >= mem->area_nslabs)
 			ret = -EUCLEAN;
-		for (uint64_t i = base + mem->area_nslabs; i-- > base && !ret;) {
-			bool last = (i % CCMM_IO_TLB_SEGSIZE) == CCMM_IO_TLB_SEGSIZE - 1 || i + 1 == mem->nslabs;
-			uint16_t want;
+		/*
+		 * Each slot's list as the bitmap gives it against the kernel's own
+		 * count, built backward from the segment's end (a used slot is 0,
+		 * a free one 1 + the next's within the segment); free slots hold
+		 * nothing of a mapping.
+		 */
+		unsigned want = 0;
 
-			if (!mem->slots[i].list) {
+		for (uint64_t i = base + mem->area_nslabs; i-- > base && !ret;) {
+			const struct ccmm_io_tlb_slot *sl = &mem->slots[i];
+			bool in_use = (mem->used_map[i >> 6] >> (i & 63)) & 1;
+
+			if ((i % CCMM_IO_TLB_SEGSIZE) == CCMM_IO_TLB_SEGSIZE - 1)
+				want = 0; /* the segment's last slot: nothing after it counts */
+			want = in_use ? 0 : want + 1;
+			if (ccmm_swiotlb_slot_list(mem, i) != want)
+				ret = -EUCLEAN;
+			if (in_use)
 				used++;
-				continue;
-			}
-			want = (uint16_t)(last || !mem->slots[i + 1].list ? 1 : mem->slots[i + 1].list + 1);
-			if (mem->slots[i].list != want || mem->slots[i].orig_addr != INVALID_PHYS || mem->slots[i].head)
+			else if (sl->orig_addr != INVALID_PHYS || sl->alloc_size || sl->pad_slots || sl->head)
 				ret = -EUCLEAN;
 		}
 		if (used != mem->areas[a].used)
