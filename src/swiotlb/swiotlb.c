@@ -151,10 +151,8 @@ int ccmm_io_tlb_mem_init(struct ccmm_io_tlb_mem *mem, struct ccmm_machine *m, co
 	mem->nslabs = nslabs;
 	mem->nareas = nareas;
 	mem->area_nslabs = nslabs / nareas;
-	for (unsigned i = 0; i < nareas; i++) {
-		memset(&mem->areas[i], 0, sizeof(mem->areas[i]));
-		pthread_mutex_init(&mem->areas[i].lock, NULL);
-	}
+	for (unsigned i = 0; i < nareas; i++)
+		memset(&mem->areas[i], 0, sizeof(mem->areas[i])); /* unlocked, nothing used */
 	for (uint64_t i = 0; i < nslabs; i++)
 		mem->slots[i].orig_addr = INVALID_PHYS;
 	pthread_mutex_init(&mem->attr_lock, NULL);
@@ -166,8 +164,6 @@ void ccmm_io_tlb_mem_fini(struct ccmm_io_tlb_mem *mem)
 {
 	if (!mem->slots)
 		return;
-	for (unsigned i = 0; i < mem->nareas; i++)
-		pthread_mutex_destroy(&mem->areas[i].lock);
 	pthread_mutex_destroy(&mem->attr_lock);
 	free(mem->slots);
 	free(mem->used_map);
@@ -317,24 +313,33 @@ static void note_used(struct ccmm_io_tlb_mem *mem, uint64_t nslots)
 		;
 }
 
-/*
- * Mark @n slots from @index (inside one segment) used or free in the
- * bitmap: what the kernel does by zeroing their `list` counts and
- * renumbering the free run before them (and, on release, counting them
- * into the free run after), as bit stores.
- */
-static void mark_slots(uint64_t *map, uint64_t index, uint64_t n, bool used)
+/* Bits [@b, @b + @k) of a word, 0 < @k <= 64 - @b. */
+static inline uint64_t bit_run(unsigned b, unsigned k)
 {
-	while (n) {
-		unsigned b = (unsigned)(index & 63), k = (unsigned)CCMM_MIN(n, 64u - b);
-		uint64_t bits = (k == 64 ? UINT64_MAX : ((1ULL << k) - 1)) << b;
+	return (UINT64_MAX >> (64 - k)) << b;
+}
 
-		if (used)
-			map[index >> 6] |= bits;
-		else
-			map[index >> 6] &= ~bits;
-		index += k;
-		n -= k;
+/*
+ * Mark @n slots from @index (1..128, inside one segment, so over at most
+ * the segment's two words) used or free in the bitmap: what the kernel
+ * does by zeroing their `list` counts and renumbering the free run before
+ * them (and, on release, counting them into the free run after), as bit
+ * stores.
+ */
+static inline void mark_slots(uint64_t *map, uint64_t index, uint64_t n, bool used)
+{
+	uint64_t *w = &map[index >> 6];
+	unsigned b = (unsigned)(index & 63), k = (unsigned)CCMM_MIN(n, 64u - b);
+	uint64_t lo = bit_run(b, k), hi = n > k ? bit_run(0, (unsigned)(n - k)) : 0;
+
+	if (used) {
+		w[0] |= lo;
+		if (hi)
+			w[1] |= hi;
+	} else {
+		w[0] &= ~lo;
+		if (hi)
+			w[1] &= ~hi;
 	}
 }
 
@@ -357,7 +362,7 @@ static int64_t search_area(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotl
 	iotlb_align_mask &= ~align; /* bits below the allocation alignment are kept by the offset */
 	stride = (CCMM_MAX(align, iotlb_align_mask) >> CCMM_IO_TLB_SHIFT) + 1;
 
-	pthread_mutex_lock(&area->lock);
+	ccmm_lock_acquire(&area->lock);
 	if (nslots > mem->area_nslabs - area->used)
 		goto not_found;
 	base = (uint64_t)area_index * mem->area_nslabs;
@@ -379,7 +384,7 @@ static int64_t search_area(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotl
 		checked += stride;
 	}
 not_found:
-	pthread_mutex_unlock(&area->lock);
+	ccmm_lock_release(&area->lock);
 	return -1;
 
 found:
@@ -397,7 +402,7 @@ found:
 	}
 	area->index = (uint32_t)wrap_index(mem, index + nslots);
 	area->used += nslots;
-	pthread_mutex_unlock(&area->lock);
+	ccmm_lock_release(&area->lock);
 	note_used(mem, nslots);
 	return (int64_t)slot;
 }
@@ -429,7 +434,7 @@ static void release_slots(struct ccmm_io_tlb_mem *mem, uint64_t index, unsigned 
 
 	index -= mem->slots[index].pad_slots;
 	area = &mem->areas[index / mem->area_nslabs];
-	pthread_mutex_lock(&area->lock);
+	ccmm_lock_acquire(&area->lock);
 	nslots = nr_slots(mem->slots[index].alloc_size + small_off);
 	for (uint64_t i = index; i < index + nslots; i++) {
 		mem->slots[i].orig_addr = INVALID_PHYS;
@@ -440,7 +445,7 @@ static void release_slots(struct ccmm_io_tlb_mem *mem, uint64_t index, unsigned 
 	/* free again: merged with the free runs before and after them in the segment */
 	mark_slots(mem->used_map, index, nslots, false);
 	area->used -= nslots;
-	pthread_mutex_unlock(&area->lock);
+	ccmm_lock_release(&area->lock);
 	atomic_fetch_sub(&mem->total_used, nslots);
 }
 
@@ -578,9 +583,9 @@ int ccmm_swiotlb_alloc(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotlb_de
 		atomic_fetch_add(&mem->areas[(unsigned)dev->cpu & (mem->nareas - 1)].full, 1);
 		return -ENOMEM;
 	}
-	pthread_mutex_lock(&mem->areas[(uint64_t)index / mem->area_nslabs].lock);
+	ccmm_lock_acquire(&mem->areas[(uint64_t)index / mem->area_nslabs].lock);
 	mem->slots[index].head = 1;
-	pthread_mutex_unlock(&mem->areas[(uint64_t)index / mem->area_nslabs].lock);
+	ccmm_lock_release(&mem->areas[(uint64_t)index / mem->area_nslabs].lock);
 	*tlb_addr = mem->start + ((uint64_t)index << CCMM_IO_TLB_SHIFT);
 	return 0;
 }
@@ -731,7 +736,7 @@ int ccmm_swiotlb_is_valid(struct ccmm_io_tlb_mem *mem)
 	uint64_t total = 0;
 
 	for (unsigned a = 0; a < mem->nareas; a++)
-		pthread_mutex_lock(&mem->areas[a].lock);
+		ccmm_lock_acquire(&mem->areas[a].lock);
 	for (unsigned a = 0; a < mem->nareas && !ret; a++) {
 		uint64_t used = 0, base = (uint64_t)a * mem->area_nslabs;
 
@@ -766,8 +771,18 @@ int ccmm_swiotlb_is_valid(struct ccmm_io_tlb_mem *mem)
 	if (!ret && total != atomic_load(&mem->total_used))
 		ret = -EUCLEAN;
 	for (unsigned a = mem->nareas; a--;)
-		pthread_mutex_unlock(&mem->areas[a].lock);
+		ccmm_lock_release(&mem->areas[a].lock);
 	return ret;
+}
+
+uint64_t ccmm_swiotlb_area_used(struct ccmm_io_tlb_mem *mem, unsigned a)
+{
+	uint64_t used;
+
+	ccmm_lock_acquire(&mem->areas[a].lock);
+	used = mem->areas[a].used;
+	ccmm_lock_release(&mem->areas[a].lock);
+	return used;
 }
 
 static size_t swiotlb_stats(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)

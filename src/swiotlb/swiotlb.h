@@ -17,7 +17,7 @@
  *     `list` (free slots from a slot to the next slot in use or the
  *     segment's end, 0 = in use) is read from it (ccmm_swiotlb_slot_list)
  *
- *   per area: a mutex, its used count and a next-fit cursor (index);
+ *   per area: a spinlock, its used count and a next-fit cursor (index);
  *   nareas is a power of two (one per CPU by default), each area a whole
  *   number of segments. A mapping never crosses a segment, so the largest
  *   is 128 slots = 256 KiB (swiotlb_max_mapping_size).
@@ -61,7 +61,7 @@
  * io_tlb_nslabs, io_tlb_used, io_tlb_used_hiwater. "Pool full" is -ENOMEM
  * to the caller and counted.
  *
- * Locking: each area's mutex protects its slots, cursor and used count;
+ * Locking: each area's spinlock protects its slots, cursor and used count;
  * the totals are atomics; sharing the pool takes the pool's attr lock.
  * Callable from any thread.
  */
@@ -153,7 +153,7 @@ struct ccmm_io_tlb_slot {
  * different areas write different cache lines.
  */
 struct ccmm_io_tlb_area {
-	pthread_mutex_t lock;
+	struct ccmm_lock lock; /* a spinlock, as the kernel's io_tlb_area.lock */
 	uint64_t used;  /* slots in use in this area */
 	uint32_t index; /* next-fit cursor, relative to the area */
 	atomic_uint_fast64_t maps, unmaps, full, bounced_bytes;
@@ -315,6 +315,9 @@ static inline bool ccmm_is_swiotlb_buffer(const struct ccmm_io_tlb_mem *mem, uin
 {
 	return mem && pa >= mem->start && pa < mem->end;
 }
+
+/* The slots in use in area @a (< mem->nareas) of @mem, read under the area's lock. */
+uint64_t ccmm_swiotlb_area_used(struct ccmm_io_tlb_mem *mem, unsigned a);
 
 /*
  * ccmm_swiotlb_slot_list - the kernel's io_tlb_slot.list of slot @index
