@@ -304,6 +304,16 @@ static uint64_t wrap_index(const struct ccmm_io_tlb_mem *mem, uint64_t index)
 	return index >= mem->area_nslabs ? 0 : index;
 }
 
+/*
+ * One more in an area's event count, under the area's lock: the lock
+ * orders the writers, so a plain load and store (relaxed atomics, for the
+ * lock-free readers of ccmm_swiotlb_stats) instead of a locked add.
+ */
+static inline void area_count(atomic_uint_fast64_t *ctr)
+{
+	atomic_store_explicit(ctr, atomic_load_explicit(ctr, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
 static void note_used(struct ccmm_io_tlb_mem *mem, uint64_t nslots)
 {
 	uint_fast64_t used = atomic_fetch_add(&mem->total_used, nslots) + nslots;
@@ -402,6 +412,8 @@ found:
 	}
 	area->index = (uint32_t)wrap_index(mem, index + nslots);
 	area->used += nslots;
+	if (has_orig)
+		area_count(&area->maps); /* a streaming mapping (swiotlb_alloc is not one) */
 	ccmm_lock_release(&area->lock);
 	note_used(mem, nslots);
 	return (int64_t)slot;
@@ -426,8 +438,8 @@ static int64_t find_slots(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotlb
 	return -1;
 }
 
-/* Give back the mapping whose first used slot is @index; merge with free neighbours. */
-static void release_slots(struct ccmm_io_tlb_mem *mem, uint64_t index, unsigned small_off)
+/* Give back the mapping whose first used slot is @index; merge with free neighbours. @unmap: count an unmap. */
+static void release_slots(struct ccmm_io_tlb_mem *mem, uint64_t index, unsigned small_off, bool unmap)
 {
 	struct ccmm_io_tlb_area *area;
 	uint64_t nslots;
@@ -445,6 +457,8 @@ static void release_slots(struct ccmm_io_tlb_mem *mem, uint64_t index, unsigned 
 	/* free again: merged with the free runs before and after them in the segment */
 	mark_slots(mem->used_map, index, nslots, false);
 	area->used -= nslots;
+	if (unmap)
+		area_count(&area->unmaps);
 	ccmm_lock_release(&area->lock);
 	atomic_fetch_sub(&mem->total_used, nslots);
 }
@@ -550,7 +564,6 @@ int ccmm_swiotlb_tbl_map_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *me
 	}
 	index += c.pad;
 	*tlb_addr = mem->start + ((uint64_t)index << CCMM_IO_TLB_SHIFT) + (offset & (CCMM_IO_TLB_SIZE - 1));
-	atomic_fetch_add(&mem->areas[(uint64_t)index / mem->area_nslabs].maps, 1);
 	ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_maps), 1);
 	ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_slots), nr_slots(c.alloc_size));
 	/*
@@ -561,7 +574,7 @@ int ccmm_swiotlb_tbl_map_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *me
 	 */
 	ret = bounce(ctx, mem, dev, *tlb_addr, mapping_size, CCMM_DMA_TO_DEVICE);
 	if (ret) {
-		release_slots(mem, (uint64_t)index, c.small_off);
+		release_slots(mem, (uint64_t)index, c.small_off, false);
 		*tlb_addr = INVALID_PHYS;
 		return -EFAULT;
 	}
@@ -599,7 +612,7 @@ int ccmm_swiotlb_free(struct ccmm_io_tlb_mem *mem, uint64_t tlb_addr)
 	index = (tlb_addr - mem->start) >> CCMM_IO_TLB_SHIFT;
 	if (!mem->slots[index].head || ccmm_swiotlb_slot_list(mem, index) || mem->slots[index].orig_addr != INVALID_PHYS)
 		return -EINVAL;
-	release_slots(mem, index, 0);
+	release_slots(mem, index, 0, false);
 	return 0;
 }
 
@@ -631,8 +644,7 @@ int ccmm_swiotlb_tbl_unmap_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *
 	if (!(attrs & CCMM_DMA_ATTR_SKIP_CPU_SYNC) && (dir == CCMM_DMA_FROM_DEVICE || dir == CCMM_DMA_BIDIRECTIONAL))
 		ret = bounce(ctx, mem, dev, tlb_addr, mapping_size, CCMM_DMA_FROM_DEVICE);
 	ccmm_charge(ctx, CCMM_COST_AT(swiotlb, swiotlb_unmap_ns), 1);
-	release_slots(mem, (uint64_t)index, (unsigned)(tlb_addr & dev->min_align_mask & (CCMM_IO_TLB_SIZE - 1)));
-	atomic_fetch_add(&mem->areas[(uint64_t)index / mem->area_nslabs].unmaps, 1);
+	release_slots(mem, (uint64_t)index, (unsigned)(tlb_addr & dev->min_align_mask & (CCMM_IO_TLB_SIZE - 1)), true);
 	return ret ? -EFAULT : 0;
 }
 

@@ -156,7 +156,8 @@ struct ccmm_io_tlb_area {
 	struct ccmm_lock lock; /* a spinlock, as the kernel's io_tlb_area.lock */
 	uint64_t used;  /* slots in use in this area */
 	uint32_t index; /* next-fit cursor, relative to the area */
-	atomic_uint_fast64_t maps, unmaps, full, bounced_bytes;
+	atomic_uint_fast64_t maps, unmaps; /* written under the lock (plain stores), read without it */
+	atomic_uint_fast64_t full, bounced_bytes; /* added to without the lock */
 } __attribute__((aligned(64)));
 
 struct ccmm_io_tlb_mem {
