@@ -426,7 +426,8 @@ static inline bool lines_keyed_n(const struct ccmm_page_data *d, unsigned li, un
 	return !diff;
 }
 
-static bool lines_keyed(const struct ccmm_page_data *d, unsigned li, unsigned n, unsigned key)
+static inline __attribute__((always_inline)) bool lines_keyed(const struct ccmm_page_data *d, unsigned li, unsigned n,
+							       unsigned key)
 {
 	uint64_t rep = 0x0101010101010101ULL * key, w[CCMM_LINES_PER_PAGE / 8];
 
@@ -457,7 +458,11 @@ static int read_range(struct ccmm_machine *m, const struct ccmm_page_data *d, ui
 {
 	while (s < e) {
 		unsigned li = s >> CCMM_LINE_SHIFT, lk = d->line_key[li], run_end;
-		unsigned lj = run_end_line(d, li, (e + CCMM_LINE_SIZE - 1) >> CCMM_LINE_SHIFT);
+		unsigned lend = (e + CCMM_LINE_SIZE - 1) >> CCMM_LINE_SHIFT;
+		/* a whole page under one key (a bounce's read) in one test, else the run's end found */
+		unsigned lj = lend - li == CCMM_LINES_PER_PAGE && lines_keyed(d, 0, CCMM_LINES_PER_PAGE, lk)
+				      ? lend
+				      : run_end_line(d, li, lend);
 		int ret;
 
 		run_end = CCMM_MIN(lj << CCMM_LINE_SHIFT, e);
