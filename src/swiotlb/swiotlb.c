@@ -151,6 +151,7 @@ int ccmm_io_tlb_mem_init(struct ccmm_io_tlb_mem *mem, struct ccmm_machine *m, co
 	mem->nslabs = nslabs;
 	mem->nareas = nareas;
 	mem->area_nslabs = nslabs / nareas;
+	mem->area_shift = is_pow2(mem->area_nslabs) ? (unsigned)__builtin_ctzll(mem->area_nslabs) : 0;
 	for (unsigned i = 0; i < nareas; i++)
 		memset(&mem->areas[i], 0, sizeof(mem->areas[i])); /* unlocked, nothing used */
 	for (uint64_t i = 0; i < nslabs; i++)
@@ -299,6 +300,12 @@ static bool span_boundary(uint64_t index, uint64_t nslots, uint64_t shift, uint6
 	return off + nslots > boundary;
 }
 
+/* The area of slot @index: a shift for a pool of power-of-two areas (a 64-bit division costs tens of cycles). */
+static inline struct ccmm_io_tlb_area *area_of(const struct ccmm_io_tlb_mem *mem, uint64_t index)
+{
+	return &mem->areas[mem->area_shift ? index >> mem->area_shift : index / mem->area_nslabs];
+}
+
 static uint64_t wrap_index(const struct ccmm_io_tlb_mem *mem, uint64_t index)
 {
 	return index >= mem->area_nslabs ? 0 : index;
@@ -445,7 +452,7 @@ static void release_slots(struct ccmm_io_tlb_mem *mem, uint64_t index, unsigned 
 	uint64_t nslots;
 
 	index -= mem->slots[index].pad_slots;
-	area = &mem->areas[index / mem->area_nslabs];
+	area = area_of(mem, index);
 	ccmm_lock_acquire(&area->lock);
 	nslots = nr_slots(mem->slots[index].alloc_size + small_off);
 	for (uint64_t i = index; i < index + nslots; i++) {
@@ -527,7 +534,7 @@ static int bounce(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *mem, const struc
 		ret = cpu_copy(ctx, ccmm_phys_to_virt(orig), ccmm_phys_to_virt(tlb), size);
 	ccmm_ctx_scope_leave(ctx, scope);
 	if (!ret) {
-		atomic_fetch_add(&mem->areas[index / mem->area_nslabs].bounced_bytes, size);
+		atomic_fetch_add(&area_of(mem, index)->bounced_bytes, size);
 		ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_bounce_bytes), size);
 		ccmm_ctx_attribute_bytes(ctx, CCMM_ATTR_BOUNCE, size);
 	}
@@ -596,9 +603,9 @@ int ccmm_swiotlb_alloc(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotlb_de
 		atomic_fetch_add(&mem->areas[(unsigned)dev->cpu & (mem->nareas - 1)].full, 1);
 		return -ENOMEM;
 	}
-	ccmm_lock_acquire(&mem->areas[(uint64_t)index / mem->area_nslabs].lock);
+	ccmm_lock_acquire(&area_of(mem, (uint64_t)index)->lock);
 	mem->slots[index].head = 1;
-	ccmm_lock_release(&mem->areas[(uint64_t)index / mem->area_nslabs].lock);
+	ccmm_lock_release(&area_of(mem, (uint64_t)index)->lock);
 	*tlb_addr = mem->start + ((uint64_t)index << CCMM_IO_TLB_SHIFT);
 	return 0;
 }

@@ -167,6 +167,7 @@ struct ccmm_io_tlb_mem {
 	uint64_t nslabs;            /* io_tlb_nslabs */
 	unsigned nareas;
 	uint64_t area_nslabs;
+	unsigned area_shift;        /* log2(area_nslabs) when a power of two (every planned pool), else 0 */
 	bool force_bounce;          /* every streaming mapping bounces (confidential guest) */
 	struct ccmm_io_tlb_slot *slots;
 	/*

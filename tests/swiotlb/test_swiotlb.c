@@ -637,6 +637,46 @@ static void test_slot_list_is_kernels(void **state)
 	ccmm_shutdown(m);
 }
 
+/*
+ * Areas of a size that is not a power of two (3 segments, 384 slots): a
+ * slot's area is found by division, not the shift of planned pools; a
+ * mapping in the second area is counted and released there.
+ */
+static void test_odd_area_size(void **state)
+{
+	struct ccmm_machine *m = test_boot("mode=none");
+	struct ccmm_swiotlb_dev dev = { .seg_boundary_mask = UINT32_MAX, .cpu = 1 };
+	struct ccmm_io_tlb_mem mem;
+	struct ccmm_ctx ctx;
+	uint64_t pool, tlb, tlb2;
+
+	(void)state;
+	ccmm_ctx_init(&ctx, m, 0, "t");
+	assert_int_equal(ccmm_alloc_pages(&ctx, 0, 9, 0, &pool), 0);
+	assert_int_equal(ccmm_io_tlb_mem_init(&mem, m, "odd", pool, 768, 2, false), 0);
+	assert_int_equal(mem.area_nslabs, 384);
+	assert_int_equal(mem.area_shift, 0);
+	assert_int_equal(ccmm_swiotlb_tbl_map_single(&ctx, &mem, &dev, 0x100000, 3 * SLOT, 0, CCMM_DMA_TO_DEVICE,
+						     CCMM_DMA_ATTR_SKIP_CPU_SYNC, &tlb),
+			 0);
+	assert_int_equal((tlb - pool) >> CCMM_IO_TLB_SHIFT, 384); /* area 1's first slot */
+	assert_int_equal(ccmm_swiotlb_alloc(&mem, &dev, 100, &tlb2), 0);
+	assert_int_equal((tlb2 - pool) >> CCMM_IO_TLB_SHIFT, 388); /* page aligned, after the mapping (384-386) */
+	assert_int_equal(ccmm_swiotlb_area_used(&mem, 0), 0);
+	assert_int_equal(ccmm_swiotlb_area_used(&mem, 1), 3 + 1);
+	assert_int_equal(ccmm_swiotlb_free(&mem, tlb2), 0);
+	assert_int_equal(ccmm_swiotlb_tbl_unmap_single(&ctx, &mem, &dev, tlb, 3 * SLOT, CCMM_DMA_TO_DEVICE,
+						       CCMM_DMA_ATTR_SKIP_CPU_SYNC),
+			 0);
+	assert_int_equal(ccmm_swiotlb_area_used(&mem, 1), 0);
+	assert_int_equal(mem.areas[1].maps, 1);
+	assert_int_equal(mem.areas[1].unmaps, 1);
+	assert_int_equal(mem.areas[0].maps + mem.areas[0].unmaps, 0);
+	assert_int_equal(ccmm_swiotlb_is_valid(&mem), 0);
+	ccmm_io_tlb_mem_fini(&mem);
+	ccmm_shutdown(m);
+}
+
 /* A broken list count is caught: a used bit with no mapping behind it. */
 static void test_is_valid_catches(void **state)
 {
@@ -895,6 +935,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_unmap, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_free, fx_setup, fx_teardown),
 		cmocka_unit_test(test_slot_list_is_kernels),
+		cmocka_unit_test(test_odd_area_size),
 		cmocka_unit_test_setup_teardown(test_is_valid_catches, fx_setup, fx_teardown),
 		cmocka_unit_test(test_bounce_to_device),
 		cmocka_unit_test(test_bounce_from_device_partial),
