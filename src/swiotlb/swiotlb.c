@@ -343,21 +343,21 @@ static inline uint64_t bit_run(unsigned b, unsigned k)
  * them (and, on release, counting them into the free run after), as bit
  * stores.
  */
-static inline void mark_slots(uint64_t *map, uint64_t index, uint64_t n, bool used)
+static inline void set_word(_Atomic(uint64_t) *w, uint64_t bits, bool used)
 {
-	uint64_t *w = &map[index >> 6];
-	unsigned b = (unsigned)(index & 63), k = (unsigned)CCMM_MIN(n, 64u - b);
-	uint64_t lo = bit_run(b, k), hi = n > k ? bit_run(0, (unsigned)(n - k)) : 0;
+	uint64_t v = atomic_load_explicit(w, memory_order_relaxed); /* the area lock orders the writers */
 
-	if (used) {
-		w[0] |= lo;
-		if (hi)
-			w[1] |= hi;
-	} else {
-		w[0] &= ~lo;
-		if (hi)
-			w[1] &= ~hi;
-	}
+	atomic_store_explicit(w, used ? v | bits : v & ~bits, memory_order_relaxed);
+}
+
+static inline void mark_slots(_Atomic(uint64_t) *map, uint64_t index, uint64_t n, bool used)
+{
+	_Atomic(uint64_t) *w = &map[index >> 6];
+	unsigned b = (unsigned)(index & 63), k = (unsigned)CCMM_MIN(n, 64u - b);
+
+	set_word(&w[0], bit_run(b, k), used);
+	if (n > k)
+		set_word(&w[1], bit_run(0, (unsigned)(n - k)), used);
 }
 
 /* Search one area; claim and return the first slot index (padding included), or -1. */
@@ -771,7 +771,7 @@ int ccmm_swiotlb_is_valid(struct ccmm_io_tlb_mem *mem)
 
 		for (uint64_t i = base + mem->area_nslabs; i-- > base && !ret;) {
 			const struct ccmm_io_tlb_slot *sl = &mem->slots[i];
-			bool in_use = (mem->used_map[i >> 6] >> (i & 63)) & 1;
+			bool in_use = (atomic_load_explicit(&mem->used_map[i >> 6], memory_order_relaxed) >> (i & 63)) & 1;
 
 			if ((i % CCMM_IO_TLB_SEGSIZE) == CCMM_IO_TLB_SEGSIZE - 1)
 				want = 0; /* the segment's last slot: nothing after it counts */

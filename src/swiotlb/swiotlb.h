@@ -173,9 +173,12 @@ struct ccmm_io_tlb_mem {
 	/*
 	 * Bit i of used_map (word i / 64): slot i is in use (the kernel's
 	 * list == 0). Two words per 128-slot segment; a segment's words
-	 * belong to one area and are protected by its lock.
+	 * belong to one area and change only under its lock. Atomic (relaxed:
+	 * plain loads and stores) because a word holds 64 slots: a check of
+	 * one's own live mapping without the lock (unmap, sync) reads the
+	 * word while another CPU claims or releases its neighbours.
 	 */
-	uint64_t *used_map;
+	_Atomic(uint64_t) *used_map;
 	struct ccmm_io_tlb_area *areas;
 	/*
 	 * The kernel's debugfs accounting (CONFIG_DEBUG_FS, inc_used_and_hiwater):
@@ -330,17 +333,18 @@ uint64_t ccmm_swiotlb_area_used(struct ccmm_io_tlb_mem *mem, unsigned a);
  */
 static inline unsigned ccmm_swiotlb_slot_list(const struct ccmm_io_tlb_mem *mem, uint64_t index)
 {
-	const uint64_t *w = &mem->used_map[(index / CCMM_IO_TLB_SEGSIZE) * 2];
+	_Atomic(uint64_t) *w = &mem->used_map[(index / CCMM_IO_TLB_SEGSIZE) * 2];
 	unsigned off = (unsigned)(index % CCMM_IO_TLB_SEGSIZE);
 	uint64_t x;
 
 	if (off < 64) {
-		x = w[0] >> off;
+		x = atomic_load_explicit(&w[0], memory_order_relaxed) >> off;
 		if (x)
 			return (unsigned)__builtin_ctzll(x);
-		return 64 - off + (w[1] ? (unsigned)__builtin_ctzll(w[1]) : 64);
+		x = atomic_load_explicit(&w[1], memory_order_relaxed);
+		return 64 - off + (x ? (unsigned)__builtin_ctzll(x) : 64);
 	}
-	x = w[1] >> (off - 64);
+	x = atomic_load_explicit(&w[1], memory_order_relaxed) >> (off - 64);
 	return x ? (unsigned)__builtin_ctzll(x) : CCMM_IO_TLB_SEGSIZE - off;
 }
 
