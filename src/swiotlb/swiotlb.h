@@ -328,8 +328,10 @@ uint64_t ccmm_swiotlb_area_used(struct ccmm_io_tlb_mem *mem, unsigned a);
  * ccmm_swiotlb_slot_list - the kernel's io_tlb_slot.list of slot @index
  * (< mem->nslabs): 0 when the slot is in use, else the number of free
  * slots from it up to the next slot in use or its segment's end (what
- * swiotlb_search_pool_area compares with the slots it needs). Read under
- * the slot's area lock for a pool other threads change; pure.
+ * swiotlb_search_pool_area compares with the slots it needs). Relaxed
+ * loads, no lock: exact under the slot's area lock, and without it for
+ * slots no other CPU claims or releases meanwhile (a live mapping of
+ * one's own, as unmap and sync check it); changes nothing.
  */
 static inline unsigned ccmm_swiotlb_slot_list(const struct ccmm_io_tlb_mem *mem, uint64_t index)
 {
