@@ -409,6 +409,45 @@ static unsigned run_end_line(const struct ccmm_page_data *d, unsigned li, unsign
 	return lj;
 }
 
+/* Whether lines [@li, @li + @n) all carry key @key: the 8-byte words XORed and ORed, no branch per word. */
+static inline bool lines_keyed_n(const struct ccmm_page_data *d, unsigned li, unsigned n, unsigned key)
+{
+	uint64_t rep = 0x0101010101010101ULL * key, diff = 0;
+	unsigned i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, &d->line_key[li + i], 8);
+		diff |= w ^ rep;
+	}
+	for (; i < n; i++)
+		diff |= d->line_key[li + i] ^ key;
+	return !diff;
+}
+
+static inline __attribute__((always_inline)) bool lines_keyed(const struct ccmm_page_data *d, unsigned li, unsigned n,
+							       unsigned key)
+{
+	uint64_t rep = 0x0101010101010101ULL * key, w[CCMM_LINES_PER_PAGE / 8];
+
+	if (n != CCMM_LINES_PER_PAGE)
+		return lines_keyed_n(d, li, n, key);
+	/* a whole page (a bounce's common case): its 64 tags as 8 words, unrolled */
+	memcpy(w, d->line_key, sizeof(w));
+	return !((w[0] ^ rep) | (w[1] ^ rep) | (w[2] ^ rep) | (w[3] ^ rep) | (w[4] ^ rep) | (w[5] ^ rep) | (w[6] ^ rep) |
+		 (w[7] ^ rep));
+}
+
+/* Lines [@li, @li + @n) tagged with key @key; a whole page's 64 tags in one fixed-size store. */
+static inline void set_line_keys(struct ccmm_page_data *d, unsigned li, unsigned n, unsigned key)
+{
+	if (n == CCMM_LINES_PER_PAGE)
+		memset(d->line_key, (int)key, CCMM_LINES_PER_PAGE);
+	else
+		memset(&d->line_key[li], (int)key, n);
+}
+
 /*
  * Bytes [@s, @e) of the page at @page_pa (data @d) as read under @keyid,
  * into @out; *@mm is set when a line read was written under another key.
@@ -419,7 +458,11 @@ static int read_range(struct ccmm_machine *m, const struct ccmm_page_data *d, ui
 {
 	while (s < e) {
 		unsigned li = s >> CCMM_LINE_SHIFT, lk = d->line_key[li], run_end;
-		unsigned lj = run_end_line(d, li, (e + CCMM_LINE_SIZE - 1) >> CCMM_LINE_SHIFT);
+		unsigned lend = (e + CCMM_LINE_SIZE - 1) >> CCMM_LINE_SHIFT;
+		/* a whole page under one key (a bounce's read) in one test, else the run's end found */
+		unsigned lj = lend - li == CCMM_LINES_PER_PAGE && lines_keyed(d, 0, CCMM_LINES_PER_PAGE, lk)
+				      ? lend
+				      : run_end_line(d, li, lend);
 		int ret;
 
 		run_end = CCMM_MIN(lj << CCMM_LINE_SHIFT, e);
@@ -513,7 +556,7 @@ static int store_lines(struct ccmm_machine *m, struct ccmm_page_data *d, uint64_
 		if (ret)
 			return ret;
 	}
-	memset(&d->line_key[s >> CCMM_LINE_SHIFT], (int)keyid, len >> CCMM_LINE_SHIFT);
+	set_line_keys(d, s >> CCMM_LINE_SHIFT, len >> CCMM_LINE_SHIFT, keyid);
 	return 0;
 }
 
@@ -542,7 +585,7 @@ static int write_range(struct ccmm_machine *m, struct ccmm_page_data *d, uint64_
 		} else {
 			memcpy(d->bytes + s, in, full);
 		}
-		memset(&d->line_key[s >> CCMM_LINE_SHIFT], (int)keyid, full >> CCMM_LINE_SHIFT);
+		set_line_keys(d, s >> CCMM_LINE_SHIFT, full >> CCMM_LINE_SHIFT, keyid);
 		s += full;
 		in += full;
 	}
@@ -703,8 +746,7 @@ int ccmm_page_copy(struct ccmm_machine *m, struct ccmm_page *dpg, uint64_t dpa, 
 		const struct ccmm_page_data *sd = spg->data;
 		unsigned li = ss >> CCMM_LINE_SHIFT, lk = sd->line_key[li];
 
-		if (lk != LINE_ZERO && stored_is_view(m, lk, skey) &&
-		    run_end_line(sd, li, (ss + full) >> CCMM_LINE_SHIFT) == (ss + full) >> CCMM_LINE_SHIFT) {
+		if (lk != LINE_ZERO && stored_is_view(m, lk, skey) && lines_keyed(sd, li, full >> CCMM_LINE_SHIFT, lk)) {
 			/* the source's stored bytes are what it reads as: one pass from page to page */
 			m1 = lk != skey;
 			if (m->phys.digest_on)
@@ -717,7 +759,7 @@ int ccmm_page_copy(struct ccmm_machine *m, struct ccmm_page *dpg, uint64_t dpa, 
 			} else {
 				memcpy(dd->bytes + ds, sd->bytes + ss, full);
 			}
-			memset(&dd->line_key[ds >> CCMM_LINE_SHIFT], (int)dkey, full >> CCMM_LINE_SHIFT);
+			set_line_keys(dd, ds >> CCMM_LINE_SHIFT, full >> CCMM_LINE_SHIFT, dkey);
 		} else {
 			ret = read_range(m, sd, spa - (spa & (CCMM_PAGE_SIZE - 1)), ss, ss + full, skey, dd->bytes + ds, &m1);
 			if (ret)

@@ -133,11 +133,14 @@ int ccmm_io_tlb_mem_init(struct ccmm_io_tlb_mem *mem, struct ccmm_machine *m, co
 	    nslabs % ((uint64_t)CCMM_IO_TLB_SEGSIZE * nareas))
 		return -EINVAL;
 	mem->slots = calloc(nslabs, sizeof(*mem->slots));
+	mem->used_map = calloc(nslabs / 64, sizeof(*mem->used_map)); /* all free: list = the run to the segment's end */
 	mem->areas = aligned_alloc(64, CCMM_ALIGN_UP(nareas * sizeof(*mem->areas), 64));
-	if (!mem->slots || !mem->areas) {
+	if (!mem->slots || !mem->used_map || !mem->areas) {
 		free(mem->slots);
+		free(mem->used_map);
 		free(mem->areas);
 		mem->slots = NULL;
+		mem->used_map = NULL;
 		mem->areas = NULL;
 		return -ENOMEM;
 	}
@@ -148,14 +151,11 @@ int ccmm_io_tlb_mem_init(struct ccmm_io_tlb_mem *mem, struct ccmm_machine *m, co
 	mem->nslabs = nslabs;
 	mem->nareas = nareas;
 	mem->area_nslabs = nslabs / nareas;
-	for (unsigned i = 0; i < nareas; i++) {
-		memset(&mem->areas[i], 0, sizeof(mem->areas[i]));
-		pthread_mutex_init(&mem->areas[i].lock, NULL);
-	}
-	for (uint64_t i = 0; i < nslabs; i++) {
-		mem->slots[i].list = (uint16_t)CCMM_MIN(CCMM_IO_TLB_SEGSIZE - (i % CCMM_IO_TLB_SEGSIZE), nslabs - i);
+	mem->area_shift = is_pow2(mem->area_nslabs) ? (unsigned)__builtin_ctzll(mem->area_nslabs) : 0;
+	for (unsigned i = 0; i < nareas; i++)
+		memset(&mem->areas[i], 0, sizeof(mem->areas[i])); /* unlocked, nothing used */
+	for (uint64_t i = 0; i < nslabs; i++)
 		mem->slots[i].orig_addr = INVALID_PHYS;
-	}
 	pthread_mutex_init(&mem->attr_lock, NULL);
 	mem->share = share;
 	return 0;
@@ -165,12 +165,12 @@ void ccmm_io_tlb_mem_fini(struct ccmm_io_tlb_mem *mem)
 {
 	if (!mem->slots)
 		return;
-	for (unsigned i = 0; i < mem->nareas; i++)
-		pthread_mutex_destroy(&mem->areas[i].lock);
 	pthread_mutex_destroy(&mem->attr_lock);
 	free(mem->slots);
+	free(mem->used_map);
 	free(mem->areas);
 	mem->slots = NULL;
+	mem->used_map = NULL;
 	mem->areas = NULL;
 }
 
@@ -300,9 +300,25 @@ static bool span_boundary(uint64_t index, uint64_t nslots, uint64_t shift, uint6
 	return off + nslots > boundary;
 }
 
+/* The area of slot @index: a shift for a pool of power-of-two areas (a 64-bit division costs tens of cycles). */
+static inline struct ccmm_io_tlb_area *area_of(const struct ccmm_io_tlb_mem *mem, uint64_t index)
+{
+	return &mem->areas[mem->area_shift ? index >> mem->area_shift : index / mem->area_nslabs];
+}
+
 static uint64_t wrap_index(const struct ccmm_io_tlb_mem *mem, uint64_t index)
 {
 	return index >= mem->area_nslabs ? 0 : index;
+}
+
+/*
+ * One more in an area's event count, under the area's lock: the lock
+ * orders the writers, so a plain load and store (relaxed atomics, for the
+ * lock-free readers of ccmm_swiotlb_stats) instead of a locked add.
+ */
+static inline void area_count(atomic_uint_fast64_t *ctr)
+{
+	atomic_store_explicit(ctr, atomic_load_explicit(ctr, memory_order_relaxed) + 1, memory_order_relaxed);
 }
 
 static void note_used(struct ccmm_io_tlb_mem *mem, uint64_t nslots)
@@ -314,28 +330,34 @@ static void note_used(struct ccmm_io_tlb_mem *mem, uint64_t nslots)
 		;
 }
 
-/*
- * The kernel's backward fix-up of the `list` counts: the free slots that
- * run up to slot @end (within its segment, until a slot in use) count
- * from @count + 1 upward, going back. Returns the last count given. The
- * segment's start bounds the walk (no division per slot).
- */
-static uint64_t renumber_run_before(struct ccmm_io_tlb_slot *slots, uint64_t end, uint64_t count)
+/* Bits [@b, @b + @k) of a word, 0 < @k <= 64 - @b. */
+static inline uint64_t bit_run(unsigned b, unsigned k)
 {
-	uint64_t seg = end & ~(uint64_t)(CCMM_IO_TLB_SEGSIZE - 1), i = end;
+	return (UINT64_MAX >> (64 - k)) << b;
+}
 
-	/* four at a time while the next four are free and in the segment, then one at a time */
-	while (i - seg >= 4 && slots[i - 1].list && slots[i - 2].list && slots[i - 3].list && slots[i - 4].list) {
-		slots[i - 1].list = (uint16_t)(count + 1);
-		slots[i - 2].list = (uint16_t)(count + 2);
-		slots[i - 3].list = (uint16_t)(count + 3);
-		slots[i - 4].list = (uint16_t)(count + 4);
-		count += 4;
-		i -= 4;
-	}
-	for (; i > seg && slots[i - 1].list; i--)
-		slots[i - 1].list = (uint16_t)++count;
-	return count;
+/*
+ * Mark @n slots from @index (1..128, inside one segment, so over at most
+ * the segment's two words) used or free in the bitmap: what the kernel
+ * does by zeroing their `list` counts and renumbering the free run before
+ * them (and, on release, counting them into the free run after), as bit
+ * stores.
+ */
+static inline void set_word(_Atomic(uint64_t) *w, uint64_t bits, bool used)
+{
+	uint64_t v = atomic_load_explicit(w, memory_order_relaxed); /* the area lock orders the writers */
+
+	atomic_store_explicit(w, used ? v | bits : v & ~bits, memory_order_relaxed);
+}
+
+static inline void mark_slots(_Atomic(uint64_t) *map, uint64_t index, uint64_t n, bool used)
+{
+	_Atomic(uint64_t) *w = &map[index >> 6];
+	unsigned b = (unsigned)(index & 63), k = (unsigned)CCMM_MIN(n, 64u - b);
+
+	set_word(&w[0], bit_run(b, k), used);
+	if (n > k)
+		set_word(&w[1], bit_run(0, (unsigned)(n - k)), used);
 }
 
 /* Search one area; claim and return the first slot index (padding included), or -1. */
@@ -348,7 +370,7 @@ static int64_t search_area(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotl
 	uint64_t max_slots = (boundary_mask >> CCMM_IO_TLB_SHIFT) + 1;
 	uint64_t iotlb_align_mask = dev->min_align_mask;
 	uint64_t align = alloc_align_mask;
-	uint64_t nslots = nr_slots(c->alloc_size), stride, index, checked, base, slot;
+	uint64_t nslots = nr_slots(c->alloc_size), tbl_shift = nr_slots(tbl_dma), stride, index, checked, base, slot;
 
 	/* a mapping of a page or more is page aligned when nothing else is asked (historical) */
 	if (!align && !iotlb_align_mask && c->alloc_size >= CCMM_PAGE_SIZE)
@@ -357,7 +379,7 @@ static int64_t search_area(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotl
 	iotlb_align_mask &= ~align; /* bits below the allocation alignment are kept by the offset */
 	stride = (CCMM_MAX(align, iotlb_align_mask) >> CCMM_IO_TLB_SHIFT) + 1;
 
-	pthread_mutex_lock(&area->lock);
+	ccmm_lock_acquire(&area->lock);
 	if (nslots > mem->area_nslabs - area->used)
 		goto not_found;
 	base = (uint64_t)area_index * mem->area_nslabs;
@@ -373,22 +395,20 @@ static int64_t search_area(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotl
 			checked++;
 			continue;
 		}
-		if (!span_boundary(slot, nslots, nr_slots(tbl_dma), max_slots) && mem->slots[slot].list >= nslots)
+		if (!span_boundary(slot, nslots, tbl_shift, max_slots) && ccmm_swiotlb_slot_list(mem, slot) >= nslots)
 			goto found;
 		index = wrap_index(mem, index + stride);
 		checked += stride;
 	}
 not_found:
-	pthread_mutex_unlock(&area->lock);
+	ccmm_lock_release(&area->lock);
 	return -1;
 
 found:
-	for (uint64_t i = slot; i < slot + nslots; i++) {
-		mem->slots[i].list = 0;
+	for (uint64_t i = slot; i < slot + nslots; i++)
 		mem->slots[i].alloc_size = (uint32_t)(c->alloc_size - (c->small_off + ((i - slot) << CCMM_IO_TLB_SHIFT)));
-	}
-	/* the free run before the claimed slots now ends at them */
-	renumber_run_before(mem->slots, slot, 0);
+	/* in use: their list counts 0, the free run before them now ends at them */
+	mark_slots(mem->used_map, slot, nslots, true);
 	if (has_orig) {
 		uint64_t first = slot + c->pad;
 
@@ -399,7 +419,9 @@ found:
 	}
 	area->index = (uint32_t)wrap_index(mem, index + nslots);
 	area->used += nslots;
-	pthread_mutex_unlock(&area->lock);
+	if (has_orig)
+		area_count(&area->maps); /* a streaming mapping (swiotlb_alloc is not one) */
+	ccmm_lock_release(&area->lock);
 	note_used(mem, nslots);
 	return (int64_t)slot;
 }
@@ -423,30 +445,28 @@ static int64_t find_slots(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotlb
 	return -1;
 }
 
-/* Give back the mapping whose first used slot is @index; merge with free neighbours. */
-static void release_slots(struct ccmm_io_tlb_mem *mem, uint64_t index, unsigned small_off)
+/* Give back the mapping whose first used slot is @index; merge with free neighbours. @unmap: count an unmap. */
+static void release_slots(struct ccmm_io_tlb_mem *mem, uint64_t index, unsigned small_off, bool unmap)
 {
 	struct ccmm_io_tlb_area *area;
-	uint64_t nslots, count;
+	uint64_t nslots;
 
 	index -= mem->slots[index].pad_slots;
-	area = &mem->areas[index / mem->area_nslabs];
-	pthread_mutex_lock(&area->lock);
+	area = area_of(mem, index);
+	ccmm_lock_acquire(&area->lock);
 	nslots = nr_slots(mem->slots[index].alloc_size + small_off);
-	if (index + nslots < CCMM_ALIGN_UP(index + 1, CCMM_IO_TLB_SEGSIZE))
-		count = mem->slots[index + nslots].list;
-	else
-		count = 0;
-	for (uint64_t i = index + nslots; i-- > index;) {
-		mem->slots[i].list = (uint16_t)++count;
+	for (uint64_t i = index; i < index + nslots; i++) {
 		mem->slots[i].orig_addr = INVALID_PHYS;
 		mem->slots[i].alloc_size = 0;
 		mem->slots[i].pad_slots = 0;
 		mem->slots[i].head = 0;
 	}
-	renumber_run_before(mem->slots, index, count);
+	/* free again: merged with the free runs before and after them in the segment */
+	mark_slots(mem->used_map, index, nslots, false);
 	area->used -= nslots;
-	pthread_mutex_unlock(&area->lock);
+	if (unmap)
+		area_count(&area->unmaps);
+	ccmm_lock_release(&area->lock);
 	atomic_fetch_sub(&mem->total_used, nslots);
 }
 
@@ -514,7 +534,7 @@ static int bounce(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *mem, const struc
 		ret = cpu_copy(ctx, ccmm_phys_to_virt(orig), ccmm_phys_to_virt(tlb), size);
 	ccmm_ctx_scope_leave(ctx, scope);
 	if (!ret) {
-		atomic_fetch_add(&mem->areas[index / mem->area_nslabs].bounced_bytes, size);
+		atomic_fetch_add(&area_of(mem, index)->bounced_bytes, size);
 		ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_bounce_bytes), size);
 		ccmm_ctx_attribute_bytes(ctx, CCMM_ATTR_BOUNCE, size);
 	}
@@ -551,7 +571,6 @@ int ccmm_swiotlb_tbl_map_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *me
 	}
 	index += c.pad;
 	*tlb_addr = mem->start + ((uint64_t)index << CCMM_IO_TLB_SHIFT) + (offset & (CCMM_IO_TLB_SIZE - 1));
-	atomic_fetch_add(&mem->areas[(uint64_t)index / mem->area_nslabs].maps, 1);
 	ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_maps), 1);
 	ccmm_count(ctx, CCMM_CTR_AT(swiotlb, swiotlb_slots), nr_slots(c.alloc_size));
 	/*
@@ -562,7 +581,7 @@ int ccmm_swiotlb_tbl_map_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *me
 	 */
 	ret = bounce(ctx, mem, dev, *tlb_addr, mapping_size, CCMM_DMA_TO_DEVICE);
 	if (ret) {
-		release_slots(mem, (uint64_t)index, c.small_off);
+		release_slots(mem, (uint64_t)index, c.small_off, false);
 		*tlb_addr = INVALID_PHYS;
 		return -EFAULT;
 	}
@@ -584,9 +603,9 @@ int ccmm_swiotlb_alloc(struct ccmm_io_tlb_mem *mem, const struct ccmm_swiotlb_de
 		atomic_fetch_add(&mem->areas[(unsigned)dev->cpu & (mem->nareas - 1)].full, 1);
 		return -ENOMEM;
 	}
-	pthread_mutex_lock(&mem->areas[(uint64_t)index / mem->area_nslabs].lock);
+	ccmm_lock_acquire(&area_of(mem, (uint64_t)index)->lock);
 	mem->slots[index].head = 1;
-	pthread_mutex_unlock(&mem->areas[(uint64_t)index / mem->area_nslabs].lock);
+	ccmm_lock_release(&area_of(mem, (uint64_t)index)->lock);
 	*tlb_addr = mem->start + ((uint64_t)index << CCMM_IO_TLB_SHIFT);
 	return 0;
 }
@@ -598,9 +617,9 @@ int ccmm_swiotlb_free(struct ccmm_io_tlb_mem *mem, uint64_t tlb_addr)
 	if (!ccmm_is_swiotlb_buffer(mem, tlb_addr) || (tlb_addr & (CCMM_IO_TLB_SIZE - 1)))
 		return -EINVAL;
 	index = (tlb_addr - mem->start) >> CCMM_IO_TLB_SHIFT;
-	if (!mem->slots[index].head || mem->slots[index].list || mem->slots[index].orig_addr != INVALID_PHYS)
+	if (!mem->slots[index].head || ccmm_swiotlb_slot_list(mem, index) || mem->slots[index].orig_addr != INVALID_PHYS)
 		return -EINVAL;
-	release_slots(mem, index, 0);
+	release_slots(mem, index, 0, false);
 	return 0;
 }
 
@@ -615,7 +634,7 @@ static int64_t mapping_head(const struct ccmm_io_tlb_mem *mem, const struct ccmm
 	if (tlb - off < mem->start || (tlb & (CCMM_IO_TLB_SIZE - 1)) != off)
 		return -1;
 	index = (tlb - off - mem->start) >> CCMM_IO_TLB_SHIFT;
-	if (!mem->slots[index].head || mem->slots[index].list || mem->slots[index].orig_addr == INVALID_PHYS)
+	if (!mem->slots[index].head || ccmm_swiotlb_slot_list(mem, index) || mem->slots[index].orig_addr == INVALID_PHYS)
 		return -1;
 	return (int64_t)index;
 }
@@ -632,8 +651,7 @@ int ccmm_swiotlb_tbl_unmap_single(struct ccmm_ctx *ctx, struct ccmm_io_tlb_mem *
 	if (!(attrs & CCMM_DMA_ATTR_SKIP_CPU_SYNC) && (dir == CCMM_DMA_FROM_DEVICE || dir == CCMM_DMA_BIDIRECTIONAL))
 		ret = bounce(ctx, mem, dev, tlb_addr, mapping_size, CCMM_DMA_FROM_DEVICE);
 	ccmm_charge(ctx, CCMM_COST_AT(swiotlb, swiotlb_unmap_ns), 1);
-	release_slots(mem, (uint64_t)index, (unsigned)(tlb_addr & dev->min_align_mask & (CCMM_IO_TLB_SIZE - 1)));
-	atomic_fetch_add(&mem->areas[(uint64_t)index / mem->area_nslabs].unmaps, 1);
+	release_slots(mem, (uint64_t)index, (unsigned)(tlb_addr & dev->min_align_mask & (CCMM_IO_TLB_SIZE - 1)), true);
 	return ret ? -EFAULT : 0;
 }
 
@@ -648,7 +666,7 @@ static bool in_live_mapping(const struct ccmm_io_tlb_mem *mem, const struct ccmm
 		return false;
 	index = (tlb - mem->start) >> CCMM_IO_TLB_SHIFT;
 	orig = mem->slots[index].orig_addr;
-	if (mem->slots[index].list || orig == INVALID_PHYS)
+	if (ccmm_swiotlb_slot_list(mem, index) || orig == INVALID_PHYS)
 		return false;
 	left = (int64_t)mem->slots[index].alloc_size -
 	       ((int64_t)(tlb & (CCMM_IO_TLB_SIZE - 1)) - (int64_t)(orig & dev->min_align_mask & (CCMM_IO_TLB_SIZE - 1)));
@@ -737,22 +755,32 @@ int ccmm_swiotlb_is_valid(struct ccmm_io_tlb_mem *mem)
 	uint64_t total = 0;
 
 	for (unsigned a = 0; a < mem->nareas; a++)
-		pthread_mutex_lock(&mem->areas[a].lock);
+		ccmm_lock_acquire(&mem->areas[a].lock);
 	for (unsigned a = 0; a < mem->nareas && !ret; a++) {
 		uint64_t used = 0, base = (uint64_t)a * mem->area_nslabs;
 
 		if (mem->areas[a].index >= mem->area_nslabs)
 			ret = -EUCLEAN;
-		for (uint64_t i = base + mem->area_nslabs; i-- > base && !ret;) {
-			bool last = (i % CCMM_IO_TLB_SEGSIZE) == CCMM_IO_TLB_SEGSIZE - 1 || i + 1 == mem->nslabs;
-			uint16_t want;
+		/*
+		 * Each slot's list as the bitmap gives it against the kernel's own
+		 * count, built backward from the segment's end (a used slot is 0,
+		 * a free one 1 + the next's within the segment); free slots hold
+		 * nothing of a mapping.
+		 */
+		unsigned want = 0;
 
-			if (!mem->slots[i].list) {
+		for (uint64_t i = base + mem->area_nslabs; i-- > base && !ret;) {
+			const struct ccmm_io_tlb_slot *sl = &mem->slots[i];
+			bool in_use = (atomic_load_explicit(&mem->used_map[i >> 6], memory_order_relaxed) >> (i & 63)) & 1;
+
+			if ((i % CCMM_IO_TLB_SEGSIZE) == CCMM_IO_TLB_SEGSIZE - 1)
+				want = 0; /* the segment's last slot: nothing after it counts */
+			want = in_use ? 0 : want + 1;
+			if (ccmm_swiotlb_slot_list(mem, i) != want)
+				ret = -EUCLEAN;
+			if (in_use)
 				used++;
-				continue;
-			}
-			want = (uint16_t)(last || !mem->slots[i + 1].list ? 1 : mem->slots[i + 1].list + 1);
-			if (mem->slots[i].list != want || mem->slots[i].orig_addr != INVALID_PHYS || mem->slots[i].head)
+			else if (sl->orig_addr != INVALID_PHYS || sl->alloc_size || sl->pad_slots || sl->head)
 				ret = -EUCLEAN;
 		}
 		if (used != mem->areas[a].used)
@@ -762,8 +790,18 @@ int ccmm_swiotlb_is_valid(struct ccmm_io_tlb_mem *mem)
 	if (!ret && total != atomic_load(&mem->total_used))
 		ret = -EUCLEAN;
 	for (unsigned a = mem->nareas; a--;)
-		pthread_mutex_unlock(&mem->areas[a].lock);
+		ccmm_lock_release(&mem->areas[a].lock);
 	return ret;
+}
+
+uint64_t ccmm_swiotlb_area_used(struct ccmm_io_tlb_mem *mem, unsigned a)
+{
+	uint64_t used;
+
+	ccmm_lock_acquire(&mem->areas[a].lock);
+	used = mem->areas[a].used;
+	ccmm_lock_release(&mem->areas[a].lock);
+	return used;
 }
 
 static size_t swiotlb_stats(struct ccmm_machine *m, struct ccmm_stat *out, size_t max)

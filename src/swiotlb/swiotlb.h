@@ -12,11 +12,12 @@
  *   | [2K][2K]...[2K] |                 |    |                 |
  *     ^ slot: orig_addr  (the bounced buffer, per slot)
  *             alloc_size (bytes of the mapping from this slot on)
- *             list       (free slots from here to the end of the segment;
- *                         0 = in use)
  *             pad_slots  (alignment padding before the first used slot)
+ *     per segment: a used-slot bitmap (2 x 64 bits); the kernel's per-slot
+ *     `list` (free slots from a slot to the next slot in use or the
+ *     segment's end, 0 = in use) is read from it (ccmm_swiotlb_slot_list)
  *
- *   per area: a mutex, its used count and a next-fit cursor (index);
+ *   per area: a spinlock, its used count and a next-fit cursor (index);
  *   nareas is a power of two (one per CPU by default), each area a whole
  *   number of segments. A mapping never crosses a segment, so the largest
  *   is 128 slots = 256 KiB (swiotlb_max_mapping_size).
@@ -60,7 +61,7 @@
  * io_tlb_nslabs, io_tlb_used, io_tlb_used_hiwater. "Pool full" is -ENOMEM
  * to the caller and counted.
  *
- * Locking: each area's mutex protects its slots, cursor and used count;
+ * Locking: each area's spinlock protects its slots, cursor and used count;
  * the totals are atomics; sharing the pool takes the pool's attr lock.
  * Callable from any thread.
  */
@@ -131,10 +132,17 @@ struct ccmm_swiotlb_dev {
 	int cpu;                    /* the CPU mapping: its area is searched first */
 };
 
+/*
+ * A slot, as the kernel's struct io_tlb_slot less its `list` count: that
+ * is the free run from the slot to the next slot in use or the segment's
+ * end (0 when in use), which the kernel keeps by renumbering the free run
+ * before every claim and release; ccmm keeps a used-slot bitmap per
+ * segment instead and reads the same count from it
+ * (ccmm_swiotlb_slot_list).
+ */
 struct ccmm_io_tlb_slot {
 	uint64_t orig_addr;  /* physical address of the original for this slot; UINT64_MAX: none */
 	uint32_t alloc_size; /* bytes of the allocation from this slot to its end */
-	uint16_t list;       /* free slots from here to the segment's end; 0 when in use */
 	uint8_t pad_slots;   /* padding slots before the first used one (valid there) */
 	uint8_t head;        /* the first used slot of a mapping (where unmap must point) */
 };
@@ -145,10 +153,11 @@ struct ccmm_io_tlb_slot {
  * different areas write different cache lines.
  */
 struct ccmm_io_tlb_area {
-	pthread_mutex_t lock;
+	struct ccmm_lock lock; /* a spinlock, as the kernel's io_tlb_area.lock */
 	uint64_t used;  /* slots in use in this area */
 	uint32_t index; /* next-fit cursor, relative to the area */
-	atomic_uint_fast64_t maps, unmaps, full, bounced_bytes;
+	atomic_uint_fast64_t maps, unmaps; /* written under the lock (plain stores), read without it */
+	atomic_uint_fast64_t full, bounced_bytes; /* added to without the lock */
 } __attribute__((aligned(64)));
 
 struct ccmm_io_tlb_mem {
@@ -158,8 +167,18 @@ struct ccmm_io_tlb_mem {
 	uint64_t nslabs;            /* io_tlb_nslabs */
 	unsigned nareas;
 	uint64_t area_nslabs;
+	unsigned area_shift;        /* log2(area_nslabs) when a power of two (every planned pool), else 0 */
 	bool force_bounce;          /* every streaming mapping bounces (confidential guest) */
 	struct ccmm_io_tlb_slot *slots;
+	/*
+	 * Bit i of used_map (word i / 64): slot i is in use (the kernel's
+	 * list == 0). Two words per 128-slot segment; a segment's words
+	 * belong to one area and change only under its lock. Atomic (relaxed:
+	 * plain loads and stores) because a word holds 64 slots: a check of
+	 * one's own live mapping without the lock (unmap, sync) reads the
+	 * word while another CPU claims or releases its neighbours.
+	 */
+	_Atomic(uint64_t) *used_map;
 	struct ccmm_io_tlb_area *areas;
 	/*
 	 * The kernel's debugfs accounting (CONFIG_DEBUG_FS, inc_used_and_hiwater):
@@ -302,6 +321,35 @@ static inline bool ccmm_is_swiotlb_buffer(const struct ccmm_io_tlb_mem *mem, uin
 	return mem && pa >= mem->start && pa < mem->end;
 }
 
+/* The slots in use in area @a (< mem->nareas) of @mem, read under the area's lock. */
+uint64_t ccmm_swiotlb_area_used(struct ccmm_io_tlb_mem *mem, unsigned a);
+
+/*
+ * ccmm_swiotlb_slot_list - the kernel's io_tlb_slot.list of slot @index
+ * (< mem->nslabs): 0 when the slot is in use, else the number of free
+ * slots from it up to the next slot in use or its segment's end (what
+ * swiotlb_search_pool_area compares with the slots it needs). Relaxed
+ * loads, no lock: exact under the slot's area lock, and without it for
+ * slots no other CPU claims or releases meanwhile (a live mapping of
+ * one's own, as unmap and sync check it); changes nothing.
+ */
+static inline unsigned ccmm_swiotlb_slot_list(const struct ccmm_io_tlb_mem *mem, uint64_t index)
+{
+	_Atomic(uint64_t) *w = &mem->used_map[(index / CCMM_IO_TLB_SEGSIZE) * 2];
+	unsigned off = (unsigned)(index % CCMM_IO_TLB_SEGSIZE);
+	uint64_t x;
+
+	if (off < 64) {
+		x = atomic_load_explicit(&w[0], memory_order_relaxed) >> off;
+		if (x)
+			return (unsigned)__builtin_ctzll(x);
+		x = atomic_load_explicit(&w[1], memory_order_relaxed);
+		return 64 - off + (x ? (unsigned)__builtin_ctzll(x) : 64);
+	}
+	x = atomic_load_explicit(&w[1], memory_order_relaxed) >> (off - 64);
+	return x ? (unsigned)__builtin_ctzll(x) : CCMM_IO_TLB_SEGSIZE - off;
+}
+
 /* swiotlb_max_mapping_size(): 256 KiB less what min_align_mask can cost. */
 size_t ccmm_swiotlb_max_mapping_size(const struct ccmm_swiotlb_dev *dev);
 
@@ -338,9 +386,12 @@ extern const char *const ccmm_swiotlb_debugfs_files[];
 int ccmm_swiotlb_debugfs_read(struct ccmm_io_tlb_mem *mem, const char *file, char *buf, size_t len);
 
 /*
- * ccmm_swiotlb_is_valid - the pool's invariants: every free slot's list
- * equals the free run to its segment's end, used counts match the slots in
- * use, cursors are in range. Takes every area lock. 0 or -EUCLEAN.
+ * ccmm_swiotlb_is_valid - the pool's invariants: every slot's list
+ * (ccmm_swiotlb_slot_list) equals the kernel's backward count (1 at a
+ * segment's last slot or before a slot in use, else one more than the
+ * next slot's), a free slot holds no mapping (no original, size, padding
+ * or head), used counts match the slots in use, cursors are in range.
+ * Takes every area lock. 0 or -EUCLEAN.
  */
 int ccmm_swiotlb_is_valid(struct ccmm_io_tlb_mem *mem);
 

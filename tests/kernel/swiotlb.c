@@ -221,7 +221,7 @@ static void swiotlb_tbl_map_single_alloc_align_and_min_align(void **state)
 	assert_int_equal(b & 0x7ff, 0x200);
 	assert_int_equal(fx.mem.slots[3].pad_slots, 1);
 	/* the padding slot is claimed but holds no original */
-	assert_int_equal(fx.mem.slots[2].list, 0);
+	assert_int_equal(ccmm_swiotlb_slot_list(&fx.mem, 2), 0);
 	assert_true(fx.mem.slots[2].orig_addr == UINT64_MAX);
 	assert_int_equal(fx.mem.slots[3].orig_addr, ORIG(3, 0xa00));
 	assert_int_equal(fx.mem.slots[4].orig_addr, ORIG(3, 0xa00) + SLOT);
@@ -233,7 +233,7 @@ static void swiotlb_tbl_map_single_alloc_align_and_min_align(void **state)
 	unmap(b, 4096);
 	assert_int_equal(used(), 1);
 	for (int i = 1; i < 6; i++)
-		assert_int_not_equal(fx.mem.slots[i].list, 0);
+		assert_int_not_equal(ccmm_swiotlb_slot_list(&fx.mem, i), 0);
 	unmap(a, 512);
 }
 

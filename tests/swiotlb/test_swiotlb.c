@@ -402,6 +402,297 @@ static void test_bad_unmap(void **state)
 	assert_int_equal(ccmm_swiotlb_is_valid(&f->mem), 0);
 }
 
+/*
+ * The kernel's slot bookkeeping, written out straight beside ccmm's bitmap:
+ * a per-slot `list` count kept as kernel/dma/swiotlb.c keeps it (a claim
+ * zeroes its slots and renumbers the free run before them; a release counts
+ * its slots into the free run after them and renumbers the run before),
+ * with swiotlb_search_pool_area's next-fit walk over those counts and
+ * swiotlb_find_slots' order of areas. It predicts the slot of every map and
+ * allocation; the pool's own search must pick the same, and every slot's
+ * ccmm_swiotlb_slot_list must equal the count here after every step.
+ */
+#define REF_SLOTS 1024
+#define REF_AREAS 4
+
+struct ref {
+	uint16_t list[REF_SLOTS];
+	uint64_t index[REF_AREAS], used[REF_AREAS];
+};
+
+static void ref_init(struct ref *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (unsigned i = 0; i < REF_SLOTS; i++)
+		r->list[i] = (uint16_t)(CCMM_IO_TLB_SEGSIZE - i % CCMM_IO_TLB_SEGSIZE);
+}
+
+/* Renumber the free run that ends before slot @i, its counts going on from @count. */
+static void ref_renumber_before(struct ref *r, uint64_t i, unsigned count)
+{
+	while (i-- > 0 && i % CCMM_IO_TLB_SEGSIZE != CCMM_IO_TLB_SEGSIZE - 1 && r->list[i])
+		r->list[i] = (uint16_t)++count;
+}
+
+static uint64_t ref_wrap(uint64_t i, uint64_t area_nslabs)
+{
+	return i >= area_nslabs ? 0 : i;
+}
+
+/* The slot a claim of @alloc_size bytes gets (padding included) in area @a, or -1; claims it. */
+static int64_t ref_search_area(struct ref *r, const struct ccmm_swiotlb_dev *dev, uint64_t pool, unsigned a,
+			       uint64_t orig, uint64_t alloc_size, uint64_t align)
+{
+	const uint64_t area_nslabs = REF_SLOTS / REF_AREAS;
+	uint64_t boundary = dev->seg_boundary_mask, tbl = (pool + dev->dma_offset) & boundary;
+	uint64_t max_slots = (boundary >> CCMM_IO_TLB_SHIFT) + 1, min_align = dev->min_align_mask;
+	uint64_t nslots = (alloc_size + SLOT - 1) / SLOT, index = r->index[a], stride, slot = 0;
+	uint64_t checked = 0;
+
+	if (!align && !min_align && alloc_size >= CCMM_PAGE_SIZE)
+		align = CCMM_PAGE_SIZE - 1;
+	align |= SLOT - 1;
+	min_align &= ~align;
+	stride = CCMM_MAX(align, min_align) / SLOT + 1;
+	if (nslots > area_nslabs - r->used[a])
+		return -1;
+	for (;;) {
+		uint64_t addr, first;
+
+		if (checked >= area_nslabs)
+			return -1;
+		slot = a * area_nslabs + index;
+		addr = tbl + slot * SLOT;
+		if ((addr & align) || (orig && (addr & min_align) != (orig & min_align))) {
+			index = ref_wrap(index + 1, area_nslabs);
+			checked++;
+			continue;
+		}
+		first = (tbl / SLOT + slot) % max_slots;
+		if (first + nslots <= max_slots && r->list[slot] >= nslots)
+			break;
+		index = ref_wrap(index + stride, area_nslabs);
+		checked += stride;
+	}
+	for (uint64_t i = slot; i < slot + nslots; i++)
+		r->list[i] = 0;
+	ref_renumber_before(r, slot, 0);
+	r->index[a] = ref_wrap(index + nslots, area_nslabs);
+	r->used[a] += nslots;
+	return (int64_t)slot;
+}
+
+static int64_t ref_find(struct ref *r, const struct ccmm_swiotlb_dev *dev, uint64_t pool, uint64_t orig,
+			uint64_t alloc_size, uint64_t align)
+{
+	unsigned start = (unsigned)dev->cpu % REF_AREAS;
+
+	if (alloc_size > (uint64_t)CCMM_IO_TLB_SEGSIZE * SLOT)
+		return -1;
+	for (unsigned k = 0; k < REF_AREAS; k++) {
+		int64_t slot = ref_search_area(r, dev, pool, (start + k) % REF_AREAS, orig, alloc_size, align);
+
+		if (slot >= 0)
+			return slot;
+	}
+	return -1;
+}
+
+static void ref_release(struct ref *r, uint64_t index, uint64_t nslots)
+{
+	unsigned count = 0;
+
+	if ((index + nslots) % CCMM_IO_TLB_SEGSIZE)
+		count = r->list[index + nslots];
+	for (uint64_t i = index + nslots; i-- > index;)
+		r->list[i] = (uint16_t)++count;
+	ref_renumber_before(r, index, count);
+	r->used[index / (REF_SLOTS / REF_AREAS)] -= nslots;
+}
+
+struct live {
+	uint64_t tlb, first, nslots; /* the address map returned; the claim's first slot and length */
+	size_t size;
+	struct ccmm_swiotlb_dev dev;
+	bool alloc; /* ccmm_swiotlb_alloc, not a mapping */
+};
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void test_slot_list_is_kernels(void **state)
+{
+	static const uint32_t min_aligns[] = { 0, 0, 0xfff, 0x7ff, 0x3ff, 0x3fff, 0xffff };
+	static const unsigned aligns[] = { 0, 0, 0, 0x7ff, 0xfff, 0x1fff, 0x3fff, 0xffff };
+	static const size_t sizes[] = { 1, 100, 512, 2048, 2049, 4096, 5000, 8192, 12288, 16384, 30000, 65536, 131072, 262144 };
+	static const uint64_t boundaries[] = { UINT32_MAX, UINT32_MAX, 0xffff, 0x7fff };
+	struct ccmm_machine *m = test_boot("mode=none");
+	struct ccmm_io_tlb_mem mem;
+	struct ccmm_ctx ctx;
+	struct ref *r = malloc(sizeof(*r));
+	struct live live[96];
+	unsigned nlive = 0, maps = 0, full = 0, frees = 0;
+	uint64_t pool, buf, seed = 0x9e3779b97f4a7c15ULL;
+
+	(void)state;
+	ccmm_ctx_init(&ctx, m, 0, "t");
+	assert_int_equal(ccmm_alloc_pages(&ctx, 0, 9, 0, &pool), 0); /* 2 MiB: 1024 slots, 4 areas of 2 segments */
+	assert_int_equal(ccmm_alloc_pages(&ctx, 0, 7, 0, &buf), 0);  /* the originals: 512 KiB */
+	assert_int_equal(ccmm_io_tlb_mem_init(&mem, m, "ref", pool, REF_SLOTS, REF_AREAS, false), 0);
+	ref_init(r);
+	for (int step = 0; step < 6000; step++) {
+		bool do_map = nlive < 8 || (nlive < 96 && xorshift(&seed) % 100 < 55);
+
+		if (do_map) {
+			struct live *l = &live[nlive];
+			bool alloc = xorshift(&seed) % 8 == 0;
+			unsigned align = aligns[xorshift(&seed) % 8];
+			uint64_t orig, offset, alloc_size;
+			int64_t want;
+			int ret;
+
+			memset(l, 0, sizeof(*l));
+			l->dev.seg_boundary_mask = boundaries[xorshift(&seed) % 4];
+			l->dev.min_align_mask = alloc ? 0 : min_aligns[xorshift(&seed) % 7];
+			l->dev.dma_offset = xorshift(&seed) % 4 == 0 ? 0x800 : 0;
+			l->dev.cpu = (int)(xorshift(&seed) % 8);
+			l->size = sizes[xorshift(&seed) % 14];
+			if (!alloc && l->size > ccmm_swiotlb_max_mapping_size(&l->dev))
+				l->size = ccmm_swiotlb_max_mapping_size(&l->dev);
+			orig = buf + xorshift(&seed) % (256 * 1024);
+			if (alloc) {
+				/* swiotlb_alloc: aligned to the page order, nr_slots(size) */
+				align = (unsigned)((CCMM_PAGE_SIZE << ccmm_get_order(l->size)) - 1);
+				offset = 0;
+				alloc_size = l->size;
+				want = ref_find(r, &l->dev, pool, 0, alloc_size, align);
+				ret = ccmm_swiotlb_alloc(&mem, &l->dev, l->size, &l->tlb);
+			} else {
+				offset = orig & l->dev.min_align_mask & (align | (SLOT - 1));
+				alloc_size = CCMM_ALIGN_UP(l->size + offset, (uint64_t)align + 1);
+				want = ref_find(r, &l->dev, pool, orig, alloc_size, align);
+				ret = ccmm_swiotlb_tbl_map_single(&ctx, &mem, &l->dev, orig, l->size, align, CCMM_DMA_TO_DEVICE,
+								  CCMM_DMA_ATTR_SKIP_CPU_SYNC, &l->tlb);
+			}
+			if (want < 0) {
+				assert_int_equal(ret, -ENOMEM);
+				full++;
+			} else {
+				assert_int_equal(ret, 0);
+				assert_int_equal((l->tlb - pool) >> CCMM_IO_TLB_SHIFT, (uint64_t)want + offset / SLOT);
+				l->first = (uint64_t)want;
+				l->nslots = (alloc_size + SLOT - 1) / SLOT;
+				l->alloc = alloc;
+				nlive++;
+				maps++;
+			}
+		} else {
+			unsigned k = (unsigned)(xorshift(&seed) % nlive);
+			struct live *l = &live[k];
+
+			if (l->alloc)
+				assert_int_equal(ccmm_swiotlb_free(&mem, l->tlb), 0);
+			else
+				assert_int_equal(ccmm_swiotlb_tbl_unmap_single(&ctx, &mem, &l->dev, l->tlb, l->size,
+									      CCMM_DMA_TO_DEVICE, CCMM_DMA_ATTR_SKIP_CPU_SYNC),
+						 0);
+			ref_release(r, l->first, l->nslots);
+			live[k] = live[--nlive];
+			frees++;
+		}
+		for (unsigned i = 0; i < REF_SLOTS; i++)
+			if (ccmm_swiotlb_slot_list(&mem, i) != r->list[i])
+				fail_msg("step %d: slot %u: list %u, the kernel's count %u", step, i,
+					 ccmm_swiotlb_slot_list(&mem, i), r->list[i]);
+		for (unsigned a = 0; a < REF_AREAS; a++) {
+			assert_int_equal(mem.areas[a].index, r->index[a]);
+			assert_int_equal(mem.areas[a].used, r->used[a]);
+		}
+		if (step % 64 == 0)
+			assert_int_equal(ccmm_swiotlb_is_valid(&mem), 0);
+	}
+	/* the walk went through every kind of step, a full pool included */
+	assert_true(maps > 1000 && frees > 1000 && full > 20);
+	while (nlive) {
+		struct live *l = &live[--nlive];
+
+		if (l->alloc)
+			assert_int_equal(ccmm_swiotlb_free(&mem, l->tlb), 0);
+		else
+			assert_int_equal(ccmm_swiotlb_tbl_unmap_single(&ctx, &mem, &l->dev, l->tlb, l->size, CCMM_DMA_TO_DEVICE,
+								      CCMM_DMA_ATTR_SKIP_CPU_SYNC),
+					 0);
+		ref_release(r, l->first, l->nslots);
+	}
+	for (unsigned i = 0; i < REF_SLOTS; i++)
+		assert_int_equal(ccmm_swiotlb_slot_list(&mem, i), r->list[i]);
+	assert_int_equal(ccmm_swiotlb_is_valid(&mem), 0);
+	ccmm_io_tlb_mem_fini(&mem);
+	free(r);
+	ccmm_shutdown(m);
+}
+
+/*
+ * Areas of a size that is not a power of two (3 segments, 384 slots): a
+ * slot's area is found by division, not the shift of planned pools; a
+ * mapping in the second area is counted and released there.
+ */
+static void test_odd_area_size(void **state)
+{
+	struct ccmm_machine *m = test_boot("mode=none");
+	struct ccmm_swiotlb_dev dev = { .seg_boundary_mask = UINT32_MAX, .cpu = 1 };
+	struct ccmm_io_tlb_mem mem;
+	struct ccmm_ctx ctx;
+	uint64_t pool, tlb, tlb2;
+
+	(void)state;
+	ccmm_ctx_init(&ctx, m, 0, "t");
+	assert_int_equal(ccmm_alloc_pages(&ctx, 0, 9, 0, &pool), 0);
+	assert_int_equal(ccmm_io_tlb_mem_init(&mem, m, "odd", pool, 768, 2, false), 0);
+	assert_int_equal(mem.area_nslabs, 384);
+	assert_int_equal(mem.area_shift, 0);
+	assert_int_equal(ccmm_swiotlb_tbl_map_single(&ctx, &mem, &dev, 0x100000, 3 * SLOT, 0, CCMM_DMA_TO_DEVICE,
+						     CCMM_DMA_ATTR_SKIP_CPU_SYNC, &tlb),
+			 0);
+	assert_int_equal((tlb - pool) >> CCMM_IO_TLB_SHIFT, 384); /* area 1's first slot */
+	assert_int_equal(ccmm_swiotlb_alloc(&mem, &dev, 100, &tlb2), 0);
+	assert_int_equal((tlb2 - pool) >> CCMM_IO_TLB_SHIFT, 388); /* page aligned, after the mapping (384-386) */
+	assert_int_equal(ccmm_swiotlb_area_used(&mem, 0), 0);
+	assert_int_equal(ccmm_swiotlb_area_used(&mem, 1), 3 + 1);
+	assert_int_equal(ccmm_swiotlb_free(&mem, tlb2), 0);
+	assert_int_equal(ccmm_swiotlb_tbl_unmap_single(&ctx, &mem, &dev, tlb, 3 * SLOT, CCMM_DMA_TO_DEVICE,
+						       CCMM_DMA_ATTR_SKIP_CPU_SYNC),
+			 0);
+	assert_int_equal(ccmm_swiotlb_area_used(&mem, 1), 0);
+	assert_int_equal(mem.areas[1].maps, 1);
+	assert_int_equal(mem.areas[1].unmaps, 1);
+	assert_int_equal(mem.areas[0].maps + mem.areas[0].unmaps, 0);
+	assert_int_equal(ccmm_swiotlb_is_valid(&mem), 0);
+	ccmm_io_tlb_mem_fini(&mem);
+	ccmm_shutdown(m);
+}
+
+/* A broken list count is caught: a used bit with no mapping behind it. */
+static void test_is_valid_catches(void **state)
+{
+	struct fx *f = *state;
+	uint64_t a = map(f, 0x100000, SLOT, 0);
+
+	f->mem.used_map[0] |= 1ULL << 5; /* slot 5 marked used, outside any claim: the area's count disagrees */
+	assert_int_equal(ccmm_swiotlb_is_valid(&f->mem), -EUCLEAN);
+	f->mem.used_map[0] &= ~(1ULL << 5);
+	f->mem.slots[7].alloc_size = 4096; /* a free slot holding part of a mapping */
+	assert_int_equal(ccmm_swiotlb_is_valid(&f->mem), -EUCLEAN);
+	f->mem.slots[7].alloc_size = 0;
+	assert_int_equal(ccmm_swiotlb_is_valid(&f->mem), 0);
+	unmap(f, a, SLOT);
+}
+
 /* ---- bounces, with real bytes, in a TDX guest ------------------------------------ */
 
 struct bx {
@@ -643,6 +934,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_pool, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_unmap, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_free, fx_setup, fx_teardown),
+		cmocka_unit_test(test_slot_list_is_kernels),
+		cmocka_unit_test(test_odd_area_size),
+		cmocka_unit_test_setup_teardown(test_is_valid_catches, fx_setup, fx_teardown),
 		cmocka_unit_test(test_bounce_to_device),
 		cmocka_unit_test(test_bounce_from_device_partial),
 		cmocka_unit_test(test_bounce_bidir_and_skip),

@@ -99,10 +99,76 @@ static void test_concurrent_bounces(void **state)
 	ccmm_shutdown(m);
 }
 
+/*
+ * One area, two CPUs: each keeps a one-slot mapping live and syncs it for
+ * the CPU (a lock-free look at its own slots) while the other claims and
+ * releases the neighbouring slots, which share the used-slot bitmap's
+ * words with it. ThreadSanitizer holds the look and the claims apart.
+ */
+struct neighbour {
+	struct ccmm_machine *m;
+	struct ccmm_io_tlb_mem *mem;
+	int id, errors;
+};
+
+static void *neighbour_work(void *arg)
+{
+	struct neighbour *w = arg;
+	struct ccmm_swiotlb_dev dev = { .seg_boundary_mask = UINT32_MAX, .cpu = w->id };
+	struct ccmm_ctx ctx;
+	uint64_t buf;
+
+	ccmm_ctx_init(&ctx, w->m, w->id, "n");
+	if (ccmm_alloc_pages(&ctx, 0, 0, 0, &buf))
+		return (void *)1;
+	for (int i = 0; i < ROUNDS; i++) {
+		uint64_t tlb;
+
+		if (ccmm_swiotlb_tbl_map_single(&ctx, w->mem, &dev, buf, 64, 0, CCMM_DMA_FROM_DEVICE, 0, &tlb)) {
+			w->errors++;
+			continue;
+		}
+		for (int k = 0; k < 4; k++)
+			if (ccmm_swiotlb_sync_single_for_cpu(&ctx, w->mem, &dev, tlb, 64, CCMM_DMA_FROM_DEVICE))
+				w->errors++;
+		if (ccmm_swiotlb_tbl_unmap_single(&ctx, w->mem, &dev, tlb, 64, CCMM_DMA_FROM_DEVICE, 0))
+			w->errors++;
+	}
+	ccmm_free_pages(&ctx, buf, 0);
+	return NULL;
+}
+
+static void test_neighbours_in_one_word(void **state)
+{
+	struct ccmm_machine *m = test_boot("mode=tdx\nswiotlb_size=256k\nswiotlb_areas=1");
+	struct ccmm_io_tlb_mem *mem = ccmm_swiotlb_default(m);
+	struct neighbour w[2];
+	pthread_t t[2];
+
+	(void)state;
+	assert_non_null(mem);
+	assert_int_equal(mem->nareas, 1);
+	for (int i = 0; i < 2; i++) {
+		w[i] = (struct neighbour){ m, mem, i, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, neighbour_work, &w[i]), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		void *rv;
+
+		pthread_join(t[i], &rv);
+		assert_null(rv);
+		assert_int_equal(w[i].errors, 0);
+	}
+	assert_int_equal(ccmm_swiotlb_is_valid(mem), 0);
+	assert_int_equal(ccmm_swiotlb_area_used(mem, 0), 0);
+	ccmm_shutdown(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concurrent_bounces),
+		cmocka_unit_test(test_neighbours_in_one_word),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

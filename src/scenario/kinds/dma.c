@@ -983,9 +983,7 @@ static void dma_ext_sample(struct ccmm_run *run, const void *opts, struct ccmm_s
 		uint64_t used;
 
 		snprintf(label, sizeof(label), "area %u", a);
-		pthread_mutex_lock(&mem->areas[a].lock);
-		used = mem->areas[a].used;
-		pthread_mutex_unlock(&mem->areas[a].lock);
+		used = ccmm_swiotlb_area_used(mem, a);
 		ccmm_series_put(s, "swiotlb.slots_used", label, "slots", (double)used);
 	}
 	bool served[CCMM_ATTR_DEVS] = { false };
