@@ -350,6 +350,42 @@ static inline const struct decide_memo *plain_verdict(const struct ccmm_platform
 }
 
 /*
+ * The chunk of page metadata of @pa when @pa is RAM and its chunk exists,
+ * else NULL (the general path then finds the range or creates the
+ * chunk). @te: the TLB entry that translated @pa (NULL: the walk did),
+ * whose aux fields keep the chunk of the last page reached through it
+ * with the addresses it serves (its 2 MiB within its range): the direct
+ * map and most mappings reach one chunk through one entry. The kind of a
+ * range and the chunk of an address never change while the machine
+ * lives, and the entry lives no longer than its table's generation, so
+ * the cache answers only what the lookup would.
+ */
+static inline struct ccmm_chunk *ram_chunk(struct ccmm_machine *m, struct ccmm_tlb_entry *te, uint64_t pa)
+{
+	const struct ccmm_mem_range *d;
+	struct ccmm_phys_range *pr;
+	struct ccmm_chunk *c;
+
+	if (te && pa - te->aux_base < te->aux_len)
+		return te->aux;
+	pr = ccmm_phys_range_at(m, pa);
+	if (!pr || pr->desc->kind != CCMM_RANGE_RAM)
+		return NULL;
+	c = ccmm_phys_chunk_peek(pr, pa);
+	if (c && te) {
+		uint64_t lo = CCMM_ALIGN_DOWN(pa, 1ULL << CCMM_CHUNK_SHIFT), hi = lo + (1ULL << CCMM_CHUNK_SHIFT);
+
+		d = pr->desc;
+		lo = CCMM_MAX(lo, d->base);
+		hi = CCMM_MIN(hi, d->base + d->size);
+		te->aux_base = lo;
+		te->aux_len = (uint32_t)(hi - lo);
+		te->aux = c;
+	}
+	return c;
+}
+
+/*
  * The common case of a one-page CPU access, for speed: RAM through a
  * current (not stale), permitted translation, in a chunk that exists,
  * that the rule book lets through with nothing to record, charge (but the
@@ -365,7 +401,7 @@ static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a
 	struct ccmm_machine *m = ctx->m;
 	const struct ccmm_platform *p = m->plat;
 	struct ccmm_pgtable *pgt = a->pgt;
-	struct ccmm_phys_range *prange;
+	struct ccmm_tlb_entry *te;
 	struct ccmm_chunk *c;
 	struct ccmm_page *pg;
 	struct ccmm_walk w;
@@ -375,15 +411,13 @@ static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a
 	unsigned shard = ccmm_pgt_lock_access(pgt);
 	uint64_t pa;
 
-	if (ccmm_pgt_translate_locked(pgt, a->addr, &w) || w.stale || (a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW)) ||
-	    (a->who == CCMM_INIT_USER && !(w.pte & CCMM_PTE_USER)) ||
+	te = ccmm_tlb_hit(pgt, a->addr, &w);
+	if ((!te && ccmm_pgt_translate_slow(pgt, a->addr, &w)) || w.stale ||
+	    (a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW)) || (a->who == CCMM_INIT_USER && !(w.pte & CCMM_PTE_USER)) ||
 	    (p->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && w.level >= 2))
 		goto general;
 	pa = w.pa;
-	prange = ccmm_phys_range_at(m, pa);
-	if (!prange || prange->desc->kind != CCMM_RANGE_RAM)
-		goto general;
-	c = ccmm_phys_chunk_peek(prange, pa);
+	c = ram_chunk(m, te, pa);
 	if (!c)
 		goto general;
 	pg = &c->page[(pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];

@@ -304,10 +304,24 @@ struct ccmm_tlb_entry {
 	uint64_t *table; /* the last-level table, or NULL: */
 	uint64_t pte;    /* the 2 MiB or 1 GiB leaf */
 	uint64_t mask;   /* the leaf's size - 1 */
+	/*
+	 * The caller's cache of what lies behind the translations of this
+	 * entry, emptied with every fill (so it lives no longer than the
+	 * entry, i.e. than the table's generation): @aux for the physical
+	 * addresses [@aux_base, @aux_base + @aux_len). The checker keeps there
+	 * the chunk of page metadata of the last access through the entry
+	 * (chunks live as long as the machine).
+	 */
+	uint64_t aux_base;
+	void *aux;
+	uint32_t aux_len;
+	uint32_t level;  /* the leaf's level: 1 (through @table), 2 or 3 */
 };
 
+_Static_assert(sizeof(struct ccmm_tlb_entry) == 64, "a TLB entry is one cache line");
+
 /* The calling thread's TLB and its statistics: translations answered from it (hits) and by a lookup (misses). */
-extern _Thread_local struct ccmm_tlb_entry ccmm_tlb[CCMM_TLB_SETS];
+extern _Thread_local struct ccmm_tlb_entry ccmm_tlb[CCMM_TLB_SETS] __attribute__((aligned(64)));
 struct ccmm_tlb_stats {
 	uint64_t hits, misses;
 };
@@ -326,6 +340,35 @@ static inline size_t ccmm_tlb_set(uint64_t tag)
 int ccmm_pgt_translate_slow(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
 
 /*
+ * ccmm_tlb_hit - the TLB's part of ccmm_pgt_translate_locked (same
+ * locking): when the calling thread's TLB answers for @va in @pt, fill @w
+ * as the lookup would and return the entry that answered (the caller may
+ * use its aux fields); else NULL, and @w is untouched. A hit needs the
+ * entry's generation to be the table's (a TLB entry is filled only while
+ * the table holds no stale translation, and any change of them moves the
+ * generation, so a hit never passes over a stale one).
+ */
+static inline struct ccmm_tlb_entry *ccmm_tlb_hit(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+{
+	uint64_t v = va & ((1ULL << 48) - 1), tag = v >> CCMM_PMD_SHIFT;
+	struct ccmm_tlb_entry *c = &ccmm_tlb[ccmm_tlb_set(tag)];
+
+	if (c->gen == atomic_load_explicit(&pt->gen, memory_order_relaxed) && c->tag == tag) {
+		uint64_t pte = c->table ? c->table[(v >> CCMM_PAGE_SHIFT) & 511] : c->pte;
+
+		if (pte & CCMM_PTE_PRESENT) {
+			w->pte = pte;
+			w->level = c->level;
+			w->pa = (pte & pt->m->pa_mask & ~c->mask) | (va & c->mask); /* ccmm_pte_pa */
+			w->stale = false;
+			ccmm_tlb_stats.hits++;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/*
  * As ccmm_pgt_translate, for a caller that holds @pt's lock: the checker
  * holds it from the translation to the end of the access, so a change of
  * the mapping (and the TLB flush that follows it) waits for accesses in
@@ -334,22 +377,7 @@ int ccmm_pgt_translate_slow(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_wa
  */
 static inline int ccmm_pgt_translate_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
 {
-	uint64_t v = va & ((1ULL << 48) - 1), tag = v >> CCMM_PMD_SHIFT;
-	const struct ccmm_tlb_entry *c = &ccmm_tlb[ccmm_tlb_set(tag)];
-
-	if (c->gen == atomic_load_explicit(&pt->gen, memory_order_relaxed) && c->tag == tag && !pt->nr_stale) {
-		uint64_t pte = c->table ? c->table[(v >> CCMM_PAGE_SHIFT) & 511] : c->pte;
-
-		if (pte & CCMM_PTE_PRESENT) {
-			w->pte = pte;
-			w->level = c->table ? 1 : c->mask == CCMM_PMD_SIZE - 1 ? 2 : 3;
-			w->pa = (pte & pt->m->pa_mask & ~c->mask) | (va & c->mask); /* ccmm_pte_pa */
-			w->stale = false;
-			ccmm_tlb_stats.hits++;
-			return 0;
-		}
-	}
-	return ccmm_pgt_translate_slow(pt, va, w);
+	return ccmm_tlb_hit(pt, va, w) ? 0 : ccmm_pgt_translate_slow(pt, va, w);
 }
 
 /* Flush the TLB for [@va, @va+@size) (size 0: everything). Charges as ccmm_pgt_unmap. */

@@ -178,7 +178,7 @@ static void pgt_unlock_all(struct ccmm_pgtable *pt)
 }
 
 /* The software TLB (mmu.h): its hit is inline there, its fill in ccmm_pgt_translate_slow. */
-_Thread_local struct ccmm_tlb_entry ccmm_tlb[CCMM_TLB_SETS];
+_Thread_local struct ccmm_tlb_entry ccmm_tlb[CCMM_TLB_SETS] __attribute__((aligned(64)));
 _Thread_local struct ccmm_tlb_stats ccmm_tlb_stats;
 
 void ccmm_tlb_stats_get(struct ccmm_tlb_stats *out)
@@ -754,8 +754,12 @@ int ccmm_pgt_translate_slow(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_wa
 		e.tag = tag;
 		e.pte = w->level > 1 ? w->pte : 0;
 		e.mask = ccmm_level_size(w->level) - 1;
+		e.level = w->level;
 		if (w->level > 1)
 			e.table = NULL;
+		e.aux_base = 0;
+		e.aux = NULL;
+		e.aux_len = 0;
 		ccmm_tlb[ccmm_tlb_set(tag)] = e;
 	}
 	return ret;
