@@ -401,6 +401,7 @@ static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a
 	struct ccmm_machine *m = ctx->m;
 	const struct ccmm_platform *p = m->plat;
 	struct ccmm_pgtable *pgt = a->pgt;
+	uint64_t gen = ccmm_pgt_gen(pgt);
 	struct ccmm_tlb_entry *te;
 	struct ccmm_chunk *c;
 	struct ccmm_page *pg;
@@ -408,24 +409,31 @@ static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a
 	const struct decide_memo *e;
 	const char *why;
 	enum ccmm_outcome o = CCMM_OK;
-	unsigned shard = ccmm_pgt_lock_access(pgt);
 	uint64_t pa;
 
-	te = ccmm_tlb_hit(pgt, a->addr, &w);
-	if ((!te && ccmm_pgt_translate_slow(pgt, a->addr, &w)) || w.stale ||
-	    (a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW)) || (a->who == CCMM_INIT_USER && !(w.pte & CCMM_PTE_USER)) ||
+	/* the TLB's hit, without the page-table lock: checked below */
+	te = ccmm_tlb_hit_gen(pgt, gen, a->addr, &w);
+	if (!te || (a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW)) ||
+	    (a->who == CCMM_INIT_USER && !(w.pte & CCMM_PTE_USER)) ||
 	    (p->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && w.level >= 2))
-		goto general;
+		return false;
 	pa = w.pa;
 	c = ram_chunk(m, te, pa);
 	if (!c)
-		goto general;
+		return false;
 	pg = &c->page[(pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
 	ccmm_lock_acquire(&c->lock);
 	e = plain_verdict(p, a, ccmm_pte_is_private(m, w.pte), w.level, pg, lines_poisoned(pg, pa, a->len));
-	if (!e->plain) {
+	/*
+	 * No change of the tables began since the translation was read: the
+	 * access is then the one it would have been under the lock, taken
+	 * before that change (which, as a shootdown waits for the access in
+	 * flight, orders after it: whatever it changes of the page waits for
+	 * the chunk lock held here).
+	 */
+	if (!e->plain || !ccmm_pgt_gen_is(pgt, gen)) {
 		ccmm_lock_release(&c->lock);
-		goto general;
+		return false;
 	}
 	why = e->why;
 	if (a->buf) {
@@ -442,7 +450,6 @@ static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a
 		}
 	}
 	ccmm_lock_release(&c->lock);
-	ccmm_pgt_unlock_access(pgt, shard);
 	/* the result as ccmm_access fills it from access_page_locked's (a failed engine: the outcome alone) */
 	r->outcome = o;
 	r->handled = false;
@@ -453,9 +460,6 @@ static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a
 	r->violations = 0;
 	r->why = o == CCMM_ABORT ? NULL : why;
 	return true;
-general:
-	ccmm_pgt_unlock_access(pgt, shard);
-	return false;
 }
 
 static inline int access_valid(struct ccmm_ctx *ctx, const struct ccmm_access *a)

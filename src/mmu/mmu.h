@@ -103,6 +103,7 @@ struct ccmm_pgtable {
 		struct ccmm_lock m;
 	} __attribute__((aligned(64))) lock[CCMM_PGT_LOCK_SHARDS];
 	uint64_t *root;             /* 512 entries */
+	uint64_t *free_tables;      /* tables given back, linked by their first entry (freed at destroy) */
 	size_t nr_tables;           /* page-table pages, root included */
 	size_t nr_leaves[CCMM_PGT_LEVELS + 1];
 	struct ccmm_tlb_stale *stale;
@@ -113,9 +114,10 @@ struct ccmm_pgtable {
 	uint64_t stale_seq;
 	/*
 	 * The generation: drawn from one process-wide counter when the table
-	 * is created and each time a change of it (map, unmap, protect, split,
-	 * TLB flush) releases the writer side of the lock, so no two versions
-	 * of any tables share one. The software TLB of ccmm_pgt_translate_locked
+	 * is created and by each change of it (map, unmap, protect, split,
+	 * TLB flush) twice: when it takes the writer side of the lock, before
+	 * its first entry changes, and when it releases it, so no two versions
+	 * of any tables share one and a change in progress has one of its own. The software TLB of ccmm_pgt_translate_locked
 	 * tags its entries with it (read under any shard, written under all);
 	 * a caller that remembers a walk's result with the value it read
 	 * before the walk may reuse it while the value has not moved
@@ -267,7 +269,8 @@ static inline void ccmm_pgt_unlock_access(struct ccmm_pgtable *pt, unsigned shar
 
 /*
  * ccmm_pgt_gen - @pt's change count: it moves with every change of the
- * tables (after it, with the lock held), never goes back. A walk made
+ * tables (before its first entry and after its last, with the lock held),
+ * never goes back. A walk made
  * after reading the value N still holds while ccmm_pgt_gen() returns N.
  * The values come from one process-wide counter, so a value read from one
  * table is never another's. Lock-free (an acquire load).
@@ -340,21 +343,32 @@ static inline size_t ccmm_tlb_set(uint64_t tag)
 int ccmm_pgt_translate_slow(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
 
 /*
- * ccmm_tlb_hit - the TLB's part of ccmm_pgt_translate_locked (same
- * locking): when the calling thread's TLB answers for @va in @pt, fill @w
- * as the lookup would and return the entry that answered (the caller may
- * use its aux fields); else NULL, and @w is untouched. A hit needs the
- * entry's generation to be the table's (a TLB entry is filled only while
- * the table holds no stale translation, and any change of them moves the
- * generation, so a hit never passes over a stale one).
+ * ccmm_tlb_hit_gen - the TLB's part of a translation: when the calling
+ * thread's TLB holds @va for @pt at generation @gen, fill @w as the
+ * lookup would and return the entry that answered (the caller may use its
+ * aux fields); else NULL, and @w is untouched. A hit needs the entry's
+ * generation to be @gen (a TLB entry is filled only while the table holds
+ * no stale translation, and any change of them moves the generation, so
+ * a hit never passes over a stale one).
+ *
+ * Locking: under @pt's lock (ccmm_tlb_hit), or without it: @gen read by
+ * ccmm_pgt_gen() before, and the translation used only if
+ * ccmm_pgt_gen_is() finds @gen still there after everything it decided
+ * was read (a change moves the generation before its first entry, and the
+ * entry here is read with acquire, so a read of any part of a change is
+ * then caught). The table it reads is never freed while @pt lives (a
+ * table given back is kept for reuse), so the read is always of memory
+ * of the table's.
  */
-static inline struct ccmm_tlb_entry *ccmm_tlb_hit(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+static inline struct ccmm_tlb_entry *ccmm_tlb_hit_gen(struct ccmm_pgtable *pt, uint64_t gen, uint64_t va,
+							struct ccmm_walk *w)
 {
 	uint64_t v = va & ((1ULL << 48) - 1), tag = v >> CCMM_PMD_SHIFT;
 	struct ccmm_tlb_entry *c = &ccmm_tlb[ccmm_tlb_set(tag)];
 
-	if (c->gen == atomic_load_explicit(&pt->gen, memory_order_relaxed) && c->tag == tag) {
-		uint64_t pte = c->table ? c->table[(v >> CCMM_PAGE_SHIFT) & 511] : c->pte;
+	if (c->gen == gen && c->tag == tag) {
+		uint64_t pte = c->table ? __atomic_load_n(&c->table[(v >> CCMM_PAGE_SHIFT) & 511], __ATOMIC_ACQUIRE)
+					: c->pte;
 
 		if (pte & CCMM_PTE_PRESENT) {
 			w->pte = pte;
@@ -366,6 +380,18 @@ static inline struct ccmm_tlb_entry *ccmm_tlb_hit(struct ccmm_pgtable *pt, uint6
 		}
 	}
 	return NULL;
+}
+
+/* ccmm_tlb_hit_gen at @pt's generation now, for a caller that holds @pt's lock. */
+static inline struct ccmm_tlb_entry *ccmm_tlb_hit(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+{
+	return ccmm_tlb_hit_gen(pt, atomic_load_explicit(&pt->gen, memory_order_relaxed), va, w);
+}
+
+/* Whether @pt's generation is still @gen (after a lock-free ccmm_tlb_hit_gen and what it decided). */
+static inline bool ccmm_pgt_gen_is(struct ccmm_pgtable *pt, uint64_t gen)
+{
+	return atomic_load_explicit(&pt->gen, memory_order_acquire) == gen;
 }
 
 /*
