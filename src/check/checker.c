@@ -350,6 +350,32 @@ static inline const struct decide_memo *plain_verdict(const struct ccmm_platform
 }
 
 /*
+ * The chunk of page metadata of RAM page @pa (@create: made when it does
+ * not exist yet), and the addresses it serves within its range:
+ * [*@base, *@base + *@len). NULL when @pa is not RAM, when the chunk does
+ * not exist and !@create, or out of memory.
+ */
+static struct ccmm_chunk *chunk_lookup(struct ccmm_machine *m, uint64_t pa, bool create, uint64_t *base, uint32_t *len)
+{
+	struct ccmm_phys_range *pr = ccmm_phys_range_at(m, pa);
+	const struct ccmm_mem_range *d;
+	struct ccmm_chunk *c;
+	uint64_t lo, hi;
+
+	if (!pr || pr->desc->kind != CCMM_RANGE_RAM)
+		return NULL;
+	c = ccmm_phys_chunk_peek(pr, pa); /* inline when it exists */
+	if (!c && create)
+		c = ccmm_phys_chunk_in(m, pr, pa, true);
+	d = pr->desc;
+	lo = CCMM_MAX(CCMM_ALIGN_DOWN(pa, 1ULL << CCMM_CHUNK_SHIFT), d->base);
+	hi = CCMM_MIN(CCMM_ALIGN_DOWN(pa, 1ULL << CCMM_CHUNK_SHIFT) + (1ULL << CCMM_CHUNK_SHIFT), d->base + d->size);
+	*base = lo;
+	*len = (uint32_t)(hi - lo);
+	return c;
+}
+
+/*
  * The chunk of page metadata of @pa when @pa is RAM and its chunk exists,
  * else NULL (the general path then finds the range or creates the
  * chunk). @te: the TLB entry that translated @pa (NULL: the walk did),
@@ -362,24 +388,16 @@ static inline const struct decide_memo *plain_verdict(const struct ccmm_platform
  */
 static inline struct ccmm_chunk *ram_chunk(struct ccmm_machine *m, struct ccmm_tlb_entry *te, uint64_t pa)
 {
-	const struct ccmm_mem_range *d;
-	struct ccmm_phys_range *pr;
 	struct ccmm_chunk *c;
+	uint64_t base;
+	uint32_t len;
 
 	if (te && pa - te->aux_base < te->aux_len)
 		return te->aux;
-	pr = ccmm_phys_range_at(m, pa);
-	if (!pr || pr->desc->kind != CCMM_RANGE_RAM)
-		return NULL;
-	c = ccmm_phys_chunk_peek(pr, pa);
+	c = chunk_lookup(m, pa, false, &base, &len);
 	if (c && te) {
-		uint64_t lo = CCMM_ALIGN_DOWN(pa, 1ULL << CCMM_CHUNK_SHIFT), hi = lo + (1ULL << CCMM_CHUNK_SHIFT);
-
-		d = pr->desc;
-		lo = CCMM_MAX(lo, d->base);
-		hi = CCMM_MIN(hi, d->base + d->size);
-		te->aux_base = lo;
-		te->aux_len = (uint32_t)(hi - lo);
+		te->aux_base = base;
+		te->aux_len = len;
 		te->aux = c;
 	}
 	return c;
@@ -574,12 +592,25 @@ struct copy_side {
 	struct ccmm_walk w;
 	uint64_t leaf_va, leaf_size;   /* the leaf w came from; leaf_size 0: look it up */
 	uint64_t leaf_pa;              /* the physical address of leaf_va */
-	struct ccmm_phys_range *pr;
-	struct ccmm_chunk *c;
-	uint64_t chunk_base;           /* the 2 MiB c holds */
+	struct ccmm_chunk *c;          /* NULL: look it up */
+	uint64_t chunk_base;           /* c serves [chunk_base, chunk_base + chunk_len) */
+	uint32_t chunk_len;
 	struct ccmm_page *pg;
 	unsigned keyid;                /* the rule book's key for the piece (side_decide) */
 	const char *why;               /* and its reason */
+};
+
+/*
+ * Whether copies take their fast path (ccmm_check_fast_path when the copy
+ * began): the TLB, the verdict memo, the leaf and chunk of the piece
+ * before, and ccmm_page_copy. Without it, the same pieces are decided and
+ * moved the general way: a walk of the tables, a range and chunk lookup
+ * and the rule book's decision for every piece, and the bytes read into a
+ * buffer and written from it (test_copy_fast_path_is_general_path
+ * compares the two).
+ */
+struct copy_mode {
+	bool fast;
 };
 
 /*
@@ -588,14 +619,19 @@ struct copy_side {
  * current translation, which the general path then takes with all it
  * records.
  */
-static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n)
+static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n, const struct copy_mode *cm)
 {
 	const struct ccmm_access *a = s->a;
+	struct ccmm_tlb_entry *te = NULL;
 
 	if (s->leaf_size && s->addr - s->leaf_va < s->leaf_size) {
 		s->w.pa = s->leaf_pa + (s->addr - s->leaf_va); /* the same leaf as the piece before */
 	} else {
-		if (ccmm_pgt_translate_locked(a->pgt, s->addr, &s->w) || s->w.stale)
+		if (cm->fast)
+			te = ccmm_tlb_hit(a->pgt, s->addr, &s->w);
+		if (!te && ccmm_pgt_translate_slow(a->pgt, s->addr, &s->w))
+			return false;
+		if (s->w.stale)
 			return false;
 		if ((a->rw == CCMM_WRITE && !(s->w.pte & CCMM_PTE_RW)) ||
 		    (a->who == CCMM_INIT_USER && !(s->w.pte & CCMM_PTE_USER)))
@@ -603,36 +639,65 @@ static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n
 		if (m->plat->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && s->w.level >= 2)
 			return false; /* the 2 MiB RMP check: the general path */
 		/* a stale entry may cover part of the leaf: then translate every piece */
-		s->leaf_size = a->pgt->nr_stale ? 0 : ccmm_level_size(s->w.level);
+		s->leaf_size = a->pgt->nr_stale || !cm->fast ? 0 : ccmm_level_size(s->w.level);
 		s->leaf_va = s->addr & ~(ccmm_level_size(s->w.level) - 1);
 		s->leaf_pa = s->w.pa - (s->addr - s->leaf_va);
 	}
 	s->pa = s->w.pa;
 	if ((s->pa & (CCMM_PAGE_SIZE - 1)) + n > CCMM_PAGE_SIZE)
 		return false;
-	if (!s->pr || s->pa - s->pr->desc->base >= s->pr->desc->size) {
-		s->pr = ccmm_phys_range_at(m, s->pa);
-		s->c = NULL;
-		if (!s->pr || s->pr->desc->kind != CCMM_RANGE_RAM)
-			return false;
+	if (!cm->fast) {
+		s->c = chunk_lookup(m, s->pa, true, &s->chunk_base, &s->chunk_len);
+		return s->c != NULL;
 	}
-	if (!s->c || CCMM_ALIGN_DOWN(s->pa, CCMM_PMD_SIZE) != s->chunk_base) {
-		s->c = ccmm_phys_chunk_peek(s->pr, s->pa); /* inline when it exists */
-		if (!s->c)
-			s->c = ccmm_phys_chunk_in(m, s->pr, s->pa, true);
-		s->chunk_base = CCMM_ALIGN_DOWN(s->pa, CCMM_PMD_SIZE);
+	if (!s->c || s->pa - s->chunk_base >= s->chunk_len) {
+		if (te && s->pa - te->aux_base < te->aux_len) {
+			s->c = te->aux;
+			s->chunk_base = te->aux_base;
+			s->chunk_len = te->aux_len;
+		} else {
+			s->c = chunk_lookup(m, s->pa, true, &s->chunk_base, &s->chunk_len);
+			if (!s->c)
+				return false;
+			if (te) {
+				te->aux = s->c;
+				te->aux_base = s->chunk_base;
+				te->aux_len = s->chunk_len;
+			}
+		}
 	}
-	return s->c != NULL;
+	return true;
 }
 
 /* The decision for one side (its chunk locked): true when it is plain, nothing to record or charge. */
-static bool side_decide(struct ccmm_machine *m, struct copy_side *s, size_t n)
+static bool side_decide(struct ccmm_machine *m, struct copy_side *s, size_t n, const struct copy_mode *cm)
 {
 	const struct decide_memo *e;
+	bool priv, poisoned;
 
 	s->pg = &s->c->page[(s->pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
-	e = plain_verdict(m->plat, s->a, ccmm_pte_is_private(m, s->w.pte), s->w.level, s->pg,
-			  lines_poisoned(s->pg, s->pa, n));
+	priv = ccmm_pte_is_private(m, s->w.pte);
+	poisoned = lines_poisoned(s->pg, s->pa, n);
+	if (!cm->fast) {
+		/* the rule book itself, on the view plain_verdict builds */
+		struct ccmm_view v = {
+			.who = s->a->who,
+			.rw = s->a->rw,
+			.private_attr = priv,
+			.level = s->w.level,
+			.kind = CCMM_RANGE_RAM,
+			.state = (enum ccmm_page_state)s->pg->state,
+			.flags = s->pg->flags,
+			.poisoned = poisoned,
+		};
+		struct ccmm_decision d;
+
+		ccmm_decide(m->plat->mode, m->plat->mmio, &v, &d);
+		s->keyid = d.keyid;
+		s->why = d.why;
+		return !d.rule && d.outcome == CCMM_OK && d.move && !d.poison && !d.handled;
+	}
+	e = plain_verdict(m->plat, s->a, priv, s->w.level, s->pg, poisoned);
 	s->keyid = e->keyid;
 	s->why = e->why;
 	return e->plain;
@@ -646,7 +711,7 @@ static void prefetch_next(const struct copy_side *s, size_t n)
 {
 	uint64_t next = s->pa + n;
 
-	if ((next & (CCMM_PAGE_SIZE - 1)) == 0 && CCMM_ALIGN_DOWN(next, CCMM_PMD_SIZE) == s->chunk_base) {
+	if ((next & (CCMM_PAGE_SIZE - 1)) == 0 && next - s->chunk_base < s->chunk_len) {
 		const struct ccmm_page *pg = &s->c->page[(next >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
 		const struct ccmm_page_data *d = pg->data;
 
@@ -697,13 +762,20 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 		       struct ccmm_result *rr, struct ccmm_result *wr)
 {
 	struct ccmm_machine *m = ctx->m;
-	struct copy_side s = { .a = src }, d = { .a = dst };
+	struct copy_side s, d;
+	struct copy_mode cm = { ccmm_check_fast_path };
 	struct ccmm_pgtable *pa = src->pgt, *pb = dst->pgt;
 	struct chunk_pair locked = { NULL, NULL };
 	unsigned sa, sb = 0;
 	size_t done = 0;
 	long ret = 0;
 
+	s.a = src;
+	s.leaf_size = 0;
+	s.c = NULL;
+	d.a = dst;
+	d.leaf_size = 0;
+	d.c = NULL;
 	if (pa > pb) {
 		struct ccmm_pgtable *t = pa;
 
@@ -721,14 +793,23 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 		d.addr = dst->addr + done;
 		n = CCMM_MIN(n, CCMM_PAGE_SIZE - (s.addr & (CCMM_PAGE_SIZE - 1)));
 		n = CCMM_MIN(n, CCMM_PAGE_SIZE - (d.addr & (CCMM_PAGE_SIZE - 1)));
-		if (!side_translate(m, &s, n) || !side_translate(m, &d, n))
+		if (!side_translate(m, &s, n, &cm) || !side_translate(m, &d, n, &cm))
 			break;
 		pair_lock(&locked, s.c, d.c);
-		if (!side_decide(m, &s, n) || !side_decide(m, &d, n))
+		if (!side_decide(m, &s, n, &cm) || !side_decide(m, &d, n, &cm))
 			break;
-		prefetch_next(&s, n);
-		prefetch_next(&d, n);
-		ret = ccmm_page_copy(m, d.pg, d.pa, d.keyid, s.pg, s.pa, s.keyid, n, &mismatch);
+		if (cm.fast) {
+			prefetch_next(&s, n);
+			prefetch_next(&d, n);
+			ret = ccmm_page_copy(m, d.pg, d.pa, d.keyid, s.pg, s.pa, s.keyid, n, &mismatch);
+		} else {
+			uint8_t tmp[CCMM_PAGE_SIZE];
+			bool dummy = false;
+
+			ret = ccmm_page_rw(m, s.pg, s.pa, tmp, n, false, s.keyid, &mismatch);
+			if (!ret)
+				ret = ccmm_page_rw(m, d.pg, d.pa, tmp, n, true, d.keyid, &dummy);
+		}
 		if (ret)
 			break;
 		if (d.keyid == CCMM_KEYID_GUEST)
