@@ -1125,6 +1125,90 @@ static void test_copy_fast_path_is_general_path(void **state)
 	free(b);
 }
 
+/* ------------------------------------------------ the fast path against changes on another thread */
+
+#define RACE_ROUNDS 400
+#define RACE_VA 0x40000000ULL
+
+struct race_side {
+	struct fx *f;
+	struct ccmm_ctx ctx;
+	uint64_t pa[2];
+	atomic_bool done;
+};
+
+/* Map page pa[k] at RACE_VA, then take it away again (its tables freed and reused), then map it read-only and write-enable it. */
+static void *race_changer(void *arg)
+{
+	struct race_side *r = arg;
+	struct ccmm_pgtable *pt = r->f->user->pgt;
+	uint64_t prot = ccmm_pte_mkprivate(r->f->m, CCMM_PTE_USER | ccmm_pte_cache_bits(CCMM_CACHE_WB, 1), true);
+
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		uint64_t pa = r->pa[i & 1];
+
+		TCHECK(ccmm_pgt_map(&r->ctx, pt, RACE_VA, pa, CCMM_PAGE_SIZE, CCMM_PAGE_SIZE, prot | CCMM_PTE_RW) == 0);
+		TCHECK(ccmm_pgt_unmap(&r->ctx, pt, RACE_VA, CCMM_PAGE_SIZE, true) == 1);
+		TCHECK(ccmm_pgt_map(&r->ctx, pt, RACE_VA, pa, CCMM_PAGE_SIZE, CCMM_PAGE_SIZE, prot) == 0);
+		TCHECK(ccmm_pgt_protect(&r->ctx, pt, RACE_VA, CCMM_PAGE_SIZE, CCMM_PTE_RW, 0, true) == 1);
+		TCHECK(ccmm_pgt_unmap(&r->ctx, pt, RACE_VA, CCMM_PAGE_SIZE, true) == 1);
+	}
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+/*
+ * The fast path reads the TLB's entry without the page-table lock while
+ * another thread maps, unmaps (freeing the tables, which the next map
+ * reuses), maps read-only and write-enables the page under it: every
+ * access sees one whole state of the tables, before or after a change,
+ * never a mix: a write succeeds only through a writable translation of
+ * one of the two pages (the PTE and address it reports are those), fails
+ * with #PF otherwise, and nothing else is recorded. The tables are whole
+ * at the end. Under TSan (the stress suite), no data race.
+ */
+static void test_fast_path_races_changes(void **state)
+{
+	struct fx f;
+	struct race_side r;
+	pthread_t th;
+	size_t ok = 0, pf = 0;
+
+	(void)state;
+	TCHECK_CASE();
+	fx_init(&f, "mode=tdx");
+	memset(&r, 0, sizeof(r));
+	r.f = &f;
+	r.pa[0] = page(&f);
+	assert_int_equal(ccmm_alloc_pages(&f.ctx, 0, 9, 0, &r.pa[1]), 0); /* another chunk */
+	ccmm_ctx_init(&r.ctx, f.m, 1, "changer");
+	atomic_init(&r.done, false);
+	assert_int_equal(pthread_create(&th, NULL, race_changer, &r), 0);
+	while (!atomic_load(&r.done)) {
+		struct ccmm_result res;
+		uint8_t buf[8] = "written";
+		struct ccmm_access a = { CCMM_INIT_USER, CCMM_WRITE, RACE_VA + 64, sizeof(buf), f.user->pgt, -1, buf };
+
+		assert_int_equal(ccmm_access(&f.ctx, &a, &res), 0);
+		if (res.outcome == CCMM_OK) {
+			assert_true(res.pa == r.pa[0] + 64 || res.pa == r.pa[1] + 64);
+			assert_true(res.pte & CCMM_PTE_RW);
+			assert_int_equal(res.pte & f.m->pa_mask & ~(CCMM_PAGE_SIZE - 1), res.pa - 64);
+			assert_int_equal(res.violations, 0);
+			ok++;
+		} else {
+			assert_int_equal(res.outcome, CCMM_PF);
+			pf++;
+		}
+	}
+	pthread_join(th, NULL);
+	TCHECK_DONE();
+	assert_int_equal(ccmm_pgt_is_valid(f.user->pgt), 0);
+	assert_int_equal(ccmm_violations_count(f.m, NULL, CCMM_ANY_ACTOR), 0);
+	assert_true(ok + pf > 0);
+	fx_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1146,6 +1230,7 @@ int main(void)
 		cmocka_unit_test(test_tlb_mapping_changes),
 		cmocka_unit_test(test_fast_path_is_general_path),
 		cmocka_unit_test(test_copy_fast_path_is_general_path),
+		cmocka_unit_test(test_fast_path_races_changes),
 	};
 
 	return cmocka_run_group_tests_name("check", tests, NULL, NULL);
