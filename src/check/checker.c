@@ -309,10 +309,12 @@ static inline uint64_t fast_key(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio
 	uint16_t state_flags; /* adjacent bytes: one load */
 
 	_Static_assert(offsetof(struct ccmm_page, flags) == offsetof(struct ccmm_page, state) + 1, "state, flags");
+	_Static_assert(CCMM_CC_NR <= 256 && CCMM_INIT_NR <= 16, "the key's fields");
 	memcpy(&state_flags, &pg->state, sizeof(state_flags));
-	return (uint64_t)state_flags | (uint64_t)(level & 15) << 16 | (uint64_t)private_attr << 20 |
-	       (uint64_t)poisoned << 21 | (uint64_t)(a->who & 15) << 22 | (uint64_t)(a->rw & 1) << 26 |
-	       (uint64_t)(mode & 255) << 27 | (uint64_t)(mmio & 255) << 35 | 1ULL << 63;
+	/* mode < CCMM_CC_NR, who < CCMM_INIT_NR (the callers' checks), level <= 3 */
+	return (uint64_t)state_flags | (uint64_t)level << 16 | (uint64_t)private_attr << 20 | (uint64_t)poisoned << 21 |
+	       (uint64_t)a->who << 22 | (uint64_t)(a->rw & 1) << 26 | (uint64_t)mode << 27 |
+	       (uint64_t)(mmio & 255) << 35 | 1ULL << 63;
 }
 
 /*
