@@ -181,7 +181,12 @@ void ccmm_pte_format(const struct ccmm_machine *m, uint64_t pte, unsigned level,
 int ccmm_pgt_create(struct ccmm_machine *m, enum ccmm_pgt_kind kind, const char *name, bool track,
 		    struct ccmm_pgtable **out);
 
-/* Unmap everything (tracking counts drop) and free. @ctx may be NULL (no costs, no hook). */
+/*
+ * Unmap everything (tracking counts drop) and free. @ctx may be NULL (no
+ * costs, no hook). No access through @pt may be in flight or begin: the
+ * checker's fast path reads the tables without the lock (ccmm_tlb_hit_gen),
+ * so, unlike a change, the destroy cannot wait for it.
+ */
 void ccmm_pgt_destroy(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt);
 
 /*
