@@ -406,6 +406,23 @@ static inline struct ccmm_chunk *ram_chunk(struct ccmm_machine *m, struct ccmm_t
 }
 
 /*
+ * A TLB miss of access_fast or copy_fast: the walk under the lock fills
+ * the TLB (when nothing is stale). Returns the table's generation after
+ * it, for the caller's second try of the hit, or 0 (never a generation)
+ * when the walk found nothing or a stale translation (the general path
+ * then translates). Its own walk struct: the caller's stays in registers.
+ */
+static __attribute__((noinline)) uint64_t tlb_fill(struct ccmm_pgtable *pgt, uint64_t va)
+{
+	unsigned shard = ccmm_pgt_lock_access(pgt);
+	struct ccmm_walk w;
+	int ret = ccmm_pgt_translate_slow(pgt, va, &w);
+
+	ccmm_pgt_unlock_access(pgt, shard);
+	return ret || w.stale ? 0 : ccmm_pgt_gen(pgt);
+}
+
+/*
  * The common case of a one-page CPU access, for speed: RAM through a
  * current (not stale), permitted translation, in a chunk that exists,
  * that the rule book lets through with nothing to record, charge (but the
@@ -433,6 +450,10 @@ static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a
 
 	/* the TLB's hit, without the page-table lock: checked below */
 	te = ccmm_tlb_hit_gen(pgt, gen, a->addr, &w);
+	if (!te) {
+		gen = tlb_fill(pgt, a->addr);
+		te = gen ? ccmm_tlb_hit_gen(pgt, gen, a->addr, &w) : NULL;
+	}
 	if (!te || (a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW)) ||
 	    (a->who == CCMM_INIT_USER && !(w.pte & CCMM_PTE_USER)) ||
 	    (p->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && w.level >= 2))
@@ -881,6 +902,10 @@ static int copy_fast(struct ccmm_ctx *ctx, const struct ccmm_access *src, const 
 		return 0;
 	gs = ccmm_pgt_gen(src->pgt);
 	te = ccmm_tlb_hit_gen(src->pgt, gs, src->addr, &ws);
+	if (!te) {
+		gs = tlb_fill(src->pgt, src->addr);
+		te = gs ? ccmm_tlb_hit_gen(src->pgt, gs, src->addr, &ws) : NULL;
+	}
 	if (!te || (src->who == CCMM_INIT_USER && !(ws.pte & CCMM_PTE_USER)) ||
 	    (p->mode == CCMM_CC_SEV_SNP && src->who == CCMM_INIT_HOST && ws.level >= 2))
 		return 0;
@@ -889,6 +914,10 @@ static int copy_fast(struct ccmm_ctx *ctx, const struct ccmm_access *src, const 
 		return 0;
 	gd = ccmm_pgt_gen(dst->pgt);
 	te = ccmm_tlb_hit_gen(dst->pgt, gd, dst->addr, &wd);
+	if (!te) {
+		gd = tlb_fill(dst->pgt, dst->addr);
+		te = gd ? ccmm_tlb_hit_gen(dst->pgt, gd, dst->addr, &wd) : NULL;
+	}
 	if (!te || !(wd.pte & CCMM_PTE_RW) || (dst->who == CCMM_INIT_USER && !(wd.pte & CCMM_PTE_USER)) ||
 	    (p->mode == CCMM_CC_SEV_SNP && dst->who == CCMM_INIT_HOST && wd.level >= 2))
 		return 0;
