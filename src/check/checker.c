@@ -872,6 +872,18 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 	return ret ? ret : (long)done;
 }
 
+/* The result of a copy of one plain piece of @n bytes, for one side (the rest of @r zero). */
+static inline void piece_result(struct ccmm_result *r, enum ccmm_outcome o, const char *why, const struct ccmm_walk *w,
+				size_t n)
+{
+	r->outcome = o;
+	r->why = why;
+	r->pa = w->pa;
+	r->pte = w->pte;
+	r->level = w->level;
+	r->done = n;
+}
+
 /*
  * A copy of one piece (within a page on both sides), for speed: both
  * translations from the TLB without the page-table locks, as access_fast
@@ -954,24 +966,11 @@ static int copy_fast(struct ccmm_ctx *ctx, const struct ccmm_access *src, const 
 	ccmm_lock_release(&lo->lock);
 	if (ret)
 		return ret;
-	if (mismatch) {
+	if (mismatch)
 		ccmm_count(ctx, CCMM_CTR_scrambled_reads, 1);
-		rr->outcome = CCMM_SCRAMBLED;
-		rr->why = "the bytes were written under another key";
-	} else {
-		rr->outcome = CCMM_OK;
-		rr->why = swhy;
-	}
-	rr->pa = ws.pa;
-	rr->pte = ws.pte;
-	rr->level = ws.level;
-	rr->done = n;
-	wr->outcome = CCMM_OK;
-	wr->why = dwhy;
-	wr->pa = wd.pa;
-	wr->pte = wd.pte;
-	wr->level = wd.level;
-	wr->done = n;
+	piece_result(rr, mismatch ? CCMM_SCRAMBLED : CCMM_OK, mismatch ? "the bytes were written under another key" : swhy,
+		     &ws, n);
+	piece_result(wr, CCMM_OK, dwhy, &wd, n);
 	return 1;
 }
 
