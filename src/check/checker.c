@@ -322,6 +322,30 @@ static inline uint64_t fast_key(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio
  * to RAM (the view access_fast and the copy's pieces build: RAM, a current
  * translation, no SNP 2 MiB host check), from the fields that vary.
  */
+/* A miss of plain_verdict: the rule book's decision on the view, kept in @e under @key (out of line: the hit keeps its registers). */
+static __attribute__((noinline)) void verdict_fill(const struct ccmm_platform *p, const struct ccmm_access *a,
+						   bool private_attr, unsigned level, const struct ccmm_page *pg,
+						   bool poisoned, uint64_t key, struct decide_memo *e)
+{
+	struct ccmm_view v = {
+		.who = a->who,
+		.rw = a->rw,
+		.private_attr = private_attr,
+		.level = level,
+		.kind = CCMM_RANGE_RAM,
+		.state = (enum ccmm_page_state)pg->state,
+		.flags = pg->flags,
+		.poisoned = poisoned,
+	};
+	struct ccmm_decision d;
+
+	ccmm_decide(p->mode, p->mmio, &v, &d);
+	e->key = key;
+	e->plain = !d.rule && d.outcome == CCMM_OK && d.move && !d.poison && !d.handled;
+	e->keyid = (uint8_t)d.keyid;
+	e->why = d.why;
+}
+
 static inline const struct decide_memo *plain_verdict(const struct ccmm_platform *p, const struct ccmm_access *a,
 						      bool private_attr, unsigned level, const struct ccmm_page *pg,
 						      bool poisoned)
@@ -329,25 +353,8 @@ static inline const struct decide_memo *plain_verdict(const struct ccmm_platform
 	uint64_t key = fast_key(p->mode, p->mmio, a, private_attr, level, pg, poisoned);
 	struct decide_memo *e = &memo[(key * 0x9e3779b97f4a7c15ULL) >> 60];
 
-	if (e->key != key) {
-		struct ccmm_view v = {
-			.who = a->who,
-			.rw = a->rw,
-			.private_attr = private_attr,
-			.level = level,
-			.kind = CCMM_RANGE_RAM,
-			.state = (enum ccmm_page_state)pg->state,
-			.flags = pg->flags,
-			.poisoned = poisoned,
-		};
-		struct ccmm_decision d;
-
-		ccmm_decide(p->mode, p->mmio, &v, &d);
-		e->key = key;
-		e->plain = !d.rule && d.outcome == CCMM_OK && d.move && !d.poison && !d.handled;
-		e->keyid = (uint8_t)d.keyid;
-		e->why = d.why;
-	}
+	if (__builtin_expect(e->key != key, 0))
+		verdict_fill(p, a, private_attr, level, pg, poisoned, key, e);
 	return e;
 }
 
@@ -893,7 +900,7 @@ static inline void piece_result(struct ccmm_result *r, enum ccmm_outcome o, cons
  * Returns 1 when done, 0 when it did nothing (copy_plain and the general
  * path then take the copy), or -errno from ccmm_page_copy.
  */
-static int copy_fast(struct ccmm_ctx *ctx, const struct ccmm_access *src, const struct ccmm_access *dst,
+static __attribute__((noinline)) int copy_fast(struct ccmm_ctx *ctx, const struct ccmm_access *src, const struct ccmm_access *dst,
 		     struct ccmm_result *rr, struct ccmm_result *wr)
 {
 	struct ccmm_machine *m = ctx->m;
