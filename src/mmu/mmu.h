@@ -97,7 +97,9 @@ struct ccmm_pgtable {
 	 * The page_table_lock, as a reader-writer lock that accesses on
 	 * different threads do not contend on: an access in flight holds its
 	 * thread's shard (ccmm_pgt_lock_access), a change of the tables holds
-	 * every shard, so it waits for the accesses in flight.
+	 * every shard, so it waits for the accesses in flight (the checker's
+	 * fast path holds none: it reads through the TLB and checks the
+	 * generation instead, see ccmm_tlb_hit_gen).
 	 */
 	struct {
 		struct ccmm_lock m;
@@ -117,8 +119,9 @@ struct ccmm_pgtable {
 	 * is created and by each change of it (map, unmap, protect, split,
 	 * TLB flush) twice: when it takes the writer side of the lock, before
 	 * its first entry changes, and when it releases it, so no two versions
-	 * of any tables share one and a change in progress has one of its own. The software TLB of ccmm_pgt_translate_locked
-	 * tags its entries with it (read under any shard, written under all);
+	 * of any tables share one and a change in progress has one of its own.
+	 * The software TLB of ccmm_pgt_translate_locked tags its entries with
+	 * it (read under any shard, written under all);
 	 * a caller that remembers a walk's result with the value it read
 	 * before the walk may reuse it while the value has not moved
 	 * (ccmm_pgt_gen, lock-free).
@@ -275,8 +278,8 @@ static inline void ccmm_pgt_unlock_access(struct ccmm_pgtable *pt, unsigned shar
 /*
  * ccmm_pgt_gen - @pt's change count: it moves with every change of the
  * tables (before its first entry and after its last, with the lock held),
- * never goes back. A walk made
- * after reading the value N still holds while ccmm_pgt_gen() returns N.
+ * never goes back. A walk made after reading the value N still holds
+ * while ccmm_pgt_gen() returns N.
  * The values come from one process-wide counter, so a value read from one
  * table is never another's. Lock-free (an acquire load).
  */
@@ -400,11 +403,12 @@ static inline bool ccmm_pgt_gen_is(struct ccmm_pgtable *pt, uint64_t gen)
 }
 
 /*
- * As ccmm_pgt_translate, for a caller that holds @pt's lock: the checker
- * holds it from the translation to the end of the access, so a change of
- * the mapping (and the TLB flush that follows it) waits for accesses in
- * flight, as a shootdown IPI waits for the CPU's instruction to retire.
- * Inline: the TLB's hit (every modeled CPU access translates).
+ * As ccmm_pgt_translate, for a caller that holds @pt's lock: the checker's
+ * general path holds it from the translation to the end of the access, so
+ * a change of the mapping (and the TLB flush that follows it) waits for
+ * accesses in flight, as a shootdown IPI waits for the CPU's instruction
+ * to retire (its fast path instead checks that no change began before it
+ * touched the page: ccmm_tlb_hit_gen). Inline: the TLB's hit.
  */
 static inline int ccmm_pgt_translate_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
 {
