@@ -438,7 +438,13 @@ static __attribute__((noinline)) uint64_t tlb_fill(struct ccmm_pgtable *pgt, uin
  * with the same counts and result. Anything else returns false before
  * anything is moved, counted or changed, and access_page then does the
  * whole access (a change of the tables or the page in between is then
- * an access a moment later, which it could have been anyway).
+ * an access a moment later, which it could have been anyway). It holds no
+ * page-table lock: the translation comes from this thread's TLB at the
+ * table's generation, and the access goes on only if the generation has
+ * not moved once the page's chunk lock is held and its verdict taken (a
+ * seqlock's read side), so it is the access the locked path would have
+ * made just before the change; the page itself is read and changed only
+ * under its chunk lock, which any later change of it waits for.
  */
 static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)
 {
