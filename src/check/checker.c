@@ -705,8 +705,30 @@ static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n
 	return true;
 }
 
+/* side_decide without the memo: the rule book itself, on the view plain_verdict builds (out of line). */
+static __attribute__((noinline)) bool side_decide_general(struct ccmm_machine *m, struct copy_side *s, bool priv,
+							 bool poisoned)
+{
+	struct ccmm_view v = {
+		.who = s->a->who,
+		.rw = s->a->rw,
+		.private_attr = priv,
+		.level = s->w.level,
+		.kind = CCMM_RANGE_RAM,
+		.state = (enum ccmm_page_state)s->pg->state,
+		.flags = s->pg->flags,
+		.poisoned = poisoned,
+	};
+	struct ccmm_decision d;
+
+	ccmm_decide(m->plat->mode, m->plat->mmio, &v, &d);
+	s->keyid = d.keyid;
+	s->why = d.why;
+	return !d.rule && d.outcome == CCMM_OK && d.move && !d.poison && !d.handled;
+}
+
 /* The decision for one side (its chunk locked): true when it is plain, nothing to record or charge. */
-static bool side_decide(struct ccmm_machine *m, struct copy_side *s, size_t n, const struct copy_mode *cm)
+static inline bool side_decide(struct ccmm_machine *m, struct copy_side *s, size_t n, const struct copy_mode *cm)
 {
 	const struct decide_memo *e;
 	bool priv, poisoned;
@@ -714,25 +736,8 @@ static bool side_decide(struct ccmm_machine *m, struct copy_side *s, size_t n, c
 	s->pg = &s->c->page[(s->pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
 	priv = ccmm_pte_is_private(m, s->w.pte);
 	poisoned = lines_poisoned(s->pg, s->pa, n);
-	if (!cm->fast) {
-		/* the rule book itself, on the view plain_verdict builds */
-		struct ccmm_view v = {
-			.who = s->a->who,
-			.rw = s->a->rw,
-			.private_attr = priv,
-			.level = s->w.level,
-			.kind = CCMM_RANGE_RAM,
-			.state = (enum ccmm_page_state)s->pg->state,
-			.flags = s->pg->flags,
-			.poisoned = poisoned,
-		};
-		struct ccmm_decision d;
-
-		ccmm_decide(m->plat->mode, m->plat->mmio, &v, &d);
-		s->keyid = d.keyid;
-		s->why = d.why;
-		return !d.rule && d.outcome == CCMM_OK && d.move && !d.poison && !d.handled;
-	}
+	if (!cm->fast)
+		return side_decide_general(m, s, priv, poisoned);
 	e = plain_verdict(m->plat, s->a, priv, s->w.level, s->pg, poisoned);
 	s->keyid = e->keyid;
 	s->why = e->why;
