@@ -309,10 +309,12 @@ static inline uint64_t fast_key(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio
 	uint16_t state_flags; /* adjacent bytes: one load */
 
 	_Static_assert(offsetof(struct ccmm_page, flags) == offsetof(struct ccmm_page, state) + 1, "state, flags");
+	_Static_assert(CCMM_CC_NR <= 256 && CCMM_INIT_NR <= 16, "the key's fields");
 	memcpy(&state_flags, &pg->state, sizeof(state_flags));
-	return (uint64_t)state_flags | (uint64_t)(level & 15) << 16 | (uint64_t)private_attr << 20 |
-	       (uint64_t)poisoned << 21 | (uint64_t)(a->who & 15) << 22 | (uint64_t)(a->rw & 1) << 26 |
-	       (uint64_t)(mode & 255) << 27 | (uint64_t)(mmio & 255) << 35 | 1ULL << 63;
+	/* mode < CCMM_CC_NR, who < CCMM_INIT_NR (the callers' checks), level <= 3 */
+	return (uint64_t)state_flags | (uint64_t)level << 16 | (uint64_t)private_attr << 20 | (uint64_t)poisoned << 21 |
+	       (uint64_t)a->who << 22 | (uint64_t)(a->rw & 1) << 26 | (uint64_t)mode << 27 |
+	       (uint64_t)(mmio & 255) << 35 | 1ULL << 63;
 }
 
 /*
@@ -320,6 +322,30 @@ static inline uint64_t fast_key(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio
  * to RAM (the view access_fast and the copy's pieces build: RAM, a current
  * translation, no SNP 2 MiB host check), from the fields that vary.
  */
+/* A miss of plain_verdict: the rule book's decision on the view, kept in @e under @key (out of line: the hit keeps its registers). */
+static __attribute__((noinline)) void verdict_fill(const struct ccmm_platform *p, const struct ccmm_access *a,
+						   bool private_attr, unsigned level, const struct ccmm_page *pg,
+						   bool poisoned, uint64_t key, struct decide_memo *e)
+{
+	struct ccmm_view v = {
+		.who = a->who,
+		.rw = a->rw,
+		.private_attr = private_attr,
+		.level = level,
+		.kind = CCMM_RANGE_RAM,
+		.state = (enum ccmm_page_state)pg->state,
+		.flags = pg->flags,
+		.poisoned = poisoned,
+	};
+	struct ccmm_decision d;
+
+	ccmm_decide(p->mode, p->mmio, &v, &d);
+	e->key = key;
+	e->plain = !d.rule && d.outcome == CCMM_OK && d.move && !d.poison && !d.handled;
+	e->keyid = (uint8_t)d.keyid;
+	e->why = d.why;
+}
+
 static inline const struct decide_memo *plain_verdict(const struct ccmm_platform *p, const struct ccmm_access *a,
 						      bool private_attr, unsigned level, const struct ccmm_page *pg,
 						      bool poisoned)
@@ -327,26 +353,80 @@ static inline const struct decide_memo *plain_verdict(const struct ccmm_platform
 	uint64_t key = fast_key(p->mode, p->mmio, a, private_attr, level, pg, poisoned);
 	struct decide_memo *e = &memo[(key * 0x9e3779b97f4a7c15ULL) >> 60];
 
-	if (e->key != key) {
-		struct ccmm_view v = {
-			.who = a->who,
-			.rw = a->rw,
-			.private_attr = private_attr,
-			.level = level,
-			.kind = CCMM_RANGE_RAM,
-			.state = (enum ccmm_page_state)pg->state,
-			.flags = pg->flags,
-			.poisoned = poisoned,
-		};
-		struct ccmm_decision d;
-
-		ccmm_decide(p->mode, p->mmio, &v, &d);
-		e->key = key;
-		e->plain = !d.rule && d.outcome == CCMM_OK && d.move && !d.poison && !d.handled;
-		e->keyid = (uint8_t)d.keyid;
-		e->why = d.why;
-	}
+	if (__builtin_expect(e->key != key, 0))
+		verdict_fill(p, a, private_attr, level, pg, poisoned, key, e);
 	return e;
+}
+
+/*
+ * The chunk of page metadata of RAM page @pa (@create: made when it does
+ * not exist yet), and the addresses it serves within its range:
+ * [*@base, *@base + *@len). NULL when @pa is not RAM, when the chunk does
+ * not exist and !@create, or out of memory.
+ */
+static struct ccmm_chunk *chunk_lookup(struct ccmm_machine *m, uint64_t pa, bool create, uint64_t *base, uint32_t *len)
+{
+	struct ccmm_phys_range *pr = ccmm_phys_range_at(m, pa);
+	const struct ccmm_mem_range *d;
+	struct ccmm_chunk *c;
+	uint64_t lo, hi;
+
+	if (!pr || pr->desc->kind != CCMM_RANGE_RAM)
+		return NULL;
+	c = ccmm_phys_chunk_peek(pr, pa); /* inline when it exists */
+	if (!c && create)
+		c = ccmm_phys_chunk_in(m, pr, pa, true);
+	d = pr->desc;
+	lo = CCMM_MAX(CCMM_ALIGN_DOWN(pa, 1ULL << CCMM_CHUNK_SHIFT), d->base);
+	hi = CCMM_MIN(CCMM_ALIGN_DOWN(pa, 1ULL << CCMM_CHUNK_SHIFT) + (1ULL << CCMM_CHUNK_SHIFT), d->base + d->size);
+	*base = lo;
+	*len = (uint32_t)(hi - lo);
+	return c;
+}
+
+/*
+ * The chunk of page metadata of @pa when @pa is RAM and its chunk exists,
+ * else NULL (the general path then finds the range or creates the
+ * chunk). @te: the TLB entry that translated @pa (NULL: the walk did),
+ * whose aux fields keep the chunk of the last page reached through it
+ * with the addresses it serves (its 2 MiB within its range): the direct
+ * map and most mappings reach one chunk through one entry. The kind of a
+ * range and the chunk of an address never change while the machine
+ * lives, and the entry lives no longer than its table's generation, so
+ * the cache answers only what the lookup would.
+ */
+static inline struct ccmm_chunk *ram_chunk(struct ccmm_machine *m, struct ccmm_tlb_entry *te, uint64_t pa)
+{
+	struct ccmm_chunk *c;
+	uint64_t base;
+	uint32_t len;
+
+	if (te && pa - te->aux_base < te->aux_len)
+		return te->aux;
+	c = chunk_lookup(m, pa, false, &base, &len);
+	if (c && te) {
+		te->aux_base = base;
+		te->aux_len = len;
+		te->aux = c;
+	}
+	return c;
+}
+
+/*
+ * A TLB miss of access_fast or copy_fast: the walk under the lock fills
+ * the TLB (when nothing is stale). Returns the table's generation after
+ * it, for the caller's second try of the hit, or 0 (never a generation)
+ * when the walk found nothing or a stale translation (the general path
+ * then translates). Its own walk struct: the caller's stays in registers.
+ */
+static __attribute__((noinline)) uint64_t tlb_fill(struct ccmm_pgtable *pgt, uint64_t va)
+{
+	unsigned shard = ccmm_pgt_lock_access(pgt);
+	struct ccmm_walk w;
+	int ret = ccmm_pgt_translate_slow(pgt, va, &w);
+
+	ccmm_pgt_unlock_access(pgt, shard);
+	return ret || w.stale ? 0 : ccmm_pgt_gen(pgt);
 }
 
 /*
@@ -358,40 +438,56 @@ static inline const struct decide_memo *plain_verdict(const struct ccmm_platform
  * with the same counts and result. Anything else returns false before
  * anything is moved, counted or changed, and access_page then does the
  * whole access (a change of the tables or the page in between is then
- * an access a moment later, which it could have been anyway).
+ * an access a moment later, which it could have been anyway). It holds no
+ * page-table lock: the translation comes from this thread's TLB at the
+ * table's generation, and the access goes on only if the generation has
+ * not moved once the page's chunk lock is held and its verdict taken (a
+ * seqlock's read side), so it is the access the locked path would have
+ * made just before the change; the page itself is read and changed only
+ * under its chunk lock, which any later change of it waits for.
  */
 static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_result *r)
 {
 	struct ccmm_machine *m = ctx->m;
 	const struct ccmm_platform *p = m->plat;
 	struct ccmm_pgtable *pgt = a->pgt;
-	struct ccmm_phys_range *prange;
+	uint64_t gen = ccmm_pgt_gen(pgt);
+	struct ccmm_tlb_entry *te;
 	struct ccmm_chunk *c;
 	struct ccmm_page *pg;
 	struct ccmm_walk w;
 	const struct decide_memo *e;
 	const char *why;
 	enum ccmm_outcome o = CCMM_OK;
-	unsigned shard = ccmm_pgt_lock_access(pgt);
 	uint64_t pa;
 
-	if (ccmm_pgt_translate_locked(pgt, a->addr, &w) || w.stale || (a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW)) ||
+	/* the TLB's hit, without the page-table lock: checked below */
+	te = ccmm_tlb_hit_gen(pgt, gen, a->addr, &w);
+	if (!te) {
+		gen = tlb_fill(pgt, a->addr);
+		te = gen ? ccmm_tlb_hit_gen(pgt, gen, a->addr, &w) : NULL;
+	}
+	if (!te || (a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW)) ||
 	    (a->who == CCMM_INIT_USER && !(w.pte & CCMM_PTE_USER)) ||
 	    (p->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && w.level >= 2))
-		goto general;
+		return false;
 	pa = w.pa;
-	prange = ccmm_phys_range_at(m, pa);
-	if (!prange || prange->desc->kind != CCMM_RANGE_RAM)
-		goto general;
-	c = ccmm_phys_chunk_peek(prange, pa);
+	c = ram_chunk(m, te, pa);
 	if (!c)
-		goto general;
+		return false;
 	pg = &c->page[(pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
 	ccmm_lock_acquire(&c->lock);
 	e = plain_verdict(p, a, ccmm_pte_is_private(m, w.pte), w.level, pg, lines_poisoned(pg, pa, a->len));
-	if (!e->plain) {
+	/*
+	 * No change of the tables began since the translation was read: the
+	 * access is then the one it would have been under the lock, taken
+	 * before that change (which, as a shootdown waits for the access in
+	 * flight, orders after it: whatever it changes of the page waits for
+	 * the chunk lock held here).
+	 */
+	if (!e->plain || !ccmm_pgt_gen_is(pgt, gen)) {
 		ccmm_lock_release(&c->lock);
-		goto general;
+		return false;
 	}
 	why = e->why;
 	if (a->buf) {
@@ -408,7 +504,6 @@ static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a
 		}
 	}
 	ccmm_lock_release(&c->lock);
-	ccmm_pgt_unlock_access(pgt, shard);
 	/* the result as ccmm_access fills it from access_page_locked's (a failed engine: the outcome alone) */
 	r->outcome = o;
 	r->handled = false;
@@ -419,9 +514,6 @@ static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a
 	r->violations = 0;
 	r->why = o == CCMM_ABORT ? NULL : why;
 	return true;
-general:
-	ccmm_pgt_unlock_access(pgt, shard);
-	return false;
 }
 
 static inline int access_valid(struct ccmm_ctx *ctx, const struct ccmm_access *a)
@@ -536,12 +628,25 @@ struct copy_side {
 	struct ccmm_walk w;
 	uint64_t leaf_va, leaf_size;   /* the leaf w came from; leaf_size 0: look it up */
 	uint64_t leaf_pa;              /* the physical address of leaf_va */
-	struct ccmm_phys_range *pr;
-	struct ccmm_chunk *c;
-	uint64_t chunk_base;           /* the 2 MiB c holds */
+	struct ccmm_chunk *c;          /* NULL: look it up */
+	uint64_t chunk_base;           /* c serves [chunk_base, chunk_base + chunk_len) */
+	uint32_t chunk_len;
 	struct ccmm_page *pg;
 	unsigned keyid;                /* the rule book's key for the piece (side_decide) */
 	const char *why;               /* and its reason */
+};
+
+/*
+ * Whether copies take their fast path (ccmm_check_fast_path when the copy
+ * began): the TLB, the verdict memo, the leaf and chunk of the piece
+ * before, and ccmm_page_copy. Without it, the same pieces are decided and
+ * moved the general way: a walk of the tables, a range and chunk lookup
+ * and the rule book's decision for every piece, and the bytes read into a
+ * buffer and written from it (test_copy_fast_path_is_general_path
+ * compares the two).
+ */
+struct copy_mode {
+	bool fast;
 };
 
 /*
@@ -550,14 +655,19 @@ struct copy_side {
  * current translation, which the general path then takes with all it
  * records.
  */
-static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n)
+static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n, const struct copy_mode *cm)
 {
 	const struct ccmm_access *a = s->a;
+	struct ccmm_tlb_entry *te = NULL;
 
 	if (s->leaf_size && s->addr - s->leaf_va < s->leaf_size) {
 		s->w.pa = s->leaf_pa + (s->addr - s->leaf_va); /* the same leaf as the piece before */
 	} else {
-		if (ccmm_pgt_translate_locked(a->pgt, s->addr, &s->w) || s->w.stale)
+		if (cm->fast)
+			te = ccmm_tlb_hit(a->pgt, s->addr, &s->w);
+		if (!te && ccmm_pgt_translate_slow(a->pgt, s->addr, &s->w))
+			return false;
+		if (s->w.stale)
 			return false;
 		if ((a->rw == CCMM_WRITE && !(s->w.pte & CCMM_PTE_RW)) ||
 		    (a->who == CCMM_INIT_USER && !(s->w.pte & CCMM_PTE_USER)))
@@ -565,36 +675,70 @@ static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n
 		if (m->plat->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && s->w.level >= 2)
 			return false; /* the 2 MiB RMP check: the general path */
 		/* a stale entry may cover part of the leaf: then translate every piece */
-		s->leaf_size = a->pgt->nr_stale ? 0 : ccmm_level_size(s->w.level);
+		s->leaf_size = a->pgt->nr_stale || !cm->fast ? 0 : ccmm_level_size(s->w.level);
 		s->leaf_va = s->addr & ~(ccmm_level_size(s->w.level) - 1);
 		s->leaf_pa = s->w.pa - (s->addr - s->leaf_va);
 	}
 	s->pa = s->w.pa;
 	if ((s->pa & (CCMM_PAGE_SIZE - 1)) + n > CCMM_PAGE_SIZE)
 		return false;
-	if (!s->pr || s->pa - s->pr->desc->base >= s->pr->desc->size) {
-		s->pr = ccmm_phys_range_at(m, s->pa);
-		s->c = NULL;
-		if (!s->pr || s->pr->desc->kind != CCMM_RANGE_RAM)
-			return false;
+	if (!cm->fast) {
+		s->c = chunk_lookup(m, s->pa, true, &s->chunk_base, &s->chunk_len);
+		return s->c != NULL;
 	}
-	if (!s->c || CCMM_ALIGN_DOWN(s->pa, CCMM_PMD_SIZE) != s->chunk_base) {
-		s->c = ccmm_phys_chunk_peek(s->pr, s->pa); /* inline when it exists */
-		if (!s->c)
-			s->c = ccmm_phys_chunk_in(m, s->pr, s->pa, true);
-		s->chunk_base = CCMM_ALIGN_DOWN(s->pa, CCMM_PMD_SIZE);
+	if (!s->c || s->pa - s->chunk_base >= s->chunk_len) {
+		if (te && s->pa - te->aux_base < te->aux_len) {
+			s->c = te->aux;
+			s->chunk_base = te->aux_base;
+			s->chunk_len = te->aux_len;
+		} else {
+			s->c = chunk_lookup(m, s->pa, true, &s->chunk_base, &s->chunk_len);
+			if (!s->c)
+				return false;
+			if (te) {
+				te->aux = s->c;
+				te->aux_base = s->chunk_base;
+				te->aux_len = s->chunk_len;
+			}
+		}
 	}
-	return s->c != NULL;
+	return true;
+}
+
+/* side_decide without the memo: the rule book itself, on the view plain_verdict builds (out of line). */
+static __attribute__((noinline)) bool side_decide_general(struct ccmm_machine *m, struct copy_side *s, bool priv,
+							 bool poisoned)
+{
+	struct ccmm_view v = {
+		.who = s->a->who,
+		.rw = s->a->rw,
+		.private_attr = priv,
+		.level = s->w.level,
+		.kind = CCMM_RANGE_RAM,
+		.state = (enum ccmm_page_state)s->pg->state,
+		.flags = s->pg->flags,
+		.poisoned = poisoned,
+	};
+	struct ccmm_decision d;
+
+	ccmm_decide(m->plat->mode, m->plat->mmio, &v, &d);
+	s->keyid = d.keyid;
+	s->why = d.why;
+	return !d.rule && d.outcome == CCMM_OK && d.move && !d.poison && !d.handled;
 }
 
 /* The decision for one side (its chunk locked): true when it is plain, nothing to record or charge. */
-static bool side_decide(struct ccmm_machine *m, struct copy_side *s, size_t n)
+static inline bool side_decide(struct ccmm_machine *m, struct copy_side *s, size_t n, const struct copy_mode *cm)
 {
 	const struct decide_memo *e;
+	bool priv, poisoned;
 
 	s->pg = &s->c->page[(s->pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
-	e = plain_verdict(m->plat, s->a, ccmm_pte_is_private(m, s->w.pte), s->w.level, s->pg,
-			  lines_poisoned(s->pg, s->pa, n));
+	priv = ccmm_pte_is_private(m, s->w.pte);
+	poisoned = lines_poisoned(s->pg, s->pa, n);
+	if (!cm->fast)
+		return side_decide_general(m, s, priv, poisoned);
+	e = plain_verdict(m->plat, s->a, priv, s->w.level, s->pg, poisoned);
 	s->keyid = e->keyid;
 	s->why = e->why;
 	return e->plain;
@@ -608,7 +752,7 @@ static void prefetch_next(const struct copy_side *s, size_t n)
 {
 	uint64_t next = s->pa + n;
 
-	if ((next & (CCMM_PAGE_SIZE - 1)) == 0 && CCMM_ALIGN_DOWN(next, CCMM_PMD_SIZE) == s->chunk_base) {
+	if ((next & (CCMM_PAGE_SIZE - 1)) == 0 && next - s->chunk_base < s->chunk_len) {
 		const struct ccmm_page *pg = &s->c->page[(next >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
 		const struct ccmm_page_data *d = pg->data;
 
@@ -659,13 +803,20 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 		       struct ccmm_result *rr, struct ccmm_result *wr)
 {
 	struct ccmm_machine *m = ctx->m;
-	struct copy_side s = { .a = src }, d = { .a = dst };
+	struct copy_side s, d;
+	struct copy_mode cm = { ccmm_check_fast_path };
 	struct ccmm_pgtable *pa = src->pgt, *pb = dst->pgt;
 	struct chunk_pair locked = { NULL, NULL };
 	unsigned sa, sb = 0;
 	size_t done = 0;
 	long ret = 0;
 
+	s.a = src;
+	s.leaf_size = 0;
+	s.c = NULL;
+	d.a = dst;
+	d.leaf_size = 0;
+	d.c = NULL;
 	if (pa > pb) {
 		struct ccmm_pgtable *t = pa;
 
@@ -683,14 +834,23 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 		d.addr = dst->addr + done;
 		n = CCMM_MIN(n, CCMM_PAGE_SIZE - (s.addr & (CCMM_PAGE_SIZE - 1)));
 		n = CCMM_MIN(n, CCMM_PAGE_SIZE - (d.addr & (CCMM_PAGE_SIZE - 1)));
-		if (!side_translate(m, &s, n) || !side_translate(m, &d, n))
+		if (!side_translate(m, &s, n, &cm) || !side_translate(m, &d, n, &cm))
 			break;
 		pair_lock(&locked, s.c, d.c);
-		if (!side_decide(m, &s, n) || !side_decide(m, &d, n))
+		if (!side_decide(m, &s, n, &cm) || !side_decide(m, &d, n, &cm))
 			break;
-		prefetch_next(&s, n);
-		prefetch_next(&d, n);
-		ret = ccmm_page_copy(m, d.pg, d.pa, d.keyid, s.pg, s.pa, s.keyid, n, &mismatch);
+		if (cm.fast) {
+			prefetch_next(&s, n);
+			prefetch_next(&d, n);
+			ret = ccmm_page_copy(m, d.pg, d.pa, d.keyid, s.pg, s.pa, s.keyid, n, &mismatch);
+		} else {
+			uint8_t tmp[CCMM_PAGE_SIZE];
+			bool dummy = false;
+
+			ret = ccmm_page_rw(m, s.pg, s.pa, tmp, n, false, s.keyid, &mismatch);
+			if (!ret)
+				ret = ccmm_page_rw(m, d.pg, d.pa, tmp, n, true, d.keyid, &dummy);
+		}
 		if (ret)
 			break;
 		if (d.keyid == CCMM_KEYID_GUEST)
@@ -730,6 +890,108 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 	return ret ? ret : (long)done;
 }
 
+/* The result of a copy of one plain piece of @n bytes, for one side (the rest of @r zero). */
+static inline void piece_result(struct ccmm_result *r, enum ccmm_outcome o, const char *why, const struct ccmm_walk *w,
+				size_t n)
+{
+	r->outcome = o;
+	r->why = why;
+	r->pa = w->pa;
+	r->pte = w->pte;
+	r->level = w->level;
+	r->done = n;
+}
+
+/*
+ * A copy of one piece (within a page on both sides), for speed: both
+ * translations from the TLB without the page-table locks, as access_fast
+ * takes them, both chunks, both verdicts from the memo; when both sides are
+ * plain and no change of either table began since, the bytes go from page
+ * to page and the results are what copy_plain gives the same piece.
+ * Returns 1 when done, 0 when it did nothing (copy_plain and the general
+ * path then take the copy), or -errno from ccmm_page_copy.
+ */
+static __attribute__((noinline)) int copy_fast(struct ccmm_ctx *ctx, const struct ccmm_access *src, const struct ccmm_access *dst,
+		     struct ccmm_result *rr, struct ccmm_result *wr)
+{
+	struct ccmm_machine *m = ctx->m;
+	const struct ccmm_platform *p = m->plat;
+	size_t n = src->len;
+	uint64_t gs, gd;
+	struct ccmm_tlb_entry *te;
+	struct ccmm_walk ws, wd;
+	struct ccmm_chunk *cs, *cd, *lo, *hi;
+	struct ccmm_page *pgs, *pgd;
+	const struct decide_memo *e;
+	const char *swhy, *dwhy;
+	unsigned skey, dkey;
+	bool splain, mismatch = false;
+	int ret;
+
+	if (n > CCMM_PAGE_SIZE - (src->addr & (CCMM_PAGE_SIZE - 1)) || n > CCMM_PAGE_SIZE - (dst->addr & (CCMM_PAGE_SIZE - 1)))
+		return 0;
+	gs = ccmm_pgt_gen(src->pgt);
+	te = ccmm_tlb_hit_gen(src->pgt, gs, src->addr, &ws);
+	if (!te) {
+		gs = tlb_fill(src->pgt, src->addr);
+		te = gs ? ccmm_tlb_hit_gen(src->pgt, gs, src->addr, &ws) : NULL;
+	}
+	if (!te || (src->who == CCMM_INIT_USER && !(ws.pte & CCMM_PTE_USER)) ||
+	    (p->mode == CCMM_CC_SEV_SNP && src->who == CCMM_INIT_HOST && ws.level >= 2))
+		return 0;
+	cs = ram_chunk(m, te, ws.pa);
+	if (!cs)
+		return 0;
+	gd = ccmm_pgt_gen(dst->pgt);
+	te = ccmm_tlb_hit_gen(dst->pgt, gd, dst->addr, &wd);
+	if (!te) {
+		gd = tlb_fill(dst->pgt, dst->addr);
+		te = gd ? ccmm_tlb_hit_gen(dst->pgt, gd, dst->addr, &wd) : NULL;
+	}
+	if (!te || !(wd.pte & CCMM_PTE_RW) || (dst->who == CCMM_INIT_USER && !(wd.pte & CCMM_PTE_USER)) ||
+	    (p->mode == CCMM_CC_SEV_SNP && dst->who == CCMM_INIT_HOST && wd.level >= 2))
+		return 0;
+	cd = ram_chunk(m, te, wd.pa);
+	if (!cd)
+		return 0;
+	lo = cs < cd ? cs : cd;
+	hi = cs < cd ? cd : cs;
+	ccmm_lock_acquire(&lo->lock);
+	if (hi != lo)
+		ccmm_lock_acquire(&hi->lock);
+	pgs = &cs->page[(ws.pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
+	pgd = &cd->page[(wd.pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
+	/* the source's verdict kept before the destination's (which may take its memo entry) */
+	e = plain_verdict(p, src, ccmm_pte_is_private(m, ws.pte), ws.level, pgs, lines_poisoned(pgs, ws.pa, n));
+	splain = e->plain;
+	skey = e->keyid;
+	swhy = e->why;
+	e = plain_verdict(p, dst, ccmm_pte_is_private(m, wd.pte), wd.level, pgd, lines_poisoned(pgd, wd.pa, n));
+	dkey = e->keyid;
+	dwhy = e->why;
+	/* no change of either table began since the translations (see access_fast) */
+	if (!splain || !e->plain || !ccmm_pgt_gen_is(src->pgt, gs) || !ccmm_pgt_gen_is(dst->pgt, gd)) {
+		if (hi != lo)
+			ccmm_lock_release(&hi->lock);
+		ccmm_lock_release(&lo->lock);
+		return 0;
+	}
+	ret = ccmm_page_copy(m, pgd, wd.pa, dkey, pgs, ws.pa, skey, n, &mismatch);
+	if (!ret && dkey == CCMM_KEYID_GUEST)
+		lines_rewritten(pgd, wd.pa, n);
+	if (hi != lo)
+		ccmm_lock_release(&hi->lock);
+	ccmm_lock_release(&lo->lock);
+	if (ret)
+		return ret;
+	if (mismatch)
+		ccmm_count(ctx, CCMM_CTR_scrambled_reads, 1);
+	piece_result(rr, mismatch ? CCMM_SCRAMBLED : CCMM_OK, mismatch ? "the bytes were written under another key" : swhy,
+		     &ws, n);
+	piece_result(wr, CCMM_OK, dwhy, &wd, n);
+	return 1;
+}
+
 static bool outcome_fails(const struct ccmm_result *r)
 {
 	return (ccmm_outcome_faults(r->outcome) && !r->handled) || r->outcome == CCMM_ABORT || r->outcome == CCMM_BLOCKED;
@@ -756,6 +1018,18 @@ int ccmm_copy(struct ccmm_ctx *ctx, const struct ccmm_access *dst, const struct 
 		return -EINVAL;
 
 	ccmm_count(ctx, CCMM_CTR_accesses, 1);
+	/* one plain piece */
+	if (ccmm_check_fast_path) {
+		ret = copy_fast(ctx, src, dst, rr, wr);
+		if (ret < 0)
+			return ret;
+		if (ret) {
+			ccmm_count(ctx, CCMM_CTR_accesses, 1); /* the write began */
+			account_bytes(ctx, CCMM_READ, rr->done);
+			account_bytes(ctx, CCMM_WRITE, wr->done);
+			return 0;
+		}
+	}
 	/* the plain pieces, page to page */
 	plain = copy_plain(ctx, src, dst, rr, wr);
 	if (plain < 0)

@@ -97,12 +97,15 @@ struct ccmm_pgtable {
 	 * The page_table_lock, as a reader-writer lock that accesses on
 	 * different threads do not contend on: an access in flight holds its
 	 * thread's shard (ccmm_pgt_lock_access), a change of the tables holds
-	 * every shard, so it waits for the accesses in flight.
+	 * every shard, so it waits for the accesses in flight (the checker's
+	 * fast path holds none: it reads through the TLB and checks the
+	 * generation instead, see ccmm_tlb_hit_gen).
 	 */
 	struct {
 		struct ccmm_lock m;
 	} __attribute__((aligned(64))) lock[CCMM_PGT_LOCK_SHARDS];
 	uint64_t *root;             /* 512 entries */
+	uint64_t *free_tables;      /* tables given back, linked by their first entry (freed at destroy) */
 	size_t nr_tables;           /* page-table pages, root included */
 	size_t nr_leaves[CCMM_PGT_LEVELS + 1];
 	struct ccmm_tlb_stale *stale;
@@ -113,10 +116,12 @@ struct ccmm_pgtable {
 	uint64_t stale_seq;
 	/*
 	 * The generation: drawn from one process-wide counter when the table
-	 * is created and each time a change of it (map, unmap, protect, split,
-	 * TLB flush) releases the writer side of the lock, so no two versions
-	 * of any tables share one. The software TLB of ccmm_pgt_translate_locked
-	 * tags its entries with it (read under any shard, written under all);
+	 * is created and by each change of it (map, unmap, protect, split,
+	 * TLB flush) twice: when it takes the writer side of the lock, before
+	 * its first entry changes, and when it releases it, so no two versions
+	 * of any tables share one and a change in progress has one of its own.
+	 * The software TLB of ccmm_pgt_translate_locked tags its entries with
+	 * it (read under any shard, written under all);
 	 * a caller that remembers a walk's result with the value it read
 	 * before the walk may reuse it while the value has not moved
 	 * (ccmm_pgt_gen, lock-free).
@@ -179,7 +184,12 @@ void ccmm_pte_format(const struct ccmm_machine *m, uint64_t pte, unsigned level,
 int ccmm_pgt_create(struct ccmm_machine *m, enum ccmm_pgt_kind kind, const char *name, bool track,
 		    struct ccmm_pgtable **out);
 
-/* Unmap everything (tracking counts drop) and free. @ctx may be NULL (no costs, no hook). */
+/*
+ * Unmap everything (tracking counts drop) and free. @ctx may be NULL (no
+ * costs, no hook). No access through @pt may be in flight or begin: the
+ * checker's fast path reads the tables without the lock (ccmm_tlb_hit_gen),
+ * so, unlike a change, the destroy cannot wait for it.
+ */
 void ccmm_pgt_destroy(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt);
 
 /*
@@ -267,8 +277,9 @@ static inline void ccmm_pgt_unlock_access(struct ccmm_pgtable *pt, unsigned shar
 
 /*
  * ccmm_pgt_gen - @pt's change count: it moves with every change of the
- * tables (after it, with the lock held), never goes back. A walk made
- * after reading the value N still holds while ccmm_pgt_gen() returns N.
+ * tables (before its first entry and after its last, with the lock held),
+ * never goes back. A walk made after reading the value N still holds
+ * while ccmm_pgt_gen() returns N.
  * The values come from one process-wide counter, so a value read from one
  * table is never another's. Lock-free (an acquire load).
  */
@@ -304,10 +315,24 @@ struct ccmm_tlb_entry {
 	uint64_t *table; /* the last-level table, or NULL: */
 	uint64_t pte;    /* the 2 MiB or 1 GiB leaf */
 	uint64_t mask;   /* the leaf's size - 1 */
+	/*
+	 * The caller's cache of what lies behind the translations of this
+	 * entry, emptied with every fill (so it lives no longer than the
+	 * entry, i.e. than the table's generation): @aux for the physical
+	 * addresses [@aux_base, @aux_base + @aux_len). The checker keeps there
+	 * the chunk of page metadata of the last access through the entry
+	 * (chunks live as long as the machine).
+	 */
+	uint64_t aux_base;
+	void *aux;
+	uint32_t aux_len;
+	uint32_t level;  /* the leaf's level: 1 (through @table), 2 or 3 */
 };
 
+_Static_assert(sizeof(struct ccmm_tlb_entry) == 64, "a TLB entry is one cache line");
+
 /* The calling thread's TLB and its statistics: translations answered from it (hits) and by a lookup (misses). */
-extern _Thread_local struct ccmm_tlb_entry ccmm_tlb[CCMM_TLB_SETS];
+extern _Thread_local struct ccmm_tlb_entry ccmm_tlb[CCMM_TLB_SETS] __attribute__((aligned(64)));
 struct ccmm_tlb_stats {
 	uint64_t hits, misses;
 };
@@ -326,30 +351,68 @@ static inline size_t ccmm_tlb_set(uint64_t tag)
 int ccmm_pgt_translate_slow(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w);
 
 /*
- * As ccmm_pgt_translate, for a caller that holds @pt's lock: the checker
- * holds it from the translation to the end of the access, so a change of
- * the mapping (and the TLB flush that follows it) waits for accesses in
- * flight, as a shootdown IPI waits for the CPU's instruction to retire.
- * Inline: the TLB's hit (every modeled CPU access translates).
+ * ccmm_tlb_hit_gen - the TLB's part of a translation: when the calling
+ * thread's TLB holds @va for @pt at generation @gen, fill @w as the
+ * lookup would and return the entry that answered (the caller may use its
+ * aux fields); else NULL, and @w is untouched. A hit needs the entry's
+ * generation to be @gen (a TLB entry is filled only while the table holds
+ * no stale translation, and any change of them moves the generation, so
+ * a hit never passes over a stale one).
+ *
+ * Locking: under @pt's lock (ccmm_tlb_hit), or without it: @gen read by
+ * ccmm_pgt_gen() before, and the translation used only if
+ * ccmm_pgt_gen_is() finds @gen still there after everything it decided
+ * was read (a change moves the generation before its first entry, and the
+ * entry here is read with acquire, so a read of any part of a change is
+ * then caught). The table it reads is never freed while @pt lives (a
+ * table given back is kept for reuse), so the read is always of memory
+ * of the table's.
  */
-static inline int ccmm_pgt_translate_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+static inline struct ccmm_tlb_entry *ccmm_tlb_hit_gen(struct ccmm_pgtable *pt, uint64_t gen, uint64_t va,
+							struct ccmm_walk *w)
 {
 	uint64_t v = va & ((1ULL << 48) - 1), tag = v >> CCMM_PMD_SHIFT;
-	const struct ccmm_tlb_entry *c = &ccmm_tlb[ccmm_tlb_set(tag)];
+	struct ccmm_tlb_entry *c = &ccmm_tlb[ccmm_tlb_set(tag)];
 
-	if (c->gen == atomic_load_explicit(&pt->gen, memory_order_relaxed) && c->tag == tag && !pt->nr_stale) {
-		uint64_t pte = c->table ? c->table[(v >> CCMM_PAGE_SHIFT) & 511] : c->pte;
+	if (c->gen == gen && c->tag == tag) {
+		uint64_t pte = c->table ? __atomic_load_n(&c->table[(v >> CCMM_PAGE_SHIFT) & 511], __ATOMIC_ACQUIRE)
+					: c->pte;
 
 		if (pte & CCMM_PTE_PRESENT) {
 			w->pte = pte;
-			w->level = c->table ? 1 : c->mask == CCMM_PMD_SIZE - 1 ? 2 : 3;
+			w->level = c->level;
 			w->pa = (pte & pt->m->pa_mask & ~c->mask) | (va & c->mask); /* ccmm_pte_pa */
 			w->stale = false;
 			ccmm_tlb_stats.hits++;
-			return 0;
+			return c;
 		}
 	}
-	return ccmm_pgt_translate_slow(pt, va, w);
+	return NULL;
+}
+
+/* ccmm_tlb_hit_gen at @pt's generation now, for a caller that holds @pt's lock. */
+static inline struct ccmm_tlb_entry *ccmm_tlb_hit(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+{
+	return ccmm_tlb_hit_gen(pt, atomic_load_explicit(&pt->gen, memory_order_relaxed), va, w);
+}
+
+/* Whether @pt's generation is still @gen (after a lock-free ccmm_tlb_hit_gen and what it decided). */
+static inline bool ccmm_pgt_gen_is(struct ccmm_pgtable *pt, uint64_t gen)
+{
+	return atomic_load_explicit(&pt->gen, memory_order_acquire) == gen;
+}
+
+/*
+ * As ccmm_pgt_translate, for a caller that holds @pt's lock: the checker's
+ * general path holds it from the translation to the end of the access, so
+ * a change of the mapping (and the TLB flush that follows it) waits for
+ * accesses in flight, as a shootdown IPI waits for the CPU's instruction
+ * to retire (its fast path instead checks that no change began before it
+ * touched the page: ccmm_tlb_hit_gen). Inline: the TLB's hit.
+ */
+static inline int ccmm_pgt_translate_locked(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_walk *w)
+{
+	return ccmm_tlb_hit(pt, va, w) ? 0 : ccmm_pgt_translate_slow(pt, va, w);
 }
 
 /* Flush the TLB for [@va, @va+@size) (size 0: everything). Charges as ccmm_pgt_unmap. */

@@ -104,20 +104,47 @@ static inline uint64_t *child(uint64_t e)
 	return (uint64_t *)(uintptr_t)(e & TABLE_MASK);
 }
 
+/*
+ * Every store into a table is a release store (a plain store on x86): the
+ * checker's fast path reads last-level entries through its TLB without
+ * the lock (ccmm_tlb_hit), and a change stores the table's new generation
+ * before its first entry (pgt_lock_all), so a reader that sees any entry
+ * of a change sees the generation it moved to and drops what it read.
+ */
+static inline void pte_set(uint64_t *e, uint64_t v)
+{
+	__atomic_store_n(e, v, __ATOMIC_RELEASE);
+}
+
+/*
+ * A table: from the table's own free list, else new. Tables are given
+ * back to malloc only when the whole table goes (ccmm_pgt_destroy), so a
+ * TLB entry read without the lock never reaches freed memory; it may
+ * reach a table reused since, which the generation then tells.
+ */
 static uint64_t *table_alloc(struct ccmm_pgtable *pt)
 {
-	uint64_t *t = aligned_alloc(CCMM_PAGE_SIZE, ENTRIES * sizeof(uint64_t));
+	uint64_t *t = pt->free_tables;
 
 	if (t) {
+		pt->free_tables = (uint64_t *)(uintptr_t)t[0];
+		for (unsigned i = 0; i < ENTRIES; i++)
+			pte_set(&t[i], 0);
+	} else {
+		t = aligned_alloc(CCMM_PAGE_SIZE, ENTRIES * sizeof(uint64_t));
+		if (!t)
+			return NULL;
 		memset(t, 0, ENTRIES * sizeof(uint64_t));
-		pt->nr_tables++;
 	}
+	pt->nr_tables++;
 	return t;
 }
 
+/* Give table @t back to the table's free list (its first entry links it). */
 static void table_free(struct ccmm_pgtable *pt, uint64_t *t)
 {
-	free(t);
+	pte_set(&t[0], (uint64_t)(uintptr_t)pt->free_tables);
+	pt->free_tables = t;
 	pt->nr_tables--;
 }
 
@@ -152,11 +179,25 @@ static uint64_t gen_next(void)
 	return atomic_fetch_add_explicit(&next_gen, 1, memory_order_relaxed);
 }
 
-/* The writer side: every shard, in order, so no access is in flight. */
-static void pgt_lock_all(struct ccmm_pgtable *pt)
+/* The writer side for a look at the whole tree: every shard, in order, so no access holding one is in flight. */
+static void pgt_lock_all_unchanged(struct ccmm_pgtable *pt)
 {
 	for (unsigned i = 0; i < CCMM_PGT_LOCK_SHARDS; i++)
 		ccmm_lock_acquire(&pt->lock[i].m);
+}
+
+/*
+ * The writer side for a change: every shard, then a new generation
+ * before the first entry changes (and another at pgt_unlock_all), so that
+ * an access that read an entry without the lock (ccmm_tlb_hit from the
+ * checker's fast path) and finds the generation it started from
+ * unchanged afterwards read none of the change. The entries' release
+ * stores (pte_set) order this store before them.
+ */
+static void pgt_lock_all(struct ccmm_pgtable *pt)
+{
+	pgt_lock_all_unchanged(pt);
+	atomic_store_explicit(&pt->gen, gen_next(), memory_order_relaxed);
 }
 
 /* Release the writer side without a change made (a walk of the whole tree). */
@@ -178,7 +219,7 @@ static void pgt_unlock_all(struct ccmm_pgtable *pt)
 }
 
 /* The software TLB (mmu.h): its hit is inline there, its fill in ccmm_pgt_translate_slow. */
-_Thread_local struct ccmm_tlb_entry ccmm_tlb[CCMM_TLB_SETS];
+_Thread_local struct ccmm_tlb_entry ccmm_tlb[CCMM_TLB_SETS] __attribute__((aligned(64)));
 _Thread_local struct ccmm_tlb_stats ccmm_tlb_stats;
 
 void ccmm_tlb_stats_get(struct ccmm_tlb_stats *out)
@@ -398,8 +439,8 @@ static int split_entry(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t *
 		return -ENOMEM;
 	/* keep the enc bit, which pa_mask excludes */
 	for (unsigned i = 0; i < ENTRIES; i++)
-		n[i] = (base + i * sub) | flags | (level - 1 > 1 ? CCMM_PTE_PSE : 0);
-	t[idx] = table_entry(n);
+		pte_set(&n[i], (base + i * sub) | flags | (level - 1 > 1 ? CCMM_PTE_PSE : 0));
+	pte_set(&t[idx], table_entry(n));
 	pt->nr_leaves[level]--;
 	pt->nr_leaves[level - 1] += ENTRIES;
 	if (ctx) {
@@ -495,7 +536,7 @@ int ccmm_pgt_map(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uin
 						ccmm_pgt_unmap(ctx, pt, va, off, true);
 					return ret;
 				}
-				t[idx] = table_entry(n);
+				pte_set(&t[idx], table_entry(n));
 			}
 			t = child(t[idx]);
 		}
@@ -505,7 +546,7 @@ int ccmm_pgt_map(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt, uint64_t va, uin
 			if (t[idx] & CCMM_PTE_PRESENT) /* an empty table left behind by unmaps */
 				free_subtree(pt, child(t[idx]), target - 1);
 			e = (pa + off) | flags | CCMM_PTE_PRESENT | (target > 1 ? CCMM_PTE_PSE : 0);
-			t[idx] = e;
+			pte_set(&t[idx], e);
 			leaf_changed(ctx, pt, canonical((va + off) & VA_MASK), e, target, true);
 		}
 		if (ctx)
@@ -555,9 +596,9 @@ static void range_walk(struct range_op *op, uint64_t *t, unsigned level, uint64_
 				if (!op->flush)
 					stale_add(op->pt, eva, e, level);
 				if (op->unmap) {
-					t[i] = 0;
+					pte_set(&t[i], 0);
 				} else {
-					t[i] = (e & ~op->clear) | op->set; /* clear, then set, as cpa does */
+					pte_set(&t[i], (e & ~op->clear) | op->set); /* clear, then set, as cpa does */
 					leaf_changed(op->ctx, op->pt, sva, t[i], level, true);
 				}
 				if (op->ctx)
@@ -574,7 +615,7 @@ static void range_walk(struct range_op *op, uint64_t *t, unsigned level, uint64_
 		range_walk(op, child(e), level - 1, eva);
 		if (op->unmap && subtree_empty(child(e), level - 1)) {
 			free_subtree(op->pt, child(e), level - 1);
-			t[i] = 0;
+			pte_set(&t[i], 0);
 		}
 	}
 }
@@ -754,8 +795,12 @@ int ccmm_pgt_translate_slow(struct ccmm_pgtable *pt, uint64_t va, struct ccmm_wa
 		e.tag = tag;
 		e.pte = w->level > 1 ? w->pte : 0;
 		e.mask = ccmm_level_size(w->level) - 1;
+		e.level = w->level;
 		if (w->level > 1)
 			e.table = NULL;
+		e.aux_base = 0;
+		e.aux = NULL;
+		e.aux_len = 0;
 		ccmm_tlb[ccmm_tlb_set(tag)] = e;
 	}
 	return ret;
@@ -807,7 +852,7 @@ int ccmm_pgt_for_each_leaf(struct ccmm_pgtable *pt, uint64_t va, uint64_t size,
 	struct leaf_iter it = { va & VA_MASK, (va & VA_MASK) + size, fn, arg };
 	int ret;
 
-	pgt_lock_all(pt);
+	pgt_lock_all_unchanged(pt);
 	ret = iter_walk(&it, pt->root, CCMM_PGT_LEVELS, 0);
 	pgt_unlock_all_unchanged(pt);
 	return ret;
@@ -839,7 +884,7 @@ int ccmm_pgt_is_valid(struct ccmm_pgtable *pt)
 	size_t leaves[CCMM_PGT_LEVELS + 1] = { 0 }, tables = 0;
 	int ret;
 
-	pgt_lock_all(pt);
+	pgt_lock_all_unchanged(pt);
 	ret = check_tree(pt, pt->root, CCMM_PGT_LEVELS, leaves, &tables);
 	if (!ret && tables != pt->nr_tables)
 		ret = -EUCLEAN;
@@ -860,6 +905,12 @@ void ccmm_pgt_destroy(struct ccmm_ctx *ctx, struct ccmm_pgtable *pt)
 	range_walk(&op, pt->root, CCMM_PGT_LEVELS, 0);
 	pgt_unlock_all(pt);
 	free_subtree(pt, pt->root, CCMM_PGT_LEVELS);
+	while (pt->free_tables) {
+		uint64_t *t = pt->free_tables;
+
+		pt->free_tables = (uint64_t *)(uintptr_t)t[0];
+		free(t);
+	}
 	free(pt->stale);
 	free(pt->stale_idx);
 	free(pt);

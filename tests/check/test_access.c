@@ -813,12 +813,41 @@ struct fp_rec {
 	uint8_t bytes[64];
 };
 
-/* One run of the same accesses, with the fast path on or off: every result, then the context's figures. */
-struct fp_run {
-	struct fp_rec rec[FP_ACCESSES];
+/* What a run leaves in its context and machine: counters, costs, modeled time, events, the read digest. */
+struct run_figures {
 	uint64_t ctr[CCMM_CTR_MAX], cost_ns[CCMM_COST_MAX], cost_n[CCMM_COST_MAX], now_ns;
 	size_t events;
 	struct ccmm_read_digest digest;
+};
+
+static void run_figures_get(struct fx *f, struct run_figures *out)
+{
+	memcpy(out->ctr, f->ctx.ctr, sizeof(out->ctr));
+	memcpy(out->cost_ns, f->ctx.cost_ns, sizeof(out->cost_ns));
+	memcpy(out->cost_n, f->ctx.cost_n, sizeof(out->cost_n));
+	out->now_ns = f->ctx.now_ns;
+	out->events = ccmm_events_count(f->m);
+	ccmm_phys_digest(f->m, &out->digest);
+}
+
+/* The same figures (the digest's bytes only when !@whole_digest). */
+static void assert_run_figures_equal(const struct run_figures *a, const struct run_figures *b, bool whole_digest)
+{
+	assert_memory_equal(a->ctr, b->ctr, sizeof(a->ctr));
+	assert_memory_equal(a->cost_ns, b->cost_ns, sizeof(a->cost_ns));
+	assert_memory_equal(a->cost_n, b->cost_n, sizeof(a->cost_n));
+	assert_int_equal(a->now_ns, b->now_ns);
+	assert_int_equal(a->events, b->events);
+	if (whole_digest)
+		assert_memory_equal(&a->digest, &b->digest, sizeof(a->digest));
+	else
+		assert_int_equal(a->digest.bytes, b->digest.bytes);
+}
+
+/* One run of the same accesses, with the fast path on or off: every result, then the context's figures. */
+struct fp_run {
+	struct fp_rec rec[FP_ACCESSES];
+	struct run_figures fig;
 };
 
 static uint64_t fp_rand(uint64_t *s)
@@ -845,7 +874,11 @@ static void fp_run(const char *mode, bool fast, struct fp_run *out)
 	ccmm_phys_digest_start(f.m);
 	ccmm_kernel(f.m)->knobs.skip_cache_flush = true;
 	for (int i = 0; i < FP_PAGES; i++) {
-		pa[i] = page(&f);
+		/* every fourth page the first of a 2 MiB block: user mappings next to each other then reach other chunks */
+		if (i % 4 == 3)
+			assert_int_equal(ccmm_alloc_pages(&f.ctx, 0, 9, 0, &pa[i]), 0);
+		else
+			pa[i] = page(&f);
 		memset(buf, 'a' + i, sizeof(buf));
 		kwrite(&f, ccmm_phys_to_virt(pa[i]), buf, sizeof(buf));
 		if (i % 3 == 1)
@@ -876,12 +909,7 @@ static void fp_run(const char *mode, bool fast, struct fp_run *out)
 		memset(rec->bytes, rw == CCMM_WRITE ? 'A' + i % 26 : 0, sizeof(rec->bytes));
 		rec->ret = ccmm_access(&f.ctx, &a, &rec->r);
 	}
-	memcpy(out->ctr, f.ctx.ctr, sizeof(out->ctr));
-	memcpy(out->cost_ns, f.ctx.cost_ns, sizeof(out->cost_ns));
-	memcpy(out->cost_n, f.ctx.cost_n, sizeof(out->cost_n));
-	out->now_ns = f.ctx.now_ns;
-	out->events = ccmm_events_count(f.m);
-	ccmm_phys_digest(f.m, &out->digest);
+	run_figures_get(&f, &out->fig);
 	fx_fini(&f);
 	ccmm_check_fast_path = true;
 }
@@ -923,18 +951,268 @@ static void test_fast_path_is_general_path(void **state)
 			assert_memory_equal(x->bytes, y->bytes, sizeof(x->bytes));
 			ok += x->r.outcome == CCMM_OK && !x->r.violations;
 		}
-		assert_memory_equal(a->ctr, b->ctr, sizeof(a->ctr));
-		assert_memory_equal(a->cost_ns, b->cost_ns, sizeof(a->cost_ns));
-		assert_memory_equal(a->cost_n, b->cost_n, sizeof(a->cost_n));
-		assert_int_equal(a->now_ns, b->now_ns);
-		assert_int_equal(a->events, b->events);
-		assert_memory_equal(&a->digest, &b->digest, sizeof(a->digest));
+		assert_run_figures_equal(&a->fig, &b->fig, true);
 		/* plain accesses (the fast path's) and others (the general path's) both occurred */
 		assert_true(ok > FP_ACCESSES / 10);
-		assert_true(a->ctr[CCMM_CTR_violations] > 0 || strcmp(modes[k], "mode=none") == 0);
+		assert_true(a->fig.ctr[CCMM_CTR_violations] > 0 || strcmp(modes[k], "mode=none") == 0);
 	}
 	free(a);
 	free(b);
+}
+
+/* ------------------------------------------------ the copy's fast path = its general path */
+
+#define CP_ORDER 4 /* 16 contiguous pages */
+#define CP_PAGES (1 << CP_ORDER)
+#define CP_COPIES 1200
+
+/* What one copy returned. */
+struct cp_rec {
+	int ret;
+	struct ccmm_result rr, wr;
+};
+
+/* One run of the same copies, with the fast path on or off: every result, the context's figures, then the pages' bytes. */
+struct cp_run {
+	struct cp_rec rec[CP_COPIES];
+	struct run_figures fig;
+	uint8_t mem[CP_PAGES + 1][CCMM_PAGE_SIZE]; /* the 16 pages, then the page in another chunk */
+};
+
+/*
+ * 16 contiguous pages, every third shared, one with poisoned lines (a host
+ * write, TDX), mapped by the kernel's direct map, a user process (the
+ * first half with the private attribute, the second without, and the
+ * first page again next to a page in another chunk) and the host/VMM; then random copies between any two of those views, of any
+ * length up to two pages and more and at any offset (some run off the
+ * user's mappings: a fault part way), and at the end every page read back
+ * through the direct map.
+ */
+static void cp_run(const char *mode, bool fast, struct cp_run *out)
+{
+	struct fx f;
+	uint64_t pa, far, uva[3], hva, seed = 11;
+	uint8_t buf[64];
+
+	ccmm_check_fast_path = fast;
+	fx_init(&f, mode);
+	ccmm_phys_digest_start(f.m);
+	ccmm_kernel(f.m)->knobs.skip_cache_flush = true;
+	assert_int_equal(ccmm_alloc_pages(&f.ctx, 0, CP_ORDER, 0, &pa), 0);
+	for (int i = 0; i < CP_PAGES; i++) {
+		uint64_t kva = ccmm_phys_to_virt(pa + (uint64_t)i * CCMM_PAGE_SIZE);
+
+		for (int l = 0; l < (int)(CCMM_PAGE_SIZE / 64); l += 5) {
+			memset(buf, 'a' + (i + l) % 26, sizeof(buf));
+			kwrite(&f, kva + (uint64_t)l * 64, buf, sizeof(buf));
+		}
+		if (i % 3 == 1)
+			assert_int_equal(ccmm_set_memory_decrypted(&f.ctx, kva, 1), 0);
+	}
+	uva[0] = map_into(&f, f.user, pa, CP_PAGES / 2 * CCMM_PAGE_SIZE, CCMM_PAGE_SIZE, true, CCMM_CACHE_WB);
+	uva[1] = map_into(&f, f.user, pa + CP_PAGES / 2 * CCMM_PAGE_SIZE, CP_PAGES / 2 * CCMM_PAGE_SIZE, CCMM_PAGE_SIZE,
+			  false, CCMM_CACHE_WB);
+	hva = map_into(&f, f.vmm, pa, CP_PAGES * CCMM_PAGE_SIZE, CCMM_PAGE_SIZE, false, CCMM_CACHE_WB);
+	/* two user pages next to each other in two chunks: the block's first page and a page 2 MiB away */
+	{
+		struct ccmm_vma *vma;
+		uint64_t prot = ccmm_pte_mkprivate(f.m, CCMM_PTE_RW | ccmm_pte_cache_bits(CCMM_CACHE_WB, 1), true);
+
+		assert_int_equal(ccmm_alloc_pages(&f.ctx, 0, 9, 0, &far), 0);
+		assert_int_equal(ccmm_mmap(&f.ctx, f.user, 0, 2 * CCMM_PAGE_SIZE, CCMM_VM_READ | CCMM_VM_WRITE | CCMM_VM_SHARED,
+					   prot, NULL, NULL, &vma),
+				 0);
+		assert_int_equal(ccmm_remap_pfn_range(&f.ctx, vma, vma->start, pa, CCMM_PAGE_SIZE, CCMM_PAGE_SIZE, prot), 0);
+		assert_int_equal(ccmm_remap_pfn_range(&f.ctx, vma, vma->start + CCMM_PAGE_SIZE, far, CCMM_PAGE_SIZE,
+						      CCMM_PAGE_SIZE, prot),
+				 0);
+		uva[2] = vma->start;
+	}
+	/* a host write to a private page: its lines poisoned (TDX) */
+	mwrite(&f, f.vmm, hva + 3 * CCMM_PAGE_SIZE + 128, "host", 4);
+	for (int i = 0; i < CP_COPIES; i++) {
+		struct ccmm_access side[2];
+		size_t len = fp_rand(&seed) % 4 == 0 ? CCMM_PAGE_SIZE : 1 + fp_rand(&seed) % (2 * CCMM_PAGE_SIZE + 512);
+
+		for (int k = 0; k < 2; k++) {
+			int who = (int)(fp_rand(&seed) % 3);
+			int half = who == 1 ? (int)(fp_rand(&seed) % 3) : 0;
+			uint64_t span = who == 1 ? (half == 2 ? 2 : CP_PAGES / 2) * CCMM_PAGE_SIZE : CP_PAGES * CCMM_PAGE_SIZE;
+			uint64_t off = fp_rand(&seed) % 3 == 0 ? (fp_rand(&seed) % CP_PAGES) * CCMM_PAGE_SIZE % span
+							       : fp_rand(&seed) % span;
+			struct ccmm_access *a = &side[k];
+
+			if (who != 1 && off + len > span)
+				off = span - len; /* the kernel's and the host's views end in other pages */
+			*a = (struct ccmm_access){ CCMM_INIT_KERNEL, k ? CCMM_WRITE : CCMM_READ,
+						   ccmm_phys_to_virt(pa) + off, len, ccmm_kernel(f.m)->init_mm, -1, NULL };
+			if (who == 1) {
+				a->who = CCMM_INIT_USER;
+				a->addr = uva[half] + off;
+				a->pgt = f.user->pgt;
+			} else if (who == 2) {
+				a->who = CCMM_INIT_HOST;
+				a->addr = hva + off;
+				a->pgt = f.vmm->pgt;
+			}
+		}
+		out->rec[i].ret = ccmm_copy(&f.ctx, &side[1], &side[0], &out->rec[i].rr, &out->rec[i].wr);
+	}
+	run_figures_get(&f, &out->fig);
+	ccmm_check_fast_path = false; /* the same reads in both runs */
+	for (int i = 0; i < CP_PAGES; i++)
+		kread(&f, ccmm_phys_to_virt(pa + (uint64_t)i * CCMM_PAGE_SIZE), out->mem[i], CCMM_PAGE_SIZE);
+	kread(&f, ccmm_phys_to_virt(far), out->mem[CP_PAGES], CCMM_PAGE_SIZE);
+	fx_fini(&f);
+	ccmm_check_fast_path = true;
+}
+
+static void assert_result_equal(const struct ccmm_result *x, const struct ccmm_result *y)
+{
+	assert_int_equal(x->outcome, y->outcome);
+	assert_int_equal(x->handled, y->handled);
+	assert_int_equal(x->pa, y->pa);
+	assert_int_equal(x->pte, y->pte);
+	assert_int_equal(x->level, y->level);
+	assert_int_equal(x->done, y->done);
+	assert_int_equal(x->violations, y->violations);
+	assert_string_equal(x->why ? x->why : "(null)", y->why ? y->why : "(null)");
+}
+
+/*
+ * ccmm_copy's fast path (plain pieces moved page to page under the
+ * checker's memo and TLB) does exactly what its general path (a checked
+ * read into a buffer, then a checked write) does: in every mode, the same
+ * copies with it on and off give the same results of both sides, the same
+ * counters, costs and events, the same read digest and the same bytes in
+ * every page. The fast path must have moved some copies whole and the
+ * general one taken others (faults, violations), so the case cannot pass
+ * with either unused.
+ */
+static void test_copy_fast_path_is_general_path(void **state)
+{
+	static const char *const modes[] = { "mode=tdx", "mode=sev", "mode=sev-snp", "mode=sme", "mode=none",
+					     "mode=pseries-svm" };
+	struct cp_run *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+		size_t plain = 0, other = 0;
+
+		cp_run(modes[k], true, a);
+		cp_run(modes[k], false, b);
+		for (int i = 0; i < CP_COPIES; i++) {
+			const struct cp_rec *x = &a->rec[i], *y = &b->rec[i];
+
+			assert_int_equal(x->ret, y->ret);
+			assert_result_equal(&x->rr, &y->rr);
+			assert_result_equal(&x->wr, &y->wr);
+			if (x->rr.outcome == CCMM_OK && x->wr.outcome == CCMM_OK && !x->rr.violations && !x->wr.violations &&
+			    x->wr.done == x->rr.done && x->rr.done)
+				plain++;
+			else
+				other++;
+		}
+		/*
+		 * The bytes the reads brought; not the digest's sum and count of
+		 * reads: ccmm_page_copy digests a piece that starts or ends inside
+		 * a line as up to three reads (part line, whole lines, part line),
+		 * a read into a buffer as one.
+		 */
+		assert_run_figures_equal(&a->fig, &b->fig, false);
+		assert_memory_equal(a->mem, b->mem, sizeof(a->mem));
+		assert_true(plain > CP_COPIES / 20);
+		assert_true(other > 0);
+		assert_true(a->fig.ctr[CCMM_CTR_violations] > 0 || strcmp(modes[k], "mode=none") == 0);
+	}
+	free(a);
+	free(b);
+}
+
+/* ------------------------------------------------ the fast path against changes on another thread */
+
+#define RACE_ROUNDS 400
+#define RACE_VA 0x40000000ULL
+
+struct race_side {
+	struct fx *f;
+	struct ccmm_ctx ctx;
+	uint64_t pa[2];
+	atomic_bool done;
+};
+
+/* Map page pa[k] at RACE_VA, then take it away again (its tables freed and reused), then map it read-only and write-enable it. */
+static void *race_changer(void *arg)
+{
+	struct race_side *r = arg;
+	struct ccmm_pgtable *pt = r->f->user->pgt;
+	uint64_t prot = ccmm_pte_mkprivate(r->f->m, CCMM_PTE_USER | ccmm_pte_cache_bits(CCMM_CACHE_WB, 1), true);
+
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		uint64_t pa = r->pa[i & 1];
+
+		TCHECK(ccmm_pgt_map(&r->ctx, pt, RACE_VA, pa, CCMM_PAGE_SIZE, CCMM_PAGE_SIZE, prot | CCMM_PTE_RW) == 0);
+		TCHECK(ccmm_pgt_unmap(&r->ctx, pt, RACE_VA, CCMM_PAGE_SIZE, true) == 1);
+		TCHECK(ccmm_pgt_map(&r->ctx, pt, RACE_VA, pa, CCMM_PAGE_SIZE, CCMM_PAGE_SIZE, prot) == 0);
+		TCHECK(ccmm_pgt_protect(&r->ctx, pt, RACE_VA, CCMM_PAGE_SIZE, CCMM_PTE_RW, 0, true) == 1);
+		TCHECK(ccmm_pgt_unmap(&r->ctx, pt, RACE_VA, CCMM_PAGE_SIZE, true) == 1);
+	}
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+/*
+ * The fast path reads the TLB's entry without the page-table lock while
+ * another thread maps, unmaps (freeing the tables, which the next map
+ * reuses), maps read-only and write-enables the page under it: every
+ * access sees one whole state of the tables, before or after a change,
+ * never a mix: a write succeeds only through a writable translation of
+ * one of the two pages (the PTE and address it reports are those), fails
+ * with #PF otherwise, and nothing else is recorded. The tables are whole
+ * at the end. Under TSan (the stress suite), no data race.
+ */
+static void test_fast_path_races_changes(void **state)
+{
+	struct fx f;
+	struct race_side r;
+	pthread_t th;
+	size_t ok = 0, pf = 0;
+
+	(void)state;
+	TCHECK_CASE();
+	fx_init(&f, "mode=tdx");
+	memset(&r, 0, sizeof(r));
+	r.f = &f;
+	r.pa[0] = page(&f);
+	assert_int_equal(ccmm_alloc_pages(&f.ctx, 0, 9, 0, &r.pa[1]), 0); /* another chunk */
+	ccmm_ctx_init(&r.ctx, f.m, 1, "changer");
+	atomic_init(&r.done, false);
+	assert_int_equal(pthread_create(&th, NULL, race_changer, &r), 0);
+	while (!atomic_load(&r.done)) {
+		struct ccmm_result res;
+		uint8_t buf[8] = "written";
+		struct ccmm_access a = { CCMM_INIT_USER, CCMM_WRITE, RACE_VA + 64, sizeof(buf), f.user->pgt, -1, buf };
+
+		assert_int_equal(ccmm_access(&f.ctx, &a, &res), 0);
+		if (res.outcome == CCMM_OK) {
+			assert_true(res.pa == r.pa[0] + 64 || res.pa == r.pa[1] + 64);
+			assert_true(res.pte & CCMM_PTE_RW);
+			assert_int_equal(res.pte & f.m->pa_mask & ~(CCMM_PAGE_SIZE - 1), res.pa - 64);
+			assert_int_equal(res.violations, 0);
+			ok++;
+		} else {
+			assert_int_equal(res.outcome, CCMM_PF);
+			pf++;
+		}
+	}
+	pthread_join(th, NULL);
+	TCHECK_DONE();
+	assert_int_equal(ccmm_pgt_is_valid(f.user->pgt), 0);
+	assert_int_equal(ccmm_violations_count(f.m, NULL, CCMM_ANY_ACTOR), 0);
+	assert_true(ok + pf > 0);
+	fx_fini(&f);
 }
 
 int main(void)
@@ -957,6 +1235,8 @@ int main(void)
 		cmocka_unit_test(test_states_tables),
 		cmocka_unit_test(test_tlb_mapping_changes),
 		cmocka_unit_test(test_fast_path_is_general_path),
+		cmocka_unit_test(test_copy_fast_path_is_general_path),
+		cmocka_unit_test(test_fast_path_races_changes),
 	};
 
 	return cmocka_run_group_tests_name("check", tests, NULL, NULL);
