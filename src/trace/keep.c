@@ -11,6 +11,7 @@
 #define CHUNK (1u << CHUNK_SHIFT)  /* bytes per chunk (a huge page) */
 #define PER32 (CHUNK / 4)          /* 4-byte values per chunk */
 #define VALUES (1u << 16)          /* code_of entries: every 16-bit value */
+#define CODES 255                  /* codes a block has: 1..255 (0 in code_of: none) */
 
 void ccmm_keep_init(struct ccmm_trace_keep *k)
 {
@@ -19,7 +20,7 @@ void ccmm_keep_init(struct ccmm_trace_keep *k)
 }
 
 static void free_parts(void **chunks, size_t nr_chunks, struct ccmm_keep_block *blocks, size_t nr_blocks,
-		       uint32_t *code_of)
+		       uint8_t *code_of)
 {
 	for (size_t i = 0; i < nr_chunks; i++)
 		free(chunks[i]);
@@ -108,6 +109,12 @@ static int start_block(struct ccmm_trace_keep *k)
 	if (ccmm_grow((void **)&k->blocks, &k->cap_blocks, k->nr_blocks + 1, sizeof(*k->blocks)) ||
 	    chunk_at(&k->chunks, &k->nr_chunks, &k->cap_chunks, (size_t)(k->n >> CHUNK_SHIFT)))
 		return -ENOMEM;
+	if (k->nr_blocks) {
+		/* the last block's codes are not this one's */
+		b = &k->blocks[k->nr_blocks - 1];
+		for (unsigned c = 1; c <= b->nr_dict; c++)
+			k->code_of[b->dict[c]] = 0;
+	}
 	b = &k->blocks[k->nr_blocks++];
 	b->raw = NULL;
 	b->nr_dict = 0;
@@ -117,7 +124,7 @@ static int start_block(struct ccmm_trace_keep *k)
 	return 0;
 }
 
-/* The current block meets its 257th value: its references so far, and the rest, 2 bytes each. 0 or -ENOMEM. */
+/* The current block meets its 256th value: its references so far, and the rest, 2 bytes each. 0 or -ENOMEM. */
 static int block_to_raw(struct ccmm_trace_keep *k, struct ccmm_keep_block *b)
 {
 	size_t done = CCMM_KEEP_BLOCK - k->room;
@@ -136,7 +143,7 @@ static int block_to_raw(struct ccmm_trace_keep *k, struct ccmm_keep_block *b)
 int ccmm_keep_put(struct ccmm_trace_keep *k, uint32_t v)
 {
 	struct ccmm_keep_block *b;
-	uint32_t e = 0;
+	uint8_t c = 0;
 	int ret;
 
 	if (v >> 31)
@@ -154,12 +161,12 @@ int ccmm_keep_put(struct ccmm_trace_keep *k, uint32_t v)
 		return ret;
 	b = &k->blocks[k->nr_blocks - 1];
 	if (!b->raw) {
-		e = k->code_of[v];
-		if ((e >> 8) != k->nr_blocks) {
-			if (b->nr_dict < 256) {
-				e = (uint32_t)k->nr_blocks << 8 | b->nr_dict;
-				b->dict[b->nr_dict++] = (uint16_t)v;
-				k->code_of[v] = e;
+		c = k->code_of[v];
+		if (!c) {
+			if (b->nr_dict < CODES) {
+				c = (uint8_t)++b->nr_dict;
+				b->dict[c] = (uint16_t)v;
+				k->code_of[v] = c;
 			} else if ((ret = block_to_raw(k, b))) {
 				return ret;
 			}
@@ -168,7 +175,7 @@ int ccmm_keep_put(struct ccmm_trace_keep *k, uint32_t v)
 	if (b->raw)
 		*k->raw_at++ = (uint16_t)v;
 	else
-		*k->at++ = (uint8_t)e;
+		*k->at++ = c;
 	k->room--;
 	k->n++;
 	return 0;
@@ -184,16 +191,16 @@ int ccmm_keep_put16(struct ccmm_trace_keep *k, const uint16_t *v, size_t n)
 
 		if (k->width == 1 && m && !k->raw_at) {
 			/* in locals: a byte store could be any field of *k to the compiler */
-			const uint32_t *code_of = k->code_of;
-			uint32_t tag = (uint32_t)k->nr_blocks;
+			const uint8_t *code_of = k->code_of;
 			uint8_t *at = k->at;
 
+#pragma GCC unroll 4
 			for (; j < m; j++) {
-				uint32_t e = code_of[v[i + j]];
+				uint8_t c = code_of[v[i + j]];
 
-				if ((e >> 8) != tag)
+				if (!c)
 					break;
-				at[j] = (uint8_t)e;
+				at[j] = c;
 			}
 			k->at = at + j;
 		} else if (k->width == 1 && m) {

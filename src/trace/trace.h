@@ -120,9 +120,9 @@ long ccmm_trace_reduce(const char *in, const struct ccmm_trace_opts *opts, const
  * below 2^31.
  *
  * While every value fits 16 bits, the references are kept a byte each: in
- * blocks of CCMM_KEEP_BLOCK references, a byte is a code into the block's
- * table of up to 256 values (a real program's trace touches a few dozen
- * pages in 64k references; a block that meets a 257th value keeps its
+ * blocks of CCMM_KEEP_BLOCK references, a byte is a code (1..255) into the
+ * block's table of values (a real program's trace touches a few dozen
+ * pages in 64k references; a block that meets a 256th value keeps its
  * references 2 bytes each instead). From the first value past 16 bits on,
  * every reference is kept 4 bytes wide (the whole sequence rewritten once).
  * Codes and 4-byte values live in 2 MiB chunks (huge pages where the
@@ -137,8 +137,8 @@ long ccmm_trace_reduce(const char *in, const struct ccmm_trace_opts *opts, const
 
 struct ccmm_keep_block {
 	uint16_t *raw;          /* NULL: coded (a byte each in the chunks); else the block's values, 2 bytes each */
-	unsigned nr_dict;       /* values in dict[] */
-	uint16_t dict[256];     /* code -> value */
+	unsigned nr_dict;       /* codes used: 1..nr_dict */
+	uint16_t dict[256];     /* code -> value (dict[0] unused) */
 };
 
 struct ccmm_trace_keep {
@@ -148,7 +148,7 @@ struct ccmm_trace_keep {
 	size_t nr_chunks, cap_chunks;
 	struct ccmm_keep_block *blocks; /* width 1: one per CCMM_KEEP_BLOCK references */
 	size_t nr_blocks, cap_blocks;
-	uint32_t *code_of;      /* width 1: value -> (block index + 1) << 8 | its code in that block (2^16 entries) */
+	uint8_t *code_of;       /* width 1: value -> its code in the current block, 0: none (2^16 entries) */
 	/* where the next reference goes: room left in the current block, and its next byte or value */
 	size_t room;
 	uint8_t *at;            /* coded block */
