@@ -171,6 +171,21 @@ static void test_compressed(void **state)
 	put_zst("l.zst", lackey, 0);
 	assert_int_equal(read_all("l.zst", NULL, got, sizeof(got), &err), 3);
 	assert_string_equal(got, "401w 402w 600w");
+	{
+		/* a reader closed in the middle of its stream: the next one (its zstd context again) reads its own from the start */
+		static const char other[] = "l 0x7000 8\ns 0x8000 8\n";
+		struct ccmm_trace *t;
+		struct ccmm_page_ref r;
+
+		put_zst("o.zst", other, 0);
+		assert_int_equal(ccmm_trace_open(path_of("l.zst"), NULL, &t, &err), 0);
+		assert_int_equal(ccmm_trace_next(t, &r, &err), 1);
+		ccmm_trace_close(t);
+		assert_int_equal(read_all("o.zst", NULL, got, sizeof(got), &err), 2);
+		assert_string_equal(got, "7 8w");
+		assert_int_equal(read_all("l.zst", NULL, got, sizeof(got), &err), 3);
+		assert_string_equal(got, "401w 402w 600w");
+	}
 }
 
 static void test_reduce(void **state)
