@@ -600,7 +600,6 @@ static int next_ref(struct ccmm_actor *a, struct encl_state *s, uint64_t *page, 
 static int step_run(struct ccmm_actor *a, struct encl_state *s)
 {
 	struct encl_opts *o = a->opts;
-	uint64_t epc;
 	bool end = false;
 	int ret = 0;
 
@@ -640,8 +639,7 @@ static int step_run(struct ccmm_actor *a, struct encl_state *s)
 	}
 out:
 	ccmm_sgx_exit(&s->thr);
-	epc = ccmm_sgx_encl_epc_pages(s->encl); /* once: CCMM_MAX evaluates its arguments twice */
-	s->peak_epc = CCMM_MAX(s->peak_epc, epc);
+	s->peak_epc = CCMM_MAX(s->peak_epc, ccmm_sgx_encl_epc_pages(s->encl));
 	if (ret == -EFAULT || ret == -EINTR) {
 		char why[112];
 		int sig = ccmm_task_signal_pending(s->task);
