@@ -390,6 +390,7 @@ static void encl_free(struct ccmm_sgx_encl *encl)
 	pthread_mutex_destroy(&encl->track_lock);
 	pthread_rwlock_destroy(&encl->tlb);
 	free(encl->pages);
+	free(encl->walked);
 	free(encl->va_pages);
 	free(encl->mms);
 	free(encl->backing);
@@ -470,12 +471,13 @@ int ccmm_sgx_encl_create(const struct ccmm_sgx_current *cur, uint64_t base, uint
 	atomic_init(&encl->refcount, 1);
 	encl->secs.encl = encl;
 	encl->pages = calloc(n, sizeof(*encl->pages));
+	encl->walked = calloc(n, sizeof(*encl->walked));
 	encl->backing = calloc(n + 1, sizeof(*encl->backing));
 	encl->backing_memcg = calloc(n + 1, sizeof(*encl->backing_memcg));
 	encl->pcmd = calloc(n / CCMM_SGX_PCMD_PER_PAGE + 1, sizeof(*encl->pcmd));
 	encl->pcmd_used = calloc(n / CCMM_SGX_PCMD_PER_PAGE + 1, sizeof(*encl->pcmd_used));
 	encl->pcmd_memcg = calloc(n / CCMM_SGX_PCMD_PER_PAGE + 1, sizeof(*encl->pcmd_memcg));
-	if (!encl->pages || !encl->backing || !encl->backing_memcg || !encl->pcmd || !encl->pcmd_used ||
+	if (!encl->pages || !encl->walked || !encl->backing || !encl->backing_memcg || !encl->pcmd || !encl->pcmd_used ||
 	    !encl->pcmd_memcg) {
 		encl_free(encl);
 		return -ENOMEM;
@@ -986,7 +988,7 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
 	}
 }
 
-/* The sum a walk's result is remembered under (ccmm_sgx_encl_page.walked): never 0. */
+/* The sum a walk's result is remembered under (ccmm_sgx_encl.walked): never 0. */
 static inline uint64_t walk_gen(struct ccmm_pgtable *pgt, struct ccmm_sgx *sgx)
 {
 	return ccmm_pgt_gen(pgt) + atomic_load_explicit(&sgx->epcm_gen, memory_order_acquire) + 1;
@@ -998,24 +1000,33 @@ static inline void charge_refs(const struct ccmm_sgx_current *cur, uint64_t n)
 	ccmm_count(cur->ctx, CCMM_CTR_AT(sgx, sgx_refs), n);
 }
 
+/* Reference @j of @refs, @width bytes wide (1: a code into @dict, 2 or 4: the value). */
+static inline __attribute__((always_inline)) uint64_t ref_at(const void *refs, const uint16_t *dict, unsigned width,
+							      size_t j)
+{
+	return width == 1 ? dict[((const uint8_t *)refs)[j]]
+	       : width == 2 ? ((const uint16_t *)refs)[j] : ((const uint32_t *)refs)[j];
+}
+
 /* How many of @refs[0..@n) in a row the walk memo answers (see access_batch). */
-static inline __attribute__((always_inline)) size_t memo_run(const struct ccmm_sgx_encl_page *pages, uint64_t nr_pages,
-							      uint64_t g2, const void *refs, unsigned width, size_t n)
+static inline __attribute__((always_inline)) size_t memo_run(const _Atomic uint64_t *walked, uint64_t nr_pages,
+							      uint64_t g2, const void *refs, const uint16_t *dict,
+							      unsigned width, size_t n)
 {
 	size_t j;
 
 	for (j = 0; j < n; j++) {
-		uint64_t v = width == 2 ? ((const uint16_t *)refs)[j] : ((const uint32_t *)refs)[j];
+		uint64_t v = ref_at(refs, dict, width, j);
 
 		if ((v >> 1) >= nr_pages ||
-		    atomic_load_explicit(&pages[v >> 1].walked, memory_order_relaxed) < (g2 | (v & 1)))
+		    atomic_load_explicit(&walked[v >> 1], memory_order_relaxed) < (g2 | (v & 1)))
 			break;
 	}
 	return j;
 }
 
 /*
- * The replay's fast path, for references @width bytes wide (2 or 4). A
+ * The replay's fast path, for references @width bytes wide (1: codes into @dict, 2 or 4). A
  * run of references whose pages' walk memos hold (neither the page table
  * nor any EPCM entry changed since a walk found each page resident with
  * its accessed, and for a write its dirty, bit) is what as many walks
@@ -1034,7 +1045,7 @@ static inline __attribute__((always_inline)) size_t memo_run(const struct ccmm_s
  */
 static inline __attribute__((always_inline)) long access_batch(const struct ccmm_sgx_current *cur,
 								struct ccmm_sgx_thread *t, const void *refs,
-								unsigned width, size_t n, int *err)
+								const uint16_t *dict, unsigned width, size_t n, int *err)
 {
 	struct ccmm_sgx_encl *encl = t->encl;
 	struct ccmm_pgtable *pgt = cur->mm->pgt;
@@ -1049,8 +1060,8 @@ static inline __attribute__((always_inline)) long access_batch(const struct ccmm
 	nr_pages = encl->size >> CCMM_PAGE_SHIFT;
 	while (i < n) {
 		uint64_t v, idx, g;
-		size_t run = memo_run(encl->pages, nr_pages, walk_gen(pgt, sgx) << 1,
-				      (const char *)refs + i * width, width, n - i);
+		size_t run = memo_run(encl->walked, nr_pages, walk_gen(pgt, sgx) << 1,
+				      (const char *)refs + i * width, dict, width, n - i);
 
 		if (run) {
 			if (ccmm_task_signal_pending(cur->task)) {
@@ -1063,14 +1074,14 @@ static inline __attribute__((always_inline)) long access_batch(const struct ccmm
 			if (i == n)
 				break;
 		}
-		v = width == 2 ? ((const uint16_t *)refs)[i] : ((const uint32_t *)refs)[i];
+		v = ref_at(refs, dict, width, i);
 		idx = v >> 1;
 		g = walk_gen(pgt, sgx);
 		ret = ccmm_sgx_encl_access(cur, t, encl->base + idx * CCMM_PAGE_SIZE, v & 1);
 		if (ret)
 			break;
 		/* done: its walk (the last, after any fault) found the page as the TLB entry it filled says */
-		atomic_store_explicit(&encl->pages[idx].walked, g << 1 | t->tlb[idx % CCMM_SGX_TLB_ENTRIES].dirty,
+		atomic_store_explicit(&encl->walked[idx], g << 1 | t->tlb[idx % CCMM_SGX_TLB_ENTRIES].dirty,
 				      memory_order_relaxed);
 		i++;
 	}
@@ -1081,13 +1092,19 @@ static inline __attribute__((always_inline)) long access_batch(const struct ccmm
 long ccmm_sgx_encl_access_batch(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, const uint32_t *refs,
 				size_t n, int *err)
 {
-	return access_batch(cur, t, refs, 4, n, err);
+	return access_batch(cur, t, refs, NULL, 4, n, err);
 }
 
 long ccmm_sgx_encl_access_batch16(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, const uint16_t *refs,
 				  size_t n, int *err)
 {
-	return access_batch(cur, t, refs, 2, n, err);
+	return access_batch(cur, t, refs, NULL, 2, n, err);
+}
+
+long ccmm_sgx_encl_access_batch8(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, const uint8_t *codes,
+				 const uint16_t *dict, size_t n, int *err)
+{
+	return access_batch(cur, t, codes, dict, 1, n, err);
 }
 
 /* ---- release ------------------------------------------------------------------------------------ */

@@ -34,7 +34,7 @@ struct ccmm_lru *_ccmm_sgx_page_lru(struct ccmm_sgx *sgx, struct ccmm_epc_page *
 struct ccmm_sgx_cgroup *_ccmm_sgx_get_current_cg(struct ccmm_sgx *sgx, const struct ccmm_sgx_current *cur);
 void _ccmm_sgx_put_cg(struct ccmm_sgx_cgroup *sgx_cg);
 
-/* An EPCM entry changed (after the change): walks remembered before it no longer hold (ccmm_sgx_encl_page.walked). */
+/* An EPCM entry changed (after the change): walks remembered before it no longer hold (ccmm_sgx_encl.walked). */
 static inline void _ccmm_sgx_epcm_changed(struct ccmm_sgx *sgx)
 {
 	atomic_fetch_add_explicit(&sgx->epcm_gen, 1, memory_order_release);

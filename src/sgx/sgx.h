@@ -335,7 +335,7 @@ struct ccmm_sgx {
 	bool pcmd_race_bug;           /* the pre-fix truncation: a PCMD page goes under a reclaimer (2022) */
 	/* wall-time figures for the benchmarks */
 	_Atomic uint64_t reclaimed, scanned;
-	/* moves after every change of an EPCM entry (ENCLS leaves, freeing a page): see ccmm_sgx_encl_page.walked */
+	/* moves after every change of an EPCM entry (ENCLS leaves, freeing a page): see ccmm_sgx_encl.walked */
 	_Atomic uint64_t epcm_gen;
 };
 
@@ -504,14 +504,6 @@ struct ccmm_sgx_encl_page {
 	uint8_t type, perm;
 	bool added;                      /* part of the enclave (EADDed or EAUGed) */
 	uint64_t shadow;                 /* model check: the value the enclave last wrote at offset 0 */
-	/*
-	 * The replay's walk memo (ccmm_sgx_encl_access_batch): W * 2 + D when
-	 * a walk made after the page table's and the EPCM's generations summed
-	 * to W (ccmm_pgt_gen + epcm_gen + 1) found the page mapped with its
-	 * accessed bit (and D: its dirty bit) and the EPCM check passed; 0:
-	 * none. While the sum is still W a walk would find the same.
-	 */
-	_Atomic uint64_t walked;
 };
 
 struct ccmm_sgx_encl_mm {
@@ -529,6 +521,16 @@ struct ccmm_sgx_encl {
 	_Atomic unsigned flags;
 	struct ccmm_sgx_encl_page secs;
 	struct ccmm_sgx_encl_page *pages; /* [nr_pages] */
+	/*
+	 * [nr_pages] the replay's walk memo (ccmm_sgx_encl_access_batch), 8
+	 * bytes a page side by side (the batch reads one per reference): W * 2
+	 * + D when a walk made after the page table's and the EPCM's
+	 * generations summed to W (ccmm_pgt_gen + epcm_gen + 1) found the page
+	 * mapped with its accessed bit (and D: its dirty bit) and the EPCM
+	 * check passed; 0: none. While the sum is still W a walk would find the
+	 * same.
+	 */
+	_Atomic uint64_t *walked;
 	struct ccmm_sgx_va_page **va_pages; /* the first has free slots, full ones at the end */
 	size_t nr_va, cap_va;
 	uint64_t page_cnt;               /* pages added, SECS included: a VA page per 512 */
@@ -635,7 +637,7 @@ int ccmm_sgx_encl_access(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thr
  * order: @refs[i] is a page index in ELRANGE shifted left by one, ORed
  * with 1 for a write. The same as @n calls of ccmm_sgx_encl_access (same
  * costs, counters, clock at every fault, same errors). An access to a page
- * whose last walk (ccmm_sgx_encl_page.walked) found it resident with its
+ * whose last walk (ccmm_sgx_encl.walked) found it resident with its
  * accessed (and for a write its dirty) bit, when neither the page table
  * (ccmm_pgt_gen) nor any EPCM entry (sgx->epcm_gen) changed since, costs
  * no walk and no TLB look-up: it is what the walk would find, and the hits
@@ -652,6 +654,14 @@ long ccmm_sgx_encl_access_batch(const struct ccmm_sgx_current *cur, struct ccmm_
 /* ccmm_sgx_encl_access_batch for references kept in 16 bits (page index < 32768). */
 long ccmm_sgx_encl_access_batch16(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, const uint16_t *refs,
 				  size_t n, int *err);
+
+/*
+ * ccmm_sgx_encl_access_batch for references kept a byte each: reference i
+ * is @dict[@codes[i]] (a 16-bit value as in ccmm_sgx_encl_access_batch16;
+ * @dict has an entry for every code used).
+ */
+long ccmm_sgx_encl_access_batch8(const struct ccmm_sgx_current *cur, struct ccmm_sgx_thread *t, const uint8_t *codes,
+				 const uint16_t *dict, size_t n, int *err);
 
 /*
  * Drop a reference (close the fd / munmap: sgx_encl_release on the last):

@@ -3,6 +3,7 @@
 #include "trace/internal.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,33 @@ static int next_line(struct ccmm_trace *t, char **line, struct ccmm_error *err)
 	}
 }
 
+/*
+ * One zstd decompression context kept after a reader closes, for the next
+ * one to open: it keeps its window and buffers (several MiB for a trace
+ * compressed at level 19), which a new context would allocate and fault
+ * in again, page by page, at every open (a replay opens its trace to check
+ * it, a bench once per side). Reset before use: nothing of the last stream
+ * is left in it.
+ */
+static _Atomic(ZSTD_DCtx *) spare_dctx;
+
+static ZSTD_DCtx *dctx_get(void)
+{
+	ZSTD_DCtx *d = atomic_exchange(&spare_dctx, NULL);
+
+	if (d && ZSTD_isError(ZSTD_DCtx_reset(d, ZSTD_reset_session_and_parameters))) {
+		ZSTD_freeDCtx(d);
+		d = NULL;
+	}
+	return d ? d : ZSTD_createDCtx();
+}
+
+static void dctx_put(ZSTD_DCtx *d)
+{
+	if (d)
+		ZSTD_freeDCtx(atomic_exchange(&spare_dctx, d));
+}
+
 static int open_stream(struct ccmm_trace *t, struct ccmm_error *err)
 {
 	struct ccmm_loc loc = { t->path, 0 };
@@ -183,7 +211,7 @@ static int open_stream(struct ccmm_trace *t, struct ccmm_error *err)
 		return ret;
 	if (t->in_len >= 4 && t->in[0] == 0x28 && t->in[1] == 0xb5 && t->in[2] == 0x2f && t->in[3] == 0xfd) {
 		t->codec = C_ZSTD;
-		t->dctx = ZSTD_createDCtx();
+		t->dctx = dctx_get();
 		if (!t->dctx)
 			return ccmm_error_set(err, &loc, -ENOMEM, "out of memory");
 		t->zret = 1; /* no frame seen yet */
@@ -203,7 +231,7 @@ static void close_stream(struct ccmm_trace *t)
 {
 	if (t->fp)
 		fclose(t->fp);
-	ZSTD_freeDCtx(t->dctx);
+	dctx_put(t->dctx);
 	if (t->zs_init)
 		inflateEnd(&t->zs);
 	free(t->in);

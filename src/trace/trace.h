@@ -108,6 +108,96 @@ long ccmm_trace_reduce(const char *in, const struct ccmm_trace_opts *opts, const
 		       struct ccmm_error *err);
 
 /* ------------------------------------------------------------------ */
+/* Kept references: a decoded trace held in memory for replay          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A sequence of references decoded once (by a load-time check) and read
+ * back by every run, as small as it can be kept: host memory the kernel
+ * hands out zeroed costs more per byte than the decoding of a byte (the
+ * replay's memory footprint is its largest cost beside the decoder).
+ * Values are the caller's (the SGX replay keeps enclave page << 1 | write),
+ * below 2^31.
+ *
+ * While every value fits 16 bits, the references are kept a byte each: in
+ * blocks of CCMM_KEEP_BLOCK references, a byte is a code (1..255) into the
+ * block's table of values (a real program's trace touches a few dozen
+ * pages in 64k references; a block that meets a 256th value keeps its
+ * references 2 bytes each instead). From the first value past 16 bits on,
+ * every reference is kept 4 bytes wide (the whole sequence rewritten once).
+ * Codes and 4-byte values live in 2 MiB chunks (huge pages where the
+ * kernel gives them).
+ *
+ * Locking: one writer, then any number of readers (the store is not
+ * changed while it is read).
+ */
+
+#define CCMM_KEEP_BLOCK_SHIFT 16
+#define CCMM_KEEP_BLOCK (1u << CCMM_KEEP_BLOCK_SHIFT) /* references per coded block */
+
+struct ccmm_keep_block {
+	uint16_t *raw;          /* NULL: coded (a byte each in the chunks); else the block's values, 2 bytes each */
+	unsigned nr_dict;       /* codes used: 1..nr_dict */
+	uint16_t dict[256];     /* code -> value (dict[0] unused) */
+};
+
+struct ccmm_trace_keep {
+	unsigned width;         /* 1: coded 16-bit values (blocks[]); 4: 32-bit values in the chunks */
+	uint64_t n;             /* references kept */
+	void **chunks;          /* 2 MiB each: codes (width 1) or values (width 4) */
+	size_t nr_chunks, cap_chunks;
+	struct ccmm_keep_block *blocks; /* width 1: one per CCMM_KEEP_BLOCK references */
+	size_t nr_blocks, cap_blocks;
+	uint8_t *code_of;       /* width 1: value -> its code in the current block, 0: none (2^16 entries) */
+	/* where the next reference goes: room left in the current block, and its next byte or value */
+	size_t room;
+	uint8_t *at;            /* coded block */
+	uint16_t *raw_at;       /* 2-byte block */
+};
+
+/* An empty store (width 1). Nothing is allocated until the first reference. */
+void ccmm_keep_init(struct ccmm_trace_keep *k);
+
+/* Free everything; the store is empty again (ccmm_keep_init). */
+void ccmm_keep_free(struct ccmm_trace_keep *k);
+
+/*
+ * ccmm_keep_put - keep @v (< 2^31) as the next reference. Returns 0, or
+ * -ENOMEM (the store holds the references before it, unchanged) or
+ * -EINVAL (@v too large).
+ */
+int ccmm_keep_put(struct ccmm_trace_keep *k, uint32_t v);
+
+/*
+ * ccmm_keep_put16 - ccmm_keep_put of @v[0..@n) in order, for 16-bit values
+ * (a block of a trace at a time: values the current block has codes for
+ * are kept in one loop without a call). Returns 0, or -ENOMEM with the
+ * values before the one that failed kept.
+ */
+int ccmm_keep_put16(struct ccmm_trace_keep *k, const uint16_t *v, size_t n);
+
+/* A run of kept references, read in place. */
+struct ccmm_keep_piece {
+	unsigned width;         /* 1: bytes, each a code into dict[]; 2: 16-bit values; 4: 32-bit values */
+	const void *refs;
+	const uint16_t *dict;   /* width 1 */
+	size_t n;               /* references in the piece */
+};
+
+/*
+ * ccmm_keep_get - up to @max references from number @from on, all of one
+ * block (width 1) or one chunk (width 4), in *@p. Returns how many (0 when
+ * @from is at or past the end).
+ */
+size_t ccmm_keep_get(const struct ccmm_trace_keep *k, uint64_t from, uint64_t max, struct ccmm_keep_piece *p);
+
+/* Reference number @i (< k->n), the slow way (tests, checks). */
+uint32_t ccmm_keep_at(const struct ccmm_trace_keep *k, uint64_t i);
+
+/* Host bytes the store holds (chunks, blocks, tables), for figures. */
+uint64_t ccmm_keep_bytes(const struct ccmm_trace_keep *k);
+
+/* ------------------------------------------------------------------ */
 /* ftrace text: the DMA-API and SWIOTLB events of Linux 6.12+          */
 /* ------------------------------------------------------------------ */
 

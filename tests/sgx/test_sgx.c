@@ -848,7 +848,7 @@ static void test_walk_memo(void **state)
 	assert_int_equal(ccmm_sgx_encl_access_batch(&p.cur, &t, first, 3, &err), 3);
 	assert_int_equal(err, 0);
 	ccmm_sgx_exit(&t);
-	stamp = atomic_load(&e->pages[3].walked);
+	stamp = atomic_load(&e->walked[3]);
 	assert_true(stamp & 1); /* dirty */
 	assert_int_equal(ccmm_pgt_walk(p.mm->pgt, va, &w), 0);
 	refs0 = p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_refs)];
@@ -860,7 +860,7 @@ static void test_walk_memo(void **state)
 	ccmm_sgx_exit(&t);
 	assert_int_equal(p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_refs)], refs0 + 10);
 	assert_int_equal(p.ctx.cost_n[CCMM_COST_AT(sgx, sgx_epc_ref_ns)], refs0 + 10);
-	assert_int_equal(atomic_load(&e->pages[3].walked), stamp);
+	assert_int_equal(atomic_load(&e->walked[3]), stamp);
 	no_violations();
 	/* an EPCM change anywhere: the next reference walks again (fast: A and D are set) */
 	proc_init(m, &q, "wm2", "/wm2", 2);
@@ -869,7 +869,7 @@ static void test_walk_memo(void **state)
 	assert_int_equal(ccmm_sgx_encl_access_batch16(&p.cur, &t, (const uint16_t[]){ 3 << 1 }, 1, &err), 1);
 	assert_int_equal(t.tlb[3].tag, 4);
 	ccmm_sgx_exit(&t);
-	assert_true(atomic_load(&e->pages[3].walked) > stamp);
+	assert_true(atomic_load(&e->walked[3]) > stamp);
 	assert_int_equal(p.ctx.ctr[CCMM_CTR_AT(sgx, sgx_refs)], refs0 + 11);
 	no_violations();
 	/* aging clears the accessed bit (the page table changes): the full path, which finds the bytes changed */
@@ -887,11 +887,13 @@ struct replay_figures {
 	long done;
 };
 
+enum replay_mode { ONE_BY_ONE, BATCHED, BATCHED_CODES };
+
 struct replay_run {
 	struct proc *p;
 	struct ccmm_sgx_encl *e;
 	const uint32_t *refs;
-	bool batched;
+	enum replay_mode mode;
 	long done;
 };
 
@@ -902,9 +904,26 @@ static int replay_task(void *arg)
 	int err = 0;
 
 	ccmm_sgx_enter(&t, r->e);
-	if (r->batched) {
+	if (r->mode == BATCHED) {
 		for (size_t i = 0; i < 3000 && !err; i += 100)
 			r->done += ccmm_sgx_encl_access_batch(&r->p->cur, &t, r->refs + i, 100, &err);
+	} else if (r->mode == BATCHED_CODES) {
+		/* a byte a reference: codes into a table of the values in the order they first come (as ccmm_trace_keep) */
+		static uint8_t codes[3000];
+		uint16_t dict[256];
+		unsigned nd = 0;
+
+		for (size_t i = 0; i < 3000; i++) {
+			unsigned c = 0;
+
+			while (c < nd && dict[c] != r->refs[i])
+				c++;
+			if (c == nd)
+				dict[nd++] = (uint16_t)r->refs[i];
+			codes[i] = (uint8_t)c;
+		}
+		for (size_t i = 0; i < 3000 && !err; i += 100)
+			r->done += ccmm_sgx_encl_access_batch8(&r->p->cur, &t, codes + i, dict, 100, &err);
 	} else {
 		for (size_t i = 0; i < 3000 && !err; i++) {
 			err = ccmm_sgx_encl_access(&r->p->cur, &t, r->e->base + (r->refs[i] >> 1) * CCMM_PAGE_SIZE,
@@ -922,7 +941,7 @@ static int replay_task(void *arg)
  * reclaim work, a kernel thread: the references run as a task under a
  * simulator beside it.
  */
-static struct replay_figures replay_seq(bool batched)
+static struct replay_figures replay_seq(enum replay_mode mode)
 {
 	struct ccmm_machine *mm = sgx_boot("1m");
 	struct replay_figures f = { 0 };
@@ -939,7 +958,7 @@ static struct replay_figures replay_seq(bool batched)
 		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
 		refs[i] = (uint32_t)((1 + (x >> 33) % (i % 7 ? 12 : 63)) << 1 | ((x >> 20) & 1));
 	}
-	r = (struct replay_run){ &p, e, refs, batched, 0 };
+	r = (struct replay_run){ &p, e, refs, mode, 0 };
 	assert_int_equal(sim_call(mm, &p.ctx, replay_task, &r), 0);
 	f.done = r.done;
 	f.now_ns = p.ctx.now_ns;
@@ -954,10 +973,10 @@ static struct replay_figures replay_seq(bool batched)
 	return f;
 }
 
-/* ccmm_sgx_encl_access_batch is n single accesses: the same clock, counts and paging. */
+/* ccmm_sgx_encl_access_batch (and _batch8 on codes) is n single accesses: the same clock, counts and paging. */
 static void test_access_batch_equivalent(void **state)
 {
-	struct replay_figures one = replay_seq(false), batch = replay_seq(true);
+	struct replay_figures one = replay_seq(ONE_BY_ONE), batch = replay_seq(BATCHED), coded = replay_seq(BATCHED_CODES);
 
 	assert_int_equal(one.done, 3000);
 	assert_int_equal(batch.done, 3000);
@@ -967,6 +986,12 @@ static void test_access_batch_equivalent(void **state)
 	assert_int_equal(one.faults, batch.faults);
 	assert_int_equal(one.ewb, batch.ewb);
 	assert_int_equal(one.eldu, batch.eldu);
+	assert_int_equal(coded.done, 3000);
+	assert_int_equal(one.now_ns, coded.now_ns);
+	assert_int_equal(one.refs, coded.refs);
+	assert_int_equal(one.faults, coded.faults);
+	assert_int_equal(one.ewb, coded.ewb);
+	assert_int_equal(one.eldu, coded.eldu);
 }
 
 static void test_reclaim_direct(void **state)

@@ -171,6 +171,21 @@ static void test_compressed(void **state)
 	put_zst("l.zst", lackey, 0);
 	assert_int_equal(read_all("l.zst", NULL, got, sizeof(got), &err), 3);
 	assert_string_equal(got, "401w 402w 600w");
+	{
+		/* a reader closed in the middle of its stream: the next one (its zstd context again) reads its own from the start */
+		static const char other[] = "l 0x7000 8\ns 0x8000 8\n";
+		struct ccmm_trace *t;
+		struct ccmm_page_ref r;
+
+		put_zst("o.zst", other, 0);
+		assert_int_equal(ccmm_trace_open(path_of("l.zst"), NULL, &t, &err), 0);
+		assert_int_equal(ccmm_trace_next(t, &r, &err), 1);
+		ccmm_trace_close(t);
+		assert_int_equal(read_all("o.zst", NULL, got, sizeof(got), &err), 2);
+		assert_string_equal(got, "7 8w");
+		assert_int_equal(read_all("l.zst", NULL, got, sizeof(got), &err), 3);
+		assert_string_equal(got, "401w 402w 600w");
+	}
 }
 
 static void test_reduce(void **state)
@@ -359,12 +374,112 @@ static void test_read_error_after_refs(void **state)
 	expect_error("e3.txt", -EINVAL, 2, "malformed address");
 }
 
+/* Keep @n values from @val (fast path first when @fast), check the store's reading of them. */
+static void keep_check(struct ccmm_trace_keep *k, const uint32_t *val, size_t n, bool fast)
+{
+	struct ccmm_keep_piece p;
+	uint64_t at = 0;
+
+	ccmm_keep_init(k);
+	for (size_t i = 0; i < n;) {
+		size_t m = CCMM_MIN(n - i, (size_t)(i % 300)), j;
+		uint16_t v16[300];
+
+		/* ccmm_keep_put16 on runs of 16-bit values of all lengths, ccmm_keep_put for the rest */
+		for (j = 0; j < m && val[i + j] <= UINT16_MAX; j++)
+			v16[j] = (uint16_t)val[i + j];
+		if (fast && j) {
+			assert_int_equal(ccmm_keep_put16(k, v16, j), 0);
+			i += j;
+		} else {
+			assert_int_equal(ccmm_keep_put(k, val[i]), 0);
+			i++;
+		}
+	}
+	assert_int_equal(k->n, n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(ccmm_keep_at(k, i), val[i]);
+	/* read in pieces of at most 1000, as a replay reads its batches: never across a block, each value in place */
+	while (ccmm_keep_get(k, at, 1000, &p)) {
+		assert_true(p.n <= 1000);
+		if (k->width == 1)
+			assert_int_equal(at >> CCMM_KEEP_BLOCK_SHIFT, (at + p.n - 1) >> CCMM_KEEP_BLOCK_SHIFT);
+		for (size_t j = 0; j < p.n; j++) {
+			uint32_t v = p.width == 1   ? p.dict[((const uint8_t *)p.refs)[j]]
+				     : p.width == 2 ? ((const uint16_t *)p.refs)[j] : ((const uint32_t *)p.refs)[j];
+
+			assert_int_equal(v, val[at + j]);
+		}
+		at += p.n;
+	}
+	assert_int_equal(at, n);
+	assert_int_equal(ccmm_keep_get(k, n, 10, &p), 0);
+}
+
+/*
+ * Kept references (struct ccmm_trace_keep) read back as they were put, in
+ * each of its forms: a byte a reference while every value of a block has a
+ * code (a few hundred pages: a byte is all that is kept), a block that
+ * meets a 257th value 2 bytes each (only that block), and 4 bytes each for
+ * everything from the first value past 16 bits on; ccmm_keep_put16 (a
+ * loop without a call) keeps what ccmm_keep_put keeps one by one.
+ */
+static void test_keep(void **state)
+{
+	size_t n = 3 * CCMM_KEEP_BLOCK + 777;
+	uint32_t *val = malloc(n * sizeof(*val));
+	struct ccmm_trace_keep k, f;
+	uint64_t x = 88172645463325252ULL;
+	struct ccmm_keep_piece p;
+
+	(void)state;
+	assert_non_null(val);
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		val[i] = (uint32_t)(x % 400); /* the second block: 400 values, more than a byte codes */
+		if (i / CCMM_KEEP_BLOCK != 1)
+			val[i] = val[i] % 255 + 100 * (i / CCMM_KEEP_BLOCK); /* the others: 255 each (all the codes), partly the last block's */
+	}
+	keep_check(&k, val, n, false);
+	assert_int_equal(k.width, 1);
+	assert_int_equal(k.nr_blocks, 4);
+	assert_null(k.blocks[0].raw);
+	assert_non_null(k.blocks[1].raw); /* this block met its 257th value */
+	assert_null(k.blocks[2].raw);
+	assert_int_equal(ccmm_keep_get(&k, CCMM_KEEP_BLOCK + 5, 10, &p), 10);
+	assert_int_equal(p.width, 2);
+	assert_int_equal(ccmm_keep_get(&k, 5, 10, &p), 10);
+	assert_int_equal(p.width, 1);
+	/* one chunk of codes (a byte a reference), the 2-byte block, four block tables, the value -> code table */
+	assert_int_equal(k.nr_chunks, 1);
+	assert_int_equal(ccmm_keep_bytes(&k), (2u << 20) + CCMM_KEEP_BLOCK * 2 + 4 * sizeof(struct ccmm_keep_block) + (1u << 16));
+	keep_check(&f, val, n, true);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(!!f.blocks[i].raw, !!k.blocks[i].raw);
+	ccmm_keep_free(&f);
+	ccmm_keep_free(&k);
+	/* a value past 16 bits: everything 4 bytes wide from then on, the values before it too */
+	val[CCMM_KEEP_BLOCK + 100] = 70000;
+	val[n - 1] = (1u << 31) - 1;
+	keep_check(&k, val, n, true);
+	assert_int_equal(k.width, 4);
+	assert_int_equal(ccmm_keep_get(&k, 0, 10, &p), 10);
+	assert_int_equal(p.width, 4);
+	assert_int_equal(ccmm_keep_put(&k, 1u << 31), -EINVAL);
+	assert_int_equal(k.n, n);
+	ccmm_keep_free(&k);
+	assert_int_equal(k.n, 0);
+	assert_int_equal(ccmm_keep_get(&k, 0, 10, &p), 0);
+	free(val);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lackey),   cmocka_unit_test(test_address_trace), cmocka_unit_test(test_compressed),
 		cmocka_unit_test(test_reduce),   cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_read_blocks), cmocka_unit_test(test_read_error_after_refs),
+		cmocka_unit_test(test_keep),
 	};
 
 	return cmocka_run_group_tests_name("trace", tests, setup, teardown);

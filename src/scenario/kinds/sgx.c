@@ -18,9 +18,11 @@
  *
  * The trace is decoded once: the load-time check streams it (zstd/zlib,
  * a line at a time), rejects what does not fit, and keeps the references
- * already mapped to enclave pages, 2 bytes each (page << 1 | write; 4 when
- * an enclave page number needs more than 15 bits); every run replays them
- * from memory in batches. A trace of more than PACK_MAX_REFS references is
+ * already mapped to enclave pages (page << 1 | write) as small as they can
+ * be kept (struct ccmm_trace_keep: a byte each, a code into a table of the
+ * values of its block of 64k, while page numbers fit 15 bits; else 4 bytes):
+ * their memory, fresh from the kernel, costs more than their decoding.
+ * Every run replays them from memory in batches. A trace of more than PACK_MAX_REFS references is
  * not kept: the run streams it again.
  */
 #include <errno.h>
@@ -29,7 +31,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "scenario/scenario.h"
 #include "sgx/sgx.h"
@@ -37,12 +38,7 @@
 
 #define ENCL_BASE_MIN (1ULL << 40) /* enclaves are mapped above 1 TiB */
 #define BUILD_CHUNK 64             /* pages EADDed per step */
-#define PACK_MAX_REFS (32u << 20)  /* references kept from the check (64-128 MiB); more: decoded again by the run */
-#define PACK_CHUNK_SHIFT 21
-#define PACK_CHUNK (1u << PACK_CHUNK_SHIFT) /* bytes per chunk of kept references (a huge page) */
-
-/* log2 of the references per chunk at @width bytes each (2 or 4) */
-#define PACK_PER_SHIFT(width) (PACK_CHUNK_SHIFT - ((width) == 2 ? 1 : 2))
+#define PACK_MAX_REFS (32u << 20)  /* references kept from the check (32-128 MiB); more: decoded again by the run */
 
 /* ---- a vpn -> enclave page map ------------------------------------------------------- */
 
@@ -119,16 +115,9 @@ struct encl_opts {
 	/* worked out by the check, not options */
 	uint64_t pages;
 	char trace_path[600];
-	/*
-	 * The trace's references, decoded once: enclave page << 1 | write, in
-	 * chunks of PACK_CHUNK bytes, 2 bytes each while every value fits,
-	 * else 4.
-	 */
-	void **chunks;
-	size_t nr_chunks, cap_chunks;
-	unsigned width;
-	uint64_t nr_packed;
-	bool use_packed;           /* every reference to replay is in chunks[] */
+	/* the trace's references, decoded once: enclave page << 1 | write, a byte each while they can be */
+	struct ccmm_trace_keep keep;
+	bool use_packed;           /* every reference to replay is in keep */
 };
 
 #define EOPT(f) offsetof(struct encl_opts, f)
@@ -188,143 +177,25 @@ static const char *ordinal(uint64_t n, char *buf, size_t len)
 
 static void drop_packed(struct encl_opts *o)
 {
-	for (size_t i = 0; i < o->nr_chunks; i++)
-		free(o->chunks[i]);
-	free(o->chunks);
-	o->chunks = NULL;
-	o->nr_chunks = o->cap_chunks = 0;
-	o->nr_packed = 0;
-	o->width = 2;
+	ccmm_keep_free(&o->keep);
 	o->use_packed = false;
-}
-
-static void *chunk_alloc(void)
-{
-	void *c = aligned_alloc(PACK_CHUNK, PACK_CHUNK);
-
-	if (c)
-		madvise(c, PACK_CHUNK, MADV_HUGEPAGE); /* a hint: fewer page faults filling it */
-	return c;
-}
-
-/* From 2 bytes per reference to 4: every chunk rewritten. 0 or -ENOMEM. */
-static int widen_packed(struct encl_opts *o)
-{
-	size_t per16 = PACK_CHUNK / 2, per32 = PACK_CHUNK / 4;
-	size_t n = (size_t)((o->nr_packed + per32 - 1) / per32);
-	void **nc = calloc(n ? n : 1, sizeof(*nc));
-
-	if (!nc)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t *d = nc[i] = chunk_alloc();
-
-		if (!d) {
-			while (i--)
-				free(nc[i]);
-			free(nc);
-			return -ENOMEM;
-		}
-		for (size_t k = 0; k < per32 && i * per32 + k < o->nr_packed; k++) {
-			uint64_t j = i * per32 + k;
-
-			d[k] = ((const uint16_t *)o->chunks[j / per16])[j % per16];
-		}
-	}
-	for (size_t i = 0; i < o->nr_chunks; i++)
-		free(o->chunks[i]);
-	free(o->chunks);
-	o->chunks = nc;
-	o->nr_chunks = o->cap_chunks = n;
-	o->width = 4;
-	return 0;
 }
 
 /* Keep one reference to enclave page @page for the runs; past PACK_MAX_REFS keep none. 0 or -ENOMEM. */
 static int pack(struct encl_opts *o, uint64_t page, bool write)
 {
-	uint64_t v = page << 1 | write;
-	unsigned sh;
-	size_t i;
-
 	if (!o->use_packed)
 		return 0;
-	if (o->nr_packed == PACK_MAX_REFS || page >= (1u << 31)) {
+	if (o->keep.n == PACK_MAX_REFS || page >= (1u << 30)) {
 		drop_packed(o); /* the run streams the trace again */
 		return 0;
 	}
-	if (v > UINT16_MAX && o->width == 2 && widen_packed(o))
-		return -ENOMEM;
-	sh = PACK_PER_SHIFT(o->width);
-	i = (size_t)(o->nr_packed >> sh);
-	if (i == o->nr_chunks) {
-		if (ccmm_grow((void **)&o->chunks, &o->cap_chunks, o->nr_chunks + 1, sizeof(*o->chunks)))
-			return -ENOMEM;
-		o->chunks[i] = chunk_alloc();
-		if (!o->chunks[i])
-			return -ENOMEM;
-		o->nr_chunks++;
-	}
-	if (o->width == 2)
-		((uint16_t *)o->chunks[i])[o->nr_packed & ((1u << sh) - 1)] = (uint16_t)v;
-	else
-		((uint32_t *)o->chunks[i])[o->nr_packed & ((1u << sh) - 1)] = (uint32_t)v;
-	o->nr_packed++;
-	return 0;
-}
-
-/*
- * Where the next kept reference goes while they are 2 bytes wide: a cursor
- * into the current chunk and the room left in it (0: pack() decides).
- */
-struct pack_cursor {
-	uint16_t *at;
-	size_t room;
-};
-
-static void cursor_get(const struct encl_opts *o, struct pack_cursor *c)
-{
-	unsigned sh = PACK_PER_SHIFT(2);
-	size_t i = (size_t)(o->nr_packed >> sh), off = (size_t)(o->nr_packed & ((1u << sh) - 1));
-
-	c->at = NULL;
-	c->room = 0;
-	if (!o->use_packed || o->width != 2 || i >= o->nr_chunks)
-		return;
-	c->at = (uint16_t *)o->chunks[i] + off;
-	c->room = (size_t)CCMM_MIN((uint64_t)((1u << sh) - off), PACK_MAX_REFS - o->nr_packed);
-}
-
-/* pack() without a call while the reference fits the current chunk at 2 bytes (nearly every one). */
-static inline int pack_one(struct encl_opts *o, struct pack_cursor *c, uint64_t page, bool write)
-{
-	uint64_t v = page << 1 | write;
-	int ret;
-
-	if (__builtin_expect(c->room && v <= UINT16_MAX, 1)) {
-		*c->at++ = (uint16_t)v;
-		c->room--;
-		o->nr_packed++;
-		return 0;
-	}
-	ret = pack(o, page, write);
-	cursor_get(o, c);
-	return ret;
-}
-
-/* Up to @max kept references from number @from on, in place (within one chunk): *@at points at the first. */
-static size_t kept(const struct encl_opts *o, uint64_t from, const void **at, uint64_t max)
-{
-	unsigned sh = PACK_PER_SHIFT(o->width);
-	size_t per = (size_t)1 << sh, off = (size_t)(from & (per - 1));
-
-	*at = (const char *)o->chunks[from >> sh] + off * o->width;
-	return (size_t)CCMM_MIN(CCMM_MIN(max, (uint64_t)(per - off)), o->nr_packed - from);
+	return ccmm_keep_put(&o->keep, (uint32_t)(page << 1 | write));
 }
 
 /*
  * Read the trace as the run will: its syntax, and whether its pages fit the
- * enclave. The references are kept (packed[]) so that the run need not
+ * enclave. The references are kept (o->keep) so that the run need not
  * decode the trace again.
  */
 /* The error of a reference at @r outside ELRANGE (map = linear). */
@@ -358,7 +229,7 @@ static int no_room(struct ccmm_actor *a, const struct encl_opts *o, const struct
 
 /*
  * Read the trace as the run will: its syntax, and whether its pages fit the
- * enclave. The references are kept (packed[]) so that the run need not
+ * enclave. The references are kept (o->keep) so that the run need not
  * decode the trace again. They come from the reader a block at a time and
  * each is mapped and kept in one loop without a call (the common case).
  */
@@ -371,7 +242,6 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 	/* vpn + 1 (0: empty) -> its kept value (enclave page << 1), for pages that fit 16 bits */
 	uint64_t front_key[1024] = { 0 };
 	uint16_t front_pv[1024];
-	struct pack_cursor c;
 	struct ccmm_trace *t;
 	struct vmap v = { 0 };
 	int ret = 0;
@@ -385,7 +255,6 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 	}
 	drop_packed(o);
 	o->use_packed = true;
-	cursor_get(o, &c);
 	while (!ret && (!o->refs || n < o->refs)) {
 		long got = ccmm_trace_read(t, rb, (size_t)(o->refs ? CCMM_MIN(o->refs - n, CCMM_ARRAY_SIZE(rb))
 								   : CCMM_ARRAY_SIZE(rb)), err);
@@ -395,14 +264,14 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 			break;
 		}
 		n += (uint64_t)got;
-		if (o->map == 0 && c.room >= (size_t)got) {
+		if (o->map == 0 && o->use_packed && o->keep.n + (uint64_t)got <= PACK_MAX_REFS) {
 			/*
-			 * The common case, without a call: every page already
-			 * mapped, the block fits the chunk. A page seen lately
-			 * is in the direct-mapped front table (by its low bits),
-			 * the others in the hash.
+			 * The common case, without a call per reference: every
+			 * page already mapped (a page seen lately is in the
+			 * direct-mapped front table, by its low bits; the others
+			 * in the hash), then kept together.
 			 */
-			uint16_t *at = c.at;
+			uint16_t pvw[CCMM_ARRAY_SIZE(rb)];
 			long k;
 
 			for (k = 0; k < got; k++) {
@@ -421,11 +290,12 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 					front_key[j] = vpn + 1;
 					front_pv[j] = pv;
 				}
-				*at++ = pv | rb[k].write;
+				pvw[k] = pv | rb[k].write;
 			}
-			c.at = at;
-			c.room -= (size_t)k;
-			o->nr_packed += (uint64_t)k;
+			if (ccmm_keep_put16(&o->keep, pvw, (size_t)k)) {
+				ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+				continue;
+			}
 			if (k == got)
 				continue;
 			memmove(rb, rb + k, (size_t)(got - k) * sizeof(*rb));
@@ -450,7 +320,7 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 				}
 				page = (uint64_t)p + 1;
 			}
-			if (pack_one(o, &c, page, rb[k].write))
+			if (pack(o, page, rb[k].write))
 				ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
 		}
 	}
@@ -468,8 +338,8 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 	return 0;
 }
 
-/* host bytes an enclave keeps per page of ELRANGE besides its data: its page record, backing and memcg pointers */
-#define ENCL_PAGE_HOST_BYTES (sizeof(struct ccmm_sgx_encl_page) + 2 * sizeof(void *))
+/* host bytes an enclave keeps per page of ELRANGE besides its data: its page record, walk memo, backing and memcg pointers */
+#define ENCL_PAGE_HOST_BYTES (sizeof(struct ccmm_sgx_encl_page) + sizeof(uint64_t) + 2 * sizeof(void *))
 
 static int enclave_check(struct ccmm_job *job, struct ccmm_actor *a, struct ccmm_error *err)
 {
@@ -736,19 +606,20 @@ static int step_run(struct ccmm_actor *a, struct encl_state *s)
 	ccmm_sgx_enter(&s->thr, s->encl);
 	if (o->use_packed) {
 		/* the decoded trace, a batch at a time (a fault that waits for reclaim sleeps in there) */
-		uint64_t want = CCMM_MIN(o->batch, o->nr_packed - s->refs), left = want;
+		uint64_t want = CCMM_MIN(o->batch, o->keep.n - s->refs), left = want;
 
 		while (left && !ret) {
-			const void *at;
-			size_t n = kept(o, s->refs, &at, left);
-			long done = o->width == 2 ? ccmm_sgx_encl_access_batch16(&s->cur, &s->thr, at, n, &ret)
-						  : ccmm_sgx_encl_access_batch(&s->cur, &s->thr, at, n, &ret);
+			struct ccmm_keep_piece p;
+			size_t n = ccmm_keep_get(&o->keep, s->refs, left, &p);
+			long done = p.width == 1   ? ccmm_sgx_encl_access_batch8(&s->cur, &s->thr, p.refs, p.dict, n, &ret)
+				    : p.width == 2 ? ccmm_sgx_encl_access_batch16(&s->cur, &s->thr, p.refs, n, &ret)
+						   : ccmm_sgx_encl_access_batch(&s->cur, &s->thr, p.refs, n, &ret);
 
 			s->refs += (uint64_t)done;
 			left -= (uint64_t)done;
 		}
 		/* as the reference-by-reference loop: a batch that ends exactly at the end finds it next step */
-		end = !ret && s->refs == o->nr_packed && want < o->batch;
+		end = !ret && s->refs == o->keep.n && want < o->batch;
 		goto out;
 	}
 	for (uint64_t i = 0; i < o->batch; i++) {
