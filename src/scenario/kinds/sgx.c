@@ -601,6 +601,7 @@ static int step_run(struct ccmm_actor *a, struct encl_state *s)
 {
 	struct encl_opts *o = a->opts;
 	bool end = false;
+	uint64_t epc;
 	int ret = 0;
 
 	ccmm_sgx_enter(&s->thr, s->encl);
@@ -639,7 +640,8 @@ static int step_run(struct ccmm_actor *a, struct encl_state *s)
 	}
 out:
 	ccmm_sgx_exit(&s->thr);
-	s->peak_epc = CCMM_MAX(s->peak_epc, ccmm_sgx_encl_epc_pages(s->encl));
+	epc = ccmm_sgx_encl_epc_pages(s->encl); /* once: it takes the enclave's lock */
+	s->peak_epc = CCMM_MAX(s->peak_epc, epc);
 	if (ret == -EFAULT || ret == -EINTR) {
 		char why[112];
 		int sig = ccmm_task_signal_pending(s->task);
