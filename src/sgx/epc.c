@@ -6,7 +6,10 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
+#include <pthread.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +154,7 @@ double ccmm_sgx_fairness(struct ccmm_machine *m)
 /* ---- set up ------------------------------------------------------------------------- */
 
 static void sgx_exit(struct ccmm_machine *m);
+static void mac_key(struct ccmm_machine *m, uint8_t key[32]);
 
 static int sgx_init(struct ccmm_machine *m)
 {
@@ -170,6 +174,8 @@ static int sgx_init(struct ccmm_machine *m)
 	ccmm_lru_init(&sgx->global_lru);
 	ccmm_init_waitqueue_head(&sgx->progress_wq, "sgx_reclaim");
 	pthread_mutex_init(&sgx->encls_lock, NULL);
+	pthread_mutex_init(&sgx->mac_lock, NULL);
+	mac_key(m, sgx->mac_key);
 	for (size_t i = 0; i < p->nr_ranges; i++)
 		if (p->ranges[i].kind == CCMM_RANGE_EPC)
 			sgx->nr_sections++;
@@ -257,6 +263,10 @@ static void sgx_exit(struct ccmm_machine *m)
 		free(sgx->sections[s].pages);
 	free(sgx->sections);
 	free(sgx->encls);
+	for (size_t i = 0; i < sgx->nr_mac_ctx; i++)
+		EVP_MAC_CTX_free(sgx->mac_ctx[i]);
+	free(sgx->mac_ctx);
+	pthread_mutex_destroy(&sgx->mac_lock);
 	ccmm_destroy_waitqueue_head(&sgx->progress_wq);
 	ccmm_subsys_set_data(m, &ccmm_subsys_sgx, NULL);
 	free(sgx);
@@ -533,23 +543,73 @@ struct pcmd {
 
 _Static_assert(sizeof(struct pcmd) == 128, "PCMD is 128 bytes");
 
-static int compute_mac(struct ccmm_machine *m, const uint8_t *ct, const struct pcmd *p, uint64_t version,
+/* HMAC-SHA-256 under the paging key, fetched once per process (EVP_Q_mac looked it up by name at every call). */
+static EVP_MAC *hmac;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_fetch(void)
+{
+	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+/* An idle keyed context of @sgx's, or a new one (NULL: OpenSSL failed). */
+static EVP_MAC_CTX *mac_get(struct ccmm_sgx *sgx)
+{
+	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0), OSSL_PARAM_construct_end() };
+	EVP_MAC_CTX *c = NULL;
+
+	pthread_mutex_lock(&sgx->mac_lock);
+	if (sgx->nr_mac_ctx)
+		c = sgx->mac_ctx[--sgx->nr_mac_ctx];
+	pthread_mutex_unlock(&sgx->mac_lock);
+	if (c)
+		return EVP_MAC_init(c, NULL, 0, NULL) ? c : (EVP_MAC_CTX_free(c), NULL); /* the same key again */
+	pthread_once(&hmac_once, hmac_fetch);
+	if (!hmac || !(c = EVP_MAC_CTX_new(hmac)))
+		return NULL;
+	if (!EVP_MAC_init(c, sgx->mac_key, sizeof(sgx->mac_key), params)) {
+		EVP_MAC_CTX_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Give @c back for the next MAC (or free it when the list cannot grow). */
+static void mac_put(struct ccmm_sgx *sgx, EVP_MAC_CTX *c)
+{
+	pthread_mutex_lock(&sgx->mac_lock);
+	if (sgx->nr_mac_ctx == sgx->cap_mac_ctx) {
+		size_t cap = sgx->cap_mac_ctx ? 2 * sgx->cap_mac_ctx : 4;
+		void **a = realloc(sgx->mac_ctx, cap * sizeof(*a));
+
+		if (a) {
+			sgx->mac_ctx = a;
+			sgx->cap_mac_ctx = cap;
+		}
+	}
+	if (sgx->nr_mac_ctx < sgx->cap_mac_ctx) {
+		sgx->mac_ctx[sgx->nr_mac_ctx++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&sgx->mac_lock);
+	EVP_MAC_CTX_free(c);
+}
+
+/* The MAC of a paged-out page: HMAC-SHA-256 over its ciphertext, the PCMD's first 24 bytes and the version. */
+static int compute_mac(struct ccmm_sgx *sgx, const uint8_t *ct, const struct pcmd *p, uint64_t version,
 		       uint8_t out[32])
 {
-	uint8_t key[32], *buf = malloc(CCMM_PAGE_SIZE + 64);
+	EVP_MAC_CTX *c = mac_get(sgx);
 	size_t outlen = 0;
 	int ret = 0;
 
-	if (!buf)
-		return -ENOMEM;
-	mac_key(m, key);
-	memcpy(buf, ct, CCMM_PAGE_SIZE);
-	memcpy(buf + CCMM_PAGE_SIZE, p, 24);
-	memcpy(buf + CCMM_PAGE_SIZE + 24, &version, sizeof(version));
-	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, sizeof(key), buf, CCMM_PAGE_SIZE + 32, out, 32, &outlen) ||
+	if (!c)
+		return -EIO;
+	if (!EVP_MAC_update(c, ct, CCMM_PAGE_SIZE) || !EVP_MAC_update(c, (const uint8_t *)p, 24) ||
+	    !EVP_MAC_update(c, (const uint8_t *)&version, sizeof(version)) || !EVP_MAC_final(c, out, &outlen, 32) ||
 	    outlen != 32)
 		ret = -EIO;
-	free(buf);
+	mac_put(sgx, c);
 	return ret;
 }
 
@@ -585,10 +645,10 @@ int _ccmm_encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccm
 		return -ENOMEM;
 	}
 	ret = phys_read(m, page->pa, pt, CCMM_PAGE_SIZE, CCMM_KEYID_EPC);
-	for (unsigned l = 0; !ret && l < CCMM_LINES_PER_PAGE; l++)
-		ret = ccmm_mee_encrypt_line(m->mee, CCMM_SGX_KEYID_PAGING,
-					    atomic_load(&page->epcm_linaddr) + l * CCMM_LINE_SIZE, pt + l * CCMM_LINE_SIZE,
-					    ct + l * CCMM_LINE_SIZE);
+	/* each line tweaked by its linear address: one call for the page's 64 */
+	if (!ret)
+		ret = ccmm_mee_encrypt(m->mee, CCMM_SGX_KEYID_PAGING, atomic_load(&page->epcm_linaddr), pt, ct,
+				       CCMM_PAGE_SIZE);
 	memset(&p, 0, sizeof(p));
 	p.type = page->epcm_type;
 	p.perm = page->epcm_perm;
@@ -596,7 +656,7 @@ int _ccmm_encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccm
 	p.linaddr = atomic_load(&page->epcm_linaddr);
 	version = atomic_fetch_add(&version_counter, 1);
 	if (!ret)
-		ret = compute_mac(m, ct, &p, version, p.mac);
+		ret = compute_mac(encl->sgx, ct, &p, version, p.mac);
 	if (!ret)
 		ret = phys_write(m, backing_pa, ct, CCMM_PAGE_SIZE, CCMM_KEYID_NONE);
 	if (!ret)
@@ -652,16 +712,15 @@ int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct cc
 	if (!ret)
 		ret = phys_read(m, backing_pa, ct, CCMM_PAGE_SIZE, CCMM_KEYID_NONE);
 	if (!ret)
-		ret = compute_mac(m, ct, &p, version, mac);
+		ret = compute_mac(encl->sgx, ct, &p, version, mac);
 	if (!ret && (memcmp(mac, p.mac, sizeof(mac)) || p.encl_id != encl->id || p.linaddr != linaddr || !version)) {
 		ccmm_violation(ctx, &ccmm_rule_sgx_eldu_mac, page->pa,
 			       "ELDU of 0x%" PRIx64 " in enclave %s: SGX_MAC_COMPARE_FAIL (backing page 0x%" PRIx64 ")",
 			       linaddr, encl->name, backing_pa);
 		ret = CCMM_SGX_MAC_COMPARE_FAIL;
 	}
-	for (unsigned l = 0; !ret && l < CCMM_LINES_PER_PAGE; l++)
-		ret = ccmm_mee_decrypt_line(m->mee, CCMM_SGX_KEYID_PAGING, linaddr + l * CCMM_LINE_SIZE,
-					    ct + l * CCMM_LINE_SIZE, pt + l * CCMM_LINE_SIZE);
+	if (!ret)
+		ret = ccmm_mee_decrypt(m->mee, CCMM_SGX_KEYID_PAGING, linaddr, ct, pt, CCMM_PAGE_SIZE);
 	if (!ret)
 		ret = phys_write(m, page->pa, pt, CCMM_PAGE_SIZE, CCMM_KEYID_EPC);
 	if (!ret)

@@ -324,6 +324,11 @@ struct ccmm_sgx {
 	struct ccmm_wait_queue_head progress_wq;
 	uint64_t progress_seq;        /* progress_wq's lock */
 	_Atomic uint64_t reclaim_advanced; /* pages a reclaim round aged (second chance) or wrote back, ever */
+	/* the paging crypto's HMAC-SHA-256: its key (from the machine seed) and keyed contexts to reuse */
+	uint8_t mac_key[32];
+	pthread_mutex_t mac_lock;
+	void **mac_ctx;               /* EVP_MAC_CTX *, idle (mac_lock) */
+	size_t nr_mac_ctx, cap_mac_ctx;
 	/* enclaves alive, for reports; id allocation */
 	pthread_mutex_t encls_lock;
 	struct ccmm_sgx_encl **encls;
