@@ -6,9 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 #include <pthread.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -154,7 +152,7 @@ double ccmm_sgx_fairness(struct ccmm_machine *m)
 /* ---- set up ------------------------------------------------------------------------- */
 
 static void sgx_exit(struct ccmm_machine *m);
-static void mac_key(struct ccmm_machine *m, uint8_t key[32]);
+static void paging_key(struct ccmm_machine *m, uint8_t key[16]);
 
 static int sgx_init(struct ccmm_machine *m)
 {
@@ -174,8 +172,8 @@ static int sgx_init(struct ccmm_machine *m)
 	ccmm_lru_init(&sgx->global_lru);
 	ccmm_init_waitqueue_head(&sgx->progress_wq, "sgx_reclaim");
 	pthread_mutex_init(&sgx->encls_lock, NULL);
-	pthread_mutex_init(&sgx->mac_lock, NULL);
-	mac_key(m, sgx->mac_key);
+	pthread_mutex_init(&sgx->paging_lock, NULL);
+	paging_key(m, sgx->paging_key);
 	for (size_t i = 0; i < p->nr_ranges; i++)
 		if (p->ranges[i].kind == CCMM_RANGE_EPC)
 			sgx->nr_sections++;
@@ -263,10 +261,10 @@ static void sgx_exit(struct ccmm_machine *m)
 		free(sgx->sections[s].pages);
 	free(sgx->sections);
 	free(sgx->encls);
-	for (size_t i = 0; i < sgx->nr_mac_ctx; i++)
-		EVP_MAC_CTX_free(sgx->mac_ctx[i]);
-	free(sgx->mac_ctx);
-	pthread_mutex_destroy(&sgx->mac_lock);
+	for (size_t i = 0; i < sgx->nr_paging_ctx; i++)
+		EVP_CIPHER_CTX_free(sgx->paging_ctx[i]);
+	free(sgx->paging_ctx);
+	pthread_mutex_destroy(&sgx->paging_lock);
 	ccmm_destroy_waitqueue_head(&sgx->progress_wq);
 	ccmm_subsys_set_data(m, &ccmm_subsys_sgx, NULL);
 	free(sgx);
@@ -521,95 +519,105 @@ void _ccmm_encls_etrack(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl)
 	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_etrack), 1);
 }
 
-/* The paging crypto: a MAC key derived from the machine seed. */
-static void mac_key(struct ccmm_machine *m, uint8_t key[32])
+/* The paging key (CR_BASE_PK, random at each boot on hardware): AES-128, derived from the machine seed. */
+static void paging_key(struct ccmm_machine *m, uint8_t key[16])
 {
-	uint8_t in[32];
+	uint8_t in[32], md[32];
 
 	memset(in, 0, sizeof(in));
-	memcpy(in, "ccmm sgx paging mac", 19);
+	memcpy(in, "ccmm sgx paging key", 19);
 	memcpy(in + 24, &m->seed, sizeof(m->seed));
-	SHA256(in, sizeof(in), key);
+	SHA256(in, sizeof(in), md);
+	memcpy(key, md, 16);
 }
 
-/* PCMD: 128 bytes: SECINFO (type, perm), the enclave id and address, the MAC. */
+/*
+ * PCMD: 128 bytes as the kernel's struct sgx_pcmd (SECINFO, the enclave
+ * id, reserved bytes, a 16-byte MAC), with the page's linear address kept
+ * in the reserved part: ELDU takes it from PAGEINFO on hardware, the model
+ * from here.
+ */
 struct pcmd {
 	uint8_t type, perm, pad[6];
 	uint64_t encl_id;
 	uint64_t linaddr;
-	uint8_t reserved[72];
-	uint8_t mac[32];
+	uint8_t reserved[88];
+	uint8_t mac[16];
 };
 
 _Static_assert(sizeof(struct pcmd) == 128, "PCMD is 128 bytes");
 
-/* HMAC-SHA-256 under the paging key, fetched once per process (EVP_Q_mac looked it up by name at every call). */
-static EVP_MAC *hmac;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-
-static void hmac_fetch(void)
+/* An idle AES-128-GCM context of @sgx's keyed with the paging key, or a new one (NULL: OpenSSL failed). */
+static EVP_CIPHER_CTX *gcm_get(struct ccmm_sgx *sgx)
 {
-	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-}
+	EVP_CIPHER_CTX *c = NULL;
 
-/* An idle keyed context of @sgx's, or a new one (NULL: OpenSSL failed). */
-static EVP_MAC_CTX *mac_get(struct ccmm_sgx *sgx)
-{
-	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0), OSSL_PARAM_construct_end() };
-	EVP_MAC_CTX *c = NULL;
-
-	pthread_mutex_lock(&sgx->mac_lock);
-	if (sgx->nr_mac_ctx)
-		c = sgx->mac_ctx[--sgx->nr_mac_ctx];
-	pthread_mutex_unlock(&sgx->mac_lock);
+	pthread_mutex_lock(&sgx->paging_lock);
+	if (sgx->nr_paging_ctx)
+		c = sgx->paging_ctx[--sgx->nr_paging_ctx];
+	pthread_mutex_unlock(&sgx->paging_lock);
 	if (c)
-		return EVP_MAC_init(c, NULL, 0, NULL) ? c : (EVP_MAC_CTX_free(c), NULL); /* the same key again */
-	pthread_once(&hmac_once, hmac_fetch);
-	if (!hmac || !(c = EVP_MAC_CTX_new(hmac)))
+		return c;
+	if (!(c = EVP_CIPHER_CTX_new()))
 		return NULL;
-	if (!EVP_MAC_init(c, sgx->mac_key, sizeof(sgx->mac_key), params)) {
-		EVP_MAC_CTX_free(c);
+	if (!EVP_CipherInit_ex(c, EVP_aes_128_gcm(), NULL, sgx->paging_key, NULL, 1) ||
+	    !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, 12, NULL)) {
+		EVP_CIPHER_CTX_free(c);
 		return NULL;
 	}
 	return c;
 }
 
-/* Give @c back for the next MAC (or free it when the list cannot grow). */
-static void mac_put(struct ccmm_sgx *sgx, EVP_MAC_CTX *c)
+/* Give @c back for the next page (or free it when the list cannot grow). */
+static void gcm_put(struct ccmm_sgx *sgx, EVP_CIPHER_CTX *c)
 {
-	pthread_mutex_lock(&sgx->mac_lock);
-	if (sgx->nr_mac_ctx == sgx->cap_mac_ctx) {
-		size_t cap = sgx->cap_mac_ctx ? 2 * sgx->cap_mac_ctx : 4;
-		void **a = realloc(sgx->mac_ctx, cap * sizeof(*a));
+	pthread_mutex_lock(&sgx->paging_lock);
+	if (sgx->nr_paging_ctx == sgx->cap_paging_ctx) {
+		size_t cap = sgx->cap_paging_ctx ? 2 * sgx->cap_paging_ctx : 4;
+		void **a = realloc(sgx->paging_ctx, cap * sizeof(*a));
 
 		if (a) {
-			sgx->mac_ctx = a;
-			sgx->cap_mac_ctx = cap;
+			sgx->paging_ctx = a;
+			sgx->cap_paging_ctx = cap;
 		}
 	}
-	if (sgx->nr_mac_ctx < sgx->cap_mac_ctx) {
-		sgx->mac_ctx[sgx->nr_mac_ctx++] = c;
+	if (sgx->nr_paging_ctx < sgx->cap_paging_ctx) {
+		sgx->paging_ctx[sgx->nr_paging_ctx++] = c;
 		c = NULL;
 	}
-	pthread_mutex_unlock(&sgx->mac_lock);
-	EVP_MAC_CTX_free(c);
+	pthread_mutex_unlock(&sgx->paging_lock);
+	EVP_CIPHER_CTX_free(c);
 }
 
-/* The MAC of a paged-out page: HMAC-SHA-256 over its ciphertext, the PCMD's first 24 bytes and the version. */
-static int compute_mac(struct ccmm_sgx *sgx, const uint8_t *ct, const struct pcmd *p, uint64_t version,
-		       uint8_t out[32])
+/*
+ * EWB's and ELDU's paging crypto, AES-GCM under the paging key as the
+ * SDM's EWB: the page the text, the PCMD's SECINFO, enclave id and linear
+ * address (its first 24 bytes) the additional data, the VA slot's version
+ * the IV; the tag is the PCMD's MAC. @enc: encrypt @in into @out and write
+ * the tag into @p->mac; else decrypt and check the tag. Returns 0, 1 (the
+ * tag does not match: SGX_MAC_COMPARE_FAIL, @out undefined) or -EIO.
+ */
+static int paging_crypt(struct ccmm_sgx *sgx, bool enc, uint64_t version, struct pcmd *p, const uint8_t *in,
+			uint8_t *out)
 {
-	EVP_MAC_CTX *c = mac_get(sgx);
-	size_t outlen = 0;
-	int ret = 0;
+	EVP_CIPHER_CTX *c = gcm_get(sgx);
+	uint8_t iv[12] = { 0 };
+	int len = 0, ret = -EIO;
 
 	if (!c)
 		return -EIO;
-	if (!EVP_MAC_update(c, ct, CCMM_PAGE_SIZE) || !EVP_MAC_update(c, (const uint8_t *)p, 24) ||
-	    !EVP_MAC_update(c, (const uint8_t *)&version, sizeof(version)) || !EVP_MAC_final(c, out, &outlen, 32) ||
-	    outlen != 32)
-		ret = -EIO;
-	mac_put(sgx, c);
+	memcpy(iv, &version, sizeof(version));
+	if (!EVP_CipherInit_ex(c, NULL, NULL, NULL, iv, enc) || !EVP_CipherUpdate(c, NULL, &len, (const uint8_t *)p, 24) ||
+	    !EVP_CipherUpdate(c, out, &len, in, CCMM_PAGE_SIZE) || len != CCMM_PAGE_SIZE)
+		goto out;
+	if (enc) {
+		if (EVP_CipherFinal_ex(c, out + len, &len) && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, p->mac))
+			ret = 0;
+	} else if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, p->mac)) {
+		ret = EVP_CipherFinal_ex(c, out + len, &len) > 0 ? 0 : 1;
+	}
+out:
+	gcm_put(sgx, c);
 	return ret;
 }
 
@@ -645,10 +653,6 @@ int _ccmm_encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccm
 		return -ENOMEM;
 	}
 	ret = phys_read(m, page->pa, pt, CCMM_PAGE_SIZE, CCMM_KEYID_EPC);
-	/* each line tweaked by its linear address: one call for the page's 64 */
-	if (!ret)
-		ret = ccmm_mee_encrypt(m->mee, CCMM_SGX_KEYID_PAGING, atomic_load(&page->epcm_linaddr), pt, ct,
-				       CCMM_PAGE_SIZE);
 	memset(&p, 0, sizeof(p));
 	p.type = page->epcm_type;
 	p.perm = page->epcm_perm;
@@ -656,7 +660,7 @@ int _ccmm_encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccm
 	p.linaddr = atomic_load(&page->epcm_linaddr);
 	version = atomic_fetch_add(&version_counter, 1);
 	if (!ret)
-		ret = compute_mac(encl->sgx, ct, &p, version, p.mac);
+		ret = paging_crypt(encl->sgx, true, version, &p, pt, ct);
 	if (!ret)
 		ret = phys_write(m, backing_pa, ct, CCMM_PAGE_SIZE, CCMM_KEYID_NONE);
 	if (!ret)
@@ -682,7 +686,7 @@ int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct cc
 	       uint64_t backing_pa, uint64_t pcmd_pa)
 {
 	struct ccmm_machine *m = ctx->m;
-	uint8_t mac[32], *ct, *pt;
+	uint8_t *ct, *pt;
 	uint64_t version = 0, zero = 0;
 	struct pcmd p;
 	int ret;
@@ -712,15 +716,13 @@ int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct cc
 	if (!ret)
 		ret = phys_read(m, backing_pa, ct, CCMM_PAGE_SIZE, CCMM_KEYID_NONE);
 	if (!ret)
-		ret = compute_mac(encl->sgx, ct, &p, version, mac);
-	if (!ret && (memcmp(mac, p.mac, sizeof(mac)) || p.encl_id != encl->id || p.linaddr != linaddr || !version)) {
+		ret = paging_crypt(encl->sgx, false, version, &p, ct, pt);
+	if (ret >= 0 && (ret == 1 || p.encl_id != encl->id || p.linaddr != linaddr || !version)) {
 		ccmm_violation(ctx, &ccmm_rule_sgx_eldu_mac, page->pa,
 			       "ELDU of 0x%" PRIx64 " in enclave %s: SGX_MAC_COMPARE_FAIL (backing page 0x%" PRIx64 ")",
 			       linaddr, encl->name, backing_pa);
 		ret = CCMM_SGX_MAC_COMPARE_FAIL;
 	}
-	if (!ret)
-		ret = ccmm_mee_decrypt(m->mee, CCMM_SGX_KEYID_PAGING, linaddr, ct, pt, CCMM_PAGE_SIZE);
 	if (!ret)
 		ret = phys_write(m, page->pa, pt, CCMM_PAGE_SIZE, CCMM_KEYID_EPC);
 	if (!ret)

@@ -164,7 +164,6 @@ CCMM_COST_BLOCK_DECLARE(sgx, CCMM_SGX_COSTS, CCMM_SGX_COUNTERS)
 #define CCMM_SGX_PCMD_PER_PAGE 32   /* 128-byte PCMD entries per backing page */
 #define CCMM_SGX_CG_MIN_FREE_PAGE CCMM_SGX_NR_LOW_PAGES   /* margin the async cgroup work keeps */
 #define CCMM_SGX_CG_LOW_LIMIT (CCMM_SGX_CG_MIN_FREE_PAGE * 4) /* below this limit no margin is kept */
-#define CCMM_SGX_KEYID_PAGING 4     /* MEE key ID ccmm uses for EWB's paging crypto */
 #define CCMM_SGX_NO_BACKING UINT64_MAX /* a backing-store slot without a page */
 
 /* EWB/ELDU/EREMOVE results, as the ENCLS leaves return them. */
@@ -324,11 +323,11 @@ struct ccmm_sgx {
 	struct ccmm_wait_queue_head progress_wq;
 	uint64_t progress_seq;        /* progress_wq's lock */
 	_Atomic uint64_t reclaim_advanced; /* pages a reclaim round aged (second chance) or wrote back, ever */
-	/* the paging crypto's HMAC-SHA-256: its key (from the machine seed) and keyed contexts to reuse */
-	uint8_t mac_key[32];
-	pthread_mutex_t mac_lock;
-	void **mac_ctx;               /* EVP_MAC_CTX *, idle (mac_lock) */
-	size_t nr_mac_ctx, cap_mac_ctx;
+	/* EWB's and ELDU's AES-GCM: the paging key (from the machine seed) and keyed contexts to reuse */
+	uint8_t paging_key[16];
+	pthread_mutex_t paging_lock;
+	void **paging_ctx;            /* EVP_CIPHER_CTX *, idle (paging_lock) */
+	size_t nr_paging_ctx, cap_paging_ctx;
 	/* enclaves alive, for reports; id allocation */
 	pthread_mutex_t encls_lock;
 	struct ccmm_sgx_encl **encls;
