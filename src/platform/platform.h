@@ -756,8 +756,11 @@ int ccmm_page_rw(struct ccmm_machine *m, struct ccmm_page *pg, uint64_t pa, void
 /*
  * ccmm_page_copy - read @len bytes at @spa (page @spg) under @skey and
  * write them at @dpa (page @dpg) under @dkey, each within its page: the
- * same bytes, mismatch flag and digest as ccmm_page_rw into a buffer and
- * back, but whole lines that line up go from page to page in one pass
+ * same bytes and mismatch flag as ccmm_page_rw into a buffer and back, and
+ * the same bytes into the read digest (a copy that starts or ends inside a
+ * line is digested as up to three reads, its partial lines apart, so the
+ * digest's sum and read count can differ from one read's), but whole
+ * lines that line up go from page to page in one pass
  * (eager: one cipher pass per key that is not 0; on-demand: a memcpy when
  * the source lines were written under @skey). Both chunk locks held (one
  * when both pages share a chunk). @spg may be NULL (untouched: zeros).
