@@ -430,6 +430,36 @@ static __attribute__((noinline)) uint64_t tlb_fill(struct ccmm_pgtable *pgt, uin
 }
 
 /*
+ * copy_fast's translation of each side's @va: the TLB's hit at generation *@gen,
+ * else a walk under the lock (tlb_fill) and the hit at the generation it
+ * left in *@gen. NULL: no current translation (the general path takes it).
+ */
+static inline struct ccmm_tlb_entry *tlb_translate(struct ccmm_pgtable *pgt, uint64_t *gen, uint64_t va,
+						   struct ccmm_walk *w)
+{
+	struct ccmm_tlb_entry *te = ccmm_tlb_hit_gen(pgt, *gen, va, w);
+
+	if (!te) {
+		*gen = tlb_fill(pgt, va);
+		te = *gen ? ccmm_tlb_hit_gen(pgt, *gen, va, w) : NULL;
+	}
+	return te;
+}
+
+/*
+ * Whether copy_fast may use translation @w for @who (@write: a
+ * store): writable when written, user when a user process's, and not a
+ * host access through a 2 MiB or 1 GiB leaf under SEV-SNP (the RMP's
+ * page-size check, which only the general path makes).
+ */
+static inline bool fast_translation_ok(const struct ccmm_platform *p, enum ccmm_initiator who,
+				       const struct ccmm_walk *w, bool write)
+{
+	return !(write && !(w->pte & CCMM_PTE_RW)) && !(who == CCMM_INIT_USER && !(w->pte & CCMM_PTE_USER)) &&
+	       !(p->mode == CCMM_CC_SEV_SNP && who == CCMM_INIT_HOST && w->level >= 2);
+}
+
+/*
  * The common case of a one-page CPU access, for speed: RAM through a
  * current (not stale), permitted translation, in a chunk that exists,
  * that the rule book lets through with nothing to record, charge (but the
@@ -467,6 +497,7 @@ static inline bool access_fast(struct ccmm_ctx *ctx, const struct ccmm_access *a
 		gen = tlb_fill(pgt, a->addr);
 		te = gen ? ccmm_tlb_hit_gen(pgt, gen, a->addr, &w) : NULL;
 	}
+	/* fast_translation_ok's test, written out: this path is the checker's hottest */
 	if (!te || (a->rw == CCMM_WRITE && !(w.pte & CCMM_PTE_RW)) ||
 	    (a->who == CCMM_INIT_USER && !(w.pte & CCMM_PTE_USER)) ||
 	    (p->mode == CCMM_CC_SEV_SNP && a->who == CCMM_INIT_HOST && w.level >= 2))
@@ -931,25 +962,15 @@ static __attribute__((noinline)) int copy_fast(struct ccmm_ctx *ctx, const struc
 	if (n > CCMM_PAGE_SIZE - (src->addr & (CCMM_PAGE_SIZE - 1)) || n > CCMM_PAGE_SIZE - (dst->addr & (CCMM_PAGE_SIZE - 1)))
 		return 0;
 	gs = ccmm_pgt_gen(src->pgt);
-	te = ccmm_tlb_hit_gen(src->pgt, gs, src->addr, &ws);
-	if (!te) {
-		gs = tlb_fill(src->pgt, src->addr);
-		te = gs ? ccmm_tlb_hit_gen(src->pgt, gs, src->addr, &ws) : NULL;
-	}
-	if (!te || (src->who == CCMM_INIT_USER && !(ws.pte & CCMM_PTE_USER)) ||
-	    (p->mode == CCMM_CC_SEV_SNP && src->who == CCMM_INIT_HOST && ws.level >= 2))
+	te = tlb_translate(src->pgt, &gs, src->addr, &ws);
+	if (!te || !fast_translation_ok(p, src->who, &ws, false))
 		return 0;
 	cs = ram_chunk(m, te, ws.pa);
 	if (!cs)
 		return 0;
 	gd = ccmm_pgt_gen(dst->pgt);
-	te = ccmm_tlb_hit_gen(dst->pgt, gd, dst->addr, &wd);
-	if (!te) {
-		gd = tlb_fill(dst->pgt, dst->addr);
-		te = gd ? ccmm_tlb_hit_gen(dst->pgt, gd, dst->addr, &wd) : NULL;
-	}
-	if (!te || !(wd.pte & CCMM_PTE_RW) || (dst->who == CCMM_INIT_USER && !(wd.pte & CCMM_PTE_USER)) ||
-	    (p->mode == CCMM_CC_SEV_SNP && dst->who == CCMM_INIT_HOST && wd.level >= 2))
+	te = tlb_translate(dst->pgt, &gd, dst->addr, &wd);
+	if (!te || !fast_translation_ok(p, dst->who, &wd, true))
 		return 0;
 	cd = ram_chunk(m, te, wd.pa);
 	if (!cd)
