@@ -321,7 +321,13 @@ static inline bool ccmm_is_swiotlb_buffer(const struct ccmm_io_tlb_mem *mem, uin
 	return mem && pa >= mem->start && pa < mem->end;
 }
 
-/* The slots in use in area @a (< mem->nareas) of @mem, read under the area's lock. */
+/*
+ * ccmm_swiotlb_area_used - the number of slots (IO_TLB_SIZE, 2 KiB each)
+ * in use in area @a of @mem: the kernel's io_tlb_area.used, which
+ * swiotlb_search_pool_area and swiotlb_release_slots keep under the area's
+ * lock. @a must be < mem->nareas (not checked). Takes and drops the area's
+ * spinlock (the caller must not hold it); never fails, changes nothing.
+ */
 uint64_t ccmm_swiotlb_area_used(struct ccmm_io_tlb_mem *mem, unsigned a);
 
 /*
