@@ -1049,8 +1049,33 @@ static void csv_row(FILE *out, const char *job, const char *actor, const char *k
 	fprintf(out, ",%" PRIu64 "\n", v);
 }
 
+/* A check= line's rows: check[FILE:LINE].passed (1 or 0) and, for a number it found, check[FILE:LINE].got. */
+static void csv_check_rows(FILE *out, struct ccmm_run *run, const struct ccmm_check_result *r)
+{
+	const struct ccmm_actor *a = r->c->actor >= 0 ? run->job->actors[r->c->actor] : NULL;
+	const char *actor = a ? a->name : "", *kind = a ? a->kind->name : "";
+	char fig[200];
+
+	snprintf(fig, sizeof(fig), "check[%s:%d].passed", r->c->where.file, r->c->where.line);
+	csv_row(out, run->job->path, actor, kind, fig, r->passed);
+	if (!r->found || r->c->unit == CCMM_UNIT_STRING || r->c->unit == CCMM_UNIT_BOOL)
+		return;
+	snprintf(fig, sizeof(fig), "check[%s:%d].got", r->c->where.file, r->c->where.line);
+	ccmm_csv_field(out, run->job->path);
+	fputc(',', out);
+	ccmm_csv_field(out, actor);
+	fputc(',', out);
+	ccmm_csv_field(out, kind);
+	fputc(',', out);
+	ccmm_csv_field(out, fig);
+	fprintf(out, ",%.17g\n", r->got);
+}
+
 int ccmm_report_csv(struct ccmm_run *const *runs, size_t n, FILE *out)
 {
+	for (size_t r = 0; r < n; r++)
+		if (ccmm_report_checks(runs[r]))
+			return -ENOMEM;
 	fputs("job,actor,kind,figure,value\n", out);
 	for (size_t r = 0; r < n; r++) {
 		struct ccmm_run *run = runs[r];
@@ -1094,8 +1119,11 @@ int ccmm_report_csv(struct ccmm_run *const *runs, size_t n, FILE *out)
 		csv_row(out, job->path, "", "", "result.unexpected", s.unexpected);
 		csv_row(out, job->path, "", "", "result.expectations_not_met", s.missing);
 		csv_row(out, job->path, "", "", "result.op_errors", s.op_errors);
+		csv_row(out, job->path, "", "", "result.checks_failed", s.checks_failed);
 		csv_row(out, job->path, "", "", "result.exit_status", (uint64_t)s.status);
 		csv_row(out, job->path, "", "", "modeled_time_ns", run->end_ns);
+		for (size_t i = 0; i < job->nr_checks; i++)
+			csv_check_rows(out, run, &run->check_results[i]);
 	}
 	return ferror(out) ? -EIO : 0;
 }

@@ -62,8 +62,15 @@ int ccmm_report_json_runs(struct ccmm_run *const *runs, size_t n, FILE *out);
  * modeled_time_ns, cost.NAME.ns and cost.NAME.n (cost.copy_mbps.bytes) for
  * every cost charged, counter.NAME for every counter counted; per run
  * (actor and kind empty) result.violations, result.unexpected,
- * result.expectations_not_met, result.op_errors, result.exit_status and
- * modeled_time_ns. Returns 0 or -EIO.
+ * result.expectations_not_met, result.op_errors, result.checks_failed,
+ * result.exit_status and modeled_time_ns, then for each check= line (in
+ * the job's order; actor and kind the check's actor's, if it names one)
+ * check[FILE:LINE].passed, 1 or 0, and check[FILE:LINE].got, the figure
+ * it compared in the check's unit (bytes, ns, a percentage as a number
+ * of percent; printed with %.17g, so it may have a fraction), when the
+ * figure was found and is a number. Evaluates the runs' checks first
+ * (ccmm_report_checks), as the other reports do. Returns 0, -ENOMEM or
+ * -EIO.
  */
 int ccmm_report_csv(struct ccmm_run *const *runs, size_t n, FILE *out);
 

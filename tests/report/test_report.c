@@ -330,6 +330,49 @@ static void test_csv(void **state)
 	ccmm_job_free(job);
 }
 
+/*
+ * CSV: the check= lines' results (a CSV reader sees why a run exits 1):
+ * result.checks_failed, and per check, in the job's order, its .passed (1
+ * or 0) and the figure it compared (.got), under its actor.
+ */
+static void test_csv_checks(void **state)
+{
+	struct ccmm_job *job;
+	struct ccmm_run *run = run_job("c.job",
+				       "[t]\nactor = guest_task\nop = alloc b 8k\nop = write b\n"
+				       "check = .counters.bytes_written == 4k\ncheck = .counters.bytes_written >= 8k\n",
+				       &job);
+	char *text = NULL, line[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	const char *want[] = {
+		"c.job,,,result.checks_failed,1\n",
+		"c.job,t,guest_task,check[c.job:5].passed,0\n",
+		"c.job,t,guest_task,check[c.job:5].got,8192\n",
+		"c.job,t,guest_task,check[c.job:6].passed,1\n",
+		"c.job,t,guest_task,check[c.job:6].got,8192\n",
+	};
+	size_t next = 0;
+	int status = 0;
+
+	(void)state;
+	assert_int_equal(ccmm_report_csv(&run, 1, f), 0);
+	fclose(f);
+	f = fmemopen(text, len, "r");
+	while (fgets(line, sizeof(line), f)) {
+		if (next < sizeof(want) / sizeof(want[0]) && !strcmp(line, want[next]))
+			next++;
+		status += !strcmp(line, "c.job,,,result.exit_status,1\n");
+	}
+	fclose(f);
+	if (next != sizeof(want) / sizeof(want[0]))
+		fail_msg("row %zu not found in order: %s", next, want[next]);
+	assert_int_equal(status, 1);
+	free(text);
+	ccmm_run_free(run);
+	ccmm_job_free(job);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_seed_threads),
 		cmocka_unit_test(test_json_runs),
 		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_csv_checks),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
