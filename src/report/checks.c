@@ -217,10 +217,21 @@ static bool compare(enum ccmm_check_op op, double got, double want)
 	return false;
 }
 
+const char *_ccmm_check_where(const struct ccmm_check *c, char *buf, size_t size)
+{
+	if (c->where.line > 0)
+		snprintf(buf, size, "%s:%d", c->where.file, c->where.line);
+	else
+		snprintf(buf, size, "%s", c->where.file);
+	return buf;
+}
+
 static void evaluate(struct ccmm_run *run, json_t *root, const struct ccmm_check *c, struct ccmm_check_result *r)
 {
 	json_t *start = root, *v;
-	char prefix[80] = "", last[160], why[400];
+	char prefix[80] = "", last[160], why[400], where[200];
+
+	_ccmm_check_where(c, where, sizeof(where));
 
 	r->c = c;
 	if (c->path[0] == '.') {
@@ -232,7 +243,7 @@ static void evaluate(struct ccmm_run *run, json_t *root, const struct ccmm_check
 		snprintf(why, sizeof(why), "the report has no entry for [%s]", run->job->actors[c->actor]->name);
 	if (!v) {
 		snprintf(r->got_text, sizeof(r->got_text), "nothing");
-		put(r->msg, sizeof(r->msg), "%s:%d: check %s failed: %.600s", c->where.file, c->where.line, c->text, why);
+		put(r->msg, sizeof(r->msg), "%s: check %s failed: %.600s", where,  c->text, why);
 		return;
 	}
 	r->found = true;
@@ -244,7 +255,7 @@ static void evaluate(struct ccmm_run *run, json_t *root, const struct ccmm_check
 
 			snprintf(r->got_text, sizeof(r->got_text), "%.60s", dump ? dump : "?");
 			free(dump);
-			put(r->msg, sizeof(r->msg), "%s:%d: check %s failed: got %s, not %s", c->where.file, c->where.line,
+			put(r->msg, sizeof(r->msg), "%s: check %s failed: got %s, not %s", where, 
 				 c->text, r->got_text, c->unit == CCMM_UNIT_BOOL ? "true or false" : "a string");
 			return;
 		}
@@ -258,7 +269,7 @@ static void evaluate(struct ccmm_run *run, json_t *root, const struct ccmm_check
 		}
 		r->passed = c->op == CCMM_CHECK_EQ ? eq : !eq;
 		if (!r->passed)
-			put(r->msg, sizeof(r->msg), "%s:%d: check %s failed: got %s", c->where.file, c->where.line, c->text,
+			put(r->msg, sizeof(r->msg), "%s: check %s failed: got %s", where,  c->text,
 				 r->got_text);
 		return;
 	}
@@ -281,8 +292,8 @@ static void evaluate(struct ccmm_run *run, json_t *root, const struct ccmm_check
 			list_names(names, n, list, sizeof(list));
 			snprintf(why, sizeof(why), " (keys: %s)", list);
 		}
-		put(r->msg, sizeof(r->msg), "%s:%d: check %s failed: '%s' is %s, not a figure%s", c->where.file,
-			 c->where.line, c->text, c->path,
+		put(r->msg, sizeof(r->msg), "%s: check %s failed: '%s' is %s, not a figure%s", where,
+			  c->text, c->path,
 			 json_is_null(v) ? "null (no value in this run)" : json_is_string(v) ? "a string" : json_is_array(v) ? "an array" : "an object",
 			 why);
 		return;
@@ -294,7 +305,7 @@ static void evaluate(struct ccmm_run *run, json_t *root, const struct ccmm_check
 		char off[64];
 
 		format_value(c->unit, fabs(r->got - c->value), off, sizeof(off));
-		put(r->msg, sizeof(r->msg), "%s:%d: check %s failed: got %s (off by %s)", c->where.file, c->where.line, c->text,
+		put(r->msg, sizeof(r->msg), "%s: check %s failed: got %s (off by %s)", where,  c->text,
 			 r->got_text, off);
 	}
 }
@@ -331,10 +342,9 @@ void *_ccmm_report_checks_json(struct ccmm_run *run)
 	for (size_t i = 0; run->checks_done && i < run->job->nr_checks; i++) {
 		const struct ccmm_check_result *r = &run->check_results[i];
 		json_t *x = json_object();
-		char w[160];
+		char w[200];
 
-		snprintf(w, sizeof(w), "%s:%d", r->c->where.file, r->c->where.line);
-		json_object_set_new(x, "job_line", json_string(w));
+		json_object_set_new(x, "job_line", json_string(_ccmm_check_where(r->c, w, sizeof(w))));
 		json_object_set_new(x, "actor", r->c->actor >= 0 ? json_string(run->job->actors[r->c->actor]->name) : json_null());
 		json_object_set_new(x, "check", json_string(r->c->text));
 		json_object_set_new(x, "path", json_string(r->c->path));

@@ -14,6 +14,15 @@
  */
 void *_ccmm_report_build(struct ccmm_run *run);
 
+/*
+ * Where check @c was written, as its messages, the JSON report's
+ * "job_line" and the CSV report's figure name it: "FILE:LINE", or the
+ * setting ("--set KEY=VALUE") for a check given on the command line
+ * (line 0). Written into @buf (@size bytes, truncated); returns @buf.
+ * checks.c.
+ */
+const char *_ccmm_check_where(const struct ccmm_check *c, char *buf, size_t size);
+
 /* The "checks" array of the JSON report (a json_t *; empty before ccmm_report_checks). checks.c. */
 void *_ccmm_report_checks_json(struct ccmm_run *run);
 

@@ -1054,13 +1054,14 @@ static void csv_check_rows(FILE *out, struct ccmm_run *run, const struct ccmm_ch
 {
 	const struct ccmm_actor *a = r->c->actor >= 0 ? run->job->actors[r->c->actor] : NULL;
 	const char *actor = a ? a->name : "", *kind = a ? a->kind->name : "";
-	char fig[200];
+	char fig[240], where[200];
 
-	snprintf(fig, sizeof(fig), "check[%s:%d].passed", r->c->where.file, r->c->where.line);
+	_ccmm_check_where(r->c, where, sizeof(where));
+	snprintf(fig, sizeof(fig), "check[%s].passed", where);
 	csv_row(out, run->job->path, actor, kind, fig, r->passed);
 	if (!r->found || r->c->unit == CCMM_UNIT_STRING || r->c->unit == CCMM_UNIT_BOOL)
 		return;
-	snprintf(fig, sizeof(fig), "check[%s:%d].got", r->c->where.file, r->c->where.line);
+	snprintf(fig, sizeof(fig), "check[%s].got", where);
 	ccmm_csv_field(out, run->job->path);
 	fputc(',', out);
 	ccmm_csv_field(out, actor);

@@ -92,6 +92,8 @@ static int insert_line(struct reader *r, size_t at, const char *section, const c
  * replaced (every one, for keys given twice), or added at the end of
  * its section; [global] is added when the file has none. An actor
  * section must exist. op= and expect= lines are programs, not settings.
+ * A check= setting is always added: a section may hold many, and a
+ * setting never takes away one of the job's own assertions.
  */
 static int apply_settings(struct reader *r, const struct ccmm_setting *sets, size_t nr, struct ccmm_error *err)
 {
@@ -118,7 +120,7 @@ static int apply_settings(struct reader *r, const struct ccmm_setting *sets, siz
 				continue;
 			found = true;
 			end = k + 1;
-			if (l->key[0] && !strcmp(l->key, st->key)) {
+			if (l->key[0] && !strcmp(l->key, st->key) && strcmp(st->key, "check")) {
 				snprintf(l->value, sizeof(l->value), "%s", st->value);
 				where_set(&l->where, &loc);
 				replaced = true;

@@ -477,7 +477,8 @@ int ccmm_job_load_with(const char *path, const char *text, const struct ccmm_job
  * ccmm_job_load_set - ccmm_job_load with @nr settings from the command line
  * (util.h: --set KEY=VALUE): a job setting replaces its [SECTION] KEY line
  * or is added to that section (the section must exist, [global] excepted;
- * op= and expect= cannot be set), then the job is checked as the file
+ * op= and expect= cannot be set; a check= setting is always added, beside
+ * the section's own check= lines), then the job is checked as the file
  * would be, with the same errors and suggestions, placed at the setting
  * ("--set KEY=VALUE: ..."). A [global] platform setting names a platform
  * as --platform does (relative to the current directory, not the job;

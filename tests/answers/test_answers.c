@@ -116,6 +116,57 @@ static void test_job_settings_apply(void **state)
 	ccmm_job_free(job);
 }
 
+/*
+ * check= may be given many times in a section: a check= setting is added
+ * beside the job's own (which it must never silently replace), placed at
+ * the setting; the failing one of the file still fails the run, and a
+ * failing setting is named as a setting's errors are.
+ */
+static void test_job_settings_add_checks(void **state)
+{
+	static const char *const args[] = { "a.check=.modeled_time_ns > 0", "check=modeled_time_ns > 0",
+					    "a.check=.modeled_time_ns > 1s" };
+	static const char *const text = "[a]\nactor = guest_task\nop = alloc b 4k\nop = write b\ncheck = .modeled_time_ns < 1\n";
+	struct ccmm_job *job;
+	struct ccmm_run *run;
+	struct ccmm_run_summary sum;
+	struct ccmm_error err;
+	int file = -1, actor = -1, global = -1, late = -1;
+
+	if (load_set(text, args, 3, &job, &err))
+		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+	assert_int_equal(job->nr_checks, 4);
+	for (size_t i = 0; i < job->nr_checks; i++) {
+		const struct ccmm_check *c = &job->checks[i];
+
+		if (!strcmp(c->where.file, "t.job") && c->where.line == 5 && c->actor == 0)
+			file = (int)i;
+		else if (!strcmp(c->where.file, "--set a.check=.modeled_time_ns > 0") && c->actor == 0)
+			actor = (int)i;
+		else if (!strcmp(c->where.file, "--set check=modeled_time_ns > 0") && c->actor == -1)
+			global = (int)i;
+		else if (!strcmp(c->where.file, "--set a.check=.modeled_time_ns > 1s") && c->actor == 0)
+			late = (int)i;
+	}
+	assert_true(file >= 0 && actor >= 0 && global >= 0 && late >= 0);
+	assert_int_equal(ccmm_job_run(job, &run), 0);
+	assert_int_equal(ccmm_report_checks(run), 0);
+	ccmm_run_summarize(run, &sum);
+	assert_int_equal(sum.checks_failed, 2);
+	assert_false(run->check_results[file].passed);
+	assert_false(run->check_results[late].passed);
+	assert_true(run->check_results[actor].passed);
+	assert_true(run->check_results[global].passed);
+	assert_int_equal(sum.status, 1);
+	/* a message names the file's line, or the setting, as a setting's errors do (no line) */
+	assert_ptr_equal(strstr(run->check_results[file].msg, "t.job:5: check .modeled_time_ns < 1 failed: got "),
+			 run->check_results[file].msg);
+	assert_ptr_equal(strstr(run->check_results[late].msg, "--set a.check=.modeled_time_ns > 1s: check .modeled_time_ns > 1s failed: got "),
+			 run->check_results[late].msg);
+	ccmm_run_free(run);
+	ccmm_job_free(job);
+}
+
 static void expect_error(const char *arg, int ret, const char *file, const char *text)
 {
 	const char *args[1] = { arg };
@@ -772,6 +823,7 @@ int main(void)
 		cmocka_unit_test(test_setting_parse_forms),
 		cmocka_unit_test(test_job_settings_apply),
 		cmocka_unit_test(test_job_settings_errors),
+		cmocka_unit_test(test_job_settings_add_checks),
 		cmocka_unit_test(test_job_settings_platform),
 		cmocka_unit_test(test_jpath),
 		cmocka_unit_test(test_vary),
