@@ -635,7 +635,7 @@ static int encl_eldu(const struct ccmm_sgx_current *cur, struct ccmm_sgx_encl *e
 	epc = ccmm_sgx_alloc_epc_page(cur, ep, CCMM_SGX_NO_RECLAIM, &err);
 	if (!epc)
 		return err;
-	ret = _ccmm_encls_eldu(cur->ctx, encl, epc, page_addr(ep), (enum ccmm_epcm_type)ep->type, ep->perm, ep->va_page, slot,
+	ret = _ccmm_encls_eldu(cur->ctx, encl, epc, page_addr(ep), ep->type == CCMM_PT_SECS, ep->va_page, slot,
 			       encl->backing[index],
 			       encl->pcmd[k] == CCMM_SGX_NO_BACKING ? CCMM_SGX_NO_BACKING
 								    : encl->pcmd[k] + (index % CCMM_SGX_PCMD_PER_PAGE) * 128);

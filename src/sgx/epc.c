@@ -532,18 +532,24 @@ static void paging_key(struct ccmm_machine *m, uint8_t key[16])
 }
 
 /*
- * PCMD: 128 bytes as the kernel's struct sgx_pcmd (SECINFO, the enclave
- * id, reserved bytes, a 16-byte MAC), with the page's linear address kept
- * in the reserved part: ELDU takes it from PAGEINFO on hardware, the model
- * from here.
+ * PCMD: 128 bytes laid out as the kernel's struct sgx_pcmd: SECINFO (its
+ * flags word the permissions in bits 0-2 and the page type in bits 8-15,
+ * as enum sgx_secinfo_flags; 56 reserved bytes), the enclave id, 40
+ * reserved bytes, the 16-byte MAC. The page's linear address is not in
+ * it: EWB and ELDU take it from PAGEINFO.LINADDR (the EPCM entry's, and
+ * ELDU's caller's), and it enters the MAC, so a page loaded back at
+ * another address fails the MAC as on hardware.
  */
 struct pcmd {
-	uint8_t type, perm, pad[6];
+	uint64_t secinfo_flags;
+	uint8_t secinfo_reserved[56];
 	uint64_t encl_id;
-	uint64_t linaddr;
-	uint8_t reserved[88];
+	uint8_t reserved[40];
 	uint8_t mac[16];
 };
+
+#define SECINFO_PERM_MASK 0x7ULL /* SGX_SECINFO_R | W | X */
+#define SECINFO_TYPE_SHIFT 8     /* SGX_SECINFO_PAGE_TYPE_SHIFT: the SGX_PAGE_TYPE_* in bits 8-15 */
 
 _Static_assert(sizeof(struct pcmd) == 128, "PCMD is 128 bytes");
 
@@ -591,23 +597,26 @@ static void gcm_put(struct ccmm_sgx *sgx, EVP_CIPHER_CTX *c)
 
 /*
  * EWB's and ELDU's paging crypto, AES-GCM under the paging key as the
- * SDM's EWB: the page the text, the PCMD's SECINFO, enclave id and linear
- * address (its first 24 bytes) the additional data, the VA slot's version
- * the IV; the tag is the PCMD's MAC. @enc: encrypt @in into @out and write
- * the tag into @p->mac; else decrypt and check the tag. Returns 0, 1 (the
- * tag does not match: SGX_MAC_COMPARE_FAIL, @out undefined) or -EIO.
+ * SDM's EWB: the page the text; the PCMD's SECINFO flags and enclave id
+ * and the page's linear address @linaddr (PAGEINFO.LINADDR) the
+ * additional data; the VA slot's version the IV; the tag is the PCMD's
+ * MAC. @enc: encrypt @in into @out and write the tag into @p->mac; else
+ * decrypt and check the tag. Returns 0, 1 (the tag does not match:
+ * SGX_MAC_COMPARE_FAIL, @out undefined) or -EIO.
  */
-static int paging_crypt(struct ccmm_sgx *sgx, bool enc, uint64_t version, struct pcmd *p, const uint8_t *in,
-			uint8_t *out)
+static int paging_crypt(struct ccmm_sgx *sgx, bool enc, uint64_t version, uint64_t linaddr, struct pcmd *p,
+			const uint8_t *in, uint8_t *out)
 {
 	EVP_CIPHER_CTX *c = gcm_get(sgx);
+	uint64_t aad[3] = { p->secinfo_flags, p->encl_id, linaddr };
 	uint8_t iv[12] = { 0 };
 	int len = 0, ret = -EIO;
 
 	if (!c)
 		return -EIO;
 	memcpy(iv, &version, sizeof(version));
-	if (!EVP_CipherInit_ex(c, NULL, NULL, NULL, iv, enc) || !EVP_CipherUpdate(c, NULL, &len, (const uint8_t *)p, 24) ||
+	if (!EVP_CipherInit_ex(c, NULL, NULL, NULL, iv, enc) ||
+	    !EVP_CipherUpdate(c, NULL, &len, (const uint8_t *)aad, sizeof(aad)) ||
 	    !EVP_CipherUpdate(c, out, &len, in, CCMM_PAGE_SIZE) || len != CCMM_PAGE_SIZE)
 		goto out;
 	if (enc) {
@@ -654,13 +663,11 @@ int _ccmm_encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccm
 	}
 	ret = phys_read(m, page->pa, pt, CCMM_PAGE_SIZE, CCMM_KEYID_EPC);
 	memset(&p, 0, sizeof(p));
-	p.type = page->epcm_type;
-	p.perm = page->epcm_perm;
+	p.secinfo_flags = (page->epcm_perm & SECINFO_PERM_MASK) | (uint64_t)page->epcm_type << SECINFO_TYPE_SHIFT;
 	p.encl_id = encl->id;
-	p.linaddr = atomic_load(&page->epcm_linaddr);
 	version = atomic_fetch_add(&version_counter, 1);
 	if (!ret)
-		ret = paging_crypt(encl->sgx, true, version, &p, pt, ct);
+		ret = paging_crypt(encl->sgx, true, version, atomic_load(&page->epcm_linaddr), &p, pt, ct);
 	if (!ret)
 		ret = phys_write(m, backing_pa, ct, CCMM_PAGE_SIZE, CCMM_KEYID_NONE);
 	if (!ret)
@@ -682,8 +689,7 @@ int _ccmm_encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccm
 }
 
 int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
-	       enum ccmm_epcm_type type, unsigned perm, struct ccmm_sgx_va_page *va, unsigned slot,
-	       uint64_t backing_pa, uint64_t pcmd_pa)
+	       bool secs, struct ccmm_sgx_va_page *va, unsigned slot, uint64_t backing_pa, uint64_t pcmd_pa)
 {
 	struct ccmm_machine *m = ctx->m;
 	uint8_t *ct, *pt;
@@ -691,7 +697,7 @@ int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct cc
 	struct pcmd p;
 	int ret;
 
-	if (type != CCMM_PT_SECS) {
+	if (!secs) {
 		struct ccmm_epc_page *secs = encl->secs.epc_page;
 
 		if (!secs || !atomic_load(&secs->epcm_valid)) {
@@ -716,8 +722,8 @@ int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct cc
 	if (!ret)
 		ret = phys_read(m, backing_pa, ct, CCMM_PAGE_SIZE, CCMM_KEYID_NONE);
 	if (!ret)
-		ret = paging_crypt(encl->sgx, false, version, &p, ct, pt);
-	if (ret >= 0 && (ret == 1 || p.encl_id != encl->id || p.linaddr != linaddr || !version)) {
+		ret = paging_crypt(encl->sgx, false, version, linaddr, &p, ct, pt);
+	if (ret >= 0 && (ret == 1 || p.encl_id != encl->id || !version)) {
 		ccmm_violation(ctx, &ccmm_rule_sgx_eldu_mac, page->pa,
 			       "ELDU of 0x%" PRIx64 " in enclave %s: SGX_MAC_COMPARE_FAIL (backing page 0x%" PRIx64 ")",
 			       linaddr, encl->name, backing_pa);
@@ -731,7 +737,9 @@ int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct cc
 	free(pt);
 	if (ret)
 		return ret;
-	set_epcm(ctx, page, encl, linaddr, type, perm, false);
+	/* the EPCM entry's type and permissions come back from the PCMD's SECINFO, which the MAC covered */
+	set_epcm(ctx, page, encl, linaddr, (enum ccmm_epcm_type)(p.secinfo_flags >> SECINFO_TYPE_SHIFT & 0xff),
+		 (unsigned)(p.secinfo_flags & SECINFO_PERM_MASK), false);
 	ccmm_charge(ctx, CCMM_COST_AT(sgx, sgx_eldu_ns), 1);
 	ccmm_count(ctx, CCMM_CTR_AT(sgx, sgx_eldu), 1);
 	atomic_fetch_add(&encl->nr_eldu, 1);

@@ -680,6 +680,73 @@ static void test_tampered_backing(void **state)
 	assert_int_equal(ccmm_sgx_nr_free(sgx), 256);
 }
 
+/* The bytes of @e's page @i's 128-byte PCMD entry, read as the host sees backing storage. */
+static void pcmd_bytes(struct ccmm_sgx_encl *e, uint64_t i, uint8_t out[128])
+{
+	uint64_t pa = e->pcmd[i / CCMM_SGX_PCMD_PER_PAGE] + (i % CCMM_SGX_PCMD_PER_PAGE) * 128;
+
+	assert_non_null(ccmm_phys_lock(m, pa));
+	assert_int_equal(ccmm_phys_rw(m, pa, out, 128, false, CCMM_KEYID_NONE, NULL), 0);
+	ccmm_phys_unlock(m, pa);
+}
+
+/*
+ * EWB writes the PCMD as the kernel's struct sgx_pcmd lays it out (SECINFO
+ * flags: permissions in bits 0-2, the page type in bits 8-15; the enclave
+ * id at byte 64; the MAC in the last 16 bytes; everything else zero), and
+ * the linear address is not in it but in the MAC: a kernel that gives a
+ * page back another evicted page's backing, PCMD and VA slot (all of it,
+ * so only the address differs) gets SGX_MAC_COMPARE_FAIL and SIGBUS.
+ */
+static void test_pcmd_layout_linaddr_in_mac(void **state)
+{
+	static const uint8_t zero[112];
+	struct proc p;
+	struct ccmm_sgx_encl *e;
+	struct ccmm_sgx_encl_page *a, *b, t;
+	uint8_t pa_[128], pb[128];
+	uint64_t flags, id;
+
+	proc_init(m, &p, "t", "/t", 1);
+	e = encl_build(&p, BASE, 8, 8);
+	a = &e->pages[4];
+	b = &e->pages[5];
+	assert_int_equal(encl_touch(&p, e, 4, true), 0);
+	assert_int_equal(encl_touch(&p, e, 5, true), 0);
+	while (a->epc_page || b->epc_page)
+		ccmm_sgx_reclaim_pages(sgx, &p.ctx, sgx_cg(m, "/t"), NULL, CCMM_SGX_CAUSE_LIMIT);
+	pcmd_bytes(e, 4, pa_);
+	pcmd_bytes(e, 5, pb);
+	memcpy(&flags, pa_, 8);
+	memcpy(&id, pa_ + 64, 8);
+	assert_int_equal(flags, RW | (uint64_t)CCMM_PT_REG << 8); /* SGX_SECINFO_R | W | SGX_SECINFO_REG */
+	assert_int_equal(id, e->id);
+	assert_memory_equal(pa_ + 8, zero, 56);  /* SECINFO's reserved bytes */
+	assert_memory_equal(pa_ + 72, zero, 40); /* the PCMD's reserved bytes: no address kept there */
+	assert_memory_not_equal(pa_ + 112, pb + 112, 16);
+	/* the two pages' whole swapped-out state traded: backing, PCMD entry (same PCMD page), VA slot */
+	t = *a;
+	a->desc = (a->desc & ~(uint64_t)CCMM_ENCL_PAGE_VA_OFFSET_MASK) | (b->desc & CCMM_ENCL_PAGE_VA_OFFSET_MASK);
+	b->desc = (b->desc & ~(uint64_t)CCMM_ENCL_PAGE_VA_OFFSET_MASK) | (t.desc & CCMM_ENCL_PAGE_VA_OFFSET_MASK);
+	a->va_page = b->va_page;
+	b->va_page = t.va_page;
+	{
+		uint64_t x = e->backing[4], pa4 = e->pcmd[0] + 4 * 128, pa5 = e->pcmd[0] + 5 * 128;
+
+		e->backing[4] = e->backing[5];
+		e->backing[5] = x;
+		assert_non_null(ccmm_phys_lock(m, pa4));
+		assert_int_equal(ccmm_phys_rw(m, pa4, pb, 128, true, CCMM_KEYID_NONE, NULL), 0);
+		assert_int_equal(ccmm_phys_rw(m, pa5, pa_, 128, true, CCMM_KEYID_NONE, NULL), 0);
+		ccmm_phys_unlock(m, pa4);
+	}
+	assert_int_equal(encl_touch(&p, e, 4, false), -EFAULT);
+	assert_int_equal(nviol(m, "sgx_eldu_mac"), 1);
+	assert_int_equal(ccmm_task_signal_pending(p.task), SIGBUS);
+	proc_exit(m, &p);
+	assert_int_equal(ccmm_sgx_nr_free(sgx), 256);
+}
+
 /* The policies the thread argued about: a cgroup at its limit under "global" scans everyone's pages. */
 static void test_policy_global_scans(void **state)
 {
@@ -1093,6 +1160,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reclaim_livelock_unkillable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vepc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tampered_backing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pcmd_layout_linaddr_in_mac, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_global_scans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_cgroup_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rmdir_charged, setup, teardown),
