@@ -914,6 +914,87 @@ static void pair_lock(struct chunk_pair *p, struct ccmm_chunk *x, struct ccmm_ch
 }
 
 /*
+ * One side's next whole page at @addr when it continues the piece before's
+ * leaf and chunk and its view has the same fast_key (the same leaf: the
+ * same PTE and level; the page's state, flags and poisoned lines the same
+ * as the piece before's), so the piece before's verdict is its own: its
+ * physical address in *@pa and its metadata in *@pg. False: the general
+ * piece takes it.
+ */
+static inline __attribute__((always_inline)) bool side_next_page(const struct copy_side *s, uint64_t addr, uint64_t *pa,
+								 struct ccmm_page **pg)
+{
+	/* fast_key without the page's fields: the leaf's level and attribute, the side's constants */
+	uint64_t base = s->vkey & ~(0xffffULL | 1ULL << 21);
+	struct ccmm_page *p;
+
+	if (addr - s->leaf_va >= s->leaf_size) /* leaf_size 0: none kept */
+		return false;
+	*pa = s->leaf_pa + (addr - s->leaf_va);
+	if (*pa - s->chunk_base + CCMM_PAGE_SIZE > s->chunk_len)
+		return false;
+	p = &s->c->page[(*pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
+	*pg = p;
+	return fast_key_page(base, false, 0, p, lines_poisoned(p, *pa, CCMM_PAGE_SIZE)) == s->vkey;
+}
+
+/*
+ * After a plain piece of the fast mode that ended on a page boundary on
+ * both sides: the whole pages that follow it in both sides' leaves and
+ * chunks under the same verdicts (side_next_page), moved as the loop of
+ * copy_plain moves them, with the same counts and results, without its
+ * per-piece translation, chunk and verdict lookups; the chunk locks held
+ * are those of the piece before. Returns 0 or -errno from
+ * ccmm_page_copy; *@done is advanced by the pages moved, and both sides
+ * left at the last one.
+ */
+static inline __attribute__((always_inline)) int copy_run(struct ccmm_ctx *ctx, struct copy_side *s, struct copy_side *d,
+							  size_t len, size_t *done, struct ccmm_result *rr,
+							  struct ccmm_result *wr)
+{
+	struct ccmm_machine *m = ctx->m;
+
+	while (len - *done >= CCMM_PAGE_SIZE) {
+		uint64_t sa = s->a->addr + *done, da = d->a->addr + *done, spa, dpa;
+		struct ccmm_page *spg, *dpg;
+		bool mismatch = false;
+		int ret;
+
+		if (((sa | da) & (CCMM_PAGE_SIZE - 1)) || !side_next_page(s, sa, &spa, &spg) ||
+		    !side_next_page(d, da, &dpa, &dpg))
+			return 0;
+		s->addr = sa;
+		s->pa = s->w.pa = spa;
+		s->pg = spg;
+		d->addr = da;
+		d->pa = d->w.pa = dpa;
+		d->pg = dpg;
+		prefetch_next(s, CCMM_PAGE_SIZE);
+		prefetch_next(d, CCMM_PAGE_SIZE);
+		ret = ccmm_page_copy(m, dpg, dpa, d->keyid, spg, spa, s->keyid, CCMM_PAGE_SIZE, &mismatch);
+		if (ret)
+			return ret;
+		if (d->keyid == CCMM_KEYID_GUEST)
+			lines_rewritten(dpg, dpa, CCMM_PAGE_SIZE);
+		if (mismatch) {
+			ccmm_count(ctx, CCMM_CTR_scrambled_reads, 1);
+			if (rr->outcome < CCMM_SCRAMBLED) {
+				rr->outcome = CCMM_SCRAMBLED;
+				rr->why = "the bytes were written under another key";
+				rr->pa = spa;
+				rr->pte = s->w.pte;
+				rr->level = s->w.level;
+				rr->handled = false;
+			}
+		}
+		rr->done += CCMM_PAGE_SIZE;
+		wr->done += CCMM_PAGE_SIZE;
+		*done += CCMM_PAGE_SIZE;
+	}
+	return 0;
+}
+
+/*
  * The plain pieces of a copy from its start, page to page, under the
  * page-table locks (both sides', in address order) and the pieces' chunk
  * locks. Stops at the first piece that is not plain (nothing done or
@@ -1008,6 +1089,11 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 		rr->done += n;
 		wr->done += n;
 		done += n;
+		if (cm.fast) {
+			ret = copy_run(ctx, &s, &d, src->len, &done, rr, wr);
+			if (ret)
+				break;
+		}
 	}
 	pair_unlock(&locked);
 	if (pb != pa)
