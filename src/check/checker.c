@@ -865,8 +865,9 @@ static inline __attribute__((always_inline)) bool side_decide(struct ccmm_machin
 }
 
 /*
- * Start loading the metadata of the page after this piece (its line keys
- * and poison bits), so that it arrives while this piece's bytes move.
+ * Start loading the metadata of the page after this piece (its line keys;
+ * its poison bits, on the next line, are read only when the page has
+ * some), so that it arrives while this piece's bytes move.
  */
 static void prefetch_next(const struct copy_side *s, size_t n)
 {
@@ -877,7 +878,7 @@ static void prefetch_next(const struct copy_side *s, size_t n)
 		const struct ccmm_page_data *d = pg->data;
 
 		if (d)
-			__builtin_prefetch(&d->poison);
+			__builtin_prefetch(d->line_key);
 	}
 }
 

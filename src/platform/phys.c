@@ -310,9 +310,14 @@ static struct ccmm_page_data *page_data(struct ccmm_machine *m, struct ccmm_chun
 		return pg->data;
 	if (!within_budget(m, pa, sizeof(*pg->data)))
 		return NULL;
-	pg->data = malloc(sizeof(*pg->data));
-	if (!pg->data)
-		return NULL;
+	{
+		void *p;
+
+		/* the bytes on a cache line's start, as a page's are: whole lines copy without split loads or stores */
+		if (posix_memalign(&p, 64, sizeof(*pg->data)))
+			return NULL;
+		pg->data = p;
+	}
 	memset(pg->data->bytes, 0, sizeof(pg->data->bytes));
 	pg->data->poison = 0;
 	memset(pg->data->line_key, LINE_ZERO, sizeof(pg->data->line_key));

@@ -419,8 +419,9 @@ extern const char *const ccmm_cache_mode_names[];
 /* 4 KiB of modeled DRAM plus what the memory controller knows of it. */
 struct ccmm_page_data {
 	uint8_t bytes[CCMM_PAGE_SIZE];     /* as stored: eager mode, each line's ciphertext; on-demand, its writer's plaintext */
+	/* key ID each line was last written with; 0xff: never (zeros). Right after the bytes: one cache line of its own */
+	uint8_t line_key[CCMM_LINES_PER_PAGE];
 	uint64_t poison;                   /* bit n: line n failed its integrity check */
-	uint8_t line_key[CCMM_LINES_PER_PAGE]; /* key ID each line was last written with; 0xff: never (zeros) */
 };
 
 /*
