@@ -41,7 +41,7 @@ static inline bool lines_poisoned(const struct ccmm_page *pg, uint64_t pa, size_
 }
 
 /* A write by the TD with its key rewrites lines [@pa, @pa+@len): they are no longer poisoned. */
-static void lines_rewritten(struct ccmm_page *pg, uint64_t pa, size_t len)
+static inline void lines_rewritten(struct ccmm_page *pg, uint64_t pa, size_t len)
 {
 	if ((pg->flags & CCMM_PG_POISONED) && pg->data)
 		pg->data->poison &= ~line_mask(pa, len);
@@ -915,67 +915,76 @@ static void pair_lock(struct chunk_pair *p, struct ccmm_chunk *x, struct ccmm_ch
 }
 
 /*
- * One side's next whole page at @addr when it continues the piece before's
- * leaf and chunk and its view has the same fast_key (the same leaf: the
- * same PTE and level; the page's state, flags and poisoned lines the same
- * as the piece before's), so the piece before's verdict is its own: its
- * physical address in *@pa and its metadata in *@pg. False: the general
- * piece takes it.
+ * How many whole pages from @addr (page-aligned) continue one side's leaf
+ * and chunk of the piece before (at most @max), with the physical address
+ * of the first in *@pa and its metadata in *@pg (the others follow it
+ * there: one leaf maps contiguous addresses, and one chunk's pages are in
+ * address order). 0: none (no leaf kept, or @addr outside it).
  */
-static inline __attribute__((always_inline)) bool side_next_page(const struct copy_side *s, uint64_t addr, uint64_t *pa,
-								 struct ccmm_page **pg)
+static inline __attribute__((always_inline)) size_t side_run(const struct copy_side *s, uint64_t addr, size_t max,
+							     uint64_t *pa, struct ccmm_page **pg)
 {
-	/* fast_key without the page's fields: the leaf's level and attribute, the side's constants */
-	uint64_t base = s->vkey & ~(0xffffULL | 1ULL << 21);
-	struct ccmm_page *p;
+	uint64_t in_leaf = addr - s->leaf_va, in_chunk;
+	size_t pages;
 
-	if (addr - s->leaf_va >= s->leaf_size) /* leaf_size 0: none kept */
-		return false;
-	*pa = s->leaf_pa + (addr - s->leaf_va);
-	if (*pa - s->chunk_base + CCMM_PAGE_SIZE > s->chunk_len)
-		return false;
-	p = &s->c->page[(*pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
-	*pg = p;
-	return fast_key_page(base, false, 0, p, lines_poisoned(p, *pa, CCMM_PAGE_SIZE)) == s->vkey;
+	if (in_leaf >= s->leaf_size) /* leaf_size 0: none kept */
+		return 0;
+	*pa = s->leaf_pa + in_leaf;
+	in_chunk = *pa - s->chunk_base;
+	if (in_chunk >= s->chunk_len)
+		return 0;
+	pages = (size_t)CCMM_MIN((s->leaf_size - in_leaf) >> CCMM_PAGE_SHIFT, (s->chunk_len - in_chunk) >> CCMM_PAGE_SHIFT);
+	*pg = &s->c->page[(*pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
+	return CCMM_MIN(pages, max);
 }
 
 /*
- * After a plain piece of the fast mode that ended on a page boundary on
- * both sides: the whole pages that follow it in both sides' leaves and
- * chunks under the same verdicts (side_next_page), moved as the loop of
- * copy_plain moves them, with the same counts and results, without its
- * per-piece translation, chunk and verdict lookups; the chunk locks held
- * are those of the piece before. Returns 0 or -errno from
- * ccmm_page_copy; *@done is advanced by the pages moved, and both sides
- * left at the last one.
+ * After a plain piece of the fast mode: the whole pages that follow it in
+ * both sides' leaves and chunks (side_run) while each page's view has the
+ * piece before's fast_key on its side (the same leaf: the same PTE, level
+ * and attribute; the page's state, flags and poisoned lines the same), so
+ * the piece before's verdicts are theirs. Moved as the loop of copy_plain
+ * moves them, with the same counts and results, without its per-piece
+ * translation, chunk and verdict lookups; the chunk locks held are those
+ * of the piece before. Returns 0 or -errno from ccmm_page_copy; *@done is
+ * advanced by the pages moved, and both sides are left at the last one.
  */
 static inline __attribute__((always_inline)) int copy_run(struct ccmm_ctx *ctx, struct copy_side *s, struct copy_side *d,
 							  size_t len, size_t *done, struct ccmm_result *rr,
 							  struct ccmm_result *wr)
 {
 	struct ccmm_machine *m = ctx->m;
+	uint64_t sa = s->a->addr + *done, da = d->a->addr + *done, spa = 0, dpa = 0;
+	/* fast_key without the page's fields: the leaf's level and attribute, the side's constants */
+	uint64_t sbase = s->vkey & ~(0xffffULL | 1ULL << 21), dbase = d->vkey & ~(0xffffULL | 1ULL << 21);
+	unsigned skey = s->keyid, dkey = d->keyid;
+	struct ccmm_page *spg = NULL, *dpg = NULL;
+	size_t pages, i;
+	int ret = 0;
 
-	while (len - *done >= CCMM_PAGE_SIZE) {
-		uint64_t sa = s->a->addr + *done, da = d->a->addr + *done, spa, dpa;
-		struct ccmm_page *spg, *dpg;
+	if (len - *done < CCMM_PAGE_SIZE || ((sa | da) & (CCMM_PAGE_SIZE - 1)))
+		return 0;
+	pages = side_run(s, sa, (len - *done) >> CCMM_PAGE_SHIFT, &spa, &spg);
+	pages = side_run(d, da, pages, &dpa, &dpg);
+	for (i = 0; i < pages; i++, spa += CCMM_PAGE_SIZE, dpa += CCMM_PAGE_SIZE, spg++, dpg++) {
 		bool mismatch = false;
-		int ret;
 
-		if (((sa | da) & (CCMM_PAGE_SIZE - 1)) || !side_next_page(s, sa, &spa, &spg) ||
-		    !side_next_page(d, da, &dpa, &dpg))
-			return 0;
-		s->addr = sa;
-		s->pa = s->w.pa = spa;
-		s->pg = spg;
-		d->addr = da;
-		d->pa = d->w.pa = dpa;
-		d->pg = dpg;
-		prefetch_next(s, CCMM_PAGE_SIZE);
-		prefetch_next(d, CCMM_PAGE_SIZE);
-		ret = ccmm_page_copy(m, dpg, dpa, d->keyid, spg, spa, s->keyid, CCMM_PAGE_SIZE, &mismatch);
-		if (ret)
-			return ret;
-		if (d->keyid == CCMM_KEYID_GUEST)
+		if (fast_key_page(sbase, false, 0, spg, lines_poisoned(spg, spa, CCMM_PAGE_SIZE)) != s->vkey ||
+		    fast_key_page(dbase, false, 0, dpg, lines_poisoned(dpg, dpa, CCMM_PAGE_SIZE)) != d->vkey)
+			break;
+		/* the next pages' line keys, while this one's bytes move */
+		if (i + 1 < pages) {
+			if (spg[1].data)
+				__builtin_prefetch(spg[1].data->line_key);
+			if (dpg[1].data)
+				__builtin_prefetch(dpg[1].data->line_key);
+		}
+		if (!ccmm_page_copy_same_key(m, dpg, dkey, spg, spa, skey)) {
+			ret = ccmm_page_copy(m, dpg, dpa, dkey, spg, spa, skey, CCMM_PAGE_SIZE, &mismatch);
+			if (ret)
+				break;
+		}
+		if (dkey == CCMM_KEYID_GUEST)
 			lines_rewritten(dpg, dpa, CCMM_PAGE_SIZE);
 		if (mismatch) {
 			ccmm_count(ctx, CCMM_CTR_scrambled_reads, 1);
@@ -988,11 +997,22 @@ static inline __attribute__((always_inline)) int copy_run(struct ccmm_ctx *ctx, 
 				rr->handled = false;
 			}
 		}
-		rr->done += CCMM_PAGE_SIZE;
-		wr->done += CCMM_PAGE_SIZE;
-		*done += CCMM_PAGE_SIZE;
 	}
-	return 0;
+	if (i) {
+		/* both sides at the last page moved */
+		size_t moved = i << CCMM_PAGE_SHIFT;
+
+		s->addr = sa + moved - CCMM_PAGE_SIZE;
+		s->pa = s->w.pa = spa - CCMM_PAGE_SIZE;
+		s->pg = spg - 1;
+		d->addr = da + moved - CCMM_PAGE_SIZE;
+		d->pa = d->w.pa = dpa - CCMM_PAGE_SIZE;
+		d->pg = dpg - 1;
+		rr->done += moved;
+		wr->done += moved;
+		*done += moved;
+	}
+	return ret;
 }
 
 /*
@@ -1050,7 +1070,11 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 		if (cm.fast) {
 			prefetch_next(&s, n);
 			prefetch_next(&d, n);
-			ret = ccmm_page_copy(m, d.pg, d.pa, d.keyid, s.pg, s.pa, s.keyid, n, &mismatch);
+			if (n == CCMM_PAGE_SIZE && !((s.pa | d.pa) & (CCMM_PAGE_SIZE - 1)) &&
+			    ccmm_page_copy_same_key(m, d.pg, d.keyid, s.pg, s.pa, s.keyid))
+				ret = 0;
+			else
+				ret = ccmm_page_copy(m, d.pg, d.pa, d.keyid, s.pg, s.pa, s.keyid, n, &mismatch);
 		} else {
 			uint8_t tmp[CCMM_PAGE_SIZE];
 			bool dummy = false;
@@ -1179,7 +1203,11 @@ static __attribute__((noinline)) int copy_fast(struct ccmm_ctx *ctx, const struc
 		ccmm_lock_release(&lo->lock);
 		return 0;
 	}
-	ret = ccmm_page_copy(m, pgd, wd.pa, dkey, pgs, ws.pa, skey, n, &mismatch);
+	if (n == CCMM_PAGE_SIZE && !((ws.pa | wd.pa) & (CCMM_PAGE_SIZE - 1)) &&
+	    ccmm_page_copy_same_key(m, pgd, dkey, pgs, ws.pa, skey))
+		ret = 0;
+	else
+		ret = ccmm_page_copy(m, pgd, wd.pa, dkey, pgs, ws.pa, skey, n, &mismatch);
 	if (!ret && dkey == CCMM_KEYID_GUEST)
 		lines_rewritten(pgd, wd.pa, n);
 	if (hi != lo)
