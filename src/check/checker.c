@@ -915,6 +915,20 @@ static void pair_lock(struct chunk_pair *p, struct ccmm_chunk *x, struct ccmm_ch
 }
 
 /*
+ * Whether whole page @pg at @pa has the fast_key @vkey of the piece before
+ * on its side, the leaf (PTE, level, attribute) and the side being the
+ * same: its state and flags (the key's low 16 bits, as fast_key_page
+ * packs them) and whether a line of it is poisoned (bit 21).
+ */
+static inline bool page_key_same(const struct ccmm_page *pg, uint64_t pa, uint64_t vkey)
+{
+	uint16_t state_flags;
+
+	memcpy(&state_flags, &pg->state, sizeof(state_flags));
+	return state_flags == (uint16_t)vkey && lines_poisoned(pg, pa, CCMM_PAGE_SIZE) == (bool)(vkey >> 21 & 1);
+}
+
+/*
  * How many whole pages from @addr (page-aligned) continue one side's leaf
  * and chunk of the piece before (at most @max), with the physical address
  * of the first in *@pa and its metadata in *@pg (the others follow it
@@ -955,8 +969,6 @@ static inline __attribute__((always_inline)) int copy_run(struct ccmm_ctx *ctx, 
 {
 	struct ccmm_machine *m = ctx->m;
 	uint64_t sa = s->a->addr + *done, da = d->a->addr + *done, spa = 0, dpa = 0;
-	/* fast_key without the page's fields: the leaf's level and attribute, the side's constants */
-	uint64_t sbase = s->vkey & ~(0xffffULL | 1ULL << 21), dbase = d->vkey & ~(0xffffULL | 1ULL << 21);
 	unsigned skey = s->keyid, dkey = d->keyid;
 	struct ccmm_page *spg = NULL, *dpg = NULL;
 	size_t pages, i;
@@ -969,8 +981,7 @@ static inline __attribute__((always_inline)) int copy_run(struct ccmm_ctx *ctx, 
 	for (i = 0; i < pages; i++, spa += CCMM_PAGE_SIZE, dpa += CCMM_PAGE_SIZE, spg++, dpg++) {
 		bool mismatch = false;
 
-		if (fast_key_page(sbase, false, 0, spg, lines_poisoned(spg, spa, CCMM_PAGE_SIZE)) != s->vkey ||
-		    fast_key_page(dbase, false, 0, dpg, lines_poisoned(dpg, dpa, CCMM_PAGE_SIZE)) != d->vkey)
+		if (!page_key_same(spg, spa, s->vkey) || !page_key_same(dpg, dpa, d->vkey))
 			break;
 		/* the next pages' line keys, while this one's bytes move */
 		if (i + 1 < pages) {

@@ -812,14 +812,18 @@ static inline bool ccmm_page_copy_same_key(struct ccmm_machine *m, struct ccmm_p
 	const struct ccmm_page_data *sd = spg->data;
 	struct ccmm_page_data *dd = dpg->data;
 	uint64_t r = 0x0101010101010101ULL * skey;
-	tags rep = { r, r }, w[CCMM_LINES_PER_PAGE / 16], x;
+	tags rep = { r, r }, w0, w1, w2, w3, x;
 	size_t n = CCMM_PAGE_SIZE;
 
+	_Static_assert(CCMM_LINES_PER_PAGE == 64, "four vectors of line keys");
 	if (!sd || !dd || dd == sd || m->phys.mee_mode != CCMM_MEE_ON_DEMAND)
 		return false;
 	/* the 64 line keys as 4 vectors of two words: all @skey (never 0xff, a line never written) */
-	memcpy(w, sd->line_key, sizeof(w));
-	x = (w[0] ^ rep) | (w[1] ^ rep) | (w[2] ^ rep) | (w[3] ^ rep);
+	memcpy(&w0, sd->line_key, 16);
+	memcpy(&w1, sd->line_key + 16, 16);
+	memcpy(&w2, sd->line_key + 32, 16);
+	memcpy(&w3, sd->line_key + 48, 16);
+	x = (w0 ^ rep) | (w1 ^ rep) | (w2 ^ rep) | (w3 ^ rep);
 	if (x[0] | x[1])
 		return false;
 	if (m->phys.digest_on)
