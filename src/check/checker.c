@@ -925,7 +925,10 @@ static inline bool page_key_same(const struct ccmm_page *pg, uint64_t pa, uint64
 	uint16_t state_flags;
 
 	memcpy(&state_flags, &pg->state, sizeof(state_flags));
-	return state_flags == (uint16_t)vkey && lines_poisoned(pg, pa, CCMM_PAGE_SIZE) == (bool)(vkey >> 21 & 1);
+	if (state_flags != (uint16_t)vkey)
+		return false;
+	/* the same flags: without CCMM_PG_POISONED here, the piece before had no poisoned line either */
+	return !(pg->flags & CCMM_PG_POISONED) || lines_poisoned(pg, pa, CCMM_PAGE_SIZE) == (bool)(vkey >> 21 & 1);
 }
 
 /*
