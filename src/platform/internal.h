@@ -9,9 +9,6 @@
 int _ccmm_phys_range_init(struct ccmm_phys_range *r, const struct ccmm_mem_range *desc);
 void _ccmm_phys_range_fini(struct ccmm_phys_range *r);
 
-/* Free the page data of every page (the allocator's slabs), after the ranges' teardown. */
-void _ccmm_phys_data_fini(struct ccmm_phys *ph);
-
 /* The table of ranges per GiB of address space (struct ccmm_phys.granule). 0 or -ENOMEM. */
 int _ccmm_phys_granules_init(struct ccmm_machine *m);
 

@@ -60,7 +60,6 @@ static void phys_fini(struct ccmm_machine *m)
 {
 	for (size_t i = 0; m->phys.range && i < m->phys.nr; i++)
 		_ccmm_phys_range_fini(&m->phys.range[i]);
-	_ccmm_phys_data_fini(&m->phys);
 	free(m->phys.range);
 	free(m->phys.granule);
 }

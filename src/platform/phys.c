@@ -57,7 +57,9 @@ void _ccmm_phys_range_fini(struct ccmm_phys_range *r)
 
 			if (!ch)
 				continue;
-			free(ch); /* its pages' data: with the machine's slabs (_ccmm_phys_data_fini) */
+			for (unsigned k = 0; k < CCMM_CHUNK_PAGES; k++)
+				free(ch->page[k].data);
+			free(ch);
 		}
 		free(t);
 	}
@@ -302,98 +304,20 @@ size_t ccmm_phys_metadata_bytes(struct ccmm_machine *m)
 
 /* ---- page data ------------------------------------------------------------- */
 
-/*
- * Page data's allocator (struct ccmm_phys's data_* fields): entries of
- * DATA_STRIDE bytes, each on a cache line's start (the bytes copy without
- * split loads or stores), DATA_SLAB to a slab after a header line. Under
- * ASan the gap after each entry and the entries given back are poisoned,
- * so an overrun or a use after discard is still caught.
- */
-#define DATA_STRIDE CCMM_ALIGN_UP(sizeof(struct ccmm_page_data), 64)
-#define DATA_SLAB 64
-
-#if defined(__SANITIZE_ADDRESS__)
-#define DATA_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define DATA_ASAN 1
-#endif
-#endif
-#ifdef DATA_ASAN
-#include <sanitizer/asan_interface.h>
-#define data_poison(p, n) ASAN_POISON_MEMORY_REGION(p, n)
-#define data_unpoison(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
-#else
-#define data_poison(p, n) ((void)(p), (void)(n))
-#define data_unpoison(p, n) ((void)(p), (void)(n))
-#endif
-
-static struct ccmm_page_data *data_alloc(struct ccmm_phys *ph)
-{
-	void *d = NULL;
-
-	ccmm_lock_acquire(&ph->data_lock);
-	if (ph->data_free) {
-		d = ph->data_free;
-		data_unpoison(d, sizeof(void *));
-		memcpy(&ph->data_free, d, sizeof(void *));
-	} else {
-		if (!ph->data_left) {
-			void *slab;
-
-			if (posix_memalign(&slab, 64, 64 + DATA_SLAB * DATA_STRIDE)) {
-				ccmm_lock_release(&ph->data_lock);
-				return NULL;
-			}
-			memcpy(slab, &ph->data_slabs, sizeof(void *));
-			ph->data_slabs = slab;
-			ph->data_next = (uint8_t *)slab + 64;
-			ph->data_left = DATA_SLAB;
-			data_poison(ph->data_next, DATA_SLAB * DATA_STRIDE);
-		}
-		d = ph->data_next;
-		ph->data_next += DATA_STRIDE;
-		ph->data_left--;
-	}
-	ccmm_lock_release(&ph->data_lock);
-	data_unpoison(d, sizeof(struct ccmm_page_data));
-	return d;
-}
-
-static void data_free(struct ccmm_phys *ph, struct ccmm_page_data *d)
-{
-	data_poison(d, sizeof(*d));
-	ccmm_lock_acquire(&ph->data_lock);
-	data_unpoison(d, sizeof(void *));
-	memcpy(d, &ph->data_free, sizeof(void *));
-	data_poison(d, sizeof(void *));
-	ph->data_free = d;
-	ccmm_lock_release(&ph->data_lock);
-}
-
-void _ccmm_phys_data_fini(struct ccmm_phys *ph)
-{
-	while (ph->data_slabs) {
-		void *slab = ph->data_slabs;
-
-		data_unpoison((uint8_t *)slab + 64, DATA_SLAB * DATA_STRIDE);
-		memcpy(&ph->data_slabs, slab, sizeof(void *));
-		free(slab);
-	}
-	ph->data_free = NULL;
-	ph->data_next = NULL;
-	ph->data_left = 0;
-}
-
 static struct ccmm_page_data *page_data(struct ccmm_machine *m, struct ccmm_chunk *c, struct ccmm_page *pg, uint64_t pa)
 {
 	if (pg->data)
 		return pg->data;
 	if (!within_budget(m, pa, sizeof(*pg->data)))
 		return NULL;
-	pg->data = data_alloc(&m->phys);
-	if (!pg->data)
-		return NULL;
+	{
+		void *p;
+
+		/* the bytes on a cache line's start, as a page's are: whole lines copy without split loads or stores */
+		if (posix_memalign(&p, 64, sizeof(*pg->data)))
+			return NULL;
+		pg->data = p;
+	}
 	memset(pg->data->bytes, 0, sizeof(pg->data->bytes));
 	pg->data->poison = 0;
 	memset(pg->data->line_key, LINE_ZERO, sizeof(pg->data->line_key));
@@ -414,7 +338,7 @@ void ccmm_phys_discard(struct ccmm_machine *m, uint64_t pa, struct ccmm_page *pg
 
 	if (!pg->data)
 		return;
-	data_free(&m->phys, pg->data);
+	free(pg->data);
 	pg->data = NULL;
 	pg->flags &= (uint8_t)~CCMM_PG_POISONED;
 	c = ccmm_phys_chunk(m, pa, false);

@@ -546,19 +546,6 @@ struct ccmm_phys {
 	_Atomic uint64_t other_bytes;   /* records charged with ccmm_phys_charge_host (conversion history) */
 	uint64_t budget;                /* host bytes chunks, page data and records may take (ccmm_phys_host_bytes) */
 	_Atomic uint64_t exhausted_pa;  /* the first page refused for want of host memory; UINT64_MAX: none */
-	/*
-	 * Page data's allocator (phys.c), under data_lock: slabs of entries
-	 * handed out in address order (pages written in order get their
-	 * bytes one after another in host memory, as a memcpy's buffers
-	 * are), entries given back reused first; the slabs freed with the
-	 * machine. Host memory only: the budget and ccmm_phys_host_bytes
-	 * count sizeof(struct ccmm_page_data) a page as before.
-	 */
-	struct ccmm_lock data_lock;
-	void *data_slabs;                 /* the slabs, linked through their first word */
-	void *data_free;                  /* entries given back, linked through their first word */
-	uint8_t *data_next;               /* the next entry of the newest slab */
-	unsigned data_left;               /* entries left in it */
 };
 
 /* ------------------------------------------------------------------ */
