@@ -183,8 +183,10 @@ int ccmm_access(struct ccmm_ctx *ctx, const struct ccmm_access *a, struct ccmm_r
  * bytes, counts and result as the general path, with the rule book's
  * verdicts kept per thread), and ccmm_copy its fast paths (a one-piece
  * copy from the TLB and the memo; its plain pieces with the TLB, the memo
- * and ccmm_page_copy, where without it each piece is walked, decided by
- * the rule book and moved through a buffer). True by default; tests set
+ * and ccmm_page_copy, the whole pages that continue a leaf and a chunk
+ * under the same verdicts with what the piece before found, where
+ * without it each piece is walked, decided by the rule book and moved
+ * through a buffer). True by default; tests set
  * it false, before any thread accesses, to compare the two paths.
  */
 extern bool ccmm_check_fast_path;

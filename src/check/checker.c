@@ -41,7 +41,7 @@ static inline bool lines_poisoned(const struct ccmm_page *pg, uint64_t pa, size_
 }
 
 /* A write by the TD with its key rewrites lines [@pa, @pa+@len): they are no longer poisoned. */
-static void lines_rewritten(struct ccmm_page *pg, uint64_t pa, size_t len)
+static inline void lines_rewritten(struct ccmm_page *pg, uint64_t pa, size_t len)
 {
 	if ((pg->flags & CCMM_PG_POISONED) && pg->data)
 		pg->data->poison &= ~line_mask(pa, len);
@@ -290,9 +290,14 @@ bool ccmm_check_fast_path = true;
  * rule book is pure (the same view gets the same decision), and access_fast
  * varies only the fields packed here (the rest are constant there), so a
  * key names a whole view; the mode and MMIO mode make it a whole call.
- * Small and direct-mapped: a few kinds of access repeat.
+ * Small: a few kinds of access repeat. MEMO_WAYS ways a set: looked up in
+ * the set's first entry, then in the others on a miss; a miss of all
+ * moves each one way down (the last dropped) and takes the first, so a
+ * few keys of one set (the four sides of a bounce's two copies) do not
+ * evict each other.
  */
-#define MEMO_SETS 16
+#define MEMO_SETS 8
+#define MEMO_WAYS 4
 
 struct decide_memo {
 	uint64_t key;    /* fast_key; 0: empty */
@@ -301,20 +306,41 @@ struct decide_memo {
 	const char *why; /* its reason */
 };
 
-static _Thread_local struct decide_memo memo[MEMO_SETS];
+static _Thread_local struct decide_memo memo[MEMO_SETS * MEMO_WAYS];
 
-static inline uint64_t fast_key(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio, const struct ccmm_access *a,
-				bool private_attr, unsigned level, const struct ccmm_page *pg, bool poisoned)
+/* The index in memo[] of the first entry of @key's set. */
+static inline size_t memo_set(uint64_t key)
+{
+	_Static_assert(MEMO_SETS == 8 && MEMO_WAYS == 4, "three bits of set, two of way");
+	return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 61) << 2;
+}
+
+/* fast_key's fields that are the same for every piece of one side of a copy (never 0). */
+static inline uint64_t fast_key_const(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio, const struct ccmm_access *a)
+{
+	_Static_assert(CCMM_CC_NR <= 256 && CCMM_INIT_NR <= 16, "the key's fields");
+	/* mode < CCMM_CC_NR, who < CCMM_INIT_NR (the callers' checks) */
+	return (uint64_t)a->who << 22 | (uint64_t)(a->rw & 1) << 26 | (uint64_t)mode << 27 | (uint64_t)(mmio & 255) << 35 |
+	       1ULL << 63;
+}
+
+/* fast_key's fields that vary from page to page, ORed into @kconst (fast_key_const). */
+static inline uint64_t fast_key_page(uint64_t kconst, bool private_attr, unsigned level, const struct ccmm_page *pg,
+				     bool poisoned)
 {
 	uint16_t state_flags; /* adjacent bytes: one load */
 
 	_Static_assert(offsetof(struct ccmm_page, flags) == offsetof(struct ccmm_page, state) + 1, "state, flags");
-	_Static_assert(CCMM_CC_NR <= 256 && CCMM_INIT_NR <= 16, "the key's fields");
+	/* level <= 3 */
 	memcpy(&state_flags, &pg->state, sizeof(state_flags));
-	/* mode < CCMM_CC_NR, who < CCMM_INIT_NR (the callers' checks), level <= 3 */
-	return (uint64_t)state_flags | (uint64_t)level << 16 | (uint64_t)private_attr << 20 | (uint64_t)poisoned << 21 |
-	       (uint64_t)a->who << 22 | (uint64_t)(a->rw & 1) << 26 | (uint64_t)mode << 27 |
-	       (uint64_t)(mmio & 255) << 35 | 1ULL << 63;
+	return kconst | (uint64_t)state_flags | (uint64_t)level << 16 | (uint64_t)private_attr << 20 |
+	       (uint64_t)poisoned << 21;
+}
+
+static inline uint64_t fast_key(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio, const struct ccmm_access *a,
+				bool private_attr, unsigned level, const struct ccmm_page *pg, bool poisoned)
+{
+	return fast_key_page(fast_key_const(mode, mmio, a), private_attr, level, pg, poisoned);
 }
 
 /*
@@ -323,9 +349,10 @@ static inline uint64_t fast_key(enum ccmm_cc_mode mode, enum ccmm_mmio_mode mmio
  * translation, no SNP 2 MiB host check), from the fields that vary.
  */
 /* A miss of plain_verdict: the rule book's decision on the view, kept in @e under @key (out of line: the hit keeps its registers). */
-static __attribute__((noinline)) void verdict_fill(const struct ccmm_platform *p, const struct ccmm_access *a,
-						   bool private_attr, unsigned level, const struct ccmm_page *pg,
-						   bool poisoned, uint64_t key, struct decide_memo *e)
+static __attribute__((noinline)) struct decide_memo *verdict_fill(const struct ccmm_platform *p,
+								  const struct ccmm_access *a, bool private_attr,
+								  unsigned level, const struct ccmm_page *pg,
+								  bool poisoned, uint64_t key, struct decide_memo *e)
 {
 	struct ccmm_view v = {
 		.who = a->who,
@@ -339,11 +366,28 @@ static __attribute__((noinline)) void verdict_fill(const struct ccmm_platform *p
 	};
 	struct ccmm_decision d;
 
+	for (int i = 1; i < MEMO_WAYS; i++)
+		if (e[i].key == key)
+			return &e[i];
+	memmove(e + 1, e, (MEMO_WAYS - 1) * sizeof(*e));
 	ccmm_decide(p->mode, p->mmio, &v, &d);
 	e->key = key;
 	e->plain = !d.rule && d.outcome == CCMM_OK && d.move && !d.poison && !d.handled;
 	e->keyid = (uint8_t)d.keyid;
 	e->why = d.why;
+	return e;
+}
+
+/* plain_verdict for the view whose fast_key is @key. */
+static inline const struct decide_memo *plain_verdict_key(const struct ccmm_platform *p, const struct ccmm_access *a,
+							  bool private_attr, unsigned level, const struct ccmm_page *pg,
+							  bool poisoned, uint64_t key)
+{
+	struct decide_memo *e = &memo[memo_set(key)];
+
+	if (__builtin_expect(e->key != key, 0))
+		e = verdict_fill(p, a, private_attr, level, pg, poisoned, key, e);
+	return e;
 }
 
 static inline const struct decide_memo *plain_verdict(const struct ccmm_platform *p, const struct ccmm_access *a,
@@ -351,10 +395,10 @@ static inline const struct decide_memo *plain_verdict(const struct ccmm_platform
 						      bool poisoned)
 {
 	uint64_t key = fast_key(p->mode, p->mmio, a, private_attr, level, pg, poisoned);
-	struct decide_memo *e = &memo[(key * 0x9e3779b97f4a7c15ULL) >> 60];
+	struct decide_memo *e = &memo[memo_set(key)];
 
 	if (__builtin_expect(e->key != key, 0))
-		verdict_fill(p, a, private_attr, level, pg, poisoned, key, e);
+		e = verdict_fill(p, a, private_attr, level, pg, poisoned, key, e);
 	return e;
 }
 
@@ -665,6 +709,23 @@ struct copy_side {
 	struct ccmm_page *pg;
 	unsigned keyid;                /* the rule book's key for the piece (side_decide) */
 	const char *why;               /* and its reason */
+	/*
+	 * The last-level table of the 2 MiB at table_va (NULL: none), taken
+	 * from a TLB hit under the page-table lock the copy holds (so the
+	 * tables cannot change while it is kept): the next 4 KiB leaves of a
+	 * side are read from it without the TLB's lookup.
+	 */
+	uint64_t *table;
+	uint64_t table_va;
+	/*
+	 * The verdict of the piece before (fast mode): fast_key's value,
+	 * whose constant part (mode, MMIO mode, initiator, direction) is
+	 * vconst, and the rule book's answer to it (plain, keyid, why). The
+	 * rule book is pure, so a piece with the same key gets the same
+	 * answer without the memo's lookup.
+	 */
+	uint64_t vconst, vkey;
+	bool vplain;
 };
 
 /*
@@ -686,13 +747,29 @@ struct copy_mode {
  * current translation, which the general path then takes with all it
  * records.
  */
-static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n, const struct copy_mode *cm)
+static inline __attribute__((always_inline)) bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n,
+								 const struct copy_mode *cm)
 {
 	const struct ccmm_access *a = s->a;
 	struct ccmm_tlb_entry *te = NULL;
 
 	if (s->leaf_size && s->addr - s->leaf_va < s->leaf_size) {
 		s->w.pa = s->leaf_pa + (s->addr - s->leaf_va); /* the same leaf as the piece before */
+	} else if (s->table && s->addr - s->table_va < CCMM_PMD_SIZE) {
+		/* the next 4 KiB leaf of the last-level table the piece before came through: what the TLB's hit reads */
+		uint64_t pte = __atomic_load_n(&s->table[(s->addr >> CCMM_PAGE_SHIFT) & 511], __ATOMIC_ACQUIRE);
+
+		if (!(pte & CCMM_PTE_PRESENT))
+			return false;
+		s->w.pte = pte;
+		s->w.level = 1;
+		s->w.pa = (pte & a->pgt->m->pa_mask & ~(uint64_t)(CCMM_PAGE_SIZE - 1)) | (s->addr & (CCMM_PAGE_SIZE - 1));
+		s->w.stale = false;
+		if ((a->rw == CCMM_WRITE && !(pte & CCMM_PTE_RW)) || (a->who == CCMM_INIT_USER && !(pte & CCMM_PTE_USER)))
+			return false;
+		s->leaf_size = CCMM_PAGE_SIZE;
+		s->leaf_va = s->addr & ~(uint64_t)(CCMM_PAGE_SIZE - 1);
+		s->leaf_pa = s->w.pa - (s->addr - s->leaf_va);
 	} else {
 		if (cm->fast)
 			te = ccmm_tlb_hit(a->pgt, s->addr, &s->w);
@@ -709,6 +786,12 @@ static bool side_translate(struct ccmm_machine *m, struct copy_side *s, size_t n
 		s->leaf_size = a->pgt->nr_stale || !cm->fast ? 0 : ccmm_level_size(s->w.level);
 		s->leaf_va = s->addr & ~(ccmm_level_size(s->w.level) - 1);
 		s->leaf_pa = s->w.pa - (s->addr - s->leaf_va);
+		/* the lock held, the table stays; with no stale entry, every leaf in it is what a walk finds */
+		s->table = NULL;
+		if (te && te->table && s->leaf_size) {
+			s->table = te->table;
+			s->table_va = s->addr & ~(CCMM_PMD_SIZE - 1);
+		}
 	}
 	s->pa = s->w.pa;
 	if ((s->pa & (CCMM_PAGE_SIZE - 1)) + n > CCMM_PAGE_SIZE)
@@ -759,25 +842,32 @@ static __attribute__((noinline)) bool side_decide_general(struct ccmm_machine *m
 }
 
 /* The decision for one side (its chunk locked): true when it is plain, nothing to record or charge. */
-static inline bool side_decide(struct ccmm_machine *m, struct copy_side *s, size_t n, const struct copy_mode *cm)
+static inline __attribute__((always_inline)) bool side_decide(struct ccmm_machine *m, struct copy_side *s, size_t n, const struct copy_mode *cm)
 {
 	const struct decide_memo *e;
 	bool priv, poisoned;
+	uint64_t key;
 
 	s->pg = &s->c->page[(s->pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
 	priv = ccmm_pte_is_private(m, s->w.pte);
 	poisoned = lines_poisoned(s->pg, s->pa, n);
 	if (!cm->fast)
 		return side_decide_general(m, s, priv, poisoned);
-	e = plain_verdict(m->plat, s->a, priv, s->w.level, s->pg, poisoned);
-	s->keyid = e->keyid;
-	s->why = e->why;
-	return e->plain;
+	key = fast_key_page(s->vconst, priv, s->w.level, s->pg, poisoned);
+	if (key != s->vkey) {
+		e = plain_verdict_key(m->plat, s->a, priv, s->w.level, s->pg, poisoned, key);
+		s->vkey = key;
+		s->vplain = e->plain;
+		s->keyid = e->keyid;
+		s->why = e->why;
+	}
+	return s->vplain;
 }
 
 /*
- * Start loading the metadata of the page after this piece (its line keys
- * and poison bits), so that it arrives while this piece's bytes move.
+ * Start loading the metadata of the page after this piece (its line keys;
+ * its poison bits, on the next line, are read only when the page has
+ * some), so that it arrives while this piece's bytes move.
  */
 static void prefetch_next(const struct copy_side *s, size_t n)
 {
@@ -788,7 +878,7 @@ static void prefetch_next(const struct copy_side *s, size_t n)
 		const struct ccmm_page_data *d = pg->data;
 
 		if (d)
-			__builtin_prefetch(&d->poison);
+			__builtin_prefetch(d->line_key);
 	}
 }
 
@@ -825,6 +915,121 @@ static void pair_lock(struct chunk_pair *p, struct ccmm_chunk *x, struct ccmm_ch
 }
 
 /*
+ * Whether whole page @pg at @pa has the fast_key @vkey of the piece before
+ * on its side, the leaf (PTE, level, attribute) and the side being the
+ * same: its state and flags (the key's low 16 bits, as fast_key_page
+ * packs them) and whether a line of it is poisoned (bit 21).
+ */
+static inline bool page_key_same(const struct ccmm_page *pg, uint64_t pa, uint64_t vkey)
+{
+	uint16_t state_flags;
+
+	memcpy(&state_flags, &pg->state, sizeof(state_flags));
+	if (state_flags != (uint16_t)vkey)
+		return false;
+	/* the same flags: without CCMM_PG_POISONED here, the piece before had no poisoned line either */
+	return !(pg->flags & CCMM_PG_POISONED) || lines_poisoned(pg, pa, CCMM_PAGE_SIZE) == (bool)(vkey >> 21 & 1);
+}
+
+/*
+ * How many whole pages from @addr (page-aligned) continue one side's leaf
+ * and chunk of the piece before (at most @max), with the physical address
+ * of the first in *@pa and its metadata in *@pg (the others follow it
+ * there: one leaf maps contiguous addresses, and one chunk's pages are in
+ * address order). 0: none (no leaf kept, or @addr outside it).
+ */
+static inline __attribute__((always_inline)) size_t side_run(const struct copy_side *s, uint64_t addr, size_t max,
+							     uint64_t *pa, struct ccmm_page **pg)
+{
+	uint64_t in_leaf = addr - s->leaf_va, in_chunk;
+	size_t pages;
+
+	if (in_leaf >= s->leaf_size) /* leaf_size 0: none kept */
+		return 0;
+	*pa = s->leaf_pa + in_leaf;
+	in_chunk = *pa - s->chunk_base;
+	if (in_chunk >= s->chunk_len)
+		return 0;
+	pages = (size_t)CCMM_MIN((s->leaf_size - in_leaf) >> CCMM_PAGE_SHIFT, (s->chunk_len - in_chunk) >> CCMM_PAGE_SHIFT);
+	*pg = &s->c->page[(*pa >> CCMM_PAGE_SHIFT) & (CCMM_CHUNK_PAGES - 1)];
+	return CCMM_MIN(pages, max);
+}
+
+/*
+ * After a plain piece of the fast mode: the whole pages that follow it in
+ * both sides' leaves and chunks (side_run) while each page's view has the
+ * piece before's fast_key on its side (the same leaf: the same PTE, level
+ * and attribute; the page's state, flags and poisoned lines the same), so
+ * the piece before's verdicts are theirs. Moved as the loop of copy_plain
+ * moves them, with the same counts and results, without its per-piece
+ * translation, chunk and verdict lookups; the chunk locks held are those
+ * of the piece before. Returns 0 or -errno from ccmm_page_copy; *@done is
+ * advanced by the pages moved, and both sides are left at the last one.
+ */
+static inline __attribute__((always_inline)) int copy_run(struct ccmm_ctx *ctx, struct copy_side *s, struct copy_side *d,
+							  size_t len, size_t *done, struct ccmm_result *rr,
+							  struct ccmm_result *wr)
+{
+	struct ccmm_machine *m = ctx->m;
+	uint64_t sa = s->a->addr + *done, da = d->a->addr + *done, spa = 0, dpa = 0;
+	unsigned skey = s->keyid, dkey = d->keyid;
+	struct ccmm_page *spg = NULL, *dpg = NULL;
+	size_t pages, i;
+	int ret = 0;
+
+	if (len - *done < CCMM_PAGE_SIZE || ((sa | da) & (CCMM_PAGE_SIZE - 1)))
+		return 0;
+	pages = side_run(s, sa, (len - *done) >> CCMM_PAGE_SHIFT, &spa, &spg);
+	pages = side_run(d, da, pages, &dpa, &dpg);
+	for (i = 0; i < pages; i++, spa += CCMM_PAGE_SIZE, dpa += CCMM_PAGE_SIZE, spg++, dpg++) {
+		bool mismatch = false;
+
+		if (!page_key_same(spg, spa, s->vkey) || !page_key_same(dpg, dpa, d->vkey))
+			break;
+		/* the next pages' line keys, while this one's bytes move */
+		if (i + 1 < pages) {
+			if (spg[1].data)
+				__builtin_prefetch(spg[1].data->line_key);
+			if (dpg[1].data)
+				__builtin_prefetch(dpg[1].data->line_key);
+		}
+		if (!ccmm_page_copy_same_key(m, dpg, dkey, spg, spa, skey)) {
+			ret = ccmm_page_copy(m, dpg, dpa, dkey, spg, spa, skey, CCMM_PAGE_SIZE, &mismatch);
+			if (ret)
+				break;
+		}
+		if (dkey == CCMM_KEYID_GUEST)
+			lines_rewritten(dpg, dpa, CCMM_PAGE_SIZE);
+		if (mismatch) {
+			ccmm_count(ctx, CCMM_CTR_scrambled_reads, 1);
+			if (rr->outcome < CCMM_SCRAMBLED) {
+				rr->outcome = CCMM_SCRAMBLED;
+				rr->why = "the bytes were written under another key";
+				rr->pa = spa;
+				rr->pte = s->w.pte;
+				rr->level = s->w.level;
+				rr->handled = false;
+			}
+		}
+	}
+	if (i) {
+		/* both sides at the last page moved */
+		size_t moved = i << CCMM_PAGE_SHIFT;
+
+		s->addr = sa + moved - CCMM_PAGE_SIZE;
+		s->pa = s->w.pa = spa - CCMM_PAGE_SIZE;
+		s->pg = spg - 1;
+		d->addr = da + moved - CCMM_PAGE_SIZE;
+		d->pa = d->w.pa = dpa - CCMM_PAGE_SIZE;
+		d->pg = dpg - 1;
+		rr->done += moved;
+		wr->done += moved;
+		*done += moved;
+	}
+	return ret;
+}
+
+/*
  * The plain pieces of a copy from its start, page to page, under the
  * page-table locks (both sides', in address order) and the pieces' chunk
  * locks. Stops at the first piece that is not plain (nothing done or
@@ -845,9 +1050,15 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 	s.a = src;
 	s.leaf_size = 0;
 	s.c = NULL;
+	s.table = NULL;
+	s.vconst = fast_key_const(m->plat->mode, m->plat->mmio, src);
+	s.vkey = 0; /* never a key */
 	d.a = dst;
 	d.leaf_size = 0;
 	d.c = NULL;
+	d.table = NULL;
+	d.vconst = fast_key_const(m->plat->mode, m->plat->mmio, dst);
+	d.vkey = 0;
 	if (pa > pb) {
 		struct ccmm_pgtable *t = pa;
 
@@ -873,7 +1084,11 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 		if (cm.fast) {
 			prefetch_next(&s, n);
 			prefetch_next(&d, n);
-			ret = ccmm_page_copy(m, d.pg, d.pa, d.keyid, s.pg, s.pa, s.keyid, n, &mismatch);
+			if (n == CCMM_PAGE_SIZE && !((s.pa | d.pa) & (CCMM_PAGE_SIZE - 1)) &&
+			    ccmm_page_copy_same_key(m, d.pg, d.keyid, s.pg, s.pa, s.keyid))
+				ret = 0;
+			else
+				ret = ccmm_page_copy(m, d.pg, d.pa, d.keyid, s.pg, s.pa, s.keyid, n, &mismatch);
 		} else {
 			uint8_t tmp[CCMM_PAGE_SIZE];
 			bool dummy = false;
@@ -913,6 +1128,11 @@ static long copy_plain(struct ccmm_ctx *ctx, const struct ccmm_access *src, cons
 		rr->done += n;
 		wr->done += n;
 		done += n;
+		if (cm.fast) {
+			ret = copy_run(ctx, &s, &d, src->len, &done, rr, wr);
+			if (ret)
+				break;
+		}
 	}
 	pair_unlock(&locked);
 	if (pb != pa)
@@ -997,7 +1217,11 @@ static __attribute__((noinline)) int copy_fast(struct ccmm_ctx *ctx, const struc
 		ccmm_lock_release(&lo->lock);
 		return 0;
 	}
-	ret = ccmm_page_copy(m, pgd, wd.pa, dkey, pgs, ws.pa, skey, n, &mismatch);
+	if (n == CCMM_PAGE_SIZE && !((ws.pa | wd.pa) & (CCMM_PAGE_SIZE - 1)) &&
+	    ccmm_page_copy_same_key(m, pgd, dkey, pgs, ws.pa, skey))
+		ret = 0;
+	else
+		ret = ccmm_page_copy(m, pgd, wd.pa, dkey, pgs, ws.pa, skey, n, &mismatch);
 	if (!ret && dkey == CCMM_KEYID_GUEST)
 		lines_rewritten(pgd, wd.pa, n);
 	if (hi != lo)

@@ -1131,6 +1131,125 @@ static void test_copy_fast_path_is_general_path(void **state)
 	free(b);
 }
 
+/* ------------------------------------------------ runs of whole pages (copy_run) = the general path */
+
+#define CR_PAGES 512 /* one 2 MiB block: one direct-map leaf, one chunk */
+#define CR_COPIES 300
+
+/* One run of the same copies and writes, with the fast path on or off. */
+struct cr_run {
+	struct cp_rec rec[CR_COPIES];
+	struct run_figures fig;
+	uint8_t mem[CR_PAGES][CCMM_PAGE_SIZE];
+};
+
+/*
+ * A 2 MiB block mapped by one leaf of the direct map (nothing in it made
+ * shared, so the leaf stays whole): three quarters of its pages written
+ * whole by the kernel, some lines of a few written by the host (poisoned
+ * under TDX; another key elsewhere), the last quarter never written (no
+ * data); then copies through the direct map of whole pages (runs of up to
+ * 24 pages, mostly page-aligned on both sides, some not, some
+ * overlapping), with kernel and host writes between them changing pages'
+ * keys and poison in the middle of later runs; at the end every page read
+ * back. @eager: the engine's eager mode; @digest: the read digest on.
+ */
+static void cr_run(const char *mode, bool eager, bool digest, bool fast, struct cr_run *out)
+{
+	struct fx f;
+	uint64_t pa, kva, hva, seed = 29;
+	static uint8_t page_buf[CCMM_PAGE_SIZE];
+
+	ccmm_check_fast_path = fast;
+	fx_init(&f, mode);
+	if (eager)
+		assert_int_equal(ccmm_phys_set_mee_mode(f.m, CCMM_MEE_EAGER), 0);
+	if (digest)
+		ccmm_phys_digest_start(f.m);
+	ccmm_kernel(f.m)->knobs.skip_cache_flush = true;
+	assert_int_equal(ccmm_alloc_pages(&f.ctx, 0, 9, 0, &pa), 0);
+	kva = ccmm_phys_to_virt(pa);
+	for (int i = 0; i < CR_PAGES * 3 / 4; i++) {
+		memset(page_buf, 'A' + i % 50, sizeof(page_buf));
+		kwrite(&f, kva + (uint64_t)i * CCMM_PAGE_SIZE, page_buf, sizeof(page_buf));
+	}
+	hva = map_into(&f, f.vmm, pa, CR_PAGES * CCMM_PAGE_SIZE, CCMM_PAGE_SIZE, false, CCMM_CACHE_WB);
+	for (int i = 0; i < 6; i++)
+		mwrite(&f, f.vmm, hva + (uint64_t)(17 + 61 * i) * CCMM_PAGE_SIZE + 64 * (uint64_t)i, "host", 4);
+	for (int i = 0; i < CR_COPIES; i++) {
+		uint64_t pages = 1 + fp_rand(&seed) % 24, len, so, dof;
+		struct ccmm_access src, dst;
+
+		len = fp_rand(&seed) % 4 == 0 ? 1 + fp_rand(&seed) % (pages * CCMM_PAGE_SIZE) : pages * CCMM_PAGE_SIZE;
+		so = fp_rand(&seed) % (CR_PAGES * CCMM_PAGE_SIZE - len);
+		dof = fp_rand(&seed) % (CR_PAGES * CCMM_PAGE_SIZE - len);
+		if (fp_rand(&seed) % 4) { /* both sides on page boundaries */
+			so &= ~(uint64_t)(CCMM_PAGE_SIZE - 1);
+			dof &= ~(uint64_t)(CCMM_PAGE_SIZE - 1);
+		}
+		src = (struct ccmm_access){ CCMM_INIT_KERNEL, CCMM_READ, kva + so, len, ccmm_kernel(f.m)->init_mm, -1, NULL };
+		dst = (struct ccmm_access){ CCMM_INIT_KERNEL, CCMM_WRITE, kva + dof, len, ccmm_kernel(f.m)->init_mm, -1, NULL };
+		out->rec[i].ret = ccmm_copy(&f.ctx, &dst, &src, &out->rec[i].rr, &out->rec[i].wr);
+		if (i % 20 == 19) {
+			/* a host write (poison or another key) and a kernel rewrite of one line, inside later runs */
+			uint64_t hp = fp_rand(&seed) % CR_PAGES, kp = fp_rand(&seed) % CR_PAGES;
+
+			mwrite(&f, f.vmm, hva + hp * CCMM_PAGE_SIZE + 64 * (fp_rand(&seed) % 64), "HOST", 4);
+			kwrite(&f, kva + kp * CCMM_PAGE_SIZE + 64 * (fp_rand(&seed) % 64), "kern", 4);
+		}
+	}
+	run_figures_get(&f, &out->fig);
+	ccmm_check_fast_path = false; /* the same reads in both runs */
+	for (int i = 0; i < CR_PAGES; i++)
+		kread(&f, kva + (uint64_t)i * CCMM_PAGE_SIZE, out->mem[i], CCMM_PAGE_SIZE);
+	fx_fini(&f);
+	ccmm_check_fast_path = true;
+}
+
+/*
+ * The copy's runs of whole pages under one direct-map leaf and chunk
+ * (copy_run: the piece before's translation, chunk and verdict carried
+ * over while each page's state, flags and poison match;
+ * ccmm_page_copy_same_key inline when every line has the reader's key)
+ * do what the general path does: in four modes, both engine modes, with
+ * the read digest on and off, the same copies with the fast path on and
+ * off give the same results, counters, costs, events, digested bytes and
+ * page bytes. Some copies must have gone through whole and others not.
+ */
+static void test_copy_run_is_general_path(void **state)
+{
+	static const char *const modes[] = { "mode=tdx", "mode=sev", "mode=sev-snp", "mode=none" };
+	struct cr_run *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++)
+		for (int v = 0; v < 4; v++) {
+			size_t whole = 0, other = 0;
+
+			cr_run(modes[k], v & 1, v & 2, true, a);
+			cr_run(modes[k], v & 1, v & 2, false, b);
+			for (int i = 0; i < CR_COPIES; i++) {
+				const struct cp_rec *x = &a->rec[i], *y = &b->rec[i];
+
+				assert_int_equal(x->ret, y->ret);
+				assert_result_equal(&x->rr, &y->rr);
+				assert_result_equal(&x->wr, &y->wr);
+				if (x->rr.outcome == CCMM_OK && x->wr.outcome == CCMM_OK && x->rr.done >= 2 * CCMM_PAGE_SIZE)
+					whole++;
+				else
+					other++;
+			}
+			assert_run_figures_equal(&a->fig, &b->fig, false);
+			assert_memory_equal(a->mem, b->mem, sizeof(a->mem));
+			assert_true(whole > CR_COPIES / 4);
+			assert_true(other > 0);
+		}
+	free(a);
+	free(b);
+}
+
 /* ------------------------------------------------ the fast path against changes on another thread */
 
 #define RACE_ROUNDS 400
@@ -1236,6 +1355,7 @@ int main(void)
 		cmocka_unit_test(test_tlb_mapping_changes),
 		cmocka_unit_test(test_fast_path_is_general_path),
 		cmocka_unit_test(test_copy_fast_path_is_general_path),
+		cmocka_unit_test(test_copy_run_is_general_path),
 		cmocka_unit_test(test_fast_path_races_changes),
 	};
 
