@@ -46,13 +46,18 @@ struct vmap {
 	uint64_t *keys; /* vpn + 1; 0: empty */
 	uint32_t *vals;
 	size_t cap, n;
+	size_t max; /* the table's size when full: at most max / 2 pages (cap grows up to it) */
 };
 
+#define VMAP_FIRST_CAP 1024 /* a table starts this small and doubles as it fills: a run zeroes what it uses */
+
+/* A map for up to @want pages (the table is sized for it as it fills; 0 or -ENOMEM). */
 static int vmap_init(struct vmap *v, size_t want)
 {
-	v->cap = 64;
-	while (v->cap < want * 2)
-		v->cap *= 2;
+	v->max = 64;
+	while (v->max < want * 2)
+		v->max *= 2;
+	v->cap = CCMM_MIN(v->max, (size_t)VMAP_FIRST_CAP);
 	v->keys = calloc(v->cap, sizeof(*v->keys));
 	v->vals = calloc(v->cap, sizeof(*v->vals));
 	v->n = 0;
@@ -76,7 +81,35 @@ static size_t vmap_slot(const struct vmap *v, uint64_t vpn)
 	return i;
 }
 
-/* The page of @vpn, assigning the next one on first touch. -ENOSPC when the map is full (@limit). */
+/* Double the table (rehash every page into it; the values, first-touch order, do not move). 0 or -ENOMEM. */
+static __attribute__((noinline)) int vmap_grow(struct vmap *v)
+{
+	struct vmap w = { calloc(v->cap * 2, sizeof(*v->keys)), calloc(v->cap * 2, sizeof(*v->vals)), v->cap * 2, v->n, v->max };
+
+	if (!w.keys || !w.vals) {
+		free(w.keys);
+		free(w.vals);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < v->cap; i++) {
+		if (v->keys[i]) {
+			size_t j = vmap_slot(&w, v->keys[i] - 1);
+
+			w.keys[j] = v->keys[i];
+			w.vals[j] = v->vals[i];
+		}
+	}
+	free(v->keys);
+	free(v->vals);
+	*v = w;
+	return 0;
+}
+
+/*
+ * The page of @vpn, assigning the next one on first touch. -ENOSPC when the
+ * map is full (@limit pages, or half its largest table), -ENOMEM when the
+ * table cannot grow.
+ */
 static inline __attribute__((always_inline)) int vmap_get(struct vmap *v, uint64_t vpn, uint64_t limit, uint32_t *out)
 {
 	size_t i = vmap_slot(v, vpn);
@@ -85,8 +118,13 @@ static inline __attribute__((always_inline)) int vmap_get(struct vmap *v, uint64
 		*out = v->vals[i];
 		return 0;
 	}
-	if (v->n >= limit || v->n * 2 >= v->cap)
+	if (v->n >= limit || v->n * 2 >= v->max)
 		return -ENOSPC;
+	if (v->n * 2 >= v->cap) {
+		if (vmap_grow(v))
+			return -ENOMEM;
+		i = vmap_slot(v, vpn);
+	}
 	v->keys[i] = vpn + 1;
 	v->vals[i] = (uint32_t)v->n++;
 	*out = v->vals[i];
@@ -313,9 +351,11 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 				max_page = CCMM_MAX(max_page, page);
 			} else {
 				uint32_t p;
+				int got_page = vmap_get(&v, rb[k].vpn, limit, &p);
 
-				if (vmap_get(&v, rb[k].vpn, limit, &p)) {
-					ret = no_room(a, o, &v, &rb[k], limit, err);
+				if (got_page) {
+					ret = got_page == -ENOMEM ? ccmm_error_set(err, NULL, -ENOMEM, "out of memory")
+								  : no_room(a, o, &v, &rb[k], limit, err);
 					break;
 				}
 				page = (uint64_t)p + 1;
@@ -586,8 +626,11 @@ static int next_ref(struct ccmm_actor *a, struct encl_state *s, uint64_t *page, 
 		*page = 1 + r.vpn - (o->trace_base >> CCMM_PAGE_SHIFT);
 	} else {
 		uint32_t idx;
+		int got_page = vmap_get(&s->map, r.vpn, o->pages - 1, &idx);
 
-		if (vmap_get(&s->map, r.vpn, o->pages - 1, &idx))
+		if (got_page == -ENOMEM)
+			return ccmm_run_fail(a, NULL, -ENOMEM, "out of memory");
+		if (got_page)
 			return ccmm_run_fail(a, NULL, -ERANGE, "%s:%u: the trace changed since it was checked",
 					     o->trace_path, r.line);
 		*page = 1 + idx;
