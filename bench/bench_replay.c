@@ -401,12 +401,16 @@ static bool one_side(const char *label, const char *trace, uint64_t pages)
 	write_platform(plat, 4 * pages + 1024, 256);
 	enclave_job(job, sizeof(job), plat, trace, paging ? pages / 2 + encl_overhead(pages) : 0, 0);
 	for (int run = 0; run < nr; run++) {
+		struct rusage r0, r1;
+
+		getrusage(RUSAGE_SELF, &r0);
 		if (clock)
 			clock_trace(trace, paging ? pages / 2 : pages + 64, &f);
 		else
 			ccmm_job(label, job, &f);
-		printf("  %-14s %s alone: %" PRIu64 " refs, %" PRIu64 " misses, %.3f s CPU\n", label, only, f.refs, f.misses,
-		       f.cpu);
+		getrusage(RUSAGE_SELF, &r1);
+		printf("  %-14s %s alone: %" PRIu64 " refs, %" PRIu64 " misses, %.3f s CPU, %ld host page faults\n", label, only,
+		       f.refs, f.misses, f.cpu, r1.ru_minflt - r0.ru_minflt);
 	}
 	return true;
 }

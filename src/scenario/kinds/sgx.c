@@ -277,9 +277,19 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 	uint64_t limit = o->size ? (o->size >> CCMM_PAGE_SHIFT) - 1 : UINT32_MAX, n = 0, max_page = 0;
 	uint64_t base = o->trace_base >> CCMM_PAGE_SHIFT;
 	struct ccmm_page_ref rb[256];
-	/* vpn + 1 (0: empty) -> its kept value (enclave page << 1), for pages that fit 16 bits */
-	uint64_t front_key[1024] = { 0 };
-	uint16_t front_pv[1024];
+	/*
+	 * The front table, direct-mapped by a page's low bits: vpn + 1 (0:
+	 * empty) -> its kept value (enclave page << 1), for pages that fit 16
+	 * bits, and the kept store's codes of its read and its write (0: none)
+	 * under the store's code generation front_gen (when it moves, every
+	 * code here is forgotten).
+	 */
+	struct {
+		uint64_t key;
+		uint16_t pv;
+		uint8_t code[2];
+	} front[1024] = { 0 };
+	uint64_t front_gen = 0;
 	struct ccmm_trace *t;
 	struct vmap v = { 0 };
 	int ret = 0;
@@ -305,35 +315,60 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 		if (o->map == 0 && o->use_packed && o->keep.n + (uint64_t)got <= PACK_MAX_REFS) {
 			/*
 			 * The common case, without a call per reference: every
-			 * page already mapped (a page seen lately is in the
-			 * direct-mapped front table, by its low bits; the others
-			 * in the hash), then kept together.
+			 * page already mapped and in the front table with its
+			 * code in the current block of the kept store: the codes
+			 * are kept together. A page seen lately but not with
+			 * codes of this block, or found in the hash: kept by
+			 * value (ccmm_keep_put), and its codes noted.
 			 */
-			uint16_t pvw[CCMM_ARRAY_SIZE(rb)];
-			long k;
+			uint8_t codes[CCMM_ARRAY_SIZE(rb)];
+			long k = 0;
 
-			for (k = 0; k < got; k++) {
-				uint64_t vpn = rb[k].vpn;
-				size_t j = (size_t)vpn & (CCMM_ARRAY_SIZE(front_key) - 1);
+			while (k < got) {
+				uint64_t gen, vpn;
+				size_t room = ccmm_keep_code_room(&o->keep, &gen), j;
+				const struct ccmm_page_ref *r = rb + k, *end = r + CCMM_MIN(room, (size_t)(got - k));
+				uint8_t *c = codes;
 				uint16_t pv;
 
-				if (front_key[j] == vpn + 1) {
-					pv = front_pv[j];
+				if (gen != front_gen) {
+					for (j = 0; j < CCMM_ARRAY_SIZE(front); j++)
+						front[j].code[0] = front[j].code[1] = 0;
+					front_gen = gen;
+				}
+				for (; r < end; r++, c++) {
+					j = (size_t)r->vpn & (CCMM_ARRAY_SIZE(front) - 1);
+					if (front[j].key != r->vpn + 1 || !(*c = front[j].code[r->write]))
+						break;
+				}
+				ccmm_keep_put_codes(&o->keep, codes, (size_t)(c - codes));
+				k = r - rb;
+				if (k == got)
+					break;
+				vpn = rb[k].vpn;
+				j = (size_t)vpn & (CCMM_ARRAY_SIZE(front) - 1);
+				if (front[j].key == vpn + 1) {
+					pv = front[j].pv;
 				} else {
 					size_t i = vmap_slot(&v, vpn);
 
 					if (!v.keys[i] || v.vals[i] >= UINT16_MAX / 2)
 						break;
 					pv = (uint16_t)((v.vals[i] + 1) << 1);
-					front_key[j] = vpn + 1;
-					front_pv[j] = pv;
 				}
-				pvw[k] = pv | rb[k].write;
+				if (ccmm_keep_put(&o->keep, pv | rb[k].write)) {
+					ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+					break;
+				}
+				/* its codes now: under this generation, or none (forgotten at the next round's check) */
+				front[j].key = vpn + 1;
+				front[j].pv = pv;
+				front[j].code[0] = ccmm_keep_code(&o->keep, pv);
+				front[j].code[1] = ccmm_keep_code(&o->keep, pv | 1);
+				k++;
 			}
-			if (ccmm_keep_put16(&o->keep, pvw, (size_t)k)) {
-				ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+			if (ret)
 				continue;
-			}
 			if (k == got)
 				continue;
 			memmove(rb, rb + k, (size_t)(got - k) * sizeof(*rb));
