@@ -284,11 +284,9 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 	 * under the store's code generation front_gen (when it moves, every
 	 * code here is forgotten).
 	 */
-	struct {
-		uint64_t key;
-		uint16_t pv;
-		uint8_t code[2];
-	} front[1024] = { 0 };
+	uint64_t front_key[1024] = { 0 };
+	uint16_t front_pv[1024];
+	uint8_t front_code[1024][2];
 	uint64_t front_gen = 0;
 	struct ccmm_trace *t;
 	struct vmap v = { 0 };
@@ -331,14 +329,43 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 				uint8_t *c = codes;
 				uint16_t pv;
 
+				if (!room) {
+					/*
+					 * No codes now (a block of 2-byte values, a
+					 * block to start): the rest of these references
+					 * by value, kept together by ccmm_keep_put16.
+					 */
+					uint16_t pvw[CCMM_ARRAY_SIZE(rb)];
+					long k0 = k;
+
+					for (; k < got; k++) {
+						vpn = rb[k].vpn;
+						j = (size_t)vpn & (CCMM_ARRAY_SIZE(front_key) - 1);
+						if (front_key[j] == vpn + 1) {
+							pv = front_pv[j];
+						} else {
+							size_t i = vmap_slot(&v, vpn);
+
+							if (!v.keys[i] || v.vals[i] >= UINT16_MAX / 2)
+								break;
+							pv = (uint16_t)((v.vals[i] + 1) << 1);
+							front_key[j] = vpn + 1;
+							front_pv[j] = pv;
+							front_code[j][0] = front_code[j][1] = 0;
+						}
+						pvw[k - k0] = pv | rb[k].write;
+					}
+					if (ccmm_keep_put16(&o->keep, pvw, (size_t)(k - k0)))
+						ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+					break;
+				}
 				if (gen != front_gen) {
-					for (j = 0; j < CCMM_ARRAY_SIZE(front); j++)
-						front[j].code[0] = front[j].code[1] = 0;
+					memset(front_code, 0, sizeof(front_code));
 					front_gen = gen;
 				}
 				for (; r < end; r++, c++) {
-					j = (size_t)r->vpn & (CCMM_ARRAY_SIZE(front) - 1);
-					if (front[j].key != r->vpn + 1 || !(*c = front[j].code[r->write]))
+					j = (size_t)r->vpn & (CCMM_ARRAY_SIZE(front_key) - 1);
+					if (front_key[j] != r->vpn + 1 || !(*c = front_code[j][r->write]))
 						break;
 				}
 				ccmm_keep_put_codes(&o->keep, codes, (size_t)(c - codes));
@@ -346,9 +373,9 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 				if (k == got)
 					break;
 				vpn = rb[k].vpn;
-				j = (size_t)vpn & (CCMM_ARRAY_SIZE(front) - 1);
-				if (front[j].key == vpn + 1) {
-					pv = front[j].pv;
+				j = (size_t)vpn & (CCMM_ARRAY_SIZE(front_key) - 1);
+				if (front_key[j] == vpn + 1) {
+					pv = front_pv[j];
 				} else {
 					size_t i = vmap_slot(&v, vpn);
 
@@ -361,10 +388,10 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 					break;
 				}
 				/* its codes now: under this generation, or none (forgotten at the next round's check) */
-				front[j].key = vpn + 1;
-				front[j].pv = pv;
-				front[j].code[0] = ccmm_keep_code(&o->keep, pv);
-				front[j].code[1] = ccmm_keep_code(&o->keep, pv | 1);
+				front_key[j] = vpn + 1;
+				front_pv[j] = pv;
+				front_code[j][0] = ccmm_keep_code(&o->keep, pv);
+				front_code[j][1] = ccmm_keep_code(&o->keep, pv | 1);
 				k++;
 			}
 			if (ret)
