@@ -14,7 +14,7 @@
  *    each fault, EAUG, cgroup-limit reclaim with EWB/ELDU and their real
  *    crypto). Each trace runs twice: with room for its whole footprint
  *    (cold misses only) and with its cgroup held to about half of it
- *    (paging), each side 3 times in turn, the run with the least CPU time
+ *    (paging), each side 4 times in turn, the run with the least CPU time
  *    kept (the first run in the process pays for its warm-up). Printed:
  *    references/s of both, the ratio ccmm/CLOCK, both
  *    miss counts (ccmm's: EAUG + ELDU), and the CLOCK simulator alone on
@@ -34,7 +34,9 @@
  *    measured apart and taken off.
  *
  * CCMM_BENCH_QUICK=1 divides the scale work by 16 (a smoke run);
- * CCMM_BENCH_RUNS=N runs each side N times instead of 3; CCMM_BENCH_ONLY=ccmm
+ * CCMM_BENCH_RUNS=N runs each side N times instead of 4 (the side that
+ * goes first alternates; CCMM_BENCH_ORDER=fixed: ccmm first every time, and
+ * the CLOCK core between runs, as before); CCMM_BENCH_ONLY=ccmm
  * or =clock runs only that side, once (N times with CCMM_BENCH_RUNS), with
  * room for the trace, =ccmm-paging or =clock-paging that side of the paging
  * row (to profile it: valgrind --tool=callgrind --toggle-collect=ccmm_job or
@@ -190,7 +192,16 @@ static inline void clk_access(struct clk *c, uint64_t vpn)
 struct figures {
 	uint64_t refs, misses, evictions;
 	double cpu, wall;
+	long faults; /* host page faults (minor and major) of the process in the timed part */
 };
+
+static long host_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt + ru.ru_majflt;
+}
 
 /*
  * The baseline end to end: the trace decoded by ccmm's reader, each page
@@ -207,6 +218,7 @@ static __attribute__((noinline)) void clock_trace(const char *path, size_t cap, 
 	long got;
 
 	clk_init(&c, cap);
+	f->faults = host_faults();
 	c0 = cpu_s();
 	w0 = wall_s();
 	if (ccmm_trace_open(path, NULL, &t, &err))
@@ -219,6 +231,7 @@ static __attribute__((noinline)) void clock_trace(const char *path, size_t cap, 
 	ccmm_trace_close(t);
 	f->cpu = cpu_s() - c0;
 	f->wall = wall_s() - w0;
+	f->faults = host_faults() - f->faults;
 	f->refs = c.hits + c.misses;
 	f->misses = c.misses;
 	f->evictions = c.misses > cap ? c.misses - cap : 0;
@@ -302,6 +315,7 @@ static __attribute__((noinline)) void ccmm_job(const char *name, const char *tex
 	struct ccmm_run *run;
 	struct ccmm_error err;
 	struct ccmm_run_summary s;
+	long f0 = host_faults();
 	double c0 = cpu_s(), w0 = wall_s();
 
 	if (ccmm_job_load(name, text, NULL, &job, &err))
@@ -310,6 +324,7 @@ static __attribute__((noinline)) void ccmm_job(const char *name, const char *tex
 		die("%s: the run did not start", name);
 	f->cpu = cpu_s() - c0;
 	f->wall = wall_s() - w0;
+	f->faults = host_faults() - f0;
 	ccmm_run_summarize(run, &s);
 	if (run->error[0] || s.status)
 		die("%s: the run failed", run->error[0] ? run->error : name);
@@ -366,7 +381,7 @@ static uint64_t distinct_pages(const char *path)
 	return n;
 }
 
-#define RUNS 3 /* per side and trace (CCMM_BENCH_RUNS=N: N, for a profile) */
+#define RUNS 4 /* per side and trace, each side first in half of them (CCMM_BENCH_RUNS=N: N, for a profile) */
 
 static int runs(void)
 {
@@ -434,29 +449,56 @@ static void compare(const char *label, const char *trace, int kind)
 		/* room for all of it, or about half (a cgroup limit; the same data frames for CLOCK) */
 		uint64_t frames = paging ? pages / 2 : pages + 64;
 		uint64_t limit = paging ? frames + encl_overhead(pages) : 0;
-		struct figures cm, ck;
-		double core;
+		struct figures cm = { 0 }, ck = { 0 };
+		double core = 0;
 
 		enclave_job(job, sizeof(job), plat, trace, limit, 0);
-		/* each side the best (least CPU) of RUNS, interleaved: the first run of a process pays for its warm-up */
+		/*
+		 * Each side the best (least CPU) of RUNS, interleaved: the first
+		 * run of a process pays for its warm-up. The side that goes
+		 * first alternates from run to run, and the CLOCK core (which
+		 * streams the decoded references through the caches) runs after
+		 * them, so that neither side always starts on caches the other
+		 * or the core left; CCMM_BENCH_ORDER=fixed keeps the earlier
+		 * order (ccmm, CLOCK, core in every run).
+		 */
 		for (int run = 0, nr = runs(); run < nr; run++) {
+			const char *order = getenv("CCMM_BENCH_ORDER");
+			bool fixed = order && !strcmp(order, "fixed");
 			struct figures a, b;
-			double k;
 
-			ccmm_job(label, job, &a);
-			clock_trace(trace, frames, &b);
-			k = clock_core(trace, frames);
+			if (fixed || run % 2 == 0) {
+				ccmm_job(label, job, &a);
+				clock_trace(trace, frames, &b);
+			} else {
+				clock_trace(trace, frames, &b);
+				ccmm_job(label, job, &a);
+			}
+			if (fixed) {
+				double k = clock_core(trace, frames);
+
+				core = run ? CCMM_MAX(core, k) : k;
+			}
 			if (!run || a.cpu < cm.cpu)
 				cm = a;
 			if (!run || b.cpu < ck.cpu)
 				ck = b;
-			core = run ? CCMM_MAX(core, k) : k;
+		}
+		{
+			const char *order = getenv("CCMM_BENCH_ORDER");
+
+			if (!order || strcmp(order, "fixed"))
+				for (int run = 0, nr = runs(); run < nr; run++) {
+					double k = clock_core(trace, frames);
+
+					core = run ? CCMM_MAX(core, k) : k;
+				}
 		}
 		printf("  %-14s %-7s %9" PRIu64 " %6" PRIu64 " %6" PRIu64 " | %7.2f %7.2f %8" PRIu64 " | %7.2f %7.2f %8" PRIu64
-		       " | %5.2fx %5.2fx | %7.1f\n",
+		       " | %5.2fx %5.2fx | %7.1f | %5ld %5ld\n",
 		       label, paging ? "paging" : "fits", ck.refs, pages, frames, cm.refs / cm.cpu / 1e6, cm.refs / cm.wall / 1e6,
 		       cm.misses, ck.refs / ck.cpu / 1e6, ck.refs / ck.wall / 1e6, ck.misses, (cm.refs / cm.cpu) / (ck.refs / ck.cpu),
-		       (cm.refs / cm.wall) / (ck.refs / ck.wall), core / 1e6);
+		       (cm.refs / cm.wall) / (ck.refs / ck.wall), core / 1e6, cm.faults, ck.faults);
 		{
 			double r = (cm.refs / cm.cpu) / (ck.refs / ck.cpu);
 			static char at[2][64];
@@ -722,9 +764,9 @@ int main(int argc, char **argv)
 	printf("bench_replay: trace replay through an enclave (full model) against a minimal CLOCK simulator\n");
 	printf("  the same trace file, decoded by ccmm's streaming reader for both; M refs/s per CPU second and per wall second\n");
 	printf("  ccmm: job load (check + decode once) and run; misses = EAUG + ELDU. CLOCK: same data frames; core = CLOCK alone on\n");
-	printf("  the decoded references in memory\n");
-	printf("  %-14s %-7s %9s %6s %6s | %-24s | %-24s | %-13s | %7s\n", "trace", "room", "refs", "pages", "frames",
-	       "ccmm: cpu   wall   misses", "CLOCK: cpu  wall   misses", "ratio cpu/wall", "core");
+	printf("  the decoded references in memory; host faults: the process's page faults in the kept (best) run of each side\n");
+	printf("  %-14s %-7s %9s %6s %6s | %-24s | %-24s | %-13s | %7s | %s\n", "trace", "room", "refs", "pages", "frames",
+	       "ccmm: cpu   wall   misses", "CLOCK: cpu  wall   misses", "ratio cpu/wall", "core", "host faults ccmm/CLOCK");
 	for (int i = 0; real[i]; i++) {
 		char label[64];
 
