@@ -1026,35 +1026,6 @@ static inline __attribute__((always_inline)) size_t memo_run(const _Atomic uint6
 }
 
 /*
- * memo_run for codes into @dict: @ok[c] notes that code c's page passed the
- * memo under @g2 (the caller forgets every note when the sum moves), so a
- * code seen again in the batch is answered without its value or its memo.
- * While the sum has not moved a memo only grows (a walk remembers under the
- * sum it read before it, and a dirty bit once set stays until the table
- * changes), so a note holds as long as the sum.
- */
-static inline __attribute__((always_inline)) size_t memo_run8(const _Atomic uint64_t *walked, uint64_t nr_pages,
-							       uint64_t g2, const uint8_t *codes, const uint16_t *dict,
-							       uint8_t ok[256], size_t n)
-{
-	size_t j;
-
-	for (j = 0; j < n; j++) {
-		uint8_t c = codes[j];
-		uint64_t v;
-
-		if (ok[c])
-			continue;
-		v = dict[c];
-		if ((v >> 1) >= nr_pages ||
-		    atomic_load_explicit(&walked[v >> 1], memory_order_relaxed) < (g2 | (v & 1)))
-			break;
-		ok[c] = 1;
-	}
-	return j;
-}
-
-/*
  * The replay's fast path, for references @width bytes wide (1: codes into @dict, 2 or 4). A
  * run of references whose pages' walk memos hold (neither the page table
  * nor any EPCM entry changed since a walk found each page resident with
@@ -1079,8 +1050,7 @@ static inline __attribute__((always_inline)) long access_batch(const struct ccmm
 	struct ccmm_sgx_encl *encl = t->encl;
 	struct ccmm_pgtable *pgt = cur->mm->pgt;
 	struct ccmm_sgx *sgx = encl->sgx;
-	uint64_t nr_pages, ok_g2 = 0;
-	uint8_t ok[256]; /* width 1: the codes that passed the memo under ok_g2 (memo_run8) */
+	uint64_t nr_pages;
 	size_t i = 0;
 	int ret = 0;
 
@@ -1089,18 +1059,9 @@ static inline __attribute__((always_inline)) long access_batch(const struct ccmm
 		return *err = -EINVAL, 0;
 	nr_pages = encl->size >> CCMM_PAGE_SHIFT;
 	while (i < n) {
-		uint64_t v, idx, g, g2 = walk_gen(pgt, sgx) << 1;
-		size_t run;
-
-		if (width == 1) {
-			if (g2 != ok_g2) {
-				memset(ok, 0, sizeof(ok));
-				ok_g2 = g2;
-			}
-			run = memo_run8(encl->walked, nr_pages, g2, (const uint8_t *)refs + i, dict, ok, n - i);
-		} else {
-			run = memo_run(encl->walked, nr_pages, g2, (const char *)refs + i * width, dict, width, n - i);
-		}
+		uint64_t v, idx, g;
+		size_t run = memo_run(encl->walked, nr_pages, walk_gen(pgt, sgx) << 1,
+				      (const char *)refs + i * width, dict, width, n - i);
 
 		if (run) {
 			if (ccmm_task_signal_pending(cur->task)) {

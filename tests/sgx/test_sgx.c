@@ -973,11 +973,7 @@ static struct replay_figures replay_seq(enum replay_mode mode)
 	return f;
 }
 
-/*
- * ccmm_sgx_encl_access_batch (and _batch8 on codes, which notes the codes
- * that passed the walk memo until the generations move) is n single
- * accesses: the same clock, counts and paging.
- */
+/* ccmm_sgx_encl_access_batch (and _batch8 on codes) is n single accesses: the same clock, counts and paging. */
 static void test_access_batch_equivalent(void **state)
 {
 	struct replay_figures one = replay_seq(ONE_BY_ONE), batch = replay_seq(BATCHED), coded = replay_seq(BATCHED_CODES);
