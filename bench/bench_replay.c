@@ -424,7 +424,7 @@ static bool one_side(const char *label, const char *trace, uint64_t pages)
 		else
 			ccmm_job(label, job, &f);
 		getrusage(RUSAGE_SELF, &r1);
-		printf("  %-14s %s alone: %" PRIu64 " refs, %" PRIu64 " misses, %.3f s CPU, %ld host page faults\n", label, only,
+		printf("  %-14s %s alone: %" PRIu64 " refs, %" PRIu64 " misses, %.5f s CPU, %ld host page faults\n", label, only,
 		       f.refs, f.misses, f.cpu, r1.ru_minflt - r0.ru_minflt);
 	}
 	return true;
