@@ -14,7 +14,7 @@
  *    each fault, EAUG, cgroup-limit reclaim with EWB/ELDU and their real
  *    crypto). Each trace runs twice: with room for its whole footprint
  *    (cold misses only) and with its cgroup held to about half of it
- *    (paging), each side 3 times in turn, the run with the least CPU time
+ *    (paging), each side 4 times in turn, the run with the least CPU time
  *    kept (the first run in the process pays for its warm-up). Printed:
  *    references/s of both, the ratio ccmm/CLOCK, both
  *    miss counts (ccmm's: EAUG + ELDU), and the CLOCK simulator alone on
@@ -34,9 +34,14 @@
  *    measured apart and taken off.
  *
  * CCMM_BENCH_QUICK=1 divides the scale work by 16 (a smoke run);
- * CCMM_BENCH_RUNS=N runs each side N times instead of 3; CCMM_BENCH_ONLY=ccmm
- * or =clock runs only that side, once, with room for the trace (to profile
- * it: valgrind --tool=callgrind --toggle-collect=ccmm_job or =clock_trace); an
+ * CCMM_BENCH_RUNS=N runs each side N times instead of 4 (the side that
+ * goes first alternates; CCMM_BENCH_ORDER=fixed: ccmm first every time, and
+ * the CLOCK core between runs, as before); CCMM_BENCH_ONLY=ccmm
+ * or =clock runs only that side, once (N times with CCMM_BENCH_RUNS), with
+ * room for the trace, =ccmm-paging or =clock-paging that side of the paging
+ * row (to profile it: valgrind --tool=callgrind --toggle-collect=ccmm_job or
+ * =clock_trace); the comparison ends with the lowest ratio over the large
+ * real traces and over all real traces, beside the targets; an
  * argument "compare" or "scale" runs one part; "compare LABEL..." only the
  * traces named (sort, gzip, ..., synthetic), for a profile of one.
  */
@@ -187,7 +192,16 @@ static inline void clk_access(struct clk *c, uint64_t vpn)
 struct figures {
 	uint64_t refs, misses, evictions;
 	double cpu, wall;
+	long faults; /* host page faults (minor and major) of the process in the timed part */
 };
+
+static long host_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt + ru.ru_majflt;
+}
 
 /*
  * The baseline end to end: the trace decoded by ccmm's reader, each page
@@ -204,6 +218,7 @@ static __attribute__((noinline)) void clock_trace(const char *path, size_t cap, 
 	long got;
 
 	clk_init(&c, cap);
+	f->faults = host_faults();
 	c0 = cpu_s();
 	w0 = wall_s();
 	if (ccmm_trace_open(path, NULL, &t, &err))
@@ -216,6 +231,7 @@ static __attribute__((noinline)) void clock_trace(const char *path, size_t cap, 
 	ccmm_trace_close(t);
 	f->cpu = cpu_s() - c0;
 	f->wall = wall_s() - w0;
+	f->faults = host_faults() - f->faults;
 	f->refs = c.hits + c.misses;
 	f->misses = c.misses;
 	f->evictions = c.misses > cap ? c.misses - cap : 0;
@@ -299,6 +315,7 @@ static __attribute__((noinline)) void ccmm_job(const char *name, const char *tex
 	struct ccmm_run *run;
 	struct ccmm_error err;
 	struct ccmm_run_summary s;
+	long f0 = host_faults();
 	double c0 = cpu_s(), w0 = wall_s();
 
 	if (ccmm_job_load(name, text, NULL, &job, &err))
@@ -307,6 +324,7 @@ static __attribute__((noinline)) void ccmm_job(const char *name, const char *tex
 		die("%s: the run did not start", name);
 	f->cpu = cpu_s() - c0;
 	f->wall = wall_s() - w0;
+	f->faults = host_faults() - f0;
 	ccmm_run_summarize(run, &s);
 	if (run->error[0] || s.status)
 		die("%s: the run failed", run->error[0] ? run->error : name);
@@ -363,7 +381,7 @@ static uint64_t distinct_pages(const char *path)
 	return n;
 }
 
-#define RUNS 3 /* per side and trace (CCMM_BENCH_RUNS=N: N, for a profile) */
+#define RUNS 4 /* per side and trace, each side first in half of them (CCMM_BENCH_RUNS=N: N, for a profile) */
 
 static int runs(void)
 {
@@ -373,28 +391,51 @@ static int runs(void)
 	return n > 0 ? n : RUNS;
 }
 
-/* CCMM_BENCH_ONLY=ccmm or =clock: one side, once, with room for the whole trace (a profile of that side). */
+/*
+ * CCMM_BENCH_ONLY=ccmm or =clock: one side with room for the whole trace;
+ * =ccmm-paging or =clock-paging: one side of the paging row (the cgroup, or
+ * the CLOCK frames, held to about half the pages). The side runs
+ * CCMM_BENCH_RUNS times (once by default), for a profile of that side
+ * (callgrind's --toggle-collect=ccmm_job or =clock_trace; the difference of
+ * two counts with CCMM_BENCH_RUNS=1 and =2 is the cost of a run past the
+ * process's first).
+ */
 static bool one_side(const char *label, const char *trace, uint64_t pages)
 {
-	const char *only = getenv("CCMM_BENCH_ONLY");
+	const char *only = getenv("CCMM_BENCH_ONLY"), *e = getenv("CCMM_BENCH_RUNS");
 	char plat[300], job[2048];
 	struct figures f;
+	bool paging, clock;
+	int nr = e && atoi(e) > 0 ? atoi(e) : 1;
 
 	if (!only || !*only)
 		return false;
-	if (!strcmp(only, "clock")) {
-		clock_trace(trace, pages + 64, &f);
-	} else {
-		snprintf(plat, sizeof(plat), "%s/replay-epc.ini", tmpdir);
-		write_platform(plat, 4 * pages + 1024, 256);
-		enclave_job(job, sizeof(job), plat, trace, 0, 0);
-		ccmm_job(label, job, &f);
+	paging = strstr(only, "-paging") != NULL;
+	clock = !strncmp(only, "clock", 5);
+	snprintf(plat, sizeof(plat), "%s/replay-epc.ini", tmpdir);
+	write_platform(plat, 4 * pages + 1024, 256);
+	enclave_job(job, sizeof(job), plat, trace, paging ? pages / 2 + encl_overhead(pages) : 0, 0);
+	for (int run = 0; run < nr; run++) {
+		struct rusage r0, r1;
+
+		getrusage(RUSAGE_SELF, &r0);
+		if (clock)
+			clock_trace(trace, paging ? pages / 2 : pages + 64, &f);
+		else
+			ccmm_job(label, job, &f);
+		getrusage(RUSAGE_SELF, &r1);
+		printf("  %-14s %s alone: %" PRIu64 " refs, %" PRIu64 " misses, %.5f s CPU, %ld host page faults\n", label, only,
+		       f.refs, f.misses, f.cpu, r1.ru_minflt - r0.ru_minflt);
 	}
-	printf("  %-14s %s alone: %" PRIu64 " refs, %" PRIu64 " misses, %.3f s CPU\n", label, only, f.refs, f.misses, f.cpu);
 	return true;
 }
 
-static void compare(const char *label, const char *trace)
+/* The lowest ccmm/CLOCK ratio (CPU) over the large real traces and over all real traces, for the closing line. */
+static double low_large = INFINITY, low_real = INFINITY;
+static const char *low_large_at = "", *low_real_at = "";
+
+/* @kind: 2 a large real trace, 1 another real trace (true), 0 synthetic. */
+static void compare(const char *label, const char *trace, int kind)
 {
 	char plat[300], job[2048];
 	uint64_t pages = distinct_pages(trace);
@@ -408,29 +449,71 @@ static void compare(const char *label, const char *trace)
 		/* room for all of it, or about half (a cgroup limit; the same data frames for CLOCK) */
 		uint64_t frames = paging ? pages / 2 : pages + 64;
 		uint64_t limit = paging ? frames + encl_overhead(pages) : 0;
-		struct figures cm, ck;
-		double core;
+		struct figures cm = { 0 }, ck = { 0 };
+		double core = 0;
 
 		enclave_job(job, sizeof(job), plat, trace, limit, 0);
-		/* each side the best (least CPU) of RUNS, interleaved: the first run of a process pays for its warm-up */
+		/*
+		 * Each side the best (least CPU) of RUNS, interleaved: the first
+		 * run of a process pays for its warm-up. The side that goes
+		 * first alternates from run to run, and the CLOCK core (which
+		 * streams the decoded references through the caches) runs after
+		 * them, so that neither side always starts on caches the other
+		 * or the core left; CCMM_BENCH_ORDER=fixed keeps the earlier
+		 * order (ccmm, CLOCK, core in every run).
+		 */
 		for (int run = 0, nr = runs(); run < nr; run++) {
+			const char *order = getenv("CCMM_BENCH_ORDER");
+			bool fixed = order && !strcmp(order, "fixed");
 			struct figures a, b;
-			double k;
 
-			ccmm_job(label, job, &a);
-			clock_trace(trace, frames, &b);
-			k = clock_core(trace, frames);
+			if (fixed || run % 2 == 0) {
+				ccmm_job(label, job, &a);
+				clock_trace(trace, frames, &b);
+			} else {
+				clock_trace(trace, frames, &b);
+				ccmm_job(label, job, &a);
+			}
+			if (fixed) {
+				double k = clock_core(trace, frames);
+
+				core = run ? CCMM_MAX(core, k) : k;
+			}
 			if (!run || a.cpu < cm.cpu)
 				cm = a;
 			if (!run || b.cpu < ck.cpu)
 				ck = b;
-			core = run ? CCMM_MAX(core, k) : k;
+		}
+		{
+			const char *order = getenv("CCMM_BENCH_ORDER");
+
+			if (!order || strcmp(order, "fixed"))
+				for (int run = 0, nr = runs(); run < nr; run++) {
+					double k = clock_core(trace, frames);
+
+					core = run ? CCMM_MAX(core, k) : k;
+				}
 		}
 		printf("  %-14s %-7s %9" PRIu64 " %6" PRIu64 " %6" PRIu64 " | %7.2f %7.2f %8" PRIu64 " | %7.2f %7.2f %8" PRIu64
-		       " | %5.2fx %5.2fx | %7.1f\n",
+		       " | %5.2fx %5.2fx | %7.1f | %5ld %5ld\n",
 		       label, paging ? "paging" : "fits", ck.refs, pages, frames, cm.refs / cm.cpu / 1e6, cm.refs / cm.wall / 1e6,
 		       cm.misses, ck.refs / ck.cpu / 1e6, ck.refs / ck.wall / 1e6, ck.misses, (cm.refs / cm.cpu) / (ck.refs / ck.cpu),
-		       (cm.refs / cm.wall) / (ck.refs / ck.wall), core / 1e6);
+		       (cm.refs / cm.wall) / (ck.refs / ck.wall), core / 1e6, cm.faults, ck.faults);
+		{
+			double r = (cm.refs / cm.cpu) / (ck.refs / ck.cpu);
+			static char at[2][64];
+
+			if (kind == 2 && r < low_large) {
+				low_large = r;
+				snprintf(at[0], sizeof(at[0]), "%s %s", label, paging ? "paging" : "fits");
+				low_large_at = at[0];
+			}
+			if (kind && r < low_real) {
+				low_real = r;
+				snprintf(at[1], sizeof(at[1]), "%s %s", label, paging ? "paging" : "fits");
+				low_real_at = at[1];
+			}
+		}
 		if (cm.refs != ck.refs)
 			printf("  (!) %s: ccmm replayed %" PRIu64 " references, the trace has %" PRIu64 "\n", label, cm.refs, ck.refs);
 		fflush(stdout);
@@ -681,23 +764,26 @@ int main(int argc, char **argv)
 	printf("bench_replay: trace replay through an enclave (full model) against a minimal CLOCK simulator\n");
 	printf("  the same trace file, decoded by ccmm's streaming reader for both; M refs/s per CPU second and per wall second\n");
 	printf("  ccmm: job load (check + decode once) and run; misses = EAUG + ELDU. CLOCK: same data frames; core = CLOCK alone on\n");
-	printf("  the decoded references in memory\n");
-	printf("  %-14s %-7s %9s %6s %6s | %-24s | %-24s | %-13s | %7s\n", "trace", "room", "refs", "pages", "frames",
-	       "ccmm: cpu   wall   misses", "CLOCK: cpu  wall   misses", "ratio cpu/wall", "core");
+	printf("  the decoded references in memory; host faults: the process's page faults in the kept (best) run of each side\n");
+	printf("  %-14s %-7s %9s %6s %6s | %-24s | %-24s | %-13s | %7s | %s\n", "trace", "room", "refs", "pages", "frames",
+	       "ccmm: cpu   wall   misses", "CLOCK: cpu  wall   misses", "ratio cpu/wall", "core", "host faults ccmm/CLOCK");
 	for (int i = 0; real[i]; i++) {
 		char label[64];
 
 		snprintf(path, sizeof(path), "%s/traces/%s", CCMM_SOURCE_DIR, real[i]);
 		snprintf(label, sizeof(label), "%.*s", (int)strcspn(real[i], "."), real[i]);
 		if (wanted(argc, argv, label))
-			compare(label, path);
+			compare(label, path, strstr(real[i], "lackey") ? 1 : 2);
 	}
 	if (wanted(argc, argv, "synthetic")) {
 		snprintf(path, sizeof(path), "%s/synthetic.trace", tmpdir);
 		write_skewed(path, 2048, 4000000, 80);
-		compare("synthetic", path);
+		compare("synthetic", path, 0);
 		remove(path);
 	}
+	if (isfinite(low_real))
+		printf("  lowest ratio (cpu): large real traces %.2fx (%s), target >= 1.0x; all real traces %.2fx (%s), target >= 0.5x\n",
+		       low_large, isfinite(low_large) ? low_large_at : "none run", low_real, low_real_at);
 	if (!do_scale)
 		goto out;
 scale_part:

@@ -45,6 +45,9 @@
 
 struct ccmm_mee {
 	uint64_t gen;                         /* distinguishes engines for the per-thread caches */
+	uint64_t seed;                        /* the keys are derived from it at their first use */
+	_Atomic bool keyed;                   /* key[] derived (release-stored under key_lock) */
+	pthread_mutex_t key_lock;
 	uint8_t key[CCMM_NR_KEYIDS][32];      /* XTS: two 128-bit keys, data (K1) then tweak (K2) */
 };
 
@@ -106,6 +109,39 @@ static void tls_init(void)
 	xor_avx2 = cpu_has_avx2();
 }
 
+/*
+ * The keys, derived from the machine's seed by SHA-256 at the first use of
+ * any (a run that never needs the cipher never starts libcrypto). 0 or -EIO.
+ */
+static int derive_keys(struct ccmm_mee *mee)
+{
+	int ret = 0;
+
+	if (atomic_load_explicit(&mee->keyed, memory_order_acquire))
+		return 0;
+	pthread_mutex_lock(&mee->key_lock);
+	for (unsigned k = 1; k < CCMM_NR_KEYIDS && !atomic_load_explicit(&mee->keyed, memory_order_relaxed); k++) {
+		uint8_t msg[32];
+		unsigned int len = 0;
+
+		memset(msg, 0, sizeof(msg));
+		memcpy(msg, "ccmm-mee-key", 12);
+		memcpy(msg + 16, &mee->seed, sizeof(mee->seed));
+		msg[24] = (uint8_t)k;
+		if (!EVP_Digest(msg, sizeof(msg), mee->key[k], &len, EVP_sha256(), NULL) || len != 32) {
+			ret = -EIO;
+			break;
+		}
+		/* XTS refuses equal halves; flip a bit in the (astronomically unlikely) case */
+		if (!memcmp(mee->key[k], mee->key[k] + 16, 16))
+			mee->key[k][31] ^= 1;
+	}
+	if (!ret)
+		atomic_store_explicit(&mee->keyed, true, memory_order_release);
+	pthread_mutex_unlock(&mee->key_lock);
+	return ret;
+}
+
 int ccmm_mee_create(uint64_t seed, struct ccmm_mee **out)
 {
 	struct ccmm_mee *mee = calloc(1, sizeof(*mee));
@@ -114,22 +150,8 @@ int ccmm_mee_create(uint64_t seed, struct ccmm_mee **out)
 		return -ENOMEM;
 	pthread_once(&tls_once, tls_init);
 	mee->gen = atomic_fetch_add(&mee_gen, 1) + 1;
-	for (unsigned k = 1; k < CCMM_NR_KEYIDS; k++) {
-		uint8_t msg[32];
-		unsigned int len = 0;
-
-		memset(msg, 0, sizeof(msg));
-		memcpy(msg, "ccmm-mee-key", 12);
-		memcpy(msg + 16, &seed, sizeof(seed));
-		msg[24] = (uint8_t)k;
-		if (!EVP_Digest(msg, sizeof(msg), mee->key[k], &len, EVP_sha256(), NULL) || len != 32) {
-			free(mee);
-			return -EIO;
-		}
-		/* XTS refuses equal halves; flip a bit in the (astronomically unlikely) case */
-		if (!memcmp(mee->key[k], mee->key[k] + 16, 16))
-			mee->key[k][31] ^= 1;
-	}
+	mee->seed = seed;
+	pthread_mutex_init(&mee->key_lock, NULL);
 	*out = mee;
 	return 0;
 }
@@ -146,6 +168,7 @@ void ccmm_mee_destroy(struct ccmm_mee *mee)
 		tls_free(t);
 		pthread_setspecific(tls_key, NULL);
 	}
+	pthread_mutex_destroy(&mee->key_lock);
 	free(mee);
 }
 
@@ -189,6 +212,8 @@ static struct mee_key *get_key(struct ccmm_mee *mee, unsigned keyid, struct mee_
 	*tp = t;
 	k = &t->k[keyid];
 	if (!k->enc) {
+		if (derive_keys(mee))
+			return NULL;
 		k->enc = ecb_ctx(mee->key[keyid], 1);
 		k->dec = ecb_ctx(mee->key[keyid], 0);
 		k->tweak = ecb_ctx(mee->key[keyid] + 16, 1);

@@ -563,7 +563,9 @@ struct ccmm_mee;
 
 /*
  * ccmm_mee_create - an engine whose keys are derived (SHA-256) from @seed,
- * so a run is reproducible. Returns 0 or -ENOMEM / -EIO (OpenSSL failure).
+ * so a run is reproducible, at the first use of the cipher (a run that
+ * never needs it never starts libcrypto; an OpenSSL failure then is the
+ * cipher call's -EIO). Returns 0 or -ENOMEM.
  */
 int ccmm_mee_create(uint64_t seed, struct ccmm_mee **out);
 void ccmm_mee_destroy(struct ccmm_mee *mee);

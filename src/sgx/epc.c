@@ -152,7 +152,6 @@ double ccmm_sgx_fairness(struct ccmm_machine *m)
 /* ---- set up ------------------------------------------------------------------------- */
 
 static void sgx_exit(struct ccmm_machine *m);
-static void paging_key(struct ccmm_machine *m, uint8_t key[16]);
 
 static int sgx_init(struct ccmm_machine *m)
 {
@@ -173,7 +172,6 @@ static int sgx_init(struct ccmm_machine *m)
 	ccmm_init_waitqueue_head(&sgx->progress_wq, "sgx_reclaim");
 	pthread_mutex_init(&sgx->encls_lock, NULL);
 	pthread_mutex_init(&sgx->paging_lock, NULL);
-	paging_key(m, sgx->paging_key);
 	for (size_t i = 0; i < p->nr_ranges; i++)
 		if (p->ranges[i].kind == CCMM_RANGE_EPC)
 			sgx->nr_sections++;
@@ -561,6 +559,11 @@ static EVP_CIPHER_CTX *gcm_get(struct ccmm_sgx *sgx)
 	pthread_mutex_lock(&sgx->paging_lock);
 	if (sgx->nr_paging_ctx)
 		c = sgx->paging_ctx[--sgx->nr_paging_ctx];
+	if (!sgx->paging_keyed) {
+		/* at the first EWB or ELDU: a machine that never pages never starts libcrypto for it */
+		paging_key(sgx->m, sgx->paging_key);
+		sgx->paging_keyed = true;
+	}
 	pthread_mutex_unlock(&sgx->paging_lock);
 	if (c)
 		return c;

@@ -324,7 +324,8 @@ struct ccmm_sgx {
 	uint64_t progress_seq;        /* progress_wq's lock */
 	_Atomic uint64_t reclaim_advanced; /* pages a reclaim round aged (second chance) or wrote back, ever */
 	/* EWB's and ELDU's AES-GCM: the paging key (from the machine seed) and keyed contexts to reuse */
-	uint8_t paging_key[16];
+	uint8_t paging_key[16];  /* derived at the first EWB or ELDU (paging_keyed, under paging_lock) */
+	bool paging_keyed;
 	pthread_mutex_t paging_lock;
 	void **paging_ctx;            /* EVP_CIPHER_CTX *, idle (paging_lock) */
 	size_t nr_paging_ctx, cap_paging_ctx;

@@ -93,6 +93,7 @@ static int widen(struct ccmm_trace_keep *k)
 	k->nr_blocks = k->cap_blocks = 0;
 	k->code_of = NULL;
 	k->width = 4;
+	k->code_gen++;
 	k->room = 0;
 	k->at = NULL;
 	k->raw_at = NULL;
@@ -121,6 +122,7 @@ static int start_block(struct ccmm_trace_keep *k)
 	k->at = (uint8_t *)k->chunks[k->n >> CHUNK_SHIFT] + (k->n & (CHUNK - 1));
 	k->raw_at = NULL;
 	k->room = CCMM_KEEP_BLOCK;
+	k->code_gen++;
 	return 0;
 }
 
@@ -137,6 +139,7 @@ static int block_to_raw(struct ccmm_trace_keep *k, struct ccmm_keep_block *b)
 		raw[i] = b->dict[codes[i]];
 	b->raw = raw;
 	k->raw_at = raw + done;
+	k->code_gen++;
 	return 0;
 }
 

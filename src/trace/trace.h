@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "util/util.h"
 
@@ -153,6 +154,7 @@ struct ccmm_trace_keep {
 	size_t room;
 	uint8_t *at;            /* coded block */
 	uint16_t *raw_at;       /* 2-byte block */
+	uint64_t code_gen;      /* moves whenever codes start meaning other values (ccmm_keep_code_room) */
 };
 
 /* An empty store (width 1). Nothing is allocated until the first reference. */
@@ -175,6 +177,44 @@ int ccmm_keep_put(struct ccmm_trace_keep *k, uint32_t v);
  * values before the one that failed kept.
  */
 int ccmm_keep_put16(struct ccmm_trace_keep *k, const uint16_t *v, size_t n);
+
+/*
+ * ccmm_keep_code_room - how many references may be kept now as codes of the
+ * current block with ccmm_keep_put_codes: the room left in a coded block;
+ * 0 when the next reference starts a block (ccmm_keep_put starts it), the
+ * block keeps 2-byte values, or the store is 4 bytes wide. *@gen: the
+ * store's code generation, which moves whenever codes start meaning other
+ * values (a new block, a block going 2 bytes wide, the store widened): a
+ * code a caller remembers from ccmm_keep_code holds while the generation
+ * has not moved (not across ccmm_keep_free, which starts it again).
+ */
+static inline size_t ccmm_keep_code_room(const struct ccmm_trace_keep *k, uint64_t *gen)
+{
+	*gen = k->code_gen;
+	return k->width == 1 && !k->raw_at ? k->room : 0;
+}
+
+/* ccmm_keep_code - the current block's code of value @v, 0 when it has none (yet) or the store keeps no codes. */
+static inline uint8_t ccmm_keep_code(const struct ccmm_trace_keep *k, uint32_t v)
+{
+	return k->width == 1 && k->code_of && v <= UINT16_MAX ? k->code_of[v] : 0;
+}
+
+/*
+ * ccmm_keep_put_codes - keep @n references given as codes of the current
+ * block (each from ccmm_keep_code under the current generation, non-zero;
+ * @n at most ccmm_keep_code_room): what ccmm_keep_put of their values
+ * would keep, without a look-up. No allocation, no error.
+ */
+static inline void ccmm_keep_put_codes(struct ccmm_trace_keep *k, const uint8_t *codes, size_t n)
+{
+	if (!n)
+		return;
+	memcpy(k->at, codes, n);
+	k->at += n;
+	k->room -= n;
+	k->n += n;
+}
 
 /* A run of kept references, read in place. */
 struct ccmm_keep_piece {

@@ -374,14 +374,52 @@ static void test_read_error_after_refs(void **state)
 	expect_error("e3.txt", -EINVAL, 2, "malformed address");
 }
 
-/* Keep @n values from @val (fast path first when @fast), check the store's reading of them. */
-static void keep_check(struct ccmm_trace_keep *k, const uint32_t *val, size_t n, bool fast)
+/*
+ * Keep @n values as a caller that remembers codes does (the SGX replay's
+ * load-time check): a direct-mapped memo of value -> code, forgotten when
+ * the store's code generation moves; runs of remembered codes kept with
+ * ccmm_keep_put_codes, anything else with ccmm_keep_put and its code noted.
+ */
+static void keep_by_codes(struct ccmm_trace_keep *k, const uint32_t *val, size_t n)
+{
+	uint32_t memo_v[64];
+	uint8_t memo_c[64] = { 0 }, codes[300];
+	uint64_t memo_gen = 0;
+	size_t i = 0;
+
+	while (i < n) {
+		uint64_t gen;
+		size_t room = ccmm_keep_code_room(k, &gen), m = 0, want = CCMM_MIN(CCMM_MIN(room, n - i), (size_t)(i % 300));
+
+		if (gen != memo_gen) {
+			memset(memo_c, 0, sizeof(memo_c));
+			memo_gen = gen;
+		}
+		while (m < want && memo_c[val[i + m] % 64] && memo_v[val[i + m] % 64] == val[i + m]) {
+			codes[m] = memo_c[val[i + m] % 64];
+			m++;
+		}
+		ccmm_keep_put_codes(k, codes, m);
+		i += m;
+		if (i == n)
+			break;
+		assert_int_equal(ccmm_keep_put(k, val[i]), 0);
+		memo_v[val[i] % 64] = val[i];
+		memo_c[val[i] % 64] = ccmm_keep_code(k, val[i]);
+		i++;
+	}
+}
+
+/* Keep @n values from @val (@fast: 1 with ccmm_keep_put16 first, 2 by codes), check the store's reading of them. */
+static void keep_check(struct ccmm_trace_keep *k, const uint32_t *val, size_t n, int fast)
 {
 	struct ccmm_keep_piece p;
 	uint64_t at = 0;
 
 	ccmm_keep_init(k);
-	for (size_t i = 0; i < n;) {
+	if (fast == 2)
+		keep_by_codes(k, val, n);
+	for (size_t i = fast == 2 ? n : 0; i < n;) {
 		size_t m = CCMM_MIN(n - i, (size_t)(i % 300)), j;
 		uint16_t v16[300];
 
@@ -422,7 +460,9 @@ static void keep_check(struct ccmm_trace_keep *k, const uint32_t *val, size_t n,
  * code (a few hundred pages: a byte is all that is kept), a block that
  * meets a 257th value 2 bytes each (only that block), and 4 bytes each for
  * everything from the first value past 16 bits on; ccmm_keep_put16 (a
- * loop without a call) keeps what ccmm_keep_put keeps one by one.
+ * loop without a call) and ccmm_keep_put_codes (codes a caller remembered,
+ * under the store's code generation) keep what ccmm_keep_put keeps one by
+ * one.
  */
 static void test_keep(void **state)
 {
@@ -457,10 +497,23 @@ static void test_keep(void **state)
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(!!f.blocks[i].raw, !!k.blocks[i].raw);
 	ccmm_keep_free(&f);
+	/* kept by remembered codes: the same blocks, tables and bytes as one by one */
+	keep_check(&f, val, n, 2);
+	assert_int_equal(f.nr_blocks, k.nr_blocks);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(!!f.blocks[i].raw, !!k.blocks[i].raw);
+		assert_int_equal(f.blocks[i].nr_dict, k.blocks[i].nr_dict);
+		assert_memory_equal(f.blocks[i].dict + 1, k.blocks[i].dict + 1, k.blocks[i].nr_dict * sizeof(k.blocks[i].dict[0]));
+	}
+	assert_memory_equal(f.chunks[0], k.chunks[0], n);
+	ccmm_keep_free(&f);
 	ccmm_keep_free(&k);
 	/* a value past 16 bits: everything 4 bytes wide from then on, the values before it too */
 	val[CCMM_KEEP_BLOCK + 100] = 70000;
 	val[n - 1] = (1u << 31) - 1;
+	keep_check(&f, val, n, 2);
+	assert_int_equal(f.width, 4);
+	ccmm_keep_free(&f);
 	keep_check(&k, val, n, true);
 	assert_int_equal(k.width, 4);
 	assert_int_equal(ccmm_keep_get(&k, 0, 10, &p), 10);

@@ -46,13 +46,18 @@ struct vmap {
 	uint64_t *keys; /* vpn + 1; 0: empty */
 	uint32_t *vals;
 	size_t cap, n;
+	size_t max; /* the table's size when full: at most max / 2 pages (cap grows up to it) */
 };
 
+#define VMAP_FIRST_CAP 1024 /* a table starts this small and doubles as it fills: a run zeroes what it uses */
+
+/* A map for up to @want pages (the table is sized for it as it fills; 0 or -ENOMEM). */
 static int vmap_init(struct vmap *v, size_t want)
 {
-	v->cap = 64;
-	while (v->cap < want * 2)
-		v->cap *= 2;
+	v->max = 64;
+	while (v->max < want * 2)
+		v->max *= 2;
+	v->cap = CCMM_MIN(v->max, (size_t)VMAP_FIRST_CAP);
 	v->keys = calloc(v->cap, sizeof(*v->keys));
 	v->vals = calloc(v->cap, sizeof(*v->vals));
 	v->n = 0;
@@ -76,7 +81,35 @@ static size_t vmap_slot(const struct vmap *v, uint64_t vpn)
 	return i;
 }
 
-/* The page of @vpn, assigning the next one on first touch. -ENOSPC when the map is full (@limit). */
+/* Double the table (rehash every page into it; the values, first-touch order, do not move). 0 or -ENOMEM. */
+static __attribute__((noinline)) int vmap_grow(struct vmap *v)
+{
+	struct vmap w = { calloc(v->cap * 2, sizeof(*v->keys)), calloc(v->cap * 2, sizeof(*v->vals)), v->cap * 2, v->n, v->max };
+
+	if (!w.keys || !w.vals) {
+		free(w.keys);
+		free(w.vals);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < v->cap; i++) {
+		if (v->keys[i]) {
+			size_t j = vmap_slot(&w, v->keys[i] - 1);
+
+			w.keys[j] = v->keys[i];
+			w.vals[j] = v->vals[i];
+		}
+	}
+	free(v->keys);
+	free(v->vals);
+	*v = w;
+	return 0;
+}
+
+/*
+ * The page of @vpn, assigning the next one on first touch. -ENOSPC when the
+ * map is full (@limit pages, or half its largest table), -ENOMEM when the
+ * table cannot grow.
+ */
 static inline __attribute__((always_inline)) int vmap_get(struct vmap *v, uint64_t vpn, uint64_t limit, uint32_t *out)
 {
 	size_t i = vmap_slot(v, vpn);
@@ -85,8 +118,13 @@ static inline __attribute__((always_inline)) int vmap_get(struct vmap *v, uint64
 		*out = v->vals[i];
 		return 0;
 	}
-	if (v->n >= limit || v->n * 2 >= v->cap)
+	if (v->n >= limit || v->n * 2 >= v->max)
 		return -ENOSPC;
+	if (v->n * 2 >= v->cap) {
+		if (vmap_grow(v))
+			return -ENOMEM;
+		i = vmap_slot(v, vpn);
+	}
 	v->keys[i] = vpn + 1;
 	v->vals[i] = (uint32_t)v->n++;
 	*out = v->vals[i];
@@ -239,9 +277,17 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 	uint64_t limit = o->size ? (o->size >> CCMM_PAGE_SHIFT) - 1 : UINT32_MAX, n = 0, max_page = 0;
 	uint64_t base = o->trace_base >> CCMM_PAGE_SHIFT;
 	struct ccmm_page_ref rb[256];
-	/* vpn + 1 (0: empty) -> its kept value (enclave page << 1), for pages that fit 16 bits */
+	/*
+	 * The front table, direct-mapped by a page's low bits: vpn + 1 (0:
+	 * empty) -> its kept value (enclave page << 1), for pages that fit 16
+	 * bits, and the kept store's codes of its read and its write (0: none)
+	 * under the store's code generation front_gen (when it moves, every
+	 * code here is forgotten).
+	 */
 	uint64_t front_key[1024] = { 0 };
 	uint16_t front_pv[1024];
+	uint8_t front_code[1024][2];
+	uint64_t front_gen = 0;
 	struct ccmm_trace *t;
 	struct vmap v = { 0 };
 	int ret = 0;
@@ -267,18 +313,67 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 		if (o->map == 0 && o->use_packed && o->keep.n + (uint64_t)got <= PACK_MAX_REFS) {
 			/*
 			 * The common case, without a call per reference: every
-			 * page already mapped (a page seen lately is in the
-			 * direct-mapped front table, by its low bits; the others
-			 * in the hash), then kept together.
+			 * page already mapped and in the front table with its
+			 * code in the current block of the kept store: the codes
+			 * are kept together. A page seen lately but not with
+			 * codes of this block, or found in the hash: kept by
+			 * value (ccmm_keep_put), and its codes noted.
 			 */
-			uint16_t pvw[CCMM_ARRAY_SIZE(rb)];
-			long k;
+			uint8_t codes[CCMM_ARRAY_SIZE(rb)];
+			long k = 0;
 
-			for (k = 0; k < got; k++) {
-				uint64_t vpn = rb[k].vpn;
-				size_t j = (size_t)vpn & (CCMM_ARRAY_SIZE(front_key) - 1);
+			while (k < got) {
+				uint64_t gen, vpn;
+				size_t room = ccmm_keep_code_room(&o->keep, &gen), j;
+				const struct ccmm_page_ref *r = rb + k, *end = r + CCMM_MIN(room, (size_t)(got - k));
+				uint8_t *c = codes;
 				uint16_t pv;
 
+				if (!room) {
+					/*
+					 * No codes now (a block of 2-byte values, a
+					 * block to start): the rest of these references
+					 * by value, kept together by ccmm_keep_put16.
+					 */
+					uint16_t pvw[CCMM_ARRAY_SIZE(rb)];
+					long k0 = k;
+
+					for (; k < got; k++) {
+						vpn = rb[k].vpn;
+						j = (size_t)vpn & (CCMM_ARRAY_SIZE(front_key) - 1);
+						if (front_key[j] == vpn + 1) {
+							pv = front_pv[j];
+						} else {
+							size_t i = vmap_slot(&v, vpn);
+
+							if (!v.keys[i] || v.vals[i] >= UINT16_MAX / 2)
+								break;
+							pv = (uint16_t)((v.vals[i] + 1) << 1);
+							front_key[j] = vpn + 1;
+							front_pv[j] = pv;
+							front_code[j][0] = front_code[j][1] = 0;
+						}
+						pvw[k - k0] = pv | rb[k].write;
+					}
+					if (ccmm_keep_put16(&o->keep, pvw, (size_t)(k - k0)))
+						ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+					break;
+				}
+				if (gen != front_gen) {
+					memset(front_code, 0, sizeof(front_code));
+					front_gen = gen;
+				}
+				for (; r < end; r++, c++) {
+					j = (size_t)r->vpn & (CCMM_ARRAY_SIZE(front_key) - 1);
+					if (front_key[j] != r->vpn + 1 || !(*c = front_code[j][r->write]))
+						break;
+				}
+				ccmm_keep_put_codes(&o->keep, codes, (size_t)(c - codes));
+				k = r - rb;
+				if (k == got)
+					break;
+				vpn = rb[k].vpn;
+				j = (size_t)vpn & (CCMM_ARRAY_SIZE(front_key) - 1);
 				if (front_key[j] == vpn + 1) {
 					pv = front_pv[j];
 				} else {
@@ -287,15 +382,20 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 					if (!v.keys[i] || v.vals[i] >= UINT16_MAX / 2)
 						break;
 					pv = (uint16_t)((v.vals[i] + 1) << 1);
-					front_key[j] = vpn + 1;
-					front_pv[j] = pv;
 				}
-				pvw[k] = pv | rb[k].write;
+				if (ccmm_keep_put(&o->keep, pv | rb[k].write)) {
+					ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+					break;
+				}
+				/* its codes now: under this generation, or none (forgotten at the next round's check) */
+				front_key[j] = vpn + 1;
+				front_pv[j] = pv;
+				front_code[j][0] = ccmm_keep_code(&o->keep, pv);
+				front_code[j][1] = ccmm_keep_code(&o->keep, pv | 1);
+				k++;
 			}
-			if (ccmm_keep_put16(&o->keep, pvw, (size_t)k)) {
-				ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
+			if (ret)
 				continue;
-			}
 			if (k == got)
 				continue;
 			memmove(rb, rb + k, (size_t)(got - k) * sizeof(*rb));
@@ -313,9 +413,11 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 				max_page = CCMM_MAX(max_page, page);
 			} else {
 				uint32_t p;
+				int got_page = vmap_get(&v, rb[k].vpn, limit, &p);
 
-				if (vmap_get(&v, rb[k].vpn, limit, &p)) {
-					ret = no_room(a, o, &v, &rb[k], limit, err);
+				if (got_page) {
+					ret = got_page == -ENOMEM ? ccmm_error_set(err, NULL, -ENOMEM, "out of memory")
+								  : no_room(a, o, &v, &rb[k], limit, err);
 					break;
 				}
 				page = (uint64_t)p + 1;
@@ -586,8 +688,11 @@ static int next_ref(struct ccmm_actor *a, struct encl_state *s, uint64_t *page, 
 		*page = 1 + r.vpn - (o->trace_base >> CCMM_PAGE_SHIFT);
 	} else {
 		uint32_t idx;
+		int got_page = vmap_get(&s->map, r.vpn, o->pages - 1, &idx);
 
-		if (vmap_get(&s->map, r.vpn, o->pages - 1, &idx))
+		if (got_page == -ENOMEM)
+			return ccmm_run_fail(a, NULL, -ENOMEM, "out of memory");
+		if (got_page)
 			return ccmm_run_fail(a, NULL, -ERANGE, "%s:%u: the trace changed since it was checked",
 					     o->trace_path, r.line);
 		*page = 1 + idx;
