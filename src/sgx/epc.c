@@ -692,7 +692,7 @@ int _ccmm_encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccm
 }
 
 int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
-	       bool secs, struct ccmm_sgx_va_page *va, unsigned slot, uint64_t backing_pa, uint64_t pcmd_pa)
+	       bool is_secs, struct ccmm_sgx_va_page *va, unsigned slot, uint64_t backing_pa, uint64_t pcmd_pa)
 {
 	struct ccmm_machine *m = ctx->m;
 	uint8_t *ct, *pt;
@@ -700,7 +700,7 @@ int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct cc
 	struct pcmd p;
 	int ret;
 
-	if (!secs) {
+	if (!is_secs) {
 		struct ccmm_epc_page *secs = encl->secs.epc_page;
 
 		if (!secs || !atomic_load(&secs->epcm_valid)) {

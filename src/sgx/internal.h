@@ -20,7 +20,7 @@ void _ccmm_encls_etrack(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl);
 int _ccmm_encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page,
 	      struct ccmm_sgx_va_page *va, unsigned slot, uint64_t backing_pa, uint64_t pcmd_pa);
 /*
- * ELDU @page back at @linaddr (PAGEINFO.LINADDR; @secs: the SECS itself,
+ * ELDU @page back at @linaddr (PAGEINFO.LINADDR; @is_secs: the SECS itself,
  * which needs no SECS present) from @backing_pa, its PCMD at @pcmd_pa
  * (CCMM_SGX_NO_BACKING: a truncated PCMD page, read as zeros) and its
  * version in @va's @slot: the MAC covers the PCMD's SECINFO, the enclave
@@ -29,7 +29,7 @@ int _ccmm_encls_ewb(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccm
  * violation recorded), -EFAULT (the SECS is out) or -errno.
  */
 int _ccmm_encls_eldu(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page, uint64_t linaddr,
-	       bool secs, struct ccmm_sgx_va_page *va, unsigned slot, uint64_t backing_pa, uint64_t pcmd_pa);
+	       bool is_secs, struct ccmm_sgx_va_page *va, unsigned slot, uint64_t backing_pa, uint64_t pcmd_pa);
 int _ccmm_encls_eremove(struct ccmm_ctx *ctx, struct ccmm_sgx_encl *encl, struct ccmm_epc_page *page);
 
 /* __sgx_alloc_epc_page: a free page from node @home first, then the others. NULL if none. */
