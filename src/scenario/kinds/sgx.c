@@ -262,7 +262,11 @@ static int no_room(struct ccmm_actor *a, const struct encl_opts *o, const struct
 				      "has room for %" PRIu64 " (size=%" PRIu64 ": %" PRIu64 " pages, one is the TCS)",
 				      ordinal(limit + 1, ord, sizeof(ord)), r->vpn << CCMM_PAGE_SHIFT, a->name, limit, o->size,
 				      o->size >> CCMM_PAGE_SHIFT);
-	return ccmm_error_set(err, &loc, -E2BIG, "more than 32768 distinct pages: give the enclave a size");
+	/* no size: the map's table holds at most max / 2 pages */
+	return ccmm_error_set(err, &loc, -E2BIG,
+			      "the trace touches a %s distinct page (0x%" PRIx64 ") but an enclave without a size "
+			      "maps at most %zu: give enclave [%s] a size",
+			      ordinal(v->n + 1, ord, sizeof(ord)), r->vpn << CCMM_PAGE_SHIFT, v->max / 2, a->name);
 }
 
 /*
