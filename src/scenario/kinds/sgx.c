@@ -131,6 +131,21 @@ static inline __attribute__((always_inline)) int vmap_get(struct vmap *v, uint64
 	return 0;
 }
 
+/*
+ * The packed value of a mapped @vpn's page, ((page + 1) << 1), the write
+ * bit clear, in *@pv; false when @vpn is not mapped or its page does not
+ * fit the 15 bits a kept 2-byte value has.
+ */
+static inline bool vmap_pv(const struct vmap *v, uint64_t vpn, uint16_t *pv)
+{
+	size_t i = vmap_slot(v, vpn);
+
+	if (!v->keys[i] || v->vals[i] >= UINT16_MAX / 2)
+		return false;
+	*pv = (uint16_t)((v->vals[i] + 1) << 1);
+	return true;
+}
+
 /* ---- enclave: options and the load-time checks -------------------------------------- */
 
 static const char *const formats[] = { "auto", "lackey", "addr", NULL };
@@ -348,11 +363,8 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 						if (front_key[j] == vpn + 1) {
 							pv = front_pv[j];
 						} else {
-							size_t i = vmap_slot(&v, vpn);
-
-							if (!v.keys[i] || v.vals[i] >= UINT16_MAX / 2)
+							if (!vmap_pv(&v, vpn, &pv))
 								break;
-							pv = (uint16_t)((v.vals[i] + 1) << 1);
 							front_key[j] = vpn + 1;
 							front_pv[j] = pv;
 							front_code[j][0] = front_code[j][1] = 0;
@@ -380,12 +392,8 @@ static int prescan(struct ccmm_actor *a, struct encl_opts *o, struct ccmm_error 
 				j = (size_t)vpn & (CCMM_ARRAY_SIZE(front_key) - 1);
 				if (front_key[j] == vpn + 1) {
 					pv = front_pv[j];
-				} else {
-					size_t i = vmap_slot(&v, vpn);
-
-					if (!v.keys[i] || v.vals[i] >= UINT16_MAX / 2)
-						break;
-					pv = (uint16_t)((v.vals[i] + 1) << 1);
+				} else if (!vmap_pv(&v, vpn, &pv)) {
+					break;
 				}
 				if (ccmm_keep_put(&o->keep, pv | rb[k].write)) {
 					ret = ccmm_error_set(err, NULL, -ENOMEM, "out of memory");
